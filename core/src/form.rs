@@ -1,0 +1,696 @@
+//! The form document: what a designer writes, as it appears in JSON.
+//!
+//! These types mirror `schemas/form.schema.json` one to one (a test checks that
+//! every example form passes the schema and parses here). They hold expressions
+//! as source text; compiling a form (parsing expressions, resolving references,
+//! building the dependency graph) happens in the engine, which reports every
+//! problem at once with a JSON pointer.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A complete form version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Form {
+    /// Editor hint pointing at the JSON Schema; ignored by Voices.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// Stable identifier of the form across versions (`[A-Za-z_][A-Za-z0-9_.-]*`).
+    pub id: String,
+    /// Version string; must change whenever anything in the form changes.
+    pub version: String,
+    /// Title shown in form lists. Must be neutral for sensitive surveys.
+    pub title: Text,
+    /// Optional longer description for designers and coordinators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<Text>,
+    /// Languages the form is written in, in the order offered to enumerators.
+    pub languages: Vec<Language>,
+    /// Code of the language used when a text has no translation in the chosen one.
+    pub default_language: String,
+    /// Expression naming a response in draft lists (e.g. `concat(${village}, ' ', ${hh_id})`).
+    /// Must not reference `pii` or `sensitive` fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance_name: Option<String>,
+    /// What the app shows when the enumerator triggers a safe exit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub safe_exit: Option<SafeExit>,
+    /// Fields, groups, repeats and the consent block, in order.
+    pub body: Vec<Item>,
+    /// Choice lists by name, referenced by select fields.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, Vec<Choice>>,
+}
+
+/// Text in one or more languages. A plain string is in the form's default language.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Text {
+    Plain(String),
+    Translated(BTreeMap<String, String>),
+}
+
+impl Text {
+    /// The text in `lang`, falling back to `default_lang`, then to any translation.
+    pub fn get<'a>(&'a self, lang: &str, default_lang: &str) -> &'a str {
+        match self {
+            Text::Plain(s) => s,
+            Text::Translated(map) => map
+                .get(lang)
+                .or_else(|| map.get(default_lang))
+                .or_else(|| map.values().next())
+                .map(String::as_str)
+                .unwrap_or(""),
+        }
+    }
+
+    /// Language codes this text is given in (`None` for a plain string).
+    pub fn languages(&self) -> Option<impl Iterator<Item = &str>> {
+        match self {
+            Text::Plain(_) => None,
+            Text::Translated(map) => Some(map.keys().map(String::as_str)),
+        }
+    }
+}
+
+/// A language a form is written in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Language {
+    /// BCP 47 code, e.g. `en`, `ar`, `uk`, `es`, `prs` (Dari), `ps` (Pashto).
+    pub code: String,
+    /// Name shown in the language switch, in that language (e.g. `العربية`).
+    pub name: String,
+    /// Writing direction; `rtl` mirrors the whole interface.
+    #[serde(default)]
+    pub direction: Direction,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    #[default]
+    Ltr,
+    Rtl,
+}
+
+/// What the app shows instead of the interview when the enumerator triggers a safe exit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SafeExit {
+    /// Neutral title shown on the decoy screen (and in the window title).
+    pub title: Text,
+    /// Neutral text shown on the decoy screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<Text>,
+    /// Name of a top-level group with innocuous questions to show as the decoy.
+    /// It must contain no `pii` or `sensitive` fields.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decoy_group: Option<String>,
+}
+
+/// One entry of a body: a field, a group, a repeat, or the consent block.
+///
+/// In JSON every item is an object with a `type`; `group`, `repeat` and `consent`
+/// are containers/constructs, every other type is a field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(from = "RawItem", into = "RawItem")]
+pub enum Item {
+    Field(Field),
+    Group(Group),
+    Repeat(Repeat),
+    Consent(Consent),
+}
+
+impl Item {
+    pub fn name(&self) -> &str {
+        match self {
+            Item::Field(f) => &f.name,
+            Item::Group(g) => &g.name,
+            Item::Repeat(r) => &r.name,
+            Item::Consent(c) => &c.name,
+        }
+    }
+}
+
+/// The kind of a field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldType {
+    Text,
+    Integer,
+    Decimal,
+    Range,
+    SelectOne,
+    SelectMultiple,
+    Rank,
+    Date,
+    Time,
+    Datetime,
+    Geopoint,
+    Geotrace,
+    Geoshape,
+    Image,
+    Audio,
+    Video,
+    File,
+    Barcode,
+    Note,
+    Acknowledge,
+    Calculate,
+    Hidden,
+    Start,
+    End,
+    Today,
+    Deviceid,
+    Username,
+}
+
+impl FieldType {
+    pub const ALL: [FieldType; 27] = [
+        FieldType::Text,
+        FieldType::Integer,
+        FieldType::Decimal,
+        FieldType::Range,
+        FieldType::SelectOne,
+        FieldType::SelectMultiple,
+        FieldType::Rank,
+        FieldType::Date,
+        FieldType::Time,
+        FieldType::Datetime,
+        FieldType::Geopoint,
+        FieldType::Geotrace,
+        FieldType::Geoshape,
+        FieldType::Image,
+        FieldType::Audio,
+        FieldType::Video,
+        FieldType::File,
+        FieldType::Barcode,
+        FieldType::Note,
+        FieldType::Acknowledge,
+        FieldType::Calculate,
+        FieldType::Hidden,
+        FieldType::Start,
+        FieldType::End,
+        FieldType::Today,
+        FieldType::Deviceid,
+        FieldType::Username,
+    ];
+
+    /// The name used in JSON (`select_one`, `geopoint`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Integer => "integer",
+            FieldType::Decimal => "decimal",
+            FieldType::Range => "range",
+            FieldType::SelectOne => "select_one",
+            FieldType::SelectMultiple => "select_multiple",
+            FieldType::Rank => "rank",
+            FieldType::Date => "date",
+            FieldType::Time => "time",
+            FieldType::Datetime => "datetime",
+            FieldType::Geopoint => "geopoint",
+            FieldType::Geotrace => "geotrace",
+            FieldType::Geoshape => "geoshape",
+            FieldType::Image => "image",
+            FieldType::Audio => "audio",
+            FieldType::Video => "video",
+            FieldType::File => "file",
+            FieldType::Barcode => "barcode",
+            FieldType::Note => "note",
+            FieldType::Acknowledge => "acknowledge",
+            FieldType::Calculate => "calculate",
+            FieldType::Hidden => "hidden",
+            FieldType::Start => "start",
+            FieldType::End => "end",
+            FieldType::Today => "today",
+            FieldType::Deviceid => "deviceid",
+            FieldType::Username => "username",
+        }
+    }
+
+    /// Fields filled by the device, never shown as questions.
+    pub fn is_metadata(self) -> bool {
+        matches!(
+            self,
+            FieldType::Start
+                | FieldType::End
+                | FieldType::Today
+                | FieldType::Deviceid
+                | FieldType::Username
+        )
+    }
+
+    /// Fields whose answer comes from a choice list.
+    pub fn uses_choices(self) -> bool {
+        matches!(
+            self,
+            FieldType::SelectOne | FieldType::SelectMultiple | FieldType::Rank
+        )
+    }
+
+    /// Fields whose answer is a file attachment.
+    pub fn is_media(self) -> bool {
+        matches!(
+            self,
+            FieldType::Image | FieldType::Audio | FieldType::Video | FieldType::File
+        )
+    }
+
+    /// Fields that hold no answer of their own (a note) or are never shown (calculate, hidden, metadata).
+    pub fn is_shown_question(self) -> bool {
+        !(self.is_metadata() || matches!(self, FieldType::Calculate | FieldType::Hidden))
+    }
+}
+
+/// A question, note, calculation or metadata field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    /// The field's type; in JSON this is the item's `type`.
+    #[serde(skip, default = "default_field_type")]
+    pub kind: FieldType,
+    /// Name used in `${name}` references and in exported data.
+    pub name: String,
+    /// The question as read to the respondent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Text>,
+    /// Extra help shown under the label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Text>,
+    /// Longer guidance for the enumerator (shown on request, never read out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guidance: Option<Text>,
+    /// `true`, `false` or an expression; a required field must be answered when relevant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required: Option<Condition>,
+    /// Message shown when a required field is left empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_message: Option<Text>,
+    /// Expression; when false the field is hidden and its answer cleared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+    /// Expression over `.` (the answer) that must be true for the answer to be accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint: Option<String>,
+    /// Message shown when the constraint is violated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub constraint_message: Option<Text>,
+    /// Expression whose value becomes the field's value (calculate, hidden and read-only fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calculation: Option<String>,
+    /// Expression evaluated once, when the field (or its repeat instance) is created.
+    /// Literal text must be quoted: `'none'`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<String>,
+    /// `true`, `false` or an expression; a read-only field cannot be edited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_only: Option<Condition>,
+    /// Display variant, space-separated (XLSForm appearances such as `minimal`, `multiline`, `likert`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<String>,
+    /// Name of the choice list for `select_one`, `select_multiple` and `rank`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices: Option<String>,
+    /// External file the choices come from (XLSForm `select_one_from_file`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices_file: Option<String>,
+    /// Expression evaluated per choice; choice properties are available by bare name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choice_filter: Option<String>,
+    /// Bounds of a `range` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub range: Option<RangeParams>,
+    /// Other widget parameters (XLSForm `parameters` column), e.g. `max-pixels`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, String>,
+    /// Media shown with the label, per language.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Media>,
+    /// The answer identifies a person (name, phone, exact location…): encrypted, redacted on export.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub pii: bool,
+    /// The topic can endanger the respondent: never shown in lists or summaries.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sensitive: bool,
+}
+
+fn default_field_type() -> FieldType {
+    FieldType::Text
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// `true`, `false` or an expression.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Condition {
+    Always(bool),
+    Expression(String),
+}
+
+/// Bounds of a range field.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RangeParams {
+    pub start: f64,
+    pub end: f64,
+    #[serde(default = "default_step")]
+    pub step: f64,
+}
+
+fn default_step() -> f64 {
+    1.0
+}
+
+/// Media attached to a label, each per language (a file name or path inside the form's media).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Media {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audio: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<Text>,
+}
+
+/// A set of items shown together (a page, unless `page` is false).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Group {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Text>,
+    /// Expression; when false the whole group is skipped and its answers cleared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<String>,
+    /// Whether the group is shown as a page of its own (default `true`). A group
+    /// that is not a page is shown inline in its parent's page.
+    #[serde(default = "default_true", skip_serializing_if = "is_true")]
+    pub page: bool,
+    /// `required`: the enumerator confirms the respondent can answer privately before
+    /// the group; if not, the group is skipped and the outcome recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<PrivacyRequirement>,
+    /// What the enumerator is asked before a privacy-checked group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_prompt: Option<Text>,
+    /// The whole group is a sensitive topic (every field in it counts as `sensitive`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sensitive: bool,
+    pub body: Vec<Item>,
+}
+
+/// Privacy requirement of a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacyRequirement {
+    Required,
+}
+
+/// A set of items answered several times (household members, plots, incidents).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Repeat {
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub appearance: Option<String>,
+    /// Expression giving the number of instances (a number for a fixed count, or e.g.
+    /// `${hh_size}`). Without it the enumerator adds and removes instances.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<String>,
+    /// Fewest instances the enumerator may leave (enumerator-controlled repeats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<u32>,
+    /// Most instances the enumerator may add (enumerator-controlled repeats).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<u32>,
+    /// Label of the "add another" control.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub add_label: Option<Text>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy: Option<PrivacyRequirement>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_prompt: Option<Text>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub sensitive: bool,
+    pub body: Vec<Item>,
+}
+
+/// The informed-consent block: nothing after it is asked unless consent is given.
+///
+/// Its answer (`yes` / `no`) is available as `${name}`; the response records the
+/// answer, when it was given and `text_version`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    /// Name of the consent answer (default `consent`).
+    #[serde(default = "default_consent_name")]
+    pub name: String,
+    /// Version of the consent text, recorded with the answer (change it when the text changes).
+    pub text_version: String,
+    /// Heading of the consent screen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<Text>,
+    /// The consent statement read to the respondent.
+    pub text: Text,
+    /// The question asked after the statement (e.g. "Do you agree to take part?").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub question: Option<Text>,
+    /// Label of the agree choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agree_label: Option<Text>,
+    /// Label of the decline choice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_label: Option<Text>,
+    /// Shown when consent is declined, before the interview ends politely.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decline_message: Option<Text>,
+    /// Expression; when false the block is skipped (e.g. a minor, where assent is asked instead).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relevant: Option<String>,
+}
+
+fn default_consent_name() -> String {
+    "consent".to_owned()
+}
+
+/// A choice in a list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    /// Value stored in the answer.
+    pub name: String,
+    pub label: Text,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media: Option<Media>,
+    /// Any other property, usable by bare name in a field's `choice_filter`
+    /// (e.g. `"province": "kabul"` with filter `province = ${province}`).
+    #[serde(flatten)]
+    pub properties: BTreeMap<String, String>,
+}
+
+/// The JSON shape of [`Item`]: one tagged object, `type` naming the field type or construct.
+#[derive(Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum RawItem {
+    Group(Group),
+    Repeat(Repeat),
+    Consent(Consent),
+    Text(Field),
+    Integer(Field),
+    Decimal(Field),
+    Range(Field),
+    SelectOne(Field),
+    SelectMultiple(Field),
+    Rank(Field),
+    Date(Field),
+    Time(Field),
+    Datetime(Field),
+    Geopoint(Field),
+    Geotrace(Field),
+    Geoshape(Field),
+    Image(Field),
+    Audio(Field),
+    Video(Field),
+    File(Field),
+    Barcode(Field),
+    Note(Field),
+    Acknowledge(Field),
+    Calculate(Field),
+    Hidden(Field),
+    Start(Field),
+    End(Field),
+    Today(Field),
+    Deviceid(Field),
+    #[serde(alias = "enumerator")]
+    Username(Field),
+}
+
+impl From<RawItem> for Item {
+    fn from(raw: RawItem) -> Self {
+        let (kind, mut field) = match raw {
+            RawItem::Group(g) => return Item::Group(g),
+            RawItem::Repeat(r) => return Item::Repeat(r),
+            RawItem::Consent(c) => return Item::Consent(c),
+            RawItem::Text(f) => (FieldType::Text, f),
+            RawItem::Integer(f) => (FieldType::Integer, f),
+            RawItem::Decimal(f) => (FieldType::Decimal, f),
+            RawItem::Range(f) => (FieldType::Range, f),
+            RawItem::SelectOne(f) => (FieldType::SelectOne, f),
+            RawItem::SelectMultiple(f) => (FieldType::SelectMultiple, f),
+            RawItem::Rank(f) => (FieldType::Rank, f),
+            RawItem::Date(f) => (FieldType::Date, f),
+            RawItem::Time(f) => (FieldType::Time, f),
+            RawItem::Datetime(f) => (FieldType::Datetime, f),
+            RawItem::Geopoint(f) => (FieldType::Geopoint, f),
+            RawItem::Geotrace(f) => (FieldType::Geotrace, f),
+            RawItem::Geoshape(f) => (FieldType::Geoshape, f),
+            RawItem::Image(f) => (FieldType::Image, f),
+            RawItem::Audio(f) => (FieldType::Audio, f),
+            RawItem::Video(f) => (FieldType::Video, f),
+            RawItem::File(f) => (FieldType::File, f),
+            RawItem::Barcode(f) => (FieldType::Barcode, f),
+            RawItem::Note(f) => (FieldType::Note, f),
+            RawItem::Acknowledge(f) => (FieldType::Acknowledge, f),
+            RawItem::Calculate(f) => (FieldType::Calculate, f),
+            RawItem::Hidden(f) => (FieldType::Hidden, f),
+            RawItem::Start(f) => (FieldType::Start, f),
+            RawItem::End(f) => (FieldType::End, f),
+            RawItem::Today(f) => (FieldType::Today, f),
+            RawItem::Deviceid(f) => (FieldType::Deviceid, f),
+            RawItem::Username(f) => (FieldType::Username, f),
+        };
+        field.kind = kind;
+        Item::Field(field)
+    }
+}
+
+impl From<Item> for RawItem {
+    fn from(item: Item) -> Self {
+        match item {
+            Item::Group(g) => RawItem::Group(g),
+            Item::Repeat(r) => RawItem::Repeat(r),
+            Item::Consent(c) => RawItem::Consent(c),
+            Item::Field(f) => match f.kind {
+                FieldType::Text => RawItem::Text(f),
+                FieldType::Integer => RawItem::Integer(f),
+                FieldType::Decimal => RawItem::Decimal(f),
+                FieldType::Range => RawItem::Range(f),
+                FieldType::SelectOne => RawItem::SelectOne(f),
+                FieldType::SelectMultiple => RawItem::SelectMultiple(f),
+                FieldType::Rank => RawItem::Rank(f),
+                FieldType::Date => RawItem::Date(f),
+                FieldType::Time => RawItem::Time(f),
+                FieldType::Datetime => RawItem::Datetime(f),
+                FieldType::Geopoint => RawItem::Geopoint(f),
+                FieldType::Geotrace => RawItem::Geotrace(f),
+                FieldType::Geoshape => RawItem::Geoshape(f),
+                FieldType::Image => RawItem::Image(f),
+                FieldType::Audio => RawItem::Audio(f),
+                FieldType::Video => RawItem::Video(f),
+                FieldType::File => RawItem::File(f),
+                FieldType::Barcode => RawItem::Barcode(f),
+                FieldType::Note => RawItem::Note(f),
+                FieldType::Acknowledge => RawItem::Acknowledge(f),
+                FieldType::Calculate => RawItem::Calculate(f),
+                FieldType::Hidden => RawItem::Hidden(f),
+                FieldType::Start => RawItem::Start(f),
+                FieldType::End => RawItem::End(f),
+                FieldType::Today => RawItem::Today(f),
+                FieldType::Deviceid => RawItem::Deviceid(f),
+                FieldType::Username => RawItem::Username(f),
+            },
+        }
+    }
+}
+
+impl Form {
+    /// Parse a form from JSON text. Structural errors only; use the checker for the rest.
+    pub fn from_json(text: &str) -> Result<Form, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The language entry for `code`.
+    pub fn language(&self, code: &str) -> Option<&Language> {
+        self.languages.iter().find(|l| l.code == code)
+    }
+
+    /// Visit every item depth-first, with the JSON pointer of each.
+    pub fn walk<'a>(&'a self, mut visit: impl FnMut(&'a Item, &str)) {
+        fn go<'a>(items: &'a [Item], base: &str, visit: &mut impl FnMut(&'a Item, &str)) {
+            for (i, item) in items.iter().enumerate() {
+                let ptr = format!("{base}/{i}");
+                visit(item, &ptr);
+                match item {
+                    Item::Group(g) => go(&g.body, &format!("{ptr}/body"), visit),
+                    Item::Repeat(r) => go(&r.body, &format!("{ptr}/body"), visit),
+                    Item::Field(_) | Item::Consent(_) => {}
+                }
+            }
+        }
+        go(&self.body, "/body", &mut visit);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_type_round_trips_through_json_type() {
+        for kind in FieldType::ALL {
+            let json = format!(r#"{{"type":"{}","name":"q"}}"#, kind.as_str());
+            let item: Item = serde_json::from_str(&json).unwrap();
+            let Item::Field(f) = &item else {
+                panic!("{json} is not a field")
+            };
+            assert_eq!(f.kind, kind);
+            let back = serde_json::to_value(&item).unwrap();
+            assert_eq!(back["type"], kind.as_str());
+        }
+    }
+
+    #[test]
+    fn unknown_property_is_rejected() {
+        let err = serde_json::from_str::<Item>(r#"{"type":"text","name":"q","relevent":"1"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("relevent"), "{err}");
+    }
+
+    #[test]
+    fn enumerator_is_an_alias_of_username() {
+        let item: Item = serde_json::from_str(r#"{"type":"enumerator","name":"who"}"#).unwrap();
+        assert!(matches!(
+            item,
+            Item::Field(Field {
+                kind: FieldType::Username,
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,14 @@
+//! The pure core of Voices.
+//!
+//! Everything here is deterministic: no I/O, no clock, no randomness. The current
+//! time, random numbers and new identifiers come in through [`env::Environment`],
+//! so the app (enumerators) and the server (coordinators) give a form exactly the
+//! same meaning, and tests can replay any evaluation.
+
+pub mod env;
+pub mod form;
+pub mod response;
+
+pub use env::Environment;
+pub use form::Form;
+pub use response::Response;
