@@ -9,6 +9,8 @@ pub mod env;
 pub mod expr;
 pub mod form;
 pub mod response;
+pub mod stress;
+pub mod sync;
 
 pub use env::Environment;
 pub use form::Form;
