@@ -452,15 +452,17 @@ impl Parser {
             match next.tok {
                 Tok::Comma => continue,
                 Tok::RParen => return Ok((args, next.span.end)),
-                other => return Err(ExprError::new(
-                    ErrorKind::Syntax,
-                    next.span,
-                    format!(
+                other => {
+                    return Err(ExprError::new(
+                        ErrorKind::Syntax,
+                        next.span,
+                        format!(
                         "expected `,` or `)` to close the call to `{name}` opened at {}, found {}",
                         name_span.start,
                         other.describe()
                     ),
-                )),
+                    ))
+                }
             }
         }
     }
