@@ -318,10 +318,10 @@ struct Importer<'a> {
     choice_lists: HashSet<String>,
     /// Names by repeat scope: the innermost scope is last.
     scopes: Vec<HashMap<String, (CellRef, u32)>>,
-    /// `xml-external`/`csv-external` names.
-    external_instances: HashMap<String, CellRef>,
     /// (triggering question, triggered field, cell) to check once all fields are known.
     triggers: Vec<(String, String, CellRef)>,
+    /// `save_to` cells: (target, cell, on a group/repeat row).
+    save_to: Vec<(String, CellRef, bool)>,
     /// Each field's type and whether it is computed (a calculation), for trigger checks.
     field_kinds: HashMap<String, (FieldType, bool)>,
     /// Open groups and repeats: (id, name); names declared inside belong to the last.
@@ -484,9 +484,9 @@ impl<'a> Importer<'a> {
             choices: BTreeMap::new(),
             choice_lists: HashSet::new(),
             scopes: vec![HashMap::new()],
-            external_instances: HashMap::new(),
             triggers: Vec::new(),
             field_kinds: HashMap::new(),
+            save_to: Vec::new(),
             parents: Vec::new(),
             next_parent_id: 1,
             ambiguous: HashSet::new(),
@@ -531,6 +531,9 @@ impl<'a> Importer<'a> {
             .and_then(|s| Table::new(s, &mut languages));
         let external = workbook
             .sheet("external_choices")
+            .and_then(|s| Table::new(s, &mut languages));
+        let entities = workbook
+            .sheet("entities")
             .and_then(|s| Table::new(s, &mut languages));
         let settings = workbook
             .sheet("settings")
@@ -579,10 +582,142 @@ impl<'a> Importer<'a> {
             }
         }
         let body = self.read_survey(&survey);
+        if let Some(table) = &entities {
+            self.check_entities(table);
+        } else if let Some((_, at, _)) = self.save_to.first() {
+            let at = at.clone();
+            self.error(
+                Some(at),
+                "missing-entities",
+                "save_to is used but there is no 'entities' sheet declaring the entity",
+            );
+        }
         let mut form = self.read_settings(settings.as_ref(), settings_row, body)?;
         self.check_references();
         form.choices = std::mem::take(&mut self.choices);
         Some(form)
+    }
+
+    /// ODK entities are not used by Voices, but a declaration pyxform would reject is
+    /// still reported so the designer is not misled.
+    fn check_entities(&mut self, table: &Table) {
+        const COLUMNS: &[&str] = &["list_name", "label", "create_if", "update_if", "entity_id"];
+        for column in &table.columns {
+            if !COLUMNS.contains(&column.key.as_str()) || column.lang.is_some() {
+                self.error(
+                    Some(CellRef::cell(table.sheet, table.header_row, column.index)),
+                    "bad-entities",
+                    format!(
+                        "the entities sheet has an unexpected column '{}' (allowed: {})",
+                        column.header,
+                        COLUMNS.join(", ")
+                    ),
+                );
+            }
+        }
+        let mut declared: HashMap<String, CellRef> = HashMap::new();
+        for row in table.rows {
+            let at = table.row_ref(row);
+            for key in ["label", "create_if", "update_if", "entity_id"] {
+                if let Some(c) = table.get(row, key) {
+                    for r in references_in(c.text) {
+                        self.references.push((r.to_owned(), c.at.clone()));
+                    }
+                }
+            }
+            let Some(list) = table.get(row, "list_name") else {
+                self.error(Some(at), "bad-entities", "this entity has no list_name");
+                continue;
+            };
+            let name = list.text;
+            if !valid_name(name) || name.contains('.') || name.starts_with("__") {
+                self.error(
+                    Some(list.at.clone()),
+                    "bad-entities",
+                    format!(
+                        "entity list name '{name}' must be a valid name without '.' and not start with '__'"
+                    ),
+                );
+            }
+            if let Some(first) = declared.get(name) {
+                let message = format!("entity list '{name}' is already declared at {first}");
+                self.error(Some(list.at.clone()), "bad-entities", message);
+            } else {
+                declared.insert(name.to_owned(), list.at.clone());
+            }
+            let has = |k: &str| table.get(row, k).is_some();
+            if !has("label") && !has("entity_id") {
+                self.error(
+                    Some(at.clone()),
+                    "bad-entities",
+                    "an entity that is created needs a label",
+                );
+            }
+            if has("entity_id") && has("create_if") && !has("update_if") {
+                self.error(
+                    Some(at.clone()),
+                    "bad-entities",
+                    "an entity with entity_id and create_if also needs update_if",
+                );
+            }
+            if has("update_if") && !has("entity_id") {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    "an entity with update_if needs an entity_id",
+                );
+            }
+        }
+        let save_to = std::mem::take(&mut self.save_to);
+        let mut properties: HashMap<(String, String), CellRef> = HashMap::new();
+        for (target, at, container) in save_to {
+            if container {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    "save_to belongs on question rows, not on group or repeat rows",
+                );
+                continue;
+            }
+            let (entity, property) = match target.split_once('#') {
+                Some((e, p)) => (e.to_owned(), p.to_owned()),
+                None if declared.len() == 1 => (
+                    declared.keys().next().cloned().unwrap_or_default(),
+                    target.clone(),
+                ),
+                None => {
+                    self.error(
+                        Some(at),
+                        "bad-entities",
+                        format!("with several entities, save_to must name one: 'entity#{target}'"),
+                    );
+                    continue;
+                }
+            };
+            if !declared.contains_key(&entity) {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    format!("save_to names the entity '{entity}', which the entities sheet does not declare"),
+                );
+                continue;
+            }
+            if property.starts_with("__") || ["name", "label"].contains(&property.as_str()) {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    format!("'{property}' is reserved and cannot be an entity property"),
+                );
+                continue;
+            }
+            let key = (entity, property.clone());
+            if let Some(first) = properties.get(&key) {
+                let message = format!("entity property '{property}' is already saved from {first}");
+                self.error(Some(at), "bad-entities", message);
+            } else {
+                properties.insert(key, at);
+            }
+        }
     }
 
     /// Two columns meaning the same (`name` and its alias `value`, or a header written
@@ -820,10 +955,31 @@ impl<'a> Importer<'a> {
         renamed
     }
 
+    /// An expression cell, translated where Voices writes a construct differently.
     fn expression(&mut self, cell: &Cell) -> String {
-        let text = cell.text.trim().to_owned();
+        let mut text = cell.text.trim().to_owned();
+        let mut last_saved = Vec::new();
         for r in references_in(&text) {
-            self.references.push((r.to_owned(), cell.at.clone()));
+            match r.strip_prefix("last-saved#") {
+                Some(name) => {
+                    self.references.push((name.to_owned(), cell.at.clone()));
+                    last_saved.push(r.to_owned());
+                }
+                None => self.references.push((r.to_owned(), cell.at.clone())),
+            }
+        }
+        for r in last_saved {
+            // ODK fills this from the previous saved submission on the device; Voices does
+            // not carry answers from one interview to the next (a privacy choice).
+            text = text.replace(&format!("${{{r}}}"), "''");
+            self.warn(
+                Some(cell.at.clone()),
+                "unsupported-last-saved",
+                format!(
+                    "${{{r}}} (the answer saved in the previous interview) is not available in \
+                     Voices and is replaced by ''"
+                ),
+            );
         }
         text
     }
@@ -941,6 +1097,19 @@ impl<'a> Importer<'a> {
                 );
                 continue;
             };
+            if let Some(save_to) = table.get(row, "save_to") {
+                let container = matches!(
+                    row_type,
+                    RowType::BeginGroup
+                        | RowType::EndGroup
+                        | RowType::BeginRepeat
+                        | RowType::EndRepeat
+                        | RowType::BeginLoop(_)
+                        | RowType::EndLoop
+                );
+                self.save_to
+                    .push((save_to.text.to_owned(), save_to.at, container));
+            }
             let ptr = {
                 let base = stack
                     .last()
@@ -1035,18 +1204,6 @@ impl<'a> Importer<'a> {
                     continue;
                 }
                 RowType::ExternalInstance => {
-                    if let Some(name) = table.get(row, "name") {
-                        if let Some(first) = self.external_instances.get(name.text) {
-                            let message = format!(
-                                "external instance '{}' is already declared at {first}",
-                                name.text
-                            );
-                            self.error(Some(name.at.clone()), "duplicate-name", message);
-                        } else {
-                            self.external_instances
-                                .insert(name.text.to_owned(), name.at.clone());
-                        }
-                    }
                     self.warn(
                         Some(type_cell.at.clone()),
                         "external-instance",
@@ -1214,7 +1371,8 @@ impl<'a> Importer<'a> {
         };
         for value in values {
             for r in references_in(value) {
-                self.references.push((r.to_owned(), at.clone()));
+                let name = r.strip_prefix("last-saved#").unwrap_or(r);
+                self.references.push((name.to_owned(), at.clone()));
             }
         }
     }
@@ -1406,15 +1564,18 @@ impl<'a> Importer<'a> {
                 "big-image is not shown by Voices; use 'image'",
             );
         }
-        let computed = table.get(row, "calculation").is_some();
+        // A computed or triggered value needs no label: it is not asked.
+        let computed =
+            table.get(row, "calculation").is_some() || table.get(row, "trigger").is_some();
         if kind.is_shown_question()
             && !computed
             && label.is_none()
             && hint.is_none()
             && media.is_none()
         {
-            // pyxform requires a label or hint once the sheet has a label column.
-            if table.has("label") {
+            // pyxform requires a label or hint once the sheet has a label column, and
+            // guidance alone is never enough.
+            if table.has("label") || table.get(row, "guidance_hint").is_some() {
                 self.error(
                     Some(table.row_ref(row)),
                     "missing-label",
@@ -1430,7 +1591,9 @@ impl<'a> Importer<'a> {
                 );
             }
         }
-        self.field_kinds.insert(name.clone(), (kind, computed));
+        let has_calculation = table.get(row, "calculation").is_some();
+        self.field_kinds
+            .insert(name.clone(), (kind, has_calculation));
         let required = table.get(row, "required").map(|c| self.condition(&c));
         let read_only = table.get(row, "read_only").map(|c| self.condition(&c));
         let relevant = table.get(row, "relevant").map(|c| self.expression(&c));
@@ -2024,6 +2187,8 @@ const KNOWN_SURVEY_COLUMNS: &[&str] = &[
     "consent_agree",
     "consent_decline",
     "consent_decline_message",
+    // ODK entities: checked, not used.
+    "save_to",
 ];
 
 #[cfg(test)]
