@@ -6,8 +6,11 @@
 //! same meaning, and tests can replay any evaluation.
 
 pub mod env;
+pub mod expr;
 pub mod form;
 pub mod response;
+pub mod stress;
+pub mod sync;
 
 pub use env::Environment;
 pub use form::Form;

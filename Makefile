@@ -1,0 +1,30 @@
+# Voices — the two commands are `make run` and `make test` (see README.md).
+# Each installs what it needs when it is missing.
+
+export CARGO_TARGET_DIR ?= /var/tmp/voices-target
+SHELL := /bin/bash
+
+.PHONY: run test lint fmt bench fuzz-smoke deps
+
+## Build everything, start the sync server on 127.0.0.1:8470 with embedded
+## SQLite and the example forms, and open the app.
+run:
+	scripts/run.sh
+
+## Every test: lints, unit, integration, conformance, PostgreSQL, end-to-end.
+test:
+	scripts/test.sh
+
+deps:
+	scripts/install-deps.sh
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+## Benchmarks whose figures are in README.md's Performance section.
+bench:
+	scripts/bench.sh

@@ -1,0 +1,17 @@
+//! The sync protocol core: clocks, revisions, the merge and the wire types.
+//!
+//! Pure like the rest of `voices-core`: wall time comes in as milliseconds and ids as
+//! strings made by the caller. Both the app and the server use these types, so what a
+//! device sends is exactly what the server reads.
+
+pub mod clock;
+pub mod hlc;
+pub mod merge;
+pub mod paths;
+pub mod protocol;
+pub mod revision;
+
+pub use clock::{ActorId, Dot, VersionVector};
+pub use hlc::Hlc;
+pub use merge::{Applied, Conflict, Entry, MergeError, ResponseState, Value};
+pub use revision::{ResponseStatus, Revision, RevisionError};

@@ -1,0 +1,257 @@
+//! Wire types of the sync protocol (`/api/v1`), shared by the app and the server.
+//!
+//! docs/protocol.md describes the endpoints; these are their bodies.
+
+use serde::{Deserialize, Serialize};
+
+use super::clock::VersionVector;
+use super::merge::Conflict;
+use super::revision::ResponseStatus;
+use crate::response::Response;
+
+/// The protocol version this build speaks.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Request header naming the protocol version the client speaks. Optional; when given
+/// and unsupported the server answers 400 `unsupported_protocol` with the versions it has.
+pub const PROTOCOL_HEADER: &str = "voices-protocol";
+/// Media type of an upload batch: one [`super::Revision`] as JSON per line. Lines make a
+/// cut-off upload useful: every complete line that arrived is kept.
+pub const NDJSON: &str = "application/x-ndjson";
+
+/// `GET /api/v1/info`: what the server speaks and accepts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerInfo {
+    pub server_version: String,
+    pub protocol_versions: Vec<u32>,
+    /// Optional features: `zstd`, `gzip`, `ndjson`, `attachments`, `export`.
+    pub capabilities: Vec<String>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Limits {
+    /// Largest request body as sent (compressed), in bytes.
+    pub max_body_bytes: u64,
+    /// Largest request body after decompression, in bytes.
+    pub max_decompressed_bytes: u64,
+    /// Most revisions in one upload batch.
+    pub max_batch_records: u64,
+    /// Largest attachment chunk, in bytes.
+    pub max_chunk_bytes: u64,
+}
+
+/// What `voices-server device add` prints (as text and as a QR code) for the app to
+/// accept: where the server is and the one-time code to exchange for a device token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisioningCode {
+    pub server: String,
+    pub project: String,
+    pub code: String,
+}
+
+impl ProvisioningCode {
+    const PREFIX: &'static str = "voices1:";
+
+    /// The printable form: `voices1:` followed by the JSON, base64url without padding.
+    pub fn to_text(&self) -> String {
+        use base64::Engine;
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        format!(
+            "{}{}",
+            Self::PREFIX,
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+        )
+    }
+
+    pub fn from_text(text: &str) -> Result<ProvisioningCode, String> {
+        use base64::Engine;
+        let body = text
+            .trim()
+            .strip_prefix(Self::PREFIX)
+            .ok_or("a provisioning code starts with `voices1:`")?;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|e| format!("the provisioning code is damaged ({e})"))?;
+        serde_json::from_slice(&json).map_err(|e| format!("the provisioning code is damaged ({e})"))
+    }
+}
+
+/// `POST /api/v1/provision` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProvisionRequest {
+    pub code: String,
+}
+
+/// Answer to a provisioning: the device's identity and bearer token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceCredentials {
+    pub project: String,
+    pub device_id: String,
+    pub enumerator: String,
+    pub token: String,
+    /// RFC 3339; the device must be provisioned again after this.
+    pub expires_at: String,
+}
+
+/// `POST /api/v1/login` body (people: admins, designers, coordinators).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub user: String,
+    pub password: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionToken {
+    pub token: String,
+    pub expires_at: String,
+    pub role: String,
+}
+
+/// One published form version, as listed to devices.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FormVersionSummary {
+    pub form: String,
+    pub version: String,
+    pub title: String,
+    pub published_at: String,
+    /// SHA-256 of the form document, hex; devices re-download when it changes.
+    pub sha256: String,
+}
+
+/// How the server took one revision of an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AckStatus {
+    /// Stored and merged.
+    Accepted,
+    /// Already stored earlier (same id, same content): nothing to do.
+    Duplicate,
+    /// Stored and merged, but the response is flagged for a coordinator (reasons given).
+    Quarantined,
+    /// Not stored (reason given); sending it again unchanged will not help.
+    Rejected,
+}
+
+/// The acknowledgement of one revision.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordAck {
+    /// The revision id (or `line N` when the line was not a readable revision).
+    pub id: String,
+    pub status: AckStatus,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+}
+
+/// `POST /api/v1/projects/{p}/revisions` answer: one ack per line, in order, plus tallies.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UploadAck {
+    pub accepted: u64,
+    pub duplicate: u64,
+    pub quarantined: u64,
+    pub rejected: u64,
+    pub records: Vec<RecordAck>,
+}
+
+/// `POST /api/v1/projects/{p}/revisions/known`: which of these revision ids the server
+/// has, so a client whose upload was cut off resends only the rest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownRequest {
+    pub ids: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownResponse {
+    pub known: Vec<String>,
+}
+
+/// A coordinator's judgement of a response (ODK Central's review states).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewState {
+    Received,
+    HasIssues,
+    Approved,
+    Rejected,
+}
+
+impl ReviewState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReviewState::Received => "received",
+            ReviewState::HasIssues => "hasIssues",
+            ReviewState::Approved => "approved",
+            ReviewState::Rejected => "rejected",
+        }
+    }
+}
+
+/// One response in a coordinator pull page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PulledResponse {
+    /// Position of this change in the project's feed; pass the last one as `after`.
+    pub cursor: String,
+    pub response: Response,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ResponseStatus>,
+    /// Device that started the response, and its enumerator.
+    pub device: String,
+    pub enumerator: String,
+    /// When the server first received the response (RFC 3339, server clock).
+    pub received_at: String,
+    /// When the server last merged a revision into it (RFC 3339, server clock).
+    pub updated_at: String,
+    pub review_state: ReviewState,
+    /// Why the response is quarantined (empty when it is not).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub quarantine: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub conflicts: Vec<Conflict>,
+    /// The causal context to put in `seen` when editing on top of this state.
+    pub context: VersionVector,
+    pub revisions: u64,
+}
+
+/// `GET /api/v1/projects/{p}/responses?after=CURSOR&limit=N` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullPage {
+    pub items: Vec<PulledResponse>,
+    /// Cursor to pass as `after` for the next page (unchanged when the page is empty).
+    pub next: String,
+    /// Whether more changes were already available when this page was read.
+    pub more: bool,
+}
+
+/// An error answer (RFC 9457 Problem Details) with a machine-readable `code`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub code: String,
+    pub detail: String,
+    /// The limit that was exceeded, for `payload_too_large` and similar.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn provisioning_code_round_trips_and_rejects_damage() {
+        let code = ProvisioningCode {
+            server: "http://10.0.0.2:8470".into(),
+            project: "kisumu".into(),
+            code: "abc".into(),
+        };
+        let text = code.to_text();
+        assert!(text.starts_with("voices1:"));
+        assert_eq!(ProvisioningCode::from_text(&text).unwrap(), code);
+        assert!(ProvisioningCode::from_text("voices1:!!!").is_err());
+        assert!(ProvisioningCode::from_text("hello").is_err());
+    }
+}

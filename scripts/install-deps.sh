@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what Voices needs to build, run and test, only where it is missing, so
+# `make run` and `make test` work on a fresh Debian/Ubuntu machine as root.
+# Usage: scripts/install-deps.sh [build] [app] [e2e] [postgres] [fuzz]   (default: all)
+set -euo pipefail
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(build app e2e postgres)
+want() { local g; for g in "${groups[@]}"; do [ "$g" = "$1" ] && return 0; done; return 1; }
+
+sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing_pkgs=()
+need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed" || missing_pkgs+=("$1"); }
+
+if want build; then
+  command -v cargo >/dev/null || { echo "install-deps: cargo not found; install Rust (rustup) first" >&2; exit 1; }
+  need_pkg pkg-config; need_pkg build-essential; need_pkg ca-certificates; need_pkg git
+fi
+if want app; then
+  for p in libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev libssl-dev; do need_pkg "$p"; done
+  command -v node >/dev/null || need_pkg nodejs
+  command -v npm >/dev/null || need_pkg npm
+fi
+if want e2e; then
+  for p in xvfb xauth x11-utils webkit2gtk-driver dbus-x11 at-spi2-core; do need_pkg "$p"; done
+fi
+if want postgres; then
+  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkg postgresql
+fi
+
+if [ ${#missing_pkgs[@]} -gt 0 ]; then
+  echo "install-deps: installing Debian packages: ${missing_pkgs[*]}"
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  sudo_if_needed env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing_pkgs[@]}"
+fi
+
+if want e2e && ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
+  echo "install-deps: cargo install tauri-driver"
+  cargo install tauri-driver --locked
+fi
+if want fuzz && ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "install-deps: cargo install cargo-fuzz"
+  cargo install cargo-fuzz --locked
+fi
+exit 0
