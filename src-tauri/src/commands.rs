@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::view::PageView;
 use crate::voices::{
     AnswerSaved, AttachmentData, DecoyView, FileReport, FormSummary, ImportReport, InterviewState,
-    ResponseSummary, Review, SetAnswerRequest, Voices,
+    ResponseSummary, Review, SetAnswerRequest, Upload, Voices,
 };
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -292,9 +292,11 @@ pub fn attach_file(voices: State<'_, Voices>, request: AttachRequest) -> Result<
     voices.attach(
         &request.response_id,
         &request.path,
-        &request.file_name,
-        &request.media_type,
-        &request.data_base64,
+        &Upload {
+            file_name: &request.file_name,
+            media_type: &request.media_type,
+            data_base64: &request.data_base64,
+        },
         request.page,
         request.language.as_deref(),
     )

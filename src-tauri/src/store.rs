@@ -179,6 +179,15 @@ pub struct OutboxRow {
     pub last_error: Option<String>,
 }
 
+/// A file kept under its SHA-256, as attached to one answer.
+#[derive(Debug, Clone, Copy)]
+pub struct AttachedFile<'a> {
+    pub sha256: &'a str,
+    pub media_type: &'a str,
+    pub size: u64,
+    pub file_name: &'a str,
+}
+
 /// Whether storing a form version added it or found it already there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stored {
@@ -618,12 +627,15 @@ impl Store {
         &mut self,
         response_id: &str,
         path: &str,
-        sha256: &str,
-        media_type: &str,
-        size: u64,
-        file_name: &str,
+        file: &AttachedFile<'_>,
         now: &str,
     ) -> Result<()> {
+        let AttachedFile {
+            sha256,
+            media_type,
+            size,
+            file_name,
+        } = *file;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -1046,10 +1058,14 @@ mod tests {
     fn attachments_are_shared_by_hash_and_become_the_answer() {
         let mut s = store_with_draft();
         s.create_response("r2", "f", "1", "en", NOW).unwrap();
-        s.attach("r1", "/photo", "abc", "image/png", 3, "a.png", NOW)
-            .unwrap();
-        s.attach("r2", "/photo", "abc", "image/png", 3, "b.png", NOW)
-            .unwrap();
+        let file = |name| AttachedFile {
+            sha256: "abc",
+            media_type: "image/png",
+            size: 3,
+            file_name: name,
+        };
+        s.attach("r1", "/photo", &file("a.png"), NOW).unwrap();
+        s.attach("r2", "/photo", &file("b.png"), NOW).unwrap();
         assert_eq!(
             s.attachments("r2").unwrap(),
             vec![(

@@ -16,7 +16,7 @@ use voices_core::response::{
 
 use crate::error::{Error, Result};
 use crate::paths::{self, AnswerPath};
-use crate::store::{ResponseStatus, Store, Stored};
+use crate::store::{AttachedFile, ResponseStatus, Store, Stored};
 use crate::view::{self, Issue, LanguageView, PageView, StaticRules, ViewBuilder};
 
 /// Example forms shipped inside the app: `(file name, JSON)`.
@@ -129,6 +129,14 @@ pub struct AttachmentData {
     pub file_name: String,
     pub media_type: String,
     pub data_base64: String,
+}
+
+/// A file the enumerator picked, as the UI sends it.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub file_name: &'a str,
+    pub media_type: &'a str,
+    pub data_base64: &'a str,
 }
 
 pub struct Voices {
@@ -309,7 +317,7 @@ impl Voices {
                 None => out.push(summary),
             }
         }
-        out.sort_by(|a, b| a.title.to_lowercase().cmp(&b.title.to_lowercase()));
+        out.sort_by_key(|a| a.title.to_lowercase());
         Ok(out)
     }
 
@@ -861,12 +869,15 @@ impl Voices {
         &self,
         id: &str,
         path: &str,
-        file_name: &str,
-        media_type: &str,
-        data_base64: &str,
+        upload: &Upload<'_>,
         page: u32,
         language: Option<&str>,
     ) -> Result<AnswerSaved> {
+        let Upload {
+            file_name,
+            media_type,
+            data_base64,
+        } = *upload;
         let parsed = AnswerPath::parse(path)?;
         let row = lock(&self.store).response(id)?;
         let form = self.form(&row.form_id, &row.form_version)?;
@@ -899,10 +910,12 @@ impl Voices {
         lock(&self.store).attach(
             id,
             path,
-            &sha,
-            media_type,
-            bytes.len() as u64,
-            &safe_name,
+            &AttachedFile {
+                sha256: &sha,
+                media_type,
+                size: bytes.len() as u64,
+                file_name: &safe_name,
+            },
             &at,
         )?;
         lock(&self.open).remove(id);

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use voices_app::store::ResponseStatus;
+use voices_app::voices::Upload;
 use voices_app::Voices;
 
 fn fixture() -> PathBuf {
@@ -254,6 +255,15 @@ fn repeat_instances_are_removed_and_renumbered() {
     assert!(err.to_string().contains("/members[5]"), "{err}");
 }
 
+fn upload<'a>(file_name: &'a str, media_type: &'a str) -> Upload<'a> {
+    // "hello" in base64.
+    Upload {
+        file_name,
+        media_type,
+        data_base64: "aGVsbG8=",
+    }
+}
+
 #[test]
 fn attachments_are_stored_once_under_their_hash() {
     let (dir, voices) = open();
@@ -261,7 +271,7 @@ fn attachments_are_stored_once_under_their_hash() {
     voices.record_consent(&id, true, None).unwrap();
     // "hello" in base64.
     let saved = voices
-        .attach(&id, "/photo", "house.png", "image/png", "aGVsbG8=", 1, None)
+        .attach(&id, "/photo", &upload("house.png", "image/png"), 1, None)
         .unwrap();
     let photo = saved
         .page
@@ -275,7 +285,7 @@ fn attachments_are_stored_once_under_their_hash() {
     let back = voices.attachment(&id, "/photo").unwrap();
     assert_eq!(back.data_base64, "aGVsbG8=");
     let err = voices
-        .attach(&id, "/village", "x", "text/plain", "aGVsbG8=", 1, None)
+        .attach(&id, "/village", &upload("x", "text/plain"), 1, None)
         .unwrap_err();
     assert!(err.to_string().contains("not a file attachment"), "{err}");
 }
@@ -309,4 +319,26 @@ fn the_form_list_counts_drafts_per_form() {
     assert_eq!(f.title, "Household conditions");
     assert_eq!(f.languages.len(), 2);
     assert!(f.languages[1].rtl);
+}
+
+#[test]
+fn every_example_form_is_on_the_device_from_the_first_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let voices = Voices::open(dir.path()).unwrap();
+    let report = voices.load_examples().unwrap();
+    assert!(!report.files.is_empty(), "no example forms are embedded");
+    for file in &report.files {
+        assert_eq!(
+            file.outcome, "already_present",
+            "{}: {:?}",
+            file.file, file.diagnostics
+        );
+    }
+    let ids: Vec<_> = voices
+        .list_forms()
+        .unwrap()
+        .into_iter()
+        .map(|f| f.form_id)
+        .collect();
+    assert!(ids.contains(&"community_life".to_owned()), "{ids:?}");
 }
