@@ -152,6 +152,10 @@ pub struct UploadAck {
     pub quarantined: u64,
     pub rejected: u64,
     pub records: Vec<RecordAck>,
+    /// The body was cut off: only the complete lines before the cut were taken. Ask
+    /// `revisions/known` and send the rest again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
 }
 
 /// `POST /api/v1/projects/{p}/revisions/known`: which of these revision ids the server
