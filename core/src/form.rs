@@ -115,6 +115,9 @@ pub struct SafeExit {
 ///
 /// In JSON every item is an object with a `type`; `group`, `repeat` and `consent`
 /// are containers/constructs, every other type is a field.
+// Fields are the common case and live in `Vec<Item>`s; boxing them would add an
+// allocation per field to save space only on the rarer containers.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(from = "RawItem", into = "RawItem")]
 pub enum Item {

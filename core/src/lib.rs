@@ -8,6 +8,7 @@
 pub mod env;
 pub mod form;
 pub mod response;
+pub mod stress;
 pub mod sync;
 
 pub use env::Environment;

@@ -1,0 +1,1743 @@
+//! XLSForm workbook → Voices form.
+//!
+//! Reads the `survey`, `choices`, `settings` (and `external_choices`) sheets, reports
+//! every problem at once with the cell it is in, and builds a [`Form`] when there is no
+//! error. Column names follow pyxform (with its aliases); Voices' own columns are
+//! documented in `docs/xlsform.md`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use sha2::{Digest, Sha256};
+use voices_core::form::{
+    Choice, Condition, Consent, Field, FieldType, Form, Group, Item, Language, Media,
+    PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
+};
+
+use crate::diag::{CellRef, Diagnostic};
+use crate::language::parse_language;
+use crate::types::{parse_type, RowType};
+use crate::workbook::{Sheet, SheetRow, Workbook};
+
+/// How to import.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// File name without extension; the form id when `settings` has no `form_id`.
+    pub source_name: String,
+    /// Accept problems pyxform rejects but Voices can recover from (duplicate choice
+    /// names), reporting them as warnings instead of errors.
+    pub lenient: bool,
+}
+
+/// The outcome of an import: the form when there were no errors, and every diagnostic.
+#[derive(Debug, Clone)]
+pub struct ImportReport {
+    pub form: Option<Form>,
+    pub diagnostics: Vec<Diagnostic>,
+    /// Where each item of the form came from: JSON pointer (`/body/2/body/0`) → its row,
+    /// and property name → column, so later checks can point at cells.
+    pub origins: BTreeMap<String, Origin>,
+}
+
+/// The survey row an item came from and the columns of its properties.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub sheet: String,
+    pub row: u32,
+    pub columns: BTreeMap<String, u32>,
+}
+
+impl Origin {
+    /// The cell holding `property` of this item, or its row when unknown.
+    pub fn cell(&self, property: Option<&str>) -> CellRef {
+        match property.and_then(|p| self.columns.get(p)) {
+            Some(col) => CellRef::cell(&self.sheet, self.row, *col),
+            None => CellRef::row(&self.sheet, self.row),
+        }
+    }
+}
+
+impl ImportReport {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(Diagnostic::is_error)
+    }
+
+    pub fn errors(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| d.is_error())
+    }
+
+    pub fn warnings(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.diagnostics.iter().filter(|d| !d.is_error())
+    }
+
+    /// The cell a JSON pointer into the form (as the checker reports it) came from:
+    /// the longest item prefix of the pointer, and the property right after it.
+    pub fn locate(&self, pointer: &str) -> Option<CellRef> {
+        let mut best: Option<(&str, &Origin)> = None;
+        for (item_ptr, origin) in &self.origins {
+            let is_prefix = pointer == item_ptr
+                || pointer
+                    .strip_prefix(item_ptr.as_str())
+                    .is_some_and(|rest| rest.starts_with('/'));
+            if is_prefix && best.is_none_or(|(b, _)| item_ptr.len() > b.len()) {
+                best = Some((item_ptr, origin));
+            }
+        }
+        let (item_ptr, origin) = best?;
+        let property = pointer[item_ptr.len()..].split('/').nth(1);
+        Some(origin.cell(property))
+    }
+}
+
+/// Import a workbook already read into cells.
+pub fn import_workbook(workbook: &Workbook, options: &ImportOptions) -> ImportReport {
+    let mut importer = Importer::new(workbook, options);
+    let form = importer.run();
+    let mut diagnostics = importer.diagnostics;
+    diagnostics.sort_by(|a, b| {
+        a.severity
+            .cmp(&b.severity)
+            .then(a.location.cmp(&b.location))
+    });
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    ImportReport {
+        form: if has_errors { None } else { form },
+        diagnostics,
+        origins: importer.origins,
+    }
+}
+
+/// A sheet's header: column keys (lowercased, de-aliased) with their language suffix.
+struct Table<'a> {
+    sheet: &'a str,
+    columns: Vec<Column>,
+    rows: &'a [SheetRow],
+}
+
+#[derive(Debug, Clone)]
+struct Column {
+    index: u32,
+    key: String,
+    /// Header as written, for choice properties and messages.
+    header: String,
+    /// Language code of a `::lang` suffix.
+    lang: Option<String>,
+}
+
+/// A value read from one cell.
+#[derive(Debug, Clone)]
+struct Cell<'a> {
+    text: &'a str,
+    at: CellRef,
+}
+
+/// Canonical column key for a header (lowercase, pyxform aliases resolved), plus the
+/// raw language suffix.
+fn split_header(header: &str) -> (String, Option<String>) {
+    let parts: Vec<&str> = header.split("::").map(str::trim).collect();
+    let (base, lang_parts): (String, &[&str]) = match parts.as_slice() {
+        [prefix, name, rest @ ..]
+            if ["media", "bind", "control", "body"].contains(&prefix.to_lowercase().as_str()) =>
+        {
+            (name.to_lowercase(), rest)
+        }
+        [name, rest @ ..] => (name.to_lowercase(), rest),
+        [] => (String::new(), &[]),
+    };
+    let key = match base.as_str() {
+        "list name" => "list_name",
+        "value" => "name",
+        "constraint message" | "jr:constraintmsg" | "constraint_message" => "constraint_message",
+        "required message" | "jr:requiredmsg" | "required_message" => "required_message",
+        "readonly" | "read only" | "read_only" => "read_only",
+        "calculate" | "calculation" => "calculation",
+        "count" | "jr:count" | "repeat count" | "repeat_count" => "repeat_count",
+        "choice filter" | "choice_filter" => "choice_filter",
+        "guidance hint" | "guidance_hint" => "guidance_hint",
+        "relevance" | "relevant" => "relevant",
+        "big image" | "big-image" => "big-image",
+        "form id" | "id_string" => "form_id",
+        "title" | "form title" => "form_title",
+        "default language" => "default_language",
+        "instance name" => "instance_name",
+        other => other,
+    }
+    .to_owned();
+    let lang = if lang_parts.is_empty() {
+        None
+    } else {
+        Some(lang_parts.join("::"))
+    };
+    (key, lang)
+}
+
+impl<'a> Table<'a> {
+    fn new(sheet: &'a Sheet, languages: &mut LanguageSet) -> Option<Table<'a>> {
+        let (header, rows) = sheet.rows.split_first()?;
+        let mut columns = Vec::new();
+        for (i, h) in header.cells.iter().enumerate() {
+            if h.is_empty() {
+                continue;
+            }
+            let (key, suffix) = split_header(h);
+            let lang = suffix.map(|s| languages.add(&s));
+            columns.push(Column {
+                index: u32::try_from(i).unwrap_or(u32::MAX),
+                key,
+                header: h.clone(),
+                lang,
+            });
+        }
+        Some(Table {
+            sheet: &sheet.name,
+            columns,
+            rows,
+        })
+    }
+
+    fn has(&self, key: &str) -> bool {
+        self.columns.iter().any(|c| c.key == key)
+    }
+
+    /// The untranslated cell for `key` in `row`, when non-empty.
+    fn get<'r>(&self, row: &'r SheetRow, key: &str) -> Option<Cell<'r>> {
+        self.columns
+            .iter()
+            .filter(|c| c.key == key && c.lang.is_none())
+            .find_map(|c| self.cell(row, c))
+    }
+
+    fn cell<'r>(&self, row: &'r SheetRow, column: &Column) -> Option<Cell<'r>> {
+        let text = row.cells.get(column.index as usize)?.as_str();
+        if text.is_empty() {
+            return None;
+        }
+        Some(Cell {
+            text,
+            at: CellRef::cell(self.sheet, row.number, column.index),
+        })
+    }
+
+    /// Translatable text for `key`: a plain string when only the plain column is filled,
+    /// otherwise a map by language (a plain cell counts for the default language).
+    fn text(&self, row: &SheetRow, key: &str, default_lang: &str) -> Option<(Text, CellRef)> {
+        let mut translated = BTreeMap::new();
+        let mut first_at = None;
+        for column in self.columns.iter().filter(|c| c.key == key) {
+            if let (Some(lang), Some(cell)) = (&column.lang, self.cell(row, column)) {
+                first_at.get_or_insert(cell.at.clone());
+                translated
+                    .entry(lang.clone())
+                    .or_insert_with(|| cell.text.to_owned());
+            }
+        }
+        let plain = self.get(row, key);
+        if translated.is_empty() {
+            return plain.map(|c| (Text::Plain(c.text.to_owned()), c.at));
+        }
+        if let Some(p) = plain {
+            first_at = Some(p.at.clone());
+            translated
+                .entry(default_lang.to_owned())
+                .or_insert_with(|| p.text.to_owned());
+        }
+        Some((Text::Translated(translated), first_at?))
+    }
+
+    fn row_ref(&self, row: &SheetRow) -> CellRef {
+        CellRef::row(self.sheet, row.number)
+    }
+}
+
+/// Languages in order of first appearance, keyed by code.
+#[derive(Default)]
+struct LanguageSet {
+    languages: Vec<Language>,
+}
+
+impl LanguageSet {
+    fn add(&mut self, suffix: &str) -> String {
+        let language = parse_language(suffix);
+        let code = language.code.clone();
+        if !self.languages.iter().any(|l| l.code == code) {
+            self.languages.push(language);
+        } else if let Some(existing) = self.languages.iter_mut().find(|l| l.code == code) {
+            // Prefer a name given with an explicit code: `English (en)` over `en`.
+            if existing.name == existing.code && language.name != language.code {
+                existing.name = language.name;
+            }
+        }
+        code
+    }
+}
+
+/// An open `begin group` / `begin repeat` waiting for its `end`.
+struct Open {
+    container: Container,
+    items: Vec<Item>,
+    row: u32,
+    origin_ptr: String,
+}
+
+enum Container {
+    Group(Group),
+    Repeat(Repeat),
+}
+
+impl Container {
+    fn word(&self) -> &'static str {
+        match self {
+            Container::Group(_) => "group",
+            Container::Repeat(_) => "repeat",
+        }
+    }
+}
+
+struct Importer<'a> {
+    workbook: &'a Workbook,
+    options: &'a ImportOptions,
+    diagnostics: Vec<Diagnostic>,
+    origins: BTreeMap<String, Origin>,
+    languages: LanguageSet,
+    default_lang: String,
+    choices: BTreeMap<String, Vec<Choice>>,
+    /// Choice list name → where it was first defined (for messages).
+    choice_lists: HashSet<String>,
+    /// Names by repeat scope: the innermost scope is last.
+    scopes: Vec<HashMap<String, CellRef>>,
+    /// Every name defined anywhere (for `${ref}` checks).
+    all_names: HashSet<String>,
+    /// `${ref}` uses to check once every name is known.
+    references: Vec<(String, CellRef)>,
+    /// Select fields' list references to check against the choices.
+    list_uses: Vec<(String, CellRef)>,
+}
+
+fn yes_no(text: &str) -> Option<bool> {
+    match text.trim().to_lowercase().as_str() {
+        "yes" | "true" | "true()" | "1" | "y" => Some(true),
+        "no" | "false" | "false()" | "0" | "n" => Some(false),
+        _ => None,
+    }
+}
+
+/// A field name XLSForm accepts: an XML name without a colon.
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// Whether a `default` cell is an expression (evaluated) rather than literal text.
+/// Follows pyxform: references, function calls and arithmetic make it dynamic.
+pub(crate) fn default_is_dynamic(text: &str) -> bool {
+    if text.contains("${") {
+        return true;
+    }
+    let bytes: Vec<char> = text.chars().collect();
+    // A function call: a name directly followed by `(`.
+    for (i, c) in bytes.iter().enumerate() {
+        if *c == '(' && i > 0 && (bytes[i - 1].is_alphanumeric() || bytes[i - 1] == '_') {
+            return true;
+        }
+    }
+    let padded = format!(" {text} ");
+    [
+        " + ", " - ", " * ", " div ", " mod ", " = ", " != ", " and ", " or ",
+    ]
+    .iter()
+    .any(|op| padded.contains(op))
+}
+
+/// A literal default as a Voices expression: numbers stay numbers, text is quoted.
+pub(crate) fn quote_literal(text: &str) -> String {
+    let is_number = !text.is_empty()
+        && text
+            .trim_start_matches('-')
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == '.')
+        && text.chars().filter(|c| *c == '.').count() <= 1
+        && text
+            .trim_start_matches('-')
+            .starts_with(|c: char| c.is_ascii_digit());
+    if is_number {
+        text.to_owned()
+    } else if !text.contains('\'') {
+        format!("'{text}'")
+    } else if !text.contains('"') {
+        format!("\"{text}\"")
+    } else {
+        let parts: Vec<String> = text.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+/// `${name}` references in an expression.
+fn references_in(expr: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = expr;
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        match after.find('}') {
+            Some(end) => {
+                out.push(after[..end].trim());
+                rest = &after[end + 1..];
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// Parse a `parameters` cell: `key=value` pairs separated by spaces, `,` or `;`.
+fn parse_parameters(text: &str) -> Result<BTreeMap<String, String>, String> {
+    let mut normalized = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '=' {
+            while normalized.ends_with(' ') {
+                normalized.pop();
+            }
+            normalized.push('=');
+            while chars.peek().is_some_and(|c| c.is_whitespace()) {
+                chars.next();
+            }
+        } else if c == ',' || c == ';' || c.is_whitespace() {
+            normalized.push(' ');
+        } else {
+            normalized.push(c);
+        }
+    }
+    let mut out = BTreeMap::new();
+    for pair in normalized.split_whitespace() {
+        let Some((k, v)) = pair.split_once('=') else {
+            return Err(format!("parameter '{pair}' is not of the form key=value"));
+        };
+        if k.is_empty() {
+            return Err(format!("parameter '{pair}' has no name"));
+        }
+        out.insert(k.to_owned(), v.to_owned());
+    }
+    Ok(out)
+}
+
+/// Parameters each type accepts (pyxform rejects others for these types).
+fn accepted_parameters(kind: FieldType) -> Option<&'static [&'static str]> {
+    match kind {
+        FieldType::Range => Some(&[
+            "start",
+            "end",
+            "step",
+            "tick_interval",
+            "placeholder",
+            "tick_labelset",
+        ]),
+        FieldType::Image => Some(&["max-pixels", "app"]),
+        FieldType::Audio => Some(&["quality"]),
+        FieldType::Video => Some(&["quality"]),
+        FieldType::Geopoint | FieldType::Geotrace | FieldType::Geoshape => Some(&[
+            "capture-accuracy",
+            "warning-accuracy",
+            "allow-mock-accuracy",
+            "incremental",
+        ]),
+        FieldType::SelectOne | FieldType::SelectMultiple | FieldType::Rank => {
+            Some(&["randomize", "seed", "value", "label"])
+        }
+        _ => None,
+    }
+}
+
+impl<'a> Importer<'a> {
+    fn new(workbook: &'a Workbook, options: &'a ImportOptions) -> Self {
+        Importer {
+            workbook,
+            options,
+            diagnostics: Vec::new(),
+            origins: BTreeMap::new(),
+            languages: LanguageSet::default(),
+            default_lang: String::new(),
+            choices: BTreeMap::new(),
+            choice_lists: HashSet::new(),
+            scopes: vec![HashMap::new()],
+            all_names: HashSet::new(),
+            references: Vec::new(),
+            list_uses: Vec::new(),
+        }
+    }
+
+    fn error(&mut self, at: Option<CellRef>, code: &'static str, message: impl Into<String>) {
+        self.diagnostics.push(Diagnostic::error(at, code, message));
+    }
+
+    fn warn(&mut self, at: Option<CellRef>, code: &'static str, message: impl Into<String>) {
+        self.diagnostics
+            .push(Diagnostic::warning(at, code, message));
+    }
+
+    fn run(&mut self) -> Option<Form> {
+        let workbook = self.workbook;
+        let Some(survey_sheet) = workbook.sheet("survey") else {
+            let names: Vec<&str> = workbook.sheets.iter().map(|s| s.name.as_str()).collect();
+            self.error(
+                None,
+                "missing-survey",
+                format!(
+                    "the workbook has no 'survey' sheet (sheets found: {})",
+                    if names.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            );
+            return None;
+        };
+        // Headers first, so every language is known before any text is read.
+        let mut languages = std::mem::take(&mut self.languages);
+        let survey = Table::new(survey_sheet, &mut languages);
+        let choices = workbook
+            .sheet("choices")
+            .and_then(|s| Table::new(s, &mut languages));
+        let external = workbook
+            .sheet("external_choices")
+            .and_then(|s| Table::new(s, &mut languages));
+        let settings = workbook
+            .sheet("settings")
+            .and_then(|s| Table::new(s, &mut languages));
+        self.languages = languages;
+        let Some(survey) = survey else {
+            self.error(
+                Some(CellRef::sheet(&survey_sheet.name)),
+                "empty-survey",
+                "the 'survey' sheet is empty: it needs a header row with at least 'type' and 'name'",
+            );
+            return None;
+        };
+        let settings_row = settings.as_ref().and_then(|t| t.rows.first());
+        self.resolve_default_language(settings.as_ref(), settings_row);
+
+        if let Some(table) = &choices {
+            self.read_choices(table, "choices");
+        }
+        if let Some(table) = &external {
+            self.read_choices(table, "external_choices");
+        }
+        for name in ["entities", "osm"] {
+            if let Some(sheet) = workbook.sheet(name) {
+                if sheet.rows.len() > 1 {
+                    self.warn(
+                        Some(CellRef::sheet(&sheet.name)),
+                        "unsupported-sheet",
+                        format!(
+                            "the '{}' sheet is not used by Voices and is ignored",
+                            sheet.name
+                        ),
+                    );
+                }
+            }
+        }
+        let body = self.read_survey(&survey);
+        self.check_references();
+        let mut form = self.read_settings(settings.as_ref(), settings_row, body)?;
+        form.choices = std::mem::take(&mut self.choices);
+        Some(form)
+    }
+
+    fn resolve_default_language(&mut self, settings: Option<&Table>, row: Option<&SheetRow>) {
+        let declared = match (settings, row) {
+            (Some(t), Some(r)) => t.get(r, "default_language").map(|c| c.text.to_owned()),
+            _ => None,
+        };
+        self.default_lang = match declared {
+            Some(d) if d.eq_ignore_ascii_case("default") => self.first_language_or_und(),
+            Some(d) => self.languages.add(&d),
+            None => self.first_language_or_und(),
+        };
+    }
+
+    fn first_language_or_und(&mut self) -> String {
+        match self.languages.languages.first() {
+            Some(l) => l.code.clone(),
+            None => {
+                self.languages.languages.push(Language {
+                    code: "und".to_owned(),
+                    name: "Default".to_owned(),
+                    direction: voices_core::form::Direction::Ltr,
+                });
+                "und".to_owned()
+            }
+        }
+    }
+
+    fn media(&self, table: &Table, row: &SheetRow) -> Option<Media> {
+        let lang = &self.default_lang;
+        let media = Media {
+            image: table.text(row, "image", lang).map(|t| t.0),
+            audio: table.text(row, "audio", lang).map(|t| t.0),
+            video: table.text(row, "video", lang).map(|t| t.0),
+        };
+        (media.image.is_some() || media.audio.is_some() || media.video.is_some()).then_some(media)
+    }
+
+    fn read_choices(&mut self, table: &Table, sheet_kind: &str) {
+        if !table.has("list_name") {
+            self.error(
+                Some(CellRef::sheet(table.sheet)),
+                "missing-column",
+                format!("the '{sheet_kind}' sheet has no 'list_name' column"),
+            );
+            return;
+        }
+        if !table.has("name") {
+            self.error(
+                Some(CellRef::sheet(table.sheet)),
+                "missing-column",
+                format!("the '{sheet_kind}' sheet has no 'name' column"),
+            );
+            return;
+        }
+        let allow_duplicates = self.allow_choice_duplicates();
+        let reserved = [
+            "list_name",
+            "name",
+            "label",
+            "image",
+            "audio",
+            "video",
+            "big-image",
+        ];
+        let mut seen: HashMap<(String, String), CellRef> = HashMap::new();
+        for row in table.rows {
+            let Some(list) = table.get(row, "list_name") else {
+                if row.cells.iter().any(|c| !c.is_empty()) {
+                    self.error(
+                        Some(table.row_ref(row)),
+                        "missing-list-name",
+                        "this choice has no list_name",
+                    );
+                }
+                continue;
+            };
+            let list_name = list.text.to_owned();
+            let Some(name) = table.get(row, "name") else {
+                self.error(
+                    Some(table.row_ref(row)),
+                    "missing-choice-name",
+                    format!("a choice in list '{list_name}' has no name"),
+                );
+                continue;
+            };
+            let label = match table.text(row, "label", &self.default_lang) {
+                Some((text, _)) => text,
+                None => {
+                    if self.media(table, row).is_none() {
+                        self.warn(
+                            Some(table.row_ref(row)),
+                            "missing-choice-label",
+                            format!(
+                                "choice '{}' in list '{list_name}' has no label; its name is shown instead",
+                                name.text
+                            ),
+                        );
+                    }
+                    Text::Plain(name.text.to_owned())
+                }
+            };
+            let key = (list_name.clone(), name.text.to_owned());
+            if let Some(first) = seen.get(&key) {
+                let message = format!(
+                    "choice list '{list_name}' has the name '{}' twice (first at {first}): \
+                     duplicate names cannot be told apart in the data",
+                    name.text
+                );
+                if allow_duplicates || self.options.lenient {
+                    self.warn(Some(name.at.clone()), "duplicate-choice", message);
+                } else {
+                    self.error(
+                        Some(name.at.clone()),
+                        "duplicate-choice",
+                        format!("{message} (use --lenient to import anyway)"),
+                    );
+                }
+            } else {
+                seen.insert(key, name.at.clone());
+            }
+            let mut properties = BTreeMap::new();
+            for column in &table.columns {
+                if column.lang.is_some() || reserved.contains(&column.key.as_str()) {
+                    continue;
+                }
+                if let Some(cell) = table.cell(row, column) {
+                    properties.insert(column.header.clone(), cell.text.to_owned());
+                }
+            }
+            self.choice_lists.insert(list_name.clone());
+            let media = self.media(table, row);
+            self.choices.entry(list_name).or_default().push(Choice {
+                name: name.text.to_owned(),
+                label,
+                media,
+                properties,
+            });
+        }
+    }
+
+    fn allow_choice_duplicates(&self) -> bool {
+        let Some(sheet) = self.workbook.sheet("settings") else {
+            return false;
+        };
+        let Some((header, rest)) = sheet.rows.split_first() else {
+            return false;
+        };
+        let Some(col) = header
+            .cells
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case("allow_choice_duplicates"))
+        else {
+            return false;
+        };
+        rest.first()
+            .and_then(|r| r.cells.get(col))
+            .is_some_and(|v| yes_no(v) == Some(true))
+    }
+
+    fn declare(&mut self, name: &str, at: &CellRef) {
+        let scope = self
+            .scopes
+            .last_mut()
+            .expect("the form scope is never popped");
+        if let Some(first) = scope.get(name) {
+            let message = format!(
+                "the name '{name}' is already used at {first}; names must be unique \
+                 (outside of repeats, groups do not separate names in Voices)"
+            );
+            self.diagnostics.push(Diagnostic::error(
+                Some(at.clone()),
+                "duplicate-name",
+                message,
+            ));
+        } else {
+            scope.insert(name.to_owned(), at.clone());
+        }
+        self.all_names.insert(name.to_owned());
+    }
+
+    fn expression(&mut self, cell: &Cell) -> String {
+        let text = cell.text.trim().to_owned();
+        for r in references_in(&text) {
+            self.references.push((r.to_owned(), cell.at.clone()));
+        }
+        text
+    }
+
+    fn condition(&mut self, cell: &Cell) -> Condition {
+        match yes_no(cell.text) {
+            Some(b) => Condition::Always(b),
+            None => Condition::Expression(self.expression(cell)),
+        }
+    }
+
+    fn flag(&mut self, table: &Table, row: &SheetRow, key: &str) -> bool {
+        let Some(cell) = table.get(row, key) else {
+            return false;
+        };
+        match yes_no(cell.text) {
+            Some(b) => b,
+            None => {
+                self.error(
+                    Some(cell.at),
+                    "bad-flag",
+                    format!("'{key}' must be yes or no, not '{}'", cell.text),
+                );
+                false
+            }
+        }
+    }
+
+    fn check_references(&mut self) {
+        let references = std::mem::take(&mut self.references);
+        for (name, at) in references {
+            if !self.all_names.contains(&name) {
+                self.error(
+                    Some(at),
+                    "unknown-reference",
+                    format!("${{{name}}} refers to no question, group or repeat in the form"),
+                );
+            }
+        }
+        let uses = std::mem::take(&mut self.list_uses);
+        for (list, at) in uses {
+            if !self.choice_lists.contains(&list) {
+                self.error(
+                    Some(at),
+                    "missing-choice-list",
+                    format!("choice list '{list}' is not defined on the choices sheet"),
+                );
+            }
+        }
+    }
+
+    fn read_survey(&mut self, table: &Table) -> Vec<Item> {
+        if !table.has("type") {
+            self.error(
+                Some(CellRef::sheet(table.sheet)),
+                "missing-column",
+                "the 'survey' sheet has no 'type' column",
+            );
+            return Vec::new();
+        }
+        let known: HashSet<&str> = KNOWN_SURVEY_COLUMNS.iter().copied().collect();
+        for column in &table.columns {
+            if !known.contains(column.key.as_str()) && !column.key.starts_with("instance::") {
+                let used = table.rows.iter().any(|r| table.cell(r, column).is_some());
+                if used {
+                    self.warn(
+                        Some(CellRef::cell(table.sheet, 1, column.index)),
+                        "unused-column",
+                        format!(
+                            "column '{}' has no meaning in Voices and is ignored",
+                            column.header
+                        ),
+                    );
+                }
+            }
+        }
+        let mut stack: Vec<Open> = Vec::new();
+        let mut top: Vec<Item> = Vec::new();
+        for row in table.rows {
+            let Some(type_cell) = table.get(row, "type") else {
+                if table.get(row, "name").is_some() || table.get(row, "label").is_some() {
+                    self.warn(
+                        Some(table.row_ref(row)),
+                        "missing-type",
+                        "this row has a name or label but no type; it is ignored",
+                    );
+                }
+                continue;
+            };
+            let Some(row_type) = parse_type(type_cell.text) else {
+                self.error(
+                    Some(type_cell.at.clone()),
+                    "unknown-type",
+                    format!("unknown question type '{}'", type_cell.text),
+                );
+                continue;
+            };
+            let ptr = {
+                let base = stack
+                    .last()
+                    .map_or("/body".to_owned(), |o| format!("{}/body", o.origin_ptr));
+                let len = stack.last().map_or(top.len(), |o| o.items.len());
+                format!("{base}/{len}")
+            };
+            let item = match row_type {
+                RowType::BeginGroup | RowType::BeginRepeat => {
+                    let repeat = row_type == RowType::BeginRepeat;
+                    if let Some(container) = self.begin(table, row, repeat) {
+                        self.record_origin(table, row, &ptr);
+                        if repeat {
+                            self.scopes.push(HashMap::new());
+                        }
+                        stack.push(Open {
+                            container,
+                            items: Vec::new(),
+                            row: row.number,
+                            origin_ptr: ptr,
+                        });
+                    }
+                    continue;
+                }
+                RowType::EndGroup | RowType::EndRepeat => {
+                    let word = if row_type == RowType::EndGroup {
+                        "group"
+                    } else {
+                        "repeat"
+                    };
+                    match stack.pop() {
+                        None => {
+                            self.error(
+                                Some(type_cell.at.clone()),
+                                "unbalanced",
+                                format!("'end {word}' without a matching 'begin {word}'"),
+                            );
+                            continue;
+                        }
+                        Some(open) if open.container.word() != word => {
+                            self.error(
+                                Some(type_cell.at.clone()),
+                                "unbalanced",
+                                format!(
+                                    "'end {word}' closes the 'begin {}' at row {}",
+                                    open.container.word(),
+                                    open.row
+                                ),
+                            );
+                            let item = self.close(open);
+                            match stack.last_mut() {
+                                Some(parent) => parent.items.push(item),
+                                None => top.push(item),
+                            }
+                            continue;
+                        }
+                        Some(open) => {
+                            let item = self.close(open);
+                            match stack.last_mut() {
+                                Some(parent) => parent.items.push(item),
+                                None => top.push(item),
+                            }
+                            continue;
+                        }
+                    }
+                }
+                RowType::BeginLoop(_) | RowType::EndLoop => {
+                    self.error(
+                        Some(type_cell.at.clone()),
+                        "unsupported-loop",
+                        "'begin loop' is not supported by Voices: use a repeat with repeat_count, \
+                         or one group per choice",
+                    );
+                    continue;
+                }
+                RowType::Unsupported(why) => {
+                    self.warn(
+                        Some(type_cell.at.clone()),
+                        "unsupported-type",
+                        format!("'{}' ignored: {why}", type_cell.text),
+                    );
+                    if let Some(name) = table.get(row, "name") {
+                        self.all_names.insert(name.text.to_owned());
+                    }
+                    continue;
+                }
+                RowType::ExternalInstance => {
+                    self.warn(
+                        Some(type_cell.at.clone()),
+                        "external-instance",
+                        format!(
+                            "'{}' attaches an external data file, which Voices does not load; \
+                             expressions using instance('{}') will not work",
+                            type_cell.text,
+                            table.get(row, "name").map_or("", |c| c.text)
+                        ),
+                    );
+                    continue;
+                }
+                RowType::Consent => match self.consent(table, row) {
+                    Some(c) => Item::Consent(c),
+                    None => continue,
+                },
+                RowType::UncollectedProperty(what) => {
+                    self.warn(
+                        Some(type_cell.at.clone()),
+                        "uncollected-property",
+                        format!(
+                            "Voices does not collect {what}; '{}' is imported as an empty hidden field",
+                            type_cell.text
+                        ),
+                    );
+                    match self.field(table, row, FieldType::Hidden, None) {
+                        Some(f) => Item::Field(f),
+                        None => continue,
+                    }
+                }
+                RowType::Field(kind) => match self.field(table, row, kind, None) {
+                    Some(f) => Item::Field(f),
+                    None => continue,
+                },
+                RowType::Select {
+                    kind,
+                    ref list,
+                    or_other,
+                    from_file,
+                    external,
+                } => {
+                    let select = SelectSpec {
+                        list: list.clone(),
+                        from_file,
+                        external,
+                        at: type_cell.at.clone(),
+                    };
+                    let Some(field) = self.field(table, row, kind, Some(&select)) else {
+                        continue;
+                    };
+                    if or_other {
+                        let other = self.or_other(table, row, &field);
+                        self.record_origin(table, row, &ptr);
+                        let parent = match stack.last_mut() {
+                            Some(p) => &mut p.items,
+                            None => &mut top,
+                        };
+                        parent.push(Item::Field(field));
+                        if let Some(other) = other {
+                            let other_ptr = {
+                                let (base, _) = ptr.rsplit_once('/').unwrap_or(("/body", ""));
+                                format!("{base}/{}", parent.len())
+                            };
+                            parent.push(Item::Field(other));
+                            self.record_origin(table, row, &other_ptr);
+                        }
+                        continue;
+                    }
+                    Item::Field(field)
+                }
+            };
+            self.record_origin(table, row, &ptr);
+            match stack.last_mut() {
+                Some(parent) => parent.items.push(item),
+                None => top.push(item),
+            }
+        }
+        while let Some(open) = stack.pop() {
+            self.error(
+                Some(CellRef::row(table.sheet, open.row)),
+                "unbalanced",
+                format!(
+                    "'begin {}' at row {} has no matching 'end {}'",
+                    open.container.word(),
+                    open.row,
+                    open.container.word()
+                ),
+            );
+            let item = self.close(open);
+            match stack.last_mut() {
+                Some(parent) => parent.items.push(item),
+                None => top.push(item),
+            }
+        }
+        top
+    }
+
+    fn record_origin(&mut self, table: &Table, row: &SheetRow, ptr: &str) {
+        let mut columns = BTreeMap::new();
+        for column in &table.columns {
+            if table.cell(row, column).is_none() {
+                continue;
+            }
+            let property = match column.key.as_str() {
+                "guidance_hint" => "guidance",
+                "repeat_count" => "count",
+                "calculation" => "calculation",
+                "list_name" => continue,
+                "type" => "type",
+                "image" | "audio" | "video" => "media",
+                "consent_version" => "text_version",
+                other => other,
+            };
+            columns.entry(property.to_owned()).or_insert(column.index);
+        }
+        if let Some(type_col) = columns.get("type").copied() {
+            columns.entry("choices".to_owned()).or_insert(type_col);
+        }
+        self.origins.insert(
+            ptr.to_owned(),
+            Origin {
+                sheet: table.sheet.to_owned(),
+                row: row.number,
+                columns,
+            },
+        );
+    }
+
+    fn name(&mut self, table: &Table, row: &SheetRow, what: &str) -> Option<(String, CellRef)> {
+        let Some(cell) = table.get(row, "name") else {
+            self.error(
+                Some(table.row_ref(row)),
+                "missing-name",
+                format!("this {what} has no name"),
+            );
+            return None;
+        };
+        if !valid_name(cell.text) {
+            self.error(
+                Some(cell.at.clone()),
+                "bad-name",
+                format!(
+                    "'{}' is not a valid name: start with a letter or '_', then use letters, \
+                     digits, '_', '-' or '.'",
+                    cell.text
+                ),
+            );
+            return None;
+        }
+        self.declare(cell.text, &cell.at);
+        Some((cell.text.to_owned(), cell.at))
+    }
+
+    fn text(&self, table: &Table, row: &SheetRow, key: &str) -> Option<Text> {
+        table.text(row, key, &self.default_lang).map(|t| t.0)
+    }
+
+    fn begin(&mut self, table: &Table, row: &SheetRow, repeat: bool) -> Option<Container> {
+        let what = if repeat { "repeat" } else { "group" };
+        let (name, _) = self.name(table, row, what)?;
+        let relevant = table.get(row, "relevant").map(|c| self.expression(&c));
+        let privacy = match table.get(row, "privacy") {
+            None => None,
+            Some(c) if c.text.eq_ignore_ascii_case("required") => {
+                Some(PrivacyRequirement::Required)
+            }
+            Some(c) if yes_no(c.text) == Some(false) => None,
+            Some(c) => {
+                self.error(
+                    Some(c.at),
+                    "bad-privacy",
+                    format!("'privacy' must be 'required' or empty, not '{}'", c.text),
+                );
+                None
+            }
+        };
+        let sensitive = self.flag(table, row, "sensitive");
+        let label = self.text(table, row, "label");
+        let hint = self.text(table, row, "hint");
+        let appearance = table.get(row, "appearance").map(|c| c.text.to_owned());
+        let privacy_prompt = self.text(table, row, "privacy_prompt");
+        for key in [
+            "calculation",
+            "constraint",
+            "required",
+            "default",
+            "choice_filter",
+        ] {
+            if let Some(c) = table.get(row, key) {
+                self.warn(
+                    Some(c.at),
+                    "ignored-cell",
+                    format!("'{key}' has no meaning on a begin {what} row and is ignored"),
+                );
+            }
+        }
+        if repeat {
+            let count = table.get(row, "repeat_count").map(|c| self.expression(&c));
+            if let Some(c) = &count {
+                if let Some(r) = references_in(c).first() {
+                    let _ = r;
+                }
+            }
+            let min = self.count_column(table, row, "repeat_min");
+            let max = self.count_column(table, row, "repeat_max");
+            Some(Container::Repeat(Repeat {
+                name,
+                label,
+                hint,
+                relevant,
+                appearance,
+                count,
+                min,
+                max,
+                add_label: self.text(table, row, "add_label"),
+                privacy,
+                privacy_prompt,
+                sensitive,
+                body: Vec::new(),
+            }))
+        } else {
+            if let Some(c) = table.get(row, "repeat_count") {
+                self.error(
+                    Some(c.at),
+                    "ignored-cell",
+                    "repeat_count on a group: did you mean 'begin repeat'?",
+                );
+            }
+            let page = match table.get(row, "page") {
+                None => true,
+                Some(c) => match yes_no(c.text) {
+                    Some(b) => b,
+                    None => {
+                        self.error(
+                            Some(c.at),
+                            "bad-flag",
+                            format!("'page' must be yes or no, not '{}'", c.text),
+                        );
+                        true
+                    }
+                },
+            };
+            Some(Container::Group(Group {
+                name,
+                label,
+                hint,
+                relevant,
+                appearance,
+                page,
+                privacy,
+                privacy_prompt,
+                sensitive,
+                body: Vec::new(),
+            }))
+        }
+    }
+
+    fn count_column(&mut self, table: &Table, row: &SheetRow, key: &str) -> Option<u32> {
+        let cell = table.get(row, key)?;
+        match cell.text.parse::<u32>() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                self.error(
+                    Some(cell.at),
+                    "bad-number",
+                    format!("'{key}' must be a whole number, not '{}'", cell.text),
+                );
+                None
+            }
+        }
+    }
+
+    fn close(&mut self, open: Open) -> Item {
+        match open.container {
+            Container::Group(mut g) => {
+                g.body = open.items;
+                Item::Group(g)
+            }
+            Container::Repeat(mut r) => {
+                r.body = open.items;
+                if self.scopes.len() > 1 {
+                    self.scopes.pop();
+                }
+                Item::Repeat(r)
+            }
+        }
+    }
+
+    fn consent(&mut self, table: &Table, row: &SheetRow) -> Option<Consent> {
+        let name = match table.get(row, "name") {
+            Some(_) => self.name(table, row, "consent block")?.0,
+            None => {
+                let at = table.row_ref(row);
+                self.declare("consent", &at);
+                "consent".to_owned()
+            }
+        };
+        let Some(text) = self.text(table, row, "label") else {
+            self.error(
+                Some(table.row_ref(row)),
+                "missing-label",
+                "the consent row needs the consent statement in its label",
+            );
+            return None;
+        };
+        let Some(version) = table.get(row, "consent_version") else {
+            self.error(
+                Some(table.row_ref(row)),
+                "missing-consent-version",
+                "the consent row needs a consent_version (change it whenever the statement changes)",
+            );
+            return None;
+        };
+        Some(Consent {
+            name,
+            text_version: version.text.to_owned(),
+            label: self.text(table, row, "consent_title"),
+            text,
+            question: self.text(table, row, "consent_question"),
+            agree_label: self.text(table, row, "consent_agree"),
+            decline_label: self.text(table, row, "consent_decline"),
+            decline_message: self.text(table, row, "consent_decline_message"),
+            relevant: table.get(row, "relevant").map(|c| self.expression(&c)),
+        })
+    }
+
+    fn field(
+        &mut self,
+        table: &Table,
+        row: &SheetRow,
+        kind: FieldType,
+        select: Option<&SelectSpec>,
+    ) -> Option<Field> {
+        let (name, _) = self.name(table, row, "question")?;
+        let label = self.text(table, row, "label");
+        let hint = self.text(table, row, "hint");
+        let media = self.media(table, row);
+        if let Some(c) = table.get(row, "big-image") {
+            self.warn(
+                Some(c.at),
+                "ignored-cell",
+                "big-image is not shown by Voices; use 'image'",
+            );
+        }
+        if kind.is_shown_question() && label.is_none() && hint.is_none() && media.is_none() {
+            self.error(
+                Some(table.row_ref(row)),
+                "missing-label",
+                format!("question '{name}' has no label (or hint)"),
+            );
+        }
+        let required = table.get(row, "required").map(|c| self.condition(&c));
+        let read_only = table.get(row, "read_only").map(|c| self.condition(&c));
+        let relevant = table.get(row, "relevant").map(|c| self.expression(&c));
+        let constraint = table.get(row, "constraint").map(|c| self.expression(&c));
+        let calculation = table.get(row, "calculation").map(|c| self.expression(&c));
+        let choice_filter = table.get(row, "choice_filter").map(|c| self.expression(&c));
+        let default = table.get(row, "default").map(|c| {
+            if default_is_dynamic(c.text) {
+                self.expression(&c)
+            } else {
+                quote_literal(c.text)
+            }
+        });
+        if kind == FieldType::Calculate && calculation.is_none() && default.is_none() {
+            self.error(
+                Some(table.row_ref(row)),
+                "missing-calculation",
+                format!("calculate '{name}' has no calculation"),
+            );
+        }
+        if let Some(c) = table.get(row, "trigger") {
+            self.warn(
+                Some(c.at),
+                "unsupported-trigger",
+                "'trigger' (set a value when another question changes) is not supported; use a calculation",
+            );
+        }
+        let mut parameters = BTreeMap::new();
+        if let Some(cell) = table.get(row, "parameters") {
+            match parse_parameters(cell.text) {
+                Ok(p) => parameters = p,
+                Err(e) => self.error(Some(cell.at.clone()), "bad-parameters", e),
+            }
+            if let Some(accepted) = accepted_parameters(kind) {
+                let bad: Vec<&String> = parameters
+                    .keys()
+                    .filter(|k| !accepted.contains(&k.as_str()))
+                    .collect();
+                if !bad.is_empty() {
+                    let bad: Vec<&str> = bad.iter().map(|s| s.as_str()).collect();
+                    self.error(
+                        Some(cell.at.clone()),
+                        "bad-parameters",
+                        format!(
+                            "{} does not accept the parameter(s) {}; accepted: {}",
+                            kind.as_str(),
+                            bad.join(", "),
+                            accepted.join(", ")
+                        ),
+                    );
+                }
+            }
+            self.check_parameter_values(kind, &parameters, &cell.at);
+        }
+        let range = if kind == FieldType::Range {
+            let mut number = |key: &str, fallback: f64| -> f64 {
+                match parameters.remove(key) {
+                    None => fallback,
+                    Some(v) => match v.parse::<f64>() {
+                        Ok(n) if n.is_finite() => n,
+                        _ => {
+                            let at = table.get(row, "parameters").map(|c| c.at);
+                            self.diagnostics.push(Diagnostic::error(
+                                at,
+                                "bad-parameters",
+                                format!("range {key} must be a number, not '{v}'"),
+                            ));
+                            fallback
+                        }
+                    },
+                }
+            };
+            let start = number("start", 1.0);
+            let end = number("end", 10.0);
+            let step = number("step", 1.0);
+            if step == 0.0 {
+                let at = table.get(row, "parameters").map(|c| c.at);
+                self.error(at, "bad-parameters", "range step must not be 0");
+            }
+            Some(RangeParams { start, end, step })
+        } else {
+            None
+        };
+        let (mut choices, mut choices_file) = (None, None);
+        if let Some(select) = select {
+            if select.from_file {
+                let ext_ok = [".csv", ".xml", ".geojson"]
+                    .iter()
+                    .any(|e| select.list.to_lowercase().ends_with(e));
+                if !ext_ok {
+                    self.error(
+                        Some(select.at.clone()),
+                        "bad-choices-file",
+                        format!("'{}' is not a .csv, .xml or .geojson file", select.list),
+                    );
+                }
+                self.warn(
+                    Some(select.at.clone()),
+                    "external-choices-file",
+                    format!(
+                        "the choices of '{name}' come from the file '{}', which must be attached to the form",
+                        select.list
+                    ),
+                );
+                choices_file = Some(select.list.clone());
+            } else {
+                if select.external {
+                    self.warn(
+                        Some(select.at.clone()),
+                        "external-choices",
+                        format!(
+                            "'{name}' uses external choices: Voices keeps the list '{}' from the external_choices sheet inside the form",
+                            select.list
+                        ),
+                    );
+                }
+                self.list_uses
+                    .push((select.list.clone(), select.at.clone()));
+                choices = Some(select.list.clone());
+            }
+        }
+        Some(Field {
+            kind,
+            name,
+            label,
+            hint,
+            guidance: self.text(table, row, "guidance_hint"),
+            required,
+            required_message: self.text(table, row, "required_message"),
+            relevant,
+            constraint,
+            constraint_message: self.text(table, row, "constraint_message"),
+            calculation,
+            default,
+            read_only,
+            appearance: table.get(row, "appearance").map(|c| c.text.to_owned()),
+            choices,
+            choices_file,
+            choice_filter,
+            range,
+            parameters,
+            media,
+            pii: self.flag(table, row, "pii"),
+            sensitive: self.flag(table, row, "sensitive"),
+        })
+    }
+
+    fn check_parameter_values(
+        &mut self,
+        kind: FieldType,
+        parameters: &BTreeMap<String, String>,
+        at: &CellRef,
+    ) {
+        for (key, value) in parameters {
+            let problem = match (kind, key.as_str()) {
+                (FieldType::Image, "max-pixels")
+                    if value.parse::<u32>().map_or(true, |n| n == 0) =>
+                {
+                    Some("max-pixels must be a whole number greater than 0")
+                }
+                (_, "capture-accuracy" | "warning-accuracy")
+                    if value.parse::<f64>().map_or(true, |n| n < 0.0) =>
+                {
+                    Some("accuracy must be a positive number")
+                }
+                (_, "allow-mock-accuracy") if yes_no(value).is_none() => {
+                    Some("allow-mock-accuracy must be true or false")
+                }
+                (_, "randomize") if yes_no(value).is_none() => {
+                    Some("randomize must be true or false")
+                }
+                (_, "seed") if !parameters.contains_key("randomize") => {
+                    Some("seed needs randomize=true")
+                }
+                (FieldType::Audio | FieldType::Video, "quality")
+                    if !["voice-only", "low", "normal", "external"].contains(&value.as_str()) =>
+                {
+                    Some("quality must be voice-only, low, normal or external")
+                }
+                _ => None,
+            };
+            if let Some(p) = problem {
+                self.error(
+                    Some(at.clone()),
+                    "bad-parameters",
+                    format!("{p} (got '{value}')"),
+                );
+            }
+        }
+    }
+
+    /// pyxform's `or_other`: an `other` choice and a text question shown when it is chosen.
+    fn or_other(&mut self, table: &Table, row: &SheetRow, field: &Field) -> Option<Field> {
+        let list = field.choices.clone()?;
+        if field.choice_filter.is_some() {
+            self.error(
+                Some(table.row_ref(row)),
+                "or-other-with-filter",
+                "or_other cannot be combined with a choice_filter: add an 'other' choice to the list instead",
+            );
+        }
+        let other_label = match self.languages.languages.len() {
+            0 | 1 if self.languages.languages.iter().all(|l| l.code == "und") => {
+                Text::Plain("Other".to_owned())
+            }
+            _ => Text::Translated(
+                self.languages
+                    .languages
+                    .iter()
+                    .map(|l| (l.code.clone(), "Other".to_owned()))
+                    .collect(),
+            ),
+        };
+        let specify_label = match &other_label {
+            Text::Plain(_) => Text::Plain("Specify other.".to_owned()),
+            Text::Translated(m) => Text::Translated(
+                m.keys()
+                    .map(|k| (k.clone(), "Specify other.".to_owned()))
+                    .collect(),
+            ),
+        };
+        if let Some(choices) = self.choices.get_mut(&list) {
+            if !choices.iter().any(|c| c.name == "other") {
+                choices.push(Choice {
+                    name: "other".to_owned(),
+                    label: other_label,
+                    media: None,
+                    properties: BTreeMap::new(),
+                });
+            }
+        }
+        let other_name = format!("{}_other", field.name);
+        let at = table.row_ref(row);
+        self.declare(&other_name, &at);
+        Some(Field {
+            kind: FieldType::Text,
+            name: other_name,
+            label: Some(specify_label),
+            hint: None,
+            guidance: None,
+            required: None,
+            required_message: None,
+            relevant: Some(format!("selected(${{{}}}, 'other')", field.name)),
+            constraint: None,
+            constraint_message: None,
+            calculation: None,
+            default: None,
+            read_only: None,
+            appearance: None,
+            choices: None,
+            choices_file: None,
+            choice_filter: None,
+            range: None,
+            parameters: BTreeMap::new(),
+            media: None,
+            pii: false,
+            sensitive: field.sensitive,
+        })
+    }
+
+    fn read_settings(
+        &mut self,
+        table: Option<&Table>,
+        row: Option<&SheetRow>,
+        body: Vec<Item>,
+    ) -> Option<Form> {
+        let get = |key: &str| match (table, row) {
+            (Some(t), Some(r)) => t.get(r, key),
+            _ => None,
+        };
+        let default_lang = self.default_lang.clone();
+        let text = |key: &str| match (table, row) {
+            (Some(t), Some(r)) => t.text(r, key, &default_lang).map(|t| t.0),
+            _ => None,
+        };
+        let id = match get("form_id") {
+            Some(c) => {
+                if !valid_form_id(c.text) {
+                    self.error(
+                        Some(c.at.clone()),
+                        "bad-form-id",
+                        format!("form_id '{}' must start with a letter or '_' and use only letters, digits, '_', '.' or '-'", c.text),
+                    );
+                }
+                c.text.to_owned()
+            }
+            None => form_id_from(&self.options.source_name),
+        };
+        let version = match get("version") {
+            Some(c) => c.text.to_owned(),
+            None => {
+                let derived = derived_version(self.workbook);
+                self.warn(
+                    Some(CellRef::sheet(table.map_or("settings", |t| t.sheet))),
+                    "derived-version",
+                    format!(
+                        "no version in settings: using '{derived}', derived from the workbook's content; \
+                         set 'version' so you control it"
+                    ),
+                );
+                derived
+            }
+        };
+        let title = text("form_title").unwrap_or_else(|| Text::Plain(id.clone()));
+        let instance_name = get("instance_name").map(|c| self.expression(&c));
+        let safe_exit = text("safe_exit_title").map(|title| SafeExit {
+            title,
+            message: text("safe_exit_message"),
+            decoy_group: get("safe_exit_decoy_group").map(|c| c.text.to_owned()),
+        });
+        if safe_exit.is_none() {
+            for key in ["safe_exit_message", "safe_exit_decoy_group"] {
+                if let Some(c) = get(key).or_else(|| {
+                    table.zip(row).and_then(|(t, r)| {
+                        t.columns
+                            .iter()
+                            .filter(|col| col.key == key)
+                            .find_map(|col| t.cell(r, col))
+                    })
+                }) {
+                    self.error(
+                        Some(c.at),
+                        "missing-safe-exit-title",
+                        format!("{key} needs safe_exit_title"),
+                    );
+                }
+            }
+        }
+        // Keep only languages the form uses; `und` only when nothing is translated.
+        let mut languages = self.languages.languages.clone();
+        if languages.len() > 1 {
+            languages.retain(|l| l.code != "und" || l.code == self.default_lang);
+        }
+        Some(Form {
+            schema: None,
+            id,
+            version,
+            title,
+            description: text("description"),
+            languages,
+            default_language: self.default_lang.clone(),
+            instance_name,
+            safe_exit,
+            body,
+            choices: BTreeMap::new(),
+        })
+    }
+}
+
+struct SelectSpec {
+    list: String,
+    from_file: bool,
+    external: bool,
+    at: CellRef,
+}
+
+fn valid_form_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+/// A form id from a file name: characters outside `[A-Za-z0-9_.-]` become `_`.
+fn form_id_from(source: &str) -> String {
+    let mut id: String = source
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if !id.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        id.insert(0, '_');
+    }
+    if id == "_" {
+        "form".to_owned()
+    } else {
+        id
+    }
+}
+
+/// A version that changes whenever any cell changes: a digest of every sheet's cells.
+fn derived_version(workbook: &Workbook) -> String {
+    let mut hasher = Sha256::new();
+    for sheet in &workbook.sheets {
+        hasher.update(sheet.name.as_bytes());
+        hasher.update([0]);
+        for row in &sheet.rows {
+            hasher.update(row.number.to_le_bytes());
+            for cell in &row.cells {
+                hasher.update(cell.as_bytes());
+                hasher.update([0]);
+            }
+        }
+    }
+    let digest = hasher.finalize();
+    let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
+    format!("sha-{hex}")
+}
+
+/// Survey columns with a meaning in Voices (canonical keys), including Voices' own.
+const KNOWN_SURVEY_COLUMNS: &[&str] = &[
+    "type",
+    "name",
+    "label",
+    "hint",
+    "guidance_hint",
+    "required",
+    "required_message",
+    "relevant",
+    "constraint",
+    "constraint_message",
+    "calculation",
+    "default",
+    "read_only",
+    "appearance",
+    "choice_filter",
+    "repeat_count",
+    "parameters",
+    "image",
+    "audio",
+    "video",
+    "big-image",
+    "trigger",
+    "media",
+    // Voices' people-centred columns.
+    "pii",
+    "sensitive",
+    "privacy",
+    "privacy_prompt",
+    "page",
+    "repeat_min",
+    "repeat_max",
+    "add_label",
+    "consent_version",
+    "consent_title",
+    "consent_question",
+    "consent_agree",
+    "consent_decline",
+    "consent_decline_message",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_literal_unless_they_compute() {
+        assert!(!default_is_dynamic("hello world"));
+        assert!(!default_is_dynamic("2020-01-01"));
+        assert!(default_is_dynamic("today()"));
+        assert!(default_is_dynamic("${a} + 1"));
+        assert!(default_is_dynamic("1 + 2"));
+        assert_eq!(quote_literal("none"), "'none'");
+        assert_eq!(quote_literal("12"), "12");
+        assert_eq!(quote_literal("-1.5"), "-1.5");
+        assert_eq!(quote_literal("it's"), "\"it's\"");
+        assert_eq!(quote_literal("2020-01-01"), "'2020-01-01'");
+    }
+
+    #[test]
+    fn parameters_accept_pyxform_separators() {
+        let p = parse_parameters("start=1 end = 10;step=2").unwrap();
+        assert_eq!(p["start"], "1");
+        assert_eq!(p["end"], "10");
+        assert_eq!(p["step"], "2");
+        assert!(parse_parameters("start").is_err());
+    }
+
+    #[test]
+    fn form_ids_come_from_file_names() {
+        assert_eq!(form_id_from("My Survey 2024"), "My_Survey_2024");
+        assert_eq!(form_id_from("2024 survey"), "_2024_survey");
+    }
+}

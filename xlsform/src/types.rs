@@ -1,0 +1,295 @@
+//! XLSForm type names (pyxform's question type dictionary and aliases) to Voices.
+
+use voices_core::form::FieldType;
+
+/// What a `type` cell means.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowType {
+    Field(FieldType),
+    /// A select; `list` is the choice list (or file), `from_file` for `*_from_file`,
+    /// `external` for `select_one_external` (choices on the `external_choices` sheet).
+    Select {
+        kind: FieldType,
+        list: String,
+        or_other: bool,
+        from_file: bool,
+        external: bool,
+    },
+    /// A device property Voices does not collect (phone number, SIM serial, e-mail…):
+    /// imported as an empty hidden field so references still resolve.
+    UncollectedProperty(&'static str),
+    /// A form-level pyxform feature with no Voices meaning (audit, background audio…).
+    Unsupported(&'static str),
+    /// `xml-external` / `csv-external`: a secondary instance.
+    ExternalInstance,
+    BeginGroup,
+    EndGroup,
+    BeginRepeat,
+    EndRepeat,
+    BeginLoop(String),
+    EndLoop,
+    Consent,
+}
+
+const SELECT_COMMANDS: &[(&str, FieldType, bool, bool)] = &[
+    // (command, kind, from_file, external)
+    (
+        "add select one prompt using",
+        FieldType::SelectOne,
+        false,
+        false,
+    ),
+    (
+        "add select multiple prompt using",
+        FieldType::SelectMultiple,
+        false,
+        false,
+    ),
+    (
+        "select all that apply from",
+        FieldType::SelectMultiple,
+        false,
+        false,
+    ),
+    (
+        "select multiple from file",
+        FieldType::SelectMultiple,
+        true,
+        false,
+    ),
+    ("select one from file", FieldType::SelectOne, true, false),
+    (
+        "select_multiple_from_file",
+        FieldType::SelectMultiple,
+        true,
+        false,
+    ),
+    ("select_one_from_file", FieldType::SelectOne, true, false),
+    (
+        "select multiple from",
+        FieldType::SelectMultiple,
+        false,
+        false,
+    ),
+    (
+        "select multiple using",
+        FieldType::SelectMultiple,
+        false,
+        false,
+    ),
+    ("select one using", FieldType::SelectOne, false, false),
+    ("select one from", FieldType::SelectOne, false, false),
+    ("select_one_external", FieldType::SelectOne, false, true),
+    ("select one external", FieldType::SelectOne, false, true),
+    (
+        "select all that apply",
+        FieldType::SelectMultiple,
+        false,
+        false,
+    ),
+    ("select_multiple", FieldType::SelectMultiple, false, false),
+    ("select multiple", FieldType::SelectMultiple, false, false),
+    ("select_one", FieldType::SelectOne, false, false),
+    ("select one", FieldType::SelectOne, false, false),
+    ("select1", FieldType::SelectOne, false, false),
+    ("q select1", FieldType::SelectOne, false, false),
+    ("q select", FieldType::SelectMultiple, false, false),
+    ("rank", FieldType::Rank, false, false),
+];
+
+/// Plain (list-less) types from pyxform's dictionary, by exact name.
+fn plain_type(name: &str) -> Option<RowType> {
+    use FieldType as F;
+    let field = |k| Some(RowType::Field(k));
+    match name {
+        "text" | "string" | "q string" | "add text prompt" | "phone number" => field(F::Text),
+        "integer" | "int" | "q int" | "add integer prompt" | "percentage"
+        | "number of days in last month" | "number of days in last six months"
+        | "number of days in last year" => field(F::Integer),
+        "decimal" | "q decimal" | "add decimal prompt" => field(F::Decimal),
+        "range" => field(F::Range),
+        "date" | "q date" | "add date prompt" => field(F::Date),
+        "time" => field(F::Time),
+        "datetime" | "dateTime" | "date time" | "q date time" | "q dateTime"
+        | "add date time prompt" | "add dateTime prompt" => field(F::Datetime),
+        "geopoint" | "q geopoint" | "location" | "q location" | "gps" | "add location prompt" => {
+            field(F::Geopoint)
+        }
+        "geotrace" | "q geotrace" => field(F::Geotrace),
+        "geoshape" | "q geoshape" => field(F::Geoshape),
+        "image" | "photo" | "q picture" | "q image" | "add image prompt" | "add photo prompt" => {
+            field(F::Image)
+        }
+        "audio" | "q audio" | "add audio prompt" => field(F::Audio),
+        "video" | "q video" | "add video prompt" => field(F::Video),
+        "file" | "add file prompt" => field(F::File),
+        "barcode" | "q barcode" | "add barcode prompt" => field(F::Barcode),
+        "note" | "q note" | "add note prompt" => field(F::Note),
+        "acknowledge" | "q acknowledge" | "add acknowledge prompt" | "trigger" => {
+            field(F::Acknowledge)
+        }
+        "calculate" | "q calculate" | "add calculate prompt" => field(F::Calculate),
+        "hidden" => field(F::Hidden),
+        "start" | "start time" | "get start time" => field(F::Start),
+        "end" | "end time" | "get end time" => field(F::End),
+        "today" | "get today" => field(F::Today),
+        "deviceid" | "device id" | "imei" | "get device id" | "uri:deviceid" => field(F::Deviceid),
+        "username" | "uri:username" | "enumerator" => field(F::Username),
+        "phonenumber" | "get phone number" | "uri:phonenumber" => {
+            Some(RowType::UncollectedProperty("the device's phone number"))
+        }
+        "simserial" | "sim id" | "get sim id" | "uri:simserial" => {
+            Some(RowType::UncollectedProperty("the SIM card serial number"))
+        }
+        "subscriberid" | "subscriber id" | "get subscriber id" | "uri:subscriberid" => {
+            Some(RowType::UncollectedProperty("the subscriber id"))
+        }
+        "email" | "uri:email" => Some(RowType::UncollectedProperty("the user's e-mail address")),
+        "audit" => Some(RowType::Unsupported(
+            "audit logs are not supported by Voices",
+        )),
+        "background-audio" => Some(RowType::Unsupported(
+            "background audio recording is not supported (covert recording puts respondents at risk)",
+        )),
+        "background-geopoint" => Some(RowType::Unsupported(
+            "background location capture is not supported",
+        )),
+        "start-geopoint" => field(F::Geopoint),
+        "osm" => field(F::File),
+        "xml-external" | "csv-external" => Some(RowType::ExternalInstance),
+        "consent" => Some(RowType::Consent),
+        _ => None,
+    }
+}
+
+/// Parse a `type` cell. `None` when the type is unknown.
+pub fn parse_type(cell: &str) -> Option<RowType> {
+    let collapsed = cell.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some(t) = plain_type(&collapsed) {
+        return Some(t);
+    }
+    let lower = collapsed.to_lowercase();
+    if let Some(t) = plain_type(&lower) {
+        return Some(t);
+    }
+    if let Some(t) = control_type(&lower) {
+        return Some(t);
+    }
+    for (command, kind, from_file, external) in SELECT_COMMANDS {
+        let Some(rest) = lower.strip_prefix(command) else {
+            continue;
+        };
+        if !rest.starts_with(' ') {
+            continue;
+        }
+        // The list name keeps the designer's case.
+        let original_rest = collapsed[collapsed.len() - rest.len()..].trim();
+        let mut words: Vec<&str> = original_rest.split(' ').collect();
+        let mut or_other = false;
+        for suffix in [
+            &["or_other"][..],
+            &["or", "other"],
+            &["or", "specify", "other"],
+        ] {
+            if words.len() > suffix.len()
+                && words[words.len() - suffix.len()..]
+                    .iter()
+                    .zip(suffix.iter())
+                    .all(|(w, s)| w.eq_ignore_ascii_case(s))
+            {
+                words.truncate(words.len() - suffix.len());
+                or_other = true;
+                break;
+            }
+        }
+        if words.len() != 1 {
+            return None;
+        }
+        return Some(RowType::Select {
+            kind: *kind,
+            list: words[0].to_owned(),
+            or_other,
+            from_file: *from_file,
+            external: *external,
+        });
+    }
+    None
+}
+
+fn control_type(lower: &str) -> Option<RowType> {
+    let (verb, rest) = lower
+        .strip_prefix("begin")
+        .map(|r| ("begin", r))
+        .or_else(|| lower.strip_prefix("end").map(|r| ("end", r)))?;
+    let rest = rest.strip_prefix([' ', '_'])?;
+    let (control, tail) = match rest.split_once(' ') {
+        Some((c, t)) if c != "looped" => (c, t.trim()),
+        _ if rest.starts_with("looped group") => ("repeat", rest["looped group".len()..].trim()),
+        _ => (rest, ""),
+    };
+    match (verb, control, tail) {
+        ("begin", "group", "") => Some(RowType::BeginGroup),
+        ("end", "group", "") => Some(RowType::EndGroup),
+        ("begin", "repeat" | "lgroup", "") => Some(RowType::BeginRepeat),
+        ("end", "repeat" | "lgroup", "") => Some(RowType::EndRepeat),
+        ("begin", "loop", tail) => {
+            let list = tail.strip_prefix("over ").unwrap_or(tail).trim();
+            if list.is_empty() || list.contains(' ') {
+                None
+            } else {
+                Some(RowType::BeginLoop(list.to_owned()))
+            }
+        }
+        ("end", "loop", "") => Some(RowType::EndLoop),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_selects_and_controls() {
+        assert_eq!(
+            parse_type("select_one yes_no or_other"),
+            Some(RowType::Select {
+                kind: FieldType::SelectOne,
+                list: "yes_no".into(),
+                or_other: true,
+                from_file: false,
+                external: false
+            })
+        );
+        assert_eq!(
+            parse_type("select all that apply  Fruits"),
+            Some(RowType::Select {
+                kind: FieldType::SelectMultiple,
+                list: "Fruits".into(),
+                or_other: false,
+                from_file: false,
+                external: false
+            })
+        );
+        assert!(matches!(
+            parse_type("select_one_from_file villages.csv"),
+            Some(RowType::Select {
+                from_file: true,
+                ..
+            })
+        ));
+        assert_eq!(parse_type("begin_group"), Some(RowType::BeginGroup));
+        assert_eq!(parse_type("Begin Repeat"), Some(RowType::BeginRepeat));
+        assert_eq!(parse_type("end group"), Some(RowType::EndGroup));
+        assert_eq!(
+            parse_type("begin loop over c1"),
+            Some(RowType::BeginLoop("c1".into()))
+        );
+        assert_eq!(
+            parse_type("dateTime"),
+            Some(RowType::Field(FieldType::Datetime))
+        );
+        assert_eq!(parse_type("select_one"), None);
+        assert_eq!(parse_type("txt"), None);
+    }
+}
