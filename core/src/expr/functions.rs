@@ -513,7 +513,7 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
             text(decoded.unwrap_or_default())
         }
         F::Coalesce => {
-            let mut last = text("");
+            // The first argument with a non-empty string value, as that value.
             for i in 0..a.len() {
                 let v = a.value(i)?;
                 if !v.to_string_value(a.ev.ctx).is_empty() {
@@ -522,9 +522,7 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
                         other => other,
                     });
                 }
-                last = v;
             }
-            let _ = last;
             text("")
         }
         F::True => Value::Boolean(true),
