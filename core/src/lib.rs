@@ -6,6 +6,7 @@
 //! same meaning, and tests can replay any evaluation.
 
 pub mod env;
+pub mod expr;
 pub mod form;
 pub mod response;
 pub mod stress;

@@ -708,3 +708,34 @@ fn the_stress_form_validates_parses_and_round_trips() {
         );
     }
 }
+
+/// The schema flags in the editor what the Rust types leave to the checker.
+#[test]
+fn schema_requires_a_list_for_selects_and_bounds_for_ranges() {
+    let validator = validator();
+    let doc = |item: &str| -> Value {
+        serde_json::from_str(&format!(
+            r#"{{"id":"f","version":"1","title":"t","languages":[{{"code":"en","name":"English"}}],"default_language":"en","body":[{item}]}}"#
+        ))
+        .expect("test JSON")
+    };
+    for rejected in [
+        r#"{"type":"select_one","name":"q"}"#,
+        r#"{"type":"select_multiple","name":"q"}"#,
+        r#"{"type":"rank","name":"q"}"#,
+        r#"{"type":"range","name":"q"}"#,
+    ] {
+        assert!(
+            !schema_errors(&validator, &doc(rejected)).is_empty(),
+            "accepted {rejected}"
+        );
+    }
+    for accepted in [
+        r#"{"type":"select_one","name":"q","choices":"l"}"#,
+        r#"{"type":"select_one","name":"q","choices_file":"l.csv"}"#,
+        r#"{"type":"range","name":"q","range":{"start":0,"end":10}}"#,
+    ] {
+        let errors = schema_errors(&validator, &doc(accepted));
+        assert!(errors.is_empty(), "{accepted}: {}", errors.join("\n"));
+    }
+}

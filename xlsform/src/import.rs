@@ -109,6 +109,7 @@ pub fn import_workbook(workbook: &Workbook, options: &ImportOptions) -> ImportRe
 /// A sheet's header: column keys (lowercased, de-aliased) with their language suffix.
 struct Table<'a> {
     sheet: &'a str,
+    header_row: u32,
     columns: Vec<Column>,
     rows: &'a [SheetRow],
 }
@@ -133,6 +134,18 @@ struct Cell<'a> {
 /// Canonical column key for a header (lowercase, pyxform aliases resolved), plus the
 /// raw language suffix.
 fn split_header(header: &str) -> (String, Option<String>) {
+    // Older forms write `label:English`; `jr:constraintMsg` keeps its colon.
+    let single_colon;
+    let header = match header.split_once(':') {
+        Some((base, lang))
+            if !header.contains("::")
+                && TRANSLATABLE.contains(&base.trim().to_lowercase().as_str()) =>
+        {
+            single_colon = format!("{base}::{lang}");
+            single_colon.as_str()
+        }
+        _ => header,
+    };
     let parts: Vec<&str> = header.split("::").map(str::trim).collect();
     let (base, lang_parts): (String, &[&str]) = match parts.as_slice() {
         [prefix, name, rest @ ..]
@@ -155,7 +168,7 @@ fn split_header(header: &str) -> (String, Option<String>) {
         "guidance hint" | "guidance_hint" => "guidance_hint",
         "relevance" | "relevant" => "relevant",
         "big image" | "big-image" => "big-image",
-        "form id" | "id_string" => "form_id",
+        "form id" => "form_id",
         "title" | "form title" => "form_title",
         "default language" => "default_language",
         "instance name" => "instance_name",
@@ -189,6 +202,7 @@ impl<'a> Table<'a> {
         }
         Some(Table {
             sheet: &sheet.name,
+            header_row: header.number,
             columns,
             rows,
         })
@@ -303,7 +317,18 @@ struct Importer<'a> {
     /// Choice list name → where it was first defined (for messages).
     choice_lists: HashSet<String>,
     /// Names by repeat scope: the innermost scope is last.
-    scopes: Vec<HashMap<String, CellRef>>,
+    scopes: Vec<HashMap<String, (CellRef, u32)>>,
+    /// (triggering question, triggered field, cell) to check once all fields are known.
+    triggers: Vec<(String, String, CellRef)>,
+    /// `save_to` cells: (target, cell, on a group/repeat row).
+    save_to: Vec<(String, CellRef, bool)>,
+    /// Each field's type and whether it is computed (a calculation), for trigger checks.
+    field_kinds: HashMap<String, (FieldType, bool)>,
+    /// Open groups and repeats: (id, name); names declared inside belong to the last.
+    parents: Vec<(u32, String)>,
+    next_parent_id: u32,
+    /// Names used more than once (in different groups); references to them are ambiguous.
+    ambiguous: HashSet<String>,
     /// Every name defined anywhere (for `${ref}` checks).
     all_names: HashSet<String>,
     /// `${ref}` uses to check once every name is known.
@@ -415,7 +440,7 @@ fn parse_parameters(text: &str) -> Result<BTreeMap<String, String>, String> {
         if k.is_empty() {
             return Err(format!("parameter '{pair}' has no name"));
         }
-        out.insert(k.to_owned(), v.to_owned());
+        out.insert(k.to_lowercase(), v.to_owned());
     }
     Ok(out)
 }
@@ -434,12 +459,12 @@ fn accepted_parameters(kind: FieldType) -> Option<&'static [&'static str]> {
         FieldType::Image => Some(&["max-pixels", "app"]),
         FieldType::Audio => Some(&["quality"]),
         FieldType::Video => Some(&["quality"]),
-        FieldType::Geopoint | FieldType::Geotrace | FieldType::Geoshape => Some(&[
+        FieldType::Geopoint => Some(&[
             "capture-accuracy",
             "warning-accuracy",
             "allow-mock-accuracy",
-            "incremental",
         ]),
+        FieldType::Geotrace | FieldType::Geoshape => Some(&["allow-mock-accuracy", "incremental"]),
         FieldType::SelectOne | FieldType::SelectMultiple | FieldType::Rank => {
             Some(&["randomize", "seed", "value", "label"])
         }
@@ -459,6 +484,12 @@ impl<'a> Importer<'a> {
             choices: BTreeMap::new(),
             choice_lists: HashSet::new(),
             scopes: vec![HashMap::new()],
+            triggers: Vec::new(),
+            field_kinds: HashMap::new(),
+            save_to: Vec::new(),
+            parents: Vec::new(),
+            next_parent_id: 1,
+            ambiguous: HashSet::new(),
             all_names: HashSet::new(),
             references: Vec::new(),
             list_uses: Vec::new(),
@@ -501,6 +532,9 @@ impl<'a> Importer<'a> {
         let external = workbook
             .sheet("external_choices")
             .and_then(|s| Table::new(s, &mut languages));
+        let entities = workbook
+            .sheet("entities")
+            .and_then(|s| Table::new(s, &mut languages));
         let settings = workbook
             .sheet("settings")
             .and_then(|s| Table::new(s, &mut languages));
@@ -513,6 +547,17 @@ impl<'a> Importer<'a> {
             );
             return None;
         };
+        for table in [
+            Some(&survey),
+            choices.as_ref(),
+            external.as_ref(),
+            settings.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            self.check_headers(table);
+        }
         let settings_row = settings.as_ref().and_then(|t| t.rows.first());
         self.resolve_default_language(settings.as_ref(), settings_row);
 
@@ -537,10 +582,165 @@ impl<'a> Importer<'a> {
             }
         }
         let body = self.read_survey(&survey);
-        self.check_references();
+        if let Some(table) = &entities {
+            self.check_entities(table);
+        } else if let Some((_, at, _)) = self.save_to.first() {
+            let at = at.clone();
+            self.error(
+                Some(at),
+                "missing-entities",
+                "save_to is used but there is no 'entities' sheet declaring the entity",
+            );
+        }
         let mut form = self.read_settings(settings.as_ref(), settings_row, body)?;
+        self.check_references();
         form.choices = std::mem::take(&mut self.choices);
         Some(form)
+    }
+
+    /// ODK entities are not used by Voices, but a declaration pyxform would reject is
+    /// still reported so the designer is not misled.
+    fn check_entities(&mut self, table: &Table) {
+        const COLUMNS: &[&str] = &["list_name", "label", "create_if", "update_if", "entity_id"];
+        for column in &table.columns {
+            if !COLUMNS.contains(&column.key.as_str()) || column.lang.is_some() {
+                self.error(
+                    Some(CellRef::cell(table.sheet, table.header_row, column.index)),
+                    "bad-entities",
+                    format!(
+                        "the entities sheet has an unexpected column '{}' (allowed: {})",
+                        column.header,
+                        COLUMNS.join(", ")
+                    ),
+                );
+            }
+        }
+        let mut declared: HashMap<String, CellRef> = HashMap::new();
+        for row in table.rows {
+            let at = table.row_ref(row);
+            for key in ["label", "create_if", "update_if", "entity_id"] {
+                if let Some(c) = table.get(row, key) {
+                    for r in references_in(c.text) {
+                        self.references.push((r.to_owned(), c.at.clone()));
+                    }
+                }
+            }
+            let Some(list) = table.get(row, "list_name") else {
+                self.error(Some(at), "bad-entities", "this entity has no list_name");
+                continue;
+            };
+            let name = list.text;
+            if !valid_name(name) || name.contains('.') || name.starts_with("__") {
+                self.error(
+                    Some(list.at.clone()),
+                    "bad-entities",
+                    format!(
+                        "entity list name '{name}' must be a valid name without '.' and not start with '__'"
+                    ),
+                );
+            }
+            if let Some(first) = declared.get(name) {
+                let message = format!("entity list '{name}' is already declared at {first}");
+                self.error(Some(list.at.clone()), "bad-entities", message);
+            } else {
+                declared.insert(name.to_owned(), list.at.clone());
+            }
+            let has = |k: &str| table.get(row, k).is_some();
+            if !has("label") && !has("entity_id") {
+                self.error(
+                    Some(at.clone()),
+                    "bad-entities",
+                    "an entity that is created needs a label",
+                );
+            }
+            if has("entity_id") && has("create_if") && !has("update_if") {
+                self.error(
+                    Some(at.clone()),
+                    "bad-entities",
+                    "an entity with entity_id and create_if also needs update_if",
+                );
+            }
+            if has("update_if") && !has("entity_id") {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    "an entity with update_if needs an entity_id",
+                );
+            }
+        }
+        let save_to = std::mem::take(&mut self.save_to);
+        let mut properties: HashMap<(String, String), CellRef> = HashMap::new();
+        for (target, at, container) in save_to {
+            if container {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    "save_to belongs on question rows, not on group or repeat rows",
+                );
+                continue;
+            }
+            let (entity, property) = match target.split_once('#') {
+                Some((e, p)) => (e.to_owned(), p.to_owned()),
+                None if declared.len() == 1 => (
+                    declared.keys().next().cloned().unwrap_or_default(),
+                    target.clone(),
+                ),
+                None => {
+                    self.error(
+                        Some(at),
+                        "bad-entities",
+                        format!("with several entities, save_to must name one: 'entity#{target}'"),
+                    );
+                    continue;
+                }
+            };
+            if !declared.contains_key(&entity) {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    format!("save_to names the entity '{entity}', which the entities sheet does not declare"),
+                );
+                continue;
+            }
+            if property.starts_with("__") || ["name", "label"].contains(&property.as_str()) {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    format!("'{property}' is reserved and cannot be an entity property"),
+                );
+                continue;
+            }
+            let key = (entity, property.clone());
+            if let Some(first) = properties.get(&key) {
+                let message = format!("entity property '{property}' is already saved from {first}");
+                self.error(Some(at), "bad-entities", message);
+            } else {
+                properties.insert(key, at);
+            }
+        }
+    }
+
+    /// Two columns meaning the same (`name` and its alias `value`, or a header written
+    /// twice) would make a row ambiguous.
+    fn check_headers(&mut self, table: &Table) {
+        let mut seen: HashMap<(&str, Option<&str>), &Column> = HashMap::new();
+        for column in &table.columns {
+            let key = (column.key.as_str(), column.lang.as_deref());
+            if let Some(first) = seen.get(&key) {
+                self.error(
+                    Some(CellRef::cell(table.sheet, table.header_row, column.index)),
+                    "duplicate-column",
+                    format!(
+                        "column '{}' means the same as column '{}' ({}): keep only one",
+                        column.header,
+                        first.header,
+                        crate::workbook::column_letters(first.index)
+                    ),
+                );
+            } else {
+                seen.insert(key, column);
+            }
+        }
     }
 
     fn resolve_default_language(&mut self, settings: Option<&Table>, row: Option<&SheetRow>) {
@@ -569,12 +769,11 @@ impl<'a> Importer<'a> {
         }
     }
 
-    fn media(&self, table: &Table, row: &SheetRow) -> Option<Media> {
-        let lang = &self.default_lang;
+    fn media(&mut self, table: &Table, row: &SheetRow) -> Option<Media> {
         let media = Media {
-            image: table.text(row, "image", lang).map(|t| t.0),
-            audio: table.text(row, "audio", lang).map(|t| t.0),
-            video: table.text(row, "video", lang).map(|t| t.0),
+            image: self.text(table, row, "image"),
+            audio: self.text(table, row, "audio"),
+            video: self.text(table, row, "video"),
         };
         (media.image.is_some() || media.audio.is_some() || media.video.is_some()).then_some(media)
     }
@@ -628,7 +827,10 @@ impl<'a> Importer<'a> {
                 continue;
             };
             let label = match table.text(row, "label", &self.default_lang) {
-                Some((text, _)) => text,
+                Some((text, at)) => {
+                    self.text_references(&text, &at);
+                    text
+                }
                 None => {
                     if self.media(table, row).is_none() {
                         self.warn(
@@ -701,31 +903,83 @@ impl<'a> Importer<'a> {
             .is_some_and(|v| yes_no(v) == Some(true))
     }
 
-    fn declare(&mut self, name: &str, at: &CellRef) {
+    /// Declare a name in the current repeat scope and return the name to use. A name
+    /// already used in another group of the same scope (pyxform allows that, Voices does
+    /// not) is renamed `group_name`, with a warning; in the same group it is an error.
+    fn declare(&mut self, name: &str, at: &CellRef) -> String {
+        self.all_names.insert(name.to_owned());
+        if name == "meta" {
+            self.error(
+                Some(at.clone()),
+                "reserved-name",
+                "'meta' is reserved for the form's metadata; choose another name",
+            );
+        }
+        let (parent_id, parent_name) = self.parents.last().cloned().unwrap_or((0, String::new()));
         let scope = self
             .scopes
             .last_mut()
             .expect("the form scope is never popped");
-        if let Some(first) = scope.get(name) {
+        let Some(first) = scope.get(name).cloned() else {
+            scope.insert(name.to_owned(), (at.clone(), parent_id));
+            return name.to_owned();
+        };
+        if first.1 == parent_id || parent_name.is_empty() {
             let message = format!(
-                "the name '{name}' is already used at {first}; names must be unique \
-                 (outside of repeats, groups do not separate names in Voices)"
+                "the name '{name}' is already used at {}; names must be unique \
+                 (outside of repeats, groups do not separate names in Voices)",
+                first.0
             );
-            self.diagnostics.push(Diagnostic::error(
-                Some(at.clone()),
-                "duplicate-name",
-                message,
-            ));
-        } else {
-            scope.insert(name.to_owned(), at.clone());
+            self.error(Some(at.clone()), "duplicate-name", message);
+            return name.to_owned();
         }
-        self.all_names.insert(name.to_owned());
+        let base = format!("{parent_name}_{name}");
+        let mut renamed = base.clone();
+        let mut n = 2;
+        while scope.contains_key(&renamed) {
+            renamed = format!("{base}_{n}");
+            n += 1;
+        }
+        scope.insert(renamed.clone(), (at.clone(), parent_id));
+        self.ambiguous.insert(name.to_owned());
+        self.all_names.insert(renamed.clone());
+        self.warn(
+            Some(at.clone()),
+            "renamed",
+            format!(
+                "'{name}' is also the name at {}: Voices needs names unique outside repeats, \
+                 so this one is imported as '{renamed}'",
+                first.0
+            ),
+        );
+        renamed
     }
 
+    /// An expression cell, translated where Voices writes a construct differently.
     fn expression(&mut self, cell: &Cell) -> String {
-        let text = cell.text.trim().to_owned();
+        let mut text = cell.text.trim().to_owned();
+        let mut last_saved = Vec::new();
         for r in references_in(&text) {
-            self.references.push((r.to_owned(), cell.at.clone()));
+            match r.strip_prefix("last-saved#") {
+                Some(name) => {
+                    self.references.push((name.to_owned(), cell.at.clone()));
+                    last_saved.push(r.to_owned());
+                }
+                None => self.references.push((r.to_owned(), cell.at.clone())),
+            }
+        }
+        for r in last_saved {
+            // ODK fills this from the previous saved submission on the device; Voices does
+            // not carry answers from one interview to the next (a privacy choice).
+            text = text.replace(&format!("${{{r}}}"), "''");
+            self.warn(
+                Some(cell.at.clone()),
+                "unsupported-last-saved",
+                format!(
+                    "${{{r}}} (the answer saved in the previous interview) is not available in \
+                     Voices and is replaced by ''"
+                ),
+            );
         }
         text
     }
@@ -757,12 +1011,32 @@ impl<'a> Importer<'a> {
     fn check_references(&mut self) {
         let references = std::mem::take(&mut self.references);
         for (name, at) in references {
-            if !self.all_names.contains(&name) {
+            if self.ambiguous.contains(&name) {
+                self.error(
+                    Some(at),
+                    "ambiguous-reference",
+                    format!("${{{name}}} is ambiguous: several questions, groups or repeats are named '{name}'"),
+                );
+            } else if !self.all_names.contains(&name) {
                 self.error(
                     Some(at),
                     "unknown-reference",
                     format!("${{{name}}} refers to no question, group or repeat in the form"),
                 );
+            }
+        }
+        let triggers = std::mem::take(&mut self.triggers);
+        for (source, target, at) in triggers {
+            if let Some((kind, computed)) = self.field_kinds.get(&source) {
+                if !kind.is_shown_question() || *computed {
+                    self.error(
+                        Some(at),
+                        "bad-trigger",
+                        format!(
+                            "${{{source}}} is not shown to the enumerator, so it cannot trigger ${{{target}}}"
+                        ),
+                    );
+                }
             }
         }
         let uses = std::mem::take(&mut self.list_uses);
@@ -792,7 +1066,7 @@ impl<'a> Importer<'a> {
                 let used = table.rows.iter().any(|r| table.cell(r, column).is_some());
                 if used {
                     self.warn(
-                        Some(CellRef::cell(table.sheet, 1, column.index)),
+                        Some(CellRef::cell(table.sheet, table.header_row, column.index)),
                         "unused-column",
                         format!(
                             "column '{}' has no meaning in Voices and is ignored",
@@ -823,6 +1097,19 @@ impl<'a> Importer<'a> {
                 );
                 continue;
             };
+            if let Some(save_to) = table.get(row, "save_to") {
+                let container = matches!(
+                    row_type,
+                    RowType::BeginGroup
+                        | RowType::EndGroup
+                        | RowType::BeginRepeat
+                        | RowType::EndRepeat
+                        | RowType::BeginLoop(_)
+                        | RowType::EndLoop
+                );
+                self.save_to
+                    .push((save_to.text.to_owned(), save_to.at, container));
+            }
             let ptr = {
                 let base = stack
                     .last()
@@ -838,6 +1125,12 @@ impl<'a> Importer<'a> {
                         if repeat {
                             self.scopes.push(HashMap::new());
                         }
+                        let name = match &container {
+                            Container::Group(g) => g.name.clone(),
+                            Container::Repeat(r) => r.name.clone(),
+                        };
+                        self.parents.push((self.next_parent_id, name));
+                        self.next_parent_id += 1;
                         stack.push(Open {
                             container,
                             items: Vec::new(),
@@ -907,6 +1200,7 @@ impl<'a> Importer<'a> {
                     if let Some(name) = table.get(row, "name") {
                         self.all_names.insert(name.text.to_owned());
                     }
+                    self.check_unsupported_row(table, row, type_cell.text);
                     continue;
                 }
                 RowType::ExternalInstance => {
@@ -1059,12 +1353,28 @@ impl<'a> Importer<'a> {
             );
             return None;
         }
-        self.declare(cell.text, &cell.at);
-        Some((cell.text.to_owned(), cell.at))
+        let name = self.declare(cell.text, &cell.at);
+        Some((name, cell.at))
     }
 
-    fn text(&self, table: &Table, row: &SheetRow, key: &str) -> Option<Text> {
-        table.text(row, key, &self.default_lang).map(|t| t.0)
+    /// Translatable text; `${name}` references in it (shown answers) are checked too.
+    fn text(&mut self, table: &Table, row: &SheetRow, key: &str) -> Option<Text> {
+        let (text, at) = table.text(row, key, &self.default_lang)?;
+        self.text_references(&text, &at);
+        Some(text)
+    }
+
+    fn text_references(&mut self, text: &Text, at: &CellRef) {
+        let values: Vec<&String> = match text {
+            Text::Plain(s) => vec![s],
+            Text::Translated(m) => m.values().collect(),
+        };
+        for value in values {
+            for r in references_in(value) {
+                let name = r.strip_prefix("last-saved#").unwrap_or(r);
+                self.references.push((name.to_owned(), at.clone()));
+            }
+        }
     }
 
     fn begin(&mut self, table: &Table, row: &SheetRow, repeat: bool) -> Option<Container> {
@@ -1183,6 +1493,7 @@ impl<'a> Importer<'a> {
     }
 
     fn close(&mut self, open: Open) -> Item {
+        self.parents.pop();
         match open.container {
             Container::Group(mut g) => {
                 g.body = open.items;
@@ -1203,8 +1514,7 @@ impl<'a> Importer<'a> {
             Some(_) => self.name(table, row, "consent block")?.0,
             None => {
                 let at = table.row_ref(row);
-                self.declare("consent", &at);
-                "consent".to_owned()
+                self.declare("consent", &at)
             }
         };
         let Some(text) = self.text(table, row, "label") else {
@@ -1254,13 +1564,36 @@ impl<'a> Importer<'a> {
                 "big-image is not shown by Voices; use 'image'",
             );
         }
-        if kind.is_shown_question() && label.is_none() && hint.is_none() && media.is_none() {
-            self.error(
-                Some(table.row_ref(row)),
-                "missing-label",
-                format!("question '{name}' has no label (or hint)"),
-            );
+        // A computed or triggered value needs no label: it is not asked.
+        let computed =
+            table.get(row, "calculation").is_some() || table.get(row, "trigger").is_some();
+        if kind.is_shown_question()
+            && !computed
+            && label.is_none()
+            && hint.is_none()
+            && media.is_none()
+        {
+            // pyxform requires a label or hint once the sheet has a label column, and
+            // guidance alone is never enough.
+            if table.has("label") || table.get(row, "guidance_hint").is_some() {
+                self.error(
+                    Some(table.row_ref(row)),
+                    "missing-label",
+                    format!("question '{name}' has no label or hint"),
+                );
+            } else {
+                self.warn(
+                    Some(table.row_ref(row)),
+                    "missing-label",
+                    format!(
+                        "question '{name}' has no label or hint: the enumerator sees only its name"
+                    ),
+                );
+            }
         }
+        let has_calculation = table.get(row, "calculation").is_some();
+        self.field_kinds
+            .insert(name.clone(), (kind, has_calculation));
         let required = table.get(row, "required").map(|c| self.condition(&c));
         let read_only = table.get(row, "read_only").map(|c| self.condition(&c));
         let relevant = table.get(row, "relevant").map(|c| self.expression(&c));
@@ -1274,7 +1607,10 @@ impl<'a> Importer<'a> {
                 quote_literal(c.text)
             }
         });
-        if kind == FieldType::Calculate && calculation.is_none() && default.is_none() {
+        let dynamic_default = table
+            .get(row, "default")
+            .is_some_and(|c| default_is_dynamic(c.text));
+        if kind == FieldType::Calculate && calculation.is_none() && !dynamic_default {
             self.error(
                 Some(table.row_ref(row)),
                 "missing-calculation",
@@ -1282,11 +1618,7 @@ impl<'a> Importer<'a> {
             );
         }
         if let Some(c) = table.get(row, "trigger") {
-            self.warn(
-                Some(c.at),
-                "unsupported-trigger",
-                "'trigger' (set a value when another question changes) is not supported; use a calculation",
-            );
+            self.trigger(&c, &name);
         }
         let mut parameters = BTreeMap::new();
         if let Some(cell) = table.get(row, "parameters") {
@@ -1314,6 +1646,12 @@ impl<'a> Importer<'a> {
                 }
             }
             self.check_parameter_values(kind, &parameters, &cell.at);
+        }
+        if let (Some(list), Some(cell)) = (
+            parameters.get("tick_labelset"),
+            table.get(row, "parameters"),
+        ) {
+            self.list_uses.push((list.clone(), cell.at.clone()));
         }
         let range = if kind == FieldType::Range {
             let mut number = |key: &str, fallback: f64| -> f64 {
@@ -1432,6 +1770,14 @@ impl<'a> Importer<'a> {
                 (_, "randomize") if yes_no(value).is_none() => {
                     Some("randomize must be true or false")
                 }
+                (_, "seed")
+                    if value.parse::<f64>().is_err()
+                        && !(value.starts_with("${")
+                            && value.ends_with('}')
+                            && references_in(value).len() == 1) =>
+                {
+                    Some("seed must be a number or a reference to another field such as ${seed}")
+                }
                 (_, "seed") if !parameters.contains_key("randomize") => {
                     Some("seed needs randomize=true")
                 }
@@ -1449,6 +1795,124 @@ impl<'a> Importer<'a> {
                     format!("{p} (got '{value}')"),
                 );
             }
+        }
+    }
+
+    /// `trigger`: pyxform's "set this value when that question changes". Voices has no
+    /// equivalent; the reference is still checked so the designer learns of mistakes.
+    fn trigger(&mut self, cell: &Cell, name: &str) {
+        let refs = references_in(cell.text);
+        let single = refs.len() == 1 && cell.text.starts_with("${") && cell.text.ends_with('}');
+        if !single {
+            self.error(
+                Some(cell.at.clone()),
+                "bad-trigger",
+                format!(
+                    "trigger must name one question, like ${{q1}}, not '{}'",
+                    cell.text
+                ),
+            );
+            return;
+        }
+        self.references.push((refs[0].to_owned(), cell.at.clone()));
+        self.triggers
+            .push((refs[0].to_owned(), name.to_owned(), cell.at.clone()));
+        self.warn(
+            Some(cell.at.clone()),
+            "unsupported-trigger",
+            "'trigger' (set a value when another question changes) is not supported by Voices \
+             and is ignored; use a calculation",
+        );
+    }
+
+    /// Rows Voices ignores are still checked as pyxform checks them, so a form that
+    /// pyxform rejects is not silently accepted.
+    fn check_unsupported_row(&mut self, table: &Table, row: &SheetRow, type_text: &str) {
+        let at = table.row_ref(row);
+        let params = match table.get(row, "parameters") {
+            Some(c) => match parse_parameters(c.text) {
+                Ok(p) => p,
+                Err(e) => {
+                    self.error(Some(c.at), "bad-parameters", e);
+                    return;
+                }
+            },
+            None => BTreeMap::new(),
+        };
+        let mut problems: Vec<String> = Vec::new();
+        match type_text.trim() {
+            "audit" => {
+                if table.get(row, "name").is_some_and(|n| n.text != "audit") {
+                    problems.push("audits must always be named 'audit'".into());
+                }
+                let location = [
+                    "location-priority",
+                    "location-min-interval",
+                    "location-max-age",
+                ];
+                let given = location.iter().filter(|k| params.contains_key(**k)).count();
+                if given != 0 && given != 3 {
+                    problems.push(
+                        "'location-priority', 'location-min-interval' and 'location-max-age' go together".into(),
+                    );
+                }
+                if let Some(p) = params.get("location-priority") {
+                    if !["no-power", "low-power", "balanced", "high-accuracy"].contains(&p.as_str())
+                    {
+                        problems.push("location-priority must be no-power, low-power, balanced or high-accuracy".into());
+                    }
+                }
+                let number = |k: &str| params.get(k).and_then(|v| v.parse::<f64>().ok());
+                if number("location-min-interval").is_some_and(|n| n < 0.0) {
+                    problems.push("location-min-interval must be 0 or more".into());
+                }
+                if let (Some(min), Some(max)) =
+                    (number("location-min-interval"), number("location-max-age"))
+                {
+                    if max < min {
+                        problems
+                            .push("location-max-age must be at least location-min-interval".into());
+                    }
+                }
+                for key in ["track-changes", "identify-user"] {
+                    if params.get(key).is_some_and(|v| yes_no(v).is_none()) {
+                        problems.push(format!("{key} must be true or false"));
+                    }
+                }
+                if params
+                    .get("track-changes-reasons")
+                    .is_some_and(|v| v != "on-form-edit")
+                {
+                    problems.push("track-changes-reasons must be on-form-edit".into());
+                }
+            }
+            "background-audio"
+                if params
+                    .get("quality")
+                    .is_some_and(|q| !["voice-only", "low", "normal"].contains(&q.as_str())) =>
+            {
+                problems.push("quality must be voice-only, low or normal".into());
+            }
+            "background-geopoint" => match table.get(row, "trigger") {
+                None => {
+                    problems.push("background-geopoint needs a trigger naming a question".into())
+                }
+                Some(c) => {
+                    if table.get(row, "calculation").is_some() {
+                        problems.push("background-geopoint cannot have a calculation".into());
+                    }
+                    let refs = references_in(c.text);
+                    if refs.len() == 1 {
+                        self.references.push((refs[0].to_owned(), c.at.clone()));
+                    } else {
+                        problems.push("the trigger must name one question, like ${q1}".into());
+                    }
+                }
+            },
+            _ => {}
+        }
+        for p in problems {
+            self.error(Some(at.clone()), "bad-parameters", p);
         }
     }
 
@@ -1494,7 +1958,7 @@ impl<'a> Importer<'a> {
         }
         let other_name = format!("{}_other", field.name);
         let at = table.row_ref(row);
-        self.declare(&other_name, &at);
+        let other_name = self.declare(&other_name, &at);
         Some(Field {
             kind: FieldType::Text,
             name: other_name,
@@ -1537,15 +2001,18 @@ impl<'a> Importer<'a> {
             _ => None,
         };
         let id = match get("form_id") {
+            Some(c) if valid_form_id(c.text) => c.text.to_owned(),
             Some(c) => {
-                if !valid_form_id(c.text) {
-                    self.error(
-                        Some(c.at.clone()),
-                        "bad-form-id",
-                        format!("form_id '{}' must start with a letter or '_' and use only letters, digits, '_', '.' or '-'", c.text),
-                    );
-                }
-                c.text.to_owned()
+                let id = form_id_from(c.text);
+                self.warn(
+                    Some(c.at.clone()),
+                    "form-id-changed",
+                    format!(
+                        "form_id '{}' may only use letters, digits, '_', '.' or '-': using '{id}'",
+                        c.text
+                    ),
+                );
+                id
             }
             None => form_id_from(&self.options.source_name),
         };
@@ -1666,6 +2133,20 @@ fn derived_version(workbook: &Workbook) -> String {
     format!("sha-{hex}")
 }
 
+/// Columns whose header may carry a language suffix.
+const TRANSLATABLE: &[&str] = &[
+    "label",
+    "hint",
+    "guidance_hint",
+    "constraint_message",
+    "required_message",
+    "image",
+    "audio",
+    "video",
+    "big-image",
+    "form_title",
+];
+
 /// Survey columns with a meaning in Voices (canonical keys), including Voices' own.
 const KNOWN_SURVEY_COLUMNS: &[&str] = &[
     "type",
@@ -1706,6 +2187,8 @@ const KNOWN_SURVEY_COLUMNS: &[&str] = &[
     "consent_agree",
     "consent_decline",
     "consent_decline_message",
+    // ODK entities: checked, not used.
+    "save_to",
 ];
 
 #[cfg(test)]

@@ -175,6 +175,10 @@ pub fn parse_type(cell: &str) -> Option<RowType> {
     if let Some(t) = control_type(&lower) {
         return Some(t);
     }
+    // `osm <tag list>`: an OpenStreetMap file; the tag list has no Voices meaning.
+    if lower.strip_prefix("osm ").is_some_and(|l| !l.contains(' ')) {
+        return Some(RowType::Field(FieldType::File));
+    }
     for (command, kind, from_file, external) in SELECT_COMMANDS {
         let Some(rest) = lower.strip_prefix(command) else {
             continue;

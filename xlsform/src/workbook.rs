@@ -106,8 +106,10 @@ impl Workbook {
 /// The cells of one markdown table line, or `None` when it is not a table row
 /// (or is a `|---|---|` separator).
 fn markdown_cells(line: &str) -> Option<Vec<String>> {
-    let trimmed = line.trim();
-    let inner = trimmed.strip_prefix('|')?.strip_suffix('|')?;
+    // Like pyxform: everything between the first and the last bar; text after the
+    // last bar is a comment.
+    let trimmed = line.trim_start().strip_prefix('|')?;
+    let inner = &trimmed[..trimmed.rfind('|')?];
     if inner
         .chars()
         .all(|c| c == '|' || c == '-' || c == ':' || c == ' ')

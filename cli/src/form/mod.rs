@@ -1,0 +1,30 @@
+//! `voices form …`: one module per subcommand.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+mod schema;
+mod stress;
+mod xlsform;
+
+#[derive(Subcommand)]
+pub enum FormCommand {
+    /// Print the form JSON Schema (for editors and other tools).
+    Schema(schema::Args),
+    /// Write a generated stress form (thousands of cross-referencing fields) for benchmarks.
+    Stress(stress::Args),
+    /// Import an XLSForm (.xlsx, .xls or pyxform markdown) as a Voices form.
+    Import(xlsform::ImportArgs),
+    /// Export a Voices form as an XLSForm .xlsx.
+    Export(xlsform::ExportArgs),
+}
+
+pub fn run(command: FormCommand) -> anyhow::Result<ExitCode> {
+    match command {
+        FormCommand::Schema(args) => schema::run(args),
+        FormCommand::Stress(args) => stress::run(args),
+        FormCommand::Import(args) => xlsform::run_import(args),
+        FormCommand::Export(args) => xlsform::run_export(args),
+    }
+}

@@ -1,0 +1,80 @@
+//! `import(export(form)) == form` for every example form in `schemas/forms/`.
+
+use std::path::Path;
+
+use voices_core::form::Form;
+use voices_xlsform::{export_xlsx, import_spreadsheet_bytes, ImportOptions};
+
+#[test]
+fn every_example_form_survives_export_and_import() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/forms");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    assert!(!paths.is_empty(), "no example forms in {}", dir.display());
+    for path in paths {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let mut form = Form::from_json(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        form.schema = None;
+        let bytes = export_xlsx(&form).unwrap_or_else(|e| panic!("{name}: export: {e}"));
+        let report = import_spreadsheet_bytes(&bytes, &ImportOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: import: {e}"));
+        let diagnostics: Vec<String> = report.diagnostics.iter().map(|d| d.render(&name)).collect();
+        let imported = report
+            .form
+            .unwrap_or_else(|| panic!("{name} did not import:\n{}", diagnostics.join("\n")));
+        assert!(
+            diagnostics.is_empty(),
+            "{name}: an exported form imports without warnings:\n{}",
+            diagnostics.join("\n")
+        );
+        if imported != form {
+            let want = serde_json::to_string_pretty(&form).unwrap();
+            let got = serde_json::to_string_pretty(&imported).unwrap();
+            let first_diff = want
+                .lines()
+                .zip(got.lines())
+                .enumerate()
+                .find(|(_, (a, b))| a != b)
+                .map(|(i, (a, b))| format!("line {}: expected {a}\n          got {b}", i + 1))
+                .unwrap_or_else(|| "lengths differ".to_owned());
+            panic!("{name} changed in the round trip; {first_diff}");
+        }
+    }
+}
+
+/// The real workbooks, imported, exported and imported again, give the same form.
+#[test]
+fn real_workbooks_survive_a_second_round_trip() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/xlsform");
+    assert!(
+        dir.exists(),
+        "conformance workbooks missing: {} (the repository must sit next to shared/)",
+        dir.display()
+    );
+    let options = ImportOptions {
+        source_name: "form".into(),
+        lenient: true,
+    };
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let first = voices_xlsform::import_file(&path, &options)
+            .unwrap()
+            .form
+            .unwrap_or_else(|| panic!("{name} does not import"));
+        let bytes = export_xlsx(&first).unwrap();
+        let second = import_spreadsheet_bytes(&bytes, &options)
+            .unwrap()
+            .form
+            .unwrap_or_else(|| panic!("{name} does not import after export"));
+        assert!(first == second, "{name} changed in the round trip");
+        count += 1;
+    }
+    assert_eq!(count, 4, "expected the four conformance workbooks");
+}
