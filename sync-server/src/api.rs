@@ -19,7 +19,8 @@ use voices_core::form::Form;
 use voices_core::sync::protocol::{
     AckStatus, DeviceCredentials, FormVersionSummary, KnownRequest, KnownResponse, Limits,
     LoginRequest, Problem, ProvisionRequest, PullPage, PulledResponse, RecordAck, ReviewState,
-    ServerInfo, SessionToken, UploadAck, NDJSON, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    ServerInfo, SessionToken, UploadAck, DICTIONARY_HEADER, NDJSON, PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
 };
 use voices_core::sync::Revision;
 
@@ -96,11 +97,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let problem = Problem {
             kind: format!("https://voices.invalid/problems/{}", self.code),
-            title: self
-                .status
-                .canonical_reason()
-                .unwrap_or("Error")
-                .to_owned(),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
             status: self.status.as_u16(),
             code: self.code.to_owned(),
             detail: self.detail,
@@ -158,7 +155,10 @@ pub fn app(state: AppState) -> Router {
         .route("/info", get(info))
         .route("/provision", post(provision))
         .route("/login", post(login))
-        .route("/projects/{project}/forms", get(list_forms).post(publish_form))
+        .route(
+            "/projects/{project}/forms",
+            get(list_forms).post(publish_form),
+        )
         .route(
             "/projects/{project}/forms/{form}/versions/{version}",
             get(download_form),
@@ -173,9 +173,6 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .nest("/api/v1", api)
-        .layer(axum::extract::DefaultBodyLimit::max(
-            state.limits.max_body_bytes as usize,
-        ))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -234,7 +231,7 @@ async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
     Json(ServerInfo {
         server_version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol_versions: vec![PROTOCOL_VERSION],
-        capabilities: ["ndjson", "zstd", "gzip"]
+        capabilities: ["ndjson", "zstd", "gzip", "zstd-form-dictionary"]
             .into_iter()
             .map(String::from)
             .collect(),
@@ -261,9 +258,8 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Princi
     let hash = auth::secret_hash(token);
     let store = state.store.clone();
     let found = blocking(move || store.find_token(&hash)).await?;
-    let info = found.ok_or_else(|| {
-        ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown token")
-    })?;
+    let info = found
+        .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "unknown token"))?;
     if info.revoked_at.is_some() {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -275,7 +271,10 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Princi
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "token_expired",
-            format!("this token expired at {}; provision the device again or log in again", info.expires_at),
+            format!(
+                "this token expired at {}; provision the device again or log in again",
+                info.expires_at
+            ),
         ));
     }
     if let Principal::Device(d) = &info.principal {
@@ -317,7 +316,10 @@ async fn authorize(
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "wrong_project",
-                    format!("this device belongs to project `{}`, not `{project}`", d.project),
+                    format!(
+                        "this device belongs to project `{}`, not `{project}`",
+                        d.project
+                    ),
                 ));
             }
             if !matches!(need, Need::Forms | Need::Upload) {
@@ -335,7 +337,9 @@ async fn authorize(
             let allowed = match need {
                 Need::Forms => true,
                 Need::Publish => matches!(u.role, Role::Admin | Role::Designer),
-                Need::Upload | Need::Coordinate => matches!(u.role, Role::Admin | Role::Coordinator),
+                Need::Upload | Need::Coordinate => {
+                    matches!(u.role, Role::Admin | Role::Coordinator)
+                }
             };
             if !allowed {
                 return Err(forbidden(format!(
@@ -361,6 +365,22 @@ async fn authorize(
     Ok(principal)
 }
 
+/// Read a whole (uncompressed) request body within the body limit; a body cut off in
+/// transit is refused, since these requests are small and simply retried.
+async fn small_body(state: &AppState, body: Body) -> ApiResult<Vec<u8>> {
+    let received = body::read_capped(body, state.limits.max_body_bytes)
+        .await
+        .map_err(body_error)?;
+    if received.truncated {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "truncated_body",
+            "the request body was cut off; send it again",
+        ));
+    }
+    Ok(received.bytes)
+}
+
 fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
@@ -373,8 +393,9 @@ fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
 
 async fn provision(
     State(state): State<AppState>,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> ApiResult<Json<DeviceCredentials>> {
+    let body = small_body(&state, body).await?;
     let request: ProvisionRequest = json_body(&body)?;
     let code = voices_core::sync::protocol::ProvisioningCode::from_text(&request.code)
         .map(|c| c.code)
@@ -406,10 +427,8 @@ async fn provision(
     }))
 }
 
-async fn login(
-    State(state): State<AppState>,
-    body: axum::body::Bytes,
-) -> ApiResult<Json<SessionToken>> {
+async fn login(State(state): State<AppState>, body: Body) -> ApiResult<Json<SessionToken>> {
+    let body = small_body(&state, body).await?;
     let request: LoginRequest = json_body(&body)?;
     let store = state.store.clone();
     let user_name = request.user.clone();
@@ -524,7 +543,10 @@ pub fn publish(
         project: project.to_owned(),
         form: form.id.clone(),
         version: form.version.clone(),
-        title: form.title.get(&form.default_language, &form.default_language).to_owned(),
+        title: form
+            .title
+            .get(&form.default_language, &form.default_language)
+            .to_owned(),
         sha256: auth::sha256_hex(document.as_bytes()),
         document: document.to_owned(),
         published_at: crate::now_text(),
@@ -541,20 +563,32 @@ async fn publish_form(
     State(state): State<AppState>,
     Path(project): Path<String>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> ApiResult<Response> {
     let principal = authorize(&state, &headers, &project, Need::Publish).await?;
-    let document = String::from_utf8(body.to_vec()).map_err(|_| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_utf8", "the form is not UTF-8 text")
+    let body = small_body(&state, body).await?;
+    let document = String::from_utf8(body).map_err(|_| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_utf8",
+            "the form is not UTF-8 text",
+        )
     })?;
     let by = match principal {
         Principal::User(u) => u.name,
         Principal::Device(d) => d.id,
     };
     let store = state.store.clone();
-    let result = tokio::task::spawn_blocking(move || publish(store.as_ref(), &project, &document, &by))
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "publishing failed"))?;
+    let result =
+        tokio::task::spawn_blocking(move || publish(store.as_ref(), &project, &document, &by))
+            .await
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "publishing failed",
+                )
+            })?;
     let (form, published) = result?;
     let status = match published {
         Published::New => StatusCode::CREATED,
@@ -620,19 +654,48 @@ async fn upload(
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let dictionary = match headers.get(DICTIONARY_HEADER) {
+        None => None,
+        Some(value) => {
+            let sha = value
+                .to_str()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase();
+            Some(form_dictionary(&state, &project, &sha).await?)
+        }
+    };
     let sent_truncated = received.truncated;
     let started = Instant::now();
     let store = state.store.clone();
     let catalog = state.catalog.clone();
     let ack = tokio::task::spawn_blocking(move || -> ApiResult<UploadAck> {
-        let (data, decode_truncated) =
-            body::decompress(received.bytes, encoding.as_deref(), limits.max_decompressed_bytes)
-                .map_err(body_error)?;
+        let (data, decode_truncated) = body::decompress(
+            received.bytes,
+            encoding.as_deref(),
+            dictionary.as_deref().map(str::as_bytes),
+            limits.max_decompressed_bytes,
+        )
+        .map_err(body_error)?;
         let truncated = sent_truncated || decode_truncated;
-        ingest_lines(store.as_ref(), catalog.as_ref(), &project, &uploader, &data, truncated, &limits)
+        ingest_lines(
+            store.as_ref(),
+            catalog.as_ref(),
+            &project,
+            &uploader,
+            &data,
+            truncated,
+            &limits,
+        )
     })
     .await
-    .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "the upload failed inside the server"))??;
+    .map_err(|_| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "the upload failed inside the server",
+        )
+    })??;
     let m = &state.metrics;
     Metrics::add(&m.ingest_micros, started.elapsed().as_micros() as u64);
     Metrics::add(&m.revisions_accepted, ack.accepted);
@@ -648,6 +711,30 @@ async fn upload(
         "upload"
     );
     Ok(Json(ack))
+}
+
+/// The form document a zstd dictionary header names (by its SHA-256) in the project.
+async fn form_dictionary(state: &AppState, project: &str, sha: &str) -> ApiResult<String> {
+    let store = state.store.clone();
+    let (project, wanted) = (project.to_owned(), sha.to_owned());
+    let found = blocking(move || {
+        let listed = store.list_forms(&project)?;
+        match listed.into_iter().find(|f| f.sha256 == wanted) {
+            Some(f) => Ok(store.get_form(&project, &f.form, &f.version)?),
+            None => Ok(None),
+        }
+    })
+    .await?;
+    found.map(|f| f.document).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "unknown_dictionary",
+            format!(
+                "`{DICTIONARY_HEADER}` names no form version of this project (SHA-256 `{}`); send without it",
+                sha.chars().take(64).collect::<String>()
+            ),
+        )
+    })
 }
 
 fn body_error(e: BodyError) -> ApiError {
@@ -716,7 +803,11 @@ pub fn ingest_lines(
             Err(e) => {
                 slots.push(Some(rejected(
                     "invalid_utf8",
-                    format!("line {} is not UTF-8 text (bad byte at offset {})", n + 1, e.valid_up_to()),
+                    format!(
+                        "line {} is not UTF-8 text (bad byte at offset {})",
+                        n + 1,
+                        e.valid_up_to()
+                    ),
                 )));
                 continue;
             }
@@ -745,7 +836,11 @@ pub fn ingest_lines(
         }
         // Canonical JSON: the same revision always hashes the same, however it was spelled.
         let body = serde_json::to_string(&revision).map_err(|e| {
-            ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", e.to_string())
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal_error",
+                e.to_string(),
+            )
         })?;
         let sha256 = auth::sha256_hex(body.as_bytes());
         slots.push(None);
@@ -765,7 +860,11 @@ pub fn ingest_lines(
         let record = match slot {
             Some(r) => r,
             None => stored.next().ok_or_else(|| {
-                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal_error", "missing acknowledgement")
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal_error",
+                    "missing acknowledgement",
+                )
             })?,
         };
         match record.status {
@@ -783,14 +882,18 @@ async fn known(
     State(state): State<AppState>,
     Path(project): Path<String>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> ApiResult<Json<KnownResponse>> {
     authorize(&state, &headers, &project, Need::Upload).await?;
+    let body = small_body(&state, body).await?;
     let request: KnownRequest = json_body(&body)?;
     if request.ids.len() as u64 > state.limits.max_batch_records {
         return Err(ApiError::too_large(
             "too_many_records",
-            format!("ask about at most {} ids at once", state.limits.max_batch_records),
+            format!(
+                "ask about at most {} ids at once",
+                state.limits.max_batch_records
+            ),
             state.limits.max_batch_records,
         ));
     }
@@ -816,7 +919,10 @@ fn parse_cursor(text: Option<&str>) -> ApiResult<i64> {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "bad_cursor",
-                format!("`{}` is not a cursor from this server", t.chars().take(40).collect::<String>()),
+                format!(
+                    "`{}` is not a cursor from this server",
+                    t.chars().take(40).collect::<String>()
+                ),
             )
         }),
     }
@@ -892,16 +998,16 @@ async fn review(
     State(state): State<AppState>,
     Path((project, id)): Path<(String, String)>,
     headers: HeaderMap,
-    body: axum::body::Bytes,
+    body: Body,
 ) -> ApiResult<StatusCode> {
     authorize(&state, &headers, &project, Need::Coordinate).await?;
+    let body = small_body(&state, body).await?;
     let request: ReviewRequest = json_body(&body)?;
     let store = state.store.clone();
     let rid = id.clone();
-    let found = blocking(move || {
-        store.set_review_state(&project, &rid, request.state, &crate::now_text())
-    })
-    .await?;
+    let found =
+        blocking(move || store.set_review_state(&project, &rid, request.state, &crate::now_text()))
+            .await?;
     if found {
         Ok(StatusCode::NO_CONTENT)
     } else {

@@ -8,6 +8,7 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod metrics;
+pub mod sample;
 pub mod store;
 pub mod validate;
 

@@ -17,7 +17,12 @@ use voices_server::{app, auth, AppState};
 #[command(name = "voices-server", version, about = "The Voices sync server")]
 struct Cli {
     /// Directory of the embedded SQLite database (created on first start).
-    #[arg(long, global = true, default_value = "./voices-data", env = "VOICES_DATA_DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "./voices-data",
+        env = "VOICES_DATA_DIR"
+    )]
     data_dir: PathBuf,
     /// Database URL instead of the embedded database: `postgres://USER@HOST:PORT/DB`
     /// (several servers may share one PostgreSQL database) or `sqlite://PATH`.
@@ -168,8 +173,12 @@ fn print_qr(text: &str) -> anyhow::Result<()> {
         .light_color(Dense1x2::Dark)
         .quiet_zone(true)
         .build();
-    println!("{image}");
-    Ok(())
+    say(&image)
+}
+
+/// Print a line; a closed stdout (`| head`) is an error, not a panic.
+fn say(text: &str) -> anyhow::Result<()> {
+    writeln!(std::io::stdout().lock(), "{text}").context("cannot write to stdout")
 }
 
 fn main() -> anyhow::Result<()> {
@@ -189,7 +198,12 @@ fn main() -> anyhow::Result<()> {
             serve(store, *listen)
         }
         Command::User {
-            command: UserCommand::Add { name, role, projects },
+            command:
+                UserCommand::Add {
+                    name,
+                    role,
+                    projects,
+                },
         } => {
             let store = open_store(&cli)?;
             let role = Role::parse(role).context("unknown role")?;
@@ -243,8 +257,12 @@ fn main() -> anyhow::Result<()> {
                 code,
             }
             .to_text();
-            println!("device `{id}` for {enumerator} in project `{project}`");
-            println!("one-time provisioning code (valid until {expires}):\n{text}\n");
+            say(&format!(
+                "device `{id}` for {enumerator} in project `{project}`"
+            ))?;
+            say(&format!(
+                "one-time provisioning code (valid until {expires}):\n{text}\n"
+            ))?;
             print_qr(&text)?;
             Ok(())
         }
@@ -268,11 +286,14 @@ fn main() -> anyhow::Result<()> {
 }
 
 fn publish_file(store: &dyn Store, file: &Path, project: &str, by: &str) -> anyhow::Result<()> {
-    let document = std::fs::read_to_string(file)
-        .with_context(|| format!("cannot read {}", file.display()))?;
+    let document =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     match voices_server::api::publish(store, project, &document, by) {
         Ok((form, Published::New)) => {
-            println!("published form `{}` version `{}` in `{project}`", form.id, form.version)
+            println!(
+                "published form `{}` version `{}` in `{project}`",
+                form.id, form.version
+            )
         }
         Ok((form, Published::AlreadyIdentical)) => println!(
             "form `{}` version `{}` was already published with this content",

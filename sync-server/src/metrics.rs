@@ -27,13 +27,32 @@ impl Metrics {
     pub fn render(&self) -> String {
         let mut out = String::new();
         let mut counter = |name: &str, help: &str, value: String| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+            );
         };
         let n = |c: &AtomicU64| c.load(Relaxed).to_string();
-        counter("voices_http_requests_total", "HTTP requests served.", n(&self.http_requests));
-        counter("voices_http_errors_total", "HTTP answers with status 400 or above.", n(&self.http_errors));
-        counter("voices_upload_batches_total", "Upload batches received.", n(&self.upload_batches));
-        counter("voices_upload_bytes_total", "Upload bytes as sent (compressed).", n(&self.upload_bytes));
+        counter(
+            "voices_http_requests_total",
+            "HTTP requests served.",
+            n(&self.http_requests),
+        );
+        counter(
+            "voices_http_errors_total",
+            "HTTP answers with status 400 or above.",
+            n(&self.http_errors),
+        );
+        counter(
+            "voices_upload_batches_total",
+            "Upload batches received.",
+            n(&self.upload_batches),
+        );
+        counter(
+            "voices_upload_bytes_total",
+            "Upload bytes as sent (compressed).",
+            n(&self.upload_bytes),
+        );
         counter(
             "voices_upload_decompressed_bytes_total",
             "Upload bytes after decompression.",
@@ -44,7 +63,11 @@ impl Metrics {
             "Time spent storing and merging upload batches.",
             format!("{:.6}", self.ingest_micros.load(Relaxed) as f64 / 1e6),
         );
-        counter("voices_pulls_total", "Coordinator pull pages served.", n(&self.pulls));
+        counter(
+            "voices_pulls_total",
+            "Coordinator pull pages served.",
+            n(&self.pulls),
+        );
         let _ = writeln!(
             out,
             "# HELP voices_revisions_total Revisions acknowledged, by outcome.\n# TYPE voices_revisions_total counter"
@@ -55,7 +78,11 @@ impl Metrics {
             ("quarantined", &self.revisions_quarantined),
             ("rejected", &self.revisions_rejected),
         ] {
-            let _ = writeln!(out, "voices_revisions_total{{status=\"{status}\"}} {}", value.load(Relaxed));
+            let _ = writeln!(
+                out,
+                "voices_revisions_total{{status=\"{status}\"}} {}",
+                value.load(Relaxed)
+            );
         }
         out
     }

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
+use voices_core::expr;
 use voices_core::form::{
     Choice, Condition, Consent, Field, FieldType, Form, Group, Item, Language, Media,
     PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
@@ -167,6 +168,7 @@ fn split_header(header: &str) -> (String, Option<String>) {
         "choice filter" | "choice_filter" => "choice_filter",
         "guidance hint" | "guidance_hint" => "guidance_hint",
         "relevance" | "relevant" => "relevant",
+        "caption" => "label",
         "big image" | "big-image" => "big-image",
         "form id" => "form_id",
         "title" | "form title" => "form_title",
@@ -293,6 +295,8 @@ struct Open {
 }
 
 enum Container {
+    /// pyxform's `begin loop over list`: expanded into one group per choice when closed.
+    Loop(Group, String),
     Group(Group),
     Repeat(Repeat),
 }
@@ -302,6 +306,7 @@ impl Container {
         match self {
             Container::Group(_) => "group",
             Container::Repeat(_) => "repeat",
+            Container::Loop(..) => "loop",
         }
     }
 }
@@ -981,7 +986,64 @@ impl<'a> Importer<'a> {
                 ),
             );
         }
+        self.check_expression(&text, &cell.at);
         text
+    }
+
+    /// Parse with the engine's parser; report syntax errors, unknown functions and wrong
+    /// argument counts with the character position inside the cell.
+    fn check_expression(&mut self, text: &str, at: &CellRef) {
+        let position = |byte: usize| text[..byte.min(text.len())].chars().count() + 1;
+        let parsed = match expr::parse(text) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                self.error(
+                    Some(at.clone()),
+                    "bad-expression",
+                    format!(
+                        "{} (character {} of '{text}')",
+                        e.message,
+                        position(e.span.start)
+                    ),
+                );
+                return;
+            }
+        };
+        for site in parsed.calls() {
+            let call = site.call;
+            let Some(function) = call.function else {
+                self.error(
+                    Some(at.clone()),
+                    "unknown-function",
+                    format!(
+                        "Voices has no function {}() (character {} of '{text}')",
+                        call.name,
+                        position(call.name_span.start)
+                    ),
+                );
+                continue;
+            };
+            let signature = function.signature();
+            let n = call.args.len();
+            let too_few = n < signature.min_args;
+            let too_many = signature.max_args.is_some_and(|max| n > max);
+            if too_few || too_many {
+                let expected = match signature.max_args {
+                    Some(max) if max == signature.min_args => format!("{max}"),
+                    Some(max) => format!("{} to {max}", signature.min_args),
+                    None => format!("at least {}", signature.min_args),
+                };
+                self.error(
+                    Some(at.clone()),
+                    "bad-arguments",
+                    format!(
+                        "{}() takes {expected} argument(s), not {n} (character {} of '{text}')",
+                        call.name,
+                        position(call.name_span.start)
+                    ),
+                );
+            }
+        }
     }
 
     fn condition(&mut self, cell: &Cell) -> Condition {
@@ -1118,15 +1180,33 @@ impl<'a> Importer<'a> {
                 format!("{base}/{len}")
             };
             let item = match row_type {
-                RowType::BeginGroup | RowType::BeginRepeat => {
+                RowType::BeginGroup | RowType::BeginRepeat | RowType::BeginLoop(_) => {
                     let repeat = row_type == RowType::BeginRepeat;
-                    if let Some(container) = self.begin(table, row, repeat) {
+                    let in_loop = stack
+                        .iter()
+                        .any(|o| matches!(o.container, Container::Loop(..)));
+                    if repeat && in_loop {
+                        self.error(
+                            Some(type_cell.at.clone()),
+                            "repeat-in-loop",
+                            "a repeat cannot be inside a loop",
+                        );
+                    }
+                    let container = self
+                        .begin(table, row, repeat)
+                        .map(|c| match (c, &row_type) {
+                            (Container::Group(g), RowType::BeginLoop(list)) => {
+                                Container::Loop(g, list.clone())
+                            }
+                            (c, _) => c,
+                        });
+                    if let Some(container) = container {
                         self.record_origin(table, row, &ptr);
                         if repeat {
                             self.scopes.push(HashMap::new());
                         }
                         let name = match &container {
-                            Container::Group(g) => g.name.clone(),
+                            Container::Group(g) | Container::Loop(g, _) => g.name.clone(),
                             Container::Repeat(r) => r.name.clone(),
                         };
                         self.parents.push((self.next_parent_id, name));
@@ -1140,11 +1220,11 @@ impl<'a> Importer<'a> {
                     }
                     continue;
                 }
-                RowType::EndGroup | RowType::EndRepeat => {
-                    let word = if row_type == RowType::EndGroup {
-                        "group"
-                    } else {
-                        "repeat"
+                RowType::EndGroup | RowType::EndRepeat | RowType::EndLoop => {
+                    let word = match row_type {
+                        RowType::EndGroup => "group",
+                        RowType::EndRepeat => "repeat",
+                        _ => "loop",
                     };
                     match stack.pop() {
                         None => {
@@ -1181,15 +1261,6 @@ impl<'a> Importer<'a> {
                             continue;
                         }
                     }
-                }
-                RowType::BeginLoop(_) | RowType::EndLoop => {
-                    self.error(
-                        Some(type_cell.at.clone()),
-                        "unsupported-loop",
-                        "'begin loop' is not supported by Voices: use a repeat with repeat_count, \
-                         or one group per choice",
-                    );
-                    continue;
                 }
                 RowType::Unsupported(why) => {
                     self.warn(
@@ -1495,6 +1566,9 @@ impl<'a> Importer<'a> {
     fn close(&mut self, open: Open) -> Item {
         self.parents.pop();
         match open.container {
+            Container::Loop(g, list) => {
+                self.expand_loop(g, &list, open.items, &open.origin_ptr, open.row)
+            }
             Container::Group(mut g) => {
                 g.body = open.items;
                 Item::Group(g)
@@ -1507,6 +1581,105 @@ impl<'a> Importer<'a> {
                 Item::Repeat(r)
             }
         }
+    }
+
+    /// pyxform's loop: the body repeated once per choice of `list`, each copy in a group
+    /// named `loop_choice`, its names prefixed `choice_`, and `%(label)s` in its texts
+    /// replaced by the choice's label. References into the body are ambiguous.
+    fn expand_loop(
+        &mut self,
+        mut group: Group,
+        list: &str,
+        items: Vec<Item>,
+        ptr: &str,
+        row: u32,
+    ) -> Item {
+        let Some(choices) = self.choices.get(list).cloned() else {
+            self.error(
+                Some(CellRef::row("survey", row)),
+                "missing-choice-list",
+                format!("loop over '{list}': the list is not defined on the choices sheet"),
+            );
+            group.body = items;
+            return Item::Group(group);
+        };
+        let mut names = Vec::new();
+        collect_names(&items, &mut names);
+        self.warn(
+            Some(CellRef::row("survey", row)),
+            "loop-expanded",
+            format!(
+                "loop '{}' is expanded into one group per choice of '{list}'; the questions in it \
+                 are named after the choice, e.g. '{}_{}'",
+                group.name,
+                choices.first().map_or("choice", |c| c.name.as_str()),
+                names.first().map_or("question", String::as_str)
+            ),
+        );
+        self.ambiguous.extend(names);
+        let prefix = format!("{ptr}/body/");
+        let inner: Vec<(String, Origin)> = self
+            .origins
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, v)| (k[prefix.len()..].to_owned(), v.clone()))
+            .collect();
+        for (suffix, _) in &inner {
+            self.origins.remove(&format!("{prefix}{suffix}"));
+        }
+        let loop_origin = self.origins.get(ptr).cloned();
+        let default_lang = self.default_lang.clone();
+        for (index, choice) in choices.iter().enumerate() {
+            let mut body = items.clone();
+            let substitute = |text: &Text| -> Text {
+                let label_in = |lang: &str| choice.label.get(lang, &default_lang).to_owned();
+                match text {
+                    Text::Plain(s) => Text::Plain(
+                        s.replace("%(label)s", &label_in(&default_lang))
+                            .replace("%(name)s", &choice.name),
+                    ),
+                    Text::Translated(m) => Text::Translated(
+                        m.iter()
+                            .map(|(lang, s)| {
+                                (
+                                    lang.clone(),
+                                    s.replace("%(label)s", &label_in(lang))
+                                        .replace("%(name)s", &choice.name),
+                                )
+                            })
+                            .collect(),
+                    ),
+                }
+            };
+            rewrite_items(&mut body, &choice.name, &substitute);
+            let copy_ptr = format!("{prefix}{index}");
+            if let Some(origin) = &loop_origin {
+                self.origins.insert(copy_ptr.clone(), origin.clone());
+            }
+            for (suffix, origin) in &inner {
+                self.origins
+                    .insert(format!("{copy_ptr}/body/{suffix}"), origin.clone());
+            }
+            let mut copy_names = Vec::new();
+            collect_names(&body, &mut copy_names);
+            let at = CellRef::row("survey", row);
+            for name in copy_names {
+                self.declare(&name, &at);
+            }
+            group.body.push(Item::Group(Group {
+                name: format!("{}_{}", group.name, choice.name),
+                label: Some(choice.label.clone()),
+                hint: None,
+                relevant: None,
+                appearance: None,
+                page: true,
+                privacy: None,
+                privacy_prompt: None,
+                sensitive: false,
+                body,
+            }));
+        }
+        Item::Group(group)
     }
 
     fn consent(&mut self, table: &Table, row: &SheetRow) -> Option<Consent> {
@@ -2031,6 +2204,15 @@ impl<'a> Importer<'a> {
                 derived
             }
         };
+        if let Some(c) = get("name") {
+            if !valid_name(c.text) {
+                self.error(
+                    Some(c.at.clone()),
+                    "bad-name",
+                    format!("settings name '{}' is not a valid name", c.text),
+                );
+            }
+        }
         let title = text("form_title").unwrap_or_else(|| Text::Plain(id.clone()));
         let instance_name = get("instance_name").map(|c| self.expression(&c));
         let safe_exit = text("safe_exit_title").map(|title| SafeExit {
@@ -2074,6 +2256,56 @@ impl<'a> Importer<'a> {
             body,
             choices: BTreeMap::new(),
         })
+    }
+}
+
+/// Every name declared by `items`, depth first.
+fn collect_names(items: &[Item], out: &mut Vec<String>) {
+    for item in items {
+        out.push(item.name().to_owned());
+        match item {
+            Item::Group(g) => collect_names(&g.body, out),
+            Item::Repeat(r) => collect_names(&r.body, out),
+            Item::Field(_) | Item::Consent(_) => {}
+        }
+    }
+}
+
+/// Prefix every name with `prefix_` and rewrite every text with `substitute`.
+fn rewrite_items(items: &mut [Item], prefix: &str, substitute: &dyn Fn(&Text) -> Text) {
+    let sub = |t: &mut Option<Text>| {
+        if let Some(text) = t {
+            *text = substitute(text);
+        }
+    };
+    for item in items {
+        match item {
+            Item::Field(f) => {
+                f.name = format!("{prefix}_{}", f.name);
+                sub(&mut f.label);
+                sub(&mut f.hint);
+                sub(&mut f.guidance);
+                sub(&mut f.constraint_message);
+                sub(&mut f.required_message);
+            }
+            Item::Group(g) => {
+                g.name = format!("{prefix}_{}", g.name);
+                sub(&mut g.label);
+                sub(&mut g.hint);
+                rewrite_items(&mut g.body, prefix, substitute);
+            }
+            Item::Repeat(r) => {
+                r.name = format!("{prefix}_{}", r.name);
+                sub(&mut r.label);
+                sub(&mut r.hint);
+                rewrite_items(&mut r.body, prefix, substitute);
+            }
+            Item::Consent(c) => {
+                c.name = format!("{prefix}_{}", c.name);
+                c.text = substitute(&c.text);
+                sub(&mut c.label);
+            }
+        }
     }
 }
 

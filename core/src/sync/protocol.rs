@@ -18,6 +18,11 @@ pub const PROTOCOL_HEADER: &str = "voices-protocol";
 /// cut-off upload useful: every complete line that arrived is kept.
 pub const NDJSON: &str = "application/x-ndjson";
 
+/// Request header of a zstd upload compressed with a form version's document as the
+/// dictionary: the SHA-256 (hex) of that document, as in [`FormVersionSummary::sha256`].
+/// Field and choice names then cost almost nothing on the wire.
+pub const DICTIONARY_HEADER: &str = "voices-dictionary";
+
 /// `GET /api/v1/info`: what the server speaks and accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerInfo {

@@ -212,8 +212,13 @@ pub trait Store: Send + Sync + 'static {
     /// appears at the position of its latest change only.
     fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>>;
     fn get_response(&self, project: &str, id: &str) -> Result<Option<StoredResponse>>;
-    fn set_review_state(&self, project: &str, id: &str, state: ReviewState, now: &str)
-        -> Result<bool>;
+    fn set_review_state(
+        &self,
+        project: &str,
+        id: &str,
+        state: ReviewState,
+        now: &str,
+    ) -> Result<bool>;
     /// Stored revisions of a response (canonical JSON), in arrival order.
     fn revisions_of(&self, project: &str, response: &str) -> Result<Vec<String>>;
 }

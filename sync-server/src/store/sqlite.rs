@@ -18,7 +18,7 @@ use voices_core::sync::protocol::{AckStatus, FormVersionSummary, RecordAck, Revi
 use voices_core::sync::{MergeError, ResponseState};
 
 use super::{
-    Device, FormVersion, IncomingRevision, Principal, Published, Role, StoredResponse, Store,
+    Device, FormVersion, IncomingRevision, Principal, Published, Role, Store, StoredResponse,
     TokenInfo, TokenSubject, Uploader, User, Validation, Validator,
 };
 use crate::{Error, Result};
@@ -195,8 +195,8 @@ fn review_of(text: &str) -> ReviewState {
 }
 
 fn projects_of(conn: &Connection, user: &str) -> Result<Vec<String>> {
-    let mut stmt =
-        conn.prepare_cached("SELECT project FROM memberships WHERE user_name = ?1 ORDER BY project")?;
+    let mut stmt = conn
+        .prepare_cached("SELECT project FROM memberships WHERE user_name = ?1 ORDER BY project")?;
     let rows = stmt.query_map([user], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
 }
@@ -240,7 +240,10 @@ fn load_device(conn: &Connection, id: &str) -> Result<Option<Device>> {
 const RESPONSE_COLUMNS: &str =
     "feed_seq, state, device, enumerator, received_at, updated_at, review_state, quarantine";
 
-fn response_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String, String, String, String, String, String)> {
+/// A `responses` row as read: feed position, then the text columns in `RESPONSE_COLUMNS` order.
+type ResponseRow = (i64, String, String, String, String, String, String, String);
+
+fn response_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseRow> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -253,9 +256,7 @@ fn response_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, String, String,
     ))
 }
 
-fn stored_response(
-    row: (i64, String, String, String, String, String, String, String),
-) -> Result<StoredResponse> {
+fn stored_response(row: ResponseRow) -> Result<StoredResponse> {
     let (feed_seq, state, device, enumerator, received_at, updated_at, review, quarantine) = row;
     Ok(StoredResponse {
         feed_seq,
@@ -305,9 +306,11 @@ impl Store for SqliteStore {
 
     fn project_exists(&self, id: &str) -> Result<bool> {
         self.read(|c| {
-            Ok(c.query_row("SELECT 1 FROM projects WHERE id = ?1", [id], |_| Ok(()))
-                .optional()?
-                .is_some())
+            Ok(
+                c.query_row("SELECT 1 FROM projects WHERE id = ?1", [id], |_| Ok(()))
+                    .optional()?
+                    .is_some(),
+            )
         })
     }
 
@@ -347,7 +350,13 @@ impl Store for SqliteStore {
         self.read(|c| load_user(c, name))
     }
 
-    fn add_device(&self, device: &Device, code_hash: &str, code_expires_at: &str, now: &str) -> Result<()> {
+    fn add_device(
+        &self,
+        device: &Device,
+        code_hash: &str,
+        code_expires_at: &str,
+        now: &str,
+    ) -> Result<()> {
         self.write(|c| {
             let exists = c
                 .query_row("SELECT 1 FROM projects WHERE id = ?1", [&device.project], |_| Ok(()))
@@ -367,7 +376,13 @@ impl Store for SqliteStore {
         })
     }
 
-    fn redeem_code(&self, code_hash: &str, token_hash: &str, token_expires_at: &str, now: &str) -> Result<Option<Device>> {
+    fn redeem_code(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        token_expires_at: &str,
+        now: &str,
+    ) -> Result<Option<Device>> {
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let id: Option<String> = tx
@@ -409,7 +424,13 @@ impl Store for SqliteStore {
         })
     }
 
-    fn add_token(&self, token_hash: &str, subject: &TokenSubject, expires_at: &str, now: &str) -> Result<()> {
+    fn add_token(
+        &self,
+        token_hash: &str,
+        subject: &TokenSubject,
+        expires_at: &str,
+        now: &str,
+    ) -> Result<()> {
         let (user, device) = match subject {
             TokenSubject::User(u) => (Some(u.as_str()), None),
             TokenSubject::Device(d) => (None, Some(d.as_str())),
@@ -719,10 +740,15 @@ impl Store for SqliteStore {
 
     fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached("SELECT 1 FROM revisions WHERE id = ?1 AND project = ?2")?;
+            let mut stmt =
+                c.prepare_cached("SELECT 1 FROM revisions WHERE id = ?1 AND project = ?2")?;
             let mut known = Vec::new();
             for id in ids {
-                if stmt.query_row(params![id, project], |_| Ok(())).optional()?.is_some() {
+                if stmt
+                    .query_row(params![id, project], |_| Ok(()))
+                    .optional()?
+                    .is_some()
+                {
                     known.push(id.clone());
                 }
             }
@@ -745,7 +771,9 @@ impl Store for SqliteStore {
         self.read(|c| {
             let row = c
                 .query_row(
-                    &format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND id = ?2"),
+                    &format!(
+                        "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND id = ?2"
+                    ),
                     params![project, id],
                     response_row,
                 )
@@ -754,7 +782,13 @@ impl Store for SqliteStore {
         })
     }
 
-    fn set_review_state(&self, project: &str, id: &str, state: ReviewState, now: &str) -> Result<bool> {
+    fn set_review_state(
+        &self,
+        project: &str,
+        id: &str,
+        state: ReviewState,
+        now: &str,
+    ) -> Result<bool> {
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let next: i64 =
