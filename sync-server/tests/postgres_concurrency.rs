@@ -153,7 +153,10 @@ fn the_same_batches_through_two_servers_at_once_are_stored_once() {
             match ack.status {
                 AckStatus::Accepted => *accepted.entry(ack.id).or_default() += 1,
                 AckStatus::Duplicate => {}
-                other => panic!("revision {} acknowledged as {other:?}: {:?}", ack.id, ack.reasons),
+                other => panic!(
+                    "revision {} acknowledged as {other:?}: {:?}",
+                    ack.id, ack.reasons
+                ),
             }
         }
     }
@@ -175,7 +178,10 @@ fn the_same_batches_through_two_servers_at_once_are_stored_once() {
             let id = format!("resp-{d}-{r}");
             let row = stores[1].get_response("p1", &id).unwrap().unwrap();
             assert_eq!(row.state.revision_count(), EDITS as usize, "{id}");
-            assert_eq!(stores[0].revisions_of("p1", &id).unwrap().len(), EDITS as usize);
+            assert_eq!(
+                stores[0].revisions_of("p1", &id).unwrap().len(),
+                EDITS as usize
+            );
         }
     }
     println!(
@@ -211,12 +217,18 @@ fn a_revision_id_racing_for_two_responses_is_stored_once() {
             .map(|h| h.join().unwrap()[0].status)
             .collect();
         assert_eq!(
-            statuses.iter().filter(|s| **s == AckStatus::Accepted).count(),
+            statuses
+                .iter()
+                .filter(|s| **s == AckStatus::Accepted)
+                .count(),
             1,
             "round {round}: {statuses:?}"
         );
         assert_eq!(
-            statuses.iter().filter(|s| **s == AckStatus::Rejected).count(),
+            statuses
+                .iter()
+                .filter(|s| **s == AckStatus::Rejected)
+                .count(),
             1,
             "round {round}: {statuses:?}"
         );

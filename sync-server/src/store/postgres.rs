@@ -33,7 +33,7 @@ use voices_core::sync::protocol::{AckStatus, FormVersionSummary, RecordAck, Revi
 use voices_core::sync::{MergeError, ResponseState};
 
 use super::{
-    Device, FormVersion, IncomingRevision, Principal, Published, Role, StoredResponse, Store,
+    Device, FormVersion, IncomingRevision, Principal, Published, Role, Store, StoredResponse,
     TokenInfo, TokenSubject, Uploader, User, Validation, Validator,
 };
 use crate::{Error, Result};
@@ -371,8 +371,7 @@ fn load_device(c: &mut impl postgres::GenericClient, id: &str) -> Attempt<Option
 }
 
 fn project_exists(c: &mut impl postgres::GenericClient, id: &str) -> Attempt<bool> {
-    Ok(c
-        .query_opt("SELECT 1 FROM projects WHERE id = $1", &[&id])?
+    Ok(c.query_opt("SELECT 1 FROM projects WHERE id = $1", &[&id])?
         .is_some())
 }
 
@@ -447,7 +446,9 @@ fn ingest_once(
     lock_responses(
         &mut tx,
         project,
-        candidates.clone().map(|(i, _)| i.revision.response.as_str()),
+        candidates
+            .clone()
+            .map(|(i, _)| i.revision.response.as_str()),
     )?;
 
     let ids: Vec<&str> = candidates
@@ -969,7 +970,11 @@ impl Store for PostgresStore {
                 .iter()
                 .map(|r| r.try_get(0))
                 .collect::<std::result::Result<_, _>>()?;
-            Ok(ids.iter().filter(|id| found.contains(*id)).cloned().collect())
+            Ok(ids
+                .iter()
+                .filter(|id| found.contains(*id))
+                .cloned()
+                .collect())
         })
     }
 
