@@ -5,9 +5,12 @@
 //! so the app (enumerators) and the server (coordinators) give a form exactly the
 //! same meaning, and tests can replay any evaluation.
 
+pub mod check;
+pub mod engine;
 pub mod env;
 pub mod expr;
 pub mod form;
+pub mod locate;
 pub mod response;
 pub mod stress;
 pub mod sync;

@@ -129,7 +129,13 @@ impl Generator {
         // Half-way through, a nested inline group exercises nesting without new scope.
         let split = size / 2;
         let mut inline = Vec::new();
+        // The inline group's relevance may only read fields outside it: a group that
+        // depends on its own questions is a cycle (hiding it clears them).
+        let mut before_inline = scope.clone();
         for i in 0..size {
+            if i == split {
+                before_inline = scope.clone();
+            }
             let field = self.field(&mut scope, None);
             if section % 2 == 1 && i >= split {
                 inline.push(field);
@@ -145,7 +151,9 @@ impl Generator {
                     &format!("القسم {section}، الجزء 2"),
                 )),
                 hint: None,
-                relevant: self.pick(&scope.numeric).map(|n| format!("${{{n}}} != 7")),
+                relevant: self
+                    .pick(&before_inline.numeric)
+                    .map(|n| format!("${{{n}}} != 7")),
                 appearance: None,
                 page: false,
                 privacy: None,

@@ -711,7 +711,7 @@ fn the_stress_form_validates_parses_and_round_trips() {
 
 /// The schema flags in the editor what the Rust types leave to the checker.
 #[test]
-fn schema_requires_a_list_for_selects_and_bounds_for_ranges() {
+fn schema_checks_names_select_lists_and_range_bounds() {
     let validator = validator();
     let doc = |item: &str| -> Value {
         serde_json::from_str(&format!(
@@ -720,6 +720,8 @@ fn schema_requires_a_list_for_selects_and_bounds_for_ranges() {
         .expect("test JSON")
     };
     for rejected in [
+        r#"{"type":"text","name":"1st"}"#,
+        r#"{"type":"text","name":"has space"}"#,
         r#"{"type":"select_one","name":"q"}"#,
         r#"{"type":"select_multiple","name":"q"}"#,
         r#"{"type":"rank","name":"q"}"#,
@@ -734,6 +736,8 @@ fn schema_requires_a_list_for_selects_and_bounds_for_ranges() {
         r#"{"type":"select_one","name":"q","choices":"l"}"#,
         r#"{"type":"select_one","name":"q","choices_file":"l.csv"}"#,
         r#"{"type":"range","name":"q","range":{"start":0,"end":10}}"#,
+        // Names are XML names: letters of any script are fine.
+        r#"{"type":"text","name":"عمر_1"}"#,
     ] {
         let errors = schema_errors(&validator, &doc(accepted));
         assert!(errors.is_empty(), "{accepted}: {}", errors.join("\n"));

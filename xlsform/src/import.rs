@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use sha2::{Digest, Sha256};
+use voices_core::expr;
 use voices_core::form::{
     Choice, Condition, Consent, Field, FieldType, Form, Group, Item, Language, Media,
     PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
@@ -167,6 +168,7 @@ fn split_header(header: &str) -> (String, Option<String>) {
         "choice filter" | "choice_filter" => "choice_filter",
         "guidance hint" | "guidance_hint" => "guidance_hint",
         "relevance" | "relevant" => "relevant",
+        "caption" => "label",
         "big image" | "big-image" => "big-image",
         "form id" => "form_id",
         "title" | "form title" => "form_title",
@@ -293,6 +295,8 @@ struct Open {
 }
 
 enum Container {
+    /// pyxform's `begin loop over list`: expanded into one group per choice when closed.
+    Loop(Group, String),
     Group(Group),
     Repeat(Repeat),
 }
@@ -302,6 +306,7 @@ impl Container {
         match self {
             Container::Group(_) => "group",
             Container::Repeat(_) => "repeat",
+            Container::Loop(..) => "loop",
         }
     }
 }
@@ -318,10 +323,10 @@ struct Importer<'a> {
     choice_lists: HashSet<String>,
     /// Names by repeat scope: the innermost scope is last.
     scopes: Vec<HashMap<String, (CellRef, u32)>>,
-    /// `xml-external`/`csv-external` names.
-    external_instances: HashMap<String, CellRef>,
     /// (triggering question, triggered field, cell) to check once all fields are known.
     triggers: Vec<(String, String, CellRef)>,
+    /// `save_to` cells: (target, cell, on a group/repeat row).
+    save_to: Vec<(String, CellRef, bool)>,
     /// Each field's type and whether it is computed (a calculation), for trigger checks.
     field_kinds: HashMap<String, (FieldType, bool)>,
     /// Open groups and repeats: (id, name); names declared inside belong to the last.
@@ -484,9 +489,9 @@ impl<'a> Importer<'a> {
             choices: BTreeMap::new(),
             choice_lists: HashSet::new(),
             scopes: vec![HashMap::new()],
-            external_instances: HashMap::new(),
             triggers: Vec::new(),
             field_kinds: HashMap::new(),
+            save_to: Vec::new(),
             parents: Vec::new(),
             next_parent_id: 1,
             ambiguous: HashSet::new(),
@@ -531,6 +536,9 @@ impl<'a> Importer<'a> {
             .and_then(|s| Table::new(s, &mut languages));
         let external = workbook
             .sheet("external_choices")
+            .and_then(|s| Table::new(s, &mut languages));
+        let entities = workbook
+            .sheet("entities")
             .and_then(|s| Table::new(s, &mut languages));
         let settings = workbook
             .sheet("settings")
@@ -579,10 +587,142 @@ impl<'a> Importer<'a> {
             }
         }
         let body = self.read_survey(&survey);
+        if let Some(table) = &entities {
+            self.check_entities(table);
+        } else if let Some((_, at, _)) = self.save_to.first() {
+            let at = at.clone();
+            self.error(
+                Some(at),
+                "missing-entities",
+                "save_to is used but there is no 'entities' sheet declaring the entity",
+            );
+        }
         let mut form = self.read_settings(settings.as_ref(), settings_row, body)?;
         self.check_references();
         form.choices = std::mem::take(&mut self.choices);
         Some(form)
+    }
+
+    /// ODK entities are not used by Voices, but a declaration pyxform would reject is
+    /// still reported so the designer is not misled.
+    fn check_entities(&mut self, table: &Table) {
+        const COLUMNS: &[&str] = &["list_name", "label", "create_if", "update_if", "entity_id"];
+        for column in &table.columns {
+            if !COLUMNS.contains(&column.key.as_str()) || column.lang.is_some() {
+                self.error(
+                    Some(CellRef::cell(table.sheet, table.header_row, column.index)),
+                    "bad-entities",
+                    format!(
+                        "the entities sheet has an unexpected column '{}' (allowed: {})",
+                        column.header,
+                        COLUMNS.join(", ")
+                    ),
+                );
+            }
+        }
+        let mut declared: HashMap<String, CellRef> = HashMap::new();
+        for row in table.rows {
+            let at = table.row_ref(row);
+            for key in ["label", "create_if", "update_if", "entity_id"] {
+                if let Some(c) = table.get(row, key) {
+                    for r in references_in(c.text) {
+                        self.references.push((r.to_owned(), c.at.clone()));
+                    }
+                }
+            }
+            let Some(list) = table.get(row, "list_name") else {
+                self.error(Some(at), "bad-entities", "this entity has no list_name");
+                continue;
+            };
+            let name = list.text;
+            if !valid_name(name) || name.contains('.') || name.starts_with("__") {
+                self.error(
+                    Some(list.at.clone()),
+                    "bad-entities",
+                    format!(
+                        "entity list name '{name}' must be a valid name without '.' and not start with '__'"
+                    ),
+                );
+            }
+            if let Some(first) = declared.get(name) {
+                let message = format!("entity list '{name}' is already declared at {first}");
+                self.error(Some(list.at.clone()), "bad-entities", message);
+            } else {
+                declared.insert(name.to_owned(), list.at.clone());
+            }
+            let has = |k: &str| table.get(row, k).is_some();
+            if !has("label") && !has("entity_id") {
+                self.error(
+                    Some(at.clone()),
+                    "bad-entities",
+                    "an entity that is created needs a label",
+                );
+            }
+            if has("entity_id") && has("create_if") && !has("update_if") {
+                self.error(
+                    Some(at.clone()),
+                    "bad-entities",
+                    "an entity with entity_id and create_if also needs update_if",
+                );
+            }
+            if has("update_if") && !has("entity_id") {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    "an entity with update_if needs an entity_id",
+                );
+            }
+        }
+        let save_to = std::mem::take(&mut self.save_to);
+        let mut properties: HashMap<(String, String), CellRef> = HashMap::new();
+        for (target, at, container) in save_to {
+            if container {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    "save_to belongs on question rows, not on group or repeat rows",
+                );
+                continue;
+            }
+            let (entity, property) = match target.split_once('#') {
+                Some((e, p)) => (e.to_owned(), p.to_owned()),
+                None if declared.len() == 1 => (
+                    declared.keys().next().cloned().unwrap_or_default(),
+                    target.clone(),
+                ),
+                None => {
+                    self.error(
+                        Some(at),
+                        "bad-entities",
+                        format!("with several entities, save_to must name one: 'entity#{target}'"),
+                    );
+                    continue;
+                }
+            };
+            if !declared.contains_key(&entity) {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    format!("save_to names the entity '{entity}', which the entities sheet does not declare"),
+                );
+                continue;
+            }
+            if property.starts_with("__") || ["name", "label"].contains(&property.as_str()) {
+                self.error(
+                    Some(at),
+                    "bad-entities",
+                    format!("'{property}' is reserved and cannot be an entity property"),
+                );
+                continue;
+            }
+            let key = (entity, property.clone());
+            if let Some(first) = properties.get(&key) {
+                let message = format!("entity property '{property}' is already saved from {first}");
+                self.error(Some(at), "bad-entities", message);
+            } else {
+                properties.insert(key, at);
+            }
+        }
     }
 
     /// Two columns meaning the same (`name` and its alias `value`, or a header written
@@ -820,12 +960,90 @@ impl<'a> Importer<'a> {
         renamed
     }
 
+    /// An expression cell, translated where Voices writes a construct differently.
     fn expression(&mut self, cell: &Cell) -> String {
-        let text = cell.text.trim().to_owned();
+        let mut text = cell.text.trim().to_owned();
+        let mut last_saved = Vec::new();
         for r in references_in(&text) {
-            self.references.push((r.to_owned(), cell.at.clone()));
+            match r.strip_prefix("last-saved#") {
+                Some(name) => {
+                    self.references.push((name.to_owned(), cell.at.clone()));
+                    last_saved.push(r.to_owned());
+                }
+                None => self.references.push((r.to_owned(), cell.at.clone())),
+            }
         }
+        for r in last_saved {
+            // ODK fills this from the previous saved submission on the device; Voices does
+            // not carry answers from one interview to the next (a privacy choice).
+            text = text.replace(&format!("${{{r}}}"), "''");
+            self.warn(
+                Some(cell.at.clone()),
+                "unsupported-last-saved",
+                format!(
+                    "${{{r}}} (the answer saved in the previous interview) is not available in \
+                     Voices and is replaced by ''"
+                ),
+            );
+        }
+        self.check_expression(&text, &cell.at);
         text
+    }
+
+    /// Parse with the engine's parser; report syntax errors, unknown functions and wrong
+    /// argument counts with the character position inside the cell.
+    fn check_expression(&mut self, text: &str, at: &CellRef) {
+        let position = |byte: usize| text[..byte.min(text.len())].chars().count() + 1;
+        let parsed = match expr::parse(text) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                self.error(
+                    Some(at.clone()),
+                    "bad-expression",
+                    format!(
+                        "{} (character {} of '{text}')",
+                        e.message,
+                        position(e.span.start)
+                    ),
+                );
+                return;
+            }
+        };
+        for site in parsed.calls() {
+            let call = site.call;
+            let Some(function) = call.function else {
+                self.error(
+                    Some(at.clone()),
+                    "unknown-function",
+                    format!(
+                        "Voices has no function {}() (character {} of '{text}')",
+                        call.name,
+                        position(call.name_span.start)
+                    ),
+                );
+                continue;
+            };
+            let signature = function.signature();
+            let n = call.args.len();
+            let too_few = n < signature.min_args;
+            let too_many = signature.max_args.is_some_and(|max| n > max);
+            if too_few || too_many {
+                let expected = match signature.max_args {
+                    Some(max) if max == signature.min_args => format!("{max}"),
+                    Some(max) => format!("{} to {max}", signature.min_args),
+                    None => format!("at least {}", signature.min_args),
+                };
+                self.error(
+                    Some(at.clone()),
+                    "bad-arguments",
+                    format!(
+                        "{}() takes {expected} argument(s), not {n} (character {} of '{text}')",
+                        call.name,
+                        position(call.name_span.start)
+                    ),
+                );
+            }
+        }
     }
 
     fn condition(&mut self, cell: &Cell) -> Condition {
@@ -941,6 +1159,19 @@ impl<'a> Importer<'a> {
                 );
                 continue;
             };
+            if let Some(save_to) = table.get(row, "save_to") {
+                let container = matches!(
+                    row_type,
+                    RowType::BeginGroup
+                        | RowType::EndGroup
+                        | RowType::BeginRepeat
+                        | RowType::EndRepeat
+                        | RowType::BeginLoop(_)
+                        | RowType::EndLoop
+                );
+                self.save_to
+                    .push((save_to.text.to_owned(), save_to.at, container));
+            }
             let ptr = {
                 let base = stack
                     .last()
@@ -949,15 +1180,33 @@ impl<'a> Importer<'a> {
                 format!("{base}/{len}")
             };
             let item = match row_type {
-                RowType::BeginGroup | RowType::BeginRepeat => {
+                RowType::BeginGroup | RowType::BeginRepeat | RowType::BeginLoop(_) => {
                     let repeat = row_type == RowType::BeginRepeat;
-                    if let Some(container) = self.begin(table, row, repeat) {
+                    let in_loop = stack
+                        .iter()
+                        .any(|o| matches!(o.container, Container::Loop(..)));
+                    if repeat && in_loop {
+                        self.error(
+                            Some(type_cell.at.clone()),
+                            "repeat-in-loop",
+                            "a repeat cannot be inside a loop",
+                        );
+                    }
+                    let container = self
+                        .begin(table, row, repeat)
+                        .map(|c| match (c, &row_type) {
+                            (Container::Group(g), RowType::BeginLoop(list)) => {
+                                Container::Loop(g, list.clone())
+                            }
+                            (c, _) => c,
+                        });
+                    if let Some(container) = container {
                         self.record_origin(table, row, &ptr);
                         if repeat {
                             self.scopes.push(HashMap::new());
                         }
                         let name = match &container {
-                            Container::Group(g) => g.name.clone(),
+                            Container::Group(g) | Container::Loop(g, _) => g.name.clone(),
                             Container::Repeat(r) => r.name.clone(),
                         };
                         self.parents.push((self.next_parent_id, name));
@@ -971,11 +1220,11 @@ impl<'a> Importer<'a> {
                     }
                     continue;
                 }
-                RowType::EndGroup | RowType::EndRepeat => {
-                    let word = if row_type == RowType::EndGroup {
-                        "group"
-                    } else {
-                        "repeat"
+                RowType::EndGroup | RowType::EndRepeat | RowType::EndLoop => {
+                    let word = match row_type {
+                        RowType::EndGroup => "group",
+                        RowType::EndRepeat => "repeat",
+                        _ => "loop",
                     };
                     match stack.pop() {
                         None => {
@@ -1013,15 +1262,6 @@ impl<'a> Importer<'a> {
                         }
                     }
                 }
-                RowType::BeginLoop(_) | RowType::EndLoop => {
-                    self.error(
-                        Some(type_cell.at.clone()),
-                        "unsupported-loop",
-                        "'begin loop' is not supported by Voices: use a repeat with repeat_count, \
-                         or one group per choice",
-                    );
-                    continue;
-                }
                 RowType::Unsupported(why) => {
                     self.warn(
                         Some(type_cell.at.clone()),
@@ -1035,18 +1275,6 @@ impl<'a> Importer<'a> {
                     continue;
                 }
                 RowType::ExternalInstance => {
-                    if let Some(name) = table.get(row, "name") {
-                        if let Some(first) = self.external_instances.get(name.text) {
-                            let message = format!(
-                                "external instance '{}' is already declared at {first}",
-                                name.text
-                            );
-                            self.error(Some(name.at.clone()), "duplicate-name", message);
-                        } else {
-                            self.external_instances
-                                .insert(name.text.to_owned(), name.at.clone());
-                        }
-                    }
                     self.warn(
                         Some(type_cell.at.clone()),
                         "external-instance",
@@ -1214,7 +1442,8 @@ impl<'a> Importer<'a> {
         };
         for value in values {
             for r in references_in(value) {
-                self.references.push((r.to_owned(), at.clone()));
+                let name = r.strip_prefix("last-saved#").unwrap_or(r);
+                self.references.push((name.to_owned(), at.clone()));
             }
         }
     }
@@ -1337,6 +1566,9 @@ impl<'a> Importer<'a> {
     fn close(&mut self, open: Open) -> Item {
         self.parents.pop();
         match open.container {
+            Container::Loop(g, list) => {
+                self.expand_loop(g, &list, open.items, &open.origin_ptr, open.row)
+            }
             Container::Group(mut g) => {
                 g.body = open.items;
                 Item::Group(g)
@@ -1349,6 +1581,105 @@ impl<'a> Importer<'a> {
                 Item::Repeat(r)
             }
         }
+    }
+
+    /// pyxform's loop: the body repeated once per choice of `list`, each copy in a group
+    /// named `loop_choice`, its names prefixed `choice_`, and `%(label)s` in its texts
+    /// replaced by the choice's label. References into the body are ambiguous.
+    fn expand_loop(
+        &mut self,
+        mut group: Group,
+        list: &str,
+        items: Vec<Item>,
+        ptr: &str,
+        row: u32,
+    ) -> Item {
+        let Some(choices) = self.choices.get(list).cloned() else {
+            self.error(
+                Some(CellRef::row("survey", row)),
+                "missing-choice-list",
+                format!("loop over '{list}': the list is not defined on the choices sheet"),
+            );
+            group.body = items;
+            return Item::Group(group);
+        };
+        let mut names = Vec::new();
+        collect_names(&items, &mut names);
+        self.warn(
+            Some(CellRef::row("survey", row)),
+            "loop-expanded",
+            format!(
+                "loop '{}' is expanded into one group per choice of '{list}'; the questions in it \
+                 are named after the choice, e.g. '{}_{}'",
+                group.name,
+                choices.first().map_or("choice", |c| c.name.as_str()),
+                names.first().map_or("question", String::as_str)
+            ),
+        );
+        self.ambiguous.extend(names);
+        let prefix = format!("{ptr}/body/");
+        let inner: Vec<(String, Origin)> = self
+            .origins
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(k, v)| (k[prefix.len()..].to_owned(), v.clone()))
+            .collect();
+        for (suffix, _) in &inner {
+            self.origins.remove(&format!("{prefix}{suffix}"));
+        }
+        let loop_origin = self.origins.get(ptr).cloned();
+        let default_lang = self.default_lang.clone();
+        for (index, choice) in choices.iter().enumerate() {
+            let mut body = items.clone();
+            let substitute = |text: &Text| -> Text {
+                let label_in = |lang: &str| choice.label.get(lang, &default_lang).to_owned();
+                match text {
+                    Text::Plain(s) => Text::Plain(
+                        s.replace("%(label)s", &label_in(&default_lang))
+                            .replace("%(name)s", &choice.name),
+                    ),
+                    Text::Translated(m) => Text::Translated(
+                        m.iter()
+                            .map(|(lang, s)| {
+                                (
+                                    lang.clone(),
+                                    s.replace("%(label)s", &label_in(lang))
+                                        .replace("%(name)s", &choice.name),
+                                )
+                            })
+                            .collect(),
+                    ),
+                }
+            };
+            rewrite_items(&mut body, &choice.name, &substitute);
+            let copy_ptr = format!("{prefix}{index}");
+            if let Some(origin) = &loop_origin {
+                self.origins.insert(copy_ptr.clone(), origin.clone());
+            }
+            for (suffix, origin) in &inner {
+                self.origins
+                    .insert(format!("{copy_ptr}/body/{suffix}"), origin.clone());
+            }
+            let mut copy_names = Vec::new();
+            collect_names(&body, &mut copy_names);
+            let at = CellRef::row("survey", row);
+            for name in copy_names {
+                self.declare(&name, &at);
+            }
+            group.body.push(Item::Group(Group {
+                name: format!("{}_{}", group.name, choice.name),
+                label: Some(choice.label.clone()),
+                hint: None,
+                relevant: None,
+                appearance: None,
+                page: true,
+                privacy: None,
+                privacy_prompt: None,
+                sensitive: false,
+                body,
+            }));
+        }
+        Item::Group(group)
     }
 
     fn consent(&mut self, table: &Table, row: &SheetRow) -> Option<Consent> {
@@ -1406,15 +1737,18 @@ impl<'a> Importer<'a> {
                 "big-image is not shown by Voices; use 'image'",
             );
         }
-        let computed = table.get(row, "calculation").is_some();
+        // A computed or triggered value needs no label: it is not asked.
+        let computed =
+            table.get(row, "calculation").is_some() || table.get(row, "trigger").is_some();
         if kind.is_shown_question()
             && !computed
             && label.is_none()
             && hint.is_none()
             && media.is_none()
         {
-            // pyxform requires a label or hint once the sheet has a label column.
-            if table.has("label") {
+            // pyxform requires a label or hint once the sheet has a label column, and
+            // guidance alone is never enough.
+            if table.has("label") || table.get(row, "guidance_hint").is_some() {
                 self.error(
                     Some(table.row_ref(row)),
                     "missing-label",
@@ -1430,7 +1764,9 @@ impl<'a> Importer<'a> {
                 );
             }
         }
-        self.field_kinds.insert(name.clone(), (kind, computed));
+        let has_calculation = table.get(row, "calculation").is_some();
+        self.field_kinds
+            .insert(name.clone(), (kind, has_calculation));
         let required = table.get(row, "required").map(|c| self.condition(&c));
         let read_only = table.get(row, "read_only").map(|c| self.condition(&c));
         let relevant = table.get(row, "relevant").map(|c| self.expression(&c));
@@ -1868,6 +2204,15 @@ impl<'a> Importer<'a> {
                 derived
             }
         };
+        if let Some(c) = get("name") {
+            if !valid_name(c.text) {
+                self.error(
+                    Some(c.at.clone()),
+                    "bad-name",
+                    format!("settings name '{}' is not a valid name", c.text),
+                );
+            }
+        }
         let title = text("form_title").unwrap_or_else(|| Text::Plain(id.clone()));
         let instance_name = get("instance_name").map(|c| self.expression(&c));
         let safe_exit = text("safe_exit_title").map(|title| SafeExit {
@@ -1911,6 +2256,56 @@ impl<'a> Importer<'a> {
             body,
             choices: BTreeMap::new(),
         })
+    }
+}
+
+/// Every name declared by `items`, depth first.
+fn collect_names(items: &[Item], out: &mut Vec<String>) {
+    for item in items {
+        out.push(item.name().to_owned());
+        match item {
+            Item::Group(g) => collect_names(&g.body, out),
+            Item::Repeat(r) => collect_names(&r.body, out),
+            Item::Field(_) | Item::Consent(_) => {}
+        }
+    }
+}
+
+/// Prefix every name with `prefix_` and rewrite every text with `substitute`.
+fn rewrite_items(items: &mut [Item], prefix: &str, substitute: &dyn Fn(&Text) -> Text) {
+    let sub = |t: &mut Option<Text>| {
+        if let Some(text) = t {
+            *text = substitute(text);
+        }
+    };
+    for item in items {
+        match item {
+            Item::Field(f) => {
+                f.name = format!("{prefix}_{}", f.name);
+                sub(&mut f.label);
+                sub(&mut f.hint);
+                sub(&mut f.guidance);
+                sub(&mut f.constraint_message);
+                sub(&mut f.required_message);
+            }
+            Item::Group(g) => {
+                g.name = format!("{prefix}_{}", g.name);
+                sub(&mut g.label);
+                sub(&mut g.hint);
+                rewrite_items(&mut g.body, prefix, substitute);
+            }
+            Item::Repeat(r) => {
+                r.name = format!("{prefix}_{}", r.name);
+                sub(&mut r.label);
+                sub(&mut r.hint);
+                rewrite_items(&mut r.body, prefix, substitute);
+            }
+            Item::Consent(c) => {
+                c.name = format!("{prefix}_{}", c.name);
+                c.text = substitute(&c.text);
+                sub(&mut c.label);
+            }
+        }
     }
 }
 
@@ -2024,6 +2419,8 @@ const KNOWN_SURVEY_COLUMNS: &[&str] = &[
     "consent_agree",
     "consent_decline",
     "consent_decline_message",
+    // ODK entities: checked, not used.
+    "save_to",
 ];
 
 #[cfg(test)]

@@ -31,6 +31,8 @@ const NAME_CODES: &[(&str, &str)] = &[
     ("somali", "so"),
     ("amharic", "am"),
     ("tigrinya", "ti"),
+    ("tigrigna", "ti"),
+    ("tigirigna", "ti"),
     ("oromo", "om"),
     ("oromiffa", "om"),
     ("afaan oromo", "om"),
@@ -115,7 +117,11 @@ pub fn parse_language(suffix: &str) -> Language {
         if let Some(inner) = suffix[open + 1..].strip_suffix(')') {
             let code = inner.trim();
             let name = suffix[..open].trim();
-            if is_language_code(code) {
+            let code_like = !code.is_empty()
+                && code
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+            if code_like {
                 return Language {
                     code: code.to_owned(),
                     name: if name.is_empty() { code } else { name }.to_owned(),

@@ -46,3 +46,35 @@ fn every_example_form_survives_export_and_import() {
         }
     }
 }
+
+/// The real workbooks, imported, exported and imported again, give the same form.
+#[test]
+fn real_workbooks_survive_a_second_round_trip() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance/xlsform");
+    assert!(
+        dir.exists(),
+        "conformance workbooks missing: {} (the repository must sit next to shared/)",
+        dir.display()
+    );
+    let options = ImportOptions {
+        source_name: "form".into(),
+        lenient: true,
+    };
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let first = voices_xlsform::import_file(&path, &options)
+            .unwrap()
+            .form
+            .unwrap_or_else(|| panic!("{name} does not import"));
+        let bytes = export_xlsx(&first).unwrap();
+        let second = import_spreadsheet_bytes(&bytes, &options)
+            .unwrap()
+            .form
+            .unwrap_or_else(|| panic!("{name} does not import after export"));
+        assert!(first == second, "{name} changed in the round trip");
+        count += 1;
+    }
+    assert_eq!(count, 4, "expected the four conformance workbooks");
+}

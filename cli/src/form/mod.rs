@@ -6,6 +6,7 @@ use clap::Subcommand;
 
 mod schema;
 mod stress;
+mod xlsform;
 
 #[derive(Subcommand)]
 pub enum FormCommand {
@@ -13,11 +14,17 @@ pub enum FormCommand {
     Schema(schema::Args),
     /// Write a generated stress form (thousands of cross-referencing fields) for benchmarks.
     Stress(stress::Args),
+    /// Import an XLSForm (.xlsx, .xls or pyxform markdown) as a Voices form.
+    Import(xlsform::ImportArgs),
+    /// Export a Voices form as an XLSForm .xlsx.
+    Export(xlsform::ExportArgs),
 }
 
 pub fn run(command: FormCommand) -> anyhow::Result<ExitCode> {
     match command {
         FormCommand::Schema(args) => schema::run(args),
         FormCommand::Stress(args) => stress::run(args),
+        FormCommand::Import(args) => xlsform::run_import(args),
+        FormCommand::Export(args) => xlsform::run_export(args),
     }
 }

@@ -1,0 +1,88 @@
+//! The form engine: compiled forms, form sessions and response validation.
+//!
+//! - [`CompiledForm::compile`] turns a [`Form`](crate::form::Form) into a runnable,
+//!   thread-shareable form (or every error at once).
+//! - [`Session`] holds one response being filled in: [`Session::set_answer`]
+//!   re-evaluates only what depends on the change and returns the [`Changes`];
+//!   [`Session::view`] gives the pages the app renders.
+//! - [`validate_response`] lists every [`Violation`] of a whole response (server side
+//!   and at finalize).
+
+mod compile;
+mod messages;
+mod path;
+mod session;
+pub(crate) mod tree;
+mod values;
+mod view;
+
+use std::sync::Arc;
+
+pub(crate) use compile::compile_diagnostics;
+pub use compile::CompiledForm;
+pub use path::{AnswerPath, PathParseError, PathSegment};
+pub use session::{
+    Changes, FieldViolations, FlagChange, Session, ValueChange, Violation, ViolationCode,
+};
+pub use view::{
+    ChoiceView, ConsentView, FieldView, FormView, ItemView, JumpEntry, MediaView, PageKind,
+    PageView, Progress, RepeatControls,
+};
+
+use crate::env::Environment;
+use crate::response::Response;
+
+/// Why a session operation was refused. Nothing is changed when one is returned.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EngineError {
+    #[error("the response is for form {response} but this form is {form}")]
+    FormMismatch { response: String, form: String },
+    #[error("{0} does not name a field, group, repeat or instance of this form")]
+    UnknownPath(String),
+    #[error("{path} cannot be answered: {reason}")]
+    NotAnswerable { path: String, reason: &'static str },
+    #[error("{0} does not apply with the current answers (it is not relevant)")]
+    NotRelevant(String),
+    #[error("{0} is read-only")]
+    ReadOnly(String),
+    #[error("{0} is not a repeat")]
+    NotARepeat(String),
+    #[error("the instances of {0} follow its count; they cannot be added or removed by hand")]
+    RepeatControlled(String),
+    #[error("{path} allows {limit} instances")]
+    RepeatLimit { path: String, limit: String },
+    #[error("this form has no consent block")]
+    NoConsentBlock,
+    #[error("the consent answer is `yes` or `no`, not `{0}`")]
+    InvalidConsentAnswer(String),
+    #[error("{0} has no privacy check (\"privacy\": \"required\")")]
+    NotPrivacyChecked(String),
+}
+
+pub type Result<T, E = EngineError> = std::result::Result<T, E>;
+
+/// Every violation of a whole response, messages in `lang`: required questions
+/// unanswered, constraints broken, values not of their field's type, answers to
+/// unknown fields, repeat counts out of bounds, consent and privacy checks missing.
+///
+/// The response is evaluated as the app would (calculations recomputed, answers
+/// to questions that do not apply ignored). A response for another form or
+/// version is one violation at `/`.
+pub fn validate_response(
+    form: &Arc<CompiledForm>,
+    response: &Response,
+    lang: &str,
+    env: &mut dyn Environment,
+) -> Vec<Violation> {
+    match Session::new(Arc::clone(form), response.clone(), env) {
+        Ok(session) => session.validate(lang),
+        Err(err) => vec![Violation {
+            path: AnswerPath::root(),
+            code: ViolationCode::UnknownField,
+            message: err.to_string(),
+        }],
+    }
+}
+
+#[cfg(test)]
+mod tests;

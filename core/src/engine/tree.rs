@@ -1,0 +1,94 @@
+//! The form body flattened in document order, without recursion.
+
+use crate::form::{Form, Item, PrivacyRequirement};
+
+/// One item of the body with where it sits.
+#[derive(Debug, Clone)]
+pub(crate) struct Flat<'a> {
+    pub item: &'a Item,
+    /// JSON pointer of the item (`/body/2/body/0`).
+    pub pointer: String,
+    /// Index (in the flat list) of the enclosing group or repeat.
+    pub parent: Option<usize>,
+    /// Index of the nearest enclosing repeat: the scope names are unique in.
+    pub scope: Option<usize>,
+    /// 0 for top-level items.
+    pub depth: usize,
+    /// The item or an enclosing group/repeat is marked `sensitive`.
+    pub sensitive: bool,
+    /// Index of the nearest enclosing privacy-checked group or repeat.
+    pub privacy_ancestor: Option<usize>,
+}
+
+/// Every item of the form, parents before children, in document order.
+pub(crate) fn flatten(form: &Form) -> Vec<Flat<'_>> {
+    let mut out: Vec<Flat<'_>> = Vec::new();
+    // (items, base pointer, parent index); children are pushed in reverse so they pop in order.
+    let mut stack: Vec<(&Item, String, Option<usize>)> = form
+        .body
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, item)| (item, format!("/body/{i}"), None))
+        .collect();
+    while let Some((item, pointer, parent)) = stack.pop() {
+        let parent_flat = parent.map(|p| &out[p]);
+        let scope = parent.and_then(|p| {
+            if matches!(out[p].item, Item::Repeat(_)) {
+                Some(p)
+            } else {
+                out[p].scope
+            }
+        });
+        let inherited_sensitive = parent_flat.is_some_and(|p| p.sensitive);
+        let own_sensitive = match item {
+            Item::Field(f) => f.sensitive,
+            Item::Group(g) => g.sensitive,
+            Item::Repeat(r) => r.sensitive,
+            Item::Consent(_) => false,
+        };
+        let privacy_ancestor = parent.and_then(|p| {
+            if has_privacy_check(out[p].item) {
+                Some(p)
+            } else {
+                out[p].privacy_ancestor
+            }
+        });
+        let depth = parent_flat.map_or(0, |p| p.depth + 1);
+        let index = out.len();
+        out.push(Flat {
+            item,
+            pointer: pointer.clone(),
+            parent,
+            scope,
+            depth,
+            sensitive: inherited_sensitive || own_sensitive,
+            privacy_ancestor,
+        });
+        let body = match item {
+            Item::Group(g) => &g.body,
+            Item::Repeat(r) => &r.body,
+            Item::Field(_) | Item::Consent(_) => continue,
+        };
+        for (i, child) in body.iter().enumerate().rev() {
+            stack.push((child, format!("{pointer}/body/{i}"), Some(index)));
+        }
+    }
+    out
+}
+
+pub(crate) fn has_privacy_check(item: &Item) -> bool {
+    match item {
+        Item::Group(g) => g.privacy == Some(PrivacyRequirement::Required),
+        Item::Repeat(r) => r.privacy == Some(PrivacyRequirement::Required),
+        Item::Field(_) | Item::Consent(_) => false,
+    }
+}
+
+/// Whether `name` is a valid field, group or choice-list name: a letter or `_`, then
+/// letters, digits, `_`, `-` or `.` (XML element names, as XLSForm requires).
+pub(crate) fn is_valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
+        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
