@@ -510,23 +510,19 @@ async fn download_form(
         .into_response())
 }
 
-/// Check a form document and describe every problem, or return it parsed.
+/// Check a form document with the engine's checker; every error, with its line, column
+/// and JSON pointer, or the parsed form.
 pub fn check_form(document: &str) -> Result<Form, String> {
-    let form = Form::from_json(document).map_err(|e| format!("the form is not valid: {e}"))?;
-    let mut problems = Vec::new();
-    if form.id.trim().is_empty() {
-        problems.push("`id` is empty".to_owned());
-    }
-    if form.version.trim().is_empty() {
-        problems.push("`version` is empty".to_owned());
-    }
-    if form.body.is_empty() {
-        problems.push("`body` has no items".to_owned());
-    }
-    if problems.is_empty() {
-        Ok(form)
-    } else {
-        Err(format!("the form is not valid: {}", problems.join("; ")))
+    let report = voices_core::check::check_source(document);
+    let errors: Vec<String> = report
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(ToString::to_string)
+        .collect();
+    match report.form {
+        Some(form) if errors.is_empty() => Ok(form),
+        _ => Err(format!("the form is not valid:\n{}", errors.join("\n"))),
     }
 }
 
