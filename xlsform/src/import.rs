@@ -1182,6 +1182,14 @@ impl<'a> Importer<'a> {
             let item = match row_type {
                 RowType::BeginGroup | RowType::BeginRepeat | RowType::BeginLoop(_) => {
                     let repeat = row_type == RowType::BeginRepeat;
+                    if stack.len() >= MAX_NESTING {
+                        self.error(
+                            Some(type_cell.at.clone()),
+                            "too-deep",
+                            format!("groups and repeats are nested more than {MAX_NESTING} deep"),
+                        );
+                        continue;
+                    }
                     let in_loop = stack
                         .iter()
                         .any(|o| matches!(o.container, Container::Loop(..)));
@@ -2364,6 +2372,10 @@ fn derived_version(workbook: &Workbook) -> String {
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     format!("sha-{hex}")
 }
+
+/// Deepest nesting of groups and repeats; deeper is an error (and keeps every recursive
+/// walk of the form far from the stack limit).
+const MAX_NESTING: usize = 64;
 
 /// Columns whose header may carry a language suffix.
 const TRANSLATABLE: &[&str] = &[
