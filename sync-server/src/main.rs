@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use voices_core::sync::protocol::ProvisioningCode;
+use voices_server::store::postgres::PostgresStore;
 use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Device, Published, Role, Store};
 use voices_server::{app, auth, AppState};
@@ -23,7 +24,8 @@ struct Cli {
         env = "VOICES_DATA_DIR"
     )]
     data_dir: PathBuf,
-    /// Database URL instead of the embedded database: `sqlite://PATH`.
+    /// Database URL instead of the embedded database: `postgres://USER@HOST:PORT/DB`
+    /// (several servers may share one PostgreSQL database) or `sqlite://PATH`.
     #[arg(long, global = true, env = "VOICES_DATABASE_URL")]
     database_url: Option<String>,
     #[command(subcommand)]
@@ -141,10 +143,15 @@ enum FormCommand {
 
 fn open_store(cli: &Cli) -> anyhow::Result<Arc<dyn Store>> {
     let path = match &cli.database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = PostgresStore::open(url)
+                .context("cannot open the PostgreSQL database given by --database-url")?;
+            return Ok(Arc::new(store));
+        }
         Some(url) => match url.strip_prefix("sqlite://") {
             Some(path) => PathBuf::from(path),
             None => bail!(
-                "unsupported --database-url `{url}`: this build stores data in SQLite (`sqlite://PATH`); \
+                "unsupported --database-url `{url}`: use `postgres://USER@HOST:PORT/DB` or `sqlite://PATH`; \
                  leave it out to use {}/voices.sqlite3",
                 cli.data_dir.display()
             ),
