@@ -294,14 +294,36 @@ fn compare_nodes_with(
             compare_atomic(ctx, op, &as_bool, other)
         };
     }
-    nodes.iter().any(|&n| {
-        let node_value = Value::string(&*ctx.value(n));
-        if nodes_on_right {
-            compare_atomic(ctx, op, other, &node_value)
-        } else {
-            compare_atomic(ctx, op, &node_value, other)
+    // Each node's value is compared as a string without copying it.
+    let op = if nodes_on_right { mirror(op) } else { op };
+    match other {
+        Value::String(s) if is_equality(op) => nodes
+            .iter()
+            .any(|&n| (*ctx.value(n) == **s) == (op == BinaryOp::Eq)),
+        _ if is_equality(op) => {
+            let n = other.to_number(ctx);
+            nodes.iter().any(|&node| {
+                numbers_equal(string_to_number(&ctx.value(node)), n) == (op == BinaryOp::Eq)
+            })
         }
-    })
+        _ => {
+            let n = other.to_number(ctx);
+            nodes
+                .iter()
+                .any(|&node| relational(op, string_to_number(&ctx.value(node)), n))
+        }
+    }
+}
+
+/// The operator that gives the same result with the operands swapped.
+fn mirror(op: BinaryOp) -> BinaryOp {
+    match op {
+        BinaryOp::Lt => BinaryOp::Gt,
+        BinaryOp::LtEq => BinaryOp::GtEq,
+        BinaryOp::Gt => BinaryOp::Lt,
+        BinaryOp::GtEq => BinaryOp::LtEq,
+        other => other,
+    }
 }
 
 fn compare_atomic(ctx: &dyn EvalContext, op: BinaryOp, a: &Value, b: &Value) -> bool {

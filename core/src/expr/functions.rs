@@ -287,24 +287,8 @@ pub(crate) fn call(
             format!("unknown function `{}`", call.name),
         ));
     };
-    let sig = function.signature();
-    if !sig.accepts(call.args.len()) {
-        return Err(err(
-            ErrorKind::Arity,
-            span,
-            format!(
-                "`{}` takes {} argument{}, but {} {} given",
-                call.name,
-                sig.arity_text(),
-                if sig.max_args == Some(1) && sig.min_args == 1 {
-                    ""
-                } else {
-                    "s"
-                },
-                call.args.len(),
-                if call.args.len() == 1 { "was" } else { "were" }
-            ),
-        ));
+    if let Some(problem) = arity_problem(function, call, span) {
+        return Err(problem);
     }
     // Evaluation recurses through here once per nested call, so this frame stays
     // small: lazy functions are handled inline, the rest run in `apply` after
@@ -790,6 +774,65 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
                 }
             }
         }
+    })
+}
+
+/// The arity error for `call`, if its argument count does not fit `function`.
+pub(crate) fn arity_problem(function: Function, call: &Call, span: Span) -> Option<ExprError> {
+    let sig = function.signature();
+    let n = call.args.len();
+    if !sig.accepts(n) {
+        return Some(err(
+            ErrorKind::Arity,
+            span,
+            format!(
+                "`{}` takes {} argument{}, but {n} {} given",
+                call.name,
+                sig.arity_text(),
+                if sig.max_args == Some(1) && sig.min_args == 1 {
+                    ""
+                } else {
+                    "s"
+                },
+                if n == 1 { "was" } else { "were" }
+            ),
+        ));
+    }
+    let odd_shape = match function {
+        Function::WeightedChecklist => n % 2 != 0,
+        Function::IndexedRepeat => n % 2 == 0,
+        _ => false,
+    };
+    odd_shape.then(|| {
+        err(
+            ErrorKind::Arity,
+            span,
+            match function {
+                Function::WeightedChecklist => {
+                    "`weighted-checklist` takes min, max, then pairs of value and weight"
+                }
+                _ => "`indexed-repeat` takes a field, then pairs of repeat and index",
+            },
+        )
+    })
+}
+
+/// Compile (and cache) the literal pattern of a `regex()` call; the error if it is invalid.
+pub(crate) fn literal_regex_problem(call: &Call) -> Option<ExprError> {
+    let pattern_expr = call.args.get(1)?;
+    let ExprKind::String(pattern) = &pattern_expr.kind else {
+        return None;
+    };
+    let compiled = call
+        .regex
+        .0
+        .get_or_init(|| regex::Regex::new(pattern).map_err(|e| e.to_string()));
+    compiled.as_ref().err().map(|e| {
+        err(
+            ErrorKind::Regex,
+            pattern_expr.span,
+            format!("invalid regular expression: {e}"),
+        )
     })
 }
 

@@ -109,6 +109,55 @@ pub fn evaluate(expr: &Expr, ctx: &dyn EvalContext, env: &mut dyn Environment) -
     ev.eval(expr, focus)
 }
 
+/// Evaluate with `.` set to `node` while `current()` and `${…}` keep the
+/// context's node: how a choice filter sees each choice
+/// (`instance` item children such as `province` by bare name, `${province}` from the field).
+pub fn evaluate_at(
+    expr: &Expr,
+    ctx: &dyn EvalContext,
+    env: &mut dyn Environment,
+    node: NodeId,
+) -> Result<Value> {
+    let mut ev = eval::Evaluator::new(ctx, env);
+    let focus = eval::Focus {
+        node: Some(node),
+        position: 1,
+        size: 1,
+    };
+    ev.eval(expr, focus)
+}
+
+/// Every problem visible without evaluating: unknown functions, wrong argument
+/// counts, invalid literal regular expressions (compiled once and kept for
+/// evaluation), variables. References, paths and instance names depend on the
+/// form; the checker resolves those with [`Expr::references`] and [`Expr::paths`].
+pub fn static_problems(expr: &Expr) -> Vec<ExprError> {
+    let mut problems = Vec::new();
+    expr.walk(|e| match &e.kind {
+        ExprKind::Call(call) => match call.function {
+            None => problems.push(ExprError::new(
+                ErrorKind::UnknownFunction,
+                call.name_span,
+                format!("unknown function `{}`", call.name),
+            )),
+            Some(function) => {
+                if let Some(p) = functions::arity_problem(function, call, e.span) {
+                    problems.push(p);
+                } else if function == Function::Regex {
+                    problems.extend(functions::literal_regex_problem(call));
+                }
+            }
+        },
+        ExprKind::Variable(name) => problems.push(ExprError::new(
+            ErrorKind::Unsupported,
+            e.span,
+            format!("variables such as `${name}` are not supported; write `${{{name}}}` to refer to a field"),
+        )),
+        _ => {}
+    });
+    problems
+}
+
 /// Evaluate and convert with XPath `boolean()` (relevance, constraints, required).
 pub fn evaluate_boolean(
     expr: &Expr,

@@ -358,3 +358,143 @@ fn date_conversions_follow_javarosa() {
         "10:05:09.120"
     );
 }
+
+#[test]
+fn choice_filters_see_the_choice_as_dot_and_fields_by_reference() {
+    let mut ctx = MapContext::new();
+    ctx.push("/data/province", "kabul");
+    ctx.set_context_path("/data/district");
+    ctx.add_instance(
+        "districts",
+        [
+            &[("name", "d1"), ("province", "kabul")][..],
+            &[("name", "d2"), ("province", "herat")][..],
+        ],
+    );
+    let filter = parse("province = ${province}").unwrap();
+    let mut items = Vec::new();
+    let doc = ctx.instance("districts").unwrap();
+    let mut roots = Vec::new();
+    ctx.children(doc, Some("root"), &mut roots);
+    ctx.children(roots[0], Some("item"), &mut items);
+    let kept: Vec<bool> = items
+        .iter()
+        .map(|&item| {
+            evaluate_at(&filter, &ctx, &mut env(), item)
+                .unwrap()
+                .to_boolean()
+        })
+        .collect();
+    assert_eq!(kept, [true, false]);
+}
+
+#[test]
+fn static_problems_are_found_without_evaluating() {
+    let expr =
+        parse("if(nope(1), true(5), regex(${a}, '(')) + $v + weighted-checklist(1, 2, 3)").unwrap();
+    let problems = static_problems(&expr);
+    let kinds: Vec<ErrorKind> = problems.iter().map(|p| p.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            ErrorKind::UnknownFunction,
+            ErrorKind::Arity,
+            ErrorKind::Regex,
+            ErrorKind::Unsupported,
+            ErrorKind::Arity
+        ],
+        "{problems:?}"
+    );
+    assert!(static_problems(&parse("concat(${a}, 'b', substr(${c}, 1))").unwrap()).is_empty());
+}
+
+mod never_panics {
+    use proptest::prelude::*;
+
+    use super::super::*;
+    use super::env;
+
+    const TOKENS: &[&str] = &[
+        "1",
+        "0",
+        "-",
+        "+",
+        "*",
+        "div",
+        "mod",
+        "(",
+        ")",
+        "[",
+        "]",
+        ",",
+        "/",
+        "//",
+        ".",
+        "..",
+        "'a'",
+        "\"2024-01-02\"",
+        "${a}",
+        "${r}",
+        "$v",
+        "=",
+        "!=",
+        "<",
+        ">=",
+        "and",
+        "or",
+        "|",
+        "a",
+        "r",
+        "b",
+        "@x",
+        "::",
+        "child::",
+        "concat(",
+        "if(",
+        "count(",
+        "date(",
+        "round(",
+        "substr(",
+        "regex(",
+        "selected(",
+        "indexed-repeat(",
+        "format-date(",
+        "instance('list')",
+        "current()",
+        "position()",
+        "jr:choice-name(",
+        "sum(",
+        "uuid(",
+        "node()",
+        "text()",
+        " ",
+    ];
+
+    fn tree() -> MapContext {
+        let mut ctx = MapContext::new();
+        ctx.push("/data/a", "1");
+        ctx.push("/data/r/b", "x y");
+        ctx.push("/data/r/b", "2024-01-02");
+        ctx.set_context_path("/data/a");
+        ctx.add_instance("list", [&[("name", "n"), ("label", "L")][..]]);
+        ctx
+    }
+
+    proptest! {
+        #[test]
+        fn token_soup(tokens in proptest::collection::vec(proptest::sample::select(TOKENS), 0..40)) {
+            let src = tokens.concat();
+            if let Ok(expr) = parse(&src) {
+                let _ = evaluate(&expr, &tree(), &mut env());
+                let _ = static_problems(&expr);
+            }
+        }
+
+        #[test]
+        fn arbitrary_text(src in "\\PC{0,60}") {
+            if let Ok(expr) = parse(&src) {
+                let _ = evaluate(&expr, &tree(), &mut env());
+            }
+        }
+    }
+}

@@ -57,11 +57,11 @@ impl Value {
     }
 
     /// XPath `string()`: the first node's value for a node-set.
-    pub fn to_string_value<'c>(&self, ctx: &'c dyn EvalContext) -> Cow<'c, str> {
+    pub fn to_string_value<'s>(&'s self, ctx: &'s dyn EvalContext) -> Cow<'s, str> {
         match self {
             Value::Boolean(b) => Cow::Borrowed(if *b { "true" } else { "false" }),
             Value::Number(n) => Cow::Owned(format_number(*n)),
-            Value::String(s) => Cow::Owned(s.to_string()),
+            Value::String(s) => Cow::Borrowed(s),
             Value::Date(d) => Cow::Owned(datetime::format_date(*d)),
             Value::DateTime(dt) => Cow::Owned(datetime::format_datetime(dt)),
             Value::Nodes(nodes) => match nodes.first() {

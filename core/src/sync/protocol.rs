@@ -18,6 +18,11 @@ pub const PROTOCOL_HEADER: &str = "voices-protocol";
 /// cut-off upload useful: every complete line that arrived is kept.
 pub const NDJSON: &str = "application/x-ndjson";
 
+/// Request header of a zstd upload compressed with a form version's document as the
+/// dictionary: the SHA-256 (hex) of that document, as in [`FormVersionSummary::sha256`].
+/// Field and choice names then cost almost nothing on the wire.
+pub const DICTIONARY_HEADER: &str = "voices-dictionary";
+
 /// `GET /api/v1/info`: what the server speaks and accepts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServerInfo {
@@ -152,6 +157,10 @@ pub struct UploadAck {
     pub quarantined: u64,
     pub rejected: u64,
     pub records: Vec<RecordAck>,
+    /// The body was cut off: only the complete lines before the cut were taken. Ask
+    /// `revisions/known` and send the rest again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incomplete: bool,
 }
 
 /// `POST /api/v1/projects/{p}/revisions/known`: which of these revision ids the server

@@ -1,0 +1,12 @@
+//! Parse any text as a form document: errors are fine, panics are not.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use voices_core::Form;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let _ = Form::from_json(text);
+});

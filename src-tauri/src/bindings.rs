@@ -1,0 +1,74 @@
+//! The TypeScript declarations of every type the UI exchanges with the commands,
+//! written to `ui/src/lib/bindings.ts` (a test fails when that file is stale).
+
+use ts_rs::TS;
+
+use crate::commands::*;
+use crate::error::{CommandError, ErrorKind};
+use crate::store::ResponseStatus;
+use crate::view::*;
+use crate::voices::*;
+
+/// Where the generated file lives, relative to this crate.
+pub const BINDINGS_PATH: &str = "../ui/src/lib/bindings.ts";
+
+/// The full text of `bindings.ts`.
+pub fn typescript() -> String {
+    let decls = [
+        ErrorKind::decl(),
+        CommandError::decl(),
+        ResponseStatus::decl(),
+        LanguageView::decl(),
+        PageKind::decl(),
+        ConsentView::decl(),
+        PrivacyView::decl(),
+        ChoiceView::decl(),
+        RangeView::decl(),
+        FieldView::decl(),
+        InstanceView::decl(),
+        RepeatView::decl(),
+        PageView::decl(),
+        Issue::decl(),
+        FormSummary::decl(),
+        Diagnostic::decl(),
+        FileReport::decl(),
+        ImportReport::decl(),
+        OutlineEntry::decl(),
+        InterviewState::decl(),
+        AnswerSaved::decl(),
+        Review::decl(),
+        ResponseSummary::decl(),
+        DecoyView::decl(),
+        AttachmentData::decl(),
+        SetAnswerRequest::decl(),
+        StartRequest::decl(),
+        OpenRequest::decl(),
+        RepeatRequest::decl(),
+        ConsentRequest::decl(),
+        PrivacyChoice::decl(),
+        PrivacyRequest::decl(),
+        ResponseRequest::decl(),
+        ParadataRequest::decl(),
+        SafeExitRequest::decl(),
+        ImportTextRequest::decl(),
+        ImportPathRequest::decl(),
+        AttachRequest::decl(),
+        AttachmentRequest::decl(),
+    ];
+    let mut out = String::from(
+        "// Generated from the Rust types in src-tauri by `UPDATE_BINDINGS=1 cargo test -p voices-app bindings`.\n// Do not edit by hand.\n\n",
+    );
+    for decl in decls {
+        out.push_str("export ");
+        out.push_str(&decl);
+        out.push_str("\n\n");
+    }
+    out.push_str("/** Every command: the request it takes (`null`: none) and what it returns. */\nexport interface Commands {\n");
+    for (name, request, response) in signatures() {
+        out.push_str(&format!(
+            "  {name}: {{ request: {request}; response: {response} }};\n"
+        ));
+    }
+    out.push_str("}\n");
+    out
+}

@@ -1,0 +1,341 @@
+//! The commands the UI calls. Each takes one typed `request` and returns a typed
+//! answer or an [`Error`] that reaches the UI as `{kind, message}`.
+
+use serde::Deserialize;
+use tauri::{Runtime, State, WebviewWindow};
+use ts_rs::TS;
+
+use crate::error::Result;
+use crate::view::PageView;
+use crate::voices::{
+    AnswerSaved, AttachmentData, DecoyView, FileReport, FormSummary, ImportReport, InterviewState,
+    ResponseSummary, Review, SetAnswerRequest, Upload, Voices,
+};
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct StartRequest {
+    pub form_id: String,
+    pub version: Option<String>,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct OpenRequest {
+    pub response_id: String,
+    pub page: u32,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct RepeatRequest {
+    pub response_id: String,
+    /// `/members` to add an instance; `/members[2]` to remove one.
+    pub path: String,
+    pub page: u32,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ConsentRequest {
+    pub response_id: String,
+    pub given: bool,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum PrivacyChoice {
+    Private,
+    NotPrivate,
+    Interrupted,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct PrivacyRequest {
+    pub response_id: String,
+    pub group_path: String,
+    pub outcome: PrivacyChoice,
+    pub page: u32,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ResponseRequest {
+    pub response_id: String,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ParadataRequest {
+    pub response_id: String,
+    /// `opened`, `closed`, `question_enter`, `question_leave`, `page_enter`, `page_leave`,
+    /// `safe_exit`, `safe_return`, `language`.
+    pub event: String,
+    pub path: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SafeExitRequest {
+    pub response_id: Option<String>,
+    pub form_id: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ImportTextRequest {
+    pub file_name: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct ImportPathRequest {
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct AttachRequest {
+    pub response_id: String,
+    pub path: String,
+    pub file_name: String,
+    pub media_type: String,
+    pub data_base64: String,
+    pub page: u32,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct AttachmentRequest {
+    pub response_id: String,
+    pub path: String,
+}
+
+/// The window title never names the form or the respondent: it stays neutral.
+const NEUTRAL_TITLE: &str = "Voices";
+
+#[tauri::command]
+pub fn list_forms(voices: State<'_, Voices>) -> Result<Vec<FormSummary>> {
+    voices.list_forms()
+}
+
+#[tauri::command]
+pub fn import_form_text(
+    voices: State<'_, Voices>,
+    request: ImportTextRequest,
+) -> Result<FileReport> {
+    voices.import_text(&request.file_name, &request.text, "file")
+}
+
+#[tauri::command]
+pub fn import_form_path(
+    voices: State<'_, Voices>,
+    request: ImportPathRequest,
+) -> Result<ImportReport> {
+    voices.import_path(std::path::Path::new(&request.path))
+}
+
+#[tauri::command]
+pub fn start_interview(voices: State<'_, Voices>, request: StartRequest) -> Result<InterviewState> {
+    voices.start(
+        &request.form_id,
+        request.version.as_deref(),
+        request.language.as_deref(),
+    )
+}
+
+#[tauri::command]
+pub fn open_interview(voices: State<'_, Voices>, request: OpenRequest) -> Result<InterviewState> {
+    let state = voices.open_interview(&request.response_id, request.language.as_deref())?;
+    if request.page == 0 {
+        return Ok(state);
+    }
+    voices.state(&request.response_id, request.page, None)
+}
+
+#[tauri::command]
+pub fn interview_state(voices: State<'_, Voices>, request: OpenRequest) -> Result<InterviewState> {
+    voices.state(
+        &request.response_id,
+        request.page,
+        request.language.as_deref(),
+    )
+}
+
+#[tauri::command]
+pub fn get_page(voices: State<'_, Voices>, request: OpenRequest) -> Result<PageView> {
+    voices.page(
+        &request.response_id,
+        request.page,
+        request.language.as_deref(),
+    )
+}
+
+#[tauri::command]
+pub fn set_answer(voices: State<'_, Voices>, request: SetAnswerRequest) -> Result<AnswerSaved> {
+    voices.set_answer(
+        &request.response_id,
+        &request.path,
+        request.value.as_deref(),
+        request.page,
+        request.language.as_deref(),
+    )
+}
+
+#[tauri::command]
+pub fn add_repeat_instance(voices: State<'_, Voices>, request: RepeatRequest) -> Result<PageView> {
+    voices.add_repeat_instance(
+        &request.response_id,
+        &request.path,
+        request.page,
+        request.language.as_deref(),
+    )
+}
+
+#[tauri::command]
+pub fn remove_repeat_instance(
+    voices: State<'_, Voices>,
+    request: RepeatRequest,
+) -> Result<PageView> {
+    voices.remove_repeat_instance(
+        &request.response_id,
+        &request.path,
+        request.page,
+        request.language.as_deref(),
+    )
+}
+
+#[tauri::command]
+pub fn record_consent(
+    voices: State<'_, Voices>,
+    request: ConsentRequest,
+) -> Result<InterviewState> {
+    voices.record_consent(
+        &request.response_id,
+        request.given,
+        request.language.as_deref(),
+    )
+}
+
+#[tauri::command]
+pub fn record_privacy(voices: State<'_, Voices>, request: PrivacyRequest) -> Result<PageView> {
+    let outcome = match request.outcome {
+        PrivacyChoice::Private => "private",
+        PrivacyChoice::NotPrivate => "not_private",
+        PrivacyChoice::Interrupted => "interrupted",
+    };
+    voices.record_privacy(
+        &request.response_id,
+        &request.group_path,
+        outcome,
+        request.page,
+        request.language.as_deref(),
+    )
+}
+
+#[tauri::command]
+pub fn review(voices: State<'_, Voices>, request: ResponseRequest) -> Result<Review> {
+    voices.review(&request.response_id, request.language.as_deref())
+}
+
+#[tauri::command]
+pub fn finalize(voices: State<'_, Voices>, request: ResponseRequest) -> Result<Review> {
+    voices.finalize(&request.response_id, request.language.as_deref())
+}
+
+#[tauri::command]
+pub fn reopen(voices: State<'_, Voices>, request: ResponseRequest) -> Result<InterviewState> {
+    voices.reopen(&request.response_id, request.language.as_deref())
+}
+
+#[tauri::command]
+pub fn list_responses(voices: State<'_, Voices>) -> Result<Vec<ResponseSummary>> {
+    voices.list_responses()
+}
+
+#[tauri::command]
+pub fn record_paradata(voices: State<'_, Voices>, request: ParadataRequest) -> Result<()> {
+    voices.paradata(
+        &request.response_id,
+        &request.event,
+        request.path.as_deref(),
+    )
+}
+
+#[tauri::command]
+pub fn safe_exit<R: Runtime>(
+    window: WebviewWindow<R>,
+    voices: State<'_, Voices>,
+    request: SafeExitRequest,
+) -> Result<DecoyView> {
+    let decoy = voices.safe_exit(request.response_id.as_deref(), request.form_id.as_deref())?;
+    // Only a form id: the UI is preparing the decoy in advance, not showing it yet.
+    let preparing = request.response_id.is_none() && request.form_id.is_some();
+    if !preparing {
+        window.set_title(&decoy.title).ok();
+    }
+    Ok(decoy)
+}
+
+#[tauri::command]
+pub fn safe_return<R: Runtime>(
+    window: WebviewWindow<R>,
+    voices: State<'_, Voices>,
+    request: SafeExitRequest,
+) -> Result<()> {
+    window.set_title(NEUTRAL_TITLE).ok();
+    match request.response_id.as_deref() {
+        Some(id) => voices.paradata(id, "safe_return", None),
+        None => Ok(()),
+    }
+}
+
+#[tauri::command]
+pub fn attach_file(voices: State<'_, Voices>, request: AttachRequest) -> Result<AnswerSaved> {
+    voices.attach(
+        &request.response_id,
+        &request.path,
+        &Upload {
+            file_name: &request.file_name,
+            media_type: &request.media_type,
+            data_base64: &request.data_base64,
+        },
+        request.page,
+        request.language.as_deref(),
+    )
+}
+
+#[tauri::command]
+pub fn get_attachment(
+    voices: State<'_, Voices>,
+    request: AttachmentRequest,
+) -> Result<AttachmentData> {
+    voices.attachment(&request.response_id, &request.path)
+}
+
+/// Every command: its name, the TypeScript type of its request (or `null`) and of its answer.
+pub fn signatures() -> Vec<(&'static str, String, String)> {
+    fn sig<Req: TS, Res: TS>(name: &'static str) -> (&'static str, String, String) {
+        (name, Req::name(), Res::name())
+    }
+    vec![
+        sig::<(), Vec<FormSummary>>("list_forms"),
+        sig::<ImportTextRequest, FileReport>("import_form_text"),
+        sig::<ImportPathRequest, ImportReport>("import_form_path"),
+        sig::<StartRequest, InterviewState>("start_interview"),
+        sig::<OpenRequest, InterviewState>("open_interview"),
+        sig::<OpenRequest, InterviewState>("interview_state"),
+        sig::<OpenRequest, PageView>("get_page"),
+        sig::<SetAnswerRequest, AnswerSaved>("set_answer"),
+        sig::<RepeatRequest, PageView>("add_repeat_instance"),
+        sig::<RepeatRequest, PageView>("remove_repeat_instance"),
+        sig::<ConsentRequest, InterviewState>("record_consent"),
+        sig::<PrivacyRequest, PageView>("record_privacy"),
+        sig::<ResponseRequest, Review>("review"),
+        sig::<ResponseRequest, Review>("finalize"),
+        sig::<ResponseRequest, InterviewState>("reopen"),
+        sig::<(), Vec<ResponseSummary>>("list_responses"),
+        sig::<ParadataRequest, ()>("record_paradata"),
+        sig::<SafeExitRequest, DecoyView>("safe_exit"),
+        sig::<SafeExitRequest, ()>("safe_return"),
+        sig::<AttachRequest, AnswerSaved>("attach_file"),
+        sig::<AttachmentRequest, AttachmentData>("get_attachment"),
+    ]
+}

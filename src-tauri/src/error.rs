@@ -1,0 +1,88 @@
+//! One error type for the whole app, serialized for the UI as `{kind, message}`.
+
+use serde::{Serialize, Serializer};
+use ts_rs::TS;
+
+/// What went wrong, in a form the UI can branch on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The local database failed (disk full, corruption, locked).
+    Storage,
+    /// A file could not be read or written.
+    File,
+    /// The thing asked for does not exist (form, response, repeat instance).
+    NotFound,
+    /// The request itself is wrong (bad path, bad value shape).
+    InvalidInput,
+    /// A form document has errors; the message says where.
+    InvalidForm,
+    /// The request is not allowed in the record's current state (e.g. editing a sent response).
+    Conflict,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("local database: {0}")]
+    Storage(#[from] rusqlite::Error),
+    #[error("{context}: {source}")]
+    File {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("{0}")]
+    InvalidForm(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Storage(_) | Error::Corrupt(_) => ErrorKind::Storage,
+            Error::File { .. } => ErrorKind::File,
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::InvalidInput(_) => ErrorKind::InvalidInput,
+            Error::InvalidForm(_) => ErrorKind::InvalidForm,
+            Error::Conflict(_) => ErrorKind::Conflict,
+        }
+    }
+
+    pub fn file(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::File {
+            context: context.into(),
+            source,
+        }
+    }
+}
+
+/// The error as the UI receives it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct CommandError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl From<&Error> for CommandError {
+    fn from(e: &Error) -> Self {
+        CommandError {
+            kind: e.kind(),
+            message: e.to_string(),
+        }
+    }
+}
+
+impl Serialize for Error {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        CommandError::from(self).serialize(s)
+    }
+}

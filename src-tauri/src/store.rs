@@ -1,0 +1,1109 @@
+//! The local store: every SQL statement the app runs lives in this module.
+//!
+//! One SQLite file in the app data directory, WAL mode, `synchronous=FULL` so an
+//! answer the UI shows as saved survives a crash or a pulled battery. Migrations are
+//! embedded and append-only; `PRAGMA user_version` counts how many have run.
+//! Opening (and, later, keying for SQLCipher) happens only in [`Store::open`].
+
+use std::path::Path;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::error::{Error, Result};
+
+/// Schema changes in order. Never edit or reorder an entry once released: add a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: forms, responses and what a respondent said.
+    r#"
+    CREATE TABLE form_versions (
+        form_id     TEXT NOT NULL,
+        version     TEXT NOT NULL,
+        definition  TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        added_at    TEXT NOT NULL,
+        PRIMARY KEY (form_id, version)
+    );
+    CREATE TABLE responses (
+        id            TEXT PRIMARY KEY,
+        form_id       TEXT NOT NULL,
+        form_version  TEXT NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('draft','finalized','queued','sent','refused')),
+        language      TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        finalized_at  TEXT,
+        edit_count    INTEGER NOT NULL DEFAULT 0,
+        FOREIGN KEY (form_id, form_version) REFERENCES form_versions (form_id, version)
+    );
+    CREATE INDEX responses_by_form ON responses (form_id, form_version, status);
+    CREATE TABLE answers (
+        response_id  TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        path         TEXT NOT NULL,
+        value        TEXT,
+        updated_at   TEXT NOT NULL,
+        PRIMARY KEY (response_id, path)
+    ) WITHOUT ROWID;
+    CREATE TABLE consent (
+        response_id   TEXT PRIMARY KEY REFERENCES responses (id) ON DELETE CASCADE,
+        given         INTEGER NOT NULL,
+        at            TEXT NOT NULL,
+        text_version  TEXT NOT NULL
+    );
+    CREATE TABLE privacy_checks (
+        response_id  TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        group_path   TEXT NOT NULL,
+        outcome      TEXT NOT NULL CHECK (outcome IN ('private','not_private','interrupted')),
+        at           TEXT NOT NULL,
+        PRIMARY KEY (response_id, group_path)
+    );
+    CREATE TABLE attachments (
+        sha256      TEXT PRIMARY KEY,
+        media_type  TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        added_at    TEXT NOT NULL
+    );
+    CREATE TABLE response_attachments (
+        response_id  TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        path         TEXT NOT NULL,
+        sha256       TEXT NOT NULL REFERENCES attachments (sha256),
+        file_name    TEXT NOT NULL,
+        PRIMARY KEY (response_id, path)
+    );
+    "#,
+    // 2: what happened during an interview, what waits to be sent, and settings.
+    r#"
+    CREATE TABLE paradata (
+        id           INTEGER PRIMARY KEY,
+        response_id  TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        event        TEXT NOT NULL,
+        path         TEXT,
+        at           TEXT NOT NULL
+    );
+    CREATE INDEX paradata_by_response ON paradata (response_id, id);
+    CREATE TABLE outbox (
+        id           INTEGER PRIMARY KEY,
+        record_kind  TEXT NOT NULL,
+        record_id    TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('pending','sending','sent','failed')),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        updated_at   TEXT NOT NULL,
+        UNIQUE (record_kind, record_id)
+    );
+    CREATE TABLE settings (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    "#,
+];
+
+/// Where a response is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseStatus {
+    Draft,
+    Finalized,
+    Queued,
+    Sent,
+    /// Consent was declined: only the refusal is kept.
+    Refused,
+}
+
+impl ResponseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseStatus::Draft => "draft",
+            ResponseStatus::Finalized => "finalized",
+            ResponseStatus::Queued => "queued",
+            ResponseStatus::Sent => "sent",
+            ResponseStatus::Refused => "refused",
+        }
+    }
+
+    fn parse(s: &str) -> Result<Self> {
+        Ok(match s {
+            "draft" => ResponseStatus::Draft,
+            "finalized" => ResponseStatus::Finalized,
+            "queued" => ResponseStatus::Queued,
+            "sent" => ResponseStatus::Sent,
+            "refused" => ResponseStatus::Refused,
+            other => return Err(Error::Corrupt(format!("unknown response status `{other}`"))),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormVersionRow {
+    pub form_id: String,
+    pub version: String,
+    pub definition: String,
+    pub source: String,
+    pub added_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseRow {
+    pub id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub status: ResponseStatus,
+    pub language: String,
+    pub created_at: String,
+    pub updated_at: String,
+    pub finalized_at: Option<String>,
+    pub edit_count: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub given: bool,
+    pub at: String,
+    pub text_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParadataRow {
+    pub event: String,
+    pub path: Option<String>,
+    pub at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub record_kind: String,
+    pub record_id: String,
+    pub state: String,
+    pub attempts: u32,
+    pub last_error: Option<String>,
+}
+
+/// A file kept under its SHA-256, as attached to one answer.
+#[derive(Debug, Clone, Copy)]
+pub struct AttachedFile<'a> {
+    pub sha256: &'a str,
+    pub media_type: &'a str,
+    pub size: u64,
+    pub file_name: &'a str,
+}
+
+/// Whether storing a form version added it or found it already there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stored {
+    Added,
+    AlreadyPresent,
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+const RESPONSE_COLUMNS: &str =
+    "id, form_id, form_version, status, language, created_at, updated_at, finalized_at, edit_count";
+
+impl Store {
+    /// Open (creating if needed) and upgrade the database at `path`.
+    ///
+    /// The only place a connection is made: encryption at rest (SQLCipher through
+    /// rusqlite's `bundled-sqlcipher` feature) will key the connection right here,
+    /// before any other statement.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        Store::configure(conn)
+    }
+
+    /// A private in-memory store (tests and previews).
+    pub fn open_in_memory() -> Result<Store> {
+        Store::configure(Connection::open_in_memory()?)
+    }
+
+    fn configure(conn: Connection) -> Result<Store> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Store { conn };
+        store.migrate(MIGRATIONS.len())?;
+        Ok(store)
+    }
+
+    /// Number of migrations applied to this database.
+    pub fn schema_version(&self) -> Result<usize> {
+        let v: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok(v as usize)
+    }
+
+    /// Apply migrations up to `target` (exclusive count), each in its own transaction.
+    pub fn migrate(&mut self, target: usize) -> Result<()> {
+        let current = self.schema_version()?;
+        if current > MIGRATIONS.len() {
+            return Err(Error::Corrupt(format!(
+                "the database was written by a newer Voices (schema {current}, this app knows {})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Open without running migrations past `target` (used to test upgrades).
+    pub fn open_at_version(path: &Path, target: usize) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Store { conn };
+        store.migrate(target)?;
+        Ok(store)
+    }
+
+    /// `PRAGMA integrity_check`: `ok` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    // ---- form versions -------------------------------------------------------
+
+    /// Keep a form version. The same id and version with different content is refused:
+    /// a form's version must change whenever the form does.
+    pub fn put_form_version(
+        &mut self,
+        form_id: &str,
+        version: &str,
+        definition: &str,
+        source: &str,
+        now: &str,
+    ) -> Result<Stored> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let existing: Option<String> = tx
+            .query_row(
+                "SELECT definition FROM form_versions WHERE form_id = ?1 AND version = ?2",
+                params![form_id, version],
+                |r| r.get(0),
+            )
+            .optional()?;
+        let stored = match existing {
+            Some(def) if def == definition => Stored::AlreadyPresent,
+            Some(_) => {
+                return Err(Error::Conflict(format!(
+                    "form `{form_id}` version `{version}` is already on this device with different content; change the form's version"
+                )))
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO form_versions (form_id, version, definition, source, added_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![form_id, version, definition, source, now],
+                )?;
+                Stored::Added
+            }
+        };
+        tx.commit()?;
+        Ok(stored)
+    }
+
+    pub fn form_versions(&self) -> Result<Vec<FormVersionRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT form_id, version, definition, source, added_at FROM form_versions ORDER BY form_id, added_at, version",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(FormVersionRow {
+                form_id: r.get(0)?,
+                version: r.get(1)?,
+                definition: r.get(2)?,
+                source: r.get(3)?,
+                added_at: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn form_definition(&self, form_id: &str, version: &str) -> Result<String> {
+        self.conn
+            .query_row(
+                "SELECT definition FROM form_versions WHERE form_id = ?1 AND version = ?2",
+                params![form_id, version],
+                |r| r.get(0),
+            )
+            .optional()?
+            .ok_or_else(|| {
+                Error::NotFound(format!(
+                    "form `{form_id}` version `{version}` is not on this device"
+                ))
+            })
+    }
+
+    /// Responses per form version and status: `(form_id, version, status, count)`.
+    pub fn response_counts(&self) -> Result<Vec<(String, String, ResponseStatus, u32)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT form_id, form_version, status, COUNT(*) FROM responses GROUP BY form_id, form_version, status",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, u32>(3)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (f, v, s, n) = row?;
+            out.push((f, v, ResponseStatus::parse(&s)?, n));
+        }
+        Ok(out)
+    }
+
+    // ---- responses -----------------------------------------------------------
+
+    pub fn create_response(
+        &mut self,
+        id: &str,
+        form_id: &str,
+        version: &str,
+        language: &str,
+        now: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO responses (id, form_id, form_version, status, language, created_at, updated_at) VALUES (?1, ?2, ?3, 'draft', ?4, ?5, ?5)",
+            params![id, form_id, version, language, now],
+        )?;
+        Ok(())
+    }
+
+    pub fn response(&self, id: &str) -> Result<ResponseRow> {
+        let sql = format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE id = ?1");
+        self.conn
+            .query_row(&sql, params![id], row_to_response)
+            .optional()?
+            .ok_or_else(|| Error::NotFound(format!("response `{id}` is not on this device")))?
+    }
+
+    /// Every response, most recently touched first.
+    pub fn responses(&self) -> Result<Vec<ResponseRow>> {
+        let sql = format!("SELECT {RESPONSE_COLUMNS} FROM responses ORDER BY updated_at DESC, id");
+        let mut stmt = self.conn.prepare_cached(&sql)?;
+        let rows = stmt.query_map([], row_to_response)?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row??);
+        }
+        Ok(out)
+    }
+
+    pub fn set_language(&mut self, id: &str, language: &str) -> Result<()> {
+        self.conn.execute(
+            "UPDATE responses SET language = ?2 WHERE id = ?1",
+            params![id, language],
+        )?;
+        Ok(())
+    }
+
+    /// Move a response to `to` if it is in one of `from`; otherwise a conflict naming its state.
+    pub fn transition(
+        &mut self,
+        id: &str,
+        from: &[ResponseStatus],
+        to: ResponseStatus,
+        now: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let current = status_in(&tx, id)?;
+        if !from.contains(&current) {
+            return Err(Error::Conflict(format!(
+                "response `{id}` is {}, so it cannot become {}",
+                current.as_str(),
+                to.as_str()
+            )));
+        }
+        let reopening = current != ResponseStatus::Draft && to == ResponseStatus::Draft;
+        tx.execute(
+            "UPDATE responses SET status = ?2, updated_at = ?3,
+                finalized_at = CASE WHEN ?2 = 'finalized' THEN ?3 ELSE finalized_at END,
+                edit_count = edit_count + ?4
+             WHERE id = ?1",
+            params![id, to.as_str(), now, reopening as i64],
+        )?;
+        match to {
+            ResponseStatus::Queued => {
+                tx.execute(
+                    "INSERT INTO outbox (record_kind, record_id, state, updated_at) VALUES ('response', ?1, 'pending', ?2)
+                     ON CONFLICT (record_kind, record_id) DO UPDATE SET state = 'pending', updated_at = ?2",
+                    params![id, now],
+                )?;
+            }
+            ResponseStatus::Draft => {
+                // An edit takes the response out of the queue until it is finalized again.
+                tx.execute(
+                    "DELETE FROM outbox WHERE record_kind = 'response' AND record_id = ?1 AND state IN ('pending','failed')",
+                    params![id],
+                )?;
+            }
+            _ => {}
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    // ---- answers -------------------------------------------------------------
+
+    /// Save one answer (or clear it with `None`) of a draft; committed when this returns.
+    pub fn set_answer(
+        &mut self,
+        response_id: &str,
+        path: &str,
+        value: Option<&str>,
+        now: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_draft(&tx, response_id)?;
+        match value {
+            Some(v) => tx.execute(
+                "INSERT INTO answers (response_id, path, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (response_id, path) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                params![response_id, path, v, now],
+            )?,
+            None => tx.execute(
+                "DELETE FROM answers WHERE response_id = ?1 AND path = ?2",
+                params![response_id, path],
+            )?,
+        };
+        touch(&tx, response_id, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Replace every answer of a draft at once (repeat instances added or removed,
+    /// recalculated values); one transaction, so a crash leaves the old or the new set.
+    pub fn replace_answers(
+        &mut self,
+        response_id: &str,
+        rows: &[(String, Option<String>)],
+        now: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_draft(&tx, response_id)?;
+        tx.execute(
+            "DELETE FROM answers WHERE response_id = ?1",
+            params![response_id],
+        )?;
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO answers (response_id, path, value, updated_at) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for (path, value) in rows {
+                insert.execute(params![response_id, path, value, now])?;
+            }
+        }
+        touch(&tx, response_id, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn answers(&self, response_id: &str) -> Result<Vec<(String, Option<String>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT path, value FROM answers WHERE response_id = ?1")?;
+        let rows = stmt.query_map(params![response_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    // ---- consent and privacy -------------------------------------------------
+
+    /// Record the consent answer. A refusal deletes every other answer and marks the
+    /// response refused, so nothing but the refusal is kept.
+    pub fn record_consent(
+        &mut self,
+        response_id: &str,
+        given: bool,
+        at: &str,
+        text_version: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_draft(&tx, response_id)?;
+        tx.execute(
+            "INSERT INTO consent (response_id, given, at, text_version) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (response_id) DO UPDATE SET given = excluded.given, at = excluded.at, text_version = excluded.text_version",
+            params![response_id, given, at, text_version],
+        )?;
+        if given {
+            touch(&tx, response_id, at)?;
+        } else {
+            for sql in [
+                "DELETE FROM answers WHERE response_id = ?1",
+                "DELETE FROM privacy_checks WHERE response_id = ?1",
+                "DELETE FROM response_attachments WHERE response_id = ?1",
+                "DELETE FROM paradata WHERE response_id = ?1",
+            ] {
+                tx.execute(sql, params![response_id])?;
+            }
+            tx.execute(
+                "UPDATE responses SET status = 'refused', updated_at = ?2, finalized_at = ?2 WHERE id = ?1",
+                params![response_id, at],
+            )?;
+            tx.execute(
+                "INSERT INTO outbox (record_kind, record_id, state, updated_at) VALUES ('response', ?1, 'pending', ?2)
+                 ON CONFLICT (record_kind, record_id) DO NOTHING",
+                params![response_id, at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn consent(&self, response_id: &str) -> Result<Option<ConsentRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT given, at, text_version FROM consent WHERE response_id = ?1",
+                params![response_id],
+                |r| {
+                    Ok(ConsentRow {
+                        given: r.get(0)?,
+                        at: r.get(1)?,
+                        text_version: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn record_privacy(
+        &mut self,
+        response_id: &str,
+        group_path: &str,
+        outcome: &str,
+        at: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_draft(&tx, response_id)?;
+        tx.execute(
+            "INSERT INTO privacy_checks (response_id, group_path, outcome, at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (response_id, group_path) DO UPDATE SET outcome = excluded.outcome, at = excluded.at",
+            params![response_id, group_path, outcome, at],
+        )?;
+        touch(&tx, response_id, at)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// `(group_path, outcome, at)` for every privacy check of a response.
+    pub fn privacy_checks(&self, response_id: &str) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT group_path, outcome, at FROM privacy_checks WHERE response_id = ?1 ORDER BY group_path",
+        )?;
+        let rows = stmt.query_map(params![response_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    // ---- attachments ---------------------------------------------------------
+
+    /// Record an attachment file (already written under its hash) as the answer at `path`.
+    pub fn attach(
+        &mut self,
+        response_id: &str,
+        path: &str,
+        file: &AttachedFile<'_>,
+        now: &str,
+    ) -> Result<()> {
+        let AttachedFile {
+            sha256,
+            media_type,
+            size,
+            file_name,
+        } = *file;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_draft(&tx, response_id)?;
+        tx.execute(
+            "INSERT INTO attachments (sha256, media_type, size, added_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (sha256) DO NOTHING",
+            params![sha256, media_type, size as i64, now],
+        )?;
+        tx.execute(
+            "INSERT INTO response_attachments (response_id, path, sha256, file_name) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (response_id, path) DO UPDATE SET sha256 = excluded.sha256, file_name = excluded.file_name",
+            params![response_id, path, sha256, file_name],
+        )?;
+        tx.execute(
+            "INSERT INTO answers (response_id, path, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (response_id, path) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            params![response_id, path, file_name, now],
+        )?;
+        touch(&tx, response_id, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// `(path, sha256, file_name, media_type)` of a response's attachments.
+    pub fn attachments(&self, response_id: &str) -> Result<Vec<(String, String, String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ra.path, ra.sha256, ra.file_name, a.media_type FROM response_attachments ra
+             JOIN attachments a ON a.sha256 = ra.sha256 WHERE ra.response_id = ?1 ORDER BY ra.path",
+        )?;
+        let rows = stmt.query_map(params![response_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    // ---- paradata ------------------------------------------------------------
+
+    pub fn add_paradata(
+        &mut self,
+        response_id: &str,
+        event: &str,
+        path: Option<&str>,
+        at: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO paradata (response_id, event, path, at) VALUES (?1, ?2, ?3, ?4)",
+            params![response_id, event, path, at],
+        )?;
+        Ok(())
+    }
+
+    pub fn paradata(&self, response_id: &str) -> Result<Vec<ParadataRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT event, path, at FROM paradata WHERE response_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![response_id], |r| {
+            Ok(ParadataRow {
+                event: r.get(0)?,
+                path: r.get(1)?,
+                at: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    // ---- outbox (the sync client plugs in here) -----------------------------
+
+    /// Records waiting to be sent (or that failed and should be retried), oldest first.
+    pub fn outbox_due(&self, limit: u32) -> Result<Vec<OutboxRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT record_kind, record_id, state, attempts, last_error FROM outbox
+             WHERE state IN ('pending','failed') ORDER BY id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map(params![limit], |r| {
+            Ok(OutboxRow {
+                record_kind: r.get(0)?,
+                record_id: r.get(1)?,
+                state: r.get(2)?,
+                attempts: r.get(3)?,
+                last_error: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Record the result of one send attempt; a sent response is marked sent.
+    pub fn outbox_result(
+        &mut self,
+        record_kind: &str,
+        record_id: &str,
+        error: Option<&str>,
+        now: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let state = if error.is_some() { "failed" } else { "sent" };
+        let changed = tx.execute(
+            "UPDATE outbox SET state = ?3, attempts = attempts + 1, last_error = ?4, updated_at = ?5
+             WHERE record_kind = ?1 AND record_id = ?2",
+            params![record_kind, record_id, state, error, now],
+        )?;
+        if changed == 0 {
+            return Err(Error::NotFound(format!(
+                "{record_kind} `{record_id}` is not in the outbox"
+            )));
+        }
+        if error.is_none() && record_kind == "response" {
+            tx.execute(
+                "UPDATE responses SET status = 'sent', updated_at = ?2 WHERE id = ?1 AND status = 'queued'",
+                params![record_id, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    // ---- settings ------------------------------------------------------------
+
+    pub fn setting(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT value FROM settings WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+}
+
+fn row_to_response(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ResponseRow>> {
+    let status: String = r.get(3)?;
+    let row = ResponseRow {
+        id: r.get(0)?,
+        form_id: r.get(1)?,
+        form_version: r.get(2)?,
+        status: ResponseStatus::Draft,
+        language: r.get(4)?,
+        created_at: r.get(5)?,
+        updated_at: r.get(6)?,
+        finalized_at: r.get(7)?,
+        edit_count: r.get(8)?,
+    };
+    Ok(ResponseStatus::parse(&status).map(|status| ResponseRow { status, ..row }))
+}
+
+fn status_in(conn: &Connection, id: &str) -> Result<ResponseStatus> {
+    let status: String = conn
+        .query_row(
+            "SELECT status FROM responses WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("response `{id}` is not on this device")))?;
+    ResponseStatus::parse(&status)
+}
+
+fn ensure_draft(conn: &Connection, id: &str) -> Result<()> {
+    match status_in(conn, id)? {
+        ResponseStatus::Draft => Ok(()),
+        other => Err(Error::Conflict(format!(
+            "response `{id}` is {}; reopen it for editing first",
+            other.as_str()
+        ))),
+    }
+}
+
+fn touch(conn: &Connection, id: &str, now: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE responses SET updated_at = ?2 WHERE id = ?1",
+        params![id, now],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: &str = "2026-01-05T10:00:00.000+03:00";
+
+    fn store_with_draft() -> Store {
+        let mut s = Store::open_in_memory().unwrap();
+        s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+        s.create_response("r1", "f", "1", "en", NOW).unwrap();
+        s
+    }
+
+    #[test]
+    fn a_new_database_has_every_migration() {
+        let s = Store::open_in_memory().unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+        assert_eq!(s.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn a_first_version_database_upgrades_and_keeps_its_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.sqlite");
+        {
+            let mut v1 = Store::open_at_version(&path, 1).unwrap();
+            assert_eq!(v1.schema_version().unwrap(), 1);
+            v1.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+            v1.create_response("r1", "f", "1", "en", NOW).unwrap();
+            v1.set_answer("r1", "/age", Some("41"), NOW).unwrap();
+            // Tables of later migrations do not exist yet.
+            assert!(v1.setting("x").is_err());
+        }
+        let mut upgraded = Store::open(&path).unwrap();
+        assert_eq!(upgraded.schema_version().unwrap(), MIGRATIONS.len());
+        assert_eq!(
+            upgraded.answers("r1").unwrap(),
+            vec![("/age".to_owned(), Some("41".to_owned()))]
+        );
+        upgraded.set_setting("x", "y").unwrap();
+        upgraded.add_paradata("r1", "opened", None, NOW).unwrap();
+        assert_eq!(upgraded.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn a_database_from_a_newer_app_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.sqlite");
+        drop(Store::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        let err = Store::open(&path).err().unwrap().to_string();
+        assert!(err.contains("newer Voices"), "{err}");
+    }
+
+    #[test]
+    fn the_database_is_in_wal_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = Store::open(&dir.path().join("w.sqlite")).unwrap();
+        let mode: String = s
+            .conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+    }
+
+    #[test]
+    fn a_reused_form_version_with_new_content_is_refused() {
+        let mut s = Store::open_in_memory().unwrap();
+        assert_eq!(
+            s.put_form_version("f", "1", "{\"a\":1}", "t", NOW).unwrap(),
+            Stored::Added
+        );
+        assert_eq!(
+            s.put_form_version("f", "1", "{\"a\":1}", "t", NOW).unwrap(),
+            Stored::AlreadyPresent
+        );
+        let err = s
+            .put_form_version("f", "1", "{\"a\":2}", "t", NOW)
+            .unwrap_err();
+        assert_eq!(err.kind(), crate::error::ErrorKind::Conflict);
+        s.put_form_version("f", "2", "{\"a\":2}", "t", NOW).unwrap();
+        assert_eq!(s.form_versions().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn answers_are_upserted_and_cleared() {
+        let mut s = store_with_draft();
+        s.set_answer("r1", "/a", Some("1"), NOW).unwrap();
+        s.set_answer("r1", "/a", Some("2"), NOW).unwrap();
+        s.set_answer("r1", "/b", Some("x"), NOW).unwrap();
+        s.set_answer("r1", "/b", None, NOW).unwrap();
+        assert_eq!(
+            s.answers("r1").unwrap(),
+            vec![("/a".to_owned(), Some("2".to_owned()))]
+        );
+    }
+
+    #[test]
+    fn only_drafts_take_answers_and_reopening_counts_an_edit() {
+        let mut s = store_with_draft();
+        s.transition(
+            "r1",
+            &[ResponseStatus::Draft],
+            ResponseStatus::Finalized,
+            NOW,
+        )
+        .unwrap();
+        let err = s.set_answer("r1", "/a", Some("1"), NOW).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ErrorKind::Conflict);
+        s.transition(
+            "r1",
+            &[ResponseStatus::Finalized],
+            ResponseStatus::Queued,
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(s.outbox_due(10).unwrap().len(), 1);
+        s.transition(
+            "r1",
+            &[ResponseStatus::Finalized, ResponseStatus::Queued],
+            ResponseStatus::Draft,
+            NOW,
+        )
+        .unwrap();
+        assert!(
+            s.outbox_due(10).unwrap().is_empty(),
+            "an edited response leaves the queue"
+        );
+        let row = s.response("r1").unwrap();
+        assert_eq!(row.status, ResponseStatus::Draft);
+        assert_eq!(row.edit_count, 1);
+        s.set_answer("r1", "/a", Some("1"), NOW).unwrap();
+    }
+
+    #[test]
+    fn a_sent_response_cannot_be_reopened() {
+        let mut s = store_with_draft();
+        s.transition(
+            "r1",
+            &[ResponseStatus::Draft],
+            ResponseStatus::Finalized,
+            NOW,
+        )
+        .unwrap();
+        s.transition(
+            "r1",
+            &[ResponseStatus::Finalized],
+            ResponseStatus::Queued,
+            NOW,
+        )
+        .unwrap();
+        s.outbox_result("response", "r1", None, NOW).unwrap();
+        assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Sent);
+        let err = s
+            .transition(
+                "r1",
+                &[ResponseStatus::Finalized, ResponseStatus::Queued],
+                ResponseStatus::Draft,
+                NOW,
+            )
+            .unwrap_err();
+        assert!(err.to_string().contains("is sent"), "{err}");
+    }
+
+    #[test]
+    fn a_failed_send_stays_due_with_its_error() {
+        let mut s = store_with_draft();
+        s.transition(
+            "r1",
+            &[ResponseStatus::Draft],
+            ResponseStatus::Finalized,
+            NOW,
+        )
+        .unwrap();
+        s.transition(
+            "r1",
+            &[ResponseStatus::Finalized],
+            ResponseStatus::Queued,
+            NOW,
+        )
+        .unwrap();
+        s.outbox_result("response", "r1", Some("timeout"), NOW)
+            .unwrap();
+        let due = s.outbox_due(10).unwrap();
+        assert_eq!(due[0].state, "failed");
+        assert_eq!(due[0].attempts, 1);
+        assert_eq!(due[0].last_error.as_deref(), Some("timeout"));
+        assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Queued);
+    }
+
+    #[test]
+    fn declining_consent_keeps_only_the_refusal() {
+        let mut s = store_with_draft();
+        s.set_answer("r1", "/name", Some("Amal"), NOW).unwrap();
+        s.record_privacy("r1", "/safety", "private", NOW).unwrap();
+        s.add_paradata("r1", "opened", None, NOW).unwrap();
+        s.record_consent("r1", false, NOW, "v1").unwrap();
+        assert!(s.answers("r1").unwrap().is_empty());
+        assert!(s.privacy_checks("r1").unwrap().is_empty());
+        assert!(s.paradata("r1").unwrap().is_empty());
+        let consent = s.consent("r1").unwrap().unwrap();
+        assert!(!consent.given);
+        assert_eq!(consent.text_version, "v1");
+        assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Refused);
+        assert_eq!(s.outbox_due(10).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn replacing_answers_is_all_or_nothing() {
+        let mut s = store_with_draft();
+        s.set_answer("r1", "/old", Some("1"), NOW).unwrap();
+        let rows = vec![
+            ("/m[1]".to_owned(), None),
+            ("/m[1]/age".to_owned(), Some("3".to_owned())),
+        ];
+        s.replace_answers("r1", &rows, NOW).unwrap();
+        let mut got = s.answers("r1").unwrap();
+        got.sort();
+        assert_eq!(got, rows);
+        // A duplicate path makes the insert fail: the old rows must survive.
+        let bad = vec![
+            ("/x".to_owned(), Some("1".to_owned())),
+            ("/x".to_owned(), Some("2".to_owned())),
+        ];
+        assert!(s.replace_answers("r1", &bad, NOW).is_err());
+        let mut again = s.answers("r1").unwrap();
+        again.sort();
+        assert_eq!(again, rows);
+    }
+
+    #[test]
+    fn attachments_are_shared_by_hash_and_become_the_answer() {
+        let mut s = store_with_draft();
+        s.create_response("r2", "f", "1", "en", NOW).unwrap();
+        let file = |name| AttachedFile {
+            sha256: "abc",
+            media_type: "image/png",
+            size: 3,
+            file_name: name,
+        };
+        s.attach("r1", "/photo", &file("a.png"), NOW).unwrap();
+        s.attach("r2", "/photo", &file("b.png"), NOW).unwrap();
+        assert_eq!(
+            s.attachments("r2").unwrap(),
+            vec![(
+                "/photo".to_owned(),
+                "abc".to_owned(),
+                "b.png".to_owned(),
+                "image/png".to_owned()
+            )]
+        );
+        assert_eq!(
+            s.answers("r1").unwrap(),
+            vec![("/photo".to_owned(), Some("a.png".to_owned()))]
+        );
+    }
+
+    #[test]
+    fn paradata_keeps_order_and_settings_round_trip() {
+        let mut s = store_with_draft();
+        s.add_paradata("r1", "opened", None, NOW).unwrap();
+        s.add_paradata("r1", "question_enter", Some("/a"), NOW)
+            .unwrap();
+        let events: Vec<_> = s
+            .paradata("r1")
+            .unwrap()
+            .into_iter()
+            .map(|p| p.event)
+            .collect();
+        assert_eq!(events, ["opened", "question_enter"]);
+        assert_eq!(s.setting("k").unwrap(), None);
+        s.set_setting("k", "v").unwrap();
+        s.set_setting("k", "w").unwrap();
+        assert_eq!(s.setting("k").unwrap().as_deref(), Some("w"));
+    }
+
+    #[test]
+    fn an_unknown_response_is_not_found() {
+        let mut s = Store::open_in_memory().unwrap();
+        let err = s.set_answer("nope", "/a", Some("1"), NOW).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ErrorKind::NotFound);
+    }
+}

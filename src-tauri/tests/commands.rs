@@ -1,0 +1,182 @@
+//! Commands through Tauri's mock runtime: the same IPC path the UI uses.
+
+use std::path::Path;
+
+use serde_json::{json, Value};
+use tauri::ipc::{CallbackFn, InvokeBody};
+use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
+use tauri::webview::InvokeRequest;
+use tauri::WebviewWindowBuilder;
+
+struct App {
+    _dir: tempfile::TempDir,
+    _app: tauri::App<tauri::test::MockRuntime>,
+    window: tauri::WebviewWindow<tauri::test::MockRuntime>,
+}
+
+fn app() -> App {
+    let dir = tempfile::tempdir().unwrap();
+    let mut app = voices_app::build(mock_builder(), Some(dir.path().to_owned()))
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    // The first event-loop turn runs the app's setup, which opens the data directory.
+    // Deprecated for use in a loop (it busy-waits); a single turn is what is wanted here.
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
+    App {
+        _dir: dir,
+        _app: app,
+        window,
+    }
+}
+
+impl App {
+    fn call(&self, cmd: &str, request: Option<Value>) -> Result<Value, Value> {
+        let body = match request {
+            Some(r) => json!({ "request": r }),
+            None => json!({}),
+        };
+        get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: CallbackFn(0),
+                error: CallbackFn(1),
+                url: "tauri://localhost".parse().unwrap(),
+                body: InvokeBody::Json(body),
+                headers: Default::default(),
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().unwrap())
+    }
+}
+
+fn fixture_text() -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/household.json"),
+    )
+    .unwrap()
+}
+
+#[test]
+fn a_form_is_imported_started_and_answered_through_commands() {
+    let app = app();
+    let report = app
+        .call(
+            "import_form_text",
+            Some(json!({"file_name": "household.json", "text": fixture_text()})),
+        )
+        .unwrap();
+    assert_eq!(report["outcome"], "added");
+
+    let forms = app.call("list_forms", None).unwrap();
+    let form = forms
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["form_id"] == "app_fixture_household")
+        .unwrap();
+    assert_eq!(form["version"], "2026-01");
+
+    let state = app
+        .call(
+            "start_interview",
+            Some(json!({"form_id": "app_fixture_household", "version": null, "language": "ar"})),
+        )
+        .unwrap();
+    assert_eq!(state["rtl"], true);
+    assert_eq!(state["page"]["kind"], "consent");
+    let id = state["response_id"].as_str().unwrap().to_owned();
+
+    let state = app
+        .call(
+            "record_consent",
+            Some(json!({"response_id": id, "given": true, "language": null})),
+        )
+        .unwrap();
+    assert_eq!(state["page"]["key"], "household");
+
+    let saved = app
+        .call(
+            "set_answer",
+            Some(json!({"response_id": id, "path": "/village", "value": "Kolo", "page": 1, "language": "en"})),
+        )
+        .unwrap();
+    assert!(saved["saved_at"].as_str().unwrap().starts_with("20"));
+    let village = saved["page"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "village")
+        .unwrap();
+    assert_eq!(village["value"], "Kolo");
+}
+
+#[test]
+fn errors_reach_the_ui_as_kind_and_message() {
+    let app = app();
+    let err = app
+        .call(
+            "set_answer",
+            Some(json!({"response_id": "missing", "path": "/a", "value": "1", "page": 0, "language": null})),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "not_found");
+    assert!(
+        err["message"].as_str().unwrap().contains("missing"),
+        "{err}"
+    );
+
+    let err = app
+        .call(
+            "record_paradata",
+            Some(json!({"response_id": "x", "event": "tickle", "path": null})),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "invalid_input");
+
+    let report = app
+        .call(
+            "import_form_text",
+            Some(json!({"file_name": "broken.json", "text": "{\"id\": "})),
+        )
+        .unwrap();
+    assert_eq!(report["outcome"], "rejected");
+    assert_eq!(report["diagnostics"][0]["line"], 1);
+}
+
+#[test]
+fn a_malformed_request_is_refused_without_harm() {
+    let app = app();
+    let err = app
+        .call("start_interview", Some(json!({"form": 3})))
+        .unwrap_err();
+    assert!(err.to_string().contains("form_id"), "{err}");
+    assert!(app
+        .call("list_responses", None)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn the_safe_exit_returns_a_neutral_screen_without_a_form() {
+    let app = app();
+    let decoy = app
+        .call(
+            "safe_exit",
+            Some(json!({"response_id": null, "form_id": null})),
+        )
+        .unwrap();
+    assert_eq!(decoy["title"], "Notes");
+    app.call(
+        "safe_return",
+        Some(json!({"response_id": null, "form_id": null})),
+    )
+    .unwrap();
+}

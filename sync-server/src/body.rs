@@ -1,0 +1,166 @@
+//! Request bodies: read with a size cap, decompressed (zstd or gzip) with a cap on the
+//! decompressed size, so neither a huge body nor a compression bomb can exhaust memory.
+//! A body cut off in transit keeps what arrived: the upload handler takes every complete
+//! line of it.
+
+use std::io::Read;
+
+use axum::body::Body;
+use http_body_util::BodyExt;
+
+/// What arrived of a request body.
+#[derive(Debug)]
+pub struct Received {
+    pub bytes: Vec<u8>,
+    /// The connection failed before the body was complete.
+    pub truncated: bool,
+}
+
+/// Why a body was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BodyError {
+    /// More than `limit` bytes as sent.
+    TooLarge {
+        limit: u64,
+    },
+    /// More than `limit` bytes once decompressed.
+    DecompressedTooLarge {
+        limit: u64,
+    },
+    UnsupportedEncoding(String),
+}
+
+/// Read the body, refusing it as soon as it passes `limit` bytes.
+pub async fn read_capped(body: Body, limit: u64) -> Result<Received, BodyError> {
+    let mut body = body;
+    let mut bytes = Vec::new();
+    loop {
+        match body.frame().await {
+            None => {
+                return Ok(Received {
+                    bytes,
+                    truncated: false,
+                })
+            }
+            Some(Err(_)) => {
+                return Ok(Received {
+                    bytes,
+                    truncated: true,
+                })
+            }
+            Some(Ok(frame)) => {
+                if let Ok(data) = frame.into_data() {
+                    if (bytes.len() + data.len()) as u64 > limit {
+                        return Err(BodyError::TooLarge { limit });
+                    }
+                    bytes.extend_from_slice(&data);
+                }
+            }
+        }
+    }
+}
+
+/// Decompress per `Content-Encoding`. Returns the data and whether the compressed stream
+/// ended early (a truncated or damaged body); what decompressed before that is kept.
+///
+/// A zstd body may be compressed with a dictionary (the bytes of a published form
+/// version, see docs/protocol.md): field and choice names then cost almost nothing.
+pub fn decompress(
+    bytes: Vec<u8>,
+    encoding: Option<&str>,
+    dictionary: Option<&[u8]>,
+    limit: u64,
+) -> Result<(Vec<u8>, bool), BodyError> {
+    let encoding = encoding.map(|e| e.trim().to_ascii_lowercase());
+    match encoding.as_deref() {
+        None | Some("") | Some("identity") => {
+            if bytes.len() as u64 > limit {
+                return Err(BodyError::DecompressedTooLarge { limit });
+            }
+            Ok((bytes, false))
+        }
+        Some("zstd") => {
+            // An empty dictionary is no dictionary, so one constructor serves both cases.
+            let decoder = zstd::stream::read::Decoder::with_dictionary(
+                std::io::BufReader::new(&bytes[..]),
+                dictionary.unwrap_or_default(),
+            );
+            match decoder {
+                Ok(decoder) => read_limited(decoder, limit),
+                Err(_) => Ok((Vec::new(), true)),
+            }
+        }
+        Some("gzip") | Some("x-gzip") => {
+            read_limited(flate2::read::GzDecoder::new(&bytes[..]), limit)
+        }
+        Some(other) => Err(BodyError::UnsupportedEncoding(
+            other.chars().take(40).collect(),
+        )),
+    }
+}
+
+fn read_limited(reader: impl Read, limit: u64) -> Result<(Vec<u8>, bool), BodyError> {
+    let mut out = Vec::new();
+    // One byte past the limit tells "exactly at the limit" from "over it".
+    let result = reader.take(limit + 1).read_to_end(&mut out);
+    if out.len() as u64 > limit {
+        return Err(BodyError::DecompressedTooLarge { limit });
+    }
+    Ok((out, result.is_err()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn zstd_bomb_is_stopped_at_the_limit() {
+        let zeros = vec![0u8; 50 << 20];
+        let bomb = zstd::encode_all(&zeros[..], 19).unwrap();
+        assert!(bomb.len() < 10_000, "bomb is {} bytes", bomb.len());
+        let err = decompress(bomb, Some("zstd"), None, 1 << 20).unwrap_err();
+        assert_eq!(err, BodyError::DecompressedTooLarge { limit: 1 << 20 });
+    }
+
+    #[test]
+    fn gzip_bomb_is_stopped_at_the_limit() {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        enc.write_all(&vec![b'a'; 20 << 20]).unwrap();
+        let bomb = enc.finish().unwrap();
+        let err = decompress(bomb, Some("gzip"), None, 1 << 20).unwrap_err();
+        assert_eq!(err, BodyError::DecompressedTooLarge { limit: 1 << 20 });
+    }
+
+    #[test]
+    fn truncated_stream_keeps_the_prefix_and_says_so() {
+        let text: Vec<u8> = (0..20_000)
+            .flat_map(|i| format!("line {i}\n").into_bytes())
+            .collect();
+        let packed = zstd::encode_all(&text[..], 3).unwrap();
+        let cut = packed[..packed.len() / 2].to_vec();
+        let (out, truncated) = decompress(cut, Some("zstd"), None, 10 << 20).unwrap();
+        assert!(truncated);
+        assert!(text.starts_with(&out));
+    }
+
+    #[test]
+    fn zstd_with_a_dictionary_round_trips() {
+        let dict = b"household_survey member_name member_relation resp_age".repeat(4);
+        let text = b"{\"/member[1]/member_name\":\"Grace\"}\n".repeat(3);
+        let packed = zstd::bulk::Compressor::with_dictionary(3, &dict)
+            .unwrap()
+            .compress(&text)
+            .unwrap();
+        let (out, truncated) = decompress(packed, Some("zstd"), Some(&dict), 1 << 20).unwrap();
+        assert_eq!((out, truncated), (text, false));
+    }
+
+    #[test]
+    fn unknown_encoding_is_refused() {
+        assert_eq!(
+            decompress(vec![1, 2], Some("br"), None, 10).unwrap_err(),
+            BodyError::UnsupportedEncoding("br".into())
+        );
+    }
+}

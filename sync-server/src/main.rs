@@ -1,0 +1,322 @@
+//! `voices-server`: the sync server and its admin commands.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use voices_core::sync::protocol::ProvisioningCode;
+use voices_server::store::postgres::PostgresStore;
+use voices_server::store::sqlite::SqliteStore;
+use voices_server::store::{Device, Published, Role, Store};
+use voices_server::{app, auth, AppState};
+
+#[derive(Parser)]
+#[command(name = "voices-server", version, about = "The Voices sync server")]
+struct Cli {
+    /// Directory of the embedded SQLite database (created on first start).
+    #[arg(
+        long,
+        global = true,
+        default_value = "./voices-data",
+        env = "VOICES_DATA_DIR"
+    )]
+    data_dir: PathBuf,
+    /// Database URL instead of the embedded database: `postgres://USER@HOST:PORT/DB`
+    /// (several servers may share one PostgreSQL database) or `sqlite://PATH`.
+    #[arg(long, global = true, env = "VOICES_DATABASE_URL")]
+    database_url: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API.
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8470", env = "VOICES_LISTEN")]
+        listen: SocketAddr,
+        /// Log as JSON lines instead of text.
+        #[arg(long)]
+        json_logs: bool,
+    },
+    /// Accounts of people (admins, designers, coordinators).
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Projects: every form, device and response belongs to one.
+    Project {
+        #[command(subcommand)]
+        command: ProjectCommand,
+    },
+    /// Enumerator devices.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Form versions.
+    Form {
+        #[command(subcommand)]
+        command: FormCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user. The password is read from VOICES_PASSWORD or the first line of stdin.
+    Add {
+        name: String,
+        #[arg(long, value_parser = ["admin", "designer", "coordinator"])]
+        role: String,
+        /// Projects the user works in (repeatable; admins see every project).
+        #[arg(long = "project")]
+        projects: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProjectCommand {
+    Add {
+        id: String,
+        #[arg(long)]
+        title: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Register a device and print its one-time provisioning code (text and QR code).
+    Add {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        enumerator: String,
+        /// Device id (default: a random one).
+        #[arg(long)]
+        id: Option<String>,
+        /// The server address as the device will reach it.
+        #[arg(long, default_value = "http://127.0.0.1:8470")]
+        server: String,
+        /// Days the code stays valid.
+        #[arg(long, default_value_t = 7)]
+        valid_days: i64,
+    },
+    /// Revoke a device and all its tokens.
+    Revoke { id: String },
+}
+
+#[derive(Subcommand)]
+enum FormCommand {
+    /// Check and publish a form version (JSON) in a project.
+    Publish {
+        file: PathBuf,
+        #[arg(long)]
+        project: String,
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
+}
+
+fn open_store(cli: &Cli) -> anyhow::Result<Arc<dyn Store>> {
+    let path = match &cli.database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = PostgresStore::open(url)
+                .context("cannot open the PostgreSQL database given by --database-url")?;
+            return Ok(Arc::new(store));
+        }
+        Some(url) => match url.strip_prefix("sqlite://") {
+            Some(path) => PathBuf::from(path),
+            None => bail!(
+                "unsupported --database-url `{url}`: use `postgres://USER@HOST:PORT/DB` or `sqlite://PATH`; \
+                 leave it out to use {}/voices.sqlite3",
+                cli.data_dir.display()
+            ),
+        },
+        None => {
+            std::fs::create_dir_all(&cli.data_dir).with_context(|| {
+                format!("cannot create the data directory {}", cli.data_dir.display())
+            })?;
+            cli.data_dir.join("voices.sqlite3")
+        }
+    };
+    let store = SqliteStore::open(&path)
+        .with_context(|| format!("cannot open the database {}", path.display()))?;
+    Ok(Arc::new(store))
+}
+
+fn read_password() -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("VOICES_PASSWORD") {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        eprint!("password: ");
+        std::io::stderr().flush()?;
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.len() < 8 {
+        bail!("the password must have at least 8 characters");
+    }
+    Ok(password)
+}
+
+fn print_qr(text: &str) -> anyhow::Result<()> {
+    use qrcode::render::unicode::Dense1x2;
+    let code = qrcode::QrCode::new(text.as_bytes()).context("cannot make a QR code")?;
+    let image = code
+        .render::<Dense1x2>()
+        .dark_color(Dense1x2::Light)
+        .light_color(Dense1x2::Dark)
+        .quiet_zone(true)
+        .build();
+    say(&image)
+}
+
+/// Print a line; a closed stdout (`| head`) is an error, not a panic.
+fn say(text: &str) -> anyhow::Result<()> {
+    writeln!(std::io::stdout().lock(), "{text}").context("cannot write to stdout")
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let now = voices_server::now_text();
+    match &cli.command {
+        Command::Serve { listen, json_logs } => {
+            let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+            let builder = tracing_subscriber::fmt().with_env_filter(filter);
+            if *json_logs {
+                builder.json().init();
+            } else {
+                builder.init();
+            }
+            let store = open_store(&cli)?;
+            serve(store, *listen)
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    role,
+                    projects,
+                },
+        } => {
+            let store = open_store(&cli)?;
+            let role = Role::parse(role).context("unknown role")?;
+            let hash = auth::hash_password(&read_password()?)?;
+            store.add_user(name, role, &hash, &now)?;
+            for p in projects {
+                store.add_membership(name, p)?;
+            }
+            println!("added {} `{name}`", role.as_str());
+            Ok(())
+        }
+        Command::Project {
+            command: ProjectCommand::Add { id, title },
+        } => {
+            let store = open_store(&cli)?;
+            store.add_project(id, title.as_deref().unwrap_or(id), &now)?;
+            println!("added project `{id}`");
+            Ok(())
+        }
+        Command::Device {
+            command:
+                DeviceCommand::Add {
+                    project,
+                    enumerator,
+                    id,
+                    server,
+                    valid_days,
+                },
+        } => {
+            let store = open_store(&cli)?;
+            let id = match id {
+                Some(id) => id.clone(),
+                None => auth::random_secret("dev_")?.chars().take(16).collect(),
+            };
+            let code = auth::random_secret("")?;
+            let expires = voices_server::time_from_now(chrono::Duration::days(*valid_days));
+            store.add_device(
+                &Device {
+                    id: id.clone(),
+                    project: project.clone(),
+                    enumerator: enumerator.clone(),
+                    revoked_at: None,
+                },
+                &auth::secret_hash(&code),
+                &expires,
+                &now,
+            )?;
+            let text = ProvisioningCode {
+                server: server.clone(),
+                project: project.clone(),
+                code,
+            }
+            .to_text();
+            say(&format!(
+                "device `{id}` for {enumerator} in project `{project}`"
+            ))?;
+            say(&format!(
+                "one-time provisioning code (valid until {expires}):\n{text}\n"
+            ))?;
+            print_qr(&text)?;
+            Ok(())
+        }
+        Command::Device {
+            command: DeviceCommand::Revoke { id },
+        } => {
+            let store = open_store(&cli)?;
+            if !store.revoke_device(id, &now)? {
+                bail!("there is no device `{id}`");
+            }
+            println!("revoked device `{id}` and its tokens");
+            Ok(())
+        }
+        Command::Form {
+            command: FormCommand::Publish { file, project, by },
+        } => {
+            let store = open_store(&cli)?;
+            publish_file(store.as_ref(), file, project, by)
+        }
+    }
+}
+
+fn publish_file(store: &dyn Store, file: &Path, project: &str, by: &str) -> anyhow::Result<()> {
+    let document =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    match voices_server::api::publish(store, project, &document, by) {
+        Ok((form, Published::New)) => {
+            println!(
+                "published form `{}` version `{}` in `{project}`",
+                form.id, form.version
+            )
+        }
+        Ok((form, Published::AlreadyIdentical)) => println!(
+            "form `{}` version `{}` was already published with this content",
+            form.id, form.version
+        ),
+        Err(e) => bail!("{}: {}", file.display(), e.detail),
+    }
+    Ok(())
+}
+
+fn serve(store: Arc<dyn Store>, listen: SocketAddr) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        tracing::info!(address = %listener.local_addr()?, "voices-server listening");
+        axum::serve(listener, app(AppState::new(store)))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+                tracing::info!("shutting down");
+            })
+            .await
+            .context("the server stopped with an error")
+    })
+}

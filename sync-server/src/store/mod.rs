@@ -1,0 +1,224 @@
+//! Storage behind one trait, so SQLite (embedded, zero configuration) and PostgreSQL
+//! (several server processes on one database) are interchangeable. Every backend must
+//! pass the generic suite in `tests/store_suite.rs`.
+//!
+//! Methods are blocking; the HTTP layer calls them from `spawn_blocking`. Times are
+//! RFC 3339 UTC text with millisecond precision (`2026-11-26T04:12:00.000Z`), which sorts
+//! as text, and are passed in so tests can control them.
+
+pub mod postgres;
+pub mod sqlite;
+
+use serde::{Deserialize, Serialize};
+use voices_core::response::Response;
+use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
+use voices_core::sync::{ResponseState, Revision};
+
+use crate::Result;
+
+/// A person's role. Devices are not people: they have their own records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, in every project.
+    Admin,
+    /// Publishes forms in their projects.
+    Designer,
+    /// Reads, reviews, resolves conflicts and exports in their projects.
+    Coordinator,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Designer => "designer",
+            Role::Coordinator => "coordinator",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Role> {
+        match text {
+            "admin" => Some(Role::Admin),
+            "designer" => Some(Role::Designer),
+            "coordinator" => Some(Role::Coordinator),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub projects: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: String,
+    pub project: String,
+    pub enumerator: String,
+    pub revoked_at: Option<String>,
+}
+
+/// Who a bearer token speaks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    User(User),
+    Device(Device),
+}
+
+/// A token looked up by its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub principal: Principal,
+    pub expires_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// A new token: only its SHA-256 is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSubject {
+    User(String),
+    Device(String),
+}
+
+/// A form version as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormVersion {
+    pub project: String,
+    pub form: String,
+    pub version: String,
+    pub title: String,
+    pub sha256: String,
+    pub document: String,
+    pub published_at: String,
+    pub published_by: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    New,
+    /// The same document was already published under this version.
+    AlreadyIdentical,
+}
+
+/// What the validator says about a merged response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Validation {
+    Valid,
+    /// The response fails its form version's rules (reasons given) or names an unknown
+    /// version: kept, flagged for a coordinator.
+    Quarantine(Vec<String>),
+}
+
+/// Checks merged responses against their form version. Called inside the ingest
+/// transaction, so it must not write to the store.
+pub trait Validator: Send + Sync {
+    fn validate(&self, project: &str, state: &ResponseState, response: &Response) -> Validation;
+}
+
+/// One revision of an upload, decoded, with the hash of its canonical JSON.
+#[derive(Debug, Clone)]
+pub struct IncomingRevision {
+    pub revision: Revision,
+    /// Canonical JSON of the revision (what is stored).
+    pub body: String,
+    pub sha256: String,
+}
+
+/// Who uploads, for the ingest's bookkeeping.
+#[derive(Debug, Clone)]
+pub struct Uploader {
+    /// Device id, or `user:NAME` for a coordinator.
+    pub id: String,
+    pub enumerator: String,
+}
+
+/// A response row as the coordinator pull and export see it.
+#[derive(Debug, Clone)]
+pub struct StoredResponse {
+    pub feed_seq: i64,
+    pub state: ResponseState,
+    pub device: String,
+    pub enumerator: String,
+    pub received_at: String,
+    pub updated_at: String,
+    pub review_state: ReviewState,
+    pub quarantine: Vec<String>,
+}
+
+/// Storage for everything the server keeps.
+pub trait Store: Send + Sync + 'static {
+    // Accounts and projects.
+    fn add_project(&self, id: &str, title: &str, now: &str) -> Result<()>;
+    fn project_exists(&self, id: &str) -> Result<bool>;
+    fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()>;
+    fn add_membership(&self, user: &str, project: &str) -> Result<()>;
+    fn find_user(&self, name: &str) -> Result<Option<User>>;
+
+    // Devices and tokens.
+    /// Register a device with a one-time provisioning code (stored hashed).
+    fn add_device(
+        &self,
+        device: &Device,
+        code_hash: &str,
+        code_expires_at: &str,
+        now: &str,
+    ) -> Result<()>;
+    /// Exchange a provisioning code for a device token: the code works once, before it
+    /// expires, for a device not revoked. `None` when any of that fails.
+    fn redeem_code(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        token_expires_at: &str,
+        now: &str,
+    ) -> Result<Option<Device>>;
+    /// Revoke a device and every token it holds. `false` if there is no such device.
+    fn revoke_device(&self, device_id: &str, now: &str) -> Result<bool>;
+    fn add_token(
+        &self,
+        token_hash: &str,
+        subject: &TokenSubject,
+        expires_at: &str,
+        now: &str,
+    ) -> Result<()>;
+    fn find_token(&self, token_hash: &str) -> Result<Option<TokenInfo>>;
+    fn revoke_token(&self, token_hash: &str, now: &str) -> Result<bool>;
+
+    // Forms.
+    fn publish_form(&self, form: &FormVersion) -> Result<Published>;
+    fn list_forms(&self, project: &str) -> Result<Vec<FormVersionSummary>>;
+    fn get_form(&self, project: &str, form: &str, version: &str) -> Result<Option<FormVersion>>;
+
+    // Responses.
+    /// Store and merge a batch in one transaction; one ack per revision, in order.
+    /// Exactly once: a revision id already stored with the same content is a duplicate,
+    /// with different content it is rejected.
+    fn ingest(
+        &self,
+        project: &str,
+        uploader: &Uploader,
+        batch: &[IncomingRevision],
+        validator: &dyn Validator,
+        now: &str,
+    ) -> Result<Vec<RecordAck>>;
+    /// Which of these revision ids are stored in the project.
+    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>>;
+    /// Responses changed after feed position `after`, oldest change first. A response
+    /// appears at the position of its latest change only.
+    fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>>;
+    fn get_response(&self, project: &str, id: &str) -> Result<Option<StoredResponse>>;
+    fn set_review_state(
+        &self,
+        project: &str,
+        id: &str,
+        state: ReviewState,
+        now: &str,
+    ) -> Result<bool>;
+    /// Stored revisions of a response (canonical JSON), in arrival order.
+    fn revisions_of(&self, project: &str, response: &str) -> Result<Vec<String>>;
+}

@@ -1,0 +1,814 @@
+//! The embedded SQLite backend: one file in the data directory, WAL mode.
+//!
+//! Writes go through one connection behind a mutex and `BEGIN IMMEDIATE`, so they are
+//! serialized (SQLite allows one writer at a time anyway); reads use a small pool of
+//! their own connections and never wait for a writer (WAL snapshots).
+//!
+//! Feed positions (the pull cursor) are taken inside the serialized write transaction
+//! as `MAX(feed_seq) + 1`. A position is therefore never visible before every lower
+//! position is committed, and a reader can never skip a row that commits later. Rows
+//! are never deleted, so the maximum never goes down.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use voices_core::sync::protocol::{AckStatus, FormVersionSummary, RecordAck, ReviewState};
+use voices_core::sync::{MergeError, ResponseState};
+
+use super::{
+    Device, FormVersion, IncomingRevision, Principal, Published, Role, Store, StoredResponse,
+    TokenInfo, TokenSubject, Uploader, User, Validation, Validator,
+};
+use crate::{Error, Result};
+
+/// Schema migrations, applied in order and recorded in `PRAGMA user_version`.
+/// Append-only: never edit a migration that has shipped; add a new one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE memberships (
+    user_name TEXT NOT NULL REFERENCES users(name),
+    project TEXT NOT NULL REFERENCES projects(id),
+    PRIMARY KEY (user_name, project)
+);
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    project TEXT NOT NULL REFERENCES projects(id),
+    enumerator TEXT NOT NULL,
+    code_hash TEXT UNIQUE,
+    code_expires_at TEXT,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE tokens (
+    hash TEXT PRIMARY KEY,
+    user_name TEXT REFERENCES users(name),
+    device_id TEXT REFERENCES devices(id),
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT,
+    CHECK ((user_name IS NULL) <> (device_id IS NULL))
+);
+CREATE TABLE form_versions (
+    project TEXT NOT NULL REFERENCES projects(id),
+    form TEXT NOT NULL,
+    version TEXT NOT NULL,
+    title TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    document TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    published_by TEXT NOT NULL,
+    PRIMARY KEY (project, form, version)
+);
+CREATE TABLE revisions (
+    id TEXT PRIMARY KEY,
+    project TEXT NOT NULL,
+    response_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    body TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX revisions_by_response ON revisions (project, response_id);
+CREATE TABLE responses (
+    project TEXT NOT NULL,
+    id TEXT NOT NULL,
+    form TEXT NOT NULL,
+    version TEXT NOT NULL,
+    device TEXT NOT NULL,
+    enumerator TEXT NOT NULL,
+    state TEXT NOT NULL,
+    quarantine TEXT NOT NULL,
+    conflict INTEGER NOT NULL,
+    review_state TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    feed_seq INTEGER NOT NULL UNIQUE,
+    PRIMARY KEY (project, id)
+);
+CREATE INDEX responses_feed ON responses (project, feed_seq);
+"#];
+
+const READERS: usize = 4;
+
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    path: std::path::PathBuf,
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -32000;",
+    )?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database file and bring its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer)?;
+        migrate(&mut writer)?;
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            path: path.to_owned(),
+        })
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().map_err(|_| Error::Poisoned)?;
+        f(&mut conn)
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.readers.lock().map_err(|_| Error::Poisoned)?.pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open(&self.path)?;
+                configure(&conn)?;
+                conn
+            }
+        };
+        let result = f(&conn);
+        let mut pool = self.readers.lock().map_err(|_| Error::Poisoned)?;
+        if pool.len() < READERS {
+            pool.push(conn);
+        }
+        result
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if applied > MIGRATIONS.len() {
+        return Err(Error::Schema(format!(
+            "the database schema is at version {applied}, newer than this server knows ({}); upgrade voices-server",
+            MIGRATIONS.len()
+        )));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+fn role_of(text: String) -> rusqlite::Result<Role> {
+    Role::parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Text,
+            format!("unknown role {text}").into(),
+        )
+    })
+}
+
+fn review_of(text: &str) -> ReviewState {
+    match text {
+        "hasIssues" => ReviewState::HasIssues,
+        "approved" => ReviewState::Approved,
+        "rejected" => ReviewState::Rejected,
+        _ => ReviewState::Received,
+    }
+}
+
+fn projects_of(conn: &Connection, user: &str) -> Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT project FROM memberships WHERE user_name = ?1 ORDER BY project")?;
+    let rows = stmt.query_map([user], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+}
+
+fn load_user(conn: &Connection, name: &str) -> Result<Option<User>> {
+    let row = conn
+        .query_row(
+            "SELECT name, role, password_hash FROM users WHERE name = ?1",
+            [name],
+            |r| Ok((r.get::<_, String>(0)?, role_of(r.get(1)?)?, r.get(2)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((name, role, password_hash)) => Ok(Some(User {
+            projects: projects_of(conn, &name)?,
+            name,
+            role,
+            password_hash,
+        })),
+    }
+}
+
+fn load_device(conn: &Connection, id: &str) -> Result<Option<Device>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, project, enumerator, revoked_at FROM devices WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(Device {
+                    id: r.get(0)?,
+                    project: r.get(1)?,
+                    enumerator: r.get(2)?,
+                    revoked_at: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+const RESPONSE_COLUMNS: &str =
+    "feed_seq, state, device, enumerator, received_at, updated_at, review_state, quarantine";
+
+/// A `responses` row as read: feed position, then the text columns in `RESPONSE_COLUMNS` order.
+type ResponseRow = (i64, String, String, String, String, String, String, String);
+
+fn response_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseRow> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+fn stored_response(row: ResponseRow) -> Result<StoredResponse> {
+    let (feed_seq, state, device, enumerator, received_at, updated_at, review, quarantine) = row;
+    Ok(StoredResponse {
+        feed_seq,
+        state: serde_json::from_str(&state)?,
+        device,
+        enumerator,
+        received_at,
+        updated_at,
+        review_state: review_of(&review),
+        quarantine: serde_json::from_str(&quarantine)?,
+    })
+}
+
+/// A response touched by the batch being ingested.
+struct Touched {
+    state: ResponseState,
+    device: String,
+    enumerator: String,
+    received_at: String,
+    review_state: String,
+    /// Indexes into the batch's acks of the revisions merged into it.
+    acks: Vec<usize>,
+}
+
+fn reject(id: &str, code: &str, reason: String) -> RecordAck {
+    RecordAck {
+        id: id.to_owned(),
+        status: AckStatus::Rejected,
+        code: Some(code.to_owned()),
+        reasons: vec![reason],
+    }
+}
+
+impl Store for SqliteStore {
+    fn add_project(&self, id: &str, title: &str, now: &str) -> Result<()> {
+        self.write(|c| {
+            let n = c.execute(
+                "INSERT INTO projects (id, title, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![id, title, now],
+            )?;
+            if n == 0 {
+                return Err(Error::Conflict(format!("project `{id}` already exists")));
+            }
+            Ok(())
+        })
+    }
+
+    fn project_exists(&self, id: &str) -> Result<bool> {
+        self.read(|c| {
+            Ok(
+                c.query_row("SELECT 1 FROM projects WHERE id = ?1", [id], |_| Ok(()))
+                    .optional()?
+                    .is_some(),
+            )
+        })
+    }
+
+    fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {
+        self.write(|c| {
+            let n = c.execute(
+                "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![name, role.as_str(), password_hash, now],
+            )?;
+            if n == 0 {
+                return Err(Error::Conflict(format!("user `{name}` already exists")));
+            }
+            Ok(())
+        })
+    }
+
+    fn add_membership(&self, user: &str, project: &str) -> Result<()> {
+        self.write(|c| {
+            if load_user(c, user)?.is_none() {
+                return Err(Error::NotFound(format!("no user `{user}`")));
+            }
+            let exists = c
+                .query_row("SELECT 1 FROM projects WHERE id = ?1", [project], |_| Ok(()))
+                .optional()?;
+            if exists.is_none() {
+                return Err(Error::NotFound(format!("no project `{project}`")));
+            }
+            c.execute(
+                "INSERT INTO memberships (user_name, project) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![user, project],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn find_user(&self, name: &str) -> Result<Option<User>> {
+        self.read(|c| load_user(c, name))
+    }
+
+    fn add_device(
+        &self,
+        device: &Device,
+        code_hash: &str,
+        code_expires_at: &str,
+        now: &str,
+    ) -> Result<()> {
+        self.write(|c| {
+            let exists = c
+                .query_row("SELECT 1 FROM projects WHERE id = ?1", [&device.project], |_| Ok(()))
+                .optional()?;
+            if exists.is_none() {
+                return Err(Error::NotFound(format!("no project `{}`", device.project)));
+            }
+            let n = c.execute(
+                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                params![device.id, device.project, device.enumerator, code_hash, code_expires_at, now],
+            )?;
+            if n == 0 {
+                return Err(Error::Conflict(format!("device `{}` already exists", device.id)));
+            }
+            Ok(())
+        })
+    }
+
+    fn redeem_code(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        token_expires_at: &str,
+        now: &str,
+    ) -> Result<Option<Device>> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM devices WHERE code_hash = ?1 AND code_expires_at > ?2 AND revoked_at IS NULL",
+                    params![code_hash, now],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else { return Ok(None) };
+            // One use only: the code is gone once redeemed.
+            tx.execute(
+                "UPDATE devices SET code_hash = NULL, code_expires_at = NULL WHERE id = ?1",
+                [&id],
+            )?;
+            tx.execute(
+                "INSERT INTO tokens (hash, device_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, id, token_expires_at, now],
+            )?;
+            let device = load_device(&tx, &id)?;
+            tx.commit()?;
+            Ok(device)
+        })
+    }
+
+    fn revoke_device(&self, device_id: &str, now: &str) -> Result<bool> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2), code_hash = NULL WHERE id = ?1",
+                params![device_id, now],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE device_id = ?1",
+                params![device_id, now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn add_token(
+        &self,
+        token_hash: &str,
+        subject: &TokenSubject,
+        expires_at: &str,
+        now: &str,
+    ) -> Result<()> {
+        let (user, device) = match subject {
+            TokenSubject::User(u) => (Some(u.as_str()), None),
+            TokenSubject::Device(d) => (None, Some(d.as_str())),
+        };
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO tokens (hash, user_name, device_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, user, device, expires_at, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn find_token(&self, token_hash: &str) -> Result<Option<TokenInfo>> {
+        self.read(|c| {
+            let row = c
+                .query_row(
+                    "SELECT user_name, device_id, expires_at, revoked_at FROM tokens WHERE hash = ?1",
+                    [token_hash],
+                    |r| {
+                        Ok((
+                            r.get::<_, Option<String>>(0)?,
+                            r.get::<_, Option<String>>(1)?,
+                            r.get::<_, String>(2)?,
+                            r.get::<_, Option<String>>(3)?,
+                        ))
+                    },
+                )
+                .optional()?;
+            let Some((user, device, expires_at, revoked_at)) = row else {
+                return Ok(None);
+            };
+            let principal = match (user, device) {
+                (Some(u), _) => load_user(c, &u)?.map(Principal::User),
+                (None, Some(d)) => load_device(c, &d)?.map(Principal::Device),
+                (None, None) => None,
+            };
+            Ok(principal.map(|principal| TokenInfo {
+                principal,
+                expires_at,
+                revoked_at,
+            }))
+        })
+    }
+
+    fn revoke_token(&self, token_hash: &str, now: &str) -> Result<bool> {
+        self.write(|c| {
+            Ok(c.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE hash = ?1",
+                params![token_hash, now],
+            )? > 0)
+        })
+    }
+
+    fn publish_form(&self, form: &FormVersion) -> Result<Published> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT sha256 FROM form_versions WHERE project = ?1 AND form = ?2 AND version = ?3",
+                    params![form.project, form.form, form.version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            match existing {
+                Some(sha) if sha == form.sha256 => return Ok(Published::AlreadyIdentical),
+                Some(_) => {
+                    return Err(Error::Conflict(format!(
+                        "form `{}` version `{}` is already published with different content; every change needs a new version",
+                        form.form, form.version
+                    )))
+                }
+                None => {}
+            }
+            tx.execute(
+                "INSERT INTO form_versions (project, form, version, title, sha256, document, published_at, published_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    form.project,
+                    form.form,
+                    form.version,
+                    form.title,
+                    form.sha256,
+                    form.document,
+                    form.published_at,
+                    form.published_by
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Published::New)
+        })
+    }
+
+    fn list_forms(&self, project: &str) -> Result<Vec<FormVersionSummary>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT form, version, title, published_at, sha256 FROM form_versions
+                 WHERE project = ?1 ORDER BY form, published_at, version",
+            )?;
+            let rows = stmt.query_map([project], |r| {
+                Ok(FormVersionSummary {
+                    form: r.get(0)?,
+                    version: r.get(1)?,
+                    title: r.get(2)?,
+                    published_at: r.get(3)?,
+                    sha256: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn get_form(&self, project: &str, form: &str, version: &str) -> Result<Option<FormVersion>> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT title, sha256, document, published_at, published_by FROM form_versions
+                 WHERE project = ?1 AND form = ?2 AND version = ?3",
+                params![project, form, version],
+                |r| {
+                    Ok(FormVersion {
+                        project: project.to_owned(),
+                        form: form.to_owned(),
+                        version: version.to_owned(),
+                        title: r.get(0)?,
+                        sha256: r.get(1)?,
+                        document: r.get(2)?,
+                        published_at: r.get(3)?,
+                        published_by: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+    }
+
+    fn ingest(
+        &self,
+        project: &str,
+        uploader: &Uploader,
+        batch: &[IncomingRevision],
+        validator: &dyn Validator,
+        now: &str,
+    ) -> Result<Vec<RecordAck>> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut next_seq: i64 =
+                tx.query_row("SELECT COALESCE(MAX(feed_seq), 0) FROM responses", [], |r| r.get(0))?;
+            let mut acks: Vec<RecordAck> = Vec::with_capacity(batch.len());
+            let mut touched: HashMap<String, Touched> = HashMap::new();
+            {
+                let mut find_revision =
+                    tx.prepare_cached("SELECT project, sha256 FROM revisions WHERE id = ?1")?;
+                let mut load_response = tx.prepare_cached(
+                    "SELECT state, device, enumerator, received_at, review_state FROM responses
+                     WHERE project = ?1 AND id = ?2",
+                )?;
+                let mut insert_revision = tx.prepare_cached(
+                    "INSERT INTO revisions (id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                )?;
+                for incoming in batch {
+                    let rev = &incoming.revision;
+                    if let Err(e) = rev.check() {
+                        acks.push(reject(&rev.id, "invalid_revision", e.to_string()));
+                        continue;
+                    }
+                    let stored: Option<(String, String)> = find_revision
+                        .query_row([&rev.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                        .optional()?;
+                    if let Some((stored_project, sha)) = stored {
+                        acks.push(if stored_project == project && sha == incoming.sha256 {
+                            RecordAck {
+                                id: rev.id.clone(),
+                                status: AckStatus::Duplicate,
+                                code: None,
+                                reasons: Vec::new(),
+                            }
+                        } else {
+                            reject(
+                                &rev.id,
+                                "revision_id_conflict",
+                                "a different revision with this id is already stored; revision ids must be unique".into(),
+                            )
+                        });
+                        continue;
+                    }
+                    if !touched.contains_key(&rev.response) {
+                        let row = load_response
+                            .query_row(params![project, rev.response], |r| {
+                                Ok((
+                                    r.get::<_, String>(0)?,
+                                    r.get::<_, String>(1)?,
+                                    r.get::<_, String>(2)?,
+                                    r.get::<_, String>(3)?,
+                                    r.get::<_, String>(4)?,
+                                ))
+                            })
+                            .optional()?;
+                        let entry = match row {
+                            Some((state, device, enumerator, received_at, review_state)) => Touched {
+                                state: serde_json::from_str(&state)?,
+                                device,
+                                enumerator,
+                                received_at,
+                                review_state,
+                                acks: Vec::new(),
+                            },
+                            None => Touched {
+                                state: ResponseState::for_revision(rev),
+                                device: uploader.id.clone(),
+                                enumerator: uploader.enumerator.clone(),
+                                received_at: now.to_owned(),
+                                review_state: ReviewState::Received.as_str().to_owned(),
+                                acks: Vec::new(),
+                            },
+                        };
+                        touched.insert(rev.response.clone(), entry);
+                    }
+                    let Some(entry) = touched.get_mut(&rev.response) else {
+                        continue;
+                    };
+                    let mut candidate = entry.state.clone();
+                    match candidate.apply(rev) {
+                        Ok(_) => {}
+                        Err(e) => {
+                            let code = match e {
+                                MergeError::WrongForm { .. } => "form_mismatch",
+                                MergeError::DotReused { .. } => "edit_number_reused",
+                                MergeError::WrongResponse { .. } | MergeError::Invalid(_) => "invalid_revision",
+                            };
+                            acks.push(reject(&rev.id, code, e.to_string()));
+                            continue;
+                        }
+                    }
+                    entry.state = candidate;
+                    insert_revision.execute(params![
+                        rev.id,
+                        project,
+                        rev.response,
+                        rev.actor,
+                        rev.seq as i64,
+                        incoming.sha256,
+                        incoming.body,
+                        uploader.id,
+                        now
+                    ])?;
+                    entry.acks.push(acks.len());
+                    acks.push(RecordAck {
+                        id: rev.id.clone(),
+                        status: AckStatus::Accepted,
+                        code: None,
+                        reasons: Vec::new(),
+                    });
+                }
+            }
+            {
+                let mut upsert = tx.prepare_cached(
+                    "INSERT INTO responses (project, id, form, version, device, enumerator, state, quarantine,
+                         conflict, review_state, received_at, updated_at, feed_seq)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                     ON CONFLICT (project, id) DO UPDATE SET version = excluded.version, state = excluded.state,
+                         quarantine = excluded.quarantine, conflict = excluded.conflict,
+                         updated_at = excluded.updated_at, feed_seq = excluded.feed_seq",
+                )?;
+                // Sorted so feed positions do not depend on hash order.
+                let mut ids: Vec<&String> = touched.keys().collect();
+                ids.sort();
+                for id in ids {
+                    let entry = &touched[id];
+                    if entry.acks.is_empty() {
+                        continue;
+                    }
+                    let response = entry.state.to_response();
+                    let quarantine = match validator.validate(project, &entry.state, &response) {
+                        Validation::Valid => Vec::new(),
+                        Validation::Quarantine(reasons) => reasons,
+                    };
+                    next_seq += 1;
+                    upsert.execute(params![
+                        project,
+                        id,
+                        entry.state.form,
+                        entry.state.form_version().unwrap_or_default(),
+                        entry.device,
+                        entry.enumerator,
+                        serde_json::to_string(&entry.state)?,
+                        serde_json::to_string(&quarantine)?,
+                        entry.state.has_conflicts(),
+                        entry.review_state,
+                        entry.received_at,
+                        now,
+                        next_seq
+                    ])?;
+                    if !quarantine.is_empty() {
+                        for &i in &entry.acks {
+                            acks[i].status = AckStatus::Quarantined;
+                            acks[i].code = Some("quarantined".into());
+                            acks[i].reasons = quarantine.clone();
+                        }
+                    }
+                }
+            }
+            tx.commit()?;
+            Ok(acks)
+        })
+    }
+
+    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT 1 FROM revisions WHERE id = ?1 AND project = ?2")?;
+            let mut known = Vec::new();
+            for id in ids {
+                if stmt
+                    .query_row(params![id, project], |_| Ok(()))
+                    .optional()?
+                    .is_some()
+                {
+                    known.push(id.clone());
+                }
+            }
+            Ok(known)
+        })
+    }
+
+    fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND feed_seq > ?2
+                 ORDER BY feed_seq LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![project, after, limit as i64], response_row)?;
+            rows.map(|row| stored_response(row?)).collect()
+        })
+    }
+
+    fn get_response(&self, project: &str, id: &str) -> Result<Option<StoredResponse>> {
+        self.read(|c| {
+            let row = c
+                .query_row(
+                    &format!(
+                        "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND id = ?2"
+                    ),
+                    params![project, id],
+                    response_row,
+                )
+                .optional()?;
+            row.map(stored_response).transpose()
+        })
+    }
+
+    fn set_review_state(
+        &self,
+        project: &str,
+        id: &str,
+        state: ReviewState,
+        now: &str,
+    ) -> Result<bool> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let next: i64 =
+                tx.query_row("SELECT COALESCE(MAX(feed_seq), 0) + 1 FROM responses", [], |r| r.get(0))?;
+            let n = tx.execute(
+                "UPDATE responses SET review_state = ?3, updated_at = ?4, feed_seq = ?5 WHERE project = ?1 AND id = ?2",
+                params![project, id, state.as_str(), now, next],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn revisions_of(&self, project: &str, response: &str) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT body FROM revisions WHERE project = ?1 AND response_id = ?2 ORDER BY rowid",
+            )?;
+            let rows = stmt.query_map(params![project, response], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+        })
+    }
+}

@@ -1,0 +1,91 @@
+//! Checking merged responses against their form version with the form engine
+//! (`voices_core::engine::validate_response`), with a cache of compiled forms.
+//!
+//! Published versions never change, so a compiled form is cached for the life of the
+//! process (several processes on one database each keep their own cache: nothing here
+//! can go stale). A response failing its version's rules, or naming a version that is not
+//! published, is kept and quarantined with the reasons — never dropped.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+use voices_core::engine::{validate_response, CompiledForm, ViolationCode};
+use voices_core::env::FixedEnvironment;
+use voices_core::response::Response;
+use voices_core::sync::merge::FORM_VERSION_KEY;
+use voices_core::sync::{ResponseState, ResponseStatus};
+
+use crate::store::{Store, Validation, Validator};
+
+type Key = (String, String, String);
+
+/// Compiled form versions by (project, form, version).
+pub struct FormCatalog {
+    store: Arc<dyn Store>,
+    forms: RwLock<HashMap<Key, Arc<CompiledForm>>>,
+}
+
+impl FormCatalog {
+    pub fn new(store: Arc<dyn Store>) -> FormCatalog {
+        FormCatalog {
+            store,
+            forms: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The compiled form version, or `None` when it is not published (not cached, since
+    /// it may be published later) or does not compile (publishing refuses those).
+    pub fn get(&self, project: &str, form: &str, version: &str) -> Option<Arc<CompiledForm>> {
+        let key = (project.to_owned(), form.to_owned(), version.to_owned());
+        if let Some(found) = self.forms.read().ok()?.get(&key) {
+            return Some(found.clone());
+        }
+        let stored = self.store.get_form(project, form, version).ok()??;
+        let parsed = voices_core::Form::from_json(&stored.document).ok()?;
+        let compiled = Arc::new(CompiledForm::compile(parsed).ok()?);
+        if let Ok(mut forms) = self.forms.write() {
+            forms.insert(key, compiled.clone());
+        }
+        Some(compiled)
+    }
+}
+
+impl Validator for FormCatalog {
+    fn validate(&self, project: &str, state: &ResponseState, response: &Response) -> Validation {
+        let mut reasons = Vec::new();
+        if state.conflicts().iter().any(|c| c.key == FORM_VERSION_KEY) {
+            reasons.push(
+                "edits were made concurrently on different form versions; a coordinator must choose one"
+                    .to_owned(),
+            );
+        }
+        let version = &response.form_version;
+        let Some(form) = self.get(project, &state.form, version) else {
+            reasons.push(format!(
+                "form `{}` has no published version `{version}` in this project",
+                state.form
+            ));
+            return Validation::Quarantine(reasons);
+        };
+        // The engine may evaluate `now()` and `today()`: the server clock, in UTC.
+        let mut env = FixedEnvironment::new(chrono::Utc::now().fixed_offset(), 0);
+        let language = form.form().default_language.clone();
+        let draft = state.status() == Some(ResponseStatus::Draft);
+        for violation in validate_response(&form, response, &language, &mut env) {
+            // A draft is incomplete by nature; what it holds must still fit the form.
+            let incomplete = matches!(
+                violation.code,
+                ViolationCode::Required | ViolationCode::Consent | ViolationCode::PrivacyCheck
+            );
+            if draft && incomplete {
+                continue;
+            }
+            reasons.push(format!("{}: {}", violation.path, violation.message));
+        }
+        if reasons.is_empty() {
+            Validation::Valid
+        } else {
+            Validation::Quarantine(reasons)
+        }
+    }
+}

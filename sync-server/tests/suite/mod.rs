@@ -1,0 +1,519 @@
+//! The storage test suite, generic over the backend. Every `Store` implementation runs
+//! all of it through `store_suite!` (see `store_sqlite.rs`).
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use voices_core::response::Response;
+use voices_core::sync::protocol::{AckStatus, ReviewState};
+use voices_core::sync::{Hlc, ResponseState, Revision, VersionVector};
+use voices_server::auth;
+use voices_server::sample::household_revision;
+use voices_server::store::{
+    Device, FormVersion, IncomingRevision, Principal, Published, Role, Store, TokenSubject,
+    Uploader, Validation, Validator,
+};
+
+pub const NOW: &str = "2026-11-26T04:00:00.000Z";
+pub const LATER: &str = "2026-11-27T04:00:00.000Z";
+pub const PAST: &str = "2026-11-20T04:00:00.000Z";
+
+/// Quarantines responses on form version "bad"; everything else is valid.
+pub struct TestValidator;
+
+impl Validator for TestValidator {
+    fn validate(&self, _: &str, _: &ResponseState, response: &Response) -> Validation {
+        if response.form_version == "bad" {
+            Validation::Quarantine(vec!["version `bad` is not published".into()])
+        } else {
+            Validation::Valid
+        }
+    }
+}
+
+pub fn incoming(revision: Revision) -> IncomingRevision {
+    let body = serde_json::to_string(&revision).unwrap();
+    IncomingRevision {
+        sha256: auth::sha256_hex(body.as_bytes()),
+        body,
+        revision,
+    }
+}
+
+pub fn uploader(id: &str) -> Uploader {
+    Uploader {
+        id: id.into(),
+        enumerator: format!("enumerator of {id}"),
+    }
+}
+
+fn setup(store: &dyn Store) {
+    store.add_project("p1", "Project one", NOW).unwrap();
+    store.add_project("p2", "Project two", NOW).unwrap();
+}
+
+pub fn accounts_and_tokens(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    assert!(store.project_exists("p1").unwrap());
+    assert!(!store.project_exists("nope").unwrap());
+    assert!(
+        store.add_project("p1", "again", NOW).is_err(),
+        "duplicate project accepted"
+    );
+    store
+        .add_user("ana", Role::Coordinator, "hash", NOW)
+        .unwrap();
+    assert!(store.add_user("ana", Role::Admin, "hash", NOW).is_err());
+    store.add_membership("ana", "p1").unwrap();
+    assert!(store.add_membership("ana", "missing").is_err());
+    let ana = store.find_user("ana").unwrap().unwrap();
+    assert_eq!(ana.role, Role::Coordinator);
+    assert_eq!(ana.projects, ["p1"]);
+    assert!(store.find_user("bob").unwrap().is_none());
+
+    store
+        .add_token("hash-1", &TokenSubject::User("ana".into()), LATER, NOW)
+        .unwrap();
+    let info = store.find_token("hash-1").unwrap().unwrap();
+    assert!(matches!(info.principal, Principal::User(ref u) if u.name == "ana"));
+    assert_eq!(info.expires_at, LATER);
+    assert!(info.revoked_at.is_none());
+    assert!(store.revoke_token("hash-1", NOW).unwrap());
+    assert!(store
+        .find_token("hash-1")
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some());
+    assert!(store.find_token("unknown").unwrap().is_none());
+}
+
+pub fn provisioning_codes_work_once(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let device = Device {
+        id: "dev-a".into(),
+        project: "p1".into(),
+        enumerator: "Achieng".into(),
+        revoked_at: None,
+    };
+    store.add_device(&device, "code-hash", LATER, NOW).unwrap();
+    assert!(store.add_device(&device, "other", LATER, NOW).is_err());
+    let redeemed = store.redeem_code("code-hash", "tok-a", LATER, NOW).unwrap();
+    assert_eq!(redeemed.unwrap().id, "dev-a");
+    assert!(
+        store
+            .redeem_code("code-hash", "tok-b", LATER, NOW)
+            .unwrap()
+            .is_none(),
+        "a provisioning code worked twice"
+    );
+    let info = store.find_token("tok-a").unwrap().unwrap();
+    assert!(matches!(info.principal, Principal::Device(ref d) if d.project == "p1"));
+
+    // An expired code does not work.
+    let late = Device {
+        id: "dev-b".into(),
+        ..device.clone()
+    };
+    store.add_device(&late, "old-code", PAST, PAST).unwrap();
+    assert!(store
+        .redeem_code("old-code", "tok-c", LATER, NOW)
+        .unwrap()
+        .is_none());
+
+    // Revoking a device revokes its tokens and its unused code.
+    let c = Device {
+        id: "dev-c".into(),
+        ..device
+    };
+    store.add_device(&c, "code-c", LATER, NOW).unwrap();
+    assert!(store.revoke_device("dev-a", NOW).unwrap());
+    assert!(store.revoke_device("dev-c", NOW).unwrap());
+    assert!(!store.revoke_device("dev-zzz", NOW).unwrap());
+    assert!(store
+        .find_token("tok-a")
+        .unwrap()
+        .unwrap()
+        .revoked_at
+        .is_some());
+    assert!(store
+        .redeem_code("code-c", "tok-d", LATER, NOW)
+        .unwrap()
+        .is_none());
+}
+
+fn form_version(version: &str, document: &str) -> FormVersion {
+    FormVersion {
+        project: "p1".into(),
+        form: "household_survey".into(),
+        version: version.into(),
+        title: "Household".into(),
+        sha256: auth::sha256_hex(document.as_bytes()),
+        document: document.into(),
+        published_at: NOW.into(),
+        published_by: "designer".into(),
+    }
+}
+
+pub fn form_versions_are_immutable(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    assert_eq!(
+        store.publish_form(&form_version("1", "{one}")).unwrap(),
+        Published::New
+    );
+    assert_eq!(
+        store.publish_form(&form_version("1", "{one}")).unwrap(),
+        Published::AlreadyIdentical
+    );
+    assert!(store.publish_form(&form_version("1", "{changed}")).is_err());
+    assert_eq!(
+        store.publish_form(&form_version("2", "{two}")).unwrap(),
+        Published::New
+    );
+    let listed = store.list_forms("p1").unwrap();
+    assert_eq!(listed.len(), 2, "every version stays listed");
+    assert!(store.list_forms("p2").unwrap().is_empty());
+    assert_eq!(
+        store
+            .get_form("p1", "household_survey", "1")
+            .unwrap()
+            .unwrap()
+            .document,
+        "{one}"
+    );
+    assert!(store
+        .get_form("p2", "household_survey", "1")
+        .unwrap()
+        .is_none());
+}
+
+pub fn the_same_batch_a_hundred_times_is_stored_once(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let batch: Vec<IncomingRevision> = (0..20)
+        .map(|i| incoming(household_revision(i, "dev-a", "1")))
+        .collect();
+    let first = store
+        .ingest("p1", &uploader("dev-a"), &batch, &TestValidator, NOW)
+        .unwrap();
+    assert!(
+        first.iter().all(|a| a.status == AckStatus::Accepted),
+        "{first:?}"
+    );
+    for _ in 0..99 {
+        let again = store
+            .ingest("p1", &uploader("dev-a"), &batch, &TestValidator, NOW)
+            .unwrap();
+        assert!(again.iter().all(|a| a.status == AckStatus::Duplicate));
+    }
+    let pulled = store.pull("p1", 0, 1000).unwrap();
+    assert_eq!(pulled.len(), 20);
+    for row in &pulled {
+        let stored = store.revisions_of("p1", &row.state.response).unwrap();
+        assert_eq!(stored.len(), 1, "a revision was stored more than once");
+        assert_eq!(row.state.revision_count(), 1);
+    }
+    // A duplicate inside one batch is also taken once.
+    let r = incoming(household_revision(100, "dev-a", "1"));
+    let acks = store
+        .ingest(
+            "p1",
+            &uploader("dev-a"),
+            &[r.clone(), r],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(acks[0].status, AckStatus::Accepted);
+    assert_eq!(acks[1].status, AckStatus::Duplicate);
+}
+
+pub fn same_id_different_content_is_rejected(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let original = household_revision(1, "dev-a", "1");
+    store
+        .ingest(
+            "p1",
+            &uploader("dev-a"),
+            &[incoming(original.clone())],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    let mut altered = original.clone();
+    altered
+        .set
+        .insert("/village".into(), Some("Elsewhere".into()));
+    let acks = store
+        .ingest(
+            "p1",
+            &uploader("dev-a"),
+            &[incoming(altered)],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(acks[0].status, AckStatus::Rejected);
+    assert_eq!(acks[0].code.as_deref(), Some("revision_id_conflict"));
+    // The same id in another project is refused too: ids are global.
+    let acks = store
+        .ingest(
+            "p2",
+            &uploader("dev-a"),
+            &[incoming(original.clone())],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(acks[0].status, AckStatus::Rejected);
+    // And the stored response keeps the original value.
+    let row = store
+        .get_response("p1", &original.response)
+        .unwrap()
+        .unwrap();
+    let village = row.state.current("/village").cloned();
+    assert_eq!(
+        village,
+        Some(voices_core::sync::Value::Text(
+            original.set["/village"].clone()
+        ))
+    );
+}
+
+pub fn unknown_versions_are_quarantined_not_dropped(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let r = household_revision(5, "dev-a", "bad");
+    let acks = store
+        .ingest(
+            "p1",
+            &uploader("dev-a"),
+            &[incoming(r.clone())],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(acks[0].status, AckStatus::Quarantined);
+    assert!(acks[0].reasons[0].contains("bad"));
+    let row = store.get_response("p1", &r.response).unwrap().unwrap();
+    assert_eq!(row.quarantine.len(), 1);
+    assert_eq!(store.revisions_of("p1", &r.response).unwrap().len(), 1);
+    // A later fix on a good version clears the quarantine.
+    let mut fix = r.clone();
+    fix.id = "fix-1".into();
+    fix.seq = 2;
+    fix.version = "1".into();
+    fix.set = BTreeMap::new();
+    let acks = store
+        .ingest(
+            "p1",
+            &uploader("dev-a"),
+            &[incoming(fix)],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(acks[0].status, AckStatus::Accepted);
+    assert!(store
+        .get_response("p1", &r.response)
+        .unwrap()
+        .unwrap()
+        .quarantine
+        .is_empty());
+}
+
+pub fn concurrent_edits_conflict_until_resolved(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let first = household_revision(7, "dev-a", "1");
+    store
+        .ingest(
+            "p1",
+            &uploader("dev-a"),
+            &[incoming(first.clone())],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    let edit = |id: &str, actor: &str, seq: u64, seen: &[(&str, u64)], age: &str| Revision {
+        id: id.into(),
+        seq,
+        actor: actor.into(),
+        hlc: Hlc::new(1_764_200_000_000, 0),
+        seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
+        set: [("/resp_age".to_string(), Some(age.to_string()))].into(),
+        ..first.clone()
+    };
+    let a2 = edit("a2", "dev-a", 2, &[], "40");
+    let b1 = edit("b1", "dev-b", 1, &[("dev-a", 1)], "41");
+    store
+        .ingest(
+            "p1",
+            &uploader("dev-a"),
+            &[incoming(a2)],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    store
+        .ingest(
+            "p1",
+            &uploader("dev-b"),
+            &[incoming(b1)],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    let row = store.get_response("p1", &first.response).unwrap().unwrap();
+    let conflicts = row.state.conflicts();
+    assert_eq!(conflicts.len(), 1);
+    assert_eq!(conflicts[0].key, "/resp_age");
+    assert_eq!(
+        row.device, "dev-a",
+        "the response keeps the device that started it"
+    );
+
+    let context = row.state.context();
+    let resolution = Revision {
+        seen: context,
+        ..edit("c1", "user:coord", 1, &[], "41")
+    };
+    store
+        .ingest(
+            "p1",
+            &uploader("user:coord"),
+            &[incoming(resolution)],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    let row = store.get_response("p1", &first.response).unwrap().unwrap();
+    assert!(!row.state.has_conflicts());
+    assert_eq!(store.revisions_of("p1", &first.response).unwrap().len(), 4);
+}
+
+pub fn review_state_moves_the_response_in_the_feed(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let batch: Vec<_> = (0..3)
+        .map(|i| incoming(household_revision(i, "dev-a", "1")))
+        .collect();
+    store
+        .ingest("p1", &uploader("dev-a"), &batch, &TestValidator, NOW)
+        .unwrap();
+    let before = store.pull("p1", 0, 10).unwrap();
+    let last = before.last().unwrap().feed_seq;
+    let first_id = before[0].state.response.clone();
+    assert!(store
+        .set_review_state("p1", &first_id, ReviewState::Approved, NOW)
+        .unwrap());
+    assert!(!store
+        .set_review_state("p1", "nope", ReviewState::Approved, NOW)
+        .unwrap());
+    let after = store.pull("p1", last, 10).unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].state.response, first_id);
+    assert_eq!(after[0].review_state, ReviewState::Approved);
+}
+
+pub fn known_revisions_lists_what_is_stored(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let batch: Vec<_> = (0..5)
+        .map(|i| incoming(household_revision(i, "dev-a", "1")))
+        .collect();
+    store
+        .ingest("p1", &uploader("dev-a"), &batch[..3], &TestValidator, NOW)
+        .unwrap();
+    let ids: Vec<String> = batch.iter().map(|b| b.revision.id.clone()).collect();
+    let known = store.known_revisions("p1", &ids).unwrap();
+    assert_eq!(known, ids[..3]);
+    assert!(store.known_revisions("p2", &ids).unwrap().is_empty());
+}
+
+/// Writers on several threads add responses while a reader pages through the feed:
+/// the reader must see every response exactly once — no gaps, no repeats.
+pub fn pull_cursor_has_no_gaps_under_concurrent_writers(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    const WRITERS: u64 = 4;
+    const BATCHES: u64 = 40;
+    const PER_BATCH: u64 = 10;
+    let done = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut handles = Vec::new();
+    for w in 0..WRITERS {
+        let store = store.clone();
+        let done = done.clone();
+        handles.push(std::thread::spawn(move || {
+            for b in 0..BATCHES {
+                let batch: Vec<_> = (0..PER_BATCH)
+                    .map(|i| {
+                        let n = (w * BATCHES + b) * PER_BATCH + i;
+                        incoming(household_revision(n, &format!("dev-{w}"), "1"))
+                    })
+                    .collect();
+                store
+                    .ingest(
+                        "p1",
+                        &uploader(&format!("dev-{w}")),
+                        &batch,
+                        &TestValidator,
+                        NOW,
+                    )
+                    .unwrap();
+            }
+            done.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }));
+    }
+    let mut seen = HashSet::new();
+    let mut cursor = 0i64;
+    let mut pages = 0;
+    loop {
+        let writers_done = done.load(std::sync::atomic::Ordering::SeqCst) == WRITERS as usize;
+        let page = store.pull("p1", cursor, 7).unwrap();
+        pages += 1;
+        for row in &page {
+            assert!(row.feed_seq > cursor, "cursor went backwards");
+            assert!(
+                seen.insert(row.state.response.clone()),
+                "response seen twice"
+            );
+            cursor = row.feed_seq;
+        }
+        if page.is_empty() && writers_done {
+            break;
+        }
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(
+        seen.len() as u64,
+        WRITERS * BATCHES * PER_BATCH,
+        "responses missed"
+    );
+    assert!(pages > 10, "the reader did not interleave with the writers");
+}
+
+#[macro_export]
+macro_rules! store_suite {
+    ($make:expr) => {
+        $crate::store_suite!(@tests $make;
+            accounts_and_tokens,
+            provisioning_codes_work_once,
+            form_versions_are_immutable,
+            the_same_batch_a_hundred_times_is_stored_once,
+            same_id_different_content_is_rejected,
+            unknown_versions_are_quarantined_not_dropped,
+            concurrent_edits_conflict_until_resolved,
+            review_state_moves_the_response_in_the_feed,
+            known_revisions_lists_what_is_stored,
+            pull_cursor_has_no_gaps_under_concurrent_writers,
+        );
+    };
+    (@tests $make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                let (_guard, store) = $make();
+                suite::$name(store);
+            }
+        )*
+    };
+}

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# End-to-end tests of the real built Voices app: tauri-driver + WebKitWebDriver under Xvfb.
+# Installs what it needs when missing (Debian packages, tauri-driver, npm packages),
+# builds the UI and the app with the UI embedded, then runs ui/e2e/scenarios.mjs.
+# Screenshots go to ui/e2e/artifacts/.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+ui="$(dirname "$here")"
+root="$(dirname "$ui")"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+
+need_pkgs=()
+for p in libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev xvfb xauth x11-utils webkit2gtk-driver; do
+  dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
+done
+if ((${#need_pkgs[@]})); then
+  echo "e2e: installing ${need_pkgs[*]}"
+  sudo_cmd=""; [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need_pkgs[@]}"
+fi
+if ! command -v tauri-driver >/dev/null 2>&1; then
+  echo "e2e: installing tauri-driver"
+  cargo install tauri-driver --locked
+fi
+if [ ! -d "$ui/node_modules" ]; then
+  (cd "$ui" && npm ci --no-audit --no-fund)
+fi
+
+(cd "$ui" && npm run build)
+cargo build -p voices-app --features custom-protocol
+app="$CARGO_TARGET_DIR/debug/voices-app"
+
+mkdir -p "$here/artifacts"
+work="$(mktemp -d)"
+trap 'kill $driver_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+
+run_under_display() {
+  if [ -n "${DISPLAY:-}" ] && xdpyinfo >/dev/null 2>&1; then
+    "$@"
+  else
+    echo "e2e: no display, running under Xvfb"
+    xvfb-run -a -s "-screen 0 1280x800x24" "$@"
+  fi
+}
+
+run_scenarios() {
+  tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$work/driver.log" 2>&1 &
+  driver_pid=$!
+  for _ in $(seq 50); do
+    curl -sf http://127.0.0.1:4444/status >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  VOICES_APP="$app" VOICES_E2E_WORK="$work" ARTIFACTS="$here/artifacts" node "$here/scenarios.mjs"
+  status=$?
+  kill $driver_pid 2>/dev/null || true
+  return $status
+}
+export -f run_scenarios
+export app here work
+run_under_display bash -c run_scenarios
