@@ -8,6 +8,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use voices_core::sync::protocol::ProvisioningCode;
+use voices_server::store::postgres::PostgresStore;
 use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Device, Published, Role, Store};
 use voices_server::{app, auth, AppState};
@@ -23,7 +24,8 @@ struct Cli {
         env = "VOICES_DATA_DIR"
     )]
     data_dir: PathBuf,
-    /// Database URL instead of the embedded database: `sqlite://PATH`.
+    /// Database URL instead of the embedded database: `postgres://USER@HOST:PORT/DB`
+    /// (several servers may share one PostgreSQL database) or `sqlite://PATH`.
     #[arg(long, global = true, env = "VOICES_DATABASE_URL")]
     database_url: Option<String>,
     #[command(subcommand)]
@@ -59,6 +61,27 @@ enum Command {
     Form {
         #[command(subcommand)]
         command: FormCommand,
+    },
+    /// Export a form's responses (CSV zip as in ODK Central, JSON or GeoJSON), streamed.
+    Export {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        form: String,
+        #[arg(long, value_parser = ["csv", "json", "geojson"], default_value = "csv")]
+        format: String,
+        /// Only responses changed after this pull cursor.
+        #[arg(long, default_value_t = 0)]
+        since: i64,
+        /// Include fields marked `pii`.
+        #[arg(long)]
+        include_pii: bool,
+        /// Choice labels instead of choice names (CSV).
+        #[arg(long)]
+        labels: bool,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
 }
 
@@ -120,10 +143,15 @@ enum FormCommand {
 
 fn open_store(cli: &Cli) -> anyhow::Result<Arc<dyn Store>> {
     let path = match &cli.database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            let store = PostgresStore::open(url)
+                .context("cannot open the PostgreSQL database given by --database-url")?;
+            return Ok(Arc::new(store));
+        }
         Some(url) => match url.strip_prefix("sqlite://") {
             Some(path) => PathBuf::from(path),
             None => bail!(
-                "unsupported --database-url `{url}`: this build stores data in SQLite (`sqlite://PATH`); \
+                "unsupported --database-url `{url}`: use `postgres://USER@HOST:PORT/DB` or `sqlite://PATH`; \
                  leave it out to use {}/voices.sqlite3",
                 cli.data_dir.display()
             ),
@@ -267,6 +295,43 @@ fn main() -> anyhow::Result<()> {
                 bail!("there is no device `{id}`");
             }
             println!("revoked device `{id}` and its tokens");
+            Ok(())
+        }
+        Command::Export {
+            project,
+            form,
+            format,
+            since,
+            include_pii,
+            labels,
+            output,
+        } => {
+            let store = open_store(&cli)?;
+            let options = voices_server::export::Options {
+                project: project.clone(),
+                form: form.clone(),
+                format: voices_server::export::Format::parse(format).context("unknown format")?,
+                since: *since,
+                include_pii: *include_pii,
+                labels: *labels,
+            };
+            let count = match output {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    voices_server::export::export(
+                        store.as_ref(),
+                        &options,
+                        std::io::BufWriter::new(file),
+                    )?
+                }
+                None => voices_server::export::export(
+                    store.as_ref(),
+                    &options,
+                    std::io::BufWriter::new(std::io::stdout().lock()),
+                )?,
+            };
+            eprintln!("exported {count} responses");
             Ok(())
         }
         Command::Form {

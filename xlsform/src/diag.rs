@@ -1,6 +1,7 @@
 //! Diagnostics that name the spreadsheet cell, the way a form designer looks for it:
 //! `survey!C42: message`.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use crate::workbook::column_letters;
@@ -63,8 +64,9 @@ pub struct Diagnostic {
     pub severity: Severity,
     /// Where in the workbook, when known.
     pub location: Option<CellRef>,
-    /// Stable machine-readable kind, e.g. `duplicate-choice`, `unknown-type`.
-    pub code: &'static str,
+    /// Stable machine-readable kind, e.g. `duplicate-choice`, `unknown-type`; the form
+    /// checker's codes are written the same way (`instance-name-sensitive`).
+    pub code: Cow<'static, str>,
     pub message: String,
 }
 
@@ -77,7 +79,7 @@ impl Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             location,
-            code,
+            code: Cow::Borrowed(code),
             message: message.into(),
         }
     }
@@ -90,7 +92,7 @@ impl Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             location,
-            code,
+            code: Cow::Borrowed(code),
             message: message.into(),
         }
     }

@@ -296,4 +296,62 @@ mod tests {
         assert_eq!(parse_type("select_one"), None);
         assert_eq!(parse_type("txt"), None);
     }
+
+    #[test]
+    fn every_pyxform_type_and_alias_is_understood() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../shared/conformance/types-and-functions.json");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+            panic!(
+                "conformance material missing: {} ({e}); the repository must sit next to shared/",
+                path.display()
+            )
+        });
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let types = json["pyxform_question_type_dictionary"]["types"]
+            .as_array()
+            .expect("types");
+        assert!(
+            types.len() >= 100,
+            "expected pyxform's full type dictionary"
+        );
+        let mut unknown = Vec::new();
+        for t in types {
+            let name = t["type"].as_str().unwrap();
+            // Select types name their list in the same cell.
+            let cell = match t["control_tag"].as_str() {
+                Some("select" | "select1" | "odk:rank") => format!("{name} list1"),
+                _ => name.to_owned(),
+            };
+            if parse_type(&cell).is_none() {
+                unknown.push(cell);
+            }
+        }
+        let aliases = &json["pyxform_aliases"]["aliases"];
+        for (group, suffix) in [
+            ("select", " list1"),
+            ("select_from_file", " items.csv"),
+            ("_type_alias_map", ""),
+        ] {
+            for alias in aliases[group]["entries"].as_object().unwrap().keys() {
+                let cell = format!("{alias}{suffix}");
+                if parse_type(&cell).is_none() {
+                    unknown.push(cell);
+                }
+            }
+        }
+        for control in aliases["control"]["entries"].as_object().unwrap().keys() {
+            for verb in ["begin", "end"] {
+                let cell = if control == "loop" && verb == "begin" {
+                    "begin loop over list1".to_owned()
+                } else {
+                    format!("{verb} {control}")
+                };
+                if parse_type(&cell).is_none() {
+                    unknown.push(cell);
+                }
+            }
+        }
+        assert!(unknown.is_empty(), "types not understood: {unknown:?}");
+    }
 }

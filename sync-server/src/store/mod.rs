@@ -6,6 +6,7 @@
 //! RFC 3339 UTC text with millisecond precision (`2026-11-26T04:12:00.000Z`), which sorts
 //! as text, and are passed in so tests can control them.
 
+pub mod postgres;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};

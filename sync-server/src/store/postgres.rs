@@ -1,0 +1,1050 @@
+//! The PostgreSQL backend, for deployments that outgrow one machine: any number of
+//! `voices-server` processes may share one database. Nothing here keeps state between
+//! calls except the connection pool, so correctness rests on the database alone:
+//!
+//! - **Exactly once.** `revisions.id` is the primary key and every insert is
+//!   `ON CONFLICT DO NOTHING`. An ingest first takes a transaction-scoped advisory lock
+//!   per response it touches (sorted, so two batches cannot deadlock on them), so the
+//!   read-merge-write of a response's state is serialized across processes. If a
+//!   revision id still collides (a concurrent batch used the same id for another
+//!   response), the insert reports fewer rows and the whole transaction is retried; the
+//!   retry sees the committed row and acknowledges it as a duplicate or a conflict.
+//! - **Pull cursor without gaps or repeats.** Feed positions are not taken from a
+//!   sequence (sequence values commit out of order under concurrent writers, so a
+//!   reader could pass position 7 before position 6 becomes visible and never see it).
+//!   Instead each project has one row in `feeds`; a writer bumps it at the very end of
+//!   its transaction and holds that row lock until it commits. The next writer of the
+//!   project waits for the lock, so positions commit in increasing order: whenever a
+//!   reader's snapshot shows position n, every position below n is committed and
+//!   visible too. Only the short tail (response upsert and commit) is serialized.
+//! - Lock order is always: response advisory locks, then the feed row, then response
+//!   rows, which rules out deadlocks between ingests and review changes. Deadlocks and
+//!   serialization failures that PostgreSQL reports anyway are retried.
+
+use std::collections::{HashMap, HashSet};
+use std::str::FromStr;
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::{Client, NoTls, Row};
+use r2d2_postgres::PostgresConnectionManager;
+use sha2::{Digest, Sha256};
+use voices_core::sync::protocol::{AckStatus, FormVersionSummary, RecordAck, ReviewState};
+use voices_core::sync::{MergeError, ResponseState};
+
+use super::{
+    Device, FormVersion, IncomingRevision, Principal, Published, Role, Store, StoredResponse,
+    TokenInfo, TokenSubject, Uploader, User, Validation, Validator,
+};
+use crate::{Error, Result};
+
+/// Schema migrations, applied in order and recorded in `voices_schema_migrations`.
+/// Append-only: never edit a migration that has shipped; add a new one.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE projects (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL,
+    password_hash TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE memberships (
+    user_name TEXT NOT NULL REFERENCES users(name),
+    project TEXT NOT NULL REFERENCES projects(id),
+    PRIMARY KEY (user_name, project)
+);
+CREATE TABLE devices (
+    id TEXT PRIMARY KEY,
+    project TEXT NOT NULL REFERENCES projects(id),
+    enumerator TEXT NOT NULL,
+    code_hash TEXT UNIQUE,
+    code_expires_at TEXT,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+CREATE TABLE tokens (
+    hash TEXT PRIMARY KEY,
+    user_name TEXT REFERENCES users(name),
+    device_id TEXT REFERENCES devices(id),
+    expires_at TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT,
+    CHECK ((user_name IS NULL) <> (device_id IS NULL))
+);
+CREATE INDEX tokens_by_device ON tokens (device_id);
+CREATE TABLE form_versions (
+    project TEXT NOT NULL REFERENCES projects(id),
+    form TEXT NOT NULL,
+    version TEXT NOT NULL,
+    title TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    document TEXT NOT NULL,
+    published_at TEXT NOT NULL,
+    published_by TEXT NOT NULL,
+    PRIMARY KEY (project, form, version)
+);
+CREATE TABLE revisions (
+    arrival BIGINT GENERATED ALWAYS AS IDENTITY,
+    id TEXT PRIMARY KEY,
+    project TEXT NOT NULL,
+    response_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    sha256 TEXT NOT NULL,
+    body TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);
+CREATE INDEX revisions_by_response ON revisions (project, response_id, arrival);
+CREATE TABLE feeds (
+    project TEXT PRIMARY KEY,
+    last BIGINT NOT NULL
+);
+CREATE TABLE responses (
+    project TEXT NOT NULL,
+    id TEXT NOT NULL,
+    form TEXT NOT NULL,
+    version TEXT NOT NULL,
+    device TEXT NOT NULL,
+    enumerator TEXT NOT NULL,
+    state TEXT NOT NULL,
+    quarantine TEXT NOT NULL,
+    conflict BOOLEAN NOT NULL,
+    review_state TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    feed_seq BIGINT NOT NULL,
+    PRIMARY KEY (project, id),
+    UNIQUE (project, feed_seq)
+);
+"#];
+
+/// Advisory lock key serializing migrations across server processes starting at once.
+const MIGRATION_LOCK: i64 = 0x766f_6963_6573_6d31; // "voicesm1"
+
+/// How often a transaction that PostgreSQL aborted for a deadlock or a serialization
+/// failure (or that lost a revision-id race) is tried again before giving up.
+const ATTEMPTS: usize = 8;
+
+/// Connections per server process unless the URL's caller asks otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 16;
+
+type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+/// Why one attempt at a transaction failed.
+enum Fail {
+    Db(postgres::Error),
+    /// Lost a race that a fresh attempt resolves.
+    Retry,
+    Other(Error),
+}
+
+impl From<postgres::Error> for Fail {
+    fn from(e: postgres::Error) -> Fail {
+        Fail::Db(e)
+    }
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Fail {
+        Fail::Other(e)
+    }
+}
+
+impl From<serde_json::Error> for Fail {
+    fn from(e: serde_json::Error) -> Fail {
+        Fail::Other(Error::Json(e))
+    }
+}
+
+type Attempt<T> = std::result::Result<T, Fail>;
+
+fn db_error(e: postgres::Error) -> Error {
+    match e.as_db_error() {
+        Some(db) => Error::Backend(format!(
+            "PostgreSQL {}: {}{}",
+            db.code().code(),
+            db.message(),
+            db.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+        )),
+        None => Error::Backend(format!("PostgreSQL: {e}")),
+    }
+}
+
+fn retryable(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(&SqlState::T_R_DEADLOCK_DETECTED) | Some(&SqlState::T_R_SERIALIZATION_FAILURE)
+    )
+}
+
+impl PostgresStore {
+    /// Connect to `url` (`postgres://user@host:port/db?…`) with the default pool size and
+    /// bring the schema up to date.
+    pub fn open(url: &str) -> Result<PostgresStore> {
+        PostgresStore::open_with_pool_size(url, DEFAULT_POOL_SIZE)
+    }
+
+    pub fn open_with_pool_size(url: &str, pool_size: u32) -> Result<PostgresStore> {
+        let config = postgres::Config::from_str(url)
+            .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
+        let manager = PostgresConnectionManager::new(config, NoTls);
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(1))
+            .connection_timeout(Duration::from_secs(30))
+            .build(manager)
+            .map_err(|e| Error::Backend(format!("cannot connect to PostgreSQL: {e}")))?;
+        let store = PostgresStore { pool };
+        store.run(migrate)?;
+        Ok(store)
+    }
+
+    /// Run `f` on a pooled connection, again after retryable failures.
+    fn run<T>(&self, mut f: impl FnMut(&mut Client) -> Attempt<T>) -> Result<T> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| Error::Backend(format!("no PostgreSQL connection available: {e}")))?;
+        let mut attempt = 1;
+        loop {
+            match f(&mut conn) {
+                Ok(value) => return Ok(value),
+                Err(Fail::Other(e)) => return Err(e),
+                Err(Fail::Db(e)) if !(retryable(&e) && attempt < ATTEMPTS) => {
+                    return Err(db_error(e))
+                }
+                Err(Fail::Retry) if attempt >= ATTEMPTS => {
+                    return Err(Error::Backend(
+                        "gave up after repeated races with concurrent writers".into(),
+                    ))
+                }
+                Err(_) => {
+                    // Back off a little, more each time, so racing writers spread out.
+                    std::thread::sleep(Duration::from_millis(2 << attempt));
+                    attempt += 1;
+                }
+            }
+        }
+    }
+}
+
+fn migrate(c: &mut Client) -> Attempt<()> {
+    let mut tx = c.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS voices_schema_migrations (
+             version INTEGER PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )?;
+    let applied: i64 = tx
+        .query_one("SELECT count(*) FROM voices_schema_migrations", &[])?
+        .try_get(0)?;
+    let applied = applied as usize;
+    if applied > MIGRATIONS.len() {
+        return Err(Fail::Other(Error::Schema(format!(
+            "the database schema is at version {applied}, newer than this server knows ({}); upgrade voices-server",
+            MIGRATIONS.len()
+        ))));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tx.batch_execute(sql)?;
+        tx.execute(
+            "INSERT INTO voices_schema_migrations (version) VALUES ($1)",
+            &[&(i as i32 + 1)],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The advisory lock key of a response: 64 bits of a hash, the same in every process.
+/// A collision between two responses only makes them wait for each other.
+fn response_key(project: &str, response: &str) -> i64 {
+    let mut h = Sha256::new();
+    h.update(project.as_bytes());
+    h.update([0]);
+    h.update(response.as_bytes());
+    let digest = h.finalize();
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+fn lock_responses<'a>(
+    tx: &mut postgres::Transaction<'_>,
+    project: &str,
+    responses: impl IntoIterator<Item = &'a str>,
+) -> Attempt<()> {
+    let mut keys: Vec<i64> = responses
+        .into_iter()
+        .map(|r| response_key(project, r))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    // unnest yields the (sorted) array in order, so locks are taken in key order.
+    tx.execute(
+        "SELECT count(pg_advisory_xact_lock(k)) FROM unnest($1::int8[]) AS k",
+        &[&keys],
+    )?;
+    Ok(())
+}
+
+/// Take `n` consecutive feed positions of `project`; the first is returned. The row
+/// lock taken here is held until the transaction ends (see the module comment).
+fn take_feed_positions(tx: &mut postgres::Transaction<'_>, project: &str, n: i64) -> Attempt<i64> {
+    let last: i64 = tx
+        .query_one(
+            "INSERT INTO feeds (project, last) VALUES ($1, $2)
+             ON CONFLICT (project) DO UPDATE SET last = feeds.last + excluded.last
+             RETURNING last",
+            &[&project, &n],
+        )?
+        .try_get(0)?;
+    Ok(last - n + 1)
+}
+
+fn role_of(text: &str) -> Attempt<Role> {
+    Role::parse(text)
+        .ok_or_else(|| Fail::Other(Error::Schema(format!("unknown role `{text}` in users"))))
+}
+
+fn review_of(text: &str) -> ReviewState {
+    match text {
+        "hasIssues" => ReviewState::HasIssues,
+        "approved" => ReviewState::Approved,
+        "rejected" => ReviewState::Rejected,
+        _ => ReviewState::Received,
+    }
+}
+
+fn load_user(c: &mut impl postgres::GenericClient, name: &str) -> Attempt<Option<User>> {
+    let Some(row) = c.query_opt(
+        "SELECT name, role, password_hash FROM users WHERE name = $1",
+        &[&name],
+    )?
+    else {
+        return Ok(None);
+    };
+    let projects = c
+        .query(
+            "SELECT project FROM memberships WHERE user_name = $1 ORDER BY project",
+            &[&name],
+        )?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<std::result::Result<Vec<String>, _>>()?;
+    Ok(Some(User {
+        name: row.try_get(0)?,
+        role: role_of(row.try_get(1)?)?,
+        password_hash: row.try_get(2)?,
+        projects,
+    }))
+}
+
+fn load_device(c: &mut impl postgres::GenericClient, id: &str) -> Attempt<Option<Device>> {
+    let Some(row) = c.query_opt(
+        "SELECT id, project, enumerator, revoked_at FROM devices WHERE id = $1",
+        &[&id],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Device {
+        id: row.try_get(0)?,
+        project: row.try_get(1)?,
+        enumerator: row.try_get(2)?,
+        revoked_at: row.try_get(3)?,
+    }))
+}
+
+fn project_exists(c: &mut impl postgres::GenericClient, id: &str) -> Attempt<bool> {
+    Ok(c.query_opt("SELECT 1 FROM projects WHERE id = $1", &[&id])?
+        .is_some())
+}
+
+const RESPONSE_COLUMNS: &str =
+    "feed_seq, state, device, enumerator, received_at, updated_at, review_state, quarantine";
+
+fn stored_response(row: &Row) -> Attempt<StoredResponse> {
+    let state: String = row.try_get(1)?;
+    let review: String = row.try_get(6)?;
+    let quarantine: String = row.try_get(7)?;
+    Ok(StoredResponse {
+        feed_seq: row.try_get(0)?,
+        state: serde_json::from_str(&state)?,
+        device: row.try_get(2)?,
+        enumerator: row.try_get(3)?,
+        received_at: row.try_get(4)?,
+        updated_at: row.try_get(5)?,
+        review_state: review_of(&review),
+        quarantine: serde_json::from_str(&quarantine)?,
+    })
+}
+
+/// A response touched by the batch being ingested.
+struct Touched {
+    state: ResponseState,
+    device: String,
+    enumerator: String,
+    received_at: String,
+    review_state: String,
+    /// Indexes into the batch's acks of the revisions merged into it.
+    acks: Vec<usize>,
+}
+
+fn reject(id: &str, code: &str, reason: String) -> RecordAck {
+    RecordAck {
+        id: id.to_owned(),
+        status: AckStatus::Rejected,
+        code: Some(code.to_owned()),
+        reasons: vec![reason],
+    }
+}
+
+fn ack(id: &str, status: AckStatus) -> RecordAck {
+    RecordAck {
+        id: id.to_owned(),
+        status,
+        code: None,
+        reasons: Vec::new(),
+    }
+}
+
+fn revision_id_conflict(id: &str) -> RecordAck {
+    reject(
+        id,
+        "revision_id_conflict",
+        "a different revision with this id is already stored; revision ids must be unique".into(),
+    )
+}
+
+/// One attempt at ingesting a batch, in one transaction.
+fn ingest_once(
+    c: &mut Client,
+    project: &str,
+    uploader: &Uploader,
+    batch: &[IncomingRevision],
+    validator: &dyn Validator,
+    now: &str,
+) -> Attempt<Vec<RecordAck>> {
+    let mut tx = c.transaction()?;
+    let valid: Vec<bool> = batch.iter().map(|i| i.revision.check().is_ok()).collect();
+    let candidates = batch.iter().zip(&valid).filter(|(_, ok)| **ok);
+    lock_responses(
+        &mut tx,
+        project,
+        candidates
+            .clone()
+            .map(|(i, _)| i.revision.response.as_str()),
+    )?;
+
+    let ids: Vec<&str> = candidates
+        .clone()
+        .map(|(i, _)| i.revision.id.as_str())
+        .collect();
+    let mut stored: HashMap<String, (String, String)> = HashMap::new();
+    for row in tx.query(
+        "SELECT id, project, sha256 FROM revisions WHERE id = ANY($1)",
+        &[&ids],
+    )? {
+        stored.insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
+    }
+    let mut response_ids: Vec<&str> = candidates
+        .map(|(i, _)| i.revision.response.as_str())
+        .collect();
+    response_ids.sort_unstable();
+    response_ids.dedup();
+    let mut touched: HashMap<String, Touched> = HashMap::new();
+    for row in tx.query(
+        "SELECT id, state, device, enumerator, received_at, review_state FROM responses
+         WHERE project = $1 AND id = ANY($2)",
+        &[&project, &response_ids],
+    )? {
+        let state: String = row.try_get(1)?;
+        touched.insert(
+            row.try_get(0)?,
+            Touched {
+                state: serde_json::from_str(&state)?,
+                device: row.try_get(2)?,
+                enumerator: row.try_get(3)?,
+                received_at: row.try_get(4)?,
+                review_state: row.try_get(5)?,
+                acks: Vec::new(),
+            },
+        );
+    }
+
+    // The same decisions, in the same order, as the SQLite backend.
+    let mut acks: Vec<RecordAck> = Vec::with_capacity(batch.len());
+    let mut accepted: Vec<&IncomingRevision> = Vec::new();
+    let mut accepted_sha: HashMap<&str, &str> = HashMap::new();
+    for (incoming, ok) in batch.iter().zip(&valid) {
+        let rev = &incoming.revision;
+        if !ok {
+            let reason = rev.check().err().map(|e| e.to_string()).unwrap_or_default();
+            acks.push(reject(&rev.id, "invalid_revision", reason));
+            continue;
+        }
+        if let Some((stored_project, sha)) = stored.get(&rev.id) {
+            acks.push(if stored_project == project && *sha == incoming.sha256 {
+                ack(&rev.id, AckStatus::Duplicate)
+            } else {
+                revision_id_conflict(&rev.id)
+            });
+            continue;
+        }
+        if let Some(sha) = accepted_sha.get(rev.id.as_str()) {
+            acks.push(if *sha == incoming.sha256 {
+                ack(&rev.id, AckStatus::Duplicate)
+            } else {
+                revision_id_conflict(&rev.id)
+            });
+            continue;
+        }
+        let entry = touched
+            .entry(rev.response.clone())
+            .or_insert_with(|| Touched {
+                state: ResponseState::for_revision(rev),
+                device: uploader.id.clone(),
+                enumerator: uploader.enumerator.clone(),
+                received_at: now.to_owned(),
+                review_state: ReviewState::Received.as_str().to_owned(),
+                acks: Vec::new(),
+            });
+        let mut candidate = entry.state.clone();
+        if let Err(e) = candidate.apply(rev) {
+            let code = match e {
+                MergeError::WrongForm { .. } => "form_mismatch",
+                MergeError::DotReused { .. } => "edit_number_reused",
+                MergeError::WrongResponse { .. } | MergeError::Invalid(_) => "invalid_revision",
+            };
+            acks.push(reject(&rev.id, code, e.to_string()));
+            continue;
+        }
+        entry.state = candidate;
+        entry.acks.push(acks.len());
+        acks.push(ack(&rev.id, AckStatus::Accepted));
+        accepted_sha.insert(&rev.id, &incoming.sha256);
+        accepted.push(incoming);
+    }
+
+    if !accepted.is_empty() {
+        let mut ids = Vec::with_capacity(accepted.len());
+        let mut responses = Vec::with_capacity(accepted.len());
+        let mut actors = Vec::with_capacity(accepted.len());
+        let mut seqs = Vec::with_capacity(accepted.len());
+        let mut shas = Vec::with_capacity(accepted.len());
+        let mut bodies = Vec::with_capacity(accepted.len());
+        for incoming in &accepted {
+            let rev = &incoming.revision;
+            ids.push(rev.id.as_str());
+            responses.push(rev.response.as_str());
+            actors.push(rev.actor.as_str());
+            seqs.push(i64::try_from(rev.seq).map_err(|_| {
+                Fail::Other(Error::Invalid(format!(
+                    "revision {}: edit number {} is out of range",
+                    rev.id, rev.seq
+                )))
+            })?);
+            shas.push(incoming.sha256.as_str());
+            bodies.push(incoming.body.as_str());
+        }
+        let inserted = tx.execute(
+            "INSERT INTO revisions (id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
+             SELECT r.id, $1, r.response_id, r.actor, r.seq, r.sha256, r.body, $2, $3
+             FROM unnest($4::text[], $5::text[], $6::text[], $7::int8[], $8::text[], $9::text[])
+                  WITH ORDINALITY AS r(id, response_id, actor, seq, sha256, body, n)
+             ORDER BY r.n
+             ON CONFLICT (id) DO NOTHING",
+            &[&project, &uploader.id, &now, &ids, &responses, &actors, &seqs, &shas, &bodies],
+        )?;
+        if inserted != accepted.len() as u64 {
+            // Another transaction committed one of these ids meanwhile (for a response
+            // we did not lock). A fresh attempt sees it and acknowledges accordingly.
+            return Err(Fail::Retry);
+        }
+    }
+
+    // Validate before taking the feed lock, so the serialized tail stays short.
+    let mut changed: Vec<(&String, &Touched, Vec<String>)> = Vec::new();
+    for (id, entry) in &touched {
+        if entry.acks.is_empty() {
+            continue;
+        }
+        let response = entry.state.to_response();
+        let quarantine = match validator.validate(project, &entry.state, &response) {
+            Validation::Valid => Vec::new(),
+            Validation::Quarantine(reasons) => reasons,
+        };
+        changed.push((id, entry, quarantine));
+    }
+    // Sorted so feed positions do not depend on hash order.
+    changed.sort_by(|a, b| a.0.cmp(b.0));
+    if !changed.is_empty() {
+        let n = changed.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut forms = Vec::with_capacity(n);
+        let mut versions = Vec::with_capacity(n);
+        let mut devices = Vec::with_capacity(n);
+        let mut enumerators = Vec::with_capacity(n);
+        let mut states = Vec::with_capacity(n);
+        let mut quarantines = Vec::with_capacity(n);
+        let mut conflicts = Vec::with_capacity(n);
+        let mut reviews = Vec::with_capacity(n);
+        let mut received = Vec::with_capacity(n);
+        for (id, entry, quarantine) in &changed {
+            ids.push(id.as_str());
+            forms.push(entry.state.form.as_str());
+            versions.push(entry.state.form_version().unwrap_or_default());
+            devices.push(entry.device.as_str());
+            enumerators.push(entry.enumerator.as_str());
+            states.push(serde_json::to_string(&entry.state)?);
+            quarantines.push(serde_json::to_string(quarantine)?);
+            conflicts.push(entry.state.has_conflicts());
+            reviews.push(entry.review_state.as_str());
+            received.push(entry.received_at.as_str());
+        }
+        let first = take_feed_positions(&mut tx, project, n as i64)?;
+        let positions: Vec<i64> = (first..first + n as i64).collect();
+        tx.execute(
+            "INSERT INTO responses (project, id, form, version, device, enumerator, state, quarantine,
+                 conflict, review_state, received_at, updated_at, feed_seq)
+             SELECT $1, r.id, r.form, r.version, r.device, r.enumerator, r.state, r.quarantine,
+                 r.conflict, r.review_state, r.received_at, $2, r.feed_seq
+             FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                         $9::text[], $10::bool[], $11::text[], $12::text[], $13::int8[])
+                  AS r(id, form, version, device, enumerator, state, quarantine, conflict,
+                       review_state, received_at, feed_seq)
+             ON CONFLICT (project, id) DO UPDATE SET version = excluded.version, state = excluded.state,
+                 quarantine = excluded.quarantine, conflict = excluded.conflict,
+                 updated_at = excluded.updated_at, feed_seq = excluded.feed_seq",
+            &[
+                &project,
+                &now,
+                &ids,
+                &forms,
+                &versions,
+                &devices,
+                &enumerators,
+                &states,
+                &quarantines,
+                &conflicts,
+                &reviews,
+                &received,
+                &positions,
+            ],
+        )?;
+        for (_, entry, quarantine) in &changed {
+            if quarantine.is_empty() {
+                continue;
+            }
+            for &i in &entry.acks {
+                acks[i].status = AckStatus::Quarantined;
+                acks[i].code = Some("quarantined".into());
+                acks[i].reasons = quarantine.clone();
+            }
+        }
+    }
+    tx.commit()?;
+    Ok(acks)
+}
+
+impl Store for PostgresStore {
+    fn add_project(&self, id: &str, title: &str, now: &str) -> Result<()> {
+        self.run(|c| {
+            let n = c.execute(
+                "INSERT INTO projects (id, title, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&id, &title, &now],
+            )?;
+            if n == 0 {
+                return Err(Fail::Other(Error::Conflict(format!(
+                    "project `{id}` already exists"
+                ))));
+            }
+            Ok(())
+        })
+    }
+
+    fn project_exists(&self, id: &str) -> Result<bool> {
+        self.run(|c| project_exists(c, id))
+    }
+
+    fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {
+        self.run(|c| {
+            let n = c.execute(
+                "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+                &[&name, &role.as_str(), &password_hash, &now],
+            )?;
+            if n == 0 {
+                return Err(Fail::Other(Error::Conflict(format!(
+                    "user `{name}` already exists"
+                ))));
+            }
+            Ok(())
+        })
+    }
+
+    fn add_membership(&self, user: &str, project: &str) -> Result<()> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            if tx
+                .query_opt("SELECT 1 FROM users WHERE name = $1", &[&user])?
+                .is_none()
+            {
+                return Err(Fail::Other(Error::NotFound(format!("no user `{user}`"))));
+            }
+            if !project_exists(&mut tx, project)? {
+                return Err(Fail::Other(Error::NotFound(format!(
+                    "no project `{project}`"
+                ))));
+            }
+            tx.execute(
+                "INSERT INTO memberships (user_name, project) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&user, &project],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn find_user(&self, name: &str) -> Result<Option<User>> {
+        self.run(|c| load_user(c, name))
+    }
+
+    fn add_device(
+        &self,
+        device: &Device,
+        code_hash: &str,
+        code_expires_at: &str,
+        now: &str,
+    ) -> Result<()> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            if !project_exists(&mut tx, &device.project)? {
+                return Err(Fail::Other(Error::NotFound(format!(
+                    "no project `{}`",
+                    device.project
+                ))));
+            }
+            let n = tx.execute(
+                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                &[
+                    &device.id,
+                    &device.project,
+                    &device.enumerator,
+                    &code_hash,
+                    &code_expires_at,
+                    &now,
+                ],
+            )?;
+            if n == 0 {
+                return Err(Fail::Other(Error::Conflict(format!(
+                    "device `{}` already exists",
+                    device.id
+                ))));
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn redeem_code(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        token_expires_at: &str,
+        now: &str,
+    ) -> Result<Option<Device>> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            // One use only: clearing the code in the same statement that finds it means
+            // two servers redeeming the same code at once cannot both succeed.
+            let Some(row) = tx.query_opt(
+                "UPDATE devices SET code_hash = NULL, code_expires_at = NULL
+                 WHERE code_hash = $1 AND code_expires_at > $2 AND revoked_at IS NULL
+                 RETURNING id",
+                &[&code_hash, &now],
+            )?
+            else {
+                return Ok(None);
+            };
+            let id: String = row.try_get(0)?;
+            tx.execute(
+                "INSERT INTO tokens (hash, device_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
+                &[&token_hash, &id, &token_expires_at, &now],
+            )?;
+            let device = load_device(&mut tx, &id)?;
+            tx.commit()?;
+            Ok(device)
+        })
+    }
+
+    fn revoke_device(&self, device_id: &str, now: &str) -> Result<bool> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2), code_hash = NULL WHERE id = $1",
+                &[&device_id, &now],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE device_id = $1",
+                &[&device_id, &now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn add_token(
+        &self,
+        token_hash: &str,
+        subject: &TokenSubject,
+        expires_at: &str,
+        now: &str,
+    ) -> Result<()> {
+        let (user, device) = match subject {
+            TokenSubject::User(u) => (Some(u.as_str()), None),
+            TokenSubject::Device(d) => (None, Some(d.as_str())),
+        };
+        self.run(|c| {
+            c.execute(
+                "INSERT INTO tokens (hash, user_name, device_id, expires_at, created_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&token_hash, &user, &device, &expires_at, &now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn find_token(&self, token_hash: &str) -> Result<Option<TokenInfo>> {
+        self.run(|c| {
+            let Some(row) = c.query_opt(
+                "SELECT user_name, device_id, expires_at, revoked_at FROM tokens WHERE hash = $1",
+                &[&token_hash],
+            )?
+            else {
+                return Ok(None);
+            };
+            let user: Option<String> = row.try_get(0)?;
+            let device: Option<String> = row.try_get(1)?;
+            let principal = match (user, device) {
+                (Some(u), _) => load_user(c, &u)?.map(Principal::User),
+                (None, Some(d)) => load_device(c, &d)?.map(Principal::Device),
+                (None, None) => None,
+            };
+            Ok(match principal {
+                Some(principal) => Some(TokenInfo {
+                    principal,
+                    expires_at: row.try_get(2)?,
+                    revoked_at: row.try_get(3)?,
+                }),
+                None => None,
+            })
+        })
+    }
+
+    fn revoke_token(&self, token_hash: &str, now: &str) -> Result<bool> {
+        self.run(|c| {
+            Ok(c.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE hash = $1",
+                &[&token_hash, &now],
+            )? > 0)
+        })
+    }
+
+    fn publish_form(&self, form: &FormVersion) -> Result<Published> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            let inserted = tx.execute(
+                "INSERT INTO form_versions (project, form, version, title, sha256, document, published_at, published_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                &[
+                    &form.project,
+                    &form.form,
+                    &form.version,
+                    &form.title,
+                    &form.sha256,
+                    &form.document,
+                    &form.published_at,
+                    &form.published_by,
+                ],
+            )?;
+            if inserted == 1 {
+                tx.commit()?;
+                return Ok(Published::New);
+            }
+            let sha: String = tx
+                .query_one(
+                    "SELECT sha256 FROM form_versions WHERE project = $1 AND form = $2 AND version = $3",
+                    &[&form.project, &form.form, &form.version],
+                )?
+                .try_get(0)?;
+            if sha == form.sha256 {
+                Ok(Published::AlreadyIdentical)
+            } else {
+                Err(Fail::Other(Error::Conflict(format!(
+                    "form `{}` version `{}` is already published with different content; every change needs a new version",
+                    form.form, form.version
+                ))))
+            }
+        })
+    }
+
+    fn list_forms(&self, project: &str) -> Result<Vec<FormVersionSummary>> {
+        self.run(|c| {
+            c.query(
+                "SELECT form, version, title, published_at, sha256 FROM form_versions
+                 WHERE project = $1 ORDER BY form, published_at, version",
+                &[&project],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(FormVersionSummary {
+                    form: r.try_get(0)?,
+                    version: r.try_get(1)?,
+                    title: r.try_get(2)?,
+                    published_at: r.try_get(3)?,
+                    sha256: r.try_get(4)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn get_form(&self, project: &str, form: &str, version: &str) -> Result<Option<FormVersion>> {
+        self.run(|c| {
+            let Some(r) = c.query_opt(
+                "SELECT title, sha256, document, published_at, published_by FROM form_versions
+                 WHERE project = $1 AND form = $2 AND version = $3",
+                &[&project, &form, &version],
+            )?
+            else {
+                return Ok(None);
+            };
+            Ok(Some(FormVersion {
+                project: project.to_owned(),
+                form: form.to_owned(),
+                version: version.to_owned(),
+                title: r.try_get(0)?,
+                sha256: r.try_get(1)?,
+                document: r.try_get(2)?,
+                published_at: r.try_get(3)?,
+                published_by: r.try_get(4)?,
+            }))
+        })
+    }
+
+    fn ingest(
+        &self,
+        project: &str,
+        uploader: &Uploader,
+        batch: &[IncomingRevision],
+        validator: &dyn Validator,
+        now: &str,
+    ) -> Result<Vec<RecordAck>> {
+        self.run(|c| ingest_once(c, project, uploader, batch, validator, now))
+    }
+
+    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
+        self.run(|c| {
+            let found: HashSet<String> = c
+                .query(
+                    "SELECT id FROM revisions WHERE project = $1 AND id = ANY($2)",
+                    &[&project, &ids],
+                )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+            Ok(ids
+                .iter()
+                .filter(|id| found.contains(*id))
+                .cloned()
+                .collect())
+        })
+    }
+
+    fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(|c| {
+            c.query(
+                &format!(
+                    "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND feed_seq > $2
+                     ORDER BY feed_seq LIMIT $3"
+                ),
+                &[&project, &after, &limit],
+            )?
+            .iter()
+            .map(stored_response)
+            .collect()
+        })
+    }
+
+    fn get_response(&self, project: &str, id: &str) -> Result<Option<StoredResponse>> {
+        self.run(|c| {
+            c.query_opt(
+                &format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND id = $2"),
+                &[&project, &id],
+            )?
+            .as_ref()
+            .map(stored_response)
+            .transpose()
+        })
+    }
+
+    fn set_review_state(
+        &self,
+        project: &str,
+        id: &str,
+        state: ReviewState,
+        now: &str,
+    ) -> Result<bool> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            lock_responses(&mut tx, project, [id])?;
+            if tx
+                .query_opt(
+                    "SELECT 1 FROM responses WHERE project = $1 AND id = $2",
+                    &[&project, &id],
+                )?
+                .is_none()
+            {
+                return Ok(false);
+            }
+            let position = take_feed_positions(&mut tx, project, 1)?;
+            tx.execute(
+                "UPDATE responses SET review_state = $3, updated_at = $4, feed_seq = $5
+                 WHERE project = $1 AND id = $2",
+                &[&project, &id, &state.as_str(), &now, &position],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn revisions_of(&self, project: &str, response: &str) -> Result<Vec<String>> {
+        self.run(|c| {
+            c.query(
+                "SELECT body FROM revisions WHERE project = $1 AND response_id = $2 ORDER BY arrival",
+                &[&project, &response],
+            )?
+            .iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect()
+        })
+    }
+}
