@@ -466,6 +466,36 @@ impl Session {
 
     // ----- violations -----
 
+    /// Answers a response carries although consent was declined (they must not be kept).
+    pub(crate) fn declined_with_answers(&self, original: &Response, lang: &str) -> Vec<Violation> {
+        let form = &self.form;
+        let Some(consent) = form.consent else {
+            return Vec::new();
+        };
+        if self.instances[ROOT_INST].slots[form.node(consent).slot]
+            .value
+            .as_deref()
+            != Some("no")
+        {
+            return Vec::new();
+        }
+        original
+            .answers
+            .0
+            .keys()
+            .filter(|name| {
+                form.scope_names
+                    .get(&(ROOT, (*name).clone()))
+                    .is_some_and(|&n| form.node(n).consent_gated)
+            })
+            .map(|name| Violation {
+                path: AnswerPath::field(name),
+                code: ViolationCode::Consent,
+                message: messages::text(Msg::DeclinedWithAnswers, lang, &[]),
+            })
+            .collect()
+    }
+
     pub(crate) fn field_violations(
         &self,
         inst: InstId,
