@@ -365,7 +365,9 @@ impl Session {
         }
         let new = self.add_instance(inst, node);
         let new_path = self.instance_path(new);
-        self.recompute_all(env);
+        let mut work = BTreeSet::new();
+        self.instances_changed(&mut work, inst, node, env);
+        self.drain(work, env);
         Ok((new_path, self.take_changes()))
     }
 
@@ -399,7 +401,9 @@ impl Session {
             }
         }
         self.remove_instance(inst);
-        self.recompute_all(env);
+        let mut work = BTreeSet::new();
+        self.instances_changed(&mut work, parent, node, env);
+        self.drain(work, env);
         Ok(self.take_changes())
     }
 
@@ -967,7 +971,6 @@ impl Session {
     /// Re-run queued tasks in topological order, queueing what reads each change.
     fn drain(&mut self, mut work: BTreeSet<(usize, InstId)>, env: &mut dyn Environment) {
         let form = Arc::clone(&self.form);
-        let mut structure = false;
         while let Some((pos, inst)) = work.pop_first() {
             if !self.instances[inst].alive {
                 continue;
@@ -980,10 +983,40 @@ impl Session {
             if outcome.relevance {
                 self.enqueue(&mut work, node, inst, true);
             }
-            structure |= outcome.structure;
+            if outcome.structure {
+                self.instances_changed(&mut work, inst, node, env);
+            }
         }
-        if structure {
-            self.recompute_all(env);
+    }
+
+    /// Instances of `repeat` inside `parent` were added or removed: fill defaults of
+    /// new ones, then queue every task inside the repeat (new instances start from
+    /// nothing; old ones may read their siblings) and every task outside it that reads it.
+    fn instances_changed(
+        &mut self,
+        work: &mut BTreeSet<(usize, InstId)>,
+        parent: InstId,
+        repeat: NodeIdx,
+        env: &mut dyn Environment,
+    ) {
+        let form = Arc::clone(&self.form);
+        if !self.pending_defaults.is_empty() {
+            self.apply_defaults(env);
+        }
+        let mut targets = Vec::new();
+        for &pos in &form.repeat_inside_tasks[&repeat] {
+            targets.clear();
+            self.instances_under(parent, form.node(form.tasks[pos].node).scope, &mut targets);
+            work.extend(targets.iter().map(|&t| (pos, t)));
+        }
+        let repeat_scope = form.node(repeat).scope;
+        for &pos in &form.repeat_outside_readers[&repeat] {
+            let target_scope = form.node(form.tasks[pos].node).scope;
+            let common = form.common_scope(target_scope, repeat_scope);
+            let top = self.ancestor(parent, common);
+            targets.clear();
+            self.instances_under(top, target_scope, &mut targets);
+            work.extend(targets.iter().map(|&t| (pos, t)));
         }
     }
 

@@ -65,7 +65,7 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Chain { first, rest } => self.chain(first, rest, focus),
             ExprKind::Call(call) => super::functions::call(self, call, expr.span, focus),
-            ExprKind::Path(path) => self.path(path, expr, focus).map(Value::Nodes),
+            ExprKind::Path(path) => self.path(path, focus).map(Value::Nodes),
         }
     }
 
@@ -131,12 +131,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    pub fn path(
-        &mut self,
-        path: &PathExpr,
-        whole: &Expr,
-        focus: Focus,
-    ) -> Result<Vec<NodeId>, ExprError> {
+    pub fn path(&mut self, path: &PathExpr, focus: Focus) -> Result<Vec<NodeId>, ExprError> {
         let mut nodes = match &path.start {
             PathStart::Root => self.ctx.root().into_iter().collect(),
             PathStart::Context => focus.node.into_iter().collect(),
@@ -157,7 +152,6 @@ impl<'a> Evaluator<'a> {
                 self.filter(nodes, predicates)?
             }
         };
-        let _ = whole;
         let mut scratch = Vec::new();
         for step in &path.steps {
             let mut next = Vec::new();

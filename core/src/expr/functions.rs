@@ -1,6 +1,7 @@
 //! The function library: the table of built-ins (names, arities, result types)
 //! and their implementations.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -217,6 +218,16 @@ impl Args<'_, '_, '_> {
         self.ev.eval(&self.call.args[i], focus)
     }
 
+    /// Argument `i` as a string, borrowed from its value (no copy for literals
+    /// and node values). Arguments are evaluated before `apply` runs, so this
+    /// only reads; an argument already taken by [`Args::value`] reads as "".
+    fn str(&self, i: usize) -> Cow<'_, str> {
+        match self.values.get(i).and_then(Option::as_ref) {
+            Some(v) => v.to_string_value(self.ev.ctx),
+            None => Cow::Borrowed(""),
+        }
+    }
+
     fn string(&mut self, i: usize) -> Result<String, ExprError> {
         let v = self.value(i)?;
         Ok(v.to_string_value(self.ev.ctx).into_owned())
@@ -347,12 +358,14 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
         },
         F::Concat => {
             let mut out = String::new();
-            let mut parts = Vec::new();
-            for i in 0..a.len() {
-                parts.clear();
-                a.strings_of(i, &mut parts)?;
-                for p in &parts {
-                    out.push_str(p);
+            for v in a.values.iter().flatten() {
+                match v {
+                    Value::Nodes(nodes) => {
+                        for &n in nodes {
+                            out.push_str(&a.ev.ctx.value(n));
+                        }
+                    }
+                    other => out.push_str(&other.to_string_value(a.ev.ctx)),
                 }
             }
             text(out)
@@ -413,17 +426,15 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
             )
         }
         F::SubstringBefore => {
-            let s = a.string(0)?;
-            let t = a.string(1)?;
-            text(match s.find(&t) {
+            let (s, t) = (a.str(0), a.str(1));
+            text(match s.find(&*t) {
                 Some(i) if !t.is_empty() => &s[..i],
                 _ => "",
             })
         }
         F::SubstringAfter => {
-            let s = a.string(0)?;
-            let t = a.string(1)?;
-            text(match s.find(&t) {
+            let (s, t) = (a.str(0), a.str(1));
+            text(match s.find(&*t) {
                 Some(i) => &s[i + t.len()..],
                 None => "",
             })
@@ -441,7 +452,7 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
                     .collect::<String>(),
             )
         }
-        F::StringLength => num(a.string(0)?.chars().count() as f64),
+        F::StringLength => num(a.str(0).chars().count() as f64),
         F::NormalizeSpace => {
             let s = a.string(0)?;
             // XML whitespace only: form feeds and other Unicode spaces are content.
@@ -451,18 +462,9 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
                 .collect();
             text(words.join(" "))
         }
-        F::Contains => {
-            let s = a.string(0)?;
-            Value::Boolean(s.contains(&a.string(1)?))
-        }
-        F::StartsWith => {
-            let s = a.string(0)?;
-            Value::Boolean(s.starts_with(&a.string(1)?))
-        }
-        F::EndsWith => {
-            let s = a.string(0)?;
-            Value::Boolean(s.ends_with(&a.string(1)?))
-        }
+        F::Contains => Value::Boolean(a.str(0).contains(&*a.str(1))),
+        F::StartsWith => Value::Boolean(a.str(0).starts_with(&*a.str(1))),
+        F::EndsWith => Value::Boolean(a.str(0).ends_with(&*a.str(1))),
         F::Uuid => {
             if a.len() == 0 {
                 let bytes = a.ev.env.random_bytes();
@@ -511,7 +513,7 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
             text(decoded.unwrap_or_default())
         }
         F::Coalesce => {
-            let mut last = text("");
+            // The first argument with a non-empty string value, as that value.
             for i in 0..a.len() {
                 let v = a.value(i)?;
                 if !v.to_string_value(a.ev.ctx).is_empty() {
@@ -520,16 +522,14 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
                         other => other,
                     });
                 }
-                last = v;
             }
-            let _ = last;
             text("")
         }
         F::True => Value::Boolean(true),
         F::False => Value::Boolean(false),
         F::Boolean => Value::Boolean(a.boolean(0)?),
         F::BooleanFromString => {
-            let s = a.string(0)?;
+            let s = a.str(0);
             let s = trim_xml(&s);
             Value::Boolean(s == "true" || s == "1")
         }
@@ -689,8 +689,7 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
             num(decimal_time(a, &v))
         }
         F::Selected => {
-            let list = a.string(0)?;
-            let wanted = a.string(1)?;
+            let (list, wanted) = (a.str(0), a.str(1));
             let wanted = trim_xml(&wanted);
             Value::Boolean(list.split_whitespace().any(|item| item == wanted))
         }
@@ -704,7 +703,7 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
             };
             text(item.unwrap_or(""))
         }
-        F::CountSelected => num(a.string(0)?.split_whitespace().count() as f64),
+        F::CountSelected => num(a.str(0).split_whitespace().count() as f64),
         F::ChoiceName => {
             let value = a.string(0)?;
             let field = a.string(1)?;
@@ -924,7 +923,7 @@ fn digest(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
 }
 
 fn regex_match(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
-    let value = a.string(0)?;
+    let value = a.str(0).into_owned();
     let pattern_expr = a.expr(1);
     if let ExprKind::String(pattern) = &pattern_expr.kind {
         let span = pattern_expr.span;

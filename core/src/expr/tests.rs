@@ -498,3 +498,27 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn hundred_thousand_character_expressions_of_every_shape() {
+    let ctx = MapContext::new();
+    let shapes = [
+        format!("concat({}'a')", "'a', ".repeat(20_000)),
+        format!("/data{}", "/a".repeat(50_000)),
+        format!("${{a}}{}", "[1]".repeat(34_000)),
+        format!("'x'{}", " | 'y'".repeat(17_000)),
+        format!("1{}", " = 1".repeat(25_000)),
+        format!("1{}", " * 2 + 3 div 4".repeat(8_000)),
+        "(".repeat(100_000),
+        "'".repeat(100_000),
+        "$".repeat(100_000),
+    ];
+    for src in &shapes {
+        assert!(src.len() >= 100_000, "{}", &src[..20]);
+        if let Ok(expr) = parse(src) {
+            let _ = evaluate(&expr, &ctx, &mut env());
+            let _ = static_problems(&expr);
+            let _ = expr.references();
+        }
+    }
+}
