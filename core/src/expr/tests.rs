@@ -522,3 +522,25 @@ fn hundred_thousand_character_expressions_of_every_shape() {
         }
     }
 }
+
+#[test]
+fn regex_shorthands_are_ascii_as_in_javarosa() {
+    let ctx = MapContext::new();
+    let cases: &[(&str, &str, bool)] = &[
+        ("0791234567", r"^\d{10}$", true),
+        ("٠٧٩١٢٣٤٥٦٧", r"^\d{10}$", false),
+        ("amina_1", r"^\w+$", true),
+        ("أمينة", r"^\w+$", false),
+        ("أمينة", r"^\W+$", true),
+        ("a b", r"^a\sb$", true),
+        ("12-34", r"^[\d-]+$", true),
+        ("1]2", r"^[]\d]+$", true),
+        (r"a\d", r"^a\\d$", true),
+        ("x", r"^\D$", true),
+        ("Ωmega", r"^\p{Greek}", true),
+    ];
+    for (value, pattern, want) in cases {
+        let src = format!("regex('{value}', '{pattern}')");
+        assert_eq!(eval_str(&src, &ctx), want.to_string(), "{src}");
+    }
+}
