@@ -615,7 +615,11 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
         }
         F::Position => {
             if a.len() == 0 {
-                num(focus.position as f64)
+                let position = match focus.position {
+                    0 => focus.node.and_then(|n| a.ev.ctx.position(n)).unwrap_or(1),
+                    p => p,
+                };
+                num(position as f64)
             } else {
                 let nodes = a.nodes(0, "a node")?;
                 match nodes.first().and_then(|&n| a.ev.ctx.position(n)) {
@@ -1176,7 +1180,7 @@ fn relative_nodes(
     }
     let focus = Focus {
         node: Some(anchor),
-        position: 1,
+        position: 0,
         size: 1,
     };
     match a.ev.eval(e, focus)? {
