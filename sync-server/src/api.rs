@@ -168,6 +168,7 @@ pub fn app(state: AppState) -> Router {
         .route("/projects/{project}/responses", get(pull))
         .route("/projects/{project}/responses/{id}", get(get_response))
         .route("/projects/{project}/responses/{id}/review", put(review))
+        .route("/projects/{project}/forms/{form}/export", get(export))
         .layer(middleware::from_fn(negotiate));
     Router::new()
         .route("/health", get(|| async { "ok" }))
@@ -1013,4 +1014,129 @@ async fn review(
             format!("no response `{id}` in this project"),
         ))
     }
+}
+
+// ---------------------------------------------------------------- export
+
+#[derive(Debug, Deserialize)]
+struct ExportQuery {
+    format: Option<String>,
+    since: Option<String>,
+    #[serde(default)]
+    pii: bool,
+    #[serde(default)]
+    labels: bool,
+}
+
+/// A `Write` that hands 64 KiB chunks to the response body as they are produced, so an
+/// export streams with flat memory; a client that goes away stops the export.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<Vec<u8>, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl ChannelWriter {
+    const CHUNK: usize = 64 * 1024;
+
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.buf, Vec::with_capacity(Self::CHUNK));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            std::io::Error::new(std::io::ErrorKind::BrokenPipe, "the client went away")
+        })
+    }
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= Self::CHUNK {
+            self.send()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+/// The receiving end of a [`ChannelWriter`] as a body stream.
+struct ChunkStream(tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>);
+
+impl futures_core::Stream for ChunkStream {
+    type Item = Result<Vec<u8>, std::io::Error>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx)
+    }
+}
+
+async fn export(
+    State(state): State<AppState>,
+    Path((project, form)): Path<(String, String)>,
+    Query(query): Query<ExportQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    // Coordinators and admins read responses, so they may ask for `pii` fields.
+    authorize(&state, &headers, &project, Need::Coordinate).await?;
+    let format = match query.format.as_deref() {
+        None => crate::export::Format::Csv,
+        Some(f) => crate::export::Format::parse(f).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_format",
+                format!("export format `{f}` is not one of csv, json, geojson"),
+            )
+        })?,
+    };
+    let options = crate::export::Options {
+        project,
+        form,
+        format,
+        since: parse_cursor(query.since.as_deref())?,
+        include_pii: query.pii,
+        labels: query.labels,
+    };
+    // Refuse an unknown form before the answer starts streaming.
+    let store = state.store.clone();
+    let (p, f) = (options.project.clone(), options.form.clone());
+    blocking(move || crate::export::latest_form(store.as_ref(), &p, &f).map(|_| ())).await?;
+    let (tx, rx) = tokio::sync::mpsc::channel(4);
+    let store = state.store.clone();
+    let filename = format!("{}.{}", options.form, format.extension());
+    tokio::task::spawn_blocking(move || {
+        let mut writer = ChannelWriter {
+            tx: tx.clone(),
+            buf: Vec::with_capacity(ChannelWriter::CHUNK),
+        };
+        let result = crate::export::export(store.as_ref(), &options, &mut writer).and_then(|n| {
+            std::io::Write::flush(&mut writer)
+                .map(|_| n)
+                .map_err(Into::into)
+        });
+        match result {
+            Ok(n) => tracing::info!(responses = n, form = %options.form, "export"),
+            Err(e) => {
+                tracing::error!(error = %e, "export failed");
+                // Cut the body off so the client sees an incomplete download, not a short file.
+                let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+            }
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, format.media_type().to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        Body::from_stream(ChunkStream(rx)),
+    )
+        .into_response())
 }

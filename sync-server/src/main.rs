@@ -62,6 +62,27 @@ enum Command {
         #[command(subcommand)]
         command: FormCommand,
     },
+    /// Export a form's responses (CSV zip as in ODK Central, JSON or GeoJSON), streamed.
+    Export {
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        form: String,
+        #[arg(long, value_parser = ["csv", "json", "geojson"], default_value = "csv")]
+        format: String,
+        /// Only responses changed after this pull cursor.
+        #[arg(long, default_value_t = 0)]
+        since: i64,
+        /// Include fields marked `pii`.
+        #[arg(long)]
+        include_pii: bool,
+        /// Choice labels instead of choice names (CSV).
+        #[arg(long)]
+        labels: bool,
+        /// Output file (default: standard output).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -274,6 +295,43 @@ fn main() -> anyhow::Result<()> {
                 bail!("there is no device `{id}`");
             }
             println!("revoked device `{id}` and its tokens");
+            Ok(())
+        }
+        Command::Export {
+            project,
+            form,
+            format,
+            since,
+            include_pii,
+            labels,
+            output,
+        } => {
+            let store = open_store(&cli)?;
+            let options = voices_server::export::Options {
+                project: project.clone(),
+                form: form.clone(),
+                format: voices_server::export::Format::parse(format).context("unknown format")?,
+                since: *since,
+                include_pii: *include_pii,
+                labels: *labels,
+            };
+            let count = match output {
+                Some(path) => {
+                    let file = std::fs::File::create(path)
+                        .with_context(|| format!("cannot create {}", path.display()))?;
+                    voices_server::export::export(
+                        store.as_ref(),
+                        &options,
+                        std::io::BufWriter::new(file),
+                    )?
+                }
+                None => voices_server::export::export(
+                    store.as_ref(),
+                    &options,
+                    std::io::BufWriter::new(std::io::stdout().lock()),
+                )?,
+            };
+            eprintln!("exported {count} responses");
             Ok(())
         }
         Command::Form {

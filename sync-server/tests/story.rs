@@ -172,7 +172,8 @@ async fn story(backend: &Backend, servers: usize) {
                 .into_inner()
         })
         .collect();
-    let (lost, duplicated) = harness::check_against_devices(name, &devices, &pulled).await;
+    let (lost, duplicated) =
+        harness::check_against_devices(name, &devices, &pulled, &HashMap::new()).await;
     let made: usize = devices.iter().map(|d| d.made.len()).sum();
     let quarantined: usize = devices.iter().map(|d| d.quarantined).sum();
     println!(

@@ -198,6 +198,11 @@ impl Server {
         }
     }
 
+    /// The process id while it runs (for memory figures).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL: no shutdown, no flushing, whatever was in flight.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
@@ -275,16 +280,36 @@ pub async fn upload(
     token: &str,
     batch: &[Revision],
 ) -> Outcome<UploadAck> {
-    let r = client
+    upload_with(client, base, token, batch, true).await
+}
+
+/// Upload, zstd-compressed or as plain NDJSON (which a server can ingest line by line
+/// when the body is cut off).
+pub async fn upload_with(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    batch: &[Revision],
+    compress: bool,
+) -> Outcome<UploadAck> {
+    let request = client
         .post(format!("{base}/api/v1/projects/{PROJECT}/revisions"))
         .bearer_auth(token)
         .header(PROTOCOL_HEADER, "1")
-        .header("content-type", NDJSON)
-        .header("content-encoding", "zstd")
-        .body(encode_batch(batch))
-        .send()
-        .await
-        .map_err(|e| format!("send: {e}"))?;
+        .header("content-type", NDJSON);
+    let request = if compress {
+        request
+            .header("content-encoding", "zstd")
+            .body(encode_batch(batch))
+    } else {
+        let mut body = Vec::new();
+        for revision in batch {
+            serde_json::to_writer(&mut body, revision).expect("revision serializes");
+            body.push(b'\n');
+        }
+        request.body(body)
+    };
+    let r = request.send().await.map_err(|e| format!("send: {e}"))?;
     let status = r.status();
     let text = r.text().await.map_err(|e| format!("read: {e}"))?;
     if !status.is_success() {
@@ -442,11 +467,13 @@ pub async fn pull_all(
 }
 
 /// Zero lost, zero duplicated: every response a device made is on the server exactly
-/// once, with every revision the device made, and its last values.
+/// once, with every revision the device made (and `others` made on top), and its last
+/// values.
 pub async fn check_against_devices(
     backend_name: &str,
     devices: &[Device],
     pulled: &HashMap<String, PulledResponse>,
+    others: &HashMap<String, u64>,
 ) -> (usize, usize) {
     let mut lost = 0;
     let mut duplicated = 0;
@@ -467,7 +494,9 @@ pub async fn check_against_devices(
                 .made
                 .iter()
                 .filter(|r| r.response == response)
-                .count() as u64;
+                .count() as u64
+                // Revisions others (a coordinator) added on purpose.
+                + others.get(&response).copied().unwrap_or(0);
             if item.revisions > revisions {
                 duplicated += 1;
             }

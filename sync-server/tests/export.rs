@@ -1,0 +1,194 @@
+//! Export: CSV zip in ODK Central's layout, JSON and GeoJSON, over the API.
+
+mod common;
+
+use std::io::Read;
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use common::{Fixture, HOUSEHOLD_VERSION};
+use http_body_util::BodyExt;
+use voices_server::sample::household_revision;
+
+async fn download(fx: &Fixture, token: &str, query: &str) -> (StatusCode, Vec<u8>) {
+    let response = tower::ServiceExt::oneshot(
+        fx.router.clone(),
+        Request::get(format!(
+            "/api/v1/projects/p1/forms/household_survey/export?{query}"
+        ))
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::empty())
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, bytes.to_vec())
+}
+
+fn unzip(bytes: &[u8]) -> Vec<(String, String)> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut text = String::new();
+            file.read_to_string(&mut text).unwrap();
+            (file.name().to_owned(), text)
+        })
+        .collect()
+}
+
+fn rows(csv_text: &str) -> Vec<Vec<String>> {
+    csv::Reader::from_reader(csv_text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(String::from).collect())
+        .collect()
+}
+
+fn header(csv_text: &str) -> Vec<String> {
+    csv::Reader::from_reader(csv_text.as_bytes())
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect()
+}
+
+#[tokio::test]
+async fn csv_export_is_a_zip_with_main_and_repeat_tables_joined_by_key() {
+    let fx = Fixture::new().await;
+    let revisions: Vec<_> = (0..25)
+        .map(|i| household_revision(i, "tab-a", HOUSEHOLD_VERSION))
+        .collect();
+    let (_, ack) = fx.upload(&fx.device, &revisions).await;
+    assert_eq!(ack["accepted"], 25, "{ack}");
+
+    let (status, bytes) = download(&fx, &fx.coordinator, "format=csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let files = unzip(&bytes);
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(
+        names,
+        ["household_survey.csv", "household_survey-member.csv"]
+    );
+    let main = &files[0].1;
+    let cols = header(main);
+    for wanted in [
+        "SubmissionDate",
+        "KEY",
+        "DeviceID",
+        "Enumerator",
+        "FormVersion",
+        "ReviewState",
+        "Conflict",
+        "respondent-resp_age",
+        "household-assets",
+        "household-assets/radio",
+        "household-assets/fridge",
+    ] {
+        assert!(
+            cols.contains(&wanted.to_string()),
+            "missing column {wanted} in {cols:?}"
+        );
+    }
+    // PII left out unless asked.
+    assert!(
+        !cols.iter().any(|c| c.ends_with("resp_name") || c == "gps"),
+        "{cols:?}"
+    );
+    let main_rows = rows(main);
+    assert_eq!(main_rows.len(), 25);
+    let col = |name: &str| cols.iter().position(|c| c == name).unwrap();
+    let first = household_revision(0, "tab-a", HOUSEHOLD_VERSION);
+    let row = main_rows
+        .iter()
+        .find(|r| r[col("KEY")] == format!("uuid:{}", first.response))
+        .unwrap();
+    let assets = first.set["/assets"].clone().unwrap();
+    assert_eq!(row[col("household-assets")], assets);
+    let radio = if assets.split(' ').any(|a| a == "radio") {
+        "1"
+    } else {
+        "0"
+    };
+    assert_eq!(row[col("household-assets/radio")], radio);
+    assert_eq!(row[col("DeviceID")], "tab-a");
+    assert_eq!(row[col("FormVersion")], HOUSEHOLD_VERSION);
+    assert_eq!(row[col("Conflict")], "false");
+
+    let members = &files[1].1;
+    let member_cols = header(members);
+    assert_eq!(member_cols[member_cols.len() - 2..], ["PARENT_KEY", "KEY"]);
+    let member_rows = rows(members);
+    assert_eq!(member_rows.len(), 75, "three members per household");
+    let parent = member_cols.iter().position(|c| c == "PARENT_KEY").unwrap();
+    let age = member_cols.iter().position(|c| c == "member_age").unwrap();
+    let mine: Vec<_> = member_rows
+        .iter()
+        .filter(|r| r[parent] == format!("uuid:{}", first.response))
+        .collect();
+    assert_eq!(mine.len(), 3);
+    assert_eq!(
+        mine[1][parent + 1],
+        format!("uuid:{}/member[2]", first.response)
+    );
+    assert_eq!(
+        Some(mine[1][age].clone()),
+        first.set["/member[2]/member_age"].clone()
+    );
+
+    // Asked for, PII is included for a coordinator; labels replace choice names.
+    let (_, bytes) = download(&fx, &fx.coordinator, "format=csv&pii=true&labels=true").await;
+    let files = unzip(&bytes);
+    let cols = header(&files[0].1);
+    assert!(cols.contains(&"respondent-resp_name".to_string()));
+    assert!(header(&files[1].1).contains(&"member_name".to_string()));
+
+    // Only changes after a cursor.
+    let (items, cursor) = fx.pull_all("", 10).await;
+    assert_eq!(items.len(), 25);
+    let more: Vec<_> = (100..103)
+        .map(|i| household_revision(i, "tab-a", HOUSEHOLD_VERSION))
+        .collect();
+    fx.upload(&fx.device, &more).await;
+    let (_, bytes) = download(&fx, &fx.coordinator, &format!("format=csv&since={cursor}")).await;
+    assert_eq!(rows(&unzip(&bytes)[0].1).len(), 3);
+}
+
+#[tokio::test]
+async fn json_and_geojson_exports_stream_every_response() {
+    let fx = Fixture::new().await;
+    let revisions: Vec<_> = (0..12)
+        .map(|i| household_revision(i, "tab-a", HOUSEHOLD_VERSION))
+        .collect();
+    fx.upload(&fx.device, &revisions).await;
+    let (status, bytes) = download(&fx, &fx.coordinator, "format=json").await;
+    assert_eq!(status, StatusCode::OK);
+    let items: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(items.len(), 12);
+    assert!(
+        items[0]["response"]["answers"].get("resp_name").is_none(),
+        "pii leaked"
+    );
+    let (_, bytes) = download(&fx, &fx.coordinator, "format=geojson&pii=true").await;
+    let collection: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    assert_eq!(collection["type"], "FeatureCollection");
+    let features = collection["features"].as_array().unwrap();
+    assert_eq!(features.len(), 12);
+    let coords = features[0]["geometry"]["coordinates"].as_array().unwrap();
+    assert!(coords[0].as_f64().unwrap() > 30.0, "longitude first");
+}
+
+#[tokio::test]
+async fn export_refuses_devices_unknown_forms_and_formats() {
+    let fx = Fixture::new().await;
+    let (status, _) = download(&fx, &fx.device, "format=csv").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _) = download(&fx, &fx.coordinator, "format=xlsx").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = fx
+        .get(&fx.coordinator, "/api/v1/projects/p1/forms/nope/export")
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+}
