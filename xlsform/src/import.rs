@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 use voices_core::check;
 use voices_core::expr;
 use voices_core::form::{
-    Choice, Condition, Consent, Field, FieldType, Form, Group, Item, Language, Media,
+    Choice, Condition, Consent, Direction, Field, FieldType, Form, Group, Item, Language, Media,
     PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
 };
 
@@ -2359,6 +2359,34 @@ impl<'a> Importer<'a> {
                         "missing-safe-exit-title",
                         format!("{key} needs safe_exit_title"),
                     );
+                }
+            }
+        }
+        // `direction::Name (code)`: a writing direction other than the code implies.
+        if let (Some(t), Some(r)) = (table, row) {
+            for column in t.columns.iter().filter(|c| c.key == "direction") {
+                let (Some(code), Some(cell)) = (&column.lang, t.cell(r, column)) else {
+                    continue;
+                };
+                let direction = match cell.text.to_lowercase().as_str() {
+                    "rtl" => Direction::Rtl,
+                    "ltr" => Direction::Ltr,
+                    _ => {
+                        self.error(
+                            Some(cell.at),
+                            "bad-direction",
+                            format!("direction must be rtl or ltr, not '{}'", cell.text),
+                        );
+                        continue;
+                    }
+                };
+                if let Some(l) = self
+                    .languages
+                    .languages
+                    .iter_mut()
+                    .find(|l| &l.code == code)
+                {
+                    l.direction = direction;
                 }
             }
         }
