@@ -38,8 +38,6 @@ else
 fi
 
 mkdir -p "$here/artifacts"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 
 run_under_display() {
   if [ -n "${DISPLAY:-}" ] && xdpyinfo >/dev/null 2>&1; then
@@ -50,19 +48,6 @@ run_under_display() {
   fi
 }
 
-run_scenarios() {
-  tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$work/driver.log" 2>&1 &
-  driver_pid=$!
-  for _ in $(seq 50); do
-    curl -sf http://127.0.0.1:4444/status >/dev/null 2>&1 && break
-    sleep 0.2
-  done
-  status=0
-  VOICES_APP="$app" ARTIFACTS="$here/artifacts" node "$here/scenarios.mjs" || status=$?
-  VOICES_APP="$app" node "$here/kill.mjs" || status=$?
-  kill "$driver_pid" 2>/dev/null || true
-  return $status
-}
-export -f run_scenarios
-export app here work
-run_under_display bash -c run_scenarios
+# Under the display: tauri-driver, then the scenarios and the kill test (drive.sh).
+export VOICES_APP="$app" E2E_DIR="$here"
+run_under_display bash "$here/drive.sh"

@@ -91,6 +91,14 @@ async function fillUntil(d, stop) {
   throw new Error(`never reached ${stop}`);
 }
 
+/** Open the Sections list and go to entry `n` (negative: from the end). */
+async function jump(d, n) {
+  await (await d.find('.sections summary')).click();
+  const entries = await d.findAll('.sections li button');
+  await entries[n < 0 ? entries.length + n : n].click();
+  await d.find('main[data-page]');
+}
+
 async function start(d, lang) {
   const card = `[data-form="${FORM}"]`;
   const select = await d.find(`${card} [data-testid="start-language"]`);
@@ -166,14 +174,25 @@ async function interview(lang, prefix) {
     assert.ok(!listText.includes('Test'), 'no answer appears in the drafts list');
     await (await d.find('[data-testid="resume"]')).click();
     await d.find('main[data-page]');
-    const sections = await d.find('.sections summary');
-    await sections.click();
-    const entries = await d.findAll('.sections li button');
-    await entries[entries.length - 1].click();
+    // An invalid answer made after resuming shows up in the review, linked to its question.
+    await jump(d, 2);
+    await onPage(d, '/respondent');
+    await type(d, '/age', '200');
+    await jump(d, -1);
+    await fillUntil(d, '__review__');
+    await (await d.find('[data-testid="review"]')).click();
+    await d.find('main[data-mode="review"] [data-testid="issues"]');
+    await shot(d, `${prefix}-review-issues`);
+    await (await d.find('[data-testid="issues"] li:first-child button')).click();
+    await onPage(d, '/respondent');
+    const focused = await d.exec('return document.activeElement.closest("[data-path]")?.dataset.path');
+    assert.equal(focused, '/age', 'the review link puts the cursor in the question');
+    await type(d, '/age', '34');
+    await jump(d, -1);
     await fillUntil(d, '__review__');
     await (await d.find('[data-testid="review"]')).click();
     await d.find('main[data-mode="review"]');
-    await shot(d, `${prefix}-review`);
+    assert.equal((await d.findAll('[data-testid="issues"]')).length, 0, 'nothing left to fix');
     await (await d.find('[data-testid="finalize"]')).click();
     await d.find('main[data-mode="done"]');
     await (await d.find('main[data-mode="done"] button:last-child')).click();

@@ -24,7 +24,7 @@ export class Driver {
     await this.cmd('DELETE', '').catch(() => {});
   }
 
-  async find(css, { timeout = 10000, visible = true } = {}) {
+  async find(css, { timeout = 10000, visible = true, poll = 100 } = {}) {
     const deadline = Date.now() + timeout;
     let last;
     while (Date.now() < deadline) {
@@ -35,7 +35,7 @@ export class Driver {
       } catch (e) {
         last = e;
       }
-      await sleep(100);
+      await sleep(poll);
     }
     throw new Error(`no element ${css} within ${timeout} ms${last ? `: ${last.message}` : ''}`);
   }
