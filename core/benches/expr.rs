@@ -72,6 +72,41 @@ fn bench(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // Expressions as forms write them, against a small response.
+    let mut ctx = MapContext::new();
+    ctx.push("/data/consent", "yes");
+    ctx.push("/data/age", "34");
+    ctx.push("/data/threats", "violence displacement corruption");
+    ctx.push("/data/name", "Amina");
+    for age in ["4", "15", "34", "71"] {
+        ctx.push("/data/members/member_age", age);
+    }
+    ctx.set_context_path("/data/age");
+    let typical: Vec<Expr> = [
+        "${consent} = 'yes' and ${age} >= 18",
+        ". >= 0 and . <= 120",
+        "if(${age} < 18, 'minor', 'adult')",
+        "selected(${threats}, 'violence') or count-selected(${threats}) > 2",
+        "concat(${name}, ' (', ${age}, ')')",
+        "count(/data/members[member_age < 18])",
+        "regex(${name}, '^[A-Z][a-z]+$')",
+        "round(sum(/data/members/member_age) div count(/data/members), 1)",
+    ]
+    .iter()
+    .map(|s| parse(s).expect("valid expression"))
+    .collect();
+    let mut group = c.benchmark_group("expr");
+    group.throughput(Throughput::Elements(typical.len() as u64));
+    group.bench_function("evaluate_typical_form_expressions", |b| {
+        b.iter(|| {
+            typical
+                .iter()
+                .filter(|e| evaluate(e, &ctx, &mut env).is_ok())
+                .count()
+        })
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);

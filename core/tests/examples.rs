@@ -743,3 +743,47 @@ fn schema_checks_names_select_lists_and_range_bounds() {
         assert!(errors.is_empty(), "{accepted}: {}", errors.join("\n"));
     }
 }
+
+/// What the checker says about a form, one line per diagnostic.
+fn check_lines(form: &Form) -> Vec<String> {
+    voices_core::check::check_form(form)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+#[test]
+fn every_example_checks_clean() {
+    for path in example_paths() {
+        let report = voices_core::check::check_source(&read(&path));
+        let lines: Vec<String> = report.diagnostics.iter().map(ToString::to_string).collect();
+        assert!(
+            lines.is_empty(),
+            "{} has problems (warnings count too: examples are what designers copy):\n{}",
+            path.display(),
+            lines.join("\n")
+        );
+        assert!(report.form.is_some());
+    }
+}
+
+#[test]
+fn the_stress_form_checks_clean_and_compiles() {
+    for (fields, seed) in [(2000, 1), (2500, 99)] {
+        let form = voices_core::stress::generate(fields, seed);
+        let lines = check_lines(&form);
+        assert!(
+            lines.is_empty(),
+            "stress({fields}, {seed}):\n{}",
+            lines
+                .iter()
+                .take(30)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        if let Err(diagnostics) = voices_core::engine::CompiledForm::compile(form) {
+            panic!("stress({fields}, {seed}) does not compile: {diagnostics:?}");
+        }
+    }
+}

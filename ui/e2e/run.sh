@@ -27,9 +27,15 @@ if [ ! -d "$ui/node_modules" ]; then
   (cd "$ui" && npm ci --no-audit --no-fund)
 fi
 
-(cd "$ui" && npm run build)
-cargo build -p voices-app --features custom-protocol
-app="$CARGO_TARGET_DIR/debug/voices-app"
+# scripts/test.sh builds the app once for all tests and passes it in VOICES_APP_BIN.
+if [ -n "${VOICES_APP_BIN:-}" ]; then
+  app="$VOICES_APP_BIN"
+  [ -x "$app" ] || { echo "e2e: VOICES_APP_BIN=$app is not an executable" >&2; exit 1; }
+else
+  (cd "$ui" && npm run build)
+  cargo build -p voices-app --features custom-protocol
+  app="$CARGO_TARGET_DIR/debug/voices-app"
+fi
 
 mkdir -p "$here/artifacts"
 work="$(mktemp -d)"

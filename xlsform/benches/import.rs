@@ -20,43 +20,51 @@ const GENERATED_QUESTIONS: usize = 5_000;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if let Some(i) = args.iter().position(|a| a == "--case") {
-        let case = args.get(i + 1).expect("--case needs a name");
-        run_case(case);
+        let label = args.get(i + 1).expect("--case LABEL PATH");
+        let path = args.get(i + 2).expect("--case LABEL PATH");
+        run_case(label, Path::new(path));
         return;
     }
     println!("XLSForm import ({RUNS} runs each, release build)");
-    for case in ["largest-workbook", "generated-5000"] {
+    let largest = largest_workbook();
+    let generated = std::env::temp_dir().join(format!(
+        "voices-xlsform-bench-{}-{GENERATED_QUESTIONS}.xlsx",
+        std::process::id()
+    ));
+    let bytes = export_xlsx(&generated_form(GENERATED_QUESTIONS)).expect("export");
+    std::fs::write(&generated, bytes).expect("temporary workbook written");
+    let cases = [
+        (
+            largest.file_name().unwrap().to_string_lossy().into_owned(),
+            largest.clone(),
+        ),
+        (
+            format!("generated {GENERATED_QUESTIONS}-question workbook"),
+            generated.clone(),
+        ),
+    ];
+    let mut failed = false;
+    for (label, path) in &cases {
         let output = Command::new(std::env::current_exe().expect("own path"))
-            .args(["--case", case])
+            .arg("--case")
+            .arg(label)
+            .arg(path)
             .output()
             .expect("the bench binary runs itself");
         print!("{}", String::from_utf8_lossy(&output.stdout));
         if !output.status.success() {
             eprint!("{}", String::from_utf8_lossy(&output.stderr));
-            std::process::exit(1);
+            failed = true;
         }
+    }
+    let _ = std::fs::remove_file(&generated);
+    if failed {
+        std::process::exit(1);
     }
 }
 
-fn run_case(case: &str) {
-    let (label, bytes) = match case {
-        "largest-workbook" => {
-            let path = largest_workbook();
-            let bytes = std::fs::read(&path).expect("workbook readable");
-            (
-                path.file_name().unwrap().to_string_lossy().into_owned(),
-                bytes,
-            )
-        }
-        "generated-5000" => {
-            let bytes = export_xlsx(&generated_form(GENERATED_QUESTIONS)).expect("export");
-            (
-                format!("generated {GENERATED_QUESTIONS}-question workbook"),
-                bytes,
-            )
-        }
-        other => panic!("unknown case {other}"),
-    };
+fn run_case(label: &str, path: &Path) {
+    let bytes = std::fs::read(path).expect("workbook readable");
     let before = vm_hwm_kib();
     let options = ImportOptions {
         source_name: "bench".into(),

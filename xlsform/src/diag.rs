@@ -1,18 +1,22 @@
 //! Diagnostics that name the spreadsheet cell, the way a form designer looks for it:
 //! `survey!C42: message`.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use serde::Serialize;
 
 use crate::workbook::column_letters;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
     Warning,
 }
 
 /// A place in the workbook: a sheet, optionally a row, optionally a column (0-based).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct CellRef {
     pub sheet: String,
     pub row: Option<u32>,
@@ -58,13 +62,15 @@ impl fmt::Display for CellRef {
 }
 
 /// One problem found while importing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializes as `{severity, location: {sheet, row, column}, code, message}` for the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
     /// Where in the workbook, when known.
     pub location: Option<CellRef>,
-    /// Stable machine-readable kind, e.g. `duplicate-choice`, `unknown-type`.
-    pub code: &'static str,
+    /// Stable machine-readable kind, e.g. `duplicate-choice`, `unknown-type`; the form
+    /// checker's codes are written the same way (`instance-name-sensitive`).
+    pub code: Cow<'static, str>,
     pub message: String,
 }
 
@@ -77,7 +83,7 @@ impl Diagnostic {
         Diagnostic {
             severity: Severity::Error,
             location,
-            code,
+            code: Cow::Borrowed(code),
             message: message.into(),
         }
     }
@@ -90,7 +96,7 @@ impl Diagnostic {
         Diagnostic {
             severity: Severity::Warning,
             location,
-            code,
+            code: Cow::Borrowed(code),
             message: message.into(),
         }
     }

@@ -7,14 +7,17 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+use std::borrow::Cow;
+
 use sha2::{Digest, Sha256};
+use voices_core::check;
 use voices_core::expr;
 use voices_core::form::{
-    Choice, Condition, Consent, Field, FieldType, Form, Group, Item, Language, Media,
+    Choice, Condition, Consent, Direction, Field, FieldType, Form, Group, Item, Language, Media,
     PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
 };
 
-use crate::diag::{CellRef, Diagnostic};
+use crate::diag::{CellRef, Diagnostic, Severity};
 use crate::language::parse_language;
 use crate::types::{parse_type, RowType};
 use crate::workbook::{Sheet, SheetRow, Workbook};
@@ -73,19 +76,7 @@ impl ImportReport {
     /// The cell a JSON pointer into the form (as the checker reports it) came from:
     /// the longest item prefix of the pointer, and the property right after it.
     pub fn locate(&self, pointer: &str) -> Option<CellRef> {
-        let mut best: Option<(&str, &Origin)> = None;
-        for (item_ptr, origin) in &self.origins {
-            let is_prefix = pointer == item_ptr
-                || pointer
-                    .strip_prefix(item_ptr.as_str())
-                    .is_some_and(|rest| rest.starts_with('/'));
-            if is_prefix && best.is_none_or(|(b, _)| item_ptr.len() > b.len()) {
-                best = Some((item_ptr, origin));
-            }
-        }
-        let (item_ptr, origin) = best?;
-        let property = pointer[item_ptr.len()..].split('/').nth(1);
-        Some(origin.cell(property))
+        locate_in(&self.origins, pointer)
     }
 }
 
@@ -93,7 +84,13 @@ impl ImportReport {
 pub fn import_workbook(workbook: &Workbook, options: &ImportOptions) -> ImportReport {
     let mut importer = Importer::new(workbook, options);
     let form = importer.run();
-    let mut diagnostics = importer.diagnostics;
+    let mut diagnostics = std::mem::take(&mut importer.diagnostics);
+    let origins = std::mem::take(&mut importer.origins);
+    if let Some(form) = &form {
+        if !diagnostics.iter().any(Diagnostic::is_error) {
+            diagnostics.extend(checker_diagnostics(form, &origins));
+        }
+    }
     diagnostics.sort_by(|a, b| {
         a.severity
             .cmp(&b.severity)
@@ -103,8 +100,56 @@ pub fn import_workbook(workbook: &Workbook, options: &ImportOptions) -> ImportRe
     ImportReport {
         form: if has_errors { None } else { form },
         diagnostics,
-        origins: importer.origins,
+        origins,
     }
+}
+
+/// The engine's form checker on the imported form, its pointers mapped back to cells.
+fn checker_diagnostics(form: &Form, origins: &BTreeMap<String, Origin>) -> Vec<Diagnostic> {
+    let found = check::check_form(form);
+    if found.is_empty() {
+        return Vec::new();
+    }
+    let json = serde_json::to_value(form).unwrap_or_default();
+    found
+        .into_iter()
+        .map(|d| {
+            let mut message = d.message.clone();
+            if let (Some((start, _)), Some(text)) =
+                (d.span, json.pointer(&d.pointer).and_then(|v| v.as_str()))
+            {
+                let character = text.get(..start).map_or(start, |t| t.chars().count()) + 1;
+                message = format!("{message} (character {character} of '{text}')");
+            }
+            Diagnostic {
+                severity: match d.severity {
+                    check::Severity::Error => Severity::Error,
+                    check::Severity::Warning => Severity::Warning,
+                },
+                location: locate_in(origins, &d.pointer),
+                code: Cow::Owned(d.code.as_str().replace('_', "-")),
+                message,
+            }
+        })
+        .collect()
+}
+
+/// The cell a JSON pointer into the form came from: the longest recorded prefix, and
+/// the property right after it.
+fn locate_in(origins: &BTreeMap<String, Origin>, pointer: &str) -> Option<CellRef> {
+    let mut best: Option<(&str, &Origin)> = None;
+    for (item_ptr, origin) in origins {
+        let is_prefix = pointer == item_ptr
+            || pointer
+                .strip_prefix(item_ptr.as_str())
+                .is_some_and(|rest| rest.starts_with('/'));
+        if is_prefix && best.is_none_or(|(b, _)| item_ptr.len() > b.len()) {
+            best = Some((item_ptr, origin));
+        }
+    }
+    let (item_ptr, origin) = best?;
+    let property = pointer[item_ptr.len()..].split('/').nth(1);
+    Some(origin.cell(property))
 }
 
 /// A sheet's header: column keys (lowercased, de-aliased) with their language suffix.
@@ -851,6 +896,7 @@ impl<'a> Importer<'a> {
                 }
             };
             let key = (list_name.clone(), name.text.to_owned());
+            let mut merge = false;
             if let Some(first) = seen.get(&key) {
                 let message = format!(
                     "choice list '{list_name}' has the name '{}' twice (first at {first}): \
@@ -858,7 +904,15 @@ impl<'a> Importer<'a> {
                     name.text
                 );
                 if allow_duplicates || self.options.lenient {
-                    self.warn(Some(name.at.clone()), "duplicate-choice", message);
+                    merge = true;
+                    self.warn(
+                        Some(name.at.clone()),
+                        "duplicate-choice",
+                        format!(
+                            "{message}; this row is merged into the first (only the \
+                             translations, media and properties the first lacks are kept)"
+                        ),
+                    );
                 } else {
                     self.error(
                         Some(name.at.clone()),
@@ -879,6 +933,39 @@ impl<'a> Importer<'a> {
                 }
             }
             self.choice_lists.insert(list_name.clone());
+            if merge {
+                let media = self.media(table, row);
+                if let Some(first) = self
+                    .choices
+                    .get_mut(&list_name)
+                    .and_then(|list| list.iter_mut().find(|c| c.name == name.text))
+                {
+                    merge_choice(first, label, media, properties);
+                }
+                continue;
+            }
+            let index = self.choices.get(&list_name).map_or(0, Vec::len);
+            let mut columns = BTreeMap::new();
+            for column in &table.columns {
+                if table.cell(row, column).is_none() {
+                    continue;
+                }
+                let property = match column.key.as_str() {
+                    "list_name" => continue,
+                    "name" | "label" => column.key.clone(),
+                    "image" | "audio" | "video" => "media".to_owned(),
+                    _ => column.header.clone(),
+                };
+                columns.entry(property).or_insert(column.index);
+            }
+            self.origins.insert(
+                format!("/choices/{}/{index}", pointer_escape(&list_name)),
+                Origin {
+                    sheet: table.sheet.to_owned(),
+                    row: row.number,
+                    columns,
+                },
+            );
             let media = self.media(table, row);
             self.choices.entry(list_name).or_default().push(Choice {
                 name: name.text.to_owned(),
@@ -1182,6 +1269,14 @@ impl<'a> Importer<'a> {
             let item = match row_type {
                 RowType::BeginGroup | RowType::BeginRepeat | RowType::BeginLoop(_) => {
                     let repeat = row_type == RowType::BeginRepeat;
+                    if stack.len() >= MAX_NESTING {
+                        self.error(
+                            Some(type_cell.at.clone()),
+                            "too-deep",
+                            format!("groups and repeats are nested more than {MAX_NESTING} deep"),
+                        );
+                        continue;
+                    }
                     let in_loop = stack
                         .iter()
                         .any(|o| matches!(o.container, Container::Loop(..)));
@@ -2213,6 +2308,35 @@ impl<'a> Importer<'a> {
                 );
             }
         }
+        if let (Some(t), Some(r)) = (table, row) {
+            let mut columns = BTreeMap::new();
+            for column in &t.columns {
+                if t.cell(r, column).is_none() {
+                    continue;
+                }
+                let property = match column.key.as_str() {
+                    "form_id" => "id",
+                    "form_title" => "title",
+                    "safe_exit_title" | "safe_exit_message" | "safe_exit_decoy_group" => {
+                        "safe_exit"
+                    }
+                    "default_language" => "default_language",
+                    other => other,
+                };
+                columns.entry(property.to_owned()).or_insert(column.index);
+            }
+            if let Some(col) = columns.get("default_language").copied() {
+                columns.entry("languages".to_owned()).or_insert(col);
+            }
+            self.origins.insert(
+                String::new(),
+                Origin {
+                    sheet: t.sheet.to_owned(),
+                    row: r.number,
+                    columns,
+                },
+            );
+        }
         let title = text("form_title").unwrap_or_else(|| Text::Plain(id.clone()));
         let instance_name = get("instance_name").map(|c| self.expression(&c));
         let safe_exit = text("safe_exit_title").map(|title| SafeExit {
@@ -2235,6 +2359,34 @@ impl<'a> Importer<'a> {
                         "missing-safe-exit-title",
                         format!("{key} needs safe_exit_title"),
                     );
+                }
+            }
+        }
+        // `direction::Name (code)`: a writing direction other than the code implies.
+        if let (Some(t), Some(r)) = (table, row) {
+            for column in t.columns.iter().filter(|c| c.key == "direction") {
+                let (Some(code), Some(cell)) = (&column.lang, t.cell(r, column)) else {
+                    continue;
+                };
+                let direction = match cell.text.to_lowercase().as_str() {
+                    "rtl" => Direction::Rtl,
+                    "ltr" => Direction::Ltr,
+                    _ => {
+                        self.error(
+                            Some(cell.at),
+                            "bad-direction",
+                            format!("direction must be rtl or ltr, not '{}'", cell.text),
+                        );
+                        continue;
+                    }
+                };
+                if let Some(l) = self
+                    .languages
+                    .languages
+                    .iter_mut()
+                    .find(|l| &l.code == code)
+                {
+                    l.direction = direction;
                 }
             }
         }
@@ -2316,6 +2468,31 @@ struct SelectSpec {
     at: CellRef,
 }
 
+/// Fill what `first` lacks from a later duplicate of it: translations, media, properties.
+fn merge_choice(
+    first: &mut Choice,
+    label: Text,
+    media: Option<Media>,
+    properties: BTreeMap<String, String>,
+) {
+    if let (Text::Translated(have), Text::Translated(more)) = (&mut first.label, label) {
+        for (lang, text) in more {
+            have.entry(lang).or_insert(text);
+        }
+    }
+    if first.media.is_none() {
+        first.media = media;
+    }
+    for (key, value) in properties {
+        first.properties.entry(key).or_insert(value);
+    }
+}
+
+/// A JSON pointer segment (RFC 6901).
+fn pointer_escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
 fn valid_form_id(id: &str) -> bool {
     let mut chars = id.chars();
     chars
@@ -2364,6 +2541,10 @@ fn derived_version(workbook: &Workbook) -> String {
     let hex: String = digest.iter().take(6).map(|b| format!("{b:02x}")).collect();
     format!("sha-{hex}")
 }
+
+/// Deepest nesting of groups and repeats; deeper is an error (and keeps every recursive
+/// walk of the form far from the stack limit).
+const MAX_NESTING: usize = 64;
 
 /// Columns whose header may carry a language suffix.
 const TRANSLATABLE: &[&str] = &[

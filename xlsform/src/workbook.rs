@@ -36,7 +36,16 @@ impl Workbook {
     }
 
     /// Read an `.xlsx`, `.xlsm`, `.xlsb`, `.xls` or `.ods` file from memory.
+    ///
+    /// `.xlsx` is streamed cell by cell, so a file that declares a huge sheet but holds
+    /// few values costs little memory; sheets with more than [`MAX_CELL_SLOTS`] cells
+    /// (counting the blanks left of each value) are refused rather than exhausting memory.
     pub fn from_spreadsheet_bytes(bytes: &[u8]) -> Result<Workbook> {
+        if bytes.starts_with(b"PK") {
+            if let Ok(book) = calamine::Xlsx::new(Cursor::new(bytes)) {
+                return read_xlsx(book);
+            }
+        }
         let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
             .map_err(|e| Error::Spreadsheet(e.to_string()))?;
         let mut sheets = Vec::new();
@@ -44,24 +53,15 @@ impl Workbook {
             let range = book
                 .worksheet_range(&name)
                 .map_err(|e| Error::Spreadsheet(format!("sheet '{name}': {e}")))?;
-            let (first_row, first_col) = range.start().unwrap_or((0, 0));
-            let mut rows = Vec::new();
-            for (i, row) in range.rows().enumerate() {
-                let mut cells = vec![String::new(); first_col as usize];
-                cells.extend(row.iter().map(cell_text));
-                while cells.last().is_some_and(String::is_empty) {
-                    cells.pop();
-                }
-                if cells.is_empty() {
-                    continue;
-                }
-                let number = first_row.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
-                rows.push(SheetRow {
-                    number: number.saturating_add(1),
-                    cells,
-                });
+            let mut builder = SheetBuilder::new(&name);
+            for cell in range.used_cells() {
+                let (row, col, value) = cell;
+                let (r, c) = range.start().unwrap_or((0, 0));
+                let row = u32::try_from(row).unwrap_or(u32::MAX).saturating_add(r);
+                let col = u32::try_from(col).unwrap_or(u32::MAX).saturating_add(c);
+                builder.add(row, col, cell_text(value))?;
             }
-            sheets.push(Sheet { name, rows });
+            sheets.push(builder.finish());
         }
         Ok(Workbook { sheets })
     }
@@ -100,6 +100,97 @@ impl Workbook {
             }
         }
         Workbook { sheets }
+    }
+}
+
+/// Most cell slots a sheet may need (rows × the columns up to each row's last value).
+pub const MAX_CELL_SLOTS: usize = 5_000_000;
+
+fn read_xlsx(mut book: calamine::Xlsx<Cursor<&[u8]>>) -> Result<Workbook> {
+    let mut sheets = Vec::new();
+    for name in book.sheet_names() {
+        let mut reader = book
+            .worksheet_cells_reader(&name)
+            .map_err(|e| Error::Spreadsheet(format!("sheet '{name}': {e}")))?;
+        let mut builder = SheetBuilder::new(&name);
+        while let Some(cell) = reader
+            .next_cell()
+            .map_err(|e| Error::Spreadsheet(format!("sheet '{name}': {e}")))?
+        {
+            let (row, col) = cell.get_position();
+            let value = Data::from(cell.get_value().clone());
+            builder.add(row, col, cell_text(&value))?;
+        }
+        drop(reader);
+        sheets.push(builder.finish());
+    }
+    Ok(Workbook { sheets })
+}
+
+/// Collects non-empty cells (0-based positions) into rows, within [`MAX_CELL_SLOTS`].
+struct SheetBuilder {
+    name: String,
+    rows: std::collections::BTreeMap<u32, Vec<(u32, String)>>,
+    slots: usize,
+}
+
+impl SheetBuilder {
+    fn new(name: &str) -> Self {
+        SheetBuilder {
+            name: name.to_owned(),
+            rows: std::collections::BTreeMap::new(),
+            slots: 0,
+        }
+    }
+
+    fn add(&mut self, row: u32, col: u32, text: String) -> Result<()> {
+        if text.is_empty() {
+            return Ok(());
+        }
+        let cells = self.rows.entry(row).or_default();
+        let before = cells
+            .iter()
+            .map(|(c, _)| *c as usize + 1)
+            .max()
+            .unwrap_or(0);
+        let after = before.max(col as usize + 1);
+        self.slots = self.slots.saturating_add(after - before);
+        if self.slots > MAX_CELL_SLOTS {
+            return Err(Error::Spreadsheet(format!(
+                "sheet '{}' is too large: a value at {}{} makes it more than {MAX_CELL_SLOTS} cells",
+                self.name,
+                column_letters(col),
+                u64::from(row) + 1
+            )));
+        }
+        cells.push((col, text));
+        Ok(())
+    }
+
+    fn finish(self) -> Sheet {
+        let rows = self
+            .rows
+            .into_iter()
+            .map(|(row, values)| {
+                let width = values
+                    .iter()
+                    .map(|(c, _)| *c as usize + 1)
+                    .max()
+                    .unwrap_or(0);
+                let mut cells = vec![String::new(); width];
+                for (col, text) in values {
+                    cells[col as usize] = text;
+                }
+                SheetRow {
+                    number: row.saturating_add(1),
+                    cells,
+                }
+            })
+            .collect();
+        Sheet {
+            name: self.name,
+            rows,
+        }
     }
 }
 

@@ -108,6 +108,8 @@ fn explain(reason: &str) -> &'static str {
         ("test_settings", "pyxform rejects an invalid root name derived from the file name; Voices derives a valid form id from any file name."),
         ("test_sheet_columns", "big-image is ignored with a warning, so a big-image without image is not an error."),
         ("bad-expression", "pyxform passes expressions through unchecked (ODK Validate rejects them later); Voices parses them at import, and these are not valid expressions."),
+        ("cycle", "The form checker reports a default or relevance that reads the same field (in another repeat instance, or through pulldata) as a cycle; pyxform accepts these. Raised with the engine: a default is evaluated once, so reading the previous instance is not a cycle."),
+        ("invalid-choice-name", "Voices stores multiple answers space-separated, so its checker rejects choice names with spaces, which pyxform accepts for select_one lists."),
         ("duplicate-name", "Voices needs names unique outside repeats; a repeat and a top-level group with the same name cannot be renamed apart because the group is not inside another group."),
         ("missing-choice-list", "Choices taken from the answers of an earlier repeat (select_one ${name}) are not supported by Voices."),
         ("unknown-reference", "${instanceID} (the XForm's instance id) is not a field in Voices; the response id is kept by the app, not in the answers."),

@@ -52,7 +52,7 @@ fn workbooks_with_duplicate_choices_are_rejected_as_pyxform_does_and_lenient_imp
         "validmeasures__liberiaCoverage.xlsx",
     ] {
         let strict = import(name, false);
-        let codes: Vec<&str> = strict.errors().map(|d| d.code).collect();
+        let codes: Vec<&str> = strict.errors().map(|d| d.code.as_ref()).collect();
         assert!(!codes.is_empty(), "{name} must be rejected");
         assert!(
             codes.iter().all(|c| *c == "duplicate-choice"),

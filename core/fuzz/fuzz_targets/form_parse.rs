@@ -1,4 +1,5 @@
-//! Parse any text as a form document: errors are fine, panics are not.
+//! Parse any text as a form document and run the checker on it: errors and
+//! diagnostics are fine, panics, stack overflows and hangs are not.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -9,4 +10,5 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let _ = Form::from_json(text);
+    let _ = voices_core::check::check_source(text);
 });

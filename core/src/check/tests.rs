@@ -491,3 +491,36 @@ fn display_is_line_col_pointer_message() {
         "3:7: /body/1/name: error[duplicate_name]: name `a` is already used"
     );
 }
+
+#[test]
+fn huge_expressions_check_without_overflowing() {
+    let long_sum = format!("${{age}}{}", " + 1".repeat(25_000));
+    let deep = format!("{}1{}", "(".repeat(50_000), ")".repeat(50_000));
+    let mut form = base();
+    set(&mut form, "/body/4/relevant", json!(long_sum));
+    set(&mut form, "/body/2/constraint", json!(deep));
+    let d = diagnostics(&form);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].pointer, "/body/2/constraint");
+    assert_eq!(d[0].code, Code::ExpressionSyntax);
+}
+
+#[test]
+fn large_forms_check_in_one_pass() {
+    // About 5 MB of form text with a problem near the end.
+    let mut body: Vec<Value> = (0..20_000)
+        .map(|i| json!({"type": "text", "name": format!("q{i}"), "label": "x".repeat(200)}))
+        .collect();
+    body.push(json!({"type": "integer", "name": "last", "relevant": "${q19999} = 'a' and ${missing} > 1"}));
+    let form = json!({"id": "big", "version": "1", "title": "Big",
+        "languages": [{"code": "en", "name": "English"}], "default_language": "en", "body": body});
+    let text = serde_json::to_string_pretty(&form).unwrap();
+    assert!(text.len() > 4_000_000);
+    let report = check_source(&text);
+    assert_eq!(report.diagnostics.len(), 1, "{:#?}", report.diagnostics);
+    let d = &report.diagnostics[0];
+    assert_eq!(d.pointer, "/body/20000/relevant");
+    let line = text.lines().nth(d.line.unwrap() - 1).unwrap();
+    let column_byte = line.char_indices().nth(d.column.unwrap() - 1).unwrap().0;
+    assert!(line[column_byte..].starts_with("${missing}"), "{line}");
+}

@@ -42,6 +42,14 @@ pub struct CompiledForm {
     pub(crate) instance_name: Option<Expr>,
     /// Per scope (a repeat or [`ROOT`]): its nodes by slot.
     pub(crate) scope_locals: Vec<Vec<NodeIdx>>,
+    /// Per repeat: tasks of the nodes inside it (re-run when its instances change).
+    pub(crate) repeat_inside_tasks: HashMap<NodeIdx, Vec<usize>>,
+    /// Per repeat: tasks outside it that read it or anything inside it.
+    pub(crate) repeat_outside_readers: HashMap<NodeIdx, Vec<usize>>,
+    /// Per scope: the repeats directly in it, in document order.
+    pub(crate) child_repeats: Vec<Vec<NodeIdx>>,
+    /// Fields with a default, in task order (defaults may read each other).
+    pub(crate) defaulted: Vec<NodeIdx>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,6 +121,8 @@ pub(crate) struct Node {
     pub privacy_check: bool,
     /// A group shown as a page of its own.
     pub page: bool,
+    /// The calculation calls `now()`, `random()`, `uuid()`…: computed once, then kept.
+    pub nondeterministic: bool,
     /// The form item (groups and repeats without their bodies).
     pub item: ItemData,
 }
@@ -397,8 +407,57 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
         consent,
         instance_name,
         scope_locals,
+        repeat_inside_tasks: HashMap::new(),
+        repeat_outside_readers: HashMap::new(),
+        child_repeats: Vec::new(),
+        defaulted: Vec::new(),
     };
+    let mut compiled = compiled;
+    index_repeats(&mut compiled);
     (compiled, b.diagnostics)
+}
+
+/// What a change in a repeat's instances touches, per repeat.
+fn index_repeats(c: &mut CompiledForm) {
+    c.child_repeats = vec![Vec::new(); c.nodes.len()];
+    for (idx, n) in c.nodes.iter().enumerate() {
+        if n.kind == NodeKind::Repeat {
+            c.child_repeats[n.scope].push(idx);
+        }
+    }
+    c.defaulted = c
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Value && c.nodes[t.node].default.is_some())
+        .map(|t| t.node)
+        .collect();
+    for n in &mut c.nodes {
+        n.nondeterministic = n.calculation.as_ref().is_some_and(|e| {
+            e.calls().iter().any(|call| {
+                call.call
+                    .function
+                    .is_some_and(|f| f.signature().nondeterministic)
+            })
+        });
+    }
+    for r in 0..c.nodes.len() {
+        if c.nodes[r].kind != NodeKind::Repeat {
+            continue;
+        }
+        let inside = |n: NodeIdx| c.scope_contains(r, c.nodes[n].scope);
+        let inside_tasks: Vec<usize> = (0..c.tasks.len())
+            .filter(|&pos| inside(c.tasks[pos].node))
+            .collect();
+        let mut readers: Vec<usize> = (0..c.nodes.len())
+            .filter(|&n| n == r || inside(n))
+            .flat_map(|n| c.value_dependents[n].iter().copied())
+            .filter(|&pos| !inside(c.tasks[pos].node))
+            .collect();
+        readers.sort_unstable();
+        readers.dedup();
+        c.repeat_inside_tasks.insert(r, inside_tasks);
+        c.repeat_outside_readers.insert(r, readers);
+    }
 }
 
 fn root_node() -> Node {
@@ -424,6 +483,7 @@ fn root_node() -> Node {
         consent_gated: false,
         privacy_check: false,
         page: false,
+        nondeterministic: false,
         item: ItemData::Root,
     }
 }
@@ -439,8 +499,17 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
         Item::Group(g) => (
             NodeKind::Group,
             ItemData::Group(Box::new(Group {
+                name: g.name.clone(),
+                label: g.label.clone(),
+                hint: g.hint.clone(),
+                relevant: g.relevant.clone(),
+                appearance: g.appearance.clone(),
+                page: g.page,
+                privacy: g.privacy,
+                privacy_prompt: g.privacy_prompt.clone(),
+                sensitive: g.sensitive,
+                // The body lives on as this node's children; copying it here would be quadratic.
                 body: Vec::new(),
-                ..g.clone()
             })),
             false,
             g.page,
@@ -448,8 +517,19 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
         Item::Repeat(r) => (
             NodeKind::Repeat,
             ItemData::Repeat(Box::new(Repeat {
+                name: r.name.clone(),
+                label: r.label.clone(),
+                hint: r.hint.clone(),
+                relevant: r.relevant.clone(),
+                appearance: r.appearance.clone(),
+                count: r.count.clone(),
+                min: r.min,
+                max: r.max,
+                add_label: r.add_label.clone(),
+                privacy: r.privacy,
+                privacy_prompt: r.privacy_prompt.clone(),
+                sensitive: r.sensitive,
                 body: Vec::new(),
-                ..r.clone()
             })),
             false,
             true,
@@ -484,6 +564,7 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
         consent_gated: f.depth == 0 && consent_index.is_some_and(|c| index > c) && !metadata,
         privacy_check: has_privacy_check(f.item),
         page,
+        nondeterministic: false,
         item,
     }
 }
@@ -942,15 +1023,19 @@ fn order_tasks(b: &mut Builder, explicit: Vec<(Task, Vec<(NodeIdx, bool)>)>) -> 
     };
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); all.len()];
     let mut indegree = vec![0usize; all.len()];
+    let mut producers = Vec::new();
     for (i, task) in all.iter().enumerate() {
-        let mut seen = HashSet::new();
-        for &(node, relevance) in &inputs[task] {
-            if let Some(p) = producer(node, relevance) {
-                if seen.insert(p) {
-                    edges[p].push(i);
-                    indegree[i] += 1;
-                }
-            }
+        producers.clear();
+        producers.extend(
+            inputs[task]
+                .iter()
+                .filter_map(|&(node, relevance)| producer(node, relevance)),
+        );
+        producers.sort_unstable();
+        producers.dedup();
+        for &p in &producers {
+            edges[p].push(i);
+            indegree[i] += 1;
         }
     }
     // Kahn's algorithm, taking the earliest task in document order first (stable output).
@@ -994,11 +1079,7 @@ fn order_tasks(b: &mut Builder, explicit: Vec<(Task, Vec<(NodeIdx, bool)>)>) -> 
             TaskKind::Value => node_tasks[task.node].value = Some(pos),
             _ => {}
         }
-        let mut seen = HashSet::new();
         for &(node, relevance) in &inputs[task] {
-            if !seen.insert((node, relevance)) {
-                continue;
-            }
             if relevance {
                 relevance_dependents[node].push(pos);
             } else {
@@ -1020,7 +1101,8 @@ fn order_tasks(b: &mut Builder, explicit: Vec<(Task, Vec<(NodeIdx, bool)>)>) -> 
 fn report_cycles(b: &mut Builder, all: &[Task], edges: &[Vec<usize>], remaining: &[usize]) {
     // Every task left with inputs sits on or behind a cycle; find cycles by walking
     // backwards-free DFS among them, iteratively.
-    let stuck: HashSet<usize> = (0..all.len()).filter(|&t| remaining[t] > 0).collect();
+    let stuck: std::collections::BTreeSet<usize> =
+        (0..all.len()).filter(|&t| remaining[t] > 0).collect();
     let mut state = vec![0u8; all.len()]; // 0 new, 1 on stack, 2 done
     let mut reported: HashSet<Vec<NodeIdx>> = HashSet::new();
     for &start in &stuck {
@@ -1075,6 +1157,21 @@ fn report_cycles(b: &mut Builder, all: &[Task], edges: &[Vec<usize>], remaining:
 }
 
 fn report_cycle(b: &mut Builder, cycle: &[Task]) {
+    // Start the story (and point) at a task the designer wrote an expression for.
+    let written = |t: &Task| {
+        let n = &b.nodes[t.node];
+        match t.kind {
+            TaskKind::Relevance => n.relevant.is_some(),
+            TaskKind::Value => n.calculation.is_some() || n.default.is_some(),
+            TaskKind::Required => matches!(n.required, Cond::Expr(_)),
+            TaskKind::ReadOnly => matches!(n.read_only, Cond::Expr(_)),
+            TaskKind::Constraint | TaskKind::Count => true,
+        }
+    };
+    let start = cycle.iter().position(written).unwrap_or(0);
+    let mut rotated = cycle[start..].to_vec();
+    rotated.extend_from_slice(&cycle[..start]);
+    let cycle = rotated.as_slice();
     let describe_task = |t: &Task| {
         let what = match t.kind {
             TaskKind::Relevance => "relevance",

@@ -13,6 +13,8 @@ use super::{ErrorKind, ExprError};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Focus {
     pub node: Option<NodeId>,
+    /// 1-based position inside a predicate; 0 outside predicates, where
+    /// `position()` is the context node's own position (its repeat instance number).
     pub position: usize,
     pub size: usize,
 }
@@ -33,7 +35,7 @@ impl<'a> Evaluator<'a> {
     pub fn top_focus(&self) -> Focus {
         Focus {
             node: self.current,
-            position: 1,
+            position: 0,
             size: 1,
         }
     }
@@ -65,7 +67,7 @@ impl<'a> Evaluator<'a> {
             }
             ExprKind::Chain { first, rest } => self.chain(first, rest, focus),
             ExprKind::Call(call) => super::functions::call(self, call, expr.span, focus),
-            ExprKind::Path(path) => self.path(path, expr, focus).map(Value::Nodes),
+            ExprKind::Path(path) => self.path(path, focus).map(Value::Nodes),
         }
     }
 
@@ -131,12 +133,7 @@ impl<'a> Evaluator<'a> {
         }
     }
 
-    pub fn path(
-        &mut self,
-        path: &PathExpr,
-        whole: &Expr,
-        focus: Focus,
-    ) -> Result<Vec<NodeId>, ExprError> {
+    pub fn path(&mut self, path: &PathExpr, focus: Focus) -> Result<Vec<NodeId>, ExprError> {
         let mut nodes = match &path.start {
             PathStart::Root => self.ctx.root().into_iter().collect(),
             PathStart::Context => focus.node.into_iter().collect(),
@@ -157,7 +154,6 @@ impl<'a> Evaluator<'a> {
                 self.filter(nodes, predicates)?
             }
         };
-        let _ = whole;
         let mut scratch = Vec::new();
         for step in &path.steps {
             let mut next = Vec::new();

@@ -1,6 +1,7 @@
 //! The function library: the table of built-ins (names, arities, result types)
 //! and their implementations.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -217,6 +218,16 @@ impl Args<'_, '_, '_> {
         self.ev.eval(&self.call.args[i], focus)
     }
 
+    /// Argument `i` as a string, borrowed from its value (no copy for literals
+    /// and node values). Arguments are evaluated before `apply` runs, so this
+    /// only reads; an argument already taken by [`Args::value`] reads as "".
+    fn str(&self, i: usize) -> Cow<'_, str> {
+        match self.values.get(i).and_then(Option::as_ref) {
+            Some(v) => v.to_string_value(self.ev.ctx),
+            None => Cow::Borrowed(""),
+        }
+    }
+
     fn string(&mut self, i: usize) -> Result<String, ExprError> {
         let v = self.value(i)?;
         Ok(v.to_string_value(self.ev.ctx).into_owned())
@@ -347,12 +358,14 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
         },
         F::Concat => {
             let mut out = String::new();
-            let mut parts = Vec::new();
-            for i in 0..a.len() {
-                parts.clear();
-                a.strings_of(i, &mut parts)?;
-                for p in &parts {
-                    out.push_str(p);
+            for v in a.values.iter().flatten() {
+                match v {
+                    Value::Nodes(nodes) => {
+                        for &n in nodes {
+                            out.push_str(&a.ev.ctx.value(n));
+                        }
+                    }
+                    other => out.push_str(&other.to_string_value(a.ev.ctx)),
                 }
             }
             text(out)
@@ -413,17 +426,15 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
             )
         }
         F::SubstringBefore => {
-            let s = a.string(0)?;
-            let t = a.string(1)?;
-            text(match s.find(&t) {
+            let (s, t) = (a.str(0), a.str(1));
+            text(match s.find(&*t) {
                 Some(i) if !t.is_empty() => &s[..i],
                 _ => "",
             })
         }
         F::SubstringAfter => {
-            let s = a.string(0)?;
-            let t = a.string(1)?;
-            text(match s.find(&t) {
+            let (s, t) = (a.str(0), a.str(1));
+            text(match s.find(&*t) {
                 Some(i) => &s[i + t.len()..],
                 None => "",
             })
@@ -441,7 +452,7 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
                     .collect::<String>(),
             )
         }
-        F::StringLength => num(a.string(0)?.chars().count() as f64),
+        F::StringLength => num(a.str(0).chars().count() as f64),
         F::NormalizeSpace => {
             let s = a.string(0)?;
             // XML whitespace only: form feeds and other Unicode spaces are content.
@@ -451,18 +462,9 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
                 .collect();
             text(words.join(" "))
         }
-        F::Contains => {
-            let s = a.string(0)?;
-            Value::Boolean(s.contains(&a.string(1)?))
-        }
-        F::StartsWith => {
-            let s = a.string(0)?;
-            Value::Boolean(s.starts_with(&a.string(1)?))
-        }
-        F::EndsWith => {
-            let s = a.string(0)?;
-            Value::Boolean(s.ends_with(&a.string(1)?))
-        }
+        F::Contains => Value::Boolean(a.str(0).contains(&*a.str(1))),
+        F::StartsWith => Value::Boolean(a.str(0).starts_with(&*a.str(1))),
+        F::EndsWith => Value::Boolean(a.str(0).ends_with(&*a.str(1))),
         F::Uuid => {
             if a.len() == 0 {
                 let bytes = a.ev.env.random_bytes();
@@ -511,7 +513,7 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
             text(decoded.unwrap_or_default())
         }
         F::Coalesce => {
-            let mut last = text("");
+            // The first argument with a non-empty string value, as that value.
             for i in 0..a.len() {
                 let v = a.value(i)?;
                 if !v.to_string_value(a.ev.ctx).is_empty() {
@@ -520,16 +522,14 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
                         other => other,
                     });
                 }
-                last = v;
             }
-            let _ = last;
             text("")
         }
         F::True => Value::Boolean(true),
         F::False => Value::Boolean(false),
         F::Boolean => Value::Boolean(a.boolean(0)?),
         F::BooleanFromString => {
-            let s = a.string(0)?;
+            let s = a.str(0);
             let s = trim_xml(&s);
             Value::Boolean(s == "true" || s == "1")
         }
@@ -615,7 +615,11 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
         }
         F::Position => {
             if a.len() == 0 {
-                num(focus.position as f64)
+                let position = match focus.position {
+                    0 => focus.node.and_then(|n| a.ev.ctx.position(n)).unwrap_or(1),
+                    p => p,
+                };
+                num(position as f64)
             } else {
                 let nodes = a.nodes(0, "a node")?;
                 match nodes.first().and_then(|&n| a.ev.ctx.position(n)) {
@@ -689,8 +693,7 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
             num(decimal_time(a, &v))
         }
         F::Selected => {
-            let list = a.string(0)?;
-            let wanted = a.string(1)?;
+            let (list, wanted) = (a.str(0), a.str(1));
             let wanted = trim_xml(&wanted);
             Value::Boolean(list.split_whitespace().any(|item| item == wanted))
         }
@@ -704,7 +707,7 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
             };
             text(item.unwrap_or(""))
         }
-        F::CountSelected => num(a.string(0)?.split_whitespace().count() as f64),
+        F::CountSelected => num(a.str(0).split_whitespace().count() as f64),
         F::ChoiceName => {
             let value = a.string(0)?;
             let field = a.string(1)?;
@@ -823,10 +826,7 @@ pub(crate) fn literal_regex_problem(call: &Call) -> Option<ExprError> {
     let ExprKind::String(pattern) = &pattern_expr.kind else {
         return None;
     };
-    let compiled = call
-        .regex
-        .0
-        .get_or_init(|| regex::Regex::new(pattern).map_err(|e| e.to_string()));
+    let compiled = call.regex.0.get_or_init(|| compile_regex(pattern));
     compiled.as_ref().err().map(|e| {
         err(
             ErrorKind::Regex,
@@ -924,15 +924,11 @@ fn digest(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
 }
 
 fn regex_match(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
-    let value = a.string(0)?;
+    let value = a.str(0).into_owned();
     let pattern_expr = a.expr(1);
     if let ExprKind::String(pattern) = &pattern_expr.kind {
         let span = pattern_expr.span;
-        let compiled = a
-            .call
-            .regex
-            .0
-            .get_or_init(|| regex::Regex::new(pattern).map_err(|e| e.to_string()));
+        let compiled = a.call.regex.0.get_or_init(|| compile_regex(pattern));
         return match compiled {
             Ok(re) => Ok(Value::Boolean(re.is_match(&value))),
             Err(e) => Err(err(
@@ -943,7 +939,7 @@ fn regex_match(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
         };
     }
     let pattern = a.string(1)?;
-    match regex::Regex::new(&pattern) {
+    match compile_regex(&pattern) {
         Ok(re) => Ok(Value::Boolean(re.is_match(&value))),
         Err(e) => Err(err(
             ErrorKind::Regex,
@@ -951,6 +947,70 @@ fn regex_match(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
             format!("invalid regular expression: {e}"),
         )),
     }
+}
+
+/// Compile a form's regular expression with JavaRosa's (Java's) meaning of the
+/// shorthand classes: `\d`, `\w` and `\s` are ASCII, so a phone-number
+/// constraint `^\d{10}$` rejects other scripts' digits exactly as ODK Collect does.
+pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(&ascii_shorthands(pattern)).map_err(|e| e.to_string())
+}
+
+fn ascii_shorthands(pattern: &str) -> Cow<'_, str> {
+    if !pattern.contains('\\') {
+        return Cow::Borrowed(pattern);
+    }
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(next) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                let replacement = match (in_class, next) {
+                    (false, 'd') => Some("[0-9]"),
+                    (false, 'D') => Some("[^0-9]"),
+                    (false, 'w') => Some("[0-9A-Za-z_]"),
+                    (false, 'W') => Some("[^0-9A-Za-z_]"),
+                    (false, 's') => Some("[\\t\\n\\x0B\\x0C\\r ]"),
+                    (false, 'S') => Some("[^\\t\\n\\x0B\\x0C\\r ]"),
+                    (true, 'd') => Some("0-9"),
+                    (true, 'w') => Some("0-9A-Za-z_"),
+                    (true, 's') => Some("\\t\\n\\x0B\\x0C\\r "),
+                    _ => None,
+                };
+                match replacement {
+                    Some(r) => out.push_str(r),
+                    None => {
+                        out.push('\\');
+                        out.push(next);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                // A `]` right after `[` or `[^` is a literal member, not the end.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            other => out.push(other),
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn checklist(a: &mut Args<'_, '_, '_>, weighted: bool) -> Result<Value, ExprError> {
@@ -1120,7 +1180,7 @@ fn relative_nodes(
     }
     let focus = Focus {
         node: Some(anchor),
-        position: 1,
+        position: 0,
         size: 1,
     };
     match a.ev.eval(e, focus)? {

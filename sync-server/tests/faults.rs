@@ -1,0 +1,606 @@
+//! Fault tests against real `voices-server` processes, on SQLite and on PostgreSQL:
+//!
+//! - a proxy inside the test (tokio, loopback only) between devices and server that
+//!   cuts requests part-way, cuts responses after the server has stored the batch,
+//!   sends requests twice and holds some back so they arrive out of order;
+//! - `kill -9` of the server while batches are in flight, and restart;
+//! - device clocks skewed by days, with a coordinator editing on top of them.
+//!
+//! Each ends with zero lost and zero duplicated responses, checked against the devices'
+//! own records, and prints its tallies. Loops are bounded; `VOICES_FAULT_SEED` replays a
+//! run.
+
+mod harness;
+mod pgdb;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use harness::{Backend, Device, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use voices_core::sync::protocol::PulledResponse;
+use voices_core::sync::{Hlc, ResponseStatus, Revision, Value};
+
+const DAY_MS: i64 = 86_400_000;
+
+/// SplitMix64: a seeded generator, so a failing run can be replayed.
+struct Mix(u64);
+
+impl Mix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+fn seed() -> u64 {
+    let seed = std::env::var("VOICES_FAULT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_261_126);
+    println!("fault seed {seed} (set VOICES_FAULT_SEED to replay)");
+    seed
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A client that opens a new connection for every request, so the proxy sees one
+/// request per connection.
+fn fresh_connections() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_max_idle_per_host(0)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+// ------------------------------------------------------------------------ the proxy
+
+#[derive(Default)]
+struct Tally {
+    uploads: AtomicUsize,
+    cut_requests: AtomicUsize,
+    cut_responses: AtomicUsize,
+    duplicated: AtomicUsize,
+    delayed: AtomicUsize,
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn content_length(head: &[u8]) -> usize {
+    String::from_utf8_lossy(head)
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// One HTTP/1.1 message (head and `Content-Length` body) from `stream`.
+async fn read_message(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    loop {
+        if let Some(end) = find(&buf, b"\r\n\r\n") {
+            let total = end + 4 + content_length(&buf[..end]);
+            while buf.len() < total {
+                let n = stream.read(&mut chunk).await?;
+                if n == 0 {
+                    return Err(std::io::ErrorKind::UnexpectedEof.into());
+                }
+                buf.extend_from_slice(&chunk[..n]);
+            }
+            return Ok(buf);
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 || buf.len() > 64 << 20 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+}
+
+async fn exchange(upstream: u16, request: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut server = TcpStream::connect(("127.0.0.1", upstream)).await?;
+    server.write_all(request).await?;
+    read_message(&mut server).await
+}
+
+async fn relay(mut client: TcpStream, upstream: u16, rng: Arc<Mutex<Mix>>, tally: Arc<Tally>) {
+    let Ok(Ok(request)) =
+        tokio::time::timeout(Duration::from_secs(30), read_message(&mut client)).await
+    else {
+        return;
+    };
+    let is_upload = request.starts_with(b"POST ") && find(&request, b"/revisions ").is_some();
+    let (roll, cut_at, delay) = {
+        let mut g = rng.lock().unwrap();
+        (g.below(100), g.next(), g.below(300))
+    };
+    if !is_upload {
+        if let Ok(response) = exchange(upstream, &request).await {
+            let _ = client.write_all(&response).await;
+        }
+        return;
+    }
+    tally.uploads.fetch_add(1, Ordering::SeqCst);
+    match roll {
+        // Cut the request part-way: the server gets a truncated body.
+        0..=19 => {
+            tally.cut_requests.fetch_add(1, Ordering::SeqCst);
+            if let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)).await {
+                let cut = (cut_at % request.len() as u64) as usize;
+                let _ = server.write_all(&request[..cut]).await;
+                // Give the server a moment to see the partial body before the cut.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+        // The server stores the batch, the answer is cut off: the device must resend.
+        20..=39 => {
+            tally.cut_responses.fetch_add(1, Ordering::SeqCst);
+            if let Ok(response) = exchange(upstream, &request).await {
+                let cut = (cut_at % response.len() as u64) as usize;
+                let _ = client.write_all(&response[..cut]).await;
+            }
+        }
+        // The request reaches the server twice, at the same time.
+        40..=54 => {
+            tally.duplicated.fetch_add(1, Ordering::SeqCst);
+            let (first, _second) =
+                tokio::join!(exchange(upstream, &request), exchange(upstream, &request));
+            if let Ok(response) = first {
+                let _ = client.write_all(&response).await;
+            }
+        }
+        // Held back, so later requests overtake it.
+        55..=69 => {
+            tally.delayed.fetch_add(1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(50 + delay)).await;
+            if let Ok(response) = exchange(upstream, &request).await {
+                let _ = client.write_all(&response).await;
+            }
+        }
+        _ => {
+            if let Ok(response) = exchange(upstream, &request).await {
+                let _ = client.write_all(&response).await;
+            }
+        }
+    }
+}
+
+/// Start the proxy in front of `upstream`; its port.
+async fn start_proxy(upstream: u16, seed: u64, tally: Arc<Tally>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let rng = Arc::new(Mutex::new(Mix(seed)));
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            tokio::spawn(relay(client, upstream, rng.clone(), tally.clone()));
+        }
+    });
+    port
+}
+
+// ------------------------------------------------------------------------ devices
+
+/// Upload everything a device has not had acknowledged, in shuffled batches, two in
+/// flight at a time, again and again until nothing is left (bounded).
+async fn sync_device(
+    device: Arc<tokio::sync::Mutex<Device>>,
+    client: reqwest::Client,
+    base: String,
+    seed: u64,
+    batch: usize,
+    failures: Arc<AtomicUsize>,
+) -> usize {
+    let mut g = Mix(seed);
+    let mut rounds = 0;
+    loop {
+        let (mut pending, token) = {
+            let d = device.lock().await;
+            (d.pending(), d.token.clone())
+        };
+        if pending.is_empty() {
+            return rounds;
+        }
+        assert!(rounds < 200, "a device could not sync in 200 rounds");
+        rounds += 1;
+        // Fisher-Yates, so batches (and the edits in them) go out of order.
+        for i in (1..pending.len()).rev() {
+            pending.swap(i, g.below(i as u64 + 1) as usize);
+        }
+        let chunks: Vec<Vec<Revision>> = pending.chunks(batch).map(<[Revision]>::to_vec).collect();
+        for pair in chunks.chunks(2) {
+            let compress = g.below(2) == 0;
+            let outcomes = match pair {
+                [one, two] => {
+                    let (a, b) = tokio::join!(
+                        harness::upload_with(&client, &base, &token, one, compress),
+                        harness::upload_with(&client, &base, &token, two, compress)
+                    );
+                    vec![a, b]
+                }
+                _ => vec![harness::upload_with(&client, &base, &token, &pair[0], compress).await],
+            };
+            for outcome in outcomes {
+                match outcome {
+                    Ok(ack) => device.lock().await.take_ack(&ack),
+                    Err(_) => {
+                        failures.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            }
+        }
+        // Back off with jitter before the next round.
+        tokio::time::sleep(Duration::from_millis(10 + g.below(40))).await;
+    }
+}
+
+async fn make_devices(
+    client: &reqwest::Client,
+    base: &str,
+    codes: &[String],
+    interviews: u64,
+    skews: &[i64],
+) -> Vec<Arc<tokio::sync::Mutex<Device>>> {
+    let mut devices = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        let credentials = harness::provision(client, base, code).await;
+        let mut device = Device::new(credentials, skews[i % skews.len()]);
+        for n in 0..interviews {
+            device.interview(i as u64 * 1_000_000 + n);
+        }
+        // Edits made before anything was sent, so they may well arrive first.
+        let mut responses: Vec<String> = device.responses().into_iter().collect();
+        responses.sort();
+        for response in responses.iter().take(interviews as usize / 5) {
+            device.edit(response, "/comments", &format!("edited on {}", device.id));
+        }
+        devices.push(Arc::new(tokio::sync::Mutex::new(device)));
+    }
+    devices
+}
+
+async fn pull_everything(client: &reqwest::Client, base: &str) -> HashMap<String, PulledResponse> {
+    let token = harness::login(client, base).await;
+    let mut pulled = HashMap::new();
+    harness::pull_all(
+        client,
+        &[base.to_owned()],
+        &token,
+        &mut "0".to_owned(),
+        &mut HashSet::new(),
+        &mut pulled,
+        500,
+    )
+    .await;
+    pulled
+}
+
+fn unwrap_devices(devices: Vec<Arc<tokio::sync::Mutex<Device>>>) -> Vec<Device> {
+    devices
+        .into_iter()
+        .map(|d| {
+            Arc::try_unwrap(d)
+                .ok()
+                .expect("no other owner")
+                .into_inner()
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------------ the tests
+
+async fn through_a_faulty_proxy(backend: &Backend) {
+    let seed = seed();
+    let codes = backend.set_up(4);
+    let logs = tempfile::tempdir().unwrap();
+    let server = Server::start(backend, logs.path()).await;
+    let tally = Arc::new(Tally::default());
+    let proxy = start_proxy(server.port, seed, tally.clone()).await;
+    let proxied = format!("http://127.0.0.1:{proxy}");
+    let direct = harness::http_client();
+    let devices = make_devices(&direct, &server.url, &codes, 120, &[0]).await;
+    let failures = Arc::new(AtomicUsize::new(0));
+    let client = fresh_connections();
+    let tasks: Vec<_> = devices
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            tokio::spawn(sync_device(
+                d.clone(),
+                client.clone(),
+                proxied.clone(),
+                seed ^ (i as u64 + 1),
+                15,
+                failures.clone(),
+            ))
+        })
+        .collect();
+    let mut rounds = 0;
+    for t in tasks {
+        rounds += t.await.unwrap();
+    }
+    let pulled = pull_everything(&direct, &server.url).await;
+    let devices = unwrap_devices(devices);
+    let (lost, duplicated) =
+        harness::check_against_devices(backend.name(), &devices, &pulled, &HashMap::new()).await;
+    println!(
+        "faults ({}): {} batches, {} cut requests, {} cut responses, {} duplicated, {} delayed, \
+         {} failed sends retried over {rounds} rounds; {} responses, {lost} lost, {duplicated} duplicated",
+        backend.name(),
+        tally.uploads.load(Ordering::SeqCst),
+        tally.cut_requests.load(Ordering::SeqCst),
+        tally.cut_responses.load(Ordering::SeqCst),
+        tally.duplicated.load(Ordering::SeqCst),
+        tally.delayed.load(Ordering::SeqCst),
+        failures.load(Ordering::SeqCst),
+        pulled.len(),
+    );
+    assert_eq!((lost, duplicated), (0, 0));
+    assert!(
+        tally.cut_requests.load(Ordering::SeqCst) > 0
+            && tally.cut_responses.load(Ordering::SeqCst) > 0
+            && tally.duplicated.load(Ordering::SeqCst) > 0,
+        "the proxy did not inject every kind of fault"
+    );
+}
+
+async fn server_killed_mid_batch(backend: &Backend) {
+    let seed = seed();
+    let codes = backend.set_up(4);
+    let logs = tempfile::tempdir().unwrap();
+    let mut server = Server::start(backend, logs.path()).await;
+    let client = harness::http_client();
+    let devices = make_devices(&client, &server.url, &codes, 400, &[0]).await;
+    let failures = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = devices
+        .iter()
+        .enumerate()
+        .map(|(i, d)| {
+            tokio::spawn(sync_device(
+                d.clone(),
+                client.clone(),
+                server.url.clone(),
+                seed ^ (i as u64 + 7),
+                50,
+                failures.clone(),
+            ))
+        })
+        .collect();
+    let mut g = Mix(seed);
+    let mut kills = 0;
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(100 + g.below(400))).await;
+        server.kill9();
+        kills += 1;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        server.restart().await;
+    }
+    let mut rounds = 0;
+    for t in tasks {
+        rounds += t.await.unwrap();
+    }
+    let pulled = pull_everything(&client, &server.url).await;
+    let devices = unwrap_devices(devices);
+    let (lost, duplicated) =
+        harness::check_against_devices(backend.name(), &devices, &pulled, &HashMap::new()).await;
+    let made: usize = devices.iter().map(|d| d.made.len()).sum();
+    println!(
+        "kill -9 ({}): {kills} kills, {made} revisions, {} failed sends retried over {rounds} rounds; \
+         {} responses, {lost} lost, {duplicated} duplicated",
+        backend.name(),
+        failures.load(Ordering::SeqCst),
+        pulled.len(),
+    );
+    assert_eq!((lost, duplicated), (0, 0));
+    assert!(
+        failures.load(Ordering::SeqCst) > 0,
+        "no upload was interrupted: the kills came too late to test anything"
+    );
+}
+
+/// A coordinator's edit on top of a revision from a device whose clock is days ahead.
+fn coordinator_edit(item: &PulledResponse, seq: u64, value: &str, wall_ms: u64) -> Revision {
+    Revision {
+        id: format!("{}-coord-{seq}", item.response.id),
+        response: item.response.id.clone(),
+        form: item.response.form_id.clone(),
+        version: item.response.form_version.clone(),
+        actor: format!("user:{}", harness::COORDINATOR),
+        seq,
+        hlc: Hlc::new(wall_ms, 0),
+        seen: item.context.clone(),
+        set: BTreeMap::from([("/comments".to_owned(), Some(value.to_owned()))]),
+        consent: None,
+        privacy: BTreeMap::new(),
+        status: Some(ResponseStatus::Finalized),
+    }
+}
+
+async fn clocks_skewed_by_days(backend: &Backend) {
+    let seed = seed();
+    let codes = backend.set_up(3);
+    let logs = tempfile::tempdir().unwrap();
+    let server = Server::start(backend, logs.path()).await;
+    let client = harness::http_client();
+    // Three days slow, on time, five days fast.
+    let skews = [-3 * DAY_MS, 0, 5 * DAY_MS];
+    let devices = make_devices(&client, &server.url, &codes, 60, &skews).await;
+    let failures = Arc::new(AtomicUsize::new(0));
+    for (i, d) in devices.iter().enumerate() {
+        sync_device(
+            d.clone(),
+            client.clone(),
+            server.url.clone(),
+            seed ^ i as u64,
+            25,
+            failures.clone(),
+        )
+        .await;
+    }
+    let coordinator = harness::login(&client, &server.url).await;
+    let pulled = pull_everything(&client, &server.url).await;
+
+    // Causally later wins although its clock reads five days earlier.
+    let fast: String = {
+        let d = devices[2].lock().await;
+        let mut r: Vec<String> = d.responses().into_iter().collect();
+        r.sort();
+        r.last().unwrap().clone()
+    };
+    // The coordinator's laptop reads five days before the fast device's revision.
+    let fast_wall = {
+        let d = devices[2].lock().await;
+        d.made
+            .iter()
+            .filter(|r| r.response == fast)
+            .map(|r| r.hlc.wall_ms)
+            .max()
+            .unwrap()
+    };
+    let after_fast = coordinator_edit(
+        &pulled[&fast],
+        1,
+        "checked by the coordinator",
+        fast_wall - 5 * DAY_MS as u64,
+    );
+    // Concurrent edits: the coordinator and the slow device each change the same answer
+    // without having seen the other's change. Both values stay, as a conflict.
+    let slow: String = {
+        let d = devices[0].lock().await;
+        let mut r: Vec<String> = d.responses().into_iter().collect();
+        r.sort();
+        r.last().unwrap().clone()
+    };
+    let concurrent = coordinator_edit(
+        &pulled[&slow],
+        1,
+        "coordinator's reading",
+        chrono::Utc::now().timestamp_millis() as u64,
+    );
+    let ack = harness::upload(
+        &client,
+        &server.url,
+        &coordinator,
+        &[after_fast, concurrent],
+    )
+    .await
+    .unwrap();
+    assert_eq!(ack.accepted + ack.quarantined, 2, "{ack:?}");
+    {
+        let mut d = devices[0].lock().await;
+        d.edit(&slow, "/comments", "slow device's reading");
+    }
+    sync_device(
+        devices[0].clone(),
+        client.clone(),
+        server.url.clone(),
+        seed,
+        25,
+        failures.clone(),
+    )
+    .await;
+
+    let pulled = pull_everything(&client, &server.url).await;
+    let flat = voices_core::sync::paths::flatten(&pulled[&fast].response.answers);
+    assert_eq!(
+        flat.get("/comments").map(String::as_str),
+        Some("checked by the coordinator"),
+        "the wall clock decided instead of causality"
+    );
+    assert!(pulled[&fast].conflicts.is_empty());
+    let conflict = pulled[&slow]
+        .conflicts
+        .iter()
+        .find(|c| c.key == "/comments")
+        .expect("concurrent edits kept as a conflict");
+    let values: HashSet<String> = conflict
+        .values
+        .iter()
+        .filter_map(|e| match &e.value {
+            Value::Text(Some(v)) => Some(v.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        values,
+        HashSet::from([
+            "coordinator's reading".to_owned(),
+            "slow device's reading".to_owned()
+        ])
+    );
+
+    let devices = unwrap_devices(devices);
+    let others = HashMap::from([(fast.clone(), 1u64), (slow.clone(), 1u64)]);
+    let mut checked: Vec<Device> = devices;
+    // Values decided by the coordinator are not the devices' own any more.
+    for d in &mut checked {
+        for r in [&fast, &slow] {
+            if let Some(latest) = d.latest.get_mut(r) {
+                latest.remove("/comments");
+            }
+        }
+    }
+    let (lost, duplicated) =
+        harness::check_against_devices(backend.name(), &checked, &pulled, &others).await;
+    println!(
+        "clock skew ({}): devices at -3 d, 0, +5 d; {} responses, causal order kept, concurrent edit kept as a conflict, {lost} lost, {duplicated} duplicated",
+        backend.name(),
+        pulled.len()
+    );
+    assert_eq!((lost, duplicated), (0, 0));
+}
+
+#[test]
+fn proxy_faults_on_sqlite() {
+    let backend = Backend::sqlite();
+    runtime().block_on(through_a_faulty_proxy(&backend));
+}
+
+#[test]
+fn proxy_faults_on_postgres() {
+    let backend = Backend::postgres();
+    runtime().block_on(through_a_faulty_proxy(&backend));
+}
+
+#[test]
+fn kill_9_on_sqlite() {
+    let backend = Backend::sqlite();
+    runtime().block_on(server_killed_mid_batch(&backend));
+}
+
+#[test]
+fn kill_9_on_postgres() {
+    let backend = Backend::postgres();
+    runtime().block_on(server_killed_mid_batch(&backend));
+}
+
+#[test]
+fn skewed_clocks_on_sqlite() {
+    let backend = Backend::sqlite();
+    runtime().block_on(clocks_skewed_by_days(&backend));
+}
+
+#[test]
+fn skewed_clocks_on_postgres() {
+    let backend = Backend::postgres();
+    runtime().block_on(clocks_skewed_by_days(&backend));
+}
