@@ -144,6 +144,9 @@ CREATE TABLE attachment_chunks (
 "#,
 ];
 
+/// The schema version this build migrates to (the number of migrations).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
 /// Advisory lock key serializing migrations across server processes starting at once.
 const MIGRATION_LOCK: i64 = 0x766f_6963_6573_6d31; // "voicesm1"
 
