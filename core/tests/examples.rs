@@ -787,3 +787,26 @@ fn the_stress_form_checks_clean_and_compiles() {
         }
     }
 }
+
+/// Editors find the schema through each example's `$schema` hint.
+#[test]
+fn every_example_points_editors_at_the_schema() {
+    for path in example_paths() {
+        let form = Form::from_json(&read(&path)).expect("parses (checked elsewhere)");
+        let hint = form
+            .schema
+            .unwrap_or_else(|| panic!("{} has no $schema hint", path.display()));
+        let target = path.parent().expect("in a directory").join(&hint);
+        assert!(
+            target.is_file(),
+            "{}: $schema {hint} does not resolve to a file",
+            path.display()
+        );
+        assert_eq!(
+            std::fs::canonicalize(&target).expect("resolves"),
+            std::fs::canonicalize(repo_path("schemas/form.schema.json")).expect("schema"),
+            "{}: $schema {hint} is not schemas/form.schema.json",
+            path.display()
+        );
+    }
+}

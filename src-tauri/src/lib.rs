@@ -5,6 +5,7 @@
 
 pub mod bindings;
 pub mod commands;
+pub mod env;
 pub mod error;
 pub mod paths;
 pub mod store;

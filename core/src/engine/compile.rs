@@ -46,6 +46,10 @@ pub struct CompiledForm {
     pub(crate) repeat_inside_tasks: HashMap<NodeIdx, Vec<usize>>,
     /// Per repeat: tasks outside it that read it or anything inside it.
     pub(crate) repeat_outside_readers: HashMap<NodeIdx, Vec<usize>>,
+    /// Per scope: the repeats directly in it, in document order.
+    pub(crate) child_repeats: Vec<Vec<NodeIdx>>,
+    /// Fields with a default, in task order (defaults may read each other).
+    pub(crate) defaulted: Vec<NodeIdx>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -117,6 +121,8 @@ pub(crate) struct Node {
     pub privacy_check: bool,
     /// A group shown as a page of its own.
     pub page: bool,
+    /// The calculation calls `now()`, `random()`, `uuid()`…: computed once, then kept.
+    pub nondeterministic: bool,
     /// The form item (groups and repeats without their bodies).
     pub item: ItemData,
 }
@@ -346,7 +352,7 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
     let mut deps: Vec<(Task, Vec<(NodeIdx, bool)>)> = Vec::new();
     for (i, f) in flat.iter().enumerate() {
         let idx = i + 1;
-        b.compile_item(idx, f, &by_name, &lists, &list_index, &mut deps);
+        b.compile_item(idx, f, &by_name, &lists, &mut deps);
     }
     let consent = consent_index.map(|c| c + 1);
     let instance_name = form.instance_name.as_ref().and_then(|src| {
@@ -403,6 +409,8 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
         scope_locals,
         repeat_inside_tasks: HashMap::new(),
         repeat_outside_readers: HashMap::new(),
+        child_repeats: Vec::new(),
+        defaulted: Vec::new(),
     };
     let mut compiled = compiled;
     index_repeats(&mut compiled);
@@ -411,6 +419,27 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
 
 /// What a change in a repeat's instances touches, per repeat.
 fn index_repeats(c: &mut CompiledForm) {
+    c.child_repeats = vec![Vec::new(); c.nodes.len()];
+    for (idx, n) in c.nodes.iter().enumerate() {
+        if n.kind == NodeKind::Repeat {
+            c.child_repeats[n.scope].push(idx);
+        }
+    }
+    c.defaulted = c
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Value && c.nodes[t.node].default.is_some())
+        .map(|t| t.node)
+        .collect();
+    for n in &mut c.nodes {
+        n.nondeterministic = n.calculation.as_ref().is_some_and(|e| {
+            e.calls().iter().any(|call| {
+                call.call
+                    .function
+                    .is_some_and(|f| f.signature().nondeterministic)
+            })
+        });
+    }
     for r in 0..c.nodes.len() {
         if c.nodes[r].kind != NodeKind::Repeat {
             continue;
@@ -454,6 +483,7 @@ fn root_node() -> Node {
         consent_gated: false,
         privacy_check: false,
         page: false,
+        nondeterministic: false,
         item: ItemData::Root,
     }
 }
@@ -534,6 +564,7 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
         consent_gated: f.depth == 0 && consent_index.is_some_and(|c| index > c) && !metadata,
         privacy_check: has_privacy_check(f.item),
         page,
+        nondeterministic: false,
         item,
     }
 }
@@ -566,7 +597,6 @@ impl Builder {
         f: &Flat<'_>,
         by_name: &HashMap<String, Vec<NodeIdx>>,
         lists: &[ChoiceList],
-        list_index: &HashMap<String, usize>,
         deps: &mut Vec<(Task, Vec<(NodeIdx, bool)>)>,
     ) {
         let ptr = f.pointer.clone();
@@ -699,16 +729,42 @@ impl Builder {
         if let (Some(src), Some(list)) = (filter, self.nodes[idx].list) {
             let pointer = format!("{ptr}/{}", Prop::ChoiceFilter.key());
             if let Some(e) = self.parse_at(&pointer, src) {
-                // Bare names in a filter are the choice's properties, not fields.
-                let refs = self.check_expr(&pointer, &e, idx, by_name, lists);
-                let list_name = &lists[list].name;
-                let wrapped = format!("instance('{list_name}')/root/item[{src}]");
+                // The filter only shapes the view; its inputs are read when the view is built.
+                self.check_expr(&pointer, &e, idx, by_name, lists);
+                let list = &lists[list];
+                // Bare names in a filter are the choice's properties: catch typos.
+                for p in e.paths() {
+                    let first = match (&p.path.start, p.path.steps.first()) {
+                        (PathStart::Context, Some(step)) if step.axis == Axis::Child => step,
+                        _ => continue,
+                    };
+                    let NodeTest::Name(name) = &first.test else {
+                        continue;
+                    };
+                    let known = matches!(&**name, "name" | "label")
+                        || list.properties.iter().any(|prop| prop == &**name);
+                    if !known {
+                        self.diagnostics.push(
+                            Diagnostic::warning(
+                                Code::UnknownChoiceProperty,
+                                pointer.clone(),
+                                format!(
+                                    "no choice in list `{}` has a property `{name}`{}; bare names in a choice filter are choice properties (write `${{{name}}}` for a field)",
+                                    list.name,
+                                    crate::check::suggestion(
+                                        name,
+                                        list.properties.iter().map(String::as_str)
+                                    )
+                                ),
+                            )
+                            .with_span(first.span.start, first.span.end),
+                        );
+                    }
+                }
+                let wrapped = format!("instance('{}')/root/item[{src}]", list.name);
                 if let Ok(full) = expr::parse(&wrapped) {
                     self.nodes[idx].choice_filter = Some(full);
                 }
-                let _ = list_index;
-                // The filter only shapes the view; its inputs are read when the view is built.
-                drop(refs);
             }
         }
     }

@@ -75,7 +75,11 @@ pub fn validate_response(
     env: &mut dyn Environment,
 ) -> Vec<Violation> {
     match Session::new(Arc::clone(form), response.clone(), env) {
-        Ok(session) => session.validate(lang),
+        Ok(session) => {
+            let mut violations = session.declined_with_answers(response, lang);
+            violations.extend(session.validate(lang));
+            violations
+        }
         Err(err) => vec![Violation {
             path: AnswerPath::root(),
             code: ViolationCode::UnknownField,

@@ -498,3 +498,23 @@ fn compiled_forms_are_shareable_between_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<CompiledForm>();
 }
+
+#[test]
+fn answers_kept_after_a_declined_consent_are_violations() {
+    let form = compiled();
+    let mut env = env();
+    let mut response = empty_response();
+    response.answers = serde_json::from_value(json!({"consent": "no", "age": "30"})).unwrap();
+    response.consent = Some(crate::response::ConsentRecord {
+        given: false,
+        at: "2025-03-04T10:00:00+03:00".to_owned(),
+        text_version: "c2".to_owned(),
+    });
+    let violations = validate_response(&form, &response, "es", &mut env);
+    assert_eq!(violations.len(), 1, "{violations:#?}");
+    assert_eq!(violations[0].path, p("/age"));
+    assert_eq!(violations[0].code, ViolationCode::Consent);
+    assert!(violations[0]
+        .message
+        .starts_with("La persona encuestada no aceptó"));
+}

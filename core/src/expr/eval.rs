@@ -13,6 +13,8 @@ use super::{ErrorKind, ExprError};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Focus {
     pub node: Option<NodeId>,
+    /// 1-based position inside a predicate; 0 outside predicates, where
+    /// `position()` is the context node's own position (its repeat instance number).
     pub position: usize,
     pub size: usize,
 }
@@ -33,7 +35,7 @@ impl<'a> Evaluator<'a> {
     pub fn top_focus(&self) -> Focus {
         Focus {
             node: self.current,
-            position: 1,
+            position: 0,
             size: 1,
         }
     }

@@ -522,3 +522,59 @@ fn hundred_thousand_character_expressions_of_every_shape() {
         }
     }
 }
+
+#[test]
+fn regex_shorthands_are_ascii_as_in_javarosa() {
+    let ctx = MapContext::new();
+    let cases: &[(&str, &str, bool)] = &[
+        ("0791234567", r"^\d{10}$", true),
+        ("٠٧٩١٢٣٤٥٦٧", r"^\d{10}$", false),
+        ("amina_1", r"^\w+$", true),
+        ("أمينة", r"^\w+$", false),
+        ("أمينة", r"^\W+$", true),
+        ("a b", r"^a\sb$", true),
+        ("12-34", r"^[\d-]+$", true),
+        ("1]2", r"^[]\d]+$", true),
+        (r"a\d", r"^a\\d$", true),
+        ("x", r"^\D$", true),
+        ("Ωmega", r"^\p{Greek}", true),
+    ];
+    for (value, pattern, want) in cases {
+        let src = format!("regex('{value}', '{pattern}')");
+        assert_eq!(eval_str(&src, &ctx), want.to_string(), "{src}");
+    }
+}
+
+#[test]
+fn position_outside_predicates_is_the_context_nodes_instance_number() {
+    let mut ctx = MapContext::new();
+    ctx.push("/data/members", "");
+    ctx.push("/data/members", "");
+    let third = ctx.push("/data/members", "");
+    let _ = third;
+    ctx.set_context_path("/data/members");
+    assert_eq!(eval_str("position()", &ctx), "1");
+    assert_eq!(eval_str("count(/data/members[position() > 1])", &ctx), "2");
+    let mut ctx = MapContext::new();
+    ctx.push("/data/members/age", "1");
+    ctx.push("/data/members", "");
+    ctx.push("/data/members", "");
+    let expr = parse("position()").unwrap();
+    let mut instances = Vec::new();
+    let data = {
+        let mut v = Vec::new();
+        ctx.children(ctx.root().unwrap(), Some("data"), &mut v);
+        v[0]
+    };
+    ctx.children(data, Some("members"), &mut instances);
+    let positions: Vec<String> = instances
+        .iter()
+        .map(|&n| {
+            evaluate_at(&expr, &ctx, &mut env(), n)
+                .unwrap()
+                .to_string_value(&ctx)
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(positions, ["1", "2", "3"]);
+}
