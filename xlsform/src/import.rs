@@ -1083,7 +1083,7 @@ impl<'a> Importer<'a> {
     /// Parse with the engine's parser; report syntax errors, unknown functions and wrong
     /// argument counts with the character position inside the cell.
     fn check_expression(&mut self, text: &str, at: &CellRef) {
-        let position = |byte: usize| text[..byte.min(text.len())].chars().count() + 1;
+        let position = |byte: usize| text.get(..byte).map_or(byte, |t| t.chars().count()) + 1;
         let parsed = match expr::parse(text) {
             Ok(parsed) => parsed,
             Err(e) => {
