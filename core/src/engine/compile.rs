@@ -352,7 +352,7 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
     let mut deps: Vec<(Task, Vec<(NodeIdx, bool)>)> = Vec::new();
     for (i, f) in flat.iter().enumerate() {
         let idx = i + 1;
-        b.compile_item(idx, f, &by_name, &lists, &list_index, &mut deps);
+        b.compile_item(idx, f, &by_name, &lists, &mut deps);
     }
     let consent = consent_index.map(|c| c + 1);
     let instance_name = form.instance_name.as_ref().and_then(|src| {
@@ -597,7 +597,6 @@ impl Builder {
         f: &Flat<'_>,
         by_name: &HashMap<String, Vec<NodeIdx>>,
         lists: &[ChoiceList],
-        list_index: &HashMap<String, usize>,
         deps: &mut Vec<(Task, Vec<(NodeIdx, bool)>)>,
     ) {
         let ptr = f.pointer.clone();
@@ -730,16 +729,42 @@ impl Builder {
         if let (Some(src), Some(list)) = (filter, self.nodes[idx].list) {
             let pointer = format!("{ptr}/{}", Prop::ChoiceFilter.key());
             if let Some(e) = self.parse_at(&pointer, src) {
-                // Bare names in a filter are the choice's properties, not fields.
-                let refs = self.check_expr(&pointer, &e, idx, by_name, lists);
-                let list_name = &lists[list].name;
-                let wrapped = format!("instance('{list_name}')/root/item[{src}]");
+                // The filter only shapes the view; its inputs are read when the view is built.
+                self.check_expr(&pointer, &e, idx, by_name, lists);
+                let list = &lists[list];
+                // Bare names in a filter are the choice's properties: catch typos.
+                for p in e.paths() {
+                    let first = match (&p.path.start, p.path.steps.first()) {
+                        (PathStart::Context, Some(step)) if step.axis == Axis::Child => step,
+                        _ => continue,
+                    };
+                    let NodeTest::Name(name) = &first.test else {
+                        continue;
+                    };
+                    let known = matches!(&**name, "name" | "label")
+                        || list.properties.iter().any(|prop| prop == &**name);
+                    if !known {
+                        self.diagnostics.push(
+                            Diagnostic::warning(
+                                Code::UnknownChoiceProperty,
+                                pointer.clone(),
+                                format!(
+                                    "no choice in list `{}` has a property `{name}`{}; bare names in a choice filter are choice properties (write `${{{name}}}` for a field)",
+                                    list.name,
+                                    crate::check::suggestion(
+                                        name,
+                                        list.properties.iter().map(String::as_str)
+                                    )
+                                ),
+                            )
+                            .with_span(first.span.start, first.span.end),
+                        );
+                    }
+                }
+                let wrapped = format!("instance('{}')/root/item[{src}]", list.name);
                 if let Ok(full) = expr::parse(&wrapped) {
                     self.nodes[idx].choice_filter = Some(full);
                 }
-                let _ = list_index;
-                // The filter only shapes the view; its inputs are read when the view is built.
-                drop(refs);
             }
         }
     }

@@ -302,9 +302,13 @@ impl Session {
         outcome: PrivacyOutcome,
         env: &mut dyn Environment,
     ) -> Result<Changes> {
-        let (inst, node) = self.locate(path)?;
+        let (mut inst, node) = self.locate(path)?;
         if !self.form.node(node).privacy_check {
             return Err(EngineError::NotPrivacyChecked(path.to_string()));
+        }
+        // A repeat is checked once, before all its instances: `/members[2]` means `/members`.
+        if node == self.instances[inst].scope {
+            inst = self.instances[inst].parent.unwrap_or(ROOT_INST);
         }
         let key = self.path_of(inst, node).to_string();
         self.privacy.insert(
@@ -465,6 +469,36 @@ impl Session {
     }
 
     // ----- violations -----
+
+    /// Answers a response carries although consent was declined (they must not be kept).
+    pub(crate) fn declined_with_answers(&self, original: &Response, lang: &str) -> Vec<Violation> {
+        let form = &self.form;
+        let Some(consent) = form.consent else {
+            return Vec::new();
+        };
+        if self.instances[ROOT_INST].slots[form.node(consent).slot]
+            .value
+            .as_deref()
+            != Some("no")
+        {
+            return Vec::new();
+        }
+        original
+            .answers
+            .0
+            .keys()
+            .filter(|name| {
+                form.scope_names
+                    .get(&(ROOT, (*name).clone()))
+                    .is_some_and(|&n| form.node(n).consent_gated)
+            })
+            .map(|name| Violation {
+                path: AnswerPath::field(name),
+                code: ViolationCode::Consent,
+                message: messages::text(Msg::DeclinedWithAnswers, lang, &[]),
+            })
+            .collect()
+    }
 
     pub(crate) fn field_violations(
         &self,

@@ -487,6 +487,13 @@ mod never_panics {
             if let Ok(expr) = parse(&src) {
                 let _ = evaluate(&expr, &tree(), &mut env());
                 let _ = static_problems(&expr);
+                // Printing is a fixed point after one round.
+                let printed = expr.to_string();
+                let reparsed = parse(&printed);
+                prop_assert!(reparsed.is_ok(), "{src} printed as {printed}: {reparsed:?}");
+                if let Ok(reparsed) = reparsed {
+                    prop_assert_eq!(reparsed.to_string(), printed);
+                }
             }
         }
 
@@ -577,4 +584,56 @@ fn position_outside_predicates_is_the_context_nodes_instance_number() {
         })
         .collect();
     assert_eq!(positions, ["1", "2", "3"]);
+}
+
+#[test]
+fn printing_never_nests_deeper_than_the_source() {
+    // Found by fuzzing: nested negations printed as `-(-(…))` exceeded the limit.
+    let src = format!("regex('77508', {} '[0-9]5+')", "-".repeat(MAX_NESTING - 1));
+    let expr = parse(&src).unwrap();
+    let printed = expr.to_string();
+    assert_eq!(parse(&printed).unwrap().to_string(), printed);
+    let huge = format!("1{} * 2", "0".repeat(400));
+    let printed = parse(&huge).unwrap().to_string();
+    assert_eq!(parse(&printed).unwrap().to_string(), printed);
+}
+
+#[test]
+fn printing_round_trips() {
+    let cases = [
+        ("1+2*3", "1 + 2 * 3"),
+        ("(1+2)*3", "(1 + 2) * 3"),
+        ("1 - (2 - 3)", "1 - (2 - 3)"),
+        ("-(-x)", "--x"),
+        ("--1", "--1"),
+        ("/data/a[. > 1]/b", "/data/a[. > 1]/b"),
+        ("../x", "../x"),
+        ("/", "/"),
+        ("count(/)", "count(/)"),
+        (
+            "instance('l')/root/item[name = ${a}]/label",
+            "instance('l')/root/item[name = ${a}]/label",
+        ),
+        ("\"it's\"", "\"it's\""),
+        ("${a} | ${b}", "${a} | ${b}"),
+        ("(${a})[2]", "${a}[2]"),
+        (
+            "jr:choice-name( ${x} , '${x}' )",
+            "jr:choice-name(${x}, '${x}')",
+        ),
+        ("1 div 0", "1 div 0"),
+        ("self::a/parent::*", "self::a/parent::*"),
+        ("(/) * 1", "/. * 1"),
+        ("- - -1", "---1"),
+        ("-(-(-x))", "---x"),
+        ("-(a | b)", "-(a | b)"),
+        ("(/data/a)[1]", "(/data/a)[1]"),
+        ("-2 * -x", "-2 * -x"),
+    ];
+    for (src, want) in cases {
+        let printed = parse(src).unwrap().to_string();
+        assert_eq!(printed, want, "{src}");
+        let again = parse(&printed).unwrap().to_string();
+        assert_eq!(again, printed, "{src}");
+    }
 }
