@@ -673,8 +673,8 @@ impl Store for SqliteStore {
                     let Some(entry) = touched.get_mut(&rev.response) else {
                         continue;
                     };
-                    let mut candidate = entry.state.clone();
-                    match candidate.apply(rev) {
+                    // `apply` refuses before it changes anything, so no copy is needed.
+                    match entry.state.apply(rev) {
                         Ok(_) => {}
                         Err(e) => {
                             let code = match e {
@@ -686,7 +686,6 @@ impl Store for SqliteStore {
                             continue;
                         }
                     }
-                    entry.state = candidate;
                     insert_revision.execute(params![
                         rev.id,
                         project,
