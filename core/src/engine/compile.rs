@@ -187,7 +187,8 @@ impl CompiledForm {
     /// Compile a form; any error-severity problem fails with every diagnostic.
     pub fn compile(form: Form) -> Result<CompiledForm, Vec<Diagnostic>> {
         let mut diagnostics = crate::check::structure_diagnostics(&form);
-        let (compiled, expression_diagnostics) = build(form);
+        let (mut compiled, expression_diagnostics) = build(&form);
+        compiled.form = form;
         diagnostics.extend(expression_diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
             diagnostics.retain(Diagnostic::is_error);
@@ -276,7 +277,7 @@ fn resolve_in(
 
 /// The expression diagnostics of a form (structure is checked elsewhere).
 pub(crate) fn compile_diagnostics(form: &Form) -> Vec<Diagnostic> {
-    build(form.clone()).1
+    build(form).1
 }
 
 struct Builder {
@@ -286,8 +287,10 @@ struct Builder {
 
 /// Build the compiled form, collecting every expression diagnostic. Never fails:
 /// unparsable expressions are left out, so the result is only used when clean.
-pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
-    let flat = flatten(&form);
+/// The result holds an empty stand-in form; [`CompiledForm::compile`] puts the real one
+/// in (so checking alone never copies the whole form).
+pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
+    let flat = flatten(form);
     let mut b = Builder {
         nodes: Vec::with_capacity(flat.len() + 1),
         diagnostics: Vec::new(),
@@ -394,7 +397,7 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
     // The graph: tasks, their inputs, topological order, cycles.
     let (tasks, value_dependents, relevance_dependents, node_tasks) = order_tasks(&mut b, deps);
     let compiled = CompiledForm {
-        form,
+        form: stand_in(),
         nodes: b.nodes,
         by_name,
         scope_names,
@@ -415,6 +418,22 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
     let mut compiled = compiled;
     index_repeats(&mut compiled);
     (compiled, b.diagnostics)
+}
+
+fn stand_in() -> Form {
+    Form {
+        schema: None,
+        id: String::new(),
+        version: String::new(),
+        title: crate::form::Text::Plain(String::new()),
+        description: None,
+        languages: Vec::new(),
+        default_language: String::new(),
+        instance_name: None,
+        safe_exit: None,
+        body: Vec::new(),
+        choices: Default::default(),
+    }
 }
 
 /// What a change in a repeat's instances touches, per repeat.
