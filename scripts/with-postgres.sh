@@ -3,6 +3,7 @@
 # directory as a non-root user, listen on 127.0.0.1 at a free port, export
 # VOICES_TEST_DATABASE_URL, stop and delete everything afterwards.
 # Usage: scripts/with-postgres.sh COMMAND [ARGS…]
+# fsync is off (throwaway data) unless VOICES_PG_FSYNC=on, which benchmarks set.
 set -euo pipefail
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
@@ -30,7 +31,7 @@ trap cleanup EXIT
 
 run_pg "$bindir/initdb" -D "$dir/data" -U voices --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
 run_pg "$bindir/pg_ctl" -D "$dir/data" -l "$dir/log" -w \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=off" start >/dev/null
+  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c max_connections=200 -c fsync=${VOICES_PG_FSYNC:-off}" start >/dev/null
 run_pg "$bindir/createdb" -h 127.0.0.1 -p "$port" -U voices voices
 
 export VOICES_TEST_DATABASE_URL="postgres://voices@127.0.0.1:$port/voices"

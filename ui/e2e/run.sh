@@ -39,7 +39,7 @@ fi
 
 mkdir -p "$here/artifacts"
 work="$(mktemp -d)"
-trap 'kill $driver_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 
 run_under_display() {
   if [ -n "${DISPLAY:-}" ] && xdpyinfo >/dev/null 2>&1; then
@@ -57,9 +57,10 @@ run_scenarios() {
     curl -sf http://127.0.0.1:4444/status >/dev/null 2>&1 && break
     sleep 0.2
   done
-  VOICES_APP="$app" VOICES_E2E_WORK="$work" ARTIFACTS="$here/artifacts" node "$here/scenarios.mjs"
-  status=$?
-  kill $driver_pid 2>/dev/null || true
+  status=0
+  VOICES_APP="$app" ARTIFACTS="$here/artifacts" node "$here/scenarios.mjs" || status=$?
+  VOICES_APP="$app" node "$here/kill.mjs" || status=$?
+  kill "$driver_pid" 2>/dev/null || true
   return $status
 }
 export -f run_scenarios

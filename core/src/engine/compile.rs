@@ -46,6 +46,10 @@ pub struct CompiledForm {
     pub(crate) repeat_inside_tasks: HashMap<NodeIdx, Vec<usize>>,
     /// Per repeat: tasks outside it that read it or anything inside it.
     pub(crate) repeat_outside_readers: HashMap<NodeIdx, Vec<usize>>,
+    /// Per scope: the repeats directly in it, in document order.
+    pub(crate) child_repeats: Vec<Vec<NodeIdx>>,
+    /// Fields with a default, in task order (defaults may read each other).
+    pub(crate) defaulted: Vec<NodeIdx>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -117,6 +121,8 @@ pub(crate) struct Node {
     pub privacy_check: bool,
     /// A group shown as a page of its own.
     pub page: bool,
+    /// The calculation calls `now()`, `random()`, `uuid()`…: computed once, then kept.
+    pub nondeterministic: bool,
     /// The form item (groups and repeats without their bodies).
     pub item: ItemData,
 }
@@ -181,7 +187,8 @@ impl CompiledForm {
     /// Compile a form; any error-severity problem fails with every diagnostic.
     pub fn compile(form: Form) -> Result<CompiledForm, Vec<Diagnostic>> {
         let mut diagnostics = crate::check::structure_diagnostics(&form);
-        let (compiled, expression_diagnostics) = build(form);
+        let (mut compiled, expression_diagnostics) = build(&form);
+        compiled.form = form;
         diagnostics.extend(expression_diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
             diagnostics.retain(Diagnostic::is_error);
@@ -270,7 +277,7 @@ fn resolve_in(
 
 /// The expression diagnostics of a form (structure is checked elsewhere).
 pub(crate) fn compile_diagnostics(form: &Form) -> Vec<Diagnostic> {
-    build(form.clone()).1
+    build(form).1
 }
 
 struct Builder {
@@ -280,8 +287,10 @@ struct Builder {
 
 /// Build the compiled form, collecting every expression diagnostic. Never fails:
 /// unparsable expressions are left out, so the result is only used when clean.
-pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
-    let flat = flatten(&form);
+/// The result holds an empty stand-in form; [`CompiledForm::compile`] puts the real one
+/// in (so checking alone never copies the whole form).
+pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
+    let flat = flatten(form);
     let mut b = Builder {
         nodes: Vec::with_capacity(flat.len() + 1),
         diagnostics: Vec::new(),
@@ -346,7 +355,7 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
     let mut deps: Vec<(Task, Vec<(NodeIdx, bool)>)> = Vec::new();
     for (i, f) in flat.iter().enumerate() {
         let idx = i + 1;
-        b.compile_item(idx, f, &by_name, &lists, &list_index, &mut deps);
+        b.compile_item(idx, f, &by_name, &lists, &mut deps);
     }
     let consent = consent_index.map(|c| c + 1);
     let instance_name = form.instance_name.as_ref().and_then(|src| {
@@ -388,7 +397,7 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
     // The graph: tasks, their inputs, topological order, cycles.
     let (tasks, value_dependents, relevance_dependents, node_tasks) = order_tasks(&mut b, deps);
     let compiled = CompiledForm {
-        form,
+        form: stand_in(),
         nodes: b.nodes,
         by_name,
         scope_names,
@@ -403,14 +412,53 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
         scope_locals,
         repeat_inside_tasks: HashMap::new(),
         repeat_outside_readers: HashMap::new(),
+        child_repeats: Vec::new(),
+        defaulted: Vec::new(),
     };
     let mut compiled = compiled;
     index_repeats(&mut compiled);
     (compiled, b.diagnostics)
 }
 
+fn stand_in() -> Form {
+    Form {
+        schema: None,
+        id: String::new(),
+        version: String::new(),
+        title: crate::form::Text::Plain(String::new()),
+        description: None,
+        languages: Vec::new(),
+        default_language: String::new(),
+        instance_name: None,
+        safe_exit: None,
+        body: Vec::new(),
+        choices: Default::default(),
+    }
+}
+
 /// What a change in a repeat's instances touches, per repeat.
 fn index_repeats(c: &mut CompiledForm) {
+    c.child_repeats = vec![Vec::new(); c.nodes.len()];
+    for (idx, n) in c.nodes.iter().enumerate() {
+        if n.kind == NodeKind::Repeat {
+            c.child_repeats[n.scope].push(idx);
+        }
+    }
+    c.defaulted = c
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Value && c.nodes[t.node].default.is_some())
+        .map(|t| t.node)
+        .collect();
+    for n in &mut c.nodes {
+        n.nondeterministic = n.calculation.as_ref().is_some_and(|e| {
+            e.calls().iter().any(|call| {
+                call.call
+                    .function
+                    .is_some_and(|f| f.signature().nondeterministic)
+            })
+        });
+    }
     for r in 0..c.nodes.len() {
         if c.nodes[r].kind != NodeKind::Repeat {
             continue;
@@ -454,6 +502,7 @@ fn root_node() -> Node {
         consent_gated: false,
         privacy_check: false,
         page: false,
+        nondeterministic: false,
         item: ItemData::Root,
     }
 }
@@ -534,6 +583,7 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
         consent_gated: f.depth == 0 && consent_index.is_some_and(|c| index > c) && !metadata,
         privacy_check: has_privacy_check(f.item),
         page,
+        nondeterministic: false,
         item,
     }
 }
@@ -566,7 +616,6 @@ impl Builder {
         f: &Flat<'_>,
         by_name: &HashMap<String, Vec<NodeIdx>>,
         lists: &[ChoiceList],
-        list_index: &HashMap<String, usize>,
         deps: &mut Vec<(Task, Vec<(NodeIdx, bool)>)>,
     ) {
         let ptr = f.pointer.clone();
@@ -699,16 +748,42 @@ impl Builder {
         if let (Some(src), Some(list)) = (filter, self.nodes[idx].list) {
             let pointer = format!("{ptr}/{}", Prop::ChoiceFilter.key());
             if let Some(e) = self.parse_at(&pointer, src) {
-                // Bare names in a filter are the choice's properties, not fields.
-                let refs = self.check_expr(&pointer, &e, idx, by_name, lists);
-                let list_name = &lists[list].name;
-                let wrapped = format!("instance('{list_name}')/root/item[{src}]");
+                // The filter only shapes the view; its inputs are read when the view is built.
+                self.check_expr(&pointer, &e, idx, by_name, lists);
+                let list = &lists[list];
+                // Bare names in a filter are the choice's properties: catch typos.
+                for p in e.paths() {
+                    let first = match (&p.path.start, p.path.steps.first()) {
+                        (PathStart::Context, Some(step)) if step.axis == Axis::Child => step,
+                        _ => continue,
+                    };
+                    let NodeTest::Name(name) = &first.test else {
+                        continue;
+                    };
+                    let known = matches!(&**name, "name" | "label")
+                        || list.properties.iter().any(|prop| prop == &**name);
+                    if !known {
+                        self.diagnostics.push(
+                            Diagnostic::warning(
+                                Code::UnknownChoiceProperty,
+                                pointer.clone(),
+                                format!(
+                                    "no choice in list `{}` has a property `{name}`{}; bare names in a choice filter are choice properties (write `${{{name}}}` for a field)",
+                                    list.name,
+                                    crate::check::suggestion(
+                                        name,
+                                        list.properties.iter().map(String::as_str)
+                                    )
+                                ),
+                            )
+                            .with_span(first.span.start, first.span.end),
+                        );
+                    }
+                }
+                let wrapped = format!("instance('{}')/root/item[{src}]", list.name);
                 if let Ok(full) = expr::parse(&wrapped) {
                     self.nodes[idx].choice_filter = Some(full);
                 }
-                let _ = list_index;
-                // The filter only shapes the view; its inputs are read when the view is built.
-                drop(refs);
             }
         }
     }

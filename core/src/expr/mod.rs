@@ -121,7 +121,7 @@ pub fn evaluate_at(
     let mut ev = eval::Evaluator::new(ctx, env);
     let focus = eval::Focus {
         node: Some(node),
-        position: 1,
+        position: 0,
         size: 1,
     };
     ev.eval(expr, focus)

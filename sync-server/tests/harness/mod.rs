@@ -198,6 +198,11 @@ impl Server {
         }
     }
 
+    /// The process id while it runs (for memory figures).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL: no shutdown, no flushing, whatever was in flight.
     pub fn kill9(&mut self) {
         if let Some(mut child) = self.child.take() {
