@@ -283,7 +283,14 @@ pub(crate) fn compile_diagnostics(form: &Form) -> Vec<Diagnostic> {
 struct Builder {
     nodes: Vec<Node>,
     diagnostics: Vec<Diagnostic>,
+    /// "Did you mean" hints left to compute. Each compares the wrong name with every
+    /// field name, so without a cap a form with thousands of bad references would
+    /// take quadratic time; the first ones are what a designer reads anyway.
+    suggestions_left: usize,
 }
+
+/// How many unknown-reference diagnostics get a "did you mean" hint.
+const MAX_REFERENCE_SUGGESTIONS: usize = 200;
 
 /// Build the compiled form, collecting every expression diagnostic. Never fails:
 /// unparsable expressions are left out, so the result is only used when clean.
@@ -294,6 +301,7 @@ pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
     let mut b = Builder {
         nodes: Vec::with_capacity(flat.len() + 1),
         diagnostics: Vec::new(),
+        suggestions_left: MAX_REFERENCE_SUGGESTIONS,
     };
     b.nodes.push(root_node());
     let consent_index = flat
@@ -802,16 +810,17 @@ impl Builder {
             match resolve_in(&self.nodes, by_name, r.name, context) {
                 Resolution::Found(n) => read.push((n, false)),
                 Resolution::Unknown => {
-                    let candidates = by_name.keys().map(String::as_str);
+                    let hint = if self.suggestions_left > 0 {
+                        self.suggestions_left -= 1;
+                        crate::check::suggestion(r.name, by_name.keys().map(String::as_str))
+                    } else {
+                        String::new()
+                    };
                     self.diagnostics.push(
                         Diagnostic::error(
                             Code::UnknownReference,
                             pointer,
-                            format!(
-                                "`${{{}}}` does not name a field of this form{}",
-                                r.name,
-                                crate::check::suggestion(r.name, candidates)
-                            ),
+                            format!("`${{{}}}` does not name a field of this form{hint}", r.name,),
                         )
                         .with_span(r.span.start, r.span.end),
                     )
@@ -969,7 +978,7 @@ impl Builder {
                                 Code::UnknownChoice,
                                 pointer,
                                 format!(
-                                    "`{choice}` is not a choice of `{name}` (list `{}`){}; this is never selected",
+                                    "`{choice}` is not a choice of `{name}` (list `{}`), so this is never selected{}",
                                     list.name,
                                     crate::check::suggestion(
                                         choice,
@@ -997,7 +1006,15 @@ fn first_line(s: &str) -> String {
 
 fn describe(kind: NodeKind) -> String {
     match kind {
-        NodeKind::Field(k) => format!("a {} field", k.as_str()),
+        NodeKind::Field(k) => {
+            let kind = k.as_str();
+            let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("{article} {kind} field")
+        }
         NodeKind::Group => "a group".to_owned(),
         NodeKind::Repeat => "a repeat".to_owned(),
         NodeKind::Consent => "the consent block".to_owned(),
