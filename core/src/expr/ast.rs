@@ -314,8 +314,9 @@ impl fmt::Display for Expr {
                     // `--x` needs no parentheses (which would count as nesting).
                     return write!(f, "{inner}");
                 }
-                // Unary minus binds tighter than `*` and looser than `|`.
-                write_operand(f, inner, 7, false)
+                // Unary minus binds tighter than `*` and looser than `|`:
+                // `-a | b` is `-(a | b)`.
+                write_operand(f, inner, 7, true)
             }
             ExprKind::Chain { first, rest } => {
                 let level = rest.first().map_or(0, |l| l.op.precedence());
