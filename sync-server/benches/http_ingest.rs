@@ -159,6 +159,13 @@ async fn ingest(url: &str, fleet: &Fleet, bodies: Vec<Vec<(usize, Vec<u8>)>>) ->
     (n, n as f64 / secs)
 }
 
+/// Server logs are kept (in the temporary directory) for a look after a run.
+fn log_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("voices-bench-logs");
+    std::fs::create_dir_all(&dir).expect("log dir");
+    dir
+}
+
 fn make_backend(kind: &str) -> Backend {
     match kind {
         "sqlite" => Backend::sqlite(),
@@ -171,9 +178,9 @@ fn ingest_matrix(kind: &str, total: u64) {
         for devices in [1usize, 8, 64] {
             let backend = make_backend(kind);
             let codes = backend.set_up(devices);
-            let logs = tempfile::tempdir().expect("log dir");
+            let logs = log_dir();
             runtime().block_on(async {
-                let server = Server::start(&backend, logs.path()).await;
+                let server = Server::start(&backend, &logs).await;
                 let fleet = fleet(&server, &codes).await;
                 let bodies = bodies(&fleet, total, batch, 0);
                 let (n, rate) = match tokio::spawn(ingest_owned(server.url.clone(), fleet, bodies)).await {
@@ -229,9 +236,9 @@ fn wire_bytes() {
 fn pull_and_export(kind: &str, total: u64) {
     let backend = make_backend(kind);
     let codes = backend.set_up(8);
-    let logs = tempfile::tempdir().expect("log dir");
+    let logs = log_dir();
     runtime().block_on(async {
-        let mut server = Server::start(&backend, logs.path()).await;
+        let mut server = Server::start(&backend, &logs).await;
         let fleet = fleet(&server, &codes).await;
         let bodies = bodies(&fleet, total, 500, 10_000_000);
         let (stored, rate) = ingest(&server.url, &fleet, bodies).await;

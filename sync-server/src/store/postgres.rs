@@ -222,7 +222,10 @@ impl PostgresStore {
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
             .min_idle(Some(0))
-            .connection_timeout(Duration::from_secs(30))
+            // Under a burst (64 devices each sending 500 records) requests queue here
+            // while earlier batches commit one after another; like the SQLite writer,
+            // wait rather than fail the upload.
+            .connection_timeout(Duration::from_secs(180))
             .build_unchecked(PostgresConnectionManager::new(config, NoTls));
         Ok(PostgresStore { pool })
     }
