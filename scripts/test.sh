@@ -1,49 +1,56 @@
 #!/usr/bin/env bash
 # Runs every Voices test: formatting and lints, the whole Cargo workspace
-# (unit, integration, conformance, PostgreSQL against a throwaway server),
-# and the end-to-end tests in the real app window under Xvfb.
-# Installs what is missing first. Prints one summary line at the end.
-set -euo pipefail
+# (unit, integration, conformance, PostgreSQL against a throwaway server), and
+# the end-to-end tests in the real app window under Xvfb. Installs what is
+# missing first. Every step runs even when an earlier one failed, so one run
+# shows every problem; the last line sums up all runners.
+set -uo pipefail
 cd "$(dirname "$0")/.."
+root=$(pwd)
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voices-target}"
 export CARGO_TERM_COLOR=never
-log_dir="${VOICES_TEST_LOG_DIR:-test-artifacts}"
-mkdir -p "$log_dir"
-log="$log_dir/test.log"
+artifacts="$root/test-artifacts"
+mkdir -p "$artifacts"
+log="$artifacts/test.log"
 : >"$log"
+failed_steps=()
 
-[ -d ../shared/conformance ] || { echo "test: ../shared/conformance is missing next to the repository; the conformance tests need it" >&2; exit 1; }
+# One feature set for every cargo invocation, so tests, the app binary the
+# end-to-end tests drive and the server binary the story tests spawn are built
+# once (custom-protocol embeds ui/dist in the app).
+features=(--workspace --features voices-app/custom-protocol)
 
-step() { echo; echo "==> $*"; }
+step() {
+  local name=$1; shift
+  echo; echo "==> $name"
+  local started=$SECONDS
+  if "$@" 2>&1 | tee -a "$log"; then
+    echo "<== $name: ok ($((SECONDS - started)) s)"
+  else
+    echo "<== $name: FAILED ($((SECONDS - started)) s)"
+    failed_steps+=("$name")
+  fi
+}
 
-step "installing missing dependencies"
-scripts/install-deps.sh build app e2e postgres
-
-if [ -f ui/package.json ]; then
-  step "building the UI (ui/dist)"
-  (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build) 2>&1 | tee -a "$log"
+if [ ! -d ../shared/conformance ]; then
+  echo "test: ../shared/conformance is missing next to the repository ($root/../shared); the conformance tests need it" >&2
+  exit 1
 fi
 
-step "cargo fmt --check"
-cargo fmt --all -- --check
-
-step "cargo clippy --all-targets -- -D warnings"
-cargo clippy --workspace --all-targets --quiet -- -D warnings
-
-step "cargo test (workspace, with a throwaway PostgreSQL)"
-scripts/with-postgres.sh cargo test --workspace --no-fail-fast 2>&1 | tee -a "$log"
-
-for e2e in scripts/e2e.sh; do
-  if [ -x "$e2e" ]; then
-    step "end-to-end tests in the real app window ($e2e)"
-    "$e2e" 2>&1 | tee -a "$log"
-  fi
-done
+step "install missing dependencies" scripts/install-deps.sh build app e2e postgres
+step "build the UI (ui/dist)" bash -c 'cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build'
+step "cargo fmt --check" cargo fmt --all -- --check
+step "cargo clippy -D warnings" cargo clippy "${features[@]}" --all-targets --quiet -- -D warnings
+step "cargo build (all targets)" cargo build "${features[@]}" --all-targets --quiet
+step "cargo test (with a throwaway PostgreSQL)" scripts/with-postgres.sh cargo test "${features[@]}" --no-fail-fast
+# The conformance suites print their figures; show them (the runs above captured them).
+step "conformance figures" bash -c 'cargo test -q "$@" --test conformance --test pyxform_cases -- --nocapture 2>&1 | grep -E "^(openrosa|javarosa|pyxform):"' _ "${features[@]}"
+step "end-to-end tests in the real app window" env VOICES_APP_BIN="$CARGO_TARGET_DIR/debug/voices-app" ARTIFACTS="$artifacts/e2e" ui/e2e/run.sh
 
 # One closing line over every runner: cargo's "test result:" lines and the
-# plain "N passed, N failed" lines the other runners print.
-python3 - "$log" <<'PY'
+# plain "e2e: N passed, N failed" line of the end-to-end runner.
+python3 - "$log" "${#failed_steps[@]}" <<'PY'
 import re, sys
 passed = failed = skipped = 0
 for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
@@ -53,6 +60,11 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     m = re.match(r"^e2e: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$", line)
     if m:
         passed += int(m[1]); failed += int(m[2]); skipped += int(m[3] or 0)
+if failed == 0 and int(sys.argv[2]) > 0:
+    failed = 1  # a step failed without a test runner counting it (build, lint, install)
 print(f"all: {passed} passed, {failed} failed, {skipped} skipped")
-sys.exit(1 if failed else 0)
 PY
+if [ ${#failed_steps[@]} -gt 0 ]; then
+  printf 'failed steps: %s\n' "${failed_steps[*]}"
+  exit 1
+fi

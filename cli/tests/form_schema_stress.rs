@@ -56,6 +56,25 @@ fn stress_writes_a_deterministic_form_with_the_requested_fields() {
 }
 
 #[test]
+fn the_written_stress_form_checks_clean() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("stress.json");
+    voices()
+        .args(["form", "stress", "--fields", "3000", "--seed", "11", "-o"])
+        .arg(&path)
+        .assert()
+        .success();
+    voices()
+        .args(["form", "check"])
+        .arg(&path)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "checked 1 form: 0 errors, 0 warnings",
+        ));
+}
+
+#[test]
 fn stress_refuses_absurd_sizes_with_a_clear_error() {
     voices()
         .args(["form", "stress", "--fields", "100000000"])

@@ -31,6 +31,7 @@ pub fn generate(fields: usize, seed: u64) -> Form {
         rng: SplitMix64(seed),
         next_field: 0,
         top: Scope::default(),
+        local: None,
         repeat_totals: Vec::new(),
         repeats: Vec::new(),
     };
@@ -102,8 +103,8 @@ pub fn generate(fields: usize, seed: u64) -> Form {
     }
 }
 
-/// What earlier fields a new field may reference.
-#[derive(Default, Clone)]
+/// Fields of one scope that later fields may reference, by what they hold.
+#[derive(Default)]
 struct Scope {
     /// Integer, decimal and calculated numbers.
     numeric: Vec<String>,
@@ -111,14 +112,43 @@ struct Scope {
     areas: Vec<String>,
     /// `select_multiple` fields over the `items` list.
     multiples: Vec<String>,
-    /// Small integers (0–5) usable as repeat counts.
+    /// Small integers (0–5) usable as repeat counts (top level only).
     drivers: Vec<String>,
+}
+
+/// Which pool of a [`Scope`] to draw from.
+#[derive(Clone, Copy)]
+enum Pool {
+    Numeric,
+    Areas,
+    Multiples,
+}
+
+impl Scope {
+    fn pool(&self, pool: Pool) -> &[String] {
+        match pool {
+            Pool::Numeric => &self.numeric,
+            Pool::Areas => &self.areas,
+            Pool::Multiples => &self.multiples,
+        }
+    }
+
+    fn pool_mut(&mut self, pool: Pool) -> &mut Vec<String> {
+        match pool {
+            Pool::Numeric => &mut self.numeric,
+            Pool::Areas => &mut self.areas,
+            Pool::Multiples => &mut self.multiples,
+        }
+    }
 }
 
 struct Generator {
     rng: SplitMix64,
     next_field: usize,
+    /// Top-level fields so far. Inside a repeat, its own fields are kept apart (in
+    /// `local`) and both are in scope; nothing is copied, so generation stays linear.
     top: Scope,
+    local: Option<Scope>,
     /// Numeric fields inside closed repeats, aggregated with `sum()` at the top level.
     repeat_totals: Vec<String>,
     /// Names of closed repeats, counted with `count()`.
@@ -127,19 +157,18 @@ struct Generator {
 
 impl Generator {
     fn group_section(&mut self, section: usize, size: usize) -> Item {
-        let mut scope = self.top.clone();
         let mut body = Vec::with_capacity(size + 1);
         // Half-way through, a nested inline group exercises nesting without new scope.
         let split = size / 2;
         let mut inline = Vec::new();
         // The inline group's relevance may only read fields outside it: a group that
         // depends on its own questions is a cycle (hiding it clears them).
-        let mut before_inline = scope.clone();
+        let mut numeric_before_inline = self.top.numeric.len();
         for i in 0..size {
             if i == split {
-                before_inline = scope.clone();
+                numeric_before_inline = self.top.numeric.len();
             }
-            let field = self.field(&mut scope, None);
+            let field = self.field();
             if section % 2 == 1 && i >= split {
                 inline.push(field);
             } else {
@@ -147,6 +176,7 @@ impl Generator {
             }
         }
         if !inline.is_empty() {
+            let outside = &self.top.numeric[..numeric_before_inline];
             body.push(Item::Group(Group {
                 name: format!("s{section}_inline"),
                 label: Some(both(
@@ -154,9 +184,7 @@ impl Generator {
                     &format!("القسم {section}، الجزء 2"),
                 )),
                 hint: None,
-                relevant: self
-                    .pick(&before_inline.numeric)
-                    .map(|n| format!("${{{n}}} != 7")),
+                relevant: pick(&mut self.rng, outside, &[]).map(|n| format!("${{{n}}} != 7")),
                 appearance: None,
                 page: false,
                 privacy: None,
@@ -165,7 +193,6 @@ impl Generator {
                 body: inline,
             }));
         }
-        self.top = scope;
         Item::Group(Group {
             name: format!("s{section}"),
             label: Some(both(
@@ -185,20 +212,17 @@ impl Generator {
 
     fn repeat_section(&mut self, section: usize, size: usize) -> Item {
         let name = format!("r{section}");
-        let driver = self.pick(&self.top.drivers.clone()).unwrap_or_default();
+        let driver = pick(&mut self.rng, &self.top.drivers, &[]).unwrap_or_default();
         let count = match self.rng.below(3) {
             0 => format!("${{{driver}}}"),
             1 => format!("${{{driver}}} + 1"),
             _ => format!("if(${{{driver}}} > 3, 3, ${{{driver}}})"),
         };
-        // Inside the repeat, top-level fields and the repeat's own earlier fields are in scope.
-        let mut scope = self.top.clone();
-        let top_numeric = scope.numeric.len();
-        let body: Vec<Item> = (0..size)
-            .map(|_| self.field(&mut scope, Some(&name)))
-            .collect();
-        self.repeat_totals
-            .extend(scope.numeric[top_numeric..].iter().cloned());
+        self.local = Some(Scope::default());
+        let body: Vec<Item> = (0..size).map(|_| self.field()).collect();
+        if let Some(local) = self.local.take() {
+            self.repeat_totals.extend(local.numeric);
+        }
         self.repeats.push(name.clone());
         Item::Repeat(Repeat {
             name,
@@ -220,54 +244,68 @@ impl Generator {
         })
     }
 
-    /// The next field; what it references is drawn from `scope`, which it then joins.
-    fn field(&mut self, scope: &mut Scope, repeat: Option<&str>) -> Item {
+    /// An earlier field in scope (top level, plus the current repeat's own fields).
+    fn pick(&mut self, pool: Pool) -> Option<String> {
+        let local = self.local.as_ref().map_or(&[][..], |l| l.pool(pool));
+        pick(&mut self.rng, self.top.pool(pool), local)
+    }
+
+    /// Make `name` available to later fields of the current scope.
+    fn join(&mut self, pool: Pool, name: String) {
+        match &mut self.local {
+            Some(local) => local.pool_mut(pool).push(name),
+            None => self.top.pool_mut(pool).push(name),
+        }
+    }
+
+    /// The next field, referencing earlier fields in scope, which it then joins.
+    fn field(&mut self) -> Item {
         let index = self.next_field;
         self.next_field += 1;
+        let in_repeat = self.local.is_some();
         let name = format!("f{index}");
         let mut field = bare_field(FieldType::Text, &name);
         field.label = Some(both(
             &format!("Question {index}"),
             &format!("السؤال {index}"),
         ));
-        let numeric = scope.numeric.clone();
         match index % 10 {
             0 => {
                 field.kind = FieldType::Integer;
                 field.required = Some(Condition::Always(index % 20 == 0));
-                if scope.drivers.len() < 8 || index % 50 == 0 {
+                if self.top.drivers.len() < 8 || index % 50 == 0 {
                     // Small bounded integers drive repeat counts.
                     field.constraint = Some(". >= 0 and . <= 5".into());
                     field.constraint_message = Some(both("From 0 to 5.", "من 0 إلى 5."));
-                    if repeat.is_none() {
-                        scope.drivers.push(name.clone());
+                    if !in_repeat {
+                        self.top.drivers.push(name.clone());
                     }
                 } else {
                     field.constraint = Some(". >= 0 and . <= 1000".into());
-                    field.relevant = self.pick(&numeric).map(|n| format!("${{{n}}} != 999"));
+                    field.relevant = self.pick(Pool::Numeric).map(|n| format!("${{{n}}} != 999"));
                 }
-                scope.numeric.push(name);
+                self.join(Pool::Numeric, name);
             }
             1 => {
                 field.kind = FieldType::Decimal;
-                field.constraint = Some(match self.pick(&numeric) {
+                field.constraint = Some(match self.pick(Pool::Numeric) {
                     Some(n) => format!(". >= 0 and . <= ${{{n}}} * 10 + 100"),
                     None => ". >= 0".into(),
                 });
                 field.constraint_message = Some(both("Too large.", "كبير جداً."));
-                scope.numeric.push(name);
+                self.join(Pool::Numeric, name);
             }
             2 => {
                 field.kind = FieldType::SelectOne;
                 field.choices = Some("area".into());
                 field.required = Some(Condition::Always(true));
-                scope.areas.push(name);
+                self.join(Pool::Areas, name);
             }
             3 => {
                 field.kind = FieldType::SelectOne;
                 field.choices = Some("place".into());
                 field.appearance = Some("minimal".into());
-                if let Some(area) = self.pick(&scope.areas) {
+                if let Some(area) = self.pick(Pool::Areas) {
                     field.choice_filter = Some(format!("area = ${{{area}}}"));
                     field.relevant = Some(format!("${{{area}}} != ''"));
                 }
@@ -275,23 +313,24 @@ impl Generator {
             4 => {
                 field.kind = FieldType::Calculate;
                 field.label = None;
-                let totals = if repeat.is_none() {
-                    self.pick(&self.repeat_totals.clone())
-                } else {
+                let totals = if in_repeat {
                     None
+                } else {
+                    pick(&mut self.rng, &self.repeat_totals, &[])
                 };
-                field.calculation =
-                    Some(match (totals, self.pick(&numeric), self.pick(&numeric)) {
-                        (Some(t), Some(a), _) => format!("sum(${{{t}}}) + ${{{a}}}"),
-                        (_, Some(a), Some(b)) => format!("${{{a}}} + ${{{b}}} * 2"),
-                        _ => "0".into(),
-                    });
-                scope.numeric.push(name);
+                let a = self.pick(Pool::Numeric);
+                let b = self.pick(Pool::Numeric);
+                field.calculation = Some(match (totals, a, b) {
+                    (Some(t), Some(a), _) => format!("sum(${{{t}}}) + ${{{a}}}"),
+                    (_, Some(a), Some(b)) => format!("${{{a}}} + ${{{b}}} * 2"),
+                    _ => "0".into(),
+                });
+                self.join(Pool::Numeric, name);
             }
             5 => {
                 field.kind = FieldType::Text;
                 field.constraint = Some("string-length(.) <= 200".into());
-                field.relevant = self.pick(&numeric).map(|n| format!("${{{n}}} > 10"));
+                field.relevant = self.pick(Pool::Numeric).map(|n| format!("${{{n}}} > 10"));
             }
             6 => {
                 field.kind = FieldType::SelectMultiple;
@@ -299,9 +338,9 @@ impl Generator {
                 field.constraint = Some("count-selected(.) <= 5".into());
                 field.constraint_message = Some(both("Five at most.", "خمسة على الأكثر."));
                 field.relevant = self
-                    .pick(&scope.multiples)
+                    .pick(Pool::Multiples)
                     .map(|m| format!("not(selected(${{{m}}}, 'i3'))"));
-                scope.multiples.push(name);
+                self.join(Pool::Multiples, name);
             }
             7 => {
                 field.kind = FieldType::Date;
@@ -310,40 +349,49 @@ impl Generator {
             8 => {
                 field.kind = FieldType::Integer;
                 field.required = self
-                    .pick(&numeric)
+                    .pick(Pool::Numeric)
                     .map(|n| Condition::Expression(format!("${{{n}}} > 5")));
                 field.constraint = Some(". >= 0".into());
-                scope.numeric.push(name);
+                self.join(Pool::Numeric, name);
             }
             _ => {
                 field.kind = FieldType::Hidden;
                 field.label = None;
-                field.calculation = Some(match (repeat, self.pick(&numeric)) {
-                    (None, Some(n)) if !self.repeats.is_empty() => {
-                        let r = self.pick(&self.repeats.clone()).unwrap_or_default();
+                let n = self.pick(Pool::Numeric);
+                let repeat = if in_repeat {
+                    None
+                } else {
+                    pick(&mut self.rng, &self.repeats, &[])
+                };
+                field.calculation = Some(match (repeat, n) {
+                    (Some(r), Some(n)) => {
                         format!("if(count(${{{r}}}) > 1 and ${{{n}}} > 50, 'high', 'low')")
                     }
-                    (_, Some(n)) => format!("if(${{{n}}} > 50, 'high', 'low')"),
+                    (None, Some(n)) => format!("if(${{{n}}} > 50, 'high', 'low')"),
                     (_, None) => "'low'".into(),
                 });
             }
         }
         Item::Field(field)
     }
+}
 
-    /// An earlier field: half the time a recent one, otherwise any.
-    fn pick(&mut self, from: &[String]) -> Option<String> {
-        if from.is_empty() {
-            return None;
-        }
-        let index = if self.rng.below(2) == 0 {
-            let near = from.len().min(NEAR);
-            from.len() - 1 - self.rng.below(near)
-        } else {
-            self.rng.below(from.len())
-        };
-        Some(from[index].clone())
+/// An earlier field from `outer` followed by `inner`: half the time a recent one,
+/// otherwise any, so references are both local and long-range.
+fn pick(rng: &mut SplitMix64, outer: &[String], inner: &[String]) -> Option<String> {
+    let len = outer.len() + inner.len();
+    if len == 0 {
+        return None;
     }
+    let index = if rng.below(2) == 0 {
+        len - 1 - rng.below(len.min(NEAR))
+    } else {
+        rng.below(len)
+    };
+    Some(match index.checked_sub(outer.len()) {
+        Some(i) => inner[i].clone(),
+        None => outer[index].clone(),
+    })
 }
 
 fn bare_field(kind: FieldType, name: &str) -> Field {

@@ -273,3 +273,43 @@ fn expression_conformance() {
         );
     }
 }
+
+/// Every conformance expression printed back (`Display`) parses to a tree that
+/// prints the same and evaluates to the same result.
+#[test]
+fn printed_expressions_mean_the_same() {
+    let mut checked = 0;
+    for (file, offset) in [
+        ("xpath-cases.json", -7 * 3600),
+        ("xpath-cases-javarosa.json", 0),
+    ] {
+        let doc = load(file);
+        for case in doc["cases"].as_array().expect("cases") {
+            let scope = case["scope"].as_str().unwrap_or_default();
+            if scope != "pure" && scope != "instance" {
+                continue;
+            }
+            let src = case["expression"].as_str().unwrap_or_default();
+            let Ok(expr) = parse(src) else { continue };
+            let printed = expr.to_string();
+            let reparsed = parse(&printed)
+                .unwrap_or_else(|e| panic!("`{src}` printed as `{printed}` does not parse: {e}"));
+            assert_eq!(reparsed.to_string(), printed, "`{src}`");
+            let tags = case["tags"].as_array().cloned().unwrap_or_default();
+            let ctx = context_for(&case["instance"]);
+            let a = evaluate(&expr, &ctx, &mut environment(&tags, offset));
+            let b = evaluate(&reparsed, &ctx, &mut environment(&tags, offset));
+            match (a, b) {
+                (Ok(a), Ok(b)) => {
+                    let same = a == b
+                        || matches!((&a, &b), (Value::Number(x), Value::Number(y)) if x.is_nan() && y.is_nan());
+                    assert!(same, "`{src}` → {a:?}, printed `{printed}` → {b:?}");
+                }
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("`{src}` → {a:?}, printed `{printed}` → {b:?}"),
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 1500, "only {checked} expressions checked");
+}

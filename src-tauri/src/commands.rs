@@ -8,7 +8,7 @@ use ts_rs::TS;
 use crate::error::Result;
 use crate::view::PageView;
 use crate::voices::{
-    AnswerSaved, AttachmentData, DecoyView, FileReport, FormSummary, ImportReport, InterviewState,
+    AttachmentData, DecoyView, FileReport, FormSummary, ImportReport, InterviewState, PageUpdate,
     ResponseSummary, Review, SetAnswerRequest, Upload, Voices,
 };
 
@@ -32,14 +32,12 @@ pub struct RepeatRequest {
     /// `/members` to add an instance; `/members[2]` to remove one.
     pub path: String,
     pub page: u32,
-    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ConsentRequest {
     pub response_id: String,
     pub given: bool,
-    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, TS)]
@@ -56,13 +54,11 @@ pub struct PrivacyRequest {
     pub group_path: String,
     pub outcome: PrivacyChoice,
     pub page: u32,
-    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct ResponseRequest {
     pub response_id: String,
-    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -99,7 +95,6 @@ pub struct AttachRequest {
     pub media_type: String,
     pub data_base64: String,
     pub page: u32,
-    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -161,45 +156,33 @@ pub fn interview_state(voices: State<'_, Voices>, request: OpenRequest) -> Resul
 
 #[tauri::command]
 pub fn get_page(voices: State<'_, Voices>, request: OpenRequest) -> Result<PageView> {
-    voices.page(
-        &request.response_id,
-        request.page,
-        request.language.as_deref(),
-    )
+    voices.page(&request.response_id, request.page)
 }
 
 #[tauri::command]
-pub fn set_answer(voices: State<'_, Voices>, request: SetAnswerRequest) -> Result<AnswerSaved> {
+pub fn set_answer(voices: State<'_, Voices>, request: SetAnswerRequest) -> Result<PageUpdate> {
     voices.set_answer(
         &request.response_id,
         &request.path,
         request.value.as_deref(),
         request.page,
-        request.language.as_deref(),
     )
 }
 
 #[tauri::command]
-pub fn add_repeat_instance(voices: State<'_, Voices>, request: RepeatRequest) -> Result<PageView> {
-    voices.add_repeat_instance(
-        &request.response_id,
-        &request.path,
-        request.page,
-        request.language.as_deref(),
-    )
+pub fn add_repeat_instance(
+    voices: State<'_, Voices>,
+    request: RepeatRequest,
+) -> Result<PageUpdate> {
+    voices.add_repeat_instance(&request.response_id, &request.path, request.page)
 }
 
 #[tauri::command]
 pub fn remove_repeat_instance(
     voices: State<'_, Voices>,
     request: RepeatRequest,
-) -> Result<PageView> {
-    voices.remove_repeat_instance(
-        &request.response_id,
-        &request.path,
-        request.page,
-        request.language.as_deref(),
-    )
+) -> Result<PageUpdate> {
+    voices.remove_repeat_instance(&request.response_id, &request.path, request.page)
 }
 
 #[tauri::command]
@@ -207,15 +190,11 @@ pub fn record_consent(
     voices: State<'_, Voices>,
     request: ConsentRequest,
 ) -> Result<InterviewState> {
-    voices.record_consent(
-        &request.response_id,
-        request.given,
-        request.language.as_deref(),
-    )
+    voices.record_consent(&request.response_id, request.given)
 }
 
 #[tauri::command]
-pub fn record_privacy(voices: State<'_, Voices>, request: PrivacyRequest) -> Result<PageView> {
+pub fn record_privacy(voices: State<'_, Voices>, request: PrivacyRequest) -> Result<PageUpdate> {
     let outcome = match request.outcome {
         PrivacyChoice::Private => "private",
         PrivacyChoice::NotPrivate => "not_private",
@@ -226,23 +205,22 @@ pub fn record_privacy(voices: State<'_, Voices>, request: PrivacyRequest) -> Res
         &request.group_path,
         outcome,
         request.page,
-        request.language.as_deref(),
     )
 }
 
 #[tauri::command]
 pub fn review(voices: State<'_, Voices>, request: ResponseRequest) -> Result<Review> {
-    voices.review(&request.response_id, request.language.as_deref())
+    voices.review(&request.response_id)
 }
 
 #[tauri::command]
 pub fn finalize(voices: State<'_, Voices>, request: ResponseRequest) -> Result<Review> {
-    voices.finalize(&request.response_id, request.language.as_deref())
+    voices.finalize(&request.response_id)
 }
 
 #[tauri::command]
 pub fn reopen(voices: State<'_, Voices>, request: ResponseRequest) -> Result<InterviewState> {
-    voices.reopen(&request.response_id, request.language.as_deref())
+    voices.reopen(&request.response_id)
 }
 
 #[tauri::command]
@@ -288,7 +266,7 @@ pub fn safe_return<R: Runtime>(
 }
 
 #[tauri::command]
-pub fn attach_file(voices: State<'_, Voices>, request: AttachRequest) -> Result<AnswerSaved> {
+pub fn attach_file(voices: State<'_, Voices>, request: AttachRequest) -> Result<PageUpdate> {
     voices.attach(
         &request.response_id,
         &request.path,
@@ -298,7 +276,6 @@ pub fn attach_file(voices: State<'_, Voices>, request: AttachRequest) -> Result<
             data_base64: &request.data_base64,
         },
         request.page,
-        request.language.as_deref(),
     )
 }
 
@@ -323,11 +300,11 @@ pub fn signatures() -> Vec<(&'static str, String, String)> {
         sig::<OpenRequest, InterviewState>("open_interview"),
         sig::<OpenRequest, InterviewState>("interview_state"),
         sig::<OpenRequest, PageView>("get_page"),
-        sig::<SetAnswerRequest, AnswerSaved>("set_answer"),
-        sig::<RepeatRequest, PageView>("add_repeat_instance"),
-        sig::<RepeatRequest, PageView>("remove_repeat_instance"),
+        sig::<SetAnswerRequest, PageUpdate>("set_answer"),
+        sig::<RepeatRequest, PageUpdate>("add_repeat_instance"),
+        sig::<RepeatRequest, PageUpdate>("remove_repeat_instance"),
         sig::<ConsentRequest, InterviewState>("record_consent"),
-        sig::<PrivacyRequest, PageView>("record_privacy"),
+        sig::<PrivacyRequest, PageUpdate>("record_privacy"),
         sig::<ResponseRequest, Review>("review"),
         sig::<ResponseRequest, Review>("finalize"),
         sig::<ResponseRequest, InterviewState>("reopen"),
@@ -335,7 +312,7 @@ pub fn signatures() -> Vec<(&'static str, String, String)> {
         sig::<ParadataRequest, ()>("record_paradata"),
         sig::<SafeExitRequest, DecoyView>("safe_exit"),
         sig::<SafeExitRequest, ()>("safe_return"),
-        sig::<AttachRequest, AnswerSaved>("attach_file"),
+        sig::<AttachRequest, PageUpdate>("attach_file"),
         sig::<AttachmentRequest, AttachmentData>("get_attachment"),
     ]
 }

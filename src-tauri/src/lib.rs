@@ -5,6 +5,7 @@
 
 pub mod bindings;
 pub mod commands;
+pub mod env;
 pub mod error;
 pub mod paths;
 pub mod store;
@@ -62,9 +63,21 @@ pub fn build<R: Runtime>(
         ])
 }
 
+/// The data directory asked for on the command line (`--data-dir DIR`) or in
+/// `VOICES_DATA_DIR`; `None` means the platform's app data directory.
+fn requested_data_dir() -> Option<PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == "--data-dir" {
+            return args.next().map(PathBuf::from);
+        }
+    }
+    std::env::var_os(DATA_DIR_VAR).map(PathBuf::from)
+}
+
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let data_dir = std::env::var_os(DATA_DIR_VAR).map(PathBuf::from);
+    let data_dir = requested_data_dir();
     if let Err(e) = build(tauri::Builder::default(), data_dir).run(tauri::generate_context!()) {
         eprintln!("Voices could not start: {e}");
         std::process::exit(1);

@@ -489,6 +489,37 @@ impl Store {
         Ok(())
     }
 
+    /// Save several answers of a draft in one transaction (an answer and the values
+    /// it changed: calculations, answers cleared by skip logic). `None` clears.
+    pub fn apply_answers(
+        &mut self,
+        response_id: &str,
+        rows: &[(String, Option<String>)],
+        now: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_draft(&tx, response_id)?;
+        {
+            let mut upsert = tx.prepare_cached(
+                "INSERT INTO answers (response_id, path, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (response_id, path) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            )?;
+            let mut delete =
+                tx.prepare_cached("DELETE FROM answers WHERE response_id = ?1 AND path = ?2")?;
+            for (path, value) in rows {
+                match value {
+                    Some(v) => upsert.execute(params![response_id, path, v, now])?,
+                    None => delete.execute(params![response_id, path])?,
+                };
+            }
+        }
+        touch(&tx, response_id, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// Replace every answer of a draft at once (repeat instances added or removed,
     /// recalculated values); one transaction, so a crash leaves the old or the new set.
     pub fn replace_answers(

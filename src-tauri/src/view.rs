@@ -1,13 +1,12 @@
-//! What the UI shows: a form cut into pages, each field with its label in the chosen
-//! language, its current value and what is wrong with it. Built from the form and
-//! the response; nothing here touches the store.
+//! What the UI shows: the engine's pages (`voices_core::engine::FormView`) in the
+//! shape the Svelte screens use, with TypeScript types generated from these structs.
+//! Nothing here touches the store.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
-use voices_core::form::{Direction, Field, FieldType, Form, Item, PrivacyRequirement, Text};
-use voices_core::response::{Answer, Answers, PrivacyOutcome, Response};
-
-use crate::paths::AnswerPath;
+use voices_core::engine::{self, ItemView, ViolationCode};
+use voices_core::form::{Direction, FieldType, Form};
+use voices_core::response::PrivacyOutcome;
 
 /// A language the form offers.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
@@ -31,21 +30,26 @@ pub fn languages(form: &Form) -> Vec<LanguageView> {
 /// A page of the interview.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct PageView {
-    /// Position in the page list (0-based).
+    /// Position in the page list (0-based). Pages come and go with skip logic and repeats.
     pub index: u32,
-    /// Stable key of the page: the group's or repeat's name, `consent`, or `intro-N`.
+    /// Stable key of the page: its group, repeat or instance path, or `page-N`.
     pub key: String,
     pub title: String,
+    pub hint: String,
     pub kind: PageKind,
-    /// Whether the page applies now (its group's relevance).
-    pub relevant: bool,
+    /// The page is about a sensitive topic.
+    pub sensitive: bool,
     /// Set for the consent page.
     pub consent: Option<ConsentView>,
-    /// Set for a `privacy: required` group.
+    /// Set for the privacy check before a `privacy: required` group.
     pub privacy: Option<PrivacyView>,
-    /// Set for a repeat page.
+    /// Set for the add/remove page after a repeat's instances.
     pub repeat: Option<RepeatView>,
-    /// The fields of a question page (repeat pages list theirs per instance).
+    /// Set when the page is one instance of a repeat.
+    pub instance: Option<InstanceView>,
+    /// The privacy-checked group this page is inside (the interview may be marked
+    /// interrupted from here).
+    pub privacy_group: Option<String>,
     pub fields: Vec<FieldView>,
 }
 
@@ -54,12 +58,12 @@ pub struct PageView {
 pub enum PageKind {
     Consent,
     Questions,
-    Repeat,
+    PrivacyCheck,
+    RepeatControls,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct ConsentView {
-    pub name: String,
     pub heading: String,
     pub text: String,
     pub question: String,
@@ -73,30 +77,31 @@ pub struct ConsentView {
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct PrivacyView {
-    /// Key of the check in the response (`/group`).
+    /// Path of the checked group (`/experiences`).
     pub group_path: String,
     pub prompt: String,
-    /// `private`, `not_private`, `interrupted`, or null when not yet asked.
+    /// `interrupted` when the interview was stopped inside the group; null when not yet asked.
     pub outcome: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct RepeatView {
     pub path: String,
+    pub label: String,
     pub add_label: String,
     pub count: u32,
     pub min: Option<u32>,
     pub max: Option<u32>,
-    /// The count comes from an expression: the enumerator cannot add or remove.
-    pub fixed_count: bool,
-    pub instances: Vec<InstanceView>,
+    pub can_add: bool,
+    pub can_remove: bool,
 }
 
+/// The repeat instance a page belongs to.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct InstanceView {
     pub path: String,
     pub number: u32,
-    pub fields: Vec<FieldView>,
+    pub can_remove: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -123,20 +128,32 @@ pub struct FieldView {
     pub guidance: String,
     pub required: bool,
     pub read_only: bool,
-    pub relevant: bool,
     pub value: Option<String>,
     pub choices: Vec<ChoiceView>,
     pub appearance: String,
     pub range: Option<RangeView>,
     pub sensitive: bool,
     pub pii: bool,
-    /// What is wrong with the current value, in the form's language.
+    /// What is wrong with the answer given (constraint or type), in the form's language.
     pub problem: Option<String>,
-    /// Heading of the inline (non-page) group this field sits in, if any.
+    /// The question is required and still unanswered (shown as a problem in the review).
+    pub missing: bool,
+    /// Heading of the inline group this field sits in, if any.
     pub group_label: Option<String>,
 }
 
-/// One field that stops a response from being finalized.
+/// One entry of the jump-to-section list.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct OutlineEntry {
+    pub index: u32,
+    pub title: String,
+    pub kind: PageKind,
+    pub questions: u32,
+    pub answered: u32,
+    pub invalid: u32,
+}
+
+/// One thing that stops a response from being finalized.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct Issue {
     pub path: String,
@@ -146,558 +163,244 @@ pub struct Issue {
     pub message: String,
 }
 
-/// Where expressions get their answers: the engine when it is linked in.
-///
-/// Implementations see the response and a field path and say whether a condition
-/// holds. The built-in [`StaticRules`] reads only literal `true`/`false`.
-pub trait Rules {
-    fn relevant(&self, expr: &str, scope: &AnswerPath) -> bool;
-    fn condition(&self, expr: &str, scope: &AnswerPath) -> bool;
-    /// `None` when the constraint holds, else whether it failed.
-    fn constraint_holds(&self, expr: &str, field: &AnswerPath) -> bool;
-}
-
-/// Rules without an expression engine: expressions count as satisfied.
-pub struct StaticRules;
-
-impl Rules for StaticRules {
-    fn relevant(&self, expr: &str, _scope: &AnswerPath) -> bool {
-        expr.trim() != "false()"
-    }
-    fn condition(&self, expr: &str, _scope: &AnswerPath) -> bool {
-        matches!(expr.trim(), "true()" | "true")
-    }
-    fn constraint_holds(&self, _expr: &str, _field: &AnswerPath) -> bool {
-        true
-    }
-}
-
 /// Words the app itself says, per language (the form provides everything else).
-fn ui_text(lang: &str, key: &str) -> &'static str {
+pub fn ui_text(lang: &str, key: &str) -> &'static str {
     let ar = lang == "ar" || lang.starts_with("ar-");
     match (key, ar) {
-        ("required", false) => "This question needs an answer.",
-        ("required", true) => "هذا السؤال يحتاج إلى إجابة.",
-        ("integer", false) => "Enter a whole number.",
-        ("integer", true) => "أدخل عدداً صحيحاً.",
-        ("decimal", false) => "Enter a number.",
-        ("decimal", true) => "أدخل رقماً.",
-        ("constraint", false) => "This answer is not allowed.",
-        ("constraint", true) => "هذه الإجابة غير مقبولة.",
-        ("choice", false) => "Pick one of the listed options.",
-        ("choice", true) => "اختر أحد الخيارات المدرجة.",
         ("sensitive", false) => "A confidential question",
         ("sensitive", true) => "سؤال سري",
-        ("add", false) => "Add",
-        ("add", true) => "إضافة",
         ("consent", false) => "Consent",
         ("consent", true) => "الموافقة",
         ("privacy", false) => "Can the respondent answer the next questions in private?",
         ("privacy", true) => "هل يمكن للمستجيب الإجابة على الأسئلة التالية بمفرده؟",
         ("questions", false) => "Questions",
         ("questions", true) => "أسئلة",
+        ("add", false) => "Add",
+        ("add", true) => "إضافة",
         (_, _) => "",
     }
 }
 
-pub fn text(t: &Option<Text>, lang: &str, default: &str) -> String {
-    t.as_ref()
-        .map(|t| t.get(lang, default).to_owned())
-        .unwrap_or_default()
+fn opt(s: Option<String>) -> String {
+    s.unwrap_or_default()
 }
 
-/// A top-level cut of the form into pages (same order for every response).
-#[derive(Debug, Clone)]
-pub enum PagePlan<'f> {
-    Consent(&'f voices_core::form::Consent),
-    /// Loose top-level items (fields and non-page groups) between pages.
-    Loose(Vec<&'f Item>),
-    Group(&'f voices_core::form::Group),
-    Repeat(&'f voices_core::form::Repeat),
+fn outcome_name(o: PrivacyOutcome) -> String {
+    match o {
+        PrivacyOutcome::Private => "private",
+        PrivacyOutcome::NotPrivate => "not_private",
+        PrivacyOutcome::Interrupted => "interrupted",
+    }
+    .to_owned()
 }
 
-pub fn plan(form: &Form) -> Vec<PagePlan<'_>> {
-    let mut pages = Vec::new();
-    let mut loose: Vec<&Item> = Vec::new();
-    for item in &form.body {
-        let page = match item {
-            Item::Consent(c) => Some(PagePlan::Consent(c)),
-            Item::Group(g) if g.page || g.privacy.is_some() => Some(PagePlan::Group(g)),
-            Item::Repeat(r) => Some(PagePlan::Repeat(r)),
-            Item::Field(f) if !f.kind.is_shown_question() => None,
-            _ => {
-                loose.push(item);
-                None
-            }
-        };
-        if let Some(page) = page {
-            if !loose.is_empty() {
-                pages.push(PagePlan::Loose(std::mem::take(&mut loose)));
-            }
-            pages.push(page);
-        }
-    }
-    if !loose.is_empty() {
-        pages.push(PagePlan::Loose(loose));
-    }
-    pages
-}
-
-pub struct ViewBuilder<'a> {
-    pub form: &'a Form,
-    pub response: &'a Response,
-    pub lang: &'a str,
-    pub rules: &'a dyn Rules,
-}
-
-impl<'a> ViewBuilder<'a> {
-    fn t(&self, t: &Option<Text>) -> String {
-        text(t, self.lang, &self.form.default_language)
-    }
-
-    pub fn page_count(&self) -> usize {
-        plan(self.form).len()
-    }
-
-    /// Title of every page, for the jump-to-section list and the progress bar.
-    pub fn outline(&self) -> Vec<(String, bool)> {
-        plan(self.form)
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (self.page_title(p, i), self.page_relevant(p)))
-            .collect()
-    }
-
-    fn page_title(&self, page: &PagePlan<'_>, index: usize) -> String {
-        let titled = match page {
-            PagePlan::Consent(c) => self.t(&c.label),
-            PagePlan::Group(g) => self.t(&g.label),
-            PagePlan::Repeat(r) => self.t(&r.label),
-            PagePlan::Loose(_) => String::new(),
-        };
-        if !titled.is_empty() {
-            return titled;
-        }
-        match page {
-            PagePlan::Consent(_) => ui_text(self.lang, "consent").to_owned(),
-            _ => format!("{} {}", ui_text(self.lang, "questions"), index + 1),
-        }
-    }
-
-    fn page_relevant(&self, page: &PagePlan<'_>) -> bool {
-        let root = AnswerPath::root();
-        let expr = match page {
-            PagePlan::Consent(c) => c.relevant.as_deref(),
-            PagePlan::Group(g) => g.relevant.as_deref(),
-            PagePlan::Repeat(r) => r.relevant.as_deref(),
-            PagePlan::Loose(_) => None,
-        };
-        expr.is_none_or(|e| self.rules.relevant(e, &root))
-    }
-
-    pub fn page(&self, index: usize) -> Option<PageView> {
-        let pages = plan(self.form);
-        let page = pages.get(index)?;
-        let root = AnswerPath::root();
-        let mut view = PageView {
-            index: index as u32,
-            key: String::new(),
-            title: self.page_title(page, index),
-            kind: PageKind::Questions,
-            relevant: self.page_relevant(page),
-            consent: None,
-            privacy: None,
-            repeat: None,
-            fields: Vec::new(),
-        };
-        match page {
-            PagePlan::Consent(c) => {
-                view.key = "consent".to_owned();
-                view.kind = PageKind::Consent;
-                view.consent = Some(ConsentView {
-                    name: c.name.clone(),
-                    heading: view.title.clone(),
-                    text: c
-                        .text
-                        .get(self.lang, &self.form.default_language)
-                        .to_owned(),
-                    question: self.t(&c.question),
-                    agree_label: self.t(&c.agree_label),
-                    decline_label: self.t(&c.decline_label),
-                    decline_message: self.t(&c.decline_message),
-                    text_version: c.text_version.clone(),
-                    given: self.response.consent.as_ref().map(|r| r.given),
-                });
-            }
-            PagePlan::Loose(items) => {
-                view.key = format!("intro-{index}");
-                for item in items {
-                    self.items(
-                        std::slice::from_ref(*item),
-                        &root,
-                        &self.response.answers,
-                        false,
-                        None,
-                        &mut view.fields,
-                    );
-                }
-            }
-            PagePlan::Group(g) => {
-                view.key = g.name.clone();
-                if g.privacy == Some(PrivacyRequirement::Required) {
-                    let group_path = root.child(&g.name, None).to_string();
-                    let outcome = self.response.privacy.get(&group_path).map(|p| {
-                        match p.outcome {
-                            PrivacyOutcome::Private => "private",
-                            PrivacyOutcome::NotPrivate => "not_private",
-                            PrivacyOutcome::Interrupted => "interrupted",
-                        }
-                        .to_owned()
-                    });
-                    let prompt = self.t(&g.privacy_prompt);
-                    view.privacy = Some(PrivacyView {
-                        group_path,
-                        prompt: if prompt.is_empty() {
-                            ui_text(self.lang, "privacy").to_owned()
-                        } else {
-                            prompt
-                        },
-                        outcome,
-                    });
-                }
-                self.items(
-                    &g.body,
-                    &root,
-                    &self.response.answers,
-                    g.sensitive,
-                    None,
-                    &mut view.fields,
-                );
-            }
-            PagePlan::Repeat(r) => {
-                view.key = r.name.clone();
-                view.kind = PageKind::Repeat;
-                let instances = match self.response.answers.0.get(&r.name) {
-                    Some(Answer::Repeat(list)) => list.as_slice(),
-                    _ => &[],
-                };
-                let mut repeat = RepeatView {
-                    path: root.child(&r.name, None).to_string(),
-                    add_label: {
-                        let l = self.t(&r.add_label);
-                        if l.is_empty() {
-                            ui_text(self.lang, "add").to_owned()
-                        } else {
-                            l
-                        }
-                    },
-                    count: instances.len() as u32,
-                    min: r.min,
-                    max: r.max,
-                    fixed_count: r.count.is_some(),
-                    instances: Vec::new(),
-                };
-                for (i, answers) in instances.iter().enumerate() {
-                    let path = root.child(&r.name, Some(i + 1));
-                    let mut fields = Vec::new();
-                    self.items(&r.body, &path, answers, r.sensitive, None, &mut fields);
-                    repeat.instances.push(InstanceView {
-                        path: path.to_string(),
-                        number: (i + 1) as u32,
-                        fields,
-                    });
-                }
-                view.repeat = Some(repeat);
-            }
-        }
-        Some(view)
-    }
-
-    fn items(
-        &self,
-        items: &[Item],
-        scope: &AnswerPath,
-        answers: &Answers,
-        sensitive: bool,
-        group_label: Option<&str>,
-        out: &mut Vec<FieldView>,
-    ) {
-        for item in items {
-            match item {
-                Item::Field(f) if f.kind.is_shown_question() => {
-                    out.push(self.field(f, scope, answers, sensitive, group_label));
-                }
-                Item::Field(_) | Item::Consent(_) => {}
-                Item::Group(g) => {
-                    let relevant = g
-                        .relevant
-                        .as_deref()
-                        .is_none_or(|e| self.rules.relevant(e, scope));
-                    if !relevant {
-                        continue;
-                    }
-                    let label = self.t(&g.label);
-                    let label = if label.is_empty() {
-                        group_label.map(str::to_owned)
-                    } else {
-                        Some(label)
-                    };
-                    self.items(
-                        &g.body,
-                        scope,
-                        answers,
-                        sensitive || g.sensitive,
-                        label.as_deref(),
-                        out,
-                    );
-                }
-                // Nested repeats are shown flattened under their first instance path.
-                Item::Repeat(r) => {
-                    if let Some(Answer::Repeat(list)) = answers.0.get(&r.name) {
-                        for (i, inst) in list.iter().enumerate() {
-                            let path = scope.child(&r.name, Some(i + 1));
-                            self.items(
-                                &r.body,
-                                &path,
-                                inst,
-                                sensitive || r.sensitive,
-                                group_label,
-                                out,
-                            );
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    fn field(
-        &self,
-        f: &Field,
-        scope: &AnswerPath,
-        answers: &Answers,
-        sensitive: bool,
-        group_label: Option<&str>,
-    ) -> FieldView {
-        let path = scope.child(&f.name, None);
-        let value = match answers.0.get(&f.name) {
-            Some(Answer::Value(v)) if !v.is_empty() => Some(v.clone()),
-            _ => None,
-        };
-        let relevant = f
-            .relevant
-            .as_deref()
-            .is_none_or(|e| self.rules.relevant(e, &path));
-        let required = match &f.required {
-            Some(voices_core::form::Condition::Always(b)) => *b,
-            Some(voices_core::form::Condition::Expression(e)) => self.rules.condition(e, &path),
-            None => false,
-        };
-        let read_only = match &f.read_only {
-            Some(voices_core::form::Condition::Always(b)) => *b,
-            Some(voices_core::form::Condition::Expression(e)) => self.rules.condition(e, &path),
-            None => f.kind == FieldType::Note,
-        };
-        let choices: Vec<ChoiceView> = f
+pub fn field(f: &engine::FieldView, group_label: Option<&str>) -> FieldView {
+    let problem = f
+        .violations
+        .iter()
+        .find(|v| v.code != ViolationCode::Required)
+        .map(|v| v.message.clone());
+    FieldView {
+        path: f.path.to_string(),
+        name: f.name.clone(),
+        kind: f.kind.as_str().to_owned(),
+        label: opt(f.label.clone()),
+        hint: opt(f.hint.clone()),
+        guidance: opt(f.guidance.clone()),
+        required: f.required,
+        read_only: f.read_only || f.kind == FieldType::Note,
+        value: f.value.clone(),
+        choices: f
             .choices
-            .as_ref()
-            .and_then(|name| self.form.choices.get(name))
-            .map(|list| {
-                list.iter()
-                    .map(|c| ChoiceView {
-                        name: c.name.clone(),
-                        label: c
-                            .label
-                            .get(self.lang, &self.form.default_language)
-                            .to_owned(),
-                    })
-                    .collect()
+            .iter()
+            .flatten()
+            .map(|c| ChoiceView {
+                name: c.name.clone(),
+                label: c.label.clone(),
             })
-            .unwrap_or_default();
-        let mut view = FieldView {
-            path: path.to_string(),
-            name: f.name.clone(),
-            kind: f.kind.as_str().to_owned(),
-            label: self.t(&f.label),
-            hint: self.t(&f.hint),
-            guidance: self.t(&f.guidance),
-            required,
-            read_only,
-            relevant,
-            value,
-            choices,
-            appearance: f.appearance.clone().unwrap_or_default(),
-            range: f.range.as_ref().map(|r| RangeView {
-                start: r.start,
-                end: r.end,
-                step: r.step,
-            }),
-            sensitive: sensitive || f.sensitive,
-            pii: f.pii,
-            problem: None,
-            group_label: group_label.map(str::to_owned),
-        };
-        if relevant {
-            view.problem = self.problem(f, &view, &path);
-        }
-        view
-    }
-
-    fn problem(&self, f: &Field, view: &FieldView, path: &AnswerPath) -> Option<String> {
-        let Some(value) = view.value.as_deref() else {
-            if view.required && f.kind != FieldType::Note {
-                let msg = self.t(&f.required_message);
-                return Some(if msg.is_empty() {
-                    ui_text(self.lang, "required").to_owned()
-                } else {
-                    msg
-                });
-            }
-            return None;
-        };
-        let type_problem = match f.kind {
-            FieldType::Integer if value.trim().parse::<i64>().is_err() => Some("integer"),
-            FieldType::Decimal | FieldType::Range if value.trim().parse::<f64>().is_err() => {
-                Some("decimal")
-            }
-            FieldType::SelectOne if !view.choices.iter().any(|c| c.name == value) => Some("choice"),
-            FieldType::SelectMultiple | FieldType::Rank
-                if !value
-                    .split_whitespace()
-                    .all(|v| view.choices.iter().any(|c| c.name == v)) =>
-            {
-                Some("choice")
-            }
-            _ => None,
-        };
-        if let Some(key) = type_problem {
-            return Some(ui_text(self.lang, key).to_owned());
-        }
-        if let Some(c) = &f.constraint {
-            if !self.rules.constraint_holds(c, path) {
-                let msg = self.t(&f.constraint_message);
-                return Some(if msg.is_empty() {
-                    ui_text(self.lang, "constraint").to_owned()
-                } else {
-                    msg
-                });
-            }
-        }
-        None
-    }
-
-    /// Every field that stops finalizing, in page order; sensitive labels withheld.
-    pub fn issues(&self) -> Vec<Issue> {
-        let mut out = Vec::new();
-        for index in 0..self.page_count() {
-            let Some(page) = self.page(index) else {
-                continue;
-            };
-            if !page.relevant {
-                continue;
-            }
-            if let Some(c) = &page.consent {
-                if c.given.is_none() {
-                    out.push(Issue {
-                        path: "consent".to_owned(),
-                        page_index: index as u32,
-                        label: c.heading.clone(),
-                        message: ui_text(self.lang, "required").to_owned(),
-                    });
-                }
-                continue;
-            }
-            if let Some(p) = &page.privacy {
-                match p.outcome.as_deref() {
-                    Some("private") => {}
-                    Some("not_private") => continue,
-                    _ => {
-                        out.push(Issue {
-                            path: p.group_path.clone(),
-                            page_index: index as u32,
-                            label: page.title.clone(),
-                            message: p.prompt.clone(),
-                        });
-                        continue;
-                    }
-                }
-            }
-            let fields = page.fields.iter().chain(
-                page.repeat
-                    .iter()
-                    .flat_map(|r| r.instances.iter().flat_map(|i| i.fields.iter())),
-            );
-            for f in fields {
-                if let (true, Some(message)) = (f.relevant, &f.problem) {
-                    out.push(Issue {
-                        path: f.path.clone(),
-                        page_index: index as u32,
-                        label: if f.sensitive {
-                            ui_text(self.lang, "sensitive").to_owned()
-                        } else {
-                            f.label.clone()
-                        },
-                        message: message.clone(),
-                    });
-                }
-            }
-        }
-        out
+            .collect(),
+        appearance: opt(f.appearance.clone()),
+        range: f.range.as_ref().map(|r| RangeView {
+            start: r.start,
+            end: r.end,
+            step: r.step,
+        }),
+        sensitive: f.sensitive,
+        pii: f.pii,
+        problem,
+        missing: f
+            .violations
+            .iter()
+            .any(|v| v.code == ViolationCode::Required),
+        group_label: group_label.map(str::to_owned),
     }
 }
 
-/// Find the field definition an answer path names (through groups and repeats).
-pub fn field_at<'f>(form: &'f Form, path: &AnswerPath) -> Option<&'f Field> {
-    fn find<'f>(items: &'f [Item], steps: &[crate::paths::Step]) -> Option<&'f Field> {
-        let (step, rest) = steps.split_first()?;
-        for item in items {
-            match item {
-                Item::Field(f)
-                    if rest.is_empty() && step.index.is_none() && f.name == step.name =>
-                {
-                    return Some(f)
-                }
-                Item::Group(g) => {
-                    if let Some(f) = find(&g.body, steps) {
-                        return Some(f);
-                    }
-                }
-                Item::Repeat(r) if r.name == step.name && step.index.is_some() => {
-                    return find(&r.body, rest);
-                }
-                _ => {}
-            }
-        }
-        None
+/// Title of a page, never empty: untitled pages are numbered.
+fn title(page: &engine::PageView, index: usize, lang: &str) -> String {
+    if let Some(t) = page.title.as_ref().filter(|t| !t.is_empty()) {
+        return t.clone();
     }
-    find(&form.body, &path.steps)
+    match page.kind {
+        engine::PageKind::Consent => ui_text(lang, "consent").to_owned(),
+        _ => format!("{} {}", ui_text(lang, "questions"), index + 1),
+    }
 }
 
-/// Find a repeat definition by its path without index (`/members`, `/plots[1]/trees`).
-pub fn repeat_at<'f>(form: &'f Form, path: &AnswerPath) -> Option<&'f voices_core::form::Repeat> {
-    fn find<'f>(
-        items: &'f [Item],
-        steps: &[crate::paths::Step],
-    ) -> Option<&'f voices_core::form::Repeat> {
-        let (step, rest) = steps.split_first()?;
-        for item in items {
-            match item {
-                Item::Group(g) => {
-                    if let Some(r) = find(&g.body, steps) {
-                        return Some(r);
+/// The UI's view of page `index` of the engine's form view.
+pub fn page(view: &engine::FormView, index: usize) -> Option<PageView> {
+    let p = view.pages.get(index)?;
+    let lang = view.language.as_str();
+    let path = p.path.as_ref().map(|p| p.to_string());
+    let mut out = PageView {
+        index: index as u32,
+        key: path.clone().unwrap_or_else(|| format!("page-{index}")),
+        title: title(p, index, lang),
+        hint: opt(p.hint.clone()),
+        kind: match p.kind {
+            engine::PageKind::Consent => PageKind::Consent,
+            engine::PageKind::Questions => PageKind::Questions,
+            engine::PageKind::PrivacyCheck => PageKind::PrivacyCheck,
+            engine::PageKind::RepeatControls => PageKind::RepeatControls,
+        },
+        sensitive: p.sensitive,
+        consent: p.consent.as_ref().map(|c| ConsentView {
+            heading: c
+                .label
+                .clone()
+                .unwrap_or_else(|| ui_text(lang, "consent").to_owned()),
+            text: c.text.clone(),
+            question: opt(c.question.clone()),
+            agree_label: opt(c.agree_label.clone()),
+            decline_label: opt(c.decline_label.clone()),
+            decline_message: opt(c.decline_message.clone()),
+            text_version: c.text_version.clone(),
+            given: c.value.as_deref().map(|v| v == "yes"),
+        }),
+        privacy: None,
+        repeat: p.repeat.as_ref().map(|r| RepeatView {
+            path: r.path.to_string(),
+            label: opt(r.label.clone()),
+            add_label: r
+                .add_label
+                .clone()
+                .filter(|l| !l.is_empty())
+                .unwrap_or_else(|| ui_text(lang, "add").to_owned()),
+            count: r.count as u32,
+            min: r.min,
+            max: r.max,
+            can_add: r.can_add,
+            can_remove: r.can_remove,
+        }),
+        instance: None,
+        privacy_group: None,
+        fields: Vec::new(),
+    };
+    if p.kind == engine::PageKind::PrivacyCheck {
+        out.privacy = Some(PrivacyView {
+            group_path: path.clone().unwrap_or_default(),
+            prompt: p
+                .privacy_prompt
+                .clone()
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| ui_text(lang, "privacy").to_owned()),
+            outcome: p.privacy_outcome.map(outcome_name),
+        });
+    }
+    if let Some(last) = p.path.as_ref().and_then(|p| p.segments().last()) {
+        if let Some(number) = last.index {
+            // An instance page: it can be removed when its repeat's controls allow it.
+            let repeat_path = path
+                .as_deref()
+                .and_then(|p| p.rsplit_once('['))
+                .map(|(base, _)| base.to_owned())
+                .unwrap_or_default();
+            let can_remove = view.pages.iter().any(|q| {
+                q.repeat
+                    .as_ref()
+                    .is_some_and(|r| r.path.to_string() == repeat_path && r.can_remove)
+            });
+            out.instance = Some(InstanceView {
+                path: path.clone().unwrap_or_default(),
+                number: number as u32,
+                can_remove,
+            });
+        }
+    }
+    let mut heading: Option<String> = None;
+    for item in &p.items {
+        match item {
+            ItemView::Heading { label, .. } => heading = label.clone(),
+            ItemView::Field(f) => out.fields.push(field(f, heading.as_deref())),
+        }
+    }
+    Some(out)
+}
+
+pub fn outline(view: &engine::FormView) -> Vec<OutlineEntry> {
+    view.jump_list
+        .iter()
+        .map(|j| OutlineEntry {
+            index: j.page as u32,
+            title: view
+                .pages
+                .get(j.page)
+                .map(|p| title(p, j.page, &view.language))
+                .unwrap_or_default(),
+            kind: match j.kind {
+                engine::PageKind::Consent => PageKind::Consent,
+                engine::PageKind::Questions => PageKind::Questions,
+                engine::PageKind::PrivacyCheck => PageKind::PrivacyCheck,
+                engine::PageKind::RepeatControls => PageKind::RepeatControls,
+            },
+            questions: j.questions as u32,
+            answered: j.answered as u32,
+            invalid: j.invalid as u32,
+        })
+        .collect()
+}
+
+/// Where each violation is, with a label that never reveals a sensitive question.
+pub fn issues(view: &engine::FormView, violations: &[engine::Violation]) -> Vec<Issue> {
+    violations
+        .iter()
+        .map(|v| {
+            let path = v.path.to_string();
+            let mut page_index = 0;
+            let mut label = String::new();
+            'pages: for (i, p) in view.pages.iter().enumerate() {
+                if p.path.as_ref().is_some_and(|pp| pp.to_string() == path) {
+                    page_index = i;
+                    label = title(p, i, &view.language);
+                    break;
+                }
+                if let Some(c) = &p.consent {
+                    if c.path.to_string() == path {
+                        page_index = i;
+                        label = title(p, i, &view.language);
+                        break;
                     }
                 }
-                Item::Repeat(r) if r.name == step.name => {
-                    return if rest.is_empty() {
-                        Some(r)
-                    } else {
-                        find(&r.body, rest)
-                    };
+                for item in &p.items {
+                    if let ItemView::Field(f) = item {
+                        if f.path.to_string() == path {
+                            page_index = i;
+                            label = if f.sensitive || p.sensitive {
+                                ui_text(&view.language, "sensitive").to_owned()
+                            } else {
+                                opt(f.label.clone())
+                            };
+                            break 'pages;
+                        }
+                    }
                 }
-                _ => {}
             }
-        }
-        None
-    }
-    find(&form.body, &path.steps)
+            Issue {
+                path,
+                page_index: page_index as u32,
+                label,
+                message: v.message.clone(),
+            }
+        })
+        .collect()
 }

@@ -9,15 +9,15 @@ use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
-use voices_core::form::{FieldType, Form, Item};
-use voices_core::response::{
-    Answer, Answers, ConsentRecord, PrivacyOutcome, PrivacyRecord, Response,
-};
+use voices_core::engine::{self, AnswerPath, CompiledForm, Session};
+use voices_core::form::{Form, Item};
+use voices_core::response::{ConsentRecord, PrivacyOutcome, PrivacyRecord, Response};
 
+use crate::env::{now, DeviceEnvironment};
 use crate::error::{Error, Result};
-use crate::paths::{self, AnswerPath};
+use crate::paths;
 use crate::store::{AttachedFile, ResponseStatus, Store, Stored};
-use crate::view::{self, Issue, LanguageView, PageView, StaticRules, ViewBuilder};
+use crate::view::{self, Issue, LanguageView, OutlineEntry, PageView};
 
 /// Example forms shipped inside the app: `(file name, JSON)`.
 pub const EXAMPLES: &[(&str, &str)] = include!(concat!(env!("OUT_DIR"), "/examples.rs"));
@@ -64,13 +64,6 @@ pub struct ImportReport {
     pub files: Vec<FileReport>,
 }
 
-#[derive(Debug, Clone, Serialize, TS)]
-pub struct OutlineEntry {
-    pub index: u32,
-    pub title: String,
-    pub relevant: bool,
-}
-
 /// Everything the interview screen needs after opening or a structural change.
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct InterviewState {
@@ -84,14 +77,17 @@ pub struct InterviewState {
     pub languages: Vec<LanguageView>,
     pub outline: Vec<OutlineEntry>,
     pub page: PageView,
+    pub page_count: u32,
     pub edit_count: u32,
 }
 
-/// The answer is on disk; here is the page as it now stands.
+/// The page as it now stands after a change (answer, instance, privacy outcome).
 #[derive(Debug, Clone, Serialize, TS)]
-pub struct AnswerSaved {
+pub struct PageUpdate {
+    /// When the change was committed to disk.
     pub saved_at: String,
     pub page: PageView,
+    pub page_count: u32,
     pub outline: Vec<OutlineEntry>,
 }
 
@@ -111,7 +107,7 @@ pub struct ResponseSummary {
     pub status: ResponseStatus,
     pub created_at: String,
     pub updated_at: String,
-    /// Short neutral label: "Interview 3f2a…" (no answer text can leak into lists).
+    /// Short neutral label: "#3f2a9c" (no answer text can leak into lists).
     pub label: String,
     pub edit_count: u32,
 }
@@ -139,25 +135,44 @@ pub struct Upload<'a> {
     pub data_base64: &'a str,
 }
 
+/// An open interview: the engine's session plus what the store knows of it.
+struct Open {
+    session: Session,
+    language: String,
+}
+
 pub struct Voices {
     store: Mutex<Store>,
     attachments_dir: PathBuf,
-    forms: Mutex<HashMap<(String, String), Arc<Form>>>,
-    /// Responses being worked on, kept in step with the store after each commit.
-    open: Mutex<HashMap<String, Response>>,
-}
-
-/// The device's clock, in its local offset, as RFC 3339.
-pub fn now() -> String {
-    chrono::Local::now()
-        .fixed_offset()
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, false)
+    forms: Mutex<HashMap<(String, String), Arc<CompiledForm>>>,
+    /// Interviews being worked on, kept in step with the store after each commit.
+    open: Mutex<HashMap<String, Open>>,
+    env: Mutex<DeviceEnvironment>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding a lock leaves data that was committed to SQLite intact;
     // carry on with what is in memory rather than failing every later command.
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn engine_error(e: engine::EngineError) -> Error {
+    match e {
+        engine::EngineError::UnknownPath(_) => Error::NotFound(e.to_string()),
+        engine::EngineError::FormMismatch { .. } => Error::Corrupt(e.to_string()),
+        engine::EngineError::RepeatLimit { .. }
+        | engine::EngineError::RepeatControlled(_)
+        | engine::EngineError::NotRelevant(_)
+        | engine::EngineError::ReadOnly(_) => Error::Conflict(e.to_string()),
+        _ => Error::InvalidInput(e.to_string()),
+    }
+}
+
+fn parse_path(text: &str) -> Result<AnswerPath> {
+    // The app's own parser gives the clearer message; the engine's type is what it needs.
+    paths::AnswerPath::parse(text)?;
+    text.parse::<AnswerPath>()
+        .map_err(|e| Error::InvalidInput(format!("answer path `{text}`: {e}")))
 }
 
 impl Voices {
@@ -169,12 +184,25 @@ impl Voices {
         let attachments_dir = data_dir.join("attachments");
         std::fs::create_dir_all(&attachments_dir)
             .map_err(|e| Error::file(format!("creating {}", attachments_dir.display()), e))?;
-        let store = Store::open(&data_dir.join("voices.sqlite"))?;
+        let mut store = Store::open(&data_dir.join("voices.sqlite"))?;
+        let device_id = match store.setting("device_id")? {
+            Some(id) => id,
+            None => {
+                let id = format!("voices:{}", uuid::Uuid::new_v4());
+                store.set_setting("device_id", &id)?;
+                id
+            }
+        };
+        let username = store.setting("username")?;
         let voices = Voices {
             store: Mutex::new(store),
             attachments_dir,
             forms: Mutex::new(HashMap::new()),
             open: Mutex::new(HashMap::new()),
+            env: Mutex::new(DeviceEnvironment {
+                device_id: Some(device_id),
+                username,
+            }),
         };
         voices.load_examples()?;
         Ok(voices)
@@ -193,32 +221,39 @@ impl Voices {
         lock(&self.store).integrity_check()
     }
 
-    /// Check a form document and keep it if it has no errors.
+    /// Check a form document with the engine's checker and keep it if it has no errors.
     pub fn import_text(&self, file: &str, text: &str, source: &str) -> Result<FileReport> {
-        let mut report = FileReport {
+        let report = voices_core::check::check_source(text);
+        let diagnostics: Vec<Diagnostic> = report
+            .diagnostics
+            .iter()
+            .map(|d| Diagnostic {
+                severity: if d.is_error() { "error" } else { "warning" }.to_owned(),
+                pointer: d.pointer.clone(),
+                line: d.line.unwrap_or(0) as u32,
+                column: d.column.unwrap_or(0) as u32,
+                code: d.code.to_string(),
+                message: d.message.clone(),
+            })
+            .collect();
+        let mut out = FileReport {
             file: file.to_owned(),
             outcome: "rejected".to_owned(),
-            form_id: None,
-            version: None,
-            diagnostics: Vec::new(),
+            form_id: report.form.as_ref().map(|f| f.id.clone()),
+            version: report.form.as_ref().map(|f| f.version.clone()),
+            diagnostics,
         };
-        let form = match check_form_source(text) {
-            Ok(form) => form,
-            Err(diagnostics) => {
-                report.diagnostics = diagnostics;
-                return Ok(report);
-            }
+        let Some(form) = report.form.as_ref().filter(|_| !report.has_errors()) else {
+            return Ok(out);
         };
-        report.form_id = Some(form.id.clone());
-        report.version = Some(form.version.clone());
         let canonical =
-            serde_json::to_string(&form).map_err(|e| Error::InvalidForm(format!("{file}: {e}")))?;
+            serde_json::to_string(form).map_err(|e| Error::InvalidForm(format!("{file}: {e}")))?;
         let stored =
             lock(&self.store).put_form_version(&form.id, &form.version, &canonical, source, &now());
         match stored {
-            Ok(Stored::Added) => report.outcome = "added".to_owned(),
-            Ok(Stored::AlreadyPresent) => report.outcome = "already_present".to_owned(),
-            Err(Error::Conflict(message)) => report.diagnostics.push(Diagnostic {
+            Ok(Stored::Added) => out.outcome = "added".to_owned(),
+            Ok(Stored::AlreadyPresent) => out.outcome = "already_present".to_owned(),
+            Err(Error::Conflict(message)) => out.diagnostics.push(Diagnostic {
                 severity: "error".to_owned(),
                 pointer: "/version".to_owned(),
                 line: 0,
@@ -228,7 +263,7 @@ impl Voices {
             }),
             Err(e) => return Err(e),
         }
-        Ok(report)
+        Ok(out)
     }
 
     /// Import one form file or every `*.json` in a folder.
@@ -259,18 +294,26 @@ impl Voices {
         Ok(ImportReport { files: reports })
     }
 
-    fn form(&self, form_id: &str, version: &str) -> Result<Arc<Form>> {
+    fn form(&self, form_id: &str, version: &str) -> Result<Arc<CompiledForm>> {
         let key = (form_id.to_owned(), version.to_owned());
         if let Some(f) = lock(&self.forms).get(&key) {
             return Ok(f.clone());
         }
         let definition = lock(&self.store).form_definition(form_id, version)?;
-        let form =
-            Arc::new(Form::from_json(&definition).map_err(|e| {
-                Error::Corrupt(format!("stored form `{form_id}` `{version}`: {e}"))
-            })?);
-        lock(&self.forms).insert(key, form.clone());
-        Ok(form)
+        let form = Form::from_json(&definition)
+            .map_err(|e| Error::Corrupt(format!("stored form `{form_id}` `{version}`: {e}")))?;
+        let compiled = CompiledForm::compile(form).map_err(|diagnostics| {
+            let first = diagnostics
+                .first()
+                .map(|d| d.to_string())
+                .unwrap_or_default();
+            Error::InvalidForm(format!(
+                "form `{form_id}` `{version}` no longer compiles: {first}"
+            ))
+        })?;
+        let compiled = Arc::new(compiled);
+        lock(&self.forms).insert(key, compiled.clone());
+        Ok(compiled)
     }
 
     pub fn list_forms(&self) -> Result<Vec<FormSummary>> {
@@ -280,7 +323,8 @@ impl Voices {
         };
         let mut out: Vec<FormSummary> = Vec::new();
         for row in versions {
-            let form = self.form(&row.form_id, &row.version)?;
+            let compiled = self.form(&row.form_id, &row.version)?;
+            let form = compiled.form();
             let count = |statuses: &[ResponseStatus]| -> u32 {
                 counts
                     .iter()
@@ -295,7 +339,7 @@ impl Voices {
                     .title
                     .get(&form.default_language, &form.default_language)
                     .to_owned(),
-                languages: view::languages(&form),
+                languages: view::languages(form),
                 default_language: form.default_language.clone(),
                 drafts: count(&[ResponseStatus::Draft]),
                 finalized: count(&[
@@ -321,6 +365,17 @@ impl Voices {
         Ok(out)
     }
 
+    fn language_or_default(&self, form: &Form, language: Option<&str>) -> Result<String> {
+        match language {
+            Some(code) if form.language(code).is_some() => Ok(code.to_owned()),
+            Some(code) => Err(Error::InvalidInput(format!(
+                "form `{}` is not written in language `{code}`",
+                form.id
+            ))),
+            None => Ok(form.default_language.clone()),
+        }
+    }
+
     /// Start an interview on a form version (the newest when `version` is `None`).
     pub fn start(
         &self,
@@ -340,65 +395,47 @@ impl Voices {
                     Error::NotFound(format!("form `{form_id}` is not on this device"))
                 })?,
         };
-        let form = self.form(form_id, &version)?;
-        let language = self.language_or_default(&form, language)?;
+        let compiled = self.form(form_id, &version)?;
+        let language = self.language_or_default(compiled.form(), language)?;
         let id = uuid::Uuid::now_v7().to_string();
-        let at = now();
-        let mut response = Response {
+        let response = Response {
             id: id.clone(),
             form_id: form_id.to_owned(),
             form_version: version.clone(),
-            answers: Answers::default(),
+            answers: Default::default(),
             consent: None,
             privacy: Default::default(),
         };
-        fill_metadata(&form, &mut response.answers, &at, &self.device_id()?, false);
+        let mut session = {
+            let mut env = lock(&self.env);
+            Session::new(compiled, response, &mut *env).map_err(engine_error)?
+        };
+        session.set_language(&language);
+        let at = now();
         {
             let mut store = lock(&self.store);
             store.create_response(&id, form_id, &version, &language, &at)?;
-            store.replace_answers(&id, &paths::to_rows(&response.answers), &at)?;
+            store.replace_answers(&id, &paths::to_rows(&session.response().answers), &at)?;
             store.add_paradata(&id, "opened", None, &at)?;
         }
-        lock(&self.open).insert(id.clone(), response);
-        self.state(&id, 0, Some(&language))
+        lock(&self.open).insert(id.clone(), Open { session, language });
+        self.state(&id, 0, None)
     }
 
-    fn device_id(&self) -> Result<String> {
-        let mut store = lock(&self.store);
-        if let Some(id) = store.setting("device_id")? {
-            return Ok(id);
+    /// Load an interview's session from the store unless it is open already.
+    fn ensure_open(&self, id: &str) -> Result<()> {
+        if lock(&self.open).contains_key(id) {
+            return Ok(());
         }
-        let id = format!("voices:{}", uuid::Uuid::new_v4());
-        store.set_setting("device_id", &id)?;
-        Ok(id)
-    }
-
-    fn language_or_default(&self, form: &Form, language: Option<&str>) -> Result<String> {
-        match language {
-            Some(code) if form.language(code).is_some() => Ok(code.to_owned()),
-            Some(code) => Err(Error::InvalidInput(format!(
-                "form `{}` is not written in language `{code}`",
-                form.id
-            ))),
-            None => Ok(form.default_language.clone()),
-        }
-    }
-
-    /// The response as stored, cached while the interview is open.
-    fn response(&self, id: &str) -> Result<Response> {
-        if let Some(r) = lock(&self.open).get(id) {
-            return Ok(r.clone());
-        }
-        let store = lock(&self.store);
-        let row = store.response(id)?;
-        let answers = paths::from_rows(&store.answers(id)?)?;
-        let consent = store.consent(id)?.map(|c| ConsentRecord {
-            given: c.given,
-            at: c.at,
-            text_version: c.text_version,
-        });
+        let (row, answers, consent, checks) = {
+            let store = lock(&self.store);
+            let row = store.response(id)?;
+            let answers = paths::from_rows(&store.answers(id)?)?;
+            (row, answers, store.consent(id)?, store.privacy_checks(id)?)
+        };
+        let compiled = self.form(&row.form_id, &row.form_version)?;
         let mut privacy = std::collections::BTreeMap::new();
-        for (group, outcome, at) in store.privacy_checks(id)? {
+        for (group, outcome, at) in checks {
             let outcome = match outcome.as_str() {
                 "private" => PrivacyOutcome::Private,
                 "not_private" => PrivacyOutcome::NotPrivate,
@@ -406,171 +443,182 @@ impl Voices {
             };
             privacy.insert(group, PrivacyRecord { outcome, at });
         }
-        drop(store);
         let response = Response {
-            id: row.id,
-            form_id: row.form_id,
-            form_version: row.form_version,
+            id: row.id.clone(),
+            form_id: row.form_id.clone(),
+            form_version: row.form_version.clone(),
             answers,
-            consent,
+            consent: consent.map(|c| ConsentRecord {
+                given: c.given,
+                at: c.at,
+                text_version: c.text_version,
+            }),
             privacy,
         };
-        lock(&self.open).insert(id.to_owned(), response.clone());
-        Ok(response)
+        let mut session = {
+            let mut env = lock(&self.env);
+            Session::new(compiled, response, &mut *env).map_err(engine_error)?
+        };
+        session.set_language(&row.language);
+        lock(&self.open).insert(
+            id.to_owned(),
+            Open {
+                session,
+                language: row.language,
+            },
+        );
+        Ok(())
     }
 
-    fn with_view<T>(
-        &self,
-        id: &str,
-        language: Option<&str>,
-        f: impl FnOnce(&ViewBuilder<'_>, &crate::store::ResponseRow) -> Result<T>,
-    ) -> Result<T> {
-        let row = lock(&self.store).response(id)?;
-        let form = self.form(&row.form_id, &row.form_version)?;
-        let response = self.response(id)?;
-        let lang = match language {
-            Some(l) => self.language_or_default(&form, Some(l))?,
-            None => row.language.clone(),
-        };
-        let builder = ViewBuilder {
-            form: &form,
-            response: &response,
-            lang: &lang,
-            rules: &StaticRules,
-        };
-        f(&builder, &row)
+    /// Run `f` on an open interview's session.
+    fn with_open<T>(&self, id: &str, f: impl FnOnce(&mut Open) -> Result<T>) -> Result<T> {
+        self.ensure_open(id)?;
+        let mut open = lock(&self.open);
+        let entry = open
+            .get_mut(id)
+            .ok_or_else(|| Error::NotFound(format!("response `{id}` is not open")))?;
+        f(entry)
     }
 
-    fn outline(builder: &ViewBuilder<'_>) -> Vec<OutlineEntry> {
-        builder
-            .outline()
-            .into_iter()
-            .enumerate()
-            .map(|(i, (title, relevant))| OutlineEntry {
-                index: i as u32,
-                title,
-                relevant,
+    /// Forget the in-memory session (after a failed write, so the store is the truth again).
+    fn evict(&self, id: &str) {
+        lock(&self.open).remove(id);
+    }
+
+    fn page_update(&self, id: &str, page: u32, saved_at: String) -> Result<PageUpdate> {
+        self.with_open(id, |o| {
+            let v = o.session.view(&o.language);
+            let page = self.page_of(&v, o.session.form().form(), page)?;
+            Ok(PageUpdate {
+                saved_at,
+                page_count: v.pages.len() as u32,
+                outline: view::outline(&v),
+                page,
             })
-            .collect()
+        })
     }
 
-    /// The interview screen for a response, at `page` (clamped to the last page).
+    /// Page `index` of a view (clamped to the last page), marked when inside a privacy group.
+    fn page_of(&self, v: &engine::FormView, form: &Form, index: u32) -> Result<PageView> {
+        let count = v.pages.len().max(1);
+        let index = (index as usize).min(count - 1);
+        let mut page = view::page(v, index)
+            .ok_or_else(|| Error::InvalidForm(format!("form `{}` has no questions", form.id)))?;
+        if page.kind == view::PageKind::Questions {
+            page.privacy_group = form.body.iter().find_map(|item| match item {
+                Item::Group(g)
+                    if g.privacy.is_some()
+                        && (page.key == format!("/{}", g.name)
+                            || page.key.starts_with(&format!("/{}/", g.name))) =>
+                {
+                    Some(format!("/{}", g.name))
+                }
+                _ => None,
+            });
+        }
+        Ok(page)
+    }
+
+    /// The interview screen for a response at `page`, switching language when asked.
     pub fn state(&self, id: &str, page: u32, language: Option<&str>) -> Result<InterviewState> {
+        let row = lock(&self.store).response(id)?;
         if let Some(lang) = language {
-            let row = lock(&self.store).response(id)?;
-            let form = self.form(&row.form_id, &row.form_version)?;
-            let lang = self.language_or_default(&form, Some(lang))?;
+            let compiled = self.form(&row.form_id, &row.form_version)?;
+            let lang = self.language_or_default(compiled.form(), Some(lang))?;
             if lang != row.language {
                 lock(&self.store).set_language(id, &lang)?;
             }
-        }
-        self.with_view(id, None, |b, row| {
-            let count = b.page_count().max(1);
-            let index = (page as usize).min(count - 1);
-            let page = b.page(index).ok_or_else(|| {
-                Error::InvalidForm(format!("form `{}` has no questions", b.form.id))
+            self.with_open(id, |o| {
+                o.session.set_language(&lang);
+                o.language = lang;
+                Ok(())
             })?;
+        }
+        self.with_open(id, |o| {
+            let v = o.session.view(&o.language);
+            let form = o.session.form().form();
             Ok(InterviewState {
                 response_id: id.to_owned(),
                 form_id: row.form_id.clone(),
                 form_version: row.form_version.clone(),
-                form_title: b
-                    .form
-                    .title
-                    .get(b.lang, &b.form.default_language)
-                    .to_owned(),
+                form_title: v.title.clone(),
                 status: row.status,
-                language: b.lang.to_owned(),
-                rtl: b
-                    .form
-                    .language(b.lang)
-                    .is_some_and(|l| l.direction == voices_core::form::Direction::Rtl),
-                languages: view::languages(b.form),
-                outline: Self::outline(b),
-                page,
+                language: o.language.clone(),
+                rtl: v.direction == voices_core::form::Direction::Rtl,
+                languages: view::languages(form),
+                outline: view::outline(&v),
+                page_count: v.pages.len() as u32,
+                page: self.page_of(&v, form, page)?,
                 edit_count: row.edit_count,
             })
         })
     }
 
-    /// Reopen an interview (draft or finalized-but-unsent) and record that it was opened.
+    /// Reopen an interview and record that it was opened.
     pub fn open_interview(&self, id: &str, language: Option<&str>) -> Result<InterviewState> {
         lock(&self.store).add_paradata(id, "opened", None, &now())?;
         self.state(id, 0, language)
     }
 
-    pub fn page(&self, id: &str, page: u32, language: Option<&str>) -> Result<PageView> {
-        self.with_view(id, language, |b, _| {
-            b.page(page as usize)
-                .ok_or_else(|| Error::NotFound(format!("page {page} does not exist")))
+    pub fn page(&self, id: &str, page: u32) -> Result<PageView> {
+        self.with_open(id, |o| {
+            let v = o.session.view(&o.language);
+            self.page_of(&v, o.session.form().form(), page)
         })
     }
 
-    /// Save one answer. Returns after the answer is committed to disk.
+    /// Save one answer. Returns after the answer (and every value it changed) is on disk.
     pub fn set_answer(
         &self,
         id: &str,
         path: &str,
         value: Option<&str>,
         page: u32,
-        language: Option<&str>,
-    ) -> Result<AnswerSaved> {
-        let parsed = AnswerPath::parse(path)?;
-        let row = lock(&self.store).response(id)?;
-        let form = self.form(&row.form_id, &row.form_version)?;
-        let field = view::field_at(&form, &parsed)
-            .ok_or_else(|| Error::NotFound(format!("form has no field at `{path}`")))?;
-        if !field.kind.is_shown_question() || field.kind == FieldType::Note {
-            return Err(Error::InvalidInput(format!(
-                "`{path}` is a {} field; the app fills it, not the enumerator",
-                field.kind.as_str()
-            )));
-        }
-        let value = value.filter(|v| !v.is_empty());
-        let mut response = self.response(id)?;
-        if let Some(parent) = parsed.parent() {
-            let exists = matches!(
-                response.answers.0.get(&parent.steps[0].name),
-                Some(Answer::Repeat(list)) if parent.steps[0].index.is_some_and(|i| i <= list.len())
-            );
-            if !exists {
-                return Err(Error::NotFound(format!(
-                    "repeat instance `{parent}` does not exist"
-                )));
-            }
-        }
+    ) -> Result<PageUpdate> {
+        let parsed = parse_path(path)?;
+        let value = value.filter(|v| !v.is_empty()).map(str::to_owned);
         let at = now();
-        lock(&self.store).set_answer(id, path, value, &at)?;
-        let scope = paths::instance_scope(
-            &mut response.answers,
-            &parsed.steps[..parsed.steps.len() - 1],
-        )?;
-        match value {
-            Some(v) => {
-                scope
-                    .0
-                    .insert(parsed.leaf().to_owned(), Answer::Value(v.to_owned()));
+        let written = self.with_open(id, |o| {
+            let changes = {
+                let mut env = lock(&self.env);
+                o.session
+                    .set_answer(&parsed, value.clone(), &mut *env)
+                    .map_err(engine_error)?
+            };
+            let mut store = lock(&self.store);
+            if changes.instances_added.is_empty() && changes.instances_removed.is_empty() {
+                let mut rows = vec![(path.to_owned(), value.clone())];
+                rows.extend(
+                    changes
+                        .values
+                        .iter()
+                        .map(|c| (c.path.to_string(), c.value.clone())),
+                );
+                store.apply_answers(id, &rows, &at)
+            } else {
+                store.replace_answers(id, &paths::to_rows(&o.session.response().answers), &at)
             }
-            None => {
-                scope.0.remove(parsed.leaf());
-            }
+        });
+        if let Err(e) = written {
+            self.evict(id);
+            return Err(e);
         }
-        lock(&self.open).insert(id.to_owned(), response);
-        self.with_view(id, language, |b, _| {
-            Ok(AnswerSaved {
-                saved_at: at.clone(),
-                page: b
-                    .page(page as usize)
-                    .ok_or_else(|| Error::NotFound(format!("page {page} does not exist")))?,
-                outline: Self::outline(b),
-            })
-        })
+        self.page_update(id, page, at)
     }
 
-    fn rewrite_answers(&self, id: &str, response: Response) -> Result<()> {
-        lock(&self.store).replace_answers(id, &paths::to_rows(&response.answers), &now())?;
-        lock(&self.open).insert(id.to_owned(), response);
-        Ok(())
+    /// Write the whole response after a structural change (instances, consent, privacy).
+    fn persist_all(&self, id: &str, at: &str) -> Result<()> {
+        let result = self.with_open(id, |o| {
+            lock(&self.store).replace_answers(
+                id,
+                &paths::to_rows(&o.session.response().answers),
+                at,
+            )
+        });
+        if result.is_err() {
+            self.evict(id);
+        }
+        result
     }
 
     /// Add an instance to an enumerator-controlled repeat (`/members`).
@@ -579,35 +627,18 @@ impl Voices {
         id: &str,
         repeat_path: &str,
         page: u32,
-        language: Option<&str>,
-    ) -> Result<PageView> {
-        let parsed = AnswerPath::parse(repeat_path)?;
-        let row = lock(&self.store).response(id)?;
-        let form = self.form(&row.form_id, &row.form_version)?;
-        let repeat = view::repeat_at(&form, &parsed)
-            .ok_or_else(|| Error::NotFound(format!("form has no repeat at `{repeat_path}`")))?;
-        let mut response = self.response(id)?;
-        let scope = paths::instance_scope(
-            &mut response.answers,
-            &parsed.steps[..parsed.steps.len() - 1],
-        )?;
-        let entry = scope
-            .0
-            .entry(repeat.name.clone())
-            .or_insert_with(|| Answer::Repeat(Vec::new()));
-        let Answer::Repeat(list) = entry else {
-            return Err(Error::Corrupt(format!("`{repeat_path}` holds a value")));
-        };
-        if let Some(max) = repeat.max {
-            if list.len() >= max as usize {
-                return Err(Error::Conflict(format!(
-                    "`{repeat_path}` allows at most {max} entries"
-                )));
-            }
-        }
-        list.push(Answers::default());
-        self.rewrite_answers(id, response)?;
-        self.page(id, page, language)
+    ) -> Result<PageUpdate> {
+        let parsed = parse_path(repeat_path)?;
+        let at = now();
+        self.with_open(id, |o| {
+            let mut env = lock(&self.env);
+            o.session
+                .add_repeat_instance(&parsed, &mut *env)
+                .map(|_| ())
+                .map_err(engine_error)
+        })?;
+        self.persist_all(id, &at)?;
+        self.page_update(id, page, at)
     }
 
     /// Remove one instance (`/members[2]`); later instances move up.
@@ -616,87 +647,59 @@ impl Voices {
         id: &str,
         instance_path: &str,
         page: u32,
-        language: Option<&str>,
-    ) -> Result<PageView> {
-        let parsed = AnswerPath::parse(instance_path)?;
-        let last = parsed.steps.last().and_then(|s| s.index).ok_or_else(|| {
-            Error::InvalidInput(format!("`{instance_path}` names no repeat instance"))
+    ) -> Result<PageUpdate> {
+        let parsed = parse_path(instance_path)?;
+        let at = now();
+        self.with_open(id, |o| {
+            let mut env = lock(&self.env);
+            o.session
+                .remove_repeat_instance(&parsed, &mut *env)
+                .map(|_| ())
+                .map_err(engine_error)
         })?;
-        let row = lock(&self.store).response(id)?;
-        let form = self.form(&row.form_id, &row.form_version)?;
-        let mut bare = parsed.clone();
-        if let Some(s) = bare.steps.last_mut() {
-            s.index = None;
-        }
-        let repeat = view::repeat_at(&form, &bare)
-            .ok_or_else(|| Error::NotFound(format!("form has no repeat at `{instance_path}`")))?;
-        let mut response = self.response(id)?;
-        let scope = paths::instance_scope(
-            &mut response.answers,
-            &parsed.steps[..parsed.steps.len() - 1],
-        )?;
-        let Some(Answer::Repeat(list)) = scope.0.get_mut(&repeat.name) else {
-            return Err(Error::NotFound(format!("`{instance_path}` does not exist")));
-        };
-        if last > list.len() {
-            return Err(Error::NotFound(format!("`{instance_path}` does not exist")));
-        }
-        if let Some(min) = repeat.min {
-            if list.len() <= min as usize {
-                return Err(Error::Conflict(format!(
-                    "`{}` needs at least {min} entries",
-                    bare
-                )));
-            }
-        }
-        list.remove(last - 1);
-        self.rewrite_answers(id, response)?;
-        self.page(id, page, language)
+        self.persist_all(id, &at)?;
+        self.page_update(id, page, at)
     }
 
     /// Record the consent answer; declining keeps only the refusal.
-    pub fn record_consent(
-        &self,
-        id: &str,
-        given: bool,
-        language: Option<&str>,
-    ) -> Result<InterviewState> {
-        let row = lock(&self.store).response(id)?;
-        let form = self.form(&row.form_id, &row.form_version)?;
-        let consent = form
-            .body
-            .iter()
-            .find_map(|i| match i {
-                Item::Consent(c) => Some(c),
-                _ => None,
-            })
-            .ok_or_else(|| Error::InvalidInput("this form has no consent block".to_owned()))?;
+    pub fn record_consent(&self, id: &str, given: bool) -> Result<InterviewState> {
         let at = now();
-        lock(&self.store).record_consent(id, given, &at, &consent.text_version)?;
-        let mut response = self.response(id)?;
+        let record = self.with_open(id, |o| {
+            let mut env = lock(&self.env);
+            o.session
+                .record_consent(given, &mut *env)
+                .map_err(engine_error)?;
+            o.session
+                .response()
+                .consent
+                .clone()
+                .ok_or_else(|| Error::Corrupt("the consent was not recorded".to_owned()))
+        })?;
         if given {
-            response.consent = Some(ConsentRecord {
-                given,
-                at: at.clone(),
-                text_version: consent.text_version.clone(),
-            });
-            lock(&self.open).insert(id.to_owned(), response);
+            let written =
+                lock(&self.store).record_consent(id, true, &record.at, &record.text_version);
+            if let Err(e) = written {
+                self.evict(id);
+                return Err(e);
+            }
+            self.persist_all(id, &at)?;
+            self.state(id, 1, None)
         } else {
-            lock(&self.open).remove(id);
+            lock(&self.store).record_consent(id, false, &record.at, &record.text_version)?;
+            // Nothing but the refusal is kept: drop the in-memory answers too.
+            self.evict(id);
+            self.state(id, 0, None)
         }
-        let next = if given { 1 } else { 0 };
-        self.state(id, next, language)
     }
 
-    /// Record a privacy check. "Not private" clears and skips the group.
+    /// Record a privacy check outcome for a group (`/experiences`).
     pub fn record_privacy(
         &self,
         id: &str,
         group_path: &str,
         outcome: &str,
         page: u32,
-        language: Option<&str>,
-    ) -> Result<PageView> {
+    ) -> Result<PageUpdate> {
         let parsed_outcome = match outcome {
             "private" => PrivacyOutcome::Private,
             "not_private" => PrivacyOutcome::NotPrivate,
@@ -707,44 +710,33 @@ impl Voices {
                 )))
             }
         };
-        let row = lock(&self.store).response(id)?;
-        let form = self.form(&row.form_id, &row.form_version)?;
-        let parsed = AnswerPath::parse(group_path)?;
-        let group = form
-            .body
-            .iter()
-            .find_map(|i| match i {
-                Item::Group(g) if g.name == parsed.leaf() && g.privacy.is_some() => Some(g),
-                _ => None,
-            })
-            .ok_or_else(|| {
-                Error::NotFound(format!("form has no privacy-checked group `{group_path}`"))
-            })?;
+        let parsed = parse_path(group_path)?;
         let at = now();
-        let mut response = self.response(id)?;
-        if parsed_outcome == PrivacyOutcome::NotPrivate {
-            let mut names = Vec::new();
-            collect_field_names(&group.body, &mut names);
-            for name in names {
-                response.answers.0.remove(&name);
-            }
-            self.rewrite_answers(id, response.clone())?;
+        let record_at = self.with_open(id, |o| {
+            let mut env = lock(&self.env);
+            o.session
+                .record_privacy(&parsed, parsed_outcome, &mut *env)
+                .map_err(engine_error)?;
+            Ok(o.session
+                .response()
+                .privacy
+                .get(group_path)
+                .map(|r| r.at.clone())
+                .unwrap_or_else(|| at.clone()))
+        })?;
+        if let Err(e) = lock(&self.store).record_privacy(id, group_path, outcome, &record_at) {
+            self.evict(id);
+            return Err(e);
         }
-        lock(&self.store).record_privacy(id, group_path, outcome, &at)?;
-        response.privacy.insert(
-            group_path.to_owned(),
-            PrivacyRecord {
-                outcome: parsed_outcome,
-                at,
-            },
-        );
-        lock(&self.open).insert(id.to_owned(), response);
-        self.page(id, page, language)
+        self.persist_all(id, &at)?;
+        self.page_update(id, page, at)
     }
 
-    pub fn review(&self, id: &str, language: Option<&str>) -> Result<Review> {
-        self.with_view(id, language, |b, _| {
-            let issues = b.issues();
+    pub fn review(&self, id: &str) -> Result<Review> {
+        self.with_open(id, |o| {
+            let v = o.session.view(&o.language);
+            let violations = o.session.validate(&o.language);
+            let issues = view::issues(&v, &violations);
             Ok(Review {
                 can_finalize: issues.is_empty(),
                 issues,
@@ -753,17 +745,18 @@ impl Voices {
     }
 
     /// Finalize when nothing is missing or invalid; otherwise return what is.
-    pub fn finalize(&self, id: &str, language: Option<&str>) -> Result<Review> {
-        let review = self.review(id, language)?;
+    pub fn finalize(&self, id: &str) -> Result<Review> {
+        let review = self.review(id)?;
         if !review.can_finalize {
             return Ok(review);
         }
-        let row = lock(&self.store).response(id)?;
-        let form = self.form(&row.form_id, &row.form_version)?;
-        let mut response = self.response(id)?;
         let at = now();
-        fill_metadata(&form, &mut response.answers, &at, &self.device_id()?, true);
-        self.rewrite_answers(id, response)?;
+        self.with_open(id, |o| {
+            let mut env = lock(&self.env);
+            o.session.finalize(&mut *env);
+            Ok(())
+        })?;
+        self.persist_all(id, &at)?;
         let mut store = lock(&self.store);
         store.transition(id, &[ResponseStatus::Draft], ResponseStatus::Finalized, &at)?;
         store.transition(
@@ -777,7 +770,7 @@ impl Voices {
     }
 
     /// Make a finalized, not yet sent response editable again.
-    pub fn reopen(&self, id: &str, language: Option<&str>) -> Result<InterviewState> {
+    pub fn reopen(&self, id: &str) -> Result<InterviewState> {
         let at = now();
         {
             let mut store = lock(&self.store);
@@ -789,7 +782,7 @@ impl Voices {
             )?;
             store.add_paradata(id, "reopened", None, &at)?;
         }
-        self.state(id, 0, language)
+        self.state(id, 0, None)
     }
 
     pub fn list_responses(&self) -> Result<Vec<ResponseSummary>> {
@@ -797,10 +790,12 @@ impl Voices {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let title = match self.form(&row.form_id, &row.form_version) {
-                Ok(form) => form
-                    .title
-                    .get(&form.default_language, &form.default_language)
-                    .to_owned(),
+                Ok(compiled) => {
+                    let form = compiled.form();
+                    form.title
+                        .get(&form.default_language, &form.default_language)
+                        .to_owned()
+                }
                 Err(_) => row.form_id.clone(),
             };
             out.push(ResponseSummary {
@@ -839,7 +834,7 @@ impl Voices {
         lock(&self.store).add_paradata(id, event, path, &now())
     }
 
-    /// Enter a safe exit: record it and return the neutral decoy screen.
+    /// Enter a safe exit (with a response: recorded) or prepare its screen (form only).
     pub fn safe_exit(&self, id: Option<&str>, form_id: Option<&str>) -> Result<DecoyView> {
         let form = match (id, form_id) {
             (Some(id), _) => {
@@ -861,7 +856,7 @@ impl Voices {
             }
             (None, None) => None,
         };
-        Ok(decoy(form.as_deref()))
+        Ok(decoy(form.as_ref()))
     }
 
     /// Keep a file (content-addressed by SHA-256) as the answer to a media field.
@@ -871,22 +866,23 @@ impl Voices {
         path: &str,
         upload: &Upload<'_>,
         page: u32,
-        language: Option<&str>,
-    ) -> Result<AnswerSaved> {
+    ) -> Result<PageUpdate> {
         let Upload {
             file_name,
             media_type,
             data_base64,
         } = *upload;
-        let parsed = AnswerPath::parse(path)?;
+        let parsed = parse_path(path)?;
         let row = lock(&self.store).response(id)?;
-        let form = self.form(&row.form_id, &row.form_version)?;
-        let field = view::field_at(&form, &parsed)
-            .ok_or_else(|| Error::NotFound(format!("form has no field at `{path}`")))?;
-        if !field.kind.is_media() {
+        let compiled = self.form(&row.form_id, &row.form_version)?;
+        let is_media = compiled
+            .form()
+            .body
+            .iter()
+            .any(|item| media_field_named(item, parsed.name().unwrap_or_default()));
+        if !is_media {
             return Err(Error::InvalidInput(format!(
-                "`{path}` is a {} field, not a file attachment",
-                field.kind.as_str()
+                "`{path}` is not a file attachment question"
             )));
         }
         let bytes = base64::engine::general_purpose::STANDARD
@@ -907,7 +903,14 @@ impl Voices {
             .filter(|c| !matches!(c, '/' | '\\' | '\0'))
             .collect();
         let at = now();
-        lock(&self.store).attach(
+        self.with_open(id, |o| {
+            let mut env = lock(&self.env);
+            o.session
+                .set_answer(&parsed, Some(safe_name.clone()), &mut *env)
+                .map(|_| ())
+                .map_err(engine_error)
+        })?;
+        let stored = lock(&self.store).attach(
             id,
             path,
             &AttachedFile {
@@ -917,17 +920,13 @@ impl Voices {
                 file_name: &safe_name,
             },
             &at,
-        )?;
-        lock(&self.open).remove(id);
-        self.with_view(id, language, |b, _| {
-            Ok(AnswerSaved {
-                saved_at: at.clone(),
-                page: b
-                    .page(page as usize)
-                    .ok_or_else(|| Error::NotFound(format!("page {page} does not exist")))?,
-                outline: Self::outline(b),
-            })
-        })
+        );
+        if let Err(e) = stored {
+            self.evict(id);
+            return Err(e);
+        }
+        self.persist_all(id, &at)?;
+        self.page_update(id, page, at)
     }
 
     pub fn attachment(&self, id: &str, path: &str) -> Result<AttachmentData> {
@@ -952,138 +951,85 @@ impl Voices {
     }
 }
 
+fn media_field_named(item: &Item, name: &str) -> bool {
+    match item {
+        Item::Field(f) => f.name == name && f.kind.is_media(),
+        Item::Group(g) => g.body.iter().any(|i| media_field_named(i, name)),
+        Item::Repeat(r) => r.body.iter().any(|i| media_field_named(i, name)),
+        Item::Consent(_) => false,
+    }
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn collect_field_names(items: &[Item], out: &mut Vec<String>) {
-    for item in items {
-        match item {
-            Item::Field(f) => out.push(f.name.clone()),
-            Item::Group(g) => collect_field_names(&g.body, out),
-            Item::Repeat(r) => out.push(r.name.clone()),
-            Item::Consent(_) => {}
-        }
-    }
-}
-
-/// Fill top-level metadata fields: `start`, `today`, `deviceid` when an interview
-/// starts, `end` when it is finalized.
-fn fill_metadata(form: &Form, answers: &mut Answers, at: &str, device_id: &str, finishing: bool) {
-    for item in &form.body {
-        let Item::Field(f) = item else { continue };
-        let value = match (f.kind, finishing) {
-            (FieldType::Start, false) => at.to_owned(),
-            (FieldType::Today, false) => at.get(..10).unwrap_or(at).to_owned(),
-            (FieldType::Deviceid, false) => device_id.to_owned(),
-            (FieldType::End, true) => at.to_owned(),
-            _ => continue,
-        };
-        answers.0.insert(f.name.clone(), Answer::Value(value));
-    }
-}
-
-/// The neutral screen shown during a safe exit.
-pub fn decoy(form: Option<&Form>) -> DecoyView {
-    let Some(form) = form else {
-        return DecoyView {
-            title: "Notes".to_owned(),
-            message: String::new(),
-            fields: Vec::new(),
-        };
+/// The neutral screen shown during a safe exit: the form's decoy title, message and
+/// the innocuous questions of its decoy group (never a pii or sensitive field).
+pub fn decoy(compiled: Option<&Arc<CompiledForm>>) -> DecoyView {
+    let generic = DecoyView {
+        title: "Notes".to_owned(),
+        message: String::new(),
+        fields: Vec::new(),
     };
-    let lang = form.default_language.as_str();
+    let Some(compiled) = compiled else {
+        return generic;
+    };
+    let form = compiled.form();
     let Some(safe) = &form.safe_exit else {
-        return decoy(None);
+        return generic;
     };
+    let lang = form.default_language.clone();
     let empty = Response {
-        id: String::new(),
+        id: "decoy".to_owned(),
         form_id: form.id.clone(),
         form_version: form.version.clone(),
-        answers: Answers::default(),
+        answers: Default::default(),
         consent: None,
         privacy: Default::default(),
     };
-    let builder = ViewBuilder {
-        form,
-        response: &empty,
-        lang,
-        rules: &StaticRules,
-    };
-    let fields = safe
-        .decoy_group
-        .as_deref()
-        .and_then(|name| {
-            view::plan(form)
+    // A throwaway session: nothing of it is stored, it only lays out the decoy questions.
+    let mut env = voices_core::env::FixedEnvironment::new(chrono::Local::now().fixed_offset(), 0);
+    let session = Session::new(compiled.clone(), empty, &mut env).map(|mut s| {
+        // Pages after a consent block only appear once consent is given.
+        s.record_consent(true, &mut env).ok();
+        s
+    });
+    let fields = match (&safe.decoy_group, session) {
+        (Some(group), Ok(session)) => {
+            let v = session.view(&lang);
+            let key = format!("/{group}");
+            v.pages
                 .iter()
-                .position(|p| matches!(p, view::PagePlan::Group(g) if g.name == name))
-        })
-        .and_then(|i| builder.page(i))
-        .map(|p| p.fields)
-        .unwrap_or_default();
-    DecoyView {
-        title: safe.title.get(lang, lang).to_owned(),
-        message: view::text(&safe.message, lang, lang),
-        fields: fields
-            .into_iter()
-            .filter(|f| !f.sensitive && !f.pii)
-            .collect(),
-    }
-}
-
-/// Parse a form document; errors located by line and column.
-///
-/// Replaced by the engine's checker (`voices_core` `check_source`) once it is available,
-/// which adds pointers and semantic checks.
-pub fn check_form_source(text: &str) -> std::result::Result<Form, Vec<Diagnostic>> {
-    match Form::from_json(text) {
-        Ok(form) => {
-            let mut problems = Vec::new();
-            if form.languages.is_empty() {
-                problems.push(Diagnostic {
-                    severity: "error".to_owned(),
-                    pointer: "/languages".to_owned(),
-                    line: 0,
-                    column: 0,
-                    code: "no_languages".to_owned(),
-                    message: "a form lists at least one language".to_owned(),
-                });
-            } else if form.language(&form.default_language).is_none() {
-                problems.push(Diagnostic {
-                    severity: "error".to_owned(),
-                    pointer: "/default_language".to_owned(),
-                    line: 0,
-                    column: 0,
-                    code: "unknown_language".to_owned(),
-                    message: format!(
-                        "default_language `{}` is not one of the form's languages",
-                        form.default_language
-                    ),
-                });
-            }
-            if problems.is_empty() {
-                Ok(form)
-            } else {
-                Err(problems)
-            }
+                .filter(|p| p.path.as_ref().is_some_and(|p| p.to_string() == key))
+                .flat_map(|p| p.items.iter())
+                .filter_map(|item| match item {
+                    engine::ItemView::Field(f) if !f.pii && !f.sensitive => {
+                        Some(view::field(f, None))
+                    }
+                    _ => None,
+                })
+                .collect()
         }
-        Err(e) => Err(vec![Diagnostic {
-            severity: "error".to_owned(),
-            pointer: String::new(),
-            line: e.line() as u32,
-            column: e.column() as u32,
-            code: "json".to_owned(),
-            message: e.to_string(),
-        }]),
+        _ => Vec::new(),
+    };
+    DecoyView {
+        title: safe.title.get(&lang, &lang).to_owned(),
+        message: safe
+            .message
+            .as_ref()
+            .map(|m| m.get(&lang, &lang).to_owned())
+            .unwrap_or_default(),
+        fields,
     }
 }
 
-/// Request and response types of commands that take more than an id.
+/// The request to save one answer.
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct SetAnswerRequest {
     pub response_id: String,
     pub path: String,
     pub value: Option<String>,
+    /// The page the UI shows, returned refreshed.
     pub page: u32,
-    pub language: Option<String>,
 }

@@ -95,15 +95,15 @@ fn a_form_is_imported_started_and_answered_through_commands() {
     let state = app
         .call(
             "record_consent",
-            Some(json!({"response_id": id, "given": true, "language": null})),
+            Some(json!({"response_id": id, "given": true})),
         )
         .unwrap();
-    assert_eq!(state["page"]["key"], "household");
+    assert_eq!(state["page"]["key"], "/household");
 
     let saved = app
         .call(
             "set_answer",
-            Some(json!({"response_id": id, "path": "/village", "value": "Kolo", "page": 1, "language": "en"})),
+            Some(json!({"response_id": id, "path": "/village", "value": "Kolo", "page": 1})),
         )
         .unwrap();
     assert!(saved["saved_at"].as_str().unwrap().starts_with("20"));
@@ -122,7 +122,7 @@ fn errors_reach_the_ui_as_kind_and_message() {
     let err = app
         .call(
             "set_answer",
-            Some(json!({"response_id": "missing", "path": "/a", "value": "1", "page": 0, "language": null})),
+            Some(json!({"response_id": "missing", "path": "/a", "value": "1", "page": 0})),
         )
         .unwrap_err();
     assert_eq!(err["kind"], "not_found");

@@ -1,8 +1,10 @@
-//! The app's behaviour end to end below the UI: a real data directory, the fixture form.
+//! The app's behaviour below the UI: a real data directory, the engine, the fixture form.
 
 use std::path::{Path, PathBuf};
 
+use voices_app::error::ErrorKind;
 use voices_app::store::ResponseStatus;
+use voices_app::view::{PageKind, PageView};
 use voices_app::voices::Upload;
 use voices_app::Voices;
 
@@ -20,64 +22,84 @@ fn open() -> (tempfile::TempDir, Voices) {
 
 const FORM: &str = "app_fixture_household";
 
+/// The page with `key` as the interview now stands.
+fn page(voices: &Voices, id: &str, key: &str) -> PageView {
+    let count = voices.state(id, 0, None).unwrap().page_count;
+    (0..count)
+        .map(|i| voices.page(id, i).unwrap())
+        .find(|p| p.key == key)
+        .unwrap_or_else(|| panic!("no page {key}"))
+}
+
+fn value(page: &PageView, name: &str) -> Option<String> {
+    page.fields
+        .iter()
+        .find(|f| f.name == name)
+        .unwrap_or_else(|| panic!("no field {name} on {}", page.key))
+        .value
+        .clone()
+}
+
+/// Start an interview with consent given.
+fn consented(voices: &Voices) -> String {
+    let id = voices.start(FORM, None, Some("en")).unwrap().response_id;
+    voices.record_consent(&id, true).unwrap();
+    id
+}
+
 #[test]
 fn an_interview_runs_from_consent_to_the_outbox() {
     let (dir, voices) = open();
     let state = voices.start(FORM, None, Some("en")).unwrap();
     let id = state.response_id.clone();
-    assert_eq!(state.page.key, "consent");
+    assert_eq!(state.page.kind, PageKind::Consent);
+    assert_eq!(state.page_count, 1, "nothing is asked before consent");
+
+    let state = voices.record_consent(&id, true).unwrap();
+    assert_eq!(state.page.key, "/household");
+    let titles: Vec<_> = state.outline.iter().map(|o| o.title.as_str()).collect();
     assert_eq!(
-        state
-            .outline
-            .iter()
-            .map(|o| o.title.as_str())
-            .collect::<Vec<_>>(),
+        titles,
         ["Consent", "Household", "Members", "Safety", "Prices"]
     );
 
-    let state = voices.record_consent(&id, true, None).unwrap();
-    assert_eq!(state.page.key, "household");
-
-    let saved = voices
-        .set_answer(&id, "/hh_size", Some("abc"), 1, None)
-        .unwrap();
+    // A constraint violation, then its fix.
+    let saved = voices.set_answer(&id, "/hh_size", Some("0"), 1).unwrap();
     let hh = saved
         .page
         .fields
         .iter()
         .find(|f| f.name == "hh_size")
         .unwrap();
-    assert_eq!(hh.problem.as_deref(), Some("Enter a whole number."));
-    voices
-        .set_answer(&id, "/hh_size", Some("4"), 1, None)
+    assert_eq!(hh.problem.as_deref(), Some("Between 1 and 39"));
+    let saved = voices.set_answer(&id, "/hh_size", Some("4"), 1).unwrap();
+    let hh = saved
+        .page
+        .fields
+        .iter()
+        .find(|f| f.name == "hh_size")
         .unwrap();
-    voices
-        .set_answer(&id, "/village", Some("Kolo"), 1, None)
-        .unwrap();
+    assert_eq!(hh.problem, None);
+    voices.set_answer(&id, "/village", Some("Kolo"), 1).unwrap();
 
     for _ in 0..3 {
-        voices
-            .add_repeat_instance(&id, "/members", 2, None)
-            .unwrap();
+        voices.add_repeat_instance(&id, "/members", 2).unwrap();
     }
     for (i, age) in [(1, "40"), (2, "38"), (3, "9")] {
         voices
-            .set_answer(&id, &format!("/members[{i}]/age"), Some(age), 2, None)
+            .set_answer(&id, &format!("/members[{i}]/age"), Some(age), 2)
             .unwrap();
     }
-    let page = voices.page(&id, 2, None).unwrap();
-    assert_eq!(page.repeat.as_ref().unwrap().count, 3);
+    assert_eq!(page(&voices, &id, "/members").repeat.unwrap().count, 3);
 
     // Not private: the sensitive group is skipped and the outcome kept.
-    let page = voices
-        .record_privacy(&id, "/safety", "not_private", 3, None)
+    let check = page(&voices, &id, "/safety");
+    assert_eq!(check.kind, PageKind::PrivacyCheck);
+    voices
+        .record_privacy(&id, "/safety", "not_private", check.index)
         .unwrap();
-    assert_eq!(
-        page.privacy.unwrap().outcome.as_deref(),
-        Some("not_private")
-    );
 
-    let review = voices.finalize(&id, None).unwrap();
+    let review = voices.finalize(&id).unwrap();
     assert!(review.can_finalize, "{:?}", review.issues);
     let summary = voices.list_responses().unwrap();
     assert_eq!(summary[0].status, ResponseStatus::Queued);
@@ -85,39 +107,33 @@ fn an_interview_runs_from_consent_to_the_outbox() {
     // Everything is on disk: a fresh process sees the same.
     drop(voices);
     let again = Voices::open(dir.path()).unwrap();
-    let page = again.page(&id, 2, None).unwrap();
-    let ages: Vec<_> = page
-        .repeat
-        .unwrap()
-        .instances
-        .iter()
-        .map(|i| {
-            i.fields
-                .iter()
-                .find(|f| f.name == "age")
-                .unwrap()
-                .value
-                .clone()
-        })
+    let ages: Vec<_> = (1..=3)
+        .map(|i| value(&page(&again, &id, &format!("/members[{i}]")), "age"))
         .collect();
     assert_eq!(
         ages,
         [Some("40".into()), Some("38".into()), Some("9".into())]
     );
+    assert_eq!(
+        value(&page(&again, &id, "/household"), "village").as_deref(),
+        Some("Kolo")
+    );
     assert_eq!(again.integrity_check().unwrap(), "ok");
     let due = again.with_store(|s| s.outbox_due(10)).unwrap();
     assert_eq!(due[0].record_id, id);
+    let privacy = again.with_store(|s| s.privacy_checks(&id)).unwrap();
+    assert_eq!(privacy[0].1, "not_private");
 }
 
 #[test]
 fn finalizing_lists_what_is_missing_without_sensitive_labels() {
     let (_dir, voices) = open();
-    let id = voices.start(FORM, None, None).unwrap().response_id;
-    voices.record_consent(&id, true, None).unwrap();
+    let id = consented(&voices);
+    let check = page(&voices, &id, "/safety");
     voices
-        .record_privacy(&id, "/safety", "private", 3, None)
+        .record_privacy(&id, "/safety", "private", check.index)
         .unwrap();
-    let review = voices.finalize(&id, None).unwrap();
+    let review = voices.finalize(&id).unwrap();
     assert!(!review.can_finalize);
     let labels: Vec<_> = review.issues.iter().map(|i| i.label.as_str()).collect();
     assert_eq!(
@@ -125,7 +141,10 @@ fn finalizing_lists_what_is_missing_without_sensitive_labels() {
         ["Village", "People in household", "A confidential question"]
     );
     assert_eq!(review.issues[2].path, "/felt_unsafe");
-    assert_eq!(review.issues[2].page_index, 3);
+    assert_eq!(
+        review.issues[2].page_index,
+        page(&voices, &id, "/safety").index
+    );
     assert_eq!(
         voices.list_responses().unwrap()[0].status,
         ResponseStatus::Draft
@@ -136,37 +155,36 @@ fn finalizing_lists_what_is_missing_without_sensitive_labels() {
 fn declining_consent_ends_the_interview_and_keeps_only_the_refusal() {
     let (_dir, voices) = open();
     let id = voices.start(FORM, None, None).unwrap().response_id;
-    let state = voices.record_consent(&id, false, None).unwrap();
+    let state = voices.record_consent(&id, false).unwrap();
     assert_eq!(state.status, ResponseStatus::Refused);
     let consent = state.page.consent.unwrap();
-    assert_eq!(consent.given, Some(false));
     assert_eq!(consent.decline_message, "Thank you for your time.");
     let answers = voices.with_store(|s| s.answers(&id)).unwrap();
     assert!(answers.is_empty(), "{answers:?}");
+    let refusal = voices.with_store(|s| s.consent(&id)).unwrap().unwrap();
+    assert!(!refusal.given);
+    assert_eq!(refusal.text_version, "v1");
     let err = voices
-        .set_answer(&id, "/village", Some("x"), 1, None)
+        .set_answer(&id, "/village", Some("x"), 1)
         .unwrap_err();
-    assert_eq!(err.kind(), voices_app::error::ErrorKind::Conflict);
+    assert_eq!(err.kind(), ErrorKind::Conflict);
 }
 
 #[test]
 fn the_language_switches_mid_interview_and_mirrors() {
     let (_dir, voices) = open();
-    let id = voices.start(FORM, None, Some("en")).unwrap().response_id;
-    voices.record_consent(&id, true, None).unwrap();
+    let id = consented(&voices);
     let state = voices.state(&id, 1, Some("ar")).unwrap();
     assert!(state.rtl);
     assert_eq!(state.page.title, "الأسرة");
-    let saved = voices
-        .set_answer(&id, "/hh_size", Some("x"), 1, None)
-        .unwrap();
+    let saved = voices.set_answer(&id, "/hh_size", Some("0"), 1).unwrap();
     let hh = saved
         .page
         .fields
         .iter()
         .find(|f| f.name == "hh_size")
         .unwrap();
-    assert_eq!(hh.problem.as_deref(), Some("أدخل عدداً صحيحاً."));
+    assert_eq!(hh.problem.as_deref(), Some("بين 1 و 39"));
     let err = voices.state(&id, 1, Some("fr")).unwrap_err();
     assert!(err.to_string().contains("`fr`"), "{err}");
 }
@@ -174,52 +192,39 @@ fn the_language_switches_mid_interview_and_mirrors() {
 #[test]
 fn a_finalized_response_can_be_edited_until_it_is_sent() {
     let (_dir, voices) = open();
-    let id = voices.start(FORM, None, None).unwrap().response_id;
-    voices.record_consent(&id, true, None).unwrap();
+    let id = consented(&voices);
+    voices.set_answer(&id, "/village", Some("A"), 1).unwrap();
+    voices.set_answer(&id, "/hh_size", Some("2"), 1).unwrap();
+    let check = page(&voices, &id, "/safety");
     voices
-        .set_answer(&id, "/village", Some("A"), 1, None)
+        .record_privacy(&id, "/safety", "not_private", check.index)
         .unwrap();
-    voices
-        .set_answer(&id, "/hh_size", Some("2"), 1, None)
-        .unwrap();
-    voices
-        .record_privacy(&id, "/safety", "not_private", 3, None)
-        .unwrap();
-    assert!(voices.finalize(&id, None).unwrap().can_finalize);
-    let state = voices.reopen(&id, None).unwrap();
+    assert!(voices.finalize(&id).unwrap().can_finalize);
+    let state = voices.reopen(&id).unwrap();
     assert_eq!(state.status, ResponseStatus::Draft);
     assert_eq!(state.edit_count, 1);
-    voices
-        .set_answer(&id, "/village", Some("B"), 1, None)
-        .unwrap();
-    assert!(voices.finalize(&id, None).unwrap().can_finalize);
+    voices.set_answer(&id, "/village", Some("B"), 1).unwrap();
+    assert!(voices.finalize(&id).unwrap().can_finalize);
     voices
         .with_store(|s| s.outbox_result("response", &id, None, "2026-01-01T00:00:00Z"))
         .unwrap();
-    let err = voices.reopen(&id, None).unwrap_err();
-    assert_eq!(err.kind(), voices_app::error::ErrorKind::Conflict);
+    let err = voices.reopen(&id).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
 }
 
 #[test]
 fn lists_and_the_decoy_show_nothing_sensitive() {
     let (_dir, voices) = open();
-    let id = voices.start(FORM, None, None).unwrap().response_id;
-    voices.record_consent(&id, true, None).unwrap();
+    let id = consented(&voices);
     voices
-        .set_answer(&id, "/village", Some("SecretVillage"), 1, None)
+        .set_answer(&id, "/village", Some("SecretVillage"), 1)
         .unwrap();
     let listed = serde_json::to_string(&voices.list_responses().unwrap()).unwrap();
     assert!(!listed.contains("SecretVillage"), "{listed}");
     let decoy = voices.safe_exit(Some(&id), None).unwrap();
     assert_eq!(decoy.title, "Market prices");
-    assert_eq!(
-        decoy
-            .fields
-            .iter()
-            .map(|f| f.name.as_str())
-            .collect::<Vec<_>>(),
-        ["bread_price"]
-    );
+    let names: Vec<_> = decoy.fields.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["bread_price"]);
     let events: Vec<_> = voices
         .with_store(|s| s.paradata(&id))
         .unwrap()
@@ -232,25 +237,28 @@ fn lists_and_the_decoy_show_nothing_sensitive() {
 #[test]
 fn repeat_instances_are_removed_and_renumbered() {
     let (_dir, voices) = open();
-    let id = voices.start(FORM, None, None).unwrap().response_id;
-    voices.record_consent(&id, true, None).unwrap();
+    let id = consented(&voices);
     for _ in 0..3 {
-        voices
-            .add_repeat_instance(&id, "/members", 2, None)
-            .unwrap();
+        voices.add_repeat_instance(&id, "/members", 2).unwrap();
     }
     voices
-        .set_answer(&id, "/members[3]/age", Some("7"), 2, None)
+        .set_answer(&id, "/members[3]/age", Some("7"), 2)
         .unwrap();
-    let page = voices
-        .remove_repeat_instance(&id, "/members[1]", 2, None)
+    voices
+        .remove_repeat_instance(&id, "/members[1]", 2)
         .unwrap();
-    let repeat = page.repeat.unwrap();
-    assert_eq!(repeat.count, 2);
-    assert_eq!(repeat.instances[1].fields[1].path, "/members[2]/age");
-    assert_eq!(repeat.instances[1].fields[1].value.as_deref(), Some("7"));
+    assert_eq!(page(&voices, &id, "/members").repeat.unwrap().count, 2);
+    assert_eq!(
+        value(&page(&voices, &id, "/members[2]"), "age").as_deref(),
+        Some("7")
+    );
+    let rows = voices.with_store(|s| s.answers(&id)).unwrap();
+    assert!(
+        rows.iter().all(|(p, _)| !p.starts_with("/members[3]")),
+        "{rows:?}"
+    );
     let err = voices
-        .set_answer(&id, "/members[5]/age", Some("1"), 2, None)
+        .set_answer(&id, "/members[5]/age", Some("1"), 2)
         .unwrap_err();
     assert!(err.to_string().contains("/members[5]"), "{err}");
 }
@@ -267,25 +275,17 @@ fn upload<'a>(file_name: &'a str, media_type: &'a str) -> Upload<'a> {
 #[test]
 fn attachments_are_stored_once_under_their_hash() {
     let (dir, voices) = open();
-    let id = voices.start(FORM, None, None).unwrap().response_id;
-    voices.record_consent(&id, true, None).unwrap();
-    // "hello" in base64.
+    let id = consented(&voices);
     let saved = voices
-        .attach(&id, "/photo", &upload("house.png", "image/png"), 1, None)
+        .attach(&id, "/photo", &upload("house.png", "image/png"), 1)
         .unwrap();
-    let photo = saved
-        .page
-        .fields
-        .iter()
-        .find(|f| f.name == "photo")
-        .unwrap();
-    assert_eq!(photo.value.as_deref(), Some("house.png"));
+    assert_eq!(value(&saved.page, "photo").as_deref(), Some("house.png"));
     let sha = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
     assert!(dir.path().join("attachments").join(sha).exists());
     let back = voices.attachment(&id, "/photo").unwrap();
     assert_eq!(back.data_base64, "aGVsbG8=");
     let err = voices
-        .attach(&id, "/village", &upload("x", "text/plain"), 1, None)
+        .attach(&id, "/village", &upload("x", "text/plain"), 1)
         .unwrap_err();
     assert!(err.to_string().contains("not a file attachment"), "{err}");
 }
@@ -299,13 +299,34 @@ fn broken_form_files_are_reported_with_line_and_column() {
     let file = &report.files[0];
     assert_eq!(file.outcome, "rejected");
     let d = &file.diagnostics[0];
-    assert_eq!((d.line, d.column), (3, 14));
-    assert!(d.message.contains("string"), "{}", d.message);
+    assert_eq!(d.line, 3, "{d:?}");
+    assert!(d.column > 0, "{d:?}");
     assert!(voices
         .list_forms()
         .unwrap()
         .iter()
         .all(|f| f.form_id != "x"));
+}
+
+#[test]
+fn a_form_with_a_broken_expression_is_rejected_with_its_pointer() {
+    let (dir, voices) = open();
+    let text = std::fs::read_to_string(fixture())
+        .unwrap()
+        .replace("app_fixture_household", "broken_expr")
+        .replace(r#"". > 0 and . < 40""#, r#"". > > 0""#);
+    let file = dir.path().join("broken.json");
+    std::fs::write(&file, text).unwrap();
+    let report = voices.import_path(&file).unwrap();
+    let f = &report.files[0];
+    assert_eq!(f.outcome, "rejected");
+    let d = f
+        .diagnostics
+        .iter()
+        .find(|d| d.severity == "error")
+        .unwrap();
+    assert!(d.pointer.ends_with("/constraint"), "{d:?}");
+    assert!(d.line > 0, "{d:?}");
 }
 
 #[test]

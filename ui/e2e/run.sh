@@ -27,13 +27,19 @@ if [ ! -d "$ui/node_modules" ]; then
   (cd "$ui" && npm ci --no-audit --no-fund)
 fi
 
-(cd "$ui" && npm run build)
-cargo build -p voices-app --features custom-protocol
-app="$CARGO_TARGET_DIR/debug/voices-app"
+# scripts/test.sh builds the app once for all tests and passes it in VOICES_APP_BIN.
+if [ -n "${VOICES_APP_BIN:-}" ]; then
+  app="$VOICES_APP_BIN"
+  [ -x "$app" ] || { echo "e2e: VOICES_APP_BIN=$app is not an executable" >&2; exit 1; }
+else
+  (cd "$ui" && npm run build)
+  cargo build -p voices-app --features custom-protocol
+  app="$CARGO_TARGET_DIR/debug/voices-app"
+fi
 
 mkdir -p "$here/artifacts"
 work="$(mktemp -d)"
-trap 'kill $driver_pid 2>/dev/null || true; rm -rf "$work"' EXIT
+trap 'rm -rf "$work"' EXIT
 
 run_under_display() {
   if [ -n "${DISPLAY:-}" ] && xdpyinfo >/dev/null 2>&1; then
@@ -51,9 +57,10 @@ run_scenarios() {
     curl -sf http://127.0.0.1:4444/status >/dev/null 2>&1 && break
     sleep 0.2
   done
-  VOICES_APP="$app" VOICES_E2E_WORK="$work" ARTIFACTS="$here/artifacts" node "$here/scenarios.mjs"
-  status=$?
-  kill $driver_pid 2>/dev/null || true
+  status=0
+  VOICES_APP="$app" ARTIFACTS="$here/artifacts" node "$here/scenarios.mjs" || status=$?
+  VOICES_APP="$app" node "$here/kill.mjs" || status=$?
+  kill "$driver_pid" 2>/dev/null || true
   return $status
 }
 export -f run_scenarios

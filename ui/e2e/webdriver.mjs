@@ -9,14 +9,9 @@ export class Driver {
     this.sessionId = sessionId;
   }
 
-  static async start(base, application, env = {}) {
+  static async start(base, application, args = []) {
     const res = await request(base, 'POST', '/session', {
-      capabilities: {
-        alwaysMatch: {
-          'tauri:options': { application, env },
-          'webkitgtk:browserOptions': { args: [] },
-        },
-      },
+      capabilities: { alwaysMatch: { 'tauri:options': { application, args } } },
     });
     return new Driver(base, res.sessionId);
   }
@@ -99,7 +94,12 @@ export class Element {
     this.id = id;
   }
   async click() {
+    // Centre the element first so the sticky page bar cannot cover it.
+    await this.driver.exec('arguments[0].scrollIntoView({ block: "center" });', [this.ref()]);
     await this.driver.cmd('POST', `/element/${this.id}/click`, {});
+  }
+  ref() {
+    return { [ELEMENT]: this.id };
   }
   async type(text) {
     await this.driver.cmd('POST', `/element/${this.id}/value`, { text });

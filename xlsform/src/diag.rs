@@ -4,16 +4,19 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use serde::Serialize;
+
 use crate::workbook::column_letters;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Severity {
     Error,
     Warning,
 }
 
 /// A place in the workbook: a sheet, optionally a row, optionally a column (0-based).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct CellRef {
     pub sheet: String,
     pub row: Option<u32>,
@@ -59,7 +62,8 @@ impl fmt::Display for CellRef {
 }
 
 /// One problem found while importing.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Serializes as `{severity, location: {sheet, row, column}, code, message}` for the app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Diagnostic {
     pub severity: Severity,
     /// Where in the workbook, when known.

@@ -6,10 +6,12 @@
 use std::collections::BTreeMap;
 
 use rust_xlsxwriter::{Format, Workbook as XlsxWorkbook};
-use voices_core::form::{Condition, Field, FieldType, Form, Item, Language, Media, Text};
+use voices_core::form::{
+    Condition, Direction, Field, FieldType, Form, Item, Language, Media, Text,
+};
 
 use crate::import::{default_is_dynamic, quote_literal};
-use crate::language::language_suffix;
+use crate::language::{direction_of, language_suffix};
 use crate::Result;
 
 /// One sheet being assembled: rows of `(column, language)` → cell text.
@@ -184,6 +186,7 @@ const SETTINGS_COLUMNS: &[&str] = &[
     "safe_exit_title",
     "safe_exit_message",
     "safe_exit_decoy_group",
+    "direction",
 ];
 
 /// Write `form` as an XLSForm workbook and return the `.xlsx` bytes.
@@ -227,6 +230,18 @@ pub fn export_xlsx(form: &Form) -> Result<Vec<u8>> {
             row.text("safe_exit_title", Some(&exit.title));
             row.text("safe_exit_message", exit.message.as_ref());
             row.opt("safe_exit_decoy_group", exit.decoy_group.as_ref());
+        }
+        for language in &form.languages {
+            if language.direction != direction_of(&language.code) {
+                let value = match language.direction {
+                    Direction::Rtl => "rtl",
+                    Direction::Ltr => "ltr",
+                };
+                row.cells.insert(
+                    ("direction".to_owned(), Some(language.code.clone())),
+                    value.to_owned(),
+                );
+            }
         }
     }
 

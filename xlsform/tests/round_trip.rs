@@ -78,3 +78,53 @@ fn real_workbooks_survive_a_second_round_trip() {
     }
     assert_eq!(count, 4, "expected the four conformance workbooks");
 }
+
+/// Every property Voices adds (consent, privacy, pii, sensitive, safe exit, repeat bounds,
+/// inline groups, an unusual writing direction) survives the spreadsheet.
+#[test]
+fn people_centred_metadata_round_trips() {
+    let json = r#"{
+      "id": "meta", "version": "3", "title": {"en": "Visit", "ar": "زيارة"},
+      "languages": [
+        {"code": "en", "name": "English"},
+        {"code": "ar", "name": "العربية", "direction": "rtl"},
+        {"code": "xx", "name": "Test", "direction": "rtl"}
+      ],
+      "default_language": "en",
+      "instance_name": "concat('visit ', ${visit_no})",
+      "safe_exit": {"title": {"en": "Recipes"}, "message": {"en": "Cooking notes"}, "decoy_group": "decoy"},
+      "body": [
+        {"type": "consent", "name": "consent", "text_version": "2024-03",
+         "label": {"en": "Consent"}, "text": {"en": "We would like to ask…", "ar": "نود أن نسأل…"},
+         "question": {"en": "Do you agree?"}, "agree_label": {"en": "Yes"}, "decline_label": {"en": "No"},
+         "decline_message": {"en": "Thank you."}},
+        {"type": "integer", "name": "visit_no", "label": {"en": "Visit"}, "default": "1", "required": true},
+        {"type": "text", "name": "first_name", "label": {"en": "First name"}, "pii": true,
+         "default": "'none'", "read_only": "${visit_no} > 1"},
+        {"type": "group", "name": "violence", "label": {"en": "Safety"}, "privacy": "required",
+         "privacy_prompt": {"en": "Are we alone?"}, "sensitive": true, "page": false,
+         "body": [{"type": "select_one", "name": "felt_unsafe", "label": {"en": "Unsafe?"}, "choices": "yn",
+                   "sensitive": true, "appearance": "minimal", "parameters": {"randomize": "true"}}]},
+        {"type": "repeat", "name": "members", "label": {"en": "Members"}, "min": 1, "max": 20,
+         "add_label": {"en": "Add a member"},
+         "body": [{"type": "range", "name": "age", "label": {"en": "Age"},
+                   "range": {"start": 0, "end": 120, "step": 1}}]},
+        {"type": "group", "name": "decoy", "label": {"en": "Recipes"},
+         "body": [{"type": "note", "name": "recipe", "label": {"en": "Rice and beans"}}]}
+      ],
+      "choices": {"yn": [{"name": "yes", "label": {"en": "Yes", "ar": "نعم"}, "region": "north"},
+                         {"name": "no", "label": {"en": "No", "ar": "لا"}}]}
+    }"#;
+    let form = Form::from_json(json).unwrap();
+    let bytes = export_xlsx(&form).unwrap();
+    let report = import_spreadsheet_bytes(&bytes, &ImportOptions::default()).unwrap();
+    let rendered: Vec<String> = report
+        .diagnostics
+        .iter()
+        .map(|d| d.render("meta.xlsx"))
+        .collect();
+    let imported = report
+        .form
+        .unwrap_or_else(|| panic!("does not import:\n{}", rendered.join("\n")));
+    assert_eq!(imported, form, "{}", rendered.join("\n"));
+}

@@ -76,6 +76,7 @@ pub enum Code {
     TypeMismatch,
     UnknownChoice,
     ChoiceFilterOnNonSelect,
+    UnknownChoiceProperty,
     UnsupportedExpression,
 }
 

@@ -491,3 +491,63 @@ fn display_is_line_col_pointer_message() {
         "3:7: /body/1/name: error[duplicate_name]: name `a` is already used"
     );
 }
+
+#[test]
+fn huge_expressions_check_without_overflowing() {
+    let long_sum = format!("${{age}}{}", " + 1".repeat(25_000));
+    let deep = format!("{}1{}", "(".repeat(50_000), ")".repeat(50_000));
+    let mut form = base();
+    set(&mut form, "/body/4/relevant", json!(long_sum));
+    set(&mut form, "/body/2/constraint", json!(deep));
+    let d = diagnostics(&form);
+    assert_eq!(d.len(), 1, "{d:#?}");
+    assert_eq!(d[0].pointer, "/body/2/constraint");
+    assert_eq!(d[0].code, Code::ExpressionSyntax);
+}
+
+#[test]
+fn large_forms_check_in_one_pass() {
+    // About 5 MB of form text with a problem near the end.
+    let mut body: Vec<Value> = (0..20_000)
+        .map(|i| json!({"type": "text", "name": format!("q{i}"), "label": "x".repeat(200)}))
+        .collect();
+    body.push(json!({"type": "integer", "name": "last", "relevant": "${q19999} = 'a' and ${missing} > 1"}));
+    let form = json!({"id": "big", "version": "1", "title": "Big",
+        "languages": [{"code": "en", "name": "English"}], "default_language": "en", "body": body});
+    let text = serde_json::to_string_pretty(&form).unwrap();
+    assert!(text.len() > 4_000_000);
+    let report = check_source(&text);
+    assert_eq!(report.diagnostics.len(), 1, "{:#?}", report.diagnostics);
+    let d = &report.diagnostics[0];
+    assert_eq!(d.pointer, "/body/20000/relevant");
+    let line = text.lines().nth(d.line.unwrap() - 1).unwrap();
+    let column_byte = line.char_indices().nth(d.column.unwrap() - 1).unwrap().0;
+    assert!(line[column_byte..].starts_with("${missing}"), "{line}");
+}
+
+#[test]
+fn many_unknown_references_are_reported_and_only_the_first_get_hints() {
+    // 10,000 distinct fields, each reading a misspelt name: every reference is
+    // reported; "did you mean" hints stop after the first few hundred, which keeps
+    // checking linear instead of comparing every wrong name with every field.
+    let body: Vec<Value> = (0..10_000)
+        .map(|i| json!({"type": "integer", "name": format!("field{i}"), "relevant": format!("${{fieldx{i}}} > 0")}))
+        .collect();
+    let form = json!({"id": "f", "version": "1", "title": "T",
+        "languages": [{"code": "en", "name": "English"}], "default_language": "en", "body": body});
+    let refs: Vec<_> = diagnostics(&form)
+        .into_iter()
+        .filter(|d| d.code == Code::UnknownReference)
+        .collect();
+    assert_eq!(refs.len(), 10_000);
+    let hinted = refs
+        .iter()
+        .filter(|d| d.message.contains("did you mean"))
+        .count();
+    assert!(hinted > 0 && hinted < refs.len(), "{hinted} hints");
+    assert!(
+        refs[0].message.contains("did you mean `field0`"),
+        "{}",
+        refs[0].message
+    );
+}

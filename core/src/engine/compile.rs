@@ -42,6 +42,14 @@ pub struct CompiledForm {
     pub(crate) instance_name: Option<Expr>,
     /// Per scope (a repeat or [`ROOT`]): its nodes by slot.
     pub(crate) scope_locals: Vec<Vec<NodeIdx>>,
+    /// Per repeat: tasks of the nodes inside it (re-run when its instances change).
+    pub(crate) repeat_inside_tasks: HashMap<NodeIdx, Vec<usize>>,
+    /// Per repeat: tasks outside it that read it or anything inside it.
+    pub(crate) repeat_outside_readers: HashMap<NodeIdx, Vec<usize>>,
+    /// Per scope: the repeats directly in it, in document order.
+    pub(crate) child_repeats: Vec<Vec<NodeIdx>>,
+    /// Fields with a default, in task order (defaults may read each other).
+    pub(crate) defaulted: Vec<NodeIdx>,
 }
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,6 +121,8 @@ pub(crate) struct Node {
     pub privacy_check: bool,
     /// A group shown as a page of its own.
     pub page: bool,
+    /// The calculation calls `now()`, `random()`, `uuid()`…: computed once, then kept.
+    pub nondeterministic: bool,
     /// The form item (groups and repeats without their bodies).
     pub item: ItemData,
 }
@@ -177,7 +187,8 @@ impl CompiledForm {
     /// Compile a form; any error-severity problem fails with every diagnostic.
     pub fn compile(form: Form) -> Result<CompiledForm, Vec<Diagnostic>> {
         let mut diagnostics = crate::check::structure_diagnostics(&form);
-        let (compiled, expression_diagnostics) = build(form);
+        let (mut compiled, expression_diagnostics) = build(&form);
+        compiled.form = form;
         diagnostics.extend(expression_diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
             diagnostics.retain(Diagnostic::is_error);
@@ -266,21 +277,31 @@ fn resolve_in(
 
 /// The expression diagnostics of a form (structure is checked elsewhere).
 pub(crate) fn compile_diagnostics(form: &Form) -> Vec<Diagnostic> {
-    build(form.clone()).1
+    build(form).1
 }
 
 struct Builder {
     nodes: Vec<Node>,
     diagnostics: Vec<Diagnostic>,
+    /// "Did you mean" hints left to compute. Each compares the wrong name with every
+    /// field name, so without a cap a form with thousands of bad references would
+    /// take quadratic time; the first ones are what a designer reads anyway.
+    suggestions_left: usize,
 }
+
+/// How many unknown-reference diagnostics get a "did you mean" hint.
+const MAX_REFERENCE_SUGGESTIONS: usize = 200;
 
 /// Build the compiled form, collecting every expression diagnostic. Never fails:
 /// unparsable expressions are left out, so the result is only used when clean.
-pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
-    let flat = flatten(&form);
+/// The result holds an empty stand-in form; [`CompiledForm::compile`] puts the real one
+/// in (so checking alone never copies the whole form).
+pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
+    let flat = flatten(form);
     let mut b = Builder {
         nodes: Vec::with_capacity(flat.len() + 1),
         diagnostics: Vec::new(),
+        suggestions_left: MAX_REFERENCE_SUGGESTIONS,
     };
     b.nodes.push(root_node());
     let consent_index = flat
@@ -342,7 +363,7 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
     let mut deps: Vec<(Task, Vec<(NodeIdx, bool)>)> = Vec::new();
     for (i, f) in flat.iter().enumerate() {
         let idx = i + 1;
-        b.compile_item(idx, f, &by_name, &lists, &list_index, &mut deps);
+        b.compile_item(idx, f, &by_name, &lists, &mut deps);
     }
     let consent = consent_index.map(|c| c + 1);
     let instance_name = form.instance_name.as_ref().and_then(|src| {
@@ -384,7 +405,7 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
     // The graph: tasks, their inputs, topological order, cycles.
     let (tasks, value_dependents, relevance_dependents, node_tasks) = order_tasks(&mut b, deps);
     let compiled = CompiledForm {
-        form,
+        form: stand_in(),
         nodes: b.nodes,
         by_name,
         scope_names,
@@ -397,8 +418,73 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
         consent,
         instance_name,
         scope_locals,
+        repeat_inside_tasks: HashMap::new(),
+        repeat_outside_readers: HashMap::new(),
+        child_repeats: Vec::new(),
+        defaulted: Vec::new(),
     };
+    let mut compiled = compiled;
+    index_repeats(&mut compiled);
     (compiled, b.diagnostics)
+}
+
+fn stand_in() -> Form {
+    Form {
+        schema: None,
+        id: String::new(),
+        version: String::new(),
+        title: crate::form::Text::Plain(String::new()),
+        description: None,
+        languages: Vec::new(),
+        default_language: String::new(),
+        instance_name: None,
+        safe_exit: None,
+        body: Vec::new(),
+        choices: Default::default(),
+    }
+}
+
+/// What a change in a repeat's instances touches, per repeat.
+fn index_repeats(c: &mut CompiledForm) {
+    c.child_repeats = vec![Vec::new(); c.nodes.len()];
+    for (idx, n) in c.nodes.iter().enumerate() {
+        if n.kind == NodeKind::Repeat {
+            c.child_repeats[n.scope].push(idx);
+        }
+    }
+    c.defaulted = c
+        .tasks
+        .iter()
+        .filter(|t| t.kind == TaskKind::Value && c.nodes[t.node].default.is_some())
+        .map(|t| t.node)
+        .collect();
+    for n in &mut c.nodes {
+        n.nondeterministic = n.calculation.as_ref().is_some_and(|e| {
+            e.calls().iter().any(|call| {
+                call.call
+                    .function
+                    .is_some_and(|f| f.signature().nondeterministic)
+            })
+        });
+    }
+    for r in 0..c.nodes.len() {
+        if c.nodes[r].kind != NodeKind::Repeat {
+            continue;
+        }
+        let inside = |n: NodeIdx| c.scope_contains(r, c.nodes[n].scope);
+        let inside_tasks: Vec<usize> = (0..c.tasks.len())
+            .filter(|&pos| inside(c.tasks[pos].node))
+            .collect();
+        let mut readers: Vec<usize> = (0..c.nodes.len())
+            .filter(|&n| n == r || inside(n))
+            .flat_map(|n| c.value_dependents[n].iter().copied())
+            .filter(|&pos| !inside(c.tasks[pos].node))
+            .collect();
+        readers.sort_unstable();
+        readers.dedup();
+        c.repeat_inside_tasks.insert(r, inside_tasks);
+        c.repeat_outside_readers.insert(r, readers);
+    }
 }
 
 fn root_node() -> Node {
@@ -424,6 +510,7 @@ fn root_node() -> Node {
         consent_gated: false,
         privacy_check: false,
         page: false,
+        nondeterministic: false,
         item: ItemData::Root,
     }
 }
@@ -439,8 +526,17 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
         Item::Group(g) => (
             NodeKind::Group,
             ItemData::Group(Box::new(Group {
+                name: g.name.clone(),
+                label: g.label.clone(),
+                hint: g.hint.clone(),
+                relevant: g.relevant.clone(),
+                appearance: g.appearance.clone(),
+                page: g.page,
+                privacy: g.privacy,
+                privacy_prompt: g.privacy_prompt.clone(),
+                sensitive: g.sensitive,
+                // The body lives on as this node's children; copying it here would be quadratic.
                 body: Vec::new(),
-                ..g.clone()
             })),
             false,
             g.page,
@@ -448,8 +544,19 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
         Item::Repeat(r) => (
             NodeKind::Repeat,
             ItemData::Repeat(Box::new(Repeat {
+                name: r.name.clone(),
+                label: r.label.clone(),
+                hint: r.hint.clone(),
+                relevant: r.relevant.clone(),
+                appearance: r.appearance.clone(),
+                count: r.count.clone(),
+                min: r.min,
+                max: r.max,
+                add_label: r.add_label.clone(),
+                privacy: r.privacy,
+                privacy_prompt: r.privacy_prompt.clone(),
+                sensitive: r.sensitive,
                 body: Vec::new(),
-                ..r.clone()
             })),
             false,
             true,
@@ -484,6 +591,7 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
         consent_gated: f.depth == 0 && consent_index.is_some_and(|c| index > c) && !metadata,
         privacy_check: has_privacy_check(f.item),
         page,
+        nondeterministic: false,
         item,
     }
 }
@@ -516,7 +624,6 @@ impl Builder {
         f: &Flat<'_>,
         by_name: &HashMap<String, Vec<NodeIdx>>,
         lists: &[ChoiceList],
-        list_index: &HashMap<String, usize>,
         deps: &mut Vec<(Task, Vec<(NodeIdx, bool)>)>,
     ) {
         let ptr = f.pointer.clone();
@@ -649,16 +756,42 @@ impl Builder {
         if let (Some(src), Some(list)) = (filter, self.nodes[idx].list) {
             let pointer = format!("{ptr}/{}", Prop::ChoiceFilter.key());
             if let Some(e) = self.parse_at(&pointer, src) {
-                // Bare names in a filter are the choice's properties, not fields.
-                let refs = self.check_expr(&pointer, &e, idx, by_name, lists);
-                let list_name = &lists[list].name;
-                let wrapped = format!("instance('{list_name}')/root/item[{src}]");
+                // The filter only shapes the view; its inputs are read when the view is built.
+                self.check_expr(&pointer, &e, idx, by_name, lists);
+                let list = &lists[list];
+                // Bare names in a filter are the choice's properties: catch typos.
+                for p in e.paths() {
+                    let first = match (&p.path.start, p.path.steps.first()) {
+                        (PathStart::Context, Some(step)) if step.axis == Axis::Child => step,
+                        _ => continue,
+                    };
+                    let NodeTest::Name(name) = &first.test else {
+                        continue;
+                    };
+                    let known = matches!(&**name, "name" | "label")
+                        || list.properties.iter().any(|prop| prop == &**name);
+                    if !known {
+                        self.diagnostics.push(
+                            Diagnostic::warning(
+                                Code::UnknownChoiceProperty,
+                                pointer.clone(),
+                                format!(
+                                    "no choice in list `{}` has a property `{name}`{}; bare names in a choice filter are choice properties (write `${{{name}}}` for a field)",
+                                    list.name,
+                                    crate::check::suggestion(
+                                        name,
+                                        list.properties.iter().map(String::as_str)
+                                    )
+                                ),
+                            )
+                            .with_span(first.span.start, first.span.end),
+                        );
+                    }
+                }
+                let wrapped = format!("instance('{}')/root/item[{src}]", list.name);
                 if let Ok(full) = expr::parse(&wrapped) {
                     self.nodes[idx].choice_filter = Some(full);
                 }
-                let _ = list_index;
-                // The filter only shapes the view; its inputs are read when the view is built.
-                drop(refs);
             }
         }
     }
@@ -677,16 +810,17 @@ impl Builder {
             match resolve_in(&self.nodes, by_name, r.name, context) {
                 Resolution::Found(n) => read.push((n, false)),
                 Resolution::Unknown => {
-                    let candidates = by_name.keys().map(String::as_str);
+                    let hint = if self.suggestions_left > 0 {
+                        self.suggestions_left -= 1;
+                        crate::check::suggestion(r.name, by_name.keys().map(String::as_str))
+                    } else {
+                        String::new()
+                    };
                     self.diagnostics.push(
                         Diagnostic::error(
                             Code::UnknownReference,
                             pointer,
-                            format!(
-                                "`${{{}}}` does not name a field of this form{}",
-                                r.name,
-                                crate::check::suggestion(r.name, candidates)
-                            ),
+                            format!("`${{{}}}` does not name a field of this form{hint}", r.name,),
                         )
                         .with_span(r.span.start, r.span.end),
                     )
@@ -844,7 +978,7 @@ impl Builder {
                                 Code::UnknownChoice,
                                 pointer,
                                 format!(
-                                    "`{choice}` is not a choice of `{name}` (list `{}`){}; this is never selected",
+                                    "`{choice}` is not a choice of `{name}` (list `{}`), so this is never selected{}",
                                     list.name,
                                     crate::check::suggestion(
                                         choice,
@@ -872,7 +1006,15 @@ fn first_line(s: &str) -> String {
 
 fn describe(kind: NodeKind) -> String {
     match kind {
-        NodeKind::Field(k) => format!("a {} field", k.as_str()),
+        NodeKind::Field(k) => {
+            let kind = k.as_str();
+            let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("{article} {kind} field")
+        }
         NodeKind::Group => "a group".to_owned(),
         NodeKind::Repeat => "a repeat".to_owned(),
         NodeKind::Consent => "the consent block".to_owned(),
@@ -942,15 +1084,19 @@ fn order_tasks(b: &mut Builder, explicit: Vec<(Task, Vec<(NodeIdx, bool)>)>) -> 
     };
     let mut edges: Vec<Vec<usize>> = vec![Vec::new(); all.len()];
     let mut indegree = vec![0usize; all.len()];
+    let mut producers = Vec::new();
     for (i, task) in all.iter().enumerate() {
-        let mut seen = HashSet::new();
-        for &(node, relevance) in &inputs[task] {
-            if let Some(p) = producer(node, relevance) {
-                if seen.insert(p) {
-                    edges[p].push(i);
-                    indegree[i] += 1;
-                }
-            }
+        producers.clear();
+        producers.extend(
+            inputs[task]
+                .iter()
+                .filter_map(|&(node, relevance)| producer(node, relevance)),
+        );
+        producers.sort_unstable();
+        producers.dedup();
+        for &p in &producers {
+            edges[p].push(i);
+            indegree[i] += 1;
         }
     }
     // Kahn's algorithm, taking the earliest task in document order first (stable output).
@@ -994,11 +1140,7 @@ fn order_tasks(b: &mut Builder, explicit: Vec<(Task, Vec<(NodeIdx, bool)>)>) -> 
             TaskKind::Value => node_tasks[task.node].value = Some(pos),
             _ => {}
         }
-        let mut seen = HashSet::new();
         for &(node, relevance) in &inputs[task] {
-            if !seen.insert((node, relevance)) {
-                continue;
-            }
             if relevance {
                 relevance_dependents[node].push(pos);
             } else {
@@ -1020,7 +1162,8 @@ fn order_tasks(b: &mut Builder, explicit: Vec<(Task, Vec<(NodeIdx, bool)>)>) -> 
 fn report_cycles(b: &mut Builder, all: &[Task], edges: &[Vec<usize>], remaining: &[usize]) {
     // Every task left with inputs sits on or behind a cycle; find cycles by walking
     // backwards-free DFS among them, iteratively.
-    let stuck: HashSet<usize> = (0..all.len()).filter(|&t| remaining[t] > 0).collect();
+    let stuck: std::collections::BTreeSet<usize> =
+        (0..all.len()).filter(|&t| remaining[t] > 0).collect();
     let mut state = vec![0u8; all.len()]; // 0 new, 1 on stack, 2 done
     let mut reported: HashSet<Vec<NodeIdx>> = HashSet::new();
     for &start in &stuck {
@@ -1075,6 +1218,21 @@ fn report_cycles(b: &mut Builder, all: &[Task], edges: &[Vec<usize>], remaining:
 }
 
 fn report_cycle(b: &mut Builder, cycle: &[Task]) {
+    // Start the story (and point) at a task the designer wrote an expression for.
+    let written = |t: &Task| {
+        let n = &b.nodes[t.node];
+        match t.kind {
+            TaskKind::Relevance => n.relevant.is_some(),
+            TaskKind::Value => n.calculation.is_some() || n.default.is_some(),
+            TaskKind::Required => matches!(n.required, Cond::Expr(_)),
+            TaskKind::ReadOnly => matches!(n.read_only, Cond::Expr(_)),
+            TaskKind::Constraint | TaskKind::Count => true,
+        }
+    };
+    let start = cycle.iter().position(written).unwrap_or(0);
+    let mut rotated = cycle[start..].to_vec();
+    rotated.extend_from_slice(&cycle[..start]);
+    let cycle = rotated.as_slice();
     let describe_task = |t: &Task| {
         let what = match t.kind {
             TaskKind::Relevance => "relevance",

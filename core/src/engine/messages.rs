@@ -27,6 +27,7 @@ pub(crate) enum Msg {
     ConsentMissing,
     ConsentRecordMissing,
     ConsentVersion,
+    DeclinedWithAnswers,
     PrivacyMissing,
     PrivacyInterrupted,
 }
@@ -172,6 +173,12 @@ fn table(msg: Msg) -> [&'static str; 4] {
             "Згоду записано для версії тексту {recorded}, а у формі версія {current}.",
             "El consentimiento se registró para la versión {recorded} del texto, pero la del formulario es {current}.",
         ],
+        Msg::DeclinedWithAnswers => [
+            "The respondent declined to take part; no other answers may be kept.",
+            "رفض المستجيب المشاركة؛ لا يجوز الاحتفاظ بأي إجابات أخرى.",
+            "Респондент відмовився від участі; інші відповіді не можна зберігати.",
+            "La persona encuestada no aceptó participar; no se puede conservar ninguna otra respuesta.",
+        ],
         Msg::PrivacyMissing => [
             "Confirm whether the respondent can answer in private before this section.",
             "تأكّد مما إذا كان المستجيب يستطيع الإجابة على انفراد قبل هذا القسم.",
@@ -237,6 +244,7 @@ mod tests {
             Msg::ConsentMissing,
             Msg::ConsentRecordMissing,
             Msg::ConsentVersion,
+            Msg::DeclinedWithAnswers,
             Msg::PrivacyMissing,
             Msg::PrivacyInterrupted,
         ];

@@ -302,9 +302,13 @@ impl Session {
         outcome: PrivacyOutcome,
         env: &mut dyn Environment,
     ) -> Result<Changes> {
-        let (inst, node) = self.locate(path)?;
+        let (mut inst, node) = self.locate(path)?;
         if !self.form.node(node).privacy_check {
             return Err(EngineError::NotPrivacyChecked(path.to_string()));
+        }
+        // A repeat is checked once, before all its instances: `/members[2]` means `/members`.
+        if node == self.instances[inst].scope {
+            inst = self.instances[inst].parent.unwrap_or(ROOT_INST);
         }
         let key = self.path_of(inst, node).to_string();
         self.privacy.insert(
@@ -365,7 +369,9 @@ impl Session {
         }
         let new = self.add_instance(inst, node);
         let new_path = self.instance_path(new);
-        self.recompute_all(env);
+        let mut work = BTreeSet::new();
+        self.instances_changed(&mut work, inst, node, env);
+        self.drain(work, env);
         Ok((new_path, self.take_changes()))
     }
 
@@ -399,7 +405,9 @@ impl Session {
             }
         }
         self.remove_instance(inst);
-        self.recompute_all(env);
+        let mut work = BTreeSet::new();
+        self.instances_changed(&mut work, parent, node, env);
+        self.drain(work, env);
         Ok(self.take_changes())
     }
 
@@ -461,6 +469,36 @@ impl Session {
     }
 
     // ----- violations -----
+
+    /// Answers a response carries although consent was declined (they must not be kept).
+    pub(crate) fn declined_with_answers(&self, original: &Response, lang: &str) -> Vec<Violation> {
+        let form = &self.form;
+        let Some(consent) = form.consent else {
+            return Vec::new();
+        };
+        if self.instances[ROOT_INST].slots[form.node(consent).slot]
+            .value
+            .as_deref()
+            != Some("no")
+        {
+            return Vec::new();
+        }
+        original
+            .answers
+            .0
+            .keys()
+            .filter(|name| {
+                form.scope_names
+                    .get(&(ROOT, (*name).clone()))
+                    .is_some_and(|&n| form.node(n).consent_gated)
+            })
+            .map(|name| Violation {
+                path: AnswerPath::field(name),
+                code: ViolationCode::Consent,
+                message: messages::text(Msg::DeclinedWithAnswers, lang, &[]),
+            })
+            .collect()
+    }
 
     pub(crate) fn field_violations(
         &self,
@@ -751,10 +789,8 @@ impl Session {
         while let Some(i) = stack.pop() {
             out.push(i);
             let inst = &self.instances[i];
-            for &n in self.form.scope_locals[inst.scope].iter().rev() {
-                if self.form.node(n).kind == NodeKind::Repeat {
-                    stack.extend(inst.slots[self.form.node(n).slot].instances.iter().rev());
-                }
+            for &n in self.form.child_repeats[inst.scope].iter().rev() {
+                stack.extend(inst.slots[self.form.node(n).slot].instances.iter().rev());
             }
         }
         out
@@ -770,8 +806,8 @@ impl Session {
                 out.push(i);
                 continue;
             }
-            for &n in form.scope_locals[inst.scope].iter().rev() {
-                if form.node(n).kind == NodeKind::Repeat && form.scope_contains(n, scope) {
+            for &n in form.child_repeats[inst.scope].iter().rev() {
+                if form.scope_contains(n, scope) {
                     stack.extend(inst.slots[form.node(n).slot].instances.iter().rev());
                 }
             }
@@ -945,8 +981,8 @@ impl Session {
                 continue;
             }
             // Defaults of the new instance and of instances nested in it, in task order.
-            for task in form.tasks.iter().filter(|t| t.kind == TaskKind::Value) {
-                let n = form.node(task.node);
+            for &node in &form.defaulted {
+                let n = form.node(node);
                 let Some(default) = &n.default else { continue };
                 let mut targets = Vec::new();
                 if form.scope_contains(self.instances[top].scope, n.scope) {
@@ -957,8 +993,8 @@ impl Session {
                     if slot.value.is_some() || !slot.relevant {
                         continue;
                     }
-                    let value = self.eval_string(default, inst, task.node, env).ok();
-                    self.set_value(inst, task.node, value.filter(|v| !v.is_empty()));
+                    let value = self.eval_string(default, inst, node, env).ok();
+                    self.set_value(inst, node, value.filter(|v| !v.is_empty()));
                 }
             }
         }
@@ -967,7 +1003,6 @@ impl Session {
     /// Re-run queued tasks in topological order, queueing what reads each change.
     fn drain(&mut self, mut work: BTreeSet<(usize, InstId)>, env: &mut dyn Environment) {
         let form = Arc::clone(&self.form);
-        let mut structure = false;
         while let Some((pos, inst)) = work.pop_first() {
             if !self.instances[inst].alive {
                 continue;
@@ -980,10 +1015,40 @@ impl Session {
             if outcome.relevance {
                 self.enqueue(&mut work, node, inst, true);
             }
-            structure |= outcome.structure;
+            if outcome.structure {
+                self.instances_changed(&mut work, inst, node, env);
+            }
         }
-        if structure {
-            self.recompute_all(env);
+    }
+
+    /// Instances of `repeat` inside `parent` were added or removed: fill defaults of
+    /// new ones, then queue every task inside the repeat (new instances start from
+    /// nothing; old ones may read their siblings) and every task outside it that reads it.
+    fn instances_changed(
+        &mut self,
+        work: &mut BTreeSet<(usize, InstId)>,
+        parent: InstId,
+        repeat: NodeIdx,
+        env: &mut dyn Environment,
+    ) {
+        let form = Arc::clone(&self.form);
+        if !self.pending_defaults.is_empty() {
+            self.apply_defaults(env);
+        }
+        let mut targets = Vec::new();
+        for &pos in &form.repeat_inside_tasks[&repeat] {
+            targets.clear();
+            self.instances_under(parent, form.node(form.tasks[pos].node).scope, &mut targets);
+            work.extend(targets.iter().map(|&t| (pos, t)));
+        }
+        let repeat_scope = form.node(repeat).scope;
+        for &pos in &form.repeat_outside_readers[&repeat] {
+            let target_scope = form.node(form.tasks[pos].node).scope;
+            let common = form.common_scope(target_scope, repeat_scope);
+            let top = self.ancestor(parent, common);
+            targets.clear();
+            self.instances_under(top, target_scope, &mut targets);
+            work.extend(targets.iter().map(|&t| (pos, t)));
         }
     }
 
@@ -1042,7 +1107,7 @@ impl Session {
                 let new = if !slot.relevant {
                     None
                 } else if let Some(calc) = &n.calculation {
-                    if slot.value.is_some() && is_nondeterministic(calc) {
+                    if slot.value.is_some() && n.nondeterministic {
                         // `now()`, `random()`, `uuid()`: computed once, then kept (as ODK's `once`).
                         slot.value.clone()
                     } else {
@@ -1308,14 +1373,6 @@ struct Outcome {
     value: bool,
     relevance: bool,
     structure: bool,
-}
-
-fn is_nondeterministic(e: &Expr) -> bool {
-    e.calls().iter().any(|c| {
-        c.call
-            .function
-            .is_some_and(|f| f.signature().nondeterministic)
-    })
 }
 
 // ----- the data tree as expressions see it -----

@@ -496,5 +496,126 @@ fn views_have_pages_progress_and_a_jump_list() {
 #[test]
 fn compiled_forms_are_shareable_between_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
+    fn assert_send<T: Send>() {}
     assert_send_sync::<CompiledForm>();
+    // A session moves between threads (the app keeps it behind a mutex).
+    assert_send::<Session>();
+}
+
+#[test]
+fn answers_kept_after_a_declined_consent_are_violations() {
+    let form = compiled();
+    let mut env = env();
+    let mut response = empty_response();
+    response.answers = serde_json::from_value(json!({"consent": "no", "age": "30"})).unwrap();
+    response.consent = Some(crate::response::ConsentRecord {
+        given: false,
+        at: "2025-03-04T10:00:00+03:00".to_owned(),
+        text_version: "c2".to_owned(),
+    });
+    let violations = validate_response(&form, &response, "es", &mut env);
+    assert_eq!(violations.len(), 1, "{violations:#?}");
+    assert_eq!(violations[0].path, p("/age"));
+    assert_eq!(violations[0].code, ViolationCode::Consent);
+    assert!(violations[0]
+        .message
+        .starts_with("La persona encuestada no aceptó"));
+}
+
+fn nested_form() -> Arc<CompiledForm> {
+    let form: Form = serde_json::from_value(json!({
+        "id": "nested", "version": "1", "title": "Nested",
+        "languages": [{"code": "en", "name": "English"}], "default_language": "en",
+        "body": [
+            {"type": "text", "name": "village"},
+            {"type": "repeat", "name": "households", "body": [
+                {"type": "integer", "name": "size"},
+                {"type": "text", "name": "head", "read_only": "${size} = 0"},
+                {"type": "repeat", "name": "people", "count": "${size}", "body": [
+                    {"type": "integer", "name": "age", "required": "${size} > 1"},
+                    {"type": "calculate", "name": "label", "calculation": "concat(${village}, '/', ${head}, '/', position(..))"}
+                ]},
+                {"type": "calculate", "name": "hh_total", "calculation": "sum(${age})"},
+                {"type": "calculate", "name": "people_count", "calculation": "count(${people})"}
+            ]},
+            {"type": "calculate", "name": "all_ages", "calculation": "sum(${age})"},
+            {"type": "calculate", "name": "households_count", "calculation": "count(${households})"}
+        ]
+    }))
+    .unwrap();
+    Arc::new(CompiledForm::compile(form).unwrap_or_else(|d| panic!("{d:#?}")))
+}
+
+#[test]
+fn nested_repeats_resolve_references_per_instance() {
+    let form = nested_form();
+    let mut env = env();
+    let mut response = empty_response();
+    response.form_id = "nested".into();
+    response.form_version = "1".into();
+    let mut s = Session::new(Arc::clone(&form), response, &mut env).unwrap();
+    s.set_answer(&p("/village"), Some("V".into()), &mut env)
+        .unwrap();
+    s.add_repeat_instance(&p("/households"), &mut env).unwrap();
+    s.add_repeat_instance(&p("/households"), &mut env).unwrap();
+    s.set_answer(&p("/households[1]/size"), Some("2".into()), &mut env)
+        .unwrap();
+    s.set_answer(&p("/households[2]/size"), Some("1".into()), &mut env)
+        .unwrap();
+    s.set_answer(&p("/households[1]/head"), Some("Ana".into()), &mut env)
+        .unwrap();
+    s.set_answer(
+        &p("/households[1]/people[1]/age"),
+        Some("30".into()),
+        &mut env,
+    )
+    .unwrap();
+    s.set_answer(
+        &p("/households[1]/people[2]/age"),
+        Some("4".into()),
+        &mut env,
+    )
+    .unwrap();
+    s.set_answer(
+        &p("/households[2]/people[1]/age"),
+        Some("70".into()),
+        &mut env,
+    )
+    .unwrap();
+    assert_eq!(value(&s, "/households[1]/hh_total"), Some("34"));
+    assert_eq!(value(&s, "/households[2]/hh_total"), Some("70"));
+    assert_eq!(value(&s, "/households[1]/people_count"), Some("2"));
+    assert_eq!(value(&s, "/all_ages"), Some("104"));
+    assert_eq!(value(&s, "/households_count"), Some("2"));
+    assert_eq!(value(&s, "/households[1]/people[2]/label"), Some("V/Ana/2"));
+    // Required depends on the household's own size.
+    let required = |s: &Session| -> Vec<String> {
+        s.validate("en")
+            .into_iter()
+            .filter(|v| v.code == ViolationCode::Required)
+            .map(|v| v.path.to_string())
+            .collect()
+    };
+    s.set_answer(&p("/households[1]/people[1]/age"), None, &mut env)
+        .unwrap();
+    assert_eq!(required(&s), ["/households[1]/people[1]/age"]);
+    // Upstream changes reach every nested instance.
+    s.set_answer(&p("/village"), Some("W".into()), &mut env)
+        .unwrap();
+    assert_eq!(value(&s, "/households[1]/people[2]/label"), Some("W/Ana/2"));
+    // Removing a household updates the aggregates above it.
+    s.remove_repeat_instance(&p("/households[1]"), &mut env)
+        .unwrap();
+    assert_eq!(value(&s, "/all_ages"), Some("70"));
+    assert_eq!(value(&s, "/households_count"), Some("1"));
+    s.set_answer(&p("/households[1]/size"), Some("0".into()), &mut env)
+        .unwrap();
+    assert_eq!(value(&s, "/all_ages"), Some("0"));
+    assert!(matches!(
+        s.set_answer(&p("/households[1]/head"), Some("x".into()), &mut env),
+        Err(EngineError::ReadOnly(_))
+    ));
+    let fresh = Session::new(Arc::clone(&form), s.response().clone(), &mut env).unwrap();
+    assert_eq!(fresh.view("en"), s.view("en"));
+    assert_eq!(fresh.response(), s.response());
 }

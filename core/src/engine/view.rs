@@ -135,7 +135,7 @@ pub struct Progress {
     pub answered: usize,
     pub required: usize,
     pub required_answered: usize,
-    /// Visible questions with a violation.
+    /// Answered visible questions whose answer has a violation (type or constraint).
     pub invalid: usize,
     /// `answered / questions` in 0..=1 (1 when there are none).
     pub fraction: f64,
@@ -221,7 +221,7 @@ impl Session {
                 }
                 questions += 1;
                 answered += usize::from(f.value.is_some());
-                invalid += usize::from(!f.violations.is_empty());
+                invalid += usize::from(f.value.is_some() && !f.violations.is_empty());
                 if f.required {
                     progress.required += 1;
                     progress.required_answered += usize::from(f.value.is_some());

@@ -289,3 +289,134 @@ impl Expr {
         out
     }
 }
+
+/// Prints the expression back as XPath, normalised: one space around binary
+/// operators, nested chains and negations in parentheses, string literals in
+/// single quotes unless they contain one. Parsing the output gives the same tree.
+impl fmt::Display for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Printing recurses once per nesting level, which the parser caps.
+        match &self.kind {
+            ExprKind::Number(n) => {
+                if n.is_finite() {
+                    f.write_str(&super::value::format_number(*n))
+                } else {
+                    // A literal too large for f64 parses as infinity; so does this one.
+                    write!(f, "1{}", "0".repeat(310))
+                }
+            }
+            ExprKind::String(s) => write_literal(f, s),
+            ExprKind::Reference(name) => write!(f, "${{{name}}}"),
+            ExprKind::Variable(name) => write!(f, "${name}"),
+            ExprKind::Negate(inner) => {
+                f.write_str("-")?;
+                if let ExprKind::Negate(_) = inner.kind {
+                    // `--x` needs no parentheses (which would count as nesting).
+                    return write!(f, "{inner}");
+                }
+                // Unary minus binds tighter than `*` and looser than `|`:
+                // `-a | b` is `-(a | b)`.
+                write_operand(f, inner, 7, true)
+            }
+            ExprKind::Chain { first, rest } => {
+                let level = rest.first().map_or(0, |l| l.op.precedence());
+                write_operand(f, first, level, true)?;
+                for link in rest {
+                    write!(f, " {} ", link.op.symbol())?;
+                    write_operand(f, &link.operand, level, false)?;
+                }
+                Ok(())
+            }
+            ExprKind::Call(call) => {
+                write!(f, "{}(", call.name)?;
+                for (i, arg) in call.args.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{arg}")?;
+                }
+                f.write_str(")")
+            }
+            ExprKind::Path(path) => {
+                match &path.start {
+                    PathStart::Root => f.write_str("/")?,
+                    PathStart::Context => {}
+                    PathStart::Filter { expr, predicates } => {
+                        write_operand(f, expr, 8, false)?;
+                        write_predicates(f, predicates)?;
+                        if !path.steps.is_empty() {
+                            f.write_str("/")?;
+                        }
+                    }
+                }
+                for (i, step) in path.steps.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str("/")?;
+                    }
+                    match (step.axis, &step.test) {
+                        (Axis::SelfNode, NodeTest::Node) => f.write_str(".")?,
+                        (Axis::Parent, NodeTest::Node) => f.write_str("..")?,
+                        (axis, test) => {
+                            match axis {
+                                Axis::Child => {}
+                                Axis::SelfNode => f.write_str("self::")?,
+                                Axis::Parent => f.write_str("parent::")?,
+                            }
+                            match test {
+                                NodeTest::Name(n) => f.write_str(n)?,
+                                NodeTest::Any => f.write_str("*")?,
+                                NodeTest::Node => f.write_str("node()")?,
+                            }
+                        }
+                    }
+                    write_predicates(f, &step.predicates)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// An operand of an operator at precedence `level` (8 for the start of a
+/// filter expression): in parentheses when printing it bare would regroup it.
+/// Parentheses are only added where the source must have had them, so printing
+/// never nests deeper than the parser accepts.
+fn write_operand(f: &mut fmt::Formatter<'_>, e: &Expr, level: u8, first: bool) -> fmt::Result {
+    if let ExprKind::Path(path) = &e.kind {
+        if level < 8 && matches!(path.start, PathStart::Root) && path.steps.is_empty() {
+            // A bare `/` before `*` or `div` would read as a path (`/*`, `/div`).
+            return f.write_str("/.");
+        }
+    }
+    let compound = match &e.kind {
+        ExprKind::Chain { rest, .. } => {
+            let own = rest.first().map_or(0, |l| l.op.precedence());
+            own < level || (own == level && !first)
+        }
+        // `-x` may stand anywhere a `*` operand may; not inside `|` or a filter.
+        ExprKind::Negate(_) => level >= 7,
+        // A filter's start needs them before `[` or `/step`.
+        ExprKind::Path(_) => level == 8,
+        _ => false,
+    };
+    if compound {
+        write!(f, "({e})")
+    } else {
+        write!(f, "{e}")
+    }
+}
+
+fn write_predicates(f: &mut fmt::Formatter<'_>, predicates: &[Expr]) -> fmt::Result {
+    for p in predicates {
+        write!(f, "[{p}]")?;
+    }
+    Ok(())
+}
+
+fn write_literal(f: &mut fmt::Formatter<'_>, s: &str) -> fmt::Result {
+    if s.contains('\'') {
+        write!(f, "\"{s}\"")
+    } else {
+        write!(f, "'{s}'")
+    }
+}

@@ -13,6 +13,8 @@ use super::{ErrorKind, ExprError};
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Focus {
     pub node: Option<NodeId>,
+    /// 1-based position inside a predicate; 0 outside predicates, where
+    /// `position()` is the context node's own position (its repeat instance number).
     pub position: usize,
     pub size: usize,
 }
@@ -33,7 +35,7 @@ impl<'a> Evaluator<'a> {
     pub fn top_focus(&self) -> Focus {
         Focus {
             node: self.current,
-            position: 1,
+            position: 0,
             size: 1,
         }
     }
@@ -152,36 +154,42 @@ impl<'a> Evaluator<'a> {
                 self.filter(nodes, predicates)?
             }
         };
-        let mut scratch = Vec::new();
+        let mut next = Vec::new();
         for step in &path.steps {
-            let mut next = Vec::new();
+            // `.` keeps the node-set as it is: no copy.
+            if step.axis == Axis::SelfNode
+                && step.test == NodeTest::Node
+                && step.predicates.is_empty()
+            {
+                continue;
+            }
+            next.clear();
             for &node in &nodes {
-                scratch.clear();
+                let from = next.len();
                 match step.axis {
                     Axis::Child => {
                         let name = match &step.test {
                             NodeTest::Name(n) => Some(&**n),
                             NodeTest::Any | NodeTest::Node => None,
                         };
-                        self.ctx.children(node, name, &mut scratch);
+                        self.ctx.children(node, name, &mut next);
                     }
                     Axis::SelfNode => {
                         if self.matches(node, &step.test) {
-                            scratch.push(node);
+                            next.push(node);
                         }
                     }
                     Axis::Parent => {
                         if let Some(p) = self.ctx.parent(node) {
                             if self.matches(p, &step.test) {
-                                scratch.push(p);
+                                next.push(p);
                             }
                         }
                     }
                 }
-                if step.predicates.is_empty() {
-                    next.extend_from_slice(&scratch);
-                } else {
-                    let selected = self.filter(std::mem::take(&mut scratch), &step.predicates)?;
+                if !step.predicates.is_empty() {
+                    // Predicate positions count within this node's own step result.
+                    let selected = self.filter(next.split_off(from), &step.predicates)?;
                     next.extend(selected);
                 }
             }
@@ -189,7 +197,7 @@ impl<'a> Evaluator<'a> {
                 next.sort_unstable();
                 next.dedup();
             }
-            nodes = next;
+            std::mem::swap(&mut nodes, &mut next);
         }
         Ok(nodes)
     }

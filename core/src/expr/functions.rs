@@ -615,7 +615,11 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
         }
         F::Position => {
             if a.len() == 0 {
-                num(focus.position as f64)
+                let position = match focus.position {
+                    0 => focus.node.and_then(|n| a.ev.ctx.position(n)).unwrap_or(1),
+                    p => p,
+                };
+                num(position as f64)
             } else {
                 let nodes = a.nodes(0, "a node")?;
                 match nodes.first().and_then(|&n| a.ev.ctx.position(n)) {
@@ -822,10 +826,7 @@ pub(crate) fn literal_regex_problem(call: &Call) -> Option<ExprError> {
     let ExprKind::String(pattern) = &pattern_expr.kind else {
         return None;
     };
-    let compiled = call
-        .regex
-        .0
-        .get_or_init(|| regex::Regex::new(pattern).map_err(|e| e.to_string()));
+    let compiled = call.regex.0.get_or_init(|| compile_regex(pattern));
     compiled.as_ref().err().map(|e| {
         err(
             ErrorKind::Regex,
@@ -927,11 +928,7 @@ fn regex_match(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
     let pattern_expr = a.expr(1);
     if let ExprKind::String(pattern) = &pattern_expr.kind {
         let span = pattern_expr.span;
-        let compiled = a
-            .call
-            .regex
-            .0
-            .get_or_init(|| regex::Regex::new(pattern).map_err(|e| e.to_string()));
+        let compiled = a.call.regex.0.get_or_init(|| compile_regex(pattern));
         return match compiled {
             Ok(re) => Ok(Value::Boolean(re.is_match(&value))),
             Err(e) => Err(err(
@@ -942,7 +939,7 @@ fn regex_match(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
         };
     }
     let pattern = a.string(1)?;
-    match regex::Regex::new(&pattern) {
+    match compile_regex(&pattern) {
         Ok(re) => Ok(Value::Boolean(re.is_match(&value))),
         Err(e) => Err(err(
             ErrorKind::Regex,
@@ -950,6 +947,70 @@ fn regex_match(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
             format!("invalid regular expression: {e}"),
         )),
     }
+}
+
+/// Compile a form's regular expression with JavaRosa's (Java's) meaning of the
+/// shorthand classes: `\d`, `\w` and `\s` are ASCII, so a phone-number
+/// constraint `^\d{10}$` rejects other scripts' digits exactly as ODK Collect does.
+pub(crate) fn compile_regex(pattern: &str) -> Result<regex::Regex, String> {
+    regex::Regex::new(&ascii_shorthands(pattern)).map_err(|e| e.to_string())
+}
+
+fn ascii_shorthands(pattern: &str) -> Cow<'_, str> {
+    if !pattern.contains('\\') {
+        return Cow::Borrowed(pattern);
+    }
+    let mut out = String::with_capacity(pattern.len() + 16);
+    let mut chars = pattern.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(next) = chars.next() else {
+                    out.push('\\');
+                    break;
+                };
+                let replacement = match (in_class, next) {
+                    (false, 'd') => Some("[0-9]"),
+                    (false, 'D') => Some("[^0-9]"),
+                    (false, 'w') => Some("[0-9A-Za-z_]"),
+                    (false, 'W') => Some("[^0-9A-Za-z_]"),
+                    (false, 's') => Some("[\\t\\n\\x0B\\x0C\\r ]"),
+                    (false, 'S') => Some("[^\\t\\n\\x0B\\x0C\\r ]"),
+                    (true, 'd') => Some("0-9"),
+                    (true, 'w') => Some("0-9A-Za-z_"),
+                    (true, 's') => Some("\\t\\n\\x0B\\x0C\\r "),
+                    _ => None,
+                };
+                match replacement {
+                    Some(r) => out.push_str(r),
+                    None => {
+                        out.push('\\');
+                        out.push(next);
+                    }
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push('[');
+                // A `]` right after `[` or `[^` is a literal member, not the end.
+                if chars.peek() == Some(&'^') {
+                    out.push('^');
+                    chars.next();
+                }
+                if chars.peek() == Some(&']') {
+                    out.push(']');
+                    chars.next();
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(']');
+            }
+            other => out.push(other),
+        }
+    }
+    Cow::Owned(out)
 }
 
 fn checklist(a: &mut Args<'_, '_, '_>, weighted: bool) -> Result<Value, ExprError> {
@@ -1119,7 +1180,7 @@ fn relative_nodes(
     }
     let focus = Focus {
         node: Some(anchor),
-        position: 1,
+        position: 0,
         size: 1,
     };
     match a.ev.eval(e, focus)? {

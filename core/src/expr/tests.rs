@@ -487,6 +487,13 @@ mod never_panics {
             if let Ok(expr) = parse(&src) {
                 let _ = evaluate(&expr, &tree(), &mut env());
                 let _ = static_problems(&expr);
+                // Printing is a fixed point after one round.
+                let printed = expr.to_string();
+                let reparsed = parse(&printed);
+                prop_assert!(reparsed.is_ok(), "{src} printed as {printed}: {reparsed:?}");
+                if let Ok(reparsed) = reparsed {
+                    prop_assert_eq!(reparsed.to_string(), printed);
+                }
             }
         }
 
@@ -496,5 +503,139 @@ mod never_panics {
                 let _ = evaluate(&expr, &tree(), &mut env());
             }
         }
+    }
+}
+
+#[test]
+fn hundred_thousand_character_expressions_of_every_shape() {
+    let ctx = MapContext::new();
+    let shapes = [
+        format!("concat({}'a')", "'a', ".repeat(20_000)),
+        format!("/data{}", "/a".repeat(50_000)),
+        format!("${{a}}{}", "[1]".repeat(34_000)),
+        format!("'x'{}", " | 'y'".repeat(17_000)),
+        format!("1{}", " = 1".repeat(25_000)),
+        format!("1{}", " * 2 + 3 div 4".repeat(8_000)),
+        "(".repeat(100_000),
+        "'".repeat(100_000),
+        "$".repeat(100_000),
+    ];
+    for src in &shapes {
+        assert!(src.len() >= 100_000, "{}", &src[..20]);
+        if let Ok(expr) = parse(src) {
+            let _ = evaluate(&expr, &ctx, &mut env());
+            let _ = static_problems(&expr);
+            let _ = expr.references();
+        }
+    }
+}
+
+#[test]
+fn regex_shorthands_are_ascii_as_in_javarosa() {
+    let ctx = MapContext::new();
+    let cases: &[(&str, &str, bool)] = &[
+        ("0791234567", r"^\d{10}$", true),
+        ("٠٧٩١٢٣٤٥٦٧", r"^\d{10}$", false),
+        ("amina_1", r"^\w+$", true),
+        ("أمينة", r"^\w+$", false),
+        ("أمينة", r"^\W+$", true),
+        ("a b", r"^a\sb$", true),
+        ("12-34", r"^[\d-]+$", true),
+        ("1]2", r"^[]\d]+$", true),
+        (r"a\d", r"^a\\d$", true),
+        ("x", r"^\D$", true),
+        ("Ωmega", r"^\p{Greek}", true),
+    ];
+    for (value, pattern, want) in cases {
+        let src = format!("regex('{value}', '{pattern}')");
+        assert_eq!(eval_str(&src, &ctx), want.to_string(), "{src}");
+    }
+}
+
+#[test]
+fn position_outside_predicates_is_the_context_nodes_instance_number() {
+    let mut ctx = MapContext::new();
+    ctx.push("/data/members", "");
+    ctx.push("/data/members", "");
+    let third = ctx.push("/data/members", "");
+    let _ = third;
+    ctx.set_context_path("/data/members");
+    assert_eq!(eval_str("position()", &ctx), "1");
+    assert_eq!(eval_str("count(/data/members[position() > 1])", &ctx), "2");
+    let mut ctx = MapContext::new();
+    ctx.push("/data/members/age", "1");
+    ctx.push("/data/members", "");
+    ctx.push("/data/members", "");
+    let expr = parse("position()").unwrap();
+    let mut instances = Vec::new();
+    let data = {
+        let mut v = Vec::new();
+        ctx.children(ctx.root().unwrap(), Some("data"), &mut v);
+        v[0]
+    };
+    ctx.children(data, Some("members"), &mut instances);
+    let positions: Vec<String> = instances
+        .iter()
+        .map(|&n| {
+            evaluate_at(&expr, &ctx, &mut env(), n)
+                .unwrap()
+                .to_string_value(&ctx)
+                .into_owned()
+        })
+        .collect();
+    assert_eq!(positions, ["1", "2", "3"]);
+}
+
+#[test]
+fn printing_never_nests_deeper_than_the_source() {
+    // Found by fuzzing: nested negations printed as `-(-(…))` exceeded the limit.
+    let src = format!("regex('77508', {} '[0-9]5+')", "-".repeat(MAX_NESTING - 1));
+    let expr = parse(&src).unwrap();
+    let printed = expr.to_string();
+    assert_eq!(parse(&printed).unwrap().to_string(), printed);
+    let huge = format!("1{} * 2", "0".repeat(400));
+    let printed = parse(&huge).unwrap().to_string();
+    assert_eq!(parse(&printed).unwrap().to_string(), printed);
+}
+
+#[test]
+fn printing_round_trips() {
+    let cases = [
+        ("1+2*3", "1 + 2 * 3"),
+        ("(1+2)*3", "(1 + 2) * 3"),
+        ("1 - (2 - 3)", "1 - (2 - 3)"),
+        ("-(-x)", "--x"),
+        ("--1", "--1"),
+        ("/data/a[. > 1]/b", "/data/a[. > 1]/b"),
+        ("../x", "../x"),
+        ("/", "/"),
+        ("count(/)", "count(/)"),
+        (
+            "instance('l')/root/item[name = ${a}]/label",
+            "instance('l')/root/item[name = ${a}]/label",
+        ),
+        ("\"it's\"", "\"it's\""),
+        ("${a} | ${b}", "${a} | ${b}"),
+        ("(${a})[2]", "${a}[2]"),
+        (
+            "jr:choice-name( ${x} , '${x}' )",
+            "jr:choice-name(${x}, '${x}')",
+        ),
+        ("1 div 0", "1 div 0"),
+        ("self::a/parent::*", "self::a/parent::*"),
+        ("(/) * 1", "/. * 1"),
+        ("- - -1", "---1"),
+        ("-(-(-x))", "---x"),
+        ("-(a | b)", "-a | b"),
+        ("-a | b", "-a | b"),
+        ("(-a) | b", "(-a) | b"),
+        ("(/data/a)[1]", "(/data/a)[1]"),
+        ("-2 * -x", "-2 * -x"),
+    ];
+    for (src, want) in cases {
+        let printed = parse(src).unwrap().to_string();
+        assert_eq!(printed, want, "{src}");
+        let again = parse(&printed).unwrap().to_string();
+        assert_eq!(again, printed, "{src}");
     }
 }

@@ -9,9 +9,9 @@ export type ResponseStatus = "draft" | "finalized" | "queued" | "sent" | "refuse
 
 export type LanguageView = { code: string, name: string, rtl: boolean, };
 
-export type PageKind = "consent" | "questions" | "repeat";
+export type PageKind = "consent" | "questions" | "privacy_check" | "repeat_controls";
 
-export type ConsentView = { name: string, heading: string, text: string, question: string, agree_label: string, decline_label: string, decline_message: string, text_version: string, 
+export type ConsentView = { heading: string, text: string, question: string, agree_label: string, decline_label: string, decline_message: string, text_version: string, 
 /**
  * `Some(true)` given, `Some(false)` declined, `None` not yet asked.
  */
@@ -19,11 +19,11 @@ given: boolean | null, };
 
 export type PrivacyView = { 
 /**
- * Key of the check in the response (`/group`).
+ * Path of the checked group (`/experiences`).
  */
 group_path: string, prompt: string, 
 /**
- * `private`, `not_private`, `interrupted`, or null when not yet asked.
+ * `interrupted` when the interview was stopped inside the group; null when not yet asked.
  */
 outcome: string | null, };
 
@@ -35,53 +35,60 @@ export type FieldView = { path: string, name: string,
 /**
  * The field type as written in the form (`select_one`, `geopoint`, …).
  */
-kind: string, label: string, hint: string, guidance: string, required: boolean, read_only: boolean, relevant: boolean, value: string | null, choices: Array<ChoiceView>, appearance: string, range: RangeView | null, sensitive: boolean, pii: boolean, 
+kind: string, label: string, hint: string, guidance: string, required: boolean, read_only: boolean, value: string | null, choices: Array<ChoiceView>, appearance: string, range: RangeView | null, sensitive: boolean, pii: boolean, 
 /**
- * What is wrong with the current value, in the form's language.
+ * What is wrong with the answer given (constraint or type), in the form's language.
  */
 problem: string | null, 
 /**
- * Heading of the inline (non-page) group this field sits in, if any.
+ * The question is required and still unanswered (shown as a problem in the review).
+ */
+missing: boolean, 
+/**
+ * Heading of the inline group this field sits in, if any.
  */
 group_label: string | null, };
 
-export type InstanceView = { path: string, number: number, fields: Array<FieldView>, };
+export type InstanceView = { path: string, number: number, can_remove: boolean, };
 
-export type RepeatView = { path: string, add_label: string, count: number, min: number | null, max: number | null, 
-/**
- * The count comes from an expression: the enumerator cannot add or remove.
- */
-fixed_count: boolean, instances: Array<InstanceView>, };
+export type OutlineEntry = { index: number, title: string, kind: PageKind, questions: number, answered: number, invalid: number, };
+
+export type RepeatView = { path: string, label: string, add_label: string, count: number, min: number | null, max: number | null, can_add: boolean, can_remove: boolean, };
 
 export type PageView = { 
 /**
- * Position in the page list (0-based).
+ * Position in the page list (0-based). Pages come and go with skip logic and repeats.
  */
 index: number, 
 /**
- * Stable key of the page: the group's or repeat's name, `consent`, or `intro-N`.
+ * Stable key of the page: its group, repeat or instance path, or `page-N`.
  */
-key: string, title: string, kind: PageKind, 
+key: string, title: string, hint: string, kind: PageKind, 
 /**
- * Whether the page applies now (its group's relevance).
+ * The page is about a sensitive topic.
  */
-relevant: boolean, 
+sensitive: boolean, 
 /**
  * Set for the consent page.
  */
 consent: ConsentView | null, 
 /**
- * Set for a `privacy: required` group.
+ * Set for the privacy check before a `privacy: required` group.
  */
 privacy: PrivacyView | null, 
 /**
- * Set for a repeat page.
+ * Set for the add/remove page after a repeat's instances.
  */
 repeat: RepeatView | null, 
 /**
- * The fields of a question page (repeat pages list theirs per instance).
+ * Set when the page is one instance of a repeat.
  */
-fields: Array<FieldView>, };
+instance: InstanceView | null, 
+/**
+ * The privacy-checked group this page is inside (the interview may be marked
+ * interrupted from here).
+ */
+privacy_group: string | null, fields: Array<FieldView>, };
 
 export type Issue = { path: string, page_index: number, 
 /**
@@ -117,17 +124,19 @@ outcome: string, form_id: string | null, version: string | null, diagnostics: Ar
 
 export type ImportReport = { files: Array<FileReport>, };
 
-export type OutlineEntry = { index: number, title: string, relevant: boolean, };
+export type InterviewState = { response_id: string, form_id: string, form_version: string, form_title: string, status: ResponseStatus, language: string, rtl: boolean, languages: Array<LanguageView>, outline: Array<OutlineEntry>, page: PageView, page_count: number, edit_count: number, };
 
-export type InterviewState = { response_id: string, form_id: string, form_version: string, form_title: string, status: ResponseStatus, language: string, rtl: boolean, languages: Array<LanguageView>, outline: Array<OutlineEntry>, page: PageView, edit_count: number, };
-
-export type AnswerSaved = { saved_at: string, page: PageView, outline: Array<OutlineEntry>, };
+export type PageUpdate = { 
+/**
+ * When the change was committed to disk.
+ */
+saved_at: string, page: PageView, page_count: number, outline: Array<OutlineEntry>, };
 
 export type Review = { issues: Array<Issue>, can_finalize: boolean, };
 
 export type ResponseSummary = { response_id: string, form_id: string, form_version: string, form_title: string, status: ResponseStatus, created_at: string, updated_at: string, 
 /**
- * Short neutral label: "Interview 3f2a…" (no answer text can leak into lists).
+ * Short neutral label: "#3f2a9c" (no answer text can leak into lists).
  */
 label: string, edit_count: number, };
 
@@ -135,7 +144,11 @@ export type DecoyView = { title: string, message: string, fields: Array<FieldVie
 
 export type AttachmentData = { file_name: string, media_type: string, data_base64: string, };
 
-export type SetAnswerRequest = { response_id: string, path: string, value: string | null, page: number, language: string | null, };
+export type SetAnswerRequest = { response_id: string, path: string, value: string | null, 
+/**
+ * The page the UI shows, returned refreshed.
+ */
+page: number, };
 
 export type StartRequest = { form_id: string, version: string | null, language: string | null, };
 
@@ -145,15 +158,15 @@ export type RepeatRequest = { response_id: string,
 /**
  * `/members` to add an instance; `/members[2]` to remove one.
  */
-path: string, page: number, language: string | null, };
+path: string, page: number, };
 
-export type ConsentRequest = { response_id: string, given: boolean, language: string | null, };
+export type ConsentRequest = { response_id: string, given: boolean, };
 
 export type PrivacyChoice = "private" | "not_private" | "interrupted";
 
-export type PrivacyRequest = { response_id: string, group_path: string, outcome: PrivacyChoice, page: number, language: string | null, };
+export type PrivacyRequest = { response_id: string, group_path: string, outcome: PrivacyChoice, page: number, };
 
-export type ResponseRequest = { response_id: string, language: string | null, };
+export type ResponseRequest = { response_id: string, };
 
 export type ParadataRequest = { response_id: string, 
 /**
@@ -168,7 +181,7 @@ export type ImportTextRequest = { file_name: string, text: string, };
 
 export type ImportPathRequest = { path: string, };
 
-export type AttachRequest = { response_id: string, path: string, file_name: string, media_type: string, data_base64: string, page: number, language: string | null, };
+export type AttachRequest = { response_id: string, path: string, file_name: string, media_type: string, data_base64: string, page: number, };
 
 export type AttachmentRequest = { response_id: string, path: string, };
 
@@ -181,11 +194,11 @@ export interface Commands {
   open_interview: { request: OpenRequest; response: InterviewState };
   interview_state: { request: OpenRequest; response: InterviewState };
   get_page: { request: OpenRequest; response: PageView };
-  set_answer: { request: SetAnswerRequest; response: AnswerSaved };
-  add_repeat_instance: { request: RepeatRequest; response: PageView };
-  remove_repeat_instance: { request: RepeatRequest; response: PageView };
+  set_answer: { request: SetAnswerRequest; response: PageUpdate };
+  add_repeat_instance: { request: RepeatRequest; response: PageUpdate };
+  remove_repeat_instance: { request: RepeatRequest; response: PageUpdate };
   record_consent: { request: ConsentRequest; response: InterviewState };
-  record_privacy: { request: PrivacyRequest; response: PageView };
+  record_privacy: { request: PrivacyRequest; response: PageUpdate };
   review: { request: ResponseRequest; response: Review };
   finalize: { request: ResponseRequest; response: Review };
   reopen: { request: ResponseRequest; response: InterviewState };
@@ -193,6 +206,6 @@ export interface Commands {
   record_paradata: { request: ParadataRequest; response: null };
   safe_exit: { request: SafeExitRequest; response: DecoyView };
   safe_return: { request: SafeExitRequest; response: null };
-  attach_file: { request: AttachRequest; response: AnswerSaved };
+  attach_file: { request: AttachRequest; response: PageUpdate };
   get_attachment: { request: AttachmentRequest; response: AttachmentData };
 }

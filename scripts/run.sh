@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# The main job: build Voices, start the sync server on 127.0.0.1:8470 with the
+# embedded SQLite database and the example forms published, and open the app.
+# Installs what is missing first. Runs the app under Xvfb when there is no
+# display (and says so). Stops the server when the app closes.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voices-target}"
+listen="${VOICES_LISTEN:-127.0.0.1:8470}"
+data_dir="${VOICES_DATA_DIR:-$root/voices-data}"
+project=demo
+
+headless=0
+if [ -z "${DISPLAY:-}" ]; then headless=1; fi
+groups=(build app)
+[ "$headless" = 1 ] && groups+=(e2e)
+scripts/install-deps.sh "${groups[@]}"
+
+echo "==> building the UI"
+(cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build)
+echo "==> building the sync server and the app"
+cargo build --workspace --features voices-app/custom-protocol --bins
+bin="$CARGO_TARGET_DIR/debug"
+server=("$bin/voices-server" --data-dir "$data_dir")
+
+first_start=0
+[ -f "$data_dir/voices.sqlite3" ] || first_start=1
+if [ "$first_start" = 1 ]; then
+  echo "==> first start: project '$project', an admin account and the example forms"
+  "${server[@]}" project add "$project" --title "Demo project"
+  password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
+  VOICES_PASSWORD="$password" "${server[@]}" user add admin --role admin
+  echo "$password" >"$data_dir/admin-password.txt"
+  chmod 600 "$data_dir/admin-password.txt"
+  for form in schemas/forms/*.json; do
+    "${server[@]}" form publish "$form" --project "$project"
+  done
+fi
+
+echo "==> starting the sync server on $listen (data in $data_dir)"
+"${server[@]}" serve --listen "$listen" >"$data_dir/server.log" 2>&1 &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true; wait $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  curl -sf "http://$listen/health" >/dev/null 2>&1 && break
+  kill -0 $server_pid 2>/dev/null || { cat "$data_dir/server.log"; echo "run: the sync server did not start" >&2; exit 1; }
+  sleep 0.1
+done
+echo "    admin password: $data_dir/admin-password.txt; log: $data_dir/server.log"
+
+echo "==> a provisioning code for the app (paste it in Settings → Sync)"
+code_out=$("${server[@]}" device add --project "$project" --enumerator "demo-enumerator" --server "http://$listen")
+echo "$code_out"
+
+export VOICES_PROVISIONING_CODE
+VOICES_PROVISIONING_CODE=$(printf '%s\n' "$code_out" | grep -oE 'VOICES1?[-:][A-Za-z0-9_:/.@+=-]+' | head -n 1 || true)
+
+echo "==> opening the app"
+if [ "$headless" = 1 ]; then
+  echo "    no display (DISPLAY is unset): running the app under Xvfb; it is running but not visible."
+  echo "    Set DISPLAY (or run on a desktop) to see the window. Ctrl-C stops the app and the server."
+  xvfb-run -a -s "-screen 0 1280x800x24" "$bin/voices-app"
+else
+  "$bin/voices-app"
+fi

@@ -1,0 +1,220 @@
+// End-to-end scenarios in the real Voices window (tauri-driver → WebKitWebDriver).
+// Prints "e2e: N passed, N failed" at the end; screenshots go to $ARTIFACTS.
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmpdir } from 'node:os';
+import { Driver, sleep } from './webdriver.mjs';
+
+const APP = process.env.VOICES_APP;
+const ARTIFACTS = process.env.ARTIFACTS ?? 'artifacts';
+const DRIVER = process.env.TAURI_DRIVER_URL ?? 'http://127.0.0.1:4444';
+const FORM = 'community_life';
+const ESC = '\uE00C';
+const TAB = '\uE004';
+
+async function launch(dataDir) {
+  const d = await Driver.start(DRIVER, APP, ['--data-dir', dataDir]);
+  await d.find('[data-testid="form-list"][data-ready="true"]', { timeout: 30000 });
+  return d;
+}
+
+const shot = (d, name) => d.screenshot(join(ARTIFACTS, `${name}.png`));
+
+async function pageKey(d) {
+  return (await d.find('main[data-page]')).attr('data-page');
+}
+
+/** Wait until the page shown is `key` (after navigation or a re-render). */
+async function onPage(d, key, timeout = 10000) {
+  await d.find(`main[data-page="${key}"]`, { timeout });
+}
+
+/** Wait until the field's answer is reported saved (committed to disk). */
+async function saved(d, path) {
+  await d.find(`[data-path="${path}"] .status-saved`, { timeout: 10000 });
+}
+
+async function pick(d, path, value) {
+  await (await d.find(`[data-path="${path}"] input[value="${value}"]`)).click();
+  await saved(d, path);
+}
+
+async function type(d, path, text) {
+  const input = await d.find(`[data-path="${path}"] input, [data-path="${path}"] textarea`);
+  await input.clear();
+  await input.type(text + TAB);
+  await saved(d, path);
+}
+
+/** Answer every unanswered question on the page with a harmless first choice. */
+async function fillPage(d) {
+  // One answer at a time: an answer can change the choices or questions that follow.
+  for (let i = 0; i < 40; i++) {
+    const f = await firstUnanswered(d);
+    if (!f) return;
+    if (f.kind === 'select_one' || f.kind === 'select_multiple') await pick(d, f.path, f.first);
+    else if (f.kind === 'integer') await type(d, f.path, '2');
+    else await type(d, f.path, 'Test');
+  }
+}
+
+async function firstUnanswered(d) {
+  const todo = await d.exec(`
+    return [...document.querySelectorAll('main .field')].map((f) => ({
+      path: f.dataset.path,
+      kind: f.dataset.kind,
+      answered: [...f.querySelectorAll('input')].some((i) =>
+        (i.type === 'radio' || i.type === 'checkbox') ? i.checked : i.value !== ''),
+      first: f.querySelector('input[type=radio], input[type=checkbox]')?.value ?? null,
+    }));`);
+  return todo.find((f) =>
+    !f.answered && (f.first !== null || f.kind === 'integer' || f.kind === 'text'));
+}
+
+async function next(d) {
+  await (await d.find('[data-testid="next"]')).click();
+}
+
+/** Fill and advance until the page `stop` is shown or the review opens. */
+async function fillUntil(d, stop) {
+  for (let i = 0; i < 60; i++) {
+    const key = await pageKey(d);
+    if (key === stop) return;
+    const kind = await (await d.find('main[data-page]')).attr('data-page-kind');
+    if (kind === 'questions') await fillPage(d);
+    const last = (await d.findAll('[data-testid="review"]')).length > 0;
+    if (last) return;
+    await next(d);
+    await d.find(`main[data-page]:not([data-page="${key}"])`);
+  }
+  throw new Error(`never reached ${stop}`);
+}
+
+async function start(d, lang) {
+  const card = `[data-form="${FORM}"]`;
+  const select = await d.find(`${card} [data-testid="start-language"]`);
+  await select.click();
+  await (await d.find(`${card} [data-testid="start-language"] option[value="${lang}"]`)).click();
+  await (await d.find(`${card} [data-testid="start"]`)).click();
+  await onPage(d, '/consent');
+}
+
+/** The whole interview: consent, skip logic, a constraint and its fix, three members,
+ * privacy "no", safe exit and return, save as draft, quit, restart, resume, finalize. */
+async function interview(lang, prefix) {
+  const data = mkdtempSync(join(tmpdir(), `voices-e2e-${lang}-`));
+  let d = await launch(data);
+  try {
+    if (prefix === 'en') await shot(d, 'form-list');
+    await start(d, lang);
+    const dir = await d.exec('return document.documentElement.dir');
+    assert.equal(dir, lang === 'ar' ? 'rtl' : 'ltr', 'page direction follows the language');
+    await shot(d, `${prefix}-consent`);
+    await (await d.find('[data-testid="consent-yes"]')).click();
+    await onPage(d, '/location');
+
+    await fillUntil(d, '/respondent');
+    // Skip logic: the self-description question appears only for "self_describe".
+    assert.equal((await d.findAll('[data-path="/gender_self_description"]')).length, 0);
+    await pick(d, '/gender_identity', 'self_describe');
+    await type(d, '/gender_self_description', 'Test');
+    // A constraint violation (adults only) and its fix.
+    await type(d, '/age', '12');
+    const problem = await d.find('[data-path="/age"] .problem');
+    assert.ok((await problem.text()).length > 0, 'the constraint message is shown');
+    await d.exec('arguments[0].scrollIntoView({ block: "center" });', [problem.ref()]);
+    await shot(d, `${prefix}-constraint`);
+    await type(d, '/age', '34');
+    await d.gone('[data-path="/age"] .problem');
+
+    await fillUntil(d, '/household');
+    // Four people: the household repeat gets three members.
+    await type(d, '/hh_size', '4');
+    for (const n of [1, 2, 3]) {
+      await next(d);
+      await onPage(d, `/members[${n}]`);
+      await fillPage(d);
+      if (n === 2) await shot(d, `${prefix}-repeat-member`);
+    }
+    await fillUntil(d, '/experiences');
+    // The privacy check answered "no": the section is skipped and the outcome kept.
+    await shot(d, `${prefix}-privacy-check`);
+    await (await d.find('[data-testid="privacy-no"]')).click();
+    await d.find(`main[data-page]:not([data-page="/experiences"])`);
+
+    // Safe exit: one key replaces the screen; a deliberate two-step action returns.
+    await d.keys(ESC);
+    await d.find('[data-testid="decoy"]', { timeout: 2000 });
+    assert.equal((await d.findAll('main[data-page]')).length, 0, 'nothing of the interview stays');
+    await sleep(300);
+    assert.notEqual(await d.title(), 'Voices', 'the window title turns neutral');
+    await shot(d, `${prefix}-safe-exit`);
+    await (await d.find('[data-testid="safe-options"]')).click();
+    await (await d.find('[data-testid="safe-return"]')).click();
+    await d.find('main[data-page]');
+
+    // Save as draft, quit, restart, resume.
+    await (await d.find('[data-testid="close"]')).click();
+    await d.find('[data-testid="form-list"]');
+    await d.quit();
+    d = await launch(data);
+    await (await d.find('[data-testid="tab-drafts"]')).click();
+    await d.find('[data-testid="drafts"] [data-status="draft"]');
+    await shot(d, `${prefix}-drafts`);
+    const listText = await (await d.find('[data-testid="drafts"]')).text();
+    assert.ok(!listText.includes('Test'), 'no answer appears in the drafts list');
+    await (await d.find('[data-testid="resume"]')).click();
+    await d.find('main[data-page]');
+    const sections = await d.find('.sections summary');
+    await sections.click();
+    const entries = await d.findAll('.sections li button');
+    await entries[entries.length - 1].click();
+    await fillUntil(d, '__review__');
+    await (await d.find('[data-testid="review"]')).click();
+    await d.find('main[data-mode="review"]');
+    await shot(d, `${prefix}-review`);
+    await (await d.find('[data-testid="finalize"]')).click();
+    await d.find('main[data-mode="done"]');
+    await (await d.find('main[data-mode="done"] button:last-child')).click();
+    await (await d.find('[data-testid="tab-drafts"]')).click();
+    await d.find('[data-testid="drafts"] [data-status="queued"]');
+  } finally {
+    await d.quit();
+  }
+}
+
+async function narrowScreen() {
+  const data = mkdtempSync(join(tmpdir(), 'voices-e2e-phone-'));
+  const d = await launch(data);
+  try {
+    await d.setWindow(360, 640);
+    await start(d, 'ar');
+    await shot(d, 'phone-ar-consent');
+    const overflow = await d.exec('return document.documentElement.scrollWidth > window.innerWidth + 1');
+    assert.equal(overflow, false, 'nothing overflows sideways at 360 px');
+  } finally {
+    await d.quit();
+  }
+}
+
+const tests = [
+  ['complete the human-security interview in English', () => interview('en', 'en')],
+  ['complete the human-security interview in Arabic (RTL)', () => interview('ar', 'ar')],
+  ['the phone-sized window keeps everything in view', narrowScreen],
+];
+let passed = 0;
+let failed = 0;
+for (const [name, run] of tests) {
+  const t0 = Date.now();
+  try {
+    await run();
+    passed++;
+    console.log(`ok - ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    failed++;
+    console.log(`not ok - ${name}: ${e.stack ?? e}`);
+  }
+}
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
