@@ -191,6 +191,16 @@ impl From<serde_json::Error> for Fail {
 
 type Attempt<T> = std::result::Result<T, Fail>;
 
+/// PostgreSQL's own words where there are some (`source` holds the server's message or
+/// the I/O error; the top-level text alone is often just "db error").
+fn describe(e: &postgres::Error) -> String {
+    let text = e.to_string();
+    match std::error::Error::source(e) {
+        Some(source) if !text.contains(&source.to_string()) => format!("{text}: {source}"),
+        _ => text,
+    }
+}
+
 fn db_error(e: postgres::Error) -> Error {
     match e.as_db_error() {
         Some(db) => Error::Backend(format!(
@@ -199,7 +209,7 @@ fn db_error(e: postgres::Error) -> Error {
             db.message(),
             db.detail().map(|d| format!(" ({d})")).unwrap_or_default()
         )),
-        None => Error::Backend(format!("PostgreSQL: {e}")),
+        None => Error::Backend(format!("PostgreSQL: {}", describe(&e))),
     }
 }
 
@@ -218,18 +228,30 @@ impl PostgresStore {
     }
 
     pub fn open_with_pool_size(url: &str, pool_size: u32) -> Result<PostgresStore> {
-        let config = postgres::Config::from_str(url)
+        let mut config = postgres::Config::from_str(url)
             .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        // One direct connection first: an unreachable server or a wrong password fails
+        // now with PostgreSQL's own message, not after the pool's timeout.
+        let mut first = config.connect(NoTls).map_err(|e| {
+            Error::Backend(format!("cannot connect to PostgreSQL: {}", describe(&e)))
+        })?;
+        migrate(&mut first).map_err(|fail| match fail {
+            Fail::Db(e) => db_error(e),
+            Fail::Other(e) => e,
+            Fail::Retry => Error::Backend("migrating the schema raced another server".into()),
+        })?;
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(30))
-            .build(manager)
-            .map_err(|e| Error::Backend(format!("cannot connect to PostgreSQL: {e}")))?;
-        let store = PostgresStore { pool };
-        store.run(migrate)?;
-        Ok(store)
+            .min_idle(Some(0))
+            // Under a burst (64 devices each sending 500 records) requests queue here
+            // while earlier batches commit one after another; like the SQLite writer,
+            // wait rather than fail the upload.
+            .connection_timeout(Duration::from_secs(180))
+            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
+        Ok(PostgresStore { pool })
     }
 
     /// Run `f` on a pooled connection, again after retryable failures.
