@@ -4,7 +4,7 @@
 export CARGO_TARGET_DIR ?= /var/tmp/voices-target
 SHELL := /bin/bash
 
-.PHONY: run test lint fmt bench fuzz-smoke deps
+.PHONY: run test lint fmt bench deps
 
 ## Build everything, start the sync server on 127.0.0.1:8470 with embedded
 ## SQLite and the example forms, and open the app.

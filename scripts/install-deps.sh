@@ -15,7 +15,8 @@ need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 
 if want build; then
   command -v cargo >/dev/null || { echo "install-deps: cargo not found; install Rust (rustup) first" >&2; exit 1; }
-  need_pkg pkg-config; need_pkg build-essential; need_pkg ca-certificates; need_pkg git
+  need_pkg pkg-config; need_pkg build-essential; need_pkg ca-certificates; need_pkg git; need_pkg curl
+  command -v python3 >/dev/null || need_pkg python3
 fi
 if want app; then
   for p in libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev libssl-dev; do need_pkg "$p"; done

@@ -810,3 +810,129 @@ fn every_example_points_editors_at_the_schema() {
         );
     }
 }
+
+/// A complete interview with the human-security form, as the server would receive it.
+fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
+    use voices_core::response::{ConsentRecord, PrivacyOutcome, PrivacyRecord};
+    let mut answers = serde_json::json!({
+        "consent": "yes", "country": "mex", "region": "mex_chiapas", "district": "mex_tapachula",
+        "settlement": "urban", "sex": "male", "gender_identity": "man", "age": 52,
+        "wg_seeing": "some_difficulty", "wg_hearing": "no_difficulty",
+        "wg_walking": "a_lot_of_difficulty", "wg_cognition": "no_difficulty",
+        "wg_selfcare": "no_difficulty", "wg_communication": "no_difficulty",
+        "hh_size": 2,
+        "members": [{ "member_name": "Rosa", "member_relationship": "spouse_partner",
+                      "member_sex": "female", "member_age": 49 }],
+        "staple_food": "maize", "meals_yesterday": 2, "cooking_fuel": "wood",
+        "safety_home": "fairly_safe", "safety_community": "fairly_unsafe",
+        "safety_travel": "very_unsafe", "safety_change": "less_safe",
+        "main_threats": ["violence", "abuse_by_officials", "other"],
+        "main_threats_other": "Extortion",
+        "trust_state": "a_little", "trust_civil_society": "somewhat",
+        "coping_strategies": ["borrowed", "help_family_community"],
+        "access_health": "yes_with_difficulty", "access_education": "yes_easily",
+        "access_justice": "no", "access_water": "yes_easily",
+        "access_barriers": ["cost", "insecurity"],
+        "officials_abuse": "yes", "officials_abuse_kind": ["bribe", "threats"],
+        "violence": "no", "sought_help": "no"
+    });
+    if let (Some(base), Value::Object(changes)) = (answers.as_object_mut(), overrides) {
+        base.extend(changes);
+    }
+    let at = "2026-11-26T10:00:00-06:00".to_owned();
+    voices_core::Response {
+        id: "01936d5c-0000-7000-8000-000000000001".into(),
+        form_id: "community_life".into(),
+        form_version: "2026112601".into(),
+        answers: serde_json::from_value(answers).expect("answers"),
+        consent: Some(ConsentRecord {
+            given: true,
+            at: at.clone(),
+            text_version: "2026-11-v1".into(),
+        }),
+        privacy: BTreeMap::from([(
+            "/experiences".to_owned(),
+            PrivacyRecord {
+                outcome: PrivacyOutcome::Private,
+                at,
+            },
+        )]),
+    }
+}
+
+fn human_security_session(response: voices_core::Response) -> voices_core::engine::Session {
+    let form = Form::from_json(&read(&repo_path(
+        "schemas/forms/human-security-perceptions.json",
+    )))
+    .expect("parses");
+    let compiled = voices_core::engine::CompiledForm::compile(form).expect("compiles");
+    let mut env = voices_core::env::FixedEnvironment::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00-06:00").expect("time"),
+        1,
+    );
+    voices_core::engine::Session::new(std::sync::Arc::new(compiled), response, &mut env)
+        .expect("a session")
+}
+
+#[test]
+fn a_complete_human_security_interview_is_valid_and_computes_its_indicators() {
+    let session = human_security_session(complete_interview(serde_json::json!({})));
+    let violations: Vec<String> = session
+        .validate("en")
+        .iter()
+        .map(|v| format!("{}: {}", v.path, v.message))
+        .collect();
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    let answers = &session.response().answers.0;
+    let value = |name: &str| match answers.get(name) {
+        Some(voices_core::response::Answer::Value(v)) => v.clone(),
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(value("age_band"), "50-59");
+    // Walking "a lot of difficulty": disabled under the Washington Group cut-off.
+    assert_eq!(value("disability"), "1");
+    assert_eq!(value("members_listed"), "1");
+    assert_eq!(value("children"), "0");
+    assert_eq!(value("women_and_girls"), "1");
+}
+
+#[test]
+fn the_human_security_rules_hold() {
+    // A minor, "none" with another threat, and a member older than possible.
+    let session = human_security_session(complete_interview(serde_json::json!({
+        "age": 16,
+        "main_threats": ["none", "violence"],
+        "members": [{ "member_name": "Rosa", "member_relationship": "spouse_partner",
+                      "member_sex": "female", "member_age": 130 }],
+    })));
+    let violations: BTreeMap<String, String> = session
+        .validate("es")
+        .into_iter()
+        .map(|v| (v.path.to_string(), v.message))
+        .collect();
+    assert_eq!(
+        violations.get("/age").map(String::as_str),
+        Some("Ingrese una edad entre 18 y 110. Solo se entrevista a personas adultas.")
+    );
+    assert_eq!(
+        violations.get("/main_threats").map(String::as_str),
+        Some("\"Ninguna\" no puede elegirse junto con otras respuestas.")
+    );
+    assert!(
+        violations.contains_key("/members[1]/member_age"),
+        "{violations:?}"
+    );
+    // Someone "not disabled" in every domain.
+    let session = human_security_session(complete_interview(serde_json::json!({
+        "wg_walking": "some_difficulty", "age": 85, "hh_size": 1, "members": []
+    })));
+    let answers = &session.response().answers.0;
+    assert_eq!(
+        answers.get("disability"),
+        Some(&voices_core::response::Answer::Value("0".into()))
+    );
+    assert_eq!(
+        answers.get("age_band"),
+        Some(&voices_core::response::Answer::Value("80+".into()))
+    );
+}

@@ -11,7 +11,8 @@
 //!   VOICES_PG_FSYNC=on scripts/with-postgres.sh cargo bench -p voices-server --bench http_ingest
 //! Without `VOICES_TEST_DATABASE_URL` only SQLite is measured (said so in the output).
 //! `VOICES_BENCH_RESPONSES` (default 20,000) responses per ingest configuration;
-//! `VOICES_BENCH_EXPORT` (default 100,000) responses for pull and export.
+//! `VOICES_BENCH_EXPORT` (default 100,000) responses for pull and export;
+//! `VOICES_BENCH_ONLY=sqlite|postgres` measures one backend.
 
 #[path = "../tests/harness/mod.rs"]
 mod harness;
@@ -102,8 +103,12 @@ fn bodies(fleet: &Fleet, total: u64, batch: usize, offset: u64) -> Vec<Vec<(usiz
         .collect()
 }
 
+async fn ingest_owned(url: String, fleet: Fleet, bodies: Vec<Vec<(usize, Vec<u8>)>>) -> (u64, f64) {
+    ingest(&url, &fleet, bodies).await
+}
+
 /// Send every device's batches, devices at once; responses per second.
-async fn ingest(server: &Server, fleet: &Fleet, bodies: Vec<Vec<(usize, Vec<u8>)>>) -> (u64, f64) {
+async fn ingest(url: &str, fleet: &Fleet, bodies: Vec<Vec<(usize, Vec<u8>)>>) -> (u64, f64) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(300))
         .build()
@@ -114,7 +119,7 @@ async fn ingest(server: &Server, fleet: &Fleet, bodies: Vec<Vec<(usize, Vec<u8>)
         .into_iter()
         .zip(fleet.tokens.iter().cloned())
         .map(|(batches, (_, token))| {
-            let (client, url, accepted) = (client.clone(), server.url.clone(), accepted.clone());
+            let (client, url, accepted) = (client.clone(), url.to_owned(), accepted.clone());
             tokio::spawn(async move {
                 for (records, body) in batches {
                     let r = client
@@ -127,7 +132,13 @@ async fn ingest(server: &Server, fleet: &Fleet, bodies: Vec<Vec<(usize, Vec<u8>)
                         .send()
                         .await
                         .expect("upload");
-                    assert!(r.status().is_success(), "upload failed: {}", r.status());
+                    if !r.status().is_success() {
+                        let status = r.status();
+                        panic!(
+                            "upload failed: {status}: {}",
+                            r.text().await.unwrap_or_default()
+                        );
+                    }
                     let ack: UploadAck = r.json().await.expect("ack");
                     assert_eq!(
                         ack.accepted as usize,
@@ -148,6 +159,13 @@ async fn ingest(server: &Server, fleet: &Fleet, bodies: Vec<Vec<(usize, Vec<u8>)
     (n, n as f64 / secs)
 }
 
+/// Server logs are kept (in the temporary directory) for a look after a run.
+fn log_dir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join("voices-bench-logs");
+    std::fs::create_dir_all(&dir).expect("log dir");
+    dir
+}
+
 fn make_backend(kind: &str) -> Backend {
     match kind {
         "sqlite" => Backend::sqlite(),
@@ -160,12 +178,19 @@ fn ingest_matrix(kind: &str, total: u64) {
         for devices in [1usize, 8, 64] {
             let backend = make_backend(kind);
             let codes = backend.set_up(devices);
-            let logs = tempfile::tempdir().expect("log dir");
+            let logs = log_dir();
             runtime().block_on(async {
-                let server = Server::start(&backend, logs.path()).await;
+                let server = Server::start(&backend, &logs).await;
                 let fleet = fleet(&server, &codes).await;
                 let bodies = bodies(&fleet, total, batch, 0);
-                let (n, rate) = ingest(&server, &fleet, bodies).await;
+                let (n, rate) = match tokio::spawn(ingest_owned(server.url.clone(), fleet, bodies)).await {
+                    Ok(figures) => figures,
+                    Err(e) => {
+                        let log = std::fs::read_to_string(&server.log).unwrap_or_default();
+                        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+                        panic!("ingest failed ({e}); server log ends:\n{}", tail.into_iter().rev().collect::<Vec<_>>().join("\n"));
+                    }
+                };
                 println!(
                     "ingest {kind:<8} batch {batch:>3}, {devices:>2} devices: {n:>6} responses, {rate:>7.0} responses/s"
                 );
@@ -211,12 +236,12 @@ fn wire_bytes() {
 fn pull_and_export(kind: &str, total: u64) {
     let backend = make_backend(kind);
     let codes = backend.set_up(8);
-    let logs = tempfile::tempdir().expect("log dir");
+    let logs = log_dir();
     runtime().block_on(async {
-        let mut server = Server::start(&backend, logs.path()).await;
+        let mut server = Server::start(&backend, &logs).await;
         let fleet = fleet(&server, &codes).await;
         let bodies = bodies(&fleet, total, 500, 10_000_000);
-        let (stored, rate) = ingest(&server, &fleet, bodies).await;
+        let (stored, rate) = ingest(&server.url, &fleet, bodies).await;
         println!("load     {kind:<8} {stored} responses at {rate:.0} responses/s (batch 500, 8 devices)");
         // A fresh process, so the memory figures are the export's own.
         server.restart().await;
@@ -302,9 +327,16 @@ fn main() {
     // `cargo bench` passes `--bench`; nothing else to parse.
     let total = env_number("VOICES_BENCH_RESPONSES", 20_000);
     let export_total = env_number("VOICES_BENCH_EXPORT", 100_000);
-    let mut kinds = vec!["sqlite"];
+    let only = std::env::var("VOICES_BENCH_ONLY").unwrap_or_default();
+    let mut kinds = Vec::new();
+    if only.is_empty() || only == "sqlite" {
+        kinds.push("sqlite");
+    }
     match std::env::var("VOICES_TEST_DATABASE_URL") {
-        Ok(url) if !url.is_empty() => kinds.push("postgres"),
+        Ok(url) if !url.is_empty() && (only.is_empty() || only == "postgres") => {
+            kinds.push("postgres")
+        }
+        Ok(url) if !url.is_empty() => {}
         _ => println!(
             "PostgreSQL not measured: VOICES_TEST_DATABASE_URL is unset (run under scripts/with-postgres.sh)"
         ),

@@ -4,7 +4,9 @@
 //! devices uploading at once. Then the coordinator pull rate over everything stored.
 //!
 //! Run: `cargo bench -p voices-server --bench ingest` (figures in README's Performance).
-//! `VOICES_BENCH_RESPONSES` sets the responses per configuration (default 20,000).
+//! `VOICES_BENCH_RESPONSES` sets the responses per configuration (default 20,000);
+//! `VOICES_BENCH_SKIP_VALIDATION=1` accepts every response unchecked, to show what the
+//! engine validation costs.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,10 +14,25 @@ use std::time::Instant;
 use voices_server::api::{default_limits, ingest_lines};
 use voices_server::sample::household_revision;
 use voices_server::store::sqlite::SqliteStore;
-use voices_server::store::{Store, Uploader};
+use voices_server::store::{Store, Uploader, Validation, Validator};
 use voices_server::validate::FormCatalog;
 
+/// Accepts everything: only for measuring the cost of validation.
+struct Unchecked;
+
+impl Validator for Unchecked {
+    fn validate(
+        &self,
+        _: &str,
+        _: &voices_core::sync::ResponseState,
+        _: &voices_core::Response,
+    ) -> Validation {
+        Validation::Valid
+    }
+}
+
 fn main() {
+    let skip_validation = std::env::var("VOICES_BENCH_SKIP_VALIDATION").is_ok_and(|v| v == "1");
     let total: u64 = std::env::var("VOICES_BENCH_RESPONSES")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -25,7 +42,12 @@ fn main() {
     let form = std::fs::read_to_string(&form_path)
         .unwrap_or_else(|e| panic!("missing {} ({e})", form_path.display()));
     println!(
-        "ingest: {total} household responses per configuration, SQLite (WAL, synchronous=NORMAL)"
+        "ingest: {total} household responses per configuration, SQLite (WAL, synchronous=NORMAL){}",
+        if skip_validation {
+            ", validation skipped"
+        } else {
+            ""
+        }
     );
     for batch in [100u64, 500] {
         for devices in [1u64, 8, 64] {
@@ -35,7 +57,11 @@ fn main() {
             let now = voices_server::now_text();
             store.add_project("p1", "Bench", &now).unwrap();
             voices_server::api::publish(store.as_ref(), "p1", &form, "bench").unwrap();
-            let catalog = Arc::new(FormCatalog::new(store.clone()));
+            let catalog: Arc<dyn Validator> = if skip_validation {
+                Arc::new(Unchecked)
+            } else {
+                Arc::new(FormCatalog::new(store.clone()))
+            };
             let per_device = total / devices;
             // Bodies are made before the clock starts: the device's work, not the server's.
             let bodies: Vec<Vec<Vec<u8>>> = (0..devices)

@@ -28,7 +28,8 @@ use crate::auth;
 use crate::body::{self, BodyError};
 use crate::metrics::Metrics;
 use crate::store::{
-    FormVersion, IncomingRevision, Principal, Published, Role, Store, StoredResponse, Uploader,
+    AttachmentStatus, ChunkOutcome, FormVersion, IncomingRevision, Principal, Published, Role,
+    Store, StoredResponse, Uploader,
 };
 use crate::validate::FormCatalog;
 
@@ -169,6 +170,14 @@ pub fn app(state: AppState) -> Router {
         .route("/projects/{project}/responses/{id}", get(get_response))
         .route("/projects/{project}/responses/{id}/review", put(review))
         .route("/projects/{project}/forms/{form}/export", get(export))
+        .route(
+            "/projects/{project}/attachments/{sha256}",
+            put(put_attachment).get(get_attachment),
+        )
+        .route(
+            "/projects/{project}/attachments/{sha256}/status",
+            get(attachment_status),
+        )
         .layer(middleware::from_fn(negotiate));
     Router::new()
         .route("/health", get(|| async { "ok" }))
@@ -232,10 +241,17 @@ async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
     Json(ServerInfo {
         server_version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol_versions: vec![PROTOCOL_VERSION],
-        capabilities: ["ndjson", "zstd", "gzip", "zstd-form-dictionary"]
-            .into_iter()
-            .map(String::from)
-            .collect(),
+        capabilities: [
+            "ndjson",
+            "zstd",
+            "gzip",
+            "zstd-form-dictionary",
+            "attachments",
+            "export",
+        ]
+        .into_iter()
+        .map(String::from)
+        .collect(),
         limits: state.limits.clone(),
     })
 }
@@ -1135,6 +1151,179 @@ async fn export(
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{filename}\""),
             ),
+        ],
+        Body::from_stream(ChunkStream(rx)),
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------- attachments
+
+fn check_sha256(text: &str) -> ApiResult<String> {
+    let lower = text.to_ascii_lowercase();
+    if lower.len() == 64 && lower.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(lower)
+    } else {
+        Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_hash",
+            "an attachment is addressed by the SHA-256 of its content: 64 hex digits",
+        ))
+    }
+}
+
+fn unknown_attachment(sha256: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "unknown_attachment",
+        format!("no attachment {sha256} in this project; upload it from offset 0"),
+    )
+}
+
+async fn attachment_status(
+    State(state): State<AppState>,
+    Path((project, sha256)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<AttachmentStatus>> {
+    authorize(&state, &headers, &project, Need::Upload).await?;
+    let sha256 = check_sha256(&sha256)?;
+    let store = state.store.clone();
+    let sha = sha256.clone();
+    blocking(move || store.attachment_status(&project, &sha))
+        .await?
+        .map(Json)
+        .ok_or_else(|| unknown_attachment(&sha256))
+}
+
+#[derive(Debug, Deserialize)]
+struct ChunkQuery {
+    offset: u64,
+    size: u64,
+}
+
+/// Store one chunk. A chunk cut off in transit keeps the bytes that arrived, so a link
+/// that drops every megabyte still moves the upload forward; the client asks the status
+/// and continues from `received`. When every byte is in, the content is hashed and the
+/// attachment is complete — or discarded if it does not match its address.
+async fn put_attachment(
+    State(state): State<AppState>,
+    Path((project, sha256)): Path<(String, String)>,
+    Query(query): Query<ChunkQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<AttachmentStatus>> {
+    authorize(&state, &headers, &project, Need::Upload).await?;
+    let sha256 = check_sha256(&sha256)?;
+    let limit = state.limits.max_chunk_bytes;
+    let received = body::read_capped(body, limit).await.map_err(|e| match e {
+        BodyError::TooLarge { limit } => ApiError::too_large(
+            "chunk_too_large",
+            format!("send attachments in chunks of at most {limit} bytes"),
+            limit,
+        ),
+        other => body_error(other),
+    })?;
+    let store = state.store.clone();
+    let (p, sha) = (project.clone(), sha256.clone());
+    let outcome = blocking(move || {
+        store.put_attachment_chunk(
+            &p,
+            &sha,
+            query.size,
+            query.offset,
+            &received.bytes,
+            &crate::now_text(),
+        )
+    })
+    .await?;
+    let status = match outcome {
+        ChunkOutcome::Stored(status) => status,
+        ChunkOutcome::OffsetMismatch(status) if status.complete => return Ok(Json(status)),
+        ChunkOutcome::OffsetMismatch(status) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "offset_mismatch",
+                format!(
+                    "this attachment has {} of {} bytes; send the chunk starting at byte {}",
+                    status.received, status.size, status.received
+                ),
+            ))
+        }
+    };
+    if status.received < status.size {
+        return Ok(Json(status));
+    }
+    let store = state.store.clone();
+    let verified = blocking(move || {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        let mut at = 0;
+        while at < status.size {
+            let chunk = store.read_attachment(&project, &sha256, at, 4 << 20)?;
+            if chunk.is_empty() {
+                break;
+            }
+            at += chunk.len() as u64;
+            hasher.update(&chunk);
+        }
+        if hex::encode(hasher.finalize()) == sha256 && at == status.size {
+            store.complete_attachment(&project, &sha256, &crate::now_text())?;
+            Ok(Some(AttachmentStatus {
+                complete: true,
+                ..status
+            }))
+        } else {
+            store.discard_attachment(&project, &sha256)?;
+            Ok(None)
+        }
+    })
+    .await?;
+    verified.map(Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "hash_mismatch",
+            "the bytes received do not have the SHA-256 they were sent under; they were discarded, send the file again",
+        )
+    })
+}
+
+async fn get_attachment(
+    State(state): State<AppState>,
+    Path((project, sha256)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    authorize(&state, &headers, &project, Need::Coordinate).await?;
+    let sha256 = check_sha256(&sha256)?;
+    let store = state.store.clone();
+    let (p, sha) = (project.clone(), sha256.clone());
+    let status = blocking(move || store.attachment_status(&p, &sha))
+        .await?
+        .filter(|s| s.complete)
+        .ok_or_else(|| unknown_attachment(&sha256))?;
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut at = 0;
+        while at < status.size {
+            match store.read_attachment(&project, &sha256, at, 1 << 20) {
+                Ok(chunk) if !chunk.is_empty() => {
+                    at += chunk.len() as u64;
+                    if tx.blocking_send(Ok(chunk)).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => return,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+                    return;
+                }
+            }
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_LENGTH, status.size.to_string()),
         ],
         Body::from_stream(ChunkStream(rx)),
     )

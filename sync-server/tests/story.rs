@@ -163,6 +163,43 @@ async fn story(backend: &Backend, servers: usize) {
     )
     .await;
 
+    // The CSV export (from the other server) has every response once, and a row per
+    // household member in the repeat table.
+    let zip = client
+        .get(format!(
+            "{}/api/v1/projects/{}/forms/household_survey/export?format=csv",
+            bases[bases.len() - 1],
+            harness::PROJECT
+        ))
+        .bearer_auth(&coordinator)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        zip.status().is_success(),
+        "{name}: export failed: {}",
+        zip.status()
+    );
+    let zip = zip.bytes().await.unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip.to_vec())).unwrap();
+    let mut keys = HashSet::new();
+    let mut rows = 0;
+    for record in
+        csv::Reader::from_reader(archive.by_name("household_survey.csv").unwrap()).records()
+    {
+        let record = record.unwrap();
+        rows += 1;
+        keys.insert(
+            record
+                .iter()
+                .find(|f| f.starts_with("uuid:"))
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
+    assert_eq!(rows, DEVICES * INTERVIEWS as usize, "{name}: export rows");
+    assert_eq!(keys.len(), rows, "{name}: a response exported twice");
+
     let devices: Vec<Device> = devices
         .into_iter()
         .map(|d| {

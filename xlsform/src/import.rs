@@ -370,6 +370,8 @@ struct Importer<'a> {
     scopes: Vec<HashMap<String, (CellRef, u32)>>,
     /// (triggering question, triggered field, cell) to check once all fields are known.
     triggers: Vec<(String, String, CellRef)>,
+    /// Range `tick_labelset` lists to check once the choices are known.
+    tick_checks: Vec<TickCheck>,
     /// `save_to` cells: (target, cell, on a group/repeat row).
     save_to: Vec<(String, CellRef, bool)>,
     /// Each field's type and whether it is computed (a calculation), for trigger checks.
@@ -537,6 +539,7 @@ impl<'a> Importer<'a> {
             triggers: Vec::new(),
             field_kinds: HashMap::new(),
             save_to: Vec::new(),
+            tick_checks: Vec::new(),
             parents: Vec::new(),
             next_parent_id: 1,
             ambiguous: HashSet::new(),
@@ -1080,7 +1083,7 @@ impl<'a> Importer<'a> {
     /// Parse with the engine's parser; report syntax errors, unknown functions and wrong
     /// argument counts with the character position inside the cell.
     fn check_expression(&mut self, text: &str, at: &CellRef) {
-        let position = |byte: usize| text[..byte.min(text.len())].chars().count() + 1;
+        let position = |byte: usize| text.get(..byte).map_or(byte, |t| t.chars().count()) + 1;
         let parsed = match expr::parse(text) {
             Ok(parsed) => parsed,
             Err(e) => {
@@ -1185,6 +1188,37 @@ impl<'a> Importer<'a> {
                             "${{{source}}} is not shown to the enumerator, so it cannot trigger ${{{target}}}"
                         ),
                     );
+                }
+            }
+        }
+        for check in std::mem::take(&mut self.tick_checks) {
+            let Some(choices) = self.choices.get(&check.list) else {
+                continue;
+            };
+            for choice in choices {
+                let Ok(value) = choice.name.parse::<f64>() else {
+                    self.error(
+                        Some(check.at.clone()),
+                        "bad-parameters",
+                        format!(
+                            "tick_labelset '{}' has the choice '{}', which is not a number",
+                            check.list, choice.name
+                        ),
+                    );
+                    break;
+                };
+                // With no-ticks only the two ends of the scale carry labels.
+                if check.no_ticks && value != check.start && value != check.end {
+                    self.error(
+                        Some(check.at.clone()),
+                        "bad-parameters",
+                        format!(
+                            "with appearance no-ticks, tick_labelset '{}' may only label the start \
+                             ({}) and end ({}) of the range, not {}",
+                            check.list, check.start, check.end, choice.name
+                        ),
+                    );
+                    break;
                 }
             }
         }
@@ -1825,12 +1859,20 @@ impl<'a> Importer<'a> {
         let label = self.text(table, row, "label");
         let hint = self.text(table, row, "hint");
         let media = self.media(table, row);
-        if let Some(c) = table.get(row, "big-image") {
-            self.warn(
-                Some(c.at),
-                "ignored-cell",
-                "big-image is not shown by Voices; use 'image'",
-            );
+        if let Some((_, at)) = table.text(row, "big-image", &self.default_lang) {
+            if media.as_ref().is_none_or(|m| m.image.is_none()) {
+                self.error(
+                    Some(at),
+                    "missing-image",
+                    "a big-image needs an image too (the image is shown, the big image on request)",
+                );
+            } else {
+                self.warn(
+                    Some(at),
+                    "ignored-cell",
+                    "big-image is not shown by Voices; the image is",
+                );
+            }
         }
         // A computed or triggered value needs no label: it is not asked.
         let computed =
@@ -1921,6 +1963,10 @@ impl<'a> Importer<'a> {
         ) {
             self.list_uses.push((list.clone(), cell.at.clone()));
         }
+        let no_ticks = table
+            .get(row, "appearance")
+            .is_some_and(|c| c.text.split_whitespace().any(|a| a == "no-ticks"));
+        let tick_labelset = parameters.get("tick_labelset").cloned();
         let range = if kind == FieldType::Range {
             let mut number = |key: &str, fallback: f64| -> f64 {
                 match parameters.remove(key) {
@@ -1945,6 +1991,15 @@ impl<'a> Importer<'a> {
             if step == 0.0 {
                 let at = table.get(row, "parameters").map(|c| c.at);
                 self.error(at, "bad-parameters", "range step must not be 0");
+            }
+            if let (Some(list), Some(cell)) = (tick_labelset, table.get(row, "parameters")) {
+                self.tick_checks.push(TickCheck {
+                    list,
+                    start,
+                    end,
+                    no_ticks,
+                    at: cell.at,
+                });
             }
             Some(RangeParams { start, end, step })
         } else {
@@ -2459,6 +2514,14 @@ fn rewrite_items(items: &mut [Item], prefix: &str, substitute: &dyn Fn(&Text) ->
             }
         }
     }
+}
+
+struct TickCheck {
+    list: String,
+    start: f64,
+    end: f64,
+    no_ticks: bool,
+    at: CellRef,
 }
 
 struct SelectSpec {

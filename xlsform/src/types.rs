@@ -186,9 +186,10 @@ pub fn parse_type(cell: &str) -> Option<RowType> {
         if !rest.starts_with(' ') {
             continue;
         }
-        // The list name keeps the designer's case.
-        let original_rest = collapsed[collapsed.len() - rest.len()..].trim();
-        let mut words: Vec<&str> = original_rest.split(' ').collect();
+        // The list name keeps the designer's case. Lowercasing can change byte lengths
+        // (`K` → `k`), never spaces, so count words rather than bytes.
+        let command_words = command.split(' ').count();
+        let mut words: Vec<&str> = collapsed.split(' ').skip(command_words).collect();
         let mut or_other = false;
         for suffix in [
             &["or_other"][..],
@@ -294,6 +295,11 @@ mod tests {
             Some(RowType::Field(FieldType::Datetime))
         );
         assert_eq!(parse_type("select_one"), None);
+        // U+212A KELVIN SIGN lowercases to a one-byte `k`.
+        assert!(matches!(
+            parse_type("select_one \u{212A}x"),
+            Some(RowType::Select { list, .. }) if list == "\u{212A}x"
+        ));
         assert_eq!(parse_type("txt"), None);
     }
 

@@ -42,6 +42,7 @@ fn clean_workbooks_import_without_errors() {
         let report = import(name, false);
         println!("{}", render(name, &report));
         assert!(!report.has_errors(), "{name}:\n{}", render(name, &report));
+        assert_checks_clean(name, &report);
     }
 }
 
@@ -62,6 +63,23 @@ fn workbooks_with_duplicate_choices_are_rejected_as_pyxform_does_and_lenient_imp
         let lenient = import(name, true);
         println!("{}", render(name, &lenient));
         assert!(!lenient.has_errors(), "{name}:\n{}", render(name, &lenient));
+        assert_checks_clean(name, &lenient);
         assert!(lenient.warnings().any(|d| d.code == "duplicate-choice"));
     }
+}
+
+/// The imported form passes the Voices form checker on its own (what `voices form check`
+/// runs), not only the importer's checks.
+fn assert_checks_clean(name: &str, report: &ImportReport) {
+    let form = report.form.as_ref().expect("imported");
+    let errors: Vec<String> = voices_core::check::check_form(form)
+        .into_iter()
+        .filter(|d| d.is_error())
+        .map(|d| format!("{}: {}", d.pointer, d.message))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{name} fails the checker:\n{}",
+        errors.join("\n")
+    );
 }

@@ -1,5 +1,6 @@
 //! Parse any text as an expression and evaluate what parses against an empty
-//! context and against a small tree: neither may panic, overflow or hang.
+//! context and against a small tree: neither may panic, overflow or hang; the
+//! printed form of what parses must parse back to the same text.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -26,4 +27,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = expr.references();
     let _ = expr.calls();
     let _ = expr.paths();
+    let _ = voices_core::expr::static_problems(&expr);
+    // The printed form must parse back to a tree that prints the same.
+    let printed = expr.to_string();
+    let reparsed =
+        parse(&printed).unwrap_or_else(|e| panic!("{source:?} printed as {printed:?}: {e}"));
+    assert_eq!(reparsed.to_string(), printed, "{source:?}");
 });

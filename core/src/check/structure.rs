@@ -646,11 +646,12 @@ pub(crate) fn suggestion<'a>(wrong: &str, candidates: impl Iterator<Item = &'a s
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    if a.len().abs_diff(b.len()) > 3 {
+    // Names too different in length are never suggested: decide before allocating.
+    if a.chars().count().abs_diff(b.chars().count()) > 3 {
         return usize::MAX / 2;
     }
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     for (i, ca) in a.iter().enumerate() {
         let mut cur = vec![i + 1; b.len() + 1];

@@ -524,3 +524,30 @@ fn large_forms_check_in_one_pass() {
     let column_byte = line.char_indices().nth(d.column.unwrap() - 1).unwrap().0;
     assert!(line[column_byte..].starts_with("${missing}"), "{line}");
 }
+
+#[test]
+fn many_unknown_references_are_reported_and_only_the_first_get_hints() {
+    // 10,000 distinct fields, each reading a misspelt name: every reference is
+    // reported; "did you mean" hints stop after the first few hundred, which keeps
+    // checking linear instead of comparing every wrong name with every field.
+    let body: Vec<Value> = (0..10_000)
+        .map(|i| json!({"type": "integer", "name": format!("field{i}"), "relevant": format!("${{fieldx{i}}} > 0")}))
+        .collect();
+    let form = json!({"id": "f", "version": "1", "title": "T",
+        "languages": [{"code": "en", "name": "English"}], "default_language": "en", "body": body});
+    let refs: Vec<_> = diagnostics(&form)
+        .into_iter()
+        .filter(|d| d.code == Code::UnknownReference)
+        .collect();
+    assert_eq!(refs.len(), 10_000);
+    let hinted = refs
+        .iter()
+        .filter(|d| d.message.contains("did you mean"))
+        .count();
+    assert!(hinted > 0 && hinted < refs.len(), "{hinted} hints");
+    assert!(
+        refs[0].message.contains("did you mean `field0`"),
+        "{}",
+        refs[0].message
+    );
+}

@@ -187,7 +187,8 @@ impl CompiledForm {
     /// Compile a form; any error-severity problem fails with every diagnostic.
     pub fn compile(form: Form) -> Result<CompiledForm, Vec<Diagnostic>> {
         let mut diagnostics = crate::check::structure_diagnostics(&form);
-        let (compiled, expression_diagnostics) = build(form);
+        let (mut compiled, expression_diagnostics) = build(&form);
+        compiled.form = form;
         diagnostics.extend(expression_diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
             diagnostics.retain(Diagnostic::is_error);
@@ -276,21 +277,31 @@ fn resolve_in(
 
 /// The expression diagnostics of a form (structure is checked elsewhere).
 pub(crate) fn compile_diagnostics(form: &Form) -> Vec<Diagnostic> {
-    build(form.clone()).1
+    build(form).1
 }
 
 struct Builder {
     nodes: Vec<Node>,
     diagnostics: Vec<Diagnostic>,
+    /// "Did you mean" hints left to compute. Each compares the wrong name with every
+    /// field name, so without a cap a form with thousands of bad references would
+    /// take quadratic time; the first ones are what a designer reads anyway.
+    suggestions_left: usize,
 }
+
+/// How many unknown-reference diagnostics get a "did you mean" hint.
+const MAX_REFERENCE_SUGGESTIONS: usize = 200;
 
 /// Build the compiled form, collecting every expression diagnostic. Never fails:
 /// unparsable expressions are left out, so the result is only used when clean.
-pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
-    let flat = flatten(&form);
+/// The result holds an empty stand-in form; [`CompiledForm::compile`] puts the real one
+/// in (so checking alone never copies the whole form).
+pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
+    let flat = flatten(form);
     let mut b = Builder {
         nodes: Vec::with_capacity(flat.len() + 1),
         diagnostics: Vec::new(),
+        suggestions_left: MAX_REFERENCE_SUGGESTIONS,
     };
     b.nodes.push(root_node());
     let consent_index = flat
@@ -394,7 +405,7 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
     // The graph: tasks, their inputs, topological order, cycles.
     let (tasks, value_dependents, relevance_dependents, node_tasks) = order_tasks(&mut b, deps);
     let compiled = CompiledForm {
-        form,
+        form: stand_in(),
         nodes: b.nodes,
         by_name,
         scope_names,
@@ -415,6 +426,22 @@ pub(crate) fn build(form: Form) -> (CompiledForm, Vec<Diagnostic>) {
     let mut compiled = compiled;
     index_repeats(&mut compiled);
     (compiled, b.diagnostics)
+}
+
+fn stand_in() -> Form {
+    Form {
+        schema: None,
+        id: String::new(),
+        version: String::new(),
+        title: crate::form::Text::Plain(String::new()),
+        description: None,
+        languages: Vec::new(),
+        default_language: String::new(),
+        instance_name: None,
+        safe_exit: None,
+        body: Vec::new(),
+        choices: Default::default(),
+    }
 }
 
 /// What a change in a repeat's instances touches, per repeat.
@@ -783,16 +810,17 @@ impl Builder {
             match resolve_in(&self.nodes, by_name, r.name, context) {
                 Resolution::Found(n) => read.push((n, false)),
                 Resolution::Unknown => {
-                    let candidates = by_name.keys().map(String::as_str);
+                    let hint = if self.suggestions_left > 0 {
+                        self.suggestions_left -= 1;
+                        crate::check::suggestion(r.name, by_name.keys().map(String::as_str))
+                    } else {
+                        String::new()
+                    };
                     self.diagnostics.push(
                         Diagnostic::error(
                             Code::UnknownReference,
                             pointer,
-                            format!(
-                                "`${{{}}}` does not name a field of this form{}",
-                                r.name,
-                                crate::check::suggestion(r.name, candidates)
-                            ),
+                            format!("`${{{}}}` does not name a field of this form{hint}", r.name,),
                         )
                         .with_span(r.span.start, r.span.end),
                     )
@@ -950,7 +978,7 @@ impl Builder {
                                 Code::UnknownChoice,
                                 pointer,
                                 format!(
-                                    "`{choice}` is not a choice of `{name}` (list `{}`){}; this is never selected",
+                                    "`{choice}` is not a choice of `{name}` (list `{}`), so this is never selected{}",
                                     list.name,
                                     crate::check::suggestion(
                                         choice,
@@ -978,7 +1006,15 @@ fn first_line(s: &str) -> String {
 
 fn describe(kind: NodeKind) -> String {
     match kind {
-        NodeKind::Field(k) => format!("a {} field", k.as_str()),
+        NodeKind::Field(k) => {
+            let kind = k.as_str();
+            let article = if kind.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            format!("{article} {kind} field")
+        }
         NodeKind::Group => "a group".to_owned(),
         NodeKind::Repeat => "a repeat".to_owned(),
         NodeKind::Consent => "the consent block".to_owned(),

@@ -7,6 +7,42 @@
 //!   [`Session::view`] gives the pages the app renders.
 //! - [`validate_response`] lists every [`Violation`] of a whole response (server side
 //!   and at finalize).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use voices_core::engine::{AnswerPath, CompiledForm, Session};
+//! use voices_core::env::FixedEnvironment;
+//! use voices_core::{Form, Response};
+//!
+//! let form = Form::from_json(r#"{
+//!   "id": "visit", "version": "1", "title": "Visit",
+//!   "languages": [{"code": "en", "name": "English"}], "default_language": "en",
+//!   "body": [
+//!     {"type": "integer", "name": "age", "label": "Age", "required": true},
+//!     {"type": "text", "name": "school", "label": "School", "relevant": "${age} < 18"}
+//!   ]}"#).unwrap();
+//! let form = Arc::new(CompiledForm::compile(form).unwrap());
+//! let mut env = FixedEnvironment::new(chrono::DateTime::UNIX_EPOCH.fixed_offset(), 1);
+//! let response = Response {
+//!     id: "0192f0c4-0000-7000-8000-000000000001".into(),
+//!     form_id: "visit".into(),
+//!     form_version: "1".into(),
+//!     answers: Default::default(),
+//!     consent: None,
+//!     privacy: Default::default(),
+//! };
+//! let mut session = Session::new(form, response, &mut env).unwrap();
+//! assert_eq!(session.validate("en").len(), 1); // age is required
+//!
+//! let age: AnswerPath = "/age".parse().unwrap();
+//! session.set_answer(&age, Some("12".into()), &mut env).unwrap();
+//! session.set_answer(&AnswerPath::field("school"), Some("Central".into()), &mut env).unwrap();
+//! let changes = session.set_answer(&age, Some("30".into()), &mut env).unwrap();
+//! // `school` no longer applies: it is hidden and its answer cleared.
+//! assert!(changes.relevance.iter().any(|r| r.path.to_string() == "/school" && !r.value));
+//! assert!(!session.response().answers.0.contains_key("school"));
+//! assert!(session.validate("en").is_empty());
+//! ```
 
 mod compile;
 mod messages;

@@ -302,9 +302,13 @@ impl Session {
         outcome: PrivacyOutcome,
         env: &mut dyn Environment,
     ) -> Result<Changes> {
-        let (inst, node) = self.locate(path)?;
+        let (mut inst, node) = self.locate(path)?;
         if !self.form.node(node).privacy_check {
             return Err(EngineError::NotPrivacyChecked(path.to_string()));
+        }
+        // A repeat is checked once, before all its instances: `/members[2]` means `/members`.
+        if node == self.instances[inst].scope {
+            inst = self.instances[inst].parent.unwrap_or(ROOT_INST);
         }
         let key = self.path_of(inst, node).to_string();
         self.privacy.insert(

@@ -301,8 +301,8 @@ impl fmt::Display for Expr {
                 if n.is_finite() {
                     f.write_str(&super::value::format_number(*n))
                 } else {
-                    // A literal too large for f64 parses as infinity.
-                    f.write_str(if *n > 0.0 { "(1 div 0)" } else { "(-1 div 0)" })
+                    // A literal too large for f64 parses as infinity; so does this one.
+                    write!(f, "1{}", "0".repeat(310))
                 }
             }
             ExprKind::String(s) => write_literal(f, s),
@@ -310,8 +310,13 @@ impl fmt::Display for Expr {
             ExprKind::Variable(name) => write!(f, "${name}"),
             ExprKind::Negate(inner) => {
                 f.write_str("-")?;
-                // Unary minus binds tighter than `*` and looser than `|`.
-                write_operand(f, inner, 7, false)
+                if let ExprKind::Negate(_) = inner.kind {
+                    // `--x` needs no parentheses (which would count as nesting).
+                    return write!(f, "{inner}");
+                }
+                // Unary minus binds tighter than `*` and looser than `|`:
+                // `-a | b` is `-(a | b)`.
+                write_operand(f, inner, 7, true)
             }
             ExprKind::Chain { first, rest } => {
                 let level = rest.first().map_or(0, |l| l.op.precedence());
@@ -374,7 +379,15 @@ impl fmt::Display for Expr {
 
 /// An operand of an operator at precedence `level` (8 for the start of a
 /// filter expression): in parentheses when printing it bare would regroup it.
+/// Parentheses are only added where the source must have had them, so printing
+/// never nests deeper than the parser accepts.
 fn write_operand(f: &mut fmt::Formatter<'_>, e: &Expr, level: u8, first: bool) -> fmt::Result {
+    if let ExprKind::Path(path) = &e.kind {
+        if level < 8 && matches!(path.start, PathStart::Root) && path.steps.is_empty() {
+            // A bare `/` before `*` or `div` would read as a path (`/*`, `/div`).
+            return f.write_str("/.");
+        }
+    }
     let compound = match &e.kind {
         ExprKind::Chain { rest, .. } => {
             let own = rest.first().map_or(0, |l| l.op.precedence());
@@ -382,12 +395,8 @@ fn write_operand(f: &mut fmt::Formatter<'_>, e: &Expr, level: u8, first: bool) -
         }
         // `-x` may stand anywhere a `*` operand may; not inside `|` or a filter.
         ExprKind::Negate(_) => level >= 7,
-        // A filter's start needs them before `[` or `/step`; a bare `/` before
-        // any operator (`/ * 2` would read as the path `/*`).
-        ExprKind::Path(path) => {
-            level == 8 || (matches!(path.start, PathStart::Root) && path.steps.is_empty())
-        }
-        ExprKind::Number(n) => !n.is_finite(),
+        // A filter's start needs them before `[` or `/step`.
+        ExprKind::Path(_) => level == 8,
         _ => false,
     };
     if compound {

@@ -18,8 +18,12 @@
 //!   long operator chains are flat and cost no stack.
 //! - [`evaluate`] runs a tree against an [`EvalContext`] (the form engine's view
 //!   of a response, or [`MapContext`]) and an [`Environment`] (clock, randomness).
-//! - [`signature`] and [`Expr::references`]/[`Expr::calls`]/[`Expr::paths`] give
-//!   the form checker what it needs without evaluating.
+//!   [`evaluate_at`] moves `.` to another node (a choice in a choice filter)
+//!   while `current()` and `${…}` stay with the field.
+//! - [`signature`], [`static_problems`] and
+//!   [`Expr::references`]/[`Expr::calls`]/[`Expr::paths`] give the form checker
+//!   what it needs without evaluating.
+//! - `Display` on [`Expr`] prints normalised XPath that parses back to the same tree.
 //!
 //! Semantics follow JavaRosa (ODK Collect's engine) where the two reference
 //! suites disagree; `core/tests/conformance-failures.md` lists each divergence.

@@ -42,9 +42,18 @@ pub enum Value {
     Status(ResponseStatus),
 }
 
-/// One value held by a register, with the revision that wrote it.
+/// One value held by a register, with the edit that wrote it (its revision id is in
+/// [`ResponseState::revisions`], so it is not repeated here: states stay small).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entry {
+    pub dot: Dot,
+    pub hlc: Hlc,
+    pub value: Value,
+}
+
+/// One of the values of a conflict, with the revision that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConflictValue {
     pub dot: Dot,
     pub revision: String,
     pub hlc: Hlc,
@@ -103,7 +112,7 @@ pub struct ResponseState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
     pub key: String,
-    pub values: Vec<Entry>,
+    pub values: Vec<ConflictValue>,
 }
 
 impl ResponseState {
@@ -177,6 +186,7 @@ impl ResponseState {
 
         let context = revision.context();
         let mut live = false;
+        let mut removed = false;
         for (key, value) in revision.writes() {
             let entries = self.registers.entry(key).or_default();
             let superseded = entries
@@ -185,20 +195,26 @@ impl ResponseState {
             if superseded {
                 continue;
             }
+            let before = entries.len();
             entries.retain(|e| !context.covers(&e.dot));
+            removed |= entries.len() != before;
             entries.push(Entry {
                 dot: dot.clone(),
-                revision: revision.id.clone(),
                 hlc: revision.hlc,
                 value,
             });
-            entries.sort_by(|a, b| a.dot.cmp(&b.dot));
+            if entries.len() > 1 {
+                entries.sort_by(|a, b| a.dot.cmp(&b.dot));
+            }
             live = true;
         }
         if live {
             self.contexts.insert(dot, context);
         }
-        self.collect_contexts();
+        // Only a replaced value can leave a context unreferenced.
+        if removed {
+            self.collect_contexts();
+        }
         Ok(Applied::New)
     }
 
@@ -236,7 +252,15 @@ impl ResponseState {
             .filter(|(_, entries)| distinct_values(entries) > 1)
             .map(|(key, entries)| Conflict {
                 key: key.clone(),
-                values: entries.clone(),
+                values: entries
+                    .iter()
+                    .map(|e| ConflictValue {
+                        dot: e.dot.clone(),
+                        revision: self.revision_at(&e.dot).unwrap_or_default().to_owned(),
+                        hlc: e.hlc,
+                        value: e.value.clone(),
+                    })
+                    .collect(),
             })
             .collect()
     }

@@ -13,5 +13,5 @@ pub mod revision;
 
 pub use clock::{ActorId, Dot, VersionVector};
 pub use hlc::Hlc;
-pub use merge::{Applied, Conflict, Entry, MergeError, ResponseState, Value};
+pub use merge::{Applied, Conflict, ConflictValue, Entry, MergeError, ResponseState, Value};
 pub use revision::{ResponseStatus, Revision, RevisionError};

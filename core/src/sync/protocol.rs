@@ -175,6 +175,19 @@ pub struct KnownResponse {
     pub known: Vec<String>,
 }
 
+/// Where an attachment upload stands. Attachments are addressed by the SHA-256 of their
+/// content within a project, so a file shared by many responses is stored once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttachmentStatus {
+    pub sha256: String,
+    /// Declared total size in bytes.
+    pub size: u64,
+    /// Bytes received so far, from the start: the next chunk goes at this offset.
+    pub received: u64,
+    /// All bytes received and their SHA-256 verified.
+    pub complete: bool,
+}
+
 /// A coordinator's judgement of a response (ODK Central's review states).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -150,6 +150,18 @@ pub struct StoredResponse {
     pub quarantine: Vec<String>,
 }
 
+pub use voices_core::sync::protocol::AttachmentStatus;
+
+/// What happened to an attachment chunk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChunkOutcome {
+    /// Stored; the status after it.
+    Stored(AttachmentStatus),
+    /// Not stored: the chunk does not start where the received bytes end (or the file is
+    /// already complete). The status says where to continue.
+    OffsetMismatch(AttachmentStatus),
+}
+
 /// Storage for everything the server keeps.
 pub trait Store: Send + Sync + 'static {
     // Accounts and projects.
@@ -221,4 +233,31 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<bool>;
     /// Stored revisions of a response (canonical JSON), in arrival order.
     fn revisions_of(&self, project: &str, response: &str) -> Result<Vec<String>>;
+
+    // Attachments (content-addressed, uploaded in chunks, resumable).
+    fn attachment_status(&self, project: &str, sha256: &str) -> Result<Option<AttachmentStatus>>;
+    /// Append `data` at `offset` of the attachment of declared `size`, creating it on the
+    /// first chunk. A declared size different from the stored one is `Error::Conflict`.
+    fn put_attachment_chunk(
+        &self,
+        project: &str,
+        sha256: &str,
+        size: u64,
+        offset: u64,
+        data: &[u8],
+        now: &str,
+    ) -> Result<ChunkOutcome>;
+    /// The stored chunks of an attachment from `offset` on, at most `max_bytes` of them
+    /// (at least one chunk), in order; empty past the end.
+    fn read_attachment(
+        &self,
+        project: &str,
+        sha256: &str,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>>;
+    /// Mark an attachment whose bytes were verified as complete.
+    fn complete_attachment(&self, project: &str, sha256: &str, now: &str) -> Result<()>;
+    /// Forget an attachment whose bytes did not match its hash, so it can be sent again.
+    fn discard_attachment(&self, project: &str, sha256: &str) -> Result<()>;
 }

@@ -33,14 +33,15 @@ use voices_core::sync::protocol::{AckStatus, FormVersionSummary, RecordAck, Revi
 use voices_core::sync::{MergeError, ResponseState};
 
 use super::{
-    Device, FormVersion, IncomingRevision, Principal, Published, Role, Store, StoredResponse,
-    TokenInfo, TokenSubject, Uploader, User, Validation, Validator,
+    AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Principal, Published,
+    Role, Store, StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validation, Validator,
 };
 use crate::{Error, Result};
 
 /// Schema migrations, applied in order and recorded in `voices_schema_migrations`.
 /// Append-only: never edit a migration that has shipped; add a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE projects (
     id TEXT PRIMARY KEY,
     title TEXT NOT NULL,
@@ -121,7 +122,30 @@ CREATE TABLE responses (
     PRIMARY KEY (project, id),
     UNIQUE (project, feed_seq)
 );
-"#];
+"#,
+    r#"
+CREATE TABLE attachments (
+    project TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size BIGINT NOT NULL,
+    received BIGINT NOT NULL,
+    complete BOOLEAN NOT NULL,
+    created_at TEXT NOT NULL,
+    completed_at TEXT,
+    PRIMARY KEY (project, sha256)
+);
+CREATE TABLE attachment_chunks (
+    project TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    "offset" BIGINT NOT NULL,
+    data BYTEA NOT NULL,
+    PRIMARY KEY (project, sha256, "offset")
+);
+"#,
+];
+
+/// The schema version this build migrates to (the number of migrations).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 /// Advisory lock key serializing migrations across server processes starting at once.
 const MIGRATION_LOCK: i64 = 0x766f_6963_6573_6d31; // "voicesm1"
@@ -167,6 +191,16 @@ impl From<serde_json::Error> for Fail {
 
 type Attempt<T> = std::result::Result<T, Fail>;
 
+/// PostgreSQL's own words where there are some (`source` holds the server's message or
+/// the I/O error; the top-level text alone is often just "db error").
+fn describe(e: &postgres::Error) -> String {
+    let text = e.to_string();
+    match std::error::Error::source(e) {
+        Some(source) if !text.contains(&source.to_string()) => format!("{text}: {source}"),
+        _ => text,
+    }
+}
+
 fn db_error(e: postgres::Error) -> Error {
     match e.as_db_error() {
         Some(db) => Error::Backend(format!(
@@ -175,7 +209,7 @@ fn db_error(e: postgres::Error) -> Error {
             db.message(),
             db.detail().map(|d| format!(" ({d})")).unwrap_or_default()
         )),
-        None => Error::Backend(format!("PostgreSQL: {e}")),
+        None => Error::Backend(format!("PostgreSQL: {}", describe(&e))),
     }
 }
 
@@ -194,18 +228,30 @@ impl PostgresStore {
     }
 
     pub fn open_with_pool_size(url: &str, pool_size: u32) -> Result<PostgresStore> {
-        let config = postgres::Config::from_str(url)
+        let mut config = postgres::Config::from_str(url)
             .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
-        let manager = PostgresConnectionManager::new(config, NoTls);
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        // One direct connection first: an unreachable server or a wrong password fails
+        // now with PostgreSQL's own message, not after the pool's timeout.
+        let mut first = config.connect(NoTls).map_err(|e| {
+            Error::Backend(format!("cannot connect to PostgreSQL: {}", describe(&e)))
+        })?;
+        migrate(&mut first).map_err(|fail| match fail {
+            Fail::Db(e) => db_error(e),
+            Fail::Other(e) => e,
+            Fail::Retry => Error::Backend("migrating the schema raced another server".into()),
+        })?;
         let pool = r2d2::Pool::builder()
             .max_size(pool_size.max(1))
-            .min_idle(Some(1))
-            .connection_timeout(Duration::from_secs(30))
-            .build(manager)
-            .map_err(|e| Error::Backend(format!("cannot connect to PostgreSQL: {e}")))?;
-        let store = PostgresStore { pool };
-        store.run(migrate)?;
-        Ok(store)
+            .min_idle(Some(0))
+            // Under a burst (64 devices each sending 500 records) requests queue here
+            // while earlier batches commit one after another; like the SQLite writer,
+            // wait rather than fail the upload.
+            .connection_timeout(Duration::from_secs(180))
+            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
+        Ok(PostgresStore { pool })
     }
 
     /// Run `f` on a pooled connection, again after retryable failures.
@@ -1047,4 +1093,143 @@ impl Store for PostgresStore {
             .collect()
         })
     }
+
+    fn attachment_status(&self, project: &str, sha256: &str) -> Result<Option<AttachmentStatus>> {
+        self.run(|c| attachment_row(c, project, sha256, false))
+    }
+
+    fn put_attachment_chunk(
+        &self,
+        project: &str,
+        sha256: &str,
+        size: u64,
+        offset: u64,
+        data: &[u8],
+        now: &str,
+    ) -> Result<ChunkOutcome> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            tx.execute(
+                "INSERT INTO attachments (project, sha256, size, received, complete, created_at)
+                 VALUES ($1, $2, $3, 0, FALSE, $4) ON CONFLICT DO NOTHING",
+                &[&project, &sha256, &(size as i64), &now],
+            )?;
+            // The row lock serializes chunks of one file across server processes.
+            let status = attachment_row(&mut tx, project, sha256, true)?.ok_or_else(|| {
+                Fail::Other(Error::NotFound(format!("attachment {sha256} vanished")))
+            })?;
+            if status.size != size {
+                return Err(Fail::Other(Error::Conflict(format!(
+                    "attachment {sha256} was started with size {}, not {size}",
+                    status.size
+                ))));
+            }
+            if status.complete || offset != status.received {
+                tx.commit()?;
+                return Ok(ChunkOutcome::OffsetMismatch(status));
+            }
+            let end = offset + data.len() as u64;
+            if end > size {
+                return Err(Fail::Other(Error::Invalid(format!(
+                    "the chunk ends at byte {end}, past the declared size {size}"
+                ))));
+            }
+            if !data.is_empty() {
+                tx.execute(
+                    "INSERT INTO attachment_chunks (project, sha256, \"offset\", data) VALUES ($1, $2, $3, $4)",
+                    &[&project, &sha256, &(offset as i64), &data],
+                )?;
+                tx.execute(
+                    "UPDATE attachments SET received = $3 WHERE project = $1 AND sha256 = $2",
+                    &[&project, &sha256, &(end as i64)],
+                )?;
+            }
+            tx.commit()?;
+            Ok(ChunkOutcome::Stored(AttachmentStatus {
+                received: end,
+                ..status
+            }))
+        })
+    }
+
+    fn read_attachment(
+        &self,
+        project: &str,
+        sha256: &str,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>> {
+        self.run(|c| {
+            let mut out = Vec::new();
+            let mut at = offset as i64;
+            // One chunk at a time, so a large file is never loaded at once.
+            while (out.len() as u64) < max_bytes {
+                let row = c.query_opt(
+                    "SELECT \"offset\", data FROM attachment_chunks
+                     WHERE project = $1 AND sha256 = $2 AND \"offset\" + length(data) > $3
+                     ORDER BY \"offset\" LIMIT 1",
+                    &[&project, &sha256, &at],
+                )?;
+                let Some(row) = row else { break };
+                let start: i64 = row.try_get(0)?;
+                let data: Vec<u8> = row.try_get(1)?;
+                let skip = (at - start).max(0) as usize;
+                out.extend_from_slice(&data[skip.min(data.len())..]);
+                at = start + data.len() as i64;
+            }
+            Ok(out)
+        })
+    }
+
+    fn complete_attachment(&self, project: &str, sha256: &str, now: &str) -> Result<()> {
+        self.run(|c| {
+            c.execute(
+                "UPDATE attachments SET complete = TRUE, completed_at = $3 WHERE project = $1 AND sha256 = $2",
+                &[&project, &sha256, &now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn discard_attachment(&self, project: &str, sha256: &str) -> Result<()> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            // A complete (verified) attachment is never discarded.
+            let pending = tx.execute(
+                "DELETE FROM attachments WHERE project = $1 AND sha256 = $2 AND NOT complete",
+                &[&project, &sha256],
+            )?;
+            if pending > 0 {
+                tx.execute(
+                    "DELETE FROM attachment_chunks WHERE project = $1 AND sha256 = $2",
+                    &[&project, &sha256],
+                )?;
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+}
+
+fn attachment_row(
+    c: &mut impl postgres::GenericClient,
+    project: &str,
+    sha256: &str,
+    lock: bool,
+) -> Attempt<Option<AttachmentStatus>> {
+    let sql = if lock {
+        "SELECT size, received, complete FROM attachments WHERE project = $1 AND sha256 = $2 FOR UPDATE"
+    } else {
+        "SELECT size, received, complete FROM attachments WHERE project = $1 AND sha256 = $2"
+    };
+    let row = c.query_opt(sql, &[&project, &sha256])?;
+    row.map(|r| {
+        Ok(AttachmentStatus {
+            sha256: sha256.to_owned(),
+            size: r.try_get::<_, i64>(0)? as u64,
+            received: r.try_get::<_, i64>(1)? as u64,
+            complete: r.try_get(2)?,
+        })
+    })
+    .transpose()
 }

@@ -18,14 +18,15 @@ use voices_core::sync::protocol::{AckStatus, FormVersionSummary, RecordAck, Revi
 use voices_core::sync::{MergeError, ResponseState};
 
 use super::{
-    Device, FormVersion, IncomingRevision, Principal, Published, Role, Store, StoredResponse,
-    TokenInfo, TokenSubject, Uploader, User, Validation, Validator,
+    AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Principal, Published,
+    Role, Store, StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validation, Validator,
 };
 use crate::{Error, Result};
 
 /// Schema migrations, applied in order and recorded in `PRAGMA user_version`.
 /// Append-only: never edit a migration that has shipped; add a new one.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE projects (
     id TEXT PRIMARY KEY,
     title TEXT NOT NULL,
@@ -100,7 +101,27 @@ CREATE TABLE responses (
     PRIMARY KEY (project, id)
 );
 CREATE INDEX responses_feed ON responses (project, feed_seq);
-"#];
+"#,
+    r#"
+CREATE TABLE attachments (
+    project TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    received INTEGER NOT NULL,
+    complete INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    completed_at TEXT,
+    PRIMARY KEY (project, sha256)
+);
+CREATE TABLE attachment_chunks (
+    project TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    offset INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (project, sha256, offset)
+);
+"#,
+];
 
 const READERS: usize = 4;
 
@@ -652,8 +673,8 @@ impl Store for SqliteStore {
                     let Some(entry) = touched.get_mut(&rev.response) else {
                         continue;
                     };
-                    let mut candidate = entry.state.clone();
-                    match candidate.apply(rev) {
+                    // `apply` refuses before it changes anything, so no copy is needed.
+                    match entry.state.apply(rev) {
                         Ok(_) => {}
                         Err(e) => {
                             let code = match e {
@@ -665,7 +686,6 @@ impl Store for SqliteStore {
                             continue;
                         }
                     }
-                    entry.state = candidate;
                     insert_revision.execute(params![
                         rev.id,
                         project,
@@ -811,4 +831,140 @@ impl Store for SqliteStore {
             Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
         })
     }
+
+    fn attachment_status(&self, project: &str, sha256: &str) -> Result<Option<AttachmentStatus>> {
+        self.read(|c| attachment_row(c, project, sha256))
+    }
+
+    fn put_attachment_chunk(
+        &self,
+        project: &str,
+        sha256: &str,
+        size: u64,
+        offset: u64,
+        data: &[u8],
+        now: &str,
+    ) -> Result<ChunkOutcome> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let status = match attachment_row(&tx, project, sha256)? {
+                Some(status) => status,
+                None => {
+                    tx.execute(
+                        "INSERT INTO attachments (project, sha256, size, received, complete, created_at)
+                         VALUES (?1, ?2, ?3, 0, 0, ?4)",
+                        params![project, sha256, size as i64, now],
+                    )?;
+                    AttachmentStatus {
+                        sha256: sha256.to_owned(),
+                        size,
+                        received: 0,
+                        complete: false,
+                    }
+                }
+            };
+            if status.size != size {
+                return Err(Error::Conflict(format!(
+                    "attachment {sha256} was started with size {}, not {size}",
+                    status.size
+                )));
+            }
+            if status.complete || offset != status.received {
+                return Ok(ChunkOutcome::OffsetMismatch(status));
+            }
+            if offset + data.len() as u64 > size {
+                return Err(Error::Invalid(format!(
+                    "the chunk ends at byte {}, past the declared size {size}",
+                    offset + data.len() as u64
+                )));
+            }
+            if !data.is_empty() {
+                tx.execute(
+                    "INSERT INTO attachment_chunks (project, sha256, offset, data) VALUES (?1, ?2, ?3, ?4)",
+                    params![project, sha256, offset as i64, data],
+                )?;
+                tx.execute(
+                    "UPDATE attachments SET received = ?3 WHERE project = ?1 AND sha256 = ?2",
+                    params![project, sha256, (offset + data.len() as u64) as i64],
+                )?;
+            }
+            tx.commit()?;
+            Ok(ChunkOutcome::Stored(AttachmentStatus {
+                received: offset + data.len() as u64,
+                ..status
+            }))
+        })
+    }
+
+    fn read_attachment(
+        &self,
+        project: &str,
+        sha256: &str,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>> {
+        self.read(|c| {
+            // The chunk holding `offset` starts at or before it.
+            let mut stmt = c.prepare_cached(
+                "SELECT offset, data FROM attachment_chunks
+                 WHERE project = ?1 AND sha256 = ?2 AND offset + length(data) > ?3 ORDER BY offset",
+            )?;
+            let mut rows = stmt.query(params![project, sha256, offset as i64])?;
+            let mut out = Vec::new();
+            while let Some(row) = rows.next()? {
+                let start: i64 = row.get(0)?;
+                let data: Vec<u8> = row.get(1)?;
+                let skip = (offset as i64 - start).max(0) as usize;
+                out.extend_from_slice(&data[skip.min(data.len())..]);
+                if out.len() as u64 >= max_bytes {
+                    break;
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    fn complete_attachment(&self, project: &str, sha256: &str, now: &str) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE attachments SET complete = 1, completed_at = ?3 WHERE project = ?1 AND sha256 = ?2",
+                params![project, sha256, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn discard_attachment(&self, project: &str, sha256: &str) -> Result<()> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            // A complete (verified) attachment is never discarded.
+            tx.execute(
+                "DELETE FROM attachment_chunks WHERE project = ?1 AND sha256 = ?2
+                 AND EXISTS (SELECT 1 FROM attachments WHERE project = ?1 AND sha256 = ?2 AND complete = 0)",
+                params![project, sha256],
+            )?;
+            tx.execute(
+                "DELETE FROM attachments WHERE project = ?1 AND sha256 = ?2 AND complete = 0",
+                params![project, sha256],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+}
+
+fn attachment_row(c: &Connection, project: &str, sha256: &str) -> Result<Option<AttachmentStatus>> {
+    Ok(c.query_row(
+        "SELECT size, received, complete FROM attachments WHERE project = ?1 AND sha256 = ?2",
+        params![project, sha256],
+        |r| {
+            Ok(AttachmentStatus {
+                sha256: sha256.to_owned(),
+                size: r.get::<_, i64>(0)? as u64,
+                received: r.get::<_, i64>(1)? as u64,
+                complete: r.get(2)?,
+            })
+        },
+    )
+    .optional()?)
 }

@@ -491,6 +491,64 @@ pub fn pull_cursor_has_no_gaps_under_concurrent_writers(store: Arc<dyn Store>) {
     assert!(pages > 10, "the reader did not interleave with the writers");
 }
 
+pub fn attachments_resume_and_deduplicate(store: Arc<dyn Store>) {
+    use voices_server::store::ChunkOutcome;
+    setup(store.as_ref());
+    let data: Vec<u8> = (0..300u32).map(|i| (i * 7 % 251) as u8).collect();
+    let sha = auth::sha256_hex(&data);
+    assert!(store.attachment_status("p1", &sha).unwrap().is_none());
+    let first = store
+        .put_attachment_chunk("p1", &sha, 300, 0, &data[..100], NOW)
+        .unwrap();
+    assert!(matches!(first, ChunkOutcome::Stored(ref s) if s.received == 100 && !s.complete));
+    // A chunk that does not start where the received bytes end is refused with the position.
+    let wrong = store
+        .put_attachment_chunk("p1", &sha, 300, 50, &data[50..150], NOW)
+        .unwrap();
+    assert!(matches!(wrong, ChunkOutcome::OffsetMismatch(ref s) if s.received == 100));
+    assert!(store
+        .put_attachment_chunk("p1", &sha, 999, 100, &data[100..], NOW)
+        .is_err());
+    assert!(store
+        .put_attachment_chunk("p1", &sha, 300, 100, &[0; 201], NOW)
+        .is_err());
+    let done = store
+        .put_attachment_chunk("p1", &sha, 300, 100, &data[100..], NOW)
+        .unwrap();
+    assert!(matches!(done, ChunkOutcome::Stored(ref s) if s.received == 300));
+    assert_eq!(store.read_attachment("p1", &sha, 0, 1 << 20).unwrap(), data);
+    assert_eq!(
+        store.read_attachment("p1", &sha, 150, 1 << 20).unwrap(),
+        data[150..]
+    );
+    assert!(store
+        .read_attachment("p1", &sha, 300, 1 << 20)
+        .unwrap()
+        .is_empty());
+    store.complete_attachment("p1", &sha, NOW).unwrap();
+    // Complete: a second upload of the same content is not needed, and discard is refused.
+    let again = store
+        .put_attachment_chunk("p1", &sha, 300, 0, &data[..100], NOW)
+        .unwrap();
+    assert!(matches!(again, ChunkOutcome::OffsetMismatch(ref s) if s.complete));
+    store.discard_attachment("p1", &sha).unwrap();
+    assert!(
+        store
+            .attachment_status("p1", &sha)
+            .unwrap()
+            .unwrap()
+            .complete
+    );
+    assert_eq!(store.read_attachment("p1", &sha, 0, 1 << 20).unwrap(), data);
+    // Projects do not share attachments; discarding an incomplete one forgets it.
+    assert!(store.attachment_status("p2", &sha).unwrap().is_none());
+    store
+        .put_attachment_chunk("p2", &sha, 300, 0, &data[..10], NOW)
+        .unwrap();
+    store.discard_attachment("p2", &sha).unwrap();
+    assert!(store.attachment_status("p2", &sha).unwrap().is_none());
+}
+
 #[macro_export]
 macro_rules! store_suite {
     ($make:expr) => {
@@ -505,6 +563,7 @@ macro_rules! store_suite {
             review_state_moves_the_response_in_the_feed,
             known_revisions_lists_what_is_stored,
             pull_cursor_has_no_gaps_under_concurrent_writers,
+            attachments_resume_and_deduplicate,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
