@@ -50,12 +50,10 @@ for _ in $(seq 100); do
 done
 echo "    admin password: $data_dir/admin-password.txt; log: $data_dir/server.log"
 
-echo "==> a provisioning code for the app (paste it in Settings → Sync)"
-code_out=$("${server[@]}" device add --project "$project" --enumerator "demo-enumerator" --server "http://$listen")
-echo "$code_out"
-
-export VOICES_PROVISIONING_CODE
-VOICES_PROVISIONING_CODE=$(printf '%s\n' "$code_out" | grep -oE 'VOICES1?[-:][A-Za-z0-9_:/.@+=-]+' | head -n 1 || true)
+echo "==> a device for the app: its one-time provisioning code"
+# The app's sync client is not built yet (issue 4, section 3): the code is printed
+# for the record and for trying the API by hand (docs/protocol.md).
+"${server[@]}" device add --project "$project" --enumerator "demo-enumerator" --server "http://$listen"
 
 echo "==> opening the app"
 if [ "$headless" = 1 ]; then
