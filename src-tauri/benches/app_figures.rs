@@ -86,6 +86,34 @@ fn main() {
         t.elapsed().as_secs_f64() * 1e3
     );
 
+    // The store alone: one answer row committed (fsync included), no engine, no view.
+    let id = voices
+        .start("minimal", None, None)
+        .expect("start minimal")
+        .response_id;
+    let mut times = Vec::with_capacity(2000);
+    voices
+        .with_store(|store| {
+            for i in 0..2000 {
+                let t = Instant::now();
+                store.set_answer(
+                    &id,
+                    "/village",
+                    Some(&format!("v{i}")),
+                    "2026-01-01T00:00:00Z",
+                )?;
+                times.push(t.elapsed());
+            }
+            Ok(())
+        })
+        .expect("store writes");
+    times.sort();
+    println!(
+        "store commit alone (one answer row, synchronous=FULL, 2000 commits): p50 {:.2} ms, p99 {:.2} ms",
+        percentile(&times, 0.5).as_secs_f64() * 1e3,
+        percentile(&times, 0.99).as_secs_f64() * 1e3,
+    );
+
     // The human-security example: a realistic interview.
     let id = voices
         .start("community_life", None, None)

@@ -11,7 +11,9 @@ for _ in $(seq 50); do
   sleep 0.2
 done
 status=0
-ARTIFACTS="$E2E_DIR/artifacts" node "$E2E_DIR/scenarios.mjs" || status=$?
+export ARTIFACTS="${ARTIFACTS:-$E2E_DIR/artifacts}"
+mkdir -p "$ARTIFACTS"
+node "$E2E_DIR/scenarios.mjs" || status=$?
 node "$E2E_DIR/kill.mjs" || status=$?
 [ "$status" -eq 0 ] || { echo "e2e: tauri-driver log:"; tail -20 "$work/driver.log"; }
 exit "$status"

@@ -39,7 +39,13 @@ function sql(query) {
 
 async function launch() {
   const d = await Driver.start(DRIVER, APP, ['--data-dir', data]);
-  await d.find('[data-testid="form-list"][data-ready="true"]', { timeout: 30000 });
+  try {
+    await d.find('[data-testid="form-list"][data-ready="true"]', { timeout: 30000 });
+  } catch (e) {
+    // Free the driver's only session so the next test can start.
+    await d.quit();
+    throw e;
+  }
   return d;
 }
 

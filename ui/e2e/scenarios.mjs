@@ -15,7 +15,13 @@ const TAB = '\uE004';
 
 async function launch(dataDir) {
   const d = await Driver.start(DRIVER, APP, ['--data-dir', dataDir]);
-  await d.find('[data-testid="form-list"][data-ready="true"]', { timeout: 30000 });
+  try {
+    await d.find('[data-testid="form-list"][data-ready="true"]', { timeout: 30000 });
+  } catch (e) {
+    // Free the driver's only session so the next test can start.
+    await d.quit();
+    throw e;
+  }
   return d;
 }
 
