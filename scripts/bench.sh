@@ -28,10 +28,21 @@ if want server; then
   VOICES_PG_FSYNC=on scripts/with-postgres.sh cargo bench -p voices-server --bench http_ingest
 fi
 if want app; then
-  if [ -f src-tauri/benches/app_figures.rs ]; then
-    echo "==> app figures"
-    scripts/install-deps.sh app
-    (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
-    cargo bench -p voices-app --features custom-protocol --bench app_figures
-  fi
+  echo "==> app figures: store and engine without the window, then the real window"
+  scripts/install-deps.sh app e2e
+  (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
+  cargo bench -p voices-app --features custom-protocol --bench app_figures
+  cargo build --release -p voices-app -p voices-cli --features voices-app/custom-protocol
+  stress=$(mktemp --suffix=.json)
+  "$CARGO_TARGET_DIR/release/voices" form stress --fields 2000 -o "$stress"
+  VOICES_APP="$CARGO_TARGET_DIR/release/voices-app" STRESS_FORM="$stress" \
+    xvfb-run -a -s "-screen 0 1280x800x24" bash -c '
+      tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >/dev/null 2>&1 &
+      driver=$!
+      for _ in $(seq 50); do curl -sf http://127.0.0.1:4444/status >/dev/null 2>&1 && break; sleep 0.2; done
+      node ui/e2e/perf.mjs; status=$?
+      kill $driver
+      exit $status'
+  ls -l "$CARGO_TARGET_DIR/release/voices-app"
+  echo "(.deb size: cd ui && npx tauri build --bundles deb, see docs/app.md)"
 fi
