@@ -51,6 +51,7 @@ pub fn typescript() -> String {
         ParadataRequest::decl(),
         SafeExitRequest::decl(),
         ImportTextRequest::decl(),
+        ImportSpreadsheetRequest::decl(),
         ImportPathRequest::decl(),
         AttachRequest::decl(),
         AttachmentRequest::decl(),

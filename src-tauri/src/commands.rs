@@ -83,6 +83,13 @@ pub struct ImportTextRequest {
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
+pub struct ImportSpreadsheetRequest {
+    pub file_name: String,
+    /// The file's bytes, base64: a byte array would travel as a JSON number list.
+    pub data_base64: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct ImportPathRequest {
     pub path: String,
 }
@@ -117,6 +124,14 @@ pub fn import_form_text(
     request: ImportTextRequest,
 ) -> Result<FileReport> {
     voices.import_text(&request.file_name, &request.text, "file")
+}
+
+#[tauri::command]
+pub fn import_form_spreadsheet(
+    voices: State<'_, Voices>,
+    request: ImportSpreadsheetRequest,
+) -> Result<FileReport> {
+    voices.import_spreadsheet_base64(&request.file_name, &request.data_base64)
 }
 
 #[tauri::command]
@@ -295,6 +310,7 @@ pub fn signatures() -> Vec<(&'static str, String, String)> {
     vec![
         sig::<(), Vec<FormSummary>>("list_forms"),
         sig::<ImportTextRequest, FileReport>("import_form_text"),
+        sig::<ImportSpreadsheetRequest, FileReport>("import_form_spreadsheet"),
         sig::<ImportPathRequest, ImportReport>("import_form_path"),
         sig::<StartRequest, InterviewState>("start_interview"),
         sig::<OpenRequest, InterviewState>("open_interview"),

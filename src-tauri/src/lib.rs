@@ -41,6 +41,7 @@ pub fn build<R: Runtime>(
         .invoke_handler(tauri::generate_handler![
             commands::list_forms,
             commands::import_form_text,
+            commands::import_form_spreadsheet,
             commands::import_form_path,
             commands::start_interview,
             commands::open_interview,

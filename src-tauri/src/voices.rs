@@ -267,6 +267,77 @@ impl Voices {
     }
 
     /// Import one form file or every `*.json` in a folder.
+    /// [`Voices::import_spreadsheet`] for bytes the UI sent as base64.
+    pub fn import_spreadsheet_base64(&self, file: &str, data_base64: &str) -> Result<FileReport> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data_base64)
+            .map_err(|e| Error::InvalidInput(format!("spreadsheet `{file}`: {e}")))?;
+        self.import_spreadsheet(file, &bytes)
+    }
+
+    /// Import an XLSForm spreadsheet the user picked. The converted form goes through the
+    /// same checks and storage as a JSON form; importer problems come back as diagnostics
+    /// naming the cell (shown as `file.xlsx:survey!C42: message`); nothing is stored then.
+    pub fn import_spreadsheet(&self, file: &str, bytes: &[u8]) -> Result<FileReport> {
+        let stem = Path::new(file)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("form")
+            .to_owned();
+        let options = voices_xlsform::ImportOptions {
+            source_name: stem,
+            lenient: false,
+        };
+        let rejected = |diagnostics| FileReport {
+            file: file.to_owned(),
+            outcome: "rejected".to_owned(),
+            form_id: None,
+            version: None,
+            diagnostics,
+        };
+        let report = match voices_xlsform::import_spreadsheet_bytes(bytes, &options) {
+            Ok(report) => report,
+            Err(e) => {
+                return Ok(rejected(vec![Diagnostic {
+                    severity: "error".to_owned(),
+                    pointer: String::new(),
+                    line: 0,
+                    column: 0,
+                    code: "unreadable-spreadsheet".to_owned(),
+                    message: e.to_string(),
+                }]))
+            }
+        };
+        let xls_diagnostics: Vec<Diagnostic> = report
+            .diagnostics
+            .iter()
+            .map(|d| Diagnostic {
+                severity: if d.is_error() { "error" } else { "warning" }.to_owned(),
+                // The cell (`survey!C42`) stands where a JSON form's pointer does; the UI
+                // shows it after the file name, as `file.xlsx:survey!C42`.
+                pointer: d
+                    .location
+                    .as_ref()
+                    .map(|at| at.to_string())
+                    .unwrap_or_default(),
+                line: 0,
+                column: 0,
+                code: d.code.to_string(),
+                message: d.message.clone(),
+            })
+            .collect();
+        let Some(form) = report.form.as_ref().filter(|_| !report.has_errors()) else {
+            return Ok(rejected(xls_diagnostics));
+        };
+        let json =
+            serde_json::to_string(form).map_err(|e| Error::InvalidForm(format!("{file}: {e}")))?;
+        let mut out = self.import_text(file, &json, "xlsform")?;
+        let mut diagnostics = xls_diagnostics;
+        diagnostics.append(&mut out.diagnostics);
+        out.diagnostics = diagnostics;
+        Ok(out)
+    }
+
     pub fn import_path(&self, path: &Path) -> Result<ImportReport> {
         let mut files: Vec<PathBuf> = if path.is_dir() {
             let entries = std::fs::read_dir(path)

@@ -180,3 +180,85 @@ fn the_safe_exit_returns_a_neutral_screen_without_a_form() {
     )
     .unwrap();
 }
+
+fn cleaningtools_workbook() -> Vec<u8> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/conformance/xlsform/cleaningtools__form.xlsx");
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "conformance workbook {} is missing ({e}); it ships in /work/shared/conformance",
+            path.display()
+        )
+    })
+}
+
+fn base64_of(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+#[test]
+fn an_xlsform_workbook_is_imported_and_started_through_commands() {
+    let app = app();
+    let request = json!({
+        "file_name": "cleaningtools__form.xlsx",
+        "data_base64": base64_of(&cleaningtools_workbook()),
+    });
+    let report = app
+        .call("import_form_spreadsheet", Some(request.clone()))
+        .unwrap();
+    assert_eq!(report["outcome"], "added", "{report}");
+    let form_id = report["form_id"].as_str().unwrap().to_owned();
+
+    let forms = app.call("list_forms", None).unwrap();
+    assert!(
+        forms
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["form_id"] == form_id.as_str()),
+        "{forms}"
+    );
+    // The same workbook again is the same version: stored once.
+    let again = app.call("import_form_spreadsheet", Some(request)).unwrap();
+    assert_eq!(again["outcome"], "already_present", "{again}");
+
+    let state = app
+        .call(
+            "start_interview",
+            Some(json!({"form_id": form_id, "version": null, "language": null})),
+        )
+        .unwrap();
+    assert!(state["page_count"].as_u64().unwrap() >= 1, "{state}");
+}
+
+#[test]
+fn garbage_bytes_are_rejected_with_a_clear_diagnostic() {
+    let app = app();
+    let forms_before = app.call("list_forms", None).unwrap();
+    let report = app
+        .call(
+            "import_form_spreadsheet",
+            Some(json!({
+                "file_name": "notes.xlsx",
+                "data_base64": base64_of(b"this is not a spreadsheet"),
+            })),
+        )
+        .unwrap();
+    assert_eq!(report["outcome"], "rejected");
+    let message = report["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(message.contains("cannot read the spreadsheet"), "{message}");
+    assert_eq!(
+        app.call("list_forms", None).unwrap(),
+        forms_before,
+        "nothing stored"
+    );
+
+    let err = app
+        .call(
+            "import_form_spreadsheet",
+            Some(json!({"file_name": "x.xlsx", "data_base64": "%%%"})),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "invalid_input");
+}

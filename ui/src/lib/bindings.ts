@@ -179,6 +179,12 @@ export type SafeExitRequest = { response_id: string | null, form_id: string | nu
 
 export type ImportTextRequest = { file_name: string, text: string, };
 
+export type ImportSpreadsheetRequest = { file_name: string, 
+/**
+ * The file's bytes, base64: a byte array would travel as a JSON number list.
+ */
+data_base64: string, };
+
 export type ImportPathRequest = { path: string, };
 
 export type AttachRequest = { response_id: string, path: string, file_name: string, media_type: string, data_base64: string, page: number, };
@@ -189,6 +195,7 @@ export type AttachmentRequest = { response_id: string, path: string, };
 export interface Commands {
   list_forms: { request: null; response: Array<FormSummary> };
   import_form_text: { request: ImportTextRequest; response: FileReport };
+  import_form_spreadsheet: { request: ImportSpreadsheetRequest; response: FileReport };
   import_form_path: { request: ImportPathRequest; response: ImportReport };
   start_interview: { request: StartRequest; response: InterviewState };
   open_interview: { request: OpenRequest; response: InterviewState };
