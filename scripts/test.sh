@@ -45,7 +45,7 @@ step "cargo clippy -D warnings" cargo clippy "${features[@]}" --all-targets --qu
 step "cargo build (all targets)" cargo build "${features[@]}" --all-targets --quiet
 step "cargo test (with a throwaway PostgreSQL)" scripts/with-postgres.sh cargo test "${features[@]}" --no-fail-fast
 # The conformance suites print their figures; show them (the runs above captured them).
-step "conformance figures" bash -c 'cargo test -q "$@" --test conformance --test pyxform_cases -- --nocapture 2>&1 | grep -E "^(openrosa|javarosa|pyxform):"' _ "${features[@]}"
+step "conformance figures" bash -c 'cargo test -q "$@" --test conformance --test pyxform_cases -- --nocapture 2>&1 | grep -oE "(openrosa|javarosa|pyxform): [0-9]+ passed, [0-9]+ failed.*"' _ "${features[@]}"
 step "end-to-end tests in the real app window" env VOICES_APP_BIN="$CARGO_TARGET_DIR/debug/voices-app" ARTIFACTS="$artifacts/e2e" ui/e2e/run.sh
 
 # One closing line over every runner: cargo's "test result:" lines and the
