@@ -1,8 +1,9 @@
 // End-to-end scenarios in the real Voices window (tauri-driver → WebKitWebDriver).
 // Prints "e2e: N passed, N failed" at the end; screenshots go to $ARTIFACTS.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { Driver, sleep } from './webdriver.mjs';
 
@@ -223,10 +224,54 @@ async function narrowScreen() {
   }
 }
 
+/** An XLSForm workbook picked on the Load forms screen (WebDriver sends the file path to
+ * the file input), its cell diagnostics shown, then started and its first pages filled. */
+async function xlsformImport() {
+  const workbook = resolve(
+    fileURLToPath(new URL('.', import.meta.url)),
+    '../../../shared/conformance/xlsform/cleaningtools__form.xlsx',
+  );
+  assert.ok(existsSync(workbook), `conformance workbook missing: ${workbook}`);
+  const data = mkdtempSync(join(tmpdir(), 'voices-e2e-xlsform-'));
+  const d = await launch(data);
+  try {
+    await (await d.find('[data-testid="tab-load"]')).click();
+    await (await d.find('#form-files', { visible: false })).type(workbook);
+    const report = await d.find('.report[data-outcome="added"]', { timeout: 20000 });
+    const text = await report.text();
+    assert.ok(text.includes('cleaningtools__form.xlsx'), 'the report names the workbook');
+    // The importer's warnings name their cell, e.g. `cleaningtools__form.xlsx:survey!L57`.
+    assert.match(text, /cleaningtools__form\.xlsx:survey![A-Z]+\d+/, 'diagnostics name the cell');
+    await shot(d, 'xlsform-imported');
+
+    await (await d.find('[data-testid="tab-forms"]')).click();
+    await (await d.find('[data-form="cleaningtools__form"] [data-testid="start"]')).click();
+    const first = await pageKey(d);
+    await type(d, '/enumerator_num', '2');
+    await pick(d, '/consent_remote', 'yes');
+    await fillPage(d);
+    await next(d);
+    await onPage(d, '/hh_info');
+    assert.notEqual(first, '/hh_info');
+    await pick(d, '/hhh_r', 'yes');
+    await type(d, '/age_respondent_r', '34');
+    await pick(d, '/displace_status', 'no');
+    await fillPage(d);
+    await shot(d, 'xlsform-hh-info');
+    assert.equal((await d.findAll('main .problem')).length, 0, 'every answer is acceptable');
+    await next(d);
+    await onPage(d, '/socio_ec_info');
+    await fillPage(d);
+  } finally {
+    await d.quit();
+  }
+}
+
 const tests = [
   ['complete the human-security interview in English', () => interview('en', 'en')],
   ['complete the human-security interview in Arabic (RTL)', () => interview('ar', 'ar')],
   ['the phone-sized window keeps everything in view', narrowScreen],
+  ['import an XLSForm workbook and fill its first pages', xlsformImport],
 ];
 let passed = 0;
 let failed = 0;
