@@ -866,6 +866,26 @@ mod tests {
         s
     }
 
+    /// `r1` finalized and queued in the outbox.
+    fn store_with_queued_response() -> Store {
+        let mut s = store_with_draft();
+        s.transition(
+            "r1",
+            &[ResponseStatus::Draft],
+            ResponseStatus::Finalized,
+            NOW,
+        )
+        .unwrap();
+        s.transition(
+            "r1",
+            &[ResponseStatus::Finalized],
+            ResponseStatus::Queued,
+            NOW,
+        )
+        .unwrap();
+        s
+    }
+
     #[test]
     fn a_new_database_has_every_migration() {
         let s = Store::open_in_memory().unwrap();
@@ -991,21 +1011,7 @@ mod tests {
 
     #[test]
     fn a_sent_response_cannot_be_reopened() {
-        let mut s = store_with_draft();
-        s.transition(
-            "r1",
-            &[ResponseStatus::Draft],
-            ResponseStatus::Finalized,
-            NOW,
-        )
-        .unwrap();
-        s.transition(
-            "r1",
-            &[ResponseStatus::Finalized],
-            ResponseStatus::Queued,
-            NOW,
-        )
-        .unwrap();
+        let mut s = store_with_queued_response();
         s.outbox_result("response", "r1", None, NOW).unwrap();
         assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Sent);
         let err = s
@@ -1021,21 +1027,7 @@ mod tests {
 
     #[test]
     fn a_failed_send_stays_due_with_its_error() {
-        let mut s = store_with_draft();
-        s.transition(
-            "r1",
-            &[ResponseStatus::Draft],
-            ResponseStatus::Finalized,
-            NOW,
-        )
-        .unwrap();
-        s.transition(
-            "r1",
-            &[ResponseStatus::Finalized],
-            ResponseStatus::Queued,
-            NOW,
-        )
-        .unwrap();
+        let mut s = store_with_queued_response();
         s.outbox_result("response", "r1", Some("timeout"), NOW)
             .unwrap();
         let due = s.outbox_due(10).unwrap();
