@@ -137,7 +137,8 @@ impl Row<'_> {
     }
 }
 
-const SURVEY_COLUMNS: &[&str] = &[
+/// Survey columns the exporter writes, in order (the importer reads them all).
+pub(crate) const SURVEY_COLUMNS: &[&str] = &[
     "type",
     "name",
     "label",

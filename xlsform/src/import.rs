@@ -1243,7 +1243,11 @@ impl<'a> Importer<'a> {
             );
             return Vec::new();
         }
-        let known: HashSet<&str> = KNOWN_SURVEY_COLUMNS.iter().copied().collect();
+        let known: HashSet<&str> = crate::export::SURVEY_COLUMNS
+            .iter()
+            .chain(READ_ONLY_SURVEY_COLUMNS)
+            .copied()
+            .collect();
         for column in &table.columns {
             if !known.contains(column.key.as_str()) && !column.key.starts_with("instance::") {
                 let used = table.rows.iter().any(|r| table.cell(r, column).is_some());
@@ -2623,46 +2627,13 @@ const TRANSLATABLE: &[&str] = &[
     "form_title",
 ];
 
-/// Survey columns with a meaning in Voices (canonical keys), including Voices' own.
-const KNOWN_SURVEY_COLUMNS: &[&str] = &[
-    "type",
-    "name",
-    "label",
-    "hint",
-    "guidance_hint",
-    "required",
-    "required_message",
-    "relevant",
-    "constraint",
-    "constraint_message",
-    "calculation",
-    "default",
-    "read_only",
-    "appearance",
-    "choice_filter",
-    "repeat_count",
-    "parameters",
-    "image",
-    "audio",
-    "video",
+/// Survey columns that are read but never written by the exporter; together with
+/// the exporter's [`crate::export::SURVEY_COLUMNS`] they are every survey column
+/// with a meaning in Voices (canonical keys).
+const READ_ONLY_SURVEY_COLUMNS: &[&str] = &[
     "big-image",
     "trigger",
     "media",
-    // Voices' people-centred columns.
-    "pii",
-    "sensitive",
-    "privacy",
-    "privacy_prompt",
-    "page",
-    "repeat_min",
-    "repeat_max",
-    "add_label",
-    "consent_version",
-    "consent_title",
-    "consent_question",
-    "consent_agree",
-    "consent_decline",
-    "consent_decline_message",
     // ODK entities: checked, not used.
     "save_to",
 ];
