@@ -217,6 +217,12 @@ impl Voices {
         &self.sync
     }
 
+    /// Shift the clock that stamps this device's revisions (see
+    /// [`crate::sync::SyncShared::set_clock_skew`]).
+    pub fn set_clock_skew_for(&self, skew: chrono::Duration) {
+        self.sync.set_clock_skew(skew);
+    }
+
     /// A form version's title in its default language (its id when unreadable).
     pub fn form_title(&self, form_id: &str, version: &str) -> String {
         match self.form(form_id, version) {

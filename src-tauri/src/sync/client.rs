@@ -42,6 +42,9 @@ pub struct ClientOptions {
     /// Open a new connection for every request (no keep-alive). For field support on
     /// middleboxes that break reused connections, and for the fault tests' proxy.
     pub fresh_connections: bool,
+    /// Revisions per upload batch; 0 for the default ([`super::BATCH_RECORDS`]).
+    /// Smaller batches lose less to a link that drops often.
+    pub batch_records: usize,
 }
 
 /// A connection to one server, optionally authenticated as a device of one project.

@@ -11,7 +11,7 @@ pub mod client;
 pub mod revisions;
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -215,6 +215,7 @@ pub struct SyncShared {
     running: tokio::sync::Mutex<()>,
     emitter: Mutex<Option<Emitter>>,
     options: Mutex<ClientOptions>,
+    clock_skew_ms: AtomicI64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -230,6 +231,22 @@ impl SyncShared {
     /// Connection options (tests and field support: fresh connections).
     pub fn set_client_options(&self, options: ClientOptions) {
         *lock(&self.options) = options;
+    }
+
+    /// Shift the clock that stamps revisions (HLC) by `skew`: reproduces a device whose
+    /// clock is days off, which the server must not care about (tests, field support).
+    pub fn set_clock_skew(&self, skew: chrono::Duration) {
+        self.clock_skew_ms
+            .store(skew.num_milliseconds(), Ordering::SeqCst);
+    }
+
+    /// The device clock in Unix milliseconds, as revisions are stamped with it.
+    fn now_ms(&self) -> u64 {
+        let skew = self.clock_skew_ms.load(Ordering::SeqCst);
+        chrono::Utc::now()
+            .timestamp_millis()
+            .saturating_add(skew)
+            .max(0) as u64
     }
 
     /// Something became due (a response was finalized): let the loop look.
@@ -269,10 +286,6 @@ fn to_link(row: &LinkRow) -> DeviceLink {
         enumerator: row.enumerator.clone(),
         linked_at: row.linked_at.clone(),
     }
-}
-
-fn now_ms() -> u64 {
-    chrono::Utc::now().timestamp_millis().max(0) as u64
 }
 
 impl Voices {
@@ -411,7 +424,7 @@ impl Voices {
         self.with_store(|s| {
             s.set_link(&row)?;
             // Responses finalized before the link become revisions under the device id.
-            revisions::build_due(s, &row.device_id, now_ms(), &now())
+            revisions::build_due(s, &row.device_id, self.sync().now_ms(), &now())
         })?;
         self.sync().update(|l| *l = Live::default());
         self.sync().request_now();
@@ -422,7 +435,7 @@ impl Voices {
     /// Build revisions for what was finalized, when linked (called after finalizing).
     pub(crate) fn after_finalize(&self) {
         let built = self.with_store(|s| match s.link()? {
-            Some(link) => revisions::build_due(s, &link.device_id, now_ms(), &now()),
+            Some(link) => revisions::build_due(s, &link.device_id, self.sync().now_ms(), &now()),
             None => Ok(0),
         });
         // A failure here is not lost work: the next sync builds what is due.
@@ -519,7 +532,7 @@ impl Voices {
         };
         summary.revisions_built = self.with_store(|s| {
             s.reset_sending()?;
-            revisions::build_due(s, &link.device_id, now_ms(), &now())
+            revisions::build_due(s, &link.device_id, self.sync().now_ms(), &now())
         })?;
         let destination = format!("{}|{}", link.server_url, link.project);
         self.upload_all(&client, &info, &destination, &mut summary)
@@ -644,7 +657,11 @@ impl Voices {
         self.sync().update(|l| l.progress = Some(progress));
         self.emit_status(true);
         let zstd = info.capabilities.iter().any(|c| c == "zstd");
-        let mut batch_records = BATCH_RECORDS
+        let wanted = match lock(&self.sync().options).batch_records {
+            0 => BATCH_RECORDS,
+            n => n,
+        };
+        let mut batch_records = wanted
             .min(info.limits.max_batch_records.max(1) as usize)
             .max(1);
         // A batch whose answer never came: ask the server what it kept before resending.

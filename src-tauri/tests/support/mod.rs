@@ -252,17 +252,7 @@ impl Device {
     /// Interview on `version` (newest when `None`) with consent, village and size, a
     /// privacy check answered "not private", finalized; its id.
     pub fn interview(&self, village: &str, version: Option<&str>) -> String {
-        let v = &self.voices;
-        let id = v.start(FORM, version, Some("en")).unwrap().response_id;
-        v.record_consent(&id, true).unwrap();
-        v.set_answer(&id, "/village", Some(village), 1).unwrap();
-        v.set_answer(&id, "/hh_size", Some("3"), 1).unwrap();
-        let safety = page_index(v, &id, "/safety");
-        v.record_privacy(&id, "/safety", "not_private", safety)
-            .unwrap();
-        let review = v.finalize(&id).unwrap();
-        assert!(review.can_finalize, "{:?}", review.issues);
-        id
+        interview_on(&self.voices, village, version)
     }
 
     /// Attach `bytes` as the house photo of a draft.
@@ -292,36 +282,60 @@ impl Device {
 
     /// What this device holds: finalized response id → village.
     pub fn records(&self) -> BTreeMap<String, String> {
-        self.voices
-            .with_store(|s| {
-                let mut out = BTreeMap::new();
-                for row in s.responses()? {
-                    if matches!(row.status, ResponseStatus::Queued | ResponseStatus::Sent) {
-                        let village = s
-                            .answers(&row.id)?
-                            .into_iter()
-                            .find(|(p, _)| p == "/village")
-                            .and_then(|(_, v)| v)
-                            .unwrap_or_default();
-                        out.insert(row.id, village);
-                    }
-                }
-                Ok(out)
-            })
-            .unwrap()
+        records(&self.voices)
     }
 
-    /// Revisions built on this device per response.
     pub fn revision_counts(&self) -> BTreeMap<String, usize> {
-        let ids: Vec<String> = self.records().into_keys().collect();
-        self.voices
-            .with_store(|s| {
-                ids.iter()
-                    .map(|id| Ok((id.clone(), s.revisions(id)?.len())))
-                    .collect()
-            })
-            .unwrap()
+        revision_counts(&self.voices)
     }
+}
+
+/// What a device holds: finalized response id → village.
+pub fn records(voices: &Voices) -> BTreeMap<String, String> {
+    voices
+        .with_store(|s| {
+            let mut out = BTreeMap::new();
+            for row in s.responses()? {
+                if matches!(row.status, ResponseStatus::Queued | ResponseStatus::Sent) {
+                    let village = s
+                        .answers(&row.id)?
+                        .into_iter()
+                        .find(|(p, _)| p == "/village")
+                        .and_then(|(_, v)| v)
+                        .unwrap_or_default();
+                    out.insert(row.id, village);
+                }
+            }
+            Ok(out)
+        })
+        .unwrap()
+}
+
+/// Revisions built on a device per response.
+pub fn revision_counts(voices: &Voices) -> BTreeMap<String, usize> {
+    let ids: Vec<String> = records(voices).into_keys().collect();
+    voices
+        .with_store(|s| {
+            ids.iter()
+                .map(|id| Ok((id.clone(), s.revisions(id)?.len())))
+                .collect()
+        })
+        .unwrap()
+}
+
+/// Interview on `version` (newest when `None`) with consent, village and size, a
+/// privacy check answered "not private", finalized; its id.
+pub fn interview_on(v: &Voices, village: &str, version: Option<&str>) -> String {
+    let id = v.start(FORM, version, Some("en")).unwrap().response_id;
+    v.record_consent(&id, true).unwrap();
+    v.set_answer(&id, "/village", Some(village), 1).unwrap();
+    v.set_answer(&id, "/hh_size", Some("3"), 1).unwrap();
+    let safety = page_index(v, &id, "/safety");
+    v.record_privacy(&id, "/safety", "not_private", safety)
+        .unwrap();
+    let review = v.finalize(&id).unwrap();
+    assert!(review.can_finalize, "{:?}", review.issues);
+    id
 }
 
 fn page_index(v: &Voices, id: &str, key: &str) -> u32 {
@@ -334,6 +348,12 @@ fn page_index(v: &Voices, id: &str, key: &str) -> u32 {
 /// The server holds every device record exactly once with the device's last value,
 /// and as many revisions as the device built. Returns (responses, revisions) checked.
 pub async fn assert_server_matches(server: &TestServer, devices: &[&Device]) -> (usize, usize) {
+    let voices: Vec<&Voices> = devices.iter().map(|d| &d.voices).collect();
+    assert_server_holds(server, &voices).await
+}
+
+/// [`assert_server_matches`] for bare stores.
+pub async fn assert_server_holds(server: &TestServer, devices: &[&Voices]) -> (usize, usize) {
     let items = server.pull_all().await;
     let mut on_server: BTreeMap<String, (String, u64)> = BTreeMap::new();
     for item in &items {
@@ -351,8 +371,8 @@ pub async fn assert_server_matches(server: &TestServer, devices: &[&Device]) -> 
     let mut expected = BTreeMap::new();
     let mut revisions = 0;
     for d in devices {
-        let counts = d.revision_counts();
-        for (id, village) in d.records() {
+        let counts = revision_counts(d);
+        for (id, village) in records(d) {
             let built = counts[&id];
             revisions += built;
             expected.insert(id, (village, built as u64));
