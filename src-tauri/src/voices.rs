@@ -1082,6 +1082,11 @@ fn media_field_named(item: &Item, name: &str) -> bool {
     }
 }
 
+/// SHA-256 of `bytes`, lowercase hex (how files and form documents are addressed).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -102,6 +102,23 @@ async fn two_devices_story(server: &TestServer) {
         (0, 0, 0)
     );
 
+    // A lone response goes compressed with its form version's document as the zstd
+    // dictionary (the server's `zstd-form-dictionary` capability).
+    let lone = a.interview("A-lone", None);
+    let body = a.voices.with_store(|s| s.revisions(&lone)).unwrap()[0]
+        .body
+        .clone()
+        + "\n";
+    let plain_zstd = zstd::encode_all(body.as_bytes(), 3).unwrap().len() as u64;
+    let s = a.voices.sync_once().await.unwrap();
+    assert_eq!(s.accepted, 1);
+    println!(
+        "a lone response: {} bytes of JSON, {plain_zstd} with zstd, {} sent with the form dictionary",
+        body.len(),
+        s.bytes_sent
+    );
+    assert!(s.bytes_sent < plain_zstd, "the dictionary is used");
+
     // An edit after sending: a second revision with only the changed answer, merged.
     a.edit_village(&early[0], "A0-corrected");
     let revs = a.voices.with_store(|s| s.revisions(&early[0])).unwrap();
@@ -120,7 +137,7 @@ async fn two_devices_story(server: &TestServer) {
     let s = a.voices.sync_once().await.unwrap();
     assert_eq!(s.accepted, 1);
     let (responses, revisions) = assert_server_matches(server, &[&a, &b]).await;
-    assert_eq!((responses, revisions), (7, 8));
+    assert_eq!((responses, revisions), (8, 9));
 
     // A new form version published on the server reaches both devices and is offered.
     server
@@ -170,7 +187,7 @@ async fn two_devices_story(server: &TestServer) {
     println!(
         "two-device story: {responses} responses, {revisions} revisions, each once on the server"
     );
-    assert_eq!((responses, revisions), (8, 9));
+    assert_eq!((responses, revisions), (9, 10));
 }
 
 #[test]

@@ -10,7 +10,8 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, C
 use serde::de::DeserializeOwned;
 use voices_core::sync::protocol::{
     AttachmentStatus, DeviceCredentials, FormVersionSummary, KnownRequest, KnownResponse, Problem,
-    ProvisionRequest, ServerInfo, UploadAck, NDJSON, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    ProvisionRequest, ServerInfo, UploadAck, DICTIONARY_HEADER, NDJSON, PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
 };
 
 /// Why a request did not give the answer asked for.
@@ -251,13 +252,22 @@ impl Client {
         self.json(request).await
     }
 
-    /// Upload one batch: `body` is NDJSON, zstd-compressed when `zstd` says so.
-    pub async fn upload(&self, body: Vec<u8>, zstd: bool) -> ClientResult<UploadAck> {
+    /// Upload one batch: `body` is NDJSON, zstd-compressed when `zstd` says so, with the
+    /// form document of SHA-256 `dictionary` as zstd dictionary when given.
+    pub async fn upload(
+        &self,
+        body: Vec<u8>,
+        zstd: bool,
+        dictionary: Option<&str>,
+    ) -> ClientResult<UploadAck> {
         let mut request = self
             .request(reqwest::Method::POST, self.project_url("/revisions"))
             .header(CONTENT_TYPE, NDJSON);
         if zstd {
             request = request.header(CONTENT_ENCODING, "zstd");
+            if let Some(sha) = dictionary {
+                request = request.header(DICTIONARY_HEADER, sha);
+            }
         }
         self.json(request.body(body)).await
     }

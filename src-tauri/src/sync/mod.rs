@@ -193,6 +193,10 @@ pub struct SyncSummary {
     pub attachments_sent: u32,
     /// Revisions still waiting for an answer after this sync.
     pub still_due: u32,
+    /// Upload bodies as sent (compressed), in bytes.
+    pub bytes_sent: u64,
+    /// Things to tell the user that did not stop the sync (a form version not installed).
+    pub problems: Vec<String>,
 }
 
 type Emitter = Box<dyn Fn(SyncStatus) + Send + Sync>;
@@ -493,9 +497,10 @@ impl Voices {
                     self.with_store(|s| s.set_setting(LAST_SUCCESS_KEY, &now_text))
                         .ok();
                 }
+                let problems = (!summary.problems.is_empty()).then(|| summary.problems.join("; "));
                 self.sync().update(|l| {
                     l.phase = Some(SyncPhase::Idle);
-                    l.last_error = None;
+                    l.last_error = problems;
                     l.progress = None;
                 });
             }
@@ -526,10 +531,14 @@ impl Voices {
                 info.protocol_versions
             )));
         }
-        let mut summary = SyncSummary {
-            forms_installed: self.pull_forms(&client).await?,
-            ..SyncSummary::default()
-        };
+        let dictionaries = info
+            .capabilities
+            .iter()
+            .any(|c| c == "zstd-form-dictionary");
+        let mut summary = SyncSummary::default();
+        summary.forms_installed = self
+            .pull_forms(&client, dictionaries, &mut summary.problems)
+            .await?;
         summary.revisions_built = self.with_store(|s| {
             s.reset_sending()?;
             revisions::build_due(s, &link.device_id, self.sync().now_ms(), &now())
@@ -542,8 +551,15 @@ impl Voices {
         Ok(summary)
     }
 
-    /// Download and install form versions the device does not have; how many.
-    async fn pull_forms(&self, client: &Client) -> Result<u32> {
+    /// Download and install form versions the device does not have; how many. With
+    /// `keep_documents`, also keep the server's bytes of every version on the device
+    /// (verified against the listed SHA-256) to compress uploads with.
+    async fn pull_forms(
+        &self,
+        client: &Client,
+        keep_documents: bool,
+        problems: &mut Vec<String>,
+    ) -> Result<u32> {
         let listed = client.forms().await.map_err(client_error)?;
         let have: HashSet<(String, String)> = self
             .with_store(|s| s.form_versions())?
@@ -551,15 +567,31 @@ impl Voices {
             .map(|r| (r.form_id, r.version))
             .collect();
         let mut installed = 0;
-        let mut problems = Vec::new();
         for summary in listed {
-            if have.contains(&(summary.form.clone(), summary.version.clone())) {
+            let on_device = have.contains(&(summary.form.clone(), summary.version.clone()));
+            let kept = self
+                .with_store(|s| s.server_form_document(&summary.form, &summary.version))?
+                .is_some_and(|(sha, _)| sha == summary.sha256);
+            if on_device && (kept || !keep_documents) {
                 continue;
             }
             let document = client
                 .form_document(&summary.form, &summary.version)
                 .await
                 .map_err(client_error)?;
+            if keep_documents && crate::voices::sha256_hex(document.as_bytes()) == summary.sha256 {
+                self.with_store(|s| {
+                    s.put_server_form_document(
+                        &summary.form,
+                        &summary.version,
+                        &summary.sha256,
+                        &document,
+                    )
+                })?;
+            }
+            if on_device {
+                continue;
+            }
             // Checked by the engine like any form the user loads.
             let report = self.import_text(
                 &format!("{} {}", summary.form, summary.version),
@@ -588,10 +620,6 @@ impl Voices {
                     summary.form, summary.version
                 ));
             }
-        }
-        if !problems.is_empty() {
-            self.sync()
-                .update(|l| l.last_error = Some(problems.join("; ")));
         }
         Ok(installed)
     }
@@ -657,6 +685,13 @@ impl Voices {
         self.sync().update(|l| l.progress = Some(progress));
         self.emit_status(true);
         let zstd = info.capabilities.iter().any(|c| c == "zstd");
+        let use_dictionaries = zstd
+            && info
+                .capabilities
+                .iter()
+                .any(|c| c == "zstd-form-dictionary");
+        // Form versions whose dictionary the server did not know: sent without one.
+        let mut no_dictionary: HashSet<(String, String)> = HashSet::new();
         let wanted = match lock(&self.sync().options).batch_records {
             0 => BATCH_RECORDS,
             n => n,
@@ -672,11 +707,19 @@ impl Voices {
             .collect();
         let mut rounds_without_progress = 0;
         loop {
-            let mut batch =
-                self.with_store(|s| s.unacknowledged_revisions(batch_records as u32))?;
-            if batch.is_empty() {
+            // One form version per batch, so its document can serve as the dictionary.
+            let window = self.with_store(|s| {
+                s.unacknowledged_revisions((batch_records as u32).saturating_mul(8))
+            })?;
+            let Some(first) = window.first() else {
                 return Ok(());
-            }
+            };
+            let version = form_of(&first.body);
+            let mut batch: Vec<RevisionRow> = window
+                .into_iter()
+                .filter(|r| form_of(&r.body) == version)
+                .take(batch_records)
+                .collect();
             summary.attachments_sent += self
                 .upload_attachments(client, &batch, destination, info)
                 .await?;
@@ -715,12 +758,22 @@ impl Voices {
                 body.extend_from_slice(r.body.as_bytes());
                 body.push(b'\n');
             }
-            let body = if zstd {
-                zstd::encode_all(body.as_slice(), 3)
-                    .map_err(|e| Error::Corrupt(format!("compressing a batch: {e}")))?
+            let dictionary = if use_dictionaries && !no_dictionary.contains(&version) {
+                self.with_store(|s| s.server_form_document(&version.0, &version.1))?
             } else {
-                body
+                None
             };
+            let compressed = match (&dictionary, zstd) {
+                (Some((_, document)), true) => {
+                    zstd::bulk::Compressor::with_dictionary(3, document.as_bytes())
+                        .and_then(|mut c| c.compress(&body))
+                }
+                (None, true) => zstd::encode_all(body.as_slice(), 3),
+                (_, false) => Ok(body),
+            };
+            let body =
+                compressed.map_err(|e| Error::Corrupt(format!("compressing a batch: {e}")))?;
+            let dictionary_sha = dictionary.as_ref().map(|(sha, _)| sha.as_str());
             if body.len() as u64 > info.limits.max_body_bytes && batch.len() > 1 {
                 batch_records = (batch.len() / 2).max(1);
                 continue;
@@ -728,8 +781,17 @@ impl Voices {
             self.with_store(|s| s.mark_sending(&responses, true, &now()))?;
             self.emit_status(true);
             let sent_ids: Vec<String> = batch.iter().map(|r| r.id.clone()).collect();
-            let ack = match client.upload(body, zstd).await {
-                Ok(ack) => ack,
+            let body_len = body.len() as u64;
+            let ack = match client.upload(body, zstd, dictionary_sha).await {
+                Ok(ack) => {
+                    summary.bytes_sent += body_len;
+                    ack
+                }
+                Err(ClientError::Refused { code, .. }) if code == "unknown_dictionary" => {
+                    self.with_store(|s| s.mark_sending(&responses, false, &now()))?;
+                    no_dictionary.insert(version.clone());
+                    continue;
+                }
                 Err(ClientError::Refused { status: 413, .. }) if batch.len() > 1 => {
                     self.with_store(|s| s.mark_sending(&responses, false, &now()))?;
                     batch_records = (batch.len() / 2).max(1);
