@@ -375,7 +375,7 @@ fn the_app_process_killed_mid_sync_loses_and_duplicates_nothing() {
                 .stderr(Stdio::null())
                 .spawn()
                 .expect("voices-app starts");
-            let wait = Duration::from_millis(100 + rng.below(700));
+            let wait = Duration::from_millis(100 + rng.below(1_500));
             tokio::time::sleep(wait).await;
             match child.try_wait().unwrap() {
                 None => {

@@ -152,18 +152,25 @@ impl Client {
         }
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
-        Err(match serde_json::from_str::<Problem>(&text) {
-            Ok(p) => ClientError::Refused {
+        let problem = serde_json::from_str::<Problem>(&text).ok();
+        if status >= 500 || status == 429 || status == 408 {
+            // A proxy, an overloaded or restarting server: not a judgement on what was
+            // sent, so it is retried like a lost connection.
+            let detail = problem.map(|p| format!(": {} ({})", p.detail, p.code));
+            return Err(ClientError::Offline(format!(
+                "{}: HTTP {status} from the server{}",
+                self.base,
+                detail.unwrap_or_default()
+            )));
+        }
+        Err(match problem {
+            Some(p) => ClientError::Refused {
                 status,
                 code: p.code,
                 detail: p.detail,
                 limit: p.limit,
             },
-            Err(_) if status >= 500 || status == 429 || status == 408 => {
-                // A proxy or a restarting server, not a judgement on what was sent.
-                ClientError::Offline(format!("{}: HTTP {status} from the server", self.base))
-            }
-            Err(_) => ClientError::Refused {
+            None => ClientError::Refused {
                 status,
                 code: format!("http_{status}"),
                 detail: text.chars().take(200).collect(),
