@@ -1329,33 +1329,32 @@ fn refresh_outbox(conn: &Connection, response_id: &str, now: &str) -> Result<()>
     if acks.is_empty() {
         return Ok(());
     }
-    let rejected: Vec<String> = acks
+    // A rejection stands until a later revision (which carries its content again)
+    // is held by the server or on its way.
+    let last_rejected = acks
         .iter()
-        .filter(|(ack, ..)| ack.as_deref() == Some("rejected"))
-        .flat_map(|(_, code, reasons)| {
+        .rposition(|(ack, ..)| ack.as_deref() == Some("rejected"));
+    let after = last_rejected.map_or(&acks[..], |i| &acks[i + 1..]);
+    let unanswered = after.iter().any(|(ack, ..)| ack.is_none());
+    let (state, reasons) = match (last_rejected, after.last()) {
+        (Some(i), None) => {
+            let (_, code, reasons) = &acks[i];
             let reasons = reasons_from(reasons);
-            match (code, reasons.is_empty()) {
+            let shown = match (code, reasons.is_empty()) {
                 (Some(code), true) => vec![code.clone()],
                 (Some(code), false) => reasons
                     .into_iter()
                     .map(|r| format!("{code}: {r}"))
                     .collect(),
                 (None, _) => reasons,
-            }
-        })
-        .collect();
-    let unanswered = acks.iter().any(|(ack, ..)| ack.is_none());
-    let (state, reasons) = if !rejected.is_empty() {
-        ("rejected", rejected)
-    } else if unanswered {
-        ("pending", Vec::new())
-    } else {
-        match acks.last() {
-            Some((Some(ack), _, reasons)) if ack == "quarantined" => {
-                ("quarantined", reasons_from(reasons))
-            }
-            _ => ("sent", Vec::new()),
+            };
+            ("rejected", shown)
         }
+        _ if unanswered => ("pending", Vec::new()),
+        (_, Some((Some(ack), _, reasons))) if ack == "quarantined" => {
+            ("quarantined", reasons_from(reasons))
+        }
+        _ => ("sent", Vec::new()),
     };
     let reasons = serde_json::to_string(&reasons).unwrap_or_else(|_| "[]".into());
     conn.execute(
@@ -1365,7 +1364,7 @@ fn refresh_outbox(conn: &Connection, response_id: &str, now: &str) -> Result<()>
             attempts = attempts + 1, updated_at = excluded.updated_at",
         params![response_id, state, reasons, now],
     )?;
-    if !unanswered && state != "rejected" {
+    if matches!(state, "sent" | "quarantined") {
         conn.execute(
             "UPDATE responses SET status = 'sent' WHERE id = ?1 AND status = 'queued'",
             params![response_id],
