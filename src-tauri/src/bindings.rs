@@ -55,6 +55,8 @@ pub fn typescript() -> String {
         ImportPathRequest::decl(),
         AttachRequest::decl(),
         AttachmentRequest::decl(),
+        crate::qr::DecodeImageRequest::decl(),
+        crate::qr::DecodePictureRequest::decl(),
     ];
     let mut out = String::from(
         "// Generated from the Rust types in src-tauri by `UPDATE_BINDINGS=1 cargo test -p voices-app bindings`.\n// Do not edit by hand.\n\n",

@@ -330,5 +330,7 @@ pub fn signatures() -> Vec<(&'static str, String, String)> {
         sig::<SafeExitRequest, ()>("safe_return"),
         sig::<AttachRequest, PageUpdate>("attach_file"),
         sig::<AttachmentRequest, AttachmentData>("get_attachment"),
+        sig::<crate::qr::DecodeImageRequest, String>("decode_provisioning_image"),
+        sig::<crate::qr::DecodePictureRequest, String>("decode_provisioning_picture"),
     ]
 }

@@ -19,6 +19,8 @@ pub enum ErrorKind {
     InvalidForm,
     /// The request is not allowed in the record's current state (e.g. editing a sent response).
     Conflict,
+    /// No provisioning QR code could be read in the picture given.
+    NoCodeFound,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +41,8 @@ pub enum Error {
     InvalidForm(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    NoCodeFound(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
 }
@@ -54,6 +58,7 @@ impl Error {
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
             Error::InvalidForm(_) => ErrorKind::InvalidForm,
             Error::Conflict(_) => ErrorKind::Conflict,
+            Error::NoCodeFound(_) => ErrorKind::NoCodeFound,
         }
     }
 

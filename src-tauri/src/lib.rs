@@ -8,6 +8,7 @@ pub mod commands;
 pub mod env;
 pub mod error;
 pub mod paths;
+pub mod qr;
 pub mod store;
 pub mod view;
 pub mod voices;
@@ -61,6 +62,8 @@ pub fn build<R: Runtime>(
             commands::safe_return,
             commands::attach_file,
             commands::get_attachment,
+            qr::decode_provisioning_image,
+            qr::decode_provisioning_picture,
         ])
 }
 

@@ -1,7 +1,7 @@
 // Generated from the Rust types in src-tauri by `UPDATE_BINDINGS=1 cargo test -p voices-app bindings`.
 // Do not edit by hand.
 
-export type ErrorKind = "storage" | "file" | "not_found" | "invalid_input" | "invalid_form" | "conflict";
+export type ErrorKind = "storage" | "file" | "not_found" | "invalid_input" | "invalid_form" | "conflict" | "no_code_found";
 
 export type CommandError = { kind: ErrorKind, message: string, };
 
@@ -191,6 +191,18 @@ export type AttachRequest = { response_id: string, path: string, file_name: stri
 
 export type AttachmentRequest = { response_id: string, path: string, };
 
+export type DecodeImageRequest = { 
+/**
+ * Path of a PNG or JPEG picture on this device.
+ */
+path: string, };
+
+export type DecodePictureRequest = { 
+/**
+ * The picture's bytes, base64 (what a file chooser in the window gives; it has no path).
+ */
+data_base64: string, };
+
 /** Every command: the request it takes (`null`: none) and what it returns. */
 export interface Commands {
   list_forms: { request: null; response: Array<FormSummary> };
@@ -215,4 +227,6 @@ export interface Commands {
   safe_return: { request: SafeExitRequest; response: null };
   attach_file: { request: AttachRequest; response: PageUpdate };
   get_attachment: { request: AttachmentRequest; response: AttachmentData };
+  decode_provisioning_image: { request: DecodeImageRequest; response: string };
+  decode_provisioning_picture: { request: DecodePictureRequest; response: string };
 }
