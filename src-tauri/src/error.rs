@@ -17,10 +17,18 @@ pub enum ErrorKind {
     InvalidInput,
     /// A form document has errors; the message says where.
     InvalidForm,
-    /// The request is not allowed in the record's current state (e.g. editing a sent response).
+    /// The request is not allowed in the record's current state.
     Conflict,
     /// No provisioning QR code could be read in the picture given.
     NoCodeFound,
+    /// Sync needs a server link: provision the device first.
+    NotProvisioned,
+    /// The server could not be reached (no network, server down, timeout); retried later.
+    Offline,
+    /// The server answered with a refusal; the message says why.
+    ServerRefused,
+    /// A provisioning code that is damaged, already used, expired or revoked.
+    BadCode,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +53,14 @@ pub enum Error {
     NoCodeFound(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    NotProvisioned(String),
+    #[error("{0}")]
+    Offline(String),
+    #[error("{0}")]
+    ServerRefused(String),
+    #[error("{0}")]
+    BadCode(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -59,6 +75,10 @@ impl Error {
             Error::InvalidForm(_) => ErrorKind::InvalidForm,
             Error::Conflict(_) => ErrorKind::Conflict,
             Error::NoCodeFound(_) => ErrorKind::NoCodeFound,
+            Error::NotProvisioned(_) => ErrorKind::NotProvisioned,
+            Error::Offline(_) => ErrorKind::Offline,
+            Error::ServerRefused(_) => ErrorKind::ServerRefused,
+            Error::BadCode(_) => ErrorKind::BadCode,
         }
     }
 
