@@ -37,6 +37,7 @@ pub fn sync_main(data_dir: Option<PathBuf>, provision_code: Option<String>) -> i
     voices.sync().set_client_options(ClientOptions {
         proxy: None,
         fresh_connections: std::env::var(FRESH_CONNECTIONS_VAR).is_ok_and(|v| v == "1"),
+        batch_records: 0,
     });
     runtime.block_on(async {
         let linked = voices.with_store(|s| s.link()).ok().flatten().is_some();

@@ -163,6 +163,17 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (sha256, destination)
     );
     "#,
+    // 4: form documents exactly as the server publishes them (the bytes its SHA-256 names),
+    // used as zstd dictionaries for uploads.
+    r#"
+    CREATE TABLE server_form_documents (
+        form_id   TEXT NOT NULL,
+        version   TEXT NOT NULL,
+        sha256    TEXT NOT NULL,
+        document  TEXT NOT NULL,
+        PRIMARY KEY (form_id, version)
+    );
+    "#,
 ];
 
 /// Where a response is in its life.
@@ -1218,6 +1229,37 @@ impl Store {
         Ok(())
     }
 
+    /// The server's bytes of a form version and their SHA-256, when kept.
+    pub fn server_form_document(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT sha256, document FROM server_form_documents WHERE form_id = ?1 AND version = ?2",
+                params![form_id, version],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    pub fn put_server_form_document(
+        &mut self,
+        form_id: &str,
+        version: &str,
+        sha256: &str,
+        document: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO server_form_documents (form_id, version, sha256, document) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (form_id, version) DO UPDATE SET sha256 = excluded.sha256, document = excluded.document",
+            params![form_id, version, sha256, document],
+        )?;
+        Ok(())
+    }
+
     pub fn unseen_form_offers(&self) -> Result<Vec<FormOfferRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT form_id, version, title, published_at FROM form_offers WHERE seen = 0 ORDER BY published_at, form_id, version",
@@ -1287,33 +1329,32 @@ fn refresh_outbox(conn: &Connection, response_id: &str, now: &str) -> Result<()>
     if acks.is_empty() {
         return Ok(());
     }
-    let rejected: Vec<String> = acks
+    // A rejection stands until a later revision (which carries its content again)
+    // is held by the server or on its way.
+    let last_rejected = acks
         .iter()
-        .filter(|(ack, ..)| ack.as_deref() == Some("rejected"))
-        .flat_map(|(_, code, reasons)| {
+        .rposition(|(ack, ..)| ack.as_deref() == Some("rejected"));
+    let after = last_rejected.map_or(&acks[..], |i| &acks[i + 1..]);
+    let unanswered = after.iter().any(|(ack, ..)| ack.is_none());
+    let (state, reasons) = match (last_rejected, after.last()) {
+        (Some(i), None) => {
+            let (_, code, reasons) = &acks[i];
             let reasons = reasons_from(reasons);
-            match (code, reasons.is_empty()) {
+            let shown = match (code, reasons.is_empty()) {
                 (Some(code), true) => vec![code.clone()],
                 (Some(code), false) => reasons
                     .into_iter()
                     .map(|r| format!("{code}: {r}"))
                     .collect(),
                 (None, _) => reasons,
-            }
-        })
-        .collect();
-    let unanswered = acks.iter().any(|(ack, ..)| ack.is_none());
-    let (state, reasons) = if !rejected.is_empty() {
-        ("rejected", rejected)
-    } else if unanswered {
-        ("pending", Vec::new())
-    } else {
-        match acks.last() {
-            Some((Some(ack), _, reasons)) if ack == "quarantined" => {
-                ("quarantined", reasons_from(reasons))
-            }
-            _ => ("sent", Vec::new()),
+            };
+            ("rejected", shown)
         }
+        _ if unanswered => ("pending", Vec::new()),
+        (_, Some((Some(ack), _, reasons))) if ack == "quarantined" => {
+            ("quarantined", reasons_from(reasons))
+        }
+        _ => ("sent", Vec::new()),
     };
     let reasons = serde_json::to_string(&reasons).unwrap_or_else(|_| "[]".into());
     conn.execute(
@@ -1323,7 +1364,7 @@ fn refresh_outbox(conn: &Connection, response_id: &str, now: &str) -> Result<()>
             attempts = attempts + 1, updated_at = excluded.updated_at",
         params![response_id, state, reasons, now],
     )?;
-    if !unanswered && state != "rejected" {
+    if matches!(state, "sent" | "quarantined") {
         conn.execute(
             "UPDATE responses SET status = 'sent' WHERE id = ?1 AND status = 'queued'",
             params![response_id],
@@ -1440,6 +1481,37 @@ mod tests {
         upgraded.set_setting("x", "y").unwrap();
         upgraded.add_paradata("r1", "opened", None, NOW).unwrap();
         assert_eq!(upgraded.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn an_outbox_from_before_sync_survives_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.sqlite");
+        {
+            let mut v2 = Store::open_at_version(&path, 2).unwrap();
+            v2.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+            v2.create_response("r1", "f", "1", "en", NOW).unwrap();
+            for (from, to) in [
+                (ResponseStatus::Draft, ResponseStatus::Finalized),
+                (ResponseStatus::Finalized, ResponseStatus::Queued),
+            ] {
+                v2.transition("r1", &[from], to, NOW).unwrap();
+            }
+            v2.outbox_result("response", "r1", Some("timeout"), NOW)
+                .unwrap();
+        }
+        let mut s = Store::open(&path).unwrap();
+        let entries = s.outbox_entries().unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].state, "failed");
+        assert_eq!(entries[0].last_error.as_deref(), Some("timeout"));
+        assert_eq!(entries[0].attempts, 1);
+        // The new states are allowed now.
+        s.add_revision(&revision("v1", "r1", 1), NOW).unwrap();
+        s.apply_acks(&[ack("v1", "quarantined", &["why"])], NOW)
+            .unwrap();
+        assert_eq!(outbox_state(&s, "r1").0, "quarantined");
+        assert_eq!(s.integrity_check().unwrap(), "ok");
     }
 
     #[test]

@@ -217,6 +217,12 @@ impl Voices {
         &self.sync
     }
 
+    /// Shift the clock that stamps this device's revisions (see
+    /// [`crate::sync::SyncShared::set_clock_skew`]).
+    pub fn set_clock_skew_for(&self, skew: chrono::Duration) {
+        self.sync.set_clock_skew(skew);
+    }
+
     /// A form version's title in its default language (its id when unreadable).
     pub fn form_title(&self, form_id: &str, version: &str) -> String {
         match self.form(form_id, version) {
@@ -1074,6 +1080,11 @@ fn media_field_named(item: &Item, name: &str) -> bool {
         Item::Repeat(r) => r.body.iter().any(|i| media_field_named(i, name)),
         Item::Consent(_) => false,
     }
+}
+
+/// SHA-256 of `bytes`, lowercase hex (how files and form documents are addressed).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {

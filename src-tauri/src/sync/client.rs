@@ -10,7 +10,8 @@ use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, C
 use serde::de::DeserializeOwned;
 use voices_core::sync::protocol::{
     AttachmentStatus, DeviceCredentials, FormVersionSummary, KnownRequest, KnownResponse, Problem,
-    ProvisionRequest, ServerInfo, UploadAck, NDJSON, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    ProvisionRequest, ServerInfo, UploadAck, DICTIONARY_HEADER, NDJSON, PROTOCOL_HEADER,
+    PROTOCOL_VERSION,
 };
 
 /// Why a request did not give the answer asked for.
@@ -42,6 +43,9 @@ pub struct ClientOptions {
     /// Open a new connection for every request (no keep-alive). For field support on
     /// middleboxes that break reused connections, and for the fault tests' proxy.
     pub fresh_connections: bool,
+    /// Revisions per upload batch; 0 for the default ([`super::BATCH_RECORDS`]).
+    /// Smaller batches lose less to a link that drops often.
+    pub batch_records: usize,
 }
 
 /// A connection to one server, optionally authenticated as a device of one project.
@@ -148,18 +152,25 @@ impl Client {
         }
         let status = response.status().as_u16();
         let text = response.text().await.unwrap_or_default();
-        Err(match serde_json::from_str::<Problem>(&text) {
-            Ok(p) => ClientError::Refused {
+        let problem = serde_json::from_str::<Problem>(&text).ok();
+        if status >= 500 || status == 429 || status == 408 {
+            // A proxy, an overloaded or restarting server: not a judgement on what was
+            // sent, so it is retried like a lost connection.
+            let detail = problem.map(|p| format!(": {} ({})", p.detail, p.code));
+            return Err(ClientError::Offline(format!(
+                "{}: HTTP {status} from the server{}",
+                self.base,
+                detail.unwrap_or_default()
+            )));
+        }
+        Err(match problem {
+            Some(p) => ClientError::Refused {
                 status,
                 code: p.code,
                 detail: p.detail,
                 limit: p.limit,
             },
-            Err(_) if status >= 500 || status == 429 || status == 408 => {
-                // A proxy or a restarting server, not a judgement on what was sent.
-                ClientError::Offline(format!("{}: HTTP {status} from the server", self.base))
-            }
-            Err(_) => ClientError::Refused {
+            None => ClientError::Refused {
                 status,
                 code: format!("http_{status}"),
                 detail: text.chars().take(200).collect(),
@@ -248,13 +259,22 @@ impl Client {
         self.json(request).await
     }
 
-    /// Upload one batch: `body` is NDJSON, zstd-compressed when `zstd` says so.
-    pub async fn upload(&self, body: Vec<u8>, zstd: bool) -> ClientResult<UploadAck> {
+    /// Upload one batch: `body` is NDJSON, zstd-compressed when `zstd` says so, with the
+    /// form document of SHA-256 `dictionary` as zstd dictionary when given.
+    pub async fn upload(
+        &self,
+        body: Vec<u8>,
+        zstd: bool,
+        dictionary: Option<&str>,
+    ) -> ClientResult<UploadAck> {
         let mut request = self
             .request(reqwest::Method::POST, self.project_url("/revisions"))
             .header(CONTENT_TYPE, NDJSON);
         if zstd {
             request = request.header(CONTENT_ENCODING, "zstd");
+            if let Some(sha) = dictionary {
+                request = request.header(DICTIONARY_HEADER, sha);
+            }
         }
         self.json(request.body(body)).await
     }

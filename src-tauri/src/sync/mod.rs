@@ -11,7 +11,7 @@ pub mod client;
 pub mod revisions;
 
 use std::collections::{BTreeMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -193,6 +193,10 @@ pub struct SyncSummary {
     pub attachments_sent: u32,
     /// Revisions still waiting for an answer after this sync.
     pub still_due: u32,
+    /// Upload bodies as sent (compressed), in bytes.
+    pub bytes_sent: u64,
+    /// Things to tell the user that did not stop the sync (a form version not installed).
+    pub problems: Vec<String>,
 }
 
 type Emitter = Box<dyn Fn(SyncStatus) + Send + Sync>;
@@ -215,6 +219,7 @@ pub struct SyncShared {
     running: tokio::sync::Mutex<()>,
     emitter: Mutex<Option<Emitter>>,
     options: Mutex<ClientOptions>,
+    clock_skew_ms: AtomicI64,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -230,6 +235,22 @@ impl SyncShared {
     /// Connection options (tests and field support: fresh connections).
     pub fn set_client_options(&self, options: ClientOptions) {
         *lock(&self.options) = options;
+    }
+
+    /// Shift the clock that stamps revisions (HLC) by `skew`: reproduces a device whose
+    /// clock is days off, which the server must not care about (tests, field support).
+    pub fn set_clock_skew(&self, skew: chrono::Duration) {
+        self.clock_skew_ms
+            .store(skew.num_milliseconds(), Ordering::SeqCst);
+    }
+
+    /// The device clock in Unix milliseconds, as revisions are stamped with it.
+    fn now_ms(&self) -> u64 {
+        let skew = self.clock_skew_ms.load(Ordering::SeqCst);
+        chrono::Utc::now()
+            .timestamp_millis()
+            .saturating_add(skew)
+            .max(0) as u64
     }
 
     /// Something became due (a response was finalized): let the loop look.
@@ -269,10 +290,6 @@ fn to_link(row: &LinkRow) -> DeviceLink {
         enumerator: row.enumerator.clone(),
         linked_at: row.linked_at.clone(),
     }
-}
-
-fn now_ms() -> u64 {
-    chrono::Utc::now().timestamp_millis().max(0) as u64
 }
 
 impl Voices {
@@ -411,7 +428,7 @@ impl Voices {
         self.with_store(|s| {
             s.set_link(&row)?;
             // Responses finalized before the link become revisions under the device id.
-            revisions::build_due(s, &row.device_id, now_ms(), &now())
+            revisions::build_due(s, &row.device_id, self.sync().now_ms(), &now())
         })?;
         self.sync().update(|l| *l = Live::default());
         self.sync().request_now();
@@ -422,7 +439,7 @@ impl Voices {
     /// Build revisions for what was finalized, when linked (called after finalizing).
     pub(crate) fn after_finalize(&self) {
         let built = self.with_store(|s| match s.link()? {
-            Some(link) => revisions::build_due(s, &link.device_id, now_ms(), &now()),
+            Some(link) => revisions::build_due(s, &link.device_id, self.sync().now_ms(), &now()),
             None => Ok(0),
         });
         // A failure here is not lost work: the next sync builds what is due.
@@ -480,9 +497,10 @@ impl Voices {
                     self.with_store(|s| s.set_setting(LAST_SUCCESS_KEY, &now_text))
                         .ok();
                 }
+                let problems = (!summary.problems.is_empty()).then(|| summary.problems.join("; "));
                 self.sync().update(|l| {
                     l.phase = Some(SyncPhase::Idle);
-                    l.last_error = None;
+                    l.last_error = problems;
                     l.progress = None;
                 });
             }
@@ -513,13 +531,17 @@ impl Voices {
                 info.protocol_versions
             )));
         }
-        let mut summary = SyncSummary {
-            forms_installed: self.pull_forms(&client).await?,
-            ..SyncSummary::default()
-        };
+        let dictionaries = info
+            .capabilities
+            .iter()
+            .any(|c| c == "zstd-form-dictionary");
+        let mut summary = SyncSummary::default();
+        summary.forms_installed = self
+            .pull_forms(&client, dictionaries, &mut summary.problems)
+            .await?;
         summary.revisions_built = self.with_store(|s| {
             s.reset_sending()?;
-            revisions::build_due(s, &link.device_id, now_ms(), &now())
+            revisions::build_due(s, &link.device_id, self.sync().now_ms(), &now())
         })?;
         let destination = format!("{}|{}", link.server_url, link.project);
         self.upload_all(&client, &info, &destination, &mut summary)
@@ -529,8 +551,15 @@ impl Voices {
         Ok(summary)
     }
 
-    /// Download and install form versions the device does not have; how many.
-    async fn pull_forms(&self, client: &Client) -> Result<u32> {
+    /// Download and install form versions the device does not have; how many. With
+    /// `keep_documents`, also keep the server's bytes of every version on the device
+    /// (verified against the listed SHA-256) to compress uploads with.
+    async fn pull_forms(
+        &self,
+        client: &Client,
+        keep_documents: bool,
+        problems: &mut Vec<String>,
+    ) -> Result<u32> {
         let listed = client.forms().await.map_err(client_error)?;
         let have: HashSet<(String, String)> = self
             .with_store(|s| s.form_versions())?
@@ -538,15 +567,31 @@ impl Voices {
             .map(|r| (r.form_id, r.version))
             .collect();
         let mut installed = 0;
-        let mut problems = Vec::new();
         for summary in listed {
-            if have.contains(&(summary.form.clone(), summary.version.clone())) {
+            let on_device = have.contains(&(summary.form.clone(), summary.version.clone()));
+            let kept = self
+                .with_store(|s| s.server_form_document(&summary.form, &summary.version))?
+                .is_some_and(|(sha, _)| sha == summary.sha256);
+            if on_device && (kept || !keep_documents) {
                 continue;
             }
             let document = client
                 .form_document(&summary.form, &summary.version)
                 .await
                 .map_err(client_error)?;
+            if keep_documents && crate::voices::sha256_hex(document.as_bytes()) == summary.sha256 {
+                self.with_store(|s| {
+                    s.put_server_form_document(
+                        &summary.form,
+                        &summary.version,
+                        &summary.sha256,
+                        &document,
+                    )
+                })?;
+            }
+            if on_device {
+                continue;
+            }
             // Checked by the engine like any form the user loads.
             let report = self.import_text(
                 &format!("{} {}", summary.form, summary.version),
@@ -575,10 +620,6 @@ impl Voices {
                     summary.form, summary.version
                 ));
             }
-        }
-        if !problems.is_empty() {
-            self.sync()
-                .update(|l| l.last_error = Some(problems.join("; ")));
         }
         Ok(installed)
     }
@@ -644,7 +685,18 @@ impl Voices {
         self.sync().update(|l| l.progress = Some(progress));
         self.emit_status(true);
         let zstd = info.capabilities.iter().any(|c| c == "zstd");
-        let mut batch_records = BATCH_RECORDS
+        let use_dictionaries = zstd
+            && info
+                .capabilities
+                .iter()
+                .any(|c| c == "zstd-form-dictionary");
+        // Form versions whose dictionary the server did not know: sent without one.
+        let mut no_dictionary: HashSet<(String, String)> = HashSet::new();
+        let wanted = match lock(&self.sync().options).batch_records {
+            0 => BATCH_RECORDS,
+            n => n,
+        };
+        let mut batch_records = wanted
             .min(info.limits.max_batch_records.max(1) as usize)
             .max(1);
         // A batch whose answer never came: ask the server what it kept before resending.
@@ -655,11 +707,19 @@ impl Voices {
             .collect();
         let mut rounds_without_progress = 0;
         loop {
-            let mut batch =
-                self.with_store(|s| s.unacknowledged_revisions(batch_records as u32))?;
-            if batch.is_empty() {
+            // One form version per batch, so its document can serve as the dictionary.
+            let window = self.with_store(|s| {
+                s.unacknowledged_revisions((batch_records as u32).saturating_mul(8))
+            })?;
+            let Some(first) = window.first() else {
                 return Ok(());
-            }
+            };
+            let version = form_of(&first.body);
+            let mut batch: Vec<RevisionRow> = window
+                .into_iter()
+                .filter(|r| form_of(&r.body) == version)
+                .take(batch_records)
+                .collect();
             summary.attachments_sent += self
                 .upload_attachments(client, &batch, destination, info)
                 .await?;
@@ -698,12 +758,22 @@ impl Voices {
                 body.extend_from_slice(r.body.as_bytes());
                 body.push(b'\n');
             }
-            let body = if zstd {
-                zstd::encode_all(body.as_slice(), 3)
-                    .map_err(|e| Error::Corrupt(format!("compressing a batch: {e}")))?
+            let dictionary = if use_dictionaries && !no_dictionary.contains(&version) {
+                self.with_store(|s| s.server_form_document(&version.0, &version.1))?
             } else {
-                body
+                None
             };
+            let compressed = match (&dictionary, zstd) {
+                (Some((_, document)), true) => {
+                    zstd::bulk::Compressor::with_dictionary(3, document.as_bytes())
+                        .and_then(|mut c| c.compress(&body))
+                }
+                (None, true) => zstd::encode_all(body.as_slice(), 3),
+                (_, false) => Ok(body),
+            };
+            let body =
+                compressed.map_err(|e| Error::Corrupt(format!("compressing a batch: {e}")))?;
+            let dictionary_sha = dictionary.as_ref().map(|(sha, _)| sha.as_str());
             if body.len() as u64 > info.limits.max_body_bytes && batch.len() > 1 {
                 batch_records = (batch.len() / 2).max(1);
                 continue;
@@ -711,8 +781,17 @@ impl Voices {
             self.with_store(|s| s.mark_sending(&responses, true, &now()))?;
             self.emit_status(true);
             let sent_ids: Vec<String> = batch.iter().map(|r| r.id.clone()).collect();
-            let ack = match client.upload(body, zstd).await {
-                Ok(ack) => ack,
+            let body_len = body.len() as u64;
+            let ack = match client.upload(body, zstd, dictionary_sha).await {
+                Ok(ack) => {
+                    summary.bytes_sent += body_len;
+                    ack
+                }
+                Err(ClientError::Refused { code, .. }) if code == "unknown_dictionary" => {
+                    self.with_store(|s| s.mark_sending(&responses, false, &now()))?;
+                    no_dictionary.insert(version.clone());
+                    continue;
+                }
                 Err(ClientError::Refused { status: 413, .. }) if batch.len() > 1 => {
                     self.with_store(|s| s.mark_sending(&responses, false, &now()))?;
                     batch_records = (batch.len() / 2).max(1);
