@@ -253,8 +253,18 @@ async function story() {
     await (await d.find('[data-testid="safe-options"]')).click();
     await (await d.find('[data-testid="safe-return"]')).click();
 
-    // Unlinking asks first and deletes nothing.
+    // Settings: automatic sync off and a proxy, kept by the app.
     await syncScreen(d);
+    await (await d.find('[data-testid="auto-sync"]')).click();
+    await (await d.find('[data-testid="proxy"]')).type('http://proxy.example.org:3128');
+    await (await d.find('[data-testid="save-settings"]')).click();
+    await d.find('[data-testid="save-settings"] + [role="status"]');
+    await (await d.find('[data-testid="tab-forms"]')).click();
+    await syncScreen(d);
+    assert.equal(await (await d.find('[data-testid="auto-sync"]')).prop('checked'), false, 'automatic sync stays off');
+    assert.equal(await (await d.find('[data-testid="proxy"]')).prop('value'), 'http://proxy.example.org:3128');
+
+    // Unlinking asks first and deletes nothing.
     await (await d.find('[data-testid="unlink"]')).click();
     await (await d.find('[data-testid="unlink-confirm"]')).click();
     await d.find('[data-testid="sync-screen"][data-phase="not_linked"] [data-testid="sync-code"]', { timeout: 10000 });
