@@ -707,6 +707,20 @@ impl Store {
         at: &str,
         text_version: &str,
     ) -> Result<()> {
+        self.record_consent_answer(response_id, given, at, text_version, None)
+    }
+
+    /// [`Store::record_consent`], keeping the consent question's own answer (`"no"` at
+    /// `consent_path`) with a refusal, so the refusal validates as a complete record
+    /// wherever it is checked.
+    pub fn record_consent_answer(
+        &mut self,
+        response_id: &str,
+        given: bool,
+        at: &str,
+        text_version: &str,
+        consent_path: Option<&str>,
+    ) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -726,6 +740,12 @@ impl Store {
                 "DELETE FROM paradata WHERE response_id = ?1",
             ] {
                 tx.execute(sql, params![response_id])?;
+            }
+            if let Some(path) = consent_path {
+                tx.execute(
+                    "INSERT INTO answers (response_id, path, value, updated_at) VALUES (?1, ?2, 'no', ?3)",
+                    params![response_id, path, at],
+                )?;
             }
             tx.execute(
                 "UPDATE responses SET status = 'refused', updated_at = ?2, finalized_at = ?2 WHERE id = ?1",
@@ -1058,7 +1078,7 @@ impl Store {
         let mut touched = std::collections::BTreeSet::new();
         {
             let mut update = tx.prepare_cached(
-                "UPDATE revisions SET ack = ?2, code = ?3, reasons = ?4, acked_at = ?5, attempts = attempts + 1
+                "UPDATE revisions SET ack = ?2, code = ?3, reasons = ?4, acked_at = ?5
                  WHERE id = ?1 RETURNING response_id",
             )?;
             for a in acks {
@@ -1091,7 +1111,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut update = tx.prepare_cached(
-                "UPDATE revisions SET attempts = attempts + 1 WHERE id = ?1 AND ack IS NULL RETURNING response_id",
+                "SELECT response_id FROM revisions WHERE id = ?1 AND ack IS NULL",
             )?;
             let mut outbox = tx.prepare_cached(
                 "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2, updated_at = ?3
@@ -1106,6 +1126,23 @@ impl Store {
                         outbox.execute(params![response, error, now])?;
                     }
                 }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// These revisions are about to go on the wire: count the attempt first, so after a
+    /// crash or a kill mid-upload the next sync knows to ask the server what it kept.
+    pub fn count_attempt(&mut self, revision_ids: &[String]) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut update =
+                tx.prepare_cached("UPDATE revisions SET attempts = attempts + 1 WHERE id = ?1")?;
+            for id in revision_ids {
+                update.execute(params![id])?;
             }
         }
         tx.commit()?;
@@ -1329,33 +1366,32 @@ fn refresh_outbox(conn: &Connection, response_id: &str, now: &str) -> Result<()>
     if acks.is_empty() {
         return Ok(());
     }
-    let rejected: Vec<String> = acks
+    // A rejection stands until a later revision (which carries its content again)
+    // is held by the server or on its way.
+    let last_rejected = acks
         .iter()
-        .filter(|(ack, ..)| ack.as_deref() == Some("rejected"))
-        .flat_map(|(_, code, reasons)| {
+        .rposition(|(ack, ..)| ack.as_deref() == Some("rejected"));
+    let after = last_rejected.map_or(&acks[..], |i| &acks[i + 1..]);
+    let unanswered = after.iter().any(|(ack, ..)| ack.is_none());
+    let (state, reasons) = match (last_rejected, after.last()) {
+        (Some(i), None) => {
+            let (_, code, reasons) = &acks[i];
             let reasons = reasons_from(reasons);
-            match (code, reasons.is_empty()) {
+            let shown = match (code, reasons.is_empty()) {
                 (Some(code), true) => vec![code.clone()],
                 (Some(code), false) => reasons
                     .into_iter()
                     .map(|r| format!("{code}: {r}"))
                     .collect(),
                 (None, _) => reasons,
-            }
-        })
-        .collect();
-    let unanswered = acks.iter().any(|(ack, ..)| ack.is_none());
-    let (state, reasons) = if !rejected.is_empty() {
-        ("rejected", rejected)
-    } else if unanswered {
-        ("pending", Vec::new())
-    } else {
-        match acks.last() {
-            Some((Some(ack), _, reasons)) if ack == "quarantined" => {
-                ("quarantined", reasons_from(reasons))
-            }
-            _ => ("sent", Vec::new()),
+            };
+            ("rejected", shown)
         }
+        _ if unanswered => ("pending", Vec::new()),
+        (_, Some((Some(ack), _, reasons))) if ack == "quarantined" => {
+            ("quarantined", reasons_from(reasons))
+        }
+        _ => ("sent", Vec::new()),
     };
     let reasons = serde_json::to_string(&reasons).unwrap_or_else(|_| "[]".into());
     conn.execute(
@@ -1365,7 +1401,7 @@ fn refresh_outbox(conn: &Connection, response_id: &str, now: &str) -> Result<()>
             attempts = attempts + 1, updated_at = excluded.updated_at",
         params![response_id, state, reasons, now],
     )?;
-    if !unanswered && state != "rejected" {
+    if matches!(state, "sent" | "quarantined") {
         conn.execute(
             "UPDATE responses SET status = 'sent' WHERE id = ?1 AND status = 'queued'",
             params![response_id],
@@ -1842,6 +1878,7 @@ mod tests {
         let mut s = store_with_queued_response();
         s.add_revision(&revision("a1", "r1", 1), NOW).unwrap();
         s.mark_sending(&["r1".to_owned()], true, NOW).unwrap();
+        s.count_attempt(&["a1".to_owned()]).unwrap();
         s.note_send_failure(&["a1".to_owned()], "connection refused", NOW)
             .unwrap();
         let entry = &s.outbox_entries().unwrap()[0];

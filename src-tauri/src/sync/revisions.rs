@@ -83,8 +83,33 @@ pub fn build_for(
         privacy.insert(group, PrivacyRecord { outcome, at });
     }
     let built = store.revisions(response_id)?;
-    let before = fold(&built)?;
-    let set = if built.is_empty() {
+    // Everything built so far, to tell whether the response changed since.
+    let all = fold(&built)?;
+    // What the server holds or will hold: revisions it took, and unanswered ones of this
+    // actor. A rejected revision, or an unsent one of an earlier link (which the server
+    // will refuse as another device's), does not count, so the next revision carries
+    // its content again.
+    let held_rows: Vec<RevisionRow> = built
+        .iter()
+        .filter(|r| match r.ack.as_deref() {
+            Some("rejected") => false,
+            Some(_) => true,
+            None => r.actor == actor,
+        })
+        .cloned()
+        .collect();
+    let orphaned = built.iter().any(|r| r.actor != actor && r.ack.is_none());
+    let before = fold(&held_rows)?;
+    let changed = all.values != paths::flatten(&answers)
+        || consent
+            .as_ref()
+            .is_some_and(|c| all.consent.as_ref() != Some(c))
+        || privacy.iter().any(|(g, r)| all.privacy.get(g) != Some(r))
+        || all.status != Some(ResponseStatus::Finalized);
+    if !built.is_empty() && !changed && !orphaned {
+        return Ok(false);
+    }
+    let set = if held_rows.is_empty() {
         paths::flatten(&answers)
             .into_iter()
             .map(|(k, v)| (k, Some(v)))
@@ -101,7 +126,7 @@ pub fn build_for(
         .collect();
     let status_change =
         (before.status != Some(ResponseStatus::Finalized)).then_some(ResponseStatus::Finalized);
-    if !built.is_empty()
+    if !held_rows.is_empty()
         && set.is_empty()
         && consent_change.is_none()
         && privacy_change.is_empty()
@@ -109,10 +134,12 @@ pub fn build_for(
     {
         return Ok(false);
     }
-    let seq = before.seen.get(actor) + 1;
+    // Edit numbers count every revision this actor built, rejected ones too, so a
+    // number is never reused.
+    let seq = all.seen.get(actor) + 1;
     // What this edit was made on: every revision of this response the device holds;
     // its own earlier edits are implied by `seq`, so that entry is left out.
-    let mut seen = before.seen.clone();
+    let mut seen = all.seen.clone();
     seen.0.remove(actor);
     let revision = Revision {
         id: uuid::Uuid::now_v7().to_string(),
@@ -121,7 +148,7 @@ pub fn build_for(
         version: row.form_version.clone(),
         actor: actor.to_owned(),
         seq,
-        hlc: before.hlc.map_or(Hlc::new(now_ms, 0), |h| h.tick(now_ms)),
+        hlc: all.hlc.map_or(Hlc::new(now_ms, 0), |h| h.tick(now_ms)),
         seen,
         set,
         consent: consent_change,
@@ -159,4 +186,128 @@ pub fn build_due(store: &mut Store, actor: &str, now_ms: u64, now: &str) -> Resu
         }
     }
     Ok(built)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{ResponseStatus as S, RevisionAck};
+
+    const NOW: &str = "2026-01-05T10:00:00.000+03:00";
+
+    fn queued(answers: &[(&str, &str)]) -> Store {
+        let mut s = Store::open_in_memory().unwrap();
+        s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+        s.create_response("r", "f", "1", "en", NOW).unwrap();
+        for (path, value) in answers {
+            s.set_answer("r", path, Some(value), NOW).unwrap();
+        }
+        s.record_consent("r", true, NOW, "v1").unwrap();
+        s.transition("r", &[S::Draft], S::Finalized, NOW).unwrap();
+        s.transition("r", &[S::Finalized], S::Queued, NOW).unwrap();
+        s
+    }
+
+    fn edit(s: &mut Store, path: &str, value: &str) {
+        s.transition("r", &[S::Queued, S::Sent], S::Draft, NOW)
+            .unwrap();
+        s.set_answer("r", path, Some(value), NOW).unwrap();
+        s.transition("r", &[S::Draft], S::Finalized, NOW).unwrap();
+        s.transition("r", &[S::Finalized], S::Queued, NOW).unwrap();
+    }
+
+    fn bodies(s: &Store) -> Vec<Revision> {
+        s.revisions("r")
+            .unwrap()
+            .iter()
+            .map(|r| serde_json::from_str(&r.body).unwrap())
+            .collect()
+    }
+
+    fn ack(s: &mut Store, index: usize, ack: &str) {
+        let id = s.revisions("r").unwrap()[index].id.clone();
+        s.apply_acks(
+            &[RevisionAck {
+                revision_id: id,
+                ack: ack.into(),
+                code: (ack == "rejected").then(|| "wrong_actor".into()),
+                reasons: vec!["why".into()],
+            }],
+            NOW,
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn the_first_revision_holds_everything_and_later_ones_only_changes() {
+        let mut s = queued(&[("/village", "Kolo"), ("/age", "41")]);
+        assert!(build_for(&mut s, "r", "tab", 1_000, NOW).unwrap());
+        assert!(
+            !build_for(&mut s, "r", "tab", 2_000, NOW).unwrap(),
+            "nothing changed"
+        );
+        edit(&mut s, "/age", "42");
+        assert!(build_for(&mut s, "r", "tab", 3_000, NOW).unwrap());
+        let revs = bodies(&s);
+        assert_eq!(revs.len(), 2);
+        assert_eq!(revs[0].seq, 1);
+        assert_eq!(revs[0].set.len(), 2);
+        assert!(revs[0].consent.is_some());
+        assert_eq!(revs[0].status, Some(ResponseStatus::Finalized));
+        assert_eq!(revs[1].seq, 2);
+        assert_eq!(
+            revs[1].set,
+            BTreeMap::from([("/age".to_owned(), Some("42".to_owned()))])
+        );
+        assert!(revs[1].consent.is_none() && revs[1].status.is_none());
+        assert!(revs[1].seen.is_empty(), "its own edits are implied by seq");
+        assert!(revs[1].hlc > revs[0].hlc);
+    }
+
+    #[test]
+    fn a_clock_that_goes_back_still_stamps_later_edits_later() {
+        let mut s = queued(&[("/village", "Kolo")]);
+        build_for(&mut s, "r", "tab", 9_000_000, NOW).unwrap();
+        edit(&mut s, "/village", "Lela");
+        build_for(&mut s, "r", "tab", 1_000, NOW).unwrap();
+        let revs = bodies(&s);
+        assert!(revs[1].hlc > revs[0].hlc);
+    }
+
+    #[test]
+    fn a_new_link_rebuilds_what_the_old_one_never_sent() {
+        let mut s = queued(&[("/village", "Kolo")]);
+        build_for(&mut s, "r", "old-tab", 1_000, NOW).unwrap();
+        // Linked again as another device before the first revision was sent.
+        assert!(build_for(&mut s, "r", "new-tab", 2_000, NOW).unwrap());
+        let revs = bodies(&s);
+        assert_eq!(revs[1].actor, "new-tab");
+        assert_eq!(revs[1].seq, 1);
+        assert_eq!(revs[1].set.len(), 1, "the whole response again");
+        assert!(revs[1].consent.is_some());
+        assert_eq!(revs[1].seen.get("old-tab"), 1);
+        // Once built, nothing more until something changes.
+        assert!(!build_for(&mut s, "r", "new-tab", 3_000, NOW).unwrap());
+    }
+
+    #[test]
+    fn a_rejected_revision_is_not_rebuilt_blindly_but_an_edit_carries_its_content() {
+        let mut s = queued(&[("/village", "Kolo"), ("/age", "41")]);
+        build_for(&mut s, "r", "tab", 1_000, NOW).unwrap();
+        ack(&mut s, 0, "rejected");
+        assert!(!build_for(&mut s, "r", "tab", 2_000, NOW).unwrap());
+        let entry = &s.outbox_entries().unwrap()[0];
+        assert_eq!(entry.state, "rejected");
+        assert_eq!(entry.reasons, ["wrong_actor: why"]);
+        edit(&mut s, "/age", "42");
+        assert!(build_for(&mut s, "r", "tab", 3_000, NOW).unwrap());
+        let revs = bodies(&s);
+        assert_eq!(revs[1].seq, 2, "edit numbers are never reused");
+        assert_eq!(revs[1].set.len(), 2, "the rejected content goes again");
+        assert!(revs[1].consent.is_some());
+        assert_eq!(s.outbox_entries().unwrap()[0].state, "pending");
+        ack(&mut s, 1, "accepted");
+        assert_eq!(s.outbox_entries().unwrap()[0].state, "sent");
+        assert_eq!(s.response("r").unwrap().status, S::Sent);
+    }
 }

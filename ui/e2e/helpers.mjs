@@ -1,0 +1,112 @@
+// Helpers the end-to-end scenarios share: starting the app, answering, moving between pages.
+import { join } from 'node:path';
+import { Driver } from './webdriver.mjs';
+
+export const APP = process.env.VOICES_APP;
+export const ARTIFACTS = process.env.ARTIFACTS ?? 'artifacts';
+export const DRIVER = process.env.TAURI_DRIVER_URL ?? 'http://127.0.0.1:4444';
+export const FORM = 'community_life';
+export const ESC = '\uE00C';
+export const TAB = '\uE004';
+
+export async function launch(dataDir) {
+  const d = await Driver.start(DRIVER, APP, ['--data-dir', dataDir]);
+  try {
+    await d.find('[data-testid="form-list"][data-ready="true"]', { timeout: 30000 });
+  } catch (e) {
+    // Free the driver's only session so the next test can start.
+    await d.quit();
+    throw e;
+  }
+  return d;
+}
+
+export const shot = (d, name) => d.screenshot(join(ARTIFACTS, `${name}.png`));
+
+export async function pageKey(d) {
+  return (await d.find('main[data-page]')).attr('data-page');
+}
+
+/** Wait until the page shown is `key` (after navigation or a re-render). */
+export async function onPage(d, key, timeout = 10000) {
+  await d.find(`main[data-page="${key}"]`, { timeout });
+}
+
+/** Wait until the field's answer is reported saved (committed to disk). */
+export async function saved(d, path) {
+  await d.find(`[data-path="${path}"] .status-saved`, { timeout: 10000 });
+}
+
+export async function pick(d, path, value) {
+  await (await d.find(`[data-path="${path}"] input[value="${value}"]`)).click();
+  await saved(d, path);
+}
+
+export async function type(d, path, text) {
+  const input = await d.find(`[data-path="${path}"] input, [data-path="${path}"] textarea`);
+  await input.clear();
+  await input.type(text + TAB);
+  await saved(d, path);
+}
+
+/** Answer every unanswered question on the page with a harmless first choice. */
+export async function fillPage(d) {
+  // One answer at a time: an answer can change the choices or questions that follow.
+  for (let i = 0; i < 40; i++) {
+    const f = await firstUnanswered(d);
+    if (!f) return;
+    if (f.kind === 'select_one' || f.kind === 'select_multiple') await pick(d, f.path, f.first);
+    else if (f.kind === 'integer') await type(d, f.path, '2');
+    else await type(d, f.path, 'Test');
+  }
+}
+
+export async function firstUnanswered(d) {
+  const todo = await d.exec(`
+    return [...document.querySelectorAll('main .field')].map((f) => ({
+      path: f.dataset.path,
+      kind: f.dataset.kind,
+      answered: [...f.querySelectorAll('input')].some((i) =>
+        (i.type === 'radio' || i.type === 'checkbox') ? i.checked : i.value !== ''),
+      first: f.querySelector('input[type=radio], input[type=checkbox]')?.value ?? null,
+    }));`);
+  return todo.find((f) =>
+    !f.answered && (f.first !== null || f.kind === 'integer' || f.kind === 'text'));
+}
+
+export async function next(d) {
+  await (await d.find('[data-testid="next"]')).click();
+}
+
+/** Fill and advance until the page `stop` is shown or the review opens. */
+export async function fillUntil(d, stop) {
+  for (let i = 0; i < 60; i++) {
+    const key = await pageKey(d);
+    if (key === stop) return;
+    const kind = await (await d.find('main[data-page]')).attr('data-page-kind');
+    if (kind === 'questions') await fillPage(d);
+    const last = (await d.findAll('[data-testid="review"]')).length > 0;
+    if (last) return;
+    await next(d);
+    await d.find(`main[data-page]:not([data-page="${key}"])`);
+  }
+  throw new Error(`never reached ${stop}`);
+}
+
+/** Open the Sections list and go to entry `n` (negative: from the end). */
+export async function jump(d, n) {
+  await (await d.find('.sections summary')).click();
+  const entries = await d.findAll('.sections li button');
+  await entries[n < 0 ? entries.length + n : n].click();
+  await d.find('main[data-page]');
+}
+
+export async function start(d, lang, form = FORM) {
+  const card = `[data-form="${form}"]`;
+  const select = await d.find(`${card} [data-testid="start-language"]`);
+  await select.click();
+  await (await d.find(`${card} [data-testid="start-language"] option[value="${lang}"]`)).click();
+  await (await d.find(`${card} [data-testid="start"]`)).click();
+  if (form === FORM) await onPage(d, '/consent');
+  else await d.find('main[data-page]');
+}
