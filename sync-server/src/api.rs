@@ -903,6 +903,13 @@ pub fn ingest_lines(
             }
         }
     }
+    let mut versions: Vec<(&str, &str)> = batch
+        .iter()
+        .map(|i| (i.revision.form.as_str(), i.revision.version.as_str()))
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    validator.prepare(project, &versions);
     let stored = store.ingest(project, uploader, &batch, validator, &crate::now_text())?;
     let mut stored = stored.into_iter();
     let mut ack = UploadAck {

@@ -51,10 +51,22 @@ const PARALLEL_FROM: usize = 64;
 /// `items.iter().map(f).collect()`, spread over the machine's cores for large inputs,
 /// results in order. Ingest uses it so that even one device's batch uses every core.
 pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    /// Threads `par_map` has running now, across all callers.
+    static RUNNING: AtomicUsize = AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || items.len() < PARALLEL_FROM {
+    // When other uploads already keep the cores busy, more threads only add switching.
+    if threads < 2 || items.len() < PARALLEL_FROM || RUNNING.load(Ordering::Relaxed) >= threads {
         return items.iter().map(f).collect();
     }
+    RUNNING.fetch_add(threads, Ordering::Relaxed);
+    struct Release(usize);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            RUNNING.fetch_sub(self.0, Ordering::Relaxed);
+        }
+    }
+    let _release = Release(threads);
     let chunk = items.len().div_ceil(threads);
     let f = &f;
     std::thread::scope(|scope| {

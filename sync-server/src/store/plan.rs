@@ -197,6 +197,7 @@ pub(crate) fn plan<'a>(
         let quarantine = match validator.validate(project, &entry.state, &response) {
             Validation::Valid => Vec::new(),
             Validation::Quarantine(reasons) => reasons,
+            Validation::Unavailable(reason) => return Err(crate::Error::Busy(reason)),
         };
         Ok((quarantine, codec::encode(&entry.state)?))
     });
