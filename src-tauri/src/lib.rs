@@ -11,6 +11,8 @@ pub mod paths;
 pub mod store;
 pub mod view;
 pub mod voices;
+#[cfg(target_os = "linux")]
+pub mod webview;
 
 use std::path::PathBuf;
 
@@ -78,9 +80,25 @@ fn requested_data_dir() -> Option<PathBuf> {
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let data_dir = requested_data_dir();
-    if let Err(e) = build(tauri::Builder::default(), data_dir).run(tauri::generate_context!()) {
-        eprintln!("Voices could not start: {e}");
-        std::process::exit(1);
+    #[cfg(target_os = "linux")]
+    if webview::lean() {
+        webview::set_lean_environment();
     }
+    let data_dir = requested_data_dir();
+    let app = match build(tauri::Builder::default(), data_dir).build(tauri::generate_context!()) {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("Voices could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    #[cfg(target_os = "linux")]
+    if webview::lean() {
+        for window in app.webview_windows().values() {
+            if let Err(e) = window.with_webview(|w| webview::tune(&w.inner())) {
+                eprintln!("Voices: web view settings not applied: {e}");
+            }
+        }
+    }
+    app.run(|_, _| {});
 }

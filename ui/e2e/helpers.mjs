@@ -1,0 +1,159 @@
+// Steps shared by end-to-end scenario files: start the app, move through pages, answer
+// questions the way an enumerator does (through the real inputs), wait for "Saved".
+import { join } from 'node:path';
+import { Driver } from './webdriver.mjs';
+
+export const APP = process.env.VOICES_APP;
+export const ARTIFACTS = process.env.ARTIFACTS ?? 'artifacts';
+export const DRIVER = process.env.TAURI_DRIVER_URL ?? 'http://127.0.0.1:4444';
+// WebDriver key codes.
+export const KEY = {
+  TAB: '\uE004',
+  ENTER: '\uE007',
+  SHIFT: '\uE008',
+  ESC: '\uE00C',
+  SPACE: '\uE00D',
+  UP: '\uE013',
+  DOWN: '\uE015',
+};
+
+/** Start the app on `dataDir` and wait for the form list. */
+export async function launch(dataDir) {
+  const d = await Driver.start(DRIVER, APP, ['--data-dir', dataDir]);
+  try {
+    await d.find('[data-testid="form-list"][data-ready="true"]', { timeout: 30000 });
+  } catch (e) {
+    // Free the driver's only session so the next test can start.
+    await d.quit();
+    throw e;
+  }
+  return d;
+}
+
+export const shot = (d, name) => d.screenshot(join(ARTIFACTS, `${name}.png`));
+
+/** Keys pressed together (e.g. Shift+Tab), on the focused element. */
+export async function chord(d, ...keys) {
+  const actions = [
+    ...keys.map((k) => ({ type: 'keyDown', value: k })),
+    ...[...keys].reverse().map((k) => ({ type: 'keyUp', value: k })),
+  ];
+  await d.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'kb', actions }] });
+  await d.cmd('DELETE', '/actions').catch(() => {});
+}
+
+export async function pageKey(d) {
+  return (await d.find('main[data-page]')).attr('data-page');
+}
+
+/** Wait until the page shown is `key` (after navigation or a re-render). */
+export async function onPage(d, key, timeout = 10000) {
+  await d.find(`main[data-page="${key}"]`, { timeout });
+}
+
+/** Wait until the field's answer is reported saved (committed to disk). */
+export async function saved(d, path) {
+  await d.find(`[data-path="${path}"] .status-saved`, { timeout: 10000 });
+}
+
+export async function pick(d, path, value) {
+  await (await d.find(`[data-path="${path}"] input[value="${value}"]`)).click();
+  await saved(d, path);
+}
+
+export async function type(d, path, text) {
+  const input = await d.find(`[data-path="${path}"] input, [data-path="${path}"] textarea`);
+  await input.clear();
+  await input.type(text + KEY.TAB);
+  await saved(d, path);
+}
+
+/** Answer every unanswered question on the page with a harmless first choice. */
+export async function fillPage(d) {
+  // One answer at a time: an answer can change the choices or questions that follow.
+  for (let i = 0; i < 40; i++) {
+    const f = await firstUnanswered(d);
+    if (!f) return;
+    if (f.kind === 'select_one' || f.kind === 'select_multiple') await pick(d, f.path, f.first);
+    else if (f.kind === 'integer') await type(d, f.path, '2');
+    else await type(d, f.path, 'Test');
+  }
+}
+
+async function firstUnanswered(d) {
+  const todo = await d.exec(`
+    return [...document.querySelectorAll('main .field')].map((f) => ({
+      path: f.dataset.path,
+      kind: f.dataset.kind,
+      answered: [...f.querySelectorAll('input')].some((i) =>
+        (i.type === 'radio' || i.type === 'checkbox') ? i.checked : i.value !== ''),
+      first: f.querySelector('input[type=radio], input[type=checkbox]')?.value ?? null,
+    }));`);
+  return todo.find((f) =>
+    !f.answered && (f.first !== null || f.kind === 'integer' || f.kind === 'text'));
+}
+
+export async function next(d) {
+  await (await d.find('[data-testid="next"]')).click();
+}
+
+/** Fill and advance until the page `stop` is shown or the last page is reached. */
+export async function fillUntil(d, stop) {
+  for (let i = 0; i < 60; i++) {
+    const key = await pageKey(d);
+    if (key === stop) return;
+    const kind = await (await d.find('main[data-page]')).attr('data-page-kind');
+    if (kind === 'questions') await fillPage(d);
+    if ((await d.findAll('[data-testid="review"]')).length > 0) return;
+    await next(d);
+    await d.find(`main[data-page]:not([data-page="${key}"])`);
+  }
+  throw new Error(`never reached ${stop}`);
+}
+
+/** Open the Sections list and go to entry `n` (negative: from the end). */
+export async function jump(d, n) {
+  await (await d.find('.sections summary')).click();
+  const entries = await d.findAll('.sections li button');
+  await entries[n < 0 ? entries.length + n : n].click();
+  await d.find('main[data-page]');
+}
+
+/** Start form `form` in `lang` from the form list. */
+export async function start(d, form, lang) {
+  const card = `[data-form="${form}"]`;
+  if (lang) {
+    await (await d.find(`${card} [data-testid="start-language"]`)).click();
+    await (await d.find(`${card} [data-testid="start-language"] option[value="${lang}"]`)).click();
+  }
+  await (await d.find(`${card} [data-testid="start"]`)).click();
+  await d.find('main[data-page]');
+}
+
+/** Load a form file through the Load forms screen's path box. */
+export async function loadForm(d, path) {
+  await (await d.find('[data-testid="tab-load"]')).click();
+  await (await d.find('#form-path')).type(path);
+  await (await d.find('[data-testid="load-path"]')).click();
+  await d.find('.report[data-outcome="added"]', { timeout: 20000 });
+  await (await d.find('[data-testid="tab-forms"]')).click();
+}
+
+/** Run named scenarios; prints "e2e: N passed, N failed" (scripts/test.sh sums it). */
+export async function runAll(tests) {
+  let passed = 0;
+  let failed = 0;
+  for (const [name, run] of tests) {
+    const t0 = Date.now();
+    try {
+      await run();
+      passed++;
+      console.log(`ok - ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed++;
+      console.log(`not ok - ${name}: ${e.stack ?? e}`);
+    }
+  }
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  return failed;
+}
