@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The main job: build Voices, start the sync server on 127.0.0.1:8470 with the
-# embedded SQLite database and the example forms published, and open the app.
+# embedded SQLite database and the example forms published, and open the app linked
+# to it (a fresh provisioning code each run), so finalized interviews sync on their own.
 # Installs what is missing first. Runs the app under Xvfb when there is no
 # display (and says so). Stops the server when the app closes.
 set -euo pipefail
@@ -51,15 +52,19 @@ done
 echo "    admin password: $data_dir/admin-password.txt; log: $data_dir/server.log"
 
 echo "==> a device for the app: its one-time provisioning code"
-# The app's sync client is not built yet (issue 4, section 3): the code is printed
-# for the record and for trying the API by hand (docs/protocol.md).
-"${server[@]}" device add --project "$project" --enumerator "demo-enumerator" --server "http://$listen"
+# A fresh one-time code each run; the app links with it at start (--provision) and then
+# syncs to this server on its own. An app that is linked already ignores it.
+device_out=$("${server[@]}" device add --project "$project" --enumerator "demo-enumerator" --server "http://$listen")
+echo "$device_out"
+code=$(printf '%s\n' "$device_out" | grep -m1 -oE '^voices1:[A-Za-z0-9_-]+$' || true)
+[ -n "$code" ] || { echo "run: no provisioning code in the output of 'device add'" >&2; exit 1; }
+app_args=(--provision "$code")
 
 echo "==> opening the app"
 if [ "$headless" = 1 ]; then
   echo "    no display (DISPLAY is unset): running the app under Xvfb; it is running but not visible."
   echo "    Set DISPLAY (or run on a desktop) to see the window. Ctrl-C stops the app and the server."
-  xvfb-run -a -s "-screen 0 1280x800x24" "$bin/voices-app"
+  xvfb-run -a -s "-screen 0 1280x800x24" "$bin/voices-app" "${app_args[@]}"
 else
-  "$bin/voices-app"
+  "$bin/voices-app" "${app_args[@]}"
 fi

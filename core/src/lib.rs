@@ -6,6 +6,7 @@
 //! same meaning, and tests can replay any evaluation.
 
 pub mod check;
+pub mod collections;
 pub mod engine;
 pub mod env;
 pub mod expr;

@@ -6,7 +6,7 @@
 //! quietly at malformed input, and visits each value once, so resolving 10,000
 //! pointers in a 50 MB file is one pass.
 
-use std::collections::{HashMap, HashSet};
+use crate::collections::{Map, Set};
 
 /// A 1-based line and column; the column counts characters, not bytes, as editors do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -25,8 +25,8 @@ pub fn escape_token(token: &str) -> String {
 }
 
 /// Byte offset where the value at each of `pointers` starts; pointers not found are absent.
-pub fn value_offsets(text: &str, pointers: &HashSet<&str>) -> HashMap<String, usize> {
-    let mut found = HashMap::with_capacity(pointers.len());
+pub fn value_offsets(text: &str, pointers: &Set<&str>) -> Map<String, usize> {
+    let mut found = Map::with_capacity_and_hasher(pointers.len(), Default::default());
     if pointers.is_empty() {
         return found;
     }
@@ -317,7 +317,7 @@ mod tests {
     const DOC: &str = "{\n  \"id\": \"f\",\n  \"body\": [\n    {\"type\": \"text\", \"name\": \"a/b\"},\n    {\"type\": \"group\", \"body\": [ {\"name\": \"x\"} ]}\n  ],\n  \"e\": [], \"o\": {}\n}";
 
     fn at(pointer: &str) -> Option<Position> {
-        let set = HashSet::from([pointer]);
+        let set = Set::from_iter([pointer]);
         value_offsets(DOC, &set)
             .get(pointer)
             .map(|&o| position_of(DOC, o))
@@ -356,21 +356,21 @@ mod tests {
     #[test]
     fn escaped_keys_use_pointer_escapes() {
         let doc = r#"{"a/b": {"c~d": 1}}"#;
-        let set = HashSet::from(["/a~1b/c~0d"]);
+        let set = Set::from_iter(["/a~1b/c~0d"]);
         assert_eq!(value_offsets(doc, &set)["/a~1b/c~0d"], 16);
     }
 
     #[test]
     fn columns_count_characters_and_escapes_inside_strings() {
         let doc = "{\"label\": \"é\\\"x ${q}\"}";
-        let set = HashSet::from(["/label"]);
+        let set = Set::from_iter(["/label"]);
         let start = value_offsets(doc, &set)["/label"];
         // decoded: é (2 bytes) " x space → `$` is decoded byte 5
         let raw = string_offset(doc, start, 5);
         assert_eq!(&doc[raw..raw + 1], "$");
         assert_eq!(position_of(doc, raw).column, 17);
         let unicode = "{\"e\": \"\\u00e9${q}\"}";
-        let start = value_offsets(unicode, &HashSet::from(["/e"]))["/e"];
+        let start = value_offsets(unicode, &Set::from_iter(["/e"]))["/e"];
         let raw = string_offset(unicode, start, 2);
         assert_eq!(&unicode[raw..raw + 1], "$");
     }
@@ -380,7 +380,7 @@ mod tests {
         let depth = 5_000;
         let doc = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
         let pointer = "/0".repeat(depth - 1);
-        let set = HashSet::from([pointer.as_str()]);
+        let set = Set::from_iter([pointer.as_str()]);
         assert_eq!(value_offsets(&doc, &set)[&pointer], depth - 1);
     }
 
@@ -395,7 +395,7 @@ mod tests {
             "{\"a\" 1}",
             "\"unterminated",
         ] {
-            let set = HashSet::from(["/a/0", ""]);
+            let set = Set::from_iter(["/a/0", ""]);
             let _ = value_offsets(doc, &set);
             let _ = pointer_at(doc, doc.len());
         }

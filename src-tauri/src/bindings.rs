@@ -6,6 +6,7 @@ use ts_rs::TS;
 use crate::commands::*;
 use crate::error::{CommandError, ErrorKind};
 use crate::store::ResponseStatus;
+use crate::sync::*;
 use crate::view::*;
 use crate::voices::*;
 
@@ -55,6 +56,17 @@ pub fn typescript() -> String {
         ImportPathRequest::decl(),
         AttachRequest::decl(),
         AttachmentRequest::decl(),
+        DeviceLink::decl(),
+        SyncPhase::decl(),
+        FormProgress::decl(),
+        SyncProgress::decl(),
+        OutboxCounts::decl(),
+        FormVersionOffer::decl(),
+        SyncStatus::decl(),
+        RecordSyncState::decl(),
+        OutboxEntry::decl(),
+        ProvisionRequest::decl(),
+        SyncSettingsRequest::decl(),
     ];
     let mut out = String::from(
         "// Generated from the Rust types in src-tauri by `UPDATE_BINDINGS=1 cargo test -p voices-app bindings`.\n// Do not edit by hand.\n\n",

@@ -5,7 +5,8 @@ use serde::Deserialize;
 use tauri::{Runtime, State, WebviewWindow};
 use ts_rs::TS;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::sync::{DeviceLink, OutboxEntry, ProvisionRequest, SyncSettingsRequest, SyncStatus};
 use crate::view::PageView;
 use crate::voices::{
     AttachmentData, DecoyView, FileReport, FormSummary, ImportReport, InterviewState, PageUpdate,
@@ -302,6 +303,58 @@ pub fn get_attachment(
     voices.attachment(&request.response_id, &request.path)
 }
 
+/// Link the device with the code from `voices-server device add`.
+#[tauri::command]
+pub async fn provision_device(
+    voices: State<'_, Voices>,
+    request: ProvisionRequest,
+) -> Result<DeviceLink> {
+    voices.provision_device(&request.code).await
+}
+
+/// Forget the server link; every response stays on the device.
+#[tauri::command]
+pub fn unlink_device(voices: State<'_, Voices>) -> Result<()> {
+    voices.unlink_device()
+}
+
+#[tauri::command]
+pub fn sync_status(voices: State<'_, Voices>) -> Result<SyncStatus> {
+    voices.sync_status()
+}
+
+/// Start a sync now (the background task runs it); returns at once.
+#[tauri::command]
+pub fn sync_now(voices: State<'_, Voices>) -> Result<SyncStatus> {
+    let status = voices.sync_status()?;
+    if status.link.is_none() {
+        return Err(Error::NotProvisioned(
+            "link this device to a server first (Settings → Link device)".to_owned(),
+        ));
+    }
+    voices.sync().request_now();
+    Ok(status)
+}
+
+#[tauri::command]
+pub fn list_outbox(voices: State<'_, Voices>) -> Result<Vec<OutboxEntry>> {
+    voices.list_outbox()
+}
+
+#[tauri::command]
+pub fn set_sync_settings(
+    voices: State<'_, Voices>,
+    request: SyncSettingsRequest,
+) -> Result<SyncStatus> {
+    voices.set_sync_settings(request.auto_sync, request.proxy.as_deref())
+}
+
+/// The UI showed the new form versions: stop offering them.
+#[tauri::command]
+pub fn acknowledge_form_versions(voices: State<'_, Voices>) -> Result<()> {
+    voices.acknowledge_form_versions()
+}
+
 /// Every command: its name, the TypeScript type of its request (or `null`) and of its answer.
 pub fn signatures() -> Vec<(&'static str, String, String)> {
     fn sig<Req: TS, Res: TS>(name: &'static str) -> (&'static str, String, String) {
@@ -330,5 +383,12 @@ pub fn signatures() -> Vec<(&'static str, String, String)> {
         sig::<SafeExitRequest, ()>("safe_return"),
         sig::<AttachRequest, PageUpdate>("attach_file"),
         sig::<AttachmentRequest, AttachmentData>("get_attachment"),
+        sig::<ProvisionRequest, DeviceLink>("provision_device"),
+        sig::<(), ()>("unlink_device"),
+        sig::<(), SyncStatus>("sync_status"),
+        sig::<(), SyncStatus>("sync_now"),
+        sig::<(), Vec<OutboxEntry>>("list_outbox"),
+        sig::<SyncSettingsRequest, SyncStatus>("set_sync_settings"),
+        sig::<(), ()>("acknowledge_form_versions"),
     ]
 }

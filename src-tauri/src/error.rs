@@ -17,8 +17,16 @@ pub enum ErrorKind {
     InvalidInput,
     /// A form document has errors; the message says where.
     InvalidForm,
-    /// The request is not allowed in the record's current state (e.g. editing a sent response).
+    /// The request is not allowed in the record's current state.
     Conflict,
+    /// Sync needs a server link: provision the device first.
+    NotProvisioned,
+    /// The server could not be reached (no network, server down, timeout); retried later.
+    Offline,
+    /// The server answered with a refusal; the message says why.
+    ServerRefused,
+    /// A provisioning code that is damaged, already used, expired or revoked.
+    BadCode,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +49,14 @@ pub enum Error {
     Conflict(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    NotProvisioned(String),
+    #[error("{0}")]
+    Offline(String),
+    #[error("{0}")]
+    ServerRefused(String),
+    #[error("{0}")]
+    BadCode(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -54,6 +70,10 @@ impl Error {
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
             Error::InvalidForm(_) => ErrorKind::InvalidForm,
             Error::Conflict(_) => ErrorKind::Conflict,
+            Error::NotProvisioned(_) => ErrorKind::NotProvisioned,
+            Error::Offline(_) => ErrorKind::Offline,
+            Error::ServerRefused(_) => ErrorKind::ServerRefused,
+            Error::BadCode(_) => ErrorKind::BadCode,
         }
     }
 

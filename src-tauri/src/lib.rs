@@ -7,8 +7,10 @@ pub mod bindings;
 pub mod commands;
 pub mod env;
 pub mod error;
+pub mod headless;
 pub mod paths;
 pub mod store;
+pub mod sync;
 pub mod view;
 pub mod voices;
 #[cfg(target_os = "linux")]
@@ -16,19 +18,34 @@ pub mod webview;
 
 use std::path::PathBuf;
 
-use tauri::{Manager, Runtime};
+use tauri::{Emitter, Manager, Runtime};
 
 pub use error::{Error, Result};
 pub use voices::Voices;
 
 /// Environment variable that puts the data directory somewhere else (tests, kiosks).
 pub const DATA_DIR_VAR: &str = "VOICES_DATA_DIR";
+/// Environment variable with a provisioning code to link the device at start
+/// (same as `--provision CODE`; used by `make run`).
+pub const PROVISION_CODE_VAR: &str = "VOICES_PROVISION_CODE";
+/// The Tauri event that carries every change of [`sync::SyncStatus`].
+pub const SYNC_STATUS_EVENT: &str = "sync-status";
 
 /// Register state and commands on a builder of any runtime. The data directory is
 /// `data_dir` when given, else the platform's app data directory.
 pub fn build<R: Runtime>(
     builder: tauri::Builder<R>,
     data_dir: Option<PathBuf>,
+) -> tauri::Builder<R> {
+    build_with_provisioning(builder, data_dir, None)
+}
+
+/// [`build`], linking the device with `provision_code` at start unless it is linked
+/// already. The automatic sync task starts with the app.
+pub fn build_with_provisioning<R: Runtime>(
+    builder: tauri::Builder<R>,
+    data_dir: Option<PathBuf>,
+    provision_code: Option<String>,
 ) -> tauri::Builder<R> {
     builder
         .setup(move |app| {
@@ -37,7 +54,24 @@ pub fn build<R: Runtime>(
                 None => app.path().app_data_dir()?,
             };
             let voices = Voices::open(&dir)?;
+            let events = app.handle().clone();
+            voices.sync().set_emitter(move |status| {
+                let _ = events.emit(SYNC_STATUS_EVENT, status);
+            });
             app.manage(voices);
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let voices = handle.state::<Voices>();
+                if let Some(code) = provision_code {
+                    let linked = voices.with_store(|s| s.link()).ok().flatten().is_some();
+                    if !linked {
+                        if let Err(e) = voices.provision_device(&code).await {
+                            eprintln!("Voices: linking with the provisioning code failed: {e}");
+                        }
+                    }
+                }
+                voices.auto_sync_loop().await;
+            });
             Ok(())
         })
         .invoke_handler(tauri::generate_handler![
@@ -63,29 +97,63 @@ pub fn build<R: Runtime>(
             commands::safe_return,
             commands::attach_file,
             commands::get_attachment,
+            commands::provision_device,
+            commands::unlink_device,
+            commands::sync_status,
+            commands::sync_now,
+            commands::list_outbox,
+            commands::set_sync_settings,
+            commands::acknowledge_form_versions,
         ])
+}
+
+/// The value after `flag` on the command line.
+fn argument(flag: &str) -> Option<std::ffi::OsString> {
+    let mut args = std::env::args_os().skip(1);
+    while let Some(arg) = args.next() {
+        if arg == flag {
+            return args.next();
+        }
+    }
+    None
 }
 
 /// The data directory asked for on the command line (`--data-dir DIR`) or in
 /// `VOICES_DATA_DIR`; `None` means the platform's app data directory.
 fn requested_data_dir() -> Option<PathBuf> {
-    let mut args = std::env::args_os().skip(1);
-    while let Some(arg) = args.next() {
-        if arg == "--data-dir" {
-            return args.next().map(PathBuf::from);
-        }
-    }
-    std::env::var_os(DATA_DIR_VAR).map(PathBuf::from)
+    argument("--data-dir")
+        .or_else(|| std::env::var_os(DATA_DIR_VAR))
+        .map(PathBuf::from)
+}
+
+/// The provisioning code from `--provision CODE` or `VOICES_PROVISION_CODE`.
+fn requested_provision_code() -> Option<String> {
+    argument("--provision")
+        .or_else(|| std::env::var_os(PROVISION_CODE_VAR))
+        .and_then(|c| c.into_string().ok())
+        .filter(|c| !c.trim().is_empty())
 }
 
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
+    if std::env::args_os().nth(1).is_some_and(|a| a == "sync") {
+        std::process::exit(headless::sync_main(
+            requested_data_dir(),
+            requested_provision_code(),
+        ));
+    }
     #[cfg(target_os = "linux")]
     if webview::lean() {
         webview::set_lean_environment();
     }
     let data_dir = requested_data_dir();
-    let app = match build(tauri::Builder::default(), data_dir).build(tauri::generate_context!()) {
+    let app = match build_with_provisioning(
+        tauri::Builder::default(),
+        data_dir,
+        requested_provision_code(),
+    )
+    .build(tauri::generate_context!())
+    {
         Ok(app) => app,
         Err(e) => {
             eprintln!("Voices could not start: {e}");

@@ -97,6 +97,83 @@ pub const MIGRATIONS: &[&str] = &[
         value  TEXT NOT NULL
     );
     "#,
+    // 3: sync. Revisions are built once and never changed or deleted (triggers hold
+    // that); the outbox gains the acknowledgement states; the server link; form versions
+    // the server offered; which attachments a server already has complete.
+    r#"
+    CREATE TABLE outbox_v3 (
+        id           INTEGER PRIMARY KEY,
+        record_kind  TEXT NOT NULL,
+        record_id    TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('pending','sending','sent','quarantined','rejected','failed')),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        reasons      TEXT NOT NULL DEFAULT '[]',
+        updated_at   TEXT NOT NULL,
+        UNIQUE (record_kind, record_id)
+    );
+    INSERT INTO outbox_v3 (id, record_kind, record_id, state, attempts, last_error, updated_at)
+        SELECT id, record_kind, record_id, state, attempts, last_error, updated_at FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v3 RENAME TO outbox;
+    CREATE TABLE revisions (
+        seqno        INTEGER PRIMARY KEY,
+        id           TEXT NOT NULL UNIQUE,
+        response_id  TEXT NOT NULL REFERENCES responses (id),
+        actor        TEXT NOT NULL,
+        seq          INTEGER NOT NULL,
+        body         TEXT NOT NULL,
+        built_at     TEXT NOT NULL,
+        ack          TEXT CHECK (ack IN ('accepted','duplicate','quarantined','rejected')),
+        code         TEXT,
+        reasons      TEXT NOT NULL DEFAULT '[]',
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        acked_at     TEXT,
+        UNIQUE (response_id, actor, seq)
+    );
+    CREATE INDEX revisions_by_response ON revisions (response_id, seqno);
+    CREATE TRIGGER revisions_are_immutable
+        BEFORE UPDATE OF id, response_id, actor, seq, body, built_at ON revisions
+        BEGIN SELECT RAISE(ABORT, 'revisions are immutable once built'); END;
+    CREATE TRIGGER revisions_are_never_deleted
+        BEFORE DELETE ON revisions
+        BEGIN SELECT RAISE(ABORT, 'revisions are never deleted'); END;
+    CREATE TABLE device_link (
+        singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+        server_url  TEXT NOT NULL,
+        project     TEXT NOT NULL,
+        device_id   TEXT NOT NULL,
+        enumerator  TEXT NOT NULL,
+        token       TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        linked_at   TEXT NOT NULL
+    );
+    CREATE TABLE form_offers (
+        form_id       TEXT NOT NULL,
+        version       TEXT NOT NULL,
+        title         TEXT NOT NULL,
+        published_at  TEXT NOT NULL,
+        seen          INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (form_id, version)
+    );
+    CREATE TABLE attachment_uploads (
+        sha256       TEXT NOT NULL,
+        destination  TEXT NOT NULL,
+        completed_at TEXT NOT NULL,
+        PRIMARY KEY (sha256, destination)
+    );
+    "#,
+    // 4: form documents exactly as the server publishes them (the bytes its SHA-256 names),
+    // used as zstd dictionaries for uploads.
+    r#"
+    CREATE TABLE server_form_documents (
+        form_id   TEXT NOT NULL,
+        version   TEXT NOT NULL,
+        sha256    TEXT NOT NULL,
+        document  TEXT NOT NULL,
+        PRIMARY KEY (form_id, version)
+    );
+    "#,
 ];
 
 /// Where a response is in its life.
@@ -177,6 +254,67 @@ pub struct OutboxRow {
     pub state: String,
     pub attempts: u32,
     pub last_error: Option<String>,
+}
+
+/// The server this device is linked to (one at a time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRow {
+    pub server_url: String,
+    pub project: String,
+    pub device_id: String,
+    pub enumerator: String,
+    pub token: String,
+    pub expires_at: String,
+    pub linked_at: String,
+}
+
+/// A revision as built on this device, with what the server said of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionRow {
+    pub id: String,
+    pub response_id: String,
+    pub actor: String,
+    pub seq: u64,
+    /// The revision's JSON exactly as built; every upload sends these bytes.
+    pub body: String,
+    /// `accepted`, `duplicate`, `quarantined`, `rejected`; `None` until acknowledged.
+    pub ack: Option<String>,
+    pub code: Option<String>,
+    pub reasons: Vec<String>,
+    pub attempts: u32,
+}
+
+/// The server's answer about one revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionAck {
+    pub revision_id: String,
+    /// `accepted`, `duplicate`, `quarantined` or `rejected`.
+    pub ack: String,
+    pub code: Option<String>,
+    pub reasons: Vec<String>,
+}
+
+/// One response's place in the outbox, with the facts lists may show.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntryRow {
+    pub response_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    pub state: String,
+    pub reasons: Vec<String>,
+    pub last_error: Option<String>,
+    pub attempts: u32,
+    pub updated_at: String,
+    pub revisions: u32,
+}
+
+/// A form version the server offered and this device installed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FormOfferRow {
+    pub form_id: String,
+    pub version: String,
+    pub title: String,
+    pub published_at: String,
 }
 
 /// A file kept under its SHA-256, as attached to one answer.
@@ -449,7 +587,8 @@ impl Store {
             ResponseStatus::Draft => {
                 // An edit takes the response out of the queue until it is finalized again.
                 tx.execute(
-                    "DELETE FROM outbox WHERE record_kind = 'response' AND record_id = ?1 AND state IN ('pending','failed')",
+                    "DELETE FROM outbox WHERE record_kind = 'response' AND record_id = ?1 AND state IN ('pending','failed')
+                     AND NOT EXISTS (SELECT 1 FROM revisions v WHERE v.response_id = ?1)",
                     params![id],
                 )?;
             }
@@ -798,6 +937,363 @@ impl Store {
         Ok(())
     }
 
+    // ---- sync: the server link -----------------------------------------------
+
+    pub fn link(&self) -> Result<Option<LinkRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT server_url, project, device_id, enumerator, token, expires_at, linked_at FROM device_link",
+                [],
+                |r| {
+                    Ok(LinkRow {
+                        server_url: r.get(0)?,
+                        project: r.get(1)?,
+                        device_id: r.get(2)?,
+                        enumerator: r.get(3)?,
+                        token: r.get(4)?,
+                        expires_at: r.get(5)?,
+                        linked_at: r.get(6)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn set_link(&mut self, link: &LinkRow) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO device_link (singleton, server_url, project, device_id, enumerator, token, expires_at, linked_at)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (singleton) DO UPDATE SET server_url = excluded.server_url, project = excluded.project,
+                device_id = excluded.device_id, enumerator = excluded.enumerator, token = excluded.token,
+                expires_at = excluded.expires_at, linked_at = excluded.linked_at",
+            params![
+                link.server_url,
+                link.project,
+                link.device_id,
+                link.enumerator,
+                link.token,
+                link.expires_at,
+                link.linked_at
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Forget the link (the token); every response, revision and form stays.
+    pub fn clear_link(&mut self) -> Result<()> {
+        self.conn.execute("DELETE FROM device_link", [])?;
+        Ok(())
+    }
+
+    // ---- sync: revisions -----------------------------------------------------
+
+    /// Responses whose current state may not be in a revision yet: finalized and
+    /// queued ones, and refusals never built.
+    pub fn responses_to_build(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT id FROM responses WHERE status = 'queued'
+                OR (status = 'refused' AND NOT EXISTS (SELECT 1 FROM revisions v WHERE v.response_id = responses.id))
+             ORDER BY created_at, id",
+        )?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every revision built for a response, oldest first.
+    pub fn revisions(&self, response_id: &str) -> Result<Vec<RevisionRow>> {
+        self.revision_query(
+            "SELECT id, response_id, actor, seq, body, ack, code, reasons, attempts FROM revisions
+             WHERE response_id = ?1 ORDER BY seqno",
+            params![response_id],
+        )
+    }
+
+    /// Revisions the server has not acknowledged yet, oldest first.
+    pub fn unacknowledged_revisions(&self, limit: u32) -> Result<Vec<RevisionRow>> {
+        self.revision_query(
+            "SELECT id, response_id, actor, seq, body, ack, code, reasons, attempts FROM revisions
+             WHERE ack IS NULL ORDER BY seqno LIMIT ?1",
+            params![limit],
+        )
+    }
+
+    fn revision_query(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<RevisionRow>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params, |r| {
+            Ok(RevisionRow {
+                id: r.get(0)?,
+                response_id: r.get(1)?,
+                actor: r.get(2)?,
+                seq: r.get::<_, i64>(3)? as u64,
+                body: r.get(4)?,
+                ack: r.get(5)?,
+                code: r.get(6)?,
+                reasons: reasons_from(&r.get::<_, String>(7)?),
+                attempts: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Keep a newly built revision and put its response in the outbox as pending.
+    /// Fails (and keeps nothing) when that edit number is taken already.
+    pub fn add_revision(&mut self, revision: &RevisionRow, now: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO revisions (id, response_id, actor, seq, body, built_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                revision.id,
+                revision.response_id,
+                revision.actor,
+                revision.seq as i64,
+                revision.body,
+                now
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO outbox (record_kind, record_id, state, updated_at) VALUES ('response', ?1, 'pending', ?2)
+             ON CONFLICT (record_kind, record_id) DO UPDATE SET state = 'pending', updated_at = ?2",
+            params![revision.response_id, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Record the server's acknowledgements and bring each touched response's outbox
+    /// entry up to date, in one transaction. Nothing is deleted whatever the answer.
+    pub fn apply_acks(&mut self, acks: &[RevisionAck], now: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut touched = std::collections::BTreeSet::new();
+        {
+            let mut update = tx.prepare_cached(
+                "UPDATE revisions SET ack = ?2, code = ?3, reasons = ?4, acked_at = ?5, attempts = attempts + 1
+                 WHERE id = ?1 RETURNING response_id",
+            )?;
+            for a in acks {
+                let reasons = serde_json::to_string(&a.reasons).unwrap_or_else(|_| "[]".into());
+                let response: Option<String> = update
+                    .query_row(params![a.revision_id, a.ack, a.code, reasons, now], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                touched.extend(response);
+            }
+        }
+        for response in &touched {
+            refresh_outbox(&tx, response, now)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A send attempt of these revisions failed before any answer (network, server
+    /// error): count it and show why on their responses; they stay due.
+    pub fn note_send_failure(
+        &mut self,
+        revision_ids: &[String],
+        error: &str,
+        now: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut update = tx.prepare_cached(
+                "UPDATE revisions SET attempts = attempts + 1 WHERE id = ?1 AND ack IS NULL RETURNING response_id",
+            )?;
+            let mut outbox = tx.prepare_cached(
+                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2, updated_at = ?3
+                 WHERE record_kind = 'response' AND record_id = ?1 AND state IN ('pending','sending','failed')",
+            )?;
+            let mut seen = std::collections::BTreeSet::new();
+            for id in revision_ids {
+                let response: Option<String> =
+                    update.query_row(params![id], |r| r.get(0)).optional()?;
+                if let Some(response) = response {
+                    if seen.insert(response.clone()) {
+                        outbox.execute(params![response, error, now])?;
+                    }
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Show these responses as being sent (or, with `false`, back to pending).
+    pub fn mark_sending(
+        &mut self,
+        response_ids: &[String],
+        sending: bool,
+        now: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let sql = if sending {
+                "UPDATE outbox SET state = 'sending', updated_at = ?2 WHERE record_kind = 'response' AND record_id = ?1 AND state IN ('pending','failed')"
+            } else {
+                "UPDATE outbox SET state = 'pending', updated_at = ?2 WHERE record_kind = 'response' AND record_id = ?1 AND state = 'sending'"
+            };
+            let mut stmt = tx.prepare_cached(sql)?;
+            for id in response_ids {
+                stmt.execute(params![id, now])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A sync that was cut off (the app killed) leaves entries `sending`: due again.
+    pub fn reset_sending(&mut self) -> Result<()> {
+        self.conn.execute(
+            "UPDATE outbox SET state = 'pending' WHERE state = 'sending'",
+            [],
+        )?;
+        Ok(())
+    }
+
+    /// Every response in the outbox with its sync state, most recently changed first.
+    pub fn outbox_entries(&self) -> Result<Vec<OutboxEntryRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT o.record_id, r.form_id, r.form_version, o.state, o.reasons, o.last_error, o.attempts, o.updated_at,
+                    (SELECT COUNT(*) FROM revisions v WHERE v.response_id = o.record_id)
+             FROM outbox o JOIN responses r ON r.id = o.record_id
+             WHERE o.record_kind = 'response' ORDER BY o.updated_at DESC, o.id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(OutboxEntryRow {
+                response_id: r.get(0)?,
+                form_id: r.get(1)?,
+                form_version: r.get(2)?,
+                state: r.get(3)?,
+                reasons: reasons_from(&r.get::<_, String>(4)?),
+                last_error: r.get(5)?,
+                attempts: r.get(6)?,
+                updated_at: r.get(7)?,
+                revisions: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Outbox entries per state.
+    pub fn outbox_counts(&self) -> Result<Vec<(String, u32)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT state, COUNT(*) FROM outbox WHERE record_kind = 'response' GROUP BY state",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    // ---- sync: attachments and form offers -----------------------------------
+
+    /// `(sha256, size)` of every file a response refers to.
+    pub fn attachment_files(&self, response_id: &str) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT a.sha256, a.size FROM response_attachments ra JOIN attachments a ON a.sha256 = ra.sha256
+             WHERE ra.response_id = ?1 ORDER BY a.sha256",
+        )?;
+        let rows = stmt.query_map(params![response_id], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn attachment_uploaded(&self, sha256: &str, destination: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM attachment_uploads WHERE sha256 = ?1 AND destination = ?2",
+                params![sha256, destination],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn mark_attachment_uploaded(
+        &mut self,
+        sha256: &str,
+        destination: &str,
+        now: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO attachment_uploads (sha256, destination, completed_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (sha256, destination) DO NOTHING",
+            params![sha256, destination, now],
+        )?;
+        Ok(())
+    }
+
+    /// Remember a form version pulled from the server, to offer it to the user once.
+    pub fn add_form_offer(&mut self, offer: &FormOfferRow) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO form_offers (form_id, version, title, published_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (form_id, version) DO NOTHING",
+            params![offer.form_id, offer.version, offer.title, offer.published_at],
+        )?;
+        Ok(())
+    }
+
+    /// The server's bytes of a form version and their SHA-256, when kept.
+    pub fn server_form_document(
+        &self,
+        form_id: &str,
+        version: &str,
+    ) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT sha256, document FROM server_form_documents WHERE form_id = ?1 AND version = ?2",
+                params![form_id, version],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    pub fn put_server_form_document(
+        &mut self,
+        form_id: &str,
+        version: &str,
+        sha256: &str,
+        document: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO server_form_documents (form_id, version, sha256, document) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (form_id, version) DO UPDATE SET sha256 = excluded.sha256, document = excluded.document",
+            params![form_id, version, sha256, document],
+        )?;
+        Ok(())
+    }
+
+    pub fn unseen_form_offers(&self) -> Result<Vec<FormOfferRow>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT form_id, version, title, published_at FROM form_offers WHERE seen = 0 ORDER BY published_at, form_id, version",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(FormOfferRow {
+                form_id: r.get(0)?,
+                version: r.get(1)?,
+                title: r.get(2)?,
+                published_at: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn acknowledge_form_offers(&mut self) -> Result<()> {
+        self.conn
+            .execute("UPDATE form_offers SET seen = 1 WHERE seen = 0", [])?;
+        Ok(())
+    }
+
     // ---- settings ------------------------------------------------------------
 
     pub fn setting(&self, key: &str) -> Result<Option<String>> {
@@ -811,6 +1307,12 @@ impl Store {
             .optional()?)
     }
 
+    pub fn delete_setting(&mut self, key: &str) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM settings WHERE key = ?1", params![key])?;
+        Ok(())
+    }
+
     pub fn set_setting(&mut self, key: &str, value: &str) -> Result<()> {
         self.conn.execute(
             "INSERT INTO settings (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -818,6 +1320,70 @@ impl Store {
         )?;
         Ok(())
     }
+}
+
+fn reasons_from(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_else(|_| vec![text.to_owned()])
+}
+
+/// Bring a response's outbox entry in line with its revisions' acknowledgements:
+/// any rejected → `rejected`; any unanswered → still due; otherwise the latest
+/// answer decides (`quarantined` with its reasons, or `sent`). A response whose every
+/// revision the server holds is marked sent.
+fn refresh_outbox(conn: &Connection, response_id: &str, now: &str) -> Result<()> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT ack, code, reasons FROM revisions WHERE response_id = ?1 ORDER BY seqno",
+    )?;
+    let acks: Vec<(Option<String>, Option<String>, String)> = stmt
+        .query_map(params![response_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    if acks.is_empty() {
+        return Ok(());
+    }
+    // A rejection stands until a later revision (which carries its content again)
+    // is held by the server or on its way.
+    let last_rejected = acks
+        .iter()
+        .rposition(|(ack, ..)| ack.as_deref() == Some("rejected"));
+    let after = last_rejected.map_or(&acks[..], |i| &acks[i + 1..]);
+    let unanswered = after.iter().any(|(ack, ..)| ack.is_none());
+    let (state, reasons) = match (last_rejected, after.last()) {
+        (Some(i), None) => {
+            let (_, code, reasons) = &acks[i];
+            let reasons = reasons_from(reasons);
+            let shown = match (code, reasons.is_empty()) {
+                (Some(code), true) => vec![code.clone()],
+                (Some(code), false) => reasons
+                    .into_iter()
+                    .map(|r| format!("{code}: {r}"))
+                    .collect(),
+                (None, _) => reasons,
+            };
+            ("rejected", shown)
+        }
+        _ if unanswered => ("pending", Vec::new()),
+        (_, Some((Some(ack), _, reasons))) if ack == "quarantined" => {
+            ("quarantined", reasons_from(reasons))
+        }
+        _ => ("sent", Vec::new()),
+    };
+    let reasons = serde_json::to_string(&reasons).unwrap_or_else(|_| "[]".into());
+    conn.execute(
+        "INSERT INTO outbox (record_kind, record_id, state, reasons, updated_at) VALUES ('response', ?1, ?2, ?3, ?4)
+         ON CONFLICT (record_kind, record_id) DO UPDATE SET state = excluded.state, reasons = excluded.reasons,
+            last_error = CASE WHEN excluded.state = 'pending' THEN last_error ELSE NULL END,
+            attempts = attempts + 1, updated_at = excluded.updated_at",
+        params![response_id, state, reasons, now],
+    )?;
+    if matches!(state, "sent" | "quarantined") {
+        conn.execute(
+            "UPDATE responses SET status = 'sent' WHERE id = ?1 AND status = 'queued'",
+            params![response_id],
+        )?;
+    }
+    Ok(())
 }
 
 fn row_to_response(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<ResponseRow>> {
@@ -928,6 +1494,37 @@ mod tests {
         upgraded.set_setting("x", "y").unwrap();
         upgraded.add_paradata("r1", "opened", None, NOW).unwrap();
         assert_eq!(upgraded.integrity_check().unwrap(), "ok");
+    }
+
+    #[test]
+    fn an_outbox_from_before_sync_survives_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.sqlite");
+        {
+            let mut v2 = Store::open_at_version(&path, 2).unwrap();
+            v2.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+            v2.create_response("r1", "f", "1", "en", NOW).unwrap();
+            for (from, to) in [
+                (ResponseStatus::Draft, ResponseStatus::Finalized),
+                (ResponseStatus::Finalized, ResponseStatus::Queued),
+            ] {
+                v2.transition("r1", &[from], to, NOW).unwrap();
+            }
+            v2.outbox_result("response", "r1", Some("timeout"), NOW)
+                .unwrap();
+        }
+        let mut s = Store::open(&path).unwrap();
+        let entries = s.outbox_entries().unwrap();
+        assert_eq!(entries.len(), 1);
+        assert_eq!(entries[0].state, "failed");
+        assert_eq!(entries[0].last_error.as_deref(), Some("timeout"));
+        assert_eq!(entries[0].attempts, 1);
+        // The new states are allowed now.
+        s.add_revision(&revision("v1", "r1", 1), NOW).unwrap();
+        s.apply_acks(&[ack("v1", "quarantined", &["why"])], NOW)
+            .unwrap();
+        assert_eq!(outbox_state(&s, "r1").0, "quarantined");
+        assert_eq!(s.integrity_check().unwrap(), "ok");
     }
 
     #[test]
@@ -1148,6 +1745,174 @@ mod tests {
         s.set_setting("k", "v").unwrap();
         s.set_setting("k", "w").unwrap();
         assert_eq!(s.setting("k").unwrap().as_deref(), Some("w"));
+    }
+
+    fn revision(id: &str, response: &str, seq: u64) -> RevisionRow {
+        RevisionRow {
+            id: id.to_owned(),
+            response_id: response.to_owned(),
+            actor: "tab-a".to_owned(),
+            seq,
+            body: format!(r#"{{"id":"{id}","response":"{response}","seq":{seq}}}"#),
+            ack: None,
+            code: None,
+            reasons: Vec::new(),
+            attempts: 0,
+        }
+    }
+
+    fn ack(id: &str, ack: &str, reasons: &[&str]) -> RevisionAck {
+        RevisionAck {
+            revision_id: id.to_owned(),
+            ack: ack.to_owned(),
+            code: (ack == "rejected").then(|| "revision_id_conflict".to_owned()),
+            reasons: reasons.iter().map(|r| r.to_string()).collect(),
+        }
+    }
+
+    fn outbox_state(s: &Store, response: &str) -> (String, Vec<String>) {
+        let e = s
+            .outbox_entries()
+            .unwrap()
+            .into_iter()
+            .find(|e| e.response_id == response)
+            .unwrap();
+        (e.state, e.reasons)
+    }
+
+    #[test]
+    fn revisions_are_immutable_and_never_deleted() {
+        let mut s = store_with_queued_response();
+        s.add_revision(&revision("v1", "r1", 1), NOW).unwrap();
+        let err = s
+            .conn
+            .execute("UPDATE revisions SET body = '{}' WHERE id = 'v1'", [])
+            .unwrap_err();
+        assert!(err.to_string().contains("immutable"), "{err}");
+        let err = s
+            .conn
+            .execute("DELETE FROM revisions WHERE id = 'v1'", [])
+            .unwrap_err();
+        assert!(err.to_string().contains("never deleted"), "{err}");
+        // The same edit number cannot be built twice.
+        assert!(s.add_revision(&revision("v2", "r1", 1), NOW).is_err());
+        let kept = s.revisions("r1").unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].body, revision("v1", "r1", 1).body);
+    }
+
+    #[test]
+    fn acknowledgements_drive_the_outbox_and_nothing_is_deleted() {
+        let mut s = store_with_queued_response();
+        for id in ["r2", "r3"] {
+            s.create_response(id, "f", "1", "en", NOW).unwrap();
+            s.transition(id, &[ResponseStatus::Draft], ResponseStatus::Finalized, NOW)
+                .unwrap();
+            s.transition(
+                id,
+                &[ResponseStatus::Finalized],
+                ResponseStatus::Queued,
+                NOW,
+            )
+            .unwrap();
+        }
+        s.add_revision(&revision("a1", "r1", 1), NOW).unwrap();
+        s.add_revision(&revision("b1", "r2", 1), NOW).unwrap();
+        s.add_revision(&revision("c1", "r3", 1), NOW).unwrap();
+        assert_eq!(s.unacknowledged_revisions(10).unwrap().len(), 3);
+        s.mark_sending(&["r1".to_owned()], true, NOW).unwrap();
+        assert_eq!(outbox_state(&s, "r1").0, "sending");
+        s.apply_acks(
+            &[
+                ack("a1", "accepted", &[]),
+                ack("b1", "quarantined", &["/age: must be 0 or more"]),
+                ack(
+                    "c1",
+                    "rejected",
+                    &["the same id was sent with other content"],
+                ),
+            ],
+            NOW,
+        )
+        .unwrap();
+        assert_eq!(outbox_state(&s, "r1"), ("sent".to_owned(), vec![]));
+        assert_eq!(
+            outbox_state(&s, "r2"),
+            (
+                "quarantined".to_owned(),
+                vec!["/age: must be 0 or more".to_owned()]
+            )
+        );
+        let (state, reasons) = outbox_state(&s, "r3");
+        assert_eq!(state, "rejected");
+        assert_eq!(
+            reasons,
+            ["revision_id_conflict: the same id was sent with other content"]
+        );
+        assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Sent);
+        assert_eq!(s.response("r2").unwrap().status, ResponseStatus::Sent);
+        assert_eq!(s.response("r3").unwrap().status, ResponseStatus::Queued);
+        // Nothing is due again (a rejected revision is not resent blindly), nothing deleted.
+        assert!(s.unacknowledged_revisions(10).unwrap().is_empty());
+        assert_eq!(s.revisions("r3").unwrap().len(), 1);
+        assert_eq!(s.answers("r3").unwrap().len(), 0);
+        // A later edit that passes clears the quarantine.
+        s.add_revision(&revision("b2", "r2", 2), NOW).unwrap();
+        assert_eq!(outbox_state(&s, "r2").0, "pending");
+        s.apply_acks(&[ack("b2", "accepted", &[])], NOW).unwrap();
+        assert_eq!(outbox_state(&s, "r2"), ("sent".to_owned(), vec![]));
+    }
+
+    #[test]
+    fn a_send_failure_keeps_revisions_due_and_says_why() {
+        let mut s = store_with_queued_response();
+        s.add_revision(&revision("a1", "r1", 1), NOW).unwrap();
+        s.mark_sending(&["r1".to_owned()], true, NOW).unwrap();
+        s.note_send_failure(&["a1".to_owned()], "connection refused", NOW)
+            .unwrap();
+        let entry = &s.outbox_entries().unwrap()[0];
+        assert_eq!(entry.state, "failed");
+        assert_eq!(entry.last_error.as_deref(), Some("connection refused"));
+        let due = s.unacknowledged_revisions(10).unwrap();
+        assert_eq!(due[0].attempts, 1);
+        // A killed sync leaves `sending` behind; opening resets it to pending.
+        s.mark_sending(&["r1".to_owned()], true, NOW).unwrap();
+        s.reset_sending().unwrap();
+        assert_eq!(outbox_state(&s, "r1").0, "pending");
+    }
+
+    #[test]
+    fn the_link_and_form_offers_round_trip() {
+        let mut s = Store::open_in_memory().unwrap();
+        assert_eq!(s.link().unwrap(), None);
+        let link = LinkRow {
+            server_url: "http://10.0.0.2:8470".into(),
+            project: "p".into(),
+            device_id: "tab-a".into(),
+            enumerator: "Achieng".into(),
+            token: "secret".into(),
+            expires_at: NOW.into(),
+            linked_at: NOW.into(),
+        };
+        s.set_link(&link).unwrap();
+        s.set_link(&link).unwrap();
+        assert_eq!(s.link().unwrap(), Some(link));
+        s.clear_link().unwrap();
+        assert_eq!(s.link().unwrap(), None);
+        let offer = FormOfferRow {
+            form_id: "f".into(),
+            version: "2".into(),
+            title: "F".into(),
+            published_at: NOW.into(),
+        };
+        s.add_form_offer(&offer).unwrap();
+        s.add_form_offer(&offer).unwrap();
+        assert_eq!(s.unseen_form_offers().unwrap(), vec![offer]);
+        s.acknowledge_form_offers().unwrap();
+        assert!(s.unseen_form_offers().unwrap().is_empty());
+        assert!(!s.attachment_uploaded("abc", "srv").unwrap());
+        s.mark_attachment_uploaded("abc", "srv", NOW).unwrap();
+        assert!(s.attachment_uploaded("abc", "srv").unwrap());
     }
 
     #[test]

@@ -148,6 +148,7 @@ pub struct Voices {
     /// Interviews being worked on, kept in step with the store after each commit.
     open: Mutex<HashMap<String, Open>>,
     env: Mutex<DeviceEnvironment>,
+    sync: crate::sync::SyncShared,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -194,6 +195,8 @@ impl Voices {
             }
         };
         let username = store.setting("username")?;
+        // A sync cut off by the app being killed left entries `sending`: due again.
+        store.reset_sending()?;
         let voices = Voices {
             store: Mutex::new(store),
             attachments_dir,
@@ -203,9 +206,39 @@ impl Voices {
                 device_id: Some(device_id),
                 username,
             }),
+            sync: crate::sync::SyncShared::default(),
         };
         voices.load_examples()?;
         Ok(voices)
+    }
+
+    /// The running state of sync (status, wake-ups, events).
+    pub fn sync(&self) -> &crate::sync::SyncShared {
+        &self.sync
+    }
+
+    /// Shift the clock that stamps this device's revisions (see
+    /// [`crate::sync::SyncShared::set_clock_skew`]).
+    pub fn set_clock_skew_for(&self, skew: chrono::Duration) {
+        self.sync.set_clock_skew(skew);
+    }
+
+    /// A form version's title in its default language (its id when unreadable).
+    pub fn form_title(&self, form_id: &str, version: &str) -> String {
+        match self.form(form_id, version) {
+            Ok(compiled) => {
+                let form = compiled.form();
+                form.title
+                    .get(&form.default_language, &form.default_language)
+                    .to_owned()
+            }
+            Err(_) => form_id.to_owned(),
+        }
+    }
+
+    /// Where the file with this SHA-256 is kept.
+    pub fn attachment_file(&self, sha256: &str) -> PathBuf {
+        self.attachments_dir.join(sha256)
     }
 
     /// Add the embedded example forms (each version once).
@@ -781,6 +814,7 @@ impl Voices {
             lock(&self.store).record_consent(id, false, &record.at, &record.text_version)?;
             // Nothing but the refusal is kept: drop the in-memory answers too.
             self.evict(id);
+            self.after_finalize();
             self.state(id, 0, None)
         }
     }
@@ -859,17 +893,24 @@ impl Voices {
             &at,
         )?;
         store.add_paradata(id, "finalized", None, &at)?;
+        drop(store);
+        self.after_finalize();
         Ok(review)
     }
 
-    /// Make a finalized, not yet sent response editable again.
+    /// Make a finalized response editable again. A sent one too: finalizing the edit
+    /// makes a new revision with only what changed, which the server merges.
     pub fn reopen(&self, id: &str) -> Result<InterviewState> {
         let at = now();
         {
             let mut store = lock(&self.store);
             store.transition(
                 id,
-                &[ResponseStatus::Finalized, ResponseStatus::Queued],
+                &[
+                    ResponseStatus::Finalized,
+                    ResponseStatus::Queued,
+                    ResponseStatus::Sent,
+                ],
                 ResponseStatus::Draft,
                 &at,
             )?;
@@ -892,7 +933,7 @@ impl Voices {
                 Err(_) => row.form_id.clone(),
             };
             out.push(ResponseSummary {
-                label: format!("#{}", &row.id[row.id.len().saturating_sub(6)..]),
+                label: neutral_label(&row.id),
                 response_id: row.id,
                 form_id: row.form_id,
                 form_version: row.form_version,
@@ -1044,6 +1085,16 @@ impl Voices {
     }
 }
 
+/// The short neutral label lists show for a response: "#3f2a9c" (no answer text).
+pub fn neutral_label(response_id: &str) -> String {
+    let start = response_id
+        .char_indices()
+        .rev()
+        .nth(5)
+        .map_or(0, |(i, _)| i);
+    format!("#{}", &response_id[start..])
+}
+
 fn media_field_named(item: &Item, name: &str) -> bool {
     match item {
         Item::Field(f) => f.name == name && f.kind.is_media(),
@@ -1051,6 +1102,11 @@ fn media_field_named(item: &Item, name: &str) -> bool {
         Item::Repeat(r) => r.body.iter().any(|i| media_field_named(i, name)),
         Item::Consent(_) => false,
     }
+}
+
+/// SHA-256 of `bytes`, lowercase hex (how files and form documents are addressed).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -262,3 +262,41 @@ fn garbage_bytes_are_rejected_with_a_clear_diagnostic() {
         .unwrap_err();
     assert_eq!(err["kind"], "invalid_input");
 }
+
+#[test]
+fn sync_commands_before_the_device_is_linked() {
+    let app = app();
+    let status = app.call("sync_status", None).unwrap();
+    assert_eq!(status["phase"], "not_linked");
+    assert_eq!(status["link"], Value::Null);
+    assert_eq!(status["auto_sync"], true);
+    assert_eq!(status["counts"]["pending"], 0);
+    let err = app.call("sync_now", None).unwrap_err();
+    assert_eq!(err["kind"], "not_provisioned");
+    let err = app
+        .call("provision_device", Some(json!({"code": "  hello\n"})))
+        .unwrap_err();
+    assert_eq!(err["kind"], "bad_code");
+    assert!(
+        err["message"].as_str().unwrap().contains("voices1:"),
+        "{err}"
+    );
+    let status = app
+        .call(
+            "set_sync_settings",
+            Some(json!({"auto_sync": false, "proxy": "http://127.0.0.1:3128"})),
+        )
+        .unwrap();
+    assert_eq!(status["auto_sync"], false);
+    assert_eq!(status["proxy"], "http://127.0.0.1:3128");
+    let err = app
+        .call(
+            "set_sync_settings",
+            Some(json!({"auto_sync": true, "proxy": "not a url"})),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "invalid_input");
+    assert_eq!(app.call("list_outbox", None).unwrap(), json!([]));
+    app.call("acknowledge_form_versions", None).unwrap();
+    app.call("unlink_device", None).unwrap();
+}

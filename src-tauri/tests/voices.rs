@@ -190,7 +190,7 @@ fn the_language_switches_mid_interview_and_mirrors() {
 }
 
 #[test]
-fn a_finalized_response_can_be_edited_until_it_is_sent() {
+fn a_finalized_response_can_be_edited_before_and_after_it_is_sent() {
     let (_dir, voices) = open();
     let id = consented(&voices);
     voices.set_answer(&id, "/village", Some("A"), 1).unwrap();
@@ -208,6 +208,11 @@ fn a_finalized_response_can_be_edited_until_it_is_sent() {
     voices
         .with_store(|s| s.outbox_result("response", &id, None, "2026-01-01T00:00:00Z"))
         .unwrap();
+    // Sent: an edit is still possible; finalizing it makes a new revision for the server.
+    let state = voices.reopen(&id).unwrap();
+    assert_eq!(state.status, ResponseStatus::Draft);
+    assert_eq!(state.edit_count, 2);
+    // A draft cannot be reopened.
     let err = voices.reopen(&id).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Conflict);
 }
@@ -374,9 +379,7 @@ fn an_interrupted_section_resumes_at_its_privacy_check() {
         // A fresh draft opens at its first page.
         assert_eq!(voices.open_interview(&id, None).unwrap().page.index, 0);
         let check = page(&voices, &id, "/safety");
-        voices
-            .paradata(&id, "page_enter", Some("/safety"))
-            .unwrap();
+        voices.paradata(&id, "page_enter", Some("/safety")).unwrap();
         voices
             .record_privacy(&id, "/safety", "interrupted", check.index)
             .unwrap();
@@ -388,7 +391,11 @@ fn an_interrupted_section_resumes_at_its_privacy_check() {
     assert_eq!(resumed.page.key, "/safety");
     assert_eq!(resumed.page.kind, PageKind::PrivacyCheck);
     assert_eq!(
-        resumed.page.privacy.as_ref().and_then(|p| p.outcome.as_deref()),
+        resumed
+            .page
+            .privacy
+            .as_ref()
+            .and_then(|p| p.outcome.as_deref()),
         Some("interrupted")
     );
     // A page that no longer applies (or never existed) falls back to the first page.

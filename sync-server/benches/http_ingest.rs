@@ -122,16 +122,23 @@ async fn ingest(url: &str, fleet: &Fleet, bodies: Vec<Vec<(usize, Vec<u8>)>>) ->
             let (client, url, accepted) = (client.clone(), url.to_owned(), accepted.clone());
             tokio::spawn(async move {
                 for (records, body) in batches {
-                    let r = client
-                        .post(format!("{url}/api/v1/projects/{PROJECT}/revisions"))
-                        .bearer_auth(&token)
-                        .header(PROTOCOL_HEADER, "1")
-                        .header("content-type", NDJSON)
-                        .header("content-encoding", "zstd")
-                        .body(body)
-                        .send()
-                        .await
-                        .expect("upload");
+                    let r = loop {
+                        let r = client
+                            .post(format!("{url}/api/v1/projects/{PROJECT}/revisions"))
+                            .bearer_auth(&token)
+                            .header(PROTOCOL_HEADER, "1")
+                            .header("content-type", NDJSON)
+                            .header("content-encoding", "zstd")
+                            .body(body.clone())
+                            .send()
+                            .await
+                            .expect("upload");
+                        // Busy (no free database connection): wait as told, as the app does.
+                        match harness::retry_after(&r) {
+                            Some(wait) => tokio::time::sleep(wait).await,
+                            None => break r,
+                        }
+                    };
                     if !r.status().is_success() {
                         let status = r.status();
                         panic!(

@@ -74,6 +74,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub detail: String,
     pub limit: Option<u64>,
+    /// Seconds the client should wait before trying again (`Retry-After`).
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -83,6 +85,7 @@ impl ApiError {
             code,
             detail: detail.into(),
             limit: None,
+            retry_after: None,
         }
     }
 
@@ -109,6 +112,11 @@ impl IntoResponse for ApiError {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }
@@ -119,6 +127,13 @@ impl From<crate::Error> for ApiError {
             crate::Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             crate::Error::NotFound(m) => ApiError::new(StatusCode::NOT_FOUND, "not_found", m),
             crate::Error::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid", m),
+            crate::Error::Busy(m) => {
+                tracing::warn!(reason = %m, "busy: asked the client to retry");
+                ApiError {
+                    retry_after: Some(BUSY_RETRY_AFTER_SECS),
+                    ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "busy", m)
+                }
+            }
             other => {
                 tracing::error!(error = %other, "storage failure");
                 ApiError::new(
@@ -132,6 +147,10 @@ impl From<crate::Error> for ApiError {
 }
 
 type ApiResult<T> = Result<T, ApiError>;
+
+/// `Retry-After` of a 503 when the database has no free connection: long enough for the
+/// queue ahead to drain, short enough that a device syncs again soon.
+pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
 
 /// Run blocking store work off the async runtime.
 async fn blocking<T: Send + 'static>(
@@ -1328,4 +1347,23 @@ async fn get_attachment(
         Body::from_stream(ChunkStream(rx)),
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_is_a_503_with_retry_after() {
+        let response =
+            ApiError::from(crate::Error::Busy("all connections in use".into())).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from(BUSY_RETRY_AFTER_SECS))
+        );
+        let other = ApiError::from(crate::Error::Backend("down".into())).into_response();
+        assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(other.headers().get(header::RETRY_AFTER).is_none());
+    }
 }

@@ -22,6 +22,10 @@ pub enum Error {
     Sqlite(#[from] rusqlite::Error),
     #[error("database backend error: {0}")]
     Backend(String),
+    /// Every database connection is in use: answered with 503 and `Retry-After`, so
+    /// clients back off instead of piling up behind the pool.
+    #[error("{0}")]
+    Busy(String),
     #[error("stored data could not be read: {0}")]
     Json(#[from] serde_json::Error),
     #[error("{0}")]

@@ -13,6 +13,12 @@ use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Device, Published, Role, Store};
 use voices_server::{app, auth, AppState};
 
+/// Ingest allocates and frees many small strings per record on several threads at once;
+/// mimalloc does that with far less contention and fewer page faults than the system
+/// allocator (profiled: a quarter of ingest CPU time was in malloc/free).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "voices-server", version, about = "The Voices sync server")]
 struct Cli {

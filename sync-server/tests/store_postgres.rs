@@ -40,3 +40,78 @@ fn a_bad_url_is_a_clear_error() {
         "unclear error: {err}"
     );
 }
+
+/// Holds the ingest inside its transaction (so its pooled connection stays taken) until
+/// told to go on.
+struct Gate(std::sync::Mutex<std::sync::mpsc::Receiver<()>>);
+
+impl voices_server::store::Validator for Gate {
+    fn validate(
+        &self,
+        _: &str,
+        _: &voices_core::sync::ResponseState,
+        _: &voices_core::Response,
+    ) -> voices_server::store::Validation {
+        let _ = self.0.lock().unwrap().recv();
+        voices_server::store::Validation::Valid
+    }
+}
+
+#[test]
+fn an_exhausted_pool_answers_busy_quickly_instead_of_waiting() {
+    use std::time::{Duration, Instant};
+    let db = pgdb::TestDatabase::create();
+    let store =
+        Arc::new(PostgresStore::open_with_pool(&db.url, 1, Duration::from_millis(300)).unwrap());
+    store.add_project("p1", "One", suite::NOW).unwrap();
+    let (go_on, wait) = std::sync::mpsc::channel();
+    let holder = {
+        let store = store.clone();
+        std::thread::spawn(move || {
+            let batch = [suite::incoming(voices_server::sample::household_revision(
+                1, "tab-a", "v1",
+            ))];
+            store.ingest(
+                "p1",
+                &suite::uploader("tab-a"),
+                &batch,
+                &Gate(std::sync::Mutex::new(wait)),
+                suite::NOW,
+            )
+        })
+    };
+    // The one connection is taken once the ingest has begun.
+    let started = Instant::now();
+    let busy = loop {
+        match store.project_exists("p1") {
+            Ok(_) if started.elapsed() < Duration::from_secs(30) => {
+                std::thread::sleep(Duration::from_millis(20))
+            }
+            other => break other,
+        }
+    };
+    let asked = Instant::now();
+    let err = store
+        .project_exists("p1")
+        .expect_err("the pool is exhausted");
+    assert!(
+        matches!(err, voices_server::Error::Busy(_)),
+        "not a busy error: {err}"
+    );
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "waited {:?} for a connection",
+        asked.elapsed()
+    );
+    assert!(
+        matches!(busy, Err(voices_server::Error::Busy(_))),
+        "{busy:?}"
+    );
+    go_on.send(()).unwrap();
+    let acks = holder.join().unwrap().unwrap();
+    assert_eq!(
+        acks[0].status,
+        voices_core::sync::protocol::AckStatus::Accepted
+    );
+    assert!(store.project_exists("p1").unwrap(), "the pool recovers");
+}

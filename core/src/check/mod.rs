@@ -10,7 +10,7 @@ mod structure;
 
 pub(crate) use structure::suggestion;
 
-use std::collections::HashSet;
+use crate::collections::Set;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -243,7 +243,7 @@ pub fn check_source(json: &str) -> CheckReport {
 
 /// Fill in line and column of each diagnostic from its pointer (and span).
 pub fn place(json: &str, diagnostics: &mut [Diagnostic]) {
-    let wanted: HashSet<&str> = diagnostics
+    let wanted: Set<&str> = diagnostics
         .iter()
         .filter(|d| d.line.is_none())
         .map(|d| d.pointer.as_str())
@@ -275,7 +275,7 @@ fn nearest_existing(json: &str, pointer: &str) -> usize {
     let mut p = pointer;
     while let Some(cut) = p.rfind('/') {
         p = &p[..cut];
-        let set = HashSet::from([p]);
+        let set = Set::from_iter([p]);
         if let Some(&offset) = locate::value_offsets(json, &set).get(p) {
             return offset;
         }
@@ -326,7 +326,7 @@ fn parse_error(json: &str, err: &serde_json::Error) -> Diagnostic {
                     locate::escape_token(name)
                 };
                 let candidate = format!("{pointer}/{key}");
-                if locate::value_offsets(json, &HashSet::from([candidate.as_str()]))
+                if locate::value_offsets(json, &Set::from_iter([candidate.as_str()]))
                     .contains_key(&candidate)
                 {
                     pointer = candidate;
@@ -337,7 +337,7 @@ fn parse_error(json: &str, err: &serde_json::Error) -> Diagnostic {
     let mut d = Diagnostic::error(code, pointer.clone(), message);
     if code == Code::JsonStructure && !pointer.is_empty() {
         // The property's own position reads better than where serde noticed.
-        let offsets = locate::value_offsets(json, &HashSet::from([pointer.as_str()]));
+        let offsets = locate::value_offsets(json, &Set::from_iter([pointer.as_str()]));
         if let Some(&start) = offsets.get(&pointer) {
             let pos = locate::position_of(json, start);
             d.line = Some(pos.line);

@@ -1,7 +1,9 @@
 //! Structural rules: names, languages and translations, choice lists, ranges,
 //! repeats, and the people-centred constructs (consent, privacy checks, safe exit).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use crate::collections::Map;
 
 use crate::engine::tree::{flatten, has_privacy_check, is_valid_name, Flat};
 use crate::form::{Direction, FieldType, Form, Item, Media, Text};
@@ -70,7 +72,7 @@ fn check_languages(form: &Form, out: &mut Vec<Diagnostic>) {
             "list at least one language (code, name and direction)",
         ));
     }
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut seen: Map<&str, usize> = Map::default();
     for (i, lang) in form.languages.iter().enumerate() {
         if let Some(first) = seen.insert(&lang.code, i) {
             out.push(Diagnostic::error(
@@ -228,7 +230,7 @@ fn check_texts(form: &Form, out: &mut Vec<Diagnostic>) {
 }
 
 fn check_names(flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
-    let mut seen: HashMap<(Option<usize>, &str), usize> = HashMap::new();
+    let mut seen: Map<(Option<usize>, &str), usize> = Map::default();
     for (i, f) in flat.iter().enumerate() {
         let name = f.item.name();
         if !is_valid_name(name) {
@@ -273,7 +275,7 @@ fn check_choice_lists(form: &Form, out: &mut Vec<Diagnostic>) {
                 format!("choice list `{list}` has no choices"),
             ));
         }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
+        let mut seen: Map<&str, usize> = Map::default();
         for (i, c) in choices.iter().enumerate() {
             if c.name.is_empty() || c.name.chars().any(char::is_whitespace) {
                 out.push(Diagnostic::error(

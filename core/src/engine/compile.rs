@@ -3,7 +3,9 @@
 //! ordered, choice lists indexed. Every problem is reported at once.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::collections::BinaryHeap;
+
+use crate::collections::{Map, Set};
 
 use crate::check::{Code, Diagnostic};
 use crate::expr::ast::{Axis, NodeTest, PathStart};
@@ -25,11 +27,11 @@ pub struct CompiledForm {
     pub(crate) form: Form,
     pub(crate) nodes: Vec<Node>,
     /// Nodes by name, for `${name}` (several when names repeat in different scopes).
-    pub(crate) by_name: HashMap<String, Vec<NodeIdx>>,
+    pub(crate) by_name: Map<String, Vec<NodeIdx>>,
     /// `(scope, name)` → node: how answers and paths are addressed.
-    pub(crate) scope_names: HashMap<(NodeIdx, String), NodeIdx>,
+    pub(crate) scope_names: Map<(NodeIdx, String), NodeIdx>,
     pub(crate) lists: Vec<ChoiceList>,
-    pub(crate) list_index: HashMap<String, usize>,
+    pub(crate) list_index: Map<String, usize>,
     /// Every evaluation step, in an order where each comes after what it reads.
     pub(crate) tasks: Vec<Task>,
     /// Per node: the tasks that read its value.
@@ -43,9 +45,9 @@ pub struct CompiledForm {
     /// Per scope (a repeat or [`ROOT`]): its nodes by slot.
     pub(crate) scope_locals: Vec<Vec<NodeIdx>>,
     /// Per repeat: tasks of the nodes inside it (re-run when its instances change).
-    pub(crate) repeat_inside_tasks: HashMap<NodeIdx, Vec<usize>>,
+    pub(crate) repeat_inside_tasks: Map<NodeIdx, Vec<usize>>,
     /// Per repeat: tasks outside it that read it or anything inside it.
-    pub(crate) repeat_outside_readers: HashMap<NodeIdx, Vec<usize>>,
+    pub(crate) repeat_outside_readers: Map<NodeIdx, Vec<usize>>,
     /// Per scope: the repeats directly in it, in document order.
     pub(crate) child_repeats: Vec<Vec<NodeIdx>>,
     /// Fields with a default, in task order (defaults may read each other).
@@ -62,7 +64,7 @@ pub(crate) struct NodeTasks {
 pub(crate) struct ChoiceList {
     pub name: String,
     pub choices: Vec<Choice>,
-    pub by_name: HashMap<String, usize>,
+    pub by_name: Map<String, usize>,
     /// Names of the extra properties, in a stable order (the item's children after name and label).
     pub properties: Vec<String>,
 }
@@ -245,7 +247,7 @@ pub(crate) enum Resolution {
 
 fn resolve_in(
     nodes: &[Node],
-    by_name: &HashMap<String, Vec<NodeIdx>>,
+    by_name: &Map<String, Vec<NodeIdx>>,
     name: &str,
     context: NodeIdx,
 ) -> Resolution {
@@ -323,16 +325,16 @@ pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
         b.nodes[idx].slot = scope_locals[scope].len();
         scope_locals[scope].push(idx);
     }
-    let mut by_name: HashMap<String, Vec<NodeIdx>> = HashMap::new();
-    let mut scope_names = HashMap::new();
+    let mut by_name: Map<String, Vec<NodeIdx>> = Map::default();
+    let mut scope_names = Map::default();
     for (idx, n) in b.nodes.iter().enumerate().skip(1) {
         by_name.entry(n.name.clone()).or_default().push(idx);
         scope_names.entry((n.scope, n.name.clone())).or_insert(idx);
     }
     let mut lists = Vec::new();
-    let mut list_index = HashMap::new();
+    let mut list_index = Map::default();
     for (name, choices) in &form.choices {
-        let mut by = HashMap::new();
+        let mut by = Map::default();
         let mut properties: Vec<String> = Vec::new();
         for (i, c) in choices.iter().enumerate() {
             by.entry(c.name.clone()).or_insert(i);
@@ -418,8 +420,8 @@ pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
         consent,
         instance_name,
         scope_locals,
-        repeat_inside_tasks: HashMap::new(),
-        repeat_outside_readers: HashMap::new(),
+        repeat_inside_tasks: Map::default(),
+        repeat_outside_readers: Map::default(),
         child_repeats: Vec::new(),
         defaulted: Vec::new(),
     };
@@ -622,7 +624,7 @@ impl Builder {
         &mut self,
         idx: NodeIdx,
         f: &Flat<'_>,
-        by_name: &HashMap<String, Vec<NodeIdx>>,
+        by_name: &Map<String, Vec<NodeIdx>>,
         lists: &[ChoiceList],
         deps: &mut Vec<(Task, Vec<(NodeIdx, bool)>)>,
     ) {
@@ -704,9 +706,20 @@ impl Builder {
             task_deps(TaskKind::Constraint, refs);
         }
         if let Some((e, refs)) = compile(self, Prop::Default, default) {
-            self.nodes[idx].default = Some(e);
             // Defaults run once, at creation; one that needs its own field can never run.
-            if refs.iter().any(|&(n, dot)| n == idx && !dot) {
+            // Reading the same field of another repeat instance is fine: ODK's
+            // `indexed-repeat(${q}, ${r}, position(..) - 1)` carries the previous answer forward.
+            let own_name = self.nodes[idx].name.clone();
+            let reads_own_instance = e.references().iter().any(|r| {
+                *r.name == *own_name
+                    && !inside_other_instance(&e, r.span)
+                    && matches!(
+                        resolve_in(&self.nodes, by_name, r.name, idx),
+                        Resolution::Found(n) if n == idx
+                    )
+            });
+            self.nodes[idx].default = Some(e);
+            if reads_own_instance {
                 self.diagnostics.push(Diagnostic::error(
                     Code::Cycle,
                     format!("{ptr}/default"),
@@ -802,7 +815,7 @@ impl Builder {
         pointer: &str,
         expr: &Expr,
         context: NodeIdx,
-        by_name: &HashMap<String, Vec<NodeIdx>>,
+        by_name: &Map<String, Vec<NodeIdx>>,
         lists: &[ChoiceList],
     ) -> Vec<(NodeIdx, bool)> {
         let mut read = Vec::new();
@@ -875,7 +888,7 @@ impl Builder {
         pointer: &str,
         expr: &Expr,
         context: NodeIdx,
-        by_name: &HashMap<String, Vec<NodeIdx>>,
+        by_name: &Map<String, Vec<NodeIdx>>,
         lists: &[ChoiceList],
     ) {
         for site in expr.calls() {
@@ -1027,7 +1040,7 @@ type Ordered = (Vec<Task>, Vec<Vec<usize>>, Vec<Vec<usize>>, Vec<NodeTasks>);
 /// Build every task with its inputs, order them topologically and report cycles.
 fn order_tasks(b: &mut Builder, explicit: Vec<(Task, Vec<(NodeIdx, bool)>)>) -> Ordered {
     // Vertices: every task. Inputs are (node, reads relevance?) pairs.
-    let mut inputs: HashMap<Task, Vec<(NodeIdx, bool)>> = HashMap::new();
+    let mut inputs: Map<Task, Vec<(NodeIdx, bool)>> = Map::default();
     for (idx, n) in b.nodes.iter().enumerate().skip(1) {
         let mut rel_inputs = Vec::new();
         if let Some(p) = n.parent.filter(|&p| p != ROOT) {
@@ -1073,7 +1086,7 @@ fn order_tasks(b: &mut Builder, explicit: Vec<(Task, Vec<(NodeIdx, bool)>)>) -> 
     // Map inputs to producing tasks: value of a field → its Value task; relevance → Relevance task.
     let mut all: Vec<Task> = inputs.keys().copied().collect();
     all.sort_by_key(|t| (t.node, t.kind));
-    let id_of: HashMap<Task, usize> = all.iter().enumerate().map(|(i, t)| (*t, i)).collect();
+    let id_of: Map<Task, usize> = all.iter().enumerate().map(|(i, t)| (*t, i)).collect();
     let producer = |node: NodeIdx, relevance: bool| -> Option<usize> {
         let kind = if relevance {
             TaskKind::Relevance
@@ -1120,7 +1133,7 @@ fn order_tasks(b: &mut Builder, explicit: Vec<(Task, Vec<(NodeIdx, bool)>)>) -> 
     if order.len() < all.len() {
         report_cycles(b, &all, &edges, &remaining);
         // Keep going with the acyclic part so later stages still work.
-        let placed: HashSet<usize> = order.iter().copied().collect();
+        let placed: Set<usize> = order.iter().copied().collect();
         order.extend((0..all.len()).filter(|t| !placed.contains(t)));
     }
     let position: Vec<usize> = {
@@ -1165,7 +1178,7 @@ fn report_cycles(b: &mut Builder, all: &[Task], edges: &[Vec<usize>], remaining:
     let stuck: std::collections::BTreeSet<usize> =
         (0..all.len()).filter(|&t| remaining[t] > 0).collect();
     let mut state = vec![0u8; all.len()]; // 0 new, 1 on stack, 2 done
-    let mut reported: HashSet<Vec<NodeIdx>> = HashSet::new();
+    let mut reported: Set<Vec<NodeIdx>> = Set::default();
     for &start in &stuck {
         if state[start] != 0 {
             continue;
@@ -1275,4 +1288,17 @@ fn report_cycle(b: &mut Builder, cycle: &[Task]) {
             names.join(" → ")
         ),
     ));
+}
+
+/// Whether `span` lies in the first argument of an `indexed-repeat(…)` call, which reads a
+/// field of another (explicitly numbered) repeat instance rather than the current one.
+fn inside_other_instance(expr: &Expr, span: crate::expr::Span) -> bool {
+    expr.calls().iter().any(|site| {
+        site.call.function == Some(Function::IndexedRepeat)
+            && site
+                .call
+                .args
+                .first()
+                .is_some_and(|arg| arg.span.start <= span.start && span.end <= arg.span.end)
+    })
 }

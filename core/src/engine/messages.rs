@@ -11,6 +11,7 @@ pub(crate) enum Msg {
     Decimal,
     Range,
     NotAChoice,
+    FilteredOut,
     ChoiceTwice,
     Date,
     Time,
@@ -76,6 +77,12 @@ fn table(msg: Msg) -> [&'static str; 4] {
             "«{value}» ليس من الخيارات المتاحة.",
             "«{value}» немає серед варіантів.",
             "«{value}» no es una de las opciones.",
+        ],
+        Msg::FilteredOut => [
+            "“{value}” is no longer among the choices offered here; choose again.",
+            "«{value}» لم يعد من الخيارات المعروضة هنا؛ اختر مرة أخرى.",
+            "«{value}» більше немає серед запропонованих тут варіантів; виберіть ще раз.",
+            "«{value}» ya no está entre las opciones ofrecidas aquí; elija de nuevo.",
         ],
         Msg::ChoiceTwice => [
             "“{value}” is chosen more than once.",
@@ -228,6 +235,7 @@ mod tests {
             Msg::Decimal,
             Msg::Range,
             Msg::NotAChoice,
+            Msg::FilteredOut,
             Msg::ChoiceTwice,
             Msg::Date,
             Msg::Time,

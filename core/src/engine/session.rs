@@ -9,7 +9,9 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::collections::Map;
 use std::sync::Arc;
 
 use crate::env::Environment;
@@ -145,7 +147,7 @@ pub struct Session {
     removed: Vec<AnswerPath>,
     pending_defaults: Vec<InstId>,
     /// Instances per scope in document order, rebuilt after structural changes.
-    scope_cache: HashMap<NodeIdx, Vec<InstId>>,
+    scope_cache: Map<NodeIdx, Vec<InstId>>,
 }
 
 impl Session {
@@ -177,7 +179,7 @@ impl Session {
             added: Vec::new(),
             removed: Vec::new(),
             pending_defaults: Vec::new(),
-            scope_cache: HashMap::new(),
+            scope_cache: Map::default(),
         };
         session.load(response.answers);
         if fresh {
@@ -548,6 +550,13 @@ impl Session {
                         code: ViolationCode::Type,
                         message: messages::text(msg, lang, &args),
                     });
+                } else if let Some(chosen) = self.filtered_out_choice(inst, node, value) {
+                    // Kept, not cleared: the enumerator sees it and chooses again.
+                    out.push(Violation {
+                        path: path(),
+                        code: ViolationCode::Type,
+                        message: messages::text(Msg::FilteredOut, lang, &[("value", chosen)]),
+                    });
                 }
                 match &slot.constraint {
                     Ok(true) => {}
@@ -569,6 +578,23 @@ impl Session {
             }
         }
         out
+    }
+
+    /// The first chosen value that the field's choice filter no longer offers: answered
+    /// earlier, then an answer the filter reads changed (country → region).
+    fn filtered_out_choice<'v>(
+        &self,
+        inst: InstId,
+        node: NodeIdx,
+        value: &'v str,
+    ) -> Option<&'v str> {
+        let kept = self.choices_kept(inst, node)?;
+        let list = &self.form.lists[self.form.node(node).list?];
+        value.split_whitespace().find(|part| {
+            list.by_name
+                .get(*part)
+                .is_some_and(|&i| !kept.get(i).copied().unwrap_or(true))
+        })
     }
 
     fn repeat_violation(&self, inst: InstId, node: NodeIdx, lang: &str) -> Option<Violation> {
@@ -1323,7 +1349,7 @@ impl Session {
     fn instance_answers(&self, top: InstId) -> Answers {
         // Iterative post-order: children's answers are built before their parent's.
         let form = &self.form;
-        let mut built: HashMap<InstId, Answers> = HashMap::new();
+        let mut built: Map<InstId, Answers> = Map::default();
         let mut order = Vec::new();
         let mut stack = vec![top];
         while let Some(i) = stack.pop() {

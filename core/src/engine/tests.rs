@@ -619,3 +619,90 @@ fn nested_repeats_resolve_references_per_instance() {
     assert_eq!(fresh.view("en"), s.view("en"));
     assert_eq!(fresh.response(), s.response());
 }
+
+#[test]
+fn a_default_may_carry_the_previous_instance_forward() {
+    let form: Form = serde_json::from_value(json!({
+        "id": "carry", "version": "1", "title": "Carry forward",
+        "languages": [{"code": "en", "name": "English"}], "default_language": "en",
+        "body": [
+            {"type": "repeat", "name": "visits", "body": [
+                {"type": "text", "name": "village",
+                 "default": "indexed-repeat(${village}, ${visits}, position(..) - 1)"}
+            ]}
+        ]
+    }))
+    .unwrap();
+    let form = Arc::new(CompiledForm::compile(form).unwrap_or_else(|d| panic!("{d:#?}")));
+    let mut env = env();
+    let mut response = empty_response();
+    response.form_id = "carry".into();
+    response.form_version = "1".into();
+    let mut s = Session::new(form, response, &mut env).unwrap();
+    s.add_repeat_instance(&p("/visits"), &mut env).unwrap();
+    assert_eq!(value(&s, "/visits[1]/village"), None);
+    s.set_answer(&p("/visits[1]/village"), Some("Kisumu".into()), &mut env)
+        .unwrap();
+    s.add_repeat_instance(&p("/visits"), &mut env).unwrap();
+    assert_eq!(value(&s, "/visits[2]/village"), Some("Kisumu"));
+}
+
+#[test]
+fn a_default_reading_its_own_instance_is_still_refused() {
+    let form: Form = serde_json::from_value(json!({
+        "id": "selfish", "version": "1", "title": "Self",
+        "languages": [{"code": "en", "name": "English"}], "default_language": "en",
+        "body": [{"type": "text", "name": "x", "default": "concat(${x}, 'a')"}]
+    }))
+    .unwrap();
+    let Err(diagnostics) = CompiledForm::compile(form) else {
+        panic!("a default reading its own field compiled")
+    };
+    assert!(
+        diagnostics
+            .iter()
+            .any(|d| d.message.contains("refers to itself")),
+        "{diagnostics:#?}"
+    );
+}
+
+#[test]
+fn an_answer_its_choice_filter_no_longer_offers_is_kept_and_flagged() {
+    let (mut s, mut env) = started();
+    s.set_answer(&p("/country"), Some("ua".into()), &mut env)
+        .unwrap();
+    s.set_answer(&p("/region"), Some("kyiv".into()), &mut env)
+        .unwrap();
+    let region_violations = |s: &Session, lang: &str| -> Vec<String> {
+        s.validate(lang)
+            .into_iter()
+            .filter(|v| v.path.to_string() == "/region")
+            .map(|v| v.message)
+            .collect()
+    };
+    assert!(region_violations(&s, "en").is_empty());
+    s.set_answer(&p("/country"), Some("mx".into()), &mut env)
+        .unwrap();
+    assert_eq!(
+        value(&s, "/region"),
+        Some("kyiv"),
+        "nothing is cleared silently"
+    );
+    assert_eq!(
+        region_violations(&s, "en"),
+        ["“kyiv” is no longer among the choices offered here; choose again."]
+    );
+    let in_view = s
+        .view("es")
+        .pages
+        .iter()
+        .flat_map(|pg| &pg.items)
+        .find_map(|i| match i {
+            ItemView::Field(f) if f.name == "region" => Some(f.violations.len()),
+            _ => None,
+        });
+    assert_eq!(in_view, Some(1));
+    s.set_answer(&p("/region"), Some("oaxaca".into()), &mut env)
+        .unwrap();
+    assert!(region_violations(&s, "en").is_empty());
+}

@@ -48,7 +48,7 @@ pub(crate) fn check_value(
         }
         FieldType::SelectMultiple | FieldType::Rank => {
             let list = list?;
-            let mut seen = std::collections::HashSet::new();
+            let mut seen = crate::collections::Set::default();
             for part in value.split_whitespace() {
                 if !list.by_name.contains_key(part) {
                     return Some((Msg::NotAChoice, vec![("value", part.to_owned())]));

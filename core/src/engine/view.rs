@@ -291,32 +291,39 @@ impl Session {
         out
     }
 
+    /// Which choices of a select field's list its filter keeps (`None`: no filter).
+    pub(crate) fn choices_kept(&self, inst: InstId, node: NodeIdx) -> Option<Vec<bool>> {
+        let form = &self.form;
+        let n = form.node(node);
+        let list = &form.lists[n.list?];
+        let filter = n.choice_filter.as_ref()?;
+        // The filter reads answers only; a private throwaway environment suffices,
+        // since randomness or the clock in a filter would make choices flicker.
+        let mut env = FrozenEnvironment;
+        let ctx = self.context(inst, node);
+        Some(match expr::evaluate(filter, &ctx, &mut env) {
+            Ok(Value::Nodes(items)) => {
+                let mut keep = vec![false; list.choices.len()];
+                for item in items {
+                    if let Some(pos) = ctx.position(item) {
+                        if let Some(k) = keep.get_mut(pos - 1) {
+                            *k = true;
+                        }
+                    }
+                }
+                keep
+            }
+            _ => vec![true; list.choices.len()],
+        })
+    }
+
     /// The choices of a select field left by its filter.
     fn visible_choices(&self, inst: InstId, node: NodeIdx, lang: &str) -> Option<Vec<ChoiceView>> {
         let form = &self.form;
         let n = form.node(node);
         let list = &form.lists[n.list?];
         let default_lang = &form.form().default_language;
-        let keep: Option<Vec<bool>> = n.choice_filter.as_ref().map(|filter| {
-            // The filter reads answers only; a private throwaway environment suffices,
-            // since randomness or the clock in a filter would make choices flicker.
-            let mut env = FrozenEnvironment;
-            let ctx = self.context(inst, node);
-            match expr::evaluate(filter, &ctx, &mut env) {
-                Ok(Value::Nodes(items)) => {
-                    let mut keep = vec![false; list.choices.len()];
-                    for item in items {
-                        if let Some(pos) = ctx.position(item) {
-                            if let Some(k) = keep.get_mut(pos - 1) {
-                                *k = true;
-                            }
-                        }
-                    }
-                    keep
-                }
-                _ => vec![true; list.choices.len()],
-            }
-        });
+        let keep = self.choices_kept(inst, node);
         Some(
             list.choices
                 .iter()

@@ -1,8 +1,8 @@
 //! What an expression can see: the [`EvalContext`] the form engine implements,
 //! and [`MapContext`], a small tree built from absolute paths for tests and tools.
 
+use crate::collections::Map;
 use std::borrow::Cow;
-use std::collections::HashMap;
 
 /// A node of the data tree, as the context numbers it.
 ///
@@ -80,8 +80,8 @@ pub trait EvalContext {
 pub struct MapContext {
     nodes: Vec<MapNode>,
     context: Option<usize>,
-    instances: HashMap<String, usize>,
-    labels: HashMap<(String, String), String>,
+    instances: Map<String, usize>,
+    labels: Map<(String, String), String>,
 }
 
 #[derive(Debug, Clone)]
@@ -109,8 +109,8 @@ impl MapContext {
                 children: Vec::new(),
             }],
             context: None,
-            instances: HashMap::new(),
-            labels: HashMap::new(),
+            instances: Map::default(),
+            labels: Map::default(),
         }
     }
 

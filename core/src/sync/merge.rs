@@ -272,11 +272,7 @@ impl ResponseState {
     /// The value shown for a register: its only value, or for a conflict the one with the
     /// latest stamp (ties by dot) — a display choice only; the conflict stays flagged.
     pub fn current(&self, key: &str) -> Option<&Value> {
-        self.registers
-            .get(key)?
-            .iter()
-            .max_by(|a, b| a.hlc.cmp(&b.hlc).then_with(|| a.dot.cmp(&b.dot)))
-            .map(|e| &e.value)
+        shown(self.registers.get(key)?)
     }
 
     /// The form version the response is on.
@@ -299,8 +295,9 @@ impl ResponseState {
         let mut values = Vec::new();
         let mut privacy = BTreeMap::new();
         let mut consent = None;
-        for key in self.registers.keys() {
-            match self.current(key) {
+        // One walk over the registers (no lookup per key: exports call this per row).
+        for (key, entries) in &self.registers {
+            match shown(entries) {
                 Some(Value::Text(Some(v))) if key.starts_with('/') => {
                     values.push((key.as_str(), v.as_str()))
                 }
@@ -321,6 +318,17 @@ impl ResponseState {
             consent,
             privacy,
         }
+    }
+}
+
+/// The value shown for a register's entries (see [`ResponseState::current`]).
+fn shown(entries: &[Entry]) -> Option<&Value> {
+    match entries {
+        [only] => Some(&only.value),
+        _ => entries
+            .iter()
+            .max_by(|a, b| a.hlc.cmp(&b.hlc).then_with(|| a.dot.cmp(&b.dot)))
+            .map(|e| &e.value),
     }
 }
 

@@ -6,6 +6,8 @@
 //! RFC 3339 UTC text with millisecond precision (`2026-11-26T04:12:00.000Z`), which sorts
 //! as text, and are passed in so tests can control them.
 
+mod codec;
+mod plan;
 pub mod postgres;
 pub mod sqlite;
 
@@ -114,8 +116,10 @@ pub enum Validation {
     Quarantine(Vec<String>),
 }
 
-/// Checks merged responses against their form version. Called inside the ingest
-/// transaction, so it must not write to the store.
+/// Checks merged responses against their form version. Called while a batch is planned
+/// (SQLite: on a read snapshot, possibly again if the plan goes stale, and under the write
+/// lock as a last resort; PostgreSQL: inside the ingest transaction), so it must not
+/// write to the store.
 pub trait Validator: Send + Sync {
     fn validate(&self, project: &str, state: &ResponseState, response: &Response) -> Validation;
 }

@@ -29,12 +29,14 @@ use postgres::error::SqlState;
 use postgres::{Client, NoTls, Row};
 use r2d2_postgres::PostgresConnectionManager;
 use sha2::{Digest, Sha256};
-use voices_core::sync::protocol::{AckStatus, FormVersionSummary, RecordAck, ReviewState};
-use voices_core::sync::{MergeError, ResponseState};
+use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
+
+use super::codec;
+use super::plan::{self, Loaded, Plan};
 
 use super::{
     AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Principal, Published,
-    Role, Store, StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validation, Validator,
+    Role, Store, StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validator,
 };
 use crate::{Error, Result};
 
@@ -157,6 +159,9 @@ const ATTEMPTS: usize = 8;
 /// Connections per server process unless the URL's caller asks otherwise.
 pub const DEFAULT_POOL_SIZE: u32 = 16;
 
+/// How long a request waits for a pooled connection before the answer is 503.
+pub const POOL_WAIT: Duration = Duration::from_secs(5);
+
 type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
 
 pub struct PostgresStore {
@@ -228,6 +233,12 @@ impl PostgresStore {
     }
 
     pub fn open_with_pool_size(url: &str, pool_size: u32) -> Result<PostgresStore> {
+        PostgresStore::open_with_pool(url, pool_size, POOL_WAIT)
+    }
+
+    /// `pool_wait`: how long a request waits for a free connection before it is told
+    /// the server is busy (`Error::Busy`, a 503 with `Retry-After`).
+    pub fn open_with_pool(url: &str, pool_size: u32, pool_wait: Duration) -> Result<PostgresStore> {
         let mut config = postgres::Config::from_str(url)
             .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
         if config.get_connect_timeout().is_none() {
@@ -247,9 +258,9 @@ impl PostgresStore {
             .max_size(pool_size.max(1))
             .min_idle(Some(0))
             // Under a burst (64 devices each sending 500 records) requests queue here
-            // while earlier batches commit one after another; like the SQLite writer,
-            // wait rather than fail the upload.
-            .connection_timeout(Duration::from_secs(180))
+            // while earlier batches commit. Past `pool_wait` the client is told to come
+            // back later (503, Retry-After) rather than held for minutes.
+            .connection_timeout(pool_wait)
             .build_unchecked(PostgresConnectionManager::new(config, NoTls));
         Ok(PostgresStore { pool })
     }
@@ -259,7 +270,12 @@ impl PostgresStore {
         let mut conn = self
             .pool
             .get()
-            .map_err(|e| Error::Backend(format!("no PostgreSQL connection available: {e}")))?;
+            .map_err(|e| {
+                Error::Busy(format!(
+                    "the server is busy: all {} database connections stayed in use ({e}); try again shortly",
+                    self.pool.max_size()
+                ))
+            })?;
         let mut attempt = 1;
         loop {
             match f(&mut conn) {
@@ -430,7 +446,7 @@ fn stored_response(row: &Row) -> Attempt<StoredResponse> {
     let quarantine: String = row.try_get(7)?;
     Ok(StoredResponse {
         feed_seq: row.try_get(0)?,
-        state: serde_json::from_str(&state)?,
+        state: codec::decode(&state)?,
         device: row.try_get(2)?,
         enumerator: row.try_get(3)?,
         received_at: row.try_get(4)?,
@@ -438,43 +454,6 @@ fn stored_response(row: &Row) -> Attempt<StoredResponse> {
         review_state: review_of(&review),
         quarantine: serde_json::from_str(&quarantine)?,
     })
-}
-
-/// A response touched by the batch being ingested.
-struct Touched {
-    state: ResponseState,
-    device: String,
-    enumerator: String,
-    received_at: String,
-    review_state: String,
-    /// Indexes into the batch's acks of the revisions merged into it.
-    acks: Vec<usize>,
-}
-
-fn reject(id: &str, code: &str, reason: String) -> RecordAck {
-    RecordAck {
-        id: id.to_owned(),
-        status: AckStatus::Rejected,
-        code: Some(code.to_owned()),
-        reasons: vec![reason],
-    }
-}
-
-fn ack(id: &str, status: AckStatus) -> RecordAck {
-    RecordAck {
-        id: id.to_owned(),
-        status,
-        code: None,
-        reasons: Vec::new(),
-    }
-}
-
-fn revision_id_conflict(id: &str) -> RecordAck {
-    reject(
-        id,
-        "revision_id_conflict",
-        "a different revision with this id is already stored; revision ids must be unique".into(),
-    )
 }
 
 /// One attempt at ingesting a batch, in one transaction.
@@ -487,7 +466,7 @@ fn ingest_once(
     now: &str,
 ) -> Attempt<Vec<RecordAck>> {
     let mut tx = c.transaction()?;
-    let valid: Vec<bool> = batch.iter().map(|i| i.revision.check().is_ok()).collect();
+    let valid = plan::well_formed(batch);
     let candidates = batch.iter().zip(&valid).filter(|(_, ok)| **ok);
     lock_responses(
         &mut tx,
@@ -513,79 +492,44 @@ fn ingest_once(
         .collect();
     response_ids.sort_unstable();
     response_ids.dedup();
-    let mut touched: HashMap<String, Touched> = HashMap::new();
+    let mut loaded: HashMap<String, Loaded> = HashMap::new();
     for row in tx.query(
-        "SELECT id, state, device, enumerator, received_at, review_state FROM responses
+        "SELECT id, state, device, enumerator, received_at, review_state, feed_seq FROM responses
          WHERE project = $1 AND id = ANY($2)",
         &[&project, &response_ids],
     )? {
         let state: String = row.try_get(1)?;
-        touched.insert(
+        loaded.insert(
             row.try_get(0)?,
-            Touched {
-                state: serde_json::from_str(&state)?,
+            Loaded {
+                state: codec::decode(&state)?,
                 device: row.try_get(2)?,
                 enumerator: row.try_get(3)?,
                 received_at: row.try_get(4)?,
                 review_state: row.try_get(5)?,
-                acks: Vec::new(),
+                feed_seq: row.try_get(6)?,
             },
         );
     }
 
-    // The same decisions, in the same order, as the SQLite backend.
-    let mut acks: Vec<RecordAck> = Vec::with_capacity(batch.len());
-    let mut accepted: Vec<&IncomingRevision> = Vec::new();
-    let mut accepted_sha: HashMap<&str, &str> = HashMap::new();
-    for (incoming, ok) in batch.iter().zip(&valid) {
-        let rev = &incoming.revision;
-        if !ok {
-            let reason = rev.check().err().map(|e| e.to_string()).unwrap_or_default();
-            acks.push(reject(&rev.id, "invalid_revision", reason));
-            continue;
-        }
-        if let Some((stored_project, sha)) = stored.get(&rev.id) {
-            acks.push(if stored_project == project && *sha == incoming.sha256 {
-                ack(&rev.id, AckStatus::Duplicate)
-            } else {
-                revision_id_conflict(&rev.id)
-            });
-            continue;
-        }
-        if let Some(sha) = accepted_sha.get(rev.id.as_str()) {
-            acks.push(if *sha == incoming.sha256 {
-                ack(&rev.id, AckStatus::Duplicate)
-            } else {
-                revision_id_conflict(&rev.id)
-            });
-            continue;
-        }
-        let entry = touched
-            .entry(rev.response.clone())
-            .or_insert_with(|| Touched {
-                state: ResponseState::for_revision(rev),
-                device: uploader.id.clone(),
-                enumerator: uploader.enumerator.clone(),
-                received_at: now.to_owned(),
-                review_state: ReviewState::Received.as_str().to_owned(),
-                acks: Vec::new(),
-            });
-        let mut candidate = entry.state.clone();
-        if let Err(e) = candidate.apply(rev) {
-            let code = match e {
-                MergeError::WrongForm { .. } => "form_mismatch",
-                MergeError::DotReused { .. } => "edit_number_reused",
-                MergeError::WrongResponse { .. } | MergeError::Invalid(_) => "invalid_revision",
-            };
-            acks.push(reject(&rev.id, code, e.to_string()));
-            continue;
-        }
-        entry.state = candidate;
-        entry.acks.push(acks.len());
-        acks.push(ack(&rev.id, AckStatus::Accepted));
-        accepted_sha.insert(&rev.id, &incoming.sha256);
-        accepted.push(incoming);
-    }
+    // The advisory locks keep these rows as read until the transaction ends, so the
+    // plan cannot go stale (unlike SQLite's optimistic plan).
+    let Plan {
+        acks,
+        accepted,
+        changed,
+    } = plan::plan(
+        &plan::Ingest {
+            project,
+            uploader,
+            validator,
+            now,
+        },
+        batch,
+        &valid,
+        &stored,
+        loaded,
+    )?;
 
     if !accepted.is_empty() {
         let mut ids = Vec::with_capacity(accepted.len());
@@ -624,21 +568,6 @@ fn ingest_once(
         }
     }
 
-    // Validate before taking the feed lock, so the serialized tail stays short.
-    let mut changed: Vec<(&String, &Touched, Vec<String>)> = Vec::new();
-    for (id, entry) in &touched {
-        if entry.acks.is_empty() {
-            continue;
-        }
-        let response = entry.state.to_response();
-        let quarantine = match validator.validate(project, &entry.state, &response) {
-            Validation::Valid => Vec::new(),
-            Validation::Quarantine(reasons) => reasons,
-        };
-        changed.push((id, entry, quarantine));
-    }
-    // Sorted so feed positions do not depend on hash order.
-    changed.sort_by(|a, b| a.0.cmp(b.0));
     if !changed.is_empty() {
         let n = changed.len();
         let mut ids = Vec::with_capacity(n);
@@ -651,18 +580,19 @@ fn ingest_once(
         let mut conflicts = Vec::with_capacity(n);
         let mut reviews = Vec::with_capacity(n);
         let mut received = Vec::with_capacity(n);
-        for (id, entry, quarantine) in &changed {
-            ids.push(id.as_str());
-            forms.push(entry.state.form.as_str());
-            versions.push(entry.state.form_version().unwrap_or_default());
-            devices.push(entry.device.as_str());
-            enumerators.push(entry.enumerator.as_str());
-            states.push(serde_json::to_string(&entry.state)?);
-            quarantines.push(serde_json::to_string(quarantine)?);
-            conflicts.push(entry.state.has_conflicts());
-            reviews.push(entry.review_state.as_str());
-            received.push(entry.received_at.as_str());
+        for c in &changed {
+            ids.push(c.id.as_str());
+            forms.push(c.form.as_str());
+            versions.push(c.version.as_str());
+            devices.push(c.device.as_str());
+            enumerators.push(c.enumerator.as_str());
+            states.push(c.state.as_str());
+            quarantines.push(c.quarantine.as_str());
+            conflicts.push(c.conflict);
+            reviews.push(c.review_state.as_str());
+            received.push(c.received_at.as_str());
         }
+        // Validation and encoding happened above, so the serialized tail stays short.
         let first = take_feed_positions(&mut tx, project, n as i64)?;
         let positions: Vec<i64> = (first..first + n as i64).collect();
         tx.execute(
@@ -693,16 +623,6 @@ fn ingest_once(
                 &positions,
             ],
         )?;
-        for (_, entry, quarantine) in &changed {
-            if quarantine.is_empty() {
-                continue;
-            }
-            for &i in &entry.acks {
-                acks[i].status = AckStatus::Quarantined;
-                acks[i].code = Some("quarantined".into());
-                acks[i].reasons = quarantine.clone();
-            }
-        }
     }
     tx.commit()?;
     Ok(acks)

@@ -4,6 +4,13 @@
 //! serialized (SQLite allows one writer at a time anyway); reads use a small pool of
 //! their own connections and never wait for a writer (WAL snapshots).
 //!
+//! An ingest is optimistic: it reads the stored revisions and response states it needs
+//! on a reader's snapshot, merges, validates and encodes there — in parallel with other
+//! batches — and takes the write lock only to check that none of those rows changed
+//! (a response's feed position is its version; a revision id must still be free) and
+//! write them. A stale plan is made again; after a few races the batch is planned under
+//! the write lock itself, so it always finishes.
+//!
 //! Feed positions (the pull cursor) are taken inside the serialized write transaction
 //! as `MAX(feed_seq) + 1`. A position is therefore never visible before every lower
 //! position is committed, and a reader can never skip a row that commits later. Rows
@@ -14,12 +21,14 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use voices_core::sync::protocol::{AckStatus, FormVersionSummary, RecordAck, ReviewState};
-use voices_core::sync::{MergeError, ResponseState};
+use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
+
+use super::codec;
+use super::plan::{self, Loaded, Plan};
 
 use super::{
     AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Principal, Published,
-    Role, Store, StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validation, Validator,
+    Role, Store, StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validator,
 };
 use crate::{Error, Result};
 
@@ -123,7 +132,9 @@ CREATE TABLE attachment_chunks (
 "#,
 ];
 
-const READERS: usize = 4;
+/// Reader connections kept open (each keeps its page cache): ingest plans on readers too,
+/// one per concurrent upload.
+const READERS: usize = 8;
 
 pub struct SqliteStore {
     writer: Mutex<Connection>,
@@ -133,9 +144,12 @@ pub struct SqliteStore {
 
 fn configure(conn: &Connection) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // `synchronous = FULL`: every commit waits for the WAL's fsync, so an acknowledged
+    // revision survives a power cut, not only a crash of the process (with NORMAL a WAL
+    // commit may roll back after power loss — an ack would then have been a lie).
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
+         PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
          PRAGMA cache_size = -32000;",
     )?;
@@ -281,7 +295,7 @@ fn stored_response(row: ResponseRow) -> Result<StoredResponse> {
     let (feed_seq, state, device, enumerator, received_at, updated_at, review, quarantine) = row;
     Ok(StoredResponse {
         feed_seq,
-        state: serde_json::from_str(&state)?,
+        state: codec::decode(&state)?,
         device,
         enumerator,
         received_at,
@@ -291,24 +305,154 @@ fn stored_response(row: ResponseRow) -> Result<StoredResponse> {
     })
 }
 
-/// A response touched by the batch being ingested.
-struct Touched {
-    state: ResponseState,
-    device: String,
-    enumerator: String,
-    received_at: String,
-    review_state: String,
-    /// Indexes into the batch's acks of the revisions merged into it.
-    acks: Vec<usize>,
+/// Optimistic attempts before a batch is planned under the write lock.
+const OPTIMISTIC_ATTEMPTS: usize = 4;
+
+/// Read what the batch needs (its revision ids already stored, the current rows of the
+/// responses it touches) and plan it.
+fn plan_batch<'a>(
+    c: &Connection,
+    project: &str,
+    uploader: &Uploader,
+    batch: &'a [IncomingRevision],
+    valid: &[bool],
+    validator: &dyn Validator,
+    now: &str,
+) -> Result<Plan<'a>> {
+    let mut stored = HashMap::new();
+    let mut loaded = HashMap::new();
+    {
+        let mut find_revision =
+            c.prepare_cached("SELECT project, sha256 FROM revisions WHERE id = ?1")?;
+        let mut load_response = c.prepare_cached(
+            "SELECT state, device, enumerator, received_at, review_state, feed_seq FROM responses
+             WHERE project = ?1 AND id = ?2",
+        )?;
+        for (incoming, _) in batch.iter().zip(valid).filter(|(_, ok)| **ok) {
+            let rev = &incoming.revision;
+            if let Some(found) = find_revision
+                .query_row([&rev.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .optional()?
+            {
+                stored.insert(rev.id.clone(), found);
+                continue;
+            }
+            if loaded.contains_key(&rev.response) {
+                continue;
+            }
+            let row = load_response
+                .query_row(params![project, rev.response], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
+                })
+                .optional()?;
+            if let Some((state, device, enumerator, received_at, review_state, feed_seq)) = row {
+                let row = Loaded {
+                    state: codec::decode(&state)?,
+                    device,
+                    enumerator,
+                    received_at,
+                    review_state,
+                    feed_seq,
+                };
+                loaded.insert(rev.response.clone(), row);
+            }
+        }
+    }
+    let ingest = plan::Ingest {
+        project,
+        uploader,
+        validator,
+        now,
+    };
+    plan::plan(&ingest, batch, valid, &stored, loaded)
 }
 
-fn reject(id: &str, code: &str, reason: String) -> RecordAck {
-    RecordAck {
-        id: id.to_owned(),
-        status: AckStatus::Rejected,
-        code: Some(code.to_owned()),
-        reasons: vec![reason],
+/// Write a planned batch in one transaction, unless something it was planned from has
+/// changed since (`None`: plan again). Takes feed positions as `MAX + 1` under the
+/// write lock (see the module comment).
+fn write_plan(
+    c: &mut Connection,
+    project: &str,
+    uploader: &Uploader,
+    planned: Plan<'_>,
+    now: &str,
+) -> Result<Option<Vec<RecordAck>>> {
+    let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut version =
+            tx.prepare_cached("SELECT feed_seq FROM responses WHERE project = ?1 AND id = ?2")?;
+        for changed in &planned.changed {
+            let current: Option<i64> = version
+                .query_row(params![project, changed.id], |r| r.get(0))
+                .optional()?;
+            if current != changed.read_at {
+                return Ok(None);
+            }
+        }
+        let mut insert_revision = tx.prepare_cached(
+            "INSERT INTO revisions (id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
+        )?;
+        for incoming in &planned.accepted {
+            let rev = &incoming.revision;
+            let inserted = insert_revision.execute(params![
+                rev.id,
+                project,
+                rev.response,
+                rev.actor,
+                rev.seq as i64,
+                incoming.sha256,
+                incoming.body,
+                uploader.id,
+                now
+            ])?;
+            if inserted == 0 {
+                // Stored meanwhile by another batch (for another response): plan again
+                // to acknowledge it as a duplicate or a conflict.
+                return Ok(None);
+            }
+        }
+        let mut next_seq: i64 = tx.query_row(
+            "SELECT COALESCE(MAX(feed_seq), 0) FROM responses",
+            [],
+            |r| r.get(0),
+        )?;
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO responses (project, id, form, version, device, enumerator, state, quarantine,
+                 conflict, review_state, received_at, updated_at, feed_seq)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (project, id) DO UPDATE SET version = excluded.version, state = excluded.state,
+                 quarantine = excluded.quarantine, conflict = excluded.conflict,
+                 updated_at = excluded.updated_at, feed_seq = excluded.feed_seq",
+        )?;
+        for changed in &planned.changed {
+            next_seq += 1;
+            upsert.execute(params![
+                project,
+                changed.id,
+                changed.form,
+                changed.version,
+                changed.device,
+                changed.enumerator,
+                changed.state,
+                changed.quarantine,
+                changed.conflict,
+                changed.review_state,
+                changed.received_at,
+                now,
+                next_seq
+            ])?;
+        }
     }
+    tx.commit()?;
+    Ok(Some(planned.acks))
 }
 
 impl Store for SqliteStore {
@@ -595,166 +739,27 @@ impl Store for SqliteStore {
         validator: &dyn Validator,
         now: &str,
     ) -> Result<Vec<RecordAck>> {
+        let valid = plan::well_formed(batch);
+        // Optimistic: read and merge on a reader's snapshot while other batches write,
+        // then write only if nothing read has changed meanwhile.
+        for _ in 0..OPTIMISTIC_ATTEMPTS {
+            let planned = self.read(|c| {
+                let snapshot = c.unchecked_transaction()?;
+                plan_batch(&snapshot, project, uploader, batch, &valid, validator, now)
+            })?;
+            if let Some(acks) = self.write(|c| write_plan(c, project, uploader, planned, now))? {
+                return Ok(acks);
+            }
+        }
+        // Still racing (other batches keep editing the same responses): plan under the
+        // write lock, where nothing can change what was read.
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut next_seq: i64 =
-                tx.query_row("SELECT COALESCE(MAX(feed_seq), 0) FROM responses", [], |r| r.get(0))?;
-            let mut acks: Vec<RecordAck> = Vec::with_capacity(batch.len());
-            let mut touched: HashMap<String, Touched> = HashMap::new();
-            {
-                let mut find_revision =
-                    tx.prepare_cached("SELECT project, sha256 FROM revisions WHERE id = ?1")?;
-                let mut load_response = tx.prepare_cached(
-                    "SELECT state, device, enumerator, received_at, review_state FROM responses
-                     WHERE project = ?1 AND id = ?2",
-                )?;
-                let mut insert_revision = tx.prepare_cached(
-                    "INSERT INTO revisions (id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?;
-                for incoming in batch {
-                    let rev = &incoming.revision;
-                    if let Err(e) = rev.check() {
-                        acks.push(reject(&rev.id, "invalid_revision", e.to_string()));
-                        continue;
-                    }
-                    let stored: Option<(String, String)> = find_revision
-                        .query_row([&rev.id], |r| Ok((r.get(0)?, r.get(1)?)))
-                        .optional()?;
-                    if let Some((stored_project, sha)) = stored {
-                        acks.push(if stored_project == project && sha == incoming.sha256 {
-                            RecordAck {
-                                id: rev.id.clone(),
-                                status: AckStatus::Duplicate,
-                                code: None,
-                                reasons: Vec::new(),
-                            }
-                        } else {
-                            reject(
-                                &rev.id,
-                                "revision_id_conflict",
-                                "a different revision with this id is already stored; revision ids must be unique".into(),
-                            )
-                        });
-                        continue;
-                    }
-                    if !touched.contains_key(&rev.response) {
-                        let row = load_response
-                            .query_row(params![project, rev.response], |r| {
-                                Ok((
-                                    r.get::<_, String>(0)?,
-                                    r.get::<_, String>(1)?,
-                                    r.get::<_, String>(2)?,
-                                    r.get::<_, String>(3)?,
-                                    r.get::<_, String>(4)?,
-                                ))
-                            })
-                            .optional()?;
-                        let entry = match row {
-                            Some((state, device, enumerator, received_at, review_state)) => Touched {
-                                state: serde_json::from_str(&state)?,
-                                device,
-                                enumerator,
-                                received_at,
-                                review_state,
-                                acks: Vec::new(),
-                            },
-                            None => Touched {
-                                state: ResponseState::for_revision(rev),
-                                device: uploader.id.clone(),
-                                enumerator: uploader.enumerator.clone(),
-                                received_at: now.to_owned(),
-                                review_state: ReviewState::Received.as_str().to_owned(),
-                                acks: Vec::new(),
-                            },
-                        };
-                        touched.insert(rev.response.clone(), entry);
-                    }
-                    let Some(entry) = touched.get_mut(&rev.response) else {
-                        continue;
-                    };
-                    // `apply` refuses before it changes anything, so no copy is needed.
-                    match entry.state.apply(rev) {
-                        Ok(_) => {}
-                        Err(e) => {
-                            let code = match e {
-                                MergeError::WrongForm { .. } => "form_mismatch",
-                                MergeError::DotReused { .. } => "edit_number_reused",
-                                MergeError::WrongResponse { .. } | MergeError::Invalid(_) => "invalid_revision",
-                            };
-                            acks.push(reject(&rev.id, code, e.to_string()));
-                            continue;
-                        }
-                    }
-                    insert_revision.execute(params![
-                        rev.id,
-                        project,
-                        rev.response,
-                        rev.actor,
-                        rev.seq as i64,
-                        incoming.sha256,
-                        incoming.body,
-                        uploader.id,
-                        now
-                    ])?;
-                    entry.acks.push(acks.len());
-                    acks.push(RecordAck {
-                        id: rev.id.clone(),
-                        status: AckStatus::Accepted,
-                        code: None,
-                        reasons: Vec::new(),
-                    });
-                }
-            }
-            {
-                let mut upsert = tx.prepare_cached(
-                    "INSERT INTO responses (project, id, form, version, device, enumerator, state, quarantine,
-                         conflict, review_state, received_at, updated_at, feed_seq)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-                     ON CONFLICT (project, id) DO UPDATE SET version = excluded.version, state = excluded.state,
-                         quarantine = excluded.quarantine, conflict = excluded.conflict,
-                         updated_at = excluded.updated_at, feed_seq = excluded.feed_seq",
-                )?;
-                // Sorted so feed positions do not depend on hash order.
-                let mut ids: Vec<&String> = touched.keys().collect();
-                ids.sort();
-                for id in ids {
-                    let entry = &touched[id];
-                    if entry.acks.is_empty() {
-                        continue;
-                    }
-                    let response = entry.state.to_response();
-                    let quarantine = match validator.validate(project, &entry.state, &response) {
-                        Validation::Valid => Vec::new(),
-                        Validation::Quarantine(reasons) => reasons,
-                    };
-                    next_seq += 1;
-                    upsert.execute(params![
-                        project,
-                        id,
-                        entry.state.form,
-                        entry.state.form_version().unwrap_or_default(),
-                        entry.device,
-                        entry.enumerator,
-                        serde_json::to_string(&entry.state)?,
-                        serde_json::to_string(&quarantine)?,
-                        entry.state.has_conflicts(),
-                        entry.review_state,
-                        entry.received_at,
-                        now,
-                        next_seq
-                    ])?;
-                    if !quarantine.is_empty() {
-                        for &i in &entry.acks {
-                            acks[i].status = AckStatus::Quarantined;
-                            acks[i].code = Some("quarantined".into());
-                            acks[i].reasons = quarantine.clone();
-                        }
-                    }
-                }
-            }
-            tx.commit()?;
-            Ok(acks)
+            let planned = plan_batch(&tx, project, uploader, batch, &valid, validator, now)?;
+            drop(tx);
+            write_plan(c, project, uploader, planned, now)?.ok_or_else(|| {
+                Error::Backend("a batch planned under the write lock went stale".into())
+            })
         })
     }
 

@@ -309,7 +309,17 @@ pub async fn upload_with(
         }
         request.body(body)
     };
-    let r = request.send().await.map_err(|e| format!("send: {e}"))?;
+    let r = loop {
+        let attempt = request
+            .try_clone()
+            .ok_or("the upload request cannot be repeated")?;
+        let r = attempt.send().await.map_err(|e| format!("send: {e}"))?;
+        // Busy (no free database connection): wait as told, as the app does.
+        match retry_after(&r) {
+            Some(wait) => tokio::time::sleep(wait).await,
+            None => break r,
+        }
+    };
     let status = r.status();
     let text = r.text().await.map_err(|e| format!("read: {e}"))?;
     if !status.is_success() {
@@ -520,4 +530,19 @@ pub async fn check_against_devices(
         "{backend_name}: the feed holds responses no device made"
     );
     (lost, duplicated)
+}
+
+/// For a 503 answer, how long its `Retry-After` asks the client to wait.
+pub fn retry_after(r: &reqwest::Response) -> Option<Duration> {
+    if r.status() != reqwest::StatusCode::SERVICE_UNAVAILABLE {
+        return None;
+    }
+    let seconds = r
+        .headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds))
 }

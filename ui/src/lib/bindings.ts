@@ -1,7 +1,7 @@
 // Generated from the Rust types in src-tauri by `UPDATE_BINDINGS=1 cargo test -p voices-app bindings`.
 // Do not edit by hand.
 
-export type ErrorKind = "storage" | "file" | "not_found" | "invalid_input" | "invalid_form" | "conflict";
+export type ErrorKind = "storage" | "file" | "not_found" | "invalid_input" | "invalid_form" | "conflict" | "not_provisioned" | "offline" | "server_refused" | "bad_code";
 
 export type CommandError = { kind: ErrorKind, message: string, };
 
@@ -191,6 +191,56 @@ export type AttachRequest = { response_id: string, path: string, file_name: stri
 
 export type AttachmentRequest = { response_id: string, path: string, };
 
+export type DeviceLink = { server_url: string, project: string, device_id: string, enumerator: string, linked_at: string, };
+
+export type SyncPhase = "not_linked" | "idle" | "syncing" | "waiting" | "error";
+
+export type FormProgress = { form_id: string, version: string, title: string, records_done: number, records_total: number, bytes_done: number, bytes_total: number, };
+
+export type SyncProgress = { records_done: number, records_total: number, bytes_done: number, bytes_total: number, per_form: Array<FormProgress>, };
+
+export type OutboxCounts = { pending: number, sending: number, sent: number, quarantined: number, rejected: number, failed: number, };
+
+export type FormVersionOffer = { form_id: string, version: string, title: string, published_at: string, };
+
+export type SyncStatus = { link: DeviceLink | null, phase: SyncPhase, 
+/**
+ * RFC 3339, when waiting.
+ */
+next_attempt_at: string | null, last_success_at: string | null, 
+/**
+ * A message safe to show: never answer content.
+ */
+last_error: string | null, progress: SyncProgress | null, counts: OutboxCounts, auto_sync: boolean, proxy: string | null, 
+/**
+ * Form versions pulled during sync that the user has not been shown yet.
+ */
+new_form_versions: Array<FormVersionOffer>, };
+
+export type RecordSyncState = "pending" | "sending" | "sent" | "quarantined" | "rejected" | "failed";
+
+export type OutboxEntry = { response_id: string, form_id: string, form_version: string, form_title: string, 
+/**
+ * The same neutral label the drafts list uses.
+ */
+label: string, state: RecordSyncState, 
+/**
+ * Why it was quarantined or rejected, or the last send error.
+ */
+reasons: Array<string>, attempts: number, updated_at: string, revisions: number, };
+
+export type ProvisionRequest = { 
+/**
+ * The `voices1:…` text from `voices-server device add` (whitespace tolerated).
+ */
+code: string, };
+
+export type SyncSettingsRequest = { auto_sync: boolean, 
+/**
+ * `http://host:port` of an HTTP(S) proxy; `null` uses `HTTPS_PROXY`/`HTTP_PROXY` if set.
+ */
+proxy: string | null, };
+
 /** Every command: the request it takes (`null`: none) and what it returns. */
 export interface Commands {
   list_forms: { request: null; response: Array<FormSummary> };
@@ -215,4 +265,11 @@ export interface Commands {
   safe_return: { request: SafeExitRequest; response: null };
   attach_file: { request: AttachRequest; response: PageUpdate };
   get_attachment: { request: AttachmentRequest; response: AttachmentData };
+  provision_device: { request: ProvisionRequest; response: DeviceLink };
+  unlink_device: { request: null; response: null };
+  sync_status: { request: null; response: SyncStatus };
+  sync_now: { request: null; response: SyncStatus };
+  list_outbox: { request: null; response: Array<OutboxEntry> };
+  set_sync_settings: { request: SyncSettingsRequest; response: SyncStatus };
+  acknowledge_form_versions: { request: null; response: null };
 }

@@ -1,0 +1,18 @@
+//! Hash maps and sets with a fixed hasher.
+//!
+//! std's default `RandomState` seeds every map from the operating system's random
+//! numbers. The core reads no randomness (ARCHITECTURE.md, invariants): with a fixed
+//! hasher, iteration order — and so every message and ordering derived from it — is the
+//! same on every run, on the device and on the server. The inputs hashed here are form
+//! and answer names from authenticated designers and devices, bounded in size, so a
+//! keyed hasher's protection against chosen collisions is not needed.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, DefaultHasher};
+
+/// A hasher builder without a random seed.
+pub type FixedState = BuildHasherDefault<DefaultHasher>;
+/// `HashMap` with [`FixedState`].
+pub type Map<K, V> = HashMap<K, V, FixedState>;
+/// `HashSet` with [`FixedState`].
+pub type Set<T> = HashSet<T, FixedState>;

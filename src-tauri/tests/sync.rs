@@ -1,0 +1,234 @@
+//! Two real app stores syncing with a real `voices-server` over loopback.
+
+mod support;
+
+use support::{assert_server_matches, fixture_version, run, Device, TestServer, FORM, PROJECT};
+use voices_app::sync::RecordSyncState;
+
+async fn two_devices_story(server: &TestServer) {
+    let a = Device::open();
+    let b = Device::open();
+
+    // Finalized before the device is linked: built into revisions at link time.
+    let early: Vec<String> = (0..3)
+        .map(|i| a.interview(&format!("A{i}"), None))
+        .collect();
+    b.interview("B0", None);
+    let with_photo = b.voices.start(FORM, None, Some("en")).unwrap().response_id;
+    b.voices.record_consent(&with_photo, true).unwrap();
+    let photo: Vec<u8> = (0..300_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    b.attach_photo(&with_photo, &photo);
+    assert_eq!(
+        a.voices
+            .with_store(|s| s.unacknowledged_revisions(99))
+            .unwrap()
+            .len(),
+        0,
+        "no revisions before the link"
+    );
+
+    for (device, id) in [(&a, "tab-a"), (&b, "tab-b")] {
+        let code = server.device_code(id, &server.url).await;
+        let link = device
+            .voices
+            .provision_device(&format!("\n  {code}\n"))
+            .await
+            .unwrap();
+        assert_eq!(link.device_id, id);
+        assert_eq!(link.project, PROJECT);
+        // The code works once.
+        let err = device.voices.provision_device(&code).await.unwrap_err();
+        assert_eq!(err.kind(), voices_app::error::ErrorKind::BadCode, "{err}");
+    }
+    assert_eq!(
+        a.voices
+            .with_store(|s| s.unacknowledged_revisions(99))
+            .unwrap()
+            .len(),
+        3,
+        "the link builds what was finalized before it"
+    );
+
+    // Finalized after the link: built at once.
+    a.interview("A3", None);
+    b.interview("B1", None);
+    b.voices
+        .set_answer(&with_photo, "/village", Some("B2"), 1)
+        .unwrap();
+    b.voices
+        .set_answer(&with_photo, "/hh_size", Some("2"), 1)
+        .unwrap();
+    let safety = (0..8)
+        .find(|&i| {
+            b.voices
+                .page(&with_photo, i)
+                .is_ok_and(|p| p.key == "/safety")
+        })
+        .unwrap();
+    b.voices
+        .record_privacy(&with_photo, "/safety", "not_private", safety)
+        .unwrap();
+    assert!(b.voices.finalize(&with_photo).unwrap().can_finalize);
+
+    let sa = a.voices.sync_once().await.unwrap();
+    let sb = b.voices.sync_once().await.unwrap();
+    println!("first sync: device A {sa:?}; device B {sb:?}");
+    assert_eq!((sa.accepted, sa.still_due), (4, 0));
+    assert_eq!((sb.accepted, sb.still_due, sb.attachments_sent), (3, 0, 1));
+    let sha = voices_server::auth::sha256_hex(&photo);
+    let status = server
+        .get_json(&format!(
+            "/api/v1/projects/{PROJECT}/attachments/{sha}/status"
+        ))
+        .await;
+    assert_eq!(status["complete"], true, "{status}");
+    for d in [&a, &b] {
+        let outbox = d.voices.list_outbox().unwrap();
+        assert!(
+            outbox.iter().all(|e| e.state == RecordSyncState::Sent),
+            "{outbox:?}"
+        );
+        let status = d.voices.sync_status().unwrap();
+        assert_eq!(status.counts.pending, 0);
+        assert!(status.last_success_at.is_some());
+    }
+    let (responses, revisions) = assert_server_matches(server, &[&a, &b]).await;
+    assert_eq!((responses, revisions), (7, 7));
+
+    // Syncing again sends nothing and stores nothing twice.
+    let again = a.voices.sync_once().await.unwrap();
+    assert_eq!(
+        (again.accepted, again.duplicate, again.revisions_built),
+        (0, 0, 0)
+    );
+
+    // A lone response goes compressed with its form version's document as the zstd
+    // dictionary (the server's `zstd-form-dictionary` capability).
+    let lone = a.interview("A-lone", None);
+    let body = a.voices.with_store(|s| s.revisions(&lone)).unwrap()[0]
+        .body
+        .clone()
+        + "\n";
+    let plain_zstd = zstd::encode_all(body.as_bytes(), 3).unwrap().len() as u64;
+    let s = a.voices.sync_once().await.unwrap();
+    assert_eq!(s.accepted, 1);
+    println!(
+        "a lone response: {} bytes of JSON, {plain_zstd} with zstd, {} sent with the form dictionary",
+        body.len(),
+        s.bytes_sent
+    );
+    assert!(s.bytes_sent < plain_zstd, "the dictionary is used");
+
+    // An edit after sending: a second revision with only the changed answer, merged.
+    a.edit_village(&early[0], "A0-corrected");
+    let revs = a.voices.with_store(|s| s.revisions(&early[0])).unwrap();
+    assert_eq!(revs.len(), 2);
+    let second: serde_json::Value = serde_json::from_str(&revs[1].body).unwrap();
+    assert_eq!(second["seq"], 2);
+    // Only what changed: the village, and the `end` metadata that finalizing stamps.
+    let changed: Vec<&str> = second["set"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(changed, ["/ended", "/village"], "{second}");
+    assert_eq!(second["set"]["/village"], "A0-corrected");
+    let s = a.voices.sync_once().await.unwrap();
+    assert_eq!(s.accepted, 1);
+    let (responses, revisions) = assert_server_matches(server, &[&a, &b]).await;
+    assert_eq!((responses, revisions), (8, 9));
+
+    // A new form version published on the server reaches both devices and is offered.
+    server
+        .publish(&fixture_version("2026-02", "Household v2"))
+        .await;
+    for d in [&a, &b] {
+        let s = d.voices.sync_once().await.unwrap();
+        assert_eq!(s.forms_installed, 1);
+        let status = d.voices.sync_status().unwrap();
+        assert_eq!(status.new_form_versions.len(), 1);
+        assert_eq!(status.new_form_versions[0].version, "2026-02");
+        d.voices.acknowledge_form_versions().unwrap();
+        assert!(d.voices.sync_status().unwrap().new_form_versions.is_empty());
+        let started = d.voices.start(FORM, None, Some("en")).unwrap();
+        assert_eq!(
+            started.form_version, "2026-02",
+            "new interviews use the newest"
+        );
+    }
+
+    // A version the server never published: stored there but quarantined, and the
+    // reason reaches the device's outbox entry.
+    let local = b
+        .voices
+        .import_text(
+            "local.json",
+            &fixture_version("2026-01-local", "Local"),
+            "file",
+        )
+        .unwrap();
+    assert_eq!(local.outcome, "added");
+    let odd = b.interview("B-local", Some("2026-01-local"));
+    let s = b.voices.sync_once().await.unwrap();
+    assert_eq!(s.quarantined, 1, "{s:?}");
+    let entry = b
+        .voices
+        .list_outbox()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.response_id == odd)
+        .unwrap();
+    assert_eq!(entry.state, RecordSyncState::Quarantined);
+    assert!(!entry.reasons.is_empty());
+    println!("quarantine reasons on the device: {:?}", entry.reasons);
+    assert_eq!(b.voices.sync_status().unwrap().counts.quarantined, 1);
+    let (responses, revisions) = assert_server_matches(server, &[&a, &b]).await;
+    println!(
+        "two-device story: {responses} responses, {revisions} revisions, each once on the server"
+    );
+    assert_eq!((responses, revisions), (9, 10));
+}
+
+#[test]
+fn two_devices_sync_edit_pull_forms_and_see_quarantine_sqlite() {
+    let server = run(async {
+        let server = TestServer::start().await;
+        two_devices_story(&server).await;
+        server
+    });
+    drop(server);
+}
+
+/// The same story against PostgreSQL (`scripts/with-postgres.sh` sets
+/// `VOICES_TEST_DATABASE_URL`; without it this fails, never skips).
+#[test]
+fn two_devices_sync_edit_pull_forms_and_see_quarantine_postgres() {
+    let server = run(async {
+        let server = TestServer::start_postgres().await;
+        two_devices_story(&server).await;
+        server
+    });
+    drop(server);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_server_is_offline_and_a_used_code_is_refused() {
+    let server = TestServer::start().await;
+    let a = Device::open();
+    // Nothing listens on this port: provisioning says offline, nothing is stored.
+    let dead = support_dead_port();
+    let code = server
+        .device_code("tab-x", &format!("http://127.0.0.1:{dead}"))
+        .await;
+    let err = a.voices.provision_device(&code).await.unwrap_err();
+    assert_eq!(err.kind(), voices_app::error::ErrorKind::Offline, "{err}");
+    assert!(a.voices.sync_status().unwrap().link.is_none());
+    let err = a.voices.sync_once().await.unwrap_err();
+    assert_eq!(err.kind(), voices_app::error::ErrorKind::NotProvisioned);
+}
+
+fn support_dead_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
+}

@@ -1,0 +1,227 @@
+//! The part of an ingest that needs no database: given what is stored (the batch's
+//! revision ids already known, the current states of the responses it touches), decide
+//! every revision's ack, merge, validate and encode the rows to write.
+//!
+//! Both backends call it. SQLite runs it *before* taking the single write lock, on a
+//! read snapshot, and then writes only if none of what it read has changed meanwhile
+//! (each response's feed position is its version); PostgreSQL runs it inside its
+//! transaction, under per-response advisory locks. Either way the decisions are the
+//! same, in the same order.
+
+use std::collections::HashMap;
+
+use voices_core::sync::protocol::{AckStatus, RecordAck, ReviewState};
+use voices_core::sync::{MergeError, ResponseState};
+
+use super::codec;
+use super::{IncomingRevision, Uploader, Validation, Validator};
+use crate::Result;
+
+/// A revision id already stored: its project and content hash.
+pub(crate) type StoredRevision = (String, String);
+
+/// A response row as read before the merge.
+pub(crate) struct Loaded {
+    pub state: ResponseState,
+    pub device: String,
+    pub enumerator: String,
+    pub received_at: String,
+    pub review_state: String,
+    /// Its feed position when read: any later write moves it, so it serves as the row's
+    /// version for an optimistic write.
+    pub feed_seq: i64,
+}
+
+/// A response row to write.
+pub(crate) struct Changed {
+    pub id: String,
+    pub form: String,
+    pub version: String,
+    pub device: String,
+    pub enumerator: String,
+    pub state: String,
+    pub quarantine: String,
+    pub conflict: bool,
+    pub review_state: String,
+    pub received_at: String,
+    /// Feed position of the row this was merged from; `None` for a new response.
+    pub read_at: Option<i64>,
+}
+
+/// What to write for a batch, and the acks to send once it is committed.
+pub(crate) struct Plan<'a> {
+    pub acks: Vec<RecordAck>,
+    /// Revisions to insert, in batch order.
+    pub accepted: Vec<&'a IncomingRevision>,
+    /// Responses to upsert, sorted by id so feed positions do not depend on hash order.
+    pub changed: Vec<Changed>,
+}
+
+pub(crate) fn reject(id: &str, code: &str, reason: String) -> RecordAck {
+    RecordAck {
+        id: id.to_owned(),
+        status: AckStatus::Rejected,
+        code: Some(code.to_owned()),
+        reasons: vec![reason],
+    }
+}
+
+pub(crate) fn ack(id: &str, status: AckStatus) -> RecordAck {
+    RecordAck {
+        id: id.to_owned(),
+        status,
+        code: None,
+        reasons: Vec::new(),
+    }
+}
+
+fn revision_id_conflict(id: &str) -> RecordAck {
+    reject(
+        id,
+        "revision_id_conflict",
+        "a different revision with this id is already stored; revision ids must be unique".into(),
+    )
+}
+
+/// The revisions of the batch that pass their shape check (only those are looked up).
+pub(crate) fn well_formed(batch: &[IncomingRevision]) -> Vec<bool> {
+    batch.iter().map(|i| i.revision.check().is_ok()).collect()
+}
+
+/// Who ingests what, where and when.
+pub(crate) struct Ingest<'a> {
+    pub project: &'a str,
+    pub uploader: &'a Uploader,
+    pub validator: &'a dyn Validator,
+    pub now: &'a str,
+}
+
+/// Decide, merge, validate and encode. `stored` holds the batch's revision ids that are
+/// already stored; `loaded` the current rows of the responses it touches.
+pub(crate) fn plan<'a>(
+    ingest: &Ingest<'_>,
+    batch: &'a [IncomingRevision],
+    valid: &[bool],
+    stored: &HashMap<String, StoredRevision>,
+    mut loaded: HashMap<String, Loaded>,
+) -> Result<Plan<'a>> {
+    let Ingest {
+        project,
+        uploader,
+        validator,
+        now,
+    } = *ingest;
+    /// A response the batch merges into.
+    struct Touched {
+        state: ResponseState,
+        device: String,
+        enumerator: String,
+        received_at: String,
+        review_state: String,
+        read_at: Option<i64>,
+        /// Indexes into the acks of the revisions merged into it.
+        acks: Vec<usize>,
+    }
+    let mut acks: Vec<RecordAck> = Vec::with_capacity(batch.len());
+    let mut accepted: Vec<&IncomingRevision> = Vec::new();
+    let mut accepted_sha: HashMap<&str, &str> = HashMap::new();
+    let mut touched: HashMap<String, Touched> = HashMap::new();
+    for (incoming, ok) in batch.iter().zip(valid) {
+        let rev = &incoming.revision;
+        if !ok {
+            let reason = rev.check().err().map(|e| e.to_string()).unwrap_or_default();
+            acks.push(reject(&rev.id, "invalid_revision", reason));
+            continue;
+        }
+        let earlier = stored
+            .get(&rev.id)
+            .map(|(p, sha)| (p.as_str(), sha.as_str()))
+            .or_else(|| accepted_sha.get(rev.id.as_str()).map(|sha| (project, *sha)));
+        if let Some((stored_project, sha)) = earlier {
+            acks.push(if stored_project == project && sha == incoming.sha256 {
+                ack(&rev.id, AckStatus::Duplicate)
+            } else {
+                revision_id_conflict(&rev.id)
+            });
+            continue;
+        }
+        if !touched.contains_key(&rev.response) {
+            let entry = match loaded.remove(&rev.response) {
+                Some(row) => Touched {
+                    state: row.state,
+                    device: row.device,
+                    enumerator: row.enumerator,
+                    received_at: row.received_at,
+                    review_state: row.review_state,
+                    read_at: Some(row.feed_seq),
+                    acks: Vec::new(),
+                },
+                None => Touched {
+                    state: ResponseState::for_revision(rev),
+                    device: uploader.id.clone(),
+                    enumerator: uploader.enumerator.clone(),
+                    received_at: now.to_owned(),
+                    review_state: ReviewState::Received.as_str().to_owned(),
+                    read_at: None,
+                    acks: Vec::new(),
+                },
+            };
+            touched.insert(rev.response.clone(), entry);
+        }
+        let Some(entry) = touched.get_mut(&rev.response) else {
+            continue;
+        };
+        // `apply` refuses before it changes anything, so no copy is needed.
+        if let Err(e) = entry.state.apply(rev) {
+            let code = match e {
+                MergeError::WrongForm { .. } => "form_mismatch",
+                MergeError::DotReused { .. } => "edit_number_reused",
+                MergeError::WrongResponse { .. } | MergeError::Invalid(_) => "invalid_revision",
+            };
+            acks.push(reject(&rev.id, code, e.to_string()));
+            continue;
+        }
+        entry.acks.push(acks.len());
+        acks.push(ack(&rev.id, AckStatus::Accepted));
+        accepted_sha.insert(&rev.id, &incoming.sha256);
+        accepted.push(incoming);
+    }
+
+    let mut changed = Vec::with_capacity(touched.len());
+    for (id, entry) in touched {
+        if entry.acks.is_empty() {
+            continue;
+        }
+        let response = entry.state.to_response();
+        let quarantine = match validator.validate(project, &entry.state, &response) {
+            Validation::Valid => Vec::new(),
+            Validation::Quarantine(reasons) => reasons,
+        };
+        if !quarantine.is_empty() {
+            for &i in &entry.acks {
+                acks[i].status = AckStatus::Quarantined;
+                acks[i].code = Some("quarantined".into());
+                acks[i].reasons = quarantine.clone();
+            }
+        }
+        changed.push(Changed {
+            form: entry.state.form.clone(),
+            version: entry.state.form_version().unwrap_or_default().to_owned(),
+            state: codec::encode(&entry.state)?,
+            quarantine: serde_json::to_string(&quarantine)?,
+            conflict: entry.state.has_conflicts(),
+            id,
+            device: entry.device,
+            enumerator: entry.enumerator,
+            review_state: entry.review_state,
+            received_at: entry.received_at,
+            read_at: entry.read_at,
+        });
+    }
+    changed.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(Plan {
+        acks,
+        accepted,
+        changed,
+    })
+}
