@@ -707,6 +707,20 @@ impl Store {
         at: &str,
         text_version: &str,
     ) -> Result<()> {
+        self.record_consent_answer(response_id, given, at, text_version, None)
+    }
+
+    /// [`Store::record_consent`], keeping the consent question's own answer (`"no"` at
+    /// `consent_path`) with a refusal, so the refusal validates as a complete record
+    /// wherever it is checked.
+    pub fn record_consent_answer(
+        &mut self,
+        response_id: &str,
+        given: bool,
+        at: &str,
+        text_version: &str,
+        consent_path: Option<&str>,
+    ) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -726,6 +740,12 @@ impl Store {
                 "DELETE FROM paradata WHERE response_id = ?1",
             ] {
                 tx.execute(sql, params![response_id])?;
+            }
+            if let Some(path) = consent_path {
+                tx.execute(
+                    "INSERT INTO answers (response_id, path, value, updated_at) VALUES (?1, ?2, 'no', ?3)",
+                    params![response_id, path, at],
+                )?;
             }
             tx.execute(
                 "UPDATE responses SET status = 'refused', updated_at = ?2, finalized_at = ?2 WHERE id = ?1",

@@ -790,16 +790,19 @@ impl Voices {
     /// Record the consent answer; declining keeps only the refusal.
     pub fn record_consent(&self, id: &str, given: bool) -> Result<InterviewState> {
         let at = now();
-        let record = self.with_open(id, |o| {
+        let (record, consent_path) = self.with_open(id, |o| {
             let mut env = lock(&self.env);
             o.session
                 .record_consent(given, &mut *env)
                 .map_err(engine_error)?;
-            o.session
+            let record = o
+                .session
                 .response()
                 .consent
                 .clone()
-                .ok_or_else(|| Error::Corrupt("the consent was not recorded".to_owned()))
+                .ok_or_else(|| Error::Corrupt("the consent was not recorded".to_owned()))?;
+            let name = o.session.form().form().body.iter().find_map(consent_name);
+            Ok((record, name.map(|n| format!("/{n}"))))
         })?;
         if given {
             let written =
@@ -811,7 +814,13 @@ impl Voices {
             self.persist_all(id, &at)?;
             self.state(id, 1, None)
         } else {
-            lock(&self.store).record_consent(id, false, &record.at, &record.text_version)?;
+            lock(&self.store).record_consent_answer(
+                id,
+                false,
+                &record.at,
+                &record.text_version,
+                consent_path.as_deref(),
+            )?;
             // Nothing but the refusal is kept: drop the in-memory answers too.
             self.evict(id);
             self.after_finalize();
@@ -1093,6 +1102,15 @@ pub fn neutral_label(response_id: &str) -> String {
         .nth(5)
         .map_or(0, |(i, _)| i);
     format!("#{}", &response_id[start..])
+}
+
+/// The name of the consent block's answer, wherever it sits (groups do not nest answers).
+fn consent_name(item: &Item) -> Option<&str> {
+    match item {
+        Item::Consent(c) => Some(&c.name),
+        Item::Group(g) => g.body.iter().find_map(consent_name),
+        Item::Field(_) | Item::Repeat(_) => None,
+    }
 }
 
 fn media_field_named(item: &Item, name: &str) -> bool {

@@ -158,6 +158,20 @@ async fn two_devices_story(server: &TestServer) {
         );
     }
 
+    // A refusal (consent declined) is sent too: only the refusal, nothing else.
+    let refusal = b.voices.start(FORM, None, Some("en")).unwrap().response_id;
+    b.voices.record_consent(&refusal, false).unwrap();
+    let s = b.voices.sync_once().await.unwrap();
+    let entry = b
+        .voices
+        .list_outbox()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.response_id == refusal)
+        .unwrap();
+    assert_eq!(s.accepted, 1, "{s:?}");
+    assert_eq!(entry.state, RecordSyncState::Sent, "{entry:?}");
+
     // A version the server never published: stored there but quarantined, and the
     // reason reaches the device's outbox entry.
     let local = b
@@ -187,7 +201,7 @@ async fn two_devices_story(server: &TestServer) {
     println!(
         "two-device story: {responses} responses, {revisions} revisions, each once on the server"
     );
-    assert_eq!((responses, revisions), (9, 10));
+    assert_eq!((responses, revisions), (10, 11));
 }
 
 #[test]
@@ -231,4 +245,101 @@ async fn an_unreachable_server_is_offline_and_a_used_code_is_refused() {
 fn support_dead_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     l.local_addr().unwrap().port()
+}
+
+#[test]
+fn every_request_goes_through_the_proxy_from_the_settings_or_the_environment() {
+    use std::sync::atomic::Ordering;
+    use std::sync::Arc;
+    use support::proxy::{start_proxy, Mode, Tally};
+    use voices_app::sync::client::ClientOptions;
+
+    let server = run(async {
+        let server = TestServer::start().await;
+        let tally = Arc::new(Tally::default());
+        let proxy = start_proxy(server.port, Mode::Slow, 7, tally.clone()).await;
+        let count = || tally.requests.load(Ordering::SeqCst);
+
+        // The proxy set in the app's sync settings.
+        let a = Device::open();
+        a.voices.sync().set_client_options(ClientOptions {
+            fresh_connections: true,
+            ..ClientOptions::default()
+        });
+        a.voices.set_sync_settings(true, Some(&proxy)).unwrap();
+        let code = server.device_code("tab-p", &server.url).await;
+        a.voices.provision_device(&code).await.unwrap();
+        assert_eq!(count(), 1, "provisioning went through the proxy");
+        a.interview("P1", None);
+        let s = a.voices.sync_once().await.unwrap();
+        assert_eq!(s.accepted, 1);
+        let through_settings = count();
+        assert!(
+            through_settings >= 4,
+            "info, forms, upload: {through_settings}"
+        );
+
+        // HTTP_PROXY in the environment of the headless app.
+        let b = Device::open();
+        b.interview("Q1", None);
+        let code = server.device_code("tab-q", &server.url).await;
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_voices-app"))
+            .args(["sync", "--data-dir"])
+            .arg(b.path())
+            .arg("--provision")
+            .arg(&code)
+            .env("HTTP_PROXY", &proxy)
+            .env("VOICES_SYNC_FRESH_CONNECTIONS", "1")
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{} {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let through_env = count() - through_settings;
+        println!(
+            "through the proxy: {through_settings} requests from the settings, {through_env} from HTTP_PROXY"
+        );
+        assert!(
+            through_env >= 5,
+            "provision, info, forms, upload: {through_env}"
+        );
+        let (responses, _) = assert_server_matches(&server, &[&a, &b]).await;
+        assert_eq!(responses, 2);
+        server
+    });
+    drop(server);
+}
+
+#[test]
+fn a_revoked_device_is_told_to_link_again_and_keeps_everything() {
+    let server = run(async {
+        let server = TestServer::start().await;
+        let a = Device::open();
+        let code = server.device_code("tab-r", &server.url).await;
+        a.voices.provision_device(&code).await.unwrap();
+        a.interview("R1", None);
+        a.voices.sync_once().await.unwrap();
+        let store = server.store.clone();
+        tokio::task::spawn_blocking(move || {
+            store
+                .revoke_device("tab-r", &voices_server::now_text())
+                .unwrap()
+        })
+        .await
+        .unwrap();
+        a.interview("R2", None);
+        let err = a.voices.sync_once().await.unwrap_err();
+        assert_eq!(err.kind(), voices_app::error::ErrorKind::NotProvisioned);
+        assert!(err.to_string().contains("link it again"), "{err}");
+        let status = a.voices.sync_status().unwrap();
+        assert_eq!(status.counts.sent, 1);
+        assert_eq!(status.counts.pending, 1, "kept, waiting for a new link");
+        server
+    });
+    drop(server);
 }

@@ -159,8 +159,13 @@ fn declining_consent_ends_the_interview_and_keeps_only_the_refusal() {
     assert_eq!(state.status, ResponseStatus::Refused);
     let consent = state.page.consent.unwrap();
     assert_eq!(consent.decline_message, "Thank you for your time.");
+    // Only the refusal: the consent question's own answer, nothing else.
     let answers = voices.with_store(|s| s.answers(&id)).unwrap();
-    assert!(answers.is_empty(), "{answers:?}");
+    assert_eq!(
+        answers,
+        [("/consent".to_owned(), Some("no".to_owned()))],
+        "{answers:?}"
+    );
     let refusal = voices.with_store(|s| s.consent(&id)).unwrap().unwrap();
     assert!(!refusal.given);
     assert_eq!(refusal.text_version, "v1");

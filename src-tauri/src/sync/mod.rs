@@ -273,6 +273,15 @@ fn client_error(e: ClientError) -> Error {
     match e {
         ClientError::Offline(m) => Error::Offline(m),
         ClientError::Setup(m) => Error::InvalidInput(m),
+        // The token expired (90 days), was revoked, or the server forgot the device.
+        ClientError::Refused {
+            status: 401,
+            code,
+            detail,
+            ..
+        } => Error::NotProvisioned(format!(
+            "the server no longer accepts this device ({detail}, {code}): link it again with a new code"
+        )),
         ClientError::Refused {
             status,
             code,
@@ -488,7 +497,17 @@ impl Voices {
             l.progress = Some(SyncProgress::default());
         });
         self.emit_status(true);
-        let result = self.sync_inner().await;
+        // Status (with progress) at least every 200 ms while the run goes on, also while
+        // a request is on the wire.
+        let run = self.sync_inner();
+        tokio::pin!(run);
+        let mut tick = tokio::time::interval(Duration::from_millis(200));
+        let result = loop {
+            tokio::select! {
+                result = &mut run => break result,
+                _ = tick.tick() => self.emit_status(false),
+            }
+        };
         let now_text = now();
         self.with_store(|s| s.reset_sending()).ok();
         match &result {

@@ -42,6 +42,7 @@ pub enum Backend {
 
 #[path = "../../../sync-server/tests/pgdb/mod.rs"]
 pub mod pgdb;
+pub mod proxy;
 
 /// A server on 127.0.0.1:0 with project `p1`, a designer and a coordinator, and the
 /// fixture form published.
@@ -280,7 +281,7 @@ impl Device {
         assert!(v.finalize(id).unwrap().can_finalize);
     }
 
-    /// What this device holds: finalized response id → village.
+    /// What this device holds: finalized (or refused) response id → village.
     pub fn records(&self) -> BTreeMap<String, String> {
         records(&self.voices)
     }
@@ -296,7 +297,10 @@ pub fn records(voices: &Voices) -> BTreeMap<String, String> {
         .with_store(|s| {
             let mut out = BTreeMap::new();
             for row in s.responses()? {
-                if matches!(row.status, ResponseStatus::Queued | ResponseStatus::Sent) {
+                if matches!(
+                    row.status,
+                    ResponseStatus::Queued | ResponseStatus::Sent | ResponseStatus::Refused
+                ) {
                     let village = s
                         .answers(&row.id)?
                         .into_iter()
