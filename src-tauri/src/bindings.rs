@@ -56,6 +56,8 @@ pub fn typescript() -> String {
         ImportPathRequest::decl(),
         AttachRequest::decl(),
         AttachmentRequest::decl(),
+        crate::qr::DecodeImageRequest::decl(),
+        crate::qr::DecodePictureRequest::decl(),
         DeviceLink::decl(),
         SyncPhase::decl(),
         FormProgress::decl(),

@@ -383,6 +383,8 @@ pub fn signatures() -> Vec<(&'static str, String, String)> {
         sig::<SafeExitRequest, ()>("safe_return"),
         sig::<AttachRequest, PageUpdate>("attach_file"),
         sig::<AttachmentRequest, AttachmentData>("get_attachment"),
+        sig::<crate::qr::DecodeImageRequest, String>("decode_provisioning_image"),
+        sig::<crate::qr::DecodePictureRequest, String>("decode_provisioning_picture"),
         sig::<ProvisionRequest, DeviceLink>("provision_device"),
         sig::<(), ()>("unlink_device"),
         sig::<(), SyncStatus>("sync_status"),

@@ -19,6 +19,8 @@ pub enum ErrorKind {
     InvalidForm,
     /// The request is not allowed in the record's current state.
     Conflict,
+    /// No provisioning QR code could be read in the picture given.
+    NoCodeFound,
     /// Sync needs a server link: provision the device first.
     NotProvisioned,
     /// The server could not be reached (no network, server down, timeout); retried later.
@@ -47,6 +49,8 @@ pub enum Error {
     InvalidForm(String),
     #[error("{0}")]
     Conflict(String),
+    #[error("{0}")]
+    NoCodeFound(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
     #[error("{0}")]
@@ -70,6 +74,7 @@ impl Error {
             Error::InvalidInput(_) => ErrorKind::InvalidInput,
             Error::InvalidForm(_) => ErrorKind::InvalidForm,
             Error::Conflict(_) => ErrorKind::Conflict,
+            Error::NoCodeFound(_) => ErrorKind::NoCodeFound,
             Error::NotProvisioned(_) => ErrorKind::NotProvisioned,
             Error::Offline(_) => ErrorKind::Offline,
             Error::ServerRefused(_) => ErrorKind::ServerRefused,

@@ -9,6 +9,7 @@ pub mod env;
 pub mod error;
 pub mod headless;
 pub mod paths;
+pub mod qr;
 pub mod store;
 pub mod sync;
 pub mod view;
@@ -97,6 +98,8 @@ pub fn build_with_provisioning<R: Runtime>(
             commands::safe_return,
             commands::attach_file,
             commands::get_attachment,
+            qr::decode_provisioning_image,
+            qr::decode_provisioning_picture,
             commands::provision_device,
             commands::unlink_device,
             commands::sync_status,

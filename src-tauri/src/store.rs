@@ -1091,7 +1091,7 @@ impl Store {
         let mut touched = std::collections::BTreeSet::new();
         {
             let mut update = tx.prepare_cached(
-                "UPDATE revisions SET ack = ?2, code = ?3, reasons = ?4, acked_at = ?5, attempts = attempts + 1
+                "UPDATE revisions SET ack = ?2, code = ?3, reasons = ?4, acked_at = ?5
                  WHERE id = ?1 RETURNING response_id",
             )?;
             for a in acks {
@@ -1124,7 +1124,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut update = tx.prepare_cached(
-                "UPDATE revisions SET attempts = attempts + 1 WHERE id = ?1 AND ack IS NULL RETURNING response_id",
+                "SELECT response_id FROM revisions WHERE id = ?1 AND ack IS NULL",
             )?;
             let mut outbox = tx.prepare_cached(
                 "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2, updated_at = ?3
@@ -1139,6 +1139,23 @@ impl Store {
                         outbox.execute(params![response, error, now])?;
                     }
                 }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// These revisions are about to go on the wire: count the attempt first, so after a
+    /// crash or a kill mid-upload the next sync knows to ask the server what it kept.
+    pub fn count_attempt(&mut self, revision_ids: &[String]) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut update =
+                tx.prepare_cached("UPDATE revisions SET attempts = attempts + 1 WHERE id = ?1")?;
+            for id in revision_ids {
+                update.execute(params![id])?;
             }
         }
         tx.commit()?;
@@ -1888,6 +1905,7 @@ mod tests {
         let mut s = store_with_queued_response();
         s.add_revision(&revision("a1", "r1", 1), NOW).unwrap();
         s.mark_sending(&["r1".to_owned()], true, NOW).unwrap();
+        s.count_attempt(&["a1".to_owned()]).unwrap();
         s.note_send_failure(&["a1".to_owned()], "connection refused", NOW)
             .unwrap();
         let entry = &s.outbox_entries().unwrap()[0];

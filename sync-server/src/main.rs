@@ -130,6 +130,10 @@ enum DeviceCommand {
         /// Days the code stays valid.
         #[arg(long, default_value_t = 7)]
         valid_days: i64,
+        /// Also write the QR code as a PNG picture to FILE (to print, or to send to the
+        /// device, whose app reads the code from a photo or screenshot).
+        #[arg(long, value_name = "FILE")]
+        qr_png: Option<PathBuf>,
     },
     /// Revoke a device and all its tokens.
     Revoke { id: String },
@@ -203,6 +207,32 @@ fn print_qr(text: &str) -> anyhow::Result<()> {
     say(&image)
 }
 
+/// Pixels per QR module in `--qr-png` pictures: big enough to survive printing and a
+/// phone photo of the print.
+const QR_PNG_MODULE_PIXELS: u32 = 8;
+
+/// The QR code of `text` as a black-on-white PNG with the standard 4-module quiet zone.
+fn qr_png(text: &str) -> anyhow::Result<Vec<u8>> {
+    let code = qrcode::QrCode::new(text.as_bytes()).context("cannot make a QR code")?;
+    let modules = code.width() as u32;
+    let colors = code.to_colors();
+    let quiet = 4;
+    let side = (modules + 2 * quiet) * QR_PNG_MODULE_PIXELS;
+    let picture = image::GrayImage::from_fn(side, side, |x, y| {
+        let (mx, my) = (x / QR_PNG_MODULE_PIXELS, y / QR_PNG_MODULE_PIXELS);
+        let inside =
+            (quiet..quiet + modules).contains(&mx) && (quiet..quiet + modules).contains(&my);
+        let dark = inside
+            && colors[((my - quiet) * modules + (mx - quiet)) as usize] == qrcode::Color::Dark;
+        image::Luma([if dark { 0 } else { 255 }])
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    picture
+        .write_to(&mut png, image::ImageFormat::Png)
+        .context("cannot encode the QR code as PNG")?;
+    Ok(png.into_inner())
+}
+
 /// Print a line; a closed stdout (`| head`) is an error, not a panic.
 fn say(text: &str) -> anyhow::Result<()> {
     writeln!(std::io::stdout().lock(), "{text}").context("cannot write to stdout")
@@ -258,6 +288,7 @@ fn main() -> anyhow::Result<()> {
                     id,
                     server,
                     valid_days,
+                    qr_png: png_path,
                 },
         } => {
             let store = open_store(&cli)?;
@@ -291,6 +322,12 @@ fn main() -> anyhow::Result<()> {
                 "one-time provisioning code (valid until {expires}):\n{text}\n"
             ))?;
             print_qr(&text)?;
+            if let Some(path) = png_path {
+                std::fs::write(path, qr_png(&text)?).with_context(|| {
+                    format!("cannot write the QR code picture {}", path.display())
+                })?;
+                say(&format!("QR code picture: {}", path.display()))?;
+            }
             Ok(())
         }
         Command::Device {
@@ -383,4 +420,33 @@ fn serve(store: Arc<dyn Store>, listen: SocketAddr) -> anyhow::Result<()> {
             .await
             .context("the server stopped with an error")
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_qr_png_draws_every_module_black_on_white_with_a_quiet_zone() {
+        let text = "voices1:eyJzZXJ2ZXIiOiJodHRwOi8vMTI3LjAuMC4xOjg0NzAifQ";
+        let png = qr_png(text).unwrap();
+        let picture = image::load_from_memory_with_format(&png, image::ImageFormat::Png)
+            .unwrap()
+            .to_luma8();
+        let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+        let modules = code.width() as u32;
+        let side = (modules + 8) * QR_PNG_MODULE_PIXELS;
+        assert_eq!(picture.dimensions(), (side, side));
+        // The quiet zone is white; each module's centre pixel has the module's colour.
+        assert_eq!(picture.get_pixel(1, 1).0, [255]);
+        let colors = code.to_colors();
+        for my in 0..modules {
+            for mx in 0..modules {
+                let centre = |m: u32| (m + 4) * QR_PNG_MODULE_PIXELS + QR_PNG_MODULE_PIXELS / 2;
+                let dark = colors[(my * modules + mx) as usize] == qrcode::Color::Dark;
+                let pixel = picture.get_pixel(centre(mx), centre(my)).0[0];
+                assert_eq!(pixel == 0, dark, "module ({mx}, {my})");
+            }
+        }
+    }
 }

@@ -1,23 +1,14 @@
-// Steps shared by end-to-end scenario files: start the app, move through pages, answer
-// questions the way an enumerator does (through the real inputs), wait for "Saved".
+// Helpers the end-to-end scenarios share: starting the app, answering, moving between pages.
 import { join } from 'node:path';
 import { Driver } from './webdriver.mjs';
 
 export const APP = process.env.VOICES_APP;
 export const ARTIFACTS = process.env.ARTIFACTS ?? 'artifacts';
 export const DRIVER = process.env.TAURI_DRIVER_URL ?? 'http://127.0.0.1:4444';
-// WebDriver key codes.
-export const KEY = {
-  TAB: '\uE004',
-  ENTER: '\uE007',
-  SHIFT: '\uE008',
-  ESC: '\uE00C',
-  SPACE: '\uE00D',
-  UP: '\uE013',
-  DOWN: '\uE015',
-};
+export const FORM = 'community_life';
+export const ESC = '\uE00C';
+export const TAB = '\uE004';
 
-/** Start the app on `dataDir` and wait for the form list. */
 export async function launch(dataDir) {
   const d = await Driver.start(DRIVER, APP, ['--data-dir', dataDir]);
   try {
@@ -31,16 +22,6 @@ export async function launch(dataDir) {
 }
 
 export const shot = (d, name) => d.screenshot(join(ARTIFACTS, `${name}.png`));
-
-/** Keys pressed together (e.g. Shift+Tab), on the focused element. */
-export async function chord(d, ...keys) {
-  const actions = [
-    ...keys.map((k) => ({ type: 'keyDown', value: k })),
-    ...[...keys].reverse().map((k) => ({ type: 'keyUp', value: k })),
-  ];
-  await d.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'kb', actions }] });
-  await d.cmd('DELETE', '/actions').catch(() => {});
-}
 
 export async function pageKey(d) {
   return (await d.find('main[data-page]')).attr('data-page');
@@ -64,7 +45,7 @@ export async function pick(d, path, value) {
 export async function type(d, path, text) {
   const input = await d.find(`[data-path="${path}"] input, [data-path="${path}"] textarea`);
   await input.clear();
-  await input.type(text + KEY.TAB);
+  await input.type(text + TAB);
   await saved(d, path);
 }
 
@@ -80,7 +61,7 @@ export async function fillPage(d) {
   }
 }
 
-async function firstUnanswered(d) {
+export async function firstUnanswered(d) {
   const todo = await d.exec(`
     return [...document.querySelectorAll('main .field')].map((f) => ({
       path: f.dataset.path,
@@ -97,14 +78,15 @@ export async function next(d) {
   await (await d.find('[data-testid="next"]')).click();
 }
 
-/** Fill and advance until the page `stop` is shown or the last page is reached. */
+/** Fill and advance until the page `stop` is shown or the review opens. */
 export async function fillUntil(d, stop) {
   for (let i = 0; i < 60; i++) {
     const key = await pageKey(d);
     if (key === stop) return;
     const kind = await (await d.find('main[data-page]')).attr('data-page-kind');
     if (kind === 'questions') await fillPage(d);
-    if ((await d.findAll('[data-testid="review"]')).length > 0) return;
+    const last = (await d.findAll('[data-testid="review"]')).length > 0;
+    if (last) return;
     await next(d);
     await d.find(`main[data-page]:not([data-page="${key}"])`);
   }
@@ -119,18 +101,38 @@ export async function jump(d, n) {
   await d.find('main[data-page]');
 }
 
-/** Start form `form` in `lang` from the form list. */
-export async function start(d, form, lang) {
+export async function start(d, lang, form = FORM) {
   const card = `[data-form="${form}"]`;
-  if (lang) {
-    await (await d.find(`${card} [data-testid="start-language"]`)).click();
-    await (await d.find(`${card} [data-testid="start-language"] option[value="${lang}"]`)).click();
-  }
+  const select = await d.find(`${card} [data-testid="start-language"]`);
+  await select.click();
+  await (await d.find(`${card} [data-testid="start-language"] option[value="${lang}"]`)).click();
   await (await d.find(`${card} [data-testid="start"]`)).click();
-  await d.find('main[data-page]');
+  if (form === FORM) await onPage(d, '/consent');
+  else await d.find('main[data-page]');
 }
 
-/** Load a form file through the Load forms screen's path box. */
+// WebDriver key codes, for scenarios driven by the keyboard alone.
+export const KEY = {
+  TAB,
+  ENTER: '\uE007',
+  SHIFT: '\uE008',
+  ESC,
+  SPACE: '\uE00D',
+  UP: '\uE013',
+  DOWN: '\uE015',
+};
+
+/** Keys pressed together (e.g. Shift+Tab), on the focused element. */
+export async function chord(d, ...keys) {
+  const actions = [
+    ...keys.map((k) => ({ type: 'keyDown', value: k })),
+    ...[...keys].reverse().map((k) => ({ type: 'keyUp', value: k })),
+  ];
+  await d.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'kb', actions }] });
+  await d.cmd('DELETE', '/actions').catch(() => {});
+}
+
+/** Load a form file through the Load forms screen's path box, then show the form list. */
 export async function loadForm(d, path) {
   await (await d.find('[data-testid="tab-load"]')).click();
   await (await d.find('#form-path')).type(path);

@@ -150,7 +150,7 @@ async function privacyInterrupted() {
   const data = mkdtempSync(join(tmpdir(), 'voices-e2e-privacy-'));
   let d = await launch(data);
   try {
-    await start(d, FORM, 'en');
+    await start(d, 'en');
     await (await d.find('[data-testid="consent-yes"]')).click();
     await onPage(d, '/location');
     await fillUntil(d, '/respondent');
@@ -250,7 +250,7 @@ async function widgets() {
   const d = await launch(data);
   try {
     await loadForm(d, resolve(here, 'fixtures/widgets.json'));
-    await start(d, 'widgets');
+    await start(d, 'en', 'widgets');
     await onPage(d, '/place');
 
     // More than 20 choices: a search box narrows them.
@@ -318,7 +318,7 @@ async function widgets() {
 async function editFinalized() {
   const d = await launch(mkdtempSync(join(tmpdir(), 'voices-e2e-edit-')));
   try {
-    await start(d, 'minimal');
+    await start(d, 'en', 'minimal');
     await type(d, '/village', 'Kobane');
     await type(d, '/household_size', '5');
     await (await d.find('[data-testid="review"]')).click();
@@ -350,7 +350,7 @@ async function editFinalized() {
 async function ukrainianAndSpanish() {
   const d = await launch(mkdtempSync(join(tmpdir(), 'voices-e2e-uk-es-')));
   try {
-    await start(d, FORM, 'uk');
+    await start(d, 'uk');
     assert.equal(await d.exec('return document.documentElement.lang'), 'uk');
     assert.equal(await (await d.find('main h2')).text(), 'Інформація та згода');
     assert.equal(await (await d.find('[data-testid="close"]')).text(), 'Зберегти й закрити');
@@ -394,7 +394,7 @@ async function phoneFocus() {
   const d = await launch(mkdtempSync(join(tmpdir(), 'voices-e2e-phone-focus-')));
   try {
     await d.setWindow(360, 640);
-    await start(d, FORM, 'en');
+    await start(d, 'en');
     await (await d.find('[data-testid="consent-yes"]')).click();
     await onPage(d, '/location');
     const rule = await d.exec(`

@@ -1,7 +1,7 @@
 // Generated from the Rust types in src-tauri by `UPDATE_BINDINGS=1 cargo test -p voices-app bindings`.
 // Do not edit by hand.
 
-export type ErrorKind = "storage" | "file" | "not_found" | "invalid_input" | "invalid_form" | "conflict" | "not_provisioned" | "offline" | "server_refused" | "bad_code";
+export type ErrorKind = "storage" | "file" | "not_found" | "invalid_input" | "invalid_form" | "conflict" | "no_code_found" | "not_provisioned" | "offline" | "server_refused" | "bad_code";
 
 export type CommandError = { kind: ErrorKind, message: string, };
 
@@ -191,6 +191,18 @@ export type AttachRequest = { response_id: string, path: string, file_name: stri
 
 export type AttachmentRequest = { response_id: string, path: string, };
 
+export type DecodeImageRequest = { 
+/**
+ * Path of a PNG or JPEG picture on this device.
+ */
+path: string, };
+
+export type DecodePictureRequest = { 
+/**
+ * The picture's bytes, base64 (what a file chooser in the window gives; it has no path).
+ */
+data_base64: string, };
+
 export type DeviceLink = { server_url: string, project: string, device_id: string, enumerator: string, linked_at: string, };
 
 export type SyncPhase = "not_linked" | "idle" | "syncing" | "waiting" | "error";
@@ -265,6 +277,8 @@ export interface Commands {
   safe_return: { request: SafeExitRequest; response: null };
   attach_file: { request: AttachRequest; response: PageUpdate };
   get_attachment: { request: AttachmentRequest; response: AttachmentData };
+  decode_provisioning_image: { request: DecodeImageRequest; response: string };
+  decode_provisioning_picture: { request: DecodePictureRequest; response: string };
   provision_device: { request: ProvisionRequest; response: DeviceLink };
   unlink_device: { request: null; response: null };
   sync_status: { request: null; response: SyncStatus };
