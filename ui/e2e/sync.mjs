@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { sleep } from './webdriver.mjs';
-import { APP, FORM, fillPage, fillUntil, launch, onPage, shot, start, type } from './helpers.mjs';
+import { APP, FORM, fillPage, fillUntil, jump, launch, onPage, shot, start, type } from './helpers.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const SERVER = process.env.VOICES_SERVER_BIN ?? join(dirname(APP ?? '.'), 'voices-server');
@@ -174,6 +174,29 @@ async function story() {
     await syncNow(d);
     await d.find('[data-testid="sync-screen"][data-phase="idle"]', { timeout: 30000 });
     assert.equal(countOf(first), 1, 'a second sync stores nothing again');
+
+    // A sent interview edited on the device goes as a new revision of the same response.
+    await (await d.find('[data-testid="tab-drafts"]')).click();
+    await (await d.find(`[data-testid="drafts"] [data-response="${first}"] [data-testid="edit"]`)).click();
+    await d.find('main[data-page]');
+    await jump(d, 2);
+    await onPage(d, '/respondent');
+    await type(d, '/age', '35');
+    await jump(d, -1);
+    await fillUntil(d, '__review__');
+    await (await d.find('[data-testid="review"]')).click();
+    await (await d.find('[data-testid="finalize"]:not([disabled])')).click();
+    await d.find('main[data-mode="done"]');
+    await (await d.find('main[data-mode="done"] button:last-child')).click();
+    await syncNow(d);
+    let edited = [];
+    for (let deadline = Date.now() + 30000; Date.now() < deadline; await sleep(500)) {
+      edited = server.exported(FORM).filter((r) => r.response.id === first);
+      if (edited[0]?.response.answers.age === '35') break;
+    }
+    assert.equal(edited.length, 1, 'the edit did not make a second response');
+    assert.equal(edited[0].response.answers.age, '35', 'the server has the edited answer');
+    await recordState(d, first, 'sent');
 
     // A new version published on the server is pulled by sync and offered on the forms list.
     const form = JSON.parse(readFileSync(join(ROOT, 'schemas/forms/human-security-perceptions.json'), 'utf8'));
