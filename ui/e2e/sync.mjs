@@ -157,6 +157,7 @@ async function story() {
     await (await d.find('[data-testid="sync-picture"]', { visible: false })).type(picture);
     await d.find('#sync-code + [role="status"]', { timeout: 15000 });
     assert.equal(await (await d.find('[data-testid="sync-code"]')).prop('value'), code, 'the picture gives the printed code');
+    assert.match(await (await d.find('[data-testid="code-preview"]')).text(), new RegExp(`${server.url}[\\s\\S]*${PROJECT}`), 'where the code points is shown before linking');
     await shot(d, 'sync-link-from-picture');
     await (await d.find('[data-testid="sync-link"]')).click();
     await d.find('[data-testid="sync-state"]', { timeout: 20000 });
