@@ -878,6 +878,19 @@ impl Store {
         Ok(())
     }
 
+    /// The path of the response's latest `event` (e.g. the last page entered), if any.
+    pub fn last_paradata_path(&self, response_id: &str, event: &str) -> Result<Option<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT path FROM paradata WHERE response_id = ?1 AND event = ?2 \
+             ORDER BY id DESC LIMIT 1",
+        )?;
+        let mut rows = stmt.query(params![response_id, event])?;
+        Ok(match rows.next()? {
+            Some(row) => row.get(0)?,
+            None => None,
+        })
+    }
+
     pub fn paradata(&self, response_id: &str) -> Result<Vec<ParadataRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT event, path, at FROM paradata WHERE response_id = ?1 ORDER BY id",
@@ -1078,7 +1091,7 @@ impl Store {
         let mut touched = std::collections::BTreeSet::new();
         {
             let mut update = tx.prepare_cached(
-                "UPDATE revisions SET ack = ?2, code = ?3, reasons = ?4, acked_at = ?5, attempts = attempts + 1
+                "UPDATE revisions SET ack = ?2, code = ?3, reasons = ?4, acked_at = ?5
                  WHERE id = ?1 RETURNING response_id",
             )?;
             for a in acks {
@@ -1111,7 +1124,7 @@ impl Store {
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
         {
             let mut update = tx.prepare_cached(
-                "UPDATE revisions SET attempts = attempts + 1 WHERE id = ?1 AND ack IS NULL RETURNING response_id",
+                "SELECT response_id FROM revisions WHERE id = ?1 AND ack IS NULL",
             )?;
             let mut outbox = tx.prepare_cached(
                 "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?2, updated_at = ?3
@@ -1126,6 +1139,23 @@ impl Store {
                         outbox.execute(params![response, error, now])?;
                     }
                 }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// These revisions are about to go on the wire: count the attempt first, so after a
+    /// crash or a kill mid-upload the next sync knows to ask the server what it kept.
+    pub fn count_attempt(&mut self, revision_ids: &[String]) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        {
+            let mut update =
+                tx.prepare_cached("UPDATE revisions SET attempts = attempts + 1 WHERE id = ?1")?;
+            for id in revision_ids {
+                update.execute(params![id])?;
             }
         }
         tx.commit()?;
@@ -1722,6 +1752,20 @@ mod tests {
     }
 
     #[test]
+    fn the_last_page_entered_is_found() {
+        let mut s = store_with_draft();
+        assert_eq!(s.last_paradata_path("r1", "page_enter").unwrap(), None);
+        s.add_paradata("r1", "page_enter", Some("/a"), NOW).unwrap();
+        s.add_paradata("r1", "page_enter", Some("/b"), NOW).unwrap();
+        s.add_paradata("r1", "question_enter", Some("/c"), NOW)
+            .unwrap();
+        assert_eq!(
+            s.last_paradata_path("r1", "page_enter").unwrap().as_deref(),
+            Some("/b")
+        );
+    }
+
+    #[test]
     fn paradata_keeps_order_and_settings_round_trip() {
         let mut s = store_with_draft();
         s.add_paradata("r1", "opened", None, NOW).unwrap();
@@ -1861,6 +1905,7 @@ mod tests {
         let mut s = store_with_queued_response();
         s.add_revision(&revision("a1", "r1", 1), NOW).unwrap();
         s.mark_sending(&["r1".to_owned()], true, NOW).unwrap();
+        s.count_attempt(&["a1".to_owned()]).unwrap();
         s.note_send_failure(&["a1".to_owned()], "connection refused", NOW)
             .unwrap();
         let entry = &s.outbox_entries().unwrap()[0];

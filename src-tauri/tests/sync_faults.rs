@@ -149,7 +149,7 @@ fn the_app_process_killed_mid_sync_loses_and_duplicates_nothing() {
                 made += 1;
             }
         };
-        make(&device, 350);
+        make(&device, 300);
         // The app process owns the data directory from here on.
         let Device {
             dir: tempdir,
@@ -186,7 +186,7 @@ fn the_app_process_killed_mid_sync_loses_and_duplicates_nothing() {
                         dir: tempfile::tempdir().unwrap(),
                         voices: Voices::open(&dir).unwrap(),
                     };
-                    make(&device, 150);
+                    make(&device, 100);
                 }
             }
         }

@@ -789,6 +789,73 @@ fn body_error(e: BodyError) -> ApiError {
     }
 }
 
+/// One line of an upload, decoded.
+enum Line {
+    /// Not a revision this uploader may send: its ack.
+    Refused(RecordAck),
+    Revision(Box<IncomingRevision>),
+}
+
+/// Decode line `n` (0-based) of an upload: UTF-8, a revision, sent by its actor; then its
+/// canonical JSON and hash.
+fn decode_line(n: usize, line: &[u8], uploader: &Uploader) -> ApiResult<Line> {
+    let rejected = |code: &str, reason: String| {
+        Line::Refused(RecordAck {
+            id: format!("line {}", n + 1),
+            status: AckStatus::Rejected,
+            code: Some(code.to_owned()),
+            reasons: vec![reason],
+        })
+    };
+    let text = match std::str::from_utf8(line) {
+        Ok(t) => t,
+        Err(e) => {
+            return Ok(rejected(
+                "invalid_utf8",
+                format!(
+                    "line {} is not UTF-8 text (bad byte at offset {})",
+                    n + 1,
+                    e.valid_up_to()
+                ),
+            ))
+        }
+    };
+    let revision: Revision = match serde_json::from_str(text) {
+        Ok(r) => r,
+        Err(e) => {
+            return Ok(rejected(
+                "bad_json",
+                format!("line {} is not a revision: {e}", n + 1),
+            ))
+        }
+    };
+    if revision.actor != uploader.id {
+        return Ok(Line::Refused(RecordAck {
+            id: revision.id.clone(),
+            status: AckStatus::Rejected,
+            code: Some("wrong_actor".into()),
+            reasons: vec![format!(
+                "the revision says actor `{}` but was sent by `{}`; each device uploads its own edits",
+                revision.actor, uploader.id
+            )],
+        }));
+    }
+    // Canonical JSON: the same revision always hashes the same, however it was spelled.
+    let body = serde_json::to_string(&revision).map_err(|e| {
+        ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            e.to_string(),
+        )
+    })?;
+    let sha256 = auth::sha256_hex(body.as_bytes());
+    Ok(Line::Revision(Box::new(IncomingRevision {
+        revision,
+        body,
+        sha256,
+    })))
+}
+
 /// Decode an NDJSON batch and ingest it. Lines that are not revisions are rejected on
 /// their own; the rest go to the store in one transaction.
 pub fn ingest_lines(
@@ -817,71 +884,32 @@ pub fn ingest_lines(
             limits.max_batch_records,
         ));
     }
+    let numbered: Vec<(usize, &[u8])> = lines
+        .iter()
+        .enumerate()
+        .map(|(n, line)| (n, line.trim_ascii()))
+        .filter(|(_, line)| !line.is_empty())
+        .collect();
+    // Lines decode and hash independently: spread over the cores.
+    let decoded = crate::par_map(&numbered, |&(n, line)| decode_line(n, line, uploader));
     let mut slots: Vec<Option<RecordAck>> = Vec::with_capacity(records as usize);
     let mut batch = Vec::with_capacity(records as usize);
-    for (n, line) in lines.iter().enumerate() {
-        let line = line.trim_ascii();
-        if line.is_empty() {
-            continue;
-        }
-        let rejected = |code: &str, reason: String| RecordAck {
-            id: format!("line {}", n + 1),
-            status: AckStatus::Rejected,
-            code: Some(code.to_owned()),
-            reasons: vec![reason],
-        };
-        let text = match std::str::from_utf8(line) {
-            Ok(t) => t,
-            Err(e) => {
-                slots.push(Some(rejected(
-                    "invalid_utf8",
-                    format!(
-                        "line {} is not UTF-8 text (bad byte at offset {})",
-                        n + 1,
-                        e.valid_up_to()
-                    ),
-                )));
-                continue;
+    for line in decoded {
+        match line? {
+            Line::Refused(ack) => slots.push(Some(ack)),
+            Line::Revision(incoming) => {
+                slots.push(None);
+                batch.push(*incoming);
             }
-        };
-        let revision: Revision = match serde_json::from_str(text) {
-            Ok(r) => r,
-            Err(e) => {
-                slots.push(Some(rejected(
-                    "bad_json",
-                    format!("line {} is not a revision: {e}", n + 1),
-                )));
-                continue;
-            }
-        };
-        if revision.actor != uploader.id {
-            slots.push(Some(RecordAck {
-                id: revision.id.clone(),
-                status: AckStatus::Rejected,
-                code: Some("wrong_actor".into()),
-                reasons: vec![format!(
-                    "the revision says actor `{}` but was sent by `{}`; each device uploads its own edits",
-                    revision.actor, uploader.id
-                )],
-            }));
-            continue;
         }
-        // Canonical JSON: the same revision always hashes the same, however it was spelled.
-        let body = serde_json::to_string(&revision).map_err(|e| {
-            ApiError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal_error",
-                e.to_string(),
-            )
-        })?;
-        let sha256 = auth::sha256_hex(body.as_bytes());
-        slots.push(None);
-        batch.push(IncomingRevision {
-            revision,
-            body,
-            sha256,
-        });
     }
+    let mut versions: Vec<(&str, &str)> = batch
+        .iter()
+        .map(|i| (i.revision.form.as_str(), i.revision.version.as_str()))
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    validator.prepare(project, &versions);
     let stored = store.ingest(project, uploader, &batch, validator, &crate::now_text())?;
     let mut stored = stored.into_iter();
     let mut ack = UploadAck {

@@ -44,6 +44,50 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+/// Items below which `par_map` stays on the calling thread (threads cost more than they
+/// save on small batches).
+const PARALLEL_FROM: usize = 64;
+
+/// `items.iter().map(f).collect()`, spread over the machine's cores for large inputs,
+/// results in order. Ingest uses it so that even one device's batch uses every core.
+pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    /// Threads `par_map` has running now, across all callers.
+    static RUNNING: AtomicUsize = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    // When other uploads already keep the cores busy, more threads only add switching.
+    if threads < 2 || items.len() < PARALLEL_FROM || RUNNING.load(Ordering::Relaxed) >= threads {
+        return items.iter().map(f).collect();
+    }
+    RUNNING.fetch_add(threads, Ordering::Relaxed);
+    struct Release(usize);
+    impl Drop for Release {
+        fn drop(&mut self) {
+            RUNNING.fetch_sub(self.0, Ordering::Relaxed);
+        }
+    }
+    let _release = Release(threads);
+    let chunk = items.len().div_ceil(threads);
+    let f = &f;
+    std::thread::scope(|scope| {
+        let mut parts: Vec<_> = items
+            .chunks(chunk)
+            .skip(1)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        // The first chunk on this thread, while the others run.
+        let mut out: Vec<R> = items[..chunk.min(items.len())].iter().map(f).collect();
+        out.reserve(items.len() - out.len());
+        for part in parts.drain(..) {
+            match part.join() {
+                Ok(results) => out.extend(results),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
+    })
+}
+
 /// The server clock as stored text: RFC 3339 UTC with milliseconds, which sorts as text.
 pub fn now_text() -> String {
     time_text(chrono::Utc::now())
@@ -56,4 +100,20 @@ pub fn time_text(t: chrono::DateTime<chrono::Utc>) -> String {
 /// `now_text()` moved by `delta`.
 pub fn time_from_now(delta: chrono::Duration) -> String {
     time_text(chrono::Utc::now() + delta)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn par_map_keeps_order_for_small_and_large_inputs() {
+        for n in [0, 1, 63, 64, 65, 1000, 1001] {
+            let items: Vec<usize> = (0..n).collect();
+            let doubled = super::par_map(&items, |i| i * 2);
+            assert_eq!(
+                doubled,
+                items.iter().map(|i| i * 2).collect::<Vec<_>>(),
+                "n = {n}"
+            );
+        }
+    }
 }

@@ -36,21 +36,50 @@ impl FormCatalog {
     /// The compiled form version, or `None` when it is not published (not cached, since
     /// it may be published later) or does not compile (publishing refuses those).
     pub fn get(&self, project: &str, form: &str, version: &str) -> Option<Arc<CompiledForm>> {
+        self.lookup(project, form, version).ok().flatten()
+    }
+
+    /// Like `get`, but a failure to read the store (busy, down) is an error, not "not
+    /// published".
+    fn lookup(
+        &self,
+        project: &str,
+        form: &str,
+        version: &str,
+    ) -> crate::Result<Option<Arc<CompiledForm>>> {
         let key = (project.to_owned(), form.to_owned(), version.to_owned());
-        if let Some(found) = self.forms.read().ok()?.get(&key) {
-            return Some(found.clone());
+        if let Some(found) = self
+            .forms
+            .read()
+            .map_err(|_| crate::Error::Poisoned)?
+            .get(&key)
+        {
+            return Ok(Some(found.clone()));
         }
-        let stored = self.store.get_form(project, form, version).ok()??;
-        let parsed = voices_core::Form::from_json(&stored.document).ok()?;
-        let compiled = Arc::new(CompiledForm::compile(parsed).ok()?);
+        let Some(stored) = self.store.get_form(project, form, version)? else {
+            return Ok(None);
+        };
+        let Ok(parsed) = voices_core::Form::from_json(&stored.document) else {
+            return Ok(None);
+        };
+        let Ok(compiled) = CompiledForm::compile(parsed) else {
+            return Ok(None);
+        };
+        let compiled = Arc::new(compiled);
         if let Ok(mut forms) = self.forms.write() {
             forms.insert(key, compiled.clone());
         }
-        Some(compiled)
+        Ok(Some(compiled))
     }
 }
 
 impl Validator for FormCatalog {
+    fn prepare(&self, project: &str, versions: &[(&str, &str)]) {
+        for (form, version) in versions {
+            self.get(project, form, version);
+        }
+    }
+
     fn validate(&self, project: &str, state: &ResponseState, response: &Response) -> Validation {
         let mut reasons = Vec::new();
         if state.conflicts().iter().any(|c| c.key == FORM_VERSION_KEY) {
@@ -60,7 +89,16 @@ impl Validator for FormCatalog {
             );
         }
         let version = &response.form_version;
-        let Some(form) = self.get(project, &state.form, version) else {
+        let found = match self.lookup(project, &state.form, version) {
+            Ok(found) => found,
+            Err(e) => {
+                return Validation::Unavailable(format!(
+                    "form `{}` version `{version}` could not be read to check the response: {e}",
+                    state.form
+                ))
+            }
+        };
+        let Some(form) = found else {
             reasons.push(format!(
                 "form `{}` has no published version `{version}` in this project",
                 state.form

@@ -115,3 +115,38 @@ fn an_exhausted_pool_answers_busy_quickly_instead_of_waiting() {
     );
     assert!(store.project_exists("p1").unwrap(), "the pool recovers");
 }
+
+#[test]
+fn validating_inside_the_ingest_needs_no_second_connection() {
+    // One pooled connection: the ingest transaction holds it, so the form version the
+    // validator checks against must already be loaded (`Validator::prepare`), or the
+    // upload would wait for a connection that only it could give back.
+    let db = pgdb::TestDatabase::create();
+    let store: Arc<dyn Store> = Arc::new(
+        PostgresStore::open_with_pool(&db.url, 1, std::time::Duration::from_secs(2)).unwrap(),
+    );
+    store.add_project("p1", "One", suite::NOW).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../schemas/forms/household-survey.json");
+    let form = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("missing {} ({e})", path.display()));
+    voices_server::api::publish(store.as_ref(), "p1", &form, "designer").unwrap();
+    let catalog = voices_server::validate::FormCatalog::new(store.clone());
+    let mut body = Vec::new();
+    for i in 0..3 {
+        let revision = voices_server::sample::household_revision(i, "tab-a", "2026112601");
+        serde_json::to_writer(&mut body, &revision).unwrap();
+        body.push(b'\n');
+    }
+    let ack = voices_server::api::ingest_lines(
+        store.as_ref(),
+        &catalog,
+        "p1",
+        &suite::uploader("tab-a"),
+        &body,
+        false,
+        &voices_server::api::default_limits(),
+    )
+    .unwrap_or_else(|e| panic!("{}: {}", e.code, e.detail));
+    assert_eq!(ack.accepted, 3, "{:?}", ack.records);
+}

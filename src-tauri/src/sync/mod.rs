@@ -718,7 +718,8 @@ impl Voices {
         let mut batch_records = wanted
             .min(info.limits.max_batch_records.max(1) as usize)
             .max(1);
-        // A batch whose answer never came: ask the server what it kept before resending.
+        // Revisions sent before without an answer (the connection broke, or the app was
+        // killed mid-upload): ask the server what it kept before resending.
         let mut uncertain: HashSet<String> = all_due
             .iter()
             .filter(|r| r.attempts > 0)
@@ -797,9 +798,12 @@ impl Voices {
                 batch_records = (batch.len() / 2).max(1);
                 continue;
             }
-            self.with_store(|s| s.mark_sending(&responses, true, &now()))?;
-            self.emit_status(true);
             let sent_ids: Vec<String> = batch.iter().map(|r| r.id.clone()).collect();
+            self.with_store(|s| {
+                s.count_attempt(&sent_ids)?;
+                s.mark_sending(&responses, true, &now())
+            })?;
+            self.emit_status(true);
             let body_len = body.len() as u64;
             let ack = match client.upload(body, zstd, dictionary_sha).await {
                 Ok(ack) => {

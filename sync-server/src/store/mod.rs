@@ -114,6 +114,10 @@ pub enum Validation {
     /// The response fails its form version's rules (reasons given) or names an unknown
     /// version: kept, flagged for a coordinator.
     Quarantine(Vec<String>),
+    /// The response could not be checked now (its form version could not be read from
+    /// the database): the batch is refused as busy and the client sends it again, rather
+    /// than flagging a good response.
+    Unavailable(String),
 }
 
 /// Checks merged responses against their form version. Called while a batch is planned
@@ -122,6 +126,13 @@ pub enum Validation {
 /// write to the store.
 pub trait Validator: Send + Sync {
     fn validate(&self, project: &str, state: &ResponseState, response: &Response) -> Validation;
+
+    /// Called before a batch is ingested with the (form, version) pairs its revisions
+    /// name, outside any transaction: a validator that reads form versions from the store
+    /// loads them here, so validating inside the ingest transaction needs no second
+    /// database connection (with every pooled connection held by an ingest waiting for
+    /// one, that would deadlock).
+    fn prepare(&self, _project: &str, _versions: &[(&str, &str)]) {}
 }
 
 /// One revision of an upload, decoded, with the hash of its canonical JSON.

@@ -187,16 +187,23 @@ pub(crate) fn plan<'a>(
         accepted.push(incoming);
     }
 
-    let mut changed = Vec::with_capacity(touched.len());
-    for (id, entry) in touched {
-        if entry.acks.is_empty() {
-            continue;
-        }
+    let touched: Vec<(String, Touched)> = touched
+        .into_iter()
+        .filter(|(_, entry)| !entry.acks.is_empty())
+        .collect();
+    // Validation and encoding of each response stand alone: spread over the cores.
+    let checked = crate::par_map(&touched, |(_, entry)| -> Result<(Vec<String>, String)> {
         let response = entry.state.to_response();
         let quarantine = match validator.validate(project, &entry.state, &response) {
             Validation::Valid => Vec::new(),
             Validation::Quarantine(reasons) => reasons,
+            Validation::Unavailable(reason) => return Err(crate::Error::Busy(reason)),
         };
+        Ok((quarantine, codec::encode(&entry.state)?))
+    });
+    let mut changed = Vec::with_capacity(touched.len());
+    for ((id, entry), checked) in touched.into_iter().zip(checked) {
+        let (quarantine, state) = checked?;
         if !quarantine.is_empty() {
             for &i in &entry.acks {
                 acks[i].status = AckStatus::Quarantined;
@@ -207,7 +214,7 @@ pub(crate) fn plan<'a>(
         changed.push(Changed {
             form: entry.state.form.clone(),
             version: entry.state.form_version().unwrap_or_default().to_owned(),
-            state: codec::encode(&entry.state)?,
+            state,
             quarantine: serde_json::to_string(&quarantine)?,
             conflict: entry.state.has_conflicts(),
             id,

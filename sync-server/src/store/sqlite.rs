@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
@@ -140,6 +140,16 @@ pub struct SqliteStore {
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     path: std::path::PathBuf,
+    /// Batches being planned at once (see `PLANNERS`).
+    planning: Mutex<usize>,
+    plan_slot_freed: Condvar,
+}
+
+/// At most this many batches are planned at once. Planning is CPU work: with 64 devices
+/// uploading together, more planners than cores only add reader connections, memory and
+/// thread switches, while the writer waits for plans all the same.
+fn planners() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, READERS))
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -166,12 +176,33 @@ impl SqliteStore {
             writer: Mutex::new(writer),
             readers: Mutex::new(Vec::new()),
             path: path.to_owned(),
+            planning: Mutex::new(0),
+            plan_slot_freed: Condvar::new(),
         })
     }
 
     fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
         let mut conn = self.writer.lock().map_err(|_| Error::Poisoned)?;
         f(&mut conn)
+    }
+
+    /// Run `f` in one of the `planners()` planning slots, waiting for one if need be.
+    fn planning<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        {
+            let mut busy = self.planning.lock().map_err(|_| Error::Poisoned)?;
+            while *busy >= planners() {
+                busy = self
+                    .plan_slot_freed
+                    .wait(busy)
+                    .map_err(|_| Error::Poisoned)?;
+            }
+            *busy += 1;
+        }
+        let result = f();
+        let mut busy = self.planning.lock().map_err(|_| Error::Poisoned)?;
+        *busy -= 1;
+        self.plan_slot_freed.notify_one();
+        result
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
@@ -743,9 +774,11 @@ impl Store for SqliteStore {
         // Optimistic: read and merge on a reader's snapshot while other batches write,
         // then write only if nothing read has changed meanwhile.
         for _ in 0..OPTIMISTIC_ATTEMPTS {
-            let planned = self.read(|c| {
-                let snapshot = c.unchecked_transaction()?;
-                plan_batch(&snapshot, project, uploader, batch, &valid, validator, now)
+            let planned = self.planning(|| {
+                self.read(|c| {
+                    let snapshot = c.unchecked_transaction()?;
+                    plan_batch(&snapshot, project, uploader, batch, &valid, validator, now)
+                })
             })?;
             if let Some(acks) = self.write(|c| write_plan(c, project, uploader, planned, now))? {
                 return Ok(acks);
