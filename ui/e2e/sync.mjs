@@ -230,12 +230,13 @@ async function story() {
     await syncScreen(d);
     await d.find('[data-testid="sync-screen"][data-phase="waiting"] [data-testid="next-attempt"]', { timeout: 60000 });
     // ...Sync now tries at once and starts the backoff again from its first step (≤ 5 s).
-    const before = await (await d.find('[data-testid="next-attempt"]')).attr('data-at');
+    // Read in the page: the countdown redraws every second, so element handles go stale.
+    const nextAt = () => d.exec('return document.querySelector(\'[data-testid="next-attempt"]\')?.dataset.at ?? null');
+    const before = await nextAt();
     await (await d.find('[data-testid="sync-now"]:not([disabled])')).click();
     let soon = null;
     for (let deadline = Date.now() + 20000; !soon && Date.now() < deadline; await sleep(200)) {
-      const shown = await d.findAll('[data-testid="next-attempt"]');
-      const at = shown.length ? await shown[0].attr('data-at') : null;
+      const at = await nextAt();
       if (at && at !== before && (Date.parse(at) - Date.now()) / 1000 <= 6) soon = at;
     }
     assert.ok(soon, `after Sync now the next attempt comes within the first backoff step (was ${before})`);
