@@ -40,6 +40,7 @@ fi
 
 step "install missing dependencies" scripts/install-deps.sh build app e2e postgres
 step "build the UI (ui/dist)" bash -c 'cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build'
+step "UI unit tests (vitest)" bash -c 'cd ui && npm test'
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy -D warnings" cargo clippy "${features[@]}" --all-targets --quiet -- -D warnings
 step "cargo build (all targets)" cargo build "${features[@]}" --all-targets --quiet

@@ -14,6 +14,8 @@ pub mod store;
 pub mod sync;
 pub mod view;
 pub mod voices;
+#[cfg(target_os = "linux")]
+pub mod webview;
 
 use std::path::PathBuf;
 
@@ -143,14 +145,31 @@ pub fn run() {
             requested_provision_code(),
         ));
     }
+    #[cfg(target_os = "linux")]
+    if webview::lean() {
+        webview::set_lean_environment();
+    }
     let data_dir = requested_data_dir();
-    let app = build_with_provisioning(
+    let app = match build_with_provisioning(
         tauri::Builder::default(),
         data_dir,
         requested_provision_code(),
-    );
-    if let Err(e) = app.run(tauri::generate_context!()) {
-        eprintln!("Voices could not start: {e}");
-        std::process::exit(1);
+    )
+    .build(tauri::generate_context!())
+    {
+        Ok(app) => app,
+        Err(e) => {
+            eprintln!("Voices could not start: {e}");
+            std::process::exit(1);
+        }
+    };
+    #[cfg(target_os = "linux")]
+    if webview::lean() {
+        for window in app.webview_windows().values() {
+            if let Err(e) = window.with_webview(|w| webview::tune(&w.inner())) {
+                eprintln!("Voices: web view settings not applied: {e}");
+            }
+        }
     }
+    app.run(|_, _| {});
 }

@@ -878,6 +878,19 @@ impl Store {
         Ok(())
     }
 
+    /// The path of the response's latest `event` (e.g. the last page entered), if any.
+    pub fn last_paradata_path(&self, response_id: &str, event: &str) -> Result<Option<String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT path FROM paradata WHERE response_id = ?1 AND event = ?2 \
+             ORDER BY id DESC LIMIT 1",
+        )?;
+        let mut rows = stmt.query(params![response_id, event])?;
+        Ok(match rows.next()? {
+            Some(row) => row.get(0)?,
+            None => None,
+        })
+    }
+
     pub fn paradata(&self, response_id: &str) -> Result<Vec<ParadataRow>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT event, path, at FROM paradata WHERE response_id = ?1 ORDER BY id",
@@ -1735,6 +1748,20 @@ mod tests {
         assert_eq!(
             s.answers("r1").unwrap(),
             vec![("/photo".to_owned(), Some("a.png".to_owned()))]
+        );
+    }
+
+    #[test]
+    fn the_last_page_entered_is_found() {
+        let mut s = store_with_draft();
+        assert_eq!(s.last_paradata_path("r1", "page_enter").unwrap(), None);
+        s.add_paradata("r1", "page_enter", Some("/a"), NOW).unwrap();
+        s.add_paradata("r1", "page_enter", Some("/b"), NOW).unwrap();
+        s.add_paradata("r1", "question_enter", Some("/c"), NOW)
+            .unwrap();
+        assert_eq!(
+            s.last_paradata_path("r1", "page_enter").unwrap().as_deref(),
+            Some("/b")
         );
     }
 

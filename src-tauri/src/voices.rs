@@ -658,10 +658,32 @@ impl Voices {
         })
     }
 
-    /// Reopen an interview and record that it was opened.
+    /// Reopen an interview where it was left (the last page entered, when it still
+    /// applies; e.g. the check of a section that was interrupted) and record that.
     pub fn open_interview(&self, id: &str, language: Option<&str>) -> Result<InterviewState> {
-        lock(&self.store).add_paradata(id, "opened", None, &now())?;
-        self.state(id, 0, language)
+        let last_page = {
+            let mut store = lock(&self.store);
+            let last = store.last_paradata_path(id, "page_enter")?;
+            store.add_paradata(id, "opened", None, &now())?;
+            last
+        };
+        let index = match last_page {
+            None => 0,
+            Some(key) => self.with_open(id, |o| {
+                let v = o.session.view(&o.language);
+                Ok(v.pages
+                    .iter()
+                    .enumerate()
+                    .position(|(i, p)| {
+                        p.path
+                            .as_ref()
+                            .map_or_else(|| format!("page-{i}"), |path| path.to_string())
+                            == key
+                    })
+                    .unwrap_or(0))
+            })?,
+        };
+        self.state(id, index as u32, language)
     }
 
     pub fn page(&self, id: &str, page: u32) -> Result<PageView> {

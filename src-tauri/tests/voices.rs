@@ -373,3 +373,39 @@ fn every_example_form_is_on_the_device_from_the_first_start() {
         .collect();
     assert!(ids.contains(&"community_life".to_owned()), "{ids:?}");
 }
+
+#[test]
+fn an_interrupted_section_resumes_at_its_privacy_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let voices = Voices::open(dir.path()).unwrap();
+        voices.import_path(&fixture()).unwrap();
+        let id = consented(&voices);
+        // A fresh draft opens at its first page.
+        assert_eq!(voices.open_interview(&id, None).unwrap().page.index, 0);
+        let check = page(&voices, &id, "/safety");
+        voices.paradata(&id, "page_enter", Some("/safety")).unwrap();
+        voices
+            .record_privacy(&id, "/safety", "interrupted", check.index)
+            .unwrap();
+        id
+    };
+    // After a restart, resuming lands on the check of the interrupted section, asked again.
+    let voices = Voices::open(dir.path()).unwrap();
+    let resumed = voices.open_interview(&id, None).unwrap();
+    assert_eq!(resumed.page.key, "/safety");
+    assert_eq!(resumed.page.kind, PageKind::PrivacyCheck);
+    assert_eq!(
+        resumed
+            .page
+            .privacy
+            .as_ref()
+            .and_then(|p| p.outcome.as_deref()),
+        Some("interrupted")
+    );
+    // A page that no longer applies (or never existed) falls back to the first page.
+    voices
+        .paradata(&id, "page_enter", Some("/no_such_page"))
+        .unwrap();
+    assert_eq!(voices.open_interview(&id, None).unwrap().page.index, 0);
+}

@@ -110,3 +110,52 @@ export async function start(d, lang, form = FORM) {
   if (form === FORM) await onPage(d, '/consent');
   else await d.find('main[data-page]');
 }
+
+// WebDriver key codes, for scenarios driven by the keyboard alone.
+export const KEY = {
+  TAB,
+  ENTER: '\uE007',
+  SHIFT: '\uE008',
+  ESC,
+  SPACE: '\uE00D',
+  UP: '\uE013',
+  DOWN: '\uE015',
+};
+
+/** Keys pressed together (e.g. Shift+Tab), on the focused element. */
+export async function chord(d, ...keys) {
+  const actions = [
+    ...keys.map((k) => ({ type: 'keyDown', value: k })),
+    ...[...keys].reverse().map((k) => ({ type: 'keyUp', value: k })),
+  ];
+  await d.cmd('POST', '/actions', { actions: [{ type: 'key', id: 'kb', actions }] });
+  await d.cmd('DELETE', '/actions').catch(() => {});
+}
+
+/** Load a form file through the Load forms screen's path box, then show the form list. */
+export async function loadForm(d, path) {
+  await (await d.find('[data-testid="tab-load"]')).click();
+  await (await d.find('#form-path')).type(path);
+  await (await d.find('[data-testid="load-path"]')).click();
+  await d.find('.report[data-outcome="added"]', { timeout: 20000 });
+  await (await d.find('[data-testid="tab-forms"]')).click();
+}
+
+/** Run named scenarios; prints "e2e: N passed, N failed" (scripts/test.sh sums it). */
+export async function runAll(tests) {
+  let passed = 0;
+  let failed = 0;
+  for (const [name, run] of tests) {
+    const t0 = Date.now();
+    try {
+      await run();
+      passed++;
+      console.log(`ok - ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed++;
+      console.log(`not ok - ${name}: ${e.stack ?? e}`);
+    }
+  }
+  console.log(`e2e: ${passed} passed, ${failed} failed`);
+  return failed;
+}

@@ -4,7 +4,7 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { Driver } from './webdriver.mjs';
+import { Driver, sleep } from './webdriver.mjs';
 
 const APP = process.env.VOICES_APP;
 const DRIVER = process.env.TAURI_DRIVER_URL ?? 'http://127.0.0.1:4444';
@@ -26,8 +26,9 @@ function processes() {
   return out;
 }
 
-/** RSS of the app started with `data` and of every process below it (WebKit). */
-function appRss(data) {
+/** The app started with `data` and every process below it (WebKit's web content and
+ * network processes, possibly behind bubblewrap). */
+function appTree(data) {
   const all = processes();
   const app = all.find((p) => p.cmd[0].endsWith('voices-app') && p.cmd.includes(data));
   if (!app) throw new Error('app process not found');
@@ -37,12 +38,41 @@ function appRss(data) {
     grew = false;
     for (const p of all) if (!tree.has(p.pid) && tree.has(p.ppid)) { tree.add(p.pid); grew = true; }
   }
-  const parts = all.filter((p) => tree.has(p.pid));
+  return all.filter((p) => tree.has(p.pid));
+}
+
+/** Resident (RSS) and proportional (PSS: shared pages split between their users) memory of
+ * one process, in MB, and its largest mappings by PSS. */
+function memoryOf(pid) {
+  const kb = (text, key) => Number(text.match(new RegExp(`^${key}:\\s+(\\d+)`, 'm'))?.[1] ?? 0);
+  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1');
+  const byMapping = new Map();
+  let name = '';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'latin1').split('\n')) {
+    const head = line.match(/^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/);
+    if (head) {
+      name = head[1] || '[anonymous]';
+      // Name libraries by file only; every anonymous region counts as one.
+      name = name.replace(/^.*\//, '');
+      continue;
+    }
+    const pss = line.match(/^Pss:\s+(\d+)/);
+    if (pss) byMapping.set(name, (byMapping.get(name) ?? 0) + Number(pss[1]));
+  }
+  const top = [...byMapping].sort((a, b) => b[1] - a[1]).slice(0, 6)
+    .map(([n, k]) => `${n} ${(k / 1024).toFixed(1)}`);
   return {
-    appMb: app.rssKb / 1024,
-    totalMb: parts.reduce((s, p) => s + p.rssKb, 0) / 1024,
-    processes: parts.length,
+    rssMb: kb(rollup, 'Rss') / 1024,
+    pssMb: kb(rollup, 'Pss') / 1024,
+    privateMb: (kb(rollup, 'Private_Clean') + kb(rollup, 'Private_Dirty')) / 1024,
+    top,
   };
+}
+
+/** A short name for a process of the app's tree. */
+function role(p) {
+  const exe = p.cmd.find((c) => /WebKit\w+Process|voices-app|bwrap|xdg-dbus-proxy/.test(c)) ?? p.cmd[0];
+  return exe.replace(/^.*\//, '');
 }
 
 const starts = [];
@@ -71,9 +101,17 @@ if (STRESS) {
     await (await d.find('[data-form="stress"] [data-testid="start"]')).click();
     await d.find('main[data-page]', { timeout: 60000 });
     const opened = performance.now() - t0;
-    const rss = appRss(data);
+    // Let the web process settle (garbage collection, decoded fonts) as a user would see it.
+    await sleep(3000);
+    const tree = appTree(data).map((p) => ({ ...p, role: role(p), mem: memoryOf(p.pid) }));
     console.log(`open the 2,000-field stress form in the window (click to first page shown): ${opened.toFixed(0)} ms`);
-    console.log(`resident memory after opening it: app process ${rss.appMb.toFixed(0)} MB; with its ${rss.processes - 1} WebKit processes ${rss.totalMb.toFixed(0)} MB`);
+    for (const p of tree) {
+      if (p.mem.rssMb < 1) continue;
+      console.log(`  ${p.role} (pid ${p.pid}): RSS ${p.mem.rssMb.toFixed(1)} MB, PSS ${p.mem.pssMb.toFixed(1)} MB, private ${p.mem.privateMb.toFixed(1)} MB; largest (PSS MB): ${p.mem.top.join(', ')}`);
+    }
+    const app = tree[0].mem;
+    const sum = (k) => tree.reduce((s, p) => s + p.mem[k], 0);
+    console.log(`resident memory after opening it: app process RSS ${app.rssMb.toFixed(0)} MB; app and its ${tree.length - 1} WebKit processes: RSS ${sum('rssMb').toFixed(0)} MB (shared libraries counted in each), PSS ${sum('pssMb').toFixed(0)} MB (each page counted once)`);
   } finally {
     await d.quit();
   }
