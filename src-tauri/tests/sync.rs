@@ -343,3 +343,62 @@ fn a_revoked_device_is_told_to_link_again_and_keeps_everything() {
     });
     drop(server);
 }
+
+#[test]
+fn a_missing_photo_holds_back_only_its_response() {
+    let server = run(async {
+        let server = TestServer::start().await;
+        let a = Device::open();
+        let code = server.device_code("tab-f", &server.url).await;
+        a.voices.provision_device(&code).await.unwrap();
+        let photo: Vec<u8> = (0..50_000u32).map(|i| (i % 241) as u8).collect();
+        let with_photo = a.voices.start(FORM, None, Some("en")).unwrap().response_id;
+        a.voices.record_consent(&with_photo, true).unwrap();
+        a.attach_photo(&with_photo, &photo);
+        a.voices
+            .set_answer(&with_photo, "/village", Some("F1"), 1)
+            .unwrap();
+        a.voices
+            .set_answer(&with_photo, "/hh_size", Some("1"), 1)
+            .unwrap();
+        let safety = (0..8)
+            .find(|&i| {
+                a.voices
+                    .page(&with_photo, i)
+                    .is_ok_and(|p| p.key == "/safety")
+            })
+            .unwrap();
+        a.voices
+            .record_privacy(&with_photo, "/safety", "not_private", safety)
+            .unwrap();
+        assert!(a.voices.finalize(&with_photo).unwrap().can_finalize);
+        let plain = a.interview("F2", None);
+        // The photo disappears from the device's disk before the sync.
+        let sha = voices_server::auth::sha256_hex(&photo);
+        let file = a.voices.attachment_file(&sha);
+        let kept = std::fs::read(&file).unwrap();
+        std::fs::remove_file(&file).unwrap();
+        let s = a.voices.sync_once().await.unwrap();
+        assert_eq!((s.accepted, s.still_due), (1, 1), "{s:?}");
+        let outbox = a.voices.list_outbox().unwrap();
+        let state = |id: &str| outbox.iter().find(|e| e.response_id == id).unwrap().clone();
+        assert_eq!(state(&plain).state, RecordSyncState::Sent);
+        let held = state(&with_photo);
+        assert_eq!(held.state, RecordSyncState::Failed);
+        assert!(held.reasons[0].contains("cannot be read"), "{held:?}");
+        let status = a.voices.sync_status().unwrap();
+        assert!(status.last_error.unwrap().contains("cannot be read"));
+        // Back on disk: it goes, photo first.
+        std::fs::write(&file, kept).unwrap();
+        let s = a.voices.sync_once().await.unwrap();
+        assert_eq!(
+            (s.accepted, s.still_due, s.attachments_sent),
+            (1, 0, 1),
+            "{s:?}"
+        );
+        let (responses, _) = assert_server_matches(&server, &[&a]).await;
+        assert_eq!(responses, 2);
+        server
+    });
+    drop(server);
+}

@@ -186,7 +186,7 @@ fn the_app_process_killed_mid_sync_loses_and_duplicates_nothing() {
                         dir: tempfile::tempdir().unwrap(),
                         voices: Voices::open(&dir).unwrap(),
                     };
-                    make(&device, 100);
+                    make(&device, 60);
                 }
             }
         }

@@ -69,7 +69,7 @@ pub struct Options {
 }
 
 /// Rows read from the store per page.
-const PAGE: usize = 500;
+const PAGE: usize = 250;
 
 /// A column of a CSV table.
 struct Column {
@@ -283,7 +283,7 @@ fn each_response(
     options: &Options,
     mut visit: impl FnMut(&StoredResponse) -> Result<()>,
 ) -> Result<u64> {
-    const AHEAD: usize = 2;
+    const AHEAD: usize = 1;
     let (pages, received) = std::sync::mpsc::sync_channel::<Result<Vec<StoredResponse>>>(AHEAD);
     std::thread::scope(|scope| {
         scope.spawn(move || {

@@ -4,11 +4,18 @@
 # the driver. Called by run.sh.
 set -uo pipefail
 work="$(mktemp -d)"
-tauri-driver --port 4444 --native-driver /usr/bin/WebKitWebDriver >"$work/driver.log" 2>&1 &
+# Free ports (not the fixed 4444/4445), so two runs on one machine never drive each
+# other's app.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+native_port=$(free_port)
+while [ "$native_port" = "$port" ]; do native_port=$(free_port); done
+tauri-driver --port "$port" --native-port "$native_port" --native-driver /usr/bin/WebKitWebDriver >"$work/driver.log" 2>&1 &
 driver_pid=$!
 trap 'kill "$driver_pid" 2>/dev/null; rm -rf "$work"' EXIT
+export TAURI_DRIVER_URL="http://127.0.0.1:$port"
 for _ in $(seq 50); do
-  curl -sf http://127.0.0.1:4444/status >/dev/null 2>&1 && break
+  curl -sf "$TAURI_DRIVER_URL/status" >/dev/null 2>&1 && break
   sleep 0.2
 done
 status=0

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { sleep } from './webdriver.mjs';
-import { APP, FORM, fillPage, fillUntil, launch, onPage, shot, start, type } from './helpers.mjs';
+import { APP, FORM, fillPage, fillUntil, jump, launch, onPage, shot, start, type } from './helpers.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const SERVER = process.env.VOICES_SERVER_BIN ?? join(dirname(APP ?? '.'), 'voices-server');
@@ -157,6 +157,7 @@ async function story() {
     await (await d.find('[data-testid="sync-picture"]', { visible: false })).type(picture);
     await d.find('#sync-code + [role="status"]', { timeout: 15000 });
     assert.equal(await (await d.find('[data-testid="sync-code"]')).prop('value'), code, 'the picture gives the printed code');
+    assert.match(await (await d.find('[data-testid="code-preview"]')).text(), new RegExp(`${server.url}[\\s\\S]*${PROJECT}`), 'where the code points is shown before linking');
     await shot(d, 'sync-link-from-picture');
     await (await d.find('[data-testid="sync-link"]')).click();
     await d.find('[data-testid="sync-state"]', { timeout: 20000 });
@@ -174,6 +175,29 @@ async function story() {
     await syncNow(d);
     await d.find('[data-testid="sync-screen"][data-phase="idle"]', { timeout: 30000 });
     assert.equal(countOf(first), 1, 'a second sync stores nothing again');
+
+    // A sent interview edited on the device goes as a new revision of the same response.
+    await (await d.find('[data-testid="tab-drafts"]')).click();
+    await (await d.find(`[data-testid="drafts"] [data-response="${first}"] [data-testid="edit"]`)).click();
+    await d.find('main[data-page]');
+    await jump(d, 2);
+    await onPage(d, '/respondent');
+    await type(d, '/age', '35');
+    await jump(d, -1);
+    await fillUntil(d, '__review__');
+    await (await d.find('[data-testid="review"]')).click();
+    await (await d.find('[data-testid="finalize"]:not([disabled])')).click();
+    await d.find('main[data-mode="done"]');
+    await (await d.find('main[data-mode="done"] button:last-child')).click();
+    await syncNow(d);
+    let edited = [];
+    for (let deadline = Date.now() + 30000; Date.now() < deadline; await sleep(500)) {
+      edited = server.exported(FORM).filter((r) => r.response.id === first);
+      if (edited[0]?.response.answers.age === '35') break;
+    }
+    assert.equal(edited.length, 1, 'the edit did not make a second response');
+    assert.equal(edited[0].response.answers.age, '35', 'the server has the edited answer');
+    await recordState(d, first, 'sent');
 
     // A new version published on the server is pulled by sync and offered on the forms list.
     const form = JSON.parse(readFileSync(join(ROOT, 'schemas/forms/human-security-perceptions.json'), 'utf8'));
@@ -206,12 +230,13 @@ async function story() {
     await syncScreen(d);
     await d.find('[data-testid="sync-screen"][data-phase="waiting"] [data-testid="next-attempt"]', { timeout: 60000 });
     // ...Sync now tries at once and starts the backoff again from its first step (≤ 5 s).
-    const before = await (await d.find('[data-testid="next-attempt"]')).attr('data-at');
+    // Read in the page: the countdown redraws every second, so element handles go stale.
+    const nextAt = () => d.exec('return document.querySelector(\'[data-testid="next-attempt"]\')?.dataset.at ?? null');
+    const before = await nextAt();
     await (await d.find('[data-testid="sync-now"]:not([disabled])')).click();
     let soon = null;
     for (let deadline = Date.now() + 20000; !soon && Date.now() < deadline; await sleep(200)) {
-      const shown = await d.findAll('[data-testid="next-attempt"]');
-      const at = shown.length ? await shown[0].attr('data-at') : null;
+      const at = await nextAt();
       if (at && at !== before && (Date.parse(at) - Date.now()) / 1000 <= 6) soon = at;
     }
     assert.ok(soon, `after Sync now the next attempt comes within the first backoff step (was ${before})`);

@@ -726,23 +726,58 @@ impl Voices {
             .map(|r| r.id.clone())
             .collect();
         let mut rounds_without_progress = 0;
+        // Responses held back in this run because a file they need cannot be read here:
+        // the rest of the queue goes on.
+        let mut blocked: HashSet<String> = HashSet::new();
         loop {
             // One form version per batch, so its document can serve as the dictionary.
             let window = self.with_store(|s| {
-                s.unacknowledged_revisions((batch_records as u32).saturating_mul(8))
+                s.unacknowledged_revisions(
+                    (batch_records as u32)
+                        .saturating_mul(8)
+                        .saturating_add(blocked.len() as u32),
+                )
             })?;
-            let Some(first) = window.first() else {
+            let Some(first) = window.iter().find(|r| !blocked.contains(&r.response_id)) else {
                 return Ok(());
             };
             let version = form_of(&first.body);
             let mut batch: Vec<RevisionRow> = window
                 .into_iter()
-                .filter(|r| form_of(&r.body) == version)
+                .filter(|r| !blocked.contains(&r.response_id) && form_of(&r.body) == version)
                 .take(batch_records)
                 .collect();
-            summary.attachments_sent += self
+            let (sent_files, unusable) = self
                 .upload_attachments(client, &batch, destination, info)
                 .await?;
+            summary.attachments_sent += sent_files;
+            if !unusable.is_empty() {
+                let mut held = Vec::new();
+                for r in &batch {
+                    let files = self.with_store(|s| s.attachment_files(&r.response_id))?;
+                    if let Some((_, why)) = unusable
+                        .iter()
+                        .find(|(sha, _)| files.iter().any(|(f, _)| f == sha))
+                    {
+                        blocked.insert(r.response_id.clone());
+                        held.push((r.id.clone(), why.clone()));
+                    }
+                }
+                for (id, why) in &held {
+                    self.with_store(|s| {
+                        s.note_send_failure(std::slice::from_ref(id), why, &now())
+                    })?;
+                }
+                for (_, why) in unusable {
+                    if !summary.problems.contains(&why) {
+                        summary.problems.push(why);
+                    }
+                }
+                batch.retain(|r| !blocked.contains(&r.response_id));
+                if batch.is_empty() {
+                    continue;
+                }
+            }
             let ids: Vec<String> = batch.iter().map(|r| r.id.clone()).collect();
             let responses: Vec<String> = batch.iter().map(|r| r.response_id.clone()).collect();
             if ids.iter().any(|id| uncertain.contains(id)) {
@@ -904,20 +939,43 @@ impl Voices {
     }
 
     /// Upload (resuming where the server stands) every file these revisions need,
-    /// before the revisions themselves; how many were completed.
+    /// before the revisions themselves: how many were completed, and the files that
+    /// cannot be sent from this device `(sha256, why)` (missing or damaged on disk).
     async fn upload_attachments(
         &self,
         client: &Client,
         batch: &[RevisionRow],
         destination: &str,
         info: &ServerInfo,
-    ) -> Result<u32> {
+    ) -> Result<(u32, Vec<(String, String)>)> {
         let chunk_limit = CHUNK_BYTES.min(info.limits.max_chunk_bytes.max(1));
         let mut completed = 0;
+        let mut unusable = Vec::new();
         for (sha, size) in self.attachments_due(batch, destination)? {
             let path = self.attachment_file(&sha);
-            let bytes = std::fs::read(&path)
-                .map_err(|e| Error::file(format!("reading attachment {}", path.display()), e))?;
+            let bytes = match std::fs::read(&path) {
+                Ok(b) if b.len() as u64 == size && crate::voices::sha256_hex(&b) == sha => b,
+                Ok(_) => {
+                    unusable.push((
+                        sha.clone(),
+                        format!(
+                            "an attached file ({}) is damaged on this device: its content no longer matches; the responses that use it wait",
+                            &sha[..sha.len().min(12)]
+                        ),
+                    ));
+                    continue;
+                }
+                Err(e) => {
+                    unusable.push((
+                        sha.clone(),
+                        format!(
+                            "an attached file ({}) cannot be read on this device ({e}); the responses that use it wait",
+                            &sha[..sha.len().min(12)]
+                        ),
+                    ));
+                    continue;
+                }
+            };
             let mut received = match client.attachment_status(&sha).await.map_err(client_error)? {
                 Some(status) if status.complete => size,
                 Some(status) => status.received,
@@ -959,7 +1017,7 @@ impl Voices {
             self.with_store(|s| s.mark_attachment_uploaded(&sha, destination, &now()))?;
             completed += 1;
         }
-        Ok(completed)
+        Ok((completed, unusable))
     }
 
     /// The automatic sync loop: runs when something is due or the periodic form check
