@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { sleep } from './webdriver.mjs';
-import { ESC, fillPage, fillUntil, jump, launch, next, onPage, pageKey, pick, shot, start, type } from './helpers.mjs';
+import { ESC, fillPage, fillUntil, jump, launch, next, onPage, pageKey, pick, shot, runAll, start, type } from './helpers.mjs';
 
 /** The whole interview: consent, skip logic, a constraint and its fix, three members,
  * privacy "no", safe exit and return, save as draft, quit, restart, resume, finalize. */
@@ -166,18 +166,4 @@ const tests = [
   ['the phone-sized window keeps everything in view', narrowScreen],
   ['import an XLSForm workbook and fill its first pages', xlsformImport],
 ];
-let passed = 0;
-let failed = 0;
-for (const [name, run] of tests) {
-  const t0 = Date.now();
-  try {
-    await run();
-    passed++;
-    console.log(`ok - ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}: ${e.stack ?? e}`);
-  }
-}
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit((await runAll(tests)) ? 1 : 0);

@@ -11,7 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { sleep } from './webdriver.mjs';
-import { APP, FORM, fillPage, fillUntil, jump, launch, onPage, shot, start, type } from './helpers.mjs';
+import { APP, FORM, fillPage, fillUntil, jump, launch, onPage, shot, runAll, start, type } from './helpers.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 const SERVER = process.env.VOICES_SERVER_BIN ?? join(dirname(APP ?? '.'), 'voices-server');
@@ -307,18 +307,4 @@ async function story() {
 }
 
 const tests = [['sync with a real server: link, send, new version, quarantine, outage', story]];
-let passed = 0;
-let failed = 0;
-for (const [name, run] of tests) {
-  const t0 = Date.now();
-  try {
-    await run();
-    passed++;
-    console.log(`ok - ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-  } catch (e) {
-    failed++;
-    console.log(`not ok - ${name}: ${e.stack ?? e}`);
-  }
-}
-console.log(`e2e: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+process.exit((await runAll(tests)) ? 1 : 0);
