@@ -953,25 +953,22 @@ impl Voices {
         let mut unusable = Vec::new();
         for (sha, size) in self.attachments_due(batch, destination)? {
             let path = self.attachment_file(&sha);
-            let bytes = match std::fs::read(&path) {
-                Ok(b) if b.len() as u64 == size && crate::voices::sha256_hex(&b) == sha => b,
-                Ok(_) => {
+            let short = &sha[..sha.len().min(12)];
+            let problem = match std::fs::read(&path) {
+                Ok(b) if b.len() as u64 == size && crate::voices::sha256_hex(&b) == sha => Ok(b),
+                Ok(_) => Err(format!(
+                    "an attached file ({short}) is damaged on this device: its content no longer matches"
+                )),
+                Err(e) => Err(format!(
+                    "an attached file ({short}) cannot be read on this device ({e})"
+                )),
+            };
+            let bytes = match problem {
+                Ok(bytes) => bytes,
+                Err(problem) => {
                     unusable.push((
                         sha.clone(),
-                        format!(
-                            "an attached file ({}) is damaged on this device: its content no longer matches; the responses that use it wait",
-                            &sha[..sha.len().min(12)]
-                        ),
-                    ));
-                    continue;
-                }
-                Err(e) => {
-                    unusable.push((
-                        sha.clone(),
-                        format!(
-                            "an attached file ({}) cannot be read on this device ({e}); the responses that use it wait",
-                            &sha[..sha.len().min(12)]
-                        ),
+                        format!("{problem}; the responses that use it wait"),
                     ));
                     continue;
                 }
