@@ -1,3 +1,4 @@
+/// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 
@@ -13,4 +14,6 @@ export default defineConfig({
     assetsInlineLimit: 0,
     chunkSizeWarningLimit: 800,
   },
+  // The contrast test reads the real stylesheet (vitest blanks CSS unless told).
+  test: { css: { include: [/app\.css/] } },
 });

@@ -69,6 +69,8 @@ pub fn typescript() -> String {
         OutboxEntry::decl(),
         ProvisionRequest::decl(),
         SyncSettingsRequest::decl(),
+        AppSettings::decl(),
+        AppLanguageRequest::decl(),
     ];
     let mut out = String::from(
         "// Generated from the Rust types in src-tauri by `UPDATE_BINDINGS=1 cargo test -p voices-app bindings`.\n// Do not edit by hand.\n\n",

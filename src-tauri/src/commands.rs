@@ -9,8 +9,8 @@ use crate::error::{Error, Result};
 use crate::sync::{DeviceLink, OutboxEntry, ProvisionRequest, SyncSettingsRequest, SyncStatus};
 use crate::view::PageView;
 use crate::voices::{
-    AttachmentData, DecoyView, FileReport, FormSummary, ImportReport, InterviewState, PageUpdate,
-    ResponseSummary, Review, SetAnswerRequest, Upload, Voices,
+    AppSettings, AttachmentData, DecoyView, FileReport, FormSummary, ImportReport, InterviewState,
+    PageUpdate, ResponseSummary, Review, SetAnswerRequest, Upload, Voices,
 };
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -72,9 +72,19 @@ pub struct ParadataRequest {
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
+pub struct AppLanguageRequest {
+    /// A language tag such as `ar`.
+    pub language: String,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct SafeExitRequest {
     pub response_id: Option<String>,
     pub form_id: Option<String>,
+    /// The interview's language, for the decoy (absent: the form's default language).
+    #[serde(default)]
+    #[ts(optional)]
+    pub language: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -259,7 +269,11 @@ pub fn safe_exit<R: Runtime>(
     voices: State<'_, Voices>,
     request: SafeExitRequest,
 ) -> Result<DecoyView> {
-    let decoy = voices.safe_exit(request.response_id.as_deref(), request.form_id.as_deref())?;
+    let decoy = voices.safe_exit(
+        request.response_id.as_deref(),
+        request.form_id.as_deref(),
+        request.language.as_deref(),
+    )?;
     // Only a form id: the UI is preparing the decoy in advance, not showing it yet.
     let preparing = request.response_id.is_none() && request.form_id.is_some();
     if !preparing {
@@ -355,6 +369,21 @@ pub fn acknowledge_form_versions(voices: State<'_, Voices>) -> Result<()> {
     voices.acknowledge_form_versions()
 }
 
+/// The app's own settings (its language), for the UI to restore on start.
+#[tauri::command]
+pub fn app_settings(voices: State<'_, Voices>) -> Result<AppSettings> {
+    voices.app_settings()
+}
+
+/// Keep the language the enumerator chose for the app's own wording.
+#[tauri::command]
+pub fn set_app_language(
+    voices: State<'_, Voices>,
+    request: AppLanguageRequest,
+) -> Result<AppSettings> {
+    voices.set_app_language(&request.language)
+}
+
 /// Every command: its name, the TypeScript type of its request (or `null`) and of its answer.
 pub fn signatures() -> Vec<(&'static str, String, String)> {
     fn sig<Req: TS, Res: TS>(name: &'static str) -> (&'static str, String, String) {
@@ -392,5 +421,7 @@ pub fn signatures() -> Vec<(&'static str, String, String)> {
         sig::<(), Vec<OutboxEntry>>("list_outbox"),
         sig::<SyncSettingsRequest, SyncStatus>("set_sync_settings"),
         sig::<(), ()>("acknowledge_form_versions"),
+        sig::<(), AppSettings>("app_settings"),
+        sig::<AppLanguageRequest, AppSettings>("set_app_language"),
     ]
 }

@@ -107,6 +107,8 @@ pub fn build_with_provisioning<R: Runtime>(
             commands::list_outbox,
             commands::set_sync_settings,
             commands::acknowledge_form_versions,
+            commands::app_settings,
+            commands::set_app_language,
         ])
 }
 

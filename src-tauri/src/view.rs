@@ -100,7 +100,10 @@ pub struct RepeatView {
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct InstanceView {
     pub path: String,
+    /// 1-based.
     pub number: u32,
+    /// How many instances the repeat has now ("member 2 of 3").
+    pub count: u32,
     pub can_remove: bool,
 }
 
@@ -320,9 +323,26 @@ pub fn page(view: &engine::FormView, index: usize) -> Option<PageView> {
                     .as_ref()
                     .is_some_and(|r| r.path.to_string() == repeat_path && r.can_remove)
             });
+            let prefix = format!("{repeat_path}[");
+            let count = view
+                .pages
+                .iter()
+                .filter_map(|q| {
+                    q.path
+                        .as_ref()?
+                        .to_string()
+                        .strip_prefix(&prefix)?
+                        .split_once(']')?
+                        .0
+                        .parse::<u32>()
+                        .ok()
+                })
+                .max()
+                .unwrap_or(number as u32);
             out.instance = Some(InstanceView {
                 path: path.clone().unwrap_or_default(),
                 number: number as u32,
+                count,
                 can_remove,
             });
         }

@@ -118,7 +118,22 @@ pub struct DecoyView {
     pub title: String,
     pub message: String,
     pub fields: Vec<view::FieldView>,
+    /// The language the decoy is written in (the interview's, when the form has it), so
+    /// the screen does not switch language, or direction, when it appears.
+    pub language: String,
+    pub rtl: bool,
 }
+
+/// The app's own settings, restored when the app starts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+pub struct AppSettings {
+    /// The language of the app's own wording, chosen in the header (a language tag such
+    /// as `ar`); `null` until the enumerator picks one.
+    pub language: Option<String>,
+}
+
+/// The settings key of the app's own language.
+const APP_LANGUAGE_KEY: &str = "app_language";
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AttachmentData {
@@ -299,7 +314,6 @@ impl Voices {
         Ok(out)
     }
 
-    /// Import one form file or every `*.json` in a folder.
     /// [`Voices::import_spreadsheet`] for bytes the UI sent as base64.
     pub fn import_spreadsheet_base64(&self, file: &str, data_base64: &str) -> Result<FileReport> {
         let bytes = base64::engine::general_purpose::STANDARD
@@ -371,8 +385,17 @@ impl Voices {
         Ok(out)
     }
 
+    /// Import one form file, or every form file in a folder: JSON forms (`.json`) and
+    /// XLSForm workbooks (`.xlsx`, `.xls`). In a folder, a file that cannot be read is
+    /// reported as rejected with the reason and the others are still imported.
     pub fn import_path(&self, path: &Path) -> Result<ImportReport> {
-        let mut files: Vec<PathBuf> = if path.is_dir() {
+        if !path.exists() {
+            return Err(Error::NotFound(format!(
+                "no file or folder at {}",
+                path.display()
+            )));
+        }
+        let files: Vec<PathBuf> = if path.is_dir() {
             let entries = std::fs::read_dir(path)
                 .map_err(|e| Error::file(format!("reading folder {}", path.display()), e))?;
             let mut files = Vec::new();
@@ -380,20 +403,44 @@ impl Voices {
                 let entry =
                     entry.map_err(|e| Error::file(format!("reading {}", path.display()), e))?;
                 let p = entry.path();
-                if p.extension().is_some_and(|e| e == "json") {
+                if p.is_file() && is_form_file(&p) {
                     files.push(p);
                 }
             }
+            if files.is_empty() {
+                return Err(Error::InvalidInput(format!(
+                    "no form files (.json, .xlsx, .xls) in the folder {}",
+                    path.display()
+                )));
+            }
+            files.sort();
             files
         } else {
             vec![path.to_owned()]
         };
-        files.sort();
+        let single = files.len() == 1 && !path.is_dir();
         let mut reports = Vec::new();
         for file in files {
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| Error::file(format!("reading {}", file.display()), e))?;
-            reports.push(self.import_text(&file.display().to_string(), &text, "file")?);
+            let name = file.display().to_string();
+            let spreadsheet = has_extension(&file, &["xlsx", "xls"]);
+            let report = match std::fs::read(&file) {
+                Err(e) if single => {
+                    return Err(Error::file(format!("reading {name}"), e));
+                }
+                Err(e) => unreadable(&name, format!("cannot read the file: {e}")),
+                Ok(bytes) if spreadsheet => self.import_spreadsheet(&name, &bytes)?,
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => self.import_text(&name, &text, "file")?,
+                    Err(e) => unreadable(
+                        &name,
+                        format!(
+                            "not a JSON form: not UTF-8 text (byte {})",
+                            e.utf8_error().valid_up_to() + 1
+                        ),
+                    ),
+                },
+            };
+            reports.push(report);
         }
         Ok(ImportReport { files: reports })
     }
@@ -977,8 +1024,14 @@ impl Voices {
         lock(&self.store).add_paradata(id, event, path, &now())
     }
 
-    /// Enter a safe exit (with a response: recorded) or prepare its screen (form only).
-    pub fn safe_exit(&self, id: Option<&str>, form_id: Option<&str>) -> Result<DecoyView> {
+    /// Enter a safe exit (with a response: recorded) or prepare its screen (form only),
+    /// in `language` when the form has it (else the form's default language).
+    pub fn safe_exit(
+        &self,
+        id: Option<&str>,
+        form_id: Option<&str>,
+        language: Option<&str>,
+    ) -> Result<DecoyView> {
         let form = match (id, form_id) {
             (Some(id), _) => {
                 self.paradata(id, "safe_exit", None)?;
@@ -999,7 +1052,7 @@ impl Voices {
             }
             (None, None) => None,
         };
-        Ok(decoy(form.as_ref()))
+        Ok(decoy(form.as_ref(), language))
     }
 
     /// Keep a file (content-addressed by SHA-256) as the answer to a media field.
@@ -1088,10 +1141,77 @@ impl Voices {
         })
     }
 
+    pub fn app_settings(&self) -> Result<AppSettings> {
+        Ok(AppSettings {
+            language: self.with_store(|s| s.setting(APP_LANGUAGE_KEY))?,
+        })
+    }
+
+    /// Keep the app's own language for the next start. Only the shape of the tag is
+    /// checked: which languages the app speaks is the UI's business (it falls back to
+    /// English for one it does not know).
+    pub fn set_app_language(&self, tag: &str) -> Result<AppSettings> {
+        let tag = tag.trim();
+        if !is_language_tag(tag) {
+            return Err(Error::InvalidInput(format!(
+                "app language `{tag}` is not a language tag such as `en`, `ar` or `pt-BR`"
+            )));
+        }
+        self.with_store(|s| s.set_setting(APP_LANGUAGE_KEY, tag))?;
+        self.app_settings()
+    }
+
     /// Direct store access for tests and measurements.
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         f(&mut lock(&self.store))
     }
+}
+
+/// A form file a folder import picks up: JSON forms and XLSForm workbooks, not the
+/// lock files office programs leave beside an open workbook (`~$form.xlsx`) nor hidden files.
+fn is_form_file(path: &Path) -> bool {
+    let hidden = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_none_or(|n| n.starts_with('.') || n.starts_with("~$"));
+    !hidden && has_extension(path, &["json", "xlsx", "xls"])
+}
+
+fn has_extension(path: &Path, wanted: &[&str]) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| wanted.iter().any(|w| e.eq_ignore_ascii_case(w)))
+}
+
+/// The report of a file that could not be read as a form at all.
+fn unreadable(file: &str, message: String) -> FileReport {
+    FileReport {
+        file: file.to_owned(),
+        outcome: "rejected".to_owned(),
+        form_id: None,
+        version: None,
+        diagnostics: vec![Diagnostic {
+            severity: "error".to_owned(),
+            pointer: String::new(),
+            line: 0,
+            column: 0,
+            code: "unreadable-file".to_owned(),
+            message,
+        }],
+    }
+}
+
+/// A BCP 47-shaped tag: a primary subtag of 2–8 letters, then subtags of 1–8 letters or
+/// digits, joined by `-`, 35 characters at most.
+fn is_language_tag(tag: &str) -> bool {
+    let mut subtags = tag.split('-');
+    let primary_ok = subtags
+        .next()
+        .is_some_and(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphabetic()));
+    primary_ok
+        && tag.len() <= 35
+        && subtags
+            .all(|s| (1..=8).contains(&s.len()) && s.chars().all(|c| c.is_ascii_alphanumeric()))
 }
 
 /// The short neutral label lists show for a response: "#3f2a9c" (no answer text).
@@ -1133,11 +1253,13 @@ fn hex(bytes: &[u8]) -> String {
 
 /// The neutral screen shown during a safe exit: the form's decoy title, message and
 /// the innocuous questions of its decoy group (never a pii or sensitive field).
-pub fn decoy(compiled: Option<&Arc<CompiledForm>>) -> DecoyView {
+pub fn decoy(compiled: Option<&Arc<CompiledForm>>, language: Option<&str>) -> DecoyView {
     let generic = DecoyView {
         title: "Notes".to_owned(),
         message: String::new(),
         fields: Vec::new(),
+        language: "en".to_owned(),
+        rtl: false,
     };
     let Some(compiled) = compiled else {
         return generic;
@@ -1146,7 +1268,12 @@ pub fn decoy(compiled: Option<&Arc<CompiledForm>>) -> DecoyView {
     let Some(safe) = &form.safe_exit else {
         return generic;
     };
-    let lang = form.default_language.clone();
+    let languages = view::languages(form);
+    let chosen = language
+        .and_then(|code| languages.iter().find(|l| l.code == code))
+        .or_else(|| languages.iter().find(|l| l.code == form.default_language));
+    let lang = chosen.map_or_else(|| form.default_language.clone(), |l| l.code.clone());
+    let rtl = chosen.is_some_and(|l| l.rtl);
     let empty = Response {
         id: "decoy".to_owned(),
         form_id: form.id.clone(),
@@ -1181,13 +1308,15 @@ pub fn decoy(compiled: Option<&Arc<CompiledForm>>) -> DecoyView {
         _ => Vec::new(),
     };
     DecoyView {
-        title: safe.title.get(&lang, &lang).to_owned(),
+        title: safe.title.get(&lang, &form.default_language).to_owned(),
         message: safe
             .message
             .as_ref()
-            .map(|m| m.get(&lang, &lang).to_owned())
+            .map(|m| m.get(&lang, &form.default_language).to_owned())
             .unwrap_or_default(),
         fields,
+        language: lang,
+        rtl,
     }
 }
 

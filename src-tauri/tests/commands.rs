@@ -9,13 +9,17 @@ use tauri::webview::InvokeRequest;
 use tauri::WebviewWindowBuilder;
 
 struct App {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     _app: tauri::App<tauri::test::MockRuntime>,
     window: tauri::WebviewWindow<tauri::test::MockRuntime>,
 }
 
 fn app() -> App {
-    let dir = tempfile::tempdir().unwrap();
+    app_in(tempfile::tempdir().unwrap())
+}
+
+/// The app on an existing data directory (a restart when one ran on it before).
+fn app_in(dir: tempfile::TempDir) -> App {
     let mut app = voices_app::build(mock_builder(), Some(dir.path().to_owned()))
         .build(mock_context(noop_assets()))
         .unwrap();
@@ -27,7 +31,7 @@ fn app() -> App {
         .build()
         .unwrap();
     App {
-        _dir: dir,
+        dir,
         _app: app,
         window,
     }
@@ -299,4 +303,40 @@ fn sync_commands_before_the_device_is_linked() {
     assert_eq!(app.call("list_outbox", None).unwrap(), json!([]));
     app.call("acknowledge_form_versions", None).unwrap();
     app.call("unlink_device", None).unwrap();
+}
+
+#[test]
+fn the_app_language_is_kept_across_a_restart() {
+    let app = app();
+    assert_eq!(
+        app.call("app_settings", None).unwrap(),
+        json!({"language": null})
+    );
+    let settings = app
+        .call("set_app_language", Some(json!({"language": " ar "})))
+        .unwrap();
+    assert_eq!(settings, json!({"language": "ar"}));
+    for bad in ["", "arabic language", "a", "en_GB", "ar-", "x-123456789"] {
+        let err = app
+            .call("set_app_language", Some(json!({"language": bad})))
+            .unwrap_err();
+        assert_eq!(err["kind"], "invalid_input", "{bad:?}: {err}");
+        assert!(
+            err["message"].as_str().unwrap().contains("language tag"),
+            "{err}"
+        );
+    }
+    app.call("set_app_language", Some(json!({"language": "uk"})))
+        .unwrap();
+
+    // Close the app and start it again on the same data directory.
+    let App { dir, _app, window } = app;
+    drop(window);
+    drop(_app);
+    let restarted = app_in(dir);
+    assert_eq!(
+        restarted.call("app_settings", None).unwrap(),
+        json!({"language": "uk"}),
+        "the last language chosen (not a refused one) is restored"
+    );
 }

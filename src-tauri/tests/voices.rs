@@ -231,8 +231,20 @@ fn lists_and_the_decoy_show_nothing_sensitive() {
         .unwrap();
     let listed = serde_json::to_string(&voices.list_responses().unwrap()).unwrap();
     assert!(!listed.contains("SecretVillage"), "{listed}");
-    let decoy = voices.safe_exit(Some(&id), None).unwrap();
+    let decoy = voices.safe_exit(Some(&id), None, None).unwrap();
     assert_eq!(decoy.title, "Market prices");
+    assert_eq!((decoy.language.as_str(), decoy.rtl), ("en", false));
+    // In the interview's language, right to left for Arabic; a language the form lacks
+    // falls back to its default.
+    let arabic = voices.safe_exit(Some(&id), None, Some("ar")).unwrap();
+    assert_eq!(arabic.title, "أسعار السوق");
+    assert_eq!(arabic.message, "ملاحظات الأسعار الأسبوعية");
+    assert_eq!((arabic.language.as_str(), arabic.rtl), ("ar", true));
+    let other = voices.safe_exit(Some(&id), None, Some("fr")).unwrap();
+    assert_eq!(
+        (other.title.as_str(), other.language.as_str()),
+        ("Market prices", "en")
+    );
     let names: Vec<_> = decoy.fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["bread_price"]);
     let events: Vec<_> = voices
@@ -408,4 +420,74 @@ fn an_interrupted_section_resumes_at_its_privacy_check() {
         .paradata(&id, "page_enter", Some("/no_such_page"))
         .unwrap();
     assert_eq!(voices.open_interview(&id, None).unwrap().page.index, 0);
+}
+
+#[test]
+fn a_folder_of_forms_imports_json_and_workbooks_and_reports_each_file() {
+    let (dir, voices) = open();
+    let folder = dir.path().join("designer");
+    std::fs::create_dir(&folder).unwrap();
+    let good = std::fs::read_to_string(fixture())
+        .unwrap()
+        .replace("app_fixture_household", "folder_good");
+    std::fs::write(folder.join("a-good.json"), good).unwrap();
+    std::fs::write(
+        folder.join("b-bad.json"),
+        "{\n  \"id\": \"x\",\n  \"version\": 3\n}",
+    )
+    .unwrap();
+    std::fs::write(folder.join("c-latin1.JSON"), b"{\"title\": \"caf\xe9\"}").unwrap();
+    let workbook = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/conformance/xlsform/cleaningtools__form.xlsx");
+    std::fs::copy(&workbook, folder.join("d-workbook.xlsx")).unwrap_or_else(|e| {
+        panic!(
+            "conformance workbook {} is missing ({e}); it ships in /work/shared/conformance",
+            workbook.display()
+        )
+    });
+    // Not forms: an office lock file, a hidden file, notes, a subfolder.
+    std::fs::write(folder.join("~$d-workbook.xlsx"), b"lock").unwrap();
+    std::fs::write(folder.join(".draft.json"), "{").unwrap();
+    std::fs::write(folder.join("notes.txt"), "hello").unwrap();
+    std::fs::create_dir(folder.join("old.json")).unwrap();
+
+    let report = voices.import_path(&folder).unwrap();
+    let outcome = |stem: &str| {
+        report
+            .files
+            .iter()
+            .find(|f| f.file.ends_with(stem))
+            .unwrap_or_else(|| panic!("no report for {stem}: {report:?}"))
+    };
+    assert_eq!(report.files.len(), 4, "{report:?}");
+    assert_eq!(outcome("a-good.json").outcome, "added");
+    let bad = outcome("b-bad.json");
+    assert_eq!(bad.outcome, "rejected");
+    assert_eq!(bad.diagnostics[0].line, 3, "{bad:?}");
+    let latin1 = outcome("c-latin1.JSON");
+    assert_eq!(latin1.outcome, "rejected");
+    assert!(
+        latin1.diagnostics[0]
+            .message
+            .contains("not UTF-8 text (byte 15)"),
+        "{latin1:?}"
+    );
+    assert_eq!(outcome("d-workbook.xlsx").outcome, "added", "{report:?}");
+    let ids: Vec<String> = voices
+        .list_forms()
+        .unwrap()
+        .into_iter()
+        .map(|f| f.form_id)
+        .collect();
+    assert!(ids.iter().any(|id| id == "folder_good"), "{ids:?}");
+    assert!(ids.iter().all(|id| id != "x"), "{ids:?}");
+
+    // A folder without forms, and a path that is not there, say so.
+    let empty = dir.path().join("empty");
+    std::fs::create_dir(&empty).unwrap();
+    let err = voices.import_path(&empty).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
+    assert!(err.to_string().contains("no form files"), "{err}");
+    let err = voices.import_path(&dir.path().join("missing")).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound);
 }

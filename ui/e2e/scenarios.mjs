@@ -42,8 +42,15 @@ async function interview(lang, prefix) {
     for (const n of [1, 2, 3]) {
       await next(d);
       await onPage(d, `/members[${n}]`);
+      // Which member of how many, in the interview's language.
+      const count = await (await d.find('[data-testid="instance-count"]')).text();
+      assert.equal(count, lang === 'ar' ? `إدخال ${n} من 3` : `Entry ${n} of 3`);
       await fillPage(d);
-      if (n === 2) await shot(d, `${prefix}-repeat-member`);
+      if (n === 2) {
+        // From the top: the member's heading and "Entry 2 of 3".
+        await d.exec('window.scrollTo(0, 0)');
+        await shot(d, `${prefix}-repeat-member`);
+      }
     }
     await fillUntil(d, '/experiences');
     // The privacy check answered "no": the section is skipped and the outcome kept.
@@ -57,6 +64,13 @@ async function interview(lang, prefix) {
     assert.equal((await d.findAll('main[data-page]')).length, 0, 'nothing of the interview stays');
     await sleep(300);
     assert.notEqual(await d.title(), 'Voices', 'the window title turns neutral');
+    // The decoy speaks the interview's language, in its direction: no sudden switch.
+    const decoy = await d.exec(`const e = document.querySelector('[data-testid="decoy"]');
+      return { dir: e.dir, lang: e.lang, title: e.querySelector('h1').textContent };`);
+    assert.deepEqual(decoy, lang === 'ar'
+      ? { dir: 'rtl', lang: 'ar', title: 'استهلاك الأسرة' }
+      : { dir: 'ltr', lang: 'en', title: 'Household consumption' });
+    assert.equal(await d.title(), decoy.title, 'the window title is the decoy\'s');
     await shot(d, `${prefix}-safe-exit`);
     await (await d.find('[data-testid="safe-options"]')).click();
     await (await d.find('[data-testid="safe-return"]')).click();

@@ -1,8 +1,9 @@
 // End-to-end scenarios of the enumerator's experience in the real window: keyboard-only
 // completion, a privacy check interrupted and resumed, the geotrace/geoshape, rank,
-// search and image widgets, editing a finalized response, Ukrainian and Spanish.
+// search, range and image widgets, editing a finalized response, Ukrainian and Spanish,
+// the app's own language kept across a restart.
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
@@ -250,6 +251,9 @@ async function widgets() {
   const d = await launch(data);
   try {
     await loadForm(d, resolve(here, 'fixtures/widgets.json'));
+    // The form list names the languages a form can be asked in.
+    const languages = await (await d.find('[data-form="widgets"] [data-testid="form-languages"]')).text();
+    assert.match(languages, /English, Español/);
     await start(d, 'en', 'widgets');
     await onPage(d, '/place');
 
@@ -290,6 +294,15 @@ async function widgets() {
     await (await d.find('[data-path="/plot"] [data-point="3"] [data-testid="geo-remove"]')).click();
     await d.find('[data-path="/plot"] .problem');
     assert.match(await (await d.find('[data-path="/plot"] [data-testid="geo-summary"]')).text(), /at least 3/);
+    // The Sections list shows how far each section is and which has answers to fix.
+    await (await d.find('.sections summary')).click();
+    const place = await d.exec(`
+      const li = document.querySelector('.sections li');
+      return { progress: li.querySelector('[data-testid="section-progress"]')?.textContent,
+               problem: li.querySelector('[role="img"]')?.getAttribute('aria-label') ?? null };`);
+    assert.match(place.progress ?? '', /^[23]\/3$/, `section progress: ${place.progress}`);
+    assert.equal(place.problem, 'has answers to fix');
+    await (await d.find('.sections summary')).click();
 
     await next(d);
     await onPage(d, '/evidence');
@@ -299,7 +312,59 @@ async function widgets() {
     const order = await d.exec('return [...document.querySelectorAll(\'[data-path="/priorities"] .rank-label\')].map((e) => e.textContent)');
     assert.deepEqual(order, ['Food', 'Water', 'Shelter']);
 
-    // An image from disk, with its preview.
+    // A downward range (10 to 0): 10 stands on the reading side. The untouched slider
+    // shows no answer; tapping its thumb where it stands answers with that number.
+    const slider = await d.find('[data-path="/safety"] input[type="range"]');
+    const rangeText = async () => (await d.find('[data-path="/safety"] [data-testid="range-value"]')).text();
+    assert.equal(await rangeText(), '–');
+    const ends = await d.exec(`
+      const f = document.querySelector('[data-path="/safety"]');
+      const [a, b] = f.querySelectorAll('.range-end');
+      const i = f.querySelector('input[type=range]').getBoundingClientRect();
+      return { first: a.textContent, last: b.textContent, firstOnLeft: a.getBoundingClientRect().right <= i.left + 1 };`);
+    assert.deepEqual(ends, { first: '10', last: '0', firstOnLeft: true });
+    await slider.click();
+    await saved(d, '/safety');
+    assert.equal(await fieldValue(d, '/safety', 1), '5');
+    assert.equal(await rangeText(), '5');
+    // Near the left end is near 10.
+    const width = await d.exec('return arguments[0].getBoundingClientRect().width', [slider.ref()]);
+    await d.cmd('POST', '/actions', {
+      actions: [{
+        type: 'pointer', id: 'mouse', parameters: { pointerType: 'mouse' },
+        actions: [
+          { type: 'pointerMove', origin: slider.ref(), x: -Math.floor(width / 2) + 2, y: 0 },
+          { type: 'pointerDown', button: 0 },
+          { type: 'pointerUp', button: 0 },
+        ],
+      }],
+    });
+    await d.cmd('DELETE', '/actions').catch(() => {});
+    let safety = null;
+    for (const until = Date.now() + 5000; Date.now() < until; await sleep(100)) {
+      safety = await fieldValue(d, '/safety', 1);
+      if (safety !== '5') break;
+    }
+    assert.ok(Number(safety) >= 9, `a tap at the left end of a 10-to-0 slider gives about 10, not ${safety}`);
+    assert.equal(await rangeText(), safety);
+
+    // An image from disk, with its preview. The chooser's button speaks the form's
+    // language (WebKit's own would say "Choose File" whatever the language); the real
+    // file input stays, focusable and labelled by the question and the button.
+    const picker = () => d.exec(`
+      const f = document.querySelector('[data-path="/photo"]');
+      const input = f.querySelector('input[type=file]');
+      input.focus();
+      return {
+        button: f.querySelector('.file-button').textContent,
+        chosen: f.querySelector('.file-name').textContent,
+        labels: [...input.labels].map((l) => l.textContent.trim()),
+        focused: document.activeElement === input,
+      };`);
+    assert.deepEqual(await picker(), {
+      button: 'Choose file', chosen: 'No file chosen',
+      labels: ['Photo of the water point', 'Choose file'], focused: true,
+    });
     const photo = join(data, 'water-point.png');
     writeFileSync(photo, png(240, 160));
     await (await d.find('[data-path="/photo"] input[type="file"]', { visible: false })).type(photo);
@@ -308,7 +373,21 @@ async function widgets() {
     await d.exec('arguments[0].scrollIntoView({ block: "center" })', [img.ref()]);
     const size = await d.exec('return arguments[0].naturalWidth', [img.ref()]);
     assert.equal(size, 240, 'the preview shows the picture');
+    assert.equal((await picker()).chosen, 'water-point.png');
     await shot(d, 'widgets-image');
+
+    // In Spanish, the chooser says so too.
+    await (await d.find('[data-testid="language"]')).click();
+    await (await d.find('[data-testid="language"] option[value="es"]')).click();
+    for (const until = Date.now() + 5000; Date.now() < until; await sleep(100)) {
+      if ((await picker()).button === 'Elegir archivo') break;
+    }
+    assert.deepEqual(await picker(), {
+      button: 'Elegir archivo', chosen: 'water-point.png',
+      labels: ['Foto del punto de agua', 'Elegir archivo'], focused: true,
+    });
+    await d.exec('document.querySelector(\'[data-path="/photo"]\').scrollIntoView({ block: "center" })');
+    await shot(d, 'widgets-file-es');
   } finally {
     await d.quit();
   }
@@ -386,6 +465,86 @@ async function ukrainianAndSpanish() {
   }
 }
 
+/** A designer's folder: a good form loads, a form with a broken expression is reported by
+ * file, line, column and pointer, an unreadable file is reported and stops nothing. */
+async function loadFolder() {
+  const data = mkdtempSync(join(tmpdir(), 'voices-e2e-folder-'));
+  const folder = join(data, 'forms');
+  mkdirSync(folder);
+  const widgets = JSON.parse(readFileSync(resolve(here, 'fixtures/widgets.json'), 'utf8'));
+  writeFileSync(join(folder, 'a-visit.json'), JSON.stringify({ ...widgets, id: 'folder_visit' }, null, 2));
+  const broken = structuredClone(widgets);
+  broken.id = 'folder_broken';
+  broken.body[1].body.find((f) => f.name === 'notes').constraint = 'string-length(.) <';
+  writeFileSync(join(folder, 'b-broken.json'), JSON.stringify(broken, null, 2));
+  writeFileSync(join(folder, 'c-old.json'), Buffer.from([0x7b, 0x22, 0xe9, 0x22, 0x7d]));
+  writeFileSync(join(folder, 'notes.txt'), 'not a form');
+  const d = await launch(data);
+  try {
+    await (await d.find('[data-testid="tab-load"]')).click();
+    assert.equal(await (await d.find('label.file-button[for="form-files"]')).text(), 'Choose files');
+    await (await d.find('#form-path')).type(folder);
+    await (await d.find('[data-testid="load-path"]')).click();
+    await d.find('.report[data-outcome="rejected"] .diagnostics', { timeout: 20000 });
+    const reports = await d.exec(`return [...document.querySelectorAll('.report')].map((r) => ({
+      outcome: r.dataset.outcome,
+      heading: r.querySelector('h3').textContent,
+      lines: [...r.querySelectorAll('.diagnostics li')].map((li) => li.textContent.replace(/\\s+/g, ' ').trim()),
+    }));`);
+    assert.deepEqual(reports.map((r) => r.outcome), ['added', 'rejected', 'rejected'], JSON.stringify(reports));
+    assert.match(reports[0].heading, /a-visit\.json: added/);
+    // The broken expression: file, line and column, and the pointer to the constraint.
+    const at = reports[1].lines.find((l) => l.includes('/constraint'));
+    assert.match(at ?? '', /b-broken\.json:\d+:\d+ \/body\/1\/body\/\d+\/constraint /, JSON.stringify(reports[1]));
+    assert.match(reports[2].lines[0], /c-old\.json.*not UTF-8 text \(byte 3\)/);
+    await d.exec('document.querySelector(\'.report[data-outcome="rejected"]\').scrollIntoView({ block: "center" })');
+    await shot(d, 'load-folder-report');
+    await (await d.find('[data-testid="tab-forms"]')).click();
+    await d.find('[data-form="folder_visit"]');
+    assert.equal((await d.findAll('[data-form="folder_broken"]')).length, 0, 'the broken form is not stored');
+  } finally {
+    await d.quit();
+  }
+}
+
+/** The app's own language, chosen in the header, is the one it opens in next time. */
+async function appLanguageKept() {
+  const data = mkdtempSync(join(tmpdir(), 'voices-e2e-app-language-'));
+  let d = await launch(data);
+  try {
+    const select = await d.find('[data-testid="app-language"]');
+    await select.click();
+    await (await d.find('[data-testid="app-language"] option[value="ar"]')).click();
+    await d.find('html[dir="rtl"]');
+    assert.equal(await (await d.find('[data-testid="tab-forms"]')).text(), 'الاستمارات');
+    await d.quit();
+
+    d = await launch(data);
+    assert.equal(await d.exec('return document.documentElement.dir'), 'rtl');
+    assert.equal(await d.exec('return document.documentElement.lang'), 'ar');
+    assert.equal(await (await d.find('[data-testid="app-language"]')).prop('value'), 'ar');
+    assert.equal(await (await d.find('[data-testid="tab-forms"]')).text(), 'الاستمارات');
+    assert.equal(await (await d.find('[data-testid="start"]')).text(), 'بدء المقابلة');
+    await shot(d, 'app-language-restored-ar');
+    // An interview in English leaves the app in Arabic afterwards.
+    await start(d, 'en');
+    assert.equal(await d.exec('return document.documentElement.dir'), 'ltr');
+    await (await d.find('[data-testid="close"]')).click();
+    await d.find('[data-testid="form-list"]');
+    assert.equal(await d.exec('return document.documentElement.dir'), 'rtl');
+
+    // Back to English, kept as well.
+    await (await d.find('[data-testid="app-language"]')).click();
+    await (await d.find('[data-testid="app-language"] option[value="en"]')).click();
+    await d.find('html[dir="ltr"]');
+    await d.quit();
+    d = await launch(data);
+    assert.equal(await (await d.find('[data-testid="tab-forms"]')).text(), 'Forms');
+  } finally {
+    await d.quit();
+  }
+}
+
 /** At 360×640, every control reached by Tab is in view and not hidden under the sticky
  * page bar, and the focus style is an outline of at least 2 px. (Under Xvfb without a
  * window manager the window never has the system focus, so `:focus` itself does not
@@ -425,10 +584,12 @@ async function phoneFocus() {
 const tests = [
   ['keyboard only: the whole interview with Tab, Space, Enter, arrows and Esc', keyboardOnly],
   ['privacy check interrupted mid-section and resumed after a restart', privacyInterrupted],
-  ['widgets: search, geotrace, geoshape, rank and an image with preview', widgets],
+  ['widgets: search, geotrace, geoshape, rank, range and an image with preview', widgets],
   ['a finalized response is edited and queued again', editFinalized],
   ['Ukrainian, then Spanish: labels and app wording switch', ukrainianAndSpanish],
   ['at 360×640 the focused control is outlined and in view', phoneFocus],
+  ['the app language is kept across a restart', appLanguageKept],
+  ['a folder of forms: each file reported, the broken one precisely', loadFolder],
 ];
 const only = process.env.E2E_ONLY;
 const failed = await runAll(only ? tests.filter(([n]) => n.includes(only)) : tests);

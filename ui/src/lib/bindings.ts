@@ -49,7 +49,15 @@ missing: boolean,
  */
 group_label: string | null, };
 
-export type InstanceView = { path: string, number: number, can_remove: boolean, };
+export type InstanceView = { path: string, 
+/**
+ * 1-based.
+ */
+number: number, 
+/**
+ * How many instances the repeat has now ("member 2 of 3").
+ */
+count: number, can_remove: boolean, };
 
 export type OutlineEntry = { index: number, title: string, kind: PageKind, questions: number, answered: number, invalid: number, };
 
@@ -140,7 +148,12 @@ export type ResponseSummary = { response_id: string, form_id: string, form_versi
  */
 label: string, edit_count: number, };
 
-export type DecoyView = { title: string, message: string, fields: Array<FieldView>, };
+export type DecoyView = { title: string, message: string, fields: Array<FieldView>, 
+/**
+ * The language the decoy is written in (the interview's, when the form has it), so
+ * the screen does not switch language, or direction, when it appears.
+ */
+language: string, rtl: boolean, };
 
 export type AttachmentData = { file_name: string, media_type: string, data_base64: string, };
 
@@ -175,7 +188,11 @@ export type ParadataRequest = { response_id: string,
  */
 event: string, path: string | null, };
 
-export type SafeExitRequest = { response_id: string | null, form_id: string | null, };
+export type SafeExitRequest = { response_id: string | null, form_id: string | null, 
+/**
+ * The interview's language, for the decoy (absent: the form's default language).
+ */
+language?: string, };
 
 export type ImportTextRequest = { file_name: string, text: string, };
 
@@ -253,6 +270,19 @@ export type SyncSettingsRequest = { auto_sync: boolean,
  */
 proxy: string | null, };
 
+export type AppSettings = { 
+/**
+ * The language of the app's own wording, chosen in the header (a language tag such
+ * as `ar`); `null` until the enumerator picks one.
+ */
+language: string | null, };
+
+export type AppLanguageRequest = { 
+/**
+ * A language tag such as `ar`.
+ */
+language: string, };
+
 /** Every command: the request it takes (`null`: none) and what it returns. */
 export interface Commands {
   list_forms: { request: null; response: Array<FormSummary> };
@@ -286,4 +316,6 @@ export interface Commands {
   list_outbox: { request: null; response: Array<OutboxEntry> };
   set_sync_settings: { request: SyncSettingsRequest; response: SyncStatus };
   acknowledge_form_versions: { request: null; response: null };
+  app_settings: { request: null; response: AppSettings };
+  set_app_language: { request: AppLanguageRequest; response: AppSettings };
 }
