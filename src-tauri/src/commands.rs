@@ -414,6 +414,7 @@ pub fn signatures() -> Vec<(&'static str, String, String)> {
         sig::<AttachmentRequest, AttachmentData>("get_attachment"),
         sig::<crate::qr::DecodeImageRequest, String>("decode_provisioning_image"),
         sig::<crate::qr::DecodePictureRequest, String>("decode_provisioning_picture"),
+        sig::<crate::qr::DecodePictureRequest, String>("read_barcode_picture"),
         sig::<ProvisionRequest, DeviceLink>("provision_device"),
         sig::<(), ()>("unlink_device"),
         sig::<(), SyncStatus>("sync_status"),

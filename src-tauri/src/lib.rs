@@ -100,6 +100,7 @@ pub fn build_with_provisioning<R: Runtime>(
             commands::get_attachment,
             qr::decode_provisioning_image,
             qr::decode_provisioning_picture,
+            qr::read_barcode_picture,
             commands::provision_device,
             commands::unlink_device,
             commands::sync_status,

@@ -1,7 +1,8 @@
-//! Reading a device's provisioning code from a picture of its QR code: a photo or
+//! Reading QR codes from pictures: a device's provisioning code from a photo or
 //! screenshot of what `voices-server device add` prints (or writes with `--qr-png`),
-//! so nobody has to type a 200-character code. No camera dependency: the enumerator
-//! chooses the picture from disk, as forms are loaded.
+//! so nobody has to type a 200-character code, and the answer to a `barcode` question
+//! from a photo of the code. No camera dependency: the enumerator chooses the picture
+//! from disk, as forms are loaded.
 
 use std::path::Path;
 
@@ -35,12 +36,28 @@ pub fn decode_provisioning_image(request: DecodeImageRequest) -> Result<String> 
 
 #[tauri::command]
 pub fn decode_provisioning_picture(request: DecodePictureRequest) -> Result<String> {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(request.data_base64.trim())
-        .map_err(|e| Error::InvalidInput(format!("the picture did not arrive intact ({e})")))?;
-    decode_bytes(&bytes)
+    decode_bytes(&picture_bytes(&request)?)
 }
+
+/// The text of the QR code in a picture, for a `barcode` question (the first one read
+/// when the picture holds several). One-dimensional barcodes are not read: they are typed.
+#[tauri::command]
+pub fn read_barcode_picture(request: DecodePictureRequest) -> Result<String> {
+    match scan(&picture_bytes(&request)?, |_| true)? {
+        Scan::Wanted(text) => Ok(text),
+        Scan::Others(_) => Err(Error::NoCodeFound(NO_CODE.to_owned())),
+    }
+}
+
+fn picture_bytes(request: &DecodePictureRequest) -> Result<Vec<u8>> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(request.data_base64.trim())
+        .map_err(|e| Error::InvalidInput(format!("the picture did not arrive intact ({e})")))
+}
+
+const NO_CODE: &str =
+    "no QR code could be read in this picture; take it again closer, flat and in focus";
 
 /// The provisioning code (`voices1:…`) in the picture at `path`.
 pub fn decode_file(path: &Path) -> Result<String> {
@@ -55,6 +72,26 @@ pub fn decode_file(path: &Path) -> Result<String> {
 
 /// The provisioning code in a PNG or JPEG picture's bytes.
 pub fn decode_bytes(bytes: &[u8]) -> Result<String> {
+    match scan(bytes, |text| ProvisioningCode::from_text(text).is_ok())? {
+        Scan::Wanted(text) => Ok(text.trim().to_owned()),
+        Scan::Others(others) if others.is_empty() => Err(Error::NoCodeFound(NO_CODE.to_owned())),
+        Scan::Others(_) => Err(Error::NoCodeFound(
+            "the QR code in this picture is not a Voices provisioning code (it does not start with `voices1:`)"
+                .to_owned(),
+        )),
+    }
+}
+
+/// What a picture's QR codes gave.
+enum Scan {
+    /// The first code `wanted` accepted.
+    Wanted(String),
+    /// None was accepted: every code read (none at all when the list is empty).
+    Others(Vec<String>),
+}
+
+/// Read the QR codes in a PNG or JPEG picture's bytes until one is `wanted`.
+fn scan(bytes: &[u8], wanted: impl Fn(&str) -> bool) -> Result<Scan> {
     let picture = image::load_from_memory(bytes)
         .map_err(|e| Error::InvalidInput(format!("not a readable PNG or JPEG picture ({e})")))?;
     let picture = if picture.width().max(picture.height()) > MAX_SIDE {
@@ -79,19 +116,13 @@ pub fn decode_bytes(bytes: &[u8]) -> Result<String> {
             let Ok((_, text)) = grid.decode() else {
                 continue;
             };
-            if ProvisioningCode::from_text(&text).is_ok() {
-                return Ok(text.trim().to_owned());
+            if wanted(&text) {
+                return Ok(Scan::Wanted(text));
             }
             other_codes.push(text);
         }
     }
-    Err(Error::NoCodeFound(if other_codes.is_empty() {
-        "no QR code could be read in this picture; take it again closer, flat and in focus"
-            .to_owned()
-    } else {
-        "the QR code in this picture is not a Voices provisioning code (it does not start with `voices1:`)"
-            .to_owned()
-    }))
+    Ok(Scan::Others(other_codes))
 }
 
 #[cfg(test)]
@@ -179,6 +210,32 @@ mod tests {
         };
         let err = decode_provisioning_picture(garbled).unwrap_err();
         assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput);
+    }
+
+    #[test]
+    fn a_barcode_question_reads_any_qr_code_as_written() {
+        use base64::Engine;
+        let request = |picture: &image::GrayImage| DecodePictureRequest {
+            data_base64: base64::engine::general_purpose::STANDARD
+                .encode(encode(&picture.clone().into(), image::ImageFormat::Png)),
+        };
+        let meter = "METER-0042 \u{0645}\u{0627}\u{0621}";
+        assert_eq!(
+            read_barcode_picture(request(&qr_picture(meter, 6, false))).unwrap(),
+            meter
+        );
+        // A provisioning code is just text to a barcode question.
+        assert_eq!(
+            read_barcode_picture(request(&qr_picture(&code_text(), 6, false))).unwrap(),
+            code_text()
+        );
+        let blank = image::GrayImage::from_pixel(300, 300, image::Luma([255]));
+        let err = read_barcode_picture(request(&blank)).unwrap_err();
+        assert_eq!(err.kind(), crate::error::ErrorKind::NoCodeFound);
+        assert!(
+            err.to_string().contains("no QR code could be read"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -388,6 +388,26 @@ async function widgets() {
     });
     await d.exec('document.querySelector(\'[data-path="/photo"]\').scrollIntoView({ block: "center" })');
     await shot(d, 'widgets-file-es');
+
+    // A barcode: read from a photo of its QR code, or typed. A picture without a code
+    // says so in the form's language (still Spanish) and changes nothing.
+    const meter = '[data-path="/meter"]';
+    assert.equal(await (await d.find(`${meter} label.file-button`)).text(), 'Leer un código QR de una imagen');
+    await (await d.find(`${meter} input[type="file"]`, { visible: false })).type(photo);
+    assert.match(await (await d.find(`${meter} [data-testid="barcode-message"]`)).text(), /No se pudo leer/);
+    assert.equal(await fieldValue(d, '/meter', 1), null);
+    await (await d.find(`${meter} input[type="file"]`, { visible: false })).type(resolve(here, 'fixtures/meter-qr.png'));
+    await saved(d, '/meter');
+    assert.equal(await fieldValue(d, '/meter', 1), 'METER-0042');
+    assert.equal(await (await d.find(`${meter} input[type="text"]`)).prop('value'), 'METER-0042');
+    await d.gone(`${meter} [data-testid="barcode-message"]`);
+    await type(d, '/meter', 'METER-0043');
+    let typed = null;
+    for (const until = Date.now() + 5000; Date.now() < until; await sleep(100)) {
+      typed = await fieldValue(d, '/meter', 1);
+      if (typed === 'METER-0043') break;
+    }
+    assert.equal(typed, 'METER-0043');
   } finally {
     await d.quit();
   }
@@ -584,7 +604,7 @@ async function phoneFocus() {
 const tests = [
   ['keyboard only: the whole interview with Tab, Space, Enter, arrows and Esc', keyboardOnly],
   ['privacy check interrupted mid-section and resumed after a restart', privacyInterrupted],
-  ['widgets: search, geotrace, geoshape, rank, range and an image with preview', widgets],
+  ['widgets: search, geotrace, geoshape, rank, range, an image with preview and a barcode', widgets],
   ['a finalized response is edited and queued again', editFinalized],
   ['Ukrainian, then Spanish: labels and app wording switch', ukrainianAndSpanish],
   ['at 360×640 the focused control is outlined and in view', phoneFocus],

@@ -309,6 +309,7 @@ export interface Commands {
   get_attachment: { request: AttachmentRequest; response: AttachmentData };
   decode_provisioning_image: { request: DecodeImageRequest; response: string };
   decode_provisioning_picture: { request: DecodePictureRequest; response: string };
+  read_barcode_picture: { request: DecodePictureRequest; response: string };
   provision_device: { request: ProvisionRequest; response: DeviceLink };
   unlink_device: { request: null; response: null };
   sync_status: { request: null; response: SyncStatus };
