@@ -4,7 +4,7 @@
 export CARGO_TARGET_DIR ?= /var/tmp/voices-target
 SHELL := /bin/bash
 
-.PHONY: run test lint fmt bench deps
+.PHONY: run test lint fmt bench deps deb
 
 ## Build everything, start the sync server on 127.0.0.1:8470 with embedded
 ## SQLite and the example forms, and open the app.
@@ -28,3 +28,10 @@ lint:
 ## Benchmarks whose figures are in README.md's Performance section.
 bench:
 	scripts/bench.sh
+
+## A Debian package of the app (UI embedded) in $CARGO_TARGET_DIR/release/bundle/deb/.
+## The Tauri CLI comes from npm; the paths are given so it does not have to guess them.
+deb:
+	scripts/install-deps.sh build app
+	cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; }
+	TAURI_FRONTEND_PATH=$(CURDIR)/ui TAURI_APP_PATH=$(CURDIR)/src-tauri ui/node_modules/.bin/tauri build --bundles deb

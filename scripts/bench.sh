@@ -44,5 +44,5 @@ if want app; then
       kill $driver
       exit $status'
   ls -l "$CARGO_TARGET_DIR/release/voices-app"
-  echo "(.deb size: cd ui && npx tauri build --bundles deb, see docs/app.md)"
+  echo "(.deb size: make deb, see docs/app.md)"
 fi

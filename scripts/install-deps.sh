@@ -24,7 +24,8 @@ if want app; then
   command -v npm >/dev/null || need_pkg npm
 fi
 if want e2e; then
-  for p in xvfb xauth x11-utils webkit2gtk-driver dbus-x11 at-spi2-core; do need_pkg "$p"; done
+  # x11-apps: xwd, for screenshots of the app window.
+  for p in xvfb xauth x11-utils x11-apps webkit2gtk-driver dbus-x11 at-spi2-core; do need_pkg "$p"; done
 fi
 if want postgres; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkg postgresql

@@ -55,7 +55,7 @@ pub fn sync_main(data_dir: Option<PathBuf>, provision_code: Option<String>) -> i
             Ok(s) => {
                 let counts = voices.sync_status().map(|s| s.counts).unwrap_or_default();
                 println!(
-                    "sync: {} forms installed, {} revisions built, {} accepted, {} duplicate, {} quarantined, {} rejected, {} files; outbox {} sent, {} quarantined, {} rejected, {} due",
+                    "sync: {} forms installed, {} revisions built, {} accepted, {} duplicate, {} quarantined, {} rejected, {} files; outbox {} sent, {} quarantined, {} rejected, {} due ({} held back)",
                     s.forms_installed,
                     s.revisions_built,
                     s.accepted,
@@ -66,8 +66,12 @@ pub fn sync_main(data_dir: Option<PathBuf>, provision_code: Option<String>) -> i
                     counts.sent,
                     counts.quarantined,
                     counts.rejected,
-                    s.still_due
+                    s.still_due,
+                    s.held_back
                 );
+                for problem in &s.problems {
+                    eprintln!("sync: {problem}");
+                }
                 i32::from(s.still_due > 0)
             }
             Err(e) => {

@@ -1038,6 +1038,22 @@ impl Store {
         )
     }
 
+    /// [`Self::unacknowledged_revisions`] of every response but `held_back` ones, so a
+    /// queue head of held-back responses cannot hide the revisions behind it.
+    pub fn unacknowledged_revisions_except(
+        &self,
+        limit: u32,
+        held_back: &[String],
+    ) -> Result<Vec<RevisionRow>> {
+        let held_back = serde_json::to_string(held_back).unwrap_or_else(|_| "[]".into());
+        self.revision_query(
+            "SELECT id, response_id, actor, seq, body, ack, code, reasons, attempts FROM revisions
+             WHERE ack IS NULL AND response_id NOT IN (SELECT value FROM json_each(?2))
+             ORDER BY seqno LIMIT ?1",
+            params![limit, held_back],
+        )
+    }
+
     fn revision_query(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<RevisionRow>> {
         let mut stmt = self.conn.prepare_cached(sql)?;
         let rows = stmt.query_map(params, |r| {
@@ -1917,6 +1933,31 @@ mod tests {
         s.mark_sending(&["r1".to_owned()], true, NOW).unwrap();
         s.reset_sending().unwrap();
         assert_eq!(outbox_state(&s, "r1").0, "pending");
+    }
+
+    #[test]
+    fn held_back_responses_do_not_hide_the_queue_behind_them() {
+        let mut s = store_with_queued_response();
+        s.create_response("r2", "f", "1", "en", NOW).unwrap();
+        // r1 heads the queue with more revisions than the window holds.
+        for seq in 1..=4 {
+            s.add_revision(&revision(&format!("a{seq}"), "r1", seq), NOW)
+                .unwrap();
+        }
+        s.add_revision(&revision("b1", "r2", 1), NOW).unwrap();
+        let ids = |rows: Vec<RevisionRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+        assert_eq!(
+            ids(s.unacknowledged_revisions_except(2, &[]).unwrap()),
+            ["a1", "a2"]
+        );
+        assert_eq!(
+            ids(s
+                .unacknowledged_revisions_except(2, &["r1".to_owned()])
+                .unwrap()),
+            ["b1"]
+        );
+        // Held back is not forgotten: every revision is still due and kept.
+        assert_eq!(s.unacknowledged_revisions(10).unwrap().len(), 5);
     }
 
     #[test]

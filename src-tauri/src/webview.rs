@@ -1,14 +1,13 @@
 //! WebKitGTK settings that cut the app's memory on Linux.
 //!
 //! The app shows one local page and never browses, so WebKit's browser-sized defaults
-//! only cost memory. Most of it is in the web content process, where Skia paints on the
-//! GPU through GL by default (on machines without a GPU driver, through Mesa's llvmpipe):
-//! painting on the CPU instead takes the web process from about 250 MB to 190 MB of
-//! proportional memory with the 2,000-field stress form open (WebKitGTK 2.50;
-//! `docs/app.md`), and a form is a plain document that the CPU paints quickly. Smaller
-//! caches and no page cache suit an app that shows one local page and never navigates.
-//! (Turning off the DMA-BUF renderer would save another 65 MB but stalls frame delivery:
-//! WebDriver screenshots, which wait for an animation frame, hang; so it stays on.)
+//! only cost memory. Most of it is in the web content process, where WebKit paints and
+//! composites through GL by default (on machines without a GPU driver, through Mesa's
+//! llvmpipe). Painting with Skia on the CPU and turning GL off in GTK (so WebKit
+//! composites on the CPU too) takes the web process from 323 to 193 MB RSS with the
+//! 2,000-field stress form open (WebKitGTK 2.50; `docs/app.md`); a form is a plain
+//! document that the CPU paints quickly. Smaller caches and no page cache suit an app
+//! that shows one local page and never navigates.
 //! Setting `VOICES_WEBKIT_DEFAULTS=1` keeps WebKit's defaults, to measure the difference.
 
 use webkit2gtk::{CacheModel, SettingsExt, WebContextExt, WebViewExt};
@@ -22,9 +21,13 @@ pub fn lean() -> bool {
 }
 
 /// WebKit reads these when its processes start; an explicit setting by the user wins.
-const LEAN_ENVIRONMENT: [(&str, &str); 1] = [
+const LEAN_ENVIRONMENT: [(&str, &str); 2] = [
     // Paint on the CPU instead of through GL (Skia's GPU backend).
     ("WEBKIT_SKIA_ENABLE_CPU_RENDERING", "1"),
+    // No GL in GTK, so WebKit composites the page on the CPU too (its "hardware
+    // acceleration" off): the web process no longer keeps GL surfaces and compositing
+    // layers, 264 -> 193 MB RSS with the stress form open.
+    ("GDK_GL", "disable"),
 ];
 
 /// Set WebKit's lean environment. Call first thing in the process, before any thread

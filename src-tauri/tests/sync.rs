@@ -2,7 +2,12 @@
 
 mod support;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use support::proxy::start_corrupting_proxy;
 use support::{assert_server_matches, fixture_version, run, Device, TestServer, FORM, PROJECT};
+use voices_app::sync::client::ClientOptions;
 use voices_app::sync::RecordSyncState;
 
 async fn two_devices_story(server: &TestServer) {
@@ -252,7 +257,6 @@ fn every_request_goes_through_the_proxy_from_the_settings_or_the_environment() {
     use std::sync::atomic::Ordering;
     use std::sync::Arc;
     use support::proxy::{start_proxy, Mode, Tally};
-    use voices_app::sync::client::ClientOptions;
 
     let server = run(async {
         let server = TestServer::start().await;
@@ -352,26 +356,7 @@ fn a_missing_photo_holds_back_only_its_response() {
         let code = server.device_code("tab-f", &server.url).await;
         a.voices.provision_device(&code).await.unwrap();
         let photo: Vec<u8> = (0..50_000u32).map(|i| (i % 241) as u8).collect();
-        let with_photo = a.voices.start(FORM, None, Some("en")).unwrap().response_id;
-        a.voices.record_consent(&with_photo, true).unwrap();
-        a.attach_photo(&with_photo, &photo);
-        a.voices
-            .set_answer(&with_photo, "/village", Some("F1"), 1)
-            .unwrap();
-        a.voices
-            .set_answer(&with_photo, "/hh_size", Some("1"), 1)
-            .unwrap();
-        let safety = (0..8)
-            .find(|&i| {
-                a.voices
-                    .page(&with_photo, i)
-                    .is_ok_and(|p| p.key == "/safety")
-            })
-            .unwrap();
-        a.voices
-            .record_privacy(&with_photo, "/safety", "not_private", safety)
-            .unwrap();
-        assert!(a.voices.finalize(&with_photo).unwrap().can_finalize);
+        let with_photo = interview_with_photo(&a, "F1", &photo);
         let plain = a.interview("F2", None);
         // The photo disappears from the device's disk before the sync.
         let sha = voices_server::auth::sha256_hex(&photo);
@@ -379,7 +364,7 @@ fn a_missing_photo_holds_back_only_its_response() {
         let kept = std::fs::read(&file).unwrap();
         std::fs::remove_file(&file).unwrap();
         let s = a.voices.sync_once().await.unwrap();
-        assert_eq!((s.accepted, s.still_due), (1, 1), "{s:?}");
+        assert_eq!((s.accepted, s.still_due, s.held_back), (1, 1, 1), "{s:?}");
         let outbox = a.voices.list_outbox().unwrap();
         let state = |id: &str| outbox.iter().find(|e| e.response_id == id).unwrap().clone();
         assert_eq!(state(&plain).state, RecordSyncState::Sent);
@@ -398,6 +383,170 @@ fn a_missing_photo_holds_back_only_its_response() {
         );
         let (responses, _) = assert_server_matches(&server, &[&a]).await;
         assert_eq!(responses, 2);
+        server
+    });
+    drop(server);
+}
+
+/// A finalized interview with `photo` attached as the house photo; its id.
+fn interview_with_photo(d: &Device, village: &str, photo: &[u8]) -> String {
+    let id = d.voices.start(FORM, None, Some("en")).unwrap().response_id;
+    d.voices.record_consent(&id, true).unwrap();
+    d.attach_photo(&id, photo);
+    d.voices
+        .set_answer(&id, "/village", Some(village), 1)
+        .unwrap();
+    d.voices.set_answer(&id, "/hh_size", Some("1"), 1).unwrap();
+    let safety = (0..8)
+        .find(|&i| d.voices.page(&id, i).is_ok_and(|p| p.key == "/safety"))
+        .unwrap();
+    d.voices
+        .record_privacy(&id, "/safety", "not_private", safety)
+        .unwrap();
+    assert!(d.voices.finalize(&id).unwrap().can_finalize);
+    id
+}
+
+#[test]
+fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_response() {
+    let server = run(async {
+        let server = TestServer::start().await;
+        // Between device and server, a middlebox that damages one photo's bytes.
+        let target = Arc::new(Mutex::new(None));
+        let corrupted = Arc::new(AtomicUsize::new(0));
+        let proxy = start_corrupting_proxy(server.port, target.clone(), corrupted.clone()).await;
+        let a = Device::open();
+        a.voices.sync().set_client_options(ClientOptions {
+            proxy: None,
+            fresh_connections: true,
+            // Several batches, so the held-back responses sit between sent ones.
+            batch_records: 2,
+        });
+        let code = server.device_code("tab-h", &proxy).await;
+        a.voices.provision_device(&code).await.unwrap();
+        let refused_photo: Vec<u8> = (0..60_000u32).map(|i| (i % 239) as u8).collect();
+        let damaged_photo: Vec<u8> = (0..40_000u32).map(|i| (i % 233) as u8).collect();
+        let good_photo: Vec<u8> = (0..30_000u32).map(|i| (i % 229) as u8).collect();
+        let before = a.interview("H0", None);
+        let refused = interview_with_photo(&a, "H1", &refused_photo);
+        let between = a.interview("H2", None);
+        let damaged = interview_with_photo(&a, "H3", &damaged_photo);
+        let good = interview_with_photo(&a, "H4", &good_photo);
+        let after = a.interview("H5", None);
+        let refused_sha = voices_server::auth::sha256_hex(&refused_photo);
+        *target.lock().unwrap() = Some(refused_sha.clone());
+        // One photo damaged on the device's disk (same size, other bytes).
+        let damaged_file = a
+            .voices
+            .attachment_file(&voices_server::auth::sha256_hex(&damaged_photo));
+        let mut bad = damaged_photo.clone();
+        bad[100] ^= 0x55;
+        std::fs::write(&damaged_file, &bad).unwrap();
+
+        let s = a.voices.sync_once().await.unwrap();
+        println!("with one photo refused and one damaged: {s:?}");
+        assert_eq!(
+            (s.accepted, s.held_back, s.still_due, s.attachments_sent),
+            (4, 2, 2, 1),
+            "{s:?}"
+        );
+        assert!(corrupted.load(Ordering::SeqCst) >= 1);
+        let outbox = a.voices.list_outbox().unwrap();
+        let entry = |id: &str| outbox.iter().find(|e| e.response_id == id).unwrap().clone();
+        for id in [&before, &between, &good, &after] {
+            assert_eq!(entry(id).state, RecordSyncState::Sent, "{outbox:?}");
+        }
+        let held = entry(&refused);
+        assert_eq!(held.state, RecordSyncState::Failed);
+        assert!(
+            held.reasons[0].contains("hash_mismatch")
+                && held.reasons[0].contains(&refused_sha[..12]),
+            "{held:?}"
+        );
+        let held = entry(&damaged);
+        assert_eq!(held.state, RecordSyncState::Failed);
+        assert!(
+            held.reasons[0].contains("damaged on this device"),
+            "{held:?}"
+        );
+        let status = a.voices.sync_status().unwrap();
+        let shown = status.last_error.unwrap_or_default();
+        assert!(
+            shown.contains("hash_mismatch") && shown.contains("damaged on this device"),
+            "{shown}"
+        );
+        assert_eq!((status.counts.sent, status.counts.failed), (4, 2));
+        // The server kept nothing of the damaged bytes; the device deleted nothing.
+        let store = server.store.clone();
+        let sha = refused_sha.clone();
+        let on_server = tokio::task::spawn_blocking(move || store.attachment_status(PROJECT, &sha))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(on_server, None, "the damaged bytes were discarded");
+        assert_eq!(
+            std::fs::read(a.voices.attachment_file(&refused_sha)).unwrap(),
+            refused_photo
+        );
+        for id in [&refused, &damaged] {
+            let kept = a.voices.with_store(|s| s.revisions(id)).unwrap();
+            assert_eq!((kept.len(), kept[0].ack.as_deref()), (1, None));
+        }
+
+        // The middlebox is gone and the file is restored: both go, files first.
+        *target.lock().unwrap() = None;
+        std::fs::write(&damaged_file, &damaged_photo).unwrap();
+        let s = a.voices.sync_once().await.unwrap();
+        assert_eq!(
+            (s.accepted, s.held_back, s.still_due, s.attachments_sent),
+            (2, 0, 0, 2),
+            "{s:?}"
+        );
+        assert!(a
+            .voices
+            .list_outbox()
+            .unwrap()
+            .iter()
+            .all(|e| e.state == RecordSyncState::Sent));
+        let (responses, revisions) = assert_server_matches(&server, &[&a]).await;
+        assert_eq!((responses, revisions), (6, 6));
+        server
+    });
+    drop(server);
+}
+
+#[test]
+fn a_server_offering_only_gzip_gets_gzip() {
+    let server = run(async {
+        // The real server started without zstd: it lists only gzip and answers a zstd
+        // body `415 unsupported_encoding`, so a device sending zstd would send nothing.
+        let server = TestServer::start_gzip_only().await;
+        let a = Device::open();
+        let code = server.device_code("tab-g", &server.url).await;
+        a.voices.provision_device(&code).await.unwrap();
+        for i in 0..20 {
+            a.interview(&format!("G{i}"), None);
+        }
+        let plain: u64 = a
+            .voices
+            .with_store(|s| s.unacknowledged_revisions(99))
+            .unwrap()
+            .iter()
+            .map(|r| r.body.len() as u64 + 1)
+            .sum();
+        let s = a.voices.sync_once().await.unwrap();
+        println!(
+            "gzip only: {} revisions, {plain} bytes of NDJSON sent as {} bytes",
+            s.accepted, s.bytes_sent
+        );
+        assert_eq!((s.accepted, s.still_due), (20, 0), "{s:?}");
+        assert!(
+            s.bytes_sent * 3 < plain,
+            "compressed: {} of {plain} bytes",
+            s.bytes_sent
+        );
+        let (responses, _) = assert_server_matches(&server, &[&a]).await;
+        assert_eq!(responses, 20);
         server
     });
     drop(server);

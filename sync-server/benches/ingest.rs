@@ -7,7 +7,7 @@
 //! `VOICES_BENCH_RESPONSES` sets the responses per configuration (default 20,000);
 //! `VOICES_BENCH_SKIP_VALIDATION=1` accepts every response unchecked, to show what the
 //! engine validation costs; `VOICES_BENCH_ONLY=500,8` runs one configuration (batch,
-//! devices). Then the CSV export of `VOICES_BENCH_EXPORT` (default 100,000; 0 skips it)
+//! devices), `VOICES_BENCH_ONLY=export` only the export. Then the CSV export of `VOICES_BENCH_EXPORT` (default 100,000; 0 skips it)
 //! responses, in process (the HTTP bench measures its memory).
 
 use std::sync::Arc;
@@ -182,6 +182,7 @@ fn main() {
         }
     );
     let configurations: Vec<(u64, u64)> = match std::env::var("VOICES_BENCH_ONLY") {
+        Ok(only) if only == "export" => Vec::new(),
         // `batch,devices`, e.g. `500,8`: one configuration (for profiling).
         Ok(only) => only
             .split_once(',')

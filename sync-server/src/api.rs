@@ -45,6 +45,9 @@ pub struct AppState {
     pub catalog: Arc<FormCatalog>,
     pub limits: Limits,
     pub metrics: Arc<Metrics>,
+    /// Whether zstd (and zstd with form dictionaries) is offered and accepted; without it
+    /// uploads are gzip or plain (`serve --no-zstd`).
+    pub zstd: bool,
 }
 
 impl AppState {
@@ -54,6 +57,15 @@ impl AppState {
             store,
             limits: default_limits(),
             metrics: Arc::new(Metrics::default()),
+            zstd: true,
+        }
+    }
+
+    /// The same server offering only gzip (and plain) bodies, not zstd.
+    pub fn without_zstd(self) -> AppState {
+        AppState {
+            zstd: false,
+            ..self
         }
     }
 }
@@ -261,15 +273,16 @@ async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
         server_version: env!("CARGO_PKG_VERSION").to_owned(),
         protocol_versions: vec![PROTOCOL_VERSION],
         capabilities: [
-            "ndjson",
-            "zstd",
-            "gzip",
-            "zstd-form-dictionary",
-            "attachments",
-            "export",
+            ("ndjson", true),
+            ("zstd", state.zstd),
+            ("gzip", true),
+            ("zstd-form-dictionary", state.zstd),
+            ("attachments", true),
+            ("export", true),
         ]
         .into_iter()
-        .map(String::from)
+        .filter(|(_, offered)| *offered)
+        .map(|(name, _)| name.to_owned())
         .collect(),
         limits: state.limits.clone(),
     })
@@ -686,6 +699,17 @@ async fn upload(
         .get(header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    if !state.zstd
+        && encoding
+            .as_deref()
+            .is_some_and(|e| e.trim().eq_ignore_ascii_case("zstd"))
+    {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_encoding",
+            "this server does not accept zstd (see the capabilities in /api/v1/info); use gzip or none",
+        ));
+    }
     let dictionary = match headers.get(DICTIONARY_HEADER) {
         None => None,
         Some(value) => {

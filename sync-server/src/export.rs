@@ -275,9 +275,10 @@ fn instances<'a>(
     }
 }
 
-/// Visit every response of the form changed after `since`, page by page. A second
-/// thread reads and decodes the next pages while `visit` writes, so the export uses
-/// both cores; at most `AHEAD` pages wait between them, so memory stays flat.
+/// Visit every response of the form changed after `since`, page by page (the store
+/// filters by form, so other forms' responses are never read). A second thread reads
+/// and decodes the next pages while `visit` writes, so the export uses both cores; at
+/// most `AHEAD` pages wait between them, so memory stays flat.
 fn each_response(
     store: &dyn Store,
     options: &Options,
@@ -289,16 +290,15 @@ fn each_response(
         scope.spawn(move || {
             let mut cursor = options.since;
             loop {
-                let page = store.pull(&options.project, cursor, PAGE).map(|mut page| {
-                    if let Some(last) = page.last() {
-                        cursor = last.feed_seq;
-                    }
-                    let read = page.len();
-                    page.retain(|r| r.state.form == options.form);
-                    (page, read)
-                });
+                let page = store.pull_form(&options.project, &options.form, cursor, PAGE);
                 let (page, done) = match page {
-                    Ok((page, read)) => (Ok(page), read == 0),
+                    Ok(page) => {
+                        if let Some(last) = page.last() {
+                            cursor = last.feed_seq;
+                        }
+                        let done = page.len() < PAGE;
+                        (Ok(page), done)
+                    }
                     Err(e) => (Err(e), true),
                 };
                 // The receiver is gone when the writer failed: stop reading.

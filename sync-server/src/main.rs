@@ -47,6 +47,11 @@ enum Command {
         /// Log as JSON lines instead of text.
         #[arg(long)]
         json_logs: bool,
+        /// Offer and accept only gzip (and plain) upload bodies, not zstd: for a proxy in
+        /// front of the server that must read bodies and knows no zstd. Apps follow the
+        /// capabilities in `/api/v1/info`.
+        #[arg(long, env = "VOICES_NO_ZSTD")]
+        no_zstd: bool,
     },
     /// Accounts of people (admins, designers, coordinators).
     User {
@@ -242,7 +247,11 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let now = voices_server::now_text();
     match &cli.command {
-        Command::Serve { listen, json_logs } => {
+        Command::Serve {
+            listen,
+            json_logs,
+            no_zstd,
+        } => {
             let filter = tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
             let builder = tracing_subscriber::fmt().with_env_filter(filter);
@@ -252,7 +261,15 @@ fn main() -> anyhow::Result<()> {
                 builder.init();
             }
             let store = open_store(&cli)?;
-            serve(store, *listen)
+            let state = AppState::new(store);
+            serve(
+                if *no_zstd {
+                    state.without_zstd()
+                } else {
+                    state
+                },
+                *listen,
+            )
         }
         Command::User {
             command:
@@ -405,14 +422,14 @@ fn publish_file(store: &dyn Store, file: &Path, project: &str, by: &str) -> anyh
     Ok(())
 }
 
-fn serve(store: Arc<dyn Store>, listen: SocketAddr) -> anyhow::Result<()> {
+fn serve(state: AppState, listen: SocketAddr) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen)
             .await
             .with_context(|| format!("cannot listen on {listen}"))?;
         tracing::info!(address = %listener.local_addr()?, "voices-server listening");
-        axum::serve(listener, app(AppState::new(store)))
+        axum::serve(listener, app(state))
             .with_graceful_shutdown(async {
                 let _ = tokio::signal::ctrl_c().await;
                 tracing::info!("shutting down");

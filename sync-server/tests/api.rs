@@ -532,6 +532,36 @@ async fn malformed_oversized_body_is_413_with_the_limit() {
 }
 
 #[tokio::test]
+async fn a_server_without_zstd_offers_gzip_only_and_refuses_zstd_bodies() {
+    let fx = Fixture::with_state(|state| state.without_zstd()).await;
+    let (_, info) = fx.get("", "/api/v1/info").await;
+    let capabilities: Vec<&str> = info["capabilities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(capabilities.contains(&"gzip"), "{info}");
+    assert!(
+        !capabilities.iter().any(|c| c.starts_with("zstd")),
+        "{info}"
+    );
+    let (status, problem) = fx.upload(&fx.device, &batch(0..2, "tab-a")).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{problem}");
+    assert_eq!(problem["code"], "unsupported_encoding");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut enc, &ndjson(&batch(0..2, "tab-a"))).unwrap();
+    let (status, ack) = fx
+        .upload_bytes(&fx.device, "p1", enc.finish().unwrap(), Some("gzip"))
+        .await;
+    assert_eq!(
+        (status, ack["accepted"].as_u64()),
+        (StatusCode::OK, Some(2)),
+        "{ack}"
+    );
+}
+
+#[tokio::test]
 async fn malformed_compression_bomb_is_413() {
     let fx = Fixture::new().await;
     let limit = fx.state.limits.max_decompressed_bytes;

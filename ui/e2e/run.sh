@@ -11,7 +11,7 @@ root="$(dirname "$ui")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
 
 need_pkgs=()
-for p in libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev xvfb xauth x11-utils webkit2gtk-driver; do
+for p in libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev xvfb xauth x11-utils x11-apps webkit2gtk-driver; do
   dpkg -s "$p" >/dev/null 2>&1 || need_pkgs+=("$p")
 done
 if ((${#need_pkgs[@]})); then

@@ -48,6 +48,54 @@ pub struct ClientOptions {
     pub batch_records: usize,
 }
 
+/// How an upload body is compressed (its `Content-Encoding`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyEncoding {
+    Zstd,
+    Gzip,
+    Identity,
+}
+
+impl BodyEncoding {
+    /// The best encoding the server lists in `/info`: zstd, else gzip, else none.
+    pub fn offered(capabilities: &[String]) -> BodyEncoding {
+        let listed = |name: &str| capabilities.iter().any(|c| c == name);
+        if listed("zstd") {
+            BodyEncoding::Zstd
+        } else if listed("gzip") {
+            BodyEncoding::Gzip
+        } else {
+            BodyEncoding::Identity
+        }
+    }
+
+    fn header(self) -> Option<&'static str> {
+        match self {
+            BodyEncoding::Zstd => Some("zstd"),
+            BodyEncoding::Gzip => Some("gzip"),
+            BodyEncoding::Identity => None,
+        }
+    }
+
+    /// Compress an NDJSON body; `dictionary` (a form version's document) only with zstd.
+    pub fn compress(self, body: Vec<u8>, dictionary: Option<&[u8]>) -> std::io::Result<Vec<u8>> {
+        match (self, dictionary) {
+            (BodyEncoding::Zstd, Some(dictionary)) => {
+                zstd::bulk::Compressor::with_dictionary(3, dictionary)?.compress(&body)
+            }
+            (BodyEncoding::Zstd, None) => zstd::encode_all(body.as_slice(), 3),
+            (BodyEncoding::Gzip, _) => {
+                use std::io::Write as _;
+                let mut encoder =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+                encoder.write_all(&body)?;
+                encoder.finish()
+            }
+            (BodyEncoding::Identity, _) => Ok(body),
+        }
+    }
+}
+
 /// A connection to one server, optionally authenticated as a device of one project.
 pub struct Client {
     http: reqwest::Client,
@@ -259,22 +307,23 @@ impl Client {
         self.json(request).await
     }
 
-    /// Upload one batch: `body` is NDJSON, zstd-compressed when `zstd` says so, with the
-    /// form document of SHA-256 `dictionary` as zstd dictionary when given.
+    /// Upload one batch: `body` is NDJSON compressed with `encoding`
+    /// ([`BodyEncoding::compress`]), with the form document of SHA-256 `dictionary` as
+    /// zstd dictionary when given.
     pub async fn upload(
         &self,
         body: Vec<u8>,
-        zstd: bool,
+        encoding: BodyEncoding,
         dictionary: Option<&str>,
     ) -> ClientResult<UploadAck> {
         let mut request = self
             .request(reqwest::Method::POST, self.project_url("/revisions"))
             .header(CONTENT_TYPE, NDJSON);
-        if zstd {
-            request = request.header(CONTENT_ENCODING, "zstd");
-            if let Some(sha) = dictionary {
-                request = request.header(DICTIONARY_HEADER, sha);
-            }
+        if let Some(name) = encoding.header() {
+            request = request.header(CONTENT_ENCODING, name);
+        }
+        if let (BodyEncoding::Zstd, Some(sha)) = (encoding, dictionary) {
+            request = request.header(DICTIONARY_HEADER, sha);
         }
         self.json(request.body(body)).await
     }
@@ -288,5 +337,56 @@ impl Client {
             )
             .await?;
         Ok(answer.known)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read as _;
+
+    fn listed(names: &[&str]) -> Vec<String> {
+        names.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn the_best_encoding_the_server_lists_is_used() {
+        assert_eq!(
+            BodyEncoding::offered(&listed(&["ndjson", "zstd", "gzip"])),
+            BodyEncoding::Zstd
+        );
+        assert_eq!(
+            BodyEncoding::offered(&listed(&["ndjson", "gzip"])),
+            BodyEncoding::Gzip
+        );
+        assert_eq!(
+            BodyEncoding::offered(&listed(&["ndjson"])),
+            BodyEncoding::Identity
+        );
+    }
+
+    #[test]
+    fn each_encoding_gives_back_the_body() {
+        let body = b"{\"id\":\"a\"}\n".repeat(200);
+        let gzip = BodyEncoding::Gzip.compress(body.clone(), None).unwrap();
+        assert!(gzip.len() < body.len() / 4, "{} bytes", gzip.len());
+        let mut out = Vec::new();
+        flate2::read::GzDecoder::new(&gzip[..])
+            .read_to_end(&mut out)
+            .unwrap();
+        assert_eq!(out, body);
+        // A dictionary is a zstd matter only: gzip ignores it.
+        assert_eq!(
+            BodyEncoding::Gzip
+                .compress(body.clone(), Some(b"dict"))
+                .unwrap(),
+            gzip
+        );
+        let zstd = BodyEncoding::Zstd.compress(body.clone(), None).unwrap();
+        assert_eq!(zstd::decode_all(&zstd[..]).unwrap(), body);
+        assert_eq!(
+            BodyEncoding::Identity.compress(body.clone(), None).unwrap(),
+            body
+        );
     }
 }

@@ -24,7 +24,7 @@ use crate::env::{now, DeviceEnvironment};
 use crate::error::{Error, Result};
 use crate::store::{FormOfferRow, LinkRow, RevisionAck, RevisionRow};
 use crate::voices::Voices;
-use client::{Client, ClientError, ClientOptions};
+use client::{BodyEncoding, Client, ClientError, ClientOptions};
 
 /// Revisions per upload batch (also bounded by the server's published limits).
 pub const BATCH_RECORDS: usize = 100;
@@ -135,7 +135,8 @@ pub enum RecordSyncState {
     /// The server did not take a revision of it: `reasons` say why. Kept on the device;
     /// not sent again unchanged.
     Rejected,
-    /// The last attempt failed before the server answered; it is retried.
+    /// The last attempt failed before the server answered, or a file it needs could not
+    /// be sent (`reasons` say why); it is retried.
     Failed,
 }
 
@@ -191,8 +192,12 @@ pub struct SyncSummary {
     pub quarantined: u32,
     pub rejected: u32,
     pub attachments_sent: u32,
-    /// Revisions still waiting for an answer after this sync.
+    /// Revisions still waiting for an answer after this sync (`held_back` included).
     pub still_due: u32,
+    /// Revisions not sent in this sync because a file their response needs could not be
+    /// sent (missing or damaged on the device, or refused by the server); `problems` says
+    /// why. Everything else went on.
+    pub held_back: u32,
     /// Upload bodies as sent (compressed), in bytes.
     pub bytes_sent: u64,
     /// Things to tell the user that did not stop the sync (a form version not installed).
@@ -689,6 +694,30 @@ impl Voices {
         self.emit_status(false);
     }
 
+    /// Revisions held back for the rest of this run leave the progress totals, so the
+    /// progress still reaches its end.
+    fn count_held_back(&self, rows: &[&RevisionRow]) {
+        self.sync().update(|l| {
+            if let Some(p) = l.progress.as_mut() {
+                for r in rows {
+                    let (form, version) = form_of(&r.body);
+                    let bytes = r.body.len() as u64;
+                    p.records_total = p.records_total.saturating_sub(1);
+                    p.bytes_total = p.bytes_total.saturating_sub(bytes);
+                    if let Some(f) = p
+                        .per_form
+                        .iter_mut()
+                        .find(|f| f.form_id == form && f.version == version)
+                    {
+                        f.records_total = f.records_total.saturating_sub(1);
+                        f.bytes_total = f.bytes_total.saturating_sub(bytes);
+                    }
+                }
+            }
+        });
+        self.emit_status(false);
+    }
+
     async fn upload_all(
         &self,
         client: &Client,
@@ -703,8 +732,9 @@ impl Voices {
         }
         self.sync().update(|l| l.progress = Some(progress));
         self.emit_status(true);
-        let zstd = info.capabilities.iter().any(|c| c == "zstd");
-        let use_dictionaries = zstd
+        // zstd when the server offers it, else gzip (an older or proxied server), else none.
+        let encoding = BodyEncoding::offered(&info.capabilities);
+        let use_dictionaries = encoding == BodyEncoding::Zstd
             && info
                 .capabilities
                 .iter()
@@ -726,25 +756,24 @@ impl Voices {
             .map(|r| r.id.clone())
             .collect();
         let mut rounds_without_progress = 0;
-        // Responses held back in this run because a file they need cannot be read here:
-        // the rest of the queue goes on.
-        let mut blocked: HashSet<String> = HashSet::new();
+        // Responses held back in this run because a file they need cannot be sent (missing
+        // or damaged here, or refused by the server): the rest of the queue goes on.
+        let mut blocked: Vec<String> = Vec::new();
         loop {
             // One form version per batch, so its document can serve as the dictionary.
             let window = self.with_store(|s| {
-                s.unacknowledged_revisions(
-                    (batch_records as u32)
-                        .saturating_mul(8)
-                        .saturating_add(blocked.len() as u32),
+                s.unacknowledged_revisions_except(
+                    (batch_records as u32).saturating_mul(8),
+                    &blocked,
                 )
             })?;
-            let Some(first) = window.iter().find(|r| !blocked.contains(&r.response_id)) else {
+            let Some(first) = window.first() else {
                 return Ok(());
             };
             let version = form_of(&first.body);
             let mut batch: Vec<RevisionRow> = window
                 .into_iter()
-                .filter(|r| !blocked.contains(&r.response_id) && form_of(&r.body) == version)
+                .filter(|r| form_of(&r.body) == version)
                 .take(batch_records)
                 .collect();
             let (sent_files, unusable) = self
@@ -752,21 +781,30 @@ impl Voices {
                 .await?;
             summary.attachments_sent += sent_files;
             if !unusable.is_empty() {
-                let mut held = Vec::new();
+                let mut held: Vec<(String, String)> = Vec::new();
                 for r in &batch {
+                    if held.iter().any(|(response, _)| *response == r.response_id) {
+                        continue;
+                    }
                     let files = self.with_store(|s| s.attachment_files(&r.response_id))?;
                     if let Some((_, why)) = unusable
                         .iter()
                         .find(|(sha, _)| files.iter().any(|(f, _)| f == sha))
                     {
-                        blocked.insert(r.response_id.clone());
-                        held.push((r.id.clone(), why.clone()));
+                        held.push((r.response_id.clone(), why.clone()));
                     }
                 }
-                for (id, why) in &held {
-                    self.with_store(|s| {
-                        s.note_send_failure(std::slice::from_ref(id), why, &now())
-                    })?;
+                for (response, why) in &held {
+                    // Every revision of the response waits, also those beyond this batch.
+                    let waiting: Vec<&RevisionRow> = all_due
+                        .iter()
+                        .filter(|r| r.response_id == *response)
+                        .collect();
+                    let ids: Vec<String> = waiting.iter().map(|r| r.id.clone()).collect();
+                    self.with_store(|s| s.note_send_failure(&ids, why, &now()))?;
+                    summary.held_back += waiting.len() as u32;
+                    self.count_held_back(&waiting);
+                    blocked.push(response.clone());
                 }
                 for (_, why) in unusable {
                     if !summary.problems.contains(&why) {
@@ -818,16 +856,9 @@ impl Voices {
             } else {
                 None
             };
-            let compressed = match (&dictionary, zstd) {
-                (Some((_, document)), true) => {
-                    zstd::bulk::Compressor::with_dictionary(3, document.as_bytes())
-                        .and_then(|mut c| c.compress(&body))
-                }
-                (None, true) => zstd::encode_all(body.as_slice(), 3),
-                (_, false) => Ok(body),
-            };
-            let body =
-                compressed.map_err(|e| Error::Corrupt(format!("compressing a batch: {e}")))?;
+            let body = encoding
+                .compress(body, dictionary.as_ref().map(|(_, d)| d.as_bytes()))
+                .map_err(|e| Error::Corrupt(format!("compressing a batch: {e}")))?;
             let dictionary_sha = dictionary.as_ref().map(|(sha, _)| sha.as_str());
             if body.len() as u64 > info.limits.max_body_bytes && batch.len() > 1 {
                 batch_records = (batch.len() / 2).max(1);
@@ -840,7 +871,7 @@ impl Voices {
             })?;
             self.emit_status(true);
             let body_len = body.len() as u64;
-            let ack = match client.upload(body, zstd, dictionary_sha).await {
+            let ack = match client.upload(body, encoding, dictionary_sha).await {
                 Ok(ack) => {
                     summary.bytes_sent += body_len;
                     ack
@@ -973,48 +1004,72 @@ impl Voices {
                     continue;
                 }
             };
-            let mut received = match client.attachment_status(&sha).await.map_err(client_error)? {
-                Some(status) if status.complete => size,
-                Some(status) => status.received,
-                None => 0,
-            };
-            let mut mismatches = 0;
-            while received < size {
-                let end = (received + chunk_limit).min(size);
-                let chunk = bytes[received as usize..end as usize].to_vec();
-                let sent = (end - received) as usize;
-                match client.put_chunk(&sha, received, size, chunk).await {
-                    Ok(status) => {
-                        self.sync().update(|l| {
-                            if let Some(p) = l.progress.as_mut() {
-                                p.bytes_done += sent as u64;
-                            }
-                        });
-                        self.emit_status(false);
-                        received = if status.complete {
-                            size
-                        } else {
-                            status.received
-                        };
-                    }
-                    Err(ClientError::Refused { code, .. })
-                        if code == "offset_mismatch" && mismatches < 3 =>
-                    {
-                        mismatches += 1;
-                        received =
-                            match client.attachment_status(&sha).await.map_err(client_error)? {
-                                Some(s) if s.complete => size,
-                                Some(s) => s.received,
-                                None => 0,
-                            };
-                    }
-                    Err(e) => return Err(client_error(e)),
+            match self.send_file(client, &sha, &bytes, chunk_limit).await {
+                Ok(()) => {
+                    self.with_store(|s| s.mark_attachment_uploaded(&sha, destination, &now()))?;
+                    completed += 1;
                 }
+                // The server refused this file (its bytes arrived damaged, a chunk too
+                // large…): only the responses that use it wait; the rest goes on.
+                Err(ClientError::Refused {
+                    status,
+                    code,
+                    detail,
+                    ..
+                }) if !matches!(status, 401 | 403) => {
+                    unusable.push((sha.clone(), refused_file_reason(short, &code, &detail)));
+                }
+                Err(e) => return Err(client_error(e)),
             }
-            self.with_store(|s| s.mark_attachment_uploaded(&sha, destination, &now()))?;
-            completed += 1;
         }
         Ok((completed, unusable))
+    }
+
+    /// Send one file's bytes in chunks from where the server stands until it is complete.
+    async fn send_file(
+        &self,
+        client: &Client,
+        sha: &str,
+        bytes: &[u8],
+        chunk_limit: u64,
+    ) -> std::result::Result<(), ClientError> {
+        let size = bytes.len() as u64;
+        let received_on_server =
+            |status: Option<voices_core::sync::protocol::AttachmentStatus>| match status {
+                Some(s) if s.complete => size,
+                Some(s) => s.received,
+                None => 0,
+            };
+        let mut received = received_on_server(client.attachment_status(sha).await?);
+        let mut mismatches = 0;
+        while received < size {
+            let end = (received + chunk_limit).min(size);
+            let chunk = bytes[received as usize..end as usize].to_vec();
+            let sent = end - received;
+            match client.put_chunk(sha, received, size, chunk).await {
+                Ok(status) => {
+                    self.sync().update(|l| {
+                        if let Some(p) = l.progress.as_mut() {
+                            p.bytes_done += sent;
+                        }
+                    });
+                    self.emit_status(false);
+                    received = if status.complete {
+                        size
+                    } else {
+                        status.received
+                    };
+                }
+                Err(ClientError::Refused { code, .. })
+                    if code == "offset_mismatch" && mismatches < 3 =>
+                {
+                    mismatches += 1;
+                    received = received_on_server(client.attachment_status(sha).await?);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 
     /// The automatic sync loop: runs when something is due or the periodic form check
@@ -1041,7 +1096,9 @@ impl Voices {
             if run {
                 last_check = Some(Instant::now());
                 match self.sync_once().await {
-                    Ok(summary) if summary.still_due == 0 => {
+                    // Held-back responses wait for their file (the reason is shown); a
+                    // quick retry would not help them, the periodic check tries again.
+                    Ok(summary) if summary.still_due <= summary.held_back => {
                         failures = 0;
                         retry_at = None;
                     }
@@ -1087,6 +1144,18 @@ impl Voices {
             }
         }
     }
+}
+
+/// Why the responses using a file the server refused wait, for the outbox's "Why".
+fn refused_file_reason(short: &str, code: &str, detail: &str) -> String {
+    let what = if code == "hash_mismatch" {
+        "the bytes that arrived did not match the file's SHA-256 (damaged on the way; the file on this device is intact)".to_owned()
+    } else {
+        detail.to_owned()
+    };
+    format!(
+        "the server refused an attached file ({short}): {what} ({code}); the responses that use it wait and it is sent again at the next sync"
+    )
 }
 
 /// `(form, version)` of a stored revision body.

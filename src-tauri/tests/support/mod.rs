@@ -75,17 +75,22 @@ fn user_token(store: &dyn Store, name: &str, role: Role) -> String {
 
 impl TestServer {
     pub async fn start() -> TestServer {
-        TestServer::start_on(Backend::Sqlite).await
+        TestServer::start_on(Backend::Sqlite, true).await
+    }
+
+    /// A server that offers and accepts gzip but not zstd (`serve --no-zstd`).
+    pub async fn start_gzip_only() -> TestServer {
+        TestServer::start_on(Backend::Sqlite, false).await
     }
 
     pub async fn start_postgres() -> TestServer {
         let db = tokio::task::spawn_blocking(pgdb::TestDatabase::create)
             .await
             .unwrap();
-        TestServer::start_on(Backend::Postgres(db)).await
+        TestServer::start_on(Backend::Postgres(db), true).await
     }
 
-    async fn start_on(backend: Backend) -> TestServer {
+    async fn start_on(backend: Backend, zstd: bool) -> TestServer {
         let dir = tempfile::tempdir().unwrap();
         let sqlite_path = dir.path().join("server.sqlite3");
         let pg_url = match &backend {
@@ -111,7 +116,8 @@ impl TestServer {
         })
         .await
         .unwrap();
-        let router = app(AppState::new(store.clone()));
+        let state = AppState::new(store.clone());
+        let router = app(if zstd { state } else { state.without_zstd() });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let port = listener.local_addr().unwrap().port();
         tokio::spawn(async move {

@@ -212,3 +212,45 @@ pub async fn start_proxy(upstream: u16, mode: Mode, seed: u64, tally: Arc<Tally>
     });
     format!("http://127.0.0.1:{port}")
 }
+
+/// A proxy in front of `upstream` that passes everything, except that the bytes of
+/// attachment chunks (`PUT …/attachments/SHA`) for the SHA-256 in `target` arrive with
+/// their last byte flipped, as a broken middlebox would deliver them. `corrupted` counts
+/// the chunks it damaged.
+pub async fn start_corrupting_proxy(
+    upstream: u16,
+    target: Arc<Mutex<Option<String>>>,
+    corrupted: Arc<AtomicUsize>,
+) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let target = target.clone();
+            let corrupted = corrupted.clone();
+            tokio::spawn(async move {
+                let Ok(mut request) = read_message(&mut client).await else {
+                    return;
+                };
+                let head_end = find(&request, b"\r\n\r\n").map_or(0, |i| i + 4);
+                let line_end = find(&request, b"\r\n").unwrap_or(0);
+                let hit = target.lock().unwrap().clone().is_some_and(|sha| {
+                    request.starts_with(b"PUT ")
+                        && find(
+                            &request[..line_end],
+                            format!("/attachments/{sha}").as_bytes(),
+                        )
+                        .is_some()
+                });
+                if hit && request.len() > head_end {
+                    *request.last_mut().unwrap() ^= 0xff;
+                    corrupted.fetch_add(1, Ordering::SeqCst);
+                }
+                if let Ok(response) = exchange(upstream, &request).await {
+                    let _ = client.write_all(&response).await;
+                }
+            });
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}

@@ -238,6 +238,16 @@ pub trait Store: Send + Sync + 'static {
     /// Responses changed after feed position `after`, oldest change first. A response
     /// appears at the position of its latest change only.
     fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>>;
+    /// [`Store::pull`] of one form's responses only, filtered in the database (an index
+    /// on project, form and feed position), so an export of one form never reads the
+    /// project's other forms.
+    fn pull_form(
+        &self,
+        project: &str,
+        form: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredResponse>>;
     fn get_response(&self, project: &str, id: &str) -> Result<Option<StoredResponse>>;
     fn set_review_state(
         &self,

@@ -144,6 +144,10 @@ CREATE TABLE attachment_chunks (
     PRIMARY KEY (project, sha256, "offset")
 );
 "#,
+    // 3: exports read one form's responses in feed order.
+    r#"
+CREATE INDEX responses_form_feed ON responses (project, form, feed_seq);
+"#,
 ];
 
 /// The schema version this build migrates to (the number of migrations).
@@ -953,6 +957,28 @@ impl Store for PostgresStore {
                      ORDER BY feed_seq LIMIT $3"
                 ),
                 &[&project, &after, &limit],
+            )?
+            .iter()
+            .map(stored_response)
+            .collect()
+        })
+    }
+
+    fn pull_form(
+        &self,
+        project: &str,
+        form: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredResponse>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(|c| {
+            c.query(
+                &format!(
+                    "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3
+                     ORDER BY feed_seq LIMIT $4"
+                ),
+                &[&project, &form, &after, &limit],
             )?
             .iter()
             .map(stored_response)

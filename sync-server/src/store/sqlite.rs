@@ -130,6 +130,10 @@ CREATE TABLE attachment_chunks (
     PRIMARY KEY (project, sha256, offset)
 );
 "#,
+    // 3: exports read one form's responses in feed order.
+    r#"
+CREATE INDEX responses_form_feed ON responses (project, form, feed_seq);
+"#,
 ];
 
 /// Reader connections kept open (each keeps its page cache): ingest plans on readers too,
@@ -821,6 +825,24 @@ impl Store for SqliteStore {
                  ORDER BY feed_seq LIMIT ?3"
             ))?;
             let rows = stmt.query_map(params![project, after, limit as i64], response_row)?;
+            rows.map(|row| stored_response(row?)).collect()
+        })
+    }
+
+    fn pull_form(
+        &self,
+        project: &str,
+        form: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredResponse>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3
+                 ORDER BY feed_seq LIMIT ?4"
+            ))?;
+            let rows =
+                stmt.query_map(params![project, form, after, limit as i64], response_row)?;
             rows.map(|row| stored_response(row?)).collect()
         })
     }

@@ -428,6 +428,78 @@ pub fn known_revisions_lists_what_is_stored(store: Arc<dyn Store>) {
     assert!(store.known_revisions("p2", &ids).unwrap().is_empty());
 }
 
+/// The export's read: one form's responses in feed order, paged, the other forms' and
+/// projects' left out by the store, edits moving a response to its latest position.
+pub fn pull_form_reads_one_form_in_feed_order(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let batch: Vec<_> = (0..9)
+        .map(|i| {
+            let mut r = household_revision(i, "dev-a", "1");
+            if i % 3 == 1 {
+                r.form = "market_survey".into();
+            }
+            incoming(r)
+        })
+        .collect();
+    store
+        .ingest("p1", &uploader("dev-a"), &batch, &TestValidator, NOW)
+        .unwrap();
+    let mut elsewhere = household_revision(100, "dev-b", "1");
+    elsewhere.form = "market_survey".into();
+    store
+        .ingest(
+            "p2",
+            &uploader("dev-b"),
+            &[incoming(elsewhere)],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    // An edit moves the first response to the end of the feed.
+    let first = batch[0].revision.response.clone();
+    assert!(store
+        .set_review_state("p1", &first, ReviewState::Approved, NOW)
+        .unwrap());
+    let read_all = |form: &str| {
+        let mut out = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = store.pull_form("p1", form, after, 2).unwrap();
+            assert!(page.len() <= 2);
+            let Some(last) = page.last() else {
+                return out;
+            };
+            after = last.feed_seq;
+            out.extend(page);
+        }
+    };
+    for form in ["household_survey", "market_survey"] {
+        let rows = read_all(form);
+        let expected: Vec<String> = store
+            .pull("p1", 0, 100)
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.state.form == form)
+            .map(|r| r.state.response)
+            .collect();
+        let got: Vec<String> = rows.iter().map(|r| r.state.response.clone()).collect();
+        assert_eq!(got, expected, "{form}");
+        assert!(rows.iter().all(|r| r.state.form == form));
+        assert!(rows.windows(2).all(|w| w[0].feed_seq < w[1].feed_seq));
+    }
+    assert_eq!(read_all("household_survey").len(), 6);
+    assert_eq!(read_all("market_survey").len(), 3);
+    assert_eq!(
+        read_all("household_survey").last().unwrap().state.response,
+        first
+    );
+    assert!(read_all("nope").is_empty());
+    assert_eq!(
+        store.pull_form("p2", "market_survey", 0, 10).unwrap().len(),
+        1
+    );
+}
+
 /// Writers on several threads add responses while a reader pages through the feed:
 /// the reader must see every response exactly once — no gaps, no repeats.
 pub fn pull_cursor_has_no_gaps_under_concurrent_writers(store: Arc<dyn Store>) {
@@ -562,6 +634,7 @@ macro_rules! store_suite {
             concurrent_edits_conflict_until_resolved,
             review_state_moves_the_response_in_the_feed,
             known_revisions_lists_what_is_stored,
+            pull_form_reads_one_form_in_feed_order,
             pull_cursor_has_no_gaps_under_concurrent_writers,
             attachments_resume_and_deduplicate,
         );
