@@ -130,23 +130,25 @@ export class Element {
 
 const run = promisify(execFile);
 
-/** An `xwd` dump (ZPixmap, 24/32 bits per pixel, TrueColor) as RGB rows. */
+/** An `xwd` dump (ZPixmap, 24 or 32 bits per pixel, TrueColor) as RGB rows. */
 export function parseXwd(buf) {
   const field = (i) => buf.readUInt32BE(i * 4);
   const [headerSize, version, format, , width, height] = [0, 1, 2, 3, 4, 5].map(field);
   const [byteOrder, bitsPerPixel, bytesPerLine] = [field(7), field(11), field(12)];
   const [redMask, greenMask, blueMask, colours] = [field(14), field(15), field(16), field(19)];
-  if (version !== 7 || format !== 2 || bitsPerPixel !== 32) {
+  if (version !== 7 || format !== 2 || (bitsPerPixel !== 24 && bitsPerPixel !== 32)) {
     throw new Error(`xwd: unsupported dump (version ${version}, format ${format}, ${bitsPerPixel} bits per pixel)`);
   }
   const shift = (mask) => 31 - Math.clz32(mask & -mask);
   const [rs, gs, bs] = [redMask, greenMask, blueMask].map(shift);
   const start = headerSize + colours * 12;
+  // xwd writes 32 bits per pixel for a 24-bit screen, but 24 for some window sizes.
+  const bytesPerPixel = bitsPerPixel / 8;
   const rgb = Buffer.alloc(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
-      const at = start + y * bytesPerLine + x * 4;
-      const px = byteOrder === 0 ? buf.readUInt32LE(at) : buf.readUInt32BE(at);
+      const at = start + y * bytesPerLine + x * bytesPerPixel;
+      const px = byteOrder === 0 ? buf.readUIntLE(at, bytesPerPixel) : buf.readUIntBE(at, bytesPerPixel);
       const o = (y * width + x) * 3;
       rgb[o] = (px & redMask) >>> rs;
       rgb[o + 1] = (px & greenMask) >>> gs;
