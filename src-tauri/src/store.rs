@@ -176,6 +176,18 @@ pub const MIGRATIONS: &[&str] = &[
     "#,
 ];
 
+/// A revision this device can still send: built under its current link (the server takes
+/// a device's revisions only under its own id). An unsent revision of an earlier link is
+/// superseded: the response is rebuilt whole under the new link, and the old revision is
+/// kept but never sent (it could only come back `wrong_actor`). Unlinked, nothing is
+/// superseded yet.
+const SENDABLE: &str =
+    "(NOT EXISTS (SELECT 1 FROM device_link) OR actor = (SELECT device_id FROM device_link))";
+
+/// An unsent revision of an earlier link (see [`SENDABLE`]).
+const SUPERSEDED: &str =
+    "(ack IS NULL AND actor != COALESCE((SELECT device_id FROM device_link), actor))";
+
 /// Where a response is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -306,6 +318,8 @@ pub struct OutboxEntryRow {
     pub attempts: u32,
     pub updated_at: String,
     pub revisions: u32,
+    /// Unsent revisions of an earlier link, kept but never sent (rebuilt under this one).
+    pub superseded: u32,
 }
 
 /// A form version the server offered and this device installed.
@@ -1009,13 +1023,14 @@ impl Store {
     // ---- sync: revisions -----------------------------------------------------
 
     /// Responses whose current state may not be in a revision yet: finalized and
-    /// queued ones, and refusals never built.
+    /// queued ones, and refusals never built (or built only under an earlier link).
     pub fn responses_to_build(&self) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT id FROM responses WHERE status = 'queued'
-                OR (status = 'refused' AND NOT EXISTS (SELECT 1 FROM revisions v WHERE v.response_id = responses.id))
-             ORDER BY created_at, id",
-        )?;
+                OR (status = 'refused' AND NOT EXISTS (SELECT 1 FROM revisions v WHERE v.response_id = responses.id
+                    AND NOT {SUPERSEDED}))
+             ORDER BY created_at, id"
+        ))?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -1029,11 +1044,14 @@ impl Store {
         )
     }
 
-    /// Revisions the server has not acknowledged yet, oldest first.
+    /// Revisions the server has not acknowledged yet that this link can send, oldest
+    /// first (superseded ones of an earlier link are kept but not sent).
     pub fn unacknowledged_revisions(&self, limit: u32) -> Result<Vec<RevisionRow>> {
         self.revision_query(
-            "SELECT id, response_id, actor, seq, body, ack, code, reasons, attempts FROM revisions
-             WHERE ack IS NULL ORDER BY seqno LIMIT ?1",
+            &format!(
+                "SELECT id, response_id, actor, seq, body, ack, code, reasons, attempts FROM revisions
+                 WHERE ack IS NULL AND {SENDABLE} ORDER BY seqno LIMIT ?1"
+            ),
             params![limit],
         )
     }
@@ -1047,9 +1065,11 @@ impl Store {
     ) -> Result<Vec<RevisionRow>> {
         let held_back = serde_json::to_string(held_back).unwrap_or_else(|_| "[]".into());
         self.revision_query(
-            "SELECT id, response_id, actor, seq, body, ack, code, reasons, attempts FROM revisions
-             WHERE ack IS NULL AND response_id NOT IN (SELECT value FROM json_each(?2))
-             ORDER BY seqno LIMIT ?1",
+            &format!(
+                "SELECT id, response_id, actor, seq, body, ack, code, reasons, attempts FROM revisions
+                 WHERE ack IS NULL AND {SENDABLE} AND response_id NOT IN (SELECT value FROM json_each(?2))
+                 ORDER BY seqno LIMIT ?1"
+            ),
             params![limit, held_back],
         )
     }
@@ -1213,13 +1233,16 @@ impl Store {
     }
 
     /// Every response in the outbox with its sync state, most recently changed first.
+    /// `revisions` leaves out superseded ones of an earlier link (their content is in the
+    /// rebuilt revision), which `superseded` counts.
     pub fn outbox_entries(&self) -> Result<Vec<OutboxEntryRow>> {
-        let mut stmt = self.conn.prepare_cached(
+        let mut stmt = self.conn.prepare_cached(&format!(
             "SELECT o.record_id, r.form_id, r.form_version, o.state, o.reasons, o.last_error, o.attempts, o.updated_at,
-                    (SELECT COUNT(*) FROM revisions v WHERE v.response_id = o.record_id)
+                    (SELECT COUNT(*) FROM revisions v WHERE v.response_id = o.record_id AND NOT {SUPERSEDED}),
+                    (SELECT COUNT(*) FROM revisions v WHERE v.response_id = o.record_id AND {SUPERSEDED})
              FROM outbox o JOIN responses r ON r.id = o.record_id
-             WHERE o.record_kind = 'response' ORDER BY o.updated_at DESC, o.id DESC",
-        )?;
+             WHERE o.record_kind = 'response' ORDER BY o.updated_at DESC, o.id DESC"
+        ))?;
         let rows = stmt.query_map([], |r| {
             Ok(OutboxEntryRow {
                 response_id: r.get(0)?,
@@ -1231,6 +1254,7 @@ impl Store {
                 attempts: r.get(6)?,
                 updated_at: r.get(7)?,
                 revisions: r.get(8)?,
+                superseded: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
@@ -1384,9 +1408,11 @@ fn reasons_from(text: &str) -> Vec<String> {
 /// answer decides (`quarantined` with its reasons, or `sent`). A response whose every
 /// revision the server holds is marked sent.
 fn refresh_outbox(conn: &Connection, response_id: &str, now: &str) -> Result<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT ack, code, reasons FROM revisions WHERE response_id = ?1 ORDER BY seqno",
-    )?;
+    // Superseded revisions of an earlier link are never answered: they do not keep the
+    // response pending.
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT ack, code, reasons FROM revisions WHERE response_id = ?1 AND NOT {SUPERSEDED} ORDER BY seqno"
+    ))?;
     let acks: Vec<(Option<String>, Option<String>, String)> = stmt
         .query_map(params![response_id], |r| {
             Ok((r.get(0)?, r.get(1)?, r.get(2)?))

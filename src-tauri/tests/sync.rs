@@ -336,13 +336,67 @@ fn a_revoked_device_is_told_to_link_again_and_keeps_everything() {
         })
         .await
         .unwrap();
-        a.interview("R2", None);
+        let r2 = a.interview("R2", None);
+        // A refusal (consent declined) made while revoked.
+        let refusal = a.voices.start(FORM, None, Some("en")).unwrap().response_id;
+        a.voices.record_consent(&refusal, false).unwrap();
         let err = a.voices.sync_once().await.unwrap_err();
         assert_eq!(err.kind(), voices_app::error::ErrorKind::NotProvisioned);
         assert!(err.to_string().contains("link it again"), "{err}");
         let status = a.voices.sync_status().unwrap();
         assert_eq!(status.counts.sent, 1);
-        assert_eq!(status.counts.pending, 1, "kept, waiting for a new link");
+        assert_eq!(status.counts.pending, 2, "kept, waiting for a new link");
+
+        // Linked again as a new device: what the old link never sent is rebuilt whole
+        // under the new id and sent once; the old link's revisions are kept, not sent
+        // (they could only come back `wrong_actor`), and nothing is counted twice.
+        let code = server.device_code("tab-r2", &server.url).await;
+        a.voices.provision_device(&code).await.unwrap();
+        assert_eq!(
+            a.voices
+                .with_store(|s| s.unacknowledged_revisions(99))
+                .unwrap()
+                .iter()
+                .map(|r| r.actor.as_str())
+                .collect::<Vec<_>>(),
+            ["tab-r2", "tab-r2"],
+            "only the rebuilt revisions are due"
+        );
+        let s = a.voices.sync_once().await.unwrap();
+        assert_eq!(
+            (s.accepted, s.rejected, s.duplicate, s.still_due),
+            (2, 0, 0, 0),
+            "{s:?}"
+        );
+        let outbox = a.voices.list_outbox().unwrap();
+        for id in [&r2, &refusal] {
+            let entry = outbox.iter().find(|e| e.response_id == *id).unwrap();
+            assert_eq!(entry.state, RecordSyncState::Sent, "{entry:?}");
+            assert_eq!(entry.revisions, 1, "the rebuilt one only: {entry:?}");
+            assert!(
+                entry.reasons.len() == 1 && entry.reasons[0].contains("linked again"),
+                "{entry:?}"
+            );
+            let kept = a.voices.with_store(|s| s.revisions(id)).unwrap();
+            assert_eq!(kept.len(), 2, "the old link's revision is kept");
+            assert_eq!(
+                (kept[0].actor.as_str(), kept[0].ack.as_deref()),
+                ("tab-r", None)
+            );
+        }
+        let status = a.voices.sync_status().unwrap();
+        assert_eq!((status.counts.sent, status.counts.pending), (3, 0));
+        assert!(!a.voices.sync_due().unwrap());
+        let items = server.pull_all().await;
+        assert_eq!(items.len(), 3, "each response once");
+        for id in [&r2, &refusal] {
+            let item = items
+                .iter()
+                .find(|i| i["response"]["id"] == id.as_str())
+                .unwrap();
+            assert_eq!(item["revisions"], 1);
+            assert_eq!(item["device"], "tab-r2");
+        }
         server
     });
     drop(server);

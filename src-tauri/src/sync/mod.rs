@@ -471,9 +471,15 @@ impl Voices {
                 form_title: self.form_title(&r.form_id, &r.form_version),
                 label: crate::voices::neutral_label(&r.response_id),
                 state: RecordSyncState::parse(&r.state),
-                reasons: match (r.reasons.is_empty(), r.last_error) {
-                    (true, Some(e)) if r.state == "failed" => vec![e],
-                    _ => r.reasons,
+                reasons: {
+                    let mut reasons = match (r.reasons.is_empty(), r.last_error) {
+                        (true, Some(e)) if r.state == "failed" => vec![e],
+                        _ => r.reasons,
+                    };
+                    if r.superseded > 0 {
+                        reasons.push(superseded_reason(r.superseded));
+                    }
+                    reasons
                 },
                 attempts: r.attempts,
                 updated_at: r.updated_at,
@@ -1144,6 +1150,18 @@ impl Voices {
             }
         }
     }
+}
+
+/// The outbox's note on a response whose unsent revisions belong to an earlier link.
+fn superseded_reason(count: u32) -> String {
+    let kept = if count == 1 {
+        "its earlier unsent revision stays on the device and is not sent".to_owned()
+    } else {
+        format!("its {count} earlier unsent revisions stay on the device and are not sent")
+    };
+    format!(
+        "this device was linked again before all of this response went out: the whole response is sent once under the new link; {kept}"
+    )
 }
 
 /// Why the responses using a file the server refused wait, for the outbox's "Why".

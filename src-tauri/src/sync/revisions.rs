@@ -290,6 +290,58 @@ mod tests {
         assert!(!build_for(&mut s, "r", "new-tab", 3_000, NOW).unwrap());
     }
 
+    fn link_as(s: &mut Store, device: &str) {
+        s.set_link(&crate::store::LinkRow {
+            server_url: "http://10.0.0.2:8470".into(),
+            project: "p".into(),
+            device_id: device.into(),
+            enumerator: "E".into(),
+            token: "t".into(),
+            expires_at: NOW.into(),
+            linked_at: NOW.into(),
+        })
+        .unwrap();
+    }
+
+    #[test]
+    fn the_old_links_unsent_revisions_are_kept_but_neither_sent_nor_counted() {
+        let mut s = queued(&[("/village", "Kolo")]);
+        link_as(&mut s, "old-tab");
+        build_for(&mut s, "r", "old-tab", 1_000, NOW).unwrap();
+        link_as(&mut s, "new-tab");
+        assert!(build_for(&mut s, "r", "new-tab", 2_000, NOW).unwrap());
+        let due = s.unacknowledged_revisions(10).unwrap();
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].actor, "new-tab");
+        let entry = &s.outbox_entries().unwrap()[0];
+        assert_eq!(
+            (entry.state.as_str(), entry.revisions, entry.superseded),
+            ("pending", 1, 1)
+        );
+        ack(&mut s, 1, "accepted");
+        let entry = &s.outbox_entries().unwrap()[0];
+        assert_eq!((entry.state.as_str(), entry.superseded), ("sent", 1));
+        assert_eq!(s.response("r").unwrap().status, S::Sent);
+        assert_eq!(s.revisions("r").unwrap().len(), 2, "nothing deleted");
+    }
+
+    #[test]
+    fn a_refusal_of_an_earlier_link_is_rebuilt_under_the_new_one() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+        s.create_response("r", "f", "1", "en", NOW).unwrap();
+        s.record_consent("r", false, NOW, "v1").unwrap();
+        assert_eq!(s.response("r").unwrap().status, S::Refused);
+        link_as(&mut s, "old-tab");
+        assert_eq!(build_due(&mut s, "old-tab", 1_000, NOW).unwrap(), 1);
+        assert_eq!(build_due(&mut s, "old-tab", 1_500, NOW).unwrap(), 0);
+        link_as(&mut s, "new-tab");
+        assert_eq!(build_due(&mut s, "new-tab", 2_000, NOW).unwrap(), 1);
+        assert_eq!(build_due(&mut s, "new-tab", 3_000, NOW).unwrap(), 0);
+        let due = s.unacknowledged_revisions(10).unwrap();
+        assert_eq!((due.len(), due[0].actor.as_str()), (1, "new-tab"));
+    }
+
     #[test]
     fn a_rejected_revision_is_not_rebuilt_blindly_but_an_edit_carries_its_content() {
         let mut s = queued(&[("/village", "Kolo"), ("/age", "41")]);
