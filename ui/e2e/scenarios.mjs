@@ -19,6 +19,9 @@ async function interview(lang, prefix) {
     const dir = await d.exec('return document.documentElement.dir');
     assert.equal(dir, lang === 'ar' ? 'rtl' : 'ltr', 'page direction follows the language');
     await shot(d, `${prefix}-consent`);
+    // Before consent there is nothing to review: the page bar offers only a disabled Next.
+    assert.equal((await d.findAll('[data-testid="review"]')).length, 0, 'no Review before consent');
+    assert.equal(await (await d.find('[data-testid="next"]')).prop('disabled'), true);
     await (await d.find('[data-testid="consent-yes"]')).click();
     await onPage(d, '/location');
 

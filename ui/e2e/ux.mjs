@@ -408,6 +408,13 @@ async function widgets() {
       if (typed === 'METER-0043') break;
     }
     assert.equal(typed, 'METER-0043');
+
+    // At 360×640 these widgets fit: nothing overflows sideways.
+    await d.setWindow(360, 640);
+    await d.exec('document.querySelector(\'[data-path="/safety"]\').scrollIntoView({ block: "start" })');
+    const overflow = await d.exec('return document.documentElement.scrollWidth > window.innerWidth + 1');
+    assert.equal(overflow, false, 'nothing overflows sideways at 360 px');
+    await shot(d, 'widgets-phone-es');
   } finally {
     await d.quit();
   }
