@@ -444,21 +444,7 @@ fn a_missing_photo_holds_back_only_its_response() {
 
 /// A finalized interview with `photo` attached as the house photo; its id.
 fn interview_with_photo(d: &Device, village: &str, photo: &[u8]) -> String {
-    let id = d.voices.start(FORM, None, Some("en")).unwrap().response_id;
-    d.voices.record_consent(&id, true).unwrap();
-    d.attach_photo(&id, photo);
-    d.voices
-        .set_answer(&id, "/village", Some(village), 1)
-        .unwrap();
-    d.voices.set_answer(&id, "/hh_size", Some("1"), 1).unwrap();
-    let safety = (0..8)
-        .find(|&i| d.voices.page(&id, i).is_ok_and(|p| p.key == "/safety"))
-        .unwrap();
-    d.voices
-        .record_privacy(&id, "/safety", "not_private", safety)
-        .unwrap();
-    assert!(d.voices.finalize(&id).unwrap().can_finalize);
-    id
+    support::interview_with_photo_on(&d.voices, village, photo)
 }
 
 #[test]
@@ -478,7 +464,8 @@ fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_respo
         });
         let code = server.device_code("tab-h", &proxy).await;
         a.voices.provision_device(&code).await.unwrap();
-        let refused_photo: Vec<u8> = (0..60_000u32).map(|i| (i % 239) as u8).collect();
+        // Over 1 MiB: sent in two chunks, refused when the last one arrives.
+        let refused_photo: Vec<u8> = (0..1_500_000u32).map(|i| (i % 239) as u8).collect();
         let damaged_photo: Vec<u8> = (0..40_000u32).map(|i| (i % 233) as u8).collect();
         let good_photo: Vec<u8> = (0..30_000u32).map(|i| (i % 229) as u8).collect();
         let before = a.interview("H0", None);

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
-use support::{interview_on, TestServer};
+use support::{interview_on, interview_with_photo_on, TestServer};
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
@@ -216,6 +216,74 @@ fn an_unreachable_server_backs_off_instead_of_spinning() {
     app.wait_for("sent after reconnecting", |s| {
         s["counts"]["sent"] == 1 && s["phase"] == "idle"
     });
+    drop(app);
+    drop(server);
+    drop(rt);
+}
+
+#[test]
+fn a_held_back_photo_shows_why_and_does_not_put_the_task_into_backoff() {
+    let rt = server_runtime();
+    let server = rt.block_on(TestServer::start());
+    let app = app();
+    let code = rt.block_on(server.device_code("tab-p", &server.url));
+    app.call("provision_device", Some(json!({ "code": code })))
+        .unwrap();
+    app.wait_for("the first sync", |s| !s["last_success_at"].is_null());
+    app.call(
+        "set_sync_settings",
+        Some(json!({"auto_sync": false, "proxy": null})),
+    )
+    .unwrap();
+    let photo: Vec<u8> = (0..20_000u32).map(|i| (i % 227) as u8).collect();
+    let with_photo = interview_with_photo_on(&app.voices(), "P1", &photo);
+    let plain = interview_on(&app.voices(), "P2", None);
+    // The photo disappears from the device before the sync.
+    let file = app
+        .voices()
+        .attachment_file(&voices_server::auth::sha256_hex(&photo));
+    std::fs::remove_file(&file).unwrap();
+    app.call(
+        "set_sync_settings",
+        Some(json!({"auto_sync": true, "proxy": null})),
+    )
+    .unwrap();
+    app.call("sync_now", None).unwrap();
+    app.wait_for("the other response to be sent", |s| {
+        s["counts"]["sent"] == 1 && s["phase"] == "idle"
+    });
+    // Give the background task the moment it takes to decide on a retry.
+    std::thread::sleep(Duration::from_millis(500));
+    let status = app.call("sync_status", None).unwrap();
+    // Done, not waiting: retrying soon would not bring the file back.
+    assert_eq!(status["phase"], "idle", "{status}");
+    assert!(status["next_attempt_at"].is_null(), "{status}");
+    assert!(
+        status["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot be read")),
+        "{status}"
+    );
+    assert_eq!(status["counts"]["failed"], 1, "{status}");
+    let outbox = app.call("list_outbox", None).unwrap();
+    let entry = |id: &str| {
+        outbox
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["response_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(entry(&plain)["state"], "sent");
+    let held = entry(&with_photo);
+    assert_eq!(held["state"], "failed");
+    assert!(
+        held["reasons"][0]
+            .as_str()
+            .is_some_and(|r| r.contains("cannot be read")),
+        "the Why of the outbox: {held}"
+    );
     drop(app);
     drop(server);
     drop(rt);

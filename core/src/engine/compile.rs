@@ -133,7 +133,10 @@ pub(crate) struct Node {
 #[derive(Debug)]
 pub(crate) enum ItemData {
     Root,
-    Field(Box<Field>),
+    /// Where the field sits in the form's body (indices into `body`, then each enclosing
+    /// group's or repeat's `body`); see [`CompiledForm::field`]. Fields are most of a form,
+    /// so they are read from the form itself instead of being copied into the nodes.
+    Field(Box<[u32]>),
     Group(Box<Group>),
     Repeat(Box<Repeat>),
     Consent(Box<Consent>),
@@ -207,6 +210,26 @@ impl CompiledForm {
 
     pub(crate) fn node(&self, idx: NodeIdx) -> &Node {
         &self.nodes[idx]
+    }
+
+    /// The form's field that `node` was compiled from (`None` for other nodes).
+    pub(crate) fn field(&self, node: NodeIdx) -> Option<&Field> {
+        let ItemData::Field(indices) = &self.nodes[node].item else {
+            return None;
+        };
+        let (first, rest) = indices.split_first()?;
+        let mut item = self.form.body.get(*first as usize)?;
+        for &i in rest {
+            item = match item {
+                Item::Group(g) => g.body.get(i as usize)?,
+                Item::Repeat(r) => r.body.get(i as usize)?,
+                Item::Field(_) | Item::Consent(_) => return None,
+            };
+        }
+        match item {
+            Item::Field(field) => Some(field),
+            _ => None,
+        }
     }
 
     /// The node `${name}` designates from `context`, if exactly one is meant.
@@ -517,11 +540,19 @@ fn root_node() -> Node {
     }
 }
 
+/// `/body/2/body/0` → `[2, 0]`.
+fn body_indices(pointer: &str) -> Box<[u32]> {
+    pointer
+        .split('/')
+        .filter_map(|part| part.parse().ok())
+        .collect()
+}
+
 fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
     let (kind, item, pii, page) = match f.item {
         Item::Field(field) => (
             NodeKind::Field(field.kind),
-            ItemData::Field(Box::new(field.clone())),
+            ItemData::Field(body_indices(&f.pointer)),
             field.pii,
             false,
         ),

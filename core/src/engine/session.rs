@@ -517,7 +517,7 @@ impl Session {
         if !slot.relevant || self.privacy_pending(inst, node) {
             return Vec::new();
         }
-        let ItemData::Field(field) = &n.item else {
+        let Some(field) = form.field(node) else {
             return Vec::new();
         };
         let path = || self.path_of(inst, node);

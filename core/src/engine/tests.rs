@@ -706,3 +706,35 @@ fn an_answer_its_choice_filter_no_longer_offers_is_kept_and_flagged() {
         .unwrap();
     assert!(region_violations(&s, "en").is_empty());
 }
+
+#[test]
+fn every_field_node_reads_its_own_field_from_the_form() {
+    // Nodes locate their field in the form's body instead of holding a copy; a wrong
+    // index path would show another field's labels and rules.
+    let compiled = CompiledForm::compile(crate::stress::generate(400, 3)).expect("compiles");
+    let mut fields = 0;
+    let mut nested = 0;
+    for (idx, node) in compiled.nodes.iter().enumerate() {
+        match node.kind {
+            compile::NodeKind::Field(kind) => {
+                let field = compiled.field(idx).expect("a field node has its field");
+                assert_eq!(
+                    (field.name.as_str(), field.kind),
+                    (node.name.as_str(), kind)
+                );
+                fields += 1;
+                nested += usize::from(node.parent != Some(compile::ROOT));
+            }
+            _ => assert!(
+                compiled.field(idx).is_none(),
+                "{} is not a field",
+                node.name
+            ),
+        }
+    }
+    assert_eq!(fields, 400);
+    assert!(
+        nested > 300,
+        "only {nested} fields inside groups or repeats"
+    );
+}

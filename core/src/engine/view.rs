@@ -404,10 +404,11 @@ impl Builder<'_> {
                 continue;
             }
             match (&n.item, n.kind) {
-                (ItemData::Field(field), NodeKind::Field(kind)) => {
+                (ItemData::Field(_), NodeKind::Field(kind)) => {
                     if !kind.is_shown_question() {
                         continue;
                     }
+                    let Some(field) = form.field(c) else { continue };
                     let view = FieldView {
                         path: s.path_of(inst, c),
                         name: n.name.clone(),

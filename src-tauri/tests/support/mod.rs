@@ -264,19 +264,7 @@ impl Device {
 
     /// Attach `bytes` as the house photo of a draft.
     pub fn attach_photo(&self, id: &str, bytes: &[u8]) {
-        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
-        self.voices
-            .attach(
-                id,
-                "/photo",
-                &Upload {
-                    file_name: "house.jpg",
-                    media_type: "image/jpeg",
-                    data_base64: &data,
-                },
-                1,
-            )
-            .unwrap();
+        attach_photo_on(&self.voices, id, bytes)
     }
 
     /// Reopen a finalized (or sent) response, change the village, finalize again.
@@ -331,6 +319,37 @@ pub fn revision_counts(voices: &Voices) -> BTreeMap<String, usize> {
                 .collect()
         })
         .unwrap()
+}
+
+/// Attach `bytes` as the house photo of a draft.
+pub fn attach_photo_on(v: &Voices, id: &str, bytes: &[u8]) {
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    v.attach(
+        id,
+        "/photo",
+        &Upload {
+            file_name: "house.jpg",
+            media_type: "image/jpeg",
+            data_base64: &data,
+        },
+        1,
+    )
+    .unwrap();
+}
+
+/// A finalized interview with `photo` attached as the house photo; its id.
+pub fn interview_with_photo_on(v: &Voices, village: &str, photo: &[u8]) -> String {
+    let id = v.start(FORM, None, Some("en")).unwrap().response_id;
+    v.record_consent(&id, true).unwrap();
+    attach_photo_on(v, &id, photo);
+    v.set_answer(&id, "/village", Some(village), 1).unwrap();
+    v.set_answer(&id, "/hh_size", Some("1"), 1).unwrap();
+    let safety = page_index(v, &id, "/safety");
+    v.record_privacy(&id, "/safety", "not_private", safety)
+        .unwrap();
+    let review = v.finalize(&id).unwrap();
+    assert!(review.can_finalize, "{:?}", review.issues);
+    id
 }
 
 /// Interview on `version` (newest when `None`) with consent, village and size, a
