@@ -2,8 +2,8 @@
 //! `voices-server` processes may share one database. Nothing here keeps state between
 //! calls except the connection pool, so correctness rests on the database alone:
 //!
-//! - **Exactly once.** `revisions.id` is the primary key and every insert is
-//!   `ON CONFLICT DO NOTHING`. An ingest first takes a transaction-scoped advisory lock
+//! - **Exactly once.** `revisions (project, id)` is the primary key (revision ids are
+//!   scoped to their project) and every insert is `ON CONFLICT DO NOTHING`. An ingest first takes a transaction-scoped advisory lock
 //!   per response it touches (sorted, so two batches cannot deadlock on them), so the
 //!   read-merge-write of a response's state is serialized across processes. If a
 //!   revision id still collides (a concurrent batch used the same id for another
@@ -147,6 +147,14 @@ CREATE TABLE attachment_chunks (
     // 3: exports read one form's responses in feed order.
     r#"
 CREATE INDEX responses_form_feed ON responses (project, form, feed_seq);
+"#,
+    // 4: revision ids are unique per project, not across projects: a project is the
+    // tenant boundary, so a device of one project must not be able to block or dedupe
+    // another project's revision by choosing its id (SQLite's migration 4 does the same).
+    // Ids stored so far were unique globally, so they stay unique per project.
+    r#"
+ALTER TABLE revisions DROP CONSTRAINT revisions_pkey;
+ALTER TABLE revisions ADD PRIMARY KEY (project, id);
 "#,
 ];
 
@@ -484,12 +492,12 @@ fn ingest_once(
         .clone()
         .map(|(i, _)| i.revision.id.as_str())
         .collect();
-    let mut stored: HashMap<String, (String, String)> = HashMap::new();
+    let mut stored: HashMap<String, String> = HashMap::new();
     for row in tx.query(
-        "SELECT id, project, sha256 FROM revisions WHERE id = ANY($1)",
-        &[&ids],
+        "SELECT id, sha256 FROM revisions WHERE project = $1 AND id = ANY($2)",
+        &[&project, &ids],
     )? {
-        stored.insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
+        stored.insert(row.try_get(0)?, row.try_get(1)?);
     }
     let mut response_ids: Vec<&str> = candidates
         .map(|(i, _)| i.revision.response.as_str())
@@ -562,7 +570,7 @@ fn ingest_once(
              FROM unnest($4::text[], $5::text[], $6::text[], $7::int8[], $8::text[], $9::text[])
                   WITH ORDINALITY AS r(id, response_id, actor, seq, sha256, body, n)
              ORDER BY r.n
-             ON CONFLICT (id) DO NOTHING",
+             ON CONFLICT (project, id) DO NOTHING",
             &[&project, &uploader.id, &now, &ids, &responses, &actors, &seqs, &shas, &bodies],
         )?;
         if inserted != accepted.len() as u64 {
