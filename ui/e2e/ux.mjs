@@ -553,6 +553,15 @@ async function appLanguageKept() {
     assert.equal(await (await d.find('[data-testid="tab-forms"]')).text(), 'الاستمارات');
     assert.equal(await (await d.find('[data-testid="start"]')).text(), 'بدء المقابلة');
     await shot(d, 'app-language-restored-ar');
+    // Quick hide from the form list: an empty notes screen, in Arabic too.
+    await d.keys(KEY.ESC);
+    await d.find('[data-testid="decoy"][dir="rtl"]', { timeout: 2000 });
+    assert.equal(await (await d.find('[data-testid="decoy"] h1')).text(), 'ملاحظات');
+    await sleep(300);
+    assert.equal(await d.title(), 'ملاحظات', 'the window title says the same');
+    await (await d.find('[data-testid="safe-options"]')).click();
+    await (await d.find('[data-testid="safe-return"]')).click();
+    await d.find('[data-testid="form-list"]');
     // An interview in English leaves the app in Arabic afterwards.
     await start(d, 'en');
     assert.equal(await d.exec('return document.documentElement.dir'), 'ltr');
