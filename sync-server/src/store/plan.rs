@@ -17,8 +17,9 @@ use super::codec;
 use super::{IncomingRevision, Uploader, Validation, Validator};
 use crate::Result;
 
-/// A revision id already stored: its project and content hash.
-pub(crate) type StoredRevision = (String, String);
+/// A revision id already stored in the ingest's project: its content hash. Ids are
+/// scoped to their project, so the same id in another project is no concern here.
+pub(crate) type StoredRevision = String;
 
 /// A response row as read before the merge.
 pub(crate) struct Loaded {
@@ -79,7 +80,7 @@ fn revision_id_conflict(id: &str) -> RecordAck {
     reject(
         id,
         "revision_id_conflict",
-        "a different revision with this id is already stored; revision ids must be unique".into(),
+        "a different revision with this id is already stored in this project; revision ids must be unique within a project".into(),
     )
 }
 
@@ -135,10 +136,10 @@ pub(crate) fn plan<'a>(
         }
         let earlier = stored
             .get(&rev.id)
-            .map(|(p, sha)| (p.as_str(), sha.as_str()))
-            .or_else(|| accepted_sha.get(rev.id.as_str()).map(|sha| (project, *sha)));
-        if let Some((stored_project, sha)) = earlier {
-            acks.push(if stored_project == project && sha == incoming.sha256 {
+            .map(String::as_str)
+            .or_else(|| accepted_sha.get(rev.id.as_str()).copied());
+        if let Some(sha) = earlier {
+            acks.push(if sha == incoming.sha256 {
                 ack(&rev.id, AckStatus::Duplicate)
             } else {
                 revision_id_conflict(&rev.id)

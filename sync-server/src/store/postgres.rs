@@ -2,8 +2,8 @@
 //! `voices-server` processes may share one database. Nothing here keeps state between
 //! calls except the connection pool, so correctness rests on the database alone:
 //!
-//! - **Exactly once.** `revisions.id` is the primary key and every insert is
-//!   `ON CONFLICT DO NOTHING`. An ingest first takes a transaction-scoped advisory lock
+//! - **Exactly once.** `revisions (project, id)` is the primary key (revision ids are
+//!   scoped to their project) and every insert is `ON CONFLICT DO NOTHING`. An ingest first takes a transaction-scoped advisory lock
 //!   per response it touches (sorted, so two batches cannot deadlock on them), so the
 //!   read-merge-write of a response's state is serialized across processes. If a
 //!   revision id still collides (a concurrent batch used the same id for another
@@ -21,14 +21,16 @@
 //!   rows, which rules out deadlocks between ingests and review changes. Deadlocks and
 //!   serialization failures that PostgreSQL reports anyway are retried.
 
+pub mod tls;
+
 use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
 use std::time::Duration;
 
 use postgres::error::SqlState;
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, Row};
 use r2d2_postgres::PostgresConnectionManager;
 use sha2::{Digest, Sha256};
+use tokio_postgres_rustls::MakeRustlsConnect;
 use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
 
 use super::codec;
@@ -148,6 +150,14 @@ CREATE TABLE attachment_chunks (
     r#"
 CREATE INDEX responses_form_feed ON responses (project, form, feed_seq);
 "#,
+    // 4: revision ids are unique per project, not across projects: a project is the
+    // tenant boundary, so a device of one project must not be able to block or dedupe
+    // another project's revision by choosing its id (SQLite's migration 4 does the same).
+    // Ids stored so far were unique globally, so they stay unique per project.
+    r#"
+ALTER TABLE revisions DROP CONSTRAINT revisions_pkey;
+ALTER TABLE revisions ADD PRIMARY KEY (project, id);
+"#,
 ];
 
 /// The schema version this build migrates to (the number of migrations).
@@ -166,7 +176,7 @@ pub const DEFAULT_POOL_SIZE: u32 = 16;
 /// How long a request waits for a pooled connection before the answer is 503.
 pub const POOL_WAIT: Duration = Duration::from_secs(5);
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
 pub struct PostgresStore {
     pool: Pool,
@@ -231,7 +241,8 @@ fn retryable(e: &postgres::Error) -> bool {
 
 impl PostgresStore {
     /// Connect to `url` (`postgres://user@host:port/db?…`) with the default pool size and
-    /// bring the schema up to date.
+    /// bring the schema up to date. `sslmode` and `sslrootcert` in the URL choose TLS
+    /// (see [`tls`]).
     pub fn open(url: &str) -> Result<PostgresStore> {
         PostgresStore::open_with_pool_size(url, DEFAULT_POOL_SIZE)
     }
@@ -243,16 +254,24 @@ impl PostgresStore {
     /// `pool_wait`: how long a request waits for a free connection before it is told
     /// the server is busy (`Error::Busy`, a 503 with `Retry-After`).
     pub fn open_with_pool(url: &str, pool_size: u32, pool_wait: Duration) -> Result<PostgresStore> {
-        let mut config = postgres::Config::from_str(url)
-            .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
+        let mut connection = tls::connection(url)?;
+        if connection.config.get_connect_timeout().is_none() {
+            connection.config.connect_timeout(Duration::from_secs(10));
         }
-        // One direct connection first: an unreachable server or a wrong password fails
-        // now with PostgreSQL's own message, not after the pool's timeout.
-        let mut first = config.connect(NoTls).map_err(|e| {
-            Error::Backend(format!("cannot connect to PostgreSQL: {}", describe(&e)))
-        })?;
+        // One direct connection first: an unreachable server, a wrong password or a
+        // refused certificate fails now with the reason, not after the pool's timeout.
+        let mut first = connection
+            .config
+            .connect(connection.tls.clone())
+            .map_err(|e| {
+                let hint = tls::certificate_hint(&e, &connection)
+                    .map(|h| format!(": {h}"))
+                    .unwrap_or_default();
+                Error::Backend(format!(
+                    "cannot connect to PostgreSQL: {}{hint}",
+                    describe(&e)
+                ))
+            })?;
         migrate(&mut first).map_err(|fail| match fail {
             Fail::Db(e) => db_error(e),
             Fail::Other(e) => e,
@@ -265,7 +284,10 @@ impl PostgresStore {
             // while earlier batches commit. Past `pool_wait` the client is told to come
             // back later (503, Retry-After) rather than held for minutes.
             .connection_timeout(pool_wait)
-            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
+            .build_unchecked(PostgresConnectionManager::new(
+                connection.config,
+                connection.tls,
+            ));
         Ok(PostgresStore { pool })
     }
 
@@ -484,12 +506,12 @@ fn ingest_once(
         .clone()
         .map(|(i, _)| i.revision.id.as_str())
         .collect();
-    let mut stored: HashMap<String, (String, String)> = HashMap::new();
+    let mut stored: HashMap<String, String> = HashMap::new();
     for row in tx.query(
-        "SELECT id, project, sha256 FROM revisions WHERE id = ANY($1)",
-        &[&ids],
+        "SELECT id, sha256 FROM revisions WHERE project = $1 AND id = ANY($2)",
+        &[&project, &ids],
     )? {
-        stored.insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
+        stored.insert(row.try_get(0)?, row.try_get(1)?);
     }
     let mut response_ids: Vec<&str> = candidates
         .map(|(i, _)| i.revision.response.as_str())
@@ -562,7 +584,7 @@ fn ingest_once(
              FROM unnest($4::text[], $5::text[], $6::text[], $7::int8[], $8::text[], $9::text[])
                   WITH ORDINALITY AS r(id, response_id, actor, seq, sha256, body, n)
              ORDER BY r.n
-             ON CONFLICT (id) DO NOTHING",
+             ON CONFLICT (project, id) DO NOTHING",
             &[&project, &uploader.id, &now, &ids, &responses, &actors, &seqs, &shas, &bodies],
         )?;
         if inserted != accepted.len() as u64 {

@@ -134,6 +134,32 @@ CREATE TABLE attachment_chunks (
     r#"
 CREATE INDEX responses_form_feed ON responses (project, form, feed_seq);
 "#,
+    // 4: revision ids are unique per project, not across projects: a project is the
+    // tenant boundary, so a device of one project must not be able to block or dedupe
+    // another project's revision by choosing its id (PostgreSQL's migration 4 does the
+    // same). SQLite cannot change a primary key, so the table is rebuilt; rowids are
+    // copied because they are the arrival order `revisions_of` reads.
+    r#"
+CREATE TABLE revisions_by_project (
+    id TEXT NOT NULL,
+    project TEXT NOT NULL,
+    response_id TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    body TEXT NOT NULL,
+    uploaded_by TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    PRIMARY KEY (project, id)
+);
+INSERT INTO revisions_by_project
+    (rowid, id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
+    SELECT rowid, id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at
+    FROM revisions ORDER BY rowid;
+DROP TABLE revisions;
+ALTER TABLE revisions_by_project RENAME TO revisions;
+CREATE INDEX revisions_by_response ON revisions (project, response_id);
+"#,
 ];
 
 /// Reader connections kept open (each keeps its page cache): ingest plans on readers too,
@@ -358,7 +384,7 @@ fn plan_batch<'a>(
     let mut loaded = HashMap::new();
     {
         let mut find_revision =
-            c.prepare_cached("SELECT project, sha256 FROM revisions WHERE id = ?1")?;
+            c.prepare_cached("SELECT sha256 FROM revisions WHERE project = ?1 AND id = ?2")?;
         let mut load_response = c.prepare_cached(
             "SELECT state, device, enumerator, received_at, review_state, feed_seq FROM responses
              WHERE project = ?1 AND id = ?2",
@@ -366,7 +392,7 @@ fn plan_batch<'a>(
         for (incoming, _) in batch.iter().zip(valid).filter(|(_, ok)| **ok) {
             let rev = &incoming.revision;
             if let Some(found) = find_revision
-                .query_row([&rev.id], |r| Ok((r.get(0)?, r.get(1)?)))
+                .query_row(params![project, rev.id], |r| r.get(0))
                 .optional()?
             {
                 stored.insert(rev.id.clone(), found);
@@ -433,7 +459,7 @@ fn write_plan(
         }
         let mut insert_revision = tx.prepare_cached(
             "INSERT INTO revisions (id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (id) DO NOTHING",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT (project, id) DO NOTHING",
         )?;
         for incoming in &planned.accepted {
             let rev = &incoming.revision;
@@ -1027,4 +1053,48 @@ fn attachment_row(c: &Connection, project: &str, sha256: &str) -> Result<Option<
         },
     )
     .optional()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 4 rebuilds `revisions`: a database written before it keeps every
+    /// revision, in arrival order, and then accepts an id again in another project.
+    #[test]
+    fn scoping_revision_ids_per_project_keeps_stored_revisions_in_order() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        let insert = "INSERT INTO revisions
+            (id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
+            VALUES (?1, 'p1', 'r1', 'a', ?2, 'sha', ?3, 'dev', 'now')";
+        // Ids that sort the other way round than they arrived.
+        for (seq, id) in ["z", "m", "a"].iter().enumerate() {
+            conn.execute(insert, params![id, seq as i64, format!("body {id}")])
+                .unwrap();
+        }
+
+        migrate(&mut conn).unwrap();
+
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+        let bodies: Vec<String> = conn
+            .prepare("SELECT body FROM revisions WHERE project = 'p1' AND response_id = 'r1' ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(bodies, ["body z", "body m", "body a"]);
+        let same_id_elsewhere = "INSERT INTO revisions
+            (id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
+            VALUES ('z', ?1, 'r1', 'a', 0, 'sha', 'body', 'dev', 'now') ON CONFLICT (project, id) DO NOTHING";
+        assert_eq!(conn.execute(same_id_elsewhere, ["p2"]).unwrap(), 1);
+        assert_eq!(conn.execute(same_id_elsewhere, ["p1"]).unwrap(), 0);
+    }
 }

@@ -256,18 +256,7 @@ pub fn same_id_different_content_is_rejected(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(acks[0].status, AckStatus::Rejected);
     assert_eq!(acks[0].code.as_deref(), Some("revision_id_conflict"));
-    // The same id in another project is refused too: ids are global.
-    let acks = store
-        .ingest(
-            "p2",
-            &uploader("dev-a"),
-            &[incoming(original.clone())],
-            &TestValidator,
-            NOW,
-        )
-        .unwrap();
-    assert_eq!(acks[0].status, AckStatus::Rejected);
-    // And the stored response keeps the original value.
+    // The stored response keeps the original value.
     let row = store
         .get_response("p1", &original.response)
         .unwrap()
@@ -279,6 +268,89 @@ pub fn same_id_different_content_is_rejected(store: Arc<dyn Store>) {
             original.set["/village"].clone()
         ))
     );
+}
+
+/// Revision ids are scoped to their project (the tenant boundary): a device of one project
+/// cannot block or dedupe another project's revision by choosing its id.
+pub fn revision_ids_are_scoped_to_their_project(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let in_p1 = household_revision(1, "dev-a", "1");
+    // Same revision id, different content (another device, another village).
+    let mut in_p2 = household_revision(1, "dev-b", "1");
+    in_p2
+        .set
+        .insert("/village".into(), Some("Elsewhere".into()));
+    assert_eq!(in_p1.id, in_p2.id);
+    let ingest = |project: &str, device: &str, revision: &Revision| {
+        store
+            .ingest(
+                project,
+                &uploader(device),
+                &[incoming(revision.clone())],
+                &TestValidator,
+                NOW,
+            )
+            .unwrap()
+    };
+    let statuses = |acks: Vec<voices_core::sync::protocol::RecordAck>| {
+        acks.iter().map(|a| a.status).collect::<Vec<_>>()
+    };
+
+    assert_eq!(
+        statuses(ingest("p1", "dev-a", &in_p1)),
+        [AckStatus::Accepted]
+    );
+    assert_eq!(
+        statuses(ingest("p2", "dev-b", &in_p2)),
+        [AckStatus::Accepted]
+    );
+    // Re-sending either is a duplicate within its own project only.
+    assert_eq!(
+        statuses(ingest("p1", "dev-a", &in_p1)),
+        [AckStatus::Duplicate]
+    );
+    assert_eq!(
+        statuses(ingest("p2", "dev-b", &in_p2)),
+        [AckStatus::Duplicate]
+    );
+    // Each project's copy conflicts only with a different content in that project.
+    let acks = ingest("p1", "dev-a", &in_p2);
+    assert_eq!(
+        acks[0].code.as_deref(),
+        Some("revision_id_conflict"),
+        "{acks:?}"
+    );
+
+    for (project, revision) in [("p1", &in_p1), ("p2", &in_p2)] {
+        let stored = store.revisions_of(project, &revision.response).unwrap();
+        assert_eq!(stored.len(), 1, "{project}: stored {} times", stored.len());
+        let stored: Revision = serde_json::from_str(&stored[0]).unwrap();
+        assert_eq!(
+            &stored, revision,
+            "{project} holds another project's revision"
+        );
+        let known = store
+            .known_revisions(project, std::slice::from_ref(&revision.id))
+            .unwrap();
+        assert_eq!(known, std::slice::from_ref(&revision.id));
+        let pulled = store.pull(project, 0, 100).unwrap();
+        assert_eq!(pulled.len(), 1, "{project}");
+        assert_eq!(pulled[0].state.revision_count(), 1);
+    }
+    let village = |project: &str| {
+        store
+            .get_response(project, &in_p1.response)
+            .unwrap()
+            .unwrap()
+            .state
+            .current("/village")
+            .cloned()
+    };
+    assert_eq!(
+        village("p2"),
+        Some(voices_core::sync::Value::Text(Some("Elsewhere".into())))
+    );
+    assert_ne!(village("p1"), village("p2"));
 }
 
 pub fn unknown_versions_are_quarantined_not_dropped(store: Arc<dyn Store>) {
@@ -630,6 +702,7 @@ macro_rules! store_suite {
             form_versions_are_immutable,
             the_same_batch_a_hundred_times_is_stored_once,
             same_id_different_content_is_rejected,
+            revision_ids_are_scoped_to_their_project,
             unknown_versions_are_quarantined_not_dropped,
             concurrent_edits_conflict_until_resolved,
             review_state_moves_the_response_in_the_feed,
