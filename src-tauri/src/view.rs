@@ -168,21 +168,49 @@ pub struct Issue {
 
 /// Words the app itself says, per language (the form provides everything else).
 pub fn ui_text(lang: &str, key: &str) -> &'static str {
-    let ar = lang == "ar" || lang.starts_with("ar-");
-    match (key, ar) {
-        ("sensitive", false) => "A confidential question",
-        ("sensitive", true) => "سؤال سري",
-        ("consent", false) => "Consent",
-        ("consent", true) => "الموافقة",
-        ("privacy", false) => "Can the respondent answer the next questions in private?",
-        ("privacy", true) => "هل يمكن للمستجيب الإجابة على الأسئلة التالية بمفرده؟",
-        ("questions", false) => "Questions",
-        ("questions", true) => "أسئلة",
-        ("add", false) => "Add",
-        ("add", true) => "إضافة",
-        (_, _) => "",
-    }
+    let column = match lang.split('-').next().unwrap_or(lang) {
+        "ar" => 1,
+        "uk" => 2,
+        "es" => 3,
+        _ => 0,
+    };
+    UI_TEXTS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map_or("", |(_, words)| words[column])
 }
+
+/// The languages [`ui_text`] speaks, as the app's own wording does (`ui/src/lib/i18n.ts`).
+pub const UI_LANGUAGES: [&str; 4] = ["en", "ar", "uk", "es"];
+
+/// Words the engine's view needs when the form gives none: English, Arabic, Ukrainian, Spanish.
+const UI_TEXTS: &[(&str, [&str; 4])] = &[
+    (
+        "sensitive",
+        [
+            "A confidential question",
+            "سؤال سري",
+            "Конфіденційне питання",
+            "Una pregunta confidencial",
+        ],
+    ),
+    (
+        "consent",
+        ["Consent", "الموافقة", "Згода", "Consentimiento"],
+    ),
+    (
+        "privacy",
+        [
+            "Can the respondent answer the next questions in private?",
+            "هل يمكن للمستجيب الإجابة على الأسئلة التالية بمفرده؟",
+            "Чи може респондент відповісти на наступні питання наодинці?",
+            "¿Puede la persona entrevistada responder en privado a las siguientes preguntas?",
+        ],
+    ),
+    ("questions", ["Questions", "أسئلة", "Питання", "Preguntas"]),
+    ("add", ["Add", "إضافة", "Додати", "Añadir"]),
+    ("notes", ["Notes", "ملاحظات", "Нотатки", "Notas"]),
+];
 
 fn opt(s: Option<String>) -> String {
     s.unwrap_or_default()
@@ -423,4 +451,31 @@ pub fn issues(view: &engine::FormView, violations: &[engine::Violation]) -> Vec<
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fallback_words_come_in_every_app_language() {
+        for (key, words) in UI_TEXTS {
+            for (lang, word) in UI_LANGUAGES.iter().zip(words) {
+                assert!(!word.is_empty(), "{key} in {lang}");
+                assert_eq!(ui_text(lang, key), *word);
+            }
+            // Each language has its own words, not a copy of the English.
+            for word in &words[1..] {
+                assert_ne!(*word, words[0], "{key}");
+            }
+        }
+        assert_eq!(ui_text("es-MX", "add"), "Añadir");
+        assert_eq!(ui_text("uk", "consent"), "Згода");
+        assert_eq!(
+            ui_text("sw", "consent"),
+            "Consent",
+            "English for other languages"
+        );
+        assert_eq!(ui_text("en", "no such key"), "");
+    }
 }

@@ -1254,12 +1254,18 @@ fn hex(bytes: &[u8]) -> String {
 /// The neutral screen shown during a safe exit: the form's decoy title, message and
 /// the innocuous questions of its decoy group (never a pii or sensitive field).
 pub fn decoy(compiled: Option<&Arc<CompiledForm>>, language: Option<&str>) -> DecoyView {
+    // Without a form's decoy: an empty "Notes" screen in the language on screen.
+    let generic_language = language
+        .map(|l| l.split('-').next().unwrap_or(l))
+        .and_then(|base| view::UI_LANGUAGES.iter().find(|l| **l == base))
+        .copied()
+        .unwrap_or("en");
     let generic = DecoyView {
-        title: "Notes".to_owned(),
+        title: view::ui_text(generic_language, "notes").to_owned(),
         message: String::new(),
         fields: Vec::new(),
-        language: "en".to_owned(),
-        rtl: false,
+        language: generic_language.to_owned(),
+        rtl: generic_language == "ar",
     };
     let Some(compiled) = compiled else {
         return generic;

@@ -240,6 +240,21 @@ fn lists_and_the_decoy_show_nothing_sensitive() {
     assert_eq!(arabic.title, "أسعار السوق");
     assert_eq!(arabic.message, "ملاحظات الأسعار الأسبوعية");
     assert_eq!((arabic.language.as_str(), arabic.rtl), ("ar", true));
+    // Without a form: an empty notes screen in the language on screen.
+    let generic = voices.safe_exit(None, None, Some("ar")).unwrap();
+    assert_eq!(
+        (
+            generic.title.as_str(),
+            generic.language.as_str(),
+            generic.rtl
+        ),
+        ("ملاحظات", "ar", true)
+    );
+    let generic = voices.safe_exit(None, None, Some("sw")).unwrap();
+    assert_eq!(
+        (generic.title.as_str(), generic.language.as_str()),
+        ("Notes", "en")
+    );
     let other = voices.safe_exit(Some(&id), None, Some("fr")).unwrap();
     assert_eq!(
         (other.title.as_str(), other.language.as_str()),

@@ -31,7 +31,8 @@ struct Cli {
     )]
     data_dir: PathBuf,
     /// Database URL instead of the embedded database: `postgres://USER@HOST:PORT/DB`
-    /// (several servers may share one PostgreSQL database) or `sqlite://PATH`.
+    /// (several servers may share one PostgreSQL database) or `sqlite://PATH`. TLS to
+    /// PostgreSQL: `?sslmode=disable|prefer|require|verify-full&sslrootcert=CA.pem`.
     #[arg(long, global = true, env = "VOICES_DATABASE_URL")]
     database_url: Option<String>,
     #[command(subcommand)]

@@ -552,7 +552,19 @@ async function appLanguageKept() {
     assert.equal(await (await d.find('[data-testid="app-language"]')).prop('value'), 'ar');
     assert.equal(await (await d.find('[data-testid="tab-forms"]')).text(), 'الاستمارات');
     assert.equal(await (await d.find('[data-testid="start"]')).text(), 'بدء المقابلة');
+    // A new interview starts in the app's language when the form has it, else its default.
+    assert.equal(await (await d.find('[data-form="community_life"] [data-testid="start-language"]')).prop('value'), 'ar');
+    assert.equal(await (await d.find('[data-form="minimal"] [data-testid="start-language"]')).prop('value'), 'en');
     await shot(d, 'app-language-restored-ar');
+    // Quick hide from the form list: an empty notes screen, in Arabic too.
+    await d.keys(KEY.ESC);
+    await d.find('[data-testid="decoy"][dir="rtl"]', { timeout: 2000 });
+    assert.equal(await (await d.find('[data-testid="decoy"] h1')).text(), 'ملاحظات');
+    await sleep(300);
+    assert.equal(await d.title(), 'ملاحظات', 'the window title says the same');
+    await (await d.find('[data-testid="safe-options"]')).click();
+    await (await d.find('[data-testid="safe-return"]')).click();
+    await d.find('[data-testid="form-list"]');
     // An interview in English leaves the app in Arabic afterwards.
     await start(d, 'en');
     assert.equal(await d.exec('return document.documentElement.dir'), 'ltr');

@@ -21,14 +21,16 @@
 //!   rows, which rules out deadlocks between ingests and review changes. Deadlocks and
 //!   serialization failures that PostgreSQL reports anyway are retried.
 
+pub mod tls;
+
 use std::collections::{HashMap, HashSet};
-use std::str::FromStr;
 use std::time::Duration;
 
 use postgres::error::SqlState;
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, Row};
 use r2d2_postgres::PostgresConnectionManager;
 use sha2::{Digest, Sha256};
+use tokio_postgres_rustls::MakeRustlsConnect;
 use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
 
 use super::codec;
@@ -174,7 +176,7 @@ pub const DEFAULT_POOL_SIZE: u32 = 16;
 /// How long a request waits for a pooled connection before the answer is 503.
 pub const POOL_WAIT: Duration = Duration::from_secs(5);
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
 pub struct PostgresStore {
     pool: Pool,
@@ -239,7 +241,8 @@ fn retryable(e: &postgres::Error) -> bool {
 
 impl PostgresStore {
     /// Connect to `url` (`postgres://user@host:port/db?…`) with the default pool size and
-    /// bring the schema up to date.
+    /// bring the schema up to date. `sslmode` and `sslrootcert` in the URL choose TLS
+    /// (see [`tls`]).
     pub fn open(url: &str) -> Result<PostgresStore> {
         PostgresStore::open_with_pool_size(url, DEFAULT_POOL_SIZE)
     }
@@ -251,16 +254,24 @@ impl PostgresStore {
     /// `pool_wait`: how long a request waits for a free connection before it is told
     /// the server is busy (`Error::Busy`, a 503 with `Retry-After`).
     pub fn open_with_pool(url: &str, pool_size: u32, pool_wait: Duration) -> Result<PostgresStore> {
-        let mut config = postgres::Config::from_str(url)
-            .map_err(|e| Error::Invalid(format!("bad PostgreSQL URL: {e}")))?;
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
+        let mut connection = tls::connection(url)?;
+        if connection.config.get_connect_timeout().is_none() {
+            connection.config.connect_timeout(Duration::from_secs(10));
         }
-        // One direct connection first: an unreachable server or a wrong password fails
-        // now with PostgreSQL's own message, not after the pool's timeout.
-        let mut first = config.connect(NoTls).map_err(|e| {
-            Error::Backend(format!("cannot connect to PostgreSQL: {}", describe(&e)))
-        })?;
+        // One direct connection first: an unreachable server, a wrong password or a
+        // refused certificate fails now with the reason, not after the pool's timeout.
+        let mut first = connection
+            .config
+            .connect(connection.tls.clone())
+            .map_err(|e| {
+                let hint = tls::certificate_hint(&e, &connection)
+                    .map(|h| format!(": {h}"))
+                    .unwrap_or_default();
+                Error::Backend(format!(
+                    "cannot connect to PostgreSQL: {}{hint}",
+                    describe(&e)
+                ))
+            })?;
         migrate(&mut first).map_err(|fail| match fail {
             Fail::Db(e) => db_error(e),
             Fail::Other(e) => e,
@@ -273,7 +284,10 @@ impl PostgresStore {
             // while earlier batches commit. Past `pool_wait` the client is told to come
             // back later (503, Retry-After) rather than held for minutes.
             .connection_timeout(pool_wait)
-            .build_unchecked(PostgresConnectionManager::new(config, NoTls));
+            .build_unchecked(PostgresConnectionManager::new(
+                connection.config,
+                connection.tls,
+            ));
         Ok(PostgresStore { pool })
     }
 
