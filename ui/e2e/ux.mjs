@@ -552,6 +552,9 @@ async function appLanguageKept() {
     assert.equal(await (await d.find('[data-testid="app-language"]')).prop('value'), 'ar');
     assert.equal(await (await d.find('[data-testid="tab-forms"]')).text(), 'الاستمارات');
     assert.equal(await (await d.find('[data-testid="start"]')).text(), 'بدء المقابلة');
+    // A new interview starts in the app's language when the form has it, else its default.
+    assert.equal(await (await d.find('[data-form="community_life"] [data-testid="start-language"]')).prop('value'), 'ar');
+    assert.equal(await (await d.find('[data-form="minimal"] [data-testid="start-language"]')).prop('value'), 'en');
     await shot(d, 'app-language-restored-ar');
     // Quick hide from the form list: an empty notes screen, in Arabic too.
     await d.keys(KEY.ESC);

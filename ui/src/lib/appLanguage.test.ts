@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { APP_LANGUAGES, appLanguageFor } from './appLanguage';
+import { APP_LANGUAGES, appLanguageFor, startLanguage } from './appLanguage';
 import { tr } from './i18n';
 
 describe('appLanguageFor', () => {
@@ -26,5 +26,17 @@ describe('appLanguageFor', () => {
       // A missing table falls back to English; every offered language has its own.
       if (l.code !== 'en') expect(tr(l.code, 'forms')).not.toBe(tr('en', 'forms'));
     }
+  });
+});
+
+describe('startLanguage', () => {
+  const form = [{ code: 'en' }, { code: 'ar-SY' }, { code: 'uk' }];
+  it("starts in the app's language when the form has it", () => {
+    expect(startLanguage(form, 'en', 'uk')).toBe('uk');
+    expect(startLanguage(form, 'en', 'ar')).toBe('ar-SY');
+  });
+  it("keeps the form's default otherwise", () => {
+    expect(startLanguage(form, 'en', 'es')).toBe('en');
+    expect(startLanguage([{ code: 'fr' }], 'fr', 'en')).toBe('fr');
   });
 });

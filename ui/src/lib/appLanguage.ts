@@ -23,3 +23,17 @@ export function appLanguageFor(saved: string | null | undefined): AppLanguage {
     APP_LANGUAGES[0]
   );
 }
+
+/** The language a new interview of a form starts in unless the enumerator picks another:
+ * the app's own language when the form has it (`ar` also takes a form's `ar-SY`), else
+ * the form's default. */
+export function startLanguage(
+  formLanguages: readonly { code: string }[],
+  formDefault: string,
+  appLanguage: string,
+): string {
+  const app = appLanguage.toLowerCase();
+  const same = formLanguages.find((l) => l.code.toLowerCase() === app);
+  const regional = formLanguages.find((l) => l.code.toLowerCase().split('-')[0] === app);
+  return (same ?? regional)?.code ?? formDefault;
+}
