@@ -11,6 +11,9 @@ root=$(pwd)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voices-target}"
 listen="${VOICES_LISTEN:-127.0.0.1:8470}"
 data_dir="${VOICES_DATA_DIR:-$root/voices-data}"
+# The app's own store sits next to the server's, so the two always belong together: a new
+# server data directory never meets an app still linked to a server that is gone.
+app_data_dir="${VOICES_APP_DATA_DIR:-$data_dir/app}"
 project=demo
 
 headless=0
@@ -58,9 +61,9 @@ device_out=$("${server[@]}" device add --project "$project" --enumerator "demo-e
 echo "$device_out"
 code=$(printf '%s\n' "$device_out" | grep -m1 -oE '^voices1:[A-Za-z0-9_-]+$' || true)
 [ -n "$code" ] || { echo "run: no provisioning code in the output of 'device add'" >&2; exit 1; }
-app_args=(--provision "$code")
+app_args=(--data-dir "$app_data_dir" --provision "$code")
 
-echo "==> opening the app"
+echo "==> opening the app (its data in $app_data_dir)"
 if [ "$headless" = 1 ]; then
   echo "    no display (DISPLAY is unset): running the app under Xvfb; it is running but not visible."
   echo "    Set DISPLAY (or run on a desktop) to see the window. Ctrl-C stops the app and the server."
