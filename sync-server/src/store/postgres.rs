@@ -1201,3 +1201,90 @@ fn attachment_row(
     })
     .transpose()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 4 moves the primary key of `revisions` to (project, id): a database
+    /// written at schema 3 keeps every revision in arrival order and then takes an id
+    /// again in another project, not twice in the same one.
+    #[test]
+    fn scoping_revision_ids_per_project_keeps_stored_revisions_in_order() {
+        let admin = std::env::var("VOICES_TEST_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+            .unwrap_or_else(|| {
+                panic!(
+                    "VOICES_TEST_DATABASE_URL is not set: run `scripts/with-postgres.sh cargo test -p voices-server`"
+                )
+            });
+        let (server, _) = admin
+            .split('?')
+            .next()
+            .and_then(|base| base.rsplit_once('/'))
+            .expect("VOICES_TEST_DATABASE_URL names a database");
+        let name = format!("voices_upgrade_{}", std::process::id());
+        let url = format!("{server}/{name}");
+        let mut admin_client = Client::connect(&admin, postgres::NoTls).unwrap();
+        // A leftover of an interrupted run is dropped first (one statement each: neither
+        // may run inside a multi-statement transaction).
+        admin_client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .unwrap();
+        admin_client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+
+        let mut old = Client::connect(&url, postgres::NoTls).unwrap();
+        old.batch_execute(
+            "CREATE TABLE voices_schema_migrations (
+                 version INTEGER PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )
+        .unwrap();
+        for (i, sql) in MIGRATIONS[..3].iter().enumerate() {
+            old.batch_execute(sql).unwrap();
+            old.execute(
+                "INSERT INTO voices_schema_migrations (version) VALUES ($1)",
+                &[&(i as i32 + 1)],
+            )
+            .unwrap();
+        }
+        let insert = "INSERT INTO revisions
+            (id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
+            VALUES ($1, $2, 'r1', 'a', 1, 'sha', $3, 'dev', 'now') ON CONFLICT DO NOTHING";
+        // Ids that sort the other way round than they arrived.
+        for id in ["z", "m", "a"] {
+            old.execute(insert, &[&id, &"p1", &format!("body {id}")])
+                .unwrap();
+        }
+        drop(old);
+
+        let store = PostgresStore::open_with_pool_size(&url, 2).unwrap();
+        assert_eq!(
+            store.revisions_of("p1", "r1").unwrap(),
+            ["body z", "body m", "body a"]
+        );
+        drop(store);
+        let mut upgraded = Client::connect(&url, postgres::NoTls).unwrap();
+        let applied: i64 = upgraded
+            .query_one("SELECT count(*) FROM voices_schema_migrations", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(applied as usize, SCHEMA_VERSION);
+        assert_eq!(
+            upgraded
+                .execute(insert, &[&"z", &"p2", &"elsewhere"])
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            upgraded.execute(insert, &[&"z", &"p1", &"again"]).unwrap(),
+            0
+        );
+        drop(upgraded);
+        let _ = admin_client.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"));
+    }
+}
