@@ -95,6 +95,16 @@ fn make_ca(name: &str) -> (String, Issuer<'static, KeyPair>) {
 }
 
 fn start(ca: &Issuer<'static, KeyPair>) -> TlsServer {
+    start_with_hba(ca, Hba::TlsOnly)
+}
+
+/// Who may connect over TCP.
+enum Hba {
+    TlsOnly,
+    TlsOrPlain,
+}
+
+fn start_with_hba(ca: &Issuer<'static, KeyPair>, hba: Hba) -> TlsServer {
     let bindir = match std::env::var("VOICES_TEST_PG_BINDIR") {
         Ok(dir) if !dir.trim().is_empty() => PathBuf::from(dir),
         _ => panic!(
@@ -129,10 +139,16 @@ fn start(ca: &Issuer<'static, KeyPair>) -> TlsServer {
         "UTF8",
         "--locale=C.UTF-8",
     ]));
-    // TCP only with TLS: a store that connects has spoken TLS.
+    // TlsOnly: TCP only with TLS, so a store that connects has spoken TLS.
+    let tcp = match hba {
+        Hba::TlsOnly => "hostssl",
+        Hba::TlsOrPlain => "host",
+    };
     std::fs::write(
         server.data().join("pg_hba.conf"),
-        "local all all trust\nhostssl all all 127.0.0.1/32 trust\nhostssl all all ::1/128 trust\n",
+        format!(
+            "local all all trust\n{tcp} all all 127.0.0.1/32 trust\n{tcp} all all ::1/128 trust\n"
+        ),
     )
     .unwrap();
 
@@ -235,4 +251,61 @@ fn verify_full_with_the_servers_ca_connects_and_a_wrong_ca_is_refused_clearly() 
         .err()
         .expect("a plain connection got in");
     assert!(e.contains("no encryption") || e.contains("pg_hba"), "{e}");
+}
+
+#[test]
+fn by_default_a_certificate_no_system_ca_verifies_means_a_plain_connection_not_a_failure() {
+    // Debian's PostgreSQL has `ssl = on` with a self-signed certificate: a URL without
+    // sslmode (libpq's `prefer`) must keep working, without trusting that certificate.
+    let (ca_pem, ca) = make_ca("Voices test CA");
+    let server = start_with_hba(&ca, Hba::TlsOrPlain);
+    let store = open(&server.url("localhost", "application_name=voices"))
+        .unwrap_or_else(|e| panic!("the default sslmode did not fall back to plain TCP: {e}"));
+    store
+        .add_project("p1", "Plain", "2026-11-26T04:00:00.000Z")
+        .unwrap();
+    assert!(store.project_exists("p1").unwrap());
+    // It really went without TLS: the session has no TLS in pg_stat_ssl.
+    let mut client = postgres::Client::connect(
+        &format!(
+            "host=127.0.0.1 port={} user=voices dbname=postgres sslmode=disable",
+            server.port
+        ),
+        postgres::NoTls,
+    )
+    .unwrap();
+    let plain_sessions: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE a.application_name = 'voices' AND NOT s.ssl",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(plain_sessions >= 1, "no plain session of the store");
+    // Naming a CA makes the check binding: the wrong one is refused, not bypassed.
+    let (other_pem, _) = make_ca("Some other CA");
+    let files = tempfile::tempdir().unwrap();
+    let wrong = write_ca(files.path(), "other-ca.pem", &other_pem);
+    let e = open(&server.url("localhost", &format!("sslrootcert={wrong}")))
+        .err()
+        .expect("a named CA that does not match was bypassed");
+    assert!(e.contains("not signed by"), "{e}");
+    // And with the right CA it is TLS.
+    let right = write_ca(files.path(), "ca.pem", &ca_pem);
+    let tls_store = open(&server.url(
+        "localhost",
+        &format!("sslrootcert={right}&application_name=voices-tls"),
+    ))
+    .unwrap_or_else(|e| panic!("the right CA under prefer failed: {e}"));
+    assert!(tls_store.project_exists("p1").unwrap());
+    let tls_sessions: i64 = client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+             WHERE a.application_name = 'voices-tls' AND s.ssl",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert!(tls_sessions >= 1, "no TLS session with the right CA");
 }

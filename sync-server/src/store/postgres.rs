@@ -260,18 +260,41 @@ impl PostgresStore {
         }
         // One direct connection first: an unreachable server, a wrong password or a
         // refused certificate fails now with the reason, not after the pool's timeout.
-        let mut first = connection
-            .config
-            .connect(connection.tls.clone())
-            .map_err(|e| {
-                let hint = tls::certificate_hint(&e, &connection)
-                    .map(|h| format!(": {h}"))
-                    .unwrap_or_default();
-                Error::Backend(format!(
-                    "cannot connect to PostgreSQL: {}{hint}",
+        let fail = |e: postgres::Error, connection: &tls::Connection| {
+            let hint = tls::certificate_hint(&e, connection)
+                .map(|h| format!(": {h}"))
+                .unwrap_or_default();
+            Error::Backend(format!(
+                "cannot connect to PostgreSQL: {}{hint}",
+                describe(&e)
+            ))
+        };
+        let mut first = match connection.config.connect(connection.tls.clone()) {
+            Ok(client) => client,
+            // `prefer` with no CA named (the default): a server whose certificate the
+            // system's CAs cannot verify (Debian's PostgreSQL ships a self-signed one) is
+            // used without TLS, as libpq's `prefer` would on a failed handshake, rather
+            // than with a certificate nobody checked; loudly, so it can be fixed.
+            Err(e)
+                if connection.falls_back_to_plain()
+                    && tls::certificate_hint(&e, &connection).is_some() =>
+            {
+                tracing::warn!(
+                    "PostgreSQL offered TLS with a certificate the system's CAs do not verify ({}); \
+                     connecting without TLS (sslmode=prefer). To encrypt, name its CA: \
+                     ?sslmode=verify-full&sslrootcert=/path/to/ca.pem; to silence this, sslmode=disable",
                     describe(&e)
-                ))
-            })?;
+                );
+                connection
+                    .config
+                    .ssl_mode(postgres::config::SslMode::Disable);
+                connection
+                    .config
+                    .connect(connection.tls.clone())
+                    .map_err(|e| fail(e, &connection))?
+            }
+            Err(e) => return Err(fail(e, &connection)),
+        };
         migrate(&mut first).map_err(|fail| match fail {
             Fail::Db(e) => db_error(e),
             Fail::Other(e) => e,

@@ -11,7 +11,10 @@
 //! under `prefer` and `require`, where libpq accepts any certificate: a certificate that
 //! is not checked protects against no attacker who can sit in the path, and a response
 //! store of sensitive interviews should not pretend otherwise. `verify-ca` (chain but not
-//! host name) is refused with a pointer to `verify-full`.
+//! host name) is refused with a pointer to `verify-full`. Under `prefer` with no
+//! `sslrootcert`, a certificate the system's CAs do not verify (Debian's PostgreSQL comes
+//! with a self-signed one) means a plain connection with a warning, as libpq's `prefer`
+//! falls back after a failed handshake; naming a CA makes the check binding.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -81,6 +84,14 @@ pub struct Connection {
     pub mode: SslMode,
     pub roots: Roots,
     pub tls: MakeRustlsConnect,
+}
+
+impl Connection {
+    /// `prefer` (the default) without a CA file: when the server's certificate cannot be
+    /// verified against the system's CAs, connect without TLS instead of failing.
+    pub fn falls_back_to_plain(&self) -> bool {
+        self.mode == SslMode::Prefer && self.roots == Roots::System
+    }
 }
 
 /// Parse `url` (`postgres://…?sslmode=…&sslrootcert=…`, or libpq's `key=value` form with
