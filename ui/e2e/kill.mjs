@@ -6,12 +6,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { Driver, sleep } from './webdriver.mjs';
+import { launch, TAB } from './helpers.mjs';
+import { sleep } from './webdriver.mjs';
 
-const APP = process.env.VOICES_APP;
-const DRIVER = process.env.TAURI_DRIVER_URL ?? 'http://127.0.0.1:4444';
 const ROUNDS = Number(process.env.KILL_ROUNDS ?? 20);
-const TAB = '\uE004';
 const data = mkdtempSync(join(tmpdir(), 'voices-kill-'));
 const db = join(data, 'voices.sqlite');
 
@@ -37,18 +35,6 @@ function sql(query) {
   ]).toString().trim();
 }
 
-async function launch() {
-  const d = await Driver.start(DRIVER, APP, ['--data-dir', data]);
-  try {
-    await d.find('[data-testid="form-list"][data-ready="true"]', { timeout: 30000 });
-  } catch (e) {
-    // Free the driver's only session so the next test can start.
-    await d.quit();
-    throw e;
-  }
-  return d;
-}
-
 async function answer(d, path, value) {
   const input = await d.find(`[data-path="${path}"] input`);
   await input.clear();
@@ -61,7 +47,7 @@ try {
   const acknowledged = new Map();
   let attempted = new Map();
   for (let round = 1; round <= ROUNDS; round++) {
-    const d = await launch();
+    const d = await launch(data);
     if (round === 1) {
       await (await d.find('[data-form="minimal"] [data-testid="start"]')).click();
     } else {
@@ -94,7 +80,7 @@ try {
     process.kill(pid, 'SIGKILL');
     await d.quit();
   }
-  const d = await launch();
+  const d = await launch(data);
   await d.quit();
   for (const [path, value] of acknowledged) {
     const stored = sql(`SELECT value FROM answers WHERE path = '${path}'`);
