@@ -2,62 +2,10 @@
 
 use std::path::Path;
 
+mod mock_app;
+
+use mock_app::{mock_app as app, mock_app_in as app_in, MockApp};
 use serde_json::{json, Value};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::WebviewWindowBuilder;
-
-struct App {
-    dir: tempfile::TempDir,
-    _app: tauri::App<tauri::test::MockRuntime>,
-    window: tauri::WebviewWindow<tauri::test::MockRuntime>,
-}
-
-fn app() -> App {
-    app_in(tempfile::tempdir().unwrap())
-}
-
-/// The app on an existing data directory (a restart when one ran on it before).
-fn app_in(dir: tempfile::TempDir) -> App {
-    let mut app = voices_app::build(mock_builder(), Some(dir.path().to_owned()))
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    // The first event-loop turn runs the app's setup, which opens the data directory.
-    // Deprecated for use in a loop (it busy-waits); a single turn is what is wanted here.
-    #[allow(deprecated)]
-    app.run_iteration(|_, _| {});
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
-    App {
-        dir,
-        _app: app,
-        window,
-    }
-}
-
-impl App {
-    fn call(&self, cmd: &str, request: Option<Value>) -> Result<Value, Value> {
-        let body = match request {
-            Some(r) => json!({ "request": r }),
-            None => json!({}),
-        };
-        get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(body),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|b| b.deserialize::<Value>().unwrap())
-    }
-}
 
 fn fixture_text() -> String {
     std::fs::read_to_string(
@@ -330,9 +278,9 @@ fn the_app_language_is_kept_across_a_restart() {
         .unwrap();
 
     // Close the app and start it again on the same data directory.
-    let App { dir, _app, window } = app;
+    let MockApp { dir, app, window } = app;
     drop(window);
-    drop(_app);
+    drop(app);
     let restarted = app_in(dir);
     assert_eq!(
         restarted.call("app_settings", None).unwrap(),

@@ -1,64 +1,26 @@
 //! Sync through the commands and the automatic background task, on Tauri's mock runtime
 //! with a real `voices-server` on loopback.
 
+mod mock_app;
 mod support;
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use mock_app::{mock_app as app, MockApp};
 use serde_json::{json, Value};
 use support::{interview_on, interview_with_photo_on, TestServer};
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
-use tauri::webview::InvokeRequest;
-use tauri::{Listener, Manager, WebviewWindowBuilder};
+use tauri::{Listener, Manager};
 use voices_app::Voices;
 
-struct App {
-    _dir: tempfile::TempDir,
-    app: tauri::App<tauri::test::MockRuntime>,
-    window: tauri::WebviewWindow<tauri::test::MockRuntime>,
+/// What the sync command tests add to the shared mock app.
+trait SyncTestApp {
+    fn voices(&self) -> tauri::State<'_, Voices>;
+    fn wait_for(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value;
 }
 
-fn app() -> App {
-    let dir = tempfile::tempdir().unwrap();
-    let mut app = voices_app::build(mock_builder(), Some(dir.path().to_owned()))
-        .build(mock_context(noop_assets()))
-        .unwrap();
-    #[allow(deprecated)]
-    app.run_iteration(|_, _| {});
-    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .unwrap();
-    App {
-        _dir: dir,
-        app,
-        window,
-    }
-}
-
-impl App {
-    fn call(&self, cmd: &str, request: Option<Value>) -> Result<Value, Value> {
-        let body = match request {
-            Some(r) => json!({ "request": r }),
-            None => json!({}),
-        };
-        get_ipc_response(
-            &self.window,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(body),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|b| b.deserialize::<Value>().unwrap())
-    }
-
+impl SyncTestApp for MockApp {
     /// The app's store, for making interviews quickly (the interview commands are
     /// tested in tests/commands.rs).
     fn voices(&self) -> tauri::State<'_, Voices> {
