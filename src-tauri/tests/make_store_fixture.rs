@@ -35,8 +35,9 @@ fn attach(v: &Voices, id: &str, name: &str, bytes: &[u8]) {
     v.attach(id, "/photo", &upload, 1).unwrap();
 }
 
-/// Consent, household answers, `members` instances (the last one left empty) and the
-/// privacy check answered `outcome`.
+/// Consent, household answers, `members` instances and the privacy check answered
+/// `outcome`. A draft gets one more instance, left empty (age is required, so only a
+/// draft can have one).
 fn fill(v: &Voices, id: &str, village: &str, members: &[(&str, &str)], outcome: &str) {
     v.record_consent(id, true).unwrap();
     v.set_answer(id, "/village", Some(village), 1).unwrap();
@@ -51,8 +52,10 @@ fn fill(v: &Voices, id: &str, village: &str, members: &[(&str, &str)], outcome: 
         v.set_answer(id, &format!("/members[{n}]/age"), Some(age), page)
             .unwrap();
     }
-    // One more instance with no answers yet: it must survive the upgrade.
-    v.add_repeat_instance(id, "/members", page).unwrap();
+    if outcome == "interrupted" {
+        // An instance with no answers yet: it must survive the upgrade.
+        v.add_repeat_instance(id, "/members", page).unwrap();
+    }
     let safety = page_index(v, id, "/safety");
     v.record_privacy(id, "/safety", outcome, safety).unwrap();
     if outcome == "private" {
