@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::answer::AnswerPath;
+
 /// A respondent's answers to one form version, with consent and privacy outcomes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,7 +21,7 @@ pub struct Response {
     pub consent: Option<ConsentRecord>,
     /// Outcome of each privacy check, keyed by the group's path (`/group` or `/repeat[2]/group`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub privacy: BTreeMap<String, PrivacyRecord>,
+    pub privacy: BTreeMap<AnswerPath, PrivacyRecord>,
 }
 
 /// Answers in one scope: the top level of a response or one repeat instance.

@@ -46,7 +46,6 @@
 
 mod compile;
 mod messages;
-mod path;
 mod session;
 pub(crate) mod tree;
 mod values;
@@ -56,7 +55,7 @@ use std::sync::Arc;
 
 pub(crate) use compile::compile_diagnostics;
 pub use compile::CompiledForm;
-pub use path::{AnswerPath, PathParseError, PathSegment};
+pub use crate::answer::{AnswerPath, PathError};
 pub use session::{
     Changes, FieldViolations, FlagChange, Session, ValueChange, Violation, ViolationCode,
 };

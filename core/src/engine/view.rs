@@ -9,7 +9,7 @@ use crate::form::{Direction, FieldType, Media, RangeParams, Text};
 use crate::response::PrivacyOutcome;
 
 use super::compile::{ItemData, NodeIdx, NodeKind};
-use super::path::AnswerPath;
+use crate::answer::AnswerPath;
 use super::session::{InstId, Session, Violation, ROOT_INST};
 
 /// The whole form as it stands, in one language.
