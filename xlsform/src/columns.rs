@@ -296,11 +296,16 @@ mod tests {
     fn listed_columns_are_canonical_keys() {
         // Headers are matched by their canonical key, so a listed name that is itself
         // an alias would never match a column.
-        for column in SURVEY.iter().chain(SURVEY_READ_ONLY) {
-            assert_eq!(split_header(column).0, *column, "{column} is canonical");
-        }
-        for column in CHOICES.iter().chain(SETTINGS) {
-            assert_eq!(split_header(column).0, *column, "{column} is canonical");
+        let listed = [
+            SURVEY,
+            SURVEY_READ_ONLY,
+            CHOICES,
+            CHOICES_RESERVED,
+            SETTINGS,
+            ENTITIES,
+        ];
+        for column in listed.concat() {
+            assert_eq!(split_header(column).0, column, "{column} is canonical");
         }
     }
 }

@@ -15,21 +15,15 @@ impl Importer<'_> {
     /// Every choice of a choices sheet (`sheet_kind`: `choices` or `external_choices`)
     /// into its list.
     pub(super) fn read_choices(&mut self, table: &Table, sheet_kind: &str) {
-        if !table.has("list_name") {
-            self.error(
-                Some(CellRef::sheet(table.sheet)),
-                "missing-column",
-                format!("the '{sheet_kind}' sheet has no 'list_name' column"),
-            );
-            return;
-        }
-        if !table.has("name") {
-            self.error(
-                Some(CellRef::sheet(table.sheet)),
-                "missing-column",
-                format!("the '{sheet_kind}' sheet has no 'name' column"),
-            );
-            return;
+        for column in ["list_name", "name"] {
+            if !table.has(column) {
+                self.error(
+                    Some(CellRef::sheet(table.sheet)),
+                    "missing-column",
+                    format!("the '{sheet_kind}' sheet has no '{column}' column"),
+                );
+                return;
+            }
         }
         let allow_duplicates = self.allow_choice_duplicates();
         let mut seen: HashMap<(String, String), CellRef> = HashMap::new();

@@ -205,18 +205,15 @@ impl<'a> Importer<'a> {
         // Headers first, so every language is known before any text is read.
         let mut languages = std::mem::take(&mut self.languages);
         let survey = Table::new(survey_sheet, &mut languages);
-        let choices = workbook
-            .sheet("choices")
-            .and_then(|s| Table::new(s, &mut languages));
-        let external = workbook
-            .sheet("external_choices")
-            .and_then(|s| Table::new(s, &mut languages));
-        let entities = workbook
-            .sheet("entities")
-            .and_then(|s| Table::new(s, &mut languages));
-        let settings = workbook
-            .sheet("settings")
-            .and_then(|s| Table::new(s, &mut languages));
+        let mut table = |name: &str| {
+            workbook
+                .sheet(name)
+                .and_then(|s| Table::new(s, &mut languages))
+        };
+        let choices = table("choices");
+        let external = table("external_choices");
+        let entities = table("entities");
+        let settings = table("settings");
         self.languages = languages;
         let Some(survey) = survey else {
             self.error(
