@@ -731,7 +731,7 @@ fn replay(store: Arc<dyn Store>, backend: &str) {
             serde_json::to_string_pretty(&now.record).unwrap(),
             serde_json::to_string_pretty(then).unwrap()
         );
-        // Acks are compared byte for byte: the app keeps them as they came.
+        // Acks are compared byte for byte too.
         if then["reads_as"] == "UploadAck" {
             assert_eq!(
                 String::from_utf8_lossy(&now.bytes),
