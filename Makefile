@@ -25,7 +25,7 @@ lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
 
-## Benchmarks whose figures are in README.md's Performance section.
+## Benchmarks whose figures are in docs/performance.md.
 bench:
 	scripts/bench.sh
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every benchmark whose figures are in README.md's Performance section.
+# Runs every benchmark whose figures are in docs/performance.md.
 # Benchmarks measure; tests never assert timings. Run on an otherwise idle
 # machine: figures taken while other builds run are inflated.
 # Usage: scripts/bench.sh [core|xlsform|server|app]...   (default: all)

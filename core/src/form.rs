@@ -333,7 +333,8 @@ pub struct Field {
     /// Media shown with the label, per language.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<Media>,
-    /// The answer identifies a person (name, phone, exact location…): encrypted, redacted on export.
+    /// The answer identifies a person (name, phone, exact location…): left out of exports unless
+    /// pii is asked for. Not encrypted yet: stored like any other answer.
     #[serde(default, skip_serializing_if = "is_false")]
     pub pii: bool,
     /// The topic can endanger the respondent: never shown in lists or summaries.

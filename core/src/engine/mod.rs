@@ -47,6 +47,7 @@
 mod compile;
 mod messages;
 mod session;
+mod structure;
 pub(crate) mod tree;
 mod values;
 mod view;
@@ -59,6 +60,7 @@ pub use crate::answer::{AnswerPath, PathError};
 pub use session::{
     Changes, FieldViolations, FlagChange, Session, ValueChange, Violation, ViolationCode,
 };
+pub(crate) use structure::check as structure_diagnostics;
 pub use view::{
     ChoiceView, ConsentView, FieldView, FormView, ItemView, JumpEntry, MediaView, PageKind,
     PageView, Progress, RepeatControls,
