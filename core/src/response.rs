@@ -121,3 +121,40 @@ pub enum PrivacyOutcome {
     /// The interview was interrupted inside the group; it may be resumed later.
     Interrupted,
 }
+
+impl PrivacyOutcome {
+    pub const ALL: [PrivacyOutcome; 3] = [
+        PrivacyOutcome::Private,
+        PrivacyOutcome::NotPrivate,
+        PrivacyOutcome::Interrupted,
+    ];
+
+    /// The name serde writes, for storing the outcome as text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrivacyOutcome::Private => "private",
+            PrivacyOutcome::NotPrivate => "not_private",
+            PrivacyOutcome::Interrupted => "interrupted",
+        }
+    }
+
+    /// The outcome a name names.
+    pub fn from_name(name: &str) -> Option<PrivacyOutcome> {
+        PrivacyOutcome::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn privacy_outcome_names_are_serdes() {
+        for outcome in PrivacyOutcome::ALL {
+            let json = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(json, format!("\"{}\"", outcome.as_str()));
+            assert_eq!(PrivacyOutcome::from_name(outcome.as_str()), Some(outcome));
+        }
+        assert_eq!(PrivacyOutcome::from_name("private "), None);
+    }
+}

@@ -8,7 +8,6 @@ pub mod commands;
 pub mod env;
 pub mod error;
 pub mod headless;
-pub mod paths;
 pub mod qr;
 pub mod store;
 pub mod sync;

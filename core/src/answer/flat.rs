@@ -140,19 +140,13 @@ fn flatten_into(
     out: &mut BTreeMap<AnswerPath, String>,
 ) -> Result<(), PathError> {
     for (name, answer) in &answers.0 {
-        if !super::path::is_valid_name(name) {
-            let text = format!("{}/{name}", base.as_str().trim_end_matches('/'));
-            return Err(PathError::new(
-                &text,
-                "each step must be a field or repeat name",
-            ));
-        }
+        let path = base.try_child(name, None)?;
         match answer {
             Answer::Value(v) => {
-                out.insert(base.child(name, None), v.clone());
+                out.insert(path, v.clone());
             }
             Answer::Repeat(instances) => {
-                let repeat = base.child(name, None);
+                let repeat = path;
                 if let Some(count) = repeat.count() {
                     out.insert(count, instances.len().to_string());
                 }
@@ -315,9 +309,13 @@ mod tests {
     fn changes_list_changed_added_and_removed_values() {
         let before = FlatAnswers::from_tree(&sample()).unwrap();
         let mut after = before.clone();
-        after.set(path("/village"), Some("Kakamega".into())).unwrap();
+        after
+            .set(path("/village"), Some("Kakamega".into()))
+            .unwrap();
         after.set(path("/crops"), None).unwrap();
-        after.set(path("/members[4]/name"), Some("Anyango".into())).unwrap();
+        after
+            .set(path("/members[4]/name"), Some("Anyango".into()))
+            .unwrap();
         after.set(path("/members[]"), Some("4".into())).unwrap();
         let changes = before.changes_to(&after);
         assert_eq!(changes.len(), 4);

@@ -121,6 +121,19 @@ impl AnswerPath {
         AnswerPath(text)
     }
 
+    /// [`AnswerPath::child`] for a name that may not be valid (one read from a
+    /// document rather than from a compiled form).
+    pub fn try_child(&self, name: &str, index: Option<usize>) -> Result<AnswerPath, PathError> {
+        if !is_valid_name(name) {
+            let text = format!("{}/{name}", self.0.trim_end_matches('/'));
+            return Err(PathError::new(
+                &text,
+                "each step must be a field or repeat name",
+            ));
+        }
+        Ok(self.child(name, index))
+    }
+
     /// The count path of the repeat this path names (`/a[1]/m[]` for `/a[1]/m` or
     /// `/a[1]/m[3]`); `None` for the root and for a count path.
     pub fn count(&self) -> Option<AnswerPath> {
@@ -381,7 +394,10 @@ mod tests {
 
     #[test]
     fn children_parents_and_counts() {
-        let inst = AnswerPath::field("members").parent().unwrap().child("m", Some(2));
+        let inst = AnswerPath::field("members")
+            .parent()
+            .unwrap()
+            .child("m", Some(2));
         assert_eq!(inst, "/m[2]");
         let age = inst.child("age", None);
         assert_eq!(age, "/m[2]/age");
@@ -391,6 +407,9 @@ mod tests {
         assert_eq!(inst.count().unwrap(), "/m[]");
         assert_eq!(age.count().unwrap(), "/m[2]/age[]");
         assert_eq!(AnswerPath::parse("/m[]").unwrap().count(), None);
+        assert_eq!(inst.try_child("age", None).unwrap(), age);
+        let err = inst.try_child("a/b", None).unwrap_err();
+        assert_eq!(err.path, "/m[2]/a/b");
         // Made paths are what parsing their text gives.
         assert_eq!(AnswerPath::parse(age.as_str()).unwrap(), age);
     }
@@ -415,6 +434,9 @@ mod tests {
         let map: std::collections::BTreeMap<AnswerPath, u8> =
             serde_json::from_str(r#"{"/b":1,"/a[1]/c":2}"#).unwrap();
         assert_eq!(map.get("/b"), Some(&1));
-        assert_eq!(serde_json::to_string(&map).unwrap(), r#"{"/a[1]/c":2,"/b":1}"#);
+        assert_eq!(
+            serde_json::to_string(&map).unwrap(),
+            r#"{"/a[1]/c":2,"/b":1}"#
+        );
     }
 }

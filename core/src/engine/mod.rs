@@ -54,9 +54,9 @@ mod view;
 
 use std::sync::Arc;
 
+pub use crate::answer::{AnswerPath, PathError};
 pub(crate) use compile::compile_diagnostics;
 pub use compile::CompiledForm;
-pub use crate::answer::{AnswerPath, PathError};
 pub use session::{
     Changes, FieldViolations, FlagChange, Session, ValueChange, Violation, ViolationCode,
 };

@@ -21,9 +21,9 @@ use crate::response::{Answer, Answers, ConsentRecord, PrivacyOutcome, PrivacyRec
 
 use super::compile::{CompiledForm, Cond, ItemData, NodeIdx, NodeKind, TaskKind, MAX_COUNT, ROOT};
 use super::messages::{self, Msg};
-use crate::answer::{AnswerPath, Step};
 use super::values;
 use super::{EngineError, Result};
+use crate::answer::{AnswerPath, Step};
 
 pub(crate) type InstId = usize;
 pub(crate) const ROOT_INST: InstId = 0;
@@ -427,7 +427,8 @@ impl Session {
         for inst in self.all_instances() {
             let base = self.instance_path(inst);
             for (name, answer) in &self.instances[inst].extras {
-                let path = base.child(name, None);
+                // A name no path can hold (from a document) is reported at its scope.
+                let path = base.try_child(name, None).unwrap_or_else(|_| base.clone());
                 let msg = match (
                     form.scope_names
                         .get(&(self.instances[inst].scope, name.clone())),
@@ -700,10 +701,7 @@ impl Session {
                 inst = parent;
             }
             if form.node(p).privacy_check {
-                let outcome = self
-                    .privacy
-                    .get(&self.path_of(inst, p))
-                    .map(|r| r.outcome);
+                let outcome = self.privacy.get(&self.path_of(inst, p)).map(|r| r.outcome);
                 if outcome != Some(PrivacyOutcome::Private) {
                     return true;
                 }

@@ -84,5 +84,3 @@ pub(crate) fn has_privacy_check(item: &Item) -> bool {
         Item::Field(_) | Item::Consent(_) => false,
     }
 }
-
-pub(crate) use crate::answer::is_valid_name;

@@ -345,10 +345,12 @@ fn writes_of<'r>(
         Register::Version,
         Value::Text(Some(revision.version.clone())),
     ));
-    let answers = edits
-        .answers
-        .into_iter()
-        .map(|(path, value)| (Register::Answer(path), Value::Text(value.map(str::to_owned))));
+    let answers = edits.answers.into_iter().map(|(path, value)| {
+        (
+            Register::Answer(path),
+            Value::Text(value.map(str::to_owned)),
+        )
+    });
     let consent = revision
         .consent
         .iter()

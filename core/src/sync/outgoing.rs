@@ -54,7 +54,11 @@ pub fn next_revision(
     built: Built<'_>,
     author: Author,
 ) -> Result<Option<Revision>, RevisionError> {
-    let Built { all, held, orphaned } = built;
+    let Built {
+        all,
+        held,
+        orphaned,
+    } = built;
     let finalized = Some(ResponseStatus::Finalized);
     let changed = all.answers() != *current.answers
         || current.consent.is_some_and(|c| all.consent() != Some(c))
@@ -140,7 +144,8 @@ mod tests {
     fn flat(pairs: &[(&str, &str)]) -> FlatAnswers {
         let mut out = FlatAnswers::new();
         for (path, value) in pairs {
-            out.insert(path.parse().unwrap(), value.to_string()).unwrap();
+            out.insert(path.parse().unwrap(), value.to_string())
+                .unwrap();
         }
         out
     }
@@ -227,7 +232,10 @@ mod tests {
         );
         assert!(second.consent.is_none() && second.status.is_none());
         assert!(second.seen.is_empty(), "its own edits are implied by seq");
-        assert!(second.hlc > first.hlc, "a clock gone back still stamps later");
+        assert!(
+            second.hlc > first.hlc,
+            "a clock gone back still stamps later"
+        );
 
         d.answers = flat(&[("/village", "Kolo"), ("/m[]", "2")]);
         let third = d.build("tab", 3_000, false).unwrap();
@@ -276,7 +284,10 @@ mod tests {
         d.privacy.insert(group.clone(), record.clone());
         let next = d.build("tab", 2_000, false).unwrap();
         assert!(next.set.is_empty());
-        assert_eq!(next.privacy, BTreeMap::from([("/safety".to_owned(), record)]));
+        assert_eq!(
+            next.privacy,
+            BTreeMap::from([("/safety".to_owned(), record)])
+        );
         assert!(d.build("tab", 3_000, false).is_none());
     }
 }

@@ -145,7 +145,9 @@ impl Revision {
             match path.kind() {
                 PathKind::Name | PathKind::Count => {}
                 PathKind::Root => {
-                    return Err(PathError::new(text, "each step must be a field or repeat name").into())
+                    return Err(
+                        PathError::new(text, "each step must be a field or repeat name").into(),
+                    )
                 }
                 PathKind::Instance => {
                     return Err(PathError::new(
