@@ -437,6 +437,8 @@ fn an_unknown_answer_no_path_can_name_is_reported_at_its_scope() {
     let mut env = env();
     let mut response = empty_response();
     response.answers = serde_json::from_value(json!({
+        "consent": "yes",
+        "hh_size": "1",
         "a b": "x",
         "members": [{"member_name": "x", "member_age": "2", "x/y": "1"}]
     }))
@@ -452,7 +454,10 @@ fn an_unknown_answer_no_path_can_name_is_reported_at_its_scope() {
         "{unknown:?}"
     );
     assert!(
-        unknown.contains(&("/members[1]".into(), "“x/y” is not a question of this form.")),
+        unknown.contains(&(
+            "/members[1]".into(),
+            "“x/y” is not a question of this form."
+        )),
         "{unknown:?}"
     );
 }
