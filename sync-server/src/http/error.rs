@@ -149,7 +149,8 @@ mod tests {
             response.headers().get(header::RETRY_AFTER),
             Some(&HeaderValue::from(BUSY_RETRY_AFTER_SECS))
         );
-        let other = ApiError::from(crate::Error::Backend("down".into())).into_response();
+        let other =
+            ApiError::from(crate::Error::backend(crate::Backend::Postgres, "down")).into_response();
         assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(other.headers().get(header::RETRY_AFTER).is_none());
     }
