@@ -154,8 +154,7 @@ pub(super) fn new_attachment(sha256: &str, size: u64) -> AttachmentStatus {
     }
 }
 
-/// What to do with a chunk of `len` bytes at `offset` of an attachment of declared
-/// `size`, given where it stands.
+/// What to do with a chunk, given where its attachment stands.
 pub(super) enum ChunkStep {
     /// Write nothing; answer this.
     Answer(ChunkOutcome),
@@ -163,26 +162,33 @@ pub(super) enum ChunkStep {
     Append { end: u64 },
 }
 
+/// A chunk to store: the arguments of `Store::put_attachment_chunk`.
+pub(super) struct Chunk<'a> {
+    pub project: &'a str,
+    pub sha256: &'a str,
+    /// The attachment's declared total size.
+    pub size: u64,
+    pub offset: u64,
+    pub data: &'a [u8],
+    pub now: &'a str,
+}
+
 /// The chunk rules: the declared size never changes; chunks continue exactly where the
 /// received bytes end (a complete file takes no more); nothing goes past the size.
-pub(super) fn chunk_step(
-    status: &AttachmentStatus,
-    size: u64,
-    offset: u64,
-    len: usize,
-) -> Result<ChunkStep> {
+pub(super) fn chunk_step(status: &AttachmentStatus, chunk: &Chunk<'_>) -> Result<ChunkStep> {
+    let size = chunk.size;
     if status.size != size {
         return Err(Error::Conflict(format!(
             "attachment {} was started with size {}, not {size}",
             status.sha256, status.size
         )));
     }
-    if status.complete || offset != status.received {
+    if status.complete || chunk.offset != status.received {
         return Ok(ChunkStep::Answer(ChunkOutcome::OffsetMismatch(
             status.clone(),
         )));
     }
-    let end = offset + len as u64;
+    let end = chunk.offset + chunk.data.len() as u64;
     if end > size {
         return Err(Error::Invalid(format!(
             "the chunk ends at byte {end}, past the declared size {size}"

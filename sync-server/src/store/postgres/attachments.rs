@@ -5,7 +5,7 @@
 use postgres::{Client, GenericClient};
 
 use super::{Attempt, Fail};
-use crate::store::shared::{self, ChunkStep};
+use crate::store::shared::{self, Chunk, ChunkStep};
 use crate::store::{AttachmentStatus, ChunkOutcome};
 use crate::Error;
 
@@ -34,38 +34,39 @@ pub(super) fn status(
 }
 
 /// `Store::put_attachment_chunk`, one attempt.
-pub(super) fn put_chunk(
-    c: &mut Client,
-    project: &str,
-    sha256: &str,
-    size: u64,
-    offset: u64,
-    data: &[u8],
-    now: &str,
-) -> Attempt<ChunkOutcome> {
+pub(super) fn put_chunk(c: &mut Client, chunk: &Chunk<'_>) -> Attempt<ChunkOutcome> {
     let mut tx = c.transaction()?;
     tx.execute(
         "INSERT INTO attachments (project, sha256, size, received, complete, created_at)
          VALUES ($1, $2, $3, 0, FALSE, $4) ON CONFLICT DO NOTHING",
-        &[&project, &sha256, &(size as i64), &now],
+        &[
+            &chunk.project,
+            &chunk.sha256,
+            &(chunk.size as i64),
+            &chunk.now,
+        ],
     )?;
-    let status = status(&mut tx, project, sha256, true)?
-        .ok_or_else(|| Fail::Other(Error::NotFound(format!("attachment {sha256} vanished"))))?;
-    let end = match shared::chunk_step(&status, size, offset, data.len())? {
+    let status = status(&mut tx, chunk.project, chunk.sha256, true)?.ok_or_else(|| {
+        Fail::Other(Error::NotFound(format!(
+            "attachment {} vanished",
+            chunk.sha256
+        )))
+    })?;
+    let end = match shared::chunk_step(&status, chunk)? {
         ChunkStep::Answer(outcome) => {
             tx.commit()?;
             return Ok(outcome);
         }
         ChunkStep::Append { end } => end,
     };
-    if !data.is_empty() {
+    if !chunk.data.is_empty() {
         tx.execute(
             "INSERT INTO attachment_chunks (project, sha256, \"offset\", data) VALUES ($1, $2, $3, $4)",
-            &[&project, &sha256, &(offset as i64), &data],
+            &[&chunk.project, &chunk.sha256, &(chunk.offset as i64), &chunk.data],
         )?;
         tx.execute(
             "UPDATE attachments SET received = $3 WHERE project = $1 AND sha256 = $2",
-            &[&project, &sha256, &(end as i64)],
+            &[&chunk.project, &chunk.sha256, &(end as i64)],
         )?;
     }
     tx.commit()?;

@@ -11,8 +11,8 @@ use voices_core::sync::protocol::RecordAck;
 
 use super::{Attempt, Fail};
 use crate::store::codec;
-use crate::store::plan::{self, Loaded, Plan};
-use crate::store::{IncomingRevision, Uploader, Validator};
+use crate::store::plan::{self, Ingest, Loaded, Plan};
+use crate::store::IncomingRevision;
 use crate::Error;
 
 /// The advisory lock key of a response: 64 bits of a hash, the same in every process.
@@ -71,12 +71,15 @@ pub(super) fn take_feed_positions(
 /// One attempt at ingesting a batch, in one transaction.
 pub(super) fn ingest_once(
     c: &mut Client,
-    project: &str,
-    uploader: &Uploader,
+    ingest: &Ingest<'_>,
     batch: &[IncomingRevision],
-    validator: &dyn Validator,
-    now: &str,
 ) -> Attempt<Vec<RecordAck>> {
+    let Ingest {
+        project,
+        uploader,
+        now,
+        ..
+    } = *ingest;
     let mut tx = c.transaction()?;
     let valid = plan::well_formed(batch);
     let candidates = batch.iter().zip(&valid).filter(|(_, ok)| **ok);
@@ -130,18 +133,7 @@ pub(super) fn ingest_once(
         acks,
         accepted,
         changed,
-    } = plan::plan(
-        &plan::Ingest {
-            project,
-            uploader,
-            validator,
-            now,
-        },
-        batch,
-        &valid,
-        &stored,
-        loaded,
-    )?;
+    } = plan::plan(ingest, batch, &valid, &stored, loaded)?;
 
     if !accepted.is_empty() {
         let mut ids = Vec::with_capacity(accepted.len());

@@ -37,7 +37,8 @@ use r2d2_postgres::PostgresConnectionManager;
 use tokio_postgres_rustls::MakeRustlsConnect;
 use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
 
-use super::shared::{self, ResponseRow, TokenRow, RESPONSE_COLUMNS};
+use super::plan::Ingest;
+use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
 use super::{
     AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Published, Role, Store,
     StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validator,
@@ -582,7 +583,13 @@ impl Store for PostgresStore {
         validator: &dyn Validator,
         now: &str,
     ) -> Result<Vec<RecordAck>> {
-        self.run(|c| ingest::ingest_once(c, project, uploader, batch, validator, now))
+        let ingest = Ingest {
+            project,
+            uploader,
+            validator,
+            now,
+        };
+        self.run(|c| ingest::ingest_once(c, &ingest, batch))
     }
 
     fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
@@ -708,7 +715,15 @@ impl Store for PostgresStore {
         data: &[u8],
         now: &str,
     ) -> Result<ChunkOutcome> {
-        self.run(|c| attachments::put_chunk(c, project, sha256, size, offset, data, now))
+        let chunk = Chunk {
+            project,
+            sha256,
+            size,
+            offset,
+            data,
+            now,
+        };
+        self.run(|c| attachments::put_chunk(c, &chunk))
     }
 
     fn read_attachment(

@@ -3,7 +3,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
-use crate::store::shared::{self, ChunkStep};
+use crate::store::shared::{self, Chunk, ChunkStep};
 use crate::store::{AttachmentStatus, ChunkOutcome};
 use crate::Result;
 
@@ -28,39 +28,31 @@ pub(super) fn status(
 }
 
 /// `Store::put_attachment_chunk`, on the write connection.
-pub(super) fn put_chunk(
-    c: &mut Connection,
-    project: &str,
-    sha256: &str,
-    size: u64,
-    offset: u64,
-    data: &[u8],
-    now: &str,
-) -> Result<ChunkOutcome> {
+pub(super) fn put_chunk(c: &mut Connection, chunk: &Chunk<'_>) -> Result<ChunkOutcome> {
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let status = match status(&tx, project, sha256)? {
+    let status = match status(&tx, chunk.project, chunk.sha256)? {
         Some(status) => status,
         None => {
             tx.execute(
                 "INSERT INTO attachments (project, sha256, size, received, complete, created_at)
                  VALUES (?1, ?2, ?3, 0, 0, ?4)",
-                params![project, sha256, size as i64, now],
+                params![chunk.project, chunk.sha256, chunk.size as i64, chunk.now],
             )?;
-            shared::new_attachment(sha256, size)
+            shared::new_attachment(chunk.sha256, chunk.size)
         }
     };
-    let end = match shared::chunk_step(&status, size, offset, data.len())? {
+    let end = match shared::chunk_step(&status, chunk)? {
         ChunkStep::Answer(outcome) => return Ok(outcome),
         ChunkStep::Append { end } => end,
     };
-    if !data.is_empty() {
+    if !chunk.data.is_empty() {
         tx.execute(
             "INSERT INTO attachment_chunks (project, sha256, offset, data) VALUES (?1, ?2, ?3, ?4)",
-            params![project, sha256, offset as i64, data],
+            params![chunk.project, chunk.sha256, chunk.offset as i64, chunk.data],
         )?;
         tx.execute(
             "UPDATE attachments SET received = ?3 WHERE project = ?1 AND sha256 = ?2",
-            params![project, sha256, end as i64],
+            params![chunk.project, chunk.sha256, end as i64],
         )?;
     }
     tx.commit()?;

@@ -9,8 +9,8 @@ use voices_core::sync::protocol::RecordAck;
 
 use super::SqliteStore;
 use crate::store::codec;
-use crate::store::plan::{self, Loaded, Plan};
-use crate::store::{IncomingRevision, Uploader, Validator};
+use crate::store::plan::{self, Ingest, Loaded, Plan};
+use crate::store::IncomingRevision;
 use crate::{Backend, Error, Result};
 
 /// Optimistic attempts before a batch is planned under the write lock.
@@ -20,13 +20,11 @@ const OPTIMISTIC_ATTEMPTS: usize = 4;
 /// responses it touches) and plan it.
 fn plan_batch<'a>(
     c: &Connection,
-    project: &str,
-    uploader: &Uploader,
+    ingest: &Ingest<'_>,
     batch: &'a [IncomingRevision],
     valid: &[bool],
-    validator: &dyn Validator,
-    now: &str,
 ) -> Result<Plan<'a>> {
+    let project = ingest.project;
     let mut stored = HashMap::new();
     let mut loaded = HashMap::new();
     {
@@ -73,13 +71,7 @@ fn plan_batch<'a>(
             }
         }
     }
-    let ingest = plan::Ingest {
-        project,
-        uploader,
-        validator,
-        now,
-    };
-    plan::plan(&ingest, batch, valid, &stored, loaded)
+    plan::plan(ingest, batch, valid, &stored, loaded)
 }
 
 /// Write a planned batch in one transaction, unless something it was planned from has
@@ -87,11 +79,15 @@ fn plan_batch<'a>(
 /// write lock (see the module comment).
 fn write_plan(
     c: &mut Connection,
-    project: &str,
-    uploader: &Uploader,
+    ingest: &Ingest<'_>,
     planned: Plan<'_>,
-    now: &str,
 ) -> Result<Option<Vec<RecordAck>>> {
+    let Ingest {
+        project,
+        uploader,
+        now,
+        ..
+    } = *ingest;
     let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut version =
@@ -166,11 +162,8 @@ fn write_plan(
 /// Store and merge a batch (`Store::ingest`).
 pub(super) fn ingest(
     store: &SqliteStore,
-    project: &str,
-    uploader: &Uploader,
+    ingest: &Ingest<'_>,
     batch: &[IncomingRevision],
-    validator: &dyn Validator,
-    now: &str,
 ) -> Result<Vec<RecordAck>> {
     let valid = plan::well_formed(batch);
     // Optimistic: read and merge on a reader's snapshot while other batches write,
@@ -179,10 +172,10 @@ pub(super) fn ingest(
         let planned = store.planning(|| {
             store.read(|c| {
                 let snapshot = c.unchecked_transaction()?;
-                plan_batch(&snapshot, project, uploader, batch, &valid, validator, now)
+                plan_batch(&snapshot, ingest, batch, &valid)
             })
         })?;
-        if let Some(acks) = store.write(|c| write_plan(c, project, uploader, planned, now))? {
+        if let Some(acks) = store.write(|c| write_plan(c, ingest, planned))? {
             return Ok(acks);
         }
     }
@@ -190,9 +183,9 @@ pub(super) fn ingest(
     // write lock, where nothing can change what was read.
     store.write(|c| {
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let planned = plan_batch(&tx, project, uploader, batch, &valid, validator, now)?;
+        let planned = plan_batch(&tx, ingest, batch, &valid)?;
         drop(tx);
-        write_plan(c, project, uploader, planned, now)?.ok_or_else(|| {
+        write_plan(c, ingest, planned)?.ok_or_else(|| {
             Error::backend(
                 Backend::Sqlite,
                 "a batch planned under the write lock went stale",

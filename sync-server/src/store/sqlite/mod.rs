@@ -26,7 +26,8 @@ use std::sync::{Condvar, Mutex};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
 
-use super::shared::{self, ResponseRow, TokenRow, RESPONSE_COLUMNS};
+use super::plan::Ingest;
+use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
 use super::{
     AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Published, Role, Store,
     StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validator,
@@ -451,7 +452,13 @@ impl Store for SqliteStore {
         validator: &dyn Validator,
         now: &str,
     ) -> Result<Vec<RecordAck>> {
-        ingest::ingest(self, project, uploader, batch, validator, now)
+        let ingest = Ingest {
+            project,
+            uploader,
+            validator,
+            now,
+        };
+        ingest::ingest(self, &ingest, batch)
     }
 
     fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
@@ -559,7 +566,15 @@ impl Store for SqliteStore {
         data: &[u8],
         now: &str,
     ) -> Result<ChunkOutcome> {
-        self.write(|c| attachments::put_chunk(c, project, sha256, size, offset, data, now))
+        let chunk = Chunk {
+            project,
+            sha256,
+            size,
+            offset,
+            data,
+            now,
+        };
+        self.write(|c| attachments::put_chunk(c, &chunk))
     }
 
     fn read_attachment(
