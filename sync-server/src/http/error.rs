@@ -125,11 +125,9 @@ impl From<PublishError> for ApiError {
 impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> ApiError {
         match e {
-            IngestError::TooManyRecords { records, limit } => ApiError::too_large(
-                "too_many_records",
-                format!("the batch has {records} records; the limit is {limit} per batch"),
-                limit,
-            ),
+            IngestError::TooManyRecords { limit, .. } => {
+                ApiError::too_large("too_many_records", e.to_string(), limit)
+            }
             IngestError::Internal(m) => ApiError::internal(m),
             IngestError::Store(e) => e.into(),
         }
