@@ -53,8 +53,24 @@ impl Importer<'_> {
         // A computed or triggered value needs no label: it is not asked.
         let computed =
             table.get(row, "calculation").is_some() || table.get(row, "trigger").is_some();
+        // pyxform's start-geopoint is captured when the form opens, with no question and
+        // so no label; Voices captures no location in the background and asks it here.
+        let start_geopoint = table
+            .get(row, "type")
+            .is_some_and(|t| t.text.trim().eq_ignore_ascii_case("start-geopoint"));
+        if start_geopoint {
+            self.warn(
+                Some(table.row_ref(row)),
+                "start-geopoint",
+                format!(
+                    "Voices captures no location in the background: '{name}' is asked as a \
+                     location question here"
+                ),
+            );
+        }
         if kind.is_shown_question()
             && !computed
+            && !start_geopoint
             && label.is_none()
             && hint.is_none()
             && media.is_none()
@@ -165,19 +181,30 @@ impl Importer<'_> {
             );
             (None, Some(select.list.clone()))
         } else {
+            let mut list = select.list.clone();
             if select.external {
+                if let Some(kept) = self.external_lists.get(&list) {
+                    list = kept.clone();
+                }
+                let kept_as = if list == select.list {
+                    String::new()
+                } else {
+                    format!(
+                        " (as '{list}': the choices sheet has a list '{}' too)",
+                        select.list
+                    )
+                };
                 self.warn(
                     Some(select.at.clone()),
                     "external-choices",
                     format!(
-                        "'{name}' uses external choices: Voices keeps the list '{}' from the external_choices sheet inside the form",
+                        "'{name}' uses external choices: Voices keeps the list '{}' from the external_choices sheet inside the form{kept_as}",
                         select.list
                     ),
                 );
             }
-            self.list_uses
-                .push((select.list.clone(), select.at.clone()));
-            (Some(select.list.clone()), None)
+            self.list_uses.push((list.clone(), select.at.clone()));
+            (Some(list), None)
         }
     }
 

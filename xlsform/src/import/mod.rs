@@ -117,6 +117,9 @@ struct Importer<'a> {
     choices: BTreeMap<String, Vec<Choice>>,
     /// Names of the choice lists defined (on `choices` or `external_choices`).
     choice_lists: HashSet<String>,
+    /// `external_choices` lists whose name is also a list of the `choices` sheet (pyxform
+    /// keeps the two apart; Voices has one set of lists): name → the name it is kept under.
+    external_lists: HashMap<String, String>,
     /// Names by repeat scope: the innermost scope is last.
     scopes: Vec<HashMap<String, (CellRef, u32)>>,
     /// Open groups and repeats: (id, name); names declared inside belong to the last.
@@ -151,6 +154,7 @@ impl<'a> Importer<'a> {
             default_lang: String::new(),
             choices: BTreeMap::new(),
             choice_lists: HashSet::new(),
+            external_lists: HashMap::new(),
             scopes: vec![HashMap::new()],
             triggers: Vec::new(),
             field_kinds: HashMap::new(),

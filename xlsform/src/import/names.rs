@@ -74,7 +74,16 @@ impl Importer<'_> {
         row: &SheetRow,
         what: &str,
     ) -> Option<(String, CellRef)> {
-        let Some(cell) = table.get(row, "name") else {
+        let Some(cell) = table.get(row, "name").filter(|c| !c.text.trim().is_empty()) else {
+            // pyxform names a nameless note after its row; any other row needs a name.
+            let is_note = table
+                .get(row, "type")
+                .is_some_and(|t| t.text.trim().eq_ignore_ascii_case("note"));
+            if is_note {
+                let at = table.row_ref(row);
+                let name = self.declare(&format!("generated_note_name_{}", row.number), &at);
+                return Some((name, at));
+            }
             self.error(
                 Some(table.row_ref(row)),
                 "missing-name",
