@@ -9,6 +9,7 @@
 pub mod backoff;
 pub mod client;
 pub mod revisions;
+pub mod tls;
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
