@@ -2,18 +2,23 @@
 //! self-signed certificate on loopback: a client pinned to the certificate's SHA-256
 //! talks to it, a client pinned to another certificate and an unpinned one (public
 //! authorities only) are refused, and plain `http://` to another machine is refused
-//! before anything is sent.
+//! before anything is sent. And the whole way: a device linked with a code that carries
+//! the fingerprint keeps it and syncs over the pinned connection.
 
 use std::sync::Arc;
 
 use voices_app::sync::client::{Client, ClientError, ClientOptions};
+use voices_app::voices::Voices;
+use voices_core::sync::protocol::ProvisioningCode;
 use voices_server::serve::{self, ServeOptions, TlsFiles};
 use voices_server::store::sqlite::SqliteStore;
+use voices_server::store::Store;
 use voices_server::{app, AppState};
 
 struct Server {
     url: String,
     sha256: String,
+    store: Arc<SqliteStore>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -44,12 +49,13 @@ async fn https_server() -> Server {
     assert!(certificate.self_signed);
     let url = format!("https://127.0.0.1:{}", bound.address.port());
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(bound.serve(app(AppState::new(store)), async {
+    tokio::spawn(bound.serve(app(AppState::new(store.clone())), async {
         let _ = stopped.await;
     }));
     Server {
         url,
         sha256: certificate.sha256,
+        store,
         stop: Some(stop),
         _dir: dir,
     }
@@ -95,4 +101,36 @@ fn plain_http_is_refused_except_to_this_machine() {
     assert!(Client::new("http://127.0.0.1:8470", &options).is_ok());
     assert!(Client::new("http://[::1]:8470", &options).is_ok());
     assert!(Client::new("http://localhost:8470", &options).is_ok());
+}
+
+#[tokio::test]
+async fn a_device_linked_with_a_pinning_code_keeps_the_pin_and_syncs() {
+    let server = https_server().await;
+    let store = server.store.clone();
+    let registered = tokio::task::spawn_blocking(move || {
+        store
+            .add_project("p1", "Project one", &voices_server::now_text())
+            .unwrap();
+        voices_server::accounts::register_device(store.as_ref(), "p1", "Achieng", None, 1).unwrap()
+    })
+    .await
+    .unwrap();
+    let code = ProvisioningCode {
+        server: server.url.clone(),
+        project: "p1".into(),
+        code: registered.code,
+        certificate_sha256: Some(server.sha256.clone()),
+    }
+    .to_text();
+    let dir = tempfile::tempdir().unwrap();
+    let voices = Voices::open(dir.path()).unwrap();
+    let link = voices.sync().provision_device(&code).await.unwrap();
+    assert_eq!(link.project, "p1");
+    let stored = voices.with_store(|s| s.link()).unwrap().unwrap();
+    assert_eq!(
+        stored.certificate_sha256.as_deref(),
+        Some(server.sha256.as_str())
+    );
+    let summary = voices.sync().sync_once().await.unwrap();
+    assert!(summary.problems.is_empty(), "{summary:?}");
 }

@@ -499,10 +499,9 @@ fn publish_file(store: &dyn Store, file: &Path, project: &str, by: &str) -> anyh
     Ok(())
 }
 
-fn run_server(state: AppState, options: ServeOptions) -> anyhow::Result<()> {
+fn run_server(mut state: AppState, options: ServeOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let tls = options.tls.is_some();
         let bound = serve::bind(options).await?;
         match &bound.certificate {
             Some(certificate) => tracing::info!(
@@ -511,8 +510,13 @@ fn run_server(state: AppState, options: ServeOptions) -> anyhow::Result<()> {
                 self_signed = certificate.self_signed,
                 "voices-server listening (HTTPS)"
             ),
-            None => tracing::info!(address = %bound.address, tls, "voices-server listening (HTTP)"),
+            None => tracing::info!(address = %bound.address, "voices-server listening (HTTP)"),
         }
+        state.pinned_certificate = bound
+            .certificate
+            .as_ref()
+            .filter(|c| c.self_signed)
+            .map(|c| c.sha256.clone());
         bound.serve(app(state), serve::shutdown_signal()).await;
         tracing::info!("stopped");
         anyhow::Ok(())

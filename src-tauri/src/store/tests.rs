@@ -485,10 +485,18 @@ fn the_link_and_form_offers_round_trip() {
         token: "secret".into(),
         expires_at: NOW.into(),
         linked_at: NOW.into(),
+        certificate_sha256: None,
     };
     s.set_link(&link).unwrap();
     s.set_link(&link).unwrap();
-    assert_eq!(s.link().unwrap(), Some(link));
+    assert_eq!(s.link().unwrap(), Some(link.clone()));
+    let pinned = LinkRow {
+        server_url: "https://10.0.0.2:8443".into(),
+        certificate_sha256: Some("ab".repeat(32)),
+        ..link
+    };
+    s.set_link(&pinned).unwrap();
+    assert_eq!(s.link().unwrap(), Some(pinned));
     s.clear_link().unwrap();
     assert_eq!(s.link().unwrap(), None);
     let offer = FormOfferRow {

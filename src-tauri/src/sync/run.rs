@@ -110,9 +110,13 @@ impl Syncer {
         let link = self.store.with(|s| s.link())?.ok_or_else(|| {
             Error::NotProvisioned("this device is not linked to a server yet".into())
         })?;
-        let client = Client::new(&link.server_url, &self.client_options()?)
-            .map_err(client_error)?
-            .authenticated(&link.token, &link.project);
+        let client = Client::pinned(
+            &link.server_url,
+            link.certificate_sha256.as_deref(),
+            &self.client_options()?,
+        )
+        .map_err(client_error)?
+        .authenticated(&link.token, &link.project);
         let info = client.info().await.map_err(client_error)?;
         if !info.protocol_versions.contains(&PROTOCOL_VERSION) {
             return Err(Error::ServerRefused(format!(

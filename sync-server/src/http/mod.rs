@@ -53,6 +53,10 @@ pub struct AppState {
     /// Clients are known by the last `X-Forwarded-For` address (`serve --behind-proxy`),
     /// not by the connection's peer, which is the proxy.
     pub behind_proxy: bool,
+    /// SHA-256 of the server's own self-signed TLS certificate: provisioning codes the
+    /// server makes carry it so that devices pin it (`None` without TLS or with a
+    /// certificate from an authority).
+    pub pinned_certificate: Option<String>,
 }
 
 impl AppState {
@@ -67,6 +71,7 @@ impl AppState {
             passwords: Arc::new(crate::auth::Passwords::default()),
             logins: Arc::new(crate::throttle::LoginThrottle::default()),
             behind_proxy: false,
+            pinned_certificate: None,
         }
     }
 
