@@ -170,22 +170,22 @@ impl Importer<'_> {
 
     /// The settings' `allow_choice_duplicates`, read before the settings sheet is.
     fn allow_choice_duplicates(&self) -> bool {
-        let Some(sheet) = self.workbook.sheet("settings") else {
-            return false;
-        };
-        let Some((header, rest)) = sheet.rows.split_first() else {
-            return false;
-        };
-        let Some(col) = header
+        self.settings_value("allow_choice_duplicates")
+            .is_some_and(|v| yes_no(&v) == Some(true))
+    }
+
+    /// A settings cell by its header, read before the settings sheet is.
+    pub(super) fn settings_value(&self, column: &str) -> Option<String> {
+        let sheet = self.workbook.sheet("settings")?;
+        let (header, rest) = sheet.rows.split_first()?;
+        let col = header
             .cells
             .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case("allow_choice_duplicates"))
-        else {
-            return false;
-        };
+            .position(|h| h.trim().eq_ignore_ascii_case(column))?;
         rest.first()
             .and_then(|r| r.cells.get(col))
-            .is_some_and(|v| yes_no(v) == Some(true))
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
 }
 

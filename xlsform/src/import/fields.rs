@@ -127,6 +127,9 @@ impl Importer<'_> {
             Some(select) => self.select_choices(&name, select),
             None => (None, None),
         };
+        if let Some(select) = select {
+            self.note_search(table, row, &name, select);
+        }
         Some(Field {
             kind,
             name,
@@ -151,6 +154,49 @@ impl Importer<'_> {
             pii: self.flag(table, row, "pii"),
             sensitive: self.flag(table, row, "sensitive"),
         })
+    }
+
+    /// ODK Collect's `search()` appearance takes a select's choices from a CSV file by the
+    /// list's name; pyxform refuses it on a select from a file, and on a list that a
+    /// select without `search()` also uses (checked once every select is read).
+    fn note_search(&mut self, table: &Table, row: &SheetRow, name: &str, select: &SelectSpec) {
+        let search = table
+            .get(row, "appearance")
+            .is_some_and(|c| c.text.contains("search(") && c.text.contains(')'));
+        if search && select.from_file {
+            self.error(
+                Some(select.at.clone()),
+                "bad-search",
+                format!("'{name}' is a select from a file and uses search(): ODK does not support the two together"),
+            );
+        } else if !select.from_file {
+            self.search_uses.push((
+                select.list.clone(),
+                search,
+                name.to_owned(),
+                select.at.clone(),
+            ));
+        }
+    }
+
+    /// A list used by a `search()` select and by another select without it.
+    pub(super) fn check_search_lists(&mut self) {
+        let uses = std::mem::take(&mut self.search_uses);
+        for (list, search, name, at) in &uses {
+            if !search {
+                continue;
+            }
+            if let Some((_, _, other, _)) = uses.iter().find(|(l, s, _, _)| l == list && !s) {
+                self.error(
+                    Some(at.clone()),
+                    "bad-search",
+                    format!(
+                        "'{name}' uses search() with the list '{list}', which '{other}' uses without \
+                         search(): ODK cannot show one list both ways; give '{other}' a copy of the list"
+                    ),
+                );
+            }
+        }
     }
 
     /// A select's choices: a list on the choices sheets (checked once they are all
