@@ -99,7 +99,8 @@ impl Syncer {
     }
 
     /// Shift the clock that stamps revisions (HLC) by `skew`: reproduces a device whose
-    /// clock is days off, which the server must not care about (tests, field support).
+    /// clock is days off, which the server must not care about.
+    #[cfg(feature = "test-support")]
     pub fn set_clock_skew(&self, skew: chrono::Duration) {
         self.clock_skew_ms
             .store(skew.num_milliseconds(), Ordering::SeqCst);

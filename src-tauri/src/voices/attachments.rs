@@ -1,7 +1,5 @@
 //! Files attached to answers: kept once under their SHA-256 in the attachments folder.
 
-use std::path::PathBuf;
-
 use base64::Engine as _;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -30,7 +28,8 @@ pub struct Upload<'a> {
 
 impl Voices {
     /// Where the file with this SHA-256 is kept.
-    pub fn attachment_file(&self, sha256: &str) -> PathBuf {
+    #[cfg(feature = "test-support")]
+    pub fn attachment_file(&self, sha256: &str) -> std::path::PathBuf {
         self.attachments_dir.join(sha256)
     }
 

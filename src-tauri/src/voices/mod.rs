@@ -115,11 +115,14 @@ impl Voices {
         &self.sync
     }
 
+    /// `PRAGMA integrity_check` of the store: `ok` when the file is sound.
+    #[cfg(feature = "test-support")]
     pub fn integrity_check(&self) -> Result<String> {
         self.store.lock().integrity_check()
     }
 
     /// Direct store access for tests and measurements.
+    #[cfg(feature = "test-support")]
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         f(&mut self.store.lock())
     }
