@@ -7,12 +7,13 @@ use tauri::{Runtime, State, WebviewWindow};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
+use crate::forms::{FileReport, FormSummary, ImportReport};
 use crate::qr::{DecodeImageRequest, DecodePictureRequest};
 use crate::sync::{DeviceLink, OutboxEntry, ProvisionRequest, SyncSettingsRequest, SyncStatus};
 use crate::view::PageView;
 use crate::voices::{
-    AppSettings, AttachmentData, DecoyView, FileReport, FormSummary, ImportReport, InterviewState,
-    PageUpdate, ResponseSummary, Review, Upload, Voices,
+    AppSettings, AttachmentData, DecoyView, InterviewState, PageUpdate, ResponseSummary, Review,
+    Upload, Voices,
 };
 
 /// The request to save one answer.

@@ -123,10 +123,10 @@ impl SharedStore {
         SharedStore(Arc::new(Mutex::new(store)))
     }
 
-    /// The store, for one or more statements. A panic while the lock was held leaves
-    /// what was committed to SQLite intact: carry on rather than fail every later call.
+    /// The store, for one or more statements (also after a panic elsewhere: see
+    /// [`crate::lock::lock`]).
     pub fn lock(&self) -> MutexGuard<'_, Store> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        crate::lock::lock(&self.0)
     }
 
     /// Run `f` on the locked store.

@@ -23,10 +23,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::error::Error;
+use crate::forms::Forms;
+use crate::lock::lock;
 use crate::store::SharedStore;
-use crate::voices::{lock, Forms};
 use client::{ClientError, ClientOptions};
 
+pub use files::sha256_hex;
 pub use link::{ProvisionRequest, SyncSettingsRequest};
 pub use run::SyncSummary;
 pub use status::{

@@ -2,14 +2,15 @@
 
 use base64::Engine as _;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use ts_rs::TS;
 use voices_core::form::Item;
 
-use super::{engine_error, lock, parse_path, PageUpdate, Voices};
+use super::{engine_error, parse_path, PageUpdate, Voices};
 use crate::env::now;
 use crate::error::{Error, Result};
+use crate::lock::lock;
 use crate::store::AttachedFile;
+use crate::sync::sha256_hex;
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AttachmentData {
@@ -62,7 +63,7 @@ impl Voices {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data_base64)
             .map_err(|e| Error::InvalidInput(format!("attachment for `{path}`: {e}")))?;
-        let sha = hex(&Sha256::digest(&bytes));
+        let sha = sha256_hex(&bytes);
         let target = self.attachments_dir.join(&sha);
         if !target.exists() {
             // Write then rename so a crash never leaves a half file under its hash.
@@ -129,13 +130,4 @@ fn media_field_named(item: &Item, name: &str) -> bool {
         Item::Repeat(r) => r.body.iter().any(|i| media_field_named(i, name)),
         Item::Consent(_) => false,
     }
-}
-
-/// SHA-256 of `bytes`, lowercase hex (how files and form documents are addressed).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
