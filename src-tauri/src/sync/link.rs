@@ -7,9 +7,10 @@ use voices_core::sync::protocol::ProvisioningCode;
 
 use super::client::{Client, ClientError, ClientOptions};
 use super::status::{to_link, DeviceLink, SyncStatus};
-use super::{client_error, lock, revisions, Live, Syncer, AUTO_SYNC_KEY, PROXY_KEY};
+use super::{client_error, revisions, Live, Syncer, AUTO_SYNC_KEY, PROXY_KEY};
 use crate::env::now;
 use crate::error::{Error, Result};
+use crate::lock::lock;
 use crate::store::LinkRow;
 
 #[derive(Debug, Clone, Deserialize, TS)]

@@ -7,11 +7,10 @@ use voices_core::sync::protocol::PROTOCOL_VERSION;
 
 use super::client::Client;
 use super::status::{SyncPhase, SyncProgress};
-use super::{client_error, revisions, Syncer, LAST_SUCCESS_KEY};
+use super::{client_error, revisions, sha256_hex, Syncer, LAST_SUCCESS_KEY};
 use crate::env::now;
 use crate::error::{Error, Result};
 use crate::store::FormOfferRow;
-use crate::voices::sha256_hex;
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Storage behind one trait, so SQLite (embedded, zero configuration) and PostgreSQL
 //! (several server processes on one database) are interchangeable. Every backend must
-//! pass the generic suite in `tests/store_suite.rs`.
+//! pass the generic suite in `tests/suite/mod.rs`; the rules they share that are not SQL
+//! are in `shared.rs`, the ingest's plan in `plan.rs`.
 //!
 //! Methods are blocking; the HTTP layer calls them from `spawn_blocking`. Times are
 //! RFC 3339 UTC text with millisecond precision (`2026-11-26T04:12:00.000Z`), which sorts
@@ -9,6 +10,7 @@
 mod codec;
 mod plan;
 pub mod postgres;
+mod shared;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
