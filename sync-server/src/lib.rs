@@ -17,7 +17,9 @@ pub mod metrics;
 pub mod publish;
 pub mod responses;
 pub mod sample;
+pub mod serve;
 pub mod store;
+pub mod throttle;
 pub mod validate;
 
 pub use http::{app, AppState};
@@ -60,6 +62,9 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// A new password that breaks the password rule (`auth::check_new_password`).
+    #[error("{0}")]
+    WeakPassword(String),
     #[error("database schema: {0}")]
     Schema(String),
     #[error("a lock was poisoned by a panic in another thread")]

@@ -89,6 +89,7 @@ impl From<crate::Error> for ApiError {
             crate::Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             crate::Error::NotFound(m) => ApiError::not_found("not_found", m),
             crate::Error::Invalid(m) => ApiError::bad_request("invalid", m),
+            crate::Error::WeakPassword(m) => ApiError::bad_request("weak_password", m),
             crate::Error::Busy(m) => {
                 tracing::warn!(reason = %m, "busy: asked the client to retry");
                 ApiError {

@@ -245,6 +245,7 @@ pub async fn script(router: Router) -> Vec<Exchange> {
         server: "http://127.0.0.1:8470".into(),
         project: PROJECT.into(),
         code: CODE_A.into(),
+        certificate_sha256: None,
     }
     .to_text();
     let provision = |code: &str| {
