@@ -11,13 +11,17 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::path::{AnswerPath, PathError, PathKind, Step};
+use super::path::{AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
 use crate::response::{Answer, Answers};
 
-/// Most instances a count value makes when the tree is rebuilt. Counts a response
-/// really has are far lower (a repeat's `max`); this keeps a damaged or hostile count
-/// from making millions of empty instances.
-pub const MAX_COUNT_VALUE: usize = 10_000;
+/// The number of instances a repeat count `name[]` holds, if it is a whole number.
+pub fn parse_count(value: &str) -> Option<usize> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 9 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
 
 /// Every value of a response by path, repeat counts included.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,9 +64,9 @@ impl FlatAnswers {
         Ok(FlatAnswers(out))
     }
 
-    /// The answers as a tree. A repeat has as many instances as its count says (at most
-    /// [`MAX_COUNT_VALUE`]), or more if values exist for higher instance numbers, so no
-    /// value is dropped.
+    /// The answers as a tree. A repeat has as many instances as its count says, or more
+    /// if values exist for higher instance numbers, so no value is dropped; never more
+    /// than [`MAX_INSTANCES`] (see [`tree_from`]).
     pub fn to_tree(&self) -> Answers {
         tree_from(self.iter())
     }
@@ -160,7 +164,9 @@ fn flatten_into(
 }
 
 /// The tree of flat values given in path order (see [`FlatAnswers::to_tree`]); keys that
-/// are neither fields nor counts are skipped.
+/// are neither fields nor counts are skipped. Nothing is allocated past
+/// [`MAX_INSTANCES`]: a count above it makes that many instances, and a value of a
+/// higher instance (in a state stored before the limit) is left out of the tree.
 pub fn tree_from<'a>(values: impl IntoIterator<Item = (&'a AnswerPath, &'a str)>) -> Answers {
     let mut root = Answers::default();
     for (path, value) in values {
@@ -175,6 +181,7 @@ fn insert(root: &mut Answers, path: &AnswerPath, value: &str) {
     while let Some(step) = steps.next() {
         let last = steps.peek().is_none();
         match step {
+            Step::Instance(_, index) if index == 0 || index > MAX_INSTANCES => return,
             Step::Instance(name, index) if !last => {
                 let instances = repeat_mut(scope, name);
                 if instances.len() < index {
@@ -191,11 +198,7 @@ fn insert(root: &mut Answers, path: &AnswerPath, value: &str) {
                 }
             }
             Step::Count(name) if last => {
-                let count = value
-                    .trim()
-                    .parse::<usize>()
-                    .unwrap_or(0)
-                    .min(MAX_COUNT_VALUE);
+                let count = parse_count(value).unwrap_or(0).min(MAX_INSTANCES);
                 let instances = repeat_mut(scope, name);
                 if instances.len() < count {
                     instances.resize_with(count, Answers::default);
@@ -273,7 +276,7 @@ mod tests {
         let mut flat = FlatAnswers::new();
         flat.insert(path("/m[]"), "1".into()).unwrap();
         flat.insert(path("/m[3]/age"), "7".into()).unwrap();
-        flat.insert(path("/r[]"), "99999999".into()).unwrap();
+        flat.insert(path("/r[]"), "999999999".into()).unwrap();
         let tree = flat.to_tree();
         let Some(Answer::Repeat(m)) = tree.0.get("m") else {
             panic!("{tree:?}")
@@ -282,7 +285,15 @@ mod tests {
         let Some(Answer::Repeat(r)) = tree.0.get("r") else {
             panic!("{tree:?}")
         };
-        assert_eq!(r.len(), MAX_COUNT_VALUE);
+        assert_eq!(r.len(), MAX_INSTANCES);
+        // A value of an instance beyond the limit (stored before it) allocates nothing.
+        let old = AnswerPath::parse_stored("/m[1000001]/age").unwrap();
+        let tree = tree_from([(&path("/m[]"), "999999999"), (&old, "3")]);
+        let Some(Answer::Repeat(m)) = tree.0.get("m") else {
+            panic!("{tree:?}")
+        };
+        assert_eq!(m.len(), MAX_INSTANCES);
+        assert!(m.iter().all(|i| i.0.is_empty()));
     }
 
     #[test]

@@ -9,5 +9,5 @@
 mod flat;
 mod path;
 
-pub use flat::{is_key, tree_from, FlatAnswers, MAX_COUNT_VALUE};
-pub use path::{is_valid_name, AnswerPath, PathError, PathKind, Step, MAX_INSTANCE};
+pub use flat::{is_key, parse_count, tree_from, FlatAnswers};
+pub use path::{is_valid_name, AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};

@@ -16,10 +16,11 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// Highest instance number a path may name: nine digits. Counts and instance numbers
-/// a response can really have are far lower (a repeat's `max`, the engine's cap); this
-/// only keeps the text of a number bounded.
-pub const MAX_INSTANCE: usize = 999_999_999;
+/// Most instances one repeat may have, and so the highest instance number a path may
+/// name, where the form sets no lower limit. A path beyond it does not parse, a count
+/// beyond it is refused when a revision is checked, and nothing is ever allocated for
+/// more than this many.
+pub const MAX_INSTANCES: usize = 1_000;
 
 /// One step of a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -206,48 +207,78 @@ impl AnswerPath {
         }
     }
 
-    /// Parse and check a path. Every step but the last is an instance `name[n]`; the
-    /// last is a name, an instance or a count `name[]`. `/` is the root.
+    /// Parse and check a path. Every step but the last is an instance `name[n]`
+    /// (`n` from 1 to [`MAX_INSTANCES`]); the last is a name, an instance or a count
+    /// `name[]`. `/` is the root.
     pub fn parse(text: &str) -> Result<AnswerPath, PathError> {
-        let err = |reason| PathError::new(text, reason);
-        let rest = text
-            .strip_prefix('/')
-            .ok_or_else(|| err("it must start with `/`"))?;
-        if rest.is_empty() {
-            return Ok(AnswerPath::root());
-        }
-        let mut parts = rest.split('/').peekable();
-        while let Some(part) = parts.next() {
-            let last = parts.peek().is_none();
-            let (name, instance) = match part.split_once('[') {
-                None => (part, false),
-                Some((name, index)) => {
-                    let index = index
-                        .strip_suffix(']')
-                        .ok_or_else(|| err("`[` without a closing `]`"))?;
-                    if index.is_empty() {
-                        (name, false)
-                    } else if index.len() <= 9 && index.bytes().all(|b| b.is_ascii_digit()) {
-                        if index.bytes().all(|b| b == b'0') {
-                            return Err(err("instance numbers start at 1"));
-                        }
-                        (name, true)
-                    } else {
-                        return Err(err("an instance number must be a positive integer"));
-                    }
-                }
-            };
-            if !is_valid_name(name) {
-                return Err(err("each step must be a field or repeat name"));
-            }
-            if !last && !instance {
-                return Err(err(
-                    "only repeat instances `name[n]` can have steps below them",
-                ));
-            }
-        }
+        check(text, MAX_INSTANCES)?;
         Ok(AnswerPath(text.to_owned()))
     }
+
+    /// [`AnswerPath::parse`] for a path stored before instance numbers were limited
+    /// (up to nine digits, as servers then accepted), so such a state still reads.
+    /// Rebuilding a tree skips what lies beyond [`MAX_INSTANCES`] ([`super::tree_from`]).
+    pub fn parse_stored(text: &str) -> Result<AnswerPath, PathError> {
+        AnswerPath::from_stored(text.to_owned())
+    }
+
+    /// [`AnswerPath::parse_stored`], keeping the string itself.
+    pub fn from_stored(text: String) -> Result<AnswerPath, PathError> {
+        check(&text, STORED_MAX_INSTANCE)?;
+        Ok(AnswerPath(text))
+    }
+}
+
+/// The highest instance number a stored path may hold: nine digits, what servers
+/// accepted before [`MAX_INSTANCES`].
+const STORED_MAX_INSTANCE: usize = 999_999_999;
+
+/// Check a path's text (see [`AnswerPath::parse`]).
+fn check(text: &str, max_instance: usize) -> Result<(), PathError> {
+    let err = |reason| PathError::new(text, reason);
+    let rest = text
+        .strip_prefix('/')
+        .ok_or_else(|| err("it must start with `/`"))?;
+    if rest.is_empty() {
+        return Ok(());
+    }
+    let mut parts = rest.split('/').peekable();
+    while let Some(part) = parts.next() {
+        let last = parts.peek().is_none();
+        let (name, instance) = match part.split_once('[') {
+            None => (part, false),
+            Some((name, index)) => {
+                let index = index
+                    .strip_suffix(']')
+                    .ok_or_else(|| err("`[` without a closing `]`"))?;
+                if index.is_empty() {
+                    (name, false)
+                } else if index.len() <= 9 && index.bytes().all(|b| b.is_ascii_digit()) {
+                    let n: usize = index.parse().unwrap_or(usize::MAX);
+                    if n == 0 {
+                        return Err(err("instance numbers start at 1"));
+                    }
+                    if n > max_instance {
+                        return Err(err(
+                            "an instance number may be at most 1000 (the limit of instances in a repeat)",
+                        ));
+                    }
+                    (name, true)
+                } else {
+                    return Err(err("an instance number must be a positive integer"));
+                }
+            }
+        };
+        if !is_valid_name(name) {
+            return Err(err("each step must be a field or repeat name"));
+        }
+        if !last && !instance {
+            return Err(err(
+                "only repeat instances `name[n]` can have steps below them",
+            ));
+        }
+    }
+    Ok(())
 }
 
 impl fmt::Display for AnswerPath {
@@ -268,8 +299,7 @@ impl TryFrom<String> for AnswerPath {
     type Error = PathError;
 
     fn try_from(text: String) -> Result<AnswerPath, PathError> {
-        // Checked on the borrowed text, then the string itself is kept.
-        AnswerPath::parse(&text)?;
+        check(&text, MAX_INSTANCES)?;
         Ok(AnswerPath(text))
     }
 }
@@ -342,6 +372,8 @@ mod tests {
             ("/members[00]", "start at 1"),
             ("/members[x]", "positive integer"),
             ("/members[1234567890]", "positive integer"),
+            ("/members[1001]/age", "at most 1000"),
+            ("/members[999999999]/age", "at most 1000"),
             ("/members[-1]", "positive integer"),
             ("/members[2", "closing"),
             ("/members[2/age", "closing"),
@@ -357,6 +389,23 @@ mod tests {
             assert!(err.to_string().contains(reason), "{text}: {err}");
             assert!(err.to_string().contains(text), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn instance_numbers_are_bounded_unless_stored_before_the_limit() {
+        let at_limit = format!("/members[{MAX_INSTANCES}]/age");
+        let p = AnswerPath::parse(&at_limit).unwrap();
+        assert_eq!(
+            p.steps().next(),
+            Some(Step::Instance("members", MAX_INSTANCES))
+        );
+        assert!(AnswerPath::parse("/members[99999999999999999999]/age").is_err());
+        let old = AnswerPath::parse_stored("/members[1000001]/age").unwrap();
+        assert_eq!(
+            old.steps().next(),
+            Some(Step::Instance("members", 1_000_001))
+        );
+        assert!(AnswerPath::parse_stored("/members[1234567890]/age").is_err());
     }
 
     #[test]

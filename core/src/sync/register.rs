@@ -60,7 +60,9 @@ impl fmt::Display for Register {
     }
 }
 
-/// Why a text names no register.
+/// Why a text names no register. Registers are read from stored states, so answer
+/// paths are read as stored ([`AnswerPath::parse_stored`]): a state an older server
+/// stored still reads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegisterError {
     #[error(transparent)]
@@ -77,9 +79,11 @@ impl FromStr for Register {
             CONSENT_KEY => Register::Consent,
             STATUS_KEY => Register::Status,
             FORM_VERSION_KEY => Register::Version,
-            _ if text.starts_with('/') => Register::Answer(text.parse()?),
+            _ if text.starts_with('/') => Register::Answer(AnswerPath::parse_stored(text)?),
             _ => match text.strip_prefix(PRIVACY_PREFIX) {
-                Some(group) if group.starts_with('/') => Register::Privacy(group.parse()?),
+                Some(group) if group.starts_with('/') => {
+                    Register::Privacy(AnswerPath::parse_stored(group)?)
+                }
                 _ => return Err(RegisterError::Unknown(text.chars().take(200).collect())),
             },
         })
@@ -119,7 +123,7 @@ impl<'de> Deserialize<'de> for Register {
         let text = String::deserialize(d)?;
         if text.starts_with('/') {
             // Keep the string itself: no copy for the common case.
-            return AnswerPath::try_from(text)
+            return AnswerPath::from_stored(text)
                 .map(Register::Answer)
                 .map_err(serde::de::Error::custom);
         }
@@ -155,6 +159,12 @@ mod tests {
         let mut sorted = texts;
         sorted.sort();
         assert_eq!(registers, sorted);
+    }
+
+    #[test]
+    fn a_state_stored_before_the_instance_limit_still_reads() {
+        let old: Register = serde_json::from_str("\"/m[1000001]/age\"").unwrap();
+        assert_eq!(old, "/m[1000001]/age");
     }
 
     #[test]

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::{ActorId, Dot, VersionVector};
 use super::hlc::Hlc;
-use crate::answer::{AnswerPath, PathError, PathKind};
+use crate::answer::{parse_count, AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
 use crate::response::{ConsentRecord, PrivacyRecord};
 
 /// Where a response stands in its life on the device.
@@ -72,6 +72,8 @@ pub enum RevisionError {
     SeenItself { actor: String, seen: u64, seq: u64 },
     #[error(transparent)]
     Path(#[from] PathError),
+    #[error("`{path}`: the number of instances of repeat `{repeat}` must be a whole number from 0 to {limit}", limit = MAX_INSTANCES)]
+    BadCount { path: String, repeat: String },
     #[error("privacy key `{0}` is not a group path such as `/safety` or `/members[2]/safety`")]
     PrivacyKey(String),
     #[error("too many changes in one revision ({0}; the limit is {limit})", limit = Revision::MAX_CHANGES)]
@@ -142,14 +144,24 @@ impl Revision {
         let mut answers = Vec::with_capacity(self.set.len());
         for (text, value) in &self.set {
             let path = AnswerPath::parse(text)?;
-            match path.kind() {
-                PathKind::Name | PathKind::Count => {}
-                PathKind::Root => {
+            match path.last() {
+                Some(Step::Name(_)) => {}
+                Some(Step::Count(repeat)) => {
+                    if let Some(count) = value {
+                        if parse_count(count).is_none_or(|n| n > MAX_INSTANCES) {
+                            return Err(RevisionError::BadCount {
+                                path: text.clone(),
+                                repeat: repeat.to_owned(),
+                            });
+                        }
+                    }
+                }
+                None => {
                     return Err(
                         PathError::new(text, "each step must be a field or repeat name").into(),
                     )
                 }
-                PathKind::Instance => {
+                Some(Step::Instance(..)) => {
                     return Err(PathError::new(
                         text,
                         "it must end with a field name or a repeat count `name[]`",

@@ -162,7 +162,12 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (form_id, version)
     );
     "#,
-    // 5: answers in the core's flat encoding (`voices_core::answer::FlatAnswers`): the
+    // 5: the SHA-256 of the server's self-signed certificate from the provisioning code,
+    // which the device then trusts exactly (NULL: the public authorities decide).
+    r#"
+    ALTER TABLE device_link ADD COLUMN certificate_sha256 TEXT;
+    "#,
+    // 6: answers in the core's flat encoding (`voices_core::answer::FlatAnswers`): the
     // number of instances of a repeat is a value at `name[]`, where it was one row with
     // no value per instance (`/members[2]`). Those rows made as many instances as the
     // highest number among them, so that is the count. `rtrim` strips the number and

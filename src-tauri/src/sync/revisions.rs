@@ -229,6 +229,7 @@ mod tests {
             token: "t".into(),
             expires_at: NOW.into(),
             linked_at: NOW.into(),
+            certificate_sha256: None,
         })
         .unwrap();
     }
