@@ -161,6 +161,7 @@ pub(crate) const SURVEY_COLUMNS: &[&str] = &[
     "video",
     "pii",
     "sensitive",
+    "disaggregation",
     "privacy",
     "privacy_prompt",
     "page",
@@ -424,6 +425,10 @@ fn write_field(sheet: &mut SheetBuilder, field: &Field) {
     row.media(field.media.as_ref());
     row.flag("pii", field.pii);
     row.flag("sensitive", field.sensitive);
+    row.opt(
+        "disaggregation",
+        field.disaggregation.map(|d| d.as_str().to_owned()).as_ref(),
+    );
 }
 
 #[cfg(test)]

@@ -13,8 +13,8 @@ use sha2::{Digest, Sha256};
 use voices_core::check;
 use voices_core::expr;
 use voices_core::form::{
-    Choice, Condition, Consent, Direction, Field, FieldType, Form, Group, Item, Language, Media,
-    PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
+    Choice, Condition, Consent, Direction, Disaggregation, Field, FieldType, Form, Group, Item,
+    Language, Media, PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
 };
 
 use crate::diag::{CellRef, Diagnostic, Severity};
@@ -1160,6 +1160,24 @@ impl<'a> Importer<'a> {
         }
     }
 
+    /// The `disaggregation` column: `sex`, `age` or `disability` (the checker then says
+    /// whether the field's type can carry it).
+    fn disaggregation(&mut self, table: &Table, row: &SheetRow) -> Option<Disaggregation> {
+        let cell = table.get(row, "disaggregation")?;
+        let parsed = Disaggregation::parse(&cell.text.to_ascii_lowercase());
+        if parsed.is_none() {
+            self.error(
+                Some(cell.at),
+                "bad-disaggregation",
+                format!(
+                    "'disaggregation' must be sex, age or disability, not '{}'",
+                    cell.text
+                ),
+            );
+        }
+        parsed
+    }
+
     fn check_references(&mut self) {
         let references = std::mem::take(&mut self.references);
         for (name, at) in references {
@@ -2070,6 +2088,7 @@ impl<'a> Importer<'a> {
             media,
             pii: self.flag(table, row, "pii"),
             sensitive: self.flag(table, row, "sensitive"),
+            disaggregation: self.disaggregation(table, row),
         })
     }
 
@@ -2309,6 +2328,7 @@ impl<'a> Importer<'a> {
             media: None,
             pii: false,
             sensitive: field.sensitive,
+            disaggregation: None,
         })
     }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use crate::collections::Map;
 
 use crate::engine::tree::{flatten, has_privacy_check, is_valid_name, Flat};
-use crate::form::{Direction, FieldType, Form, Item, Media, Text};
+use crate::form::{Direction, Disaggregation, FieldType, Form, Item, Media, Text};
 
 use super::{Code, Diagnostic};
 
@@ -22,6 +22,7 @@ pub(crate) fn check(form: &Form) -> Vec<Diagnostic> {
     check_containers(&flat, &mut out);
     check_consent(&flat, &mut out);
     check_safe_exit(form, &flat, &mut out);
+    check_disaggregation(&flat, &mut out);
     out
 }
 
@@ -636,6 +637,51 @@ fn check_safe_exit(form: &Form, flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
 }
 
 /// ", did you mean `x`?" for the closest candidate, if one is close.
+/// A disaggregation mark fits its field's type, and each scope (the top level, each
+/// repeat) has at most one field per kind, so every answer belongs to one group.
+fn check_disaggregation(flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
+    let mut first: Map<(Option<usize>, Disaggregation), &str> = Map::default();
+    for f in flat {
+        let Item::Field(field) = f.item else { continue };
+        let Some(mark) = field.disaggregation else {
+            continue;
+        };
+        let ptr = format!("{}/disaggregation", f.pointer);
+        if !mark.fits(field.kind) {
+            out.push(Diagnostic::error(
+                Code::DisaggregationType,
+                ptr.clone(),
+                format!(
+                    "`{}` is a {}; \"disaggregation\": \"{}\" needs {}",
+                    field.name,
+                    field.kind.as_str(),
+                    mark.as_str(),
+                    match mark {
+                        Disaggregation::Age =>
+                            "an integer, decimal, range or calculate holding years",
+                        Disaggregation::Sex | Disaggregation::Disability => {
+                            "a select_one or a calculate"
+                        }
+                    }
+                ),
+            ));
+        }
+        if let Some(earlier) = first.insert((f.scope, mark), &field.name) {
+            out.push(Diagnostic::error(
+                Code::DuplicateDisaggregation,
+                ptr,
+                format!(
+                    "`{}` and `{earlier}` are both marked \"disaggregation\": \"{}\" in the same {}; mark one",
+                    field.name,
+                    mark.as_str(),
+                    if f.scope.is_some() { "repeat" } else { "form level" }
+                ),
+            ));
+            first.insert((f.scope, mark), earlier);
+        }
+    }
+}
+
 pub(crate) fn suggestion<'a>(wrong: &str, candidates: impl Iterator<Item = &'a str>) -> String {
     let best = candidates
         .map(|c| (edit_distance(wrong, c), c))
