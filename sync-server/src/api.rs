@@ -48,6 +48,11 @@ pub struct AppState {
     /// Whether zstd (and zstd with form dictionaries) is offered and accepted; without it
     /// uploads are gzip or plain (`serve --no-zstd`).
     pub zstd: bool,
+    /// The address devices reach this server at (`serve --public-url`), for the
+    /// provisioning codes the console makes; without it, the address the browser used.
+    pub public_url: Option<String>,
+    /// Form indexes (pii flags, fields) for the console's answers.
+    pub indexes: Arc<crate::store::projection::IndexCache>,
 }
 
 impl AppState {
@@ -58,6 +63,8 @@ impl AppState {
             limits: default_limits(),
             metrics: Arc::new(Metrics::default()),
             zstd: true,
+            public_url: None,
+            indexes: Arc::default(),
         }
     }
 
@@ -158,14 +165,14 @@ impl From<crate::Error> for ApiError {
     }
 }
 
-type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;
 
 /// `Retry-After` of a 503 when the database has no free connection: long enough for the
 /// queue ahead to drain, short enough that a device syncs again soon.
 pub const BUSY_RETRY_AFTER_SECS: u64 = 2;
 
 /// Run blocking store work off the async runtime.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> crate::Result<T> + Send + 'static,
 ) -> ApiResult<T> {
     match tokio::task::spawn_blocking(f).await {
@@ -209,6 +216,8 @@ pub fn app(state: AppState) -> Router {
             "/projects/{project}/attachments/{sha256}/status",
             get(attachment_status),
         )
+        .merge(crate::console_api::routes())
+        .layer(middleware::from_fn(crate::session::csrf))
         .layer(middleware::from_fn(negotiate));
     Router::new()
         .route("/health", get(|| async { "ok" }))
@@ -290,21 +299,17 @@ async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
 
 // ---------------------------------------------------------------- authentication
 
-async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Principal> {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "send `Authorization: Bearer TOKEN` (a device token from provisioning or a session from /api/v1/login)",
-            )
-        })?;
-    let hash = auth::secret_hash(token);
+/// Who sends the request: a bearer token, else a session cookie (whose CSRF header the
+/// `session::csrf` layer has checked already for unsafe methods).
+pub(crate) async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Principal> {
+    let token = crate::session::credential(headers).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send `Authorization: Bearer TOKEN` (a device token from provisioning or a session from /api/v1/login), or sign in (POST /api/v1/session)",
+        )
+    })?;
+    let hash = auth::secret_hash(&token);
     let store = state.store.clone();
     let found = blocking(move || store.find_token(&hash)).await?;
     let info = found
@@ -326,21 +331,32 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Princi
             ),
         ));
     }
-    if let Principal::Device(d) = &info.principal {
-        if d.revoked_at.is_some() {
+    match &info.principal {
+        Principal::Device(d) => {
+            if d.revoked_at.is_some() {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "token_revoked",
+                    "this device was revoked",
+                ));
+            }
+            crate::console_api::record_contact(state, &d.id, headers);
+        }
+        Principal::User(u) if u.disabled => {
             return Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "token_revoked",
-                "this device was revoked",
-            ));
+                "account_disabled",
+                "this account was disabled by an admin",
+            ))
         }
+        Principal::User(_) => {}
     }
     Ok(info.principal)
 }
 
 /// What a request wants to do in a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Need {
+pub(crate) enum Need {
     /// List and download forms.
     Forms,
     /// Upload revisions (devices; coordinators for their edits and resolutions).
@@ -349,9 +365,11 @@ enum Need {
     Publish,
     /// Read responses, review, export.
     Coordinate,
+    /// Read what any member of the project may read (form fields); not devices.
+    Member,
 }
 
-async fn authorize(
+pub(crate) async fn authorize(
     state: &AppState,
     headers: &HeaderMap,
     project: &str,
@@ -376,24 +394,22 @@ async fn authorize(
             }
         }
         Principal::User(u) => {
-            if u.role != Role::Admin && !u.projects.iter().any(|p| p == project) {
+            let Some(role) = u.role_in(project) else {
                 return Err(ApiError::new(
                     StatusCode::FORBIDDEN,
                     "wrong_project",
                     format!("user `{}` is not a member of project `{project}`", u.name),
                 ));
-            }
+            };
             let allowed = match need {
-                Need::Forms => true,
-                Need::Publish => matches!(u.role, Role::Admin | Role::Designer),
-                Need::Upload | Need::Coordinate => {
-                    matches!(u.role, Role::Admin | Role::Coordinator)
-                }
+                Need::Forms | Need::Member => true,
+                Need::Publish => matches!(role, Role::Admin | Role::Designer),
+                Need::Upload | Need::Coordinate => matches!(role, Role::Admin | Role::Coordinator),
             };
             if !allowed {
                 return Err(forbidden(format!(
                     "a {} cannot do this; it needs {}",
-                    u.role.as_str(),
+                    role.as_str(),
                     match need {
                         Need::Publish => "a designer or admin",
                         _ => "a coordinator or admin",
@@ -416,7 +432,7 @@ async fn authorize(
 
 /// Read a whole (uncompressed) request body within the body limit; a body cut off in
 /// transit is refused, since these requests are small and simply retried.
-async fn small_body(state: &AppState, body: Body) -> ApiResult<Vec<u8>> {
+pub(crate) async fn small_body(state: &AppState, body: Body) -> ApiResult<Vec<u8>> {
     let received = body::read_capped(body, state.limits.max_body_bytes)
         .await
         .map_err(body_error)?;
@@ -430,7 +446,7 @@ async fn small_body(state: &AppState, body: Body) -> ApiResult<Vec<u8>> {
     Ok(received.bytes)
 }
 
-fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+pub(crate) fn json_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     serde_json::from_slice(bytes).map_err(|e| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -479,27 +495,7 @@ async fn provision(
 async fn login(State(state): State<AppState>, body: Body) -> ApiResult<Json<SessionToken>> {
     let body = small_body(&state, body).await?;
     let request: LoginRequest = json_body(&body)?;
-    let store = state.store.clone();
-    let user_name = request.user.clone();
-    let user = blocking(move || store.find_user(&user_name)).await?;
-    let password = request.password;
-    let verified = match user {
-        Some(user) => {
-            let hash = user.password_hash.clone();
-            let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-                .await
-                .unwrap_or(false);
-            ok.then_some(user)
-        }
-        None => None,
-    };
-    let user = verified.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_credentials",
-            "unknown user or wrong password",
-        )
-    })?;
+    let user = crate::session::verify_credentials(&state, request.user, request.password).await?;
     let token = auth::random_secret("vs_")?;
     let hash = auth::secret_hash(&token);
     let expires_at = crate::time_from_now(chrono::Duration::hours(SESSION_TOKEN_HOURS));
@@ -648,7 +644,7 @@ async fn publish_form(
 
 // ---------------------------------------------------------------- upload
 
-fn content_type_is(headers: &HeaderMap, wanted: &str) -> bool {
+pub(crate) fn content_type_is(headers: &HeaderMap, wanted: &str) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -996,7 +992,7 @@ struct PullQuery {
 
 pub const MAX_PAGE: usize = 1_000;
 
-fn parse_cursor(text: Option<&str>) -> ApiResult<i64> {
+pub(crate) fn parse_cursor(text: Option<&str>) -> ApiResult<i64> {
     match text.map(str::trim) {
         None | Some("") => Ok(0),
         Some(t) => t.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
@@ -1055,27 +1051,30 @@ async fn pull(
     }))
 }
 
+#[derive(Debug, Deserialize)]
+struct ResponseQuery {
+    #[serde(default)]
+    pii: bool,
+}
+
+/// One response: pii answers masked unless `pii=true` is asked (as in exports).
 async fn get_response(
     State(state): State<AppState>,
     Path((project, id)): Path<(String, String)>,
+    Query(query): Query<ResponseQuery>,
     headers: HeaderMap,
-) -> ApiResult<Json<PulledResponse>> {
+) -> ApiResult<Json<serde_json::Value>> {
     authorize(&state, &headers, &project, Need::Coordinate).await?;
-    let store = state.store.clone();
-    let rid = id.clone();
-    let row = blocking(move || store.get_response(&project, &rid)).await?;
-    row.map(|r| Json(pulled(r))).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            "unknown_response",
-            format!("no response `{id}` in this project"),
-        )
-    })
+    Ok(Json(
+        crate::console_api::response_json(&state, &project, &id, query.pii).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize)]
 struct ReviewRequest {
     state: ReviewState,
+    #[serde(default)]
+    comment: Option<String>,
 }
 
 async fn review(
@@ -1084,14 +1083,27 @@ async fn review(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<StatusCode> {
-    authorize(&state, &headers, &project, Need::Coordinate).await?;
+    let principal = authorize(&state, &headers, &project, Need::Coordinate).await?;
     let body = small_body(&state, body).await?;
     let request: ReviewRequest = json_body(&body)?;
+    let comment = crate::console_api::check_comment(request.comment.as_deref())?;
+    let by = match principal {
+        Principal::User(u) => u.name,
+        Principal::Device(d) => d.id,
+    };
     let store = state.store.clone();
     let rid = id.clone();
-    let found =
-        blocking(move || store.set_review_state(&project, &rid, request.state, &crate::now_text()))
-            .await?;
+    let found = blocking(move || {
+        store.review(
+            &project,
+            &[rid],
+            request.state,
+            comment.as_deref(),
+            &by,
+            &crate::now_text(),
+        )
+    })
+    .await?[0];
     if found {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -1104,6 +1116,9 @@ async fn review(
 }
 
 // ---------------------------------------------------------------- export
+
+/// The number of responses an export sends, so a page can show its progress.
+pub const TOTAL_HEADER: &str = "x-voices-total";
 
 #[derive(Debug, Deserialize)]
 struct ExportQuery {
@@ -1189,10 +1204,14 @@ async fn export(
         include_pii: query.pii,
         labels: query.labels,
     };
-    // Refuse an unknown form before the answer starts streaming.
+    // Refuse an unknown form before the answer starts streaming; count what it will send.
     let store = state.store.clone();
-    let (p, f) = (options.project.clone(), options.form.clone());
-    blocking(move || crate::export::latest_form(store.as_ref(), &p, &f).map(|_| ())).await?;
+    let (p, f, since) = (options.project.clone(), options.form.clone(), options.since);
+    let total = blocking(move || {
+        crate::export::latest_form(store.as_ref(), &p, &f)?;
+        store.count_form(&p, &f, since)
+    })
+    .await?;
     let (tx, rx) = tokio::sync::mpsc::channel(4);
     let store = state.store.clone();
     let filename = format!("{}.{}", options.form, format.extension());
@@ -1221,6 +1240,10 @@ async fn export(
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{filename}\""),
+            ),
+            (
+                header::HeaderName::from_static(TOTAL_HEADER),
+                total.to_string(),
             ),
         ],
         Body::from_stream(ChunkStream(rx)),

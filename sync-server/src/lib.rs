@@ -7,9 +7,12 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod console;
+pub mod console_api;
 pub mod export;
 pub mod metrics;
 pub mod sample;
+pub mod session;
 pub mod store;
 pub mod validate;
 

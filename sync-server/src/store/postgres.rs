@@ -35,10 +35,14 @@ use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
 
 use super::codec;
 use super::plan::{self, Loaded, Plan};
+use super::postgres_console as console;
+use super::projection::IndexCache;
 
 use super::{
-    AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Principal, Published,
-    Role, Store, StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validator,
+    AttachmentStatus, ChunkOutcome, DashboardCounts, Device, DeviceInfo, FormVersion,
+    IncomingRevision, MapCell, Membership, Overview, Principal, Published, ReviewEntry, Role,
+    Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User,
+    UserChanges, Validator,
 };
 use crate::{Error, Result};
 
@@ -158,7 +162,84 @@ CREATE INDEX responses_form_feed ON responses (project, form, feed_seq);
 ALTER TABLE revisions DROP CONSTRAINT revisions_pkey;
 ALTER TABLE revisions ADD PRIMARY KEY (project, id);
 "#,
+    // 5: the coordinator console (as SQLite's migration 5). The table index's text
+    // columns sort byte-wise (`COLLATE "C"`), as SQLite's do, so both backends page in
+    // the same order; free text is one tsvector per response, pii words weighted `A` and
+    // the others `D`, so one GIN index answers searches with and without pii.
+    r#"
+ALTER TABLE users ADD COLUMN display_name TEXT, ADD COLUMN disabled_at TEXT;
+ALTER TABLE memberships ADD COLUMN role TEXT;
+ALTER TABLE devices ADD COLUMN label TEXT, ADD COLUMN last_seen_at TEXT,
+    ADD COLUMN app_version TEXT, ADD COLUMN pending BIGINT;
+CREATE INDEX devices_by_project ON devices (project, id);
+CREATE INDEX tokens_by_user ON tokens (user_name);
+CREATE TABLE reviews (
+    arrival BIGINT GENERATED ALWAYS AS IDENTITY,
+    project TEXT NOT NULL,
+    response_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    comment TEXT,
+    by_user TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX reviews_by_response ON reviews (project, response_id, arrival);
+CREATE TABLE response_index (
+    project TEXT COLLATE "C" NOT NULL,
+    id TEXT COLLATE "C" NOT NULL,
+    form TEXT COLLATE "C" NOT NULL,
+    version TEXT COLLATE "C" NOT NULL,
+    status TEXT COLLATE "C" NOT NULL,
+    review TEXT COLLATE "C" NOT NULL,
+    conflicts INTEGER NOT NULL,
+    quarantined INTEGER NOT NULL,
+    enumerator TEXT COLLATE "C" NOT NULL,
+    device TEXT COLLATE "C" NOT NULL,
+    received_at TEXT COLLATE "C" NOT NULL,
+    updated_at TEXT COLLATE "C" NOT NULL,
+    lat DOUBLE PRECISION,
+    lon DOUBLE PRECISION,
+    search TSVECTOR NOT NULL,
+    PRIMARY KEY (project, id)
+);
+CREATE INDEX ri_received ON response_index (project, form, received_at, id);
+CREATE INDEX ri_updated ON response_index (project, form, updated_at, id);
+CREATE INDEX ri_review ON response_index (project, form, review, received_at, id);
+CREATE INDEX ri_status ON response_index (project, form, status, received_at, id);
+CREATE INDEX ri_enumerator ON response_index (project, form, enumerator, received_at, id);
+CREATE INDEX ri_device ON response_index (project, form, device, received_at, id);
+CREATE INDEX ri_project_received ON response_index (project, received_at, id);
+CREATE INDEX ri_project_review ON response_index (project, review);
+CREATE INDEX ri_conflicts ON response_index (project) WHERE conflicts > 0;
+CREATE INDEX ri_quarantined ON response_index (project) WHERE quarantined = 1;
+CREATE INDEX ri_points ON response_index (project, form, lat, lon) WHERE lat IS NOT NULL;
+CREATE INDEX ri_search ON response_index USING GIN (search);
+CREATE TABLE response_counts (
+    project TEXT NOT NULL,
+    form TEXT NOT NULL,
+    version TEXT NOT NULL,
+    day TEXT NOT NULL,
+    enumerator TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (project, form, version, day, enumerator)
+);
+CREATE TABLE choice_counts (
+    project TEXT NOT NULL,
+    form TEXT NOT NULL,
+    version TEXT NOT NULL,
+    question TEXT NOT NULL,
+    choice TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    age_band TEXT NOT NULL,
+    disability TEXT NOT NULL,
+    n BIGINT NOT NULL,
+    PRIMARY KEY (project, form, version, question, choice, sex, age_band, disability)
+);
+"#,
 ];
+
+/// The migration after which `backfill` writes the console's projection of the
+/// responses already stored.
+const CONSOLE_MIGRATION: usize = 5;
 
 /// The schema version this build migrates to (the number of migrations).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -180,10 +261,12 @@ type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
 pub struct PostgresStore {
     pool: Pool,
+    /// Form indexes for the console's projection.
+    indexes: IndexCache,
 }
 
 /// Why one attempt at a transaction failed.
-enum Fail {
+pub(super) enum Fail {
     Db(postgres::Error),
     /// Lost a race that a fresh attempt resolves.
     Retry,
@@ -208,7 +291,7 @@ impl From<serde_json::Error> for Fail {
     }
 }
 
-type Attempt<T> = std::result::Result<T, Fail>;
+pub(super) type Attempt<T> = std::result::Result<T, Fail>;
 
 /// PostgreSQL's own words where there are some (`source` holds the server's message or
 /// the I/O error; the top-level text alone is often just "db error").
@@ -220,7 +303,7 @@ fn describe(e: &postgres::Error) -> String {
     }
 }
 
-fn db_error(e: postgres::Error) -> Error {
+pub(super) fn db_error(e: postgres::Error) -> Error {
     match e.as_db_error() {
         Some(db) => Error::Backend(format!(
             "PostgreSQL {}: {}{}",
@@ -311,7 +394,10 @@ impl PostgresStore {
                 connection.config,
                 connection.tls,
             ));
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            indexes: IndexCache::default(),
+        })
     }
 
     /// Run `f` on a pooled connection, again after retryable failures.
@@ -369,6 +455,9 @@ fn migrate(c: &mut Client) -> Attempt<()> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         tx.batch_execute(sql)?;
+        if i + 1 == CONSOLE_MIGRATION {
+            console::backfill(&mut tx)?;
+        }
         tx.execute(
             "INSERT INTO voices_schema_migrations (version) VALUES ($1)",
             &[&(i as i32 + 1)],
@@ -441,28 +530,44 @@ fn review_of(text: &str) -> ReviewState {
     }
 }
 
+const USER_COLUMNS: &str = "name, role, password_hash, display_name, disabled_at";
+
+/// A user from a row of `USER_COLUMNS`, with memberships (one without a role of its own
+/// has the user's role).
+fn user_row(c: &mut impl postgres::GenericClient, row: &Row) -> Attempt<User> {
+    let name: String = row.try_get(0)?;
+    let role = role_of(row.try_get(1)?)?;
+    let mut memberships = Vec::new();
+    for r in c.query(
+        "SELECT project, role FROM memberships WHERE user_name = $1 ORDER BY project",
+        &[&name],
+    )? {
+        let own: Option<&str> = r.try_get(1)?;
+        memberships.push(Membership {
+            project: r.try_get(0)?,
+            role: own.and_then(Role::parse).unwrap_or(role),
+        });
+    }
+    Ok(User {
+        projects: memberships.iter().map(|m| m.project.clone()).collect(),
+        memberships,
+        name,
+        role,
+        password_hash: row.try_get(2)?,
+        display_name: row.try_get(3)?,
+        disabled: row.try_get::<_, Option<String>>(4)?.is_some(),
+    })
+}
+
 fn load_user(c: &mut impl postgres::GenericClient, name: &str) -> Attempt<Option<User>> {
     let Some(row) = c.query_opt(
-        "SELECT name, role, password_hash FROM users WHERE name = $1",
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"),
         &[&name],
     )?
     else {
         return Ok(None);
     };
-    let projects = c
-        .query(
-            "SELECT project FROM memberships WHERE user_name = $1 ORDER BY project",
-            &[&name],
-        )?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<std::result::Result<Vec<String>, _>>()?;
-    Ok(Some(User {
-        name: row.try_get(0)?,
-        role: role_of(row.try_get(1)?)?,
-        password_hash: row.try_get(2)?,
-        projects,
-    }))
+    Ok(Some(user_row(c, &row)?))
 }
 
 fn load_device(c: &mut impl postgres::GenericClient, id: &str) -> Attempt<Option<Device>> {
@@ -512,6 +617,7 @@ fn ingest_once(
     uploader: &Uploader,
     batch: &[IncomingRevision],
     validator: &dyn Validator,
+    indexes: &IndexCache,
     now: &str,
 ) -> Attempt<Vec<RecordAck>> {
     let mut tx = c.transaction()?;
@@ -561,18 +667,22 @@ fn ingest_once(
         );
     }
 
+    let pairs = plan::versions_needed(batch, loaded.values());
+    let indexes = console::indexes(&mut tx, indexes, project, pairs)?;
     // The advisory locks keep these rows as read until the transaction ends, so the
     // plan cannot go stale (unlike SQLite's optimistic plan).
     let Plan {
         acks,
         accepted,
         changed,
+        deltas,
     } = plan::plan(
         &plan::Ingest {
             project,
             uploader,
             validator,
             now,
+            indexes: &indexes,
         },
         batch,
         &valid,
@@ -673,6 +783,8 @@ fn ingest_once(
             ],
         )?;
     }
+    // After the feed row: ingests of the project reach the counts one at a time.
+    console::write_projection(&mut tx, project, &changed, deltas, now)?;
     tx.commit()?;
     Ok(acks)
 }
@@ -740,9 +852,10 @@ impl Store for PostgresStore {
         self.run(|c| load_user(c, name))
     }
 
-    fn add_device(
+    fn add_labelled_device(
         &self,
         device: &Device,
+        label: Option<&str>,
         code_hash: &str,
         code_expires_at: &str,
         now: &str,
@@ -756,8 +869,8 @@ impl Store for PostgresStore {
                 ))));
             }
             let n = tx.execute(
-                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at, label)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
                 &[
                     &device.id,
                     &device.project,
@@ -765,6 +878,7 @@ impl Store for PostgresStore {
                     &code_hash,
                     &code_expires_at,
                     &now,
+                    &label,
                 ],
             )?;
             if n == 0 {
@@ -972,7 +1086,7 @@ impl Store for PostgresStore {
         validator: &dyn Validator,
         now: &str,
     ) -> Result<Vec<RecordAck>> {
-        self.run(|c| ingest_once(c, project, uploader, batch, validator, now))
+        self.run(|c| ingest_once(c, project, uploader, batch, validator, &self.indexes, now))
     }
 
     fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
@@ -1043,33 +1157,209 @@ impl Store for PostgresStore {
         })
     }
 
-    fn set_review_state(
+    fn review(
         &self,
         project: &str,
-        id: &str,
+        ids: &[String],
         state: ReviewState,
+        comment: Option<&str>,
+        by: &str,
         now: &str,
-    ) -> Result<bool> {
+    ) -> Result<Vec<bool>> {
         self.run(|c| {
             let mut tx = c.transaction()?;
-            lock_responses(&mut tx, project, [id])?;
-            if tx
-                .query_opt(
-                    "SELECT 1 FROM responses WHERE project = $1 AND id = $2",
-                    &[&project, &id],
+            lock_responses(&mut tx, project, ids.iter().map(String::as_str))?;
+            let found: HashSet<String> = tx
+                .query(
+                    "SELECT id FROM responses WHERE project = $1 AND id = ANY($2)",
+                    &[&project, &ids],
                 )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+            // In the order given, each once.
+            let mut seen = HashSet::new();
+            let to_set: Vec<&str> = ids
+                .iter()
+                .filter(|id| found.contains(*id) && seen.insert(id.as_str()))
+                .map(String::as_str)
+                .collect();
+            if !to_set.is_empty() {
+                let first = take_feed_positions(&mut tx, project, to_set.len() as i64)?;
+                console::record_reviews(&mut tx, project, &to_set, first, state, comment, by, now)?;
+            }
+            tx.commit()?;
+            Ok(ids.iter().map(|id| found.contains(id)).collect())
+        })
+    }
+
+    fn reviews_of(&self, project: &str, response: &str) -> Result<Vec<ReviewEntry>> {
+        self.run(|c| Ok(console::reviews_of(c, project, response)?))
+    }
+
+    fn list_projects(&self) -> Result<Vec<(String, String)>> {
+        self.run(|c| {
+            c.query("SELECT id, title FROM projects ORDER BY id", &[])?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect()
+        })
+    }
+
+    fn table(&self, project: &str, query: &TableQuery) -> Result<TablePage> {
+        self.run(|c| {
+            // One snapshot for the page and its count.
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let page = console::table(&mut tx, project, query)?;
+            tx.commit()?;
+            Ok(page)
+        })
+    }
+
+    fn overview(&self, project: &str, today: &str, week_start: &str) -> Result<Overview> {
+        self.run(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let overview = console::overview(&mut tx, project, today, week_start)?;
+            tx.commit()?;
+            Ok(overview)
+        })
+    }
+
+    fn dashboard_counts(
+        &self,
+        project: &str,
+        form: &str,
+        version: Option<&str>,
+    ) -> Result<DashboardCounts> {
+        self.run(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let counts = console::dashboard_counts(&mut tx, project, form, version)?;
+            tx.commit()?;
+            Ok(counts)
+        })
+    }
+
+    fn map_cells(&self, project: &str, form: &str, precision: u32) -> Result<Vec<MapCell>> {
+        self.run(|c| Ok(console::map_cells(c, project, form, precision)?))
+    }
+
+    fn count_form(&self, project: &str, form: &str, after: i64) -> Result<u64> {
+        self.run(|c| Ok(console::count_form(c, project, form, after)?))
+    }
+
+    fn list_devices(&self, project: &str) -> Result<Vec<DeviceInfo>> {
+        self.run(|c| Ok(console::list_devices(c, project)?))
+    }
+
+    fn touch_device(
+        &self,
+        id: &str,
+        now: &str,
+        app_version: Option<&str>,
+        pending: Option<i64>,
+    ) -> Result<()> {
+        self.run(|c| {
+            c.execute(
+                "UPDATE devices SET last_seen_at = $2, app_version = COALESCE($3, app_version),
+                     pending = COALESCE($4, pending) WHERE id = $1",
+                &[&id, &now, &app_version, &pending],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn list_users(&self) -> Result<Vec<User>> {
+        self.run(|c| {
+            let rows = c.query(
+                &format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"),
+                &[],
+            )?;
+            rows.iter().map(|row| user_row(c, row)).collect()
+        })
+    }
+
+    fn update_user(&self, name: &str, changes: &UserChanges, now: &str) -> Result<Option<User>> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            if tx
+                .query_opt("SELECT 1 FROM users WHERE name = $1 FOR UPDATE", &[&name])?
                 .is_none()
             {
-                return Ok(false);
+                return Ok(None);
             }
-            let position = take_feed_positions(&mut tx, project, 1)?;
+            if let Some(display) = &changes.display_name {
+                tx.execute(
+                    "UPDATE users SET display_name = $2 WHERE name = $1",
+                    &[&name, display],
+                )?;
+            }
+            if let Some(hash) = &changes.password_hash {
+                tx.execute(
+                    "UPDATE users SET password_hash = $2 WHERE name = $1",
+                    &[&name, hash],
+                )?;
+            }
+            if let Some(disabled) = changes.disabled {
+                tx.execute(
+                    "UPDATE users SET disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, $3) END
+                     WHERE name = $1",
+                    &[&name, &disabled, &now],
+                )?;
+            }
+            if changes.password_hash.is_some() || changes.disabled == Some(true) {
+                tx.execute(
+                    "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE user_name = $1",
+                    &[&name, &now],
+                )?;
+            }
+            let user = load_user(&mut tx, name)?;
+            tx.commit()?;
+            Ok(user)
+        })
+    }
+
+    fn set_membership(&self, user: &str, project: &str, role: Role) -> Result<()> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            if tx
+                .query_opt("SELECT 1 FROM users WHERE name = $1", &[&user])?
+                .is_none()
+            {
+                return Err(Fail::Other(Error::NotFound(format!("no user `{user}`"))));
+            }
+            if !project_exists(&mut tx, project)? {
+                return Err(Fail::Other(Error::NotFound(format!(
+                    "no project `{project}`"
+                ))));
+            }
             tx.execute(
-                "UPDATE responses SET review_state = $3, updated_at = $4, feed_seq = $5
-                 WHERE project = $1 AND id = $2",
-                &[&project, &id, &state.as_str(), &now, &position],
+                "INSERT INTO memberships (user_name, project, role) VALUES ($1, $2, $3)
+                 ON CONFLICT (user_name, project) DO UPDATE SET role = excluded.role",
+                &[&user, &project, &role.as_str()],
             )?;
             tx.commit()?;
-            Ok(true)
+            Ok(())
+        })
+    }
+
+    fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
+        self.run(|c| {
+            Ok(c.execute(
+                "DELETE FROM memberships WHERE user_name = $1 AND project = $2",
+                &[&user, &project],
+            )? > 0)
         })
     }
 

@@ -25,10 +25,14 @@ use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
 
 use super::codec;
 use super::plan::{self, Loaded, Plan};
+use super::projection::IndexCache;
+use super::sqlite_console as console;
 
 use super::{
-    AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Principal, Published,
-    Role, Store, StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validator,
+    AttachmentStatus, ChunkOutcome, DashboardCounts, Device, DeviceInfo, FormVersion,
+    IncomingRevision, MapCell, Membership, Overview, Principal, Published, ReviewEntry, Role,
+    Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User,
+    UserChanges, Validator,
 };
 use crate::{Error, Result};
 
@@ -160,7 +164,91 @@ DROP TABLE revisions;
 ALTER TABLE revisions_by_project RENAME TO revisions;
 CREATE INDEX revisions_by_response ON revisions (project, response_id);
 "#,
+    // 5: the coordinator console. People get a display name, can be disabled and have a
+    // role per project; devices a label and their last contact; review decisions are
+    // kept; and each response has a row in `response_index` (filters and sort keys, on
+    // indexes for the table's keysets), its answers in the full-text index
+    // `response_text` (same rowid; contentless, so the text is not stored twice) and its
+    // share of the dashboard's counts. All of it is written by the ingest in the
+    // transaction that writes the response; `backfill` fills it for existing responses.
+    r#"
+ALTER TABLE users ADD COLUMN display_name TEXT;
+ALTER TABLE users ADD COLUMN disabled_at TEXT;
+ALTER TABLE memberships ADD COLUMN role TEXT;
+ALTER TABLE devices ADD COLUMN label TEXT;
+ALTER TABLE devices ADD COLUMN last_seen_at TEXT;
+ALTER TABLE devices ADD COLUMN app_version TEXT;
+ALTER TABLE devices ADD COLUMN pending INTEGER;
+CREATE INDEX devices_by_project ON devices (project, id);
+CREATE INDEX tokens_by_user ON tokens (user_name);
+CREATE TABLE reviews (
+    project TEXT NOT NULL,
+    response_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    comment TEXT,
+    by_user TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX reviews_by_response ON reviews (project, response_id);
+CREATE TABLE response_index (
+    project TEXT NOT NULL,
+    id TEXT NOT NULL,
+    form TEXT NOT NULL,
+    version TEXT NOT NULL,
+    status TEXT NOT NULL,
+    review TEXT NOT NULL,
+    conflicts INTEGER NOT NULL,
+    quarantined INTEGER NOT NULL,
+    enumerator TEXT NOT NULL,
+    device TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    lat REAL,
+    lon REAL,
+    UNIQUE (project, id)
+);
+CREATE INDEX ri_received ON response_index (project, form, received_at, id);
+CREATE INDEX ri_updated ON response_index (project, form, updated_at, id);
+CREATE INDEX ri_review ON response_index (project, form, review, received_at, id);
+CREATE INDEX ri_status ON response_index (project, form, status, received_at, id);
+CREATE INDEX ri_enumerator ON response_index (project, form, enumerator, received_at, id);
+CREATE INDEX ri_device ON response_index (project, form, device, received_at, id);
+CREATE INDEX ri_project_received ON response_index (project, received_at, id);
+CREATE INDEX ri_project_review ON response_index (project, review);
+CREATE INDEX ri_conflicts ON response_index (project) WHERE conflicts > 0;
+CREATE INDEX ri_quarantined ON response_index (project) WHERE quarantined = 1;
+CREATE INDEX ri_points ON response_index (project, form, lat, lon) WHERE lat IS NOT NULL;
+CREATE VIRTUAL TABLE response_text USING fts5(
+    open, pii, content = '', contentless_delete = 1,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TABLE response_counts (
+    project TEXT NOT NULL,
+    form TEXT NOT NULL,
+    version TEXT NOT NULL,
+    day TEXT NOT NULL,
+    enumerator TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (project, form, version, day, enumerator)
+) WITHOUT ROWID;
+CREATE TABLE choice_counts (
+    project TEXT NOT NULL,
+    form TEXT NOT NULL,
+    version TEXT NOT NULL,
+    question TEXT NOT NULL,
+    choice TEXT NOT NULL,
+    sex TEXT NOT NULL,
+    age_band TEXT NOT NULL,
+    disability TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (project, form, version, question, choice, sex, age_band, disability)
+) WITHOUT ROWID;
+"#,
 ];
+
+/// The migration after which `backfill` writes the console's projection of the
+/// responses already stored.
+const CONSOLE_MIGRATION: usize = 5;
 
 /// Reader connections kept open (each keeps its page cache): ingest plans on readers too,
 /// one per concurrent upload.
@@ -173,6 +261,8 @@ pub struct SqliteStore {
     /// Batches being planned at once (see `PLANNERS`).
     planning: Mutex<usize>,
     plan_slot_freed: Condvar,
+    /// Form indexes for the console's projection.
+    indexes: IndexCache,
 }
 
 /// At most this many batches are planned at once. Planning is CPU work: with 64 devices
@@ -208,6 +298,7 @@ impl SqliteStore {
             path: path.to_owned(),
             planning: Mutex::new(0),
             plan_slot_freed: Condvar::new(),
+            indexes: IndexCache::default(),
         })
     }
 
@@ -265,6 +356,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
+        if i + 1 == CONSOLE_MIGRATION {
+            console::backfill(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i + 1)?;
         tx.commit()?;
     }
@@ -290,29 +384,45 @@ fn review_of(text: &str) -> ReviewState {
     }
 }
 
-fn projects_of(conn: &Connection, user: &str) -> Result<Vec<String>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT project FROM memberships WHERE user_name = ?1 ORDER BY project")?;
-    let rows = stmt.query_map([user], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+/// A user's memberships; one without a role of its own has the user's role.
+fn memberships_of(conn: &Connection, user: &str, role: Role) -> Result<Vec<Membership>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT project, role FROM memberships WHERE user_name = ?1 ORDER BY project",
+    )?;
+    let rows = stmt.query_map([user], |r| {
+        let own: Option<String> = r.get(1)?;
+        Ok(Membership {
+            project: r.get(0)?,
+            role: own.as_deref().and_then(Role::parse).unwrap_or(role),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+const USER_COLUMNS: &str = "name, role, password_hash, display_name, disabled_at";
+
+fn user_row(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<User> {
+    let name: String = r.get(0)?;
+    let role = role_of(r.get(1)?)?;
+    let memberships = memberships_of(conn, &name, role)?;
+    Ok(User {
+        projects: memberships.iter().map(|m| m.project.clone()).collect(),
+        memberships,
+        name,
+        role,
+        password_hash: r.get(2)?,
+        display_name: r.get(3)?,
+        disabled: r.get::<_, Option<String>>(4)?.is_some(),
+    })
 }
 
 fn load_user(conn: &Connection, name: &str) -> Result<Option<User>> {
-    let row = conn
-        .query_row(
-            "SELECT name, role, password_hash FROM users WHERE name = ?1",
-            [name],
-            |r| Ok((r.get::<_, String>(0)?, role_of(r.get(1)?)?, r.get(2)?)),
-        )
-        .optional()?;
-    match row {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"))?;
+    let mut rows = stmt.query([name])?;
+    match rows.next()? {
         None => Ok(None),
-        Some((name, role, password_hash)) => Ok(Some(User {
-            projects: projects_of(conn, &name)?,
-            name,
-            role,
-            password_hash,
-        })),
+        Some(r) => Ok(Some(user_row(conn, r)?)),
     }
 }
 
@@ -371,6 +481,7 @@ const OPTIMISTIC_ATTEMPTS: usize = 4;
 
 /// Read what the batch needs (its revision ids already stored, the current rows of the
 /// responses it touches) and plan it.
+#[allow(clippy::too_many_arguments)]
 fn plan_batch<'a>(
     c: &Connection,
     project: &str,
@@ -378,6 +489,7 @@ fn plan_batch<'a>(
     batch: &'a [IncomingRevision],
     valid: &[bool],
     validator: &dyn Validator,
+    cache: &IndexCache,
     now: &str,
 ) -> Result<Plan<'a>> {
     let mut stored = HashMap::new();
@@ -426,11 +538,14 @@ fn plan_batch<'a>(
             }
         }
     }
+    let pairs = plan::versions_needed(batch, loaded.values());
+    let indexes = console::indexes(c, cache, project, pairs)?;
     let ingest = plan::Ingest {
         project,
         uploader,
         validator,
         now,
+        indexes: &indexes,
     };
     plan::plan(&ingest, batch, valid, &stored, loaded)
 }
@@ -512,6 +627,7 @@ fn write_plan(
             ])?;
         }
     }
+    console::write_projection(&tx, project, &planned.changed, planned.deltas, now)?;
     tx.commit()?;
     Ok(Some(planned.acks))
 }
@@ -576,9 +692,10 @@ impl Store for SqliteStore {
         self.read(|c| load_user(c, name))
     }
 
-    fn add_device(
+    fn add_labelled_device(
         &self,
         device: &Device,
+        label: Option<&str>,
         code_hash: &str,
         code_expires_at: &str,
         now: &str,
@@ -591,9 +708,9 @@ impl Store for SqliteStore {
                 return Err(Error::NotFound(format!("no project `{}`", device.project)));
             }
             let n = c.execute(
-                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-                params![device.id, device.project, device.enumerator, code_hash, code_expires_at, now],
+                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at, label)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                params![device.id, device.project, device.enumerator, code_hash, code_expires_at, now, label],
             )?;
             if n == 0 {
                 return Err(Error::Conflict(format!("device `{}` already exists", device.id)));
@@ -807,7 +924,16 @@ impl Store for SqliteStore {
             let planned = self.planning(|| {
                 self.read(|c| {
                     let snapshot = c.unchecked_transaction()?;
-                    plan_batch(&snapshot, project, uploader, batch, &valid, validator, now)
+                    plan_batch(
+                        &snapshot,
+                        project,
+                        uploader,
+                        batch,
+                        &valid,
+                        validator,
+                        &self.indexes,
+                        now,
+                    )
                 })
             })?;
             if let Some(acks) = self.write(|c| write_plan(c, project, uploader, planned, now))? {
@@ -818,7 +944,16 @@ impl Store for SqliteStore {
         // write lock, where nothing can change what was read.
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let planned = plan_batch(&tx, project, uploader, batch, &valid, validator, now)?;
+            let planned = plan_batch(
+                &tx,
+                project,
+                uploader,
+                batch,
+                &valid,
+                validator,
+                &self.indexes,
+                now,
+            )?;
             drop(tx);
             write_plan(c, project, uploader, planned, now)?.ok_or_else(|| {
                 Error::Backend("a batch planned under the write lock went stale".into())
@@ -888,23 +1023,171 @@ impl Store for SqliteStore {
         })
     }
 
-    fn set_review_state(
+    fn review(
         &self,
         project: &str,
-        id: &str,
+        ids: &[String],
         state: ReviewState,
+        comment: Option<&str>,
+        by: &str,
         now: &str,
-    ) -> Result<bool> {
+    ) -> Result<Vec<bool>> {
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let next: i64 =
-                tx.query_row("SELECT COALESCE(MAX(feed_seq), 0) + 1 FROM responses", [], |r| r.get(0))?;
-            let n = tx.execute(
-                "UPDATE responses SET review_state = ?3, updated_at = ?4, feed_seq = ?5 WHERE project = ?1 AND id = ?2",
-                params![project, id, state.as_str(), now, next],
-            )?;
+            let found = console::review(&tx, project, ids, state, comment, by, now)?;
             tx.commit()?;
-            Ok(n > 0)
+            Ok(found)
+        })
+    }
+
+    fn reviews_of(&self, project: &str, response: &str) -> Result<Vec<ReviewEntry>> {
+        self.read(|c| console::reviews_of(c, project, response))
+    }
+
+    fn list_projects(&self) -> Result<Vec<(String, String)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT id, title FROM projects ORDER BY id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn table(&self, project: &str, query: &TableQuery) -> Result<TablePage> {
+        self.read(|c| {
+            // One snapshot for the page and its count.
+            let snapshot = c.unchecked_transaction()?;
+            console::table(&snapshot, project, query)
+        })
+    }
+
+    fn overview(&self, project: &str, today: &str, week_start: &str) -> Result<Overview> {
+        self.read(|c| {
+            let snapshot = c.unchecked_transaction()?;
+            console::overview(&snapshot, project, today, week_start)
+        })
+    }
+
+    fn dashboard_counts(
+        &self,
+        project: &str,
+        form: &str,
+        version: Option<&str>,
+    ) -> Result<DashboardCounts> {
+        self.read(|c| {
+            let snapshot = c.unchecked_transaction()?;
+            console::dashboard_counts(&snapshot, project, form, version)
+        })
+    }
+
+    fn map_cells(&self, project: &str, form: &str, precision: u32) -> Result<Vec<MapCell>> {
+        self.read(|c| console::map_cells(c, project, form, precision))
+    }
+
+    fn count_form(&self, project: &str, form: &str, after: i64) -> Result<u64> {
+        self.read(|c| console::count_form(c, project, form, after))
+    }
+
+    fn list_devices(&self, project: &str) -> Result<Vec<DeviceInfo>> {
+        self.read(|c| console::list_devices(c, project))
+    }
+
+    fn touch_device(
+        &self,
+        id: &str,
+        now: &str,
+        app_version: Option<&str>,
+        pending: Option<i64>,
+    ) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE devices SET last_seen_at = ?2, app_version = COALESCE(?3, app_version),
+                     pending = COALESCE(?4, pending) WHERE id = ?1",
+                params![id, now, app_version, pending],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn list_users(&self) -> Result<Vec<User>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))?;
+            let mut rows = stmt.query([])?;
+            let mut users = Vec::new();
+            while let Some(r) = rows.next()? {
+                users.push(user_row(c, r)?);
+            }
+            Ok(users)
+        })
+    }
+
+    fn update_user(&self, name: &str, changes: &UserChanges, now: &str) -> Result<Option<User>> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if load_user(&tx, name)?.is_none() {
+                return Ok(None);
+            }
+            if let Some(display) = &changes.display_name {
+                tx.execute(
+                    "UPDATE users SET display_name = ?2 WHERE name = ?1",
+                    params![name, display],
+                )?;
+            }
+            if let Some(hash) = &changes.password_hash {
+                tx.execute(
+                    "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+                    params![name, hash],
+                )?;
+            }
+            if let Some(disabled) = changes.disabled {
+                tx.execute(
+                    "UPDATE users SET disabled_at = CASE WHEN ?2 THEN COALESCE(disabled_at, ?3) END
+                     WHERE name = ?1",
+                    params![name, disabled, now],
+                )?;
+            }
+            if changes.password_hash.is_some() || changes.disabled == Some(true) {
+                tx.execute(
+                    "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE user_name = ?1",
+                    params![name, now],
+                )?;
+            }
+            let user = load_user(&tx, name)?;
+            tx.commit()?;
+            Ok(user)
+        })
+    }
+
+    fn set_membership(&self, user: &str, project: &str, role: Role) -> Result<()> {
+        self.write(|c| {
+            if load_user(c, user)?.is_none() {
+                return Err(Error::NotFound(format!("no user `{user}`")));
+            }
+            let exists = c
+                .query_row(
+                    "SELECT 1 FROM projects WHERE id = ?1",
+                    [project],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            if exists.is_none() {
+                return Err(Error::NotFound(format!("no project `{project}`")));
+            }
+            c.execute(
+                "INSERT INTO memberships (user_name, project, role) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (user_name, project) DO UPDATE SET role = excluded.role",
+                params![user, project, role.as_str()],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
+        self.write(|c| {
+            Ok(c.execute(
+                "DELETE FROM memberships WHERE user_name = ?1 AND project = ?2",
+                params![user, project],
+            )? > 0)
         })
     }
 
