@@ -259,7 +259,7 @@ async fn main() {
     if fresh {
         let now = voices_server::now_text();
         store.add_project(PROJECT, "Bench", &now).unwrap();
-        voices_server::api::publish(store.as_ref(), PROJECT, &form, "bench").unwrap();
+        voices_server::publish::publish(store.as_ref(), PROJECT, &form, "bench").unwrap();
         store
             .add_user("cora", Role::Coordinator, "unused", &now)
             .unwrap();

@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use voices_core::sync::protocol::ProvisioningCode;
 use voices_server::store::postgres::PostgresStore;
 use voices_server::store::sqlite::SqliteStore;
-use voices_server::store::{Device, Published, Role, Store};
+use voices_server::store::{Published, Role, Store};
 use voices_server::{app, auth, AppState};
 
 /// Ingest allocates and frees many small strings per record on several threads at once;
@@ -53,6 +53,11 @@ enum Command {
         /// capabilities in `/api/v1/info`.
         #[arg(long, env = "VOICES_NO_ZSTD")]
         no_zstd: bool,
+        /// The address devices reach this server at (`https://survey.example.org`), for
+        /// the provisioning codes made in the console; without it, the address the
+        /// browser used.
+        #[arg(long, env = "VOICES_PUBLIC_URL")]
+        public_url: Option<String>,
     },
     /// Accounts of people (admins, designers, coordinators).
     User {
@@ -130,6 +135,9 @@ enum DeviceCommand {
         /// Device id (default: a random one).
         #[arg(long)]
         id: Option<String>,
+        /// A name people recognise the device by ("Tablet 4"), listed in the console.
+        #[arg(long)]
+        label: Option<String>,
         /// The server address as the device will reach it.
         #[arg(long, default_value = "http://127.0.0.1:8470")]
         server: String,
@@ -252,6 +260,7 @@ fn main() -> anyhow::Result<()> {
             listen,
             json_logs,
             no_zstd,
+            public_url,
         } => {
             let filter = tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -262,7 +271,7 @@ fn main() -> anyhow::Result<()> {
                 builder.init();
             }
             let store = open_store(&cli)?;
-            let state = AppState::new(store);
+            let state = AppState::new(store).with_public_url(public_url.clone());
             serve(
                 if *no_zstd {
                     state.without_zstd()
@@ -304,33 +313,26 @@ fn main() -> anyhow::Result<()> {
                     project,
                     enumerator,
                     id,
+                    label,
                     server,
                     valid_days,
                     qr_png: png_path,
                 },
         } => {
             let store = open_store(&cli)?;
-            let id = match id {
-                Some(id) => id.clone(),
-                None => auth::random_secret("dev_")?.chars().take(16).collect(),
-            };
-            let code = auth::random_secret("")?;
-            let expires = voices_server::time_from_now(chrono::Duration::days(*valid_days));
-            store.add_device(
-                &Device {
-                    id: id.clone(),
-                    project: project.clone(),
-                    enumerator: enumerator.clone(),
-                    revoked_at: None,
-                },
-                &auth::secret_hash(&code),
-                &expires,
-                &now,
+            let registered = voices_server::accounts::register_device(
+                store.as_ref(),
+                project,
+                enumerator,
+                id.as_deref(),
+                label.as_deref(),
+                *valid_days,
             )?;
+            let (id, expires) = (&registered.device.id, &registered.code_expires_at);
             let text = ProvisioningCode {
                 server: server.clone(),
                 project: project.clone(),
-                code,
+                code: registered.code,
             }
             .to_text();
             say(&format!(
@@ -407,7 +409,7 @@ fn main() -> anyhow::Result<()> {
 fn publish_file(store: &dyn Store, file: &Path, project: &str, by: &str) -> anyhow::Result<()> {
     let document =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    match voices_server::api::publish(store, project, &document, by) {
+    match voices_server::publish::publish(store, project, &document, by) {
         Ok((form, Published::New)) => {
             println!(
                 "published form `{}` version `{}` in `{project}`",
@@ -418,7 +420,7 @@ fn publish_file(store: &dyn Store, file: &Path, project: &str, by: &str) -> anyh
             "form `{}` version `{}` was already published with this content",
             form.id, form.version
         ),
-        Err(e) => bail!("{}: {}", file.display(), e.detail),
+        Err(e) => bail!("{}: {e}", file.display()),
     }
     Ok(())
 }

@@ -30,54 +30,67 @@ pub fn flat_value(index: Option<&FormIndex>, path: &str, value: &str, pii: bool)
     }
 }
 
-/// A pull item as JSON with pii answers (and pii values of conflicts) masked.
+/// A pull item as JSON without its pii answers unless `pii` (as the export leaves them
+/// out): the answers and conflicts of pii fields are left out and their paths listed in
+/// `masked`, so the item still reads as a `PulledResponse` and a page can say what it
+/// holds back.
 pub fn pulled_json(item: &PulledResponse, index: Option<&FormIndex>, pii: bool) -> Value {
     let mut json = serde_json::to_value(item).unwrap_or(Value::Null);
     if pii {
         return json;
     }
+    let mut left_out = Vec::new();
     if let Some(answers) = json
         .get_mut("response")
         .and_then(|r| r.get_mut("answers"))
         .and_then(Value::as_object_mut)
     {
-        mask_answers(answers, "", index);
+        leave_out(answers, "", index, &mut left_out);
     }
     if let Some(conflicts) = json.get_mut("conflicts").and_then(Value::as_array_mut) {
-        for conflict in conflicts {
-            let key = conflict["key"].as_str().unwrap_or_default().to_owned();
-            if !key.starts_with('/') || !is_pii(index, &key) {
-                continue;
+        conflicts.retain(|conflict| {
+            let key = conflict["key"].as_str().unwrap_or_default();
+            let hidden = key.starts_with('/') && is_pii(index, key);
+            if hidden {
+                left_out.push(key.to_owned());
             }
-            if let Some(values) = conflict.get_mut("values").and_then(Value::as_array_mut) {
-                for value in values {
-                    value["value"] = serde_json::json!({"text": masked()});
-                }
-            }
-        }
+            !hidden
+        });
+    }
+    left_out.sort();
+    left_out.dedup();
+    if !left_out.is_empty() {
+        json["masked"] = Value::from(left_out);
     }
     json
 }
 
-/// Mask the pii values of an answers tree in place. `scope` is the flat path of the
-/// repeat instance holding them (`""` at the top, `/member[2]` inside a member).
-fn mask_answers(answers: &mut Map<String, Value>, scope: &str, index: Option<&FormIndex>) {
-    for (name, value) in answers.iter_mut() {
-        match value {
-            Value::Array(instances) if instances.iter().all(Value::is_object) => {
-                for (i, instance) in instances.iter_mut().enumerate() {
-                    if let Some(inner) = instance.as_object_mut() {
-                        mask_answers(inner, &format!("{scope}/{name}[{}]", i + 1), index);
-                    }
+/// Take the pii values out of an answers tree, listing their flat paths. `scope` is the
+/// flat path of the repeat instance holding them (`""` at the top, `/member[2]` inside).
+fn leave_out(
+    answers: &mut Map<String, Value>,
+    scope: &str,
+    index: Option<&FormIndex>,
+    left_out: &mut Vec<String>,
+) {
+    answers.retain(|name, value| match value {
+        Value::Array(instances) if instances.iter().all(Value::is_object) => {
+            for (i, instance) in instances.iter_mut().enumerate() {
+                if let Some(inner) = instance.as_object_mut() {
+                    leave_out(inner, &format!("{scope}/{name}[{}]", i + 1), index, left_out);
                 }
             }
-            _ => {
-                if is_pii(index, &format!("{scope}/{name}")) {
-                    *value = masked();
-                }
-            }
+            true
         }
-    }
+        _ => {
+            let path = format!("{scope}/{name}");
+            let hidden = is_pii(index, &path);
+            if hidden {
+                left_out.push(path);
+            }
+            !hidden
+        }
+    });
 }
 
 /// The text of a register's value (`None` when it holds no answer text).
@@ -95,29 +108,31 @@ mod tests {
     use voices_core::Form;
 
     #[test]
-    fn pii_answers_are_masked_in_trees_and_repeats() {
+    fn pii_answers_are_left_out_of_trees_and_repeats_and_listed() {
         let form = Form::from_json(
             r#"{"id":"f","version":"1","title":"T","languages":[{"code":"en","name":"E"}],
-            "default_language":"en","body":[{"type":"text","name":"name","pii":true},
+            "default_language":"en","body":[
+            {"type":"consent","text_version":"1","text":"We ask"},
+            {"type":"text","name":"name","pii":true},
             {"type":"text","name":"village"},
             {"type":"repeat","name":"m","body":[{"type":"text","name":"mn","pii":true},
               {"type":"integer","name":"age"}]}]}"#,
         )
         .unwrap();
         let index = FormIndex::new(&form);
-        let mut answers = json!({"name": "Ana", "village": "K", "unknown": "x",
+        let mut answers = json!({"consent": "yes", "name": "Ana", "village": "K", "unknown": "x",
             "m": [{"mn": "Bo", "age": "3"}, {"age": "4"}]});
-        mask_answers(answers.as_object_mut().unwrap(), "", Some(&index));
+        let mut left_out = Vec::new();
+        leave_out(answers.as_object_mut().unwrap(), "", Some(&index), &mut left_out);
         assert_eq!(
             answers,
-            json!({"name": {"masked": true}, "village": "K", "unknown": {"masked": true},
-                "m": [{"mn": {"masked": true}, "age": "3"}, {"age": "4"}]})
+            json!({"consent": "yes", "village": "K", "m": [{"age": "3"}, {"age": "4"}]})
         );
+        left_out.sort();
+        assert_eq!(left_out, ["/m[1]/mn", "/name", "/unknown"]);
         assert_eq!(flat_value(Some(&index), "/m[1]/mn", "Bo", false), masked());
-        assert_eq!(
-            flat_value(Some(&index), "/m[1]/mn", "Bo", true),
-            json!("Bo")
-        );
+        assert_eq!(flat_value(Some(&index), "/m[1]/mn", "Bo", true), json!("Bo"));
+        assert_eq!(flat_value(Some(&index), "/m[]", "2", false), json!("2"));
         assert_eq!(flat_value(None, "/village", "K", false), masked());
     }
 }

@@ -6,9 +6,12 @@
 //! queries, `store::console` and `store::projection` shape them).
 
 pub mod dashboard;
+pub mod fields;
 pub mod history;
 pub mod mask;
 pub mod resolve;
+pub mod response;
+pub mod table;
 
 /// The JSON that stands for a pii value shown without the permission.
 pub fn masked() -> serde_json::Value {

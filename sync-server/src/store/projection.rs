@@ -28,6 +28,8 @@ pub struct FormIndex {
     marks: HashMap<(String, Disaggregation), String>,
     /// The first top-level geopoint field: the map's point.
     pub geopoint: Option<String>,
+    /// Paths of the consent answers (`yes`/`no`: not pii).
+    consents: Vec<String>,
 }
 
 /// One field of a form version.
@@ -55,6 +57,7 @@ impl FormIndex {
             questions: Vec::new(),
             marks: HashMap::new(),
             geopoint: None,
+            consents: Vec::new(),
         };
         let mut order = Vec::new();
         index.walk(&form.body, "", None, false, &mut order);
@@ -115,7 +118,7 @@ impl FormIndex {
                     let inner = format!("{scope}/{}", r.name);
                     self.walk(&r.body, &inner, None, sensitive || r.sensitive, order);
                 }
-                Item::Consent(_) => {}
+                Item::Consent(c) => self.consents.push(format!("{scope}/{}", c.name)),
             }
         }
     }
@@ -149,7 +152,11 @@ impl FormIndex {
     /// response on an unpublished version, a field removed) count as pii: nothing unknown
     /// is shown without the permission.
     pub fn is_pii(&self, flat_path: &str) -> bool {
-        self.fields.get(&normalize(flat_path)).is_none_or(|f| f.pii)
+        let path = normalize(flat_path);
+        if self.consents.contains(&path) {
+            return false;
+        }
+        self.fields.get(&path).is_none_or(|f| f.pii)
     }
 
     /// The field marked for `mark` in scope `scope` (normalized repeat path), if any.
@@ -259,7 +266,7 @@ pub fn project(state: &ResponseState, index: Option<&FormIndex>, quarantined: bo
         let Some(value) = text_of(key) else { continue };
         let normalized = normalize(key);
         let field = index.and_then(|i| i.field(&normalized));
-        let target = if field.is_none_or(|f| f.pii) {
+        let target = if index.is_none_or(|i| i.is_pii(key)) {
             &mut pii_text
         } else {
             &mut open_text

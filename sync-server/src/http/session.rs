@@ -7,8 +7,6 @@
 //! nothing more is stored, and a page that cannot read the cookie (no script can: it is
 //! HttpOnly) cannot compute it; another site cannot read it from our pages either.
 
-use std::sync::OnceLock;
-
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -20,12 +18,14 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::api::{
-    authenticate, blocking, content_type_is, json_body, small_body, ApiError, ApiResult, AppState,
-    SESSION_TOKEN_HOURS,
-};
+use super::accounts::refused;
+use super::auth::{authenticate, Person};
+use super::body::{content_type_is, json_body};
+use super::error::{ApiError, ApiResult};
+use super::{blocking, AppState};
+use crate::accounts::{self, SESSION_TOKEN_HOURS};
 use crate::auth;
-use crate::store::{Principal, Role, TokenSubject, User};
+use crate::store::{Role, User};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "voices_session";
@@ -67,7 +67,7 @@ pub fn csrf_token(session: &str) -> String {
 
 /// Refuse cookie-authenticated requests that change something without the session's
 /// CSRF token. Bearer-token requests and safe methods pass.
-pub async fn csrf(request: Request, next: Next) -> Response {
+pub(super) async fn csrf(request: Request, next: Next) -> Response {
     let unsafe_method = !matches!(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
@@ -126,46 +126,6 @@ fn session_body(user: &User, token: &str, expires_at: &str) -> Value {
     })
 }
 
-/// An Argon2 hash checked when the user name is unknown, so that an unknown name takes
-/// as long to refuse as a wrong password.
-fn decoy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| auth::hash_password("not a password of anyone").unwrap_or_default())
-}
-
-/// The user with this name and password, if both are right; a disabled user is refused
-/// with `account_disabled`.
-pub(crate) async fn verify_credentials(
-    state: &AppState,
-    name: String,
-    password: String,
-) -> ApiResult<User> {
-    let store = state.store.clone();
-    let user = blocking(move || store.find_user(&name)).await?;
-    let hash = user
-        .as_ref()
-        .map(|u| u.password_hash.clone())
-        .unwrap_or_else(|| decoy_hash().to_owned());
-    let verified = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .unwrap_or(false);
-    let user = user.filter(|_| verified).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "bad_credentials",
-            "unknown user or wrong password",
-        )
-    })?;
-    if user.disabled {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "account_disabled",
-            "this account was disabled by an admin",
-        ));
-    }
-    Ok(user)
-}
-
 #[derive(Deserialize)]
 struct SignIn {
     user: String,
@@ -173,7 +133,10 @@ struct SignIn {
 }
 
 /// `POST /session`: sign in, set the cookie.
-pub async fn sign_in(State(state): State<AppState>, request: Request) -> ApiResult<Response> {
+pub(super) async fn sign_in(
+    State(state): State<AppState>,
+    request: Request,
+) -> ApiResult<Response> {
     let (parts, body): (_, Body) = request.into_parts();
     if !content_type_is(&parts.headers, "application/json") {
         return Err(ApiError::new(
@@ -182,23 +145,18 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> ApiResu
             "send {\"user\", \"password\"} as application/json",
         ));
     }
-    let body = small_body(&state, body).await?;
-    let SignIn { user, password } = json_body(&body)?;
-    let user = verify_credentials(&state, user, password).await?;
-    let token = auth::random_secret("vs_")?;
-    let hash = auth::secret_hash(&token);
-    let expires_at = crate::time_from_now(chrono::Duration::hours(SESSION_TOKEN_HOURS));
+    let SignIn { user, password } = json_body(&state, body).await?;
     let store = state.store.clone();
-    let (name, expires) = (user.name.clone(), expires_at.clone());
-    blocking(move || {
-        store.add_token(
-            &hash,
-            &TokenSubject::User(name),
-            &expires,
-            &crate::now_text(),
-        )
+    let (user, token, expires_at) = blocking(move || {
+        let user = match accounts::check_password(store.as_ref(), &user, &password)? {
+            Ok(user) => user,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let (token, expires_at) = accounts::open_session(store.as_ref(), &user.name)?;
+        Ok::<_, crate::Error>(Ok((user, token, expires_at)))
     })
-    .await?;
+    .await?
+    .map_err(refused)?;
     tracing::info!(user = %user.name, "signed in");
     let secure = over_tls(&parts.headers, &parts.uri);
     let mut response = Json(session_body(&user, &token, &expires_at)).into_response();
@@ -213,15 +171,11 @@ pub async fn sign_in(State(state): State<AppState>, request: Request) -> ApiResu
 }
 
 /// `GET /session`: who is signed in, and the CSRF token again (after a page reload).
-pub async fn current(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
-    let principal = authenticate(&state, &headers).await?;
-    let Principal::User(user) = principal else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "devices have no console session",
-        ));
-    };
+pub(super) async fn current(
+    State(state): State<AppState>,
+    Person(user): Person,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
     let token = credential(&headers).unwrap_or_default();
     let store = state.store.clone();
     let hash = auth::secret_hash(&token);
@@ -237,7 +191,10 @@ pub async fn current(State(state): State<AppState>, headers: HeaderMap) -> ApiRe
 }
 
 /// `DELETE /session`: revoke the session and clear the cookie.
-pub async fn sign_out(State(state): State<AppState>, request: Request) -> ApiResult<Response> {
+pub(super) async fn sign_out(
+    State(state): State<AppState>,
+    request: Request,
+) -> ApiResult<Response> {
     let headers = request.headers();
     authenticate(&state, headers).await?;
     let token = credential(headers).unwrap_or_default();
