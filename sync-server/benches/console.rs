@@ -192,6 +192,9 @@ fn open(total: u64) -> (Arc<dyn Store>, &'static str, Option<tempfile::TempDir>)
     }
 }
 
+/// The query parameters of round `i` of one kind of table page.
+type QueryOf = Box<dyn Fn(usize) -> String>;
+
 struct Client {
     router: axum::Router,
     token: String,
@@ -296,7 +299,7 @@ async fn main() {
     let day = move |d: u64| {
         received_at(d * (total.div_ceil(BATCH)) / DAYS, total.div_ceil(BATCH))[..10].to_owned()
     };
-    let kinds: Vec<(&str, Box<dyn Fn(usize) -> String>)> = vec![
+    let kinds: Vec<(&str, QueryOf)> = vec![
         ("newest first", Box::new(move |_| String::new())),
         ("review = approved", Box::new(|_| "&review=approved".into())),
         (

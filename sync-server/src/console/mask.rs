@@ -77,7 +77,12 @@ fn leave_out(
         Value::Array(instances) if instances.iter().all(Value::is_object) => {
             for (i, instance) in instances.iter_mut().enumerate() {
                 if let Some(inner) = instance.as_object_mut() {
-                    leave_out(inner, &format!("{scope}/{name}[{}]", i + 1), index, left_out);
+                    leave_out(
+                        inner,
+                        &format!("{scope}/{name}[{}]", i + 1),
+                        index,
+                        left_out,
+                    );
                 }
             }
             true
@@ -123,7 +128,12 @@ mod tests {
         let mut answers = json!({"consent": "yes", "name": "Ana", "village": "K", "unknown": "x",
             "m": [{"mn": "Bo", "age": "3"}, {"age": "4"}]});
         let mut left_out = Vec::new();
-        leave_out(answers.as_object_mut().unwrap(), "", Some(&index), &mut left_out);
+        leave_out(
+            answers.as_object_mut().unwrap(),
+            "",
+            Some(&index),
+            &mut left_out,
+        );
         assert_eq!(
             answers,
             json!({"consent": "yes", "village": "K", "m": [{"age": "3"}, {"age": "4"}]})
@@ -131,7 +141,10 @@ mod tests {
         left_out.sort();
         assert_eq!(left_out, ["/m[1]/mn", "/name", "/unknown"]);
         assert_eq!(flat_value(Some(&index), "/m[1]/mn", "Bo", false), masked());
-        assert_eq!(flat_value(Some(&index), "/m[1]/mn", "Bo", true), json!("Bo"));
+        assert_eq!(
+            flat_value(Some(&index), "/m[1]/mn", "Bo", true),
+            json!("Bo")
+        );
         assert_eq!(flat_value(Some(&index), "/m[]", "2", false), json!("2"));
         assert_eq!(flat_value(None, "/village", "K", false), masked());
     }

@@ -364,6 +364,9 @@ pub fn parse_point(value: &str) -> Option<(f64, f64)> {
     ((-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)).then_some((lat, lon))
 }
 
+/// A count's key and how much it changes by.
+pub type Change<K> = (K, i64);
+
 /// Net changes of the counts an ingest makes, summed over its responses.
 #[derive(Debug, Default)]
 pub struct Deltas {
@@ -387,7 +390,7 @@ impl Deltas {
     }
 
     /// Only the keys whose count changes, in key order (the order rows are locked in).
-    pub fn nonzero(self) -> (Vec<(CountKey, i64)>, Vec<(TallyKey, i64)>) {
+    pub fn nonzero(self) -> (Vec<Change<CountKey>>, Vec<Change<TallyKey>>) {
         (
             self.counts.into_iter().filter(|(_, n)| *n != 0).collect(),
             self.tallies.into_iter().filter(|(_, n)| *n != 0).collect(),
