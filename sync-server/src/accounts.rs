@@ -1,9 +1,6 @@
 //! Devices and sessions: registering a device with a one-time provisioning code,
-//! exchanging the code for a device token, and a person's login for a session token
-//! (the same token serves as the console's cookie). Only hashes of codes and tokens are
-//! stored ([`crate::auth`]).
-
-use std::sync::OnceLock;
+//! exchanging the code for a device token, and a person's login for a session token.
+//! Only hashes of codes and tokens are stored ([`crate::auth`]).
 
 use voices_core::sync::protocol::{DeviceCredentials, ProvisioningCode, SessionToken};
 
@@ -84,69 +81,48 @@ pub fn provision(store: &dyn Store, code_text: &str) -> Result<Option<DeviceCred
     }))
 }
 
-/// Why a person may not have a session.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Refusal {
-    /// An unknown user or a wrong password (not told apart).
-    BadCredentials,
-    /// The right password of a user an admin disabled.
-    Disabled,
-}
-
-/// An Argon2 hash checked when the user name is unknown, so that an unknown name takes
-/// as long to refuse as a wrong password.
-fn decoy_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| auth::hash_password("not a password of anyone").unwrap_or_default())
-}
-
-/// The person with this name and password.
-pub fn check_password(
+/// The user with this name and password. `None` for an unknown user or a wrong password
+/// (which are not told apart, not even by timing: an unknown name is checked against a
+/// decoy hash).
+pub fn verify_credentials(
     store: &dyn Store,
+    passwords: &auth::Passwords,
     name: &str,
     password: &str,
-) -> Result<std::result::Result<User, Refusal>> {
+) -> Result<Option<User>> {
     let user = store.find_user(name)?;
-    let hash = user
-        .as_ref()
-        .map_or_else(|| decoy_hash().to_owned(), |u| u.password_hash.clone());
-    let verified = auth::verify_password(password, &hash);
-    Ok(match user {
-        Some(user) if verified && user.disabled => Err(Refusal::Disabled),
-        Some(user) if verified => Ok(user),
-        _ => Err(Refusal::BadCredentials),
-    })
+    let matches = passwords.verify(password, user.as_ref().map(|u| u.password_hash.as_str()));
+    Ok(user.filter(|_| matches))
 }
 
-/// A new session token for `user`: (token, expiry).
-pub fn open_session(store: &dyn Store, user: &str) -> Result<(String, String)> {
+/// A session for a person whose password matches; `None` as in [`verify_credentials`].
+pub fn login(
+    store: &dyn Store,
+    passwords: &auth::Passwords,
+    name: &str,
+    password: &str,
+) -> Result<Option<SessionToken>> {
+    match verify_credentials(store, passwords, name, password)? {
+        Some(user) => open_session(store, &user).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// A new session token for a person whose credentials were checked.
+pub fn open_session(store: &dyn Store, user: &User) -> Result<SessionToken> {
     let token = auth::random_secret("vs_")?;
     let expires_at = crate::time_from_now(chrono::Duration::hours(SESSION_TOKEN_HOURS));
     store.add_token(
         &auth::secret_hash(&token),
-        &TokenSubject::User(user.to_owned()),
+        &TokenSubject::User(user.name.clone()),
         &expires_at,
         &crate::now_text(),
     )?;
-    Ok((token, expires_at))
-}
-
-/// A session for a person whose password matches.
-pub fn login(
-    store: &dyn Store,
-    user: &str,
-    password: &str,
-) -> Result<std::result::Result<SessionToken, Refusal>> {
-    let user = match check_password(store, user, password)? {
-        Ok(user) => user,
-        Err(refusal) => return Ok(Err(refusal)),
-    };
-    let (token, expires_at) = open_session(store, &user.name)?;
-    Ok(Ok(SessionToken {
+    Ok(SessionToken {
         token,
         expires_at,
         role: user.role.as_str().to_owned(),
-    }))
+    })
 }
 
 /// A provisioning code's text as a QR code: an SVG document to show on screen.
@@ -158,4 +134,31 @@ pub fn qr_svg(text: &str) -> Result<String> {
         .min_dimensions(256, 256)
         .quiet_zone(true)
         .build())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::Role;
+
+    #[test]
+    fn unknown_names_and_wrong_passwords_both_run_argon2() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("v.sqlite3")).unwrap();
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        store
+            .add_user("cora", Role::Coordinator, &hash, &crate::now_text())
+            .unwrap();
+        let passwords = auth::Passwords::new(2);
+        let unknown = login(&store, &passwords, "nobody", "correct horse battery").unwrap();
+        assert!(unknown.is_none());
+        assert_eq!(passwords.checks(), 1, "an unknown name ran the hasher");
+        let wrong = login(&store, &passwords, "cora", "wrong horse battery").unwrap();
+        assert!(wrong.is_none());
+        assert_eq!(passwords.checks(), 2, "a wrong password ran the hasher");
+        let right = login(&store, &passwords, "cora", "correct horse battery").unwrap();
+        assert_eq!(right.map(|s| s.role), Some("coordinator".to_owned()));
+        assert_eq!(passwords.checks(), 3);
+    }
 }

@@ -77,13 +77,14 @@ pub(super) struct NewDevice {
 
 /// The address devices reach this server at: `serve --public-url`, else the one the
 /// browser used (its `Host`, behind a TLS proxy `https`).
-fn server_url(state: &AppState, headers: &HeaderMap) -> ApiResult<String> {
+fn server_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> ApiResult<String> {
     if let Some(url) = &state.public_url {
         return Ok(url.trim_end_matches('/').to_owned());
     }
     let host = headers
         .get(header::HOST)
         .and_then(|v| v.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
         .filter(|h| {
             !h.is_empty()
                 && h.chars()
@@ -106,6 +107,7 @@ pub(super) async fn add(
     State(state): State<AppState>,
     caller: Authorized<Coordinate>,
     headers: HeaderMap,
+    uri: axum::http::Uri,
     body: Body,
 ) -> ApiResult<Response> {
     let request: NewDevice = json_body(&state, body).await?;
@@ -133,7 +135,8 @@ pub(super) async fn add(
             "a code is valid for 1 to 90 days",
         ));
     }
-    let server = server_url(&state, &headers)?;
+    let server = server_url(&state, &headers, &uri)?;
+    let pinned = state.pinned_certificate.clone();
     let store = state.store.clone();
     let project = caller.project.clone();
     let (registered, text, svg) = blocking(move || {
@@ -149,6 +152,7 @@ pub(super) async fn add(
             server,
             project,
             code: registered.code.clone(),
+            certificate_sha256: pinned,
         }
         .to_text();
         let svg = accounts::qr_svg(&text)?;

@@ -12,19 +12,20 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Extension, Json};
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use super::accounts::refused;
-use super::auth::{authenticate, Person};
-use super::body::{content_type_is, json_body};
+use super::accounts::{self, client_address};
+use super::auth::Person;
+use super::body::{content_type_is, credentials_body};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
-use crate::accounts::{self, SESSION_TOKEN_HOURS};
+use crate::accounts::SESSION_TOKEN_HOURS;
 use crate::auth;
+use crate::serve::Connection;
 use crate::store::{Role, User};
 
 /// The session cookie's name.
@@ -132,9 +133,10 @@ struct SignIn {
     password: String,
 }
 
-/// `POST /session`: sign in, set the cookie.
+/// `POST /session`: sign in (throttled like `/login`), set the cookie.
 pub(super) async fn sign_in(
     State(state): State<AppState>,
+    connection: Option<Extension<Connection>>,
     request: Request,
 ) -> ApiResult<Response> {
     let (parts, body): (_, Body) = request.into_parts();
@@ -145,21 +147,17 @@ pub(super) async fn sign_in(
             "send {\"user\", \"password\"} as application/json",
         ));
     }
-    let SignIn { user, password } = json_body(&state, body).await?;
+    let SignIn { user, password } = credentials_body(body).await?;
+    let address = client_address(&state, connection.map(|c| c.0), &parts.headers);
+    let user = accounts::sign_in(&state, address, user, password).await?;
     let store = state.store.clone();
-    let (user, token, expires_at) = blocking(move || {
-        let user = match accounts::check_password(store.as_ref(), &user, &password)? {
-            Ok(user) => user,
-            Err(refusal) => return Ok(Err(refusal)),
-        };
-        let (token, expires_at) = accounts::open_session(store.as_ref(), &user.name)?;
-        Ok::<_, crate::Error>(Ok((user, token, expires_at)))
-    })
-    .await?
-    .map_err(refused)?;
+    let signed_in = user.clone();
+    let session =
+        blocking(move || crate::accounts::open_session(store.as_ref(), &signed_in)).await?;
     tracing::info!(user = %user.name, "signed in");
     let secure = over_tls(&parts.headers, &parts.uri);
-    let mut response = Json(session_body(&user, &token, &expires_at)).into_response();
+    let token = session.token;
+    let mut response = Json(session_body(&user, &token, &session.expires_at)).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
         cookie_header(&token, SESSION_TOKEN_HOURS * 3600, secure),
@@ -190,15 +188,15 @@ pub(super) async fn current(
     Ok(response)
 }
 
-/// `DELETE /session`: revoke the session and clear the cookie.
+/// `DELETE /session`: revoke the session (or bearer token) and clear the cookie.
 pub(super) async fn sign_out(
     State(state): State<AppState>,
-    request: Request,
+    _: Person,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
 ) -> ApiResult<Response> {
-    let headers = request.headers();
-    authenticate(&state, headers).await?;
-    let token = credential(headers).unwrap_or_default();
-    let secure = over_tls(headers, request.uri());
+    let token = credential(&headers).unwrap_or_default();
+    let secure = over_tls(&headers, &uri);
     let store = state.store.clone();
     let hash = auth::secret_hash(&token);
     blocking(move || store.revoke_token(&hash, &crate::now_text())).await?;

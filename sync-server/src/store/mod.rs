@@ -1,6 +1,7 @@
 //! Storage behind one trait, so SQLite (embedded, zero configuration) and PostgreSQL
 //! (several server processes on one database) are interchangeable. Every backend must
-//! pass the generic suite in `tests/store_suite.rs`.
+//! pass the generic suite in `tests/suite/mod.rs`; the rules they share that are not SQL
+//! are in `shared.rs`, the ingest's plan in `plan.rs`.
 //!
 //! Methods are blocking; the HTTP layer calls them from `spawn_blocking`. Times are
 //! RFC 3339 UTC text with millisecond precision (`2026-11-26T04:12:00.000Z`), which sorts
@@ -10,10 +11,9 @@ mod codec;
 pub mod console;
 mod plan;
 pub mod postgres;
-mod postgres_console;
 pub mod projection;
+mod shared;
 pub mod sqlite;
-mod sqlite_console;
 
 use serde::{Deserialize, Serialize};
 use voices_core::response::Response;

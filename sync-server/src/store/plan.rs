@@ -126,13 +126,14 @@ pub(crate) struct Ingest<'a> {
     pub uploader: &'a Uploader,
     pub validator: &'a dyn Validator,
     pub now: &'a str,
-    pub indexes: &'a Indexes,
 }
 
 /// Decide, merge, validate and encode. `stored` holds the batch's revision ids that are
-/// already stored; `loaded` the current rows of the responses it touches.
+/// already stored; `loaded` the current rows of the responses it touches; `indexes` the
+/// form versions of both (see [`versions_needed`]), for the console's projection.
 pub(crate) fn plan<'a>(
     ingest: &Ingest<'_>,
+    indexes: &Indexes,
     batch: &'a [IncomingRevision],
     valid: &[bool],
     stored: &HashMap<String, StoredRevision>,
@@ -143,7 +144,6 @@ pub(crate) fn plan<'a>(
         uploader,
         validator,
         now,
-        indexes,
     } = *ingest;
     let index_of = |state: &ResponseState| {
         let key = (

@@ -60,6 +60,7 @@ async fn provision(router: &Router, store: &dyn Store, id: &str, project: &str) 
         server: "http://127.0.0.1".into(),
         project: project.into(),
         code,
+        certificate_sha256: None,
     }
     .to_text();
     let response = router

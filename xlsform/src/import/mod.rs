@@ -131,6 +131,8 @@ struct Importer<'a> {
     /// Every name declared, with its cell and the groups and repeats around it, for the
     /// scope of the entity references to it.
     declared_paths: Vec<(String, CellRef, ContainerPath)>,
+    /// The workbook has an `entities` sheet (only then are `declared_paths` kept).
+    has_entities: bool,
     next_parent_id: u32,
     /// Names used more than once (in different groups); references to them are ambiguous.
     ambiguous: HashSet<String>,
@@ -182,6 +184,7 @@ impl<'a> Importer<'a> {
             parents: Vec::new(),
             parent_repeats: Vec::new(),
             declared_paths: Vec::new(),
+            has_entities: workbook.sheet("entities").is_some(),
             next_parent_id: 1,
             ambiguous: HashSet::new(),
             all_names: HashSet::new(),

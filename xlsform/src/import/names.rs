@@ -20,9 +20,11 @@ impl Importer<'_> {
     /// not) is renamed `group_name`, with a warning; in the same group it is an error.
     pub(super) fn declare(&mut self, name: &str, at: &CellRef) -> String {
         self.all_names.insert(name.to_owned());
-        let path = self.container_path();
-        self.declared_paths
-            .push((name.to_owned(), at.clone(), path));
+        if self.has_entities {
+            let path = self.container_path();
+            self.declared_paths
+                .push((name.to_owned(), at.clone(), path));
+        }
         if name == "meta" {
             self.error(
                 Some(at.clone()),

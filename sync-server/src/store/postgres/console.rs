@@ -7,13 +7,13 @@ use postgres::types::ToSql;
 use postgres::GenericClient;
 use voices_core::sync::protocol::ReviewState;
 
-use super::codec;
-use super::console::{
+use crate::store::codec;
+use crate::store::console::{
     self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, ReviewEntry, TablePage,
     TableQuery, TableRow,
 };
-use super::plan::{Changed, Indexes};
-use super::projection::{self, Deltas, FormIndex, IndexCache};
+use crate::store::plan::{Changed, Indexes};
+use crate::store::projection::{self, Deltas, FormIndex, IndexCache};
 
 type Attempt<T> = std::result::Result<T, postgres::Error>;
 
@@ -54,8 +54,8 @@ pub(super) fn index_of(
             "SELECT document FROM form_versions WHERE project = $1 AND form = $2 AND version = $3",
             &[&project, &form, &version],
         )
-        .map_err(super::postgres::db_error)?
-        .map(|row| row.try_get(0).map_err(super::postgres::db_error))
+        .map_err(crate::Error::from)?
+        .map(|row| row.try_get(0).map_err(crate::Error::from))
         .transpose()
     })
 }
@@ -223,7 +223,7 @@ pub(super) fn write_projection(
 
 /// Write the projection of every response already stored (after the migration that
 /// adds it), 1,000 responses at a time.
-pub(super) fn backfill(tx: &mut postgres::Transaction<'_>) -> super::postgres::Attempt<()> {
+pub(super) fn backfill(tx: &mut postgres::Transaction<'_>) -> super::Attempt<()> {
     let cache = IndexCache::default();
     let projects: Vec<String> = tx
         .query(

@@ -6,13 +6,13 @@ use std::sync::Arc;
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use voices_core::sync::protocol::ReviewState;
 
-use super::codec;
-use super::console::{
+use crate::store::codec;
+use crate::store::console::{
     self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, ReviewEntry, TablePage,
     TableQuery, TableRow,
 };
-use super::plan::{Changed, Indexes};
-use super::projection::{self, Deltas, FormIndex, IndexCache};
+use crate::store::plan::{Changed, Indexes};
+use crate::store::projection::{self, Deltas, FormIndex, IndexCache};
 use crate::Result;
 
 /// Placeholders `?N`; free text through the FTS5 table (same rowid as the index row).

@@ -11,9 +11,9 @@ use ts_rs::TS;
 use voices_core::engine::CompiledForm;
 use voices_core::form::Form;
 
-use super::lock;
 use crate::env::now;
 use crate::error::{Error, Result};
+use crate::lock::lock;
 use crate::store::{ResponseStatus, SharedStore, Stored};
 use crate::view::{self, LanguageView};
 
