@@ -26,6 +26,17 @@ pub fn register_device(
     project: &str,
     enumerator: &str,
     id: Option<&str>,
+    valid_days: i64,
+) -> Result<Registered> {
+    register_labelled_device(store, project, enumerator, id, None, valid_days)
+}
+
+/// [`register_device`] with a label people recognise the device by ("Tablet 4").
+pub fn register_labelled_device(
+    store: &dyn Store,
+    project: &str,
+    enumerator: &str,
+    id: Option<&str>,
     label: Option<&str>,
     valid_days: i64,
 ) -> Result<Registered> {

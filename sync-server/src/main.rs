@@ -405,7 +405,7 @@ fn main() -> anyhow::Result<()> {
                 None => None,
             };
             let store = open_store(&cli)?;
-            let registered = voices_server::accounts::register_device(
+            let registered = voices_server::accounts::register_labelled_device(
                 store.as_ref(),
                 project,
                 enumerator,

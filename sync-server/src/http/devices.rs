@@ -140,7 +140,7 @@ pub(super) async fn add(
     let store = state.store.clone();
     let project = caller.project.clone();
     let (registered, text, svg) = blocking(move || {
-        let registered = accounts::register_device(
+        let registered = accounts::register_labelled_device(
             store.as_ref(),
             &project,
             &enumerator,
