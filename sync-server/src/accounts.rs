@@ -136,6 +136,35 @@ pub fn open_session(store: &dyn Store, user: &User) -> Result<SessionToken> {
     })
 }
 
+/// Change a person's own password: `false` when `old` is not their current password.
+/// The new one obeys the password rule; every session and token they hold ends (the
+/// one asking too: they sign in again with the new password).
+pub fn change_password(
+    store: &dyn Store,
+    passwords: &auth::Passwords,
+    name: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool> {
+    auth::check_new_password(new)?;
+    if verify_credentials(store, passwords, name, old)?.is_none() {
+        return Ok(false);
+    }
+    reset_password(store, name, new)
+}
+
+/// An admin's reset: a new password without the old one, every session ended. `false`
+/// when there is no such user.
+pub fn reset_password(store: &dyn Store, name: &str, new: &str) -> Result<bool> {
+    auth::check_new_password(new)?;
+    let hash = auth::hash_password(new)?;
+    let changed = store.set_password(name, &hash, &crate::now_text())?;
+    if changed {
+        tracing::info!(user = %name, "password changed; sessions revoked");
+    }
+    Ok(changed)
+}
+
 /// A provisioning code's text as a QR code: an SVG document to show on screen.
 pub fn qr_svg(text: &str) -> Result<String> {
     let code = qrcode::QrCode::new(text.as_bytes())
@@ -171,5 +200,49 @@ mod tests {
         let right = login(&store, &passwords, "cora", "correct horse battery").unwrap();
         assert_eq!(right.map(|s| s.role), Some("coordinator".to_owned()));
         assert_eq!(passwords.checks(), 3);
+    }
+
+    #[test]
+    fn a_password_change_needs_the_old_one_and_ends_every_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("v.sqlite3")).unwrap();
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        store
+            .add_user("cora", Role::Coordinator, &hash, &crate::now_text())
+            .unwrap();
+        let passwords = auth::Passwords::new(2);
+        let session = login(&store, &passwords, "cora", "correct horse battery")
+            .unwrap()
+            .unwrap();
+        let wrong = change_password(
+            &store,
+            &passwords,
+            "cora",
+            "not it at all",
+            "new passphrase",
+        );
+        assert!(!wrong.unwrap());
+        let weak = change_password(&store, &passwords, "cora", "correct horse battery", "short");
+        assert!(matches!(weak, Err(crate::Error::WeakPassword(_))));
+        assert!(change_password(
+            &store,
+            &passwords,
+            "cora",
+            "correct horse battery",
+            "new passphrase"
+        )
+        .unwrap());
+        let token = store
+            .find_token(&auth::secret_hash(&session.token))
+            .unwrap()
+            .unwrap();
+        assert!(token.revoked_at.is_some(), "the old session still works");
+        assert!(login(&store, &passwords, "cora", "correct horse battery")
+            .unwrap()
+            .is_none());
+        assert!(login(&store, &passwords, "cora", "new passphrase")
+            .unwrap()
+            .is_some());
+        assert!(!reset_password(&store, "nobody", "new passphrase").unwrap());
     }
 }

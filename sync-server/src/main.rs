@@ -156,6 +156,17 @@ enum UserCommand {
         #[arg(long = "project")]
         projects: Vec<String>,
     },
+    /// Set a new password (from VOICES_PASSWORD or stdin) and end every session the
+    /// user holds.
+    Password { name: String },
+    /// End every session the user holds (they sign in again).
+    RevokeSessions { name: String },
+    /// Take the user out of a project; their next request there is refused.
+    RemoveMembership {
+        name: String,
+        #[arg(long)]
+        project: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -374,6 +385,36 @@ fn main() -> anyhow::Result<()> {
             }
             println!("added {} `{name}`", role.as_str());
             Ok(())
+        }
+        Command::User {
+            command: UserCommand::Password { name },
+        } => {
+            let store = open_store(&cli)?;
+            if !voices_server::accounts::reset_password(store.as_ref(), name, &read_password()?)? {
+                bail!("there is no user `{name}`");
+            }
+            say(&format!(
+                "new password for `{name}`; their sessions were ended"
+            ))
+        }
+        Command::User {
+            command: UserCommand::RevokeSessions { name },
+        } => {
+            let store = open_store(&cli)?;
+            if store.find_user(name)?.is_none() {
+                bail!("there is no user `{name}`");
+            }
+            let ended = store.revoke_user_tokens(name, &now)?;
+            say(&format!("ended {ended} sessions of `{name}`"))
+        }
+        Command::User {
+            command: UserCommand::RemoveMembership { name, project },
+        } => {
+            let store = open_store(&cli)?;
+            if !store.remove_membership(name, project)? {
+                bail!("`{name}` is not a member of project `{project}`");
+            }
+            say(&format!("`{name}` is no longer a member of `{project}`"))
         }
         Command::Project {
             command: ProjectCommand::Add { id, title },

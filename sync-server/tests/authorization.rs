@@ -60,6 +60,8 @@ const CONFLICT: u16 = 409;
 const UNAUTH: u16 = 401;
 /// Known caller, wrong project or role.
 const DENIED: u16 = 403;
+/// Allowed in, then refused for what the sample body says (a too-short new password).
+const BAD_INPUT: u16 = 400;
 
 const PASSWORD: &str = "matrix passphrase";
 /// A 5-byte attachment and its SHA-256.
@@ -122,6 +124,9 @@ fn table(response: &str) -> Vec<Row> {
             json(serde_json::json!({"user": "lena", "password": PASSWORD})),
             all(OK),
         ),
+        row(Method::PUT, "/api/v1/password", "/api/v1/password",
+            json(serde_json::json!({"old_password": "whatever it is", "new_password": "short"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, BAD_INPUT, BAD_INPUT, BAD_INPUT, BAD_INPUT, UNAUTH]),
         //                                                           anon    dev     odev    rdev    coord   ocoord  design  admin   expired
         row(Method::GET, "/api/v1/projects/{project}/forms", format!("{p}/forms"), None,
             [UNAUTH, OK, DENIED, UNAUTH, OK, DENIED, OK, OK, UNAUTH]),

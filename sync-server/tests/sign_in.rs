@@ -202,3 +202,59 @@ async fn login_and_provision_read_at_most_4_kib() {
         .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_person_changes_their_password_with_the_old_one_and_every_session_ends() {
+    let fx = fixture(|s| s).await;
+    let (_, first) = fx.send(login("cleo", PASSWORD, None)).await;
+    let (_, second) = fx.send(login("cleo", PASSWORD, None)).await;
+    let session = first["token"].as_str().unwrap().to_owned();
+    let change = |old: &str, new: &str| {
+        Request::put("/api/v1/password")
+            .header(header::AUTHORIZATION, format!("Bearer {session}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(
+                serde_json::json!({"old_password": old, "new_password": new}).to_string(),
+            ))
+            .unwrap()
+    };
+    let (status, problem) = fx
+        .send(change("not the password", "a new passphrase"))
+        .await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("bad_credentials"))
+    );
+    let (status, problem) = fx.send(change(PASSWORD, "short")).await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("weak_password"))
+    );
+    let (status, body) = fx.send(change(PASSWORD, "a new passphrase")).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for token in [session.as_str(), second["token"].as_str().unwrap()] {
+        let (status, problem) = fx.get(token, "/api/v1/projects/p1/responses").await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (StatusCode::UNAUTHORIZED, Some("token_revoked"))
+        );
+    }
+    assert_eq!(
+        fx.send(login("cleo", PASSWORD, None)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        fx.send(login("cleo", "a new passphrase", None)).await.0,
+        StatusCode::OK
+    );
+    // Devices have no password.
+    let (status, _) = fx
+        .send(
+            Request::put("/api/v1/password")
+                .header(header::AUTHORIZATION, format!("Bearer {}", fx.device))
+                .body(Body::from(r#"{"old_password":"x","new_password":"y"}"#))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -1,5 +1,5 @@
-//! `POST /provision` (a device's one-time code for its token) and `POST /login` (a
-//! person's session). Anyone may call these, so their bodies are read only a few KiB
+//! `POST /provision` (a device's one-time code for its token), `POST /login` (a
+//! person's session) and `PUT /password` (a person's own new password). Anyone may call these, so their bodies are read only a few KiB
 //! far, sign-ins are throttled per name and per client address (`crate::throttle`), and
 //! password checks wait for a free core (`auth::Passwords`).
 
@@ -14,6 +14,7 @@ use voices_core::sync::protocol::{
     DeviceCredentials, LoginRequest, ProvisionRequest, SessionToken,
 };
 
+use super::auth::Person;
 use super::body::credentials_body;
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
@@ -63,18 +64,7 @@ pub(crate) async fn sign_in(
     password: String,
 ) -> ApiResult<User> {
     if let Err(blocked) = state.logins.admit(&name, address, Instant::now()) {
-        let seconds = blocked.retry_after.as_secs_f64().ceil().max(1.0) as u64;
-        tracing::warn!(user = %name, address = ?address, seconds, "sign-in refused: throttled");
-        return Err(ApiError {
-            retry_after: Some(seconds),
-            ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_attempts",
-                format!(
-                    "too many failed sign-ins for this name or from this address; try again in {seconds} s"
-                ),
-            )
-        });
+        return Err(throttled(blocked, &name, address));
     }
     let turn = state.passwords.turn().await?;
     let (store, passwords, who) = (state.store.clone(), state.passwords.clone(), name.clone());
@@ -105,6 +95,21 @@ pub(crate) async fn sign_in(
     }
 }
 
+fn throttled(blocked: crate::throttle::Blocked, name: &str, address: Option<IpAddr>) -> ApiError {
+    let seconds = blocked.retry_after.as_secs_f64().ceil().max(1.0) as u64;
+    tracing::warn!(user = %name, address = ?address, seconds, "sign-in refused: throttled");
+    ApiError {
+        retry_after: Some(seconds),
+        ..ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_attempts",
+            format!(
+                "too many failed sign-ins for this name or from this address; try again in {seconds} s"
+            ),
+        )
+    }
+}
+
 /// Whom a request comes from: the peer of the connection, or behind a proxy the
 /// address the proxy appended last to `X-Forwarded-For` (`serve --behind-proxy`).
 pub(crate) fn client_address(
@@ -126,4 +131,54 @@ pub(crate) fn client_address(
         }
     }
     connection.map(|c| c.peer.ip())
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct PasswordChange {
+    old_password: String,
+    new_password: String,
+}
+
+/// `PUT /password`: a person changes their own password with the old one; every session
+/// they hold ends (`204`; sign in again). A wrong old password counts as a failed
+/// sign-in for the throttle.
+pub(super) async fn change_password(
+    State(state): State<AppState>,
+    Person(user): Person,
+    connection: Option<Extension<Connection>>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<StatusCode> {
+    let request: PasswordChange = credentials_body(body).await?;
+    let address = client_address(&state, connection.map(|c| c.0), &headers);
+    if let Err(blocked) = state.logins.admit(&user.name, address, Instant::now()) {
+        return Err(throttled(blocked, &user.name, address));
+    }
+    let turn = state.passwords.turn().await?;
+    let (store, passwords, name) = (
+        state.store.clone(),
+        state.passwords.clone(),
+        user.name.clone(),
+    );
+    let changed = blocking(move || {
+        let _turn = turn;
+        crate::accounts::change_password(
+            store.as_ref(),
+            &passwords,
+            &name,
+            &request.old_password,
+            &request.new_password,
+        )
+    })
+    .await?;
+    if changed {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        state.logins.failed(&user.name, address, Instant::now());
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "the old password is not right",
+        ))
+    }
 }

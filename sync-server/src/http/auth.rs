@@ -137,7 +137,8 @@ fn unauthorized(code: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, code, detail)
 }
 
-/// A signed-in person (not a device), for routes outside a project.
+/// A person (not a device) signed in, for requests about their own account and the
+/// console's routes outside a project.
 pub struct Person(pub User);
 
 impl FromRequestParts<AppState> for Person {
@@ -149,7 +150,7 @@ impl FromRequestParts<AppState> for Person {
             Principal::Device(_) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                "devices cannot use the console",
+                "devices have no account of their own; this is for people",
             )),
         }
     }

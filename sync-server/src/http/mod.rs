@@ -144,6 +144,7 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/info", get(info)),
         (Method::POST, "/provision", post(accounts::provision)),
         (Method::POST, "/login", post(accounts::login)),
+        (Method::PUT, "/password", put(accounts::change_password)),
         (Method::GET, "/projects/{project}/forms", get(forms::list)),
         (
             Method::POST,

@@ -223,7 +223,16 @@ pub trait Store: Send + Sync + 'static {
     fn project_exists(&self, id: &str) -> Result<bool>;
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()>;
     fn add_membership(&self, user: &str, project: &str) -> Result<()>;
+    /// `false` when the user was not a member. The user's sessions stay; the next
+    /// request into that project is refused (`wrong_project`), since every request
+    /// reads the memberships afresh.
+    fn remove_membership(&self, user: &str, project: &str) -> Result<bool>;
     fn find_user(&self, name: &str) -> Result<Option<User>>;
+    /// Give the user a new password hash and revoke every session and token they hold,
+    /// in one transaction. `false` when there is no such user.
+    fn set_password(&self, user: &str, password_hash: &str, now: &str) -> Result<bool>;
+    /// Revoke every session and token the user holds; how many were still valid.
+    fn revoke_user_tokens(&self, user: &str, now: &str) -> Result<u64>;
 
     // Devices and tokens.
     /// Register a device with a one-time provisioning code (stored hashed).
@@ -362,8 +371,6 @@ pub trait Store: Send + Sync + 'static {
     fn update_user(&self, name: &str, changes: &UserChanges, now: &str) -> Result<Option<User>>;
     /// Make `user` a member of `project` with `role` (or change the role).
     fn set_membership(&self, user: &str, project: &str, role: Role) -> Result<()>;
-    /// `false` when the user was not a member.
-    fn remove_membership(&self, user: &str, project: &str) -> Result<bool>;
 
     // Attachments (content-addressed, uploaded in chunks, resumable).
     fn attachment_status(&self, project: &str, sha256: &str) -> Result<Option<AttachmentStatus>>;

@@ -51,8 +51,8 @@ impl Importer<'_> {
     ) -> Option<Field> {
         let (name, _) = self.name(table, row, "question")?;
         let label = self.text(table, row, "label");
+        let implied = table.get(row, "type").and_then(|t| implied_by_type(t.text));
         let hint = self.text(table, row, "hint").or_else(|| {
-            let implied = table.get(row, "type").and_then(|t| implied_by_type(t.text));
             implied
                 .and_then(|(_, hint)| hint)
                 .map(|h| Text::Plain(h.to_owned()))
@@ -122,7 +122,6 @@ impl Importer<'_> {
         let required = table.get(row, "required").map(|c| self.condition(&c));
         let read_only = table.get(row, "read_only").map(|c| self.condition(&c));
         let relevant = table.get(row, "relevant").map(|c| self.expression(&c));
-        let implied = table.get(row, "type").and_then(|t| implied_by_type(t.text));
         let constraint = table
             .get(row, "constraint")
             .map(|c| self.expression(&c))
@@ -361,6 +360,10 @@ impl Importer<'_> {
 /// pyxform's legacy types that carry a constraint (and a hint) of their own, as its
 /// `question_type_dictionary` has them; the row's own columns win.
 fn implied_by_type(type_cell: &str) -> Option<(&'static str, Option<&'static str>)> {
+    // Most rows are other types: leave them before any allocation.
+    if !type_cell.trim_start().starts_with(['p', 'P', 'n', 'N']) {
+        return None;
+    }
     let collapsed = type_cell.split_whitespace().collect::<Vec<_>>().join(" ");
     Some(match collapsed.to_lowercase().as_str() {
         "phone number" => (r"regex(., '^\d*$')", Some("Enter numbers only.")),

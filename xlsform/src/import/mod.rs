@@ -138,7 +138,7 @@ struct Importer<'a> {
     ambiguous: HashSet<String>,
     /// Every name defined anywhere (for `${ref}` checks).
     all_names: HashSet<String>,
-    /// (parent group/repeat id, name) of every item, as written.
+    /// (parent group/repeat id, name) of every item named `…_count`, as written.
     names_in_parent: HashSet<(u32, String)>,
     /// Repeat names: pyxform needs them unique in the whole form.
     repeat_names: HashMap<String, CellRef>,

@@ -33,7 +33,10 @@ impl Importer<'_> {
             );
         }
         let (parent_id, parent_name) = self.parents.last().cloned().unwrap_or((0, String::new()));
-        self.names_in_parent.insert((parent_id, name.to_owned()));
+        // Only a `…_count` name can clash with a generated repeat count element.
+        if name.ends_with("_count") {
+            self.names_in_parent.insert((parent_id, name.to_owned()));
+        }
         let scope = self
             .scopes
             .last_mut()

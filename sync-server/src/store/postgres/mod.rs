@@ -396,8 +396,43 @@ impl Store for PostgresStore {
         })
     }
 
+    fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
+        self.run(|c| {
+            Ok(c.execute(
+                "DELETE FROM memberships WHERE user_name = $1 AND project = $2",
+                &[&user, &project],
+            )? > 0)
+        })
+    }
+
     fn find_user(&self, name: &str) -> Result<Option<User>> {
         self.run(|c| load_user(c, name))
+    }
+
+    fn set_password(&self, user: &str, password_hash: &str, now: &str) -> Result<bool> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE users SET password_hash = $2 WHERE name = $1",
+                &[&user, &password_hash],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = $2 WHERE user_name = $1 AND revoked_at IS NULL",
+                &[&user, &now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn revoke_user_tokens(&self, user: &str, now: &str) -> Result<u64> {
+        self.run(|c| {
+            Ok(c.execute(
+                "UPDATE tokens SET revoked_at = $2
+                 WHERE user_name = $1 AND revoked_at IS NULL AND expires_at > $2",
+                &[&user, &now],
+            )?)
+        })
     }
 
     fn add_labelled_device(
@@ -879,15 +914,6 @@ impl Store for PostgresStore {
             )?;
             tx.commit()?;
             Ok(())
-        })
-    }
-
-    fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
-        self.run(|c| {
-            Ok(c.execute(
-                "DELETE FROM memberships WHERE user_name = $1 AND project = $2",
-                &[&user, &project],
-            )? > 0)
         })
     }
 

@@ -269,8 +269,43 @@ impl Store for SqliteStore {
         })
     }
 
+    fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
+        self.write(|c| {
+            Ok(c.execute(
+                "DELETE FROM memberships WHERE user_name = ?1 AND project = ?2",
+                params![user, project],
+            )? > 0)
+        })
+    }
+
     fn find_user(&self, name: &str) -> Result<Option<User>> {
         self.read(|c| load_user(c, name))
+    }
+
+    fn set_password(&self, user: &str, password_hash: &str, now: &str) -> Result<bool> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+                params![user, password_hash],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE user_name = ?1 AND revoked_at IS NULL",
+                params![user, now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn revoke_user_tokens(&self, user: &str, now: &str) -> Result<u64> {
+        self.write(|c| {
+            Ok(c.execute(
+                "UPDATE tokens SET revoked_at = ?2
+                 WHERE user_name = ?1 AND revoked_at IS NULL AND expires_at > ?2",
+                params![user, now],
+            )? as u64)
+        })
     }
 
     fn add_labelled_device(
@@ -703,15 +738,6 @@ impl Store for SqliteStore {
                 params![user, project, role.as_str()],
             )?;
             Ok(())
-        })
-    }
-
-    fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
-        self.write(|c| {
-            Ok(c.execute(
-                "DELETE FROM memberships WHERE user_name = ?1 AND project = ?2",
-                params![user, project],
-            )? > 0)
         })
     }
 
