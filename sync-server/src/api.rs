@@ -214,6 +214,7 @@ pub fn app(state: AppState) -> Router {
         .route("/health", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .nest("/api/v1", api)
+        .fallback(crate::console_assets::serve)
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

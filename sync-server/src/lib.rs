@@ -7,6 +7,7 @@
 pub mod api;
 pub mod auth;
 pub mod body;
+pub mod console_assets;
 pub mod export;
 pub mod metrics;
 pub mod sample;
