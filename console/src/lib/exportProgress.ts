@@ -16,16 +16,20 @@ function countNewlines(chunk: Uint8Array): number {
   return n;
 }
 
-/** JSON (`[` line, then one item per line) and GeoJSON (`{…"features":[` line, then one feature per line). */
+/** JSON (`[` line, then one item per line) and GeoJSON (`{…"features":[` line, then one
+ * feature per line): every line that starts with `{` after a newline is a response. */
 export function lineCounter(): RowCounter {
-  let lines = 0;
+  let items = 0;
+  let lastWasNewline = false;
   return {
     push(chunk) {
-      lines += countNewlines(chunk);
+      for (let i = 0; i < chunk.length; i++) {
+        if (lastWasNewline && chunk[i] === 123) items++;
+        lastWasNewline = chunk[i] === 10;
+      }
     },
     get rows() {
-      // The opening line is not a response; the closing `]` comes after the last newline of an item.
-      return Math.max(lines - 1, 0);
+      return items;
     },
   };
 }
