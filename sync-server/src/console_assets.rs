@@ -129,7 +129,7 @@ fn page(path: &str, request_headers: &HeaderMap) -> Response {
         Response::new(Body::from(file.data.into_owned()))
     };
     let headers = response.headers_mut();
-    if let Ok(v) = HeaderValue::from_str(file.metadata.mimetype()) {
+    if let Ok(v) = HeaderValue::from_str(&content_type(file.metadata.mimetype())) {
         headers.insert(header::CONTENT_TYPE, v);
     }
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
@@ -137,6 +137,20 @@ fn page(path: &str, request_headers: &HeaderMap) -> Response {
         headers.insert(header::ETAG, v);
     }
     response
+}
+
+/// The media type to send: text (HTML, CSS, JavaScript, JSON, SVG) says it is UTF-8.
+#[cfg(feature = "console")]
+fn content_type(guessed: &str) -> String {
+    let textual = guessed.starts_with("text/")
+        || guessed.ends_with("javascript")
+        || guessed.ends_with("json")
+        || guessed.ends_with("svg+xml");
+    if textual && !guessed.contains("charset") {
+        format!("{guessed}; charset=utf-8")
+    } else {
+        guessed.to_owned()
+    }
 }
 
 /// Without the `console` feature every page says how to get one.

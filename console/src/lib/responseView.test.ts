@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { flattenAnswers, responseView, type ViewNode } from './responseView';
-import type { FieldDef } from './types';
+import type { AnswerTree, FieldDef } from './types';
 
 const field = (path: string, repeat: string | null = null, type = 'text'): FieldDef => ({
   path,
@@ -15,7 +15,7 @@ const field = (path: string, repeat: string | null = null, type = 'text'): Field
   choices: null,
 });
 
-const answers = {
+const answers: AnswerTree = {
   village: 'Kijiji 4',
   member: [
     { member_name: 'Grace', child: [{ child_age: '3' }, { child_age: '5' }] },
