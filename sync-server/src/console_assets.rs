@@ -100,7 +100,6 @@ mod embedded {
 #[cfg(feature = "console")]
 fn page(path: &str, request_headers: &HeaderMap) -> Response {
     use embedded::Console;
-    use rust_embed::Embed;
 
     let name = path.trim_start_matches('/');
     let (file, cache) = match (name.is_empty(), Console::get(name)) {
@@ -185,7 +184,30 @@ fn looks_like_file(name: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_server_path;
+    use axum::body::Body;
+    use axum::http::{header, Request, StatusCode};
+    use axum::Router;
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+
+    use super::{is_server_path, serve};
+
+    async fn get(path: &str, headers: &[(header::HeaderName, &str)]) -> axum::response::Response {
+        let mut request = Request::get(path);
+        for (name, value) in headers {
+            request = request.header(name, *value);
+        }
+        Router::new()
+            .fallback(serve)
+            .oneshot(request.body(Body::empty()).unwrap())
+            .await
+            .unwrap()
+    }
+
+    async fn text(response: axum::response::Response) -> String {
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
 
     #[test]
     fn the_api_health_and_metrics_are_never_console_pages() {
@@ -195,5 +217,88 @@ mod tests {
         for p in ["/", "/p/kisumu/responses", "/apiary", "/people", "/healthy"] {
             assert!(!is_server_path(p), "{p}");
         }
+    }
+
+    #[tokio::test]
+    async fn an_unknown_api_path_is_a_problem_not_the_page() {
+        let response = get("/api/v1/no-such-thing", &[]).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        assert!(text(response).await.contains("\"code\":\"not_found\""));
+    }
+
+    #[tokio::test]
+    async fn pages_only_answer_get() {
+        let response = Router::new()
+            .fallback(serve)
+            .oneshot(Request::post("/p/demo").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[header::ALLOW], "GET, HEAD");
+    }
+
+    #[cfg(not(feature = "console"))]
+    #[tokio::test]
+    async fn without_the_console_feature_every_page_says_how_to_build_it() {
+        let response = get("/p/demo/responses", &[]).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+        assert!(response
+            .headers()
+            .contains_key(header::CONTENT_SECURITY_POLICY));
+        assert!(text(response)
+            .await
+            .contains("--features voices-server/console"));
+    }
+
+    #[cfg(feature = "console")]
+    #[tokio::test]
+    async fn the_console_page_answers_its_own_addresses_with_a_strict_policy() {
+        for path in ["/", "/p/demo/responses", "/p/my.project", "/people"] {
+            let response = get(path, &[]).await;
+            assert_eq!(response.status(), StatusCode::OK, "{path}");
+            let h = response.headers().clone();
+            assert_eq!(h[header::CONTENT_TYPE], "text/html; charset=utf-8");
+            assert_eq!(h[header::CACHE_CONTROL], "no-cache");
+            let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+            assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self'"));
+            assert!(!csp.contains("unsafe"));
+            assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
+            let page = text(response).await;
+            assert!(page.contains("<div id=\"app\">"), "{path}");
+            // The policy allows no inline script: the page only names its bundled files.
+            assert!(!page.contains("<script>"));
+        }
+    }
+
+    #[cfg(feature = "console")]
+    #[tokio::test]
+    async fn hashed_files_are_kept_for_good_and_the_page_is_revalidated() {
+        let page = get("/", &[]).await;
+        let etag = page.headers()[header::ETAG].to_str().unwrap().to_owned();
+        let html = text(page).await;
+        let script = html
+            .split("src=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("index.html names its script");
+        let asset = get(script, &[]).await;
+        assert_eq!(asset.status(), StatusCode::OK);
+        assert_eq!(
+            asset.headers()[header::CONTENT_TYPE],
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            asset.headers()[header::CACHE_CONTROL],
+            "public, max-age=31536000, immutable"
+        );
+        let again = get("/", &[(header::IF_NONE_MATCH, etag.as_str())]).await;
+        assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+        // A hashed name from an older build is a 404, never the page posing as a script.
+        let gone = get("/assets/index-00000000.js", &[]).await;
+        assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     }
 }
