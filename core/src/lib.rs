@@ -7,6 +7,7 @@
 
 pub mod check;
 pub mod collections;
+pub mod diagnostic;
 pub mod engine;
 pub mod env;
 pub mod expr;

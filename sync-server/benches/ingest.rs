@@ -13,7 +13,8 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use voices_server::api::{default_limits, ingest_lines};
+use voices_server::http::default_limits;
+use voices_server::ingest::ingest_lines;
 use voices_server::sample::household_revision;
 use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Store, Uploader, Validation, Validator};
@@ -53,7 +54,7 @@ fn run(form: &str, total: u64, batch: u64, devices: u64, skip_validation: bool) 
         Arc::new(SqliteStore::open(&dir.path().join("bench.sqlite3")).unwrap());
     let now = voices_server::now_text();
     store.add_project("p1", "Bench", &now).unwrap();
-    voices_server::api::publish(store.as_ref(), "p1", form, "bench").unwrap();
+    voices_server::publish::publish(store.as_ref(), "p1", form, "bench").unwrap();
     let catalog: Arc<dyn Validator> = if skip_validation {
         Arc::new(Unchecked)
     } else {
@@ -214,7 +215,7 @@ fn main() {
                 cursor = last.feed_seq;
                 pulled += page.len();
                 for row in page {
-                    std::hint::black_box(voices_server::api::pulled(row));
+                    std::hint::black_box(voices_server::responses::pulled(row));
                 }
             }
             let secs = started.elapsed().as_secs_f64();

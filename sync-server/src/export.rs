@@ -504,7 +504,7 @@ fn export_json(
     })?;
     let mut first = true;
     let count = each_response(store, options, |r| {
-        let mut item = crate::api::pulled(r.clone());
+        let mut item = crate::responses::pulled(r.clone());
         strip(&mut item.response.answers, &hidden);
         let record = if geo {
             let coordinates = point_field

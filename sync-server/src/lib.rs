@@ -1,20 +1,26 @@
 //! The Voices sync server: accounts and projects, form versions, exactly-once ingest of
 //! response revisions with the merge from `voices_core::sync`, and coordinator pull.
 //!
-//! `app(state)` builds the HTTP router (used by `voices-server serve` and by the tests
-//! in-process); storage sits behind [`store::Store`].
+//! Layers, each using only those below it: [`http`] (the router, `app(state)`, used by
+//! `voices-server serve` and by the tests in-process) parses requests and shapes answers;
+//! the domain modules ([`ingest`], [`publish`], [`responses`], [`export`],
+//! [`accounts`], [`attachments`], [`validate`]) hold the rules, and the CLI and the
+//! benchmarks call them directly; storage sits behind [`store::Store`].
 
-pub mod api;
+pub mod accounts;
+pub mod attachments;
 pub mod auth;
-pub mod body;
-pub mod console_assets;
 pub mod export;
+pub mod http;
+pub mod ingest;
 pub mod metrics;
+pub mod publish;
+pub mod responses;
 pub mod sample;
 pub mod store;
 pub mod validate;
 
-pub use api::{app, AppState};
+pub use http::{app, AppState};
 
 /// Errors of the server's library code.
 #[derive(Debug, thiserror::Error)]

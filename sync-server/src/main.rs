@@ -10,7 +10,7 @@ use clap::{Parser, Subcommand};
 use voices_core::sync::protocol::ProvisioningCode;
 use voices_server::store::postgres::PostgresStore;
 use voices_server::store::sqlite::SqliteStore;
-use voices_server::store::{Device, Published, Role, Store};
+use voices_server::store::{Published, Role, Store};
 use voices_server::{app, auth, AppState};
 
 /// Ingest allocates and frees many small strings per record on several threads at once;
@@ -310,27 +310,18 @@ fn main() -> anyhow::Result<()> {
                 },
         } => {
             let store = open_store(&cli)?;
-            let id = match id {
-                Some(id) => id.clone(),
-                None => auth::random_secret("dev_")?.chars().take(16).collect(),
-            };
-            let code = auth::random_secret("")?;
-            let expires = voices_server::time_from_now(chrono::Duration::days(*valid_days));
-            store.add_device(
-                &Device {
-                    id: id.clone(),
-                    project: project.clone(),
-                    enumerator: enumerator.clone(),
-                    revoked_at: None,
-                },
-                &auth::secret_hash(&code),
-                &expires,
-                &now,
+            let registered = voices_server::accounts::register_device(
+                store.as_ref(),
+                project,
+                enumerator,
+                id.as_deref(),
+                *valid_days,
             )?;
+            let (id, expires) = (&registered.device.id, &registered.code_expires_at);
             let text = ProvisioningCode {
                 server: server.clone(),
                 project: project.clone(),
-                code,
+                code: registered.code,
             }
             .to_text();
             say(&format!(
@@ -407,7 +398,7 @@ fn main() -> anyhow::Result<()> {
 fn publish_file(store: &dyn Store, file: &Path, project: &str, by: &str) -> anyhow::Result<()> {
     let document =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    match voices_server::api::publish(store, project, &document, by) {
+    match voices_server::publish::publish(store, project, &document, by) {
         Ok((form, Published::New)) => {
             println!(
                 "published form `{}` version `{}` in `{project}`",
@@ -418,7 +409,7 @@ fn publish_file(store: &dyn Store, file: &Path, project: &str, by: &str) -> anyh
             "form `{}` version `{}` was already published with this content",
             form.id, form.version
         ),
-        Err(e) => bail!("{}: {}", file.display(), e.detail),
+        Err(e) => bail!("{}: {e}", file.display()),
     }
     Ok(())
 }

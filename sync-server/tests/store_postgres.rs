@@ -130,7 +130,7 @@ fn validating_inside_the_ingest_needs_no_second_connection() {
         .join("../schemas/forms/household-survey.json");
     let form = std::fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("missing {} ({e})", path.display()));
-    voices_server::api::publish(store.as_ref(), "p1", &form, "designer").unwrap();
+    voices_server::publish::publish(store.as_ref(), "p1", &form, "designer").unwrap();
     let catalog = voices_server::validate::FormCatalog::new(store.clone());
     let mut body = Vec::new();
     for i in 0..3 {
@@ -138,15 +138,15 @@ fn validating_inside_the_ingest_needs_no_second_connection() {
         serde_json::to_writer(&mut body, &revision).unwrap();
         body.push(b'\n');
     }
-    let ack = voices_server::api::ingest_lines(
+    let ack = voices_server::ingest::ingest_lines(
         store.as_ref(),
         &catalog,
         "p1",
         &suite::uploader("tab-a"),
         &body,
         false,
-        &voices_server::api::default_limits(),
+        &voices_server::http::default_limits(),
     )
-    .unwrap_or_else(|e| panic!("{}: {}", e.code, e.detail));
+    .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(ack.accepted, 3, "{:?}", ack.records);
 }

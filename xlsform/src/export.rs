@@ -1,7 +1,7 @@
 //! Voices form → XLSForm `.xlsx`, so designers can keep working in a spreadsheet.
 //!
-//! Every property of the form is written to a column [`crate::import`] reads back, so
-//! `import(export(form)) == form`.
+//! Every property of the form is written to a column [`crate::import`] reads back
+//! (the shared vocabulary is [`crate::columns`]), so `import(export(form)) == form`.
 
 use std::collections::BTreeMap;
 
@@ -10,7 +10,7 @@ use voices_core::form::{
     Condition, Direction, Field, FieldType, Form, Item, Language, Media, Text,
 };
 
-use crate::import::{default_is_dynamic, quote_literal};
+use crate::columns::{self, default_cell};
 use crate::language::{direction_of, language_suffix};
 use crate::Result;
 
@@ -137,65 +137,12 @@ impl Row<'_> {
     }
 }
 
-/// Survey columns the exporter writes, in order (the importer reads them all).
-pub(crate) const SURVEY_COLUMNS: &[&str] = &[
-    "type",
-    "name",
-    "label",
-    "hint",
-    "guidance_hint",
-    "required",
-    "required_message",
-    "relevant",
-    "constraint",
-    "constraint_message",
-    "calculation",
-    "default",
-    "read_only",
-    "appearance",
-    "choice_filter",
-    "repeat_count",
-    "parameters",
-    "image",
-    "audio",
-    "video",
-    "pii",
-    "sensitive",
-    "privacy",
-    "privacy_prompt",
-    "page",
-    "repeat_min",
-    "repeat_max",
-    "add_label",
-    "consent_version",
-    "consent_title",
-    "consent_question",
-    "consent_agree",
-    "consent_decline",
-    "consent_decline_message",
-];
-
-const CHOICE_COLUMNS: &[&str] = &["list_name", "name", "label", "image", "audio", "video"];
-
-const SETTINGS_COLUMNS: &[&str] = &[
-    "form_id",
-    "version",
-    "form_title",
-    "default_language",
-    "instance_name",
-    "description",
-    "safe_exit_title",
-    "safe_exit_message",
-    "safe_exit_decoy_group",
-    "direction",
-];
-
 /// Write `form` as an XLSForm workbook and return the `.xlsx` bytes.
 pub fn export_xlsx(form: &Form) -> Result<Vec<u8>> {
-    let mut survey = SheetBuilder::new(SURVEY_COLUMNS);
+    let mut survey = SheetBuilder::new(columns::SURVEY);
     write_items(&mut survey, &form.body);
 
-    let mut choices = SheetBuilder::new(CHOICE_COLUMNS);
+    let mut choices = SheetBuilder::new(columns::CHOICES);
     for (list, items) in &form.choices {
         for choice in items {
             for key in choice.properties.keys() {
@@ -214,7 +161,7 @@ pub fn export_xlsx(form: &Form) -> Result<Vec<u8>> {
         }
     }
 
-    let mut settings = SheetBuilder::new(SETTINGS_COLUMNS);
+    let mut settings = SheetBuilder::new(columns::SETTINGS);
     {
         let mut row = settings.row();
         row.set("form_id", form.id.clone());
@@ -370,30 +317,6 @@ fn field_type_cell(field: &Field) -> String {
     kind.as_str().to_owned()
 }
 
-/// The `default` cell that imports back to `expression`: a literal written bare when
-/// the importer would quote it the same way, otherwise the expression itself.
-fn default_cell(expression: &str) -> String {
-    let imports_as = |cell: &str| {
-        if default_is_dynamic(cell) {
-            cell.trim().to_owned()
-        } else {
-            quote_literal(cell)
-        }
-    };
-    let unquoted = ['\'', '"'].iter().find_map(|q| {
-        expression
-            .strip_prefix(*q)
-            .and_then(|s| s.strip_suffix(*q))
-            .filter(|inner| !inner.contains(*q))
-    });
-    if let Some(inner) = unquoted {
-        if imports_as(inner) == expression {
-            return inner.to_owned();
-        }
-    }
-    expression.to_owned()
-}
-
 fn write_field(sheet: &mut SheetBuilder, field: &Field) {
     let mut row = sheet.row();
     row.set("type", field_type_cell(field));
@@ -424,19 +347,4 @@ fn write_field(sheet: &mut SheetBuilder, field: &Field) {
     row.media(field.media.as_ref());
     row.flag("pii", field.pii);
     row.flag("sensitive", field.sensitive);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn literal_defaults_are_written_bare() {
-        assert_eq!(default_cell("'none'"), "none");
-        assert_eq!(default_cell("12"), "12");
-        assert_eq!(default_cell("today()"), "today()");
-        assert_eq!(default_cell("\"it's\""), "it's");
-        // Bare `5` would come back as the number 5, not the text '5'.
-        assert_eq!(default_cell("'5'"), "'5'");
-    }
 }

@@ -6,11 +6,11 @@
 //! Voices-specific columns (consent, privacy, `pii`, `sensitive`, safe exit) are
 //! documented in `docs/xlsform.md`.
 
+mod columns;
 pub mod diag;
 pub mod export;
 pub mod import;
 mod language;
-mod types;
 pub mod workbook;
 
 pub use diag::{CellRef, Diagnostic, Severity};

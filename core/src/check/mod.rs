@@ -2,168 +2,17 @@
 //! a JSON pointer and, for source text, a line and column.
 //!
 //! [`check_source`] parses JSON text and checks it; [`check_form`] checks a
-//! parsed [`Form`]. Structural rules live in [`structure`]; expression rules
-//! (syntax, references, cycles, functions, types) run in the engine's compiler,
-//! which this module calls, so a form that checks clean always compiles.
-
-mod structure;
-
-pub(crate) use structure::suggestion;
+//! parsed [`Form`]. The rules themselves run in the engine (structural rules and
+//! the compiler's expression rules: syntax, references, cycles, functions, types),
+//! the same ones [`CompiledForm::compile`](crate::engine::CompiledForm::compile)
+//! applies, so a form that checks clean always compiles. This module adds what
+//! only source text has: JSON errors and line:column positions.
 
 use crate::collections::Set;
-use std::fmt;
 
-use serde::{Deserialize, Serialize};
-
+pub use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::form::Form;
 use crate::locate;
-
-/// How bad a problem is: errors stop a form from being used, warnings do not.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    Error,
-    Warning,
-}
-
-/// Stable identifiers of the checker's rules (their snake_case name is the code).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Code {
-    /// The text is not valid JSON.
-    JsonSyntax,
-    /// Valid JSON that is not a form (missing or unknown property, wrong type).
-    JsonStructure,
-    /// Nested deeper than the parser accepts.
-    NestingTooDeep,
-    InvalidId,
-    InvalidName,
-    EmptyVersion,
-    DuplicateName,
-    NoLanguages,
-    DuplicateLanguage,
-    DefaultLanguageNotListed,
-    UnknownLanguage,
-    MissingTranslation,
-    RtlExpected,
-    UnknownChoiceList,
-    SelectWithoutList,
-    ChoicesOnNonSelect,
-    EmptyChoiceList,
-    DuplicateChoice,
-    InvalidChoiceName,
-    InvalidRange,
-    RangeWithoutParams,
-    RepeatMinMax,
-    RepeatCountBounds,
-    MultipleConsent,
-    ConsentNotTopLevel,
-    ConsentNotFirst,
-    PrivacyPromptWithoutPrivacy,
-    NestedPrivacyCheck,
-    EmptyGroup,
-    UnknownDecoyGroup,
-    DecoyGroupNotTopLevel,
-    DecoyGroupSensitive,
-    InstanceNameSensitive,
-    ExpressionSyntax,
-    UnknownReference,
-    AmbiguousReference,
-    Cycle,
-    UnknownFunction,
-    WrongArity,
-    InvalidRegex,
-    TypeMismatch,
-    UnknownChoice,
-    ChoiceFilterOnNonSelect,
-    UnknownChoiceProperty,
-    UnsupportedExpression,
-}
-
-impl Code {
-    /// The code as written in reports (`duplicate_name`).
-    pub fn as_str(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    }
-}
-
-impl fmt::Display for Code {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.as_str())
-    }
-}
-
-/// One problem found in a form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Diagnostic {
-    pub severity: Severity,
-    pub code: Code,
-    /// JSON pointer of the offending value (`/body/3/relevant`); `""` is the whole document.
-    pub pointer: String,
-    /// 1-based line in the source text (only when checked from text).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    /// 1-based column in characters (only when checked from text).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub column: Option<usize>,
-    /// Byte range inside the string at `pointer` (an expression error's position).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub span: Option<(usize, usize)>,
-    pub message: String,
-}
-
-impl Diagnostic {
-    pub fn error(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Error,
-            code,
-            pointer: pointer.into(),
-            line: None,
-            column: None,
-            span: None,
-            message: message.into(),
-        }
-    }
-
-    pub fn warning(code: Code, pointer: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic {
-            severity: Severity::Warning,
-            ..Diagnostic::error(code, pointer, message)
-        }
-    }
-
-    /// Point at bytes `start..end` inside the string value at the pointer.
-    pub fn with_span(mut self, start: usize, end: usize) -> Self {
-        self.span = Some((start, end));
-        self
-    }
-
-    pub fn is_error(&self) -> bool {
-        self.severity == Severity::Error
-    }
-}
-
-impl fmt::Display for Diagnostic {
-    /// `line:col: pointer: message` (or `pointer: message` without a position).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if let (Some(line), Some(column)) = (self.line, self.column) {
-            write!(f, "{line}:{column}: ")?;
-        }
-        let pointer = if self.pointer.is_empty() {
-            "/"
-        } else {
-            &self.pointer
-        };
-        let kind = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{pointer}: {kind}[{}]: {}", self.code, self.message)
-    }
-}
 
 /// The result of checking form source text.
 #[derive(Debug, Clone, PartialEq)]
@@ -191,35 +40,10 @@ impl CheckReport {
 /// Check a parsed form: structure, languages, choices, people-centred constructs and
 /// every expression. Diagnostics carry pointers but no line/column.
 pub fn check_form(form: &Form) -> Vec<Diagnostic> {
-    let mut out = structure::check(form);
+    let mut out = crate::engine::structure_diagnostics(form);
     out.extend(crate::engine::compile_diagnostics(form));
-    sort(&mut out);
+    crate::diagnostic::sort(&mut out);
     out
-}
-
-pub(crate) fn structure_diagnostics(form: &Form) -> Vec<Diagnostic> {
-    structure::check(form)
-}
-
-pub(crate) fn sort(diagnostics: &mut [Diagnostic]) {
-    // Document order by pointer segments (numbers compared as numbers), errors first on ties.
-    diagnostics.sort_by(|a, b| {
-        pointer_key(&a.pointer)
-            .cmp(&pointer_key(&b.pointer))
-            .then(a.severity.cmp(&b.severity))
-            .then(a.span.cmp(&b.span))
-    });
-}
-
-fn pointer_key(pointer: &str) -> Vec<(u64, &str)> {
-    pointer
-        .split('/')
-        .skip(1)
-        .map(|seg| match seg.parse::<u64>() {
-            Ok(n) => (n, ""),
-            Err(_) => (u64::MAX, seg),
-        })
-        .collect()
 }
 
 /// Parse and check form source text.

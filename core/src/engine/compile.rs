@@ -7,7 +7,7 @@ use std::collections::BinaryHeap;
 
 use crate::collections::{Map, Set};
 
-use crate::check::{Code, Diagnostic};
+use crate::diagnostic::{Code, Diagnostic};
 use crate::expr::ast::{Axis, NodeTest, PathStart};
 use crate::expr::{self, ErrorKind, Expr, ExprKind, Function};
 use crate::form::{Choice, Condition, Consent, Field, FieldType, Form, Group, Item, Repeat};
@@ -191,13 +191,13 @@ impl Prop {
 impl CompiledForm {
     /// Compile a form; any error-severity problem fails with every diagnostic.
     pub fn compile(form: Form) -> Result<CompiledForm, Vec<Diagnostic>> {
-        let mut diagnostics = crate::check::structure_diagnostics(&form);
+        let mut diagnostics = super::structure::check(&form);
         let (mut compiled, expression_diagnostics) = build(&form);
         compiled.form = form;
         diagnostics.extend(expression_diagnostics);
         if diagnostics.iter().any(Diagnostic::is_error) {
             diagnostics.retain(Diagnostic::is_error);
-            crate::check::sort(&mut diagnostics);
+            crate::diagnostic::sort(&mut diagnostics);
             return Err(diagnostics);
         }
         Ok(compiled)
@@ -822,7 +822,7 @@ impl Builder {
                                 format!(
                                     "no choice in list `{}` has a property `{name}`{}; bare names in a choice filter are choice properties (write `${{{name}}}` for a field)",
                                     list.name,
-                                    crate::check::suggestion(
+                                    crate::diagnostic::suggestion(
                                         name,
                                         list.properties.iter().map(String::as_str)
                                     )
@@ -856,7 +856,7 @@ impl Builder {
                 Resolution::Unknown => {
                     let hint = if self.suggestions_left > 0 {
                         self.suggestions_left -= 1;
-                        crate::check::suggestion(r.name, by_name.keys().map(String::as_str))
+                        crate::diagnostic::suggestion(r.name, by_name.keys().map(String::as_str))
                     } else {
                         String::new()
                     };
@@ -932,7 +932,7 @@ impl Builder {
                         format!(
                             "unknown function `{}`{}",
                             call.name,
-                            crate::check::suggestion(
+                            crate::diagnostic::suggestion(
                                 &call.name,
                                 Function::ALL.iter().map(|f| f.signature().name)
                             )
@@ -1024,7 +1024,7 @@ impl Builder {
                                 format!(
                                     "`{choice}` is not a choice of `{name}` (list `{}`), so this is never selected{}",
                                     list.name,
-                                    crate::check::suggestion(
+                                    crate::diagnostic::suggestion(
                                         choice,
                                         list.choices.iter().map(|c| c.name.as_str())
                                     )

@@ -48,6 +48,7 @@ mod compile;
 mod messages;
 mod path;
 mod session;
+mod structure;
 pub(crate) mod tree;
 mod values;
 mod view;
@@ -60,6 +61,7 @@ pub use path::{AnswerPath, PathParseError, PathSegment};
 pub use session::{
     Changes, FieldViolations, FlagChange, Session, ValueChange, Violation, ViolationCode,
 };
+pub(crate) use structure::check as structure_diagnostics;
 pub use view::{
     ChoiceView, ConsentView, FieldView, FormView, ItemView, JumpEntry, MediaView, PageKind,
     PageView, Progress, RepeatControls,

@@ -6,7 +6,11 @@
 use std::io::Read;
 
 use axum::body::Body;
+use axum::http::StatusCode;
 use http_body_util::BodyExt;
+
+use super::error::{ApiError, ApiResult};
+use super::AppState;
 
 /// What arrived of a request body.
 #[derive(Debug)]
@@ -107,6 +111,56 @@ fn read_limited(reader: impl Read, limit: u64) -> Result<(Vec<u8>, bool), BodyEr
         return Err(BodyError::DecompressedTooLarge { limit });
     }
     Ok((out, result.is_err()))
+}
+
+/// A refused body as an error answer.
+pub(super) fn body_error(e: BodyError) -> ApiError {
+    match e {
+        BodyError::TooLarge { limit } => ApiError::too_large(
+            "payload_too_large",
+            format!("the body is larger than {limit} bytes; send smaller batches"),
+            limit,
+        ),
+        BodyError::DecompressedTooLarge { limit } => ApiError::too_large(
+            "decompressed_too_large",
+            format!("the body decompresses to more than {limit} bytes; send smaller batches"),
+            limit,
+        ),
+        BodyError::UnsupportedEncoding(enc) => ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_encoding",
+            format!("content encoding `{enc}` is not supported; use zstd, gzip or none"),
+        ),
+    }
+}
+
+/// Read a whole (uncompressed) request body within the body limit; a body cut off in
+/// transit is refused, since these requests are small and simply retried.
+pub(super) async fn small_body(state: &AppState, body: Body) -> ApiResult<Vec<u8>> {
+    let received = read_capped(body, state.limits.max_body_bytes)
+        .await
+        .map_err(body_error)?;
+    if received.truncated {
+        return Err(ApiError::bad_request(
+            "truncated_body",
+            "the request body was cut off; send it again",
+        ));
+    }
+    Ok(received.bytes)
+}
+
+/// A small JSON request body.
+pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    body: Body,
+) -> ApiResult<T> {
+    let bytes = small_body(state, body).await?;
+    serde_json::from_slice(&bytes).map_err(|e| {
+        ApiError::bad_request(
+            "bad_json",
+            format!("the request body is not the expected JSON: {e}"),
+        )
+    })
 }
 
 #[cfg(test)]

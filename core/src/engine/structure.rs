@@ -1,14 +1,15 @@
 //! Structural rules: names, languages and translations, choice lists, ranges,
 //! repeats, and the people-centred constructs (consent, privacy checks, safe exit).
+//! A form must meet them before it compiles; the checker reports them too.
 
 use std::collections::BTreeSet;
 
 use crate::collections::Map;
 
-use crate::engine::tree::{flatten, has_privacy_check, is_valid_name, Flat};
+use crate::diagnostic::{suggestion, Code, Diagnostic};
 use crate::form::{Direction, FieldType, Form, Item, Media, Text};
 
-use super::{Code, Diagnostic};
+use super::tree::{flatten, has_privacy_check, is_valid_name, Flat};
 
 pub(crate) fn check(form: &Form) -> Vec<Diagnostic> {
     let flat = flatten(form);
@@ -633,36 +634,4 @@ fn check_safe_exit(form: &Form, flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
             ));
         }
     }
-}
-
-/// ", did you mean `x`?" for the closest candidate, if one is close.
-pub(crate) fn suggestion<'a>(wrong: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    let best = candidates
-        .map(|c| (edit_distance(wrong, c), c))
-        .filter(|(d, c)| *d <= 2.max(c.chars().count() / 4))
-        .min();
-    match best {
-        Some((_, c)) => format!("; did you mean `{c}`?"),
-        None => String::new(),
-    }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    // Names too different in length are never suggested: decide before allocating.
-    if a.chars().count().abs_diff(b.chars().count()) > 3 {
-        return usize::MAX / 2;
-    }
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut cur = vec![i + 1; b.len() + 1];
-        for (j, cb) in b.iter().enumerate() {
-            cur[j + 1] = (prev[j] + usize::from(ca != cb))
-                .min(prev[j + 1] + 1)
-                .min(cur[j] + 1);
-        }
-        prev = cur;
-    }
-    prev[b.len()]
 }

@@ -13,7 +13,7 @@ use axum::extract::Request;
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use crate::api::ApiError;
+use super::error::ApiError;
 
 /// The console's Content-Security-Policy. `blob:` images are the device QR codes the page
 /// makes from the server's SVG; nothing else comes from anywhere but this server.

@@ -1,0 +1,49 @@
+//! Attachments are addressed by the SHA-256 of their content within a project and
+//! arrive in chunks; once every byte is in, the content is hashed, and the file is
+//! complete only if it has the hash it was sent under.
+
+use sha2::{Digest, Sha256};
+
+use crate::store::{AttachmentStatus, Store};
+use crate::Result;
+
+/// Bytes read from the store at a time while hashing or sending a file.
+pub const READ_BYTES: u64 = 1 << 20;
+/// Bytes read at a time while hashing a complete upload.
+const VERIFY_READ_BYTES: u64 = 4 << 20;
+
+/// `text` as an attachment address (lower-case hex SHA-256), if it is one.
+pub fn address(text: &str) -> Option<String> {
+    let lower = text.to_ascii_lowercase();
+    (lower.len() == 64 && lower.bytes().all(|b| b.is_ascii_hexdigit())).then_some(lower)
+}
+
+/// Hash the stored bytes of an upload whose every byte has arrived: when they have the
+/// hash they were sent under, the attachment is marked complete and its status returned;
+/// otherwise they are discarded (`None`), so the file can be sent again.
+pub fn verify(
+    store: &dyn Store,
+    project: &str,
+    status: AttachmentStatus,
+) -> Result<Option<AttachmentStatus>> {
+    let mut hasher = Sha256::new();
+    let mut at = 0;
+    while at < status.size {
+        let chunk = store.read_attachment(project, &status.sha256, at, VERIFY_READ_BYTES)?;
+        if chunk.is_empty() {
+            break;
+        }
+        at += chunk.len() as u64;
+        hasher.update(&chunk);
+    }
+    if hex::encode(hasher.finalize()) == status.sha256 && at == status.size {
+        store.complete_attachment(project, &status.sha256, &crate::now_text())?;
+        Ok(Some(AttachmentStatus {
+            complete: true,
+            ..status
+        }))
+    } else {
+        store.discard_attachment(project, &status.sha256)?;
+        Ok(None)
+    }
+}

@@ -1,0 +1,159 @@
+//! Attachments by content address: `GET /attachments/{sha256}/status`, `PUT
+//! /attachments/{sha256}?offset=N&size=TOTAL` (one chunk, resumable) and `GET
+//! /attachments/{sha256}` (the file, for coordinators).
+
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+
+use super::auth::{Authorized, Coordinate, Upload};
+use super::body::{self, body_error, BodyError};
+use super::error::{ApiError, ApiResult};
+use super::{blocking, stream, AppState};
+use crate::attachments;
+use crate::store::{AttachmentStatus, ChunkOutcome};
+
+fn address(text: &str) -> ApiResult<String> {
+    attachments::address(text).ok_or_else(|| {
+        ApiError::bad_request(
+            "bad_hash",
+            "an attachment is addressed by the SHA-256 of its content: 64 hex digits",
+        )
+    })
+}
+
+fn unknown_attachment(sha256: &str) -> ApiError {
+    ApiError::not_found(
+        "unknown_attachment",
+        format!("no attachment {sha256} in this project; upload it from offset 0"),
+    )
+}
+
+pub(super) async fn status(
+    State(state): State<AppState>,
+    Path((_, sha256)): Path<(String, String)>,
+    caller: Authorized<Upload>,
+) -> ApiResult<Json<AttachmentStatus>> {
+    let sha256 = address(&sha256)?;
+    let store = state.store.clone();
+    let sha = sha256.clone();
+    blocking(move || store.attachment_status(&caller.project, &sha))
+        .await?
+        .map(Json)
+        .ok_or_else(|| unknown_attachment(&sha256))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ChunkQuery {
+    offset: u64,
+    size: u64,
+}
+
+/// Store one chunk. A chunk cut off in transit keeps the bytes that arrived, so a link
+/// that drops every megabyte still moves the upload forward; the client asks the status
+/// and continues from `received`. When every byte is in, the content is verified
+/// ([`attachments::verify`]).
+pub(super) async fn put_chunk(
+    State(state): State<AppState>,
+    Path((_, sha256)): Path<(String, String)>,
+    Query(query): Query<ChunkQuery>,
+    caller: Authorized<Upload>,
+    body: Body,
+) -> ApiResult<Json<AttachmentStatus>> {
+    let sha256 = address(&sha256)?;
+    let project = caller.project;
+    let limit = state.limits.max_chunk_bytes;
+    let received = body::read_capped(body, limit).await.map_err(|e| match e {
+        BodyError::TooLarge { limit } => ApiError::too_large(
+            "chunk_too_large",
+            format!("send attachments in chunks of at most {limit} bytes"),
+            limit,
+        ),
+        other => body_error(other),
+    })?;
+    let store = state.store.clone();
+    let p = project.clone();
+    let outcome = blocking(move || {
+        store.put_attachment_chunk(
+            &p,
+            &sha256,
+            query.size,
+            query.offset,
+            &received.bytes,
+            &crate::now_text(),
+        )
+    })
+    .await?;
+    let status = match outcome {
+        ChunkOutcome::Stored(status) => status,
+        ChunkOutcome::OffsetMismatch(status) if status.complete => return Ok(Json(status)),
+        ChunkOutcome::OffsetMismatch(status) => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "offset_mismatch",
+                format!(
+                    "this attachment has {} of {} bytes; send the chunk starting at byte {}",
+                    status.received, status.size, status.received
+                ),
+            ))
+        }
+    };
+    if status.received < status.size {
+        return Ok(Json(status));
+    }
+    let store = state.store.clone();
+    let verified = blocking(move || attachments::verify(store.as_ref(), &project, status)).await?;
+    verified.map(Json).ok_or_else(|| {
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "hash_mismatch",
+            "the bytes received do not have the SHA-256 they were sent under; they were discarded, send the file again",
+        )
+    })
+}
+
+pub(super) async fn download(
+    State(state): State<AppState>,
+    Path((_, sha256)): Path<(String, String)>,
+    caller: Authorized<Coordinate>,
+) -> ApiResult<Response> {
+    let sha256 = address(&sha256)?;
+    let project = caller.project;
+    let store = state.store.clone();
+    let (p, sha) = (project.clone(), sha256.clone());
+    let status = blocking(move || store.attachment_status(&p, &sha))
+        .await?
+        .filter(|s| s.complete)
+        .ok_or_else(|| unknown_attachment(&sha256))?;
+    let (tx, body) = stream::channel(2);
+    let store = state.store.clone();
+    tokio::task::spawn_blocking(move || {
+        let mut at = 0;
+        while at < status.size {
+            match store.read_attachment(&project, &sha256, at, attachments::READ_BYTES) {
+                Ok(chunk) if !chunk.is_empty() => {
+                    at += chunk.len() as u64;
+                    if tx.blocking_send(Ok(chunk)).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => return,
+                Err(e) => {
+                    let _ = tx.blocking_send(Err(std::io::Error::other(e.to_string())));
+                    return;
+                }
+            }
+        }
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_LENGTH, status.size.to_string()),
+        ],
+        body,
+    )
+        .into_response())
+}

@@ -1,0 +1,217 @@
+//! Who is asking, and may they: the bearer token is looked up and checked, then the
+//! caller's role and project are held against what the route needs. Handlers take an
+//! [`Authorized`] extractor for the permission they need and never check by hand.
+//!
+//! The checks run in a fixed order, and each failure has its own status and code:
+//! no or unknown token (401 `unauthorized`), a revoked token or device (401
+//! `token_revoked`), an expired token (401 `token_expired`), another project
+//! (403 `wrong_project`), a role without the permission (403 `forbidden`), a project
+//! that does not exist (404 `unknown_project`).
+
+use std::collections::HashMap;
+use std::marker::PhantomData;
+
+use axum::extract::{FromRequestParts, Path};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+
+use super::error::{ApiError, ApiResult};
+use super::{blocking, AppState};
+use crate::auth;
+use crate::store::{Principal, Role, Uploader};
+
+/// What a request wants to do in a project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// List and download forms.
+    Forms,
+    /// Upload revisions and attachments (devices; coordinators for their edits and
+    /// resolutions).
+    Upload,
+    /// Publish form versions.
+    Publish,
+    /// Read responses and attachments, review, export.
+    Coordinate,
+}
+
+/// A permission a route asks for, as a type, so that a handler's signature says it.
+pub trait Permission: Send + Sync + 'static {
+    const NEED: Need;
+}
+
+/// Devices and every member of the project: list and download forms.
+pub enum ReadForms {}
+/// Devices, coordinators and admins: upload revisions and attachments.
+pub enum Upload {}
+/// Designers and admins: publish form versions.
+pub enum Publish {}
+/// Coordinators and admins: read responses, review, export, download attachments.
+pub enum Coordinate {}
+
+impl Permission for ReadForms {
+    const NEED: Need = Need::Forms;
+}
+impl Permission for Upload {
+    const NEED: Need = Need::Upload;
+}
+impl Permission for Publish {
+    const NEED: Need = Need::Publish;
+}
+impl Permission for Coordinate {
+    const NEED: Need = Need::Coordinate;
+}
+
+/// A caller allowed to do `P` in the project named by the route's `{project}`.
+pub struct Authorized<P> {
+    pub principal: Principal,
+    pub project: String,
+    permission: PhantomData<P>,
+}
+
+impl<P> Authorized<P> {
+    /// Who the caller is in the records: a device's id, a person's name.
+    pub fn name(&self) -> String {
+        match &self.principal {
+            Principal::User(u) => u.name.clone(),
+            Principal::Device(d) => d.id.clone(),
+        }
+    }
+}
+
+impl Authorized<Upload> {
+    /// Whom the ingest records as sending: a device, or `user:NAME` for a person.
+    pub fn uploader(&self) -> Uploader {
+        match &self.principal {
+            Principal::Device(d) => Uploader {
+                id: d.id.clone(),
+                enumerator: d.enumerator.clone(),
+            },
+            Principal::User(u) => Uploader {
+                id: format!("user:{}", u.name),
+                enumerator: u.name.clone(),
+            },
+        }
+    }
+}
+
+impl<P: Permission> FromRequestParts<AppState> for Authorized<P> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::internal(format!("route parameters: {e}")))?;
+        let project = params
+            .get("project")
+            .cloned()
+            .ok_or_else(|| ApiError::internal("a project route without `{project}`"))?;
+        let principal = authenticate(state, parts).await?;
+        permit(&principal, &project, P::NEED)?;
+        let store = state.store.clone();
+        let p = project.clone();
+        if !blocking(move || store.project_exists(&p)).await? {
+            return Err(ApiError::not_found(
+                "unknown_project",
+                format!("there is no project `{project}`"),
+            ));
+        }
+        Ok(Authorized {
+            principal,
+            project,
+            permission: PhantomData,
+        })
+    }
+}
+
+fn unauthorized(code: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, code, detail)
+}
+
+/// The principal of the request's bearer token, if it is known, current and not revoked.
+async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principal> {
+    let token = parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            unauthorized(
+                "unauthorized",
+                "send `Authorization: Bearer TOKEN` (a device token from provisioning or a session from /api/v1/login)",
+            )
+        })?;
+    let hash = auth::secret_hash(token);
+    let store = state.store.clone();
+    let found = blocking(move || store.find_token(&hash)).await?;
+    let info = found.ok_or_else(|| unauthorized("unauthorized", "unknown token"))?;
+    if info.revoked_at.is_some() {
+        return Err(unauthorized(
+            "token_revoked",
+            "this token was revoked; provision the device again or log in again",
+        ));
+    }
+    if info.expires_at <= crate::now_text() {
+        return Err(unauthorized(
+            "token_expired",
+            format!(
+                "this token expired at {}; provision the device again or log in again",
+                info.expires_at
+            ),
+        ));
+    }
+    if let Principal::Device(d) = &info.principal {
+        if d.revoked_at.is_some() {
+            return Err(unauthorized("token_revoked", "this device was revoked"));
+        }
+    }
+    Ok(info.principal)
+}
+
+/// The permission rules: devices fetch forms and upload in their own project; people
+/// act in the projects they are members of (admins in all), as their role allows.
+fn permit(principal: &Principal, project: &str, need: Need) -> ApiResult<()> {
+    let forbidden = |detail: String| ApiError::new(StatusCode::FORBIDDEN, "forbidden", detail);
+    let wrong_project =
+        |detail: String| ApiError::new(StatusCode::FORBIDDEN, "wrong_project", detail);
+    match principal {
+        Principal::Device(d) => {
+            if d.project != project {
+                return Err(wrong_project(format!(
+                    "this device belongs to project `{}`, not `{project}`",
+                    d.project
+                )));
+            }
+            if !matches!(need, Need::Forms | Need::Upload) {
+                return Err(forbidden("devices can only fetch forms and upload".into()));
+            }
+        }
+        Principal::User(u) => {
+            if u.role != Role::Admin && !u.projects.iter().any(|p| p == project) {
+                return Err(wrong_project(format!(
+                    "user `{}` is not a member of project `{project}`",
+                    u.name
+                )));
+            }
+            let allowed = match need {
+                Need::Forms => true,
+                Need::Publish => matches!(u.role, Role::Admin | Role::Designer),
+                Need::Upload | Need::Coordinate => {
+                    matches!(u.role, Role::Admin | Role::Coordinator)
+                }
+            };
+            if !allowed {
+                return Err(forbidden(format!(
+                    "a {} cannot do this; it needs {}",
+                    u.role.as_str(),
+                    match need {
+                        Need::Publish => "a designer or admin",
+                        _ => "a coordinator or admin",
+                    }
+                )));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,74 @@
+//! Form versions: `GET /forms` (the project's published versions), `GET
+//! /forms/{form}/versions/{version}` (a document as published) and `POST /forms`
+//! (publish).
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use voices_core::sync::protocol::FormVersionSummary;
+
+use super::auth::{Authorized, Publish, ReadForms};
+use super::body::small_body;
+use super::error::{ApiError, ApiResult};
+use super::{blocking, AppState};
+use crate::store::Published;
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    caller: Authorized<ReadForms>,
+) -> ApiResult<Json<Vec<FormVersionSummary>>> {
+    let store = state.store.clone();
+    Ok(Json(
+        blocking(move || store.list_forms(&caller.project)).await?,
+    ))
+}
+
+pub(super) async fn download(
+    State(state): State<AppState>,
+    Path((_, form, version)): Path<(String, String, String)>,
+    caller: Authorized<ReadForms>,
+) -> ApiResult<Response> {
+    let store = state.store.clone();
+    let (f, v) = (form.clone(), version.clone());
+    let found = blocking(move || store.get_form(&caller.project, &f, &v)).await?;
+    let found = found.ok_or_else(|| {
+        ApiError::not_found(
+            "unknown_form_version",
+            format!("form `{form}` has no published version `{version}` in this project"),
+        )
+    })?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/json".to_owned()),
+            (header::ETAG, format!("\"{}\"", found.sha256)),
+        ],
+        found.document,
+    )
+        .into_response())
+}
+
+pub(super) async fn publish(
+    State(state): State<AppState>,
+    caller: Authorized<Publish>,
+    body: Body,
+) -> ApiResult<Response> {
+    let body = small_body(&state, body).await?;
+    let document = String::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("invalid_utf8", "the form is not UTF-8 text"))?;
+    let by = caller.name();
+    let store = state.store.clone();
+    let (form, published) =
+        blocking(move || crate::publish::publish(store.as_ref(), &caller.project, &document, &by))
+            .await?;
+    let status = match published {
+        Published::New => StatusCode::CREATED,
+        Published::AlreadyIdentical => StatusCode::OK,
+    };
+    Ok((
+        status,
+        Json(serde_json::json!({"form": form.id, "version": form.version})),
+    )
+        .into_response())
+}

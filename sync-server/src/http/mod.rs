@@ -1,0 +1,221 @@
+//! The HTTP API (`/api/v1`, see docs/protocol.md), `/health`, `/metrics` and the
+//! coordinator console's pages at `/` (`console_assets`): the router,
+//! its middleware (protocol negotiation, request log and counters) and the state the
+//! handlers share. Each resource's handlers live in a module of their own; they parse
+//! the request, call the domain code and shape the answer, nothing more.
+
+mod accounts;
+mod attachments;
+mod auth;
+mod body;
+mod console_assets;
+mod error;
+mod export;
+mod forms;
+mod responses;
+mod revisions;
+mod stream;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{Request, State};
+use axum::http::header;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use voices_core::sync::protocol::{Limits, ServerInfo, PROTOCOL_HEADER, PROTOCOL_VERSION};
+
+pub use error::{ApiError, ApiResult, BUSY_RETRY_AFTER_SECS};
+
+use crate::metrics::Metrics;
+use crate::store::Store;
+use crate::validate::FormCatalog;
+
+/// Everything the handlers share. Nothing in it is state that another server process
+/// on the same database would need to see.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub catalog: Arc<FormCatalog>,
+    pub limits: Limits,
+    pub metrics: Arc<Metrics>,
+    /// Whether zstd (and zstd with form dictionaries) is offered and accepted; without it
+    /// uploads are gzip or plain (`serve --no-zstd`).
+    pub zstd: bool,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>) -> AppState {
+        AppState {
+            catalog: Arc::new(FormCatalog::new(store.clone())),
+            store,
+            limits: default_limits(),
+            metrics: Arc::new(Metrics::default()),
+            zstd: true,
+        }
+    }
+
+    /// The same server offering only gzip (and plain) bodies, not zstd.
+    pub fn without_zstd(self) -> AppState {
+        AppState {
+            zstd: false,
+            ..self
+        }
+    }
+}
+
+pub fn default_limits() -> Limits {
+    Limits {
+        max_body_bytes: 16 << 20,
+        max_decompressed_bytes: 64 << 20,
+        max_batch_records: 10_000,
+        max_chunk_bytes: 4 << 20,
+    }
+}
+
+/// Run blocking store work off the async runtime.
+async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> ApiResult<T> {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result.map_err(Into::into),
+        Err(e) => {
+            tracing::error!(error = %e, "blocking task failed");
+            Err(ApiError::internal("the request failed inside the server"))
+        }
+    }
+}
+
+/// The router, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/info", get(info))
+        .route("/provision", post(accounts::provision))
+        .route("/login", post(accounts::login))
+        .route(
+            "/projects/{project}/forms",
+            get(forms::list).post(forms::publish),
+        )
+        .route(
+            "/projects/{project}/forms/{form}/versions/{version}",
+            get(forms::download),
+        )
+        .route("/projects/{project}/revisions", post(revisions::upload))
+        .route(
+            "/projects/{project}/revisions/known",
+            post(revisions::known),
+        )
+        .route("/projects/{project}/responses", get(responses::pull))
+        .route("/projects/{project}/responses/{id}", get(responses::one))
+        .route(
+            "/projects/{project}/responses/{id}/review",
+            put(responses::review),
+        )
+        .route(
+            "/projects/{project}/forms/{form}/export",
+            get(export::export),
+        )
+        .route(
+            "/projects/{project}/attachments/{sha256}",
+            put(attachments::put_chunk).get(attachments::download),
+        )
+        .route(
+            "/projects/{project}/attachments/{sha256}/status",
+            get(attachments::status),
+        )
+        .layer(middleware::from_fn(negotiate));
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .nest("/api/v1", api)
+        .fallback(console_assets::serve)
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+/// Refuse clients that ask for a protocol version this server does not speak.
+async fn negotiate(request: Request, next: Next) -> Response {
+    if let Some(asked) = request.headers().get(PROTOCOL_HEADER) {
+        let speaks = asked
+            .to_str()
+            .ok()
+            .and_then(|v| v.trim().parse::<u32>().ok())
+            .is_some_and(|v| v == PROTOCOL_VERSION);
+        if !speaks {
+            return ApiError::bad_request(
+                "unsupported_protocol",
+                format!(
+                    "this server speaks protocol version {PROTOCOL_VERSION}; see GET /api/v1/info"
+                ),
+            )
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Log each request (method, path, status, time) and count it.
+async fn observe(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let response = next.run(request).await;
+    let status = response.status();
+    Metrics::add(&state.metrics.http_requests, 1);
+    if status.as_u16() >= 400 {
+        Metrics::add(&state.metrics.http_errors, 1);
+    }
+    tracing::info!(
+        %method,
+        %path,
+        status = status.as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
+    response
+}
+
+async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+}
+
+async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
+    Json(ServerInfo {
+        server_version: env!("CARGO_PKG_VERSION").to_owned(),
+        protocol_versions: vec![PROTOCOL_VERSION],
+        capabilities: [
+            ("ndjson", true),
+            ("zstd", state.zstd),
+            ("gzip", true),
+            ("zstd-form-dictionary", state.zstd),
+            ("attachments", true),
+            ("export", true),
+        ]
+        .into_iter()
+        .filter(|(_, offered)| *offered)
+        .map(|(name, _)| name.to_owned())
+        .collect(),
+        limits: state.limits.clone(),
+    })
+}
+
+/// `text` as a pull cursor (a feed position): empty or absent is the start.
+fn parse_cursor(text: Option<&str>) -> ApiResult<i64> {
+    match text.map(str::trim) {
+        None | Some("") => Ok(0),
+        Some(t) => t.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+            ApiError::bad_request(
+                "bad_cursor",
+                format!(
+                    "`{}` is not a cursor from this server",
+                    t.chars().take(40).collect::<String>()
+                ),
+            )
+        }),
+    }
+}

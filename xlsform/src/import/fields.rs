@@ -1,0 +1,257 @@
+//! A question row into a field: its texts, conditions, expressions, parameters and
+//! choices, and pyxform's `or_other` companion question.
+
+use std::collections::BTreeMap;
+
+use voices_core::form::{Choice, Field, FieldType, Text};
+
+use super::table::Table;
+use super::Importer;
+use crate::columns::{default_is_dynamic, quote_literal};
+use crate::diag::CellRef;
+use crate::workbook::SheetRow;
+
+/// A select row's type cell: its list (or file) and where it is read from.
+pub(super) struct SelectSpec {
+    pub(super) list: String,
+    /// `select_one_from_file`: the choices are in a file attached to the form.
+    pub(super) from_file: bool,
+    /// `select_one_external`: the list is on the `external_choices` sheet.
+    pub(super) external: bool,
+    pub(super) at: CellRef,
+}
+
+impl Importer<'_> {
+    /// A question row as a field, with every problem in it reported; `select` for a
+    /// select row.
+    pub(super) fn field(
+        &mut self,
+        table: &Table,
+        row: &SheetRow,
+        kind: FieldType,
+        select: Option<&SelectSpec>,
+    ) -> Option<Field> {
+        let (name, _) = self.name(table, row, "question")?;
+        let label = self.text(table, row, "label");
+        let hint = self.text(table, row, "hint");
+        let media = self.media(table, row);
+        if let Some((_, at)) = table.text(row, "big-image", &self.default_lang) {
+            if media.as_ref().is_none_or(|m| m.image.is_none()) {
+                self.error(
+                    Some(at),
+                    "missing-image",
+                    "a big-image needs an image too (the image is shown, the big image on request)",
+                );
+            } else {
+                self.warn(
+                    Some(at),
+                    "ignored-cell",
+                    "big-image is not shown by Voices; the image is",
+                );
+            }
+        }
+        // A computed or triggered value needs no label: it is not asked.
+        let computed =
+            table.get(row, "calculation").is_some() || table.get(row, "trigger").is_some();
+        if kind.is_shown_question()
+            && !computed
+            && label.is_none()
+            && hint.is_none()
+            && media.is_none()
+        {
+            // pyxform requires a label or hint once the sheet has a label column, and
+            // guidance alone is never enough.
+            if table.has("label") || table.get(row, "guidance_hint").is_some() {
+                self.error(
+                    Some(table.row_ref(row)),
+                    "missing-label",
+                    format!("question '{name}' has no label or hint"),
+                );
+            } else {
+                self.warn(
+                    Some(table.row_ref(row)),
+                    "missing-label",
+                    format!(
+                        "question '{name}' has no label or hint: the enumerator sees only its name"
+                    ),
+                );
+            }
+        }
+        let has_calculation = table.get(row, "calculation").is_some();
+        self.field_kinds
+            .insert(name.clone(), (kind, has_calculation));
+        let required = table.get(row, "required").map(|c| self.condition(&c));
+        let read_only = table.get(row, "read_only").map(|c| self.condition(&c));
+        let relevant = table.get(row, "relevant").map(|c| self.expression(&c));
+        let constraint = table.get(row, "constraint").map(|c| self.expression(&c));
+        let calculation = table.get(row, "calculation").map(|c| self.expression(&c));
+        let choice_filter = table.get(row, "choice_filter").map(|c| self.expression(&c));
+        let default = table.get(row, "default").map(|c| {
+            if default_is_dynamic(c.text) {
+                self.expression(&c)
+            } else {
+                quote_literal(c.text)
+            }
+        });
+        let dynamic_default = table
+            .get(row, "default")
+            .is_some_and(|c| default_is_dynamic(c.text));
+        if kind == FieldType::Calculate && calculation.is_none() && !dynamic_default {
+            self.error(
+                Some(table.row_ref(row)),
+                "missing-calculation",
+                format!("calculate '{name}' has no calculation"),
+            );
+        }
+        if let Some(c) = table.get(row, "trigger") {
+            self.trigger(&c, &name);
+        }
+        let (parameters, range) = self.parameters(table, row, kind);
+        let (choices, choices_file) = match select {
+            Some(select) => self.select_choices(&name, select),
+            None => (None, None),
+        };
+        Some(Field {
+            kind,
+            name,
+            label,
+            hint,
+            guidance: self.text(table, row, "guidance_hint"),
+            required,
+            required_message: self.text(table, row, "required_message"),
+            relevant,
+            constraint,
+            constraint_message: self.text(table, row, "constraint_message"),
+            calculation,
+            default,
+            read_only,
+            appearance: table.get(row, "appearance").map(|c| c.text.to_owned()),
+            choices,
+            choices_file,
+            choice_filter,
+            range,
+            parameters,
+            media,
+            pii: self.flag(table, row, "pii"),
+            sensitive: self.flag(table, row, "sensitive"),
+        })
+    }
+
+    /// A select's choices: a list on the choices sheets (checked once they are all
+    /// read) or a file attached to the form, as (list, file).
+    fn select_choices(
+        &mut self,
+        name: &str,
+        select: &SelectSpec,
+    ) -> (Option<String>, Option<String>) {
+        if select.from_file {
+            let ext_ok = [".csv", ".xml", ".geojson"]
+                .iter()
+                .any(|e| select.list.to_lowercase().ends_with(e));
+            if !ext_ok {
+                self.error(
+                    Some(select.at.clone()),
+                    "bad-choices-file",
+                    format!("'{}' is not a .csv, .xml or .geojson file", select.list),
+                );
+            }
+            self.warn(
+                Some(select.at.clone()),
+                "external-choices-file",
+                format!(
+                    "the choices of '{name}' come from the file '{}', which must be attached to the form",
+                    select.list
+                ),
+            );
+            (None, Some(select.list.clone()))
+        } else {
+            if select.external {
+                self.warn(
+                    Some(select.at.clone()),
+                    "external-choices",
+                    format!(
+                        "'{name}' uses external choices: Voices keeps the list '{}' from the external_choices sheet inside the form",
+                        select.list
+                    ),
+                );
+            }
+            self.list_uses
+                .push((select.list.clone(), select.at.clone()));
+            (Some(select.list.clone()), None)
+        }
+    }
+
+    /// pyxform's `or_other`: an `other` choice and a text question shown when it is chosen.
+    pub(super) fn or_other(
+        &mut self,
+        table: &Table,
+        row: &SheetRow,
+        field: &Field,
+    ) -> Option<Field> {
+        let list = field.choices.clone()?;
+        if field.choice_filter.is_some() {
+            self.error(
+                Some(table.row_ref(row)),
+                "or-other-with-filter",
+                "or_other cannot be combined with a choice_filter: add an 'other' choice to the list instead",
+            );
+        }
+        let other_label = match self.languages.languages.len() {
+            0 | 1 if self.languages.languages.iter().all(|l| l.code == "und") => {
+                Text::Plain("Other".to_owned())
+            }
+            _ => Text::Translated(
+                self.languages
+                    .languages
+                    .iter()
+                    .map(|l| (l.code.clone(), "Other".to_owned()))
+                    .collect(),
+            ),
+        };
+        let specify_label = match &other_label {
+            Text::Plain(_) => Text::Plain("Specify other.".to_owned()),
+            Text::Translated(m) => Text::Translated(
+                m.keys()
+                    .map(|k| (k.clone(), "Specify other.".to_owned()))
+                    .collect(),
+            ),
+        };
+        if let Some(choices) = self.choices.get_mut(&list) {
+            if !choices.iter().any(|c| c.name == "other") {
+                choices.push(Choice {
+                    name: "other".to_owned(),
+                    label: other_label,
+                    media: None,
+                    properties: BTreeMap::new(),
+                });
+            }
+        }
+        let other_name = format!("{}_other", field.name);
+        let at = table.row_ref(row);
+        let other_name = self.declare(&other_name, &at);
+        Some(Field {
+            kind: FieldType::Text,
+            name: other_name,
+            label: Some(specify_label),
+            hint: None,
+            guidance: None,
+            required: None,
+            required_message: None,
+            relevant: Some(format!("selected(${{{}}}, 'other')", field.name)),
+            constraint: None,
+            constraint_message: None,
+            calculation: None,
+            default: None,
+            read_only: None,
+            appearance: None,
+            choices: None,
+            choices_file: None,
+            choice_filter: None,
+            range: None,
+            parameters: BTreeMap::new(),
+            media: None,
+            pii: false,
+            sensitive: field.sensitive,
+        })
+    }
+}
