@@ -22,8 +22,10 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'
      object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 /// Files Vite names by their content hash: they never change, so browsers keep them.
+#[cfg(feature = "console")]
 const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// index.html names the current hashed files: always asked again (answered 304 when same).
+#[cfg(feature = "console")]
 const REVALIDATE: &str = "no-cache";
 
 /// Paths that belong to the server, not the console: an unknown one there is a 404 in
