@@ -39,6 +39,16 @@ export function ageBand(age) {
   return '50+';
 }
 
+/** Villages around Lake Victoria and the Rift Valley; points fall within a few km of one. */
+const PLACES = [
+  [-0.09, 34.77], [0.52, 35.27], [-1.29, 36.82], [0.05, 32.46], [-0.37, 35.28], [1.02, 35.0], [-1.5, 33.8], [0.3, 32.58],
+];
+function gps(g) {
+  const [lat, lon] = g.pick(PLACES);
+  const jitter = () => (g.below(1000) - 500) / 10000;
+  return `${(lat + jitter()).toFixed(5)} ${(lon + jitter()).toFixed(5)} 1140 5`;
+}
+
 /**
  * `n` responses split over two devices. Response 7 has the search word in its village;
  * response 0 is sent incomplete (no water source), so the server quarantines it; response 1
@@ -61,7 +71,7 @@ export function makeResponses(n) {
       '/sex': sex,
       '/age': String(age),
       '/disability': disability,
-      '/gps': `${(-0.1 + g.below(2000) / 10000).toFixed(5)} ${(34.75 + g.below(2000) / 10000).toFixed(5)} 1140 5`,
+      '/gps': gps(g),
       '/member[]': String(members),
     };
     if (water) set['/water'] = water;

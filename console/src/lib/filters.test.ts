@@ -8,7 +8,7 @@ describe('filters in the address', () => {
       form: 'household_survey',
       version: '2026112601',
       status: 'finalized',
-      review: 'hasIssues',
+      review: 'has_issues',
       flag: 'conflict',
       enumerator: 'Achieng',
       device: 'dev_1',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { findingPlace, sortFindings, uploadKind, XLSX_TYPE } from './findings';
+import { findingPlace, findingsFromDetail, sortFindings, uploadKind, XLSX_TYPE } from './findings';
 
 describe('publishing findings', () => {
   it('places a finding in a workbook cell, a row, or a JSON line', () => {
@@ -23,5 +23,25 @@ describe('publishing findings', () => {
     expect(uploadKind('form.JSON')).toBe('application/json');
     expect(uploadKind('Household.xlsx')).toBe(XLSX_TYPE);
     expect(uploadKind('form.xls')).toBeNull();
+  });
+});
+
+describe('findings sent as text', () => {
+  it('reads one checker diagnostic a line, with or without a position', () => {
+    const detail = [
+      'the form is not valid:',
+      '9:21: /body/0/relevant: error[unknown_reference]: `${nowhere}` names no field',
+      '/choices: warning[unused_list]: list `x` is not used',
+      'something else',
+    ].join('\n');
+    expect(findingsFromDetail(detail)).toEqual([
+      { severity: 'error', message: '`${nowhere}` names no field [unknown_reference]', pointer: '/body/0/relevant', line: 9, column: 21 },
+      { severity: 'warning', message: 'list `x` is not used [unused_list]', pointer: '/choices' },
+      { severity: 'error', message: 'something else' },
+    ]);
+  });
+
+  it('finds none in a one-line refusal', () => {
+    expect(findingsFromDetail('version 1 of hh is already published with other content')).toEqual([]);
   });
 });

@@ -32,3 +32,23 @@ export function sortFindings(list: Finding[]): Finding[] {
       (a.column ?? 0) - (b.column ?? 0),
   );
 }
+
+const DIAGNOSTIC = /^(?:(\d+):(\d+): )?(\S+): (error|warning)\[([\w.-]+)\]: (.*)$/;
+
+/** Findings from a refusal that carries them only as text, one checker diagnostic a line
+ * (`12:5: /body/3/relevant: error[unknown_reference]: …`); lines of another shape are
+ * kept as findings without a place. */
+export function findingsFromDetail(detail: string): Finding[] {
+  const lines = detail.split('\n').map((l) => l.trim()).filter(Boolean);
+  if (lines.length < 2) return [];
+  return lines.slice(1).map((line) => {
+    const m = DIAGNOSTIC.exec(line);
+    if (!m) return { severity: 'error', message: line };
+    const f: Finding = { severity: m[4] as 'error' | 'warning', message: `${m[6]} [${m[5]}]`, pointer: m[3] };
+    if (m[1]) {
+      f.line = Number(m[1]);
+      f.column = Number(m[2]);
+    }
+    return f;
+  });
+}

@@ -185,5 +185,5 @@ export interface Person {
   memberships: { project: string; role: string }[];
 }
 
-export const REVIEW_STATES = ['received', 'hasIssues', 'approved', 'rejected'] as const;
+export const REVIEW_STATES = ['received', 'has_issues', 'approved', 'rejected'] as const;
 export type ReviewState = (typeof REVIEW_STATES)[number];
