@@ -1,6 +1,7 @@
 // Form versions and field lists of a project, fetched once per page visit and shared by the
 // pages that need them (table columns, the response page, dashboard labels).
 import { api, projectPath } from './api';
+import type { LocalText } from './languages';
 import type { FieldDef, FormVersionSummary } from './types';
 
 const fieldCache = new Map<string, Promise<FieldDef[]>>();
@@ -49,4 +50,42 @@ export function groupForms(versions: FormVersionSummary[]): FormSummary[] {
  * newly published version (no version asked) is seen after this. */
 export function forgetFields(project: string, form: string): void {
   fieldCache.delete(`${project}\u0000${form}\u0000`);
+}
+
+interface FormItem {
+  type?: string;
+  name?: string;
+  label?: LocalText;
+  body?: FormItem[];
+}
+
+/** The labels of a form document's repeats by their path (`/member`, `/member/child`):
+ * groups add nothing to a path, repeats add their name, as in answer paths. */
+export function repeatLabels(body: FormItem[], prefix = '', out: Map<string, LocalText> = new Map()): Map<string, LocalText> {
+  for (const item of body) {
+    if (item.type === 'repeat' && item.name) {
+      const path = `${prefix}/${item.name}`;
+      if (item.label) out.set(path, item.label);
+      repeatLabels(item.body ?? [], path, out);
+    } else if (item.body) {
+      repeatLabels(item.body, prefix, out);
+    }
+  }
+  return out;
+}
+
+const labelCache = new Map<string, Promise<Map<string, LocalText>>>();
+
+/** Repeat labels of one published form version (its document is fixed once published). */
+export function repeatLabelsOf(project: string, form: string, version: string): Promise<Map<string, LocalText>> {
+  const key = `${project}\u0000${form}\u0000${version}`;
+  let found = labelCache.get(key);
+  if (!found) {
+    found = api<{ body?: FormItem[] }>(
+      projectPath(project, `/forms/${encodeURIComponent(form)}/versions/${encodeURIComponent(version)}`),
+    ).then((doc) => repeatLabels(doc.body ?? []));
+    found.catch(() => labelCache.delete(key));
+    labelCache.set(key, found);
+  }
+  return found;
 }
