@@ -10,6 +10,10 @@ console="$(dirname "$here")"
 root="$(dirname "$console")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voices-target}"
 
+# Paths given relative to where the script was started from.
+for v in ARTIFACTS SCREENSHOTS VOICES_SERVER_BIN; do
+  [ -n "${!v:-}" ] && export "$v=$(realpath -m "${!v}")"
+done
 "$root/scripts/install-deps.sh" console
 cd "$console"
 { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; } || npm ci --no-audit --no-fund
