@@ -224,6 +224,20 @@ export const scenarios = [
     },
   },
   {
+    name: 'a quarantined response says why',
+    async run(ctx) {
+      const { page, server } = ctx;
+      await signIn(ctx);
+      await openResponses(ctx, 'flag=quarantined');
+      equal(await matching(page), 1, 'quarantined responses');
+      await page.locator('.scroller tbody tr[aria-rowindex="2"] a').click();
+      const reasons = page.getByRole('region', { name: 'Why this response is quarantined' });
+      await reasons.locator('li').first().waitFor();
+      check((await reasons.textContent()).toLowerCase().includes('water'), `the reason names the missing answer: ${await reasons.textContent()}`);
+      equal(page.url().endsWith(server.responses[0].id), true, 'the quarantined one is the incomplete response');
+    },
+  },
+  {
     name: "the dashboard's disaggregated counts match the data",
     async run(ctx) {
       const { page, base, server } = ctx;
@@ -270,13 +284,13 @@ export const scenarios = [
       }));
       check(drawn.borders > 0, 'the basemap is drawn');
       check(drawn.points > 1, 'points drawn');
+      await shot(ctx, 'map');
       // Coarser cells: fewer places, the same responses.
       await page.getByLabel('Detail').selectOption('0');
       await page.waitForFunction((n) => {
         const m = document.body.innerText.replace(/,/g, '').match(/(\d+) responses in (\d+) places/);
         return m && Number(m[1]) === n && Number(m[2]) < 20;
       }, server.responses.length);
-      await shot(ctx, 'map');
     },
   },
   {
@@ -491,6 +505,7 @@ export const scenarios = [
       await shot(ctx, 'arabic');
       await page.goto(`${base}/p/${PROJECT}/responses?form=${FORM}`);
       await page.getByRole('columnheader', { name: 'القرية' }).waitFor();
+      await page.locator('.scroller tbody tr[aria-rowindex] a').first().waitFor();
       await shot(ctx, 'arabic-responses');
       await page.getByLabel('اللغة').selectOption('en');
       await page.waitForFunction(() => document.documentElement.dir === 'ltr');
