@@ -7,6 +7,7 @@ import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
 import { CONFLICT_VILLAGE, expectedCells, FORM, SEARCH_WORD, shownCount } from './data.mjs';
 import { ADMIN, innerCode, PROJECT } from './server.mjs';
+import { workbook } from './xlsx.mjs';
 
 function check(condition, message) {
   if (!condition) throw new Error(message);
@@ -415,6 +416,35 @@ export const scenarios = [
       await page.getByRole('button', { name: 'Publish', exact: true }).click();
       await page.getByText('broken_form version 1 is published.').waitFor();
       await page.getByRole('heading', { name: /Broken/ }).waitFor();
+    },
+  },
+  {
+    name: 'publish an XLSForm: findings by sheet and cell, then the fixed workbook',
+    async run(ctx) {
+      const { page, base } = ctx;
+      await signIn(ctx);
+      await page.goto(`${base}/p/${PROJECT}/forms`);
+      const sheets = (list, relevant) => ({
+        survey: [
+          ['type', 'name', 'label', 'relevant'],
+          ['text', 'village', 'Village', ''],
+          [`select_one ${list}`, 'water', 'Water source', ''],
+          ['integer', 'age', 'Age', relevant],
+        ],
+        choices: [['list_name', 'name', 'label'], ['water', 'piped', 'Piped'], ['water', 'well', 'Well']],
+        settings: [['form_id', 'version', 'form_title'], ['xls_form', '1', 'An XLSForm']],
+      });
+      const xlsx = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+      const bad = Buffer.from(workbook(sheets('nowhere', '${missing} > 3')));
+      await page.getByLabel('Form file').setInputFiles({ name: 'survey.xlsx', mimeType: xlsx, buffer: bad });
+      await page.getByRole('button', { name: 'Publish', exact: true }).click();
+      await page.locator('.diagnostics li').first().waitFor();
+      const places = await page.locator('.diagnostics li .where').allTextContents();
+      check(places.includes('survey!A3') && places.includes('survey!D4'), `findings placed at ${places.join(', ')}`);
+      const good = Buffer.from(workbook(sheets('water', '')));
+      await page.getByLabel('Form file').setInputFiles({ name: 'survey.xlsx', mimeType: xlsx, buffer: good });
+      await page.getByRole('button', { name: 'Publish', exact: true }).click();
+      await page.getByText('xls_form version 1 is published.').waitFor();
     },
   },
   {

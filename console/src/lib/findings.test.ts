@@ -41,6 +41,15 @@ describe('findings sent as text', () => {
     ]);
   });
 
+  it('reads a workbook finding with its sheet and cell', () => {
+    const detail = 'the workbook does not convert:\nform.xlsx:survey!D4: error: ${missing} refers to no question [unknown-reference]\nchoices!B2: warning: duplicate choice';
+    expect(findingsFromDetail(detail)).toEqual([
+      { severity: 'error', message: '${missing} refers to no question [unknown-reference]', sheet: 'survey', cell: 'D4' },
+      { severity: 'warning', message: 'duplicate choice', sheet: 'choices', cell: 'B2' },
+    ]);
+    expect(findingPlace(findingsFromDetail(detail)[0])).toBe('survey!D4');
+  });
+
   it('finds none in a one-line refusal', () => {
     expect(findingsFromDetail('version 1 of hh is already published with other content')).toEqual([]);
   });

@@ -34,14 +34,20 @@ export function sortFindings(list: Finding[]): Finding[] {
 }
 
 const DIAGNOSTIC = /^(?:(\d+):(\d+): )?(\S+): (error|warning)\[([\w.-]+)\]: (.*)$/;
+/** An XLSForm finding as the importer writes it: `survey!D4: error: … [unknown-reference]`. */
+const CELL = /^(?:\S*:)?([^\s:!]+)!([A-Z]+\d+): (error|warning): (.*?)(?: \[([\w.-]+)\])?$/;
 
 /** Findings from a refusal that carries them only as text, one checker diagnostic a line
- * (`12:5: /body/3/relevant: error[unknown_reference]: …`); lines of another shape are
- * kept as findings without a place. */
+ * (`12:5: /body/3/relevant: error[unknown_reference]: …`, or a workbook's
+ * `survey!D4: error: …`); lines of another shape are kept as findings without a place. */
 export function findingsFromDetail(detail: string): Finding[] {
   const lines = detail.split('\n').map((l) => l.trim()).filter(Boolean);
   if (lines.length < 2) return [];
   return lines.slice(1).map((line) => {
+    const c = CELL.exec(line);
+    if (c) {
+      return { severity: c[3] as 'error' | 'warning', message: c[5] ? `${c[4]} [${c[5]}]` : c[4], sheet: c[1], cell: c[2] };
+    }
     const m = DIAGNOSTIC.exec(line);
     if (!m) return { severity: 'error', message: line };
     const f: Finding = { severity: m[4] as 'error' | 'warning', message: `${m[6]} [${m[5]}]`, pointer: m[3] };
