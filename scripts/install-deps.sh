@@ -28,7 +28,8 @@ if want e2e; then
   for p in xvfb xauth x11-utils x11-apps webkit2gtk-driver dbus-x11 at-spi2-core; do need_pkg "$p"; done
 fi
 if want console; then
-  # The coordinator console is built with npm; its end-to-end tests drive Debian's Chromium.
+  # The coordinator console is built with npm; its end-to-end tests drive Debian's Chromium
+  # (playwright-core with the system browser: nothing is downloaded).
   command -v node >/dev/null || need_pkg nodejs
   command -v npm >/dev/null || need_pkg npm
   need_pkg chromium

@@ -20,7 +20,7 @@ project=demo
 
 headless=0
 if [ -z "${DISPLAY:-}" ]; then headless=1; fi
-groups=(build app console)
+groups=(build app)
 [ "$headless" = 1 ] && groups+=(e2e)
 scripts/install-deps.sh "${groups[@]}"
 
