@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
 # Installs what Voices needs to build, run and test, only where it is missing, so
 # `make run` and `make test` work on a fresh Debian/Ubuntu machine as root.
+<<<<<<< HEAD
 # Usage: scripts/install-deps.sh [build] [app] [e2e] [postgres] [console] [fuzz]   (default: all)
 set -euo pipefail
 
 groups=("$@")
 [ ${#groups[@]} -gt 0 ] || groups=(build app e2e postgres console)
+=======
+# Usage: scripts/install-deps.sh [build] [app] [e2e] [postgres] [xlsform] [fuzz]   (default: all)
+set -euo pipefail
+
+groups=("$@")
+[ ${#groups[@]} -gt 0 ] || groups=(build app e2e postgres xlsform)
+>>>>>>> main
 want() { local g; for g in "${groups[@]}"; do [ "$g" = "$1" ] && return 0; done; return 1; }
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -36,6 +44,12 @@ if want console; then
 fi
 if want postgres; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkg postgresql
+fi
+
+if want xlsform; then
+  # The pyxform differential test: a venv for pyxform, Java for ODK Validate.
+  python3 -c 'import ensurepip, venv' 2>/dev/null || need_pkg python3-venv
+  command -v java >/dev/null || need_pkg default-jre-headless
 fi
 
 if [ ${#missing_pkgs[@]} -gt 0 ]; then

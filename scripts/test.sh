@@ -39,7 +39,7 @@ if [ ! -d ../shared/conformance ]; then
   exit 1
 fi
 
-step "install missing dependencies" scripts/install-deps.sh build app e2e postgres console
+step "install missing dependencies" scripts/install-deps.sh build app e2e postgres xlsform console
 step "build the UI (ui/dist)" bash -c 'cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build'
 step "UI unit tests (vitest)" bash -c 'cd ui && npm test'
 step "build the console (console/dist)" bash -c 'cd console && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build'
@@ -50,11 +50,14 @@ step "cargo build (all targets)" cargo build "${features[@]}" --all-targets --qu
 step "cargo test (with a throwaway PostgreSQL)" scripts/with-postgres.sh cargo test "${features[@]}" --no-fail-fast
 # The conformance suites print their figures; show them (the runs above captured them).
 step "conformance figures" bash -c 'cargo test -q "$@" --test conformance --test pyxform_cases -- --nocapture 2>&1 | grep -oE "(openrosa|javarosa|pyxform): [0-9]+ passed, [0-9]+ failed.*"' _ "${features[@]}"
+step "pyxform differential (real workbooks)" scripts/xlsform-differential.sh "${features[@]}"
 step "console end-to-end tests in Chromium" env VOICES_SERVER_BIN="$CARGO_TARGET_DIR/debug/voices-server" ARTIFACTS="$artifacts/console-e2e" console/e2e/run.sh
 step "end-to-end tests in the real app window" env VOICES_APP_BIN="$CARGO_TARGET_DIR/debug/voices-app" ARTIFACTS="$artifacts/e2e" ui/e2e/run.sh
 
-# One closing line over every runner: cargo's "test result:" lines and the
-# plain "e2e: N passed, N failed" lines of the app's and the console's end-to-end runners.
+# One closing line over every runner: cargo's "test result:" lines, the plain
+# "e2e: N passed, N failed" lines of the app's and the console's end-to-end runners
+# ("console-e2e: …") and the "xlsform-differential: N passed, N failed" line of the
+# pyxform differential test.
 python3 - "$log" "${#failed_steps[@]}" <<'PY'
 import re, sys
 passed = failed = skipped = 0
@@ -62,7 +65,7 @@ for line in open(sys.argv[1], encoding="utf-8", errors="replace"):
     m = re.search(r"test result: \w+\. (\d+) passed; (\d+) failed; (\d+) ignored", line)
     if m:
         passed += int(m[1]); failed += int(m[2]); skipped += int(m[3]); continue
-    m = re.match(r"^(?:console-)?e2e: (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$", line)
+    m = re.match(r"^(?:e2e|console-e2e|xlsform-differential): (\d+) passed, (\d+) failed(?:, (\d+) skipped)?\s*$", line)
     if m:
         passed += int(m[1]); failed += int(m[2]); skipped += int(m[3] or 0)
 if failed == 0 and int(sys.argv[2]) > 0:

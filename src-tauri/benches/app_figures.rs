@@ -79,7 +79,7 @@ fn main() {
     drop(voices);
     let t = Instant::now();
     let voices = Voices::open(dir.path()).expect("reopen");
-    let forms = voices.list_forms().expect("list");
+    let forms = voices.forms().list().expect("list");
     println!(
         "reopen the data directory and list {} forms (the app's start-up work): {:.1} ms",
         forms.len(),
@@ -128,6 +128,7 @@ fn main() {
     let rss_before = rss_mb();
     let t = Instant::now();
     let report = voices
+        .forms()
         .import_text("stress.json", &json, "bench")
         .expect("import");
     assert_eq!(report.outcome, "added", "{:?}", report.diagnostics);

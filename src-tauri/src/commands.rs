@@ -10,8 +10,18 @@ use crate::sync::{DeviceLink, OutboxEntry, ProvisionRequest, SyncSettingsRequest
 use crate::view::PageView;
 use crate::voices::{
     AppSettings, AttachmentData, DecoyView, FileReport, FormSummary, ImportReport, InterviewState,
-    PageUpdate, ResponseSummary, Review, SetAnswerRequest, Upload, Voices,
+    PageUpdate, ResponseSummary, Review, Upload, Voices,
 };
+
+/// The request to save one answer.
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct SetAnswerRequest {
+    pub response_id: String,
+    pub path: String,
+    pub value: Option<String>,
+    /// The page the UI shows, returned refreshed.
+    pub page: u32,
+}
 
 #[derive(Debug, Clone, Deserialize, TS)]
 pub struct StartRequest {
@@ -126,7 +136,7 @@ const NEUTRAL_TITLE: &str = "Voices";
 
 #[tauri::command]
 pub fn list_forms(voices: State<'_, Voices>) -> Result<Vec<FormSummary>> {
-    voices.list_forms()
+    voices.forms().list()
 }
 
 #[tauri::command]
@@ -134,7 +144,9 @@ pub fn import_form_text(
     voices: State<'_, Voices>,
     request: ImportTextRequest,
 ) -> Result<FileReport> {
-    voices.import_text(&request.file_name, &request.text, "file")
+    voices
+        .forms()
+        .import_text(&request.file_name, &request.text, "file")
 }
 
 #[tauri::command]
@@ -142,7 +154,9 @@ pub fn import_form_spreadsheet(
     voices: State<'_, Voices>,
     request: ImportSpreadsheetRequest,
 ) -> Result<FileReport> {
-    voices.import_spreadsheet_base64(&request.file_name, &request.data_base64)
+    voices
+        .forms()
+        .import_spreadsheet_base64(&request.file_name, &request.data_base64)
 }
 
 #[tauri::command]
@@ -150,7 +164,9 @@ pub fn import_form_path(
     voices: State<'_, Voices>,
     request: ImportPathRequest,
 ) -> Result<ImportReport> {
-    voices.import_path(std::path::Path::new(&request.path))
+    voices
+        .forms()
+        .import_path(std::path::Path::new(&request.path))
 }
 
 #[tauri::command]
@@ -323,24 +339,24 @@ pub async fn provision_device(
     voices: State<'_, Voices>,
     request: ProvisionRequest,
 ) -> Result<DeviceLink> {
-    voices.provision_device(&request.code).await
+    voices.sync().provision_device(&request.code).await
 }
 
 /// Forget the server link; every response stays on the device.
 #[tauri::command]
 pub fn unlink_device(voices: State<'_, Voices>) -> Result<()> {
-    voices.unlink_device()
+    voices.sync().unlink_device()
 }
 
 #[tauri::command]
 pub fn sync_status(voices: State<'_, Voices>) -> Result<SyncStatus> {
-    voices.sync_status()
+    voices.sync().sync_status()
 }
 
 /// Start a sync now (the background task runs it); returns at once.
 #[tauri::command]
 pub fn sync_now(voices: State<'_, Voices>) -> Result<SyncStatus> {
-    let status = voices.sync_status()?;
+    let status = voices.sync().sync_status()?;
     if status.link.is_none() {
         return Err(Error::NotProvisioned(
             "link this device to a server first (Settings → Link device)".to_owned(),
@@ -352,7 +368,7 @@ pub fn sync_now(voices: State<'_, Voices>) -> Result<SyncStatus> {
 
 #[tauri::command]
 pub fn list_outbox(voices: State<'_, Voices>) -> Result<Vec<OutboxEntry>> {
-    voices.list_outbox()
+    voices.sync().list_outbox()
 }
 
 #[tauri::command]
@@ -360,13 +376,15 @@ pub fn set_sync_settings(
     voices: State<'_, Voices>,
     request: SyncSettingsRequest,
 ) -> Result<SyncStatus> {
-    voices.set_sync_settings(request.auto_sync, request.proxy.as_deref())
+    voices
+        .sync()
+        .set_sync_settings(request.auto_sync, request.proxy.as_deref())
 }
 
 /// The UI showed the new form versions: stop offering them.
 #[tauri::command]
 pub fn acknowledge_form_versions(voices: State<'_, Voices>) -> Result<()> {
-    voices.acknowledge_form_versions()
+    voices.sync().acknowledge_form_versions()
 }
 
 /// The app's own settings (its language), for the UI to restore on start.

@@ -40,20 +40,19 @@ pub fn sync_main(data_dir: Option<PathBuf>, provision_code: Option<String>) -> i
         batch_records: 0,
     });
     runtime.block_on(async {
-        let linked = voices.with_store(|s| s.link()).ok().flatten().is_some();
-        if !linked {
+        if !voices.sync().is_linked() {
             let Some(code) = provision_code else {
                 eprintln!("sync: this device is not linked; pass --provision CODE");
                 return 1;
             };
-            if let Err(e) = voices.provision_device(&code).await {
+            if let Err(e) = voices.sync().provision_device(&code).await {
                 eprintln!("sync: linking failed: {e}");
                 return 1;
             }
         }
-        match voices.sync_once().await {
+        match voices.sync().sync_once().await {
             Ok(s) => {
-                let counts = voices.sync_status().map(|s| s.counts).unwrap_or_default();
+                let counts = voices.sync().sync_status().map(|s| s.counts).unwrap_or_default();
                 println!(
                     "sync: {} forms installed, {} revisions built, {} accepted, {} duplicate, {} quarantined, {} rejected, {} files; outbox {} sent, {} quarantined, {} rejected, {} due ({} held back)",
                     s.forms_installed,

@@ -64,14 +64,13 @@ pub fn build_with_provisioning<R: Runtime>(
             tauri::async_runtime::spawn(async move {
                 let voices = handle.state::<Voices>();
                 if let Some(code) = provision_code {
-                    let linked = voices.with_store(|s| s.link()).ok().flatten().is_some();
-                    if !linked {
-                        if let Err(e) = voices.provision_device(&code).await {
+                    if !voices.sync().is_linked() {
+                        if let Err(e) = voices.sync().provision_device(&code).await {
                             eprintln!("Voices: linking with the provisioning code failed: {e}");
                         }
                     }
                 }
-                voices.auto_sync_loop().await;
+                voices.sync().auto_sync_loop().await;
             });
             Ok(())
         })

@@ -36,13 +36,19 @@ async fn two_devices_story(server: &TestServer) {
         let code = server.device_code(id, &server.url).await;
         let link = device
             .voices
+            .sync()
             .provision_device(&format!("\n  {code}\n"))
             .await
             .unwrap();
         assert_eq!(link.device_id, id);
         assert_eq!(link.project, PROJECT);
         // The code works once.
-        let err = device.voices.provision_device(&code).await.unwrap_err();
+        let err = device
+            .voices
+            .sync()
+            .provision_device(&code)
+            .await
+            .unwrap_err();
         assert_eq!(err.kind(), voices_app::error::ErrorKind::BadCode, "{err}");
     }
     assert_eq!(
@@ -75,8 +81,8 @@ async fn two_devices_story(server: &TestServer) {
         .unwrap();
     assert!(b.voices.finalize(&with_photo).unwrap().can_finalize);
 
-    let sa = a.voices.sync_once().await.unwrap();
-    let sb = b.voices.sync_once().await.unwrap();
+    let sa = a.voices.sync().sync_once().await.unwrap();
+    let sb = b.voices.sync().sync_once().await.unwrap();
     println!("first sync: device A {sa:?}; device B {sb:?}");
     assert_eq!((sa.accepted, sa.still_due), (4, 0));
     assert_eq!((sb.accepted, sb.still_due, sb.attachments_sent), (3, 0, 1));
@@ -88,12 +94,12 @@ async fn two_devices_story(server: &TestServer) {
         .await;
     assert_eq!(status["complete"], true, "{status}");
     for d in [&a, &b] {
-        let outbox = d.voices.list_outbox().unwrap();
+        let outbox = d.voices.sync().list_outbox().unwrap();
         assert!(
             outbox.iter().all(|e| e.state == RecordSyncState::Sent),
             "{outbox:?}"
         );
-        let status = d.voices.sync_status().unwrap();
+        let status = d.voices.sync().sync_status().unwrap();
         assert_eq!(status.counts.pending, 0);
         assert!(status.last_success_at.is_some());
     }
@@ -101,7 +107,7 @@ async fn two_devices_story(server: &TestServer) {
     assert_eq!((responses, revisions), (7, 7));
 
     // Syncing again sends nothing and stores nothing twice.
-    let again = a.voices.sync_once().await.unwrap();
+    let again = a.voices.sync().sync_once().await.unwrap();
     assert_eq!(
         (again.accepted, again.duplicate, again.revisions_built),
         (0, 0, 0)
@@ -115,7 +121,7 @@ async fn two_devices_story(server: &TestServer) {
         .clone()
         + "\n";
     let plain_zstd = zstd::encode_all(body.as_bytes(), 3).unwrap().len() as u64;
-    let s = a.voices.sync_once().await.unwrap();
+    let s = a.voices.sync().sync_once().await.unwrap();
     assert_eq!(s.accepted, 1);
     println!(
         "a lone response: {} bytes of JSON, {plain_zstd} with zstd, {} sent with the form dictionary",
@@ -139,7 +145,7 @@ async fn two_devices_story(server: &TestServer) {
         .collect();
     assert_eq!(changed, ["/ended", "/village"], "{second}");
     assert_eq!(second["set"]["/village"], "A0-corrected");
-    let s = a.voices.sync_once().await.unwrap();
+    let s = a.voices.sync().sync_once().await.unwrap();
     assert_eq!(s.accepted, 1);
     let (responses, revisions) = assert_server_matches(server, &[&a, &b]).await;
     assert_eq!((responses, revisions), (8, 9));
@@ -149,13 +155,19 @@ async fn two_devices_story(server: &TestServer) {
         .publish(&fixture_version("2026-02", "Household v2"))
         .await;
     for d in [&a, &b] {
-        let s = d.voices.sync_once().await.unwrap();
+        let s = d.voices.sync().sync_once().await.unwrap();
         assert_eq!(s.forms_installed, 1);
-        let status = d.voices.sync_status().unwrap();
+        let status = d.voices.sync().sync_status().unwrap();
         assert_eq!(status.new_form_versions.len(), 1);
         assert_eq!(status.new_form_versions[0].version, "2026-02");
-        d.voices.acknowledge_form_versions().unwrap();
-        assert!(d.voices.sync_status().unwrap().new_form_versions.is_empty());
+        d.voices.sync().acknowledge_form_versions().unwrap();
+        assert!(d
+            .voices
+            .sync()
+            .sync_status()
+            .unwrap()
+            .new_form_versions
+            .is_empty());
         let started = d.voices.start(FORM, None, Some("en")).unwrap();
         assert_eq!(
             started.form_version, "2026-02",
@@ -166,9 +178,10 @@ async fn two_devices_story(server: &TestServer) {
     // A refusal (consent declined) is sent too: only the refusal, nothing else.
     let refusal = b.voices.start(FORM, None, Some("en")).unwrap().response_id;
     b.voices.record_consent(&refusal, false).unwrap();
-    let s = b.voices.sync_once().await.unwrap();
+    let s = b.voices.sync().sync_once().await.unwrap();
     let entry = b
         .voices
+        .sync()
         .list_outbox()
         .unwrap()
         .into_iter()
@@ -181,6 +194,7 @@ async fn two_devices_story(server: &TestServer) {
     // reason reaches the device's outbox entry.
     let local = b
         .voices
+        .forms()
         .import_text(
             "local.json",
             &fixture_version("2026-01-local", "Local"),
@@ -189,10 +203,11 @@ async fn two_devices_story(server: &TestServer) {
         .unwrap();
     assert_eq!(local.outcome, "added");
     let odd = b.interview("B-local", Some("2026-01-local"));
-    let s = b.voices.sync_once().await.unwrap();
+    let s = b.voices.sync().sync_once().await.unwrap();
     assert_eq!(s.quarantined, 1, "{s:?}");
     let entry = b
         .voices
+        .sync()
         .list_outbox()
         .unwrap()
         .into_iter()
@@ -201,7 +216,7 @@ async fn two_devices_story(server: &TestServer) {
     assert_eq!(entry.state, RecordSyncState::Quarantined);
     assert!(!entry.reasons.is_empty());
     println!("quarantine reasons on the device: {:?}", entry.reasons);
-    assert_eq!(b.voices.sync_status().unwrap().counts.quarantined, 1);
+    assert_eq!(b.voices.sync().sync_status().unwrap().counts.quarantined, 1);
     let (responses, revisions) = assert_server_matches(server, &[&a, &b]).await;
     println!(
         "two-device story: {responses} responses, {revisions} revisions, each once on the server"
@@ -240,10 +255,10 @@ async fn an_unreachable_server_is_offline_and_a_used_code_is_refused() {
     let code = server
         .device_code("tab-x", &format!("http://127.0.0.1:{dead}"))
         .await;
-    let err = a.voices.provision_device(&code).await.unwrap_err();
+    let err = a.voices.sync().provision_device(&code).await.unwrap_err();
     assert_eq!(err.kind(), voices_app::error::ErrorKind::Offline, "{err}");
-    assert!(a.voices.sync_status().unwrap().link.is_none());
-    let err = a.voices.sync_once().await.unwrap_err();
+    assert!(a.voices.sync().sync_status().unwrap().link.is_none());
+    let err = a.voices.sync().sync_once().await.unwrap_err();
     assert_eq!(err.kind(), voices_app::error::ErrorKind::NotProvisioned);
 }
 
@@ -270,12 +285,15 @@ fn every_request_goes_through_the_proxy_from_the_settings_or_the_environment() {
             fresh_connections: true,
             ..ClientOptions::default()
         });
-        a.voices.set_sync_settings(true, Some(&proxy)).unwrap();
+        a.voices
+            .sync()
+            .set_sync_settings(true, Some(&proxy))
+            .unwrap();
         let code = server.device_code("tab-p", &server.url).await;
-        a.voices.provision_device(&code).await.unwrap();
+        a.voices.sync().provision_device(&code).await.unwrap();
         assert_eq!(count(), 1, "provisioning went through the proxy");
         a.interview("P1", None);
-        let s = a.voices.sync_once().await.unwrap();
+        let s = a.voices.sync().sync_once().await.unwrap();
         assert_eq!(s.accepted, 1);
         let through_settings = count();
         assert!(
@@ -325,9 +343,9 @@ fn a_revoked_device_is_told_to_link_again_and_keeps_everything() {
         let server = TestServer::start().await;
         let a = Device::open();
         let code = server.device_code("tab-r", &server.url).await;
-        a.voices.provision_device(&code).await.unwrap();
+        a.voices.sync().provision_device(&code).await.unwrap();
         a.interview("R1", None);
-        a.voices.sync_once().await.unwrap();
+        a.voices.sync().sync_once().await.unwrap();
         let store = server.store.clone();
         tokio::task::spawn_blocking(move || {
             store
@@ -340,10 +358,10 @@ fn a_revoked_device_is_told_to_link_again_and_keeps_everything() {
         // A refusal (consent declined) made while revoked.
         let refusal = a.voices.start(FORM, None, Some("en")).unwrap().response_id;
         a.voices.record_consent(&refusal, false).unwrap();
-        let err = a.voices.sync_once().await.unwrap_err();
+        let err = a.voices.sync().sync_once().await.unwrap_err();
         assert_eq!(err.kind(), voices_app::error::ErrorKind::NotProvisioned);
         assert!(err.to_string().contains("link it again"), "{err}");
-        let status = a.voices.sync_status().unwrap();
+        let status = a.voices.sync().sync_status().unwrap();
         assert_eq!(status.counts.sent, 1);
         assert_eq!(status.counts.pending, 2, "kept, waiting for a new link");
 
@@ -351,7 +369,7 @@ fn a_revoked_device_is_told_to_link_again_and_keeps_everything() {
         // under the new id and sent once; the old link's revisions are kept, not sent
         // (they could only come back `wrong_actor`), and nothing is counted twice.
         let code = server.device_code("tab-r2", &server.url).await;
-        a.voices.provision_device(&code).await.unwrap();
+        a.voices.sync().provision_device(&code).await.unwrap();
         assert_eq!(
             a.voices
                 .with_store(|s| s.unacknowledged_revisions(99))
@@ -362,13 +380,13 @@ fn a_revoked_device_is_told_to_link_again_and_keeps_everything() {
             ["tab-r2", "tab-r2"],
             "only the rebuilt revisions are due"
         );
-        let s = a.voices.sync_once().await.unwrap();
+        let s = a.voices.sync().sync_once().await.unwrap();
         assert_eq!(
             (s.accepted, s.rejected, s.duplicate, s.still_due),
             (2, 0, 0, 0),
             "{s:?}"
         );
-        let outbox = a.voices.list_outbox().unwrap();
+        let outbox = a.voices.sync().list_outbox().unwrap();
         for id in [&r2, &refusal] {
             let entry = outbox.iter().find(|e| e.response_id == *id).unwrap();
             assert_eq!(entry.state, RecordSyncState::Sent, "{entry:?}");
@@ -384,9 +402,9 @@ fn a_revoked_device_is_told_to_link_again_and_keeps_everything() {
                 ("tab-r", None)
             );
         }
-        let status = a.voices.sync_status().unwrap();
+        let status = a.voices.sync().sync_status().unwrap();
         assert_eq!((status.counts.sent, status.counts.pending), (3, 0));
-        assert!(!a.voices.sync_due().unwrap());
+        assert!(!a.voices.sync().sync_due().unwrap());
         let items = server.pull_all().await;
         assert_eq!(items.len(), 3, "each response once");
         for id in [&r2, &refusal] {
@@ -408,7 +426,7 @@ fn a_missing_photo_holds_back_only_its_response() {
         let server = TestServer::start().await;
         let a = Device::open();
         let code = server.device_code("tab-f", &server.url).await;
-        a.voices.provision_device(&code).await.unwrap();
+        a.voices.sync().provision_device(&code).await.unwrap();
         let photo: Vec<u8> = (0..50_000u32).map(|i| (i % 241) as u8).collect();
         let with_photo = interview_with_photo(&a, "F1", &photo);
         let plain = a.interview("F2", None);
@@ -417,19 +435,19 @@ fn a_missing_photo_holds_back_only_its_response() {
         let file = a.voices.attachment_file(&sha);
         let kept = std::fs::read(&file).unwrap();
         std::fs::remove_file(&file).unwrap();
-        let s = a.voices.sync_once().await.unwrap();
+        let s = a.voices.sync().sync_once().await.unwrap();
         assert_eq!((s.accepted, s.still_due, s.held_back), (1, 1, 1), "{s:?}");
-        let outbox = a.voices.list_outbox().unwrap();
+        let outbox = a.voices.sync().list_outbox().unwrap();
         let state = |id: &str| outbox.iter().find(|e| e.response_id == id).unwrap().clone();
         assert_eq!(state(&plain).state, RecordSyncState::Sent);
         let held = state(&with_photo);
         assert_eq!(held.state, RecordSyncState::Failed);
         assert!(held.reasons[0].contains("cannot be read"), "{held:?}");
-        let status = a.voices.sync_status().unwrap();
+        let status = a.voices.sync().sync_status().unwrap();
         assert!(status.last_error.unwrap().contains("cannot be read"));
         // Back on disk: it goes, photo first.
         std::fs::write(&file, kept).unwrap();
-        let s = a.voices.sync_once().await.unwrap();
+        let s = a.voices.sync().sync_once().await.unwrap();
         assert_eq!(
             (s.accepted, s.still_due, s.attachments_sent),
             (1, 0, 1),
@@ -463,7 +481,7 @@ fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_respo
             batch_records: 2,
         });
         let code = server.device_code("tab-h", &proxy).await;
-        a.voices.provision_device(&code).await.unwrap();
+        a.voices.sync().provision_device(&code).await.unwrap();
         // Over 1 MiB: sent in two chunks, refused when the last one arrives.
         let refused_photo: Vec<u8> = (0..1_500_000u32).map(|i| (i % 239) as u8).collect();
         let damaged_photo: Vec<u8> = (0..40_000u32).map(|i| (i % 233) as u8).collect();
@@ -484,7 +502,7 @@ fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_respo
         bad[100] ^= 0x55;
         std::fs::write(&damaged_file, &bad).unwrap();
 
-        let s = a.voices.sync_once().await.unwrap();
+        let s = a.voices.sync().sync_once().await.unwrap();
         println!("with one photo refused and one damaged: {s:?}");
         assert_eq!(
             (s.accepted, s.held_back, s.still_due, s.attachments_sent),
@@ -492,7 +510,7 @@ fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_respo
             "{s:?}"
         );
         assert!(corrupted.load(Ordering::SeqCst) >= 1);
-        let outbox = a.voices.list_outbox().unwrap();
+        let outbox = a.voices.sync().list_outbox().unwrap();
         let entry = |id: &str| outbox.iter().find(|e| e.response_id == id).unwrap().clone();
         for id in [&before, &between, &good, &after] {
             assert_eq!(entry(id).state, RecordSyncState::Sent, "{outbox:?}");
@@ -510,7 +528,7 @@ fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_respo
             held.reasons[0].contains("damaged on this device"),
             "{held:?}"
         );
-        let status = a.voices.sync_status().unwrap();
+        let status = a.voices.sync().sync_status().unwrap();
         let shown = status.last_error.unwrap_or_default();
         assert!(
             shown.contains("hash_mismatch") && shown.contains("damaged on this device"),
@@ -537,7 +555,7 @@ fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_respo
         // The middlebox is gone and the file is restored: both go, files first.
         *target.lock().unwrap() = None;
         std::fs::write(&damaged_file, &damaged_photo).unwrap();
-        let s = a.voices.sync_once().await.unwrap();
+        let s = a.voices.sync().sync_once().await.unwrap();
         assert_eq!(
             (s.accepted, s.held_back, s.still_due, s.attachments_sent),
             (2, 0, 0, 2),
@@ -545,6 +563,7 @@ fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_respo
         );
         assert!(a
             .voices
+            .sync()
             .list_outbox()
             .unwrap()
             .iter()
@@ -564,7 +583,7 @@ fn a_server_offering_only_gzip_gets_gzip() {
         let server = TestServer::start_gzip_only().await;
         let a = Device::open();
         let code = server.device_code("tab-g", &server.url).await;
-        a.voices.provision_device(&code).await.unwrap();
+        a.voices.sync().provision_device(&code).await.unwrap();
         for i in 0..20 {
             a.interview(&format!("G{i}"), None);
         }
@@ -575,7 +594,7 @@ fn a_server_offering_only_gzip_gets_gzip() {
             .iter()
             .map(|r| r.body.len() as u64 + 1)
             .sum();
-        let s = a.voices.sync_once().await.unwrap();
+        let s = a.voices.sync().sync_once().await.unwrap();
         println!(
             "gzip only: {} revisions, {plain} bytes of NDJSON sent as {} bytes",
             s.accepted, s.bytes_sent

@@ -25,7 +25,7 @@ use voices_app::Voices;
 async fn sync_until_done(voices: &Voices) -> u32 {
     let mut failures = 0;
     for _ in 0..300 {
-        match voices.sync_once().await {
+        match voices.sync().sync_once().await {
             Ok(s) if s.still_due == 0 => return failures,
             Ok(_) | Err(_) => failures += 1,
         }
@@ -45,8 +45,8 @@ fn a_faulty_network_and_skewed_clocks_lose_and_duplicate_nothing() {
         let a = Device::open();
         let b = Device::open();
         // Device clocks days apart: A three days ahead, B five days behind.
-        a.voices.set_clock_skew_for(chrono::Duration::days(3));
-        b.voices.set_clock_skew_for(chrono::Duration::days(-5));
+        a.voices.sync().set_clock_skew(chrono::Duration::days(3));
+        b.voices.sync().set_clock_skew(chrono::Duration::days(-5));
         for (d, id) in [(&a, "tab-a"), (&b, "tab-b")] {
             d.voices.sync().set_client_options(ClientOptions {
                 proxy: None,
@@ -56,7 +56,7 @@ fn a_faulty_network_and_skewed_clocks_lose_and_duplicate_nothing() {
             });
             let code = server.device_code(id, &proxy).await;
             // Provisioning goes through the proxy too; it is not an upload, so it passes.
-            d.voices.provision_device(&code).await.unwrap();
+            d.voices.sync().provision_device(&code).await.unwrap();
         }
         let a_ids: Vec<String> = (0..150)
             .map(|i| a.interview(&format!("A{i}"), None))
@@ -92,7 +92,7 @@ fn a_faulty_network_and_skewed_clocks_lose_and_duplicate_nothing() {
         }
         let (fa, fb) = tokio::join!(sync_until_done(&a.voices), sync_until_done(&b.voices));
         // Edits after sending, made once A's clock jumped back a week.
-        a.voices.set_clock_skew_for(chrono::Duration::days(-4));
+        a.voices.sync().set_clock_skew(chrono::Duration::days(-4));
         for id in a_ids.iter().step_by(10) {
             a.edit_village(id, &format!("{id}-edited"));
         }
@@ -108,7 +108,7 @@ fn a_faulty_network_and_skewed_clocks_lose_and_duplicate_nothing() {
             assert_eq!(status["complete"], true, "{status}");
         }
         for d in [&a, &b] {
-            let outbox = d.voices.list_outbox().unwrap();
+            let outbox = d.voices.sync().list_outbox().unwrap();
             assert!(
                 outbox.iter().all(|e| e.state == RecordSyncState::Sent),
                 "every entry sent"
@@ -140,7 +140,7 @@ fn the_app_process_killed_mid_sync_loses_and_duplicates_nothing() {
         let proxy = start_proxy(server.port, Mode::Slow, seed, tally.clone()).await;
         let device = Device::open();
         let code = server.device_code("tab-k", &proxy).await;
-        device.voices.provision_device(&code).await.unwrap();
+        device.voices.sync().provision_device(&code).await.unwrap();
         let dir = device.path();
         let mut made = 0;
         let mut make = |device: &Device, n: usize| {
@@ -217,6 +217,7 @@ fn the_app_process_killed_mid_sync_loses_and_duplicates_nothing() {
         let (responses, revisions) = assert_server_matches(&server, &[&device]).await;
         assert!(device
             .voices
+            .sync()
             .list_outbox()
             .unwrap()
             .iter()

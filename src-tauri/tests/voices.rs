@@ -15,7 +15,7 @@ fn fixture() -> PathBuf {
 fn open() -> (tempfile::TempDir, Voices) {
     let dir = tempfile::tempdir().unwrap();
     let voices = Voices::open(dir.path()).unwrap();
-    let report = voices.import_path(&fixture()).unwrap();
+    let report = voices.forms().import_path(&fixture()).unwrap();
     assert_eq!(report.files[0].outcome, "added", "{:?}", report.files[0]);
     (dir, voices)
 }
@@ -332,14 +332,15 @@ fn broken_form_files_are_reported_with_line_and_column() {
     let (dir, voices) = open();
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, "{\n  \"id\": \"x\",\n  \"version\": 3\n}").unwrap();
-    let report = voices.import_path(&bad).unwrap();
+    let report = voices.forms().import_path(&bad).unwrap();
     let file = &report.files[0];
     assert_eq!(file.outcome, "rejected");
     let d = &file.diagnostics[0];
     assert_eq!(d.line, 3, "{d:?}");
     assert!(d.column > 0, "{d:?}");
     assert!(voices
-        .list_forms()
+        .forms()
+        .list()
         .unwrap()
         .iter()
         .all(|f| f.form_id != "x"));
@@ -354,7 +355,7 @@ fn a_form_with_a_broken_expression_is_rejected_with_its_pointer() {
         .replace(r#"". > 0 and . < 40""#, r#"". > > 0""#);
     let file = dir.path().join("broken.json");
     std::fs::write(&file, text).unwrap();
-    let report = voices.import_path(&file).unwrap();
+    let report = voices.forms().import_path(&file).unwrap();
     let f = &report.files[0];
     assert_eq!(f.outcome, "rejected");
     let d = f
@@ -371,7 +372,7 @@ fn the_form_list_counts_drafts_per_form() {
     let (_dir, voices) = open();
     voices.start(FORM, None, None).unwrap();
     voices.start(FORM, None, None).unwrap();
-    let forms = voices.list_forms().unwrap();
+    let forms = voices.forms().list().unwrap();
     let f = forms.iter().find(|f| f.form_id == FORM).unwrap();
     assert_eq!(f.drafts, 2);
     assert_eq!(f.title, "Household conditions");
@@ -383,7 +384,7 @@ fn the_form_list_counts_drafts_per_form() {
 fn every_example_form_is_on_the_device_from_the_first_start() {
     let dir = tempfile::tempdir().unwrap();
     let voices = Voices::open(dir.path()).unwrap();
-    let report = voices.load_examples().unwrap();
+    let report = voices.forms().load_examples().unwrap();
     assert!(!report.files.is_empty(), "no example forms are embedded");
     for file in &report.files {
         assert_eq!(
@@ -393,7 +394,8 @@ fn every_example_form_is_on_the_device_from_the_first_start() {
         );
     }
     let ids: Vec<_> = voices
-        .list_forms()
+        .forms()
+        .list()
         .unwrap()
         .into_iter()
         .map(|f| f.form_id)
@@ -406,7 +408,7 @@ fn an_interrupted_section_resumes_at_its_privacy_check() {
     let dir = tempfile::tempdir().unwrap();
     let id = {
         let voices = Voices::open(dir.path()).unwrap();
-        voices.import_path(&fixture()).unwrap();
+        voices.forms().import_path(&fixture()).unwrap();
         let id = consented(&voices);
         // A fresh draft opens at its first page.
         assert_eq!(voices.open_interview(&id, None).unwrap().page.index, 0);
@@ -466,7 +468,7 @@ fn a_folder_of_forms_imports_json_and_workbooks_and_reports_each_file() {
     std::fs::write(folder.join("notes.txt"), "hello").unwrap();
     std::fs::create_dir(folder.join("old.json")).unwrap();
 
-    let report = voices.import_path(&folder).unwrap();
+    let report = voices.forms().import_path(&folder).unwrap();
     let outcome = |stem: &str| {
         report
             .files
@@ -489,7 +491,8 @@ fn a_folder_of_forms_imports_json_and_workbooks_and_reports_each_file() {
     );
     assert_eq!(outcome("d-workbook.xlsx").outcome, "added", "{report:?}");
     let ids: Vec<String> = voices
-        .list_forms()
+        .forms()
+        .list()
         .unwrap()
         .into_iter()
         .map(|f| f.form_id)
@@ -500,9 +503,12 @@ fn a_folder_of_forms_imports_json_and_workbooks_and_reports_each_file() {
     // A folder without forms, and a path that is not there, say so.
     let empty = dir.path().join("empty");
     std::fs::create_dir(&empty).unwrap();
-    let err = voices.import_path(&empty).unwrap_err();
+    let err = voices.forms().import_path(&empty).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(err.to_string().contains("no form files"), "{err}");
-    let err = voices.import_path(&dir.path().join("missing")).unwrap_err();
+    let err = voices
+        .forms()
+        .import_path(&dir.path().join("missing"))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
 }

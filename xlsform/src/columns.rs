@@ -100,26 +100,35 @@ const TRANSLATABLE: &[&str] = &[
     "form_title",
 ];
 
+/// pyxform's header groups: `bind::relevant` is the column `relevant`.
+const GROUPS: &[&str] = &["media", "bind", "control", "body"];
+
 /// Canonical column key for a header (lowercase, pyxform aliases resolved), plus the
 /// raw language suffix.
 pub(crate) fn split_header(header: &str) -> (String, Option<String>) {
-    // Older forms write `label:English`; `jr:constraintMsg` keeps its colon.
+    // Older forms write `label:English` and `bind:relevant` with single colons, as
+    // pyxform still reads them where a header has no `::`; `jr:constraintMsg` keeps its
+    // colon (also in `bind:jr:constraintMsg`).
     let single_colon;
     let header = match header.split_once(':') {
-        Some((base, lang))
+        Some((base, rest))
             if !header.contains("::")
-                && TRANSLATABLE.contains(&base.trim().to_lowercase().as_str()) =>
+                && (TRANSLATABLE.contains(&base.trim().to_lowercase().as_str())
+                    || GROUPS.contains(&base.trim().to_lowercase().as_str())) =>
         {
-            single_colon = format!("{base}::{lang}");
+            single_colon = match rest.split_once(':') {
+                Some((name, lang)) if !name.trim().eq_ignore_ascii_case("jr") => {
+                    format!("{base}::{name}::{lang}")
+                }
+                _ => format!("{base}::{rest}"),
+            };
             single_colon.as_str()
         }
         _ => header,
     };
     let parts: Vec<&str> = header.split("::").map(str::trim).collect();
     let (base, lang_parts): (String, &[&str]) = match parts.as_slice() {
-        [prefix, name, rest @ ..]
-            if ["media", "bind", "control", "body"].contains(&prefix.to_lowercase().as_str()) =>
-        {
+        [prefix, name, rest @ ..] if GROUPS.contains(&prefix.to_lowercase().as_str()) => {
             (name.to_lowercase(), rest)
         }
         [name, rest @ ..] => (name.to_lowercase(), rest),
@@ -290,6 +299,29 @@ mod tests {
         assert_eq!(default_cell("\"it's\""), "it's");
         // Bare `5` would come back as the number 5, not the text '5'.
         assert_eq!(default_cell("'5'"), "'5'");
+    }
+
+    #[test]
+    fn single_colon_headers_are_read_as_pyxform_reads_them() {
+        let key = |h: &str| split_header(h);
+        assert_eq!(key("bind:relevant"), ("relevant".to_owned(), None));
+        assert_eq!(key("bind:constraint"), ("constraint".to_owned(), None));
+        assert_eq!(
+            key("bind:jr:constraintMsg"),
+            ("constraint_message".to_owned(), None)
+        );
+        assert_eq!(
+            key("label:English (en)"),
+            ("label".to_owned(), Some("English (en)".to_owned()))
+        );
+        assert_eq!(
+            key("media:image:French"),
+            ("image".to_owned(), Some("French".to_owned()))
+        );
+        assert_eq!(
+            key("jr:constraintMsg"),
+            ("constraint_message".to_owned(), None)
+        );
     }
 
     #[test]

@@ -45,6 +45,23 @@ fn diagnostics(form: &Value) -> Vec<Diagnostic> {
 }
 
 #[test]
+fn choice_names_with_spaces_only_where_answers_are_space_separated() {
+    let mut form = base();
+    set(&mut form, "/choices/sex/1/name", json!("two words"));
+    assert!(
+        diagnostics(&form).is_empty(),
+        "a select_one list may have them"
+    );
+    set(&mut form, "/body/3/type", json!("select_multiple"));
+    let d = diagnostics(&form);
+    assert!(
+        d.iter()
+            .any(|d| d.code == Code::InvalidChoiceName && d.pointer == "/choices/sex/1/name"),
+        "{d:#?}"
+    );
+}
+
+#[test]
 fn the_base_form_is_clean() {
     let d = diagnostics(&base());
     assert!(d.is_empty(), "{d:#?}");
@@ -166,7 +183,7 @@ fn each_rule_reports_its_code_at_its_pointer() {
         ),
         (
             "/choices/sex/1/name",
-            json!("two words"),
+            json!(" "),
             Code::InvalidChoiceName,
             "/choices/sex/1/name",
             Severity::Error,

@@ -590,11 +590,20 @@ impl Session {
     ) -> Option<&'v str> {
         let kept = self.choices_kept(inst, node)?;
         let list = &self.form.lists[self.form.node(node).list?];
-        value.split_whitespace().find(|part| {
+        let filtered_out = |part: &&str| {
             list.by_name
                 .get(*part)
                 .is_some_and(|&i| !kept.get(i).copied().unwrap_or(true))
-        })
+        };
+        // A select_one answer is one choice name, which may hold spaces.
+        if self
+            .form
+            .field(node)
+            .is_some_and(|f| f.kind == FieldType::SelectOne)
+        {
+            return Some(value).filter(filtered_out);
+        }
+        value.split_whitespace().find(filtered_out)
     }
 
     fn repeat_violation(&self, inst: InstId, node: NodeIdx, lang: &str) -> Option<Violation> {

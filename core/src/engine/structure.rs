@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::collections::Map;
+use crate::collections::{Map, Set};
 
 use crate::diagnostic::{suggestion, Code, Diagnostic};
 use crate::form::{Direction, FieldType, Form, Item, Media, Text};
@@ -18,7 +18,7 @@ pub(crate) fn check(form: &Form) -> Vec<Diagnostic> {
     check_languages(form, &mut out);
     check_texts(form, &mut out);
     check_names(&flat, &mut out);
-    check_choice_lists(form, &mut out);
+    check_choice_lists(form, &flat, &mut out);
     check_fields(form, &flat, &mut out);
     check_containers(&flat, &mut out);
     check_consent(&flat, &mut out);
@@ -259,8 +259,23 @@ fn check_names(flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn check_choice_lists(form: &Form, out: &mut Vec<Diagnostic>) {
+fn check_choice_lists(form: &Form, flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
+    // A select_multiple or rank answer is its choice names separated by spaces, so only
+    // their lists need names without spaces (as in XLSForm, where a select_one list may
+    // have them).
+    let space_separated: Set<&str> = flat
+        .iter()
+        .filter_map(|f| match f.item {
+            Item::Field(field)
+                if matches!(field.kind, FieldType::SelectMultiple | FieldType::Rank) =>
+            {
+                field.choices.as_deref()
+            }
+            _ => None,
+        })
+        .collect();
     for (list, choices) in &form.choices {
+        let needs_no_spaces = space_separated.contains(list.as_str());
         let base = format!("/choices/{}", crate::locate::escape_token(list));
         if !is_valid_name(list) {
             out.push(Diagnostic::error(
@@ -278,12 +293,18 @@ fn check_choice_lists(form: &Form, out: &mut Vec<Diagnostic>) {
         }
         let mut seen: Map<&str, usize> = Map::default();
         for (i, c) in choices.iter().enumerate() {
-            if c.name.is_empty() || c.name.chars().any(char::is_whitespace) {
+            if c.name.trim().is_empty() {
+                out.push(Diagnostic::error(
+                    Code::InvalidChoiceName,
+                    format!("{base}/{i}/name"),
+                    format!("a choice of list `{list}` has an empty name"),
+                ));
+            } else if needs_no_spaces && c.name.chars().any(char::is_whitespace) {
                 out.push(Diagnostic::error(
                     Code::InvalidChoiceName,
                     format!("{base}/{i}/name"),
                     format!(
-                        "choice name `{}` must be non-empty and without spaces (multiple answers are stored space-separated)",
+                        "choice name `{}` must be without spaces: list `{list}` is used by a select_multiple or rank question, whose answers are stored space-separated",
                         c.name
                     ),
                 ));

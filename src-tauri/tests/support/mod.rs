@@ -246,6 +246,7 @@ impl Device {
         let dir = tempfile::tempdir().unwrap();
         let voices = Voices::open(dir.path()).unwrap();
         let report = voices
+            .forms()
             .import_text("household.json", &fixture_text(), "file")
             .unwrap();
         assert_eq!(report.outcome, "added", "{report:?}");

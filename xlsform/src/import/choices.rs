@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use voices_core::form::{Choice, Media, Text};
 
+use super::expressions::plain_quote;
 use super::origins::pointer_escape;
 use super::table::Table;
 use super::{Importer, Origin};
@@ -26,26 +27,42 @@ impl Importer<'_> {
             }
         }
         let allow_duplicates = self.allow_choice_duplicates();
+        let external = sheet_kind == "external_choices";
+        let on_choices_sheet: Vec<String> = if external {
+            self.choices.keys().cloned().collect()
+        } else {
+            Vec::new()
+        };
         let mut seen: HashMap<(String, String), CellRef> = HashMap::new();
         for row in table.rows {
             let Some(list) = table.get(row, "list_name") else {
+                // pyxform leaves such rows out (they are often notes to the designer).
                 if row.cells.iter().any(|c| !c.is_empty()) {
-                    self.error(
+                    self.warn(
                         Some(table.row_ref(row)),
                         "missing-list-name",
-                        "this choice has no list_name",
+                        "this row has no list_name and is ignored",
                     );
                 }
                 continue;
             };
-            let list_name = list.text.to_owned();
-            let Some(name) = table.get(row, "name") else {
+            let list_name = if on_choices_sheet.iter().any(|l| l == list.text) {
+                self.external_list_name(list.text)
+            } else {
+                list.text.to_owned()
+            };
+            let Some(name_cell) = table.get(row, "name") else {
                 self.error(
                     Some(table.row_ref(row)),
                     "missing-choice-name",
                     format!("a choice in list '{list_name}' has no name"),
                 );
                 continue;
+            };
+            // The name is the stored answer: typographic quotes read as pyxform reads them.
+            let name = ChoiceName {
+                text: name_cell.text.chars().map(plain_quote).collect(),
+                at: name_cell.at,
             };
             let label = match table.text(row, "label", &self.default_lang) {
                 Some((text, at)) => {
@@ -66,7 +83,7 @@ impl Importer<'_> {
                     Text::Plain(name.text.to_owned())
                 }
             };
-            let key = (list_name.clone(), name.text.to_owned());
+            let key = (list_name.clone(), name.text.clone());
             let mut merge = false;
             if let Some(first) = seen.get(&key) {
                 let message = format!(
@@ -74,7 +91,8 @@ impl Importer<'_> {
                      duplicate names cannot be told apart in the data",
                     name.text
                 );
-                if allow_duplicates || self.options.lenient {
+                // pyxform never checks `external_choices` (ODK reads it from a file).
+                if allow_duplicates || self.options.lenient || external {
                     merge = true;
                     self.warn(
                         Some(name.at.clone()),
@@ -126,7 +144,7 @@ impl Importer<'_> {
             );
             let media = self.media(table, row);
             self.choices.entry(list_name).or_default().push(Choice {
-                name: name.text.to_owned(),
+                name: name.text,
                 label,
                 media,
                 properties,
@@ -134,25 +152,47 @@ impl Importer<'_> {
         }
     }
 
+    /// The name an `external_choices` list is kept under when the `choices` sheet has a
+    /// list of the same name: `NAME_external` (or `NAME_external2`, … if that is taken).
+    fn external_list_name(&mut self, list: &str) -> String {
+        if let Some(kept) = self.external_lists.get(list) {
+            return kept.clone();
+        }
+        let mut kept = format!("{list}_external");
+        let mut n = 2;
+        while self.choices.contains_key(&kept) {
+            kept = format!("{list}_external{n}");
+            n += 1;
+        }
+        self.external_lists.insert(list.to_owned(), kept.clone());
+        kept
+    }
+
     /// The settings' `allow_choice_duplicates`, read before the settings sheet is.
     fn allow_choice_duplicates(&self) -> bool {
-        let Some(sheet) = self.workbook.sheet("settings") else {
-            return false;
-        };
-        let Some((header, rest)) = sheet.rows.split_first() else {
-            return false;
-        };
-        let Some(col) = header
+        self.settings_value("allow_choice_duplicates")
+            .is_some_and(|v| yes_no(&v) == Some(true))
+    }
+
+    /// A settings cell by its header, read before the settings sheet is.
+    pub(super) fn settings_value(&self, column: &str) -> Option<String> {
+        let sheet = self.workbook.sheet("settings")?;
+        let (header, rest) = sheet.rows.split_first()?;
+        let col = header
             .cells
             .iter()
-            .position(|h| h.trim().eq_ignore_ascii_case("allow_choice_duplicates"))
-        else {
-            return false;
-        };
+            .position(|h| h.trim().eq_ignore_ascii_case(column))?;
         rest.first()
             .and_then(|r| r.cells.get(col))
-            .is_some_and(|v| yes_no(v) == Some(true))
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
     }
+}
+
+/// A choice's name as read (quotes made plain) and its cell.
+struct ChoiceName {
+    text: String,
+    at: CellRef,
 }
 
 /// Fill what `first` lacks from a later duplicate of it: translations, media, properties.

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::entity_scopes::{ContainerPath, Declaration};
 use super::expressions::references_in;
 use super::names::valid_name;
 use super::table::Table;
@@ -15,7 +16,7 @@ impl Importer<'_> {
     /// `save_to` is used without the sheet). Runs after the survey is read.
     pub(super) fn check_entities(&mut self, table: Option<&Table>) {
         let Some(table) = table else {
-            if let Some((_, at, _)) = self.save_to.first() {
+            if let Some((_, at, _, _)) = self.save_to.first() {
                 let at = at.clone();
                 self.error(
                     Some(at),
@@ -25,12 +26,22 @@ impl Importer<'_> {
             }
             return;
         };
-        let declared = self.entity_declarations(table);
-        self.check_save_to(&declared);
+        let errors_before = self.error_count();
+        let declarations = self.entity_declarations(table);
+        let declared: HashMap<String, CellRef> = declarations
+            .iter()
+            .map(|d| (d.name.clone(), d.at.clone()))
+            .collect();
+        let saves = self.check_save_to(&declared);
+        // Placing the entities only makes sense for declarations without errors.
+        if self.error_count() == errors_before {
+            self.check_entity_scopes(&declarations, &saves);
+        }
     }
 
-    /// The entity lists the sheet declares, by name, with the cell of each.
-    fn entity_declarations(&mut self, table: &Table) -> HashMap<String, CellRef> {
+    /// The entity lists the sheet declares, in order, each with its row and the
+    /// questions its columns refer to.
+    fn entity_declarations(&mut self, table: &Table) -> Vec<Declaration> {
         for column in &table.columns {
             if !columns::ENTITIES.contains(&column.key.as_str()) || column.lang.is_some() {
                 self.error(
@@ -45,12 +56,15 @@ impl Importer<'_> {
             }
         }
         let mut declared: HashMap<String, CellRef> = HashMap::new();
+        let mut declarations = Vec::new();
         for row in table.rows {
             let at = table.row_ref(row);
+            let mut referred = Vec::new();
             for key in ["label", "create_if", "update_if", "entity_id"] {
                 if let Some(c) = table.get(row, key) {
                     for r in references_in(c.text) {
                         self.references.push((r.to_owned(), c.at.clone()));
+                        referred.push(r.to_owned());
                     }
                 }
             }
@@ -73,6 +87,11 @@ impl Importer<'_> {
                 self.error(Some(list.at.clone()), "bad-entities", message);
             } else {
                 declared.insert(name.to_owned(), list.at.clone());
+                declarations.push(Declaration {
+                    name: name.to_owned(),
+                    at: at.clone(),
+                    references: referred,
+                });
             }
             let has = |k: &str| table.get(row, k).is_some();
             if !has("label") && !has("entity_id") {
@@ -97,13 +116,19 @@ impl Importer<'_> {
                 );
             }
         }
-        declared
+        declarations
     }
 
-    fn check_save_to(&mut self, declared: &HashMap<String, CellRef>) {
+    /// Check each `save_to` against the declarations; the valid ones as (entity, cell,
+    /// groups and repeats around it).
+    fn check_save_to(
+        &mut self,
+        declared: &HashMap<String, CellRef>,
+    ) -> Vec<(String, CellRef, ContainerPath)> {
         let save_to = std::mem::take(&mut self.save_to);
         let mut properties: HashMap<(String, String), CellRef> = HashMap::new();
-        for (target, at, container) in save_to {
+        let mut saves = Vec::new();
+        for (target, at, container, path) in save_to {
             if container {
                 self.error(
                     Some(at),
@@ -143,13 +168,15 @@ impl Importer<'_> {
                 );
                 continue;
             }
-            let key = (entity, property.clone());
+            let key = (entity.clone(), property.clone());
             if let Some(first) = properties.get(&key) {
                 let message = format!("entity property '{property}' is already saved from {first}");
                 self.error(Some(at), "bad-entities", message);
             } else {
-                properties.insert(key, at);
+                properties.insert(key, at.clone());
+                saves.push((entity, at, path));
             }
         }
+        saves
     }
 }

@@ -28,10 +28,43 @@ pub(super) fn references_in(expr: &str) -> Vec<&str> {
     out
 }
 
+/// An expression as pyxform and ODK read it: typographic quotes `‘ ’ “ ”` (which
+/// spreadsheet programs put in for `'` and `"`) become plain ones, as pyxform turns them
+/// in every cell, and a no-break or other Unicode space outside string literals is a
+/// plain space (XPath separates tokens by any white space; a literal keeps its own).
+pub(super) fn normalise_expression(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut quote = None;
+    for c in text.chars() {
+        let c = plain_quote(c);
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c.is_whitespace() => {
+                out.push(' ');
+                continue;
+            }
+            None => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// `‘ ’` as `'` and `“ ”` as `"`, as pyxform reads every cell.
+pub(super) fn plain_quote(c: char) -> char {
+    match c {
+        '\u{2018}' | '\u{2019}' => '\'',
+        '\u{201c}' | '\u{201d}' => '"',
+        other => other,
+    }
+}
+
 impl Importer<'_> {
     /// An expression cell, translated where Voices writes a construct differently.
     pub(super) fn expression(&mut self, cell: &Cell) -> String {
-        let mut text = cell.text.trim().to_owned();
+        let mut text = normalise_expression(cell.text.trim());
         let mut last_saved = Vec::new();
         for r in references_in(&text) {
             match r.strip_prefix("last-saved#") {
@@ -137,5 +170,27 @@ impl Importer<'_> {
                 false
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_expression;
+
+    #[test]
+    fn typographic_quotes_and_unicode_spaces_are_read_as_pyxform_reads_them() {
+        assert_eq!(
+            normalise_expression("${a}!=\u{2019}x\u{2019} and ${b} = \u{201c}y\u{201d}"),
+            "${a}!='x' and ${b} = \"y\""
+        );
+        assert_eq!(
+            normalise_expression("selected(${a},\u{a0}'b')"),
+            "selected(${a}, 'b')"
+        );
+        // Inside a literal a no-break space is part of the text.
+        assert_eq!(
+            normalise_expression("${a} = 'x\u{a0}y'"),
+            "${a} = 'x\u{a0}y'"
+        );
     }
 }

@@ -53,8 +53,24 @@ impl Importer<'_> {
         // A computed or triggered value needs no label: it is not asked.
         let computed =
             table.get(row, "calculation").is_some() || table.get(row, "trigger").is_some();
+        // pyxform's start-geopoint is captured when the form opens, with no question and
+        // so no label; Voices captures no location in the background and asks it here.
+        let start_geopoint = table
+            .get(row, "type")
+            .is_some_and(|t| t.text.trim().eq_ignore_ascii_case("start-geopoint"));
+        if start_geopoint {
+            self.warn(
+                Some(table.row_ref(row)),
+                "start-geopoint",
+                format!(
+                    "Voices captures no location in the background: '{name}' is asked as a \
+                     location question here"
+                ),
+            );
+        }
         if kind.is_shown_question()
             && !computed
+            && !start_geopoint
             && label.is_none()
             && hint.is_none()
             && media.is_none()
@@ -111,6 +127,9 @@ impl Importer<'_> {
             Some(select) => self.select_choices(&name, select),
             None => (None, None),
         };
+        if let Some(select) = select {
+            self.note_search(table, row, &name, select);
+        }
         Some(Field {
             kind,
             name,
@@ -135,6 +154,49 @@ impl Importer<'_> {
             pii: self.flag(table, row, "pii"),
             sensitive: self.flag(table, row, "sensitive"),
         })
+    }
+
+    /// ODK Collect's `search()` appearance takes a select's choices from a CSV file by the
+    /// list's name; pyxform refuses it on a select from a file, and on a list that a
+    /// select without `search()` also uses (checked once every select is read).
+    fn note_search(&mut self, table: &Table, row: &SheetRow, name: &str, select: &SelectSpec) {
+        let search = table
+            .get(row, "appearance")
+            .is_some_and(|c| c.text.contains("search(") && c.text.contains(')'));
+        if search && select.from_file {
+            self.error(
+                Some(select.at.clone()),
+                "bad-search",
+                format!("'{name}' is a select from a file and uses search(): ODK does not support the two together"),
+            );
+        } else if !select.from_file {
+            self.search_uses.push((
+                select.list.clone(),
+                search,
+                name.to_owned(),
+                select.at.clone(),
+            ));
+        }
+    }
+
+    /// A list used by a `search()` select and by another select without it.
+    pub(super) fn check_search_lists(&mut self) {
+        let uses = std::mem::take(&mut self.search_uses);
+        for (list, search, name, at) in &uses {
+            if !search {
+                continue;
+            }
+            if let Some((_, _, other, _)) = uses.iter().find(|(l, s, _, _)| l == list && !s) {
+                self.error(
+                    Some(at.clone()),
+                    "bad-search",
+                    format!(
+                        "'{name}' uses search() with the list '{list}', which '{other}' uses without \
+                         search(): ODK cannot show one list both ways; give '{other}' a copy of the list"
+                    ),
+                );
+            }
+        }
     }
 
     /// A select's choices: a list on the choices sheets (checked once they are all
@@ -165,19 +227,30 @@ impl Importer<'_> {
             );
             (None, Some(select.list.clone()))
         } else {
+            let mut list = select.list.clone();
             if select.external {
+                if let Some(kept) = self.external_lists.get(&list) {
+                    list = kept.clone();
+                }
+                let kept_as = if list == select.list {
+                    String::new()
+                } else {
+                    format!(
+                        " (as '{list}': the choices sheet has a list '{}' too)",
+                        select.list
+                    )
+                };
                 self.warn(
                     Some(select.at.clone()),
                     "external-choices",
                     format!(
-                        "'{name}' uses external choices: Voices keeps the list '{}' from the external_choices sheet inside the form",
+                        "'{name}' uses external choices: Voices keeps the list '{}' from the external_choices sheet inside the form{kept_as}",
                         select.list
                     ),
                 );
             }
-            self.list_uses
-                .push((select.list.clone(), select.at.clone()));
-            (Some(select.list.clone()), None)
+            self.list_uses.push((list.clone(), select.at.clone()));
+            (Some(list), None)
         }
     }
 

@@ -15,6 +15,7 @@
 
 mod choices;
 mod entities;
+mod entity_scopes;
 mod expressions;
 mod fields;
 mod languages;
@@ -37,6 +38,7 @@ use crate::workbook::Workbook;
 
 pub use origins::Origin;
 
+use entity_scopes::ContainerPath;
 use languages::LanguageSet;
 use parameters::TickCheck;
 use table::Table;
@@ -117,27 +119,44 @@ struct Importer<'a> {
     choices: BTreeMap<String, Vec<Choice>>,
     /// Names of the choice lists defined (on `choices` or `external_choices`).
     choice_lists: HashSet<String>,
+    /// `external_choices` lists whose name is also a list of the `choices` sheet (pyxform
+    /// keeps the two apart; Voices has one set of lists): name → the name it is kept under.
+    external_lists: HashMap<String, String>,
     /// Names by repeat scope: the innermost scope is last.
     scopes: Vec<HashMap<String, (CellRef, u32)>>,
     /// Open groups and repeats: (id, name); names declared inside belong to the last.
     parents: Vec<(u32, String)>,
+    /// Whether each of `parents` is a repeat (the scopes of entity references).
+    parent_repeats: Vec<bool>,
+    /// Every name declared, with its cell and the groups and repeats around it, for the
+    /// scope of the entity references to it.
+    declared_paths: Vec<(String, CellRef, ContainerPath)>,
     next_parent_id: u32,
     /// Names used more than once (in different groups); references to them are ambiguous.
     ambiguous: HashSet<String>,
     /// Every name defined anywhere (for `${ref}` checks).
     all_names: HashSet<String>,
+    /// (parent group/repeat id, name) of every item, as written.
+    names_in_parent: HashSet<(u32, String)>,
+    /// Repeat names: pyxform needs them unique in the whole form.
+    repeat_names: HashMap<String, CellRef>,
+    /// `NAME_count` nodes pyxform generates for a computed repeat count: (parent id,
+    /// generated name, repeat_count cell), checked once every name is known.
+    generated_counts: Vec<(u32, String, CellRef)>,
     /// `${ref}` uses to check once every name is known.
     references: Vec<(String, CellRef)>,
     /// Select fields' list references to check against the choices.
     list_uses: Vec<(String, CellRef)>,
+    /// Selects by list: (list, uses `search()`, question, type cell).
+    search_uses: Vec<(String, bool, String, CellRef)>,
     /// (triggering question, triggered field, cell) to check once all fields are known.
     triggers: Vec<(String, String, CellRef)>,
     /// Each field's type and whether it is computed (a calculation), for trigger checks.
     field_kinds: HashMap<String, (FieldType, bool)>,
     /// Range `tick_labelset` lists to check once the choices are known.
     tick_checks: Vec<TickCheck>,
-    /// `save_to` cells: (target, cell, on a group/repeat row).
-    save_to: Vec<(String, CellRef, bool)>,
+    /// `save_to` cells: (target, cell, on a group/repeat row, groups and repeats around it).
+    save_to: Vec<(String, CellRef, bool, ContainerPath)>,
 }
 
 impl<'a> Importer<'a> {
@@ -151,17 +170,24 @@ impl<'a> Importer<'a> {
             default_lang: String::new(),
             choices: BTreeMap::new(),
             choice_lists: HashSet::new(),
+            external_lists: HashMap::new(),
+            names_in_parent: HashSet::new(),
+            repeat_names: HashMap::new(),
+            generated_counts: Vec::new(),
             scopes: vec![HashMap::new()],
             triggers: Vec::new(),
             field_kinds: HashMap::new(),
             save_to: Vec::new(),
             tick_checks: Vec::new(),
             parents: Vec::new(),
+            parent_repeats: Vec::new(),
+            declared_paths: Vec::new(),
             next_parent_id: 1,
             ambiguous: HashSet::new(),
             all_names: HashSet::new(),
             references: Vec::new(),
             list_uses: Vec::new(),
+            search_uses: Vec::new(),
         }
     }
 
@@ -172,6 +198,11 @@ impl<'a> Importer<'a> {
         message: impl Into<String>,
     ) {
         self.diagnostics.push(Diagnostic::error(at, code, message));
+    }
+
+    /// Errors reported so far.
+    pub(super) fn error_count(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
     }
 
     pub(super) fn warn(
@@ -261,6 +292,8 @@ impl<'a> Importer<'a> {
         self.check_entities(entities.as_ref());
         let mut form = self.read_settings(settings.as_ref(), settings_row, body);
         self.check_references();
+        self.check_generated_counts();
+        self.check_search_lists();
         form.choices = std::mem::take(&mut self.choices);
         Some(form)
     }

@@ -115,6 +115,7 @@ impl Importer<'_> {
             Container::Repeat(r) => r.name.clone(),
         };
         self.parents.push((self.next_parent_id, name));
+        self.parent_repeats.push(repeat);
         self.next_parent_id += 1;
         body.open.push(Open {
             container,
@@ -177,7 +178,11 @@ impl Importer<'_> {
 
     fn begin(&mut self, table: &Table, row: &SheetRow, repeat: bool) -> Option<Container> {
         let what = if repeat { "repeat" } else { "group" };
-        let (name, _) = self.name(table, row, what)?;
+        let (name, at) = self.name(table, row, what)?;
+        if repeat {
+            let count = table.get(row, "repeat_count");
+            self.check_repeat_name(&name, &at, count.as_ref());
+        }
         let relevant = table.get(row, "relevant").map(|c| self.expression(&c));
         let privacy = match table.get(row, "privacy") {
             None => None,
@@ -287,6 +292,7 @@ impl Importer<'_> {
 
     fn close(&mut self, open: Open) -> Item {
         self.parents.pop();
+        self.parent_repeats.pop();
         match open.container {
             Container::Loop(g, list) => {
                 self.expand_loop(g, &list, open.items, &open.origin_ptr, open.row)

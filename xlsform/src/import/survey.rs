@@ -89,8 +89,9 @@ impl Importer<'_> {
                     | RowType::BeginLoop(_)
                     | RowType::EndLoop
             );
+            let path = self.container_path();
             self.save_to
-                .push((save_to.text.to_owned(), save_to.at, container));
+                .push((save_to.text.to_owned(), save_to.at, container, path));
         }
         let ptr = body.next_pointer();
         let item = match row_type {

@@ -1,0 +1,106 @@
+//! Attached files, kept once under their SHA-256, and which server already has each.
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::responses::{ensure_draft, touch};
+use super::Store;
+use crate::error::Result;
+
+/// A file kept under its SHA-256, as attached to one answer.
+#[derive(Debug, Clone, Copy)]
+pub struct AttachedFile<'a> {
+    pub sha256: &'a str,
+    pub media_type: &'a str,
+    pub size: u64,
+    pub file_name: &'a str,
+}
+
+impl Store {
+    /// Record an attachment file (already written under its hash) as the answer at `path`.
+    pub fn attach(
+        &mut self,
+        response_id: &str,
+        path: &str,
+        file: &AttachedFile<'_>,
+        now: &str,
+    ) -> Result<()> {
+        let AttachedFile {
+            sha256,
+            media_type,
+            size,
+            file_name,
+        } = *file;
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_draft(&tx, response_id)?;
+        tx.execute(
+            "INSERT INTO attachments (sha256, media_type, size, added_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (sha256) DO NOTHING",
+            params![sha256, media_type, size as i64, now],
+        )?;
+        tx.execute(
+            "INSERT INTO response_attachments (response_id, path, sha256, file_name) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (response_id, path) DO UPDATE SET sha256 = excluded.sha256, file_name = excluded.file_name",
+            params![response_id, path, sha256, file_name],
+        )?;
+        tx.execute(
+            "INSERT INTO answers (response_id, path, value, updated_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (response_id, path) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            params![response_id, path, file_name, now],
+        )?;
+        touch(&tx, response_id, now)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// `(path, sha256, file_name, media_type)` of a response's attachments.
+    pub fn attachments(&self, response_id: &str) -> Result<Vec<(String, String, String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT ra.path, ra.sha256, ra.file_name, a.media_type FROM response_attachments ra
+             JOIN attachments a ON a.sha256 = ra.sha256 WHERE ra.response_id = ?1 ORDER BY ra.path",
+        )?;
+        let rows = stmt.query_map(params![response_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// `(sha256, size)` of every file a response refers to.
+    pub fn attachment_files(&self, response_id: &str) -> Result<Vec<(String, u64)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT DISTINCT a.sha256, a.size FROM response_attachments ra JOIN attachments a ON a.sha256 = ra.sha256
+             WHERE ra.response_id = ?1 ORDER BY a.sha256",
+        )?;
+        let rows = stmt.query_map(params![response_id], |r| {
+            Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn attachment_uploaded(&self, sha256: &str, destination: &str) -> Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM attachment_uploads WHERE sha256 = ?1 AND destination = ?2",
+                params![sha256, destination],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    pub fn mark_attachment_uploaded(
+        &mut self,
+        sha256: &str,
+        destination: &str,
+        now: &str,
+    ) -> Result<()> {
+        self.conn.execute(
+            "INSERT INTO attachment_uploads (sha256, destination, completed_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (sha256, destination) DO NOTHING",
+            params![sha256, destination, now],
+        )?;
+        Ok(())
+    }
+}

@@ -1,0 +1,128 @@
+//! The consent answer (a refusal keeps nothing else) and the privacy checks.
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::responses::{ensure_draft, touch};
+use super::Store;
+use crate::error::Result;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRow {
+    pub given: bool,
+    pub at: String,
+    pub text_version: String,
+}
+
+impl Store {
+    /// Record the consent answer. A refusal deletes every other answer and marks the
+    /// response refused, so nothing but the refusal is kept.
+    pub fn record_consent(
+        &mut self,
+        response_id: &str,
+        given: bool,
+        at: &str,
+        text_version: &str,
+    ) -> Result<()> {
+        self.record_consent_answer(response_id, given, at, text_version, None)
+    }
+
+    /// [`Store::record_consent`], keeping the consent question's own answer (`"no"` at
+    /// `consent_path`) with a refusal, so the refusal validates as a complete record
+    /// wherever it is checked.
+    pub fn record_consent_answer(
+        &mut self,
+        response_id: &str,
+        given: bool,
+        at: &str,
+        text_version: &str,
+        consent_path: Option<&str>,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_draft(&tx, response_id)?;
+        tx.execute(
+            "INSERT INTO consent (response_id, given, at, text_version) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (response_id) DO UPDATE SET given = excluded.given, at = excluded.at, text_version = excluded.text_version",
+            params![response_id, given, at, text_version],
+        )?;
+        if given {
+            touch(&tx, response_id, at)?;
+        } else {
+            for sql in [
+                "DELETE FROM answers WHERE response_id = ?1",
+                "DELETE FROM privacy_checks WHERE response_id = ?1",
+                "DELETE FROM response_attachments WHERE response_id = ?1",
+                "DELETE FROM paradata WHERE response_id = ?1",
+            ] {
+                tx.execute(sql, params![response_id])?;
+            }
+            if let Some(path) = consent_path {
+                tx.execute(
+                    "INSERT INTO answers (response_id, path, value, updated_at) VALUES (?1, ?2, 'no', ?3)",
+                    params![response_id, path, at],
+                )?;
+            }
+            tx.execute(
+                "UPDATE responses SET status = 'refused', updated_at = ?2, finalized_at = ?2 WHERE id = ?1",
+                params![response_id, at],
+            )?;
+            tx.execute(
+                "INSERT INTO outbox (record_kind, record_id, state, updated_at) VALUES ('response', ?1, 'pending', ?2)
+                 ON CONFLICT (record_kind, record_id) DO NOTHING",
+                params![response_id, at],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn consent(&self, response_id: &str) -> Result<Option<ConsentRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT given, at, text_version FROM consent WHERE response_id = ?1",
+                params![response_id],
+                |r| {
+                    Ok(ConsentRow {
+                        given: r.get(0)?,
+                        at: r.get(1)?,
+                        text_version: r.get(2)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    pub fn record_privacy(
+        &mut self,
+        response_id: &str,
+        group_path: &str,
+        outcome: &str,
+        at: &str,
+    ) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_draft(&tx, response_id)?;
+        tx.execute(
+            "INSERT INTO privacy_checks (response_id, group_path, outcome, at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (response_id, group_path) DO UPDATE SET outcome = excluded.outcome, at = excluded.at",
+            params![response_id, group_path, outcome, at],
+        )?;
+        touch(&tx, response_id, at)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// `(group_path, outcome, at)` for every privacy check of a response.
+    pub fn privacy_checks(&self, response_id: &str) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT group_path, outcome, at FROM privacy_checks WHERE response_id = ?1 ORDER BY group_path",
+        )?;
+        let rows = stmt.query_map(params![response_id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}

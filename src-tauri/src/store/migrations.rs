@@ -1,0 +1,165 @@
+//! The schema, as the list of migrations that build it. `PRAGMA user_version` counts how
+//! many have run; [`super::Store::migrate`] applies the rest, each in its own transaction.
+
+/// Schema changes in order. Never edit or reorder an entry once released: add a new one.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: forms, responses and what a respondent said.
+    r#"
+    CREATE TABLE form_versions (
+        form_id     TEXT NOT NULL,
+        version     TEXT NOT NULL,
+        definition  TEXT NOT NULL,
+        source      TEXT NOT NULL,
+        added_at    TEXT NOT NULL,
+        PRIMARY KEY (form_id, version)
+    );
+    CREATE TABLE responses (
+        id            TEXT PRIMARY KEY,
+        form_id       TEXT NOT NULL,
+        form_version  TEXT NOT NULL,
+        status        TEXT NOT NULL CHECK (status IN ('draft','finalized','queued','sent','refused')),
+        language      TEXT NOT NULL,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        finalized_at  TEXT,
+        edit_count    INTEGER NOT NULL DEFAULT 0,
+        FOREIGN KEY (form_id, form_version) REFERENCES form_versions (form_id, version)
+    );
+    CREATE INDEX responses_by_form ON responses (form_id, form_version, status);
+    CREATE TABLE answers (
+        response_id  TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        path         TEXT NOT NULL,
+        value        TEXT,
+        updated_at   TEXT NOT NULL,
+        PRIMARY KEY (response_id, path)
+    ) WITHOUT ROWID;
+    CREATE TABLE consent (
+        response_id   TEXT PRIMARY KEY REFERENCES responses (id) ON DELETE CASCADE,
+        given         INTEGER NOT NULL,
+        at            TEXT NOT NULL,
+        text_version  TEXT NOT NULL
+    );
+    CREATE TABLE privacy_checks (
+        response_id  TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        group_path   TEXT NOT NULL,
+        outcome      TEXT NOT NULL CHECK (outcome IN ('private','not_private','interrupted')),
+        at           TEXT NOT NULL,
+        PRIMARY KEY (response_id, group_path)
+    );
+    CREATE TABLE attachments (
+        sha256      TEXT PRIMARY KEY,
+        media_type  TEXT NOT NULL,
+        size        INTEGER NOT NULL,
+        added_at    TEXT NOT NULL
+    );
+    CREATE TABLE response_attachments (
+        response_id  TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        path         TEXT NOT NULL,
+        sha256       TEXT NOT NULL REFERENCES attachments (sha256),
+        file_name    TEXT NOT NULL,
+        PRIMARY KEY (response_id, path)
+    );
+    "#,
+    // 2: what happened during an interview, what waits to be sent, and settings.
+    r#"
+    CREATE TABLE paradata (
+        id           INTEGER PRIMARY KEY,
+        response_id  TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        event        TEXT NOT NULL,
+        path         TEXT,
+        at           TEXT NOT NULL
+    );
+    CREATE INDEX paradata_by_response ON paradata (response_id, id);
+    CREATE TABLE outbox (
+        id           INTEGER PRIMARY KEY,
+        record_kind  TEXT NOT NULL,
+        record_id    TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('pending','sending','sent','failed')),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        updated_at   TEXT NOT NULL,
+        UNIQUE (record_kind, record_id)
+    );
+    CREATE TABLE settings (
+        key    TEXT PRIMARY KEY,
+        value  TEXT NOT NULL
+    );
+    "#,
+    // 3: sync. Revisions are built once and never changed or deleted (triggers hold
+    // that); the outbox gains the acknowledgement states; the server link; form versions
+    // the server offered; which attachments a server already has complete.
+    r#"
+    CREATE TABLE outbox_v3 (
+        id           INTEGER PRIMARY KEY,
+        record_kind  TEXT NOT NULL,
+        record_id    TEXT NOT NULL,
+        state        TEXT NOT NULL CHECK (state IN ('pending','sending','sent','quarantined','rejected','failed')),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        last_error   TEXT,
+        reasons      TEXT NOT NULL DEFAULT '[]',
+        updated_at   TEXT NOT NULL,
+        UNIQUE (record_kind, record_id)
+    );
+    INSERT INTO outbox_v3 (id, record_kind, record_id, state, attempts, last_error, updated_at)
+        SELECT id, record_kind, record_id, state, attempts, last_error, updated_at FROM outbox;
+    DROP TABLE outbox;
+    ALTER TABLE outbox_v3 RENAME TO outbox;
+    CREATE TABLE revisions (
+        seqno        INTEGER PRIMARY KEY,
+        id           TEXT NOT NULL UNIQUE,
+        response_id  TEXT NOT NULL REFERENCES responses (id),
+        actor        TEXT NOT NULL,
+        seq          INTEGER NOT NULL,
+        body         TEXT NOT NULL,
+        built_at     TEXT NOT NULL,
+        ack          TEXT CHECK (ack IN ('accepted','duplicate','quarantined','rejected')),
+        code         TEXT,
+        reasons      TEXT NOT NULL DEFAULT '[]',
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        acked_at     TEXT,
+        UNIQUE (response_id, actor, seq)
+    );
+    CREATE INDEX revisions_by_response ON revisions (response_id, seqno);
+    CREATE TRIGGER revisions_are_immutable
+        BEFORE UPDATE OF id, response_id, actor, seq, body, built_at ON revisions
+        BEGIN SELECT RAISE(ABORT, 'revisions are immutable once built'); END;
+    CREATE TRIGGER revisions_are_never_deleted
+        BEFORE DELETE ON revisions
+        BEGIN SELECT RAISE(ABORT, 'revisions are never deleted'); END;
+    CREATE TABLE device_link (
+        singleton   INTEGER PRIMARY KEY CHECK (singleton = 1),
+        server_url  TEXT NOT NULL,
+        project     TEXT NOT NULL,
+        device_id   TEXT NOT NULL,
+        enumerator  TEXT NOT NULL,
+        token       TEXT NOT NULL,
+        expires_at  TEXT NOT NULL,
+        linked_at   TEXT NOT NULL
+    );
+    CREATE TABLE form_offers (
+        form_id       TEXT NOT NULL,
+        version       TEXT NOT NULL,
+        title         TEXT NOT NULL,
+        published_at  TEXT NOT NULL,
+        seen          INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (form_id, version)
+    );
+    CREATE TABLE attachment_uploads (
+        sha256       TEXT NOT NULL,
+        destination  TEXT NOT NULL,
+        completed_at TEXT NOT NULL,
+        PRIMARY KEY (sha256, destination)
+    );
+    "#,
+    // 4: form documents exactly as the server publishes them (the bytes its SHA-256 names),
+    // used as zstd dictionaries for uploads.
+    r#"
+    CREATE TABLE server_form_documents (
+        form_id   TEXT NOT NULL,
+        version   TEXT NOT NULL,
+        sha256    TEXT NOT NULL,
+        document  TEXT NOT NULL,
+        PRIMARY KEY (form_id, version)
+    );
+    "#,
+];

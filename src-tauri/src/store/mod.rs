@@ -1,0 +1,141 @@
+//! The local store: every SQL statement the app runs lives in this module.
+//!
+//! One SQLite file in the app data directory, WAL mode, `synchronous=FULL` so an
+//! answer the UI shows as saved survives a crash or a pulled battery. Migrations are
+//! embedded and append-only (`migrations.rs`); `PRAGMA user_version` counts how many
+//! have run. Opening (and, later, keying for SQLCipher) happens only in [`Store::open`].
+//! One file per concern, each adding its own `impl Store` block.
+
+mod answers;
+mod attachments;
+mod consent;
+mod forms;
+mod link;
+mod migrations;
+mod outbox;
+mod paradata;
+mod responses;
+mod revisions;
+mod settings;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Error, Result};
+
+pub use attachments::AttachedFile;
+pub use consent::ConsentRow;
+pub use forms::{FormOfferRow, FormVersionRow, Stored};
+pub use link::LinkRow;
+pub use migrations::MIGRATIONS;
+pub use outbox::{OutboxEntryRow, OutboxRow};
+pub use paradata::ParadataRow;
+pub use responses::{ResponseRow, ResponseStatus};
+pub use revisions::{RevisionAck, RevisionRow};
+
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Open (creating if needed) and upgrade the database at `path`.
+    ///
+    /// The only place a connection is made: encryption at rest (SQLCipher through
+    /// rusqlite's `bundled-sqlcipher` feature) will key the connection right here,
+    /// before any other statement.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        Store::configure(conn)
+    }
+
+    /// A private in-memory store (tests and previews).
+    pub fn open_in_memory() -> Result<Store> {
+        Store::configure(Connection::open_in_memory()?)
+    }
+
+    fn configure(conn: Connection) -> Result<Store> {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Store { conn };
+        store.migrate(MIGRATIONS.len())?;
+        Ok(store)
+    }
+
+    /// Number of migrations applied to this database.
+    pub fn schema_version(&self) -> Result<usize> {
+        let v: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        Ok(v as usize)
+    }
+
+    /// Apply migrations up to `target` (exclusive count), each in its own transaction.
+    pub fn migrate(&mut self, target: usize) -> Result<()> {
+        let current = self.schema_version()?;
+        if current > MIGRATIONS.len() {
+            return Err(Error::Corrupt(format!(
+                "the database was written by a newer Voices (schema {current}, this app knows {})",
+                MIGRATIONS.len()
+            )));
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().take(target).skip(current) {
+            let tx = self
+                .conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
+    /// Open without running migrations past `target` (used to test upgrades).
+    pub fn open_at_version(path: &Path, target: usize) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let mut store = Store { conn };
+        store.migrate(target)?;
+        Ok(store)
+    }
+
+    /// `PRAGMA integrity_check`: `ok` when the file is sound.
+    pub fn integrity_check(&self) -> Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+}
+
+/// The store as the app's parts share it (interviews, the form library, sync): one
+/// connection behind one lock, so each statement or transaction runs alone.
+#[derive(Clone)]
+pub struct SharedStore(Arc<Mutex<Store>>);
+
+impl SharedStore {
+    pub fn new(store: Store) -> SharedStore {
+        SharedStore(Arc::new(Mutex::new(store)))
+    }
+
+    /// The store, for one or more statements. A panic while the lock was held leaves
+    /// what was committed to SQLite intact: carry on rather than fail every later call.
+    pub fn lock(&self) -> MutexGuard<'_, Store> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Run `f` on the locked store.
+    pub fn with<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        f(&mut self.lock())
+    }
+}
+
+fn reasons_from(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_else(|_| vec![text.to_owned()])
+}
+
+#[cfg(test)]
+mod tests;

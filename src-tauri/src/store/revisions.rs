@@ -1,0 +1,172 @@
+//! Revisions: built once, never changed or deleted, with what the server said of each.
+
+use rusqlite::{params, OptionalExtension, TransactionBehavior};
+
+use super::outbox::refresh_outbox;
+use super::{reasons_from, Store};
+use crate::error::Result;
+
+/// A revision this device can still send: built under its current link (the server takes
+/// a device's revisions only under its own id). An unsent revision of an earlier link is
+/// superseded: the response is rebuilt whole under the new link, and the old revision is
+/// kept but never sent (it could only come back `wrong_actor`). Unlinked, nothing is
+/// superseded yet.
+pub(super) const SENDABLE: &str =
+    "(NOT EXISTS (SELECT 1 FROM device_link) OR actor = (SELECT device_id FROM device_link))";
+
+/// An unsent revision of an earlier link (see [`SENDABLE`]).
+pub(super) const SUPERSEDED: &str =
+    "(ack IS NULL AND actor != COALESCE((SELECT device_id FROM device_link), actor))";
+
+/// A revision as built on this device, with what the server said of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionRow {
+    pub id: String,
+    pub response_id: String,
+    pub actor: String,
+    pub seq: u64,
+    /// The revision's JSON exactly as built; every upload sends these bytes.
+    pub body: String,
+    /// `accepted`, `duplicate`, `quarantined`, `rejected`; `None` until acknowledged.
+    pub ack: Option<String>,
+    pub code: Option<String>,
+    pub reasons: Vec<String>,
+    pub attempts: u32,
+}
+
+/// The server's answer about one revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RevisionAck {
+    pub revision_id: String,
+    /// `accepted`, `duplicate`, `quarantined` or `rejected`.
+    pub ack: String,
+    pub code: Option<String>,
+    pub reasons: Vec<String>,
+}
+
+impl Store {
+    /// Responses whose current state may not be in a revision yet: finalized and
+    /// queued ones, and refusals never built (or built only under an earlier link).
+    pub fn responses_to_build(&self) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare_cached(&format!(
+            "SELECT id FROM responses WHERE status = 'queued'
+                OR (status = 'refused' AND NOT EXISTS (SELECT 1 FROM revisions v WHERE v.response_id = responses.id
+                    AND NOT {SUPERSEDED}))
+             ORDER BY created_at, id"
+        ))?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every revision built for a response, oldest first.
+    pub fn revisions(&self, response_id: &str) -> Result<Vec<RevisionRow>> {
+        self.revision_query(
+            "SELECT id, response_id, actor, seq, body, ack, code, reasons, attempts FROM revisions
+             WHERE response_id = ?1 ORDER BY seqno",
+            params![response_id],
+        )
+    }
+
+    /// Revisions the server has not acknowledged yet that this link can send, oldest
+    /// first (superseded ones of an earlier link are kept but not sent).
+    pub fn unacknowledged_revisions(&self, limit: u32) -> Result<Vec<RevisionRow>> {
+        self.revision_query(
+            &format!(
+                "SELECT id, response_id, actor, seq, body, ack, code, reasons, attempts FROM revisions
+                 WHERE ack IS NULL AND {SENDABLE} ORDER BY seqno LIMIT ?1"
+            ),
+            params![limit],
+        )
+    }
+
+    /// [`Self::unacknowledged_revisions`] of every response but `held_back` ones, so a
+    /// queue head of held-back responses cannot hide the revisions behind it.
+    pub fn unacknowledged_revisions_except(
+        &self,
+        limit: u32,
+        held_back: &[String],
+    ) -> Result<Vec<RevisionRow>> {
+        let held_back = serde_json::to_string(held_back).unwrap_or_else(|_| "[]".into());
+        self.revision_query(
+            &format!(
+                "SELECT id, response_id, actor, seq, body, ack, code, reasons, attempts FROM revisions
+                 WHERE ack IS NULL AND {SENDABLE} AND response_id NOT IN (SELECT value FROM json_each(?2))
+                 ORDER BY seqno LIMIT ?1"
+            ),
+            params![limit, held_back],
+        )
+    }
+
+    fn revision_query(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<RevisionRow>> {
+        let mut stmt = self.conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params, |r| {
+            Ok(RevisionRow {
+                id: r.get(0)?,
+                response_id: r.get(1)?,
+                actor: r.get(2)?,
+                seq: r.get::<_, i64>(3)? as u64,
+                body: r.get(4)?,
+                ack: r.get(5)?,
+                code: r.get(6)?,
+                reasons: reasons_from(&r.get::<_, String>(7)?),
+                attempts: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Keep a newly built revision and put its response in the outbox as pending.
+    /// Fails (and keeps nothing) when that edit number is taken already.
+    pub fn add_revision(&mut self, revision: &RevisionRow, now: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO revisions (id, response_id, actor, seq, body, built_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                revision.id,
+                revision.response_id,
+                revision.actor,
+                revision.seq as i64,
+                revision.body,
+                now
+            ],
+        )?;
+        tx.execute(
+            "INSERT INTO outbox (record_kind, record_id, state, updated_at) VALUES ('response', ?1, 'pending', ?2)
+             ON CONFLICT (record_kind, record_id) DO UPDATE SET state = 'pending', updated_at = ?2",
+            params![revision.response_id, now],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Record the server's acknowledgements and bring each touched response's outbox
+    /// entry up to date, in one transaction. Nothing is deleted whatever the answer.
+    pub fn apply_acks(&mut self, acks: &[RevisionAck], now: &str) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut touched = std::collections::BTreeSet::new();
+        {
+            let mut update = tx.prepare_cached(
+                "UPDATE revisions SET ack = ?2, code = ?3, reasons = ?4, acked_at = ?5
+                 WHERE id = ?1 RETURNING response_id",
+            )?;
+            for a in acks {
+                let reasons = serde_json::to_string(&a.reasons).unwrap_or_else(|_| "[]".into());
+                let response: Option<String> = update
+                    .query_row(params![a.revision_id, a.ack, a.code, reasons, now], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                touched.extend(response);
+            }
+        }
+        for response in &touched {
+            refresh_outbox(&tx, response, now)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+}

@@ -1,0 +1,515 @@
+//! The store's own tests: migrations, state changes, and what the sync client relies on.
+
+use super::*;
+
+const NOW: &str = "2026-01-05T10:00:00.000+03:00";
+
+fn store_with_draft() -> Store {
+    let mut s = Store::open_in_memory().unwrap();
+    s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+    s.create_response("r1", "f", "1", "en", NOW).unwrap();
+    s
+}
+
+/// `r1` finalized and queued in the outbox.
+fn store_with_queued_response() -> Store {
+    let mut s = store_with_draft();
+    s.transition(
+        "r1",
+        &[ResponseStatus::Draft],
+        ResponseStatus::Finalized,
+        NOW,
+    )
+    .unwrap();
+    s.transition(
+        "r1",
+        &[ResponseStatus::Finalized],
+        ResponseStatus::Queued,
+        NOW,
+    )
+    .unwrap();
+    s
+}
+
+#[test]
+fn a_new_database_has_every_migration() {
+    let s = Store::open_in_memory().unwrap();
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn a_first_version_database_upgrades_and_keeps_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.sqlite");
+    {
+        let mut v1 = Store::open_at_version(&path, 1).unwrap();
+        assert_eq!(v1.schema_version().unwrap(), 1);
+        v1.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+        v1.create_response("r1", "f", "1", "en", NOW).unwrap();
+        v1.set_answer("r1", "/age", Some("41"), NOW).unwrap();
+        // Tables of later migrations do not exist yet.
+        assert!(v1.setting("x").is_err());
+    }
+    let mut upgraded = Store::open(&path).unwrap();
+    assert_eq!(upgraded.schema_version().unwrap(), MIGRATIONS.len());
+    assert_eq!(
+        upgraded.answers("r1").unwrap(),
+        vec![("/age".to_owned(), Some("41".to_owned()))]
+    );
+    upgraded.set_setting("x", "y").unwrap();
+    upgraded.add_paradata("r1", "opened", None, NOW).unwrap();
+    assert_eq!(upgraded.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn an_outbox_from_before_sync_survives_the_upgrade() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.sqlite");
+    {
+        let mut v2 = Store::open_at_version(&path, 2).unwrap();
+        v2.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+        v2.create_response("r1", "f", "1", "en", NOW).unwrap();
+        for (from, to) in [
+            (ResponseStatus::Draft, ResponseStatus::Finalized),
+            (ResponseStatus::Finalized, ResponseStatus::Queued),
+        ] {
+            v2.transition("r1", &[from], to, NOW).unwrap();
+        }
+        v2.outbox_result("response", "r1", Some("timeout"), NOW)
+            .unwrap();
+    }
+    let mut s = Store::open(&path).unwrap();
+    let entries = s.outbox_entries().unwrap();
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].state, "failed");
+    assert_eq!(entries[0].last_error.as_deref(), Some("timeout"));
+    assert_eq!(entries[0].attempts, 1);
+    // The new states are allowed now.
+    s.add_revision(&revision("v1", "r1", 1), NOW).unwrap();
+    s.apply_acks(&[ack("v1", "quarantined", &["why"])], NOW)
+        .unwrap();
+    assert_eq!(outbox_state(&s, "r1").0, "quarantined");
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn a_database_from_a_newer_app_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.sqlite");
+    drop(Store::open(&path).unwrap());
+    let conn = Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", 99).unwrap();
+    drop(conn);
+    let err = Store::open(&path).err().unwrap().to_string();
+    assert!(err.contains("newer Voices"), "{err}");
+}
+
+#[test]
+fn the_database_is_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = Store::open(&dir.path().join("w.sqlite")).unwrap();
+    let mode: String = s
+        .conn
+        .pragma_query_value(None, "journal_mode", |r| r.get(0))
+        .unwrap();
+    assert_eq!(mode, "wal");
+}
+
+#[test]
+fn a_reused_form_version_with_new_content_is_refused() {
+    let mut s = Store::open_in_memory().unwrap();
+    assert_eq!(
+        s.put_form_version("f", "1", "{\"a\":1}", "t", NOW).unwrap(),
+        Stored::Added
+    );
+    assert_eq!(
+        s.put_form_version("f", "1", "{\"a\":1}", "t", NOW).unwrap(),
+        Stored::AlreadyPresent
+    );
+    let err = s
+        .put_form_version("f", "1", "{\"a\":2}", "t", NOW)
+        .unwrap_err();
+    assert_eq!(err.kind(), crate::error::ErrorKind::Conflict);
+    s.put_form_version("f", "2", "{\"a\":2}", "t", NOW).unwrap();
+    assert_eq!(s.form_versions().unwrap().len(), 2);
+}
+
+#[test]
+fn answers_are_upserted_and_cleared() {
+    let mut s = store_with_draft();
+    s.set_answer("r1", "/a", Some("1"), NOW).unwrap();
+    s.set_answer("r1", "/a", Some("2"), NOW).unwrap();
+    s.set_answer("r1", "/b", Some("x"), NOW).unwrap();
+    s.set_answer("r1", "/b", None, NOW).unwrap();
+    assert_eq!(
+        s.answers("r1").unwrap(),
+        vec![("/a".to_owned(), Some("2".to_owned()))]
+    );
+}
+
+#[test]
+fn only_drafts_take_answers_and_reopening_counts_an_edit() {
+    let mut s = store_with_draft();
+    s.transition(
+        "r1",
+        &[ResponseStatus::Draft],
+        ResponseStatus::Finalized,
+        NOW,
+    )
+    .unwrap();
+    let err = s.set_answer("r1", "/a", Some("1"), NOW).unwrap_err();
+    assert_eq!(err.kind(), crate::error::ErrorKind::Conflict);
+    s.transition(
+        "r1",
+        &[ResponseStatus::Finalized],
+        ResponseStatus::Queued,
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(s.outbox_due(10).unwrap().len(), 1);
+    s.transition(
+        "r1",
+        &[ResponseStatus::Finalized, ResponseStatus::Queued],
+        ResponseStatus::Draft,
+        NOW,
+    )
+    .unwrap();
+    assert!(
+        s.outbox_due(10).unwrap().is_empty(),
+        "an edited response leaves the queue"
+    );
+    let row = s.response("r1").unwrap();
+    assert_eq!(row.status, ResponseStatus::Draft);
+    assert_eq!(row.edit_count, 1);
+    s.set_answer("r1", "/a", Some("1"), NOW).unwrap();
+}
+
+#[test]
+fn a_sent_response_cannot_be_reopened() {
+    let mut s = store_with_queued_response();
+    s.outbox_result("response", "r1", None, NOW).unwrap();
+    assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Sent);
+    let err = s
+        .transition(
+            "r1",
+            &[ResponseStatus::Finalized, ResponseStatus::Queued],
+            ResponseStatus::Draft,
+            NOW,
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("is sent"), "{err}");
+}
+
+#[test]
+fn a_failed_send_stays_due_with_its_error() {
+    let mut s = store_with_queued_response();
+    s.outbox_result("response", "r1", Some("timeout"), NOW)
+        .unwrap();
+    let due = s.outbox_due(10).unwrap();
+    assert_eq!(due[0].state, "failed");
+    assert_eq!(due[0].attempts, 1);
+    assert_eq!(due[0].last_error.as_deref(), Some("timeout"));
+    assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Queued);
+}
+
+#[test]
+fn declining_consent_keeps_only_the_refusal() {
+    let mut s = store_with_draft();
+    s.set_answer("r1", "/name", Some("Amal"), NOW).unwrap();
+    s.record_privacy("r1", "/safety", "private", NOW).unwrap();
+    s.add_paradata("r1", "opened", None, NOW).unwrap();
+    s.record_consent("r1", false, NOW, "v1").unwrap();
+    assert!(s.answers("r1").unwrap().is_empty());
+    assert!(s.privacy_checks("r1").unwrap().is_empty());
+    assert!(s.paradata("r1").unwrap().is_empty());
+    let consent = s.consent("r1").unwrap().unwrap();
+    assert!(!consent.given);
+    assert_eq!(consent.text_version, "v1");
+    assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Refused);
+    assert_eq!(s.outbox_due(10).unwrap().len(), 1);
+}
+
+#[test]
+fn replacing_answers_is_all_or_nothing() {
+    let mut s = store_with_draft();
+    s.set_answer("r1", "/old", Some("1"), NOW).unwrap();
+    let rows = vec![
+        ("/m[1]".to_owned(), None),
+        ("/m[1]/age".to_owned(), Some("3".to_owned())),
+    ];
+    s.replace_answers("r1", &rows, NOW).unwrap();
+    let mut got = s.answers("r1").unwrap();
+    got.sort();
+    assert_eq!(got, rows);
+    // A duplicate path makes the insert fail: the old rows must survive.
+    let bad = vec![
+        ("/x".to_owned(), Some("1".to_owned())),
+        ("/x".to_owned(), Some("2".to_owned())),
+    ];
+    assert!(s.replace_answers("r1", &bad, NOW).is_err());
+    let mut again = s.answers("r1").unwrap();
+    again.sort();
+    assert_eq!(again, rows);
+}
+
+#[test]
+fn attachments_are_shared_by_hash_and_become_the_answer() {
+    let mut s = store_with_draft();
+    s.create_response("r2", "f", "1", "en", NOW).unwrap();
+    let file = |name| AttachedFile {
+        sha256: "abc",
+        media_type: "image/png",
+        size: 3,
+        file_name: name,
+    };
+    s.attach("r1", "/photo", &file("a.png"), NOW).unwrap();
+    s.attach("r2", "/photo", &file("b.png"), NOW).unwrap();
+    assert_eq!(
+        s.attachments("r2").unwrap(),
+        vec![(
+            "/photo".to_owned(),
+            "abc".to_owned(),
+            "b.png".to_owned(),
+            "image/png".to_owned()
+        )]
+    );
+    assert_eq!(
+        s.answers("r1").unwrap(),
+        vec![("/photo".to_owned(), Some("a.png".to_owned()))]
+    );
+}
+
+#[test]
+fn the_last_page_entered_is_found() {
+    let mut s = store_with_draft();
+    assert_eq!(s.last_paradata_path("r1", "page_enter").unwrap(), None);
+    s.add_paradata("r1", "page_enter", Some("/a"), NOW).unwrap();
+    s.add_paradata("r1", "page_enter", Some("/b"), NOW).unwrap();
+    s.add_paradata("r1", "question_enter", Some("/c"), NOW)
+        .unwrap();
+    assert_eq!(
+        s.last_paradata_path("r1", "page_enter").unwrap().as_deref(),
+        Some("/b")
+    );
+}
+
+#[test]
+fn paradata_keeps_order_and_settings_round_trip() {
+    let mut s = store_with_draft();
+    s.add_paradata("r1", "opened", None, NOW).unwrap();
+    s.add_paradata("r1", "question_enter", Some("/a"), NOW)
+        .unwrap();
+    let events: Vec<_> = s
+        .paradata("r1")
+        .unwrap()
+        .into_iter()
+        .map(|p| p.event)
+        .collect();
+    assert_eq!(events, ["opened", "question_enter"]);
+    assert_eq!(s.setting("k").unwrap(), None);
+    s.set_setting("k", "v").unwrap();
+    s.set_setting("k", "w").unwrap();
+    assert_eq!(s.setting("k").unwrap().as_deref(), Some("w"));
+}
+
+fn revision(id: &str, response: &str, seq: u64) -> RevisionRow {
+    RevisionRow {
+        id: id.to_owned(),
+        response_id: response.to_owned(),
+        actor: "tab-a".to_owned(),
+        seq,
+        body: format!(r#"{{"id":"{id}","response":"{response}","seq":{seq}}}"#),
+        ack: None,
+        code: None,
+        reasons: Vec::new(),
+        attempts: 0,
+    }
+}
+
+fn ack(id: &str, ack: &str, reasons: &[&str]) -> RevisionAck {
+    RevisionAck {
+        revision_id: id.to_owned(),
+        ack: ack.to_owned(),
+        code: (ack == "rejected").then(|| "revision_id_conflict".to_owned()),
+        reasons: reasons.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+fn outbox_state(s: &Store, response: &str) -> (String, Vec<String>) {
+    let e = s
+        .outbox_entries()
+        .unwrap()
+        .into_iter()
+        .find(|e| e.response_id == response)
+        .unwrap();
+    (e.state, e.reasons)
+}
+
+#[test]
+fn revisions_are_immutable_and_never_deleted() {
+    let mut s = store_with_queued_response();
+    s.add_revision(&revision("v1", "r1", 1), NOW).unwrap();
+    let err = s
+        .conn
+        .execute("UPDATE revisions SET body = '{}' WHERE id = 'v1'", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("immutable"), "{err}");
+    let err = s
+        .conn
+        .execute("DELETE FROM revisions WHERE id = 'v1'", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("never deleted"), "{err}");
+    // The same edit number cannot be built twice.
+    assert!(s.add_revision(&revision("v2", "r1", 1), NOW).is_err());
+    let kept = s.revisions("r1").unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].body, revision("v1", "r1", 1).body);
+}
+
+#[test]
+fn acknowledgements_drive_the_outbox_and_nothing_is_deleted() {
+    let mut s = store_with_queued_response();
+    for id in ["r2", "r3"] {
+        s.create_response(id, "f", "1", "en", NOW).unwrap();
+        s.transition(id, &[ResponseStatus::Draft], ResponseStatus::Finalized, NOW)
+            .unwrap();
+        s.transition(
+            id,
+            &[ResponseStatus::Finalized],
+            ResponseStatus::Queued,
+            NOW,
+        )
+        .unwrap();
+    }
+    s.add_revision(&revision("a1", "r1", 1), NOW).unwrap();
+    s.add_revision(&revision("b1", "r2", 1), NOW).unwrap();
+    s.add_revision(&revision("c1", "r3", 1), NOW).unwrap();
+    assert_eq!(s.unacknowledged_revisions(10).unwrap().len(), 3);
+    s.mark_sending(&["r1".to_owned()], true, NOW).unwrap();
+    assert_eq!(outbox_state(&s, "r1").0, "sending");
+    s.apply_acks(
+        &[
+            ack("a1", "accepted", &[]),
+            ack("b1", "quarantined", &["/age: must be 0 or more"]),
+            ack(
+                "c1",
+                "rejected",
+                &["the same id was sent with other content"],
+            ),
+        ],
+        NOW,
+    )
+    .unwrap();
+    assert_eq!(outbox_state(&s, "r1"), ("sent".to_owned(), vec![]));
+    assert_eq!(
+        outbox_state(&s, "r2"),
+        (
+            "quarantined".to_owned(),
+            vec!["/age: must be 0 or more".to_owned()]
+        )
+    );
+    let (state, reasons) = outbox_state(&s, "r3");
+    assert_eq!(state, "rejected");
+    assert_eq!(
+        reasons,
+        ["revision_id_conflict: the same id was sent with other content"]
+    );
+    assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Sent);
+    assert_eq!(s.response("r2").unwrap().status, ResponseStatus::Sent);
+    assert_eq!(s.response("r3").unwrap().status, ResponseStatus::Queued);
+    // Nothing is due again (a rejected revision is not resent blindly), nothing deleted.
+    assert!(s.unacknowledged_revisions(10).unwrap().is_empty());
+    assert_eq!(s.revisions("r3").unwrap().len(), 1);
+    assert_eq!(s.answers("r3").unwrap().len(), 0);
+    // A later edit that passes clears the quarantine.
+    s.add_revision(&revision("b2", "r2", 2), NOW).unwrap();
+    assert_eq!(outbox_state(&s, "r2").0, "pending");
+    s.apply_acks(&[ack("b2", "accepted", &[])], NOW).unwrap();
+    assert_eq!(outbox_state(&s, "r2"), ("sent".to_owned(), vec![]));
+}
+
+#[test]
+fn a_send_failure_keeps_revisions_due_and_says_why() {
+    let mut s = store_with_queued_response();
+    s.add_revision(&revision("a1", "r1", 1), NOW).unwrap();
+    s.mark_sending(&["r1".to_owned()], true, NOW).unwrap();
+    s.count_attempt(&["a1".to_owned()]).unwrap();
+    s.note_send_failure(&["a1".to_owned()], "connection refused", NOW)
+        .unwrap();
+    let entry = &s.outbox_entries().unwrap()[0];
+    assert_eq!(entry.state, "failed");
+    assert_eq!(entry.last_error.as_deref(), Some("connection refused"));
+    let due = s.unacknowledged_revisions(10).unwrap();
+    assert_eq!(due[0].attempts, 1);
+    // A killed sync leaves `sending` behind; opening resets it to pending.
+    s.mark_sending(&["r1".to_owned()], true, NOW).unwrap();
+    s.reset_sending().unwrap();
+    assert_eq!(outbox_state(&s, "r1").0, "pending");
+}
+
+#[test]
+fn held_back_responses_do_not_hide_the_queue_behind_them() {
+    let mut s = store_with_queued_response();
+    s.create_response("r2", "f", "1", "en", NOW).unwrap();
+    // r1 heads the queue with more revisions than the window holds.
+    for seq in 1..=4 {
+        s.add_revision(&revision(&format!("a{seq}"), "r1", seq), NOW)
+            .unwrap();
+    }
+    s.add_revision(&revision("b1", "r2", 1), NOW).unwrap();
+    let ids = |rows: Vec<RevisionRow>| rows.into_iter().map(|r| r.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.unacknowledged_revisions_except(2, &[]).unwrap()),
+        ["a1", "a2"]
+    );
+    assert_eq!(
+        ids(s
+            .unacknowledged_revisions_except(2, &["r1".to_owned()])
+            .unwrap()),
+        ["b1"]
+    );
+    // Held back is not forgotten: every revision is still due and kept.
+    assert_eq!(s.unacknowledged_revisions(10).unwrap().len(), 5);
+}
+
+#[test]
+fn the_link_and_form_offers_round_trip() {
+    let mut s = Store::open_in_memory().unwrap();
+    assert_eq!(s.link().unwrap(), None);
+    let link = LinkRow {
+        server_url: "http://10.0.0.2:8470".into(),
+        project: "p".into(),
+        device_id: "tab-a".into(),
+        enumerator: "Achieng".into(),
+        token: "secret".into(),
+        expires_at: NOW.into(),
+        linked_at: NOW.into(),
+    };
+    s.set_link(&link).unwrap();
+    s.set_link(&link).unwrap();
+    assert_eq!(s.link().unwrap(), Some(link));
+    s.clear_link().unwrap();
+    assert_eq!(s.link().unwrap(), None);
+    let offer = FormOfferRow {
+        form_id: "f".into(),
+        version: "2".into(),
+        title: "F".into(),
+        published_at: NOW.into(),
+    };
+    s.add_form_offer(&offer).unwrap();
+    s.add_form_offer(&offer).unwrap();
+    assert_eq!(s.unseen_form_offers().unwrap(), vec![offer]);
+    s.acknowledge_form_offers().unwrap();
+    assert!(s.unseen_form_offers().unwrap().is_empty());
+    assert!(!s.attachment_uploaded("abc", "srv").unwrap());
+    s.mark_attachment_uploaded("abc", "srv", NOW).unwrap();
+    assert!(s.attachment_uploaded("abc", "srv").unwrap());
+}
+
+#[test]
+fn an_unknown_response_is_not_found() {
+    let mut s = Store::open_in_memory().unwrap();
+    let err = s.set_answer("nope", "/a", Some("1"), NOW).unwrap_err();
+    assert_eq!(err.kind(), crate::error::ErrorKind::NotFound);
+}

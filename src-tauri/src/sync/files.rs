@@ -1,0 +1,156 @@
+//! Sending attached files before the revisions that need them, in chunks, resuming
+//! where the server stands.
+
+use std::collections::HashSet;
+
+use voices_core::sync::protocol::ServerInfo;
+
+use super::client::{Client, ClientError};
+use super::{client_error, Syncer};
+use crate::env::now;
+use crate::error::Result;
+use crate::store::RevisionRow;
+use crate::voices::sha256_hex;
+
+/// Largest attachment chunk sent, below the server's `max_chunk_bytes`.
+const CHUNK_BYTES: u64 = 1 << 20;
+
+impl Syncer {
+    /// `(sha256, size)` of attachments of these revisions' responses not yet on the server.
+    pub(super) fn attachments_due(
+        &self,
+        due: &[RevisionRow],
+        destination: &str,
+    ) -> Result<Vec<(String, u64)>> {
+        let responses: std::collections::BTreeSet<&str> =
+            due.iter().map(|r| r.response_id.as_str()).collect();
+        self.store.with(|s| {
+            let mut out = Vec::new();
+            let mut seen = HashSet::new();
+            for response in responses {
+                for (sha, size) in s.attachment_files(response)? {
+                    if seen.insert(sha.clone()) && !s.attachment_uploaded(&sha, destination)? {
+                        out.push((sha, size));
+                    }
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Upload (resuming where the server stands) every file these revisions need,
+    /// before the revisions themselves: how many were completed, and the files that
+    /// cannot be sent from this device `(sha256, why)` (missing or damaged on disk).
+    pub(super) async fn upload_attachments(
+        &self,
+        client: &Client,
+        batch: &[RevisionRow],
+        destination: &str,
+        info: &ServerInfo,
+    ) -> Result<(u32, Vec<(String, String)>)> {
+        let chunk_limit = CHUNK_BYTES.min(info.limits.max_chunk_bytes.max(1));
+        let mut completed = 0;
+        let mut unusable = Vec::new();
+        for (sha, size) in self.attachments_due(batch, destination)? {
+            let path = self.attachments_dir.join(&sha);
+            let short = &sha[..sha.len().min(12)];
+            let problem = match std::fs::read(&path) {
+                Ok(b) if b.len() as u64 == size && sha256_hex(&b) == sha => Ok(b),
+                Ok(_) => Err(format!(
+                    "an attached file ({short}) is damaged on this device: its content no longer matches"
+                )),
+                Err(e) => Err(format!(
+                    "an attached file ({short}) cannot be read on this device ({e})"
+                )),
+            };
+            let bytes = match problem {
+                Ok(bytes) => bytes,
+                Err(problem) => {
+                    unusable.push((
+                        sha.clone(),
+                        format!("{problem}; the responses that use it wait"),
+                    ));
+                    continue;
+                }
+            };
+            match self.send_file(client, &sha, &bytes, chunk_limit).await {
+                Ok(()) => {
+                    self.store
+                        .with(|s| s.mark_attachment_uploaded(&sha, destination, &now()))?;
+                    completed += 1;
+                }
+                // The server refused this file (its bytes arrived damaged, a chunk too
+                // large…): only the responses that use it wait; the rest goes on.
+                Err(ClientError::Refused {
+                    status,
+                    code,
+                    detail,
+                    ..
+                }) if !matches!(status, 401 | 403) => {
+                    unusable.push((sha.clone(), refused_file_reason(short, &code, &detail)));
+                }
+                Err(e) => return Err(client_error(e)),
+            }
+        }
+        Ok((completed, unusable))
+    }
+
+    /// Send one file's bytes in chunks from where the server stands until it is complete.
+    async fn send_file(
+        &self,
+        client: &Client,
+        sha: &str,
+        bytes: &[u8],
+        chunk_limit: u64,
+    ) -> std::result::Result<(), ClientError> {
+        let size = bytes.len() as u64;
+        let received_on_server =
+            |status: Option<voices_core::sync::protocol::AttachmentStatus>| match status {
+                Some(s) if s.complete => size,
+                Some(s) => s.received,
+                None => 0,
+            };
+        let mut received = received_on_server(client.attachment_status(sha).await?);
+        let mut mismatches = 0;
+        while received < size {
+            let end = (received + chunk_limit).min(size);
+            let chunk = bytes[received as usize..end as usize].to_vec();
+            let sent = end - received;
+            match client.put_chunk(sha, received, size, chunk).await {
+                Ok(status) => {
+                    self.update(|l| {
+                        if let Some(p) = l.progress.as_mut() {
+                            p.bytes_done += sent;
+                        }
+                    });
+                    self.emit_status(false);
+                    received = if status.complete {
+                        size
+                    } else {
+                        status.received
+                    };
+                }
+                Err(ClientError::Refused { code, .. })
+                    if code == "offset_mismatch" && mismatches < 3 =>
+                {
+                    mismatches += 1;
+                    received = received_on_server(client.attachment_status(sha).await?);
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why the responses using a file the server refused wait, for the outbox's "Why".
+fn refused_file_reason(short: &str, code: &str, detail: &str) -> String {
+    let what = if code == "hash_mismatch" {
+        "the bytes that arrived did not match the file's SHA-256 (damaged on the way; the file on this device is intact)".to_owned()
+    } else {
+        detail.to_owned()
+    };
+    format!(
+        "the server refused an attached file ({short}): {what} ({code}); the responses that use it wait and it is sent again at the next sync"
+    )
+}

@@ -1,0 +1,142 @@
+//! Files attached to answers: kept once under their SHA-256 in the attachments folder.
+
+use std::path::PathBuf;
+
+use base64::Engine as _;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use ts_rs::TS;
+use voices_core::form::Item;
+
+use super::{engine_error, lock, parse_path, PageUpdate, Voices};
+use crate::env::now;
+use crate::error::{Error, Result};
+use crate::store::AttachedFile;
+
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct AttachmentData {
+    pub file_name: String,
+    pub media_type: String,
+    pub data_base64: String,
+}
+
+/// A file the enumerator picked, as the UI sends it.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub file_name: &'a str,
+    pub media_type: &'a str,
+    pub data_base64: &'a str,
+}
+
+impl Voices {
+    /// Where the file with this SHA-256 is kept.
+    pub fn attachment_file(&self, sha256: &str) -> PathBuf {
+        self.attachments_dir.join(sha256)
+    }
+
+    /// Keep a file (content-addressed by SHA-256) as the answer to a media field.
+    pub fn attach(
+        &self,
+        id: &str,
+        path: &str,
+        upload: &Upload<'_>,
+        page: u32,
+    ) -> Result<PageUpdate> {
+        let Upload {
+            file_name,
+            media_type,
+            data_base64,
+        } = *upload;
+        let parsed = parse_path(path)?;
+        let row = self.store.lock().response(id)?;
+        let compiled = self.forms.compiled(&row.form_id, &row.form_version)?;
+        let is_media = compiled
+            .form()
+            .body
+            .iter()
+            .any(|item| media_field_named(item, parsed.name().unwrap_or_default()));
+        if !is_media {
+            return Err(Error::InvalidInput(format!(
+                "`{path}` is not a file attachment question"
+            )));
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data_base64)
+            .map_err(|e| Error::InvalidInput(format!("attachment for `{path}`: {e}")))?;
+        let sha = hex(&Sha256::digest(&bytes));
+        let target = self.attachments_dir.join(&sha);
+        if !target.exists() {
+            // Write then rename so a crash never leaves a half file under its hash.
+            let partial = self.attachments_dir.join(format!("{sha}.partial"));
+            std::fs::write(&partial, &bytes)
+                .map_err(|e| Error::file(format!("writing {}", partial.display()), e))?;
+            std::fs::rename(&partial, &target)
+                .map_err(|e| Error::file(format!("storing {}", target.display()), e))?;
+        }
+        let safe_name: String = file_name
+            .chars()
+            .filter(|c| !matches!(c, '/' | '\\' | '\0'))
+            .collect();
+        let at = now();
+        self.with_open(id, |o| {
+            let mut env = lock(&self.env);
+            o.session
+                .set_answer(&parsed, Some(safe_name.clone()), &mut *env)
+                .map(|_| ())
+                .map_err(engine_error)
+        })?;
+        let stored = self.store.lock().attach(
+            id,
+            path,
+            &AttachedFile {
+                sha256: &sha,
+                media_type,
+                size: bytes.len() as u64,
+                file_name: &safe_name,
+            },
+            &at,
+        );
+        if let Err(e) = stored {
+            self.evict(id);
+            return Err(e);
+        }
+        self.persist_all(id, &at)?;
+        self.page_update(id, page, at)
+    }
+
+    pub fn attachment(&self, id: &str, path: &str) -> Result<AttachmentData> {
+        let (_, sha, file_name, media_type) = self
+            .store
+            .lock()
+            .attachments(id)?
+            .into_iter()
+            .find(|(p, ..)| p == path)
+            .ok_or_else(|| Error::NotFound(format!("no file attached at `{path}`")))?;
+        let file = self.attachments_dir.join(&sha);
+        let bytes = std::fs::read(&file)
+            .map_err(|e| Error::file(format!("reading {}", file.display()), e))?;
+        Ok(AttachmentData {
+            file_name,
+            media_type,
+            data_base64: base64::engine::general_purpose::STANDARD.encode(bytes),
+        })
+    }
+}
+
+fn media_field_named(item: &Item, name: &str) -> bool {
+    match item {
+        Item::Field(f) => f.name == name && f.kind.is_media(),
+        Item::Group(g) => g.body.iter().any(|i| media_field_named(i, name)),
+        Item::Repeat(r) => r.body.iter().any(|i| media_field_named(i, name)),
+        Item::Consent(_) => false,
+    }
+}
+
+/// SHA-256 of `bytes`, lowercase hex (how files and form documents are addressed).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,126 @@
+//! The app's behaviour, independent of Tauri: forms on the device, interviews,
+//! autosave, consent, privacy checks, finalizing, attachments, safe exit, settings.
+//! Commands are thin wrappers. [`Voices`] holds the interviews being worked on; the
+//! form library ([`Forms`]) and sync ([`Syncer`]) are their own types sharing its store.
+
+mod attachments;
+mod forms;
+mod interview;
+mod safe_exit;
+mod settings;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use voices_core::engine::{self, AnswerPath, Session};
+
+use crate::env::DeviceEnvironment;
+use crate::error::{Error, Result};
+use crate::paths;
+use crate::store::{SharedStore, Store};
+use crate::sync::Syncer;
+
+pub use attachments::{sha256_hex, AttachmentData, Upload};
+pub use forms::{Diagnostic, FileReport, FormSummary, Forms, ImportReport, EXAMPLES};
+pub use interview::{neutral_label, InterviewState, PageUpdate, ResponseSummary, Review};
+pub use safe_exit::{decoy, DecoyView};
+pub use settings::AppSettings;
+
+/// An open interview: the engine's session plus what the store knows of it.
+struct Open {
+    session: Session,
+    language: String,
+}
+
+pub struct Voices {
+    store: SharedStore,
+    forms: Arc<Forms>,
+    attachments_dir: PathBuf,
+    /// Interviews being worked on, kept in step with the store after each commit.
+    open: Mutex<HashMap<String, Open>>,
+    env: Mutex<DeviceEnvironment>,
+    sync: Syncer,
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding a lock leaves data that was committed to SQLite intact;
+    // carry on with what is in memory rather than failing every later command.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn engine_error(e: engine::EngineError) -> Error {
+    match e {
+        engine::EngineError::UnknownPath(_) => Error::NotFound(e.to_string()),
+        engine::EngineError::FormMismatch { .. } => Error::Corrupt(e.to_string()),
+        engine::EngineError::RepeatLimit { .. }
+        | engine::EngineError::RepeatControlled(_)
+        | engine::EngineError::NotRelevant(_)
+        | engine::EngineError::ReadOnly(_) => Error::Conflict(e.to_string()),
+        _ => Error::InvalidInput(e.to_string()),
+    }
+}
+
+fn parse_path(text: &str) -> Result<AnswerPath> {
+    // The app's own parser gives the clearer message; the engine's type is what it needs.
+    paths::AnswerPath::parse(text)?;
+    text.parse::<AnswerPath>()
+        .map_err(|e| Error::InvalidInput(format!("answer path `{text}`: {e}")))
+}
+
+impl Voices {
+    /// Open the data directory (creating it), its database and attachment folder,
+    /// and make sure the example forms are there.
+    pub fn open(data_dir: &Path) -> Result<Voices> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| Error::file(format!("creating {}", data_dir.display()), e))?;
+        let attachments_dir = data_dir.join("attachments");
+        std::fs::create_dir_all(&attachments_dir)
+            .map_err(|e| Error::file(format!("creating {}", attachments_dir.display()), e))?;
+        let mut store = Store::open(&data_dir.join("voices.sqlite"))?;
+        let device_id = match store.setting("device_id")? {
+            Some(id) => id,
+            None => {
+                let id = format!("voices:{}", uuid::Uuid::new_v4());
+                store.set_setting("device_id", &id)?;
+                id
+            }
+        };
+        let username = store.setting("username")?;
+        // A sync cut off by the app being killed left entries `sending`: due again.
+        store.reset_sending()?;
+        let store = SharedStore::new(store);
+        let forms = Arc::new(Forms::new(store.clone()));
+        forms.load_examples()?;
+        Ok(Voices {
+            sync: Syncer::new(store.clone(), forms.clone(), attachments_dir.clone()),
+            store,
+            forms,
+            attachments_dir,
+            open: Mutex::new(HashMap::new()),
+            env: Mutex::new(DeviceEnvironment {
+                device_id: Some(device_id),
+                username,
+            }),
+        })
+    }
+
+    /// The form versions on the device: import, list, compiled forms.
+    pub fn forms(&self) -> &Forms {
+        &self.forms
+    }
+
+    /// Sync with the server: status, linking, one run, the background loop.
+    pub fn sync(&self) -> &Syncer {
+        &self.sync
+    }
+
+    pub fn integrity_check(&self) -> Result<String> {
+        self.store.lock().integrity_check()
+    }
+
+    /// Direct store access for tests and measurements.
+    pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
+        f(&mut self.store.lock())
+    }
+}
