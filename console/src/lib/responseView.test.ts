@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flattenAnswers, responseView, type ViewNode } from './responseView';
+import { flattenAnswers, responseView, withMasked, type ViewNode } from './responseView';
 import type { AnswerTree, FieldDef } from './types';
 
 const field = (path: string, repeat: string | null = null, type = 'text'): FieldDef => ({
@@ -41,9 +41,22 @@ describe('flattenAnswers', () => {
 
 function outline(nodes: ViewNode[]): unknown[] {
   return nodes.map((n) =>
-    n.kind === 'field' ? `${n.path}=${n.value ?? '∅'}` : { [n.path]: n.instances.map((i) => outline(i.nodes)) },
+    n.kind === 'field' ? `${n.path}=${typeof n.value === 'object' && n.value !== null ? 'hidden' : (n.value ?? '∅')}` : { [n.path]: n.instances.map((i) => outline(i.nodes)) },
   );
 }
+
+describe('withMasked', () => {
+  it('marks the pii answers the server left out as hidden, not as unanswered', () => {
+    const fields = [field('/village'), field('/resp_name'), field('/member/member_name', '/member')];
+    const flat = withMasked(flattenAnswers({ village: 'Kijiji 4', member: [{}] }), ['/resp_name', '/member[1]/member_name']);
+    expect(outline(responseView(fields, flat))).toEqual([
+      '/village=Kijiji 4',
+      '/resp_name=hidden',
+      { '/member': [['/member[1]/member_name=hidden']] },
+    ]);
+    expect(flat.get('/resp_name')).toEqual({ masked: true });
+  });
+});
 
 describe('responseView', () => {
   it('lays out fields in form order with repeats, nested repeats and unanswered fields', () => {

@@ -20,6 +20,13 @@ export function flattenAnswers(tree: AnswerTree, prefix = '', out: Map<string, A
   return out;
 }
 
+/** The answers with the pii ones the server left out (`masked`: their flat paths) marked
+ * as hidden, so the page says "hidden" rather than "not answered". */
+export function withMasked(answers: Map<string, AnswerValue>, masked: string[] | undefined): Map<string, AnswerValue> {
+  for (const path of masked ?? []) answers.set(path, { masked: true });
+  return answers;
+}
+
 /** The repeat directly inside `scope` that `repeat` lies in (`/a` for `/a/b` from the top). */
 function childRepeat(scope: string, repeat: string, repeats: Set<string>): string | null {
   if (!repeat.startsWith(scope + '/')) return null;

@@ -109,6 +109,8 @@ export interface ResponseDetail {
   updated_at: string;
   review_state: string;
   review_comment?: string | null;
+  /** Flat paths of the pii answers (and pii conflicts) left out without `pii=true`. */
+  masked?: string[];
   quarantine?: string[];
   conflicts?: { key: string; values: ConflictValue[] }[];
   revisions: number;
