@@ -162,6 +162,11 @@ export const scenarios = [
       await page.getByText(`${SEARCH_WORD} East`).first().waitFor();
       await page.getByRole('heading', { name: 'History' }).waitFor();
       await shot(ctx, 'response');
+      // pii is hidden on the response too, and shown when asked for.
+      const name = page.locator('.answers dt', { hasText: 'Respondent name' }).locator('xpath=following-sibling::dd[1]');
+      equal((await name.textContent()).trim(), 'hidden', 'the respondent name before asking');
+      await page.getByLabel('Show personal data').check();
+      await page.locator('.answers dd', { hasText: server.responses[7].set['/resp_name'] }).first().waitFor();
     },
   },
   {
