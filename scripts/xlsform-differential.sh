@@ -6,7 +6,7 @@
 # among the known failures (xlsform/conformance/differential-failures.md; VOICES_BLESS=1
 # rewrites that list). Needs Java for ODK Validate (scripts/install-deps.sh xlsform).
 #
-# Workbooks: the corpus in $VOICES_XLSFORM_CORPUS (default xlsform/tests/corpus, committed, see its
+# Workbooks: the corpus in $VOICES_XLSFORM_CORPUS (default ../shared/xlsform-corpus, see its
 # MANIFEST.tsv) and the four in ../shared/conformance/xlsform. Extra arguments go to cargo
 # (scripts/test.sh passes its feature set so the build is shared).
 set -euo pipefail
@@ -26,7 +26,7 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$requireme
   echo "$requirements" >"$stamp"
 fi
 
-corpus="${VOICES_XLSFORM_CORPUS:-xlsform/tests/corpus}"
+corpus="${VOICES_XLSFORM_CORPUS:-../shared/xlsform-corpus}"
 files=()
 if [ -d "$corpus" ]; then
   while IFS= read -r f; do files+=("$corpus/$f"); done < <(tail -n +2 "$corpus/MANIFEST.tsv" | cut -f1)

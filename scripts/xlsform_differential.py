@@ -367,6 +367,10 @@ def voices_model(form, origins):
                 items[cpath] = {"kind": "consent"}
                 continue
             out = {"kind": "field", "type": kind}
+            if kind == "text" and item.get("read_only") is True and not item.get("calculation"):
+                # An XForm cannot tell a read-only text from a note: both are a read-only
+                # string input.
+                out["type"] = "note"
             for key in ("relevant", "constraint", "calculation"):
                 out[key] = normalise(item.get(key), None)
             if item.get("choices_file"):

@@ -73,7 +73,7 @@ fn main() {
     let voices = Voices::open(dir.path()).expect("open");
     println!(
         "open a new data directory (create database, import {} example forms): {:.1} ms",
-        voices_app::voices::EXAMPLES.len(),
+        voices_app::forms::EXAMPLES.len(),
         t.elapsed().as_secs_f64() * 1e3
     );
     drop(voices);

@@ -5,6 +5,7 @@ use ts_rs::TS;
 
 use crate::commands::*;
 use crate::error::{CommandError, ErrorKind};
+use crate::forms::*;
 use crate::store::ResponseStatus;
 use crate::sync::*;
 use crate::view::*;

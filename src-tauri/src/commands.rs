@@ -2,15 +2,18 @@
 //! answer or an [`Error`] that reaches the UI as `{kind, message}`.
 
 use serde::Deserialize;
+use tauri::ipc::Invoke;
 use tauri::{Runtime, State, WebviewWindow};
 use ts_rs::TS;
 
 use crate::error::{Error, Result};
+use crate::forms::{FileReport, FormSummary, ImportReport};
+use crate::qr::{DecodeImageRequest, DecodePictureRequest};
 use crate::sync::{DeviceLink, OutboxEntry, ProvisionRequest, SyncSettingsRequest, SyncStatus};
 use crate::view::PageView;
 use crate::voices::{
-    AppSettings, AttachmentData, DecoyView, FileReport, FormSummary, ImportReport, InterviewState,
-    PageUpdate, ResponseSummary, Review, Upload, Voices,
+    AppSettings, AttachmentData, DecoyView, InterviewState, PageUpdate, ResponseSummary, Review,
+    Upload, Voices,
 };
 
 /// The request to save one answer.
@@ -402,45 +405,69 @@ pub fn set_app_language(
     voices.set_app_language(&request.language)
 }
 
+/// Every command the UI calls, each listed once: its function (in this module or in
+/// `qr`), the request it takes (`()`: none) and what it answers. Expands `$then!` over the
+/// list: [`handler`] registers the commands with Tauri and [`signatures`] gives the
+/// TypeScript bindings their `Commands` interface, so the two cannot disagree.
+macro_rules! with_commands {
+    ($then:ident) => {
+        $then! {
+            commands::list_forms: () => Vec<FormSummary>,
+            commands::import_form_text: ImportTextRequest => FileReport,
+            commands::import_form_spreadsheet: ImportSpreadsheetRequest => FileReport,
+            commands::import_form_path: ImportPathRequest => ImportReport,
+            commands::start_interview: StartRequest => InterviewState,
+            commands::open_interview: OpenRequest => InterviewState,
+            commands::interview_state: OpenRequest => InterviewState,
+            commands::get_page: OpenRequest => PageView,
+            commands::set_answer: SetAnswerRequest => PageUpdate,
+            commands::add_repeat_instance: RepeatRequest => PageUpdate,
+            commands::remove_repeat_instance: RepeatRequest => PageUpdate,
+            commands::record_consent: ConsentRequest => InterviewState,
+            commands::record_privacy: PrivacyRequest => PageUpdate,
+            commands::review: ResponseRequest => Review,
+            commands::finalize: ResponseRequest => Review,
+            commands::reopen: ResponseRequest => InterviewState,
+            commands::list_responses: () => Vec<ResponseSummary>,
+            commands::record_paradata: ParadataRequest => (),
+            commands::safe_exit: SafeExitRequest => DecoyView,
+            commands::safe_return: SafeExitRequest => (),
+            commands::attach_file: AttachRequest => PageUpdate,
+            commands::get_attachment: AttachmentRequest => AttachmentData,
+            qr::decode_provisioning_image: DecodeImageRequest => String,
+            qr::decode_provisioning_picture: DecodePictureRequest => String,
+            qr::read_barcode_picture: DecodePictureRequest => String,
+            commands::provision_device: ProvisionRequest => DeviceLink,
+            commands::unlink_device: () => (),
+            commands::sync_status: () => SyncStatus,
+            commands::sync_now: () => SyncStatus,
+            commands::list_outbox: () => Vec<OutboxEntry>,
+            commands::set_sync_settings: SyncSettingsRequest => SyncStatus,
+            commands::acknowledge_form_versions: () => (),
+            commands::app_settings: () => AppSettings,
+            commands::set_app_language: AppLanguageRequest => AppSettings,
+        }
+    };
+}
+
+macro_rules! tauri_handler {
+    ($($module:ident::$name:ident: $request:ty => $response:ty,)*) => {
+        tauri::generate_handler![$(crate::$module::$name),*]
+    };
+}
+
+macro_rules! typescript_signatures {
+    ($($module:ident::$name:ident: $request:ty => $response:ty,)*) => {
+        vec![$((stringify!($name), <$request as TS>::name(), <$response as TS>::name())),*]
+    };
+}
+
+/// The Tauri handler of every command (see [`with_commands`]).
+pub fn handler<R: Runtime>() -> impl Fn(Invoke<R>) -> bool + Send + Sync + 'static {
+    with_commands!(tauri_handler)
+}
+
 /// Every command: its name, the TypeScript type of its request (or `null`) and of its answer.
 pub fn signatures() -> Vec<(&'static str, String, String)> {
-    fn sig<Req: TS, Res: TS>(name: &'static str) -> (&'static str, String, String) {
-        (name, Req::name(), Res::name())
-    }
-    vec![
-        sig::<(), Vec<FormSummary>>("list_forms"),
-        sig::<ImportTextRequest, FileReport>("import_form_text"),
-        sig::<ImportSpreadsheetRequest, FileReport>("import_form_spreadsheet"),
-        sig::<ImportPathRequest, ImportReport>("import_form_path"),
-        sig::<StartRequest, InterviewState>("start_interview"),
-        sig::<OpenRequest, InterviewState>("open_interview"),
-        sig::<OpenRequest, InterviewState>("interview_state"),
-        sig::<OpenRequest, PageView>("get_page"),
-        sig::<SetAnswerRequest, PageUpdate>("set_answer"),
-        sig::<RepeatRequest, PageUpdate>("add_repeat_instance"),
-        sig::<RepeatRequest, PageUpdate>("remove_repeat_instance"),
-        sig::<ConsentRequest, InterviewState>("record_consent"),
-        sig::<PrivacyRequest, PageUpdate>("record_privacy"),
-        sig::<ResponseRequest, Review>("review"),
-        sig::<ResponseRequest, Review>("finalize"),
-        sig::<ResponseRequest, InterviewState>("reopen"),
-        sig::<(), Vec<ResponseSummary>>("list_responses"),
-        sig::<ParadataRequest, ()>("record_paradata"),
-        sig::<SafeExitRequest, DecoyView>("safe_exit"),
-        sig::<SafeExitRequest, ()>("safe_return"),
-        sig::<AttachRequest, PageUpdate>("attach_file"),
-        sig::<AttachmentRequest, AttachmentData>("get_attachment"),
-        sig::<crate::qr::DecodeImageRequest, String>("decode_provisioning_image"),
-        sig::<crate::qr::DecodePictureRequest, String>("decode_provisioning_picture"),
-        sig::<crate::qr::DecodePictureRequest, String>("read_barcode_picture"),
-        sig::<ProvisionRequest, DeviceLink>("provision_device"),
-        sig::<(), ()>("unlink_device"),
-        sig::<(), SyncStatus>("sync_status"),
-        sig::<(), SyncStatus>("sync_now"),
-        sig::<(), Vec<OutboxEntry>>("list_outbox"),
-        sig::<SyncSettingsRequest, SyncStatus>("set_sync_settings"),
-        sig::<(), ()>("acknowledge_form_versions"),
-        sig::<(), AppSettings>("app_settings"),
-        sig::<AppLanguageRequest, AppSettings>("set_app_language"),
-    ]
+    with_commands!(typescript_signatures)
 }

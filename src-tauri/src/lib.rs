@@ -7,7 +7,9 @@ pub mod bindings;
 pub mod commands;
 pub mod env;
 pub mod error;
+pub mod forms;
 pub mod headless;
+mod lock;
 pub mod paths;
 pub mod qr;
 pub mod store;
@@ -74,42 +76,7 @@ pub fn build_with_provisioning<R: Runtime>(
             });
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![
-            commands::list_forms,
-            commands::import_form_text,
-            commands::import_form_spreadsheet,
-            commands::import_form_path,
-            commands::start_interview,
-            commands::open_interview,
-            commands::interview_state,
-            commands::get_page,
-            commands::set_answer,
-            commands::add_repeat_instance,
-            commands::remove_repeat_instance,
-            commands::record_consent,
-            commands::record_privacy,
-            commands::review,
-            commands::finalize,
-            commands::reopen,
-            commands::list_responses,
-            commands::record_paradata,
-            commands::safe_exit,
-            commands::safe_return,
-            commands::attach_file,
-            commands::get_attachment,
-            qr::decode_provisioning_image,
-            qr::decode_provisioning_picture,
-            qr::read_barcode_picture,
-            commands::provision_device,
-            commands::unlink_device,
-            commands::sync_status,
-            commands::sync_now,
-            commands::list_outbox,
-            commands::set_sync_settings,
-            commands::acknowledge_form_versions,
-            commands::app_settings,
-            commands::set_app_language,
-        ])
+        .invoke_handler(commands::handler())
 }
 
 /// The value after `flag` on the command line.

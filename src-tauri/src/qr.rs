@@ -134,6 +134,7 @@ mod tests {
             server: "http://127.0.0.1:8470".into(),
             project: "kisumu".into(),
             code: "Zk3xQ1b7u0aN4m2rT8yW5cV9pL6sH0dE3fG7jK1qR4".into(),
+            certificate_sha256: None,
         }
         .to_text()
     }

@@ -453,6 +453,16 @@ pub fn issues(view: &engine::FormView, violations: &[engine::Violation]) -> Vec<
         .collect()
 }
 
+/// The short neutral label lists show for a response: "#3f2a9c" (no answer text).
+pub fn neutral_label(response_id: &str) -> String {
+    let start = response_id
+        .char_indices()
+        .rev()
+        .nth(5)
+        .map_or(0, |(i, _)| i);
+    format!("#{}", &response_id[start..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

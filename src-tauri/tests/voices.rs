@@ -3,7 +3,9 @@
 use std::path::{Path, PathBuf};
 
 use voices_app::error::ErrorKind;
-use voices_app::store::ResponseStatus;
+use voices_app::store::{ResponseStatus, RevisionAck};
+use voices_app::sync::revisions::build_due;
+use voices_app::sync::RecordSyncState;
 use voices_app::view::{PageKind, PageView};
 use voices_app::voices::Upload;
 use voices_app::Voices;
@@ -119,8 +121,9 @@ fn an_interview_runs_from_consent_to_the_outbox() {
         Some("Kolo")
     );
     assert_eq!(again.integrity_check().unwrap(), "ok");
-    let due = again.with_store(|s| s.outbox_due(10)).unwrap();
-    assert_eq!(due[0].record_id, id);
+    let outbox = again.sync().list_outbox().unwrap();
+    assert_eq!(outbox[0].response_id, id);
+    assert_eq!(outbox[0].state, RecordSyncState::Pending);
     let privacy = again.with_store(|s| s.privacy_checks(&id)).unwrap();
     assert_eq!(privacy[0].1, "not_private");
 }
@@ -210,9 +213,28 @@ fn a_finalized_response_can_be_edited_before_and_after_it_is_sent() {
     assert_eq!(state.edit_count, 1);
     voices.set_answer(&id, "/village", Some("B"), 1).unwrap();
     assert!(voices.finalize(&id).unwrap().can_finalize);
+    // The server accepts it (as a sync would record it).
     voices
-        .with_store(|s| s.outbox_result("response", &id, None, "2026-01-01T00:00:00Z"))
+        .with_store(|s| {
+            let at = "2026-01-01T00:00:00Z";
+            build_due(s, "voices:test-device", 1, at)?;
+            let acks: Vec<RevisionAck> = s
+                .unacknowledged_revisions(u32::MAX)?
+                .into_iter()
+                .map(|r| RevisionAck {
+                    revision_id: r.id,
+                    ack: "accepted".to_owned(),
+                    code: None,
+                    reasons: Vec::new(),
+                })
+                .collect();
+            s.apply_acks(&acks, at)
+        })
         .unwrap();
+    assert_eq!(
+        voices.list_responses().unwrap()[0].status,
+        ResponseStatus::Sent
+    );
     // Sent: an edit is still possible; finalizing it makes a new revision for the server.
     let state = voices.reopen(&id).unwrap();
     assert_eq!(state.status, ResponseStatus::Draft);

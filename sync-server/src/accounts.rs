@@ -5,7 +5,7 @@
 use voices_core::sync::protocol::{DeviceCredentials, ProvisioningCode, SessionToken};
 
 use crate::auth;
-use crate::store::{Device, Store, TokenSubject};
+use crate::store::{Device, Store, TokenSubject, User};
 use crate::Result;
 
 /// How long tokens live.
@@ -79,15 +79,35 @@ pub fn provision(store: &dyn Store, code_text: &str) -> Result<Option<DeviceCred
     }))
 }
 
-/// A session for a person whose password matches. `None` for an unknown user or a
-/// wrong password (which are not told apart).
-pub fn login(store: &dyn Store, user: &str, password: &str) -> Result<Option<SessionToken>> {
-    let Some(user) = store.find_user(user)? else {
-        return Ok(None);
-    };
-    if !auth::verify_password(password, &user.password_hash) {
-        return Ok(None);
+/// The user with this name and password. `None` for an unknown user or a wrong password
+/// (which are not told apart, not even by timing: an unknown name is checked against a
+/// decoy hash).
+pub fn verify_credentials(
+    store: &dyn Store,
+    passwords: &auth::Passwords,
+    name: &str,
+    password: &str,
+) -> Result<Option<User>> {
+    let user = store.find_user(name)?;
+    let matches = passwords.verify(password, user.as_ref().map(|u| u.password_hash.as_str()));
+    Ok(user.filter(|_| matches))
+}
+
+/// A session for a person whose password matches; `None` as in [`verify_credentials`].
+pub fn login(
+    store: &dyn Store,
+    passwords: &auth::Passwords,
+    name: &str,
+    password: &str,
+) -> Result<Option<SessionToken>> {
+    match verify_credentials(store, passwords, name, password)? {
+        Some(user) => open_session(store, &user).map(Some),
+        None => Ok(None),
     }
+}
+
+/// A new session token for a person whose credentials were checked.
+pub fn open_session(store: &dyn Store, user: &User) -> Result<SessionToken> {
     let token = auth::random_secret("vs_")?;
     let expires_at = crate::time_from_now(chrono::Duration::hours(SESSION_TOKEN_HOURS));
     store.add_token(
@@ -96,9 +116,109 @@ pub fn login(store: &dyn Store, user: &str, password: &str) -> Result<Option<Ses
         &expires_at,
         &crate::now_text(),
     )?;
-    Ok(Some(SessionToken {
+    Ok(SessionToken {
         token,
         expires_at,
         role: user.role.as_str().to_owned(),
-    }))
+    })
+}
+
+/// Change a person's own password: `false` when `old` is not their current password.
+/// The new one obeys the password rule; every session and token they hold ends (the
+/// one asking too: they sign in again with the new password).
+pub fn change_password(
+    store: &dyn Store,
+    passwords: &auth::Passwords,
+    name: &str,
+    old: &str,
+    new: &str,
+) -> Result<bool> {
+    auth::check_new_password(new)?;
+    if verify_credentials(store, passwords, name, old)?.is_none() {
+        return Ok(false);
+    }
+    reset_password(store, name, new)
+}
+
+/// An admin's reset: a new password without the old one, every session ended. `false`
+/// when there is no such user.
+pub fn reset_password(store: &dyn Store, name: &str, new: &str) -> Result<bool> {
+    auth::check_new_password(new)?;
+    let hash = auth::hash_password(new)?;
+    let changed = store.set_password(name, &hash, &crate::now_text())?;
+    if changed {
+        tracing::info!(user = %name, "password changed; sessions revoked");
+    }
+    Ok(changed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+    use crate::store::Role;
+
+    #[test]
+    fn unknown_names_and_wrong_passwords_both_run_argon2() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("v.sqlite3")).unwrap();
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        store
+            .add_user("cora", Role::Coordinator, &hash, &crate::now_text())
+            .unwrap();
+        let passwords = auth::Passwords::new(2);
+        let unknown = login(&store, &passwords, "nobody", "correct horse battery").unwrap();
+        assert!(unknown.is_none());
+        assert_eq!(passwords.checks(), 1, "an unknown name ran the hasher");
+        let wrong = login(&store, &passwords, "cora", "wrong horse battery").unwrap();
+        assert!(wrong.is_none());
+        assert_eq!(passwords.checks(), 2, "a wrong password ran the hasher");
+        let right = login(&store, &passwords, "cora", "correct horse battery").unwrap();
+        assert_eq!(right.map(|s| s.role), Some("coordinator".to_owned()));
+        assert_eq!(passwords.checks(), 3);
+    }
+
+    #[test]
+    fn a_password_change_needs_the_old_one_and_ends_every_session() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("v.sqlite3")).unwrap();
+        let hash = auth::hash_password("correct horse battery").unwrap();
+        store
+            .add_user("cora", Role::Coordinator, &hash, &crate::now_text())
+            .unwrap();
+        let passwords = auth::Passwords::new(2);
+        let session = login(&store, &passwords, "cora", "correct horse battery")
+            .unwrap()
+            .unwrap();
+        let wrong = change_password(
+            &store,
+            &passwords,
+            "cora",
+            "not it at all",
+            "new passphrase",
+        );
+        assert!(!wrong.unwrap());
+        let weak = change_password(&store, &passwords, "cora", "correct horse battery", "short");
+        assert!(matches!(weak, Err(crate::Error::WeakPassword(_))));
+        assert!(change_password(
+            &store,
+            &passwords,
+            "cora",
+            "correct horse battery",
+            "new passphrase"
+        )
+        .unwrap());
+        let token = store
+            .find_token(&auth::secret_hash(&session.token))
+            .unwrap()
+            .unwrap();
+        assert!(token.revoked_at.is_some(), "the old session still works");
+        assert!(login(&store, &passwords, "cora", "correct horse battery")
+            .unwrap()
+            .is_none());
+        assert!(login(&store, &passwords, "cora", "new passphrase")
+            .unwrap()
+            .is_some());
+        assert!(!reset_password(&store, "nobody", "new passphrase").unwrap());
+    }
 }

@@ -1,9 +1,14 @@
-//! Secrets: random tokens stored as SHA-256, passwords as Argon2id.
+//! Secrets: random tokens stored as SHA-256, passwords as Argon2id. Password checks
+//! go through [`Passwords`], which bounds how many run at once and gives unknown names
+//! the same work as known ones.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use base64::Engine;
 use sha2::{Digest, Sha256};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 
 use crate::{Error, Result};
 
@@ -40,6 +45,28 @@ pub fn hash_password(password: &str) -> Result<String> {
         .map_err(|e| Error::Invalid(format!("could not hash the password: {e}")))
 }
 
+/// Characters a password must have at least, and may have at most (Argon2 works on every
+/// byte, so an unbounded password is unbounded work).
+pub const MIN_PASSWORD_CHARS: usize = 10;
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// The rule every new password obeys, wherever it comes from (the CLI, its
+/// `VOICES_PASSWORD`, the API).
+pub fn check_new_password(password: &str) -> Result<()> {
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_CHARS {
+        return Err(Error::WeakPassword(format!(
+            "the password has {chars} characters; it needs at least {MIN_PASSWORD_CHARS}"
+        )));
+    }
+    if chars > MAX_PASSWORD_CHARS {
+        return Err(Error::WeakPassword(format!(
+            "the password has {chars} characters; at most {MAX_PASSWORD_CHARS} are accepted"
+        )));
+    }
+    Ok(())
+}
+
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
         .map(|parsed| {
@@ -48,6 +75,78 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
                 .is_ok()
         })
         .unwrap_or(false)
+}
+
+/// How long a password check waits for a free core before the request is refused busy.
+pub const PASSWORD_QUEUE_WAIT: Duration = Duration::from_secs(5);
+
+/// Password checks: each Argon2 run takes a turn (at most one per core at once), and a
+/// check for a name that does not exist runs Argon2 against a decoy hash, so the answer
+/// takes as long as for a wrong password and timing does not tell which names exist.
+pub struct Passwords {
+    turns: Arc<tokio::sync::Semaphore>,
+    parallel: usize,
+    checks: AtomicU64,
+}
+
+impl Default for Passwords {
+    fn default() -> Passwords {
+        Passwords::new(std::thread::available_parallelism().map_or(1, |n| n.get()))
+    }
+}
+
+impl Passwords {
+    pub fn new(parallel: usize) -> Passwords {
+        let parallel = parallel.max(1);
+        Passwords {
+            turns: Arc::new(tokio::sync::Semaphore::new(parallel)),
+            parallel,
+            checks: AtomicU64::new(0),
+        }
+    }
+
+    /// Wait (at most [`PASSWORD_QUEUE_WAIT`]) for a turn to run Argon2; hold the
+    /// returned turn while checking. `Busy` when every core stays taken.
+    pub async fn turn(&self) -> Result<tokio::sync::OwnedSemaphorePermit> {
+        match tokio::time::timeout(PASSWORD_QUEUE_WAIT, self.turns.clone().acquire_owned()).await {
+            Ok(Ok(turn)) => Ok(turn),
+            _ => Err(Error::Busy(format!(
+                "{} password checks are running; try again in a moment",
+                self.parallel
+            ))),
+        }
+    }
+
+    /// Whether `password` matches `hash`; with no hash (an unknown name) the decoy is
+    /// checked and the answer is `false`.
+    pub fn verify(&self, password: &str, hash: Option<&str>) -> bool {
+        self.checks.fetch_add(1, Ordering::Relaxed);
+        match hash {
+            Some(hash) => verify_password(password, hash),
+            None => {
+                let _ = verify_password(password, decoy_hash());
+                false
+            }
+        }
+    }
+
+    /// Argon2 runs so far (tests check that every path pays for one).
+    pub fn checks(&self) -> u64 {
+        self.checks.load(Ordering::Relaxed)
+    }
+}
+
+/// An Argon2id hash of a random secret with the parameters real hashes get.
+fn decoy_hash() -> &'static str {
+    static DECOY: OnceLock<String> = OnceLock::new();
+    DECOY.get_or_init(|| {
+        random_secret("")
+            .and_then(|secret| hash_password(&secret))
+            // Without a random source no password could have been hashed either; a
+            // fixed decoy still costs the same.
+            .or_else(|_| hash_password("voices decoy password"))
+            .unwrap_or_default()
+    })
 }
 
 #[cfg(test)]
@@ -61,6 +160,19 @@ mod tests {
         assert!(verify_password("correct horse", &hash));
         assert!(!verify_password("wrong horse", &hash));
         assert!(!verify_password("correct horse", "not a hash"));
+    }
+
+    #[test]
+    fn new_passwords_need_ten_to_1024_characters() {
+        assert!(matches!(
+            check_new_password("short1234"),
+            Err(Error::WeakPassword(m)) if m.contains("9 characters")
+        ));
+        // Characters, not bytes: ten accented letters are twenty bytes but ten characters.
+        assert!(check_new_password("éééééééééé").is_ok());
+        assert!(check_new_password("ééééééééé").is_err());
+        assert!(check_new_password(&"x".repeat(1024)).is_ok());
+        assert!(check_new_password(&"x".repeat(1025)).is_err());
     }
 
     #[test]

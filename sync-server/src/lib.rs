@@ -17,18 +17,39 @@ pub mod metrics;
 pub mod publish;
 pub mod responses;
 pub mod sample;
+pub mod serve;
 pub mod store;
+pub mod throttle;
 pub mod validate;
 
 pub use http::{app, AppState};
 
+/// A database backend, as named in errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl std::fmt::Display for Backend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Sqlite => "SQLite",
+            Backend::Postgres => "PostgreSQL",
+        })
+    }
+}
+
 /// Errors of the server's library code.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("database backend error: {0}")]
-    Backend(String),
+    /// The database failed: which one, and its own words (each backend converts its
+    /// driver's errors, `From<rusqlite::Error>` and `From<postgres::Error>`).
+    #[error("{backend} error: {source}")]
+    Backend {
+        backend: Backend,
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// Every database connection is in use: answered with 503 and `Retry-After`, so
     /// clients back off instead of piling up behind the pool.
     #[error("{0}")]
@@ -41,6 +62,9 @@ pub enum Error {
     NotFound(String),
     #[error("{0}")]
     Invalid(String),
+    /// A new password that breaks the password rule (`auth::check_new_password`).
+    #[error("{0}")]
+    WeakPassword(String),
     #[error("database schema: {0}")]
     Schema(String),
     #[error("a lock was poisoned by a panic in another thread")]
@@ -50,6 +74,16 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    /// A database failure described in words, not by a driver's error.
+    pub fn backend(backend: Backend, message: impl Into<String>) -> Error {
+        Error::Backend {
+            backend,
+            source: message.into().into(),
+        }
+    }
+}
 
 /// Items below which `par_map` stays on the calling thread (threads cost more than they
 /// save on small batches).

@@ -4,10 +4,13 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use voices_core::sync::protocol::ProvisioningCode;
+use voices_server::http::load::{self, RequestLimits};
+use voices_server::serve::{self, ServeOptions, TlsFiles};
 use voices_server::store::postgres::PostgresStore;
 use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Published, Role, Store};
@@ -53,6 +56,46 @@ enum Command {
         /// capabilities in `/api/v1/info`.
         #[arg(long, env = "VOICES_NO_ZSTD")]
         no_zstd: bool,
+        /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key. A
+        /// self-signed certificate's fingerprint goes into provisioning codes (give the
+        /// same file to `device add --tls-cert`) and devices pin it.
+        #[arg(
+            long,
+            value_name = "FILE",
+            env = "VOICES_TLS_CERT",
+            requires = "tls_key"
+        )]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert.
+        #[arg(
+            long,
+            value_name = "FILE",
+            env = "VOICES_TLS_KEY",
+            requires = "tls_cert"
+        )]
+        tls_key: Option<PathBuf>,
+        /// Seconds a client has to send a request's headers (and finish the TLS handshake);
+        /// idle connections close after it too.
+        #[arg(long, value_name = "SECONDS", default_value_t = serve::DEFAULT_HEADER_READ_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_read_timeout: u64,
+        /// Seconds from a request's arrival to its answer (408 after that); streamed
+        /// exports and downloads may take longer to send.
+        #[arg(long, value_name = "SECONDS", default_value_t = load::DEFAULT_REQUEST_TIMEOUT.as_secs(), value_parser = clap::value_parser!(u64).range(1..=86400))]
+        request_timeout: u64,
+        /// Requests handled at once; more wait up to 2 s, then get 503 with Retry-After.
+        #[arg(long, value_name = "N", default_value_t = load::DEFAULT_MAX_REQUESTS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+        max_requests: usize,
+        /// Connections open at once; more wait in the system's accept queue.
+        #[arg(long, value_name = "N", default_value_t = serve::DEFAULT_MAX_CONNECTIONS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+        max_connections: usize,
+        /// The server is reached through a reverse proxy that appends the client's address
+        /// to `X-Forwarded-For`: sign-in throttling then counts that address instead of
+        /// the proxy's. Only with a proxy that does so (docs/deploy.md).
+        #[arg(long, env = "VOICES_BEHIND_PROXY")]
+        behind_proxy: bool,
+        /// Seconds a shutdown (SIGTERM, SIGINT) waits for requests in flight.
+        #[arg(long, value_name = "SECONDS", default_value_t = serve::DEFAULT_SHUTDOWN_GRACE.as_secs())]
+        shutdown_grace: u64,
     },
     /// Accounts of people (admins, designers, coordinators).
     User {
@@ -108,6 +151,17 @@ enum UserCommand {
         #[arg(long = "project")]
         projects: Vec<String>,
     },
+    /// Set a new password (from VOICES_PASSWORD or stdin) and end every session the
+    /// user holds.
+    Password { name: String },
+    /// End every session the user holds (they sign in again).
+    RevokeSessions { name: String },
+    /// Take the user out of a project; their next request there is refused.
+    RemoveMembership {
+        name: String,
+        #[arg(long)]
+        project: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -130,9 +184,18 @@ enum DeviceCommand {
         /// Device id (default: a random one).
         #[arg(long)]
         id: Option<String>,
-        /// The server address as the device will reach it.
+        /// The server address as the device will reach it. The app accepts `http://` only
+        /// for this machine (loopback); elsewhere use `https://`.
         #[arg(long, default_value = "http://127.0.0.1:8470")]
         server: String,
+        /// The certificate the server serves (`serve --tls-cert`): when it is self-signed,
+        /// the code carries its SHA-256 fingerprint and the device trusts exactly it.
+        #[arg(long, value_name = "FILE", env = "VOICES_TLS_CERT")]
+        tls_cert: Option<PathBuf>,
+        /// Pin --tls-cert even if it is not self-signed (a private certificate authority
+        /// the devices do not know).
+        #[arg(long, requires = "tls_cert")]
+        pin_certificate: bool,
         /// Days the code stays valid.
         #[arg(long, default_value_t = 7)]
         valid_days: i64,
@@ -184,20 +247,22 @@ fn open_store(cli: &Cli) -> anyhow::Result<Arc<dyn Store>> {
     Ok(Arc::new(store))
 }
 
+/// A new password from VOICES_PASSWORD or the first line of stdin, held to the same
+/// rule as every password ([`auth::check_new_password`]).
 fn read_password() -> anyhow::Result<String> {
-    if let Ok(p) = std::env::var("VOICES_PASSWORD") {
-        return Ok(p);
-    }
-    if std::io::stdin().is_terminal() {
-        eprint!("password: ");
-        std::io::stderr().flush()?;
-    }
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    let password = line.trim_end_matches(['\r', '\n']).to_owned();
-    if password.len() < 8 {
-        bail!("the password must have at least 8 characters");
-    }
+    let password = match std::env::var("VOICES_PASSWORD") {
+        Ok(p) => p,
+        Err(_) => {
+            if std::io::stdin().is_terminal() {
+                eprint!("password: ");
+                std::io::stderr().flush()?;
+            }
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            line.trim_end_matches(['\r', '\n']).to_owned()
+        }
+    };
+    auth::check_new_password(&password)?;
     Ok(password)
 }
 
@@ -252,6 +317,14 @@ fn main() -> anyhow::Result<()> {
             listen,
             json_logs,
             no_zstd,
+            tls_cert,
+            tls_key,
+            header_read_timeout,
+            request_timeout,
+            max_requests,
+            max_connections,
+            behind_proxy,
+            shutdown_grace,
         } => {
             let filter = tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -262,15 +335,28 @@ fn main() -> anyhow::Result<()> {
                 builder.init();
             }
             let store = open_store(&cli)?;
-            let state = AppState::new(store);
-            serve(
-                if *no_zstd {
-                    state.without_zstd()
-                } else {
-                    state
+            let mut state = AppState::new(store).with_request_limits(RequestLimits::new(
+                Duration::from_secs(*request_timeout),
+                *max_requests,
+            ));
+            if *no_zstd {
+                state = state.without_zstd();
+            }
+            state.behind_proxy = *behind_proxy;
+            let options = ServeOptions {
+                tls: match (tls_cert, tls_key) {
+                    (Some(cert), Some(key)) => Some(TlsFiles {
+                        cert: cert.clone(),
+                        key: key.clone(),
+                    }),
+                    _ => None,
                 },
-                *listen,
-            )
+                header_read_timeout: Duration::from_secs(*header_read_timeout),
+                max_connections: *max_connections,
+                shutdown_grace: Duration::from_secs(*shutdown_grace),
+                ..ServeOptions::new(*listen)
+            };
+            run_server(state, options)
         }
         Command::User {
             command:
@@ -290,6 +376,36 @@ fn main() -> anyhow::Result<()> {
             println!("added {} `{name}`", role.as_str());
             Ok(())
         }
+        Command::User {
+            command: UserCommand::Password { name },
+        } => {
+            let store = open_store(&cli)?;
+            if !voices_server::accounts::reset_password(store.as_ref(), name, &read_password()?)? {
+                bail!("there is no user `{name}`");
+            }
+            say(&format!(
+                "new password for `{name}`; their sessions were ended"
+            ))
+        }
+        Command::User {
+            command: UserCommand::RevokeSessions { name },
+        } => {
+            let store = open_store(&cli)?;
+            if store.find_user(name)?.is_none() {
+                bail!("there is no user `{name}`");
+            }
+            let ended = store.revoke_user_tokens(name, &now)?;
+            say(&format!("ended {ended} sessions of `{name}`"))
+        }
+        Command::User {
+            command: UserCommand::RemoveMembership { name, project },
+        } => {
+            let store = open_store(&cli)?;
+            if !store.remove_membership(name, project)? {
+                bail!("`{name}` is not a member of project `{project}`");
+            }
+            say(&format!("`{name}` is no longer a member of `{project}`"))
+        }
         Command::Project {
             command: ProjectCommand::Add { id, title },
         } => {
@@ -307,8 +423,17 @@ fn main() -> anyhow::Result<()> {
                     server,
                     valid_days,
                     qr_png: png_path,
+                    tls_cert,
+                    pin_certificate,
                 },
         } => {
+            let pin = match tls_cert {
+                Some(path) => {
+                    let certificate = serve::tls::certificate_info(path)?;
+                    (certificate.self_signed || *pin_certificate).then_some(certificate.sha256)
+                }
+                None => None,
+            };
             let store = open_store(&cli)?;
             let registered = voices_server::accounts::register_device(
                 store.as_ref(),
@@ -322,6 +447,7 @@ fn main() -> anyhow::Result<()> {
                 server: server.clone(),
                 project: project.clone(),
                 code: registered.code,
+                certificate_sha256: pin,
             }
             .to_text();
             say(&format!(
@@ -414,20 +540,27 @@ fn publish_file(store: &dyn Store, file: &Path, project: &str, by: &str) -> anyh
     Ok(())
 }
 
-fn serve(state: AppState, listen: SocketAddr) -> anyhow::Result<()> {
+fn run_server(mut state: AppState, options: ServeOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("cannot listen on {listen}"))?;
-        tracing::info!(address = %listener.local_addr()?, "voices-server listening");
-        axum::serve(listener, app(state))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-                tracing::info!("shutting down");
-            })
-            .await
-            .context("the server stopped with an error")
+        let bound = serve::bind(options).await?;
+        match &bound.certificate {
+            Some(certificate) => tracing::info!(
+                address = %bound.address,
+                certificate_sha256 = %certificate.sha256,
+                self_signed = certificate.self_signed,
+                "voices-server listening (HTTPS)"
+            ),
+            None => tracing::info!(address = %bound.address, "voices-server listening (HTTP)"),
+        }
+        state.pinned_certificate = bound
+            .certificate
+            .as_ref()
+            .filter(|c| c.self_signed)
+            .map(|c| c.sha256.clone());
+        bound.serve(app(state), serve::shutdown_signal()).await;
+        tracing::info!("stopped");
+        anyhow::Ok(())
     })
 }
 

@@ -12,19 +12,21 @@ const FIRST: [&str; 8] = [
 ];
 const LAST: [&str; 6] = ["Abdi", "Diallo", "Okello", "Otieno", "Mwangi", "Wanjiru"];
 
-/// A small deterministic generator (SplitMix64), so samples need no random source.
-struct Mix(u64);
+/// A small deterministic generator (SplitMix64), so samples need no random source and a
+/// test that draws from a seed can be replayed.
+pub struct Mix(pub u64);
 
 impl Mix {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
         z ^ (z >> 31)
     }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+    /// A number below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
     }
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len() as u64) as usize]
@@ -62,7 +64,7 @@ pub fn household_answers(i: u64) -> BTreeMap<String, Option<String>> {
         format!("2026-11-{day:02}T09:{:02}:02.114+03:00", g.below(60)),
     );
     set("/today", format!("2026-11-{day:02}"));
-    set("/deviceid", format!("voices:{:016x}", g.next()));
+    set("/deviceid", format!("voices:{:016x}", g.next_u64()));
     set("/enumerator_name", g.name());
     set("/interview_date", format!("2026-11-{day:02}"));
     set(
@@ -175,7 +177,7 @@ pub fn household_answers(i: u64) -> BTreeMap<String, Option<String>> {
 /// A UUID-shaped id, deterministic in `(kind, i)`.
 pub fn sample_uuid(kind: u8, i: u64) -> String {
     let mut g = Mix(i ^ ((kind as u64) << 56));
-    let (a, b) = (g.next(), g.next());
+    let (a, b) = (g.next_u64(), g.next_u64());
     format!(
         "{:08x}-{:04x}-4{:03x}-a{:03x}-{:012x}",
         a >> 32,

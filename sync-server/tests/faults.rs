@@ -23,24 +23,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use voices_core::sync::protocol::PulledResponse;
 use voices_core::sync::{Hlc, ResponseStatus, Revision, Value};
+use voices_server::sample::Mix;
 
 const DAY_MS: i64 = 86_400_000;
-
-/// SplitMix64: a seeded generator, so a failing run can be replayed.
-struct Mix(u64);
-
-impl Mix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
 
 fn seed() -> u64 {
     let seed = std::env::var("VOICES_FAULT_SEED")
@@ -132,7 +117,7 @@ async fn relay(mut client: TcpStream, upstream: u16, rng: Arc<Mutex<Mix>>, tally
     let is_upload = request.starts_with(b"POST ") && find(&request, b"/revisions ").is_some();
     let (roll, cut_at, delay) = {
         let mut g = rng.lock().unwrap();
-        (g.below(100), g.next(), g.below(300))
+        (g.below(100), g.next_u64(), g.below(300))
     };
     if !is_upload {
         if let Ok(response) = exchange(upstream, &request).await {
@@ -294,18 +279,6 @@ async fn pull_everything(client: &reqwest::Client, base: &str) -> HashMap<String
     pulled
 }
 
-fn unwrap_devices(devices: Vec<Arc<tokio::sync::Mutex<Device>>>) -> Vec<Device> {
-    devices
-        .into_iter()
-        .map(|d| {
-            Arc::try_unwrap(d)
-                .ok()
-                .expect("no other owner")
-                .into_inner()
-        })
-        .collect()
-}
-
 // ------------------------------------------------------------------------ the tests
 
 async fn through_a_faulty_proxy(backend: &Backend) {
@@ -339,7 +312,7 @@ async fn through_a_faulty_proxy(backend: &Backend) {
         rounds += t.await.unwrap();
     }
     let pulled = pull_everything(&direct, &server.url).await;
-    let devices = unwrap_devices(devices);
+    let devices = harness::unwrap_devices(devices);
     let (lost, duplicated) =
         harness::check_against_devices(backend.name(), &devices, &pulled, &HashMap::new()).await;
     println!(
@@ -399,7 +372,7 @@ async fn server_killed_mid_batch(backend: &Backend) {
         rounds += t.await.unwrap();
     }
     let pulled = pull_everything(&client, &server.url).await;
-    let devices = unwrap_devices(devices);
+    let devices = harness::unwrap_devices(devices);
     let (lost, duplicated) =
         harness::check_against_devices(backend.name(), &devices, &pulled, &HashMap::new()).await;
     let made: usize = devices.iter().map(|d| d.made.len()).sum();
@@ -548,7 +521,7 @@ async fn clocks_skewed_by_days(backend: &Backend) {
         ])
     );
 
-    let devices = unwrap_devices(devices);
+    let devices = harness::unwrap_devices(devices);
     let others = HashMap::from([(fast.clone(), 1u64), (slow.clone(), 1u64)]);
     let mut checked: Vec<Device> = devices;
     // Values decided by the coordinator are not the devices' own any more.
@@ -569,38 +542,23 @@ async fn clocks_skewed_by_days(backend: &Backend) {
     assert_eq!((lost, duplicated), (0, 0));
 }
 
-#[test]
-fn proxy_faults_on_sqlite() {
-    let backend = Backend::sqlite();
-    runtime().block_on(through_a_faulty_proxy(&backend));
+/// Each scenario is a test on SQLite and a test on PostgreSQL.
+macro_rules! on_both_backends {
+    ($($scenario:ident: $on_sqlite:ident, $on_postgres:ident;)*) => {$(
+        #[test]
+        fn $on_sqlite() {
+            runtime().block_on($scenario(&Backend::sqlite()));
+        }
+
+        #[test]
+        fn $on_postgres() {
+            runtime().block_on($scenario(&Backend::postgres()));
+        }
+    )*};
 }
 
-#[test]
-fn proxy_faults_on_postgres() {
-    let backend = Backend::postgres();
-    runtime().block_on(through_a_faulty_proxy(&backend));
-}
-
-#[test]
-fn kill_9_on_sqlite() {
-    let backend = Backend::sqlite();
-    runtime().block_on(server_killed_mid_batch(&backend));
-}
-
-#[test]
-fn kill_9_on_postgres() {
-    let backend = Backend::postgres();
-    runtime().block_on(server_killed_mid_batch(&backend));
-}
-
-#[test]
-fn skewed_clocks_on_sqlite() {
-    let backend = Backend::sqlite();
-    runtime().block_on(clocks_skewed_by_days(&backend));
-}
-
-#[test]
-fn skewed_clocks_on_postgres() {
-    let backend = Backend::postgres();
-    runtime().block_on(clocks_skewed_by_days(&backend));
+on_both_backends! {
+    through_a_faulty_proxy: proxy_faults_on_sqlite, proxy_faults_on_postgres;
+    server_killed_mid_batch: kill_9_on_sqlite, kill_9_on_postgres;
+    clocks_skewed_by_days: skewed_clocks_on_sqlite, skewed_clocks_on_postgres;
 }

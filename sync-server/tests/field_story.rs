@@ -88,6 +88,7 @@ fn register_device(store: &dyn Store, id: &str, base: &str) -> String {
         server: base.into(),
         project: "p1".into(),
         code,
+        certificate_sha256: None,
     }
     .to_text()
 }

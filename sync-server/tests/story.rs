@@ -200,15 +200,7 @@ async fn story(backend: &Backend, servers: usize) {
     assert_eq!(rows, DEVICES * INTERVIEWS as usize, "{name}: export rows");
     assert_eq!(keys.len(), rows, "{name}: a response exported twice");
 
-    let devices: Vec<Device> = devices
-        .into_iter()
-        .map(|d| {
-            Arc::try_unwrap(d)
-                .ok()
-                .expect("no other owner")
-                .into_inner()
-        })
-        .collect();
+    let devices = harness::unwrap_devices(devices);
     let (lost, duplicated) =
         harness::check_against_devices(name, &devices, &pulled, &HashMap::new()).await;
     let made: usize = devices.iter().map(|d| d.made.len()).sum();

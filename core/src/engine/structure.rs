@@ -277,11 +277,13 @@ fn check_choice_lists(form: &Form, flat: &[Flat<'_>], out: &mut Vec<Diagnostic>)
     for (list, choices) in &form.choices {
         let needs_no_spaces = space_separated.contains(list.as_str());
         let base = format!("/choices/{}", crate::locate::escape_token(list));
-        if !is_valid_name(list) {
+        // A list name is an XML name as in XLSForm, where OSM-style `building:material`
+        // is common; fields are never named so (`${a:b}` would not read as a reference).
+        if !list.split(':').all(is_valid_name) {
             out.push(Diagnostic::error(
                 Code::InvalidName,
                 base.clone(),
-                format!("choice list name `{list}` must start with a letter or `_` and contain only letters, digits, `_`, `-` and `.`"),
+                format!("choice list name `{list}` must start with a letter or `_` and contain only letters, digits, `_`, `-`, `.` and `:` between names"),
             ));
         }
         if choices.is_empty() {

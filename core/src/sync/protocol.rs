@@ -52,6 +52,11 @@ pub struct ProvisioningCode {
     pub server: String,
     pub project: String,
     pub code: String,
+    /// SHA-256 (hex) of the server's self-signed TLS certificate: the app then trusts
+    /// exactly that certificate for this server instead of the public authorities.
+    /// Absent for plain loopback servers and publicly trusted certificates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate_sha256: Option<String>,
 }
 
 impl ProvisioningCode {
@@ -269,6 +274,7 @@ mod tests {
             server: "http://10.0.0.2:8470".into(),
             project: "kisumu".into(),
             code: "abc".into(),
+            certificate_sha256: None,
         };
         let text = code.to_text();
         assert!(text.starts_with("voices1:"));

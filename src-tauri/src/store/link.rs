@@ -15,6 +15,8 @@ pub struct LinkRow {
     pub token: String,
     pub expires_at: String,
     pub linked_at: String,
+    /// The server's certificate as pinned by the provisioning code (SHA-256, hex).
+    pub certificate_sha256: Option<String>,
 }
 
 impl Store {
@@ -22,7 +24,7 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT server_url, project, device_id, enumerator, token, expires_at, linked_at FROM device_link",
+                "SELECT server_url, project, device_id, enumerator, token, expires_at, linked_at, certificate_sha256 FROM device_link",
                 [],
                 |r| {
                     Ok(LinkRow {
@@ -33,6 +35,7 @@ impl Store {
                         token: r.get(4)?,
                         expires_at: r.get(5)?,
                         linked_at: r.get(6)?,
+                        certificate_sha256: r.get(7)?,
                     })
                 },
             )
@@ -41,11 +44,12 @@ impl Store {
 
     pub fn set_link(&mut self, link: &LinkRow) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO device_link (singleton, server_url, project, device_id, enumerator, token, expires_at, linked_at)
-             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7)
+            "INSERT INTO device_link (singleton, server_url, project, device_id, enumerator, token, expires_at, linked_at, certificate_sha256)
+             VALUES (1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT (singleton) DO UPDATE SET server_url = excluded.server_url, project = excluded.project,
                 device_id = excluded.device_id, enumerator = excluded.enumerator, token = excluded.token,
-                expires_at = excluded.expires_at, linked_at = excluded.linked_at",
+                expires_at = excluded.expires_at, linked_at = excluded.linked_at,
+                certificate_sha256 = excluded.certificate_sha256",
             params![
                 link.server_url,
                 link.project,
@@ -53,7 +57,8 @@ impl Store {
                 link.enumerator,
                 link.token,
                 link.expires_at,
-                link.linked_at
+                link.linked_at,
+                link.certificate_sha256
             ],
         )?;
         Ok(())

@@ -162,4 +162,9 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (form_id, version)
     );
     "#,
+    // 5: the SHA-256 of the server's self-signed certificate from the provisioning code,
+    // which the device then trusts exactly (NULL: the public authorities decide).
+    r#"
+    ALTER TABLE device_link ADD COLUMN certificate_sha256 TEXT;
+    "#,
 ];

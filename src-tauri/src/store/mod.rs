@@ -30,7 +30,7 @@ pub use consent::ConsentRow;
 pub use forms::{FormOfferRow, FormVersionRow, Stored};
 pub use link::LinkRow;
 pub use migrations::MIGRATIONS;
-pub use outbox::{OutboxEntryRow, OutboxRow};
+pub use outbox::OutboxEntryRow;
 pub use paradata::ParadataRow;
 pub use responses::{ResponseRow, ResponseStatus};
 pub use revisions::{RevisionAck, RevisionRow};
@@ -46,22 +46,28 @@ impl Store {
     /// rusqlite's `bundled-sqlcipher` feature) will key the connection right here,
     /// before any other statement.
     pub fn open(path: &Path) -> Result<Store> {
+        Store::open_migrated_to(path, MIGRATIONS.len())
+    }
+
+    /// [`Store::open`], running migrations only up to `target` (upgrade tests start from
+    /// a database an earlier app wrote).
+    fn open_migrated_to(path: &Path, target: usize) -> Result<Store> {
         let conn = Connection::open(path)?;
-        Store::configure(conn)
+        Store::configure(conn, target)
     }
 
     /// A private in-memory store (tests and previews).
     pub fn open_in_memory() -> Result<Store> {
-        Store::configure(Connection::open_in_memory()?)
+        Store::configure(Connection::open_in_memory()?, MIGRATIONS.len())
     }
 
-    fn configure(conn: Connection) -> Result<Store> {
+    fn configure(conn: Connection, target: usize) -> Result<Store> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         let mut store = Store { conn };
-        store.migrate(MIGRATIONS.len())?;
+        store.migrate(target)?;
         Ok(store)
     }
 
@@ -94,13 +100,9 @@ impl Store {
     }
 
     /// Open without running migrations past `target` (used to test upgrades).
-    pub fn open_at_version(path: &Path, target: usize) -> Result<Store> {
-        let conn = Connection::open(path)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        let mut store = Store { conn };
-        store.migrate(target)?;
-        Ok(store)
+    #[cfg(test)]
+    pub(crate) fn open_at_version(path: &Path, target: usize) -> Result<Store> {
+        Store::open_migrated_to(path, target)
     }
 
     /// `PRAGMA integrity_check`: `ok` when the file is sound.
@@ -121,10 +123,10 @@ impl SharedStore {
         SharedStore(Arc::new(Mutex::new(store)))
     }
 
-    /// The store, for one or more statements. A panic while the lock was held leaves
-    /// what was committed to SQLite intact: carry on rather than fail every later call.
+    /// The store, for one or more statements (also after a panic elsewhere: see
+    /// [`crate::lock::lock`]).
     pub fn lock(&self) -> MutexGuard<'_, Store> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        crate::lock::lock(&self.0)
     }
 
     /// Run `f` on the locked store.

@@ -4,16 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::revisions::SUPERSEDED;
 use super::{reasons_from, Store};
-use crate::error::{Error, Result};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OutboxRow {
-    pub record_kind: String,
-    pub record_id: String,
-    pub state: String,
-    pub attempts: u32,
-    pub last_error: Option<String>,
-}
+use crate::error::Result;
 
 /// One response's place in the outbox, with the facts lists may show.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,56 +23,6 @@ pub struct OutboxEntryRow {
 }
 
 impl Store {
-    /// Records waiting to be sent (or that failed and should be retried), oldest first.
-    pub fn outbox_due(&self, limit: u32) -> Result<Vec<OutboxRow>> {
-        let mut stmt = self.conn.prepare_cached(
-            "SELECT record_kind, record_id, state, attempts, last_error FROM outbox
-             WHERE state IN ('pending','failed') ORDER BY id LIMIT ?1",
-        )?;
-        let rows = stmt.query_map(params![limit], |r| {
-            Ok(OutboxRow {
-                record_kind: r.get(0)?,
-                record_id: r.get(1)?,
-                state: r.get(2)?,
-                attempts: r.get(3)?,
-                last_error: r.get(4)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    }
-
-    /// Record the result of one send attempt; a sent response is marked sent.
-    pub fn outbox_result(
-        &mut self,
-        record_kind: &str,
-        record_id: &str,
-        error: Option<&str>,
-        now: &str,
-    ) -> Result<()> {
-        let tx = self
-            .conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let state = if error.is_some() { "failed" } else { "sent" };
-        let changed = tx.execute(
-            "UPDATE outbox SET state = ?3, attempts = attempts + 1, last_error = ?4, updated_at = ?5
-             WHERE record_kind = ?1 AND record_id = ?2",
-            params![record_kind, record_id, state, error, now],
-        )?;
-        if changed == 0 {
-            return Err(Error::NotFound(format!(
-                "{record_kind} `{record_id}` is not in the outbox"
-            )));
-        }
-        if error.is_none() && record_kind == "response" {
-            tx.execute(
-                "UPDATE responses SET status = 'sent', updated_at = ?2 WHERE id = ?1 AND status = 'queued'",
-                params![record_id, now],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
-    }
-
     /// A send attempt of these revisions failed before any answer (network, server
     /// error): count it and show why on their responses; they stay due.
     pub fn note_send_failure(

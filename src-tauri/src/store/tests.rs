@@ -76,7 +76,13 @@ fn an_outbox_from_before_sync_survives_the_upgrade() {
         ] {
             v2.transition("r1", &[from], to, NOW).unwrap();
         }
-        v2.outbox_result("response", "r1", Some("timeout"), NOW)
+        // How the app before sync recorded a failed send.
+        v2.conn
+            .execute(
+                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = 'timeout',
+                    updated_at = ?1 WHERE record_kind = 'response' AND record_id = 'r1'",
+                [NOW],
+            )
             .unwrap();
     }
     let mut s = Store::open(&path).unwrap();
@@ -167,7 +173,7 @@ fn only_drafts_take_answers_and_reopening_counts_an_edit() {
         NOW,
     )
     .unwrap();
-    assert_eq!(s.outbox_due(10).unwrap().len(), 1);
+    assert_eq!(outbox_state(&s, "r1").0, "pending");
     s.transition(
         "r1",
         &[ResponseStatus::Finalized, ResponseStatus::Queued],
@@ -176,7 +182,7 @@ fn only_drafts_take_answers_and_reopening_counts_an_edit() {
     )
     .unwrap();
     assert!(
-        s.outbox_due(10).unwrap().is_empty(),
+        s.outbox_entries().unwrap().is_empty(),
         "an edited response leaves the queue"
     );
     let row = s.response("r1").unwrap();
@@ -188,7 +194,8 @@ fn only_drafts_take_answers_and_reopening_counts_an_edit() {
 #[test]
 fn a_sent_response_cannot_be_reopened() {
     let mut s = store_with_queued_response();
-    s.outbox_result("response", "r1", None, NOW).unwrap();
+    s.add_revision(&revision("a1", "r1", 1), NOW).unwrap();
+    s.apply_acks(&[ack("a1", "accepted", &[])], NOW).unwrap();
     assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Sent);
     let err = s
         .transition(
@@ -204,12 +211,14 @@ fn a_sent_response_cannot_be_reopened() {
 #[test]
 fn a_failed_send_stays_due_with_its_error() {
     let mut s = store_with_queued_response();
-    s.outbox_result("response", "r1", Some("timeout"), NOW)
+    s.add_revision(&revision("a1", "r1", 1), NOW).unwrap();
+    s.note_send_failure(&["a1".to_owned()], "timeout", NOW)
         .unwrap();
-    let due = s.outbox_due(10).unwrap();
-    assert_eq!(due[0].state, "failed");
-    assert_eq!(due[0].attempts, 1);
-    assert_eq!(due[0].last_error.as_deref(), Some("timeout"));
+    let entry = &s.outbox_entries().unwrap()[0];
+    assert_eq!(entry.state, "failed");
+    assert_eq!(entry.attempts, 1);
+    assert_eq!(entry.last_error.as_deref(), Some("timeout"));
+    assert_eq!(s.unacknowledged_revisions(10).unwrap().len(), 1);
     assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Queued);
 }
 
@@ -227,7 +236,7 @@ fn declining_consent_keeps_only_the_refusal() {
     assert!(!consent.given);
     assert_eq!(consent.text_version, "v1");
     assert_eq!(s.response("r1").unwrap().status, ResponseStatus::Refused);
-    assert_eq!(s.outbox_due(10).unwrap().len(), 1);
+    assert_eq!(outbox_state(&s, "r1").0, "pending");
 }
 
 #[test]
@@ -485,10 +494,18 @@ fn the_link_and_form_offers_round_trip() {
         token: "secret".into(),
         expires_at: NOW.into(),
         linked_at: NOW.into(),
+        certificate_sha256: None,
     };
     s.set_link(&link).unwrap();
     s.set_link(&link).unwrap();
-    assert_eq!(s.link().unwrap(), Some(link));
+    assert_eq!(s.link().unwrap(), Some(link.clone()));
+    let pinned = LinkRow {
+        server_url: "https://10.0.0.2:8443".into(),
+        certificate_sha256: Some("ab".repeat(32)),
+        ..link
+    };
+    s.set_link(&pinned).unwrap();
+    assert_eq!(s.link().unwrap(), Some(pinned));
     s.clear_link().unwrap();
     assert_eq!(s.link().unwrap(), None);
     let offer = FormOfferRow {

@@ -8,6 +8,8 @@ use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_ENCODING, CONTENT_TYPE};
 use serde::de::DeserializeOwned;
+
+use super::tls;
 use voices_core::sync::protocol::{
     AttachmentStatus, DeviceCredentials, FormVersionSummary, KnownRequest, KnownResponse, Problem,
     ProvisionRequest, ServerInfo, UploadAck, DICTIONARY_HEADER, NDJSON, PROTOCOL_HEADER,
@@ -132,13 +134,21 @@ fn offline(base: &str, e: &reqwest::Error) -> ClientError {
 
 impl Client {
     pub fn new(server_url: &str, options: &ClientOptions) -> ClientResult<Client> {
+        Client::pinned(server_url, None, options)
+    }
+
+    /// A client for a server that is trusted by exactly the certificate with SHA-256
+    /// `certificate_sha256` (hex) when given, else by the public authorities.
+    pub fn pinned(
+        server_url: &str,
+        certificate_sha256: Option<&str>,
+        options: &ClientOptions,
+    ) -> ClientResult<Client> {
         let base = server_url.trim().trim_end_matches('/').to_owned();
         let parsed = reqwest::Url::parse(&base)
             .map_err(|e| ClientError::Setup(format!("server address `{base}`: {e}")))?;
-        if !matches!(parsed.scheme(), "http" | "https") {
-            return Err(ClientError::Setup(format!(
-                "server address `{base}` must start with http:// or https://"
-            )));
+        if let Some(refusal) = tls::refusal(&parsed) {
+            return Err(ClientError::Setup(refusal));
         }
         let mut headers = HeaderMap::new();
         headers.insert(
@@ -158,6 +168,12 @@ impl Client {
         }
         if options.fresh_connections {
             builder = builder.pool_max_idle_per_host(0);
+        }
+        if let Some(pin) = certificate_sha256 {
+            let config = tls::parse_fingerprint(pin)
+                .and_then(tls::pinned_config)
+                .map_err(ClientError::Setup)?;
+            builder = builder.tls_backend_preconfigured(config);
         }
         let http = builder
             .build()

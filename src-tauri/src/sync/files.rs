@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use sha2::{Digest, Sha256};
 use voices_core::sync::protocol::ServerInfo;
 
 use super::client::{Client, ClientError};
@@ -10,7 +11,6 @@ use super::{client_error, Syncer};
 use crate::env::now;
 use crate::error::Result;
 use crate::store::RevisionRow;
-use crate::voices::sha256_hex;
 
 /// Largest attachment chunk sent, below the server's `max_chunk_bytes`.
 const CHUNK_BYTES: u64 = 1 << 20;
@@ -153,4 +153,12 @@ fn refused_file_reason(short: &str, code: &str, detail: &str) -> String {
     format!(
         "the server refused an attached file ({short}): {what} ({code}); the responses that use it wait and it is sent again at the next sync"
     )
+}
+
+/// SHA-256 of `bytes`, lowercase hex (how files and form documents are addressed).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

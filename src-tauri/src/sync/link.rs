@@ -7,9 +7,10 @@ use voices_core::sync::protocol::ProvisioningCode;
 
 use super::client::{Client, ClientError, ClientOptions};
 use super::status::{to_link, DeviceLink, SyncStatus};
-use super::{client_error, lock, revisions, Live, Syncer, AUTO_SYNC_KEY, PROXY_KEY};
+use super::{client_error, revisions, Live, Syncer, AUTO_SYNC_KEY, PROXY_KEY};
 use crate::env::now;
 use crate::error::{Error, Result};
+use crate::lock::lock;
 use crate::store::LinkRow;
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -30,7 +31,12 @@ impl Syncer {
     pub async fn provision_device(&self, code_text: &str) -> Result<DeviceLink> {
         let text = code_text.trim();
         let code = ProvisioningCode::from_text(text).map_err(Error::BadCode)?;
-        let client = Client::new(&code.server, &self.client_options()?).map_err(client_error)?;
+        let client = Client::pinned(
+            &code.server,
+            code.certificate_sha256.as_deref(),
+            &self.client_options()?,
+        )
+        .map_err(client_error)?;
         let credentials = match client.provision(text).await {
             Ok(c) => c,
             Err(ClientError::Refused { code, detail, .. })
@@ -48,6 +54,7 @@ impl Syncer {
             token: credentials.token,
             expires_at: credentials.expires_at,
             linked_at: now(),
+            certificate_sha256: code.certificate_sha256.clone(),
         };
         self.store.with(|s| {
             s.set_link(&row)?;

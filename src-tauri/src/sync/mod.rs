@@ -15,6 +15,7 @@ mod link;
 pub mod revisions;
 mod run;
 mod status;
+pub mod tls;
 mod upload;
 
 use std::path::PathBuf;
@@ -23,10 +24,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::error::Error;
+use crate::forms::Forms;
+use crate::lock::lock;
 use crate::store::SharedStore;
-use crate::voices::{lock, Forms};
 use client::{ClientError, ClientOptions};
 
+pub use files::sha256_hex;
 pub use link::{ProvisionRequest, SyncSettingsRequest};
 pub use run::SyncSummary;
 pub use status::{
@@ -99,7 +102,8 @@ impl Syncer {
     }
 
     /// Shift the clock that stamps revisions (HLC) by `skew`: reproduces a device whose
-    /// clock is days off, which the server must not care about (tests, field support).
+    /// clock is days off, which the server must not care about.
+    #[cfg(feature = "test-support")]
     pub fn set_clock_skew(&self, skew: chrono::Duration) {
         self.clock_skew_ms
             .store(skew.num_milliseconds(), Ordering::SeqCst);

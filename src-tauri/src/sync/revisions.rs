@@ -299,6 +299,7 @@ mod tests {
             token: "t".into(),
             expires_at: NOW.into(),
             linked_at: NOW.into(),
+            certificate_sha256: None,
         })
         .unwrap();
     }

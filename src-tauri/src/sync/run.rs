@@ -7,11 +7,10 @@ use voices_core::sync::protocol::PROTOCOL_VERSION;
 
 use super::client::Client;
 use super::status::{SyncPhase, SyncProgress};
-use super::{client_error, revisions, Syncer, LAST_SUCCESS_KEY};
+use super::{client_error, revisions, sha256_hex, Syncer, LAST_SUCCESS_KEY};
 use crate::env::now;
 use crate::error::{Error, Result};
 use crate::store::FormOfferRow;
-use crate::voices::sha256_hex;
 
 /// What one sync did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -110,9 +109,13 @@ impl Syncer {
         let link = self.store.with(|s| s.link())?.ok_or_else(|| {
             Error::NotProvisioned("this device is not linked to a server yet".into())
         })?;
-        let client = Client::new(&link.server_url, &self.client_options()?)
-            .map_err(client_error)?
-            .authenticated(&link.token, &link.project);
+        let client = Client::pinned(
+            &link.server_url,
+            link.certificate_sha256.as_deref(),
+            &self.client_options()?,
+        )
+        .map_err(client_error)?
+        .authenticated(&link.token, &link.project);
         let info = client.info().await.map_err(client_error)?;
         if !info.protocol_versions.contains(&PROTOCOL_VERSION) {
             return Err(Error::ServerRefused(format!(

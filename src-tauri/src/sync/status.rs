@@ -6,10 +6,11 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use ts_rs::TS;
 
-use super::{lock, Syncer, AUTO_SYNC_KEY, LAST_SUCCESS_KEY, PROXY_KEY};
+use super::{Syncer, AUTO_SYNC_KEY, LAST_SUCCESS_KEY, PROXY_KEY};
 use crate::error::Result;
+use crate::lock::lock;
 use crate::store::LinkRow;
-use crate::voices::neutral_label;
+use crate::view::neutral_label;
 
 /// The server this device sends to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

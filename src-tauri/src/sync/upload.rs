@@ -11,9 +11,10 @@ use voices_core::sync::protocol::{AckStatus, ServerInfo};
 use super::client::{BodyEncoding, Client, ClientError};
 use super::run::SyncSummary;
 use super::status::{FormProgress, SyncProgress};
-use super::{client_error, lock, Syncer};
+use super::{client_error, Syncer};
 use crate::env::now;
 use crate::error::{Error, Result};
+use crate::lock::lock;
 use crate::store::{RevisionAck, RevisionRow};
 
 /// Revisions per upload batch (also bounded by the server's published limits).

@@ -1,17 +1,16 @@
 //! Files attached to answers: kept once under their SHA-256 in the attachments folder.
 
-use std::path::PathBuf;
-
 use base64::Engine as _;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use ts_rs::TS;
 use voices_core::form::Item;
 
-use super::{engine_error, lock, parse_path, PageUpdate, Voices};
+use super::{engine_error, parse_path, PageUpdate, Voices};
 use crate::env::now;
 use crate::error::{Error, Result};
+use crate::lock::lock;
 use crate::store::AttachedFile;
+use crate::sync::sha256_hex;
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AttachmentData {
@@ -30,7 +29,8 @@ pub struct Upload<'a> {
 
 impl Voices {
     /// Where the file with this SHA-256 is kept.
-    pub fn attachment_file(&self, sha256: &str) -> PathBuf {
+    #[cfg(feature = "test-support")]
+    pub fn attachment_file(&self, sha256: &str) -> std::path::PathBuf {
         self.attachments_dir.join(sha256)
     }
 
@@ -63,7 +63,7 @@ impl Voices {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data_base64)
             .map_err(|e| Error::InvalidInput(format!("attachment for `{path}`: {e}")))?;
-        let sha = hex(&Sha256::digest(&bytes));
+        let sha = sha256_hex(&bytes);
         let target = self.attachments_dir.join(&sha);
         if !target.exists() {
             // Write then rename so a crash never leaves a half file under its hash.
@@ -130,13 +130,4 @@ fn media_field_named(item: &Item, name: &str) -> bool {
         Item::Repeat(r) => r.body.iter().any(|i| media_field_named(i, name)),
         Item::Consent(_) => false,
     }
-}
-
-/// SHA-256 of `bytes`, lowercase hex (how files and form documents are addressed).
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex(&Sha256::digest(bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

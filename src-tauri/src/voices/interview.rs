@@ -7,9 +7,10 @@ use voices_core::engine::{self, Session};
 use voices_core::form::{Form, Item};
 use voices_core::response::{ConsentRecord, PrivacyOutcome, PrivacyRecord, Response};
 
-use super::{engine_error, lock, parse_path, Open, Voices};
+use super::{engine_error, parse_path, Open, Voices};
 use crate::env::now;
 use crate::error::{Error, Result};
+use crate::lock::lock;
 use crate::paths;
 use crate::store::ResponseStatus;
 use crate::view::{self, Issue, LanguageView, OutlineEntry, PageView};
@@ -532,7 +533,7 @@ impl Voices {
         for row in rows {
             let title = self.forms.title(&row.form_id, &row.form_version);
             out.push(ResponseSummary {
-                label: neutral_label(&row.id),
+                label: view::neutral_label(&row.id),
                 response_id: row.id,
                 form_id: row.form_id,
                 form_version: row.form_version,
@@ -566,16 +567,6 @@ impl Voices {
         }
         self.store.lock().add_paradata(id, event, path, &now())
     }
-}
-
-/// The short neutral label lists show for a response: "#3f2a9c" (no answer text).
-pub fn neutral_label(response_id: &str) -> String {
-    let start = response_id
-        .char_indices()
-        .rev()
-        .nth(5)
-        .map_or(0, |(i, _)| i);
-    format!("#{}", &response_id[start..])
 }
 
 /// The name of the consent block's answer, wherever it sits (groups do not nest answers).

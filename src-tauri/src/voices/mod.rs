@@ -4,26 +4,25 @@
 //! form library ([`Forms`]) and sync ([`Syncer`]) are their own types sharing its store.
 
 mod attachments;
-mod forms;
 mod interview;
 mod safe_exit;
 mod settings;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use voices_core::engine::{self, AnswerPath, Session};
 
 use crate::env::DeviceEnvironment;
 use crate::error::{Error, Result};
+use crate::forms::Forms;
 use crate::paths;
 use crate::store::{SharedStore, Store};
 use crate::sync::Syncer;
 
-pub use attachments::{sha256_hex, AttachmentData, Upload};
-pub use forms::{Diagnostic, FileReport, FormSummary, Forms, ImportReport, EXAMPLES};
-pub use interview::{neutral_label, InterviewState, PageUpdate, ResponseSummary, Review};
+pub use attachments::{AttachmentData, Upload};
+pub use interview::{InterviewState, PageUpdate, ResponseSummary, Review};
 pub use safe_exit::{decoy, DecoyView};
 pub use settings::AppSettings;
 
@@ -41,12 +40,6 @@ pub struct Voices {
     open: Mutex<HashMap<String, Open>>,
     env: Mutex<DeviceEnvironment>,
     sync: Syncer,
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic while holding a lock leaves data that was committed to SQLite intact;
-    // carry on with what is in memory rather than failing every later command.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn engine_error(e: engine::EngineError) -> Error {
@@ -115,11 +108,14 @@ impl Voices {
         &self.sync
     }
 
+    /// `PRAGMA integrity_check` of the store: `ok` when the file is sound.
+    #[cfg(feature = "test-support")]
     pub fn integrity_check(&self) -> Result<String> {
         self.store.lock().integrity_check()
     }
 
     /// Direct store access for tests and measurements.
+    #[cfg(feature = "test-support")]
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         f(&mut self.store.lock())
     }

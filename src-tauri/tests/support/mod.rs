@@ -182,6 +182,7 @@ impl TestServer {
             server: server_url.into(),
             project: PROJECT.into(),
             code,
+            certificate_sha256: None,
         }
         .to_text()
     }

@@ -18,7 +18,7 @@ use axum::http::{header, StatusCode};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::auth;
-use crate::store::{Principal, Role, Uploader};
+use crate::store::{Principal, Role, Uploader, User};
 
 /// What a request wants to do in a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +120,24 @@ impl<P: Permission> FromRequestParts<AppState> for Authorized<P> {
             project,
             permission: PhantomData,
         })
+    }
+}
+
+/// A person (not a device) signed in, for requests about their own account.
+pub struct Person(pub User);
+
+impl FromRequestParts<AppState> for Person {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        match authenticate(state, parts).await? {
+            Principal::User(user) => Ok(Person(user)),
+            Principal::Device(_) => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "devices have no account of their own; this is for people",
+            )),
+        }
     }
 }
 

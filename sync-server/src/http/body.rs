@@ -137,9 +137,16 @@ pub(super) fn body_error(e: BodyError) -> ApiError {
 /// Read a whole (uncompressed) request body within the body limit; a body cut off in
 /// transit is refused, since these requests are small and simply retried.
 pub(super) async fn small_body(state: &AppState, body: Body) -> ApiResult<Vec<u8>> {
-    let received = read_capped(body, state.limits.max_body_bytes)
-        .await
-        .map_err(body_error)?;
+    body_within(body, state.limits.max_body_bytes).await
+}
+
+/// Bodies of `/provision` and `/login` (a code, a name and a password) are tiny; anyone
+/// may send them, so they are read only this far.
+pub const CREDENTIALS_BODY_LIMIT: u64 = 4 << 10;
+
+/// A whole (uncompressed) request body of at most `limit` bytes.
+pub(super) async fn body_within(body: Body, limit: u64) -> ApiResult<Vec<u8>> {
+    let received = read_capped(body, limit).await.map_err(body_error)?;
     if received.truncated {
         return Err(ApiError::bad_request(
             "truncated_body",
@@ -154,8 +161,16 @@ pub(super) async fn json_body<T: serde::de::DeserializeOwned>(
     state: &AppState,
     body: Body,
 ) -> ApiResult<T> {
-    let bytes = small_body(state, body).await?;
-    serde_json::from_slice(&bytes).map_err(|e| {
+    parse_json(&small_body(state, body).await?)
+}
+
+/// A credentials JSON body (at most [`CREDENTIALS_BODY_LIMIT`] bytes).
+pub(super) async fn credentials_body<T: serde::de::DeserializeOwned>(body: Body) -> ApiResult<T> {
+    parse_json(&body_within(body, CREDENTIALS_BODY_LIMIT).await?)
+}
+
+fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
         ApiError::bad_request(
             "bad_json",
             format!("the request body is not the expected JSON: {e}"),

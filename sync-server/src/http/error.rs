@@ -89,6 +89,7 @@ impl From<crate::Error> for ApiError {
             crate::Error::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
             crate::Error::NotFound(m) => ApiError::not_found("not_found", m),
             crate::Error::Invalid(m) => ApiError::bad_request("invalid", m),
+            crate::Error::WeakPassword(m) => ApiError::bad_request("weak_password", m),
             crate::Error::Busy(m) => {
                 tracing::warn!(reason = %m, "busy: asked the client to retry");
                 ApiError {
@@ -125,11 +126,9 @@ impl From<PublishError> for ApiError {
 impl From<IngestError> for ApiError {
     fn from(e: IngestError) -> ApiError {
         match e {
-            IngestError::TooManyRecords { records, limit } => ApiError::too_large(
-                "too_many_records",
-                format!("the batch has {records} records; the limit is {limit} per batch"),
-                limit,
-            ),
+            IngestError::TooManyRecords { limit, .. } => {
+                ApiError::too_large("too_many_records", e.to_string(), limit)
+            }
             IngestError::Internal(m) => ApiError::internal(m),
             IngestError::Store(e) => e.into(),
         }
@@ -149,7 +148,8 @@ mod tests {
             response.headers().get(header::RETRY_AFTER),
             Some(&HeaderValue::from(BUSY_RETRY_AFTER_SECS))
         );
-        let other = ApiError::from(crate::Error::Backend("down".into())).into_response();
+        let other =
+            ApiError::from(crate::Error::backend(crate::Backend::Postgres, "down")).into_response();
         assert_eq!(other.status(), StatusCode::INTERNAL_SERVER_ERROR);
         assert!(other.headers().get(header::RETRY_AFTER).is_none());
     }

@@ -12,6 +12,7 @@ mod console_assets;
 mod error;
 mod export;
 mod forms;
+pub mod load;
 mod responses;
 mod revisions;
 mod stream;
@@ -21,9 +22,10 @@ use std::time::Instant;
 
 use axum::extract::{Request, State};
 use axum::http::header;
+use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, post, put, MethodRouter};
 use axum::{Json, Router};
 use voices_core::sync::protocol::{Limits, ServerInfo, PROTOCOL_HEADER, PROTOCOL_VERSION};
 
@@ -44,6 +46,19 @@ pub struct AppState {
     /// Whether zstd (and zstd with form dictionaries) is offered and accepted; without it
     /// uploads are gzip or plain (`serve --no-zstd`).
     pub zstd: bool,
+    /// Requests at once and time per request (`serve --max-requests`, `--request-timeout`).
+    pub requests: Arc<load::RequestLimits>,
+    /// Password checks, at most one per core at once.
+    pub passwords: Arc<crate::auth::Passwords>,
+    /// Failed sign-ins by name and by client address.
+    pub logins: Arc<crate::throttle::LoginThrottle>,
+    /// Clients are known by the last `X-Forwarded-For` address (`serve --behind-proxy`),
+    /// not by the connection's peer, which is the proxy.
+    pub behind_proxy: bool,
+    /// SHA-256 of the server's own self-signed TLS certificate: provisioning codes the
+    /// server makes carry it so that devices pin it (`None` without TLS or with a
+    /// certificate from an authority).
+    pub pinned_certificate: Option<String>,
 }
 
 impl AppState {
@@ -54,6 +69,19 @@ impl AppState {
             limits: default_limits(),
             metrics: Arc::new(Metrics::default()),
             zstd: true,
+            requests: Arc::new(load::RequestLimits::default()),
+            passwords: Arc::new(crate::auth::Passwords::default()),
+            logins: Arc::new(crate::throttle::LoginThrottle::default()),
+            behind_proxy: false,
+            pinned_certificate: None,
+        }
+    }
+
+    /// The same server with other request limits.
+    pub fn with_request_limits(self, limits: load::RequestLimits) -> AppState {
+        AppState {
+            requests: Arc::new(limits),
+            ..self
         }
     }
 
@@ -88,49 +116,115 @@ async fn blocking<T: Send + 'static, E: Into<ApiError> + Send + 'static>(
     }
 }
 
-/// The router, ready to serve.
-pub fn app(state: AppState) -> Router {
-    let api = Router::new()
-        .route("/info", get(info))
-        .route("/provision", post(accounts::provision))
-        .route("/login", post(accounts::login))
-        .route(
+/// Every endpoint of `/api/v1` as (method, path, handler). The router is built from
+/// this list alone, so [`endpoints`] names every route there is, and the authorization
+/// matrix (`tests/authorization.rs`) fails when an endpoint has no row there.
+fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+    vec![
+        (Method::GET, "/info", get(info)),
+        (Method::POST, "/provision", post(accounts::provision)),
+        (Method::POST, "/login", post(accounts::login)),
+        (Method::PUT, "/password", put(accounts::change_password)),
+        (Method::GET, "/projects/{project}/forms", get(forms::list)),
+        (
+            Method::POST,
             "/projects/{project}/forms",
-            get(forms::list).post(forms::publish),
-        )
-        .route(
+            post(forms::publish),
+        ),
+        (
+            Method::GET,
             "/projects/{project}/forms/{form}/versions/{version}",
             get(forms::download),
-        )
-        .route("/projects/{project}/revisions", post(revisions::upload))
-        .route(
+        ),
+        (
+            Method::POST,
+            "/projects/{project}/revisions",
+            post(revisions::upload),
+        ),
+        (
+            Method::POST,
             "/projects/{project}/revisions/known",
             post(revisions::known),
-        )
-        .route("/projects/{project}/responses", get(responses::pull))
-        .route("/projects/{project}/responses/{id}", get(responses::one))
-        .route(
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/responses",
+            get(responses::pull),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/responses/{id}",
+            get(responses::one),
+        ),
+        (
+            Method::PUT,
             "/projects/{project}/responses/{id}/review",
             put(responses::review),
-        )
-        .route(
+        ),
+        (
+            Method::GET,
             "/projects/{project}/forms/{form}/export",
             get(export::export),
-        )
-        .route(
+        ),
+        (
+            Method::PUT,
             "/projects/{project}/attachments/{sha256}",
-            put(attachments::put_chunk).get(attachments::download),
-        )
-        .route(
+            put(attachments::put_chunk),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/attachments/{sha256}",
+            get(attachments::download),
+        ),
+        (
+            Method::GET,
             "/projects/{project}/attachments/{sha256}/status",
             get(attachments::status),
+        ),
+    ]
+}
+
+/// Endpoints outside `/api/v1` (no protocol negotiation).
+fn root_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
+    vec![
+        (Method::GET, "/health", get(|| async { "ok" })),
+        (Method::GET, "/metrics", get(metrics)),
+    ]
+}
+
+/// The API's prefix.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Every endpoint the router serves: method and full path (with `{parameters}`).
+pub fn endpoints() -> Vec<(Method, String)> {
+    root_routes()
+        .into_iter()
+        .map(|(method, path, _)| (method, path.to_owned()))
+        .chain(
+            api_routes()
+                .into_iter()
+                .map(|(method, path, _)| (method, format!("{API_PREFIX}{path}"))),
         )
+        .collect()
+}
+
+/// The router, ready to serve.
+pub fn app(state: AppState) -> Router {
+    // Routes on one path merge their methods (axum refuses a method twice).
+    let api = api_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (_, path, handler)| {
+            router.route(path, handler)
+        })
         .layer(middleware::from_fn(negotiate));
-    Router::new()
-        .route("/health", get(|| async { "ok" }))
-        .route("/metrics", get(metrics))
-        .nest("/api/v1", api)
+    root_routes()
+        .into_iter()
+        .fold(Router::new(), |router, (_, path, handler)| {
+            router.route(path, handler)
+        })
+        .nest(API_PREFIX, api)
         .fallback(console_assets::serve)
+        .layer(middleware::from_fn_with_state(state.clone(), load::limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }

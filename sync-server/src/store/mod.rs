@@ -1,6 +1,7 @@
 //! Storage behind one trait, so SQLite (embedded, zero configuration) and PostgreSQL
 //! (several server processes on one database) are interchangeable. Every backend must
-//! pass the generic suite in `tests/store_suite.rs`.
+//! pass the generic suite in `tests/suite/mod.rs`; the rules they share that are not SQL
+//! are in `shared.rs`, the ingest's plan in `plan.rs`.
 //!
 //! Methods are blocking; the HTTP layer calls them from `spawn_blocking`. Times are
 //! RFC 3339 UTC text with millisecond precision (`2026-11-26T04:12:00.000Z`), which sorts
@@ -9,6 +10,7 @@
 mod codec;
 mod plan;
 pub mod postgres;
+mod shared;
 pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
@@ -184,7 +186,16 @@ pub trait Store: Send + Sync + 'static {
     fn project_exists(&self, id: &str) -> Result<bool>;
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()>;
     fn add_membership(&self, user: &str, project: &str) -> Result<()>;
+    /// `false` when the user was not a member. The user's sessions stay; the next
+    /// request into that project is refused (`wrong_project`), since every request
+    /// reads the memberships afresh.
+    fn remove_membership(&self, user: &str, project: &str) -> Result<bool>;
     fn find_user(&self, name: &str) -> Result<Option<User>>;
+    /// Give the user a new password hash and revoke every session and token they hold,
+    /// in one transaction. `false` when there is no such user.
+    fn set_password(&self, user: &str, password_hash: &str, now: &str) -> Result<bool>;
+    /// Revoke every session and token the user holds; how many were still valid.
+    fn revoke_user_tokens(&self, user: &str, now: &str) -> Result<u64>;
 
     // Devices and tokens.
     /// Register a device with a one-time provisioning code (stored hashed).

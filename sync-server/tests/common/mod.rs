@@ -91,6 +91,7 @@ pub async fn provision(fx_router: &Router, store: &dyn Store, id: &str, project:
         server: "http://127.0.0.1".into(),
         project: project.into(),
         code,
+        certificate_sha256: None,
     }
     .to_text();
     let (status, body) = call(

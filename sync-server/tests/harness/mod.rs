@@ -546,3 +546,16 @@ pub fn retry_after(r: &reqwest::Response) -> Option<Duration> {
         .ok()?;
     Some(Duration::from_secs(seconds))
 }
+
+/// The devices back from the tasks that shared them, once every task is done.
+pub fn unwrap_devices(devices: Vec<std::sync::Arc<tokio::sync::Mutex<Device>>>) -> Vec<Device> {
+    devices
+        .into_iter()
+        .map(|d| {
+            std::sync::Arc::try_unwrap(d)
+                .ok()
+                .expect("no other owner")
+                .into_inner()
+        })
+        .collect()
+}

@@ -90,6 +90,56 @@ pub fn accounts_and_tokens(store: Arc<dyn Store>) {
     assert!(store.find_token("unknown").unwrap().is_none());
 }
 
+pub fn passwords_sessions_and_memberships_change_at_once(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    store
+        .add_user("ana", Role::Coordinator, "old", NOW)
+        .unwrap();
+    store.add_user("bob", Role::Coordinator, "b", NOW).unwrap();
+    store.add_membership("ana", "p1").unwrap();
+    store.add_membership("ana", "p2").unwrap();
+    for (hash, user) in [("a1", "ana"), ("a2", "ana"), ("b1", "bob")] {
+        store
+            .add_token(hash, &TokenSubject::User(user.into()), LATER, NOW)
+            .unwrap();
+    }
+    let expired_before = "2000-01-01T00:00:00.000Z";
+    store
+        .add_token(
+            "a-old",
+            &TokenSubject::User("ana".into()),
+            expired_before,
+            expired_before,
+        )
+        .unwrap();
+    let revoked = |hash: &str| store.find_token(hash).unwrap().unwrap().revoked_at;
+
+    // Revoking a user's sessions counts the live ones and leaves other users alone.
+    assert_eq!(store.revoke_user_tokens("ana", NOW).unwrap(), 2);
+    assert!(revoked("a1").is_some() && revoked("a2").is_some());
+    assert!(revoked("b1").is_none());
+    assert_eq!(store.revoke_user_tokens("ana", NOW).unwrap(), 0);
+
+    // A new password replaces the hash and revokes every token, in one step.
+    store
+        .add_token("a3", &TokenSubject::User("ana".into()), LATER, NOW)
+        .unwrap();
+    assert!(store.set_password("ana", "new", NOW).unwrap());
+    assert_eq!(
+        store.find_user("ana").unwrap().unwrap().password_hash,
+        "new"
+    );
+    assert!(revoked("a3").is_some());
+    assert!(revoked("b1").is_none());
+    assert!(!store.set_password("nobody", "x", NOW).unwrap());
+
+    // Memberships come off one project at a time.
+    assert!(store.remove_membership("ana", "p1").unwrap());
+    assert!(!store.remove_membership("ana", "p1").unwrap());
+    assert!(!store.remove_membership("nobody", "p2").unwrap());
+    assert_eq!(store.find_user("ana").unwrap().unwrap().projects, ["p2"]);
+}
+
 pub fn provisioning_codes_work_once(store: Arc<dyn Store>) {
     setup(store.as_ref());
     let device = Device {
@@ -698,6 +748,7 @@ macro_rules! store_suite {
     ($make:expr) => {
         $crate::store_suite!(@tests $make;
             accounts_and_tokens,
+            passwords_sessions_and_memberships_change_at_once,
             provisioning_codes_work_once,
             form_versions_are_immutable,
             the_same_batch_a_hundred_times_is_stored_once,

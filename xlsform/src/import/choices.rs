@@ -33,7 +33,8 @@ impl Importer<'_> {
         } else {
             Vec::new()
         };
-        let mut seen: HashMap<(String, String), CellRef> = HashMap::new();
+        // (list, name) → the first choice's cell and its index in the list.
+        let mut seen: HashMap<(String, String), (CellRef, usize)> = HashMap::new();
         for row in table.rows {
             let Some(list) = table.get(row, "list_name") else {
                 // pyxform leaves such rows out (they are often notes to the designer).
@@ -84,8 +85,8 @@ impl Importer<'_> {
                 }
             };
             let key = (list_name.clone(), name.text.clone());
-            let mut merge = false;
-            if let Some(first) = seen.get(&key) {
+            let mut merge_into = None;
+            if let Some((first, first_index)) = seen.get(&key) {
                 let message = format!(
                     "choice list '{list_name}' has the name '{}' twice (first at {first}): \
                      duplicate names cannot be told apart in the data",
@@ -93,7 +94,7 @@ impl Importer<'_> {
                 );
                 // pyxform never checks `external_choices` (ODK reads it from a file).
                 if allow_duplicates || self.options.lenient || external {
-                    merge = true;
+                    merge_into = Some(*first_index);
                     self.warn(
                         Some(name.at.clone()),
                         "duplicate-choice",
@@ -109,8 +110,6 @@ impl Importer<'_> {
                         format!("{message} (use --lenient to import anyway)"),
                     );
                 }
-            } else {
-                seen.insert(key, name.at.clone());
             }
             let mut properties = BTreeMap::new();
             for column in &table.columns {
@@ -123,18 +122,19 @@ impl Importer<'_> {
                 }
             }
             self.choice_lists.insert(list_name.clone());
-            if merge {
+            if let Some(first_index) = merge_into {
                 let media = self.media(table, row);
                 if let Some(first) = self
                     .choices
                     .get_mut(&list_name)
-                    .and_then(|list| list.iter_mut().find(|c| c.name == name.text))
+                    .and_then(|list| list.get_mut(first_index))
                 {
                     merge_choice(first, label, media, properties);
                 }
                 continue;
             }
             let index = self.choices.get(&list_name).map_or(0, Vec::len);
+            seen.entry(key).or_insert((name.at.clone(), index));
             let origin = Origin::of_row(table, row, |column| {
                 columns::choice_property(&column.key, &column.header)
             });

@@ -33,6 +33,10 @@ pub(super) fn references_in(expr: &str) -> Vec<&str> {
 /// in every cell, and a no-break or other Unicode space outside string literals is a
 /// plain space (XPath separates tokens by any white space; a literal keeps its own).
 pub(super) fn normalise_expression(text: &str) -> String {
+    // Nearly every expression is plain ASCII, with nothing to change.
+    if text.is_ascii() {
+        return text.to_owned();
+    }
     let mut out = String::with_capacity(text.len());
     let mut quote = None;
     for c in text.chars() {
@@ -41,7 +45,7 @@ pub(super) fn normalise_expression(text: &str) -> String {
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None if c == '\'' || c == '"' => quote = Some(c),
-            None if c.is_whitespace() => {
+            None if c.is_whitespace() && !c.is_ascii() => {
                 out.push(' ');
                 continue;
             }

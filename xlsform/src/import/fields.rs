@@ -33,7 +33,12 @@ impl Importer<'_> {
     ) -> Option<Field> {
         let (name, _) = self.name(table, row, "question")?;
         let label = self.text(table, row, "label");
-        let hint = self.text(table, row, "hint");
+        let implied = table.get(row, "type").and_then(|t| implied_by_type(t.text));
+        let hint = self.text(table, row, "hint").or_else(|| {
+            implied
+                .and_then(|(_, hint)| hint)
+                .map(|h| Text::Plain(h.to_owned()))
+        });
         let media = self.media(table, row);
         if let Some((_, at)) = table.text(row, "big-image", &self.default_lang) {
             if media.as_ref().is_none_or(|m| m.image.is_none()) {
@@ -99,7 +104,10 @@ impl Importer<'_> {
         let required = table.get(row, "required").map(|c| self.condition(&c));
         let read_only = table.get(row, "read_only").map(|c| self.condition(&c));
         let relevant = table.get(row, "relevant").map(|c| self.expression(&c));
-        let constraint = table.get(row, "constraint").map(|c| self.expression(&c));
+        let constraint = table
+            .get(row, "constraint")
+            .map(|c| self.expression(&c))
+            .or_else(|| implied.map(|(constraint, _)| constraint.to_owned()));
         let calculation = table.get(row, "calculation").map(|c| self.expression(&c));
         let choice_filter = table.get(row, "choice_filter").map(|c| self.expression(&c));
         let default = table.get(row, "default").map(|c| {
@@ -327,4 +335,24 @@ impl Importer<'_> {
             sensitive: field.sensitive,
         })
     }
+}
+
+/// pyxform's legacy types that carry a constraint (and a hint) of their own, as its
+/// `question_type_dictionary` has them; the row's own columns win.
+fn implied_by_type(type_cell: &str) -> Option<(&'static str, Option<&'static str>)> {
+    // Most rows are other types: leave them before any allocation.
+    if !type_cell.trim_start().starts_with(['p', 'P', 'n', 'N']) {
+        return None;
+    }
+    let collapsed = type_cell.split_whitespace().collect::<Vec<_>>().join(" ");
+    Some(match collapsed.to_lowercase().as_str() {
+        "phone number" => (r"regex(., '^\d*$')", Some("Enter numbers only.")),
+        "percentage" => ("0 <= . and . <= 100", None),
+        "number of days in last month" => ("0 <= . and . <= 31", Some("Enter a number 0-31.")),
+        "number of days in last six months" => {
+            ("0 <= . and . <= 183", Some("Enter a number 0-183."))
+        }
+        "number of days in last year" => ("0 <= . and . <= 365", Some("Enter a number 0-365.")),
+        _ => return None,
+    })
 }

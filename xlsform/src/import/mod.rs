@@ -131,12 +131,14 @@ struct Importer<'a> {
     /// Every name declared, with its cell and the groups and repeats around it, for the
     /// scope of the entity references to it.
     declared_paths: Vec<(String, CellRef, ContainerPath)>,
+    /// The workbook has an `entities` sheet (only then are `declared_paths` kept).
+    has_entities: bool,
     next_parent_id: u32,
     /// Names used more than once (in different groups); references to them are ambiguous.
     ambiguous: HashSet<String>,
     /// Every name defined anywhere (for `${ref}` checks).
     all_names: HashSet<String>,
-    /// (parent group/repeat id, name) of every item, as written.
+    /// (parent group/repeat id, name) of every item named `…_count`, as written.
     names_in_parent: HashSet<(u32, String)>,
     /// Repeat names: pyxform needs them unique in the whole form.
     repeat_names: HashMap<String, CellRef>,
@@ -182,6 +184,7 @@ impl<'a> Importer<'a> {
             parents: Vec::new(),
             parent_repeats: Vec::new(),
             declared_paths: Vec::new(),
+            has_entities: workbook.sheet("entities").is_some(),
             next_parent_id: 1,
             ambiguous: HashSet::new(),
             all_names: HashSet::new(),

@@ -20,9 +20,11 @@ impl Importer<'_> {
     /// not) is renamed `group_name`, with a warning; in the same group it is an error.
     pub(super) fn declare(&mut self, name: &str, at: &CellRef) -> String {
         self.all_names.insert(name.to_owned());
-        let path = self.container_path();
-        self.declared_paths
-            .push((name.to_owned(), at.clone(), path));
+        if self.has_entities {
+            let path = self.container_path();
+            self.declared_paths
+                .push((name.to_owned(), at.clone(), path));
+        }
         if name == "meta" {
             self.error(
                 Some(at.clone()),
@@ -31,7 +33,10 @@ impl Importer<'_> {
             );
         }
         let (parent_id, parent_name) = self.parents.last().cloned().unwrap_or((0, String::new()));
-        self.names_in_parent.insert((parent_id, name.to_owned()));
+        // Only a `…_count` name can clash with a generated repeat count element.
+        if name.ends_with("_count") {
+            self.names_in_parent.insert((parent_id, name.to_owned()));
+        }
         let scope = self
             .scopes
             .last_mut()

@@ -113,7 +113,7 @@ pub fn connection(url: &str) -> Result<Connection> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let client = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| Error::Backend(format!("TLS for PostgreSQL: {e}")))?
+        .map_err(|e| Error::backend(crate::Backend::Postgres, format!("TLS: {e}")))?
         .with_root_certificates(trusted)
         .with_no_client_auth();
     Ok(Connection {

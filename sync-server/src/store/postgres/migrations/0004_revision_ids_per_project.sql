@@ -1,0 +1,3 @@
+
+ALTER TABLE revisions DROP CONSTRAINT revisions_pkey;
+ALTER TABLE revisions ADD PRIMARY KEY (project, id);

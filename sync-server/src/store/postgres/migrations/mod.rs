@@ -1,0 +1,159 @@
+//! The PostgreSQL schema: migrations applied in order inside one transaction under an
+//! advisory lock (several servers may start at once), each recorded in
+//! `voices_schema_migrations`.
+
+use postgres::Client;
+
+use super::Attempt;
+use crate::store::shared;
+
+/// Schema migrations, applied in order and recorded in `voices_schema_migrations`.
+/// Append-only: never edit a migration that has shipped; add a new one.
+const MIGRATIONS: &[&str] = &[
+    include_str!("0001_initial.sql"),
+    include_str!("0002_attachments.sql"),
+    // 3: exports read one form's responses in feed order.
+    include_str!("0003_responses_by_form.sql"),
+    // 4: revision ids are unique per project, not across projects: a project is the
+    // tenant boundary, so a device of one project must not be able to block or dedupe
+    // another project's revision by choosing its id (SQLite's migration 4 does the same).
+    // Ids stored so far were unique globally, so they stay unique per project.
+    include_str!("0004_revision_ids_per_project.sql"),
+];
+
+/// The schema version this build migrates to (the number of migrations).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+/// Advisory lock key serializing migrations across server processes starting at once.
+const MIGRATION_LOCK: i64 = 0x766f_6963_6573_6d31; // "voicesm1"
+
+pub(super) fn migrate(c: &mut Client) -> Attempt<()> {
+    let mut tx = c.transaction()?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS voices_schema_migrations (
+             version INTEGER PRIMARY KEY,
+             applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+         )",
+    )?;
+    let applied: i64 = tx
+        .query_one("SELECT count(*) FROM voices_schema_migrations", &[])?
+        .try_get(0)?;
+    let applied = applied as usize;
+    shared::check_schema_version(applied, MIGRATIONS.len())?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        tx.batch_execute(sql)?;
+        tx.execute(
+            "INSERT INTO voices_schema_migrations (version) VALUES ($1)",
+            &[&(i as i32 + 1)],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::postgres::PostgresStore;
+    use crate::store::Store;
+
+    /// Migrations are append-only: a shipped one is never edited (databases that ran it
+    /// would differ from new ones). Its SHA-256 as shipped; add new ones at the end.
+    #[test]
+    fn shipped_migrations_are_unchanged() {
+        let shipped = [
+            "ce717cd4869d906aaf001466e6137f3770d659ab40b35319848ede38341386af",
+            "ae79e3ed076c20900835464dac229220d003b158e85fad5db69ef629c9aa77fb",
+            "a94f046daf0e7abcf9621581faca71eb4d5245f9ea7ef0f51b4067bc2d42fbfe",
+            "6afe62993b31479da161dff0d94efb5548d636de7a28033b6acda7e09675159b",
+        ];
+        let now: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|sql| crate::auth::sha256_hex(sql.as_bytes()))
+            .collect();
+        assert_eq!(now[..shipped.len()], shipped);
+    }
+
+    /// Migration 4 moves the primary key of `revisions` to (project, id): a database
+    /// written at schema 3 keeps every revision in arrival order and then takes an id
+    /// again in another project, not twice in the same one.
+    #[test]
+    fn scoping_revision_ids_per_project_keeps_stored_revisions_in_order() {
+        let admin = std::env::var("VOICES_TEST_DATABASE_URL")
+            .ok()
+            .filter(|url| !url.trim().is_empty())
+            .unwrap_or_else(|| {
+                panic!(
+                    "VOICES_TEST_DATABASE_URL is not set: run `scripts/with-postgres.sh cargo test -p voices-server`"
+                )
+            });
+        let (server, _) = admin
+            .split('?')
+            .next()
+            .and_then(|base| base.rsplit_once('/'))
+            .expect("VOICES_TEST_DATABASE_URL names a database");
+        let name = format!("voices_upgrade_{}", std::process::id());
+        let url = format!("{server}/{name}");
+        let mut admin_client = Client::connect(&admin, postgres::NoTls).unwrap();
+        // A leftover of an interrupted run is dropped first (one statement each: neither
+        // may run inside a multi-statement transaction).
+        admin_client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .unwrap();
+        admin_client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap();
+
+        let mut old = Client::connect(&url, postgres::NoTls).unwrap();
+        old.batch_execute(
+            "CREATE TABLE voices_schema_migrations (
+                 version INTEGER PRIMARY KEY,
+                 applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+             )",
+        )
+        .unwrap();
+        for (i, sql) in MIGRATIONS[..3].iter().enumerate() {
+            old.batch_execute(sql).unwrap();
+            old.execute(
+                "INSERT INTO voices_schema_migrations (version) VALUES ($1)",
+                &[&(i as i32 + 1)],
+            )
+            .unwrap();
+        }
+        let insert = "INSERT INTO revisions
+            (id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
+            VALUES ($1, $2, 'r1', 'a', 1, 'sha', $3, 'dev', 'now') ON CONFLICT DO NOTHING";
+        // Ids that sort the other way round than they arrived.
+        for id in ["z", "m", "a"] {
+            old.execute(insert, &[&id, &"p1", &format!("body {id}")])
+                .unwrap();
+        }
+        drop(old);
+
+        let store = PostgresStore::open_with_pool_size(&url, 2).unwrap();
+        assert_eq!(
+            store.revisions_of("p1", "r1").unwrap(),
+            ["body z", "body m", "body a"]
+        );
+        drop(store);
+        let mut upgraded = Client::connect(&url, postgres::NoTls).unwrap();
+        let applied: i64 = upgraded
+            .query_one("SELECT count(*) FROM voices_schema_migrations", &[])
+            .unwrap()
+            .get(0);
+        assert_eq!(applied as usize, SCHEMA_VERSION);
+        assert_eq!(
+            upgraded
+                .execute(insert, &[&"z", &"p2", &"elsewhere"])
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            upgraded.execute(insert, &[&"z", &"p1", &"again"]).unwrap(),
+            0
+        );
+        drop(upgraded);
+        let _ = admin_client.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"));
+    }
+}

@@ -1,0 +1,781 @@
+//! The PostgreSQL backend, for deployments that outgrow one machine: any number of
+//! `voices-server` processes may share one database. Nothing here keeps state between
+//! calls except the connection pool, so correctness rests on the database alone:
+//!
+//! - **Exactly once.** `revisions (project, id)` is the primary key (revision ids are
+//!   scoped to their project) and every insert is `ON CONFLICT DO NOTHING`. An ingest first takes a transaction-scoped advisory lock
+//!   per response it touches (sorted, so two batches cannot deadlock on them), so the
+//!   read-merge-write of a response's state is serialized across processes. If a
+//!   revision id still collides (a concurrent batch used the same id for another
+//!   response), the insert reports fewer rows and the whole transaction is retried; the
+//!   retry sees the committed row and acknowledges it as a duplicate or a conflict.
+//! - **Pull cursor without gaps or repeats.** Feed positions are not taken from a
+//!   sequence (sequence values commit out of order under concurrent writers, so a
+//!   reader could pass position 7 before position 6 becomes visible and never see it).
+//!   Instead each project has one row in `feeds`; a writer bumps it at the very end of
+//!   its transaction and holds that row lock until it commits. The next writer of the
+//!   project waits for the lock, so positions commit in increasing order: whenever a
+//!   reader's snapshot shows position n, every position below n is committed and
+//!   visible too. Only the short tail (response upsert and commit) is serialized.
+//! - Lock order is always: response advisory locks, then the feed row, then response
+//!   rows, which rules out deadlocks between ingests and review changes. Deadlocks and
+//!   serialization failures that PostgreSQL reports anyway are retried.
+
+mod attachments;
+mod ingest;
+mod migrations;
+pub mod tls;
+
+pub use migrations::SCHEMA_VERSION;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use postgres::error::SqlState;
+use postgres::{Client, Row};
+use r2d2_postgres::PostgresConnectionManager;
+use tokio_postgres_rustls::MakeRustlsConnect;
+use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
+
+use super::plan::Ingest;
+use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
+use super::{
+    AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Published, Role, Store,
+    StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validator,
+};
+use crate::{Backend, Error, Result};
+
+/// How often a transaction that PostgreSQL aborted for a deadlock or a serialization
+/// failure (or that lost a revision-id race) is tried again before giving up.
+const ATTEMPTS: usize = 8;
+
+/// Connections per server process unless the URL's caller asks otherwise.
+pub const DEFAULT_POOL_SIZE: u32 = 16;
+
+/// How long a request waits for a pooled connection before the answer is 503.
+pub const POOL_WAIT: Duration = Duration::from_secs(5);
+
+type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
+
+pub struct PostgresStore {
+    pool: Pool,
+}
+
+/// Why one attempt at a transaction failed.
+enum Fail {
+    Db(postgres::Error),
+    /// Lost a race that a fresh attempt resolves.
+    Retry,
+    Other(Error),
+}
+
+impl From<postgres::Error> for Fail {
+    fn from(e: postgres::Error) -> Fail {
+        Fail::Db(e)
+    }
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Fail {
+        Fail::Other(e)
+    }
+}
+
+impl From<serde_json::Error> for Fail {
+    fn from(e: serde_json::Error) -> Fail {
+        Fail::Other(Error::Json(e))
+    }
+}
+
+type Attempt<T> = std::result::Result<T, Fail>;
+
+/// PostgreSQL's own words where there are some (`source` holds the server's message or
+/// the I/O error; the top-level text alone is often just "db error").
+fn describe(e: &postgres::Error) -> String {
+    let text = e.to_string();
+    match std::error::Error::source(e) {
+        Some(source) if !text.contains(&source.to_string()) => format!("{text}: {source}"),
+        _ => text,
+    }
+}
+
+/// A driver error in PostgreSQL's own words: the SQLSTATE, message and detail of an
+/// error the server reported, or the connection's failure.
+#[derive(Debug)]
+struct PostgresError(postgres::Error);
+
+impl std::fmt::Display for PostgresError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.as_db_error() {
+            Some(db) => write!(
+                f,
+                "{}: {}{}",
+                db.code().code(),
+                db.message(),
+                db.detail().map(|d| format!(" ({d})")).unwrap_or_default()
+            ),
+            None => f.write_str(&describe(&self.0)),
+        }
+    }
+}
+
+impl std::error::Error for PostgresError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.0)
+    }
+}
+
+impl From<postgres::Error> for Error {
+    fn from(e: postgres::Error) -> Error {
+        Error::Backend {
+            backend: Backend::Postgres,
+            source: Box::new(PostgresError(e)),
+        }
+    }
+}
+
+impl From<Fail> for Error {
+    fn from(fail: Fail) -> Error {
+        match fail {
+            Fail::Db(e) => e.into(),
+            Fail::Other(e) => e,
+            Fail::Retry => Error::backend(
+                Backend::Postgres,
+                "gave up after repeated races with concurrent writers",
+            ),
+        }
+    }
+}
+
+fn retryable(e: &postgres::Error) -> bool {
+    matches!(
+        e.code(),
+        Some(&SqlState::T_R_DEADLOCK_DETECTED) | Some(&SqlState::T_R_SERIALIZATION_FAILURE)
+    )
+}
+
+impl PostgresStore {
+    /// Connect to `url` (`postgres://user@host:port/db?…`) with the default pool size and
+    /// bring the schema up to date. `sslmode` and `sslrootcert` in the URL choose TLS
+    /// (see [`tls`]).
+    pub fn open(url: &str) -> Result<PostgresStore> {
+        PostgresStore::open_with_pool_size(url, DEFAULT_POOL_SIZE)
+    }
+
+    pub fn open_with_pool_size(url: &str, pool_size: u32) -> Result<PostgresStore> {
+        PostgresStore::open_with_pool(url, pool_size, POOL_WAIT)
+    }
+
+    /// `pool_wait`: how long a request waits for a free connection before it is told
+    /// the server is busy (`Error::Busy`, a 503 with `Retry-After`).
+    pub fn open_with_pool(url: &str, pool_size: u32, pool_wait: Duration) -> Result<PostgresStore> {
+        let mut connection = tls::connection(url)?;
+        if connection.config.get_connect_timeout().is_none() {
+            connection.config.connect_timeout(Duration::from_secs(10));
+        }
+        // One direct connection first: an unreachable server, a wrong password or a
+        // refused certificate fails now with the reason, not after the pool's timeout.
+        let fail = |e: postgres::Error, connection: &tls::Connection| {
+            let hint = tls::certificate_hint(&e, connection)
+                .map(|h| format!(": {h}"))
+                .unwrap_or_default();
+            Error::backend(
+                Backend::Postgres,
+                format!("cannot connect: {}{hint}", describe(&e)),
+            )
+        };
+        let mut first = match connection.config.connect(connection.tls.clone()) {
+            Ok(client) => client,
+            // `prefer` with no CA named (the default): a server whose certificate the
+            // system's CAs cannot verify (Debian's PostgreSQL ships a self-signed one) is
+            // used without TLS, as libpq's `prefer` would on a failed handshake, rather
+            // than with a certificate nobody checked; loudly, so it can be fixed.
+            Err(e)
+                if connection.falls_back_to_plain()
+                    && tls::certificate_hint(&e, &connection).is_some() =>
+            {
+                tracing::warn!(
+                    "PostgreSQL offered TLS with a certificate the system's CAs do not verify ({}); \
+                     connecting without TLS (sslmode=prefer). To encrypt, name its CA: \
+                     ?sslmode=verify-full&sslrootcert=/path/to/ca.pem; to silence this, sslmode=disable",
+                    describe(&e)
+                );
+                connection
+                    .config
+                    .ssl_mode(postgres::config::SslMode::Disable);
+                connection
+                    .config
+                    .connect(connection.tls.clone())
+                    .map_err(|e| fail(e, &connection))?
+            }
+            Err(e) => return Err(fail(e, &connection)),
+        };
+        migrations::migrate(&mut first).map_err(|fail| match fail {
+            Fail::Retry => Error::backend(
+                Backend::Postgres,
+                "migrating the schema raced another server",
+            ),
+            other => other.into(),
+        })?;
+        let pool = r2d2::Pool::builder()
+            .max_size(pool_size.max(1))
+            .min_idle(Some(0))
+            // Under a burst (64 devices each sending 500 records) requests queue here
+            // while earlier batches commit. Past `pool_wait` the client is told to come
+            // back later (503, Retry-After) rather than held for minutes.
+            .connection_timeout(pool_wait)
+            .build_unchecked(PostgresConnectionManager::new(
+                connection.config,
+                connection.tls,
+            ));
+        Ok(PostgresStore { pool })
+    }
+
+    /// Run `f` on a pooled connection, again after retryable failures.
+    fn run<T>(&self, mut f: impl FnMut(&mut Client) -> Attempt<T>) -> Result<T> {
+        let mut conn = self
+            .pool
+            .get()
+            .map_err(|e| {
+                Error::Busy(format!(
+                    "the server is busy: all {} database connections stayed in use ({e}); try again shortly",
+                    self.pool.max_size()
+                ))
+            })?;
+        let mut attempt = 1;
+        loop {
+            match f(&mut conn) {
+                Ok(value) => return Ok(value),
+                Err(fail @ Fail::Other(_)) => return Err(fail.into()),
+                Err(Fail::Db(e)) if !(retryable(&e) && attempt < ATTEMPTS) => return Err(e.into()),
+                Err(fail @ Fail::Retry) if attempt >= ATTEMPTS => return Err(fail.into()),
+                Err(_) => {
+                    // Back off a little, more each time, so racing writers spread out.
+                    std::thread::sleep(Duration::from_millis(2 << attempt));
+                    attempt += 1;
+                }
+            }
+        }
+    }
+}
+
+fn load_user(c: &mut impl postgres::GenericClient, name: &str) -> Attempt<Option<User>> {
+    let Some(row) = c.query_opt(
+        "SELECT name, role, password_hash FROM users WHERE name = $1",
+        &[&name],
+    )?
+    else {
+        return Ok(None);
+    };
+    let projects = c
+        .query(
+            "SELECT project FROM memberships WHERE user_name = $1 ORDER BY project",
+            &[&name],
+        )?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<std::result::Result<Vec<String>, _>>()?;
+    Ok(Some(User {
+        name: row.try_get(0)?,
+        role: shared::role(row.try_get(1)?)?,
+        password_hash: row.try_get(2)?,
+        projects,
+    }))
+}
+
+fn load_device(c: &mut impl postgres::GenericClient, id: &str) -> Attempt<Option<Device>> {
+    let Some(row) = c.query_opt(
+        "SELECT id, project, enumerator, revoked_at FROM devices WHERE id = $1",
+        &[&id],
+    )?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Device {
+        id: row.try_get(0)?,
+        project: row.try_get(1)?,
+        enumerator: row.try_get(2)?,
+        revoked_at: row.try_get(3)?,
+    }))
+}
+
+fn project_exists(c: &mut impl postgres::GenericClient, id: &str) -> Attempt<bool> {
+    Ok(c.query_opt("SELECT 1 FROM projects WHERE id = $1", &[&id])?
+        .is_some())
+}
+
+fn stored_response(row: &Row) -> Attempt<StoredResponse> {
+    Ok(ResponseRow {
+        feed_seq: row.try_get(0)?,
+        state: row.try_get(1)?,
+        device: row.try_get(2)?,
+        enumerator: row.try_get(3)?,
+        received_at: row.try_get(4)?,
+        updated_at: row.try_get(5)?,
+        review_state: row.try_get(6)?,
+        quarantine: row.try_get(7)?,
+    }
+    .decode()?)
+}
+
+impl Store for PostgresStore {
+    fn add_project(&self, id: &str, title: &str, now: &str) -> Result<()> {
+        self.run(|c| {
+            let n = c.execute(
+                "INSERT INTO projects (id, title, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                &[&id, &title, &now],
+            )?;
+            if n == 0 {
+                return Err(shared::project_exists(id).into());
+            }
+            Ok(())
+        })
+    }
+
+    fn project_exists(&self, id: &str) -> Result<bool> {
+        self.run(|c| project_exists(c, id))
+    }
+
+    fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {
+        self.run(|c| {
+            let n = c.execute(
+                "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT DO NOTHING",
+                &[&name, &role.as_str(), &password_hash, &now],
+            )?;
+            if n == 0 {
+                return Err(shared::user_exists(name).into());
+            }
+            Ok(())
+        })
+    }
+
+    fn add_membership(&self, user: &str, project: &str) -> Result<()> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            if tx
+                .query_opt("SELECT 1 FROM users WHERE name = $1", &[&user])?
+                .is_none()
+            {
+                return Err(shared::no_user(user).into());
+            }
+            if !project_exists(&mut tx, project)? {
+                return Err(shared::no_project(project).into());
+            }
+            tx.execute(
+                "INSERT INTO memberships (user_name, project) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                &[&user, &project],
+            )?;
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
+        self.run(|c| {
+            Ok(c.execute(
+                "DELETE FROM memberships WHERE user_name = $1 AND project = $2",
+                &[&user, &project],
+            )? > 0)
+        })
+    }
+
+    fn find_user(&self, name: &str) -> Result<Option<User>> {
+        self.run(|c| load_user(c, name))
+    }
+
+    fn set_password(&self, user: &str, password_hash: &str, now: &str) -> Result<bool> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE users SET password_hash = $2 WHERE name = $1",
+                &[&user, &password_hash],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = $2 WHERE user_name = $1 AND revoked_at IS NULL",
+                &[&user, &now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn revoke_user_tokens(&self, user: &str, now: &str) -> Result<u64> {
+        self.run(|c| {
+            Ok(c.execute(
+                "UPDATE tokens SET revoked_at = $2
+                 WHERE user_name = $1 AND revoked_at IS NULL AND expires_at > $2",
+                &[&user, &now],
+            )?)
+        })
+    }
+
+    fn add_device(
+        &self,
+        device: &Device,
+        code_hash: &str,
+        code_expires_at: &str,
+        now: &str,
+    ) -> Result<()> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            if !project_exists(&mut tx, &device.project)? {
+                return Err(shared::no_project(&device.project).into());
+            }
+            let n = tx.execute(
+                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                &[
+                    &device.id,
+                    &device.project,
+                    &device.enumerator,
+                    &code_hash,
+                    &code_expires_at,
+                    &now,
+                ],
+            )?;
+            if n == 0 {
+                return Err(shared::device_exists(&device.id).into());
+            }
+            tx.commit()?;
+            Ok(())
+        })
+    }
+
+    fn redeem_code(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        token_expires_at: &str,
+        now: &str,
+    ) -> Result<Option<Device>> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            // One use only: clearing the code in the same statement that finds it means
+            // two servers redeeming the same code at once cannot both succeed.
+            let Some(row) = tx.query_opt(
+                "UPDATE devices SET code_hash = NULL, code_expires_at = NULL
+                 WHERE code_hash = $1 AND code_expires_at > $2 AND revoked_at IS NULL
+                 RETURNING id",
+                &[&code_hash, &now],
+            )?
+            else {
+                return Ok(None);
+            };
+            let id: String = row.try_get(0)?;
+            tx.execute(
+                "INSERT INTO tokens (hash, device_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
+                &[&token_hash, &id, &token_expires_at, &now],
+            )?;
+            let device = load_device(&mut tx, &id)?;
+            tx.commit()?;
+            Ok(device)
+        })
+    }
+
+    fn revoke_device(&self, device_id: &str, now: &str) -> Result<bool> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2), code_hash = NULL WHERE id = $1",
+                &[&device_id, &now],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE device_id = $1",
+                &[&device_id, &now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn add_token(
+        &self,
+        token_hash: &str,
+        subject: &TokenSubject,
+        expires_at: &str,
+        now: &str,
+    ) -> Result<()> {
+        let (user, device) = shared::token_columns(subject);
+        self.run(|c| {
+            c.execute(
+                "INSERT INTO tokens (hash, user_name, device_id, expires_at, created_at)
+                 VALUES ($1, $2, $3, $4, $5)",
+                &[&token_hash, &user, &device, &expires_at, &now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn find_token(&self, token_hash: &str) -> Result<Option<TokenInfo>> {
+        self.run(|c| {
+            let Some(row) = c.query_opt(
+                "SELECT user_name, device_id, expires_at, revoked_at FROM tokens WHERE hash = $1",
+                &[&token_hash],
+            )?
+            else {
+                return Ok(None);
+            };
+            let row = TokenRow {
+                user: row.try_get(0)?,
+                device: row.try_get(1)?,
+                expires_at: row.try_get(2)?,
+                revoked_at: row.try_get(3)?,
+            };
+            row.principal(c, load_user, load_device)
+        })
+    }
+
+    fn revoke_token(&self, token_hash: &str, now: &str) -> Result<bool> {
+        self.run(|c| {
+            Ok(c.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE hash = $1",
+                &[&token_hash, &now],
+            )? > 0)
+        })
+    }
+
+    fn publish_form(&self, form: &FormVersion) -> Result<Published> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            let inserted = tx.execute(
+                "INSERT INTO form_versions (project, form, version, title, sha256, document, published_at, published_by)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+                &[
+                    &form.project,
+                    &form.form,
+                    &form.version,
+                    &form.title,
+                    &form.sha256,
+                    &form.document,
+                    &form.published_at,
+                    &form.published_by,
+                ],
+            )?;
+            if inserted == 1 {
+                tx.commit()?;
+                return Ok(Published::New);
+            }
+            let sha: String = tx
+                .query_one(
+                    "SELECT sha256 FROM form_versions WHERE project = $1 AND form = $2 AND version = $3",
+                    &[&form.project, &form.form, &form.version],
+                )?
+                .try_get(0)?;
+            Ok(shared::already_published(form, &sha)?)
+        })
+    }
+
+    fn list_forms(&self, project: &str) -> Result<Vec<FormVersionSummary>> {
+        self.run(|c| {
+            c.query(
+                "SELECT form, version, title, published_at, sha256 FROM form_versions
+                 WHERE project = $1 ORDER BY form, published_at, version",
+                &[&project],
+            )?
+            .iter()
+            .map(|r| {
+                Ok(FormVersionSummary {
+                    form: r.try_get(0)?,
+                    version: r.try_get(1)?,
+                    title: r.try_get(2)?,
+                    published_at: r.try_get(3)?,
+                    sha256: r.try_get(4)?,
+                })
+            })
+            .collect()
+        })
+    }
+
+    fn get_form(&self, project: &str, form: &str, version: &str) -> Result<Option<FormVersion>> {
+        self.run(|c| {
+            let Some(r) = c.query_opt(
+                "SELECT title, sha256, document, published_at, published_by FROM form_versions
+                 WHERE project = $1 AND form = $2 AND version = $3",
+                &[&project, &form, &version],
+            )?
+            else {
+                return Ok(None);
+            };
+            Ok(Some(FormVersion {
+                project: project.to_owned(),
+                form: form.to_owned(),
+                version: version.to_owned(),
+                title: r.try_get(0)?,
+                sha256: r.try_get(1)?,
+                document: r.try_get(2)?,
+                published_at: r.try_get(3)?,
+                published_by: r.try_get(4)?,
+            }))
+        })
+    }
+
+    fn ingest(
+        &self,
+        project: &str,
+        uploader: &Uploader,
+        batch: &[IncomingRevision],
+        validator: &dyn Validator,
+        now: &str,
+    ) -> Result<Vec<RecordAck>> {
+        let ingest = Ingest {
+            project,
+            uploader,
+            validator,
+            now,
+        };
+        self.run(|c| ingest::ingest_once(c, &ingest, batch))
+    }
+
+    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
+        self.run(|c| {
+            let found: HashSet<String> = c
+                .query(
+                    "SELECT id FROM revisions WHERE project = $1 AND id = ANY($2)",
+                    &[&project, &ids],
+                )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+            Ok(ids
+                .iter()
+                .filter(|id| found.contains(*id))
+                .cloned()
+                .collect())
+        })
+    }
+
+    fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(|c| {
+            c.query(
+                &format!(
+                    "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND feed_seq > $2
+                     ORDER BY feed_seq LIMIT $3"
+                ),
+                &[&project, &after, &limit],
+            )?
+            .iter()
+            .map(stored_response)
+            .collect()
+        })
+    }
+
+    fn pull_form(
+        &self,
+        project: &str,
+        form: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredResponse>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run(|c| {
+            c.query(
+                &format!(
+                    "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3
+                     ORDER BY feed_seq LIMIT $4"
+                ),
+                &[&project, &form, &after, &limit],
+            )?
+            .iter()
+            .map(stored_response)
+            .collect()
+        })
+    }
+
+    fn get_response(&self, project: &str, id: &str) -> Result<Option<StoredResponse>> {
+        self.run(|c| {
+            c.query_opt(
+                &format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND id = $2"),
+                &[&project, &id],
+            )?
+            .as_ref()
+            .map(stored_response)
+            .transpose()
+        })
+    }
+
+    fn set_review_state(
+        &self,
+        project: &str,
+        id: &str,
+        state: ReviewState,
+        now: &str,
+    ) -> Result<bool> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            ingest::lock_responses(&mut tx, project, [id])?;
+            if tx
+                .query_opt(
+                    "SELECT 1 FROM responses WHERE project = $1 AND id = $2",
+                    &[&project, &id],
+                )?
+                .is_none()
+            {
+                return Ok(false);
+            }
+            let position = ingest::take_feed_positions(&mut tx, project, 1)?;
+            tx.execute(
+                "UPDATE responses SET review_state = $3, updated_at = $4, feed_seq = $5
+                 WHERE project = $1 AND id = $2",
+                &[&project, &id, &state.as_str(), &now, &position],
+            )?;
+            tx.commit()?;
+            Ok(true)
+        })
+    }
+
+    fn revisions_of(&self, project: &str, response: &str) -> Result<Vec<String>> {
+        self.run(|c| {
+            c.query(
+                "SELECT body FROM revisions WHERE project = $1 AND response_id = $2 ORDER BY arrival",
+                &[&project, &response],
+            )?
+            .iter()
+            .map(|r| Ok(r.try_get(0)?))
+            .collect()
+        })
+    }
+
+    fn attachment_status(&self, project: &str, sha256: &str) -> Result<Option<AttachmentStatus>> {
+        self.run(|c| attachments::status(c, project, sha256, false))
+    }
+
+    fn put_attachment_chunk(
+        &self,
+        project: &str,
+        sha256: &str,
+        size: u64,
+        offset: u64,
+        data: &[u8],
+        now: &str,
+    ) -> Result<ChunkOutcome> {
+        let chunk = Chunk {
+            project,
+            sha256,
+            size,
+            offset,
+            data,
+            now,
+        };
+        self.run(|c| attachments::put_chunk(c, &chunk))
+    }
+
+    fn read_attachment(
+        &self,
+        project: &str,
+        sha256: &str,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>> {
+        self.run(|c| attachments::read(c, project, sha256, offset, max_bytes))
+    }
+
+    fn complete_attachment(&self, project: &str, sha256: &str, now: &str) -> Result<()> {
+        self.run(|c| attachments::complete(c, project, sha256, now))
+    }
+
+    fn discard_attachment(&self, project: &str, sha256: &str) -> Result<()> {
+        self.run(|c| attachments::discard(c, project, sha256))
+    }
+}

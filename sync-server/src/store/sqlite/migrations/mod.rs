@@ -1,0 +1,97 @@
+//! The SQLite schema: migrations applied in order, the version recorded in
+//! `PRAGMA user_version`.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::store::shared;
+use crate::Result;
+
+/// Schema migrations, applied in order and recorded in `PRAGMA user_version`.
+/// Append-only: never edit a migration that has shipped; add a new one.
+const MIGRATIONS: &[&str] = &[
+    include_str!("0001_initial.sql"),
+    include_str!("0002_attachments.sql"),
+    // 3: exports read one form's responses in feed order.
+    include_str!("0003_responses_by_form.sql"),
+    // 4: revision ids are unique per project, not across projects: a project is the
+    // tenant boundary, so a device of one project must not be able to block or dedupe
+    // another project's revision by choosing its id (PostgreSQL's migration 4 does the
+    // same). SQLite cannot change a primary key, so the table is rebuilt; rowids are
+    // copied because they are the arrival order `revisions_of` reads.
+    include_str!("0004_revision_ids_per_project.sql"),
+];
+
+pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
+    let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    shared::check_schema_version(applied, MIGRATIONS.len())?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", i + 1)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use rusqlite::params;
+
+    use super::*;
+
+    /// Migrations are append-only: a shipped one is never edited (databases that ran it
+    /// would differ from new ones). Its SHA-256 as shipped; add new ones at the end.
+    #[test]
+    fn shipped_migrations_are_unchanged() {
+        let shipped = [
+            "763372e6b82e8d5964fb28f3ecd78cfb550a5ac133ed3ec9638013056ad3d43b",
+            "dc7f7045f4cfc2f933e11034a4bce98b6c724f632aadceefa0358c6ee188a60f",
+            "a94f046daf0e7abcf9621581faca71eb4d5245f9ea7ef0f51b4067bc2d42fbfe",
+            "89a426f6143f6cf92fd3bf763d2febc1e01e317ba318440277499a60bb4a8aa7",
+        ];
+        let now: Vec<String> = MIGRATIONS
+            .iter()
+            .map(|sql| crate::auth::sha256_hex(sql.as_bytes()))
+            .collect();
+        assert_eq!(now[..shipped.len()], shipped);
+    }
+
+    /// Migration 4 rebuilds `revisions`: a database written before it keeps every
+    /// revision, in arrival order, and then accepts an id again in another project.
+    #[test]
+    fn scoping_revision_ids_per_project_keeps_stored_revisions_in_order() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..3] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 3).unwrap();
+        let insert = "INSERT INTO revisions
+            (id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
+            VALUES (?1, 'p1', 'r1', 'a', ?2, 'sha', ?3, 'dev', 'now')";
+        // Ids that sort the other way round than they arrived.
+        for (seq, id) in ["z", "m", "a"].iter().enumerate() {
+            conn.execute(insert, params![id, seq as i64, format!("body {id}")])
+                .unwrap();
+        }
+
+        migrate(&mut conn).unwrap();
+
+        let version: usize = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len());
+        let bodies: Vec<String> = conn
+            .prepare("SELECT body FROM revisions WHERE project = 'p1' AND response_id = 'r1' ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(bodies, ["body z", "body m", "body a"]);
+        let same_id_elsewhere = "INSERT INTO revisions
+            (id, project, response_id, actor, seq, sha256, body, uploaded_by, received_at)
+            VALUES ('z', ?1, 'r1', 'a', 0, 'sha', 'body', 'dev', 'now') ON CONFLICT (project, id) DO NOTHING";
+        assert_eq!(conn.execute(same_id_elsewhere, ["p2"]).unwrap(), 1);
+        assert_eq!(conn.execute(same_id_elsewhere, ["p1"]).unwrap(), 0);
+    }
+}

@@ -1,0 +1,632 @@
+//! The embedded SQLite backend: one file in the data directory, WAL mode.
+//!
+//! Writes go through one connection behind a mutex and `BEGIN IMMEDIATE`, so they are
+//! serialized (SQLite allows one writer at a time anyway); reads use a small pool of
+//! their own connections and never wait for a writer (WAL snapshots).
+//!
+//! An ingest is optimistic: it reads the stored revisions and response states it needs
+//! on a reader's snapshot, merges, validates and encodes there — in parallel with other
+//! batches — and takes the write lock only to check that none of those rows changed
+//! (a response's feed position is its version; a revision id must still be free) and
+//! write them. A stale plan is made again; after a few races the batch is planned under
+//! the write lock itself, so it always finishes.
+//!
+//! Feed positions (the pull cursor) are taken inside the serialized write transaction
+//! as `MAX(feed_seq) + 1`. A position is therefore never visible before every lower
+//! position is committed, and a reader can never skip a row that commits later. Rows
+//! are never deleted, so the maximum never goes down.
+
+mod attachments;
+mod ingest;
+mod migrations;
+
+use std::path::Path;
+use std::sync::{Condvar, Mutex};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
+
+use super::plan::Ingest;
+use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
+use super::{
+    AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Published, Role, Store,
+    StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validator,
+};
+use crate::{Backend, Error, Result};
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Error {
+        Error::Backend {
+            backend: Backend::Sqlite,
+            source: Box::new(e),
+        }
+    }
+}
+
+/// Reader connections kept open (each keeps its page cache): ingest plans on readers too,
+/// one per concurrent upload.
+const READERS: usize = 8;
+
+pub struct SqliteStore {
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    path: std::path::PathBuf,
+    /// Batches being planned at once (see `PLANNERS`).
+    planning: Mutex<usize>,
+    plan_slot_freed: Condvar,
+}
+
+/// At most this many batches are planned at once. Planning is CPU work: with 64 devices
+/// uploading together, more planners than cores only add reader connections, memory and
+/// thread switches, while the writer waits for plans all the same.
+fn planners() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, READERS))
+}
+
+fn configure(conn: &Connection) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // `synchronous = FULL`: every commit waits for the WAL's fsync, so an acknowledged
+    // revision survives a power cut, not only a crash of the process (with NORMAL a WAL
+    // commit may roll back after power loss — an ack would then have been a lie).
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = FULL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA cache_size = -32000;",
+    )?;
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Open (creating if needed) the database file and bring its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        let mut writer = Connection::open(path)?;
+        configure(&writer)?;
+        migrations::migrate(&mut writer)?;
+        Ok(SqliteStore {
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            path: path.to_owned(),
+            planning: Mutex::new(0),
+            plan_slot_freed: Condvar::new(),
+        })
+    }
+
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self.writer.lock().map_err(|_| Error::Poisoned)?;
+        f(&mut conn)
+    }
+
+    /// Run `f` in one of the `planners()` planning slots, waiting for one if need be.
+    fn planning<T>(&self, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        {
+            let mut busy = self.planning.lock().map_err(|_| Error::Poisoned)?;
+            while *busy >= planners() {
+                busy = self
+                    .plan_slot_freed
+                    .wait(busy)
+                    .map_err(|_| Error::Poisoned)?;
+            }
+            *busy += 1;
+        }
+        let result = f();
+        let mut busy = self.planning.lock().map_err(|_| Error::Poisoned)?;
+        *busy -= 1;
+        self.plan_slot_freed.notify_one();
+        result
+    }
+
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.readers.lock().map_err(|_| Error::Poisoned)?.pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open(&self.path)?;
+                configure(&conn)?;
+                conn
+            }
+        };
+        let result = f(&conn);
+        let mut pool = self.readers.lock().map_err(|_| Error::Poisoned)?;
+        if pool.len() < READERS {
+            pool.push(conn);
+        }
+        result
+    }
+}
+
+fn projects_of(conn: &Connection, user: &str) -> Result<Vec<String>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT project FROM memberships WHERE user_name = ?1 ORDER BY project")?;
+    let rows = stmt.query_map([user], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+}
+
+fn load_user(conn: &Connection, name: &str) -> Result<Option<User>> {
+    let row = conn
+        .query_row(
+            "SELECT name, role, password_hash FROM users WHERE name = ?1",
+            [name],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    match row {
+        None => Ok(None),
+        Some((name, role, password_hash)) => Ok(Some(User {
+            projects: projects_of(conn, &name)?,
+            role: shared::role(&role)?,
+            name,
+            password_hash,
+        })),
+    }
+}
+
+fn load_device(conn: &Connection, id: &str) -> Result<Option<Device>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, project, enumerator, revoked_at FROM devices WHERE id = ?1",
+            [id],
+            |r| {
+                Ok(Device {
+                    id: r.get(0)?,
+                    project: r.get(1)?,
+                    enumerator: r.get(2)?,
+                    revoked_at: r.get(3)?,
+                })
+            },
+        )
+        .optional()?)
+}
+
+fn response_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseRow> {
+    Ok(ResponseRow {
+        feed_seq: r.get(0)?,
+        state: r.get(1)?,
+        device: r.get(2)?,
+        enumerator: r.get(3)?,
+        received_at: r.get(4)?,
+        updated_at: r.get(5)?,
+        review_state: r.get(6)?,
+        quarantine: r.get(7)?,
+    })
+}
+
+fn project_exists(c: &Connection, id: &str) -> Result<bool> {
+    Ok(
+        c.query_row("SELECT 1 FROM projects WHERE id = ?1", [id], |_| Ok(()))
+            .optional()?
+            .is_some(),
+    )
+}
+
+impl Store for SqliteStore {
+    fn add_project(&self, id: &str, title: &str, now: &str) -> Result<()> {
+        self.write(|c| {
+            let n = c.execute(
+                "INSERT INTO projects (id, title, created_at) VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING",
+                params![id, title, now],
+            )?;
+            if n == 0 {
+                return Err(shared::project_exists(id));
+            }
+            Ok(())
+        })
+    }
+
+    fn project_exists(&self, id: &str) -> Result<bool> {
+        self.read(|c| project_exists(c, id))
+    }
+
+    fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {
+        self.write(|c| {
+            let n = c.execute(
+                "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
+                params![name, role.as_str(), password_hash, now],
+            )?;
+            if n == 0 {
+                return Err(shared::user_exists(name));
+            }
+            Ok(())
+        })
+    }
+
+    fn add_membership(&self, user: &str, project: &str) -> Result<()> {
+        self.write(|c| {
+            if load_user(c, user)?.is_none() {
+                return Err(shared::no_user(user));
+            }
+            if !project_exists(c, project)? {
+                return Err(shared::no_project(project));
+            }
+            c.execute(
+                "INSERT INTO memberships (user_name, project) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![user, project],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
+        self.write(|c| {
+            Ok(c.execute(
+                "DELETE FROM memberships WHERE user_name = ?1 AND project = ?2",
+                params![user, project],
+            )? > 0)
+        })
+    }
+
+    fn find_user(&self, name: &str) -> Result<Option<User>> {
+        self.read(|c| load_user(c, name))
+    }
+
+    fn set_password(&self, user: &str, password_hash: &str, now: &str) -> Result<bool> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+                params![user, password_hash],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = ?2 WHERE user_name = ?1 AND revoked_at IS NULL",
+                params![user, now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn revoke_user_tokens(&self, user: &str, now: &str) -> Result<u64> {
+        self.write(|c| {
+            Ok(c.execute(
+                "UPDATE tokens SET revoked_at = ?2
+                 WHERE user_name = ?1 AND revoked_at IS NULL AND expires_at > ?2",
+                params![user, now],
+            )? as u64)
+        })
+    }
+
+    fn add_device(
+        &self,
+        device: &Device,
+        code_hash: &str,
+        code_expires_at: &str,
+        now: &str,
+    ) -> Result<()> {
+        self.write(|c| {
+            if !project_exists(c, &device.project)? {
+                return Err(shared::no_project(&device.project));
+            }
+            let n = c.execute(
+                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
+                params![device.id, device.project, device.enumerator, code_hash, code_expires_at, now],
+            )?;
+            if n == 0 {
+                return Err(shared::device_exists(&device.id));
+            }
+            Ok(())
+        })
+    }
+
+    fn redeem_code(
+        &self,
+        code_hash: &str,
+        token_hash: &str,
+        token_expires_at: &str,
+        now: &str,
+    ) -> Result<Option<Device>> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let id: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM devices WHERE code_hash = ?1 AND code_expires_at > ?2 AND revoked_at IS NULL",
+                    params![code_hash, now],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            let Some(id) = id else { return Ok(None) };
+            // One use only: the code is gone once redeemed.
+            tx.execute(
+                "UPDATE devices SET code_hash = NULL, code_expires_at = NULL WHERE id = ?1",
+                [&id],
+            )?;
+            tx.execute(
+                "INSERT INTO tokens (hash, device_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![token_hash, id, token_expires_at, now],
+            )?;
+            let device = load_device(&tx, &id)?;
+            tx.commit()?;
+            Ok(device)
+        })
+    }
+
+    fn revoke_device(&self, device_id: &str, now: &str) -> Result<bool> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2), code_hash = NULL WHERE id = ?1",
+                params![device_id, now],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE device_id = ?1",
+                params![device_id, now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn add_token(
+        &self,
+        token_hash: &str,
+        subject: &TokenSubject,
+        expires_at: &str,
+        now: &str,
+    ) -> Result<()> {
+        let (user, device) = shared::token_columns(subject);
+        self.write(|c| {
+            c.execute(
+                "INSERT INTO tokens (hash, user_name, device_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![token_hash, user, device, expires_at, now],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn find_token(&self, token_hash: &str) -> Result<Option<TokenInfo>> {
+        self.read(|c| {
+            let row = c
+                .query_row(
+                    "SELECT user_name, device_id, expires_at, revoked_at FROM tokens WHERE hash = ?1",
+                    [token_hash],
+                    |r| {
+                        Ok(TokenRow {
+                            user: r.get(0)?,
+                            device: r.get(1)?,
+                            expires_at: r.get(2)?,
+                            revoked_at: r.get(3)?,
+                        })
+                    },
+                )
+                .optional()?;
+            match row {
+                Some(row) => row.principal(&mut &*c, |c, u| load_user(c, u), |c, d| load_device(c, d)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn revoke_token(&self, token_hash: &str, now: &str) -> Result<bool> {
+        self.write(|c| {
+            Ok(c.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE hash = ?1",
+                params![token_hash, now],
+            )? > 0)
+        })
+    }
+
+    fn publish_form(&self, form: &FormVersion) -> Result<Published> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT sha256 FROM form_versions WHERE project = ?1 AND form = ?2 AND version = ?3",
+                    params![form.project, form.form, form.version],
+                    |r| r.get(0),
+                )
+                .optional()?;
+            if let Some(sha) = existing {
+                return shared::already_published(form, &sha);
+            }
+            tx.execute(
+                "INSERT INTO form_versions (project, form, version, title, sha256, document, published_at, published_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    form.project,
+                    form.form,
+                    form.version,
+                    form.title,
+                    form.sha256,
+                    form.document,
+                    form.published_at,
+                    form.published_by
+                ],
+            )?;
+            tx.commit()?;
+            Ok(Published::New)
+        })
+    }
+
+    fn list_forms(&self, project: &str) -> Result<Vec<FormVersionSummary>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT form, version, title, published_at, sha256 FROM form_versions
+                 WHERE project = ?1 ORDER BY form, published_at, version",
+            )?;
+            let rows = stmt.query_map([project], |r| {
+                Ok(FormVersionSummary {
+                    form: r.get(0)?,
+                    version: r.get(1)?,
+                    title: r.get(2)?,
+                    published_at: r.get(3)?,
+                    sha256: r.get(4)?,
+                })
+            })?;
+            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        })
+    }
+
+    fn get_form(&self, project: &str, form: &str, version: &str) -> Result<Option<FormVersion>> {
+        self.read(|c| {
+            Ok(c.query_row(
+                "SELECT title, sha256, document, published_at, published_by FROM form_versions
+                 WHERE project = ?1 AND form = ?2 AND version = ?3",
+                params![project, form, version],
+                |r| {
+                    Ok(FormVersion {
+                        project: project.to_owned(),
+                        form: form.to_owned(),
+                        version: version.to_owned(),
+                        title: r.get(0)?,
+                        sha256: r.get(1)?,
+                        document: r.get(2)?,
+                        published_at: r.get(3)?,
+                        published_by: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+        })
+    }
+
+    fn ingest(
+        &self,
+        project: &str,
+        uploader: &Uploader,
+        batch: &[IncomingRevision],
+        validator: &dyn Validator,
+        now: &str,
+    ) -> Result<Vec<RecordAck>> {
+        let ingest = Ingest {
+            project,
+            uploader,
+            validator,
+            now,
+        };
+        ingest::ingest(self, &ingest, batch)
+    }
+
+    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT 1 FROM revisions WHERE id = ?1 AND project = ?2")?;
+            let mut known = Vec::new();
+            for id in ids {
+                if stmt
+                    .query_row(params![id, project], |_| Ok(()))
+                    .optional()?
+                    .is_some()
+                {
+                    known.push(id.clone());
+                }
+            }
+            Ok(known)
+        })
+    }
+
+    fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND feed_seq > ?2
+                 ORDER BY feed_seq LIMIT ?3"
+            ))?;
+            let rows = stmt.query_map(params![project, after, limit as i64], response_row)?;
+            rows.map(|row| row?.decode()).collect()
+        })
+    }
+
+    fn pull_form(
+        &self,
+        project: &str,
+        form: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredResponse>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3
+                 ORDER BY feed_seq LIMIT ?4"
+            ))?;
+            let rows =
+                stmt.query_map(params![project, form, after, limit as i64], response_row)?;
+            rows.map(|row| row?.decode()).collect()
+        })
+    }
+
+    fn get_response(&self, project: &str, id: &str) -> Result<Option<StoredResponse>> {
+        self.read(|c| {
+            let row = c
+                .query_row(
+                    &format!(
+                        "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND id = ?2"
+                    ),
+                    params![project, id],
+                    response_row,
+                )
+                .optional()?;
+            row.map(ResponseRow::decode).transpose()
+        })
+    }
+
+    fn set_review_state(
+        &self,
+        project: &str,
+        id: &str,
+        state: ReviewState,
+        now: &str,
+    ) -> Result<bool> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let next: i64 =
+                tx.query_row("SELECT COALESCE(MAX(feed_seq), 0) + 1 FROM responses", [], |r| r.get(0))?;
+            let n = tx.execute(
+                "UPDATE responses SET review_state = ?3, updated_at = ?4, feed_seq = ?5 WHERE project = ?1 AND id = ?2",
+                params![project, id, state.as_str(), now, next],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn revisions_of(&self, project: &str, response: &str) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT body FROM revisions WHERE project = ?1 AND response_id = ?2 ORDER BY rowid",
+            )?;
+            let rows = stmt.query_map(params![project, response], |r| r.get(0))?;
+            Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+        })
+    }
+
+    fn attachment_status(&self, project: &str, sha256: &str) -> Result<Option<AttachmentStatus>> {
+        self.read(|c| attachments::status(c, project, sha256))
+    }
+
+    fn put_attachment_chunk(
+        &self,
+        project: &str,
+        sha256: &str,
+        size: u64,
+        offset: u64,
+        data: &[u8],
+        now: &str,
+    ) -> Result<ChunkOutcome> {
+        let chunk = Chunk {
+            project,
+            sha256,
+            size,
+            offset,
+            data,
+            now,
+        };
+        self.write(|c| attachments::put_chunk(c, &chunk))
+    }
+
+    fn read_attachment(
+        &self,
+        project: &str,
+        sha256: &str,
+        offset: u64,
+        max_bytes: u64,
+    ) -> Result<Vec<u8>> {
+        self.read(|c| attachments::read(c, project, sha256, offset, max_bytes))
+    }
+
+    fn complete_attachment(&self, project: &str, sha256: &str, now: &str) -> Result<()> {
+        self.write(|c| attachments::complete(c, project, sha256, now))
+    }
+
+    fn discard_attachment(&self, project: &str, sha256: &str) -> Result<()> {
+        self.write(|c| attachments::discard(c, project, sha256))
+    }
+}

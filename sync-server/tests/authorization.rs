@@ -1,0 +1,275 @@
+//! The authorization matrix: every endpoint the router serves × every kind of caller →
+//! the status expected, from one table. The table must name exactly the router's
+//! endpoints (`voices_server::http::endpoints()`, the list the router is built from), so
+//! an endpoint added without its row fails here.
+//!
+//! Each row carries a request that succeeds for a caller who may make it, so the table
+//! tells "allowed" (2xx) from every refusal (401, 403) rather than from a 400 for a
+//! malformed sample.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use axum::body::Body;
+use axum::http::{header, Method, Request, StatusCode};
+use common::{ndjson, Fixture, HOUSEHOLD_VERSION};
+use voices_core::sync::protocol::NDJSON;
+use voices_server::sample::household_revision;
+use voices_server::store::{Role, TokenSubject};
+
+/// The callers, in the order of the table's columns.
+#[derive(Debug, Clone, Copy)]
+enum Caller {
+    Anonymous,
+    /// A device of project p1.
+    Device,
+    /// A device of project p2.
+    OtherDevice,
+    /// A device of p1 that was revoked.
+    RevokedDevice,
+    /// A coordinator of p1.
+    Coordinator,
+    /// A coordinator of p2 only.
+    OtherCoordinator,
+    /// A designer of p1.
+    Designer,
+    Admin,
+    /// A coordinator of p1 whose session expired.
+    ExpiredSession,
+}
+
+const CALLERS: [Caller; 9] = [
+    Caller::Anonymous,
+    Caller::Device,
+    Caller::OtherDevice,
+    Caller::RevokedDevice,
+    Caller::Coordinator,
+    Caller::OtherCoordinator,
+    Caller::Designer,
+    Caller::Admin,
+    Caller::ExpiredSession,
+];
+
+const OK: u16 = 200;
+const CREATED: u16 = 201;
+const NO_CONTENT: u16 = 204;
+/// No credentials, unknown, revoked or expired ones.
+const UNAUTH: u16 = 401;
+/// Known caller, wrong project or role.
+const DENIED: u16 = 403;
+/// Allowed in, then refused for what the sample body says (a too-short new password).
+const BAD_INPUT: u16 = 400;
+
+const PASSWORD: &str = "matrix passphrase";
+/// A 5-byte attachment and its SHA-256.
+const FILE: &[u8] = b"hello";
+const FILE_SHA: &str = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+
+struct Row {
+    method: Method,
+    path: &'static str,
+    /// The concrete URI to call.
+    uri: String,
+    body: Option<(&'static str, Vec<u8>)>,
+    /// Expected status per caller, in [`CALLERS`] order.
+    expect: [u16; 9],
+}
+
+fn row(
+    method: Method,
+    path: &'static str,
+    uri: impl Into<String>,
+    body: Option<(&'static str, Vec<u8>)>,
+    expect: [u16; 9],
+) -> Row {
+    Row {
+        method,
+        path,
+        uri: uri.into(),
+        body,
+        expect,
+    }
+}
+
+fn json(value: serde_json::Value) -> Option<(&'static str, Vec<u8>)> {
+    Some(("application/json", value.to_string().into_bytes()))
+}
+
+/// The table. Columns: anonymous, device, other project's device, revoked device,
+/// coordinator, other project's coordinator, designer, admin, expired session.
+#[rustfmt::skip]
+fn table(response: &str) -> Vec<Row> {
+    let all = |s| [s; 9];
+    let p = "/api/v1/projects/p1";
+    let upload = Some((NDJSON, ndjson(&[])));
+    vec![
+        row(Method::GET, "/health", "/health", None, all(OK)),
+        row(Method::GET, "/metrics", "/metrics", None, all(OK)),
+        row(Method::GET, "/api/v1/info", "/api/v1/info", None, all(OK)),
+        // Anyone may try; the credentials in the body decide, not the caller's token.
+        row(
+            Method::POST,
+            "/api/v1/provision",
+            "/api/v1/provision",
+            json(serde_json::json!({"code": "not a code"})),
+            all(UNAUTH),
+        ),
+        row(
+            Method::POST,
+            "/api/v1/login",
+            "/api/v1/login",
+            json(serde_json::json!({"user": "lena", "password": PASSWORD})),
+            all(OK),
+        ),
+        row(Method::PUT, "/api/v1/password", "/api/v1/password",
+            json(serde_json::json!({"old_password": "whatever it is", "new_password": "short"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, BAD_INPUT, BAD_INPUT, BAD_INPUT, BAD_INPUT, UNAUTH]),
+        //                                                           anon    dev     odev    rdev    coord   ocoord  design  admin   expired
+        row(Method::GET, "/api/v1/projects/{project}/forms", format!("{p}/forms"), None,
+            [UNAUTH, OK, DENIED, UNAUTH, OK, DENIED, OK, OK, UNAUTH]),
+        row(Method::POST, "/api/v1/projects/{project}/forms", format!("{p}/forms"),
+            Some(("application/json", common::household_form().into_bytes())),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, OK, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/forms/{form}/versions/{version}",
+            format!("{p}/forms/household_survey/versions/{HOUSEHOLD_VERSION}"), None,
+            [UNAUTH, OK, DENIED, UNAUTH, OK, DENIED, OK, OK, UNAUTH]),
+        row(Method::POST, "/api/v1/projects/{project}/revisions", format!("{p}/revisions"), upload,
+            [UNAUTH, OK, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::POST, "/api/v1/projects/{project}/revisions/known", format!("{p}/revisions/known"),
+            json(serde_json::json!({"ids": []})),
+            [UNAUTH, OK, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/responses", format!("{p}/responses"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/responses/{id}", format!("{p}/responses/{response}"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::PUT, "/api/v1/projects/{project}/responses/{id}/review",
+            format!("{p}/responses/{response}/review"), json(serde_json::json!({"state": "approved"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, NO_CONTENT, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/forms/{form}/export",
+            format!("{p}/forms/household_survey/export?format=json"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::PUT, "/api/v1/projects/{project}/attachments/{sha256}",
+            format!("{p}/attachments/{FILE_SHA}?offset=0&size=5"), Some(("application/octet-stream", FILE.to_vec())),
+            [UNAUTH, OK, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/attachments/{sha256}",
+            format!("{p}/attachments/{FILE_SHA}"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/attachments/{sha256}/status",
+            format!("{p}/attachments/{FILE_SHA}/status"), None,
+            [UNAUTH, OK, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+    ]
+}
+
+/// The bearer token of each caller (none for the anonymous one).
+struct Tokens {
+    other_device: String,
+    revoked_device: String,
+    expired: String,
+}
+
+async fn set_up(fx: &Fixture) -> (Tokens, String) {
+    let store = fx.store.clone();
+    let other_device = common::provision(&fx.router, store.as_ref(), "tab-p2", "p2").await;
+    let revoked_device = common::provision(&fx.router, store.as_ref(), "tab-gone", "p1").await;
+    assert!(store
+        .revoke_device("tab-gone", &voices_server::now_text())
+        .unwrap());
+    let expired = voices_server::auth::random_secret("vs_").unwrap();
+    store
+        .add_token(
+            &voices_server::auth::secret_hash(&expired),
+            &TokenSubject::User("cora".into()),
+            "2020-01-01T00:00:00.000Z",
+            "2019-12-31T12:00:00.000Z",
+        )
+        .unwrap();
+    let hash = voices_server::auth::hash_password(PASSWORD).unwrap();
+    store
+        .add_user("lena", Role::Coordinator, &hash, &voices_server::now_text())
+        .unwrap();
+    // A response for the routes that read one, and the attachment for its download.
+    let revision = household_revision(1, &fx.device_id, HOUSEHOLD_VERSION);
+    let (status, ack) = fx.upload(&fx.device, std::slice::from_ref(&revision)).await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    (
+        Tokens {
+            other_device,
+            revoked_device,
+            expired,
+        },
+        revision.response.to_string(),
+    )
+}
+
+fn token<'a>(fx: &'a Fixture, tokens: &'a Tokens, caller: Caller) -> Option<&'a str> {
+    Some(match caller {
+        Caller::Anonymous => return None,
+        Caller::Device => &fx.device,
+        Caller::OtherDevice => &tokens.other_device,
+        Caller::RevokedDevice => &tokens.revoked_device,
+        Caller::Coordinator => &fx.coordinator,
+        Caller::OtherCoordinator => &fx.outsider,
+        Caller::Designer => &fx.designer,
+        Caller::Admin => &fx.admin,
+        Caller::ExpiredSession => &tokens.expired,
+    })
+}
+
+#[tokio::test]
+async fn every_endpoint_answers_every_kind_of_caller_as_the_table_says() {
+    let fx = Fixture::new().await;
+    let (tokens, response) = set_up(&fx).await;
+    let table = table(&response);
+
+    let served: BTreeSet<(String, String)> = voices_server::http::endpoints()
+        .into_iter()
+        .map(|(method, path)| (method.to_string(), path))
+        .collect();
+    let listed: BTreeSet<(String, String)> = table
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .collect();
+    let missing: Vec<_> = served.difference(&listed).collect();
+    let extra: Vec<_> = listed.difference(&served).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "the authorization table must list exactly the router's endpoints; without a row: {missing:?}; not served: {extra:?}"
+    );
+    assert_eq!(listed.len(), table.len(), "an endpoint has two rows");
+
+    let mut wrong = Vec::new();
+    for row in &table {
+        for (caller, expected) in CALLERS.iter().zip(row.expect) {
+            let mut request = Request::builder().method(row.method.clone()).uri(&row.uri);
+            if let Some(token) = token(&fx, &tokens, *caller) {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            let body = match &row.body {
+                Some((content_type, bytes)) => {
+                    request = request.header(header::CONTENT_TYPE, *content_type);
+                    Body::from(bytes.clone())
+                }
+                None => Body::empty(),
+            };
+            let (status, answer) = fx.send(request.body(body).unwrap()).await;
+            // Publishing the same form again is 200; the first time 201. Either is "allowed".
+            let status = match (status.as_u16(), expected) {
+                (CREATED, OK) => OK,
+                (s, _) => s,
+            };
+            if status != expected {
+                wrong.push(format!(
+                    "{} {} as {caller:?}: expected {expected}, got {status} {answer}",
+                    row.method, row.path
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{} wrong answers:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
