@@ -441,6 +441,37 @@ async fn malformed_revision_for_another_actor_is_rejected() {
 }
 
 #[tokio::test]
+async fn malformed_huge_repeat_instance_numbers_are_rejected_with_the_limit() {
+    let fx = Fixture::new().await;
+    let mut huge_index = household_revision(0, "tab-a", HOUSEHOLD_VERSION);
+    huge_index
+        .set
+        .insert("/members[999999999]/age".into(), Some("30".into()));
+    let mut huge_count = household_revision(1, "tab-a", HOUSEHOLD_VERSION);
+    huge_count
+        .set
+        .insert("/members[]".into(), Some("999999999".into()));
+    let mut bad_count = household_revision(2, "tab-a", HOUSEHOLD_VERSION);
+    bad_count
+        .set
+        .insert("/members[]".into(), Some("many".into()));
+    let (status, ack) = fx
+        .upload(&fx.device, &[huge_index, huge_count, bad_count])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for record in ack["records"].as_array().unwrap() {
+        assert_eq!(record["code"], "invalid_revision", "{record}");
+        let reason = record["reasons"][0].as_str().unwrap();
+        assert!(reason.contains("members"), "{reason}");
+    }
+    for record in &ack["records"].as_array().unwrap()[..2] {
+        let reason = record["reasons"][0].as_str().unwrap();
+        assert!(reason.contains("1000"), "{reason}");
+    }
+    assert_eq!(ack["rejected"], 3, "{ack}");
+}
+
+#[tokio::test]
 async fn malformed_wrong_project_is_forbidden() {
     let fx = Fixture::new().await;
     let body = ndjson(&batch(0..1, "tab-a"));

@@ -98,6 +98,9 @@ impl FromStr for AnswerPath {
                     if n == 0 {
                         return Err(fail("instance numbers start at 1"));
                     }
+                    if n > crate::sync::paths::MAX_INSTANCES {
+                        return Err(fail("an instance number may be at most 1000"));
+                    }
                     (name, Some(n))
                 }
                 None => (part, None),
@@ -157,5 +160,15 @@ mod tests {
             let err = text.parse::<AnswerPath>().unwrap_err().to_string();
             assert!(err.contains(reason), "{text}: {err}");
         }
+    }
+
+    #[test]
+    fn instance_numbers_are_bounded_like_revision_paths() {
+        assert!("/members[1000]/age".parse::<AnswerPath>().is_ok());
+        let e = "/members[1001]/age".parse::<AnswerPath>().unwrap_err();
+        assert!(e.reason.contains("1000"), "{e}");
+        assert!("/members[99999999999999999999]/age"
+            .parse::<AnswerPath>()
+            .is_err());
     }
 }

@@ -11,12 +11,26 @@ use std::collections::BTreeMap;
 
 use crate::response::{Answer, Answers};
 
+/// Most instances one repeat may have, and so the highest instance number a path may
+/// name, where the form sets no lower `repeat_count`. A path or count beyond it is refused
+/// when a revision is checked, and nothing is ever allocated for more than this many.
+pub const MAX_INSTANCES: usize = 1_000;
+
 /// Why a text is not an answer path.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("`{path}` is not an answer path: {reason}")]
 pub struct PathError {
     pub path: String,
     pub reason: &'static str,
+}
+
+/// The number of instances a repeat count `name[]` holds, if it is a whole number.
+pub fn parse_count(value: &str) -> Option<usize> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 9 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
 }
 
 /// One step of a parsed answer path.
@@ -61,6 +75,11 @@ pub fn parse(path: &str) -> Result<Vec<Step<'_>>, PathError> {
                     let n: usize = index.parse().map_err(|_| err("bad instance number"))?;
                     if n == 0 {
                         return Err(err("instance numbers start at 1"));
+                    }
+                    if n > MAX_INSTANCES {
+                        return Err(err(
+                            "an instance number may be at most 1000 (the limit of instances in a repeat)",
+                        ));
                     }
                     Step::Instance(name, n)
                 } else {
@@ -142,7 +161,7 @@ fn insert(scope: &mut Answers, steps: &[Step<'_>], value: &str) {
             }
         }
         Step::Count(name) => {
-            let count = value.trim().parse::<usize>().unwrap_or(0).min(10_000);
+            let count = parse_count(value).unwrap_or(0).min(MAX_INSTANCES);
             let instances = repeat_mut(scope, name);
             if instances.len() < count {
                 instances.resize_with(count, Answers::default);
@@ -272,5 +291,23 @@ mod tests {
                 Step::Value("c")
             ]
         );
+    }
+
+    #[test]
+    fn instance_numbers_above_the_limit_are_refused_and_never_allocated() {
+        let at_limit = format!("/members[{MAX_INSTANCES}]/age");
+        assert_eq!(
+            parse(&at_limit).unwrap()[0],
+            Step::Instance("members", MAX_INSTANCES)
+        );
+        let e = parse("/members[999999999]/age").unwrap_err();
+        assert!(e.reason.contains("1000"), "{}", e.reason);
+        // A stored count or path beyond the limit (an older server's data) rebuilds at
+        // most the limit's worth of instances.
+        let back = unflatten([("/members[]", "999999999"), ("/members[1000001]/age", "3")]);
+        match &back.0["members"] {
+            Answer::Repeat(instances) => assert_eq!(instances.len(), MAX_INSTANCES),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -70,6 +70,8 @@ pub enum RevisionError {
     SeenItself { actor: String, seen: u64, seq: u64 },
     #[error(transparent)]
     Path(#[from] paths::PathError),
+    #[error("`{path}`: the number of instances of repeat `{repeat}` must be a whole number from 0 to {limit}", limit = paths::MAX_INSTANCES)]
+    BadCount { path: String, repeat: String },
     #[error("privacy key `{0}` is not a group path such as `/safety` or `/members[2]/safety`")]
     PrivacyKey(String),
     #[error("too many changes in one revision ({0}; the limit is {limit})", limit = Revision::MAX_CHANGES)]
@@ -132,7 +134,18 @@ impl Revision {
             return Err(RevisionError::TooManyChanges(changes));
         }
         for (path, value) in &self.set {
-            paths::parse(path)?;
+            let steps = paths::parse(path)?;
+            if let (Some(paths::Step::Count(name)), Some(count)) = (steps.last(), value) {
+                match paths::parse_count(count) {
+                    Some(n) if n <= paths::MAX_INSTANCES => {}
+                    _ => {
+                        return Err(RevisionError::BadCount {
+                            path: path.clone(),
+                            repeat: (*name).to_owned(),
+                        })
+                    }
+                }
+            }
             if let Some(v) = value {
                 if v.len() > MAX_VALUE {
                     return Err(RevisionError::TooLong {
