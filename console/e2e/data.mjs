@@ -62,7 +62,8 @@ export function makeResponses(n) {
     const sex = g.pick(['female', 'male']);
     const age = 10 + g.below(70);
     const disability = g.below(6) === 0 ? 'yes' : 'no';
-    const water = i === 0 ? null : g.pick(WATER);
+    // Water trucks are rare, so some of their cells are small and must show as "< 5".
+    const water = i === 0 ? null : g.below(100) < 2 ? 'truck' : g.pick(WATER.slice(0, 3));
     const problems = PROBLEMS.filter(() => g.below(3) === 0);
     const members = g.below(4);
     const set = {
