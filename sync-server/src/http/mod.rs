@@ -1,4 +1,5 @@
-//! The HTTP API (`/api/v1`, see docs/protocol.md), `/health` and `/metrics`: the router,
+//! The HTTP API (`/api/v1`, see docs/protocol.md), `/health`, `/metrics` and the
+//! coordinator console's pages at `/` (`console_assets`): the router,
 //! its middleware (protocol negotiation, request log and counters) and the state the
 //! handlers share. Each resource's handlers live in a module of their own; they parse
 //! the request, call the domain code and shape the answer, nothing more.
@@ -7,6 +8,7 @@ mod accounts;
 mod attachments;
 mod auth;
 mod body;
+mod console_assets;
 mod dashboard;
 mod devices;
 mod error;
@@ -313,6 +315,7 @@ pub fn app(state: AppState) -> Router {
             router.route(path, handler)
         })
         .nest(API_PREFIX, api)
+        .fallback(console_assets::serve)
         .layer(middleware::from_fn_with_state(state.clone(), load::limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
