@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Voices needs to build, run and test, only where it is missing, so
 # `make run` and `make test` work on a fresh Debian/Ubuntu machine as root.
-# Usage: scripts/install-deps.sh [build] [app] [e2e] [postgres] [xlsform] [fuzz]   (default: all)
+# Usage: scripts/install-deps.sh [build] [app] [e2e] [postgres] [xlsform] [console] [fuzz]   (default: all)
 set -euo pipefail
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(build app e2e postgres xlsform)
+[ ${#groups[@]} -gt 0 ] || groups=(build app e2e postgres xlsform console)
 want() { local g; for g in "${groups[@]}"; do [ "$g" = "$1" ] && return 0; done; return 1; }
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -26,6 +26,13 @@ fi
 if want e2e; then
   # x11-apps: xwd, for screenshots of the app window.
   for p in xvfb xauth x11-utils x11-apps webkit2gtk-driver dbus-x11 at-spi2-core; do need_pkg "$p"; done
+fi
+if want console; then
+  # The coordinator console is built with npm; its end-to-end tests drive Debian's Chromium
+  # (playwright-core with the system browser: nothing is downloaded).
+  command -v node >/dev/null || need_pkg nodejs
+  command -v npm >/dev/null || need_pkg npm
+  need_pkg chromium
 fi
 if want postgres; then
   ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need_pkg postgresql

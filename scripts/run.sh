@@ -2,6 +2,8 @@
 # The main job: build Voices, start the sync server on 127.0.0.1:8470 with the
 # embedded SQLite database and the example forms published, and open the app linked
 # to it (a fresh provisioning code each run), so finalized interviews sync on their own.
+# The server also serves the coordinator console at its address; the admin's password
+# is made on first start and printed each run.
 # Installs what is missing first. Runs the app under Xvfb when there is no
 # display (and says so). Stops the server when the app closes.
 set -euo pipefail
@@ -22,10 +24,11 @@ groups=(build app)
 [ "$headless" = 1 ] && groups+=(e2e)
 scripts/install-deps.sh "${groups[@]}"
 
-echo "==> building the UI"
+echo "==> building the UI and the coordinator console"
 (cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build)
-echo "==> building the sync server and the app"
-cargo build --workspace --features voices-app/custom-protocol --bins
+(cd console && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build)
+echo "==> building the sync server (console embedded) and the app"
+cargo build --workspace --features voices-app/custom-protocol,voices-server/console --bins
 bin="$CARGO_TARGET_DIR/debug"
 server=("$bin/voices-server" --data-dir "$data_dir")
 
@@ -52,7 +55,15 @@ for _ in $(seq 100); do
   kill -0 $server_pid 2>/dev/null || { cat "$data_dir/server.log"; echo "run: the sync server did not start" >&2; exit 1; }
   sleep 0.1
 done
-echo "    admin password: $data_dir/admin-password.txt; log: $data_dir/server.log"
+echo "    log: $data_dir/server.log"
+echo
+echo "    coordinator console: http://$listen/"
+if [ -f "$data_dir/admin-password.txt" ]; then
+  echo "    sign in as:          admin / $(cat "$data_dir/admin-password.txt")   (project '$project')"
+else
+  echo "    (this data directory has no admin-password.txt: it was made by hand; sign in with your own account)"
+fi
+echo
 
 echo "==> a device for the app: its one-time provisioning code"
 # A fresh one-time code each run; the app links with it at start (--provision) and then

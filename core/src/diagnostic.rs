@@ -68,6 +68,10 @@ pub enum Code {
     ChoiceFilterOnNonSelect,
     UnknownChoiceProperty,
     UnsupportedExpression,
+    /// A `disaggregation` mark on a field type that cannot carry it.
+    DisaggregationType,
+    /// Two fields of one scope marked with the same `disaggregation`.
+    DuplicateDisaggregation,
 }
 
 impl Code {

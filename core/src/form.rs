@@ -340,6 +340,85 @@ pub struct Field {
     /// The topic can endanger the respondent: never shown in lists or summaries.
     #[serde(default, skip_serializing_if = "is_false")]
     pub sensitive: bool,
+    /// The answer groups respondents in the coordinators' dashboard: every choice question's
+    /// counts are broken down by it (sex, age band, disability).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disaggregation: Option<Disaggregation>,
+}
+
+/// What a field marked for disaggregation records about the respondent (or, inside a
+/// repeat, about the person of that instance).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Disaggregation {
+    /// A `select_one` (the groups are its choice names) or a `calculate` (its values).
+    Sex,
+    /// An `integer` or `decimal` age in years: the groups are [`AGE_BANDS`].
+    Age,
+    /// A `select_one` (the groups are its choice names) or a `calculate` such as the
+    /// Washington Group flag (its values).
+    Disability,
+}
+
+impl Disaggregation {
+    pub const ALL: [Disaggregation; 3] = [
+        Disaggregation::Sex,
+        Disaggregation::Age,
+        Disaggregation::Disability,
+    ];
+
+    /// The name used in JSON and in XLSForm's `disaggregation` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Disaggregation::Sex => "sex",
+            Disaggregation::Age => "age",
+            Disaggregation::Disability => "disability",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Disaggregation> {
+        Disaggregation::ALL
+            .into_iter()
+            .find(|d| d.as_str() == text.trim())
+    }
+
+    /// The field types that can carry this mark.
+    pub fn fits(self, kind: FieldType) -> bool {
+        match self {
+            Disaggregation::Age => matches!(
+                kind,
+                FieldType::Integer | FieldType::Decimal | FieldType::Calculate | FieldType::Range
+            ),
+            Disaggregation::Sex | Disaggregation::Disability => {
+                matches!(kind, FieldType::SelectOne | FieldType::Calculate)
+            }
+        }
+    }
+}
+
+/// Age bands of the dashboard, in years: (label, first age, last age). The bands follow
+/// the humanitarian standard of children, adolescents, youth, adults and older people
+/// (0–14, 15–17, 18–24, 25–49, 50+), so figures compare across surveys.
+pub const AGE_BANDS: [(&str, u32, u32); 5] = [
+    ("0-14", 0, 14),
+    ("15-17", 15, 17),
+    ("18-24", 18, 24),
+    ("25-49", 25, 49),
+    ("50+", 50, u32::MAX),
+];
+
+/// The age band of an age answer (years, possibly with a fraction), or `None` when the
+/// text is not a non-negative number.
+pub fn age_band(answer: &str) -> Option<&'static str> {
+    let years: f64 = answer.trim().parse().ok()?;
+    if !years.is_finite() || years < 0.0 {
+        return None;
+    }
+    let whole = years.floor().min(f64::from(u32::MAX)) as u32;
+    AGE_BANDS
+        .iter()
+        .find(|(_, first, last)| (*first..=*last).contains(&whole))
+        .map(|(label, _, _)| *label)
 }
 
 fn default_field_type() -> FieldType {
@@ -676,6 +755,51 @@ mod tests {
             let back = serde_json::to_value(&item).unwrap();
             assert_eq!(back["type"], kind.as_str());
         }
+    }
+
+    #[test]
+    fn age_bands_cover_every_age_once() {
+        assert_eq!(age_band("0"), Some("0-14"));
+        assert_eq!(age_band("14.9"), Some("0-14"));
+        assert_eq!(age_band("15"), Some("15-17"));
+        assert_eq!(age_band("17"), Some("15-17"));
+        assert_eq!(age_band(" 18 "), Some("18-24"));
+        assert_eq!(age_band("24"), Some("18-24"));
+        assert_eq!(age_band("25"), Some("25-49"));
+        assert_eq!(age_band("49"), Some("25-49"));
+        assert_eq!(age_band("50"), Some("50+"));
+        assert_eq!(age_band("110"), Some("50+"));
+        assert_eq!(age_band("-1"), None);
+        assert_eq!(age_band("NaN"), None);
+        assert_eq!(age_band("thirty"), None);
+        assert_eq!(age_band(""), None);
+    }
+
+    #[test]
+    fn disaggregation_marks_round_trip_and_fit_their_types() {
+        let item: Item = serde_json::from_str(
+            r#"{"type":"select_one","name":"sex","choices":"sex","disaggregation":"sex"}"#,
+        )
+        .unwrap();
+        let Item::Field(f) = &item else {
+            panic!("not a field")
+        };
+        assert_eq!(f.disaggregation, Some(Disaggregation::Sex));
+        assert_eq!(
+            serde_json::to_value(&item).unwrap()["disaggregation"],
+            "sex"
+        );
+        for d in Disaggregation::ALL {
+            assert_eq!(Disaggregation::parse(d.as_str()), Some(d));
+        }
+        assert!(Disaggregation::Age.fits(FieldType::Integer));
+        assert!(!Disaggregation::Age.fits(FieldType::SelectOne));
+        assert!(Disaggregation::Sex.fits(FieldType::SelectOne));
+        assert!(!Disaggregation::Disability.fits(FieldType::Text));
+        assert!(serde_json::from_str::<Item>(
+            r#"{"type":"integer","name":"age","disaggregation":"height"}"#
+        )
+        .is_err());
     }
 
     #[test]

@@ -418,6 +418,7 @@ fn bare_field(kind: FieldType, name: &str) -> Field {
         media: None,
         pii: false,
         sensitive: false,
+        disaggregation: None,
     }
 }
 

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use voices_core::form::{
-    Choice, Condition, Consent, Direction, Field, FieldType, Form, Group, Item, Language, Media,
-    PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
+    Choice, Condition, Consent, Direction, Disaggregation, Field, FieldType, Form, Group, Item,
+    Language, Media, PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
 };
 
 fn repo_path(relative: &str) -> PathBuf {
@@ -413,6 +413,7 @@ fn full_field() -> Field {
         media: Some(full_media()),
         pii: true,
         sensitive: true,
+        disaggregation: Some(Disaggregation::Age),
     }
 }
 

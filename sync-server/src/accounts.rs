@@ -28,6 +28,18 @@ pub fn register_device(
     id: Option<&str>,
     valid_days: i64,
 ) -> Result<Registered> {
+    register_labelled_device(store, project, enumerator, id, None, valid_days)
+}
+
+/// [`register_device`] with a label people recognise the device by ("Tablet 4").
+pub fn register_labelled_device(
+    store: &dyn Store,
+    project: &str,
+    enumerator: &str,
+    id: Option<&str>,
+    label: Option<&str>,
+    valid_days: i64,
+) -> Result<Registered> {
     let id = match id {
         Some(id) => id.to_owned(),
         None => auth::random_secret("dev_")?.chars().take(16).collect(),
@@ -40,8 +52,9 @@ pub fn register_device(
         enumerator: enumerator.to_owned(),
         revoked_at: None,
     };
-    store.add_device(
+    store.add_labelled_device(
         &device,
+        label,
         &auth::secret_hash(&code),
         &code_expires_at,
         &crate::now_text(),
@@ -150,6 +163,17 @@ pub fn reset_password(store: &dyn Store, name: &str, new: &str) -> Result<bool> 
         tracing::info!(user = %name, "password changed; sessions revoked");
     }
     Ok(changed)
+}
+
+/// A provisioning code's text as a QR code: an SVG document to show on screen.
+pub fn qr_svg(text: &str) -> Result<String> {
+    let code = qrcode::QrCode::new(text.as_bytes())
+        .map_err(|e| crate::Error::Invalid(format!("the code does not fit a QR code: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build())
 }
 
 #[cfg(test)]

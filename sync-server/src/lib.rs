@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod attachments;
 pub mod auth;
+pub mod console;
 pub mod export;
 pub mod http;
 pub mod ingest;

@@ -13,7 +13,7 @@ use voices_server::http::load::{self, RequestLimits};
 use voices_server::serve::{self, ServeOptions, TlsFiles};
 use voices_server::store::postgres::PostgresStore;
 use voices_server::store::sqlite::SqliteStore;
-use voices_server::store::{Published, Role, Store};
+use voices_server::store::{Published, Role, Store, UserChanges};
 use voices_server::{app, auth, AppState};
 
 /// Ingest allocates and frees many small strings per record on several threads at once;
@@ -56,6 +56,11 @@ enum Command {
         /// capabilities in `/api/v1/info`.
         #[arg(long, env = "VOICES_NO_ZSTD")]
         no_zstd: bool,
+        /// The address devices reach this server at (`https://survey.example.org`), for
+        /// the provisioning codes made in the console; without it, the address the
+        /// browser used.
+        #[arg(long, env = "VOICES_PUBLIC_URL")]
+        public_url: Option<String>,
         /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key. A
         /// self-signed certificate's fingerprint goes into provisioning codes (give the
         /// same file to `device add --tls-cert`) and devices pin it.
@@ -156,6 +161,10 @@ enum UserCommand {
     Password { name: String },
     /// End every session the user holds (they sign in again).
     RevokeSessions { name: String },
+    /// Disable the account: no sign-in, and every session stops working at once.
+    Disable { name: String },
+    /// Enable a disabled account again (the user signs in anew).
+    Enable { name: String },
     /// Take the user out of a project; their next request there is refused.
     RemoveMembership {
         name: String,
@@ -184,6 +193,9 @@ enum DeviceCommand {
         /// Device id (default: a random one).
         #[arg(long)]
         id: Option<String>,
+        /// A name people recognise the device by ("Tablet 4"), listed in the console.
+        #[arg(long)]
+        label: Option<String>,
         /// The server address as the device will reach it. The app accepts `http://` only
         /// for this machine (loopback); elsewhere use `https://`.
         #[arg(long, default_value = "http://127.0.0.1:8470")]
@@ -317,6 +329,7 @@ fn main() -> anyhow::Result<()> {
             listen,
             json_logs,
             no_zstd,
+            public_url,
             tls_cert,
             tls_key,
             header_read_timeout,
@@ -343,6 +356,7 @@ fn main() -> anyhow::Result<()> {
                 state = state.without_zstd();
             }
             state.behind_proxy = *behind_proxy;
+            state = state.with_public_url(public_url.clone());
             let options = ServeOptions {
                 tls: match (tls_cert, tls_key) {
                     (Some(cert), Some(key)) => Some(TlsFiles {
@@ -398,6 +412,29 @@ fn main() -> anyhow::Result<()> {
             say(&format!("ended {ended} sessions of `{name}`"))
         }
         Command::User {
+            command: UserCommand::Disable { name } | UserCommand::Enable { name },
+        } => {
+            let store = open_store(&cli)?;
+            let disable = matches!(
+                &cli.command,
+                Command::User {
+                    command: UserCommand::Disable { .. }
+                }
+            );
+            let changes = UserChanges {
+                disabled: Some(disable),
+                ..UserChanges::default()
+            };
+            if store.update_user(name, &changes, &now)?.is_none() {
+                bail!("there is no user `{name}`");
+            }
+            say(&if disable {
+                format!("disabled `{name}`; their sessions were ended")
+            } else {
+                format!("enabled `{name}`")
+            })
+        }
+        Command::User {
             command: UserCommand::RemoveMembership { name, project },
         } => {
             let store = open_store(&cli)?;
@@ -420,6 +457,7 @@ fn main() -> anyhow::Result<()> {
                     project,
                     enumerator,
                     id,
+                    label,
                     server,
                     valid_days,
                     qr_png: png_path,
@@ -435,11 +473,12 @@ fn main() -> anyhow::Result<()> {
                 None => None,
             };
             let store = open_store(&cli)?;
-            let registered = voices_server::accounts::register_device(
+            let registered = voices_server::accounts::register_labelled_device(
                 store.as_ref(),
                 project,
                 enumerator,
                 id.as_deref(),
+                label.as_deref(),
                 *valid_days,
             )?;
             let (id, expires) = (&registered.device.id, &registered.code_expires_at);

@@ -5,7 +5,7 @@
 use voices_core::sync::protocol::{PullPage, PulledResponse, ReviewState};
 
 use crate::store::{Store, StoredResponse};
-use crate::Result;
+use crate::{Error, Result};
 
 /// Most responses in one pull page.
 pub const MAX_PAGE: usize = 1_000;
@@ -27,6 +27,8 @@ pub fn pulled(row: StoredResponse) -> PulledResponse {
         updated_at: row.updated_at,
         review_state: row.review_state,
         quarantine: row.quarantine,
+        masked: Vec::new(),
+        review_comment: None,
     }
 }
 
@@ -49,8 +51,31 @@ pub fn page(store: &dyn Store, project: &str, after: i64, limit: usize) -> Resul
     })
 }
 
-/// Set a response's review state (it moves to the end of the feed). `false` when the
-/// project has no such response.
-pub fn review(store: &dyn Store, project: &str, id: &str, state: ReviewState) -> Result<bool> {
-    store.set_review_state(project, id, state, &crate::now_text())
+/// Longest review comment kept, in characters.
+pub const MAX_COMMENT: usize = 2_000;
+/// Most responses one review decision covers.
+pub const MAX_REVIEWED: usize = 1_000;
+
+/// Set the review state of responses (each found one moves to the end of the feed),
+/// recording who decided, when, and the comment. `true` per id found in the project.
+pub fn review(
+    store: &dyn Store,
+    project: &str,
+    ids: &[String],
+    state: ReviewState,
+    comment: Option<&str>,
+    by: &str,
+) -> Result<Vec<bool>> {
+    if ids.is_empty() || ids.len() > MAX_REVIEWED {
+        return Err(Error::Invalid(format!(
+            "review 1 to {MAX_REVIEWED} responses at once"
+        )));
+    }
+    if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT) {
+        return Err(Error::Invalid(format!(
+            "a review comment has at most {MAX_COMMENT} characters"
+        )));
+    }
+    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
+    store.review(project, ids, state, comment, by, &crate::now_text())
 }

@@ -54,6 +54,8 @@ const CALLERS: [Caller; 9] = [
 const OK: u16 = 200;
 const CREATED: u16 = 201;
 const NO_CONTENT: u16 = 204;
+/// Allowed, and then refused for what the request asks (a conflict that is not there).
+const CONFLICT: u16 = 409;
 /// No credentials, unknown, revoked or expired ones.
 const UNAUTH: u16 = 401;
 /// Known caller, wrong project or role.
@@ -158,6 +160,62 @@ fn table(response: &str) -> Vec<Row> {
         row(Method::GET, "/api/v1/projects/{project}/attachments/{sha256}/status",
             format!("{p}/attachments/{FILE_SHA}/status"), None,
             [UNAUTH, OK, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        // The coordinator console (docs/console.md).
+        row(Method::POST, "/api/v1/session", "/api/v1/session",
+            json(serde_json::json!({"user": "lena", "password": PASSWORD})), all(OK)),
+        row(Method::GET, "/api/v1/session", "/api/v1/session", None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, OK, OK, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects", "/api/v1/projects", None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, OK, OK, OK, UNAUTH]),
+        //                                                           anon    dev     odev    rdev    coord   ocoord  design  admin   expired
+        row(Method::GET, "/api/v1/projects/{project}/overview", format!("{p}/overview"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/table", format!("{p}/table?q=kijiji"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/forms/{form}/fields",
+            format!("{p}/forms/household_survey/fields"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, OK, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/forms/{form}/dashboard",
+            format!("{p}/forms/household_survey/dashboard"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/forms/{form}/points",
+            format!("{p}/forms/household_survey/points"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/responses/{id}/history",
+            format!("{p}/responses/{response}/history"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        // Passes authorization, then finds no conflict to resolve (409): who may is told
+        // apart from who may not all the same.
+        row(Method::POST, "/api/v1/projects/{project}/responses/{id}/resolve",
+            format!("{p}/responses/{response}/resolve"),
+            json(serde_json::json!({"path": "/village", "value": "x"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, CONFLICT, DENIED, DENIED, CONFLICT, UNAUTH]),
+        row(Method::POST, "/api/v1/projects/{project}/reviews", format!("{p}/reviews"),
+            json(serde_json::json!({"ids": [response], "state": "approved"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/devices", format!("{p}/devices"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::POST, "/api/v1/projects/{project}/devices",
+            format!("http://voices.test:8470{p}/devices"), json(serde_json::json!({"enumerator": "E"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, CREATED, DENIED, DENIED, CREATED, UNAUTH]),
+        row(Method::DELETE, "/api/v1/projects/{project}/devices/{id}", format!("{p}/devices/tab-spare"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, NO_CONTENT, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        row(Method::GET, "/api/v1/users", "/api/v1/users", None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::POST, "/api/v1/users", "/api/v1/users",
+            json(serde_json::json!({"name": "mira", "password": PASSWORD})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, CREATED, UNAUTH]),
+        row(Method::PATCH, "/api/v1/users/{name}", "/api/v1/users/lena",
+            json(serde_json::json!({"display_name": "Lena"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::PUT, "/api/v1/projects/{project}/members/{name}", format!("{p}/members/lena"),
+            json(serde_json::json!({"role": "coordinator"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::DELETE, "/api/v1/projects/{project}/members/{name}", format!("{p}/members/lena"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        // Last: signing out revokes the caller's own token.
+        row(Method::DELETE, "/api/v1/session", "/api/v1/session", None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, NO_CONTENT, NO_CONTENT, NO_CONTENT, NO_CONTENT, UNAUTH]),
     ]
 }
 
@@ -188,6 +246,8 @@ async fn set_up(fx: &Fixture) -> (Tokens, String) {
     store
         .add_user("lena", Role::Coordinator, &hash, &voices_server::now_text())
         .unwrap();
+    // A device for the console's revoke row.
+    common::provision(&fx.router, store.as_ref(), "tab-spare", "p1").await;
     // A response for the routes that read one, and the attachment for its download.
     let revision = household_revision(1, &fx.device_id, HOUSEHOLD_VERSION);
     let (status, ack) = fx.upload(&fx.device, std::slice::from_ref(&revision)).await;

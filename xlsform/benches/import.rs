@@ -222,6 +222,7 @@ fn generated_form(questions: usize) -> Form {
             media: None,
             pii: false,
             sensitive: false,
+            disaggregation: None,
         }));
         if group_items.len() == 50 {
             body.push(Item::Group(Group {

@@ -30,6 +30,7 @@ pub(crate) const SURVEY: &[&str] = &[
     "video",
     "pii",
     "sensitive",
+    "disaggregation",
     "privacy",
     "privacy_prompt",
     "page",

@@ -347,4 +347,8 @@ fn write_field(sheet: &mut SheetBuilder, field: &Field) {
     row.media(field.media.as_ref());
     row.flag("pii", field.pii);
     row.flag("sensitive", field.sensitive);
+    row.opt(
+        "disaggregation",
+        field.disaggregation.map(|d| d.as_str().to_owned()).as_ref(),
+    );
 }

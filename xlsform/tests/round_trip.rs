@@ -79,8 +79,8 @@ fn real_workbooks_survive_a_second_round_trip() {
     assert_eq!(count, 4, "expected the four conformance workbooks");
 }
 
-/// Every property Voices adds (consent, privacy, pii, sensitive, safe exit, repeat bounds,
-/// inline groups, an unusual writing direction) survives the spreadsheet.
+/// Every property Voices adds (consent, privacy, pii, sensitive, disaggregation, safe exit,
+/// repeat bounds, inline groups, an unusual writing direction) survives the spreadsheet.
 #[test]
 fn people_centred_metadata_round_trips() {
     let json = r#"{
@@ -108,7 +108,7 @@ fn people_centred_metadata_round_trips() {
         {"type": "repeat", "name": "members", "label": {"en": "Members"}, "min": 1, "max": 20,
          "add_label": {"en": "Add a member"},
          "body": [{"type": "range", "name": "age", "label": {"en": "Age"},
-                   "range": {"start": 0, "end": 120, "step": 1}}]},
+                   "range": {"start": 0, "end": 120, "step": 1}, "disaggregation": "age"}]},
         {"type": "group", "name": "decoy", "label": {"en": "Recipes"},
          "body": [{"type": "note", "name": "recipe", "label": {"en": "Rice and beans"}}]}
       ],
@@ -127,4 +127,48 @@ fn people_centred_metadata_round_trips() {
         .form
         .unwrap_or_else(|| panic!("does not import:\n{}", rendered.join("\n")));
     assert_eq!(imported, form, "{}", rendered.join("\n"));
+}
+
+/// The `disaggregation` column takes `sex`, `age` or `disability` (any case) and reports
+/// anything else at its cell.
+#[test]
+fn the_disaggregation_column_is_read_and_checked() {
+    let md = "| survey |\n\
+        | | type | name | label | disaggregation |\n\
+        | | integer | age | Age | Age |\n\
+        | | select_one yn | sex | Sex | sex |\n\
+        | | text | height | Height | tallness |\n\
+        | choices |\n\
+        | | list_name | name | label |\n\
+        | | yn | f | F |\n\
+        | | yn | m | M |\n";
+    let report = voices_xlsform::import_markdown(md, &ImportOptions::default());
+    let errors: Vec<_> = report.errors().collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].code, "bad-disaggregation");
+    assert!(
+        errors[0].message.contains("'tallness'"),
+        "{}",
+        errors[0].message
+    );
+    let fixed = md.replace("tallness", "");
+    let report = voices_xlsform::import_markdown(&fixed, &ImportOptions::default());
+    let form = report.form.expect("imports once the bad cell is emptied");
+    let marks: Vec<_> = form
+        .body
+        .iter()
+        .filter_map(|item| match item {
+            voices_core::form::Item::Field(f) => Some((f.name.as_str(), f.disaggregation)),
+            _ => None,
+        })
+        .collect();
+    use voices_core::form::Disaggregation;
+    assert_eq!(
+        marks,
+        [
+            ("age", Some(Disaggregation::Age)),
+            ("sex", Some(Disaggregation::Sex)),
+            ("height", None)
+        ]
+    );
 }

@@ -568,3 +568,37 @@ fn many_unknown_references_are_reported_and_only_the_first_get_hints() {
         refs[0].message
     );
 }
+
+#[test]
+fn disaggregation_marks_fit_their_type_once_per_scope() {
+    let mut form = base();
+    set(&mut form, "/body/2/disaggregation", json!("age"));
+    set(&mut form, "/body/3/disaggregation", json!("sex"));
+    // A repeat is a scope of its own: the member's age disaggregates member questions.
+    set(&mut form, "/body/6/body/1/disaggregation", json!("age"));
+    let d = diagnostics(&form);
+    assert!(d.is_empty(), "{d:#?}");
+
+    set(&mut form, "/body/7/disaggregation", json!("age"));
+    set(
+        &mut form,
+        "/body/6/body/0/disaggregation",
+        json!("disability"),
+    );
+    let d = diagnostics(&form);
+    let found: Vec<(Code, &str)> = d.iter().map(|d| (d.code, d.pointer.as_str())).collect();
+    assert_eq!(
+        found,
+        [
+            (Code::DisaggregationType, "/body/6/body/0/disaggregation"),
+            (Code::DuplicateDisaggregation, "/body/7/disaggregation"),
+        ],
+        "{d:#?}"
+    );
+    assert!(
+        d[0].message.contains("needs a select_one or a calculate"),
+        "{}",
+        d[0].message
+    );
+    assert!(d[1].message.contains("`age`"), "{}", d[1].message);
+}

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::collections::{Map, Set};
 
 use crate::diagnostic::{suggestion, Code, Diagnostic};
-use crate::form::{Direction, FieldType, Form, Item, Media, Text};
+use crate::form::{Direction, Disaggregation, FieldType, Form, Item, Media, Text};
 
 use super::tree::{flatten, has_privacy_check, Flat};
 use crate::answer::is_valid_name;
@@ -24,6 +24,7 @@ pub(crate) fn check(form: &Form) -> Vec<Diagnostic> {
     check_containers(&flat, &mut out);
     check_consent(&flat, &mut out);
     check_safe_exit(form, &flat, &mut out);
+    check_disaggregation(&flat, &mut out);
     out
 }
 
@@ -656,6 +657,51 @@ fn check_safe_exit(form: &Form, flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
                     f.pointer
                 ),
             ));
+        }
+    }
+}
+
+/// A disaggregation mark fits its field's type, and each scope (the top level, each
+/// repeat) has at most one field per kind, so every answer belongs to one group.
+fn check_disaggregation(flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
+    let mut first: Map<(Option<usize>, Disaggregation), &str> = Map::default();
+    for f in flat {
+        let Item::Field(field) = f.item else { continue };
+        let Some(mark) = field.disaggregation else {
+            continue;
+        };
+        let ptr = format!("{}/disaggregation", f.pointer);
+        if !mark.fits(field.kind) {
+            out.push(Diagnostic::error(
+                Code::DisaggregationType,
+                ptr.clone(),
+                format!(
+                    "`{}` is a {}; \"disaggregation\": \"{}\" needs {}",
+                    field.name,
+                    field.kind.as_str(),
+                    mark.as_str(),
+                    match mark {
+                        Disaggregation::Age =>
+                            "an integer, decimal, range or calculate holding years",
+                        Disaggregation::Sex | Disaggregation::Disability => {
+                            "a select_one or a calculate"
+                        }
+                    }
+                ),
+            ));
+        }
+        if let Some(earlier) = first.insert((f.scope, mark), &field.name) {
+            out.push(Diagnostic::error(
+                Code::DuplicateDisaggregation,
+                ptr,
+                format!(
+                    "`{}` and `{earlier}` are both marked \"disaggregation\": \"{}\" in the same {}; mark one",
+                    field.name,
+                    mark.as_str(),
+                    if f.scope.is_some() { "repeat" } else { "form level" }
+                ),
+            ));
+            first.insert((f.scope, mark), earlier);
         }
     }
 }

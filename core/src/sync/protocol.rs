@@ -262,6 +262,13 @@ pub struct PulledResponse {
     /// The causal context to put in `seen` when editing on top of this state.
     pub context: VersionVector,
     pub revisions: u64,
+    /// Flat paths of the pii answers (and pii conflicts) left out because pii was not
+    /// asked for (`GET /responses/{id}` without `pii=true`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub masked: Vec<String>,
+    /// The comment of the last review decision (`GET /responses/{id}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_comment: Option<String>,
 }
 
 /// `GET /api/v1/projects/{p}/responses?after=CURSOR&limit=N` answer.

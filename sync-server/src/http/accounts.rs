@@ -55,7 +55,8 @@ pub(super) async fn login(
 
 /// The person with this name and password, within the throttle: `429` with
 /// `Retry-After` while the name or the address is blocked, `503` when every core is
-/// checking passwords, `401 bad_credentials` for an unknown name or a wrong password.
+/// checking passwords, `401 bad_credentials` for an unknown name or a wrong password,
+/// `401 account_disabled` for the right password of a disabled account.
 pub(crate) async fn sign_in(
     state: &AppState,
     address: Option<IpAddr>,
@@ -73,6 +74,11 @@ pub(crate) async fn sign_in(
     })
     .await?;
     match user {
+        Some(user) if user.disabled => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "account_disabled",
+            "this account was disabled by an admin",
+        )),
         Some(user) => {
             state.logins.succeeded(&name);
             Ok(user)

@@ -1,10 +1,13 @@
-//! Who is asking, and may they: the bearer token is looked up and checked, then the
-//! caller's role and project are held against what the route needs. Handlers take an
-//! [`Authorized`] extractor for the permission they need and never check by hand.
+//! Who is asking, and may they: the bearer token (or, from a browser, the session
+//! cookie: see `session`) is looked up and checked, then the caller's role in the
+//! project is held against what the route needs. Handlers take an [`Authorized`]
+//! extractor for the permission they need (or [`Person`], [`Admin`] for routes outside
+//! a project) and never check by hand.
 //!
 //! The checks run in a fixed order, and each failure has its own status and code:
 //! no or unknown token (401 `unauthorized`), a revoked token or device (401
-//! `token_revoked`), an expired token (401 `token_expired`), another project
+//! `token_revoked`), an expired token (401 `token_expired`), a disabled person (401
+//! `account_disabled`), another project
 //! (403 `wrong_project`), a role without the permission (403 `forbidden`), a project
 //! that does not exist (404 `unknown_project`).
 
@@ -13,7 +16,7 @@ use std::marker::PhantomData;
 
 use axum::extract::{FromRequestParts, Path};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
@@ -30,8 +33,10 @@ pub enum Need {
     Upload,
     /// Publish form versions.
     Publish,
-    /// Read responses and attachments, review, export.
+    /// Read responses and attachments, review, export, manage devices.
     Coordinate,
+    /// What every member of the project may read (form fields); not devices.
+    Member,
 }
 
 /// A permission a route asks for, as a type, so that a handler's signature says it.
@@ -47,6 +52,8 @@ pub enum Upload {}
 pub enum Publish {}
 /// Coordinators and admins: read responses, review, export, download attachments.
 pub enum Coordinate {}
+/// Every member of the project (designers, coordinators) and admins, not devices.
+pub enum Member {}
 
 impl Permission for ReadForms {
     const NEED: Need = Need::Forms;
@@ -59,6 +66,9 @@ impl Permission for Publish {
 }
 impl Permission for Coordinate {
     const NEED: Need = Need::Coordinate;
+}
+impl Permission for Member {
+    const NEED: Need = Need::Member;
 }
 
 /// A caller allowed to do `P` in the project named by the route's `{project}`.
@@ -105,7 +115,7 @@ impl<P: Permission> FromRequestParts<AppState> for Authorized<P> {
             .get("project")
             .cloned()
             .ok_or_else(|| ApiError::internal("a project route without `{project}`"))?;
-        let principal = authenticate(state, parts).await?;
+        let principal = authenticate(state, &parts.headers).await?;
         permit(&principal, &project, P::NEED)?;
         let store = state.store.clone();
         let p = project.clone();
@@ -123,14 +133,19 @@ impl<P: Permission> FromRequestParts<AppState> for Authorized<P> {
     }
 }
 
-/// A person (not a device) signed in, for requests about their own account.
+fn unauthorized(code: &'static str, detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::UNAUTHORIZED, code, detail)
+}
+
+/// A person (not a device) signed in, for requests about their own account and the
+/// console's routes outside a project.
 pub struct Person(pub User);
 
 impl FromRequestParts<AppState> for Person {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        match authenticate(state, parts).await? {
+        match authenticate(state, &parts.headers).await? {
             Principal::User(user) => Ok(Person(user)),
             Principal::Device(_) => Err(ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -141,26 +156,36 @@ impl FromRequestParts<AppState> for Person {
     }
 }
 
-fn unauthorized(code: &'static str, detail: impl Into<String>) -> ApiError {
-    ApiError::new(StatusCode::UNAUTHORIZED, code, detail)
+/// An admin: manages people and memberships.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let Person(user) = Person::from_request_parts(parts, state).await?;
+        if user.role != Role::Admin {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "only an admin manages people",
+            ));
+        }
+        Ok(Admin)
+    }
 }
 
-/// The principal of the request's bearer token, if it is known, current and not revoked.
-async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principal> {
-    let token = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            unauthorized(
-                "unauthorized",
-                "send `Authorization: Bearer TOKEN` (a device token from provisioning or a session from /api/v1/login)",
-            )
-        })?;
-    let hash = auth::secret_hash(token);
+/// The principal of the request's bearer token or session cookie, if it is known,
+/// current and not revoked (the CSRF header of a cookie was checked by the `session`
+/// layer already). A device's contact is recorded on the way.
+pub(super) async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Principal> {
+    let token = super::session::credential(headers).ok_or_else(|| {
+        unauthorized(
+            "unauthorized",
+            "send `Authorization: Bearer TOKEN` (a device token from provisioning or a session from /api/v1/login), or sign in (POST /api/v1/session)",
+        )
+    })?;
+    let hash = auth::secret_hash(&token);
     let store = state.store.clone();
     let found = blocking(move || store.find_token(&hash)).await?;
     let info = found.ok_or_else(|| unauthorized("unauthorized", "unknown token"))?;
@@ -179,10 +204,20 @@ async fn authenticate(state: &AppState, parts: &Parts) -> ApiResult<Principal> {
             ),
         ));
     }
-    if let Principal::Device(d) = &info.principal {
-        if d.revoked_at.is_some() {
-            return Err(unauthorized("token_revoked", "this device was revoked"));
+    match &info.principal {
+        Principal::Device(d) => {
+            if d.revoked_at.is_some() {
+                return Err(unauthorized("token_revoked", "this device was revoked"));
+            }
+            super::devices::record_contact(state, &d.id, headers);
         }
+        Principal::User(u) if u.disabled => {
+            return Err(unauthorized(
+                "account_disabled",
+                "this account was disabled by an admin",
+            ))
+        }
+        Principal::User(_) => {}
     }
     Ok(info.principal)
 }
@@ -206,23 +241,21 @@ fn permit(principal: &Principal, project: &str, need: Need) -> ApiResult<()> {
             }
         }
         Principal::User(u) => {
-            if u.role != Role::Admin && !u.projects.iter().any(|p| p == project) {
+            let Some(role) = u.role_in(project) else {
                 return Err(wrong_project(format!(
                     "user `{}` is not a member of project `{project}`",
                     u.name
                 )));
-            }
+            };
             let allowed = match need {
-                Need::Forms => true,
-                Need::Publish => matches!(u.role, Role::Admin | Role::Designer),
-                Need::Upload | Need::Coordinate => {
-                    matches!(u.role, Role::Admin | Role::Coordinator)
-                }
+                Need::Forms | Need::Member => true,
+                Need::Publish => matches!(role, Role::Admin | Role::Designer),
+                Need::Upload | Need::Coordinate => matches!(role, Role::Admin | Role::Coordinator),
             };
             if !allowed {
                 return Err(forbidden(format!(
                     "a {} cannot do this; it needs {}",
-                    u.role.as_str(),
+                    role.as_str(),
                     match need {
                         Need::Publish => "a designer or admin",
                         _ => "a coordinator or admin",

@@ -178,6 +178,15 @@ fn parse_json<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     })
 }
 
+/// Whether the request's `Content-Type` is `wanted` (parameters such as `charset` aside).
+pub(super) fn content_type_is(headers: &axum::http::HeaderMap, wanted: &str) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case(wanted))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,5 +1,6 @@
 //! `GET /forms/{form}/export?format=csv|json|geojson&since=CURSOR&pii&labels`: a form's
-//! responses, streamed as [`crate::export`] writes them.
+//! responses, streamed as [`crate::export`] writes them, their number announced in
+//! `X-Voices-Total`.
 
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -11,6 +12,9 @@ use super::error::{ApiError, ApiResult};
 use super::stream::{self, ChannelWriter};
 use super::{blocking, parse_cursor, AppState};
 use crate::export::{Format, Options};
+
+/// The number of responses an export sends, so a page can show its progress.
+pub const TOTAL_HEADER: &str = "x-voices-total";
 
 #[derive(Debug, Deserialize)]
 pub(super) struct ExportQuery {
@@ -46,10 +50,14 @@ pub(super) async fn export(
         include_pii: query.pii,
         labels: query.labels,
     };
-    // Refuse an unknown form before the answer starts streaming.
+    // Refuse an unknown form before the answer starts streaming; count what it sends.
     let store = state.store.clone();
-    let (p, f) = (options.project.clone(), options.form.clone());
-    blocking(move || crate::export::latest_form(store.as_ref(), &p, &f).map(|_| ())).await?;
+    let (p, f, since) = (options.project.clone(), options.form.clone(), options.since);
+    let total = blocking(move || {
+        crate::export::latest_form(store.as_ref(), &p, &f)?;
+        store.count_form(&p, &f, since)
+    })
+    .await?;
     let (tx, body) = stream::channel(4);
     let store = state.store.clone();
     let filename = format!("{}.{}", options.form, format.extension());
@@ -75,6 +83,10 @@ pub(super) async fn export(
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"{filename}\""),
+            ),
+            (
+                header::HeaderName::from_static(TOTAL_HEADER),
+                total.to_string(),
             ),
         ],
         body,

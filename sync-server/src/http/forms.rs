@@ -1,15 +1,15 @@
 //! Form versions: `GET /forms` (the project's published versions), `GET
-//! /forms/{form}/versions/{version}` (a document as published) and `POST /forms`
-//! (publish).
+//! /forms/{form}/versions/{version}` (a document as published), `POST /forms`
+//! (publish) and `GET /forms/{form}/fields` (a version's fields as table columns).
 
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use voices_core::sync::protocol::FormVersionSummary;
 
-use super::auth::{Authorized, Publish, ReadForms};
+use super::auth::{Authorized, Member, Publish, ReadForms};
 use super::body::small_body;
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
@@ -71,4 +71,37 @@ pub(super) async fn publish(
         Json(serde_json::json!({"form": form.id, "version": form.version})),
     )
         .into_response())
+}
+
+/// `GET /forms/{form}/fields?version=V`: the columns of the responses table.
+pub(super) async fn fields(
+    State(state): State<AppState>,
+    Path((_, form)): Path<(String, String)>,
+    Query(query): Query<FieldsQuery>,
+    caller: Authorized<Member>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let store = state.store.clone();
+    let f = form.clone();
+    let found = blocking(move || {
+        crate::console::fields::form_version(
+            store.as_ref(),
+            &caller.project,
+            &f,
+            query.version.as_deref().filter(|v| !v.trim().is_empty()),
+        )
+    })
+    .await?;
+    found
+        .map(|(document, _)| Json(crate::console::fields::fields_json(&document)))
+        .ok_or_else(|| {
+            ApiError::not_found(
+                "unknown_form",
+                format!("form `{form}` (or that version) is not published in this project"),
+            )
+        })
+}
+
+#[derive(serde::Deserialize)]
+pub(super) struct FieldsQuery {
+    version: Option<String>,
 }

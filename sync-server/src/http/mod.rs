@@ -1,4 +1,5 @@
-//! The HTTP API (`/api/v1`, see docs/protocol.md), `/health` and `/metrics`: the router,
+//! The HTTP API (`/api/v1`, see docs/protocol.md), `/health`, `/metrics` and the
+//! coordinator console's pages at `/` (`console_assets`): the router,
 //! its middleware (protocol negotiation, request log and counters) and the state the
 //! handlers share. Each resource's handlers live in a module of their own; they parse
 //! the request, call the domain code and shape the answer, nothing more.
@@ -7,13 +8,20 @@ mod accounts;
 mod attachments;
 mod auth;
 mod body;
+mod console_assets;
+mod dashboard;
+mod devices;
 mod error;
 mod export;
 mod forms;
 pub mod load;
+mod people;
+mod projects;
 mod responses;
 mod revisions;
+mod session;
 mod stream;
+mod table;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -23,13 +31,14 @@ use axum::http::header;
 use axum::http::Method;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put, MethodRouter};
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::{Json, Router};
 use voices_core::sync::protocol::{Limits, ServerInfo, PROTOCOL_HEADER, PROTOCOL_VERSION};
 
 pub use error::{ApiError, ApiResult, BUSY_RETRY_AFTER_SECS};
 
 use crate::metrics::Metrics;
+use crate::store::projection::IndexCache;
 use crate::store::Store;
 use crate::validate::FormCatalog;
 
@@ -57,6 +66,11 @@ pub struct AppState {
     /// server makes carry it so that devices pin it (`None` without TLS or with a
     /// certificate from an authority).
     pub pinned_certificate: Option<String>,
+    /// The address devices reach this server at (`serve --public-url`), for the
+    /// provisioning codes the console makes; without it, the address the browser used.
+    pub public_url: Option<String>,
+    /// Form indexes (pii flags, fields) for the console's answers.
+    pub indexes: Arc<IndexCache>,
 }
 
 impl AppState {
@@ -72,6 +86,16 @@ impl AppState {
             logins: Arc::new(crate::throttle::LoginThrottle::default()),
             behind_proxy: false,
             pinned_certificate: None,
+            public_url: None,
+            indexes: Arc::default(),
+        }
+    }
+
+    /// The same server naming itself `url` in the provisioning codes it makes.
+    pub fn with_public_url(self, url: Option<String>) -> AppState {
+        AppState {
+            public_url: url,
+            ..self
         }
     }
 
@@ -179,6 +203,75 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/projects/{project}/attachments/{sha256}/status",
             get(attachments::status),
         ),
+        // The coordinator console (docs/console.md).
+        (Method::POST, "/session", post(session::sign_in)),
+        (Method::GET, "/session", get(session::current)),
+        (Method::DELETE, "/session", delete(session::sign_out)),
+        (Method::GET, "/projects", get(projects::list)),
+        (
+            Method::GET,
+            "/projects/{project}/overview",
+            get(projects::overview),
+        ),
+        (Method::GET, "/projects/{project}/table", get(table::page)),
+        (
+            Method::GET,
+            "/projects/{project}/forms/{form}/fields",
+            get(forms::fields),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/forms/{form}/dashboard",
+            get(dashboard::dashboard),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/forms/{form}/points",
+            get(dashboard::points),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/responses/{id}/history",
+            get(responses::history),
+        ),
+        (
+            Method::POST,
+            "/projects/{project}/responses/{id}/resolve",
+            post(responses::resolve),
+        ),
+        (
+            Method::POST,
+            "/projects/{project}/reviews",
+            post(responses::bulk_review),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/devices",
+            get(devices::list),
+        ),
+        (
+            Method::POST,
+            "/projects/{project}/devices",
+            post(devices::add),
+        ),
+        (
+            Method::DELETE,
+            "/projects/{project}/devices/{id}",
+            delete(devices::revoke),
+        ),
+        (Method::GET, "/users", get(people::list)),
+        (Method::POST, "/users", post(people::add)),
+        (Method::PATCH, "/users/{name}", patch(people::update)),
+        (
+            Method::PUT,
+            "/projects/{project}/members/{name}",
+            put(people::set_member),
+        ),
+        (
+            Method::DELETE,
+            "/projects/{project}/members/{name}",
+            delete(people::remove_member),
+        ),
     ]
 }
 
@@ -214,6 +307,7 @@ pub fn app(state: AppState) -> Router {
         .fold(Router::new(), |router, (_, path, handler)| {
             router.route(path, handler)
         })
+        .layer(middleware::from_fn(session::csrf))
         .layer(middleware::from_fn(negotiate));
     root_routes()
         .into_iter()
@@ -221,6 +315,7 @@ pub fn app(state: AppState) -> Router {
             router.route(path, handler)
         })
         .nest(API_PREFIX, api)
+        .fallback(console_assets::serve)
         .layer(middleware::from_fn_with_state(state.clone(), load::limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)

@@ -1,17 +1,20 @@
 //! The coordinator feed: `GET /responses?after=CURSOR&limit=N` (pages of merged
-//! responses), `GET /responses/{id}` and `PUT /responses/{id}/review`.
+//! responses), `GET /responses/{id}` (pii masked unless asked), its history, review
+//! (`PUT /responses/{id}/review`, `POST /reviews` for many) and conflict resolution.
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use voices_core::sync::protocol::{PullPage, PulledResponse, ReviewState};
+use serde_json::{json, Value};
+use voices_core::sync::protocol::{PullPage, ReviewState};
 
 use super::auth::{Authorized, Coordinate};
 use super::body::json_body;
 use super::error::{ApiError, ApiResult};
 use super::{blocking, parse_cursor, AppState};
+use crate::console::{self, resolve::ResolveError, response::Unresolved};
 use crate::metrics::Metrics;
 use crate::responses::{self, DEFAULT_PAGE};
 
@@ -42,21 +45,49 @@ pub(super) async fn pull(
     Ok(Json(page))
 }
 
+#[derive(Debug, Deserialize)]
+pub(super) struct PiiQuery {
+    #[serde(default)]
+    pii: bool,
+}
+
+/// One response, pii answers masked unless `pii=true` is asked (as in exports).
 pub(super) async fn one(
     State(state): State<AppState>,
     Path((_, id)): Path<(String, String)>,
+    Query(query): Query<PiiQuery>,
     caller: Authorized<Coordinate>,
-) -> ApiResult<Json<PulledResponse>> {
-    let store = state.store.clone();
+) -> ApiResult<Json<Value>> {
+    let (store, indexes) = (state.store.clone(), state.indexes.clone());
     let rid = id.clone();
-    let row = blocking(move || store.get_response(&caller.project, &rid)).await?;
-    row.map(|r| Json(responses::pulled(r)))
-        .ok_or_else(|| unknown_response(&id))
+    let found = blocking(move || {
+        console::response::response_json(store.as_ref(), &indexes, &caller.project, &rid, query.pii)
+    })
+    .await?;
+    found.map(Json).ok_or_else(|| unknown_response(&id))
+}
+
+/// Its revisions as per-field changes, and its review decisions.
+pub(super) async fn history(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    Query(query): Query<PiiQuery>,
+    caller: Authorized<Coordinate>,
+) -> ApiResult<Json<Value>> {
+    let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    let rid = id.clone();
+    let found = blocking(move || {
+        console::response::history_json(store.as_ref(), &indexes, &caller.project, &rid, query.pii)
+    })
+    .await?;
+    found.map(Json).ok_or_else(|| unknown_response(&id))
 }
 
 #[derive(Debug, Deserialize)]
 pub(super) struct ReviewRequest {
     state: ReviewState,
+    #[serde(default)]
+    comment: Option<String>,
 }
 
 pub(super) async fn review(
@@ -67,13 +98,127 @@ pub(super) async fn review(
 ) -> ApiResult<StatusCode> {
     let request: ReviewRequest = json_body(&state, body).await?;
     let store = state.store.clone();
+    let by = caller.name();
     let rid = id.clone();
-    let found =
-        blocking(move || responses::review(store.as_ref(), &caller.project, &rid, request.state))
-            .await?;
-    if found {
+    let found = blocking(move || {
+        responses::review(
+            store.as_ref(),
+            &caller.project,
+            &[rid],
+            request.state,
+            request.comment.as_deref(),
+            &by,
+        )
+    })
+    .await?;
+    if found.first() == Some(&true) {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(unknown_response(&id))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct BulkReview {
+    ids: Vec<String>,
+    state: ReviewState,
+    #[serde(default)]
+    comment: Option<String>,
+}
+
+/// `POST /reviews`: one decision for many responses; a result per id, in order.
+pub(super) async fn bulk_review(
+    State(state): State<AppState>,
+    caller: Authorized<Coordinate>,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let request: BulkReview = json_body(&state, body).await?;
+    let store = state.store.clone();
+    let by = caller.name();
+    let ids = request.ids.clone();
+    let found = blocking(move || {
+        responses::review(
+            store.as_ref(),
+            &caller.project,
+            &ids,
+            request.state,
+            request.comment.as_deref(),
+            &by,
+        )
+    })
+    .await?;
+    let results: Vec<Value> = request
+        .ids
+        .iter()
+        .zip(found)
+        .map(|(id, ok)| match ok {
+            true => json!({"id": id, "ok": true}),
+            false => json!({"id": id, "ok": false, "code": "unknown_response"}),
+        })
+        .collect();
+    Ok(Json(json!({ "results": results })))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct Resolve {
+    path: String,
+    value: Option<String>,
+}
+
+/// `POST /responses/{id}/resolve`: the coordinator's value for a conflicted answer, as
+/// an edit by the coordinator's own actor; the response as it is then.
+pub(super) async fn resolve(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    caller: Authorized<Coordinate>,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let request: Resolve = json_body(&state, body).await?;
+    let (store, catalog, indexes) = (
+        state.store.clone(),
+        state.catalog.clone(),
+        state.indexes.clone(),
+    );
+    let user = caller.name();
+    let rid = id.clone();
+    let outcome = blocking(move || {
+        let project = &caller.project;
+        let done = console::response::resolve_conflict(
+            store.as_ref(),
+            catalog.as_ref(),
+            project,
+            &rid,
+            &user,
+            &request.path,
+            request.value,
+        )?;
+        match done {
+            Ok(()) => Ok(Ok(console::response::response_json(
+                store.as_ref(),
+                &indexes,
+                project,
+                &rid,
+                false,
+            )?)),
+            Err(e) => Ok::<_, crate::Error>(Err(e)),
+        }
+    })
+    .await?;
+    match outcome {
+        Ok(Some(json)) => Ok(Json(json)),
+        Ok(None) | Err(Unresolved::UnknownResponse) => Err(unknown_response(&id)),
+        Err(Unresolved::Refused(e @ ResolveError::BadPath(_))) => {
+            Err(ApiError::bad_request("bad_path", e.to_string()))
+        }
+        Err(Unresolved::Refused(e @ ResolveError::NoConflict(_))) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "no_conflict",
+            e.to_string(),
+        )),
+        Err(Unresolved::Rejected(ack)) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "resolution_refused",
+            ack.reasons.join("; "),
+        )),
     }
 }

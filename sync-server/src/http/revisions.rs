@@ -13,18 +13,10 @@ use voices_core::sync::protocol::{
 };
 
 use super::auth::{Authorized, Upload};
-use super::body::{self, body_error, json_body, BodyError};
+use super::body::{self, body_error, content_type_is, json_body, BodyError};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::metrics::Metrics;
-
-fn content_type_is(headers: &HeaderMap, wanted: &str) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|v| v.trim().eq_ignore_ascii_case(wanted))
-}
 
 pub(super) async fn upload(
     State(state): State<AppState>,

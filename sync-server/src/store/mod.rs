@@ -8,8 +8,10 @@
 //! as text, and are passed in so tests can control them.
 
 mod codec;
+pub mod console;
 mod plan;
 pub mod postgres;
+pub mod projection;
 mod shared;
 pub mod sqlite;
 
@@ -19,6 +21,9 @@ use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
 use voices_core::sync::{ResponseState, Revision};
 
 use crate::Result;
+pub use console::{
+    DashboardCounts, DeviceInfo, MapCell, Overview, ReviewEntry, TablePage, TableQuery, UserChanges,
+};
 
 /// A person's role. Devices are not people: they have their own records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,9 +59,36 @@ impl Role {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
     pub name: String,
+    /// `Admin` for admins; otherwise the role of memberships that name none.
     pub role: Role,
     pub password_hash: String,
     pub projects: Vec<String>,
+    pub display_name: Option<String>,
+    /// Disabled by an admin: none of the user's tokens or sessions work.
+    pub disabled: bool,
+    /// The user's projects with the role in each, by project id.
+    pub memberships: Vec<Membership>,
+}
+
+impl User {
+    /// What the user may do in `project`: `Admin` everywhere for admins, else the
+    /// membership's role, `None` for a project the user is not a member of.
+    pub fn role_in(&self, project: &str) -> Option<Role> {
+        if self.role == Role::Admin {
+            return Some(Role::Admin);
+        }
+        self.memberships
+            .iter()
+            .find(|m| m.project == project)
+            .map(|m| m.role)
+    }
+}
+
+/// A user's membership of a project.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Membership {
+    pub project: String,
+    pub role: Role,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +201,11 @@ pub struct StoredResponse {
 
 pub use voices_core::sync::protocol::AttachmentStatus;
 
+/// A response state from its stored text (what the table query returns with each row).
+pub fn decode_state(text: &str) -> Result<ResponseState> {
+    codec::decode(text)
+}
+
 /// What happened to an attachment chunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChunkOutcome {
@@ -205,7 +242,9 @@ pub trait Store: Send + Sync + 'static {
         code_hash: &str,
         code_expires_at: &str,
         now: &str,
-    ) -> Result<()>;
+    ) -> Result<()> {
+        self.add_labelled_device(device, None, code_hash, code_expires_at, now)
+    }
     /// Exchange a provisioning code for a device token: the code works once, before it
     /// expires, for a device not revoked. `None` when any of that fails.
     fn redeem_code(
@@ -266,9 +305,72 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
         state: ReviewState,
         now: &str,
-    ) -> Result<bool>;
+    ) -> Result<bool> {
+        Ok(self.review(project, &[id.to_owned()], state, None, "", now)?[0])
+    }
+    /// Set the review state of responses (one transaction), recording who decided it,
+    /// when and why; `true` per id found. Each found response moves in the feed.
+    fn review(
+        &self,
+        project: &str,
+        ids: &[String],
+        state: ReviewState,
+        comment: Option<&str>,
+        by: &str,
+        now: &str,
+    ) -> Result<Vec<bool>>;
+    /// The review decisions recorded for a response, oldest first.
+    fn reviews_of(&self, project: &str, response: &str) -> Result<Vec<ReviewEntry>>;
     /// Stored revisions of a response (canonical JSON), in arrival order.
     fn revisions_of(&self, project: &str, response: &str) -> Result<Vec<String>>;
+
+    // The console's queries (docs/console.md), over the projection the ingest writes.
+    /// Every project: (id, title), by id.
+    fn list_projects(&self) -> Result<Vec<(String, String)>>;
+    /// One page of the responses table.
+    fn table(&self, project: &str, query: &TableQuery) -> Result<TablePage>;
+    /// Counts of the project overview; `today` and `week_start` are UTC days.
+    fn overview(&self, project: &str, today: &str, week_start: &str) -> Result<Overview>;
+    /// The counts behind a form's dashboard (one version, or all).
+    fn dashboard_counts(
+        &self,
+        project: &str,
+        form: &str,
+        version: Option<&str>,
+    ) -> Result<DashboardCounts>;
+    /// The form's points rounded to `precision` decimals, counted per rounded point.
+    fn map_cells(&self, project: &str, form: &str, precision: u32) -> Result<Vec<MapCell>>;
+    /// Responses of a form changed after feed position `after` (what an export sends).
+    fn count_form(&self, project: &str, form: &str, after: i64) -> Result<u64>;
+
+    // Devices as the console manages them.
+    /// [`Store::add_device`] with a label people recognise the device by.
+    fn add_labelled_device(
+        &self,
+        device: &Device,
+        label: Option<&str>,
+        code_hash: &str,
+        code_expires_at: &str,
+        now: &str,
+    ) -> Result<()>;
+    fn list_devices(&self, project: &str) -> Result<Vec<DeviceInfo>>;
+    /// Record a device's contact: when, and the app version and outbox count it reports
+    /// (kept when not reported).
+    fn touch_device(
+        &self,
+        id: &str,
+        now: &str,
+        app_version: Option<&str>,
+        pending: Option<i64>,
+    ) -> Result<()>;
+
+    // People.
+    fn list_users(&self) -> Result<Vec<User>>;
+    /// Change a user; a new password or disabling revokes every token the user holds.
+    /// `None` when there is no such user.
+    fn update_user(&self, name: &str, changes: &UserChanges, now: &str) -> Result<Option<User>>;
+    /// Make `user` a member of `project` with `role` (or change the role).
+    fn set_membership(&self, user: &str, project: &str, role: Role) -> Result<()>;
 
     // Attachments (content-addressed, uploaded in chunks, resumable).
     fn attachment_status(&self, project: &str, sha256: &str) -> Result<Option<AttachmentStatus>>;

@@ -9,13 +9,40 @@
 //! same, in the same order.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use voices_core::sync::protocol::{AckStatus, RecordAck, ReviewState};
 use voices_core::sync::{MergeError, ResponseState};
 
 use super::codec;
+use super::projection::{self, Deltas, FormIndex, Projection};
 use super::{IncomingRevision, Uploader, Validation, Validator};
 use crate::Result;
+
+/// Form indexes by (form, version), for the versions an ingest touches.
+pub(crate) type Indexes = HashMap<(String, String), Arc<FormIndex>>;
+
+/// The (form, version) pairs whose indexes an ingest needs: those its revisions name and
+/// those the stored states are on. Each backend loads them (through its own connection,
+/// so no second one is needed inside a transaction) before planning.
+pub(crate) fn versions_needed<'a>(
+    batch: &'a [IncomingRevision],
+    loaded: impl Iterator<Item = &'a Loaded>,
+) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = batch
+        .iter()
+        .map(|i| (i.revision.form.clone(), i.revision.version.clone()))
+        .chain(loaded.map(|l| {
+            (
+                l.state.form.clone(),
+                l.state.form_version().unwrap_or_default().to_owned(),
+            )
+        }))
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    pairs
+}
 
 /// A revision id already stored in the ingest's project: its content hash. Ids are
 /// scoped to their project, so the same id in another project is no concern here.
@@ -47,6 +74,8 @@ pub(crate) struct Changed {
     pub received_at: String,
     /// Feed position of the row this was merged from; `None` for a new response.
     pub read_at: Option<i64>,
+    /// Its row in the console's table index.
+    pub projection: Projection,
 }
 
 /// What to write for a batch, and the acks to send once it is committed.
@@ -56,6 +85,8 @@ pub(crate) struct Plan<'a> {
     pub accepted: Vec<&'a IncomingRevision>,
     /// Responses to upsert, sorted by id so feed positions do not depend on hash order.
     pub changed: Vec<Changed>,
+    /// What the batch changes in the console's counts.
+    pub deltas: Deltas,
 }
 
 pub(crate) fn reject(id: &str, code: &str, reason: String) -> RecordAck {
@@ -98,9 +129,11 @@ pub(crate) struct Ingest<'a> {
 }
 
 /// Decide, merge, validate and encode. `stored` holds the batch's revision ids that are
-/// already stored; `loaded` the current rows of the responses it touches.
+/// already stored; `loaded` the current rows of the responses it touches; `indexes` the
+/// form versions of both (see [`versions_needed`]), for the console's projection.
 pub(crate) fn plan<'a>(
     ingest: &Ingest<'_>,
+    indexes: &Indexes,
     batch: &'a [IncomingRevision],
     valid: &[bool],
     stored: &HashMap<String, StoredRevision>,
@@ -112,6 +145,14 @@ pub(crate) fn plan<'a>(
         validator,
         now,
     } = *ingest;
+    let index_of = |state: &ResponseState| {
+        let key = (
+            state.form.clone(),
+            state.form_version().unwrap_or_default().to_owned(),
+        );
+        indexes.get(&key).map(Arc::as_ref)
+    };
+    let mut deltas = Deltas::default();
     /// A response the batch merges into.
     struct Touched {
         state: ResponseState,
@@ -122,6 +163,8 @@ pub(crate) fn plan<'a>(
         read_at: Option<i64>,
         /// Indexes into the acks of the revisions merged into it.
         acks: Vec<usize>,
+        /// Its projection before the batch (a stored response).
+        before: Option<Projection>,
     }
     let mut acks: Vec<RecordAck> = Vec::with_capacity(batch.len());
     let mut accepted: Vec<&IncomingRevision> = Vec::new();
@@ -148,15 +191,22 @@ pub(crate) fn plan<'a>(
         }
         if !touched.contains_key(&rev.response) {
             let entry = match loaded.remove(&rev.response) {
-                Some(row) => Touched {
-                    state: row.state,
-                    device: row.device,
-                    enumerator: row.enumerator,
-                    received_at: row.received_at,
-                    review_state: row.review_state,
-                    read_at: Some(row.feed_seq),
-                    acks: Vec::new(),
-                },
+                Some(row) => {
+                    // What the response counted for before this batch: taken away below
+                    // if the batch changes it.
+                    let before = projection::project(&row.state, index_of(&row.state), false);
+                    deltas.add(&before, &row.enumerator, &row.received_at, -1);
+                    Touched {
+                        state: row.state,
+                        device: row.device,
+                        enumerator: row.enumerator,
+                        received_at: row.received_at,
+                        review_state: row.review_state,
+                        read_at: Some(row.feed_seq),
+                        acks: Vec::new(),
+                        before: Some(before),
+                    }
+                }
                 None => Touched {
                     state: ResponseState::for_revision(rev),
                     device: uploader.id.clone(),
@@ -165,6 +215,7 @@ pub(crate) fn plan<'a>(
                     review_state: ReviewState::Received.as_str().to_owned(),
                     read_at: None,
                     acks: Vec::new(),
+                    before: None,
                 },
             };
             touched.insert(rev.response.clone(), entry);
@@ -190,21 +241,33 @@ pub(crate) fn plan<'a>(
 
     let touched: Vec<(String, Touched)> = touched
         .into_iter()
-        .filter(|(_, entry)| !entry.acks.is_empty())
+        .filter(|(_, entry)| {
+            if entry.acks.is_empty() {
+                // Nothing merged: it keeps counting as it did.
+                if let Some(before) = &entry.before {
+                    deltas.add(before, &entry.enumerator, &entry.received_at, 1);
+                }
+            }
+            !entry.acks.is_empty()
+        })
         .collect();
     // Validation and encoding of each response stand alone: spread over the cores.
-    let checked = crate::par_map(&touched, |(_, entry)| -> Result<(Vec<String>, String)> {
+    type Checked = (Vec<String>, String, Projection);
+    let checked = crate::par_map(&touched, |(_, entry)| -> Result<Checked> {
         let response = entry.state.to_response();
         let quarantine = match validator.validate(project, &entry.state, &response) {
             Validation::Valid => Vec::new(),
             Validation::Quarantine(reasons) => reasons,
             Validation::Unavailable(reason) => return Err(crate::Error::Busy(reason)),
         };
-        Ok((quarantine, codec::encode(&entry.state)?))
+        let after =
+            projection::project(&entry.state, index_of(&entry.state), !quarantine.is_empty());
+        Ok((quarantine, codec::encode(&entry.state)?, after))
     });
     let mut changed = Vec::with_capacity(touched.len());
     for ((id, entry), checked) in touched.into_iter().zip(checked) {
-        let (quarantine, state) = checked?;
+        let (quarantine, state, projection) = checked?;
+        deltas.add(&projection, &entry.enumerator, &entry.received_at, 1);
         if !quarantine.is_empty() {
             for &i in &entry.acks {
                 acks[i].status = AckStatus::Quarantined;
@@ -224,6 +287,7 @@ pub(crate) fn plan<'a>(
             review_state: entry.review_state,
             received_at: entry.received_at,
             read_at: entry.read_at,
+            projection,
         });
     }
     changed.sort_by(|a, b| a.id.cmp(&b.id));
@@ -231,5 +295,6 @@ pub(crate) fn plan<'a>(
         acks,
         accepted,
         changed,
+        deltas,
     })
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use voices_core::form::{Choice, Field, FieldType, Text};
+use voices_core::form::{Choice, Disaggregation, Field, FieldType, Text};
 
 use super::table::Table;
 use super::Importer;
@@ -22,6 +22,24 @@ pub(super) struct SelectSpec {
 }
 
 impl Importer<'_> {
+    /// The `disaggregation` column: `sex`, `age` or `disability` (the checker then says
+    /// whether the field's type can carry it).
+    fn disaggregation(&mut self, table: &Table, row: &SheetRow) -> Option<Disaggregation> {
+        let cell = table.get(row, "disaggregation")?;
+        let parsed = Disaggregation::parse(&cell.text.to_ascii_lowercase());
+        if parsed.is_none() {
+            self.error(
+                Some(cell.at),
+                "bad-disaggregation",
+                format!(
+                    "'disaggregation' must be sex, age or disability, not '{}'",
+                    cell.text
+                ),
+            );
+        }
+        parsed
+    }
+
     /// A question row as a field, with every problem in it reported; `select` for a
     /// select row.
     pub(super) fn field(
@@ -161,6 +179,7 @@ impl Importer<'_> {
             media,
             pii: self.flag(table, row, "pii"),
             sensitive: self.flag(table, row, "sensitive"),
+            disaggregation: self.disaggregation(table, row),
         })
     }
 
@@ -333,6 +352,7 @@ impl Importer<'_> {
             media: None,
             pii: false,
             sensitive: field.sensitive,
+            disaggregation: None,
         })
     }
 }

@@ -9,9 +9,10 @@ use postgres::Client;
 use sha2::{Digest, Sha256};
 use voices_core::sync::protocol::RecordAck;
 
-use super::{Attempt, Fail};
+use super::{console, Attempt, Fail};
 use crate::store::codec;
 use crate::store::plan::{self, Ingest, Loaded, Plan};
+use crate::store::projection::IndexCache;
 use crate::store::IncomingRevision;
 use crate::Error;
 
@@ -71,6 +72,7 @@ pub(super) fn take_feed_positions(
 /// One attempt at ingesting a batch, in one transaction.
 pub(super) fn ingest_once(
     c: &mut Client,
+    cache: &IndexCache,
     ingest: &Ingest<'_>,
     batch: &[IncomingRevision],
 ) -> Attempt<Vec<RecordAck>> {
@@ -127,13 +129,16 @@ pub(super) fn ingest_once(
         );
     }
 
+    let pairs = plan::versions_needed(batch, loaded.values());
+    let indexes = console::indexes(&mut tx, cache, project, pairs)?;
     // The advisory locks keep these rows as read until the transaction ends, so the
     // plan cannot go stale (unlike SQLite's optimistic plan).
     let Plan {
         acks,
         accepted,
         changed,
-    } = plan::plan(ingest, batch, &valid, &stored, loaded)?;
+        deltas,
+    } = plan::plan(ingest, &indexes, batch, &valid, &stored, loaded)?;
 
     if !accepted.is_empty() {
         let mut ids = Vec::with_capacity(accepted.len());
@@ -228,6 +233,8 @@ pub(super) fn ingest_once(
             ],
         )?;
     }
+    // After the feed row: ingests of the project reach the counts one at a time.
+    console::write_projection(&mut tx, project, &changed, deltas, now)?;
     tx.commit()?;
     Ok(acks)
 }

@@ -22,6 +22,7 @@
 //!   serialization failures that PostgreSQL reports anyway are retried.
 
 mod attachments;
+mod console;
 mod ingest;
 mod migrations;
 pub mod tls;
@@ -38,10 +39,13 @@ use tokio_postgres_rustls::MakeRustlsConnect;
 use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
 
 use super::plan::Ingest;
+use super::projection::IndexCache;
 use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
 use super::{
-    AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Published, Role, Store,
-    StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validator,
+    AttachmentStatus, ChunkOutcome, DashboardCounts, Device, DeviceInfo, FormVersion,
+    IncomingRevision, MapCell, Membership, Overview, Published, ReviewEntry, Role, Store,
+    StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User, UserChanges,
+    Validator,
 };
 use crate::{Backend, Error, Result};
 
@@ -59,6 +63,8 @@ type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
 
 pub struct PostgresStore {
     pool: Pool,
+    /// Form indexes for the console's projection.
+    indexes: IndexCache,
 }
 
 /// Why one attempt at a transaction failed.
@@ -228,7 +234,10 @@ impl PostgresStore {
                 connection.config,
                 connection.tls,
             ));
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            indexes: IndexCache::default(),
+        })
     }
 
     /// Run `f` on a pooled connection, again after retryable failures.
@@ -259,28 +268,44 @@ impl PostgresStore {
     }
 }
 
+const USER_COLUMNS: &str = "name, role, password_hash, display_name, disabled_at";
+
+/// A user from a row of `USER_COLUMNS`, with memberships (one without a role of its own
+/// has the user's role).
+fn user_row(c: &mut impl postgres::GenericClient, row: &Row) -> Attempt<User> {
+    let name: String = row.try_get(0)?;
+    let role = shared::role(row.try_get(1)?)?;
+    let mut memberships = Vec::new();
+    for r in c.query(
+        "SELECT project, role FROM memberships WHERE user_name = $1 ORDER BY project",
+        &[&name],
+    )? {
+        let own: Option<&str> = r.try_get(1)?;
+        memberships.push(Membership {
+            project: r.try_get(0)?,
+            role: own.and_then(Role::parse).unwrap_or(role),
+        });
+    }
+    Ok(User {
+        projects: memberships.iter().map(|m| m.project.clone()).collect(),
+        memberships,
+        name,
+        role,
+        password_hash: row.try_get(2)?,
+        display_name: row.try_get(3)?,
+        disabled: row.try_get::<_, Option<String>>(4)?.is_some(),
+    })
+}
+
 fn load_user(c: &mut impl postgres::GenericClient, name: &str) -> Attempt<Option<User>> {
     let Some(row) = c.query_opt(
-        "SELECT name, role, password_hash FROM users WHERE name = $1",
+        &format!("SELECT {USER_COLUMNS} FROM users WHERE name = $1"),
         &[&name],
     )?
     else {
         return Ok(None);
     };
-    let projects = c
-        .query(
-            "SELECT project FROM memberships WHERE user_name = $1 ORDER BY project",
-            &[&name],
-        )?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<std::result::Result<Vec<String>, _>>()?;
-    Ok(Some(User {
-        name: row.try_get(0)?,
-        role: shared::role(row.try_get(1)?)?,
-        password_hash: row.try_get(2)?,
-        projects,
-    }))
+    Ok(Some(user_row(c, &row)?))
 }
 
 fn load_device(c: &mut impl postgres::GenericClient, id: &str) -> Attempt<Option<Device>> {
@@ -410,9 +435,10 @@ impl Store for PostgresStore {
         })
     }
 
-    fn add_device(
+    fn add_labelled_device(
         &self,
         device: &Device,
+        label: Option<&str>,
         code_hash: &str,
         code_expires_at: &str,
         now: &str,
@@ -423,8 +449,8 @@ impl Store for PostgresStore {
                 return Err(shared::no_project(&device.project).into());
             }
             let n = tx.execute(
-                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at, label)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
                 &[
                     &device.id,
                     &device.project,
@@ -432,6 +458,7 @@ impl Store for PostgresStore {
                     &code_hash,
                     &code_expires_at,
                     &now,
+                    &label,
                 ],
             )?;
             if n == 0 {
@@ -624,7 +651,7 @@ impl Store for PostgresStore {
             validator,
             now,
         };
-        self.run(|c| ingest::ingest_once(c, &ingest, batch))
+        self.run(|c| ingest::ingest_once(c, &self.indexes, &ingest, batch))
     }
 
     fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
@@ -695,33 +722,198 @@ impl Store for PostgresStore {
         })
     }
 
-    fn set_review_state(
+    fn review(
         &self,
         project: &str,
-        id: &str,
+        ids: &[String],
         state: ReviewState,
+        comment: Option<&str>,
+        by: &str,
         now: &str,
-    ) -> Result<bool> {
+    ) -> Result<Vec<bool>> {
         self.run(|c| {
             let mut tx = c.transaction()?;
-            ingest::lock_responses(&mut tx, project, [id])?;
-            if tx
-                .query_opt(
-                    "SELECT 1 FROM responses WHERE project = $1 AND id = $2",
-                    &[&project, &id],
+            ingest::lock_responses(&mut tx, project, ids.iter().map(String::as_str))?;
+            let found: HashSet<String> = tx
+                .query(
+                    "SELECT id FROM responses WHERE project = $1 AND id = ANY($2)",
+                    &[&project, &ids],
                 )?
+                .iter()
+                .map(|r| r.try_get(0))
+                .collect::<std::result::Result<_, _>>()?;
+            // In the order given, each once.
+            let mut seen = HashSet::new();
+            let to_set: Vec<&str> = ids
+                .iter()
+                .filter(|id| found.contains(*id) && seen.insert(id.as_str()))
+                .map(String::as_str)
+                .collect();
+            if !to_set.is_empty() {
+                let first = ingest::take_feed_positions(&mut tx, project, to_set.len() as i64)?;
+                console::record_reviews(&mut tx, project, &to_set, first, state, comment, by, now)?;
+            }
+            tx.commit()?;
+            Ok(ids.iter().map(|id| found.contains(id)).collect())
+        })
+    }
+
+    fn reviews_of(&self, project: &str, response: &str) -> Result<Vec<ReviewEntry>> {
+        self.run(|c| Ok(console::reviews_of(c, project, response)?))
+    }
+
+    fn list_projects(&self) -> Result<Vec<(String, String)>> {
+        self.run(|c| {
+            c.query("SELECT id, title FROM projects ORDER BY id", &[])?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect()
+        })
+    }
+
+    fn table(&self, project: &str, query: &TableQuery) -> Result<TablePage> {
+        self.run(|c| {
+            // One snapshot for the page and its count.
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let page = console::table(&mut tx, project, query)?;
+            tx.commit()?;
+            Ok(page)
+        })
+    }
+
+    fn overview(&self, project: &str, today: &str, week_start: &str) -> Result<Overview> {
+        self.run(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let overview = console::overview(&mut tx, project, today, week_start)?;
+            tx.commit()?;
+            Ok(overview)
+        })
+    }
+
+    fn dashboard_counts(
+        &self,
+        project: &str,
+        form: &str,
+        version: Option<&str>,
+    ) -> Result<DashboardCounts> {
+        self.run(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let counts = console::dashboard_counts(&mut tx, project, form, version)?;
+            tx.commit()?;
+            Ok(counts)
+        })
+    }
+
+    fn map_cells(&self, project: &str, form: &str, precision: u32) -> Result<Vec<MapCell>> {
+        self.run(|c| Ok(console::map_cells(c, project, form, precision)?))
+    }
+
+    fn count_form(&self, project: &str, form: &str, after: i64) -> Result<u64> {
+        self.run(|c| Ok(console::count_form(c, project, form, after)?))
+    }
+
+    fn list_devices(&self, project: &str) -> Result<Vec<DeviceInfo>> {
+        self.run(|c| Ok(console::list_devices(c, project)?))
+    }
+
+    fn touch_device(
+        &self,
+        id: &str,
+        now: &str,
+        app_version: Option<&str>,
+        pending: Option<i64>,
+    ) -> Result<()> {
+        self.run(|c| {
+            c.execute(
+                "UPDATE devices SET last_seen_at = $2, app_version = COALESCE($3, app_version),
+                     pending = COALESCE($4, pending) WHERE id = $1",
+                &[&id, &now, &app_version, &pending],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn list_users(&self) -> Result<Vec<User>> {
+        self.run(|c| {
+            let rows = c.query(
+                &format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"),
+                &[],
+            )?;
+            rows.iter().map(|row| user_row(c, row)).collect()
+        })
+    }
+
+    fn update_user(&self, name: &str, changes: &UserChanges, now: &str) -> Result<Option<User>> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            if tx
+                .query_opt("SELECT 1 FROM users WHERE name = $1 FOR UPDATE", &[&name])?
                 .is_none()
             {
-                return Ok(false);
+                return Ok(None);
             }
-            let position = ingest::take_feed_positions(&mut tx, project, 1)?;
+            if let Some(display) = &changes.display_name {
+                tx.execute(
+                    "UPDATE users SET display_name = $2 WHERE name = $1",
+                    &[&name, display],
+                )?;
+            }
+            if let Some(hash) = &changes.password_hash {
+                tx.execute(
+                    "UPDATE users SET password_hash = $2 WHERE name = $1",
+                    &[&name, hash],
+                )?;
+            }
+            if let Some(disabled) = changes.disabled {
+                tx.execute(
+                    "UPDATE users SET disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, $3) END
+                     WHERE name = $1",
+                    &[&name, &disabled, &now],
+                )?;
+            }
+            if changes.password_hash.is_some() || changes.disabled == Some(true) {
+                tx.execute(
+                    "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE user_name = $1",
+                    &[&name, &now],
+                )?;
+            }
+            let user = load_user(&mut tx, name)?;
+            tx.commit()?;
+            Ok(user)
+        })
+    }
+
+    fn set_membership(&self, user: &str, project: &str, role: Role) -> Result<()> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            if tx
+                .query_opt("SELECT 1 FROM users WHERE name = $1", &[&user])?
+                .is_none()
+            {
+                return Err(shared::no_user(user).into());
+            }
+            if !project_exists(&mut tx, project)? {
+                return Err(shared::no_project(project).into());
+            }
             tx.execute(
-                "UPDATE responses SET review_state = $3, updated_at = $4, feed_seq = $5
-                 WHERE project = $1 AND id = $2",
-                &[&project, &id, &state.as_str(), &now, &position],
+                "INSERT INTO memberships (user_name, project, role) VALUES ($1, $2, $3)
+                 ON CONFLICT (user_name, project) DO UPDATE SET role = excluded.role",
+                &[&user, &project, &role.as_str()],
             )?;
             tx.commit()?;
-            Ok(true)
+            Ok(())
         })
     }
 

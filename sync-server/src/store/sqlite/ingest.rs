@@ -7,9 +7,10 @@ use std::collections::HashMap;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use voices_core::sync::protocol::RecordAck;
 
-use super::SqliteStore;
+use super::{console, SqliteStore};
 use crate::store::codec;
 use crate::store::plan::{self, Ingest, Loaded, Plan};
+use crate::store::projection::IndexCache;
 use crate::store::IncomingRevision;
 use crate::{Backend, Error, Result};
 
@@ -20,6 +21,7 @@ const OPTIMISTIC_ATTEMPTS: usize = 4;
 /// responses it touches) and plan it.
 fn plan_batch<'a>(
     c: &Connection,
+    cache: &IndexCache,
     ingest: &Ingest<'_>,
     batch: &'a [IncomingRevision],
     valid: &[bool],
@@ -71,7 +73,9 @@ fn plan_batch<'a>(
             }
         }
     }
-    plan::plan(ingest, batch, valid, &stored, loaded)
+    let pairs = plan::versions_needed(batch, loaded.values());
+    let indexes = console::indexes(c, cache, project, pairs)?;
+    plan::plan(ingest, &indexes, batch, valid, &stored, loaded)
 }
 
 /// Write a planned batch in one transaction, unless something it was planned from has
@@ -155,6 +159,7 @@ fn write_plan(
             ])?;
         }
     }
+    console::write_projection(&tx, project, &planned.changed, planned.deltas, now)?;
     tx.commit()?;
     Ok(Some(planned.acks))
 }
@@ -172,7 +177,7 @@ pub(super) fn ingest(
         let planned = store.planning(|| {
             store.read(|c| {
                 let snapshot = c.unchecked_transaction()?;
-                plan_batch(&snapshot, ingest, batch, &valid)
+                plan_batch(&snapshot, &store.indexes, ingest, batch, &valid)
             })
         })?;
         if let Some(acks) = store.write(|c| write_plan(c, ingest, planned))? {
@@ -183,7 +188,7 @@ pub(super) fn ingest(
     // write lock, where nothing can change what was read.
     store.write(|c| {
         let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let planned = plan_batch(&tx, ingest, batch, &valid)?;
+        let planned = plan_batch(&tx, &store.indexes, ingest, batch, &valid)?;
         drop(tx);
         write_plan(c, ingest, planned)?.ok_or_else(|| {
             Error::backend(

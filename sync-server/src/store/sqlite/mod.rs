@@ -17,6 +17,7 @@
 //! are never deleted, so the maximum never goes down.
 
 mod attachments;
+mod console;
 mod ingest;
 mod migrations;
 
@@ -27,10 +28,13 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
 
 use super::plan::Ingest;
+use super::projection::IndexCache;
 use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
 use super::{
-    AttachmentStatus, ChunkOutcome, Device, FormVersion, IncomingRevision, Published, Role, Store,
-    StoredResponse, TokenInfo, TokenSubject, Uploader, User, Validator,
+    AttachmentStatus, ChunkOutcome, DashboardCounts, Device, DeviceInfo, FormVersion,
+    IncomingRevision, MapCell, Membership, Overview, Published, ReviewEntry, Role, Store,
+    StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User, UserChanges,
+    Validator,
 };
 use crate::{Backend, Error, Result};
 
@@ -54,6 +58,8 @@ pub struct SqliteStore {
     /// Batches being planned at once (see `PLANNERS`).
     planning: Mutex<usize>,
     plan_slot_freed: Condvar,
+    /// Form indexes for the console's projection.
+    indexes: IndexCache,
 }
 
 /// At most this many batches are planned at once. Planning is CPU work: with 64 devices
@@ -89,6 +95,7 @@ impl SqliteStore {
             path: path.to_owned(),
             planning: Mutex::new(0),
             plan_slot_freed: Condvar::new(),
+            indexes: IndexCache::default(),
         })
     }
 
@@ -135,29 +142,45 @@ impl SqliteStore {
     }
 }
 
-fn projects_of(conn: &Connection, user: &str) -> Result<Vec<String>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT project FROM memberships WHERE user_name = ?1 ORDER BY project")?;
-    let rows = stmt.query_map([user], |r| r.get(0))?;
-    Ok(rows.collect::<rusqlite::Result<Vec<String>>>()?)
+/// A user's memberships; one without a role of its own has the user's role.
+fn memberships_of(conn: &Connection, user: &str, role: Role) -> Result<Vec<Membership>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT project, role FROM memberships WHERE user_name = ?1 ORDER BY project",
+    )?;
+    let rows = stmt.query_map([user], |r| {
+        let own: Option<String> = r.get(1)?;
+        Ok(Membership {
+            project: r.get(0)?,
+            role: own.as_deref().and_then(Role::parse).unwrap_or(role),
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+const USER_COLUMNS: &str = "name, role, password_hash, display_name, disabled_at";
+
+fn user_row(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<User> {
+    let name: String = r.get(0)?;
+    let role = shared::role(&r.get::<_, String>(1)?)?;
+    let memberships = memberships_of(conn, &name, role)?;
+    Ok(User {
+        projects: memberships.iter().map(|m| m.project.clone()).collect(),
+        memberships,
+        name,
+        role,
+        password_hash: r.get(2)?,
+        display_name: r.get(3)?,
+        disabled: r.get::<_, Option<String>>(4)?.is_some(),
+    })
 }
 
 fn load_user(conn: &Connection, name: &str) -> Result<Option<User>> {
-    let row = conn
-        .query_row(
-            "SELECT name, role, password_hash FROM users WHERE name = ?1",
-            [name],
-            |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get(2)?)),
-        )
-        .optional()?;
-    match row {
+    let mut stmt =
+        conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"))?;
+    let mut rows = stmt.query([name])?;
+    match rows.next()? {
         None => Ok(None),
-        Some((name, role, password_hash)) => Ok(Some(User {
-            projects: projects_of(conn, &name)?,
-            role: shared::role(&role)?,
-            name,
-            password_hash,
-        })),
+        Some(r) => Ok(Some(user_row(conn, r)?)),
     }
 }
 
@@ -285,9 +308,10 @@ impl Store for SqliteStore {
         })
     }
 
-    fn add_device(
+    fn add_labelled_device(
         &self,
         device: &Device,
+        label: Option<&str>,
         code_hash: &str,
         code_expires_at: &str,
         now: &str,
@@ -297,9 +321,9 @@ impl Store for SqliteStore {
                 return Err(shared::no_project(&device.project));
             }
             let n = c.execute(
-                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-                params![device.id, device.project, device.enumerator, code_hash, code_expires_at, now],
+                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at, label)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
+                params![device.id, device.project, device.enumerator, code_hash, code_expires_at, now, label],
             )?;
             if n == 0 {
                 return Err(shared::device_exists(&device.id));
@@ -558,23 +582,162 @@ impl Store for SqliteStore {
         })
     }
 
-    fn set_review_state(
+    fn review(
         &self,
         project: &str,
-        id: &str,
+        ids: &[String],
         state: ReviewState,
+        comment: Option<&str>,
+        by: &str,
         now: &str,
-    ) -> Result<bool> {
+    ) -> Result<Vec<bool>> {
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let next: i64 =
-                tx.query_row("SELECT COALESCE(MAX(feed_seq), 0) + 1 FROM responses", [], |r| r.get(0))?;
-            let n = tx.execute(
-                "UPDATE responses SET review_state = ?3, updated_at = ?4, feed_seq = ?5 WHERE project = ?1 AND id = ?2",
-                params![project, id, state.as_str(), now, next],
-            )?;
+            let found = console::review(&tx, project, ids, state, comment, by, now)?;
             tx.commit()?;
-            Ok(n > 0)
+            Ok(found)
+        })
+    }
+
+    fn reviews_of(&self, project: &str, response: &str) -> Result<Vec<ReviewEntry>> {
+        self.read(|c| console::reviews_of(c, project, response))
+    }
+
+    fn list_projects(&self) -> Result<Vec<(String, String)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT id, title FROM projects ORDER BY id")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    fn table(&self, project: &str, query: &TableQuery) -> Result<TablePage> {
+        self.read(|c| {
+            // One snapshot for the page and its count.
+            let snapshot = c.unchecked_transaction()?;
+            console::table(&snapshot, project, query)
+        })
+    }
+
+    fn overview(&self, project: &str, today: &str, week_start: &str) -> Result<Overview> {
+        self.read(|c| {
+            let snapshot = c.unchecked_transaction()?;
+            console::overview(&snapshot, project, today, week_start)
+        })
+    }
+
+    fn dashboard_counts(
+        &self,
+        project: &str,
+        form: &str,
+        version: Option<&str>,
+    ) -> Result<DashboardCounts> {
+        self.read(|c| {
+            let snapshot = c.unchecked_transaction()?;
+            console::dashboard_counts(&snapshot, project, form, version)
+        })
+    }
+
+    fn map_cells(&self, project: &str, form: &str, precision: u32) -> Result<Vec<MapCell>> {
+        self.read(|c| console::map_cells(c, project, form, precision))
+    }
+
+    fn count_form(&self, project: &str, form: &str, after: i64) -> Result<u64> {
+        self.read(|c| console::count_form(c, project, form, after))
+    }
+
+    fn list_devices(&self, project: &str) -> Result<Vec<DeviceInfo>> {
+        self.read(|c| console::list_devices(c, project))
+    }
+
+    fn touch_device(
+        &self,
+        id: &str,
+        now: &str,
+        app_version: Option<&str>,
+        pending: Option<i64>,
+    ) -> Result<()> {
+        self.write(|c| {
+            c.execute(
+                "UPDATE devices SET last_seen_at = ?2, app_version = COALESCE(?3, app_version),
+                     pending = COALESCE(?4, pending) WHERE id = ?1",
+                params![id, now, app_version, pending],
+            )?;
+            Ok(())
+        })
+    }
+
+    fn list_users(&self) -> Result<Vec<User>> {
+        self.read(|c| {
+            let mut stmt =
+                c.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))?;
+            let mut rows = stmt.query([])?;
+            let mut users = Vec::new();
+            while let Some(r) = rows.next()? {
+                users.push(user_row(c, r)?);
+            }
+            Ok(users)
+        })
+    }
+
+    fn update_user(&self, name: &str, changes: &UserChanges, now: &str) -> Result<Option<User>> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if load_user(&tx, name)?.is_none() {
+                return Ok(None);
+            }
+            if let Some(display) = &changes.display_name {
+                tx.execute(
+                    "UPDATE users SET display_name = ?2 WHERE name = ?1",
+                    params![name, display],
+                )?;
+            }
+            if let Some(hash) = &changes.password_hash {
+                tx.execute(
+                    "UPDATE users SET password_hash = ?2 WHERE name = ?1",
+                    params![name, hash],
+                )?;
+            }
+            if let Some(disabled) = changes.disabled {
+                tx.execute(
+                    "UPDATE users SET disabled_at = CASE WHEN ?2 THEN COALESCE(disabled_at, ?3) END
+                     WHERE name = ?1",
+                    params![name, disabled, now],
+                )?;
+            }
+            if changes.password_hash.is_some() || changes.disabled == Some(true) {
+                tx.execute(
+                    "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE user_name = ?1",
+                    params![name, now],
+                )?;
+            }
+            let user = load_user(&tx, name)?;
+            tx.commit()?;
+            Ok(user)
+        })
+    }
+
+    fn set_membership(&self, user: &str, project: &str, role: Role) -> Result<()> {
+        self.write(|c| {
+            if load_user(c, user)?.is_none() {
+                return Err(Error::NotFound(format!("no user `{user}`")));
+            }
+            let exists = c
+                .query_row(
+                    "SELECT 1 FROM projects WHERE id = ?1",
+                    [project],
+                    |_| Ok(()),
+                )
+                .optional()?;
+            if exists.is_none() {
+                return Err(Error::NotFound(format!("no project `{project}`")));
+            }
+            c.execute(
+                "INSERT INTO memberships (user_name, project, role) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (user_name, project) DO UPDATE SET role = excluded.role",
+                params![user, project, role.as_str()],
+            )?;
+            Ok(())
         })
     }
 

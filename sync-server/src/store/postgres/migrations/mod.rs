@@ -19,7 +19,16 @@ const MIGRATIONS: &[&str] = &[
     // another project's revision by choosing its id (SQLite's migration 4 does the same).
     // Ids stored so far were unique globally, so they stay unique per project.
     include_str!("0004_revision_ids_per_project.sql"),
+    // 5: the coordinator console (as SQLite's migration 5). The table index's text
+    // columns sort byte-wise (`COLLATE "C"`), as SQLite's do, so both backends page in
+    // the same order; free text is one tsvector per response, pii words weighted `A` and
+    // the others `D`, so one GIN index answers searches with and without pii.
+    include_str!("0005_console.sql"),
 ];
+
+/// The migration after which `console::backfill` writes the console's projection of
+/// the responses already stored.
+const CONSOLE_MIGRATION: usize = 5;
 
 /// The schema version this build migrates to (the number of migrations).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -43,6 +52,9 @@ pub(super) fn migrate(c: &mut Client) -> Attempt<()> {
     shared::check_schema_version(applied, MIGRATIONS.len())?;
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         tx.batch_execute(sql)?;
+        if i + 1 == CONSOLE_MIGRATION {
+            super::console::backfill(&mut tx)?;
+        }
         tx.execute(
             "INSERT INTO voices_schema_migrations (version) VALUES ($1)",
             &[&(i as i32 + 1)],

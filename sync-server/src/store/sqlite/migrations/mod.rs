@@ -19,7 +19,19 @@ const MIGRATIONS: &[&str] = &[
     // same). SQLite cannot change a primary key, so the table is rebuilt; rowids are
     // copied because they are the arrival order `revisions_of` reads.
     include_str!("0004_revision_ids_per_project.sql"),
+    // 5: the coordinator console. People get a display name, can be disabled and have a
+    // role per project; devices a label and their last contact; review decisions are
+    // kept; and each response has a row in `response_index` (filters and sort keys, on
+    // indexes for the table's keysets), its answers in the full-text index
+    // `response_text` (same rowid; contentless, so the text is not stored twice) and its
+    // share of the dashboard's counts. All of it is written by the ingest in the
+    // transaction that writes the response; `backfill` fills it for existing responses.
+    include_str!("0005_console.sql"),
 ];
+
+/// The migration after which `console::backfill` writes the console's projection of
+/// the responses already stored.
+const CONSOLE_MIGRATION: usize = 5;
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
     let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -27,6 +39,9 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         tx.execute_batch(sql)?;
+        if i + 1 == CONSOLE_MIGRATION {
+            super::console::backfill(&tx)?;
+        }
         tx.pragma_update(None, "user_version", i + 1)?;
         tx.commit()?;
     }

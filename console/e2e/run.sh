@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# End-to-end tests of the coordinator console in Debian's Chromium (playwright-core, no
+# browser download) against a real voices-server. Installs Chromium and the npm packages
+# when missing, builds the console and (unless VOICES_SERVER_BIN is given, as
+# scripts/test.sh does) the server with the console embedded. Extra arguments pick
+# scenarios by name. Prints `console-e2e: N passed, N failed` last.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+console="$(dirname "$here")"
+root="$(dirname "$console")"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voices-target}"
+
+# Paths given relative to where the script was started from.
+for v in ARTIFACTS SCREENSHOTS VOICES_SERVER_BIN; do
+  [ -n "${!v:-}" ] && export "$v=$(realpath -m "${!v}")"
+done
+"$root/scripts/install-deps.sh" console
+cd "$console"
+{ [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; } || npm ci --no-audit --no-fund
+if [ -z "${VOICES_SERVER_BIN:-}" ]; then
+  npm run build
+  (cd "$root" && cargo build -p voices-server --features console --bin voices-server)
+  export VOICES_SERVER_BIN="$CARGO_TARGET_DIR/debug/voices-server"
+fi
+exec node "$here/run.mjs" "$@"

@@ -1,0 +1,147 @@
+// A real voices-server for the end-to-end tests: started on a free loopback port with a fresh
+// data directory, set up with its own admin commands, and filled over HTTP the way the app
+// fills it (devices provisioned with one-time codes, revisions uploaded as NDJSON).
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, openSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { conflictingEdit, makeResponses, revisionOf } from './data.mjs';
+import { workbook } from './xlsx.mjs';
+
+export const PROJECT = 'demo';
+export const ADMIN = { user: 'admin', password: 'e2e-admin-password-1' };
+export const COORDINATOR = { user: 'cora', password: 'e2e-coordinator-pw-2' };
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** The inner one-time code of a `voices1:` provisioning text. */
+export function innerCode(text) {
+  const json = Buffer.from(text.slice('voices1:'.length), 'base64url').toString('utf8');
+  return JSON.parse(json);
+}
+
+export async function startServer({ bin, formFile, artifacts, responses: count }) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'voices-console-e2e-'));
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const cli = (args, env = {}) =>
+    execFileSync(bin, ['--data-dir', dataDir, ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+
+  cli(['project', 'add', PROJECT, '--title', 'Demo project']);
+  cli(['user', 'add', ADMIN.user, '--role', 'admin'], { VOICES_PASSWORD: ADMIN.password });
+  cli(['user', 'add', COORDINATOR.user, '--role', 'coordinator', '--project', PROJECT], {
+    VOICES_PASSWORD: COORDINATOR.password,
+  });
+  cli(['form', 'publish', formFile, '--project', PROJECT]);
+  const codes = {};
+  for (const [name, id, enumerator] of [
+    ['A', 'tab-a', 'Achieng'],
+    ['B', 'tab-b', 'Baraka'],
+  ]) {
+    const out = cli(['device', 'add', '--project', PROJECT, '--enumerator', enumerator, '--id', id, '--server', base]);
+    const text = out.match(/^voices1:[A-Za-z0-9_-]+$/m)?.[0];
+    if (!text) throw new Error(`no provisioning code in the output of device add:\n${out}`);
+    codes[name] = { id, text };
+  }
+
+  const log = openSync(join(artifacts, 'server.log'), 'w');
+  const child = spawn(bin, ['--data-dir', dataDir, 'serve', '--listen', `127.0.0.1:${port}`], {
+    stdio: ['ignore', log, log],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (child.exitCode !== null || i > 200) throw new Error(`voices-server did not start; see ${artifacts}/server.log`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+
+  const devices = {};
+  for (const [name, { id, text }] of Object.entries(codes)) {
+    const res = await fetch(`${base}/api/v1/provision`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ code: innerCode(text).code }),
+    });
+    if (!res.ok) throw new Error(`provisioning ${id}: ${res.status} ${await res.text()}`);
+    devices[name] = { id, ...(await res.json()) };
+  }
+
+  async function upload(device, revisions) {
+    for (let i = 0; i < revisions.length; i += 1000) {
+      const body = revisions.slice(i, i + 1000).map((r) => JSON.stringify(r)).join('\n') + '\n';
+      const res = await fetch(`${base}/api/v1/projects/${PROJECT}/revisions`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-ndjson', Authorization: `Bearer ${devices[device].token}` },
+        body,
+      });
+      if (!res.ok) throw new Error(`upload: ${res.status} ${await res.text()}`);
+      const ack = await res.json();
+      if (ack.rejected > 0) throw new Error(`upload: rejected ${JSON.stringify(ack.records.filter((r) => r.status === 'rejected').slice(0, 3))}`);
+    }
+  }
+
+  const responses = makeResponses(count);
+  for (const name of ['A', 'B']) {
+    await upload(
+      name,
+      responses.filter((r) => r.device === name).map((r) => revisionOf(r, devices[name].id)),
+    );
+  }
+  // Device B edits response 1 (device A's) without having seen A's edit.
+  const conflicted = responses[1];
+  await upload('B', [conflictingEdit(conflicted, devices.B.id, '0c0ffee0-0000-4000-a000-000000000001')]);
+
+  /** A bearer session for checks behind the browser's back. */
+  const login = await fetch(`${base}/api/v1/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(ADMIN),
+  });
+  if (!login.ok) throw new Error(`login: ${login.status} ${await login.text()}`);
+  const token = (await login.json()).token;
+  const apiGet = async (path) => {
+    const res = await fetch(`${base}/api/v1${path}`, { headers: { Authorization: `Bearer ${token}` } });
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+
+  // Whether this server reads XLSForm workbooks when publishing (docs/console.md, Forms):
+  // a workbook with an error is refused either way, with its cell named only when read.
+  const probe = await fetch(`${base}/api/v1/projects/${PROJECT}/forms`, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      Authorization: `Bearer ${token}`,
+    },
+    body: workbook({ survey: [['type', 'name', 'label'], ['select_one nowhere', 'q', 'Q']], settings: [['form_id'], ['probe']] }),
+  });
+  const acceptsWorkbooks = /survey!|"sheet"/.test(await probe.text());
+
+  return {
+    base,
+    dataDir,
+    acceptsWorkbooks,
+    responses,
+    conflicted,
+    devices,
+    apiGet,
+    async stop() {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

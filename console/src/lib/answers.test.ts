@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { displayAnswer, fieldPathOf, instancePath } from './answers';
+import { newPassword } from './password';
+
+const select = (type: string) => ({
+  type,
+  choices: [
+    { name: 'piped', label: { en: 'Piped water', es: 'Agua entubada' } },
+    { name: 'well', label: 'Well' },
+  ],
+});
+
+describe('displayAnswer', () => {
+  it('shows choice labels in the console’s language', () => {
+    expect(displayAnswer(select('select_one'), 'piped', 'es')).toBe('Agua entubada');
+    expect(displayAnswer(select('select_one'), 'piped', 'ar')).toBe('Piped water');
+    expect(displayAnswer(select('select_multiple'), 'piped well river', 'en')).toBe('Piped water, Well, river');
+  });
+
+  it('keeps masked pii apart from an empty answer', () => {
+    expect(displayAnswer(select('select_one'), { masked: true }, 'en')).toBeNull();
+    expect(displayAnswer(select('select_one'), null, 'en')).toBe('');
+    expect(displayAnswer(undefined, 'free', 'en')).toBe('free');
+  });
+
+  it('writes a geopoint as latitude, longitude', () => {
+    expect(displayAnswer({ type: 'geopoint', choices: null }, '-1.2833 36.8167 1700 5', 'en')).toBe('-1.28330, 36.81670');
+  });
+});
+
+describe('answer paths', () => {
+  it('goes between field paths and instance paths', () => {
+    expect(instancePath('/member/member_age', '/member', 2)).toBe('/member[2]/member_age');
+    expect(fieldPathOf('/member[2]/child[1]/age')).toBe('/member/child/age');
+    expect(fieldPathOf('/member[]')).toBe('/member');
+  });
+});
+
+describe('newPassword', () => {
+  it('makes passwords of the asked length from the unambiguous alphabet, all different', () => {
+    const many = new Set(Array.from({ length: 200 }, () => newPassword()));
+    expect(many.size).toBe(200);
+    for (const p of many) expect(p).toMatch(/^[a-km-zA-HJ-NP-Z2-9]{16}$/);
+  });
+
+  it('draws every character with the same chance (rejects the biased top of the range)', () => {
+    const values = [0xffffffff, 0, 0xfffffff0, 1];
+    let next = 0;
+    const p = newPassword(2, (a) => a.map(() => values[next++ % values.length]));
+    expect(p).toBe('ab');
+  });
+});

@@ -1,0 +1,57 @@
+// Answers as a coordinator reads them: choice labels instead of choice names, masked pii
+// said so, geopoints and dates made readable.
+import { pickText } from './languages';
+import type { AnswerValue, ChoiceDef, FieldDef } from './types';
+
+export function isMasked(v: unknown): v is { masked: true } {
+  return typeof v === 'object' && v !== null && (v as { masked?: unknown }).masked === true;
+}
+
+function choiceLabel(choices: ChoiceDef[] | null, name: string, lang: string): string {
+  const c = choices?.find((c) => c.name === name);
+  return c ? pickText(c.label, lang) || name : name;
+}
+
+/** The text to show for `value` of `field` (null: masked; '' : not answered). */
+export function displayAnswer(field: Pick<FieldDef, 'type' | 'choices'> | undefined, value: AnswerValue | undefined, lang: string): string | null {
+  if (isMasked(value)) return null;
+  if (value === null || value === undefined || value === '') return '';
+  if (!field) return value;
+  switch (field.type) {
+    case 'select_one':
+      return choiceLabel(field.choices, value, lang);
+    case 'select_multiple':
+      return value
+        .split(' ')
+        .filter((s) => s !== '')
+        .map((name) => choiceLabel(field.choices, name, lang))
+        .join(', ');
+    case 'geopoint': {
+      const [lat, lon] = value.split(/\s+/).map(Number);
+      if (Number.isFinite(lat) && Number.isFinite(lon)) return `${lat.toFixed(5)}, ${lon.toFixed(5)}`;
+      return value;
+    }
+    default:
+      return value;
+  }
+}
+
+/** The path in a response's answers of field `path` in repeat instance `n` (1-based),
+ * e.g. `/member/member_age` in instance 2 of `/member` → `/member[2]/member_age`. */
+export function instancePath(fieldPath: string, repeat: string, n: number): string {
+  return `${repeat}[${n}]${fieldPath.slice(repeat.length)}`;
+}
+
+/** The field path an answer path belongs to: `/member[2]/member_age` → `/member/member_age`. */
+export function fieldPathOf(answerPath: string): string {
+  return answerPath.replace(/\[\d*\]/g, '');
+}
+
+/** Media fields whose answer names an attachment file. */
+export const MEDIA_TYPES = new Set(['image', 'audio', 'video', 'file', 'signature', 'photo']);
+
+/** Whether an answer of a media field is a picture the browser can preview. */
+export function isPicture(field: Pick<FieldDef, 'type'>, fileName: string): boolean {
+  if (field.type === 'image' || field.type === 'signature' || field.type === 'photo') return true;
+  return /\.(png|jpe?g|gif|webp)$/i.test(fileName);
+}

@@ -1,0 +1,146 @@
+// The rows behind the virtualised responses table. The server pages by keyset (each page
+// gives the cursor of the next), which stays fast and stable at any depth but cannot jump to
+// row N directly; so this keeps the cursor of every page reached (a few bytes each) and the
+// rows of only the pages near the view (a bounded cache), and reaches a far page by walking
+// the cursors from the nearest known one, keeping only what is on screen.
+
+export interface Page<T> {
+  rows: T[];
+  next: string | null;
+  total: number | null;
+}
+
+export type FetchPage<T> = (after: string | null, signal: AbortSignal) => Promise<Page<T>>;
+
+export interface PagedRowsOptions {
+  pageSize: number;
+  /** Pages of rows kept in memory at most (those in view are never dropped). */
+  keepPages?: number;
+}
+
+export class PagedRows<T> {
+  readonly pageSize: number;
+  private readonly keepPages: number;
+  /** `cursors[k]`: the `after` that fetches page k (null for the first page). */
+  private readonly cursors: (string | null)[] = [null];
+  private readonly pages = new Map<number, T[]>();
+  /** Index of the last page, once a page came back without a next cursor. */
+  private lastPage: number | null = null;
+  private knownTotal: number | null = null;
+  private inFlight: number | null = null;
+  private wanted: [number, number] = [0, 0];
+  private readonly abort = new AbortController();
+  private error: unknown = null;
+
+  constructor(
+    private readonly fetchPage: FetchPage<T>,
+    options: PagedRowsOptions,
+    /** Called whenever rows arrive (or fail), so the view redraws. */
+    private readonly changed: () => void = () => {},
+  ) {
+    this.pageSize = options.pageSize;
+    this.keepPages = Math.max(options.keepPages ?? 12, 2);
+  }
+
+  /** Rows matching, as the server counted them with the first page (null before it came). */
+  get total(): number | null {
+    if (this.knownTotal !== null) return this.knownTotal;
+    if (this.lastPage !== null) {
+      return this.lastPage * this.pageSize + (this.pages.get(this.lastPage)?.length ?? 0);
+    }
+    return null;
+  }
+
+  /** The failure of the last fetch, if it failed. */
+  get failure(): unknown {
+    return this.error;
+  }
+
+  get loading(): boolean {
+    return this.inFlight !== null;
+  }
+
+  /** Row `i` when its page is in memory. */
+  rowAt(i: number): T | undefined {
+    return this.pages.get(Math.floor(i / this.pageSize))?.[i % this.pageSize];
+  }
+
+  /** Pages currently held (for tests and the memory bound). */
+  heldPages(): number[] {
+    return [...this.pages.keys()].sort((a, b) => a - b);
+  }
+
+  /** Stop fetching (the filters changed or the page closed). */
+  close(): void {
+    this.abort.abort();
+  }
+
+  /** The view shows rows `first`…`last` (inclusive): fetch what is missing, nearest first. */
+  show(first: number, last: number): void {
+    const total = this.total;
+    if (total !== null) last = Math.min(last, Math.max(total - 1, 0));
+    this.wanted = [Math.floor(Math.max(first, 0) / this.pageSize), Math.floor(Math.max(last, 0) / this.pageSize)];
+    this.evict();
+    void this.pump();
+  }
+
+  /** Try again after a failure. */
+  retry(): void {
+    this.error = null;
+    void this.pump();
+  }
+
+  /** The next page to fetch for the wanted range, or null when nothing is missing. */
+  private nextToFetch(): number | null {
+    const [from, to] = this.wanted;
+    for (let k = from; k <= to; k++) {
+      if (this.lastPage !== null && k > this.lastPage) return null;
+      if (this.pages.has(k)) continue;
+      // A page can be fetched once the cursor before it is known; otherwise walk towards it
+      // from the furthest page whose cursor is known.
+      return Math.min(k, this.cursors.length - 1);
+    }
+    return null;
+  }
+
+  private async pump(): Promise<void> {
+    while (this.inFlight === null && this.error === null && !this.abort.signal.aborted) {
+      const k = this.nextToFetch();
+      if (k === null) return;
+      this.inFlight = k;
+      let page: Page<T>;
+      try {
+        page = await this.fetchPage(this.cursors[k], this.abort.signal);
+      } catch (e) {
+        this.inFlight = null;
+        if (this.abort.signal.aborted) return;
+        this.error = e;
+        this.changed();
+        return;
+      }
+      this.inFlight = null;
+      if (this.abort.signal.aborted) return;
+      if (k === 0 && page.total !== null) this.knownTotal = page.total;
+      this.pages.set(k, page.rows);
+      if (page.next === null || page.rows.length === 0) {
+        this.lastPage = k;
+      } else if (this.cursors.length === k + 1) {
+        this.cursors.push(page.next);
+      }
+      this.evict();
+      this.changed();
+    }
+  }
+
+  /** Drop the pages furthest from the view beyond the memory bound. */
+  private evict(): void {
+    if (this.pages.size <= this.keepPages) return;
+    const [from, to] = this.wanted;
+    const distance = (k: number) => (k < from ? from - k : k > to ? k - to : 0);
+    const byDistance = [...this.pages.keys()].sort((a, b) => distance(b) - distance(a));
+    for (const k of byDistance) {
+      if (this.pages.size <= this.keepPages || distance(k) === 0) break;
+      this.pages.delete(k);
+    }
+  }
+}

@@ -1,0 +1,191 @@
+// The shapes of the console API's answers (docs/console.md, "API").
+import type { LocalText } from './languages';
+
+export interface Project {
+  id: string;
+  name?: string | null;
+  role: string;
+}
+
+export interface Overview {
+  responses_today: number;
+  responses_week: number;
+  total: number;
+  by_form: { form: string; title: string; count: number }[];
+  by_enumerator: { enumerator: string; count: number }[];
+  pending_review: number;
+  quarantined: number;
+  conflicts: number;
+  devices_unseen: { id: string; label: string | null; enumerator: string; last_seen: string | null }[];
+}
+
+export interface FormVersionSummary {
+  form: string;
+  version: string;
+  title: string;
+  published_at: string;
+  sha256: string;
+}
+
+export interface Finding {
+  severity: 'error' | 'warning';
+  message: string;
+  sheet?: string;
+  cell?: string;
+  row?: number;
+  pointer?: string;
+  line?: number;
+  column?: number;
+}
+
+export interface ChoiceDef {
+  name: string;
+  label: LocalText;
+}
+
+export interface FieldDef {
+  path: string;
+  name: string;
+  type: string;
+  label: LocalText;
+  group: string | null;
+  repeat: string | null;
+  pii: boolean;
+  sensitive: boolean;
+  disaggregation: string | null;
+  choices: ChoiceDef[] | null;
+}
+
+/** An answer in the table or a response: text, or masked pii. */
+export type AnswerValue = string | { masked: true } | null;
+
+export interface TableRow {
+  id: string;
+  form: string;
+  version: string;
+  enumerator: string;
+  device: string;
+  received_at: string;
+  updated_at: string;
+  status: string;
+  review: string;
+  conflicts: number;
+  quarantined: boolean;
+  answers: Record<string, AnswerValue>;
+}
+
+export interface TablePage {
+  total: number | null;
+  rows: TableRow[];
+  next: string | null;
+}
+
+/** Answers by field name; a repeat holds one answer set per instance. */
+export interface AnswerTree {
+  [name: string]: AnswerValue | AnswerTree[];
+}
+
+export interface ConflictValue {
+  dot: { actor: string; seq: number };
+  revision: string;
+  hlc: string;
+  value: { text?: string | null; masked?: boolean; [other: string]: unknown };
+}
+
+export interface ResponseDetail {
+  cursor: string;
+  response: {
+    id: string;
+    form_id: string;
+    form_version: string;
+    answers: AnswerTree;
+    consent?: unknown;
+    privacy?: Record<string, unknown>;
+  };
+  status?: string;
+  device: string;
+  enumerator: string;
+  received_at: string;
+  updated_at: string;
+  review_state: string;
+  review_comment?: string | null;
+  /** Flat paths of the pii answers (and pii conflicts) left out without `pii=true`. */
+  masked?: string[];
+  quarantine?: string[];
+  conflicts?: { key: string; values: ConflictValue[] }[];
+  revisions: number;
+}
+
+export interface Change {
+  path: string;
+  before: AnswerValue;
+  after: AnswerValue;
+}
+
+export type HistoryEntry =
+  | {
+      kind: 'revision';
+      revision: string;
+      actor: string;
+      actor_kind: 'device' | 'coordinator';
+      enumerator?: string;
+      at: string;
+      changes: Change[];
+      status?: string;
+    }
+  | {
+      kind: 'review';
+      actor: string;
+      actor_kind: 'device' | 'coordinator';
+      at: string;
+      state: string;
+      comment?: string | null;
+    };
+
+export type Count = number | string;
+
+export interface DashboardQuestion {
+  path: string;
+  label: LocalText;
+  choices: ChoiceDef[];
+  total: { choice: string; count: Count }[];
+  by: Record<string, { group: string; choice: string; count: Count }[]>;
+}
+
+export interface Dashboard {
+  total: number;
+  over_time: { day: string; count: number }[];
+  by_enumerator: { enumerator: string; count: number }[];
+  disaggregation: Record<string, string | null>;
+  age_bands: string[];
+  questions: DashboardQuestion[];
+}
+
+export interface Device {
+  id: string;
+  label: string | null;
+  enumerator: string;
+  created_at: string;
+  last_seen: string | null;
+  app_version: string | null;
+  pending: number | null;
+  revoked_at: string | null;
+}
+
+export interface NewDevice {
+  id: string;
+  code: string;
+  qr_svg: string;
+  expires_at: string;
+}
+
+export interface Person {
+  name: string;
+  display_name: string | null;
+  admin: boolean;
+  disabled: boolean;
+  memberships: { project: string; role: string }[];
+}
+
+export const REVIEW_STATES = ['received', 'has_issues', 'approved', 'rejected'] as const;
+export type ReviewState = (typeof REVIEW_STATES)[number];

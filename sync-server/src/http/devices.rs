@@ -1,0 +1,201 @@
+//! The project's devices in the console: `GET /devices` (last contact, app version,
+//! pending count), `POST /devices` (a new device: its one-time code and QR code) and
+//! `DELETE /devices/{id}` (revoke). Each device's contact is recorded as it comes.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use voices_core::sync::protocol::ProvisioningCode;
+
+use super::auth::{Authorized, Coordinate};
+use super::body::json_body;
+use super::error::{ApiError, ApiResult};
+use super::{blocking, AppState};
+use crate::accounts;
+
+/// Headers the app sends: its version and how many responses wait in its outbox.
+pub const APP_VERSION_HEADER: &str = "voices-app-version";
+pub const PENDING_HEADER: &str = "voices-pending";
+
+/// Days a code made in the console stays valid unless asked otherwise.
+pub const CODE_VALID_DAYS: i64 = 7;
+
+/// Record a device's contact in the background: the request does not wait for the write.
+pub(super) fn record_contact(state: &AppState, device: &str, headers: &HeaderMap) {
+    let text = |name: &str| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.trim().chars().take(64).collect::<String>())
+            .filter(|v| !v.is_empty())
+    };
+    let app_version = text(APP_VERSION_HEADER);
+    let pending = text(PENDING_HEADER).and_then(|p| p.parse::<i64>().ok().filter(|n| *n >= 0));
+    let store = state.store.clone();
+    let device = device.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let now = crate::now_text();
+        if let Err(e) = store.touch_device(&device, &now, app_version.as_deref(), pending) {
+            tracing::warn!(error = %e, %device, "could not record the device's contact");
+        }
+    });
+}
+
+pub(super) async fn list(
+    State(state): State<AppState>,
+    caller: Authorized<Coordinate>,
+) -> ApiResult<Json<Value>> {
+    let store = state.store.clone();
+    let devices = blocking(move || store.list_devices(&caller.project)).await?;
+    Ok(Json(Value::Array(
+        devices
+            .into_iter()
+            .map(|d| {
+                json!({
+                    "id": d.id, "label": d.label, "enumerator": d.enumerator,
+                    "created_at": d.created_at, "last_seen": d.last_seen,
+                    "app_version": d.app_version, "pending": d.pending,
+                    "revoked_at": d.revoked_at,
+                })
+            })
+            .collect(),
+    )))
+}
+
+#[derive(Deserialize)]
+pub(super) struct NewDevice {
+    enumerator: String,
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    valid_days: Option<i64>,
+}
+
+/// The address devices reach this server at: `serve --public-url`, else the one the
+/// browser used (its `Host`, behind a TLS proxy `https`).
+fn server_url(state: &AppState, headers: &HeaderMap, uri: &axum::http::Uri) -> ApiResult<String> {
+    if let Some(url) = &state.public_url {
+        return Ok(url.trim_end_matches('/').to_owned());
+    }
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| uri.authority().map(|a| a.as_str()))
+        .filter(|h| {
+            !h.is_empty()
+                && h.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ".:-[]".contains(c))
+        })
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "no_host",
+                "the request names no usable Host; start the server with --public-url",
+            )
+        })?;
+    let https = headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("https"));
+    Ok(format!("{}://{host}", if https { "https" } else { "http" }))
+}
+
+pub(super) async fn add(
+    State(state): State<AppState>,
+    caller: Authorized<Coordinate>,
+    headers: HeaderMap,
+    uri: axum::http::Uri,
+    body: Body,
+) -> ApiResult<Response> {
+    let request: NewDevice = json_body(&state, body).await?;
+    let enumerator = request.enumerator.trim().to_owned();
+    if enumerator.is_empty() || enumerator.chars().count() > 100 {
+        return Err(ApiError::bad_request(
+            "bad_enumerator",
+            "name the enumerator (1 to 100 characters)",
+        ));
+    }
+    let label = request
+        .label
+        .map(|l| l.trim().to_owned())
+        .filter(|l| !l.is_empty());
+    if label.as_ref().is_some_and(|l| l.chars().count() > 100) {
+        return Err(ApiError::bad_request(
+            "bad_label",
+            "a label has at most 100 characters",
+        ));
+    }
+    let days = request.valid_days.unwrap_or(CODE_VALID_DAYS);
+    if !(1..=90).contains(&days) {
+        return Err(ApiError::bad_request(
+            "bad_valid_days",
+            "a code is valid for 1 to 90 days",
+        ));
+    }
+    let server = server_url(&state, &headers, &uri)?;
+    let pinned = state.pinned_certificate.clone();
+    let store = state.store.clone();
+    let project = caller.project.clone();
+    let (registered, text, svg) = blocking(move || {
+        let registered = accounts::register_labelled_device(
+            store.as_ref(),
+            &project,
+            &enumerator,
+            None,
+            label.as_deref(),
+            days,
+        )?;
+        let text = ProvisioningCode {
+            server,
+            project,
+            code: registered.code.clone(),
+            certificate_sha256: pinned,
+        }
+        .to_text();
+        let svg = accounts::qr_svg(&text)?;
+        Ok::<_, crate::Error>((registered, text, svg))
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "id": registered.device.id,
+            "code": text,
+            "qr_svg": svg,
+            "expires_at": registered.code_expires_at,
+        })),
+    )
+        .into_response())
+}
+
+pub(super) async fn revoke(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    caller: Authorized<Coordinate>,
+) -> ApiResult<StatusCode> {
+    let store = state.store.clone();
+    let did = id.clone();
+    let revoked = blocking(move || {
+        // Only a device of the project the path names.
+        if !store
+            .list_devices(&caller.project)?
+            .iter()
+            .any(|d| d.id == did)
+        {
+            return Ok::<_, crate::Error>(false);
+        }
+        store.revoke_device(&did, &crate::now_text())
+    })
+    .await?;
+    if revoked {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(
+            "unknown_device",
+            format!("no device `{id}` in this project"),
+        ))
+    }
+}

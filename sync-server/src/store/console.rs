@@ -1,0 +1,496 @@
+//! The console's queries, backend-neutral: their parameters and results, keyset cursors,
+//! and the SQL of the responses table, written once for both backends (they differ only
+//! in placeholders and in the free-text condition).
+
+use base64::Engine;
+use serde::{Deserialize, Serialize};
+use voices_core::sync::protocol::ReviewState;
+
+use crate::{Error, Result};
+
+/// Columns the responses table sorts by. Each sort is a keyset: the column, then the time
+/// received, then the id, so every row has one place and pages never skip or repeat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    ReceivedAt,
+    UpdatedAt,
+    Enumerator,
+    Device,
+    Review,
+    Status,
+}
+
+impl Sort {
+    pub fn parse(text: &str) -> Option<Sort> {
+        Some(match text {
+            "received_at" => Sort::ReceivedAt,
+            "updated_at" => Sort::UpdatedAt,
+            "enumerator" => Sort::Enumerator,
+            "device" => Sort::Device,
+            "review" => Sort::Review,
+            "status" => Sort::Status,
+            _ => return None,
+        })
+    }
+
+    /// The index columns of the keyset, in order.
+    fn columns(self) -> &'static [&'static str] {
+        match self {
+            Sort::ReceivedAt => &["received_at", "id"],
+            Sort::UpdatedAt => &["updated_at", "id"],
+            Sort::Enumerator => &["enumerator", "received_at", "id"],
+            Sort::Device => &["device", "received_at", "id"],
+            Sort::Review => &["review", "received_at", "id"],
+            Sort::Status => &["status", "received_at", "id"],
+        }
+    }
+}
+
+/// Flags a row can be filtered on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    Conflict,
+    Quarantined,
+}
+
+/// One page request of the responses table (all filters optional).
+#[derive(Debug, Clone)]
+pub struct TableQuery {
+    pub form: Option<String>,
+    pub version: Option<String>,
+    /// `draft` or `finalized`.
+    pub status: Option<String>,
+    pub review: Option<ReviewState>,
+    pub flag: Option<Flag>,
+    pub enumerator: Option<String>,
+    pub device: Option<String>,
+    /// Received at or after (RFC 3339 text).
+    pub from: Option<String>,
+    /// Received at or before.
+    pub to: Option<String>,
+    /// Folded search words (see `projection::search_words`); all must match.
+    pub words: Vec<String>,
+    /// Search pii answers too.
+    pub pii: bool,
+    pub sort: Sort,
+    pub descending: bool,
+    pub after: Option<Cursor>,
+    pub limit: usize,
+    pub count: bool,
+}
+
+/// Where a page ends: the keyset values of its last row, for the same sort and order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub sort: Sort,
+    pub descending: bool,
+    pub values: Vec<String>,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        let json = serde_json::to_vec(self).unwrap_or_default();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+    }
+
+    /// A cursor this server gave for this sort and order, or `None`.
+    pub fn decode(text: &str, sort: Sort, descending: bool) -> Option<Cursor> {
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .ok()?;
+        let cursor: Cursor = serde_json::from_slice(&bytes).ok()?;
+        (cursor.sort == sort
+            && cursor.descending == descending
+            && cursor.values.len() == sort.columns().len())
+        .then_some(cursor)
+    }
+}
+
+/// One row of the table as stored (the answers come from the state).
+#[derive(Debug, Clone)]
+pub struct TableRow {
+    pub id: String,
+    pub form: String,
+    pub version: String,
+    pub status: String,
+    pub review: String,
+    pub conflicts: i64,
+    pub quarantined: bool,
+    pub enumerator: String,
+    pub device: String,
+    pub received_at: String,
+    pub updated_at: String,
+    /// The stored state text (decoded by the caller for the answers).
+    pub state: String,
+}
+
+impl TableRow {
+    /// The keyset values of this row for `sort`.
+    pub fn cursor(&self, sort: Sort, descending: bool) -> Cursor {
+        let values = sort
+            .columns()
+            .iter()
+            .map(|c| match *c {
+                "received_at" => self.received_at.clone(),
+                "updated_at" => self.updated_at.clone(),
+                "enumerator" => self.enumerator.clone(),
+                "device" => self.device.clone(),
+                "review" => self.review.clone(),
+                "status" => self.status.clone(),
+                _ => self.id.clone(),
+            })
+            .collect();
+        Cursor {
+            sort,
+            descending,
+            values,
+        }
+    }
+}
+
+/// A page: at most `limit` rows and whether more follow; the total when counted.
+#[derive(Debug, Clone)]
+pub struct TablePage {
+    pub rows: Vec<TableRow>,
+    pub more: bool,
+    pub total: Option<u64>,
+}
+
+/// The columns a table query selects, in `TableRow` order (state last).
+pub const TABLE_COLUMNS: &str = "ri.id, ri.form, ri.version, ri.status, ri.review, ri.conflicts, \
+     ri.quarantined, ri.enumerator, ri.device, ri.received_at, ri.updated_at, r.state";
+
+/// How a backend writes placeholders and the free-text condition.
+pub trait Dialect {
+    /// Placeholder of parameter number `n` (1-based).
+    fn placeholder(&self, n: usize) -> String;
+    /// The condition that the row matches every word (its own placeholder given).
+    fn search(&self, placeholder: &str) -> String;
+    /// The search parameter for these words.
+    fn search_text(&self, words: &[String], pii: bool) -> String;
+}
+
+/// SQL text with its parameters (all text; numbers are written into the SQL).
+#[derive(Debug, Clone, Default)]
+pub struct Sql {
+    pub text: String,
+    pub params: Vec<String>,
+}
+
+/// The `WHERE` clause of a table query (filters only, no keyset) and its parameters.
+fn filters(project: &str, q: &TableQuery, d: &dyn Dialect, sql: &mut Sql) -> String {
+    let add = |sql: &mut Sql, value: &str| {
+        sql.params.push(value.to_owned());
+        d.placeholder(sql.params.len())
+    };
+    let mut conditions = vec![format!("ri.project = {}", add(sql, project))];
+    let equal = [
+        ("ri.form", q.form.as_deref()),
+        ("ri.version", q.version.as_deref()),
+        ("ri.status", q.status.as_deref()),
+        ("ri.review", q.review.map(|r| r.as_str())),
+        ("ri.enumerator", q.enumerator.as_deref()),
+        ("ri.device", q.device.as_deref()),
+    ];
+    for (column, value) in equal {
+        if let Some(value) = value {
+            conditions.push(format!("{column} = {}", add(sql, value)));
+        }
+    }
+    if let Some(from) = &q.from {
+        conditions.push(format!("ri.received_at >= {}", add(sql, from)));
+    }
+    if let Some(to) = &q.to {
+        conditions.push(format!("ri.received_at <= {}", add(sql, to)));
+    }
+    match q.flag {
+        Some(Flag::Conflict) => conditions.push("ri.conflicts > 0".into()),
+        Some(Flag::Quarantined) => conditions.push("ri.quarantined = 1".into()),
+        None => {}
+    }
+    if !q.words.is_empty() {
+        let text = d.search_text(&q.words, q.pii);
+        let p = add(sql, &text);
+        conditions.push(d.search(&p));
+    }
+    conditions.join(" AND ")
+}
+
+/// The page query: filters, keyset, order, `limit + 1` rows (the extra one says whether
+/// more follow), joined to the stored states of those rows only.
+pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
+    let mut sql = Sql::default();
+    let mut conditions = filters(project, q, d, &mut sql);
+    let columns: Vec<String> = q.sort.columns().iter().map(|c| format!("ri.{c}")).collect();
+    if let Some(after) = &q.after {
+        let mut placeholders = Vec::new();
+        for value in &after.values {
+            sql.params.push(value.clone());
+            placeholders.push(d.placeholder(sql.params.len()));
+        }
+        conditions.push_str(&format!(
+            " AND ({}) {} ({})",
+            columns.join(", "),
+            if q.descending { "<" } else { ">" },
+            placeholders.join(", ")
+        ));
+    }
+    let direction = if q.descending { " DESC" } else { " ASC" };
+    let order: Vec<String> = columns.iter().map(|c| format!("{c}{direction}")).collect();
+    sql.text = format!(
+        "SELECT {TABLE_COLUMNS} FROM response_index ri
+         JOIN responses r ON r.project = ri.project AND r.id = ri.id
+         WHERE {conditions} ORDER BY {} LIMIT {}",
+        order.join(", "),
+        q.limit + 1
+    );
+    sql
+}
+
+/// How many rows match the filters.
+pub fn count_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
+    let mut sql = Sql::default();
+    let conditions = filters(project, q, d, &mut sql);
+    sql.text = format!("SELECT COUNT(*) FROM response_index ri WHERE {conditions}");
+    sql
+}
+
+/// Counts of the project overview.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overview {
+    pub total: u64,
+    pub today: u64,
+    pub week: u64,
+    /// (form, count), by form id.
+    pub by_form: Vec<(String, u64)>,
+    /// (enumerator, count), largest first.
+    pub by_enumerator: Vec<(String, u64)>,
+    pub pending_review: u64,
+    pub quarantined: u64,
+    pub conflicts: u64,
+}
+
+/// The counts a form's dashboard is made of (before small cells are suppressed).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DashboardCounts {
+    /// (UTC day, count), by day.
+    pub days: Vec<(String, u64)>,
+    /// (enumerator, count).
+    pub enumerators: Vec<(String, u64)>,
+    /// (question, choice, sex, age band, disability, count).
+    pub tallies: Vec<(String, String, String, String, String, u64)>,
+}
+
+/// A cell of the map: a rounded point and how many responses fall in it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MapCell {
+    pub lat: f64,
+    pub lon: f64,
+    pub count: u64,
+}
+
+/// A device as the console lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub id: String,
+    pub label: Option<String>,
+    pub enumerator: String,
+    pub created_at: String,
+    pub last_seen: Option<String>,
+    pub app_version: Option<String>,
+    pub pending: Option<i64>,
+    pub revoked_at: Option<String>,
+}
+
+/// A review decision as recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReviewEntry {
+    pub state: String,
+    pub comment: Option<String>,
+    pub by: String,
+    pub at: String,
+}
+
+/// What an admin changes about a person.
+#[derive(Debug, Clone, Default)]
+pub struct UserChanges {
+    pub disabled: Option<bool>,
+    pub password_hash: Option<String>,
+    pub display_name: Option<String>,
+}
+
+/// A review state as the JSON of the API writes it (`has_issues`), from its stored text
+/// (`hasIssues`) or its wire name.
+pub fn review_wire(text: &str) -> &'static str {
+    match parse_review(text) {
+        Some(ReviewState::HasIssues) => "has_issues",
+        Some(ReviewState::Approved) => "approved",
+        Some(ReviewState::Rejected) => "rejected",
+        _ => "received",
+    }
+}
+
+/// A review state from its wire name or its stored text.
+pub fn parse_review(text: &str) -> Option<ReviewState> {
+    Some(match text {
+        "received" => ReviewState::Received,
+        "has_issues" | "hasIssues" => ReviewState::HasIssues,
+        "approved" => ReviewState::Approved,
+        "rejected" => ReviewState::Rejected,
+        _ => return None,
+    })
+}
+
+/// The UTC day of a stored time, or the time if it is shorter.
+pub fn day_of(time: &str) -> &str {
+    time.get(..10).unwrap_or(time)
+}
+
+/// A `from`/`to` parameter as stored text: a day means its start (`from`) or its end
+/// (`to`); a time is normalized to the stored form.
+pub fn time_bound(text: &str, end: bool) -> Result<String> {
+    let text = text.trim();
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        let time = if end {
+            day.and_hms_milli_opt(23, 59, 59, 999)
+        } else {
+            day.and_hms_milli_opt(0, 0, 0, 0)
+        };
+        return time
+            .map(|t| crate::time_text(t.and_utc()))
+            .ok_or_else(|| Error::Invalid(format!("`{text}` is not a day")));
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|t| crate::time_text(t.with_timezone(&chrono::Utc)))
+        .map_err(|_| {
+            Error::Invalid(format!(
+                "`{}` is neither a day (2026-11-26) nor an RFC 3339 time",
+                text.chars().take(40).collect::<String>()
+            ))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Numbered;
+    impl Dialect for Numbered {
+        fn placeholder(&self, n: usize) -> String {
+            format!("${n}")
+        }
+        fn search(&self, p: &str) -> String {
+            format!("ri.search @@ to_tsquery('simple', {p})")
+        }
+        fn search_text(&self, words: &[String], _pii: bool) -> String {
+            words.join(" & ")
+        }
+    }
+
+    fn query() -> TableQuery {
+        TableQuery {
+            form: Some("hh".into()),
+            version: None,
+            status: None,
+            review: Some(ReviewState::Approved),
+            flag: Some(Flag::Conflict),
+            enumerator: None,
+            device: None,
+            from: None,
+            to: None,
+            words: vec!["kijiji".into()],
+            pii: false,
+            sort: Sort::Enumerator,
+            descending: true,
+            after: None,
+            limit: 50,
+            count: true,
+        }
+    }
+
+    #[test]
+    fn the_page_query_continues_after_the_cursor_in_index_order() {
+        let mut q = query();
+        q.after = Some(Cursor {
+            sort: Sort::Enumerator,
+            descending: true,
+            values: vec!["Ana".into(), "2026-11-26T04:00:00.000Z".into(), "r9".into()],
+        });
+        let sql = page_sql("p1", &q, &Numbered);
+        assert!(
+            sql.text
+                .contains("ri.project = $1 AND ri.form = $2 AND ri.review = $3"),
+            "{}",
+            sql.text
+        );
+        assert!(sql.text.contains("ri.conflicts > 0"));
+        assert!(sql.text.contains("to_tsquery('simple', $4)"));
+        assert!(
+            sql.text
+                .contains("(ri.enumerator, ri.received_at, ri.id) < ($5, $6, $7)"),
+            "{}",
+            sql.text
+        );
+        assert!(sql
+            .text
+            .contains("ORDER BY ri.enumerator DESC, ri.received_at DESC, ri.id DESC LIMIT 51"));
+        assert_eq!(
+            sql.params,
+            [
+                "p1",
+                "hh",
+                "approved",
+                "kijiji",
+                "Ana",
+                "2026-11-26T04:00:00.000Z",
+                "r9"
+            ]
+        );
+        let count = count_sql("p1", &q, &Numbered);
+        assert_eq!(count.params.len(), 4);
+        assert!(!count.text.contains("ORDER BY"));
+    }
+
+    #[test]
+    fn cursors_round_trip_and_refuse_another_sort() {
+        let row = TableRow {
+            id: "r1".into(),
+            form: "hh".into(),
+            version: "1".into(),
+            status: "finalized".into(),
+            review: "received".into(),
+            conflicts: 0,
+            quarantined: false,
+            enumerator: "Ana".into(),
+            device: "tab".into(),
+            received_at: "t1".into(),
+            updated_at: "t2".into(),
+            state: String::new(),
+        };
+        let cursor = row.cursor(Sort::Device, false);
+        assert_eq!(cursor.values, ["tab", "t1", "r1"]);
+        let text = cursor.encode();
+        assert_eq!(Cursor::decode(&text, Sort::Device, false), Some(cursor));
+        assert_eq!(Cursor::decode(&text, Sort::Device, true), None);
+        assert_eq!(Cursor::decode(&text, Sort::Enumerator, false), None);
+        assert_eq!(Cursor::decode("garbage", Sort::Device, false), None);
+    }
+
+    #[test]
+    fn time_bounds_take_days_and_times() {
+        assert_eq!(
+            time_bound("2026-11-26", false).unwrap(),
+            "2026-11-26T00:00:00.000Z"
+        );
+        assert_eq!(
+            time_bound("2026-11-26", true).unwrap(),
+            "2026-11-26T23:59:59.999Z"
+        );
+        assert_eq!(
+            time_bound("2026-11-26T06:00:00+03:00", false).unwrap(),
+            "2026-11-26T03:00:00.000Z"
+        );
+        assert!(time_bound("yesterday", false).is_err());
+    }
+}

@@ -1,0 +1,552 @@
+//! The PostgreSQL side of the console: writing the projection with each ingest (and for
+//! the responses stored before it existed), and the console's queries over it.
+
+use std::sync::Arc;
+
+use postgres::types::ToSql;
+use postgres::GenericClient;
+use voices_core::sync::protocol::ReviewState;
+
+use crate::store::codec;
+use crate::store::console::{
+    self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, ReviewEntry, TablePage,
+    TableQuery, TableRow,
+};
+use crate::store::plan::{Changed, Indexes};
+use crate::store::projection::{self, Deltas, FormIndex, IndexCache};
+
+type Attempt<T> = std::result::Result<T, postgres::Error>;
+
+/// Placeholders `$N`; free text through the GIN-indexed tsvector.
+pub(super) struct Postgres;
+
+impl Dialect for Postgres {
+    fn placeholder(&self, n: usize) -> String {
+        format!("${n}")
+    }
+
+    fn search(&self, placeholder: &str) -> String {
+        format!("ri.search @@ to_tsquery('simple', {placeholder})")
+    }
+
+    fn search_text(&self, words: &[String], pii: bool) -> String {
+        // Letters and digits only (`projection::search_words`): no tsquery syntax gets in.
+        // Without pii only the words weighted D (answers that are not pii) match.
+        let weight = if pii { "" } else { "D" };
+        words
+            .iter()
+            .map(|w| format!("{w}:*{weight}"))
+            .collect::<Vec<_>>()
+            .join(" & ")
+    }
+}
+
+/// The index of a form version, read through this connection on a miss.
+pub(super) fn index_of(
+    c: &mut impl GenericClient,
+    cache: &IndexCache,
+    project: &str,
+    form: &str,
+    version: &str,
+) -> crate::Result<Option<Arc<FormIndex>>> {
+    cache.get(project, form, version, || {
+        c.query_opt(
+            "SELECT document FROM form_versions WHERE project = $1 AND form = $2 AND version = $3",
+            &[&project, &form, &version],
+        )
+        .map_err(crate::Error::from)?
+        .map(|row| row.try_get(0).map_err(crate::Error::from))
+        .transpose()
+    })
+}
+
+/// The indexes of these (form, version) pairs that are published.
+pub(super) fn indexes(
+    c: &mut impl GenericClient,
+    cache: &IndexCache,
+    project: &str,
+    pairs: Vec<(String, String)>,
+) -> crate::Result<Indexes> {
+    let mut out = Indexes::new();
+    for (form, version) in pairs {
+        if let Some(index) = index_of(c, cache, project, &form, &version)? {
+            out.insert((form, version), index);
+        }
+    }
+    Ok(out)
+}
+
+/// Write the projection rows of changed responses and apply the count deltas, in the
+/// caller's transaction (after the feed row is locked: ingests of a project reach this
+/// one at a time, so the count rows cannot deadlock).
+pub(super) fn write_projection(
+    tx: &mut impl GenericClient,
+    project: &str,
+    changed: &[Changed],
+    deltas: Deltas,
+    now: &str,
+) -> Attempt<()> {
+    if !changed.is_empty() {
+        let n = changed.len();
+        let mut ids = Vec::with_capacity(n);
+        let mut forms = Vec::with_capacity(n);
+        let mut versions = Vec::with_capacity(n);
+        let mut statuses = Vec::with_capacity(n);
+        let mut reviews = Vec::with_capacity(n);
+        let mut conflicts = Vec::with_capacity(n);
+        let mut quarantined = Vec::with_capacity(n);
+        let mut enumerators = Vec::with_capacity(n);
+        let mut devices = Vec::with_capacity(n);
+        let mut received = Vec::with_capacity(n);
+        let mut lats = Vec::with_capacity(n);
+        let mut lons = Vec::with_capacity(n);
+        let mut open = Vec::with_capacity(n);
+        let mut pii = Vec::with_capacity(n);
+        for c in changed {
+            let p = &c.projection;
+            ids.push(c.id.as_str());
+            forms.push(c.form.as_str());
+            versions.push(c.version.as_str());
+            statuses.push(p.status.unwrap_or_default());
+            reviews.push(c.review_state.as_str());
+            conflicts.push(p.conflicts as i32);
+            quarantined.push(i32::from(p.quarantined));
+            enumerators.push(c.enumerator.as_str());
+            devices.push(c.device.as_str());
+            received.push(c.received_at.as_str());
+            lats.push(p.point.map(|(lat, _)| lat));
+            lons.push(p.point.map(|(_, lon)| lon));
+            open.push(projection::index_text(&p.open_text));
+            pii.push(projection::index_text(&p.pii_text));
+        }
+        let params: [&(dyn ToSql + Sync); 16] = [
+            &project,
+            &now,
+            &ids,
+            &forms,
+            &versions,
+            &statuses,
+            &reviews,
+            &conflicts,
+            &quarantined,
+            &enumerators,
+            &devices,
+            &received,
+            &lats,
+            &lons,
+            &open,
+            &pii,
+        ];
+        tx.execute(
+            "INSERT INTO response_index (project, id, form, version, status, review, conflicts,
+                 quarantined, enumerator, device, received_at, updated_at, lat, lon, search)
+             SELECT $1, r.id, r.form, r.version, r.status, r.review, r.conflicts, r.quarantined,
+                 r.enumerator, r.device, r.received_at, $2, r.lat, r.lon,
+                 setweight(to_tsvector('simple', r.open), 'D')
+                     || setweight(to_tsvector('simple', r.pii), 'A')
+             FROM unnest($3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::int4[], $9::int4[], $10::text[], $11::text[], $12::text[],
+                         $13::float8[], $14::float8[], $15::text[], $16::text[])
+                  AS r(id, form, version, status, review, conflicts, quarantined, enumerator,
+                       device, received_at, lat, lon, open, pii)
+             ON CONFLICT (project, id) DO UPDATE SET version = excluded.version,
+                 status = excluded.status, conflicts = excluded.conflicts,
+                 quarantined = excluded.quarantined, updated_at = excluded.updated_at,
+                 lat = excluded.lat, lon = excluded.lon, search = excluded.search",
+            &params,
+        )?;
+    }
+    let (counts, tallies) = deltas.nonzero();
+    if !counts.is_empty() {
+        let (mut forms, mut versions, mut days, mut enumerators, mut ns) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (k, n) in &counts {
+            forms.push(k.form.as_str());
+            versions.push(k.version.as_str());
+            days.push(k.day.as_str());
+            enumerators.push(k.enumerator.as_str());
+            ns.push(*n);
+        }
+        tx.execute(
+            "INSERT INTO response_counts (project, form, version, day, enumerator, n)
+             SELECT $1, r.form, r.version, r.day, r.enumerator, r.n
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::int8[])
+                  AS r(form, version, day, enumerator, n)
+             ON CONFLICT (project, form, version, day, enumerator)
+             DO UPDATE SET n = response_counts.n + excluded.n",
+            &[&project, &forms, &versions, &days, &enumerators, &ns],
+        )?;
+    }
+    if !tallies.is_empty() {
+        let mut columns: [Vec<&str>; 7] = Default::default();
+        let mut ns = Vec::with_capacity(tallies.len());
+        for (k, n) in &tallies {
+            for (column, value) in columns.iter_mut().zip([
+                &k.form,
+                &k.version,
+                &k.question,
+                &k.choice,
+                &k.sex,
+                &k.age_band,
+                &k.disability,
+            ]) {
+                column.push(value.as_str());
+            }
+            ns.push(*n);
+        }
+        let [forms, versions, questions, choices, sexes, ages, disabilities] = &columns;
+        tx.execute(
+            "INSERT INTO choice_counts (project, form, version, question, choice, sex, age_band,
+                 disability, n)
+             SELECT $1, r.form, r.version, r.question, r.choice, r.sex, r.age_band,
+                 r.disability, r.n
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::int8[])
+                  AS r(form, version, question, choice, sex, age_band, disability, n)
+             ON CONFLICT (project, form, version, question, choice, sex, age_band, disability)
+             DO UPDATE SET n = choice_counts.n + excluded.n",
+            &[
+                &project,
+                forms,
+                versions,
+                questions,
+                choices,
+                sexes,
+                ages,
+                disabilities,
+                &ns,
+            ],
+        )?;
+    }
+    Ok(())
+}
+
+/// Write the projection of every response already stored (after the migration that
+/// adds it), 1,000 responses at a time.
+pub(super) fn backfill(tx: &mut postgres::Transaction<'_>) -> super::Attempt<()> {
+    let cache = IndexCache::default();
+    let projects: Vec<String> = tx
+        .query(
+            "SELECT DISTINCT project FROM responses ORDER BY project",
+            &[],
+        )?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Attempt<_>>()?;
+    for project in projects {
+        let mut after = String::new();
+        loop {
+            let rows = tx.query(
+                "SELECT id, form, device, enumerator, state, quarantine, review_state, received_at
+                 FROM responses WHERE project = $1 AND id > $2 ORDER BY id LIMIT 1000",
+                &[&project, &after],
+            )?;
+            if rows.is_empty() {
+                break;
+            }
+            let mut batch = Vec::with_capacity(rows.len());
+            let mut deltas = Deltas::default();
+            for row in &rows {
+                let state = codec::decode(row.try_get::<_, &str>(4)?)?;
+                let quarantine: String = row.try_get(5)?;
+                let version = state.form_version().unwrap_or_default().to_owned();
+                let index = index_of(tx, &cache, &project, &state.form, &version)?;
+                let projection = projection::project(&state, index.as_deref(), quarantine != "[]");
+                let enumerator: String = row.try_get(3)?;
+                let received_at: String = row.try_get(7)?;
+                deltas.add(&projection, &enumerator, &received_at, 1);
+                batch.push(Changed {
+                    id: row.try_get(0)?,
+                    form: row.try_get(1)?,
+                    version,
+                    device: row.try_get(2)?,
+                    enumerator,
+                    state: String::new(),
+                    conflict: projection.conflicts > 0,
+                    quarantine,
+                    review_state: row.try_get(6)?,
+                    received_at,
+                    read_at: None,
+                    projection,
+                });
+            }
+            after = batch.last().map(|c| c.id.clone()).unwrap_or_default();
+            write_projection(tx, &project, &batch, deltas, "")?;
+        }
+    }
+    tx.execute(
+        "UPDATE response_index ri SET updated_at = r.updated_at FROM responses r
+         WHERE r.project = ri.project AND r.id = ri.id",
+        &[],
+    )?;
+    Ok(())
+}
+
+fn params(values: &[String]) -> Vec<&(dyn ToSql + Sync)> {
+    values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+/// One page of the responses table.
+pub(super) fn table(
+    c: &mut impl GenericClient,
+    project: &str,
+    q: &TableQuery,
+) -> Attempt<TablePage> {
+    let sql = console::page_sql(project, q, &Postgres);
+    let mut rows = Vec::new();
+    for r in c.query(&sql.text, &params(&sql.params))? {
+        rows.push(TableRow {
+            id: r.try_get(0)?,
+            form: r.try_get(1)?,
+            version: r.try_get(2)?,
+            status: r.try_get(3)?,
+            review: r.try_get(4)?,
+            conflicts: i64::from(r.try_get::<_, i32>(5)?),
+            quarantined: r.try_get::<_, i32>(6)? != 0,
+            enumerator: r.try_get(7)?,
+            device: r.try_get(8)?,
+            received_at: r.try_get(9)?,
+            updated_at: r.try_get(10)?,
+            state: r.try_get(11)?,
+        });
+    }
+    let more = rows.len() > q.limit;
+    rows.truncate(q.limit);
+    let total = if q.count {
+        let sql = console::count_sql(project, q, &Postgres);
+        let n: i64 = c.query_one(&sql.text, &params(&sql.params))?.try_get(0)?;
+        Some(n as u64)
+    } else {
+        None
+    };
+    Ok(TablePage { rows, more, total })
+}
+
+fn pairs(
+    c: &mut impl GenericClient,
+    sql: &str,
+    p: &[&(dyn ToSql + Sync)],
+) -> Attempt<Vec<(String, u64)>> {
+    c.query(sql, p)?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get::<_, i64>(1)? as u64)))
+        .collect()
+}
+
+fn count(c: &mut impl GenericClient, sql: &str, p: &[&(dyn ToSql + Sync)]) -> Attempt<u64> {
+    Ok(c.query_one(sql, p)?.try_get::<_, i64>(0)? as u64)
+}
+
+pub(super) fn overview(
+    c: &mut impl GenericClient,
+    project: &str,
+    today: &str,
+    week_start: &str,
+) -> Attempt<Overview> {
+    let by_day = pairs(
+        c,
+        "SELECT day, SUM(n)::int8 FROM response_counts WHERE project = $1 AND day >= $2 GROUP BY day",
+        &[&project, &week_start],
+    )?;
+    let mut by_enumerator = pairs(
+        c,
+        "SELECT enumerator, SUM(n)::int8 FROM response_counts WHERE project = $1
+         GROUP BY enumerator HAVING SUM(n) > 0",
+        &[&project],
+    )?;
+    by_enumerator.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let by_form = pairs(
+        c,
+        "SELECT form, SUM(n)::int8 FROM response_counts WHERE project = $1
+         GROUP BY form HAVING SUM(n) > 0 ORDER BY form",
+        &[&project],
+    )?;
+    Ok(Overview {
+        total: by_form.iter().map(|(_, n)| n).sum(),
+        today: by_day
+            .iter()
+            .filter(|(d, _)| d.as_str() >= today)
+            .map(|(_, n)| n)
+            .sum(),
+        week: by_day.iter().map(|(_, n)| n).sum(),
+        by_form,
+        by_enumerator,
+        pending_review: count(
+            c,
+            "SELECT COUNT(*) FROM response_index WHERE project = $1 AND review = 'received'",
+            &[&project],
+        )?,
+        quarantined: count(
+            c,
+            "SELECT COUNT(*) FROM response_index WHERE project = $1 AND quarantined = 1",
+            &[&project],
+        )?,
+        conflicts: count(
+            c,
+            "SELECT COUNT(*) FROM response_index WHERE project = $1 AND conflicts > 0",
+            &[&project],
+        )?,
+    })
+}
+
+pub(super) fn dashboard_counts(
+    c: &mut impl GenericClient,
+    project: &str,
+    form: &str,
+    version: Option<&str>,
+) -> Attempt<DashboardCounts> {
+    let days = pairs(
+        c,
+        "SELECT day, SUM(n)::int8 FROM response_counts WHERE project = $1 AND form = $2
+             AND ($3::text IS NULL OR version = $3)
+         GROUP BY day ORDER BY day",
+        &[&project, &form, &version],
+    )?;
+    let enumerators = pairs(
+        c,
+        "SELECT enumerator, SUM(n)::int8 FROM response_counts WHERE project = $1 AND form = $2
+             AND ($3::text IS NULL OR version = $3)
+         GROUP BY enumerator",
+        &[&project, &form, &version],
+    )?;
+    let tallies = c
+        .query(
+            "SELECT question, choice, sex, age_band, disability, SUM(n)::int8 FROM choice_counts
+             WHERE project = $1 AND form = $2 AND ($3::text IS NULL OR version = $3)
+             GROUP BY question, choice, sex, age_band, disability HAVING SUM(n) > 0",
+            &[&project, &form, &version],
+        )?
+        .iter()
+        .map(|r| {
+            Ok((
+                r.try_get(0)?,
+                r.try_get(1)?,
+                r.try_get(2)?,
+                r.try_get(3)?,
+                r.try_get(4)?,
+                r.try_get::<_, i64>(5)? as u64,
+            ))
+        })
+        .collect::<Attempt<_>>()?;
+    Ok(DashboardCounts {
+        days,
+        enumerators,
+        tallies,
+    })
+}
+
+pub(super) fn map_cells(
+    c: &mut impl GenericClient,
+    project: &str,
+    form: &str,
+    precision: u32,
+) -> Attempt<Vec<MapCell>> {
+    let precision = precision as i32;
+    c.query(
+        "SELECT ROUND(lat::numeric, $3)::float8 AS la, ROUND(lon::numeric, $3)::float8 AS lo,
+             COUNT(*)::int8 FROM response_index
+         WHERE project = $1 AND form = $2 AND lat IS NOT NULL
+         GROUP BY la, lo ORDER BY la, lo",
+        &[&project, &form, &precision],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(MapCell {
+            lat: r.try_get(0)?,
+            lon: r.try_get(1)?,
+            count: r.try_get::<_, i64>(2)? as u64,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn count_form(
+    c: &mut impl GenericClient,
+    project: &str,
+    form: &str,
+    after: i64,
+) -> Attempt<u64> {
+    count(
+        c,
+        "SELECT COUNT(*) FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3",
+        &[&project, &form, &after],
+    )
+}
+
+/// Record review decisions of responses already locked and found, at feed positions
+/// from `first` on.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn record_reviews(
+    tx: &mut impl GenericClient,
+    project: &str,
+    ids: &[&str],
+    first: i64,
+    state: ReviewState,
+    comment: Option<&str>,
+    by: &str,
+    now: &str,
+) -> Attempt<()> {
+    let positions: Vec<i64> = (first..first + ids.len() as i64).collect();
+    tx.execute(
+        "UPDATE responses r SET review_state = $3, updated_at = $4, feed_seq = u.position
+         FROM unnest($2::text[], $5::int8[]) AS u(id, position)
+         WHERE r.project = $1 AND r.id = u.id",
+        &[&project, &ids, &state.as_str(), &now, &positions],
+    )?;
+    tx.execute(
+        "UPDATE response_index SET review = $3, updated_at = $4
+         WHERE project = $1 AND id = ANY($2)",
+        &[&project, &ids, &state.as_str(), &now],
+    )?;
+    tx.execute(
+        "INSERT INTO reviews (project, response_id, state, comment, by_user, at)
+         SELECT $1, id, $3, $4, $5, $6 FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n)
+         ORDER BY n",
+        &[&project, &ids, &state.as_str(), &comment, &by, &now],
+    )?;
+    Ok(())
+}
+
+pub(super) fn reviews_of(
+    c: &mut impl GenericClient,
+    project: &str,
+    response: &str,
+) -> Attempt<Vec<ReviewEntry>> {
+    c.query(
+        "SELECT state, comment, by_user, at FROM reviews WHERE project = $1 AND response_id = $2
+         ORDER BY arrival",
+        &[&project, &response],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(ReviewEntry {
+            state: r.try_get(0)?,
+            comment: r.try_get(1)?,
+            by: r.try_get(2)?,
+            at: r.try_get(3)?,
+        })
+    })
+    .collect()
+}
+
+pub(super) fn list_devices(c: &mut impl GenericClient, project: &str) -> Attempt<Vec<DeviceInfo>> {
+    c.query(
+        "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending, revoked_at
+         FROM devices WHERE project = $1 ORDER BY id",
+        &[&project],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(DeviceInfo {
+            id: r.try_get(0)?,
+            label: r.try_get(1)?,
+            enumerator: r.try_get(2)?,
+            created_at: r.try_get(3)?,
+            last_seen: r.try_get(4)?,
+            app_version: r.try_get(5)?,
+            pending: r.try_get(6)?,
+            revoked_at: r.try_get(7)?,
+        })
+    })
+    .collect()
+}

@@ -1,0 +1,480 @@
+//! The SQLite side of the console: writing the projection with each ingest (and for
+//! the responses stored before it existed), and the console's queries over it.
+
+use std::sync::Arc;
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
+use voices_core::sync::protocol::ReviewState;
+
+use crate::store::codec;
+use crate::store::console::{
+    self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, ReviewEntry, TablePage,
+    TableQuery, TableRow,
+};
+use crate::store::plan::{Changed, Indexes};
+use crate::store::projection::{self, Deltas, FormIndex, IndexCache};
+use crate::Result;
+
+/// Placeholders `?N`; free text through the FTS5 table (same rowid as the index row).
+pub(super) struct Sqlite;
+
+impl Dialect for Sqlite {
+    fn placeholder(&self, n: usize) -> String {
+        format!("?{n}")
+    }
+
+    fn search(&self, placeholder: &str) -> String {
+        format!(
+            "ri.rowid IN (SELECT rowid FROM response_text WHERE response_text MATCH {placeholder})"
+        )
+    }
+
+    fn search_text(&self, words: &[String], pii: bool) -> String {
+        // Words are letters and digits only (`projection::search_words`), so quoting them
+        // leaves no FTS5 syntax in what a person typed.
+        let all: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
+        let all = all.join(" AND ");
+        if pii {
+            all
+        } else {
+            format!("{{open}} : ({all})")
+        }
+    }
+}
+
+/// The index of a form version, read through this connection on a miss.
+pub(super) fn index_of(
+    c: &Connection,
+    cache: &IndexCache,
+    project: &str,
+    form: &str,
+    version: &str,
+) -> Result<Option<Arc<FormIndex>>> {
+    cache.get(project, form, version, || {
+        Ok(c.query_row(
+            "SELECT document FROM form_versions WHERE project = ?1 AND form = ?2 AND version = ?3",
+            params![project, form, version],
+            |r| r.get(0),
+        )
+        .optional()?)
+    })
+}
+
+/// The indexes of these (form, version) pairs that are published.
+pub(super) fn indexes(
+    c: &Connection,
+    cache: &IndexCache,
+    project: &str,
+    pairs: Vec<(String, String)>,
+) -> Result<Indexes> {
+    let mut out = Indexes::new();
+    for (form, version) in pairs {
+        if let Some(index) = index_of(c, cache, project, &form, &version)? {
+            out.insert((form, version), index);
+        }
+    }
+    Ok(out)
+}
+
+/// Write the projection rows of changed responses and apply the count deltas.
+pub(super) fn write_projection(
+    tx: &Connection,
+    project: &str,
+    changed: &[Changed],
+    deltas: Deltas,
+    now: &str,
+) -> Result<()> {
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO response_index (project, id, form, version, status, review, conflicts,
+             quarantined, enumerator, device, received_at, updated_at, lat, lon)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (project, id) DO UPDATE SET version = excluded.version,
+             status = excluded.status, conflicts = excluded.conflicts,
+             quarantined = excluded.quarantined, updated_at = excluded.updated_at,
+             lat = excluded.lat, lon = excluded.lon
+         RETURNING rowid",
+    )?;
+    let mut forget = tx.prepare_cached("DELETE FROM response_text WHERE rowid = ?1")?;
+    let mut text =
+        tx.prepare_cached("INSERT INTO response_text (rowid, open, pii) VALUES (?1, ?2, ?3)")?;
+    for c in changed {
+        let p = &c.projection;
+        let rowid: i64 = upsert.query_row(
+            params![
+                project,
+                c.id,
+                c.form,
+                c.version,
+                p.status.unwrap_or_default(),
+                c.review_state,
+                p.conflicts,
+                p.quarantined,
+                c.enumerator,
+                c.device,
+                c.received_at,
+                now,
+                p.point.map(|(lat, _)| lat),
+                p.point.map(|(_, lon)| lon),
+            ],
+            |r| r.get(0),
+        )?;
+        if c.read_at.is_some() {
+            forget.execute([rowid])?;
+        }
+        text.execute(params![
+            rowid,
+            search_text(&p.open_text),
+            search_text(&p.pii_text)
+        ])?;
+    }
+    let (counts, tallies) = deltas.nonzero();
+    let mut count = tx.prepare_cached(
+        "INSERT INTO response_counts (project, form, version, day, enumerator, n)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT DO UPDATE SET n = n + excluded.n",
+    )?;
+    for (k, n) in counts {
+        count.execute(params![project, k.form, k.version, k.day, k.enumerator, n])?;
+    }
+    let mut tally = tx.prepare_cached(
+        "INSERT INTO choice_counts (project, form, version, question, choice, sex, age_band,
+             disability, n)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT DO UPDATE SET n = n + excluded.n",
+    )?;
+    for (k, n) in tallies {
+        tally.execute(params![
+            project,
+            k.form,
+            k.version,
+            k.question,
+            k.choice,
+            k.sex,
+            k.age_band,
+            k.disability,
+            n
+        ])?;
+    }
+    Ok(())
+}
+
+fn search_text(text: &str) -> String {
+    projection::index_text(text)
+}
+
+/// Write the projection of every response already stored (after the migration that
+/// adds it), 1,000 responses at a time.
+pub(super) fn backfill(tx: &Connection) -> Result<()> {
+    let cache = IndexCache::default();
+    let projects: Vec<String> = tx
+        .prepare("SELECT DISTINCT project FROM responses ORDER BY project")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for project in projects {
+        let mut after = String::new();
+        loop {
+            let mut batch: Vec<Changed> = Vec::new();
+            let mut deltas = Deltas::default();
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT id, form, device, enumerator, state, quarantine, review_state,
+                         received_at FROM responses
+                     WHERE project = ?1 AND id > ?2 ORDER BY id LIMIT 1000",
+                )?;
+                let mut rows = stmt.query(params![project, after])?;
+                while let Some(row) = rows.next()? {
+                    let state = codec::decode(&row.get::<_, String>(4)?)?;
+                    let quarantine: String = row.get(5)?;
+                    let version = state.form_version().unwrap_or_default().to_owned();
+                    let index = index_of(tx, &cache, &project, &state.form, &version)?;
+                    let projection =
+                        projection::project(&state, index.as_deref(), quarantine != "[]");
+                    let enumerator: String = row.get(3)?;
+                    let received_at: String = row.get(7)?;
+                    deltas.add(&projection, &enumerator, &received_at, 1);
+                    batch.push(Changed {
+                        id: row.get(0)?,
+                        form: row.get(1)?,
+                        version,
+                        device: row.get(2)?,
+                        enumerator,
+                        state: String::new(),
+                        conflict: projection.conflicts > 0,
+                        quarantine,
+                        review_state: row.get(6)?,
+                        received_at,
+                        read_at: None,
+                        projection,
+                    });
+                }
+            }
+            let Some(last) = batch.last() else { break };
+            after = last.id.clone();
+            write_projection(tx, &project, &batch, deltas, "")?;
+        }
+    }
+    tx.execute(
+        "UPDATE response_index SET updated_at = (SELECT r.updated_at FROM responses r
+             WHERE r.project = response_index.project AND r.id = response_index.id)",
+        [],
+    )?;
+    Ok(())
+}
+
+/// One page of the responses table.
+pub(super) fn table(c: &Connection, project: &str, q: &TableQuery) -> Result<TablePage> {
+    let sql = console::page_sql(project, q, &Sqlite);
+    let mut stmt = c.prepare_cached(&sql.text)?;
+    let mut rows: Vec<TableRow> = stmt
+        .query_map(params_from_iter(sql.params.iter()), |r| {
+            Ok(TableRow {
+                id: r.get(0)?,
+                form: r.get(1)?,
+                version: r.get(2)?,
+                status: r.get(3)?,
+                review: r.get(4)?,
+                conflicts: r.get(5)?,
+                quarantined: r.get(6)?,
+                enumerator: r.get(7)?,
+                device: r.get(8)?,
+                received_at: r.get(9)?,
+                updated_at: r.get(10)?,
+                state: r.get(11)?,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let more = rows.len() > q.limit;
+    rows.truncate(q.limit);
+    let total = if q.count {
+        let sql = console::count_sql(project, q, &Sqlite);
+        let n: i64 = c
+            .prepare_cached(&sql.text)?
+            .query_row(params_from_iter(sql.params.iter()), |r| r.get(0))?;
+        Some(n as u64)
+    } else {
+        None
+    };
+    Ok(TablePage { rows, more, total })
+}
+
+fn pairs(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Vec<(String, u64)>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map(p, |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn count(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<u64> {
+    let n: i64 = c.prepare_cached(sql)?.query_row(p, |r| r.get(0))?;
+    Ok(n as u64)
+}
+
+pub(super) fn overview(
+    c: &Connection,
+    project: &str,
+    today: &str,
+    week_start: &str,
+) -> Result<Overview> {
+    let by_day = pairs(
+        c,
+        "SELECT day, SUM(n) FROM response_counts WHERE project = ?1 AND day >= ?2 GROUP BY day",
+        params![project, week_start],
+    )?;
+    let mut by_enumerator = pairs(
+        c,
+        "SELECT enumerator, SUM(n) FROM response_counts WHERE project = ?1
+         GROUP BY enumerator HAVING SUM(n) > 0",
+        [project],
+    )?;
+    by_enumerator.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    let by_form = pairs(
+        c,
+        "SELECT form, SUM(n) FROM response_counts WHERE project = ?1
+         GROUP BY form HAVING SUM(n) > 0 ORDER BY form",
+        [project],
+    )?;
+    Ok(Overview {
+        total: by_form.iter().map(|(_, n)| n).sum(),
+        today: by_day
+            .iter()
+            .filter(|(d, _)| d.as_str() >= today)
+            .map(|(_, n)| n)
+            .sum(),
+        week: by_day.iter().map(|(_, n)| n).sum(),
+        by_form,
+        by_enumerator,
+        pending_review: count(
+            c,
+            "SELECT COUNT(*) FROM response_index WHERE project = ?1 AND review = 'received'",
+            [project],
+        )?,
+        quarantined: count(
+            c,
+            "SELECT COUNT(*) FROM response_index WHERE project = ?1 AND quarantined = 1",
+            [project],
+        )?,
+        conflicts: count(
+            c,
+            "SELECT COUNT(*) FROM response_index WHERE project = ?1 AND conflicts > 0",
+            [project],
+        )?,
+    })
+}
+
+pub(super) fn dashboard_counts(
+    c: &Connection,
+    project: &str,
+    form: &str,
+    version: Option<&str>,
+) -> Result<DashboardCounts> {
+    let days = pairs(
+        c,
+        "SELECT day, SUM(n) FROM response_counts WHERE project = ?1 AND form = ?2
+             AND (?3 IS NULL OR version = ?3)
+         GROUP BY day ORDER BY day",
+        params![project, form, version],
+    )?;
+    let enumerators = pairs(
+        c,
+        "SELECT enumerator, SUM(n) FROM response_counts WHERE project = ?1 AND form = ?2
+             AND (?3 IS NULL OR version = ?3)
+         GROUP BY enumerator",
+        params![project, form, version],
+    )?;
+    let mut stmt = c.prepare_cached(
+        "SELECT question, choice, sex, age_band, disability, SUM(n) FROM choice_counts
+         WHERE project = ?1 AND form = ?2 AND (?3 IS NULL OR version = ?3)
+         GROUP BY question, choice, sex, age_band, disability HAVING SUM(n) > 0",
+    )?;
+    let tallies = stmt
+        .query_map(params![project, form, version], |r| {
+            Ok((
+                r.get(0)?,
+                r.get(1)?,
+                r.get(2)?,
+                r.get(3)?,
+                r.get(4)?,
+                r.get::<_, i64>(5)? as u64,
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(DashboardCounts {
+        days,
+        enumerators,
+        tallies,
+    })
+}
+
+pub(super) fn map_cells(
+    c: &Connection,
+    project: &str,
+    form: &str,
+    precision: u32,
+) -> Result<Vec<MapCell>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT ROUND(lat, ?3), ROUND(lon, ?3), COUNT(*) FROM response_index
+         WHERE project = ?1 AND form = ?2 AND lat IS NOT NULL
+         GROUP BY 1, 2 ORDER BY 1, 2",
+    )?;
+    let cells = stmt
+        .query_map(params![project, form, precision], |r| {
+            Ok(MapCell {
+                lat: r.get(0)?,
+                lon: r.get(1)?,
+                count: r.get::<_, i64>(2)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(cells)
+}
+
+pub(super) fn count_form(c: &Connection, project: &str, form: &str, after: i64) -> Result<u64> {
+    count(
+        c,
+        "SELECT COUNT(*) FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3",
+        params![project, form, after],
+    )
+}
+
+/// Set the review state of responses in one transaction (the caller's): each found one
+/// moves to the end of the feed, its index row follows, the decision is recorded.
+pub(super) fn review(
+    tx: &Connection,
+    project: &str,
+    ids: &[String],
+    state: ReviewState,
+    comment: Option<&str>,
+    by: &str,
+    now: &str,
+) -> Result<Vec<bool>> {
+    let mut next: i64 = tx.query_row(
+        "SELECT COALESCE(MAX(feed_seq), 0) FROM responses",
+        [],
+        |r| r.get(0),
+    )?;
+    let mut set = tx.prepare_cached(
+        "UPDATE responses SET review_state = ?3, updated_at = ?4, feed_seq = ?5
+         WHERE project = ?1 AND id = ?2",
+    )?;
+    let mut index = tx.prepare_cached(
+        "UPDATE response_index SET review = ?3, updated_at = ?4 WHERE project = ?1 AND id = ?2",
+    )?;
+    let mut record = tx.prepare_cached(
+        "INSERT INTO reviews (project, response_id, state, comment, by_user, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut found = Vec::with_capacity(ids.len());
+    for id in ids {
+        next += 1;
+        let n = set.execute(params![project, id, state.as_str(), now, next])?;
+        if n > 0 {
+            index.execute(params![project, id, state.as_str(), now])?;
+            record.execute(params![project, id, state.as_str(), comment, by, now])?;
+        } else {
+            next -= 1;
+        }
+        found.push(n > 0);
+    }
+    Ok(found)
+}
+
+pub(super) fn reviews_of(
+    c: &Connection,
+    project: &str,
+    response: &str,
+) -> Result<Vec<ReviewEntry>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT state, comment, by_user, at FROM reviews WHERE project = ?1 AND response_id = ?2
+         ORDER BY rowid",
+    )?;
+    let rows = stmt.query_map(params![project, response], |r| {
+        Ok(ReviewEntry {
+            state: r.get(0)?,
+            comment: r.get(1)?,
+            by: r.get(2)?,
+            at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn list_devices(c: &Connection, project: &str) -> Result<Vec<DeviceInfo>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending, revoked_at
+         FROM devices WHERE project = ?1 ORDER BY id",
+    )?;
+    let rows = stmt.query_map([project], |r| {
+        Ok(DeviceInfo {
+            id: r.get(0)?,
+            label: r.get(1)?,
+            enumerator: r.get(2)?,
+            created_at: r.get(3)?,
+            last_seen: r.get(4)?,
+            app_version: r.get(5)?,
+            pending: r.get(6)?,
+            revoked_at: r.get(7)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
