@@ -259,6 +259,13 @@ impl ResponseState {
         shown(self.registers.get(key)?)
     }
 
+    /// The value shown for the answer at `path`, a path made as text (iterating
+    /// [`ResponseState::registers`] needs no parse).
+    pub fn answer(&self, path: &str) -> Option<&Value> {
+        let path = AnswerPath::parse_stored(path).ok()?;
+        self.current(&Register::Answer(path))
+    }
+
     /// The form version the response is on.
     pub fn form_version(&self) -> Option<&str> {
         match self.current(&Register::Version) {
