@@ -22,7 +22,8 @@ pub enum IngestError {
 }
 
 /// One line of an upload, decoded.
-enum Line {
+#[derive(Debug)]
+pub enum Line {
     /// Not a revision this uploader may send: its ack.
     Refused(RecordAck),
     Revision(Box<IncomingRevision>),
@@ -83,18 +84,18 @@ fn decode_line(n: usize, line: &[u8], uploader: &Uploader) -> Result<Line, Inges
     })))
 }
 
-/// Decode an NDJSON batch and ingest it. Lines that are not revisions are rejected on
-/// their own; the rest go to the store in one transaction. `truncated`: the body was cut
-/// off in transit, so its last piece is a partial line.
-pub fn ingest_lines(
-    store: &dyn Store,
-    validator: &dyn Validator,
-    project: &str,
+/// Split an NDJSON batch into lines and decode each on its own (blank lines skipped, a
+/// UTF-8 byte order mark before the first line ignored), in line order; nothing is stored. `truncated`: the body was cut off in transit, so its
+/// last piece is a partial line and is left out.
+pub fn decode_batch(
     uploader: &Uploader,
     data: &[u8],
     truncated: bool,
     limits: &Limits,
-) -> Result<UploadAck, IngestError> {
+) -> Result<Vec<Line>, IngestError> {
+    // A byte order mark some editors and Windows tools put before UTF-8 text: not part
+    // of the first line.
+    let data = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
     let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
     // After a cut the last piece is a partial line: drop it, the client sends it again.
     // A complete body may end with or without a final newline.
@@ -115,11 +116,28 @@ pub fn ingest_lines(
         .filter(|(_, line)| !line.is_empty())
         .collect();
     // Lines decode and hash independently: spread over the cores.
-    let decoded = crate::par_map(&numbered, |&(n, line)| decode_line(n, line, uploader));
-    let mut slots: Vec<Option<RecordAck>> = Vec::with_capacity(records as usize);
-    let mut batch = Vec::with_capacity(records as usize);
+    crate::par_map(&numbered, |&(n, line)| decode_line(n, line, uploader))
+        .into_iter()
+        .collect()
+}
+
+/// Decode an NDJSON batch and ingest it. Lines that are not revisions are rejected on
+/// their own; the rest go to the store in one transaction. `truncated`: the body was cut
+/// off in transit, so its last piece is a partial line.
+pub fn ingest_lines(
+    store: &dyn Store,
+    validator: &dyn Validator,
+    project: &str,
+    uploader: &Uploader,
+    data: &[u8],
+    truncated: bool,
+    limits: &Limits,
+) -> Result<UploadAck, IngestError> {
+    let decoded = decode_batch(uploader, data, truncated, limits)?;
+    let mut slots: Vec<Option<RecordAck>> = Vec::with_capacity(decoded.len());
+    let mut batch = Vec::with_capacity(decoded.len());
     for line in decoded {
-        match line? {
+        match line {
             Line::Refused(ack) => slots.push(Some(ack)),
             Line::Revision(incoming) => {
                 slots.push(None);
