@@ -204,7 +204,8 @@ pub fn cases() -> Vec<Case> {
             |_| Sent::upload(gzip(&vec![b' '; 65 << 20])).header("content-encoding", "gzip"),
             Expect::Refused(413, "decompressed_too_large")),
         rev("bombs_gzip_in_gzip", Bombs, "gzip inside gzip, declared once", "the inner stream is read as lines (not UTF-8)",
-            |n| Sent::upload(gzip(&gzip(&line(&revision(n))))).header("content-encoding", "gzip"),
+            // A fixed inner stream, so the row does not change with its place in the table.
+            |_| Sent::upload(gzip(&gzip(&line(&revision(7))))).header("content-encoding", "gzip"),
             Expect::EveryLine(Rejected("invalid_utf8"))),
         rev("bombs_zstd_garbage", Bombs, "`Content-Encoding: zstd` on bytes that are not zstd", "not taken for a cut-off upload",
             |n| Sent::upload(line(&revision(n))).header("content-encoding", "zstd"),
