@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use crate::answer::{Answer, Answers};
 use crate::answer::AnswerPath;
+pub use crate::answer::{Answer, Answers};
 
 /// A respondent's answers to one form version, with consent and privacy outcomes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
