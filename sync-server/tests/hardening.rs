@@ -9,6 +9,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use common::{ndjson, Fixture, HOUSEHOLD_VERSION};
 use serde_json::Value;
+use voices_core::sync::{Hlc, ResponseStatus, Revision, VersionVector};
 use voices_server::sample::household_revision;
 
 fn statuses(ack: &Value) -> Vec<String> {
@@ -76,4 +77,143 @@ async fn the_line_limit_is_published() {
         .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(info["limits"]["max_line_bytes"], 4 << 20);
+}
+
+/// A form with bounded and unbounded repeats, published in p1.
+async fn publish_bounds_form(fx: &Fixture) {
+    let form = serde_json::json!({
+        "id": "bounds", "version": "1", "title": "Bounds",
+        "languages": [{"code": "en", "name": "English"}], "default_language": "en",
+        "body": [
+            {"type": "repeat", "name": "kids", "max": 3, "body": [
+                {"type": "text", "name": "kid"},
+                {"type": "repeat", "name": "visits", "count": "2", "body": [
+                    {"type": "date", "name": "on"}]}]},
+            {"type": "repeat", "name": "plots", "body": [
+                {"type": "text", "name": "plot"},
+                {"type": "repeat", "name": "crops", "body": [
+                    {"type": "text", "name": "crop"}]}]}
+        ]
+    });
+    let (status, body) = fx
+        .send(
+            Request::post("/api/v1/projects/p1/forms")
+                .header("authorization", format!("Bearer {}", fx.designer))
+                .header("content-type", "application/json")
+                .body(Body::from(form.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+fn bounds_revision(id: &str, response: &str, seq: u64, set: &[(String, &str)]) -> Revision {
+    Revision {
+        id: id.into(),
+        response: response.into(),
+        form: "bounds".into(),
+        version: "1".into(),
+        actor: "tab-a".into(),
+        seq,
+        hlc: Hlc::new(1_764_130_000_000 + seq, 0),
+        seen: VersionVector::new(),
+        set: set
+            .iter()
+            .map(|(k, v)| (k.clone(), Some(v.to_string())))
+            .collect(),
+        consent: None,
+        privacy: Default::default(),
+        status: Some(ResponseStatus::Draft),
+    }
+}
+
+#[tokio::test]
+async fn instance_numbers_past_a_repeats_max_or_fixed_count_are_refused() {
+    let fx = Fixture::new().await;
+    publish_bounds_form(&fx).await;
+    let within = bounds_revision(
+        "ok",
+        "resp-ok",
+        1,
+        &[
+            ("/kids[3]/kid".into(), "Ama"),
+            ("/kids[3]/visits[2]/on".into(), "2026-01-02"),
+            ("/plots[900]/plot".into(), "far"),
+        ],
+    );
+    let past_max = bounds_revision("max", "resp-max", 1, &[("/kids[4]/kid".into(), "Kofi")]);
+    let past_count = bounds_revision(
+        "count",
+        "resp-count",
+        1,
+        &[("/kids[1]/visits[3]/on".into(), "2026-01-02")],
+    );
+    let past_count_value = bounds_revision("n", "resp-n", 1, &[("/kids[]".into(), "7")]);
+    let (_, ack) = fx
+        .upload(&fx.device, &[within, past_max, past_count, past_count_value])
+        .await;
+    let records = ack["records"].as_array().unwrap();
+    assert_ne!(records[0]["status"], "rejected", "{ack}");
+    for (record, (path, repeat, limit)) in records[1..].iter().zip([
+        ("/kids[4]/kid", "kids", 3),
+        ("/kids[1]/visits[3]/on", "visits", 2),
+        ("/kids[]", "kids", 3),
+    ]) {
+        assert_eq!(record["status"], "rejected", "{ack}");
+        assert_eq!(record["code"], "repeat_bound", "{ack}");
+        let reason = record["reasons"][0].as_str().unwrap();
+        assert!(
+            reason.contains(path)
+                && reason.contains(&format!("`{repeat}`"))
+                && reason.contains(&format!("at most {limit}")),
+            "{reason}"
+        );
+        // The reason names the path and the rule, never the answer.
+        assert!(!reason.contains("Kofi") && !reason.contains("2026-01-02"), "{reason}");
+    }
+}
+
+#[tokio::test]
+async fn nested_instances_past_the_response_limit_are_refused_across_revisions() {
+    let fx = Fixture::new().await;
+    publish_bounds_form(&fx).await;
+    // Each path is within the per-repeat limit of 1,000; 6 × 1,001 instances first ...
+    let first: Vec<(String, &str)> = (1..=6)
+        .map(|k| (format!("/plots[{k}]/crops[1000]/crop"), "maize"))
+        .collect();
+    // ... then 4 × 1,001 more in a later revision of the same response: 10,010 in all.
+    let second: Vec<(String, &str)> = (7..=10)
+        .map(|k| (format!("/plots[{k}]/crops[1000]/crop"), "beans"))
+        .collect();
+    let (_, ack) = fx
+        .upload(
+            &fx.device,
+            &[
+                bounds_revision("big-1", "resp-big", 1, &first),
+                bounds_revision("big-2", "resp-big", 2, &second),
+            ],
+        )
+        .await;
+    let records = ack["records"].as_array().unwrap();
+    assert_ne!(records[0]["status"], "rejected", "{ack}");
+    assert_eq!(records[1]["status"], "rejected", "{ack}");
+    assert_eq!(records[1]["code"], "too_many_instances");
+    let reason = records[1]["reasons"][0].as_str().unwrap();
+    assert!(reason.contains("10010") && reason.contains("10000"), "{reason}");
+    // The same claim in a later batch, against the stored state, is refused alike.
+    let (_, ack) = fx
+        .upload(
+            &fx.device,
+            &[bounds_revision("big-3", "resp-big", 3, &second)],
+        )
+        .await;
+    assert_eq!(ack["records"][0]["code"], "too_many_instances", "{ack}");
+    // What was accepted reads back whole.
+    let (status, item) = fx
+        .get(&fx.coordinator, "/api/v1/projects/p1/responses/resp-big")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{item}");
+    let plots = item["response"]["answers"]["plots"].as_array().unwrap();
+    assert_eq!(plots.len(), 6);
+    assert_eq!(plots[5]["crops"].as_array().unwrap().len(), 1_000);
 }

@@ -7,7 +7,9 @@
 //! from it. A bottom module: it depends on nothing in the core but the response types.
 
 mod flat;
+mod instances;
 mod path;
 
 pub use flat::{is_key, parse_count, tree_from, FlatAnswers};
+pub use instances::{InstanceTally, MAX_RESPONSE_INSTANCES};
 pub use path::{is_valid_name, AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};

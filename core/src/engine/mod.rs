@@ -44,6 +44,7 @@
 //! assert!(session.validate("en").is_empty());
 //! ```
 
+mod bounds;
 mod compile;
 mod messages;
 mod session;
@@ -56,6 +57,7 @@ use std::sync::Arc;
 
 pub use crate::answer::{AnswerPath, PathError};
 pub(crate) use compile::compile_diagnostics;
+pub use bounds::RepeatBoundError;
 pub use compile::CompiledForm;
 pub use session::{
     Changes, FieldViolations, FlagChange, Session, ValueChange, Violation, ViolationCode,

@@ -18,7 +18,7 @@ pub mod sqlite;
 use serde::{Deserialize, Serialize};
 use voices_core::response::Response;
 use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
-use voices_core::sync::{ResponseState, Revision};
+use voices_core::sync::{Edits, ResponseState, Revision};
 
 use crate::Result;
 pub use console::{
@@ -167,6 +167,14 @@ pub trait Validator: Send + Sync {
     /// database connection (with every pooled connection held by an ingest waiting for
     /// one, that would deadlock).
     fn prepare(&self, _project: &str, _versions: &[(&str, &str)]) {}
+
+    /// Why a revision cannot come from its form version at all (an instance number past
+    /// a repeat's bound), judged before it is merged; `None` when it may be merged. Only
+    /// versions [`Validator::prepare`] loaded are judged (an unknown version is a matter
+    /// for validation), so this reads nothing from the store.
+    fn refuse(&self, _project: &str, _revision: &Revision, _edits: &Edits<'_>) -> Option<String> {
+        None
+    }
 }
 
 /// One revision of an upload, decoded, with the hash of its canonical JSON.
