@@ -75,7 +75,7 @@ fn decode_line(
         Err(e) => {
             return Ok(rejected(
                 "bad_json",
-                format!("line {} is not a revision: {e}", n + 1),
+                format!("line {} is not a revision: {}", n + 1, without_values(&e)),
             ))
         }
     };
@@ -99,6 +99,35 @@ fn decode_line(
         body,
         sha256,
     })))
+}
+
+/// The parser's message without the values it quotes (`invalid type: string "Achieng",
+/// expected u64` becomes `invalid type: string, expected u64`): a reason is kept and shown
+/// to people who may not see the answers, so it names what and where, never a value.
+fn without_values(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let quoting = ["invalid type: ", "invalid value: ", "unknown variant "];
+    let Some(prefix) = quoting.iter().find(|p| message.starts_with(*p)) else {
+        return message;
+    };
+    let (what, rest) = match message.find(", expected") {
+        Some(at) => message.split_at(at),
+        // No `expected` part: keep only the words before any quoted value.
+        None => match message.find(" at line ") {
+            Some(at) => message.split_at(at),
+            None => (message.as_str(), ""),
+        },
+    };
+    let kind = what[prefix.len()..]
+        .split(['"', '`', '\''])
+        .next()
+        .unwrap_or_default()
+        .trim();
+    if kind.is_empty() {
+        format!("{}{rest}", prefix.trim_end())
+    } else {
+        format!("{prefix}{kind}{rest}")
+    }
 }
 
 /// The non-blank lines of a batch with their (0-based) numbers, refusing the batch as

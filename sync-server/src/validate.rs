@@ -135,7 +135,13 @@ impl Validator for FormCatalog {
             if draft && incomplete {
                 continue;
             }
-            reasons.push(format!("{}: {}", violation.path, violation.message));
+            // Reasons go to devices and coordinators alike: they name the field and the
+            // rule, never the answer.
+            reasons.push(format!(
+                "{}: {}",
+                violation.path,
+                violation.message_without_answer()
+            ));
         }
         if reasons.is_empty() {
             Validation::Valid

@@ -150,7 +150,10 @@ async fn instance_numbers_past_a_repeats_max_or_fixed_count_are_refused() {
     );
     let past_count_value = bounds_revision("n", "resp-n", 1, &[("/kids[]".into(), "7")]);
     let (_, ack) = fx
-        .upload(&fx.device, &[within, past_max, past_count, past_count_value])
+        .upload(
+            &fx.device,
+            &[within, past_max, past_count, past_count_value],
+        )
         .await;
     let records = ack["records"].as_array().unwrap();
     assert_ne!(records[0]["status"], "rejected", "{ack}");
@@ -169,7 +172,10 @@ async fn instance_numbers_past_a_repeats_max_or_fixed_count_are_refused() {
             "{reason}"
         );
         // The reason names the path and the rule, never the answer.
-        assert!(!reason.contains("Kofi") && !reason.contains("2026-01-02"), "{reason}");
+        assert!(
+            !reason.contains("Kofi") && !reason.contains("2026-01-02"),
+            "{reason}"
+        );
     }
 }
 
@@ -199,7 +205,10 @@ async fn nested_instances_past_the_response_limit_are_refused_across_revisions()
     assert_eq!(records[1]["status"], "rejected", "{ack}");
     assert_eq!(records[1]["code"], "too_many_instances");
     let reason = records[1]["reasons"][0].as_str().unwrap();
-    assert!(reason.contains("10010") && reason.contains("10000"), "{reason}");
+    assert!(
+        reason.contains("10010") && reason.contains("10000"),
+        "{reason}"
+    );
     // The same claim in a later batch, against the stored state, is refused alike.
     let (_, ack) = fx
         .upload(
@@ -216,4 +225,174 @@ async fn nested_instances_past_the_response_limit_are_refused_across_revisions()
     let plots = item["response"]["answers"]["plots"].as_array().unwrap();
     assert_eq!(plots.len(), 6);
     assert_eq!(plots[5]["crops"].as_array().unwrap().len(), 1_000);
+}
+
+#[tokio::test]
+async fn reasons_name_the_field_and_the_rule_never_the_answer() {
+    let fx = Fixture::new().await;
+    let mut revision = household_revision(5, "tab-a", HOUSEHOLD_VERSION);
+    revision
+        .set
+        .insert("/region".into(), Some("Secret Region Value".into()));
+    revision
+        .set
+        .insert("/assets".into(), Some("radio PrivateThing".into()));
+    let mut body = ndjson(&[revision]);
+    // A line whose JSON quotes a value where a number belongs.
+    body.extend_from_slice(
+        br#"{"id":"x","response":"r","form":"household_survey","version":"1","actor":"tab-a","seq":"Achieng Otieno","hlc":"1.0"}"#,
+    );
+    body.push(b'\n');
+    body.extend_from_slice(
+        br#"{"id":"y","response":"r","form":"household_survey","version":"1","actor":"tab-a","seq":1,"hlc":"1.0","status":"Wanjiru Mwangi"}"#,
+    );
+    body.push(b'\n');
+    let (status, ack) = fx.upload_bytes(&fx.device, "p1", body, None).await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    assert_eq!(statuses(&ack), ["quarantined", "rejected", "rejected"]);
+    let text = ack.to_string();
+    for secret in [
+        "Secret Region Value",
+        "PrivateThing",
+        "Achieng Otieno",
+        "Wanjiru Mwangi",
+    ] {
+        assert!(!text.contains(secret), "`{secret}` quoted in {text}");
+    }
+    let reasons: Vec<&str> = ack["records"][0]["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap())
+        .collect();
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.starts_with("/region:") && r.contains("not one of the choices")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.starts_with("/assets:")),
+        "{reasons:?}"
+    );
+    let bad = ack["records"][1]["reasons"][0].as_str().unwrap();
+    assert!(
+        bad.contains("line 2") && bad.contains("invalid type: string, expected u64"),
+        "{bad}"
+    );
+    // The coordinator reads the same reasons on the response.
+    let (_, item) = fx
+        .get(
+            &fx.coordinator,
+            &format!(
+                "/api/v1/projects/p1/responses/{}",
+                household_revision(5, "tab-a", HOUSEHOLD_VERSION).response
+            ),
+        )
+        .await;
+    let quarantine = item["quarantine"].to_string();
+    assert!(
+        !quarantine.contains("Secret Region Value") && quarantine.contains("/region"),
+        "{quarantine}"
+    );
+}
+
+async fn put_attachment(
+    fx: &Fixture,
+    sha: &str,
+    size: u64,
+    offset: u64,
+    bytes: &[u8],
+) -> (StatusCode, Value) {
+    fx.send(
+        Request::put(format!(
+            "/api/v1/projects/p1/attachments/{sha}?offset={offset}&size={size}"
+        ))
+        .header("authorization", format!("Bearer {}", fx.device))
+        .body(Body::from(bytes.to_vec()))
+        .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_attachment_declared_larger_than_the_server_takes_is_refused_before_any_byte() {
+    let fx = Fixture::with_state(|mut state| {
+        state.limits.max_attachment_bytes = 1_000;
+        state
+    })
+    .await;
+    let sha = "ab".repeat(32);
+    let (status, problem) = put_attachment(&fx, &sha, 1_001, 0, b"x").await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{problem}");
+    assert_eq!(problem["code"], "attachment_too_large");
+    assert_eq!(problem["limit"], 1_000);
+    let (status, _) = fx
+        .get(
+            &fx.device,
+            &format!("/api/v1/projects/p1/attachments/{sha}/status"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "nothing was stored");
+    // The default is published (1 GiB).
+    let fx = Fixture::new().await;
+    let (_, info) = fx
+        .send(Request::get("/api/v1/info").body(Body::empty()).unwrap())
+        .await;
+    assert_eq!(info["limits"]["max_attachment_bytes"], 1u64 << 30);
+    let (status, problem) = put_attachment(&fx, &sha, (1 << 40) + 1, 0, b"x").await;
+    assert_eq!(
+        (status, problem["code"].as_str()),
+        (StatusCode::PAYLOAD_TOO_LARGE, Some("attachment_too_large"))
+    );
+}
+
+#[tokio::test]
+async fn the_last_chunk_completes_the_file_at_once_and_a_file_left_incomplete_recovers() {
+    let fx = Fixture::new().await;
+    let data: Vec<u8> = (0..3_000u32).map(|i| (i % 253) as u8).collect();
+    let sha = voices_server::auth::sha256_hex(&data);
+    let (status, first) = put_attachment(&fx, &sha, 3_000, 0, &data[..1_000]).await;
+    assert_eq!(status, StatusCode::OK, "{first}");
+    let (status, last) = put_attachment(&fx, &sha, 3_000, 1_000, &data[1_000..]).await;
+    assert_eq!(status, StatusCode::OK, "{last}");
+    assert_eq!(last["complete"], true, "{last}");
+
+    // A file an earlier server left with every byte and `complete = false` (its
+    // completion was a second step, and the connection dropped between them).
+    let other: Vec<u8> = (0..2_000u32).map(|i| (i % 241) as u8).collect();
+    let other_sha = voices_server::auth::sha256_hex(&other);
+    put_attachment(&fx, &other_sha, 2_000, 0, &other[..500]).await;
+    {
+        let db = rusqlite::Connection::open(fx.dir.path().join("voices.sqlite3")).unwrap();
+        db.execute(
+            "INSERT INTO attachment_chunks (project, sha256, offset, data) VALUES ('p1', ?1, 500, ?2)",
+            rusqlite::params![other_sha, &other[500..]],
+        )
+        .unwrap();
+        db.execute(
+            "UPDATE attachments SET received = 2000, complete = 0 WHERE sha256 = ?1",
+            rusqlite::params![other_sha],
+        )
+        .unwrap();
+    }
+    // The next status call completes it (the bytes match their hash).
+    let (status, body) = fx
+        .get(
+            &fx.device,
+            &format!("/api/v1/projects/p1/attachments/{other_sha}/status"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["complete"], true, "{body}");
+    let response = tower::ServiceExt::oneshot(
+        fx.router.clone(),
+        Request::get(format!("/api/v1/projects/p1/attachments/{other_sha}"))
+            .header("authorization", format!("Bearer {}", fx.coordinator))
+            .body(Body::empty())
+            .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
 }

@@ -103,7 +103,10 @@ mod tests {
     fn instances_past_max_or_a_fixed_count_are_refused() {
         check("/kids[4]/kid", Some("x")).unwrap();
         let err = check("/kids[5]/kid", Some("x")).unwrap_err();
-        assert_eq!((err.repeat.as_str(), err.limit, err.claimed), ("kids", 4, 5));
+        assert_eq!(
+            (err.repeat.as_str(), err.limit, err.claimed),
+            ("kids", 4, 5)
+        );
         assert!(err.to_string().contains("its `max`"), "{err}");
         check("/kids[2]/visits[2]/on", Some("2026-01-01")).unwrap();
         let err = check("/kids[2]/visits[3]/on", Some("2026-01-01")).unwrap_err();

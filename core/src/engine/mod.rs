@@ -56,8 +56,8 @@ mod view;
 use std::sync::Arc;
 
 pub use crate::answer::{AnswerPath, PathError};
-pub(crate) use compile::compile_diagnostics;
 pub use bounds::RepeatBoundError;
+pub(crate) use compile::compile_diagnostics;
 pub use compile::CompiledForm;
 pub use session::{
     Changes, FieldViolations, FlagChange, Session, ValueChange, Violation, ViolationCode,
@@ -123,6 +123,7 @@ pub fn validate_response(
             path: AnswerPath::root(),
             code: ViolationCode::UnknownField,
             message: err.to_string(),
+            without_answer: None,
         }],
     }
 }

@@ -246,7 +246,10 @@ mod tests {
                 .collect(),
         );
         let err = r.check().unwrap_err();
-        assert_eq!(err, RevisionError::TooManySeen(Revision::MAX_SEEN_ACTORS + 1));
+        assert_eq!(
+            err,
+            RevisionError::TooManySeen(Revision::MAX_SEEN_ACTORS + 1)
+        );
         assert!(err.to_string().contains("1000"), "{err}");
         r.seen.0.pop_last();
         r.check().unwrap();
@@ -257,8 +260,7 @@ mod tests {
         let mut r = revision();
         // Each path is within the per-repeat limit; together they name 11 × 1,000.
         for k in 1..=11 {
-            r.set
-                .insert(format!("/a[{k}]/b[1000]/x"), Some("1".into()));
+            r.set.insert(format!("/a[{k}]/b[1000]/x"), Some("1".into()));
         }
         let err = r.check().unwrap_err();
         assert_eq!(err, RevisionError::TooManyInstances(11 + 11_000));

@@ -186,6 +186,10 @@ pub struct IncomingRevision {
     pub sha256: String,
 }
 
+/// The actor of a person's edits: `user:NAME` (a coordinator's, or an admin's). Device ids
+/// never start with it (registering one that does is refused).
+pub const COORDINATOR_ACTOR_PREFIX: &str = "user:";
+
 /// Who uploads, for the ingest's bookkeeping.
 #[derive(Debug, Clone)]
 pub struct Uploader {

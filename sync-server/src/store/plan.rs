@@ -11,13 +11,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use voices_core::sync::protocol::{AckStatus, RecordAck, ReviewState};
 use voices_core::answer::{InstanceTally, MAX_RESPONSE_INSTANCES};
-use voices_core::sync::{MergeError, Register, ResponseState, Value};
+use voices_core::sync::protocol::{AckStatus, RecordAck, ReviewState};
+use voices_core::sync::{MergeError, Register, ResponseState, Revision, Value};
 
 use super::codec;
 use super::projection::{self, Deltas, FormIndex, Projection};
-use super::{IncomingRevision, Uploader, Validation, Validator};
+use super::{IncomingRevision, Uploader, Validation, Validator, COORDINATOR_ACTOR_PREFIX};
 use crate::Result;
 
 /// Form indexes by (form, version), for the versions an ingest touches.
@@ -136,6 +136,45 @@ fn tally_of(state: &ResponseState) -> InstanceTally {
     tally
 }
 
+/// Why `uploader` may not write `rev` into the response `state` that device `started`
+/// (`started`: who sent its first revision), if it may not: a device writes only the
+/// responses it started (a coordinator, `user:NAME`, edits any response of the project
+/// through its own actor), and `seen` may claim only edits the server holds, so a
+/// revision can never supersede edits that have not arrived yet, a coordinator's
+/// correction among them.
+fn refuse_writer(
+    uploader: &Uploader,
+    started: &str,
+    state: &ResponseState,
+    rev: &Revision,
+) -> Option<(&'static str, String)> {
+    let coordinator = uploader.id.starts_with(COORDINATOR_ACTOR_PREFIX);
+    if !coordinator && started != uploader.id {
+        return Some((
+            "not_your_response",
+            format!(
+                "response {} was started by another device; a device may only edit the responses it started (a coordinator can edit it)",
+                rev.response
+            ),
+        ));
+    }
+    let held = state.context();
+    // Its own actor's earlier edits are the device's to send (maybe still on the way,
+    // reordered); `Revision::check` already holds them below its own edit number.
+    let mut others = rev.seen.0.iter().filter(|(actor, _)| **actor != rev.actor);
+    others.find_map(|(actor, &claimed)| {
+        let received = held.get(actor);
+        (claimed > received).then(|| {
+            (
+                "unknown_edits_seen",
+                format!(
+                    "`seen` claims edit {claimed} of actor `{actor}`, but the server has received only its first {received} edits of this response; a revision may only build on edits the server holds"
+                ),
+            )
+        })
+    })
+}
+
 /// Who ingests what, where and when.
 pub(crate) struct Ingest<'a> {
     pub project: &'a str,
@@ -243,6 +282,10 @@ pub(crate) fn plan<'a>(
         let Some(entry) = touched.get_mut(&rev.response) else {
             continue;
         };
+        if let Some((code, reason)) = refuse_writer(uploader, &entry.device, &entry.state, rev) {
+            acks.push(reject(&rev.id, code, reason));
+            continue;
+        }
         // Checked above (`valid`), so the edits parse.
         let Ok(edits) = rev.edits() else { continue };
         if let Some(reason) = validator.refuse(project, rev, &edits) {
