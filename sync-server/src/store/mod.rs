@@ -226,6 +226,9 @@ pub enum ChunkOutcome {
     /// Not stored: the chunk does not start where the received bytes end (or the file is
     /// already complete). The status says where to continue.
     OffsetMismatch(AttachmentStatus),
+    /// It was the last chunk, and the bytes do not have the hash they were sent under:
+    /// everything received of the file is discarded, so it can be sent again.
+    Discarded,
 }
 
 /// Storage for everything the server keeps.
@@ -387,7 +390,11 @@ pub trait Store: Send + Sync + 'static {
     // Attachments (content-addressed, uploaded in chunks, resumable).
     fn attachment_status(&self, project: &str, sha256: &str) -> Result<Option<AttachmentStatus>>;
     /// Append `data` at `offset` of the attachment of declared `size`, creating it on the
-    /// first chunk. A declared size different from the stored one is `Error::Conflict`.
+    /// first chunk. The chunk that brings the last byte also checks the content against
+    /// its hash, in the same transaction: the file is then complete, or discarded. A
+    /// declared size different from an incomplete file's is a new claim when the chunk
+    /// starts at 0 (the unverified one is discarded: a wrong first claim cannot block
+    /// the real file) and `Error::Conflict` otherwise, as for a complete file.
     fn put_attachment_chunk(
         &self,
         project: &str,
@@ -406,7 +413,8 @@ pub trait Store: Send + Sync + 'static {
         offset: u64,
         max_bytes: u64,
     ) -> Result<Vec<u8>>;
-    /// Mark an attachment whose bytes were verified as complete.
+    /// Mark an attachment whose bytes were verified as complete (the recovery of a file
+    /// left with every byte but not complete by an earlier version).
     fn complete_attachment(&self, project: &str, sha256: &str, now: &str) -> Result<()>;
     /// Forget an attachment whose bytes did not match its hash, so it can be sent again.
     fn discard_attachment(&self, project: &str, sha256: &str) -> Result<()>;

@@ -891,9 +891,7 @@ pub fn attachments_resume_and_deduplicate(store: Arc<dyn Store>) {
     assert!(store.attachment_status("p2", &sha).unwrap().is_none());
 }
 
-pub fn attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced(
-    store: Arc<dyn Store>,
-) {
+pub fn attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced(store: Arc<dyn Store>) {
     use voices_server::store::ChunkOutcome;
     setup(store.as_ref());
     let data: Vec<u8> = (0..300u32).map(|i| (i * 11 % 251) as u8).collect();
@@ -949,7 +947,10 @@ pub fn attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced(
     let real = store
         .put_attachment_chunk("p1", &other_sha, 50, 0, &other, NOW)
         .unwrap();
-    assert!(matches!(real, ChunkOutcome::Stored(ref s) if s.complete), "{real:?}");
+    assert!(
+        matches!(real, ChunkOutcome::Stored(ref s) if s.complete),
+        "{real:?}"
+    );
 }
 
 #[macro_export]
