@@ -20,11 +20,12 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let encoding = ENCODINGS[usize::from(selector) % ENCODINGS.len()];
+    // The server's limits, smaller where they only cost the fuzzer time.
     let limits = Limits {
-        max_body_bytes: 1 << 20,
         max_decompressed_bytes: 4 << 20,
         max_batch_records: 1_000,
-        max_chunk_bytes: 1 << 20,
+        max_line_bytes: 1 << 20,
+        ..voices_server::http::default_limits()
     };
     let Ok((plain, truncated)) =
         decompress(body.to_vec(), encoding, None, limits.max_decompressed_bytes)
