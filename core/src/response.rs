@@ -14,7 +14,8 @@ pub struct Response {
     pub id: String,
     pub form_id: String,
     pub form_version: String,
-    /// Answers by field name; repeats hold one answer set per instance.
+    /// Answers by field name (`group/name` where a name is used in two groups of one
+    /// scope); repeats hold one answer set per instance.
     #[serde(default)]
     pub answers: Answers,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -26,8 +27,9 @@ pub struct Response {
 
 /// Answers in one scope: the top level of a response or one repeat instance.
 ///
-/// Groups that are not repeats do not nest answers: field names are unique
-/// within a repeat scope, so the map is keyed by name alone.
+/// Groups that are not repeats do not nest answers: the map is keyed by each item's
+/// answer key ([`crate::form::answer_key`]), its name, or `grp_a/name` for a name used
+/// in two groups of one repeat scope.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Answers(pub BTreeMap<String, Answer>);

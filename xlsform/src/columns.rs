@@ -87,6 +87,10 @@ pub(crate) const SETTINGS: &[&str] = &[
 /// Columns of ODK's `entities` sheet: checked as pyxform checks them, not used.
 pub(crate) const ENTITIES: &[&str] = &["list_name", "label", "create_if", "update_if", "entity_id"];
 
+/// pyxform's older name of the entities sheet's `list_name` (only on that sheet: on
+/// `choices` a `dataset` column is a choice property).
+pub(crate) const ENTITIES_LIST_NAME_ALIAS: &str = "dataset";
+
 /// Columns whose header may carry a language suffix.
 const TRANSLATABLE: &[&str] = &[
     "label",

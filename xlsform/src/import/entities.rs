@@ -43,7 +43,9 @@ impl Importer<'_> {
     /// questions its columns refer to.
     fn entity_declarations(&mut self, table: &Table) -> Vec<Declaration> {
         for column in &table.columns {
-            if !columns::ENTITIES.contains(&column.key.as_str()) || column.lang.is_some() {
+            let known = columns::ENTITIES.contains(&column.key.as_str())
+                || column.key == columns::ENTITIES_LIST_NAME_ALIAS;
+            if !known || column.lang.is_some() {
                 self.error(
                     Some(CellRef::cell(table.sheet, table.header_row, column.index)),
                     "bad-entities",
@@ -68,7 +70,10 @@ impl Importer<'_> {
                     }
                 }
             }
-            let Some(list) = table.get(row, "list_name") else {
+            let list = table
+                .get(row, "list_name")
+                .or_else(|| table.get(row, columns::ENTITIES_LIST_NAME_ALIAS));
+            let Some(list) = list else {
                 self.error(Some(at), "bad-entities", "this entity has no list_name");
                 continue;
             };
