@@ -10,7 +10,42 @@
 
 use crate::collections::{Map, Set};
 
-use super::Item;
+use super::{Form, Item};
+
+impl Form {
+    /// Visit every item depth-first with its answer key (see the module); items of
+    /// every repeat scope are visited, each key being relative to its scope.
+    pub fn walk_keys<'a>(&'a self, mut visit: impl FnMut(&'a Item, &str)) {
+        fn go<'a>(
+            items: &'a [Item],
+            groups: &mut Vec<&'a str>,
+            repeated: &Set<&'a str>,
+            visit: &mut impl FnMut(&'a Item, &str),
+        ) {
+            for item in items {
+                let name = item.name();
+                visit(item, &answer_key(groups, name, repeated.contains(name)));
+                match item {
+                    Item::Group(g) => {
+                        groups.push(name);
+                        go(&g.body, groups, repeated, visit);
+                        groups.pop();
+                    }
+                    Item::Repeat(r) => {
+                        go(&r.body, &mut Vec::new(), &repeated_names(&r.body), visit)
+                    }
+                    Item::Field(_) | Item::Consent(_) => {}
+                }
+            }
+        }
+        go(
+            &self.body,
+            &mut Vec::new(),
+            &repeated_names(&self.body),
+            &mut visit,
+        );
+    }
+}
 
 /// The answer key of an item with `name`, inside the groups `groups` (from its repeat
 /// scope down), when `name` is `repeated` in that scope (see the module).
@@ -74,5 +109,19 @@ mod tests {
         assert_eq!(answer_key(&["grp_b"], "name", true), "grp_b/name");
         assert_eq!(answer_key(&["grp_b"], "m", false), "m");
         assert_eq!(answer_key::<&str>(&[], "name", true), "name");
+        let mut keys = Vec::new();
+        form.walk_keys(|_, key| keys.push(key.to_owned()));
+        assert_eq!(
+            keys,
+            [
+                "village",
+                "grp_a",
+                "grp_a/name",
+                "grp_b",
+                "grp_b/name",
+                "m",
+                "village"
+            ]
+        );
     }
 }
