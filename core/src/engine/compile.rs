@@ -466,6 +466,7 @@ fn stand_in() -> Form {
         safe_exit: None,
         body: Vec::new(),
         choices: Default::default(),
+        entities: Vec::new(),
     }
 }
 

@@ -182,6 +182,7 @@ impl Importer<'_> {
             pii: self.flag(table, row, "pii"),
             sensitive: self.flag(table, row, "sensitive"),
             disaggregation: self.disaggregation(table, row),
+            save_to: table.get(row, "save_to").map(|c| c.text.trim().to_owned()),
         })
     }
 
@@ -355,6 +356,7 @@ impl Importer<'_> {
             pii: false,
             sensitive: field.sensitive,
             disaggregation: None,
+            save_to: None,
         })
     }
 }

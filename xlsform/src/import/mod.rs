@@ -31,7 +31,7 @@ mod types;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use voices_core::form::{Choice, FieldType, Form};
+use voices_core::form::{Choice, Entity, FieldType, Form};
 
 use crate::diag::{CellRef, Diagnostic};
 use crate::workbook::Workbook;
@@ -170,6 +170,8 @@ struct Importer<'a> {
     field_kinds: HashMap<String, (FieldType, bool)>,
     /// Range `tick_labelset` lists to check once the choices are known.
     tick_checks: Vec<TickCheck>,
+    /// The entity lists of the `entities` sheet, for the form.
+    entities: Vec<Entity>,
     /// `save_to` cells: (target, cell, on a group/repeat row, groups and repeats around it).
     save_to: Vec<(String, CellRef, bool, ContainerPath)>,
 }
@@ -192,6 +194,7 @@ impl<'a> Importer<'a> {
             triggers: Vec::new(),
             field_kinds: HashMap::new(),
             save_to: Vec::new(),
+            entities: Vec::new(),
             tick_checks: Vec::new(),
             parents: Vec::new(),
             parent_repeats: Vec::new(),
@@ -307,10 +310,18 @@ impl<'a> Importer<'a> {
                     self.warn(
                         Some(CellRef::sheet(&sheet.name)),
                         "unsupported-sheet",
-                        format!(
-                            "the '{}' sheet is not used by Voices and is ignored",
-                            sheet.name
-                        ),
+                        if name == "entities" {
+                            format!(
+                                "the '{}' sheet is kept in the form and exported back, but Voices \
+                                 does not create or update entities",
+                                sheet.name
+                            )
+                        } else {
+                            format!(
+                                "the '{}' sheet is not used by Voices and is ignored",
+                                sheet.name
+                            )
+                        },
                     );
                 }
             }
@@ -322,6 +333,7 @@ impl<'a> Importer<'a> {
         self.check_generated_counts();
         self.check_search_lists();
         form.choices = std::mem::take(&mut self.choices);
+        form.entities = std::mem::take(&mut self.entities);
         Some(form)
     }
 }
