@@ -593,3 +593,49 @@ fn export_json(
     out.flush()?;
     Ok(count)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name used in two groups of one scope: each column (named after its groups, as
+    /// ODK Central names them) reads its own answer, at the key `group/name`.
+    #[test]
+    fn names_used_in_two_groups_have_their_own_columns_and_answers() {
+        let form = Form::from_json(
+            r#"{"id": "f", "version": "1", "title": "F",
+              "languages": [{"code": "en", "name": "English"}], "default_language": "en",
+              "body": [
+                {"type": "group", "name": "head", "body": [{"type": "text", "name": "name"}]},
+                {"type": "group", "name": "spouse", "body": [{"type": "text", "name": "name"}]},
+                {"type": "repeat", "name": "kids", "body": [
+                  {"type": "group", "name": "a", "body": [{"type": "text", "name": "x"}]},
+                  {"type": "group", "name": "b", "body": [{"type": "text", "name": "x"}]}
+                ]}
+              ]}"#,
+        )
+        .unwrap();
+        let tables = collect_tables(&form, true);
+        assert_eq!(headers(&tables[0]), ["head-name", "spouse-name"]);
+        assert_eq!(headers(&tables[1]), ["a-x", "b-x"]);
+        let answers: Answers = serde_json::from_value(json!({
+            "head/name": "Achieng", "spouse/name": "Otieno",
+            "kids": [{"a/x": "1", "b/x": "2"}]
+        }))
+        .unwrap();
+        let mut main = csv::Writer::from_writer(Vec::new());
+        cells(&tables[0], &answers, false, &mut main).unwrap();
+        end_record(&mut main).unwrap();
+        let main = String::from_utf8(main.into_inner().unwrap()).unwrap();
+        assert_eq!(main.trim(), "Achieng,Otieno");
+        let mut found = Vec::new();
+        instances(&answers, &tables[1].repeats, "uuid:r".into(), &mut found);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, "uuid:r/kids[1]");
+        let mut kids = csv::Writer::from_writer(Vec::new());
+        cells(&tables[1], found[0].2, false, &mut kids).unwrap();
+        end_record(&mut kids).unwrap();
+        let kids = String::from_utf8(kids.into_inner().unwrap()).unwrap();
+        assert_eq!(kids.trim(), "1,2");
+    }
+}
