@@ -23,6 +23,8 @@ pub struct ApiError {
     pub limit: Option<u64>,
     /// Seconds the client should wait before trying again (`Retry-After`).
     pub retry_after: Option<u64>,
+    /// Where a refused form is wrong (`findings` of the problem), for a page to list.
+    pub findings: Option<serde_json::Value>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -35,6 +37,7 @@ impl ApiError {
             detail: detail.into(),
             limit: None,
             retry_after: None,
+            findings: None,
         }
     }
 
@@ -69,7 +72,11 @@ impl IntoResponse for ApiError {
             detail: self.detail,
             limit: self.limit,
         };
-        let mut response = (self.status, Json(problem)).into_response();
+        let mut body = serde_json::to_value(&problem).unwrap_or_default();
+        if let Some(findings) = self.findings {
+            body["findings"] = findings;
+        }
+        let mut response = (self.status, Json(body)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
@@ -112,9 +119,10 @@ impl From<crate::Error> for ApiError {
 impl From<PublishError> for ApiError {
     fn from(e: PublishError) -> ApiError {
         match e {
-            PublishError::InvalidForm(m) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", m)
-            }
+            PublishError::InvalidForm { message, findings } => ApiError {
+                findings: serde_json::to_value(findings).ok(),
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", message)
+            },
             PublishError::VersionExists(m) => {
                 ApiError::new(StatusCode::CONFLICT, "version_exists", m)
             }

@@ -413,6 +413,7 @@ macro_rules! console_suite {
             fields_describe_the_table_columns,
             devices_are_added_listed_and_revoked,
             admins_manage_people_and_memberships,
+            forms_are_published_from_xlsform_workbooks_and_refused_by_cell,
             every_console_endpoint_refuses_whom_it_must,
         );
     };
