@@ -238,11 +238,15 @@ pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
     }
     let direction = if q.descending { " DESC" } else { " ASC" };
     let order: Vec<String> = columns.iter().map(|c| format!("{c}{direction}")).collect();
+    let order = order.join(", ");
+    // The page is chosen on the index rows alone, then joined to its states: when the
+    // database must sort the matches (a search), it sorts index rows, never states.
     sql.text = format!(
-        "SELECT {TABLE_COLUMNS} FROM response_index ri
+        "SELECT {TABLE_COLUMNS} FROM (
+             SELECT * FROM response_index ri WHERE {conditions} ORDER BY {order} LIMIT {}
+         ) ri
          JOIN responses r ON r.project = ri.project AND r.id = ri.id
-         WHERE {conditions} ORDER BY {} LIMIT {}",
-        order.join(", "),
+         ORDER BY {order}",
         q.limit + 1
     );
     sql
@@ -435,6 +439,9 @@ mod tests {
         assert!(sql
             .text
             .contains("ORDER BY ri.enumerator DESC, ri.received_at DESC, ri.id DESC LIMIT 51"));
+        assert!(sql
+            .text
+            .ends_with("ORDER BY ri.enumerator DESC, ri.received_at DESC, ri.id DESC"));
         assert_eq!(
             sql.params,
             [

@@ -345,8 +345,9 @@ pub fn edit(
 /// The household fields marked pii.
 pub const PII: [&str; 4] = ["/gps", "/resp_name", "/resp_phone", "member_name"];
 
-/// How many of `sent` have every word as the beginning of a word of their answers (pii
-/// answers only with `pii`): what the search must find.
+/// How many of `sent` have every word among the words of their answers (as the beginning
+/// of one for words of three characters or more; pii answers only with `pii`): what the
+/// search must find.
 pub fn matching(sent: &[Revision], words: &[&str], pii: bool) -> usize {
     sent.iter()
         .filter(|r| {
@@ -363,9 +364,17 @@ pub fn matching(sent: &[Revision], words: &[&str], pii: bool) -> usize {
                         .collect::<Vec<_>>()
                 })
                 .collect();
-            words
-                .iter()
-                .all(|w| tokens.iter().any(|t| t.starts_with(&w.to_lowercase())))
+            // Words of three characters or more match as prefixes, shorter ones whole.
+            words.iter().all(|w| {
+                let w = w.to_lowercase();
+                tokens.iter().any(|t| {
+                    if w.chars().count() >= 3 {
+                        t.starts_with(&w)
+                    } else {
+                        *t == w
+                    }
+                })
+            })
         })
         .count()
 }
