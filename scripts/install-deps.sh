@@ -1,19 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Voices needs to build, run and test, only where it is missing, so
 # `make run` and `make test` work on a fresh Debian/Ubuntu machine as root.
-<<<<<<< HEAD
-# Usage: scripts/install-deps.sh [build] [app] [e2e] [postgres] [console] [fuzz]   (default: all)
+# Usage: scripts/install-deps.sh [build] [app] [e2e] [postgres] [xlsform] [console] [fuzz]   (default: all)
 set -euo pipefail
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(build app e2e postgres console)
-=======
-# Usage: scripts/install-deps.sh [build] [app] [e2e] [postgres] [xlsform] [fuzz]   (default: all)
-set -euo pipefail
-
-groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(build app e2e postgres xlsform)
->>>>>>> main
+[ ${#groups[@]} -gt 0 ] || groups=(build app e2e postgres xlsform console)
 want() { local g; for g in "${groups[@]}"; do [ "$g" = "$1" ] && return 0; done; return 1; }
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }

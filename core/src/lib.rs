@@ -5,6 +5,7 @@
 //! so the app (enumerators) and the server (coordinators) give a form exactly the
 //! same meaning, and tests can replay any evaluation.
 
+pub mod answer;
 pub mod check;
 pub mod collections;
 pub mod diagnostic;

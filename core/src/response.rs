@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::answer::AnswerPath;
+
 /// A respondent's answers to one form version, with consent and privacy outcomes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -19,7 +21,7 @@ pub struct Response {
     pub consent: Option<ConsentRecord>,
     /// Outcome of each privacy check, keyed by the group's path (`/group` or `/repeat[2]/group`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub privacy: BTreeMap<String, PrivacyRecord>,
+    pub privacy: BTreeMap<AnswerPath, PrivacyRecord>,
 }
 
 /// Answers in one scope: the top level of a response or one repeat instance.
@@ -118,4 +120,41 @@ pub enum PrivacyOutcome {
     NotPrivate,
     /// The interview was interrupted inside the group; it may be resumed later.
     Interrupted,
+}
+
+impl PrivacyOutcome {
+    pub const ALL: [PrivacyOutcome; 3] = [
+        PrivacyOutcome::Private,
+        PrivacyOutcome::NotPrivate,
+        PrivacyOutcome::Interrupted,
+    ];
+
+    /// The name serde writes, for storing the outcome as text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrivacyOutcome::Private => "private",
+            PrivacyOutcome::NotPrivate => "not_private",
+            PrivacyOutcome::Interrupted => "interrupted",
+        }
+    }
+
+    /// The outcome a name names.
+    pub fn from_name(name: &str) -> Option<PrivacyOutcome> {
+        PrivacyOutcome::ALL.into_iter().find(|o| o.as_str() == name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn privacy_outcome_names_are_serdes() {
+        for outcome in PrivacyOutcome::ALL {
+            let json = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(json, format!("\"{}\"", outcome.as_str()));
+            assert_eq!(PrivacyOutcome::from_name(outcome.as_str()), Some(outcome));
+        }
+        assert_eq!(PrivacyOutcome::from_name("private "), None);
+    }
 }

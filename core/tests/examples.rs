@@ -852,7 +852,7 @@ fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
             text_version: "2026-11-v1".into(),
         }),
         privacy: BTreeMap::from([(
-            "/experiences".to_owned(),
+            "/experiences".parse().expect("a group path"),
             PrivacyRecord {
                 outcome: PrivacyOutcome::Private,
                 at,

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use chrono::DateTime;
 use proptest::prelude::*;
-use voices_core::engine::{AnswerPath, CompiledForm, FieldView, ItemView, PageKind, Session};
+use voices_core::engine::{CompiledForm, FieldView, ItemView, PageKind, Session};
 use voices_core::env::FixedEnvironment;
 use voices_core::form::FieldType;
 use voices_core::response::{Answers, PrivacyOutcome, Response};
@@ -127,10 +127,8 @@ fn apply(session: &mut Session, op: &Op, env: &mut FixedEnvironment) {
             if let Some(r) = repeats.get(which % repeats.len().max(1)) {
                 if let Op::RemoveInstance(_, k) = op {
                     if r.count > 0 {
-                        let last = r.path.segments().last().unwrap().clone();
-                        let mut segs = r.path.segments().to_vec();
-                        segs.pop();
-                        let path = AnswerPath(segs).child(&last.name, Some(k % r.count + 1));
+                        let parent = r.path.parent().unwrap();
+                        let path = parent.child(r.path.name().unwrap(), Some(k % r.count + 1));
                         let _ = session.remove_repeat_instance(&path, env);
                     }
                 } else {

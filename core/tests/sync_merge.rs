@@ -136,12 +136,12 @@ proptest! {
         let revisions = simulate(&steps);
         let state = merge(&revisions, (0..revisions.len()).rev());
         for r in &revisions {
-            for (key, value) in r.writes() {
+            for (key, value) in voices_core::sync::merge::writes(r).unwrap() {
                 let live = state.registers.get(&key).is_some_and(|entries| {
                     entries.iter().any(|e| e.dot == r.dot() && e.value == value)
                 });
                 let superseded = revisions.iter().any(|s| {
-                    s.id != r.id && s.context().covers(&r.dot()) && s.writes().any(|(k, _)| k == key)
+                    s.id != r.id && s.context().covers(&r.dot()) && voices_core::sync::merge::writes(s).unwrap().any(|(k, _)| k == key)
                 });
                 prop_assert!(
                     live || superseded,

@@ -92,13 +92,14 @@ fn main() {
         .expect("start minimal")
         .response_id;
     let mut times = Vec::with_capacity(2000);
+    let village: voices_core::answer::AnswerPath = "/village".parse().expect("a path");
     voices
         .with_store(|store| {
             for i in 0..2000 {
                 let t = Instant::now();
                 store.set_answer(
                     &id,
-                    "/village",
+                    &village,
                     Some(&format!("v{i}")),
                     "2026-01-01T00:00:00Z",
                 )?;

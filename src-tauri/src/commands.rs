@@ -5,6 +5,7 @@ use serde::Deserialize;
 use tauri::ipc::Invoke;
 use tauri::{Runtime, State, WebviewWindow};
 use ts_rs::TS;
+use voices_core::response::PrivacyOutcome;
 
 use crate::error::{Error, Result};
 use crate::forms::{FileReport, FormSummary, ImportReport};
@@ -54,6 +55,8 @@ pub struct ConsentRequest {
     pub given: bool,
 }
 
+/// The TypeScript declaration of [`PrivacyOutcome`] (the core does not depend on
+/// ts-rs); requests and views carry the core's type itself.
 #[derive(Debug, Clone, Copy, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum PrivacyChoice {
@@ -66,7 +69,8 @@ pub enum PrivacyChoice {
 pub struct PrivacyRequest {
     pub response_id: String,
     pub group_path: String,
-    pub outcome: PrivacyChoice,
+    #[ts(as = "PrivacyChoice")]
+    pub outcome: PrivacyOutcome,
     pub page: u32,
 }
 
@@ -240,15 +244,10 @@ pub fn record_consent(
 
 #[tauri::command]
 pub fn record_privacy(voices: State<'_, Voices>, request: PrivacyRequest) -> Result<PageUpdate> {
-    let outcome = match request.outcome {
-        PrivacyChoice::Private => "private",
-        PrivacyChoice::NotPrivate => "not_private",
-        PrivacyChoice::Interrupted => "interrupted",
-    };
     voices.record_privacy(
         &request.response_id,
         &request.group_path,
-        outcome,
+        request.outcome,
         request.page,
     )
 }

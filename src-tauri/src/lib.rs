@@ -10,7 +10,6 @@ pub mod error;
 pub mod forms;
 pub mod headless;
 mod lock;
-pub mod paths;
 pub mod qr;
 pub mod store;
 pub mod sync;

@@ -81,7 +81,8 @@ pub struct PrivacyView {
     pub group_path: String,
     pub prompt: String,
     /// `interrupted` when the interview was stopped inside the group; null when not yet asked.
-    pub outcome: Option<String>,
+    #[ts(as = "Option<crate::commands::PrivacyChoice>")]
+    pub outcome: Option<PrivacyOutcome>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -216,15 +217,6 @@ fn opt(s: Option<String>) -> String {
     s.unwrap_or_default()
 }
 
-fn outcome_name(o: PrivacyOutcome) -> String {
-    match o {
-        PrivacyOutcome::Private => "private",
-        PrivacyOutcome::NotPrivate => "not_private",
-        PrivacyOutcome::Interrupted => "interrupted",
-    }
-    .to_owned()
-}
-
 pub fn field(f: &engine::FieldView, group_label: Option<&str>) -> FieldView {
     let problem = f
         .violations
@@ -335,11 +327,11 @@ pub fn page(view: &engine::FormView, index: usize) -> Option<PageView> {
                 .clone()
                 .filter(|t| !t.is_empty())
                 .unwrap_or_else(|| ui_text(lang, "privacy").to_owned()),
-            outcome: p.privacy_outcome.map(outcome_name),
+            outcome: p.privacy_outcome,
         });
     }
-    if let Some(last) = p.path.as_ref().and_then(|p| p.segments().last()) {
-        if let Some(number) = last.index {
+    if let Some(last) = p.path.as_ref().and_then(|p| p.last()) {
+        if let Some(number) = last.instance() {
             // An instance page: it can be removed when its repeat's controls allow it.
             let repeat_path = path
                 .as_deref()

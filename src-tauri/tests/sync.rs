@@ -9,6 +9,7 @@ use support::proxy::start_corrupting_proxy;
 use support::{assert_server_matches, fixture_version, run, Device, TestServer, FORM, PROJECT};
 use voices_app::sync::client::ClientOptions;
 use voices_app::sync::RecordSyncState;
+use voices_core::response::PrivacyOutcome;
 
 async fn two_devices_story(server: &TestServer) {
     let a = Device::open();
@@ -77,7 +78,7 @@ async fn two_devices_story(server: &TestServer) {
         })
         .unwrap();
     b.voices
-        .record_privacy(&with_photo, "/safety", "not_private", safety)
+        .record_privacy(&with_photo, "/safety", PrivacyOutcome::NotPrivate, safety)
         .unwrap();
     assert!(b.voices.finalize(&with_photo).unwrap().can_finalize);
 
@@ -397,10 +398,7 @@ fn a_revoked_device_is_told_to_link_again_and_keeps_everything() {
             );
             let kept = a.voices.with_store(|s| s.revisions(id)).unwrap();
             assert_eq!(kept.len(), 2, "the old link's revision is kept");
-            assert_eq!(
-                (kept[0].actor.as_str(), kept[0].ack.as_deref()),
-                ("tab-r", None)
-            );
+            assert_eq!((kept[0].actor.as_str(), kept[0].ack), ("tab-r", None));
         }
         let status = a.voices.sync().sync_status().unwrap();
         assert_eq!((status.counts.sent, status.counts.pending), (3, 0));
@@ -549,7 +547,7 @@ fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_respo
         );
         for id in [&refused, &damaged] {
             let kept = a.voices.with_store(|s| s.revisions(id)).unwrap();
-            assert_eq!((kept.len(), kept[0].ack.as_deref()), (1, None));
+            assert_eq!((kept.len(), kept[0].ack), (1, None));
         }
 
         // The middlebox is gone and the file is restored: both go, files first.

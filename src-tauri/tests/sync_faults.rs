@@ -20,6 +20,7 @@ use support::{assert_server_matches, run, Device, TestServer};
 use voices_app::sync::client::ClientOptions;
 use voices_app::sync::RecordSyncState;
 use voices_app::Voices;
+use voices_core::response::PrivacyOutcome;
 
 /// Sync until nothing is due (bounded); the number of failed attempts.
 async fn sync_until_done(voices: &Voices) -> u32 {
@@ -86,7 +87,7 @@ fn a_faulty_network_and_skewed_clocks_lose_and_duplicate_nothing() {
                 .find(|&i| b.voices.page(&id, i).is_ok_and(|p| p.key == "/safety"))
                 .unwrap();
             b.voices
-                .record_privacy(&id, "/safety", "not_private", safety)
+                .record_privacy(&id, "/safety", PrivacyOutcome::NotPrivate, safety)
                 .unwrap();
             assert!(b.voices.finalize(&id).unwrap().can_finalize);
         }

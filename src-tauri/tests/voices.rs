@@ -9,6 +9,8 @@ use voices_app::sync::RecordSyncState;
 use voices_app::view::{PageKind, PageView};
 use voices_app::voices::Upload;
 use voices_app::Voices;
+use voices_core::response::PrivacyOutcome;
+use voices_core::sync::protocol::AckStatus;
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/household.json")
@@ -98,7 +100,7 @@ fn an_interview_runs_from_consent_to_the_outbox() {
     let check = page(&voices, &id, "/safety");
     assert_eq!(check.kind, PageKind::PrivacyCheck);
     voices
-        .record_privacy(&id, "/safety", "not_private", check.index)
+        .record_privacy(&id, "/safety", PrivacyOutcome::NotPrivate, check.index)
         .unwrap();
 
     let review = voices.finalize(&id).unwrap();
@@ -125,7 +127,7 @@ fn an_interview_runs_from_consent_to_the_outbox() {
     assert_eq!(outbox[0].response_id, id);
     assert_eq!(outbox[0].state, RecordSyncState::Pending);
     let privacy = again.with_store(|s| s.privacy_checks(&id)).unwrap();
-    assert_eq!(privacy[0].1, "not_private");
+    assert_eq!(privacy["/safety"].outcome, PrivacyOutcome::NotPrivate);
 }
 
 #[test]
@@ -134,7 +136,7 @@ fn finalizing_lists_what_is_missing_without_sensitive_labels() {
     let id = consented(&voices);
     let check = page(&voices, &id, "/safety");
     voices
-        .record_privacy(&id, "/safety", "private", check.index)
+        .record_privacy(&id, "/safety", PrivacyOutcome::Private, check.index)
         .unwrap();
     let review = voices.finalize(&id).unwrap();
     assert!(!review.can_finalize);
@@ -164,11 +166,8 @@ fn declining_consent_ends_the_interview_and_keeps_only_the_refusal() {
     assert_eq!(consent.decline_message, "Thank you for your time.");
     // Only the refusal: the consent question's own answer, nothing else.
     let answers = voices.with_store(|s| s.answers(&id)).unwrap();
-    assert_eq!(
-        answers,
-        [("/consent".to_owned(), Some("no".to_owned()))],
-        "{answers:?}"
-    );
+    let only: Vec<(&str, &str)> = answers.iter().map(|(p, v)| (p.as_str(), v)).collect();
+    assert_eq!(only, [("/consent", "no")], "{answers:?}");
     let refusal = voices.with_store(|s| s.consent(&id)).unwrap().unwrap();
     assert!(!refusal.given);
     assert_eq!(refusal.text_version, "v1");
@@ -205,7 +204,7 @@ fn a_finalized_response_can_be_edited_before_and_after_it_is_sent() {
     voices.set_answer(&id, "/hh_size", Some("2"), 1).unwrap();
     let check = page(&voices, &id, "/safety");
     voices
-        .record_privacy(&id, "/safety", "not_private", check.index)
+        .record_privacy(&id, "/safety", PrivacyOutcome::NotPrivate, check.index)
         .unwrap();
     assert!(voices.finalize(&id).unwrap().can_finalize);
     let state = voices.reopen(&id).unwrap();
@@ -223,7 +222,7 @@ fn a_finalized_response_can_be_edited_before_and_after_it_is_sent() {
                 .into_iter()
                 .map(|r| RevisionAck {
                     revision_id: r.id,
-                    ack: "accepted".to_owned(),
+                    ack: AckStatus::Accepted,
                     code: None,
                     reasons: Vec::new(),
                 })
@@ -313,9 +312,11 @@ fn repeat_instances_are_removed_and_renumbered() {
     );
     let rows = voices.with_store(|s| s.answers(&id)).unwrap();
     assert!(
-        rows.iter().all(|(p, _)| !p.starts_with("/members[3]")),
+        rows.iter()
+            .all(|(p, _)| !p.as_str().starts_with("/members[3]")),
         "{rows:?}"
     );
+    assert_eq!(rows.get("/members[]"), Some("2"), "{rows:?}");
     let err = voices
         .set_answer(&id, "/members[5]/age", Some("1"), 2)
         .unwrap_err();
@@ -437,7 +438,7 @@ fn an_interrupted_section_resumes_at_its_privacy_check() {
         let check = page(&voices, &id, "/safety");
         voices.paradata(&id, "page_enter", Some("/safety")).unwrap();
         voices
-            .record_privacy(&id, "/safety", "interrupted", check.index)
+            .record_privacy(&id, "/safety", PrivacyOutcome::Interrupted, check.index)
             .unwrap();
         id
     };
@@ -447,12 +448,8 @@ fn an_interrupted_section_resumes_at_its_privacy_check() {
     assert_eq!(resumed.page.key, "/safety");
     assert_eq!(resumed.page.kind, PageKind::PrivacyCheck);
     assert_eq!(
-        resumed
-            .page
-            .privacy
-            .as_ref()
-            .and_then(|p| p.outcome.as_deref()),
-        Some("interrupted")
+        resumed.page.privacy.as_ref().and_then(|p| p.outcome),
+        Some(PrivacyOutcome::Interrupted)
     );
     // A page that no longer applies (or never existed) falls back to the first page.
     voices
@@ -533,4 +530,60 @@ fn a_folder_of_forms_imports_json_and_workbooks_and_reports_each_file() {
         .import_path(&dir.path().join("missing"))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound);
+}
+
+/// The interviews of a store written at schema 4 (before answers were stored flat)
+/// open, resume and send on with only what changed.
+#[test]
+fn interviews_of_a_schema_4_store_resume_and_send_only_their_changes() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-v4");
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("expected.json")).unwrap())
+            .unwrap();
+    let id = |role: &str| {
+        expected["responses"][role]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        fixture.join("voices.sqlite"),
+        dir.path().join("voices.sqlite"),
+    )
+    .unwrap();
+    let voices = Voices::open(dir.path()).unwrap();
+
+    // The draft resumes with its members, the empty third one included, and its
+    // interrupted privacy check.
+    let draft = id("draft");
+    let members = page(&voices, &draft, "/members").repeat.unwrap();
+    assert_eq!(members.count, 3);
+    assert_eq!(
+        value(&page(&voices, &draft, "/members[2]"), "first_name").as_deref(),
+        Some("Faraji")
+    );
+    assert_eq!(value(&page(&voices, &draft, "/members[3]"), "age"), None);
+    let check = page(&voices, &draft, "/safety");
+    assert_eq!(
+        check.privacy.unwrap().outcome,
+        Some(PrivacyOutcome::Interrupted)
+    );
+
+    // The response edited after it was sent: finalizing builds revision 2 with only
+    // what changed since revision 1 (the age, the visit date, the end time).
+    let edited = id("edited_after_sending");
+    assert_eq!(
+        value(&page(&voices, &edited, "/members[1]"), "age").as_deref(),
+        Some("35")
+    );
+    assert!(voices.finalize(&edited).unwrap().can_finalize);
+    let revisions = voices.with_store(|s| s.revisions(&edited)).unwrap();
+    assert_eq!(revisions.len(), 2);
+    let second: voices_core::sync::Revision = serde_json::from_str(&revisions[1].body).unwrap();
+    assert_eq!(second.seq, 2);
+    let changed: Vec<&str> = second.set.keys().map(String::as_str).collect();
+    assert_eq!(changed, ["/ended", "/members[1]/age", "/visit"]);
+    assert!(second.consent.is_none() && second.privacy.is_empty() && second.status.is_none());
+    assert_eq!(voices.integrity_check().unwrap(), "ok");
 }

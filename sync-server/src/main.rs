@@ -13,7 +13,7 @@ use voices_server::http::load::{self, RequestLimits};
 use voices_server::serve::{self, ServeOptions, TlsFiles};
 use voices_server::store::postgres::PostgresStore;
 use voices_server::store::sqlite::SqliteStore;
-use voices_server::store::{Published, Role, Store};
+use voices_server::store::{Published, Role, Store, UserChanges};
 use voices_server::{app, auth, AppState};
 
 /// Ingest allocates and frees many small strings per record on several threads at once;
@@ -161,6 +161,10 @@ enum UserCommand {
     Password { name: String },
     /// End every session the user holds (they sign in again).
     RevokeSessions { name: String },
+    /// Disable the account: no sign-in, and every session stops working at once.
+    Disable { name: String },
+    /// Enable a disabled account again (the user signs in anew).
+    Enable { name: String },
     /// Take the user out of a project; their next request there is refused.
     RemoveMembership {
         name: String,
@@ -406,6 +410,29 @@ fn main() -> anyhow::Result<()> {
             }
             let ended = store.revoke_user_tokens(name, &now)?;
             say(&format!("ended {ended} sessions of `{name}`"))
+        }
+        Command::User {
+            command: UserCommand::Disable { name } | UserCommand::Enable { name },
+        } => {
+            let store = open_store(&cli)?;
+            let disable = matches!(
+                &cli.command,
+                Command::User {
+                    command: UserCommand::Disable { .. }
+                }
+            );
+            let changes = UserChanges {
+                disabled: Some(disable),
+                ..UserChanges::default()
+            };
+            if store.update_user(name, &changes, &now)?.is_none() {
+                bail!("there is no user `{name}`");
+            }
+            say(&if disable {
+                format!("disabled `{name}`; their sessions were ended")
+            } else {
+                format!("enabled `{name}`")
+            })
         }
         Command::User {
             command: UserCommand::RemoveMembership { name, project },

@@ -1,5 +1,6 @@
 //! `voices-server user …`: the password rule for `VOICES_PASSWORD`, an admin's password
-//! reset, ending a user's sessions and removing a membership, through the binary.
+//! reset, ending a user's sessions, disabling and enabling an account and removing a
+//! membership, through the binary.
 
 use std::process::{Command, Output, Stdio};
 

@@ -493,9 +493,10 @@ async fn clocks_skewed_by_days(backend: &Backend) {
     .await;
 
     let pulled = pull_everything(&client, &server.url).await;
-    let flat = voices_core::sync::paths::flatten(&pulled[&fast].response.answers);
+    let flat = voices_core::answer::FlatAnswers::from_tree(&pulled[&fast].response.answers)
+        .expect("pulled answers flatten");
     assert_eq!(
-        flat.get("/comments").map(String::as_str),
+        flat.get("/comments"),
         Some("checked by the coordinator"),
         "the wall clock decided instead of causality"
     );

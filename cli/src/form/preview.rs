@@ -17,6 +17,7 @@ use std::sync::Arc;
 use anyhow::{bail, Context};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
+use voices_core::answer::AnswerPath;
 use voices_core::engine::{
     CompiledForm, FieldView, FormView, ItemView, PageKind, PageView, Session, Violation,
 };
@@ -164,13 +165,16 @@ fn build_response(
                     "{PRIVACY_KEY} {path}: {outcome} is not an outcome (private, not_private or interrupted)"
                 )
             })?;
-            let path = if path.starts_with('/') {
+            let text = if path.starts_with('/') {
                 path
             } else {
                 format!("/{path}")
             };
+            let group: AnswerPath = text
+                .parse()
+                .with_context(|| format!("{PRIVACY_KEY} names a group by its path"))?;
             privacy.insert(
-                path,
+                group,
                 PrivacyRecord {
                     outcome,
                     at: at.clone(),
@@ -390,12 +394,9 @@ fn render_page(s: &mut String, number: usize, page: &PageView) {
         writeln!(s, "  asks: {}", cut(prompt)).ok();
     }
     if page.kind == PageKind::PrivacyCheck {
-        let outcome = page.privacy_outcome.map_or("not recorded".to_owned(), |o| {
-            serde_json::to_value(o)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default()
-        });
+        let outcome = page
+            .privacy_outcome
+            .map_or("not recorded", PrivacyOutcome::as_str);
         writeln!(s, "  outcome: {outcome}").ok();
     }
     if let Some(repeat) = &page.repeat {

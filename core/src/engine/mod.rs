@@ -46,7 +46,6 @@
 
 mod compile;
 mod messages;
-mod path;
 mod session;
 mod structure;
 pub(crate) mod tree;
@@ -55,9 +54,9 @@ mod view;
 
 use std::sync::Arc;
 
+pub use crate::answer::{AnswerPath, PathError};
 pub(crate) use compile::compile_diagnostics;
 pub use compile::CompiledForm;
-pub use path::{AnswerPath, PathParseError, PathSegment};
 pub use session::{
     Changes, FieldViolations, FlagChange, Session, ValueChange, Violation, ViolationCode,
 };

@@ -21,9 +21,9 @@ use crate::response::{Answer, Answers, ConsentRecord, PrivacyOutcome, PrivacyRec
 
 use super::compile::{CompiledForm, Cond, ItemData, NodeIdx, NodeKind, TaskKind, MAX_COUNT, ROOT};
 use super::messages::{self, Msg};
-use super::path::{AnswerPath, PathSegment};
 use super::values;
 use super::{EngineError, Result};
+use crate::answer::{AnswerPath, Step};
 
 pub(crate) type InstId = usize;
 pub(crate) const ROOT_INST: InstId = 0;
@@ -140,7 +140,7 @@ pub struct Session {
     pub(crate) language: String,
     id: String,
     pub(crate) consent: Option<ConsentRecord>,
-    pub(crate) privacy: BTreeMap<String, PrivacyRecord>,
+    pub(crate) privacy: BTreeMap<AnswerPath, PrivacyRecord>,
     response: OnceCell<Response>,
     log: BTreeSet<(InstId, NodeIdx, Logged)>,
     added: Vec<AnswerPath>,
@@ -312,7 +312,7 @@ impl Session {
         if node == self.instances[inst].scope {
             inst = self.instances[inst].parent.unwrap_or(ROOT_INST);
         }
-        let key = self.path_of(inst, node).to_string();
+        let key = self.path_of(inst, node);
         self.privacy.insert(
             key,
             PrivacyRecord {
@@ -339,7 +339,7 @@ impl Session {
 
     /// The outcome recorded for a privacy-checked group (`/group`, `/members[2]/group`).
     pub fn privacy_outcome(&self, path: &AnswerPath) -> Option<PrivacyOutcome> {
-        self.privacy.get(&path.to_string()).map(|r| r.outcome)
+        self.privacy.get(path).map(|r| r.outcome)
     }
 
     /// Add an instance at the end of an enumerator-controlled repeat (`/members`).
@@ -427,7 +427,8 @@ impl Session {
         for inst in self.all_instances() {
             let base = self.instance_path(inst);
             for (name, answer) in &self.instances[inst].extras {
-                let path = base.child(name, None);
+                // A name no path can hold (from a document) is reported at its scope.
+                let path = base.try_child(name, None).unwrap_or_else(|_| base.clone());
                 let msg = match (
                     form.scope_names
                         .get(&(self.instances[inst].scope, name.clone())),
@@ -679,7 +680,7 @@ impl Session {
             return None;
         }
         let path = self.path_of(inst, node);
-        let msg = match self.privacy.get(&path.to_string()).map(|r| r.outcome) {
+        let msg = match self.privacy.get(&path).map(|r| r.outcome) {
             None => Msg::PrivacyMissing,
             Some(PrivacyOutcome::Interrupted) => Msg::PrivacyInterrupted,
             Some(PrivacyOutcome::Private | PrivacyOutcome::NotPrivate) => return None,
@@ -709,10 +710,7 @@ impl Session {
                 inst = parent;
             }
             if form.node(p).privacy_check {
-                let outcome = self
-                    .privacy
-                    .get(&self.path_of(inst, p).to_string())
-                    .map(|r| r.outcome);
+                let outcome = self.privacy.get(&self.path_of(inst, p)).map(|r| r.outcome);
                 if outcome != Some(PrivacyOutcome::Private) {
                     return true;
                 }
@@ -875,46 +873,37 @@ impl Session {
         let form = &self.form;
         let unknown = || EngineError::UnknownPath(path.to_string());
         let mut inst = ROOT_INST;
-        let segments = path.segments();
-        let Some((last, init)) = segments.split_last() else {
-            return Err(unknown());
-        };
-        for seg in init {
+        let mut steps = path.steps().peekable();
+        while let Some(step) = steps.next() {
+            let last = steps.peek().is_none();
             let node = *form
                 .scope_names
-                .get(&(self.instances[inst].scope, seg.name.clone()))
+                .get(&(self.instances[inst].scope, step.name().to_owned()))
                 .ok_or_else(unknown)?;
-            if form.node(node).kind != NodeKind::Repeat {
-                return Err(unknown());
-            }
-            let index = seg.index.unwrap_or(1);
-            let slot = form.node(node).slot;
-            inst = *self.instances[inst].slots[slot]
-                .instances
-                .get(index - 1)
-                .ok_or_else(unknown)?;
-        }
-        let node = *form
-            .scope_names
-            .get(&(self.instances[inst].scope, last.name.clone()))
-            .ok_or_else(unknown)?;
-        if let Some(index) = last.index {
+            let index = match step {
+                Step::Name(_) if last => return Ok((inst, node)),
+                Step::Instance(_, index) => index,
+                // A count (`/m[]`) is a stored value, not something the engine addresses.
+                Step::Name(_) | Step::Count(_) => return Err(unknown()),
+            };
             if form.node(node).kind != NodeKind::Repeat {
                 return Err(unknown());
             }
             let slot = form.node(node).slot;
-            let child = *self.instances[inst].slots[slot]
-                .instances
-                .get(index - 1)
+            inst = *index
+                .checked_sub(1)
+                .and_then(|i| self.instances[inst].slots[slot].instances.get(i))
                 .ok_or_else(unknown)?;
-            return Ok((child, node));
+            if last {
+                return Ok((inst, node));
+            }
         }
-        Ok((inst, node))
+        Err(unknown())
     }
 
     /// The path of an instance (`/members[2]`; `/` for the top level).
     pub(crate) fn instance_path(&self, inst: InstId) -> AnswerPath {
-        let mut segments = Vec::new();
+        let mut chain = Vec::new();
         let mut cur = inst;
         while let Some(parent) = self.instances[cur].parent {
             let repeat = self.instances[cur].scope;
@@ -924,14 +913,15 @@ impl Session {
                 .iter()
                 .position(|&i| i == cur)
                 .map_or(0, |i| i + 1);
-            segments.push(PathSegment {
-                name: self.form.node(repeat).name.clone(),
-                index: Some(index),
-            });
+            chain.push((repeat, index));
             cur = parent;
         }
-        segments.reverse();
-        AnswerPath(segments)
+        chain
+            .iter()
+            .rev()
+            .fold(AnswerPath::root(), |path, &(repeat, index)| {
+                path.child(&self.form.node(repeat).name, Some(index))
+            })
     }
 
     /// The path of a node in an instance (an instance path when the node is its repeat).
@@ -1248,7 +1238,7 @@ impl Session {
         if !self.form.node(node).privacy_check {
             return true;
         }
-        let key = self.path_of(inst, node).to_string();
+        let key = self.path_of(inst, node);
         self.privacy.get(&key).map(|r| r.outcome) != Some(PrivacyOutcome::NotPrivate)
     }
 

@@ -9,7 +9,8 @@ use crate::collections::{Map, Set};
 use crate::diagnostic::{suggestion, Code, Diagnostic};
 use crate::form::{Direction, Disaggregation, FieldType, Form, Item, Media, Text};
 
-use super::tree::{flatten, has_privacy_check, is_valid_name, Flat};
+use super::tree::{flatten, has_privacy_check, Flat};
+use crate::answer::is_valid_name;
 
 pub(crate) fn check(form: &Form) -> Vec<Diagnostic> {
     let flat = flatten(form);

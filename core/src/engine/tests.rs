@@ -432,6 +432,37 @@ fn responses_validate_on_the_server() {
 }
 
 #[test]
+fn an_unknown_answer_no_path_can_name_is_reported_at_its_scope() {
+    let form = compiled();
+    let mut env = env();
+    let mut response = empty_response();
+    response.answers = serde_json::from_value(json!({
+        "consent": "yes",
+        "hh_size": "1",
+        "a b": "x",
+        "members": [{"member_name": "x", "member_age": "2", "x/y": "1"}]
+    }))
+    .unwrap();
+    let violations = validate_response(&form, &response, "en", &mut env);
+    let unknown: Vec<(String, &str)> = violations
+        .iter()
+        .filter(|v| v.code == ViolationCode::UnknownField)
+        .map(|v| (v.path.to_string(), v.message.as_str()))
+        .collect();
+    assert!(
+        unknown.contains(&("/".into(), "“a b” is not a question of this form.")),
+        "{unknown:?}"
+    );
+    assert!(
+        unknown.contains(&(
+            "/members[1]".into(),
+            "“x/y” is not a question of this form."
+        )),
+        "{unknown:?}"
+    );
+}
+
+#[test]
 fn unknown_answers_are_kept_not_lost() {
     let form = compiled();
     let mut env = env();
@@ -676,7 +707,7 @@ fn an_answer_its_choice_filter_no_longer_offers_is_kept_and_flagged() {
     let region_violations = |s: &Session, lang: &str| -> Vec<String> {
         s.validate(lang)
             .into_iter()
-            .filter(|v| v.path.to_string() == "/region")
+            .filter(|v| v.path == "/region")
             .map(|v| v.message)
             .collect()
     };

@@ -84,11 +84,3 @@ pub(crate) fn has_privacy_check(item: &Item) -> bool {
         Item::Field(_) | Item::Consent(_) => false,
     }
 }
-
-/// Whether `name` is a valid field, group or choice-list name: a letter or `_`, then
-/// letters, digits, `_`, `-` or `.` (XML element names, as XLSForm requires).
-pub(crate) fn is_valid_name(name: &str) -> bool {
-    let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_alphabetic() || c == '_')
-        && chars.all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.'))
-}

@@ -9,8 +9,8 @@ use crate::form::{Direction, FieldType, Media, RangeParams, Text};
 use crate::response::PrivacyOutcome;
 
 use super::compile::{ItemData, NodeIdx, NodeKind};
-use super::path::AnswerPath;
 use super::session::{InstId, Session, Violation, ROOT_INST};
+use crate::answer::AnswerPath;
 
 /// The whole form as it stands, in one language.
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -19,28 +19,12 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::{ActorId, Dot, VersionVector};
 use super::hlc::Hlc;
-use super::revision::{ResponseStatus, Revision, RevisionError};
+pub use super::register::{
+    Register, Value, CONSENT_KEY, FORM_VERSION_KEY, PRIVACY_PREFIX, STATUS_KEY,
+};
+use super::revision::{Edits, ResponseStatus, Revision, RevisionError};
+use crate::answer::{AnswerPath, FlatAnswers};
 use crate::response::{ConsentRecord, PrivacyRecord, Response};
-
-/// Register holding the form version the response is on.
-pub const FORM_VERSION_KEY: &str = "@version";
-/// Register holding the consent record.
-pub const CONSENT_KEY: &str = "@consent";
-/// Register holding the response status.
-pub const STATUS_KEY: &str = "@status";
-/// Prefix of the registers holding privacy outcomes (followed by the group path).
-pub const PRIVACY_PREFIX: &str = "@privacy";
-
-/// A register's value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Value {
-    /// An answer (or the form version); `None` means cleared.
-    Text(Option<String>),
-    Consent(ConsentRecord),
-    Privacy(PrivacyRecord),
-    Status(ResponseStatus),
-}
 
 /// One value held by a register, with the edit that wrote it (its revision id is in
 /// [`ResponseState::revisions`], so it is not repeated here: states stay small).
@@ -98,7 +82,7 @@ pub struct ResponseState {
     /// Every revision applied, by actor and counter: the revision ids.
     pub revisions: BTreeMap<ActorId, BTreeMap<u64, String>>,
     /// Live values of each register; more than one distinct value is a conflict.
-    pub registers: BTreeMap<String, Vec<Entry>>,
+    pub registers: BTreeMap<Register, Vec<Entry>>,
     /// Causal contexts of the revisions that still hold a live value (needed to tell
     /// whether a late-arriving revision was already superseded).
     #[serde(with = "dot_pairs")]
@@ -111,7 +95,7 @@ pub struct ResponseState {
 /// A register with more than one distinct live value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
-    pub key: String,
+    pub key: Register,
     pub values: Vec<ConflictValue>,
 }
 
@@ -148,7 +132,7 @@ impl ResponseState {
 
     /// Merge one revision in. Idempotent; commutes with every other revision.
     pub fn apply(&mut self, revision: &Revision) -> Result<Applied, MergeError> {
-        revision.check()?;
+        let edits = revision.edits()?;
         if revision.response != self.response {
             return Err(MergeError::WrongResponse {
                 expected: self.response.clone(),
@@ -187,7 +171,7 @@ impl ResponseState {
         let context = revision.context();
         let mut live = false;
         let mut removed = false;
-        for (key, value) in revision.writes() {
+        for (key, value) in writes_of(revision, edits) {
             let entries = self.registers.entry(key).or_default();
             let superseded = entries
                 .iter()
@@ -271,23 +255,57 @@ impl ResponseState {
 
     /// The value shown for a register: its only value, or for a conflict the one with the
     /// latest stamp (ties by dot) — a display choice only; the conflict stays flagged.
-    pub fn current(&self, key: &str) -> Option<&Value> {
+    pub fn current(&self, key: &Register) -> Option<&Value> {
         shown(self.registers.get(key)?)
+    }
+
+    /// The value shown for the answer at `path`, a path made as text (iterating
+    /// [`ResponseState::registers`] needs no parse).
+    pub fn answer(&self, path: &str) -> Option<&Value> {
+        let path = AnswerPath::parse_stored(path).ok()?;
+        self.current(&Register::Answer(path))
     }
 
     /// The form version the response is on.
     pub fn form_version(&self) -> Option<&str> {
-        match self.current(FORM_VERSION_KEY) {
+        match self.current(&Register::Version) {
             Some(Value::Text(Some(v))) => Some(v),
             _ => None,
         }
     }
 
     pub fn status(&self) -> Option<ResponseStatus> {
-        match self.current(STATUS_KEY) {
+        match self.current(&Register::Status) {
             Some(Value::Status(s)) => Some(*s),
             _ => None,
         }
+    }
+
+    pub fn consent(&self) -> Option<&ConsentRecord> {
+        match self.current(&Register::Consent) {
+            Some(Value::Consent(c)) => Some(c),
+            _ => None,
+        }
+    }
+
+    /// The privacy outcome recorded for a group.
+    pub fn privacy(&self, group: &AnswerPath) -> Option<&PrivacyRecord> {
+        match self.current(&Register::Privacy(group.clone())) {
+            Some(Value::Privacy(p)) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The answers as shown (conflicts by their display value), flat.
+    pub fn answers(&self) -> FlatAnswers {
+        let mut flat = FlatAnswers::new();
+        for (key, entries) in &self.registers {
+            if let (Register::Answer(path), Some(Value::Text(Some(v)))) = (key, shown(entries)) {
+                // Every answer register was checked to be a field or count key.
+                let _ = flat.insert(path.clone(), v.clone());
+            }
+        }
+        flat
     }
 
     /// The response as the engine sees it (conflicts shown by their display value).
@@ -297,16 +315,14 @@ impl ResponseState {
         let mut consent = None;
         // One walk over the registers (no lookup per key: exports call this per row).
         for (key, entries) in &self.registers {
-            match shown(entries) {
-                Some(Value::Text(Some(v))) if key.starts_with('/') => {
-                    values.push((key.as_str(), v.as_str()))
+            match (key, shown(entries)) {
+                (Register::Answer(path), Some(Value::Text(Some(v)))) => {
+                    values.push((path, v.as_str()))
                 }
-                Some(Value::Privacy(p)) => {
-                    if let Some(group) = key.strip_prefix(PRIVACY_PREFIX) {
-                        privacy.insert(group.to_owned(), p.clone());
-                    }
+                (Register::Privacy(group), Some(Value::Privacy(p))) => {
+                    privacy.insert(group.clone(), p.clone());
                 }
-                Some(Value::Consent(c)) => consent = Some(c.clone()),
+                (Register::Consent, Some(Value::Consent(c))) => consent = Some(c.clone()),
                 _ => {}
             }
         }
@@ -314,11 +330,51 @@ impl ResponseState {
             id: self.response.clone(),
             form_id: self.form.clone(),
             form_version: self.form_version().unwrap_or_default().to_owned(),
-            answers: super::paths::unflatten(values),
+            answers: crate::answer::tree_from(values),
             consent,
             privacy,
         }
     }
+}
+
+/// The registers a revision writes, with their values, once it passes its check.
+pub fn writes(
+    revision: &Revision,
+) -> Result<impl Iterator<Item = (Register, Value)> + '_, RevisionError> {
+    Ok(writes_of(revision, revision.edits()?))
+}
+
+fn writes_of<'r>(
+    revision: &'r Revision,
+    edits: Edits<'r>,
+) -> impl Iterator<Item = (Register, Value)> + 'r {
+    let version = std::iter::once((
+        Register::Version,
+        Value::Text(Some(revision.version.clone())),
+    ));
+    let answers = edits.answers.into_iter().map(|(path, value)| {
+        (
+            Register::Answer(path),
+            Value::Text(value.map(str::to_owned)),
+        )
+    });
+    let consent = revision
+        .consent
+        .iter()
+        .map(|c| (Register::Consent, Value::Consent(c.clone())));
+    let privacy = edits
+        .privacy
+        .into_iter()
+        .map(|(group, p)| (Register::Privacy(group), Value::Privacy(p.clone())));
+    let status = revision
+        .status
+        .iter()
+        .map(|s| (Register::Status, Value::Status(*s)));
+    version
+        .chain(answers)
+        .chain(consent)
+        .chain(privacy)
+        .chain(status)
 }
 
 /// The value shown for a register's entries (see [`ResponseState::current`]).
@@ -393,7 +449,7 @@ mod tests {
     }
 
     fn text(state: &ResponseState, key: &str) -> Vec<String> {
-        state.registers[key]
+        state.registers[&key.parse::<Register>().unwrap()]
             .iter()
             .map(|e| match &e.value {
                 Value::Text(v) => v.clone().unwrap_or_default(),
@@ -466,7 +522,7 @@ mod tests {
         s.apply(&rev("b1", "tab-b", 1, &[], &[("/age", "34")]))
             .unwrap();
         assert!(!s.has_conflicts());
-        assert_eq!(s.registers["/age"].len(), 2);
+        assert_eq!(s.registers[&"/age".parse::<Register>().unwrap()].len(), 2);
     }
 
     #[test]

@@ -142,6 +142,30 @@ pub enum AckStatus {
     Rejected,
 }
 
+impl AckStatus {
+    /// The wire name (as serde writes it), for storing it as text.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AckStatus::Accepted => "accepted",
+            AckStatus::Duplicate => "duplicate",
+            AckStatus::Quarantined => "quarantined",
+            AckStatus::Rejected => "rejected",
+        }
+    }
+
+    /// The status a wire name names.
+    pub fn from_name(name: &str) -> Option<AckStatus> {
+        [
+            AckStatus::Accepted,
+            AckStatus::Duplicate,
+            AckStatus::Quarantined,
+            AckStatus::Rejected,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == name)
+    }
+}
+
 /// The acknowledgement of one revision.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordAck {
@@ -274,6 +298,21 @@ pub struct Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ack_status_names_are_the_wire_names() {
+        for status in [
+            AckStatus::Accepted,
+            AckStatus::Duplicate,
+            AckStatus::Quarantined,
+            AckStatus::Rejected,
+        ] {
+            let json = serde_json::to_string(&status).unwrap();
+            assert_eq!(json, format!("\"{}\"", status.as_str()));
+            assert_eq!(AckStatus::from_name(status.as_str()), Some(status));
+        }
+        assert_eq!(AckStatus::from_name("Accepted"), None);
+    }
 
     #[test]
     fn provisioning_code_round_trips_and_rejects_damage() {

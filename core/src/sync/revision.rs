@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::{ActorId, Dot, VersionVector};
 use super::hlc::Hlc;
-use super::paths;
+use crate::answer::{parse_count, AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
 use crate::response::{ConsentRecord, PrivacyRecord};
 
 /// Where a response stands in its life on the device.
@@ -41,7 +41,9 @@ pub struct Revision {
     /// What the editor had seen of this response, besides its own earlier edits.
     #[serde(default, skip_serializing_if = "VersionVector::is_empty")]
     pub seen: VersionVector,
-    /// Changed answers by flat path (see [`paths`]); `null` clears a value.
+    /// Changed answers by flat key (see [`crate::answer::FlatAnswers`]); `null` clears a
+    /// value. Text on the wire, so a bad key is this revision's rejection, with its
+    /// reason, rather than an unreadable line; [`Revision::edits`] parses them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub set: BTreeMap<String, Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,8 +71,8 @@ pub enum RevisionError {
     #[error("`seen` claims {actor}:{seen}, but this is that actor's edit number {seq}: an edit cannot have seen itself")]
     SeenItself { actor: String, seen: u64, seq: u64 },
     #[error(transparent)]
-    Path(#[from] paths::PathError),
-    #[error("`{path}`: the number of instances of repeat `{repeat}` must be a whole number from 0 to {limit}", limit = paths::MAX_INSTANCES)]
+    Path(#[from] PathError),
+    #[error("`{path}`: the number of instances of repeat `{repeat}` must be a whole number from 0 to {limit}", limit = MAX_INSTANCES)]
     BadCount { path: String, repeat: String },
     #[error("privacy key `{0}` is not a group path such as `/safety` or `/members[2]/safety`")]
     PrivacyKey(String),
@@ -100,6 +102,12 @@ impl Revision {
     /// Check the shape of the revision: ids present and bounded, paths well formed,
     /// and a causal context that does not include the revision itself.
     pub fn check(&self) -> Result<(), RevisionError> {
+        self.edits().map(|_| ())
+    }
+
+    /// [`Revision::check`], and its changes with their paths parsed: what the merge
+    /// writes.
+    pub fn edits(&self) -> Result<Edits<'_>, RevisionError> {
         for (field, value) in [
             ("id", &self.id),
             ("response", &self.response),
@@ -133,17 +141,32 @@ impl Revision {
         if changes > Self::MAX_CHANGES {
             return Err(RevisionError::TooManyChanges(changes));
         }
-        for (path, value) in &self.set {
-            let steps = paths::parse(path)?;
-            if let (Some(paths::Step::Count(name)), Some(count)) = (steps.last(), value) {
-                match paths::parse_count(count) {
-                    Some(n) if n <= paths::MAX_INSTANCES => {}
-                    _ => {
-                        return Err(RevisionError::BadCount {
-                            path: path.clone(),
-                            repeat: (*name).to_owned(),
-                        })
+        let mut answers = Vec::with_capacity(self.set.len());
+        for (text, value) in &self.set {
+            let path = AnswerPath::parse(text)?;
+            match path.last() {
+                Some(Step::Name(_)) => {}
+                Some(Step::Count(repeat)) => {
+                    if let Some(count) = value {
+                        if parse_count(count).is_none_or(|n| n > MAX_INSTANCES) {
+                            return Err(RevisionError::BadCount {
+                                path: text.clone(),
+                                repeat: repeat.to_owned(),
+                            });
+                        }
                     }
+                }
+                None => {
+                    return Err(
+                        PathError::new(text, "each step must be a field or repeat name").into(),
+                    )
+                }
+                Some(Step::Instance(..)) => {
+                    return Err(PathError::new(
+                        text,
+                        "it must end with a field name or a repeat count `name[]`",
+                    )
+                    .into())
                 }
             }
             if let Some(v) = value {
@@ -155,45 +178,24 @@ impl Revision {
                     });
                 }
             }
+            answers.push((path, value.as_deref()));
         }
-        for group in self.privacy.keys() {
-            match paths::parse(group) {
-                Ok(steps) if matches!(steps.last(), Some(paths::Step::Value(_))) => {}
+        let mut privacy = Vec::with_capacity(self.privacy.len());
+        for (group, record) in &self.privacy {
+            match AnswerPath::parse(group) {
+                Ok(path) if path.kind() == PathKind::Name => privacy.push((path, record)),
                 _ => return Err(RevisionError::PrivacyKey(group.chars().take(200).collect())),
             }
         }
-        Ok(())
+        Ok(Edits { answers, privacy })
     }
+}
 
-    /// The registers this revision writes, in the merge's terms.
-    pub fn writes(&self) -> impl Iterator<Item = (String, super::merge::Value)> + '_ {
-        use super::merge::{Value, CONSENT_KEY, FORM_VERSION_KEY, PRIVACY_PREFIX, STATUS_KEY};
-        let version = std::iter::once((
-            FORM_VERSION_KEY.to_owned(),
-            Value::Text(Some(self.version.clone())),
-        ));
-        let answers = self
-            .set
-            .iter()
-            .map(|(path, value)| (path.clone(), Value::Text(value.clone())));
-        let consent = self
-            .consent
-            .iter()
-            .map(|c| (CONSENT_KEY.to_owned(), Value::Consent(c.clone())));
-        let privacy = self.privacy.iter().map(|(group, p)| {
-            (
-                format!("{PRIVACY_PREFIX}{group}"),
-                Value::Privacy(p.clone()),
-            )
-        });
-        let status = self
-            .status
-            .iter()
-            .map(|s| (STATUS_KEY.to_owned(), Value::Status(*s)));
-        version
-            .chain(answers)
-            .chain(consent)
-            .chain(privacy)
-            .chain(status)
-    }
+/// A checked revision's changes, paths parsed (see [`Revision::edits`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Edits<'a> {
+    /// New values by flat key; `None` clears.
+    pub answers: Vec<(AnswerPath, Option<&'a str>)>,
+    /// Privacy outcomes by group path.
+    pub privacy: Vec<(AnswerPath, &'a PrivacyRecord)>,
 }

@@ -1,6 +1,7 @@
 //! Attached files, kept once under their SHA-256, and which server already has each.
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use voices_core::answer::AnswerPath;
 
 use super::responses::{ensure_draft, touch};
 use super::Store;
@@ -20,7 +21,7 @@ impl Store {
     pub fn attach(
         &mut self,
         response_id: &str,
-        path: &str,
+        path: &AnswerPath,
         file: &AttachedFile<'_>,
         now: &str,
     ) -> Result<()> {
@@ -42,12 +43,12 @@ impl Store {
         tx.execute(
             "INSERT INTO response_attachments (response_id, path, sha256, file_name) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (response_id, path) DO UPDATE SET sha256 = excluded.sha256, file_name = excluded.file_name",
-            params![response_id, path, sha256, file_name],
+            params![response_id, path.as_str(), sha256, file_name],
         )?;
         tx.execute(
             "INSERT INTO answers (response_id, path, value, updated_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (response_id, path) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-            params![response_id, path, file_name, now],
+            params![response_id, path.as_str(), file_name, now],
         )?;
         touch(&tx, response_id, now)?;
         tx.commit()?;

@@ -1,17 +1,14 @@
 //! The consent answer (a refusal keeps nothing else) and the privacy checks.
 
+use std::collections::BTreeMap;
+
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use voices_core::answer::AnswerPath;
+use voices_core::response::{ConsentRecord, PrivacyOutcome, PrivacyRecord};
 
 use super::responses::{ensure_draft, touch};
 use super::Store;
-use crate::error::Result;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConsentRow {
-    pub given: bool,
-    pub at: String,
-    pub text_version: String,
-}
+use crate::error::{Error, Result};
 
 impl Store {
     /// Record the consent answer. A refusal deletes every other answer and marks the
@@ -35,7 +32,7 @@ impl Store {
         given: bool,
         at: &str,
         text_version: &str,
-        consent_path: Option<&str>,
+        consent_path: Option<&AnswerPath>,
     ) -> Result<()> {
         let tx = self
             .conn
@@ -60,7 +57,7 @@ impl Store {
             if let Some(path) = consent_path {
                 tx.execute(
                     "INSERT INTO answers (response_id, path, value, updated_at) VALUES (?1, ?2, 'no', ?3)",
-                    params![response_id, path, at],
+                    params![response_id, path.as_str(), at],
                 )?;
             }
             tx.execute(
@@ -77,14 +74,14 @@ impl Store {
         Ok(())
     }
 
-    pub fn consent(&self, response_id: &str) -> Result<Option<ConsentRow>> {
+    pub fn consent(&self, response_id: &str) -> Result<Option<ConsentRecord>> {
         Ok(self
             .conn
             .query_row(
                 "SELECT given, at, text_version FROM consent WHERE response_id = ?1",
                 params![response_id],
                 |r| {
-                    Ok(ConsentRow {
+                    Ok(ConsentRecord {
                         given: r.get(0)?,
                         at: r.get(1)?,
                         text_version: r.get(2)?,
@@ -97,9 +94,8 @@ impl Store {
     pub fn record_privacy(
         &mut self,
         response_id: &str,
-        group_path: &str,
-        outcome: &str,
-        at: &str,
+        group: &AnswerPath,
+        record: &PrivacyRecord,
     ) -> Result<()> {
         let tx = self
             .conn
@@ -108,21 +104,34 @@ impl Store {
         tx.execute(
             "INSERT INTO privacy_checks (response_id, group_path, outcome, at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (response_id, group_path) DO UPDATE SET outcome = excluded.outcome, at = excluded.at",
-            params![response_id, group_path, outcome, at],
+            params![response_id, group.as_str(), record.outcome.as_str(), record.at],
         )?;
-        touch(&tx, response_id, at)?;
+        touch(&tx, response_id, &record.at)?;
         tx.commit()?;
         Ok(())
     }
 
-    /// `(group_path, outcome, at)` for every privacy check of a response.
-    pub fn privacy_checks(&self, response_id: &str) -> Result<Vec<(String, String, String)>> {
+    /// Every privacy check of a response, by group path.
+    pub fn privacy_checks(&self, response_id: &str) -> Result<BTreeMap<AnswerPath, PrivacyRecord>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT group_path, outcome, at FROM privacy_checks WHERE response_id = ?1 ORDER BY group_path",
+            "SELECT group_path, outcome, at FROM privacy_checks WHERE response_id = ?1",
         )?;
-        let rows = stmt.query_map(params![response_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let mut rows = stmt.query(params![response_id])?;
+        let mut checks = BTreeMap::new();
+        while let Some(row) = rows.next()? {
+            let (group, outcome, at): (String, String, String) =
+                (row.get(0)?, row.get(1)?, row.get(2)?);
+            let corrupt = |why: String| {
+                Error::Corrupt(format!(
+                    "privacy check `{group}` of response {response_id}: {why}"
+                ))
+            };
+            // The table's CHECK allows only the three names.
+            let outcome = PrivacyOutcome::from_name(&outcome)
+                .ok_or_else(|| corrupt(format!("unknown outcome `{outcome}`")))?;
+            let group = AnswerPath::parse(&group).map_err(|e| corrupt(e.to_string()))?;
+            checks.insert(group, PrivacyRecord { outcome, at });
+        }
+        Ok(checks)
     }
 }

@@ -167,4 +167,22 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE device_link ADD COLUMN certificate_sha256 TEXT;
     "#,
+    // 6: answers in the core's flat encoding (`voices_core::answer::FlatAnswers`): the
+    // number of instances of a repeat is a value at `name[]`, where it was one row with
+    // no value per instance (`/members[2]`). Those rows made as many instances as the
+    // highest number among them, so that is the count. `rtrim` strips the number and
+    // `]` from `/a[1]/members[2]`, leaving `/a[1]/members[`.
+    r#"
+    INSERT INTO answers (response_id, path, value, updated_at)
+        SELECT response_id,
+               rtrim(path, '0123456789]') || ']',
+               CAST(MAX(CAST(substr(path, length(rtrim(path, '0123456789]')) + 1,
+                                    length(path) - length(rtrim(path, '0123456789]')) - 1)
+                             AS INTEGER)) AS TEXT),
+               MAX(updated_at)
+        FROM answers
+        WHERE value IS NULL AND path LIKE '%]'
+        GROUP BY response_id, rtrim(path, '0123456789]');
+    DELETE FROM answers WHERE value IS NULL;
+    "#,
 ];

@@ -26,7 +26,6 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 
 pub use attachments::AttachedFile;
-pub use consent::ConsentRow;
 pub use forms::{FormOfferRow, FormVersionRow, Stored};
 pub use link::LinkRow;
 pub use migrations::MIGRATIONS;

@@ -1,10 +1,11 @@
 //! Revisions: built once, never changed or deleted, with what the server said of each.
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use voices_core::sync::protocol::AckStatus;
 
 use super::outbox::refresh_outbox;
 use super::{reasons_from, Store};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// A revision this device can still send: built under its current link (the server takes
 /// a device's revisions only under its own id). An unsent revision of an earlier link is
@@ -27,8 +28,8 @@ pub struct RevisionRow {
     pub seq: u64,
     /// The revision's JSON exactly as built; every upload sends these bytes.
     pub body: String,
-    /// `accepted`, `duplicate`, `quarantined`, `rejected`; `None` until acknowledged.
-    pub ack: Option<String>,
+    /// What the server said of it; `None` until acknowledged.
+    pub ack: Option<AckStatus>,
     pub code: Option<String>,
     pub reasons: Vec<String>,
     pub attempts: u32,
@@ -38,8 +39,7 @@ pub struct RevisionRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RevisionAck {
     pub revision_id: String,
-    /// `accepted`, `duplicate`, `quarantined` or `rejected`.
-    pub ack: String,
+    pub ack: AckStatus,
     pub code: Option<String>,
     pub reasons: Vec<String>,
 }
@@ -99,20 +99,30 @@ impl Store {
 
     fn revision_query(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<RevisionRow>> {
         let mut stmt = self.conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(params, |r| {
-            Ok(RevisionRow {
-                id: r.get(0)?,
+        let mut rows = stmt.query(params)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next()? {
+            let id: String = r.get(0)?;
+            // The table's CHECK allows only the four wire names.
+            let ack = match r.get::<_, Option<String>>(5)? {
+                None => None,
+                Some(name) => Some(AckStatus::from_name(&name).ok_or_else(|| {
+                    Error::Corrupt(format!("revision {id}: unknown acknowledgement `{name}`"))
+                })?),
+            };
+            out.push(RevisionRow {
+                id,
                 response_id: r.get(1)?,
                 actor: r.get(2)?,
                 seq: r.get::<_, i64>(3)? as u64,
                 body: r.get(4)?,
-                ack: r.get(5)?,
+                ack,
                 code: r.get(6)?,
                 reasons: reasons_from(&r.get::<_, String>(7)?),
                 attempts: r.get(8)?,
-            })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            });
+        }
+        Ok(out)
     }
 
     /// Keep a newly built revision and put its response in the outbox as pending.
@@ -156,9 +166,10 @@ impl Store {
             for a in acks {
                 let reasons = serde_json::to_string(&a.reasons).unwrap_or_else(|_| "[]".into());
                 let response: Option<String> = update
-                    .query_row(params![a.revision_id, a.ack, a.code, reasons, now], |r| {
-                        r.get(0)
-                    })
+                    .query_row(
+                        params![a.revision_id, a.ack.as_str(), a.code, reasons, now],
+                        |r| r.get(0),
+                    )
                     .optional()?;
                 touched.extend(response);
             }

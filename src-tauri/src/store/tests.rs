@@ -1,8 +1,23 @@
 //! The store's own tests: migrations, state changes, and what the sync client relies on.
 
 use super::*;
+use voices_core::answer::{AnswerPath, FlatAnswers};
+use voices_core::response::{PrivacyOutcome, PrivacyRecord};
+use voices_core::sync::protocol::AckStatus;
 
 const NOW: &str = "2026-01-05T10:00:00.000+03:00";
+
+fn p(text: &str) -> AnswerPath {
+    text.parse().unwrap()
+}
+
+fn flat(values: &[(&str, &str)]) -> FlatAnswers {
+    let mut out = FlatAnswers::new();
+    for (path, value) in values {
+        out.insert(p(path), value.to_string()).unwrap();
+    }
+    out
+}
 
 fn store_with_draft() -> Store {
     let mut s = Store::open_in_memory().unwrap();
@@ -47,16 +62,13 @@ fn a_first_version_database_upgrades_and_keeps_its_data() {
         assert_eq!(v1.schema_version().unwrap(), 1);
         v1.put_form_version("f", "1", "{}", "test", NOW).unwrap();
         v1.create_response("r1", "f", "1", "en", NOW).unwrap();
-        v1.set_answer("r1", "/age", Some("41"), NOW).unwrap();
+        v1.set_answer("r1", &p("/age"), Some("41"), NOW).unwrap();
         // Tables of later migrations do not exist yet.
         assert!(v1.setting("x").is_err());
     }
     let mut upgraded = Store::open(&path).unwrap();
     assert_eq!(upgraded.schema_version().unwrap(), MIGRATIONS.len());
-    assert_eq!(
-        upgraded.answers("r1").unwrap(),
-        vec![("/age".to_owned(), Some("41".to_owned()))]
-    );
+    assert_eq!(upgraded.answers("r1").unwrap(), flat(&[("/age", "41")]));
     upgraded.set_setting("x", "y").unwrap();
     upgraded.add_paradata("r1", "opened", None, NOW).unwrap();
     assert_eq!(upgraded.integrity_check().unwrap(), "ok");
@@ -144,14 +156,11 @@ fn a_reused_form_version_with_new_content_is_refused() {
 #[test]
 fn answers_are_upserted_and_cleared() {
     let mut s = store_with_draft();
-    s.set_answer("r1", "/a", Some("1"), NOW).unwrap();
-    s.set_answer("r1", "/a", Some("2"), NOW).unwrap();
-    s.set_answer("r1", "/b", Some("x"), NOW).unwrap();
-    s.set_answer("r1", "/b", None, NOW).unwrap();
-    assert_eq!(
-        s.answers("r1").unwrap(),
-        vec![("/a".to_owned(), Some("2".to_owned()))]
-    );
+    s.set_answer("r1", &p("/a"), Some("1"), NOW).unwrap();
+    s.set_answer("r1", &p("/a"), Some("2"), NOW).unwrap();
+    s.set_answer("r1", &p("/b"), Some("x"), NOW).unwrap();
+    s.set_answer("r1", &p("/b"), None, NOW).unwrap();
+    assert_eq!(s.answers("r1").unwrap(), flat(&[("/a", "2")]));
 }
 
 #[test]
@@ -164,7 +173,7 @@ fn only_drafts_take_answers_and_reopening_counts_an_edit() {
         NOW,
     )
     .unwrap();
-    let err = s.set_answer("r1", "/a", Some("1"), NOW).unwrap_err();
+    let err = s.set_answer("r1", &p("/a"), Some("1"), NOW).unwrap_err();
     assert_eq!(err.kind(), crate::error::ErrorKind::Conflict);
     s.transition(
         "r1",
@@ -188,7 +197,7 @@ fn only_drafts_take_answers_and_reopening_counts_an_edit() {
     let row = s.response("r1").unwrap();
     assert_eq!(row.status, ResponseStatus::Draft);
     assert_eq!(row.edit_count, 1);
-    s.set_answer("r1", "/a", Some("1"), NOW).unwrap();
+    s.set_answer("r1", &p("/a"), Some("1"), NOW).unwrap();
 }
 
 #[test]
@@ -225,8 +234,12 @@ fn a_failed_send_stays_due_with_its_error() {
 #[test]
 fn declining_consent_keeps_only_the_refusal() {
     let mut s = store_with_draft();
-    s.set_answer("r1", "/name", Some("Amal"), NOW).unwrap();
-    s.record_privacy("r1", "/safety", "private", NOW).unwrap();
+    s.set_answer("r1", &p("/name"), Some("Amal"), NOW).unwrap();
+    let record = PrivacyRecord {
+        outcome: PrivacyOutcome::Private,
+        at: NOW.into(),
+    };
+    s.record_privacy("r1", &p("/safety"), &record).unwrap();
     s.add_paradata("r1", "opened", None, NOW).unwrap();
     s.record_consent("r1", false, NOW, "v1").unwrap();
     assert!(s.answers("r1").unwrap().is_empty());
@@ -242,24 +255,56 @@ fn declining_consent_keeps_only_the_refusal() {
 #[test]
 fn replacing_answers_is_all_or_nothing() {
     let mut s = store_with_draft();
-    s.set_answer("r1", "/old", Some("1"), NOW).unwrap();
-    let rows = vec![
-        ("/m[1]".to_owned(), None),
-        ("/m[1]/age".to_owned(), Some("3".to_owned())),
-    ];
-    s.replace_answers("r1", &rows, NOW).unwrap();
-    let mut got = s.answers("r1").unwrap();
-    got.sort();
-    assert_eq!(got, rows);
-    // A duplicate path makes the insert fail: the old rows must survive.
-    let bad = vec![
-        ("/x".to_owned(), Some("1".to_owned())),
-        ("/x".to_owned(), Some("2".to_owned())),
-    ];
+    s.set_answer("r1", &p("/old"), Some("1"), NOW).unwrap();
+    let answers = flat(&[("/m[]", "2"), ("/m[1]/age", "3")]);
+    s.replace_answers("r1", &answers, NOW).unwrap();
+    assert_eq!(s.answers("r1").unwrap(), answers);
+    // An insert that fails half-way (here a trigger refuses one row): the old rows
+    // must survive.
+    s.conn
+        .execute_batch(
+            "CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON answers WHEN NEW.path = '/boom'
+             BEGIN SELECT RAISE(ABORT, 'refused'); END;",
+        )
+        .unwrap();
+    let bad = flat(&[("/a", "1"), ("/boom", "2"), ("/z", "3")]);
     assert!(s.replace_answers("r1", &bad, NOW).is_err());
-    let mut again = s.answers("r1").unwrap();
-    again.sort();
-    assert_eq!(again, rows);
+    assert_eq!(s.answers("r1").unwrap(), answers);
+}
+
+#[test]
+fn privacy_outcomes_are_kept_typed() {
+    let mut s = store_with_draft();
+    for (group, outcome) in [
+        ("/safety", PrivacyOutcome::Interrupted),
+        ("/m[2]/health", PrivacyOutcome::NotPrivate),
+        ("/safety", PrivacyOutcome::Private),
+    ] {
+        let record = PrivacyRecord {
+            outcome,
+            at: NOW.into(),
+        };
+        s.record_privacy("r1", &p(group), &record).unwrap();
+    }
+    let checks = s.privacy_checks("r1").unwrap();
+    assert_eq!(checks.len(), 2);
+    assert_eq!(checks["/safety"].outcome, PrivacyOutcome::Private);
+    assert_eq!(checks["/m[2]/health"].outcome, PrivacyOutcome::NotPrivate);
+}
+
+#[test]
+fn a_stored_path_that_does_not_parse_is_an_error_not_a_gap() {
+    let mut s = store_with_draft();
+    s.set_answer("r1", &p("/a"), Some("1"), NOW).unwrap();
+    s.conn
+        .execute(
+            "INSERT INTO answers (response_id, path, value, updated_at) VALUES ('r1', 'a b', 'x', ?1)",
+            rusqlite::params![NOW],
+        )
+        .unwrap();
+    let err = s.answers("r1").unwrap_err();
+    assert_eq!(err.kind(), crate::error::ErrorKind::Storage);
+    assert!(err.to_string().contains("`a b`"), "{err}");
 }
 
 #[test]
@@ -272,8 +317,8 @@ fn attachments_are_shared_by_hash_and_become_the_answer() {
         size: 3,
         file_name: name,
     };
-    s.attach("r1", "/photo", &file("a.png"), NOW).unwrap();
-    s.attach("r2", "/photo", &file("b.png"), NOW).unwrap();
+    s.attach("r1", &p("/photo"), &file("a.png"), NOW).unwrap();
+    s.attach("r2", &p("/photo"), &file("b.png"), NOW).unwrap();
     assert_eq!(
         s.attachments("r2").unwrap(),
         vec![(
@@ -283,10 +328,7 @@ fn attachments_are_shared_by_hash_and_become_the_answer() {
             "image/png".to_owned()
         )]
     );
-    assert_eq!(
-        s.answers("r1").unwrap(),
-        vec![("/photo".to_owned(), Some("a.png".to_owned()))]
-    );
+    assert_eq!(s.answers("r1").unwrap(), flat(&[("/photo", "a.png")]));
 }
 
 #[test]
@@ -337,10 +379,11 @@ fn revision(id: &str, response: &str, seq: u64) -> RevisionRow {
 }
 
 fn ack(id: &str, ack: &str, reasons: &[&str]) -> RevisionAck {
+    let ack = AckStatus::from_name(ack).unwrap();
     RevisionAck {
         revision_id: id.to_owned(),
-        ack: ack.to_owned(),
-        code: (ack == "rejected").then(|| "revision_id_conflict".to_owned()),
+        ack,
+        code: (ack == AckStatus::Rejected).then(|| "revision_id_conflict".to_owned()),
         reasons: reasons.iter().map(|r| r.to_string()).collect(),
     }
 }
@@ -527,6 +570,149 @@ fn the_link_and_form_offers_round_trip() {
 #[test]
 fn an_unknown_response_is_not_found() {
     let mut s = Store::open_in_memory().unwrap();
-    let err = s.set_answer("nope", "/a", Some("1"), NOW).unwrap_err();
+    let err = s.set_answer("nope", &p("/a"), Some("1"), NOW).unwrap_err();
     assert_eq!(err.kind(), crate::error::ErrorKind::NotFound);
+}
+
+#[test]
+fn instance_rows_of_schema_4_become_repeat_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v4.sqlite");
+    {
+        let mut v4 = Store::open_at_version(&path, 4).unwrap();
+        v4.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+        v4.create_response("r1", "f", "1", "en", NOW).unwrap();
+        // Rows as the schema-4 app wrote them: one with no value per instance.
+        for (path, value) in [
+            ("/village", Some("Kolo")),
+            ("/m1[1]", None),
+            ("/m1[1]/age", Some("7")),
+            ("/m1[2]", None),
+            ("/m1[3]", None),
+            ("/m1[12]", None),
+            ("/h[1]", None),
+            ("/h[1]/p[1]", None),
+            ("/h[1]/p[2]", None),
+            ("/h[1]/p[2]/x", Some("y")),
+            ("/h[2]", None),
+            ("/h[2]/p[1]", None),
+        ] {
+            v4.conn
+                .execute(
+                    "INSERT INTO answers (response_id, path, value, updated_at) VALUES ('r1', ?1, ?2, ?3)",
+                    rusqlite::params![path, value, NOW],
+                )
+                .unwrap();
+        }
+    }
+    let s = Store::open(&path).unwrap();
+    assert_eq!(
+        s.answers("r1").unwrap(),
+        flat(&[
+            ("/village", "Kolo"),
+            ("/m1[]", "12"),
+            ("/m1[1]/age", "7"),
+            ("/h[]", "2"),
+            ("/h[1]/p[]", "2"),
+            ("/h[1]/p[2]/x", "y"),
+            ("/h[2]/p[]", "1"),
+        ])
+    );
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}
+
+/// What `tests/fixtures/store-v4/expected.json` says one response held.
+#[derive(serde::Deserialize)]
+struct Expected {
+    id: String,
+    status: ResponseStatus,
+    edit_count: u32,
+    answers: voices_core::response::Answers,
+    consent: Option<voices_core::response::ConsentRecord>,
+    privacy: std::collections::BTreeMap<AnswerPath, PrivacyRecord>,
+    attachments: Vec<(String, String, String, String)>,
+    revisions: usize,
+}
+
+#[test]
+fn a_store_written_by_the_schema_4_app_opens_with_every_answer() {
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-v4");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("voices.sqlite");
+    std::fs::copy(fixture.join("voices.sqlite"), &path).unwrap();
+    let expected: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("expected.json")).unwrap())
+            .unwrap();
+    assert_eq!(expected["schema"], 4);
+    let before = Store::open_at_version(&path, 4).unwrap();
+    let rows_before: i64 = before
+        .conn
+        .query_row("SELECT count(*) FROM answers", [], |r| r.get(0))
+        .unwrap();
+    drop(before);
+
+    let s = Store::open(&path).unwrap();
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+    let responses = expected["responses"].as_object().unwrap();
+    assert_eq!(responses.len(), 5);
+    assert_eq!(s.responses().unwrap().len(), responses.len());
+    let mut values = 0;
+    for (role, entry) in responses {
+        let want: Expected = serde_json::from_value(entry.clone()).unwrap();
+        let answers = s.answers(&want.id).unwrap();
+        assert_eq!(answers.to_tree(), want.answers, "{role}: answers");
+        // Every stored value is an answer or a count; nothing else came along.
+        assert_eq!(
+            answers,
+            FlatAnswers::from_tree(&want.answers).unwrap(),
+            "{role}: flat answers"
+        );
+        values += answers
+            .iter()
+            .filter(|(p, _)| !p.as_str().ends_with("[]"))
+            .count();
+        let row = s.response(&want.id).unwrap();
+        assert_eq!(
+            (row.status, row.edit_count),
+            (want.status, want.edit_count),
+            "{role}"
+        );
+        assert_eq!(
+            s.consent(&want.id).unwrap(),
+            want.consent,
+            "{role}: consent"
+        );
+        assert_eq!(
+            s.privacy_checks(&want.id).unwrap(),
+            want.privacy,
+            "{role}: privacy"
+        );
+        assert_eq!(
+            s.attachments(&want.id).unwrap(),
+            want.attachments,
+            "{role}: attachments"
+        );
+        assert_eq!(
+            s.revisions(&want.id).unwrap().len(),
+            want.revisions,
+            "{role}: revisions"
+        );
+    }
+    // The draft keeps its empty third member; the others their instances.
+    let draft = &responses["draft"]["id"];
+    let draft = s.answers(draft.as_str().unwrap()).unwrap();
+    assert_eq!(draft.get("/members[]"), Some("3"));
+    // Every value row is still there; the instance rows became one count per repeat.
+    let count = |sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let counts = count("SELECT count(*) FROM answers WHERE path LIKE '%[]'");
+    assert_eq!(
+        count("SELECT count(*) FROM answers"),
+        values as i64 + counts
+    );
+    let instance_rows = rows_before - values as i64;
+    assert!(
+        instance_rows > counts,
+        "{instance_rows} instance rows, {counts} counts"
+    );
 }

@@ -6,49 +6,12 @@
 //! built revision is never changed: building earlier under a local id would need
 //! re-keying immutable records. Finalized responses simply wait, whole, until the link.
 
-use std::collections::BTreeMap;
-
-use voices_core::response::{ConsentRecord, PrivacyOutcome, PrivacyRecord};
-use voices_core::sync::{paths, Hlc, ResponseStatus, Revision, VersionVector};
+use voices_core::sync::outgoing::{Author, Built, Current};
+use voices_core::sync::protocol::AckStatus;
+use voices_core::sync::{next_revision, ResponseState, Revision};
 
 use crate::error::{Error, Result};
 use crate::store::{ResponseStatus as StoreStatus, RevisionRow, Store};
-
-/// What the revisions built so far say about a response.
-#[derive(Default)]
-struct Folded {
-    values: BTreeMap<String, String>,
-    consent: Option<ConsentRecord>,
-    privacy: BTreeMap<String, PrivacyRecord>,
-    status: Option<ResponseStatus>,
-    hlc: Option<Hlc>,
-    /// Highest edit number per actor.
-    seen: VersionVector,
-}
-
-fn fold(rows: &[RevisionRow]) -> Result<Folded> {
-    let mut f = Folded::default();
-    for row in rows {
-        let r: Revision = serde_json::from_str(&row.body)
-            .map_err(|e| Error::Corrupt(format!("revision `{}`: {e}", row.id)))?;
-        for (path, value) in &r.set {
-            match value {
-                Some(v) => f.values.insert(path.clone(), v.clone()),
-                None => f.values.remove(path),
-            };
-        }
-        if r.consent.is_some() {
-            f.consent = r.consent.clone();
-        }
-        f.privacy.extend(r.privacy.clone());
-        if r.status.is_some() {
-            f.status = r.status;
-        }
-        f.hlc = Some(f.hlc.map_or(r.hlc, |h| h.max(r.hlc)));
-        f.seen.observe(&r.actor, r.seq);
-    }
-    Ok(f)
-}
 
 /// Build the next revision of `response_id` as `actor` if its state differs from what
 /// its revisions already say. Returns whether one was built. Call with the store locked
@@ -67,97 +30,57 @@ pub fn build_for(
     ) {
         return Ok(false);
     }
-    let answers = crate::paths::from_rows(&store.answers(response_id)?)?;
-    let consent = store.consent(response_id)?.map(|c| ConsentRecord {
-        given: c.given,
-        at: c.at,
-        text_version: c.text_version,
-    });
-    let mut privacy = BTreeMap::new();
-    for (group, outcome, at) in store.privacy_checks(response_id)? {
-        let outcome = match outcome.as_str() {
-            "private" => PrivacyOutcome::Private,
-            "not_private" => PrivacyOutcome::NotPrivate,
-            _ => PrivacyOutcome::Interrupted,
-        };
-        privacy.insert(group, PrivacyRecord { outcome, at });
-    }
+    let answers = store.answers(response_id)?;
+    let consent = store.consent(response_id)?;
+    let privacy = store.privacy_checks(response_id)?;
     let built = store.revisions(response_id)?;
-    // Everything built so far, to tell whether the response changed since.
-    let all = fold(&built)?;
-    // What the server holds or will hold: revisions it took, and unanswered ones of this
-    // actor. A rejected revision, or an unsent one of an earlier link (which the server
-    // will refuse as another device's), does not count, so the next revision carries
-    // its content again.
-    let held_rows: Vec<RevisionRow> = built
-        .iter()
-        .filter(|r| match r.ack.as_deref() {
-            Some("rejected") => false,
+    // Everything built so far (edit numbers, stamps, whether anything changed since),
+    // and what the server holds or will hold: revisions it took, and unanswered ones of
+    // this actor. A rejected revision, or an unsent one of an earlier link (which the
+    // server will refuse as another device's), does not count, so the next revision
+    // carries its content again. Folded by the same merge the server runs.
+    let mut all = ResponseState::new(response_id, row.form_id.clone());
+    let mut held = ResponseState::new(response_id, row.form_id.clone());
+    for r in &built {
+        let revision: Revision = serde_json::from_str(&r.body)
+            .map_err(|e| Error::Corrupt(format!("revision `{}`: {e}", r.id)))?;
+        let merge = |state: &mut ResponseState| {
+            state
+                .apply(&revision)
+                .map_err(|e| Error::Corrupt(format!("revision `{}`: {e}", r.id)))
+        };
+        merge(&mut all)?;
+        let holds = match r.ack {
+            Some(AckStatus::Rejected) => false,
             Some(_) => true,
             None => r.actor == actor,
-        })
-        .cloned()
-        .collect();
+        };
+        if holds {
+            merge(&mut held)?;
+        }
+    }
     let orphaned = built.iter().any(|r| r.actor != actor && r.ack.is_none());
-    let before = fold(&held_rows)?;
-    let changed = all.values != paths::flatten(&answers)
-        || consent
-            .as_ref()
-            .is_some_and(|c| all.consent.as_ref() != Some(c))
-        || privacy.iter().any(|(g, r)| all.privacy.get(g) != Some(r))
-        || all.status != Some(ResponseStatus::Finalized);
-    if !built.is_empty() && !changed && !orphaned {
-        return Ok(false);
-    }
-    let set = if held_rows.is_empty() {
-        paths::flatten(&answers)
-            .into_iter()
-            .map(|(k, v)| (k, Some(v)))
-            .collect()
-    } else {
-        let previous =
-            paths::unflatten(before.values.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-        paths::diff(&previous, &answers)
+    let current = Current {
+        answers: &answers,
+        consent: consent.as_ref(),
+        privacy: &privacy,
     };
-    let consent_change = consent.filter(|c| before.consent.as_ref() != Some(c));
-    let privacy_change: BTreeMap<String, PrivacyRecord> = privacy
-        .into_iter()
-        .filter(|(group, record)| before.privacy.get(group) != Some(record))
-        .collect();
-    let status_change =
-        (before.status != Some(ResponseStatus::Finalized)).then_some(ResponseStatus::Finalized);
-    if !held_rows.is_empty()
-        && set.is_empty()
-        && consent_change.is_none()
-        && privacy_change.is_empty()
-        && status_change.is_none()
-    {
-        return Ok(false);
-    }
-    // Edit numbers count every revision this actor built, rejected ones too, so a
-    // number is never reused.
-    let seq = all.seen.get(actor) + 1;
-    // What this edit was made on: every revision of this response the device holds;
-    // its own earlier edits are implied by `seq`, so that entry is left out.
-    let mut seen = all.seen.clone();
-    seen.0.remove(actor);
-    let revision = Revision {
-        id: uuid::Uuid::now_v7().to_string(),
-        response: response_id.to_owned(),
-        form: row.form_id.clone(),
-        version: row.form_version.clone(),
+    let author = Author {
+        revision_id: uuid::Uuid::now_v7().to_string(),
         actor: actor.to_owned(),
-        seq,
-        hlc: all.hlc.map_or(Hlc::new(now_ms, 0), |h| h.tick(now_ms)),
-        seen,
-        set,
-        consent: consent_change,
-        privacy: privacy_change,
-        status: status_change,
+        form_version: row.form_version.clone(),
+        now_ms,
     };
-    revision
-        .check()
-        .map_err(|e| Error::Corrupt(format!("response `{response_id}` cannot be sent: {e}")))?;
+    let built = Built {
+        all: &all,
+        held: &held,
+        orphaned,
+    };
+    let Some(revision) = next_revision(current, built, author)
+        .map_err(|e| Error::Corrupt(format!("response `{response_id}` cannot be sent: {e}")))?
+    else {
+        return Ok(false);
+    };
     let body = serde_json::to_string(&revision)
         .map_err(|e| Error::Corrupt(format!("revision of `{response_id}`: {e}")))?;
     store.add_revision(
@@ -165,7 +88,7 @@ pub fn build_for(
             id: revision.id.clone(),
             response_id: response_id.to_owned(),
             actor: actor.to_owned(),
-            seq,
+            seq: revision.seq,
             body,
             ack: None,
             code: None,
@@ -191,7 +114,14 @@ pub fn build_due(store: &mut Store, actor: &str, now_ms: u64, now: &str) -> Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
+    use voices_core::sync::ResponseStatus;
+
     use crate::store::{ResponseStatus as S, RevisionAck};
+
+    fn p(text: &str) -> voices_core::answer::AnswerPath {
+        text.parse().unwrap()
+    }
 
     const NOW: &str = "2026-01-05T10:00:00.000+03:00";
 
@@ -200,7 +130,7 @@ mod tests {
         s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
         s.create_response("r", "f", "1", "en", NOW).unwrap();
         for (path, value) in answers {
-            s.set_answer("r", path, Some(value), NOW).unwrap();
+            s.set_answer("r", &p(path), Some(value), NOW).unwrap();
         }
         s.record_consent("r", true, NOW, "v1").unwrap();
         s.transition("r", &[S::Draft], S::Finalized, NOW).unwrap();
@@ -211,7 +141,7 @@ mod tests {
     fn edit(s: &mut Store, path: &str, value: &str) {
         s.transition("r", &[S::Queued, S::Sent], S::Draft, NOW)
             .unwrap();
-        s.set_answer("r", path, Some(value), NOW).unwrap();
+        s.set_answer("r", &p(path), Some(value), NOW).unwrap();
         s.transition("r", &[S::Draft], S::Finalized, NOW).unwrap();
         s.transition("r", &[S::Finalized], S::Queued, NOW).unwrap();
     }
@@ -224,13 +154,13 @@ mod tests {
             .collect()
     }
 
-    fn ack(s: &mut Store, index: usize, ack: &str) {
+    fn ack(s: &mut Store, index: usize, ack: AckStatus) {
         let id = s.revisions("r").unwrap()[index].id.clone();
         s.apply_acks(
             &[RevisionAck {
                 revision_id: id,
-                ack: ack.into(),
-                code: (ack == "rejected").then(|| "wrong_actor".into()),
+                ack,
+                code: (ack == AckStatus::Rejected).then(|| "wrong_actor".into()),
                 reasons: vec!["why".into()],
             }],
             NOW,
@@ -319,7 +249,7 @@ mod tests {
             (entry.state.as_str(), entry.revisions, entry.superseded),
             ("pending", 1, 1)
         );
-        ack(&mut s, 1, "accepted");
+        ack(&mut s, 1, AckStatus::Accepted);
         let entry = &s.outbox_entries().unwrap()[0];
         assert_eq!((entry.state.as_str(), entry.superseded), ("sent", 1));
         assert_eq!(s.response("r").unwrap().status, S::Sent);
@@ -347,7 +277,7 @@ mod tests {
     fn a_rejected_revision_is_not_rebuilt_blindly_but_an_edit_carries_its_content() {
         let mut s = queued(&[("/village", "Kolo"), ("/age", "41")]);
         build_for(&mut s, "r", "tab", 1_000, NOW).unwrap();
-        ack(&mut s, 0, "rejected");
+        ack(&mut s, 0, AckStatus::Rejected);
         assert!(!build_for(&mut s, "r", "tab", 2_000, NOW).unwrap());
         let entry = &s.outbox_entries().unwrap()[0];
         assert_eq!(entry.state, "rejected");
@@ -359,7 +289,7 @@ mod tests {
         assert_eq!(revs[1].set.len(), 2, "the rejected content goes again");
         assert!(revs[1].consent.is_some());
         assert_eq!(s.outbox_entries().unwrap()[0].state, "pending");
-        ack(&mut s, 1, "accepted");
+        ack(&mut s, 1, AckStatus::Accepted);
         assert_eq!(s.outbox_entries().unwrap()[0].state, "sent");
         assert_eq!(s.response("r").unwrap().status, S::Sent);
     }

@@ -134,7 +134,7 @@ impl Syncer {
                         .iter()
                         .map(|id| RevisionAck {
                             revision_id: id.clone(),
-                            ack: "duplicate".into(),
+                            ack: AckStatus::Duplicate,
                             code: None,
                             reasons: Vec::new(),
                         })
@@ -209,23 +209,17 @@ impl Syncer {
                 .filter(|r| by_id.contains(r.id.as_str()))
                 .map(|r| RevisionAck {
                     revision_id: r.id.clone(),
-                    ack: match r.status {
-                        AckStatus::Accepted => "accepted",
-                        AckStatus::Duplicate => "duplicate",
-                        AckStatus::Quarantined => "quarantined",
-                        AckStatus::Rejected => "rejected",
-                    }
-                    .to_owned(),
+                    ack: r.status,
                     code: r.code.clone(),
                     reasons: r.reasons.clone(),
                 })
                 .collect();
             for a in &acks {
-                match a.ack.as_str() {
-                    "accepted" => summary.accepted += 1,
-                    "duplicate" => summary.duplicate += 1,
-                    "quarantined" => summary.quarantined += 1,
-                    _ => summary.rejected += 1,
+                match a.ack {
+                    AckStatus::Accepted => summary.accepted += 1,
+                    AckStatus::Duplicate => summary.duplicate += 1,
+                    AckStatus::Quarantined => summary.quarantined += 1,
+                    AckStatus::Rejected => summary.rejected += 1,
                 }
             }
             self.store.with(|s| {

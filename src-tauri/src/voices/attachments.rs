@@ -87,7 +87,7 @@ impl Voices {
         })?;
         let stored = self.store.lock().attach(
             id,
-            path,
+            &parsed,
             &AttachedFile {
                 sha256: &sha,
                 media_type,

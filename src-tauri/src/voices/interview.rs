@@ -3,15 +3,15 @@
 
 use serde::Serialize;
 use ts_rs::TS;
+use voices_core::answer::{AnswerPath, FlatAnswers};
 use voices_core::engine::{self, Session};
 use voices_core::form::{Form, Item};
-use voices_core::response::{ConsentRecord, PrivacyOutcome, PrivacyRecord, Response};
+use voices_core::response::{PrivacyOutcome, PrivacyRecord, Response};
 
 use super::{engine_error, parse_path, Open, Voices};
 use crate::env::now;
 use crate::error::{Error, Result};
 use crate::lock::lock;
-use crate::paths;
 use crate::store::ResponseStatus;
 use crate::view::{self, Issue, LanguageView, OutlineEntry, PageView};
 
@@ -108,7 +108,7 @@ impl Voices {
         {
             let mut store = self.store.lock();
             store.create_response(&id, form_id, &version, &language, &at)?;
-            store.replace_answers(&id, &paths::to_rows(&session.response().answers), &at)?;
+            store.replace_answers(&id, &flat(session.response())?, &at)?;
             store.add_paradata(&id, "opened", None, &at)?;
         }
         lock(&self.open).insert(id.clone(), Open { session, language });
@@ -120,32 +120,19 @@ impl Voices {
         if lock(&self.open).contains_key(id) {
             return Ok(());
         }
-        let (row, answers, consent, checks) = {
+        let (row, answers, consent, privacy) = {
             let store = self.store.lock();
             let row = store.response(id)?;
-            let answers = paths::from_rows(&store.answers(id)?)?;
+            let answers = store.answers(id)?;
             (row, answers, store.consent(id)?, store.privacy_checks(id)?)
         };
         let compiled = self.forms.compiled(&row.form_id, &row.form_version)?;
-        let mut privacy = std::collections::BTreeMap::new();
-        for (group, outcome, at) in checks {
-            let outcome = match outcome.as_str() {
-                "private" => PrivacyOutcome::Private,
-                "not_private" => PrivacyOutcome::NotPrivate,
-                _ => PrivacyOutcome::Interrupted,
-            };
-            privacy.insert(group, PrivacyRecord { outcome, at });
-        }
         let response = Response {
             id: row.id.clone(),
             form_id: row.form_id.clone(),
             form_version: row.form_version.clone(),
-            answers,
-            consent: consent.map(|c| ConsentRecord {
-                given: c.given,
-                at: c.at,
-                text_version: c.text_version,
-            }),
+            answers: answers.to_tree(),
+            consent,
             privacy,
         };
         let mut session = {
@@ -306,16 +293,11 @@ impl Voices {
             };
             let mut store = self.store.lock();
             if changes.instances_added.is_empty() && changes.instances_removed.is_empty() {
-                let mut rows = vec![(path.to_owned(), value.clone())];
-                rows.extend(
-                    changes
-                        .values
-                        .iter()
-                        .map(|c| (c.path.to_string(), c.value.clone())),
-                );
+                let mut rows = vec![(&parsed, value.as_deref())];
+                rows.extend(changes.values.iter().map(|c| (&c.path, c.value.as_deref())));
                 store.apply_answers(id, &rows, &at)
             } else {
-                store.replace_answers(id, &paths::to_rows(&o.session.response().answers), &at)
+                store.replace_answers(id, &flat(o.session.response())?, &at)
             }
         });
         if let Err(e) = written {
@@ -328,11 +310,8 @@ impl Voices {
     /// Write the whole response after a structural change (instances, consent, privacy).
     pub(super) fn persist_all(&self, id: &str, at: &str) -> Result<()> {
         let result = self.with_open(id, |o| {
-            self.store.lock().replace_answers(
-                id,
-                &paths::to_rows(&o.session.response().answers),
-                at,
-            )
+            let answers = flat(o.session.response())?;
+            self.store.lock().replace_answers(id, &answers, at)
         });
         if result.is_err() {
             self.evict(id);
@@ -395,7 +374,7 @@ impl Voices {
                 .clone()
                 .ok_or_else(|| Error::Corrupt("the consent was not recorded".to_owned()))?;
             let name = o.session.form().form().body.iter().find_map(consent_name);
-            Ok((record, name.map(|n| format!("/{n}"))))
+            Ok((record, name.map(AnswerPath::field)))
         })?;
         if given {
             let written =
@@ -414,7 +393,7 @@ impl Voices {
                 false,
                 &record.at,
                 &record.text_version,
-                consent_path.as_deref(),
+                consent_path.as_ref(),
             )?;
             // Nothing but the refusal is kept: drop the in-memory answers too.
             self.evict(id);
@@ -428,38 +407,28 @@ impl Voices {
         &self,
         id: &str,
         group_path: &str,
-        outcome: &str,
+        outcome: PrivacyOutcome,
         page: u32,
     ) -> Result<PageUpdate> {
-        let parsed_outcome = match outcome {
-            "private" => PrivacyOutcome::Private,
-            "not_private" => PrivacyOutcome::NotPrivate,
-            "interrupted" => PrivacyOutcome::Interrupted,
-            other => {
-                return Err(Error::InvalidInput(format!(
-                    "privacy outcome `{other}` is not one of private, not_private, interrupted"
-                )))
-            }
-        };
-        let parsed = parse_path(group_path)?;
+        let group = parse_path(group_path)?;
         let at = now();
-        let record_at = self.with_open(id, |o| {
+        let record = self.with_open(id, |o| {
             let mut env = lock(&self.env);
             o.session
-                .record_privacy(&parsed, parsed_outcome, &mut *env)
+                .record_privacy(&group, outcome, &mut *env)
                 .map_err(engine_error)?;
-            Ok(o.session
+            let record_at = o
+                .session
                 .response()
                 .privacy
-                .get(group_path)
-                .map(|r| r.at.clone())
-                .unwrap_or_else(|| at.clone()))
+                .get(&group)
+                .map(|r| r.at.clone());
+            Ok(PrivacyRecord {
+                outcome,
+                at: record_at.unwrap_or_else(|| at.clone()),
+            })
         })?;
-        if let Err(e) = self
-            .store
-            .lock()
-            .record_privacy(id, group_path, outcome, &record_at)
-        {
+        if let Err(e) = self.store.lock().record_privacy(id, &group, &record) {
             self.evict(id);
             return Err(e);
         }
@@ -576,4 +545,11 @@ fn consent_name(item: &Item) -> Option<&str> {
         Item::Group(g) => g.body.iter().find_map(consent_name),
         Item::Field(_) | Item::Repeat(_) => None,
     }
+}
+
+/// A session's answers in the store's encoding. Names come from the compiled form, so
+/// this fails only on a damaged session.
+fn flat(response: &Response) -> Result<FlatAnswers> {
+    FlatAnswers::from_tree(&response.answers)
+        .map_err(|e| Error::Corrupt(format!("response {}: {e}", response.id)))
 }

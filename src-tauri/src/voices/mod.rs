@@ -17,7 +17,6 @@ use voices_core::engine::{self, AnswerPath, Session};
 use crate::env::DeviceEnvironment;
 use crate::error::{Error, Result};
 use crate::forms::Forms;
-use crate::paths;
 use crate::store::{SharedStore, Store};
 use crate::sync::Syncer;
 
@@ -54,11 +53,9 @@ fn engine_error(e: engine::EngineError) -> Error {
     }
 }
 
+/// A path from the UI, parsed (and bounded) once at the boundary.
 fn parse_path(text: &str) -> Result<AnswerPath> {
-    // The app's own parser gives the clearer message; the engine's type is what it needs.
-    paths::AnswerPath::parse(text)?;
-    text.parse::<AnswerPath>()
-        .map_err(|e| Error::InvalidInput(format!("answer path `{text}`: {e}")))
+    AnswerPath::parse(text).map_err(|e| Error::InvalidInput(e.to_string()))
 }
 
 impl Voices {

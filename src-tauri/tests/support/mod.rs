@@ -13,6 +13,7 @@ use serde_json::Value;
 use voices_app::store::ResponseStatus;
 use voices_app::voices::Upload;
 use voices_app::Voices;
+use voices_core::response::PrivacyOutcome;
 use voices_core::sync::protocol::ProvisioningCode;
 use voices_server::store::{Device as ServerDevice, Role, Store, TokenSubject};
 use voices_server::{app, auth, AppState};
@@ -299,10 +300,9 @@ pub fn records(voices: &Voices) -> BTreeMap<String, String> {
                 ) {
                     let village = s
                         .answers(&row.id)?
-                        .into_iter()
-                        .find(|(p, _)| p == "/village")
-                        .and_then(|(_, v)| v)
-                        .unwrap_or_default();
+                        .get("/village")
+                        .unwrap_or_default()
+                        .to_owned();
                     out.insert(row.id, village);
                 }
             }
@@ -347,7 +347,7 @@ pub fn interview_with_photo_on(v: &Voices, village: &str, photo: &[u8]) -> Strin
     v.set_answer(&id, "/village", Some(village), 1).unwrap();
     v.set_answer(&id, "/hh_size", Some("1"), 1).unwrap();
     let safety = page_index(v, &id, "/safety");
-    v.record_privacy(&id, "/safety", "not_private", safety)
+    v.record_privacy(&id, "/safety", PrivacyOutcome::NotPrivate, safety)
         .unwrap();
     let review = v.finalize(&id).unwrap();
     assert!(review.can_finalize, "{:?}", review.issues);
@@ -362,7 +362,7 @@ pub fn interview_on(v: &Voices, village: &str, version: Option<&str>) -> String 
     v.set_answer(&id, "/village", Some(village), 1).unwrap();
     v.set_answer(&id, "/hh_size", Some("3"), 1).unwrap();
     let safety = page_index(v, &id, "/safety");
-    v.record_privacy(&id, "/safety", "not_private", safety)
+    v.record_privacy(&id, "/safety", PrivacyOutcome::NotPrivate, safety)
         .unwrap();
     let review = v.finalize(&id).unwrap();
     assert!(review.can_finalize, "{:?}", review.issues);

@@ -46,7 +46,7 @@ pub fn history(
             .set
             .iter()
             .map(|(path, after)| {
-                let before = state.current(path).and_then(register_text);
+                let before = state.answer(path).and_then(register_text);
                 json!({"path": path, "before": show(path, before), "after": show(path, after.as_deref())})
             })
             .collect();

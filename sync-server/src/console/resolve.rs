@@ -3,7 +3,8 @@
 //! goes through the ingest like any device's edit, so the merge, the history and the
 //! devices' next pull treat it the same way.
 
-use voices_core::sync::{paths, Hlc, ResponseState, Revision};
+use voices_core::answer::{is_key, AnswerPath};
+use voices_core::sync::{Hlc, ResponseState, Revision};
 
 use super::history::COORDINATOR_ACTOR_PREFIX;
 
@@ -26,8 +27,14 @@ pub fn resolution(
     now_ms: u64,
     id: String,
 ) -> Result<Revision, ResolveError> {
-    if let Err(e) = paths::parse(path) {
-        return Err(ResolveError::BadPath(e.to_string()));
+    match AnswerPath::parse(path) {
+        Err(e) => return Err(ResolveError::BadPath(e.to_string())),
+        Ok(p) if !is_key(&p) => {
+            return Err(ResolveError::BadPath(format!(
+                "`{path}` is not an answer path: it must end with a field name or a repeat count `name[]`"
+            )))
+        }
+        Ok(_) => {}
     }
     if !state.conflicts().iter().any(|c| c.key == path) {
         return Err(ResolveError::NoConflict(path.to_owned()));

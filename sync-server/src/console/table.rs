@@ -2,6 +2,7 @@
 //! of its state, pii masked unless asked.
 
 use serde_json::{json, Value};
+use voices_core::sync::Register;
 
 use super::mask;
 use super::response::index_of;
@@ -22,11 +23,14 @@ pub fn page_json(
         let index = index_of(store, indexes, project, &row.form, &row.version)?;
         let state = decode_state(&row.state)?;
         let mut answers = serde_json::Map::new();
-        for key in state.registers.keys().filter(|k| k.starts_with('/')) {
+        for key in state.registers.keys() {
+            let Register::Answer(path) = key else {
+                continue;
+            };
             if let Some(text) = state.current(key).and_then(mask::register_text) {
                 answers.insert(
-                    key.clone(),
-                    mask::flat_value(index.as_deref(), key, text, query.pii),
+                    path.to_string(),
+                    mask::flat_value(index.as_deref(), path.as_str(), text, query.pii),
                 );
             }
         }

@@ -12,7 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
-use voices_core::sync::merge::{Entry, Value};
+use voices_core::sync::merge::{Entry, Register, Value};
 use voices_core::sync::{Dot, Hlc, ResponseState, VersionVector};
 
 use crate::Result;
@@ -32,7 +32,7 @@ struct Compact<'a> {
     /// Distinct (edit, stamp) pairs of the registers' values.
     stamps: Vec<(Dot, Hlc)>,
     /// Register key, then its values as (index into `stamps`, value).
-    registers: Vec<(String, Vec<(u32, Value)>)>,
+    registers: Vec<(Register, Vec<(u32, Value)>)>,
 }
 
 /// The stored text of a state.

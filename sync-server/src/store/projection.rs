@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
 use voices_core::form::{age_band, Disaggregation, FieldType, Form, Item, Text};
-use voices_core::sync::merge::Value;
+use voices_core::sync::merge::{Register, Value};
 use voices_core::sync::{ResponseState, ResponseStatus};
 
 use crate::Result;
@@ -255,15 +255,21 @@ pub fn project(state: &ResponseState, index: Option<&FormIndex>, quarantined: bo
     let mut pii_text = String::new();
     let mut point = None;
     let mut tallies = Vec::new();
-    let text_of = |key: &str| match state.current(key) {
+    let text_of = |key: &str| match state.answer(key) {
         Some(Value::Text(Some(v))) => Some(v.as_str()),
         _ => None,
     };
-    for key in state.registers.keys() {
-        if !key.starts_with('/') || key.ends_with("[]") {
+    for register in state.registers.keys() {
+        let Register::Answer(path) = register else {
+            continue;
+        };
+        let key = path.as_str();
+        if key.ends_with("[]") {
             continue;
         }
-        let Some(value) = text_of(key) else { continue };
+        let Some(Value::Text(Some(value))) = state.current(register) else {
+            continue;
+        };
         let normalized = normalize(key);
         let field = index.and_then(|i| i.field(&normalized));
         let target = if index.is_none_or(|i| i.is_pii(key)) {

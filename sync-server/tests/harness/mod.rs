@@ -513,11 +513,12 @@ pub async fn check_against_devices(
             if item.revisions < revisions {
                 lost += 1;
             }
-            let flat = voices_core::sync::paths::flatten(&item.response.answers);
+            let flat = voices_core::answer::FlatAnswers::from_tree(&item.response.answers)
+                .expect("pulled answers flatten");
             for (path, value) in &device.latest[&response] {
                 let on_server = flat.get(path);
                 assert_eq!(
-                    on_server.map(String::as_str),
+                    on_server,
                     value.as_deref(),
                     "{backend_name}: response {response} lost the value of {path}"
                 );

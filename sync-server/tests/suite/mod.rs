@@ -311,7 +311,7 @@ pub fn same_id_different_content_is_rejected(store: Arc<dyn Store>) {
         .get_response("p1", &original.response)
         .unwrap()
         .unwrap();
-    let village = row.state.current("/village").cloned();
+    let village = row.state.current(&"/village".parse().unwrap()).cloned();
     assert_eq!(
         village,
         Some(voices_core::sync::Value::Text(
@@ -393,7 +393,7 @@ pub fn revision_ids_are_scoped_to_their_project(store: Arc<dyn Store>) {
             .unwrap()
             .unwrap()
             .state
-            .current("/village")
+            .current(&"/village".parse().unwrap())
             .cloned()
     };
     assert_eq!(

@@ -25,7 +25,7 @@ group_path: string, prompt: string,
 /**
  * `interrupted` when the interview was stopped inside the group; null when not yet asked.
  */
-outcome: string | null, };
+outcome: PrivacyChoice | null, };
 
 export type ChoiceView = { name: string, label: string, };
 

@@ -1,0 +1,338 @@
+//! The one flat encoding of a response's answers.
+//!
+//! A response's answers are a tree (repeats hold instances, see [`Answers`]); flat, each
+//! value has its path as key: `/village`, `/members[2]/age`. The number of instances of
+//! a repeat is a value of its own, `/members[]`, so an instance with no answers yet
+//! still exists. The app stores a response this way (one row per value, so autosave
+//! writes one row), a revision carries changes of it, and the merge keeps one register
+//! per key.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::path::{AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
+use crate::response::{Answer, Answers};
+
+/// The number of instances a repeat count `name[]` holds, if it is a whole number.
+pub fn parse_count(value: &str) -> Option<usize> {
+    let value = value.trim();
+    if value.is_empty() || value.len() > 9 || !value.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    value.parse().ok()
+}
+
+/// Every value of a response by path, repeat counts included.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "BTreeMap<AnswerPath, String>")]
+pub struct FlatAnswers(BTreeMap<AnswerPath, String>);
+
+impl TryFrom<BTreeMap<AnswerPath, String>> for FlatAnswers {
+    type Error = PathError;
+
+    fn try_from(values: BTreeMap<AnswerPath, String>) -> Result<FlatAnswers, PathError> {
+        if let Some(bad) = values.keys().find(|p| !is_key(p)) {
+            return Err(not_a_key(bad));
+        }
+        Ok(FlatAnswers(values))
+    }
+}
+
+/// Whether `path` can key a value: a field (`/a[1]/name`) or a repeat count (`/m[]`).
+pub fn is_key(path: &AnswerPath) -> bool {
+    matches!(path.kind(), PathKind::Name | PathKind::Count)
+}
+
+fn not_a_key(path: &AnswerPath) -> PathError {
+    PathError::new(
+        path.as_str(),
+        "it must end with a field name or a repeat count `name[]`",
+    )
+}
+
+impl FlatAnswers {
+    pub fn new() -> FlatAnswers {
+        FlatAnswers::default()
+    }
+
+    /// Every value of `answers`, repeat counts included. Fails on a name that cannot be
+    /// part of a path (answers read from a document, not made by the engine).
+    pub fn from_tree(answers: &Answers) -> Result<FlatAnswers, PathError> {
+        let mut out = BTreeMap::new();
+        flatten_into(answers, &AnswerPath::root(), &mut out)?;
+        Ok(FlatAnswers(out))
+    }
+
+    /// The answers as a tree. A repeat has as many instances as its count says, or more
+    /// if values exist for higher instance numbers, so no value is dropped; never more
+    /// than [`MAX_INSTANCES`] (see [`tree_from`]).
+    pub fn to_tree(&self) -> Answers {
+        tree_from(self.iter())
+    }
+
+    pub fn get(&self, path: &str) -> Option<&str> {
+        self.0.get(path).map(String::as_str)
+    }
+
+    /// Set a value; `path` must be a field or a repeat count.
+    pub fn insert(&mut self, path: AnswerPath, value: String) -> Result<(), PathError> {
+        if !is_key(&path) {
+            return Err(not_a_key(&path));
+        }
+        self.0.insert(path, value);
+        Ok(())
+    }
+
+    /// Set (`Some`) or clear (`None`) a value; `path` must be a field or a repeat count.
+    pub fn set(&mut self, path: AnswerPath, value: Option<String>) -> Result<(), PathError> {
+        match value {
+            Some(v) => self.insert(path, v),
+            None => {
+                self.0.remove(path.as_str());
+                Ok(())
+            }
+        }
+    }
+
+    pub fn remove(&mut self, path: &str) -> Option<String> {
+        self.0.remove(path)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&AnswerPath, &str)> + '_ {
+        self.0.iter().map(|(p, v)| (p, v.as_str()))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The changes that turn `self` into `after`: new or changed values, and `None` for
+    /// values that are gone.
+    pub fn changes_to(&self, after: &FlatAnswers) -> BTreeMap<AnswerPath, Option<String>> {
+        let mut changes = BTreeMap::new();
+        for (path, value) in &after.0 {
+            if self.0.get(path) != Some(value) {
+                changes.insert(path.clone(), Some(value.clone()));
+            }
+        }
+        for path in self.0.keys() {
+            if !after.0.contains_key(path) {
+                changes.insert(path.clone(), None);
+            }
+        }
+        changes
+    }
+}
+
+impl IntoIterator for FlatAnswers {
+    type Item = (AnswerPath, String);
+    type IntoIter = std::collections::btree_map::IntoIter<AnswerPath, String>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+fn flatten_into(
+    answers: &Answers,
+    base: &AnswerPath,
+    out: &mut BTreeMap<AnswerPath, String>,
+) -> Result<(), PathError> {
+    for (name, answer) in &answers.0 {
+        let path = base.try_child(name, None)?;
+        match answer {
+            Answer::Value(v) => {
+                out.insert(path, v.clone());
+            }
+            Answer::Repeat(instances) => {
+                let repeat = path;
+                if let Some(count) = repeat.count() {
+                    out.insert(count, instances.len().to_string());
+                }
+                for (i, instance) in instances.iter().enumerate() {
+                    flatten_into(instance, &base.child(name, Some(i + 1)), out)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The tree of flat values given in path order (see [`FlatAnswers::to_tree`]); keys that
+/// are neither fields nor counts are skipped. Nothing is allocated past
+/// [`MAX_INSTANCES`]: a count above it makes that many instances, and a value of a
+/// higher instance (in a state stored before the limit) is left out of the tree.
+pub fn tree_from<'a>(values: impl IntoIterator<Item = (&'a AnswerPath, &'a str)>) -> Answers {
+    let mut root = Answers::default();
+    for (path, value) in values {
+        insert(&mut root, path, value);
+    }
+    root
+}
+
+fn insert(root: &mut Answers, path: &AnswerPath, value: &str) {
+    let mut scope = root;
+    let mut steps = path.steps().peekable();
+    while let Some(step) = steps.next() {
+        let last = steps.peek().is_none();
+        match step {
+            Step::Instance(_, index) if index == 0 || index > MAX_INSTANCES => return,
+            Step::Instance(name, index) if !last => {
+                let instances = repeat_mut(scope, name);
+                if instances.len() < index {
+                    instances.resize_with(index, Answers::default);
+                }
+                scope = &mut instances[index - 1];
+            }
+            Step::Name(name) if last => {
+                // A value never replaces repeat instances that hold answers.
+                if !matches!(scope.0.get(name), Some(Answer::Repeat(_))) {
+                    scope
+                        .0
+                        .insert(name.to_owned(), Answer::Value(value.to_owned()));
+                }
+            }
+            Step::Count(name) if last => {
+                let count = parse_count(value).unwrap_or(0).min(MAX_INSTANCES);
+                let instances = repeat_mut(scope, name);
+                if instances.len() < count {
+                    instances.resize_with(count, Answers::default);
+                }
+            }
+            // Not a key (an instance or the root): nothing to place.
+            _ => return,
+        }
+    }
+}
+
+fn repeat_mut<'s>(scope: &'s mut Answers, name: &str) -> &'s mut Vec<Answers> {
+    let entry = scope
+        .0
+        .entry(name.to_owned())
+        .or_insert_with(|| Answer::Repeat(Vec::new()));
+    if let Answer::Value(_) = entry {
+        *entry = Answer::Repeat(Vec::new());
+    }
+    match entry {
+        Answer::Repeat(instances) => instances,
+        // Replaced by a repeat just above.
+        Answer::Value(_) => unreachable!("a value was just replaced by a repeat"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Answers {
+        serde_json::from_value(serde_json::json!({
+            "village": "Kisumu",
+            "members": [
+                {"name": "Achieng", "age": "34"},
+                {"name": "Otieno"},
+                {}
+            ],
+            "crops": "maize beans"
+        }))
+        .unwrap()
+    }
+
+    fn path(text: &str) -> AnswerPath {
+        AnswerPath::parse(text).unwrap()
+    }
+
+    #[test]
+    fn from_tree_names_values_and_repeat_counts() {
+        let flat = FlatAnswers::from_tree(&sample()).unwrap();
+        let keys: Vec<&str> = flat.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "/crops",
+                "/members[1]/age",
+                "/members[1]/name",
+                "/members[2]/name",
+                "/members[]",
+                "/village"
+            ]
+        );
+        assert_eq!(flat.get("/members[]"), Some("3"));
+    }
+
+    #[test]
+    fn to_tree_inverts_from_tree_including_empty_instances() {
+        let answers = sample();
+        let flat = FlatAnswers::from_tree(&answers).unwrap();
+        assert_eq!(flat.to_tree(), answers);
+    }
+
+    #[test]
+    fn values_beyond_the_count_are_kept_and_counts_are_capped() {
+        let mut flat = FlatAnswers::new();
+        flat.insert(path("/m[]"), "1".into()).unwrap();
+        flat.insert(path("/m[3]/age"), "7".into()).unwrap();
+        flat.insert(path("/r[]"), "999999999".into()).unwrap();
+        let tree = flat.to_tree();
+        let Some(Answer::Repeat(m)) = tree.0.get("m") else {
+            panic!("{tree:?}")
+        };
+        assert_eq!(m.len(), 3);
+        let Some(Answer::Repeat(r)) = tree.0.get("r") else {
+            panic!("{tree:?}")
+        };
+        assert_eq!(r.len(), MAX_INSTANCES);
+        // A value of an instance beyond the limit (stored before it) allocates nothing.
+        let old = AnswerPath::parse_stored("/m[1000001]/age").unwrap();
+        let tree = tree_from([(&path("/m[]"), "999999999"), (&old, "3")]);
+        let Some(Answer::Repeat(m)) = tree.0.get("m") else {
+            panic!("{tree:?}")
+        };
+        assert_eq!(m.len(), MAX_INSTANCES);
+        assert!(m.iter().all(|i| i.0.is_empty()));
+    }
+
+    #[test]
+    fn only_fields_and_counts_are_keys() {
+        let mut flat = FlatAnswers::new();
+        for bad in ["/", "/m[2]"] {
+            let err = flat.insert(path(bad), "x".into()).unwrap_err();
+            assert!(err.to_string().contains("must end with"), "{err}");
+        }
+        assert!(serde_json::from_str::<FlatAnswers>(r#"{"/m[2]":"x"}"#).is_err());
+        let ok: FlatAnswers = serde_json::from_str(r#"{"/m[]":"2","/a":"x"}"#).unwrap();
+        assert_eq!(ok.len(), 2);
+    }
+
+    #[test]
+    fn a_name_that_cannot_be_a_path_is_an_error() {
+        let answers: Answers =
+            serde_json::from_value(serde_json::json!({"m": [{"a/b": "x"}]})).unwrap();
+        let err = FlatAnswers::from_tree(&answers).unwrap_err();
+        assert_eq!(err.path, "/m[1]/a/b");
+    }
+
+    #[test]
+    fn changes_list_changed_added_and_removed_values() {
+        let before = FlatAnswers::from_tree(&sample()).unwrap();
+        let mut after = before.clone();
+        after
+            .set(path("/village"), Some("Kakamega".into()))
+            .unwrap();
+        after.set(path("/crops"), None).unwrap();
+        after
+            .set(path("/members[4]/name"), Some("Anyango".into()))
+            .unwrap();
+        after.set(path("/members[]"), Some("4".into())).unwrap();
+        let changes = before.changes_to(&after);
+        assert_eq!(changes.len(), 4);
+        assert_eq!(changes["/village"], Some("Kakamega".into()));
+        assert_eq!(changes["/crops"], None);
+        assert_eq!(changes["/members[]"], Some("4".into()));
+        assert!(after.changes_to(&after).is_empty());
+    }
+}

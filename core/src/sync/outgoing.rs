@@ -1,0 +1,293 @@
+//! A device's next revision of a response: the first holds everything (edit number
+//! 1), each later one only what changed since what the server holds.
+//!
+//! Pure: the device folds the revisions it stored into [`ResponseState`]s (the same
+//! merge the server runs) and hands in what it holds now; ids and time come in.
+
+use std::collections::BTreeMap;
+
+use super::clock::{ActorId, VersionVector};
+use super::hlc::Hlc;
+use super::merge::ResponseState;
+use super::revision::{ResponseStatus, Revision, RevisionError};
+use crate::answer::{AnswerPath, FlatAnswers};
+use crate::response::{ConsentRecord, PrivacyRecord};
+
+/// A finalized response as the device holds it now.
+#[derive(Debug, Clone, Copy)]
+pub struct Current<'a> {
+    pub answers: &'a FlatAnswers,
+    pub consent: Option<&'a ConsentRecord>,
+    pub privacy: &'a BTreeMap<AnswerPath, PrivacyRecord>,
+}
+
+/// What the device's stored revisions of the response say.
+#[derive(Debug, Clone, Copy)]
+pub struct Built<'a> {
+    /// Every revision built on the device, rejected ones too: the edit numbers used,
+    /// the stamps given, and whether anything changed since.
+    pub all: &'a ResponseState,
+    /// The revisions the server holds or will hold (acknowledged and not rejected, or
+    /// waiting under the current link): what the next revision is a change of.
+    pub held: &'a ResponseState,
+    /// Some built revision will never be sent (made under an earlier link): build one
+    /// under this link even if nothing changed.
+    pub orphaned: bool,
+}
+
+/// Who makes the next revision, and when.
+#[derive(Debug, Clone)]
+pub struct Author {
+    /// The new revision's id (a fresh UUID).
+    pub revision_id: String,
+    pub actor: ActorId,
+    pub form_version: String,
+    /// Wall clock, milliseconds since the epoch (only stamps the revision for display).
+    pub now_ms: u64,
+}
+
+/// The next revision, or `None` when the server holds (or will hold) everything the
+/// device has. A rejected revision is not built again unless something changed: its
+/// content then goes again with the change.
+pub fn next_revision(
+    current: Current<'_>,
+    built: Built<'_>,
+    author: Author,
+) -> Result<Option<Revision>, RevisionError> {
+    let Built {
+        all,
+        held,
+        orphaned,
+    } = built;
+    let finalized = Some(ResponseStatus::Finalized);
+    let changed = all.answers() != *current.answers
+        || current.consent.is_some_and(|c| all.consent() != Some(c))
+        || current
+            .privacy
+            .iter()
+            .any(|(group, record)| all.privacy(group) != Some(record))
+        || all.status() != finalized;
+    if all.revision_count() > 0 && !changed && !orphaned {
+        return Ok(None);
+    }
+    let set: BTreeMap<String, Option<String>> = if held.revision_count() == 0 {
+        current
+            .answers
+            .iter()
+            .map(|(path, value)| (path.to_string(), Some(value.to_owned())))
+            .collect()
+    } else {
+        held.answers()
+            .changes_to(current.answers)
+            .into_iter()
+            .map(|(path, value)| (path.into_string(), value))
+            .collect()
+    };
+    let consent = current
+        .consent
+        .filter(|c| held.consent() != Some(*c))
+        .cloned();
+    let privacy: BTreeMap<String, PrivacyRecord> = current
+        .privacy
+        .iter()
+        .filter(|(group, record)| held.privacy(group) != Some(*record))
+        .map(|(group, record)| (group.to_string(), record.clone()))
+        .collect();
+    let status = (held.status() != finalized).then_some(ResponseStatus::Finalized);
+    if held.revision_count() > 0
+        && set.is_empty()
+        && consent.is_none()
+        && privacy.is_empty()
+        && status.is_none()
+    {
+        return Ok(None);
+    }
+    // Edit numbers count every revision this actor built, rejected ones too, so a
+    // number is never reused. What this edit was made on: every revision of the
+    // response the device holds; its own earlier edits are implied by `seq`.
+    let mut seen = VersionVector::new();
+    for (actor, by_seq) in &all.revisions {
+        if let Some(&last) = by_seq.keys().next_back() {
+            seen.observe(actor, last);
+        }
+    }
+    let seq = seen.get(&author.actor) + 1;
+    seen.0.remove(&author.actor);
+    let hlc = if all.revision_count() == 0 {
+        Hlc::new(author.now_ms, 0)
+    } else {
+        all.last_hlc.tick(author.now_ms)
+    };
+    let revision = Revision {
+        id: author.revision_id,
+        response: all.response.clone(),
+        form: all.form.clone(),
+        version: author.form_version,
+        actor: author.actor,
+        seq,
+        hlc,
+        seen,
+        set,
+        consent,
+        privacy,
+        status,
+    };
+    revision.check()?;
+    Ok(Some(revision))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::response::PrivacyOutcome;
+
+    fn flat(pairs: &[(&str, &str)]) -> FlatAnswers {
+        let mut out = FlatAnswers::new();
+        for (path, value) in pairs {
+            out.insert(path.parse().unwrap(), value.to_string())
+                .unwrap();
+        }
+        out
+    }
+
+    fn author(id: &str, actor: &str, now_ms: u64) -> Author {
+        Author {
+            revision_id: id.into(),
+            actor: actor.into(),
+            form_version: "1".into(),
+            now_ms,
+        }
+    }
+
+    struct Device {
+        answers: FlatAnswers,
+        consent: Option<ConsentRecord>,
+        privacy: BTreeMap<AnswerPath, PrivacyRecord>,
+        /// Built revisions and whether each is held by the server.
+        revisions: Vec<(Revision, bool)>,
+    }
+
+    impl Device {
+        fn new(answers: &[(&str, &str)]) -> Device {
+            Device {
+                answers: flat(answers),
+                consent: Some(ConsentRecord {
+                    given: true,
+                    at: "2026-01-05T10:00:00+03:00".into(),
+                    text_version: "v1".into(),
+                }),
+                privacy: BTreeMap::new(),
+                revisions: Vec::new(),
+            }
+        }
+
+        fn fold(&self, held_only: bool) -> ResponseState {
+            let mut state = ResponseState::new("r", "f");
+            for (revision, held) in &self.revisions {
+                if *held || !held_only {
+                    state.apply(revision).unwrap();
+                }
+            }
+            state
+        }
+
+        fn build(&mut self, actor: &str, now_ms: u64, orphaned: bool) -> Option<Revision> {
+            let (all, held) = (self.fold(false), self.fold(true));
+            let current = Current {
+                answers: &self.answers,
+                consent: self.consent.as_ref(),
+                privacy: &self.privacy,
+            };
+            let built = Built {
+                all: &all,
+                held: &held,
+                orphaned,
+            };
+            let id = format!("rev{}", self.revisions.len() + 1);
+            let revision = next_revision(current, built, author(&id, actor, now_ms)).unwrap()?;
+            self.revisions.push((revision.clone(), true));
+            Some(revision)
+        }
+    }
+
+    #[test]
+    fn the_first_revision_holds_everything_and_later_ones_only_changes() {
+        let mut d = Device::new(&[("/village", "Kolo"), ("/m[]", "1"), ("/m[1]/age", "41")]);
+        let first = d.build("tab", 1_000, false).unwrap();
+        assert_eq!((first.seq, first.set.len()), (1, 3));
+        assert!(first.consent.is_some());
+        assert_eq!(first.status, Some(ResponseStatus::Finalized));
+        assert_eq!(first.hlc, Hlc::new(1_000, 0));
+        assert!(d.build("tab", 2_000, false).is_none(), "nothing changed");
+
+        d.answers = flat(&[("/village", "Kolo"), ("/m[]", "2"), ("/m[1]/age", "42")]);
+        let second = d.build("tab", 500, false).unwrap();
+        assert_eq!(second.seq, 2);
+        assert_eq!(
+            second.set,
+            BTreeMap::from([
+                ("/m[1]/age".to_owned(), Some("42".to_owned())),
+                ("/m[]".to_owned(), Some("2".to_owned())),
+            ])
+        );
+        assert!(second.consent.is_none() && second.status.is_none());
+        assert!(second.seen.is_empty(), "its own edits are implied by seq");
+        assert!(
+            second.hlc > first.hlc,
+            "a clock gone back still stamps later"
+        );
+
+        d.answers = flat(&[("/village", "Kolo"), ("/m[]", "2")]);
+        let third = d.build("tab", 3_000, false).unwrap();
+        assert_eq!(
+            third.set,
+            BTreeMap::from([("/m[1]/age".to_owned(), None)]),
+            "a cleared value is sent as null"
+        );
+    }
+
+    #[test]
+    fn a_rejected_revision_is_not_rebuilt_blindly_but_an_edit_carries_its_content() {
+        let mut d = Device::new(&[("/village", "Kolo"), ("/age", "41")]);
+        d.build("tab", 1_000, false).unwrap();
+        d.revisions[0].1 = false; // rejected
+        assert!(d.build("tab", 2_000, false).is_none());
+        d.answers = flat(&[("/village", "Kolo"), ("/age", "42")]);
+        let again = d.build("tab", 3_000, false).unwrap();
+        assert_eq!(again.seq, 2, "edit numbers are never reused");
+        assert_eq!(again.set.len(), 2, "the rejected content goes again");
+        assert!(again.consent.is_some());
+        assert_eq!(again.status, Some(ResponseStatus::Finalized));
+    }
+
+    #[test]
+    fn a_new_link_rebuilds_what_the_old_one_never_sent() {
+        let mut d = Device::new(&[("/village", "Kolo")]);
+        d.build("old-tab", 1_000, false).unwrap();
+        d.revisions[0].1 = false; // never sent; the server would refuse it now
+        let rebuilt = d.build("new-tab", 2_000, true).unwrap();
+        assert_eq!((rebuilt.actor.as_str(), rebuilt.seq), ("new-tab", 1));
+        assert_eq!(rebuilt.set.len(), 1, "the whole response again");
+        assert_eq!(rebuilt.seen.get("old-tab"), 1);
+        assert!(d.build("new-tab", 3_000, false).is_none());
+    }
+
+    #[test]
+    fn privacy_outcomes_and_consent_go_when_they_change() {
+        let mut d = Device::new(&[("/village", "Kolo")]);
+        d.build("tab", 1_000, false).unwrap();
+        let group: AnswerPath = "/safety".parse().unwrap();
+        let record = PrivacyRecord {
+            outcome: PrivacyOutcome::NotPrivate,
+            at: "2026-01-05T10:01:00+03:00".into(),
+        };
+        d.privacy.insert(group.clone(), record.clone());
+        let next = d.build("tab", 2_000, false).unwrap();
+        assert!(next.set.is_empty());
+        assert_eq!(
+            next.privacy,
+            BTreeMap::from([("/safety".to_owned(), record)])
+        );
+        assert!(d.build("tab", 3_000, false).is_none());
+    }
+}
