@@ -201,7 +201,10 @@ fn explain() {
         "SELECT COUNT(*) FROM response_index ri WHERE ri.project = $1 AND ri.form = $2",
     ] {
         let plan = client
-            .query(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"), &[&PROJECT, &FORM])
+            .query(
+                &format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"),
+                &[&PROJECT, &FORM],
+            )
             .unwrap();
         for row in plan {
             println!("  {}", row.get::<_, String>(0));
@@ -368,12 +371,7 @@ async fn browse(store: Arc<dyn Store>, token: String, total: u64, rounds: usize)
         ("review = approved", Box::new(|_| "&review=approved".into())),
         (
             "one enumerator",
-            Box::new(move |i| {
-                format!(
-                    "&enumerator=Enumerator%20{}",
-                    (i * 37) % enumerators
-                )
-            }),
+            Box::new(move |i| format!("&enumerator=Enumerator%20{}", (i * 37) % enumerators)),
         ),
         (
             "ten days, oldest first",

@@ -3,35 +3,12 @@
 //! [`publish`]; an XLSForm workbook is converted first ([`publish_workbook`]), its
 //! problems reported by sheet and cell.
 
-use serde::Serialize;
 use voices_core::form::Form;
 
 use crate::auth;
 use crate::store::{FormVersion, Published, Store};
 
-/// One problem found in a form: where (a JSON form's pointer, line and column, or a
-/// workbook's sheet, row and cell) and what.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    /// `error` or `warning`.
-    pub severity: &'static str,
-    pub code: String,
-    pub message: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pointer: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub line: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub column: Option<usize>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub sheet: Option<String>,
-    /// 1-based row of the sheet.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub row: Option<u32>,
-    /// The cell as a spreadsheet names it (`survey!C12`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub cell: Option<String>,
-}
+pub use voices_core::sync::protocol::Finding;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -67,7 +44,7 @@ pub fn check_form(document: &str) -> Result<Form, PublishError> {
             findings: errors
                 .iter()
                 .map(|d| Finding {
-                    severity: "error",
+                    severity: "error".into(),
                     code: d.code.as_str(),
                     message: d.message.clone(),
                     pointer: Some(d.pointer.clone()),
@@ -98,7 +75,7 @@ pub fn publish_workbook(
         PublishError::InvalidForm {
             message: format!("the workbook cannot be read: {e}"),
             findings: vec![Finding {
-                severity: "error",
+                severity: "error".into(),
                 code: "unreadable-workbook".into(),
                 message: e.to_string(),
                 pointer: None,
@@ -115,7 +92,7 @@ pub fn publish_workbook(
         .iter()
         .filter(|d| d.is_error())
         .map(|d| Finding {
-            severity: "error",
+            severity: "error".into(),
             code: d.code.to_string(),
             message: d.message.clone(),
             pointer: None,

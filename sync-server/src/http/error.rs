@@ -24,7 +24,7 @@ pub struct ApiError {
     /// Seconds the client should wait before trying again (`Retry-After`).
     pub retry_after: Option<u64>,
     /// Where a refused form is wrong (`findings` of the problem), for a page to list.
-    pub findings: Option<serde_json::Value>,
+    pub findings: Vec<crate::publish::Finding>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -37,7 +37,7 @@ impl ApiError {
             detail: detail.into(),
             limit: None,
             retry_after: None,
-            findings: None,
+            findings: Vec::new(),
         }
     }
 
@@ -71,12 +71,9 @@ impl IntoResponse for ApiError {
             code: self.code.to_owned(),
             detail: self.detail,
             limit: self.limit,
+            findings: self.findings,
         };
-        let mut body = serde_json::to_value(&problem).unwrap_or_default();
-        if let Some(findings) = self.findings {
-            body["findings"] = findings;
-        }
-        let mut response = (self.status, Json(body)).into_response();
+        let mut response = (self.status, Json(problem)).into_response();
         response.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
@@ -120,7 +117,7 @@ impl From<PublishError> for ApiError {
     fn from(e: PublishError) -> ApiError {
         match e {
             PublishError::InvalidForm { message, findings } => ApiError {
-                findings: serde_json::to_value(findings).ok(),
+                findings,
                 ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", message)
             },
             PublishError::VersionExists(m) => {

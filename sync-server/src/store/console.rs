@@ -76,6 +76,8 @@ pub struct TableQuery {
     pub sort: Sort,
     pub descending: bool,
     pub after: Option<Cursor>,
+    /// Rows to pass over before the page (a far jump); `after` is then absent.
+    pub offset: u64,
     pub limit: usize,
     pub count: bool,
 }
@@ -223,6 +225,22 @@ pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
     let mut sql = Sql::default();
     let mut conditions = filters(project, q, d, &mut sql);
     let columns: Vec<String> = q.sort.columns().iter().map(|c| format!("ri.{c}")).collect();
+    let direction = if q.descending { " DESC" } else { " ASC" };
+    let order: Vec<String> = columns.iter().map(|c| format!("{c}{direction}")).collect();
+    let order = order.join(", ");
+    if q.offset > 0 {
+        // A far page starts at the row `offset` places down: its keyset values are read
+        // from the sort's index alone (the filters' placeholders are numbered, so the
+        // same ones serve again), then the page is an ordinary keyset page from there.
+        conditions = format!(
+            "{conditions} AND ({}) {} (SELECT {} FROM response_index ri WHERE {conditions} \
+             ORDER BY {order} LIMIT 1 OFFSET {})",
+            columns.join(", "),
+            if q.descending { "<=" } else { ">=" },
+            columns.join(", "),
+            q.offset
+        );
+    }
     if let Some(after) = &q.after {
         let mut placeholders = Vec::new();
         for value in &after.values {
@@ -236,9 +254,6 @@ pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
             placeholders.join(", ")
         ));
     }
-    let direction = if q.descending { " DESC" } else { " ASC" };
-    let order: Vec<String> = columns.iter().map(|c| format!("{c}{direction}")).collect();
-    let order = order.join(", ");
     // The page is chosen on the index rows alone, then joined to its states: when the
     // database must sort the matches (a search), it sorts index rows, never states.
     sql.text = format!(
@@ -408,6 +423,7 @@ mod tests {
             sort: Sort::Enumerator,
             descending: true,
             after: None,
+            offset: 0,
             limit: 50,
             count: true,
         }
@@ -457,6 +473,29 @@ mod tests {
         let count = count_sql("p1", &q, &Numbered);
         assert_eq!(count.params.len(), 4);
         assert!(!count.text.contains("ORDER BY"));
+    }
+
+    #[test]
+    fn a_far_page_starts_at_the_keyset_of_the_row_at_its_offset() {
+        let mut q = query();
+        q.descending = false;
+        q.offset = 600_000;
+        let sql = page_sql("p1", &q, &Numbered);
+        // The boundary is read with the same filters (the same placeholders), then the
+        // page continues from it, that row included.
+        assert!(
+            sql.text.contains(
+                "AND (ri.enumerator, ri.received_at, ri.id) >= (SELECT ri.enumerator, \
+                 ri.received_at, ri.id FROM response_index ri WHERE ri.project = $1 AND \
+                 ri.form = $2 AND ri.review = $3 AND ri.conflicts > 0 AND \
+                 ri.search @@ to_tsquery('simple', $4) ORDER BY ri.enumerator ASC, ri.received_at ASC, \
+                 ri.id ASC LIMIT 1 OFFSET 600000)"
+            ),
+            "{}",
+            sql.text
+        );
+        assert_eq!(sql.params, ["p1", "hh", "approved", "kijiji"]);
+        assert!(sql.text.contains("LIMIT 51"));
     }
 
     #[test]

@@ -412,6 +412,7 @@ macro_rules! console_suite {
             projects_are_listed_with_the_role_in_each,
             the_overview_counts_what_came_in,
             the_table_filters_sorts_and_pages_without_gaps,
+            a_far_page_is_reached_by_row_number,
             free_text_search_finds_words_in_answers_and_pii_only_when_asked,
             history_shows_who_changed_what_and_reviews,
             many_responses_are_reviewed_at_once,
