@@ -200,6 +200,8 @@ pub async fn a_far_page_is_reached_by_row_number(c: Console) {
         "sort=device&order=asc".to_owned(),
         "sort=updated_at".to_owned(),
         "device=tab-b&order=asc".to_owned(),
+        "enumerator=Enumerator%20tab-b".to_owned(),
+        format!("form={FORM}&version={HOUSEHOLD_VERSION}&enumerator=Enumerator%20tab-a"),
         "q=kijiji".to_owned(),
     ] {
         let (all, _) = c.all_rows(&query, 500).await;
