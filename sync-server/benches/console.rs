@@ -430,7 +430,10 @@ async fn browse(store: Arc<dyn Store>, token: String, total: u64, rounds: usize)
         let (t, body) = client
             .get(&format!("{base}&total=false&offset={row}"))
             .await;
-        assert_eq!(body["rows"].as_array().map(Vec::len), Some(50.min((total - row) as usize)));
+        assert_eq!(
+            body["rows"].as_array().map(Vec::len),
+            Some(50.min((total - row) as usize))
+        );
         times.push(t);
     }
     all_pages.extend(times.iter().copied());
