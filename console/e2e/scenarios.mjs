@@ -623,6 +623,7 @@ export const scenarios = [
         ['dashboard', `/p/${PROJECT}/forms/${FORM}/dashboard`, 'Responses over time'],
         ['map', `/p/${PROJECT}/forms/${FORM}/map`, 'Map: wash_survey'],
         ['exports', `/p/${PROJECT}/exports`, 'Exports'],
+        ['exports of the table', `/p/${PROJECT}/exports?form=${FORM}&review=approved&q=kijiji`, 'Only the responses the table shows'],
         ['devices', `/p/${PROJECT}/devices`, 'Devices of this project'],
         ['people', '/people', 'Add a person'],
       ];
