@@ -217,7 +217,13 @@ enum DeviceCommand {
         qr_png: Option<PathBuf>,
     },
     /// Revoke a device and all its tokens.
-    Revoke { id: String },
+    Revoke {
+        id: String,
+        /// Also have the app erase everything on the device at its next contact: forms,
+        /// interviews and responses not yet sent are lost.
+        #[arg(long)]
+        wipe: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -505,13 +511,24 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Device {
-            command: DeviceCommand::Revoke { id },
+            command: DeviceCommand::Revoke { id, wipe },
         } => {
             let store = open_store(&cli)?;
-            if !store.revoke_device(id, &now)? {
+            let revoked = if *wipe {
+                store.revoke_device_with_wipe(id, &now)?
+            } else {
+                store.revoke_device(id, &now)?
+            };
+            if !revoked {
                 bail!("there is no device `{id}`");
             }
-            println!("revoked device `{id}` and its tokens");
+            if *wipe {
+                println!(
+                    "revoked device `{id}` and its tokens; it erases its data at its next contact (responses it has not sent are lost)"
+                );
+            } else {
+                println!("revoked device `{id}` and its tokens");
+            }
             Ok(())
         }
         Command::Export {

@@ -19,6 +19,86 @@ fn flat(values: &[(&str, &str)]) -> FlatAnswers {
     out
 }
 
+fn test_key() -> DataKey {
+    DataKey::from_bytes([7; 32])
+}
+
+/// Whether any file in `dir` holds `needle` anywhere in its bytes.
+fn bytes_in_dir(dir: &Path, needle: &[u8]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            let bytes = std::fs::read(&path).ok()?;
+            bytes
+                .windows(needle.len())
+                .any(|w| w == needle)
+                .then(|| path.display().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn nothing_reaches_the_disk_unencrypted_and_another_key_opens_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("voices.sqlite");
+    let mut s = Store::open(&path, &test_key()).unwrap();
+    s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+    s.create_response("r1", "f", "1", "en", NOW).unwrap();
+    s.set_answer("r1", &p("/name"), Some("MARKER-7f3a-answer"), NOW)
+        .unwrap();
+    s.set_answer("r1", &p("/name"), Some("MARKER-7f3a-edited"), NOW)
+        .unwrap();
+    let secure: i64 = s
+        .conn
+        .pragma_query_value(None, "secure_delete", |r| r.get(0))
+        .unwrap();
+    assert_eq!(secure, 1);
+    // The database and its WAL, while open and after closing.
+    assert!(dir.path().join("voices.sqlite-wal").exists());
+    for needle in [&b"MARKER-7f3a"[..], b"SQLite format 3"] {
+        assert_eq!(bytes_in_dir(dir.path(), needle), Vec::<String>::new());
+    }
+    drop(s);
+    assert_eq!(bytes_in_dir(dir.path(), b"MARKER-7f3a"), Vec::<String>::new());
+    let other = Store::open(&path, &DataKey::from_bytes([8; 32]));
+    assert!(matches!(other, Err(Error::Corrupt(_))));
+    let again = Store::open(&path, &test_key()).unwrap();
+    assert_eq!(
+        again.answers("r1").unwrap(),
+        flat(&[("/name", "MARKER-7f3a-edited")])
+    );
+}
+
+#[test]
+fn a_plain_store_is_encrypted_in_place_on_first_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("voices.sqlite");
+    {
+        // What the app before encryption wrote: plain SQLite, answers in its WAL.
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        let mut plain = Store { conn };
+        plain.migrate(MIGRATIONS.len()).unwrap();
+        plain.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+        plain.create_response("r1", "f", "1", "en", NOW).unwrap();
+        plain
+            .set_answer("r1", &p("/name"), Some("MARKER-plain-answer"), NOW)
+            .unwrap();
+    }
+    assert!(cipher::is_plain(&path));
+    let s = Store::open(&path, &test_key()).unwrap();
+    assert!(!cipher::is_plain(&path));
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+    assert_eq!(
+        s.answers("r1").unwrap(),
+        flat(&[("/name", "MARKER-plain-answer")])
+    );
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+    assert_eq!(bytes_in_dir(dir.path(), b"MARKER-plain"), Vec::<String>::new());
+    assert!(!dir.path().join("voices.sqlite.encrypting").exists());
+}
+
 fn store_with_draft() -> Store {
     let mut s = Store::open_in_memory().unwrap();
     s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
@@ -58,7 +138,7 @@ fn a_first_version_database_upgrades_and_keeps_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.sqlite");
     {
-        let mut v1 = Store::open_at_version(&path, 1).unwrap();
+        let mut v1 = Store::open_at_version(&path, &test_key(), 1).unwrap();
         assert_eq!(v1.schema_version().unwrap(), 1);
         v1.put_form_version("f", "1", "{}", "test", NOW).unwrap();
         v1.create_response("r1", "f", "1", "en", NOW).unwrap();
@@ -66,7 +146,7 @@ fn a_first_version_database_upgrades_and_keeps_its_data() {
         // Tables of later migrations do not exist yet.
         assert!(v1.setting("x").is_err());
     }
-    let mut upgraded = Store::open(&path).unwrap();
+    let mut upgraded = Store::open(&path, &test_key()).unwrap();
     assert_eq!(upgraded.schema_version().unwrap(), MIGRATIONS.len());
     assert_eq!(upgraded.answers("r1").unwrap(), flat(&[("/age", "41")]));
     upgraded.set_setting("x", "y").unwrap();
@@ -79,7 +159,7 @@ fn an_outbox_from_before_sync_survives_the_upgrade() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v2.sqlite");
     {
-        let mut v2 = Store::open_at_version(&path, 2).unwrap();
+        let mut v2 = Store::open_at_version(&path, &test_key(), 2).unwrap();
         v2.put_form_version("f", "1", "{}", "test", NOW).unwrap();
         v2.create_response("r1", "f", "1", "en", NOW).unwrap();
         for (from, to) in [
@@ -97,7 +177,7 @@ fn an_outbox_from_before_sync_survives_the_upgrade() {
             )
             .unwrap();
     }
-    let mut s = Store::open(&path).unwrap();
+    let mut s = Store::open(&path, &test_key()).unwrap();
     let entries = s.outbox_entries().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].state, "failed");
@@ -115,18 +195,19 @@ fn an_outbox_from_before_sync_survives_the_upgrade() {
 fn a_database_from_a_newer_app_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("new.sqlite");
-    drop(Store::open(&path).unwrap());
+    drop(Store::open(&path, &test_key()).unwrap());
     let conn = Connection::open(&path).unwrap();
+    cipher::key(&conn, &test_key()).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
-    let err = Store::open(&path).err().unwrap().to_string();
+    let err = Store::open(&path, &test_key()).err().unwrap().to_string();
     assert!(err.contains("newer Voices"), "{err}");
 }
 
 #[test]
 fn the_database_is_in_wal_mode() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Store::open(&dir.path().join("w.sqlite")).unwrap();
+    let s = Store::open(&dir.path().join("w.sqlite"), &test_key()).unwrap();
     let mode: String = s
         .conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
@@ -579,7 +660,7 @@ fn instance_rows_of_schema_4_become_repeat_counts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v4.sqlite");
     {
-        let mut v4 = Store::open_at_version(&path, 4).unwrap();
+        let mut v4 = Store::open_at_version(&path, &test_key(), 4).unwrap();
         v4.put_form_version("f", "1", "{}", "test", NOW).unwrap();
         v4.create_response("r1", "f", "1", "en", NOW).unwrap();
         // Rows as the schema-4 app wrote them: one with no value per instance.
@@ -605,7 +686,7 @@ fn instance_rows_of_schema_4_become_repeat_counts() {
                 .unwrap();
         }
     }
-    let s = Store::open(&path).unwrap();
+    let s = Store::open(&path, &test_key()).unwrap();
     assert_eq!(
         s.answers("r1").unwrap(),
         flat(&[
@@ -644,14 +725,15 @@ fn a_store_written_by_the_schema_4_app_opens_with_every_answer() {
         serde_json::from_str(&std::fs::read_to_string(fixture.join("expected.json")).unwrap())
             .unwrap();
     assert_eq!(expected["schema"], 4);
-    let before = Store::open_at_version(&path, 4).unwrap();
+    let before = Store::open_at_version(&path, &test_key(), 4).unwrap();
     let rows_before: i64 = before
         .conn
         .query_row("SELECT count(*) FROM answers", [], |r| r.get(0))
         .unwrap();
     drop(before);
 
-    let s = Store::open(&path).unwrap();
+    let s = Store::open(&path, &test_key()).unwrap();
+    assert!(!cipher::is_plain(&path), "the plain store was encrypted");
     assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
     assert_eq!(s.integrity_check().unwrap(), "ok");
     let responses = expected["responses"].as_object().unwrap();

@@ -1,4 +1,5 @@
-//! Files attached to answers: kept once under their SHA-256 in the attachments folder.
+//! Files attached to answers: kept once under their SHA-256 in the attachments folder,
+//! sealed (`vault::files`).
 
 use base64::Engine as _;
 use serde::Serialize;
@@ -31,7 +32,13 @@ impl Voices {
     /// Where the file with this SHA-256 is kept.
     #[cfg(feature = "test-support")]
     pub fn attachment_file(&self, sha256: &str) -> std::path::PathBuf {
-        self.attachments_dir.join(sha256)
+        self.files.path(sha256)
+    }
+
+    /// The plain bytes of the kept file with this SHA-256 (opened with the files key).
+    #[cfg(feature = "test-support")]
+    pub fn attachment_bytes(&self, sha256: &str) -> Result<Vec<u8>> {
+        self.files.read(sha256)
     }
 
     /// Keep a file (content-addressed by SHA-256) as the answer to a media field.
@@ -64,14 +71,9 @@ impl Voices {
             .decode(data_base64)
             .map_err(|e| Error::InvalidInput(format!("attachment for `{path}`: {e}")))?;
         let sha = sha256_hex(&bytes);
-        let target = self.attachments_dir.join(&sha);
-        if !target.exists() {
-            // Write then rename so a crash never leaves a half file under its hash.
-            let partial = self.attachments_dir.join(format!("{sha}.partial"));
-            std::fs::write(&partial, &bytes)
-                .map_err(|e| Error::file(format!("writing {}", partial.display()), e))?;
-            std::fs::rename(&partial, &target)
-                .map_err(|e| Error::file(format!("storing {}", target.display()), e))?;
+        if !self.files.exists(&sha) {
+            // Sealed, then renamed into place: a crash never leaves a half file.
+            self.files.write(&sha, &bytes)?;
         }
         let safe_name: String = file_name
             .chars()
@@ -112,9 +114,7 @@ impl Voices {
             .into_iter()
             .find(|(p, ..)| p == path)
             .ok_or_else(|| Error::NotFound(format!("no file attached at `{path}`")))?;
-        let file = self.attachments_dir.join(&sha);
-        let bytes = std::fs::read(&file)
-            .map_err(|e| Error::file(format!("reading {}", file.display()), e))?;
+        let bytes = self.files.read(&sha)?;
         Ok(AttachmentData {
             file_name,
             media_type,

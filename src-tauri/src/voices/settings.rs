@@ -1,4 +1,5 @@
-//! The app's own settings (its language), kept in the store for the next start.
+//! The app's own settings (its language, the idle time before it locks), kept in the
+//! store for the next start.
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -16,8 +17,23 @@ pub struct AppSettings {
 
 /// The settings key of the app's own language.
 const APP_LANGUAGE_KEY: &str = "app_language";
+/// The settings key of the idle time before the app locks (the project's setting).
+pub(crate) const IDLE_LOCK_KEY: &str = "device.idle_lock_seconds";
+/// Idle time before the app locks when the project sets none: 5 minutes.
+pub const DEFAULT_IDLE_LOCK_SECONDS: u32 = 300;
+/// The shortest idle time honoured (a project cannot lock the app mid-question).
+pub const MIN_IDLE_LOCK_SECONDS: u32 = 30;
 
 impl Voices {
+    /// Idle time before the app locks itself: the project's setting, else the default.
+    pub fn idle_lock_seconds(&self) -> Result<u32> {
+        let stored = self.store.with(|s| s.setting(IDLE_LOCK_KEY))?;
+        Ok(stored
+            .and_then(|v| v.parse::<u32>().ok())
+            .map(|v| v.max(MIN_IDLE_LOCK_SECONDS))
+            .unwrap_or(DEFAULT_IDLE_LOCK_SECONDS))
+    }
+
     pub fn app_settings(&self) -> Result<AppSettings> {
         Ok(AppSettings {
             language: self.store.with(|s| s.setting(APP_LANGUAGE_KEY))?,

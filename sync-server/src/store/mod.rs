@@ -97,6 +97,8 @@ pub struct Device {
     pub project: String,
     pub enumerator: String,
     pub revoked_at: Option<String>,
+    /// When a coordinator revoked it with wipe: the app erases its data on its next call.
+    pub wipe_requested_at: Option<String>,
 }
 
 /// Who a bearer token speaks for.
@@ -256,6 +258,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Device>>;
     /// Revoke a device and every token it holds. `false` if there is no such device.
     fn revoke_device(&self, device_id: &str, now: &str) -> Result<bool>;
+    /// [`Store::revoke_device`], and the device is told to erase its data on its next
+    /// call (also for a device revoked before). `false` when there is no such device.
+    fn revoke_device_with_wipe(&self, device_id: &str, now: &str) -> Result<bool>;
     fn add_token(
         &self,
         token_hash: &str,

@@ -412,6 +412,7 @@ macro_rules! console_suite {
             exports_announce_their_row_count,
             fields_describe_the_table_columns,
             devices_are_added_listed_and_revoked,
+            a_device_revoked_with_wipe_is_told_to_erase_its_data,
             admins_manage_people_and_memberships,
             every_console_endpoint_refuses_whom_it_must,
         );

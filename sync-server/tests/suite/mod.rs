@@ -147,6 +147,7 @@ pub fn provisioning_codes_work_once(store: Arc<dyn Store>) {
         project: "p1".into(),
         enumerator: "Achieng".into(),
         revoked_at: None,
+        wipe_requested_at: None,
     };
     store.add_device(&device, "code-hash", LATER, NOW).unwrap();
     assert!(store.add_device(&device, "other", LATER, NOW).is_err());

@@ -310,7 +310,7 @@ fn load_user(c: &mut impl postgres::GenericClient, name: &str) -> Attempt<Option
 
 fn load_device(c: &mut impl postgres::GenericClient, id: &str) -> Attempt<Option<Device>> {
     let Some(row) = c.query_opt(
-        "SELECT id, project, enumerator, revoked_at FROM devices WHERE id = $1",
+        "SELECT id, project, enumerator, revoked_at, wipe_requested_at FROM devices WHERE id = $1",
         &[&id],
     )?
     else {
@@ -321,6 +321,7 @@ fn load_device(c: &mut impl postgres::GenericClient, id: &str) -> Attempt<Option
         project: row.try_get(1)?,
         enumerator: row.try_get(2)?,
         revoked_at: row.try_get(3)?,
+        wipe_requested_at: row.try_get(4)?,
     }))
 }
 
@@ -505,6 +506,23 @@ impl Store for PostgresStore {
             let mut tx = c.transaction()?;
             let n = tx.execute(
                 "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2), code_hash = NULL WHERE id = $1",
+                &[&device_id, &now],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE device_id = $1",
+                &[&device_id, &now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn revoke_device_with_wipe(&self, device_id: &str, now: &str) -> Result<bool> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2), code_hash = NULL,
+                    wipe_requested_at = COALESCE(wipe_requested_at, $2) WHERE id = $1",
                 &[&device_id, &now],
             )?;
             tx.execute(

@@ -187,7 +187,7 @@ fn load_user(conn: &Connection, name: &str) -> Result<Option<User>> {
 fn load_device(conn: &Connection, id: &str) -> Result<Option<Device>> {
     Ok(conn
         .query_row(
-            "SELECT id, project, enumerator, revoked_at FROM devices WHERE id = ?1",
+            "SELECT id, project, enumerator, revoked_at, wipe_requested_at FROM devices WHERE id = ?1",
             [id],
             |r| {
                 Ok(Device {
@@ -195,6 +195,7 @@ fn load_device(conn: &Connection, id: &str) -> Result<Option<Device>> {
                     project: r.get(1)?,
                     enumerator: r.get(2)?,
                     revoked_at: r.get(3)?,
+                    wipe_requested_at: r.get(4)?,
                 })
             },
         )
@@ -369,6 +370,23 @@ impl Store for SqliteStore {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute(
                 "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2), code_hash = NULL WHERE id = ?1",
+                params![device_id, now],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE device_id = ?1",
+                params![device_id, now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn revoke_device_with_wipe(&self, device_id: &str, now: &str) -> Result<bool> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2), code_hash = NULL,
+                    wipe_requested_at = COALESCE(wipe_requested_at, ?2) WHERE id = ?1",
                 params![device_id, now],
             )?;
             tx.execute(

@@ -24,6 +24,9 @@ const MIGRATIONS: &[&str] = &[
     // the same order; free text is one tsvector per response, pii words weighted `A` and
     // the others `D`, so one GIN index answers searches with and without pii.
     include_str!("0005_console.sql"),
+    // 6: a device revoked with wipe (`device revoke --wipe`, the console's choice): its
+    // calls are answered `device_wipe` and the app erases its data.
+    include_str!("0006_device_wipe.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of

@@ -27,6 +27,9 @@ const MIGRATIONS: &[&str] = &[
     // share of the dashboard's counts. All of it is written by the ingest in the
     // transaction that writes the response; `backfill` fills it for existing responses.
     include_str!("0005_console.sql"),
+    // 6: a device revoked with wipe (`device revoke --wipe`, the console's choice): its
+    // calls are answered `device_wipe` and the app erases its data.
+    include_str!("0006_device_wipe.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
