@@ -148,10 +148,7 @@ pub fn list_forms(voices: Unlocked) -> Result<Vec<FormSummary>> {
 }
 
 #[tauri::command]
-pub fn import_form_text(
-    voices: Unlocked,
-    request: ImportTextRequest,
-) -> Result<FileReport> {
+pub fn import_form_text(voices: Unlocked, request: ImportTextRequest) -> Result<FileReport> {
     voices
         .forms()
         .import_text(&request.file_name, &request.text, "file")
@@ -168,10 +165,7 @@ pub fn import_form_spreadsheet(
 }
 
 #[tauri::command]
-pub fn import_form_path(
-    voices: Unlocked,
-    request: ImportPathRequest,
-) -> Result<ImportReport> {
+pub fn import_form_path(voices: Unlocked, request: ImportPathRequest) -> Result<ImportReport> {
     voices
         .forms()
         .import_path(std::path::Path::new(&request.path))
@@ -220,26 +214,17 @@ pub fn set_answer(voices: Unlocked, request: SetAnswerRequest) -> Result<PageUpd
 }
 
 #[tauri::command]
-pub fn add_repeat_instance(
-    voices: Unlocked,
-    request: RepeatRequest,
-) -> Result<PageUpdate> {
+pub fn add_repeat_instance(voices: Unlocked, request: RepeatRequest) -> Result<PageUpdate> {
     voices.add_repeat_instance(&request.response_id, &request.path, request.page)
 }
 
 #[tauri::command]
-pub fn remove_repeat_instance(
-    voices: Unlocked,
-    request: RepeatRequest,
-) -> Result<PageUpdate> {
+pub fn remove_repeat_instance(voices: Unlocked, request: RepeatRequest) -> Result<PageUpdate> {
     voices.remove_repeat_instance(&request.response_id, &request.path, request.page)
 }
 
 #[tauri::command]
-pub fn record_consent(
-    voices: Unlocked,
-    request: ConsentRequest,
-) -> Result<InterviewState> {
+pub fn record_consent(voices: Unlocked, request: ConsentRequest) -> Result<InterviewState> {
     voices.record_consent(&request.response_id, request.given)
 }
 
@@ -329,19 +314,13 @@ pub fn attach_file(voices: Unlocked, request: AttachRequest) -> Result<PageUpdat
 }
 
 #[tauri::command]
-pub fn get_attachment(
-    voices: Unlocked,
-    request: AttachmentRequest,
-) -> Result<AttachmentData> {
+pub fn get_attachment(voices: Unlocked, request: AttachmentRequest) -> Result<AttachmentData> {
     voices.attachment(&request.response_id, &request.path)
 }
 
 /// Link the device with the code from `voices-server device add`.
 #[tauri::command]
-pub async fn provision_device(
-    voices: Unlocked,
-    request: ProvisionRequest,
-) -> Result<DeviceLink> {
+pub async fn provision_device(voices: Unlocked, request: ProvisionRequest) -> Result<DeviceLink> {
     voices.sync().provision_device(&request.code).await
 }
 
@@ -375,10 +354,7 @@ pub fn list_outbox(voices: Unlocked) -> Result<Vec<OutboxEntry>> {
 }
 
 #[tauri::command]
-pub fn set_sync_settings(
-    voices: Unlocked,
-    request: SyncSettingsRequest,
-) -> Result<SyncStatus> {
+pub fn set_sync_settings(voices: Unlocked, request: SyncSettingsRequest) -> Result<SyncStatus> {
     voices
         .sync()
         .set_sync_settings(request.auto_sync, request.proxy.as_deref())
@@ -398,10 +374,7 @@ pub fn app_settings(voices: Unlocked) -> Result<AppSettings> {
 
 /// Keep the language the enumerator chose for the app's own wording.
 #[tauri::command]
-pub fn set_app_language(
-    voices: Unlocked,
-    request: AppLanguageRequest,
-) -> Result<AppSettings> {
+pub fn set_app_language(voices: Unlocked, request: AppLanguageRequest) -> Result<AppSettings> {
     voices.set_app_language(&request.language)
 }
 

@@ -141,7 +141,8 @@ impl Device {
         let failed = self.vault.failed_unlocks()?;
         Ok(DeviceState {
             status,
-            has_unencrypted_data: status == LockStatus::New && cipher::is_plain(&self.vault.store_path()),
+            has_unencrypted_data: status == LockStatus::New
+                && cipher::is_plain(&self.vault.store_path()),
             attempts_left: vault::MAX_FAILED_UNLOCKS.saturating_sub(failed),
             max_attempts: vault::MAX_FAILED_UNLOCKS,
             warn_when_left: vault::WARN_WHEN_LEFT,
@@ -185,7 +186,9 @@ impl Device {
 
     fn open(&self, key: &vault::DataKey) -> Result<()> {
         let voices = Arc::new(Voices::open(self.vault.dir(), key)?);
-        let stop = lock(&self.on_unlock).as_ref().map(|start| start(voices.clone()));
+        let stop = lock(&self.on_unlock)
+            .as_ref()
+            .map(|start| start(voices.clone()));
         *lock(&self.session) = Some(Session { voices, stop });
         self.wiped.store(false, Ordering::SeqCst);
         self.touch();
@@ -270,7 +273,9 @@ impl<'de, R: Runtime> CommandArg<'de, R> for Unlocked {
             .message
             .webview_ref()
             .try_state::<Device>()
-            .ok_or_else(|| InvokeError::from(Error::Locked("the app is still starting".to_owned())))?;
+            .ok_or_else(|| {
+                InvokeError::from(Error::Locked("the app is still starting".to_owned()))
+            })?;
         device.voices().map(Unlocked).map_err(InvokeError::from)
     }
 }

@@ -39,7 +39,9 @@ pub fn check_main(data_dir: Option<PathBuf>) -> i32 {
         return 2;
     };
     let Some(pin) = read_pin() else {
-        eprintln!("check: give the device's PIN in {PIN_VAR} or on the first line of standard input");
+        eprintln!(
+            "check: give the device's PIN in {PIN_VAR} or on the first line of standard input"
+        );
         return 2;
     };
     let vault = crate::vault::Vault::new(&dir);
@@ -83,7 +85,9 @@ pub fn sync_main(data_dir: Option<PathBuf>, provision_code: Option<String>) -> i
     let pin = match read_pin() {
         Some(pin) => pin,
         None => {
-            eprintln!("sync: give the device's PIN in {PIN_VAR} or on the first line of standard input");
+            eprintln!(
+                "sync: give the device's PIN in {PIN_VAR} or on the first line of standard input"
+            );
             return 2;
         }
     };

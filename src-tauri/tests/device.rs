@@ -8,7 +8,7 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use mock_app::{mock_app, mock_app_in, mock_app_locked, MockApp};
+use mock_app::{mock_app, mock_app_locked, MockApp};
 use serde_json::{json, Value};
 use support::{attach_photo_on, interview_on, TestServer};
 use tauri::Manager;
@@ -17,6 +17,17 @@ use voices_app::Voices;
 
 fn voices(app: &MockApp) -> std::sync::Arc<Voices> {
     app.app.state::<voices_app::Device>().voices().unwrap()
+}
+
+/// The app with the fixture form on it (the server is not needed for these).
+fn app_with_form() -> MockApp {
+    let app = mock_app();
+    let report = voices(&app)
+        .forms()
+        .import_text("household.json", &support::fixture_text(), "file")
+        .unwrap();
+    assert_eq!(report.outcome, "added", "{report:?}");
+    app
 }
 
 fn kind(result: Result<Value, Value>) -> String {
@@ -59,56 +70,93 @@ fn a_locked_app_answers_locked_and_the_pin_opens_it_again() {
     let state = app
         .call("unlock", Some(json!({ "pin": TEST_PIN })))
         .unwrap();
-    assert_eq!((state["status"].clone(), state["attempts_left"].clone()), (json!("unlocked"), json!(10)));
+    assert_eq!(
+        (state["status"].clone(), state["attempts_left"].clone()),
+        (json!("unlocked"), json!(10))
+    );
     assert!(app.call("list_forms", None).is_ok());
     // A restart starts locked.
     let dir = app.dir;
     drop(app.window);
     drop(app.app);
     let again = mock_app_locked(dir);
-    assert_eq!(again.call("device_state", None).unwrap()["status"], "locked");
+    assert_eq!(
+        again.call("device_state", None).unwrap()["status"],
+        "locked"
+    );
     assert_eq!(kind(again.call("list_responses", None)), "locked");
 }
 
 #[test]
 fn ten_wrong_pins_erase_the_device_and_it_starts_new() {
-    let app = mock_app();
+    let app = app_with_form();
     let id = interview_on(&voices(&app), "MARKER-wipe-village", None);
     assert!(!id.is_empty());
     app.call("lock_device", None).unwrap();
     for left in (1..10).rev() {
-        assert_eq!(kind(app.call("unlock", Some(json!({ "pin": "wrong-pin" })))), "wrong_pin");
+        assert_eq!(
+            kind(app.call("unlock", Some(json!({ "pin": "wrong-pin" })))),
+            "wrong_pin"
+        );
         let state = app.call("device_state", None).unwrap();
         assert_eq!(state["attempts_left"], left);
     }
-    assert_eq!(kind(app.call("unlock", Some(json!({ "pin": "wrong-pin" })))), "wiped");
+    assert_eq!(
+        kind(app.call("unlock", Some(json!({ "pin": "wrong-pin" })))),
+        "wiped"
+    );
     let state = app.call("device_state", None).unwrap();
-    assert_eq!((state["status"].clone(), state["wiped"].clone()), (json!("new"), json!(true)));
-    for gone in ["key.json", "voices.sqlite", "voices.sqlite-wal", "attachments"] {
-        assert!(!app.dir.path().join(gone).exists(), "{gone} survived the wipe");
+    assert_eq!(
+        (state["status"].clone(), state["wiped"].clone()),
+        (json!("new"), json!(true))
+    );
+    for gone in [
+        "key.json",
+        "voices.sqlite",
+        "voices.sqlite-wal",
+        "attachments",
+    ] {
+        assert!(
+            !app.dir.path().join(gone).exists(),
+            "{gone} survived the wipe"
+        );
     }
     // A new PIN starts an empty device.
-    app.call("set_pin", Some(json!({ "pin": "a-new-pin" }))).unwrap();
+    app.call("set_pin", Some(json!({ "pin": "a-new-pin" })))
+        .unwrap();
     assert_eq!(app.call("list_responses", None).unwrap(), json!([]));
 }
 
 #[test]
 fn a_pin_change_keeps_everything_and_the_old_pin_stops_working() {
-    let app = mock_app();
+    let app = app_with_form();
     let id = interview_on(&voices(&app), "Kolo", None);
     assert_eq!(
-        kind(app.call("change_pin", Some(json!({ "old_pin": "wrong-pin", "new_pin": "new-pin-1" })))),
+        kind(app.call(
+            "change_pin",
+            Some(json!({ "old_pin": "wrong-pin", "new_pin": "new-pin-1" }))
+        )),
         "wrong_pin"
     );
     assert_eq!(
-        kind(app.call("change_pin", Some(json!({ "old_pin": TEST_PIN, "new_pin": "short" })))),
+        kind(app.call(
+            "change_pin",
+            Some(json!({ "old_pin": TEST_PIN, "new_pin": "short" }))
+        )),
         "invalid_input"
     );
-    app.call("change_pin", Some(json!({ "old_pin": TEST_PIN, "new_pin": "new-pin-1" })))
-        .unwrap();
+    app.call(
+        "change_pin",
+        Some(json!({ "old_pin": TEST_PIN, "new_pin": "new-pin-1" })),
+    )
+    .unwrap();
     app.call("lock_device", None).unwrap();
-    assert_eq!(kind(app.call("unlock", Some(json!({ "pin": TEST_PIN })))), "wrong_pin");
-    app.call("unlock", Some(json!({ "pin": "new-pin-1" }))).unwrap();
+    assert_eq!(
+        kind(app.call("unlock", Some(json!({ "pin": TEST_PIN })))),
+        "wrong_pin"
+    );
+    app.call("unlock", Some(json!({ "pin": "new-pin-1" })))
+        .unwrap();
     let responses = app.call("list_responses", None).unwrap();
     assert_eq!(responses[0]["response_id"], id.as_str());
 }
@@ -117,22 +165,35 @@ fn a_pin_change_keeps_everything_and_the_old_pin_stops_working() {
 fn a_store_of_the_app_before_encryption_is_encrypted_when_the_pin_is_set() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/store-v4");
     let dir = tempfile::tempdir().unwrap();
-    std::fs::copy(fixture.join("voices.sqlite"), dir.path().join("voices.sqlite")).unwrap();
-    let app = mock_app_locked(dir);
-    let state = app.call("device_state", None).unwrap();
-    assert_eq!((state["status"].clone(), state["has_unencrypted_data"].clone()), (json!("new"), json!(true)));
-    app.call("set_pin", Some(json!({ "pin": TEST_PIN }))).unwrap();
-    let expected: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture.join("expected.json")).unwrap(),
+    std::fs::copy(
+        fixture.join("voices.sqlite"),
+        dir.path().join("voices.sqlite"),
     )
     .unwrap();
+    let app = mock_app_locked(dir);
+    let state = app.call("device_state", None).unwrap();
+    assert_eq!(
+        (
+            state["status"].clone(),
+            state["has_unencrypted_data"].clone()
+        ),
+        (json!("new"), json!(true))
+    );
+    app.call("set_pin", Some(json!({ "pin": TEST_PIN })))
+        .unwrap();
+    let expected: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture.join("expected.json")).unwrap())
+            .unwrap();
     let listed = app.call("list_responses", None).unwrap();
     assert_eq!(
         listed.as_array().unwrap().len(),
         expected["responses"].as_object().unwrap().len()
     );
     let header = std::fs::read(app.dir.path().join("voices.sqlite")).unwrap();
-    assert!(!header.starts_with(b"SQLite format 3"), "the store is encrypted now");
+    assert!(
+        !header.starts_with(b"SQLite format 3"),
+        "the store is encrypted now"
+    );
 }
 
 fn wait(app: &MockApp, what: &str, done: impl Fn(&Value, &Value) -> bool) {
@@ -143,7 +204,10 @@ fn wait(app: &MockApp, what: &str, done: impl Fn(&Value, &Value) -> bool) {
         if done(&device, &sync) {
             return;
         }
-        assert!(Instant::now() < deadline, "waited 30 s for {what}: {device} {sync}");
+        assert!(
+            Instant::now() < deadline,
+            "waited 30 s for {what}: {device} {sync}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -166,28 +230,43 @@ fn revoked_with_wipe_the_app_erases_itself_at_its_next_contact_after_sending_eve
     // Planted answers and a photo, sent before the coordinator decides anything.
     let v = voices(&app);
     interview_on(&v, "MARKER-sent-village-1", None);
-    let id = v.start(support::FORM, None, Some("en")).unwrap().response_id;
+    let id = v
+        .start(support::FORM, None, Some("en"))
+        .unwrap()
+        .response_id;
     v.record_consent(&id, true).unwrap();
     attach_photo_on(&v, &id, b"MARKER-photo-bytes and more bytes of a picture");
     v.set_answer(&id, "/village", Some("MARKER-draft-village"), 1)
         .unwrap();
     drop(v);
     app.call("sync_now", None).unwrap();
-    wait(&app, "the finalized response to be sent", |_, s| s["counts"]["sent"] == 1);
+    wait(&app, "the finalized response to be sent", |_, s| {
+        s["counts"]["sent"] == 1
+    });
     // Nothing a respondent said is on the device's disk in clear: database, WAL, files.
     for marker in [&b"MARKER-"[..], b"SQLite format 3"] {
         assert_eq!(files_holding(app.dir.path(), marker), Vec::<String>::new());
     }
 
-    let store = server.store.clone();
-    assert!(rt
-        .block_on(tokio::task::spawn_blocking(move || store.revoke_device_with_wipe("tab-w", &voices_server::now_text())))
-        .unwrap()
+    // The SQLite store is synchronous: called from this thread, outside the runtime.
+    assert!(server
+        .store
+        .revoke_device_with_wipe("tab-w", &voices_server::now_text())
         .unwrap());
     app.call("sync_now", None).unwrap();
-    wait(&app, "the wipe", |d, _| d["status"] == "new" && d["wiped"] == true);
-    for gone in ["key.json", "voices.sqlite", "voices.sqlite-wal", "attachments"] {
-        assert!(!app.dir.path().join(gone).exists(), "{gone} survived the wipe");
+    wait(&app, "the wipe", |d, _| {
+        d["status"] == "new" && d["wiped"] == true
+    });
+    for gone in [
+        "key.json",
+        "voices.sqlite",
+        "voices.sqlite-wal",
+        "attachments",
+    ] {
+        assert!(
+            !app.dir.path().join(gone).exists(),
+            "{gone} survived the wipe"
+        );
     }
     // What was sent before the wipe is on the server.
     let pulled = rt.block_on(server.pull_all());

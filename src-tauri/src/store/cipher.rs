@@ -21,8 +21,10 @@ pub(super) fn key(conn: &Connection, key: &DataKey) -> Result<()> {
 /// Whether the file opens on this connection (its key is right, or it is plain and
 /// the connection has none).
 pub(super) fn readable(conn: &Connection) -> bool {
-    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))
-        .is_ok()
+    conn.query_row("SELECT count(*) FROM sqlite_master", [], |r| {
+        r.get::<_, i64>(0)
+    })
+    .is_ok()
 }
 
 /// Whether `path` is a store in plain SQLite (an app from before encryption wrote it).

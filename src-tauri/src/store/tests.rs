@@ -60,7 +60,10 @@ fn nothing_reaches_the_disk_unencrypted_and_another_key_opens_nothing() {
         assert_eq!(bytes_in_dir(dir.path(), needle), Vec::<String>::new());
     }
     drop(s);
-    assert_eq!(bytes_in_dir(dir.path(), b"MARKER-7f3a"), Vec::<String>::new());
+    assert_eq!(
+        bytes_in_dir(dir.path(), b"MARKER-7f3a"),
+        Vec::<String>::new()
+    );
     let other = Store::open(&path, &DataKey::from_bytes([8; 32]));
     assert!(matches!(other, Err(Error::Corrupt(_))));
     let again = Store::open(&path, &test_key()).unwrap();
@@ -95,7 +98,10 @@ fn a_plain_store_is_encrypted_in_place_on_first_open() {
         flat(&[("/name", "MARKER-plain-answer")])
     );
     assert_eq!(s.integrity_check().unwrap(), "ok");
-    assert_eq!(bytes_in_dir(dir.path(), b"MARKER-plain"), Vec::<String>::new());
+    assert_eq!(
+        bytes_in_dir(dir.path(), b"MARKER-plain"),
+        Vec::<String>::new()
+    );
     assert!(!dir.path().join("voices.sqlite.encrypting").exists());
 }
 

@@ -74,7 +74,11 @@ pub struct Syncer {
 }
 
 impl Syncer {
-    pub(crate) fn new(store: SharedStore, forms: Arc<Forms>, files: Arc<AttachmentFiles>) -> Syncer {
+    pub(crate) fn new(
+        store: SharedStore,
+        forms: Arc<Forms>,
+        files: Arc<AttachmentFiles>,
+    ) -> Syncer {
         Syncer {
             store,
             forms,

@@ -54,9 +54,8 @@ impl DataKey {
 /// `N` bytes from the operating system's random source.
 pub(crate) fn random_bytes<const N: usize>() -> Result<Zeroizing<[u8; N]>> {
     let mut bytes = Zeroizing::new([0u8; N]);
-    getrandom::fill(bytes.as_mut()).map_err(|e| {
-        Error::Corrupt(format!("the operating system's random source failed: {e}"))
-    })?;
+    getrandom::fill(bytes.as_mut())
+        .map_err(|e| Error::Corrupt(format!("the operating system's random source failed: {e}")))?;
     Ok(bytes)
 }
 
@@ -123,7 +122,9 @@ impl KeyFile {
         let nonce = decode_hex(&self.nonce, "nonce")?;
         let wrapped = decode_hex(&self.wrapped_key, "wrapped_key")?;
         if nonce.len() != 24 {
-            return Err(Error::Corrupt("the key file's nonce is not 24 bytes".to_owned()));
+            return Err(Error::Corrupt(
+                "the key file's nonce is not 24 bytes".to_owned(),
+            ));
         }
         let cipher = XChaCha20Poly1305::new(Key::from_slice(wrapping.as_ref()));
         let opened = cipher.decrypt(
@@ -136,9 +137,10 @@ impl KeyFile {
         let Ok(bytes) = opened.map(Zeroizing::new) else {
             return Ok(None);
         };
-        let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| {
-            Error::Corrupt("the key file's data key is not 32 bytes".to_owned())
-        })?;
+        let bytes: [u8; 32] = bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| Error::Corrupt("the key file's data key is not 32 bytes".to_owned()))?;
         Ok(Some(DataKey(Zeroizing::new(bytes))))
     }
 
@@ -153,7 +155,10 @@ impl KeyFile {
     fn check(&self) -> Result<()> {
         let bad = |what: String| Err(Error::Corrupt(format!("the key file {what}")));
         if self.format != KEY_FILE_FORMAT {
-            return bad(format!("has format {}, this app reads {KEY_FILE_FORMAT}", self.format));
+            return bad(format!(
+                "has format {}, this app reads {KEY_FILE_FORMAT}",
+                self.format
+            ));
         }
         if self.kdf.algorithm != "argon2id" || self.cipher != "xchacha20poly1305" {
             return bad(format!(
@@ -237,7 +242,9 @@ mod tests {
         let file = KeyFile::wrap(&key, "123456").unwrap();
         let mut weak = file.clone();
         weak.kdf.memory_kib = 1024;
-        assert!(matches!(weak.unwrap_key("123456"), Err(Error::Corrupt(m)) if m.contains("parameters")));
+        assert!(
+            matches!(weak.unwrap_key("123456"), Err(Error::Corrupt(m)) if m.contains("parameters"))
+        );
         let mut other = file;
         other.cipher = "aes".to_owned();
         assert!(KeyFile::parse(&serde_json::to_string(&other).unwrap()).is_err());

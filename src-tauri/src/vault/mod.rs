@@ -82,7 +82,10 @@ impl Vault {
     pub fn failed_unlocks(&self) -> Result<u32> {
         match std::fs::read_to_string(self.failures_path()) {
             Ok(text) => text.trim().parse().map_err(|_| {
-                Error::Corrupt(format!("{FAILURES_FILE} holds `{}`, not a count", text.trim()))
+                Error::Corrupt(format!(
+                    "{FAILURES_FILE} holds `{}`, not a count",
+                    text.trim()
+                ))
             }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
             Err(e) => Err(Error::file(format!("reading {FAILURES_FILE}"), e)),
@@ -167,9 +170,9 @@ impl Vault {
     fn read_key_file(&self) -> Result<KeyFile> {
         match std::fs::read_to_string(self.key_path()) {
             Ok(text) => KeyFile::parse(&text),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(Error::Locked(
-                "no PIN is set on this device yet".to_owned(),
-            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                Err(Error::Locked("no PIN is set on this device yet".to_owned()))
+            }
             Err(e) => Err(Error::file(format!("reading {KEY_FILE}"), e)),
         }
     }
@@ -208,7 +211,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let vault = Vault::new(dir.path());
         assert!(!vault.has_pin());
-        assert!(matches!(vault.set_pin("12345"), Err(Error::InvalidInput(_))));
+        assert!(matches!(
+            vault.set_pin("12345"),
+            Err(Error::InvalidInput(_))
+        ));
         let key = vault.set_pin("123456").unwrap();
         assert!(matches!(vault.set_pin("654321"), Err(Error::Conflict(_))));
         assert!(matches!(
@@ -229,7 +235,9 @@ mod tests {
         std::fs::create_dir_all(vault.attachments_dir()).unwrap();
         std::fs::write(vault.attachments_dir().join("f"), b"file").unwrap();
         for left in (1..MAX_FAILED_UNLOCKS).rev() {
-            assert!(matches!(vault.unlock("999999"), Err(Error::WrongPin { attempts_left }) if attempts_left == left));
+            assert!(
+                matches!(vault.unlock("999999"), Err(Error::WrongPin { attempts_left }) if attempts_left == left)
+            );
         }
         assert!(matches!(vault.unlock("999999"), Err(Error::Wiped(_))));
         assert!(!vault.has_pin());
@@ -246,7 +254,10 @@ mod tests {
             let vault = Vault::new(dir.path());
             let key = vault.set_pin("old-pin-1").unwrap();
             durable::crash_after(KEY_FILE, step);
-            assert!(vault.change_pin("old-pin-1", "new-pin-2").is_err(), "{step:?}");
+            assert!(
+                vault.change_pin("old-pin-1", "new-pin-2").is_err(),
+                "{step:?}"
+            );
             let opened = match vault.unlock("old-pin-1") {
                 Ok(k) => k,
                 Err(Error::WrongPin { .. }) => vault.unlock("new-pin-2").unwrap(),
@@ -261,10 +272,19 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let vault = Vault::new(dir.path());
         let key = vault.set_pin("old-pin-1").unwrap();
-        assert!(matches!(vault.change_pin("wrong-pin", "new-pin-2"), Err(Error::WrongPin { .. })));
-        assert!(matches!(vault.change_pin("old-pin-1", "short"), Err(Error::InvalidInput(_))));
+        assert!(matches!(
+            vault.change_pin("wrong-pin", "new-pin-2"),
+            Err(Error::WrongPin { .. })
+        ));
+        assert!(matches!(
+            vault.change_pin("old-pin-1", "short"),
+            Err(Error::InvalidInput(_))
+        ));
         vault.change_pin("old-pin-1", "new-pin-2").unwrap();
-        assert!(matches!(vault.unlock("old-pin-1"), Err(Error::WrongPin { .. })));
+        assert!(matches!(
+            vault.unlock("old-pin-1"),
+            Err(Error::WrongPin { .. })
+        ));
         assert_eq!(vault.unlock("new-pin-2").unwrap().bytes(), key.bytes());
     }
 }

@@ -247,7 +247,8 @@ pub struct Device {
 impl Device {
     pub fn open() -> Device {
         let dir = tempfile::tempdir().unwrap();
-        let voices = voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
+        let voices =
+            voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
         let report = voices
             .forms()
             .import_text("household.json", &fixture_text(), "file")

@@ -126,7 +126,10 @@ pub async fn a_device_revoked_with_wipe_is_told_to_erase_its_data(c: Console) {
         .await;
     assert_eq!(provisioned.status, StatusCode::OK, "{}", provisioned.body);
     let token = provisioned.body["token"].as_str().unwrap().to_owned();
-    assert_eq!(c.get(&token, "/api/v1/projects/p1/forms").await.status, StatusCode::OK);
+    assert_eq!(
+        c.get(&token, "/api/v1/projects/p1/forms").await.status,
+        StatusCode::OK
+    );
 
     let answer = c
         .call(
