@@ -524,6 +524,15 @@ pub fn index_text(text: &str) -> String {
         .collect()
 }
 
+/// Search words this long or longer match as prefixes (`achi` finds `Achieng`); shorter
+/// ones match whole words only, since a one- or two-letter prefix (`1`, `17`) matches a
+/// large part of every index and says little about what is sought.
+pub const PREFIX_FROM: usize = 3;
+
+pub fn is_prefix(word: &str) -> bool {
+    word.chars().count() >= PREFIX_FROM
+}
+
 /// The words of a search, folded; at most 8 words of at most 64 characters, each made of
 /// letters and digits only (the rest separates words, as the indexes' tokenizers do).
 pub fn search_words(query: &str) -> Vec<String> {
