@@ -8,7 +8,7 @@
 
 use std::ops::Deref;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -80,6 +80,9 @@ pub struct Device {
     on_unlock: Mutex<Option<StartHook>>,
     last_activity: Mutex<Instant>,
     wiped: AtomicBool,
+    /// The idle time last read from the open store (the project's), so the lock screen
+    /// says it while the store is closed.
+    idle_lock_seconds: AtomicU32,
 }
 
 /// The PIN the crate's tests and benchmarks use.
@@ -118,6 +121,7 @@ impl Device {
             on_unlock: Mutex::new(None),
             last_activity: Mutex::new(Instant::now()),
             wiped: AtomicBool::new(false),
+            idle_lock_seconds: AtomicU32::new(crate::voices::DEFAULT_IDLE_LOCK_SECONDS),
         }
     }
 
@@ -148,8 +152,12 @@ impl Device {
             warn_when_left: vault::WARN_WHEN_LEFT,
             min_pin_length: vault::MIN_PIN_CHARS as u32,
             idle_lock_seconds: match &unlocked {
-                Some(v) => v.idle_lock_seconds()?,
-                None => crate::voices::DEFAULT_IDLE_LOCK_SECONDS,
+                Some(v) => {
+                    let seconds = v.idle_lock_seconds()?;
+                    self.idle_lock_seconds.store(seconds, Ordering::SeqCst);
+                    seconds
+                }
+                None => self.idle_lock_seconds.load(Ordering::SeqCst),
             },
             wiped: self.wiped.load(Ordering::SeqCst),
         })
@@ -248,6 +256,7 @@ impl Device {
         let limit = voices
             .idle_lock_seconds()
             .unwrap_or(crate::voices::DEFAULT_IDLE_LOCK_SECONDS);
+        self.idle_lock_seconds.store(limit, Ordering::SeqCst);
         drop(voices);
         if lock(&self.last_activity).elapsed() < Duration::from_secs(limit.into()) {
             return false;
@@ -277,5 +286,55 @@ impl<'de, R: Runtime> CommandArg<'de, R> for Unlocked {
                 InvokeError::from(Error::Locked("the app is still starting".to_owned()))
             })?;
         device.voices().map(Unlocked).map_err(InvokeError::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sync::policy::IDLE_LOCK_KEY;
+
+    fn idle_for(device: &Device, seconds: u64) {
+        *lock(&device.last_activity) = Instant::now() - Duration::from_secs(seconds);
+    }
+
+    #[test]
+    fn the_app_locks_after_the_projects_idle_time_and_not_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let device = Device::new(dir.path());
+        device.set_pin("idle-pin-1").unwrap();
+        // The default: 5 minutes.
+        idle_for(&device, 299);
+        assert!(!device.lock_if_idle());
+        // The project's setting, as a sync keeps it: 2 minutes.
+        device
+            .voices()
+            .unwrap()
+            .with_store(|s| s.set_setting(IDLE_LOCK_KEY, "120"))
+            .unwrap();
+        idle_for(&device, 119);
+        assert!(!device.lock_if_idle());
+        device.touch();
+        assert!(!device.lock_if_idle());
+        idle_for(&device, 121);
+        assert!(device.lock_if_idle());
+        let state = device.state().unwrap();
+        assert_eq!(state.status, LockStatus::Locked);
+        // Locked, the screen still says the project's time.
+        assert_eq!(state.idle_lock_seconds, 120);
+        assert!(matches!(device.voices(), Err(Error::Locked(_))));
+        // A locked app does not lock again.
+        assert!(!device.lock_if_idle());
+        device.unlock("idle-pin-1").unwrap();
+        // A setting below the floor is raised to it.
+        device
+            .voices()
+            .unwrap()
+            .with_store(|s| s.set_setting(IDLE_LOCK_KEY, "1"))
+            .unwrap();
+        idle_for(&device, 29);
+        assert!(!device.lock_if_idle());
+        idle_for(&device, 31);
+        assert!(device.lock_if_idle());
     }
 }

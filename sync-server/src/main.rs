@@ -184,6 +184,19 @@ enum ProjectCommand {
         #[arg(long)]
         title: Option<String>,
     },
+    /// Show or set what the project asks of its devices (the apps take it at their next
+    /// sync): the idle time before the app locks, and how long a response stays on the
+    /// device after the server acknowledged it. Without options: print the policy.
+    Policy {
+        id: String,
+        /// Lock the app after this many minutes without use (default 5).
+        #[arg(long)]
+        idle_lock_minutes: Option<u32>,
+        /// Remove a response's answers and files from the device this many days after
+        /// the server acknowledged it; 0 removes them at once (default 30).
+        #[arg(long)]
+        retention_days: Option<u32>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -461,6 +474,35 @@ fn main() -> anyhow::Result<()> {
             let store = open_store(&cli)?;
             store.add_project(id, title.as_deref().unwrap_or(id), &now)?;
             println!("added project `{id}`");
+            Ok(())
+        }
+        Command::Project {
+            command:
+                ProjectCommand::Policy {
+                    id,
+                    idle_lock_minutes,
+                    retention_days,
+                },
+        } => {
+            let store = open_store(&cli)?;
+            let Some(mut policy) = store.device_policy(id)? else {
+                bail!("there is no project `{id}`");
+            };
+            let changing = idle_lock_minutes.is_some() || retention_days.is_some();
+            if let Some(minutes) = idle_lock_minutes {
+                policy.idle_lock_seconds = minutes.saturating_mul(60);
+            }
+            if let Some(days) = retention_days {
+                policy.retention_days = *days;
+            }
+            if changing {
+                policy.check().map_err(|e| anyhow::anyhow!(e))?;
+                store.set_device_policy(id, &policy)?;
+            }
+            println!(
+                "project `{id}`: the app locks after {} s without use; a response leaves the device {} day(s) after it was acknowledged",
+                policy.idle_lock_seconds, policy.retention_days
+            );
             Ok(())
         }
         Command::Device {

@@ -18,6 +18,7 @@ mod migrations;
 mod outbox;
 mod paradata;
 mod responses;
+mod retention;
 mod revisions;
 mod settings;
 

@@ -64,6 +64,12 @@ impl AttachmentFiles {
         durable::replace(&self.path(sha256), &sealed)
     }
 
+    /// Overwrite and remove the file named `sha256` (its response was purged); a file
+    /// already gone is fine.
+    pub fn remove(&self, sha256: &str) -> Result<()> {
+        durable::scrub_and_remove(&self.path(sha256))
+    }
+
     /// The plain bytes of the file named `sha256`.
     pub fn read(&self, sha256: &str) -> Result<Vec<u8>> {
         let path = self.path(sha256);

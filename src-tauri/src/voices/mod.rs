@@ -104,7 +104,7 @@ impl Voices {
         let store = SharedStore::new(store);
         let forms = Arc::new(Forms::new(store.clone()));
         forms.load_examples()?;
-        Ok(Voices {
+        let voices = Voices {
             sync: Syncer::new(store.clone(), forms.clone(), files.clone()),
             store,
             forms,
@@ -114,7 +114,13 @@ impl Voices {
                 device_id: Some(device_id),
                 username,
             }),
-        })
+        };
+        // Retention runs out while the device is offline too. A failure leaves the
+        // responses as they were (each purge is one transaction); the next sync retries.
+        if let Err(e) = voices.sync.purge_acknowledged() {
+            eprintln!("Voices: purging acknowledged responses failed: {e}");
+        }
+        Ok(voices)
     }
 
     /// The form versions on the device: import, list, compiled forms.
@@ -134,7 +140,7 @@ impl Voices {
     }
 
     /// Direct store access for tests and measurements.
-    #[cfg(feature = "test-support")]
+    #[cfg(any(test, feature = "test-support"))]
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         f(&mut self.store.lock())
     }

@@ -17,7 +17,7 @@ pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
 use voices_core::response::Response;
-use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
+use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck, ReviewState};
 use voices_core::sync::{Edits, ResponseState, Revision};
 
 use crate::Result;
@@ -238,6 +238,12 @@ pub trait Store: Send + Sync + 'static {
     // Accounts and projects.
     fn add_project(&self, id: &str, title: &str, now: &str) -> Result<()>;
     fn project_exists(&self, id: &str) -> Result<bool>;
+    /// What the project asks of its devices (the default for a value never set);
+    /// `None` when there is no such project.
+    fn device_policy(&self, project: &str) -> Result<Option<DevicePolicy>>;
+    /// Set the project's device policy (checked by the caller). `false` when there is
+    /// no such project.
+    fn set_device_policy(&self, project: &str, policy: &DevicePolicy) -> Result<bool>;
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()>;
     fn add_membership(&self, user: &str, project: &str) -> Result<()>;
     /// `false` when the user was not a member. The user's sessions stay; the next

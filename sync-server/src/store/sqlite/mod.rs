@@ -25,7 +25,7 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
+use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck, ReviewState};
 
 use super::plan::Ingest;
 use super::projection::IndexCache;
@@ -239,6 +239,32 @@ impl Store for SqliteStore {
 
     fn project_exists(&self, id: &str) -> Result<bool> {
         self.read(|c| project_exists(c, id))
+    }
+
+    fn device_policy(&self, project: &str) -> Result<Option<DevicePolicy>> {
+        self.read(|c| {
+            let row: Option<(Option<u32>, Option<u32>)> = c
+                .query_row(
+                    "SELECT device_idle_lock_seconds, device_retention_days FROM projects WHERE id = ?1",
+                    [project],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            Ok(row.map(|(idle, retention)| DevicePolicy {
+                idle_lock_seconds: idle.unwrap_or(DevicePolicy::DEFAULT_IDLE_LOCK_SECONDS),
+                retention_days: retention.unwrap_or(DevicePolicy::DEFAULT_RETENTION_DAYS),
+            }))
+        })
+    }
+
+    fn set_device_policy(&self, project: &str, policy: &DevicePolicy) -> Result<bool> {
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE projects SET device_idle_lock_seconds = ?2, device_retention_days = ?3 WHERE id = ?1",
+                params![project, policy.idle_lock_seconds, policy.retention_days],
+            )?;
+            Ok(n > 0)
+        })
     }
 
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {

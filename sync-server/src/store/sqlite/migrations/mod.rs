@@ -30,6 +30,8 @@ const MIGRATIONS: &[&str] = &[
     // 6: a device revoked with wipe (`device revoke --wipe`, the console's choice): its
     // calls are answered `device_wipe` and the app erases its data.
     include_str!("0006_device_wipe.sql"),
+    // 7: the device policy of a project (idle lock, retention on the device).
+    include_str!("0007_device_policy.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
