@@ -75,7 +75,10 @@ fn the_projects_policy_reaches_the_device_and_retention_0_purges_what_the_server
         assert!(!listed.contains(&sent), "{listed:?}");
         assert!(listed.contains(&draft) && listed.contains(&with_photo));
         let err = v.reopen(&sent).unwrap_err();
-        assert!(err.to_string().contains("removed from this device"), "{err}");
+        assert!(
+            err.to_string().contains("removed from this device"),
+            "{err}"
+        );
         assert!(v.sync().list_outbox().unwrap().is_empty());
         // The ids and hashes stay: nothing is built or sent again, the server holds it once.
         let ids = v.with_store(|s| s.revisions(&sent)).unwrap();
@@ -83,14 +86,22 @@ fn the_projects_policy_reaches_the_device_and_retention_0_purges_what_the_server
         assert!(ids[0].body.is_empty() && ids[0].ack.is_some());
         let again = v.sync().sync_once().await.unwrap();
         assert_eq!(
-            (again.revisions_built, again.accepted, again.duplicate, again.still_due),
+            (
+                again.revisions_built,
+                again.accepted,
+                again.duplicate,
+                again.still_due
+            ),
             (0, 0, 0, 0),
             "{again:?}"
         );
         let pulled = server.pull_all().await;
         assert_eq!(pulled.len(), 1, "{pulled:?}");
         assert_eq!(pulled[0]["response"]["id"], sent.as_str());
-        assert_eq!(pulled[0]["response"]["answers"]["village"], "MARKER-kept-then-purged");
+        assert_eq!(
+            pulled[0]["response"]["answers"]["village"],
+            "MARKER-kept-then-purged"
+        );
 
         // The photo's response goes the same way, and its sealed file with it.
         v.set_answer(&with_photo, "/village", Some("with photo"), 1)
@@ -108,10 +119,19 @@ fn the_projects_policy_reaches_the_device_and_retention_0_purges_what_the_server
         .unwrap();
         assert!(v.finalize(&with_photo).unwrap().can_finalize);
         let third = v.sync().sync_once().await.unwrap();
-        assert_eq!((third.accepted, third.attachments_sent), (1, 1), "{third:?}");
-        assert!(!v.attachment_file(&sha).exists(), "the sealed photo was removed");
+        assert_eq!(
+            (third.accepted, third.attachments_sent),
+            (1, 1),
+            "{third:?}"
+        );
+        assert!(
+            !v.attachment_file(&sha).exists(),
+            "the sealed photo was removed"
+        );
         assert_eq!(server.pull_all().await.len(), 2);
         // The draft was never sent: it stays, whatever the policy.
-        assert!(v.with_store(|s| s.answers(&draft)).is_ok_and(|a| !a.is_empty()));
+        assert!(v
+            .with_store(|s| s.answers(&draft))
+            .is_ok_and(|a| !a.is_empty()));
     });
 }

@@ -74,9 +74,10 @@ fn revoke_with_wipe_marks_the_device_and_says_what_is_lost() {
     ok(run(data, &["device", "revoke", "tab-2", "--wipe"]));
     let store = SqliteStore::open(&data.join("voices.sqlite3")).unwrap();
     let devices = store.list_devices("p1").unwrap();
-    assert!(devices
-        .iter()
-        .all(|d| d.wipe_requested_at.is_some()), "{devices:?}");
+    assert!(
+        devices.iter().all(|d| d.wipe_requested_at.is_some()),
+        "{devices:?}"
+    );
 }
 
 #[test]
@@ -100,7 +101,10 @@ fn the_device_policy_is_shown_set_and_checked() {
         ],
     ));
     assert!(out.contains("locks after 120 s"), "{out}");
-    let e = refused(run(data, &["project", "policy", "p1", "--idle-lock-minutes", "0"]));
+    let e = refused(run(
+        data,
+        &["project", "policy", "p1", "--idle-lock-minutes", "0"],
+    ));
     assert!(e.contains("idle_lock_seconds is 0"), "{e}");
     let e = refused(run(data, &["project", "policy", "p9"]));
     assert!(e.contains("no project `p9`"), "{e}");

@@ -431,7 +431,10 @@ mod tests {
             idle_lock_seconds: 29,
             ..DevicePolicy::DEFAULT
         };
-        assert!(quick.check().unwrap_err().contains("idle_lock_seconds is 29"));
+        assert!(quick
+            .check()
+            .unwrap_err()
+            .contains("idle_lock_seconds is 29"));
         let long = DevicePolicy {
             retention_days: 3651,
             ..DevicePolicy::DEFAULT

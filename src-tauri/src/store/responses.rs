@@ -75,8 +75,13 @@ impl Store {
     }
 
     pub fn response(&self, id: &str) -> Result<ResponseRow> {
-        let sql = format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE id = ?1 AND purged_at IS NULL");
-        match self.conn.query_row(&sql, params![id], row_to_response).optional()? {
+        let sql =
+            format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE id = ?1 AND purged_at IS NULL");
+        match self
+            .conn
+            .query_row(&sql, params![id], row_to_response)
+            .optional()?
+        {
             Some(row) => row,
             None => Err(not_on_device(&self.conn, id)?),
         }

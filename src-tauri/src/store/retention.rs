@@ -60,16 +60,19 @@ impl Store {
             params![id, now],
         )?;
         {
-            let mut bodies =
-                tx.prepare_cached("SELECT id, body FROM revisions WHERE response_id = ?1 AND body != ''")?;
+            let mut bodies = tx.prepare_cached(
+                "SELECT id, body FROM revisions WHERE response_id = ?1 AND body != ''",
+            )?;
             let kept: Vec<(String, String)> = bodies
                 .query_map(params![id], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<rusqlite::Result<_>>()?;
-            let mut empty = tx.prepare_cached(
-                "UPDATE revisions SET body_sha256 = ?2, body = '' WHERE id = ?1",
-            )?;
+            let mut empty = tx
+                .prepare_cached("UPDATE revisions SET body_sha256 = ?2, body = '' WHERE id = ?1")?;
             for (revision, body) in kept {
-                empty.execute(params![revision, hex::encode(Sha256::digest(body.as_bytes()))])?;
+                empty.execute(params![
+                    revision,
+                    hex::encode(Sha256::digest(body.as_bytes()))
+                ])?;
             }
         }
         let files: Vec<String> = {

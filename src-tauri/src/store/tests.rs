@@ -821,10 +821,20 @@ fn a_purged_response_keeps_its_ids_and_hashes_and_loses_its_answers() {
     s.attach("r1", &p("/photo"), &photo, NOW).unwrap();
     s.create_response("r2", "f", "1", "en", NOW).unwrap();
     s.attach("r2", &p("/photo"), &photo, NOW).unwrap();
-    s.transition("r1", &[ResponseStatus::Draft], ResponseStatus::Finalized, NOW)
-        .unwrap();
-    s.transition("r1", &[ResponseStatus::Finalized], ResponseStatus::Queued, NOW)
-        .unwrap();
+    s.transition(
+        "r1",
+        &[ResponseStatus::Draft],
+        ResponseStatus::Finalized,
+        NOW,
+    )
+    .unwrap();
+    s.transition(
+        "r1",
+        &[ResponseStatus::Finalized],
+        ResponseStatus::Queued,
+        NOW,
+    )
+    .unwrap();
     let built = revision("a1", "r1", 1);
     s.add_revision(&built, NOW).unwrap();
     // Not acknowledged yet: nothing to purge, and a body cannot be emptied.
@@ -844,10 +854,13 @@ fn a_purged_response_keeps_its_ids_and_hashes_and_loses_its_answers() {
     // The photo is r2's too: its file stays.
     assert_eq!(s.purge_response("r1", NOW).unwrap(), Some(vec![]));
     assert_eq!(s.purge_response("r1", NOW).unwrap(), None, "purged once");
-    let count = |sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    let count = |s: &Store, sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     for table in ["answers", "consent", "paradata", "response_attachments"] {
         assert_eq!(
-            count(&format!("SELECT count(*) FROM {table} WHERE response_id = 'r1'")),
+            count(
+                &s,
+                &format!("SELECT count(*) FROM {table} WHERE response_id = 'r1'")
+            ),
             0,
             "{table}"
         );
@@ -860,34 +873,54 @@ fn a_purged_response_keeps_its_ids_and_hashes_and_loses_its_answers() {
             |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
         )
         .unwrap();
-    assert_eq!((id.as_str(), ack_kept.as_str(), body.as_str()), ("a1", "accepted", ""));
+    assert_eq!(
+        (id.as_str(), ack_kept.as_str(), body.as_str()),
+        ("a1", "accepted", "")
+    );
     assert_eq!(hash, crate::sync::sha256_hex(built.body.as_bytes()));
     // Nothing is due and nothing is built again: the server holds it exactly once.
     assert!(s.unacknowledged_revisions(10).unwrap().is_empty());
     assert!(s.responses_to_build().unwrap().is_empty());
     // Gone from every list; opening or reopening it says why.
     assert_eq!(
-        s.responses().unwrap().iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        s.responses()
+            .unwrap()
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
         ["r2"]
     );
     assert!(s.outbox_entries().unwrap().is_empty());
     let err = s.response("r1").unwrap_err();
-    assert!(err.to_string().contains("removed from this device"), "{err}");
+    assert!(
+        err.to_string().contains("removed from this device"),
+        "{err}"
+    );
     let err = s
         .transition("r1", &[ResponseStatus::Sent], ResponseStatus::Draft, NOW)
         .unwrap_err();
     assert_eq!(err.kind(), crate::error::ErrorKind::NotFound);
     // r2 purged later takes the last use of the photo: its file is to be removed.
-    s.transition("r2", &[ResponseStatus::Draft], ResponseStatus::Finalized, NOW)
-        .unwrap();
-    s.transition("r2", &[ResponseStatus::Finalized], ResponseStatus::Queued, NOW)
-        .unwrap();
+    s.transition(
+        "r2",
+        &[ResponseStatus::Draft],
+        ResponseStatus::Finalized,
+        NOW,
+    )
+    .unwrap();
+    s.transition(
+        "r2",
+        &[ResponseStatus::Finalized],
+        ResponseStatus::Queued,
+        NOW,
+    )
+    .unwrap();
     s.add_revision(&revision("b1", "r2", 1), NOW).unwrap();
     s.apply_acks(&[ack("b1", "duplicate", &[])], NOW).unwrap();
     assert_eq!(
         s.purge_response("r2", NOW).unwrap(),
         Some(vec!["ab".to_owned()])
     );
-    assert_eq!(count("SELECT count(*) FROM attachments"), 0);
+    assert_eq!(count(&s, "SELECT count(*) FROM attachments"), 0);
     assert_eq!(s.integrity_check().unwrap(), "ok");
 }

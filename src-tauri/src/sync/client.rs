@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 
 use super::tls;
 use voices_core::sync::protocol::{
-    AttachmentStatus, DeviceCredentials, DevicePolicy, FormVersionSummary, KnownRequest, KnownResponse, Problem,
-    ProvisionRequest, ServerInfo, UploadAck, DICTIONARY_HEADER, NDJSON, PROTOCOL_HEADER,
-    PROTOCOL_VERSION,
+    AttachmentStatus, DeviceCredentials, DevicePolicy, FormVersionSummary, KnownRequest,
+    KnownResponse, Problem, ProvisionRequest, ServerInfo, UploadAck, DICTIONARY_HEADER, NDJSON,
+    PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
 /// Why a request did not give the answer asked for.
@@ -350,9 +350,9 @@ impl Client {
         let request = self.request(reqwest::Method::GET, self.project_url("/device-policy"));
         match self.json(request).await {
             Ok(policy) => Ok(Some(policy)),
-            Err(ClientError::Refused { status: 404, code, .. }) if code != "unknown_project" => {
-                Ok(None)
-            }
+            Err(ClientError::Refused {
+                status: 404, code, ..
+            }) if code != "unknown_project" => Ok(None),
             Err(e) => Err(e),
         }
     }

@@ -37,9 +37,9 @@ impl Syncer {
     pub fn purge_acknowledged(&self) -> Result<usize> {
         let days = self.retention_days()?;
         let now_text = now();
-        let cutoff = DateTime::parse_from_rfc3339(&now_text)
-            .map_err(|e| crate::error::Error::Corrupt(format!("the clock's time {now_text}: {e}")))?
-            - Duration::days(days.into());
+        let cutoff = DateTime::parse_from_rfc3339(&now_text).map_err(|e| {
+            crate::error::Error::Corrupt(format!("the clock's time {now_text}: {e}"))
+        })? - Duration::days(days.into());
         let mut purged = 0;
         for (id, acked_at) in self.store.with(|s| s.purgeable_responses())? {
             // A time this app did not write cannot be judged: the response stays.

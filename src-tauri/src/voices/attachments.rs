@@ -131,3 +131,32 @@ fn media_field_named(item: &Item, name: &str) -> bool {
         Item::Consent(_) => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::{files::new_files_key, AttachmentFiles};
+
+    /// A crash or power loss never leaves a row naming a file that is not on disk whole:
+    /// the sealed file is written under a temporary name, fsynced, renamed to its hash
+    /// and the folder fsynced (`vault::durable::replace`) before the row is committed.
+    #[test]
+    fn a_kept_file_is_whole_under_its_hash_with_no_partial_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = AttachmentFiles::new(dir.path().to_owned(), &new_files_key().unwrap()).unwrap();
+        let bytes = b"a photo".repeat(1_000);
+        let sha = sha256_hex(&bytes);
+        files.write(&sha, &bytes).unwrap();
+        assert_eq!(files.read(&sha).unwrap(), bytes);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, [sha]);
+        // A folder that is not there is an error that says where, not a panic.
+        let gone =
+            AttachmentFiles::new(dir.path().join("gone"), &new_files_key().unwrap()).unwrap();
+        let err = gone.write("x", b"y").unwrap_err();
+        assert!(err.to_string().contains("gone"), "{err}");
+    }
+}

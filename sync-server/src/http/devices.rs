@@ -3,8 +3,9 @@
 //! `DELETE /devices/{id}` (revoke; `?wipe=true`: the app erases its data on its next
 //! call). Each device's contact is recorded as it comes.
 
+use super::extract::{Path, Query};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;

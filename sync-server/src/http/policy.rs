@@ -12,7 +12,10 @@ use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 
 fn no_project(project: &str) -> ApiError {
-    ApiError::not_found("unknown_project", format!("there is no project `{project}`"))
+    ApiError::not_found(
+        "unknown_project",
+        format!("there is no project `{project}`"),
+    )
 }
 
 pub(super) async fn get(
@@ -22,9 +25,7 @@ pub(super) async fn get(
     let store = state.store.clone();
     let p = caller.project.clone();
     let policy = blocking(move || store.device_policy(&p)).await?;
-    policy
-        .map(Json)
-        .ok_or_else(|| no_project(&caller.project))
+    policy.map(Json).ok_or_else(|| no_project(&caller.project))
 }
 
 pub(super) async fn set(
