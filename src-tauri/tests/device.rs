@@ -170,6 +170,11 @@ fn a_store_of_the_app_before_encryption_is_encrypted_when_the_pin_is_set() {
         dir.path().join("voices.sqlite"),
     )
     .unwrap();
+    // The queued response's photo, as that app kept it: plain, named by its hash.
+    let yard = "01eea08488e833e791940defdae9e71bede05948be887f9dc8b3b448c61ffca7";
+    let photo = b"MARKER-plain-photo of the yard".to_vec();
+    std::fs::create_dir_all(dir.path().join("attachments")).unwrap();
+    std::fs::write(dir.path().join("attachments").join(yard), &photo).unwrap();
     let app = mock_app_locked(dir);
     let state = app.call("device_state", None).unwrap();
     assert_eq!(
@@ -193,6 +198,12 @@ fn a_store_of_the_app_before_encryption_is_encrypted_when_the_pin_is_set() {
     assert!(
         !header.starts_with(b"SQLite format 3"),
         "the store is encrypted now"
+    );
+    // The photo was sealed in place and still opens; nothing plain is left on disk.
+    assert_eq!(voices(&app).attachment_bytes(yard).unwrap(), photo);
+    assert_eq!(
+        files_holding(app.dir.path(), b"MARKER-"),
+        Vec::<String>::new()
     );
 }
 

@@ -45,6 +45,8 @@ fn the_projects_policy_reaches_the_device_and_retention_0_purges_what_the_server
             v.idle_lock_seconds().unwrap(),
             DevicePolicy::DEFAULT_IDLE_LOCK_SECONDS
         );
+        // Before its project's policy came, the device purges nothing.
+        assert_eq!(v.sync().retention_days().unwrap(), None);
         let sent = interview_on(v, "MARKER-kept-then-purged", None);
         let with_photo = v.start(FORM, None, Some("en")).unwrap().response_id;
         v.record_consent(&with_photo, true).unwrap();
@@ -64,7 +66,7 @@ fn the_projects_policy_reaches_the_device_and_retention_0_purges_what_the_server
 
         // The policy came down with the sync: the lock follows the project.
         assert_eq!(v.idle_lock_seconds().unwrap(), 120);
-        assert_eq!(v.sync().retention_days().unwrap(), 0);
+        assert_eq!(v.sync().retention_days().unwrap(), Some(0));
         // Acknowledged, so purged at once: gone from the lists and unreadable.
         let listed: Vec<String> = v
             .list_responses()

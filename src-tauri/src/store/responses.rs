@@ -129,6 +129,17 @@ impl Store {
             )));
         }
         let reopening = current != ResponseStatus::Draft && to == ResponseStatus::Draft;
+        // Only a sent response can have been purged (its answers are gone: nothing to edit).
+        if reopening && current == ResponseStatus::Sent {
+            let purged: Option<String> = tx.query_row(
+                "SELECT purged_at FROM responses WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
+            if purged.is_some() {
+                return Err(not_on_device(&tx, id)?);
+            }
+        }
         tx.execute(
             "UPDATE responses SET status = ?2, updated_at = ?3,
                 finalized_at = CASE WHEN ?2 = 'finalized' THEN ?3 ELSE finalized_at END,
@@ -176,17 +187,15 @@ pub(super) fn row_to_response(r: &rusqlite::Row<'_>) -> rusqlite::Result<Result<
 }
 
 pub(super) fn status_in(conn: &Connection, id: &str) -> Result<ResponseStatus> {
-    let status: Option<String> = conn
+    let status: String = conn
         .query_row(
-            "SELECT status FROM responses WHERE id = ?1 AND purged_at IS NULL",
+            "SELECT status FROM responses WHERE id = ?1",
             params![id],
             |r| r.get(0),
         )
-        .optional()?;
-    match status {
-        Some(status) => ResponseStatus::parse(&status),
-        None => Err(not_on_device(conn, id)?),
-    }
+        .optional()?
+        .ok_or_else(|| Error::NotFound(format!("response `{id}` is not on this device")))?;
+    ResponseStatus::parse(&status)
 }
 
 /// Why response `id` cannot be read: never here, or purged after it was acknowledged.

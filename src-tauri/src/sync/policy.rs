@@ -24,18 +24,20 @@ impl Syncer {
         })
     }
 
-    /// The days a response stays after its acknowledgement: the project's, else the default.
-    pub fn retention_days(&self) -> Result<u32> {
+    /// The days a response stays after its acknowledgement, as the project's policy
+    /// says; `None` until a sync brought the policy (an app upgraded in the field purges
+    /// nothing before its project has had its say).
+    pub fn retention_days(&self) -> Result<Option<u32>> {
         let stored = self.store.with(|s| s.setting(RETENTION_DAYS_KEY))?;
-        Ok(stored
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(DevicePolicy::DEFAULT_RETENTION_DAYS))
+        Ok(stored.and_then(|v| v.parse().ok()))
     }
 
     /// Purge every response acknowledged at least the retention period ago, and the
     /// sealed files only they used; how many were purged.
     pub fn purge_acknowledged(&self) -> Result<usize> {
-        let days = self.retention_days()?;
+        let Some(days) = self.retention_days()? else {
+            return Ok(0);
+        };
         let now_text = now();
         let cutoff = DateTime::parse_from_rfc3339(&now_text).map_err(|e| {
             crate::error::Error::Corrupt(format!("the clock's time {now_text}: {e}"))

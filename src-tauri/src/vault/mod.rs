@@ -267,6 +267,64 @@ mod tests {
         }
     }
 
+    const KILL_CHILD_DIR: &str = "VOICES_TEST_PIN_CHANGE_DIR";
+
+    /// SIGKILL at any moment of a PIN change (a process changing the PIN back and forth
+    /// is killed after a different delay each round) leaves a key file that opens with
+    /// one of the two PINs, giving the same data key.
+    #[cfg(unix)]
+    #[test]
+    fn sigkill_during_pin_changes_leaves_a_key_that_opens_with_the_old_or_the_new_pin() {
+        const PINS: [&str; 2] = ["first-pin-1", "second-pin-2"];
+        if let Ok(dir) = std::env::var(KILL_CHILD_DIR) {
+            // The child: change the PIN to the other one, forever, until killed.
+            let vault = Vault::new(Path::new(&dir));
+            loop {
+                if vault.change_pin(PINS[0], PINS[1]).is_err() {
+                    let _ = vault.change_pin(PINS[1], PINS[0]);
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let vault = Vault::new(dir.path());
+        let key = vault.set_pin(PINS[0]).unwrap();
+        // One change is two Argon2id derivations (and a failed try a third): time it.
+        let started = std::time::Instant::now();
+        vault.change_pin(PINS[0], PINS[1]).unwrap();
+        vault.change_pin(PINS[1], PINS[0]).unwrap();
+        let change = started.elapsed() / 2;
+        let rounds = 8u32;
+        for round in 0..rounds {
+            let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "--exact",
+                    "vault::tests::sigkill_during_pin_changes_leaves_a_key_that_opens_with_the_old_or_the_new_pin",
+                    "--nocapture",
+                ])
+                .env(KILL_CHILD_DIR, dir.path())
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            // Past the child's start, then spread over two changes in steps.
+            std::thread::sleep(std::time::Duration::from_millis(150) + change * 2 * round / rounds);
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "round {round}: the child stopped before it was killed (not changing PINs)"
+            );
+            child.kill().unwrap(); // SIGKILL
+            child.wait().unwrap();
+            let opened = match vault.unlock(PINS[0]) {
+                Ok(k) => k,
+                Err(Error::WrongPin { .. }) => vault
+                    .unlock(PINS[1])
+                    .unwrap_or_else(|e| panic!("round {round}: neither PIN opens: {e}")),
+                Err(e) => panic!("round {round}: {e}"),
+            };
+            assert_eq!(opened.bytes(), key.bytes(), "round {round}");
+        }
+    }
+
     #[test]
     fn a_pin_change_keeps_the_data_key_and_needs_the_old_pin() {
         let dir = tempfile::tempdir().unwrap();
