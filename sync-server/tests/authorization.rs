@@ -62,6 +62,8 @@ const UNAUTH: u16 = 401;
 const DENIED: u16 = 403;
 /// Allowed in, then refused for what the sample body says (a too-short new password).
 const BAD_INPUT: u16 = 400;
+/// Allowed in, then nothing to show (a response never sent back).
+const NOT_FOUND: u16 = 404;
 
 const PASSWORD: &str = "matrix passphrase";
 /// A 5-byte attachment and its SHA-256.
@@ -148,6 +150,12 @@ fn table(response: &str) -> Vec<Row> {
         row(Method::PUT, "/api/v1/projects/{project}/responses/{id}/review",
             format!("{p}/responses/{response}/review"), json(serde_json::json!({"state": "approved"})),
             [UNAUTH, DENIED, DENIED, UNAUTH, NO_CONTENT, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/responses/{id}/resubmission",
+            format!("{p}/responses/{response}/resubmission"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, NOT_FOUND, DENIED, DENIED, NOT_FOUND, UNAUTH]),
+        // A device's own responses; people read the project feed instead.
+        row(Method::GET, "/api/v1/projects/{project}/device/feed", format!("{p}/device/feed"), None,
+            [UNAUTH, OK, DENIED, UNAUTH, DENIED, DENIED, DENIED, DENIED, UNAUTH]),
         row(Method::GET, "/api/v1/projects/{project}/forms/{form}/export",
             format!("{p}/forms/household_survey/export?format=json"), None,
             [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),

@@ -10,6 +10,7 @@ mod auth;
 mod body;
 mod console_assets;
 mod dashboard;
+mod device_feed;
 mod devices;
 mod error;
 mod export;
@@ -184,6 +185,16 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::PUT,
             "/projects/{project}/responses/{id}/review",
             put(responses::review),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/responses/{id}/resubmission",
+            get(responses::resubmission),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/device/feed",
+            get(device_feed::pull),
         ),
         (
             Method::GET,
@@ -383,6 +394,7 @@ async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
             ("zstd-form-dictionary", state.zstd),
             ("attachments", true),
             ("export", true),
+            ("device-feed", true),
         ]
         .into_iter()
         .filter(|(_, offered)| *offered)

@@ -24,6 +24,10 @@ const MIGRATIONS: &[&str] = &[
     // the same order; free text is one tsvector per response, pii words weighted `A` and
     // the others `D`, so one GIN index answers searches with and without pii.
     include_str!("0005_console.sql"),
+    // 6: sending a response back to its enumerator (as SQLite's migration 6): review
+    // decisions keep field comments and a send-back's context; a device pulls its own
+    // responses on an index of project, device and feed position.
+    include_str!("0006_send_back.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of

@@ -27,6 +27,12 @@ const MIGRATIONS: &[&str] = &[
     // share of the dashboard's counts. All of it is written by the ingest in the
     // transaction that writes the response; `backfill` fills it for existing responses.
     include_str!("0005_console.sql"),
+    // 6: sending a response back to its enumerator. A review decision keeps its comments
+    // on single answers (`fields`, JSON by flat path) and, for a send-back, the response's
+    // context then (`context`, a JSON version vector: the resubmission's diff starts
+    // there); a device pulls its own responses on an index of project, device and feed
+    // position.
+    include_str!("0006_send_back.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
