@@ -49,6 +49,14 @@ pub fn merge_local(
     let (was, now) = (before.answers(), after.answers());
     let mut answers = local.clone();
     let mut conflicts: Vec<LocalConflict> = Vec::new();
+    // Registers holding concurrent values: the device keeps its own (below), whichever
+    // value the merge would display.
+    let concurrent = after.conflicts();
+    let is_concurrent = |path: &AnswerPath| {
+        concurrent
+            .iter()
+            .any(|c| matches!(&c.key, Register::Answer(p) if p == path))
+    };
     let paths: std::collections::BTreeSet<&AnswerPath> =
         was.iter().chain(now.iter()).map(|(p, _)| p).collect();
     for path in paths {
@@ -57,7 +65,7 @@ pub fn merge_local(
             now.get(path.as_str()),
             local.get(path.as_str()),
         );
-        if old == new || mine == new {
+        if old == new || mine == new || is_concurrent(path) {
             continue;
         }
         if mine == old {
@@ -77,7 +85,7 @@ pub fn merge_local(
             });
         }
     }
-    for conflict in after.conflicts() {
+    for conflict in concurrent {
         let Register::Answer(path) = &conflict.key else {
             continue;
         };
@@ -250,6 +258,32 @@ mod tests {
             Some("8"),
             "never silently replaced"
         );
+        assert_eq!(merged.conflicts.len(), 1);
+        assert_eq!(merged.conflicts[0].yours.as_deref(), Some("8"));
+        assert_eq!(
+            merged.conflicts[0].theirs,
+            vec![("user:cora".to_string(), Some("70".to_string()))]
+        );
+    }
+
+    #[test]
+    fn a_later_stamped_coordinator_value_never_displaces_the_devices_in_a_conflict() {
+        let first = rev("a1", "tab", 1, &[], &[("/age", Some("7"))]);
+        let mine = rev("a2", "tab", 2, &[], &[("/age", Some("8"))]);
+        // Stamped long after the device's edit: the merge displays it.
+        let theirs = Revision {
+            hlc: Hlc::new(9_000_000, 0),
+            ..rev("c1", "user:cora", 1, &[("tab", 1)], &[("/age", Some("70"))])
+        };
+        let after = fold(&[&first, &mine, &theirs]);
+        assert_eq!(after.answers().get("/age"), Some("70"));
+        let merged = merge_local(
+            &flat(&[("/age", "8")]),
+            &fold(&[&first, &mine]),
+            &after,
+            "tab",
+        );
+        assert_eq!(merged.answers.get("/age"), Some("8"));
         assert_eq!(merged.conflicts.len(), 1);
         assert_eq!(merged.conflicts[0].yours.as_deref(), Some("8"));
         assert_eq!(
