@@ -3,8 +3,9 @@
 //! (`PUT /responses/{id}/review`, a send-back with comments among them; `POST /reviews`
 //! for many), what changed since a send-back, and conflict resolution.
 
+use super::extract::{Path, Query};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;

@@ -20,11 +20,7 @@ pub(super) fn review(
     now: &str,
 ) -> Result<Vec<bool>> {
     let state = decision.state.as_str();
-    let mut next: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(feed_seq), 0) FROM responses",
-        [],
-        |r| r.get(0),
-    )?;
+    let mut next = super::last_feed_position(tx, project)?;
     let mut read =
         tx.prepare_cached("SELECT state FROM responses WHERE project = ?1 AND id = ?2")?;
     let mut set = tx.prepare_cached(
