@@ -152,6 +152,7 @@ pub fn next_revision(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sync::VersionVector;
     use crate::response::PrivacyOutcome;
 
     fn flat(pairs: &[(&str, &str)]) -> FlatAnswers {
