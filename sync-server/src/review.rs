@@ -49,7 +49,14 @@ impl Refused {
         match self {
             Refused::BadPath { .. } => "bad_path",
             Refused::CommentRequired => "comment_required",
-            _ => "bad_review",
+            // Limits keep the code review limits always had.
+            Refused::Count
+            | Refused::CommentTooLong
+            | Refused::FieldCommentTooLong(_)
+            | Refused::TooManyFields => "invalid",
+            Refused::Resubmitted | Refused::FieldsWithoutSendBack | Refused::FieldsForMany => {
+                "bad_review"
+            }
         }
     }
 }

@@ -60,7 +60,7 @@ pub async fn a_response_sent_back_reaches_its_device_and_comes_back_with_a_diff(
         ),
         (
             json!({"state": "sent_back", "comment": "x".repeat(2_001)}),
-            "bad_review",
+            "invalid",
         ),
         (json!({"state": "sent back", "comment": "x"}), "bad_json"),
     ] {

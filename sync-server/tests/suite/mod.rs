@@ -740,7 +740,7 @@ pub fn a_send_back_reaches_only_its_device_and_its_edit_resubmits(store: Arc<dyn
     };
     assert_eq!(
         store
-            .review("p1", &[response.clone()], &decision, LATER)
+            .review("p1", std::slice::from_ref(&response), &decision, LATER)
             .unwrap(),
         [true]
     );
@@ -764,7 +764,7 @@ pub fn a_send_back_reaches_only_its_device_and_its_edit_resubmits(store: Arc<dyn
         .iter()
         .map(|b| serde_json::from_str(b).unwrap())
         .collect();
-    assert_eq!(edits, [correction.clone()]);
+    assert_eq!(edits, std::slice::from_ref(&correction));
     let other_cursor = feed("dev-b", 0)[0].feed_seq;
     assert!(feed("dev-b", other_cursor).is_empty(), "nothing of dev-a's");
 
@@ -806,7 +806,7 @@ pub fn a_send_back_reaches_only_its_device_and_its_edit_resubmits(store: Arc<dyn
         by: "cora",
     };
     store
-        .review("p1", &[response.clone()], &approve, LATER)
+        .review("p1", std::slice::from_ref(&response), &approve, LATER)
         .unwrap();
     let last = feed("dev-a", cursor);
     assert_eq!(last.len(), 1);
