@@ -152,8 +152,8 @@ pub fn next_revision(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sync::VersionVector;
     use crate::response::PrivacyOutcome;
+    use crate::sync::VersionVector;
 
     fn flat(pairs: &[(&str, &str)]) -> FlatAnswers {
         let mut out = FlatAnswers::new();
