@@ -23,6 +23,15 @@ impl Dialect for Postgres {
         format!("${n}")
     }
 
+    /// The index's columns are `COLLATE "C"` (byte order, for the keyset), `responses`'
+    /// the database's default: compared as they are, PostgreSQL relabels the `responses`
+    /// side to "C", cannot use its primary key, and hash-joins the page against every
+    /// response of the project (a scan of them all per page). Equality is the same in
+    /// both collations, so the index side is relabelled instead.
+    fn join_key(&self, column: &str) -> String {
+        format!("{column} COLLATE \"default\"")
+    }
+
     fn search(&self, placeholder: &str) -> String {
         format!("ri.search @@ to_tsquery('simple', {placeholder})")
     }
