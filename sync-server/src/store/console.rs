@@ -377,6 +377,8 @@ pub struct DeviceInfo {
     pub app_version: Option<String>,
     pub pending: Option<i64>,
     pub revoked_at: Option<String>,
+    /// Revoked with wipe: the app erases its data on its next call.
+    pub wipe_requested_at: Option<String>,
 }
 
 /// A review decision as recorded.

@@ -491,7 +491,8 @@ pub(super) fn count_form(
 
 pub(super) fn list_devices(c: &mut impl GenericClient, project: &str) -> Attempt<Vec<DeviceInfo>> {
     c.query(
-        "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending, revoked_at
+        "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending, revoked_at,
+                wipe_requested_at
          FROM devices WHERE project = $1 ORDER BY id",
         &[&project],
     )?
@@ -506,6 +507,7 @@ pub(super) fn list_devices(c: &mut impl GenericClient, project: &str) -> Attempt
             app_version: r.try_get(5)?,
             pending: r.try_get(6)?,
             revoked_at: r.try_get(7)?,
+            wipe_requested_at: r.try_get(8)?,
         })
     })
     .collect()

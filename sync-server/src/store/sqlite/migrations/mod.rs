@@ -35,12 +35,17 @@ const MIGRATIONS: &[&str] = &[
     // its own highest one, so every cursor a device or coordinator holds still means
     // "after this row of my project" and no row is skipped or repeated.
     include_str!("0006_feed_positions_per_project.sql"),
-    // 7: sending a response back to its enumerator. A review decision keeps its comments
+    // 7: a device revoked with wipe (`device revoke --wipe`, the console's choice): its
+    // calls are answered `device_wipe` and the app erases its data.
+    include_str!("0007_device_wipe.sql"),
+    // 8: the device policy of a project (idle lock, retention on the device).
+    include_str!("0008_device_policy.sql"),
+    // 9: sending a response back to its enumerator. A review decision keeps its comments
     // on single answers (`fields`, JSON by flat path) and, for a send-back, the response's
     // context then (`context`, a JSON version vector: the resubmission's diff starts
     // there); a device pulls its own responses on an index of project, device and feed
     // position.
-    include_str!("0007_send_back.sql"),
+    include_str!("0009_send_back.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
