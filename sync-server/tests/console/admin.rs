@@ -550,6 +550,47 @@ pub async fn forms_are_published_from_xlsform_workbooks_and_refused_by_cell(c: C
     let answer = c.send(publish(b"not a workbook".to_vec(), XLSX)).await;
     assert_eq!(answer.code(), "invalid_form", "{}", answer.body);
 
+    // The workbench converts a workbook without publishing it, problems and all: the
+    // draft is fixed in the editor. Only bytes that are no workbook are refused.
+    let convert = |body: Vec<u8>, content_type: &'static str| {
+        Request::post("/api/v1/projects/p1/forms/convert")
+            .header(header::AUTHORIZATION, bearer(&c.designer))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let answer = c
+        .send(convert(voices_xlsform::export_xlsx(&broken).unwrap(), XLSX))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["form"]["id"], "broken");
+    assert!(
+        answer.body["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["severity"] == "error" && f["sheet"] == "survey"),
+        "{}",
+        answer.body
+    );
+    let answer = c
+        .get(&c.designer, "/api/v1/projects/p1/forms/broken/fields")
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::NOT_FOUND,
+        "converting publishes nothing"
+    );
+    let answer = c.send(convert(b"not a workbook".to_vec(), XLSX)).await;
+    assert_eq!(answer.code(), "invalid_form", "{}", answer.body);
+    let answer = c.send(convert(b"{}".to_vec(), "application/json")).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        answer.body
+    );
+
     // A JSON form's findings carry the pointer, line and column.
     let answer = c
         .send(publish(
