@@ -3,8 +3,9 @@
 //! (publish), `POST /forms/convert` (a workbook as a form, not published: the
 //! workbench's draft) and `GET /forms/{form}/fields` (a version's fields as table columns).
 
+use super::extract::{Path, Query};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
