@@ -8,6 +8,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { axeProblems, shot, signIn } from './scenarios.mjs';
 import { PROJECT } from './server.mjs';
+import { workbook } from './xlsx.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const EXAMPLE = readFileSync(join(here, '..', '..', 'schemas', 'forms', 'human-security-perceptions.json'), 'utf8');
@@ -186,6 +187,35 @@ export const workbenchScenarios = [
 
       const problems = await axeProblems(ctx);
       check(problems.length === 0, `axe: ${JSON.stringify(problems)}`);
+    },
+  },
+  {
+    name: 'workbench: an XLSForm workbook becomes a draft, or its errors are listed by cell',
+    async run(ctx) {
+      const { page, base } = ctx;
+      await signIn(ctx);
+      await page.goto(`${base}/p/${PROJECT}/workbench`);
+      await page.getByTestId('new-draft').waitFor();
+      const sheets = (list) => ({
+        survey: [
+          ['type', 'name', 'label'],
+          ['text', 'village', 'Village'],
+          [`select_one ${list}`, 'water', 'Water source'],
+        ],
+        choices: [['list_name', 'name', 'label'], ['water', 'piped', 'Piped'], ['water', 'well', 'Well']],
+        settings: [['form_id', 'version', 'form_title'], ['from_workbook', '1', 'From a workbook']],
+      });
+      const xlsx = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+      await page.getByTestId('draft-upload').setInputFiles({ name: 'bad.xlsx', mimeType: xlsx, buffer: Buffer.from(workbook(sheets('nowhere'))) });
+      const listed = page.getByTestId('workbook-findings');
+      await listed.waitFor();
+      const places = await listed.locator('.where').allTextContents();
+      check(places.includes('survey!A3'), `findings placed at ${places.join(', ')}`);
+      await page.getByTestId('draft-upload').setInputFiles({ name: 'good.xlsx', mimeType: xlsx, buffer: Buffer.from(workbook(sheets('water'))) });
+      await listed.waitFor({ state: 'detached' });
+      await page.getByTestId('draft-select').locator('option', { hasText: 'good.xlsx' }).waitFor({ state: 'attached' });
+      await page.waitForFunction(() => document.querySelector('[data-testid=findings-count]')?.textContent?.startsWith('0 errors'));
+      check((await page.locator('.cm-content').textContent()).includes('from_workbook'), 'the converted form is in the editor');
     },
   },
 ];

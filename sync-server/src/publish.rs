@@ -100,8 +100,8 @@ pub struct Converted {
 }
 
 /// Convert an XLSForm workbook to a form as `voices form import` does, without publishing
-/// it: the console's workbench edits the result as a draft, so a form with problems to fix
-/// is converted too. Refused only when no form can be read from the workbook.
+/// it (the console's workbench edits the result as a draft): the form with the importer's
+/// warnings, or every error by sheet and cell.
 pub fn convert_workbook(workbook: &[u8]) -> Result<Converted, PublishError> {
     let options = voices_xlsform::ImportOptions {
         source_name: "form".into(),

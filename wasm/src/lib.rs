@@ -67,11 +67,18 @@ pub struct Preview {
 
 #[wasm_bindgen]
 impl Preview {
-    /// Start filling the form in `source`. Never throws: a form that cannot be filled
+    /// Start filling the form in `source`, going on with the test response `previous`
+    /// (JSON from `response()`) when given. Never throws: a form that cannot be filled
     /// gives a preview whose `started()` answers the refusal.
     #[wasm_bindgen(constructor)]
-    pub fn new(source: &str, response_id: &str, now: &str, seed: u32) -> Preview {
-        match workbench::Preview::start(source, response_id, now, seed)
+    pub fn new(
+        source: &str,
+        response_id: &str,
+        previous: Option<String>,
+        now: &str,
+        seed: u32,
+    ) -> Preview {
+        match workbench::Preview::resume(source, response_id, previous.as_deref(), now, seed)
             .and_then(|p| screens::Screens::new(p, None))
         {
             Ok(inner) => Preview {

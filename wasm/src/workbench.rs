@@ -174,6 +174,20 @@ impl Preview {
     /// A session on the form in `source` (which must check without errors), for a
     /// response `response_id`, with the clock at `now` and random numbers from `seed`.
     pub fn start(source: &str, response_id: &str, now: &str, seed: u32) -> Result<Preview> {
+        Preview::resume(source, response_id, None, now, seed)
+    }
+
+    /// As [`Preview::start`], going on with the answers, consent and privacy checks of
+    /// `previous` (a test response's JSON, from [`Preview::response`]) when given: the
+    /// preview keeps what the designer filled in while the form is edited. Answers the
+    /// edited form no longer asks are kept aside, as the engine keeps unknown answers.
+    pub fn resume(
+        source: &str,
+        response_id: &str,
+        previous: Option<&str>,
+        now: &str,
+        seed: u32,
+    ) -> Result<Preview> {
         let form = Form::from_json(source).map_err(|e| Error::InvalidForm(e.to_string()))?;
         let compiled = CompiledForm::compile(form).map_err(|diagnostics| {
             let first = diagnostics
@@ -188,14 +202,21 @@ impl Preview {
         })?;
         let compiled = Arc::new(compiled);
         let mut env = FixedEnvironment::new(instant(now)?, u64::from(seed));
-        let response = Response {
-            id: response_id.to_owned(),
-            form_id: compiled.form().id.clone(),
-            form_version: compiled.form().version.clone(),
-            answers: Default::default(),
-            consent: None,
-            privacy: Default::default(),
+        let mut response = match previous {
+            Some(text) => serde_json::from_str::<Response>(text).map_err(|e| {
+                Error::InvalidInput(format!("the previous test response is not one: {e}"))
+            })?,
+            None => Response {
+                id: response_id.to_owned(),
+                form_id: String::new(),
+                form_version: String::new(),
+                answers: Default::default(),
+                consent: None,
+                privacy: Default::default(),
+            },
         };
+        response.form_id = compiled.form().id.clone();
+        response.form_version = compiled.form().version.clone();
         let session = Session::new(compiled, response, &mut env)?;
         Ok(Preview { session, env })
     }
@@ -376,6 +397,20 @@ mod tests {
         // Relevance reacts: the school answer goes when the age no longer asks for it.
         ok(envelope(p.set_answer("/age", Some("30".into()))));
         assert!(p.response()["answers"].get("school").is_none());
+    }
+
+    #[test]
+    fn an_edited_form_goes_on_with_the_answers_given() {
+        let mut p = Preview::start(FORM, "r1", NOW, 7).unwrap();
+        ok(envelope(p.set_answer("/age", Some("12".into()))));
+        let previous = p.response().to_string();
+        let edited = FORM.replace("${age} < 18", "${age} < 10");
+        let p = Preview::resume(&edited, "r1", Some(&previous), NOW, 7).unwrap();
+        assert_eq!(p.response()["answers"]["age"], "12");
+        // The edited relevance applies at once: school is no longer asked at 12.
+        let view = p.view("en").to_string();
+        assert!(!view.contains("\"/school\""), "{view}");
+        assert!(Preview::resume(FORM, "r1", Some("{"), NOW, 7).is_err());
     }
 
     #[test]

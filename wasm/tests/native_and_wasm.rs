@@ -44,7 +44,7 @@ impl Call {
         let (op, args) = match self {
             Call::Check(s) => ("check", json!([s])),
             Call::Evaluate(e, i, n, s) => ("evaluate", json!([e, i, n, s])),
-            Call::Start(f, r, n, s) => ("start", json!([f, r, n, s])),
+            Call::Start(f, r, n, s) => ("start", json!([f, r, null, n, s])),
             Call::View(l) => ("view", json!([l])),
             Call::SetAnswer(p, v) => ("set_answer", json!([p, v])),
             Call::AddInstance(p) => ("add_instance", json!([p])),
@@ -67,7 +67,7 @@ impl Call {
             return voices_wasm::evaluate(e, i, n, *s);
         }
         if let Call::Start(f, r, n, s) = self {
-            let p = voices_wasm::Preview::new(f, r, n, *s);
+            let p = voices_wasm::Preview::new(f, r, None, n, *s);
             let started = p.started();
             *preview = Some(p);
             return started;

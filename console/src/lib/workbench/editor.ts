@@ -186,8 +186,33 @@ export interface EditorOptions {
   label: string;
 }
 
-/** An editor on `parent`; the checker runs as the designer pauses typing. */
+/** The editor's own look. CodeMirror injects its styles as a constructed style sheet only
+ *  inside a shadow root (in a document it adds a <style> element, which the console's
+ *  Content-Security-Policy refuses), so the editor lives in one. */
+const look = EditorView.theme({
+  '&': { maxHeight: '70vh', fontSize: '0.9rem' },
+  '.cm-scroller': { overflow: 'auto', fontFamily: 'ui-monospace, monospace' },
+  '.schema-help': { maxWidth: '32rem', padding: '0.4rem 0.6rem', whiteSpace: 'pre-wrap' },
+  // The lint package draws its underlines and gutter markers as data: SVG images, which the
+  // Content-Security-Policy (`img-src 'self'`) refuses: the same marks in plain CSS.
+  '.cm-lintRange-error, .cm-lintRange-warning, .cm-lintRange-info, .cm-lintRange-hint': {
+    backgroundImage: 'none',
+    textDecorationLine: 'underline',
+    textDecorationStyle: 'wavy',
+    textDecorationSkipInk: 'none',
+  },
+  '.cm-lintRange-error': { textDecorationColor: '#d11' },
+  '.cm-lintRange-warning': { textDecorationColor: '#b36b00' },
+  '.cm-lintRange-info, .cm-lintRange-hint': { textDecorationColor: '#66b' },
+  '.cm-lint-marker': { width: '0.7em', height: '0.7em', borderRadius: '50%', margin: '0.25em' },
+  '.cm-lint-marker-error': { content: 'none', backgroundColor: '#d11' },
+  '.cm-lint-marker-warning': { content: 'none', backgroundColor: '#b36b00' },
+  '.cm-lint-marker-info': { content: 'none', backgroundColor: '#66b' },
+});
+
+/** An editor in a shadow root of `parent`; the checker runs as the designer pauses typing. */
 export function createEditor(o: EditorOptions): EditorView {
+  const root = o.parent.shadowRoot ?? o.parent.attachShadow({ mode: 'open' });
   const findingsLinter = linter(
     (view) => {
       const findings = o.check(view.state.doc.toString());
@@ -201,8 +226,9 @@ export function createEditor(o: EditorOptions): EditorView {
     },
     { delay: 250 },
   );
-  return new EditorView({
-    parent: o.parent,
+  const view = new EditorView({
+    root,
+    parent: root,
     state: EditorState.create({
       doc: o.text,
       extensions: [
@@ -217,6 +243,7 @@ export function createEditor(o: EditorOptions): EditorView {
         highlightActiveLine(),
         syntaxHighlighting(defaultHighlightStyle),
         json(),
+        look,
         autocompletion({ override: [schemaCompletion], icons: false }),
         schemaHover,
         findingsLinter,
@@ -228,6 +255,10 @@ export function createEditor(o: EditorOptions): EditorView {
       ],
     }),
   });
+  // The scroller (a long form scrolls sideways too) is reachable by keyboard (WCAG 2.1.1).
+  view.scrollDOM.tabIndex = 0;
+  view.scrollDOM.setAttribute('aria-label', o.label);
+  return view;
 }
 
 /** Replace the whole text (a draft switched or uploaded). */
