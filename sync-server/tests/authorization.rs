@@ -64,6 +64,8 @@ const DENIED: u16 = 403;
 const BAD_INPUT: u16 = 400;
 /// Allowed in, then nothing to show (a response never sent back).
 const NOT_FOUND: u16 = 404;
+/// Allowed in, then refused for the body's media type (JSON where a workbook is converted).
+const UNSUPPORTED: u16 = 415;
 
 const PASSWORD: &str = "matrix passphrase";
 /// A 5-byte attachment and its SHA-256.
@@ -137,6 +139,10 @@ fn table(response: &str) -> Vec<Row> {
         row(Method::POST, "/api/v1/projects/{project}/forms", format!("{p}/forms"),
             Some(("application/json", common::household_form().into_bytes())),
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, OK, OK, UNAUTH]),
+        // A JSON body is refused as not a workbook (415) once the caller may publish.
+        row(Method::POST, "/api/v1/projects/{project}/forms/convert", format!("{p}/forms/convert"),
+            Some(("application/json", common::household_form().into_bytes())),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, UNSUPPORTED, UNSUPPORTED, UNAUTH]),
         row(Method::GET, "/api/v1/projects/{project}/forms/{form}/versions/{version}",
             format!("{p}/forms/household_survey/versions/{HOUSEHOLD_VERSION}"), None,
             [UNAUTH, OK, DENIED, UNAUTH, OK, DENIED, OK, OK, UNAUTH]),

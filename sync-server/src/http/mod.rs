@@ -159,6 +159,11 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             post(forms::publish),
         ),
         (
+            Method::POST,
+            "/projects/{project}/forms/convert",
+            post(forms::convert),
+        ),
+        (
             Method::GET,
             "/projects/{project}/forms/{form}/versions/{version}",
             get(forms::download),
