@@ -35,6 +35,7 @@ fn session(form: &Arc<CompiledForm>) -> Session {
         answers: Answers::default(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
     };
     let mut s = Session::new(Arc::clone(form), response, &mut env).unwrap();
     let _ = s.record_consent(true, &mut env);

@@ -10,6 +10,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::selection::SelectionMethod;
+
 /// A complete form version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -169,10 +171,12 @@ pub enum FieldType {
     Today,
     Deviceid,
     Username,
+    /// One roster member drawn at random; the answer is the member's instance number.
+    RespondentSelection,
 }
 
 impl FieldType {
-    pub const ALL: [FieldType; 27] = [
+    pub const ALL: [FieldType; 28] = [
         FieldType::Text,
         FieldType::Integer,
         FieldType::Decimal,
@@ -200,6 +204,7 @@ impl FieldType {
         FieldType::Today,
         FieldType::Deviceid,
         FieldType::Username,
+        FieldType::RespondentSelection,
     ];
 
     /// The name used in JSON (`select_one`, `geopoint`, …).
@@ -232,6 +237,7 @@ impl FieldType {
             FieldType::Today => "today",
             FieldType::Deviceid => "deviceid",
             FieldType::Username => "username",
+            FieldType::RespondentSelection => "respondent_selection",
         }
     }
 
@@ -327,6 +333,9 @@ pub struct Field {
     /// Bounds of a `range` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<RangeParams>,
+    /// The roster, eligibility and method of a `respondent_selection` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<SelectionParams>,
     /// Other widget parameters (XLSForm `parameters` column), e.g. `max-pixels`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, String>,
@@ -457,6 +466,26 @@ pub struct RangeParams {
 
 fn default_step() -> f64 {
     1.0
+}
+
+/// How a `respondent_selection` field draws one member of a roster.
+///
+/// The answer is the selected member's instance number in the roster, so later labels
+/// name the person through a calculation such as
+/// `indexed-repeat(${member_name}, ${members}, ${selected})`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionParams {
+    /// Name of the roster: a repeat in the same scope as the selection field.
+    pub roster: String,
+    /// Expression evaluated in each roster member's instance (e.g.
+    /// `${member_sex} = 'female' and ${member_age} >= 15 and ${member_age} <= 49`);
+    /// members for whom it is false are not drawn. Without it every member is eligible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligible: Option<String>,
+    /// `uniform` (the default) or `kish`.
+    #[serde(default)]
+    pub method: SelectionMethod,
 }
 
 /// Media attached to a label, each per language (a file name or path inside the form's media).
@@ -631,6 +660,7 @@ enum RawItem {
     Deviceid(Field),
     #[serde(alias = "enumerator")]
     Username(Field),
+    RespondentSelection(Field),
 }
 
 impl From<RawItem> for Item {
@@ -666,6 +696,7 @@ impl From<RawItem> for Item {
             RawItem::Today(f) => (FieldType::Today, f),
             RawItem::Deviceid(f) => (FieldType::Deviceid, f),
             RawItem::Username(f) => (FieldType::Username, f),
+            RawItem::RespondentSelection(f) => (FieldType::RespondentSelection, f),
         };
         field.kind = kind;
         Item::Field(field)
@@ -706,6 +737,7 @@ impl From<Item> for RawItem {
                 FieldType::Today => RawItem::Today(f),
                 FieldType::Deviceid => RawItem::Deviceid(f),
                 FieldType::Username => RawItem::Username(f),
+                FieldType::RespondentSelection => RawItem::RespondentSelection(f),
             },
         }
     }

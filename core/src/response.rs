@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::answer::AnswerPath;
+use crate::selection::{KishTable, SelectionMethod};
 
 /// A respondent's answers to one form version, with consent and privacy outcomes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -22,6 +23,9 @@ pub struct Response {
     /// Outcome of each privacy check, keyed by the group's path (`/group` or `/repeat[2]/group`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub privacy: BTreeMap<AnswerPath, PrivacyRecord>,
+    /// Each respondent selection's draw, keyed by the selection field's path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub selections: BTreeMap<AnswerPath, SelectionRecord>,
 }
 
 /// Answers in one scope: the top level of a response or one repeat instance.
@@ -144,6 +148,46 @@ impl PrivacyOutcome {
     }
 }
 
+/// The draw of a `respondent_selection` field: everything needed to redo it.
+///
+/// `voices_core::selection::draw(method, seed, &eligible)` gives `selected` again;
+/// the server checks that it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionRecord {
+    pub method: SelectionMethod,
+    /// The seed from the device's random source, as sixteen hex digits.
+    pub seed: String,
+    /// How many members the roster had when the draw was made.
+    pub roster_size: u32,
+    /// The instance numbers of the members who were eligible, in roster order.
+    pub eligible: Vec<u32>,
+    /// The instance number drawn (also the field's answer).
+    pub selected: u32,
+    /// The Kish table drawn (`kish` method only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kish_table: Option<KishTable>,
+    /// When the draw was made (RFC 3339).
+    pub at: String,
+}
+
+impl SelectionRecord {
+    /// Whether the recorded seed and eligible list give the recorded person.
+    pub fn reproduces(&self) -> bool {
+        let Some(seed) = crate::selection::parse_seed(&self.seed) else {
+            return false;
+        };
+        let eligible_in_roster = self
+            .eligible
+            .iter()
+            .all(|&i| i >= 1 && i <= self.roster_size)
+            && self.eligible.windows(2).all(|w| w[0] < w[1]);
+        eligible_in_roster
+            && crate::selection::draw(self.method, seed, &self.eligible)
+                .is_some_and(|d| d.selected == self.selected && d.kish_table == self.kish_table)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -156,5 +200,43 @@ mod tests {
             assert_eq!(PrivacyOutcome::from_name(outcome.as_str()), Some(outcome));
         }
         assert_eq!(PrivacyOutcome::from_name("private "), None);
+    }
+
+    #[test]
+    fn a_selection_record_reproduces_only_its_own_draw() {
+        let draw = crate::selection::draw(SelectionMethod::Kish, 7, &[1, 3, 4]).unwrap();
+        let record = SelectionRecord {
+            method: SelectionMethod::Kish,
+            seed: crate::selection::seed_text(7),
+            roster_size: 4,
+            eligible: vec![1, 3, 4],
+            selected: draw.selected,
+            kish_table: draw.kish_table,
+            at: "2026-12-07T10:00:00+00:00".into(),
+        };
+        assert!(record.reproduces());
+        let other = [1, 3, 4].into_iter().find(|&i| i != draw.selected).unwrap();
+        assert!(!SelectionRecord {
+            selected: other,
+            ..record.clone()
+        }
+        .reproduces());
+        assert!(!SelectionRecord {
+            seed: "7".into(),
+            ..record.clone()
+        }
+        .reproduces());
+        assert!(!SelectionRecord {
+            roster_size: 3,
+            ..record.clone()
+        }
+        .reproduces());
+        let json = serde_json::to_value(&record).unwrap();
+        assert_eq!(json["method"], "kish");
+        assert_eq!(json["seed"], "0000000000000007");
+        assert_eq!(
+            serde_json::from_value::<SelectionRecord>(json).unwrap(),
+            record
+        );
     }
 }

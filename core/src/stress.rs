@@ -414,6 +414,7 @@ fn bare_field(kind: FieldType, name: &str) -> Field {
         choices_file: None,
         choice_filter: None,
         range: None,
+        selection: None,
         parameters: BTreeMap::new(),
         media: None,
         pii: false,

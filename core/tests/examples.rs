@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use voices_core::form::{
     Choice, Condition, Consent, Direction, Disaggregation, Field, FieldType, Form, Group, Item,
-    Language, Media, PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
+    Language, Media, PrivacyRequirement, RangeParams, Repeat, SafeExit, SelectionMethod,
+    SelectionParams, Text,
 };
 
 fn repo_path(relative: &str) -> PathBuf {
@@ -409,6 +410,11 @@ fn full_field() -> Field {
             end: 10.0,
             step: 0.5,
         }),
+        selection: Some(SelectionParams {
+            roster: "members".into(),
+            eligible: Some("${age} >= 18".into()),
+            method: SelectionMethod::Kish,
+        }),
         parameters: BTreeMap::from([("max-pixels".into(), "1024".into())]),
         media: Some(full_media()),
         pii: true,
@@ -534,6 +540,7 @@ fn every_serialized_property_is_declared_in_the_schema_and_vice_versa() {
         ("Language", json(&full_form().languages[1])),
         ("SafeExit", json(&full_form().safe_exit.unwrap())),
         ("RangeParams", json(&full_field().range.unwrap())),
+        ("SelectionParams", json(&full_field().selection.unwrap())),
         ("Media", json(&full_media())),
     ];
     for (def, value) in cases {
@@ -844,7 +851,7 @@ fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
     voices_core::Response {
         id: "01936d5c-0000-7000-8000-000000000001".into(),
         form_id: "community_life".into(),
-        form_version: "2026112601".into(),
+        form_version: "2026120701".into(),
         answers: serde_json::from_value(answers).expect("answers"),
         consent: Some(ConsentRecord {
             given: true,
@@ -858,6 +865,7 @@ fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
                 at,
             },
         )]),
+        selections: BTreeMap::new(),
     }
 }
 

@@ -73,6 +73,7 @@ fn simulate(steps: &[Step]) -> Vec<Revision> {
                     set,
                     consent: None,
                     privacy: BTreeMap::new(),
+                    selections: BTreeMap::new(),
                     status: None,
                 };
                 held[actor].push(rev.clone());

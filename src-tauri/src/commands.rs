@@ -75,6 +75,14 @@ pub struct PrivacyRequest {
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
+pub struct DrawRequest {
+    pub response_id: String,
+    /// The `respondent_selection` field (`/selected`).
+    pub field_path: String,
+    pub page: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
 pub struct ResponseRequest {
     pub response_id: String,
 }
@@ -252,6 +260,13 @@ pub fn record_privacy(voices: State<'_, Voices>, request: PrivacyRequest) -> Res
     )
 }
 
+/// Draw the respondent of a `respondent_selection` field, once (the seed comes from
+/// the operating system's random source and is recorded with the draw).
+#[tauri::command]
+pub fn draw_selection(voices: State<'_, Voices>, request: DrawRequest) -> Result<PageUpdate> {
+    voices.draw_selection(&request.response_id, &request.field_path, request.page)
+}
+
 #[tauri::command]
 pub fn review(voices: State<'_, Voices>, request: ResponseRequest) -> Result<Review> {
     voices.review(&request.response_id)
@@ -424,6 +439,7 @@ macro_rules! with_commands {
             commands::remove_repeat_instance: RepeatRequest => PageUpdate,
             commands::record_consent: ConsentRequest => InterviewState,
             commands::record_privacy: PrivacyRequest => PageUpdate,
+            commands::draw_selection: DrawRequest => PageUpdate,
             commands::review: ResponseRequest => Review,
             commands::finalize: ResponseRequest => Review,
             commands::reopen: ResponseRequest => InterviewState,

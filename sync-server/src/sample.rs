@@ -202,6 +202,7 @@ pub fn household_revision(i: u64, actor: &str, form_version: &str) -> Revision {
         set: household_answers(i),
         consent: None,
         privacy: BTreeMap::new(),
+        selections: BTreeMap::new(),
         status: Some(ResponseStatus::Finalized),
     }
 }

@@ -218,6 +218,7 @@ fn generated_form(questions: usize) -> Form {
             choices_file: None,
             choice_filter: None,
             range: None,
+            selection: None,
             parameters: BTreeMap::new(),
             media: None,
             pii: false,

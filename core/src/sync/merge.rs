@@ -24,7 +24,7 @@ pub use super::register::{
 };
 use super::revision::{Edits, ResponseStatus, Revision, RevisionError};
 use crate::answer::{AnswerPath, FlatAnswers};
-use crate::response::{ConsentRecord, PrivacyRecord, Response};
+use crate::response::{ConsentRecord, PrivacyRecord, Response, SelectionRecord};
 
 /// One value held by a register, with the edit that wrote it (its revision id is in
 /// [`ResponseState::revisions`], so it is not repeated here: states stay small).
@@ -296,6 +296,14 @@ impl ResponseState {
         }
     }
 
+    /// The draw recorded for a respondent-selection field.
+    pub fn selection(&self, field: &AnswerPath) -> Option<&SelectionRecord> {
+        match self.current(&Register::Selection(field.clone())) {
+            Some(Value::Selection(s)) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The answers as shown (conflicts by their display value), flat.
     pub fn answers(&self) -> FlatAnswers {
         let mut flat = FlatAnswers::new();
@@ -312,6 +320,7 @@ impl ResponseState {
     pub fn to_response(&self) -> Response {
         let mut values = Vec::new();
         let mut privacy = BTreeMap::new();
+        let mut selections = BTreeMap::new();
         let mut consent = None;
         // One walk over the registers (no lookup per key: exports call this per row).
         for (key, entries) in &self.registers {
@@ -321,6 +330,9 @@ impl ResponseState {
                 }
                 (Register::Privacy(group), Some(Value::Privacy(p))) => {
                     privacy.insert(group.clone(), p.clone());
+                }
+                (Register::Selection(field), Some(Value::Selection(d))) => {
+                    selections.insert(field.clone(), d.clone());
                 }
                 (Register::Consent, Some(Value::Consent(c))) => consent = Some(c.clone()),
                 _ => {}
@@ -333,6 +345,7 @@ impl ResponseState {
             answers: crate::answer::tree_from(values),
             consent,
             privacy,
+            selections,
         }
     }
 }
@@ -366,6 +379,10 @@ fn writes_of<'r>(
         .privacy
         .into_iter()
         .map(|(group, p)| (Register::Privacy(group), Value::Privacy(p.clone())));
+    let selections = edits
+        .selections
+        .into_iter()
+        .map(|(field, d)| (Register::Selection(field), Value::Selection(d.clone())));
     let status = revision
         .status
         .iter()
@@ -374,6 +391,7 @@ fn writes_of<'r>(
         .chain(answers)
         .chain(consent)
         .chain(privacy)
+        .chain(selections)
         .chain(status)
 }
 
@@ -444,6 +462,7 @@ mod tests {
                 .collect(),
             consent: None,
             privacy: BTreeMap::new(),
+            selections: BTreeMap::new(),
             status: None,
         }
     }

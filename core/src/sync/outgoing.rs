@@ -11,7 +11,7 @@ use super::hlc::Hlc;
 use super::merge::ResponseState;
 use super::revision::{ResponseStatus, Revision, RevisionError};
 use crate::answer::{AnswerPath, FlatAnswers};
-use crate::response::{ConsentRecord, PrivacyRecord};
+use crate::response::{ConsentRecord, PrivacyRecord, SelectionRecord};
 
 /// A finalized response as the device holds it now.
 #[derive(Debug, Clone, Copy)]
@@ -19,6 +19,7 @@ pub struct Current<'a> {
     pub answers: &'a FlatAnswers,
     pub consent: Option<&'a ConsentRecord>,
     pub privacy: &'a BTreeMap<AnswerPath, PrivacyRecord>,
+    pub selections: &'a BTreeMap<AnswerPath, SelectionRecord>,
 }
 
 /// What the device's stored revisions of the response say.
@@ -66,6 +67,10 @@ pub fn next_revision(
             .privacy
             .iter()
             .any(|(group, record)| all.privacy(group) != Some(record))
+        || current
+            .selections
+            .iter()
+            .any(|(field, record)| all.selection(field) != Some(record))
         || all.status() != finalized;
     if all.revision_count() > 0 && !changed && !orphaned {
         return Ok(None);
@@ -93,11 +98,18 @@ pub fn next_revision(
         .filter(|(group, record)| held.privacy(group) != Some(*record))
         .map(|(group, record)| (group.to_string(), record.clone()))
         .collect();
+    let selections: BTreeMap<String, SelectionRecord> = current
+        .selections
+        .iter()
+        .filter(|(field, record)| held.selection(field) != Some(*record))
+        .map(|(field, record)| (field.to_string(), record.clone()))
+        .collect();
     let status = (held.status() != finalized).then_some(ResponseStatus::Finalized);
     if held.revision_count() > 0
         && set.is_empty()
         && consent.is_none()
         && privacy.is_empty()
+        && selections.is_empty()
         && status.is_none()
     {
         return Ok(None);
@@ -130,6 +142,7 @@ pub fn next_revision(
         set,
         consent,
         privacy,
+        selections,
         status,
     };
     revision.check()?;
@@ -163,6 +176,7 @@ mod tests {
         answers: FlatAnswers,
         consent: Option<ConsentRecord>,
         privacy: BTreeMap<AnswerPath, PrivacyRecord>,
+        selections: BTreeMap<AnswerPath, SelectionRecord>,
         /// Built revisions and whether each is held by the server.
         revisions: Vec<(Revision, bool)>,
     }
@@ -177,6 +191,7 @@ mod tests {
                     text_version: "v1".into(),
                 }),
                 privacy: BTreeMap::new(),
+                selections: BTreeMap::new(),
                 revisions: Vec::new(),
             }
         }
@@ -197,6 +212,7 @@ mod tests {
                 answers: &self.answers,
                 consent: self.consent.as_ref(),
                 privacy: &self.privacy,
+                selections: &self.selections,
             };
             let built = Built {
                 all: &all,
@@ -270,6 +286,30 @@ mod tests {
         assert_eq!(rebuilt.set.len(), 1, "the whole response again");
         assert_eq!(rebuilt.seen.get("old-tab"), 1);
         assert!(d.build("new-tab", 3_000, false).is_none());
+    }
+
+    #[test]
+    fn a_selection_draw_goes_once() {
+        let mut d = Device::new(&[("/selected", "2")]);
+        let field: AnswerPath = "/selected".parse().unwrap();
+        let record = SelectionRecord {
+            method: crate::selection::SelectionMethod::Uniform,
+            seed: "00000000000000ff".into(),
+            roster_size: 3,
+            eligible: vec![1, 2],
+            selected: 2,
+            kish_table: None,
+            at: "2026-01-05T10:01:00+03:00".into(),
+        };
+        d.selections.insert(field.clone(), record.clone());
+        let first = d.build("dev", 1, false).unwrap();
+        assert_eq!(first.selections.get("/selected"), Some(&record));
+        let state = d.fold(false);
+        assert_eq!(state.selection(&field), Some(&record));
+        assert_eq!(state.to_response().selections.get(&field), Some(&record));
+        d.answers = flat(&[("/selected", "2"), ("/note", "x")]);
+        let second = d.build("dev", 2, false).unwrap();
+        assert!(second.selections.is_empty(), "{second:?}");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! What the merge keeps per response: registers, each holding values.
 //!
 //! Every answer (by its flat key, see [`crate::answer::FlatAnswers`]), the consent
-//! record, each privacy outcome, the status and the form version is a register. Stored
-//! and sent as text: `/members[2]/age`, `@consent`, `@privacy/safety`, `@status`,
-//! `@version`; registers order as that text does.
+//! record, each privacy outcome, each respondent-selection draw, the status and the form
+//! version is a register. Stored and sent as text: `/members[2]/age`, `@consent`,
+//! `@privacy/safety`, `@selection/selected`, `@status`, `@version`; registers order as
+//! that text does.
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::revision::ResponseStatus;
 use crate::answer::{AnswerPath, PathError};
-use crate::response::{ConsentRecord, PrivacyRecord};
+use crate::response::{ConsentRecord, PrivacyRecord, SelectionRecord};
 
 /// Text of the register holding the form version the response is on.
 pub const FORM_VERSION_KEY: &str = "@version";
@@ -22,6 +23,8 @@ pub const CONSENT_KEY: &str = "@consent";
 pub const STATUS_KEY: &str = "@status";
 /// Prefix of the registers holding privacy outcomes (followed by the group path).
 pub const PRIVACY_PREFIX: &str = "@privacy";
+/// Prefix of the registers holding respondent-selection draws (followed by the field path).
+pub const SELECTION_PREFIX: &str = "@selection";
 
 /// One register of a response. The variants are in the order of their text (`/` sorts
 /// before `@`), so deriving `Ord` orders registers as their text.
@@ -32,6 +35,8 @@ pub enum Register {
     Consent,
     /// The privacy outcome of a group, by the group's path.
     Privacy(AnswerPath),
+    /// The draw of a respondent selection, by the selection field's path.
+    Selection(AnswerPath),
     Status,
     /// The form version.
     Version,
@@ -45,6 +50,7 @@ pub enum Value {
     Text(Option<String>),
     Consent(ConsentRecord),
     Privacy(PrivacyRecord),
+    Selection(SelectionRecord),
     Status(ResponseStatus),
 }
 
@@ -54,6 +60,7 @@ impl fmt::Display for Register {
             Register::Answer(path) => f.write_str(path.as_str()),
             Register::Consent => f.write_str(CONSENT_KEY),
             Register::Privacy(group) => write!(f, "{PRIVACY_PREFIX}{group}"),
+            Register::Selection(field) => write!(f, "{SELECTION_PREFIX}{field}"),
             Register::Status => f.write_str(STATUS_KEY),
             Register::Version => f.write_str(FORM_VERSION_KEY),
         }
@@ -67,7 +74,7 @@ impl fmt::Display for Register {
 pub enum RegisterError {
     #[error(transparent)]
     Path(#[from] PathError),
-    #[error("`{0}` is not a register: an answer path, `@consent`, `@privacy/…`, `@status` or `@version`")]
+    #[error("`{0}` is not a register: an answer path, `@consent`, `@privacy/…`, `@selection/…`, `@status` or `@version`")]
     Unknown(String),
 }
 
@@ -80,12 +87,21 @@ impl FromStr for Register {
             STATUS_KEY => Register::Status,
             FORM_VERSION_KEY => Register::Version,
             _ if text.starts_with('/') => Register::Answer(AnswerPath::parse_stored(text)?),
-            _ => match text.strip_prefix(PRIVACY_PREFIX) {
-                Some(group) if group.starts_with('/') => {
+            _ => {
+                if let Some(group) = text
+                    .strip_prefix(PRIVACY_PREFIX)
+                    .filter(|g| g.starts_with('/'))
+                {
                     Register::Privacy(AnswerPath::parse_stored(group)?)
+                } else if let Some(field) = text
+                    .strip_prefix(SELECTION_PREFIX)
+                    .filter(|f| f.starts_with('/'))
+                {
+                    Register::Selection(AnswerPath::parse_stored(field)?)
+                } else {
+                    return Err(RegisterError::Unknown(text.chars().take(200).collect()));
                 }
-                _ => return Err(RegisterError::Unknown(text.chars().take(200).collect())),
-            },
+            }
         })
     }
 }
@@ -97,6 +113,9 @@ impl PartialEq<str> for Register {
             Register::Answer(path) => path.as_str() == text,
             Register::Consent => text == CONSENT_KEY,
             Register::Privacy(group) => text.strip_prefix(PRIVACY_PREFIX) == Some(group.as_str()),
+            Register::Selection(field) => {
+                text.strip_prefix(SELECTION_PREFIX) == Some(field.as_str())
+            }
             Register::Status => text == STATUS_KEY,
             Register::Version => text == FORM_VERSION_KEY,
         }
@@ -144,6 +163,7 @@ mod tests {
             "@consent",
             "@privacy/m[1]/safety",
             "@privacy/safety",
+            "@selection/selected",
             "@status",
             "@version",
         ];
@@ -169,7 +189,15 @@ mod tests {
 
     #[test]
     fn unknown_register_texts_are_refused() {
-        for bad in ["@other", "@privacy", "@privacysafety", "age", "/a/b"] {
+        for bad in [
+            "@other",
+            "@privacy",
+            "@privacysafety",
+            "@selection",
+            "@selectionx",
+            "age",
+            "/a/b",
+        ] {
             assert!(bad.parse::<Register>().is_err(), "{bad}");
         }
     }

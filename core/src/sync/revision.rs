@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::clock::{ActorId, Dot, VersionVector};
 use super::hlc::Hlc;
 use crate::answer::{parse_count, AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
-use crate::response::{ConsentRecord, PrivacyRecord};
+use crate::response::{ConsentRecord, PrivacyRecord, SelectionRecord};
 
 /// Where a response stands in its life on the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -51,6 +51,9 @@ pub struct Revision {
     /// Privacy-check outcomes by group path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub privacy: BTreeMap<String, PrivacyRecord>,
+    /// Respondent-selection draws by the selection field's path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub selections: BTreeMap<String, SelectionRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ResponseStatus>,
 }
@@ -76,6 +79,10 @@ pub enum RevisionError {
     BadCount { path: String, repeat: String },
     #[error("privacy key `{0}` is not a group path such as `/safety` or `/members[2]/safety`")]
     PrivacyKey(String),
+    #[error(
+        "selection key `{0}` is not a field path such as `/selected` or `/households[2]/selected`"
+    )]
+    SelectionKey(String),
     #[error("too many changes in one revision ({0}; the limit is {limit})", limit = Revision::MAX_CHANGES)]
     TooManyChanges(usize),
 }
@@ -137,7 +144,7 @@ impl Revision {
                 seq: self.seq,
             });
         }
-        let changes = self.set.len() + self.privacy.len();
+        let changes = self.set.len() + self.privacy.len() + self.selections.len();
         if changes > Self::MAX_CHANGES {
             return Err(RevisionError::TooManyChanges(changes));
         }
@@ -187,7 +194,22 @@ impl Revision {
                 _ => return Err(RevisionError::PrivacyKey(group.chars().take(200).collect())),
             }
         }
-        Ok(Edits { answers, privacy })
+        let mut selections = Vec::with_capacity(self.selections.len());
+        for (field, record) in &self.selections {
+            match AnswerPath::parse(field) {
+                Ok(path) if path.kind() == PathKind::Name => selections.push((path, record)),
+                _ => {
+                    return Err(RevisionError::SelectionKey(
+                        field.chars().take(200).collect(),
+                    ))
+                }
+            }
+        }
+        Ok(Edits {
+            answers,
+            privacy,
+            selections,
+        })
     }
 }
 
@@ -198,4 +220,6 @@ pub struct Edits<'a> {
     pub answers: Vec<(AnswerPath, Option<&'a str>)>,
     /// Privacy outcomes by group path.
     pub privacy: Vec<(AnswerPath, &'a PrivacyRecord)>,
+    /// Respondent-selection draws by field path.
+    pub selections: Vec<(AnswerPath, &'a SelectionRecord)>,
 }

@@ -185,4 +185,18 @@ pub const MIGRATIONS: &[&str] = &[
         GROUP BY response_id, rtrim(path, '0123456789]');
     DELETE FROM answers WHERE value IS NULL;
     "#,
+    // 7: respondent-selection draws (`voices_core::response::SelectionRecord` as JSON), one
+    // per selection field; a draw once shown is never made again, so it is never updated.
+    r#"
+    CREATE TABLE selections (
+        response_id  TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        field_path   TEXT NOT NULL,
+        record       TEXT NOT NULL,
+        PRIMARY KEY (response_id, field_path)
+    );
+    CREATE TRIGGER selections_are_final BEFORE UPDATE ON selections
+    BEGIN
+        SELECT RAISE(ABORT, 'a respondent selection is never drawn again');
+    END;
+    "#,
 ];

@@ -16,6 +16,7 @@ mod outbox;
 mod paradata;
 mod responses;
 mod revisions;
+mod selections;
 mod settings;
 
 use std::path::Path;

@@ -48,7 +48,10 @@ fn engine_error(e: engine::EngineError) -> Error {
         engine::EngineError::RepeatLimit { .. }
         | engine::EngineError::RepeatControlled(_)
         | engine::EngineError::NotRelevant(_)
-        | engine::EngineError::ReadOnly(_) => Error::Conflict(e.to_string()),
+        | engine::EngineError::ReadOnly(_)
+        | engine::EngineError::AlreadyDrawn(_)
+        | engine::EngineError::RosterDrawn(_)
+        | engine::EngineError::NobodyEligible(_) => Error::Conflict(e.to_string()),
         _ => Error::InvalidInput(e.to_string()),
     }
 }

@@ -114,6 +114,7 @@ mod tests {
                 .collect(),
             consent: None,
             privacy: Default::default(),
+            selections: Default::default(),
             status: None,
         })
         .unwrap()

@@ -61,6 +61,7 @@ pub fn resolution(
         set: [(path.to_owned(), value)].into(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
         status: None,
     })
 }
@@ -83,6 +84,7 @@ mod tests {
             set: [("/age".to_string(), Some(age.to_string()))].into(),
             consent: None,
             privacy: Default::default(),
+            selections: Default::default(),
             status: None,
         }
     }

@@ -519,6 +519,7 @@ mod tests {
                 .collect(),
             consent: None,
             privacy: BTreeMap::new(),
+            selections: BTreeMap::new(),
             status: Some(ResponseStatus::Finalized),
         };
         let mut state = ResponseState::for_revision(&revision);

@@ -31,6 +31,20 @@ export type ChoiceView = { name: string, label: string, };
 
 export type RangeView = { start: number, end: number, step: number, };
 
+export type SelectionView = { 
+/**
+ * `uniform` or `kish`.
+ */
+method: string, roster_size: number, eligible: number, 
+/**
+ * The drawn member's number on the roster (`None`: not drawn yet).
+ */
+selected: number | null, 
+/**
+ * The drawn member's roster instance (`/members[3]`).
+ */
+selected_path: string | null, kish_table: string | null, };
+
 export type FieldView = { path: string, name: string, 
 /**
  * The field type as written in the form (`select_one`, `geopoint`, …).
@@ -47,7 +61,11 @@ missing: boolean,
 /**
  * Heading of the inline group this field sits in, if any.
  */
-group_label: string | null, };
+group_label: string | null, 
+/**
+ * For a `respondent_selection`.
+ */
+selection: SelectionView | null, };
 
 export type InstanceView = { path: string, 
 /**
@@ -179,6 +197,12 @@ export type PrivacyChoice = "private" | "not_private" | "interrupted";
 
 export type PrivacyRequest = { response_id: string, group_path: string, outcome: PrivacyChoice, page: number, };
 
+export type DrawRequest = { response_id: string, 
+/**
+ * The `respondent_selection` field (`/selected`).
+ */
+field_path: string, page: number, };
+
 export type ResponseRequest = { response_id: string, };
 
 export type ParadataRequest = { response_id: string, 
@@ -298,6 +322,7 @@ export interface Commands {
   remove_repeat_instance: { request: RepeatRequest; response: PageUpdate };
   record_consent: { request: ConsentRequest; response: InterviewState };
   record_privacy: { request: PrivacyRequest; response: PageUpdate };
+  draw_selection: { request: DrawRequest; response: PageUpdate };
   review: { request: ResponseRequest; response: Review };
   finalize: { request: ResponseRequest; response: Review };
   reopen: { request: ResponseRequest; response: InterviewState };
