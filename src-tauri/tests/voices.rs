@@ -613,8 +613,12 @@ fn a_household_roster_draws_one_child_once_and_later_questions_name_them() {
             .enumerate()
         {
             let at = |field: &str| format!("/members[{}]/{field}", i + 1);
-            voices.set_answer(&id, &at("member_name"), Some(name), 0).unwrap();
-            voices.set_answer(&id, &at("member_age"), Some(age), 0).unwrap();
+            voices
+                .set_answer(&id, &at("member_name"), Some(name), 0)
+                .unwrap();
+            voices
+                .set_answer(&id, &at("member_age"), Some(age), 0)
+                .unwrap();
         }
         let before = field_page(&voices, &id, "selected_child");
         let selection = before
@@ -626,7 +630,10 @@ fn a_household_roster_draws_one_child_once_and_later_questions_name_them() {
         assert_eq!((selection.roster_size, selection.eligible), (3, 2));
         assert_eq!(selection.selected, None);
         assert!(
-            !before.fields.iter().any(|f| f.name == "child_missed_school"),
+            !before
+                .fields
+                .iter()
+                .any(|f| f.name == "child_missed_school"),
             "nothing names a child before the draw"
         );
 
@@ -676,7 +683,10 @@ fn a_household_roster_draws_one_child_once_and_later_questions_name_them() {
         .iter()
         .find(|f| f.name == "selected_child")
         .unwrap();
-    assert_eq!(field.selection.as_ref().and_then(|s| s.selected), Some(drawn));
+    assert_eq!(
+        field.selection.as_ref().and_then(|s| s.selected),
+        Some(drawn)
+    );
     assert!(voices
         .draw_selection(&id, "/selected_child", page.index)
         .is_err());

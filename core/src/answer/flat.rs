@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::path::{AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
-use crate::response::{Answer, Answers};
+use super::tree::{Answer, Answers};
 
 /// The number of instances a repeat count `name[]` holds, if it is a whole number.
 pub fn parse_count(value: &str) -> Option<usize> {
