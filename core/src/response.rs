@@ -27,6 +27,9 @@ pub struct Response {
     /// Each respondent selection's draw, keyed by the selection field's path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub selections: BTreeMap<AnswerPath, SelectionRecord>,
+    /// How the interview ended, and the return visit agreed if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeRecord>,
 }
 
 /// The informed-consent outcome, part of every response to a form with a consent block.
@@ -82,6 +85,89 @@ impl PrivacyOutcome {
     }
 }
 
+/// How an interview ended: the standard list of survey practice, each with its result
+/// code as DHS questionnaires print them (1 completed … 96 other).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InterviewOutcome {
+    Completed,
+    PartlyCompleted,
+    Refused,
+    NobodyAtHome,
+    RespondentNotAvailable,
+    /// Stopped because continuing was not safe (someone came in, the respondent was at risk).
+    InterruptedForSafety,
+    Other,
+}
+
+impl InterviewOutcome {
+    pub const ALL: [InterviewOutcome; 7] = [
+        InterviewOutcome::Completed,
+        InterviewOutcome::PartlyCompleted,
+        InterviewOutcome::Refused,
+        InterviewOutcome::NobodyAtHome,
+        InterviewOutcome::RespondentNotAvailable,
+        InterviewOutcome::InterruptedForSafety,
+        InterviewOutcome::Other,
+    ];
+
+    /// The name serde writes.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InterviewOutcome::Completed => "completed",
+            InterviewOutcome::PartlyCompleted => "partly_completed",
+            InterviewOutcome::Refused => "refused",
+            InterviewOutcome::NobodyAtHome => "nobody_at_home",
+            InterviewOutcome::RespondentNotAvailable => "respondent_not_available",
+            InterviewOutcome::InterruptedForSafety => "interrupted_for_safety",
+            InterviewOutcome::Other => "other",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<InterviewOutcome> {
+        InterviewOutcome::ALL
+            .into_iter()
+            .find(|o| o.as_str() == name)
+    }
+
+    /// The result code analysts' tables use (DHS numbering: 1 completed, 2 nobody at
+    /// home, 3 respondent not available (postponed), 4 refused, 5 partly completed;
+    /// 6 interrupted for safety, for which DHS prints no code of its own; 96 other).
+    pub fn code(self) -> u8 {
+        match self {
+            InterviewOutcome::Completed => 1,
+            InterviewOutcome::NobodyAtHome => 2,
+            InterviewOutcome::RespondentNotAvailable => 3,
+            InterviewOutcome::Refused => 4,
+            InterviewOutcome::PartlyCompleted => 5,
+            InterviewOutcome::InterruptedForSafety => 6,
+            InterviewOutcome::Other => 96,
+        }
+    }
+
+    /// Whether the interview ended before its end: questions left unanswered are
+    /// then part of the record, not mistakes to fix.
+    pub fn ended_early(self) -> bool {
+        self != InterviewOutcome::Completed
+    }
+}
+
+/// How an interview ended, recorded when it ends (and again when a return visit ends it
+/// another way: the last outcome stands).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeRecord {
+    pub outcome: InterviewOutcome,
+    /// When it was recorded (RFC 3339).
+    pub at: String,
+    /// What happened, for `other` (and any outcome the enumerator wants to explain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// When the enumerator agreed to come back (RFC 3339), if a return visit was agreed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub return_visit: Option<String>,
+}
+
 /// The draw of a `respondent_selection` field: everything needed to redo it.
 ///
 /// `voices_core::selection::draw(method, seed, &eligible)` gives `selected` again;
@@ -134,6 +220,23 @@ mod tests {
             assert_eq!(PrivacyOutcome::from_name(outcome.as_str()), Some(outcome));
         }
         assert_eq!(PrivacyOutcome::from_name("private "), None);
+    }
+
+    #[test]
+    fn outcome_names_are_serdes_and_codes_are_distinct() {
+        let mut codes = std::collections::BTreeSet::new();
+        for outcome in InterviewOutcome::ALL {
+            let json = serde_json::to_string(&outcome).unwrap();
+            assert_eq!(json, format!("\"{}\"", outcome.as_str()));
+            assert_eq!(InterviewOutcome::from_name(outcome.as_str()), Some(outcome));
+            assert!(codes.insert(outcome.code()), "{outcome:?}");
+            assert_eq!(
+                outcome.ended_early(),
+                outcome != InterviewOutcome::Completed
+            );
+        }
+        assert_eq!(InterviewOutcome::Completed.code(), 1);
+        assert_eq!(InterviewOutcome::Other.code(), 96);
     }
 
     #[test]

@@ -866,6 +866,7 @@ fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
             },
         )]),
         selections: BTreeMap::new(),
+        outcome: None,
     }
 }
 

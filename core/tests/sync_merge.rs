@@ -74,6 +74,7 @@ fn simulate(steps: &[Step]) -> Vec<Revision> {
                     consent: None,
                     privacy: BTreeMap::new(),
                     selections: BTreeMap::new(),
+                    outcome: None,
                     status: None,
                 };
                 held[actor].push(rev.clone());

@@ -8,7 +8,9 @@
 //! of fields inside groups are named `group-field`. `select_multiple` answers appear as
 //! the space-separated value plus one 0/1 column per choice (`field/choice`). Metadata
 //! columns: `SubmissionDate`, `KEY`, `DeviceID`, `Enumerator`, `FormVersion`,
-//! `ReviewState`, `Status`, `Conflict`, `Quarantine`. Fields marked `pii` are left out
+//! `ReviewState`, `Status`, `Conflict`, `Quarantine`, and how the interview ended:
+//! `Outcome` (`completed`, `refused`…), `ResultCode` (DHS-style: 1 completed … 96 other)
+//! and `ReturnVisit`. Fields marked `pii` are left out
 //! unless asked for (and the caller's role allows it).
 
 use std::io::{Seek, Write};
@@ -391,6 +393,9 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
                 "Status",
                 "Conflict",
                 "Quarantine",
+                "Outcome",
+                "ResultCode",
+                "ReturnVisit",
             ]
             .map(String::from),
         );
@@ -418,6 +423,17 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
             })
             .map_err(io)?;
             csv.write_field(r.quarantine.join("; ")).map_err(io)?;
+            let outcome = response.outcome.as_ref();
+            csv.write_field(outcome.map_or("", |o| o.outcome.as_str()))
+                .map_err(io)?;
+            csv.write_field(outcome.map_or(String::new(), |o| o.outcome.code().to_string()))
+                .map_err(io)?;
+            csv.write_field(
+                outcome
+                    .and_then(|o| o.return_visit.as_deref())
+                    .unwrap_or(""),
+            )
+            .map_err(io)?;
             end_record(&mut csv)?;
             for (table, spool) in repeats.iter().zip(spools.iter_mut()) {
                 let mut found = Vec::new();

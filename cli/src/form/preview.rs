@@ -220,6 +220,8 @@ fn build_response(
         consent,
         privacy,
         selections,
+        // A preview shows an interview under way: it has not ended yet.
+        outcome: None,
     })
 }
 

@@ -47,6 +47,7 @@
 
 mod compile;
 mod messages;
+mod outcome;
 mod selection;
 mod session;
 mod structure;

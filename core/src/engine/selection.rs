@@ -239,6 +239,7 @@ mod tests {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            outcome: None,
         };
         let mut s = Session::new(form, response, &mut env).unwrap();
         let people = [
@@ -372,6 +373,7 @@ mod tests {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            outcome: None,
         };
         let mut s = Session::new(form, response, &mut env).unwrap();
         s.add_repeat_instance(&p("/members"), &mut env).unwrap();

@@ -24,7 +24,7 @@ pub use super::register::{
 };
 use super::revision::{Edits, ResponseStatus, Revision, RevisionError};
 use crate::answer::{AnswerPath, FlatAnswers};
-use crate::response::{ConsentRecord, PrivacyRecord, Response, SelectionRecord};
+use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, Response, SelectionRecord};
 
 /// One value held by a register, with the edit that wrote it (its revision id is in
 /// [`ResponseState::revisions`], so it is not repeated here: states stay small).
@@ -288,6 +288,14 @@ impl ResponseState {
         }
     }
 
+    /// How the interview ended, as last recorded.
+    pub fn outcome(&self) -> Option<&OutcomeRecord> {
+        match self.current(&Register::Outcome) {
+            Some(Value::Outcome(o)) => Some(o),
+            _ => None,
+        }
+    }
+
     /// The privacy outcome recorded for a group.
     pub fn privacy(&self, group: &AnswerPath) -> Option<&PrivacyRecord> {
         match self.current(&Register::Privacy(group.clone())) {
@@ -322,6 +330,7 @@ impl ResponseState {
         let mut privacy = BTreeMap::new();
         let mut selections = BTreeMap::new();
         let mut consent = None;
+        let mut outcome = None;
         // One walk over the registers (no lookup per key: exports call this per row).
         for (key, entries) in &self.registers {
             match (key, shown(entries)) {
@@ -335,6 +344,7 @@ impl ResponseState {
                     selections.insert(field.clone(), d.clone());
                 }
                 (Register::Consent, Some(Value::Consent(c))) => consent = Some(c.clone()),
+                (Register::Outcome, Some(Value::Outcome(o))) => outcome = Some(o.clone()),
                 _ => {}
             }
         }
@@ -346,6 +356,7 @@ impl ResponseState {
             consent,
             privacy,
             selections,
+            outcome,
         }
     }
 }
@@ -379,6 +390,10 @@ fn writes_of<'r>(
         .privacy
         .into_iter()
         .map(|(group, p)| (Register::Privacy(group), Value::Privacy(p.clone())));
+    let outcome = revision
+        .outcome
+        .iter()
+        .map(|o| (Register::Outcome, Value::Outcome(o.clone())));
     let selections = edits
         .selections
         .into_iter()
@@ -390,6 +405,7 @@ fn writes_of<'r>(
     version
         .chain(answers)
         .chain(consent)
+        .chain(outcome)
         .chain(privacy)
         .chain(selections)
         .chain(status)
@@ -463,6 +479,7 @@ mod tests {
             consent: None,
             privacy: BTreeMap::new(),
             selections: BTreeMap::new(),
+            outcome: None,
             status: None,
         }
     }

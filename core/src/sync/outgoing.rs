@@ -11,7 +11,7 @@ use super::hlc::Hlc;
 use super::merge::ResponseState;
 use super::revision::{ResponseStatus, Revision, RevisionError};
 use crate::answer::{AnswerPath, FlatAnswers};
-use crate::response::{ConsentRecord, PrivacyRecord, SelectionRecord};
+use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
 
 /// A finalized response as the device holds it now.
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +20,7 @@ pub struct Current<'a> {
     pub consent: Option<&'a ConsentRecord>,
     pub privacy: &'a BTreeMap<AnswerPath, PrivacyRecord>,
     pub selections: &'a BTreeMap<AnswerPath, SelectionRecord>,
+    pub outcome: Option<&'a OutcomeRecord>,
 }
 
 /// What the device's stored revisions of the response say.
@@ -63,6 +64,7 @@ pub fn next_revision(
     let finalized = Some(ResponseStatus::Finalized);
     let changed = all.answers() != *current.answers
         || current.consent.is_some_and(|c| all.consent() != Some(c))
+        || current.outcome.is_some_and(|o| all.outcome() != Some(o))
         || current
             .privacy
             .iter()
@@ -98,6 +100,10 @@ pub fn next_revision(
         .filter(|(group, record)| held.privacy(group) != Some(*record))
         .map(|(group, record)| (group.to_string(), record.clone()))
         .collect();
+    let outcome = current
+        .outcome
+        .filter(|o| held.outcome() != Some(*o))
+        .cloned();
     let selections: BTreeMap<String, SelectionRecord> = current
         .selections
         .iter()
@@ -108,6 +114,7 @@ pub fn next_revision(
     if held.revision_count() > 0
         && set.is_empty()
         && consent.is_none()
+        && outcome.is_none()
         && privacy.is_empty()
         && selections.is_empty()
         && status.is_none()
@@ -143,6 +150,7 @@ pub fn next_revision(
         consent,
         privacy,
         selections,
+        outcome,
         status,
     };
     revision.check()?;
@@ -177,6 +185,7 @@ mod tests {
         consent: Option<ConsentRecord>,
         privacy: BTreeMap<AnswerPath, PrivacyRecord>,
         selections: BTreeMap<AnswerPath, SelectionRecord>,
+        outcome: Option<OutcomeRecord>,
         /// Built revisions and whether each is held by the server.
         revisions: Vec<(Revision, bool)>,
     }
@@ -192,6 +201,7 @@ mod tests {
                 }),
                 privacy: BTreeMap::new(),
                 selections: BTreeMap::new(),
+                outcome: None,
                 revisions: Vec::new(),
             }
         }
@@ -213,6 +223,7 @@ mod tests {
                 consent: self.consent.as_ref(),
                 privacy: &self.privacy,
                 selections: &self.selections,
+                outcome: self.outcome.as_ref(),
             };
             let built = Built {
                 all: &all,
@@ -310,6 +321,33 @@ mod tests {
         d.answers = flat(&[("/selected", "2"), ("/note", "x")]);
         let second = d.build("dev", 2, false).unwrap();
         assert!(second.selections.is_empty(), "{second:?}");
+    }
+
+    #[test]
+    fn the_interview_outcome_goes_when_it_changes_and_the_last_one_stands() {
+        use crate::response::InterviewOutcome;
+        let mut d = Device::new(&[("/age", "30")]);
+        let interrupted = OutcomeRecord {
+            outcome: InterviewOutcome::InterruptedForSafety,
+            at: "2026-01-05T10:05:00+03:00".into(),
+            note: None,
+            return_visit: Some("2026-01-07T15:00:00+03:00".into()),
+        };
+        d.outcome = Some(interrupted.clone());
+        let first = d.build("dev", 1, false).unwrap();
+        assert_eq!(first.outcome.as_ref(), Some(&interrupted));
+        assert!(d.build("dev", 2, false).is_none(), "nothing changed");
+        let completed = OutcomeRecord {
+            outcome: InterviewOutcome::Completed,
+            at: "2026-01-07T15:40:00+03:00".into(),
+            note: None,
+            return_visit: None,
+        };
+        d.outcome = Some(completed.clone());
+        let second = d.build("dev", 3, false).unwrap();
+        assert_eq!(second.outcome.as_ref(), Some(&completed));
+        assert_eq!(d.fold(false).outcome(), Some(&completed));
+        assert_eq!(d.fold(false).to_response().outcome, Some(completed));
     }
 
     #[test]

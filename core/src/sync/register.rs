@@ -2,7 +2,8 @@
 //!
 //! Every answer (by its flat key, see [`crate::answer::FlatAnswers`]), the consent
 //! record, each privacy outcome, each respondent-selection draw, the status and the form
-//! version is a register. Stored and sent as text: `/members[2]/age`, `@consent`,
+//! version, and how the interview ended, is a register. Stored and sent as text:
+//! `/members[2]/age`, `@consent`, `@outcome`,
 //! `@privacy/safety`, `@selection/selected`, `@status`, `@version`; registers order as
 //! that text does.
 
@@ -13,12 +14,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::revision::ResponseStatus;
 use crate::answer::{AnswerPath, PathError};
-use crate::response::{ConsentRecord, PrivacyRecord, SelectionRecord};
+use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
 
 /// Text of the register holding the form version the response is on.
 pub const FORM_VERSION_KEY: &str = "@version";
 /// Text of the register holding the consent record.
 pub const CONSENT_KEY: &str = "@consent";
+/// Text of the register holding how the interview ended.
+pub const OUTCOME_KEY: &str = "@outcome";
 /// Text of the register holding the response status.
 pub const STATUS_KEY: &str = "@status";
 /// Prefix of the registers holding privacy outcomes (followed by the group path).
@@ -33,6 +36,8 @@ pub enum Register {
     /// An answer or a repeat count, by its flat key.
     Answer(AnswerPath),
     Consent,
+    /// How the interview ended.
+    Outcome,
     /// The privacy outcome of a group, by the group's path.
     Privacy(AnswerPath),
     /// The draw of a respondent selection, by the selection field's path.
@@ -49,6 +54,7 @@ pub enum Value {
     /// An answer (or the form version); `None` means cleared.
     Text(Option<String>),
     Consent(ConsentRecord),
+    Outcome(OutcomeRecord),
     Privacy(PrivacyRecord),
     Selection(SelectionRecord),
     Status(ResponseStatus),
@@ -59,6 +65,7 @@ impl fmt::Display for Register {
         match self {
             Register::Answer(path) => f.write_str(path.as_str()),
             Register::Consent => f.write_str(CONSENT_KEY),
+            Register::Outcome => f.write_str(OUTCOME_KEY),
             Register::Privacy(group) => write!(f, "{PRIVACY_PREFIX}{group}"),
             Register::Selection(field) => write!(f, "{SELECTION_PREFIX}{field}"),
             Register::Status => f.write_str(STATUS_KEY),
@@ -74,7 +81,7 @@ impl fmt::Display for Register {
 pub enum RegisterError {
     #[error(transparent)]
     Path(#[from] PathError),
-    #[error("`{0}` is not a register: an answer path, `@consent`, `@privacy/…`, `@selection/…`, `@status` or `@version`")]
+    #[error("`{0}` is not a register: an answer path, `@consent`, `@outcome`, `@privacy/…`, `@selection/…`, `@status` or `@version`")]
     Unknown(String),
 }
 
@@ -84,6 +91,7 @@ impl FromStr for Register {
     fn from_str(text: &str) -> Result<Register, RegisterError> {
         Ok(match text {
             CONSENT_KEY => Register::Consent,
+            OUTCOME_KEY => Register::Outcome,
             STATUS_KEY => Register::Status,
             FORM_VERSION_KEY => Register::Version,
             _ if text.starts_with('/') => Register::Answer(AnswerPath::parse_stored(text)?),
@@ -112,6 +120,7 @@ impl PartialEq<str> for Register {
         match self {
             Register::Answer(path) => path.as_str() == text,
             Register::Consent => text == CONSENT_KEY,
+            Register::Outcome => text == OUTCOME_KEY,
             Register::Privacy(group) => text.strip_prefix(PRIVACY_PREFIX) == Some(group.as_str()),
             Register::Selection(field) => {
                 text.strip_prefix(SELECTION_PREFIX) == Some(field.as_str())
@@ -161,6 +170,7 @@ mod tests {
             "/m[2]/age",
             "/m[]",
             "@consent",
+            "@outcome",
             "@privacy/m[1]/safety",
             "@privacy/safety",
             "@selection/selected",

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::clock::{ActorId, Dot, VersionVector};
 use super::hlc::Hlc;
 use crate::answer::{parse_count, AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
-use crate::response::{ConsentRecord, PrivacyRecord, SelectionRecord};
+use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
 
 /// Where a response stands in its life on the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -54,6 +54,9 @@ pub struct Revision {
     /// Respondent-selection draws by the selection field's path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub selections: BTreeMap<String, SelectionRecord>,
+    /// How the interview ended (sent when it changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ResponseStatus>,
 }

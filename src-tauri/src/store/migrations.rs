@@ -199,4 +199,12 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT RAISE(ABORT, 'a respondent selection is never drawn again');
     END;
     "#,
+    // 8: how each interview ended (`voices_core::response::OutcomeRecord` as JSON); the
+    // last outcome recorded stands.
+    r#"
+    CREATE TABLE outcomes (
+        response_id  TEXT PRIMARY KEY REFERENCES responses (id) ON DELETE CASCADE,
+        record       TEXT NOT NULL
+    );
+    "#,
 ];

@@ -13,6 +13,7 @@ mod forms;
 mod link;
 mod migrations;
 mod outbox;
+mod outcomes;
 mod paradata;
 mod responses;
 mod revisions;

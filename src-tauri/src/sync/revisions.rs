@@ -34,6 +34,7 @@ pub fn build_for(
     let consent = store.consent(response_id)?;
     let privacy = store.privacy_checks(response_id)?;
     let selections = store.selections(response_id)?;
+    let outcome = store.outcome(response_id)?;
     let built = store.revisions(response_id)?;
     // Everything built so far (edit numbers, stamps, whether anything changed since),
     // and what the server holds or will hold: revisions it took, and unanswered ones of
@@ -66,6 +67,7 @@ pub fn build_for(
         consent: consent.as_ref(),
         privacy: &privacy,
         selections: &selections,
+        outcome: outcome.as_ref(),
     };
     let author = Author {
         revision_id: uuid::Uuid::now_v7().to_string(),

@@ -6,7 +6,7 @@ use ts_rs::TS;
 use voices_core::answer::{AnswerPath, FlatAnswers};
 use voices_core::engine::{self, Session};
 use voices_core::form::{Form, Item};
-use voices_core::response::{PrivacyOutcome, PrivacyRecord, Response};
+use voices_core::response::{InterviewOutcome, PrivacyOutcome, PrivacyRecord, Response};
 use voices_core::Environment;
 
 use super::{engine_error, parse_path, Open, Voices};
@@ -100,6 +100,7 @@ impl Voices {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            outcome: None,
         };
         let mut session = {
             let mut env = lock(&self.env);
@@ -122,12 +123,13 @@ impl Voices {
         if lock(&self.open).contains_key(id) {
             return Ok(());
         }
-        let (row, answers, consent, privacy, selections) = {
+        let (row, answers, consent, privacy, selections, outcome) = {
             let store = self.store.lock();
             let row = store.response(id)?;
             let answers = store.answers(id)?;
             let (consent, privacy) = (store.consent(id)?, store.privacy_checks(id)?);
-            (row, answers, consent, privacy, store.selections(id)?)
+            let (selections, outcome) = (store.selections(id)?, store.outcome(id)?);
+            (row, answers, consent, privacy, selections, outcome)
         };
         let compiled = self.forms.compiled(&row.form_id, &row.form_version)?;
         let response = Response {
@@ -138,6 +140,7 @@ impl Voices {
             consent,
             privacy,
             selections,
+            outcome,
         };
         let mut session = {
             let mut env = lock(&self.env);
@@ -488,13 +491,20 @@ impl Voices {
             return Ok(review);
         }
         let at = now();
-        self.with_open(id, |o| {
+        // Finalizing after every question was reached: the interview is completed.
+        let outcome = self.with_open(id, |o| {
             let mut env = lock(&self.env);
             o.session.finalize(&mut *env);
-            Ok(())
+            o.session
+                .record_outcome(InterviewOutcome::Completed, None, None, &mut *env);
+            o.session
+                .outcome()
+                .cloned()
+                .ok_or_else(|| Error::Corrupt("the outcome was not recorded".to_owned()))
         })?;
         self.persist_all(id, &at)?;
         let mut store = self.store.lock();
+        store.record_outcome(id, &outcome)?;
         store.transition(id, &[ResponseStatus::Draft], ResponseStatus::Finalized, &at)?;
         store.transition(
             id,

@@ -85,6 +85,7 @@ pub fn decoy(compiled: Option<&Arc<CompiledForm>>, language: Option<&str>) -> De
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        outcome: None,
     };
     // A throwaway session: nothing of it is stored, it only lays out the decoy questions.
     let mut env = voices_core::env::FixedEnvironment::new(chrono::Local::now().fixed_offset(), 0);

@@ -115,6 +115,7 @@ mod tests {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            outcome: None,
             status: None,
         })
         .unwrap()

@@ -62,6 +62,7 @@ pub fn resolution(
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        outcome: None,
         status: None,
     })
 }
@@ -85,6 +86,7 @@ mod tests {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            outcome: None,
             status: None,
         }
     }

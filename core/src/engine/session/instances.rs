@@ -242,6 +242,7 @@ impl Session {
             consent: self.consent.clone(),
             privacy: self.privacy.clone(),
             selections: self.selections.clone(),
+            outcome: self.outcome.clone(),
         }
     }
 

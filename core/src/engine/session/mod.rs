@@ -28,7 +28,9 @@ use crate::answer::AnswerPath;
 use crate::collections::Map;
 use crate::env::Environment;
 use crate::form::FieldType;
-use crate::response::{Answer, ConsentRecord, PrivacyRecord, Response, SelectionRecord};
+use crate::response::{
+    Answer, ConsentRecord, OutcomeRecord, PrivacyRecord, Response, SelectionRecord,
+};
 
 use super::compile::{CompiledForm, ItemData, NodeIdx, NodeKind, ROOT};
 use super::{EngineError, Result};
@@ -81,6 +83,7 @@ pub struct Session {
     pub(crate) consent: Option<ConsentRecord>,
     pub(crate) privacy: BTreeMap<AnswerPath, PrivacyRecord>,
     pub(crate) selections: BTreeMap<AnswerPath, SelectionRecord>,
+    pub(crate) outcome: Option<OutcomeRecord>,
     pub(super) response: OnceCell<Response>,
     log: BTreeSet<(InstId, NodeIdx, Logged)>,
     added: Vec<AnswerPath>,
@@ -115,6 +118,7 @@ impl Session {
             consent: response.consent,
             privacy: response.privacy,
             selections: response.selections,
+            outcome: response.outcome,
             response: OnceCell::new(),
             log: BTreeSet::new(),
             added: Vec::new(),

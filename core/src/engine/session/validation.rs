@@ -91,6 +91,7 @@ impl Session {
                 }
             }
         }
+        out.retain(|v| !self.excused_by_outcome(v));
         out
     }
 

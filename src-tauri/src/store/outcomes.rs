@@ -1,0 +1,39 @@
+//! How each interview ended: the last outcome recorded stands.
+
+use rusqlite::{params, OptionalExtension};
+use voices_core::response::OutcomeRecord;
+
+use super::Store;
+use crate::error::{Error, Result};
+
+impl Store {
+    /// Record how an interview ended, replacing an earlier outcome (a return visit that
+    /// completed it).
+    pub fn record_outcome(&mut self, response_id: &str, record: &OutcomeRecord) -> Result<()> {
+        let json = serde_json::to_string(record)
+            .map_err(|e| Error::Corrupt(format!("outcome record: {e}")))?;
+        self.conn.execute(
+            "INSERT INTO outcomes (response_id, record) VALUES (?1, ?2)
+             ON CONFLICT (response_id) DO UPDATE SET record = excluded.record",
+            params![response_id, json],
+        )?;
+        Ok(())
+    }
+
+    /// How the interview ended, if it has.
+    pub fn outcome(&self, response_id: &str) -> Result<Option<OutcomeRecord>> {
+        let json: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT record FROM outcomes WHERE response_id = ?1",
+                params![response_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        json.map(|j| {
+            serde_json::from_str(&j)
+                .map_err(|e| Error::Corrupt(format!("outcome of response {response_id}: {e}")))
+        })
+        .transpose()
+    }
+}
