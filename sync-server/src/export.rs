@@ -20,6 +20,8 @@ use voices_core::form::{Field, FieldType, Form, Item};
 use voices_core::response::{Answer, Answers};
 use voices_core::sync::ResponseStatus;
 
+use crate::console::mask;
+use crate::store::projection::IndexCache;
 use crate::store::{Store, StoredResponse};
 use crate::{Error, Result};
 
@@ -222,17 +224,18 @@ fn cells<W: Write>(
     for c in &table.columns {
         let raw = value(answers, &c.field.name);
         match c.field.kind {
-            FieldType::SelectOne if labels && !raw.is_empty() => {
-                csv.write_field(label_of(&c.choices, raw)).map_err(io)?
-            }
+            FieldType::SelectOne if labels && !raw.is_empty() => csv
+                .write_field(&*spreadsheet_safe(label_of(&c.choices, raw)))
+                .map_err(io)?,
             FieldType::SelectMultiple if labels => {
                 let shown: Vec<&str> = raw
                     .split_whitespace()
                     .map(|n| label_of(&c.choices, n))
                     .collect();
-                csv.write_field(shown.join(" ")).map_err(io)?
+                csv.write_field(&*spreadsheet_safe(&shown.join(" ")))
+                    .map_err(io)?
             }
-            _ => csv.write_field(raw).map_err(io)?,
+            _ => csv.write_field(&*spreadsheet_safe(raw)).map_err(io)?,
         }
         if c.field.kind == FieldType::SelectMultiple {
             for (name, _) in &c.choices {
@@ -248,6 +251,39 @@ fn cells<W: Write>(
         }
     }
     Ok(())
+}
+
+/// A cell as a spreadsheet will not run it: text starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return gets a leading `'`, as OWASP recommends against CSV injection
+/// (device text such as `=HYPERLINK(…)` would otherwise run as a formula when an analyst
+/// opens the file). Numbers stay numbers: `-3`, `+2547…` and a geopoint's
+/// `-0.1 36.8 1500 5` (numbers separated by single spaces or `;`) are left alone.
+pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = match text.as_bytes().first() {
+        Some(b'=' | b'@' | b'\t' | b'\r') => true,
+        Some(b'+' | b'-') => !numbers_only(text),
+        _ => false,
+    };
+    if risky {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Whether `text` is one or more decimal numbers separated by one space or `;`.
+fn numbers_only(text: &str) -> bool {
+    text.split([' ', ';']).all(|part| {
+        let digits = part.strip_prefix(['+', '-']).unwrap_or(part);
+        digits
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+            && digits
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+            && part.parse::<f64>().is_ok_and(f64::is_finite)
+    })
 }
 
 /// End the current CSV record.
@@ -406,9 +442,11 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
             csv.write_field(&r.received_at).map_err(io)?;
             cells(main, &response.answers, options.labels, &mut csv)?;
             csv.write_field(&key).map_err(io)?;
-            csv.write_field(&r.device).map_err(io)?;
-            csv.write_field(&r.enumerator).map_err(io)?;
-            csv.write_field(&response.form_version).map_err(io)?;
+            csv.write_field(&*spreadsheet_safe(&r.device)).map_err(io)?;
+            csv.write_field(&*spreadsheet_safe(&r.enumerator))
+                .map_err(io)?;
+            csv.write_field(&*spreadsheet_safe(&response.form_version))
+                .map_err(io)?;
             csv.write_field(r.review_state.as_str()).map_err(io)?;
             csv.write_field(match r.state.status() {
                 Some(ResponseStatus::Draft) => "draft",
@@ -422,7 +460,8 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
                 "false"
             })
             .map_err(io)?;
-            csv.write_field(r.quarantine.join("; ")).map_err(io)?;
+            csv.write_field(&*spreadsheet_safe(&r.quarantine.join("; ")))
+                .map_err(io)?;
             let outcome = response.outcome.as_ref();
             csv.write_field(outcome.map_or("", |o| o.outcome.as_str()))
                 .map_err(io)?;
@@ -477,29 +516,6 @@ fn first_geopoint(form: &Form) -> Option<String> {
     found
 }
 
-fn pii_names(form: &Form) -> Vec<String> {
-    let mut names = Vec::new();
-    form.walk(|item, _| {
-        if let Item::Field(f) = item {
-            if f.pii {
-                names.push(f.name.clone());
-            }
-        }
-    });
-    names
-}
-
-fn strip(answers: &mut Answers, names: &[String]) {
-    answers.0.retain(|k, _| !names.contains(k));
-    for answer in answers.0.values_mut() {
-        if let Answer::Repeat(list) = answer {
-            for instance in list {
-                strip(instance, names);
-            }
-        }
-    }
-}
-
 fn export_json(
     store: &dyn Store,
     form: &Form,
@@ -508,11 +524,9 @@ fn export_json(
 ) -> Result<u64> {
     let geo = options.format == Format::GeoJson;
     let point_field = first_geopoint(form);
-    let hidden = if options.include_pii {
-        Vec::new()
-    } else {
-        pii_names(form)
-    };
+    // Each response is masked by its own form version (a field pii in one version may
+    // not exist in another; an unknown one counts as pii), as the console does.
+    let indexes = IndexCache::default();
     out.write_all(if geo {
         b"{\"type\":\"FeatureCollection\",\"features\":[\n"
     } else {
@@ -520,16 +534,30 @@ fn export_json(
     })?;
     let mut first = true;
     let count = each_response(store, options, |r| {
-        let mut item = crate::responses::pulled(r.clone());
-        strip(&mut item.response.answers, &hidden);
+        let item = crate::responses::pulled(r.clone());
+        let index = indexes.get(
+            &options.project,
+            &item.response.form_id,
+            &item.response.form_version,
+            || {
+                Ok(store
+                    .get_form(
+                        &options.project,
+                        &item.response.form_id,
+                        &item.response.form_version,
+                    )?
+                    .map(|f| f.document))
+            },
+        )?;
+        // Answers and conflicts of pii fields left out (their paths listed in `masked`)
+        // unless asked for.
+        let mut shown = mask::pulled_json(&item, index.as_deref(), options.include_pii);
         let record = if geo {
+            let answers = shown["response"]["answers"].take();
             let coordinates = point_field
                 .as_ref()
-                .map(|name| {
-                    value(&item.response.answers, name)
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                })
+                .and_then(|name| answers.get(name.as_str())?.as_str())
+                .map(|point| point.split_whitespace().collect::<Vec<_>>())
                 .and_then(|parts| {
                     let lat: f64 = parts.first()?.parse().ok()?;
                     let lon: f64 = parts.get(1)?.parse().ok()?;
@@ -537,10 +565,7 @@ fn export_json(
                 });
             let mut properties = Map::new();
             properties.insert("KEY".into(), json!(format!("uuid:{}", item.response.id)));
-            properties.insert(
-                "answers".into(),
-                serde_json::to_value(&item.response.answers)?,
-            );
+            properties.insert("answers".into(), answers);
             properties.insert("FormVersion".into(), json!(item.response.form_version));
             properties.insert("ReviewState".into(), json!(item.review_state));
             properties.insert("DeviceID".into(), json!(item.device));
@@ -550,7 +575,7 @@ fn export_json(
                 "properties": properties,
             })
         } else {
-            serde_json::to_value(&item)?
+            shown
         };
         if !first {
             out.write_all(b",\n")?;

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::instances::MAX_RESPONSE_INSTANCES;
 use super::path::{AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
 use super::tree::{Answer, Answers};
 
@@ -165,17 +166,20 @@ fn flatten_into(
 
 /// The tree of flat values given in path order (see [`FlatAnswers::to_tree`]); keys that
 /// are neither fields nor counts are skipped. Nothing is allocated past
-/// [`MAX_INSTANCES`]: a count above it makes that many instances, and a value of a
-/// higher instance (in a state stored before the limit) is left out of the tree.
+/// [`MAX_INSTANCES`] in one repeat nor past [`MAX_RESPONSE_INSTANCES`] in all: a count
+/// above the first makes that many instances, and a value of an instance beyond either
+/// (in a state stored before the limits) is left out of the tree.
 pub fn tree_from<'a>(values: impl IntoIterator<Item = (&'a AnswerPath, &'a str)>) -> Answers {
     let mut root = Answers::default();
+    let mut budget = MAX_RESPONSE_INSTANCES;
     for (path, value) in values {
-        insert(&mut root, path, value);
+        insert(&mut root, path, value, &mut budget);
     }
     root
 }
 
-fn insert(root: &mut Answers, path: &AnswerPath, value: &str) {
+/// Place one value; `budget`: the instances that may still be made.
+fn insert(root: &mut Answers, path: &AnswerPath, value: &str, budget: &mut usize) {
     let mut scope = root;
     let mut steps = path.steps().peekable();
     while let Some(step) = steps.next() {
@@ -185,6 +189,11 @@ fn insert(root: &mut Answers, path: &AnswerPath, value: &str) {
             Step::Instance(name, index) if !last => {
                 let instances = repeat_mut(scope, name);
                 if instances.len() < index {
+                    let more = index - instances.len();
+                    if more > *budget {
+                        return;
+                    }
+                    *budget -= more;
                     instances.resize_with(index, Answers::default);
                 }
                 scope = &mut instances[index - 1];
@@ -201,6 +210,9 @@ fn insert(root: &mut Answers, path: &AnswerPath, value: &str) {
                 let count = parse_count(value).unwrap_or(0).min(MAX_INSTANCES);
                 let instances = repeat_mut(scope, name);
                 if instances.len() < count {
+                    let more = (count - instances.len()).min(*budget);
+                    *budget -= more;
+                    let count = instances.len() + more;
                     instances.resize_with(count, Answers::default);
                 }
             }
@@ -294,6 +306,41 @@ mod tests {
         };
         assert_eq!(m.len(), MAX_INSTANCES);
         assert!(m.iter().all(|i| i.0.is_empty()));
+    }
+
+    #[test]
+    fn nested_repeats_never_make_more_than_the_response_limit() {
+        // A million instances named by paths each within the per-repeat limit (as a state
+        // stored before the response limit may hold) build at most the response limit.
+        let keys: Vec<AnswerPath> = (1..=1_000)
+            .map(|k| path(&format!("/a[{k}]/b[1000]/x")))
+            .collect();
+        let tree = tree_from(keys.iter().map(|k| (k, "1")));
+        let Some(Answer::Repeat(a)) = tree.0.get("a") else {
+            panic!("no repeat a")
+        };
+        let made: usize = a.len()
+            + a.iter()
+                .map(|i| match i.0.get("b") {
+                    Some(Answer::Repeat(b)) => b.len(),
+                    _ => 0,
+                })
+                .sum::<usize>();
+        assert!(made <= MAX_RESPONSE_INSTANCES, "{made} instances made");
+        assert!(made > MAX_RESPONSE_INSTANCES - MAX_INSTANCES - 1_000);
+        let counts: Vec<AnswerPath> = (1..=100).map(|k| path(&format!("/c[{k}]/d[]"))).collect();
+        let tree = tree_from(counts.iter().map(|k| (k, "1000")));
+        let Some(Answer::Repeat(c)) = tree.0.get("c") else {
+            panic!("no repeat c")
+        };
+        let made: usize = c.len()
+            + c.iter()
+                .map(|i| match i.0.get("d") {
+                    Some(Answer::Repeat(d)) => d.len(),
+                    _ => 0,
+                })
+                .sum::<usize>();
+        assert_eq!(made, MAX_RESPONSE_INSTANCES);
     }
 
     #[test]

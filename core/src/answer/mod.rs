@@ -7,9 +7,11 @@
 //! response has in JSON) from it. A bottom module: it depends on nothing else in the core.
 
 mod flat;
+mod instances;
 mod path;
 mod tree;
 
 pub use flat::{is_key, parse_count, tree_from, FlatAnswers};
+pub use instances::{InstanceTally, MAX_RESPONSE_INSTANCES};
 pub use path::{is_valid_name, AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
 pub use tree::{Answer, Answers};

@@ -45,6 +45,7 @@
 //! assert!(session.validate("en").is_empty());
 //! ```
 
+mod bounds;
 mod compile;
 mod messages;
 mod outcome;
@@ -58,6 +59,7 @@ mod view;
 use std::sync::Arc;
 
 pub use crate::answer::{AnswerPath, PathError};
+pub use bounds::RepeatBoundError;
 pub(crate) use compile::compile_diagnostics;
 pub use compile::CompiledForm;
 pub use session::{
@@ -135,6 +137,7 @@ pub fn validate_response(
             path: AnswerPath::root(),
             code: ViolationCode::UnknownField,
             message: err.to_string(),
+            without_answer: None,
         }],
     }
 }

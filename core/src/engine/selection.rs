@@ -156,6 +156,8 @@ impl Session {
             path: path.clone(),
             code: ViolationCode::Selection,
             message: messages::text(msg, lang, args),
+            // The only value quoted is a roster number, never an answer of the respondent.
+            without_answer: None,
         };
         let record = self.selections.get(&path);
         let drawn = record.filter(|r| r.reproduces() && r.selected.to_string() == value);

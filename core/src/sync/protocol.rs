@@ -43,6 +43,27 @@ pub struct Limits {
     pub max_batch_records: u64,
     /// Largest attachment chunk, in bytes.
     pub max_chunk_bytes: u64,
+    /// Longest line of an upload batch (one revision), in bytes after decompression.
+    #[serde(default = "default_max_line_bytes")]
+    pub max_line_bytes: u64,
+    /// Largest attachment a device may declare, in bytes (the server's
+    /// `--max-attachment-bytes`).
+    #[serde(default = "default_max_attachment_bytes")]
+    pub max_attachment_bytes: u64,
+}
+
+/// [`Limits::max_line_bytes`] of a server that does not say (older than the limit).
+pub const DEFAULT_MAX_LINE_BYTES: u64 = 4 << 20;
+
+fn default_max_line_bytes() -> u64 {
+    DEFAULT_MAX_LINE_BYTES
+}
+
+/// [`Limits::max_attachment_bytes`] of a server that does not say.
+pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 1 << 30;
+
+fn default_max_attachment_bytes() -> u64 {
+    DEFAULT_MAX_ATTACHMENT_BYTES
 }
 
 /// What `voices-server device add` prints (as text and as a QR code) for the app to

@@ -129,6 +129,9 @@ impl From<IngestError> for ApiError {
             IngestError::TooManyRecords { limit, .. } => {
                 ApiError::too_large("too_many_records", e.to_string(), limit)
             }
+            IngestError::TooManyLines { limit, .. } => {
+                ApiError::too_large("too_many_lines", e.to_string(), limit)
+            }
             IngestError::Internal(m) => ApiError::internal(m),
             IngestError::Store(e) => e.into(),
         }

@@ -22,8 +22,9 @@ pub(crate) use build::build;
 pub(crate) type NodeIdx = usize;
 pub(crate) const ROOT: NodeIdx = 0;
 
-/// Most instances a count expression may create (a runaway count must not exhaust memory).
-pub(crate) const MAX_COUNT: usize = 5_000;
+/// Most instances a count expression may create (a runaway count must not exhaust
+/// memory): as many as a path may name.
+pub(crate) const MAX_COUNT: usize = crate::answer::MAX_INSTANCES;
 
 /// A form ready to run: shareable between threads (`Arc<CompiledForm>`), never mutated.
 #[derive(Debug)]

@@ -142,6 +142,7 @@ impl Session {
                 path: AnswerPath::field(name),
                 code: ViolationCode::Consent,
                 message: messages::text(Msg::DeclinedWithAnswers, lang, &[]),
+                without_answer: None,
             })
             .collect()
     }
@@ -162,6 +163,7 @@ impl Session {
             path: path.clone(),
             code: ViolationCode::Consent,
             message: messages::text(msg, lang, args),
+            without_answer: None,
         };
         let ItemData::Consent(block) = &n.item else {
             return Vec::new();
@@ -209,6 +211,7 @@ impl Session {
             path,
             code: ViolationCode::PrivacyCheck,
             message: messages::text(msg, lang, &[]),
+            without_answer: None,
         })
     }
 }
