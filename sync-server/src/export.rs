@@ -16,7 +16,8 @@
 use std::io::{Seek, Write};
 
 use serde_json::{json, Map, Value as Json};
-use voices_core::form::{Field, FieldType, Form, Item};
+use voices_core::collections::Set;
+use voices_core::form::{answer_key, repeated_names, Field, FieldType, Form, Item};
 use voices_core::response::{Answer, Answers};
 use voices_core::sync::ResponseStatus;
 
@@ -78,6 +79,8 @@ const PAGE: usize = 250;
 /// A column of a CSV table.
 struct Column {
     header: String,
+    /// Where the answer is in its scope's answers (see `voices_core::form::answer_key`).
+    key: String,
     field: Field,
     /// The field's choices (name, label), looked up once rather than per cell.
     choices: Vec<(String, String)>,
@@ -86,7 +89,7 @@ struct Column {
 /// One CSV file: the main table or a repeat's.
 struct Table {
     file: String,
-    /// Repeat names from the top level down to this table's repeat (empty: main table).
+    /// Repeat keys from the top level down to this table's repeat (empty: main table).
     repeats: Vec<String>,
     columns: Vec<Column>,
 }
@@ -97,7 +100,12 @@ fn collect_tables(form: &Form, include_pii: bool) -> Vec<Table> {
         repeats: Vec::new(),
         columns: Vec::new(),
     }];
-    walk(&form.body, "", 0, &[], include_pii, form, &mut tables);
+    let scope = Scope {
+        repeats: Vec::new(),
+        repeated: repeated_names(&form.body),
+        groups: Vec::new(),
+    };
+    walk(&form.body, "", 0, &scope, include_pii, form, &mut tables);
     for column in tables.iter_mut().flat_map(|t| t.columns.iter_mut()) {
         if column.field.kind.uses_choices() {
             column.choices = choice_names(form, &column.field);
@@ -106,11 +114,25 @@ fn collect_tables(form: &Form, include_pii: bool) -> Vec<Table> {
     tables
 }
 
-fn walk(
-    items: &[Item],
+/// Where `walk` is: the repeat keys from the top down to the current table's repeat,
+/// the names used twice in that repeat's scope and the groups opened since it began.
+struct Scope<'a> {
+    repeats: Vec<String>,
+    repeated: Set<&'a str>,
+    groups: Vec<&'a str>,
+}
+
+impl Scope<'_> {
+    fn key(&self, name: &str) -> String {
+        answer_key(&self.groups, name, self.repeated.contains(name))
+    }
+}
+
+fn walk<'a>(
+    items: &'a [Item],
     prefix: &str,
     table: usize,
-    repeats: &[String],
+    scope: &Scope<'a>,
     include_pii: bool,
     form: &Form,
     tables: &mut Vec<Table>,
@@ -123,29 +145,48 @@ fn walk(
                 }
                 tables[table].columns.push(Column {
                     header: format!("{prefix}{}", f.name),
+                    key: scope.key(&f.name),
                     field: f.clone(),
                     choices: Vec::new(),
                 });
             }
-            Item::Group(g) => walk(
-                &g.body,
-                &format!("{prefix}{}-", g.name),
-                table,
-                repeats,
-                include_pii,
-                form,
-                tables,
-            ),
+            Item::Group(g) => {
+                let mut groups = scope.groups.clone();
+                groups.push(&g.name);
+                let inner = Scope {
+                    repeats: scope.repeats.clone(),
+                    repeated: scope.repeated.clone(),
+                    groups,
+                };
+                walk(
+                    &g.body,
+                    &format!("{prefix}{}-", g.name),
+                    table,
+                    &inner,
+                    include_pii,
+                    form,
+                    tables,
+                )
+            }
             Item::Repeat(r) => {
-                let mut path = repeats.to_vec();
-                path.push(r.name.clone());
+                let mut repeats = scope.repeats.clone();
+                repeats.push(scope.key(&r.name));
+                let names: Vec<&str> = repeats
+                    .iter()
+                    .map(|k| k.rsplit('/').next().unwrap_or(k))
+                    .collect();
                 tables.push(Table {
-                    file: format!("{}-{}.csv", form.id, path.join("-")),
-                    repeats: path.clone(),
+                    file: format!("{}-{}.csv", form.id, names.join("-")),
+                    repeats: repeats.clone(),
                     columns: Vec::new(),
                 });
                 let index = tables.len() - 1;
-                walk(&r.body, "", index, &path, include_pii, form, tables);
+                let inner = Scope {
+                    repeats,
+                    repeated: repeated_names(&r.body),
+                    groups: Vec::new(),
+                };
+                walk(&r.body, "", index, &inner, include_pii, form, tables);
             }
             Item::Consent(c) => {
                 // The consent answer is a column like any question.
@@ -156,6 +197,7 @@ fn walk(
                     };
                 tables[table].columns.push(Column {
                     header: format!("{prefix}{}", c.name),
+                    key: scope.key(&c.name),
                     field,
                     choices: Vec::new(),
                 });
@@ -222,7 +264,7 @@ fn cells<W: Write>(
     csv: &mut csv::Writer<W>,
 ) -> Result<()> {
     for c in &table.columns {
-        let raw = value(answers, &c.field.name);
+        let raw = value(answers, &c.key);
         match c.field.kind {
             FieldType::SelectOne if labels && !raw.is_empty() => csv
                 .write_field(&*spreadsheet_safe(label_of(&c.choices, raw)))
@@ -303,6 +345,7 @@ fn instances<'a>(
     };
     if let Some(Answer::Repeat(list)) = answers.0.get(first) {
         for (i, instance) in list.iter().enumerate() {
+            // The instance's answer path, as in ODK Central's KEY (`uuid:ID/member[2]`).
             let child = format!("{key}/{first}[{}]", i + 1);
             if rest.is_empty() {
                 out.push((key.clone(), child, instance));
@@ -504,12 +547,14 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
     Ok(exported)
 }
 
+/// The answer key of the form's first location question (keys are the names, but
+/// `group/name` for a name used in two groups of one scope).
 fn first_geopoint(form: &Form) -> Option<String> {
     let mut found = None;
-    form.walk(|item, _| {
+    form.walk_keys(|item, key| {
         if let (None, Item::Field(f)) = (&found, item) {
             if f.kind == FieldType::Geopoint {
-                found = Some(f.name.clone());
+                found = Some(key.to_owned());
             }
         }
     });
@@ -587,4 +632,50 @@ fn export_json(
     out.write_all(if geo { b"\n]}\n" } else { b"\n]\n" })?;
     out.flush()?;
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name used in two groups of one scope: each column (named after its groups, as
+    /// ODK Central names them) reads its own answer, at the key `group/name`.
+    #[test]
+    fn names_used_in_two_groups_have_their_own_columns_and_answers() {
+        let form = Form::from_json(
+            r#"{"id": "f", "version": "1", "title": "F",
+              "languages": [{"code": "en", "name": "English"}], "default_language": "en",
+              "body": [
+                {"type": "group", "name": "head", "body": [{"type": "text", "name": "name"}]},
+                {"type": "group", "name": "spouse", "body": [{"type": "text", "name": "name"}]},
+                {"type": "repeat", "name": "kids", "body": [
+                  {"type": "group", "name": "a", "body": [{"type": "text", "name": "x"}]},
+                  {"type": "group", "name": "b", "body": [{"type": "text", "name": "x"}]}
+                ]}
+              ]}"#,
+        )
+        .unwrap();
+        let tables = collect_tables(&form, true);
+        assert_eq!(headers(&tables[0]), ["head-name", "spouse-name"]);
+        assert_eq!(headers(&tables[1]), ["a-x", "b-x"]);
+        let answers: Answers = serde_json::from_value(json!({
+            "head/name": "Achieng", "spouse/name": "Otieno",
+            "kids": [{"a/x": "1", "b/x": "2"}]
+        }))
+        .unwrap();
+        let mut main = csv::Writer::from_writer(Vec::new());
+        cells(&tables[0], &answers, false, &mut main).unwrap();
+        end_record(&mut main).unwrap();
+        let main = String::from_utf8(main.into_inner().unwrap()).unwrap();
+        assert_eq!(main.trim(), "Achieng,Otieno");
+        let mut found = Vec::new();
+        instances(&answers, &tables[1].repeats, "uuid:r".into(), &mut found);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, "uuid:r/kids[1]");
+        let mut kids = csv::Writer::from_writer(Vec::new());
+        cells(&tables[1], found[0].2, false, &mut kids).unwrap();
+        end_record(&mut kids).unwrap();
+        let kids = String::from_utf8(kids.into_inner().unwrap()).unwrap();
+        assert_eq!(kids.trim(), "1,2");
+    }
 }

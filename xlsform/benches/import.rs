@@ -224,6 +224,7 @@ fn generated_form(questions: usize) -> Form {
             pii: false,
             sensitive: false,
             disaggregation: None,
+            save_to: None,
         }));
         if group_items.len() == 50 {
             body.push(Item::Group(Group {
@@ -267,5 +268,6 @@ fn generated_form(questions: usize) -> Form {
         safe_exit: None,
         body,
         choices,
+        entities: Vec::new(),
     }
 }

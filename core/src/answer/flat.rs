@@ -1,7 +1,8 @@
 //! The one flat encoding of a response's answers.
 //!
 //! A response's answers are a tree (repeats hold instances, see [`Answers`]); flat, each
-//! value has its path as key: `/village`, `/members[2]/age`. The number of instances of
+//! value has its path as key: `/village`, `/members[2]/age` (`/grp_a/name` for a tree
+//! key `grp_a/name`, a name used in two groups of one scope). The number of instances of
 //! a repeat is a value of its own, `/members[]`, so an instance with no answers yet
 //! still exists. The app stores a response this way (one row per value, so autosave
 //! writes one row), a revision carries changes of it, and the merge keeps one register
@@ -144,8 +145,8 @@ fn flatten_into(
     base: &AnswerPath,
     out: &mut BTreeMap<AnswerPath, String>,
 ) -> Result<(), PathError> {
-    for (name, answer) in &answers.0 {
-        let path = base.try_child(name, None)?;
+    for (key, answer) in &answers.0 {
+        let path = base.try_keyed(key, None)?;
         match answer {
             Answer::Value(v) => {
                 out.insert(path, v.clone());
@@ -156,7 +157,7 @@ fn flatten_into(
                     out.insert(count, instances.len().to_string());
                 }
                 for (i, instance) in instances.iter().enumerate() {
-                    flatten_into(instance, &base.child(name, Some(i + 1)), out)?;
+                    flatten_into(instance, &base.keyed(key, Some(i + 1)), out)?;
                 }
             }
         }
@@ -182,12 +183,15 @@ pub fn tree_from<'a>(values: impl IntoIterator<Item = (&'a AnswerPath, &'a str)>
 fn insert(root: &mut Answers, path: &AnswerPath, value: &str, budget: &mut usize) {
     let mut scope = root;
     let mut steps = path.steps().peekable();
+    // Group steps gathered for the key of the item below them (`grp_a/name`).
+    let mut key = String::new();
     while let Some(step) = steps.next() {
         let last = steps.peek().is_none();
+        key.push_str(step.name());
         match step {
             Step::Instance(_, index) if index == 0 || index > MAX_INSTANCES => return,
-            Step::Instance(name, index) if !last => {
-                let instances = repeat_mut(scope, name);
+            Step::Instance(_, index) if !last => {
+                let instances = repeat_mut(scope, &key);
                 if instances.len() < index {
                     let more = index - instances.len();
                     if more > *budget {
@@ -197,18 +201,19 @@ fn insert(root: &mut Answers, path: &AnswerPath, value: &str, budget: &mut usize
                     instances.resize_with(index, Answers::default);
                 }
                 scope = &mut instances[index - 1];
+                key.clear();
             }
-            Step::Name(name) if last => {
+            Step::Name(_) if !last => key.push('/'),
+            Step::Name(_) => {
                 // A value never replaces repeat instances that hold answers.
-                if !matches!(scope.0.get(name), Some(Answer::Repeat(_))) {
-                    scope
-                        .0
-                        .insert(name.to_owned(), Answer::Value(value.to_owned()));
+                if !matches!(scope.0.get(&key), Some(Answer::Repeat(_))) {
+                    scope.0.insert(key, Answer::Value(value.to_owned()));
                 }
+                return;
             }
-            Step::Count(name) if last => {
+            Step::Count(_) if last => {
                 let count = parse_count(value).unwrap_or(0).min(MAX_INSTANCES);
-                let instances = repeat_mut(scope, name);
+                let instances = repeat_mut(scope, &key);
                 if instances.len() < count {
                     let more = (count - instances.len()).min(*budget);
                     *budget -= more;
@@ -358,9 +363,34 @@ mod tests {
     #[test]
     fn a_name_that_cannot_be_a_path_is_an_error() {
         let answers: Answers =
-            serde_json::from_value(serde_json::json!({"m": [{"a/b": "x"}]})).unwrap();
+            serde_json::from_value(serde_json::json!({"m": [{"a//b": "x"}]})).unwrap();
         let err = FlatAnswers::from_tree(&answers).unwrap_err();
-        assert_eq!(err.path, "/m[1]/a/b");
+        assert_eq!(err.path, "/m[1]/a//b");
+        let answers: Answers = serde_json::from_value(serde_json::json!({"a b": "x"})).unwrap();
+        assert_eq!(FlatAnswers::from_tree(&answers).unwrap_err().path, "/a b");
+    }
+
+    #[test]
+    fn keys_with_groups_become_paths_through_those_groups_and_back() {
+        let answers: Answers = serde_json::from_value(serde_json::json!({
+            "grp_a/name": "Achieng",
+            "grp_b/name": "Otieno",
+            "g/members": [{"grp_a/age": "34", "grp_b/age": "7"}]
+        }))
+        .unwrap();
+        let flat = FlatAnswers::from_tree(&answers).unwrap();
+        let keys: Vec<&str> = flat.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "/g/members[1]/grp_a/age",
+                "/g/members[1]/grp_b/age",
+                "/g/members[]",
+                "/grp_a/name",
+                "/grp_b/name"
+            ]
+        );
+        assert_eq!(flat.to_tree(), answers);
     }
 
     #[test]

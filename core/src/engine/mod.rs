@@ -31,6 +31,7 @@
 //!     consent: None,
 //!     privacy: Default::default(),
 //!     selections: Default::default(),
+//!     outcome: None,
 //! };
 //! let mut session = Session::new(form, response, &mut env).unwrap();
 //! assert_eq!(session.validate("en").len(), 1); // age is required

@@ -199,6 +199,8 @@ mod tests {
 
     #[test]
     fn unknown_register_texts_are_refused() {
+        // `/a/b` is a path since names repeat within a scope (`/grp_a/name`); an empty
+        // step or a step below a count is not.
         for bad in [
             "@other",
             "@privacy",
@@ -206,9 +208,11 @@ mod tests {
             "@selection",
             "@selectionx",
             "age",
-            "/a/b",
+            "/a//b",
+            "/m[]/b",
         ] {
             assert!(bad.parse::<Register>().is_err(), "{bad}");
         }
+        assert!("/grp_a/name".parse::<Register>().is_ok());
     }
 }

@@ -33,7 +33,8 @@ pub struct CompiledForm {
     pub(crate) nodes: Vec<Node>,
     /// Nodes by name, for `${name}` (several when names repeat in different scopes).
     pub(crate) by_name: Map<String, Vec<NodeIdx>>,
-    /// `(scope, name)` → node: how answers and paths are addressed.
+    /// `(scope, answer key)` → node: how answers and paths are addressed (the key is the
+    /// name, or `grp_a/name` for a name used in two groups of the scope; `Node::key`).
     pub(crate) scope_names: Map<(NodeIdx, String), NodeIdx>,
     pub(crate) lists: Vec<ChoiceList>,
     pub(crate) list_index: Map<String, usize>,
@@ -105,6 +106,9 @@ impl Cond {
 pub(crate) struct Node {
     pub kind: NodeKind,
     pub name: String,
+    /// Where the node's answer is in an instance of its scope: its name, or `grp_a/name`
+    /// for a name used in two groups of the scope (see `crate::form::answer_key`).
+    pub key: String,
     pub pointer: String,
     pub parent: Option<NodeIdx>,
     pub children: Vec<NodeIdx>,

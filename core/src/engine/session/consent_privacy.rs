@@ -139,7 +139,7 @@ impl Session {
                     .is_some_and(|&n| form.node(n).consent_gated)
             })
             .map(|name| Violation {
-                path: AnswerPath::field(name),
+                path: AnswerPath::root().keyed(name, None),
                 code: ViolationCode::Consent,
                 message: messages::text(Msg::DeclinedWithAnswers, lang, &[]),
                 without_answer: None,

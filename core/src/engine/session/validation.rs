@@ -64,7 +64,7 @@ impl Session {
             let base = self.instance_path(inst);
             for (name, answer) in &self.instances[inst].extras {
                 // A name no path can hold (from a document) is reported at its scope.
-                let path = base.try_child(name, None).unwrap_or_else(|_| base.clone());
+                let path = base.try_keyed(name, None).unwrap_or_else(|_| base.clone());
                 let msg = match (
                     form.scope_names
                         .get(&(self.instances[inst].scope, name.clone())),
