@@ -14,11 +14,12 @@
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 
 use super::error::{ApiError, ApiResult};
+use super::extract::Path;
 use super::{blocking, AppState};
 use crate::auth;
 use crate::store::{Principal, Role, Uploader, User, COORDINATOR_ACTOR_PREFIX};
@@ -108,9 +109,8 @@ impl<P: Permission> FromRequestParts<AppState> for Authorized<P> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::internal(format!("route parameters: {e}")))?;
+        let Path(params) =
+            Path::<HashMap<String, String>>::from_request_parts(parts, state).await?;
         let project = params
             .get("project")
             .cloned()
@@ -156,7 +156,7 @@ impl FromRequestParts<AppState> for Person {
     }
 }
 
-/// An admin: manages people and memberships.
+/// An admin: manages people and memberships, reads the server's metrics.
 pub struct Admin;
 
 impl FromRequestParts<AppState> for Admin {
@@ -168,7 +168,7 @@ impl FromRequestParts<AppState> for Admin {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                "only an admin manages people",
+                "only an admin may do this (people, memberships, the server's metrics)",
             ));
         }
         Ok(Admin)

@@ -7,7 +7,7 @@
 //! RFC 3339 UTC text with millisecond precision (`2026-11-26T04:12:00.000Z`), which sorts
 //! as text, and are passed in so tests can control them.
 
-mod codec;
+pub mod codec;
 pub mod console;
 mod plan;
 pub mod postgres;
