@@ -169,6 +169,21 @@ pub struct OutcomeRecord {
     pub return_visit: Option<String>,
 }
 
+impl OutcomeRecord {
+    /// The return visit's time, when one was agreed (and is readable).
+    pub fn return_visit_at(&self) -> Option<chrono::DateTime<chrono::FixedOffset>> {
+        self.return_visit
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    }
+
+    /// Whether a return visit is still to be made: agreed, and the interview not
+    /// completed since.
+    pub fn visit_pending(&self) -> bool {
+        self.outcome != InterviewOutcome::Completed && self.return_visit_at().is_some()
+    }
+}
+
 /// The draw of a `respondent_selection` field: everything needed to redo it.
 ///
 /// `voices_core::selection::draw(method, seed, &eligible)` gives `selected` again;

@@ -5,7 +5,7 @@ use serde::Deserialize;
 use tauri::ipc::Invoke;
 use tauri::{Runtime, State, WebviewWindow};
 use ts_rs::TS;
-use voices_core::response::PrivacyOutcome;
+use voices_core::response::{InterviewOutcome, PrivacyOutcome};
 
 use crate::error::{Error, Result};
 use crate::forms::{FileReport, FormSummary, ImportReport};
@@ -14,7 +14,7 @@ use crate::sync::{DeviceLink, OutboxEntry, ProvisionRequest, SyncSettingsRequest
 use crate::view::PageView;
 use crate::voices::{
     AppSettings, AttachmentData, DecoyView, InterviewState, PageUpdate, ResponseSummary, Review,
-    Upload, Voices,
+    Upload, Visit, Voices,
 };
 
 /// The request to save one answer.
@@ -80,6 +80,30 @@ pub struct DrawRequest {
     /// The `respondent_selection` field (`/selected`).
     pub field_path: String,
     pub page: u32,
+}
+
+/// The TypeScript declaration of [`InterviewOutcome`] (as [`PrivacyChoice`]).
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeChoice {
+    Completed,
+    PartlyCompleted,
+    Refused,
+    NobodyAtHome,
+    RespondentNotAvailable,
+    InterruptedForSafety,
+    Other,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct EndRequest {
+    pub response_id: String,
+    /// Any outcome but `completed` (finishing the interview records that).
+    #[ts(as = "OutcomeChoice")]
+    pub outcome: InterviewOutcome,
+    pub note: Option<String>,
+    /// The return visit agreed: RFC 3339 with its offset, later than now.
+    pub return_visit: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -277,6 +301,23 @@ pub fn finalize(voices: State<'_, Voices>, request: ResponseRequest) -> Result<R
     voices.finalize(&request.response_id)
 }
 
+/// End the interview before its last question with an outcome (and a return visit).
+#[tauri::command]
+pub fn end_interview(voices: State<'_, Voices>, request: EndRequest) -> Result<Review> {
+    voices.end_interview(
+        &request.response_id,
+        request.outcome,
+        request.note,
+        request.return_visit,
+    )
+}
+
+/// The return visits still to make, soonest first (neutral: label and time only).
+#[tauri::command]
+pub fn list_visits(voices: State<'_, Voices>) -> Result<Vec<Visit>> {
+    voices.visits()
+}
+
 #[tauri::command]
 pub fn reopen(voices: State<'_, Voices>, request: ResponseRequest) -> Result<InterviewState> {
     voices.reopen(&request.response_id)
@@ -442,6 +483,8 @@ macro_rules! with_commands {
             commands::draw_selection: DrawRequest => PageUpdate,
             commands::review: ResponseRequest => Review,
             commands::finalize: ResponseRequest => Review,
+            commands::end_interview: EndRequest => Review,
+            commands::list_visits: () => Vec<Visit>,
             commands::reopen: ResponseRequest => InterviewState,
             commands::list_responses: () => Vec<ResponseSummary>,
             commands::record_paradata: ParadataRequest => (),

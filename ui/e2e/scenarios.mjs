@@ -235,11 +235,58 @@ async function respondentSelection() {
   }
 }
 
+/** An interview interrupted for safety gets its outcome and a return visit; the visit
+ * list and the reminder show only the neutral number and the time. */
+async function endedForSafety() {
+  const data = mkdtempSync(join(tmpdir(), 'voices-e2e-visit-'));
+  const d = await launch(data);
+  const two = (n) => String(n).padStart(2, '0');
+  try {
+    await start(d, 'en');
+    await (await d.find('[data-testid="consent-yes"]')).click();
+    await onPage(d, '/location');
+    await (await d.find('[data-testid="end-interview"]')).click();
+    await d.find('main[data-mode="end"]');
+    await (await d.find('[data-testid="outcome-interrupted_for_safety"]')).click();
+    const soon = new Date(Date.now() + 10 * 60000);
+    const local = `${soon.getFullYear()}-${two(soon.getMonth() + 1)}-${two(soon.getDate())}T${two(soon.getHours())}:${two(soon.getMinutes())}`;
+    await d.exec(
+      `const el = document.querySelector('[data-testid="return-visit"]');
+       el.value = arguments[0];
+       el.dispatchEvent(new Event('input', { bubbles: true }));`,
+      [local],
+    );
+    await shot(d, 'end-interview');
+    await (await d.find('[data-testid="end-confirm"]')).click();
+    const shown = local.replace('T', ' ');
+    assert.equal(await (await d.find('[data-testid="booked-visit"]')).text(), `Return visit: ${shown}`);
+    await (await d.find('main[data-mode="ended"] button')).click();
+    await d.find('[data-testid="form-list"]');
+    const neutral = (text) => assert.doesNotMatch(text, /safety|interrupt|community/i, text);
+    if (soon.toDateString() === new Date().toDateString()) {
+      const reminder = await (await d.find('[data-testid="visit-reminder"]')).text();
+      assert.match(reminder, /Visits today: 1/);
+      neutral(reminder);
+    }
+    await (await d.find('[data-testid="tab-visits"]')).click();
+    const card = await (await d.find('[data-testid="visits"] li')).text();
+    assert.match(card, /#[0-9a-f]{6}/);
+    assert.ok(card.includes(shown), card);
+    neutral(card);
+    await shot(d, 'visits');
+    await (await d.find('[data-testid="visit-open"]')).click();
+    await d.find('main[data-page]');
+  } finally {
+    await d.quit();
+  }
+}
+
 const tests = [
   ['complete the human-security interview in English', () => interview('en', 'en')],
   ['complete the human-security interview in Arabic (RTL)', () => interview('ar', 'ar')],
   ['the phone-sized window keeps everything in view', narrowScreen],
   ['import an XLSForm workbook and fill its first pages', xlsformImport],
   ['a household roster draws one child and later questions name them', respondentSelection],
+  ['an interview interrupted for safety gets its outcome and a return visit', endedForSafety],
 ];
 process.exit((await runAll(tests)) ? 1 : 0);

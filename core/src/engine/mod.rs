@@ -110,6 +110,12 @@ pub enum EngineError {
     NobodyEligible(String),
     #[error("{0} cannot be removed: a respondent was drawn from this roster, and removing a member would change who the drawn number names")]
     RosterDrawn(String),
+    #[error("a return visit is a date and time with its offset (RFC 3339, such as 2026-12-09T15:00:00+02:00), not `{0}`")]
+    BadReturnVisit(String),
+    #[error("the return visit {0} is not later than now")]
+    ReturnVisitNotAhead(String),
+    #[error("a completed interview has no return visit")]
+    ReturnVisitAfterCompletion,
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;

@@ -9,24 +9,38 @@ use crate::env::Environment;
 use crate::response::{InterviewOutcome, OutcomeRecord};
 
 use super::session::{Session, Violation, ViolationCode, ROOT_INST};
+use super::{EngineError, Result};
 
 impl Session {
     /// Record how the interview ended (the last outcome recorded stands), with a note
-    /// and the return visit agreed (RFC 3339), if any.
+    /// and the return visit agreed (RFC 3339, later than now), if any. A completed
+    /// interview has no return visit.
     pub fn record_outcome(
         &mut self,
         outcome: InterviewOutcome,
         note: Option<String>,
         return_visit: Option<String>,
         env: &mut dyn Environment,
-    ) {
+    ) -> Result<()> {
+        let now = env.now();
+        if let Some(text) = &return_visit {
+            if outcome == InterviewOutcome::Completed {
+                return Err(EngineError::ReturnVisitAfterCompletion);
+            }
+            let at = chrono::DateTime::parse_from_rfc3339(text)
+                .map_err(|_| EngineError::BadReturnVisit(text.clone()))?;
+            if at <= now {
+                return Err(EngineError::ReturnVisitNotAhead(text.clone()));
+            }
+        }
         self.outcome = Some(OutcomeRecord {
             outcome,
-            at: env.now().to_rfc3339(),
+            at: now.to_rfc3339(),
             note: note.filter(|n| !n.trim().is_empty()),
             return_visit,
         });
         self.response.take();
+        Ok(())
     }
 
     /// How the interview ended, if it has.
@@ -107,7 +121,8 @@ mod tests {
     fn an_early_end_excuses_what_was_never_reached_but_not_wrong_answers() {
         let (mut s, mut env) = session();
         assert!(!s.validate("en").is_empty(), "consent is missing");
-        s.record_outcome(InterviewOutcome::NobodyAtHome, None, None, &mut env);
+        s.record_outcome(InterviewOutcome::NobodyAtHome, None, None, &mut env)
+            .unwrap();
         assert!(s.validate("en").is_empty(), "{:?}", s.validate("en"));
 
         s.record_consent(true, &mut env).unwrap();
@@ -118,7 +133,8 @@ mod tests {
             Some("  ".into()),
             Some("2026-12-09T15:00:00+02:00".into()),
             &mut env,
-        );
+        )
+        .unwrap();
         let codes: Vec<_> = s.validate("en").into_iter().map(|v| v.code).collect();
         assert_eq!(
             codes,
@@ -135,10 +151,59 @@ mod tests {
         // Completed: everything counts again, on the device and on the server.
         s.set_answer(&"/age".parse().unwrap(), Some("30".into()), &mut env)
             .unwrap();
-        s.record_outcome(InterviewOutcome::Completed, None, None, &mut env);
+        s.record_outcome(InterviewOutcome::Completed, None, None, &mut env)
+            .unwrap();
         let codes: Vec<_> = s.validate("en").into_iter().map(|v| v.code).collect();
         assert!(codes.contains(&ViolationCode::PrivacyCheck), "{codes:?}");
         let response = s.response().clone();
         assert!(!validate_response(s.form(), &response, "en", &mut env).is_empty());
+    }
+
+    #[test]
+    fn a_return_visit_is_a_later_time_and_never_after_a_completed_interview() {
+        let (mut s, mut env) = session();
+        let refused = |s: &mut Session, env: &mut FixedEnvironment, outcome, when: &str| {
+            s.record_outcome(outcome, None, Some(when.to_owned()), env)
+                .unwrap_err()
+        };
+        for (outcome, when, expected) in [
+            (
+                InterviewOutcome::RespondentNotAvailable,
+                "tomorrow at three",
+                "not `tomorrow at three`",
+            ),
+            (
+                InterviewOutcome::RespondentNotAvailable,
+                "2026-12-09T15:00:00",
+                "2026-12-09T15:00:00",
+            ),
+            (
+                InterviewOutcome::InterruptedForSafety,
+                "2026-12-07T09:59:00+02:00",
+                "is not later than now",
+            ),
+            (
+                InterviewOutcome::Completed,
+                "2026-12-09T15:00:00+02:00",
+                "completed",
+            ),
+        ] {
+            let e = refused(&mut s, &mut env, outcome, when).to_string();
+            assert!(e.contains(expected), "{e}");
+        }
+        assert_eq!(s.outcome(), None, "nothing refused is recorded");
+        s.record_outcome(
+            InterviewOutcome::NobodyAtHome,
+            Some("neighbour says evenings".into()),
+            Some("2026-12-07T18:00:00+02:00".into()),
+            &mut env,
+        )
+        .unwrap();
+        let record = s.outcome().unwrap();
+        assert_eq!(
+            record.return_visit_at().unwrap().to_rfc3339(),
+            "2026-12-07T18:00:00+02:00"
+        );
+        assert_eq!(record.at, "2026-12-07T10:00:00+02:00");
     }
 }

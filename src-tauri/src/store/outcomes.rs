@@ -3,6 +3,7 @@
 use rusqlite::{params, OptionalExtension};
 use voices_core::response::OutcomeRecord;
 
+use super::responses::{row_to_response, ResponseRow, RESPONSE_COLUMNS};
 use super::Store;
 use crate::error::{Error, Result};
 
@@ -35,5 +36,35 @@ impl Store {
                 .map_err(|e| Error::Corrupt(format!("outcome of response {response_id}: {e}")))
         })
         .transpose()
+    }
+
+    /// Every interview whose last outcome agreed a return visit not yet made, with its
+    /// response (declined interviews never come back).
+    pub fn pending_visits(&self) -> Result<Vec<(ResponseRow, OutcomeRecord)>> {
+        let columns = RESPONSE_COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT {columns}, o.record FROM outcomes o JOIN responses r ON r.id = o.response_id
+             WHERE r.status <> 'refused' ORDER BY r.id"
+        );
+        let mut stmt = self.conn.prepare(&sql)?;
+        let rows = stmt.query_map([], |r| {
+            let record: String = r.get(9)?;
+            Ok((row_to_response(r)?, record))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (response, json) = row?;
+            let response = response?;
+            let record: OutcomeRecord = serde_json::from_str(&json)
+                .map_err(|e| Error::Corrupt(format!("outcome of response {}: {e}", response.id)))?;
+            if record.visit_pending() {
+                out.push((response, record));
+            }
+        }
+        Ok(out)
     }
 }

@@ -496,25 +496,16 @@ impl Voices {
             let mut env = lock(&self.env);
             o.session.finalize(&mut *env);
             o.session
-                .record_outcome(InterviewOutcome::Completed, None, None, &mut *env);
+                .record_outcome(InterviewOutcome::Completed, None, None, &mut *env)
+                .map_err(engine_error)?;
             o.session
                 .outcome()
                 .cloned()
                 .ok_or_else(|| Error::Corrupt("the outcome was not recorded".to_owned()))
         })?;
         self.persist_all(id, &at)?;
-        let mut store = self.store.lock();
-        store.record_outcome(id, &outcome)?;
-        store.transition(id, &[ResponseStatus::Draft], ResponseStatus::Finalized, &at)?;
-        store.transition(
-            id,
-            &[ResponseStatus::Finalized],
-            ResponseStatus::Queued,
-            &at,
-        )?;
-        store.add_paradata(id, "finalized", None, &at)?;
-        drop(store);
-        self.sync.after_finalize();
+        self.store.lock().record_outcome(id, &outcome)?;
+        self.queue_finished(id, &at)?;
         Ok(review)
     }
 

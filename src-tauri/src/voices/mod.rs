@@ -1,5 +1,6 @@
 //! The app's behaviour, independent of Tauri: forms on the device, interviews,
-//! autosave, consent, privacy checks, finalizing, attachments, safe exit, settings.
+//! autosave, consent, privacy checks, finalizing, ending early and return visits,
+//! attachments, safe exit, settings.
 //! Commands are thin wrappers. [`Voices`] holds the interviews being worked on; the
 //! form library ([`Forms`]) and sync ([`Syncer`]) are their own types sharing its store.
 
@@ -7,6 +8,7 @@ mod attachments;
 mod interview;
 mod safe_exit;
 mod settings;
+mod visits;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +26,7 @@ pub use attachments::{AttachmentData, Upload};
 pub use interview::{InterviewState, PageUpdate, ResponseSummary, Review};
 pub use safe_exit::{decoy, DecoyView};
 pub use settings::AppSettings;
+pub use visits::Visit;
 
 /// An open interview: the engine's session plus what the store knows of it.
 struct Open {

@@ -166,6 +166,28 @@ export type ResponseSummary = { response_id: string, form_id: string, form_versi
  */
 label: string, edit_count: number, };
 
+export type Visit = { response_id: string, 
+/**
+ * The response's neutral label ("#3f2a9c").
+ */
+label: string, 
+/**
+ * For the quick-hide screen prepared when it is opened; never shown.
+ */
+form_id: string, status: ResponseStatus, 
+/**
+ * When (RFC 3339, as agreed).
+ */
+at: string, 
+/**
+ * The time has come or passed.
+ */
+due: boolean, 
+/**
+ * It falls on today's date (the device's local date).
+ */
+today: boolean, };
+
 export type DecoyView = { title: string, message: string, fields: Array<FieldView>, 
 /**
  * The language the decoy is written in (the interview's, when the form has it), so
@@ -202,6 +224,18 @@ export type DrawRequest = { response_id: string,
  * The `respondent_selection` field (`/selected`).
  */
 field_path: string, page: number, };
+
+export type OutcomeChoice = "completed" | "partly_completed" | "refused" | "nobody_at_home" | "respondent_not_available" | "interrupted_for_safety" | "other";
+
+export type EndRequest = { response_id: string, 
+/**
+ * Any outcome but `completed` (finishing the interview records that).
+ */
+outcome: OutcomeChoice, note: string | null, 
+/**
+ * The return visit agreed: RFC 3339 with its offset, later than now.
+ */
+return_visit: string | null, };
 
 export type ResponseRequest = { response_id: string, };
 
@@ -325,6 +359,8 @@ export interface Commands {
   draw_selection: { request: DrawRequest; response: PageUpdate };
   review: { request: ResponseRequest; response: Review };
   finalize: { request: ResponseRequest; response: Review };
+  end_interview: { request: EndRequest; response: Review };
+  list_visits: { request: null; response: Array<Visit> };
   reopen: { request: ResponseRequest; response: InterviewState };
   list_responses: { request: null; response: Array<ResponseSummary> };
   record_paradata: { request: ParadataRequest; response: null };
