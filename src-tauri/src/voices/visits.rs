@@ -63,10 +63,16 @@ impl Voices {
                 .cloned()
                 .ok_or_else(|| Error::Corrupt("the outcome was not recorded".to_owned()))
         })?;
-        {
+        let stored = {
             let mut store = self.store.lock();
-            store.record_outcome(id, &record)?;
-            store.add_paradata(id, "ended", Some(outcome.as_str()), &at)?;
+            store
+                .record_outcome(id, &record)
+                .and_then(|()| store.add_paradata(id, "ended", None, &at))
+        };
+        if let Err(e) = stored {
+            // The session is ahead of the store: reopened from the store next time.
+            self.evict(id);
+            return Err(e);
         }
         self.persist_all(id, &at)?;
         let review = self.review(id)?;
