@@ -15,7 +15,8 @@ const LATER: &str = "2099-01-02T15:00:00+00:00";
 
 fn open() -> (tempfile::TempDir, Voices) {
     let dir = tempfile::tempdir().unwrap();
-    let voices = Voices::open(dir.path()).unwrap();
+    let voices =
+        voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/household.json");
     let report = voices.forms().import_path(&fixture).unwrap();
     assert_eq!(report.files[0].outcome, "added", "{:?}", report.files[0]);
@@ -83,7 +84,8 @@ fn an_interview_interrupted_for_safety_ends_queued_with_a_neutral_return_visit()
 
     // Kept across a restart.
     drop(voices);
-    let again = Voices::open(dir.path()).unwrap();
+    let again =
+        voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
     assert_eq!(again.visits().unwrap().len(), 1);
 
     // The return visit completes the interview: no longer an appointment.

@@ -185,7 +185,24 @@ pub const MIGRATIONS: &[&str] = &[
         GROUP BY response_id, rtrim(path, '0123456789]');
     DELETE FROM answers WHERE value IS NULL;
     "#,
-    // 7: respondent-selection draws (`voices_core::response::SelectionRecord` as JSON), one
+    // 7: retention. A response the server acknowledged is purged from the device after
+    // the project's retention period (`retention.rs`): its answers, consent, privacy
+    // checks, paradata and files go, its revisions keep their ids and the SHA-256 of
+    // their bodies, the bodies go. Only then may a body change, and only to empty.
+    r#"
+    ALTER TABLE responses ADD COLUMN purged_at TEXT;
+    ALTER TABLE revisions ADD COLUMN body_sha256 TEXT;
+    DROP TRIGGER revisions_are_immutable;
+    CREATE TRIGGER revisions_are_immutable
+        BEFORE UPDATE OF id, response_id, actor, seq, built_at ON revisions
+        BEGIN SELECT RAISE(ABORT, 'revisions are immutable once built'); END;
+    CREATE TRIGGER revision_bodies_are_kept_until_purged
+        BEFORE UPDATE OF body ON revisions
+        WHEN NEW.body != '' OR NOT EXISTS
+            (SELECT 1 FROM responses WHERE id = OLD.response_id AND purged_at IS NOT NULL)
+        BEGIN SELECT RAISE(ABORT, 'a revision body is immutable until its response is purged'); END;
+    "#,
+    // 8: respondent-selection draws (`voices_core::response::SelectionRecord` as JSON), one
     // per selection field; a draw once shown is never made again, so it is never updated.
     r#"
     CREATE TABLE selections (
@@ -199,7 +216,7 @@ pub const MIGRATIONS: &[&str] = &[
         SELECT RAISE(ABORT, 'a respondent selection is never drawn again');
     END;
     "#,
-    // 8: how each interview ended (`voices_core::response::OutcomeRecord` as JSON); the
+    // 9: how each interview ended (`voices_core::response::OutcomeRecord` as JSON); the
     // last outcome recorded stands.
     r#"
     CREATE TABLE outcomes (

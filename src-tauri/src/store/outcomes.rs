@@ -48,7 +48,7 @@ impl Store {
             .join(", ");
         let sql = format!(
             "SELECT {columns}, o.record FROM outcomes o JOIN responses r ON r.id = o.response_id
-             WHERE r.status <> 'refused' ORDER BY r.id"
+             WHERE r.status <> 'refused' AND r.purged_at IS NULL ORDER BY r.id"
         );
         let mut stmt = self.conn.prepare(&sql)?;
         let rows = stmt.query_map([], |r| {

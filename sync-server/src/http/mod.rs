@@ -17,6 +17,7 @@ mod extract;
 mod forms;
 pub mod load;
 mod people;
+mod policy;
 mod projects;
 mod responses;
 mod revisions;
@@ -261,6 +262,16 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::DELETE,
             "/projects/{project}/devices/{id}",
             delete(devices::revoke),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/device-policy",
+            get(policy::get),
+        ),
+        (
+            Method::PUT,
+            "/projects/{project}/device-policy",
+            put(policy::set),
         ),
         (Method::GET, "/users", get(people::list)),
         (Method::POST, "/users", post(people::add)),

@@ -6,6 +6,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use voices_core::sync::protocol::ReviewState;
 
+use super::{codec, StoredResponse};
 use crate::{Error, Result};
 
 /// Columns the responses table sorts by. Each sort is a keyset: the column, then the time
@@ -125,9 +126,27 @@ pub struct TableRow {
     pub updated_at: String,
     /// The stored state text (decoded by the caller for the answers).
     pub state: String,
+    /// The response's feed position and stored quarantine reasons (JSON text), so a row
+    /// is a whole [`StoredResponse`] for an export of the table's filters.
+    pub feed_seq: i64,
+    pub quarantine: String,
 }
 
 impl TableRow {
+    /// The response the row holds, as the feed would give it.
+    pub fn into_stored(self) -> Result<StoredResponse> {
+        Ok(StoredResponse {
+            feed_seq: self.feed_seq,
+            state: codec::decode(&self.state)?,
+            review_state: parse_review(&self.review).unwrap_or(ReviewState::Received),
+            quarantine: serde_json::from_str(&self.quarantine)?,
+            device: self.device,
+            enumerator: self.enumerator,
+            received_at: self.received_at,
+            updated_at: self.updated_at,
+        })
+    }
+
     /// The keyset values of this row for `sort`.
     pub fn cursor(&self, sort: Sort, descending: bool) -> Cursor {
         let values = sort
@@ -159,9 +178,10 @@ pub struct TablePage {
     pub total: Option<u64>,
 }
 
-/// The columns a table query selects, in `TableRow` order (state last).
+/// The columns a table query selects, in `TableRow` order.
 pub const TABLE_COLUMNS: &str = "ri.id, ri.form, ri.version, ri.status, ri.review, ri.conflicts, \
-     ri.quarantined, ri.enumerator, ri.device, ri.received_at, ri.updated_at, r.state";
+     ri.quarantined, ri.enumerator, ri.device, ri.received_at, ri.updated_at, r.state, \
+     r.feed_seq, r.quarantine";
 
 /// How a backend writes placeholders and the free-text condition.
 pub trait Dialect {
@@ -171,6 +191,11 @@ pub trait Dialect {
     fn search(&self, placeholder: &str) -> String;
     /// The search parameter for these words.
     fn search_text(&self, words: &[String], pii: bool) -> String;
+    /// An index column as compared with a `responses` key column in the page's join, so
+    /// the join looks the page's rows up by `responses`' primary key.
+    fn join_key(&self, column: &str) -> String {
+        column.to_owned()
+    }
 }
 
 /// SQL text with its parameters (all text; numbers are written into the SQL).
@@ -260,9 +285,11 @@ pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
         "SELECT {TABLE_COLUMNS} FROM (
              SELECT * FROM response_index ri WHERE {conditions} ORDER BY {order} LIMIT {}
          ) ri
-         JOIN responses r ON r.project = ri.project AND r.id = ri.id
+         JOIN responses r ON r.project = {} AND r.id = {}
          ORDER BY {order}",
-        q.limit + 1
+        q.limit + 1,
+        d.join_key("ri.project"),
+        d.join_key("ri.id"),
     );
     sql
 }
@@ -351,6 +378,8 @@ pub struct DeviceInfo {
     pub app_version: Option<String>,
     pub pending: Option<i64>,
     pub revoked_at: Option<String>,
+    /// Revoked with wipe: the app erases its data on its next call.
+    pub wipe_requested_at: Option<String>,
 }
 
 /// A review decision as recorded.
@@ -557,6 +586,8 @@ mod tests {
             received_at: "t1".into(),
             updated_at: "t2".into(),
             state: String::new(),
+            feed_seq: 7,
+            quarantine: "[]".into(),
         };
         let cursor = row.cursor(Sort::Device, false);
         assert_eq!(cursor.values, ["tab", "t1", "r1"]);

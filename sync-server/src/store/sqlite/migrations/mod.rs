@@ -35,6 +35,11 @@ const MIGRATIONS: &[&str] = &[
     // its own highest one, so every cursor a device or coordinator holds still means
     // "after this row of my project" and no row is skipped or repeated.
     include_str!("0006_feed_positions_per_project.sql"),
+    // 7: a device revoked with wipe (`device revoke --wipe`, the console's choice): its
+    // calls are answered `device_wipe` and the app erases its data.
+    include_str!("0007_device_wipe.sql"),
+    // 8: the device policy of a project (idle lock, retention on the device).
+    include_str!("0008_device_policy.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
