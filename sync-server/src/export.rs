@@ -10,7 +10,8 @@
 //! columns: `SubmissionDate`, `KEY`, `DeviceID`, `Enumerator`, `FormVersion`,
 //! `ReviewState`, `Status`, `Conflict`, `Quarantine`, and how the interview ended:
 //! `Outcome` (`completed`, `refused`…), `ResultCode` (DHS-style: 1 completed … 96 other)
-//! and `ReturnVisit`. Fields marked `pii` are left out
+//! and `ReturnVisit`; `ConsentVersion`, the consent text's `text_version` the respondent
+//! heard. Responses whose respondent withdrew are never exported. Fields marked `pii` are left out
 //! unless asked for (and the caller's role allows it).
 //!
 //! An export is of the whole form (in feed order, optionally only what changed after a
@@ -544,6 +545,7 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
                 "Outcome",
                 "ResultCode",
                 "ReturnVisit",
+                "ConsentVersion",
             ]
             .map(String::from),
         );
@@ -584,6 +586,13 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
                     .and_then(|o| o.return_visit.as_deref())
                     .unwrap_or(""),
             )
+            .map_err(io)?;
+            csv.write_field(&*spreadsheet_safe(
+                response
+                    .consent
+                    .as_ref()
+                    .map_or("", |c| c.text_version.as_str()),
+            ))
             .map_err(io)?;
             end_record(&mut csv)?;
             for (table, spool) in repeats.iter().zip(spools.iter_mut()) {

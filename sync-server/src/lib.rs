@@ -22,6 +22,7 @@ pub mod serve;
 pub mod store;
 pub mod throttle;
 pub mod validate;
+pub mod withdraw;
 
 pub use http::{app, metrics_app, AppState};
 

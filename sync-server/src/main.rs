@@ -201,6 +201,10 @@ enum ProjectCommand {
         /// the server acknowledged it; 0 removes them at once (default 30).
         #[arg(long)]
         retention_days: Option<u32>,
+        /// Keep a response whose respondent withdrew this many days (for the audit)
+        /// before its answers are purged; 0 purges them at once (default 30).
+        #[arg(long)]
+        withdrawn_keep_days: Option<u32>,
     },
 }
 
@@ -496,6 +500,7 @@ fn main() -> anyhow::Result<()> {
                     id,
                     idle_lock_minutes,
                     retention_days,
+                    withdrawn_keep_days,
                 },
         } => {
             let store = open_store(&cli)?;
@@ -513,8 +518,12 @@ fn main() -> anyhow::Result<()> {
                 policy.check().map_err(|e| anyhow::anyhow!(e))?;
                 store.set_device_policy(id, &policy)?;
             }
+            if let Some(days) = withdrawn_keep_days {
+                voices_server::withdraw::set_keep_days(store.as_ref(), id, *days)?;
+            }
+            let keep = store.withdrawn_keep_days(id)?.unwrap_or_default();
             println!(
-                "project `{id}`: the app locks after {} s without use; a response leaves the device {} day(s) after it was acknowledged",
+                "project `{id}`: the app locks after {} s without use; a response leaves the device {} day(s) after it was acknowledged; a withdrawn response is purged {keep} day(s) after its withdrawal",
                 policy.idle_lock_seconds, policy.retention_days
             );
             Ok(())
@@ -672,6 +681,26 @@ fn run_server(
         tokio::spawn(async move {
             serve::shutdown_signal().await;
             let _ = stop.send(true);
+        });
+        // Withdrawn responses are purged when their project's days are over, checked
+        // hourly (and at each withdrawal or change of the days).
+        let purging = state.store.clone();
+        tokio::spawn(async move {
+            let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3_600));
+            loop {
+                hourly.tick().await;
+                let store = purging.clone();
+                let purged = tokio::task::spawn_blocking(move || {
+                    voices_server::withdraw::purge_all(store.as_ref(), chrono::Utc::now())
+                })
+                .await;
+                match purged {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::info!(purged = n, "withdrawn responses purged"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "purging withdrawn responses failed"),
+                    Err(e) => tracing::warn!(error = %e, "purging withdrawn responses failed"),
+                }
+            }
         });
         let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|stop| *stop).await;

@@ -245,6 +245,11 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         ),
         (
             Method::POST,
+            "/projects/{project}/responses/{id}/withdraw",
+            post(responses::withdraw),
+        ),
+        (
+            Method::POST,
             "/projects/{project}/reviews",
             post(responses::bulk_review),
         ),
@@ -272,6 +277,16 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::PUT,
             "/projects/{project}/device-policy",
             put(policy::set),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/withdrawal-policy",
+            get(policy::get_withdrawal),
+        ),
+        (
+            Method::PUT,
+            "/projects/{project}/withdrawal-policy",
+            put(policy::set_withdrawal),
         ),
         (Method::GET, "/users", get(people::list)),
         (Method::POST, "/users", post(people::add)),

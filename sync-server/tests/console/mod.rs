@@ -419,6 +419,7 @@ macro_rules! console_suite {
             history_shows_who_changed_what_and_reviews,
             many_responses_are_reviewed_at_once,
             a_conflict_is_resolved_by_a_coordinator_edit,
+            a_withdrawn_response_leaves_exports_the_table_and_every_count,
             the_dashboard_counts_choices_by_sex_age_band_and_disability,
             map_points_are_coarsened_unless_pii_is_asked,
             exports_announce_their_row_count,

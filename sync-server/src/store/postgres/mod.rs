@@ -28,6 +28,7 @@ mod ingest;
 mod migrations;
 mod rows;
 pub mod tls;
+mod withdrawal;
 
 pub use connection::{DEFAULT_POOL_SIZE, POOL_WAIT};
 pub use migrations::SCHEMA_VERSION;
@@ -43,6 +44,7 @@ use super::{
     AttachmentStatus, ChunkOutcome, DashboardCounts, Device, DeviceInfo, FormVersion,
     IncomingRevision, MapCell, Overview, Published, ReviewEntry, Role, Store, StoredResponse,
     TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User, UserChanges, Validator,
+    Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
 };
 use crate::Result;
 
@@ -442,6 +444,7 @@ impl Store for PostgresStore {
             c.query(
                 &format!(
                     "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND feed_seq > $2
+                         AND withdrawn_at IS NULL
                      ORDER BY feed_seq LIMIT $3"
                 ),
                 &[&project, &after, &limit],
@@ -464,6 +467,7 @@ impl Store for PostgresStore {
             c.query(
                 &format!(
                     "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3
+                         AND withdrawn_at IS NULL
                      ORDER BY feed_seq LIMIT $4"
                 ),
                 &[&project, &form, &after, &limit],
@@ -500,7 +504,8 @@ impl Store for PostgresStore {
             ingest::lock_responses(&mut tx, project, ids.iter().map(String::as_str))?;
             let found: HashSet<String> = tx
                 .query(
-                    "SELECT id FROM responses WHERE project = $1 AND id = ANY($2)",
+                    "SELECT id FROM responses WHERE project = $1 AND id = ANY($2)
+                         AND withdrawn_at IS NULL",
                     &[&project, &ids],
                 )?
                 .iter()
@@ -524,6 +529,45 @@ impl Store for PostgresStore {
 
     fn reviews_of(&self, project: &str, response: &str) -> Result<Vec<ReviewEntry>> {
         self.run(|c| Ok(console::reviews_of(c, project, response)?))
+    }
+
+    fn withdraw(
+        &self,
+        project: &str,
+        id: &str,
+        reason: Option<&str>,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<Withdrawal>> {
+        self.run(|c| withdrawal::withdraw(c, &self.indexes, project, id, reason, by, now))
+    }
+
+    fn withdrawal_of(&self, project: &str, id: &str) -> Result<Option<Withdrawal>> {
+        self.run(|c| withdrawal::withdrawal_of(c, project, id))
+    }
+
+    fn withdrawn_keep_days(&self, project: &str) -> Result<Option<u32>> {
+        let days = self.run(|c| withdrawal::keep_days(c, project))?;
+        Ok(days.map(|d| {
+            d.and_then(|d| u32::try_from(d).ok())
+                .unwrap_or(DEFAULT_WITHDRAWN_KEEP_DAYS)
+        }))
+    }
+
+    fn set_withdrawn_keep_days(&self, project: &str, days: u32) -> Result<bool> {
+        // Checked by the caller to fit an INTEGER.
+        let days = i32::try_from(days).unwrap_or(i32::MAX);
+        self.run(|c| {
+            let n = c.execute(
+                "UPDATE projects SET withdrawn_keep_days = $2 WHERE id = $1",
+                &[&project, &days],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn purge_withdrawn(&self, project: &str, withdrawn_before: &str, now: &str) -> Result<u64> {
+        self.run(|c| withdrawal::purge(c, project, withdrawn_before, now))
     }
 
     fn list_projects(&self) -> Result<Vec<(String, String)>> {

@@ -406,7 +406,8 @@ pub(super) fn map_cells(
 pub(super) fn count_form(c: &Connection, project: &str, form: &str, after: i64) -> Result<u64> {
     count(
         c,
-        "SELECT COUNT(*) FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3",
+        "SELECT COUNT(*) FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3
+             AND withdrawn_at IS NULL",
         params![project, form, after],
     )
 }
@@ -425,7 +426,7 @@ pub(super) fn review(
     let mut next = super::last_feed_position(tx, project)?;
     let mut set = tx.prepare_cached(
         "UPDATE responses SET review_state = ?3, updated_at = ?4, feed_seq = ?5
-         WHERE project = ?1 AND id = ?2",
+         WHERE project = ?1 AND id = ?2 AND withdrawn_at IS NULL",
     )?;
     let mut index = tx.prepare_cached(
         "UPDATE response_index SET review = ?3, updated_at = ?4 WHERE project = ?1 AND id = ?2",

@@ -40,6 +40,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0007_device_wipe.sql"),
     // 8: the device policy of a project (idle lock, retention on the device).
     include_str!("0008_device_policy.sql"),
+    // 9: a respondent's withdrawal: who marked it and when, why, and when its answers
+    // were purged; how long a project keeps withdrawn responses.
+    include_str!("0009_withdrawal.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
