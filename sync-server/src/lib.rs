@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod metrics;
 pub mod publish;
 pub mod responses;
+pub mod review;
 pub mod sample;
 pub mod serve;
 pub mod store;

@@ -1,6 +1,7 @@
 //! The coordinator feed: `GET /responses?after=CURSOR&limit=N` (pages of merged
 //! responses), `GET /responses/{id}` (pii masked unless asked), its history, review
-//! (`PUT /responses/{id}/review`, `POST /reviews` for many) and conflict resolution.
+//! (`PUT /responses/{id}/review`, a send-back with comments among them; `POST /reviews`
+//! for many), what changed since a send-back, and conflict resolution.
 
 use super::extract::{Path, Query};
 use axum::body::Body;
@@ -9,7 +10,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use voices_core::sync::protocol::{PullPage, ReviewState};
+use voices_core::sync::protocol::{FieldComments, PullPage, ReviewState};
 
 use super::auth::{Authorized, Coordinate};
 use super::body::json_body;
@@ -18,6 +19,7 @@ use super::{blocking, parse_cursor, AppState};
 use crate::console::{self, resolve::ResolveError, response::Unresolved};
 use crate::metrics::Metrics;
 use crate::responses::{self, DEFAULT_PAGE};
+use crate::review;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct PullQuery {
@@ -89,8 +91,16 @@ pub(super) struct ReviewRequest {
     state: ReviewState,
     #[serde(default)]
     comment: Option<String>,
+    /// Comments on single answers, by flat path (a send-back's).
+    #[serde(default)]
+    fields: FieldComments,
 }
 
+fn refused(e: review::Refused) -> ApiError {
+    ApiError::bad_request(e.code(), e.to_string())
+}
+
+/// `PUT /responses/{id}/review`: one decision, a send-back with its comments among them.
 pub(super) async fn review(
     State(state): State<AppState>,
     Path((_, id)): Path<(String, String)>,
@@ -102,16 +112,15 @@ pub(super) async fn review(
     let by = caller.name();
     let rid = id.clone();
     let found = blocking(move || {
-        responses::review(
-            store.as_ref(),
-            &caller.project,
-            &[rid],
-            request.state,
-            request.comment.as_deref(),
-            &by,
-        )
+        let asked = review::Request {
+            state: request.state,
+            comment: request.comment.as_deref(),
+            fields: &request.fields,
+        };
+        review::review(store.as_ref(), &caller.project, &[rid], &asked, &by)
     })
-    .await?;
+    .await?
+    .map_err(refused)?;
     if found.first() == Some(&true) {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -138,16 +147,15 @@ pub(super) async fn bulk_review(
     let by = caller.name();
     let ids = request.ids.clone();
     let found = blocking(move || {
-        responses::review(
-            store.as_ref(),
-            &caller.project,
-            &ids,
-            request.state,
-            request.comment.as_deref(),
-            &by,
-        )
+        let asked = review::Request {
+            state: request.state,
+            comment: request.comment.as_deref(),
+            fields: &FieldComments::new(),
+        };
+        review::review(store.as_ref(), &caller.project, &ids, &asked, &by)
     })
-    .await?;
+    .await?
+    .map_err(refused)?;
     let results: Vec<Value> = request
         .ids
         .iter()
@@ -158,6 +166,36 @@ pub(super) async fn bulk_review(
         })
         .collect();
     Ok(Json(json!({ "results": results })))
+}
+
+/// `GET /responses/{id}/resubmission`: what changed since the response was last sent
+/// back, pii masked unless asked.
+pub(super) async fn resubmission(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    Query(query): Query<PiiQuery>,
+    caller: Authorized<Coordinate>,
+) -> ApiResult<Json<Value>> {
+    let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    let rid = id.clone();
+    let found = blocking(move || {
+        console::resubmission::since_sent_back(
+            store.as_ref(),
+            &indexes,
+            &caller.project,
+            &rid,
+            query.pii,
+        )
+    })
+    .await?;
+    match found {
+        Some(Some(json)) => Ok(Json(json)),
+        Some(None) => Err(ApiError::not_found(
+            "not_sent_back",
+            format!("response `{id}` was never sent back"),
+        )),
+        None => Err(unknown_response(&id)),
+    }
 }
 
 #[derive(Debug, Deserialize)]
