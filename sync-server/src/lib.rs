@@ -16,6 +16,7 @@ pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod publish;
+pub mod referrals;
 pub mod responses;
 pub mod review;
 pub mod sample;

@@ -131,6 +131,11 @@ enum Command {
         #[command(subcommand)]
         command: FormCommand,
     },
+    /// The project's referral directory (the services a referral step lists).
+    Referrals {
+        #[command(subcommand)]
+        command: ReferralsCommand,
+    },
     /// Export a form's responses (CSV zip as in ODK Central, JSON or GeoJSON), streamed.
     Export {
         #[arg(long)]
@@ -255,6 +260,19 @@ enum DeviceCommand {
 #[derive(Subcommand)]
 enum FormCommand {
     /// Check and publish a form version (JSON) in a project.
+    Publish {
+        file: PathBuf,
+        #[arg(long)]
+        project: String,
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReferralsCommand {
+    /// Check and publish a referral directory (JSON, docs/forms.md) as the project's next
+    /// version; devices take it at their next sync.
     Publish {
         file: PathBuf,
         #[arg(long)]
@@ -645,6 +663,30 @@ fn main() -> anyhow::Result<()> {
         } => {
             let store = open_store(&cli)?;
             publish_file(store.as_ref(), file, project, by)
+        }
+        Command::Referrals {
+            command: ReferralsCommand::Publish { file, project, by },
+        } => {
+            let store = open_store(&cli)?;
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            match voices_server::referrals::publish(store.as_ref(), project, &text, by)? {
+                Ok((published, Published::New)) => println!(
+                    "published referral directory version {} in `{project}`",
+                    published.version
+                ),
+                Ok((published, Published::AlreadyIdentical)) => println!(
+                    "referral directory version {} in `{project}` already has these services",
+                    published.version
+                ),
+                Err(voices_server::referrals::Refused::UnknownProject) => {
+                    bail!("there is no project `{project}`")
+                }
+                Err(voices_server::referrals::Refused::Invalid(problems)) => {
+                    bail!("{}: {}", file.display(), problems.join("; "))
+                }
+            }
+            Ok(())
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod load;
 mod people;
 mod policy;
 mod projects;
+mod referrals;
 mod responses;
 mod revisions;
 mod session;
@@ -293,6 +294,16 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::PUT,
             "/projects/{project}/device-policy",
             put(policy::set),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/referrals",
+            get(referrals::get),
+        ),
+        (
+            Method::PUT,
+            "/projects/{project}/referrals",
+            put(referrals::set),
         ),
         (
             Method::GET,

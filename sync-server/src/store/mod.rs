@@ -263,6 +263,17 @@ pub struct Withdrawal {
     pub purged_at: Option<String>,
 }
 
+/// A version of a project's referral directory, as published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedDirectory {
+    pub version: i64,
+    /// The directory's JSON (`voices_core::referral::Directory`), as published.
+    pub document: String,
+    pub sha256: String,
+    pub published_at: String,
+    pub published_by: String,
+}
+
 /// What happened to an attachment chunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChunkOutcome {
@@ -339,6 +350,21 @@ pub trait Store: Send + Sync + 'static {
     fn publish_form(&self, form: &FormVersion) -> Result<Published>;
     fn list_forms(&self, project: &str) -> Result<Vec<FormVersionSummary>>;
     fn get_form(&self, project: &str, form: &str, version: &str) -> Result<Option<FormVersion>>;
+
+    // The referral directory.
+    /// Publish a directory (checked by the caller) as the project's next version, unless
+    /// it is the latest's document again: the version it has (new or not), `None` when
+    /// there is no such project.
+    fn publish_directory(
+        &self,
+        project: &str,
+        document: &str,
+        sha256: &str,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<(PublishedDirectory, Published)>>;
+    /// The project's latest directory; `None` before the first is published.
+    fn directory(&self, project: &str) -> Result<Option<PublishedDirectory>>;
 
     // Responses.
     /// Store and merge a batch in one transaction; one ack per revision, in order.

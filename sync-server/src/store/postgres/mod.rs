@@ -26,6 +26,7 @@ mod connection;
 mod console;
 mod ingest;
 mod migrations;
+mod referrals;
 mod review;
 mod rows;
 pub mod tls;
@@ -43,9 +44,9 @@ use super::projection::IndexCache;
 use super::shared::{self, Chunk, TokenRow, RESPONSE_COLUMNS};
 use super::{
     AttachmentStatus, ChunkOutcome, DashboardCounts, Decision, Device, DeviceFeedRow, DeviceInfo,
-    FormVersion, IncomingRevision, MapCell, Overview, Published, ReviewEntry, Role, Store,
-    StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User, UserChanges,
-    Validator, Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
+    FormVersion, IncomingRevision, MapCell, Overview, Published, PublishedDirectory, ReviewEntry,
+    Role, Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User,
+    UserChanges, Validator, Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
 };
 use crate::Result;
 
@@ -527,6 +528,21 @@ impl Store for PostgresStore {
             tx.commit()?;
             Ok(rows)
         })
+    }
+
+    fn publish_directory(
+        &self,
+        project: &str,
+        document: &str,
+        sha256: &str,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<(PublishedDirectory, Published)>> {
+        self.run(|c| referrals::publish(c, project, document, sha256, by, now))
+    }
+
+    fn directory(&self, project: &str) -> Result<Option<PublishedDirectory>> {
+        self.run(|c| referrals::latest(c, project))
     }
 
     fn withdraw(

@@ -21,6 +21,7 @@ mod attachments;
 mod console;
 mod ingest;
 mod migrations;
+mod referrals;
 mod review;
 mod withdrawal;
 
@@ -35,9 +36,9 @@ use super::projection::IndexCache;
 use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
 use super::{
     AttachmentStatus, ChunkOutcome, DashboardCounts, Decision, Device, DeviceFeedRow, DeviceInfo,
-    FormVersion, IncomingRevision, MapCell, Membership, Overview, Published, ReviewEntry, Role,
-    Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User,
-    UserChanges, Validator, Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
+    FormVersion, IncomingRevision, MapCell, Membership, Overview, Published, PublishedDirectory,
+    ReviewEntry, Role, Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject,
+    Uploader, User, UserChanges, Validator, Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
 };
 use crate::{Backend, Error, Result};
 
@@ -672,6 +673,26 @@ impl Store for SqliteStore {
             let snapshot = c.unchecked_transaction()?;
             review::device_feed(&snapshot, project, device, after, limit)
         })
+    }
+
+    fn publish_directory(
+        &self,
+        project: &str,
+        document: &str,
+        sha256: &str,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<(PublishedDirectory, Published)>> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let done = referrals::publish(&tx, project, document, sha256, by, now)?;
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+
+    fn directory(&self, project: &str) -> Result<Option<PublishedDirectory>> {
+        self.read(|c| referrals::latest(c, project))
     }
 
     fn withdraw(

@@ -49,6 +49,8 @@ const MIGRATIONS: &[&str] = &[
     // 10: a respondent's withdrawal: who marked it and when, why, and when its answers
     // were purged; how long a project keeps withdrawn responses.
     include_str!("0010_withdrawal.sql"),
+    // 11: a project's referral directory, in versions.
+    include_str!("0011_referral_directory.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
