@@ -405,7 +405,8 @@ pub(super) fn map_cells(
 pub(super) fn count_form(c: &Connection, project: &str, form: &str, after: i64) -> Result<u64> {
     count(
         c,
-        "SELECT COUNT(*) FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3",
+        "SELECT COUNT(*) FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3
+             AND withdrawn_at IS NULL",
         params![project, form, after],
     )
 }
