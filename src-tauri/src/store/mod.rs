@@ -19,6 +19,7 @@ mod outbox;
 mod paradata;
 mod responses;
 mod retention;
+mod returned;
 mod revisions;
 mod settings;
 
@@ -37,6 +38,7 @@ pub use migrations::MIGRATIONS;
 pub use outbox::OutboxEntryRow;
 pub use paradata::ParadataRow;
 pub use responses::{ResponseRow, ResponseStatus};
+pub use returned::{Applied as FeedApplied, ConflictRow, ReturnedRow};
 pub use revisions::{RevisionAck, RevisionRow};
 
 pub struct Store {

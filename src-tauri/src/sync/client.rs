@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 
 use super::tls;
 use voices_core::sync::protocol::{
-    AttachmentStatus, DeviceCredentials, DevicePolicy, FormVersionSummary, KnownRequest,
+    AttachmentStatus, DeviceCredentials, DeviceFeedPage, DevicePolicy, FormVersionSummary, KnownRequest,
     KnownResponse, Problem, ProvisionRequest, ServerInfo, UploadAck, DICTIONARY_HEADER, NDJSON,
     PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
@@ -272,6 +272,14 @@ impl Client {
                 .json(&body),
         )
         .await
+    }
+
+    /// One page of the device feed: this device's responses changed after `after`.
+    pub async fn device_feed(&self, after: &str, limit: usize) -> ClientResult<DeviceFeedPage> {
+        let request = self
+            .request(reqwest::Method::GET, self.project_url("/device/feed"))
+            .query(&[("after", after), ("limit", &limit.to_string())]);
+        self.json(request).await
     }
 
     pub async fn forms(&self) -> ClientResult<Vec<FormVersionSummary>> {

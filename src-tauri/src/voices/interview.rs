@@ -117,6 +117,11 @@ impl Voices {
 
     /// Load an interview's session from the store unless it is open already.
     fn ensure_open(&self, id: &str) -> Result<()> {
+        if self.sync.take_feed_changed(id) {
+            // Coordinators' edits were merged into the store meanwhile: read it again
+            // (every answer of the session was committed before it was shown as saved).
+            self.evict(id);
+        }
         if lock(&self.open).contains_key(id) {
             return Ok(());
         }
@@ -470,6 +475,7 @@ impl Voices {
             &at,
         )?;
         store.add_paradata(id, "finalized", None, &at)?;
+        store.mark_resubmitted(id, &at)?;
         drop(store);
         self.sync.after_finalize();
         Ok(review)

@@ -5,6 +5,7 @@
 
 mod attachments;
 mod interview;
+mod returned;
 mod safe_exit;
 mod settings;
 
@@ -23,6 +24,7 @@ use crate::vault::{files, AttachmentFiles, DataKey, Vault};
 
 pub use attachments::{AttachmentData, Upload};
 pub use interview::{InterviewState, PageUpdate, ResponseSummary, Review};
+pub use returned::{AnswerConflict, FieldComment, ReturnedDetail, ReturnedSummary};
 pub use safe_exit::{decoy, DecoyView};
 pub use settings::{AppSettings, DEFAULT_IDLE_LOCK_SECONDS};
 

@@ -148,6 +148,14 @@ export type ResponseSummary = { response_id: string, form_id: string, form_versi
  */
 label: string, edit_count: number, };
 
+export type ReturnedSummary = { response_id: string, label: string, form_title: string, updated_at: string, comments: number, conflicts: number, };
+
+export type FieldComment = { path: string, label: string, comment: string, };
+
+export type AnswerConflict = { path: string, label: string, yours: string | null, theirs: Array<[string, string | null]>, };
+
+export type ReturnedDetail = { response_id: string, review_state: string, language: string, rtl: boolean, comment: string | null, sent_back_by: string | null, sent_back_at: string | null, fields: Array<FieldComment>, conflicts: Array<AnswerConflict>, };
+
 export type DecoyView = { title: string, message: string, fields: Array<FieldView>, 
 /**
  * The language the decoy is written in (the interview's, when the form has it), so
@@ -244,7 +252,7 @@ last_error: string | null, progress: SyncProgress | null, counts: OutboxCounts, 
 /**
  * Form versions pulled during sync that the user has not been shown yet.
  */
-new_form_versions: Array<FormVersionOffer>, };
+new_form_versions: Array<FormVersionOffer>, returned: number, };
 
 export type RecordSyncState = "pending" | "sending" | "sent" | "quarantined" | "rejected" | "failed";
 
@@ -338,6 +346,8 @@ export interface Commands {
   finalize: { request: ResponseRequest; response: Review };
   reopen: { request: ResponseRequest; response: InterviewState };
   list_responses: { request: null; response: Array<ResponseSummary> };
+  returned_list: { request: null; response: Array<ReturnedSummary> };
+  returned_detail: { request: ResponseRequest; response: ReturnedDetail | null };
   record_paradata: { request: ParadataRequest; response: null };
   safe_exit: { request: SafeExitRequest; response: DecoyView };
   safe_return: { request: SafeExitRequest; response: null };

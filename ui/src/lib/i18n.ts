@@ -175,6 +175,19 @@ const en = {
   changePin: "Change PIN",
   currentPin: "Current PIN",
   pinChanged: "PIN changed.",
+  returned: 'Returned',
+  noReturned: 'No interview was sent back to you.',
+  returnedHelp: 'A coordinator sent these interviews back with comments. Open one, fix what the comments ask, and finish it again.',
+  commentsCount: 'Comments',
+  conflictsCount: 'Answers to check',
+  fix: 'Open and fix',
+  sentBackBy: 'Sent back by',
+  coordinatorComment: 'Coordinator’s comment',
+  conflictHere: 'You and a coordinator both changed this answer.',
+  yourValue: 'Your answer (kept)',
+  theirValue: 'Coordinator’s answer',
+  status_returned: 'Sent back',
+  emptyValue: '(empty)',
 };
 type Strings = typeof en;
 
@@ -354,6 +367,19 @@ const ar: Strings = {
   changePin: "تغيير الرمز السري",
   currentPin: "الرمز السري الحالي",
   pinChanged: "تم تغيير الرمز السري.",
+  returned: 'المُعادة',
+  noReturned: 'لم تُعَد إليك أي مقابلة.',
+  returnedHelp: 'أعاد منسّق هذه المقابلات مع تعليقات. افتح إحداها، وصحّح ما تطلبه التعليقات، ثم أنهِها مجددًا.',
+  commentsCount: 'التعليقات',
+  conflictsCount: 'إجابات للتحقق',
+  fix: 'افتح وصحّح',
+  sentBackBy: 'أعادها',
+  coordinatorComment: 'تعليق المنسّق',
+  conflictHere: 'غيّرتَ أنت ومنسّق هذه الإجابة كلاكما.',
+  yourValue: 'إجابتك (محفوظة)',
+  theirValue: 'إجابة المنسّق',
+  status_returned: 'مُعادة',
+  emptyValue: '(فارغة)',
 };
 
 const uk: Strings = {
@@ -532,6 +558,19 @@ const uk: Strings = {
   changePin: "Змінити PIN",
   currentPin: "Поточний PIN",
   pinChanged: "PIN змінено.",
+  returned: 'Повернені',
+  noReturned: 'Вам не повернули жодного інтерв’ю.',
+  returnedHelp: 'Координатор повернув ці інтерв’ю з коментарями. Відкрийте, виправте те, про що просять коментарі, і завершіть знову.',
+  commentsCount: 'Коментарі',
+  conflictsCount: 'Відповіді для перевірки',
+  fix: 'Відкрити й виправити',
+  sentBackBy: 'Повернув',
+  coordinatorComment: 'Коментар координатора',
+  conflictHere: 'Цю відповідь змінили і ви, і координатор.',
+  yourValue: 'Ваша відповідь (збережено)',
+  theirValue: 'Відповідь координатора',
+  status_returned: 'Повернено',
+  emptyValue: '(порожньо)',
 };
 
 const es: Strings = {
@@ -710,6 +749,19 @@ const es: Strings = {
   changePin: "Cambiar PIN",
   currentPin: "PIN actual",
   pinChanged: "PIN cambiado.",
+  returned: 'Devueltas',
+  noReturned: 'No le han devuelto ninguna entrevista.',
+  returnedHelp: 'Un coordinador devolvió estas entrevistas con comentarios. Abra una, corrija lo que piden los comentarios y vuelva a finalizarla.',
+  commentsCount: 'Comentarios',
+  conflictsCount: 'Respuestas por revisar',
+  fix: 'Abrir y corregir',
+  sentBackBy: 'Devuelta por',
+  coordinatorComment: 'Comentario del coordinador',
+  conflictHere: 'Usted y un coordinador cambiaron esta respuesta.',
+  yourValue: 'Su respuesta (se mantiene)',
+  theirValue: 'Respuesta del coordinador',
+  status_returned: 'Devuelta',
+  emptyValue: '(vacía)',
 };
 
 const tables: Record<string, Strings> = { en, ar, uk, es };

@@ -1,0 +1,205 @@
+//! Send-back against a real server over loopback: a coordinator corrects an answer and
+//! sends a response back with comments; the device that collected it (and no other)
+//! receives the review, the comments next to their questions and the correction at its
+//! next sync; the enumerator fixes and finalizes again, only the change goes up, and the
+//! server records the resubmission. An answer both sides changed is a conflict on both
+//! sides, never overwritten.
+
+mod support;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use support::{run, Device, TestServer, PROJECT};
+use voices_core::sync::{Hlc, Revision, VersionVector};
+
+/// A coordinator's edit of `answers` on the response the server holds now.
+async fn coordinator_edit(server: &TestServer, id: &str, seq: u64, set: &[(&str, &str)]) {
+    let (_, item) = server
+        .coordinator_json(Method::GET, &format!("/api/v1/projects/{PROJECT}/responses/{id}?pii=true"), None)
+        .await;
+    let context: VersionVector = serde_json::from_value(item["context"].clone()).unwrap();
+    let revision = Revision {
+        id: format!("cora-{id}-{seq}"),
+        response: id.into(),
+        form: item["response"]["form_id"].as_str().unwrap().into(),
+        version: item["response"]["form_version"].as_str().unwrap().into(),
+        actor: "user:cora".into(),
+        seq,
+        hlc: Hlc::new(4_000_000_000_000 + seq, 0),
+        seen: VersionVector(context.0.into_iter().filter(|(a, _)| a != "user:cora").collect()),
+        set: set
+            .iter()
+            .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+            .collect(),
+        consent: None,
+        privacy: Default::default(),
+        status: None,
+    };
+    let ack = server.coordinator_upload(&[revision]).await;
+    assert_eq!(ack["accepted"], 1, "{ack}");
+}
+
+async fn send_back(server: &TestServer, id: &str, body: Value) {
+    let (status, answer) = server
+        .coordinator_json(Method::PUT, &format!("/api/v1/projects/{PROJECT}/responses/{id}/review"), Some(body))
+        .await;
+    assert_eq!(status, 204, "{answer}");
+}
+
+async fn link(server: &TestServer, device: &Device, id: &str) {
+    let code = server.device_code(id, &server.url).await;
+    device.voices.sync().provision_device(&code).await.unwrap();
+}
+
+async fn story(server: &TestServer) {
+    let a = Device::open();
+    let b = Device::open();
+    link(server, &a, "tab-a").await;
+    link(server, &b, "tab-b").await;
+    let mine = a.interview("Kolo", None);
+    let other = a.interview("Kisumu", None);
+    b.interview("Bondo", None);
+    a.voices.sync().sync_once().await.unwrap();
+    b.voices.sync().sync_once().await.unwrap();
+
+    // The coordinator corrects the household size and sends the response back with a
+    // comment on the response and one on the village.
+    coordinator_edit(server, &mine, 1, &[("/hh_size", "4")]).await;
+    send_back(
+        server,
+        &mine,
+        json!({"state": "sent_back", "comment": "Please check the village",
+               "fields": {"/village": "Is it Kolo or Kolo West?"}}),
+    )
+    .await;
+
+    let summary = a.voices.sync().sync_once().await.unwrap();
+    assert!(summary.returned >= 1, "{summary:?}");
+    let list = a.voices.returned_list().unwrap();
+    assert_eq!(list.len(), 1, "only the response sent back");
+    assert_eq!(list[0].response_id, mine);
+    assert_eq!((list[0].comments, list[0].conflicts), (2, 0));
+    // Nothing sensitive in the list: a neutral label, the form's title and counts.
+    let listed = serde_json::to_string(&list).unwrap();
+    assert!(!listed.contains("Kolo") && !listed.contains("village"), "{listed}");
+    assert_eq!(a.voices.sync().sync_status().unwrap().returned, 1);
+    let detail = a.voices.returned_detail(&mine).unwrap().unwrap();
+    assert_eq!(detail.review_state, "sent_back");
+    assert_eq!(detail.comment.as_deref(), Some("Please check the village"));
+    assert_eq!(detail.sent_back_by.as_deref(), Some("user:cora"));
+    assert_eq!(detail.fields.len(), 1);
+    assert_eq!(detail.fields[0].path, "/village");
+    assert_eq!(detail.fields[0].comment, "Is it Kolo or Kolo West?");
+    assert_ne!(detail.fields[0].label, "village", "labelled in the interview's language");
+    // The coordinator's correction is in the device's copy.
+    let answers = a.voices.with_store(|s| s.answers(&mine)).unwrap();
+    assert_eq!(answers.get("/hh_size"), Some("4"));
+    assert!(a
+        .voices
+        .returned_detail(&other)
+        .unwrap()
+        .is_none_or(|d| d.review_state == "received"));
+    // Device B never sees device A's responses.
+    b.voices.sync().sync_once().await.unwrap();
+    assert!(b.voices.returned_list().unwrap().is_empty());
+    assert!(b.voices.returned_detail(&mine).unwrap().is_none());
+    assert!(b.voices.with_store(|s| s.returned(&mine)).unwrap().is_none());
+
+    // The enumerator fixes the village: only that goes up; the server has it resubmitted.
+    let before = a.voices.with_store(|s| s.revisions(&mine)).unwrap().len();
+    a.edit_village(&mine, "Kolo West");
+    assert!(a.voices.returned_list().unwrap().is_empty(), "finalized again");
+    a.voices.sync().sync_once().await.unwrap();
+    let revisions = a.voices.with_store(|s| s.revisions(&mine)).unwrap();
+    assert_eq!(revisions.len(), before + 1);
+    let fix: Revision = serde_json::from_str(&revisions.last().unwrap().body).unwrap();
+    // Only what changed: the village (and the `end` time finalizing stamps again).
+    let sent: Vec<&str> = fix.set.keys().map(String::as_str).filter(|k| *k != "/end").collect();
+    assert_eq!(sent, ["/village"], "only what changed: {:?}", fix.set);
+    assert_eq!(fix.seen.get("user:cora"), 1, "made on top of the correction");
+    let (_, view) = server
+        .coordinator_json(Method::GET, &format!("/api/v1/projects/{PROJECT}/responses/{mine}/resubmission?pii=true"), None)
+        .await;
+    assert_eq!(view["review_state"], "resubmitted", "{view}");
+    let changes: Vec<&Value> = view["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["path"] != "/end")
+        .collect();
+    assert_eq!(
+        changes,
+        [&json!({"path": "/village", "before": "Kolo", "after": "Kolo West"})],
+        "{view}"
+    );
+    let (_, item) = server
+        .coordinator_json(Method::GET, &format!("/api/v1/projects/{PROJECT}/responses/{mine}?pii=true"), None)
+        .await;
+    assert_eq!(item["response"]["answers"]["hh_size"], "4");
+    assert_eq!(item["response"]["answers"]["village"], "Kolo West");
+
+    // Sent back again; this time the enumerator and the coordinator both change the
+    // household size without seeing each other's change.
+    send_back(server, &mine, json!({"state": "sent_back", "comment": "And the size?"})).await;
+    a.voices.sync().sync_once().await.unwrap();
+    assert_eq!(a.voices.returned_list().unwrap().len(), 1);
+    coordinator_edit(server, &mine, 2, &[("/hh_size", "6")]).await;
+    let v = &a.voices;
+    v.reopen(&mine).unwrap();
+    v.set_answer(&mine, "/hh_size", Some("5"), 1).unwrap();
+    assert!(v.finalize(&mine).unwrap().can_finalize);
+    a.voices.sync().sync_once().await.unwrap();
+    // The server holds both values; so does the device, which keeps its own.
+    let (_, item) = server
+        .coordinator_json(Method::GET, &format!("/api/v1/projects/{PROJECT}/responses/{mine}?pii=true"), None)
+        .await;
+    let conflicts = item["conflicts"].as_array().unwrap();
+    assert_eq!(conflicts.len(), 1, "{item}");
+    let detail = a.voices.returned_detail(&mine).unwrap().unwrap();
+    assert_eq!(detail.conflicts.len(), 1, "{detail:?}");
+    assert_eq!(detail.conflicts[0].path, "/hh_size");
+    assert_eq!(detail.conflicts[0].yours.as_deref(), Some("5"));
+    assert_eq!(
+        detail.conflicts[0].theirs,
+        vec![("user:cora".to_string(), Some("6".to_string()))]
+    );
+    assert_eq!(
+        a.voices.with_store(|s| s.answers(&mine)).unwrap().get("/hh_size"),
+        Some("5"),
+        "never silently overwritten"
+    );
+    // The enumerator keeps 5 and finalizes: the conflict is resolved on both sides.
+    v.reopen(&mine).unwrap();
+    assert!(v.finalize(&mine).unwrap().can_finalize);
+    a.voices.sync().sync_once().await.unwrap();
+    let (_, item) = server
+        .coordinator_json(Method::GET, &format!("/api/v1/projects/{PROJECT}/responses/{mine}?pii=true"), None)
+        .await;
+    assert!(item["conflicts"].as_array().is_none_or(|c| c.is_empty()), "{item}");
+    assert_eq!(item["response"]["answers"]["hh_size"], "5");
+
+    // Approved: the device says so and the response leaves the Returned list.
+    send_back(server, &mine, json!({"state": "approved"})).await;
+    a.voices.sync().sync_once().await.unwrap();
+    assert_eq!(a.voices.returned_detail(&mine).unwrap().unwrap().review_state, "approved");
+    assert!(a.voices.returned_list().unwrap().is_empty());
+    assert_eq!(a.voices.sync().sync_status().unwrap().returned, 0);
+}
+
+#[test]
+fn a_response_sent_back_is_fixed_on_its_device_and_comes_back_sqlite() {
+    run(async {
+        let server = TestServer::start().await;
+        story(&server).await;
+        server
+    });
+}
+
+#[test]
+fn a_response_sent_back_is_fixed_on_its_device_and_comes_back_postgres() {
+    run(async {
+        let server = TestServer::start_postgres().await;
+        story(&server).await;
+        server
+    });
+}
