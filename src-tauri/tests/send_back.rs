@@ -15,7 +15,11 @@ use voices_core::sync::{Hlc, Revision, VersionVector};
 /// A coordinator's edit of `answers` on the response the server holds now.
 async fn coordinator_edit(server: &TestServer, id: &str, seq: u64, set: &[(&str, &str)]) {
     let (_, item) = server
-        .coordinator_json(Method::GET, &format!("/api/v1/projects/{PROJECT}/responses/{id}?pii=true"), None)
+        .coordinator_json(
+            Method::GET,
+            &format!("/api/v1/projects/{PROJECT}/responses/{id}?pii=true"),
+            None,
+        )
         .await;
     let context: VersionVector = serde_json::from_value(item["context"].clone()).unwrap();
     let revision = Revision {
@@ -26,7 +30,13 @@ async fn coordinator_edit(server: &TestServer, id: &str, seq: u64, set: &[(&str,
         actor: "user:cora".into(),
         seq,
         hlc: Hlc::new(4_000_000_000_000 + seq, 0),
-        seen: VersionVector(context.0.into_iter().filter(|(a, _)| a != "user:cora").collect()),
+        seen: VersionVector(
+            context
+                .0
+                .into_iter()
+                .filter(|(a, _)| a != "user:cora")
+                .collect(),
+        ),
         set: set
             .iter()
             .map(|(k, v)| (k.to_string(), Some(v.to_string())))
@@ -41,7 +51,11 @@ async fn coordinator_edit(server: &TestServer, id: &str, seq: u64, set: &[(&str,
 
 async fn send_back(server: &TestServer, id: &str, body: Value) {
     let (status, answer) = server
-        .coordinator_json(Method::PUT, &format!("/api/v1/projects/{PROJECT}/responses/{id}/review"), Some(body))
+        .coordinator_json(
+            Method::PUT,
+            &format!("/api/v1/projects/{PROJECT}/responses/{id}/review"),
+            Some(body),
+        )
         .await;
     assert_eq!(status, 204, "{answer}");
 }
@@ -81,7 +95,10 @@ async fn story(server: &TestServer) {
     assert_eq!((list[0].comments, list[0].conflicts), (2, 0));
     // Nothing sensitive in the list: a neutral label, the form's title and counts.
     let listed = serde_json::to_string(&list).unwrap();
-    assert!(!listed.contains("Kolo") && !listed.contains("village"), "{listed}");
+    assert!(
+        !listed.contains("Kolo") && !listed.contains("village"),
+        "{listed}"
+    );
     assert_eq!(a.voices.sync().sync_status().unwrap().returned, 1);
     let detail = a.voices.returned_detail(&mine).unwrap().unwrap();
     assert_eq!(detail.review_state, "sent_back");
@@ -90,7 +107,10 @@ async fn story(server: &TestServer) {
     assert_eq!(detail.fields.len(), 1);
     assert_eq!(detail.fields[0].path, "/village");
     assert_eq!(detail.fields[0].comment, "Is it Kolo or Kolo West?");
-    assert_ne!(detail.fields[0].label, "village", "labelled in the interview's language");
+    assert_ne!(
+        detail.fields[0].label, "village",
+        "labelled in the interview's language"
+    );
     // The coordinator's correction is in the device's copy.
     let answers = a.voices.with_store(|s| s.answers(&mine)).unwrap();
     assert_eq!(answers.get("/hh_size"), Some("4"));
@@ -103,29 +123,49 @@ async fn story(server: &TestServer) {
     b.voices.sync().sync_once().await.unwrap();
     assert!(b.voices.returned_list().unwrap().is_empty());
     assert!(b.voices.returned_detail(&mine).unwrap().is_none());
-    assert!(b.voices.with_store(|s| s.returned(&mine)).unwrap().is_none());
+    assert!(b
+        .voices
+        .with_store(|s| s.returned(&mine))
+        .unwrap()
+        .is_none());
 
     // The enumerator fixes the village: only that goes up; the server has it resubmitted.
     let before = a.voices.with_store(|s| s.revisions(&mine)).unwrap().len();
     a.edit_village(&mine, "Kolo West");
-    assert!(a.voices.returned_list().unwrap().is_empty(), "finalized again");
+    assert!(
+        a.voices.returned_list().unwrap().is_empty(),
+        "finalized again"
+    );
     a.voices.sync().sync_once().await.unwrap();
     let revisions = a.voices.with_store(|s| s.revisions(&mine)).unwrap();
     assert_eq!(revisions.len(), before + 1);
     let fix: Revision = serde_json::from_str(&revisions.last().unwrap().body).unwrap();
-    // Only what changed: the village (and the `end` time finalizing stamps again).
-    let sent: Vec<&str> = fix.set.keys().map(String::as_str).filter(|k| *k != "/end").collect();
+    // Only what changed: the village (and the `ended` time finalizing stamps again).
+    let sent: Vec<&str> = fix
+        .set
+        .keys()
+        .map(String::as_str)
+        .filter(|k| *k != "/ended")
+        .collect();
     assert_eq!(sent, ["/village"], "only what changed: {:?}", fix.set);
-    assert_eq!(fix.seen.get("user:cora"), 1, "made on top of the correction");
+    assert_eq!(
+        fix.seen.get("user:cora"),
+        1,
+        "made on top of the correction"
+    );
     let (_, view) = server
-        .coordinator_json(Method::GET, &format!("/api/v1/projects/{PROJECT}/responses/{mine}/resubmission?pii=true"), None)
+        .coordinator_json(
+            Method::GET,
+            &format!("/api/v1/projects/{PROJECT}/responses/{mine}/resubmission?pii=true"),
+            None,
+        )
         .await;
     assert_eq!(view["review_state"], "resubmitted", "{view}");
     let changes: Vec<&Value> = view["changes"]
         .as_array()
         .unwrap()
         .iter()
-        .filter(|c| c["path"] != "/end")
+        .filter(|c| c["path"] != "/ended")
         .collect();
     assert_eq!(
         changes,
@@ -133,14 +173,23 @@ async fn story(server: &TestServer) {
         "{view}"
     );
     let (_, item) = server
-        .coordinator_json(Method::GET, &format!("/api/v1/projects/{PROJECT}/responses/{mine}?pii=true"), None)
+        .coordinator_json(
+            Method::GET,
+            &format!("/api/v1/projects/{PROJECT}/responses/{mine}?pii=true"),
+            None,
+        )
         .await;
     assert_eq!(item["response"]["answers"]["hh_size"], "4");
     assert_eq!(item["response"]["answers"]["village"], "Kolo West");
 
     // Sent back again; this time the enumerator and the coordinator both change the
     // household size without seeing each other's change.
-    send_back(server, &mine, json!({"state": "sent_back", "comment": "And the size?"})).await;
+    send_back(
+        server,
+        &mine,
+        json!({"state": "sent_back", "comment": "And the size?"}),
+    )
+    .await;
     a.voices.sync().sync_once().await.unwrap();
     assert_eq!(a.voices.returned_list().unwrap().len(), 1);
     coordinator_edit(server, &mine, 2, &[("/hh_size", "6")]).await;
@@ -151,7 +200,11 @@ async fn story(server: &TestServer) {
     a.voices.sync().sync_once().await.unwrap();
     // The server holds both values; so does the device, which keeps its own.
     let (_, item) = server
-        .coordinator_json(Method::GET, &format!("/api/v1/projects/{PROJECT}/responses/{mine}?pii=true"), None)
+        .coordinator_json(
+            Method::GET,
+            &format!("/api/v1/projects/{PROJECT}/responses/{mine}?pii=true"),
+            None,
+        )
         .await;
     let conflicts = item["conflicts"].as_array().unwrap();
     assert_eq!(conflicts.len(), 1, "{item}");
@@ -164,7 +217,10 @@ async fn story(server: &TestServer) {
         vec![("user:cora".to_string(), Some("6".to_string()))]
     );
     assert_eq!(
-        a.voices.with_store(|s| s.answers(&mine)).unwrap().get("/hh_size"),
+        a.voices
+            .with_store(|s| s.answers(&mine))
+            .unwrap()
+            .get("/hh_size"),
         Some("5"),
         "never silently overwritten"
     );
@@ -173,15 +229,29 @@ async fn story(server: &TestServer) {
     assert!(v.finalize(&mine).unwrap().can_finalize);
     a.voices.sync().sync_once().await.unwrap();
     let (_, item) = server
-        .coordinator_json(Method::GET, &format!("/api/v1/projects/{PROJECT}/responses/{mine}?pii=true"), None)
+        .coordinator_json(
+            Method::GET,
+            &format!("/api/v1/projects/{PROJECT}/responses/{mine}?pii=true"),
+            None,
+        )
         .await;
-    assert!(item["conflicts"].as_array().is_none_or(|c| c.is_empty()), "{item}");
+    assert!(
+        item["conflicts"].as_array().is_none_or(|c| c.is_empty()),
+        "{item}"
+    );
     assert_eq!(item["response"]["answers"]["hh_size"], "5");
 
     // Approved: the device says so and the response leaves the Returned list.
     send_back(server, &mine, json!({"state": "approved"})).await;
     a.voices.sync().sync_once().await.unwrap();
-    assert_eq!(a.voices.returned_detail(&mine).unwrap().unwrap().review_state, "approved");
+    assert_eq!(
+        a.voices
+            .returned_detail(&mine)
+            .unwrap()
+            .unwrap()
+            .review_state,
+        "approved"
+    );
     assert!(a.voices.returned_list().unwrap().is_empty());
     assert_eq!(a.voices.sync().sync_status().unwrap().returned, 0);
 }

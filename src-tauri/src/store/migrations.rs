@@ -201,6 +201,7 @@ pub const MIGRATIONS: &[&str] = &[
         WHEN NEW.body != '' OR NOT EXISTS
             (SELECT 1 FROM responses WHERE id = OLD.response_id AND purged_at IS NOT NULL)
         BEGIN SELECT RAISE(ABORT, 'a revision body is immutable until its response is purged'); END;
+    "#,
     // 8: what the server sends back about this device's responses (the device feed):
     // each one's review state and transitions with their comments, and the answers the
     // enumerator and a coordinator both changed (shown until finalized again). The feed's

@@ -148,13 +148,57 @@ export type ResponseSummary = { response_id: string, form_id: string, form_versi
  */
 label: string, edit_count: number, };
 
-export type ReturnedSummary = { response_id: string, label: string, form_title: string, updated_at: string, comments: number, conflicts: number, };
+export type ReturnedSummary = { response_id: string, 
+/**
+ * Short neutral label, as in every list ("#3f2a9c").
+ */
+label: string, form_title: string, 
+/**
+ * When the server's word about it arrived on the device.
+ */
+updated_at: string, 
+/**
+ * How many comments there are (on the response and on its answers).
+ */
+comments: number, 
+/**
+ * Answers changed on both sides, waiting for the enumerator.
+ */
+conflicts: number, };
 
-export type FieldComment = { path: string, label: string, comment: string, };
+export type FieldComment = { path: string, 
+/**
+ * The question's label in the interview's language (its name if it has none).
+ */
+label: string, comment: string, };
 
-export type AnswerConflict = { path: string, label: string, yours: string | null, theirs: Array<[string, string | null]>, };
+export type AnswerConflict = { path: string, label: string, yours: string | null, 
+/**
+ * The other values, each with who wrote it (`user:NAME`).
+ */
+theirs: Array<[string, string | null]>, };
 
-export type ReturnedDetail = { response_id: string, review_state: string, language: string, rtl: boolean, comment: string | null, sent_back_by: string | null, sent_back_at: string | null, fields: Array<FieldComment>, conflicts: Array<AnswerConflict>, };
+export type ReturnedDetail = { response_id: string, 
+/**
+ * `received`, `has_issues`, `sent_back`, `resubmitted`, `approved` or `rejected`.
+ */
+review_state: string, 
+/**
+ * The language the interview is in (its labels below are in it), and its direction.
+ */
+language: string, rtl: boolean, 
+/**
+ * The last send-back's comment on the response.
+ */
+comment: string | null, 
+/**
+ * Who sent it back (`user:NAME`) and when.
+ */
+sent_back_by: string | null, sent_back_at: string | null, 
+/**
+ * The last send-back's comments on single answers, in form order.
+ */
+fields: Array<FieldComment>, conflicts: Array<AnswerConflict>, };
 
 export type DecoyView = { title: string, message: string, fields: Array<FieldView>, 
 /**
@@ -252,7 +296,12 @@ last_error: string | null, progress: SyncProgress | null, counts: OutboxCounts, 
 /**
  * Form versions pulled during sync that the user has not been shown yet.
  */
-new_form_versions: Array<FormVersionOffer>, returned: number, };
+new_form_versions: Array<FormVersionOffer>, 
+/**
+ * Responses sent back to the enumerator and not finalized again (the header's
+ * "Returned" count).
+ */
+returned: number, };
 
 export type RecordSyncState = "pending" | "sending" | "sent" | "quarantined" | "rejected" | "failed";
 
