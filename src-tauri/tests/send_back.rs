@@ -273,3 +273,98 @@ fn a_response_sent_back_is_fixed_on_its_device_and_comes_back_postgres() {
         server
     });
 }
+
+/// Retention keeps a response that is sent back until the enumerator finalizes it again;
+/// one purged before it was sent back is listed with the reason it cannot be fixed here,
+/// and the feed goes on past it.
+#[test]
+fn retention_keeps_what_is_sent_back_and_the_app_says_when_it_already_purged_it() {
+    run(async {
+        let server = TestServer::start().await;
+        let a = Device::open();
+        link(&server, &a, "tab-a").await;
+        let kept = a.interview("MARKER-kept", None);
+        let gone = a.interview("MARKER-gone", None);
+        a.voices.sync().sync_once().await.unwrap();
+        send_back(
+            &server,
+            &kept,
+            json!({"state": "sent_back", "comment": "Check the village"}),
+        )
+        .await;
+        let policy = reqwest::Client::new()
+            .put(format!(
+                "{}/api/v1/projects/{PROJECT}/device-policy",
+                server.url
+            ))
+            .bearer_auth(&server.coordinator)
+            .json(&json!({"idle_lock_seconds": 120, "retention_days": 0}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(policy.status(), 200);
+        let second = a.voices.sync().sync_once().await.unwrap();
+        assert_eq!(
+            second.purged, 1,
+            "only the response not sent back: {second:?}"
+        );
+        assert!(a
+            .voices
+            .with_store(|s| s.answers(&gone))
+            .unwrap()
+            .is_empty());
+        assert_eq!(
+            a.voices
+                .with_store(|s| s.answers(&kept))
+                .unwrap()
+                .get("/village"),
+            Some("MARKER-kept"),
+            "sent back, so kept"
+        );
+
+        // Sent back after retention removed it, with a coordinator's correction: the
+        // device records the review (not the correction) and says it cannot fix it.
+        coordinator_edit(&server, &gone, 1, &[("/village", "MARKER-corrected")]).await;
+        send_back(
+            &server,
+            &gone,
+            json!({"state": "sent_back", "comment": "Which household?"}),
+        )
+        .await;
+        let third = a.voices.sync().sync_once().await.unwrap();
+        assert!(third.returned >= 1, "{third:?}");
+        let list = a.voices.returned_list().unwrap();
+        assert_eq!(list.len(), 2, "{list:?}");
+        let purged = list.iter().find(|r| r.response_id == gone).unwrap();
+        assert!(purged.purged_at.is_some(), "{purged:?}");
+        assert!(list
+            .iter()
+            .any(|r| r.response_id == kept && r.purged_at.is_none()));
+        let detail = a.voices.returned_detail(&gone).unwrap().unwrap();
+        assert!(detail.purged_at.is_some());
+        assert_eq!(detail.comment.as_deref(), Some("Which household?"));
+        assert!(a
+            .voices
+            .with_store(|s| s.answers(&gone))
+            .unwrap()
+            .is_empty());
+        let bodies: Vec<String> = a
+            .voices
+            .with_store(|s| s.revisions(&gone))
+            .unwrap()
+            .into_iter()
+            .map(|r| r.body)
+            .collect();
+        assert!(
+            bodies.iter().all(|b| !b.contains("MARKER")),
+            "nothing of it comes back: {bodies:?}"
+        );
+
+        // The feed went past it: the next word about the other response arrives.
+        send_back(&server, &kept, json!({"state": "approved"})).await;
+        a.voices.sync().sync_once().await.unwrap();
+        let detail = a.voices.returned_detail(&kept).unwrap().unwrap();
+        assert_eq!(detail.review_state, "approved");
+        server
+    });
+}

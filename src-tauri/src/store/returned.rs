@@ -25,6 +25,12 @@ pub struct ConflictRow {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReturnedRow {
     pub response_id: String,
+    pub form_id: String,
+    pub form_version: String,
+    /// The interview's language.
+    pub language: String,
+    /// When retention removed its answers from the device (it cannot be fixed here).
+    pub purged_at: Option<String>,
     pub review_state: ReviewState,
     /// Every review transition, oldest first.
     pub reviews: Vec<ReviewTransition>,
@@ -37,12 +43,40 @@ pub struct ReturnedRow {
 pub enum Applied {
     /// Merged and recorded.
     Merged,
+    /// Retention removed the response's answers before the server's word arrived: the
+    /// review and comments are recorded (the app says it cannot be fixed here), the
+    /// coordinators' edits are not kept.
+    Purged,
     /// The response is not on this device (removed, or started under an earlier install).
     NotHere,
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
     Error::Corrupt(format!("{what}: {e}"))
+}
+
+/// Keep the server's review state and comments of `item`, with `conflicts`.
+fn record(
+    tx: &rusqlite::Transaction<'_>,
+    item: &DeviceFeedItem,
+    conflicts: &[ConflictRow],
+    now: &str,
+) -> Result<()> {
+    tx.execute(
+        "INSERT INTO returned (response_id, review_state, reviews, conflicts, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (response_id) DO UPDATE SET review_state = excluded.review_state,
+             reviews = excluded.reviews, conflicts = excluded.conflicts,
+             updated_at = excluded.updated_at",
+        params![
+            item.response,
+            item.review_state.as_str(),
+            serde_json::to_string(&item.reviews).map_err(|e| corrupt("reviews", e))?,
+            serde_json::to_string(conflicts).map_err(|e| corrupt("conflicts", e))?,
+            now
+        ],
+    )?;
+    Ok(())
 }
 
 impl Store {
@@ -68,18 +102,26 @@ impl Store {
                 params![cursor_key, item.cursor],
             )
         };
-        let form: Option<String> = tx
+        let found: Option<(String, Option<String>)> = tx
             .query_row(
-                "SELECT form_id FROM responses WHERE id = ?1",
+                "SELECT form_id, purged_at FROM responses WHERE id = ?1",
                 [&item.response],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        let Some(form) = form else {
+        let Some((form, purged_at)) = found else {
             set_cursor(&tx)?;
             tx.commit()?;
             return Ok(Applied::NotHere);
         };
+        if purged_at.is_some() {
+            // Its revisions' bodies are gone: nothing to merge into, and nothing of its
+            // answers is to come back to the device.
+            record(&tx, item, &[], now)?;
+            set_cursor(&tx)?;
+            tx.commit()?;
+            return Ok(Applied::Purged);
+        }
         // What the server holds of the response as the device knows it: every revision
         // not rejected and not left unsent by an earlier link.
         let mut before = ResponseState::new(item.response.clone(), form);
@@ -154,20 +196,7 @@ impl Store {
                 theirs: c.theirs,
             })
             .collect();
-        tx.execute(
-            "INSERT INTO returned (response_id, review_state, reviews, conflicts, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT (response_id) DO UPDATE SET review_state = excluded.review_state,
-                 reviews = excluded.reviews, conflicts = excluded.conflicts,
-                 updated_at = excluded.updated_at",
-            params![
-                item.response,
-                item.review_state.as_str(),
-                serde_json::to_string(&item.reviews).map_err(|e| corrupt("reviews", e))?,
-                serde_json::to_string(&conflicts).map_err(|e| corrupt("conflicts", e))?,
-                now
-            ],
-        )?;
+        record(&tx, item, &conflicts, now)?;
         set_cursor(&tx)?;
         tx.commit()?;
         Ok(Applied::Merged)
@@ -192,14 +221,14 @@ impl Store {
     /// What the server said of a response, if anything.
     pub fn returned(&self, response_id: &str) -> Result<Option<ReturnedRow>> {
         Ok(self
-            .returned_query("WHERE response_id = ?1", params![response_id])?
+            .returned_query("WHERE t.response_id = ?1", params![response_id])?
             .pop())
     }
 
     /// Responses sent back to the enumerator and not finalized again, oldest first.
     pub fn sent_back(&self) -> Result<Vec<ReturnedRow>> {
         self.returned_query(
-            "WHERE review_state = ?1",
+            "WHERE t.review_state = ?1",
             params![ReviewState::SentBack.as_str()],
         )
     }
@@ -219,8 +248,10 @@ impl Store {
         params: impl rusqlite::Params,
     ) -> Result<Vec<ReturnedRow>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT response_id, review_state, reviews, conflicts, updated_at FROM returned
-             {filter} ORDER BY updated_at, response_id"
+            "SELECT t.response_id, t.review_state, t.reviews, t.conflicts, t.updated_at,
+                    r.form_id, r.form_version, r.language, r.purged_at
+             FROM returned t JOIN responses r ON r.id = t.response_id
+             {filter} ORDER BY t.updated_at, t.response_id"
         ))?;
         let mut rows = stmt.query(params)?;
         let mut out = Vec::new();
@@ -236,6 +267,10 @@ impl Store {
                 conflicts: serde_json::from_str(&r.get::<_, String>(3)?)
                     .map_err(|e| corrupt(&what, e))?,
                 updated_at: r.get(4)?,
+                form_id: r.get(5)?,
+                form_version: r.get(6)?,
+                language: r.get(7)?,
+                purged_at: r.get(8)?,
                 response_id: id,
             });
         }

@@ -44,9 +44,13 @@ impl Syncer {
                 let applied = self
                     .store
                     .with(|s| s.apply_feed_item(item, device_id, &key, &at))?;
-                if applied == FeedApplied::Merged {
-                    merged += 1;
-                    crate::lock::lock(&self.feed_changed).insert(item.response.clone());
+                match applied {
+                    FeedApplied::Merged => {
+                        merged += 1;
+                        crate::lock::lock(&self.feed_changed).insert(item.response.clone());
+                    }
+                    FeedApplied::Purged => merged += 1,
+                    FeedApplied::NotHere => {}
                 }
             }
             if page.items.is_empty() {

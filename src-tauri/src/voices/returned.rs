@@ -26,6 +26,8 @@ pub struct ReturnedSummary {
     pub comments: u32,
     /// Answers changed on both sides, waiting for the enumerator.
     pub conflicts: u32,
+    /// When retention removed its answers from the device: it cannot be fixed here.
+    pub purged_at: Option<String>,
 }
 
 /// A comment on one answer, with the question it concerns.
@@ -64,6 +66,8 @@ pub struct ReturnedDetail {
     /// The last send-back's comments on single answers, in form order.
     pub fields: Vec<FieldComment>,
     pub conflicts: Vec<AnswerConflict>,
+    /// When retention removed its answers from the device: it cannot be fixed here.
+    pub purged_at: Option<String>,
 }
 
 fn last_send_back(reviews: &[ReviewTransition]) -> Option<&ReviewTransition> {
@@ -122,16 +126,16 @@ impl Voices {
         let rows = self.store.lock().sent_back()?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
-            let response = self.store.lock().response(&row.response_id)?;
             let comments = last_send_back(&row.reviews)
                 .map(|r| r.fields.len() as u32 + u32::from(r.comment.is_some()))
                 .unwrap_or(0);
             out.push(ReturnedSummary {
                 label: view::neutral_label(&row.response_id),
-                form_title: self.forms.title(&response.form_id, &response.form_version),
+                form_title: self.forms.title(&row.form_id, &row.form_version),
                 updated_at: row.updated_at,
                 comments,
                 conflicts: row.conflicts.len() as u32,
+                purged_at: row.purged_at,
                 response_id: row.response_id,
             });
         }
@@ -144,12 +148,9 @@ impl Voices {
         let Some(row): Option<ReturnedRow> = self.store.lock().returned(id)? else {
             return Ok(None);
         };
-        let response = self.store.lock().response(id)?;
-        let compiled = self
-            .forms
-            .compiled(&response.form_id, &response.form_version)?;
+        let compiled = self.forms.compiled(&row.form_id, &row.form_version)?;
         let form = compiled.form();
-        let lang = response.language.as_str();
+        let lang = row.language.as_str();
         let rtl = form
             .languages
             .iter()
@@ -195,6 +196,7 @@ impl Voices {
                     theirs: c.theirs,
                 })
                 .collect(),
+            purged_at: row.purged_at,
         }))
     }
 }

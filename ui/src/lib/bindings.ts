@@ -164,7 +164,11 @@ comments: number,
 /**
  * Answers changed on both sides, waiting for the enumerator.
  */
-conflicts: number, };
+conflicts: number, 
+/**
+ * When retention removed its answers from the device: it cannot be fixed here.
+ */
+purged_at: string | null, };
 
 export type FieldComment = { path: string, 
 /**
@@ -198,7 +202,11 @@ sent_back_by: string | null, sent_back_at: string | null,
 /**
  * The last send-back's comments on single answers, in form order.
  */
-fields: Array<FieldComment>, conflicts: Array<AnswerConflict>, };
+fields: Array<FieldComment>, conflicts: Array<AnswerConflict>, 
+/**
+ * When retention removed its answers from the device: it cannot be fixed here.
+ */
+purged_at: string | null, };
 
 export type DecoyView = { title: string, message: string, fields: Array<FieldView>, 
 /**

@@ -188,6 +188,7 @@ const en = {
   theirValue: 'Coordinator’s answer',
   status_returned: 'Sent back',
   emptyValue: '(empty)',
+  returnedPurged: 'Removed from this device after it was sent (the project keeps sent interviews only for a while): it cannot be fixed here. Tell your coordinator.',
 };
 type Strings = typeof en;
 
@@ -380,6 +381,7 @@ const ar: Strings = {
   theirValue: 'إجابة المنسّق',
   status_returned: 'مُعادة',
   emptyValue: '(فارغة)',
+  returnedPurged: 'حُذفت من هذا الجهاز بعد إرسالها (يحتفظ المشروع بالمقابلات المُرسلة لفترة فقط): لا يمكن تصحيحها هنا. أخبر منسّقك.',
 };
 
 const uk: Strings = {
@@ -571,6 +573,7 @@ const uk: Strings = {
   theirValue: 'Відповідь координатора',
   status_returned: 'Повернено',
   emptyValue: '(порожньо)',
+  returnedPurged: 'Видалено з цього пристрою після надсилання (проєкт зберігає надіслані інтерв’ю лише деякий час): тут його не виправити. Повідомте координатора.',
 };
 
 const es: Strings = {
@@ -762,6 +765,7 @@ const es: Strings = {
   theirValue: 'Respuesta del coordinador',
   status_returned: 'Devuelta',
   emptyValue: '(vacía)',
+  returnedPurged: 'Se quitó de este dispositivo después de enviarla (el proyecto guarda las entrevistas enviadas solo un tiempo): no se puede corregir aquí. Avise a su coordinador.',
 };
 
 const tables: Record<string, Strings> = { en, ar, uk, es };
