@@ -235,7 +235,7 @@ export const scenarios = [
       const { page, server } = ctx;
       await signIn(ctx);
       const r = server.responses.find((x) => x.device === 'A' && x.id !== server.conflicted.id && x.set['/village']);
-      await page.goto(`${server.base}/projects/${PROJECT}/responses/${r.id}`);
+      await page.goto(`${server.base}/p/${PROJECT}/responses/${r.id}`);
       await page.locator('[data-comment-on="/village"]').click();
       await page.locator('[data-note-for="/village"]').fill('Is this the right village?');
       await page.getByTestId('send-back-comment').fill('Please check the village with the household');
@@ -244,13 +244,27 @@ export const scenarios = [
       await page.getByTestId('no-changes').waitFor();
       // The device that collected it pulls the review and the comments from its feed;
       // the other device does not see it.
-      const feed = await server.deviceGet('A', `/projects/${PROJECT}/device/feed?limit=1000`);
-      const item = feed.items.find((i) => i.response === r.id);
+      // Each device's whole feed, page by page (the change is at its end).
+      const wholeFeed = async (device) => {
+        const items = [];
+        for (let after = '0', more = true; more; ) {
+          const page = await server.deviceGet(device, `/projects/${PROJECT}/device/feed?after=${after}&limit=500`);
+          items.push(...page.items);
+          more = page.more && page.items.length > 0;
+          after = page.next;
+        }
+        return items;
+      };
+      const mine = await wholeFeed('A');
+      const item = mine.find((i) => i.response === r.id);
       check(item, 'the response is in its device feed');
       equal(item.review_state, 'sent_back', 'review state on the device');
       equal(item.reviews.at(-1).fields['/village'], 'Is this the right village?', 'the field comment on the device');
-      const other = await server.deviceGet('B', `/projects/${PROJECT}/device/feed?limit=1000`);
-      check(!other.items.some((i) => i.response === r.id), 'another device never receives it');
+      const ofA = new Set(server.responses.filter((x) => x.device === 'A').map((x) => x.id));
+      check(mine.every((i) => ofA.has(i.response)), 'device A receives only responses it collected');
+      const other = await wholeFeed('B');
+      check(other.length > 0, 'device B has its own feed');
+      check(!other.some((i) => ofA.has(i.response)), 'another device never receives them');
       // The enumerator fixes the village and finalizes again: only that change goes up.
       await server.upload('A', [
         {

@@ -254,6 +254,21 @@ async fn story(server: &TestServer) {
     );
     assert!(a.voices.returned_list().unwrap().is_empty());
     assert_eq!(a.voices.sync().sync_status().unwrap().returned, 0);
+    let listed = a.voices.list_responses().unwrap();
+    let review = |id: &str| {
+        listed
+            .iter()
+            .find(|r| r.response_id == id)
+            .unwrap()
+            .review_state
+            .clone()
+    };
+    assert_eq!(review(&mine).as_deref(), Some("approved"), "the app shows it");
+    assert!(
+        matches!(review(&other).as_deref(), None | Some("received")),
+        "{:?}",
+        review(&other)
+    );
 }
 
 #[test]

@@ -233,6 +233,26 @@ impl Store {
         )
     }
 
+    /// The review state the server gave each response it said something about.
+    pub fn review_states(&self) -> Result<std::collections::HashMap<String, ReviewState>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT response_id, review_state FROM returned")?;
+        let mut rows = stmt.query([])?;
+        let mut out = std::collections::HashMap::new();
+        while let Some(r) = rows.next()? {
+            let (id, state): (String, String) = (r.get(0)?, r.get(1)?);
+            let parsed = ReviewState::parse(&state).ok_or_else(|| {
+                corrupt(
+                    &format!("returned response `{id}`"),
+                    format!("unknown review state `{state}`"),
+                )
+            })?;
+            out.insert(id, parsed);
+        }
+        Ok(out)
+    }
+
     /// How many responses [`Store::sent_back`] lists.
     pub fn sent_back_count(&self) -> Result<u32> {
         Ok(self.conn.query_row(

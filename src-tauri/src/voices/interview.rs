@@ -61,6 +61,9 @@ pub struct ResponseSummary {
     /// Short neutral label: "#3f2a9c" (no answer text can leak into lists).
     pub label: String,
     pub edit_count: u32,
+    /// What the coordinators decided (`approved`, `rejected`, `sent_back`,
+    /// `resubmitted`, …), once the server said so.
+    pub review_state: Option<String>,
 }
 
 impl Voices {
@@ -503,7 +506,10 @@ impl Voices {
     }
 
     pub fn list_responses(&self) -> Result<Vec<ResponseSummary>> {
-        let rows = self.store.lock().responses()?;
+        let (rows, reviews) = {
+            let store = self.store.lock();
+            (store.responses()?, store.review_states()?)
+        };
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let title = self.forms.title(&row.form_id, &row.form_version);
@@ -517,6 +523,7 @@ impl Voices {
                 created_at: row.created_at,
                 updated_at: row.updated_at,
                 edit_count: row.edit_count,
+                review_state: reviews.get(&row.id).map(|s| s.wire_name().to_owned()),
             });
         }
         Ok(out)

@@ -189,6 +189,11 @@ const en = {
   status_returned: 'Sent back',
   emptyValue: '(empty)',
   returnedPurged: 'Removed from this device after it was sent (the project keeps sent interviews only for a while): it cannot be fixed here. Tell your coordinator.',
+  review_approved: 'Approved',
+  review_rejected: 'Rejected',
+  review_sent_back: 'Sent back',
+  review_resubmitted: 'Fixed and sent again',
+  review_has_issues: 'Has issues',
 };
 type Strings = typeof en;
 
@@ -382,6 +387,11 @@ const ar: Strings = {
   status_returned: 'مُعادة',
   emptyValue: '(فارغة)',
   returnedPurged: 'حُذفت من هذا الجهاز بعد إرسالها (يحتفظ المشروع بالمقابلات المُرسلة لفترة فقط): لا يمكن تصحيحها هنا. أخبر منسّقك.',
+  review_approved: 'مقبولة',
+  review_rejected: 'مرفوضة من المنسّق',
+  review_sent_back: 'مُعادة',
+  review_resubmitted: 'صُحّحت وأُرسلت مجددًا',
+  review_has_issues: 'فيها مشكلات',
 };
 
 const uk: Strings = {
@@ -574,6 +584,11 @@ const uk: Strings = {
   status_returned: 'Повернено',
   emptyValue: '(порожньо)',
   returnedPurged: 'Видалено з цього пристрою після надсилання (проєкт зберігає надіслані інтерв’ю лише деякий час): тут його не виправити. Повідомте координатора.',
+  review_approved: 'Схвалено',
+  review_rejected: 'Відхилено',
+  review_sent_back: 'Повернено',
+  review_resubmitted: 'Виправлено й надіслано знову',
+  review_has_issues: 'Має проблеми',
 };
 
 const es: Strings = {
@@ -766,6 +781,11 @@ const es: Strings = {
   status_returned: 'Devuelta',
   emptyValue: '(vacía)',
   returnedPurged: 'Se quitó de este dispositivo después de enviarla (el proyecto guarda las entrevistas enviadas solo un tiempo): no se puede corregir aquí. Avise a su coordinador.',
+  review_approved: 'Aprobada',
+  review_rejected: 'Rechazada',
+  review_sent_back: 'Devuelta',
+  review_resubmitted: 'Corregida y reenviada',
+  review_has_issues: 'Tiene problemas',
 };
 
 const tables: Record<string, Strings> = { en, ar, uk, es };
