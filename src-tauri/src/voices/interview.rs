@@ -513,6 +513,7 @@ impl Voices {
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let title = self.forms.title(&row.form_id, &row.form_version);
+            let review_state = reviews.get(&row.id).map(|s| s.wire_name().to_owned());
             out.push(ResponseSummary {
                 label: view::neutral_label(&row.id),
                 response_id: row.id,
@@ -523,7 +524,7 @@ impl Voices {
                 created_at: row.created_at,
                 updated_at: row.updated_at,
                 edit_count: row.edit_count,
-                review_state: reviews.get(&row.id).map(|s| s.wire_name().to_owned()),
+                review_state,
             });
         }
         Ok(out)

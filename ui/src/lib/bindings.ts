@@ -146,7 +146,12 @@ export type ResponseSummary = { response_id: string, form_id: string, form_versi
 /**
  * Short neutral label: "#3f2a9c" (no answer text can leak into lists).
  */
-label: string, edit_count: number, };
+label: string, edit_count: number, 
+/**
+ * What the coordinators decided (`approved`, `rejected`, `sent_back`,
+ * `resubmitted`, …), once the server said so.
+ */
+review_state: string | null, };
 
 export type ReturnedSummary = { response_id: string, 
 /**
