@@ -130,6 +130,15 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
     return res.json();
   };
+  const apiPost = async (path, body) => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
 
   /** A device's GET (its own feed). */
   const deviceGet = async (device, path) => {
@@ -145,6 +154,7 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     conflicted,
     devices,
     apiGet,
+    apiPost,
     deviceGet,
     upload,
     async stop() {
