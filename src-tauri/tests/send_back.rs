@@ -22,29 +22,30 @@ async fn coordinator_edit(server: &TestServer, id: &str, seq: u64, set: &[(&str,
         )
         .await;
     let context: VersionVector = serde_json::from_value(item["context"].clone()).unwrap();
-    let revision = Revision {
-        id: format!("cora-{id}-{seq}"),
-        response: id.into(),
-        form: item["response"]["form_id"].as_str().unwrap().into(),
-        version: item["response"]["form_version"].as_str().unwrap().into(),
-        actor: "user:cora".into(),
-        seq,
-        hlc: Hlc::new(4_000_000_000_000 + seq, 0),
-        seen: VersionVector(
-            context
-                .0
-                .into_iter()
-                .filter(|(a, _)| a != "user:cora")
-                .collect(),
-        ),
-        set: set
-            .iter()
-            .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+    let seen: VersionVector = VersionVector(
+        context
+            .0
+            .into_iter()
+            .filter(|(a, _)| a != "user:cora")
             .collect(),
-        consent: None,
-        privacy: Default::default(),
-        status: None,
-    };
+    );
+    // Built from its JSON, the wire form a coordinator's client sends.
+    let set: serde_json::Map<String, Value> = set
+        .iter()
+        .map(|(k, v)| (k.to_string(), Value::from(*v)))
+        .collect();
+    let revision: Revision = serde_json::from_value(json!({
+        "id": format!("cora-{id}-{seq}"),
+        "response": id,
+        "form": item["response"]["form_id"],
+        "version": item["response"]["form_version"],
+        "actor": "user:cora",
+        "seq": seq,
+        "hlc": Hlc::new(4_000_000_000_000 + seq, 0),
+        "seen": seen,
+        "set": set,
+    }))
+    .unwrap();
     let ack = server.coordinator_upload(&[revision]).await;
     assert_eq!(ack["accepted"], 1, "{ack}");
 }
@@ -263,7 +264,11 @@ async fn story(server: &TestServer) {
             .review_state
             .clone()
     };
-    assert_eq!(review(&mine).as_deref(), Some("approved"), "the app shows it");
+    assert_eq!(
+        review(&mine).as_deref(),
+        Some("approved"),
+        "the app shows it"
+    );
     assert!(
         matches!(review(&other).as_deref(), None | Some("received")),
         "{:?}",

@@ -895,7 +895,13 @@ pub fn a_device_feed_never_holds_another_devices_response(store: Arc<dyn Store>)
             };
             for (by, revision) in [(device, first), ("user:cora", correction)] {
                 let acks = store
-                    .ingest(project, &uploader(by), &[incoming(revision)], &TestValidator, NOW)
+                    .ingest(
+                        project,
+                        &uploader(by),
+                        &[incoming(revision)],
+                        &TestValidator,
+                        NOW,
+                    )
                     .unwrap();
                 assert_eq!(acks[0].status, AckStatus::Accepted, "{acks:?}");
             }
