@@ -712,5 +712,28 @@ export const scenarios = [
       writeFileSync(join(ctx.artifacts, 'axe.json'), JSON.stringify(found, null, 2));
       if (found.length > 0) throw new Error(found.map((v) => `${v.page}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join('; ')}`).join('\n'));
     },
+  },  {
+    // Last of the console's scenarios: it takes one response out of every count.
+    name: 'a respondent withdrew: the response is marked withdrawn and leaves the table',
+    async run(ctx) {
+      const { page, server, base } = ctx;
+      await signIn(ctx);
+      const target = server.responses[11];
+      const before = await server.apiGet(`/projects/${PROJECT}/table?form=${FORM}&limit=50`);
+      await page.goto(`${base}/p/${PROJECT}/responses/${target.id}`);
+      const panel = page.getByRole('region', { name: 'Respondent withdrew' });
+      await panel.getByLabel('Reason (optional, no names)').fill('Asked by phone');
+      await panel.getByRole('button', { name: 'Mark withdrawn' }).click();
+      await panel.getByText('Mark this response withdrawn?').waitFor();
+      await shot(ctx, 'withdraw');
+      await panel.getByRole('button', { name: 'Mark withdrawn' }).click();
+      await page.getByRole('heading', { name: 'Marked withdrawn' }).waitFor();
+      await page.locator('.history li', { hasText: 'Marked withdrawn' }).waitFor();
+      check(!(await page.getByRole('heading', { name: 'Review', exact: true }).isVisible()), 'no review of a withdrawn response');
+      const stored = await server.apiGet(`/projects/${PROJECT}/responses/${target.id}`);
+      equal([stored.withdrawn?.reason, Object.keys(stored.response.answers).length], ['Asked by phone', 0], 'withdrawal stored');
+      const after = await server.apiGet(`/projects/${PROJECT}/table?form=${FORM}&limit=50`);
+      equal(after.total, before.total - 1, 'rows in the table');
+    },
   },
 ];

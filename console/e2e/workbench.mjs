@@ -246,6 +246,8 @@ async function designAndPublish(ctx, app) {
   const layout = page.getByTestId('export-preview');
   const main = layout.locator('table[data-file="community_life.csv"]');
   await main.waitFor();
+  // The layout follows the answers once they rest (Preview.svelte): wait for the member.
+  await layout.locator('table[data-file="community_life-members.csv"] tbody tr', { hasText: 'Amal' }).waitFor();
   const headers = await main.locator('thead th').allTextContents();
   const row = await main.locator('tbody tr').first().locator('td').allTextContents();
   check(row[headers.indexOf('respondent-age')] === '34', `age in the CSV row: ${row[headers.indexOf('respondent-age')]}`);

@@ -150,11 +150,13 @@ impl World {
         let now_ms = self.tick();
         let device = &mut self.device;
         let all = fold(&device.revisions);
-        let privacy = Default::default();
+        let (privacy, selections) = (Default::default(), Default::default());
         let current = Current {
             answers: &device.local,
             consent: None,
             privacy: &privacy,
+            selections: &selections,
+            outcome: None,
         };
         let built = Built {
             all: &all,

@@ -16,6 +16,7 @@ pub mod http;
 pub mod ingest;
 pub mod metrics;
 pub mod publish;
+pub mod referrals;
 pub mod responses;
 pub mod review;
 pub mod sample;
@@ -23,6 +24,7 @@ pub mod serve;
 pub mod store;
 pub mod throttle;
 pub mod validate;
+pub mod withdraw;
 
 pub use http::{app, metrics_app, AppState};
 

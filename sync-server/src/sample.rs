@@ -202,6 +202,8 @@ pub fn household_revision(i: u64, actor: &str, form_version: &str) -> Revision {
         set: household_answers(i),
         consent: None,
         privacy: BTreeMap::new(),
+        selections: BTreeMap::new(),
+        outcome: None,
         status: Some(ResponseStatus::Finalized),
     }
 }

@@ -222,6 +222,8 @@ fn coordinator_edit(item: &PulledResponse, seq: u64, value: &str, wall_ms: u64) 
         set: BTreeMap::from([("/comments".to_owned(), Some(value.to_owned()))]),
         consent: None,
         privacy: BTreeMap::new(),
+        selections: BTreeMap::new(),
+        outcome: None,
         status: Some(ResponseStatus::Finalized),
     }
 }

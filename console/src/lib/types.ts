@@ -16,6 +16,7 @@ export interface Overview {
   pending_review: number;
   quarantined: number;
   conflicts: number;
+  by_outcome: { outcome: string; code: number | null; count: number }[];
   devices_unseen: { id: string; label: string | null; enumerator: string; last_seen: string | null }[];
 }
 
@@ -113,6 +114,8 @@ export interface ResponseDetail {
   masked?: string[];
   quarantine?: string[];
   conflicts?: { key: string; values: ConflictValue[] }[];
+  /** Set once the respondent withdrew: the answers are left out. */
+  withdrawn?: Withdrawal;
   revisions: number;
 }
 
@@ -120,6 +123,13 @@ export interface Change {
   path: string;
   before: AnswerValue;
   after: AnswerValue;
+}
+
+export interface Withdrawal {
+  at: string;
+  by: string;
+  reason?: string | null;
+  purged_at?: string | null;
 }
 
 export type HistoryEntry =
@@ -141,6 +151,14 @@ export type HistoryEntry =
       state: string;
       comment?: string | null;
       fields?: Record<string, string>;
+    }
+  | {
+      kind: 'withdrawal';
+      actor: string;
+      actor_kind: 'device' | 'coordinator';
+      at: string;
+      reason?: string | null;
+      purged_at?: string | null;
     };
 
 export type Count = number | string;

@@ -16,11 +16,13 @@ mod forms;
 mod link;
 mod migrations;
 mod outbox;
+mod outcomes;
 mod paradata;
 mod responses;
 mod retention;
 mod returned;
 mod revisions;
+mod selections;
 mod settings;
 
 use std::path::Path;

@@ -33,6 +33,8 @@ pub fn build_for(
     let answers = store.answers(response_id)?;
     let consent = store.consent(response_id)?;
     let privacy = store.privacy_checks(response_id)?;
+    let selections = store.selections(response_id)?;
+    let outcome = store.outcome(response_id)?;
     let built = store.revisions(response_id)?;
     // Everything built so far (edit numbers, stamps, whether anything changed since),
     // and what the server holds or will hold: revisions it took, and unanswered ones of
@@ -64,6 +66,8 @@ pub fn build_for(
         answers: &answers,
         consent: consent.as_ref(),
         privacy: &privacy,
+        selections: &selections,
+        outcome: outcome.as_ref(),
     };
     let author = Author {
         revision_id: uuid::Uuid::now_v7().to_string(),

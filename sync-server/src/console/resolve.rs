@@ -61,6 +61,8 @@ pub fn resolution(
         set: [(path.to_owned(), value)].into(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
         status: None,
     })
 }
@@ -83,6 +85,8 @@ mod tests {
             set: [("/age".to_string(), Some(age.to_string()))].into(),
             consent: None,
             privacy: Default::default(),
+            selections: Default::default(),
+            outcome: None,
             status: None,
         }
     }

@@ -11,7 +11,7 @@ use crate::store::console::{
     self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, TablePage, TableQuery, TableRow,
 };
 use crate::store::plan::{Changed, Indexes};
-use crate::store::projection::{self, Deltas, FormIndex, IndexCache};
+use crate::store::projection::{self, Deltas, FormIndex, IndexCache, OUTCOME_QUESTION};
 
 type Attempt<T> = std::result::Result<T, postgres::Error>;
 
@@ -402,6 +402,12 @@ pub(super) fn overview(
             "SELECT COUNT(*) FROM response_index WHERE project = $1 AND conflicts > 0",
             &[&project],
         )?,
+        by_outcome: pairs(
+            c,
+            "SELECT choice, SUM(n)::int8 FROM choice_counts WHERE project = $1 AND question = $2
+             GROUP BY choice HAVING SUM(n) > 0 ORDER BY choice",
+            &[&project, &OUTCOME_QUESTION],
+        )?,
     })
 }
 
@@ -484,7 +490,8 @@ pub(super) fn count_form(
 ) -> Attempt<u64> {
     count(
         c,
-        "SELECT COUNT(*) FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3",
+        "SELECT COUNT(*) FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3
+             AND withdrawn_at IS NULL",
         &[&project, &form, &after],
     )
 }

@@ -10,7 +10,7 @@ use crate::store::console::{
     self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, TablePage, TableQuery, TableRow,
 };
 use crate::store::plan::{Changed, Indexes};
-use crate::store::projection::{self, Deltas, FormIndex, IndexCache};
+use crate::store::projection::{self, Deltas, FormIndex, IndexCache, OUTCOME_QUESTION};
 use crate::Result;
 
 /// Placeholders `?N`; free text through the FTS5 table (same rowid as the index row).
@@ -326,6 +326,12 @@ pub(super) fn overview(
             "SELECT COUNT(*) FROM response_index WHERE project = ?1 AND conflicts > 0",
             [project],
         )?,
+        by_outcome: pairs(
+            c,
+            "SELECT choice, SUM(n) FROM choice_counts WHERE project = ?1 AND question = ?2
+             GROUP BY choice HAVING SUM(n) > 0 ORDER BY choice",
+            params![project, OUTCOME_QUESTION],
+        )?,
     })
 }
 
@@ -399,7 +405,8 @@ pub(super) fn map_cells(
 pub(super) fn count_form(c: &Connection, project: &str, form: &str, after: i64) -> Result<u64> {
     count(
         c,
-        "SELECT COUNT(*) FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3",
+        "SELECT COUNT(*) FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3
+             AND withdrawn_at IS NULL",
         params![project, form, after],
     )
 }

@@ -21,7 +21,10 @@ mod attachments;
 mod console;
 mod ingest;
 mod migrations;
+mod readers;
+mod referrals;
 mod review;
+mod withdrawal;
 
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
@@ -34,9 +37,9 @@ use super::projection::IndexCache;
 use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
 use super::{
     AttachmentStatus, ChunkOutcome, DashboardCounts, Decision, Device, DeviceFeedRow, DeviceInfo,
-    FormVersion, IncomingRevision, MapCell, Membership, Overview, Published, ReviewEntry, Role,
-    Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User,
-    UserChanges, Validator,
+    FormVersion, IncomingRevision, MapCell, Membership, Overview, Published, PublishedDirectory,
+    ReviewEntry, Role, Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject,
+    Uploader, User, UserChanges, Validator, Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
 };
 use crate::{Backend, Error, Result};
 
@@ -59,14 +62,12 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-/// Reader connections kept open (each keeps its page cache): ingest plans on readers too,
-/// one per concurrent upload.
+/// Reader connections open at most ([`readers::ReaderPool`]).
 const READERS: usize = 8;
 
 pub struct SqliteStore {
     writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
-    path: std::path::PathBuf,
+    readers: readers::ReaderPool,
     /// Batches being planned at once (see `PLANNERS`).
     planning: Mutex<usize>,
     plan_slot_freed: Condvar,
@@ -76,9 +77,10 @@ pub struct SqliteStore {
 
 /// At most this many batches are planned at once. Planning is CPU work: with 64 devices
 /// uploading together, more planners than cores only add reader connections, memory and
-/// thread switches, while the writer waits for plans all the same.
+/// thread switches, while the writer waits for plans all the same. Half the readers at
+/// most, so that short reads (a token, a status) always find one.
 fn planners() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, READERS))
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, READERS / 2))
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -103,8 +105,7 @@ impl SqliteStore {
         migrations::migrate(&mut writer)?;
         Ok(SqliteStore {
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
-            path: path.to_owned(),
+            readers: readers::ReaderPool::new(path, READERS),
             planning: Mutex::new(0),
             plan_slot_freed: Condvar::new(),
             indexes: IndexCache::default(),
@@ -136,21 +137,7 @@ impl SqliteStore {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let pooled = self.readers.lock().map_err(|_| Error::Poisoned)?.pop();
-        let conn = match pooled {
-            Some(conn) => conn,
-            None => {
-                let conn = Connection::open(&self.path)?;
-                configure(&conn)?;
-                conn
-            }
-        };
-        let result = f(&conn);
-        let mut pool = self.readers.lock().map_err(|_| Error::Poisoned)?;
-        if pool.len() < READERS {
-            pool.push(conn);
-        }
-        result
+        self.readers.read(f)
     }
 }
 
@@ -598,6 +585,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND feed_seq > ?2
+                     AND withdrawn_at IS NULL
                  ORDER BY feed_seq LIMIT ?3"
             ))?;
             let rows = stmt.query_map(params![project, after, limit as i64], response_row)?;
@@ -615,6 +603,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3
+                     AND withdrawn_at IS NULL
                  ORDER BY feed_seq LIMIT ?4"
             ))?;
             let rows =
@@ -668,6 +657,73 @@ impl Store for SqliteStore {
             // One snapshot for the rows and their reviews and edits.
             let snapshot = c.unchecked_transaction()?;
             review::device_feed(&snapshot, project, device, after, limit)
+        })
+    }
+
+    fn publish_directory(
+        &self,
+        project: &str,
+        document: &str,
+        sha256: &str,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<(PublishedDirectory, Published)>> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let done = referrals::publish(&tx, project, document, sha256, by, now)?;
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+
+    fn directory(&self, project: &str) -> Result<Option<PublishedDirectory>> {
+        self.read(|c| referrals::latest(c, project))
+    }
+
+    fn withdraw(
+        &self,
+        project: &str,
+        id: &str,
+        reason: Option<&str>,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<Withdrawal>> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let done = withdrawal::withdraw(&tx, &self.indexes, project, id, reason, by, now)?;
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+
+    fn withdrawal_of(&self, project: &str, id: &str) -> Result<Option<Withdrawal>> {
+        self.read(|c| withdrawal::withdrawal_of(c, project, id))
+    }
+
+    fn withdrawn_keep_days(&self, project: &str) -> Result<Option<u32>> {
+        let days = self.read(|c| withdrawal::keep_days(c, project))?;
+        Ok(days.map(|d| {
+            d.and_then(|d| u32::try_from(d).ok())
+                .unwrap_or(DEFAULT_WITHDRAWN_KEEP_DAYS)
+        }))
+    }
+
+    fn set_withdrawn_keep_days(&self, project: &str, days: u32) -> Result<bool> {
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE projects SET withdrawn_keep_days = ?2 WHERE id = ?1",
+                params![project, days],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn purge_withdrawn(&self, project: &str, withdrawn_before: &str, now: &str) -> Result<u64> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = withdrawal::purge(&tx, project, withdrawn_before, now)?;
+            tx.commit()?;
+            Ok(n)
         })
     }
 

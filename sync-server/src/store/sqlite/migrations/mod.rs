@@ -46,6 +46,11 @@ const MIGRATIONS: &[&str] = &[
     // there); a device pulls its own responses on an index of project, device and feed
     // position.
     include_str!("0009_send_back.sql"),
+    // 10: a respondent's withdrawal: who marked it and when, why, and when its answers
+    // were purged; how long a project keeps withdrawn responses.
+    include_str!("0010_withdrawal.sql"),
+    // 11: a project's referral directory, in versions.
+    include_str!("0011_referral_directory.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
