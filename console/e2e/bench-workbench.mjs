@@ -10,6 +10,8 @@
 //  2. The workbench itself against a real voices-server: the stress form uploaded as a
 //     draft until its findings show, then answers typed into the preview's widgets (the
 //     app's Interview on the engine) until each says "saved" and the frame is painted.
+//     Then the first check of a page visit in fresh browsers, right after the module loads
+//     and after the workbench's idle warm-up (VISITS, default 3).
 //  3. The module's size: raw, gzip -9 and brotli (voices-server serves it as it is; a
 //     reverse proxy compresses).
 //
@@ -139,6 +141,53 @@ const core = await blank.evaluate(
   { rounds, answerCount },
 );
 await blank.close();
+
+// 1b. The first check of a page visit, in fresh browsers (nothing compiled or cached yet):
+// right after the module loads ("cold"), and after the warm-up the workbench runs while
+// the page is idle (lib/workbench/core.ts: rounds of warm_up() between idle callbacks).
+const visits = Number(process.env.VISITS ?? 3);
+const firstChecks = { cold: [], warmed: [], warm_up: [] };
+for (let visit = 0; visit < visits; visit++) {
+  for (const warmed of [false, true]) {
+    const dir = mkdtempSync(join(tmpdir(), 'voices-bench-visit-'));
+    const context = await chromium.launchPersistentContext(dir, {
+      executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+      headless: true,
+      args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update'],
+    });
+    const page = await context.newPage();
+    await page.goto(filesBase + '/');
+    const times = await page.evaluate(async (warmed) => {
+      const m = await import('/voices_core.js');
+      await m.default('/voices_core_bg.wasm');
+      const text = await (await fetch('/stress.json')).text();
+      let warmUp = 0;
+      if (warmed) {
+        const idle = (ms) => new Promise((r) => requestIdleCallback(() => r(), { timeout: ms }));
+        const t = performance.now();
+        for (let round = 0; round < 3; round++) {
+          await idle(200);
+          m.warm_up();
+        }
+        warmUp = performance.now() - t;
+        // A designer chooses a file after that: the background compiler has finished meanwhile.
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      const t = performance.now();
+      const report = JSON.parse(m.check(text));
+      if (report.ok.errors !== 0) throw new Error('the stress form does not check');
+      return { check: performance.now() - t, warmUp };
+    }, warmed);
+    if (warmed) {
+      firstChecks.warmed.push(round(times.check));
+      firstChecks.warm_up.push(round(times.warmUp));
+    } else {
+      firstChecks.cold.push(round(times.check));
+    }
+    await context.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
 files.close();
 
 const figures = {
@@ -148,6 +197,9 @@ const figures = {
     instantiate_ms: round(core.instantiate),
     check_ms_median: round(percentile(core.checks, 0.5)),
     check_ms_max: round(Math.max(...core.checks)),
+    first_check_ms_cold: firstChecks.cold,
+    first_check_ms_after_warm_up: firstChecks.warmed,
+    warm_up_ms: firstChecks.warm_up,
     start_ms_median: round(percentile(core.starts, 0.5)),
     recompute_ms_p50: round(percentile(core.recompute, 0.5)),
     recompute_ms_p99: round(percentile(core.recompute, 0.99)),

@@ -8,10 +8,14 @@
 //! keyed hasher's protection against chosen collisions is not needed.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::{BuildHasherDefault, DefaultHasher};
+use std::hash::BuildHasherDefault;
 
-/// A hasher builder without a random seed.
-pub type FixedState = BuildHasherDefault<DefaultHasher>;
+use rustc_hash::FxHasher;
+
+/// A hasher builder without a random seed. FxHash rather than std's SipHash: std's
+/// `DefaultHasher` without a seed has a known key, so it gave no protection against
+/// chosen collisions either, and SipHash was a twentieth of checking a large form.
+pub type FixedState = BuildHasherDefault<FxHasher>;
 /// `HashMap` with [`FixedState`].
 pub type Map<K, V> = HashMap<K, V, FixedState>;
 /// `HashSet` with [`FixedState`].

@@ -45,6 +45,12 @@ pub fn check(source: &str) -> String {
     envelope(Ok(workbench::check(source)))
 }
 
+/// One round of the engine's warm-up while the page is idle (see [`workbench::warm_up`]).
+#[wasm_bindgen]
+pub fn warm_up() -> String {
+    envelope(Ok(workbench::warm_up()))
+}
+
 /// What a draft changes since the published version (see [`changes::changes`]).
 #[wasm_bindgen]
 pub fn changes(published: &str, draft: &str) -> String {

@@ -88,6 +88,22 @@ pub fn check(source: &str) -> Json {
     })
 }
 
+/// Fields of the generated form [`warm_up`] checks: enough work for V8 to optimize the
+/// checker's hot functions, little enough to take a tenth of a second unoptimized.
+pub const WARM_UP_FIELDS: usize = 300;
+
+/// Check a generated form of [`WARM_UP_FIELDS`] fields and drop the report. V8 runs a new
+/// module on its baseline compiler and optimizes the functions that get hot as they run,
+/// so the first check after the page loads ran unoptimized: 0.6–1.4 s for a 2,000-field
+/// form against 0.15 s once warm (docs/performance.md). The workbench calls this a few
+/// times while the page is idle, so the designer's first check runs optimized code.
+pub fn warm_up() -> Json {
+    let form = voices_core::stress::generate(WARM_UP_FIELDS, 1);
+    let text = serde_json::to_string(&form).unwrap_or_default();
+    let report = check_source(&text);
+    json!({ "fields": WARM_UP_FIELDS, "errors": report.errors().count() })
+}
+
 /// What the form in `draft` changes since the form in `published` (both source text).
 pub fn changes(published: &str, draft: &str) -> Result<Json> {
     let parse = |which: &str, text: &str| {

@@ -2,7 +2,7 @@
 // wasm/pkg; Vite bundles the module as a file of the console, which voices-server embeds).
 // Loaded with the workbench only. Every export answers one JSON text, `{"ok": …}` or
 // `{"error": {"kind", "message"}}`.
-import init, { check as checkText, Preview } from '../../../../wasm/pkg/voices_core.js';
+import init, { check as checkText, Preview, warm_up as warmUpRound } from '../../../../wasm/pkg/voices_core.js';
 import type { Finding } from './editor';
 
 export { Preview };
@@ -13,6 +13,40 @@ let ready: Promise<unknown> | null = null;
 export function loadCore(): Promise<unknown> {
   ready ??= init();
   return ready;
+}
+
+/** Rounds of the warm-up: three checks of a 300-field form took V8 from 0.3–0.7 s for the
+ *  first check of a 2,000-field form to under 0.1–0.3 s (docs/performance.md). */
+const WARM_UP_ROUNDS = 3;
+
+let warm: Promise<void> | null = null;
+
+/** When the page has nothing else to do (or after `ms` at the latest). */
+function idle(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (typeof requestIdleCallback === 'function') requestIdleCallback(() => resolve(), { timeout: ms });
+    else setTimeout(resolve, ms);
+  });
+}
+
+/** Warm the engine up while the page is idle: V8 runs a new module unoptimized and
+ *  optimizes the functions that get hot, in the background, so without this the
+ *  designer's first check ran several times slower than the next ones. Each round is
+ *  one check of a generated form (about 0.1 s); a check the designer asks for meanwhile
+ *  simply runs between two rounds. Resolves when done; never rejects. */
+export function warmUpCore(): Promise<void> {
+  warm ??= (async () => {
+    try {
+      await loadCore();
+      for (let round = 0; round < WARM_UP_ROUNDS; round++) {
+        await idle(200);
+        warmUpRound();
+      }
+    } catch {
+      // A warm-up that fails costs speed only; the checks themselves report errors.
+    }
+  })();
+  return warm;
 }
 
 export class CoreError extends Error {
