@@ -191,6 +191,7 @@ async fn concurrent_edits_from_two_devices_conflict_until_a_coordinator_resolves
             id: id.into(),
             actor: actor.into(),
             seq,
+            validated: false,
             hlc: Hlc::new(wall, 0),
             seen,
             set: [("/hh_size".to_string(), Some(value.to_string()))].into(),

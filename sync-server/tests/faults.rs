@@ -399,6 +399,7 @@ fn coordinator_edit(item: &PulledResponse, seq: u64, value: &str, wall_ms: u64) 
         version: item.response.form_version.clone(),
         actor: format!("user:{}", harness::COORDINATOR),
         seq,
+        validated: false,
         hlc: Hlc::new(wall_ms, 0),
         seen: item.context.clone(),
         set: BTreeMap::from([("/comments".to_owned(), Some(value.to_owned()))]),

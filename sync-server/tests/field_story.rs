@@ -196,6 +196,7 @@ async fn field_story_over_loopback() {
             id: id.into(),
             actor: actor.into(),
             seq,
+            validated: false,
             hlc: Hlc::new(wall_ms, 0),
             seen,
             set: [("/hh_size".to_string(), Some(size.to_string()))].into(),

@@ -34,6 +34,7 @@ fn revision(response: &str, actor: &str, seq: u64, id: &str) -> IncomingRevision
         version: "1".into(),
         actor: actor.to_owned(),
         seq,
+        validated: false,
         hlc: Hlc::new(1_764_000_000_000 + seq, 0),
         seen: Default::default(),
         set: BTreeMap::from([

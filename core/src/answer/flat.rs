@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::path::{AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
+use super::sealed::Sealed;
 use crate::response::{Answer, Answers};
 
 /// The number of instances a repeat count `name[]` holds, if it is a whole number.
@@ -149,6 +150,9 @@ fn flatten_into(
             Answer::Value(v) => {
                 out.insert(path, v.clone());
             }
+            // Sealed answers are not clear values: the engine and the device never see
+            // them here (see `tree_with_sealed`).
+            Answer::Sealed(_) => {}
             Answer::Repeat(instances) => {
                 let repeat = path;
                 if let Some(count) = repeat.count() {
@@ -168,14 +172,31 @@ fn flatten_into(
 /// [`MAX_INSTANCES`]: a count above it makes that many instances, and a value of a
 /// higher instance (in a state stored before the limit) is left out of the tree.
 pub fn tree_from<'a>(values: impl IntoIterator<Item = (&'a AnswerPath, &'a str)>) -> Answers {
+    tree_with_sealed(values, [])
+}
+
+/// [`tree_from`], with sealed answers in their fields' places (`{"sealed": …}`).
+pub fn tree_with_sealed<'a>(
+    values: impl IntoIterator<Item = (&'a AnswerPath, &'a str)>,
+    sealed: impl IntoIterator<Item = (&'a AnswerPath, &'a Sealed)>,
+) -> Answers {
     let mut root = Answers::default();
     for (path, value) in values {
-        insert(&mut root, path, value);
+        insert(&mut root, path, Leaf::Text(value));
+    }
+    for (path, value) in sealed {
+        insert(&mut root, path, Leaf::Sealed(value));
     }
     root
 }
 
-fn insert(root: &mut Answers, path: &AnswerPath, value: &str) {
+#[derive(Clone, Copy)]
+enum Leaf<'a> {
+    Text(&'a str),
+    Sealed(&'a Sealed),
+}
+
+fn insert(root: &mut Answers, path: &AnswerPath, value: Leaf<'_>) {
     let mut scope = root;
     let mut steps = path.steps().peekable();
     while let Some(step) = steps.next() {
@@ -192,12 +213,16 @@ fn insert(root: &mut Answers, path: &AnswerPath, value: &str) {
             Step::Name(name) if last => {
                 // A value never replaces repeat instances that hold answers.
                 if !matches!(scope.0.get(name), Some(Answer::Repeat(_))) {
-                    scope
-                        .0
-                        .insert(name.to_owned(), Answer::Value(value.to_owned()));
+                    let answer = match value {
+                        Leaf::Text(text) => Answer::Value(text.to_owned()),
+                        Leaf::Sealed(sealed) => Answer::Sealed(sealed.clone()),
+                    };
+                    scope.0.insert(name.to_owned(), answer);
                 }
             }
             Step::Count(name) if last => {
+                // A count is never sealed (a revision sealing one is refused).
+                let Leaf::Text(value) = value else { return };
                 let count = parse_count(value).unwrap_or(0).min(MAX_INSTANCES);
                 let instances = repeat_mut(scope, name);
                 if instances.len() < count {
@@ -215,13 +240,15 @@ fn repeat_mut<'s>(scope: &'s mut Answers, name: &str) -> &'s mut Vec<Answers> {
         .0
         .entry(name.to_owned())
         .or_insert_with(|| Answer::Repeat(Vec::new()));
-    if let Answer::Value(_) = entry {
+    if !matches!(entry, Answer::Repeat(_)) {
         *entry = Answer::Repeat(Vec::new());
     }
     match entry {
         Answer::Repeat(instances) => instances,
         // Replaced by a repeat just above.
-        Answer::Value(_) => unreachable!("a value was just replaced by a repeat"),
+        Answer::Value(_) | Answer::Sealed(_) => {
+            unreachable!("a value was just replaced by a repeat")
+        }
     }
 }
 

@@ -23,7 +23,7 @@ pub use super::register::{
     Register, Value, CONSENT_KEY, FORM_VERSION_KEY, PRIVACY_PREFIX, STATUS_KEY,
 };
 use super::revision::{Edits, ResponseStatus, Revision, RevisionError};
-use crate::answer::{AnswerPath, FlatAnswers};
+use crate::answer::{AnswerPath, AnswerValue, FlatAnswers, Sealed};
 use crate::response::{ConsentRecord, PrivacyRecord, Response};
 
 /// One value held by a register, with the edit that wrote it (its revision id is in
@@ -296,7 +296,25 @@ impl ResponseState {
         }
     }
 
-    /// The answers as shown (conflicts by their display value), flat.
+    /// The sealed answers as shown (conflicts by their display value), by flat key.
+    pub fn sealed(&self) -> impl Iterator<Item = (&AnswerPath, &Sealed)> + '_ {
+        self.registers
+            .iter()
+            .filter_map(|(key, entries)| match (key, shown(entries)) {
+                (Register::Answer(path), Some(Value::Sealed(s))) => Some((path, s)),
+                _ => None,
+            })
+    }
+
+    /// Whether an answer at `path` is sealed (any of its values, in a conflict).
+    pub fn is_sealed(&self, path: &AnswerPath) -> bool {
+        self.registers
+            .get(&Register::Answer(path.clone()))
+            .is_some_and(|entries| entries.iter().any(|e| matches!(e.value, Value::Sealed(_))))
+    }
+
+    /// The clear answers as shown (conflicts by their display value), flat; sealed
+    /// answers are not among them (see [`ResponseState::sealed`]).
     pub fn answers(&self) -> FlatAnswers {
         let mut flat = FlatAnswers::new();
         for (key, entries) in &self.registers {
@@ -308,9 +326,11 @@ impl ResponseState {
         flat
     }
 
-    /// The response as the engine sees it (conflicts shown by their display value).
+    /// The response as the engine sees it (conflicts shown by their display value), with
+    /// sealed answers in their fields' places.
     pub fn to_response(&self) -> Response {
         let mut values = Vec::new();
+        let mut sealed = Vec::new();
         let mut privacy = BTreeMap::new();
         let mut consent = None;
         // One walk over the registers (no lookup per key: exports call this per row).
@@ -319,6 +339,7 @@ impl ResponseState {
                 (Register::Answer(path), Some(Value::Text(Some(v)))) => {
                     values.push((path, v.as_str()))
                 }
+                (Register::Answer(path), Some(Value::Sealed(s))) => sealed.push((path, s)),
                 (Register::Privacy(group), Some(Value::Privacy(p))) => {
                     privacy.insert(group.clone(), p.clone());
                 }
@@ -330,7 +351,7 @@ impl ResponseState {
             id: self.response.clone(),
             form_id: self.form.clone(),
             form_version: self.form_version().unwrap_or_default().to_owned(),
-            answers: crate::answer::tree_from(values),
+            answers: crate::answer::tree_with_sealed(values, sealed),
             consent,
             privacy,
         }
@@ -353,10 +374,12 @@ fn writes_of<'r>(
         Value::Text(Some(revision.version.clone())),
     ));
     let answers = edits.answers.into_iter().map(|(path, value)| {
-        (
-            Register::Answer(path),
-            Value::Text(value.map(str::to_owned)),
-        )
+        let value = match value {
+            Some(AnswerValue::Text(text)) => Value::Text(Some(text.clone())),
+            Some(AnswerValue::Sealed(sealed)) => Value::Sealed(sealed.clone()),
+            None => Value::Text(None),
+        };
+        (Register::Answer(path), value)
     });
     let consent = revision
         .consent
@@ -436,11 +459,12 @@ mod tests {
             version: "1".into(),
             actor: actor.into(),
             seq,
+            validated: false,
             hlc: Hlc::new(1_000 + seq, 0),
             seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
             set: set
                 .iter()
-                .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+                .map(|(k, v)| (k.to_string(), Some((*v).into())))
                 .collect(),
             consent: None,
             privacy: BTreeMap::new(),

@@ -10,7 +10,7 @@ use super::clock::{ActorId, VersionVector};
 use super::hlc::Hlc;
 use super::merge::ResponseState;
 use super::revision::{ResponseStatus, Revision, RevisionError};
-use crate::answer::{AnswerPath, FlatAnswers};
+use crate::answer::{AnswerPath, AnswerValue, FlatAnswers};
 use crate::response::{ConsentRecord, PrivacyRecord};
 
 /// A finalized response as the device holds it now.
@@ -70,17 +70,17 @@ pub fn next_revision(
     if all.revision_count() > 0 && !changed && !orphaned {
         return Ok(None);
     }
-    let set: BTreeMap<String, Option<String>> = if held.revision_count() == 0 {
+    let set: BTreeMap<String, Option<AnswerValue>> = if held.revision_count() == 0 {
         current
             .answers
             .iter()
-            .map(|(path, value)| (path.to_string(), Some(value.to_owned())))
+            .map(|(path, value)| (path.to_string(), Some(value.into())))
             .collect()
     } else {
         held.answers()
             .changes_to(current.answers)
             .into_iter()
-            .map(|(path, value)| (path.into_string(), value))
+            .map(|(path, value)| (path.into_string(), value.map(AnswerValue::Text)))
             .collect()
     };
     let consent = current
@@ -125,6 +125,7 @@ pub fn next_revision(
         version: author.form_version,
         actor: author.actor,
         seq,
+        validated: false,
         hlc,
         seen,
         set,
@@ -226,8 +227,8 @@ mod tests {
         assert_eq!(
             second.set,
             BTreeMap::from([
-                ("/m[1]/age".to_owned(), Some("42".to_owned())),
-                ("/m[]".to_owned(), Some("2".to_owned())),
+                ("/m[1]/age".to_owned(), Some("42".into())),
+                ("/m[]".to_owned(), Some("2".into())),
             ])
         );
         assert!(second.consent.is_none() && second.status.is_none());

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::revision::ResponseStatus;
-use crate::answer::{AnswerPath, PathError};
+use crate::answer::{AnswerPath, PathError, Sealed};
 use crate::response::{ConsentRecord, PrivacyRecord};
 
 /// Text of the register holding the form version the response is on.
@@ -46,6 +46,8 @@ pub enum Value {
     Consent(ConsentRecord),
     Privacy(PrivacyRecord),
     Status(ResponseStatus),
+    /// A sealed answer: compared with other values as it is (opaque).
+    Sealed(Sealed),
 }
 
 impl fmt::Display for Register {

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::{ActorId, Dot, VersionVector};
 use super::hlc::Hlc;
-use crate::answer::{parse_count, AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
+use crate::answer::{
+    parse_count, AnswerPath, AnswerValue, PathError, PathKind, Sealed, Step, MAX_INSTANCES,
+};
 use crate::response::{ConsentRecord, PrivacyRecord};
 
 /// Where a response stands in its life on the device.
@@ -42,10 +44,16 @@ pub struct Revision {
     #[serde(default, skip_serializing_if = "VersionVector::is_empty")]
     pub seen: VersionVector,
     /// Changed answers by flat key (see [`crate::answer::FlatAnswers`]); `null` clears a
-    /// value. Text on the wire, so a bad key is this revision's rejection, with its
-    /// reason, rather than an unreadable line; [`Revision::edits`] parses them.
+    /// value, `{"sealed": …}` is a sealed answer. Keys are text on the wire, so a bad key
+    /// is this revision's rejection, with its reason, rather than an unreadable line;
+    /// [`Revision::edits`] parses them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub set: BTreeMap<String, Option<String>>,
+    pub set: BTreeMap<String, Option<AnswerValue>>,
+    /// The device checked the answers it sealed against the form (required, type,
+    /// constraints) before sealing them: the server cannot, so a revision carrying a
+    /// sealed value must say so, and the server keeps the revision with this flag.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub validated: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentRecord>,
     /// Privacy-check outcomes by group path.
@@ -78,6 +86,10 @@ pub enum RevisionError {
     PrivacyKey(String),
     #[error("too many changes in one revision ({0}; the limit is {limit})", limit = Revision::MAX_CHANGES)]
     TooManyChanges(usize),
+    #[error("`{0}`: a repeat count is never sealed")]
+    SealedCount(String),
+    #[error("`{0}` is sealed, but the revision does not say the device validated it (`validated`)")]
+    SealedUnvalidated(String),
 }
 
 /// Identifier, name and value length limits, so one bad record cannot bloat storage.
@@ -97,6 +109,31 @@ impl Revision {
         let mut context = self.seen.clone();
         context.observe(&self.actor, self.seq.saturating_sub(1));
         context
+    }
+
+    /// Seal the clear values at the paths `seals` names with `seal` (the shell's
+    /// encryption: the core never encrypts), and mark the revision `validated`: the
+    /// device seals only what it has checked against the form. Returns how many values
+    /// were sealed.
+    pub fn seal<E>(
+        &mut self,
+        seals: impl Fn(&AnswerPath) -> bool,
+        mut seal: impl FnMut(&str) -> Result<Sealed, E>,
+    ) -> Result<usize, E> {
+        let mut sealed = 0;
+        for (text, value) in &mut self.set {
+            let Some(AnswerValue::Text(clear)) = value else {
+                continue;
+            };
+            if AnswerPath::parse(text).is_ok_and(|path| seals(&path)) {
+                *value = Some(AnswerValue::Sealed(seal(clear)?));
+                sealed += 1;
+            }
+        }
+        if sealed > 0 {
+            self.validated = true;
+        }
+        Ok(sealed)
     }
 
     /// Check the shape of the revision: ids present and bounded, paths well formed,
@@ -147,7 +184,10 @@ impl Revision {
             match path.last() {
                 Some(Step::Name(_)) => {}
                 Some(Step::Count(repeat)) => {
-                    if let Some(count) = value {
+                    if let Some(value) = value {
+                        let Some(count) = value.text() else {
+                            return Err(RevisionError::SealedCount(text.clone()));
+                        };
                         if parse_count(count).is_none_or(|n| n > MAX_INSTANCES) {
                             return Err(RevisionError::BadCount {
                                 path: text.clone(),
@@ -169,16 +209,21 @@ impl Revision {
                     .into())
                 }
             }
-            if let Some(v) = value {
-                if v.len() > MAX_VALUE {
+            match value {
+                Some(AnswerValue::Text(v)) if v.len() > MAX_VALUE => {
                     return Err(RevisionError::TooLong {
                         field: "set",
                         len: v.len(),
                         limit: MAX_VALUE,
                     });
                 }
+                // A sealed value's length and alphabet were checked as it was read.
+                Some(AnswerValue::Sealed(_)) if !self.validated => {
+                    return Err(RevisionError::SealedUnvalidated(text.clone()));
+                }
+                _ => {}
             }
-            answers.push((path, value.as_deref()));
+            answers.push((path, value.as_ref()));
         }
         let mut privacy = Vec::with_capacity(self.privacy.len());
         for (group, record) in &self.privacy {
@@ -195,7 +240,7 @@ impl Revision {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Edits<'a> {
     /// New values by flat key; `None` clears.
-    pub answers: Vec<(AnswerPath, Option<&'a str>)>,
+    pub answers: Vec<(AnswerPath, Option<&'a AnswerValue>)>,
     /// Privacy outcomes by group path.
     pub privacy: Vec<(AnswerPath, &'a PrivacyRecord)>,
 }

@@ -106,6 +106,7 @@ mod tests {
             version: "1".into(),
             actor: actor.into(),
             seq,
+            validated: false,
             hlc: Hlc::new(wall, 0),
             seen: VersionVector::default(),
             set: set

@@ -511,6 +511,7 @@ mod tests {
             version: "1".into(),
             actor: "dev".into(),
             seq: 1,
+            validated: false,
             hlc: Hlc::new(1, 0),
             seen: VersionVector::default(),
             set: set

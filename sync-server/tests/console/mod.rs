@@ -331,6 +331,7 @@ pub fn edit(
         id: id.into(),
         actor: actor.into(),
         seq,
+        validated: false,
         hlc: Hlc::new(of.hlc.wall_ms + 60_000 * seq, 0),
         seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
         set: set

@@ -385,6 +385,7 @@ impl Device {
         let revision = Revision {
             id: format!("{}-edit-{}", response, previous.seq + 1),
             seq: previous.seq + 1,
+            validated: false,
             hlc: Hlc::new(previous.hlc.wall_ms + 1_000, 0),
             seen,
             set: BTreeMap::from([(path.to_owned(), Some(value.to_owned()))]),

@@ -459,6 +459,7 @@ pub fn concurrent_edits_conflict_until_resolved(store: Arc<dyn Store>) {
     let edit = |id: &str, actor: &str, seq: u64, seen: &[(&str, u64)], age: &str| Revision {
         id: id.into(),
         seq,
+        validated: false,
         actor: actor.into(),
         hlc: Hlc::new(1_764_200_000_000, 0),
         seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
