@@ -42,6 +42,8 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
   cli(['user', 'add', COORDINATOR.user, '--role', 'coordinator', '--project', PROJECT], {
     VOICES_PASSWORD: COORDINATOR.password,
   });
+  // Reading pii is a grant of its own; the scenarios show pii when asked.
+  cli(['user', 'grant-pii', COORDINATOR.user, '--project', PROJECT]);
   cli(['form', 'publish', formFile, '--project', PROJECT]);
   const codes = {};
   for (const [name, id, enumerator] of [

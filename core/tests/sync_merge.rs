@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use voices_core::sync::{Hlc, ResponseState, Revision, Value};
 use voices_core::answer::AnswerValue;
+use voices_core::sync::{Hlc, ResponseState, Revision, Value};
 
 const KEYS: [&str; 4] = ["/age", "/name", "/members[]", "/members[1]/age"];
 

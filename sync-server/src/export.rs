@@ -184,6 +184,8 @@ fn choice_names(form: &Form, field: &Field) -> Vec<(String, String)> {
 fn value<'a>(answers: &'a Answers, name: &str) -> &'a str {
     match answers.0.get(name) {
         Some(Answer::Value(v)) => v,
+        // The ciphertext, in the field's own column (`voices decrypt` opens it).
+        Some(Answer::Sealed(sealed)) => sealed.as_str(),
         _ => "",
     }
 }

@@ -194,7 +194,7 @@ async fn concurrent_edits_from_two_devices_conflict_until_a_coordinator_resolves
             validated: false,
             hlc: Hlc::new(wall, 0),
             seen,
-            set: [("/hh_size".to_string(), Some(value.to_string()))].into(),
+            set: [("/hh_size".to_string(), Some(value.into()))].into(),
             ..original.clone()
         };
     let a2 = edit(

@@ -105,6 +105,7 @@ fn table(response: &str) -> Vec<Row> {
     let all = |s| [s; 9];
     let p = "/api/v1/projects/p1";
     let upload = Some((NDJSON, ndjson(&[])));
+    let recipient = age::x25519::Identity::generate().to_public().to_string();
     vec![
         row(Method::GET, "/health", "/health", None, all(OK)),
         row(Method::GET, "/metrics", "/metrics", None, all(OK)),
@@ -211,8 +212,21 @@ fn table(response: &str) -> Vec<Row> {
         row(Method::PUT, "/api/v1/projects/{project}/members/{name}", format!("{p}/members/lena"),
             json(serde_json::json!({"role": "coordinator"})),
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::PUT, "/api/v1/projects/{project}/members/{name}/pii", format!("{p}/members/lena/pii"),
+            json(serde_json::json!({"read_pii": true})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
         row(Method::DELETE, "/api/v1/projects/{project}/members/{name}", format!("{p}/members/lena"), None,
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        // Sealed answers' keys (public keys only) and the audit: admins.
+        row(Method::GET, "/api/v1/projects/{project}/keys", format!("{p}/keys"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::POST, "/api/v1/projects/{project}/keys", format!("{p}/keys"),
+            json(serde_json::json!({"recipient": recipient, "label": "matrix"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, CREATED, UNAUTH]),
+        row(Method::DELETE, "/api/v1/projects/{project}/keys/{recipient}", format!("{p}/keys/{recipient}"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        row(Method::GET, "/api/v1/audit", "/api/v1/audit?limit=5", None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
         // Last: signing out revokes the caller's own token.
         row(Method::DELETE, "/api/v1/session", "/api/v1/session", None,
             [UNAUTH, DENIED, DENIED, UNAUTH, NO_CONTENT, NO_CONTENT, NO_CONTENT, NO_CONTENT, UNAUTH]),

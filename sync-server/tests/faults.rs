@@ -402,7 +402,7 @@ fn coordinator_edit(item: &PulledResponse, seq: u64, value: &str, wall_ms: u64) 
         validated: false,
         hlc: Hlc::new(wall_ms, 0),
         seen: item.context.clone(),
-        set: BTreeMap::from([("/comments".to_owned(), Some(value.to_owned()))]),
+        set: BTreeMap::from([("/comments".to_owned(), Some(value.into()))]),
         consent: None,
         privacy: BTreeMap::new(),
         status: Some(ResponseStatus::Finalized),

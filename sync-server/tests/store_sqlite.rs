@@ -72,7 +72,7 @@ fn a_batch_planned_while_another_writes_the_same_response_is_planned_again() {
     let concurrent = Revision {
         id: "b1".into(),
         actor: "dev-b".into(),
-        set: [("/resp_age".to_string(), Some("999".to_string()))].into(),
+        set: [("/resp_age".to_string(), Some("999".into()))].into(),
         ..first.clone()
     };
     let racer = {

@@ -160,7 +160,11 @@ mod tests {
             Sealed::new("A".repeat(MAX_SEALED + 1)),
             Err(SealedError::TooLong(_))
         ));
-        for bad in [r#"{"sealed":""}"#, r#"{"sealed":"a","x":1}"#, r#"{"seal":"a"}"#] {
+        for bad in [
+            r#"{"sealed":""}"#,
+            r#"{"sealed":"a","x":1}"#,
+            r#"{"seal":"a"}"#,
+        ] {
             assert!(serde_json::from_str::<AnswerValue>(bad).is_err(), "{bad}");
         }
     }

@@ -88,7 +88,9 @@ pub enum RevisionError {
     TooManyChanges(usize),
     #[error("`{0}`: a repeat count is never sealed")]
     SealedCount(String),
-    #[error("`{0}` is sealed, but the revision does not say the device validated it (`validated`)")]
+    #[error(
+        "`{0}` is sealed, but the revision does not say the device validated it (`validated`)"
+    )]
     SealedUnvalidated(String),
 }
 
@@ -109,6 +111,12 @@ impl Revision {
         let mut context = self.seen.clone();
         context.observe(&self.actor, self.seq.saturating_sub(1));
         context
+    }
+
+    /// The clear text this revision sets at `path` (`None` when it clears or seals it,
+    /// or does not change it).
+    pub fn text(&self, path: &str) -> Option<&str> {
+        self.set.get(path)?.as_ref()?.text()
     }
 
     /// Seal the clear values at the paths `seals` names with `seal` (the shell's

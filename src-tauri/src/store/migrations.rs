@@ -185,4 +185,13 @@ pub const MIGRATIONS: &[&str] = &[
         GROUP BY response_id, rtrim(path, '0123456789]');
     DELETE FROM answers WHERE value IS NULL;
     "#,
+    // 7: the clear text of a revision whose sensitive and pii answers were sealed
+    // (`sync::seal`): the device cannot open what it sent, and compares what it holds
+    // with this. Kept with the revision, like the answers it repeats.
+    r#"
+    CREATE TABLE revision_clear (
+        revision_id TEXT PRIMARY KEY REFERENCES revisions(id) ON DELETE CASCADE,
+        body        TEXT NOT NULL
+    );
+    "#,
 ];

@@ -14,6 +14,7 @@ mod files;
 mod link;
 pub mod revisions;
 mod run;
+pub mod seal;
 mod status;
 pub mod tls;
 mod upload;

@@ -154,6 +154,13 @@ impl Syncer {
         problems: &mut Vec<String>,
     ) -> Result<u32> {
         let listed = client.forms().await.map_err(client_error)?;
+        // Every version lists the project's current recipients; none listed (no form
+        // yet) keeps what the device had.
+        if let Some(first) = listed.first() {
+            let recipients = first.recipients.clone();
+            self.store
+                .with(|s| super::seal::save_recipients(s, &recipients))?;
+        }
         let have: HashSet<(String, String)> = self
             .store
             .with(|s| s.form_versions())?

@@ -17,3 +17,9 @@ pub mod table;
 pub fn masked() -> serde_json::Value {
     serde_json::json!({"masked": true})
 }
+
+/// What the console shows for a sealed answer: the server holds no key to read it (the
+/// ciphertext itself is in pulls and exports, for `voices decrypt`).
+pub fn sealed() -> serde_json::Value {
+    serde_json::json!({"sealed": true})
+}

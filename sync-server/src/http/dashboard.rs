@@ -64,6 +64,7 @@ pub(super) async fn points(
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Response> {
     let pii = boolean(&params, "pii", false)?;
+    caller.check_pii(pii)?;
     let most = if pii {
         FINEST_PRECISION
     } else {

@@ -16,6 +16,7 @@ use super::body::json_body;
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::accounts;
+use crate::store::access::AuditAction;
 
 /// Headers the app sends: its version and how many responses wait in its outbox.
 pub const APP_VERSION_HEADER: &str = "voices-app-version";
@@ -156,6 +157,8 @@ pub(super) async fn add(
         }
         .to_text();
         let svg = accounts::qr_svg(&text)?;
+        let device = Some(registered.device.id.as_str());
+        caller.audit(store.as_ref(), AuditAction::AddDevice, device, "")?;
         Ok::<_, crate::Error>((registered, text, svg))
     })
     .await?;
@@ -187,7 +190,11 @@ pub(super) async fn revoke(
         {
             return Ok::<_, crate::Error>(false);
         }
-        store.revoke_device(&did, &crate::now_text())
+        let revoked = store.revoke_device(&did, &crate::now_text())?;
+        if revoked {
+            caller.audit(store.as_ref(), AuditAction::RevokeDevice, Some(&did), "")?;
+        }
+        Ok(revoked)
     })
     .await?;
     if revoked {

@@ -12,6 +12,7 @@ use super::error::{ApiError, ApiResult};
 use super::stream::{self, ChannelWriter};
 use super::{blocking, parse_cursor, AppState};
 use crate::export::{Format, Options};
+use crate::store::access::AuditAction;
 
 /// The number of responses an export sends, so a page can show its progress.
 pub const TOTAL_HEADER: &str = "x-voices-total";
@@ -26,7 +27,8 @@ pub(super) struct ExportQuery {
     labels: bool,
 }
 
-/// Coordinators and admins read responses, so they may ask for `pii` fields.
+/// Coordinators and admins export; `pii` fields only with the pii grant. Each export is
+/// in the access audit, with or without pii.
 pub(super) async fn export(
     State(state): State<AppState>,
     Path((_, form)): Path<(String, String)>,
@@ -42,8 +44,9 @@ pub(super) async fn export(
             )
         })?,
     };
+    caller.check_pii(query.pii)?;
     let options = Options {
-        project: caller.project,
+        project: caller.project.clone(),
         form,
         format,
         since: parse_cursor(query.since.as_deref())?,
@@ -53,8 +56,14 @@ pub(super) async fn export(
     // Refuse an unknown form before the answer starts streaming; count what it sends.
     let store = state.store.clone();
     let (p, f, since) = (options.project.clone(), options.form.clone(), options.since);
+    let detail = format!(
+        "format={} pii={} since={since}",
+        format.extension(),
+        options.include_pii
+    );
     let total = blocking(move || {
         crate::export::latest_form(store.as_ref(), &p, &f)?;
+        caller.audit(store.as_ref(), AuditAction::Export, Some(&f), detail)?;
         store.count_form(&p, &f, since)
     })
     .await?;

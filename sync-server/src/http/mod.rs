@@ -6,6 +6,7 @@
 
 mod accounts;
 mod attachments;
+mod audit;
 mod auth;
 mod body;
 mod console_assets;
@@ -14,6 +15,7 @@ mod devices;
 mod error;
 mod export;
 mod forms;
+mod keys;
 pub mod load;
 mod people;
 mod projects;
@@ -272,6 +274,20 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/projects/{project}/members/{name}",
             delete(people::remove_member),
         ),
+        // Sealed answers' keys, the pii grant and the access audit (admins).
+        (Method::GET, "/projects/{project}/keys", get(keys::list)),
+        (Method::POST, "/projects/{project}/keys", post(keys::add)),
+        (
+            Method::DELETE,
+            "/projects/{project}/keys/{recipient}",
+            delete(keys::retire),
+        ),
+        (
+            Method::PUT,
+            "/projects/{project}/members/{name}/pii",
+            put(keys::grant_pii),
+        ),
+        (Method::GET, "/audit", get(audit::list)),
     ]
 }
 

@@ -17,6 +17,7 @@ use super::{blocking, parse_cursor, AppState};
 use crate::console::{self, resolve::ResolveError, response::Unresolved};
 use crate::metrics::Metrics;
 use crate::responses::{self, DEFAULT_PAGE};
+use crate::store::access::AuditAction;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct PullQuery {
@@ -39,8 +40,14 @@ pub(super) async fn pull(
     let after = parse_cursor(query.after.as_deref())?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     let store = state.store.clone();
-    let page =
-        blocking(move || responses::page(store.as_ref(), &caller.project, after, limit)).await?;
+    let page = blocking(move || {
+        let page = responses::page(store.as_ref(), &caller.project, after, limit)?;
+        // The pull carries every answer (sealed ones as ciphertext): each page is audited.
+        let detail = format!("pull after={after} items={}", page.items.len());
+        caller.audit(store.as_ref(), AuditAction::ReadResponse, None, detail)?;
+        Ok::<_, crate::Error>(page)
+    })
+    .await?;
     Metrics::add(&state.metrics.pulls, 1);
     Ok(Json(page))
 }
@@ -59,8 +66,16 @@ pub(super) async fn one(
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    caller.check_pii(query.pii)?;
     let rid = id.clone();
     let found = blocking(move || {
+        let detail = format!("pii={}", query.pii);
+        caller.audit(
+            store.as_ref(),
+            AuditAction::ReadResponse,
+            Some(&rid),
+            detail,
+        )?;
         console::response::response_json(store.as_ref(), &indexes, &caller.project, &rid, query.pii)
     })
     .await?;
@@ -75,8 +90,16 @@ pub(super) async fn history(
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    caller.check_pii(query.pii)?;
     let rid = id.clone();
     let found = blocking(move || {
+        let detail = format!("history pii={}", query.pii);
+        caller.audit(
+            store.as_ref(),
+            AuditAction::ReadResponse,
+            Some(&rid),
+            detail,
+        )?;
         console::response::history_json(store.as_ref(), &indexes, &caller.project, &rid, query.pii)
     })
     .await?;
@@ -101,14 +124,17 @@ pub(super) async fn review(
     let by = caller.name();
     let rid = id.clone();
     let found = blocking(move || {
-        responses::review(
+        let found = responses::review(
             store.as_ref(),
             &caller.project,
-            &[rid],
+            std::slice::from_ref(&rid),
             request.state,
             request.comment.as_deref(),
             &by,
-        )
+        )?;
+        let detail = format!("{:?}", request.state).to_lowercase();
+        caller.audit(store.as_ref(), AuditAction::Review, Some(&rid), detail)?;
+        Ok::<_, crate::Error>(found)
     })
     .await?;
     if found.first() == Some(&true) {
@@ -137,14 +163,18 @@ pub(super) async fn bulk_review(
     let by = caller.name();
     let ids = request.ids.clone();
     let found = blocking(move || {
-        responses::review(
+        let found = responses::review(
             store.as_ref(),
             &caller.project,
             &ids,
             request.state,
             request.comment.as_deref(),
             &by,
-        )
+        )?;
+        let detail = format!("{:?} {} responses", request.state, ids.len()).to_lowercase();
+        let target = ids.join(" ");
+        caller.audit(store.as_ref(), AuditAction::Review, Some(&target), detail)?;
+        Ok::<_, crate::Error>(found)
     })
     .await?;
     let results: Vec<Value> = request
@@ -182,6 +212,8 @@ pub(super) async fn resolve(
     let user = caller.name();
     let rid = id.clone();
     let outcome = blocking(move || {
+        let detail = format!("resolve {}", request.path);
+        caller.audit(store.as_ref(), AuditAction::Edit, Some(&rid), detail)?;
         let project = &caller.project;
         let done = console::response::resolve_conflict(
             store.as_ref(),
@@ -209,6 +241,9 @@ pub(super) async fn resolve(
         Ok(None) | Err(Unresolved::UnknownResponse) => Err(unknown_response(&id)),
         Err(Unresolved::Refused(e @ ResolveError::BadPath(_))) => {
             Err(ApiError::bad_request("bad_path", e.to_string()))
+        }
+        Err(Unresolved::Refused(e @ ResolveError::SealedValue(_))) => {
+            Err(ApiError::bad_request("sealed_value", e.to_string()))
         }
         Err(Unresolved::Refused(e @ ResolveError::NoConflict(_))) => Err(ApiError::new(
             StatusCode::CONFLICT,

@@ -516,7 +516,7 @@ mod tests {
             seen: VersionVector::default(),
             set: set
                 .iter()
-                .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+                .map(|(k, v)| (k.to_string(), Some((*v).into())))
                 .collect(),
             consent: None,
             privacy: BTreeMap::new(),

@@ -315,7 +315,7 @@ pub fn same_id_different_content_is_rejected(store: Arc<dyn Store>) {
     assert_eq!(
         village,
         Some(voices_core::sync::Value::Text(
-            original.set["/village"].clone()
+            original.text("/village").map(str::to_owned)
         ))
     );
 }
@@ -463,7 +463,7 @@ pub fn concurrent_edits_conflict_until_resolved(store: Arc<dyn Store>) {
         actor: actor.into(),
         hlc: Hlc::new(1_764_200_000_000, 0),
         seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
-        set: [("/resp_age".to_string(), Some(age.to_string()))].into(),
+        set: [("/resp_age".to_string(), Some(age.into()))].into(),
         ..first.clone()
     };
     let a2 = edit("a2", "dev-a", 2, &[], "40");

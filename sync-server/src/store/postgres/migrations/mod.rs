@@ -24,6 +24,8 @@ const MIGRATIONS: &[&str] = &[
     // the same order; free text is one tsvector per response, pii words weighted `A` and
     // the others `D`, so one GIN index answers searches with and without pii.
     include_str!("0005_console.sql"),
+    // 6: sealed answers and the access audit (as SQLite's migration 6).
+    include_str!("0006_keys_and_audit.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of

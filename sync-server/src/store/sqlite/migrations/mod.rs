@@ -27,6 +27,9 @@ const MIGRATIONS: &[&str] = &[
     // share of the dashboard's counts. All of it is written by the ingest in the
     // transaction that writes the response; `backfill` fills it for existing responses.
     include_str!("0005_console.sql"),
+    // 6: sealed answers and the access audit: the project's recipient keys (public
+    // only), the pii grant per membership, and the append-only `audit_log`.
+    include_str!("0006_keys_and_audit.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
