@@ -27,10 +27,13 @@ fn sealed_form() -> String {
     form["version"] = Value::String(VERSION.into());
     let body = form["body"].as_array_mut().unwrap();
     let safety = body.iter_mut().find(|i| i["name"] == "safety").unwrap();
-    safety["body"].as_array_mut().unwrap().push(serde_json::json!({
-        "type": "text", "name": "what_happened",
-        "label": {"en": "What happened?", "ar": "ماذا حدث؟"}
-    }));
+    safety["body"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "type": "text", "name": "what_happened",
+            "label": {"en": "What happened?", "ar": "ماذا حدث؟"}
+        }));
     serde_json::to_string_pretty(&form).unwrap()
 }
 
@@ -38,7 +41,10 @@ fn sealed_form() -> String {
 /// free text; finalized. Its id.
 fn interview(d: &Device, pii: &str, sensitive: &str) -> String {
     let v = &d.voices;
-    let id = v.start(FORM, Some(VERSION), Some("en")).unwrap().response_id;
+    let id = v
+        .start(FORM, Some(VERSION), Some("en"))
+        .unwrap()
+        .response_id;
     v.record_consent(&id, true).unwrap();
     v.set_answer(&id, "/village", Some("Kolo"), 1).unwrap();
     v.set_answer(&id, "/hh_size", Some("2"), 1).unwrap();
@@ -51,7 +57,8 @@ fn interview(d: &Device, pii: &str, sensitive: &str) -> String {
     let safety = page_index(v, &id, "/safety");
     v.record_privacy(&id, "/safety", PrivacyOutcome::Private, safety)
         .unwrap();
-    v.set_answer(&id, "/felt_unsafe", Some("yes"), safety).unwrap();
+    v.set_answer(&id, "/felt_unsafe", Some("yes"), safety)
+        .unwrap();
     v.set_answer(&id, "/what_happened", Some(sensitive), safety)
         .unwrap();
     let review = v.finalize(&id).unwrap();
@@ -139,8 +146,12 @@ async fn markers_never_reach_the_server_in_clear(server: TestServer, database: &
 
     // Exports, as a coordinator with the pii grant, in every format.
     let base = format!("/api/v1/projects/{PROJECT}/forms/{FORM}/export");
-    let csv = server.get_bytes(&format!("{base}?format=csv&pii=true")).await;
-    let json = server.get_bytes(&format!("{base}?format=json&pii=true")).await;
+    let csv = server
+        .get_bytes(&format!("{base}?format=csv&pii=true"))
+        .await;
+    let json = server
+        .get_bytes(&format!("{base}?format=json&pii=true"))
+        .await;
     let geojson = server
         .get_bytes(&format!("{base}?format=geojson&pii=true"))
         .await;
@@ -162,7 +173,12 @@ async fn markers_never_reach_the_server_in_clear(server: TestServer, database: &
     let edit_page = page_index(&device.voices, &ids[0], "/members");
     device
         .voices
-        .set_answer(&ids[0], "/members[1]/first_name", Some("Zq7PiiMarkerRotated"), edit_page)
+        .set_answer(
+            &ids[0],
+            "/members[1]/first_name",
+            Some("Zq7PiiMarkerRotated"),
+            edit_page,
+        )
         .unwrap();
     let review = device.voices.finalize(&ids[0]).unwrap();
     assert!(review.can_finalize, "{:?}", review.issues);
@@ -175,12 +191,18 @@ async fn markers_never_reach_the_server_in_clear(server: TestServer, database: &
     let exports = [&csv, &json, &geojson, &pulled];
     for marker in &all_markers {
         let hits = files_containing(database, marker.as_bytes());
-        assert!(hits.is_empty(), "{marker} is in the server's files: {hits:?}");
+        assert!(
+            hits.is_empty(),
+            "{marker} is in the server's files: {hits:?}"
+        );
         for export in exports {
             assert!(!contains(export, marker), "{marker} is in an export");
         }
     }
-    assert!(contains(&json, "\"sealed\""), "the export carries sealed answers");
+    assert!(
+        contains(&json, "\"sealed\""),
+        "the export carries sealed answers"
+    );
 
     // With the identities, every marker comes back: the old identity opens what was
     // sealed before the rotation, the new one what came after.
@@ -188,7 +210,9 @@ async fn markers_never_reach_the_server_in_clear(server: TestServer, database: &
     let mut history = String::new();
     for id in &ids {
         let h = server
-            .get_json(&format!("/api/v1/projects/{PROJECT}/responses/{id}/history?pii=true"))
+            .get_json(&format!(
+                "/api/v1/projects/{PROJECT}/responses/{id}/history?pii=true"
+            ))
             .await;
         history.push_str(&h.to_string());
     }

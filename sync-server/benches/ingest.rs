@@ -121,8 +121,7 @@ fn run(
                 .map(|start| {
                     let mut body = Vec::new();
                     for i in start..(start + batch).min(per_device) {
-                        let mut r =
-                            household_revision(d * per_device + i, &actor, "2026112601");
+                        let mut r = household_revision(d * per_device + i, &actor, "2026112601");
                         if let Some(sealing) = sealing {
                             sealing.seal(&mut r);
                         }
@@ -244,7 +243,12 @@ fn main() {
         let secs = started.elapsed().as_secs_f64();
         let answers: usize = revisions
             .iter()
-            .map(|r| r.set.values().filter(|v| v.as_ref().is_some_and(|v| v.sealed().is_some())).count())
+            .map(|r| {
+                r.set
+                    .values()
+                    .filter(|v| v.as_ref().is_some_and(|v| v.sealed().is_some()))
+                    .count()
+            })
             .sum();
         println!(
             "sealing: {n} responses ({answers} answers to 2 recipients) in {secs:.3} s = {:.0} µs/response",
@@ -274,7 +278,14 @@ fn main() {
             .collect(),
     };
     for (batch, devices) in configurations {
-        let done = run(&form, total, batch, devices, skip_validation, sealing.as_ref());
+        let done = run(
+            &form,
+            total,
+            batch,
+            devices,
+            skip_validation,
+            sealing.as_ref(),
+        );
         println!(
             "batch {batch:>3}, {devices:>2} devices: {} responses in {:.2} s = {:.0} responses/s; \
              CPU {:.2} s = {:.0} µs/response",

@@ -86,3 +86,48 @@ pub fn save_recipients(store: &mut Store, list: &[String]) -> Result<()> {
         store.set_setting(RECIPIENTS_KEY, &list.join("\n"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open(sealed: &Sealed, identity: &age::x25519::Identity) -> Option<String> {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(sealed.as_str())
+            .unwrap();
+        let clear = age::decrypt(identity, &bytes).ok()?;
+        Some(String::from_utf8(clear).unwrap())
+    }
+
+    #[test]
+    fn an_answer_sealed_to_two_keys_opens_with_either_and_differs_each_time() {
+        let (a, b, c) = (
+            age::x25519::Identity::generate(),
+            age::x25519::Identity::generate(),
+            age::x25519::Identity::generate(),
+        );
+        let sealer = Sealer::new(&[a.to_public().to_string(), b.to_public().to_string()])
+            .unwrap()
+            .unwrap();
+        let first = sealer.seal("Amina Kamau").unwrap();
+        let second = sealer.seal("Amina Kamau").unwrap();
+        assert_ne!(
+            first, second,
+            "a seal never repeats: equal answers are not told apart"
+        );
+        for identity in [&a, &b] {
+            assert_eq!(open(&first, identity).as_deref(), Some("Amina Kamau"));
+        }
+        assert_eq!(open(&first, &c), None);
+        assert!(!first.as_str().contains("Amina"));
+    }
+
+    #[test]
+    fn no_keys_seal_nothing_and_a_bad_key_is_refused() {
+        assert!(Sealer::new(&[]).unwrap().is_none());
+        let err = Sealer::new(&["AGE-SECRET-KEY-1XYZ".to_owned()])
+            .err()
+            .unwrap();
+        assert!(err.to_string().contains("not an age recipient"), "{err}");
+    }
+}
