@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::path::{AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
 use super::sealed::Sealed;
-use crate::response::{Answer, Answers};
+use super::tree::{Answer, Answers};
 
 /// The number of instances a repeat count `name[]` holds, if it is a whole number.
 pub fn parse_count(value: &str) -> Option<usize> {

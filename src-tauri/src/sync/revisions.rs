@@ -223,7 +223,7 @@ mod tests {
         assert_eq!(revs[1].seq, 2);
         assert_eq!(
             revs[1].set,
-            BTreeMap::from([("/age".to_owned(), Some("42".to_owned()))])
+            BTreeMap::from([("/age".to_owned(), Some("42".into()))])
         );
         assert!(revs[1].consent.is_none() && revs[1].status.is_none());
         assert!(revs[1].seen.is_empty(), "its own edits are implied by seq");

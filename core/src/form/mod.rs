@@ -6,9 +6,19 @@
 //! building the dependency graph) happens in the engine, which reports every
 //! problem at once with a JSON pointer.
 
+mod disaggregation;
+mod field_type;
+mod raw_item;
+#[cfg(test)]
+mod tests;
+
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+
+pub use disaggregation::{age_band, Disaggregation, AGE_BANDS};
+pub use field_type::FieldType;
+use raw_item::RawItem;
 
 /// A complete form version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -138,137 +148,6 @@ impl Item {
     }
 }
 
-/// The kind of a field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FieldType {
-    Text,
-    Integer,
-    Decimal,
-    Range,
-    SelectOne,
-    SelectMultiple,
-    Rank,
-    Date,
-    Time,
-    Datetime,
-    Geopoint,
-    Geotrace,
-    Geoshape,
-    Image,
-    Audio,
-    Video,
-    File,
-    Barcode,
-    Note,
-    Acknowledge,
-    Calculate,
-    Hidden,
-    Start,
-    End,
-    Today,
-    Deviceid,
-    Username,
-}
-
-impl FieldType {
-    pub const ALL: [FieldType; 27] = [
-        FieldType::Text,
-        FieldType::Integer,
-        FieldType::Decimal,
-        FieldType::Range,
-        FieldType::SelectOne,
-        FieldType::SelectMultiple,
-        FieldType::Rank,
-        FieldType::Date,
-        FieldType::Time,
-        FieldType::Datetime,
-        FieldType::Geopoint,
-        FieldType::Geotrace,
-        FieldType::Geoshape,
-        FieldType::Image,
-        FieldType::Audio,
-        FieldType::Video,
-        FieldType::File,
-        FieldType::Barcode,
-        FieldType::Note,
-        FieldType::Acknowledge,
-        FieldType::Calculate,
-        FieldType::Hidden,
-        FieldType::Start,
-        FieldType::End,
-        FieldType::Today,
-        FieldType::Deviceid,
-        FieldType::Username,
-    ];
-
-    /// The name used in JSON (`select_one`, `geopoint`, …).
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FieldType::Text => "text",
-            FieldType::Integer => "integer",
-            FieldType::Decimal => "decimal",
-            FieldType::Range => "range",
-            FieldType::SelectOne => "select_one",
-            FieldType::SelectMultiple => "select_multiple",
-            FieldType::Rank => "rank",
-            FieldType::Date => "date",
-            FieldType::Time => "time",
-            FieldType::Datetime => "datetime",
-            FieldType::Geopoint => "geopoint",
-            FieldType::Geotrace => "geotrace",
-            FieldType::Geoshape => "geoshape",
-            FieldType::Image => "image",
-            FieldType::Audio => "audio",
-            FieldType::Video => "video",
-            FieldType::File => "file",
-            FieldType::Barcode => "barcode",
-            FieldType::Note => "note",
-            FieldType::Acknowledge => "acknowledge",
-            FieldType::Calculate => "calculate",
-            FieldType::Hidden => "hidden",
-            FieldType::Start => "start",
-            FieldType::End => "end",
-            FieldType::Today => "today",
-            FieldType::Deviceid => "deviceid",
-            FieldType::Username => "username",
-        }
-    }
-
-    /// Fields filled by the device, never shown as questions.
-    pub fn is_metadata(self) -> bool {
-        matches!(
-            self,
-            FieldType::Start
-                | FieldType::End
-                | FieldType::Today
-                | FieldType::Deviceid
-                | FieldType::Username
-        )
-    }
-
-    /// Fields whose answer comes from a choice list.
-    pub fn uses_choices(self) -> bool {
-        matches!(
-            self,
-            FieldType::SelectOne | FieldType::SelectMultiple | FieldType::Rank
-        )
-    }
-
-    /// Fields whose answer is a file attachment.
-    pub fn is_media(self) -> bool {
-        matches!(
-            self,
-            FieldType::Image | FieldType::Audio | FieldType::Video | FieldType::File
-        )
-    }
-
-    /// Fields that hold no answer of their own (a note) or are never shown (calculate, hidden, metadata).
-    pub fn is_shown_question(self) -> bool {
-        !(self.is_metadata() || matches!(self, FieldType::Calculate | FieldType::Hidden))
-    }
-}
-
 /// A question, note, calculation or metadata field.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -345,81 +224,6 @@ pub struct Field {
     /// counts are broken down by it (sex, age band, disability).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disaggregation: Option<Disaggregation>,
-}
-
-/// What a field marked for disaggregation records about the respondent (or, inside a
-/// repeat, about the person of that instance).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Disaggregation {
-    /// A `select_one` (the groups are its choice names) or a `calculate` (its values).
-    Sex,
-    /// An `integer` or `decimal` age in years: the groups are [`AGE_BANDS`].
-    Age,
-    /// A `select_one` (the groups are its choice names) or a `calculate` such as the
-    /// Washington Group flag (its values).
-    Disability,
-}
-
-impl Disaggregation {
-    pub const ALL: [Disaggregation; 3] = [
-        Disaggregation::Sex,
-        Disaggregation::Age,
-        Disaggregation::Disability,
-    ];
-
-    /// The name used in JSON and in XLSForm's `disaggregation` column.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Disaggregation::Sex => "sex",
-            Disaggregation::Age => "age",
-            Disaggregation::Disability => "disability",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Disaggregation> {
-        Disaggregation::ALL
-            .into_iter()
-            .find(|d| d.as_str() == text.trim())
-    }
-
-    /// The field types that can carry this mark.
-    pub fn fits(self, kind: FieldType) -> bool {
-        match self {
-            Disaggregation::Age => matches!(
-                kind,
-                FieldType::Integer | FieldType::Decimal | FieldType::Calculate | FieldType::Range
-            ),
-            Disaggregation::Sex | Disaggregation::Disability => {
-                matches!(kind, FieldType::SelectOne | FieldType::Calculate)
-            }
-        }
-    }
-}
-
-/// Age bands of the dashboard, in years: (label, first age, last age). The bands follow
-/// the humanitarian standard of children, adolescents, youth, adults and older people
-/// (0–14, 15–17, 18–24, 25–49, 50+), so figures compare across surveys.
-pub const AGE_BANDS: [(&str, u32, u32); 5] = [
-    ("0-14", 0, 14),
-    ("15-17", 15, 17),
-    ("18-24", 18, 24),
-    ("25-49", 25, 49),
-    ("50+", 50, u32::MAX),
-];
-
-/// The age band of an age answer (years, possibly with a fraction), or `None` when the
-/// text is not a non-negative number.
-pub fn age_band(answer: &str) -> Option<&'static str> {
-    let years: f64 = answer.trim().parse().ok()?;
-    if !years.is_finite() || years < 0.0 {
-        return None;
-    }
-    let whole = years.floor().min(f64::from(u32::MAX)) as u32;
-    AGE_BANDS
-        .iter()
-        .find(|(_, first, last)| (*first..=*last).contains(&whole))
-        .map(|(label, _, _)| *label)
 }
 
 fn default_field_type() -> FieldType {
@@ -597,121 +401,6 @@ pub struct Choice {
     pub properties: BTreeMap<String, String>,
 }
 
-/// The JSON shape of [`Item`]: one tagged object, `type` naming the field type or construct.
-#[derive(Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-enum RawItem {
-    Group(Group),
-    Repeat(Repeat),
-    Consent(Consent),
-    Text(Field),
-    Integer(Field),
-    Decimal(Field),
-    Range(Field),
-    SelectOne(Field),
-    SelectMultiple(Field),
-    Rank(Field),
-    Date(Field),
-    Time(Field),
-    Datetime(Field),
-    Geopoint(Field),
-    Geotrace(Field),
-    Geoshape(Field),
-    Image(Field),
-    Audio(Field),
-    Video(Field),
-    File(Field),
-    Barcode(Field),
-    Note(Field),
-    Acknowledge(Field),
-    Calculate(Field),
-    Hidden(Field),
-    Start(Field),
-    End(Field),
-    Today(Field),
-    Deviceid(Field),
-    #[serde(alias = "enumerator")]
-    Username(Field),
-}
-
-impl From<RawItem> for Item {
-    fn from(raw: RawItem) -> Self {
-        let (kind, mut field) = match raw {
-            RawItem::Group(g) => return Item::Group(g),
-            RawItem::Repeat(r) => return Item::Repeat(r),
-            RawItem::Consent(c) => return Item::Consent(c),
-            RawItem::Text(f) => (FieldType::Text, f),
-            RawItem::Integer(f) => (FieldType::Integer, f),
-            RawItem::Decimal(f) => (FieldType::Decimal, f),
-            RawItem::Range(f) => (FieldType::Range, f),
-            RawItem::SelectOne(f) => (FieldType::SelectOne, f),
-            RawItem::SelectMultiple(f) => (FieldType::SelectMultiple, f),
-            RawItem::Rank(f) => (FieldType::Rank, f),
-            RawItem::Date(f) => (FieldType::Date, f),
-            RawItem::Time(f) => (FieldType::Time, f),
-            RawItem::Datetime(f) => (FieldType::Datetime, f),
-            RawItem::Geopoint(f) => (FieldType::Geopoint, f),
-            RawItem::Geotrace(f) => (FieldType::Geotrace, f),
-            RawItem::Geoshape(f) => (FieldType::Geoshape, f),
-            RawItem::Image(f) => (FieldType::Image, f),
-            RawItem::Audio(f) => (FieldType::Audio, f),
-            RawItem::Video(f) => (FieldType::Video, f),
-            RawItem::File(f) => (FieldType::File, f),
-            RawItem::Barcode(f) => (FieldType::Barcode, f),
-            RawItem::Note(f) => (FieldType::Note, f),
-            RawItem::Acknowledge(f) => (FieldType::Acknowledge, f),
-            RawItem::Calculate(f) => (FieldType::Calculate, f),
-            RawItem::Hidden(f) => (FieldType::Hidden, f),
-            RawItem::Start(f) => (FieldType::Start, f),
-            RawItem::End(f) => (FieldType::End, f),
-            RawItem::Today(f) => (FieldType::Today, f),
-            RawItem::Deviceid(f) => (FieldType::Deviceid, f),
-            RawItem::Username(f) => (FieldType::Username, f),
-        };
-        field.kind = kind;
-        Item::Field(field)
-    }
-}
-
-impl From<Item> for RawItem {
-    fn from(item: Item) -> Self {
-        match item {
-            Item::Group(g) => RawItem::Group(g),
-            Item::Repeat(r) => RawItem::Repeat(r),
-            Item::Consent(c) => RawItem::Consent(c),
-            Item::Field(f) => match f.kind {
-                FieldType::Text => RawItem::Text(f),
-                FieldType::Integer => RawItem::Integer(f),
-                FieldType::Decimal => RawItem::Decimal(f),
-                FieldType::Range => RawItem::Range(f),
-                FieldType::SelectOne => RawItem::SelectOne(f),
-                FieldType::SelectMultiple => RawItem::SelectMultiple(f),
-                FieldType::Rank => RawItem::Rank(f),
-                FieldType::Date => RawItem::Date(f),
-                FieldType::Time => RawItem::Time(f),
-                FieldType::Datetime => RawItem::Datetime(f),
-                FieldType::Geopoint => RawItem::Geopoint(f),
-                FieldType::Geotrace => RawItem::Geotrace(f),
-                FieldType::Geoshape => RawItem::Geoshape(f),
-                FieldType::Image => RawItem::Image(f),
-                FieldType::Audio => RawItem::Audio(f),
-                FieldType::Video => RawItem::Video(f),
-                FieldType::File => RawItem::File(f),
-                FieldType::Barcode => RawItem::Barcode(f),
-                FieldType::Note => RawItem::Note(f),
-                FieldType::Acknowledge => RawItem::Acknowledge(f),
-                FieldType::Calculate => RawItem::Calculate(f),
-                FieldType::Hidden => RawItem::Hidden(f),
-                FieldType::Start => RawItem::Start(f),
-                FieldType::End => RawItem::End(f),
-                FieldType::Today => RawItem::Today(f),
-                FieldType::Deviceid => RawItem::Deviceid(f),
-                FieldType::Username => RawItem::Username(f),
-            },
-        }
-    }
-}
-
 impl Form {
     /// Parse a form from JSON text. Structural errors only; use the checker for the rest.
     pub fn from_json(text: &str) -> Result<Form, serde_json::Error> {
@@ -737,89 +426,5 @@ impl Form {
             }
         }
         go(&self.body, "/body", &mut visit);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn field_type_round_trips_through_json_type() {
-        for kind in FieldType::ALL {
-            let json = format!(r#"{{"type":"{}","name":"q"}}"#, kind.as_str());
-            let item: Item = serde_json::from_str(&json).unwrap();
-            let Item::Field(f) = &item else {
-                panic!("{json} is not a field")
-            };
-            assert_eq!(f.kind, kind);
-            let back = serde_json::to_value(&item).unwrap();
-            assert_eq!(back["type"], kind.as_str());
-        }
-    }
-
-    #[test]
-    fn age_bands_cover_every_age_once() {
-        assert_eq!(age_band("0"), Some("0-14"));
-        assert_eq!(age_band("14.9"), Some("0-14"));
-        assert_eq!(age_band("15"), Some("15-17"));
-        assert_eq!(age_band("17"), Some("15-17"));
-        assert_eq!(age_band(" 18 "), Some("18-24"));
-        assert_eq!(age_band("24"), Some("18-24"));
-        assert_eq!(age_band("25"), Some("25-49"));
-        assert_eq!(age_band("49"), Some("25-49"));
-        assert_eq!(age_band("50"), Some("50+"));
-        assert_eq!(age_band("110"), Some("50+"));
-        assert_eq!(age_band("-1"), None);
-        assert_eq!(age_band("NaN"), None);
-        assert_eq!(age_band("thirty"), None);
-        assert_eq!(age_band(""), None);
-    }
-
-    #[test]
-    fn disaggregation_marks_round_trip_and_fit_their_types() {
-        let item: Item = serde_json::from_str(
-            r#"{"type":"select_one","name":"sex","choices":"sex","disaggregation":"sex"}"#,
-        )
-        .unwrap();
-        let Item::Field(f) = &item else {
-            panic!("not a field")
-        };
-        assert_eq!(f.disaggregation, Some(Disaggregation::Sex));
-        assert_eq!(
-            serde_json::to_value(&item).unwrap()["disaggregation"],
-            "sex"
-        );
-        for d in Disaggregation::ALL {
-            assert_eq!(Disaggregation::parse(d.as_str()), Some(d));
-        }
-        assert!(Disaggregation::Age.fits(FieldType::Integer));
-        assert!(!Disaggregation::Age.fits(FieldType::SelectOne));
-        assert!(Disaggregation::Sex.fits(FieldType::SelectOne));
-        assert!(!Disaggregation::Disability.fits(FieldType::Text));
-        assert!(serde_json::from_str::<Item>(
-            r#"{"type":"integer","name":"age","disaggregation":"height"}"#
-        )
-        .is_err());
-    }
-
-    #[test]
-    fn unknown_property_is_rejected() {
-        let err = serde_json::from_str::<Item>(r#"{"type":"text","name":"q","relevent":"1"}"#)
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("relevent"), "{err}");
-    }
-
-    #[test]
-    fn enumerator_is_an_alias_of_username() {
-        let item: Item = serde_json::from_str(r#"{"type":"enumerator","name":"who"}"#).unwrap();
-        assert!(matches!(
-            item,
-            Item::Field(Field {
-                kind: FieldType::Username,
-                ..
-            })
-        ));
     }
 }

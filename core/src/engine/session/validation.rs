@@ -1,0 +1,226 @@
+//! A response's violations ([`Violation`]): unknown answers, required questions,
+//! values of the wrong type or filtered out of their choices, broken
+//! constraints, repeat counts; the consent and privacy ones are in `consent_privacy`.
+
+use crate::answer::AnswerPath;
+use crate::form::FieldType;
+use crate::response::Answer;
+
+use super::super::compile::{ItemData, NodeIdx, NodeKind};
+use super::super::messages::{self, Msg};
+use super::super::values;
+use super::{InstId, Session};
+
+/// One problem with a response, with where it is and a message in the asked language.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Violation {
+    pub path: AnswerPath,
+    pub code: ViolationCode,
+    pub message: String,
+}
+
+/// What kind of problem a [`Violation`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ViolationCode {
+    /// A required question is unanswered.
+    Required,
+    /// The answer breaks the field's constraint (or the constraint could not be evaluated).
+    Constraint,
+    /// The answer is not a value of the field's type (or not in its choice list).
+    Type,
+    /// An answer to a field the form does not have, or of the wrong shape.
+    UnknownField,
+    /// A repeat has fewer or more instances than allowed.
+    RepeatCount,
+    /// The consent answer or its record is missing, or records another text version.
+    Consent,
+    /// A privacy-checked section has no outcome, or was interrupted.
+    PrivacyCheck,
+}
+
+impl Session {
+    /// Every violation of the response as it stands, messages in `lang`.
+    pub fn validate(&self, lang: &str) -> Vec<Violation> {
+        let mut out = Vec::new();
+        let form = &self.form;
+        for inst in self.all_instances() {
+            let base = self.instance_path(inst);
+            for (name, answer) in &self.instances[inst].extras {
+                // A name no path can hold (from a document) is reported at its scope.
+                let path = base.try_child(name, None).unwrap_or_else(|_| base.clone());
+                let msg = match (
+                    form.scope_names
+                        .get(&(self.instances[inst].scope, name.clone())),
+                    answer,
+                ) {
+                    (Some(&n), Answer::Repeat(_)) if form.node(n).kind != NodeKind::Repeat => {
+                        Msg::NotAValue
+                    }
+                    (Some(&n), Answer::Value(_)) if form.node(n).kind == NodeKind::Repeat => {
+                        Msg::NotARepeat
+                    }
+                    _ => Msg::UnknownField,
+                };
+                out.push(Violation {
+                    path,
+                    code: ViolationCode::UnknownField,
+                    message: messages::text(msg, lang, &[("name", name)]),
+                });
+            }
+            let scope = self.instances[inst].scope;
+            for &node in &form.scope_locals[scope] {
+                let n = form.node(node);
+                match n.kind {
+                    NodeKind::Field(_) => out.extend(self.field_violations(inst, node, lang)),
+                    NodeKind::Repeat => {
+                        if let Some(v) = self.repeat_violation(inst, node, lang) {
+                            out.push(v);
+                        }
+                    }
+                    NodeKind::Consent => out.extend(self.consent_violations(inst, node, lang)),
+                    NodeKind::Group | NodeKind::Root => {}
+                }
+                if n.privacy_check {
+                    if let Some(v) = self.privacy_violation(inst, node, lang) {
+                        out.push(v);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    pub(crate) fn field_violations(
+        &self,
+        inst: InstId,
+        node: NodeIdx,
+        lang: &str,
+    ) -> Vec<Violation> {
+        let form = &self.form;
+        let n = form.node(node);
+        let slot = &self.instances[inst].slots[n.slot];
+        let NodeKind::Field(kind) = n.kind else {
+            return Vec::new();
+        };
+        if !slot.relevant || self.privacy_pending(inst, node) {
+            return Vec::new();
+        }
+        let Some(field) = form.field(node) else {
+            return Vec::new();
+        };
+        let path = || self.path_of(inst, node);
+        let default_lang = &form.form().default_language;
+        let mut out = Vec::new();
+        match &slot.value {
+            None => {
+                if slot.required && kind.is_shown_question() && kind != FieldType::Note {
+                    let message = field
+                        .required_message
+                        .as_ref()
+                        .map(|t| t.get(lang, default_lang).to_owned())
+                        .unwrap_or_else(|| messages::text(Msg::Required, lang, &[]));
+                    out.push(Violation {
+                        path: path(),
+                        code: ViolationCode::Required,
+                        message,
+                    });
+                }
+            }
+            Some(value) => {
+                let list = n.list.map(|l| &form.lists[l]);
+                if let Some((msg, args)) =
+                    values::check_value(kind, value, list, field.range.as_ref())
+                {
+                    let args: Vec<(&str, &str)> =
+                        args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                    out.push(Violation {
+                        path: path(),
+                        code: ViolationCode::Type,
+                        message: messages::text(msg, lang, &args),
+                    });
+                } else if let Some(chosen) = self.filtered_out_choice(inst, node, value) {
+                    // Kept, not cleared: the enumerator sees it and chooses again.
+                    out.push(Violation {
+                        path: path(),
+                        code: ViolationCode::Type,
+                        message: messages::text(Msg::FilteredOut, lang, &[("value", chosen)]),
+                    });
+                }
+                match &slot.constraint {
+                    Ok(true) => {}
+                    Ok(false) => out.push(Violation {
+                        path: path(),
+                        code: ViolationCode::Constraint,
+                        message: field
+                            .constraint_message
+                            .as_ref()
+                            .map(|t| t.get(lang, default_lang).to_owned())
+                            .unwrap_or_else(|| messages::text(Msg::Constraint, lang, &[])),
+                    }),
+                    Err(error) => out.push(Violation {
+                        path: path(),
+                        code: ViolationCode::Constraint,
+                        message: messages::text(Msg::ConstraintError, lang, &[("error", error)]),
+                    }),
+                }
+            }
+        }
+        out
+    }
+
+    /// The first chosen value that the field's choice filter no longer offers: answered
+    /// earlier, then an answer the filter reads changed (country → region).
+    fn filtered_out_choice<'v>(
+        &self,
+        inst: InstId,
+        node: NodeIdx,
+        value: &'v str,
+    ) -> Option<&'v str> {
+        let kept = self.choices_kept(inst, node)?;
+        let list = &self.form.lists[self.form.node(node).list?];
+        let filtered_out = |part: &&str| {
+            list.by_name
+                .get(*part)
+                .is_some_and(|&i| !kept.get(i).copied().unwrap_or(true))
+        };
+        // A select_one answer is one choice name, which may hold spaces.
+        if self
+            .form
+            .field(node)
+            .is_some_and(|f| f.kind == FieldType::SelectOne)
+        {
+            return Some(value).filter(filtered_out);
+        }
+        value.split_whitespace().find(filtered_out)
+    }
+
+    fn repeat_violation(&self, inst: InstId, node: NodeIdx, lang: &str) -> Option<Violation> {
+        let n = self.form.node(node);
+        let slot = &self.instances[inst].slots[n.slot];
+        let ItemData::Repeat(repeat) = &n.item else {
+            return None;
+        };
+        if !slot.relevant || n.count.is_some() || self.privacy_pending(inst, node) {
+            return None;
+        }
+        let count = slot.instances.len();
+        let count_text = count.to_string();
+        let (msg, args) = match (repeat.min, repeat.max) {
+            (Some(min), _) if count < min as usize => {
+                (Msg::TooFewInstances, vec![("min", min.to_string())])
+            }
+            (_, Some(max)) if count > max as usize => {
+                (Msg::TooManyInstances, vec![("max", max.to_string())])
+            }
+            _ => return None,
+        };
+        let mut args: Vec<(&str, &str)> = args.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        args.push(("count", &count_text));
+        Some(Violation {
+            path: self.path_of(inst, node),
+            code: ViolationCode::RepeatCount,
+            message: messages::text(msg, lang, &args),
+        })
+    }
+}

@@ -1,0 +1,221 @@
+//! The human-security example: its people-centred constructs, and a complete
+//! interview that is valid and computes its indicators under the form's rules.
+
+use super::*;
+
+#[test]
+fn the_human_security_example_has_its_people_centred_constructs() {
+    let form = Form::from_json(&read(&repo_path(
+        "schemas/forms/human-security-perceptions.json",
+    )))
+    .expect("parses");
+    let codes: Vec<&str> = form.languages.iter().map(|l| l.code.as_str()).collect();
+    for lang in ["en", "ar", "uk", "es"] {
+        assert!(codes.contains(&lang), "language {lang} missing");
+    }
+    assert_eq!(form.language("ar").unwrap().direction, Direction::Rtl);
+
+    // Consent comes before any question (metadata is filled by the device, not asked).
+    let first_asked = form
+        .body
+        .iter()
+        .position(|item| !matches!(item, Item::Field(f) if f.kind.is_metadata()))
+        .expect("a non-metadata item");
+    assert!(
+        matches!(form.body[first_asked], Item::Consent(_)),
+        "the first asked item must be the consent block"
+    );
+
+    let mut privacy_checked_sensitive = 0;
+    let mut counted_repeats = 0;
+    let mut pii: BTreeSet<String> = BTreeSet::new();
+    let mut sensitive: BTreeSet<String> = BTreeSet::new();
+    fn collect(
+        items: &[Item],
+        in_sensitive: bool,
+        pii: &mut BTreeSet<String>,
+        sensitive: &mut BTreeSet<String>,
+    ) {
+        for item in items {
+            match item {
+                Item::Field(f) => {
+                    if f.pii {
+                        pii.insert(f.name.clone());
+                    }
+                    if f.sensitive || in_sensitive {
+                        sensitive.insert(f.name.clone());
+                    }
+                }
+                Item::Group(g) => collect(&g.body, in_sensitive || g.sensitive, pii, sensitive),
+                Item::Repeat(r) => collect(&r.body, in_sensitive || r.sensitive, pii, sensitive),
+                Item::Consent(_) => {}
+            }
+        }
+    }
+    collect(&form.body, false, &mut pii, &mut sensitive);
+    form.walk(|item, _| match item {
+        Item::Group(g) if g.privacy == Some(PrivacyRequirement::Required) && g.sensitive => {
+            privacy_checked_sensitive += 1
+        }
+        Item::Repeat(r) if r.count.is_some() => counted_repeats += 1,
+        _ => {}
+    });
+    assert!(
+        privacy_checked_sensitive >= 1,
+        "no privacy-checked sensitive group"
+    );
+    assert!(counted_repeats >= 1, "no repeat with a count expression");
+    assert!(!pii.is_empty(), "no pii field");
+
+    let instance_name = form.instance_name.as_deref().expect("instance_name");
+    for name in pii.iter().chain(&sensitive) {
+        assert!(
+            !instance_name.contains(&format!("${{{name}}}")),
+            "instance_name references pii/sensitive field {name}"
+        );
+    }
+
+    let safe_exit = form.safe_exit.as_ref().expect("safe_exit");
+    let decoy = safe_exit.decoy_group.as_deref().expect("decoy_group");
+    let Some(Item::Group(decoy_group)) = form.body.iter().find(|i| i.name() == decoy) else {
+        panic!("decoy group {decoy} is not a top-level group");
+    };
+    let mut decoy_pii = BTreeSet::new();
+    let mut decoy_sensitive = BTreeSet::new();
+    collect(
+        &decoy_group.body,
+        decoy_group.sensitive,
+        &mut decoy_pii,
+        &mut decoy_sensitive,
+    );
+    assert!(
+        decoy_pii.is_empty() && decoy_sensitive.is_empty(),
+        "the decoy group holds pii/sensitive fields"
+    );
+}
+
+/// A complete interview with the human-security form, as the server would receive it.
+fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
+    use voices_core::response::{ConsentRecord, PrivacyOutcome, PrivacyRecord};
+    let mut answers = serde_json::json!({
+        "consent": "yes", "country": "mex", "region": "mex_chiapas", "district": "mex_tapachula",
+        "settlement": "urban", "sex": "male", "gender_identity": "man", "age": 52,
+        "wg_seeing": "some_difficulty", "wg_hearing": "no_difficulty",
+        "wg_walking": "a_lot_of_difficulty", "wg_cognition": "no_difficulty",
+        "wg_selfcare": "no_difficulty", "wg_communication": "no_difficulty",
+        "hh_size": 2,
+        "members": [{ "member_name": "Rosa", "member_relationship": "spouse_partner",
+                      "member_sex": "female", "member_age": 49 }],
+        "staple_food": "maize", "meals_yesterday": 2, "cooking_fuel": "wood",
+        "safety_home": "fairly_safe", "safety_community": "fairly_unsafe",
+        "safety_travel": "very_unsafe", "safety_change": "less_safe",
+        "main_threats": ["violence", "abuse_by_officials", "other"],
+        "main_threats_other": "Extortion",
+        "trust_state": "a_little", "trust_civil_society": "somewhat",
+        "coping_strategies": ["borrowed", "help_family_community"],
+        "access_health": "yes_with_difficulty", "access_education": "yes_easily",
+        "access_justice": "no", "access_water": "yes_easily",
+        "access_barriers": ["cost", "insecurity"],
+        "officials_abuse": "yes", "officials_abuse_kind": ["bribe", "threats"],
+        "violence": "no", "sought_help": "no"
+    });
+    if let (Some(base), Value::Object(changes)) = (answers.as_object_mut(), overrides) {
+        base.extend(changes);
+    }
+    let at = "2026-11-26T10:00:00-06:00".to_owned();
+    voices_core::Response {
+        id: "01936d5c-0000-7000-8000-000000000001".into(),
+        form_id: "community_life".into(),
+        form_version: "2026112601".into(),
+        answers: serde_json::from_value(answers).expect("answers"),
+        consent: Some(ConsentRecord {
+            given: true,
+            at: at.clone(),
+            text_version: "2026-11-v1".into(),
+        }),
+        privacy: BTreeMap::from([(
+            "/experiences".parse().expect("a group path"),
+            PrivacyRecord {
+                outcome: PrivacyOutcome::Private,
+                at,
+            },
+        )]),
+    }
+}
+
+fn human_security_session(response: voices_core::Response) -> voices_core::engine::Session {
+    let form = Form::from_json(&read(&repo_path(
+        "schemas/forms/human-security-perceptions.json",
+    )))
+    .expect("parses");
+    let compiled = voices_core::engine::CompiledForm::compile(form).expect("compiles");
+    let mut env = voices_core::env::FixedEnvironment::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00-06:00").expect("time"),
+        1,
+    );
+    voices_core::engine::Session::new(std::sync::Arc::new(compiled), response, &mut env)
+        .expect("a session")
+}
+
+#[test]
+fn a_complete_human_security_interview_is_valid_and_computes_its_indicators() {
+    let session = human_security_session(complete_interview(serde_json::json!({})));
+    let violations: Vec<String> = session
+        .validate("en")
+        .iter()
+        .map(|v| format!("{}: {}", v.path, v.message))
+        .collect();
+    assert!(violations.is_empty(), "{}", violations.join("\n"));
+    let answers = &session.response().answers.0;
+    let value = |name: &str| match answers.get(name) {
+        Some(voices_core::response::Answer::Value(v)) => v.clone(),
+        other => panic!("{name}: {other:?}"),
+    };
+    assert_eq!(value("age_band"), "50-59");
+    // Walking "a lot of difficulty": disabled under the Washington Group cut-off.
+    assert_eq!(value("disability"), "1");
+    assert_eq!(value("members_listed"), "1");
+    assert_eq!(value("children"), "0");
+    assert_eq!(value("women_and_girls"), "1");
+}
+
+#[test]
+fn the_human_security_rules_hold() {
+    // A minor, "none" with another threat, and a member older than possible.
+    let session = human_security_session(complete_interview(serde_json::json!({
+        "age": 16,
+        "main_threats": ["none", "violence"],
+        "members": [{ "member_name": "Rosa", "member_relationship": "spouse_partner",
+                      "member_sex": "female", "member_age": 130 }],
+    })));
+    let violations: BTreeMap<String, String> = session
+        .validate("es")
+        .into_iter()
+        .map(|v| (v.path.to_string(), v.message))
+        .collect();
+    assert_eq!(
+        violations.get("/age").map(String::as_str),
+        Some("Ingrese una edad entre 18 y 110. Solo se entrevista a personas adultas.")
+    );
+    assert_eq!(
+        violations.get("/main_threats").map(String::as_str),
+        Some("\"Ninguna\" no puede elegirse junto con otras respuestas.")
+    );
+    assert!(
+        violations.contains_key("/members[1]/member_age"),
+        "{violations:?}"
+    );
+    // Someone "not disabled" in every domain.
+    let session = human_security_session(complete_interview(serde_json::json!({
+        "wg_walking": "some_difficulty", "age": 85, "hh_size": 1, "members": []
+    })));
+    let answers = &session.response().answers.0;
+    assert_eq!(
+        answers.get("disability"),
+        Some(&voices_core::response::Answer::Value("0".into()))
+    );
+    assert_eq!(
+        answers.get("age_band"),
+        Some(&voices_core::response::Answer::Value("80+".into()))
+    );
+}
