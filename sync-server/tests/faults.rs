@@ -1,8 +1,8 @@
 //! Fault tests against real `voices-server` processes, on SQLite and on PostgreSQL:
 //!
-//! - a proxy inside the test (tokio, loopback only) between devices and server that
-//!   cuts requests part-way, cuts responses after the server has stored the batch,
-//!   sends requests twice and holds some back so they arrive out of order;
+//! - the fault proxy (`harness/proxy.rs`) between devices and server, which cuts
+//!   requests part-way, cuts responses after the server has stored the batch, sends
+//!   requests twice and holds some back so they arrive out of order;
 //! - `kill -9` of the server while batches are in flight, and restart;
 //! - device clocks skewed by days, with a coordinator editing on top of them.
 //!
@@ -15,12 +15,10 @@ mod pgdb;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use harness::{Backend, Device, Server};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use harness::{proxy, Backend, Device, Server};
 use voices_core::sync::protocol::PulledResponse;
 use voices_core::sync::{Hlc, ResponseStatus, Revision, Value};
 use voices_server::sample::Mix;
@@ -42,145 +40,6 @@ fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .unwrap()
-}
-
-/// A client that opens a new connection for every request, so the proxy sees one
-/// request per connection.
-fn fresh_connections() -> reqwest::Client {
-    reqwest::Client::builder()
-        .pool_max_idle_per_host(0)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .unwrap()
-}
-
-// ------------------------------------------------------------------------ the proxy
-
-#[derive(Default)]
-struct Tally {
-    uploads: AtomicUsize,
-    cut_requests: AtomicUsize,
-    cut_responses: AtomicUsize,
-    duplicated: AtomicUsize,
-    delayed: AtomicUsize,
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-fn content_length(head: &[u8]) -> usize {
-    String::from_utf8_lossy(head)
-        .lines()
-        .filter_map(|l| l.split_once(':'))
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
-        .and_then(|(_, v)| v.trim().parse().ok())
-        .unwrap_or(0)
-}
-
-/// One HTTP/1.1 message (head and `Content-Length` body) from `stream`.
-async fn read_message(stream: &mut TcpStream) -> std::io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    let mut chunk = vec![0u8; 64 * 1024];
-    loop {
-        if let Some(end) = find(&buf, b"\r\n\r\n") {
-            let total = end + 4 + content_length(&buf[..end]);
-            while buf.len() < total {
-                let n = stream.read(&mut chunk).await?;
-                if n == 0 {
-                    return Err(std::io::ErrorKind::UnexpectedEof.into());
-                }
-                buf.extend_from_slice(&chunk[..n]);
-            }
-            return Ok(buf);
-        }
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 || buf.len() > 64 << 20 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-    }
-}
-
-async fn exchange(upstream: u16, request: &[u8]) -> std::io::Result<Vec<u8>> {
-    let mut server = TcpStream::connect(("127.0.0.1", upstream)).await?;
-    server.write_all(request).await?;
-    read_message(&mut server).await
-}
-
-async fn relay(mut client: TcpStream, upstream: u16, rng: Arc<Mutex<Mix>>, tally: Arc<Tally>) {
-    let Ok(Ok(request)) =
-        tokio::time::timeout(Duration::from_secs(30), read_message(&mut client)).await
-    else {
-        return;
-    };
-    let is_upload = request.starts_with(b"POST ") && find(&request, b"/revisions ").is_some();
-    let (roll, cut_at, delay) = {
-        let mut g = rng.lock().unwrap();
-        (g.below(100), g.next_u64(), g.below(300))
-    };
-    if !is_upload {
-        if let Ok(response) = exchange(upstream, &request).await {
-            let _ = client.write_all(&response).await;
-        }
-        return;
-    }
-    tally.uploads.fetch_add(1, Ordering::SeqCst);
-    match roll {
-        // Cut the request part-way: the server gets a truncated body.
-        0..=19 => {
-            tally.cut_requests.fetch_add(1, Ordering::SeqCst);
-            if let Ok(mut server) = TcpStream::connect(("127.0.0.1", upstream)).await {
-                let cut = (cut_at % request.len() as u64) as usize;
-                let _ = server.write_all(&request[..cut]).await;
-                // Give the server a moment to see the partial body before the cut.
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-        }
-        // The server stores the batch, the answer is cut off: the device must resend.
-        20..=39 => {
-            tally.cut_responses.fetch_add(1, Ordering::SeqCst);
-            if let Ok(response) = exchange(upstream, &request).await {
-                let cut = (cut_at % response.len() as u64) as usize;
-                let _ = client.write_all(&response[..cut]).await;
-            }
-        }
-        // The request reaches the server twice, at the same time.
-        40..=54 => {
-            tally.duplicated.fetch_add(1, Ordering::SeqCst);
-            let (first, _second) =
-                tokio::join!(exchange(upstream, &request), exchange(upstream, &request));
-            if let Ok(response) = first {
-                let _ = client.write_all(&response).await;
-            }
-        }
-        // Held back, so later requests overtake it.
-        55..=69 => {
-            tally.delayed.fetch_add(1, Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(50 + delay)).await;
-            if let Ok(response) = exchange(upstream, &request).await {
-                let _ = client.write_all(&response).await;
-            }
-        }
-        _ => {
-            if let Ok(response) = exchange(upstream, &request).await {
-                let _ = client.write_all(&response).await;
-            }
-        }
-    }
-}
-
-/// Start the proxy in front of `upstream`; its port.
-async fn start_proxy(upstream: u16, seed: u64, tally: Arc<Tally>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let rng = Arc::new(Mutex::new(Mix(seed)));
-    tokio::spawn(async move {
-        while let Ok((client, _)) = listener.accept().await {
-            tokio::spawn(relay(client, upstream, rng.clone(), tally.clone()));
-        }
-    });
-    port
 }
 
 // ------------------------------------------------------------------------ devices
@@ -238,47 +97,6 @@ async fn sync_device(
     }
 }
 
-async fn make_devices(
-    client: &reqwest::Client,
-    base: &str,
-    codes: &[String],
-    interviews: u64,
-    skews: &[i64],
-) -> Vec<Arc<tokio::sync::Mutex<Device>>> {
-    let mut devices = Vec::new();
-    for (i, code) in codes.iter().enumerate() {
-        let credentials = harness::provision(client, base, code).await;
-        let mut device = Device::new(credentials, skews[i % skews.len()]);
-        for n in 0..interviews {
-            device.interview(i as u64 * 1_000_000 + n);
-        }
-        // Edits made before anything was sent, so they may well arrive first.
-        let mut responses: Vec<String> = device.responses().into_iter().collect();
-        responses.sort();
-        for response in responses.iter().take(interviews as usize / 5) {
-            device.edit(response, "/comments", &format!("edited on {}", device.id));
-        }
-        devices.push(Arc::new(tokio::sync::Mutex::new(device)));
-    }
-    devices
-}
-
-async fn pull_everything(client: &reqwest::Client, base: &str) -> HashMap<String, PulledResponse> {
-    let token = harness::login(client, base).await;
-    let mut pulled = HashMap::new();
-    harness::pull_all(
-        client,
-        &[base.to_owned()],
-        &token,
-        &mut "0".to_owned(),
-        &mut HashSet::new(),
-        &mut pulled,
-        500,
-    )
-    .await;
-    pulled
-}
-
 // ------------------------------------------------------------------------ the tests
 
 async fn through_a_faulty_proxy(backend: &Backend) {
@@ -286,13 +104,13 @@ async fn through_a_faulty_proxy(backend: &Backend) {
     let codes = backend.set_up(4);
     let logs = tempfile::tempdir().unwrap();
     let server = Server::start(backend, logs.path()).await;
-    let tally = Arc::new(Tally::default());
-    let proxy = start_proxy(server.port, seed, tally.clone()).await;
+    let tally = Arc::new(proxy::Tally::default());
+    let proxy = proxy::start_proxy(server.port, seed, tally.clone()).await;
     let proxied = format!("http://127.0.0.1:{proxy}");
     let direct = harness::http_client();
-    let devices = make_devices(&direct, &server.url, &codes, 120, &[0]).await;
+    let devices = harness::make_devices(&direct, &server.url, &codes, 120, &[0]).await;
     let failures = Arc::new(AtomicUsize::new(0));
-    let client = fresh_connections();
+    let client = proxy::fresh_connections();
     let tasks: Vec<_> = devices
         .iter()
         .enumerate()
@@ -311,7 +129,7 @@ async fn through_a_faulty_proxy(backend: &Backend) {
     for t in tasks {
         rounds += t.await.unwrap();
     }
-    let pulled = pull_everything(&direct, &server.url).await;
+    let pulled = harness::pull_everything(&direct, &server.url).await;
     let devices = harness::unwrap_devices(devices);
     let (lost, duplicated) =
         harness::check_against_devices(backend.name(), &devices, &pulled, &HashMap::new()).await;
@@ -342,7 +160,7 @@ async fn server_killed_mid_batch(backend: &Backend) {
     let logs = tempfile::tempdir().unwrap();
     let mut server = Server::start(backend, logs.path()).await;
     let client = harness::http_client();
-    let devices = make_devices(&client, &server.url, &codes, 400, &[0]).await;
+    let devices = harness::make_devices(&client, &server.url, &codes, 400, &[0]).await;
     let failures = Arc::new(AtomicUsize::new(0));
     let tasks: Vec<_> = devices
         .iter()
@@ -371,7 +189,7 @@ async fn server_killed_mid_batch(backend: &Backend) {
     for t in tasks {
         rounds += t.await.unwrap();
     }
-    let pulled = pull_everything(&client, &server.url).await;
+    let pulled = harness::pull_everything(&client, &server.url).await;
     let devices = harness::unwrap_devices(devices);
     let (lost, duplicated) =
         harness::check_against_devices(backend.name(), &devices, &pulled, &HashMap::new()).await;
@@ -417,7 +235,7 @@ async fn clocks_skewed_by_days(backend: &Backend) {
     let client = harness::http_client();
     // Three days slow, on time, five days fast.
     let skews = [-3 * DAY_MS, 0, 5 * DAY_MS];
-    let devices = make_devices(&client, &server.url, &codes, 60, &skews).await;
+    let devices = harness::make_devices(&client, &server.url, &codes, 60, &skews).await;
     let failures = Arc::new(AtomicUsize::new(0));
     for (i, d) in devices.iter().enumerate() {
         sync_device(
@@ -431,7 +249,7 @@ async fn clocks_skewed_by_days(backend: &Backend) {
         .await;
     }
     let coordinator = harness::login(&client, &server.url).await;
-    let pulled = pull_everything(&client, &server.url).await;
+    let pulled = harness::pull_everything(&client, &server.url).await;
 
     // Causally later wins although its clock reads five days earlier.
     let fast: String = {
@@ -493,7 +311,7 @@ async fn clocks_skewed_by_days(backend: &Backend) {
     )
     .await;
 
-    let pulled = pull_everything(&client, &server.url).await;
+    let pulled = harness::pull_everything(&client, &server.url).await;
     let flat = voices_core::answer::FlatAnswers::from_tree(&pulled[&fast].response.answers)
         .expect("pulled answers flatten");
     assert_eq!(

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -564,4 +566,51 @@ pub fn unwrap_devices(devices: Vec<std::sync::Arc<tokio::sync::Mutex<Device>>>) 
                 .into_inner()
         })
         .collect()
+}
+
+/// Provision a device per code, each with `interviews` finalized responses and edits
+/// of a fifth of them made before anything was sent; clocks off by `skews` in turn.
+pub async fn make_devices(
+    client: &reqwest::Client,
+    base: &str,
+    codes: &[String],
+    interviews: u64,
+    skews: &[i64],
+) -> Vec<std::sync::Arc<tokio::sync::Mutex<Device>>> {
+    let mut devices = Vec::new();
+    for (i, code) in codes.iter().enumerate() {
+        let credentials = provision(client, base, code).await;
+        let mut device = Device::new(credentials, skews[i % skews.len()]);
+        for n in 0..interviews {
+            device.interview(i as u64 * 1_000_000 + n);
+        }
+        // Edits made before anything was sent, so they may well arrive first.
+        let mut responses: Vec<String> = device.responses().into_iter().collect();
+        responses.sort();
+        for response in responses.iter().take(interviews as usize / 5) {
+            device.edit(response, "/comments", &format!("edited on {}", device.id));
+        }
+        devices.push(std::sync::Arc::new(tokio::sync::Mutex::new(device)));
+    }
+    devices
+}
+
+/// Everything in the project's feed, as the coordinator pulls it.
+pub async fn pull_everything(
+    client: &reqwest::Client,
+    base: &str,
+) -> HashMap<String, PulledResponse> {
+    let token = login(client, base).await;
+    let mut pulled = HashMap::new();
+    pull_all(
+        client,
+        &[base.to_owned()],
+        &token,
+        &mut "0".to_owned(),
+        &mut HashSet::new(),
+        &mut pulled,
+        500,
+    )
+    .await;
+    pulled
 }
