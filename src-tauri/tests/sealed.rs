@@ -115,7 +115,7 @@ fn open_all(value: &mut Value, identity: &age::x25519::Identity) -> usize {
     }
 }
 
-async fn markers_never_reach_the_server_in_clear(server: TestServer, database: &Path) {
+async fn markers_never_reach_the_server_in_clear(server: &TestServer, database: &Path) {
     let old = age::x25519::Identity::generate();
     server.add_key(&old.to_public().to_string()).await;
     server.publish(&sealed_form()).await;
@@ -243,10 +243,12 @@ async fn markers_never_reach_the_server_in_clear(server: TestServer, database: &
 
 #[test]
 fn sealed_markers_never_reach_the_server_in_clear_sqlite() {
-    run(async {
+    // The server is dropped after the runtime (its clean-up blocks).
+    let _server = run(async {
         let server = TestServer::start().await;
         let files = server.files().to_path_buf();
-        markers_never_reach_the_server_in_clear(server, &files).await;
+        markers_never_reach_the_server_in_clear(&server, &files).await;
+        server
     });
 }
 
@@ -255,8 +257,9 @@ fn sealed_markers_never_reach_the_server_in_clear_postgres() {
     let Ok(data) = std::env::var("VOICES_TEST_PG_DATADIR") else {
         panic!("VOICES_TEST_PG_DATADIR is not set: run through scripts/with-postgres.sh");
     };
-    run(async {
+    let _server = run(async {
         let server = TestServer::start_postgres().await;
-        markers_never_reach_the_server_in_clear(server, Path::new(&data)).await;
+        markers_never_reach_the_server_in_clear(&server, Path::new(&data)).await;
+        server
     });
 }

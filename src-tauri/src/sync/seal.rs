@@ -21,6 +21,8 @@ use crate::store::Store;
 
 /// The setting holding the project's current recipients, one per line.
 const RECIPIENTS_KEY: &str = "sync.recipients";
+/// Set while a new link has not received its project's keys yet.
+const PENDING_KEY: &str = "sync.recipients_pending";
 
 /// Encrypts answers to the project's current recipients.
 pub struct Sealer {
@@ -73,18 +75,34 @@ impl Sealer {
 pub fn recipients(store: &Store) -> Result<Vec<String>> {
     Ok(store
         .setting(RECIPIENTS_KEY)?
-        .map(|text| text.lines().map(str::to_owned).collect())
+        .map(|text| {
+            text.lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default())
+}
+
+/// Whether the device has received its project's keys (possibly none) since it was
+/// linked: until then it builds no revision, so nothing leaves it unsealed by mistake.
+/// (A store linked before keys existed has no pending mark: it learns them at its
+/// next sync.)
+pub fn recipients_known(store: &Store) -> Result<bool> {
+    Ok(store.setting(PENDING_KEY)?.is_none())
 }
 
 /// Keep the recipients the server lists now (checked first: a bad one is refused).
 pub fn save_recipients(store: &mut Store, list: &[String]) -> Result<()> {
     Sealer::new(list)?;
-    if list.is_empty() {
-        store.delete_setting(RECIPIENTS_KEY)
-    } else {
-        store.set_setting(RECIPIENTS_KEY, &list.join("\n"))
-    }
+    store.set_setting(RECIPIENTS_KEY, &list.join("\n"))?;
+    store.delete_setting(PENDING_KEY)
+}
+
+/// Forget the keys of a previous link: a new link waits for its project's.
+pub fn forget_recipients(store: &mut Store) -> Result<()> {
+    store.delete_setting(RECIPIENTS_KEY)?;
+    store.set_setting(PENDING_KEY, "1")
 }
 
 #[cfg(test)]
