@@ -464,7 +464,8 @@ def judge(verdict, detail, voices, allowed):
         if row is not None:
             at_row = [
                 d for d in located
-                if d["location"]["row"] == row and (sheet is None or d["location"]["sheet"] == sheet)
+                if d["location"]["row"] == row
+                and (sheet is None or d["location"]["sheet"].strip().lower() == sheet)
             ]
             if not at_row:
                 return False, (
@@ -482,7 +483,10 @@ def judge(verdict, detail, voices, allowed):
         d for d in diagnostics
         if d["severity"] == "warning" and d["code"] in allowed and (d.get("location") or {}).get("row") is not None
     ]
-    warned_survey_rows = {d["location"]["row"] for d in warned if d["location"]["sheet"] == "survey"}
+    # Sheet names are read case-insensitively (`SURVEY` is the survey), as pyxform reads them.
+    warned_survey_rows = {
+        d["location"]["row"] for d in warned if d["location"]["sheet"].strip().lower() == "survey"
+    }
 
     def excused(path, what):
         # A deliberate warning on the row of the item or of a group or repeat around it …
@@ -494,7 +498,8 @@ def judge(verdict, detail, voices, allowed):
         # … or, for choices, on a row of the item's list.
         listname = (vo_items.get(path) or {}).get("list")
         return what == "choices" and listname is not None and any(
-            d["location"]["sheet"] in ("choices", "external_choices") and f"'{listname}'" in d["message"]
+            d["location"]["sheet"].strip().lower() in ("choices", "external_choices")
+            and f"'{listname}'" in d["message"]
             for d in warned
         )
 

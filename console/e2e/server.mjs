@@ -7,7 +7,6 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { conflictingEdit, makeResponses, revisionOf } from './data.mjs';
-import { workbook } from './xlsx.mjs';
 
 export const PROJECT = 'demo';
 export const ADMIN = { user: 'admin', password: 'e2e-admin-password-1' };
@@ -121,22 +120,9 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     return res.json();
   };
 
-  // Whether this server reads XLSForm workbooks when publishing (docs/console.md, Forms):
-  // a workbook with an error is refused either way, with its cell named only when read.
-  const probe = await fetch(`${base}/api/v1/projects/${PROJECT}/forms`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-      Authorization: `Bearer ${token}`,
-    },
-    body: workbook({ survey: [['type', 'name', 'label'], ['select_one nowhere', 'q', 'Q']], settings: [['form_id'], ['probe']] }),
-  });
-  const acceptsWorkbooks = /survey!|"sheet"/.test(await probe.text());
-
   return {
     base,
     dataDir,
-    acceptsWorkbooks,
     responses,
     conflicted,
     devices,

@@ -15,7 +15,8 @@ pub struct Response {
     pub id: String,
     pub form_id: String,
     pub form_version: String,
-    /// Answers by field name; repeats hold one answer set per instance.
+    /// Answers by field name (`group/name` where a name is used in two groups of one
+    /// scope); repeats hold one answer set per instance.
     #[serde(default)]
     pub answers: Answers,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -100,6 +100,7 @@ pub fn generate(fields: usize, seed: u64) -> Form {
             }),
         body,
         choices: choice_lists(),
+        entities: Vec::new(),
     }
 }
 
@@ -419,6 +420,7 @@ fn bare_field(kind: FieldType, name: &str) -> Field {
         pii: false,
         sensitive: false,
         disaggregation: None,
+        save_to: None,
     }
 }
 

@@ -165,7 +165,54 @@ fn seed(store: &Arc<dyn Store>, total: u64, version: &str) {
     }
 }
 
-fn open(total: u64) -> (Arc<dyn Store>, &'static str, Option<tempfile::TempDir>) {
+/// Statistics for the query planner after the bulk load, as autovacuum (PostgreSQL) or
+/// `PRAGMA optimize` (SQLite) would gather on a server that has been running.
+fn analyze(sqlite_path: Option<&std::path::Path>) {
+    match sqlite_path {
+        Some(path) => {
+            let conn = rusqlite::Connection::open(path).unwrap();
+            conn.execute_batch("ANALYZE;").unwrap();
+        }
+        None => {
+            let url = std::env::var("VOICES_TEST_DATABASE_URL").unwrap();
+            let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+            client.batch_execute("VACUUM ANALYZE").unwrap();
+        }
+    }
+}
+
+/// The store, the backend's name, the temporary directory to keep, the SQLite file.
+type Opened = (
+    Arc<dyn Store>,
+    &'static str,
+    Option<tempfile::TempDir>,
+    Option<std::path::PathBuf>,
+);
+
+/// PostgreSQL's plans of a table page and its count (`VOICES_BENCH_EXPLAIN=1`).
+fn explain() {
+    let url = std::env::var("VOICES_TEST_DATABASE_URL").unwrap();
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+    for sql in [
+        "SELECT ri.id FROM (SELECT * FROM response_index ri WHERE ri.project = $1 AND ri.form = $2
+             ORDER BY ri.received_at DESC, ri.id DESC LIMIT 51) ri
+         JOIN responses r ON r.project = ri.project AND r.id = ri.id
+         ORDER BY ri.received_at DESC, ri.id DESC",
+        "SELECT COUNT(*) FROM response_index ri WHERE ri.project = $1 AND ri.form = $2",
+    ] {
+        let plan = client
+            .query(
+                &format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"),
+                &[&PROJECT, &FORM],
+            )
+            .unwrap();
+        for row in plan {
+            println!("  {}", row.get::<_, String>(0));
+        }
+    }
+}
+
+fn open(total: u64) -> Opened {
     let backend = std::env::var("VOICES_BENCH_BACKEND").unwrap_or_else(|_| "sqlite".into());
     match backend.as_str() {
         "postgres" => {
@@ -174,6 +221,7 @@ fn open(total: u64) -> (Arc<dyn Store>, &'static str, Option<tempfile::TempDir>)
             (
                 Arc::new(PostgresStore::open(&url).unwrap()),
                 "PostgreSQL",
+                None,
                 None,
             )
         }
@@ -187,7 +235,12 @@ fn open(total: u64) -> (Arc<dyn Store>, &'static str, Option<tempfile::TempDir>)
             };
             std::fs::create_dir_all(&dir).unwrap();
             let path = dir.join(format!("console-{total}.sqlite3"));
-            (Arc::new(SqliteStore::open(&path).unwrap()), "SQLite", temp)
+            (
+                Arc::new(SqliteStore::open(&path).unwrap()),
+                "SQLite",
+                temp,
+                Some(path),
+            )
         }
     }
 }
@@ -247,11 +300,12 @@ fn report(name: &str, times: &mut [Duration], extra: &str) {
     );
 }
 
-#[tokio::main(flavor = "multi_thread")]
-async fn main() {
+/// Store, seed and analyze before any runtime starts (the blocking PostgreSQL client runs
+/// one of its own), browse inside one, and drop the store after it.
+fn main() {
     let total = number("VOICES_BENCH_RESPONSES", 1_000_000);
     let rounds = number("VOICES_BENCH_ROUNDS", 40) as usize;
-    let (store, backend, _dir) = open(total);
+    let (store, backend, _dir, sqlite_path) = open(total);
     let form = std::fs::read_to_string(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../schemas/forms/household-survey.json"),
@@ -268,11 +322,10 @@ async fn main() {
             .unwrap();
         store.add_membership("cora", PROJECT).unwrap();
         println!("console bench on {backend}: seeding {total} household responses");
-        let store = store.clone();
-        let version = version.clone();
-        tokio::task::spawn_blocking(move || seed(&store, total, &version))
-            .await
-            .unwrap();
+        seed(&store, total, &version);
+        let started = Instant::now();
+        analyze(sqlite_path.as_deref());
+        println!("analyzed in {:.0} s", started.elapsed().as_secs_f64());
     } else {
         println!("console bench on {backend}: {total} responses already stored");
     }
@@ -285,6 +338,18 @@ async fn main() {
             &voices_server::now_text(),
         )
         .unwrap();
+    if std::env::var("VOICES_BENCH_EXPLAIN").is_ok() && sqlite_path.is_none() {
+        explain();
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(browse(store.clone(), token, total, rounds));
+    drop(runtime);
+}
+
+async fn browse(store: Arc<dyn Store>, token: String, total: u64, rounds: usize) {
     let client = Client {
         router: app(AppState::new(store.clone())),
         token,
@@ -296,6 +361,8 @@ async fn main() {
     println!("browsing ({rounds} rounds of each kind), RSS {rss_before:.0} MB");
 
     let base = format!("/api/v1/projects/{PROJECT}/table?form={FORM}&limit=50");
+    // Batch k was sent by enumerator k mod 500: with fewer batches, fewer enumerators.
+    let enumerators = total.div_ceil(BATCH).min(ENUMERATORS) as usize;
     let day = move |d: u64| {
         received_at(d * (total.div_ceil(BATCH)) / DAYS, total.div_ceil(BATCH))[..10].to_owned()
     };
@@ -304,12 +371,7 @@ async fn main() {
         ("review = approved", Box::new(|_| "&review=approved".into())),
         (
             "one enumerator",
-            Box::new(|i| {
-                format!(
-                    "&enumerator=Enumerator%20{}",
-                    (i * 37) % ENUMERATORS as usize
-                )
-            }),
+            Box::new(move |i| format!("&enumerator=Enumerator%20{}", (i * 37) % enumerators)),
         ),
         (
             "ten days, oldest first",

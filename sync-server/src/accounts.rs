@@ -41,6 +41,13 @@ pub fn register_labelled_device(
     valid_days: i64,
 ) -> Result<Registered> {
     let id = match id {
+        // A coordinator's edits are `user:NAME`'s: a device named so would pass for one.
+        Some(id) if id.starts_with(crate::store::COORDINATOR_ACTOR_PREFIX) => {
+            return Err(crate::Error::Invalid(format!(
+                "a device id may not start with `{}` (the actor of people's edits)",
+                crate::store::COORDINATOR_ACTOR_PREFIX
+            )))
+        }
         Some(id) => id.to_owned(),
         None => auth::random_secret("dev_")?.chars().take(16).collect(),
     };

@@ -1,6 +1,7 @@
 //! Attachments are addressed by the SHA-256 of their content within a project and
-//! arrive in chunks; once every byte is in, the content is hashed, and the file is
-//! complete only if it has the hash it was sent under.
+//! arrive in chunks; the chunk with the last byte is hashed with the rest in the store's
+//! transaction, and the file is complete only if it has the hash it was sent under.
+//! [`verify`] recovers a file an earlier version left with every byte but not complete.
 
 use sha2::{Digest, Sha256};
 

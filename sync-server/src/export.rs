@@ -14,10 +14,13 @@
 use std::io::{Seek, Write};
 
 use serde_json::{json, Map, Value as Json};
-use voices_core::form::{Field, FieldType, Form, Item};
+use voices_core::collections::Set;
+use voices_core::form::{answer_key, repeated_names, Field, FieldType, Form, Item};
 use voices_core::response::{Answer, Answers};
 use voices_core::sync::ResponseStatus;
 
+use crate::console::mask;
+use crate::store::projection::IndexCache;
 use crate::store::{Store, StoredResponse};
 use crate::{Error, Result};
 
@@ -74,6 +77,8 @@ const PAGE: usize = 250;
 /// A column of a CSV table.
 struct Column {
     header: String,
+    /// Where the answer is in its scope's answers (see `voices_core::form::answer_key`).
+    key: String,
     field: Field,
     /// The field's choices (name, label), looked up once rather than per cell.
     choices: Vec<(String, String)>,
@@ -82,7 +87,7 @@ struct Column {
 /// One CSV file: the main table or a repeat's.
 struct Table {
     file: String,
-    /// Repeat names from the top level down to this table's repeat (empty: main table).
+    /// Repeat keys from the top level down to this table's repeat (empty: main table).
     repeats: Vec<String>,
     columns: Vec<Column>,
 }
@@ -93,7 +98,12 @@ fn collect_tables(form: &Form, include_pii: bool) -> Vec<Table> {
         repeats: Vec::new(),
         columns: Vec::new(),
     }];
-    walk(&form.body, "", 0, &[], include_pii, form, &mut tables);
+    let scope = Scope {
+        repeats: Vec::new(),
+        repeated: repeated_names(&form.body),
+        groups: Vec::new(),
+    };
+    walk(&form.body, "", 0, &scope, include_pii, form, &mut tables);
     for column in tables.iter_mut().flat_map(|t| t.columns.iter_mut()) {
         if column.field.kind.uses_choices() {
             column.choices = choice_names(form, &column.field);
@@ -102,11 +112,25 @@ fn collect_tables(form: &Form, include_pii: bool) -> Vec<Table> {
     tables
 }
 
-fn walk(
-    items: &[Item],
+/// Where `walk` is: the repeat keys from the top down to the current table's repeat,
+/// the names used twice in that repeat's scope and the groups opened since it began.
+struct Scope<'a> {
+    repeats: Vec<String>,
+    repeated: Set<&'a str>,
+    groups: Vec<&'a str>,
+}
+
+impl Scope<'_> {
+    fn key(&self, name: &str) -> String {
+        answer_key(&self.groups, name, self.repeated.contains(name))
+    }
+}
+
+fn walk<'a>(
+    items: &'a [Item],
     prefix: &str,
     table: usize,
-    repeats: &[String],
+    scope: &Scope<'a>,
     include_pii: bool,
     form: &Form,
     tables: &mut Vec<Table>,
@@ -119,29 +143,48 @@ fn walk(
                 }
                 tables[table].columns.push(Column {
                     header: format!("{prefix}{}", f.name),
+                    key: scope.key(&f.name),
                     field: f.clone(),
                     choices: Vec::new(),
                 });
             }
-            Item::Group(g) => walk(
-                &g.body,
-                &format!("{prefix}{}-", g.name),
-                table,
-                repeats,
-                include_pii,
-                form,
-                tables,
-            ),
+            Item::Group(g) => {
+                let mut groups = scope.groups.clone();
+                groups.push(&g.name);
+                let inner = Scope {
+                    repeats: scope.repeats.clone(),
+                    repeated: scope.repeated.clone(),
+                    groups,
+                };
+                walk(
+                    &g.body,
+                    &format!("{prefix}{}-", g.name),
+                    table,
+                    &inner,
+                    include_pii,
+                    form,
+                    tables,
+                )
+            }
             Item::Repeat(r) => {
-                let mut path = repeats.to_vec();
-                path.push(r.name.clone());
+                let mut repeats = scope.repeats.clone();
+                repeats.push(scope.key(&r.name));
+                let names: Vec<&str> = repeats
+                    .iter()
+                    .map(|k| k.rsplit('/').next().unwrap_or(k))
+                    .collect();
                 tables.push(Table {
-                    file: format!("{}-{}.csv", form.id, path.join("-")),
-                    repeats: path.clone(),
+                    file: format!("{}-{}.csv", form.id, names.join("-")),
+                    repeats: repeats.clone(),
                     columns: Vec::new(),
                 });
                 let index = tables.len() - 1;
-                walk(&r.body, "", index, &path, include_pii, form, tables);
+                let inner = Scope {
+                    repeats,
+                    repeated: repeated_names(&r.body),
+                    groups: Vec::new(),
+                };
+                walk(&r.body, "", index, &inner, include_pii, form, tables);
             }
             Item::Consent(c) => {
                 // The consent answer is a column like any question.
@@ -152,6 +195,7 @@ fn walk(
                     };
                 tables[table].columns.push(Column {
                     header: format!("{prefix}{}", c.name),
+                    key: scope.key(&c.name),
                     field,
                     choices: Vec::new(),
                 });
@@ -220,19 +264,20 @@ fn cells<W: Write>(
     csv: &mut csv::Writer<W>,
 ) -> Result<()> {
     for c in &table.columns {
-        let raw = value(answers, &c.field.name);
+        let raw = value(answers, &c.key);
         match c.field.kind {
-            FieldType::SelectOne if labels && !raw.is_empty() => {
-                csv.write_field(label_of(&c.choices, raw)).map_err(io)?
-            }
+            FieldType::SelectOne if labels && !raw.is_empty() => csv
+                .write_field(&*spreadsheet_safe(label_of(&c.choices, raw)))
+                .map_err(io)?,
             FieldType::SelectMultiple if labels => {
                 let shown: Vec<&str> = raw
                     .split_whitespace()
                     .map(|n| label_of(&c.choices, n))
                     .collect();
-                csv.write_field(shown.join(" ")).map_err(io)?
+                csv.write_field(&*spreadsheet_safe(&shown.join(" ")))
+                    .map_err(io)?
             }
-            _ => csv.write_field(raw).map_err(io)?,
+            _ => csv.write_field(&*spreadsheet_safe(raw)).map_err(io)?,
         }
         if c.field.kind == FieldType::SelectMultiple {
             for (name, _) in &c.choices {
@@ -248,6 +293,39 @@ fn cells<W: Write>(
         }
     }
     Ok(())
+}
+
+/// A cell as a spreadsheet will not run it: text starting with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return gets a leading `'`, as OWASP recommends against CSV injection
+/// (device text such as `=HYPERLINK(…)` would otherwise run as a formula when an analyst
+/// opens the file). Numbers stay numbers: `-3`, `+2547…` and a geopoint's
+/// `-0.1 36.8 1500 5` (numbers separated by single spaces or `;`) are left alone.
+pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    let risky = match text.as_bytes().first() {
+        Some(b'=' | b'@' | b'\t' | b'\r') => true,
+        Some(b'+' | b'-') => !numbers_only(text),
+        _ => false,
+    };
+    if risky {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Whether `text` is one or more decimal numbers separated by one space or `;`.
+fn numbers_only(text: &str) -> bool {
+    text.split([' ', ';']).all(|part| {
+        let digits = part.strip_prefix(['+', '-']).unwrap_or(part);
+        digits
+            .bytes()
+            .next()
+            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
+            && digits
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+            && part.parse::<f64>().is_ok_and(f64::is_finite)
+    })
 }
 
 /// End the current CSV record.
@@ -267,6 +345,7 @@ fn instances<'a>(
     };
     if let Some(Answer::Repeat(list)) = answers.0.get(first) {
         for (i, instance) in list.iter().enumerate() {
+            // The instance's answer path, as in ODK Central's KEY (`uuid:ID/member[2]`).
             let child = format!("{key}/{first}[{}]", i + 1);
             if rest.is_empty() {
                 out.push((key.clone(), child, instance));
@@ -403,9 +482,11 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
             csv.write_field(&r.received_at).map_err(io)?;
             cells(main, &response.answers, options.labels, &mut csv)?;
             csv.write_field(&key).map_err(io)?;
-            csv.write_field(&r.device).map_err(io)?;
-            csv.write_field(&r.enumerator).map_err(io)?;
-            csv.write_field(&response.form_version).map_err(io)?;
+            csv.write_field(&*spreadsheet_safe(&r.device)).map_err(io)?;
+            csv.write_field(&*spreadsheet_safe(&r.enumerator))
+                .map_err(io)?;
+            csv.write_field(&*spreadsheet_safe(&response.form_version))
+                .map_err(io)?;
             csv.write_field(r.review_state.as_str()).map_err(io)?;
             csv.write_field(match r.state.status() {
                 Some(ResponseStatus::Draft) => "draft",
@@ -419,7 +500,8 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
                 "false"
             })
             .map_err(io)?;
-            csv.write_field(r.quarantine.join("; ")).map_err(io)?;
+            csv.write_field(&*spreadsheet_safe(&r.quarantine.join("; ")))
+                .map_err(io)?;
             end_record(&mut csv)?;
             for (table, spool) in repeats.iter().zip(spools.iter_mut()) {
                 let mut found = Vec::new();
@@ -451,39 +533,18 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
     Ok(exported)
 }
 
+/// The answer key of the form's first location question (keys are the names, but
+/// `group/name` for a name used in two groups of one scope).
 fn first_geopoint(form: &Form) -> Option<String> {
     let mut found = None;
-    form.walk(|item, _| {
+    form.walk_keys(|item, key| {
         if let (None, Item::Field(f)) = (&found, item) {
             if f.kind == FieldType::Geopoint {
-                found = Some(f.name.clone());
+                found = Some(key.to_owned());
             }
         }
     });
     found
-}
-
-fn pii_names(form: &Form) -> Vec<String> {
-    let mut names = Vec::new();
-    form.walk(|item, _| {
-        if let Item::Field(f) = item {
-            if f.pii {
-                names.push(f.name.clone());
-            }
-        }
-    });
-    names
-}
-
-fn strip(answers: &mut Answers, names: &[String]) {
-    answers.0.retain(|k, _| !names.contains(k));
-    for answer in answers.0.values_mut() {
-        if let Answer::Repeat(list) = answer {
-            for instance in list {
-                strip(instance, names);
-            }
-        }
-    }
 }
 
 fn export_json(
@@ -494,11 +555,9 @@ fn export_json(
 ) -> Result<u64> {
     let geo = options.format == Format::GeoJson;
     let point_field = first_geopoint(form);
-    let hidden = if options.include_pii {
-        Vec::new()
-    } else {
-        pii_names(form)
-    };
+    // Each response is masked by its own form version (a field pii in one version may
+    // not exist in another; an unknown one counts as pii), as the console does.
+    let indexes = IndexCache::default();
     out.write_all(if geo {
         b"{\"type\":\"FeatureCollection\",\"features\":[\n"
     } else {
@@ -506,16 +565,30 @@ fn export_json(
     })?;
     let mut first = true;
     let count = each_response(store, options, |r| {
-        let mut item = crate::responses::pulled(r.clone());
-        strip(&mut item.response.answers, &hidden);
+        let item = crate::responses::pulled(r.clone());
+        let index = indexes.get(
+            &options.project,
+            &item.response.form_id,
+            &item.response.form_version,
+            || {
+                Ok(store
+                    .get_form(
+                        &options.project,
+                        &item.response.form_id,
+                        &item.response.form_version,
+                    )?
+                    .map(|f| f.document))
+            },
+        )?;
+        // Answers and conflicts of pii fields left out (their paths listed in `masked`)
+        // unless asked for.
+        let mut shown = mask::pulled_json(&item, index.as_deref(), options.include_pii);
         let record = if geo {
+            let answers = shown["response"]["answers"].take();
             let coordinates = point_field
                 .as_ref()
-                .map(|name| {
-                    value(&item.response.answers, name)
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                })
+                .and_then(|name| answers.get(name.as_str())?.as_str())
+                .map(|point| point.split_whitespace().collect::<Vec<_>>())
                 .and_then(|parts| {
                     let lat: f64 = parts.first()?.parse().ok()?;
                     let lon: f64 = parts.get(1)?.parse().ok()?;
@@ -523,10 +596,7 @@ fn export_json(
                 });
             let mut properties = Map::new();
             properties.insert("KEY".into(), json!(format!("uuid:{}", item.response.id)));
-            properties.insert(
-                "answers".into(),
-                serde_json::to_value(&item.response.answers)?,
-            );
+            properties.insert("answers".into(), answers);
             properties.insert("FormVersion".into(), json!(item.response.form_version));
             properties.insert("ReviewState".into(), json!(item.review_state));
             properties.insert("DeviceID".into(), json!(item.device));
@@ -536,7 +606,7 @@ fn export_json(
                 "properties": properties,
             })
         } else {
-            serde_json::to_value(&item)?
+            shown
         };
         if !first {
             out.write_all(b",\n")?;
@@ -548,4 +618,50 @@ fn export_json(
     out.write_all(if geo { b"\n]}\n" } else { b"\n]\n" })?;
     out.flush()?;
     Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name used in two groups of one scope: each column (named after its groups, as
+    /// ODK Central names them) reads its own answer, at the key `group/name`.
+    #[test]
+    fn names_used_in_two_groups_have_their_own_columns_and_answers() {
+        let form = Form::from_json(
+            r#"{"id": "f", "version": "1", "title": "F",
+              "languages": [{"code": "en", "name": "English"}], "default_language": "en",
+              "body": [
+                {"type": "group", "name": "head", "body": [{"type": "text", "name": "name"}]},
+                {"type": "group", "name": "spouse", "body": [{"type": "text", "name": "name"}]},
+                {"type": "repeat", "name": "kids", "body": [
+                  {"type": "group", "name": "a", "body": [{"type": "text", "name": "x"}]},
+                  {"type": "group", "name": "b", "body": [{"type": "text", "name": "x"}]}
+                ]}
+              ]}"#,
+        )
+        .unwrap();
+        let tables = collect_tables(&form, true);
+        assert_eq!(headers(&tables[0]), ["head-name", "spouse-name"]);
+        assert_eq!(headers(&tables[1]), ["a-x", "b-x"]);
+        let answers: Answers = serde_json::from_value(json!({
+            "head/name": "Achieng", "spouse/name": "Otieno",
+            "kids": [{"a/x": "1", "b/x": "2"}]
+        }))
+        .unwrap();
+        let mut main = csv::Writer::from_writer(Vec::new());
+        cells(&tables[0], &answers, false, &mut main).unwrap();
+        end_record(&mut main).unwrap();
+        let main = String::from_utf8(main.into_inner().unwrap()).unwrap();
+        assert_eq!(main.trim(), "Achieng,Otieno");
+        let mut found = Vec::new();
+        instances(&answers, &tables[1].repeats, "uuid:r".into(), &mut found);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].1, "uuid:r/kids[1]");
+        let mut kids = csv::Writer::from_writer(Vec::new());
+        cells(&tables[1], found[0].2, false, &mut kids).unwrap();
+        end_record(&mut kids).unwrap();
+        let kids = String::from_utf8(kids.into_inner().unwrap()).unwrap();
+        assert_eq!(kids.trim(), "1,2");
+    }
 }

@@ -12,8 +12,11 @@ use crate::store::{IncomingRevision, Store, Uploader, Validator};
 /// Why a whole batch was refused (a line that is not a revision only refuses itself).
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
-    #[error("the batch has {records} records; the limit is {limit} per batch")]
-    TooManyRecords { records: u64, limit: u64 },
+    #[error("the batch has more than {limit} records; send at most {limit} per batch")]
+    TooManyRecords { limit: u64 },
+    /// Blank lines count: a body of newlines must not cost a slice per line.
+    #[error("the batch has more than {limit} lines (blank lines included), the last one read starting at byte {offset}; send one revision per line and at most {records} per batch", records = .limit / 2)]
+    TooManyLines { limit: u64, offset: u64 },
     /// A failure inside the server that says nothing about the batch.
     #[error("{0}")]
     Internal(String),
@@ -30,7 +33,12 @@ enum Line {
 
 /// Decode line `n` (0-based) of an upload: UTF-8, a revision, sent by its actor; then its
 /// canonical JSON and hash.
-fn decode_line(n: usize, line: &[u8], uploader: &Uploader) -> Result<Line, IngestError> {
+fn decode_line(
+    n: usize,
+    line: &[u8],
+    uploader: &Uploader,
+    max_line_bytes: u64,
+) -> Result<Line, IngestError> {
     let rejected = |code: &str, reason: String| {
         Line::Refused(RecordAck {
             id: format!("line {}", n + 1),
@@ -39,6 +47,16 @@ fn decode_line(n: usize, line: &[u8], uploader: &Uploader) -> Result<Line, Inges
             reasons: vec![reason],
         })
     };
+    if line.len() as u64 > max_line_bytes {
+        return Ok(rejected(
+            "line_too_long",
+            format!(
+                "line {} is {} bytes; the limit is {max_line_bytes} bytes per line (one revision per line)",
+                n + 1,
+                line.len()
+            ),
+        ));
+    }
     let text = match std::str::from_utf8(line) {
         Ok(t) => t,
         Err(e) => {
@@ -57,7 +75,7 @@ fn decode_line(n: usize, line: &[u8], uploader: &Uploader) -> Result<Line, Inges
         Err(e) => {
             return Ok(rejected(
                 "bad_json",
-                format!("line {} is not a revision: {e}", n + 1),
+                format!("line {} is not a revision: {}", n + 1, without_values(&e)),
             ))
         }
     };
@@ -83,6 +101,74 @@ fn decode_line(n: usize, line: &[u8], uploader: &Uploader) -> Result<Line, Inges
     })))
 }
 
+/// The parser's message without the values it quotes (`invalid type: string "Achieng",
+/// expected u64` becomes `invalid type: string, expected u64`): a reason is kept and shown
+/// to people who may not see the answers, so it names what and where, never a value.
+fn without_values(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    let quoting = ["invalid type: ", "invalid value: ", "unknown variant "];
+    let Some(prefix) = quoting.iter().find(|p| message.starts_with(*p)) else {
+        return message;
+    };
+    let (what, rest) = match message.find(", expected") {
+        Some(at) => message.split_at(at),
+        // No `expected` part: keep only the words before any quoted value.
+        None => match message.find(" at line ") {
+            Some(at) => message.split_at(at),
+            None => (message.as_str(), ""),
+        },
+    };
+    let kind = what[prefix.len()..]
+        .split(['"', '`', '\''])
+        .next()
+        .unwrap_or_default()
+        .trim();
+    if kind.is_empty() {
+        format!("{}{rest}", prefix.trim_end())
+    } else {
+        format!("{prefix}{kind}{rest}")
+    }
+}
+
+/// The non-blank lines of a batch with their (0-based) numbers, refusing the batch as
+/// soon as it passes `max_batch_records` records or twice as many lines (so neither a
+/// million records nor a body of newlines is split whole into slices first). After a cut
+/// (`truncated`) the last piece is a partial line and is dropped: the client sends it
+/// again. A complete body may end with or without a final newline.
+fn split_lines<'d>(
+    data: &'d [u8],
+    truncated: bool,
+    limits: &Limits,
+) -> Result<Vec<(usize, &'d [u8])>, IngestError> {
+    let max_lines = limits.max_batch_records.saturating_mul(2);
+    let mut numbered = Vec::new();
+    let mut pieces = data.split(|&b| b == b'\n').enumerate().peekable();
+    let mut offset = 0u64;
+    while let Some((n, piece)) = pieces.next() {
+        let last = pieces.peek().is_none();
+        if last && (truncated || piece.is_empty()) {
+            break;
+        }
+        if n as u64 >= max_lines {
+            return Err(IngestError::TooManyLines {
+                limit: max_lines,
+                offset,
+            });
+        }
+        let line = piece.trim_ascii();
+        if !line.is_empty() {
+            if numbered.len() as u64 >= limits.max_batch_records {
+                return Err(IngestError::TooManyRecords {
+                    limit: limits.max_batch_records,
+                });
+            }
+            numbered.push((n, line));
+        }
+        offset += piece.len() as u64 + 1;
+    }
+    Ok(numbered)
+}
+
 /// Decode an NDJSON batch and ingest it. Lines that are not revisions are rejected on
 /// their own; the rest go to the store in one transaction. `truncated`: the body was cut
 /// off in transit, so its last piece is a partial line.
@@ -95,27 +181,12 @@ pub fn ingest_lines(
     truncated: bool,
     limits: &Limits,
 ) -> Result<UploadAck, IngestError> {
-    let mut lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
-    // After a cut the last piece is a partial line: drop it, the client sends it again.
-    // A complete body may end with or without a final newline.
-    if truncated || lines.last().is_some_and(|l| l.is_empty()) {
-        lines.pop();
-    }
-    let records = lines.iter().filter(|l| !l.trim_ascii().is_empty()).count() as u64;
-    if records > limits.max_batch_records {
-        return Err(IngestError::TooManyRecords {
-            records,
-            limit: limits.max_batch_records,
-        });
-    }
-    let numbered: Vec<(usize, &[u8])> = lines
-        .iter()
-        .enumerate()
-        .map(|(n, line)| (n, line.trim_ascii()))
-        .filter(|(_, line)| !line.is_empty())
-        .collect();
+    let numbered = split_lines(data, truncated, limits)?;
+    let records = numbered.len() as u64;
     // Lines decode and hash independently: spread over the cores.
-    let decoded = crate::par_map(&numbered, |&(n, line)| decode_line(n, line, uploader));
+    let decoded = crate::par_map(&numbered, |&(n, line)| {
+        decode_line(n, line, uploader, limits.max_line_bytes)
+    });
     let mut slots: Vec<Option<RecordAck>> = Vec::with_capacity(records as usize);
     let mut batch = Vec::with_capacity(records as usize);
     for line in decoded {

@@ -99,6 +99,10 @@ enum Command {
         /// the proxy's. Only with a proxy that does so (docs/deploy.md).
         #[arg(long, env = "VOICES_BEHIND_PROXY")]
         behind_proxy: bool,
+        /// Largest attachment (photo, audio, video) a device may upload, in bytes; a
+        /// larger declared size is refused before any byte is stored.
+        #[arg(long, value_name = "BYTES", env = "VOICES_MAX_ATTACHMENT_BYTES", default_value_t = voices_core::sync::protocol::DEFAULT_MAX_ATTACHMENT_BYTES, value_parser = clap::value_parser!(u64).range(1..))]
+        max_attachment_bytes: u64,
         /// Seconds a shutdown (SIGTERM, SIGINT) waits for requests in flight.
         #[arg(long, value_name = "SECONDS", default_value_t = serve::DEFAULT_SHUTDOWN_GRACE.as_secs())]
         shutdown_grace: u64,
@@ -406,6 +410,7 @@ fn main() -> anyhow::Result<()> {
             max_connections,
             behind_proxy,
             shutdown_grace,
+            max_attachment_bytes,
         } => {
             let filter = tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -424,6 +429,7 @@ fn main() -> anyhow::Result<()> {
                 state = state.without_zstd();
             }
             state.behind_proxy = *behind_proxy;
+            state.limits.max_attachment_bytes = *max_attachment_bytes;
             state = state.with_public_url(public_url.clone());
             let options = ServeOptions {
                 tls: match (tls_cert, tls_key) {

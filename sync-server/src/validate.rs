@@ -9,11 +9,12 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use voices_core::answer::AnswerValue;
 use voices_core::engine::{validate_response, CompiledForm, ViolationCode};
 use voices_core::env::FixedEnvironment;
 use voices_core::response::Response;
 use voices_core::sync::merge::FORM_VERSION_KEY;
-use voices_core::sync::{ResponseState, ResponseStatus};
+use voices_core::sync::{Edits, ResponseState, ResponseStatus, Revision};
 
 use crate::store::{Store, Validation, Validator};
 
@@ -73,11 +74,29 @@ impl FormCatalog {
     }
 }
 
+impl FormCatalog {
+    /// A compiled form version already in the cache (never reads the store).
+    fn cached(&self, project: &str, form: &str, version: &str) -> Option<Arc<CompiledForm>> {
+        let key = (project.to_owned(), form.to_owned(), version.to_owned());
+        self.forms.read().ok()?.get(&key).cloned()
+    }
+}
+
 impl Validator for FormCatalog {
     fn prepare(&self, project: &str, versions: &[(&str, &str)]) {
         for (form, version) in versions {
             self.get(project, form, version);
         }
+    }
+
+    fn refuse(&self, project: &str, revision: &Revision, edits: &Edits<'_>) -> Option<String> {
+        let form = self.cached(project, &revision.form, &revision.version)?;
+        edits.answers.iter().find_map(|(path, value)| {
+            // A sealed value is never a count, the only key whose value bounds instances.
+            form.check_repeat_bounds(path, value.and_then(AnswerValue::text))
+                .err()
+                .map(|e| e.to_string())
+        })
     }
 
     fn validate(&self, project: &str, state: &ResponseState, response: &Response) -> Validation {
@@ -124,7 +143,13 @@ impl Validator for FormCatalog {
             if draft && incomplete {
                 continue;
             }
-            reasons.push(format!("{}: {}", violation.path, violation.message));
+            // Reasons go to devices and coordinators alike: they name the field and the
+            // rule, never the answer.
+            reasons.push(format!(
+                "{}: {}",
+                violation.path,
+                violation.message_without_answer()
+            ));
         }
         if reasons.is_empty() {
             Validation::Valid

@@ -180,12 +180,13 @@ async fn the_same_batch_sent_a_hundred_times_is_stored_once() {
 }
 
 #[tokio::test]
-async fn concurrent_edits_from_two_devices_conflict_until_a_coordinator_resolves() {
+async fn concurrent_edits_of_a_device_and_an_admin_conflict_until_a_coordinator_resolves() {
     let fx = Fixture::new().await;
     let original = household_revision(1, "tab-a", HOUSEHOLD_VERSION);
     fx.upload(&fx.device, std::slice::from_ref(&original)).await;
-    // Device B received the response (e.g. sent back for a follow-up) and both edit it
-    // offline; device B's clock is two days behind.
+    // The device edits the response offline while an admin corrects it on the server
+    // having seen only its first edit; the admin's clock is two days behind. (Another
+    // device may not edit it at all.)
     let edit =
         |id: &str, actor: &str, seq: u64, seen: VersionVector, wall: u64, value: &str| Revision {
             id: id.into(),
@@ -206,8 +207,21 @@ async fn concurrent_edits_from_two_devices_conflict_until_a_coordinator_resolves
         "7",
     );
     let seen_a1 = VersionVector([("tab-a".to_string(), 1)].into());
-    let b1 = edit("edit-b1", "tab-b", 1, seen_a1, 1_764_000_000_000, "8");
-    let (_, ack) = fx.upload(&fx.device_b, std::slice::from_ref(&b1)).await;
+    let intruder = edit(
+        "edit-b1",
+        "tab-b",
+        1,
+        seen_a1.clone(),
+        1_764_000_000_000,
+        "8",
+    );
+    let (_, ack) = fx
+        .upload(&fx.device_b, std::slice::from_ref(&intruder))
+        .await;
+    assert_eq!(statuses(&ack), ["rejected"]);
+    assert_eq!(ack["records"][0]["code"], "not_your_response");
+    let b1 = edit("edit-b1", "user:admin", 1, seen_a1, 1_764_000_000_000, "8");
+    let (_, ack) = fx.upload(&fx.admin, std::slice::from_ref(&b1)).await;
     assert_eq!(statuses(&ack), ["accepted"]);
     let (_, ack) = fx.upload(&fx.device, std::slice::from_ref(&a2)).await;
     assert_eq!(statuses(&ack), ["accepted"]);

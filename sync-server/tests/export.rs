@@ -192,3 +192,119 @@ async fn export_refuses_devices_unknown_forms_and_formats() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
 }
+
+#[tokio::test]
+async fn csv_cells_a_spreadsheet_would_run_get_a_leading_quote_and_numbers_stay_numbers() {
+    let fx = Fixture::new().await;
+    let mut revision = household_revision(0, "tab-a", HOUSEHOLD_VERSION);
+    let formulas = [
+        ("/comments", "=HYPERLINK(\"http://evil.example\",\"open\")"),
+        ("/village", "@SUM(A1:A9)"),
+        ("/district", "+cmd|' /C calc'!A0"),
+        ("/member[1]/member_relation", "-2+3"),
+        ("/member[2]/member_relation", "\tindent"),
+        ("/member[3]/member_relation", "\rreturn"),
+    ];
+    for (path, text) in formulas {
+        revision.set.insert(path.into(), Some(text.into()));
+    }
+    revision.set.insert("/resp_age".into(), Some("-5".into()));
+    revision
+        .set
+        .insert("/monthly_income".into(), Some("+1200.50".into()));
+    revision
+        .set
+        .insert("/gps".into(), Some("-0.1234567 36.8 1500.5 9.5".into()));
+    let (_, ack) = fx.upload(&fx.device, &[revision]).await;
+    assert_eq!(ack["rejected"], 0, "{ack}");
+
+    let (status, bytes) = download(&fx, &fx.coordinator, "format=csv&pii=true").await;
+    assert_eq!(status, StatusCode::OK);
+    let files = unzip(&bytes);
+    let (main, members) = (&files[0].1, &files[1].1);
+    let cols = header(main);
+    let row = &rows(main)[0];
+    let cell = |name: &str| row[cols.iter().position(|c| c == name).unwrap()].clone();
+    assert_eq!(
+        cell("comments"),
+        "'=HYPERLINK(\"http://evil.example\",\"open\")"
+    );
+    assert_eq!(cell("village"), "'@SUM(A1:A9)");
+    assert_eq!(cell("district"), "'+cmd|' /C calc'!A0");
+    assert_eq!(cell("respondent-resp_age"), "-5");
+    assert_eq!(cell("household-monthly_income"), "+1200.50");
+    assert_eq!(cell("gps"), "-0.1234567 36.8 1500.5 9.5");
+    let member_cols = header(members);
+    let relation = member_cols
+        .iter()
+        .position(|c| c == "member_relation")
+        .unwrap();
+    let relations: Vec<String> = rows(members).iter().map(|r| r[relation].clone()).collect();
+    assert_eq!(relations, ["'-2+3", "'\tindent", "'\rreturn"]);
+}
+
+#[tokio::test]
+async fn json_export_without_pii_carries_no_pii_value_anywhere() {
+    let fx = Fixture::new().await;
+    // Two edits of a pii answer the coordinator's edit had not seen: a conflict whose
+    // values are the pii.
+    let first = household_revision(0, "tab-a", HOUSEHOLD_VERSION);
+    fx.upload(&fx.device, std::slice::from_ref(&first)).await;
+    let mut second = first.clone();
+    second.id = "second".into();
+    second.seq = 2;
+    second.set = [
+        ("/resp_phone".to_string(), Some("+254700111222".into())),
+        (
+            "/member[2]/member_name".to_string(),
+            Some("Secret Name".into()),
+        ),
+    ]
+    .into();
+    fx.upload(&fx.device, &[second]).await;
+    let mut coordinator_edit = first.clone();
+    coordinator_edit.id = "coordinator-edit".into();
+    coordinator_edit.actor = "user:cora".into();
+    coordinator_edit.seq = 1;
+    // Had seen only the first edit: concurrent with the second.
+    coordinator_edit.seen = voices_core::sync::VersionVector([("tab-a".to_string(), 1)].into());
+    coordinator_edit.set = [
+        ("/resp_phone".to_string(), Some("+254799888777".into())),
+        (
+            "/member[2]/member_name".to_string(),
+            Some("Other Secret".into()),
+        ),
+    ]
+    .into();
+    let (_, ack) = fx.upload(&fx.coordinator, &[coordinator_edit]).await;
+    assert_eq!(ack["rejected"], 0, "{ack}");
+
+    let (status, bytes) = download(&fx, &fx.coordinator, "format=json").await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8(bytes).unwrap();
+    let items: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let clear = |key: &str| first.set[key].as_ref().and_then(|v| v.text()).unwrap();
+    let pii_values = [
+        clear("/resp_phone"),
+        clear("/resp_name"),
+        clear("/member[2]/member_name"),
+        "+254700111222",
+        "Secret Name",
+        "+254799888777",
+        "Other Secret",
+    ];
+    for value in &pii_values {
+        assert!(!text.contains(value), "{value} in {text}");
+    }
+    let masked = items[0]["masked"].as_array().unwrap();
+    assert!(
+        masked.contains(&serde_json::json!("/resp_phone")),
+        "{masked:?}"
+    );
+    // Asked for, they are there, the conflict included.
+    let (_, bytes) = download(&fx, &fx.coordinator, "format=json&pii=true").await;
+    let text = String::from_utf8(bytes).unwrap();
+    for value in &pii_values[3..] {
+        assert!(text.contains(value), "{value} missing");
+    }
+}

@@ -1,7 +1,7 @@
 //! The coordinator side of the story against a real server on a loopback port chosen by
 //! the OS (`story.rs` runs the device side on SQLite and two PostgreSQL processes):
 //! provision devices, publish a form, upload batches with duplicates and reorders, edit
-//! one response concurrently on two devices, resolve the conflict as a coordinator, pull
+//! one response concurrently on its device and by a coordinator, resolve the conflict as a coordinator, pull
 //! every page, export. Ends with zero lost and zero duplicated responses, checked against
 //! the devices' own records.
 
@@ -189,7 +189,8 @@ async fn field_story_over_loopback() {
         (Some(30), Some(10))
     );
 
-    // One response is edited on both devices without either seeing the other's edit.
+    // One response is edited on its device and by the coordinator without either seeing
+    // the other's edit (the other device may not edit it at all).
     let target = a[7].clone();
     let edit =
         |id: &str, actor: &str, seq: u64, seen: VersionVector, wall_ms: u64, size: &str| Revision {
@@ -203,10 +204,22 @@ async fn field_story_over_loopback() {
             ..target.clone()
         };
     let seen_a1 = VersionVector([("tab-a".to_string(), 1)].into());
-    // Device B's clock is three days behind: it must not matter.
-    let from_b = edit(
+    let not_theirs = edit(
         "story-b1",
         "tab-b",
+        1,
+        seen_a1.clone(),
+        1_764_000_000_000,
+        "9",
+    );
+    assert_eq!(
+        srv.upload(tab_b, std::slice::from_ref(&not_theirs)).await["records"][0]["code"],
+        "not_your_response"
+    );
+    // The coordinator's clock is three days behind: it must not matter.
+    let from_b = edit(
+        "story-c0",
+        "user:cora",
         1,
         seen_a1,
         1_764_000_000_000 - 3 * 86_400_000,
@@ -221,7 +234,8 @@ async fn field_story_over_loopback() {
         "11",
     );
     assert_eq!(
-        srv.upload(tab_b, std::slice::from_ref(&from_b)).await["accepted"],
+        srv.upload(&coordinator, std::slice::from_ref(&from_b))
+            .await["accepted"],
         1
     );
     assert_eq!(
@@ -243,7 +257,7 @@ async fn field_story_over_loopback() {
         ..edit(
             "story-c1",
             "user:cora",
-            1,
+            2,
             VersionVector::new(),
             1_764_100_000_000,
             "11",

@@ -69,9 +69,26 @@ fn a_batch_planned_while_another_writes_the_same_response_is_planned_again() {
     let (_dir, store) = sqlite();
     store.add_project("p1", "One", suite::NOW).unwrap();
     let first = household_revision(3, "dev-a", "1");
+    store
+        .ingest(
+            "p1",
+            &suite::uploader("dev-a"),
+            &[suite::incoming(first.clone())],
+            &suite::TestValidator,
+            suite::NOW,
+        )
+        .unwrap();
+    let second = Revision {
+        id: "a2".into(),
+        seq: 2,
+        set: [("/resp_age".to_string(), Some("41".into()))].into(),
+        ..first.clone()
+    };
+    // A coordinator's edit that had seen only the device's first: concurrent with its second.
     let concurrent = Revision {
-        id: "b1".into(),
-        actor: "dev-b".into(),
+        id: "c1".into(),
+        actor: "user:coord".into(),
+        seen: voices_core::sync::VersionVector([("dev-a".to_string(), 1)].into()),
         set: [("/resp_age".to_string(), Some("999".into()))].into(),
         ..first.clone()
     };
@@ -81,7 +98,7 @@ fn a_batch_planned_while_another_writes_the_same_response_is_planned_again() {
             let acks = store
                 .ingest(
                     "p1",
-                    &suite::uploader("dev-b"),
+                    &suite::uploader("user:coord"),
                     &[suite::incoming(concurrent)],
                     &suite::TestValidator,
                     suite::NOW,
@@ -95,7 +112,7 @@ fn a_batch_planned_while_another_writes_the_same_response_is_planned_again() {
         .ingest(
             "p1",
             &suite::uploader("dev-a"),
-            &[suite::incoming(first.clone())],
+            &[suite::incoming(second)],
             &validator,
             suite::NOW,
         )
@@ -105,10 +122,10 @@ fn a_batch_planned_while_another_writes_the_same_response_is_planned_again() {
         validator.calls.load(std::sync::atomic::Ordering::SeqCst) >= 2,
         "the stale plan was not made again"
     );
-    // Neither edit is lost: the response holds both revisions, merged.
+    // Neither edit is lost: the response holds every revision, merged.
     let row = store.get_response("p1", &first.response).unwrap().unwrap();
-    assert_eq!(row.state.revision_count(), 2);
-    assert_eq!(store.revisions_of("p1", &first.response).unwrap().len(), 2);
+    assert_eq!(row.state.revision_count(), 3);
+    assert_eq!(store.revisions_of("p1", &first.response).unwrap().len(), 3);
     assert!(row.state.has_conflicts(), "concurrent edits of /resp_age");
 }
 

@@ -223,6 +223,7 @@ fn generated_form(questions: usize) -> Form {
             pii: false,
             sensitive: false,
             disaggregation: None,
+            save_to: None,
         }));
         if group_items.len() == 50 {
             body.push(Item::Group(Group {
@@ -266,5 +267,6 @@ fn generated_form(questions: usize) -> Form {
         safe_exit: None,
         body,
         choices,
+        entities: Vec::new(),
     }
 }

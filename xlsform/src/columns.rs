@@ -31,6 +31,7 @@ pub(crate) const SURVEY: &[&str] = &[
     "pii",
     "sensitive",
     "disaggregation",
+    "save_to",
     "privacy",
     "privacy_prompt",
     "page",
@@ -47,13 +48,7 @@ pub(crate) const SURVEY: &[&str] = &[
 
 /// Survey columns that are read but never written by the exporter; together with
 /// [`SURVEY`] they are every survey column with a meaning in Voices.
-pub(crate) const SURVEY_READ_ONLY: &[&str] = &[
-    "big-image",
-    "trigger",
-    "media",
-    // ODK entities: checked, not used.
-    "save_to",
-];
+pub(crate) const SURVEY_READ_ONLY: &[&str] = &["big-image", "trigger", "media"];
 
 /// Choices sheet columns the exporter writes, in order; any other column of a
 /// choices sheet is a property of the choice (for `choice_filter`).
@@ -84,8 +79,12 @@ pub(crate) const SETTINGS: &[&str] = &[
     "direction",
 ];
 
-/// Columns of ODK's `entities` sheet: checked as pyxform checks them, not used.
+/// Columns of ODK's `entities` sheet, in the order the exporter writes them.
 pub(crate) const ENTITIES: &[&str] = &["list_name", "label", "create_if", "update_if", "entity_id"];
+
+/// pyxform's older name of the entities sheet's `list_name` (only on that sheet: on
+/// `choices` a `dataset` column is a choice property).
+pub(crate) const ENTITIES_LIST_NAME_ALIAS: &str = "dataset";
 
 /// Columns whose header may carry a language suffix.
 const TRANSLATABLE: &[&str] = &[

@@ -193,6 +193,16 @@ pub fn export_xlsx(form: &Form) -> Result<Vec<u8>> {
         }
     }
 
+    let mut entities = SheetBuilder::new(columns::ENTITIES);
+    for entity in &form.entities {
+        let mut row = entities.row();
+        row.set("list_name", entity.list_name.clone());
+        row.opt("label", entity.label.as_ref());
+        row.opt("create_if", entity.create_if.as_ref());
+        row.opt("update_if", entity.update_if.as_ref());
+        row.opt("entity_id", entity.entity_id.as_ref());
+    }
+
     // Every language gets a label column when the form has several, so none is lost.
     let label_everywhere: &[&str] = if form.languages.len() > 1 {
         &["label"]
@@ -205,7 +215,11 @@ pub fn export_xlsx(form: &Form) -> Result<Vec<u8>> {
         ("survey", &survey, label_everywhere),
         ("choices", &choices, label_everywhere),
         ("settings", &settings, &[][..]),
+        ("entities", &entities, &[][..]),
     ] {
+        if name == "entities" && builder.rows.is_empty() {
+            continue;
+        }
         let columns = builder.columns(&form.languages, always);
         let sheet = book.add_worksheet();
         sheet.set_name(name)?;
@@ -351,4 +365,5 @@ fn write_field(sheet: &mut SheetBuilder, field: &Field) {
         "disaggregation",
         field.disaggregation.map(|d| d.as_str().to_owned()).as_ref(),
     );
+    row.opt("save_to", field.save_to.as_ref());
 }

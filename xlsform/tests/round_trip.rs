@@ -172,3 +172,49 @@ fn the_disaggregation_column_is_read_and_checked() {
         ]
     );
 }
+
+/// ODK entities (the `entities` sheet and `save_to`) are kept in the form and written
+/// back, so a workbook survives import and export with them.
+#[test]
+fn entities_round_trip() {
+    let md = r#"
+| survey |
+| | type | name | label | save_to |
+| | text | tree_name | Tree | |
+| | integer | height | Height | height_m |
+| | geopoint | location | Where | geometry |
+| entities |
+| | list_name | label | create_if |
+| | trees | concat(${tree_name}, ' ', ${height}) | ${height} > 1 |
+"#;
+    let report = voices_xlsform::import_markdown(md, &ImportOptions::default());
+    let form = report.form.expect("imports");
+    assert_eq!(form.entities.len(), 1);
+    let entity = &form.entities[0];
+    assert_eq!(entity.list_name, "trees");
+    assert_eq!(
+        entity.label.as_deref(),
+        Some("concat(${tree_name}, ' ', ${height})")
+    );
+    assert_eq!(entity.create_if.as_deref(), Some("${height} > 1"));
+    let saved: Vec<Option<&str>> = form
+        .body
+        .iter()
+        .map(|item| match item {
+            voices_core::form::Item::Field(f) => f.save_to.as_deref(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(saved, [None, Some("height_m"), Some("geometry")]);
+    let bytes = export_xlsx(&form).unwrap();
+    let again = import_spreadsheet_bytes(&bytes, &ImportOptions::default()).unwrap();
+    let rendered: Vec<String> = again
+        .diagnostics
+        .iter()
+        .map(|d| d.render("e.xlsx"))
+        .collect();
+    let imported = again
+        .form
+        .unwrap_or_else(|| panic!("does not import:\n{}", rendered.join("\n")));
+    assert_eq!(imported, form, "{}", rendered.join("\n"));
+}

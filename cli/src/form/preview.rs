@@ -12,17 +12,19 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
 use chrono::{DateTime, FixedOffset, Utc};
 use serde_json::Value;
 use voices_core::answer::AnswerPath;
+use voices_core::collections::Set;
 use voices_core::engine::{
     CompiledForm, FieldView, FormView, ItemView, PageKind, PageView, Session, Violation,
 };
 use voices_core::env::FixedEnvironment;
-use voices_core::form::{FieldType, Form, Item};
+use voices_core::form::{answer_key, repeated_names, FieldType, Form, Item};
 use voices_core::response::{
     Answer, Answers, ConsentRecord, PrivacyOutcome, PrivacyRecord, Response,
 };
@@ -224,10 +226,22 @@ fn consent_block(form: &Form) -> Option<(&str, &str)> {
 
 /// Values of calculated, hidden and metadata fields, by answer path, in form order.
 fn calculated_values(form: &Form, answers: &Answers) -> Vec<(String, String)> {
+    /// Items of one body, the answers of their repeat instance, its path, the groups
+    /// opened since the instance began and the names used twice in its scope (answers
+    /// are keyed as `voices_core::form::answer_key` says).
+    type Frame<'a> = (
+        &'a [Item],
+        &'a Answers,
+        String,
+        Vec<&'a str>,
+        Rc<Set<&'a str>>,
+    );
     // An explicit stack rather than recursion: forms may nest deeply.
     let mut out = Vec::new();
-    let mut stack: Vec<(&[Item], &Answers, String)> = vec![(&form.body, answers, String::new())];
-    while let Some((items, scope, base)) = stack.pop() {
+    let top = Rc::new(repeated_names(&form.body));
+    let mut stack: Vec<Frame<'_>> = vec![(&form.body, answers, String::new(), Vec::new(), top)];
+    while let Some((items, scope, base, groups, repeated)) = stack.pop() {
+        let key = |name: &str| answer_key(&groups, name, repeated.contains(name));
         let mut nested = Vec::new();
         for item in items {
             match item {
@@ -235,19 +249,34 @@ fn calculated_values(form: &Form, answers: &Answers) -> Vec<(String, String)> {
                     if f.kind.is_metadata()
                         || matches!(f.kind, FieldType::Calculate | FieldType::Hidden) =>
                 {
-                    if let Some(Answer::Value(v)) = scope.0.get(&f.name) {
-                        out.push((format!("{base}/{}", f.name), v.clone()));
+                    let key = key(&f.name);
+                    if let Some(Answer::Value(v)) = scope.0.get(&key) {
+                        out.push((format!("{base}/{key}"), v.clone()));
                     }
                 }
                 Item::Field(_) | Item::Consent(_) => {}
-                Item::Group(g) => nested.push((g.body.as_slice(), scope, base.clone())),
+                Item::Group(g) => {
+                    let mut inner = groups.clone();
+                    inner.push(g.name.as_str());
+                    nested.push((
+                        g.body.as_slice(),
+                        scope,
+                        base.clone(),
+                        inner,
+                        repeated.clone(),
+                    ));
+                }
                 Item::Repeat(r) => {
-                    if let Some(Answer::Repeat(instances)) = scope.0.get(&r.name) {
+                    let key = key(&r.name);
+                    if let Some(Answer::Repeat(instances)) = scope.0.get(&key) {
+                        let inner = Rc::new(repeated_names(&r.body));
                         for (i, instance) in instances.iter().enumerate() {
                             nested.push((
                                 r.body.as_slice(),
                                 instance,
-                                format!("{base}/{}[{}]", r.name, i + 1),
+                                format!("{base}/{key}[{}]", i + 1),
+                                Vec::new(),
+                                inner.clone(),
                             ));
                         }
                     }

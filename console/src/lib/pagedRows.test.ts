@@ -1,20 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { PagedRows, type Page } from './pagedRows';
+import { PagedRows, type Page, type PageStart } from './pagedRows';
 
-/** A keyset-paged server over rows 0…n-1: the cursor is the last row's number. */
+/**
+ * A server over rows 0…n-1 paged by keyset (the cursor is the last row's number) or by row
+ * number; calls are recorded as the cursor, or `@N` for a row number.
+ */
 function server(n: number, size: number) {
   const calls: (string | null)[] = [];
   let failNext = false;
-  const fetchPage = async (after: string | null): Promise<Page<number>> => {
-    calls.push(after);
+  const fetchPage = async (start: PageStart): Promise<Page<number>> => {
+    calls.push('offset' in start ? `@${start.offset}` : start.after);
     if (failNext) {
       failNext = false;
       throw new Error('busy');
     }
-    const start = after === null ? 0 : Number(after) + 1;
-    const rows = Array.from({ length: Math.max(Math.min(size, n - start), 0) }, (_, i) => start + i);
+    const first = 'offset' in start ? start.offset : start.after === null ? 0 : Number(start.after) + 1;
+    const rows = Array.from({ length: Math.max(Math.min(size, n - first), 0) }, (_, i) => first + i);
     const last = rows[rows.length - 1];
-    return { rows, next: start + size < n ? String(last) : null, total: after === null ? n : null };
+    const counted = 'after' in start && start.after === null;
+    return { rows, next: first + size < n ? String(last) : null, total: counted ? n : null };
   };
   return { fetchPage, calls, fail: () => (failNext = true) };
 }
@@ -34,33 +38,44 @@ describe('PagedRows', () => {
     expect(s.calls).toEqual([null]);
   });
 
-  it('reaches a far page by walking the cursors, keeping only a bounded number of pages', async () => {
-    const s = server(1050, 100);
+  it('jumps to a far page by its row number, without the pages before it, keeping few pages', async () => {
+    const s = server(1_000_000, 100);
     const rows = new PagedRows(s.fetchPage, { pageSize: 100, keepPages: 3 });
     rows.show(0, 10);
     await settle();
-    rows.show(1020, 1049);
-    for (let i = 0; i < 20; i++) await settle();
-    expect(rows.rowAt(1049)).toBe(1049);
-    expect(rows.rowAt(1000)).toBe(1000);
-    expect(s.calls).toEqual([null, ...Array.from({ length: 10 }, (_, k) => String(k * 100 + 99))]);
+    rows.show(600_020, 600_049);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(rows.rowAt(600_049)).toBe(600_049);
+    expect(rows.rowAt(600_000)).toBe(600_000);
+    expect(s.calls).toEqual([null, '@600000']);
+    // Scrolling on from there follows the cursor the jump gave.
+    rows.show(600_120, 600_140);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(rows.rowAt(600_130)).toBe(600_130);
+    expect(s.calls).toEqual([null, '@600000', '600099']);
+    // The last rows, then back up: only the pages in view are fetched.
+    rows.show(999_950, 999_999);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(rows.rowAt(999_999)).toBe(999_999);
+    expect(s.calls.at(-1)).toBe('@999900');
     expect(rows.heldPages().length).toBeLessThanOrEqual(3);
-    expect(rows.heldPages()).toContain(10);
     expect(rows.rowAt(0)).toBeUndefined();
   });
 
   it('fetches a dropped page again from its remembered cursor when scrolled back', async () => {
     const s = server(1050, 100);
     const rows = new PagedRows(s.fetchPage, { pageSize: 100, keepPages: 2 });
-    rows.show(0, 10);
-    await settle();
-    rows.show(500, 510);
-    for (let i = 0; i < 10; i++) await settle();
+    for (const first of [0, 100, 200, 500]) {
+      rows.show(first, first + 10);
+      for (let i = 0; i < 5; i++) await settle();
+    }
+    expect(s.calls).toEqual([null, '99', '199', '@500']);
+    expect(rows.rowAt(100)).toBeUndefined();
     s.calls.length = 0;
-    rows.show(250, 260);
+    rows.show(150, 160);
     await settle();
-    expect(s.calls).toEqual(['199']);
-    expect(rows.rowAt(250)).toBe(250);
+    expect(s.calls).toEqual(['99']);
+    expect(rows.rowAt(150)).toBe(150);
   });
 
   it('stops at the last page and never asks past it', async () => {

@@ -1,8 +1,9 @@
 // The rows behind the virtualised responses table. The server pages by keyset (each page
-// gives the cursor of the next), which stays fast and stable at any depth but cannot jump to
-// row N directly; so this keeps the cursor of every page reached (a few bytes each) and the
-// rows of only the pages near the view (a bounded cache), and reaches a far page by walking
-// the cursors from the nearest known one, keeping only what is on screen.
+// gives the cursor of the next), which stays fast and stable at any depth; a page whose
+// cursor is not known (a far jump with the scroll bar) is asked for by its first row's
+// number instead, and the server finds that row on its index. This keeps the cursors of the
+// pages reached (a few bytes each) and the rows of only the pages near the view (a bounded
+// cache), so memory stays flat however far the view goes.
 
 export interface Page<T> {
   rows: T[];
@@ -10,7 +11,10 @@ export interface Page<T> {
   total: number | null;
 }
 
-export type FetchPage<T> = (after: string | null, signal: AbortSignal) => Promise<Page<T>>;
+/** Where a page starts: after a cursor the server gave (null: the first page), or at a row number. */
+export type PageStart = { after: string | null } | { offset: number };
+
+export type FetchPage<T> = (start: PageStart, signal: AbortSignal) => Promise<Page<T>>;
 
 export interface PagedRowsOptions {
   pageSize: number;
@@ -21,8 +25,8 @@ export interface PagedRowsOptions {
 export class PagedRows<T> {
   readonly pageSize: number;
   private readonly keepPages: number;
-  /** `cursors[k]`: the `after` that fetches page k (null for the first page). */
-  private readonly cursors: (string | null)[] = [null];
+  /** The `after` that fetches page k (null for the first page), for the pages whose cursor is known. */
+  private readonly cursors = new Map<number, string | null>([[0, null]]);
   private readonly pages = new Map<number, T[]>();
   /** Index of the last page, once a page came back without a next cursor. */
   private lastPage: number | null = null;
@@ -95,12 +99,15 @@ export class PagedRows<T> {
     const [from, to] = this.wanted;
     for (let k = from; k <= to; k++) {
       if (this.lastPage !== null && k > this.lastPage) return null;
-      if (this.pages.has(k)) continue;
-      // A page can be fetched once the cursor before it is known; otherwise walk towards it
-      // from the furthest page whose cursor is known.
-      return Math.min(k, this.cursors.length - 1);
+      if (!this.pages.has(k)) return k;
     }
     return null;
+  }
+
+  /** Page k by its cursor when known, otherwise by the number of its first row. */
+  private startOf(k: number): PageStart {
+    const after = this.cursors.get(k);
+    return after !== undefined ? { after } : { offset: k * this.pageSize };
   }
 
   private async pump(): Promise<void> {
@@ -110,7 +117,7 @@ export class PagedRows<T> {
       this.inFlight = k;
       let page: Page<T>;
       try {
-        page = await this.fetchPage(this.cursors[k], this.abort.signal);
+        page = await this.fetchPage(this.startOf(k), this.abort.signal);
       } catch (e) {
         this.inFlight = null;
         if (this.abort.signal.aborted) return;
@@ -123,9 +130,9 @@ export class PagedRows<T> {
       if (k === 0 && page.total !== null) this.knownTotal = page.total;
       this.pages.set(k, page.rows);
       if (page.next === null || page.rows.length === 0) {
-        this.lastPage = k;
-      } else if (this.cursors.length === k + 1) {
-        this.cursors.push(page.next);
+        this.lastPage = this.lastPage === null ? k : Math.min(this.lastPage, k);
+      } else {
+        this.cursors.set(k + 1, page.next);
       }
       this.evict();
       this.changed();

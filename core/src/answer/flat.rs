@@ -1,7 +1,8 @@
 //! The one flat encoding of a response's answers.
 //!
 //! A response's answers are a tree (repeats hold instances, see [`Answers`]); flat, each
-//! value has its path as key: `/village`, `/members[2]/age`. The number of instances of
+//! value has its path as key: `/village`, `/members[2]/age` (`/grp_a/name` for a tree
+//! key `grp_a/name`, a name used in two groups of one scope). The number of instances of
 //! a repeat is a value of its own, `/members[]`, so an instance with no answers yet
 //! still exists. The app stores a response this way (one row per value, so autosave
 //! writes one row), a revision carries changes of it, and the merge keeps one register
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::instances::MAX_RESPONSE_INSTANCES;
 use super::path::{AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
 use super::sealed::Sealed;
 use super::tree::{Answer, Answers};
@@ -144,8 +146,8 @@ fn flatten_into(
     base: &AnswerPath,
     out: &mut BTreeMap<AnswerPath, String>,
 ) -> Result<(), PathError> {
-    for (name, answer) in &answers.0 {
-        let path = base.try_child(name, None)?;
+    for (key, answer) in &answers.0 {
+        let path = base.try_keyed(key, None)?;
         match answer {
             Answer::Value(v) => {
                 out.insert(path, v.clone());
@@ -159,7 +161,7 @@ fn flatten_into(
                     out.insert(count, instances.len().to_string());
                 }
                 for (i, instance) in instances.iter().enumerate() {
-                    flatten_into(instance, &base.child(name, Some(i + 1)), out)?;
+                    flatten_into(instance, &base.keyed(key, Some(i + 1)), out)?;
                 }
             }
         }
@@ -169,8 +171,9 @@ fn flatten_into(
 
 /// The tree of flat values given in path order (see [`FlatAnswers::to_tree`]); keys that
 /// are neither fields nor counts are skipped. Nothing is allocated past
-/// [`MAX_INSTANCES`]: a count above it makes that many instances, and a value of a
-/// higher instance (in a state stored before the limit) is left out of the tree.
+/// [`MAX_INSTANCES`] in one repeat nor past [`MAX_RESPONSE_INSTANCES`] in all: a count
+/// above the first makes that many instances, and a value of an instance beyond either
+/// (in a state stored before the limits) is left out of the tree.
 pub fn tree_from<'a>(values: impl IntoIterator<Item = (&'a AnswerPath, &'a str)>) -> Answers {
     tree_with_sealed(values, [])
 }
@@ -181,11 +184,12 @@ pub fn tree_with_sealed<'a>(
     sealed: impl IntoIterator<Item = (&'a AnswerPath, &'a Sealed)>,
 ) -> Answers {
     let mut root = Answers::default();
+    let mut budget = MAX_RESPONSE_INSTANCES;
     for (path, value) in values {
-        insert(&mut root, path, Leaf::Text(value));
+        insert(&mut root, path, Leaf::Text(value), &mut budget);
     }
     for (path, value) in sealed {
-        insert(&mut root, path, Leaf::Sealed(value));
+        insert(&mut root, path, Leaf::Sealed(value), &mut budget);
     }
     root
 }
@@ -196,36 +200,51 @@ enum Leaf<'a> {
     Sealed(&'a Sealed),
 }
 
-fn insert(root: &mut Answers, path: &AnswerPath, value: Leaf<'_>) {
+/// Place one value; `budget`: the instances that may still be made.
+fn insert(root: &mut Answers, path: &AnswerPath, value: Leaf<'_>, budget: &mut usize) {
     let mut scope = root;
     let mut steps = path.steps().peekable();
+    // Group steps gathered for the key of the item below them (`grp_a/name`).
+    let mut key = String::new();
     while let Some(step) = steps.next() {
         let last = steps.peek().is_none();
+        key.push_str(step.name());
         match step {
             Step::Instance(_, index) if index == 0 || index > MAX_INSTANCES => return,
-            Step::Instance(name, index) if !last => {
-                let instances = repeat_mut(scope, name);
+            Step::Instance(_, index) if !last => {
+                let instances = repeat_mut(scope, &key);
                 if instances.len() < index {
+                    let more = index - instances.len();
+                    if more > *budget {
+                        return;
+                    }
+                    *budget -= more;
                     instances.resize_with(index, Answers::default);
                 }
                 scope = &mut instances[index - 1];
+                key.clear();
             }
-            Step::Name(name) if last => {
+            Step::Name(_) if !last => key.push('/'),
+            Step::Name(_) => {
                 // A value never replaces repeat instances that hold answers.
-                if !matches!(scope.0.get(name), Some(Answer::Repeat(_))) {
+                if !matches!(scope.0.get(&key), Some(Answer::Repeat(_))) {
                     let answer = match value {
                         Leaf::Text(text) => Answer::Value(text.to_owned()),
                         Leaf::Sealed(sealed) => Answer::Sealed(sealed.clone()),
                     };
-                    scope.0.insert(name.to_owned(), answer);
+                    scope.0.insert(key, answer);
                 }
+                return;
             }
-            Step::Count(name) if last => {
+            Step::Count(_) if last => {
                 // A count is never sealed (a revision sealing one is refused).
                 let Leaf::Text(value) = value else { return };
                 let count = parse_count(value).unwrap_or(0).min(MAX_INSTANCES);
-                let instances = repeat_mut(scope, name);
+                let instances = repeat_mut(scope, &key);
                 if instances.len() < count {
+                    let more = (count - instances.len()).min(*budget);
+                    *budget -= more;
+                    let count = instances.len() + more;
                     instances.resize_with(count, Answers::default);
                 }
             }
@@ -324,6 +343,41 @@ mod tests {
     }
 
     #[test]
+    fn nested_repeats_never_make_more_than_the_response_limit() {
+        // A million instances named by paths each within the per-repeat limit (as a state
+        // stored before the response limit may hold) build at most the response limit.
+        let keys: Vec<AnswerPath> = (1..=1_000)
+            .map(|k| path(&format!("/a[{k}]/b[1000]/x")))
+            .collect();
+        let tree = tree_from(keys.iter().map(|k| (k, "1")));
+        let Some(Answer::Repeat(a)) = tree.0.get("a") else {
+            panic!("no repeat a")
+        };
+        let made: usize = a.len()
+            + a.iter()
+                .map(|i| match i.0.get("b") {
+                    Some(Answer::Repeat(b)) => b.len(),
+                    _ => 0,
+                })
+                .sum::<usize>();
+        assert!(made <= MAX_RESPONSE_INSTANCES, "{made} instances made");
+        assert!(made > MAX_RESPONSE_INSTANCES - MAX_INSTANCES - 1_000);
+        let counts: Vec<AnswerPath> = (1..=100).map(|k| path(&format!("/c[{k}]/d[]"))).collect();
+        let tree = tree_from(counts.iter().map(|k| (k, "1000")));
+        let Some(Answer::Repeat(c)) = tree.0.get("c") else {
+            panic!("no repeat c")
+        };
+        let made: usize = c.len()
+            + c.iter()
+                .map(|i| match i.0.get("d") {
+                    Some(Answer::Repeat(d)) => d.len(),
+                    _ => 0,
+                })
+                .sum::<usize>();
+        assert_eq!(made, MAX_RESPONSE_INSTANCES);
+    }
+
+    #[test]
     fn only_fields_and_counts_are_keys() {
         let mut flat = FlatAnswers::new();
         for bad in ["/", "/m[2]"] {
@@ -338,9 +392,34 @@ mod tests {
     #[test]
     fn a_name_that_cannot_be_a_path_is_an_error() {
         let answers: Answers =
-            serde_json::from_value(serde_json::json!({"m": [{"a/b": "x"}]})).unwrap();
+            serde_json::from_value(serde_json::json!({"m": [{"a//b": "x"}]})).unwrap();
         let err = FlatAnswers::from_tree(&answers).unwrap_err();
-        assert_eq!(err.path, "/m[1]/a/b");
+        assert_eq!(err.path, "/m[1]/a//b");
+        let answers: Answers = serde_json::from_value(serde_json::json!({"a b": "x"})).unwrap();
+        assert_eq!(FlatAnswers::from_tree(&answers).unwrap_err().path, "/a b");
+    }
+
+    #[test]
+    fn keys_with_groups_become_paths_through_those_groups_and_back() {
+        let answers: Answers = serde_json::from_value(serde_json::json!({
+            "grp_a/name": "Achieng",
+            "grp_b/name": "Otieno",
+            "g/members": [{"grp_a/age": "34", "grp_b/age": "7"}]
+        }))
+        .unwrap();
+        let flat = FlatAnswers::from_tree(&answers).unwrap();
+        let keys: Vec<&str> = flat.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "/g/members[1]/grp_a/age",
+                "/g/members[1]/grp_b/age",
+                "/g/members[]",
+                "/grp_a/name",
+                "/grp_b/name"
+            ]
+        );
+        assert_eq!(flat.to_tree(), answers);
     }
 
     #[test]

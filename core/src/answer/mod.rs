@@ -9,11 +9,13 @@
 //! ([`AnswerValue`]). A bottom module: it depends on nothing else in the core.
 
 mod flat;
+mod instances;
 mod path;
 mod sealed;
 mod tree;
 
 pub use flat::{is_key, parse_count, tree_from, tree_with_sealed, FlatAnswers};
+pub use instances::{InstanceTally, MAX_RESPONSE_INSTANCES};
 pub use path::{is_valid_name, AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
 pub use sealed::{AnswerValue, Sealed, SealedError, MAX_SEALED};
 pub use tree::{Answer, Answers};

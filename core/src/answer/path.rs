@@ -3,8 +3,12 @@
 //! `/age` is a field, `/members[2]/age` a field in an instance of a repeat (1-based),
 //! `/members[2]` the instance itself, `/members` the repeat (or a group), `/members[]`
 //! the number of instances of a repeat (a value of its own in the flat encoding, see
-//! [`super::FlatAnswers`]) and `/` the whole response. Groups that are not repeats do
-//! not appear: field names are unique within a repeat scope.
+//! [`super::FlatAnswers`]) and `/` the whole response. Groups that are not repeats
+//! appear only where a name is used in two groups of one repeat scope (names are
+//! unique within their parent group, as in XLSForm): such an item is addressed by its
+//! groups from the scope down, `/grp_a/name`, and every other item by its name alone,
+//! so a form whose names are unique in each scope has the paths it always had (see
+//! [`crate::form::answer_key`]).
 //!
 //! A path is kept as its text, checked once when it is made. So paths order as their
 //! text does (maps keyed by paths iterate, and serialize, exactly as the maps keyed by
@@ -104,11 +108,14 @@ impl AnswerPath {
         AnswerPath::root().child(name, None)
     }
 
-    /// Item `name` below this path (an instance or the root), or its instance `index`.
-    /// `name` is a form item's name (valid once the form is compiled).
+    /// Item `name` below this path (an instance, a group or the root), or its instance
+    /// `index`. `name` is a form item's name (valid once the form is compiled).
     pub fn child(&self, name: &str, index: Option<usize>) -> AnswerPath {
         debug_assert!(is_valid_name(name), "`{name}` is not a valid name");
-        debug_assert!(matches!(self.kind(), PathKind::Root | PathKind::Instance));
+        debug_assert!(matches!(
+            self.kind(),
+            PathKind::Root | PathKind::Instance | PathKind::Name
+        ));
         let mut text = String::with_capacity(self.0.len() + name.len() + 8);
         if !self.is_root() {
             text.push_str(&self.0);
@@ -133,6 +140,31 @@ impl AnswerPath {
             ));
         }
         Ok(self.child(name, index))
+    }
+
+    /// The item with answer key `key` below this path (an instance or the root): its
+    /// name, or for a name used in two groups of one scope `group/…/name`
+    /// ([`crate::form::answer_key`]); with `index`, that repeat's instance.
+    pub fn keyed(&self, key: &str, index: Option<usize>) -> AnswerPath {
+        match key.rsplit_once('/') {
+            None => self.child(key, index),
+            Some((groups, name)) => groups
+                .split('/')
+                .fold(self.clone(), |path, group| path.child(group, None))
+                .child(name, index),
+        }
+    }
+
+    /// [`AnswerPath::keyed`] for a key read from a document: each of its names is checked.
+    pub fn try_keyed(&self, key: &str, index: Option<usize>) -> Result<AnswerPath, PathError> {
+        if !key.split('/').all(is_valid_name) {
+            let text = format!("{}/{key}", self.0.trim_end_matches('/'));
+            return Err(PathError::new(
+                &text,
+                "each step must be a field, group or repeat name",
+            ));
+        }
+        Ok(self.keyed(key, index))
     }
 
     /// The count path of the repeat this path names (`/a[1]/m[]` for `/a[1]/m` or
@@ -208,8 +240,8 @@ impl AnswerPath {
     }
 
     /// Parse and check a path. Every step but the last is an instance `name[n]`
-    /// (`n` from 1 to [`MAX_INSTANCES`]); the last is a name, an instance or a count
-    /// `name[]`. `/` is the root.
+    /// (`n` from 1 to [`MAX_INSTANCES`]) or a group's name; the last is a name, an
+    /// instance or a count `name[]`. `/` is the root.
     pub fn parse(text: &str) -> Result<AnswerPath, PathError> {
         check(text, MAX_INSTANCES)?;
         Ok(AnswerPath(text.to_owned()))
@@ -245,14 +277,14 @@ fn check(text: &str, max_instance: usize) -> Result<(), PathError> {
     let mut parts = rest.split('/').peekable();
     while let Some(part) = parts.next() {
         let last = parts.peek().is_none();
-        let (name, instance) = match part.split_once('[') {
+        let (name, count) = match part.split_once('[') {
             None => (part, false),
             Some((name, index)) => {
                 let index = index
                     .strip_suffix(']')
                     .ok_or_else(|| err("`[` without a closing `]`"))?;
                 if index.is_empty() {
-                    (name, false)
+                    (name, true)
                 } else if index.len() <= 9 && index.bytes().all(|b| b.is_ascii_digit()) {
                     let n: usize = index.parse().unwrap_or(usize::MAX);
                     if n == 0 {
@@ -263,18 +295,18 @@ fn check(text: &str, max_instance: usize) -> Result<(), PathError> {
                             "an instance number may be at most 1000 (the limit of instances in a repeat)",
                         ));
                     }
-                    (name, true)
+                    (name, false)
                 } else {
                     return Err(err("an instance number must be a positive integer"));
                 }
             }
         };
         if !is_valid_name(name) {
-            return Err(err("each step must be a field or repeat name"));
+            return Err(err("each step must be a field, group or repeat name"));
         }
-        if !last && !instance {
+        if !last && count {
             return Err(err(
-                "only repeat instances `name[n]` can have steps below them",
+                "a repeat count `name[]` is a value and has no steps below it",
             ));
         }
     }
@@ -357,6 +389,11 @@ mod tests {
             "/a[1]/b[3]/c",
             "/a[1]/b[]",
             "/âge",
+            // A name used in two groups of one scope is addressed with its groups.
+            "/village/age",
+            "/m[2]/grp_a/name",
+            "/grp_a/m[3]/grp_b/name",
+            "/grp_a/m[]",
         ] {
             let path = AnswerPath::parse(text).unwrap();
             assert_eq!(path.to_string(), text);
@@ -377,13 +414,13 @@ mod tests {
             ("/members[-1]", "positive integer"),
             ("/members[2", "closing"),
             ("/members[2/age", "closing"),
-            ("/a//b", "steps below them"),
-            ("/a[1]//b", "field or repeat name"),
-            ("/1abc", "field or repeat name"),
-            ("/a b", "field or repeat name"),
-            ("/a/", "steps below them"),
-            ("/village/age", "steps below them"),
-            ("/members[]/age", "steps below them"),
+            ("/a//b", "field, group or repeat name"),
+            ("/a[1]//b", "field, group or repeat name"),
+            ("/1abc", "field, group or repeat name"),
+            ("/a b", "field, group or repeat name"),
+            ("/a/", "field, group or repeat name"),
+            ("/members[]/age", "no steps below it"),
+            ("/g/members[]/age", "no steps below it"),
         ] {
             let err = AnswerPath::parse(text).unwrap_err();
             assert!(err.to_string().contains(reason), "{text}: {err}");
@@ -461,6 +498,15 @@ mod tests {
         assert_eq!(err.path, "/m[2]/a/b");
         // Made paths are what parsing their text gives.
         assert_eq!(AnswerPath::parse(age.as_str()).unwrap(), age);
+        // Keys of names used in two groups of one scope carry their groups.
+        let keyed = inst.keyed("grp_a/inner/age", None);
+        assert_eq!(keyed, "/m[2]/grp_a/inner/age");
+        assert_eq!(keyed.parent().unwrap(), "/m[2]/grp_a/inner");
+        assert_eq!(AnswerPath::root().keyed("g/r", Some(3)), "/g/r[3]");
+        assert_eq!(AnswerPath::root().keyed("age", None), "/age");
+        assert_eq!(inst.try_keyed("g/age", None).unwrap(), "/m[2]/g/age");
+        let err = inst.try_keyed("g//age", None).unwrap_err();
+        assert_eq!(err.path, "/m[2]/g//age");
     }
 
     #[test]

@@ -9,8 +9,9 @@ use super::sealed::Sealed;
 
 /// Answers in one scope: the top level of a response or one repeat instance.
 ///
-/// Groups that are not repeats do not nest answers: field names are unique
-/// within a repeat scope, so the map is keyed by name alone.
+/// Groups that are not repeats do not nest answers: the map is keyed by each item's
+/// answer key (`voices_core::form::answer_key`): its name, or `grp_a/name` for a name
+/// used in two groups of one repeat scope.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Answers(pub BTreeMap<String, Answer>);

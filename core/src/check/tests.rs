@@ -154,10 +154,19 @@ fn each_rule_reports_its_code_at_its_pointer() {
             Severity::Error,
         ),
         (
+            "/body/5/body/1",
+            json!({"type": "integer", "name": "hh_size", "label": "Again"}),
+            Code::DuplicateName,
+            "/body/5/body/1/name",
+            Severity::Error,
+        ),
+        // A name may be used again in another group (as in XLSForm), but `${sex}` then
+        // no longer says which one is meant.
+        (
             "/body/5/body/0/name",
             json!("sex"),
-            Code::DuplicateName,
-            "/body/5/body/0/name",
+            Code::AmbiguousReference,
+            "/body/4/relevant",
             Severity::Error,
         ),
         (

@@ -13,6 +13,11 @@ pub(crate) enum Msg {
     NotAChoice,
     FilteredOut,
     ChoiceTwice,
+    /// The value-free forms of the four messages above that quote an answer.
+    AnswerNotAChoice,
+    AnswerFilteredOut,
+    AnswerChoiceTwice,
+    ConstraintUnchecked,
     Date,
     Time,
     DateTime,
@@ -89,6 +94,30 @@ fn table(msg: Msg) -> [&'static str; 4] {
             "«{value}» مختار أكثر من مرة.",
             "«{value}» вибрано більше одного разу.",
             "«{value}» está elegido más de una vez.",
+        ],
+        Msg::AnswerNotAChoice => [
+            "The answer is not one of the choices.",
+            "الإجابة ليست من الخيارات المتاحة.",
+            "Відповіді немає серед варіантів.",
+            "La respuesta no es una de las opciones.",
+        ],
+        Msg::AnswerFilteredOut => [
+            "The answer is no longer among the choices offered here; choose again.",
+            "الإجابة لم تعد من الخيارات المعروضة هنا؛ اختر مرة أخرى.",
+            "Відповіді більше немає серед запропонованих тут варіантів; виберіть ще раз.",
+            "La respuesta ya no está entre las opciones ofrecidas aquí; elija de nuevo.",
+        ],
+        Msg::AnswerChoiceTwice => [
+            "A choice is chosen more than once.",
+            "أحد الخيارات مختار أكثر من مرة.",
+            "Один із варіантів вибрано більше одного разу.",
+            "Una opción está elegida más de una vez.",
+        ],
+        Msg::ConstraintUnchecked => [
+            "This answer could not be checked.",
+            "تعذّر التحقق من هذه الإجابة.",
+            "Не вдалося перевірити цю відповідь.",
+            "No se pudo comprobar esta respuesta.",
         ],
         Msg::Date => [
             "Enter a date as YYYY-MM-DD.",
@@ -201,6 +230,17 @@ fn table(msg: Msg) -> [&'static str; 4] {
     }
 }
 
+/// The form of `msg` that quotes no answer, for a message that quotes one.
+pub(crate) fn without_answer(msg: Msg) -> Option<Msg> {
+    match msg {
+        Msg::NotAChoice => Some(Msg::AnswerNotAChoice),
+        Msg::FilteredOut => Some(Msg::AnswerFilteredOut),
+        Msg::ChoiceTwice => Some(Msg::AnswerChoiceTwice),
+        Msg::ConstraintError => Some(Msg::ConstraintUnchecked),
+        _ => None,
+    }
+}
+
 /// The message in `lang` (by primary subtag), placeholders filled from `args`.
 pub(crate) fn text(msg: Msg, lang: &str, args: &[(&str, &str)]) -> String {
     let primary = lang
@@ -237,6 +277,10 @@ mod tests {
             Msg::NotAChoice,
             Msg::FilteredOut,
             Msg::ChoiceTwice,
+            Msg::AnswerNotAChoice,
+            Msg::AnswerFilteredOut,
+            Msg::AnswerChoiceTwice,
+            Msg::ConstraintUnchecked,
             Msg::Date,
             Msg::Time,
             Msg::DateTime,

@@ -44,6 +44,7 @@
 //! assert!(session.validate("en").is_empty());
 //! ```
 
+mod bounds;
 mod compile;
 mod messages;
 mod session;
@@ -55,6 +56,7 @@ mod view;
 use std::sync::Arc;
 
 pub use crate::answer::{AnswerPath, PathError};
+pub use bounds::RepeatBoundError;
 pub(crate) use compile::compile_diagnostics;
 pub use compile::CompiledForm;
 pub use session::{
@@ -121,6 +123,7 @@ pub fn validate_response(
             path: AnswerPath::root(),
             code: ViolationCode::UnknownField,
             message: err.to_string(),
+            without_answer: None,
         }],
     }
 }

@@ -245,16 +245,22 @@ fn check_names(flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
                 ),
             ));
         }
-        if let Some(first) = seen.insert((f.scope, name), i) {
+        // As in XLSForm, names are unique within their parent group or repeat; the same
+        // name in two groups is addressed through its group (`Flat::key`).
+        if let Some(first) = seen.insert((f.parent, name), i) {
             // Keep the first as the one later items are compared with.
-            seen.insert((f.scope, name), first);
+            seen.insert((f.parent, name), first);
             out.push(Diagnostic::error(
                 Code::DuplicateName,
                 format!("{}/name", f.pointer),
                 format!(
-                    "name `{name}` is already used at {} in the same {}; names must be unique so `${{{name}}}` and exported columns are unambiguous",
+                    "name `{name}` is already used at {} in the same {}; names must be unique within their group or repeat",
                     flat[first].pointer,
-                    if f.scope.is_some() { "repeat" } else { "form (outside repeats)" }
+                    match f.parent.map(|p| flat[p].item) {
+                        Some(Item::Repeat(_)) => "repeat",
+                        Some(_) => "group",
+                        None => "form (outside groups and repeats)",
+                    }
                 ),
             ));
         }

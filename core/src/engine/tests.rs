@@ -440,7 +440,7 @@ fn an_unknown_answer_no_path_can_name_is_reported_at_its_scope() {
         "consent": "yes",
         "hh_size": "1",
         "a b": "x",
-        "members": [{"member_name": "x", "member_age": "2", "x/y": "1"}]
+        "members": [{"member_name": "x", "member_age": "2", "x//y": "1", "x/y": "1"}]
     }))
     .unwrap();
     let violations = validate_response(&form, &response, "en", &mut env);
@@ -456,6 +456,14 @@ fn an_unknown_answer_no_path_can_name_is_reported_at_its_scope() {
     assert!(
         unknown.contains(&(
             "/members[1]".into(),
+            "“x//y” is not a question of this form."
+        )),
+        "{unknown:?}"
+    );
+    // `x/y` is a path (a name `y` in a group `x`), just not one of this form.
+    assert!(
+        unknown.contains(&(
+            "/members[1]/x/y".into(),
             "“x/y” is not a question of this form."
         )),
         "{unknown:?}"

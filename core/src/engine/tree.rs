@@ -1,6 +1,7 @@
 //! The form body flattened in document order, without recursion.
 
-use crate::form::{Form, Item, PrivacyRequirement};
+use crate::collections::Map;
+use crate::form::{answer_key, Form, Item, PrivacyRequirement};
 
 /// One item of the body with where it sits.
 #[derive(Debug, Clone)]
@@ -10,8 +11,12 @@ pub(crate) struct Flat<'a> {
     pub pointer: String,
     /// Index (in the flat list) of the enclosing group or repeat.
     pub parent: Option<usize>,
-    /// Index of the nearest enclosing repeat: the scope names are unique in.
+    /// Index of the nearest enclosing repeat: the scope an answer key is unique in.
     pub scope: Option<usize>,
+    /// Where the item's answer is in an instance of its scope: its name, or for a name
+    /// used in two groups of the scope its groups and name (`grp_a/name`, see
+    /// [`crate::form::answer_key`]).
+    pub key: String,
     /// 0 for top-level items.
     pub depth: usize,
     /// The item or an enclosing group/repeat is marked `sensitive`.
@@ -61,6 +66,7 @@ pub(crate) fn flatten(form: &Form) -> Vec<Flat<'_>> {
             pointer: pointer.clone(),
             parent,
             scope,
+            key: String::new(),
             depth,
             sensitive: inherited_sensitive || own_sensitive,
             privacy_ancestor,
@@ -74,7 +80,30 @@ pub(crate) fn flatten(form: &Form) -> Vec<Flat<'_>> {
             stack.push((child, format!("{pointer}/body/{i}"), Some(index)));
         }
     }
+    set_keys(&mut out);
     out
+}
+
+/// Give every item its answer key (parents come before their children).
+fn set_keys(flat: &mut [Flat<'_>]) {
+    let mut uses: Map<(Option<usize>, &str), usize> = Map::default();
+    for f in flat.iter() {
+        *uses.entry((f.scope, f.item.name())).or_default() += 1;
+    }
+    for i in 0..flat.len() {
+        let name = flat[i].item.name();
+        let repeated = uses.get(&(flat[i].scope, name)).is_some_and(|&n| n > 1);
+        let mut groups = Vec::new();
+        if repeated {
+            let mut up = flat[i].parent;
+            while let Some(p) = up.filter(|&p| Some(p) != flat[i].scope) {
+                groups.push(flat[p].item.name());
+                up = flat[p].parent;
+            }
+            groups.reverse();
+        }
+        flat[i].key = answer_key(&groups, name, repeated);
+    }
 }
 
 pub(crate) fn has_privacy_check(item: &Item) -> bool {

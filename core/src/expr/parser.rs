@@ -343,12 +343,8 @@ impl Parser {
                 format!("the `{name}()` node test is not supported (form data has only elements)"),
             ));
         }
-        if name.contains(':') {
-            return Err(unsupported(
-                span,
-                format!("namespaced element names like `{name}` are not supported"),
-            ));
-        }
+        // A prefixed name (`fuel:diesel`, OpenStreetMap's tags as choice properties) is
+        // matched as written: form data has no namespaces to resolve a prefix in.
         Ok(NodeTest::Name(name))
     }
 

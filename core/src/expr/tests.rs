@@ -116,6 +116,7 @@ fn secondary_instances_and_labels() {
                 ("name", "d2"),
                 ("label", "District 2"),
                 ("province", "herat"),
+                ("fuel:diesel", "yes"),
             ][..],
         ],
     );
@@ -138,6 +139,14 @@ fn secondary_instances_and_labels() {
     assert_eq!(
         eval_str("jr:choice-name(${province}, '${province}')", &ctx),
         "Kabul"
+    );
+    // OpenStreetMap's prefixed tags are properties like any other.
+    assert_eq!(
+        eval_str(
+            "instance('districts')/root/item[fuel:diesel = 'yes']/name",
+            &ctx
+        ),
+        "d2"
     );
     let expr = parse("instance('nope')/root/item").unwrap();
     let e = evaluate(&expr, &ctx, &mut env()).unwrap_err();

@@ -8,6 +8,7 @@
 
 mod disaggregation;
 mod field_type;
+mod keys;
 mod raw_item;
 #[cfg(test)]
 mod tests;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 pub use disaggregation::{age_band, Disaggregation, AGE_BANDS};
 pub use field_type::FieldType;
+pub use keys::{answer_key, repeated_names};
 use raw_item::RawItem;
 
 /// A complete form version.
@@ -52,6 +54,32 @@ pub struct Form {
     /// Choice lists by name, referenced by select fields.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub choices: BTreeMap<String, Vec<Choice>>,
+    /// ODK entity lists the answers create or update (XLSForm's `entities` sheet), with
+    /// the fields' `save_to`. Voices keeps them so a form imported from XLSForm exports
+    /// back whole and its entities mean the same to ODK; it does not create entities.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entities: Vec<Entity>,
+}
+
+/// One entity list of ODK's entities: the row of the `entities` sheet, expressions as
+/// written (they are checked like any other).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Entity {
+    /// The entity list (ODK's dataset) the entity belongs to.
+    pub list_name: String,
+    /// Expression of the entity's label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// When an entity is created (an expression; always when neither condition is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_if: Option<String>,
+    /// When an existing entity is updated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub update_if: Option<String>,
+    /// Expression of the id of the entity to update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity_id: Option<String>,
 }
 
 /// Text in one or more languages. A plain string is in the form's default language.
@@ -224,6 +252,10 @@ pub struct Field {
     /// counts are broken down by it (sex, age band, disability).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disaggregation: Option<Disaggregation>,
+    /// The entity property this answer is saved to (`property`, or `list#property` when
+    /// the form declares several entity lists), as XLSForm's `save_to` column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub save_to: Option<String>,
 }
 
 fn default_field_type() -> FieldType {

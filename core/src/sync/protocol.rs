@@ -43,6 +43,27 @@ pub struct Limits {
     pub max_batch_records: u64,
     /// Largest attachment chunk, in bytes.
     pub max_chunk_bytes: u64,
+    /// Longest line of an upload batch (one revision), in bytes after decompression.
+    #[serde(default = "default_max_line_bytes")]
+    pub max_line_bytes: u64,
+    /// Largest attachment a device may declare, in bytes (the server's
+    /// `--max-attachment-bytes`).
+    #[serde(default = "default_max_attachment_bytes")]
+    pub max_attachment_bytes: u64,
+}
+
+/// [`Limits::max_line_bytes`] of a server that does not say (older than the limit).
+pub const DEFAULT_MAX_LINE_BYTES: u64 = 4 << 20;
+
+fn default_max_line_bytes() -> u64 {
+    DEFAULT_MAX_LINE_BYTES
+}
+
+/// [`Limits::max_attachment_bytes`] of a server that does not say.
+pub const DEFAULT_MAX_ATTACHMENT_BYTES: u64 = 1 << 30;
+
+fn default_max_attachment_bytes() -> u64 {
+    DEFAULT_MAX_ATTACHMENT_BYTES
 }
 
 /// What `voices-server device add` prints (as text and as a QR code) for the app to
@@ -298,6 +319,33 @@ pub struct Problem {
     /// The limit that was exceeded, for `payload_too_large` and similar.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+    /// Where a refused form is wrong (`invalid_form`), one entry per problem.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
+}
+
+/// One problem found in a form: where (a JSON form's pointer, line and column, or a
+/// workbook's sheet, row and cell) and what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    /// `error` or `warning`.
+    pub severity: String,
+    pub code: String,
+    pub message: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub column: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sheet: Option<String>,
+    /// 1-based row of the sheet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub row: Option<u32>,
+    /// The cell as a spreadsheet names it (`survey!C12`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell: Option<String>,
 }
 
 #[cfg(test)]

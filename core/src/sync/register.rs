@@ -171,8 +171,18 @@ mod tests {
 
     #[test]
     fn unknown_register_texts_are_refused() {
-        for bad in ["@other", "@privacy", "@privacysafety", "age", "/a/b"] {
+        // `/a/b` is a path since names repeat within a scope (`/grp_a/name`); an empty
+        // step or a step below a count is not.
+        for bad in [
+            "@other",
+            "@privacy",
+            "@privacysafety",
+            "age",
+            "/a//b",
+            "/m[]/b",
+        ] {
             assert!(bad.parse::<Register>().is_err(), "{bad}");
         }
+        assert!("/grp_a/name".parse::<Register>().is_ok());
     }
 }

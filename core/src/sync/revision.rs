@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::clock::{ActorId, Dot, VersionVector};
 use super::hlc::Hlc;
 use crate::answer::{
-    parse_count, AnswerPath, AnswerValue, PathError, PathKind, Sealed, Step, MAX_INSTANCES,
+    parse_count, AnswerPath, AnswerValue, InstanceTally, PathError, PathKind, Sealed, Step,
+    MAX_INSTANCES, MAX_RESPONSE_INSTANCES,
 };
 use crate::response::{ConsentRecord, PrivacyRecord};
 
@@ -86,6 +87,10 @@ pub enum RevisionError {
     PrivacyKey(String),
     #[error("too many changes in one revision ({0}; the limit is {limit})", limit = Revision::MAX_CHANGES)]
     TooManyChanges(usize),
+    #[error("`seen` names {0} actors; the limit is {limit}", limit = Revision::MAX_SEEN_ACTORS)]
+    TooManySeen(usize),
+    #[error("the answer paths name {0} repeat instances in all; a response may hold at most {limit}", limit = MAX_RESPONSE_INSTANCES)]
+    TooManyInstances(usize),
     #[error("`{0}`: a repeat count is never sealed")]
     SealedCount(String),
     #[error(
@@ -101,6 +106,8 @@ const MAX_VALUE: usize = 64 * 1024;
 impl Revision {
     /// Most answers one revision may change.
     pub const MAX_CHANGES: usize = 10_000;
+    /// Most actors `seen` may name (every one is kept with the revision's context).
+    pub const MAX_SEEN_ACTORS: usize = 1_000;
 
     pub fn dot(&self) -> Dot {
         Dot::new(self.actor.clone(), self.seq)
@@ -182,6 +189,9 @@ impl Revision {
                 seq: self.seq,
             });
         }
+        if self.seen.0.len() > Self::MAX_SEEN_ACTORS {
+            return Err(RevisionError::TooManySeen(self.seen.0.len()));
+        }
         let changes = self.set.len() + self.privacy.len();
         if changes > Self::MAX_CHANGES {
             return Err(RevisionError::TooManyChanges(changes));
@@ -233,6 +243,16 @@ impl Revision {
             }
             answers.push((path, value.as_ref()));
         }
+        // A sealed value is never a count, so its text is not needed to tally instances.
+        let instances = InstanceTally::of(
+            answers
+                .iter()
+                .map(|(p, v)| (p, v.and_then(AnswerValue::text))),
+        )
+        .total();
+        if instances > MAX_RESPONSE_INSTANCES {
+            return Err(RevisionError::TooManyInstances(instances));
+        }
         let mut privacy = Vec::with_capacity(self.privacy.len());
         for (group, record) in &self.privacy {
             match AnswerPath::parse(group) {
@@ -251,4 +271,62 @@ pub struct Edits<'a> {
     pub answers: Vec<(AnswerPath, Option<&'a AnswerValue>)>,
     /// Privacy outcomes by group path.
     pub privacy: Vec<(AnswerPath, &'a PrivacyRecord)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn revision() -> Revision {
+        Revision {
+            id: "r1".into(),
+            response: "resp".into(),
+            form: "f".into(),
+            version: "1".into(),
+            actor: "tab-a".into(),
+            seq: 1,
+            hlc: Hlc::new(1, 0),
+            seen: VersionVector::new(),
+            set: BTreeMap::new(),
+            consent: None,
+            privacy: BTreeMap::new(),
+            status: None,
+            validated: false,
+        }
+    }
+
+    #[test]
+    fn seen_names_a_bounded_number_of_actors() {
+        let mut r = revision();
+        r.seen = VersionVector(
+            (0..=Revision::MAX_SEEN_ACTORS)
+                .map(|i| (format!("tab-{i}"), 1))
+                .collect(),
+        );
+        let err = r.check().unwrap_err();
+        assert_eq!(
+            err,
+            RevisionError::TooManySeen(Revision::MAX_SEEN_ACTORS + 1)
+        );
+        assert!(err.to_string().contains("1000"), "{err}");
+        r.seen.0.pop_last();
+        r.check().unwrap();
+    }
+
+    #[test]
+    fn nested_instances_past_the_response_limit_are_refused() {
+        let mut r = revision();
+        // Each path is within the per-repeat limit; together they name 11 × 1,000.
+        for k in 1..=11 {
+            r.set.insert(format!("/a[{k}]/b[1000]/x"), Some("1".into()));
+        }
+        let err = r.check().unwrap_err();
+        assert_eq!(err, RevisionError::TooManyInstances(11 + 11_000));
+        assert!(err.to_string().contains("10000"), "{err}");
+        // Ten of them are 10,010: still too many; nine fit.
+        r.set.remove("/a[11]/b[1000]/x");
+        assert!(r.check().is_err());
+        r.set.remove("/a[10]/b[1000]/x");
+        r.check().unwrap();
+    }
 }

@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 use voices_core::form::{
-    Choice, Condition, Consent, Direction, Disaggregation, Field, FieldType, Form, Group, Item,
-    Language, Media, PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
+    Choice, Condition, Consent, Direction, Disaggregation, Entity, Field, FieldType, Form, Group,
+    Item, Language, Media, PrivacyRequirement, RangeParams, Repeat, SafeExit, Text,
 };
 
 fn repo_path(relative: &str) -> PathBuf {

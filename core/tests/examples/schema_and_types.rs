@@ -79,6 +79,7 @@ fn full_field() -> Field {
         pii: true,
         sensitive: true,
         disaggregation: Some(Disaggregation::Age),
+        save_to: Some("list#property".into()),
     }
 }
 
@@ -170,6 +171,13 @@ fn full_form() -> Form {
             Item::Repeat(full_repeat()),
         ],
         choices: BTreeMap::from([("list".into(), vec![full_choice()])]),
+        entities: vec![Entity {
+            list_name: "people".into(),
+            label: Some("${a}".into()),
+            create_if: Some("true()".into()),
+            update_if: Some("false()".into()),
+            entity_id: Some("${a}".into()),
+        }],
     }
 }
 
@@ -198,6 +206,7 @@ fn every_serialized_property_is_declared_in_the_schema_and_vice_versa() {
         ("Choice", json(&full_choice())),
         ("Language", json(&full_form().languages[1])),
         ("SafeExit", json(&full_form().safe_exit.unwrap())),
+        ("Entity", json(&full_form().entities[0])),
         ("RangeParams", json(&full_field().range.unwrap())),
         ("Media", json(&full_media())),
     ];

@@ -135,7 +135,8 @@ pub fn dashboard(form: &Form, index: &FormIndex, counts: &DashboardCounts) -> Va
     })
 }
 
-/// The path of a top-level field by name (groups do not nest answers).
+/// The path of a top-level field by its answer key (its name, or `group/name` for a name
+/// used in two groups).
 fn marked_field_path(index: &FormIndex, name: &str) -> String {
     index
         .field(&format!("/{name}"))

@@ -12,8 +12,7 @@ use super::sealed;
 use crate::store::console::ReviewEntry;
 use crate::store::projection::{status_text, FormIndex};
 
-/// The actor of a coordinator's edits (`user:NAME`); everything else is a device.
-pub const COORDINATOR_ACTOR_PREFIX: &str = "user:";
+pub use crate::store::COORDINATOR_ACTOR_PREFIX;
 
 pub fn actor_kind(actor: &str) -> &'static str {
     if actor.starts_with(COORDINATOR_ACTOR_PREFIX) {

@@ -40,10 +40,35 @@ pub(super) async fn status(
     let sha256 = address(&sha256)?;
     let store = state.store.clone();
     let sha = sha256.clone();
-    blocking(move || store.attachment_status(&caller.project, &sha))
-        .await?
-        .map(Json)
-        .ok_or_else(|| unknown_attachment(&sha256))
+    blocking(move || {
+        let status = store.attachment_status(&caller.project, &sha)?;
+        recover(store.as_ref(), &caller.project, status)
+    })
+    .await?
+    .map(Json)
+    .ok_or_else(|| unknown_attachment(&sha256))
+}
+
+/// A file an earlier version left with every byte but not complete (its completion was
+/// a second step, and the connection could drop between them) is verified now: complete,
+/// or discarded (`None`) to be sent again.
+fn recover(
+    store: &dyn crate::store::Store,
+    project: &str,
+    status: Option<AttachmentStatus>,
+) -> crate::Result<Option<AttachmentStatus>> {
+    match status {
+        Some(s) if !s.complete && s.received == s.size => attachments::verify(store, project, s),
+        other => Ok(other),
+    }
+}
+
+fn hash_mismatch() -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "hash_mismatch",
+        "the bytes received do not have the SHA-256 they were sent under; they were discarded, send the file again",
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,8 +79,9 @@ pub(super) struct ChunkQuery {
 
 /// Store one chunk. A chunk cut off in transit keeps the bytes that arrived, so a link
 /// that drops every megabyte still moves the upload forward; the client asks the status
-/// and continues from `received`. When every byte is in, the content is verified
-/// ([`attachments::verify`]).
+/// and continues from `received`. The chunk bringing the last byte is checked against the
+/// hash in the same transaction that stores it: the file is complete, or discarded
+/// (`422 hash_mismatch`). A declared size above `max_attachment_bytes` is refused first.
 pub(super) async fn put_chunk(
     State(state): State<AppState>,
     Path((_, sha256)): Path<(String, String)>,
@@ -65,6 +91,17 @@ pub(super) async fn put_chunk(
 ) -> ApiResult<Json<AttachmentStatus>> {
     let sha256 = address(&sha256)?;
     let project = caller.project;
+    let largest = state.limits.max_attachment_bytes;
+    if query.size > largest {
+        return Err(ApiError::too_large(
+            "attachment_too_large",
+            format!(
+                "this server takes attachments of at most {largest} bytes; this one is declared as {} bytes",
+                query.size
+            ),
+            largest,
+        ));
+    }
     let limit = state.limits.max_chunk_bytes;
     let received = body::read_capped(body, limit).await.map_err(|e| match e {
         BodyError::TooLarge { limit } => ApiError::too_large(
@@ -75,44 +112,43 @@ pub(super) async fn put_chunk(
         other => body_error(other),
     })?;
     let store = state.store.clone();
-    let p = project.clone();
     let outcome = blocking(move || {
-        store.put_attachment_chunk(
-            &p,
+        let outcome = store.put_attachment_chunk(
+            &project,
             &sha256,
             query.size,
             query.offset,
             &received.bytes,
             &crate::now_text(),
-        )
+        )?;
+        // A file left with every byte but not complete by an earlier version is
+        // completed (or discarded) now, whatever this chunk was.
+        Ok::<_, crate::Error>(match outcome {
+            ChunkOutcome::OffsetMismatch(status) => {
+                match recover(store.as_ref(), &project, Some(status))? {
+                    Some(status) => ChunkOutcome::OffsetMismatch(status),
+                    None => ChunkOutcome::Discarded,
+                }
+            }
+            other => other,
+        })
     })
     .await?;
-    let status = match outcome {
-        ChunkOutcome::Stored(status) => status,
-        ChunkOutcome::OffsetMismatch(status) if status.complete => return Ok(Json(status)),
-        ChunkOutcome::OffsetMismatch(status) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "offset_mismatch",
-                format!(
-                    "this attachment has {} of {} bytes; send the chunk starting at byte {}",
-                    status.received, status.size, status.received
-                ),
-            ))
-        }
-    };
-    if status.received < status.size {
-        return Ok(Json(status));
+    // The chunk with the last byte completed the file in the same step (or discarded
+    // it): a stored chunk's status is final.
+    match outcome {
+        ChunkOutcome::Stored(status) => Ok(Json(status)),
+        ChunkOutcome::OffsetMismatch(status) if status.complete => Ok(Json(status)),
+        ChunkOutcome::OffsetMismatch(status) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "offset_mismatch",
+            format!(
+                "this attachment has {} of {} bytes; send the chunk starting at byte {}",
+                status.received, status.size, status.received
+            ),
+        )),
+        ChunkOutcome::Discarded => Err(hash_mismatch()),
     }
-    let store = state.store.clone();
-    let verified = blocking(move || attachments::verify(store.as_ref(), &project, status)).await?;
-    verified.map(Json).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "hash_mismatch",
-            "the bytes received do not have the SHA-256 they were sent under; they were discarded, send the file again",
-        )
-    })
 }
 
 pub(super) async fn download(

@@ -21,7 +21,7 @@ use axum::http::{HeaderMap, StatusCode};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::auth;
-use crate::store::{Principal, Role, Uploader, User};
+use crate::store::{Principal, Role, Uploader, User, COORDINATOR_ACTOR_PREFIX};
 
 /// What a request wants to do in a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -134,7 +134,7 @@ impl Authorized<Upload> {
                 enumerator: d.enumerator.clone(),
             },
             Principal::User(u) => Uploader {
-                id: format!("user:{}", u.name),
+                id: format!("{COORDINATOR_ACTOR_PREFIX}{}", u.name),
                 enumerator: u.name.clone(),
             },
         }

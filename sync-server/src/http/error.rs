@@ -23,6 +23,8 @@ pub struct ApiError {
     pub limit: Option<u64>,
     /// Seconds the client should wait before trying again (`Retry-After`).
     pub retry_after: Option<u64>,
+    /// Where a refused form is wrong (`findings` of the problem), for a page to list.
+    pub findings: Vec<crate::publish::Finding>,
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -35,6 +37,7 @@ impl ApiError {
             detail: detail.into(),
             limit: None,
             retry_after: None,
+            findings: Vec::new(),
         }
     }
 
@@ -68,6 +71,7 @@ impl IntoResponse for ApiError {
             code: self.code.to_owned(),
             detail: self.detail,
             limit: self.limit,
+            findings: self.findings,
         };
         let mut response = (self.status, Json(problem)).into_response();
         response.headers_mut().insert(
@@ -112,9 +116,10 @@ impl From<crate::Error> for ApiError {
 impl From<PublishError> for ApiError {
     fn from(e: PublishError) -> ApiError {
         match e {
-            PublishError::InvalidForm(m) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", m)
-            }
+            PublishError::InvalidForm { message, findings } => ApiError {
+                findings,
+                ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_form", message)
+            },
             PublishError::VersionExists(m) => {
                 ApiError::new(StatusCode::CONFLICT, "version_exists", m)
             }
@@ -128,6 +133,9 @@ impl From<IngestError> for ApiError {
         match e {
             IngestError::TooManyRecords { limit, .. } => {
                 ApiError::too_large("too_many_records", e.to_string(), limit)
+            }
+            IngestError::TooManyLines { limit, .. } => {
+                ApiError::too_large("too_many_lines", e.to_string(), limit)
             }
             IngestError::Internal(m) => ApiError::internal(m),
             IngestError::Store(e) => e.into(),

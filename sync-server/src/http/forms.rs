@@ -4,13 +4,13 @@
 
 use axum::body::Body;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use voices_core::sync::protocol::FormVersionSummary;
 
 use super::auth::{Authorized, Member, Publish, ReadForms};
-use super::body::small_body;
+use super::body::{content_type_is, small_body};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::store::Published;
@@ -57,19 +57,37 @@ pub(super) async fn download(
         .into_response())
 }
 
+/// Media types of XLSForm workbooks (`.xlsx`, `.xls`, `.ods`).
+const WORKBOOK_TYPES: [&str; 3] = [
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-excel",
+    "application/vnd.oasis.opendocument.spreadsheet",
+];
+
+/// `POST /forms`: a form document (JSON), or an XLSForm workbook by its media type.
 pub(super) async fn publish(
     State(state): State<AppState>,
     caller: Authorized<Publish>,
+    headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Response> {
     let body = small_body(&state, body).await?;
-    let document = String::from_utf8(body)
-        .map_err(|_| ApiError::bad_request("invalid_utf8", "the form is not UTF-8 text"))?;
+    let workbook = WORKBOOK_TYPES.iter().any(|t| content_type_is(&headers, t));
+    let document = if workbook {
+        None
+    } else {
+        Some(
+            String::from_utf8(body.clone())
+                .map_err(|_| ApiError::bad_request("invalid_utf8", "the form is not UTF-8 text"))?,
+        )
+    };
     let by = caller.name();
     let store = state.store.clone();
-    let (form, published) =
-        blocking(move || crate::publish::publish(store.as_ref(), &caller.project, &document, &by))
-            .await?;
+    let (form, published) = blocking(move || match document {
+        Some(document) => crate::publish::publish(store.as_ref(), &caller.project, &document, &by),
+        None => crate::publish::publish_workbook(store.as_ref(), &caller.project, &body, &by),
+    })
+    .await?;
     let status = match published {
         Published::New => StatusCode::CREATED,
         Published::AlreadyIdentical => StatusCode::OK,

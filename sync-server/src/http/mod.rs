@@ -124,6 +124,8 @@ pub fn default_limits() -> Limits {
         max_decompressed_bytes: 64 << 20,
         max_batch_records: 10_000,
         max_chunk_bytes: 4 << 20,
+        max_line_bytes: voices_core::sync::protocol::DEFAULT_MAX_LINE_BYTES,
+        max_attachment_bytes: voices_core::sync::protocol::DEFAULT_MAX_ATTACHMENT_BYTES,
     }
 }
 

@@ -17,6 +17,10 @@ use crate::store::projection::search_words;
 /// Most rows in one page.
 pub const MAX_TABLE_PAGE: usize = 500;
 
+/// Largest row number a page may start at (far beyond any project's responses; it keeps
+/// the number an integer in both databases).
+pub const MAX_TABLE_OFFSET: u64 = 1_000_000_000;
+
 fn bad_query(detail: impl Into<String>) -> ApiError {
     ApiError::bad_request("bad_query", detail)
 }
@@ -97,6 +101,22 @@ fn table_query(params: &HashMap<String, String>) -> ApiResult<TableQuery> {
             .map(|t| time_bound(&t, end).map_err(|e| bad_query(format!("`{name}`: {e}"))))
             .transpose()
     };
+    // A far jump (the scroll bar dragged down) starts at a row number instead of a cursor.
+    let offset = match text("offset") {
+        None => 0,
+        Some(_) if text("after").is_some() => {
+            return Err(bad_query(
+                "give `after` (the next page) or `offset` (a row number), not both",
+            ))
+        }
+        Some(o) => o
+            .parse::<u64>()
+            .ok()
+            .filter(|n| *n <= MAX_TABLE_OFFSET)
+            .ok_or_else(|| {
+                bad_query(format!("`offset` is a number from 0 to {MAX_TABLE_OFFSET}"))
+            })?,
+    };
     let after = match text("after") {
         None => None,
         Some(a) => Some(Cursor::decode(&a, sort, descending).ok_or_else(|| {
@@ -121,6 +141,7 @@ fn table_query(params: &HashMap<String, String>) -> ApiResult<TableQuery> {
         sort,
         descending,
         after,
+        offset,
         limit,
         count: boolean(params, "total", true)?,
     })

@@ -76,6 +76,8 @@ pub struct TableQuery {
     pub sort: Sort,
     pub descending: bool,
     pub after: Option<Cursor>,
+    /// Rows to pass over before the page (a far jump); `after` is then absent.
+    pub offset: u64,
     pub limit: usize,
     pub count: bool,
 }
@@ -223,6 +225,22 @@ pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
     let mut sql = Sql::default();
     let mut conditions = filters(project, q, d, &mut sql);
     let columns: Vec<String> = q.sort.columns().iter().map(|c| format!("ri.{c}")).collect();
+    let direction = if q.descending { " DESC" } else { " ASC" };
+    let order: Vec<String> = columns.iter().map(|c| format!("{c}{direction}")).collect();
+    let order = order.join(", ");
+    if q.offset > 0 {
+        // A far page starts at the row `offset` places down: its keyset values are read
+        // from the sort's index alone (the filters' placeholders are numbered, so the
+        // same ones serve again), then the page is an ordinary keyset page from there.
+        conditions = format!(
+            "{conditions} AND ({}) {} (SELECT {} FROM response_index ri WHERE {conditions} \
+             ORDER BY {order} LIMIT 1 OFFSET {})",
+            columns.join(", "),
+            if q.descending { "<=" } else { ">=" },
+            columns.join(", "),
+            q.offset
+        );
+    }
     if let Some(after) = &q.after {
         let mut placeholders = Vec::new();
         for value in &after.values {
@@ -236,21 +254,51 @@ pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
             placeholders.join(", ")
         ));
     }
-    let direction = if q.descending { " DESC" } else { " ASC" };
-    let order: Vec<String> = columns.iter().map(|c| format!("{c}{direction}")).collect();
+    // The page is chosen on the index rows alone, then joined to its states: when the
+    // database must sort the matches (a search), it sorts index rows, never states.
     sql.text = format!(
-        "SELECT {TABLE_COLUMNS} FROM response_index ri
+        "SELECT {TABLE_COLUMNS} FROM (
+             SELECT * FROM response_index ri WHERE {conditions} ORDER BY {order} LIMIT {}
+         ) ri
          JOIN responses r ON r.project = ri.project AND r.id = ri.id
-         WHERE {conditions} ORDER BY {} LIMIT {}",
-        order.join(", "),
+         ORDER BY {order}",
         q.limit + 1
     );
     sql
 }
 
-/// How many rows match the filters.
+/// How many rows match the filters. Filtered by form, version and enumerator only (the
+/// table as it opens, a form's or an enumerator's responses), the counts kept as responses
+/// arrive (`response_counts`, one row per form version, day and enumerator) are summed
+/// rather than the index rows counted: a few thousand rows instead of a million.
 pub fn count_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
     let mut sql = Sql::default();
+    let kept = q.status.is_none()
+        && q.review.is_none()
+        && q.flag.is_none()
+        && q.device.is_none()
+        && q.from.is_none()
+        && q.to.is_none()
+        && q.words.is_empty();
+    if kept {
+        let mut conditions = Vec::new();
+        for (column, value) in [
+            ("project", Some(project)),
+            ("form", q.form.as_deref()),
+            ("version", q.version.as_deref()),
+            ("enumerator", q.enumerator.as_deref()),
+        ] {
+            if let Some(value) = value {
+                sql.params.push(value.to_owned());
+                conditions.push(format!("{column} = {}", d.placeholder(sql.params.len())));
+            }
+        }
+        sql.text = format!(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM response_counts WHERE {}",
+            conditions.join(" AND ")
+        );
+        return sql;
+    }
     let conditions = filters(project, q, d, &mut sql);
     sql.text = format!("SELECT COUNT(*) FROM response_index ri WHERE {conditions}");
     sql
@@ -404,6 +452,7 @@ mod tests {
             sort: Sort::Enumerator,
             descending: true,
             after: None,
+            offset: 0,
             limit: 50,
             count: true,
         }
@@ -435,6 +484,9 @@ mod tests {
         assert!(sql
             .text
             .contains("ORDER BY ri.enumerator DESC, ri.received_at DESC, ri.id DESC LIMIT 51"));
+        assert!(sql
+            .text
+            .ends_with("ORDER BY ri.enumerator DESC, ri.received_at DESC, ri.id DESC"));
         assert_eq!(
             sql.params,
             [
@@ -450,6 +502,42 @@ mod tests {
         let count = count_sql("p1", &q, &Numbered);
         assert_eq!(count.params.len(), 4);
         assert!(!count.text.contains("ORDER BY"));
+        assert!(count.text.contains("FROM response_index"));
+
+        // Only form, version and enumerator: the kept counts are summed.
+        let mut q = query();
+        (q.review, q.flag, q.words) = (None, None, Vec::new());
+        q.enumerator = Some("Ana".into());
+        let count = count_sql("p1", &q, &Numbered);
+        assert_eq!(
+            count.text,
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM response_counts \
+             WHERE project = $1 AND form = $2 AND enumerator = $3"
+        );
+        assert_eq!(count.params, ["p1", "hh", "Ana"]);
+    }
+
+    #[test]
+    fn a_far_page_starts_at_the_keyset_of_the_row_at_its_offset() {
+        let mut q = query();
+        q.descending = false;
+        q.offset = 600_000;
+        let sql = page_sql("p1", &q, &Numbered);
+        // The boundary is read with the same filters (the same placeholders), then the
+        // page continues from it, that row included.
+        assert!(
+            sql.text.contains(
+                "AND (ri.enumerator, ri.received_at, ri.id) >= (SELECT ri.enumerator, \
+                 ri.received_at, ri.id FROM response_index ri WHERE ri.project = $1 AND \
+                 ri.form = $2 AND ri.review = $3 AND ri.conflicts > 0 AND \
+                 ri.search @@ to_tsquery('simple', $4) ORDER BY ri.enumerator ASC, ri.received_at ASC, \
+                 ri.id ASC LIMIT 1 OFFSET 600000)"
+            ),
+            "{}",
+            sql.text
+        );
+        assert_eq!(sql.params, ["p1", "hh", "approved", "kijiji"]);
+        assert!(sql.text.contains("LIMIT 51"));
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub mod sqlite;
 use serde::{Deserialize, Serialize};
 use voices_core::response::Response;
 use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
-use voices_core::sync::{ResponseState, Revision};
+use voices_core::sync::{Edits, ResponseState, Revision};
 
 use crate::Result;
 pub use console::{
@@ -182,6 +182,14 @@ pub trait Validator: Send + Sync {
     /// database connection (with every pooled connection held by an ingest waiting for
     /// one, that would deadlock).
     fn prepare(&self, _project: &str, _versions: &[(&str, &str)]) {}
+
+    /// Why a revision cannot come from its form version at all (an instance number past
+    /// a repeat's bound), judged before it is merged; `None` when it may be merged. Only
+    /// versions [`Validator::prepare`] loaded are judged (an unknown version is a matter
+    /// for validation), so this reads nothing from the store.
+    fn refuse(&self, _project: &str, _revision: &Revision, _edits: &Edits<'_>) -> Option<String> {
+        None
+    }
 }
 
 /// One revision of an upload, decoded, with the hash of its canonical JSON.
@@ -192,6 +200,10 @@ pub struct IncomingRevision {
     pub body: String,
     pub sha256: String,
 }
+
+/// The actor of a person's edits: `user:NAME` (a coordinator's, or an admin's). Device ids
+/// never start with it (registering one that does is refused).
+pub const COORDINATOR_ACTOR_PREFIX: &str = "user:";
 
 /// Who uploads, for the ingest's bookkeeping.
 #[derive(Debug, Clone)]
@@ -229,6 +241,9 @@ pub enum ChunkOutcome {
     /// Not stored: the chunk does not start where the received bytes end (or the file is
     /// already complete). The status says where to continue.
     OffsetMismatch(AttachmentStatus),
+    /// It was the last chunk, and the bytes do not have the hash they were sent under:
+    /// everything received of the file is discarded, so it can be sent again.
+    Discarded,
 }
 
 /// Storage for everything the server keeps.
@@ -390,7 +405,11 @@ pub trait Store: Send + Sync + 'static {
     // Attachments (content-addressed, uploaded in chunks, resumable).
     fn attachment_status(&self, project: &str, sha256: &str) -> Result<Option<AttachmentStatus>>;
     /// Append `data` at `offset` of the attachment of declared `size`, creating it on the
-    /// first chunk. A declared size different from the stored one is `Error::Conflict`.
+    /// first chunk. The chunk that brings the last byte also checks the content against
+    /// its hash, in the same transaction: the file is then complete, or discarded. A
+    /// declared size different from an incomplete file's is a new claim when the chunk
+    /// starts at 0 (the unverified one is discarded: a wrong first claim cannot block
+    /// the real file) and `Error::Conflict` otherwise, as for a complete file.
     fn put_attachment_chunk(
         &self,
         project: &str,
@@ -409,7 +428,8 @@ pub trait Store: Send + Sync + 'static {
         offset: u64,
         max_bytes: u64,
     ) -> Result<Vec<u8>>;
-    /// Mark an attachment whose bytes were verified as complete.
+    /// Mark an attachment whose bytes were verified as complete (the recovery of a file
+    /// left with every byte but not complete by an earlier version).
     fn complete_attachment(&self, project: &str, sha256: &str, now: &str) -> Result<()>;
     /// Forget an attachment whose bytes did not match its hash, so it can be sent again.
     fn discard_attachment(&self, project: &str, sha256: &str) -> Result<()>;

@@ -11,12 +11,13 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use voices_core::answer::{AnswerValue, InstanceTally, MAX_RESPONSE_INSTANCES};
 use voices_core::sync::protocol::{AckStatus, RecordAck, ReviewState};
-use voices_core::sync::{MergeError, ResponseState};
+use voices_core::sync::{MergeError, Register, ResponseState, Revision, Value};
 
 use super::codec;
 use super::projection::{self, Deltas, FormIndex, Projection};
-use super::{IncomingRevision, Uploader, Validation, Validator};
+use super::{IncomingRevision, Uploader, Validation, Validator, COORDINATOR_ACTOR_PREFIX};
 use crate::Result;
 
 /// Form indexes by (form, version), for the versions an ingest touches.
@@ -120,6 +121,60 @@ pub(crate) fn well_formed(batch: &[IncomingRevision]) -> Vec<bool> {
     batch.iter().map(|i| i.revision.check().is_ok()).collect()
 }
 
+/// The repeat instances a stored state implies: every value each answer register holds
+/// (a conflict's too), so the bound holds whichever value is shown.
+fn tally_of(state: &ResponseState) -> InstanceTally {
+    let mut tally = InstanceTally::new();
+    for (key, entries) in &state.registers {
+        if let Register::Answer(path) = key {
+            tally.add(entries.iter().map(|e| match &e.value {
+                Value::Text(text) => (path, text.as_deref()),
+                _ => (path, None),
+            }));
+        }
+    }
+    tally
+}
+
+/// Why `uploader` may not write `rev` into the response `state` that device `started`
+/// (`started`: who sent its first revision), if it may not: a device writes only the
+/// responses it started (a coordinator, `user:NAME`, edits any response of the project
+/// through its own actor), and `seen` may claim only edits the server holds, so a
+/// revision can never supersede edits that have not arrived yet, a coordinator's
+/// correction among them.
+fn refuse_writer(
+    uploader: &Uploader,
+    started: &str,
+    state: &ResponseState,
+    rev: &Revision,
+) -> Option<(&'static str, String)> {
+    let coordinator = uploader.id.starts_with(COORDINATOR_ACTOR_PREFIX);
+    if !coordinator && started != uploader.id {
+        return Some((
+            "not_your_response",
+            format!(
+                "response {} was started by another device; a device may only edit the responses it started (a coordinator can edit it)",
+                rev.response
+            ),
+        ));
+    }
+    let held = state.context();
+    // Its own actor's earlier edits are the device's to send (maybe still on the way,
+    // reordered); `Revision::check` already holds them below its own edit number.
+    let mut others = rev.seen.0.iter().filter(|(actor, _)| **actor != rev.actor);
+    others.find_map(|(actor, &claimed)| {
+        let received = held.get(actor);
+        (claimed > received).then(|| {
+            (
+                "unknown_edits_seen",
+                format!(
+                    "`seen` claims edit {claimed} of actor `{actor}`, but the server has received only its first {received} edits of this response; a revision may only build on edits the server holds"
+                ),
+            )
+        })
+    })
+}
+
 /// Who ingests what, where and when.
 pub(crate) struct Ingest<'a> {
     pub project: &'a str,
@@ -165,6 +220,8 @@ pub(crate) fn plan<'a>(
         acks: Vec<usize>,
         /// Its projection before the batch (a stored response).
         before: Option<Projection>,
+        /// The repeat instances its answers imply, with the revisions merged so far.
+        instances: InstanceTally,
     }
     let mut acks: Vec<RecordAck> = Vec::with_capacity(batch.len());
     let mut accepted: Vec<&IncomingRevision> = Vec::new();
@@ -197,6 +254,7 @@ pub(crate) fn plan<'a>(
                     let before = projection::project(&row.state, index_of(&row.state), false);
                     deltas.add(&before, &row.enumerator, &row.received_at, -1);
                     Touched {
+                        instances: tally_of(&row.state),
                         state: row.state,
                         device: row.device,
                         enumerator: row.enumerator,
@@ -208,6 +266,7 @@ pub(crate) fn plan<'a>(
                     }
                 }
                 None => Touched {
+                    instances: InstanceTally::new(),
                     state: ResponseState::for_revision(rev),
                     device: uploader.id.clone(),
                     enumerator: uploader.enumerator.clone(),
@@ -223,6 +282,34 @@ pub(crate) fn plan<'a>(
         let Some(entry) = touched.get_mut(&rev.response) else {
             continue;
         };
+        if let Some((code, reason)) = refuse_writer(uploader, &entry.device, &entry.state, rev) {
+            acks.push(reject(&rev.id, code, reason));
+            continue;
+        }
+        // Checked above (`valid`), so the edits parse.
+        let Ok(edits) = rev.edits() else { continue };
+        if let Some(reason) = validator.refuse(project, rev, &edits) {
+            acks.push(reject(&rev.id, "repeat_bound", reason));
+            continue;
+        }
+        // A sealed value is never a count: its text is not needed to tally instances.
+        let edited = || {
+            edits
+                .answers
+                .iter()
+                .map(|(p, v)| (p, v.and_then(AnswerValue::text)))
+        };
+        let instances = entry.instances.total_with(edited());
+        if instances > MAX_RESPONSE_INSTANCES {
+            acks.push(reject(
+                &rev.id,
+                "too_many_instances",
+                format!(
+                    "with this revision the response would hold {instances} repeat instances; a response may hold at most {MAX_RESPONSE_INSTANCES}"
+                ),
+            ));
+            continue;
+        }
         // `apply` refuses before it changes anything, so no copy is needed.
         if let Err(e) = entry.state.apply(rev) {
             let code = match e {
@@ -233,6 +320,7 @@ pub(crate) fn plan<'a>(
             acks.push(reject(&rev.id, code, e.to_string()));
             continue;
         }
+        entry.instances.add(edited());
         entry.acks.push(acks.len());
         acks.push(ack(&rev.id, AckStatus::Accepted));
         accepted_sha.insert(&rev.id, &incoming.sha256);

@@ -10,7 +10,10 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock};
 
-use voices_core::form::{age_band, Disaggregation, FieldType, Form, Item, Text};
+use voices_core::collections::Set;
+use voices_core::form::{
+    age_band, answer_key, repeated_names, Disaggregation, FieldType, Form, Item, Text,
+};
 use voices_core::sync::merge::{Register, Value};
 use voices_core::sync::{ResponseState, ResponseStatus};
 
@@ -24,7 +27,8 @@ pub struct FormIndex {
     fields: HashMap<String, FieldInfo>,
     /// Choice questions (`select_one`, `select_multiple`), normalized paths in form order.
     pub questions: Vec<String>,
-    /// Disaggregation marks: (normalized repeat path, `""` at the top level, kind) → field name.
+    /// Disaggregation marks: (normalized repeat path, `""` at the top level, kind) → the
+    /// field's answer key (its name, or `group/name` for a name used twice in the scope).
     marks: HashMap<(String, Disaggregation), String>,
     /// The first top-level geopoint field: the map's point.
     pub geopoint: Option<String>,
@@ -49,6 +53,36 @@ pub struct FieldInfo {
     pub choices: Option<String>,
 }
 
+/// Answer keys while walking a form: the names used twice in the current repeat scope
+/// and the groups opened since it began (see `voices_core::form::answer_key`), so a
+/// name in two groups of one scope is indexed as `/grp_a/name`, the path its answers have.
+struct KeyScope<'f> {
+    repeated: Set<&'f str>,
+    groups: Vec<&'f str>,
+}
+
+impl<'f> KeyScope<'f> {
+    fn of(body: &'f [Item]) -> KeyScope<'f> {
+        KeyScope {
+            repeated: repeated_names(body),
+            groups: Vec::new(),
+        }
+    }
+
+    fn key(&self, name: &str) -> String {
+        answer_key(&self.groups, name, self.repeated.contains(name))
+    }
+
+    fn enter(&self, group: &'f str) -> KeyScope<'f> {
+        let mut groups = self.groups.clone();
+        groups.push(group);
+        KeyScope {
+            repeated: self.repeated.clone(),
+            groups,
+        }
+    }
+}
+
 impl FormIndex {
     pub fn new(form: &Form) -> FormIndex {
         let mut index = FormIndex {
@@ -60,7 +94,14 @@ impl FormIndex {
             consents: Vec::new(),
         };
         let mut order = Vec::new();
-        index.walk(&form.body, "", None, false, &mut order);
+        index.walk(
+            &form.body,
+            "",
+            &KeyScope::of(&form.body),
+            None,
+            false,
+            &mut order,
+        );
         index.questions = order
             .into_iter()
             .filter(|p| {
@@ -72,10 +113,11 @@ impl FormIndex {
         index
     }
 
-    fn walk(
+    fn walk<'f>(
         &mut self,
-        items: &[Item],
+        items: &'f [Item],
         scope: &str,
+        keys: &KeyScope<'f>,
         group: Option<&str>,
         sensitive: bool,
         order: &mut Vec<String>,
@@ -83,7 +125,7 @@ impl FormIndex {
         for item in items {
             match item {
                 Item::Field(f) => {
-                    let path = format!("{scope}/{}", f.name);
+                    let path = format!("{scope}/{}", keys.key(&f.name));
                     if f.kind == FieldType::Geopoint && scope.is_empty() && self.geopoint.is_none()
                     {
                         self.geopoint = Some(path.clone());
@@ -91,7 +133,7 @@ impl FormIndex {
                     if let Some(mark) = f.disaggregation {
                         self.marks
                             .entry((scope.to_owned(), mark))
-                            .or_insert_with(|| f.name.clone());
+                            .or_insert_with(|| keys.key(&f.name));
                     }
                     order.push(path.clone());
                     self.fields.insert(
@@ -111,14 +153,18 @@ impl FormIndex {
                     );
                 }
                 Item::Group(g) => {
-                    let at = format!("{scope}/{}", g.name);
-                    self.walk(&g.body, scope, Some(&at), sensitive || g.sensitive, order);
+                    let at = format!("{scope}/{}", keys.key(&g.name));
+                    let inner = keys.enter(&g.name);
+                    let sensitive = sensitive || g.sensitive;
+                    self.walk(&g.body, scope, &inner, Some(&at), sensitive, order);
                 }
                 Item::Repeat(r) => {
-                    let inner = format!("{scope}/{}", r.name);
-                    self.walk(&r.body, &inner, None, sensitive || r.sensitive, order);
+                    let inner = format!("{scope}/{}", keys.key(&r.name));
+                    let body = KeyScope::of(&r.body);
+                    let sensitive = sensitive || r.sensitive;
+                    self.walk(&r.body, &inner, &body, None, sensitive, order);
                 }
-                Item::Consent(c) => self.consents.push(format!("{scope}/{}", c.name)),
+                Item::Consent(c) => self.consents.push(format!("{scope}/{}", keys.key(&c.name))),
             }
         }
     }
@@ -126,21 +172,31 @@ impl FormIndex {
     /// Fields in form order (notes included; the caller picks).
     pub fn fields_in_order<'a>(&'a self, form: &Form) -> Vec<&'a FieldInfo> {
         let mut out = Vec::new();
-        fn go<'a>(index: &'a FormIndex, items: &[Item], scope: &str, out: &mut Vec<&'a FieldInfo>) {
+        fn go<'a, 'f>(
+            index: &'a FormIndex,
+            items: &'f [Item],
+            scope: &str,
+            keys: &KeyScope<'f>,
+            out: &mut Vec<&'a FieldInfo>,
+        ) {
             for item in items {
                 match item {
                     Item::Field(f) => {
-                        if let Some(info) = index.fields.get(&format!("{scope}/{}", f.name)) {
+                        let path = format!("{scope}/{}", keys.key(&f.name));
+                        if let Some(info) = index.fields.get(&path) {
                             out.push(info);
                         }
                     }
-                    Item::Group(g) => go(index, &g.body, scope, out),
-                    Item::Repeat(r) => go(index, &r.body, &format!("{scope}/{}", r.name), out),
+                    Item::Group(g) => go(index, &g.body, scope, &keys.enter(&g.name), out),
+                    Item::Repeat(r) => {
+                        let inner = format!("{scope}/{}", keys.key(&r.name));
+                        go(index, &r.body, &inner, &KeyScope::of(&r.body), out)
+                    }
                     Item::Consent(_) => {}
                 }
             }
         }
-        go(self, &form.body, "", &mut out);
+        go(self, &form.body, "", &KeyScope::of(&form.body), &mut out);
         out
     }
 
@@ -341,7 +397,9 @@ fn groups_of<'a>(
     text_of: &impl Fn(&str) -> Option<&'a str>,
 ) -> [String; 3] {
     Disaggregation::ALL.map(|mark| {
-        let mut prefix = instance_prefix(flat_path);
+        // The answer's own instance: the path up to its last instance step (groups may
+        // follow it, `/m[2]/grp_a/name`).
+        let mut prefix = flat_path.rfind(']').map_or("", |i| &flat_path[..=i]);
         let mut scope = scope.to_owned();
         loop {
             if let Some(name) = index.mark(&scope, mark) {
@@ -464,6 +522,15 @@ pub fn index_text(text: &str) -> String {
         .chars()
         .map(|c| if c.is_alphanumeric() { c } else { ' ' })
         .collect()
+}
+
+/// Search words this long or longer match as prefixes (`achi` finds `Achieng`); shorter
+/// ones match whole words only, since a one- or two-letter prefix (`1`, `17`) matches a
+/// large part of every index and says little about what is sought.
+pub const PREFIX_FROM: usize = 3;
+
+pub fn is_prefix(word: &str) -> bool {
+    word.chars().count() >= PREFIX_FROM
 }
 
 /// The words of a search, folded; at most 8 words of at most 64 characters, each made of

@@ -160,6 +160,9 @@ pub(super) enum ChunkStep {
     Answer(ChunkOutcome),
     /// Append the bytes (if any); the attachment then has `end` bytes.
     Append { end: u64 },
+    /// The chunk starts a new claim of another size: discard the stored bytes and the
+    /// old size, then append as to a new attachment of the chunk's size.
+    Restart { end: u64 },
 }
 
 /// A chunk to store: the arguments of `Store::put_attachment_chunk`.
@@ -173,28 +176,65 @@ pub(super) struct Chunk<'a> {
     pub now: &'a str,
 }
 
-/// The chunk rules: the declared size never changes; chunks continue exactly where the
-/// received bytes end (a complete file takes no more); nothing goes past the size.
+/// The chunk rules: the size of a complete file never changes; an incomplete file's
+/// size is only a claim, replaced by a chunk from offset 0 that claims another (the
+/// bytes decide, when the last one arrives); chunks continue exactly where the received
+/// bytes end (a complete file takes no more); nothing goes past the size.
 pub(super) fn chunk_step(status: &AttachmentStatus, chunk: &Chunk<'_>) -> Result<ChunkStep> {
     let size = chunk.size;
+    let end = chunk.offset + chunk.data.len() as u64;
     if status.size != size {
-        return Err(Error::Conflict(format!(
-            "attachment {} was started with size {}, not {size}",
-            status.sha256, status.size
-        )));
+        if status.complete || chunk.offset != 0 {
+            return Err(Error::Conflict(format!(
+                "attachment {} {} size {}, not {size}{}",
+                status.sha256,
+                if status.complete {
+                    "is complete with"
+                } else {
+                    "was started with"
+                },
+                status.size,
+                if status.complete {
+                    ""
+                } else {
+                    "; send it from offset 0 to start it again with this size"
+                }
+            )));
+        }
+        if end > size {
+            return Err(Error::Invalid(format!(
+                "the chunk ends at byte {end}, past the declared size {size}"
+            )));
+        }
+        return Ok(ChunkStep::Restart { end });
     }
     if status.complete || chunk.offset != status.received {
         return Ok(ChunkStep::Answer(ChunkOutcome::OffsetMismatch(
             status.clone(),
         )));
     }
-    let end = chunk.offset + chunk.data.len() as u64;
     if end > size {
         return Err(Error::Invalid(format!(
             "the chunk ends at byte {end}, past the declared size {size}"
         )));
     }
     Ok(ChunkStep::Append { end })
+}
+
+/// The SHA-256 (hex) of a file's stored chunks, in order, followed by `last`: whether
+/// the file's last chunk completes it with the content it is addressed by.
+pub(super) fn completes(
+    sha256: &str,
+    stored: impl Iterator<Item = Result<Vec<u8>>>,
+    last: &[u8],
+) -> Result<bool> {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for chunk in stored {
+        hasher.update(chunk?);
+    }
+    hasher.update(last);
+    Ok(hex::encode(hasher.finalize()) == sha256)
 }
 
 /// The part of a stored chunk starting at byte `start` that lies at or after `offset`.

@@ -493,3 +493,75 @@ pub async fn admins_manage_people_and_memberships(c: Console) {
         (StatusCode::NOT_FOUND, "unknown_user")
     );
 }
+
+pub async fn forms_are_published_from_xlsform_workbooks_and_refused_by_cell(c: Console) {
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let publish = |body: Vec<u8>, content_type: &'static str| {
+        Request::post("/api/v1/projects/p1/forms")
+            .header(header::AUTHORIZATION, bearer(&c.designer))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let mut form = voices_core::Form::from_json(&crate::common::household_form()).unwrap();
+    form.schema = None;
+    form.id = "from_workbook".into();
+    let workbook = voices_xlsform::export_xlsx(&form).unwrap();
+    let answer = c.send(publish(workbook.clone(), XLSX)).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    assert_eq!(
+        answer.body,
+        json!({"form": "from_workbook", "version": form.version})
+    );
+    // The same workbook again is no change.
+    let answer = c.send(publish(workbook, XLSX)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let answer = c
+        .get(
+            &c.designer,
+            "/api/v1/projects/p1/forms/from_workbook/fields",
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK);
+
+    // A select naming a list the workbook does not have: refused at its cell.
+    let broken = voices_core::Form::from_json(
+        r#"{"id":"broken","version":"1","title":"B","languages":[{"code":"en","name":"English"}],
+        "default_language":"en","body":[{"type":"select_one","name":"q","label":"Q","choices":"nolist"}]}"#,
+    )
+    .unwrap();
+    let answer = c
+        .send(publish(voices_xlsform::export_xlsx(&broken).unwrap(), XLSX))
+        .await;
+    assert_eq!(
+        (answer.status, answer.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "invalid_form"),
+        "{}",
+        answer.body
+    );
+    let findings = answer.body["findings"].as_array().unwrap();
+    assert!(!findings.is_empty(), "{}", answer.body);
+    assert!(
+        findings.iter().any(|f| f["sheet"] == "survey"
+            && f["cell"].as_str().is_some_and(|c| c.starts_with("survey!"))),
+        "{}",
+        answer.body
+    );
+    let answer = c.send(publish(b"not a workbook".to_vec(), XLSX)).await;
+    assert_eq!(answer.code(), "invalid_form", "{}", answer.body);
+
+    // A JSON form's findings carry the pointer, line and column.
+    let answer = c
+        .send(publish(
+            br#"{"id":"j","version":"1","title":"J","languages":[{"code":"en","name":"English"}],
+"default_language":"en","body":[{"type":"select_one","name":"q","label":"Q","choices":"nolist"}]}"#
+                .to_vec(),
+            "application/json",
+        ))
+        .await;
+    assert_eq!(answer.code(), "invalid_form", "{}", answer.body);
+    let finding = &answer.body["findings"][0];
+    assert_eq!(finding["code"], "unknown_choice_list");
+    assert_eq!(finding["pointer"], "/body/0/choices");
+    assert_eq!(finding["line"], 2, "{finding}");
+}

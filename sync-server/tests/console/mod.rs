@@ -348,8 +348,9 @@ pub fn edit(
 /// The household fields marked pii.
 pub const PII: [&str; 4] = ["/gps", "/resp_name", "/resp_phone", "member_name"];
 
-/// How many of `sent` have every word as the beginning of a word of their answers (pii
-/// answers only with `pii`): what the search must find.
+/// How many of `sent` have every word among the words of their answers (as the beginning
+/// of one for words of three characters or more; pii answers only with `pii`): what the
+/// search must find.
 pub fn matching(sent: &[Revision], words: &[&str], pii: bool) -> usize {
     sent.iter()
         .filter(|r| {
@@ -366,9 +367,17 @@ pub fn matching(sent: &[Revision], words: &[&str], pii: bool) -> usize {
                         .collect::<Vec<_>>()
                 })
                 .collect();
-            words
-                .iter()
-                .all(|w| tokens.iter().any(|t| t.starts_with(&w.to_lowercase())))
+            // Words of three characters or more match as prefixes, shorter ones whole.
+            words.iter().all(|w| {
+                let w = w.to_lowercase();
+                tokens.iter().any(|t| {
+                    if w.chars().count() >= 3 {
+                        t.starts_with(&w)
+                    } else {
+                        *t == w
+                    }
+                })
+            })
         })
         .count()
 }
@@ -406,6 +415,7 @@ macro_rules! console_suite {
             projects_are_listed_with_the_role_in_each,
             the_overview_counts_what_came_in,
             the_table_filters_sorts_and_pages_without_gaps,
+            a_far_page_is_reached_by_row_number,
             free_text_search_finds_words_in_answers_and_pii_only_when_asked,
             history_shows_who_changed_what_and_reviews,
             many_responses_are_reviewed_at_once,
@@ -416,6 +426,7 @@ macro_rules! console_suite {
             fields_describe_the_table_columns,
             devices_are_added_listed_and_revoked,
             admins_manage_people_and_memberships,
+            forms_are_published_from_xlsform_workbooks_and_refused_by_cell,
             every_console_endpoint_refuses_whom_it_must,
         );
     };

@@ -175,18 +175,19 @@ pub async fn a_conflict_is_resolved_by_a_coordinator_edit(c: Console) {
     let sent = c.responses(0, 1).await;
     let first = &sent[0];
     let rid = first.response.clone();
-    // Both devices change the age without seeing each other's edit.
+    // The device and an admin change the age without seeing each other's edit (another
+    // device may not edit it).
     c.upload(
         &c.device,
         &[edit(first, "a2", "tab-a", 2, &[], &[("/resp_age", "41")])],
     )
     .await;
     c.upload(
-        &c.device_b,
+        &c.admin,
         &[edit(
             first,
             "b1",
-            "tab-b",
+            "user:admin",
             1,
             &[("tab-a", 1)],
             &[("/resp_age", "44")],

@@ -178,6 +178,81 @@ pub async fn the_table_filters_sorts_and_pages_without_gaps(c: Console) {
     );
 }
 
+/// A jump far down the table (the scroll bar dragged) asks for a row number: the page
+/// there is the same rows the cursors reach, for every sort, order and filter, and its
+/// `next` continues from it.
+pub async fn a_far_page_is_reached_by_row_number(c: Console) {
+    c.responses(0, 17).await;
+    let b: Vec<Revision> = (100..104)
+        .map(|i| household_revision(i, "tab-b", HOUSEHOLD_VERSION))
+        .collect();
+    c.upload(&c.device_b, &b).await;
+    for query in [
+        format!("form={FORM}"),
+        format!("form={FORM}&order=asc"),
+        "sort=enumerator".to_owned(),
+        "sort=device&order=asc".to_owned(),
+        "sort=updated_at".to_owned(),
+        "device=tab-b&order=asc".to_owned(),
+        "enumerator=Enumerator%20tab-b".to_owned(),
+        format!("form={FORM}&version={HOUSEHOLD_VERSION}&enumerator=Enumerator%20tab-a"),
+        "q=kijiji".to_owned(),
+    ] {
+        let (all, _) = c.all_rows(&query, 500).await;
+        assert!(!all.is_empty(), "{query}");
+        for offset in [0, 1, 3, all.len() - 1, all.len(), all.len() + 10] {
+            let uri = format!("/api/v1/projects/p1/table?{query}&limit=3&offset={offset}");
+            let answer = c.get(&c.coordinator, &uri).await;
+            assert_eq!(answer.status, StatusCode::OK, "{uri}: {}", answer.body);
+            let expected: Vec<&Value> = all.iter().skip(offset).take(3).collect();
+            let rows: Vec<&Value> = answer.body["rows"].as_array().unwrap().iter().collect();
+            assert_eq!(
+                rows.iter().map(|r| &r["id"]).collect::<Vec<_>>(),
+                expected.iter().map(|r| &r["id"]).collect::<Vec<_>>(),
+                "{uri}"
+            );
+            assert_eq!(answer.body["total"], all.len(), "{uri}");
+            // The next page follows on from the jump.
+            if let Some(next) = answer.body["next"].as_str() {
+                let uri = format!("/api/v1/projects/p1/table?{query}&limit=3&after={next}");
+                let answer = c.get(&c.coordinator, &uri).await;
+                let expected: Vec<&Value> = all.iter().skip(offset + 3).take(3).collect();
+                assert_eq!(
+                    answer.body["rows"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .map(|r| &r["id"])
+                        .collect::<Vec<_>>(),
+                    expected.iter().map(|r| &r["id"]).collect::<Vec<_>>(),
+                    "{uri}"
+                );
+            } else {
+                assert!(offset + 3 >= all.len(), "{uri}");
+            }
+        }
+    }
+    for query in [
+        "offset=-1",
+        "offset=x",
+        "offset=1000000001",
+        "offset=5&after=abc",
+    ] {
+        let answer = c
+            .get(
+                &c.coordinator,
+                &format!("/api/v1/projects/p1/table?{query}"),
+            )
+            .await;
+        assert_eq!(
+            (answer.status, answer.code()),
+            (StatusCode::BAD_REQUEST, "bad_query"),
+            "{query}: {}",
+            answer.body
+        );
+    }
+}
+
 pub async fn free_text_search_finds_words_in_answers_and_pii_only_when_asked(c: Console) {
     let sent = c.responses(0, 30).await;
     let target = &sent[7];

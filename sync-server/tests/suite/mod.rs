@@ -467,7 +467,9 @@ pub fn concurrent_edits_conflict_until_resolved(store: Arc<dyn Store>) {
         ..first.clone()
     };
     let a2 = edit("a2", "dev-a", 2, &[], "40");
-    let b1 = edit("b1", "dev-b", 1, &[("dev-a", 1)], "41");
+    // Concurrent edits of a response come from its device and coordinators: a device
+    // writes only the responses it started.
+    let b1 = edit("b1", "user:other", 1, &[("dev-a", 1)], "41");
     store
         .ingest(
             "p1",
@@ -480,7 +482,7 @@ pub fn concurrent_edits_conflict_until_resolved(store: Arc<dyn Store>) {
     store
         .ingest(
             "p1",
-            &uploader("dev-b"),
+            &uploader("user:other"),
             &[incoming(b1)],
             &TestValidator,
             NOW,
@@ -512,6 +514,152 @@ pub fn concurrent_edits_conflict_until_resolved(store: Arc<dyn Store>) {
     let row = store.get_response("p1", &first.response).unwrap().unwrap();
     assert!(!row.state.has_conflicts());
     assert_eq!(store.revisions_of("p1", &first.response).unwrap().len(), 4);
+}
+
+/// The shown value of `/resp_age`.
+fn age_of(row: &voices_server::store::StoredResponse) -> Option<&str> {
+    match row.state.answer("/resp_age") {
+        Some(voices_core::sync::Value::Text(Some(text))) => Some(text),
+        _ => None,
+    }
+}
+
+fn acks_of(store: &dyn Store, by: &str, revisions: &[Revision]) -> Vec<(AckStatus, String)> {
+    let batch: Vec<_> = revisions.iter().cloned().map(incoming).collect();
+    store
+        .ingest("p1", &uploader(by), &batch, &TestValidator, NOW)
+        .unwrap()
+        .into_iter()
+        .map(|a| (a.status, a.code.unwrap_or_default()))
+        .collect()
+}
+
+pub fn a_device_may_write_only_the_responses_it_started(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let first = household_revision(11, "dev-a", "1");
+    let edit = |id: &str, actor: &str, seq: u64, age: &str| Revision {
+        id: id.into(),
+        actor: actor.into(),
+        seq,
+        seen: VersionVector::new(),
+        set: [("/resp_age".to_string(), Some(age.to_string().into()))].into(),
+        ..first.clone()
+    };
+    assert_eq!(
+        acks_of(store.as_ref(), "dev-a", std::slice::from_ref(&first)),
+        [(AckStatus::Accepted, String::new())]
+    );
+    // Another device of the project that knows the response's id: refused, even with
+    // an edit number it never used, and even in the same batch as the device's own.
+    let intruder = edit("x1", "dev-b", 1, "4242424");
+    let acks = store
+        .ingest(
+            "p1",
+            &uploader("dev-b"),
+            &[incoming(intruder)],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(acks[0].status, AckStatus::Rejected);
+    assert_eq!(acks[0].code.as_deref(), Some("not_your_response"));
+    assert!(
+        acks[0].reasons[0].contains("started by another device"),
+        "{:?}",
+        acks[0].reasons
+    );
+    assert!(
+        !acks[0].reasons[0].contains("4242424"),
+        "{:?}",
+        acks[0].reasons
+    );
+    let row = store.get_response("p1", &first.response).unwrap().unwrap();
+    assert_eq!(row.state.revision_count(), 1);
+    assert_eq!(row.device, "dev-a");
+    // The device itself and a coordinator edit it.
+    assert_eq!(
+        acks_of(store.as_ref(), "dev-a", &[edit("a2", "dev-a", 2, "40")])[0].0,
+        AckStatus::Accepted
+    );
+    let correction = Revision {
+        seen: VersionVector([("dev-a".to_string(), 2)].into()),
+        ..edit("c1", "user:coord", 1, "41")
+    };
+    assert_eq!(
+        acks_of(store.as_ref(), "user:coord", &[correction])[0].0,
+        AckStatus::Accepted
+    );
+    let row = store.get_response("p1", &first.response).unwrap().unwrap();
+    assert_eq!(age_of(&row), Some("41"));
+    assert_eq!(
+        row.device, "dev-a",
+        "the device that started it stays recorded"
+    );
+}
+
+pub fn seen_may_claim_only_edits_the_server_holds(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let first = household_revision(12, "dev-a", "1");
+    let edit = |id: &str, actor: &str, seq: u64, seen: &[(&str, u64)], age: &str| Revision {
+        id: id.into(),
+        actor: actor.into(),
+        seq,
+        seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
+        set: [("/resp_age".to_string(), Some(age.to_string().into()))].into(),
+        ..first.clone()
+    };
+    acks_of(store.as_ref(), "dev-a", std::slice::from_ref(&first));
+    // The device claims to have seen a coordinator's edits that do not exist yet, so
+    // that the correction would arrive already superseded.
+    let claim = edit("a2", "dev-a", 2, &[("user:coord", 5)], "17");
+    let acks = store
+        .ingest(
+            "p1",
+            &uploader("dev-a"),
+            &[incoming(claim)],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    assert_eq!(acks[0].status, AckStatus::Rejected);
+    assert_eq!(acks[0].code.as_deref(), Some("unknown_edits_seen"));
+    let reason = &acks[0].reasons[0];
+    assert!(
+        reason.contains("user:coord") && reason.contains("edit 5") && reason.contains("first 0"),
+        "{reason}"
+    );
+    // Nor may it claim more of a coordinator's edits than arrived.
+    let correction = Revision {
+        seen: VersionVector([("dev-a".to_string(), 1)].into()),
+        ..edit("c1", "user:coord", 1, &[], "41")
+    };
+    assert_eq!(
+        acks_of(store.as_ref(), "user:coord", &[correction])[0].0,
+        AckStatus::Accepted
+    );
+    let overclaim = edit("a3", "dev-a", 2, &[("user:coord", 2)], "17");
+    assert_eq!(
+        acks_of(store.as_ref(), "dev-a", &[overclaim]),
+        [(AckStatus::Rejected, "unknown_edits_seen".to_string())]
+    );
+    // The correction stands; a device edit that had seen it replaces it as usual.
+    let row = store.get_response("p1", &first.response).unwrap().unwrap();
+    assert!(!row.state.has_conflicts());
+    assert_eq!(age_of(&row), Some("41"));
+    // The device's own earlier edits may still be on the way (reordered): not judged.
+    let reordered = edit("a5", "dev-a", 4, &[("dev-a", 3), ("user:coord", 1)], "43");
+    assert_eq!(
+        acks_of(store.as_ref(), "dev-a", &[reordered])[0].0,
+        AckStatus::Accepted
+    );
+    let honest = edit("a4", "dev-a", 2, &[("user:coord", 1)], "42");
+    assert_eq!(
+        acks_of(store.as_ref(), "dev-a", &[honest])[0].0,
+        AckStatus::Accepted
+    );
+    let row = store.get_response("p1", &first.response).unwrap().unwrap();
+    // Edit 4 had seen edit 2 (its own, through its number): 43 stands.
+    assert_eq!(age_of(&row), Some("43"));
 }
 
 pub fn review_state_moves_the_response_in_the_feed(store: Arc<dyn Store>) {
@@ -744,6 +892,68 @@ pub fn attachments_resume_and_deduplicate(store: Arc<dyn Store>) {
     assert!(store.attachment_status("p2", &sha).unwrap().is_none());
 }
 
+pub fn attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced(store: Arc<dyn Store>) {
+    use voices_server::store::ChunkOutcome;
+    setup(store.as_ref());
+    let data: Vec<u8> = (0..300u32).map(|i| (i * 11 % 251) as u8).collect();
+    let sha = auth::sha256_hex(&data);
+    let status = |sha: &str| store.attachment_status("p1", sha).unwrap();
+    // Someone claims the hash first with a wrong size (and some bytes).
+    store
+        .put_attachment_chunk("p1", &sha, 5_000, 0, &data[..100], NOW)
+        .unwrap();
+    // Continuing under another size is refused, saying how to start again ...
+    let err = store
+        .put_attachment_chunk("p1", &sha, 300, 100, &data[100..], NOW)
+        .unwrap_err();
+    assert!(err.to_string().contains("offset 0"), "{err}");
+    // ... and starting again from 0 with the real size replaces the unverified claim.
+    let restarted = store
+        .put_attachment_chunk("p1", &sha, 300, 0, &data[..200], NOW)
+        .unwrap();
+    assert!(
+        matches!(restarted, ChunkOutcome::Stored(ref s) if s.size == 300 && s.received == 200 && !s.complete),
+        "{restarted:?}"
+    );
+    // The chunk with the last byte completes the file in the same step.
+    let last = store
+        .put_attachment_chunk("p1", &sha, 300, 200, &data[200..], NOW)
+        .unwrap();
+    assert!(
+        matches!(last, ChunkOutcome::Stored(ref s) if s.received == 300 && s.complete),
+        "{last:?}"
+    );
+    assert!(status(&sha).unwrap().complete);
+    assert_eq!(store.read_attachment("p1", &sha, 0, 1 << 20).unwrap(), data);
+    // A complete file's size is not a claim any more.
+    assert!(store
+        .put_attachment_chunk("p1", &sha, 301, 0, &data[..10], NOW)
+        .is_err());
+
+    // A claim too small: its last byte arrives at once, the hash does not match, and
+    // the claim is gone, so the real file goes in after it.
+    let other: Vec<u8> = (0..50u8).collect();
+    let other_sha = auth::sha256_hex(&other);
+    let wrong = store
+        .put_attachment_chunk("p1", &other_sha, 10, 0, &[0; 10], NOW)
+        .unwrap();
+    assert!(matches!(wrong, ChunkOutcome::Discarded), "{wrong:?}");
+    assert!(status(&other_sha).is_none());
+    // Wrong bytes of the right size are discarded alike, never left complete = false.
+    let garbage = store
+        .put_attachment_chunk("p1", &other_sha, 50, 0, &[7; 50], NOW)
+        .unwrap();
+    assert!(matches!(garbage, ChunkOutcome::Discarded), "{garbage:?}");
+    assert!(status(&other_sha).is_none());
+    let real = store
+        .put_attachment_chunk("p1", &other_sha, 50, 0, &other, NOW)
+        .unwrap();
+    assert!(
+        matches!(real, ChunkOutcome::Stored(ref s) if s.complete),
+        "{real:?}"
+    );
+}
+
 #[macro_export]
 macro_rules! store_suite {
     ($make:expr) => {
@@ -757,11 +967,14 @@ macro_rules! store_suite {
             revision_ids_are_scoped_to_their_project,
             unknown_versions_are_quarantined_not_dropped,
             concurrent_edits_conflict_until_resolved,
+            a_device_may_write_only_the_responses_it_started,
+            seen_may_claim_only_edits_the_server_holds,
             review_state_moves_the_response_in_the_feed,
             known_revisions_lists_what_is_stored,
             pull_form_reads_one_form_in_feed_order,
             pull_cursor_has_no_gaps_under_concurrent_writers,
             attachments_resume_and_deduplicate,
+            attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

@@ -1,7 +1,9 @@
-//! ODK's `entities` sheet and `save_to` column: not used by Voices, but a declaration
-//! pyxform would reject is still reported so the designer is not misled.
+//! ODK's `entities` sheet and `save_to` column: kept in the form (`Form::entities`,
+//! `Field::save_to`) so they export back, and checked as pyxform checks them.
 
 use std::collections::HashMap;
+
+use voices_core::form::Entity;
 
 use super::entity_scopes::{ContainerPath, Declaration};
 use super::expressions::references_in;
@@ -43,7 +45,9 @@ impl Importer<'_> {
     /// questions its columns refer to.
     fn entity_declarations(&mut self, table: &Table) -> Vec<Declaration> {
         for column in &table.columns {
-            if !columns::ENTITIES.contains(&column.key.as_str()) || column.lang.is_some() {
+            let known = columns::ENTITIES.contains(&column.key.as_str())
+                || column.key == columns::ENTITIES_LIST_NAME_ALIAS;
+            if !known || column.lang.is_some() {
                 self.error(
                     Some(CellRef::cell(table.sheet, table.header_row, column.index)),
                     "bad-entities",
@@ -68,7 +72,10 @@ impl Importer<'_> {
                     }
                 }
             }
-            let Some(list) = table.get(row, "list_name") else {
+            let list = table
+                .get(row, "list_name")
+                .or_else(|| table.get(row, columns::ENTITIES_LIST_NAME_ALIAS));
+            let Some(list) = list else {
                 self.error(Some(at), "bad-entities", "this entity has no list_name");
                 continue;
             };
@@ -87,6 +94,14 @@ impl Importer<'_> {
                 self.error(Some(list.at.clone()), "bad-entities", message);
             } else {
                 declared.insert(name.to_owned(), list.at.clone());
+                let expression = |key: &str| table.get(row, key).map(|c| c.text.trim().to_owned());
+                self.entities.push(Entity {
+                    list_name: name.to_owned(),
+                    label: expression("label"),
+                    create_if: expression("create_if"),
+                    update_if: expression("update_if"),
+                    entity_id: expression("entity_id"),
+                });
                 declarations.push(Declaration {
                     name: name.to_owned(),
                     at: at.clone(),

@@ -67,6 +67,17 @@ pub(super) fn plain_quote(c: char) -> char {
 
 impl Importer<'_> {
     /// An expression cell, translated where Voices writes a construct differently.
+    /// A `relevant`, `constraint` or `calculation` cell: as pyxform (its
+    /// `BINDING_CONVERSIONS`), a lone `yes`/`true` is `true()` and `no`/`false` is
+    /// `false()` there, where an expression would read them as element names.
+    pub(super) fn bind_expression(&mut self, cell: &Cell) -> String {
+        match cell.text.trim() {
+            "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" => "true()".to_owned(),
+            "no" | "No" | "NO" | "false" | "False" | "FALSE" => "false()".to_owned(),
+            _ => self.expression(cell),
+        }
+    }
+
     pub(super) fn expression(&mut self, cell: &Cell) -> String {
         let mut text = normalise_expression(cell.text.trim());
         let mut last_saved = Vec::new();

@@ -121,12 +121,14 @@ impl Importer<'_> {
             .insert(name.clone(), (kind, has_calculation));
         let required = table.get(row, "required").map(|c| self.condition(&c));
         let read_only = table.get(row, "read_only").map(|c| self.condition(&c));
-        let relevant = table.get(row, "relevant").map(|c| self.expression(&c));
+        let relevant = table.get(row, "relevant").map(|c| self.bind_expression(&c));
         let constraint = table
             .get(row, "constraint")
-            .map(|c| self.expression(&c))
+            .map(|c| self.bind_expression(&c))
             .or_else(|| implied.map(|(constraint, _)| constraint.to_owned()));
-        let calculation = table.get(row, "calculation").map(|c| self.expression(&c));
+        let calculation = table
+            .get(row, "calculation")
+            .map(|c| self.bind_expression(&c));
         let choice_filter = table.get(row, "choice_filter").map(|c| self.expression(&c));
         let default = table.get(row, "default").map(|c| {
             if default_is_dynamic(c.text) {
@@ -180,6 +182,7 @@ impl Importer<'_> {
             pii: self.flag(table, row, "pii"),
             sensitive: self.flag(table, row, "sensitive"),
             disaggregation: self.disaggregation(table, row),
+            save_to: table.get(row, "save_to").map(|c| c.text.trim().to_owned()),
         })
     }
 
@@ -353,6 +356,7 @@ impl Importer<'_> {
             pii: false,
             sensitive: field.sensitive,
             disaggregation: None,
+            save_to: None,
         })
     }
 }

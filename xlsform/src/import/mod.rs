@@ -31,7 +31,7 @@ mod types;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use voices_core::form::{Choice, FieldType, Form};
+use voices_core::form::{Choice, Entity, FieldType, Form};
 
 use crate::diag::{CellRef, Diagnostic};
 use crate::workbook::Workbook;
@@ -107,6 +107,16 @@ pub fn import_workbook(workbook: &Workbook, options: &ImportOptions) -> ImportRe
     }
 }
 
+/// The sheets pyxform reads by name.
+const SHEETS: &[&str] = &[
+    "survey",
+    "choices",
+    "settings",
+    "external_choices",
+    "entities",
+    "osm",
+];
+
 /// One import under way: what has been read so far and the checks waiting for the
 /// rest of the workbook. Its methods are in the module of their sheet or concern.
 struct Importer<'a> {
@@ -122,8 +132,6 @@ struct Importer<'a> {
     /// `external_choices` lists whose name is also a list of the `choices` sheet (pyxform
     /// keeps the two apart; Voices has one set of lists): name → the name it is kept under.
     external_lists: HashMap<String, String>,
-    /// Names by repeat scope: the innermost scope is last.
-    scopes: Vec<HashMap<String, (CellRef, u32)>>,
     /// Open groups and repeats: (id, name); names declared inside belong to the last.
     parents: Vec<(u32, String)>,
     /// Whether each of `parents` is a repeat (the scopes of entity references).
@@ -134,12 +142,17 @@ struct Importer<'a> {
     /// The workbook has an `entities` sheet (only then are `declared_paths` kept).
     has_entities: bool,
     next_parent_id: u32,
-    /// Names used more than once (in different groups); references to them are ambiguous.
-    ambiguous: HashSet<String>,
+    /// Every place each name is declared: a name declared more than once cannot be
+    /// referenced (pyxform's rule).
+    declared: HashMap<String, Vec<CellRef>>,
+    /// Names inside a loop over several choices (one copy per choice), with the loop's
+    /// row: references to them are ambiguous.
+    loop_names: HashMap<String, CellRef>,
     /// Every name defined anywhere (for `${ref}` checks).
     all_names: HashSet<String>,
-    /// (parent group/repeat id, name) of every item named `…_count`, as written.
-    names_in_parent: HashSet<(u32, String)>,
+    /// (parent group/repeat id, name) of every item, with its cell: names are unique
+    /// within their parent.
+    names_in_parent: HashMap<(u32, String), CellRef>,
     /// Repeat names: pyxform needs them unique in the whole form.
     repeat_names: HashMap<String, CellRef>,
     /// `NAME_count` nodes pyxform generates for a computed repeat count: (parent id,
@@ -157,6 +170,8 @@ struct Importer<'a> {
     field_kinds: HashMap<String, (FieldType, bool)>,
     /// Range `tick_labelset` lists to check once the choices are known.
     tick_checks: Vec<TickCheck>,
+    /// The entity lists of the `entities` sheet, for the form.
+    entities: Vec<Entity>,
     /// `save_to` cells: (target, cell, on a group/repeat row, groups and repeats around it).
     save_to: Vec<(String, CellRef, bool, ContainerPath)>,
 }
@@ -173,20 +188,21 @@ impl<'a> Importer<'a> {
             choices: BTreeMap::new(),
             choice_lists: HashSet::new(),
             external_lists: HashMap::new(),
-            names_in_parent: HashSet::new(),
+            names_in_parent: HashMap::new(),
             repeat_names: HashMap::new(),
             generated_counts: Vec::new(),
-            scopes: vec![HashMap::new()],
             triggers: Vec::new(),
             field_kinds: HashMap::new(),
             save_to: Vec::new(),
+            entities: Vec::new(),
             tick_checks: Vec::new(),
             parents: Vec::new(),
             parent_repeats: Vec::new(),
             declared_paths: Vec::new(),
             has_entities: workbook.sheet("entities").is_some(),
             next_parent_id: 1,
-            ambiguous: HashSet::new(),
+            declared: HashMap::new(),
+            loop_names: HashMap::new(),
             all_names: HashSet::new(),
             references: Vec::new(),
             list_uses: Vec::new(),
@@ -220,7 +236,18 @@ impl<'a> Importer<'a> {
 
     fn run(&mut self) -> Option<Form> {
         let workbook = self.workbook;
-        let Some(survey_sheet) = workbook.sheet("survey") else {
+        // As pyxform: a workbook of one sheet with another name is its survey.
+        let only_sheet = match workbook.sheets.as_slice() {
+            [only]
+                if !SHEETS
+                    .iter()
+                    .any(|s| only.name.trim().eq_ignore_ascii_case(s)) =>
+            {
+                Some(only)
+            }
+            _ => None,
+        };
+        let Some(survey_sheet) = workbook.sheet("survey").or(only_sheet) else {
             let names: Vec<&str> = workbook.sheets.iter().map(|s| s.name.as_str()).collect();
             self.error(
                 None,
@@ -283,10 +310,18 @@ impl<'a> Importer<'a> {
                     self.warn(
                         Some(CellRef::sheet(&sheet.name)),
                         "unsupported-sheet",
-                        format!(
-                            "the '{}' sheet is not used by Voices and is ignored",
-                            sheet.name
-                        ),
+                        if name == "entities" {
+                            format!(
+                                "the '{}' sheet is kept in the form and exported back, but Voices \
+                                 does not create or update entities",
+                                sheet.name
+                            )
+                        } else {
+                            format!(
+                                "the '{}' sheet is not used by Voices and is ignored",
+                                sheet.name
+                            )
+                        },
                     );
                 }
             }
@@ -298,6 +333,7 @@ impl<'a> Importer<'a> {
         self.check_generated_counts();
         self.check_search_lists();
         form.choices = std::mem::take(&mut self.choices);
+        form.entities = std::mem::take(&mut self.entities);
         Some(form)
     }
 }

@@ -1,6 +1,8 @@
-//! Names and their scopes: a name is unique within its repeat (outside repeats, in
-//! the whole form); pyxform allows the same name in two groups, so the second is
-//! renamed after its group.
+//! Names and where they may repeat: as in XLSForm, a name is unique within its parent
+//! group or repeat, so two groups may each hold a question of one name (Voices then
+//! addresses each through its group, see `voices_core::form::answer_key`). A `${name}`
+//! must still name one item: as pyxform, a reference to a name used more than once in
+//! the form is an error naming the places.
 
 use super::table::{Cell, Table};
 use super::Importer;
@@ -15,11 +17,15 @@ pub(super) fn valid_name(name: &str) -> bool {
 }
 
 impl Importer<'_> {
-    /// Declare a name in the current repeat scope and return the name to use. A name
-    /// already used in another group of the same scope (pyxform allows that, Voices does
-    /// not) is renamed `group_name`, with a warning; in the same group it is an error.
+    /// Declare a name in the innermost open group or repeat and return it. A name
+    /// already used in the same group or repeat is an error; one used elsewhere is kept,
+    /// and references to it become ambiguous.
     pub(super) fn declare(&mut self, name: &str, at: &CellRef) -> String {
         self.all_names.insert(name.to_owned());
+        self.declared
+            .entry(name.to_owned())
+            .or_default()
+            .push(at.clone());
         if self.has_entities {
             let path = self.container_path();
             self.declared_paths
@@ -33,47 +39,28 @@ impl Importer<'_> {
             );
         }
         let (parent_id, parent_name) = self.parents.last().cloned().unwrap_or((0, String::new()));
-        // Only a `…_count` name can clash with a generated repeat count element.
-        if name.ends_with("_count") {
-            self.names_in_parent.insert((parent_id, name.to_owned()));
-        }
-        let scope = self
-            .scopes
-            .last_mut()
-            .expect("the form scope is never popped");
-        let Some(first) = scope.get(name).cloned() else {
-            scope.insert(name.to_owned(), (at.clone(), parent_id));
-            return name.to_owned();
-        };
-        if first.1 == parent_id || parent_name.is_empty() {
+        if let Some(first) = self
+            .names_in_parent
+            .get(&(parent_id, name.to_owned()))
+            .cloned()
+        {
+            let within = if parent_name.is_empty() {
+                "at the top of the form".to_owned()
+            } else if self.parent_repeats.last() == Some(&true) {
+                format!("in the repeat '{parent_name}'")
+            } else {
+                format!("in the group '{parent_name}'")
+            };
             let message = format!(
-                "the name '{name}' is already used at {}; names must be unique \
-                 (outside of repeats, groups do not separate names in Voices)",
-                first.0
+                "the name '{name}' is already used at {first} {within}; names must be unique \
+                 within their group or repeat"
             );
             self.error(Some(at.clone()), "duplicate-name", message);
             return name.to_owned();
         }
-        let base = format!("{parent_name}_{name}");
-        let mut renamed = base.clone();
-        let mut n = 2;
-        while scope.contains_key(&renamed) {
-            renamed = format!("{base}_{n}");
-            n += 1;
-        }
-        scope.insert(renamed.clone(), (at.clone(), parent_id));
-        self.ambiguous.insert(name.to_owned());
-        self.all_names.insert(renamed.clone());
-        self.warn(
-            Some(at.clone()),
-            "renamed",
-            format!(
-                "'{name}' is also the name at {}: Voices needs names unique outside repeats, \
-                 so this one is imported as '{renamed}'",
-                first.0
-            ),
-        );
-        renamed
+        self.names_in_parent
+            .insert((parent_id, name.to_owned()), at.clone());
+        name.to_owned()
     }
 
     /// The row's `name`, checked and declared; `what` the row is, for messages.
@@ -164,7 +151,7 @@ impl Importer<'_> {
         for (parent_id, generated, at) in std::mem::take(&mut self.generated_counts) {
             if self
                 .names_in_parent
-                .contains(&(parent_id, generated.clone()))
+                .contains_key(&(parent_id, generated.clone()))
             {
                 self.refuse_unless_lenient(
                     &at,

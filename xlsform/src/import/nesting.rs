@@ -1,8 +1,6 @@
 //! Groups, repeats and pyxform's loops: `begin`/`end` rows opened and closed, a
 //! repeat's own name scope, and a loop expanded into one group per choice.
 
-use std::collections::HashMap;
-
 use voices_core::form::{Group, Item, PrivacyRequirement, Repeat, Text};
 
 use super::table::Table;
@@ -107,9 +105,6 @@ impl Importer<'_> {
             return;
         };
         self.record_origin(table, row, &ptr);
-        if repeat {
-            self.scopes.push(HashMap::new());
-        }
         let name = match &container {
             Container::Group(g) | Container::Loop(g, _) => g.name.clone(),
             Container::Repeat(r) => r.name.clone(),
@@ -183,7 +178,7 @@ impl Importer<'_> {
             let count = table.get(row, "repeat_count");
             self.check_repeat_name(&name, &at, count.as_ref());
         }
-        let relevant = table.get(row, "relevant").map(|c| self.expression(&c));
+        let relevant = table.get(row, "relevant").map(|c| self.bind_expression(&c));
         let privacy = match table.get(row, "privacy") {
             None => None,
             Some(c) if c.text.eq_ignore_ascii_case("required") => {
@@ -303,17 +298,16 @@ impl Importer<'_> {
             }
             Container::Repeat(mut r) => {
                 r.body = open.items;
-                if self.scopes.len() > 1 {
-                    self.scopes.pop();
-                }
                 Item::Repeat(r)
             }
         }
     }
 
-    /// pyxform's loop: the body repeated once per choice of `list`, each copy in a group
-    /// named `loop_choice`, its names prefixed `choice_`, and `%(label)s` in its texts
-    /// replaced by the choice's label. References into the body are ambiguous.
+    /// pyxform's loop: the body repeated once per choice of `list` (but a choice named
+    /// `none`, as pyxform), each copy in a group named after the choice and labelled
+    /// with its label, `%(label)s` and `%(name)s` in its texts replaced by the choice's.
+    /// The copies keep their names (unique within their group), so references into the
+    /// body are ambiguous.
     fn expand_loop(
         &mut self,
         mut group: Group,
@@ -331,20 +325,26 @@ impl Importer<'_> {
             group.body = items;
             return Item::Group(group);
         };
+        let choices: Vec<_> = choices.into_iter().filter(|c| c.name != "none").collect();
         let mut names = Vec::new();
         collect_names(&items, &mut names);
         self.warn(
             Some(CellRef::row("survey", row)),
             "loop-expanded",
             format!(
-                "loop '{}' is expanded into one group per choice of '{list}'; the questions in it \
-                 are named after the choice, e.g. '{}_{}'",
+                "loop '{}' is expanded into one group per choice of '{list}', as pyxform does \
+                 (e.g. '{}/{}')",
                 group.name,
                 choices.first().map_or("choice", |c| c.name.as_str()),
                 names.first().map_or("question", String::as_str)
             ),
         );
-        self.ambiguous.extend(names);
+        if choices.len() > 1 {
+            let at = CellRef::row("survey", row);
+            for name in names {
+                self.loop_names.insert(name, at.clone());
+            }
+        }
         let prefix = format!("{ptr}/body/");
         let inner: Vec<(String, Origin)> = self
             .origins
@@ -379,7 +379,9 @@ impl Importer<'_> {
                     ),
                 }
             };
-            rewrite_items(&mut body, &choice.name, &substitute);
+            rewrite_texts(&mut body, &substitute);
+            let label = choice.label.get(&default_lang, &default_lang).to_owned();
+            substitute_expressions(&mut body, &choice.name, &label);
             let copy_ptr = format!("{prefix}{index}");
             if let Some(origin) = &loop_origin {
                 self.origins.insert(copy_ptr.clone(), origin.clone());
@@ -388,14 +390,14 @@ impl Importer<'_> {
                 self.origins
                     .insert(format!("{copy_ptr}/body/{suffix}"), origin.clone());
             }
-            let mut copy_names = Vec::new();
-            collect_names(&body, &mut copy_names);
             let at = CellRef::row("survey", row);
-            for name in copy_names {
-                self.declare(&name, &at);
-            }
+            self.all_names.insert(choice.name.clone());
+            self.declared
+                .entry(choice.name.clone())
+                .or_default()
+                .push(at);
             group.body.push(Item::Group(Group {
-                name: format!("{}_{}", group.name, choice.name),
+                name: choice.name.clone(),
                 label: Some(choice.label.clone()),
                 hint: None,
                 relevant: None,
@@ -423,8 +425,32 @@ fn collect_names(items: &[Item], out: &mut Vec<String>) {
     }
 }
 
-/// Prefix every name with `prefix_` and rewrite every text with `substitute`.
-fn rewrite_items(items: &mut [Item], prefix: &str, substitute: &dyn Fn(&Text) -> Text) {
+/// pyxform substitutes `%(name)s` and `%(label)s` in every cell of a loop's rows, not
+/// only in texts: the expressions (`selected(${x}, '%(name)s')`) get the choice's name
+/// and its label in the default language. Texts are done before, per language.
+fn substitute_expressions(items: &mut Vec<Item>, name: &str, label: &str) {
+    fn walk(value: &mut serde_json::Value, name: &str, label: &str) {
+        match value {
+            serde_json::Value::String(s) if s.contains("%(") => {
+                *s = s.replace("%(name)s", name).replace("%(label)s", label);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|v| walk(v, name, label)),
+            serde_json::Value::Object(map) => map.values_mut().for_each(|v| walk(v, name, label)),
+            _ => {}
+        }
+    }
+    let Ok(mut value) = serde_json::to_value(&*items) else {
+        return;
+    };
+    walk(&mut value, name, label);
+    // The same items with other strings: they read back (or stay as they were).
+    if let Ok(substituted) = serde_json::from_value(value) {
+        *items = substituted;
+    }
+}
+
+/// Rewrite every text of `items` with `substitute`.
+fn rewrite_texts(items: &mut [Item], substitute: &dyn Fn(&Text) -> Text) {
     let sub = |t: &mut Option<Text>| {
         if let Some(text) = t {
             *text = substitute(text);
@@ -433,7 +459,6 @@ fn rewrite_items(items: &mut [Item], prefix: &str, substitute: &dyn Fn(&Text) ->
     for item in items {
         match item {
             Item::Field(f) => {
-                f.name = format!("{prefix}_{}", f.name);
                 sub(&mut f.label);
                 sub(&mut f.hint);
                 sub(&mut f.guidance);
@@ -441,19 +466,16 @@ fn rewrite_items(items: &mut [Item], prefix: &str, substitute: &dyn Fn(&Text) ->
                 sub(&mut f.required_message);
             }
             Item::Group(g) => {
-                g.name = format!("{prefix}_{}", g.name);
                 sub(&mut g.label);
                 sub(&mut g.hint);
-                rewrite_items(&mut g.body, prefix, substitute);
+                rewrite_texts(&mut g.body, substitute);
             }
             Item::Repeat(r) => {
-                r.name = format!("{prefix}_{}", r.name);
                 sub(&mut r.label);
                 sub(&mut r.hint);
-                rewrite_items(&mut r.body, prefix, substitute);
+                rewrite_texts(&mut r.body, substitute);
             }
             Item::Consent(c) => {
-                c.name = format!("{prefix}_{}", c.name);
                 c.text = substitute(&c.text);
                 sub(&mut c.label);
             }

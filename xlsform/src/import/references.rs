@@ -54,12 +54,20 @@ impl Importer<'_> {
     pub(super) fn check_references(&mut self) {
         let references = std::mem::take(&mut self.references);
         for (name, at) in references {
-            if self.ambiguous.contains(&name) {
-                self.error(
-                    Some(at),
-                    "ambiguous-reference",
-                    format!("${{{name}}} is ambiguous: several questions, groups or repeats are named '{name}'"),
+            let places = self.declared.get(&name).filter(|p| p.len() > 1);
+            if let Some(places) = places {
+                let places: Vec<String> = places.iter().map(ToString::to_string).collect();
+                let message = format!(
+                    "${{{name}}} is ambiguous: '{name}' is the name at {}; a referenced name \
+                     must be unique in the form (rename one)",
+                    places.join(" and at ")
                 );
+                self.error(Some(at), "ambiguous-reference", message);
+            } else if let Some(row) = self.loop_names.get(&name) {
+                let message = format!(
+                    "${{{name}}} is ambiguous: the loop at {row} makes one '{name}' per choice"
+                );
+                self.error(Some(at), "ambiguous-reference", message);
             } else if !self.all_names.contains(&name) {
                 self.error(
                     Some(at),

@@ -118,6 +118,7 @@ impl Importer<'_> {
             safe_exit,
             body,
             choices: BTreeMap::new(),
+            entities: Vec::new(),
         }
     }
 }

@@ -9,7 +9,7 @@ use super::fields::SelectSpec;
 use super::nesting::Body;
 use super::parameters::parse_parameters;
 use super::table::Table;
-use super::types::{parse_type, RowType};
+use super::types::{in_pyxform_case, parse_type, RowType};
 use super::Importer;
 use crate::columns::{self, yes_no};
 use crate::diag::CellRef;
@@ -79,6 +79,17 @@ impl Importer<'_> {
             );
             return;
         };
+        if !in_pyxform_case(type_cell.text) {
+            self.warn(
+                Some(type_cell.at.clone()),
+                "type-case",
+                format!(
+                    "pyxform reads type names as written and does not know '{}'; Voices reads \
+                     it in lower case",
+                    type_cell.text
+                ),
+            );
+        }
         if let Some(save_to) = table.get(row, "save_to") {
             let container = matches!(
                 row_type,
@@ -218,7 +229,7 @@ impl Importer<'_> {
             agree_label: self.text(table, row, "consent_agree"),
             decline_label: self.text(table, row, "consent_decline"),
             decline_message: self.text(table, row, "consent_decline_message"),
-            relevant: table.get(row, "relevant").map(|c| self.expression(&c)),
+            relevant: table.get(row, "relevant").map(|c| self.bind_expression(&c)),
         })
     }
 

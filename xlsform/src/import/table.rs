@@ -17,7 +17,13 @@ pub(super) struct Table<'a> {
     pub(super) header_row: u32,
     pub(super) columns: Vec<Column>,
     pub(super) rows: &'a [SheetRow],
+    /// The first row left out: it follows more than [`MAX_EMPTY_ROWS`] empty rows.
+    pub(super) ignored_from: Option<u32>,
 }
+
+/// pyxform takes a run of this many empty rows for the end of a sheet's data and
+/// reads nothing below it; so does Voices, with a warning.
+const MAX_EMPTY_ROWS: u32 = 60;
 
 #[derive(Debug, Clone)]
 pub(super) struct Column {
@@ -38,7 +44,7 @@ pub(super) struct Cell<'a> {
 
 impl<'a> Table<'a> {
     pub(super) fn new(sheet: &'a Sheet, languages: &mut LanguageSet) -> Option<Table<'a>> {
-        let (header, rows) = sheet.rows.split_first()?;
+        let (header, mut rows) = sheet.rows.split_first()?;
         let mut columns = Vec::new();
         for (i, h) in header.cells.iter().enumerate() {
             if h.is_empty() {
@@ -53,11 +59,22 @@ impl<'a> Table<'a> {
                 lang,
             });
         }
+        let mut previous = header.number;
+        let mut ignored_from = None;
+        for (i, row) in rows.iter().enumerate() {
+            if row.number.saturating_sub(previous) > MAX_EMPTY_ROWS + 1 {
+                ignored_from = Some(row.number);
+                rows = &rows[..i];
+                break;
+            }
+            previous = row.number;
+        }
         Some(Table {
             sheet: &sheet.name,
             header_row: header.number,
             columns,
             rows,
+            ignored_from,
         })
     }
 
@@ -124,6 +141,16 @@ impl Importer<'_> {
     /// Two columns meaning the same (`name` and its alias `value`, or a header written
     /// twice) would make a row ambiguous.
     pub(super) fn check_headers(&mut self, table: &Table) {
+        if let Some(row) = table.ignored_from {
+            self.warn(
+                Some(CellRef::row(table.sheet, row)),
+                "ignored-rows",
+                format!(
+                    "this row and those below it follow more than {MAX_EMPTY_ROWS} empty rows; \
+                     pyxform reads no further, so neither does Voices"
+                ),
+            );
+        }
         let mut seen: HashMap<(&str, Option<&str>), &Column> = HashMap::new();
         for column in &table.columns {
             let key = (column.key.as_str(), column.lang.as_deref());

@@ -221,6 +221,20 @@ pub fn parse_type(cell: &str) -> Option<RowType> {
     None
 }
 
+/// Whether pyxform, which matches type names case-sensitively, reads `cell` as written
+/// (Voices also reads `Integer` or `Select_one list`, with a warning).
+pub fn in_pyxform_case(cell: &str) -> bool {
+    let collapsed = cell.split_whitespace().collect::<Vec<_>>().join(" ");
+    plain_type(&collapsed).is_some()
+        || control_type(&collapsed).is_some()
+        || collapsed.starts_with("osm ")
+        || SELECT_COMMANDS.iter().any(|(command, ..)| {
+            collapsed
+                .strip_prefix(command)
+                .is_some_and(|rest| rest.starts_with(' '))
+        })
+}
+
 fn control_type(lower: &str) -> Option<RowType> {
     let (verb, rest) = lower
         .strip_prefix("begin")
@@ -295,6 +309,13 @@ mod tests {
             Some(RowType::Field(FieldType::Datetime))
         );
         assert_eq!(parse_type("select_one"), None);
+        assert!(in_pyxform_case("select_one Fruits or_other"));
+        assert!(in_pyxform_case("begin_group"));
+        assert!(in_pyxform_case("dateTime"));
+        for other_case in ["Begin Repeat", "Integer", "Select one from source"] {
+            assert!(parse_type(other_case).is_some(), "{other_case}");
+            assert!(!in_pyxform_case(other_case), "{other_case}");
+        }
         // U+212A KELVIN SIGN lowercases to a one-byte `k`.
         assert!(matches!(
             parse_type("select_one \u{212A}x"),

@@ -57,7 +57,7 @@ pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
     let mut scope_names = Map::default();
     for (idx, n) in b.nodes.iter().enumerate().skip(1) {
         by_name.entry(n.name.clone()).or_default().push(idx);
-        scope_names.entry((n.scope, n.name.clone())).or_insert(idx);
+        scope_names.entry((n.scope, n.key.clone())).or_insert(idx);
     }
     let (lists, list_index) = index_choice_lists(form);
     for (i, f) in flat.iter().enumerate() {
@@ -146,6 +146,7 @@ fn stand_in() -> Form {
         safe_exit: None,
         body: Vec::new(),
         choices: Default::default(),
+        entities: Vec::new(),
     }
 }
 
@@ -153,6 +154,7 @@ fn root_node() -> Node {
     Node {
         kind: NodeKind::Root,
         name: "data".to_owned(),
+        key: String::new(),
         pointer: String::new(),
         parent: None,
         children: Vec::new(),
@@ -242,6 +244,7 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
     Node {
         kind,
         name: f.item.name().to_owned(),
+        key: f.key.clone(),
         pointer: f.pointer.clone(),
         parent: None,
         children: Vec::new(),

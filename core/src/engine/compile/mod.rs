@@ -20,8 +20,9 @@ pub(crate) use build::build;
 pub(crate) type NodeIdx = usize;
 pub(crate) const ROOT: NodeIdx = 0;
 
-/// Most instances a count expression may create (a runaway count must not exhaust memory).
-pub(crate) const MAX_COUNT: usize = 5_000;
+/// Most instances a count expression may create (a runaway count must not exhaust
+/// memory): as many as a path may name.
+pub(crate) const MAX_COUNT: usize = crate::answer::MAX_INSTANCES;
 
 /// A form ready to run: shareable between threads (`Arc<CompiledForm>`), never mutated.
 #[derive(Debug)]
@@ -30,7 +31,8 @@ pub struct CompiledForm {
     pub(crate) nodes: Vec<Node>,
     /// Nodes by name, for `${name}` (several when names repeat in different scopes).
     pub(crate) by_name: Map<String, Vec<NodeIdx>>,
-    /// `(scope, name)` → node: how answers and paths are addressed.
+    /// `(scope, answer key)` → node: how answers and paths are addressed (the key is the
+    /// name, or `grp_a/name` for a name used in two groups of the scope; `Node::key`).
     pub(crate) scope_names: Map<(NodeIdx, String), NodeIdx>,
     pub(crate) lists: Vec<ChoiceList>,
     pub(crate) list_index: Map<String, usize>,
@@ -100,6 +102,9 @@ impl Cond {
 pub(crate) struct Node {
     pub kind: NodeKind,
     pub name: String,
+    /// Where the node's answer is in an instance of its scope: its name, or `grp_a/name`
+    /// for a name used in two groups of the scope (see `crate::form::answer_key`).
+    pub key: String,
     pub pointer: String,
     pub parent: Option<NodeIdx>,
     pub children: Vec<NodeIdx>,

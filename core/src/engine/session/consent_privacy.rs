@@ -139,9 +139,10 @@ impl Session {
                     .is_some_and(|&n| form.node(n).consent_gated)
             })
             .map(|name| Violation {
-                path: AnswerPath::field(name),
+                path: AnswerPath::root().keyed(name, None),
                 code: ViolationCode::Consent,
                 message: messages::text(Msg::DeclinedWithAnswers, lang, &[]),
+                without_answer: None,
             })
             .collect()
     }
@@ -162,6 +163,7 @@ impl Session {
             path: path.clone(),
             code: ViolationCode::Consent,
             message: messages::text(msg, lang, args),
+            without_answer: None,
         };
         let ItemData::Consent(block) = &n.item else {
             return Vec::new();
@@ -209,6 +211,7 @@ impl Session {
             path,
             code: ViolationCode::PrivacyCheck,
             message: messages::text(msg, lang, &[]),
+            without_answer: None,
         })
     }
 }

@@ -169,17 +169,24 @@ impl Session {
         let unknown = || EngineError::UnknownPath(path.to_string());
         let mut inst = ROOT_INST;
         let mut steps = path.steps().peekable();
+        // Group steps gathered for the answer key of the item below them (`grp_a/name`).
+        let mut key = String::new();
         while let Some(step) = steps.next() {
             let last = steps.peek().is_none();
+            key.push_str(step.name());
+            if matches!(step, Step::Name(_)) && !last {
+                key.push('/');
+                continue;
+            }
             let node = *form
                 .scope_names
-                .get(&(self.instances[inst].scope, step.name().to_owned()))
+                .get(&(self.instances[inst].scope, std::mem::take(&mut key)))
                 .ok_or_else(unknown)?;
             let index = match step {
-                Step::Name(_) if last => return Ok((inst, node)),
+                Step::Name(_) => return Ok((inst, node)),
                 Step::Instance(_, index) => index,
                 // A count (`/m[]`) is a stored value, not something the engine addresses.
-                Step::Name(_) | Step::Count(_) => return Err(unknown()),
+                Step::Count(_) => return Err(unknown()),
             };
             if form.node(node).kind != NodeKind::Repeat {
                 return Err(unknown());
@@ -215,7 +222,7 @@ impl Session {
             .iter()
             .rev()
             .fold(AnswerPath::root(), |path, &(repeat, index)| {
-                path.child(&self.form.node(repeat).name, Some(index))
+                path.keyed(&self.form.node(repeat).key, Some(index))
             })
     }
 
@@ -225,7 +232,7 @@ impl Session {
         if node == self.instances[inst].scope {
             return base;
         }
-        base.child(&self.form.node(node).name, None)
+        base.keyed(&self.form.node(node).key, None)
     }
 
     pub(crate) fn slot(&self, inst: InstId, node: NodeIdx) -> &Slot {
@@ -268,7 +275,7 @@ impl Session {
                 match node.kind {
                     NodeKind::Field(_) | NodeKind::Consent => {
                         if let Some(v) = &slot.value {
-                            map.insert(node.name.clone(), Answer::Value(v.clone()));
+                            map.insert(node.key.clone(), Answer::Value(v.clone()));
                         }
                     }
                     NodeKind::Repeat if !slot.instances.is_empty() => {
@@ -277,7 +284,7 @@ impl Session {
                             .iter()
                             .map(|c| built.remove(c).unwrap_or_default())
                             .collect();
-                        map.insert(node.name.clone(), Answer::Repeat(list));
+                        map.insert(node.key.clone(), Answer::Repeat(list));
                     }
                     _ => {}
                 }

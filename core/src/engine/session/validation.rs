@@ -17,6 +17,19 @@ pub struct Violation {
     pub path: AnswerPath,
     pub code: ViolationCode,
     pub message: String,
+    /// The message without the answer it quotes (`“maize” is not one of the choices`
+    /// becomes `The answer is not one of the choices`), for records other people read:
+    /// the server's quarantine reasons never carry answers. `None` when `message` quotes
+    /// no answer. Not part of the serialized violation.
+    #[serde(skip)]
+    pub without_answer: Option<String>,
+}
+
+impl Violation {
+    /// [`Violation::message`], or the message without the answer where it quotes one.
+    pub fn message_without_answer(&self) -> &str {
+        self.without_answer.as_deref().unwrap_or(&self.message)
+    }
 }
 
 /// What kind of problem a [`Violation`] is.
@@ -48,7 +61,7 @@ impl Session {
             let base = self.instance_path(inst);
             for (name, answer) in &self.instances[inst].extras {
                 // A name no path can hold (from a document) is reported at its scope.
-                let path = base.try_child(name, None).unwrap_or_else(|_| base.clone());
+                let path = base.try_keyed(name, None).unwrap_or_else(|_| base.clone());
                 let msg = match (
                     form.scope_names
                         .get(&(self.instances[inst].scope, name.clone())),
@@ -66,6 +79,7 @@ impl Session {
                     path,
                     code: ViolationCode::UnknownField,
                     message: messages::text(msg, lang, &[("name", name)]),
+                    without_answer: None,
                 });
             }
             let scope = self.instances[inst].scope;
@@ -124,6 +138,7 @@ impl Session {
                         path: path(),
                         code: ViolationCode::Required,
                         message,
+                        without_answer: None,
                     });
                 }
             }
@@ -138,6 +153,8 @@ impl Session {
                         path: path(),
                         code: ViolationCode::Type,
                         message: messages::text(msg, lang, &args),
+                        without_answer: messages::without_answer(msg)
+                            .map(|plain| messages::text(plain, lang, &[])),
                     });
                 } else if let Some(chosen) = self.filtered_out_choice(inst, node, value) {
                     // Kept, not cleared: the enumerator sees it and chooses again.
@@ -145,6 +162,7 @@ impl Session {
                         path: path(),
                         code: ViolationCode::Type,
                         message: messages::text(Msg::FilteredOut, lang, &[("value", chosen)]),
+                        without_answer: Some(messages::text(Msg::AnswerFilteredOut, lang, &[])),
                     });
                 }
                 match &slot.constraint {
@@ -157,11 +175,14 @@ impl Session {
                             .as_ref()
                             .map(|t| t.get(lang, default_lang).to_owned())
                             .unwrap_or_else(|| messages::text(Msg::Constraint, lang, &[])),
+                        without_answer: None,
                     }),
                     Err(error) => out.push(Violation {
                         path: path(),
                         code: ViolationCode::Constraint,
                         message: messages::text(Msg::ConstraintError, lang, &[("error", error)]),
+                        // An evaluation error may quote the values it could not use.
+                        without_answer: Some(messages::text(Msg::ConstraintUnchecked, lang, &[])),
                     }),
                 }
             }
@@ -221,6 +242,7 @@ impl Session {
             path: self.path_of(inst, node),
             code: ViolationCode::RepeatCount,
             message: messages::text(msg, lang, &args),
+            without_answer: None,
         })
     }
 }

@@ -52,28 +52,108 @@ pub(super) fn put_chunk(c: &mut Client, chunk: &Chunk<'_>) -> Attempt<ChunkOutco
             chunk.sha256
         )))
     })?;
-    let end = match shared::chunk_step(&status, chunk)? {
+    let (end, status) = match shared::chunk_step(&status, chunk)? {
         ChunkStep::Answer(outcome) => {
             tx.commit()?;
             return Ok(outcome);
         }
-        ChunkStep::Append { end } => end,
+        ChunkStep::Append { end } => (end, status),
+        ChunkStep::Restart { end } => {
+            remove_chunks(&mut tx, chunk.project, chunk.sha256)?;
+            tx.execute(
+                "UPDATE attachments SET size = $3, received = 0 WHERE project = $1 AND sha256 = $2",
+                &[&chunk.project, &chunk.sha256, &(chunk.size as i64)],
+            )?;
+            (end, shared::new_attachment(chunk.sha256, chunk.size))
+        }
     };
+    // The last byte: the content is checked before anything is written, so the file is
+    // complete, or gone, in this one transaction (under the file's row lock).
+    if end == chunk.size {
+        let stored = stored_chunks(&mut tx, chunk.project, chunk.sha256);
+        if !shared::completes(chunk.sha256, stored, chunk.data)? {
+            remove_chunks(&mut tx, chunk.project, chunk.sha256)?;
+            tx.execute(
+                "DELETE FROM attachments WHERE project = $1 AND sha256 = $2",
+                &[&chunk.project, &chunk.sha256],
+            )?;
+            tx.commit()?;
+            return Ok(ChunkOutcome::Discarded);
+        }
+    }
+    let complete = end == chunk.size;
     if !chunk.data.is_empty() {
         tx.execute(
             "INSERT INTO attachment_chunks (project, sha256, \"offset\", data) VALUES ($1, $2, $3, $4)",
             &[&chunk.project, &chunk.sha256, &(chunk.offset as i64), &chunk.data],
         )?;
-        tx.execute(
-            "UPDATE attachments SET received = $3 WHERE project = $1 AND sha256 = $2",
-            &[&chunk.project, &chunk.sha256, &(end as i64)],
-        )?;
     }
+    let completed_at = complete.then_some(chunk.now);
+    tx.execute(
+        "UPDATE attachments SET received = $3, complete = $4,
+         completed_at = COALESCE($5, completed_at)
+         WHERE project = $1 AND sha256 = $2",
+        &[
+            &chunk.project,
+            &chunk.sha256,
+            &(end as i64),
+            &complete,
+            &completed_at,
+        ],
+    )?;
     tx.commit()?;
     Ok(ChunkOutcome::Stored(AttachmentStatus {
         received: end,
+        complete,
         ..status
     }))
+}
+
+fn remove_chunks(c: &mut impl GenericClient, project: &str, sha256: &str) -> Attempt<()> {
+    c.execute(
+        "DELETE FROM attachment_chunks WHERE project = $1 AND sha256 = $2",
+        &[&project, &sha256],
+    )?;
+    Ok(())
+}
+
+/// A file's stored chunks in order, read one at a time (a large file is never loaded at
+/// once).
+fn stored_chunks<'c>(
+    c: &'c mut impl GenericClient,
+    project: &'c str,
+    sha256: &'c str,
+) -> impl Iterator<Item = crate::Result<Vec<u8>>> + 'c {
+    let mut at = 0i64;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let row = c.query_opt(
+            "SELECT \"offset\", data FROM attachment_chunks
+             WHERE project = $1 AND sha256 = $2 AND \"offset\" >= $3
+             ORDER BY \"offset\" LIMIT 1",
+            &[&project, &sha256, &at],
+        );
+        let read = row.map_err(crate::Error::from).and_then(|row| match row {
+            None => Ok(None),
+            Some(row) => {
+                let start: i64 = row.try_get(0).map_err(crate::Error::from)?;
+                let data: Vec<u8> = row.try_get(1).map_err(crate::Error::from)?;
+                at = start + data.len().max(1) as i64;
+                Ok(Some(data))
+            }
+        });
+        match read {
+            Ok(Some(data)) => Some(Ok(data)),
+            Ok(None) => None,
+            Err(e) => {
+                done = true;
+                Some(Err(e))
+            }
+        }
+    })
 }
 
 /// `Store::read_attachment`: one chunk at a time, so a large file is never loaded at

@@ -35,7 +35,13 @@ impl Dialect for Postgres {
         let weight = if pii { "" } else { "D" };
         words
             .iter()
-            .map(|w| format!("{w}:*{weight}"))
+            .map(|w| {
+                let star = if projection::is_prefix(w) { "*" } else { "" };
+                match format!("{star}{weight}") {
+                    flags if flags.is_empty() => w.clone(),
+                    flags => format!("{w}:{flags}"),
+                }
+            })
             .collect::<Vec<_>>()
             .join(" & ")
     }

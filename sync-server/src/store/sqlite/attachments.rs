@@ -41,25 +41,68 @@ pub(super) fn put_chunk(c: &mut Connection, chunk: &Chunk<'_>) -> Result<ChunkOu
             shared::new_attachment(chunk.sha256, chunk.size)
         }
     };
-    let end = match shared::chunk_step(&status, chunk)? {
+    let (end, status) = match shared::chunk_step(&status, chunk)? {
         ChunkStep::Answer(outcome) => return Ok(outcome),
-        ChunkStep::Append { end } => end,
+        ChunkStep::Append { end } => (end, status),
+        ChunkStep::Restart { end } => {
+            remove_chunks(&tx, chunk.project, chunk.sha256)?;
+            tx.execute(
+                "UPDATE attachments SET size = ?3, received = 0 WHERE project = ?1 AND sha256 = ?2",
+                params![chunk.project, chunk.sha256, chunk.size as i64],
+            )?;
+            (end, shared::new_attachment(chunk.sha256, chunk.size))
+        }
     };
+    // The last byte: the content is checked before anything is written, so the file is
+    // complete, or gone, in this one transaction.
+    if end == chunk.size {
+        let mut stmt = tx.prepare(
+            "SELECT data FROM attachment_chunks WHERE project = ?1 AND sha256 = ?2 ORDER BY offset",
+        )?;
+        let stored = stmt.query_map(params![chunk.project, chunk.sha256], |r| r.get(0))?;
+        let complete = shared::completes(
+            chunk.sha256,
+            stored.map(|r| r.map_err(Into::into)),
+            chunk.data,
+        )?;
+        drop(stmt);
+        if !complete {
+            remove_chunks(&tx, chunk.project, chunk.sha256)?;
+            tx.execute(
+                "DELETE FROM attachments WHERE project = ?1 AND sha256 = ?2",
+                params![chunk.project, chunk.sha256],
+            )?;
+            tx.commit()?;
+            return Ok(ChunkOutcome::Discarded);
+        }
+    }
+    let complete = end == chunk.size;
     if !chunk.data.is_empty() {
         tx.execute(
             "INSERT INTO attachment_chunks (project, sha256, offset, data) VALUES (?1, ?2, ?3, ?4)",
             params![chunk.project, chunk.sha256, chunk.offset as i64, chunk.data],
         )?;
-        tx.execute(
-            "UPDATE attachments SET received = ?3 WHERE project = ?1 AND sha256 = ?2",
-            params![chunk.project, chunk.sha256, end as i64],
-        )?;
     }
+    tx.execute(
+        "UPDATE attachments SET received = ?3, complete = ?4,
+         completed_at = CASE WHEN ?4 THEN ?5 ELSE completed_at END
+         WHERE project = ?1 AND sha256 = ?2",
+        params![chunk.project, chunk.sha256, end as i64, complete, chunk.now],
+    )?;
     tx.commit()?;
     Ok(ChunkOutcome::Stored(AttachmentStatus {
         received: end,
+        complete,
         ..status
     }))
+}
+
+fn remove_chunks(c: &Connection, project: &str, sha256: &str) -> Result<()> {
+    c.execute(
+        "DELETE FROM attachment_chunks WHERE project = ?1 AND sha256 = ?2",
+        params![project, sha256],
+    )?;
+    Ok(())
 }
 
 /// `Store::read_attachment`.

@@ -32,7 +32,13 @@ impl Dialect for Sqlite {
     fn search_text(&self, words: &[String], pii: bool) -> String {
         // Words are letters and digits only (`projection::search_words`), so quoting them
         // leaves no FTS5 syntax in what a person typed.
-        let all: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
+        let all: Vec<String> = words
+            .iter()
+            .map(|w| {
+                let star = if projection::is_prefix(w) { "*" } else { "" };
+                format!("\"{w}\"{star}")
+            })
+            .collect();
         let all = all.join(" AND ");
         if pii {
             all
