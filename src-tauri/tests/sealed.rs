@@ -2,22 +2,28 @@
 //! "How we know", the server half): unique markers are answered to a `pii` and a
 //! `sensitive` question, the interview is finalized and synced, the form is exported,
 //! and then the raw bytes of the server's database files (SQLite with its WAL, or the
-//! PostgreSQL data directory) and of the exports hold no marker; with the identity every
-//! marker comes back. Key rotation: answers made after a new key is added and the old
-//! one retired open with the new identity, the old ones still with the old.
+//! PostgreSQL data directory) and of the exports hold no marker. The console's table,
+//! response and history show those answers as sealed, and the response is reviewed.
+//! `voices decrypt` with the coordinator's identity (made by `voices keygen`) brings
+//! every marker back. Key rotation: answers made after a new key is added and the old
+//! one retired open with the new identity, the old ones still with the old. Every read
+//! by the coordinator is in the access audit.
 //!
 //! The device's own database is not searched here: it holds the clear answers until the
 //! store is encrypted on the device (SQLCipher, issue 12 item 1).
 
 mod support;
 
+use std::ffi::OsStr;
 use std::io::{Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use base64::Engine;
-use serde_json::Value;
+use serde_json::{json, Value};
 use support::{page_index, run, Device, TestServer, FORM, PROJECT};
 use voices_core::response::PrivacyOutcome;
+use voices_server::store::access::AuditQuery;
 
 /// A version of the fixture form with a free-text question in its sensitive group.
 const VERSION: &str = "2026-sealed";
@@ -115,9 +121,63 @@ fn open_all(value: &mut Value, identity: &age::x25519::Identity) -> usize {
     }
 }
 
+/// The passphrase of the coordinator's identities in these tests.
+const PASSPHRASE: &str = "a long passphrase for the field";
+
+/// Give `voices` its passphrase as a script would: set once, before any test of this
+/// file starts its runtime (every test calls this first), so no thread reads the
+/// environment while it changes.
+fn passphrase_in_environment() {
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| std::env::set_var(voices_cli::identity::PASSPHRASE_VAR, PASSPHRASE));
+}
+
+/// `voices ARGS…`, as a coordinator runs it (the command line's own parser and commands).
+fn voices(args: &[&dyn AsRef<OsStr>]) -> ExitCode {
+    let args = std::iter::once(OsStr::new("voices")).chain(args.iter().map(|a| a.as_ref()));
+    voices_cli::run_args(args)
+}
+
+/// A coordinator's new identity (`voices keygen`, protected by the passphrase): its file
+/// and its public key.
+fn keygen(dir: &Path, name: &str) -> (PathBuf, String) {
+    let path = dir.join(name);
+    assert_eq!(voices(&[&"keygen", &"--output", &path]), ExitCode::SUCCESS);
+    let identities = voices_cli::identity::read(&path).unwrap();
+    (path, identities[0].to_public().to_string())
+}
+
+/// `voices decrypt --identity IDENTITY INPUT -o OUTPUT`: its exit code and the output.
+fn decrypt(identity: &Path, input: &Path, output: &Path) -> (ExitCode, Vec<u8>) {
+    let code = voices(&[
+        &"decrypt",
+        &"--identity",
+        &identity,
+        &input,
+        &"--output",
+        &output,
+    ]);
+    (code, std::fs::read(output).unwrap_or_default())
+}
+
+/// The CSV files of a zip, one after the other.
+fn csv_of(zip: &[u8]) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zip)).unwrap();
+    let mut text = Vec::new();
+    for i in 0..archive.len() {
+        archive.by_index(i).unwrap().read_to_end(&mut text).unwrap();
+    }
+    text
+}
+
+/// What the coordinator read, in order, as the audit should record it: the action, the
+/// target (a response, a form, none for a pull page) and the start of the detail.
+type Reads = Vec<(&'static str, Option<String>, String)>;
+
 async fn markers_never_reach_the_server_in_clear(server: &TestServer, database: &Path) {
-    let old = age::x25519::Identity::generate();
-    server.add_key(&old.to_public().to_string()).await;
+    let keys = tempfile::tempdir().unwrap();
+    let (old_identity, old) = keygen(keys.path(), "old.age");
+    server.add_key(&old).await;
     server.publish(&sealed_form()).await;
 
     let device = Device::open();
@@ -145,29 +205,138 @@ async fn markers_never_reach_the_server_in_clear(server: &TestServer, database: 
     assert_eq!(again.revisions_built, 0, "{again:?}");
 
     // Exports, as a coordinator with the pii grant, in every format.
+    let mut reads: Reads = Vec::new();
     let base = format!("/api/v1/projects/{PROJECT}/forms/{FORM}/export");
-    let csv = server
-        .get_bytes(&format!("{base}?format=csv&pii=true"))
-        .await;
-    let json = server
-        .get_bytes(&format!("{base}?format=json&pii=true"))
-        .await;
-    let geojson = server
-        .get_bytes(&format!("{base}?format=geojson&pii=true"))
-        .await;
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(csv.clone())).unwrap();
-    let mut csv_text = Vec::new();
-    for i in 0..zip.len() {
-        zip.by_index(i).unwrap().read_to_end(&mut csv_text).unwrap();
-    }
-    let mut pulled = serde_json::to_vec(&server.pull_all().await).unwrap();
+    let mut export = |format: &str| {
+        reads.push((
+            "export",
+            Some(FORM.to_owned()),
+            format!("format={}", if format == "csv" { "zip" } else { format }),
+        ));
+        format!("{base}?format={format}&pii=true")
+    };
+    let (csv_path, json_path, geojson_path) = (export("csv"), export("json"), export("geojson"));
+    let csv = server.get_bytes(&csv_path).await;
+    let json = server.get_bytes(&json_path).await;
+    let geojson = server.get_bytes(&geojson_path).await;
+    let csv_text = csv_of(&csv);
+    let first_pull = server.pull_all().await;
+    reads.push(("read_response", None, "pull".to_owned()));
+    let mut pulled = serde_json::to_vec(&first_pull).unwrap();
     pulled.extend_from_slice(&csv_text);
+
+    // The console reviews a response: its table row, the response and its history show
+    // the sealed answers as sealed; the review is recorded.
+    let table = server
+        .get_json(&format!(
+            "/api/v1/projects/{PROJECT}/table?form={FORM}&pii=true"
+        ))
+        .await;
+    reads.push((
+        "search",
+        Some(FORM.to_owned()),
+        "words=0 pii=true".to_owned(),
+    ));
+    let rows = table["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 2, "{table}");
+    for row in rows {
+        assert_eq!(
+            row["answers"]["/members[1]/first_name"],
+            json!({"sealed": true}),
+            "{row}"
+        );
+        assert_eq!(
+            row["answers"]["/what_happened"],
+            json!({"sealed": true}),
+            "{row}"
+        );
+        assert_eq!(row["answers"]["/village"], "Kolo", "{row}");
+    }
+    let one = server
+        .get_json(&format!(
+            "/api/v1/projects/{PROJECT}/responses/{}?pii=true",
+            ids[0]
+        ))
+        .await;
+    reads.push(("read_response", Some(ids[0].clone()), "pii=true".to_owned()));
+    let answers = &one["response"]["answers"];
+    assert!(answers["what_happened"]["sealed"].is_string(), "{one}");
+    assert!(
+        answers["members"][0]["first_name"]["sealed"].is_string(),
+        "{one}"
+    );
+    assert_eq!(answers["village"], "Kolo", "{one}");
+    let mut history = String::new();
+    for id in &ids {
+        let h = server
+            .get_json(&format!(
+                "/api/v1/projects/{PROJECT}/responses/{id}/history?pii=true"
+            ))
+            .await;
+        reads.push((
+            "read_response",
+            Some(id.clone()),
+            "history pii=true".to_owned(),
+        ));
+        history.push_str(&h.to_string());
+    }
+    assert!(
+        history.contains("\"sealed\":true"),
+        "the console shows sealed answers as sealed"
+    );
+    let status = server
+        .put_json(
+            &format!("/api/v1/projects/{PROJECT}/responses/{}/review", ids[1]),
+            json!({"state": "approved"}),
+        )
+        .await;
+    assert_eq!(status, 204);
+    reads.push(("review", Some(ids[1].clone()), "approved".to_owned()));
+
+    // `voices decrypt` with the coordinator's identity opens every export.
+    let files = tempfile::tempdir().unwrap();
+    let write = |name: &str, bytes: &[u8]| {
+        let path = files.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        path
+    };
+    let (code, clear_json) = decrypt(
+        &old_identity,
+        &write("export.json", &json),
+        &files.path().join("clear.json"),
+    );
+    assert_eq!(code, ExitCode::SUCCESS, "every sealed answer opens");
+    let (code, clear_zip) = decrypt(
+        &old_identity,
+        &write("export.zip", &csv),
+        &files.path().join("clear.zip"),
+    );
+    assert_eq!(code, ExitCode::SUCCESS);
+    let (code, clear_geojson) = decrypt(
+        &old_identity,
+        &write("export.geojson", &geojson),
+        &files.path().join("clear.geojson"),
+    );
+    assert_eq!(code, ExitCode::SUCCESS);
+    let clear_csv = csv_of(&clear_zip);
+    for marker in markers.iter().flat_map(|(a, b)| [*a, *b]) {
+        for (name, clear) in [("JSON", &clear_json), ("CSV", &clear_csv)] {
+            assert!(
+                contains(clear, marker),
+                "{marker} in the opened {name} export"
+            );
+        }
+    }
+    assert!(
+        contains(&clear_geojson, markers[0].1),
+        "the opened GeoJSON export"
+    );
 
     // Rotation: a new key, the old one retired; an edit made after the device pulls the
     // form list is sealed to the new key only.
-    let new = age::x25519::Identity::generate();
-    server.add_key(&new.to_public().to_string()).await;
-    server.retire_key(&old.to_public().to_string()).await;
+    let (new_identity, new) = keygen(keys.path(), "new.age");
+    server.add_key(&new).await;
+    server.retire_key(&old).await;
     device.voices.sync().sync_once().await.unwrap();
     device.voices.reopen(&ids[0]).unwrap();
     let edit_page = page_index(&device.voices, &ids[0], "/members");
@@ -205,44 +374,77 @@ async fn markers_never_reach_the_server_in_clear(server: &TestServer, database: 
     );
 
     // With the identities, every marker comes back: the old identity opens what was
-    // sealed before the rotation, the new one what came after.
-    let mut items = Value::Array(server.pull_all().await);
-    let mut history = String::new();
-    for id in &ids {
-        let h = server
-            .get_json(&format!(
-                "/api/v1/projects/{PROJECT}/responses/{id}/history?pii=true"
-            ))
-            .await;
-        history.push_str(&h.to_string());
-    }
-    assert!(
-        history.contains("\"sealed\":true"),
-        "the console shows sealed answers as sealed"
+    // sealed before the rotation and leaves the rest sealed (exit 1); the new one
+    // opens what came after.
+    let items = server.pull_all().await;
+    reads.push(("read_response", None, "pull".to_owned()));
+    let pull = write(
+        "pull.json",
+        &serde_json::to_vec(&json!({"items": items})).unwrap(),
     );
-    let opened_new = open_all(&mut items, &new);
-    let opened_old = open_all(&mut items, &old);
-    assert_eq!(opened_new, 1, "the rotated answer");
-    // Each response seals a first name, the sensitive choice and the sensitive text.
-    assert_eq!(opened_old, 5, "the others");
-    let text = items.to_string();
-    assert!(text.contains("Zq7PiiMarkerRotated"));
+    let (code, _) = decrypt(&old_identity, &pull, &files.path().join("pull-old.json"));
+    assert_eq!(
+        code,
+        ExitCode::from(1),
+        "the rotated answer is not the old key's"
+    );
+    let (code, text) = decrypt(
+        &new_identity,
+        &files.path().join("pull-old.json"),
+        &files.path().join("pull-clear.json"),
+    );
+    assert_eq!(code, ExitCode::SUCCESS, "the new key opens the rest");
+    let text = String::from_utf8(text).unwrap();
+    assert!(text.contains("Zq7PiiMarkerRotated"), "{text}");
     for (pii, sensitive) in &markers[1..] {
         assert!(text.contains(pii) && text.contains(sensitive), "{text}");
     }
     assert!(text.contains(markers[0].1), "{text}");
-    // The first JSON export opens with the old identity alone.
+    // What was sealed: each response's first name, sensitive choice and sensitive text.
+    let old_key = &voices_cli::identity::read(&old_identity).unwrap()[0];
     let mut exported: Value = serde_json::from_slice(&json).unwrap();
-    assert_eq!(open_all(&mut exported, &old), 6);
-    let exported = exported.to_string();
-    for marker in markers.iter().flat_map(|(a, b)| [*a, *b]) {
-        assert!(exported.contains(marker), "{marker} in the opened export");
+    assert_eq!(open_all(&mut exported, old_key), 6);
+    let new_key = &voices_cli::identity::read(&new_identity).unwrap()[0];
+    assert_eq!(
+        open_all(&mut Value::Array(items), new_key),
+        1,
+        "the rotated answer"
+    );
+
+    // Every read by the coordinator is in the access audit, in order, and nothing else.
+    let store = server.store.clone();
+    let audit = tokio::task::spawn_blocking(move || {
+        store
+            .audit(&AuditQuery {
+                project: Some(PROJECT.into()),
+                actor: Some("cora".into()),
+                action: None,
+                since: None,
+                until: None,
+                after: 0,
+                limit: 1_000,
+            })
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    let recorded: Vec<(&str, Option<&str>, &str)> = audit
+        .iter()
+        .map(|e| (e.action.as_str(), e.target.as_deref(), e.detail.as_str()))
+        .collect();
+    assert_eq!(recorded.len(), reads.len(), "{recorded:?}");
+    for ((action, target, detail), read) in recorded.iter().zip(&reads) {
+        assert_eq!(*action, read.0, "{recorded:?}");
+        assert_eq!(*target, read.1.as_deref(), "{recorded:?}");
+        assert!(detail.starts_with(&read.2), "{detail} after {:?}", read);
     }
+    assert!(audit.iter().all(|e| e.outcome == "ok"));
     std::io::stdout().flush().ok();
 }
 
 #[test]
 fn sealed_markers_never_reach_the_server_in_clear_sqlite() {
+    passphrase_in_environment();
     // The server is dropped after the runtime (its clean-up blocks).
     let _server = run(async {
         let server = TestServer::start().await;
@@ -254,6 +456,7 @@ fn sealed_markers_never_reach_the_server_in_clear_sqlite() {
 
 #[test]
 fn sealed_markers_never_reach_the_server_in_clear_postgres() {
+    passphrase_in_environment();
     let Ok(data) = std::env::var("VOICES_TEST_PG_DATADIR") else {
         panic!("VOICES_TEST_PG_DATADIR is not set: run through scripts/with-postgres.sh");
     };

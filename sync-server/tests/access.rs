@@ -172,7 +172,8 @@ async fn keys_are_public_checked_listed_to_devices_and_retired() {
 }
 
 #[tokio::test]
-async fn the_audit_records_reads_searches_exports_reviews_and_key_changes_and_never_changes() {
+async fn the_audit_records_reads_points_photos_searches_exports_reviews_and_key_changes_and_never_changes(
+) {
     let fx = Fixture::new().await;
     let revision = household_revision(2, "tab-a", HOUSEHOLD_VERSION);
     fx.upload(&fx.device, std::slice::from_ref(&revision)).await;
@@ -197,6 +198,33 @@ async fn the_audit_records_reads_searches_exports_reviews_and_key_changes_and_ne
         Some(json!({"state": "approved"})),
     )
     .await;
+    // Fine map points (they locate households) and a photo are reads of respondents' data.
+    fx.get(
+        &fx.coordinator,
+        "/api/v1/projects/p1/forms/household_survey/points?pii=true&precision=5",
+    )
+    .await;
+    let photo = b"a photo of a house".to_vec();
+    let sha = voices_server::auth::sha256_hex(&photo);
+    let (status, body) = fx
+        .send(
+            Request::put(format!(
+                "/api/v1/projects/p1/attachments/{sha}?offset=0&size={}",
+                photo.len()
+            ))
+            .header(header::AUTHORIZATION, format!("Bearer {}", fx.device))
+            .body(Body::from(photo))
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = fx
+        .get(
+            &fx.coordinator,
+            &format!("/api/v1/projects/p1/attachments/{sha}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
     let recipient = age::x25519::Identity::generate().to_public().to_string();
     call(
         &fx,
@@ -225,6 +253,22 @@ async fn the_audit_records_reads_searches_exports_reviews_and_key_changes_and_ne
         (json!("cora"), json!(id))
     );
     assert_eq!(read["detail"], "pii=true");
+    let reads: Vec<(&Value, &Value)> = entries
+        .iter()
+        .filter(|e| e["action"] == "read_response")
+        .map(|e| (&e["target"], &e["detail"]))
+        .collect();
+    assert!(
+        reads.contains(&(
+            &json!("household_survey"),
+            &json!("points pii=true precision=5")
+        )),
+        "{reads:?}"
+    );
+    assert!(
+        reads.contains(&(&json!(format!("attachment:{sha}")), &json!(""))),
+        "{reads:?}"
+    );
     let search = find("search");
     assert_eq!(search["detail"], "words=2 pii=false");
     assert!(

@@ -257,6 +257,19 @@ impl TestServer {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// A PUT of `body` as the coordinator: the status.
+    pub async fn put_json(&self, path: &str, body: Value) -> u16 {
+        let r = self
+            .http
+            .put(format!("{}{path}", self.url))
+            .bearer_auth(&self.coordinator)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        r.status().as_u16()
+    }
+
     /// Every response in the coordinator feed, read from the start.
     pub async fn pull_all(&self) -> Vec<Value> {
         let mut items = Vec::new();

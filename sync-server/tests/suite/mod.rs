@@ -954,6 +954,119 @@ pub fn attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced(stor
     );
 }
 
+/// A project's recipient keys (added once, retired with when, per project), the pii grant
+/// (members only), and the audit read back by project, actor, action, time and page.
+pub fn keys_pii_grants_and_the_audit(store: Arc<dyn Store>) {
+    use voices_server::store::access::{AuditAction, AuditQuery, AuditRecord, ProjectKey};
+    setup(store.as_ref());
+    let key = |recipient: &str, at: &str| ProjectKey {
+        recipient: recipient.into(),
+        label: "data manager".into(),
+        added_by: "ada".into(),
+        added_at: at.into(),
+        retired_at: None,
+    };
+    assert!(store.add_project_key("p1", &key("age1old", PAST)).unwrap());
+    assert!(!store.add_project_key("p1", &key("age1old", NOW)).unwrap());
+    assert!(store.add_project_key("p1", &key("age1new", NOW)).unwrap());
+    assert!(store.add_project_key("p2", &key("age1old", NOW)).unwrap());
+    assert!(store.retire_project_key("p1", "age1old", LATER).unwrap());
+    assert!(!store.retire_project_key("p1", "age1old", LATER).unwrap());
+    assert!(!store.retire_project_key("p1", "age1never", LATER).unwrap());
+    let keys = store.project_keys("p1").unwrap();
+    let listed: Vec<(&str, Option<&str>)> = keys
+        .iter()
+        .map(|k| (k.recipient.as_str(), k.retired_at.as_deref()))
+        .collect();
+    assert_eq!(listed, [("age1old", Some(LATER)), ("age1new", None)]);
+    assert_eq!(store.project_keys("p2").unwrap()[0].retired_at, None);
+
+    store
+        .add_user("cora", Role::Coordinator, "hash", NOW)
+        .unwrap();
+    store.add_membership("cora", "p1").unwrap();
+    let cora = || store.find_user("cora").unwrap().unwrap();
+    assert!(!cora().may_read_pii("p1"), "not by default");
+    assert!(store.set_pii_grant("cora", "p1", true).unwrap());
+    assert!(cora().may_read_pii("p1"));
+    assert!(
+        !store.set_pii_grant("cora", "p2", true).unwrap(),
+        "not a member"
+    );
+    assert!(!cora().may_read_pii("p2"));
+    assert!(store.set_pii_grant("cora", "p1", false).unwrap());
+    assert!(!cora().may_read_pii("p1"));
+
+    let record = |at: &str, actor: &str, action, project: &str, ok| AuditRecord {
+        at: at.into(),
+        actor: actor.into(),
+        action,
+        project: Some(project.into()),
+        target: Some("r1".into()),
+        detail: "pii=true".into(),
+        ok,
+    };
+    for r in [
+        record(PAST, "cora", AuditAction::ReadResponse, "p1", true),
+        record(NOW, "cora", AuditAction::Export, "p1", true),
+        record(NOW, "dana", AuditAction::ReadResponse, "p2", true),
+        record(LATER, "-", AuditAction::SignInFailed, "p1", false),
+    ] {
+        store.append_audit(&r).unwrap();
+    }
+    let query = |q: AuditQuery| -> Vec<(String, String, String)> {
+        store
+            .audit(&AuditQuery { limit: 100, ..q })
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.actor, e.action, e.outcome))
+            .collect()
+    };
+    let all = store
+        .audit(&AuditQuery {
+            limit: 100,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 4);
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id), "in order");
+    assert_eq!(all[0].target.as_deref(), Some("r1"));
+    assert_eq!(all[0].detail, "pii=true");
+    let p1 = query(AuditQuery {
+        project: Some("p1".into()),
+        ..AuditQuery::default()
+    });
+    assert_eq!(p1.len(), 3);
+    assert_eq!(
+        p1[2],
+        ("-".into(), "sign_in_failed".into(), "refused".into())
+    );
+    let cora_reads = query(AuditQuery {
+        actor: Some("cora".into()),
+        action: Some(AuditAction::ReadResponse),
+        ..AuditQuery::default()
+    });
+    assert_eq!(
+        cora_reads,
+        [("cora".into(), "read_response".into(), "ok".into())]
+    );
+    let between = query(AuditQuery {
+        since: Some(NOW.into()),
+        until: Some(LATER.into()),
+        ..AuditQuery::default()
+    });
+    assert_eq!(between.len(), 2, "{between:?}");
+    let page = store
+        .audit(&AuditQuery {
+            after: all[1].id,
+            limit: 1,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].id, all[2].id);
+}
+
 #[macro_export]
 macro_rules! store_suite {
     ($make:expr) => {
@@ -975,6 +1088,7 @@ macro_rules! store_suite {
             pull_cursor_has_no_gaps_under_concurrent_writers,
             attachments_resume_and_deduplicate,
             attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced,
+            keys_pii_grants_and_the_audit,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {
