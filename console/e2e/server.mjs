@@ -81,12 +81,14 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     devices[name] = { id, ...(await res.json()) };
   }
 
-  async function upload(device, revisions) {
+  /** Uploads as a device (`A`, `B`) or with a bearer token given as `{ token }`. */
+  async function upload(who, revisions) {
+    const bearer = typeof who === 'string' ? devices[who].token : who.token;
     for (let i = 0; i < revisions.length; i += 1000) {
       const body = revisions.slice(i, i + 1000).map((r) => JSON.stringify(r)).join('\n') + '\n';
       const res = await fetch(`${base}/api/v1/projects/${PROJECT}/revisions`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/x-ndjson', Authorization: `Bearer ${devices[device].token}` },
+        headers: { 'Content-Type': 'application/x-ndjson', Authorization: `Bearer ${bearer}` },
         body,
       });
       if (!res.ok) throw new Error(`upload: ${res.status} ${await res.text()}`);
@@ -102,9 +104,20 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
       responses.filter((r) => r.device === name).map((r) => revisionOf(r, devices[name].id)),
     );
   }
-  // Device B edits response 1 (device A's) without having seen A's edit.
+  // The coordinator corrects response 1 (device A's) through the API without having seen
+  // A's edit: a concurrent edit of one field, so a conflict. (A device may only write the
+  // responses it started; a coordinator writes any response of the project as `user:NAME`.)
   const conflicted = responses[1];
-  await upload('B', [conflictingEdit(conflicted, devices.B.id, '0c0ffee0-0000-4000-a000-000000000001')]);
+  const coordinatorLogin = await fetch(`${base}/api/v1/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(COORDINATOR),
+  });
+  if (!coordinatorLogin.ok) throw new Error(`coordinator login: ${coordinatorLogin.status} ${await coordinatorLogin.text()}`);
+  const coordinator = { token: (await coordinatorLogin.json()).token };
+  await upload(coordinator, [
+    conflictingEdit(conflicted, `user:${COORDINATOR.user}`, '0c0ffee0-0000-4000-a000-000000000001'),
+  ]);
 
   /** A bearer session for checks behind the browser's back. */
   const login = await fetch(`${base}/api/v1/login`, {

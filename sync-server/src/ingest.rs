@@ -25,7 +25,8 @@ pub enum IngestError {
 }
 
 /// One line of an upload, decoded.
-enum Line {
+#[derive(Debug)]
+pub enum Line {
     /// Not a revision this uploader may send: its ack.
     Refused(RecordAck),
     Revision(Box<IncomingRevision>),
@@ -169,6 +170,28 @@ fn split_lines<'d>(
     Ok(numbered)
 }
 
+/// Split an NDJSON batch into lines and decode each on its own (blank lines skipped, a
+/// UTF-8 byte order mark before the first line ignored), in line order; nothing is
+/// stored. `truncated`: the body was cut off in transit, so its last piece is a partial
+/// line and is left out.
+pub fn decode_batch(
+    uploader: &Uploader,
+    data: &[u8],
+    truncated: bool,
+    limits: &Limits,
+) -> Result<Vec<Line>, IngestError> {
+    // A byte order mark some editors and Windows tools put before UTF-8 text: not part
+    // of the first line.
+    let data = data.strip_prefix(b"\xef\xbb\xbf").unwrap_or(data);
+    let numbered = split_lines(data, truncated, limits)?;
+    // Lines decode and hash independently: spread over the cores.
+    crate::par_map(&numbered, |&(n, line)| {
+        decode_line(n, line, uploader, limits.max_line_bytes)
+    })
+    .into_iter()
+    .collect()
+}
+
 /// Decode an NDJSON batch and ingest it. Lines that are not revisions are rejected on
 /// their own; the rest go to the store in one transaction. `truncated`: the body was cut
 /// off in transit, so its last piece is a partial line.
@@ -181,16 +204,11 @@ pub fn ingest_lines(
     truncated: bool,
     limits: &Limits,
 ) -> Result<UploadAck, IngestError> {
-    let numbered = split_lines(data, truncated, limits)?;
-    let records = numbered.len() as u64;
-    // Lines decode and hash independently: spread over the cores.
-    let decoded = crate::par_map(&numbered, |&(n, line)| {
-        decode_line(n, line, uploader, limits.max_line_bytes)
-    });
-    let mut slots: Vec<Option<RecordAck>> = Vec::with_capacity(records as usize);
-    let mut batch = Vec::with_capacity(records as usize);
+    let decoded = decode_batch(uploader, data, truncated, limits)?;
+    let mut slots: Vec<Option<RecordAck>> = Vec::with_capacity(decoded.len());
+    let mut batch = Vec::with_capacity(decoded.len());
     for line in decoded {
-        match line? {
+        match line {
             Line::Refused(ack) => slots.push(Some(ack)),
             Line::Revision(incoming) => {
                 slots.push(None);

@@ -25,7 +25,7 @@ pub mod store;
 pub mod throttle;
 pub mod validate;
 
-pub use http::{app, AppState};
+pub use http::{app, metrics_app, AppState};
 
 /// A database backend, as named in errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use voices_server::store::access::{AuditAction, AuditQuery};
 use voices_server::store::postgres::PostgresStore;
 use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Published, Role, Store, UserChanges};
-use voices_server::{app, auth, AppState};
+use voices_server::{app, auth, metrics_app, AppState};
 
 /// Ingest allocates and frees many small strings per record on several threads at once;
 /// mimalloc does that with far less contention and fewer page faults than the system
@@ -106,6 +106,11 @@ enum Command {
         /// Seconds a shutdown (SIGTERM, SIGINT) waits for requests in flight.
         #[arg(long, value_name = "SECONDS", default_value_t = serve::DEFAULT_SHUTDOWN_GRACE.as_secs())]
         shutdown_grace: u64,
+        /// Also serve `/metrics` without credentials on this loopback address (e.g.
+        /// 127.0.0.1:9470), for a Prometheus on the same host; on the API's port
+        /// `/metrics` needs an admin. Only a loopback address is accepted.
+        #[arg(long, value_name = "ADDRESS", env = "VOICES_METRICS_LISTEN")]
+        metrics_listen: Option<SocketAddr>,
     },
     /// Accounts of people (admins, designers, coordinators).
     User {
@@ -410,8 +415,17 @@ fn main() -> anyhow::Result<()> {
             max_connections,
             behind_proxy,
             shutdown_grace,
+            metrics_listen,
             max_attachment_bytes,
         } => {
+            if let Some(address) = metrics_listen.filter(|a| !a.ip().is_loopback()) {
+                bail!(
+                    "--metrics-listen {address}: the metrics listener needs no credentials, so \
+                     it serves only a loopback address (127.0.0.1:PORT or [::1]:PORT); to read \
+                     the metrics from elsewhere, use /metrics on the API's port with an admin's \
+                     token"
+                );
+            }
             let filter = tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
             let builder = tracing_subscriber::fmt().with_env_filter(filter);
@@ -444,7 +458,7 @@ fn main() -> anyhow::Result<()> {
                 shutdown_grace: Duration::from_secs(*shutdown_grace),
                 ..ServeOptions::new(*listen)
             };
-            run_server(state, options)
+            run_server(state, options, *metrics_listen)
         }
         Command::User {
             command:
@@ -773,10 +787,34 @@ fn keys_command(store: &dyn Store, command: &KeyCommand, now: &str) -> anyhow::R
     }
 }
 
-fn run_server(mut state: AppState, options: ServeOptions) -> anyhow::Result<()> {
+fn run_server(
+    mut state: AppState,
+    options: ServeOptions,
+    metrics_listen: Option<SocketAddr>,
+) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async move {
         let bound = serve::bind(options).await?;
+        // One signal stops both listeners.
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            serve::shutdown_signal().await;
+            let _ = stop.send(true);
+        });
+        let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let metrics_server = match metrics_listen {
+            Some(address) => {
+                let metrics = serve::bind(ServeOptions::new(address)).await?;
+                tracing::info!(address = %metrics.address, "metrics listening (HTTP, loopback)");
+                Some(tokio::spawn(metrics.serve(
+                    metrics_app(state.clone()),
+                    until_stopped(stopped.clone()),
+                )))
+            }
+            None => None,
+        };
         match &bound.certificate {
             Some(certificate) => tracing::info!(
                 address = %bound.address,
@@ -791,7 +829,10 @@ fn run_server(mut state: AppState, options: ServeOptions) -> anyhow::Result<()> 
             .as_ref()
             .filter(|c| c.self_signed)
             .map(|c| c.sha256.clone());
-        bound.serve(app(state), serve::shutdown_signal()).await;
+        bound.serve(app(state), until_stopped(stopped)).await;
+        if let Some(metrics_server) = metrics_server {
+            let _ = metrics_server.await;
+        }
         tracing::info!("stopped");
         anyhow::Ok(())
     })

@@ -36,7 +36,19 @@ async fn health_info_and_metrics() {
     assert_eq!(info["protocol_versions"], serde_json::json!([1]));
     assert!(info["limits"]["max_batch_records"].as_u64().unwrap() > 0);
     fx.upload(&fx.device, &batch(0..3, "tab-a")).await;
-    let (_, metrics) = fx.get("", "/metrics").await;
+    // The counters are the whole server's: an admin reads them, nobody else.
+    for (token, refused) in [
+        ("", StatusCode::UNAUTHORIZED),
+        (fx.device.as_str(), StatusCode::FORBIDDEN),
+        (fx.coordinator.as_str(), StatusCode::FORBIDDEN),
+        (fx.outsider.as_str(), StatusCode::FORBIDDEN),
+    ] {
+        let (status, body) = fx.get(token, "/metrics").await;
+        assert_eq!(status, refused, "{body}");
+        assert!(!body.to_string().contains("voices_"), "{body}");
+    }
+    let (status, metrics) = fx.get(&fx.admin, "/metrics").await;
+    assert_eq!(status, StatusCode::OK);
     let text = metrics.as_str().unwrap();
     assert!(
         text.contains("voices_revisions_total{status=\"accepted\"} 3"),

@@ -108,7 +108,9 @@ fn table(response: &str) -> Vec<Row> {
     let recipient = age::x25519::Identity::generate().to_public().to_string();
     vec![
         row(Method::GET, "/health", "/health", None, all(OK)),
-        row(Method::GET, "/metrics", "/metrics", None, all(OK)),
+        // The whole server's counters: admins only (a scraper uses `--metrics-listen`).
+        row(Method::GET, "/metrics", "/metrics", None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
         row(Method::GET, "/api/v1/info", "/api/v1/info", None, all(OK)),
         // Anyone may try; the credentials in the body decide, not the caller's token.
         row(

@@ -100,7 +100,11 @@ async fn field_story_over_loopback() {
         Arc::new(SqliteStore::open(&dir.path().join("voices.sqlite3")).unwrap());
     let now = voices_server::now_text();
     store.add_project("p1", "Pilot", &now).unwrap();
-    for (name, role) in [("dana", Role::Designer), ("cora", Role::Coordinator)] {
+    for (name, role) in [
+        ("dana", Role::Designer),
+        ("cora", Role::Coordinator),
+        ("ada", Role::Admin),
+    ] {
         let hash = auth::hash_password("correct horse battery").unwrap();
         store.add_user(name, role, &hash, &now).unwrap();
         store.add_membership(name, "p1").unwrap();
@@ -324,10 +328,20 @@ async fn field_story_over_loopback() {
         sent.len() * 3
     );
 
-    // Metrics saw it all.
+    // Metrics saw it all; they are the whole server's, so only an admin reads them.
+    let refused = srv
+        .http
+        .get(format!("{base}/metrics"))
+        .bearer_auth(&coordinator)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+    let admin = login("ada").await;
     let metrics = srv
         .http
         .get(format!("{base}/metrics"))
+        .bearer_auth(&admin)
         .send()
         .await
         .unwrap()

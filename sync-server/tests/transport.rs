@@ -462,3 +462,93 @@ async fn the_binary_stops_gracefully_on_sigterm() {
     assert!(status.success(), "exit {status}: {text}");
     assert!(text.contains("SIGTERM received"), "{text}");
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `/metrics` needs an admin on the API's port; `--metrics-listen` serves it without
+/// credentials on a loopback address only, and stops with the server.
+#[tokio::test]
+async fn metrics_listen_serves_the_counters_on_loopback_only() {
+    let data = tempfile::tempdir().unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_voices-server"))
+        .arg("--data-dir")
+        .arg(data.path().join("db"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(["--metrics-listen", "0.0.0.0:9470"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    let error = String::from_utf8_lossy(&refused.stderr);
+    assert!(error.contains("only a loopback address"), "{error}");
+
+    let (port, metrics_port) = (free_port(), free_port());
+    let log = data.path().join("server.log");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_voices-server"))
+        .arg("--data-dir")
+        .arg(data.path().join("db"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--metrics-listen", &format!("127.0.0.1:{metrics_port}")])
+        .stdin(Stdio::null())
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(std::fs::File::options().append(true).open(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let scraped = loop {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+            .send()
+            .await
+        {
+            break r;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the metrics listener did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(scraped.status(), StatusCode::OK);
+    let text = scraped.text().await.unwrap();
+    assert!(text.contains("voices_http_requests_total"), "{text}");
+    let on_api = http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(on_api.status(), StatusCode::UNAUTHORIZED);
+    // The metrics listener serves nothing else.
+    let other = http
+        .get(format!("http://127.0.0.1:{metrics_port}/api/v1/info"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the server did not stop");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        status.success(),
+        "exit {status}: {}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+}

@@ -26,6 +26,13 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// more than this many.
 pub const MAX_INSTANCES: usize = 1_000;
 
+/// Most steps in a path (groups and repeats nested 31 deep, then a field): far beyond any form,
+/// and low enough that nothing walking a response's tree recursively can exhaust a stack.
+pub const MAX_DEPTH: usize = 32;
+
+/// Longest path text, in bytes, so a path cannot bloat what stores and indexes it.
+pub const MAX_PATH_BYTES: usize = 4_096;
+
 /// One step of a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step<'a> {
@@ -241,8 +248,18 @@ impl AnswerPath {
 
     /// Parse and check a path. Every step but the last is an instance `name[n]`
     /// (`n` from 1 to [`MAX_INSTANCES`]) or a group's name; the last is a name, an
-    /// instance or a count `name[]`. `/` is the root.
+    /// instance or a count `name[]`. `/` is the root. At most [`MAX_DEPTH`] steps and
+    /// [`MAX_PATH_BYTES`] bytes.
     pub fn parse(text: &str) -> Result<AnswerPath, PathError> {
+        if text.len() > MAX_PATH_BYTES {
+            return Err(PathError::new(text, "a path has at most 4096 bytes"));
+        }
+        if text.bytes().filter(|b| *b == b'/').count() > MAX_DEPTH {
+            return Err(PathError::new(
+                text,
+                "a path has at most 32 steps (groups and repeats nested 31 deep)",
+            ));
+        }
         check(text, MAX_INSTANCES)?;
         Ok(AnswerPath(text.to_owned()))
     }
@@ -426,6 +443,26 @@ mod tests {
             assert!(err.to_string().contains(reason), "{text}: {err}");
             assert!(err.to_string().contains(text), "{text}: {err}");
         }
+    }
+
+    /// A path 100,000 repeats deep would make every recursive walk of a response's
+    /// tree (serializing, dropping, validating) exhaust the stack: refused at parse.
+    #[test]
+    fn paths_are_bounded_in_depth_and_length() {
+        let deep = |levels: usize| format!("{}/x", "/r[1]".repeat(levels));
+        assert!(AnswerPath::parse(&deep(MAX_DEPTH - 1)).is_ok());
+        let too_deep = AnswerPath::parse(&deep(MAX_DEPTH)).unwrap_err();
+        assert!(too_deep.reason.contains("at most 32 steps"), "{too_deep}");
+        assert!(AnswerPath::parse(&deep(100_000)).is_err());
+        let long = format!("/{}", "a".repeat(MAX_PATH_BYTES - 1));
+        assert!(AnswerPath::parse(&long).is_ok());
+        let too_long = AnswerPath::parse(&format!("{long}b")).unwrap_err();
+        assert!(too_long.reason.contains("4096 bytes"), "{too_long}");
+        assert_eq!(
+            too_long.path.chars().count(),
+            200,
+            "the error quotes only the start"
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use super::clock::{ActorId, VersionVector};
+use super::clock::ActorId;
 use super::hlc::Hlc;
 use super::merge::ResponseState;
 use super::revision::{ResponseStatus, Revision, RevisionError};
@@ -103,16 +103,18 @@ pub fn next_revision(
         return Ok(None);
     }
     // Edit numbers count every revision this actor built, rejected ones too, so a
-    // number is never reused. What this edit was made on: every revision of the
-    // response the device holds; its own earlier edits are implied by `seq`.
-    let mut seen = VersionVector::new();
-    for (actor, by_seq) in &all.revisions {
-        if let Some(&last) = by_seq.keys().next_back() {
-            seen.observe(actor, last);
-        }
-    }
-    let seq = seen.get(&author.actor) + 1;
+    // number is never reused. What this edit was made on: other actors' edits the
+    // server holds (it refuses a `seen` claiming more: an old link's unsent revisions
+    // are never claimed); its own earlier edits are implied by `seq`.
+    let seq = all
+        .revisions
+        .get(&author.actor)
+        .and_then(|by_seq| by_seq.keys().next_back().copied())
+        .unwrap_or(0)
+        + 1;
+    let mut seen = held.context();
     seen.0.remove(&author.actor);
+    seen.0.retain(|_, n| *n > 0);
     let hlc = if all.revision_count() == 0 {
         Hlc::new(author.now_ms, 0)
     } else {
@@ -269,7 +271,9 @@ mod tests {
         let rebuilt = d.build("new-tab", 2_000, true).unwrap();
         assert_eq!((rebuilt.actor.as_str(), rebuilt.seq), ("new-tab", 1));
         assert_eq!(rebuilt.set.len(), 1, "the whole response again");
-        assert_eq!(rebuilt.seen.get("old-tab"), 1);
+        // The old link's revision never reached the server, which refuses a `seen`
+        // claiming it.
+        assert_eq!(rebuilt.seen.get("old-tab"), 0);
         assert!(d.build("new-tab", 3_000, false).is_none());
     }
 

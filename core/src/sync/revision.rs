@@ -77,6 +77,12 @@ pub enum RevisionError {
     },
     #[error("`seq` must be 1 or more")]
     ZeroSeq,
+    #[error("`seq` may be at most {}", i64::MAX)]
+    SeqTooLarge,
+    #[error("`{field}` holds a control character; ids are printable text")]
+    ControlInId { field: &'static str },
+    #[error("the answer at `{path}` holds a NUL character, which no answer may contain")]
+    NulInAnswer { path: String },
     #[error("`seen` claims {actor}:{seen}, but this is that actor's edit number {seq}: an edit cannot have seen itself")]
     SeenItself { actor: String, seen: u64, seq: u64 },
     #[error(transparent)]
@@ -177,9 +183,16 @@ impl Revision {
                     limit: MAX_ID,
                 });
             }
+            if value.chars().any(char::is_control) {
+                return Err(RevisionError::ControlInId { field });
+            }
         }
         if self.seq == 0 {
             return Err(RevisionError::ZeroSeq);
+        }
+        // Stores keep edit numbers as 64-bit signed integers.
+        if i64::try_from(self.seq).is_err() {
+            return Err(RevisionError::SeqTooLarge);
         }
         let seen_self = self.seen.get(&self.actor);
         if seen_self >= self.seq {
@@ -233,6 +246,12 @@ impl Revision {
                         field: "set",
                         len: v.len(),
                         limit: MAX_VALUE,
+                    });
+                }
+                // PostgreSQL text cannot hold NUL: refused on every backend alike.
+                Some(AnswerValue::Text(v)) if v.contains('\0') => {
+                    return Err(RevisionError::NulInAnswer {
+                        path: text.chars().take(200).collect(),
                     });
                 }
                 // A sealed value's length and alphabet were checked as it was read.
@@ -293,6 +312,51 @@ mod tests {
             status: None,
             validated: false,
         }
+    }
+
+    /// What the stores cannot keep as sent is refused here, the same on every backend:
+    /// NUL in text (PostgreSQL), edit numbers beyond 64-bit signed integers; and ids are
+    /// printable, so they show and log as one line.
+    #[test]
+    fn what_no_store_can_keep_is_refused_with_the_field() {
+        assert_eq!(revision().check(), Ok(()));
+        let nul = Revision {
+            set: [("/village".to_owned(), Some("a\0b".into()))].into(),
+            ..revision()
+        };
+        let e = nul.check().unwrap_err();
+        assert!(
+            matches!(&e, RevisionError::NulInAnswer { path } if path == "/village"),
+            "{e}"
+        );
+        for (field, edit) in [
+            (
+                "id",
+                (|r: &mut Revision| r.id.push('\0')) as fn(&mut Revision),
+            ),
+            ("response", |r| r.response.push('\n')),
+            ("actor", |r| r.actor.push('\u{1b}')),
+        ] {
+            let mut bad = revision();
+            edit(&mut bad);
+            let e = bad.check().unwrap_err();
+            assert_eq!(e, RevisionError::ControlInId { field }, "{e}");
+        }
+        let largest = Revision {
+            seq: i64::MAX as u64,
+            ..revision()
+        };
+        assert_eq!(largest.check(), Ok(()));
+        let beyond = Revision {
+            seq: i64::MAX as u64 + 1,
+            ..revision()
+        };
+        assert_eq!(beyond.check(), Err(RevisionError::SeqTooLarge));
+        let unicode = Revision {
+            id: "ревизия-🙂".into(),
+            ..revision()
+        };
+        assert_eq!(unicode.check(), Ok(()));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use sha2::{Digest, Sha256};
-use voices_core::sync::protocol::ServerInfo;
+use voices_core::sync::protocol::{AttachmentStatus, ServerInfo};
 
 use super::client::{Client, ClientError};
 use super::{client_error, Syncer};
@@ -95,7 +95,8 @@ impl Syncer {
         Ok((completed, unusable))
     }
 
-    /// Send one file's bytes in chunks from where the server stands until it is complete.
+    /// Send one file's bytes in chunks from where the server stands until the server
+    /// says it is complete.
     async fn send_file(
         &self,
         client: &Client,
@@ -104,15 +105,26 @@ impl Syncer {
         chunk_limit: u64,
     ) -> std::result::Result<(), ClientError> {
         let size = bytes.len() as u64;
-        let received_on_server =
-            |status: Option<voices_core::sync::protocol::AttachmentStatus>| match status {
-                Some(s) if s.complete => size,
-                Some(s) => s.received,
-                None => 0,
+        let mut next = standing(client.attachment_status(sha).await?.as_ref(), size);
+        let (mut mismatches, mut asked) = (0, 0);
+        loop {
+            let received = match next {
+                Next::Done => return Ok(()),
+                Next::Ask if asked < 3 => {
+                    asked += 1;
+                    next = standing(client.attachment_status(sha).await?.as_ref(), size);
+                    continue;
+                }
+                Next::Ask => return Err(ClientError::Refused {
+                    status: 409,
+                    code: "not_complete".into(),
+                    detail:
+                        "the server holds every byte of the file but does not say it is complete"
+                            .into(),
+                    limit: None,
+                }),
+                Next::SendFrom(at) => at,
             };
-        let mut received = received_on_server(client.attachment_status(sha).await?);
-        let mut mismatches = 0;
-        while received < size {
             let end = (received + chunk_limit).min(size);
             let chunk = bytes[received as usize..end as usize].to_vec();
             let sent = end - received;
@@ -124,22 +136,43 @@ impl Syncer {
                         }
                     });
                     self.emit_status(false);
-                    received = if status.complete {
-                        size
-                    } else {
-                        status.received
-                    };
+                    next = standing(Some(&status), size);
                 }
                 Err(ClientError::Refused { code, .. })
                     if code == "offset_mismatch" && mismatches < 3 =>
                 {
                     mismatches += 1;
-                    received = received_on_server(client.attachment_status(sha).await?);
+                    next = standing(client.attachment_status(sha).await?.as_ref(), size);
                 }
                 Err(e) => return Err(e),
             }
         }
-        Ok(())
+    }
+}
+
+/// What to do next with a file of `size` bytes, by the server's status of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Next {
+    /// The server says it is complete: uploaded.
+    Done,
+    /// Send the bytes from this offset.
+    SendFrom(u64),
+    /// Every byte is there but the server does not say complete (a server that completed
+    /// files in a second step, cut off between them): not uploaded. Asking the status
+    /// again completes it (or discards it, to be sent again).
+    Ask,
+}
+
+fn standing(status: Option<&AttachmentStatus>, size: u64) -> Next {
+    match status {
+        Some(s) if s.complete => Next::Done,
+        // Another size is an earlier wrong claim of this hash: starting from 0 with the
+        // real size replaces it.
+        Some(s) if s.size != size => Next::SendFrom(0),
+        // An empty file still needs its one empty chunk to be complete.
+        Some(s) if s.received >= size && size > 0 => Next::Ask,
+        Some(s) => Next::SendFrom(s.received.min(size)),
+        None => Next::SendFrom(0),
     }
 }
 
@@ -161,4 +194,41 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(size: u64, received: u64, complete: bool) -> AttachmentStatus {
+        AttachmentStatus {
+            sha256: "ab".repeat(32),
+            size,
+            received,
+            complete,
+        }
+    }
+
+    #[test]
+    fn a_file_counts_as_uploaded_only_when_the_server_says_complete() {
+        assert_eq!(standing(Some(&status(100, 100, true)), 100), Next::Done);
+        // Every byte there is not enough.
+        assert_eq!(standing(Some(&status(100, 100, false)), 100), Next::Ask);
+        assert_eq!(
+            standing(Some(&status(100, 40, false)), 100),
+            Next::SendFrom(40)
+        );
+        assert_eq!(standing(None, 100), Next::SendFrom(0));
+        // An empty file sends its empty chunk.
+        assert_eq!(standing(None, 0), Next::SendFrom(0));
+        assert_eq!(standing(Some(&status(0, 0, false)), 0), Next::SendFrom(0));
+    }
+
+    #[test]
+    fn a_claim_of_another_size_is_started_again_from_zero() {
+        assert_eq!(
+            standing(Some(&status(5_000, 400, false)), 100),
+            Next::SendFrom(0)
+        );
+    }
 }

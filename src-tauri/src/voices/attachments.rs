@@ -12,6 +12,42 @@ use crate::lock::lock;
 use crate::store::AttachedFile;
 use crate::sync::sha256_hex;
 
+/// Write `bytes` as the file `sha` in `dir` so that a crash or power loss never leaves
+/// a row naming a file that is not on disk whole: written under a temporary name and
+/// fsynced, renamed to its hash, then the file and the folder (which holds the rename)
+/// fsynced, all before the caller commits the row that names it.
+fn keep_durably(dir: &std::path::Path, sha: &str, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let partial = dir.join(format!("{sha}.partial"));
+    let target = dir.join(sha);
+    let writing = |e: std::io::Error| Error::file(format!("writing {}", partial.display()), e);
+    let mut file = std::fs::File::create(&partial).map_err(writing)?;
+    file.write_all(bytes).map_err(writing)?;
+    file.sync_all().map_err(writing)?;
+    drop(file);
+    std::fs::rename(&partial, &target)
+        .map_err(|e| Error::file(format!("storing {}", target.display()), e))?;
+    let syncing = |e: std::io::Error| Error::file(format!("syncing {}", target.display()), e);
+    std::fs::File::open(&target)
+        .and_then(|f| f.sync_all())
+        .map_err(syncing)?;
+    sync_dir(dir).map_err(|e| Error::file(format!("syncing {}", dir.display()), e))
+}
+
+/// Make a rename in `dir` durable. On Unix a folder is fsynced like a file; Windows
+/// cannot open a folder as a file, and its file system journals renames itself.
+fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::fs::File::open(dir)?.sync_all()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AttachmentData {
     pub file_name: String,
@@ -66,12 +102,7 @@ impl Voices {
         let sha = sha256_hex(&bytes);
         let target = self.attachments_dir.join(&sha);
         if !target.exists() {
-            // Write then rename so a crash never leaves a half file under its hash.
-            let partial = self.attachments_dir.join(format!("{sha}.partial"));
-            std::fs::write(&partial, &bytes)
-                .map_err(|e| Error::file(format!("writing {}", partial.display()), e))?;
-            std::fs::rename(&partial, &target)
-                .map_err(|e| Error::file(format!("storing {}", target.display()), e))?;
+            keep_durably(&self.attachments_dir, &sha, &bytes)?;
         }
         let safe_name: String = file_name
             .chars()
@@ -129,5 +160,27 @@ fn media_field_named(item: &Item, name: &str) -> bool {
         Item::Group(g) => g.body.iter().any(|i| media_field_named(i, name)),
         Item::Repeat(r) => r.body.iter().any(|i| media_field_named(i, name)),
         Item::Consent(_) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kept_file_is_whole_under_its_hash_with_no_partial_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let bytes = b"a photo".repeat(1_000);
+        let sha = sha256_hex(&bytes);
+        keep_durably(dir.path(), &sha, &bytes).unwrap();
+        assert_eq!(std::fs::read(dir.path().join(&sha)).unwrap(), bytes);
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(names, [sha]);
+        // A folder that is not there is an error that says where, not a panic.
+        let err = keep_durably(&dir.path().join("gone"), "x", b"y").unwrap_err();
+        assert!(err.to_string().contains("gone"), "{err}");
     }
 }

@@ -2,8 +2,9 @@
 //! /attachments/{sha256}?offset=N&size=TOTAL` (one chunk, resumable) and `GET
 //! /attachments/{sha256}` (the file, for coordinators).
 
+use super::extract::{Path, Query};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;

@@ -14,11 +14,12 @@
 use std::collections::HashMap;
 use std::marker::PhantomData;
 
-use axum::extract::{FromRequestParts, Path};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 
 use super::error::{ApiError, ApiResult};
+use super::extract::Path;
 use super::{blocking, AppState};
 use crate::auth;
 use crate::store::{Principal, Role, Uploader, User, COORDINATOR_ACTOR_PREFIX};
@@ -145,9 +146,8 @@ impl<P: Permission> FromRequestParts<AppState> for Authorized<P> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::internal(format!("route parameters: {e}")))?;
+        let Path(params) =
+            Path::<HashMap<String, String>>::from_request_parts(parts, state).await?;
         let project = params
             .get("project")
             .cloned()
@@ -193,7 +193,7 @@ impl FromRequestParts<AppState> for Person {
     }
 }
 
-/// An admin: manages people and memberships.
+/// An admin: manages people, memberships and keys, reads the audit and the server's metrics.
 pub struct Admin(pub User);
 
 impl FromRequestParts<AppState> for Admin {
@@ -205,7 +205,7 @@ impl FromRequestParts<AppState> for Admin {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                "only an admin may do this (people, keys, the audit)",
+                "only an admin may do this (people, memberships, keys, the audit, the server's metrics)",
             ));
         }
         Ok(Admin(user))

@@ -32,6 +32,20 @@ pub enum BodyError {
         limit: u64,
     },
     UnsupportedEncoding(String),
+    /// The body does not start as its `Content-Encoding` says (not a truncation: the
+    /// very first bytes are wrong).
+    NotEncoded(&'static str),
+}
+
+/// The first bytes of a zstd frame (RFC 8878) and of a gzip member (RFC 1952).
+const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
+const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
+
+/// Whether `bytes` can be the start of a stream with `magic`: a body cut off before its
+/// first bytes all arrived still can (it is then a truncated upload, not a wrong one).
+fn starts_as(bytes: &[u8], magic: &[u8]) -> bool {
+    let n = bytes.len().min(magic.len());
+    bytes[..n] == magic[..n]
 }
 
 /// Read the body, refusing it as soon as it passes `limit` bytes.
@@ -84,6 +98,9 @@ pub fn decompress(
             Ok((bytes, false))
         }
         Some("zstd") => {
+            if !starts_as(&bytes, &ZSTD_MAGIC) {
+                return Err(BodyError::NotEncoded("zstd"));
+            }
             // An empty dictionary is no dictionary, so one constructor serves both cases.
             let decoder = zstd::stream::read::Decoder::with_dictionary(
                 std::io::BufReader::new(&bytes[..]),
@@ -95,6 +112,9 @@ pub fn decompress(
             }
         }
         Some("gzip") | Some("x-gzip") => {
+            if !starts_as(&bytes, &GZIP_MAGIC) {
+                return Err(BodyError::NotEncoded("gzip"));
+            }
             read_limited(flate2::read::GzDecoder::new(&bytes[..]), limit)
         }
         Some(other) => Err(BodyError::UnsupportedEncoding(
@@ -130,6 +150,10 @@ pub(super) fn body_error(e: BodyError) -> ApiError {
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             "unsupported_encoding",
             format!("content encoding `{enc}` is not supported; use zstd, gzip or none"),
+        ),
+        BodyError::NotEncoded(enc) => ApiError::bad_request(
+            "bad_encoding",
+            format!("the body is declared `Content-Encoding: {enc}` but does not start as {enc} data does"),
         ),
     }
 }
@@ -232,6 +256,25 @@ mod tests {
             .unwrap();
         let (out, truncated) = decompress(packed, Some("zstd"), Some(&dict), 1 << 20).unwrap();
         assert_eq!((out, truncated), (text, false));
+    }
+
+    /// A body that is not what `Content-Encoding` says is refused as such, not read as
+    /// an upload cut off before its first line (the app would resend it forever).
+    #[test]
+    fn a_body_not_in_its_declared_encoding_is_refused() {
+        let text = b"{\"id\":\"r1\"}\n".to_vec();
+        for encoding in ["zstd", "gzip"] {
+            assert_eq!(
+                decompress(text.clone(), Some(encoding), None, 1 << 20).unwrap_err(),
+                BodyError::NotEncoded(encoding)
+            );
+        }
+        // Cut off inside the magic number: still a truncated upload.
+        let packed = zstd::encode_all(&text[..], 3).unwrap();
+        assert_eq!(
+            decompress(packed[..2].to_vec(), Some("zstd"), None, 1 << 20).unwrap(),
+            (Vec::new(), true)
+        );
     }
 
     #[test]

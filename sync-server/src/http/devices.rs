@@ -2,8 +2,9 @@
 //! pending count), `POST /devices` (a new device: its one-time code and QR code) and
 //! `DELETE /devices/{id}` (revoke). Each device's contact is recorded as it comes.
 
+use super::extract::Path;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;

@@ -2,7 +2,8 @@
 //! responses, streamed as [`crate::export`] writes them, their number announced in
 //! `X-Voices-Total`.
 
-use axum::extract::{Path, Query, State};
+use super::extract::{Path, Query};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;

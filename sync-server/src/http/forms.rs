@@ -2,8 +2,9 @@
 //! /forms/{form}/versions/{version}` (a document as published), `POST /forms`
 //! (publish) and `GET /forms/{form}/fields` (a version's fields as table columns).
 
+use super::extract::{Path, Query};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;

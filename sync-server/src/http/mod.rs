@@ -8,12 +8,13 @@ mod accounts;
 mod attachments;
 mod audit;
 mod auth;
-mod body;
+pub mod body;
 mod console_assets;
 mod dashboard;
 mod devices;
 mod error;
 mod export;
+mod extract;
 mod forms;
 mod keys;
 pub mod load;
@@ -381,11 +382,27 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     response
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// `/metrics` on the API's port: the counters are the whole server's (every project),
+/// so only an admin reads them here. A Prometheus scraper without a session uses the
+/// loopback listener of `serve --metrics-listen` instead ([`metrics_app`]).
+async fn metrics(_: auth::Admin, State(state): State<AppState>) -> impl IntoResponse {
+    metrics_text(State(state)).await
+}
+
+async fn metrics_text(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         state.metrics.render(),
     )
+}
+
+/// The router of `serve --metrics-listen`: `/metrics` alone, without credentials, for a
+/// scraper on the same host. The binary accepts only a loopback address for it
+/// (docs/deploy.md), so the counters never leave the machine unauthenticated.
+pub fn metrics_app(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics_text))
+        .with_state(state)
 }
 
 async fn info(State(state): State<AppState>) -> Json<ServerInfo> {

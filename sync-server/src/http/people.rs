@@ -1,8 +1,9 @@
 //! People, for admins: `GET/POST /users`, `PATCH /users/{name}` (disable, new password,
 //! display name) and project membership `PUT/DELETE /projects/{p}/members/{name}`.
 
+use super::extract::Path;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;

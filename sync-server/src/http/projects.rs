@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::{Query, State};
+use super::extract::Query;
+use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
 

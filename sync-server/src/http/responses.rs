@@ -2,8 +2,9 @@
 //! responses), `GET /responses/{id}` (pii masked unless asked), its history, review
 //! (`PUT /responses/{id}/review`, `POST /reviews` for many) and conflict resolution.
 
+use super::extract::{Path, Query};
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;

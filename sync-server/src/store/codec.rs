@@ -36,7 +36,7 @@ struct Compact<'a> {
 }
 
 /// The stored text of a state.
-pub(crate) fn encode(state: &ResponseState) -> Result<String> {
+pub fn encode(state: &ResponseState) -> Result<String> {
     let mut index: HashMap<(&Dot, Hlc), u32> = HashMap::new();
     let mut stamps = Vec::new();
     let mut registers = Vec::with_capacity(state.registers.len());
@@ -72,7 +72,7 @@ pub(crate) fn encode(state: &ResponseState) -> Result<String> {
 }
 
 /// A state from its stored text, in either format.
-pub(crate) fn decode(text: &str) -> Result<ResponseState> {
+pub fn decode(text: &str) -> Result<ResponseState> {
     if !text.starts_with(COMPACT_PREFIX) {
         return Ok(serde_json::from_str(text)?);
     }

@@ -8,7 +8,7 @@
 //! as text, and are passed in so tests can control them.
 
 pub mod access;
-mod codec;
+pub mod codec;
 pub mod console;
 mod plan;
 pub mod postgres;

@@ -892,6 +892,46 @@ pub fn attachments_resume_and_deduplicate(store: Arc<dyn Store>) {
     assert!(store.attachment_status("p2", &sha).unwrap().is_none());
 }
 
+/// Feed positions are counted per project: what happens in one project (new responses,
+/// edits, reviews) never moves another project's positions, so a cursor tells a
+/// coordinator nothing about other projects' activity.
+pub fn feed_positions_do_not_reveal_other_projects(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let ingest = |project: &str, from: u64, n: u64| {
+        let batch: Vec<_> = (from..from + n)
+            .map(|i| incoming(household_revision(i, "dev-a", "1")))
+            .collect();
+        store
+            .ingest(project, &uploader("dev-a"), &batch, &TestValidator, NOW)
+            .unwrap();
+    };
+    let positions = |project: &str| -> Vec<i64> {
+        store
+            .pull(project, 0, 1000)
+            .unwrap()
+            .iter()
+            .map(|r| r.feed_seq)
+            .collect()
+    };
+    ingest("p1", 0, 3);
+    ingest("p2", 100, 5);
+    ingest("p1", 3, 2);
+    let p2_first = store.pull("p2", 0, 1).unwrap()[0].state.response.clone();
+    assert!(store
+        .set_review_state("p2", &p2_first, ReviewState::Approved, NOW)
+        .unwrap());
+    ingest("p1", 5, 1);
+    // p2's busy week shows nowhere in p1's positions, nor p1's in p2's.
+    assert_eq!(positions("p1"), [1, 2, 3, 4, 5, 6]);
+    assert_eq!(positions("p2"), [2, 3, 4, 5, 6]);
+    let p1_first = store.pull("p1", 0, 1).unwrap()[0].state.response.clone();
+    assert!(store
+        .set_review_state("p1", &p1_first, ReviewState::Approved, NOW)
+        .unwrap());
+    assert_eq!(store.pull("p1", 6, 10).unwrap()[0].feed_seq, 7);
+    assert_eq!(positions("p2"), [2, 3, 4, 5, 6]);
+}
+
 pub fn attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced(store: Arc<dyn Store>) {
     use voices_server::store::ChunkOutcome;
     setup(store.as_ref());
@@ -1087,6 +1127,7 @@ macro_rules! store_suite {
             pull_form_reads_one_form_in_feed_order,
             pull_cursor_has_no_gaps_under_concurrent_writers,
             attachments_resume_and_deduplicate,
+            feed_positions_do_not_reveal_other_projects,
             attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced,
             keys_pii_grants_and_the_audit,
         );

@@ -414,11 +414,7 @@ pub(super) fn review(
     by: &str,
     now: &str,
 ) -> Result<Vec<bool>> {
-    let mut next: i64 = tx.query_row(
-        "SELECT COALESCE(MAX(feed_seq), 0) FROM responses",
-        [],
-        |r| r.get(0),
-    )?;
+    let mut next = super::last_feed_position(tx, project)?;
     let mut set = tx.prepare_cached(
         "UPDATE responses SET review_state = ?3, updated_at = ?4, feed_seq = ?5
          WHERE project = ?1 AND id = ?2",

@@ -79,7 +79,7 @@ fn plan_batch<'a>(
 }
 
 /// Write a planned batch in one transaction, unless something it was planned from has
-/// changed since (`None`: plan again). Takes feed positions as `MAX + 1` under the
+/// changed since (`None`: plan again). Takes feed positions as the project's `MAX + 1` under the
 /// write lock (see the module comment).
 fn write_plan(
     c: &mut Connection,
@@ -127,11 +127,7 @@ fn write_plan(
                 return Ok(None);
             }
         }
-        let mut next_seq: i64 = tx.query_row(
-            "SELECT COALESCE(MAX(feed_seq), 0) FROM responses",
-            [],
-            |r| r.get(0),
-        )?;
+        let mut next_seq = super::last_feed_position(&tx, project)?;
         let mut upsert = tx.prepare_cached(
             "INSERT INTO responses (project, id, form, version, device, enumerator, state, quarantine,
                  conflict, review_state, received_at, updated_at, feed_seq)

@@ -11,10 +11,11 @@
 //! write them. A stale plan is made again; after a few races the batch is planned under
 //! the write lock itself, so it always finishes.
 //!
-//! Feed positions (the pull cursor) are taken inside the serialized write transaction
-//! as `MAX(feed_seq) + 1`. A position is therefore never visible before every lower
-//! position is committed, and a reader can never skip a row that commits later. Rows
-//! are never deleted, so the maximum never goes down.
+//! Feed positions (the pull cursor) are counted per project, so that a cursor says
+//! nothing about other projects, and taken inside the serialized write transaction as
+//! the project's `MAX(feed_seq) + 1`. A position is therefore never visible before every
+//! lower position is committed, and a reader can never skip a row that commits later.
+//! Rows are never deleted, so the maximum never goes down.
 
 mod access;
 mod attachments;
@@ -39,6 +40,16 @@ use super::{
     Validator,
 };
 use crate::{Backend, Error, Result};
+
+/// The highest feed position of `project` (0 before its first response); a writer takes
+/// the ones after it inside its write transaction.
+fn last_feed_position(tx: &Connection, project: &str) -> Result<i64> {
+    Ok(tx.query_row(
+        "SELECT COALESCE(MAX(feed_seq), 0) FROM responses WHERE project = ?1",
+        [project],
+        |r| r.get(0),
+    )?)
+}
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Error {

@@ -24,8 +24,11 @@ const MIGRATIONS: &[&str] = &[
     // the same order; free text is one tsvector per response, pii words weighted `A` and
     // the others `D`, so one GIN index answers searches with and without pii.
     include_str!("0005_console.sql"),
-    // 6: sealed answers and the access audit (as SQLite's migration 6).
-    include_str!("0006_keys_and_audit.sql"),
+    // 6: nothing to do (feed positions were per project here from the start); kept so
+    // the numbers stay aligned with SQLite's migration 6.
+    include_str!("0006_feed_positions_per_project.sql"),
+    // 7: sealed answers and the access audit (as SQLite's migration 7).
+    include_str!("0007_keys_and_audit.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
@@ -81,6 +84,8 @@ mod tests {
             "ae79e3ed076c20900835464dac229220d003b158e85fad5db69ef629c9aa77fb",
             "a94f046daf0e7abcf9621581faca71eb4d5245f9ea7ef0f51b4067bc2d42fbfe",
             "6afe62993b31479da161dff0d94efb5548d636de7a28033b6acda7e09675159b",
+            "81d24daccf603e1201e2e89bbde86b69ef145243b24cd7c09f9a2a72d35aa4ee",
+            "f5424497101d68361315259566e6af66e6f94959e24b448a0171cf80c549b268",
         ];
         let now: Vec<String> = MIGRATIONS
             .iter()

@@ -27,9 +27,17 @@ const MIGRATIONS: &[&str] = &[
     // share of the dashboard's counts. All of it is written by the ingest in the
     // transaction that writes the response; `backfill` fills it for existing responses.
     include_str!("0005_console.sql"),
-    // 6: sealed answers and the access audit: the project's recipient keys (public
+    // 6: feed positions are counted per project, as on PostgreSQL (its `feeds` table):
+    // a global count let a coordinator read other projects' activity from the gaps
+    // between their own positions. The constraint moves from `UNIQUE (feed_seq)` to
+    // `UNIQUE (project, feed_seq)` (SQLite rebuilds the table for that). Positions
+    // already handed out are kept as they are, and each project's next position follows
+    // its own highest one, so every cursor a device or coordinator holds still means
+    // "after this row of my project" and no row is skipped or repeated.
+    include_str!("0006_feed_positions_per_project.sql"),
+    // 7: sealed answers and the access audit: the project's recipient keys (public
     // only), the pii grant per membership, and the append-only `audit_log`.
-    include_str!("0006_keys_and_audit.sql"),
+    include_str!("0007_keys_and_audit.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
@@ -66,6 +74,8 @@ mod tests {
             "dc7f7045f4cfc2f933e11034a4bce98b6c724f632aadceefa0358c6ee188a60f",
             "a94f046daf0e7abcf9621581faca71eb4d5245f9ea7ef0f51b4067bc2d42fbfe",
             "89a426f6143f6cf92fd3bf763d2febc1e01e317ba318440277499a60bb4a8aa7",
+            "6271660488b2f2cc282da3a5a51d000f464649f555da2f8dbc097b0412ad9935",
+            "9ac74c5ed4c3e924c30e9cdf3665f8e8f90eb2ad1f54f2f0ac338b571075fb63",
         ];
         let now: Vec<String> = MIGRATIONS
             .iter()
@@ -111,5 +121,58 @@ mod tests {
             VALUES ('z', ?1, 'r1', 'a', 0, 'sha', 'body', 'dev', 'now') ON CONFLICT (project, id) DO NOTHING";
         assert_eq!(conn.execute(same_id_elsewhere, ["p2"]).unwrap(), 1);
         assert_eq!(conn.execute(same_id_elsewhere, ["p1"]).unwrap(), 0);
+    }
+
+    /// Migration 6 counts feed positions per project without renumbering: positions
+    /// handed out before it stay, so a cursor a device or coordinator holds reads on
+    /// from the same row, and each project's next position follows its own last one.
+    #[test]
+    fn feed_positions_per_project_keep_the_cursors_already_handed_out() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        for sql in &MIGRATIONS[..5] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.pragma_update(None, "user_version", 5).unwrap();
+        let insert = "INSERT INTO responses (project, id, form, version, device, enumerator,
+                state, quarantine, conflict, review_state, received_at, updated_at, feed_seq)
+            VALUES (?1, ?2, 'f', '1', 'd', 'e', 's', '[]', 0, 'received', 'now', 'now', ?3)";
+        // One global count, interleaved between the projects.
+        for (project, id, seq) in [
+            ("p1", "a", 1),
+            ("p2", "b", 2),
+            ("p1", "c", 3),
+            ("p2", "d", 4),
+        ] {
+            conn.execute(insert, params![project, id, seq]).unwrap();
+        }
+
+        migrate(&mut conn).unwrap();
+
+        let feed = |conn: &Connection, project: &str, after: i64| -> Vec<(String, i64)> {
+            conn.prepare(
+                "SELECT id, feed_seq FROM responses WHERE project = ?1 AND feed_seq > ?2
+                 ORDER BY feed_seq",
+            )
+            .unwrap()
+            .query_map(params![project, after], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap()
+        };
+        assert_eq!(feed(&conn, "p1", 0), [("a".into(), 1), ("c".into(), 3)]);
+        assert_eq!(feed(&conn, "p2", 2), [("d".into(), 4)]);
+        assert_eq!(
+            crate::store::sqlite::last_feed_position(&conn, "p1").unwrap(),
+            3
+        );
+        assert_eq!(
+            crate::store::sqlite::last_feed_position(&conn, "p3").unwrap(),
+            0
+        );
+        // p1's next position follows its own last one, although p2 already used it.
+        conn.execute(insert, params!["p1", "e", 4]).unwrap();
+        assert!(conn.execute(insert, params!["p1", "f", 4]).is_err());
+        // A cursor held from before (p1 at 3) reads exactly the new row.
+        assert_eq!(feed(&conn, "p1", 3), [("e".into(), 4)]);
     }
 }

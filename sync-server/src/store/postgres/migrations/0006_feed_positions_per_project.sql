@@ -1,0 +1,3 @@
+-- No change: PostgreSQL has counted feed positions per project since migration 1 (its
+-- `feeds` table). This file keeps the two backends' migration numbers aligned with
+-- SQLite's migration 6, which moved SQLite to per-project positions.
