@@ -26,6 +26,8 @@ pub enum KeyError {
     Unknown(String, String),
     #[error("project `{0}` already has {MAX_KEYS} current keys; retire one first")]
     TooMany(String),
+    #[error("`{1}` is the last current key of project `{0}`: without a key devices would send sensitive and pii answers in clear; add the new key first, then retire this one")]
+    LastKey(String, String),
     #[error("there is no project `{0}`")]
     UnknownProject(String),
     #[error(transparent)]
@@ -70,7 +72,8 @@ pub fn add(
     Ok(key)
 }
 
-/// Retire a recipient: devices stop sealing to it at their next form pull.
+/// Retire a recipient: devices stop sealing to it at their next form pull. The last
+/// current key is never retired (a new one is added first).
 pub fn retire(
     store: &dyn Store,
     project: &str,
@@ -79,6 +82,10 @@ pub fn retire(
     now: &str,
 ) -> std::result::Result<(), KeyError> {
     let recipient = recipient.trim();
+    // A project that seals never goes back to clear answers by a retirement.
+    if current(store, project)? == [recipient] {
+        return Err(KeyError::LastKey(project.to_owned(), recipient.to_owned()));
+    }
     if !store.retire_project_key(project, recipient, now)? {
         return Err(KeyError::Unknown(project.to_owned(), recipient.to_owned()));
     }

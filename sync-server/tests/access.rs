@@ -159,6 +159,19 @@ async fn keys_are_public_checked_listed_to_devices_and_retired() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // The last current key is never retired: devices would seal nothing.
+    let (status, body) = call(
+        &fx,
+        Method::DELETE,
+        &fx.admin,
+        &format!("{keys}/{second}"),
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["code"], "last_key");
+    let (_, forms) = fx.get(&fx.device, "/api/v1/projects/p1/forms").await;
+    assert_eq!(forms[0]["recipients"], json!([second]));
     // The retired key stays listed, with when.
     let (_, listed) = fx.get(&fx.admin, keys).await;
     let listed = listed["keys"].as_array().unwrap();

@@ -25,6 +25,7 @@ impl From<KeyError> for ApiError {
             KeyError::TooMany(_) => {
                 ApiError::new(StatusCode::CONFLICT, "too_many_keys", e.to_string())
             }
+            KeyError::LastKey(..) => ApiError::new(StatusCode::CONFLICT, "last_key", e.to_string()),
             KeyError::UnknownProject(_) => ApiError::not_found("unknown_project", e.to_string()),
             KeyError::Store(e) => e.into(),
         }
