@@ -342,12 +342,16 @@ def odk_validate(xforms, workdir):
 # ---------------------------------------------------------------- Voices side
 
 
-def voices_model(form, origins):
-    """The Voices form as {path: item} and the survey row of each path."""
+def voices_model(form, origins, flat=False):
+    """The Voices form as {path: item} and the survey row of each path.
+
+    `flat`: the workbook's settings ask for pyxform's flat instance (ODK Tables), where
+    groups and repeats leave no element and their relevance is and-ed into each question's
+    (pyxform's `add_flat_annotations`); Voices keeps them, so they are taken out here."""
     items, rows = {}, {}
     lists = form.get("choices", {})
 
-    def walk(body, pointer, path):
+    def walk(body, pointer, path, outer_relevant=""):
         for i, item in enumerate(body):
             ptr = f"{pointer}/{i}"
             name = item.get("name", "")
@@ -356,6 +360,14 @@ def voices_model(form, origins):
             if origin:
                 rows[cpath] = origin["row"]
             kind = item.get("type")
+            if flat:
+                own = item.get("relevant") or ""
+                relevant = f"{outer_relevant} and ({own})" if outer_relevant and own else outer_relevant or own
+                if kind in ("group", "repeat"):
+                    walk(item.get("body", []), ptr + "/body", path, relevant)
+                    continue
+                if relevant:
+                    item = dict(item, relevant=relevant)
             if kind in ("group", "repeat"):
                 out = {"kind": kind, "relevant": normalise(item.get("relevant"), None)}
                 if kind == "repeat":
@@ -478,7 +490,8 @@ def judge(verdict, detail, voices, allowed):
     root, py_items = detail
     if errors:
         return False, "pyxform converts it; Voices refuses: " + "; ".join(render(d) for d in errors[:4])
-    vo_items, vo_rows = voices_model(voices["form"], voices["origins"])
+    flat = any(d["code"] == "flat-instance" for d in diagnostics)
+    vo_items, vo_rows = voices_model(voices["form"], voices["origins"], flat)
     warned = [
         d for d in diagnostics
         if d["severity"] == "warning" and d["code"] in allowed and (d.get("location") or {}).get("row") is not None

@@ -66,6 +66,10 @@ pub enum Code {
     TypeMismatch,
     UnknownChoice,
     ChoiceFilterOnNonSelect,
+    /// `choices_from` names something other than a field inside a repeat.
+    ChoicesFromNotInRepeat,
+    /// A select names more than one source of choices (`choices`, `choices_file`, `choices_from`).
+    ConflictingChoiceSources,
     UnknownChoiceProperty,
     UnsupportedExpression,
     /// A `disaggregation` mark on a field type that cannot carry it.

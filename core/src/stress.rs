@@ -413,6 +413,7 @@ fn bare_field(kind: FieldType, name: &str) -> Field {
         appearance: None,
         choices: None,
         choices_file: None,
+        choices_from: None,
         choice_filter: None,
         range: None,
         parameters: BTreeMap::new(),

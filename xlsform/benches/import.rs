@@ -216,6 +216,7 @@ fn generated_form(questions: usize) -> Form {
             appearance: None,
             choices: list,
             choices_file: None,
+            choices_from: None,
             choice_filter: None,
             range: None,
             parameters: BTreeMap::new(),

@@ -322,6 +322,9 @@ fn field_type_cell(field: &Field) -> String {
             };
             return format!("{command} {file}");
         }
+        if let Some(source) = &field.choices_from {
+            return format!("{} ${{{source}}}", kind.as_str());
+        }
         return format!(
             "{} {}",
             kind.as_str(),

@@ -99,8 +99,7 @@ fn pyxform_markdown_cases() {
 fn explain(reason: &str) -> &'static str {
     const REASONS: &[(&str, &str)] = &[
         ("entities", "ODK entities are not used by Voices (the sheet is ignored with a warning). The declaration rules (columns, list names, labels, save_to targets and duplicates) are checked as pyxform does; pyxform's save_to scope and meta-block topology rules are not replicated."),
-        ("test_external_instances", "External instances (xml-external, csv-external, pulldata files) are not loaded by Voices; pyxform's rules about instance ids generated from several sources are not replicated."),
-        ("test_last_saved", "${last-saved#x} is replaced by '' with a warning (Voices does not carry answers between interviews), so pyxform's instance id clash with an external instance named __last-saved cannot arise."),
+        ("test_external_instances", "External instances (xml-external, csv-external, pulldata files) are not loaded by Voices; their ids are checked as pyxform checks them (duplicate-instance), and a case listed here is one that check misses."),
         ("test_pyxform_test_case", "A test of pyxform's own test harness (it asserts an error message of the wrong type), not of the form."),
         ("test_repeat", "pyxform rejects names that clash with the XML it generates (the survey root, nested repeats in other contexts, generated count elements); Voices generates no XML, so these forms are valid."),
         ("test_search_function", "The search() appearance (a Collect-only external lookup) is kept as an appearance; pyxform's rules on reusing its choice list are not replicated."),
@@ -108,8 +107,8 @@ fn explain(reason: &str) -> &'static str {
         ("bad-expression", "pyxform passes expressions through unchecked (ODK Validate rejects them later); Voices parses them at import, and these are not valid expressions."),
         ("cycle", "The form checker reports a default or relevance that reads the same field (in another repeat instance, or through pulldata) as a cycle; pyxform accepts these. Raised with the engine: a default is evaluated once, so reading the previous instance is not a cycle."),
         ("invalid-choice-name", "Voices stores multiple answers space-separated, so its checker rejects choice names with spaces, which pyxform accepts for select_one lists."),
+        ("duplicate-instance", "pyxform 4.5 refuses these workbooks too (`ValidationError: Instance names must be unique within a form`, checked by running it); the case's expectation, taken from pyxform's test file, says they import, so Voices follows pyxform rather than the case."),
         ("duplicate-name", "Voices needs names unique outside repeats; a repeat and a top-level group with the same name cannot be renamed apart because the group is not inside another group."),
-        ("missing-choice-list", "Choices taken from the answers of an earlier repeat (select_one ${name}) are not supported by Voices."),
         ("unknown-reference", "${instanceID} (the XForm's instance id) is not a field in Voices; the response id is kept by the app, not in the answers."),
     ];
     REASONS

@@ -218,3 +218,99 @@ fn entities_round_trip() {
         .unwrap_or_else(|| panic!("does not import:\n{}", rendered.join("\n")));
     assert_eq!(imported, form, "{}", rendered.join("\n"));
 }
+
+/// `select_one ${name}`: the choices are the answers of a field inside a repeat
+/// (`choices_from`), written back the same way.
+#[test]
+fn choices_from_a_repeat_round_trip() {
+    let md = r#"
+| survey |
+| | type | name | label | choice_filter |
+| | integer | min_age | Youngest | |
+| | begin repeat | members | Member | |
+| | text | member_name | Name | |
+| | integer | member_age | Age | |
+| | end repeat | members | | |
+| | select_one ${member_name} | head | Head | ${member_age} >= ${min_age} |
+| | select_multiple ${member_name} | carers | Carers | |
+"#;
+    let report = voices_xlsform::import_markdown(md, &ImportOptions::default());
+    let rendered: Vec<String> = report.diagnostics.iter().map(|d| d.render("md")).collect();
+    let form = report
+        .form
+        .unwrap_or_else(|| panic!("does not import:\n{}", rendered.join("\n")));
+    let sources: Vec<(Option<&str>, Option<&str>)> = form
+        .body
+        .iter()
+        .filter_map(|item| match item {
+            voices_core::form::Item::Field(f) if f.kind.uses_choices() => {
+                Some((f.choices.as_deref(), f.choices_from.as_deref()))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        sources,
+        [(None, Some("member_name")), (None, Some("member_name"))]
+    );
+    let bytes = export_xlsx(&form).unwrap();
+    let again = import_spreadsheet_bytes(&bytes, &ImportOptions::default()).unwrap();
+    let rendered: Vec<String> = again
+        .diagnostics
+        .iter()
+        .map(|d| d.render("x.xlsx"))
+        .collect();
+    let imported = again
+        .form
+        .unwrap_or_else(|| panic!("does not import:\n{}", rendered.join("\n")));
+    assert_eq!(imported, form, "{}", rendered.join("\n"));
+}
+
+/// pyxform's instance ids: one id loaded from two sources, or two external instances of
+/// one name, is refused at the later cell.
+#[test]
+fn an_instance_id_stands_for_one_source() {
+    let codes = |md: &str| -> Vec<(String, String)> {
+        voices_xlsform::import_markdown(md, &ImportOptions::default())
+            .errors()
+            .map(|d| (d.code.to_string(), d.render("md")))
+            .collect()
+    };
+    let clash = codes(
+        r#"
+| survey |
+| | type | name | label | calculation |
+| | xml-external | fruits | | |
+| | calculate | f | | pulldata('fruits', 'name', 'name', 'mango') |
+"#,
+    );
+    assert_eq!(clash.len(), 1, "{clash:?}");
+    assert_eq!(clash[0].0, "duplicate-instance");
+    assert!(clash[0].1.contains("survey!D3"), "{clash:?}");
+    let twice = codes(
+        r#"
+| survey |
+| | type | name | label |
+| | xml-external | places | |
+| | begin group | g | G |
+| | csv-external | places | |
+| | end group | g | |
+"#,
+    );
+    assert_eq!(twice.len(), 1, "{twice:?}");
+    assert!(
+        twice[0].1.contains("already declared at survey!B2"),
+        "{twice:?}"
+    );
+    // The same file through two routes is one instance.
+    assert!(codes(
+        r#"
+| survey |
+| | type | name | label | calculation |
+| | csv-external | city | | |
+| | select_one_from_file city.csv | c | City | |
+| | calculate | p | | pulldata('city', 'n', 'n', 'x') |
+"#
+    )
+    .is_empty());
+}

@@ -340,31 +340,53 @@ fn check_fields(form: &Form, flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
         let ptr = &f.pointer;
         let kind = field.kind;
         if kind.uses_choices() {
-            match (&field.choices, &field.choices_file) {
-                (None, None) => out.push(Diagnostic::error(
+            let sources = [
+                field.choices.is_some(),
+                field.choices_file.is_some(),
+                field.choices_from.is_some(),
+            ];
+            if sources.iter().filter(|set| **set).count() > 1 {
+                out.push(Diagnostic::error(
+                    Code::ConflictingChoiceSources,
+                    ptr.clone(),
+                    format!(
+                        "`{}` takes its choices from more than one of `choices`, `choices_file` and `choices_from`; keep one",
+                        field.name
+                    ),
+                ));
+            }
+            match (&field.choices, &field.choices_file, &field.choices_from) {
+                (None, None, None) => out.push(Diagnostic::error(
                     Code::SelectWithoutList,
                     ptr.clone(),
                     format!(
-                        "`{}` is a {} but names no choice list; add \"choices\": \"<list name>\"",
+                        "`{}` is a {} but names no choice list; add \"choices\": \"<list name>\" (or \"choices_from\": \"<field in a repeat>\")",
                         field.name,
                         kind.as_str()
                     ),
                 )),
-                (Some(list), _) if !form.choices.contains_key(list) => out.push(Diagnostic::error(
-                    Code::UnknownChoiceList,
-                    format!("{ptr}/choices"),
-                    format!(
-                        "choice list `{list}` is not defined in `choices`{}",
-                        suggestion(list, form.choices.keys().map(String::as_str))
-                    ),
-                )),
+                (Some(list), _, _) if !form.choices.contains_key(list) => {
+                    out.push(Diagnostic::error(
+                        Code::UnknownChoiceList,
+                        format!("{ptr}/choices"),
+                        format!(
+                            "choice list `{list}` is not defined in `choices`{}",
+                            suggestion(list, form.choices.keys().map(String::as_str))
+                        ),
+                    ))
+                }
                 _ => {}
             }
         } else {
-            if field.choices.is_some() {
+            if field.choices.is_some() || field.choices_from.is_some() {
+                let key = if field.choices.is_some() {
+                    "choices"
+                } else {
+                    "choices_from"
+                };
                 out.push(Diagnostic::warning(
                     Code::ChoicesOnNonSelect,
-                    format!("{ptr}/choices"),
+                    format!("{ptr}/{key}"),
                     format!(
                         "a {} field does not use a choice list; this is ignored",
                         kind.as_str()

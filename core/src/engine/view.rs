@@ -9,7 +9,7 @@ use crate::form::{Direction, FieldType, Media, RangeParams, Text};
 use crate::response::PrivacyOutcome;
 
 use super::compile::{ItemData, NodeIdx, NodeKind};
-use super::session::{InstId, Session, Violation, ROOT_INST};
+use super::session::{response_node, InstId, Session, Violation, ROOT_INST};
 use crate::answer::AnswerPath;
 
 /// The whole form as it stands, in one language.
@@ -317,8 +317,49 @@ impl Session {
         })
     }
 
+    /// For a select with `choices_from`: the answers its repeat's instances offer (those
+    /// the filter keeps, in instance order, each once; unanswered instances offer none).
+    pub(crate) fn repeat_choice_values(&self, inst: InstId, node: NodeIdx) -> Option<Vec<String>> {
+        let form = &self.form;
+        let source = form.node(node).repeat_choices.as_ref()?;
+        let field = form.node(source.field);
+        let mut env = FrozenEnvironment;
+        let ctx = self.context(inst, node);
+        let Ok(Value::Nodes(instances)) = expr::evaluate(&source.itemset, &ctx, &mut env) else {
+            return Some(Vec::new());
+        };
+        let mut seen = crate::collections::Set::default();
+        let mut values = Vec::new();
+        for id in instances {
+            let Some((j, _)) = response_node(id) else {
+                continue;
+            };
+            let Some(instance) = self.instances.get(j).filter(|i| i.scope == field.scope) else {
+                continue;
+            };
+            if let Some(value) = instance.slots[field.slot].value.as_deref() {
+                if seen.insert(value) {
+                    values.push(value.to_owned());
+                }
+            }
+        }
+        Some(values)
+    }
+
     /// The choices of a select field left by its filter.
     fn visible_choices(&self, inst: InstId, node: NodeIdx, lang: &str) -> Option<Vec<ChoiceView>> {
+        if let Some(values) = self.repeat_choice_values(inst, node) {
+            return Some(
+                values
+                    .into_iter()
+                    .map(|value| ChoiceView {
+                        label: value.clone(),
+                        name: value,
+                        media: None,
+                    })
+                    .collect(),
+            );
+        }
         let form = &self.form;
         let n = form.node(node);
         let list = &form.lists[n.list?];

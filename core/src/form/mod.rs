@@ -228,6 +228,11 @@ pub struct Field {
     /// External file the choices come from (XLSForm `select_one_from_file`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub choices_file: Option<String>,
+    /// A field inside a repeat whose answers are the choices (XLSForm `select_one ${name}`):
+    /// one choice per instance answering it, in instance order, the answer being both the
+    /// choice's name and its label. The `choice_filter` then runs on each instance.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub choices_from: Option<String>,
     /// Expression evaluated per choice; choice properties are available by bare name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub choice_filter: Option<String>,

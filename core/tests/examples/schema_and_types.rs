@@ -68,6 +68,7 @@ fn full_field() -> Field {
         appearance: Some("minimal".into()),
         choices: Some("list".into()),
         choices_file: Some("list.csv".into()),
+        choices_from: Some("member_name".into()),
         choice_filter: Some("k = ${a}".into()),
         range: Some(RangeParams {
             start: 0.0,

@@ -90,6 +90,9 @@ impl Importer<'_> {
                 None => self.references.push((r.to_owned(), cell.at.clone())),
             }
         }
+        if !last_saved.is_empty() && self.last_saved_at.is_none() {
+            self.last_saved_at = Some(cell.at.clone());
+        }
         for r in last_saved {
             // ODK fills this from the previous saved submission on the device; Voices does
             // not carry answers from one interview to the next (a privacy choice).
@@ -103,6 +106,7 @@ impl Importer<'_> {
                 ),
             );
         }
+        self.pulldata_instances(&text, &cell.at);
         self.check_expression(&text, &cell.at);
         text
     }

@@ -151,9 +151,9 @@ impl Importer<'_> {
             self.trigger(&c, &name);
         }
         let (parameters, range) = self.parameters(table, row, kind);
-        let (choices, choices_file) = match select {
+        let (choices, choices_file, choices_from) = match select {
             Some(select) => self.select_choices(&name, select),
-            None => (None, None),
+            None => (None, None, None),
         };
         if let Some(select) = select {
             self.note_search(table, row, &name, select);
@@ -175,6 +175,7 @@ impl Importer<'_> {
             appearance: table.get(row, "appearance").map(|c| c.text.to_owned()),
             choices,
             choices_file,
+            choices_from,
             choice_filter,
             range,
             parameters,
@@ -200,6 +201,9 @@ impl Importer<'_> {
                 format!("'{name}' is a select from a file and uses search(): ODK does not support the two together"),
             );
         } else if !select.from_file {
+            if !search && !select.external && !select.list.starts_with("${") {
+                self.choice_list_instance(&select.list, &select.at);
+            }
             self.search_uses.push((
                 select.list.clone(),
                 search,
@@ -230,12 +234,22 @@ impl Importer<'_> {
     }
 
     /// A select's choices: a list on the choices sheets (checked once they are all
-    /// read) or a file attached to the form, as (list, file).
+    /// read), a file attached to the form, or the answers of a field inside a repeat
+    /// (`select_one ${name}`), as (list, file, field).
     fn select_choices(
         &mut self,
         name: &str,
         select: &SelectSpec,
-    ) -> (Option<String>, Option<String>) {
+    ) -> (Option<String>, Option<String>, Option<String>) {
+        let from_field = select
+            .list
+            .strip_prefix("${")
+            .and_then(|rest| rest.strip_suffix('}'))
+            .map(str::trim);
+        if let (Some(field), false) = (from_field, select.from_file || select.external) {
+            self.references.push((field.to_owned(), select.at.clone()));
+            return (None, None, Some(field.to_owned()));
+        }
         if select.from_file {
             let ext_ok = [".csv", ".xml", ".geojson"]
                 .iter()
@@ -255,7 +269,8 @@ impl Importer<'_> {
                     select.list
                 ),
             );
-            (None, Some(select.list.clone()))
+            self.file_instance(&select.list, &select.at);
+            (None, Some(select.list.clone()), None)
         } else {
             let mut list = select.list.clone();
             if select.external {
@@ -280,7 +295,7 @@ impl Importer<'_> {
                 );
             }
             self.list_uses.push((list.clone(), select.at.clone()));
-            (Some(list), None)
+            (Some(list), None, None)
         }
     }
 
@@ -349,6 +364,7 @@ impl Importer<'_> {
             appearance: None,
             choices: None,
             choices_file: None,
+            choices_from: None,
             choice_filter: None,
             range: None,
             parameters: BTreeMap::new(),

@@ -18,6 +18,7 @@ mod entities;
 mod entity_scopes;
 mod expressions;
 mod fields;
+mod instances;
 mod languages;
 mod names;
 mod nesting;
@@ -39,6 +40,7 @@ use crate::workbook::Workbook;
 pub use origins::Origin;
 
 use entity_scopes::ContainerPath;
+use instances::InstanceSource;
 use languages::LanguageSet;
 use parameters::TickCheck;
 use table::Table;
@@ -162,6 +164,10 @@ struct Importer<'a> {
     references: Vec<(String, CellRef)>,
     /// Select fields' list references to check against the choices.
     list_uses: Vec<(String, CellRef)>,
+    /// What ODK would load as secondary instances, for their ids (`instances.rs`).
+    instances: Vec<InstanceSource>,
+    /// The first cell using `${last-saved#name}`.
+    last_saved_at: Option<CellRef>,
     /// Selects by list: (list, uses `search()`, question, type cell).
     search_uses: Vec<(String, bool, String, CellRef)>,
     /// (triggering question, triggered field, cell) to check once all fields are known.
@@ -206,6 +212,8 @@ impl<'a> Importer<'a> {
             all_names: HashSet::new(),
             references: Vec::new(),
             list_uses: Vec::new(),
+            instances: Vec::new(),
+            last_saved_at: None,
             search_uses: Vec::new(),
         }
     }
@@ -329,6 +337,7 @@ impl<'a> Importer<'a> {
         let body = self.read_survey(&survey);
         self.check_entities(entities.as_ref());
         let mut form = self.read_settings(settings.as_ref(), settings_row, body);
+        self.check_instance_ids();
         self.check_references();
         self.check_generated_counts();
         self.check_search_lists();

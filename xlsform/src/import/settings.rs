@@ -9,7 +9,7 @@ use voices_core::form::{Form, Item, SafeExit, Text};
 use super::names::valid_name;
 use super::table::Table;
 use super::{Importer, Origin};
-use crate::columns;
+use crate::columns::{self, yes_no};
 use crate::diag::CellRef;
 use crate::workbook::{SheetRow, Workbook};
 
@@ -68,6 +68,15 @@ impl Importer<'_> {
                     format!("settings name '{}' is not a valid name", c.text),
                 );
             }
+        }
+        if let Some(c) = get("flat").filter(|c| yes_no(c.text) != Some(false)) {
+            self.warn(
+                Some(c.at.clone()),
+                "flat-instance",
+                "flat (ODK Tables' data without group elements): Voices keeps the groups as \
+                 pages, their relevance applying to what they hold; answers inside groups are at \
+                 the top level in Voices already, as flat asks (repeats keep their instances)",
+            );
         }
         if let (Some(t), Some(r)) = (table, row) {
             let mut origin = Origin::of_row(t, r, |column| {

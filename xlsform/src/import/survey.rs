@@ -137,6 +137,7 @@ impl Importer<'_> {
                         table.get(row, "name").map_or("", |c| c.text)
                     ),
                 );
+                self.external_instance(table, row, &type_cell);
                 return;
             }
             RowType::Consent => match self.consent(table, row) {

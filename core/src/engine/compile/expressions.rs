@@ -208,6 +208,15 @@ impl Builder {
             self.nodes[idx].count = Some(e);
             task_deps(TaskKind::Count, refs);
         }
+        if let Item::Field(field) = f.item {
+            if let Some(source) = field
+                .choices_from
+                .as_deref()
+                .filter(|_| field.kind.uses_choices())
+            {
+                self.compile_repeat_choices(idx, &ptr, source, filter, by_name, lists);
+            }
+        }
         if let (Some(src), Some(list)) = (filter, self.nodes[idx].list) {
             let pointer = format!("{ptr}/{}", Prop::ChoiceFilter.key());
             if let Some(e) = self.parse_at(&pointer, src) {
@@ -252,7 +261,7 @@ impl Builder {
     }
 
     /// Check references and calls; returns the nodes read (`true` when read through `.`).
-    fn check_expr(
+    pub(super) fn check_expr(
         &mut self,
         pointer: &str,
         expr: &Expr,

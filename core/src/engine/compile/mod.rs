@@ -8,6 +8,7 @@ mod build;
 mod calls;
 mod expressions;
 mod order;
+mod repeat_choices;
 
 use crate::collections::Map;
 use crate::diagnostic::Diagnostic;
@@ -122,6 +123,8 @@ pub(crate) struct Node {
     /// `instance('list')/root/item[filter]`, evaluated with the field as `current()`.
     pub choice_filter: Option<Expr>,
     pub list: Option<usize>,
+    /// Choices from the answers of a field inside a repeat (`choices_from`).
+    pub repeat_choices: Option<Box<RepeatChoices>>,
     pub pii: bool,
     /// Own flag or inherited from an enclosing group or repeat.
     pub sensitive: bool,
@@ -134,6 +137,16 @@ pub(crate) struct Node {
     pub nondeterministic: bool,
     /// The form item (groups and repeats without their bodies).
     pub item: ItemData,
+}
+
+/// A select whose choices are the answers of a field inside a repeat (`choices_from`).
+#[derive(Debug)]
+pub(crate) struct RepeatChoices {
+    /// The field whose answer, in each instance of its repeat, is a choice.
+    pub field: NodeIdx,
+    /// `${repeat}`, the choice filter as its predicate: the instances that offer a choice,
+    /// evaluated with the select as `current()`.
+    pub itemset: Expr,
 }
 
 /// What the view needs of the original item.

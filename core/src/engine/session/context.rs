@@ -41,6 +41,15 @@ fn decode(id: NodeId) -> Decoded {
     Decoded::Main((v >> 24) as usize, (v & 0xFF_FFFF) as usize)
 }
 
+/// The instance and node a node id of the response designates (`None` for choice lists
+/// and the document root).
+pub(crate) fn response_node(id: NodeId) -> Option<(InstId, NodeIdx)> {
+    match decode(id) {
+        Decoded::Main(inst, node) => Some((inst, node)),
+        _ => None,
+    }
+}
+
 fn secondary_id(list: usize, level: u8, item: usize, prop: usize) -> NodeId {
     NodeId(
         SECONDARY

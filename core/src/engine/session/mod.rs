@@ -34,6 +34,7 @@ use super::compile::{CompiledForm, ItemData, NodeIdx, NodeKind, ROOT};
 use super::{EngineError, Result};
 
 pub use changes::{Changes, FieldViolations, FlagChange, ValueChange};
+pub(crate) use context::response_node;
 pub use validation::{Violation, ViolationCode};
 
 pub(crate) type InstId = usize;

@@ -156,7 +156,10 @@ impl Session {
                         without_answer: messages::without_answer(msg)
                             .map(|plain| messages::text(plain, lang, &[])),
                     });
-                } else if let Some(chosen) = self.filtered_out_choice(inst, node, value) {
+                } else if let Some(chosen) = self
+                    .filtered_out_choice(inst, node, value)
+                    .or_else(|| self.unoffered_repeat_choice(inst, node, value))
+                {
                     // Kept, not cleared: the enumerator sees it and chooses again.
                     out.push(Violation {
                         path: path(),
@@ -214,6 +217,26 @@ impl Session {
             return Some(value).filter(filtered_out);
         }
         value.split_whitespace().find(filtered_out)
+    }
+
+    /// For a select with `choices_from`: the first chosen value no instance of the repeat
+    /// offers now (renamed or removed since it was chosen, or filtered out).
+    fn unoffered_repeat_choice<'v>(
+        &self,
+        inst: InstId,
+        node: NodeIdx,
+        value: &'v str,
+    ) -> Option<&'v str> {
+        let offered = self.repeat_choice_values(inst, node)?;
+        let unoffered = |part: &&str| !offered.iter().any(|o| o == part);
+        if self
+            .form
+            .field(node)
+            .is_some_and(|f| f.kind == FieldType::SelectOne)
+        {
+            return Some(value).filter(unoffered);
+        }
+        value.split_whitespace().find(unoffered)
     }
 
     fn repeat_violation(&self, inst: InstId, node: NodeIdx, lang: &str) -> Option<Violation> {
