@@ -327,6 +327,47 @@ export const scenarios = [
     },
   },
   {
+    name: 'export what the table shows: its filters applied',
+    async run(ctx) {
+      const { page, base, server, artifacts } = ctx;
+      await signIn(ctx);
+      const overview = await server.apiGet(`/projects/${PROJECT}/overview`);
+      const enumerator = overview.by_enumerator[overview.by_enumerator.length - 1].enumerator;
+      const filter = `form=${FORM}&enumerator=${encodeURIComponent(enumerator)}&status=finalized`;
+      // What the table holds for these filters, from the API.
+      const want = [];
+      for (let after = null; ; ) {
+        const page = await server.apiGet(`/projects/${PROJECT}/table?${filter}&limit=500${after ? `&after=${after}` : ''}`);
+        want.push(...page.rows.map((r) => r.id));
+        if (!page.next) break;
+        after = page.next;
+      }
+      check(want.length > 0 && want.length < server.responses.length, `the filter selects some responses: ${want.length}`);
+      await openResponses(ctx, filter);
+      equal(await matching(page), want.length, 'rows in the table');
+      await page.getByRole('link', { name: 'Export these responses' }).click();
+      const summary = page.getByRole('region', { name: 'Only the responses the table shows' });
+      await summary.getByText(enumerator).waitFor();
+      await summary.getByText('Finalized').waitFor();
+      await page.getByLabel(/CSV/).check();
+      const downloading = page.waitForEvent('download');
+      await page.getByRole('button', { name: 'Export', exact: true }).click();
+      const download = await downloading;
+      const n = want.length.toLocaleString('en');
+      await page.getByText(`${n} of ${n} responses`).waitFor();
+      const file = join(artifacts, `filtered-${download.suggestedFilename()}`);
+      await download.saveAs(file);
+      const { readFileSync } = await import('node:fs');
+      const lines = strFromU8(unzipSync(readFileSync(file))[`${FORM}.csv`]).trim().split('\n');
+      const keys = lines.slice(1).map((l) => l.match(/uuid:([0-9a-f-]{36})/)?.[1]);
+      equal([...keys].sort(), [...want].sort(), 'the exported responses are those of the table');
+      check(lines.slice(1).every((l) => l.includes(enumerator)), 'every row is of the enumerator');
+      // Back to the whole form.
+      await page.getByRole('link', { name: 'Export every response of the form instead' }).click();
+      await summary.waitFor({ state: 'detached' });
+    },
+  },
+  {
     name: 'add a device and read its QR code',
     async run(ctx) {
       const { page, base } = ctx;
@@ -582,6 +623,7 @@ export const scenarios = [
         ['dashboard', `/p/${PROJECT}/forms/${FORM}/dashboard`, 'Responses over time'],
         ['map', `/p/${PROJECT}/forms/${FORM}/map`, 'Map: wash_survey'],
         ['exports', `/p/${PROJECT}/exports`, 'Exports'],
+        ['exports of the table', `/p/${PROJECT}/exports?form=${FORM}&review=approved&q=kijiji`, 'Only the responses the table shows'],
         ['devices', `/p/${PROJECT}/devices`, 'Devices of this project'],
         ['people', '/people', 'Add a person'],
       ];

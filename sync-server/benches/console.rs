@@ -10,7 +10,8 @@
 //! - free-text searches: a village, a phone number (pii), a first name (pii, common),
 //!   two common words;
 //! - the form's dashboard;
-//! - single responses and their history;
+//! - far jumps to any row by its row number (the scroll bar dragged);
+//! - single responses and their history, the overview and the map;
 //!
 //! and the process's resident memory before, during and after browsing (the server's
 //! memory: the store and the router run in this process).
@@ -422,6 +423,21 @@ async fn browse(store: Arc<dyn Store>, token: String, total: u64, rounds: usize)
     }
     all_pages.extend(times.iter().copied());
     report("table: pages 1-20 by cursor (no count)", &mut times, "");
+    // Far jumps: the scroll bar dragged to any row, fetched by its row number.
+    let mut times = Vec::new();
+    for i in 0..rounds {
+        let row = (i as u64 * 104_729 + 1) % total;
+        let (t, body) = client
+            .get(&format!("{base}&total=false&offset={row}"))
+            .await;
+        assert_eq!(
+            body["rows"].as_array().map(Vec::len),
+            Some(50.min((total - row) as usize))
+        );
+        times.push(t);
+    }
+    all_pages.extend(times.iter().copied());
+    report("table: a jump to any row (by row number)", &mut times, "");
     report("table: every page above", &mut all_pages, "");
     rss_samples.push(rss_mb());
 
@@ -500,6 +516,14 @@ async fn browse(store: Arc<dyn Store>, token: String, total: u64, rounds: usize)
         times.push(t);
     }
     report("project overview", &mut times, "");
+    let mut times = Vec::new();
+    for _ in 0..(rounds / 4).max(3) {
+        let (t, _) = client
+            .get(&format!("/api/v1/projects/{PROJECT}/forms/{FORM}/points"))
+            .await;
+        times.push(t);
+    }
+    report("map of the form (1 km cells)", &mut times, "");
     rss_samples.push(rss_mb());
     println!(
         "memory: RSS {} MB while browsing (before, after the table, after paging, after searches, at the end); peak {:.0} MB",

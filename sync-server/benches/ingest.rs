@@ -330,6 +330,7 @@ fn main() {
             since: 0,
             include_pii: false,
             labels: false,
+            filter: None,
         };
         let started = Instant::now();
         let cpu_before = cpu_seconds();

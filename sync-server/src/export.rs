@@ -10,6 +10,10 @@
 //! columns: `SubmissionDate`, `KEY`, `DeviceID`, `Enumerator`, `FormVersion`,
 //! `ReviewState`, `Status`, `Conflict`, `Quarantine`. Fields marked `pii` are left out
 //! unless asked for (and the caller's role allows it).
+//!
+//! An export is of the whole form (in feed order, optionally only what changed after a
+//! feed position), or of what the responses table's filters select (`Options::filter`,
+//! the console's "export these"), in the table's order, read by the table's keyset.
 
 use std::io::{Seek, Write};
 
@@ -20,6 +24,7 @@ use voices_core::response::{Answer, Answers};
 use voices_core::sync::ResponseStatus;
 
 use crate::console::mask;
+use crate::store::console::TableQuery;
 use crate::store::projection::IndexCache;
 use crate::store::{Store, StoredResponse};
 use crate::{Error, Result};
@@ -69,6 +74,42 @@ pub struct Options {
     pub include_pii: bool,
     /// Choice labels instead of choice names in CSV.
     pub labels: bool,
+    /// Only the responses of the form these table filters select (its `form`, `after`,
+    /// `offset`, `limit` and `count` are set by the export), in the table's order;
+    /// `since` is then not used.
+    pub filter: Option<TableQuery>,
+}
+
+impl Options {
+    /// The filter as the export runs it: this form, from the first row, a page at a time.
+    fn table_query(&self) -> Option<TableQuery> {
+        self.filter.as_ref().map(|q| TableQuery {
+            form: Some(self.form.clone()),
+            after: None,
+            offset: 0,
+            limit: PAGE,
+            count: false,
+            ..q.clone()
+        })
+    }
+}
+
+/// How many responses the export will send.
+pub fn count(store: &dyn Store, options: &Options) -> Result<u64> {
+    match options.table_query() {
+        Some(query) => {
+            let page = store.table(
+                &options.project,
+                &TableQuery {
+                    limit: 1,
+                    count: true,
+                    ..query
+                },
+            )?;
+            Ok(page.total.unwrap_or(0))
+        }
+        None => store.count_form(&options.project, &options.form, options.since),
+    }
 }
 
 /// Rows read from the store per page.
@@ -369,6 +410,9 @@ fn each_response(
     let (pages, received) = std::sync::mpsc::sync_channel::<Result<Vec<StoredResponse>>>(AHEAD);
     std::thread::scope(|scope| {
         scope.spawn(move || {
+            if let Some(query) = options.table_query() {
+                return table_pages(store, &options.project, query, pages);
+            }
             let mut cursor = options.since;
             loop {
                 let page = store.pull_form(&options.project, &options.form, cursor, PAGE);
@@ -397,6 +441,31 @@ fn each_response(
         }
         Ok(count)
     })
+}
+
+/// Send the pages of the table `query` selects (keyset after keyset) until the last, or
+/// until the receiver is gone.
+fn table_pages(
+    store: &dyn Store,
+    project: &str,
+    mut query: TableQuery,
+    pages: std::sync::mpsc::SyncSender<Result<Vec<StoredResponse>>>,
+) {
+    loop {
+        let page = store.table(project, &query).and_then(|page| {
+            query.after = page
+                .rows
+                .last()
+                .filter(|_| page.more)
+                .map(|last| last.cursor(query.sort, query.descending));
+            let rows = page.rows.into_iter().map(|r| r.into_stored());
+            rows.collect::<Result<Vec<_>>>()
+        });
+        let done = page.is_err() || query.after.is_none();
+        if pages.send(page).is_err() || done {
+            return;
+        }
+    }
 }
 
 /// The newest published version of the form: its fields give the columns.

@@ -698,6 +698,7 @@ fn main() -> anyhow::Result<()> {
                 since: *since,
                 include_pii: *include_pii,
                 labels: *labels,
+                filter: None,
             };
             let count = match output {
                 Some(path) => {

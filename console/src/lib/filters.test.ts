@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { activeFilterCount, apiQuery, filtersQuery, NO_FILTERS, parseFilters, toggleSort } from './filters';
+import { activeFilterCount, apiQuery, exportFilterQuery, filtersQuery, NO_FILTERS, parseFilters, toggleSort } from './filters';
 
 describe('filters in the address', () => {
   it('round-trips every filter', () => {
@@ -69,5 +69,24 @@ describe('sorting by a column', () => {
     expect([byDevice.sort, byDevice.order]).toEqual(['device', 'asc']);
     expect(toggleSort(byDevice, 'device').order).toBe('desc');
     expect(toggleSort(NO_FILTERS, 'received_at').order).toBe('asc');
+  });
+});
+
+describe('exporting what the table shows', () => {
+  it('is the whole form without filters or a changed order', () => {
+    expect(exportFilterQuery(NO_FILTERS)).toBe('');
+    expect(exportFilterQuery({ ...NO_FILTERS, form: 'hh', pii: true })).toBe('');
+  });
+
+  it('sends the filters and the table order, never the form or pii', () => {
+    const f = { ...NO_FILTERS, form: 'hh', review: 'approved', q: ' achi ', from: '2026-11-01', pii: true };
+    expect(Object.fromEntries(new URLSearchParams(exportFilterQuery(f)))).toEqual({
+      review: 'approved',
+      from: '2026-11-01',
+      q: 'achi',
+      sort: 'received_at',
+      order: 'desc',
+    });
+    expect(exportFilterQuery({ ...NO_FILTERS, sort: 'enumerator', order: 'asc' })).toBe('sort=enumerator&order=asc');
   });
 });

@@ -101,3 +101,20 @@ export function toggleSort(f: Filters, column: string): Filters {
 export function activeFilterCount(f: Filters): number {
   return TEXT_KEYS.filter((k) => k !== 'sort' && f[k].trim() !== '').length;
 }
+
+/** The table's selection as export parameters: its filters and, when they narrow it or
+ * the order is not the default, its sort (the export's path names the form; whether pii is
+ * included is the export's own choice). Empty: the whole form. */
+export function exportFilterQuery(f: Filters): string {
+  const p = new URLSearchParams();
+  for (const key of ['version', 'status', 'review', 'flag', 'enumerator', 'device', 'from', 'to'] as const) {
+    if (f[key]) p.set(key, f[key]);
+  }
+  const q = f.q.trim();
+  if (q) p.set('q', q);
+  if (p.size > 0 || f.sort !== NO_FILTERS.sort || f.order !== NO_FILTERS.order) {
+    p.set('sort', f.sort);
+    p.set('order', f.order);
+  }
+  return p.toString();
+}

@@ -12,7 +12,8 @@ describe('routes', () => {
     { page: 'response', project: 'kisumu', id: '3f0c-11' },
     { page: 'dashboard', project: 'kisumu', form: 'household_survey' },
     { page: 'map', project: 'kisumu', form: 'household_survey' },
-    { page: 'exports', project: 'kisumu' },
+    { page: 'exports', project: 'kisumu', query: '' },
+    { page: 'exports', project: 'kisumu', query: 'form=hh&review=approved' },
     { page: 'devices', project: 'kisumu' },
     { page: 'overview', project: 'a project/with ünïcode' },
   ];

@@ -10,11 +10,11 @@ export type Route =
   | { page: 'response'; project: string; id: string }
   | { page: 'dashboard'; project: string; form: string }
   | { page: 'map'; project: string; form: string }
-  | { page: 'exports'; project: string }
+  | { page: 'exports'; project: string; query: string }
   | { page: 'devices'; project: string }
   | { page: 'notFound'; path: string };
 
-const PROJECT_PAGES = ['forms', 'responses', 'exports', 'devices'] as const;
+const PROJECT_PAGES = ['forms', 'devices'] as const;
 
 function decode(segment: string): string | null {
   try {
@@ -36,11 +36,12 @@ export function parseRoute(pathname: string, search = ''): Route {
   const project = s[1];
   if (s.length === 2) return { page: 'overview', project };
   const page = s[2];
-  if (s.length === 3 && page === 'responses') {
-    return { page: 'responses', project, query: search.startsWith('?') ? search.slice(1) : search };
+  // The responses table and the exports keep the table's filters in the query.
+  if (s.length === 3 && (page === 'responses' || page === 'exports')) {
+    return { page, project, query: search.startsWith('?') ? search.slice(1) : search };
   }
   if (s.length === 3 && (PROJECT_PAGES as readonly string[]).includes(page)) {
-    return { page: page as 'forms' | 'exports' | 'devices', project };
+    return { page: page as 'forms' | 'devices', project };
   }
   if (s.length === 4 && page === 'responses') return { page: 'response', project, id: s[3] };
   if (s.length === 5 && page === 'forms' && (s[4] === 'dashboard' || s[4] === 'map')) {
@@ -61,11 +62,11 @@ export function routeHref(route: Route): string {
     case 'overview':
       return `/p/${enc(route.project)}`;
     case 'forms':
-    case 'exports':
     case 'devices':
       return `/p/${enc(route.project)}/${route.page}`;
     case 'responses':
-      return `/p/${enc(route.project)}/responses${route.query ? `?${route.query}` : ''}`;
+    case 'exports':
+      return `/p/${enc(route.project)}/${route.page}${route.query ? `?${route.query}` : ''}`;
     case 'response':
       return `/p/${enc(route.project)}/responses/${enc(route.id)}`;
     case 'dashboard':

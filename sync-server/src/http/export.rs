@@ -1,16 +1,20 @@
 //! `GET /forms/{form}/export?format=csv|json|geojson&since=CURSOR&pii&labels`: a form's
 //! responses, streamed as [`crate::export`] writes them, their number announced in
-//! `X-Voices-Total`.
+//! `X-Voices-Total`. With any of the responses table's filters or its sort (`version`,
+//! `status`, `review`, `flag`, `enumerator`, `device`, `from`, `to`, `q`, `sort`,
+//! `order`), only the responses the table shows, in its order.
+
+use std::collections::HashMap;
 
 use super::extract::{Path, Query};
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
 
 use super::auth::{Authorized, Coordinate};
 use super::error::{ApiError, ApiResult};
 use super::stream::{self, ChannelWriter};
+use super::table::{boolean, table_query};
 use super::{blocking, parse_cursor, AppState};
 use crate::export::{Format, Options};
 use crate::store::access::AuditAction;
@@ -18,25 +22,43 @@ use crate::store::access::AuditAction;
 /// The number of responses an export sends, so a page can show its progress.
 pub const TOTAL_HEADER: &str = "x-voices-total";
 
-#[derive(Debug, Deserialize)]
-pub(super) struct ExportQuery {
-    format: Option<String>,
-    since: Option<String>,
-    #[serde(default)]
-    pii: bool,
-    #[serde(default)]
-    labels: bool,
-}
+/// The table's parameters that make an export one of the table's selection.
+const TABLE_PARAMETERS: [&str; 11] = [
+    "version",
+    "status",
+    "review",
+    "flag",
+    "enumerator",
+    "device",
+    "from",
+    "to",
+    "q",
+    "sort",
+    "order",
+];
 
 /// Coordinators and admins export; `pii` fields only with the pii grant. Each export is
 /// in the access audit, with or without pii.
 pub(super) async fn export(
     State(state): State<AppState>,
     Path((_, form)): Path<(String, String)>,
-    Query(query): Query<ExportQuery>,
+    Query(params): Query<HashMap<String, String>>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Response> {
-    let format = match query.format.as_deref() {
+    let given = |name: &str| params.get(name).is_some_and(|v| !v.trim().is_empty());
+    let filter = if TABLE_PARAMETERS.iter().any(|p| given(p)) {
+        if given("since") {
+            return Err(ApiError::bad_request(
+                "bad_query",
+                "`since` (what changed after a feed position) cannot be combined with the \
+                 table's filters",
+            ));
+        }
+        Some(table_query(&params)?)
+    } else {
+        None
+    };
+    let format = match params.get("format").map(|f| f.trim()) {
         None => Format::Csv,
         Some(f) => Format::parse(f).ok_or_else(|| {
             ApiError::bad_request(
@@ -45,27 +67,41 @@ pub(super) async fn export(
             )
         })?,
     };
-    caller.check_pii(query.pii)?;
     let options = Options {
         project: caller.project.clone(),
         form,
         format,
-        since: parse_cursor(query.since.as_deref())?,
-        include_pii: query.pii,
-        labels: query.labels,
+        since: parse_cursor(params.get("since").map(String::as_str))?,
+        include_pii: boolean(&params, "pii", false)?,
+        labels: boolean(&params, "labels", false)?,
+        filter,
     };
+    caller.check_pii(options.include_pii)?;
     // Refuse an unknown form before the answer starts streaming; count what it sends.
     let store = state.store.clone();
-    let (p, f, since) = (options.project.clone(), options.form.clone(), options.since);
+    let counted = options.clone();
+    // The table's filters are not recorded (search words may be a name), only that
+    // there were some.
     let detail = format!(
-        "format={} pii={} since={since}",
+        "format={} pii={} since={}{}",
         format.extension(),
-        options.include_pii
+        options.include_pii,
+        options.since,
+        if options.filter.is_some() {
+            " filtered"
+        } else {
+            ""
+        }
     );
     let total = blocking(move || {
-        crate::export::latest_form(store.as_ref(), &p, &f)?;
-        caller.audit(store.as_ref(), AuditAction::Export, Some(&f), detail)?;
-        store.count_form(&p, &f, since)
+        crate::export::latest_form(store.as_ref(), &counted.project, &counted.form)?;
+        caller.audit(
+            store.as_ref(),
+            AuditAction::Export,
+            Some(&counted.form),
+            detail,
+        )?;
+        crate::export::count(store.as_ref(), &counted)
     })
     .await?;
     let (tx, body) = stream::channel(4);

@@ -43,7 +43,7 @@ pub(super) fn boolean(
 }
 
 /// A table query from the request's parameters; every bad one is named.
-fn table_query(params: &HashMap<String, String>) -> ApiResult<TableQuery> {
+pub(super) fn table_query(params: &HashMap<String, String>) -> ApiResult<TableQuery> {
     let text = |name: &str| {
         params
             .get(name)

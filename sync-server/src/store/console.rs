@@ -6,6 +6,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use voices_core::sync::protocol::ReviewState;
 
+use super::{codec, StoredResponse};
 use crate::{Error, Result};
 
 /// Columns the responses table sorts by. Each sort is a keyset: the column, then the time
@@ -125,9 +126,27 @@ pub struct TableRow {
     pub updated_at: String,
     /// The stored state text (decoded by the caller for the answers).
     pub state: String,
+    /// The response's feed position and stored quarantine reasons (JSON text), so a row
+    /// is a whole [`StoredResponse`] for an export of the table's filters.
+    pub feed_seq: i64,
+    pub quarantine: String,
 }
 
 impl TableRow {
+    /// The response the row holds, as the feed would give it.
+    pub fn into_stored(self) -> Result<StoredResponse> {
+        Ok(StoredResponse {
+            feed_seq: self.feed_seq,
+            state: codec::decode(&self.state)?,
+            review_state: parse_review(&self.review).unwrap_or(ReviewState::Received),
+            quarantine: serde_json::from_str(&self.quarantine)?,
+            device: self.device,
+            enumerator: self.enumerator,
+            received_at: self.received_at,
+            updated_at: self.updated_at,
+        })
+    }
+
     /// The keyset values of this row for `sort`.
     pub fn cursor(&self, sort: Sort, descending: bool) -> Cursor {
         let values = sort
@@ -159,9 +178,10 @@ pub struct TablePage {
     pub total: Option<u64>,
 }
 
-/// The columns a table query selects, in `TableRow` order (state last).
+/// The columns a table query selects, in `TableRow` order.
 pub const TABLE_COLUMNS: &str = "ri.id, ri.form, ri.version, ri.status, ri.review, ri.conflicts, \
-     ri.quarantined, ri.enumerator, ri.device, ri.received_at, ri.updated_at, r.state";
+     ri.quarantined, ri.enumerator, ri.device, ri.received_at, ri.updated_at, r.state, \
+     r.feed_seq, r.quarantine";
 
 /// How a backend writes placeholders and the free-text condition.
 pub trait Dialect {
@@ -555,6 +575,8 @@ mod tests {
             received_at: "t1".into(),
             updated_at: "t2".into(),
             state: String::new(),
+            feed_seq: 7,
+            quarantine: "[]".into(),
         };
         let cursor = row.cursor(Sort::Device, false);
         assert_eq!(cursor.values, ["tab", "t1", "r1"]);

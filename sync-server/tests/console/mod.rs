@@ -423,6 +423,7 @@ macro_rules! console_suite {
             the_dashboard_counts_choices_by_sex_age_band_and_disability,
             map_points_are_coarsened_unless_pii_is_asked,
             exports_announce_their_row_count,
+            exports_take_the_table_filters_and_order,
             fields_describe_the_table_columns,
             devices_are_added_listed_and_revoked,
             admins_manage_people_and_memberships,

@@ -314,6 +314,8 @@ pub(super) fn table(
             received_at: r.try_get(9)?,
             updated_at: r.try_get(10)?,
             state: r.try_get(11)?,
+            feed_seq: r.try_get(12)?,
+            quarantine: r.try_get(13)?,
         });
     }
     let more = rows.len() > q.limit;

@@ -246,6 +246,8 @@ pub(super) fn table(c: &Connection, project: &str, q: &TableQuery) -> Result<Tab
                 received_at: r.get(9)?,
                 updated_at: r.get(10)?,
                 state: r.get(11)?,
+                feed_seq: r.get(12)?,
+                quarantine: r.get(13)?,
             })
         })?
         .collect::<rusqlite::Result<_>>()?;
