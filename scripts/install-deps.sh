@@ -16,10 +16,14 @@ need_pkg() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok
 if want build; then
   command -v cargo >/dev/null || { echo "install-deps: cargo not found; install Rust (rustup) first" >&2; exit 1; }
   need_pkg pkg-config; need_pkg build-essential; need_pkg ca-certificates; need_pkg git; need_pkg curl
+  # The app's store is SQLCipher (rusqlite's bundled-sqlcipher: the C source is bundled, its
+  # crypto is the system's libcrypto, headers included). A build of the whole workspace
+  # links the server with it too (Cargo unifies features), so every build needs it.
+  need_pkg libssl-dev
   command -v python3 >/dev/null || need_pkg python3
 fi
 if want app; then
-  for p in libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev libssl-dev; do need_pkg "$p"; done
+  for p in libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2-dev libayatana-appindicator3-dev libxdo-dev; do need_pkg "$p"; done
   command -v node >/dev/null || need_pkg nodejs
   command -v npm >/dev/null || need_pkg npm
 fi

@@ -28,7 +28,12 @@ echo "==> building the UI and the coordinator console"
 (cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build)
 (cd console && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build)
 echo "==> building the sync server (console embedded) and the app"
-cargo build --workspace --features voices-app/custom-protocol,voices-server/console --bins
+# Two builds: the app's own `--features custom-protocol` (embed ui/dist). Given as
+# `voices-app/custom-protocol` it would name the feature of the app's dev-dependency on
+# itself, which a build of binaries leaves out, and the app would look for a Vite dev
+# server on localhost:5173 instead of showing its window.
+cargo build -p voices-server --features console --bins
+cargo build -p voices-app --features custom-protocol --bins
 bin="$CARGO_TARGET_DIR/debug"
 server=("$bin/voices-server" --data-dir "$data_dir")
 

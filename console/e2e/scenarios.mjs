@@ -395,11 +395,22 @@ export const scenarios = [
         body: JSON.stringify({ code: inner.code }),
       });
       equal(provision.status, 200, 'provisioning with the code read from the screen');
+      const { token } = await provision.json();
+      // Revoke with wipe: the page says what a wipe destroys before it is chosen.
       await page.getByRole('button', { name: 'Revoke Tablet 9' }).click();
-      await page.getByRole('button', { name: 'Revoke', exact: true }).click();
+      await page.getByLabel('Also erase the data on the device').check();
+      const warning = await row.getByRole('alert').textContent();
+      check(/not sent yet/.test(warning), `the wipe warning: ${warning}`);
+      await shot(ctx, 'devices-revoke-wipe');
+      await page.getByRole('button', { name: 'Revoke and erase', exact: true }).click();
       await row.waitFor({ state: 'detached' });
       await page.getByLabel('Show revoked').check();
       await row.getByText('Revoked').waitFor();
+      await row.getByText('Wipe ordered').waitFor();
+      // The device's next call is told to erase its data.
+      const next = await fetch(`${base}/api/v1/projects/${PROJECT}/forms`, { headers: { Authorization: `Bearer ${token}` } });
+      equal(next.status, 401, 'a wiped device is refused');
+      equal((await next.json()).code, 'device_wipe', 'with the code the app erases itself on');
     },
   },
   {

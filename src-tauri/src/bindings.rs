@@ -72,6 +72,10 @@ pub fn typescript() -> String {
         SyncSettingsRequest::decl(),
         AppSettings::decl(),
         AppLanguageRequest::decl(),
+        crate::device::LockStatus::decl(),
+        crate::device::DeviceState::decl(),
+        crate::device::PinRequest::decl(),
+        crate::device::ChangePinRequest::decl(),
     ];
     let mut out = String::from(
         "// Generated from the Rust types in src-tauri by `UPDATE_BINDINGS=1 cargo test -p voices-app bindings`.\n// Do not edit by hand.\n\n",

@@ -7,6 +7,7 @@ use tauri::{Runtime, State, WebviewWindow};
 use ts_rs::TS;
 use voices_core::response::PrivacyOutcome;
 
+use crate::device::{ChangePinRequest, Device, DeviceState, PinRequest, Unlocked};
 use crate::error::{Error, Result};
 use crate::forms::{FileReport, FormSummary, ImportReport};
 use crate::qr::{DecodeImageRequest, DecodePictureRequest};
@@ -14,7 +15,7 @@ use crate::sync::{DeviceLink, OutboxEntry, ProvisionRequest, SyncSettingsRequest
 use crate::view::PageView;
 use crate::voices::{
     AppSettings, AttachmentData, DecoyView, InterviewState, PageUpdate, ResponseSummary, Review,
-    Upload, Voices,
+    Upload,
 };
 
 /// The request to save one answer.
@@ -142,15 +143,12 @@ pub struct AttachmentRequest {
 const NEUTRAL_TITLE: &str = "Voices";
 
 #[tauri::command]
-pub fn list_forms(voices: State<'_, Voices>) -> Result<Vec<FormSummary>> {
+pub fn list_forms(voices: Unlocked) -> Result<Vec<FormSummary>> {
     voices.forms().list()
 }
 
 #[tauri::command]
-pub fn import_form_text(
-    voices: State<'_, Voices>,
-    request: ImportTextRequest,
-) -> Result<FileReport> {
+pub fn import_form_text(voices: Unlocked, request: ImportTextRequest) -> Result<FileReport> {
     voices
         .forms()
         .import_text(&request.file_name, &request.text, "file")
@@ -158,7 +156,7 @@ pub fn import_form_text(
 
 #[tauri::command]
 pub fn import_form_spreadsheet(
-    voices: State<'_, Voices>,
+    voices: Unlocked,
     request: ImportSpreadsheetRequest,
 ) -> Result<FileReport> {
     voices
@@ -167,17 +165,14 @@ pub fn import_form_spreadsheet(
 }
 
 #[tauri::command]
-pub fn import_form_path(
-    voices: State<'_, Voices>,
-    request: ImportPathRequest,
-) -> Result<ImportReport> {
+pub fn import_form_path(voices: Unlocked, request: ImportPathRequest) -> Result<ImportReport> {
     voices
         .forms()
         .import_path(std::path::Path::new(&request.path))
 }
 
 #[tauri::command]
-pub fn start_interview(voices: State<'_, Voices>, request: StartRequest) -> Result<InterviewState> {
+pub fn start_interview(voices: Unlocked, request: StartRequest) -> Result<InterviewState> {
     voices.start(
         &request.form_id,
         request.version.as_deref(),
@@ -186,7 +181,7 @@ pub fn start_interview(voices: State<'_, Voices>, request: StartRequest) -> Resu
 }
 
 #[tauri::command]
-pub fn open_interview(voices: State<'_, Voices>, request: OpenRequest) -> Result<InterviewState> {
+pub fn open_interview(voices: Unlocked, request: OpenRequest) -> Result<InterviewState> {
     let state = voices.open_interview(&request.response_id, request.language.as_deref())?;
     if request.page == 0 {
         return Ok(state);
@@ -195,7 +190,7 @@ pub fn open_interview(voices: State<'_, Voices>, request: OpenRequest) -> Result
 }
 
 #[tauri::command]
-pub fn interview_state(voices: State<'_, Voices>, request: OpenRequest) -> Result<InterviewState> {
+pub fn interview_state(voices: Unlocked, request: OpenRequest) -> Result<InterviewState> {
     voices.state(
         &request.response_id,
         request.page,
@@ -204,12 +199,12 @@ pub fn interview_state(voices: State<'_, Voices>, request: OpenRequest) -> Resul
 }
 
 #[tauri::command]
-pub fn get_page(voices: State<'_, Voices>, request: OpenRequest) -> Result<PageView> {
+pub fn get_page(voices: Unlocked, request: OpenRequest) -> Result<PageView> {
     voices.page(&request.response_id, request.page)
 }
 
 #[tauri::command]
-pub fn set_answer(voices: State<'_, Voices>, request: SetAnswerRequest) -> Result<PageUpdate> {
+pub fn set_answer(voices: Unlocked, request: SetAnswerRequest) -> Result<PageUpdate> {
     voices.set_answer(
         &request.response_id,
         &request.path,
@@ -219,31 +214,22 @@ pub fn set_answer(voices: State<'_, Voices>, request: SetAnswerRequest) -> Resul
 }
 
 #[tauri::command]
-pub fn add_repeat_instance(
-    voices: State<'_, Voices>,
-    request: RepeatRequest,
-) -> Result<PageUpdate> {
+pub fn add_repeat_instance(voices: Unlocked, request: RepeatRequest) -> Result<PageUpdate> {
     voices.add_repeat_instance(&request.response_id, &request.path, request.page)
 }
 
 #[tauri::command]
-pub fn remove_repeat_instance(
-    voices: State<'_, Voices>,
-    request: RepeatRequest,
-) -> Result<PageUpdate> {
+pub fn remove_repeat_instance(voices: Unlocked, request: RepeatRequest) -> Result<PageUpdate> {
     voices.remove_repeat_instance(&request.response_id, &request.path, request.page)
 }
 
 #[tauri::command]
-pub fn record_consent(
-    voices: State<'_, Voices>,
-    request: ConsentRequest,
-) -> Result<InterviewState> {
+pub fn record_consent(voices: Unlocked, request: ConsentRequest) -> Result<InterviewState> {
     voices.record_consent(&request.response_id, request.given)
 }
 
 #[tauri::command]
-pub fn record_privacy(voices: State<'_, Voices>, request: PrivacyRequest) -> Result<PageUpdate> {
+pub fn record_privacy(voices: Unlocked, request: PrivacyRequest) -> Result<PageUpdate> {
     voices.record_privacy(
         &request.response_id,
         &request.group_path,
@@ -253,27 +239,27 @@ pub fn record_privacy(voices: State<'_, Voices>, request: PrivacyRequest) -> Res
 }
 
 #[tauri::command]
-pub fn review(voices: State<'_, Voices>, request: ResponseRequest) -> Result<Review> {
+pub fn review(voices: Unlocked, request: ResponseRequest) -> Result<Review> {
     voices.review(&request.response_id)
 }
 
 #[tauri::command]
-pub fn finalize(voices: State<'_, Voices>, request: ResponseRequest) -> Result<Review> {
+pub fn finalize(voices: Unlocked, request: ResponseRequest) -> Result<Review> {
     voices.finalize(&request.response_id)
 }
 
 #[tauri::command]
-pub fn reopen(voices: State<'_, Voices>, request: ResponseRequest) -> Result<InterviewState> {
+pub fn reopen(voices: Unlocked, request: ResponseRequest) -> Result<InterviewState> {
     voices.reopen(&request.response_id)
 }
 
 #[tauri::command]
-pub fn list_responses(voices: State<'_, Voices>) -> Result<Vec<ResponseSummary>> {
+pub fn list_responses(voices: Unlocked) -> Result<Vec<ResponseSummary>> {
     voices.list_responses()
 }
 
 #[tauri::command]
-pub fn record_paradata(voices: State<'_, Voices>, request: ParadataRequest) -> Result<()> {
+pub fn record_paradata(voices: Unlocked, request: ParadataRequest) -> Result<()> {
     voices.paradata(
         &request.response_id,
         &request.event,
@@ -284,7 +270,7 @@ pub fn record_paradata(voices: State<'_, Voices>, request: ParadataRequest) -> R
 #[tauri::command]
 pub fn safe_exit<R: Runtime>(
     window: WebviewWindow<R>,
-    voices: State<'_, Voices>,
+    voices: Unlocked,
     request: SafeExitRequest,
 ) -> Result<DecoyView> {
     let decoy = voices.safe_exit(
@@ -303,7 +289,7 @@ pub fn safe_exit<R: Runtime>(
 #[tauri::command]
 pub fn safe_return<R: Runtime>(
     window: WebviewWindow<R>,
-    voices: State<'_, Voices>,
+    voices: Unlocked,
     request: SafeExitRequest,
 ) -> Result<()> {
     window.set_title(NEUTRAL_TITLE).ok();
@@ -314,7 +300,7 @@ pub fn safe_return<R: Runtime>(
 }
 
 #[tauri::command]
-pub fn attach_file(voices: State<'_, Voices>, request: AttachRequest) -> Result<PageUpdate> {
+pub fn attach_file(voices: Unlocked, request: AttachRequest) -> Result<PageUpdate> {
     voices.attach(
         &request.response_id,
         &request.path,
@@ -328,36 +314,30 @@ pub fn attach_file(voices: State<'_, Voices>, request: AttachRequest) -> Result<
 }
 
 #[tauri::command]
-pub fn get_attachment(
-    voices: State<'_, Voices>,
-    request: AttachmentRequest,
-) -> Result<AttachmentData> {
+pub fn get_attachment(voices: Unlocked, request: AttachmentRequest) -> Result<AttachmentData> {
     voices.attachment(&request.response_id, &request.path)
 }
 
 /// Link the device with the code from `voices-server device add`.
 #[tauri::command]
-pub async fn provision_device(
-    voices: State<'_, Voices>,
-    request: ProvisionRequest,
-) -> Result<DeviceLink> {
+pub async fn provision_device(voices: Unlocked, request: ProvisionRequest) -> Result<DeviceLink> {
     voices.sync().provision_device(&request.code).await
 }
 
 /// Forget the server link; every response stays on the device.
 #[tauri::command]
-pub fn unlink_device(voices: State<'_, Voices>) -> Result<()> {
+pub fn unlink_device(voices: Unlocked) -> Result<()> {
     voices.sync().unlink_device()
 }
 
 #[tauri::command]
-pub fn sync_status(voices: State<'_, Voices>) -> Result<SyncStatus> {
+pub fn sync_status(voices: Unlocked) -> Result<SyncStatus> {
     voices.sync().sync_status()
 }
 
 /// Start a sync now (the background task runs it); returns at once.
 #[tauri::command]
-pub fn sync_now(voices: State<'_, Voices>) -> Result<SyncStatus> {
+pub fn sync_now(voices: Unlocked) -> Result<SyncStatus> {
     let status = voices.sync().sync_status()?;
     if status.link.is_none() {
         return Err(Error::NotProvisioned(
@@ -369,15 +349,12 @@ pub fn sync_now(voices: State<'_, Voices>) -> Result<SyncStatus> {
 }
 
 #[tauri::command]
-pub fn list_outbox(voices: State<'_, Voices>) -> Result<Vec<OutboxEntry>> {
+pub fn list_outbox(voices: Unlocked) -> Result<Vec<OutboxEntry>> {
     voices.sync().list_outbox()
 }
 
 #[tauri::command]
-pub fn set_sync_settings(
-    voices: State<'_, Voices>,
-    request: SyncSettingsRequest,
-) -> Result<SyncStatus> {
+pub fn set_sync_settings(voices: Unlocked, request: SyncSettingsRequest) -> Result<SyncStatus> {
     voices
         .sync()
         .set_sync_settings(request.auto_sync, request.proxy.as_deref())
@@ -385,23 +362,62 @@ pub fn set_sync_settings(
 
 /// The UI showed the new form versions: stop offering them.
 #[tauri::command]
-pub fn acknowledge_form_versions(voices: State<'_, Voices>) -> Result<()> {
+pub fn acknowledge_form_versions(voices: Unlocked) -> Result<()> {
     voices.sync().acknowledge_form_versions()
 }
 
 /// The app's own settings (its language), for the UI to restore on start.
 #[tauri::command]
-pub fn app_settings(voices: State<'_, Voices>) -> Result<AppSettings> {
+pub fn app_settings(voices: Unlocked) -> Result<AppSettings> {
     voices.app_settings()
 }
 
 /// Keep the language the enumerator chose for the app's own wording.
 #[tauri::command]
-pub fn set_app_language(
-    voices: State<'_, Voices>,
-    request: AppLanguageRequest,
-) -> Result<AppSettings> {
+pub fn set_app_language(voices: Unlocked, request: AppLanguageRequest) -> Result<AppSettings> {
     voices.set_app_language(&request.language)
+}
+
+/// The lock: first start, locked or unlocked, tries left, the idle time.
+#[tauri::command]
+pub fn device_state(device: State<'_, Device>) -> Result<DeviceState> {
+    device.state()
+}
+
+/// First start: set the PIN (or passphrase) and open the app.
+#[tauri::command]
+pub fn set_pin(device: State<'_, Device>, request: PinRequest) -> Result<DeviceState> {
+    device.set_pin(&request.pin)
+}
+
+/// Unlock with the PIN; the last allowed wrong PIN erases the device's data.
+#[tauri::command]
+pub fn unlock(device: State<'_, Device>, request: PinRequest) -> Result<DeviceState> {
+    device.unlock(&request.pin)
+}
+
+/// Lock now (the store closes; the PIN opens it again).
+#[tauri::command]
+pub fn lock_device<R: Runtime>(
+    window: WebviewWindow<R>,
+    device: State<'_, Device>,
+) -> Result<DeviceState> {
+    device.lock();
+    window.set_title(NEUTRAL_TITLE).ok();
+    device.state()
+}
+
+#[tauri::command]
+pub fn change_pin(device: State<'_, Device>, request: ChangePinRequest) -> Result<()> {
+    device.change_pin(&request.old_pin, &request.new_pin)
+}
+
+/// The enumerator is using the app (a touch or a key): the idle time starts again.
+#[tauri::command]
+pub fn keep_unlocked(device: State<'_, Device>) -> Result<()> {
+    device.voices()?;
+    device.touch();
+    Ok(())
 }
 
 /// Every command the UI calls, each listed once: its function (in this module or in
@@ -411,6 +427,12 @@ pub fn set_app_language(
 macro_rules! with_commands {
     ($then:ident) => {
         $then! {
+            commands::device_state: () => DeviceState,
+            commands::set_pin: PinRequest => DeviceState,
+            commands::unlock: PinRequest => DeviceState,
+            commands::lock_device: () => DeviceState,
+            commands::change_pin: ChangePinRequest => (),
+            commands::keep_unlocked: () => (),
             commands::list_forms: () => Vec<FormSummary>,
             commands::import_form_text: ImportTextRequest => FileReport,
             commands::import_form_spreadsheet: ImportSpreadsheetRequest => FileReport,

@@ -29,6 +29,12 @@ pub enum ErrorKind {
     ServerRefused,
     /// A provisioning code that is damaged, already used, expired or revoked.
     BadCode,
+    /// The device is locked (or has no PIN yet): unlock it first.
+    Locked,
+    /// The PIN is wrong; the message says how many tries are left.
+    WrongPin,
+    /// The device's data was erased (too many wrong PINs, or a wipe ordered by the server).
+    Wiped,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +67,12 @@ pub enum Error {
     ServerRefused(String),
     #[error("{0}")]
     BadCode(String),
+    #[error("{0}")]
+    Locked(String),
+    #[error("wrong PIN: {attempts_left} tries left before this device's data is erased")]
+    WrongPin { attempts_left: u32 },
+    #[error("{0}")]
+    Wiped(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -79,6 +91,9 @@ impl Error {
             Error::Offline(_) => ErrorKind::Offline,
             Error::ServerRefused(_) => ErrorKind::ServerRefused,
             Error::BadCode(_) => ErrorKind::BadCode,
+            Error::Locked(_) => ErrorKind::Locked,
+            Error::WrongPin { .. } => ErrorKind::WrongPin,
+            Error::Wiped(_) => ErrorKind::Wiped,
         }
     }
 

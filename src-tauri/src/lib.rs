@@ -5,6 +5,7 @@
 
 pub mod bindings;
 pub mod commands;
+pub mod device;
 pub mod env;
 pub mod error;
 pub mod forms;
@@ -13,15 +14,18 @@ mod lock;
 pub mod qr;
 pub mod store;
 pub mod sync;
+pub mod vault;
 pub mod view;
 pub mod voices;
 #[cfg(target_os = "linux")]
 pub mod webview;
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use tauri::{Emitter, Manager, Runtime};
 
+pub use device::Device;
 pub use error::{Error, Result};
 pub use voices::Voices;
 
@@ -32,6 +36,10 @@ pub const DATA_DIR_VAR: &str = "VOICES_DATA_DIR";
 pub const PROVISION_CODE_VAR: &str = "VOICES_PROVISION_CODE";
 /// The Tauri event that carries every change of [`sync::SyncStatus`].
 pub const SYNC_STATUS_EVENT: &str = "sync-status";
+/// The Tauri event sent when the app locked (or wiped) itself: its [`device::DeviceState`].
+pub const DEVICE_LOCKED_EVENT: &str = "device-locked";
+/// How often the idle time is checked.
+const IDLE_CHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Register state and commands on a builder of any runtime. The data directory is
 /// `data_dir` when given, else the platform's app data directory.
@@ -55,23 +63,50 @@ pub fn build_with_provisioning<R: Runtime>(
                 Some(dir) => dir,
                 None => app.path().app_data_dir()?,
             };
-            let voices = Voices::open(&dir)?;
-            let events = app.handle().clone();
-            voices.sync().set_emitter(move |status| {
-                let _ = events.emit(SYNC_STATUS_EVENT, status);
+            let device = Device::new(&dir);
+            let handle = app.handle().clone();
+            // Each unlock starts sync (linking first with a code given at start); each
+            // lock stops it.
+            device.on_unlock(move |voices: Arc<Voices>| {
+                let events = handle.clone();
+                voices.sync().set_emitter(move |status| {
+                    let _ = events.emit(SYNC_STATUS_EVENT, status);
+                });
+                let code = provision_code.clone();
+                let handle = handle.clone();
+                let task = tauri::async_runtime::spawn(async move {
+                    if let Some(code) = code {
+                        if !voices.sync().is_linked() {
+                            if let Err(e) = voices.sync().provision_device(&code).await {
+                                eprintln!("Voices: linking with the provisioning code failed: {e}");
+                            }
+                        }
+                    }
+                    // Returns only when the server ordered this device wiped.
+                    voices.sync().auto_sync_loop().await;
+                    drop(voices);
+                    let device = handle.state::<Device>();
+                    if let Err(e) = device.wipe() {
+                        eprintln!("Voices: erasing the device's data failed: {e}");
+                    }
+                    if let Ok(state) = device.state() {
+                        let _ = handle.emit(DEVICE_LOCKED_EVENT, state);
+                    }
+                });
+                Box::new(move || task.abort())
             });
-            app.manage(voices);
+            app.manage(device);
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(async move {
-                let voices = handle.state::<Voices>();
-                if let Some(code) = provision_code {
-                    if !voices.sync().is_linked() {
-                        if let Err(e) = voices.sync().provision_device(&code).await {
-                            eprintln!("Voices: linking with the provisioning code failed: {e}");
+                loop {
+                    tokio::time::sleep(IDLE_CHECK).await;
+                    let device = handle.state::<Device>();
+                    if device.lock_if_idle() {
+                        if let Ok(state) = device.state() {
+                            let _ = handle.emit(DEVICE_LOCKED_EVENT, state);
                         }
                     }
                 }
-                voices.sync().auto_sync_loop().await;
             });
             Ok(())
         })
@@ -112,6 +147,9 @@ pub fn run() {
             requested_data_dir(),
             requested_provision_code(),
         ));
+    }
+    if std::env::args_os().nth(1).is_some_and(|a| a == "check") {
+        std::process::exit(headless::check_main(requested_data_dir()));
     }
     #[cfg(target_os = "linux")]
     if webview::lean() {

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 
 use voices_app::sync::client::{Client, ClientError, ClientOptions};
-use voices_app::voices::Voices;
 use voices_core::sync::protocol::ProvisioningCode;
 use voices_server::serve::{self, ServeOptions, TlsFiles};
 use voices_server::store::sqlite::SqliteStore;
@@ -123,7 +122,8 @@ async fn a_device_linked_with_a_pinning_code_keeps_the_pin_and_syncs() {
     }
     .to_text();
     let dir = tempfile::tempdir().unwrap();
-    let voices = Voices::open(dir.path()).unwrap();
+    let voices =
+        voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
     let link = voices.sync().provision_device(&code).await.unwrap();
     assert_eq!(link.project, "p1");
     let stored = voices.with_store(|s| s.link()).unwrap().unwrap();

@@ -309,6 +309,7 @@ fn every_request_goes_through_the_proxy_from_the_settings_or_the_environment() {
         let code = server.device_code("tab-q", &server.url).await;
         let out = std::process::Command::new(env!("CARGO_BIN_EXE_voices-app"))
             .args(["sync", "--data-dir"])
+            .env("VOICES_PIN", voices_app::device::TEST_PIN)
             .arg(b.path())
             .arg("--provision")
             .arg(&code)
@@ -497,7 +498,8 @@ fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_respo
         let damaged_file = a
             .voices
             .attachment_file(&voices_server::auth::sha256_hex(&damaged_photo));
-        let mut bad = damaged_photo.clone();
+        let sealed = std::fs::read(&damaged_file).unwrap();
+        let mut bad = sealed.clone();
         bad[100] ^= 0x55;
         std::fs::write(&damaged_file, &bad).unwrap();
 
@@ -543,7 +545,7 @@ fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_respo
             .unwrap();
         assert_eq!(on_server, None, "the damaged bytes were discarded");
         assert_eq!(
-            std::fs::read(a.voices.attachment_file(&refused_sha)).unwrap(),
+            a.voices.attachment_bytes(&refused_sha).unwrap(),
             refused_photo
         );
         for id in [&refused, &damaged] {
@@ -553,7 +555,7 @@ fn a_photo_the_server_refuses_or_damaged_on_the_device_holds_back_only_its_respo
 
         // The middlebox is gone and the file is restored: both go, files first.
         *target.lock().unwrap() = None;
-        std::fs::write(&damaged_file, &damaged_photo).unwrap();
+        std::fs::write(&damaged_file, &sealed).unwrap();
         let s = a.voices.sync().sync_once().await.unwrap();
         assert_eq!(
             (s.accepted, s.held_back, s.still_due, s.attachments_sent),

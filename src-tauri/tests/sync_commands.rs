@@ -16,15 +16,15 @@ use voices_app::Voices;
 
 /// What the sync command tests add to the shared mock app.
 trait SyncTestApp {
-    fn voices(&self) -> tauri::State<'_, Voices>;
+    fn voices(&self) -> std::sync::Arc<Voices>;
     fn wait_for(&self, what: &str, done: impl Fn(&Value) -> bool) -> Value;
 }
 
 impl SyncTestApp for MockApp {
     /// The app's store, for making interviews quickly (the interview commands are
     /// tested in tests/commands.rs).
-    fn voices(&self) -> tauri::State<'_, Voices> {
-        self.app.state::<Voices>()
+    fn voices(&self) -> std::sync::Arc<Voices> {
+        self.app.state::<voices_app::Device>().voices().unwrap()
     }
 
     /// Poll `sync_status` until `done` holds (30 s at most).

@@ -164,6 +164,7 @@ fn the_app_process_killed_mid_sync_loses_and_duplicates_nothing() {
             started += 1;
             let mut child = Command::new(binary)
                 .args(["sync", "--data-dir"])
+                .env("VOICES_PIN", voices_app::device::TEST_PIN)
                 .arg(&dir)
                 .env("VOICES_SYNC_FRESH_CONNECTIONS", "1")
                 .stdin(Stdio::null())
@@ -185,7 +186,11 @@ fn the_app_process_killed_mid_sync_loses_and_duplicates_nothing() {
                     // Everything was sent: give the next runs something to do.
                     let device = Device {
                         dir: tempfile::tempdir().unwrap(),
-                        voices: Voices::open(&dir).unwrap(),
+                        voices: voices_app::device::open_with_pin(
+                            &dir,
+                            voices_app::device::TEST_PIN,
+                        )
+                        .unwrap(),
                     };
                     make(&device, 60);
                 }
@@ -194,6 +199,7 @@ fn the_app_process_killed_mid_sync_loses_and_duplicates_nothing() {
         // Restart and finish.
         let out = Command::new(binary)
             .args(["sync", "--data-dir"])
+            .env("VOICES_PIN", voices_app::device::TEST_PIN)
             .arg(&dir)
             .env("VOICES_SYNC_FRESH_CONNECTIONS", "1")
             .output()
@@ -207,7 +213,7 @@ fn the_app_process_killed_mid_sync_loses_and_duplicates_nothing() {
         assert!(summary.contains(" 0 due"), "{summary}");
         let device = Device {
             dir: tempdir,
-            voices: Voices::open(&dir).unwrap(),
+            voices: voices_app::device::open_with_pin(&dir, voices_app::device::TEST_PIN).unwrap(),
         };
         assert_eq!(device.voices.integrity_check().unwrap(), "ok");
         let counts = device.revision_counts();

@@ -18,7 +18,8 @@ fn fixture() -> PathBuf {
 
 fn open() -> (tempfile::TempDir, Voices) {
     let dir = tempfile::tempdir().unwrap();
-    let voices = Voices::open(dir.path()).unwrap();
+    let voices =
+        voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
     let report = voices.forms().import_path(&fixture()).unwrap();
     assert_eq!(report.files[0].outcome, "added", "{:?}", report.files[0]);
     (dir, voices)
@@ -110,7 +111,8 @@ fn an_interview_runs_from_consent_to_the_outbox() {
 
     // Everything is on disk: a fresh process sees the same.
     drop(voices);
-    let again = Voices::open(dir.path()).unwrap();
+    let again =
+        voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
     let ages: Vec<_> = (1..=3)
         .map(|i| value(&page(&again, &id, &format!("/members[{i}]")), "age"))
         .collect();
@@ -406,7 +408,8 @@ fn the_form_list_counts_drafts_per_form() {
 #[test]
 fn every_example_form_is_on_the_device_from_the_first_start() {
     let dir = tempfile::tempdir().unwrap();
-    let voices = Voices::open(dir.path()).unwrap();
+    let voices =
+        voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
     let report = voices.forms().load_examples().unwrap();
     assert!(!report.files.is_empty(), "no example forms are embedded");
     for file in &report.files {
@@ -430,7 +433,8 @@ fn every_example_form_is_on_the_device_from_the_first_start() {
 fn an_interrupted_section_resumes_at_its_privacy_check() {
     let dir = tempfile::tempdir().unwrap();
     let id = {
-        let voices = Voices::open(dir.path()).unwrap();
+        let voices =
+            voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
         voices.forms().import_path(&fixture()).unwrap();
         let id = consented(&voices);
         // A fresh draft opens at its first page.
@@ -443,7 +447,8 @@ fn an_interrupted_section_resumes_at_its_privacy_check() {
         id
     };
     // After a restart, resuming lands on the check of the interrupted section, asked again.
-    let voices = Voices::open(dir.path()).unwrap();
+    let voices =
+        voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
     let resumed = voices.open_interview(&id, None).unwrap();
     assert_eq!(resumed.page.key, "/safety");
     assert_eq!(resumed.page.kind, PageKind::PrivacyCheck);
@@ -552,7 +557,8 @@ fn interviews_of_a_schema_4_store_resume_and_send_only_their_changes() {
         dir.path().join("voices.sqlite"),
     )
     .unwrap();
-    let voices = Voices::open(dir.path()).unwrap();
+    let voices =
+        voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
 
     // The draft resumes with its members, the empty third one included, and its
     // interrupted privacy check.

@@ -197,7 +197,7 @@ fn explain() {
     for sql in [
         "SELECT ri.id FROM (SELECT * FROM response_index ri WHERE ri.project = $1 AND ri.form = $2
              ORDER BY ri.received_at DESC, ri.id DESC LIMIT 51) ri
-         JOIN responses r ON r.project = ri.project AND r.id = ri.id
+         JOIN responses r ON r.project = ri.project COLLATE \"default\" AND r.id = ri.id COLLATE \"default\"
          ORDER BY ri.received_at DESC, ri.id DESC",
         "SELECT COUNT(*) FROM response_index ri WHERE ri.project = $1 AND ri.form = $2",
     ] {

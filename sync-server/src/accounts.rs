@@ -58,6 +58,7 @@ pub fn register_labelled_device(
         project: project.to_owned(),
         enumerator: enumerator.to_owned(),
         revoked_at: None,
+        wipe_requested_at: None,
     };
     store.add_labelled_device(
         &device,

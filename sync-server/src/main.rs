@@ -226,6 +226,19 @@ enum ProjectCommand {
         #[arg(long)]
         title: Option<String>,
     },
+    /// Show or set what the project asks of its devices (the apps take it at their next
+    /// sync): the idle time before the app locks, and how long a response stays on the
+    /// device after the server acknowledged it. Without options: print the policy.
+    Policy {
+        id: String,
+        /// Lock the app after this many minutes without use (default 5).
+        #[arg(long)]
+        idle_lock_minutes: Option<u32>,
+        /// Remove a response's answers and files from the device this many days after
+        /// the server acknowledged it; 0 removes them at once (default 30).
+        #[arg(long)]
+        retention_days: Option<u32>,
+    },
     /// The public keys devices seal sensitive and pii answers to (`voices keygen` makes
     /// one; the server never holds the identity that opens them).
     Key {
@@ -294,7 +307,13 @@ enum DeviceCommand {
         qr_png: Option<PathBuf>,
     },
     /// Revoke a device and all its tokens.
-    Revoke { id: String },
+    Revoke {
+        id: String,
+        /// Also have the app erase everything on the device at its next contact: forms,
+        /// interviews and responses not yet sent are lost.
+        #[arg(long)]
+        wipe: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -618,6 +637,35 @@ fn main() -> anyhow::Result<()> {
             println!("added project `{id}`");
             Ok(())
         }
+        Command::Project {
+            command:
+                ProjectCommand::Policy {
+                    id,
+                    idle_lock_minutes,
+                    retention_days,
+                },
+        } => {
+            let store = open_store(&cli)?;
+            let Some(mut policy) = store.device_policy(id)? else {
+                bail!("there is no project `{id}`");
+            };
+            let changing = idle_lock_minutes.is_some() || retention_days.is_some();
+            if let Some(minutes) = idle_lock_minutes {
+                policy.idle_lock_seconds = minutes.saturating_mul(60);
+            }
+            if let Some(days) = retention_days {
+                policy.retention_days = *days;
+            }
+            if changing {
+                policy.check().map_err(|e| anyhow::anyhow!(e))?;
+                store.set_device_policy(id, &policy)?;
+            }
+            println!(
+                "project `{id}`: the app locks after {} s without use; a response leaves the device {} day(s) after it was acknowledged",
+                policy.idle_lock_seconds, policy.retention_days
+            );
+            Ok(())
+        }
         Command::Device {
             command:
                 DeviceCommand::Add {
@@ -672,13 +720,24 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Device {
-            command: DeviceCommand::Revoke { id },
+            command: DeviceCommand::Revoke { id, wipe },
         } => {
             let store = open_store(&cli)?;
-            if !store.revoke_device(id, &now)? {
+            let revoked = if *wipe {
+                store.revoke_device_with_wipe(id, &now)?
+            } else {
+                store.revoke_device(id, &now)?
+            };
+            if !revoked {
                 bail!("there is no device `{id}`");
             }
-            println!("revoked device `{id}` and its tokens");
+            if *wipe {
+                println!(
+                    "revoked device `{id}` and its tokens; it erases its data at its next contact (responses it has not sent are lost)"
+                );
+            } else {
+                println!("revoked device `{id}` and its tokens");
+            }
             Ok(())
         }
         Command::Export {

@@ -78,6 +78,7 @@ fn register_device(store: &dyn Store, id: &str, base: &str) -> String {
                 project: "p1".into(),
                 enumerator: format!("Enumerator {id}"),
                 revoked_at: None,
+                wipe_requested_at: None,
             },
             &auth::secret_hash(&code),
             &voices_server::time_from_now(chrono::Duration::days(1)),

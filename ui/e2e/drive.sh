@@ -22,6 +22,7 @@ status=0
 export ARTIFACTS="${ARTIFACTS:-$E2E_DIR/artifacts}"
 mkdir -p "$ARTIFACTS"
 node "$E2E_DIR/scenarios.mjs" || status=$?
+node "$E2E_DIR/lock.mjs" || status=$?
 node "$E2E_DIR/ux.mjs" || status=$?
 node "$E2E_DIR/sync.mjs" || status=$?
 node "$E2E_DIR/kill.mjs" || status=$?

@@ -9,9 +9,23 @@ export const FORM = 'community_life';
 export const ESC = '\uE00C';
 export const TAB = '\uE004';
 
+/** The PIN the scenarios set on first start and unlock with. */
+export const PIN = 'e2e-pin-1';
+
+/** Enter `pin` on the lock screen (twice on first start) and submit. */
+export async function enterPin(d, pin = PIN) {
+  const screen = await d.find('[data-testid="lock-screen"]', { timeout: 30000 });
+  const status = await screen.attr('data-status');
+  await (await d.find('[data-testid="pin"]')).type(pin);
+  if (status === 'new') await (await d.find('[data-testid="pin-again"]')).type(pin);
+  await (await d.find('[data-testid="pin-submit"]')).click();
+}
+
+/** Start the app on `dataDir`: the PIN set (first start) or entered, the form list shown. */
 export async function launch(dataDir) {
   const d = await Driver.start(DRIVER, APP, ['--data-dir', dataDir]);
   try {
+    await enterPin(d);
     await d.find('[data-testid="form-list"][data-ready="true"]', { timeout: 30000 });
   } catch (e) {
     // Free the driver's only session so the next test can start.

@@ -2,7 +2,7 @@
 # End-to-end tests of the real built Voices app: tauri-driver + WebKitWebDriver under Xvfb.
 # Installs what it needs when missing (Debian packages, tauri-driver, npm packages),
 # builds the UI, the app with the UI embedded and voices-server, then runs
-# ui/e2e/scenarios.mjs, ui/e2e/sync.mjs and ui/e2e/kill.mjs.
+# ui/e2e/scenarios.mjs, lock.mjs, ux.mjs, sync.mjs and kill.mjs.
 # Screenshots go to ui/e2e/artifacts/.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -34,7 +34,10 @@ if [ -n "${VOICES_APP_BIN:-}" ]; then
   [ -x "$app" ] || { echo "e2e: VOICES_APP_BIN=$app is not an executable" >&2; exit 1; }
 else
   (cd "$ui" && npm run build)
-  cargo build -p voices-app -p voices-server --features voices-app/custom-protocol
+  # The app's own `--features custom-protocol` (`voices-app/custom-protocol` would name
+  # its dev-dependency on itself, which a build of binaries leaves out: no UI embedded).
+  cargo build -p voices-server
+  cargo build -p voices-app --features custom-protocol
   app="$CARGO_TARGET_DIR/debug/voices-app"
 fi
 

@@ -172,6 +172,8 @@ export interface Device {
   app_version: string | null;
   pending: number | null;
   revoked_at: string | null;
+  /** Revoked with wipe: the app erases its data at its next contact. */
+  wipe_requested_at: string | null;
 }
 
 export interface NewDevice {

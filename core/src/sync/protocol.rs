@@ -124,6 +124,63 @@ pub struct DeviceCredentials {
     pub expires_at: String,
 }
 
+/// What a project asks of its devices (`GET /api/v1/projects/{p}/device-policy`): the
+/// app locks itself after `idle_lock_seconds` without use, and removes a response's
+/// answers, files and revision bodies `retention_days` after the server acknowledged it
+/// (0: at once), keeping its ids and hashes so nothing is sent twice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DevicePolicy {
+    pub idle_lock_seconds: u32,
+    pub retention_days: u32,
+}
+
+impl DevicePolicy {
+    /// Five minutes without use: the app locks.
+    pub const DEFAULT_IDLE_LOCK_SECONDS: u32 = 300;
+    /// Thirty days after acknowledgement: the answers leave the device.
+    pub const DEFAULT_RETENTION_DAYS: u32 = 30;
+    /// Shorter would lock the app while an enumerator reads a long question.
+    pub const MIN_IDLE_LOCK_SECONDS: u32 = 30;
+    /// A working day.
+    pub const MAX_IDLE_LOCK_SECONDS: u32 = 12 * 3600;
+    /// Ten years.
+    pub const MAX_RETENTION_DAYS: u32 = 3650;
+
+    /// What the project's policy is until someone sets it.
+    pub const DEFAULT: DevicePolicy = DevicePolicy {
+        idle_lock_seconds: Self::DEFAULT_IDLE_LOCK_SECONDS,
+        retention_days: Self::DEFAULT_RETENTION_DAYS,
+    };
+
+    /// `Err` says which value is outside its range.
+    pub fn check(&self) -> Result<(), String> {
+        if !(Self::MIN_IDLE_LOCK_SECONDS..=Self::MAX_IDLE_LOCK_SECONDS)
+            .contains(&self.idle_lock_seconds)
+        {
+            return Err(format!(
+                "idle_lock_seconds is {}, it must be from {} to {}",
+                self.idle_lock_seconds,
+                Self::MIN_IDLE_LOCK_SECONDS,
+                Self::MAX_IDLE_LOCK_SECONDS
+            ));
+        }
+        if self.retention_days > Self::MAX_RETENTION_DAYS {
+            return Err(format!(
+                "retention_days is {}, it must be from 0 to {}",
+                self.retention_days,
+                Self::MAX_RETENTION_DAYS
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Default for DevicePolicy {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
+
 /// `POST /api/v1/login` body (people: admins, designers, coordinators).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LoginRequest {
@@ -365,6 +422,29 @@ mod tests {
             assert_eq!(AckStatus::from_name(status.as_str()), Some(status));
         }
         assert_eq!(AckStatus::from_name("Accepted"), None);
+    }
+
+    #[test]
+    fn a_device_policy_outside_its_ranges_says_which_value() {
+        assert_eq!(DevicePolicy::default().check(), Ok(()));
+        let zero = DevicePolicy {
+            retention_days: 0,
+            ..DevicePolicy::DEFAULT
+        };
+        assert_eq!(zero.check(), Ok(()));
+        let quick = DevicePolicy {
+            idle_lock_seconds: 29,
+            ..DevicePolicy::DEFAULT
+        };
+        assert!(quick
+            .check()
+            .unwrap_err()
+            .contains("idle_lock_seconds is 29"));
+        let long = DevicePolicy {
+            retention_days: 3651,
+            ..DevicePolicy::DEFAULT
+        };
+        assert!(long.check().unwrap_err().contains("retention_days is 3651"));
     }
 
     #[test]

@@ -185,7 +185,24 @@ pub const MIGRATIONS: &[&str] = &[
         GROUP BY response_id, rtrim(path, '0123456789]');
     DELETE FROM answers WHERE value IS NULL;
     "#,
-    // 7: the clear text of a revision whose sensitive and pii answers were sealed
+    // 7: retention. A response the server acknowledged is purged from the device after
+    // the project's retention period (`retention.rs`): its answers, consent, privacy
+    // checks, paradata and files go, its revisions keep their ids and the SHA-256 of
+    // their bodies, the bodies go. Only then may a body change, and only to empty.
+    r#"
+    ALTER TABLE responses ADD COLUMN purged_at TEXT;
+    ALTER TABLE revisions ADD COLUMN body_sha256 TEXT;
+    DROP TRIGGER revisions_are_immutable;
+    CREATE TRIGGER revisions_are_immutable
+        BEFORE UPDATE OF id, response_id, actor, seq, built_at ON revisions
+        BEGIN SELECT RAISE(ABORT, 'revisions are immutable once built'); END;
+    CREATE TRIGGER revision_bodies_are_kept_until_purged
+        BEFORE UPDATE OF body ON revisions
+        WHEN NEW.body != '' OR NOT EXISTS
+            (SELECT 1 FROM responses WHERE id = OLD.response_id AND purged_at IS NOT NULL)
+        BEGIN SELECT RAISE(ABORT, 'a revision body is immutable until its response is purged'); END;
+    "#,
+    // 8: the clear text of a revision whose sensitive and pii answers were sealed
     // (`sync::seal`): the device cannot open what it sent, and compares what it holds
     // with this. Kept with the revision, like the answers it repeats.
     r#"

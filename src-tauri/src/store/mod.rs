@@ -3,11 +3,14 @@
 //! One SQLite file in the app data directory, WAL mode, `synchronous=FULL` so an
 //! answer the UI shows as saved survives a crash or a pulled battery. Migrations are
 //! embedded and append-only (`migrations.rs`); `PRAGMA user_version` counts how many
-//! have run. Opening (and, later, keying for SQLCipher) happens only in [`Store::open`].
+//! have run. Opening happens only in [`Store::open`], which keys the connection for
+//! SQLCipher before anything else (`cipher.rs`): the file, its WAL and its temporary
+//! tables are encrypted, and `secure_delete` overwrites what is deleted.
 //! One file per concern, each adding its own `impl Store` block.
 
 mod answers;
 mod attachments;
+pub mod cipher;
 mod consent;
 mod forms;
 mod link;
@@ -15,6 +18,7 @@ mod migrations;
 mod outbox;
 mod paradata;
 mod responses;
+mod retention;
 mod revisions;
 mod settings;
 
@@ -24,6 +28,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
+use crate::vault::DataKey;
 
 pub use attachments::AttachedFile;
 pub use forms::{FormOfferRow, FormVersionRow, Stored};
@@ -39,19 +44,33 @@ pub struct Store {
 }
 
 impl Store {
-    /// Open (creating if needed) and upgrade the database at `path`.
+    /// Open (creating if needed) and upgrade the encrypted database at `path`.
     ///
-    /// The only place a connection is made: encryption at rest (SQLCipher through
-    /// rusqlite's `bundled-sqlcipher` feature) will key the connection right here,
-    /// before any other statement.
-    pub fn open(path: &Path) -> Result<Store> {
-        Store::open_migrated_to(path, MIGRATIONS.len())
+    /// The only place a connection is made: it is keyed with `key` before any other
+    /// statement. A store an earlier app wrote in plain SQLite is encrypted in place
+    /// first, nothing lost.
+    pub fn open(path: &Path, key: &DataKey) -> Result<Store> {
+        Store::open_migrated_to(path, key, MIGRATIONS.len())
     }
 
     /// [`Store::open`], running migrations only up to `target` (upgrade tests start from
     /// a database an earlier app wrote).
-    fn open_migrated_to(path: &Path, target: usize) -> Result<Store> {
+    fn open_migrated_to(path: &Path, key: &DataKey, target: usize) -> Result<Store> {
         let conn = Connection::open(path)?;
+        cipher::key(&conn, key)?;
+        if cipher::readable(&conn) {
+            return Store::configure(conn, target);
+        }
+        drop(conn);
+        if !cipher::is_plain(path) {
+            return Err(Error::Corrupt(format!(
+                "{} does not open with this device's key",
+                path.display()
+            )));
+        }
+        cipher::encrypt_plain_store(path, key)?;
+        let conn = Connection::open(path)?;
+        cipher::key(&conn, key)?;
         Store::configure(conn, target)
     }
 
@@ -61,6 +80,7 @@ impl Store {
     }
 
     fn configure(conn: Connection, target: usize) -> Result<Store> {
+        conn.pragma_update(None, "secure_delete", "ON")?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
@@ -100,8 +120,8 @@ impl Store {
 
     /// Open without running migrations past `target` (used to test upgrades).
     #[cfg(test)]
-    pub(crate) fn open_at_version(path: &Path, target: usize) -> Result<Store> {
-        Store::open_migrated_to(path, target)
+    pub(crate) fn open_at_version(path: &Path, key: &DataKey, target: usize) -> Result<Store> {
+        Store::open_migrated_to(path, key, target)
     }
 
     /// `PRAGMA integrity_check`: `ok` when the file is sound.

@@ -117,7 +117,7 @@ impl Store {
                     (SELECT COUNT(*) FROM revisions v WHERE v.response_id = o.record_id AND NOT {SUPERSEDED}),
                     (SELECT COUNT(*) FROM revisions v WHERE v.response_id = o.record_id AND {SUPERSEDED})
              FROM outbox o JOIN responses r ON r.id = o.record_id
-             WHERE o.record_kind = 'response' ORDER BY o.updated_at DESC, o.id DESC"
+             WHERE o.record_kind = 'response' AND r.purged_at IS NULL ORDER BY o.updated_at DESC, o.id DESC"
         ))?;
         let rows = stmt.query_map([], |r| {
             Ok(OutboxEntryRow {

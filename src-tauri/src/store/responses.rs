@@ -75,16 +75,23 @@ impl Store {
     }
 
     pub fn response(&self, id: &str) -> Result<ResponseRow> {
-        let sql = format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE id = ?1");
-        self.conn
+        let sql =
+            format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE id = ?1 AND purged_at IS NULL");
+        match self
+            .conn
             .query_row(&sql, params![id], row_to_response)
             .optional()?
-            .ok_or_else(|| Error::NotFound(format!("response `{id}` is not on this device")))?
+        {
+            Some(row) => row,
+            None => Err(not_on_device(&self.conn, id)?),
+        }
     }
 
-    /// Every response, most recently touched first.
+    /// Every response still on the device (purged ones are not), most recently touched first.
     pub fn responses(&self) -> Result<Vec<ResponseRow>> {
-        let sql = format!("SELECT {RESPONSE_COLUMNS} FROM responses ORDER BY updated_at DESC, id");
+        let sql = format!(
+            "SELECT {RESPONSE_COLUMNS} FROM responses WHERE purged_at IS NULL ORDER BY updated_at DESC, id"
+        );
         let mut stmt = self.conn.prepare_cached(&sql)?;
         let rows = stmt.query_map([], row_to_response)?;
         let mut out = Vec::new();
@@ -122,6 +129,17 @@ impl Store {
             )));
         }
         let reopening = current != ResponseStatus::Draft && to == ResponseStatus::Draft;
+        // Only a sent response can have been purged (its answers are gone: nothing to edit).
+        if reopening && current == ResponseStatus::Sent {
+            let purged: Option<String> = tx.query_row(
+                "SELECT purged_at FROM responses WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )?;
+            if purged.is_some() {
+                return Err(not_on_device(&tx, id)?);
+            }
+        }
         tx.execute(
             "UPDATE responses SET status = ?2, updated_at = ?3,
                 finalized_at = CASE WHEN ?2 = 'finalized' THEN ?3 ELSE finalized_at END,
@@ -178,6 +196,24 @@ pub(super) fn status_in(conn: &Connection, id: &str) -> Result<ResponseStatus> {
         .optional()?
         .ok_or_else(|| Error::NotFound(format!("response `{id}` is not on this device")))?;
     ResponseStatus::parse(&status)
+}
+
+/// Why response `id` cannot be read: never here, or purged after it was acknowledged.
+fn not_on_device(conn: &Connection, id: &str) -> Result<Error> {
+    let purged: Option<String> = conn
+        .query_row(
+            "SELECT purged_at FROM responses WHERE id = ?1",
+            params![id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok(Error::NotFound(match purged {
+        Some(at) => format!(
+            "response `{id}` was removed from this device at {at}, after the server kept it (the project's retention)"
+        ),
+        None => format!("response `{id}` is not on this device"),
+    }))
 }
 
 pub(super) fn ensure_draft(conn: &Connection, id: &str) -> Result<()> {

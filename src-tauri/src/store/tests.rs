@@ -19,6 +19,92 @@ fn flat(values: &[(&str, &str)]) -> FlatAnswers {
     out
 }
 
+fn test_key() -> DataKey {
+    DataKey::from_bytes([7; 32])
+}
+
+/// Whether any file in `dir` holds `needle` anywhere in its bytes.
+fn bytes_in_dir(dir: &Path, needle: &[u8]) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| {
+            let path = e.unwrap().path();
+            let bytes = std::fs::read(&path).ok()?;
+            bytes
+                .windows(needle.len())
+                .any(|w| w == needle)
+                .then(|| path.display().to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn nothing_reaches_the_disk_unencrypted_and_another_key_opens_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("voices.sqlite");
+    let mut s = Store::open(&path, &test_key()).unwrap();
+    s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+    s.create_response("r1", "f", "1", "en", NOW).unwrap();
+    s.set_answer("r1", &p("/name"), Some("MARKER-7f3a-answer"), NOW)
+        .unwrap();
+    s.set_answer("r1", &p("/name"), Some("MARKER-7f3a-edited"), NOW)
+        .unwrap();
+    let secure: i64 = s
+        .conn
+        .pragma_query_value(None, "secure_delete", |r| r.get(0))
+        .unwrap();
+    assert_eq!(secure, 1);
+    // The database and its WAL, while open and after closing.
+    assert!(dir.path().join("voices.sqlite-wal").exists());
+    for needle in [&b"MARKER-7f3a"[..], b"SQLite format 3"] {
+        assert_eq!(bytes_in_dir(dir.path(), needle), Vec::<String>::new());
+    }
+    drop(s);
+    assert_eq!(
+        bytes_in_dir(dir.path(), b"MARKER-7f3a"),
+        Vec::<String>::new()
+    );
+    let other = Store::open(&path, &DataKey::from_bytes([8; 32]));
+    assert!(matches!(other, Err(Error::Corrupt(_))));
+    let again = Store::open(&path, &test_key()).unwrap();
+    assert_eq!(
+        again.answers("r1").unwrap(),
+        flat(&[("/name", "MARKER-7f3a-edited")])
+    );
+}
+
+#[test]
+fn a_plain_store_is_encrypted_in_place_on_first_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("voices.sqlite");
+    {
+        // What the app before encryption wrote: plain SQLite, answers in its WAL.
+        let conn = Connection::open(&path).unwrap();
+        conn.pragma_update(None, "journal_mode", "WAL").unwrap();
+        let mut plain = Store { conn };
+        plain.migrate(MIGRATIONS.len()).unwrap();
+        plain.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+        plain.create_response("r1", "f", "1", "en", NOW).unwrap();
+        plain
+            .set_answer("r1", &p("/name"), Some("MARKER-plain-answer"), NOW)
+            .unwrap();
+    }
+    assert!(cipher::is_plain(&path));
+    let s = Store::open(&path, &test_key()).unwrap();
+    assert!(!cipher::is_plain(&path));
+    assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
+    assert_eq!(
+        s.answers("r1").unwrap(),
+        flat(&[("/name", "MARKER-plain-answer")])
+    );
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+    assert_eq!(
+        bytes_in_dir(dir.path(), b"MARKER-plain"),
+        Vec::<String>::new()
+    );
+    assert!(!dir.path().join("voices.sqlite.encrypting").exists());
+}
+
 fn store_with_draft() -> Store {
     let mut s = Store::open_in_memory().unwrap();
     s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
@@ -58,7 +144,7 @@ fn a_first_version_database_upgrades_and_keeps_its_data() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v1.sqlite");
     {
-        let mut v1 = Store::open_at_version(&path, 1).unwrap();
+        let mut v1 = Store::open_at_version(&path, &test_key(), 1).unwrap();
         assert_eq!(v1.schema_version().unwrap(), 1);
         v1.put_form_version("f", "1", "{}", "test", NOW).unwrap();
         v1.create_response("r1", "f", "1", "en", NOW).unwrap();
@@ -66,7 +152,7 @@ fn a_first_version_database_upgrades_and_keeps_its_data() {
         // Tables of later migrations do not exist yet.
         assert!(v1.setting("x").is_err());
     }
-    let mut upgraded = Store::open(&path).unwrap();
+    let mut upgraded = Store::open(&path, &test_key()).unwrap();
     assert_eq!(upgraded.schema_version().unwrap(), MIGRATIONS.len());
     assert_eq!(upgraded.answers("r1").unwrap(), flat(&[("/age", "41")]));
     upgraded.set_setting("x", "y").unwrap();
@@ -79,7 +165,7 @@ fn an_outbox_from_before_sync_survives_the_upgrade() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v2.sqlite");
     {
-        let mut v2 = Store::open_at_version(&path, 2).unwrap();
+        let mut v2 = Store::open_at_version(&path, &test_key(), 2).unwrap();
         v2.put_form_version("f", "1", "{}", "test", NOW).unwrap();
         v2.create_response("r1", "f", "1", "en", NOW).unwrap();
         for (from, to) in [
@@ -97,7 +183,7 @@ fn an_outbox_from_before_sync_survives_the_upgrade() {
             )
             .unwrap();
     }
-    let mut s = Store::open(&path).unwrap();
+    let mut s = Store::open(&path, &test_key()).unwrap();
     let entries = s.outbox_entries().unwrap();
     assert_eq!(entries.len(), 1);
     assert_eq!(entries[0].state, "failed");
@@ -115,18 +201,19 @@ fn an_outbox_from_before_sync_survives_the_upgrade() {
 fn a_database_from_a_newer_app_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("new.sqlite");
-    drop(Store::open(&path).unwrap());
+    drop(Store::open(&path, &test_key()).unwrap());
     let conn = Connection::open(&path).unwrap();
+    cipher::key(&conn, &test_key()).unwrap();
     conn.pragma_update(None, "user_version", 99).unwrap();
     drop(conn);
-    let err = Store::open(&path).err().unwrap().to_string();
+    let err = Store::open(&path, &test_key()).err().unwrap().to_string();
     assert!(err.contains("newer Voices"), "{err}");
 }
 
 #[test]
 fn the_database_is_in_wal_mode() {
     let dir = tempfile::tempdir().unwrap();
-    let s = Store::open(&dir.path().join("w.sqlite")).unwrap();
+    let s = Store::open(&dir.path().join("w.sqlite"), &test_key()).unwrap();
     let mode: String = s
         .conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
@@ -579,7 +666,7 @@ fn instance_rows_of_schema_4_become_repeat_counts() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("v4.sqlite");
     {
-        let mut v4 = Store::open_at_version(&path, 4).unwrap();
+        let mut v4 = Store::open_at_version(&path, &test_key(), 4).unwrap();
         v4.put_form_version("f", "1", "{}", "test", NOW).unwrap();
         v4.create_response("r1", "f", "1", "en", NOW).unwrap();
         // Rows as the schema-4 app wrote them: one with no value per instance.
@@ -605,7 +692,7 @@ fn instance_rows_of_schema_4_become_repeat_counts() {
                 .unwrap();
         }
     }
-    let s = Store::open(&path).unwrap();
+    let s = Store::open(&path, &test_key()).unwrap();
     assert_eq!(
         s.answers("r1").unwrap(),
         flat(&[
@@ -644,14 +731,15 @@ fn a_store_written_by_the_schema_4_app_opens_with_every_answer() {
         serde_json::from_str(&std::fs::read_to_string(fixture.join("expected.json")).unwrap())
             .unwrap();
     assert_eq!(expected["schema"], 4);
-    let before = Store::open_at_version(&path, 4).unwrap();
+    let before = Store::open_at_version(&path, &test_key(), 4).unwrap();
     let rows_before: i64 = before
         .conn
         .query_row("SELECT count(*) FROM answers", [], |r| r.get(0))
         .unwrap();
     drop(before);
 
-    let s = Store::open(&path).unwrap();
+    let s = Store::open(&path, &test_key()).unwrap();
+    assert!(!cipher::is_plain(&path), "the plain store was encrypted");
     assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len());
     assert_eq!(s.integrity_check().unwrap(), "ok");
     let responses = expected["responses"].as_object().unwrap();
@@ -715,4 +803,124 @@ fn a_store_written_by_the_schema_4_app_opens_with_every_answer() {
         instance_rows > counts,
         "{instance_rows} instance rows, {counts} counts"
     );
+}
+
+#[test]
+fn a_purged_response_keeps_its_ids_and_hashes_and_loses_its_answers() {
+    let mut s = store_with_draft();
+    s.set_answer("r1", &p("/name"), Some("MARKER-purge"), NOW)
+        .unwrap();
+    s.record_consent("r1", true, NOW, "v1").unwrap();
+    s.add_paradata("r1", "opened", None, NOW).unwrap();
+    let photo = AttachedFile {
+        sha256: "ab",
+        media_type: "image/jpeg",
+        size: 3,
+        file_name: "p.jpg",
+    };
+    s.attach("r1", &p("/photo"), &photo, NOW).unwrap();
+    s.create_response("r2", "f", "1", "en", NOW).unwrap();
+    s.attach("r2", &p("/photo"), &photo, NOW).unwrap();
+    s.transition(
+        "r1",
+        &[ResponseStatus::Draft],
+        ResponseStatus::Finalized,
+        NOW,
+    )
+    .unwrap();
+    s.transition(
+        "r1",
+        &[ResponseStatus::Finalized],
+        ResponseStatus::Queued,
+        NOW,
+    )
+    .unwrap();
+    let built = revision("a1", "r1", 1);
+    s.add_revision(&built, NOW).unwrap();
+    // Not acknowledged yet: nothing to purge, and a body cannot be emptied.
+    assert!(s.purgeable_responses().unwrap().is_empty());
+    assert_eq!(s.purge_response("r1", NOW).unwrap(), None);
+    let err = s
+        .conn
+        .execute("UPDATE revisions SET body = '' WHERE id = 'a1'", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("immutable"), "{err}");
+
+    s.apply_acks(&[ack("a1", "accepted", &[])], NOW).unwrap();
+    assert_eq!(
+        s.purgeable_responses().unwrap(),
+        vec![("r1".to_owned(), NOW.to_owned())]
+    );
+    // The photo is r2's too: its file stays.
+    assert_eq!(s.purge_response("r1", NOW).unwrap(), Some(vec![]));
+    assert_eq!(s.purge_response("r1", NOW).unwrap(), None, "purged once");
+    let count = |s: &Store, sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
+    for table in ["answers", "consent", "paradata", "response_attachments"] {
+        assert_eq!(
+            count(
+                &s,
+                &format!("SELECT count(*) FROM {table} WHERE response_id = 'r1'")
+            ),
+            0,
+            "{table}"
+        );
+    }
+    let (id, ack_kept, body, hash): (String, String, String, String) = s
+        .conn
+        .query_row(
+            "SELECT id, ack, body, body_sha256 FROM revisions WHERE response_id = 'r1'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        (id.as_str(), ack_kept.as_str(), body.as_str()),
+        ("a1", "accepted", "")
+    );
+    assert_eq!(hash, crate::sync::sha256_hex(built.body.as_bytes()));
+    // Nothing is due and nothing is built again: the server holds it exactly once.
+    assert!(s.unacknowledged_revisions(10).unwrap().is_empty());
+    assert!(s.responses_to_build().unwrap().is_empty());
+    // Gone from every list; opening or reopening it says why.
+    assert_eq!(
+        s.responses()
+            .unwrap()
+            .iter()
+            .map(|r| r.id.as_str())
+            .collect::<Vec<_>>(),
+        ["r2"]
+    );
+    assert!(s.outbox_entries().unwrap().is_empty());
+    let err = s.response("r1").unwrap_err();
+    assert!(
+        err.to_string().contains("removed from this device"),
+        "{err}"
+    );
+    let err = s
+        .transition("r1", &[ResponseStatus::Sent], ResponseStatus::Draft, NOW)
+        .unwrap_err();
+    assert_eq!(err.kind(), crate::error::ErrorKind::NotFound);
+    // r2 purged later takes the last use of the photo: its file is to be removed.
+    s.transition(
+        "r2",
+        &[ResponseStatus::Draft],
+        ResponseStatus::Finalized,
+        NOW,
+    )
+    .unwrap();
+    s.transition(
+        "r2",
+        &[ResponseStatus::Finalized],
+        ResponseStatus::Queued,
+        NOW,
+    )
+    .unwrap();
+    s.add_revision(&revision("b1", "r2", 1), NOW).unwrap();
+    s.apply_acks(&[ack("b1", "duplicate", &[])], NOW).unwrap();
+    assert_eq!(
+        s.purge_response("r2", NOW).unwrap(),
+        Some(vec!["ab".to_owned()])
+    );
+    assert_eq!(count(&s, "SELECT count(*) FROM attachments"), 0);
+    assert_eq!(s.integrity_check().unwrap(), "ok");
 }

@@ -14,7 +14,7 @@ use crate::error::Error;
 impl Syncer {
     /// The automatic sync loop: runs when something is due or the periodic form check
     /// comes round, backs off (full jitter, capped) after failures, and sleeps otherwise.
-    /// Never returns.
+    /// Returns only when the server orders this device wiped (the caller erases it).
     pub async fn auto_sync_loop(&self) {
         let mut failures: u32 = 0;
         let mut retry_at: Option<Instant> = None;
@@ -35,7 +35,11 @@ impl Syncer {
                     || (auto && !backing_off && (due || periodic || retry_at.is_some())));
             if run {
                 last_check = Some(Instant::now());
-                match self.sync_once().await {
+                let result = self.sync_once().await;
+                if matches!(result, Err(Error::Wiped(_))) {
+                    return;
+                }
+                match result {
                     // Held-back responses wait for their file (the reason is shown); a
                     // quick retry would not help them, the periodic check tries again.
                     Ok(summary) if summary.still_due <= summary.held_back => {

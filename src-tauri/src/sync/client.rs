@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 
 use super::tls;
 use voices_core::sync::protocol::{
-    AttachmentStatus, DeviceCredentials, FormVersionSummary, KnownRequest, KnownResponse, Problem,
-    ProvisionRequest, ServerInfo, UploadAck, DICTIONARY_HEADER, NDJSON, PROTOCOL_HEADER,
-    PROTOCOL_VERSION,
+    AttachmentStatus, DeviceCredentials, DevicePolicy, FormVersionSummary, KnownRequest,
+    KnownResponse, Problem, ProvisionRequest, ServerInfo, UploadAck, DICTIONARY_HEADER, NDJSON,
+    PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
 /// Why a request did not give the answer asked for.
@@ -342,6 +342,19 @@ impl Client {
             request = request.header(DICTIONARY_HEADER, sha);
         }
         self.json(request.body(body)).await
+    }
+
+    /// What the project asks of its devices; `None` from a server older than the
+    /// policy (it answers the path `404`).
+    pub async fn device_policy(&self) -> ClientResult<Option<DevicePolicy>> {
+        let request = self.request(reqwest::Method::GET, self.project_url("/device-policy"));
+        match self.json(request).await {
+            Ok(policy) => Ok(Some(policy)),
+            Err(ClientError::Refused {
+                status: 404, code, ..
+            }) if code != "unknown_project" => Ok(None),
+            Err(e) => Err(e),
+        }
     }
 
     /// Which of these revision ids the server already holds.

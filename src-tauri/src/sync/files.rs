@@ -9,7 +9,7 @@ use voices_core::sync::protocol::{AttachmentStatus, ServerInfo};
 use super::client::{Client, ClientError};
 use super::{client_error, Syncer};
 use crate::env::now;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::RevisionRow;
 
 /// Largest attachment chunk sent, below the server's `max_chunk_bytes`.
@@ -52,11 +52,11 @@ impl Syncer {
         let mut completed = 0;
         let mut unusable = Vec::new();
         for (sha, size) in self.attachments_due(batch, destination)? {
-            let path = self.attachments_dir.join(&sha);
             let short = &sha[..sha.len().min(12)];
-            let problem = match std::fs::read(&path) {
+            let problem = match self.files.read(&sha) {
                 Ok(b) if b.len() as u64 == size && sha256_hex(&b) == sha => Ok(b),
-                Ok(_) => Err(format!(
+                // Changed on disk (its seal no longer opens) or sealed wrong content.
+                Ok(_) | Err(Error::Corrupt(_)) => Err(format!(
                     "an attached file ({short}) is damaged on this device: its content no longer matches"
                 )),
                 Err(e) => Err(format!(

@@ -12,6 +12,7 @@ pub mod backoff;
 pub mod client;
 mod files;
 mod link;
+pub(crate) mod policy;
 pub mod revisions;
 mod run;
 pub mod seal;
@@ -19,7 +20,6 @@ mod status;
 pub mod tls;
 mod upload;
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -28,6 +28,7 @@ use crate::error::Error;
 use crate::forms::Forms;
 use crate::lock::lock;
 use crate::store::SharedStore;
+use crate::vault::AttachmentFiles;
 use client::{ClientError, ClientOptions};
 
 pub use files::sha256_hex;
@@ -40,6 +41,9 @@ pub use status::{
 pub use upload::BATCH_RECORDS;
 
 const AUTO_SYNC_KEY: &str = "sync.auto";
+
+/// The server's answer to every call of a device revoked with wipe.
+pub const DEVICE_WIPE_CODE: &str = "device_wipe";
 
 const PROXY_KEY: &str = "sync.proxy";
 
@@ -61,7 +65,7 @@ struct Live {
 pub struct Syncer {
     store: SharedStore,
     forms: Arc<Forms>,
-    attachments_dir: PathBuf,
+    files: Arc<AttachmentFiles>,
     live: Mutex<Live>,
     wake: tokio::sync::Notify,
     now_requested: AtomicBool,
@@ -72,11 +76,15 @@ pub struct Syncer {
 }
 
 impl Syncer {
-    pub(crate) fn new(store: SharedStore, forms: Arc<Forms>, attachments_dir: PathBuf) -> Syncer {
+    pub(crate) fn new(
+        store: SharedStore,
+        forms: Arc<Forms>,
+        files: Arc<AttachmentFiles>,
+    ) -> Syncer {
         Syncer {
             store,
             forms,
-            attachments_dir,
+            files,
             live: Mutex::default(),
             wake: tokio::sync::Notify::new(),
             now_requested: AtomicBool::new(false),
@@ -139,6 +147,12 @@ fn client_error(e: ClientError) -> Error {
     match e {
         ClientError::Offline(m) => Error::Offline(m),
         ClientError::Setup(m) => Error::InvalidInput(m),
+        // A coordinator revoked this device with wipe: the caller erases its data.
+        ClientError::Refused {
+            status: 401, code, ..
+        } if code == DEVICE_WIPE_CODE => Error::Wiped(
+            "a coordinator revoked this device with wipe: its data is erased".to_owned(),
+        ),
         // The token expired (90 days), was revoked, or the server forgot the device.
         ClientError::Refused {
             status: 401,

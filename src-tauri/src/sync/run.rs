@@ -32,6 +32,8 @@ pub struct SyncSummary {
     pub bytes_sent: u64,
     /// Things to tell the user that did not stop the sync (a form version not installed).
     pub problems: Vec<String>,
+    /// Responses removed from the device after this sync, their retention period over.
+    pub purged: u32,
 }
 
 impl Syncer {
@@ -132,6 +134,15 @@ impl Syncer {
             .iter()
             .any(|c| c == "zstd-form-dictionary");
         let mut summary = SyncSummary::default();
+        // The project's policy first: the lock and retention follow it from this sync on.
+        if let Some(policy) = client.device_policy().await.map_err(client_error)? {
+            match policy.check() {
+                Ok(()) => self.keep_policy(&policy)?,
+                Err(e) => summary
+                    .problems
+                    .push(format!("the server's device policy was not applied: {e}")),
+            }
+        }
         summary.forms_installed = self
             .pull_forms(&client, dictionaries, &mut summary.problems)
             .await?;
@@ -145,6 +156,7 @@ impl Syncer {
         summary.still_due = self
             .store
             .with(|s| Ok(s.unacknowledged_revisions(u32::MAX)?.len() as u32))?;
+        summary.purged = self.purge_acknowledged()? as u32;
         Ok(summary)
     }
 

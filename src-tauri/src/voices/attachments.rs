@@ -1,4 +1,5 @@
-//! Files attached to answers: kept once under their SHA-256 in the attachments folder.
+//! Files attached to answers: kept once under their SHA-256 in the attachments folder,
+//! sealed (`vault::files`).
 
 use base64::Engine as _;
 use serde::Serialize;
@@ -11,42 +12,6 @@ use crate::error::{Error, Result};
 use crate::lock::lock;
 use crate::store::AttachedFile;
 use crate::sync::sha256_hex;
-
-/// Write `bytes` as the file `sha` in `dir` so that a crash or power loss never leaves
-/// a row naming a file that is not on disk whole: written under a temporary name and
-/// fsynced, renamed to its hash, then the file and the folder (which holds the rename)
-/// fsynced, all before the caller commits the row that names it.
-fn keep_durably(dir: &std::path::Path, sha: &str, bytes: &[u8]) -> Result<()> {
-    use std::io::Write;
-    let partial = dir.join(format!("{sha}.partial"));
-    let target = dir.join(sha);
-    let writing = |e: std::io::Error| Error::file(format!("writing {}", partial.display()), e);
-    let mut file = std::fs::File::create(&partial).map_err(writing)?;
-    file.write_all(bytes).map_err(writing)?;
-    file.sync_all().map_err(writing)?;
-    drop(file);
-    std::fs::rename(&partial, &target)
-        .map_err(|e| Error::file(format!("storing {}", target.display()), e))?;
-    let syncing = |e: std::io::Error| Error::file(format!("syncing {}", target.display()), e);
-    std::fs::File::open(&target)
-        .and_then(|f| f.sync_all())
-        .map_err(syncing)?;
-    sync_dir(dir).map_err(|e| Error::file(format!("syncing {}", dir.display()), e))
-}
-
-/// Make a rename in `dir` durable. On Unix a folder is fsynced like a file; Windows
-/// cannot open a folder as a file, and its file system journals renames itself.
-fn sync_dir(dir: &std::path::Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    {
-        std::fs::File::open(dir)?.sync_all()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = dir;
-        Ok(())
-    }
-}
 
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct AttachmentData {
@@ -67,7 +32,13 @@ impl Voices {
     /// Where the file with this SHA-256 is kept.
     #[cfg(feature = "test-support")]
     pub fn attachment_file(&self, sha256: &str) -> std::path::PathBuf {
-        self.attachments_dir.join(sha256)
+        self.files.path(sha256)
+    }
+
+    /// The plain bytes of the kept file with this SHA-256 (opened with the files key).
+    #[cfg(feature = "test-support")]
+    pub fn attachment_bytes(&self, sha256: &str) -> Result<Vec<u8>> {
+        self.files.read(sha256)
     }
 
     /// Keep a file (content-addressed by SHA-256) as the answer to a media field.
@@ -100,9 +71,9 @@ impl Voices {
             .decode(data_base64)
             .map_err(|e| Error::InvalidInput(format!("attachment for `{path}`: {e}")))?;
         let sha = sha256_hex(&bytes);
-        let target = self.attachments_dir.join(&sha);
-        if !target.exists() {
-            keep_durably(&self.attachments_dir, &sha, &bytes)?;
+        if !self.files.exists(&sha) {
+            // Sealed, then renamed into place: a crash never leaves a half file.
+            self.files.write(&sha, &bytes)?;
         }
         let safe_name: String = file_name
             .chars()
@@ -143,9 +114,7 @@ impl Voices {
             .into_iter()
             .find(|(p, ..)| p == path)
             .ok_or_else(|| Error::NotFound(format!("no file attached at `{path}`")))?;
-        let file = self.attachments_dir.join(&sha);
-        let bytes = std::fs::read(&file)
-            .map_err(|e| Error::file(format!("reading {}", file.display()), e))?;
+        let bytes = self.files.read(&sha)?;
         Ok(AttachmentData {
             file_name,
             media_type,
@@ -166,21 +135,28 @@ fn media_field_named(item: &Item, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::vault::{files::new_files_key, AttachmentFiles};
 
+    /// A crash or power loss never leaves a row naming a file that is not on disk whole:
+    /// the sealed file is written under a temporary name, fsynced, renamed to its hash
+    /// and the folder fsynced (`vault::durable::replace`) before the row is committed.
     #[test]
     fn a_kept_file_is_whole_under_its_hash_with_no_partial_left() {
         let dir = tempfile::tempdir().unwrap();
+        let files = AttachmentFiles::new(dir.path().to_owned(), &new_files_key().unwrap()).unwrap();
         let bytes = b"a photo".repeat(1_000);
         let sha = sha256_hex(&bytes);
-        keep_durably(dir.path(), &sha, &bytes).unwrap();
-        assert_eq!(std::fs::read(dir.path().join(&sha)).unwrap(), bytes);
+        files.write(&sha, &bytes).unwrap();
+        assert_eq!(files.read(&sha).unwrap(), bytes);
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().into_string().unwrap())
             .collect();
         assert_eq!(names, [sha]);
         // A folder that is not there is an error that says where, not a panic.
-        let err = keep_durably(&dir.path().join("gone"), "x", b"y").unwrap_err();
+        let gone =
+            AttachmentFiles::new(dir.path().join("gone"), &new_files_key().unwrap()).unwrap();
+        let err = gone.write("x", b"y").unwrap_err();
         assert!(err.to_string().contains("gone"), "{err}");
     }
 }

@@ -9,7 +9,7 @@ mod safe_exit;
 mod settings;
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 
 use voices_core::engine::{self, AnswerPath, Session};
@@ -19,11 +19,12 @@ use crate::error::{Error, Result};
 use crate::forms::Forms;
 use crate::store::{SharedStore, Store};
 use crate::sync::Syncer;
+use crate::vault::{files, AttachmentFiles, DataKey, Vault};
 
 pub use attachments::{AttachmentData, Upload};
 pub use interview::{InterviewState, PageUpdate, ResponseSummary, Review};
 pub use safe_exit::{decoy, DecoyView};
-pub use settings::AppSettings;
+pub use settings::{AppSettings, DEFAULT_IDLE_LOCK_SECONDS};
 
 /// An open interview: the engine's session plus what the store knows of it.
 struct Open {
@@ -31,10 +32,16 @@ struct Open {
     language: String,
 }
 
+/// The setting holding the key the attached files are sealed with (hex; inside the
+/// encrypted store only).
+const FILES_KEY: &str = "attachments.key";
+/// Set once the files an app from before encryption left plain were sealed.
+const FILES_SEALED: &str = "attachments.sealed";
+
 pub struct Voices {
     store: SharedStore,
     forms: Arc<Forms>,
-    attachments_dir: PathBuf,
+    files: Arc<AttachmentFiles>,
     /// Interviews being worked on, kept in step with the store after each commit.
     open: Mutex<HashMap<String, Open>>,
     env: Mutex<DeviceEnvironment>,
@@ -59,15 +66,30 @@ fn parse_path(text: &str) -> Result<AnswerPath> {
 }
 
 impl Voices {
-    /// Open the data directory (creating it), its database and attachment folder,
-    /// and make sure the example forms are there.
-    pub fn open(data_dir: &Path) -> Result<Voices> {
+    /// Open the data directory (creating it), its database (keyed with `key`) and
+    /// attachment folder, and make sure the example forms are there. A store and files
+    /// an app from before encryption left plain are encrypted here, nothing lost.
+    pub fn open(data_dir: &Path, key: &DataKey) -> Result<Voices> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| Error::file(format!("creating {}", data_dir.display()), e))?;
-        let attachments_dir = data_dir.join("attachments");
+        let vault = Vault::new(data_dir);
+        let attachments_dir = vault.attachments_dir();
         std::fs::create_dir_all(&attachments_dir)
             .map_err(|e| Error::file(format!("creating {}", attachments_dir.display()), e))?;
-        let mut store = Store::open(&data_dir.join("voices.sqlite"))?;
+        let mut store = Store::open(&vault.store_path(), key)?;
+        let files_key = match store.setting(FILES_KEY)? {
+            Some(k) => zeroize::Zeroizing::new(k),
+            None => {
+                let k = files::new_files_key()?;
+                store.set_setting(FILES_KEY, &k)?;
+                k
+            }
+        };
+        let files = Arc::new(AttachmentFiles::new(attachments_dir, &files_key)?);
+        if store.setting(FILES_SEALED)?.is_none() {
+            files.seal_plain_files()?;
+            store.set_setting(FILES_SEALED, "1")?;
+        }
         let device_id = match store.setting("device_id")? {
             Some(id) => id,
             None => {
@@ -82,17 +104,23 @@ impl Voices {
         let store = SharedStore::new(store);
         let forms = Arc::new(Forms::new(store.clone()));
         forms.load_examples()?;
-        Ok(Voices {
-            sync: Syncer::new(store.clone(), forms.clone(), attachments_dir.clone()),
+        let voices = Voices {
+            sync: Syncer::new(store.clone(), forms.clone(), files.clone()),
             store,
             forms,
-            attachments_dir,
+            files,
             open: Mutex::new(HashMap::new()),
             env: Mutex::new(DeviceEnvironment {
                 device_id: Some(device_id),
                 username,
             }),
-        })
+        };
+        // Retention runs out while the device is offline too. A failure leaves the
+        // responses as they were (each purge is one transaction); the next sync retries.
+        if let Err(e) = voices.sync.purge_acknowledged() {
+            eprintln!("Voices: purging acknowledged responses failed: {e}");
+        }
+        Ok(voices)
     }
 
     /// The form versions on the device: import, list, compiled forms.
@@ -112,7 +140,7 @@ impl Voices {
     }
 
     /// Direct store access for tests and measurements.
-    #[cfg(feature = "test-support")]
+    #[cfg(any(test, feature = "test-support"))]
     pub fn with_store<T>(&self, f: impl FnOnce(&mut Store) -> Result<T>) -> Result<T> {
         f(&mut self.store.lock())
     }

@@ -1,10 +1,13 @@
-//! The app's own settings (its language), kept in the store for the next start.
+//! The app's own settings (its language, the idle time before it locks), kept in the
+//! store for the next start.
 
 use serde::Serialize;
 use ts_rs::TS;
+use voices_core::sync::protocol::DevicePolicy;
 
 use super::Voices;
 use crate::error::{Error, Result};
+use crate::sync::policy::IDLE_LOCK_KEY;
 
 /// The app's own settings, restored when the app starts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
@@ -16,8 +19,20 @@ pub struct AppSettings {
 
 /// The settings key of the app's own language.
 const APP_LANGUAGE_KEY: &str = "app_language";
+/// Idle time before the app locks when the project sets none: 5 minutes.
+pub const DEFAULT_IDLE_LOCK_SECONDS: u32 = DevicePolicy::DEFAULT_IDLE_LOCK_SECONDS;
 
 impl Voices {
+    /// Idle time before the app locks itself: the project's setting (taken at each
+    /// sync), else the default; never shorter than the policy's minimum.
+    pub fn idle_lock_seconds(&self) -> Result<u32> {
+        let stored = self.store.with(|s| s.setting(IDLE_LOCK_KEY))?;
+        Ok(stored
+            .and_then(|v| v.parse::<u32>().ok())
+            .map(|v| v.max(DevicePolicy::MIN_IDLE_LOCK_SECONDS))
+            .unwrap_or(DEFAULT_IDLE_LOCK_SECONDS))
+    }
+
     pub fn app_settings(&self) -> Result<AppSettings> {
         Ok(AppSettings {
             language: self.store.with(|s| s.setting(APP_LANGUAGE_KEY))?,

@@ -33,6 +33,28 @@ pub fn mock_app_in(dir: tempfile::TempDir) -> MockApp {
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .unwrap();
+    let app = MockApp { dir, app, window };
+    // First start sets the PIN; a restart enters it.
+    let state = app.call("device_state", None).unwrap();
+    let pin = json!({ "pin": voices_app::device::TEST_PIN });
+    match state["status"].as_str() {
+        Some("new") => app.call("set_pin", Some(pin)).unwrap(),
+        Some("locked") => app.call("unlock", Some(pin)).unwrap(),
+        other => panic!("the device starts {other:?}"),
+    };
+    app
+}
+
+/// The app on a data directory, left at its lock screen.
+pub fn mock_app_locked(dir: tempfile::TempDir) -> MockApp {
+    let mut app = voices_app::build(mock_builder(), Some(dir.path().to_owned()))
+        .build(mock_context(noop_assets()))
+        .unwrap();
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
+    let window = WebviewWindowBuilder::new(&app, "main", Default::default())
+        .build()
+        .unwrap();
     MockApp { dir, app, window }
 }
 

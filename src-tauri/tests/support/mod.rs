@@ -224,6 +224,7 @@ impl TestServer {
                         project: PROJECT.into(),
                         enumerator: format!("Enumerator {id}"),
                         revoked_at: None,
+                        wipe_requested_at: None,
                     },
                     &auth::secret_hash(&code),
                     &voices_server::time_from_now(chrono::Duration::days(1)),
@@ -314,7 +315,8 @@ pub struct Device {
 impl Device {
     pub fn open() -> Device {
         let dir = tempfile::tempdir().unwrap();
-        let voices = Voices::open(dir.path()).unwrap();
+        let voices =
+            voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
         let report = voices
             .forms()
             .import_text("household.json", &fixture_text(), "file")

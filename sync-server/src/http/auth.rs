@@ -215,6 +215,9 @@ impl FromRequestParts<AppState> for Admin {
 /// The principal of the request's bearer token or session cookie, if it is known,
 /// current and not revoked (the CSRF header of a cookie was checked by the `session`
 /// layer already). A device's contact is recorded on the way.
+/// The error code answering every call of a device revoked with wipe.
+pub const DEVICE_WIPE: &str = "device_wipe";
+
 pub(super) async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiResult<Principal> {
     let token = super::session::credential(headers).ok_or_else(|| {
         unauthorized(
@@ -226,6 +229,15 @@ pub(super) async fn authenticate(state: &AppState, headers: &HeaderMap) -> ApiRe
     let store = state.store.clone();
     let found = blocking(move || store.find_token(&hash)).await?;
     let info = found.ok_or_else(|| unauthorized("unauthorized", "unknown token"))?;
+    // Before the revocation itself: the app must learn that it is to erase its data.
+    if let Principal::Device(d) = &info.principal {
+        if d.wipe_requested_at.is_some() {
+            return Err(unauthorized(
+                DEVICE_WIPE,
+                "this device was revoked with wipe: it must erase its data",
+            ));
+        }
+    }
     if info.revoked_at.is_some() {
         return Err(unauthorized(
             "token_revoked",

@@ -1,8 +1,9 @@
 //! The project's devices in the console: `GET /devices` (last contact, app version,
 //! pending count), `POST /devices` (a new device: its one-time code and QR code) and
-//! `DELETE /devices/{id}` (revoke). Each device's contact is recorded as it comes.
+//! `DELETE /devices/{id}` (revoke; `?wipe=true`: the app erases its data on its next
+//! call). Each device's contact is recorded as it comes.
 
-use super::extract::Path;
+use super::extract::{Path, Query};
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -62,6 +63,7 @@ pub(super) async fn list(
                     "created_at": d.created_at, "last_seen": d.last_seen,
                     "app_version": d.app_version, "pending": d.pending,
                     "revoked_at": d.revoked_at,
+                    "wipe_requested_at": d.wipe_requested_at,
                 })
             })
             .collect(),
@@ -175,9 +177,17 @@ pub(super) async fn add(
         .into_response())
 }
 
+#[derive(Deserialize)]
+pub(super) struct RevokeQuery {
+    /// `?wipe=true`: the app erases its data on its next call (unsent responses too).
+    #[serde(default)]
+    wipe: bool,
+}
+
 pub(super) async fn revoke(
     State(state): State<AppState>,
     Path((_, id)): Path<(String, String)>,
+    Query(query): Query<RevokeQuery>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<StatusCode> {
     let store = state.store.clone();
@@ -191,9 +201,19 @@ pub(super) async fn revoke(
         {
             return Ok::<_, crate::Error>(false);
         }
-        let revoked = store.revoke_device(&did, &crate::now_text())?;
+        let revoked = if query.wipe {
+            store.revoke_device_with_wipe(&did, &crate::now_text())?
+        } else {
+            store.revoke_device(&did, &crate::now_text())?
+        };
         if revoked {
-            caller.audit(store.as_ref(), AuditAction::RevokeDevice, Some(&did), "")?;
+            let detail = if query.wipe { "wipe" } else { "" };
+            caller.audit(
+                store.as_ref(),
+                AuditAction::RevokeDevice,
+                Some(&did),
+                detail,
+            )?;
         }
         Ok(revoked)
     })

@@ -19,6 +19,7 @@ mod forms;
 mod keys;
 pub mod load;
 mod people;
+mod policy;
 mod projects;
 mod responses;
 mod revisions;
@@ -263,6 +264,16 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::DELETE,
             "/projects/{project}/devices/{id}",
             delete(devices::revoke),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/device-policy",
+            get(policy::get),
+        ),
+        (
+            Method::PUT,
+            "/projects/{project}/device-policy",
+            put(policy::set),
         ),
         (Method::GET, "/users", get(people::list)),
         (Method::POST, "/users", post(people::add)),

@@ -191,6 +191,11 @@ pub trait Dialect {
     fn search(&self, placeholder: &str) -> String;
     /// The search parameter for these words.
     fn search_text(&self, words: &[String], pii: bool) -> String;
+    /// An index column as compared with a `responses` key column in the page's join, so
+    /// the join looks the page's rows up by `responses`' primary key.
+    fn join_key(&self, column: &str) -> String {
+        column.to_owned()
+    }
 }
 
 /// SQL text with its parameters (all text; numbers are written into the SQL).
@@ -280,9 +285,11 @@ pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
         "SELECT {TABLE_COLUMNS} FROM (
              SELECT * FROM response_index ri WHERE {conditions} ORDER BY {order} LIMIT {}
          ) ri
-         JOIN responses r ON r.project = ri.project AND r.id = ri.id
+         JOIN responses r ON r.project = {} AND r.id = {}
          ORDER BY {order}",
-        q.limit + 1
+        q.limit + 1,
+        d.join_key("ri.project"),
+        d.join_key("ri.id"),
     );
     sql
 }
@@ -369,6 +376,8 @@ pub struct DeviceInfo {
     pub app_version: Option<String>,
     pub pending: Option<i64>,
     pub revoked_at: Option<String>,
+    /// Revoked with wipe: the app erases its data on its next call.
+    pub wipe_requested_at: Option<String>,
 }
 
 /// A review decision as recorded.

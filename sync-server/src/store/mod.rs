@@ -18,7 +18,7 @@ pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
 use voices_core::response::Response;
-use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
+use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck, ReviewState};
 use voices_core::sync::{Edits, ResponseState, Revision};
 
 use crate::Result;
@@ -112,6 +112,8 @@ pub struct Device {
     pub project: String,
     pub enumerator: String,
     pub revoked_at: Option<String>,
+    /// When a coordinator revoked it with wipe: the app erases its data on its next call.
+    pub wipe_requested_at: Option<String>,
 }
 
 /// Who a bearer token speaks for.
@@ -251,6 +253,12 @@ pub trait Store: Send + Sync + 'static {
     // Accounts and projects.
     fn add_project(&self, id: &str, title: &str, now: &str) -> Result<()>;
     fn project_exists(&self, id: &str) -> Result<bool>;
+    /// What the project asks of its devices (the default for a value never set);
+    /// `None` when there is no such project.
+    fn device_policy(&self, project: &str) -> Result<Option<DevicePolicy>>;
+    /// Set the project's device policy (checked by the caller). `false` when there is
+    /// no such project.
+    fn set_device_policy(&self, project: &str, policy: &DevicePolicy) -> Result<bool>;
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()>;
     fn add_membership(&self, user: &str, project: &str) -> Result<()>;
     /// `false` when the user was not a member. The user's sessions stay; the next
@@ -286,6 +294,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Option<Device>>;
     /// Revoke a device and every token it holds. `false` if there is no such device.
     fn revoke_device(&self, device_id: &str, now: &str) -> Result<bool>;
+    /// [`Store::revoke_device`], and the device is told to erase its data on its next
+    /// call (also for a device revoked before). `false` when there is no such device.
+    fn revoke_device_with_wipe(&self, device_id: &str, now: &str) -> Result<bool>;
     fn add_token(
         &self,
         token_hash: &str,

@@ -372,6 +372,7 @@ impl Server {
                         project: "p1".into(),
                         enumerator: format!("Enumerator {id}"),
                         revoked_at: None,
+                        wipe_requested_at: None,
                     },
                     &auth::secret_hash(&code),
                     &voices_server::time_from_now(chrono::Duration::days(1)),

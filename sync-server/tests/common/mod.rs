@@ -81,6 +81,7 @@ pub async fn provision(fx_router: &Router, store: &dyn Store, id: &str, project:
                 project: project.into(),
                 enumerator: format!("Enumerator {id}"),
                 revoked_at: None,
+                wipe_requested_at: None,
             },
             &auth::secret_hash(&code),
             &voices_server::time_from_now(chrono::Duration::days(1)),

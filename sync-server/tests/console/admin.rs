@@ -102,6 +102,76 @@ pub async fn the_overview_counts_what_came_in(c: Console) {
     }
 }
 
+/// Revoked with wipe: every call of the device is answered `device_wipe` (the app erases
+/// its data when it sees it), before the revocation's own `token_revoked`; the list says so.
+pub async fn a_device_revoked_with_wipe_is_told_to_erase_its_data(c: Console) {
+    let answer = c
+        .call(
+            "POST",
+            "/api/v1/projects/p1/devices",
+            &c.coordinator,
+            Some(json!({"enumerator": "Amina"}).to_string()),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let id = answer.body["id"].as_str().unwrap().to_owned();
+    let code = answer.body["code"].as_str().unwrap().to_owned();
+    let provisioned = c
+        .send(
+            Request::post("/api/v1/provision")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(json!({"code": code}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(provisioned.status, StatusCode::OK, "{}", provisioned.body);
+    let token = provisioned.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        c.get(&token, "/api/v1/projects/p1/forms").await.status,
+        StatusCode::OK
+    );
+
+    let answer = c
+        .call(
+            "DELETE",
+            &format!("/api/v1/projects/p1/devices/{id}?wipe=true"),
+            &c.coordinator,
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.body);
+    let answer = c.get(&token, "/api/v1/projects/p1/forms").await;
+    assert_eq!(
+        (answer.status, answer.code()),
+        (StatusCode::UNAUTHORIZED, "device_wipe"),
+        "{}",
+        answer.body
+    );
+    let listed = c.get(&c.coordinator, "/api/v1/projects/p1/devices").await;
+    let device = listed
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert!(device["revoked_at"].is_string(), "{device}");
+    assert!(device["wipe_requested_at"].is_string(), "{device}");
+    // Revoking again without wipe does not take the order back.
+    let answer = c
+        .call(
+            "DELETE",
+            &format!("/api/v1/projects/p1/devices/{id}"),
+            &c.coordinator,
+            None,
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT);
+    let answer = c.get(&token, "/api/v1/projects/p1/forms").await;
+    assert_eq!(answer.code(), "device_wipe");
+}
+
 pub async fn devices_are_added_listed_and_revoked(c: Console) {
     c.responses(0, 2).await;
     let answer = c
@@ -175,6 +245,7 @@ pub async fn devices_are_added_listed_and_revoked(c: Console) {
     assert_eq!(listed["pending"], 3);
     assert!(listed["last_seen"].is_string(), "{listed}");
     assert_eq!(listed["revoked_at"], Value::Null);
+    assert_eq!(listed["wipe_requested_at"], Value::Null);
 
     let answer = c
         .call(

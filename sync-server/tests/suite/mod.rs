@@ -90,6 +90,27 @@ pub fn accounts_and_tokens(store: Arc<dyn Store>) {
     assert!(store.find_token("unknown").unwrap().is_none());
 }
 
+pub fn a_project_device_policy_has_defaults_and_keeps_what_is_set(store: Arc<dyn Store>) {
+    use voices_core::sync::protocol::DevicePolicy;
+    setup(store.as_ref());
+    assert_eq!(
+        store.device_policy("p1").unwrap(),
+        Some(DevicePolicy::DEFAULT)
+    );
+    assert_eq!(store.device_policy("nope").unwrap(), None);
+    let strict = DevicePolicy {
+        idle_lock_seconds: 60,
+        retention_days: 0,
+    };
+    assert!(store.set_device_policy("p1", &strict).unwrap());
+    assert!(!store.set_device_policy("nope", &strict).unwrap());
+    assert_eq!(store.device_policy("p1").unwrap(), Some(strict));
+    assert_eq!(
+        store.device_policy("p2").unwrap(),
+        Some(DevicePolicy::DEFAULT)
+    );
+}
+
 pub fn passwords_sessions_and_memberships_change_at_once(store: Arc<dyn Store>) {
     setup(store.as_ref());
     store
@@ -147,6 +168,7 @@ pub fn provisioning_codes_work_once(store: Arc<dyn Store>) {
         project: "p1".into(),
         enumerator: "Achieng".into(),
         revoked_at: None,
+        wipe_requested_at: None,
     };
     store.add_device(&device, "code-hash", LATER, NOW).unwrap();
     assert!(store.add_device(&device, "other", LATER, NOW).is_err());
@@ -1112,6 +1134,7 @@ macro_rules! store_suite {
     ($make:expr) => {
         $crate::store_suite!(@tests $make;
             accounts_and_tokens,
+            a_project_device_policy_has_defaults_and_keeps_what_is_set,
             passwords_sessions_and_memberships_change_at_once,
             provisioning_codes_work_once,
             form_versions_are_immutable,

@@ -80,6 +80,7 @@ pub fn prepare(store: &dyn Store) {
             project: PROJECT.into(),
             enumerator: format!("Enumerator of {id}"),
             revoked_at: None,
+            wipe_requested_at: None,
         };
         store
             .add_device(&device, &auth::secret_hash(code), &later, &now)

@@ -1,7 +1,7 @@
 // Generated from the Rust types in src-tauri by `UPDATE_BINDINGS=1 cargo test -p voices-app bindings`.
 // Do not edit by hand.
 
-export type ErrorKind = "storage" | "file" | "not_found" | "invalid_input" | "invalid_form" | "conflict" | "no_code_found" | "not_provisioned" | "offline" | "server_refused" | "bad_code";
+export type ErrorKind = "storage" | "file" | "not_found" | "invalid_input" | "invalid_form" | "conflict" | "no_code_found" | "not_provisioned" | "offline" | "server_refused" | "bad_code" | "locked" | "wrong_pin" | "wiped";
 
 export type CommandError = { kind: ErrorKind, message: string, };
 
@@ -283,8 +283,44 @@ export type AppLanguageRequest = {
  */
 language: string, };
 
+export type LockStatus = "new" | "locked" | "unlocked";
+
+export type DeviceState = { status: LockStatus, 
+/**
+ * No PIN yet, but data from an app before encryption is here: setting the PIN
+ * encrypts it (nothing is lost).
+ */
+has_unencrypted_data: boolean, 
+/**
+ * Wrong PINs that may still be entered before the device's data is erased.
+ */
+attempts_left: number, max_attempts: number, 
+/**
+ * From this many tries left, the screen warns what the last one does.
+ */
+warn_when_left: number, min_pin_length: number, 
+/**
+ * Idle time after which the app locks itself (the project's setting, or the default).
+ */
+idle_lock_seconds: number, 
+/**
+ * The device's data was erased since the app started (too many wrong PINs or a
+ * wipe ordered by the coordinator): the screen says so.
+ */
+wiped: boolean, };
+
+export type PinRequest = { pin: string, };
+
+export type ChangePinRequest = { old_pin: string, new_pin: string, };
+
 /** Every command: the request it takes (`null`: none) and what it returns. */
 export interface Commands {
+  device_state: { request: null; response: DeviceState };
+  set_pin: { request: PinRequest; response: DeviceState };
+  unlock: { request: PinRequest; response: DeviceState };
+  lock_device: { request: null; response: DeviceState };
+  change_pin: { request: ChangePinRequest; response: null };
+  keep_unlocked: { request: null; response: null };
   list_forms: { request: null; response: Array<FormSummary> };
   import_form_text: { request: ImportTextRequest; response: FileReport };
   import_form_spreadsheet: { request: ImportSpreadsheetRequest; response: FileReport };

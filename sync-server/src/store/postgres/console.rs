@@ -25,6 +25,15 @@ impl Dialect for Postgres {
         format!("${n}")
     }
 
+    /// The index's columns are `COLLATE "C"` (byte order, for the keyset), `responses`'
+    /// the database's default: compared as they are, PostgreSQL relabels the `responses`
+    /// side to "C", cannot use its primary key, and hash-joins the page against every
+    /// response of the project (a scan of them all per page). Equality is the same in
+    /// both collations, so the index side is relabelled instead.
+    fn join_key(&self, column: &str) -> String {
+        format!("{column} COLLATE \"default\"")
+    }
+
     fn search(&self, placeholder: &str) -> String {
         format!("ri.search @@ to_tsquery('simple', {placeholder})")
     }
@@ -539,7 +548,8 @@ pub(super) fn reviews_of(
 
 pub(super) fn list_devices(c: &mut impl GenericClient, project: &str) -> Attempt<Vec<DeviceInfo>> {
     c.query(
-        "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending, revoked_at
+        "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending, revoked_at,
+                wipe_requested_at
          FROM devices WHERE project = $1 ORDER BY id",
         &[&project],
     )?
@@ -554,6 +564,7 @@ pub(super) fn list_devices(c: &mut impl GenericClient, project: &str) -> Attempt
             app_version: r.try_get(5)?,
             pending: r.try_get(6)?,
             revoked_at: r.try_get(7)?,
+            wipe_requested_at: r.try_get(8)?,
         })
     })
     .collect()

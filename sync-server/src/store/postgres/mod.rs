@@ -35,7 +35,7 @@ pub use migrations::SCHEMA_VERSION;
 
 use std::collections::HashSet;
 
-use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
+use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck, ReviewState};
 
 use super::access::{AuditEntry, AuditQuery, AuditRecord, ProjectKey};
 use super::plan::Ingest;
@@ -73,6 +73,41 @@ impl Store for PostgresStore {
 
     fn project_exists(&self, id: &str) -> Result<bool> {
         self.run(|c| project_exists(c, id))
+    }
+
+    fn device_policy(&self, project: &str) -> Result<Option<DevicePolicy>> {
+        self.run(|c| {
+            let Some(row) = c.query_opt(
+                "SELECT device_idle_lock_seconds, device_retention_days FROM projects WHERE id = $1",
+                &[&project],
+            )?
+            else {
+                return Ok(None);
+            };
+            let idle: Option<i32> = row.try_get(0)?;
+            let retention: Option<i32> = row.try_get(1)?;
+            Ok(Some(DevicePolicy {
+                idle_lock_seconds: idle
+                    .and_then(|v| u32::try_from(v).ok())
+                    .unwrap_or(DevicePolicy::DEFAULT_IDLE_LOCK_SECONDS),
+                retention_days: retention
+                    .and_then(|v| u32::try_from(v).ok())
+                    .unwrap_or(DevicePolicy::DEFAULT_RETENTION_DAYS),
+            }))
+        })
+    }
+
+    fn set_device_policy(&self, project: &str, policy: &DevicePolicy) -> Result<bool> {
+        // Checked ranges fit an INTEGER; a value that does not would be a caller's bug.
+        let idle = i32::try_from(policy.idle_lock_seconds).unwrap_or(i32::MAX);
+        let retention = i32::try_from(policy.retention_days).unwrap_or(i32::MAX);
+        self.run(|c| {
+            let n = c.execute(
+                "UPDATE projects SET device_idle_lock_seconds = $2, device_retention_days = $3 WHERE id = $1",
+                &[&project, &idle, &retention],
+            )?;
+            Ok(n > 0)
+        })
     }
 
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {
@@ -219,6 +254,23 @@ impl Store for PostgresStore {
             let mut tx = c.transaction()?;
             let n = tx.execute(
                 "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2), code_hash = NULL WHERE id = $1",
+                &[&device_id, &now],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE device_id = $1",
+                &[&device_id, &now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn revoke_device_with_wipe(&self, device_id: &str, now: &str) -> Result<bool> {
+        self.run(|c| {
+            let mut tx = c.transaction()?;
+            let n = tx.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2), code_hash = NULL,
+                    wipe_requested_at = COALESCE(wipe_requested_at, $2) WHERE id = $1",
                 &[&device_id, &now],
             )?;
             tx.execute(

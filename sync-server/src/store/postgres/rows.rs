@@ -53,7 +53,7 @@ pub(super) fn load_device(
     id: &str,
 ) -> Attempt<Option<Device>> {
     let Some(row) = c.query_opt(
-        "SELECT id, project, enumerator, revoked_at FROM devices WHERE id = $1",
+        "SELECT id, project, enumerator, revoked_at, wipe_requested_at FROM devices WHERE id = $1",
         &[&id],
     )?
     else {
@@ -64,6 +64,7 @@ pub(super) fn load_device(
         project: row.try_get(1)?,
         enumerator: row.try_get(2)?,
         revoked_at: row.try_get(3)?,
+        wipe_requested_at: row.try_get(4)?,
     }))
 }
 

@@ -465,7 +465,8 @@ pub(super) fn reviews_of(
 
 pub(super) fn list_devices(c: &Connection, project: &str) -> Result<Vec<DeviceInfo>> {
     let mut stmt = c.prepare_cached(
-        "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending, revoked_at
+        "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending, revoked_at,
+                wipe_requested_at
          FROM devices WHERE project = ?1 ORDER BY id",
     )?;
     let rows = stmt.query_map([project], |r| {
@@ -478,6 +479,7 @@ pub(super) fn list_devices(c: &Connection, project: &str) -> Result<Vec<DeviceIn
             app_version: r.get(5)?,
             pending: r.get(6)?,
             revoked_at: r.get(7)?,
+            wipe_requested_at: r.get(8)?,
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -27,7 +27,7 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use voices_core::sync::protocol::{FormVersionSummary, RecordAck, ReviewState};
+use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck, ReviewState};
 
 use super::access::{AuditEntry, AuditQuery, AuditRecord, ProjectKey};
 use super::plan::Ingest;
@@ -201,7 +201,7 @@ fn load_user(conn: &Connection, name: &str) -> Result<Option<User>> {
 fn load_device(conn: &Connection, id: &str) -> Result<Option<Device>> {
     Ok(conn
         .query_row(
-            "SELECT id, project, enumerator, revoked_at FROM devices WHERE id = ?1",
+            "SELECT id, project, enumerator, revoked_at, wipe_requested_at FROM devices WHERE id = ?1",
             [id],
             |r| {
                 Ok(Device {
@@ -209,6 +209,7 @@ fn load_device(conn: &Connection, id: &str) -> Result<Option<Device>> {
                     project: r.get(1)?,
                     enumerator: r.get(2)?,
                     revoked_at: r.get(3)?,
+                    wipe_requested_at: r.get(4)?,
                 })
             },
         )
@@ -252,6 +253,32 @@ impl Store for SqliteStore {
 
     fn project_exists(&self, id: &str) -> Result<bool> {
         self.read(|c| project_exists(c, id))
+    }
+
+    fn device_policy(&self, project: &str) -> Result<Option<DevicePolicy>> {
+        self.read(|c| {
+            let row: Option<(Option<u32>, Option<u32>)> = c
+                .query_row(
+                    "SELECT device_idle_lock_seconds, device_retention_days FROM projects WHERE id = ?1",
+                    [project],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?;
+            Ok(row.map(|(idle, retention)| DevicePolicy {
+                idle_lock_seconds: idle.unwrap_or(DevicePolicy::DEFAULT_IDLE_LOCK_SECONDS),
+                retention_days: retention.unwrap_or(DevicePolicy::DEFAULT_RETENTION_DAYS),
+            }))
+        })
+    }
+
+    fn set_device_policy(&self, project: &str, policy: &DevicePolicy) -> Result<bool> {
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE projects SET device_idle_lock_seconds = ?2, device_retention_days = ?3 WHERE id = ?1",
+                params![project, policy.idle_lock_seconds, policy.retention_days],
+            )?;
+            Ok(n > 0)
+        })
     }
 
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {
@@ -383,6 +410,23 @@ impl Store for SqliteStore {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = tx.execute(
                 "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2), code_hash = NULL WHERE id = ?1",
+                params![device_id, now],
+            )?;
+            tx.execute(
+                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE device_id = ?1",
+                params![device_id, now],
+            )?;
+            tx.commit()?;
+            Ok(n > 0)
+        })
+    }
+
+    fn revoke_device_with_wipe(&self, device_id: &str, now: &str) -> Result<bool> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = tx.execute(
+                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2), code_hash = NULL,
+                    wipe_requested_at = COALESCE(wipe_requested_at, ?2) WHERE id = ?1",
                 params![device_id, now],
             )?;
             tx.execute(

@@ -27,8 +27,13 @@ const MIGRATIONS: &[&str] = &[
     // 6: nothing to do (feed positions were per project here from the start); kept so
     // the numbers stay aligned with SQLite's migration 6.
     include_str!("0006_feed_positions_per_project.sql"),
-    // 7: sealed answers and the access audit (as SQLite's migration 7).
-    include_str!("0007_keys_and_audit.sql"),
+    // 7: a device revoked with wipe (`device revoke --wipe`, the console's choice): its
+    // calls are answered `device_wipe` and the app erases its data.
+    include_str!("0007_device_wipe.sql"),
+    // 8: the device policy of a project (idle lock, retention on the device).
+    include_str!("0008_device_policy.sql"),
+    // 9: sealed answers and the access audit (as SQLite's migration 9).
+    include_str!("0009_keys_and_audit.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of

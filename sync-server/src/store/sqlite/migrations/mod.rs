@@ -35,9 +35,14 @@ const MIGRATIONS: &[&str] = &[
     // its own highest one, so every cursor a device or coordinator holds still means
     // "after this row of my project" and no row is skipped or repeated.
     include_str!("0006_feed_positions_per_project.sql"),
-    // 7: sealed answers and the access audit: the project's recipient keys (public
+    // 7: a device revoked with wipe (`device revoke --wipe`, the console's choice): its
+    // calls are answered `device_wipe` and the app erases its data.
+    include_str!("0007_device_wipe.sql"),
+    // 8: the device policy of a project (idle lock, retention on the device).
+    include_str!("0008_device_policy.sql"),
+    // 9: sealed answers and the access audit: the project's recipient keys (public
     // only), the pii grant per membership, and the append-only `audit_log`.
-    include_str!("0007_keys_and_audit.sql"),
+    include_str!("0009_keys_and_audit.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
