@@ -15,6 +15,11 @@ pub const PASSPHRASE_VAR: &str = "VOICES_IDENTITY_PASSPHRASE";
 /// Fewest characters of a new identity's passphrase.
 const MIN_PASSPHRASE: usize = 12;
 
+/// The largest scrypt work factor (log2 N) of an identity file we open. A second's work
+/// on a fast machine is 2^18–2^20; 2^22 costs seconds and 4 GiB, and is where age's
+/// documentation warns that larger values let a crafted file take hours.
+const MAX_WORK_FACTOR: u8 = 22;
+
 #[derive(clap::Args)]
 pub struct KeygenArgs {
     /// Where to write the identity (refused if the file exists).
@@ -76,7 +81,11 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<age::x25519::Identity>> {
     let text = match age::Decryptor::new_buffered(&bytes[..]) {
         Ok(decryptor) if decryptor.is_scrypt() => {
             let passphrase = passphrase(&format!("passphrase of {}", path.display()))?;
-            let identity = age::scrypt::Identity::new(passphrase);
+            let mut identity = age::scrypt::Identity::new(passphrase);
+            // age bounds the work it accepts by timing this machine now, so a busy machine
+            // refuses an identity it wrote itself. The file is the reader's own: accept
+            // any work factor a `voices keygen` or `age -p` on a fast machine writes.
+            identity.set_max_work_factor(MAX_WORK_FACTOR);
             let mut reader = decryptor
                 .decrypt(std::iter::once(&identity as &dyn age::Identity))
                 .map_err(|e| anyhow::anyhow!("cannot open {}: {e}", path.display()))?;
