@@ -7,10 +7,15 @@ import { svelte } from '@sveltejs/vite-plugin-svelte';
 export default defineConfig({
   plugins: [svelte()],
   clearScreen: false,
+  // The workbench's preview draws the app's interview components (ui/src): they must use
+  // the console's Svelte runtime, not a second copy from ui/node_modules.
+  resolve: { dedupe: ['svelte'] },
   server: {
     port: 5174,
     strictPort: true,
     proxy: { '/api': 'http://127.0.0.1:8470' },
+    // The app's components and the WebAssembly core live beside the console.
+    fs: { allow: ['..'] },
   },
   build: {
     outDir: 'dist',

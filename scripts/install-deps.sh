@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Voices needs to build, run and test, only where it is missing, so
 # `make run` and `make test` work on a fresh Debian/Ubuntu machine as root.
-# Usage: scripts/install-deps.sh [build] [app] [e2e] [postgres] [xlsform] [console] [fuzz]   (default: all)
+# Usage: scripts/install-deps.sh [build] [app] [e2e] [postgres] [xlsform] [console] [wasm] [fuzz]   (default: all)
 set -euo pipefail
 
 groups=("$@")
-[ ${#groups[@]} -gt 0 ] || groups=(build app e2e postgres xlsform console)
+[ ${#groups[@]} -gt 0 ] || groups=(build app e2e postgres xlsform console wasm)
 want() { local g; for g in "${groups[@]}"; do [ "$g" = "$1" ] && return 0; done; return 1; }
 
 sudo_if_needed() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -57,6 +57,24 @@ fi
 if want e2e && ! command -v tauri-driver >/dev/null && [ ! -x "$HOME/.cargo/bin/tauri-driver" ]; then
   echo "install-deps: cargo install tauri-driver"
   cargo install tauri-driver --locked
+fi
+if want wasm; then
+  # The console's workbench runs voices-core as WebAssembly (scripts/build-wasm.sh): the
+  # target, and the wasm-bindgen CLI of exactly the version Cargo.lock holds. The CLI lands
+  # in ~/.cargo/bin, kept between runs like tauri-driver; a cold install takes a few minutes.
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    echo "install-deps: rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+  want_bindgen=$("$(dirname "$0")/wasm-bindgen-version.sh")
+  bindgen=$(command -v wasm-bindgen || echo "$HOME/.cargo/bin/wasm-bindgen")
+  if [ "$("$bindgen" --version 2>/dev/null | awk '{print $2}')" != "$want_bindgen" ]; then
+    echo "install-deps: cargo install wasm-bindgen-cli $want_bindgen"
+    # --locked first; a registry mirror behind the CLI's own lock file falls back to the
+    # newest compatible dependencies.
+    cargo install wasm-bindgen-cli --version "=$want_bindgen" --locked --force \
+      || cargo install wasm-bindgen-cli --version "=$want_bindgen" --force
+  fi
 fi
 if want fuzz && ! cargo fuzz --version >/dev/null 2>&1; then
   echo "install-deps: cargo install cargo-fuzz"

@@ -20,11 +20,12 @@ project=demo
 
 headless=0
 if [ -z "${DISPLAY:-}" ]; then headless=1; fi
-groups=(build app)
+groups=(build app wasm)
 [ "$headless" = 1 ] && groups+=(e2e)
 scripts/install-deps.sh "${groups[@]}"
 
-echo "==> building the UI and the coordinator console"
+echo "==> building the UI, the core as WebAssembly and the coordinator console"
+scripts/build-wasm.sh
 (cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build)
 (cd console && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build)
 echo "==> building the sync server (console embedded) and the app"

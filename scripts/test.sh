@@ -39,7 +39,9 @@ if [ ! -d ../shared/conformance ]; then
   exit 1
 fi
 
-step "install missing dependencies" scripts/install-deps.sh build app e2e postgres xlsform console
+step "install missing dependencies" scripts/install-deps.sh build app e2e postgres xlsform console wasm
+# voices-core as WebAssembly (wasm/pkg): the console bundles it, the equivalence test runs it.
+step "build the WebAssembly core (wasm/pkg)" scripts/build-wasm.sh
 step "build the UI (ui/dist)" bash -c 'cd ui && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build'
 step "UI unit tests (vitest)" bash -c 'cd ui && npm test'
 step "build the console (console/dist)" bash -c 'cd console && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund; } && npm run build'

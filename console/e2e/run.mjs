@@ -12,7 +12,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
-import { scenarios } from './scenarios.mjs';
+import { scenarios as consoleScenarios } from './scenarios.mjs';
+import { workbenchScenarios } from './workbench.mjs';
+
+const scenarios = [...consoleScenarios, ...workbenchScenarios];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.VOICES_SERVER_BIN;

@@ -14,10 +14,11 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voices-target}"
 for v in ARTIFACTS SCREENSHOTS VOICES_SERVER_BIN; do
   [ -n "${!v:-}" ] && export "$v=$(realpath -m "${!v}")"
 done
-"$root/scripts/install-deps.sh" console
+"$root/scripts/install-deps.sh" console wasm
 cd "$console"
 { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; } || npm ci --no-audit --no-fund
 if [ -z "${VOICES_SERVER_BIN:-}" ]; then
+  "$root/scripts/build-wasm.sh"
   npm run build
   (cd "$root" && cargo build -p voices-server --features console --bin voices-server)
   export VOICES_SERVER_BIN="$CARGO_TARGET_DIR/debug/voices-server"

@@ -19,11 +19,11 @@ function equal(actual, expected, what) {
   if (a !== e) throw new Error(`${what}: expected ${e}, got ${a}`);
 }
 
-async function shot(ctx, name, target = ctx.page) {
+export async function shot(ctx, name, target = ctx.page) {
   await target.screenshot({ path: join(ctx.shots, `console-${name}.png`) });
 }
 
-async function signIn(ctx, who = ADMIN) {
+export async function signIn(ctx, who = ADMIN) {
   const { page, base } = ctx;
   await page.goto(`${base}/`);
   const signInHeading = page.getByRole('heading', { name: 'Sign in' });
@@ -37,7 +37,7 @@ async function signIn(ctx, who = ADMIN) {
 }
 
 /** Serious and critical accessibility problems axe-core finds on the page as it is now. */
-async function axeProblems(ctx) {
+export async function axeProblems(ctx) {
   // DevTools evaluation is not subject to the page's Content-Security-Policy.
   await ctx.page.evaluate(ctx.axeSource);
   const violations = await ctx.page.evaluate(async () => {

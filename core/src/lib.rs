@@ -8,6 +8,7 @@
 pub mod answer;
 pub mod check;
 pub mod collections;
+pub mod csv_layout;
 pub mod diagnostic;
 pub mod engine;
 pub mod env;

@@ -1,6 +1,10 @@
 //! What the UI shows: the engine's pages (`voices_core::engine::FormView`) in the
 //! shape the Svelte screens use, with TypeScript types generated from these structs.
 //! Nothing here touches the store.
+//!
+//! Also compiled into `voices-wasm` (`wasm/src/lib.rs`), whose `screens.rs` answers the
+//! console's preview in these very shapes: this file may use only `voices_core`, `serde`,
+//! `ts_rs` and `crate::commands::PrivacyChoice`.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;

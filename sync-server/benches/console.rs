@@ -156,9 +156,12 @@ fn seed(store: &Arc<dyn Store>, total: u64, version: &str) {
                 .review(
                     PROJECT,
                     chunk,
-                    state,
-                    Some("bench"),
-                    "cora",
+                    &voices_server::store::Decision {
+                        state,
+                        comment: Some("bench"),
+                        fields: &Default::default(),
+                        by: "cora",
+                    },
                     &voices_server::now_text(),
                 )
                 .unwrap();

@@ -2,14 +2,12 @@
 //! page by page from the store so memory stays flat whatever the number of responses
 //! (kobotoolbox/kpi#1757 and getodk/central#1621: exports that do not scale).
 //!
-//! CSV layout, as analysts' scripts know it from ODK Central: `FORM.csv` holds one row per
-//! response, `FORM-REPEAT.csv` one row per repeat instance, joined by `KEY` /
-//! `PARENT_KEY` (`uuid:ID` for a response, `uuid:ID/member[2]` for an instance). Columns
-//! of fields inside groups are named `group-field`. `select_multiple` answers appear as
-//! the space-separated value plus one 0/1 column per choice (`field/choice`). Metadata
-//! columns: `SubmissionDate`, `KEY`, `DeviceID`, `Enumerator`, `FormVersion`,
-//! `ReviewState`, `Status`, `Conflict`, `Quarantine`. Fields marked `pii` are left out
-//! unless asked for (and the caller's role allows it).
+//! CSV layout, as analysts' scripts know it from ODK Central: the tables, their columns
+//! and a response's cells are `voices_core::csv_layout` (the designer's preview in the
+//! browser shows a test response through the same code). Metadata columns:
+//! `SubmissionDate`, `KEY`, `DeviceID`, `Enumerator`, `FormVersion`, `ReviewState`,
+//! `Status`, `Conflict`, `Quarantine`. Fields marked `pii` are left out unless asked for
+//! (and the caller's role allows it).
 //!
 //! An export is of the whole form (in feed order, optionally only what changed after a
 //! feed position), or of what the responses table's filters select (`Options::filter`,
@@ -18,9 +16,10 @@
 use std::io::{Seek, Write};
 
 use serde_json::{json, Map, Value as Json};
-use voices_core::collections::Set;
-use voices_core::form::{answer_key, repeated_names, Field, FieldType, Form, Item};
-use voices_core::response::{Answer, Answers};
+pub use voices_core::csv_layout::spreadsheet_safe;
+use voices_core::csv_layout::{self, Table, MAIN_LEADING, MAIN_TRAILING, REPEAT_TRAILING};
+use voices_core::form::{FieldType, Form, Item};
+use voices_core::response::Answers;
 use voices_core::sync::ResponseStatus;
 
 use crate::console::mask;
@@ -115,186 +114,9 @@ pub fn count(store: &dyn Store, options: &Options) -> Result<u64> {
 /// Rows read from the store per page.
 const PAGE: usize = 250;
 
-/// A column of a CSV table.
-struct Column {
-    header: String,
-    /// Where the answer is in its scope's answers (see `voices_core::form::answer_key`).
-    key: String,
-    field: Field,
-    /// The field's choices (name, label), looked up once rather than per cell.
-    choices: Vec<(String, String)>,
-}
-
-/// One CSV file: the main table or a repeat's.
-struct Table {
-    file: String,
-    /// Repeat keys from the top level down to this table's repeat (empty: main table).
-    repeats: Vec<String>,
-    columns: Vec<Column>,
-}
-
-fn collect_tables(form: &Form, include_pii: bool) -> Vec<Table> {
-    let mut tables = vec![Table {
-        file: format!("{}.csv", form.id),
-        repeats: Vec::new(),
-        columns: Vec::new(),
-    }];
-    let scope = Scope {
-        repeats: Vec::new(),
-        repeated: repeated_names(&form.body),
-        groups: Vec::new(),
-    };
-    walk(&form.body, "", 0, &scope, include_pii, form, &mut tables);
-    for column in tables.iter_mut().flat_map(|t| t.columns.iter_mut()) {
-        if column.field.kind.uses_choices() {
-            column.choices = choice_names(form, &column.field);
-        }
-    }
-    tables
-}
-
-/// Where `walk` is: the repeat keys from the top down to the current table's repeat,
-/// the names used twice in that repeat's scope and the groups opened since it began.
-struct Scope<'a> {
-    repeats: Vec<String>,
-    repeated: Set<&'a str>,
-    groups: Vec<&'a str>,
-}
-
-impl Scope<'_> {
-    fn key(&self, name: &str) -> String {
-        answer_key(&self.groups, name, self.repeated.contains(name))
-    }
-}
-
-fn walk<'a>(
-    items: &'a [Item],
-    prefix: &str,
-    table: usize,
-    scope: &Scope<'a>,
-    include_pii: bool,
-    form: &Form,
-    tables: &mut Vec<Table>,
-) {
-    for item in items {
-        match item {
-            Item::Field(f) => {
-                if f.kind == FieldType::Note || (f.pii && !include_pii) {
-                    continue;
-                }
-                tables[table].columns.push(Column {
-                    header: format!("{prefix}{}", f.name),
-                    key: scope.key(&f.name),
-                    field: f.clone(),
-                    choices: Vec::new(),
-                });
-            }
-            Item::Group(g) => {
-                let mut groups = scope.groups.clone();
-                groups.push(&g.name);
-                let inner = Scope {
-                    repeats: scope.repeats.clone(),
-                    repeated: scope.repeated.clone(),
-                    groups,
-                };
-                walk(
-                    &g.body,
-                    &format!("{prefix}{}-", g.name),
-                    table,
-                    &inner,
-                    include_pii,
-                    form,
-                    tables,
-                )
-            }
-            Item::Repeat(r) => {
-                let mut repeats = scope.repeats.clone();
-                repeats.push(scope.key(&r.name));
-                let names: Vec<&str> = repeats
-                    .iter()
-                    .map(|k| k.rsplit('/').next().unwrap_or(k))
-                    .collect();
-                tables.push(Table {
-                    file: format!("{}-{}.csv", form.id, names.join("-")),
-                    repeats: repeats.clone(),
-                    columns: Vec::new(),
-                });
-                let index = tables.len() - 1;
-                let inner = Scope {
-                    repeats,
-                    repeated: repeated_names(&r.body),
-                    groups: Vec::new(),
-                };
-                walk(&r.body, "", index, &inner, include_pii, form, tables);
-            }
-            Item::Consent(c) => {
-                // The consent answer is a column like any question.
-                let field: Field =
-                    match serde_json::from_value(json!({"type": "text", "name": c.name})) {
-                        Ok(f) => f,
-                        Err(_) => continue,
-                    };
-                tables[table].columns.push(Column {
-                    header: format!("{prefix}{}", c.name),
-                    key: scope.key(&c.name),
-                    field,
-                    choices: Vec::new(),
-                });
-            }
-        }
-    }
-}
-
-fn choice_names(form: &Form, field: &Field) -> Vec<(String, String)> {
-    field
-        .choices
-        .as_ref()
-        .and_then(|list| form.choices.get(list))
-        .map(|choices| {
-            choices
-                .iter()
-                .map(|c| {
-                    (
-                        c.name.clone(),
-                        c.label
-                            .get(&form.default_language, &form.default_language)
-                            .to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn value<'a>(answers: &'a Answers, name: &str) -> &'a str {
-    match answers.0.get(name) {
-        Some(Answer::Value(v)) => v,
-        // The ciphertext, in the field's own column (`voices decrypt` opens it).
-        Some(Answer::Sealed(sealed)) => sealed.as_str(),
-        _ => "",
-    }
-}
-
-fn label_of<'a>(choices: &'a [(String, String)], name: &'a str) -> &'a str {
-    choices
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, l)| l.as_str())
-        .unwrap_or(name)
-}
-
-/// Headers and cells of one scope's answers for a table.
-fn headers(table: &Table) -> Vec<String> {
-    let mut out = Vec::new();
-    for c in &table.columns {
-        out.push(c.header.clone());
-        if c.field.kind == FieldType::SelectMultiple {
-            for (name, _) in &c.choices {
-                out.push(format!("{}/{name}", c.header));
-            }
-        }
-    }
-    out
+/// End the current CSV record.
+fn end_record<W: Write>(csv: &mut csv::Writer<W>) -> Result<()> {
+    csv.write_record(std::iter::empty::<&[u8]>()).map_err(io)
 }
 
 /// Write one scope's answer cells for a table (the record is ended by the caller).
@@ -304,97 +126,7 @@ fn cells<W: Write>(
     labels: bool,
     csv: &mut csv::Writer<W>,
 ) -> Result<()> {
-    for c in &table.columns {
-        let raw = value(answers, &c.key);
-        match c.field.kind {
-            FieldType::SelectOne if labels && !raw.is_empty() => csv
-                .write_field(&*spreadsheet_safe(label_of(&c.choices, raw)))
-                .map_err(io)?,
-            FieldType::SelectMultiple if labels => {
-                let shown: Vec<&str> = raw
-                    .split_whitespace()
-                    .map(|n| label_of(&c.choices, n))
-                    .collect();
-                csv.write_field(&*spreadsheet_safe(&shown.join(" ")))
-                    .map_err(io)?
-            }
-            _ => csv.write_field(&*spreadsheet_safe(raw)).map_err(io)?,
-        }
-        if c.field.kind == FieldType::SelectMultiple {
-            for (name, _) in &c.choices {
-                let cell = if raw.is_empty() {
-                    ""
-                } else if raw.split_whitespace().any(|n| n == name) {
-                    "1"
-                } else {
-                    "0"
-                };
-                csv.write_field(cell).map_err(io)?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A cell as a spreadsheet will not run it: text starting with `=`, `+`, `-`, `@`, a tab
-/// or a carriage return gets a leading `'`, as OWASP recommends against CSV injection
-/// (device text such as `=HYPERLINK(…)` would otherwise run as a formula when an analyst
-/// opens the file). Numbers stay numbers: `-3`, `+2547…` and a geopoint's
-/// `-0.1 36.8 1500 5` (numbers separated by single spaces or `;`) are left alone.
-pub fn spreadsheet_safe(text: &str) -> std::borrow::Cow<'_, str> {
-    let risky = match text.as_bytes().first() {
-        Some(b'=' | b'@' | b'\t' | b'\r') => true,
-        Some(b'+' | b'-') => !numbers_only(text),
-        _ => false,
-    };
-    if risky {
-        std::borrow::Cow::Owned(format!("'{text}"))
-    } else {
-        std::borrow::Cow::Borrowed(text)
-    }
-}
-
-/// Whether `text` is one or more decimal numbers separated by one space or `;`.
-fn numbers_only(text: &str) -> bool {
-    text.split([' ', ';']).all(|part| {
-        let digits = part.strip_prefix(['+', '-']).unwrap_or(part);
-        digits
-            .bytes()
-            .next()
-            .is_some_and(|b| b.is_ascii_digit() || b == b'.')
-            && digits
-                .bytes()
-                .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
-            && part.parse::<f64>().is_ok_and(f64::is_finite)
-    })
-}
-
-/// End the current CSV record.
-fn end_record<W: Write>(csv: &mut csv::Writer<W>) -> Result<()> {
-    csv.write_record(std::iter::empty::<&[u8]>()).map_err(io)
-}
-
-/// Repeat instances at `path` below `answers`, each with its KEY suffix.
-fn instances<'a>(
-    answers: &'a Answers,
-    path: &[String],
-    key: String,
-    out: &mut Vec<(String, String, &'a Answers)>,
-) {
-    let Some((first, rest)) = path.split_first() else {
-        return;
-    };
-    if let Some(Answer::Repeat(list)) = answers.0.get(first) {
-        for (i, instance) in list.iter().enumerate() {
-            // The instance's answer path, as in ODK Central's KEY (`uuid:ID/member[2]`).
-            let child = format!("{key}/{first}[{}]", i + 1);
-            if rest.is_empty() {
-                out.push((key.clone(), child, instance));
-            } else {
-                instances(instance, rest, child, out);
-            }
-        }
-    }
+    table.each_cell(answers, labels, |cell| csv.write_field(cell).map_err(io))
 }
 
 /// Visit every response of the form changed after `since`, page by page (the store
@@ -506,7 +238,7 @@ pub fn export(store: &dyn Store, options: &Options, out: impl Write) -> Result<u
 }
 
 fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write) -> Result<u64> {
-    let tables = collect_tables(form, options.include_pii);
+    let tables = csv_layout::tables(form, options.include_pii);
     let mut zip = zip::ZipWriter::new_stream(out);
     // The fastest deflate level: CSV still shrinks several times, and the export is not
     // held up by compression (the default level took most of its time).
@@ -522,28 +254,16 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
     let mut spools = Vec::with_capacity(repeats.len());
     for table in repeats {
         let mut csv = csv::Writer::from_writer(std::io::BufWriter::new(tempfile::tempfile()?));
-        let mut header = headers(table);
-        header.extend(["PARENT_KEY", "KEY"].map(String::from));
+        let mut header = table.headers();
+        header.extend(REPEAT_TRAILING.map(String::from));
         csv.write_record(&header).map_err(io)?;
         spools.push(csv);
     }
     let exported = {
         let mut csv = csv::Writer::from_writer(&mut zip);
-        let mut header = vec!["SubmissionDate".to_owned()];
-        header.extend(headers(main));
-        header.extend(
-            [
-                "KEY",
-                "DeviceID",
-                "Enumerator",
-                "FormVersion",
-                "ReviewState",
-                "Status",
-                "Conflict",
-                "Quarantine",
-            ]
-            .map(String::from),
-        );
+        let mut header: Vec<String> = MAIN_LEADING.map(String::from).to_vec();
+        header.extend(main.headers());
+        header.extend(MAIN_TRAILING.map(String::from));
         csv.write_record(&header).map_err(io)?;
         let count = each_response(store, options, |r| {
             let response = r.state.to_response();
@@ -573,12 +293,10 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
                 .map_err(io)?;
             end_record(&mut csv)?;
             for (table, spool) in repeats.iter().zip(spools.iter_mut()) {
-                let mut found = Vec::new();
-                instances(&response.answers, &table.repeats, key.clone(), &mut found);
-                for (parent, key, answers) in &found {
-                    cells(table, answers, options.labels, spool)?;
-                    spool.write_field(parent).map_err(io)?;
-                    spool.write_field(key).map_err(io)?;
+                for instance in table.instances(&response.answers, &key) {
+                    cells(table, instance.answers, options.labels, spool)?;
+                    spool.write_field(&instance.parent_key).map_err(io)?;
+                    spool.write_field(&instance.key).map_err(io)?;
                     end_record(spool)?;
                 }
             }
@@ -693,44 +411,22 @@ fn export_json(
 mod tests {
     use super::*;
 
-    /// A name used in two groups of one scope: each column (named after its groups, as
-    /// ODK Central names them) reads its own answer, at the key `group/name`.
+    /// The writer puts the layout's cells in CSV: quoting where needed, one record each.
     #[test]
-    fn names_used_in_two_groups_have_their_own_columns_and_answers() {
+    fn cells_are_written_as_one_quoted_record() {
         let form = Form::from_json(
             r#"{"id": "f", "version": "1", "title": "F",
               "languages": [{"code": "en", "name": "English"}], "default_language": "en",
-              "body": [
-                {"type": "group", "name": "head", "body": [{"type": "text", "name": "name"}]},
-                {"type": "group", "name": "spouse", "body": [{"type": "text", "name": "name"}]},
-                {"type": "repeat", "name": "kids", "body": [
-                  {"type": "group", "name": "a", "body": [{"type": "text", "name": "x"}]},
-                  {"type": "group", "name": "b", "body": [{"type": "text", "name": "x"}]}
-                ]}
-              ]}"#,
+              "body": [{"type": "text", "name": "a"}, {"type": "text", "name": "b"}]}"#,
         )
         .unwrap();
-        let tables = collect_tables(&form, true);
-        assert_eq!(headers(&tables[0]), ["head-name", "spouse-name"]);
-        assert_eq!(headers(&tables[1]), ["a-x", "b-x"]);
-        let answers: Answers = serde_json::from_value(json!({
-            "head/name": "Achieng", "spouse/name": "Otieno",
-            "kids": [{"a/x": "1", "b/x": "2"}]
-        }))
-        .unwrap();
+        let tables = csv_layout::tables(&form, true);
+        let answers: Answers =
+            serde_json::from_value(json!({"a": "Achieng, Otieno", "b": "=1"})).unwrap();
         let mut main = csv::Writer::from_writer(Vec::new());
         cells(&tables[0], &answers, false, &mut main).unwrap();
         end_record(&mut main).unwrap();
         let main = String::from_utf8(main.into_inner().unwrap()).unwrap();
-        assert_eq!(main.trim(), "Achieng,Otieno");
-        let mut found = Vec::new();
-        instances(&answers, &tables[1].repeats, "uuid:r".into(), &mut found);
-        assert_eq!(found.len(), 1);
-        assert_eq!(found[0].1, "uuid:r/kids[1]");
-        let mut kids = csv::Writer::from_writer(Vec::new());
-        cells(&tables[1], found[0].2, false, &mut kids).unwrap();
-        end_record(&mut kids).unwrap();
-        let kids = String::from_utf8(kids.into_inner().unwrap()).unwrap();
-        assert_eq!(kids.trim(), "1,2");
+        assert_eq!(main.trim(), "\"Achieng, Otieno\",'=1");
     }
 }

@@ -19,6 +19,7 @@ pub mod keys;
 pub mod metrics;
 pub mod publish;
 pub mod responses;
+pub mod review;
 pub mod sample;
 pub mod serve;
 pub mod store;

@@ -67,6 +67,42 @@ pub fn publish_workbook(
     workbook: &[u8],
     by: &str,
 ) -> Result<(Form, Published), PublishError> {
+    let converted = convert_workbook(workbook)?;
+    let errors: Vec<Finding> = converted
+        .findings
+        .into_iter()
+        .filter(|f| f.severity == "error")
+        .collect();
+    if !errors.is_empty() {
+        return Err(PublishError::InvalidForm {
+            message: format!(
+                "the workbook is not a valid form:\n{}",
+                errors
+                    .iter()
+                    .map(|f| format!("{}: {}", f.cell.as_deref().unwrap_or("workbook"), f.message))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            findings: errors,
+        });
+    }
+    let document =
+        serde_json::to_string_pretty(&converted.form).map_err(|e| PublishError::Store(e.into()))?;
+    publish(store, project, &document, by)
+}
+
+/// A workbook converted to a form, with what the importer found (errors and warnings),
+/// each by sheet and cell.
+#[derive(Debug)]
+pub struct Converted {
+    pub form: Form,
+    pub findings: Vec<Finding>,
+}
+
+/// Convert an XLSForm workbook to a form as `voices form import` does, without publishing
+/// it (the console's workbench edits the result as a draft): the form with the importer's
+/// warnings, or every error by sheet and cell.
+pub fn convert_workbook(workbook: &[u8]) -> Result<Converted, PublishError> {
     let options = voices_xlsform::ImportOptions {
         source_name: "form".into(),
         lenient: false,
@@ -90,9 +126,8 @@ pub fn publish_workbook(
     let findings: Vec<Finding> = report
         .diagnostics
         .iter()
-        .filter(|d| d.is_error())
         .map(|d| Finding {
-            severity: "error".into(),
+            severity: if d.is_error() { "error" } else { "warning" }.into(),
             code: d.code.to_string(),
             message: d.message.clone(),
             pointer: None,
@@ -107,27 +142,25 @@ pub fn publish_workbook(
                 .map(ToString::to_string),
         })
         .collect();
-    let form = match report.form {
-        Some(form) if findings.is_empty() => form,
-        _ => {
-            return Err(PublishError::InvalidForm {
-                message: format!(
-                    "the workbook is not a valid form:\n{}",
-                    report
-                        .diagnostics
-                        .iter()
-                        .filter(|d| d.is_error())
-                        .map(|d| d.render("workbook"))
-                        .collect::<Vec<_>>()
-                        .join("\n")
-                ),
-                findings,
-            })
-        }
-    };
-    let document =
-        serde_json::to_string_pretty(&form).map_err(|e| PublishError::Store(e.into()))?;
-    publish(store, project, &document, by)
+    match report.form {
+        Some(form) => Ok(Converted { form, findings }),
+        None => Err(PublishError::InvalidForm {
+            message: format!(
+                "the workbook is not a valid form:\n{}",
+                report
+                    .diagnostics
+                    .iter()
+                    .filter(|d| d.is_error())
+                    .map(|d| d.render("workbook"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            findings: findings
+                .into_iter()
+                .filter(|f| f.severity == "error")
+                .collect(),
+        }),
+    }
 }
 
 /// Publish a checked form version in a project, as `by`.

@@ -1,11 +1,11 @@
-//! What coordinators read and judge: the project's feed of merged responses, page by
-//! page, each as a [`PulledResponse`], and their review states. The pull endpoints and
-//! the JSON export both show a response through [`pulled`].
+//! What coordinators read: the project's feed of merged responses, page by page, each as
+//! a [`PulledResponse`] (their review decisions are `review.rs`'s). The pull endpoints
+//! and the JSON export both show a response through [`pulled`].
 
-use voices_core::sync::protocol::{PullPage, PulledResponse, ReviewState};
+use voices_core::sync::protocol::{PullPage, PulledResponse};
 
 use crate::store::{Store, StoredResponse};
-use crate::{Error, Result};
+use crate::Result;
 
 /// Most responses in one pull page.
 pub const MAX_PAGE: usize = 1_000;
@@ -49,33 +49,4 @@ pub fn page(store: &dyn Store, project: &str, after: i64, limit: usize) -> Resul
         next,
         more,
     })
-}
-
-/// Longest review comment kept, in characters.
-pub const MAX_COMMENT: usize = 2_000;
-/// Most responses one review decision covers.
-pub const MAX_REVIEWED: usize = 1_000;
-
-/// Set the review state of responses (each found one moves to the end of the feed),
-/// recording who decided, when, and the comment. `true` per id found in the project.
-pub fn review(
-    store: &dyn Store,
-    project: &str,
-    ids: &[String],
-    state: ReviewState,
-    comment: Option<&str>,
-    by: &str,
-) -> Result<Vec<bool>> {
-    if ids.is_empty() || ids.len() > MAX_REVIEWED {
-        return Err(Error::Invalid(format!(
-            "review 1 to {MAX_REVIEWED} responses at once"
-        )));
-    }
-    if comment.is_some_and(|c| c.chars().count() > MAX_COMMENT) {
-        return Err(Error::Invalid(format!(
-            "a review comment has at most {MAX_COMMENT} characters"
-        )));
-    }
-    let comment = comment.map(str::trim).filter(|c| !c.is_empty());
-    store.review(project, ids, state, comment, by, &crate::now_text())
 }

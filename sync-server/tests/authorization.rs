@@ -62,6 +62,10 @@ const UNAUTH: u16 = 401;
 const DENIED: u16 = 403;
 /// Allowed in, then refused for what the sample body says (a too-short new password).
 const BAD_INPUT: u16 = 400;
+/// Allowed in, then nothing to show (a response never sent back).
+const NOT_FOUND: u16 = 404;
+/// Allowed in, then refused for the body's media type (JSON where a workbook is converted).
+const UNSUPPORTED: u16 = 415;
 
 const PASSWORD: &str = "matrix passphrase";
 /// A 5-byte attachment and its SHA-256.
@@ -136,6 +140,10 @@ fn table(response: &str) -> Vec<Row> {
         row(Method::POST, "/api/v1/projects/{project}/forms", format!("{p}/forms"),
             Some(("application/json", common::household_form().into_bytes())),
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, OK, OK, UNAUTH]),
+        // A JSON body is refused as not a workbook (415) once the caller may publish.
+        row(Method::POST, "/api/v1/projects/{project}/forms/convert", format!("{p}/forms/convert"),
+            Some(("application/json", common::household_form().into_bytes())),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, UNSUPPORTED, UNSUPPORTED, UNAUTH]),
         row(Method::GET, "/api/v1/projects/{project}/forms/{form}/versions/{version}",
             format!("{p}/forms/household_survey/versions/{HOUSEHOLD_VERSION}"), None,
             [UNAUTH, OK, DENIED, UNAUTH, OK, DENIED, OK, OK, UNAUTH]),
@@ -151,6 +159,12 @@ fn table(response: &str) -> Vec<Row> {
         row(Method::PUT, "/api/v1/projects/{project}/responses/{id}/review",
             format!("{p}/responses/{response}/review"), json(serde_json::json!({"state": "approved"})),
             [UNAUTH, DENIED, DENIED, UNAUTH, NO_CONTENT, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/responses/{id}/resubmission",
+            format!("{p}/responses/{response}/resubmission"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, NOT_FOUND, DENIED, DENIED, NOT_FOUND, UNAUTH]),
+        // A device's own responses; people read the project feed instead.
+        row(Method::GET, "/api/v1/projects/{project}/device/feed", format!("{p}/device/feed"), None,
+            [UNAUTH, OK, DENIED, UNAUTH, DENIED, DENIED, DENIED, DENIED, UNAUTH]),
         row(Method::GET, "/api/v1/projects/{project}/forms/{form}/export",
             format!("{p}/forms/household_survey/export?format=json"), None,
             [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),

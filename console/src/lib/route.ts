@@ -6,6 +6,7 @@ export type Route =
   | { page: 'people' }
   | { page: 'overview'; project: string }
   | { page: 'forms'; project: string }
+  | { page: 'workbench'; project: string }
   | { page: 'responses'; project: string; query: string }
   | { page: 'response'; project: string; id: string }
   | { page: 'dashboard'; project: string; form: string }
@@ -14,7 +15,7 @@ export type Route =
   | { page: 'devices'; project: string }
   | { page: 'notFound'; path: string };
 
-const PROJECT_PAGES = ['forms', 'devices'] as const;
+const PROJECT_PAGES = ['forms', 'workbench', 'devices'] as const;
 
 function decode(segment: string): string | null {
   try {
@@ -41,7 +42,7 @@ export function parseRoute(pathname: string, search = ''): Route {
     return { page, project, query: search.startsWith('?') ? search.slice(1) : search };
   }
   if (s.length === 3 && (PROJECT_PAGES as readonly string[]).includes(page)) {
-    return { page: page as 'forms' | 'devices', project };
+    return { page: page as 'forms' | 'workbench' | 'devices', project };
   }
   if (s.length === 4 && page === 'responses') return { page: 'response', project, id: s[3] };
   if (s.length === 5 && page === 'forms' && (s[4] === 'dashboard' || s[4] === 'map')) {
@@ -62,6 +63,7 @@ export function routeHref(route: Route): string {
     case 'overview':
       return `/p/${enc(route.project)}`;
     case 'forms':
+    case 'workbench':
     case 'devices':
       return `/p/${enc(route.project)}/${route.page}`;
     case 'responses':

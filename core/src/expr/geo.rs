@@ -34,9 +34,10 @@ pub fn distance(points: &[Point]) -> f64 {
             let (lat1, lat2) = (a.lat.to_radians(), b.lat.to_radians());
             let dlat = lat2 - lat1;
             let dlon = (b.lon - a.lon).to_radians();
-            let h =
-                (dlat / 2.0).sin().powi(2) + lat1.cos() * lat2.cos() * (dlon / 2.0).sin().powi(2);
-            2.0 * EARTH_RADIUS * h.sqrt().atan2((1.0 - h).sqrt())
+            // `libm`, not the platform's math: the same metres on every target.
+            let h = libm::sin(dlat / 2.0).powi(2)
+                + libm::cos(lat1) * libm::cos(lat2) * libm::sin(dlon / 2.0).powi(2);
+            2.0 * EARTH_RADIUS * libm::atan2(h.sqrt(), (1.0 - h).sqrt())
         })
         .sum()
 }
@@ -53,7 +54,7 @@ pub fn area(points: &[Point]) -> f64 {
         let p1 = points[i];
         let p2 = points[(i + 1) % n];
         total += (p2.lon - p1.lon).to_radians()
-            * (2.0 + p1.lat.to_radians().sin() + p2.lat.to_radians().sin());
+            * (2.0 + libm::sin(p1.lat.to_radians()) + libm::sin(p2.lat.to_radians()));
     }
     (total * EARTH_RADIUS * EARTH_RADIUS / 2.0).abs()
 }

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use super::clock::ActorId;
 use super::hlc::Hlc;
 use super::merge::ResponseState;
+use super::register::Register;
 use super::revision::{ResponseStatus, Revision, RevisionError};
 use crate::answer::{AnswerPath, AnswerValue, FlatAnswers};
 use crate::response::{ConsentRecord, PrivacyRecord};
@@ -66,11 +67,12 @@ pub fn next_revision(
             .privacy
             .iter()
             .any(|(group, record)| all.privacy(group) != Some(record))
-        || all.status() != finalized;
+        || all.status() != finalized
+        || all.has_conflicts();
     if all.revision_count() > 0 && !changed && !orphaned {
         return Ok(None);
     }
-    let set: BTreeMap<String, Option<AnswerValue>> = if held.revision_count() == 0 {
+    let mut set: BTreeMap<String, Option<AnswerValue>> = if held.revision_count() == 0 {
         current
             .answers
             .iter()
@@ -83,6 +85,18 @@ pub fn next_revision(
             .map(|(path, value)| (path.into_string(), value.map(AnswerValue::Text)))
             .collect()
     };
+    // A conflict the device holds (its edit and a coordinator's, made without seeing each
+    // other) is resolved by writing the value the enumerator kept, having seen every value
+    // (`seen` below covers them): the enumerator was shown the conflict before finalizing.
+    for conflict in held.conflicts() {
+        if let Register::Answer(path) = conflict.key {
+            let value = current
+                .answers
+                .get(path.as_str())
+                .map(|text| AnswerValue::Text(text.to_owned()));
+            set.entry(path.into_string()).or_insert(value);
+        }
+    }
     let consent = current
         .consent
         .filter(|c| held.consent() != Some(*c))
@@ -143,6 +157,7 @@ pub fn next_revision(
 mod tests {
     use super::*;
     use crate::response::PrivacyOutcome;
+    use crate::sync::VersionVector;
 
     fn flat(pairs: &[(&str, &str)]) -> FlatAnswers {
         let mut out = FlatAnswers::new();
@@ -275,6 +290,36 @@ mod tests {
         // claiming it.
         assert_eq!(rebuilt.seen.get("old-tab"), 0);
         assert!(d.build("new-tab", 3_000, false).is_none());
+    }
+
+    #[test]
+    fn a_conflict_the_device_holds_is_resolved_by_its_next_revision() {
+        let mut d = Device::new(&[("/age", "7")]);
+        d.build("tab", 1_000, false).unwrap();
+        d.answers = flat(&[("/age", "8")]);
+        d.build("tab", 2_000, false).unwrap();
+        // A coordinator's edit made without seeing the device's second one.
+        let coordinator = Revision {
+            id: "c1".into(),
+            actor: "user:cora".into(),
+            seq: 1,
+            seen: VersionVector(BTreeMap::from([("tab".to_owned(), 1)])),
+            set: BTreeMap::from([("/age".to_owned(), Some(AnswerValue::Text("70".to_owned())))]),
+            consent: None,
+            status: None,
+            hlc: Hlc::new(3_000, 0),
+            ..d.revisions[0].0.clone()
+        };
+        d.revisions.push((coordinator, true));
+        assert!(d.fold(true).has_conflicts());
+        // The enumerator keeps 8 (the value shown) and finalizes: written, having seen both.
+        let resolution = d.build("tab", 4_000, false).unwrap();
+        assert_eq!(
+            resolution.set,
+            BTreeMap::from([("/age".to_owned(), Some(AnswerValue::Text("8".to_owned())))])
+        );
+        assert_eq!(resolution.seen.get("user:cora"), 1);
+        assert!(!d.fold(true).has_conflicts());
     }
 
     #[test]

@@ -300,7 +300,9 @@ pub struct AttachmentStatus {
     pub complete: bool,
 }
 
-/// A coordinator's judgement of a response (ODK Central's review states).
+/// A coordinator's judgement of a response (ODK Central's review states), and the
+/// send-back loop: `sent_back` to its enumerator with comments, `resubmitted` when the
+/// device that started it sends a finalized edit after that.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewState {
@@ -308,17 +310,103 @@ pub enum ReviewState {
     HasIssues,
     Approved,
     Rejected,
+    SentBack,
+    Resubmitted,
 }
 
 impl ReviewState {
+    /// The stored text (ODK Central's spelling for its own states).
     pub fn as_str(self) -> &'static str {
         match self {
             ReviewState::Received => "received",
             ReviewState::HasIssues => "hasIssues",
             ReviewState::Approved => "approved",
             ReviewState::Rejected => "rejected",
+            ReviewState::SentBack => "sentBack",
+            ReviewState::Resubmitted => "resubmitted",
         }
     }
+
+    /// The JSON name (`sent_back`).
+    pub fn wire_name(self) -> &'static str {
+        match self {
+            ReviewState::Received => "received",
+            ReviewState::HasIssues => "has_issues",
+            ReviewState::Approved => "approved",
+            ReviewState::Rejected => "rejected",
+            ReviewState::SentBack => "sent_back",
+            ReviewState::Resubmitted => "resubmitted",
+        }
+    }
+
+    /// From the stored text or the JSON name.
+    pub fn parse(text: &str) -> Option<ReviewState> {
+        Some(match text {
+            "received" => ReviewState::Received,
+            "has_issues" | "hasIssues" => ReviewState::HasIssues,
+            "approved" => ReviewState::Approved,
+            "rejected" => ReviewState::Rejected,
+            "sent_back" | "sentBack" => ReviewState::SentBack,
+            "resubmitted" => ReviewState::Resubmitted,
+            _ => return None,
+        })
+    }
+}
+
+/// Comments on single answers of a response sent back, by flat answer path
+/// (`/member[2]/age`).
+pub type FieldComments = std::collections::BTreeMap<String, String>;
+
+/// One transition of a response's review state, as kept in its history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewTransition {
+    pub state: ReviewState,
+    /// The comment on the response as a whole.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+    /// Comments on single answers (a send-back's).
+    #[serde(default, skip_serializing_if = "FieldComments::is_empty")]
+    pub fields: FieldComments,
+    /// Who decided: `user:NAME` for a person, the device id for a resubmission.
+    pub by: String,
+    /// When the server recorded it (RFC 3339, server clock).
+    pub at: String,
+}
+
+/// Version of the device feed's body ([`DeviceFeedPage::feed_version`]). A change a
+/// client could misread gets a new number; added optional fields do not.
+pub const DEVICE_FEED_VERSION: u32 = 1;
+
+/// One response a device started, as `GET /api/v1/projects/{p}/device/feed` sends it
+/// back: its review state and history, and coordinators' edits of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceFeedItem {
+    /// Position of this change in the project's feed; pass the page's `next` as `after`.
+    pub cursor: String,
+    /// The response's id.
+    pub response: String,
+    pub form: String,
+    pub version: String,
+    pub review_state: ReviewState,
+    /// Every review transition, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reviews: Vec<ReviewTransition>,
+    /// Every revision of the response by a coordinator (`user:NAME`), as stored, in
+    /// arrival order. The device merges them with the same merge as the server.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub edits: Vec<super::Revision>,
+}
+
+/// `GET /api/v1/projects/{p}/device/feed?after=CURSOR&limit=N` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeviceFeedPage {
+    /// [`DEVICE_FEED_VERSION`] of this body.
+    pub feed_version: u32,
+    pub items: Vec<DeviceFeedItem>,
+    /// Cursor to pass as `after` next time (unchanged when the page is empty).
+    pub next: String,
+    /// Whether more changes were already waiting when this page was read.
+    pub more: bool,
 }
 
 /// One response in a coordinator pull page.
@@ -422,6 +510,24 @@ mod tests {
             assert_eq!(AckStatus::from_name(status.as_str()), Some(status));
         }
         assert_eq!(AckStatus::from_name("Accepted"), None);
+    }
+
+    #[test]
+    fn review_states_parse_from_their_stored_text_and_wire_name() {
+        for state in [
+            ReviewState::Received,
+            ReviewState::HasIssues,
+            ReviewState::Approved,
+            ReviewState::Rejected,
+            ReviewState::SentBack,
+            ReviewState::Resubmitted,
+        ] {
+            let json = serde_json::to_string(&state).unwrap();
+            assert_eq!(json, format!("\"{}\"", state.wire_name()));
+            assert_eq!(ReviewState::parse(state.as_str()), Some(state));
+            assert_eq!(ReviewState::parse(state.wire_name()), Some(state));
+        }
+        assert_eq!(ReviewState::parse("sent back"), None);
     }
 
     #[test]

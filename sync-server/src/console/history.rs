@@ -78,17 +78,20 @@ pub fn history(
         entries.push((at, entry));
     }
     for review in reviews {
-        entries.push((
-            review.at.clone(),
-            json!({
-                "kind": "review",
-                "actor": format!("{COORDINATOR_ACTOR_PREFIX}{}", review.by),
-                "actor_kind": "coordinator",
-                "at": review.at,
-                "state": crate::store::console::review_wire(&review.state),
-                "comment": review.comment,
-            }),
-        ));
+        // A resubmission is the device's doing; every other decision a person's.
+        let transition = review.transition();
+        let mut entry = json!({
+            "kind": "review",
+            "actor_kind": actor_kind(&transition.by),
+            "actor": transition.by,
+            "at": review.at,
+            "state": transition.state.wire_name(),
+            "comment": review.comment,
+        });
+        if !review.fields.is_empty() {
+            entry["fields"] = json!(review.fields);
+        }
+        entries.push((review.at.clone(), entry));
     }
     entries.sort_by(|a, b| a.0.cmp(&b.0));
     entries.into_iter().map(|(_, entry)| entry).collect()
@@ -146,6 +149,8 @@ mod tests {
             comment: Some("ok".into()),
             by: "cora".into(),
             at: "2100-01-01T00:00:00.000Z".into(),
+            fields: Default::default(),
+            context: None,
         }];
         let h = history(&bodies, &reviews, None, true);
         assert_eq!(h.len(), 4);

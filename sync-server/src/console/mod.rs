@@ -11,6 +11,7 @@ pub mod history;
 pub mod mask;
 pub mod resolve;
 pub mod response;
+pub mod resubmission;
 pub mod table;
 
 /// The JSON that stands for a pii value shown without the permission.

@@ -38,6 +38,8 @@ pub enum Need {
     Coordinate,
     /// What every member of the project may read (form fields); not devices.
     Member,
+    /// Pull back the responses it started (devices only: people read the project feed).
+    OwnResponses,
 }
 
 /// A permission a route asks for, as a type, so that a handler's signature says it.
@@ -55,6 +57,8 @@ pub enum Publish {}
 pub enum Coordinate {}
 /// Every member of the project (designers, coordinators) and admins, not devices.
 pub enum Member {}
+/// Devices only: their own responses' reviews and coordinators' edits.
+pub enum OwnResponses {}
 
 impl Permission for ReadForms {
     const NEED: Need = Need::Forms;
@@ -70,6 +74,9 @@ impl Permission for Coordinate {
 }
 impl Permission for Member {
     const NEED: Need = Need::Member;
+}
+impl Permission for OwnResponses {
+    const NEED: Need = Need::OwnResponses;
 }
 
 /// A caller allowed to do `P` in the project named by the route's `{project}`.
@@ -285,8 +292,10 @@ fn permit(principal: &Principal, project: &str, need: Need) -> ApiResult<()> {
                     d.project
                 )));
             }
-            if !matches!(need, Need::Forms | Need::Upload) {
-                return Err(forbidden("devices can only fetch forms and upload".into()));
+            if !matches!(need, Need::Forms | Need::Upload | Need::OwnResponses) {
+                return Err(forbidden(
+                    "devices can only fetch forms, upload and pull back their own responses".into(),
+                ));
             }
         }
         Principal::User(u) => {
@@ -296,8 +305,14 @@ fn permit(principal: &Principal, project: &str, need: Need) -> ApiResult<()> {
                     u.name
                 )));
             };
+            if need == Need::OwnResponses {
+                return Err(forbidden(
+                    "this is a device's feed of the responses it started; people read the project's responses (GET /responses)".into(),
+                ));
+            }
             let allowed = match need {
                 Need::Forms | Need::Member => true,
+                Need::OwnResponses => false,
                 Need::Publish => matches!(role, Role::Admin | Role::Designer),
                 Need::Upload | Need::Coordinate => matches!(role, Role::Admin | Role::Coordinator),
             };

@@ -17,9 +17,12 @@ use super::error::ApiError;
 
 /// The console's Content-Security-Policy. `blob:` images are the device QR codes the page
 /// makes from the server's SVG; nothing else comes from anywhere but this server.
-pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; \
-     style-src 'self'; img-src 'self' blob:; font-src 'self'; connect-src 'self'; \
-     object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+/// `'wasm-unsafe-eval'` lets the workbench compile the core's WebAssembly module (a file
+/// of this server); it allows no JavaScript `eval`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; \
+     script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' blob:; \
+     font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+     form-action 'self'; frame-ancestors 'none'";
 
 /// Files Vite names by their content hash: they never change, so browsers keep them.
 #[cfg(feature = "console")]
@@ -267,7 +270,12 @@ mod tests {
             assert_eq!(h[header::CACHE_CONTROL], "no-cache");
             let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
             assert!(csp.contains("default-src 'self'") && csp.contains("script-src 'self'"));
-            assert!(!csp.contains("unsafe"));
+            // Only WebAssembly compilation: no inline script or style, no JavaScript eval.
+            let unsafe_sources: Vec<&str> = csp
+                .split([' ', ';'])
+                .filter(|source| source.contains("unsafe"))
+                .collect();
+            assert_eq!(unsafe_sources, ["'wasm-unsafe-eval'"], "{csp}");
             assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
             let page = text(response).await;
             assert!(page.contains("<div id=\"app\">"), "{path}");

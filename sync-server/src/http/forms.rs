@@ -1,6 +1,7 @@
 //! Form versions: `GET /forms` (the project's published versions), `GET
 //! /forms/{form}/versions/{version}` (a document as published), `POST /forms`
-//! (publish) and `GET /forms/{form}/fields` (a version's fields as table columns).
+//! (publish), `POST /forms/convert` (a workbook as a form, not published: the
+//! workbench's draft) and `GET /forms/{form}/fields` (a version's fields as table columns).
 
 use super::extract::{Path, Query};
 use axum::body::Body;
@@ -98,6 +99,32 @@ pub(super) async fn publish(
         Json(serde_json::json!({"form": form.id, "version": form.version})),
     )
         .into_response())
+}
+
+/// `POST /forms/convert`: an XLSForm workbook converted to a form document, with the
+/// importer's findings by sheet and cell, and nothing published.
+pub(super) async fn convert(
+    State(state): State<AppState>,
+    _caller: Authorized<Publish>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<Json<serde_json::Value>> {
+    if !WORKBOOK_TYPES.iter().any(|t| content_type_is(&headers, t)) {
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            format!(
+                "only XLSForm workbooks are converted (Content-Type {}); a JSON form is a draft as it is",
+                WORKBOOK_TYPES.join(", ")
+            ),
+        ));
+    }
+    let body = small_body(&state, body).await?;
+    let converted = blocking(move || crate::publish::convert_workbook(&body)).await?;
+    Ok(Json(serde_json::json!({
+        "form": converted.form,
+        "findings": converted.findings,
+    })))
 }
 
 /// `GET /forms/{form}/fields?version=V`: the columns of the responses table.

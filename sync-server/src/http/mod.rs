@@ -11,6 +11,7 @@ mod auth;
 pub mod body;
 mod console_assets;
 mod dashboard;
+mod device_feed;
 mod devices;
 mod error;
 mod export;
@@ -160,6 +161,11 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             post(forms::publish),
         ),
         (
+            Method::POST,
+            "/projects/{project}/forms/convert",
+            post(forms::convert),
+        ),
+        (
             Method::GET,
             "/projects/{project}/forms/{form}/versions/{version}",
             get(forms::download),
@@ -188,6 +194,16 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::PUT,
             "/projects/{project}/responses/{id}/review",
             put(responses::review),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/responses/{id}/resubmission",
+            get(responses::resubmission),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/device/feed",
+            get(device_feed::pull),
         ),
         (
             Method::GET,
@@ -427,6 +443,7 @@ async fn info(State(state): State<AppState>) -> Json<ServerInfo> {
             ("zstd-form-dictionary", state.zstd),
             ("attachments", true),
             ("export", true),
+            ("device-feed", true),
         ]
         .into_iter()
         .filter(|(_, offered)| *offered)

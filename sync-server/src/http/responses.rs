@@ -1,6 +1,7 @@
 //! The coordinator feed: `GET /responses?after=CURSOR&limit=N` (pages of merged
 //! responses), `GET /responses/{id}` (pii masked unless asked), its history, review
-//! (`PUT /responses/{id}/review`, `POST /reviews` for many) and conflict resolution.
+//! (`PUT /responses/{id}/review`, a send-back with comments among them; `POST /reviews`
+//! for many), what changed since a send-back, and conflict resolution.
 
 use super::extract::{Path, Query};
 use axum::body::Body;
@@ -9,7 +10,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use voices_core::sync::protocol::{PullPage, ReviewState};
+use voices_core::sync::protocol::{FieldComments, PullPage, ReviewState};
 
 use super::auth::{Authorized, Coordinate};
 use super::body::json_body;
@@ -18,6 +19,7 @@ use super::{blocking, parse_cursor, AppState};
 use crate::console::{self, resolve::ResolveError, response::Unresolved};
 use crate::metrics::Metrics;
 use crate::responses::{self, DEFAULT_PAGE};
+use crate::review;
 use crate::store::access::AuditAction;
 
 #[derive(Debug, Deserialize)]
@@ -112,8 +114,16 @@ pub(super) struct ReviewRequest {
     state: ReviewState,
     #[serde(default)]
     comment: Option<String>,
+    /// Comments on single answers, by flat path (a send-back's).
+    #[serde(default)]
+    fields: FieldComments,
 }
 
+fn refused(e: review::Refused) -> ApiError {
+    ApiError::bad_request(e.code(), e.to_string())
+}
+
+/// `PUT /responses/{id}/review`: one decision, a send-back with its comments among them.
 pub(super) async fn review(
     State(state): State<AppState>,
     Path((_, id)): Path<(String, String)>,
@@ -125,19 +135,26 @@ pub(super) async fn review(
     let by = caller.name();
     let rid = id.clone();
     let found = blocking(move || {
-        let found = responses::review(
+        let asked = review::Request {
+            state: request.state,
+            comment: request.comment.as_deref(),
+            fields: &request.fields,
+        };
+        let found = review::review(
             store.as_ref(),
             &caller.project,
             std::slice::from_ref(&rid),
-            request.state,
-            request.comment.as_deref(),
+            &asked,
             &by,
         )?;
-        let detail = format!("{:?}", request.state).to_lowercase();
-        caller.audit(store.as_ref(), AuditAction::Review, Some(&rid), detail)?;
+        if found.is_ok() {
+            let detail = format!("{:?}", request.state).to_lowercase();
+            caller.audit(store.as_ref(), AuditAction::Review, Some(&rid), detail)?;
+        }
         Ok::<_, crate::Error>(found)
     })
-    .await?;
+    .await?
+    .map_err(refused)?;
     if found.first() == Some(&true) {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -164,20 +181,21 @@ pub(super) async fn bulk_review(
     let by = caller.name();
     let ids = request.ids.clone();
     let found = blocking(move || {
-        let found = responses::review(
-            store.as_ref(),
-            &caller.project,
-            &ids,
-            request.state,
-            request.comment.as_deref(),
-            &by,
-        )?;
-        let detail = format!("{:?} {} responses", request.state, ids.len()).to_lowercase();
-        let target = ids.join(" ");
-        caller.audit(store.as_ref(), AuditAction::Review, Some(&target), detail)?;
+        let asked = review::Request {
+            state: request.state,
+            comment: request.comment.as_deref(),
+            fields: &FieldComments::new(),
+        };
+        let found = review::review(store.as_ref(), &caller.project, &ids, &asked, &by)?;
+        if found.is_ok() {
+            let detail = format!("{:?} {} responses", request.state, ids.len()).to_lowercase();
+            let target = ids.join(" ");
+            caller.audit(store.as_ref(), AuditAction::Review, Some(&target), detail)?;
+        }
         Ok::<_, crate::Error>(found)
     })
-    .await?;
+    .await?
+    .map_err(refused)?;
     let results: Vec<Value> = request
         .ids
         .iter()
@@ -188,6 +206,36 @@ pub(super) async fn bulk_review(
         })
         .collect();
     Ok(Json(json!({ "results": results })))
+}
+
+/// `GET /responses/{id}/resubmission`: what changed since the response was last sent
+/// back, pii masked unless asked.
+pub(super) async fn resubmission(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    Query(query): Query<PiiQuery>,
+    caller: Authorized<Coordinate>,
+) -> ApiResult<Json<Value>> {
+    let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    let rid = id.clone();
+    let found = blocking(move || {
+        console::resubmission::since_sent_back(
+            store.as_ref(),
+            &indexes,
+            &caller.project,
+            &rid,
+            query.pii,
+        )
+    })
+    .await?;
+    match found {
+        Some(Some(json)) => Ok(Json(json)),
+        Some(None) => Err(ApiError::not_found(
+            "not_sent_back",
+            format!("response `{id}` was never sent back"),
+        )),
+        None => Err(unknown_response(&id)),
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,7 +4,8 @@
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
-use voices_core::sync::protocol::ReviewState;
+use voices_core::sync::protocol::{FieldComments, ReviewState, ReviewTransition};
+use voices_core::sync::VersionVector;
 
 use super::{codec, StoredResponse};
 use crate::{Error, Result};
@@ -385,8 +386,32 @@ pub struct DeviceInfo {
 pub struct ReviewEntry {
     pub state: String,
     pub comment: Option<String>,
+    /// `user:`-less name of the person who decided, or the device id of a resubmission.
     pub by: String,
     pub at: String,
+    /// A send-back's comments on single answers, by flat path.
+    pub fields: FieldComments,
+    /// A send-back's: the response's context when it was sent back.
+    pub context: Option<VersionVector>,
+}
+
+impl ReviewEntry {
+    /// The transition as the device feed and the console show it.
+    pub fn transition(&self) -> ReviewTransition {
+        let state = parse_review(&self.state).unwrap_or(ReviewState::Received);
+        let by = if state == ReviewState::Resubmitted {
+            self.by.clone()
+        } else {
+            format!("{}{}", super::COORDINATOR_ACTOR_PREFIX, self.by)
+        };
+        ReviewTransition {
+            state,
+            comment: self.comment.clone(),
+            fields: self.fields.clone(),
+            by,
+            at: self.at.clone(),
+        }
+    }
 }
 
 /// What an admin changes about a person.
@@ -400,23 +425,14 @@ pub struct UserChanges {
 /// A review state as the JSON of the API writes it (`has_issues`), from its stored text
 /// (`hasIssues`) or its wire name.
 pub fn review_wire(text: &str) -> &'static str {
-    match parse_review(text) {
-        Some(ReviewState::HasIssues) => "has_issues",
-        Some(ReviewState::Approved) => "approved",
-        Some(ReviewState::Rejected) => "rejected",
-        _ => "received",
-    }
+    parse_review(text)
+        .unwrap_or(ReviewState::Received)
+        .wire_name()
 }
 
 /// A review state from its wire name or its stored text.
 pub fn parse_review(text: &str) -> Option<ReviewState> {
-    Some(match text {
-        "received" => ReviewState::Received,
-        "has_issues" | "hasIssues" => ReviewState::HasIssues,
-        "approved" => ReviewState::Approved,
-        "rejected" => ReviewState::Rejected,
-        _ => return None,
-    })
+    ReviewState::parse(text)
 }
 
 /// The UTC day of a stored time, or the time if it is shorter.

@@ -18,7 +18,9 @@ pub mod sqlite;
 
 use serde::{Deserialize, Serialize};
 use voices_core::response::Response;
-use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck, ReviewState};
+use voices_core::sync::protocol::{
+    DevicePolicy, FieldComments, FormVersionSummary, RecordAck, ReviewState,
+};
 use voices_core::sync::{Edits, ResponseState, Revision};
 
 use crate::Result;
@@ -230,6 +232,30 @@ pub struct StoredResponse {
 
 pub use voices_core::sync::protocol::AttachmentStatus;
 
+/// A review decision: the state, why, and who decided (a person's name).
+#[derive(Debug, Clone, Copy)]
+pub struct Decision<'a> {
+    pub state: ReviewState,
+    pub comment: Option<&'a str>,
+    /// Comments on single answers (a send-back's), by flat path.
+    pub fields: &'a FieldComments,
+    pub by: &'a str,
+}
+
+/// A response as the device that started it pulls it back (`Store::device_feed`).
+#[derive(Debug, Clone)]
+pub struct DeviceFeedRow {
+    pub feed_seq: i64,
+    pub id: String,
+    pub form: String,
+    pub version: String,
+    pub review_state: ReviewState,
+    /// Its review decisions, oldest first.
+    pub reviews: Vec<ReviewEntry>,
+    /// Coordinators' revisions of it (canonical JSON), in arrival order.
+    pub coordinator_revisions: Vec<String>,
+}
+
 /// A response state from its stored text (what the table query returns with each row).
 pub fn decode_state(text: &str) -> Result<ResponseState> {
     codec::decode(text)
@@ -347,19 +373,33 @@ pub trait Store: Send + Sync + 'static {
         state: ReviewState,
         now: &str,
     ) -> Result<bool> {
-        Ok(self.review(project, &[id.to_owned()], state, None, "", now)?[0])
+        let decision = Decision {
+            state,
+            comment: None,
+            fields: &FieldComments::new(),
+            by: "",
+        };
+        Ok(self.review(project, &[id.to_owned()], &decision, now)?[0])
     }
     /// Set the review state of responses (one transaction), recording who decided it,
-    /// when and why; `true` per id found. Each found response moves in the feed.
+    /// when and why (a send-back also records the response's context then); `true` per
+    /// id found. Each found response moves in the feed.
     fn review(
         &self,
         project: &str,
         ids: &[String],
-        state: ReviewState,
-        comment: Option<&str>,
-        by: &str,
+        decision: &Decision<'_>,
         now: &str,
     ) -> Result<Vec<bool>>;
+    /// The responses device `device` started, changed after feed position `after`, oldest
+    /// change first, at most `limit`: what the device pulls back (its responses only).
+    fn device_feed(
+        &self,
+        project: &str,
+        device: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<DeviceFeedRow>>;
     /// The review decisions recorded for a response, oldest first.
     fn reviews_of(&self, project: &str, response: &str) -> Result<Vec<ReviewEntry>>;
     /// Stored revisions of a response (canonical JSON), in arrival order.

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use voices_core::answer::{AnswerValue, InstanceTally, MAX_RESPONSE_INSTANCES};
 use voices_core::sync::protocol::{AckStatus, RecordAck, ReviewState};
-use voices_core::sync::{MergeError, Register, ResponseState, Revision, Value};
+use voices_core::sync::{MergeError, Register, ResponseState, ResponseStatus, Revision, Value};
 
 use super::codec;
 use super::projection::{self, Deltas, FormIndex, Projection};
@@ -72,6 +72,9 @@ pub(crate) struct Changed {
     pub quarantine: String,
     pub conflict: bool,
     pub review_state: String,
+    /// The batch resubmits a response that was sent back: its device sent a finalized
+    /// edit of it (the review state is now `resubmitted`; the transition is recorded).
+    pub resubmitted: bool,
     pub received_at: String,
     /// Feed position of the row this was merged from; `None` for a new response.
     pub read_at: Option<i64>,
@@ -353,7 +356,14 @@ pub(crate) fn plan<'a>(
         Ok((quarantine, codec::encode(&entry.state)?, after))
     });
     let mut changed = Vec::with_capacity(touched.len());
-    for ((id, entry), checked) in touched.into_iter().zip(checked) {
+    let from_device = !uploader.id.starts_with(COORDINATOR_ACTOR_PREFIX);
+    for ((id, mut entry), checked) in touched.into_iter().zip(checked) {
+        let resubmitted = from_device
+            && entry.review_state == ReviewState::SentBack.as_str()
+            && entry.state.status() == Some(ResponseStatus::Finalized);
+        if resubmitted {
+            entry.review_state = ReviewState::Resubmitted.as_str().to_owned();
+        }
         let (quarantine, state, projection) = checked?;
         deltas.add(&projection, &entry.enumerator, &entry.received_at, 1);
         if !quarantine.is_empty() {
@@ -373,6 +383,7 @@ pub(crate) fn plan<'a>(
             device: entry.device,
             enumerator: entry.enumerator,
             review_state: entry.review_state,
+            resubmitted,
             received_at: entry.received_at,
             read_at: entry.read_at,
             projection,

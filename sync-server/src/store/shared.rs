@@ -8,8 +8,8 @@ use voices_core::sync::protocol::ReviewState;
 
 use super::codec;
 use super::{
-    AttachmentStatus, ChunkOutcome, Device, FormVersion, Principal, Published, Role,
-    StoredResponse, TokenInfo, TokenSubject, User,
+    AttachmentStatus, ChunkOutcome, Decision, Device, FormVersion, Principal, Published,
+    ReviewEntry, Role, StoredResponse, TokenInfo, TokenSubject, User,
 };
 use crate::{Error, Result};
 
@@ -49,12 +49,49 @@ impl ResponseRow {
 /// A stored review state; anything unknown reads as `received`, the state every
 /// response starts in.
 pub(super) fn review_state(text: &str) -> ReviewState {
-    match text {
-        "hasIssues" => ReviewState::HasIssues,
-        "approved" => ReviewState::Approved,
-        "rejected" => ReviewState::Rejected,
-        _ => ReviewState::Received,
-    }
+    ReviewState::parse(text).unwrap_or(ReviewState::Received)
+}
+
+/// A review decision from its stored columns: `fields` and `context` are JSON (or NULL).
+pub(super) fn review_entry(
+    state: String,
+    comment: Option<String>,
+    by: String,
+    at: String,
+    fields: Option<String>,
+    context: Option<String>,
+) -> Result<ReviewEntry> {
+    Ok(ReviewEntry {
+        state,
+        comment,
+        by,
+        at,
+        fields: fields
+            .as_deref()
+            .map(serde_json::from_str)
+            .transpose()?
+            .unwrap_or_default(),
+        context: context.as_deref().map(serde_json::from_str).transpose()?,
+    })
+}
+
+/// What a decision records with each response: its field comments as JSON (NULL when
+/// none) and, for a send-back, the response's context then (what the resubmission's
+/// diff starts from), from the stored state.
+pub(super) fn decision_columns(
+    decision: &Decision<'_>,
+    stored_state: Option<&str>,
+) -> Result<(Option<String>, Option<String>)> {
+    let fields = (!decision.fields.is_empty())
+        .then(|| serde_json::to_string(decision.fields))
+        .transpose()?;
+    let context = match (decision.state, stored_state) {
+        (ReviewState::SentBack, Some(text)) => Some(serde_json::to_string(
+            &super::codec::decode(text)?.context(),
+        )?),
+        _ => None,
+    };
+    Ok((fields, context))
 }
 
 /// A stored role; an unknown one is a damaged database, not a person without rights.

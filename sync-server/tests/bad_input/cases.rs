@@ -75,6 +75,19 @@ fn login(content_type: &str, body: impl Into<Vec<u8>>) -> Sent {
     Sent::post(Caller::Nobody, "/api/v1/login", content_type, body.into())
 }
 
+/// `PUT /responses/{id}/review` by a coordinator (its rules are checked before the id).
+fn decide(body: Value) -> Sent {
+    Sent {
+        method: "PUT",
+        ..Sent::post(
+            Caller::Coordinator,
+            "/api/v1/projects/p1/responses/any/review",
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+    }
+}
+
 fn review(body: impl Into<Vec<u8>>) -> Sent {
     Sent::post(
         Caller::Coordinator,
@@ -133,6 +146,12 @@ pub fn cases() -> Vec<Case> {
         rev("sizes_review_comment_too_long", Sizes, "a review comment over 2,000 characters", "",
             |_| review(json!({"ids": ["x"], "state": "approved", "comment": "c".repeat(2_001)}).to_string()),
             Expect::Refused(400, "invalid")),
+        rev("sizes_field_comment_too_long", Sizes, "a send-back's comment on an answer over 2,000 characters", "",
+            |_| decide(json!({"state": "sent_back", "comment": "c", "fields": {"/village": "c".repeat(2_001)}})),
+            Expect::Refused(400, "invalid")),
+        rev("sizes_send_back_without_a_comment", Sizes, "a send-back whose comments are blank", "it must say what to fix",
+            |_| decide(json!({"state": "sent_back", "comment": "  ", "fields": {"/village": " "}})),
+            Expect::Refused(400, "comment_required")),
 
         // ── depth ──────────────────────────────────────────────────────────────
         rev("depth_json_nested_100000_deep", Depth, "a line of 100,000 nested arrays", "the JSON parser's depth limit",
@@ -264,12 +283,17 @@ pub fn cases() -> Vec<Case> {
             |_| pull(&i64::MAX.to_string()), Expect::Read { status: 200, items: Some(0) }),
         rev("cursors_of_another_project", Cursors, "a cursor p2's feed gave, used on p1", "positions are per project: it is only a number in p1's feed, and p2's rows never show",
             |_| pull("1"), Expect::Read { status: 200, items: None }),
+        rev("cursors_device_feed_garbage", Cursors, "a device feed cursor `abc`", "",
+            |_| Sent::get(Caller::Device, "/api/v1/projects/p1/device/feed?after=abc"), Expect::Refused(400, "bad_cursor")),
         rev("cursors_export_since_garbage", Cursors, "an export `since=yesterday`", "",
             |_| export("since=yesterday"), Expect::Refused(400, "bad_cursor")),
         rev("cursors_table_after_garbage", Cursors, "a console table `after` that is no cursor", "",
             |_| Sent::get(Caller::Coordinator, "/api/v1/projects/p1/table?after=bm90IGEgY3Vyc29y"), Expect::Refused(400, "bad_cursor")),
 
         // ── paths ──────────────────────────────────────────────────────────────
+        rev("paths_field_comment_not_an_answer_path", Paths, "a send-back commenting on `resp_age` (no leading `/`)", "names the path",
+            |_| decide(json!({"state": "sent_back", "comment": "c", "fields": {"resp_age": "c"}})),
+            Expect::Refused(400, "bad_path")),
         rev("paths_huge_instance_number", Paths, "an instance number of 999,999,999 (`/members[999999999]/age`)", "nothing is allocated for it",
             |n| with_answer(n, "/members[999999999]/age", json!("30")).pipe(Sent::upload), invalid()),
         rev("paths_instance_1001", Paths, "instance 1,001 (one past `MAX_INSTANCES`)", "",
@@ -385,6 +409,12 @@ pub fn cases() -> Vec<Case> {
             |n| Sent { uri: format!("/api/v1/projects/{}/revisions", "p".repeat(10_000)), caller: Caller::Admin, ..Sent::upload(line(&revision(n))) }, Expect::Refused(404, "unknown_project")),
         rev("projects_id_not_utf8", Projects, "a project id percent-encoding invalid UTF-8 (`%ff`)", "",
             |n| Sent { uri: "/api/v1/projects/%ff/revisions".into(), ..Sent::upload(line(&revision(n))) }, Expect::Refused(400, "bad_path")),
+        rev("projects_person_reads_a_device_feed", Projects, "a coordinator's token on `GET /device/feed`", "people read `GET /responses`",
+            |_| Sent::get(Caller::Coordinator, "/api/v1/projects/p1/device/feed"), Expect::Refused(403, "forbidden")),
+        rev("projects_device_feed_of_another_project", Projects, "a device's token on another project's `device/feed`", "",
+            |_| Sent::get(Caller::Device, "/api/v1/projects/p2/device/feed"), Expect::Refused(403, "wrong_project")),
+        rev("projects_person_sets_resubmitted", Projects, "a person setting `resubmitted`", "the enumerator's device sets it",
+            |_| decide(json!({"state": "resubmitted"})), Expect::Refused(400, "bad_review")),
         rev("projects_no_token", Projects, "an upload without a token", "",
             |n| Sent { caller: Caller::Nobody, ..Sent::upload(line(&revision(n))) }, Expect::Refused(401, "unauthorized")),
         rev("projects_garbage_token", Projects, "an `Authorization` header that is not a bearer token", "",

@@ -621,6 +621,56 @@ pub async fn forms_are_published_from_xlsform_workbooks_and_refused_by_cell(c: C
     let answer = c.send(publish(b"not a workbook".to_vec(), XLSX)).await;
     assert_eq!(answer.code(), "invalid_form", "{}", answer.body);
 
+    // The workbench converts a workbook without publishing it; one with errors is refused
+    // with each at its cell, as publishing refuses it.
+    let convert = |body: Vec<u8>, content_type: &'static str| {
+        Request::post("/api/v1/projects/p1/forms/convert")
+            .header(header::AUTHORIZATION, bearer(&c.designer))
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from(body))
+            .unwrap()
+    };
+    let mut draft = form.clone();
+    draft.id = "draft_only".into();
+    let answer = c
+        .send(convert(voices_xlsform::export_xlsx(&draft).unwrap(), XLSX))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["form"]["id"], "draft_only");
+    let converted = voices_core::Form::from_json(&answer.body["form"].to_string()).unwrap();
+    assert_eq!(converted.body.len(), form.body.len());
+    assert!(answer.body["findings"].is_array(), "{}", answer.body);
+    let answer = c
+        .get(&c.designer, "/api/v1/projects/p1/forms/draft_only/fields")
+        .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::NOT_FOUND,
+        "converting publishes nothing"
+    );
+    let answer = c
+        .send(convert(voices_xlsform::export_xlsx(&broken).unwrap(), XLSX))
+        .await;
+    assert_eq!(answer.code(), "invalid_form", "{}", answer.body);
+    assert!(
+        answer.body["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["cell"].as_str().is_some_and(|c| c.starts_with("survey!"))),
+        "{}",
+        answer.body
+    );
+    let answer = c.send(convert(b"not a workbook".to_vec(), XLSX)).await;
+    assert_eq!(answer.code(), "invalid_form", "{}", answer.body);
+    let answer = c.send(convert(b"{}".to_vec(), "application/json")).await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "{}",
+        answer.body
+    );
+
     // A JSON form's findings carry the pointer, line and column.
     let answer = c
         .send(publish(

@@ -7,12 +7,14 @@
 mod admin;
 mod dashboard;
 mod response;
+mod send_back;
 mod sessions;
 mod table;
 
 pub use admin::*;
 pub use dashboard::*;
 pub use response::*;
+pub use send_back::*;
 pub use sessions::*;
 pub use table::*;
 
@@ -421,6 +423,7 @@ macro_rules! console_suite {
             history_shows_who_changed_what_and_reviews,
             many_responses_are_reviewed_at_once,
             a_conflict_is_resolved_by_a_coordinator_edit,
+            a_response_sent_back_reaches_its_device_and_comes_back_with_a_diff,
             the_dashboard_counts_choices_by_sex_age_band_and_disability,
             map_points_are_coarsened_unless_pii_is_asked,
             exports_announce_their_row_count,

@@ -6,14 +6,15 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use voices_core::answer::AnswerValue;
 use voices_core::response::Response;
 use voices_core::sync::protocol::{AckStatus, ReviewState};
 use voices_core::sync::{Hlc, ResponseState, Revision, VersionVector};
 use voices_server::auth;
 use voices_server::sample::household_revision;
 use voices_server::store::{
-    Device, FormVersion, IncomingRevision, Principal, Published, Role, Store, TokenSubject,
-    Uploader, Validation, Validator,
+    Decision, Device, FormVersion, IncomingRevision, Principal, Published, Role, Store,
+    TokenSubject, Uploader, Validation, Validator,
 };
 
 pub const NOW: &str = "2026-11-26T04:00:00.000Z";
@@ -707,6 +708,142 @@ pub fn review_state_moves_the_response_in_the_feed(store: Arc<dyn Store>) {
     assert_eq!(after[0].review_state, ReviewState::Approved);
 }
 
+/// Send-back: the device that started a response, and only it, pulls back its review
+/// state, the comments and coordinators' edits; its next finalized edit resubmits it; every
+/// transition is kept.
+pub fn a_send_back_reaches_only_its_device_and_its_edit_resubmits(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let mine = household_revision(21, "dev-a", "1");
+    let theirs = household_revision(22, "dev-b", "1");
+    let elsewhere = household_revision(23, "dev-c", "1");
+    let response = mine.response.clone();
+    acks_of(store.as_ref(), "dev-a", std::slice::from_ref(&mine));
+    acks_of(store.as_ref(), "dev-b", std::slice::from_ref(&theirs));
+    store
+        .ingest(
+            "p2",
+            &uploader("dev-c"),
+            &[incoming(elsewhere)],
+            &TestValidator,
+            NOW,
+        )
+        .unwrap();
+    let feed = |device: &str, after: i64| store.device_feed("p1", device, after, 100).unwrap();
+    let first = feed("dev-a", 0);
+    assert_eq!(first.len(), 1, "only its own response");
+    assert_eq!(first[0].id, response);
+    assert_eq!(first[0].review_state, ReviewState::Received);
+    assert!(first[0].reviews.is_empty() && first[0].coordinator_revisions.is_empty());
+    assert_eq!(feed("dev-b", 0)[0].id, theirs.response);
+    assert!(store.device_feed("p2", "dev-a", 0, 100).unwrap().is_empty());
+    let cursor = first[0].feed_seq;
+
+    // A coordinator corrects one answer and sends the response back with comments.
+    let edit = |id: &str, actor: &str, seq: u64, seen: &[(&str, u64)], age: &str| Revision {
+        id: id.into(),
+        actor: actor.into(),
+        seq,
+        seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
+        set: [(
+            "/resp_age".to_string(),
+            Some(AnswerValue::Text(age.to_string())),
+        )]
+        .into(),
+        status: None,
+        consent: None,
+        ..mine.clone()
+    };
+    let correction = edit("c1", "user:cora", 1, &[("dev-a", 1)], "44");
+    acks_of(
+        store.as_ref(),
+        "user:cora",
+        std::slice::from_ref(&correction),
+    );
+    let fields = BTreeMap::from([("/resp_age".to_string(), "Is 44 right?".to_string())]);
+    let decision = Decision {
+        state: ReviewState::SentBack,
+        comment: Some("Please check the age"),
+        fields: &fields,
+        by: "cora",
+    };
+    assert_eq!(
+        store
+            .review("p1", std::slice::from_ref(&response), &decision, LATER)
+            .unwrap(),
+        [true]
+    );
+    let back = feed("dev-a", cursor);
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].review_state, ReviewState::SentBack);
+    assert_eq!(back[0].reviews.len(), 1);
+    let sent = &back[0].reviews[0];
+    assert_eq!(sent.comment.as_deref(), Some("Please check the age"));
+    assert_eq!(sent.fields, fields);
+    assert_eq!(sent.transition().by, "user:cora");
+    assert_eq!(
+        sent.context,
+        Some(VersionVector(
+            [("dev-a".to_string(), 1), ("user:cora".to_string(), 1)].into()
+        )),
+        "the send-back keeps what it had seen"
+    );
+    let edits: Vec<Revision> = back[0]
+        .coordinator_revisions
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
+    assert_eq!(edits, std::slice::from_ref(&correction));
+    let other_cursor = feed("dev-b", 0)[0].feed_seq;
+    assert!(feed("dev-b", other_cursor).is_empty(), "nothing of dev-a's");
+
+    // Another coordinator edit leaves it sent back; the device's finalized edit
+    // resubmits it.
+    let second = edit("c2", "user:cora", 2, &[("dev-a", 1)], "45");
+    acks_of(store.as_ref(), "user:cora", &[second]);
+    let row = store.get_response("p1", &response).unwrap().unwrap();
+    assert_eq!(row.review_state, ReviewState::SentBack);
+    let fixed = Revision {
+        status: Some(voices_core::sync::ResponseStatus::Finalized),
+        ..edit("a2", "dev-a", 2, &[("user:cora", 2)], "46")
+    };
+    assert_eq!(
+        acks_of(store.as_ref(), "dev-a", &[fixed])[0].0,
+        AckStatus::Accepted
+    );
+    let row = store.get_response("p1", &response).unwrap().unwrap();
+    assert_eq!(row.review_state, ReviewState::Resubmitted);
+    assert_eq!(age_of(&row), Some("46"));
+    let states: Vec<(String, String)> = store
+        .reviews_of("p1", &response)
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.state, r.by))
+        .collect();
+    assert_eq!(
+        states,
+        [
+            ("sentBack".to_string(), "cora".to_string()),
+            ("resubmitted".to_string(), "dev-a".to_string())
+        ]
+    );
+    // Approved: the device reads that too.
+    let approve = Decision {
+        state: ReviewState::Approved,
+        comment: None,
+        fields: &BTreeMap::new(),
+        by: "cora",
+    };
+    store
+        .review("p1", std::slice::from_ref(&response), &approve, LATER)
+        .unwrap();
+    let last = feed("dev-a", cursor);
+    assert_eq!(last.len(), 1);
+    assert_eq!(last[0].review_state, ReviewState::Approved);
+    assert_eq!(last[0].reviews.len(), 3);
+    assert_eq!(last[0].coordinator_revisions.len(), 2);
+    assert!(feed("dev-a", last[0].feed_seq).is_empty());
+}
+
 pub fn known_revisions_lists_what_is_stored(store: Arc<dyn Store>) {
     setup(store.as_ref());
     let batch: Vec<_> = (0..5)
@@ -1146,6 +1283,7 @@ macro_rules! store_suite {
             a_device_may_write_only_the_responses_it_started,
             seen_may_claim_only_edits_the_server_holds,
             review_state_moves_the_response_in_the_feed,
+            a_send_back_reaches_only_its_device_and_its_edit_resubmits,
             known_revisions_lists_what_is_stored,
             pull_form_reads_one_form_in_feed_order,
             pull_cursor_has_no_gaps_under_concurrent_writers,

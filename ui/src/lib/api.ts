@@ -1,5 +1,8 @@
 import { invoke } from '@tauri-apps/api/core';
-import type { CommandError, Commands } from './bindings';
+import type { Commands } from './bindings';
+import { asCommandError, type InterviewBackend } from './backend';
+
+export { asCommandError } from './backend';
 
 type Args<K extends keyof Commands> = Commands[K]['request'] extends null
   ? []
@@ -17,7 +20,7 @@ export async function call<K extends keyof Commands>(
   }
 }
 
-export function asCommandError(e: unknown): CommandError {
-  if (e && typeof e === 'object' && 'kind' in e && 'message' in e) return e as CommandError;
-  return { kind: 'storage', message: String(e) };
-}
+/** The app's interview back-end: the Tauri commands, answers committed to the device. */
+export const tauriBackend: InterviewBackend = {
+  call: (cmd, request) => call(cmd, ...([request] as Args<typeof cmd>)),
+};

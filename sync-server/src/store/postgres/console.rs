@@ -5,12 +5,10 @@ use std::sync::Arc;
 
 use postgres::types::ToSql;
 use postgres::GenericClient;
-use voices_core::sync::protocol::ReviewState;
 
 use crate::store::codec;
 use crate::store::console::{
-    self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, ReviewEntry, TablePage,
-    TableQuery, TableRow,
+    self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, TablePage, TableQuery, TableRow,
 };
 use crate::store::plan::{Changed, Indexes};
 use crate::store::projection::{self, Deltas, FormIndex, IndexCache};
@@ -167,7 +165,7 @@ pub(super) fn write_projection(
              ON CONFLICT (project, id) DO UPDATE SET version = excluded.version,
                  status = excluded.status, conflicts = excluded.conflicts,
                  quarantined = excluded.quarantined, updated_at = excluded.updated_at,
-                 lat = excluded.lat, lon = excluded.lon, search = excluded.search",
+                 review = excluded.review, lat = excluded.lat, lon = excluded.lon, search = excluded.search",
             &params,
         )?;
     }
@@ -280,6 +278,7 @@ pub(super) fn backfill(tx: &mut postgres::Transaction<'_>) -> super::Attempt<()>
                     conflict: projection.conflicts > 0,
                     quarantine,
                     review_state: row.try_get(6)?,
+                    resubmitted: false,
                     received_at,
                     read_at: None,
                     projection,
@@ -488,62 +487,6 @@ pub(super) fn count_form(
         "SELECT COUNT(*) FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3",
         &[&project, &form, &after],
     )
-}
-
-/// Record review decisions of responses already locked and found, at feed positions
-/// from `first` on.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn record_reviews(
-    tx: &mut impl GenericClient,
-    project: &str,
-    ids: &[&str],
-    first: i64,
-    state: ReviewState,
-    comment: Option<&str>,
-    by: &str,
-    now: &str,
-) -> Attempt<()> {
-    let positions: Vec<i64> = (first..first + ids.len() as i64).collect();
-    tx.execute(
-        "UPDATE responses r SET review_state = $3, updated_at = $4, feed_seq = u.position
-         FROM unnest($2::text[], $5::int8[]) AS u(id, position)
-         WHERE r.project = $1 AND r.id = u.id",
-        &[&project, &ids, &state.as_str(), &now, &positions],
-    )?;
-    tx.execute(
-        "UPDATE response_index SET review = $3, updated_at = $4
-         WHERE project = $1 AND id = ANY($2)",
-        &[&project, &ids, &state.as_str(), &now],
-    )?;
-    tx.execute(
-        "INSERT INTO reviews (project, response_id, state, comment, by_user, at)
-         SELECT $1, id, $3, $4, $5, $6 FROM unnest($2::text[]) WITH ORDINALITY AS u(id, n)
-         ORDER BY n",
-        &[&project, &ids, &state.as_str(), &comment, &by, &now],
-    )?;
-    Ok(())
-}
-
-pub(super) fn reviews_of(
-    c: &mut impl GenericClient,
-    project: &str,
-    response: &str,
-) -> Attempt<Vec<ReviewEntry>> {
-    c.query(
-        "SELECT state, comment, by_user, at FROM reviews WHERE project = $1 AND response_id = $2
-         ORDER BY arrival",
-        &[&project, &response],
-    )?
-    .iter()
-    .map(|r| {
-        Ok(ReviewEntry {
-            state: r.try_get(0)?,
-            comment: r.try_get(1)?,
-            by: r.try_get(2)?,
-            at: r.try_get(3)?,
-        })
-    })
-    .collect()
 }
 
 pub(super) fn list_devices(c: &mut impl GenericClient, project: &str) -> Attempt<Vec<DeviceInfo>> {

@@ -215,6 +215,7 @@ pub(super) fn ingest_once(
                        review_state, received_at, feed_seq)
              ON CONFLICT (project, id) DO UPDATE SET version = excluded.version, state = excluded.state,
                  quarantine = excluded.quarantine, conflict = excluded.conflict,
+                 review_state = excluded.review_state,
                  updated_at = excluded.updated_at, feed_seq = excluded.feed_seq",
             &[
                 &project,
@@ -235,6 +236,7 @@ pub(super) fn ingest_once(
     }
     // After the feed row: ingests of the project reach the counts one at a time.
     console::write_projection(&mut tx, project, &changed, deltas, now)?;
+    super::review::record_resubmissions(&mut tx, project, &changed, now)?;
     tx.commit()?;
     Ok(acks)
 }

@@ -27,6 +27,7 @@ mod connection;
 mod console;
 mod ingest;
 mod migrations;
+mod review;
 mod rows;
 pub mod tls;
 
@@ -35,16 +36,17 @@ pub use migrations::SCHEMA_VERSION;
 
 use std::collections::HashSet;
 
-use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck, ReviewState};
+use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck};
 
 use super::access::{AuditEntry, AuditQuery, AuditRecord, ProjectKey};
 use super::plan::Ingest;
 use super::projection::IndexCache;
 use super::shared::{self, Chunk, TokenRow, RESPONSE_COLUMNS};
 use super::{
-    AttachmentStatus, ChunkOutcome, DashboardCounts, Device, DeviceInfo, FormVersion,
-    IncomingRevision, MapCell, Overview, Published, ReviewEntry, Role, Store, StoredResponse,
-    TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User, UserChanges, Validator,
+    AttachmentStatus, ChunkOutcome, DashboardCounts, Decision, Device, DeviceFeedRow, DeviceInfo,
+    FormVersion, IncomingRevision, MapCell, Overview, Published, ReviewEntry, Role, Store,
+    StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User, UserChanges,
+    Validator,
 };
 use crate::Result;
 
@@ -493,40 +495,38 @@ impl Store for PostgresStore {
         &self,
         project: &str,
         ids: &[String],
-        state: ReviewState,
-        comment: Option<&str>,
-        by: &str,
+        decision: &Decision<'_>,
         now: &str,
     ) -> Result<Vec<bool>> {
         self.run(|c| {
             let mut tx = c.transaction()?;
-            ingest::lock_responses(&mut tx, project, ids.iter().map(String::as_str))?;
-            let found: HashSet<String> = tx
-                .query(
-                    "SELECT id FROM responses WHERE project = $1 AND id = ANY($2)",
-                    &[&project, &ids],
-                )?
-                .iter()
-                .map(|r| r.try_get(0))
-                .collect::<std::result::Result<_, _>>()?;
-            // In the order given, each once.
-            let mut seen = HashSet::new();
-            let to_set: Vec<&str> = ids
-                .iter()
-                .filter(|id| found.contains(*id) && seen.insert(id.as_str()))
-                .map(String::as_str)
-                .collect();
-            if !to_set.is_empty() {
-                let first = ingest::take_feed_positions(&mut tx, project, to_set.len() as i64)?;
-                console::record_reviews(&mut tx, project, &to_set, first, state, comment, by, now)?;
-            }
+            let found = review::review(&mut tx, project, ids, decision, now)?;
             tx.commit()?;
-            Ok(ids.iter().map(|id| found.contains(id)).collect())
+            Ok(found)
         })
     }
 
     fn reviews_of(&self, project: &str, response: &str) -> Result<Vec<ReviewEntry>> {
-        self.run(|c| Ok(console::reviews_of(c, project, response)?))
+        self.run(|c| review::reviews_of(c, project, response))
+    }
+
+    fn device_feed(
+        &self,
+        project: &str,
+        device: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<DeviceFeedRow>> {
+        self.run(|c| {
+            let mut tx = c
+                .build_transaction()
+                .isolation_level(postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()?;
+            let rows = review::device_feed(&mut tx, project, device, after, limit)?;
+            tx.commit()?;
+            Ok(rows)
+        })
     }
 
     fn list_projects(&self) -> Result<Vec<(String, String)>> {

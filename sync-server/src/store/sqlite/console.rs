@@ -4,12 +4,10 @@
 use std::sync::Arc;
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
-use voices_core::sync::protocol::ReviewState;
 
 use crate::store::codec;
 use crate::store::console::{
-    self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, ReviewEntry, TablePage,
-    TableQuery, TableRow,
+    self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, TablePage, TableQuery, TableRow,
 };
 use crate::store::plan::{Changed, Indexes};
 use crate::store::projection::{self, Deltas, FormIndex, IndexCache};
@@ -97,7 +95,7 @@ pub(super) fn write_projection(
          ON CONFLICT (project, id) DO UPDATE SET version = excluded.version,
              status = excluded.status, conflicts = excluded.conflicts,
              quarantined = excluded.quarantined, updated_at = excluded.updated_at,
-             lat = excluded.lat, lon = excluded.lon
+             review = excluded.review, lat = excluded.lat, lon = excluded.lon
          RETURNING rowid",
     )?;
     let mut forget = tx.prepare_cached("DELETE FROM response_text WHERE rowid = ?1")?;
@@ -208,6 +206,7 @@ pub(super) fn backfill(tx: &Connection) -> Result<()> {
                         conflict: projection.conflicts > 0,
                         quarantine,
                         review_state: row.get(6)?,
+                        resubmitted: false,
                         received_at,
                         read_at: None,
                         projection,
@@ -403,64 +402,6 @@ pub(super) fn count_form(c: &Connection, project: &str, form: &str, after: i64) 
         "SELECT COUNT(*) FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3",
         params![project, form, after],
     )
-}
-
-/// Set the review state of responses in one transaction (the caller's): each found one
-/// moves to the end of the feed, its index row follows, the decision is recorded.
-pub(super) fn review(
-    tx: &Connection,
-    project: &str,
-    ids: &[String],
-    state: ReviewState,
-    comment: Option<&str>,
-    by: &str,
-    now: &str,
-) -> Result<Vec<bool>> {
-    let mut next = super::last_feed_position(tx, project)?;
-    let mut set = tx.prepare_cached(
-        "UPDATE responses SET review_state = ?3, updated_at = ?4, feed_seq = ?5
-         WHERE project = ?1 AND id = ?2",
-    )?;
-    let mut index = tx.prepare_cached(
-        "UPDATE response_index SET review = ?3, updated_at = ?4 WHERE project = ?1 AND id = ?2",
-    )?;
-    let mut record = tx.prepare_cached(
-        "INSERT INTO reviews (project, response_id, state, comment, by_user, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    let mut found = Vec::with_capacity(ids.len());
-    for id in ids {
-        next += 1;
-        let n = set.execute(params![project, id, state.as_str(), now, next])?;
-        if n > 0 {
-            index.execute(params![project, id, state.as_str(), now])?;
-            record.execute(params![project, id, state.as_str(), comment, by, now])?;
-        } else {
-            next -= 1;
-        }
-        found.push(n > 0);
-    }
-    Ok(found)
-}
-
-pub(super) fn reviews_of(
-    c: &Connection,
-    project: &str,
-    response: &str,
-) -> Result<Vec<ReviewEntry>> {
-    let mut stmt = c.prepare_cached(
-        "SELECT state, comment, by_user, at FROM reviews WHERE project = ?1 AND response_id = ?2
-         ORDER BY rowid",
-    )?;
-    let rows = stmt.query_map(params![project, response], |r| {
-        Ok(ReviewEntry {
-            state: r.get(0)?,
-            comment: r.get(1)?,
-            by: r.get(2)?,
-            at: r.get(3)?,
-        })
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub(super) fn list_devices(c: &Connection, project: &str) -> Result<Vec<DeviceInfo>> {

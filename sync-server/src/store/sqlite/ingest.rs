@@ -134,6 +134,7 @@ fn write_plan(
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
              ON CONFLICT (project, id) DO UPDATE SET version = excluded.version, state = excluded.state,
                  quarantine = excluded.quarantine, conflict = excluded.conflict,
+                 review_state = excluded.review_state,
                  updated_at = excluded.updated_at, feed_seq = excluded.feed_seq",
         )?;
         for changed in &planned.changed {
@@ -156,6 +157,7 @@ fn write_plan(
         }
     }
     console::write_projection(&tx, project, &planned.changed, planned.deltas, now)?;
+    super::review::record_resubmissions(&tx, project, &planned.changed, now)?;
     tx.commit()?;
     Ok(Some(planned.acks))
 }

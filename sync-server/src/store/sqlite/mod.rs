@@ -22,22 +22,23 @@ mod attachments;
 mod console;
 mod ingest;
 mod migrations;
+mod review;
 
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck, ReviewState};
+use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck};
 
 use super::access::{AuditEntry, AuditQuery, AuditRecord, ProjectKey};
 use super::plan::Ingest;
 use super::projection::IndexCache;
 use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
 use super::{
-    AttachmentStatus, ChunkOutcome, DashboardCounts, Device, DeviceInfo, FormVersion,
-    IncomingRevision, MapCell, Membership, Overview, Published, ReviewEntry, Role, Store,
-    StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User, UserChanges,
-    Validator,
+    AttachmentStatus, ChunkOutcome, DashboardCounts, Decision, Device, DeviceFeedRow, DeviceInfo,
+    FormVersion, IncomingRevision, MapCell, Membership, Overview, Published, ReviewEntry, Role,
+    Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User,
+    UserChanges, Validator,
 };
 use crate::{Backend, Error, Result};
 
@@ -645,21 +646,33 @@ impl Store for SqliteStore {
         &self,
         project: &str,
         ids: &[String],
-        state: ReviewState,
-        comment: Option<&str>,
-        by: &str,
+        decision: &Decision<'_>,
         now: &str,
     ) -> Result<Vec<bool>> {
         self.write(|c| {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let found = console::review(&tx, project, ids, state, comment, by, now)?;
+            let found = review::review(&tx, project, ids, decision, now)?;
             tx.commit()?;
             Ok(found)
         })
     }
 
     fn reviews_of(&self, project: &str, response: &str) -> Result<Vec<ReviewEntry>> {
-        self.read(|c| console::reviews_of(c, project, response))
+        self.read(|c| review::reviews_of(c, project, response))
+    }
+
+    fn device_feed(
+        &self,
+        project: &str,
+        device: &str,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<DeviceFeedRow>> {
+        self.read(|c| {
+            // One snapshot for the rows and their reviews and edits.
+            let snapshot = c.unchecked_transaction()?;
+            review::device_feed(&snapshot, project, device, after, limit)
+        })
     }
 
     fn list_projects(&self) -> Result<Vec<(String, String)>> {

@@ -32,8 +32,12 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0007_device_wipe.sql"),
     // 8: the device policy of a project (idle lock, retention on the device).
     include_str!("0008_device_policy.sql"),
-    // 9: sealed answers and the access audit (as SQLite's migration 9).
-    include_str!("0009_keys_and_audit.sql"),
+    // 9: sending a response back to its enumerator (as SQLite's migration 9): review
+    // decisions keep field comments and a send-back's context; a device pulls its own
+    // responses on an index of project, device and feed position.
+    include_str!("0009_send_back.sql"),
+    // 10: sealed answers and the access audit (as SQLite's migration 10).
+    include_str!("0010_keys_and_audit.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of

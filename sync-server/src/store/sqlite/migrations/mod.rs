@@ -40,9 +40,15 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0007_device_wipe.sql"),
     // 8: the device policy of a project (idle lock, retention on the device).
     include_str!("0008_device_policy.sql"),
-    // 9: sealed answers and the access audit: the project's recipient keys (public
+    // 9: sending a response back to its enumerator. A review decision keeps its comments
+    // on single answers (`fields`, JSON by flat path) and, for a send-back, the response's
+    // context then (`context`, a JSON version vector: the resubmission's diff starts
+    // there); a device pulls its own responses on an index of project, device and feed
+    // position.
+    include_str!("0009_send_back.sql"),
+    // 10: sealed answers and the access audit: the project's recipient keys (public
     // only), the pii grant per membership, and the append-only `audit_log`.
-    include_str!("0009_keys_and_audit.sql"),
+    include_str!("0010_keys_and_audit.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of

@@ -1,0 +1,221 @@
+// The form designer's workbench (issue 17) end to end: a draft from the human-security
+// example, an expression broken in the editor and its finding at its line, fixed; the form
+// filled in Arabic in the preview (the app's own screens on the WebAssembly engine) through
+// consent, the privacy check and a repeat; the export preview read; published; a changed
+// draft's summary of changes; and the new versions offered to a device.
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { axeProblems, shot, signIn } from './scenarios.mjs';
+import { PROJECT } from './server.mjs';
+import { workbook } from './xlsx.mjs';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const EXAMPLE = readFileSync(join(here, '..', '..', 'schemas', 'forms', 'human-security-perceptions.json'), 'utf8');
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+/** The 1-based line of the first line of `text` containing `needle`. */
+function lineOf(text, needle) {
+  const index = text.split('\n').findIndex((l) => l.includes(needle));
+  check(index >= 0, `the example has no line with ${needle}`);
+  return index + 1;
+}
+
+/** Put the editor's cursor just after `column - 1` characters of line `line`. */
+async function cursorAt(page, line, column) {
+  await page.locator('.cm-content').click();
+  await page.keyboard.press('Control+Home');
+  for (let i = 1; i < line; i++) await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Home');
+  // Home goes to the first non-blank character on a wrapped line; go to the very start.
+  await page.keyboard.press('Home');
+  for (let i = 1; i < column; i++) await page.keyboard.press('ArrowRight');
+}
+
+async function findingsCount(page) {
+  return (await page.getByTestId('findings-count').textContent()).trim();
+}
+
+/** Answer every unanswered question of the preview's page with a plausible value. */
+async function answerPage(preview) {
+  const fields = preview.locator('.field');
+  const n = await fields.count();
+  for (let i = 0; i < n; i++) {
+    const field = fields.nth(i);
+    const kind = await field.getAttribute('data-kind');
+    const path = (await field.getAttribute('data-path')) ?? '';
+    if (kind === 'select_one' || kind === 'select_multiple') {
+      const inputs = field.locator('input[type=radio], input[type=checkbox]');
+      if ((await inputs.count()) > 0 && (await field.locator('input:checked').count()) === 0) {
+        await inputs.first().check();
+      }
+    } else if (kind === 'integer') {
+      const input = field.locator('input');
+      if ((await input.inputValue()) === '') {
+        const value = path.endsWith('hh_size') ? '2' : path.endsWith('member_age') ? '9' : path.endsWith('/age') ? '34' : '2';
+        await input.fill(value);
+        await input.press('Tab');
+      }
+    } else if (kind === 'text') {
+      const input = field.locator('input, textarea').first();
+      if ((await input.inputValue()) === '') {
+        await input.fill(path.endsWith('member_name') ? 'Amal' : 'نص');
+        await input.press('Tab');
+      }
+    }
+  }
+}
+
+export const workbenchScenarios = [
+  {
+    name: 'workbench: draft, findings as you type, preview in Arabic, export layout, publish',
+    async run(ctx) {
+      const { page, base, server } = ctx;
+      await signIn(ctx);
+      await page.goto(`${base}/p/${PROJECT}/workbench`);
+      await page.getByRole('heading', { name: 'Workbench' }).waitFor();
+      await page.getByTestId('new-draft').waitFor();
+
+      // A draft from the example file: it checks clean.
+      await page.getByTestId('draft-upload').setInputFiles({ name: 'human-security.json', mimeType: 'application/json', buffer: Buffer.from(EXAMPLE) });
+      await page.locator('.cm-content').waitFor();
+      await page.getByTestId('no-findings').or(page.getByTestId('findings')).first().waitFor();
+      await page.waitForFunction(() => document.querySelector('[data-testid=findings-count]')?.textContent?.startsWith('0 errors'));
+
+      // Break an expression by typing: the finding appears at its line, in the list and
+      // under the text; fixing it clears it.
+      const line = lineOf(EXAMPLE, `"relevant": "\${age} != ''"`);
+      const column = EXAMPLE.split('\n')[line - 1].indexOf('${age}') + '${age'.length + 1;
+      await cursorAt(page, line, column);
+      await page.keyboard.type('e');
+      await page.keyboard.press('Escape');
+      const finding = page.locator(`[data-testid=findings] li[data-line="${line}"]`);
+      await finding.waitFor();
+      check((await finding.textContent()).includes('agee'), `the finding names the reference: ${await finding.textContent()}`);
+      check((await findingsCount(page)).startsWith('1 error'), `one error: ${await findingsCount(page)}`);
+      await page.locator('.cm-lintRange-error').first().waitFor();
+      await page.getByText('Fix the errors above to fill the form in.').waitFor();
+      await page.keyboard.press('Backspace');
+      await page.waitForFunction(() => document.querySelector('[data-testid=findings-count]')?.textContent?.startsWith('0 errors'));
+
+      // The preview: the app's interview, in Arabic, right to left.
+      const preview = page.getByTestId('preview');
+      await preview.locator('[data-testid=language]').waitFor();
+      await preview.locator('[data-testid=language]').selectOption('ar');
+      await page.waitForFunction(() => {
+        const host = document.querySelector('[data-testid=preview] .device');
+        return host?.shadowRoot?.querySelector('.app-frame')?.getAttribute('dir') === 'rtl';
+      });
+      await preview.locator('[data-testid=consent-yes]').click();
+
+      // Through every page: answers, the privacy check, the household member (a repeat
+      // whose count follows the household size).
+      let sawPrivacy = false;
+      let sawMember = false;
+      for (let step = 0; step < 40; step++) {
+        const main = preview.locator('main[data-page-kind]');
+        await main.waitFor();
+        const kind = await main.getAttribute('data-page-kind');
+        const key = await main.getAttribute('data-page');
+        if (kind === 'privacy_check') {
+          sawPrivacy = true;
+          await preview.locator('[data-testid=privacy-yes]').click();
+          await preview.locator('main[data-page-kind=questions]').waitFor();
+          continue;
+        }
+        if (key?.startsWith('/members[')) sawMember = true;
+        await answerPage(preview);
+        const next = preview.locator('[data-testid=next]');
+        if (await next.count()) {
+          await next.click();
+          await page.waitForFunction(
+            (before) => document.querySelector('[data-testid=preview] .device')?.shadowRoot?.querySelector('main')?.getAttribute('data-page') !== before,
+            key,
+          );
+        } else break;
+      }
+      check(sawPrivacy, 'the privacy check was asked');
+      check(sawMember, 'the household member page was filled');
+      await preview.locator('[data-testid=review]').click();
+      await preview.getByText('تمت الإجابة على كل شيء.').or(preview.locator('[data-testid=issues]')).first().waitFor();
+
+      // The export layout of the test response: the CSV row and the repeat table.
+      const layout = page.getByTestId('export-preview');
+      const main = layout.locator('table[data-file="community_life.csv"]');
+      await main.waitFor();
+      const headers = await main.locator('thead th').allTextContents();
+      const row = await main.locator('tbody tr').first().locator('td').allTextContents();
+      check(row[headers.indexOf('respondent-age')] === '34', `age in the CSV row: ${row[headers.indexOf('respondent-age')]}`);
+      check(row[headers.indexOf('household-hh_size')] === '2', 'household size in the CSV row');
+      const members = layout.locator('table[data-file="community_life-members.csv"] tbody tr');
+      check((await members.count()) === 1, `one member row, got ${await members.count()}`);
+      check((await members.first().textContent()).includes('Amal'), 'the member in the repeat table');
+      await shot(ctx, 'workbench');
+
+      // Publish: the first version of the form; a device is offered it.
+      await page.getByTestId('publish-draft').getByText('this will be its first version').waitFor();
+      await page.getByTestId('publish-draft-button').click();
+      await page.getByTestId('published').waitFor();
+      const version = JSON.parse(EXAMPLE).version;
+      const offered = async (v) => {
+        const res = await fetch(`${base}/api/v1/projects/${PROJECT}/forms`, { headers: { Authorization: `Bearer ${server.devices.A.token}` } });
+        check(res.ok, `device form list: ${res.status}`);
+        return (await res.json()).some((f) => f.form === 'community_life' && f.version === v);
+      };
+      check(await offered(version), 'the device is offered the new version');
+
+      // A changed draft: a question removed, a choice removed, a new version. The summary
+      // says so and warns what it breaks; publishing offers version 2 to the device.
+      const changed = JSON.parse(EXAMPLE);
+      changed.version = String(Number(version) + 1);
+      const consumption = changed.body.find((i) => i.name === 'consumption');
+      consumption.body = consumption.body.filter((i) => i.name !== 'cooking_fuel');
+      const list = 'staple';
+      const dropped = changed.choices[list].pop().name;
+      await page.getByTestId('draft-upload').setInputFiles({ name: 'changed.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(changed, null, 2)) });
+      const changes = page.getByTestId('changes');
+      await changes.getByText('/cooking_fuel').waitFor();
+      await changes.getByText(`−${dropped}`).waitFor();
+      const warnings = await page.getByTestId('change-warnings').textContent();
+      check(warnings.includes('/cooking_fuel is removed') && warnings.includes(dropped), `warnings: ${warnings}`);
+      await page.getByTestId('publish-draft-button').click();
+      await page.getByTestId('published').filter({ hasText: changed.version }).waitFor();
+      check(await offered(changed.version), 'the device is offered the changed version');
+
+      const problems = await axeProblems(ctx);
+      check(problems.length === 0, `axe: ${JSON.stringify(problems)}`);
+    },
+  },
+  {
+    name: 'workbench: an XLSForm workbook becomes a draft, or its errors are listed by cell',
+    async run(ctx) {
+      const { page, base } = ctx;
+      await signIn(ctx);
+      await page.goto(`${base}/p/${PROJECT}/workbench`);
+      await page.getByTestId('new-draft').waitFor();
+      const sheets = (list) => ({
+        survey: [
+          ['type', 'name', 'label'],
+          ['text', 'village', 'Village'],
+          [`select_one ${list}`, 'water', 'Water source'],
+        ],
+        choices: [['list_name', 'name', 'label'], ['water', 'piped', 'Piped'], ['water', 'well', 'Well']],
+        settings: [['form_id', 'version', 'form_title'], ['from_workbook', '1', 'From a workbook']],
+      });
+      const xlsx = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+      await page.getByTestId('draft-upload').setInputFiles({ name: 'bad.xlsx', mimeType: xlsx, buffer: Buffer.from(workbook(sheets('nowhere'))) });
+      const listed = page.getByTestId('workbook-findings');
+      await listed.waitFor();
+      const places = await listed.locator('.where').allTextContents();
+      check(places.includes('survey!A3'), `findings placed at ${places.join(', ')}`);
+      await page.getByTestId('draft-upload').setInputFiles({ name: 'good.xlsx', mimeType: xlsx, buffer: Buffer.from(workbook(sheets('water'))) });
+      await listed.waitFor({ state: 'detached' });
+      await page.getByTestId('draft-select').locator('option', { hasText: 'good.xlsx' }).waitFor({ state: 'attached' });
+      await page.waitForFunction(() => document.querySelector('[data-testid=findings-count]')?.textContent?.startsWith('0 errors'));
+      check((await page.locator('.cm-content').textContent()).includes('from_workbook'), 'the converted form is in the editor');
+    },
+  },
+];

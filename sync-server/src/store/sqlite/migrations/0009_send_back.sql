@@ -1,0 +1,3 @@
+ALTER TABLE reviews ADD COLUMN fields TEXT;
+ALTER TABLE reviews ADD COLUMN context TEXT;
+CREATE INDEX responses_by_device ON responses (project, device, feed_seq);

@@ -1,0 +1,231 @@
+//! `voices-core` in the browser: the form designer's workbench in the console checks,
+//! previews and lays out test responses with the very engine the app and the server run.
+//!
+//! A thin shell: each export calls one function of [`workbench`] and answers with its
+//! JSON envelope (`{"ok": …}` or `{"error": {"kind", "message"}}`), which the console's
+//! `lib/workbench/core.ts` unwraps. `scripts/build-wasm.sh` builds it for
+//! `wasm32-unknown-unknown` and runs `wasm-bindgen --target web` into `wasm/pkg/`.
+
+use serde_json::Value as Json;
+use wasm_bindgen::prelude::wasm_bindgen;
+
+pub mod changes;
+pub mod screens;
+pub mod workbench;
+
+/// The app's interview pages as its screens draw them: `src-tauri/src/view.rs`, one
+/// source compiled into the app and into this crate, so the console's preview gets the
+/// very shapes the app's Svelte components take (`screens` builds on it).
+#[allow(dead_code)]
+#[path = "../../src-tauri/src/view.rs"]
+mod view;
+
+/// What `view.rs` names from the app's commands module: the TypeScript declaration of a
+/// privacy outcome (only its derive is used).
+mod commands {
+    #[allow(dead_code)]
+    #[derive(ts_rs::TS)]
+    pub enum PrivacyChoice {
+        Private,
+        NotPrivate,
+        Interrupted,
+    }
+}
+
+use workbench::envelope;
+
+/// The checker's findings in form source text (see [`workbench::check`]).
+#[wasm_bindgen]
+pub fn check(source: &str) -> String {
+    envelope(Ok(workbench::check(source)))
+}
+
+/// What a draft changes since the published version (see [`changes::changes`]).
+#[wasm_bindgen]
+pub fn changes(published: &str, draft: &str) -> String {
+    envelope(workbench::changes(published, draft))
+}
+
+/// One expression with an instance of path → value(s) (see [`workbench::evaluate`]).
+#[wasm_bindgen]
+pub fn evaluate(expression: &str, instance_json: &str, now: &str, seed: u32) -> String {
+    envelope(
+        serde_json::from_str::<Json>(instance_json)
+            .map_err(|e| workbench::Error::InvalidInput(format!("the instance is not JSON: {e}")))
+            .and_then(|instance| workbench::evaluate(expression, &instance, now, seed)),
+    )
+}
+
+/// A test response being filled in the page: the engine's operations (see
+/// [`workbench::Preview`]) and the app's interview screens over them (`screen_*`, see
+/// [`screens::Screens`]).
+#[wasm_bindgen]
+pub struct Preview {
+    inner: Option<screens::Screens>,
+    refused: String,
+}
+
+#[wasm_bindgen]
+impl Preview {
+    /// Start filling the form in `source`, going on with the test response `previous`
+    /// (JSON from `response()`) when given. Never throws: a form that cannot be filled
+    /// gives a preview whose `started()` answers the refusal.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        source: &str,
+        response_id: &str,
+        previous: Option<String>,
+        now: &str,
+        seed: u32,
+    ) -> Preview {
+        match workbench::Preview::resume(source, response_id, previous.as_deref(), now, seed)
+            .and_then(|p| screens::Screens::new(p, None))
+        {
+            Ok(inner) => Preview {
+                inner: Some(inner),
+                refused: String::new(),
+            },
+            Err(e) => Preview {
+                inner: None,
+                refused: envelope(Err(e)),
+            },
+        }
+    }
+
+    /// `{"ok": null}` when the session started, else why not.
+    pub fn started(&self) -> String {
+        match self.inner {
+            Some(_) => envelope(Ok(Json::Null)),
+            None => self.refused.clone(),
+        }
+    }
+
+    pub fn set_now(&mut self, now: &str) -> String {
+        self.with(|p| p.set_now(now))
+    }
+
+    pub fn view(&mut self, lang: &str) -> String {
+        self.with(|p| Ok(p.view(lang)))
+    }
+
+    /// `value` undefined or null clears the answer.
+    pub fn set_answer(&mut self, path: &str, value: Option<String>) -> String {
+        self.with(|p| p.set_answer(path, value))
+    }
+
+    pub fn add_instance(&mut self, path: &str) -> String {
+        self.with(|p| p.add_instance(path))
+    }
+
+    pub fn remove_instance(&mut self, path: &str) -> String {
+        self.with(|p| p.remove_instance(path))
+    }
+
+    pub fn record_consent(&mut self, given: bool) -> String {
+        self.with(|p| p.record_consent(given))
+    }
+
+    pub fn record_privacy(&mut self, path: &str, outcome: &str) -> String {
+        self.with(|p| p.record_privacy(path, outcome))
+    }
+
+    pub fn validate(&mut self, lang: &str) -> String {
+        self.with(|p| Ok(p.validate(lang)))
+    }
+
+    pub fn finalize(&mut self) -> String {
+        self.with(|p| Ok(p.finalize()))
+    }
+
+    pub fn response(&mut self) -> String {
+        self.with(|p| Ok(p.response()))
+    }
+
+    pub fn export_layout(&mut self, include_pii: bool, labels: bool) -> String {
+        self.with(|p| Ok(p.export_layout(include_pii, labels)))
+    }
+
+    // The app's interview screens (the answers of its commands of the same names); `now`
+    // is the browser's clock as the engine takes it (RFC 3339 with the local offset).
+
+    /// `interview_state`: the whole screen at `page`, in `language` when given.
+    pub fn screen_state(&mut self, page: u32, language: Option<String>) -> String {
+        self.screens(|s| s.state(page, language.as_deref()))
+    }
+
+    /// `get_page`.
+    pub fn screen_page(&mut self, page: u32) -> String {
+        self.screens(|s| s.page(page))
+    }
+
+    /// `set_answer`: an empty or absent value clears the answer.
+    pub fn screen_set_answer(
+        &mut self,
+        path: &str,
+        value: Option<String>,
+        page: u32,
+        now: &str,
+    ) -> String {
+        self.screens(|s| s.set_answer(path, value, page, now))
+    }
+
+    /// `add_repeat_instance`.
+    pub fn screen_add_instance(&mut self, path: &str, page: u32, now: &str) -> String {
+        self.screens(|s| s.add_instance(path, page, now))
+    }
+
+    /// `remove_repeat_instance`.
+    pub fn screen_remove_instance(&mut self, path: &str, page: u32, now: &str) -> String {
+        self.screens(|s| s.remove_instance(path, page, now))
+    }
+
+    /// `record_consent`.
+    pub fn screen_record_consent(&mut self, given: bool, now: &str) -> String {
+        self.screens(|s| s.record_consent(given, now))
+    }
+
+    /// `record_privacy`.
+    pub fn screen_record_privacy(
+        &mut self,
+        group: &str,
+        outcome: &str,
+        page: u32,
+        now: &str,
+    ) -> String {
+        self.screens(|s| s.record_privacy(group, outcome, page, now))
+    }
+
+    /// `review`.
+    pub fn screen_review(&mut self) -> String {
+        self.screens(|s| Ok(s.review()))
+    }
+
+    /// `finalize`.
+    pub fn screen_finalize(&mut self, now: &str) -> String {
+        self.screens(|s| s.finalize(now))
+    }
+
+    /// `reopen`.
+    pub fn screen_reopen(&mut self) -> String {
+        self.screens(|s| s.reopen())
+    }
+}
+
+impl Preview {
+    fn with(
+        &mut self,
+        op: impl FnOnce(&mut workbench::Preview) -> workbench::Result<Json>,
+    ) -> String {
+        self.screens(|s| op(s.preview_mut()))
+    }
+
+    fn screens(
+        &mut self,
+        op: impl FnOnce(&mut screens::Screens) -> workbench::Result<Json>,
+    ) -> String {
+        match self.inner.as_mut() {
+            Some(s) => envelope(op(s)),
+            None => self.refused.clone(),
+        }
+    }
+}

@@ -1,0 +1,237 @@
+//! The app's interview screens over a test response in the page: the answers of the
+//! Tauri commands the interview calls (`InterviewState`, `PageView`, `PageUpdate`,
+//! `Review` of `ui/src/lib/bindings.ts`), so the console's preview runs the app's own
+//! Svelte components against the WebAssembly engine (`ui/src/lib/wasmBackend.ts`).
+//!
+//! The shapes are the app's: its `view.rs` (the engine's pages as the screens draw them)
+//! is compiled into this crate too, and what `src-tauri/src/voices/interview.rs` adds
+//! around it (the state, the page update, the review) is rebuilt here without a store.
+
+use serde_json::{json, Value as Json};
+use voices_core::engine::FormView;
+use voices_core::form::{Direction, Form, Item};
+
+use crate::view::{self, PageKind, PageView};
+use crate::workbench::{Error, Preview, Result};
+
+/// Where the test response is in its life (the app's `ResponseStatus` words).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Draft,
+    Queued,
+    Refused,
+}
+
+impl Status {
+    fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Queued => "queued",
+            Status::Refused => "refused",
+        }
+    }
+}
+
+/// One test interview: the preview session, its language and status.
+pub struct Screens {
+    preview: Preview,
+    language: String,
+    status: Status,
+    edits: u32,
+}
+
+fn to_json(value: impl serde::Serialize) -> Json {
+    serde_json::to_value(value).unwrap_or(Json::Null)
+}
+
+impl Screens {
+    pub fn new(preview: Preview, language: Option<&str>) -> Result<Screens> {
+        let mut screens = Screens {
+            language: preview.form().default_language.clone(),
+            preview,
+            status: Status::Draft,
+            edits: 0,
+        };
+        if let Some(lang) = language {
+            screens.set_language(lang)?;
+        }
+        Ok(screens)
+    }
+
+    pub fn preview_mut(&mut self) -> &mut Preview {
+        &mut self.preview
+    }
+
+    fn set_language(&mut self, lang: &str) -> Result<()> {
+        let form = self.preview.form();
+        if form.language(lang).is_none() {
+            return Err(Error::InvalidInput(format!(
+                "form `{}` is not written in language `{lang}`",
+                form.id
+            )));
+        }
+        self.language = lang.to_owned();
+        Ok(())
+    }
+
+    fn view(&self) -> FormView {
+        self.preview.session().view(&self.language)
+    }
+
+    /// Page `index` of a view (clamped to the last page), marked when inside a privacy
+    /// group, as the app's `page_of` does.
+    fn page_of(&self, v: &FormView, index: u32) -> Result<PageView> {
+        let form = self.preview.form();
+        let count = v.pages.len().max(1);
+        let index = (index as usize).min(count - 1);
+        let mut page = view::page(v, index)
+            .ok_or_else(|| Error::InvalidForm(format!("form `{}` has no questions", form.id)))?;
+        if page.kind == PageKind::Questions {
+            page.privacy_group = privacy_group(form, &page.key);
+        }
+        Ok(page)
+    }
+
+    /// The whole screen at `page`, switching language first when asked.
+    pub fn state(&mut self, page: u32, language: Option<&str>) -> Result<Json> {
+        if let Some(lang) = language {
+            self.set_language(lang)?;
+        }
+        let v = self.view();
+        let form = self.preview.form();
+        Ok(json!({
+            "response_id": self.preview.session().response().id,
+            "form_id": form.id,
+            "form_version": form.version,
+            "form_title": v.title,
+            "status": self.status.as_str(),
+            "language": self.language,
+            "rtl": v.direction == Direction::Rtl,
+            "languages": to_json(view::languages(form)),
+            "outline": to_json(view::outline(&v)),
+            "page_count": v.pages.len(),
+            "page": to_json(self.page_of(&v, page)?),
+            "edit_count": self.edits,
+        }))
+    }
+
+    pub fn page(&self, index: u32) -> Result<Json> {
+        Ok(to_json(self.page_of(&self.view(), index)?))
+    }
+
+    fn update(&mut self, page: u32, saved_at: &str) -> Result<Json> {
+        let v = self.view();
+        Ok(json!({
+            "saved_at": saved_at,
+            "page": to_json(self.page_of(&v, page)?),
+            "page_count": v.pages.len(),
+            "outline": to_json(view::outline(&v)),
+        }))
+    }
+
+    fn editable(&self) -> Result<()> {
+        match self.status {
+            Status::Draft => Ok(()),
+            other => Err(Error::InvalidInput(format!(
+                "the test response is {}; reopen it to edit",
+                other.as_str()
+            ))),
+        }
+    }
+
+    /// An answer (an empty one clears it, as in the app); `now` is when it was given.
+    pub fn set_answer(
+        &mut self,
+        path: &str,
+        value: Option<String>,
+        page: u32,
+        now: &str,
+    ) -> Result<Json> {
+        self.editable()?;
+        self.preview.set_now(now)?;
+        let value = value.filter(|v| !v.is_empty());
+        self.preview.set_answer(path, value)?;
+        self.update(page, now)
+    }
+
+    pub fn add_instance(&mut self, path: &str, page: u32, now: &str) -> Result<Json> {
+        self.editable()?;
+        self.preview.set_now(now)?;
+        self.preview.add_instance(path)?;
+        self.update(page, now)
+    }
+
+    pub fn remove_instance(&mut self, path: &str, page: u32, now: &str) -> Result<Json> {
+        self.editable()?;
+        self.preview.set_now(now)?;
+        self.preview.remove_instance(path)?;
+        self.update(page, now)
+    }
+
+    /// Consent given opens the questions (page 1); declined keeps only the refusal.
+    pub fn record_consent(&mut self, given: bool, now: &str) -> Result<Json> {
+        self.editable()?;
+        self.preview.set_now(now)?;
+        self.preview.record_consent(given)?;
+        if given {
+            self.state(1, None)
+        } else {
+            self.status = Status::Refused;
+            self.state(0, None)
+        }
+    }
+
+    pub fn record_privacy(
+        &mut self,
+        group: &str,
+        outcome: &str,
+        page: u32,
+        now: &str,
+    ) -> Result<Json> {
+        self.editable()?;
+        self.preview.set_now(now)?;
+        self.preview.record_privacy(group, outcome)?;
+        self.update(page, now)
+    }
+
+    pub fn review(&self) -> Json {
+        let v = self.view();
+        let violations = self.preview.session().validate(&self.language);
+        let issues = view::issues(&v, &violations);
+        json!({ "can_finalize": issues.is_empty(), "issues": to_json(issues) })
+    }
+
+    /// Finalize when nothing is missing or invalid (the test response then counts as
+    /// queued, as in the app); otherwise what is.
+    pub fn finalize(&mut self, now: &str) -> Result<Json> {
+        self.editable()?;
+        let review = self.review();
+        if review["can_finalize"] == true {
+            self.preview.set_now(now)?;
+            self.preview.finalize();
+            self.status = Status::Queued;
+            self.edits += 1;
+        }
+        Ok(review)
+    }
+
+    pub fn reopen(&mut self) -> Result<Json> {
+        if self.status == Status::Queued {
+            self.status = Status::Draft;
+        }
+        self.state(0, None)
+    }
+}
+
+/// The top-level privacy-checked group a page is inside (`/experiences`), if any.
+fn privacy_group(form: &Form, key: &str) -> Option<String> {
+    form.body.iter().find_map(|item| match item {
+        Item::Group(g)
+            if g.privacy.is_some()
+                && (key == format!("/{}", g.name) || key.starts_with(&format!("/{}/", g.name))) =>
+        {
+            Some(format!("/{}", g.name))
+        }
+        _ => None,
+    })
+}

@@ -1,0 +1,24 @@
+// The WebAssembly build of voices-wasm behind a line protocol, for the equivalence test
+// (tests/native_and_wasm.rs): one JSON request per line in, the export's answer (one
+// JSON text) per line out. The test sends the native build the very same calls.
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { initSync, check, evaluate, Preview } from '../pkg/voices_core.js';
+
+initSync({ module: readFileSync(new URL('../pkg/voices_core_bg.wasm', import.meta.url)) });
+
+let preview = null;
+const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+for await (const line of lines) {
+  const { op, args } = JSON.parse(line);
+  let answer;
+  if (op === 'check') answer = check(...args);
+  else if (op === 'evaluate') answer = evaluate(...args);
+  else if (op === 'start') {
+    preview?.free();
+    preview = new Preview(...args);
+    answer = preview.started();
+  } else if (preview && typeof preview[op] === 'function') answer = preview[op](...args);
+  else answer = JSON.stringify({ rpc_error: `no operation ${op}` });
+  process.stdout.write(answer + '\n');
+}
