@@ -2,13 +2,13 @@
 # Runs every benchmark whose figures are in docs/performance.md.
 # Benchmarks measure; tests never assert timings. Run on an otherwise idle
 # machine: figures taken while other builds run are inflated.
-# Usage: scripts/bench.sh [core|xlsform|server|app]...   (default: all)
+# Usage: scripts/bench.sh [core|xlsform|server|app|workbench]...   (default: all)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voices-target}"
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(core xlsform server app)
+[ ${#parts[@]} -gt 0 ] || parts=(core xlsform server app workbench)
 want() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
 [ -d ../shared/bench ] || { echo "bench: ../shared/bench is missing next to the repository" >&2; exit 1; }
@@ -45,4 +45,15 @@ if want app; then
       exit $status'
   ls -l "$CARGO_TARGET_DIR/release/voices-app"
   echo "(.deb size: make deb, see docs/app.md)"
+fi
+if want workbench; then
+  echo "==> the workbench: the core in WebAssembly natively and in V8, then in Chromium (console/e2e/bench-workbench.mjs)"
+  scripts/install-deps.sh console wasm
+  scripts/build-wasm.sh
+  cargo bench -p voices-wasm --bench in_webassembly
+  (cd console && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
+  cargo build -p voices-cli -p voices-server --features voices-server/console
+  stress=$(mktemp --suffix=.json)
+  "$CARGO_TARGET_DIR/debug/voices" form stress --fields 2000 -o "$stress"
+  (cd console && VOICES_SERVER_BIN="$CARGO_TARGET_DIR/debug/voices-server" STRESS_FORM="$stress" node e2e/bench-workbench.mjs)
 fi

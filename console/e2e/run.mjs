@@ -4,7 +4,8 @@
 // `console-e2e: N passed, N failed` for scripts/test.sh.
 //
 // Environment: VOICES_SERVER_BIN (a voices-server built with the `console` feature),
-// CHROMIUM (default /usr/bin/chromium), ARTIFACTS (logs and failure pictures),
+// VOICES_APP_BIN (the enumerator app, whose sync without a window receives what the
+// workbench publishes), CHROMIUM (default /usr/bin/chromium), ARTIFACTS (logs and failure pictures),
 // SCREENSHOTS (where the docs' console-*.png pictures go; default: ARTIFACTS).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.VOICES_SERVER_BIN;
 if (!bin) {
   console.error('console-e2e: set VOICES_SERVER_BIN to a voices-server built with --features console');
+  console.log('console-e2e: 0 passed, 1 failed');
+  process.exit(1);
+}
+const appBin = process.env.VOICES_APP_BIN;
+if (!appBin) {
+  console.error('console-e2e: set VOICES_APP_BIN to a voices-app (the workbench publishes to a real app)');
   console.log('console-e2e: 0 passed, 1 failed');
   process.exit(1);
 }
@@ -72,7 +79,7 @@ for (const scenario of scenarios) {
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   const started = Date.now();
   try {
-    await scenario.run({ page, server, base: server.base, shots, artifacts, axeSource, browser });
+    await scenario.run({ page, server, base: server.base, shots, artifacts, axeSource, browser, appBin });
     if (problems.length > 0) throw new Error(problems.join('\n'));
     results.push({ name: scenario.name, ok: true });
     console.log(`ok    ${scenario.name} (${Date.now() - started} ms)`);

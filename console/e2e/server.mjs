@@ -132,6 +132,15 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     if (!res.ok) throw new Error(`GET ${path}: ${res.status} ${await res.text()}`);
     return res.json();
   };
+  const apiPost = async (path, body) => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`POST ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
 
   return {
     base,
@@ -140,6 +149,7 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     conflicted,
     devices,
     apiGet,
+    apiPost,
     async stop() {
       child.kill('SIGTERM');
       await exited;

@@ -1,11 +1,15 @@
 // The form designer's workbench (issue 17) end to end: a draft from the human-security
 // example, an expression broken in the editor and its finding at its line, fixed; the form
 // filled in Arabic in the preview (the app's own screens on the WebAssembly engine) through
-// consent, the privacy check and a repeat; the export preview read; published; a changed
-// draft's summary of changes; and the new versions offered to a device.
-import { readFileSync } from 'node:fs';
+// consent, Quick hide, the privacy check and a repeat; the export preview read; published;
+// a changed draft's summary of changes; and each new version installed by a real app (the
+// enumerator app's own sync, run without a window: `voices-app sync`).
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { axeProblems, shot, signIn } from './scenarios.mjs';
 import { PROJECT } from './server.mjs';
 import { workbook } from './xlsx.mjs';
@@ -33,6 +37,27 @@ async function cursorAt(page, line, column) {
   // Home goes to the first non-blank character on a wrapped line; go to the very start.
   await page.keyboard.press('Home');
   for (let i = 1; i < column; i++) await page.keyboard.press('ArrowRight');
+}
+
+/** A real enumerator app on its own data directory, linked to the server with a code made
+ *  in the project; `sync()` runs the app's sync once and answers how many form versions
+ *  it installed (each checked by the app's engine before it is added). */
+async function realApp(ctx) {
+  const { code } = await ctx.server.apiPost(`/projects/${PROJECT}/devices`, { enumerator: 'Dalia', label: 'Workbench tablet' });
+  const dir = mkdtempSync(join(tmpdir(), 'voices-workbench-app-'));
+  const run = promisify(execFile);
+  return {
+    async sync() {
+      const { stdout } = await run(ctx.appBin, ['sync', '--data-dir', dir, '--provision', code], {
+        env: { ...process.env, VOICES_PIN: '582931' },
+        timeout: 120_000,
+      });
+      const installed = stdout.match(/^sync: (\d+) forms installed/m);
+      check(installed, `the app's sync said: ${stdout}`);
+      return Number(installed[1]);
+    },
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 async function findingsCount(page) {
@@ -73,120 +98,14 @@ export const workbenchScenarios = [
   {
     name: 'workbench: draft, findings as you type, preview in Arabic, export layout, publish',
     async run(ctx) {
-      const { page, base, server } = ctx;
-      await signIn(ctx);
-      await page.goto(`${base}/p/${PROJECT}/workbench`);
-      await page.getByRole('heading', { name: 'Workbench' }).waitFor();
-      await page.getByTestId('new-draft').waitFor();
-
-      // A draft from the example file: it checks clean.
-      await page.getByTestId('draft-upload').setInputFiles({ name: 'human-security.json', mimeType: 'application/json', buffer: Buffer.from(EXAMPLE) });
-      await page.locator('.cm-content').waitFor();
-      await page.getByTestId('no-findings').or(page.getByTestId('findings')).first().waitFor();
-      await page.waitForFunction(() => document.querySelector('[data-testid=findings-count]')?.textContent?.startsWith('0 errors'));
-
-      // Break an expression by typing: the finding appears at its line, in the list and
-      // under the text; fixing it clears it.
-      const line = lineOf(EXAMPLE, `"relevant": "\${age} != ''"`);
-      const column = EXAMPLE.split('\n')[line - 1].indexOf('${age}') + '${age'.length + 1;
-      await cursorAt(page, line, column);
-      await page.keyboard.type('e');
-      await page.keyboard.press('Escape');
-      const finding = page.locator(`[data-testid=findings] li[data-line="${line}"]`);
-      await finding.waitFor();
-      check((await finding.textContent()).includes('agee'), `the finding names the reference: ${await finding.textContent()}`);
-      check((await findingsCount(page)).startsWith('1 error'), `one error: ${await findingsCount(page)}`);
-      await page.locator('.cm-lintRange-error').first().waitFor();
-      await page.getByText('Fix the errors above to fill the form in.').waitFor();
-      await page.keyboard.press('Backspace');
-      await page.waitForFunction(() => document.querySelector('[data-testid=findings-count]')?.textContent?.startsWith('0 errors'));
-
-      // The preview: the app's interview, in Arabic, right to left.
-      const preview = page.getByTestId('preview');
-      await preview.locator('[data-testid=language]').waitFor();
-      await preview.locator('[data-testid=language]').selectOption('ar');
-      await page.waitForFunction(() => {
-        const host = document.querySelector('[data-testid=preview] .device');
-        return host?.shadowRoot?.querySelector('.app-frame')?.getAttribute('dir') === 'rtl';
-      });
-      await preview.locator('[data-testid=consent-yes]').click();
-
-      // Through every page: answers, the privacy check, the household member (a repeat
-      // whose count follows the household size).
-      let sawPrivacy = false;
-      let sawMember = false;
-      for (let step = 0; step < 40; step++) {
-        const main = preview.locator('main[data-page-kind]');
-        await main.waitFor();
-        const kind = await main.getAttribute('data-page-kind');
-        const key = await main.getAttribute('data-page');
-        if (kind === 'privacy_check') {
-          sawPrivacy = true;
-          await preview.locator('[data-testid=privacy-yes]').click();
-          await preview.locator('main[data-page-kind=questions]').waitFor();
-          continue;
-        }
-        if (key?.startsWith('/members[')) sawMember = true;
-        await answerPage(preview);
-        const next = preview.locator('[data-testid=next]');
-        if (await next.count()) {
-          await next.click();
-          await page.waitForFunction(
-            (before) => document.querySelector('[data-testid=preview] .device')?.shadowRoot?.querySelector('main')?.getAttribute('data-page') !== before,
-            key,
-          );
-        } else break;
+      // A real app, linked before the workbench publishes: it has what is published already.
+      const app = await realApp(ctx);
+      try {
+        await app.sync();
+        await designAndPublish(ctx, app);
+      } finally {
+        app.remove();
       }
-      check(sawPrivacy, 'the privacy check was asked');
-      check(sawMember, 'the household member page was filled');
-      await preview.locator('[data-testid=review]').click();
-      await preview.getByText('تمت الإجابة على كل شيء.').or(preview.locator('[data-testid=issues]')).first().waitFor();
-
-      // The export layout of the test response: the CSV row and the repeat table.
-      const layout = page.getByTestId('export-preview');
-      const main = layout.locator('table[data-file="community_life.csv"]');
-      await main.waitFor();
-      const headers = await main.locator('thead th').allTextContents();
-      const row = await main.locator('tbody tr').first().locator('td').allTextContents();
-      check(row[headers.indexOf('respondent-age')] === '34', `age in the CSV row: ${row[headers.indexOf('respondent-age')]}`);
-      check(row[headers.indexOf('household-hh_size')] === '2', 'household size in the CSV row');
-      const members = layout.locator('table[data-file="community_life-members.csv"] tbody tr');
-      check((await members.count()) === 1, `one member row, got ${await members.count()}`);
-      check((await members.first().textContent()).includes('Amal'), 'the member in the repeat table');
-      await shot(ctx, 'workbench');
-
-      // Publish: the first version of the form; a device is offered it.
-      await page.getByTestId('publish-draft').getByText('this will be its first version').waitFor();
-      await page.getByTestId('publish-draft-button').click();
-      await page.getByTestId('published').waitFor();
-      const version = JSON.parse(EXAMPLE).version;
-      const offered = async (v) => {
-        const res = await fetch(`${base}/api/v1/projects/${PROJECT}/forms`, { headers: { Authorization: `Bearer ${server.devices.A.token}` } });
-        check(res.ok, `device form list: ${res.status}`);
-        return (await res.json()).some((f) => f.form === 'community_life' && f.version === v);
-      };
-      check(await offered(version), 'the device is offered the new version');
-
-      // A changed draft: a question removed, a choice removed, a new version. The summary
-      // says so and warns what it breaks; publishing offers version 2 to the device.
-      const changed = JSON.parse(EXAMPLE);
-      changed.version = String(Number(version) + 1);
-      const consumption = changed.body.find((i) => i.name === 'consumption');
-      consumption.body = consumption.body.filter((i) => i.name !== 'cooking_fuel');
-      const list = 'staple';
-      const dropped = changed.choices[list].pop().name;
-      await page.getByTestId('draft-upload').setInputFiles({ name: 'changed.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(changed, null, 2)) });
-      const changes = page.getByTestId('changes');
-      await changes.getByText('/cooking_fuel').waitFor();
-      await changes.getByText(`−${dropped}`).waitFor();
-      const warnings = await page.getByTestId('change-warnings').textContent();
-      check(warnings.includes('/cooking_fuel is removed') && warnings.includes(dropped), `warnings: ${warnings}`);
-      await page.getByTestId('publish-draft-button').click();
-      await page.getByTestId('published').filter({ hasText: changed.version }).waitFor();
-      check(await offered(changed.version), 'the device is offered the changed version');
-
-      const problems = await axeProblems(ctx);
-      check(problems.length === 0, `axe: ${JSON.stringify(problems)}`);
     },
   },
   {
@@ -219,3 +138,169 @@ export const workbenchScenarios = [
     },
   },
 ];
+
+/** Quick hide in the preview, as in the app: the key (the cursor in the preview) or the
+ *  button puts the form's neutral screen, in the language on screen, in place of the whole
+ *  interview; "Options" then "Return to work" brings it back where it was, answers kept. */
+async function quickHide(preview, how) {
+  const main = preview.locator('main[data-page-kind]');
+  const at = await main.getAttribute('data-page');
+  const given = () => preview.locator('main input:checked, main input[type=number], main input[type=text]').evaluateAll((els) => els.map((e) => `${e.closest('[data-path]')?.dataset.path}=${e.value}`));
+  const answered = await given();
+  check(answered.length > 0, 'the page has answers to keep');
+  if (how === 'key') {
+    await preview.locator('.field input').first().focus();
+    await preview.page().keyboard.press('Escape');
+  } else {
+    await preview.locator('[data-testid=safe-exit]').click();
+  }
+  const decoy = preview.locator('[data-testid=decoy]');
+  await decoy.waitFor();
+  const title = (await decoy.locator('h1').textContent()).trim();
+  check(title === 'استهلاك الأسرة', `the decoy's title in Arabic: ${title}`);
+  check((await decoy.getAttribute('dir')) === 'rtl', 'the decoy reads right to left');
+  check((await decoy.locator('select').count()) >= 1, "the decoy group's questions are shown");
+  check((await main.count()) === 0 && (await preview.locator('[data-testid=safe-exit]').count()) === 0, 'nothing of the interview stays on screen');
+  await preview.locator('[data-testid=safe-options]').click();
+  await preview.locator('[data-testid=safe-return]').click();
+  await preview.locator(`main[data-page="${at}"]`).waitFor();
+  const back = await given();
+  check(JSON.stringify(back) === JSON.stringify(answered), `the answers given before hiding are kept: ${back} vs ${answered}`);
+}
+
+async function designAndPublish(ctx, app) {
+  const { page, base, server } = ctx;
+  await signIn(ctx);
+  await page.goto(`${base}/p/${PROJECT}/workbench`);
+  await page.getByRole('heading', { name: 'Workbench' }).waitFor();
+  await page.getByTestId('new-draft').waitFor();
+
+  // A draft from the example file: it checks clean.
+  await page.getByTestId('draft-upload').setInputFiles({ name: 'human-security.json', mimeType: 'application/json', buffer: Buffer.from(EXAMPLE) });
+  await page.locator('.cm-content').waitFor();
+  await page.getByTestId('no-findings').or(page.getByTestId('findings')).first().waitFor();
+  await page.waitForFunction(() => document.querySelector('[data-testid=findings-count]')?.textContent?.startsWith('0 errors'));
+
+  // Break an expression by typing: the finding appears at its line, in the list and
+  // under the text; fixing it clears it.
+  const line = lineOf(EXAMPLE, `"relevant": "\${age} != ''"`);
+  const column = EXAMPLE.split('\n')[line - 1].indexOf('${age}') + '${age'.length + 1;
+  await cursorAt(page, line, column);
+  await page.keyboard.type('e');
+  await page.keyboard.press('Escape');
+  const finding = page.locator(`[data-testid=findings] li[data-line="${line}"]`);
+  await finding.waitFor();
+  check((await finding.textContent()).includes('agee'), `the finding names the reference: ${await finding.textContent()}`);
+  check((await findingsCount(page)).startsWith('1 error'), `one error: ${await findingsCount(page)}`);
+  await page.locator('.cm-lintRange-error').first().waitFor();
+  await page.getByText('Fix the errors above to fill the form in.').waitFor();
+  await page.keyboard.press('Backspace');
+  await page.waitForFunction(() => document.querySelector('[data-testid=findings-count]')?.textContent?.startsWith('0 errors'));
+
+  // The preview: the app's interview, in Arabic, right to left.
+  const preview = page.getByTestId('preview');
+  await preview.locator('[data-testid=language]').waitFor();
+  await preview.locator('[data-testid=language]').selectOption('ar');
+  await page.waitForFunction(() => {
+    const host = document.querySelector('[data-testid=preview] .device');
+    return host?.shadowRoot?.querySelector('.app-frame')?.getAttribute('dir') === 'rtl';
+  });
+  await preview.locator('[data-testid=consent-yes]').click();
+  await preview.locator('main[data-page-kind=questions]').waitFor();
+  await answerPage(preview);
+  await quickHide(preview, 'key');
+  await quickHide(preview, 'button');
+
+  // Through every page: answers, the privacy check, the household member (a repeat
+  // whose count follows the household size).
+  let sawPrivacy = false;
+  let sawMember = false;
+  for (let step = 0; step < 40; step++) {
+    const main = preview.locator('main[data-page-kind]');
+    await main.waitFor();
+    const kind = await main.getAttribute('data-page-kind');
+    const key = await main.getAttribute('data-page');
+    if (kind === 'privacy_check') {
+      sawPrivacy = true;
+      await preview.locator('[data-testid=privacy-yes]').click();
+      await preview.locator('main[data-page-kind=questions]').waitFor();
+      continue;
+    }
+    if (key?.startsWith('/members[')) sawMember = true;
+    await answerPage(preview);
+    const next = preview.locator('[data-testid=next]');
+    if (await next.count()) {
+      await next.click();
+      await page.waitForFunction(
+        (before) => document.querySelector('[data-testid=preview] .device')?.shadowRoot?.querySelector('main')?.getAttribute('data-page') !== before,
+        key,
+      );
+    } else break;
+  }
+  check(sawPrivacy, 'the privacy check was asked');
+  check(sawMember, 'the household member page was filled');
+  await preview.locator('[data-testid=review]').click();
+  await preview.getByText('تمت الإجابة على كل شيء.').or(preview.locator('[data-testid=issues]')).first().waitFor();
+
+  // The export layout of the test response: the CSV row and the repeat table.
+  const layout = page.getByTestId('export-preview');
+  const main = layout.locator('table[data-file="community_life.csv"]');
+  await main.waitFor();
+  // The layout follows the answers once they rest (Preview.svelte): wait for the member.
+  await layout.locator('table[data-file="community_life-members.csv"] tbody tr', { hasText: 'Amal' }).waitFor();
+  const headers = await main.locator('thead th').allTextContents();
+  const row = await main.locator('tbody tr').first().locator('td').allTextContents();
+  check(row[headers.indexOf('respondent-age')] === '34', `age in the CSV row: ${row[headers.indexOf('respondent-age')]}`);
+  check(row[headers.indexOf('household-hh_size')] === '2', 'household size in the CSV row');
+  const members = layout.locator('table[data-file="community_life-members.csv"] tbody tr');
+  check((await members.count()) === 1, `one member row, got ${await members.count()}`);
+  check((await members.first().textContent()).includes('Amal'), 'the member in the repeat table');
+  await shot(ctx, 'workbench');
+
+  // Publish: the first version of the form; a device is offered it.
+  // A version of its own (the example's is already on every app, which embeds it).
+  const versionLine = lineOf(EXAMPLE, '"version":');
+  await cursorAt(page, versionLine, EXAMPLE.split('\n')[versionLine - 1].lastIndexOf('"') + 1);
+  await page.keyboard.type('9');
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => document.querySelector('[data-testid=findings-count]')?.textContent?.startsWith('0 errors'));
+  const version = `${JSON.parse(EXAMPLE).version}9`;
+  await page.getByTestId('publish-draft').getByText('this will be its first version').waitFor();
+  await page.getByTestId('publish-draft-button').filter({ hasText: version }).click();
+  await page.getByTestId('published').filter({ hasText: version }).waitFor();
+  const offered = async (v) => {
+    const res = await fetch(`${base}/api/v1/projects/${PROJECT}/forms`, { headers: { Authorization: `Bearer ${server.devices.A.token}` } });
+    check(res.ok, `device form list: ${res.status}`);
+    return (await res.json()).some((f) => f.form === 'community_life' && f.version === v);
+  };
+  check(await offered(version), 'the device is offered the new version');
+  const first = await app.sync();
+  check(first === 1, `the real app installed the published version: ${first} installed`);
+  check((await app.sync()) === 0, 'a second sync installs nothing more');
+
+  // A changed draft: a question removed, a choice removed, a new version. The summary
+  // says so and warns what it breaks; publishing offers version 2 to the device.
+  const changed = JSON.parse(EXAMPLE);
+  changed.version = String(Number(version) + 1);
+  const consumption = changed.body.find((i) => i.name === 'consumption');
+  consumption.body = consumption.body.filter((i) => i.name !== 'cooking_fuel');
+  const list = 'staple';
+  const dropped = changed.choices[list].pop().name;
+  await page.getByTestId('draft-upload').setInputFiles({ name: 'changed.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(changed, null, 2)) });
+  const changes = page.getByTestId('changes');
+  await changes.getByText('/cooking_fuel').waitFor();
+  await changes.getByText(`−${dropped}`).waitFor();
+  const warnings = await page.getByTestId('change-warnings').textContent();
+  check(warnings.includes('/cooking_fuel is removed') && warnings.includes(dropped), `warnings: ${warnings}`);
+  const columns = await page.getByTestId('column-changes').textContent();
+  check(columns.includes('community_life.csv') && columns.includes('−consumption-cooking_fuel'), `export columns: ${columns}`);
+  check(warnings.includes('loses the column consumption-cooking_fuel'), `the export warning: ${warnings}`);
+  await page.getByTestId('publish-draft-button').click();
+  await page.getByTestId('published').filter({ hasText: changed.version }).waitFor();
+  check(await offered(changed.version), 'the device is offered the changed version');
+  const second = await app.sync();
+  check(second === 1, `the real app installed the changed version: ${second} installed`);
+
+  const problems = await axeProblems(ctx);
+  check(problems.length === 0, `axe: ${JSON.stringify(problems)}`);
+}

@@ -5,6 +5,7 @@
 
 pub mod bindings;
 pub mod commands;
+pub mod decoy;
 pub mod device;
 pub mod env;
 pub mod error;

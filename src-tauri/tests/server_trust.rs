@@ -134,3 +134,101 @@ async fn a_device_linked_with_a_pinning_code_keeps_the_pin_and_syncs() {
     let summary = voices.sync().sync_once().await.unwrap();
     assert!(summary.problems.is_empty(), "{summary:?}");
 }
+
+/// A loopback listener that answers every request with `answer` and counts the
+/// connections it accepted.
+async fn canned(answer: String) -> (u16, Arc<std::sync::atomic::AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let count = accepted.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            count.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let answer = answer.clone();
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                let _ = stream.read(&mut buf).await;
+                let _ = stream.write_all(answer.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            });
+        }
+    });
+    (port, accepted)
+}
+
+#[tokio::test]
+async fn redirects_are_never_followed() {
+    let (elsewhere, reached) = canned(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}"
+            .into(),
+    )
+    .await;
+    // Another host name and port, and a 307 that would send the upload's body again.
+    for (status, target) in [
+        (
+            "307 Temporary Redirect",
+            format!("http://localhost:{elsewhere}/api/v1/projects/p1/revisions"),
+        ),
+        (
+            "308 Permanent Redirect",
+            format!("http://127.0.0.1:{elsewhere}/api/v1/projects/p1/revisions"),
+        ),
+        ("302 Found", format!("http://localhost:{elsewhere}/portal")),
+    ] {
+        let (port, _) = canned(format!(
+            "HTTP/1.1 {status}\r\nlocation: {target}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        ))
+        .await;
+        let client = Client::new(
+            &format!("http://127.0.0.1:{port}"),
+            &ClientOptions::default(),
+        )
+        .unwrap()
+        .authenticated("vt_secret", "p1");
+        let body = b"{\"answers\":\"pii\"}\n".to_vec();
+        match client
+            .upload(body, voices_app::sync::client::BodyEncoding::Identity, None)
+            .await
+        {
+            Err(ClientError::Offline(message)) => {
+                assert!(
+                    message.contains("redirect") && message.contains(&target),
+                    "{message}"
+                )
+            }
+            other => panic!("{status}: {other:?}"),
+        }
+        assert_eq!(
+            reached.load(std::sync::atomic::Ordering::SeqCst),
+            0,
+            "{status} was followed to {target}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_server_on_this_machine_is_reached_without_a_proxy_elsewhere() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("v.sqlite3")).unwrap());
+    let bound = serve::bind(ServeOptions::new("127.0.0.1:0".parse().unwrap()))
+        .await
+        .unwrap();
+    let url = format!("http://127.0.0.1:{}", bound.address.port());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(bound.serve(app(AppState::new(store)), async {
+        let _ = stopped.await;
+    }));
+    // A proxy on another machine would get the token and answers in the clear (and
+    // could not reach this machine's loopback): it is not used; `.invalid` never
+    // resolves, so going through it would fail.
+    let options = ClientOptions {
+        proxy: Some("http://proxy.invalid:3128".into()),
+        ..ClientOptions::default()
+    };
+    let client = Client::new(&url, &options).unwrap();
+    let info = client.info().await.unwrap();
+    assert!(info.protocol_versions.contains(&1));
+    let _ = stop.send(());
+}

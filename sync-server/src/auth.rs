@@ -77,16 +77,21 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
         .unwrap_or(false)
 }
 
+static DECOY: OnceLock<String> = OnceLock::new();
+
 /// How long a password check waits for a free core before the request is refused busy.
 pub const PASSWORD_QUEUE_WAIT: Duration = Duration::from_secs(5);
 
 /// Password checks: each Argon2 run takes a turn (at most one per core at once), and a
 /// check for a name that does not exist runs Argon2 against a decoy hash, so the answer
 /// takes as long as for a wrong password and timing does not tell which names exist.
+/// The decoy is made with the checker, not at the first unknown name (that check would
+/// pay for hashing it too, and tell itself apart once per start).
 pub struct Passwords {
     turns: Arc<tokio::sync::Semaphore>,
     parallel: usize,
     checks: AtomicU64,
+    decoy: &'static str,
 }
 
 impl Default for Passwords {
@@ -102,6 +107,7 @@ impl Passwords {
             turns: Arc::new(tokio::sync::Semaphore::new(parallel)),
             parallel,
             checks: AtomicU64::new(0),
+            decoy: decoy_hash(),
         }
     }
 
@@ -124,7 +130,7 @@ impl Passwords {
         match hash {
             Some(hash) => verify_password(password, hash),
             None => {
-                let _ = verify_password(password, decoy_hash());
+                let _ = verify_password(password, self.decoy);
                 false
             }
         }
@@ -136,9 +142,9 @@ impl Passwords {
     }
 }
 
-/// An Argon2id hash of a random secret with the parameters real hashes get.
+/// An Argon2id hash of a random secret with the parameters real hashes get (one per
+/// process).
 fn decoy_hash() -> &'static str {
-    static DECOY: OnceLock<String> = OnceLock::new();
     DECOY.get_or_init(|| {
         random_secret("")
             .and_then(|secret| hash_password(&secret))
@@ -173,6 +179,28 @@ mod tests {
         assert!(check_new_password("ééééééééé").is_err());
         assert!(check_new_password(&"x".repeat(1024)).is_ok());
         assert!(check_new_password(&"x".repeat(1025)).is_err());
+    }
+
+    /// The parameters of a PHC string (`m=…,t=…,p=…`), what Argon2's time depends on.
+    fn parameters(hash: &str) -> String {
+        let parsed = PasswordHash::new(hash).unwrap();
+        format!(
+            "{} {:?} {}",
+            parsed.algorithm, parsed.version, parsed.params
+        )
+    }
+
+    #[test]
+    fn the_decoy_for_unknown_names_is_ready_and_costs_what_a_real_hash_costs() {
+        let passwords = Passwords::new(1);
+        // Made with the checker, so no check ever pays for making it.
+        assert!(DECOY.get().is_some());
+        assert_eq!(passwords.decoy, DECOY.get().unwrap().as_str());
+        let real = hash_password("a long enough passphrase").unwrap();
+        assert_eq!(parameters(passwords.decoy), parameters(&real));
+        assert!(parameters(&real).starts_with("argon2id"), "{real}");
+        assert!(!passwords.verify("a long enough passphrase", None));
+        assert_eq!(passwords.checks(), 1);
     }
 
     #[test]

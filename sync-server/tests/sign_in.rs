@@ -1,7 +1,7 @@
 //! Sign-in hardening over the router: throttling per name and per client address with
 //! `429` and `Retry-After`, the client address behind a proxy, Argon2 for unknown names
 //! too, password checks bounded by the cores (`503 busy` beyond), and small bodies for
-//! the endpoints anyone may call.
+//! the endpoints anyone may call; passwords an admin sets obey the same rule and turns.
 
 mod common;
 
@@ -257,4 +257,79 @@ async fn a_person_changes_their_password_with_the_old_one_and_every_session_ends
         )
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn passwords_an_admin_sets_obey_the_rule_and_take_a_password_turn() {
+    let fx = fixture(|s| voices_server::AppState {
+        passwords: Arc::new(Passwords::new(1)),
+        ..s
+    })
+    .await;
+    let admin = fx.admin.clone();
+    let call = |method: &str, path: &str, body: serde_json::Value| {
+        Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::AUTHORIZATION, format!("Bearer {admin}"))
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(Body::from(body.to_string()))
+            .unwrap()
+    };
+    // Longer than the rule takes (Argon2 would hash every byte): refused, as the CLI
+    // and `PUT /password` refuse it.
+    let long = "x".repeat(voices_server::auth::MAX_PASSWORD_CHARS + 1);
+    for request in [
+        call(
+            "POST",
+            "/api/v1/users",
+            serde_json::json!({"name": "nadia", "password": long}),
+        ),
+        call(
+            "PATCH",
+            "/api/v1/users/cleo",
+            serde_json::json!({"password": long}),
+        ),
+    ] {
+        let (status, problem) = fx.send(request).await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("weak_password")),
+            "{problem}"
+        );
+        assert!(
+            problem["detail"].as_str().unwrap().contains("at most 1024"),
+            "{problem}"
+        );
+    }
+    // Hashing a new password waits for a turn like a check does.
+    let held = fx.state.passwords.turn().await.unwrap();
+    let started = Instant::now();
+    let response = respond(
+        &fx,
+        call(
+            "POST",
+            "/api/v1/users",
+            serde_json::json!({"name": "nadia", "password": PASSWORD}),
+        ),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        started.elapsed() >= Duration::from_secs(4),
+        "it queued first"
+    );
+    drop(held);
+    let (status, body) = fx
+        .send(call(
+            "POST",
+            "/api/v1/users",
+            serde_json::json!({"name": "nadia", "password": PASSWORD}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        fx.send(login("nadia", PASSWORD, None)).await.0,
+        StatusCode::OK
+    );
 }

@@ -1,12 +1,19 @@
 //! What a draft changes since the last published version of its form, for the
-//! workbench's publish step: questions added, removed and retyped, choices added and
-//! removed, and a warning wherever the change breaks what exists already (export
-//! columns analysts' scripts read, answers collected, drafts on devices).
+//! workbench's publish step: questions added, removed and retyped, choices added,
+//! removed and relabelled, the export's columns added and taken away, and a warning
+//! wherever the change breaks what exists already (export columns analysts' scripts
+//! read, answers collected, drafts on devices).
+//!
+//! What breaks follows from how the rest of Voices works: a draft on a device stays on
+//! the version it was started on (the app offers a new version only to new interviews),
+//! and the server's export lays every response out, earlier versions' too, by the columns
+//! of the newest version (`voices-server`'s `export::latest_form`).
 
 use serde::Serialize;
 use voices_core::collections::Map;
+use voices_core::csv_layout;
 
-use voices_core::form::{answer_key, repeated_names, FieldType, Form, Item};
+use voices_core::form::{answer_key, repeated_names, Choice, FieldType, Form, Item};
 
 /// A question of a form by its answer path (`/age`, `/members/age`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -30,6 +37,17 @@ pub struct ChoiceChange {
     pub list: String,
     pub added: Vec<String>,
     pub removed: Vec<String>,
+    /// Kept, with another label (in some language) or other properties.
+    pub relabelled: Vec<String>,
+}
+
+/// One file of the CSV export whose columns change (a file only one version has lists
+/// all its columns).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ColumnChange {
+    pub file: String,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -41,6 +59,8 @@ pub struct Changes {
     pub removed: Vec<Question>,
     pub retyped: Vec<Retyped>,
     pub choices: Vec<ChoiceChange>,
+    /// The CSV export's columns (with pii: the full export), file by file.
+    pub columns: Vec<ColumnChange>,
     /// What the change breaks, one sentence each.
     pub warnings: Vec<String>,
 }
@@ -141,23 +161,38 @@ pub fn changes(published: &Form, draft: &Form) -> Changes {
     names.sort();
     names.dedup();
     for list in names {
-        let names_of = |form: &Form| -> Vec<String> {
-            form.choices
-                .get(list)
-                .map(|cs| cs.iter().map(|c| c.name.clone()).collect())
-                .unwrap_or_default()
-        };
-        let (was, now) = (names_of(published), names_of(draft));
-        let added: Vec<String> = now.iter().filter(|n| !was.contains(n)).cloned().collect();
-        let removed: Vec<String> = was.iter().filter(|n| !now.contains(n)).cloned().collect();
-        if !added.is_empty() || !removed.is_empty() {
+        let (was, now) = (published.choices.get(list), draft.choices.get(list));
+        let (was, now) = (
+            was.map_or(&[][..], Vec::as_slice),
+            now.map_or(&[][..], Vec::as_slice),
+        );
+        let named = |cs: &'_ [Choice], name: &str| cs.iter().find(|c| c.name == name).cloned();
+        let added: Vec<String> = now
+            .iter()
+            .filter(|c| named(was, &c.name).is_none())
+            .map(|c| c.name.clone())
+            .collect();
+        let removed: Vec<String> = was
+            .iter()
+            .filter(|c| named(now, &c.name).is_none())
+            .map(|c| c.name.clone())
+            .collect();
+        let relabelled: Vec<String> = now
+            .iter()
+            .filter(|c| named(was, &c.name).is_some_and(|old| old != **c))
+            .map(|c| c.name.clone())
+            .collect();
+        if !added.is_empty() || !removed.is_empty() || !relabelled.is_empty() {
             choices.push(ChoiceChange {
                 list: list.clone(),
                 added,
                 removed,
+                relabelled,
             });
         }
     }
+
+    let columns = column_changes(published, draft);
 
     let mut warnings = Vec::new();
     if published.version == draft.version {
@@ -169,16 +204,27 @@ pub fn changes(published: &Form, draft: &Form) -> Changes {
     }
     for q in &removed {
         warnings.push(format!(
-            "{} is removed: its column leaves the export of new responses (scripts that read \
-             it break), and drafts on devices keep answers the new version does not ask",
-            q.path
+            "{} is removed: drafts on devices started on version {} still ask it, and its \
+             answers, theirs and those already collected, no longer appear in the export",
+            q.path, published.version
         ));
     }
     for r in &retyped {
         warnings.push(format!(
-            "{} changes from {} to {}: answers already collected may not be valid {} answers, \
-             and the export column changes meaning",
-            r.path, r.from, r.to, r.to
+            "{} changes from {} to {}: answers already collected, and those drafts on devices \
+             still give as {}, may not be valid {} answers, and the export column changes meaning",
+            r.path, r.from, r.to, r.from, r.to
+        ));
+    }
+    for c in columns.iter().filter(|c| !c.removed.is_empty()) {
+        warnings.push(format!(
+            "the export's {} loses the column{} {}: scripts and spreadsheets that read {} break, \
+             and what earlier versions collected there is no longer exported (the export lays \
+             every response out by the newest version)",
+            c.file,
+            if c.removed.len() == 1 { "" } else { "s" },
+            c.removed.join(", "),
+            if c.removed.len() == 1 { "it" } else { "them" },
         ));
     }
     for c in choices.iter().filter(|c| !c.removed.is_empty()) {
@@ -189,8 +235,8 @@ pub fn changes(published: &Form, draft: &Form) -> Changes {
             .collect();
         let by = by.join(", ");
         warnings.push(format!(
-            "choices {} leave the list `{}`{}: answers already collected with them no longer \
-             match a choice, and the export's 0/1 columns for them disappear",
+            "choices {} leave the list `{}`{}: answers already collected with them, and those \
+             drafts on devices can still give, no longer match a choice",
             c.removed.join(", "),
             c.list,
             if by.is_empty() {
@@ -208,8 +254,50 @@ pub fn changes(published: &Form, draft: &Form) -> Changes {
         removed,
         retyped,
         choices,
+        columns,
         warnings,
     }
+}
+
+/// The CSV export's columns each version gives, compared file by file (in the draft's
+/// order, then files only the published version has).
+fn column_changes(published: &Form, draft: &Form) -> Vec<ColumnChange> {
+    let headers = |form: &Form| -> Vec<(String, Vec<String>)> {
+        csv_layout::tables(form, true)
+            .into_iter()
+            .map(|t| {
+                let headers = t.headers();
+                (t.file, headers)
+            })
+            .collect()
+    };
+    let (was, now) = (headers(published), headers(draft));
+    let columns_of = |tables: &[(String, Vec<String>)], file: &str| -> Vec<String> {
+        tables
+            .iter()
+            .find(|(f, _)| f == file)
+            .map(|(_, h)| h.clone())
+            .unwrap_or_default()
+    };
+    let mut files: Vec<&str> = now.iter().map(|(f, _)| f.as_str()).collect();
+    files.extend(
+        was.iter()
+            .map(|(f, _)| f.as_str())
+            .filter(|f| !now.iter().any(|(n, _)| n == f)),
+    );
+    files
+        .into_iter()
+        .filter_map(|file| {
+            let (old, new) = (columns_of(&was, file), columns_of(&now, file));
+            let added: Vec<String> = new.iter().filter(|h| !old.contains(h)).cloned().collect();
+            let removed: Vec<String> = old.iter().filter(|h| !new.contains(h)).cloned().collect();
+            (!added.is_empty() || !removed.is_empty()).then(|| ColumnChange {
+                file: file.to_owned(),
+                added,
+                removed,
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -274,15 +362,67 @@ mod tests {
             vec![ChoiceChange {
                 list: "sex".into(),
                 added: vec!["x".into()],
-                removed: vec!["m".into()]
+                removed: vec!["m".into()],
+                relabelled: vec![],
             }]
         );
-        assert_eq!(c.warnings.len(), 3, "{:#?}", c.warnings);
-        assert!(
-            c.warnings[2].contains("used by /kids/sex"),
-            "{}",
-            c.warnings[2]
+        assert_eq!(
+            c.columns,
+            vec![
+                ColumnChange {
+                    file: "f.csv".into(),
+                    added: vec![],
+                    removed: vec!["note_me".into()]
+                },
+                ColumnChange {
+                    file: "f-kids.csv".into(),
+                    added: vec!["born".into()],
+                    removed: vec![]
+                }
+            ]
         );
+        assert_eq!(c.warnings.len(), 4, "{:#?}", c.warnings);
+        assert!(c.warnings[0]
+            .starts_with("/note_me is removed: drafts on devices started on version 1"));
+        assert!(c.warnings[1].starts_with("/age changes from integer to decimal"));
+        assert!(c.warnings[2].starts_with("the export's f.csv loses the column note_me"));
+        assert!(
+            c.warnings[3].contains("used by /kids/sex"),
+            "{}",
+            c.warnings[3]
+        );
+    }
+
+    #[test]
+    fn a_renamed_group_moves_export_columns_and_a_relabelled_choice_is_listed() {
+        let before = form(
+            "1",
+            r#"[{"type": "group", "name": "home", "body": [
+                  {"type": "select_multiple", "name": "water", "choices": "water"}]}]"#,
+            r#"{"water": [{"name": "well", "label": "Well"}, {"name": "pipe", "label": "Pipe"}]}"#,
+        );
+        let after = form(
+            "2",
+            r#"[{"type": "group", "name": "house", "body": [
+                  {"type": "select_multiple", "name": "water", "choices": "water"}]}]"#,
+            r#"{"water": [{"name": "well", "label": "Well"}, {"name": "pipe", "label": "Piped water"}]}"#,
+        );
+        let c = changes(&before, &after);
+        // The answer keeps its path, so no question is added or removed...
+        assert!(c.added.is_empty() && c.removed.is_empty() && c.retyped.is_empty());
+        assert_eq!(c.choices[0].relabelled, vec!["pipe".to_owned()]);
+        // ...but every column of the group is renamed in the export.
+        assert_eq!(c.columns.len(), 1);
+        assert_eq!(
+            c.columns[0].removed,
+            ["home-water", "home-water/well", "home-water/pipe"]
+        );
+        assert_eq!(
+            c.columns[0].added,
+            ["house-water", "house-water/well", "house-water/pipe"]
+        );
+        assert_eq!(c.warnings.len(), 1, "{:#?}", c.warnings);
+        assert!(c.warnings[0].contains("loses the columns home-water, "));
     }
 
     #[test]

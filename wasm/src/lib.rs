@@ -20,6 +20,11 @@ pub mod workbench;
 #[path = "../../src-tauri/src/view.rs"]
 mod view;
 
+/// The neutral screen of a quick hide: `src-tauri/src/decoy.rs`, the app's own, so the
+/// preview hides behind the very screen the app shows.
+#[path = "../../src-tauri/src/decoy.rs"]
+mod decoy;
+
 /// What `view.rs` names from the app's commands module: the TypeScript declaration of a
 /// privacy outcome (only its derive is used).
 mod commands {
@@ -208,6 +213,11 @@ impl Preview {
     /// `reopen`.
     pub fn screen_reopen(&mut self) -> String {
         self.screens(|s| s.reopen())
+    }
+
+    /// `safe_exit`: the screen a quick hide shows, in the language on screen.
+    pub fn screen_safe_exit(&mut self, now: &str) -> String {
+        self.screens(|s| s.safe_exit(now))
     }
 }
 

@@ -11,8 +11,9 @@ use serde_json::{json, Value as Json};
 use voices_core::engine::FormView;
 use voices_core::form::{Direction, Form, Item};
 
+use crate::decoy;
 use crate::view::{self, PageKind, PageView};
-use crate::workbench::{Error, Preview, Result};
+use crate::workbench::{instant, Error, Preview, Result};
 
 /// Where the test response is in its life (the app's `ResponseStatus` words).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,6 +216,17 @@ impl Screens {
         Ok(review)
     }
 
+    /// The neutral screen of a quick hide in the language on screen, as the app's
+    /// `safe_exit` answers (the preview records no paradata).
+    pub fn safe_exit(&self, now: &str) -> Result<Json> {
+        let form = self.preview.session().form();
+        Ok(to_json(decoy::decoy(
+            Some(form),
+            Some(&self.language),
+            instant(now)?,
+        )))
+    }
+
     pub fn reopen(&mut self) -> Result<Json> {
         if self.status == Status::Queued {
             self.status = Status::Draft;
@@ -234,4 +246,39 @@ fn privacy_group(form: &Form, key: &str) -> Option<String> {
         }
         _ => None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: &str = "2026-12-07T10:00:00+03:00";
+
+    fn example() -> Screens {
+        let source = include_str!("../../schemas/forms/human-security-perceptions.json");
+        let preview = Preview::start(source, "r1", NOW, 1).unwrap();
+        Screens::new(preview, Some("ar")).unwrap()
+    }
+
+    #[test]
+    fn quick_hide_shows_the_forms_decoy_in_the_language_on_screen() {
+        let screens = example();
+        let decoy = screens.safe_exit(NOW).unwrap();
+        assert_eq!(decoy["title"], "استهلاك الأسرة");
+        assert_eq!(decoy["language"], "ar");
+        assert_eq!(decoy["rtl"], true);
+        // The innocuous questions of the decoy group, and nothing else of the form.
+        let paths: Vec<&str> = decoy["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            paths,
+            ["/staple_food", "/meals_yesterday", "/cooking_fuel"],
+            "{decoy}"
+        );
+        assert!(screens.safe_exit("now").is_err());
+    }
 }

@@ -57,7 +57,7 @@ fn to_json(value: impl serde::Serialize) -> Json {
     serde_json::to_value(value).unwrap_or(Json::Null)
 }
 
-fn instant(text: &str) -> Result<DateTime<FixedOffset>> {
+pub fn instant(text: &str) -> Result<DateTime<FixedOffset>> {
     DateTime::parse_from_rfc3339(text).map_err(|e| {
         Error::InvalidInput(format!(
             "`{text}` is not an RFC 3339 instant (2025-03-04T10:20:30+03:00): {e}"

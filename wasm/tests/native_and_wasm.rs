@@ -1,8 +1,9 @@
 //! The core gives the same answers in WebAssembly as natively: every expression case of
 //! the conformance suites and a full interview of every example form (consent, privacy
-//! checks, repeats, every question, every language, validation, the export layout) go
-//! through the module's exports twice, natively and in Node, and every answer must be
-//! the same text.
+//! checks, repeats, every question, every language, validation, the export layout, the
+//! app's screens the preview draws with their quick-hide screen, and the publish summary
+//! of a changed form) go through the module's exports twice, natively and in Node, and
+//! every answer must be the same text.
 //!
 //! Needs `wasm/pkg/` from `scripts/build-wasm.sh` (the test fails, saying so, when it is
 //! missing or older than the sources) and Node.
@@ -37,6 +38,11 @@ enum Call {
     Finalize,
     Response,
     ExportLayout(bool, bool),
+    Changes(String, String),
+    ScreenState(u32, String),
+    ScreenPage(u32),
+    ScreenReview,
+    ScreenSafeExit(String),
 }
 
 impl Call {
@@ -55,6 +61,11 @@ impl Call {
             Call::Finalize => ("finalize", json!([])),
             Call::Response => ("response", json!([])),
             Call::ExportLayout(p, l) => ("export_layout", json!([p, l])),
+            Call::Changes(a, b) => ("changes", json!([a, b])),
+            Call::ScreenState(i, l) => ("screen_state", json!([i, l])),
+            Call::ScreenPage(i) => ("screen_page", json!([i])),
+            Call::ScreenReview => ("screen_review", json!([])),
+            Call::ScreenSafeExit(n) => ("screen_safe_exit", json!([n])),
         };
         json!({ "op": op, "args": args })
     }
@@ -65,6 +76,9 @@ impl Call {
         }
         if let Call::Evaluate(e, i, n, s) = self {
             return voices_wasm::evaluate(e, i, n, *s);
+        }
+        if let Call::Changes(a, b) = self {
+            return voices_wasm::changes(a, b);
         }
         if let Call::Start(f, r, n, s) = self {
             let p = voices_wasm::Preview::new(f, r, None, n, *s);
@@ -84,7 +98,13 @@ impl Call {
             Call::Finalize => p.finalize(),
             Call::Response => p.response(),
             Call::ExportLayout(pii, labels) => p.export_layout(*pii, *labels),
-            Call::Check(_) | Call::Evaluate(..) | Call::Start(..) => unreachable!(),
+            Call::ScreenState(i, l) => p.screen_state(*i, Some(l.clone())),
+            Call::ScreenPage(i) => p.screen_page(*i),
+            Call::ScreenReview => p.screen_review(),
+            Call::ScreenSafeExit(n) => p.screen_safe_exit(n),
+            Call::Check(_) | Call::Evaluate(..) | Call::Start(..) | Call::Changes(..) => {
+                unreachable!()
+            }
         }
     }
 }
@@ -345,8 +365,16 @@ fn interview(both: &mut Both, source: &str, languages: &[String]) {
         both.call(Call::RemoveInstance(format!("/{name}[2]")));
     }
     for lang in languages {
-        both.call(Call::View(lang.clone()));
+        let view = both.call(Call::View(lang.clone()));
         both.call(Call::Validate(lang.clone()));
+        // The app's screens as the preview draws them, and its quick-hide screen.
+        both.call(Call::ScreenState(0, lang.clone()));
+        let pages = view["ok"]["pages"].as_array().map_or(0, Vec::len);
+        for index in 0..pages {
+            both.call(Call::ScreenPage(index as u32));
+        }
+        both.call(Call::ScreenReview);
+        both.call(Call::ScreenSafeExit(NOW.to_owned()));
     }
     both.call(Call::ExportLayout(true, false));
     both.call(Call::ExportLayout(false, true));
@@ -392,6 +420,21 @@ fn native_and_webassembly_give_the_same_answers() {
             .map(|l| l["code"].as_str().unwrap().to_owned())
             .collect();
         interview(&mut both, &source, &languages);
+        // The publish summary of a changed version: a question and a choice taken away.
+        let mut changed: Json = serde_json::from_str(&source).unwrap();
+        changed["version"] = json!(format!("{}-next", changed["version"].as_str().unwrap()));
+        if let Some(body) = changed["body"].as_array_mut() {
+            body.pop();
+        }
+        if let Some(list) = changed
+            .get_mut("choices")
+            .and_then(Json::as_object_mut)
+            .and_then(|lists| lists.values_mut().next())
+            .and_then(Json::as_array_mut)
+        {
+            list.pop();
+        }
+        both.call(Call::Changes(source.clone(), changed.to_string()));
         forms += 1;
     }
     assert!(forms >= 3, "the example forms in {}", dir.display());

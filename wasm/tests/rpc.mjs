@@ -3,7 +3,7 @@
 // JSON text) per line out. The test sends the native build the very same calls.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { initSync, check, evaluate, Preview } from '../pkg/voices_core.js';
+import { initSync, changes, check, evaluate, Preview } from '../pkg/voices_core.js';
 
 initSync({ module: readFileSync(new URL('../pkg/voices_core_bg.wasm', import.meta.url)) });
 
@@ -14,6 +14,7 @@ for await (const line of lines) {
   let answer;
   if (op === 'check') answer = check(...args);
   else if (op === 'evaluate') answer = evaluate(...args);
+  else if (op === 'changes') answer = changes(...args);
   else if (op === 'start') {
     preview?.free();
     preview = new Preview(...args);

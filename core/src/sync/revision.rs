@@ -119,9 +119,14 @@ impl Revision {
         Dot::new(self.actor.clone(), self.seq)
     }
 
-    /// What this revision had seen, its own actor's earlier edits included.
+    /// What this revision had seen, its own actor's earlier edits included. Actors
+    /// named with 0 (nothing seen) are left out: the merge keeps this context while the
+    /// revision holds a value, so those names would only take room (up to
+    /// [`Revision::MAX_SEEN_ACTORS`] of them, never checked against what the server
+    /// holds, since claiming nothing claims no edit it lacks).
     pub fn context(&self) -> VersionVector {
-        let mut context = self.seen.clone();
+        let mut context = VersionVector::new();
+        context.join(&self.seen);
         context.observe(&self.actor, self.seq.saturating_sub(1));
         context
     }
@@ -375,6 +380,25 @@ mod tests {
         assert!(err.to_string().contains("1000"), "{err}");
         r.seen.0.pop_last();
         r.check().unwrap();
+    }
+
+    #[test]
+    fn the_context_names_only_actors_seen_at_all() {
+        let mut r = revision();
+        r.seen = VersionVector(
+            (0..Revision::MAX_SEEN_ACTORS - 1)
+                .map(|i| (format!("ghost-{i}"), 0))
+                .chain([("tab-b".to_string(), 2)])
+                .collect(),
+        );
+        r.check().unwrap();
+        let context = r.context();
+        assert_eq!(
+            context.0.keys().collect::<Vec<_>>(),
+            [&"tab-b".to_string()],
+            "{context:?}"
+        );
+        assert_eq!(context.get("tab-b"), 2);
     }
 
     #[test]

@@ -156,12 +156,33 @@ impl Client {
             HeaderValue::from_str(&PROTOCOL_VERSION.to_string())
                 .map_err(|e| ClientError::Setup(e.to_string()))?,
         );
+        // No redirects: a Voices server never answers with one, and following them
+        // would carry requests (a 307 or 308 re-sends an upload's body) to whatever
+        // address a middlebox names, `http://` and other hosts included. A redirect
+        // reads as "not reaching the server" ([`Client::send`]).
         let mut builder = reqwest::Client::builder()
             .default_headers(headers)
             .user_agent(concat!("voices-app/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT);
-        if let Some(proxy) = options.proxy.as_deref().filter(|p| !p.trim().is_empty()) {
+        let explicit = options.proxy.as_deref().filter(|p| !p.trim().is_empty());
+        if parsed.scheme() == "http" {
+            // Plain http:// reaches only this machine (tls::refusal): a proxy on this
+            // machine may relay it, any other would read the token and the answers
+            // (and could not reach this machine's loopback anyway), so it is bypassed.
+            builder = match tls::proxy_for_plain_http(explicit, |name| std::env::var(name).ok()) {
+                Some((proxy, from_env)) => {
+                    let mut proxy = reqwest::Proxy::http(&proxy)
+                        .map_err(|e| ClientError::Setup(format!("proxy `{proxy}`: {e}")))?;
+                    if from_env {
+                        proxy = proxy.no_proxy(reqwest::NoProxy::from_env());
+                    }
+                    builder.proxy(proxy)
+                }
+                None => builder.no_proxy(),
+            };
+        } else if let Some(proxy) = explicit {
             let proxy = reqwest::Proxy::all(proxy.trim())
                 .map_err(|e| ClientError::Setup(format!("proxy `{proxy}`: {e}")))?;
             builder = builder.proxy(proxy);
@@ -215,6 +236,21 @@ impl Client {
             return Ok(response);
         }
         let status = response.status().as_u16();
+        if response.status().is_redirection() {
+            // Not followed (see `pinned`): a captive portal or a wrong address, so the
+            // server was not reached; tried again later like a lost connection.
+            let location = response
+                .headers()
+                .get(reqwest::header::LOCATION)
+                .and_then(|l| l.to_str().ok())
+                .map(|l| l.chars().take(200).collect::<String>())
+                .unwrap_or_default();
+            return Err(ClientError::Offline(format!(
+                "{}: HTTP {status} redirect to `{location}`, not followed (a Voices server never redirects: \
+                 a network sign-in page, or a wrong server address?)",
+                self.base
+            )));
+        }
         let text = response.text().await.unwrap_or_default();
         let problem = serde_json::from_str::<Problem>(&text).ok();
         if status >= 500 || status == 429 || status == 408 {

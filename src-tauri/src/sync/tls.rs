@@ -45,6 +45,40 @@ fn is_loopback(url: &reqwest::Url) -> bool {
     }
 }
 
+/// The proxy a plain `http://` server (on this machine, see [`refusal`]) is reached
+/// through: the one in the settings (`explicit`), else `HTTP_PROXY` or `ALL_PROXY` from
+/// the environment (`env`; `true` with it, so that `NO_PROXY` still applies), and only
+/// when that proxy is on this machine too. Anywhere else it would receive the token and
+/// the answers unencrypted; `None`: connect directly.
+pub fn proxy_for_plain_http(
+    explicit: Option<&str>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<(String, bool)> {
+    let (proxy, from_env) = match explicit.map(str::trim).filter(|p| !p.is_empty()) {
+        Some(p) => (p.to_owned(), false),
+        None => {
+            let first = |names: [&str; 2]| {
+                names
+                    .into_iter()
+                    .find_map(|n| env(n).filter(|v| !v.trim().is_empty()))
+            };
+            // In a CGI program `HTTP_PROXY` is a request header, as curl and reqwest hold.
+            let http = env("REQUEST_METHOD")
+                .is_none()
+                .then(|| first(["HTTP_PROXY", "http_proxy"]))
+                .flatten();
+            (http.or_else(|| first(["ALL_PROXY", "all_proxy"]))?, true)
+        }
+    };
+    let proxy = proxy.trim().to_owned();
+    // A proxy given as `host:port` is an http:// one (as reqwest reads it).
+    let url = reqwest::Url::parse(&proxy)
+        .ok()
+        .filter(|u| u.host_str().is_some())
+        .or_else(|| reqwest::Url::parse(&format!("http://{proxy}")).ok())?;
+    is_loopback(&url).then_some((proxy, from_env))
+}
+
 /// A fingerprint as given in a provisioning code: 64 hex digits, `:` separators allowed.
 pub fn parse_fingerprint(text: &str) -> Result<[u8; 32], String> {
     let digits: String = text.chars().filter(|c| *c != ':').collect();
@@ -200,6 +234,68 @@ mod tests {
         }
         let message = refusal(&reqwest::Url::parse("http://10.0.0.2:8470").unwrap()).unwrap();
         assert!(message.contains("https://"), "{message}");
+    }
+
+    #[test]
+    fn plain_http_goes_through_a_proxy_only_on_this_machine() {
+        let no_env = |_: &str| None;
+        let local = proxy_for_plain_http(Some(" http://127.0.0.1:3128 "), no_env);
+        assert_eq!(local, Some(("http://127.0.0.1:3128".to_owned(), false)));
+        assert_eq!(
+            proxy_for_plain_http(Some("localhost:3128"), no_env),
+            Some(("localhost:3128".to_owned(), false))
+        );
+        for elsewhere in [
+            "http://proxy.example.org:3128",
+            "http://10.0.0.1:3128",
+            "proxy:3128",
+            "http://127.0.0.1.example.org",
+        ] {
+            assert_eq!(
+                proxy_for_plain_http(Some(elsewhere), no_env),
+                None,
+                "{elsewhere}"
+            );
+        }
+
+        let env = |vars: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        assert_eq!(
+            proxy_for_plain_http(None, env(&[("HTTP_PROXY", "http://[::1]:8080")])),
+            Some(("http://[::1]:8080".to_owned(), true))
+        );
+        assert_eq!(
+            proxy_for_plain_http(None, env(&[("http_proxy", "http://corp-proxy:3128")])),
+            None
+        );
+        assert_eq!(
+            proxy_for_plain_http(None, env(&[("all_proxy", "http://127.0.0.1:1")])),
+            Some(("http://127.0.0.1:1".to_owned(), true))
+        );
+        // The setting wins over the environment, whatever the environment names.
+        assert_eq!(
+            proxy_for_plain_http(
+                Some("http://proxy.example.org"),
+                env(&[("HTTP_PROXY", "http://127.0.0.1:1")])
+            ),
+            None
+        );
+        assert_eq!(
+            proxy_for_plain_http(
+                None,
+                env(&[
+                    ("REQUEST_METHOD", "GET"),
+                    ("HTTP_PROXY", "http://127.0.0.1:1")
+                ])
+            ),
+            None
+        );
+        assert_eq!(proxy_for_plain_http(None, no_env), None);
     }
 
     #[test]

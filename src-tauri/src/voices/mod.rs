@@ -21,9 +21,9 @@ use crate::store::{SharedStore, Store};
 use crate::sync::Syncer;
 use crate::vault::{files, AttachmentFiles, DataKey, Vault};
 
+pub use crate::decoy::{decoy, DecoyView};
 pub use attachments::{AttachmentData, Upload};
 pub use interview::{InterviewState, PageUpdate, ResponseSummary, Review};
-pub use safe_exit::{decoy, DecoyView};
 pub use settings::{AppSettings, DEFAULT_IDLE_LOCK_SECONDS};
 
 /// An open interview: the engine's session plus what the store knows of it.

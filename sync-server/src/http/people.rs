@@ -17,9 +17,6 @@ use super::{blocking, AppState};
 use crate::auth;
 use crate::store::{Role, User, UserChanges};
 
-/// Fewest characters of a password set here.
-pub const MIN_PASSWORD: usize = 10;
-
 fn user_json(u: &User) -> Value {
     json!({
         "name": u.name,
@@ -34,18 +31,17 @@ fn unknown_user(name: &str) -> ApiError {
     ApiError::not_found("unknown_user", format!("no user `{name}`"))
 }
 
-fn check_password(password: &str) -> ApiResult<()> {
-    if password.chars().count() < MIN_PASSWORD {
-        return Err(ApiError::bad_request(
-            "weak_password",
-            format!("a password has at least {MIN_PASSWORD} characters"),
-        ));
-    }
-    Ok(())
-}
-
-async fn hash(password: String) -> ApiResult<String> {
-    blocking(move || auth::hash_password(&password)).await
+/// A password an admin sets: the one password rule ([`auth::check_new_password`], as
+/// for the CLI and `PUT /password`), then hashed in a password turn, so Argon2 runs at
+/// most once per core here too.
+async fn hash_new_password(state: &AppState, password: String) -> ApiResult<String> {
+    auth::check_new_password(&password)?;
+    let turn = state.passwords.turn().await?;
+    blocking(move || {
+        let _turn = turn;
+        auth::hash_password(&password)
+    })
+    .await
 }
 
 pub(super) async fn list(State(state): State<AppState>, _: Admin) -> ApiResult<Json<Value>> {
@@ -81,8 +77,7 @@ pub(super) async fn add(
             "a user name is 1 to 64 of A-Z a-z 0-9 _ . @ -",
         ));
     }
-    check_password(&request.password)?;
-    let password_hash = hash(request.password).await?;
+    let password_hash = hash_new_password(&state, request.password).await?;
     // Admins are admins everywhere; anyone else acts by their role in each membership.
     let role = if request.admin {
         Role::Admin
@@ -127,10 +122,7 @@ pub(super) async fn update(
     let request: UserPatch = json_body(&state, body).await?;
     let password_hash = match request.password {
         None => None,
-        Some(password) => {
-            check_password(&password)?;
-            Some(hash(password).await?)
-        }
+        Some(password) => Some(hash_new_password(&state, password).await?),
     };
     let changes = UserChanges {
         disabled: request.disabled,

@@ -97,6 +97,19 @@ fn review(body: impl Into<Vec<u8>>) -> Sent {
     )
 }
 
+/// `PUT /device-policy` of p1 by a coordinator.
+fn set_policy(body: Value) -> Sent {
+    Sent {
+        method: "PUT",
+        ..Sent::post(
+            Caller::Coordinator,
+            "/api/v1/projects/p1/device-policy",
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+    }
+}
+
 /// A path `depth` repeat levels deep under `/r[1]`, ending in field `x`.
 fn deep_path(depth: usize) -> String {
     let mut path = "/r[1]".repeat(depth);
@@ -149,6 +162,10 @@ pub fn cases() -> Vec<Case> {
         rev("sizes_field_comment_too_long", Sizes, "a send-back's comment on an answer over 2,000 characters", "",
             |_| decide(json!({"state": "sent_back", "comment": "c", "fields": {"/village": "c".repeat(2_001)}})),
             Expect::Refused(400, "invalid")),
+        rev("sizes_policy_idle_lock_under_30_s", Sizes, "a device policy locking the app after 10 s without use", "names the value and the range (30 s to 12 h)",
+            |_| set_policy(json!({"idle_lock_seconds": 10, "retention_days": 30})), Expect::Refused(400, "bad_policy")),
+        rev("sizes_policy_retention_over_10_years", Sizes, "a device policy keeping answers 3,651 days", "names the value and the range (0 to 3,650)",
+            |_| set_policy(json!({"idle_lock_seconds": 300, "retention_days": 3651})), Expect::Refused(400, "bad_policy")),
         rev("sizes_send_back_without_a_comment", Sizes, "a send-back whose comments are blank", "it must say what to fix",
             |_| decide(json!({"state": "sent_back", "comment": "  ", "fields": {"/village": " "}})),
             Expect::Refused(400, "comment_required")),
@@ -265,6 +282,8 @@ pub fn cases() -> Vec<Case> {
             |_| review("approve them all"), Expect::Refused(400, "bad_json")),
         rev("content_types_json_of_the_wrong_shape", ContentTypes, "a review body of the wrong shape (`ids` a string)", "",
             |_| review(json!({"ids": "r1", "state": "approved"}).to_string()), Expect::Refused(400, "bad_json")),
+        rev("content_types_policy_negative_retention", ContentTypes, "a device policy with `retention_days` −1", "",
+            |_| set_policy(json!({"idle_lock_seconds": 300, "retention_days": -1})), Expect::Refused(400, "bad_json")),
         rev("content_types_bad_export_format", ContentTypes, "an export `format=xlsx`", "",
             |_| export("format=xlsx"), Expect::Refused(400, "bad_format")),
         rev("content_types_bad_boolean", ContentTypes, "an export `pii=maybe`", "",

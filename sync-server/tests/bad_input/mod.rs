@@ -427,11 +427,17 @@ impl Server {
     }
 
     /// Every stored response of every project: (project, id) → (feed position,
-    /// revisions merged, stored state as JSON).
+    /// revisions merged, stored state as JSON); and each project's device policy, under
+    /// an id no response can have (ids hold no NUL).
     fn stored(&self) -> BTreeMap<(String, String), (i64, usize, String)> {
         sync(|| {
             let mut all = BTreeMap::new();
             for p in PROJECTS {
+                let policy = self.store.device_policy(p).unwrap();
+                all.insert(
+                    (p.to_owned(), "\0device policy".to_owned()),
+                    (0, 0, serde_json::to_string(&policy).unwrap()),
+                );
                 for r in self.store.pull(p, 0, 100_000).unwrap() {
                     all.insert(
                         (p.to_owned(), r.state.response.clone()),

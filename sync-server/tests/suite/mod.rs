@@ -683,6 +683,29 @@ pub fn seen_may_claim_only_edits_the_server_holds(store: Arc<dyn Store>) {
     let row = store.get_response("p1", &first.response).unwrap().unwrap();
     // Edit 4 had seen edit 2 (its own, through its number): 43 stands.
     assert_eq!(age_of(&row), Some("43"));
+    // Naming actors with nothing seen claims nothing, and the state keeps none of them:
+    // what it keeps of `seen` names only actors whose edits the server holds.
+    let ghosts = Revision {
+        seen: VersionVector(
+            (0..Revision::MAX_SEEN_ACTORS - 1)
+                .map(|i| (format!("ghost-{i}"), 0))
+                .chain([("user:coord".to_string(), 1)])
+                .collect(),
+        ),
+        ..edit("a6", "dev-a", 5, &[], "44")
+    };
+    assert_eq!(
+        acks_of(store.as_ref(), "dev-a", &[ghosts])[0].0,
+        AckStatus::Accepted
+    );
+    let row = store.get_response("p1", &first.response).unwrap().unwrap();
+    assert_eq!(age_of(&row), Some("44"));
+    let held = row.state.context();
+    for (dot, context) in &row.state.contexts {
+        for actor in context.0.keys() {
+            assert!(held.get(actor) > 0, "{dot}'s context names `{actor}`");
+        }
+    }
 }
 
 pub fn review_state_moves_the_response_in_the_feed(store: Arc<dyn Store>) {

@@ -4,7 +4,7 @@
 // response kept in the page (`wasmBackend.ts`). Same components, same widgets.
 import type { CommandError, Commands } from './bindings';
 
-/** The commands the interview screens (Interview, Field) call. */
+/** The commands the interview screens (Interview, Field, the quick hide) call. */
 export type InterviewCommand =
   | 'interview_state'
   | 'get_page'
@@ -19,7 +19,8 @@ export type InterviewCommand =
   | 'record_paradata'
   | 'attach_file'
   | 'get_attachment'
-  | 'read_barcode_picture';
+  | 'read_barcode_picture'
+  | 'safe_exit';
 
 export interface InterviewBackend {
   /** One command with its typed request; rejects with a `CommandError`. */

@@ -32,6 +32,7 @@ describe('the WebAssembly interview back-end', () => {
       screen_review: answer('review'),
       screen_finalize: answer('finalize'),
       screen_reopen: answer('reopen'),
+      screen_safe_exit: answer('decoy'),
     } as ScreensEngine;
     let changes = 0;
     const backend = wasmBackend(engine, () => changes++);
@@ -45,7 +46,10 @@ describe('the WebAssembly interview back-end', () => {
       data_base64: 'AAAA',
     });
     await expect(backend.call('get_attachment', { response_id: 'r', path: '/other' })).rejects.toMatchObject({ kind: 'not_found' });
-    expect(calls).toEqual(['set ["/age","12",1]', 'page [2]', 'set ["/photo","a.png",1]']);
+    // A quick hide asks the engine for the decoy and changes nothing.
+    expect(await backend.call('safe_exit', { response_id: 'r', form_id: null, language: 'ar' })).toEqual({ what: 'decoy' });
+    expect(calls.slice(0, 3)).toEqual(['set ["/age","12",1]', 'page [2]', 'set ["/photo","a.png",1]']);
+    expect(calls[3]).toMatch(/^decoy \["\d{4}-\d\d-\d\dT/);
     expect(changes).toBe(2);
   });
 });

@@ -18,6 +18,7 @@ export interface ScreensEngine {
   screen_review(): string;
   screen_finalize(now: string): string;
   screen_reopen(): string;
+  screen_safe_exit(now: string): string;
 }
 
 /** The engine's answer, or the app's `CommandError` shape thrown. */
@@ -73,6 +74,8 @@ export function wasmBackend(engine: ScreensEngine, onChange: () => void = () => 
     read_barcode_picture: () => {
       throw { kind: 'no_code_found', message: 'the preview does not read codes from pictures; type the code' };
     },
+    // The app's own decoy screen, in the language on screen; nothing is recorded.
+    safe_exit: () => unwrap(engine.screen_safe_exit(localInstant())),
   };
   return {
     call: async (cmd, request) => (handlers[cmd] as Handler<typeof cmd>)(request),
