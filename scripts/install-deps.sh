@@ -76,8 +76,17 @@ if want wasm; then
       || cargo install wasm-bindgen-cli --version "=$want_bindgen" --force
   fi
 fi
-if want fuzz && ! cargo fuzz --version >/dev/null 2>&1; then
-  echo "install-deps: cargo install cargo-fuzz"
-  cargo install cargo-fuzz --locked
+if want fuzz; then
+  # cargo-fuzz builds with nightly-only flags (sanitizer coverage): the fuzz targets, and
+  # only they, use the nightly toolchain (`cargo +nightly fuzz run …`); `make test` stays
+  # on stable and never needs this group.
+  if ! rustup run nightly rustc --version >/dev/null 2>&1; then
+    echo "install-deps: rustup toolchain install nightly --profile minimal"
+    rustup toolchain install nightly --profile minimal
+  fi
+  if ! cargo fuzz --version >/dev/null 2>&1; then
+    echo "install-deps: cargo install cargo-fuzz"
+    cargo install cargo-fuzz --locked
+  fi
 fi
 exit 0

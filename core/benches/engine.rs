@@ -35,6 +35,8 @@ fn session(form: &Arc<CompiledForm>) -> Session {
         answers: Answers::default(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
     };
     let mut s = Session::new(Arc::clone(form), response, &mut env).unwrap();
     let _ = s.record_consent(true, &mut env);

@@ -30,6 +30,8 @@ fn main() {
         answers: Answers::default(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
     };
     let mut s = Session::new(Arc::clone(&compiled), response, &mut env).unwrap();
     let _ = s.record_consent(true, &mut env);

@@ -15,12 +15,13 @@ use std::borrow::Cow;
 
 use crate::collections::Set;
 use crate::form::{answer_key, repeated_names, FieldType, Form, Item};
-use crate::response::{Answer, Answers};
+use crate::response::{Answer, Answers, OutcomeRecord};
 
 /// Columns of the main table before the answers.
 pub const MAIN_LEADING: [&str; 1] = ["SubmissionDate"];
-/// Columns of the main table after the answers.
-pub const MAIN_TRAILING: [&str; 8] = [
+/// Columns of the main table after the answers; the last three say how the interview
+/// ended ([`outcome_cells`]).
+pub const MAIN_TRAILING: [&str; 11] = [
     "KEY",
     "DeviceID",
     "Enumerator",
@@ -29,6 +30,9 @@ pub const MAIN_TRAILING: [&str; 8] = [
     "Status",
     "Conflict",
     "Quarantine",
+    "Outcome",
+    "ResultCode",
+    "ReturnVisit",
 ];
 /// Columns of a repeat table after the answers.
 pub const REPEAT_TRAILING: [&str; 2] = ["PARENT_KEY", "KEY"];
@@ -296,6 +300,19 @@ fn instances<'a>(answers: &'a Answers, path: &[String], key: String, out: &mut V
                 instances(instance, rest, child, out);
             }
         }
+    }
+}
+
+/// The `Outcome` (`completed`, `refused`…), `ResultCode` (DHS-style: 1 completed … 96
+/// other) and `ReturnVisit` cells of a response, empty while it has no outcome.
+pub fn outcome_cells(outcome: Option<&OutcomeRecord>) -> [String; 3] {
+    match outcome {
+        Some(o) => [
+            o.outcome.as_str().to_owned(),
+            o.outcome.code().to_string(),
+            o.return_visit.clone().unwrap_or_default(),
+        ],
+        None => Default::default(),
     }
 }
 

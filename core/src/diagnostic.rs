@@ -76,6 +76,12 @@ pub enum Code {
     DisaggregationType,
     /// Two fields of one scope marked with the same `disaggregation`.
     DuplicateDisaggregation,
+    /// A `respondent_selection` field without its `selection` (or `selection` elsewhere).
+    SelectionWithoutParams,
+    /// A respondent selection's `roster` is not a repeat beside the selection field.
+    InvalidRoster,
+    /// A respondent selection with a `calculation` or `default`: the app draws its answer.
+    SelectionCalculated,
 }
 
 impl Code {

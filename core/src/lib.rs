@@ -16,6 +16,7 @@ pub mod expr;
 pub mod form;
 pub mod locate;
 pub mod response;
+pub mod selection;
 pub mod stress;
 pub mod sync;
 

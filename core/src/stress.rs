@@ -416,6 +416,7 @@ fn bare_field(kind: FieldType, name: &str) -> Field {
         choices_from: None,
         choice_filter: None,
         range: None,
+        selection: None,
         parameters: BTreeMap::new(),
         media: None,
         pii: false,

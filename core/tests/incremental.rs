@@ -31,6 +31,8 @@ fn new_response(form: &CompiledForm) -> Response {
         answers: Answers::default(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
     }
 }
 

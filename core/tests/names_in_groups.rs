@@ -51,6 +51,8 @@ fn response(answers: serde_json::Value) -> Response {
         answers: serde_json::from_value(answers).unwrap(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
     }
 }
 

@@ -47,6 +47,8 @@ fn response() -> Response {
         answers: Default::default(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
     }
 }
 

@@ -38,6 +38,8 @@ fn revision(actor: &str, seq: u64, seen: &[(&str, u64)], set: &[(&str, &str)]) -
             .collect(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
         status: None,
     }
 }

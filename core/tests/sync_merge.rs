@@ -75,6 +75,8 @@ fn simulate(steps: &[Step]) -> Vec<Revision> {
                     set,
                     consent: None,
                     privacy: BTreeMap::new(),
+                    selections: BTreeMap::new(),
+                    outcome: None,
                     status: None,
                 };
                 held[actor].push(rev.clone());

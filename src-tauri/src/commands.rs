@@ -5,7 +5,7 @@ use serde::Deserialize;
 use tauri::ipc::Invoke;
 use tauri::{Runtime, State, WebviewWindow};
 use ts_rs::TS;
-use voices_core::response::PrivacyOutcome;
+use voices_core::response::{InterviewOutcome, PrivacyOutcome};
 
 use crate::device::{ChangePinRequest, Device, DeviceState, PinRequest, Unlocked};
 use crate::error::{Error, Result};
@@ -15,7 +15,7 @@ use crate::sync::{DeviceLink, OutboxEntry, ProvisionRequest, SyncSettingsRequest
 use crate::view::PageView;
 use crate::voices::{
     AppSettings, AttachmentData, DecoyView, InterviewState, PageUpdate, ResponseSummary, Review,
-    Upload,
+    Upload, Visit,
 };
 
 /// The request to save one answer.
@@ -73,6 +73,38 @@ pub struct PrivacyRequest {
     #[ts(as = "PrivacyChoice")]
     pub outcome: PrivacyOutcome,
     pub page: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct DrawRequest {
+    pub response_id: String,
+    /// The `respondent_selection` field (`/selected`).
+    pub field_path: String,
+    pub page: u32,
+}
+
+/// The TypeScript declaration of [`InterviewOutcome`] (as [`PrivacyChoice`]).
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeChoice {
+    Completed,
+    PartlyCompleted,
+    Refused,
+    NobodyAtHome,
+    RespondentNotAvailable,
+    InterruptedForSafety,
+    Other,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct EndRequest {
+    pub response_id: String,
+    /// Any outcome but `completed` (finishing the interview records that).
+    #[ts(as = "OutcomeChoice")]
+    pub outcome: InterviewOutcome,
+    pub note: Option<String>,
+    /// The return visit agreed: RFC 3339 with its offset, later than now.
+    pub return_visit: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
@@ -238,6 +270,13 @@ pub fn record_privacy(voices: Unlocked, request: PrivacyRequest) -> Result<PageU
     )
 }
 
+/// Draw the respondent of a `respondent_selection` field, once (the seed comes from
+/// the operating system's random source and is recorded with the draw).
+#[tauri::command]
+pub fn draw_selection(voices: Unlocked, request: DrawRequest) -> Result<PageUpdate> {
+    voices.draw_selection(&request.response_id, &request.field_path, request.page)
+}
+
 #[tauri::command]
 pub fn review(voices: Unlocked, request: ResponseRequest) -> Result<Review> {
     voices.review(&request.response_id)
@@ -246,6 +285,23 @@ pub fn review(voices: Unlocked, request: ResponseRequest) -> Result<Review> {
 #[tauri::command]
 pub fn finalize(voices: Unlocked, request: ResponseRequest) -> Result<Review> {
     voices.finalize(&request.response_id)
+}
+
+/// End the interview before its last question with an outcome (and a return visit).
+#[tauri::command]
+pub fn end_interview(voices: Unlocked, request: EndRequest) -> Result<Review> {
+    voices.end_interview(
+        &request.response_id,
+        request.outcome,
+        request.note,
+        request.return_visit,
+    )
+}
+
+/// The return visits still to make, soonest first (neutral: label and time only).
+#[tauri::command]
+pub fn list_visits(voices: Unlocked) -> Result<Vec<Visit>> {
+    voices.visits()
 }
 
 #[tauri::command]
@@ -446,8 +502,11 @@ macro_rules! with_commands {
             commands::remove_repeat_instance: RepeatRequest => PageUpdate,
             commands::record_consent: ConsentRequest => InterviewState,
             commands::record_privacy: PrivacyRequest => PageUpdate,
+            commands::draw_selection: DrawRequest => PageUpdate,
             commands::review: ResponseRequest => Review,
             commands::finalize: ResponseRequest => Review,
+            commands::end_interview: EndRequest => Review,
+            commands::list_visits: () => Vec<Visit>,
             commands::reopen: ResponseRequest => InterviewState,
             commands::list_responses: () => Vec<ResponseSummary>,
             commands::record_paradata: ParadataRequest => (),

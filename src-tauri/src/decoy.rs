@@ -66,6 +66,8 @@ pub fn decoy(
         answers: Default::default(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
     };
     // A throwaway session: nothing of it is stored, it only lays out the decoy questions.
     let mut env = voices_core::env::FixedEnvironment::new(now, 0);

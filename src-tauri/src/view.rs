@@ -125,6 +125,20 @@ pub struct RangeView {
     pub step: f64,
 }
 
+/// A respondent selection: the roster before the draw, the person after it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct SelectionView {
+    /// `uniform` or `kish`.
+    pub method: String,
+    pub roster_size: u32,
+    pub eligible: u32,
+    /// The drawn member's number on the roster (`None`: not drawn yet).
+    pub selected: Option<u32>,
+    /// The drawn member's roster instance (`/members[3]`).
+    pub selected_path: Option<String>,
+    pub kish_table: Option<String>,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct FieldView {
     pub path: String,
@@ -148,6 +162,8 @@ pub struct FieldView {
     pub missing: bool,
     /// Heading of the inline group this field sits in, if any.
     pub group_label: Option<String>,
+    /// For a `respondent_selection`.
+    pub selection: Option<SelectionView>,
 }
 
 /// One entry of the jump-to-section list.
@@ -235,7 +251,8 @@ pub fn field(f: &engine::FieldView, group_label: Option<&str>) -> FieldView {
         hint: opt(f.hint.clone()),
         guidance: opt(f.guidance.clone()),
         required: f.required,
-        read_only: f.read_only || f.kind == FieldType::Note,
+        read_only: f.read_only
+            || matches!(f.kind, FieldType::Note | FieldType::RespondentSelection),
         value: f.value.clone(),
         choices: f
             .choices
@@ -260,6 +277,14 @@ pub fn field(f: &engine::FieldView, group_label: Option<&str>) -> FieldView {
             .iter()
             .any(|v| v.code == ViolationCode::Required),
         group_label: group_label.map(str::to_owned),
+        selection: f.selection.as_ref().map(|s| SelectionView {
+            method: s.method.as_str().to_owned(),
+            roster_size: s.roster_size,
+            eligible: s.eligible,
+            selected: s.selected,
+            selected_path: s.selected_path.as_ref().map(|p| p.to_string()),
+            kish_table: s.kish_table.clone(),
+        }),
     }
 }
 

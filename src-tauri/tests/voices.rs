@@ -593,3 +593,109 @@ fn interviews_of_a_schema_4_store_resume_and_send_only_their_changes() {
     assert!(second.consent.is_none() && second.privacy.is_empty() && second.status.is_none());
     assert_eq!(voices.integrity_check().unwrap(), "ok");
 }
+
+/// Where the field `name` is, on whichever page of the interview shows it.
+fn field_page(voices: &Voices, id: &str, name: &str) -> PageView {
+    let count = voices.state(id, 0, None).unwrap().page_count;
+    (0..count)
+        .map(|i| voices.page(id, i).unwrap())
+        .find(|p| p.fields.iter().any(|f| f.name == name))
+        .unwrap_or_else(|| panic!("no page shows {name}"))
+}
+
+#[test]
+fn a_household_roster_draws_one_child_once_and_later_questions_name_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, drawn, name) = {
+        let voices =
+            voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
+        let id = voices
+            .start("community_life", None, Some("en"))
+            .unwrap()
+            .response_id;
+        voices.record_consent(&id, true).unwrap();
+        voices.set_answer(&id, "/hh_size", Some("4"), 0).unwrap();
+        for (i, (name, age)) in [("Ola", "40"), ("Taras", "9"), ("Mia", "15")]
+            .iter()
+            .enumerate()
+        {
+            let at = |field: &str| format!("/members[{}]/{field}", i + 1);
+            voices
+                .set_answer(&id, &at("member_name"), Some(name), 0)
+                .unwrap();
+            voices
+                .set_answer(&id, &at("member_age"), Some(age), 0)
+                .unwrap();
+        }
+        let before = field_page(&voices, &id, "selected_child");
+        let selection = before
+            .fields
+            .iter()
+            .find(|f| f.name == "selected_child")
+            .and_then(|f| f.selection.clone())
+            .expect("the selection's view");
+        assert_eq!((selection.roster_size, selection.eligible), (3, 2));
+        assert_eq!(selection.selected, None);
+        assert!(
+            !before
+                .fields
+                .iter()
+                .any(|f| f.name == "child_missed_school"),
+            "nothing names a child before the draw"
+        );
+
+        let update = voices
+            .draw_selection(&id, "/selected_child", before.index)
+            .unwrap();
+        let field = update
+            .page
+            .fields
+            .iter()
+            .find(|f| f.name == "selected_child")
+            .unwrap();
+        let drawn = field.selection.as_ref().and_then(|s| s.selected).unwrap();
+        assert!(drawn == 2 || drawn == 3, "a child: {drawn}");
+        assert_eq!(field.value.as_deref(), Some(drawn.to_string().as_str()));
+        assert!(field.read_only, "a draw is never typed");
+        let name = if drawn == 2 { "Taras" } else { "Mia" };
+        let question = update
+            .page
+            .fields
+            .iter()
+            .find(|f| f.name == "child_missed_school")
+            .expect("the question about the drawn child");
+        assert!(question.label.contains(name), "{}", question.label);
+
+        // Once shown, the draw stands.
+        let again = voices
+            .draw_selection(&id, "/selected_child", before.index)
+            .unwrap_err();
+        assert_eq!(again.kind(), ErrorKind::Conflict, "{again}");
+        assert!(voices
+            .set_answer(&id, "/selected_child", Some("2"), before.index)
+            .is_err());
+        (id, drawn, name)
+    };
+    // The draw was on disk: after a restart the same child is named.
+    let voices =
+        voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
+    let page = field_page(&voices, &id, "child_missed_school");
+    let question = page
+        .fields
+        .iter()
+        .find(|f| f.name == "child_missed_school")
+        .unwrap();
+    assert!(question.label.contains(name), "{}", question.label);
+    let field = page
+        .fields
+        .iter()
+        .find(|f| f.name == "selected_child")
+        .unwrap();
+    assert_eq!(
+        field.selection.as_ref().and_then(|s| s.selected),
+        Some(drawn)
+    );
+    assert!(voices
+        .draw_selection(&id, "/selected_child", page.index)
+        .is_err());
+}

@@ -11,7 +11,8 @@
 //! `VOICES_SOAK_KILLS` (10), `VOICES_SOAK_MIN_FAULTS` (1,000: the upload phase goes on
 //! until the proxy has injected that many), `VOICES_SOAK_BATCH` (25),
 //! `VOICES_SOAK_CONCURRENCY` uploads in flight (64), `VOICES_SOAK_MINUTES` bound on the
-//! faulty phase (30), `VOICES_SOAK_BACKENDS` (`sqlite,postgres`), `VOICES_SOAK_SEED`.
+//! faulty phase (30), `VOICES_SOAK_BACKENDS` (`sqlite,postgres`), `VOICES_SOAK_SEED`;
+//! `VOICES_SERVER_BIN` runs another build of `voices-server` (a before/after comparison).
 //! PostgreSQL needs `scripts/with-postgres.sh`:
 //! `VOICES_PG_FSYNC=on scripts/with-postgres.sh cargo bench -p voices-server --bench soak`.
 

@@ -6,8 +6,10 @@
 //! and a response's cells are `voices_core::csv_layout` (the designer's preview in the
 //! browser shows a test response through the same code). Metadata columns:
 //! `SubmissionDate`, `KEY`, `DeviceID`, `Enumerator`, `FormVersion`, `ReviewState`,
-//! `Status`, `Conflict`, `Quarantine`. Fields marked `pii` are left out unless asked for
-//! (and the caller's role allows it).
+//! `Status`, `Conflict`, `Quarantine`, and how the interview ended: `Outcome`
+//! (`completed`, `refused`…), `ResultCode` (DHS-style: 1 completed … 96 other) and
+//! `ReturnVisit`. Fields marked `pii` are left out unless asked for (and the caller's role
+//! allows it).
 //!
 //! An export is of the whole form (in feed order, optionally only what changed after a
 //! feed position), or of what the responses table's filters select (`Options::filter`,
@@ -291,6 +293,9 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
             .map_err(io)?;
             csv.write_field(&*spreadsheet_safe(&r.quarantine.join("; ")))
                 .map_err(io)?;
+            for cell in csv_layout::outcome_cells(response.outcome.as_ref()) {
+                csv.write_field(&cell).map_err(io)?;
+            }
             end_record(&mut csv)?;
             for (table, spool) in repeats.iter().zip(spools.iter_mut()) {
                 for instance in table.instances(&response.answers, &key) {

@@ -207,6 +207,8 @@ pub fn household_revision(i: u64, actor: &str, form_version: &str) -> Revision {
             .collect(),
         consent: None,
         privacy: BTreeMap::new(),
+        selections: BTreeMap::new(),
+        outcome: None,
         status: Some(ResponseStatus::Finalized),
     }
 }

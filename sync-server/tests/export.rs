@@ -156,6 +156,53 @@ async fn csv_export_is_a_zip_with_main_and_repeat_tables_joined_by_key() {
     assert_eq!(rows(&unzip(&bytes)[0].1).len(), 3);
 }
 
+/// How each interview ended is exported with its result code and return visit; a
+/// response without an outcome (an older device) leaves the columns empty.
+#[tokio::test]
+async fn csv_export_carries_the_interview_outcome() {
+    use voices_core::response::{InterviewOutcome, OutcomeRecord};
+    let fx = Fixture::new().await;
+    let mut ended = household_revision(0, "tab-a", HOUSEHOLD_VERSION);
+    ended.outcome = Some(OutcomeRecord {
+        outcome: InterviewOutcome::InterruptedForSafety,
+        at: "2026-12-07T10:05:00+02:00".into(),
+        note: None,
+        return_visit: Some("2026-12-09T15:00:00+02:00".into()),
+    });
+    let plain = household_revision(1, "tab-a", HOUSEHOLD_VERSION);
+    let (_, ack) = fx.upload(&fx.device, &[ended.clone(), plain]).await;
+    assert_eq!(ack["accepted"], 2, "{ack}");
+    let (_, bytes) = download(&fx, &fx.coordinator, "format=csv").await;
+    let main = &unzip(&bytes)[0].1;
+    let cols = header(main);
+    let col = |name: &str| {
+        cols.iter()
+            .position(|c| c == name)
+            .unwrap_or_else(|| panic!("no column {name} in {cols:?}"))
+    };
+    let rows = rows(main);
+    let row = |id: &str| {
+        rows.iter()
+            .find(|r| r[col("KEY")] == format!("uuid:{id}"))
+            .unwrap()
+    };
+    let interrupted = row(&ended.response);
+    assert_eq!(interrupted[col("Outcome")], "interrupted_for_safety");
+    assert_eq!(interrupted[col("ResultCode")], "6");
+    assert_eq!(interrupted[col("ReturnVisit")], "2026-12-09T15:00:00+02:00");
+    let other = rows
+        .iter()
+        .find(|r| r[col("KEY")] != format!("uuid:{}", ended.response))
+        .unwrap();
+    assert_eq!(
+        (
+            other[col("Outcome")].as_str(),
+            other[col("ResultCode")].as_str()
+        ),
+        ("", "")
+    );
+}
+
 #[tokio::test]
 async fn json_and_geojson_exports_stream_every_response() {
     let fx = Fixture::new().await;

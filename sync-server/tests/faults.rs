@@ -223,6 +223,8 @@ fn coordinator_edit(item: &PulledResponse, seq: u64, value: &str, wall_ms: u64) 
         set: BTreeMap::from([("/comments".to_owned(), Some(value.into()))]),
         consent: None,
         privacy: BTreeMap::new(),
+        selections: BTreeMap::new(),
+        outcome: None,
         status: Some(ResponseStatus::Finalized),
     }
 }

@@ -123,6 +123,8 @@ fn bounds_revision(id: &str, response: &str, seq: u64, set: &[(String, &str)]) -
             .collect(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
         status: Some(ResponseStatus::Draft),
         validated: false,
     }

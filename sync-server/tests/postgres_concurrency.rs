@@ -46,6 +46,8 @@ fn revision(response: &str, actor: &str, seq: u64, id: &str) -> IncomingRevision
         ]),
         consent: None,
         privacy: BTreeMap::new(),
+        selections: BTreeMap::new(),
+        outcome: None,
         status: Some(ResponseStatus::Finalized),
     };
     let body = serde_json::to_string(&revision).unwrap();

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { sleep } from './webdriver.mjs';
-import { ESC, fillPage, fillUntil, jump, launch, next, onPage, pageKey, pick, shot, runAll, start, type } from './helpers.mjs';
+import { ESC, fillPage, fillUntil, jump, launch, next, onPage, pageKey, pick, saved, shot, runAll, start, type } from './helpers.mjs';
 
 /** The whole interview: consent, skip logic, a constraint and its fix, three members,
  * privacy "no", safe exit and return, save as draft, quit, restart, resume, finalize. */
@@ -179,10 +179,114 @@ async function xlsformImport() {
   }
 }
 
+/** The household roster draws one child at random (the only child here, so the test
+ * knows who): the draw is shown once, cannot be made again, and the next question names
+ * the child, also after a restart. */
+async function respondentSelection() {
+  const data = mkdtempSync(join(tmpdir(), 'voices-e2e-draw-'));
+  let d = await launch(data);
+  const drawPage = async () => {
+    for (let i = 0; i < 6 && (await d.findAll('[data-path="/selected_child"]')).length === 0; i++) {
+      const key = await pageKey(d);
+      await next(d);
+      await d.find(`main[data-page]:not([data-page="${key}"])`);
+    }
+    return d.find('[data-path="/selected_child"]');
+  };
+  const questionLabel = async () =>
+    (await d.find('[data-path="/child_missed_school"] legend')).text();
+  try {
+    await start(d, 'en');
+    await (await d.find('[data-testid="consent-yes"]')).click();
+    await onPage(d, '/location');
+    await fillUntil(d, '/household');
+    await type(d, '/hh_size', '3');
+    for (const [n, name, age] of [[1, 'Ola', '40'], [2, 'Taras', '9']]) {
+      await next(d);
+      await onPage(d, `/members[${n}]`);
+      await type(d, `/members[${n}]/member_name`, name);
+      await type(d, `/members[${n}]/member_age`, age);
+      await fillPage(d);
+    }
+    const field = await drawPage();
+    assert.match(await field.text(), /1 of 2 people on the list can be drawn/);
+    assert.equal((await d.findAll('[data-path="/child_missed_school"]')).length, 0, 'nobody is named before the draw');
+    await shot(d, 'draw-before');
+    await (await d.find('[data-testid="draw"]')).click();
+    await saved(d, '/selected_child');
+    assert.equal(await (await d.find('[data-testid="drawn"]')).text(), 'Drawn: person 2 on the list.');
+    assert.equal((await d.findAll('[data-testid="draw"]')).length, 0, 'the draw cannot be made again');
+    assert.ok((await questionLabel()).includes('Taras'), 'the next question names the drawn child');
+    await shot(d, 'draw-after');
+
+    await (await d.find('[data-testid="close"]')).click();
+    await d.find('[data-testid="form-list"]');
+    await d.quit();
+    d = await launch(data);
+    await (await d.find('[data-testid="tab-drafts"]')).click();
+    await (await d.find('[data-testid="resume"]')).click();
+    await d.find('main[data-page]');
+    await drawPage();
+    assert.equal(await (await d.find('[data-testid="drawn"]')).text(), 'Drawn: person 2 on the list.');
+    assert.equal((await d.findAll('[data-testid="draw"]')).length, 0);
+    assert.ok((await questionLabel()).includes('Taras'), 'the draw was kept');
+  } finally {
+    await d.quit();
+  }
+}
+
+/** An interview interrupted for safety gets its outcome and a return visit; the visit
+ * list and the reminder show only the neutral number and the time. */
+async function endedForSafety() {
+  const data = mkdtempSync(join(tmpdir(), 'voices-e2e-visit-'));
+  const d = await launch(data);
+  const two = (n) => String(n).padStart(2, '0');
+  try {
+    await start(d, 'en');
+    await (await d.find('[data-testid="consent-yes"]')).click();
+    await onPage(d, '/location');
+    await (await d.find('[data-testid="end-interview"]')).click();
+    await d.find('main[data-mode="end"]');
+    await (await d.find('[data-testid="outcome-interrupted_for_safety"]')).click();
+    const soon = new Date(Date.now() + 10 * 60000);
+    const local = `${soon.getFullYear()}-${two(soon.getMonth() + 1)}-${two(soon.getDate())}T${two(soon.getHours())}:${two(soon.getMinutes())}`;
+    await d.exec(
+      `const el = document.querySelector('[data-testid="return-visit"]');
+       el.value = arguments[0];
+       el.dispatchEvent(new Event('input', { bubbles: true }));`,
+      [local],
+    );
+    await shot(d, 'end-interview');
+    await (await d.find('[data-testid="end-confirm"]')).click();
+    const shown = local.replace('T', ' ');
+    assert.equal(await (await d.find('[data-testid="booked-visit"]')).text(), `Return visit: ${shown}`);
+    await (await d.find('main[data-mode="ended"] button')).click();
+    await d.find('[data-testid="form-list"]');
+    const neutral = (text) => assert.doesNotMatch(text, /safety|interrupt|community/i, text);
+    if (soon.toDateString() === new Date().toDateString()) {
+      const reminder = await (await d.find('[data-testid="visit-reminder"]')).text();
+      assert.match(reminder, /Visits today: 1/);
+      neutral(reminder);
+    }
+    await (await d.find('[data-testid="tab-visits"]')).click();
+    const card = await (await d.find('[data-testid="visits"] li')).text();
+    assert.match(card, /#[0-9a-f]{6}/);
+    assert.ok(card.includes(shown), card);
+    neutral(card);
+    await shot(d, 'visits');
+    await (await d.find('[data-testid="visit-open"]')).click();
+    await d.find('main[data-page]');
+  } finally {
+    await d.quit();
+  }
+}
+
 const tests = [
   ['complete the human-security interview in English', () => interview('en', 'en')],
   ['complete the human-security interview in Arabic (RTL)', () => interview('ar', 'ar')],
   ['the phone-sized window keeps everything in view', narrowScreen],
   ['import an XLSForm workbook and fill its first pages', xlsformImport],
+  ['a household roster draws one child and later questions name them', respondentSelection],
+  ['an interview interrupted for safety gets its outcome and a return visit', endedForSafety],
 ];
 process.exit((await runAll(tests)) ? 1 : 0);

@@ -200,6 +200,22 @@ impl Preview {
         self.screens(|s| s.record_privacy(group, outcome, page, now))
     }
 
+    /// `draw_selection`: the draw's seed comes from the preview's random numbers.
+    pub fn screen_draw_selection(&mut self, path: &str, page: u32, now: &str) -> String {
+        self.screens(|s| s.draw_selection(path, page, now))
+    }
+
+    /// `end_interview`.
+    pub fn screen_end_interview(
+        &mut self,
+        outcome: &str,
+        note: Option<String>,
+        return_visit: Option<String>,
+        now: &str,
+    ) -> String {
+        self.screens(|s| s.end_interview(outcome, note, return_visit, now))
+    }
+
     /// `review`.
     pub fn screen_review(&mut self) -> String {
         self.screens(|s| Ok(s.review()))

@@ -195,6 +195,35 @@ impl Screens {
         self.update(page, now)
     }
 
+    /// Draw the respondent of a `respondent_selection` field, once.
+    pub fn draw_selection(&mut self, path: &str, page: u32, now: &str) -> Result<Json> {
+        self.editable()?;
+        self.preview.set_now(now)?;
+        self.preview.draw_selection(path)?;
+        self.update(page, now)
+    }
+
+    /// End the interview early with an outcome: what was never reached is excused, so
+    /// the test response counts as queued unless an answer given is wrong (the review
+    /// lists it), as in the app.
+    pub fn end_interview(
+        &mut self,
+        outcome: &str,
+        note: Option<String>,
+        return_visit: Option<String>,
+        now: &str,
+    ) -> Result<Json> {
+        self.editable()?;
+        self.preview.set_now(now)?;
+        self.preview.end_interview(outcome, note, return_visit)?;
+        let review = self.review();
+        if review["can_finalize"] == true {
+            self.status = Status::Queued;
+            self.edits += 1;
+        }
+        Ok(review)
+    }
+
     pub fn review(&self) -> Json {
         let v = self.view();
         let violations = self.preview.session().validate(&self.language);

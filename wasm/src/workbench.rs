@@ -12,9 +12,9 @@ use serde_json::{json, Value as Json};
 use voices_core::check::check_source;
 use voices_core::csv_layout::{self, MAIN_LEADING, MAIN_TRAILING, REPEAT_TRAILING};
 use voices_core::engine::{AnswerPath, CompiledForm, EngineError, Session};
-use voices_core::env::FixedEnvironment;
+use voices_core::env::{Environment, FixedEnvironment};
 use voices_core::expr::{self, EvalContext, MapContext, Value};
-use voices_core::response::{PrivacyOutcome, Response};
+use voices_core::response::{InterviewOutcome, PrivacyOutcome, Response};
 use voices_core::Form;
 
 /// Why an operation was refused; `kind` is what the page branches on.
@@ -213,6 +213,8 @@ impl Preview {
                 answers: Default::default(),
                 consent: None,
                 privacy: Default::default(),
+                selections: Default::default(),
+                outcome: None,
             },
         };
         response.form_id = compiled.form().id.clone();
@@ -285,6 +287,38 @@ impl Preview {
         )?))
     }
 
+    /// Draw the respondent of the `respondent_selection` field at `path`, once; the seed
+    /// comes from the preview's random numbers (seeded by the page).
+    pub fn draw_selection(&mut self, path: &str) -> Result<Json> {
+        let path = answer_path(path)?;
+        let seed = u64::from_le_bytes(self.env.random_bytes()[..8].try_into().unwrap_or_default());
+        Ok(to_json(self.session.draw_selection(
+            &path,
+            seed,
+            &mut self.env,
+        )?))
+    }
+
+    /// End the interview with `outcome` (`refused`, `interrupted_for_safety`…), a note and
+    /// a return visit (RFC 3339) when given.
+    pub fn end_interview(
+        &mut self,
+        outcome: &str,
+        note: Option<String>,
+        return_visit: Option<String>,
+    ) -> Result<Json> {
+        let outcome: InterviewOutcome = serde_json::from_value(json!(outcome))
+            .map_err(|_| Error::InvalidInput(format!("`{outcome}` is not an interview outcome")))?;
+        if outcome == InterviewOutcome::Completed {
+            return Err(Error::InvalidInput(
+                "an interview is completed by finishing it, not by ending it early".to_owned(),
+            ));
+        }
+        self.session
+            .record_outcome(outcome, note, return_visit, &mut self.env)?;
+        Ok(Json::Null)
+    }
+
     /// Every violation of the response as it stands, messages in `lang`.
     pub fn validate(&self, lang: &str) -> Json {
         to_json(self.session.validate(lang))
@@ -321,12 +355,17 @@ impl Preview {
                     let mut row = vec![String::new(); MAIN_LEADING.len()];
                     row.extend(table.cells(&response.answers, labels));
                     row.push(key.clone());
-                    row.extend(MAIN_TRAILING[1..].iter().map(|column| match *column {
-                        "FormVersion" => response.form_version.clone(),
-                        "Status" => "draft".to_owned(),
-                        "Conflict" => "false".to_owned(),
-                        _ => String::new(),
-                    }));
+                    let outcome = csv_layout::outcome_cells(response.outcome.as_ref());
+                    let before_outcome = MAIN_TRAILING.len() - outcome.len();
+                    row.extend(MAIN_TRAILING[1..before_outcome].iter().map(
+                        |column| match *column {
+                            "FormVersion" => response.form_version.clone(),
+                            "Status" => "draft".to_owned(),
+                            "Conflict" => "false".to_owned(),
+                            _ => String::new(),
+                        },
+                    ));
+                    row.extend(outcome);
                     rows.push(row);
                 } else {
                     headers.extend(table.headers());

@@ -219,6 +219,7 @@ fn generated_form(questions: usize) -> Form {
             choices_from: None,
             choice_filter: None,
             range: None,
+            selection: None,
             parameters: BTreeMap::new(),
             media: None,
             pii: false,

@@ -44,6 +44,9 @@ pub(crate) const SURVEY: &[&str] = &[
     "consent_agree",
     "consent_decline",
     "consent_decline_message",
+    "selection_roster",
+    "selection_eligible",
+    "selection_method",
 ];
 
 /// Survey columns that are read but never written by the exporter; together with
@@ -171,6 +174,7 @@ pub(crate) fn survey_property(key: &str) -> Option<&str> {
         "list_name" => return None,
         "image" | "audio" | "video" => "media",
         "consent_version" => "text_version",
+        "selection_roster" | "selection_eligible" | "selection_method" => "selection",
         other => other,
     })
 }

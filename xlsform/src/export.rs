@@ -368,5 +368,10 @@ fn write_field(sheet: &mut SheetBuilder, field: &Field) {
         "disaggregation",
         field.disaggregation.map(|d| d.as_str().to_owned()).as_ref(),
     );
+    if let Some(selection) = &field.selection {
+        row.set("selection_roster", selection.roster.clone());
+        row.opt("selection_eligible", selection.eligible.as_ref());
+        row.set("selection_method", selection.method.as_str().to_owned());
+    }
     row.opt("save_to", field.save_to.as_ref());
 }

@@ -55,6 +55,8 @@ fn the_cleaningtools_workbook_runs_and_its_first_pages_fill_in() {
         answers: Answers::default(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
     };
     let mut session = Session::new(compiled, response, &mut env).unwrap();
     let pages = session.view(&lang).pages.len();

@@ -173,6 +173,59 @@ fn the_disaggregation_column_is_read_and_checked() {
     );
 }
 
+/// A `respondent_selection` row reads its roster, eligibility and method from the
+/// `selection_*` columns (a method other than uniform or kish is reported at its cell),
+/// and writes them back.
+#[test]
+fn respondent_selection_rows_are_read_checked_and_written() {
+    let md = "| survey |\n\
+        | | type | name | label | selection_roster | selection_eligible | selection_method |\n\
+        | | begin repeat | members | Members | | | |\n\
+        | | integer | member_age | Age | | | |\n\
+        | | end repeat | | | | | |\n\
+        | | respondent_selection | selected | Draw one adult | members | ${member_age} >= 18 | Kish |\n\
+        | | respondent_selection | other | Draw anyone | members | | lottery |\n";
+    let report = voices_xlsform::import_markdown(md, &ImportOptions::default());
+    let errors: Vec<_> = report.errors().collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(errors[0].code, "bad-selection-method");
+    assert!(
+        errors[0].message.contains("'lottery'"),
+        "{}",
+        errors[0].message
+    );
+
+    let fixed = md.replace("lottery", "uniform");
+    let form = voices_xlsform::import_markdown(&fixed, &ImportOptions::default())
+        .form
+        .expect("imports once the method is known");
+    use voices_core::form::{FieldType, Item, SelectionMethod};
+    let selections: Vec<_> = form
+        .body
+        .iter()
+        .filter_map(|item| match item {
+            Item::Field(f) if f.kind == FieldType::RespondentSelection => f.selection.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(selections.len(), 2);
+    assert_eq!(selections[0].roster, "members");
+    assert_eq!(
+        selections[0].eligible.as_deref(),
+        Some("${member_age} >= 18")
+    );
+    assert_eq!(selections[0].method, SelectionMethod::Kish);
+    assert_eq!(selections[1].eligible, None);
+    assert_eq!(selections[1].method, SelectionMethod::Uniform);
+
+    let bytes = export_xlsx(&form).unwrap();
+    let again = import_spreadsheet_bytes(&bytes, &ImportOptions::default())
+        .unwrap()
+        .form
+        .expect("the exported workbook imports");
+    assert_eq!(again, form);
+}
+
 /// ODK entities (the `entities` sheet and `save_to`) are kept in the form and written
 /// back, so a workbook survives import and export with them.
 #[test]

@@ -26,7 +26,7 @@ use voices_core::engine::{
 use voices_core::env::FixedEnvironment;
 use voices_core::form::{answer_key, repeated_names, FieldType, Form, Item};
 use voices_core::response::{
-    Answer, Answers, ConsentRecord, PrivacyOutcome, PrivacyRecord, Response,
+    Answer, Answers, ConsentRecord, PrivacyOutcome, PrivacyRecord, Response, SelectionRecord,
 };
 
 use super::check::read_form_text;
@@ -52,6 +52,8 @@ pub struct Args {
 
 /// Reserved key of the answers file holding privacy-check outcomes by group path.
 const PRIVACY_KEY: &str = "$privacy";
+/// The reserved answers key holding respondent-selection draws, as a response records them.
+const SELECTIONS_KEY: &str = "$selections";
 /// Labels longer than this are cut in the table; `--json` has them whole.
 const LABEL_WIDTH: usize = 100;
 
@@ -184,8 +186,14 @@ fn build_response(
             );
         }
     }
+    let selections: BTreeMap<AnswerPath, SelectionRecord> = match object.remove(SELECTIONS_KEY) {
+        None => BTreeMap::new(),
+        Some(draws) => serde_json::from_value(draws).with_context(|| {
+            format!("{SELECTIONS_KEY} maps selection field paths to draws as responses record them (method, seed, roster_size, eligible, selected, at)")
+        })?,
+    };
     if let Some(key) = object.keys().find(|k| k.starts_with('$')) {
-        bail!("unknown key {key} in the answers (the only reserved key is {PRIVACY_KEY})");
+        bail!("unknown key {key} in the answers (the reserved keys are {PRIVACY_KEY} and {SELECTIONS_KEY})");
     }
     let consent = consent_block(form).and_then(|(name, text_version)| {
         let given = match object.get(name)? {
@@ -213,6 +221,9 @@ fn build_response(
         answers,
         consent,
         privacy,
+        selections,
+        // A preview shows an interview under way: it has not ended yet.
+        outcome: None,
     })
 }
 

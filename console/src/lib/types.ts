@@ -16,6 +16,7 @@ export interface Overview {
   pending_review: number;
   quarantined: number;
   conflicts: number;
+  by_outcome: { outcome: string; code: number | null; count: number }[];
   devices_unseen: { id: string; label: string | null; enumerator: string; last_seen: string | null }[];
 }
 

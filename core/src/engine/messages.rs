@@ -36,6 +36,8 @@ pub(crate) enum Msg {
     DeclinedWithAnswers,
     PrivacyMissing,
     PrivacyInterrupted,
+    SelectionUnrecorded,
+    SelectionGone,
 }
 
 /// `(en, ar, uk, es)`; `{name}` placeholders are filled by [`text`].
@@ -227,6 +229,18 @@ fn table(msg: Msg) -> [&'static str; 4] {
             "Цей розділ перервано; продовжте його наодинці або зазначте, що приватності немає.",
             "Esta sección se interrumpió; reanúdela en privado o registre que no hay privacidad.",
         ],
+        Msg::SelectionUnrecorded => [
+            "This person was not drawn here: the record of the draw is missing or gives another person.",
+            "لم يُسحب هذا الشخص هنا: سجل السحب مفقود أو يشير إلى شخص آخر.",
+            "Цю людину обрано не жеребкуванням: запису про жеребкування немає або він вказує на іншу людину.",
+            "Esta persona no salió del sorteo: falta el registro del sorteo o indica a otra persona.",
+        ],
+        Msg::SelectionGone => [
+            "Person {number} was drawn but is no longer on the list; restore the list as it was at the draw.",
+            "سُحب الشخص رقم {number} لكنه لم يعد في القائمة؛ أعد القائمة كما كانت وقت السحب.",
+            "Жеребкування обрало людину № {number}, але її вже немає в списку; відновіть список, яким він був під час жеребкування.",
+            "Salió la persona n.º {number}, pero ya no está en la lista; deje la lista como estaba en el sorteo.",
+        ],
     }
 }
 
@@ -299,6 +313,8 @@ mod tests {
             Msg::DeclinedWithAnswers,
             Msg::PrivacyMissing,
             Msg::PrivacyInterrupted,
+            Msg::SelectionUnrecorded,
+            Msg::SelectionGone,
         ];
         let placeholders = |s: &str| {
             let mut v: Vec<String> = s

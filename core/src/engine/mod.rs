@@ -30,6 +30,8 @@
 //!     answers: Default::default(),
 //!     consent: None,
 //!     privacy: Default::default(),
+//!     selections: Default::default(),
+//!     outcome: None,
 //! };
 //! let mut session = Session::new(form, response, &mut env).unwrap();
 //! assert_eq!(session.validate("en").len(), 1); // age is required
@@ -47,6 +49,8 @@
 mod bounds;
 mod compile;
 mod messages;
+mod outcome;
+mod selection;
 mod session;
 mod structure;
 pub(crate) mod tree;
@@ -65,7 +69,7 @@ pub use session::{
 pub(crate) use structure::check as structure_diagnostics;
 pub use view::{
     ChoiceView, ConsentView, FieldView, FormView, ItemView, JumpEntry, MediaView, PageKind,
-    PageView, Progress, RepeatControls,
+    PageView, Progress, RepeatControls, SelectionView,
 };
 
 use crate::env::Environment;
@@ -96,13 +100,30 @@ pub enum EngineError {
     InvalidConsentAnswer(String),
     #[error("{0} has no privacy check (\"privacy\": \"required\")")]
     NotPrivacyChecked(String),
+    #[error("{0} is not a respondent selection")]
+    NotASelection(String),
+    #[error(
+        "the respondent of {0} has been drawn already; a draw once shown cannot be made again"
+    )]
+    AlreadyDrawn(String),
+    #[error("nobody on the roster is eligible for {0}, so nobody can be drawn")]
+    NobodyEligible(String),
+    #[error("{0} cannot be removed: a respondent was drawn from this roster, and removing a member would change who the drawn number names")]
+    RosterDrawn(String),
+    #[error("a return visit is a date and time with its offset (RFC 3339, such as 2026-12-09T15:00:00+02:00), not `{0}`")]
+    BadReturnVisit(String),
+    #[error("the return visit {0} is not later than now")]
+    ReturnVisitNotAhead(String),
+    #[error("a completed interview has no return visit")]
+    ReturnVisitAfterCompletion,
 }
 
 pub type Result<T, E = EngineError> = std::result::Result<T, E>;
 
 /// Every violation of a whole response, messages in `lang`: required questions
 /// unanswered, constraints broken, values not of their field's type, answers to
-/// unknown fields, repeat counts out of bounds, consent and privacy checks missing.
+/// unknown fields, repeat counts out of bounds, consent and privacy checks missing,
+/// respondent selections without a draw that gives them.
 ///
 /// The response is evaluated as the app would (calculations recomputed, answers
 /// to questions that do not apply ignored). A response for another form or

@@ -1,5 +1,6 @@
 //! Structural rules: names, languages and translations, choice lists, ranges,
-//! repeats, and the people-centred constructs (consent, privacy checks, safe exit).
+//! repeats, and the people-centred constructs (consent, privacy checks, safe exit,
+//! respondent selection).
 //! A form must meet them before it compiles; the checker reports them too.
 
 use std::collections::BTreeSet;
@@ -25,6 +26,7 @@ pub(crate) fn check(form: &Form) -> Vec<Diagnostic> {
     check_consent(&flat, &mut out);
     check_safe_exit(form, &flat, &mut out);
     check_disaggregation(&flat, &mut out);
+    check_selections(&flat, &mut out);
     out
 }
 
@@ -730,6 +732,77 @@ fn check_disaggregation(flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
                 ),
             ));
             first.insert((f.scope, mark), earlier);
+        }
+    }
+}
+
+/// A respondent selection draws from a roster beside it: a repeat in the same scope as
+/// the selection field (so `${selected}` and the roster's instances mean the same
+/// household), with nothing for the designer to compute in its place.
+fn check_selections(flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
+    for f in flat {
+        let Item::Field(field) = f.item else { continue };
+        let ptr = &f.pointer;
+        let is_selection = field.kind == FieldType::RespondentSelection;
+        let Some(params) = &field.selection else {
+            if is_selection {
+                out.push(Diagnostic::error(
+                    Code::SelectionWithoutParams,
+                    ptr.clone(),
+                    format!(
+                        "respondent selection `{}` needs \"selection\": {{\"roster\": \"<repeat name>\"}}",
+                        field.name
+                    ),
+                ));
+            }
+            continue;
+        };
+        if !is_selection {
+            out.push(Diagnostic::warning(
+                Code::SelectionWithoutParams,
+                format!("{ptr}/selection"),
+                format!(
+                    "selection parameters only apply to `respondent_selection` fields; on a {} they are ignored",
+                    field.kind.as_str()
+                ),
+            ));
+            continue;
+        }
+        let roster = flat.iter().enumerate().find(|(_, r)| {
+            matches!(r.item, Item::Repeat(_))
+                && r.item.name() == params.roster
+                && r.scope == f.scope
+        });
+        if roster.is_none() {
+            let repeats = flat
+                .iter()
+                .filter(|r| matches!(r.item, Item::Repeat(_)) && r.scope == f.scope)
+                .map(|r| r.item.name());
+            out.push(Diagnostic::error(
+                Code::InvalidRoster,
+                format!("{ptr}/selection/roster"),
+                format!(
+                    "`{}` is not a repeat beside `{}` (the roster must be a repeat in the same scope as the selection){}",
+                    params.roster,
+                    field.name,
+                    suggestion(&params.roster, repeats)
+                ),
+            ));
+        }
+        for (key, present) in [
+            ("calculation", field.calculation.is_some()),
+            ("default", field.default.is_some()),
+        ] {
+            if present {
+                out.push(Diagnostic::error(
+                    Code::SelectionCalculated,
+                    format!("{ptr}/{key}"),
+                    format!(
+                        "the answer of respondent selection `{}` is drawn by the app; remove its {key}",
+                        field.name
+                    ),
+                ));
+            }
         }
     }
 }

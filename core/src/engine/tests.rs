@@ -81,6 +81,8 @@ fn empty_response() -> Response {
         answers: Answers::default(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
     }
 }
 

@@ -19,7 +19,9 @@ pub(crate) fn check_value(
 ) -> Option<Problem> {
     let plain = |m: Msg| Some((m, Vec::new()));
     match kind {
-        FieldType::Integer => (!is_integer(value)).then(|| (Msg::Integer, Vec::new())),
+        FieldType::Integer | FieldType::RespondentSelection => {
+            (!is_integer(value)).then(|| (Msg::Integer, Vec::new()))
+        }
         FieldType::Decimal => parse_number(value)
             .is_none()
             .then(|| (Msg::Decimal, Vec::new())),

@@ -7,6 +7,7 @@ use crate::env::Environment;
 use crate::expr::{self, EvalContext, Value};
 use crate::form::{Direction, FieldType, Media, RangeParams, Text};
 use crate::response::PrivacyOutcome;
+use crate::selection::SelectionMethod;
 
 use super::compile::{ItemData, NodeIdx, NodeKind};
 use super::session::{response_node, InstId, Session, Violation, ROOT_INST};
@@ -86,6 +87,25 @@ pub struct FieldView {
     pub pii: bool,
     pub sensitive: bool,
     pub violations: Vec<Violation>,
+    /// For a `respondent_selection`: the roster now, and the draw once made.
+    pub selection: Option<SelectionView>,
+}
+
+/// A respondent selection as the enumerator sees it: how many are on the roster and
+/// eligible before the draw, who was drawn after it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SelectionView {
+    pub method: SelectionMethod,
+    /// Members on the roster now.
+    pub roster_size: u32,
+    /// Members eligible now.
+    pub eligible: u32,
+    /// The drawn member's instance number (`None`: not drawn yet).
+    pub selected: Option<u32>,
+    /// The roster instance of the drawn member (`/members[3]`).
+    pub selected_path: Option<AnswerPath>,
+    /// The Kish table that was drawn (`kish` only).
+    pub kish_table: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -391,7 +411,7 @@ fn media_view(media: Option<&Media>, lang: &str, default_lang: &str) -> Option<M
 }
 
 /// An environment for view-time evaluation (choice filters): the epoch and no randomness.
-struct FrozenEnvironment;
+pub(crate) struct FrozenEnvironment;
 
 impl Environment for FrozenEnvironment {
     fn now(&self) -> chrono::DateTime<chrono::FixedOffset> {
@@ -467,6 +487,7 @@ impl Builder<'_> {
                         pii: field.pii,
                         sensitive: n.sensitive,
                         violations: s.field_violations(inst, c, self.lang),
+                        selection: s.selection_view(inst, c),
                     };
                     Self::loose_page(loose, container)
                         .items

@@ -34,10 +34,12 @@ pub enum FieldType {
     Today,
     Deviceid,
     Username,
+    /// One roster member drawn at random; the answer is the member's instance number.
+    RespondentSelection,
 }
 
 impl FieldType {
-    pub const ALL: [FieldType; 27] = [
+    pub const ALL: [FieldType; 28] = [
         FieldType::Text,
         FieldType::Integer,
         FieldType::Decimal,
@@ -65,6 +67,7 @@ impl FieldType {
         FieldType::Today,
         FieldType::Deviceid,
         FieldType::Username,
+        FieldType::RespondentSelection,
     ];
 
     /// The name used in JSON (`select_one`, `geopoint`, …).
@@ -97,6 +100,7 @@ impl FieldType {
             FieldType::Today => "today",
             FieldType::Deviceid => "deviceid",
             FieldType::Username => "username",
+            FieldType::RespondentSelection => "respondent_selection",
         }
     }
 

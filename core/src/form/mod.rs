@@ -22,6 +22,8 @@ pub use field_type::FieldType;
 pub use keys::{answer_key, repeated_names};
 use raw_item::RawItem;
 
+pub use crate::selection::SelectionMethod;
+
 /// A complete form version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -239,6 +241,9 @@ pub struct Field {
     /// Bounds of a `range` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub range: Option<RangeParams>,
+    /// The roster, eligibility and method of a `respondent_selection` field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<SelectionParams>,
     /// Other widget parameters (XLSForm `parameters` column), e.g. `max-pixels`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, String>,
@@ -299,6 +304,26 @@ pub struct RangeParams {
 
 fn default_step() -> f64 {
     1.0
+}
+
+/// How a `respondent_selection` field draws one member of a roster.
+///
+/// The answer is the selected member's instance number in the roster, so later labels
+/// name the person through a calculation such as
+/// `indexed-repeat(${member_name}, ${members}, ${selected})`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelectionParams {
+    /// Name of the roster: a repeat in the same scope as the selection field.
+    pub roster: String,
+    /// Expression evaluated in each roster member's instance (e.g.
+    /// `${member_sex} = 'female' and ${member_age} >= 15 and ${member_age} <= 49`);
+    /// members for whom it is false are not drawn. Without it every member is eligible.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eligible: Option<String>,
+    /// `uniform` (the default) or `kish`.
+    #[serde(default)]
+    pub method: SelectionMethod,
 }
 
 /// Media attached to a label, each per language (a file name or path inside the form's media).

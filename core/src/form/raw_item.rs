@@ -40,6 +40,7 @@ pub(super) enum RawItem {
     Deviceid(Field),
     #[serde(alias = "enumerator")]
     Username(Field),
+    RespondentSelection(Field),
 }
 
 impl From<RawItem> for Item {
@@ -75,6 +76,7 @@ impl From<RawItem> for Item {
             RawItem::Today(f) => (FieldType::Today, f),
             RawItem::Deviceid(f) => (FieldType::Deviceid, f),
             RawItem::Username(f) => (FieldType::Username, f),
+            RawItem::RespondentSelection(f) => (FieldType::RespondentSelection, f),
         };
         field.kind = kind;
         Item::Field(field)
@@ -115,6 +117,7 @@ impl From<Item> for RawItem {
                 FieldType::Today => RawItem::Today(f),
                 FieldType::Deviceid => RawItem::Deviceid(f),
                 FieldType::Username => RawItem::Username(f),
+                FieldType::RespondentSelection => RawItem::RespondentSelection(f),
             },
         }
     }

@@ -161,6 +161,8 @@ mod tests {
                 .collect::<BTreeMap<_, _>>(),
             consent: None,
             privacy: BTreeMap::new(),
+            selections: BTreeMap::new(),
+            outcome: None,
             status: None,
             validated: false,
         }

@@ -24,7 +24,7 @@ pub use super::register::{
 };
 use super::revision::{Edits, ResponseStatus, Revision, RevisionError};
 use crate::answer::{AnswerPath, AnswerValue, FlatAnswers, Sealed};
-use crate::response::{ConsentRecord, PrivacyRecord, Response};
+use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, Response, SelectionRecord};
 
 /// One value held by a register, with the edit that wrote it (its revision id is in
 /// [`ResponseState::revisions`], so it is not repeated here: states stay small).
@@ -288,6 +288,14 @@ impl ResponseState {
         }
     }
 
+    /// How the interview ended, as last recorded.
+    pub fn outcome(&self) -> Option<&OutcomeRecord> {
+        match self.current(&Register::Outcome) {
+            Some(Value::Outcome(o)) => Some(o),
+            _ => None,
+        }
+    }
+
     /// The privacy outcome recorded for a group.
     pub fn privacy(&self, group: &AnswerPath) -> Option<&PrivacyRecord> {
         match self.current(&Register::Privacy(group.clone())) {
@@ -313,6 +321,14 @@ impl ResponseState {
             .is_some_and(|entries| entries.iter().any(|e| matches!(e.value, Value::Sealed(_))))
     }
 
+    /// The draw recorded for a respondent-selection field.
+    pub fn selection(&self, field: &AnswerPath) -> Option<&SelectionRecord> {
+        match self.current(&Register::Selection(field.clone())) {
+            Some(Value::Selection(s)) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The clear answers as shown (conflicts by their display value), flat; sealed
     /// answers are not among them (see [`ResponseState::sealed`]).
     pub fn answers(&self) -> FlatAnswers {
@@ -332,7 +348,9 @@ impl ResponseState {
         let mut values = Vec::new();
         let mut sealed = Vec::new();
         let mut privacy = BTreeMap::new();
+        let mut selections = BTreeMap::new();
         let mut consent = None;
+        let mut outcome = None;
         // One walk over the registers (no lookup per key: exports call this per row).
         for (key, entries) in &self.registers {
             match (key, shown(entries)) {
@@ -343,7 +361,11 @@ impl ResponseState {
                 (Register::Privacy(group), Some(Value::Privacy(p))) => {
                     privacy.insert(group.clone(), p.clone());
                 }
+                (Register::Selection(field), Some(Value::Selection(d))) => {
+                    selections.insert(field.clone(), d.clone());
+                }
                 (Register::Consent, Some(Value::Consent(c))) => consent = Some(c.clone()),
+                (Register::Outcome, Some(Value::Outcome(o))) => outcome = Some(o.clone()),
                 _ => {}
             }
         }
@@ -354,6 +376,8 @@ impl ResponseState {
             answers: crate::answer::tree_with_sealed(values, sealed),
             consent,
             privacy,
+            selections,
+            outcome,
         }
     }
 }
@@ -389,6 +413,14 @@ fn writes_of<'r>(
         .privacy
         .into_iter()
         .map(|(group, p)| (Register::Privacy(group), Value::Privacy(p.clone())));
+    let outcome = revision
+        .outcome
+        .iter()
+        .map(|o| (Register::Outcome, Value::Outcome(o.clone())));
+    let selections = edits
+        .selections
+        .into_iter()
+        .map(|(field, d)| (Register::Selection(field), Value::Selection(d.clone())));
     let status = revision
         .status
         .iter()
@@ -396,7 +428,9 @@ fn writes_of<'r>(
     version
         .chain(answers)
         .chain(consent)
+        .chain(outcome)
         .chain(privacy)
+        .chain(selections)
         .chain(status)
 }
 
@@ -468,6 +502,8 @@ mod tests {
                 .collect(),
             consent: None,
             privacy: BTreeMap::new(),
+            selections: BTreeMap::new(),
+            outcome: None,
             status: None,
         }
     }

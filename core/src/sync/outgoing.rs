@@ -12,7 +12,7 @@ use super::merge::ResponseState;
 use super::register::Register;
 use super::revision::{ResponseStatus, Revision, RevisionError};
 use crate::answer::{AnswerPath, AnswerValue, FlatAnswers};
-use crate::response::{ConsentRecord, PrivacyRecord};
+use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
 
 /// A finalized response as the device holds it now.
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +20,8 @@ pub struct Current<'a> {
     pub answers: &'a FlatAnswers,
     pub consent: Option<&'a ConsentRecord>,
     pub privacy: &'a BTreeMap<AnswerPath, PrivacyRecord>,
+    pub selections: &'a BTreeMap<AnswerPath, SelectionRecord>,
+    pub outcome: Option<&'a OutcomeRecord>,
 }
 
 /// What the device's stored revisions of the response say.
@@ -63,10 +65,15 @@ pub fn next_revision(
     let finalized = Some(ResponseStatus::Finalized);
     let changed = all.answers() != *current.answers
         || current.consent.is_some_and(|c| all.consent() != Some(c))
+        || current.outcome.is_some_and(|o| all.outcome() != Some(o))
         || current
             .privacy
             .iter()
             .any(|(group, record)| all.privacy(group) != Some(record))
+        || current
+            .selections
+            .iter()
+            .any(|(field, record)| all.selection(field) != Some(record))
         || all.status() != finalized
         || all.has_conflicts();
     if all.revision_count() > 0 && !changed && !orphaned {
@@ -107,11 +114,23 @@ pub fn next_revision(
         .filter(|(group, record)| held.privacy(group) != Some(*record))
         .map(|(group, record)| (group.to_string(), record.clone()))
         .collect();
+    let outcome = current
+        .outcome
+        .filter(|o| held.outcome() != Some(*o))
+        .cloned();
+    let selections: BTreeMap<String, SelectionRecord> = current
+        .selections
+        .iter()
+        .filter(|(field, record)| held.selection(field) != Some(*record))
+        .map(|(field, record)| (field.to_string(), record.clone()))
+        .collect();
     let status = (held.status() != finalized).then_some(ResponseStatus::Finalized);
     if held.revision_count() > 0
         && set.is_empty()
         && consent.is_none()
+        && outcome.is_none()
         && privacy.is_empty()
+        && selections.is_empty()
         && status.is_none()
     {
         return Ok(None);
@@ -147,6 +166,8 @@ pub fn next_revision(
         set,
         consent,
         privacy,
+        selections,
+        outcome,
         status,
     };
     revision.check()?;
@@ -181,6 +202,8 @@ mod tests {
         answers: FlatAnswers,
         consent: Option<ConsentRecord>,
         privacy: BTreeMap<AnswerPath, PrivacyRecord>,
+        selections: BTreeMap<AnswerPath, SelectionRecord>,
+        outcome: Option<OutcomeRecord>,
         /// Built revisions and whether each is held by the server.
         revisions: Vec<(Revision, bool)>,
     }
@@ -195,6 +218,8 @@ mod tests {
                     text_version: "v1".into(),
                 }),
                 privacy: BTreeMap::new(),
+                selections: BTreeMap::new(),
+                outcome: None,
                 revisions: Vec::new(),
             }
         }
@@ -215,6 +240,8 @@ mod tests {
                 answers: &self.answers,
                 consent: self.consent.as_ref(),
                 privacy: &self.privacy,
+                selections: &self.selections,
+                outcome: self.outcome.as_ref(),
             };
             let built = Built {
                 all: &all,
@@ -290,6 +317,57 @@ mod tests {
         // claiming it.
         assert_eq!(rebuilt.seen.get("old-tab"), 0);
         assert!(d.build("new-tab", 3_000, false).is_none());
+    }
+
+    #[test]
+    fn a_selection_draw_goes_once() {
+        let mut d = Device::new(&[("/selected", "2")]);
+        let field: AnswerPath = "/selected".parse().unwrap();
+        let record = SelectionRecord {
+            method: crate::selection::SelectionMethod::Uniform,
+            seed: "00000000000000ff".into(),
+            roster_size: 3,
+            eligible: vec![1, 2],
+            selected: 2,
+            kish_table: None,
+            at: "2026-01-05T10:01:00+03:00".into(),
+        };
+        d.selections.insert(field.clone(), record.clone());
+        let first = d.build("dev", 1, false).unwrap();
+        assert_eq!(first.selections.get("/selected"), Some(&record));
+        let state = d.fold(false);
+        assert_eq!(state.selection(&field), Some(&record));
+        assert_eq!(state.to_response().selections.get(&field), Some(&record));
+        d.answers = flat(&[("/selected", "2"), ("/note", "x")]);
+        let second = d.build("dev", 2, false).unwrap();
+        assert!(second.selections.is_empty(), "{second:?}");
+    }
+
+    #[test]
+    fn the_interview_outcome_goes_when_it_changes_and_the_last_one_stands() {
+        use crate::response::InterviewOutcome;
+        let mut d = Device::new(&[("/age", "30")]);
+        let interrupted = OutcomeRecord {
+            outcome: InterviewOutcome::InterruptedForSafety,
+            at: "2026-01-05T10:05:00+03:00".into(),
+            note: None,
+            return_visit: Some("2026-01-07T15:00:00+03:00".into()),
+        };
+        d.outcome = Some(interrupted.clone());
+        let first = d.build("dev", 1, false).unwrap();
+        assert_eq!(first.outcome.as_ref(), Some(&interrupted));
+        assert!(d.build("dev", 2, false).is_none(), "nothing changed");
+        let completed = OutcomeRecord {
+            outcome: InterviewOutcome::Completed,
+            at: "2026-01-07T15:40:00+03:00".into(),
+            note: None,
+            return_visit: None,
+        };
+        d.outcome = Some(completed.clone());
+        let second = d.build("dev", 3, false).unwrap();
+        assert_eq!(second.outcome.as_ref(), Some(&completed));
+        assert_eq!(d.fold(false).outcome(), Some(&completed));
+        assert_eq!(d.fold(false).to_response().outcome, Some(completed));
     }
 
     #[test]

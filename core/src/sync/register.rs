@@ -1,9 +1,11 @@
 //! What the merge keeps per response: registers, each holding values.
 //!
 //! Every answer (by its flat key, see [`crate::answer::FlatAnswers`]), the consent
-//! record, each privacy outcome, the status and the form version is a register. Stored
-//! and sent as text: `/members[2]/age`, `@consent`, `@privacy/safety`, `@status`,
-//! `@version`; registers order as that text does.
+//! record, each privacy outcome, each respondent-selection draw, the status and the form
+//! version, and how the interview ended, is a register. Stored and sent as text:
+//! `/members[2]/age`, `@consent`, `@outcome`,
+//! `@privacy/safety`, `@selection/selected`, `@status`, `@version`; registers order as
+//! that text does.
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,16 +14,20 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::revision::ResponseStatus;
 use crate::answer::{AnswerPath, PathError, Sealed};
-use crate::response::{ConsentRecord, PrivacyRecord};
+use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
 
 /// Text of the register holding the form version the response is on.
 pub const FORM_VERSION_KEY: &str = "@version";
 /// Text of the register holding the consent record.
 pub const CONSENT_KEY: &str = "@consent";
+/// Text of the register holding how the interview ended.
+pub const OUTCOME_KEY: &str = "@outcome";
 /// Text of the register holding the response status.
 pub const STATUS_KEY: &str = "@status";
 /// Prefix of the registers holding privacy outcomes (followed by the group path).
 pub const PRIVACY_PREFIX: &str = "@privacy";
+/// Prefix of the registers holding respondent-selection draws (followed by the field path).
+pub const SELECTION_PREFIX: &str = "@selection";
 
 /// One register of a response. The variants are in the order of their text (`/` sorts
 /// before `@`), so deriving `Ord` orders registers as their text.
@@ -30,8 +36,12 @@ pub enum Register {
     /// An answer or a repeat count, by its flat key.
     Answer(AnswerPath),
     Consent,
+    /// How the interview ended.
+    Outcome,
     /// The privacy outcome of a group, by the group's path.
     Privacy(AnswerPath),
+    /// The draw of a respondent selection, by the selection field's path.
+    Selection(AnswerPath),
     Status,
     /// The form version.
     Version,
@@ -44,7 +54,9 @@ pub enum Value {
     /// An answer (or the form version); `None` means cleared.
     Text(Option<String>),
     Consent(ConsentRecord),
+    Outcome(OutcomeRecord),
     Privacy(PrivacyRecord),
+    Selection(SelectionRecord),
     Status(ResponseStatus),
     /// A sealed answer: compared with other values as it is (opaque).
     Sealed(Sealed),
@@ -55,7 +67,9 @@ impl fmt::Display for Register {
         match self {
             Register::Answer(path) => f.write_str(path.as_str()),
             Register::Consent => f.write_str(CONSENT_KEY),
+            Register::Outcome => f.write_str(OUTCOME_KEY),
             Register::Privacy(group) => write!(f, "{PRIVACY_PREFIX}{group}"),
+            Register::Selection(field) => write!(f, "{SELECTION_PREFIX}{field}"),
             Register::Status => f.write_str(STATUS_KEY),
             Register::Version => f.write_str(FORM_VERSION_KEY),
         }
@@ -69,7 +83,7 @@ impl fmt::Display for Register {
 pub enum RegisterError {
     #[error(transparent)]
     Path(#[from] PathError),
-    #[error("`{0}` is not a register: an answer path, `@consent`, `@privacy/…`, `@status` or `@version`")]
+    #[error("`{0}` is not a register: an answer path, `@consent`, `@outcome`, `@privacy/…`, `@selection/…`, `@status` or `@version`")]
     Unknown(String),
 }
 
@@ -79,15 +93,25 @@ impl FromStr for Register {
     fn from_str(text: &str) -> Result<Register, RegisterError> {
         Ok(match text {
             CONSENT_KEY => Register::Consent,
+            OUTCOME_KEY => Register::Outcome,
             STATUS_KEY => Register::Status,
             FORM_VERSION_KEY => Register::Version,
             _ if text.starts_with('/') => Register::Answer(AnswerPath::parse_stored(text)?),
-            _ => match text.strip_prefix(PRIVACY_PREFIX) {
-                Some(group) if group.starts_with('/') => {
+            _ => {
+                if let Some(group) = text
+                    .strip_prefix(PRIVACY_PREFIX)
+                    .filter(|g| g.starts_with('/'))
+                {
                     Register::Privacy(AnswerPath::parse_stored(group)?)
+                } else if let Some(field) = text
+                    .strip_prefix(SELECTION_PREFIX)
+                    .filter(|f| f.starts_with('/'))
+                {
+                    Register::Selection(AnswerPath::parse_stored(field)?)
+                } else {
+                    return Err(RegisterError::Unknown(text.chars().take(200).collect()));
                 }
-                _ => return Err(RegisterError::Unknown(text.chars().take(200).collect())),
-            },
+            }
         })
     }
 }
@@ -98,7 +122,11 @@ impl PartialEq<str> for Register {
         match self {
             Register::Answer(path) => path.as_str() == text,
             Register::Consent => text == CONSENT_KEY,
+            Register::Outcome => text == OUTCOME_KEY,
             Register::Privacy(group) => text.strip_prefix(PRIVACY_PREFIX) == Some(group.as_str()),
+            Register::Selection(field) => {
+                text.strip_prefix(SELECTION_PREFIX) == Some(field.as_str())
+            }
             Register::Status => text == STATUS_KEY,
             Register::Version => text == FORM_VERSION_KEY,
         }
@@ -144,8 +172,10 @@ mod tests {
             "/m[2]/age",
             "/m[]",
             "@consent",
+            "@outcome",
             "@privacy/m[1]/safety",
             "@privacy/safety",
+            "@selection/selected",
             "@status",
             "@version",
         ];
@@ -177,6 +207,8 @@ mod tests {
             "@other",
             "@privacy",
             "@privacysafety",
+            "@selection",
+            "@selectionx",
             "age",
             "/a//b",
             "/m[]/b",

@@ -10,7 +10,7 @@ use crate::answer::{
     parse_count, AnswerPath, AnswerValue, InstanceTally, PathError, PathKind, Sealed, Step,
     MAX_INSTANCES, MAX_RESPONSE_INSTANCES,
 };
-use crate::response::{ConsentRecord, PrivacyRecord};
+use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
 
 /// Where a response stands in its life on the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -60,6 +60,12 @@ pub struct Revision {
     /// Privacy-check outcomes by group path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub privacy: BTreeMap<String, PrivacyRecord>,
+    /// Respondent-selection draws by the selection field's path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub selections: BTreeMap<String, SelectionRecord>,
+    /// How the interview ended (sent when it changes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<OutcomeRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ResponseStatus>,
 }
@@ -91,6 +97,10 @@ pub enum RevisionError {
     BadCount { path: String, repeat: String },
     #[error("privacy key `{0}` is not a group path such as `/safety` or `/members[2]/safety`")]
     PrivacyKey(String),
+    #[error(
+        "selection key `{0}` is not a field path such as `/selected` or `/households[2]/selected`"
+    )]
+    SelectionKey(String),
     #[error("too many changes in one revision ({0}; the limit is {limit})", limit = Revision::MAX_CHANGES)]
     TooManyChanges(usize),
     #[error("`seen` names {0} actors; the limit is {limit}", limit = Revision::MAX_SEEN_ACTORS)]
@@ -210,7 +220,7 @@ impl Revision {
         if self.seen.0.len() > Self::MAX_SEEN_ACTORS {
             return Err(RevisionError::TooManySeen(self.seen.0.len()));
         }
-        let changes = self.set.len() + self.privacy.len();
+        let changes = self.set.len() + self.privacy.len() + self.selections.len();
         if changes > Self::MAX_CHANGES {
             return Err(RevisionError::TooManyChanges(changes));
         }
@@ -284,7 +294,22 @@ impl Revision {
                 _ => return Err(RevisionError::PrivacyKey(group.chars().take(200).collect())),
             }
         }
-        Ok(Edits { answers, privacy })
+        let mut selections = Vec::with_capacity(self.selections.len());
+        for (field, record) in &self.selections {
+            match AnswerPath::parse(field) {
+                Ok(path) if path.kind() == PathKind::Name => selections.push((path, record)),
+                _ => {
+                    return Err(RevisionError::SelectionKey(
+                        field.chars().take(200).collect(),
+                    ))
+                }
+            }
+        }
+        Ok(Edits {
+            answers,
+            privacy,
+            selections,
+        })
     }
 }
 
@@ -295,6 +320,8 @@ pub struct Edits<'a> {
     pub answers: Vec<(AnswerPath, Option<&'a AnswerValue>)>,
     /// Privacy outcomes by group path.
     pub privacy: Vec<(AnswerPath, &'a PrivacyRecord)>,
+    /// Respondent-selection draws by field path.
+    pub selections: Vec<(AnswerPath, &'a SelectionRecord)>,
 }
 
 #[cfg(test)]
@@ -314,6 +341,8 @@ mod tests {
             set: BTreeMap::new(),
             consent: None,
             privacy: BTreeMap::new(),
+            selections: BTreeMap::new(),
+            outcome: None,
             status: None,
             validated: false,
         }

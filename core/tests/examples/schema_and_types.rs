@@ -75,6 +75,11 @@ fn full_field() -> Field {
             end: 10.0,
             step: 0.5,
         }),
+        selection: Some(SelectionParams {
+            roster: "members".into(),
+            eligible: Some("${age} >= 18".into()),
+            method: SelectionMethod::Kish,
+        }),
         parameters: BTreeMap::from([("max-pixels".into(), "1024".into())]),
         media: Some(full_media()),
         pii: true,
@@ -209,6 +214,7 @@ fn every_serialized_property_is_declared_in_the_schema_and_vice_versa() {
         ("SafeExit", json(&full_form().safe_exit.unwrap())),
         ("Entity", json(&full_form().entities[0])),
         ("RangeParams", json(&full_field().range.unwrap())),
+        ("SelectionParams", json(&full_field().selection.unwrap())),
         ("Media", json(&full_media())),
     ];
     for (def, value) in cases {

@@ -202,7 +202,29 @@ pub const MIGRATIONS: &[&str] = &[
             (SELECT 1 FROM responses WHERE id = OLD.response_id AND purged_at IS NOT NULL)
         BEGIN SELECT RAISE(ABORT, 'a revision body is immutable until its response is purged'); END;
     "#,
-    // 8: the clear text of a revision whose sensitive and pii answers were sealed
+    // 8: respondent-selection draws (`voices_core::response::SelectionRecord` as JSON), one
+    // per selection field; a draw once shown is never made again, so it is never updated.
+    r#"
+    CREATE TABLE selections (
+        response_id  TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        field_path   TEXT NOT NULL,
+        record       TEXT NOT NULL,
+        PRIMARY KEY (response_id, field_path)
+    );
+    CREATE TRIGGER selections_are_final BEFORE UPDATE ON selections
+    BEGIN
+        SELECT RAISE(ABORT, 'a respondent selection is never drawn again');
+    END;
+    "#,
+    // 9: how each interview ended (`voices_core::response::OutcomeRecord` as JSON); the
+    // last outcome recorded stands.
+    r#"
+    CREATE TABLE outcomes (
+        response_id  TEXT PRIMARY KEY REFERENCES responses (id) ON DELETE CASCADE,
+        record       TEXT NOT NULL
+    );
+    "#,
+    // 10: the clear text of a revision whose sensitive and pii answers were sealed
     // (`sync::seal`): the device cannot open what it sent, and compares what it holds
     // with this. Kept with the revision, like the answers it repeats.
     r#"

@@ -16,10 +16,12 @@ mod forms;
 mod link;
 mod migrations;
 mod outbox;
+mod outcomes;
 mod paradata;
 mod responses;
 mod retention;
 mod revisions;
+mod selections;
 mod settings;
 
 use std::path::Path;

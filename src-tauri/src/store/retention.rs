@@ -95,6 +95,8 @@ impl Store {
             "privacy_checks",
             "paradata",
             "response_attachments",
+            "selections",
+            "outcomes",
         ] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE response_id = ?1"),

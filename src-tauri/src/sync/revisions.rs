@@ -36,6 +36,8 @@ pub fn build_for(
     let answers = store.answers(response_id)?;
     let consent = store.consent(response_id)?;
     let privacy = store.privacy_checks(response_id)?;
+    let selections = store.selections(response_id)?;
+    let outcome = store.outcome(response_id)?;
     let built = store.revisions(response_id)?;
     // What the device sent sealed it cannot open: it folds the clear text it kept.
     let clear = store.clear_revisions(response_id)?;
@@ -70,6 +72,8 @@ pub fn build_for(
         answers: &answers,
         consent: consent.as_ref(),
         privacy: &privacy,
+        selections: &selections,
+        outcome: outcome.as_ref(),
     };
     let author = Author {
         revision_id: uuid::Uuid::now_v7().to_string(),

@@ -6,7 +6,8 @@ use ts_rs::TS;
 use voices_core::answer::{AnswerPath, FlatAnswers};
 use voices_core::engine::{self, Session};
 use voices_core::form::{Form, Item};
-use voices_core::response::{PrivacyOutcome, PrivacyRecord, Response};
+use voices_core::response::{InterviewOutcome, PrivacyOutcome, PrivacyRecord, Response};
+use voices_core::Environment;
 
 use super::{engine_error, parse_path, Open, Voices};
 use crate::env::now;
@@ -98,6 +99,8 @@ impl Voices {
             answers: Default::default(),
             consent: None,
             privacy: Default::default(),
+            selections: Default::default(),
+            outcome: None,
         };
         let mut session = {
             let mut env = lock(&self.env);
@@ -120,11 +123,13 @@ impl Voices {
         if lock(&self.open).contains_key(id) {
             return Ok(());
         }
-        let (row, answers, consent, privacy) = {
+        let (row, answers, consent, privacy, selections, outcome) = {
             let store = self.store.lock();
             let row = store.response(id)?;
             let answers = store.answers(id)?;
-            (row, answers, store.consent(id)?, store.privacy_checks(id)?)
+            let (consent, privacy) = (store.consent(id)?, store.privacy_checks(id)?);
+            let (selections, outcome) = (store.selections(id)?, store.outcome(id)?);
+            (row, answers, consent, privacy, selections, outcome)
         };
         let compiled = self.forms.compiled(&row.form_id, &row.form_version)?;
         let response = Response {
@@ -134,6 +139,8 @@ impl Voices {
             answers: answers.to_tree(),
             consent,
             privacy,
+            selections,
+            outcome,
         };
         let mut session = {
             let mut env = lock(&self.env);
@@ -436,6 +443,35 @@ impl Voices {
         self.page_update(id, page, at)
     }
 
+    /// Draw the respondent of a `respondent_selection` field (`/selected`). The seed
+    /// comes from the device's random source; the draw is stored before it is shown
+    /// and cannot be made again.
+    pub fn draw_selection(&self, id: &str, field_path: &str, page: u32) -> Result<PageUpdate> {
+        let field = parse_path(field_path)?;
+        let at = now();
+        let record = self.with_open(id, |o| {
+            let mut env = lock(&self.env);
+            let bytes = env.random_bytes();
+            let mut eight = [0u8; 8];
+            eight.copy_from_slice(&bytes[..8]);
+            o.session
+                .draw_selection(&field, u64::from_le_bytes(eight), &mut *env)
+                .map_err(engine_error)?;
+            o.session
+                .response()
+                .selections
+                .get(&field)
+                .cloned()
+                .ok_or_else(|| Error::Corrupt("the draw was not recorded".to_owned()))
+        })?;
+        if let Err(e) = self.store.lock().record_selection(id, &field, &record) {
+            self.evict(id);
+            return Err(e);
+        }
+        self.persist_all(id, &at)?;
+        self.page_update(id, page, at)
+    }
+
     pub fn review(&self, id: &str) -> Result<Review> {
         self.with_open(id, |o| {
             let v = o.session.view(&o.language);
@@ -455,23 +491,21 @@ impl Voices {
             return Ok(review);
         }
         let at = now();
-        self.with_open(id, |o| {
+        // Finalizing after every question was reached: the interview is completed.
+        let outcome = self.with_open(id, |o| {
             let mut env = lock(&self.env);
             o.session.finalize(&mut *env);
-            Ok(())
+            o.session
+                .record_outcome(InterviewOutcome::Completed, None, None, &mut *env)
+                .map_err(engine_error)?;
+            o.session
+                .outcome()
+                .cloned()
+                .ok_or_else(|| Error::Corrupt("the outcome was not recorded".to_owned()))
         })?;
         self.persist_all(id, &at)?;
-        let mut store = self.store.lock();
-        store.transition(id, &[ResponseStatus::Draft], ResponseStatus::Finalized, &at)?;
-        store.transition(
-            id,
-            &[ResponseStatus::Finalized],
-            ResponseStatus::Queued,
-            &at,
-        )?;
-        store.add_paradata(id, "finalized", None, &at)?;
-        drop(store);
-        self.sync.after_finalize();
+        self.store.lock().record_outcome(id, &outcome)?;
+        self.queue_finished(id, &at)?;
         Ok(review)
     }
 

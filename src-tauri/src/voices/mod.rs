@@ -1,5 +1,6 @@
 //! The app's behaviour, independent of Tauri: forms on the device, interviews,
-//! autosave, consent, privacy checks, finalizing, attachments, safe exit, settings.
+//! autosave, consent, privacy checks, finalizing, ending early and return visits,
+//! attachments, safe exit, settings.
 //! Commands are thin wrappers. [`Voices`] holds the interviews being worked on; the
 //! form library ([`Forms`]) and sync ([`Syncer`]) are their own types sharing its store.
 
@@ -7,6 +8,7 @@ mod attachments;
 mod interview;
 mod safe_exit;
 mod settings;
+mod visits;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,6 +27,7 @@ pub use crate::decoy::{decoy, DecoyView};
 pub use attachments::{AttachmentData, Upload};
 pub use interview::{InterviewState, PageUpdate, ResponseSummary, Review};
 pub use settings::{AppSettings, DEFAULT_IDLE_LOCK_SECONDS};
+pub use visits::Visit;
 
 /// An open interview: the engine's session plus what the store knows of it.
 struct Open {
@@ -55,7 +58,10 @@ fn engine_error(e: engine::EngineError) -> Error {
         engine::EngineError::RepeatLimit { .. }
         | engine::EngineError::RepeatControlled(_)
         | engine::EngineError::NotRelevant(_)
-        | engine::EngineError::ReadOnly(_) => Error::Conflict(e.to_string()),
+        | engine::EngineError::ReadOnly(_)
+        | engine::EngineError::AlreadyDrawn(_)
+        | engine::EngineError::RosterDrawn(_)
+        | engine::EngineError::NobodyEligible(_) => Error::Conflict(e.to_string()),
         _ => Error::InvalidInput(e.to_string()),
     }
 }

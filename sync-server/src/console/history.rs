@@ -125,6 +125,8 @@ mod tests {
                 .collect(),
             consent: None,
             privacy: Default::default(),
+            selections: Default::default(),
+            outcome: None,
             status: None,
         })
         .unwrap()

@@ -84,6 +84,8 @@ pub fn resolution(
         set: [(path.to_owned(), value)].into(),
         consent: None,
         privacy: Default::default(),
+        selections: Default::default(),
+        outcome: None,
         status: None,
     })
 }
@@ -107,6 +109,8 @@ mod tests {
             set: [("/age".to_string(), Some(age.into()))].into(),
             consent: None,
             privacy: Default::default(),
+            selections: Default::default(),
+            outcome: None,
             status: None,
         }
     }

@@ -7,6 +7,7 @@ use super::extract::Query;
 use axum::extract::State;
 use axum::Json;
 use serde_json::{json, Value};
+use voices_core::response::InterviewOutcome;
 
 use super::auth::{Authorized, Coordinate, Person};
 use super::error::{ApiError, ApiResult};
@@ -96,6 +97,13 @@ pub(super) async fn overview(
         "pending_review": o.pending_review,
         "quarantined": o.quarantined,
         "conflicts": o.conflicts,
+        "by_outcome": o.by_outcome.iter()
+            .map(|(outcome, n)| json!({
+                "outcome": outcome,
+                "code": InterviewOutcome::from_name(outcome).map(InterviewOutcome::code),
+                "count": n,
+            }))
+            .collect::<Vec<_>>(),
         "devices_unseen": unseen,
     })))
 }

@@ -345,6 +345,8 @@ pub struct Overview {
     pub pending_review: u64,
     pub quarantined: u64,
     pub conflicts: u64,
+    /// (interview outcome, count), by outcome name.
+    pub by_outcome: Vec<(String, u64)>,
 }
 
 /// The counts a form's dashboard is made of (before small cells are suppressed).

@@ -249,6 +249,11 @@ fn instance_prefix(flat_path: &str) -> &str {
     flat_path.rfind('/').map_or("", |i| &flat_path[..i])
 }
 
+/// The question under which interview outcomes are tallied (beside the form's choice
+/// questions, which the dashboard lists; the overview sums this one). No field can be
+/// named so.
+pub const OUTCOME_QUESTION: &str = "@outcome";
+
 /// The group name used when a respondent's group is not answered.
 pub const UNKNOWN_GROUP: &str = "unknown";
 
@@ -363,6 +368,23 @@ pub fn project(state: &ResponseState, index: Option<&FormIndex>, quarantined: bo
                 disability: groups[2].clone(),
             });
         }
+    }
+    if let Some(outcome) = state.outcome() {
+        // How the interview ended, by the respondent's own groups.
+        let groups = index.map_or_else(
+            || [(); 3].map(|_| UNKNOWN_GROUP.to_owned()),
+            |index| groups_of(index, OUTCOME_QUESTION, "", &text_of),
+        );
+        let [sex, age_band, disability] = groups;
+        tallies.push(TallyKey {
+            form: state.form.clone(),
+            version: version.clone(),
+            question: OUTCOME_QUESTION.to_owned(),
+            choice: outcome.outcome.as_str().to_owned(),
+            sex,
+            age_band,
+            disability,
+        });
     }
     Projection {
         form: state.form.clone(),
@@ -587,6 +609,8 @@ mod tests {
                 .collect(),
             consent: None,
             privacy: BTreeMap::new(),
+            selections: BTreeMap::new(),
+            outcome: None,
             status: Some(ResponseStatus::Finalized),
         };
         let mut state = ResponseState::for_revision(&revision);

@@ -30,6 +30,46 @@ pub async fn projects_are_listed_with_the_role_in_each(c: Console) {
     assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
 }
 
+/// How interviews ended is counted on the overview, and a later outcome (the return
+/// visit completed it) replaces the earlier one in the counts.
+pub async fn the_overview_counts_interview_outcomes(c: Console) {
+    use voices_core::response::{InterviewOutcome, OutcomeRecord};
+    let outcome = |o: InterviewOutcome| OutcomeRecord {
+        outcome: o,
+        at: "2026-12-07T10:05:00+02:00".into(),
+        note: None,
+        return_visit: None,
+    };
+    let mut batch: Vec<Revision> = (0..4)
+        .map(|i| household_revision(i, "tab-a", HOUSEHOLD_VERSION))
+        .collect();
+    batch[0].outcome = Some(outcome(InterviewOutcome::Completed));
+    batch[1].outcome = Some(outcome(InterviewOutcome::Completed));
+    batch[2].outcome = Some(outcome(InterviewOutcome::InterruptedForSafety));
+    c.upload(&c.device, &batch).await;
+    let by_outcome = |body: &Value| body["by_outcome"].clone();
+    let answer = c.get(&c.coordinator, "/api/v1/projects/p1/overview").await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        by_outcome(&answer.body),
+        json!([{"outcome": "completed", "code": 1, "count": 2},
+               {"outcome": "interrupted_for_safety", "code": 6, "count": 1}])
+    );
+    // The return visit completes the interrupted interview.
+    let mut visit = batch[2].clone();
+    visit.id = "0193a0c4-0000-7000-8000-00000000aaaa".into();
+    visit.seq += 1;
+    visit.hlc = visit.hlc.tick(visit.hlc.wall_ms + 1);
+    visit.set.clear();
+    visit.outcome = Some(outcome(InterviewOutcome::Completed));
+    c.upload(&c.device, &[visit]).await;
+    let answer = c.get(&c.coordinator, "/api/v1/projects/p1/overview").await;
+    assert_eq!(
+        by_outcome(&answer.body),
+        json!([{"outcome": "completed", "code": 1, "count": 3}])
+    );
+}
+
 pub async fn the_overview_counts_what_came_in(c: Console) {
     c.responses(0, 7).await;
     let batch: Vec<Revision> = (100..103)

@@ -417,6 +417,7 @@ macro_rules! console_suite {
             a_session_is_an_httponly_strict_cookie_and_unsafe_requests_need_its_csrf,
             projects_are_listed_with_the_role_in_each,
             the_overview_counts_what_came_in,
+            the_overview_counts_interview_outcomes,
             the_table_filters_sorts_and_pages_without_gaps,
             a_far_page_is_reached_by_row_number,
             free_text_search_finds_words_in_answers_and_pii_only_when_asked,

@@ -26,8 +26,11 @@ pub const FORM_VERSION: &str = "2026112601";
 pub const COORDINATOR: &str = "coord";
 pub const PASSWORD: &str = "correct horse battery staple";
 
-fn binary() -> &'static str {
-    env!("CARGO_BIN_EXE_voices-server")
+/// The server binary: this build's, or `VOICES_SERVER_BIN` (another build of it, to
+/// compare two versions under the same bench).
+fn binary() -> String {
+    std::env::var("VOICES_SERVER_BIN")
+        .unwrap_or_else(|_| env!("CARGO_BIN_EXE_voices-server").to_owned())
 }
 
 /// Where a server keeps its data.

@@ -31,6 +31,20 @@ export type ChoiceView = { name: string, label: string, };
 
 export type RangeView = { start: number, end: number, step: number, };
 
+export type SelectionView = { 
+/**
+ * `uniform` or `kish`.
+ */
+method: string, roster_size: number, eligible: number, 
+/**
+ * The drawn member's number on the roster (`None`: not drawn yet).
+ */
+selected: number | null, 
+/**
+ * The drawn member's roster instance (`/members[3]`).
+ */
+selected_path: string | null, kish_table: string | null, };
+
 export type FieldView = { path: string, name: string, 
 /**
  * The field type as written in the form (`select_one`, `geopoint`, …).
@@ -47,7 +61,11 @@ missing: boolean,
 /**
  * Heading of the inline group this field sits in, if any.
  */
-group_label: string | null, };
+group_label: string | null, 
+/**
+ * For a `respondent_selection`.
+ */
+selection: SelectionView | null, };
 
 export type InstanceView = { path: string, 
 /**
@@ -148,6 +166,28 @@ export type ResponseSummary = { response_id: string, form_id: string, form_versi
  */
 label: string, edit_count: number, };
 
+export type Visit = { response_id: string, 
+/**
+ * The response's neutral label ("#3f2a9c").
+ */
+label: string, 
+/**
+ * For the quick-hide screen prepared when it is opened; never shown.
+ */
+form_id: string, status: ResponseStatus, 
+/**
+ * When (RFC 3339, as agreed).
+ */
+at: string, 
+/**
+ * The time has come or passed.
+ */
+due: boolean, 
+/**
+ * It falls on today's date (the device's local date).
+ */
+today: boolean, };
+
 export type DecoyView = { title: string, message: string, fields: Array<FieldView>, 
 /**
  * The language the decoy is written in (the interview's, when the form has it), so
@@ -178,6 +218,24 @@ export type ConsentRequest = { response_id: string, given: boolean, };
 export type PrivacyChoice = "private" | "not_private" | "interrupted";
 
 export type PrivacyRequest = { response_id: string, group_path: string, outcome: PrivacyChoice, page: number, };
+
+export type DrawRequest = { response_id: string, 
+/**
+ * The `respondent_selection` field (`/selected`).
+ */
+field_path: string, page: number, };
+
+export type OutcomeChoice = "completed" | "partly_completed" | "refused" | "nobody_at_home" | "respondent_not_available" | "interrupted_for_safety" | "other";
+
+export type EndRequest = { response_id: string, 
+/**
+ * Any outcome but `completed` (finishing the interview records that).
+ */
+outcome: OutcomeChoice, note: string | null, 
+/**
+ * The return visit agreed: RFC 3339 with its offset, later than now.
+ */
+return_visit: string | null, };
 
 export type ResponseRequest = { response_id: string, };
 
@@ -334,8 +392,11 @@ export interface Commands {
   remove_repeat_instance: { request: RepeatRequest; response: PageUpdate };
   record_consent: { request: ConsentRequest; response: InterviewState };
   record_privacy: { request: PrivacyRequest; response: PageUpdate };
+  draw_selection: { request: DrawRequest; response: PageUpdate };
   review: { request: ResponseRequest; response: Review };
   finalize: { request: ResponseRequest; response: Review };
+  end_interview: { request: EndRequest; response: Review };
+  list_visits: { request: null; response: Array<Visit> };
   reopen: { request: ResponseRequest; response: InterviewState };
   list_responses: { request: null; response: Array<ResponseSummary> };
   record_paradata: { request: ParadataRequest; response: null };

@@ -15,6 +15,8 @@ export interface ScreensEngine {
   screen_remove_instance(path: string, page: number, now: string): string;
   screen_record_consent(given: boolean, now: string): string;
   screen_record_privacy(group: string, outcome: string, page: number, now: string): string;
+  screen_draw_selection(path: string, page: number, now: string): string;
+  screen_end_interview(outcome: string, note: string | null, returnVisit: string | null, now: string): string;
   screen_review(): string;
   screen_finalize(now: string): string;
   screen_reopen(): string;
@@ -57,6 +59,9 @@ export function wasmBackend(engine: ScreensEngine, onChange: () => void = () => 
     remove_repeat_instance: (r) => changed(unwrap(engine.screen_remove_instance(r.path, r.page, localInstant()))),
     record_consent: (r) => changed(unwrap(engine.screen_record_consent(r.given, localInstant()))),
     record_privacy: (r) => changed(unwrap(engine.screen_record_privacy(r.group_path, r.outcome, r.page, localInstant()))),
+    draw_selection: (r) => changed(unwrap(engine.screen_draw_selection(r.field_path, r.page, localInstant()))),
+    end_interview: (r) =>
+      changed(unwrap(engine.screen_end_interview(r.outcome, r.note, r.return_visit, localInstant()))),
     review: () => unwrap(engine.screen_review()),
     finalize: () => changed(unwrap(engine.screen_finalize(localInstant()))),
     reopen: () => changed(unwrap(engine.screen_reopen())),

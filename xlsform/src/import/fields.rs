@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use voices_core::form::{Choice, Disaggregation, Field, FieldType, Text};
+use voices_core::form::{
+    Choice, Disaggregation, Field, FieldType, SelectionMethod, SelectionParams, Text,
+};
 
 use super::table::Table;
 use super::Importer;
@@ -38,6 +40,39 @@ impl Importer<'_> {
             );
         }
         parsed
+    }
+
+    /// The `selection_roster`, `selection_eligible` and `selection_method` columns of a
+    /// `respondent_selection` row (the checker says what a row without a roster lacks).
+    fn selection(&mut self, table: &Table, row: &SheetRow) -> Option<SelectionParams> {
+        let roster = table.get(row, "selection_roster");
+        let eligible = table.get(row, "selection_eligible");
+        let method_cell = table.get(row, "selection_method");
+        if roster.is_none() && eligible.is_none() && method_cell.is_none() {
+            return None;
+        }
+        let method = match method_cell {
+            None => SelectionMethod::default(),
+            Some(cell) => match SelectionMethod::parse(&cell.text.to_ascii_lowercase()) {
+                Some(method) => method,
+                None => {
+                    self.error(
+                        Some(cell.at),
+                        "bad-selection-method",
+                        format!(
+                            "'selection_method' must be uniform or kish, not '{}'",
+                            cell.text
+                        ),
+                    );
+                    SelectionMethod::default()
+                }
+            },
+        };
+        Some(SelectionParams {
+            roster: roster.map(|c| c.text.to_owned()).unwrap_or_default(),
+            eligible: eligible.map(|c| c.text.to_owned()),
+            method,
+        })
     }
 
     /// A question row as a field, with every problem in it reported; `select` for a
@@ -178,6 +213,7 @@ impl Importer<'_> {
             choices_from,
             choice_filter,
             range,
+            selection: self.selection(table, row),
             parameters,
             media,
             pii: self.flag(table, row, "pii"),
@@ -367,6 +403,7 @@ impl Importer<'_> {
             choices_from: None,
             choice_filter: None,
             range: None,
+            selection: None,
             parameters: BTreeMap::new(),
             media: None,
             pii: false,

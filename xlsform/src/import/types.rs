@@ -158,6 +158,7 @@ fn plain_type(name: &str) -> Option<RowType> {
         "osm" => field(F::File),
         "xml-external" | "csv-external" => Some(RowType::ExternalInstance),
         "consent" => Some(RowType::Consent),
+        "respondent_selection" => field(F::RespondentSelection),
         _ => None,
     }
 }

@@ -4,8 +4,9 @@
 
 use crate::collections::Map;
 use crate::diagnostic::Diagnostic;
-use crate::form::{Form, Group, Item, Repeat};
+use crate::form::{FieldType, Form, Group, Item, Repeat};
 
+use super::super::selection::CompiledSelection;
 use super::super::tree::{flatten, has_privacy_check, Flat};
 use super::order::{index_repeats, order_tasks};
 use super::{ChoiceList, CompiledForm, Cond, ItemData, Node, NodeIdx, NodeKind, Task, ROOT};
@@ -75,6 +76,7 @@ pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
         let idx = i + 1;
         b.compile_item(idx, f, &by_name, &lists, &mut deps);
     }
+    let selections = compile_selections(&mut b, &flat, &by_name, &lists);
     let consent = consent_index.map(|c| c + 1);
     let instance_name = form
         .instance_name
@@ -96,6 +98,7 @@ pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
         node_tasks,
         consent,
         instance_name,
+        selections,
         scope_locals,
         repeat_inside_tasks: Map::default(),
         repeat_outside_readers: Map::default(),
@@ -131,6 +134,52 @@ fn index_choice_lists(form: &Form) -> (Vec<ChoiceList>, Map<String, usize>) {
         });
     }
     (lists, list_index)
+}
+
+/// Each respondent selection's roster and eligibility. The expression is checked as
+/// read from inside a roster member's instance (where `${member_age}` is theirs); a
+/// roster that is not beside the field is the structural check's to report.
+fn compile_selections(
+    b: &mut Builder,
+    flat: &[Flat<'_>],
+    by_name: &Map<String, Vec<NodeIdx>>,
+    lists: &[ChoiceList],
+) -> Map<NodeIdx, CompiledSelection> {
+    let mut out = Map::default();
+    for (i, f) in flat.iter().enumerate() {
+        let Item::Field(field) = f.item else { continue };
+        if field.kind != FieldType::RespondentSelection {
+            continue;
+        }
+        let Some(params) = &field.selection else {
+            continue;
+        };
+        let idx = i + 1;
+        let scope = b.nodes[idx].scope;
+        let roster = by_name.get(&params.roster).and_then(|candidates| {
+            candidates
+                .iter()
+                .copied()
+                .find(|&r| b.nodes[r].kind == NodeKind::Repeat && b.nodes[r].scope == scope)
+        });
+        let Some(roster) = roster else { continue };
+        let context = b.nodes[roster].children.first().copied().unwrap_or(roster);
+        let eligible = params.eligible.as_deref().and_then(|src| {
+            let pointer = format!("{}/selection/eligible", f.pointer);
+            let expr = b.parse_at(&pointer, src)?;
+            b.check_expr(&pointer, &expr, context, by_name, lists);
+            Some(expr)
+        });
+        out.insert(
+            idx,
+            CompiledSelection {
+                roster,
+                eligible,
+                method: params.method,
+            },
+        );
+    }
+    out
 }
 
 fn stand_in() -> Form {

@@ -15,6 +15,8 @@ use crate::diagnostic::Diagnostic;
 use crate::expr::Expr;
 use crate::form::{Choice, Consent, Field, FieldType, Form, Group, Item, Repeat};
 
+use super::selection::CompiledSelection;
+
 pub(crate) use build::build;
 
 /// Index of a node in [`CompiledForm`]; 0 is the document element (the top-level scope).
@@ -47,6 +49,8 @@ pub struct CompiledForm {
     pub(crate) node_tasks: Vec<NodeTasks>,
     pub(crate) consent: Option<NodeIdx>,
     pub(crate) instance_name: Option<Expr>,
+    /// Respondent-selection fields: their roster and eligibility.
+    pub(crate) selections: Map<NodeIdx, CompiledSelection>,
     /// Per scope (a repeat or [`ROOT`]): its nodes by slot.
     pub(crate) scope_locals: Vec<Vec<NodeIdx>>,
     /// Per repeat: tasks of the nodes inside it (re-run when its instances change).
@@ -226,6 +230,11 @@ impl CompiledForm {
             }
         }
         false
+    }
+
+    /// The roster and eligibility of a respondent-selection field.
+    pub(crate) fn selection(&self, node: NodeIdx) -> Option<&CompiledSelection> {
+        self.selections.get(&node)
     }
 
     /// The form's field that `node` was compiled from (`None` for other nodes).

@@ -251,6 +251,8 @@ impl Session {
             answers,
             consent: self.consent.clone(),
             privacy: self.privacy.clone(),
+            selections: self.selections.clone(),
+            outcome: self.outcome.clone(),
         }
     }
 

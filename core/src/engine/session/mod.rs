@@ -28,7 +28,9 @@ use crate::answer::AnswerPath;
 use crate::collections::Map;
 use crate::env::Environment;
 use crate::form::FieldType;
-use crate::response::{Answer, ConsentRecord, PrivacyRecord, Response};
+use crate::response::{
+    Answer, ConsentRecord, OutcomeRecord, PrivacyRecord, Response, SelectionRecord,
+};
 
 use super::compile::{CompiledForm, ItemData, NodeIdx, NodeKind, ROOT};
 use super::{EngineError, Result};
@@ -81,7 +83,9 @@ pub struct Session {
     id: String,
     pub(crate) consent: Option<ConsentRecord>,
     pub(crate) privacy: BTreeMap<AnswerPath, PrivacyRecord>,
-    response: OnceCell<Response>,
+    pub(crate) selections: BTreeMap<AnswerPath, SelectionRecord>,
+    pub(crate) outcome: Option<OutcomeRecord>,
+    pub(super) response: OnceCell<Response>,
     log: BTreeSet<(InstId, NodeIdx, Logged)>,
     added: Vec<AnswerPath>,
     removed: Vec<AnswerPath>,
@@ -114,6 +118,8 @@ impl Session {
             id: response.id,
             consent: response.consent,
             privacy: response.privacy,
+            selections: response.selections,
+            outcome: response.outcome,
             response: OnceCell::new(),
             log: BTreeSet::new(),
             added: Vec::new(),
@@ -185,6 +191,12 @@ impl Session {
                         reason: "it is a note",
                     });
                 }
+                if kind == FieldType::RespondentSelection {
+                    return Err(EngineError::NotAnswerable {
+                        path: path.to_string(),
+                        reason: "the respondent is drawn by the app",
+                    });
+                }
             }
             NodeKind::Group | NodeKind::Repeat | NodeKind::Root => {
                 return Err(EngineError::NotAnswerable {
@@ -203,7 +215,7 @@ impl Session {
         self.assign(inst, node, value, env)
     }
 
-    fn assign(
+    pub(super) fn assign(
         &mut self,
         inst: InstId,
         node: NodeIdx,
@@ -281,6 +293,10 @@ impl Session {
             return Err(EngineError::RepeatControlled(path.to_string()));
         }
         let parent = self.instances[inst].parent.unwrap_or(ROOT_INST);
+        if self.roster_drawn(parent, node) {
+            // Removing a member would give the drawn number to someone else.
+            return Err(EngineError::RosterDrawn(path.to_string()));
+        }
         let count = self.instances[parent].slots[n.slot].instances.len();
         if let Some(min) = repeat.min {
             if count <= min as usize {

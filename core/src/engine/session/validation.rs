@@ -50,6 +50,9 @@ pub enum ViolationCode {
     Consent,
     /// A privacy-checked section has no outcome, or was interrupted.
     PrivacyCheck,
+    /// A respondent selection's answer no recorded draw gives, or a drawn person no
+    /// longer on the roster.
+    Selection,
 }
 
 impl Session {
@@ -102,6 +105,7 @@ impl Session {
                 }
             }
         }
+        out.retain(|v| !self.excused_by_outcome(v));
         out
     }
 
@@ -126,6 +130,9 @@ impl Session {
         let path = || self.path_of(inst, node);
         let default_lang = &form.form().default_language;
         let mut out = Vec::new();
+        if kind == FieldType::RespondentSelection {
+            out.extend(self.selection_violation(inst, node, lang));
+        }
         match &slot.value {
             None => {
                 if slot.required && kind.is_shown_question() && kind != FieldType::Note {

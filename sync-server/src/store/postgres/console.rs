@@ -11,7 +11,7 @@ use crate::store::console::{
     self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, TablePage, TableQuery, TableRow,
 };
 use crate::store::plan::{Changed, Indexes};
-use crate::store::projection::{self, Deltas, FormIndex, IndexCache};
+use crate::store::projection::{self, Deltas, FormIndex, IndexCache, OUTCOME_QUESTION};
 
 type Attempt<T> = std::result::Result<T, postgres::Error>;
 
@@ -401,6 +401,12 @@ pub(super) fn overview(
             c,
             "SELECT COUNT(*) FROM response_index WHERE project = $1 AND conflicts > 0",
             &[&project],
+        )?,
+        by_outcome: pairs(
+            c,
+            "SELECT choice, SUM(n)::int8 FROM choice_counts WHERE project = $1 AND question = $2
+             GROUP BY choice HAVING SUM(n) > 0 ORDER BY choice",
+            &[&project, &OUTCOME_QUESTION],
         )?,
     })
 }

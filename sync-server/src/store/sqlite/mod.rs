@@ -22,6 +22,7 @@ mod attachments;
 mod console;
 mod ingest;
 mod migrations;
+mod readers;
 mod review;
 
 use std::path::Path;
@@ -61,14 +62,12 @@ impl From<rusqlite::Error> for Error {
     }
 }
 
-/// Reader connections kept open (each keeps its page cache): ingest plans on readers too,
-/// one per concurrent upload.
+/// Reader connections open at most ([`readers::ReaderPool`]).
 const READERS: usize = 8;
 
 pub struct SqliteStore {
     writer: Mutex<Connection>,
-    readers: Mutex<Vec<Connection>>,
-    path: std::path::PathBuf,
+    readers: readers::ReaderPool,
     /// Batches being planned at once (see `PLANNERS`).
     planning: Mutex<usize>,
     plan_slot_freed: Condvar,
@@ -78,9 +77,10 @@ pub struct SqliteStore {
 
 /// At most this many batches are planned at once. Planning is CPU work: with 64 devices
 /// uploading together, more planners than cores only add reader connections, memory and
-/// thread switches, while the writer waits for plans all the same.
+/// thread switches, while the writer waits for plans all the same. Half the readers at
+/// most, so that short reads (a token, a status) always find one.
 fn planners() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, READERS))
+    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, READERS / 2))
 }
 
 fn configure(conn: &Connection) -> Result<()> {
@@ -105,8 +105,7 @@ impl SqliteStore {
         migrations::migrate(&mut writer)?;
         Ok(SqliteStore {
             writer: Mutex::new(writer),
-            readers: Mutex::new(Vec::new()),
-            path: path.to_owned(),
+            readers: readers::ReaderPool::new(path, READERS),
             planning: Mutex::new(0),
             plan_slot_freed: Condvar::new(),
             indexes: IndexCache::default(),
@@ -138,21 +137,7 @@ impl SqliteStore {
     }
 
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let pooled = self.readers.lock().map_err(|_| Error::Poisoned)?.pop();
-        let conn = match pooled {
-            Some(conn) => conn,
-            None => {
-                let conn = Connection::open(&self.path)?;
-                configure(&conn)?;
-                conn
-            }
-        };
-        let result = f(&conn);
-        let mut pool = self.readers.lock().map_err(|_| Error::Poisoned)?;
-        if pool.len() < READERS {
-            pool.push(conn);
-        }
-        result
+        self.readers.read(f)
     }
 }
 
