@@ -150,6 +150,8 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     devices,
     apiGet,
     apiPost,
+    upload,
+    cli,
     async stop() {
       child.kill('SIGTERM');
       await exited;

@@ -121,6 +121,36 @@ fn open_all(value: &mut Value, identity: &age::x25519::Identity) -> usize {
     }
 }
 
+/// Open every `{"sealed": …}` in `value` with the console's reader: how many opened (their
+/// clear texts added to `clear`) and how many are sealed to other keys only.
+fn open_in_console(
+    value: &Value,
+    reader: &voices_wasm::unseal::Identities,
+    clear: &mut Vec<String>,
+) -> (usize, usize) {
+    match value {
+        Value::Object(map) if map.len() == 1 && map.contains_key("sealed") => {
+            match reader.open_sealed(map["sealed"].as_str().unwrap()) {
+                Ok(text) => {
+                    clear.push(text);
+                    (1, 0)
+                }
+                Err(voices_wasm::unseal::Error::NotYours) => (0, 1),
+                Err(e) => panic!("a sealed answer the console cannot read: {e}"),
+            }
+        }
+        Value::Object(map) => map.values().fold((0, 0), |(o, n), v| {
+            let (a, b) = open_in_console(v, reader, clear);
+            (o + a, n + b)
+        }),
+        Value::Array(items) => items.iter().fold((0, 0), |(o, n), v| {
+            let (a, b) = open_in_console(v, reader, clear);
+            (o + a, n + b)
+        }),
+        _ => (0, 0),
+    }
+}
+
 /// The passphrase of the coordinator's identities in these tests.
 const PASSPHRASE: &str = "a long passphrase for the field";
 
@@ -405,6 +435,38 @@ async fn markers_never_reach_the_server_in_clear(server: &TestServer, database: 
     let mut exported: Value = serde_json::from_slice(&json).unwrap();
     assert_eq!(open_all(&mut exported, old_key), 6);
     let new_key = &voices_cli::identity::read(&new_identity).unwrap()[0];
+    // The console's reader (voices-wasm, the code the browser runs) opens what the app
+    // sealed with the identity files and the passphrase, as `voices decrypt` does.
+    let pulled = Value::Array(items.clone());
+    let mut opened_in_console = Vec::new();
+    for (identity, opens) in [(&old_identity, 6), (&new_identity, 1)] {
+        let file = std::fs::read(identity).unwrap();
+        let reader = voices_wasm::unseal::Identities::open(&file, PASSPHRASE).unwrap();
+        let wrong = voices_wasm::unseal::Identities::open(&file, "not the passphrase");
+        assert!(
+            matches!(wrong, Err(voices_wasm::unseal::Error::WrongPassphrase)),
+            "{:?}",
+            wrong.err()
+        );
+        let (opened, not_yours) = open_in_console(&pulled, &reader, &mut opened_in_console);
+        assert_eq!(
+            (opened, not_yours),
+            (opens, 7 - opens),
+            "{}",
+            identity.display()
+        );
+    }
+    for (pii, sensitive) in &markers[1..] {
+        assert!(
+            opened_in_console.contains(&pii.to_string()),
+            "{opened_in_console:?}"
+        );
+        assert!(
+            opened_in_console.contains(&sensitive.to_string()),
+            "{opened_in_console:?}"
+        );
+    }
+    assert!(opened_in_console.iter().any(|c| c == "Zq7PiiMarkerRotated"));
     assert_eq!(
         open_all(&mut Value::Array(items), new_key),
         1,

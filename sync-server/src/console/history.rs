@@ -7,8 +7,7 @@ use voices_core::answer::AnswerValue;
 use voices_core::sync::merge::Value as Register;
 use voices_core::sync::{ResponseState, Revision};
 
-use super::mask::flat_value;
-use super::sealed;
+use super::mask::{flat_value, sealed_value};
 use crate::store::console::ReviewEntry;
 use crate::store::projection::{status_text, FormIndex};
 
@@ -46,12 +45,12 @@ pub fn history(
             .map(|(path, after)| {
                 let before = match state.answer(path) {
                     Some(Register::Text(Some(text))) => flat_value(index, path, text, pii),
-                    Some(Register::Sealed(_)) => sealed(),
+                    Some(Register::Sealed(s)) => sealed_value(index, path, s, pii),
                     _ => Value::Null,
                 };
                 let after = match after {
                     Some(AnswerValue::Text(text)) => flat_value(index, path, text, pii),
-                    Some(AnswerValue::Sealed(_)) => sealed(),
+                    Some(AnswerValue::Sealed(s)) => sealed_value(index, path, s, pii),
                     None => Value::Null,
                 };
                 json!({"path": path, "before": before, "after": after})

@@ -19,8 +19,8 @@ pub fn masked() -> serde_json::Value {
     serde_json::json!({"masked": true})
 }
 
-/// What the console shows for a sealed answer: the server holds no key to read it (the
-/// ciphertext itself is in pulls and exports, for `voices decrypt`).
-pub fn sealed() -> serde_json::Value {
-    serde_json::json!({"sealed": true})
+/// A sealed answer as the console receives it: its ciphertext, which the server cannot
+/// read and the coordinator's page opens with their identity (docs/console.md).
+pub fn sealed(sealed: &voices_core::answer::Sealed) -> serde_json::Value {
+    serde_json::json!({"sealed": sealed.as_str()})
 }

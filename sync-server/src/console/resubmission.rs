@@ -2,13 +2,13 @@
 //! revisions its send-back's context covers, merged again) against the answers now,
 //! with the send-back's comments and whether the device has sent it again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 use voices_core::sync::protocol::ReviewState;
 use voices_core::sync::{ResponseState, Revision, VersionVector};
 
-use super::mask::flat_value;
+use super::mask::{flat_value, sealed_value};
 use super::response::index_of;
 use crate::store::console::ReviewEntry;
 use crate::store::projection::{FormIndex, IndexCache};
@@ -34,27 +34,44 @@ pub fn state_at(bodies: &[String], context: &VersionVector) -> Option<ResponseSt
 }
 
 /// The answers that differ between two states, by flat path, each `{path, before,
-/// after}` (`null` for no answer), pii masked unless `pii`.
+/// after}` (`null` for no answer), pii masked unless `pii`. A sealed answer is compared
+/// by its ciphertext (a new seal is a change) and shown as it (the page may open it).
 pub fn changes(
     before: Option<&ResponseState>,
     after: &ResponseState,
     index: Option<&FormIndex>,
     pii: bool,
 ) -> Vec<Value> {
-    let before = before.map(ResponseState::answers).unwrap_or_default();
-    let after = after.answers();
-    let paths: BTreeSet<_> = before.iter().chain(after.iter()).map(|(p, _)| p).collect();
-    let show = |path: &str, text: Option<&str>| match text {
-        None => Value::Null,
-        Some(text) => flat_value(index, path, text, pii),
+    let shown = |state: &ResponseState| -> BTreeMap<String, Value> {
+        let mut values: BTreeMap<String, Value> = state
+            .answers()
+            .iter()
+            .map(|(path, text)| {
+                (
+                    path.to_string(),
+                    flat_value(index, path.as_str(), text, pii),
+                )
+            })
+            .collect();
+        for (path, sealed) in state.sealed() {
+            let value = sealed_value(index, path.as_str(), sealed, pii);
+            values.insert(path.to_string(), value);
+        }
+        values
     };
+    let before = before.map(shown).unwrap_or_default();
+    let after = shown(after);
+    let paths: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     paths
         .into_iter()
         .filter_map(|path| {
-            let (was, now) = (before.get(path.as_str()), after.get(path.as_str()));
+            let (was, now) = (before.get(path), after.get(path));
             (was != now).then(|| {
-                let path = path.as_str();
-                json!({"path": path, "before": show(path, was), "after": show(path, now)})
+                json!({
+                    "path": path,
+                    "before": was.cloned().unwrap_or(Value::Null),
+                    "after": now.cloned().unwrap_or(Value::Null),
+                })
             })
         })
         .collect()

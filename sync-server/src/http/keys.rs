@@ -1,6 +1,8 @@
 //! A project's recipient keys and the pii grant, for admins:
 //! `GET/POST /projects/{p}/keys`, `DELETE /projects/{p}/keys/{recipient}`,
-//! `PUT /projects/{p}/members/{name}/pii`. Only public keys are ever sent here.
+//! `PUT /projects/{p}/members/{name}/pii`; and, for coordinators,
+//! `POST /projects/{p}/sealed-opened` (the console opened sealed answers). Only public
+//! keys are ever sent here.
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -9,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::auth::Admin;
+use super::auth::{Admin, Authorized, Coordinate};
 use super::body::json_body;
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
@@ -147,4 +149,58 @@ pub(super) async fn grant_pii(
     Ok(Json(
         json!({"project": project, "name": name, "read_pii": request.read_pii}),
     ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Opened {
+    recipients: Vec<String>,
+}
+
+/// `POST /projects/{p}/sealed-opened`: a coordinator opened their identity in the console
+/// to read the project's sealed answers. The page sends the identity's public keys only
+/// (it decrypts in the browser and never sends what it reads); the audit records them and
+/// whether each is a current, retired or unknown key of the project. The console shows
+/// nothing in clear unless this succeeded.
+pub(super) async fn opened(
+    State(state): State<AppState>,
+    caller: Authorized<Coordinate>,
+    body: Body,
+) -> ApiResult<StatusCode> {
+    let request: Opened = json_body(&state, body).await?;
+    if request.recipients.is_empty() || request.recipients.len() > keys::MAX_KEYS {
+        return Err(ApiError::bad_request(
+            "bad_recipient",
+            format!(
+                "`recipients` lists the identity's public keys: 1 to {}, not {}",
+                keys::MAX_KEYS,
+                request.recipients.len()
+            ),
+        ));
+    }
+    let recipients = request
+        .recipients
+        .iter()
+        .map(|r| keys::parse_recipient(r))
+        .collect::<Result<Vec<String>, KeyError>>()?;
+    let store = state.store.clone();
+    blocking(move || {
+        let known = store.project_keys(&caller.project)?;
+        let kinds: Vec<&str> = recipients
+            .iter()
+            .map(|r| match known.iter().find(|k| &k.recipient == r) {
+                Some(k) if k.retired_at.is_none() => "current",
+                Some(_) => "retired",
+                None => "unknown",
+            })
+            .collect();
+        caller.audit(
+            store.as_ref(),
+            AuditAction::OpenSealed,
+            Some(&recipients.join(" ")),
+            format!("in the console; keys: {}", kinds.join(" ")),
+        )
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -308,6 +308,11 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         (Method::GET, "/projects/{project}/keys", get(keys::list)),
         (Method::POST, "/projects/{project}/keys", post(keys::add)),
         (
+            Method::POST,
+            "/projects/{project}/sealed-opened",
+            post(keys::opened),
+        ),
+        (
             Method::DELETE,
             "/projects/{project}/keys/{recipient}",
             delete(keys::retire),

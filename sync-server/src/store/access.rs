@@ -54,10 +54,11 @@ pub enum AuditAction {
     AddKey,
     RetireKey,
     GrantPii,
+    OpenSealed,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 12] = [
+    pub const ALL: [AuditAction; 13] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::ReadResponse,
@@ -70,6 +71,7 @@ impl AuditAction {
         AuditAction::AddKey,
         AuditAction::RetireKey,
         AuditAction::GrantPii,
+        AuditAction::OpenSealed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -86,6 +88,7 @@ impl AuditAction {
             AuditAction::AddKey => "add_key",
             AuditAction::RetireKey => "retire_key",
             AuditAction::GrantPii => "grant_pii",
+            AuditAction::OpenSealed => "open_sealed",
         }
     }
 
