@@ -246,6 +246,10 @@ fn table(response: &str) -> Vec<Row> {
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, CREATED, UNAUTH]),
         row(Method::DELETE, "/api/v1/projects/{project}/keys/{recipient}", format!("{p}/keys/{recipient}"), None,
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        // The console opened sealed answers (public keys only): the project's coordinators.
+        row(Method::POST, "/api/v1/projects/{project}/sealed-opened", format!("{p}/sealed-opened"),
+            json(serde_json::json!({"recipients": [recipient]})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, NO_CONTENT, DENIED, DENIED, NO_CONTENT, UNAUTH]),
         row(Method::GET, "/api/v1/audit", "/api/v1/audit?limit=5", None,
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
         // Last: signing out revokes the caller's own token.

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
+use voices_core::answer::Sealed;
 use voices_core::sync::protocol::ReviewState;
 use voices_core::sync::{ResponseState, Revision, VersionVector};
 
@@ -42,37 +43,32 @@ pub fn changes(
     index: Option<&FormIndex>,
     pii: bool,
 ) -> Vec<Value> {
-    let shown = |state: &ResponseState| -> BTreeMap<String, Value> {
-        let mut values: BTreeMap<String, Value> = state
+    // Compared as stored (a masked value may still have changed), shown after the pii rule.
+    let values = |state: &ResponseState| -> BTreeMap<String, Result<String, Sealed>> {
+        let mut values: BTreeMap<String, Result<String, Sealed>> = state
             .answers()
             .iter()
-            .map(|(path, text)| {
-                (
-                    path.to_string(),
-                    flat_value(index, path.as_str(), text, pii),
-                )
-            })
+            .map(|(path, text)| (path.to_string(), Ok(text.to_owned())))
             .collect();
         for (path, sealed) in state.sealed() {
-            let value = sealed_value(index, path.as_str(), sealed, pii);
-            values.insert(path.to_string(), value);
+            values.insert(path.to_string(), Err(sealed.clone()));
         }
         values
     };
-    let before = before.map(shown).unwrap_or_default();
-    let after = shown(after);
+    let before = before.map(values).unwrap_or_default();
+    let after = values(after);
+    let show = |path: &str, value: Option<&Result<String, Sealed>>| match value {
+        None => Value::Null,
+        Some(Ok(text)) => flat_value(index, path, text, pii),
+        Some(Err(sealed)) => sealed_value(index, path, sealed, pii),
+    };
     let paths: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     paths
         .into_iter()
         .filter_map(|path| {
             let (was, now) = (before.get(path), after.get(path));
-            (was != now).then(|| {
-                json!({
-                    "path": path,
-                    "before": was.cloned().unwrap_or(Value::Null),
-                    "after": now.cloned().unwrap_or(Value::Null),
-                })
-            })
+            (was != now)
+                .then(|| json!({"path": path, "before": show(path, was), "after": show(path, now)}))
         })
         .collect()
 }
