@@ -101,9 +101,11 @@ export const sealedScenarios = [
 
         const requests = recordRequests(page);
         await signIn(ctx, COORDINATOR);
-        await page.goto(`${ctx.base}/p/${PROJECT}/responses/${response}?pii=true`);
+        await page.goto(`${ctx.base}/p/${PROJECT}/responses/${response}`);
         await page.getByRole('heading', { name: 'History' }).waitFor();
         const name = page.locator('.answers dt', { hasText: 'Respondent name' }).locator('xpath=following-sibling::dd[1]');
+        await page.getByLabel('Show personal data').check();
+        await name.filter({ hasText: 'sealed' }).waitFor();
         check((await name.textContent()).trim() === 'sealed', 'the name is sealed before the key is opened');
 
         // Open the identity in the page.
