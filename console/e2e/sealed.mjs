@@ -100,6 +100,8 @@ export const sealedScenarios = [
         ]);
 
         const requests = recordRequests(page);
+        // Earlier scenarios leave the browser signed in as the admin: start as the coordinator.
+        await ctx.browser.clearCookies();
         await signIn(ctx, COORDINATOR);
         await page.goto(`${ctx.base}/p/${PROJECT}/responses/${response}`);
         await page.getByRole('heading', { name: 'History' }).waitFor();
@@ -167,7 +169,7 @@ export const sealedScenarios = [
         check(JSON.parse(opened[0].body.toString()).recipients[0] === recipient, 'the opening names the public key');
         const audit = await server.apiGet(`/audit?project=${PROJECT}&action=open_sealed`);
         const entries = audit.entries.filter((e) => e.actor === COORDINATOR.user);
-        check(entries.length === 2, `the audit holds 2 openings by ${COORDINATOR.user}, not ${entries.length}`);
+        check(entries.length === 2, `the audit holds 2 openings by ${COORDINATOR.user}, not ${entries.length}: ${JSON.stringify(audit).slice(0, 600)}`);
         check(entries.every((e) => e.target === recipient), 'the audit names the public key');
       } finally {
         rmSync(keys, { recursive: true, force: true });
