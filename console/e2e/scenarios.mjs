@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { CONFLICT_VILLAGE, expectedCells, FORM, SEARCH_WORD, shownCount } from './data.mjs';
+import { CONFLICT_VILLAGE, expectedCells, FORM, SEARCH_WORD, shownCount, VERSION } from './data.mjs';
 import { ADMIN, innerCode, PROJECT } from './server.mjs';
 import { workbook } from './xlsx.mjs';
 
@@ -227,6 +227,71 @@ export const scenarios = [
       const stored = await server.apiGet(`/projects/${PROJECT}/responses/${server.conflicted.id}`);
       equal(stored.conflicts ?? [], [], 'conflicts after resolving');
       equal(stored.response.answers.village, CONFLICT_VILLAGE, 'the kept value');
+    },
+  },
+  {
+    name: 'send a response back with a field comment; its resubmission shows the diff and is approved',
+    async run(ctx) {
+      const { page, server } = ctx;
+      await signIn(ctx);
+      const r = server.responses.find((x) => x.device === 'A' && x.id !== server.conflicted.id && x.set['/village']);
+      await page.goto(`${server.base}/p/${PROJECT}/responses/${r.id}`);
+      await page.locator('[data-comment-on="/village"]').click();
+      await page.locator('[data-note-for="/village"]').fill('Is this the right village?');
+      await page.getByTestId('send-back-comment').fill('Please check the village with the household');
+      await page.getByTestId('send-back').click();
+      await page.getByTestId('resubmission').waitFor();
+      await page.getByTestId('no-changes').waitFor();
+      // The device that collected it pulls the review and the comments from its feed;
+      // the other device does not see it.
+      // Each device's whole feed, page by page (the change is at its end).
+      const wholeFeed = async (device) => {
+        const items = [];
+        for (let after = '0', more = true; more; ) {
+          const page = await server.deviceGet(device, `/projects/${PROJECT}/device/feed?after=${after}&limit=500`);
+          items.push(...page.items);
+          more = page.more && page.items.length > 0;
+          after = page.next;
+        }
+        return items;
+      };
+      const mine = await wholeFeed('A');
+      const item = mine.find((i) => i.response === r.id);
+      check(item, 'the response is in its device feed');
+      equal(item.review_state, 'sent_back', 'review state on the device');
+      equal(item.reviews.at(-1).fields['/village'], 'Is this the right village?', 'the field comment on the device');
+      const ofA = new Set(server.responses.filter((x) => x.device === 'A').map((x) => x.id));
+      check(mine.every((i) => ofA.has(i.response)), 'device A receives only responses it collected');
+      const other = await wholeFeed('B');
+      check(other.length > 0, 'device B has its own feed');
+      check(!other.some((i) => ofA.has(i.response)), 'another device never receives them');
+      // The enumerator fixes the village and finalizes again: only that change goes up.
+      await server.upload('A', [
+        {
+          id: '5e4db4c0-0000-4000-a000-000000000002',
+          response: r.id,
+          form: FORM,
+          version: VERSION,
+          actor: server.devices.A.id,
+          seq: 2,
+          hlc: `${r.at + 7_200_000}.0`,
+          seen: {},
+          set: { '/village': 'Kisumu Mjini' },
+          status: 'finalized',
+        },
+      ]);
+      await page.reload();
+      const changed = page.locator('[data-changed="/village"]');
+      await changed.waitFor();
+      await changed.getByText('Kisumu Mjini').waitFor();
+      await changed.getByText(r.set['/village']).waitFor();
+      await shot(ctx, 'resubmission');
+      await page.getByTestId('approve').click();
+      await page.getByTestId('resubmission').waitFor({ state: 'detached' });
+      const stored = await server.apiGet(`/projects/${PROJECT}/responses/${r.id}`);
+      equal(stored.review_state, 'approved', 'review state after approving');
+      const again = await server.deviceGet('A', `/projects/${PROJECT}/device/feed?after=${item.cursor}`);
+      equal(again.items.find((i) => i.response === r.id)?.review_state, 'approved', 'the device reads approved');
     },
   },
   {
@@ -646,6 +711,29 @@ export const scenarios = [
       }
       writeFileSync(join(ctx.artifacts, 'axe.json'), JSON.stringify(found, null, 2));
       if (found.length > 0) throw new Error(found.map((v) => `${v.page}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.join('; ')}`).join('\n'));
+    },
+  },  {
+    // Last of the console's scenarios: it takes one response out of every count.
+    name: 'a respondent withdrew: the response is marked withdrawn and leaves the table',
+    async run(ctx) {
+      const { page, server, base } = ctx;
+      await signIn(ctx);
+      const target = server.responses[11];
+      const before = await server.apiGet(`/projects/${PROJECT}/table?form=${FORM}&limit=50`);
+      await page.goto(`${base}/p/${PROJECT}/responses/${target.id}`);
+      const panel = page.getByRole('region', { name: 'Respondent withdrew' });
+      await panel.getByLabel('Reason (optional, no names)').fill('Asked by phone');
+      await panel.getByRole('button', { name: 'Mark withdrawn' }).click();
+      await panel.getByText('Mark this response withdrawn?').waitFor();
+      await shot(ctx, 'withdraw');
+      await panel.getByRole('button', { name: 'Mark withdrawn' }).click();
+      await page.getByRole('heading', { name: 'Marked withdrawn' }).waitFor();
+      await page.locator('.history li', { hasText: 'Marked withdrawn' }).waitFor();
+      check(!(await page.getByRole('heading', { name: 'Review', exact: true }).isVisible()), 'no review of a withdrawn response');
+      const stored = await server.apiGet(`/projects/${PROJECT}/responses/${target.id}`);
+      equal([stored.withdrawn?.reason, Object.keys(stored.response.answers).length], ['Asked by phone', 0], 'withdrawal stored');
+      const after = await server.apiGet(`/projects/${PROJECT}/table?form=${FORM}&limit=50`);
+      equal(after.total, before.total - 1, 'rows in the table');
     },
   },
 ];

@@ -15,13 +15,14 @@ use std::borrow::Cow;
 
 use crate::collections::Set;
 use crate::form::{answer_key, repeated_names, FieldType, Form, Item};
-use crate::response::{Answer, Answers, OutcomeRecord};
+use crate::response::{Answer, Answers, ConsentRecord, OutcomeRecord};
 
 /// Columns of the main table before the answers.
 pub const MAIN_LEADING: [&str; 1] = ["SubmissionDate"];
-/// Columns of the main table after the answers; the last three say how the interview
-/// ended ([`outcome_cells`]).
-pub const MAIN_TRAILING: [&str; 11] = [
+/// Columns of the main table after the answers; `Outcome`, `ResultCode` and
+/// `ReturnVisit` say how the interview ended ([`outcome_cells`]), the last which consent
+/// text the respondent heard ([`consent_cell`]).
+pub const MAIN_TRAILING: [&str; 12] = [
     "KEY",
     "DeviceID",
     "Enumerator",
@@ -33,6 +34,7 @@ pub const MAIN_TRAILING: [&str; 11] = [
     "Outcome",
     "ResultCode",
     "ReturnVisit",
+    "ConsentVersion",
 ];
 /// Columns of a repeat table after the answers.
 pub const REPEAT_TRAILING: [&str; 2] = ["PARENT_KEY", "KEY"];
@@ -301,6 +303,14 @@ fn instances<'a>(answers: &'a Answers, path: &[String], key: String, out: &mut V
             }
         }
     }
+}
+
+/// The `ConsentVersion` cell: the consent block's `text_version` the respondent heard,
+/// empty for a response without consent.
+pub fn consent_cell(consent: Option<&ConsentRecord>) -> String {
+    consent.map_or(String::new(), |c| {
+        spreadsheet_safe(&c.text_version).into_owned()
+    })
 }
 
 /// The `Outcome` (`completed`, `refused`…), `ResultCode` (DHS-style: 1 completed … 96

@@ -23,6 +23,7 @@ use base64::Engine;
 use serde_json::{json, Value};
 use support::{page_index, run, Device, TestServer, FORM, PROJECT};
 use voices_core::response::PrivacyOutcome;
+use voices_core::sync::{Hlc, Revision, VersionVector};
 use voices_server::store::access::AuditQuery;
 
 /// A version of the fixture form with a free-text question in its sensitive group.
@@ -527,6 +528,142 @@ fn sealed_markers_never_reach_the_server_in_clear_postgres() {
     let _server = run(async {
         let server = TestServer::start_postgres().await;
         markers_never_reach_the_server_in_clear(&server, Path::new(&data)).await;
+        server
+    });
+}
+
+/// A coordinator's edit uploaded over the API: `set` (the wire form of answers) on top of
+/// everything the server holds of `id` but the coordinator's own edits.
+async fn coordinator_edit(server: &TestServer, id: &str, seq: u64, set: Value) {
+    let (_, item) = server
+        .coordinator_json(
+            reqwest::Method::GET,
+            &format!("/api/v1/projects/{PROJECT}/responses/{id}?pii=true"),
+            None,
+        )
+        .await;
+    let context: VersionVector = serde_json::from_value(item["context"].clone()).unwrap();
+    let seen = VersionVector(
+        context
+            .0
+            .into_iter()
+            .filter(|(a, _)| a != "user:cora")
+            .collect(),
+    );
+    let revision: Revision = serde_json::from_value(json!({
+        "id": format!("cora-{id}-{seq}"),
+        "response": id,
+        "form": item["response"]["form_id"],
+        "version": item["response"]["form_version"],
+        "actor": "user:cora",
+        "seq": seq,
+        "hlc": Hlc::new(4_000_000_000_000 + seq, 0),
+        "seen": seen,
+        "set": set,
+        "validated": true,
+    }))
+    .unwrap();
+    let ack = server.coordinator_upload(&[revision]).await;
+    assert_eq!(ack["accepted"], 1, "{ack}");
+}
+
+/// A coordinator's edit of a sealed answer reaches the device that cannot open it: the
+/// device keeps its value and shows a conflict naming who sealed the other (never a
+/// silent overwrite, never an answer taken away); finalizing writes the value kept. A
+/// sealed value the device made itself (a coordinator keeping it) is one it knows.
+async fn sealed_edits_come_back(server: &TestServer) {
+    let identity = age::x25519::Identity::generate();
+    let recipient = identity.to_public();
+    server.add_key(&recipient.to_string()).await;
+    server.publish(&sealed_form()).await;
+    let device = Device::open();
+    device
+        .voices
+        .forms()
+        .import_text("sealed.json", &sealed_form(), "file")
+        .unwrap();
+    let code = server.device_code("tab-seal", &server.url).await;
+    device.voices.sync().provision_device(&code).await.unwrap();
+    let id = interview(&device, "Amina", "At night");
+    device.voices.sync().sync_once().await.unwrap();
+
+    // The coordinator keeps the device's own sealed first name (as a resolution keeping
+    // it would) and seals another text for the sensitive answer.
+    let sent: Revision =
+        serde_json::from_str(&device.voices.with_store(|s| s.revisions(&id)).unwrap()[0].body)
+            .unwrap();
+    let own = serde_json::to_value(&sent.set["/members[1]/first_name"]).unwrap();
+    assert!(own["sealed"].is_string(), "{own}");
+    let other = age::encrypt(&recipient, b"In the morning").unwrap();
+    let other = base64::engine::general_purpose::STANDARD.encode(other);
+    coordinator_edit(
+        server,
+        &id,
+        1,
+        json!({"/members[1]/first_name": own, "/what_happened": {"sealed": other}}),
+    )
+    .await;
+    let (status, answer) = server
+        .coordinator_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/projects/{PROJECT}/responses/{id}/review"),
+            Some(json!({"state": "sent_back", "comment": "Please check"})),
+        )
+        .await;
+    assert_eq!(status, 204, "{answer}");
+
+    device.voices.sync().sync_once().await.unwrap();
+    let answers = device.voices.with_store(|s| s.answers(&id)).unwrap();
+    assert_eq!(answers.get("/what_happened"), Some("At night"), "kept");
+    assert_eq!(answers.get("/members[1]/first_name"), Some("Amina"));
+    let detail = device.voices.returned_detail(&id).unwrap().unwrap();
+    assert_eq!(detail.conflicts.len(), 1, "{detail:?}");
+    let conflict = &detail.conflicts[0];
+    assert_eq!(conflict.path, "/what_happened");
+    assert_eq!(conflict.yours.as_deref(), Some("At night"));
+    assert!(conflict.theirs.is_empty(), "{conflict:?}");
+    assert_eq!(conflict.sealed, ["user:cora"]);
+
+    // The enumerator saw it and finalizes: the value kept is written, sealed, on top of
+    // the coordinator's; nothing else changed (its own first name came back as it was).
+    let v = &device.voices;
+    v.reopen(&id).unwrap();
+    assert!(v.finalize(&id).unwrap().can_finalize);
+    device.voices.sync().sync_once().await.unwrap();
+    let rows = device.voices.with_store(|s| s.revisions(&id)).unwrap();
+    let fix: Revision = serde_json::from_str(&rows.last().unwrap().body).unwrap();
+    assert_eq!(fix.actor, "tab-seal");
+    assert_eq!(fix.seen.get("user:cora"), 1);
+    let written: Vec<&str> = fix
+        .set
+        .keys()
+        .map(String::as_str)
+        .filter(|k| *k != "/ended")
+        .collect();
+    assert_eq!(written, ["/what_happened"], "{:?}", fix.set);
+    let (_, mut item) = server
+        .coordinator_json(
+            reqwest::Method::GET,
+            &format!("/api/v1/projects/{PROJECT}/responses/{id}?pii=true"),
+            None,
+        )
+        .await;
+    assert!(open_all(&mut item["response"]["answers"], &identity) >= 2);
+    let answers = &item["response"]["answers"];
+    assert_eq!(answers["what_happened"], "At night", "{item}");
+    assert_eq!(answers["members"][0]["first_name"], "Amina", "{item}");
+    assert!(
+        item["conflicts"].as_array().is_none_or(|c| c.is_empty()),
+        "{item}"
+    );
+}
+
+#[test]
+fn a_coordinators_sealed_edit_is_a_visible_conflict_on_the_device() {
+    passphrase_in_environment();
+    let _server = run(async {
+        let server = TestServer::start().await;
+        sealed_edits_come_back(&server).await;
         server
     });
 }

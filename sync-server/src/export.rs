@@ -8,8 +8,9 @@
 //! `SubmissionDate`, `KEY`, `DeviceID`, `Enumerator`, `FormVersion`, `ReviewState`,
 //! `Status`, `Conflict`, `Quarantine`, and how the interview ended: `Outcome`
 //! (`completed`, `refused`…), `ResultCode` (DHS-style: 1 completed … 96 other) and
-//! `ReturnVisit`. Fields marked `pii` are left out unless asked for (and the caller's role
-//! allows it).
+//! `ReturnVisit`; `ConsentVersion`, the consent text the respondent heard. Responses whose
+//! respondent withdrew are never exported. Fields marked `pii` are left out unless asked
+//! for (and the caller's role allows it).
 //!
 //! An export is of the whole form (in feed order, optionally only what changed after a
 //! feed position), or of what the responses table's filters select (`Options::filter`,
@@ -296,6 +297,8 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
             for cell in csv_layout::outcome_cells(response.outcome.as_ref()) {
                 csv.write_field(&cell).map_err(io)?;
             }
+            csv.write_field(csv_layout::consent_cell(response.consent.as_ref()))
+                .map_err(io)?;
             end_record(&mut csv)?;
             for (table, spool) in repeats.iter().zip(spools.iter_mut()) {
                 for instance in table.instances(&response.answers, &key) {

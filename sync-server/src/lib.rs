@@ -18,6 +18,7 @@ pub mod ingest;
 pub mod keys;
 pub mod metrics;
 pub mod publish;
+pub mod referrals;
 pub mod responses;
 pub mod review;
 pub mod sample;
@@ -25,6 +26,7 @@ pub mod serve;
 pub mod store;
 pub mod throttle;
 pub mod validate;
+pub mod withdraw;
 
 pub use http::{app, metrics_app, AppState};
 

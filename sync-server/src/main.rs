@@ -132,6 +132,11 @@ enum Command {
         #[command(subcommand)]
         command: FormCommand,
     },
+    /// The project's referral directory (the services a referral step lists).
+    Referrals {
+        #[command(subcommand)]
+        command: ReferralsCommand,
+    },
     /// Export a form's responses (CSV zip as in ODK Central, JSON or GeoJSON), streamed.
     Export {
         #[arg(long)]
@@ -238,6 +243,10 @@ enum ProjectCommand {
         /// the server acknowledged it; 0 removes them at once (default 30).
         #[arg(long)]
         retention_days: Option<u32>,
+        /// Keep a response whose respondent withdrew this many days (for the audit)
+        /// before its answers are purged; 0 purges them at once (default 30).
+        #[arg(long)]
+        withdrawn_keep_days: Option<u32>,
     },
     /// The public keys devices seal sensitive and pii answers to (`voices keygen` makes
     /// one; the server never holds the identity that opens them).
@@ -319,6 +328,19 @@ enum DeviceCommand {
 #[derive(Subcommand)]
 enum FormCommand {
     /// Check and publish a form version (JSON) in a project.
+    Publish {
+        file: PathBuf,
+        #[arg(long)]
+        project: String,
+        #[arg(long, default_value = "cli")]
+        by: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReferralsCommand {
+    /// Check and publish a referral directory (JSON, docs/forms.md) as the project's next
+    /// version; devices take it at their next sync.
     Publish {
         file: PathBuf,
         #[arg(long)]
@@ -643,6 +665,7 @@ fn main() -> anyhow::Result<()> {
                     id,
                     idle_lock_minutes,
                     retention_days,
+                    withdrawn_keep_days,
                 },
         } => {
             let store = open_store(&cli)?;
@@ -660,8 +683,12 @@ fn main() -> anyhow::Result<()> {
                 policy.check().map_err(|e| anyhow::anyhow!(e))?;
                 store.set_device_policy(id, &policy)?;
             }
+            if let Some(days) = withdrawn_keep_days {
+                voices_server::withdraw::set_keep_days(store.as_ref(), id, *days)?;
+            }
+            let keep = store.withdrawn_keep_days(id)?.unwrap_or_default();
             println!(
-                "project `{id}`: the app locks after {} s without use; a response leaves the device {} day(s) after it was acknowledged",
+                "project `{id}`: the app locks after {} s without use; a response leaves the device {} day(s) after it was acknowledged; a withdrawn response is purged {keep} day(s) after its withdrawal",
                 policy.idle_lock_seconds, policy.retention_days
             );
             Ok(())
@@ -784,6 +811,30 @@ fn main() -> anyhow::Result<()> {
             let store = open_store(&cli)?;
             publish_file(store.as_ref(), file, project, by)
         }
+        Command::Referrals {
+            command: ReferralsCommand::Publish { file, project, by },
+        } => {
+            let store = open_store(&cli)?;
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            match voices_server::referrals::publish(store.as_ref(), project, &text, by)? {
+                Ok((published, Published::New)) => println!(
+                    "published referral directory version {} in `{project}`",
+                    published.version
+                ),
+                Ok((published, Published::AlreadyIdentical)) => println!(
+                    "referral directory version {} in `{project}` already has these services",
+                    published.version
+                ),
+                Err(voices_server::referrals::Refused::UnknownProject) => {
+                    bail!("there is no project `{project}`")
+                }
+                Err(voices_server::referrals::Refused::Invalid(problems)) => {
+                    bail!("{}: {}", file.display(), problems.join("; "))
+                }
+            }
+            Ok(())
+        }
     }
 }
 
@@ -860,6 +911,26 @@ fn run_server(
         tokio::spawn(async move {
             serve::shutdown_signal().await;
             let _ = stop.send(true);
+        });
+        // Withdrawn responses are purged when their project's days are over, checked
+        // hourly (and at each withdrawal or change of the days).
+        let purging = state.store.clone();
+        tokio::spawn(async move {
+            let mut hourly = tokio::time::interval(std::time::Duration::from_secs(3_600));
+            loop {
+                hourly.tick().await;
+                let store = purging.clone();
+                let purged = tokio::task::spawn_blocking(move || {
+                    voices_server::withdraw::purge_all(store.as_ref(), chrono::Utc::now())
+                })
+                .await;
+                match purged {
+                    Ok(Ok(0)) => {}
+                    Ok(Ok(n)) => tracing::info!(purged = n, "withdrawn responses purged"),
+                    Ok(Err(e)) => tracing::warn!(error = %e, "purging withdrawn responses failed"),
+                    Err(e) => tracing::warn!(error = %e, "purging withdrawn responses failed"),
+                }
+            }
         });
         let until_stopped = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
             let _ = stopped.wait_for(|stop| *stop).await;

@@ -355,3 +355,45 @@ async fn json_export_without_pii_carries_no_pii_value_anywhere() {
         assert!(text.contains(value), "{value} missing");
     }
 }
+
+/// The consent text's version each respondent heard is a column of the response table;
+/// a response without consent leaves it empty.
+#[tokio::test]
+async fn csv_export_carries_the_consent_text_version() {
+    use voices_core::response::ConsentRecord;
+    let fx = Fixture::new().await;
+    let mut consented = household_revision(0, "tab-a", HOUSEHOLD_VERSION);
+    consented.consent = Some(ConsentRecord {
+        given: true,
+        at: "2026-12-07T10:01:00+02:00".into(),
+        text_version: "2026-11-v2".into(),
+    });
+    let plain = household_revision(1, "tab-a", HOUSEHOLD_VERSION);
+    let (_, ack) = fx.upload(&fx.device, &[consented.clone(), plain]).await;
+    assert_eq!(ack["accepted"], 2, "{ack}");
+    let (_, bytes) = download(&fx, &fx.coordinator, "format=csv").await;
+    let main = &unzip(&bytes)[0].1;
+    let cols = header(main);
+    let version = cols.iter().position(|c| c == "ConsentVersion").unwrap();
+    let key = cols.iter().position(|c| c == "KEY").unwrap();
+    let mut cells: Vec<(String, String)> = rows(main)
+        .iter()
+        .map(|r| (r[key].clone(), r[version].clone()))
+        .collect();
+    cells.sort();
+    let mut expected = vec![
+        (
+            format!("uuid:{}", consented.response),
+            "2026-11-v2".to_owned(),
+        ),
+        (
+            format!(
+                "uuid:{}",
+                household_revision(1, "tab-a", HOUSEHOLD_VERSION).response
+            ),
+            String::new(),
+        ),
+    ];
+    expected.sort();
+    assert_eq!(cells, expected);
+}

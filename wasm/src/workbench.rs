@@ -356,7 +356,8 @@ impl Preview {
                     row.extend(table.cells(&response.answers, labels));
                     row.push(key.clone());
                     let outcome = csv_layout::outcome_cells(response.outcome.as_ref());
-                    let before_outcome = MAIN_TRAILING.len() - outcome.len();
+                    // The outcome's cells, then the consent version, end the row.
+                    let before_outcome = MAIN_TRAILING.len() - outcome.len() - 1;
                     row.extend(MAIN_TRAILING[1..before_outcome].iter().map(
                         |column| match *column {
                             "FormVersion" => response.form_version.clone(),
@@ -366,6 +367,7 @@ impl Preview {
                         },
                     ));
                     row.extend(outcome);
+                    row.push(csv_layout::consent_cell(response.consent.as_ref()));
                     rows.push(row);
                 } else {
                     headers.extend(table.headers());

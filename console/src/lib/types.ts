@@ -116,6 +116,8 @@ export interface ResponseDetail {
   masked?: string[];
   quarantine?: string[];
   conflicts?: { key: string; values: ConflictValue[] }[];
+  /** Set once the respondent withdrew: the answers are left out. */
+  withdrawn?: Withdrawal;
   revisions: number;
 }
 
@@ -123,6 +125,13 @@ export interface Change {
   path: string;
   before: AnswerValue;
   after: AnswerValue;
+}
+
+export interface Withdrawal {
+  at: string;
+  by: string;
+  reason?: string | null;
+  purged_at?: string | null;
 }
 
 export type HistoryEntry =
@@ -143,6 +152,15 @@ export type HistoryEntry =
       at: string;
       state: string;
       comment?: string | null;
+      fields?: Record<string, string>;
+    }
+  | {
+      kind: 'withdrawal';
+      actor: string;
+      actor_kind: 'device' | 'coordinator';
+      at: string;
+      reason?: string | null;
+      purged_at?: string | null;
     };
 
 export type Count = number | string;
@@ -192,5 +210,16 @@ export interface Person {
   memberships: { project: string; role: string }[];
 }
 
-export const REVIEW_STATES = ['received', 'has_issues', 'approved', 'rejected'] as const;
+/** Every review state (the table's filter). */
+export const REVIEW_STATES = ['received', 'has_issues', 'approved', 'rejected', 'sent_back', 'resubmitted'] as const;
 export type ReviewState = (typeof REVIEW_STATES)[number];
+/** The states a person decides (`resubmitted` is the enumerator's device's). */
+export const DECISIONS = ['received', 'has_issues', 'approved', 'rejected', 'sent_back'] as const;
+
+/** `GET /responses/{id}/resubmission`: what changed since the response was sent back. */
+export interface Resubmission {
+  review_state: ReviewState;
+  sent_back: { state: string; comment?: string | null; fields?: Record<string, string>; by: string; at: string };
+  resubmitted_at: string | null;
+  changes: Change[];
+}

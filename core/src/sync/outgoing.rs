@@ -104,6 +104,16 @@ pub fn next_revision(
             set.entry(path.into_string()).or_insert(value);
         }
     }
+    // An answer shown sealed in what the server holds was sealed by another writer (the
+    // device folds its own revisions in clear): it cannot be compared, and the device
+    // showed it as a conflict, so the value the enumerator finalized is written.
+    for (path, _) in held.sealed() {
+        let value = current
+            .answers
+            .get(path.as_str())
+            .map(|text| AnswerValue::Text(text.to_owned()));
+        set.entry(path.to_string()).or_insert(value);
+    }
     let consent = current
         .consent
         .filter(|c| held.consent() != Some(*c))
@@ -398,6 +408,42 @@ mod tests {
         );
         assert_eq!(resolution.seen.get("user:cora"), 1);
         assert!(!d.fold(true).has_conflicts());
+    }
+
+    #[test]
+    fn an_answer_another_writer_sealed_is_written_with_the_value_finalized() {
+        let mut d = Device::new(&[("/phone", "0700"), ("/age", "7")]);
+        d.build("tab", 1_000, false).unwrap();
+        // A coordinator's edit that had seen the device's revision, sealed: the device
+        // cannot open it, showed it as a conflict, and the enumerator keeps 0700.
+        let coordinator = Revision {
+            id: "c1".into(),
+            actor: "user:cora".into(),
+            seq: 1,
+            seen: VersionVector(BTreeMap::from([("tab".to_owned(), 1)])),
+            set: BTreeMap::from([(
+                "/phone".to_owned(),
+                Some(AnswerValue::Sealed(
+                    crate::answer::Sealed::new("YWdlc2VhbGVk").unwrap(),
+                )),
+            )]),
+            consent: None,
+            status: None,
+            validated: true,
+            hlc: Hlc::new(3_000, 0),
+            ..d.revisions[0].0.clone()
+        };
+        d.revisions.push((coordinator, true));
+        let resolution = d.build("tab", 4_000, false).unwrap();
+        assert_eq!(
+            resolution.set,
+            BTreeMap::from([(
+                "/phone".to_owned(),
+                Some(AnswerValue::Text("0700".to_owned()))
+            )])
+        );
+        assert_eq!(resolution.seen.get("user:cora"), 1);
+        assert_eq!(d.fold(true).answers().get("/phone"), Some("0700"));
     }
 
     #[test]

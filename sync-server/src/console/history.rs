@@ -10,6 +10,7 @@ use voices_core::sync::{ResponseState, Revision};
 use super::mask::{flat_value, sealed_value};
 use crate::store::console::ReviewEntry;
 use crate::store::projection::{status_text, FormIndex};
+use crate::store::Withdrawal;
 
 pub use crate::store::COORDINATOR_ACTOR_PREFIX;
 
@@ -21,11 +22,14 @@ pub fn actor_kind(actor: &str) -> &'static str {
     }
 }
 
-/// The history entries of stored revisions (canonical JSON) and reviews. Revisions that
-/// do not parse are skipped (they were checked when they arrived).
+/// The history entries of stored revisions (canonical JSON), reviews and a withdrawal.
+/// Revisions that do not parse are skipped (they were checked when they arrived; a
+/// purged one is empty). Once the respondent withdrew, revisions are listed without the
+/// answers they changed.
 pub fn history(
     bodies: &[String],
     reviews: &[ReviewEntry],
+    withdrawal: Option<&Withdrawal>,
     index: Option<&FormIndex>,
     pii: bool,
 ) -> Vec<Value> {
@@ -74,7 +78,23 @@ pub fn history(
         if let Some(status) = status_text(revision.status) {
             entry["status"] = json!(status);
         }
+        if withdrawal.is_some() {
+            entry["changes"] = json!([]);
+        }
         entries.push((at, entry));
+    }
+    if let Some(w) = withdrawal {
+        entries.push((
+            w.at.clone(),
+            json!({
+                "kind": "withdrawal",
+                "actor": format!("{COORDINATOR_ACTOR_PREFIX}{}", w.by),
+                "actor_kind": "coordinator",
+                "at": w.at,
+                "reason": w.reason,
+                "purged_at": w.purged_at,
+            }),
+        ));
     }
     for review in reviews {
         // A resubmission is the device's doing; every other decision a person's.
@@ -153,7 +173,7 @@ mod tests {
             fields: Default::default(),
             context: None,
         }];
-        let h = history(&bodies, &reviews, None, true);
+        let h = history(&bodies, &reviews, None, None, true);
         assert_eq!(h.len(), 4);
         assert_eq!(h[0]["revision"], "a");
         assert_eq!(h[0]["at"], "1970-01-01T00:00:01.000Z");
@@ -169,7 +189,7 @@ mod tests {
         assert_eq!(h[3]["kind"], "review");
         assert_eq!(h[3]["actor"], "user:cora");
         // Without the pii permission, values of fields no form vouches for are masked.
-        let masked = history(&bodies, &[], None, false);
+        let masked = history(&bodies, &[], None, None, false);
         assert_eq!(masked[1]["changes"][0]["after"], json!({"masked": true}));
         assert_eq!(masked[1]["changes"][1]["after"], Value::Null);
     }

@@ -46,7 +46,20 @@ pub fn response_json(
         &item.response.form_id,
         &item.response.form_version,
     )?;
-    Ok(Some(mask::pulled_json(&item, index.as_deref(), pii)))
+    let mut json = mask::pulled_json(&item, index.as_deref(), pii);
+    if let Some(withdrawal) = store.withdrawal_of(project, id)? {
+        // The respondent withdrew: what they said is not shown again, only that (and
+        // when, by whom, why) the response was withdrawn.
+        if let Some(response) = json.get_mut("response").and_then(Value::as_object_mut) {
+            response.insert("answers".into(), Value::Object(Default::default()));
+            for kept_out in ["consent", "privacy", "selections", "outcome"] {
+                response.remove(kept_out);
+            }
+        }
+        json["conflicts"] = Value::Array(Vec::new());
+        json["withdrawn"] = serde_json::to_value(withdrawal)?;
+    }
+    Ok(Some(json))
 }
 
 /// A response's history entries, or `None` if there is no such response.
@@ -64,9 +77,11 @@ pub fn history_json(
     let index = index_of(store, indexes, project, &row.state.form, &version)?;
     let bodies = store.revisions_of(project, id)?;
     let reviews = store.reviews_of(project, id)?;
+    let withdrawal = store.withdrawal_of(project, id)?;
     Ok(Some(Value::Array(history::history(
         &bodies,
         &reviews,
+        withdrawal.as_ref(),
         index.as_deref(),
         pii,
     ))))
@@ -94,6 +109,9 @@ pub fn resolve_conflict(
     let Some(row) = store.get_response(project, id)? else {
         return Ok(Err(Unresolved::UnknownResponse));
     };
+    if store.withdrawal_of(project, id)?.is_some() {
+        return Ok(Err(Unresolved::UnknownResponse));
+    }
     let now_ms = chrono::Utc::now().timestamp_millis().max(0) as u64;
     let revision = match resolve::resolution(&row.state, user, path, value, now_ms, random_uuid()?)
     {

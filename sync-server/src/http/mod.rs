@@ -22,6 +22,7 @@ pub mod load;
 mod people;
 mod policy;
 mod projects;
+mod referrals;
 mod responses;
 mod revisions;
 mod session;
@@ -263,6 +264,11 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
         ),
         (
             Method::POST,
+            "/projects/{project}/responses/{id}/withdraw",
+            post(responses::withdraw),
+        ),
+        (
+            Method::POST,
             "/projects/{project}/reviews",
             post(responses::bulk_review),
         ),
@@ -290,6 +296,26 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::PUT,
             "/projects/{project}/device-policy",
             put(policy::set),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/referrals",
+            get(referrals::get),
+        ),
+        (
+            Method::PUT,
+            "/projects/{project}/referrals",
+            put(referrals::set),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/withdrawal-policy",
+            get(policy::get_withdrawal),
+        ),
+        (
+            Method::PUT,
+            "/projects/{project}/withdrawal-policy",
+            put(policy::set_withdrawal),
         ),
         (Method::GET, "/users", get(people::list)),
         (Method::POST, "/users", post(people::add)),

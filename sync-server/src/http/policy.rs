@@ -44,3 +44,39 @@ pub(super) async fn set(
     }
     Ok(Json(policy))
 }
+
+/// How long the project keeps withdrawn responses before their answers are purged.
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct WithdrawalPolicy {
+    keep_days: u32,
+}
+
+/// `GET /projects/{p}/withdrawal-policy`.
+pub(super) async fn get_withdrawal(
+    State(state): State<AppState>,
+    caller: Authorized<Coordinate>,
+) -> ApiResult<Json<WithdrawalPolicy>> {
+    let store = state.store.clone();
+    let p = caller.project.clone();
+    let days = blocking(move || store.withdrawn_keep_days(&p)).await?;
+    days.map(|keep_days| Json(WithdrawalPolicy { keep_days }))
+        .ok_or_else(|| no_project(&caller.project))
+}
+
+/// `PUT /projects/{p}/withdrawal-policy`: responses withdrawn longer ago are purged at once.
+pub(super) async fn set_withdrawal(
+    State(state): State<AppState>,
+    caller: Authorized<Coordinate>,
+    body: Body,
+) -> ApiResult<Json<WithdrawalPolicy>> {
+    let policy: WithdrawalPolicy = json_body(&state, body).await?;
+    let store = state.store.clone();
+    let p = caller.project.clone();
+    if !blocking(move || crate::withdraw::set_keep_days(store.as_ref(), &p, policy.keep_days))
+        .await?
+    {
+        return Err(no_project(&caller.project));
+    }
+    Ok(Json(policy))
+}

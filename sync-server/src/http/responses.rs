@@ -306,3 +306,34 @@ pub(super) async fn resolve(
         )),
     }
 }
+
+#[derive(Debug, Deserialize)]
+pub(super) struct WithdrawRequest {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+/// `POST /responses/{id}/withdraw`: its respondent withdrew. The withdrawal as recorded
+/// (the first one, for a response already withdrawn).
+pub(super) async fn withdraw(
+    State(state): State<AppState>,
+    Path((_, id)): Path<(String, String)>,
+    caller: Authorized<Coordinate>,
+    body: Body,
+) -> ApiResult<Json<crate::store::Withdrawal>> {
+    let request: WithdrawRequest = json_body(&state, body).await?;
+    let store = state.store.clone();
+    let by = caller.name();
+    let rid = id.clone();
+    let done = blocking(move || {
+        crate::withdraw::withdraw(
+            store.as_ref(),
+            &caller.project,
+            &rid,
+            request.reason.as_deref(),
+            &by,
+        )
+    })
+    .await?;
+    done.map(Json).ok_or_else(|| unknown_response(&id))
+}

@@ -261,6 +261,34 @@ pub fn decode_state(text: &str) -> Result<ResponseState> {
     codec::decode(text)
 }
 
+/// Days a withdrawn response is kept (for the audit) before its answers are purged,
+/// unless the project says otherwise.
+pub const DEFAULT_WITHDRAWN_KEEP_DAYS: u32 = 30;
+/// The longest a project may keep withdrawn responses.
+pub const MAX_WITHDRAWN_KEEP_DAYS: u32 = 3_650;
+
+/// A respondent's withdrawal, as a coordinator recorded it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Withdrawal {
+    pub at: String,
+    /// The coordinator (user name) who marked it.
+    pub by: String,
+    pub reason: Option<String>,
+    /// When its answers and revision bodies were emptied; `None` while they are kept.
+    pub purged_at: Option<String>,
+}
+
+/// A version of a project's referral directory, as published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishedDirectory {
+    pub version: i64,
+    /// The directory's JSON (`voices_core::referral::Directory`), as published.
+    pub document: String,
+    pub sha256: String,
+    pub published_at: String,
+    pub published_by: String,
+}
+
 /// What happened to an attachment chunk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChunkOutcome {
@@ -338,6 +366,21 @@ pub trait Store: Send + Sync + 'static {
     fn list_forms(&self, project: &str) -> Result<Vec<FormVersionSummary>>;
     fn get_form(&self, project: &str, form: &str, version: &str) -> Result<Option<FormVersion>>;
 
+    // The referral directory.
+    /// Publish a directory (checked by the caller) as the project's next version, unless
+    /// it is the latest's document again: the version it has (new or not), `None` when
+    /// there is no such project.
+    fn publish_directory(
+        &self,
+        project: &str,
+        document: &str,
+        sha256: &str,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<(PublishedDirectory, Published)>>;
+    /// The project's latest directory; `None` before the first is published.
+    fn directory(&self, project: &str) -> Result<Option<PublishedDirectory>>;
+
     // Responses.
     /// Store and merge a batch in one transaction; one ack per revision, in order.
     /// Exactly once: a revision id already stored with the same content is a duplicate,
@@ -391,6 +434,29 @@ pub trait Store: Send + Sync + 'static {
         decision: &Decision<'_>,
         now: &str,
     ) -> Result<Vec<bool>>;
+    /// Mark a response withdrawn (its respondent withdrew): it leaves the console's index
+    /// and counts, the pull and exports, later revisions of it are refused (`withdrawn`),
+    /// and a review of it finds nothing. Records who, when and why; a response already
+    /// withdrawn keeps its first withdrawal. `None` when there is no such response.
+    fn withdraw(
+        &self,
+        project: &str,
+        id: &str,
+        reason: Option<&str>,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<Withdrawal>>;
+    /// The withdrawal of a response, if it was withdrawn.
+    fn withdrawal_of(&self, project: &str, id: &str) -> Result<Option<Withdrawal>>;
+    /// Days a withdrawn response is kept before its answers are purged
+    /// ([`DEFAULT_WITHDRAWN_KEEP_DAYS`] when never set); `None` when there is no such project.
+    fn withdrawn_keep_days(&self, project: &str) -> Result<Option<u32>>;
+    /// Set the days a withdrawn response is kept. `false` when there is no such project.
+    fn set_withdrawn_keep_days(&self, project: &str, days: u32) -> Result<bool>;
+    /// Purge the responses withdrawn before `withdrawn_before` and not yet purged: the
+    /// merged state emptied, revision bodies emptied (ids and hashes kept, so a device
+    /// sending one again is still answered `duplicate`). How many were purged.
+    fn purge_withdrawn(&self, project: &str, withdrawn_before: &str, now: &str) -> Result<u64>;
     /// The responses device `device` started, changed after feed position `after`, oldest
     /// change first, at most `limit`: what the device pulls back (its responses only).
     fn device_feed(

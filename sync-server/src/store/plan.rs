@@ -59,6 +59,8 @@ pub(crate) struct Loaded {
     /// Its feed position when read: any later write moves it, so it serves as the row's
     /// version for an optimistic write.
     pub feed_seq: i64,
+    /// Its respondent withdrew: revisions of it are refused, and it counts for nothing.
+    pub withdrawn: bool,
 }
 
 /// A response row to write.
@@ -247,6 +249,17 @@ pub(crate) fn plan<'a>(
             } else {
                 revision_id_conflict(&rev.id)
             });
+            continue;
+        }
+        if loaded.get(&rev.response).is_some_and(|row| row.withdrawn) {
+            acks.push(reject(
+                &rev.id,
+                "withdrawn",
+                format!(
+                    "the respondent of response {} withdrew; nothing more of it is kept",
+                    rev.response
+                ),
+            ));
             continue;
         }
         if !touched.contains_key(&rev.response) {

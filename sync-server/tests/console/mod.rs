@@ -6,6 +6,7 @@
 
 mod admin;
 mod dashboard;
+mod referrals;
 mod response;
 mod send_back;
 mod sessions;
@@ -13,6 +14,7 @@ mod table;
 
 pub use admin::*;
 pub use dashboard::*;
+pub use referrals::*;
 pub use response::*;
 pub use send_back::*;
 pub use sessions::*;
@@ -425,6 +427,8 @@ macro_rules! console_suite {
             many_responses_are_reviewed_at_once,
             a_conflict_is_resolved_by_a_coordinator_edit,
             a_response_sent_back_reaches_its_device_and_comes_back_with_a_diff,
+            a_withdrawn_response_leaves_exports_the_table_and_every_count,
+            the_referral_directory_is_published_in_versions_and_read_by_devices,
             the_dashboard_counts_choices_by_sex_age_band_and_disability,
             map_points_are_coarsened_unless_pii_is_asked,
             exports_announce_their_row_count,

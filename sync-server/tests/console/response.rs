@@ -263,3 +263,193 @@ pub async fn a_conflict_is_resolved_by_a_coordinator_edit(c: Console) {
         .await;
     assert_eq!(answer.body["context"]["user:cora"], 1, "{}", answer.body);
 }
+
+/// A respondent withdrew: the coordinator marks the response withdrawn. It leaves the
+/// table, the overview's counts, the dashboard and exports at once; later revisions of
+/// it are refused (`withdrawn`), a revision sent again is still a duplicate; its page
+/// and history say who withdrew it and why, without the answers; after the project's
+/// days (0 here) its answers and revision bodies are purged, the ids kept.
+pub async fn a_withdrawn_response_leaves_exports_the_table_and_every_count(c: Console) {
+    use voices_core::response::{InterviewOutcome, OutcomeRecord};
+    let mut sent: Vec<Revision> = (0..3)
+        .map(|i| household_revision(i, "tab-a", HOUSEHOLD_VERSION))
+        .collect();
+    sent[0].outcome = Some(OutcomeRecord {
+        outcome: InterviewOutcome::Completed,
+        at: "2026-12-07T10:05:00+02:00".into(),
+        note: None,
+        return_visit: None,
+    });
+    c.upload(&c.device, &sent).await;
+    let rid = sent[0].response.clone();
+    let withdraw_uri = format!("/api/v1/projects/p1/responses/{rid}/withdraw");
+    let overview = c.get(&c.coordinator, "/api/v1/projects/p1/overview").await;
+    assert_eq!(overview.body["total"], 3, "{}", overview.body);
+    let dashboard_total = |body: &Value| body["total"].clone();
+    let before = c
+        .get(
+            &c.coordinator,
+            &format!("/api/v1/projects/p1/forms/{FORM}/dashboard"),
+        )
+        .await;
+    assert_eq!(before.status, StatusCode::OK, "{}", before.body);
+    assert_eq!(dashboard_total(&before.body), 3, "{}", before.body);
+
+    let answer = c
+        .call(
+            "POST",
+            &withdraw_uri,
+            &c.coordinator,
+            Some(json!({"reason": "  asked by phone  "}).to_string()),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(answer.body["by"], "cora");
+    assert_eq!(answer.body["reason"], "asked by phone");
+    assert_eq!(answer.body["purged_at"], Value::Null);
+    let at = answer.body["at"].clone();
+    // Withdrawing again keeps the first withdrawal.
+    let again = c
+        .call("POST", &withdraw_uri, &c.coordinator, Some("{}".into()))
+        .await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.body);
+    assert_eq!(again.body["at"], at);
+    let unknown = c
+        .call(
+            "POST",
+            "/api/v1/projects/p1/responses/nope/withdraw",
+            &c.coordinator,
+            Some("{}".into()),
+        )
+        .await;
+    assert_eq!(
+        (unknown.status, unknown.code()),
+        (StatusCode::NOT_FOUND, "unknown_response")
+    );
+
+    // Counts, table, dashboard, export, pull.
+    let overview = c.get(&c.coordinator, "/api/v1/projects/p1/overview").await;
+    assert_eq!(overview.body["total"], 2, "{}", overview.body);
+    assert_eq!(overview.body["pending_review"], 2, "{}", overview.body);
+    assert_eq!(overview.body["by_outcome"], json!([]), "{}", overview.body);
+    let (rows, _) = c.all_rows("", 10).await;
+    assert_eq!(rows.len(), 2);
+    assert!(!ids(&rows).contains(&rid));
+    let after = c
+        .get(
+            &c.coordinator,
+            &format!("/api/v1/projects/p1/forms/{FORM}/dashboard"),
+        )
+        .await;
+    assert_eq!(dashboard_total(&after.body), 2, "{}", after.body);
+    let export = c
+        .get(
+            &c.coordinator,
+            &format!("/api/v1/projects/p1/forms/{FORM}/export?format=json"),
+        )
+        .await;
+    assert_eq!(export.headers["x-voices-total"], "2");
+    let exported: Vec<&str> = export
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["response"]["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(exported.len(), 2);
+    assert!(!exported.contains(&rid.as_str()));
+    let pulled = c
+        .get(&c.coordinator, "/api/v1/projects/p1/responses?after=0")
+        .await;
+    assert_eq!(pulled.body["items"].as_array().unwrap().len(), 2);
+
+    // The device: a new edit is refused, the same revision again is a duplicate.
+    let edit = edit(&sent[0], "w2", "tab-a", 2, &[], &[("/resp_age", "44")]);
+    let ack = c.upload_ack(&c.device, &[edit]).await;
+    assert_eq!(ack["rejected"], 1, "{ack}");
+    assert_eq!(ack["records"][0]["code"], "withdrawn", "{ack}");
+    let ack = c.upload_ack(&c.device, &sent[..1]).await;
+    assert_eq!(ack["duplicate"], 1, "{ack}");
+    let overview = c.get(&c.coordinator, "/api/v1/projects/p1/overview").await;
+    assert_eq!(overview.body["total"], 2, "{}", overview.body);
+
+    // No review or resolution of it; its page and history say what happened.
+    let review = c
+        .call(
+            "PUT",
+            &format!("/api/v1/projects/p1/responses/{rid}/review"),
+            &c.coordinator,
+            Some(json!({"state": "approved"}).to_string()),
+        )
+        .await;
+    assert_eq!(review.status, StatusCode::NOT_FOUND, "{}", review.body);
+    let page = c
+        .get(
+            &c.coordinator,
+            &format!("/api/v1/projects/p1/responses/{rid}?pii=true"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.body["withdrawn"]["by"], "cora");
+    assert_eq!(page.body["response"]["answers"], json!({}));
+    assert!(page.body["response"].get("outcome").is_none());
+    let history = c
+        .get(
+            &c.coordinator,
+            &format!("/api/v1/projects/p1/responses/{rid}/history?pii=true"),
+        )
+        .await;
+    let entries = history.body.as_array().unwrap();
+    assert_eq!(entries.len(), 2, "{}", history.body);
+    assert_eq!(entries[0]["kind"], "revision");
+    assert_eq!(entries[0]["changes"], json!([]));
+    assert_eq!(entries[1]["kind"], "withdrawal");
+    assert_eq!(entries[1]["actor"], "user:cora");
+    assert_eq!(entries[1]["reason"], "asked by phone");
+
+    // The project's days: 30 unless set; 0 purges at once.
+    let policy = c
+        .get(&c.coordinator, "/api/v1/projects/p1/withdrawal-policy")
+        .await;
+    assert_eq!(policy.body, json!({"keep_days": 30}));
+    let bad = c
+        .call(
+            "PUT",
+            "/api/v1/projects/p1/withdrawal-policy",
+            &c.coordinator,
+            Some(json!({"keep_days": 100000}).to_string()),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
+    let set = c
+        .call(
+            "PUT",
+            "/api/v1/projects/p1/withdrawal-policy",
+            &c.coordinator,
+            Some(json!({"keep_days": 0}).to_string()),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    let store = c.store.clone();
+    let rid2 = rid.clone();
+    let bodies = sync(move || store.revisions_of("p1", &rid2).unwrap());
+    assert_eq!(bodies, vec![String::new()]);
+    let store = c.store.clone();
+    let rid2 = rid.clone();
+    let row = sync(move || store.get_response("p1", &rid2).unwrap().unwrap());
+    assert!(row.state.answers().is_empty());
+    let history = c
+        .get(
+            &c.coordinator,
+            &format!("/api/v1/projects/p1/responses/{rid}/history"),
+        )
+        .await;
+    let entries = history.body.as_array().unwrap();
+    assert_eq!(entries.len(), 1, "{}", history.body);
+    assert!(entries[0]["purged_at"].is_string(), "{}", history.body);
+    let ack = c.upload_ack(&c.device, &sent[..1]).await;
+    assert_eq!(ack["duplicate"], 1, "{ack}");
+    // The other responses are untouched.
+    let overview = c.get(&c.coordinator, "/api/v1/projects/p1/overview").await;
+    assert_eq!(overview.body["total"], 2, "{}", overview.body);
+}

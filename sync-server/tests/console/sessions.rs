@@ -282,6 +282,25 @@ pub async fn every_console_endpoint_refuses_whom_it_must(c: Console) {
             None,
             "admin",
         ),
+        (
+            "GET",
+            "/api/v1/projects/p1/withdrawal-policy".into(),
+            None,
+            "coordinator",
+        ),
+        (
+            "PUT",
+            "/api/v1/projects/p1/withdrawal-policy".into(),
+            Some(json!({"keep_days": 30}).to_string()),
+            "coordinator",
+        ),
+        // Last: it withdraws the response the calls above use.
+        (
+            "POST",
+            format!("/api/v1/projects/p1/responses/{rid}/withdraw"),
+            Some("{}".into()),
+            "coordinator",
+        ),
     ];
     for (method, uri, body, who) in &endpoints {
         let answer = c.call(method, uri, "", body.clone()).await;

@@ -490,7 +490,8 @@ pub(super) fn count_form(
 ) -> Attempt<u64> {
     count(
         c,
-        "SELECT COUNT(*) FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3",
+        "SELECT COUNT(*) FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3
+             AND withdrawn_at IS NULL",
         &[&project, &form, &after],
     )
 }

@@ -111,8 +111,9 @@ pub(super) fn ingest_once(
     response_ids.dedup();
     let mut loaded: HashMap<String, Loaded> = HashMap::new();
     for row in tx.query(
-        "SELECT id, state, device, enumerator, received_at, review_state, feed_seq FROM responses
-         WHERE project = $1 AND id = ANY($2)",
+        "SELECT id, state, device, enumerator, received_at, review_state, feed_seq,
+             withdrawn_at IS NOT NULL
+         FROM responses WHERE project = $1 AND id = ANY($2)",
         &[&project, &response_ids],
     )? {
         let state: String = row.try_get(1)?;
@@ -125,6 +126,7 @@ pub(super) fn ingest_once(
                 received_at: row.try_get(4)?,
                 review_state: row.try_get(5)?,
                 feed_seq: row.try_get(6)?,
+                withdrawn: row.try_get(7)?,
             },
         );
     }

@@ -27,9 +27,11 @@ mod connection;
 mod console;
 mod ingest;
 mod migrations;
+mod referrals;
 mod review;
 mod rows;
 pub mod tls;
+mod withdrawal;
 
 pub use connection::{DEFAULT_POOL_SIZE, POOL_WAIT};
 pub use migrations::SCHEMA_VERSION;
@@ -44,9 +46,9 @@ use super::projection::IndexCache;
 use super::shared::{self, Chunk, TokenRow, RESPONSE_COLUMNS};
 use super::{
     AttachmentStatus, ChunkOutcome, DashboardCounts, Decision, Device, DeviceFeedRow, DeviceInfo,
-    FormVersion, IncomingRevision, MapCell, Overview, Published, ReviewEntry, Role, Store,
-    StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User, UserChanges,
-    Validator,
+    FormVersion, IncomingRevision, MapCell, Overview, Published, PublishedDirectory, ReviewEntry,
+    Role, Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User,
+    UserChanges, Validator, Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
 };
 use crate::Result;
 
@@ -447,6 +449,7 @@ impl Store for PostgresStore {
             c.query(
                 &format!(
                     "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND feed_seq > $2
+                         AND withdrawn_at IS NULL
                      ORDER BY feed_seq LIMIT $3"
                 ),
                 &[&project, &after, &limit],
@@ -469,6 +472,7 @@ impl Store for PostgresStore {
             c.query(
                 &format!(
                     "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3
+                         AND withdrawn_at IS NULL
                      ORDER BY feed_seq LIMIT $4"
                 ),
                 &[&project, &form, &after, &limit],
@@ -527,6 +531,60 @@ impl Store for PostgresStore {
             tx.commit()?;
             Ok(rows)
         })
+    }
+
+    fn publish_directory(
+        &self,
+        project: &str,
+        document: &str,
+        sha256: &str,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<(PublishedDirectory, Published)>> {
+        self.run(|c| referrals::publish(c, project, document, sha256, by, now))
+    }
+
+    fn directory(&self, project: &str) -> Result<Option<PublishedDirectory>> {
+        self.run(|c| referrals::latest(c, project))
+    }
+
+    fn withdraw(
+        &self,
+        project: &str,
+        id: &str,
+        reason: Option<&str>,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<Withdrawal>> {
+        self.run(|c| withdrawal::withdraw(c, &self.indexes, project, id, reason, by, now))
+    }
+
+    fn withdrawal_of(&self, project: &str, id: &str) -> Result<Option<Withdrawal>> {
+        self.run(|c| withdrawal::withdrawal_of(c, project, id))
+    }
+
+    fn withdrawn_keep_days(&self, project: &str) -> Result<Option<u32>> {
+        let days = self.run(|c| withdrawal::keep_days(c, project))?;
+        Ok(days.map(|d| {
+            d.and_then(|d| u32::try_from(d).ok())
+                .unwrap_or(DEFAULT_WITHDRAWN_KEEP_DAYS)
+        }))
+    }
+
+    fn set_withdrawn_keep_days(&self, project: &str, days: u32) -> Result<bool> {
+        // Checked by the caller to fit an INTEGER.
+        let days = i32::try_from(days).unwrap_or(i32::MAX);
+        self.run(|c| {
+            let n = c.execute(
+                "UPDATE projects SET withdrawn_keep_days = $2 WHERE id = $1",
+                &[&project, &days],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn purge_withdrawn(&self, project: &str, withdrawn_before: &str, now: &str) -> Result<u64> {
+        self.run(|c| withdrawal::purge(c, project, withdrawn_before, now))
     }
 
     fn list_projects(&self) -> Result<Vec<(String, String)>> {

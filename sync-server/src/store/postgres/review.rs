@@ -26,7 +26,8 @@ pub(super) fn review(
     ingest::lock_responses(tx, project, ids.iter().map(String::as_str))?;
     let stored: HashMap<String, String> = tx
         .query(
-            "SELECT id, state FROM responses WHERE project = $1 AND id = ANY($2)",
+            "SELECT id, state FROM responses WHERE project = $1 AND id = ANY($2)
+                 AND withdrawn_at IS NULL",
             &[&project, &ids],
         )?
         .iter()
@@ -148,7 +149,8 @@ pub(super) fn device_feed(
 ) -> Attempt<Vec<DeviceFeedRow>> {
     let rows = c.query(
         "SELECT feed_seq, id, form, version, review_state FROM responses
-         WHERE project = $1 AND device = $2 AND feed_seq > $3 ORDER BY feed_seq LIMIT $4",
+         WHERE project = $1 AND device = $2 AND feed_seq > $3 AND withdrawn_at IS NULL
+         ORDER BY feed_seq LIMIT $4",
         &[&project, &device, &after, &(limit as i64)],
     )?;
     let pattern = format!("{COORDINATOR_ACTOR_PREFIX}%");

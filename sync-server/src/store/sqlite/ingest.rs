@@ -33,8 +33,9 @@ fn plan_batch<'a>(
         let mut find_revision =
             c.prepare_cached("SELECT sha256 FROM revisions WHERE project = ?1 AND id = ?2")?;
         let mut load_response = c.prepare_cached(
-            "SELECT state, device, enumerator, received_at, review_state, feed_seq FROM responses
-             WHERE project = ?1 AND id = ?2",
+            "SELECT state, device, enumerator, received_at, review_state, feed_seq,
+                 withdrawn_at IS NOT NULL
+             FROM responses WHERE project = ?1 AND id = ?2",
         )?;
         for (incoming, _) in batch.iter().zip(valid).filter(|(_, ok)| **ok) {
             let rev = &incoming.revision;
@@ -57,11 +58,22 @@ fn plan_batch<'a>(
                         r.get(3)?,
                         r.get(4)?,
                         r.get(5)?,
+                        r.get(6)?,
                     ))
                 })
                 .optional()?;
-            if let Some((state, device, enumerator, received_at, review_state, feed_seq)) = row {
+            if let Some((
+                state,
+                device,
+                enumerator,
+                received_at,
+                review_state,
+                feed_seq,
+                withdrawn,
+            )) = row
+            {
                 let row = Loaded {
+                    withdrawn,
                     state: codec::decode(&state)?,
                     device,
                     enumerator,

@@ -23,7 +23,9 @@ mod console;
 mod ingest;
 mod migrations;
 mod readers;
+mod referrals;
 mod review;
+mod withdrawal;
 
 use std::path::Path;
 use std::sync::{Condvar, Mutex};
@@ -37,9 +39,9 @@ use super::projection::IndexCache;
 use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
 use super::{
     AttachmentStatus, ChunkOutcome, DashboardCounts, Decision, Device, DeviceFeedRow, DeviceInfo,
-    FormVersion, IncomingRevision, MapCell, Membership, Overview, Published, ReviewEntry, Role,
-    Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User,
-    UserChanges, Validator,
+    FormVersion, IncomingRevision, MapCell, Membership, Overview, Published, PublishedDirectory,
+    ReviewEntry, Role, Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject,
+    Uploader, User, UserChanges, Validator, Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
 };
 use crate::{Backend, Error, Result};
 
@@ -587,6 +589,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND feed_seq > ?2
+                     AND withdrawn_at IS NULL
                  ORDER BY feed_seq LIMIT ?3"
             ))?;
             let rows = stmt.query_map(params![project, after, limit as i64], response_row)?;
@@ -604,6 +607,7 @@ impl Store for SqliteStore {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3
+                     AND withdrawn_at IS NULL
                  ORDER BY feed_seq LIMIT ?4"
             ))?;
             let rows =
@@ -657,6 +661,73 @@ impl Store for SqliteStore {
             // One snapshot for the rows and their reviews and edits.
             let snapshot = c.unchecked_transaction()?;
             review::device_feed(&snapshot, project, device, after, limit)
+        })
+    }
+
+    fn publish_directory(
+        &self,
+        project: &str,
+        document: &str,
+        sha256: &str,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<(PublishedDirectory, Published)>> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let done = referrals::publish(&tx, project, document, sha256, by, now)?;
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+
+    fn directory(&self, project: &str) -> Result<Option<PublishedDirectory>> {
+        self.read(|c| referrals::latest(c, project))
+    }
+
+    fn withdraw(
+        &self,
+        project: &str,
+        id: &str,
+        reason: Option<&str>,
+        by: &str,
+        now: &str,
+    ) -> Result<Option<Withdrawal>> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let done = withdrawal::withdraw(&tx, &self.indexes, project, id, reason, by, now)?;
+            tx.commit()?;
+            Ok(done)
+        })
+    }
+
+    fn withdrawal_of(&self, project: &str, id: &str) -> Result<Option<Withdrawal>> {
+        self.read(|c| withdrawal::withdrawal_of(c, project, id))
+    }
+
+    fn withdrawn_keep_days(&self, project: &str) -> Result<Option<u32>> {
+        let days = self.read(|c| withdrawal::keep_days(c, project))?;
+        Ok(days.map(|d| {
+            d.and_then(|d| u32::try_from(d).ok())
+                .unwrap_or(DEFAULT_WITHDRAWN_KEEP_DAYS)
+        }))
+    }
+
+    fn set_withdrawn_keep_days(&self, project: &str, days: u32) -> Result<bool> {
+        self.write(|c| {
+            let n = c.execute(
+                "UPDATE projects SET withdrawn_keep_days = ?2 WHERE id = ?1",
+                params![project, days],
+            )?;
+            Ok(n > 0)
+        })
+    }
+
+    fn purge_withdrawn(&self, project: &str, withdrawn_before: &str, now: &str) -> Result<u64> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let n = withdrawal::purge(&tx, project, withdrawn_before, now)?;
+            tx.commit()?;
+            Ok(n)
         })
     }
 

@@ -21,8 +21,9 @@ pub(super) fn review(
 ) -> Result<Vec<bool>> {
     let state = decision.state.as_str();
     let mut next = super::last_feed_position(tx, project)?;
-    let mut read =
-        tx.prepare_cached("SELECT state FROM responses WHERE project = ?1 AND id = ?2")?;
+    let mut read = tx.prepare_cached(
+        "SELECT state FROM responses WHERE project = ?1 AND id = ?2 AND withdrawn_at IS NULL",
+    )?;
     let mut set = tx.prepare_cached(
         "UPDATE responses SET review_state = ?3, updated_at = ?4, feed_seq = ?5
          WHERE project = ?1 AND id = ?2",
@@ -122,7 +123,8 @@ pub(super) fn device_feed(
 ) -> Result<Vec<DeviceFeedRow>> {
     let mut stmt = c.prepare_cached(
         "SELECT feed_seq, id, form, version, review_state FROM responses
-         WHERE project = ?1 AND device = ?2 AND feed_seq > ?3 ORDER BY feed_seq LIMIT ?4",
+         WHERE project = ?1 AND device = ?2 AND feed_seq > ?3 AND withdrawn_at IS NULL
+         ORDER BY feed_seq LIMIT ?4",
     )?;
     let rows: Vec<(i64, String, String, String, String)> = stmt
         .query_map(params![project, device, after, limit as i64], |r| {

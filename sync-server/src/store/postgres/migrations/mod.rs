@@ -36,8 +36,13 @@ const MIGRATIONS: &[&str] = &[
     // decisions keep field comments and a send-back's context; a device pulls its own
     // responses on an index of project, device and feed position.
     include_str!("0009_send_back.sql"),
-    // 10: sealed answers and the access audit (as SQLite's migration 10).
-    include_str!("0010_keys_and_audit.sql"),
+    // 10: a respondent's withdrawal: who marked it and when, why, and when its answers
+    // were purged; how long a project keeps withdrawn responses.
+    include_str!("0010_withdrawal.sql"),
+    // 11: a project's referral directory, in versions.
+    include_str!("0011_referral_directory.sql"),
+    // 12: sealed answers and the access audit (as SQLite's migration 12).
+    include_str!("0012_keys_and_audit.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of

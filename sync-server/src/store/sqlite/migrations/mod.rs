@@ -46,9 +46,14 @@ const MIGRATIONS: &[&str] = &[
     // there); a device pulls its own responses on an index of project, device and feed
     // position.
     include_str!("0009_send_back.sql"),
-    // 10: sealed answers and the access audit: the project's recipient keys (public
+    // 10: a respondent's withdrawal: who marked it and when, why, and when its answers
+    // were purged; how long a project keeps withdrawn responses.
+    include_str!("0010_withdrawal.sql"),
+    // 11: a project's referral directory, in versions.
+    include_str!("0011_referral_directory.sql"),
+    // 12: sealed answers and the access audit: the project's recipient keys (public
     // only), the pii grant per membership, and the append-only `audit_log`.
-    include_str!("0010_keys_and_audit.sql"),
+    include_str!("0012_keys_and_audit.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of

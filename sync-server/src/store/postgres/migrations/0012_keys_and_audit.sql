@@ -1,4 +1,4 @@
--- Sealed answers and who read what (issue 12), as SQLite's migration 10.
+-- Sealed answers and who read what (issue 12), as SQLite's migration 12.
 CREATE TABLE project_keys (
     project TEXT NOT NULL REFERENCES projects(id),
     recipient TEXT NOT NULL,

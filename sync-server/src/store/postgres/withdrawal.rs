@@ -1,0 +1,148 @@
+//! Withdrawn responses on PostgreSQL: marking one (under the response's advisory lock,
+//! so no ingest of it is halfway; it leaves the console's index and counts in the same
+//! transaction) and purging those kept past the project's days.
+
+use postgres::{Client, GenericClient, Row};
+use voices_core::sync::ResponseState;
+
+use super::{console, ingest, Attempt};
+use crate::store::codec;
+use crate::store::projection::{self, Deltas, IndexCache};
+use crate::store::Withdrawal;
+
+fn withdrawal_row(row: &Row, first: usize) -> Attempt<Option<Withdrawal>> {
+    let at: Option<String> = row.try_get(first)?;
+    Ok(match at {
+        None => None,
+        Some(at) => Some(Withdrawal {
+            at,
+            by: row
+                .try_get::<_, Option<String>>(first + 1)?
+                .unwrap_or_default(),
+            reason: row.try_get(first + 2)?,
+            purged_at: row.try_get(first + 3)?,
+        }),
+    })
+}
+
+pub(super) fn withdrawal_of(
+    c: &mut impl GenericClient,
+    project: &str,
+    id: &str,
+) -> Attempt<Option<Withdrawal>> {
+    match c.query_opt(
+        "SELECT withdrawn_at, withdrawn_by, withdrawn_reason, purged_at FROM responses
+         WHERE project = $1 AND id = $2",
+        &[&project, &id],
+    )? {
+        Some(row) => withdrawal_row(&row, 0),
+        None => Ok(None),
+    }
+}
+
+/// `Store::withdraw`, in one transaction.
+pub(super) fn withdraw(
+    c: &mut Client,
+    cache: &IndexCache,
+    project: &str,
+    id: &str,
+    reason: Option<&str>,
+    by: &str,
+    now: &str,
+) -> Attempt<Option<Withdrawal>> {
+    let mut tx = c.transaction()?;
+    ingest::lock_responses(&mut tx, project, [id])?;
+    let Some(row) = tx.query_opt(
+        "SELECT state, enumerator, received_at, quarantine,
+             withdrawn_at, withdrawn_by, withdrawn_reason, purged_at
+         FROM responses WHERE project = $1 AND id = $2",
+        &[&project, &id],
+    )?
+    else {
+        return Ok(None);
+    };
+    if let Some(earlier) = withdrawal_row(&row, 4)? {
+        return Ok(Some(earlier));
+    }
+    let state: String = row.try_get(0)?;
+    let enumerator: String = row.try_get(1)?;
+    let received_at: String = row.try_get(2)?;
+    let quarantine: String = row.try_get(3)?;
+    // What the response counts for on the console is taken away, as an ingest that
+    // changes it would before adding its new share. The feed row is locked first (as
+    // an ingest does), so count rows are written by one transaction of the project at
+    // a time.
+    let position = ingest::take_feed_positions(&mut tx, project, 1)?;
+    let state = codec::decode(&state)?;
+    let version = state.form_version().unwrap_or_default().to_owned();
+    let index = console::index_of(&mut tx, cache, project, &state.form, &version)?;
+    let before = projection::project(&state, index.as_deref(), quarantine != "[]");
+    let mut deltas = Deltas::default();
+    deltas.add(&before, &enumerator, &received_at, -1);
+    tx.execute(
+        "DELETE FROM response_index WHERE project = $1 AND id = $2",
+        &[&project, &id],
+    )?;
+    console::write_projection(&mut tx, project, &[], deltas, now)?;
+    tx.execute(
+        "UPDATE responses SET withdrawn_at = $3, withdrawn_by = $4, withdrawn_reason = $5,
+             updated_at = $3, feed_seq = $6
+         WHERE project = $1 AND id = $2",
+        &[&project, &id, &now, &by, &reason, &position],
+    )?;
+    tx.commit()?;
+    Ok(Some(Withdrawal {
+        at: now.to_owned(),
+        by: by.to_owned(),
+        reason: reason.map(str::to_owned),
+        purged_at: None,
+    }))
+}
+
+/// `Store::purge_withdrawn`, in one transaction.
+pub(super) fn purge(
+    c: &mut Client,
+    project: &str,
+    withdrawn_before: &str,
+    now: &str,
+) -> Attempt<u64> {
+    let mut tx = c.transaction()?;
+    let due: Vec<(String, String)> = tx
+        .query(
+            "SELECT id, form FROM responses
+             WHERE project = $1 AND withdrawn_at IS NOT NULL AND purged_at IS NULL
+                 AND withdrawn_at <= $2
+             ORDER BY id",
+            &[&project, &withdrawn_before],
+        )?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Attempt<_>>()?;
+    ingest::lock_responses(&mut tx, project, due.iter().map(|(id, _)| id.as_str()))?;
+    for (id, form) in &due {
+        let state = codec::encode(&ResponseState::new(id.as_str(), form.as_str()))?;
+        tx.execute(
+            "UPDATE responses SET state = $3, quarantine = '[]', conflict = FALSE, purged_at = $4
+             WHERE project = $1 AND id = $2 AND purged_at IS NULL",
+            &[&project, &id, &state, &now],
+        )?;
+        tx.execute(
+            "UPDATE revisions SET body = '' WHERE project = $1 AND response_id = $2",
+            &[&project, &id],
+        )?;
+    }
+    tx.commit()?;
+    Ok(due.len() as u64)
+}
+
+pub(super) fn keep_days(c: &mut impl GenericClient, project: &str) -> Attempt<Option<Option<i32>>> {
+    Ok(
+        match c.query_opt(
+            "SELECT withdrawn_keep_days FROM projects WHERE id = $1",
+            &[&project],
+        )? {
+            Some(row) => Some(row.try_get(0)?),
+            None => None,
+        },
+    )
+}
