@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { unzipSync, strFromU8 } from 'fflate';
 import jsQR from 'jsqr';
 import { PNG } from 'pngjs';
-import { CONFLICT_VILLAGE, expectedCells, FORM, SEARCH_WORD, shownCount } from './data.mjs';
+import { CONFLICT_VILLAGE, expectedCells, FORM, SEARCH_WORD, shownCount, VERSION } from './data.mjs';
 import { ADMIN, innerCode, PROJECT } from './server.mjs';
 import { workbook } from './xlsx.mjs';
 
@@ -227,6 +227,71 @@ export const scenarios = [
       const stored = await server.apiGet(`/projects/${PROJECT}/responses/${server.conflicted.id}`);
       equal(stored.conflicts ?? [], [], 'conflicts after resolving');
       equal(stored.response.answers.village, CONFLICT_VILLAGE, 'the kept value');
+    },
+  },
+  {
+    name: 'send a response back with a field comment; its resubmission shows the diff and is approved',
+    async run(ctx) {
+      const { page, server } = ctx;
+      await signIn(ctx);
+      const r = server.responses.find((x) => x.device === 'A' && x.id !== server.conflicted.id && x.set['/village']);
+      await page.goto(`${server.base}/p/${PROJECT}/responses/${r.id}`);
+      await page.locator('[data-comment-on="/village"]').click();
+      await page.locator('[data-note-for="/village"]').fill('Is this the right village?');
+      await page.getByTestId('send-back-comment').fill('Please check the village with the household');
+      await page.getByTestId('send-back').click();
+      await page.getByTestId('resubmission').waitFor();
+      await page.getByTestId('no-changes').waitFor();
+      // The device that collected it pulls the review and the comments from its feed;
+      // the other device does not see it.
+      // Each device's whole feed, page by page (the change is at its end).
+      const wholeFeed = async (device) => {
+        const items = [];
+        for (let after = '0', more = true; more; ) {
+          const page = await server.deviceGet(device, `/projects/${PROJECT}/device/feed?after=${after}&limit=500`);
+          items.push(...page.items);
+          more = page.more && page.items.length > 0;
+          after = page.next;
+        }
+        return items;
+      };
+      const mine = await wholeFeed('A');
+      const item = mine.find((i) => i.response === r.id);
+      check(item, 'the response is in its device feed');
+      equal(item.review_state, 'sent_back', 'review state on the device');
+      equal(item.reviews.at(-1).fields['/village'], 'Is this the right village?', 'the field comment on the device');
+      const ofA = new Set(server.responses.filter((x) => x.device === 'A').map((x) => x.id));
+      check(mine.every((i) => ofA.has(i.response)), 'device A receives only responses it collected');
+      const other = await wholeFeed('B');
+      check(other.length > 0, 'device B has its own feed');
+      check(!other.some((i) => ofA.has(i.response)), 'another device never receives them');
+      // The enumerator fixes the village and finalizes again: only that change goes up.
+      await server.upload('A', [
+        {
+          id: '5e4db4c0-0000-4000-a000-000000000002',
+          response: r.id,
+          form: FORM,
+          version: VERSION,
+          actor: server.devices.A.id,
+          seq: 2,
+          hlc: `${r.at + 7_200_000}.0`,
+          seen: {},
+          set: { '/village': 'Kisumu Mjini' },
+          status: 'finalized',
+        },
+      ]);
+      await page.reload();
+      const changed = page.locator('[data-changed="/village"]');
+      await changed.waitFor();
+      await changed.getByText('Kisumu Mjini').waitFor();
+      await changed.getByText(r.set['/village']).waitFor();
+      await shot(ctx, 'resubmission');
+      await page.getByTestId('approve').click();
+      await page.getByTestId('resubmission').waitFor({ state: 'detached' });
+      const stored = await server.apiGet(`/projects/${PROJECT}/responses/${r.id}`);
+      equal(stored.review_state, 'approved', 'review state after approving');
+      const again = await server.deviceGet('A', `/projects/${PROJECT}/device/feed?after=${item.cursor}`);
+      equal(again.items.find((i) => i.response === r.id)?.review_state, 'approved', 'the device reads approved');
     },
   },
   {

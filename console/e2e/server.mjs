@@ -140,6 +140,13 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     return res.json();
   };
 
+  /** A device's GET (its own feed). */
+  const deviceGet = async (device, path) => {
+    const res = await fetch(`${base}/api/v1${path}`, { headers: { Authorization: `Bearer ${devices[device].token}` } });
+    if (!res.ok) throw new Error(`GET ${path} as ${device}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+
   return {
     base,
     dataDir,
@@ -148,6 +155,8 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     devices,
     apiGet,
     apiPost,
+    deviceGet,
+    upload,
     async stop() {
       child.kill('SIGTERM');
       await exited;

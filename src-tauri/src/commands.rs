@@ -14,8 +14,8 @@ use crate::qr::{DecodeImageRequest, DecodePictureRequest};
 use crate::sync::{DeviceLink, OutboxEntry, ProvisionRequest, SyncSettingsRequest, SyncStatus};
 use crate::view::PageView;
 use crate::voices::{
-    AppSettings, AttachmentData, DecoyView, InterviewState, PageUpdate, ResponseSummary, Review,
-    Upload, Visit,
+    AppSettings, AttachmentData, DecoyView, InterviewState, PageUpdate, ResponseSummary,
+    ReturnedDetail, ReturnedSummary, Review, Upload, Visit,
 };
 
 /// The request to save one answer.
@@ -314,6 +314,22 @@ pub fn list_responses(voices: Unlocked) -> Result<Vec<ResponseSummary>> {
     voices.list_responses()
 }
 
+/// Responses sent back to the enumerator ("Returned"): neutral facts only.
+#[tauri::command]
+pub fn returned_list(voices: Unlocked) -> Result<Vec<ReturnedSummary>> {
+    voices.returned_list()
+}
+
+/// What the server said about one response: comments next to their questions (in the
+/// interview's language), conflicts; `null` when it said nothing.
+#[tauri::command]
+pub fn returned_detail(
+    voices: Unlocked,
+    request: ResponseRequest,
+) -> Result<Option<ReturnedDetail>> {
+    voices.returned_detail(&request.response_id)
+}
+
 #[tauri::command]
 pub fn record_paradata(voices: Unlocked, request: ParadataRequest) -> Result<()> {
     voices.paradata(
@@ -509,6 +525,8 @@ macro_rules! with_commands {
             commands::list_visits: () => Vec<Visit>,
             commands::reopen: ResponseRequest => InterviewState,
             commands::list_responses: () => Vec<ResponseSummary>,
+            commands::returned_list: () => Vec<ReturnedSummary>,
+            commands::returned_detail: ResponseRequest => Option<ReturnedDetail>,
             commands::record_paradata: ParadataRequest => (),
             commands::safe_exit: SafeExitRequest => DecoyView,
             commands::safe_return: SafeExitRequest => (),

@@ -221,6 +221,23 @@ fn table(response: &str) -> Vec<Row> {
         row(Method::PUT, "/api/v1/projects/{project}/device-policy", format!("{p}/device-policy"),
             json(serde_json::json!({"idle_lock_seconds": 600, "retention_days": 0})),
             [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        // Devices keep the directory for referral steps offline; none is published yet (404).
+        row(Method::GET, "/api/v1/projects/{project}/referrals", format!("{p}/referrals"), None,
+            [UNAUTH, NOT_FOUND, DENIED, UNAUTH, NOT_FOUND, DENIED, NOT_FOUND, NOT_FOUND, UNAUTH]),
+        // Allowed in, then refused for the sample directory (a service without a name).
+        row(Method::PUT, "/api/v1/projects/{project}/referrals", format!("{p}/referrals"),
+            json(serde_json::json!({"services": [{"id": "s1"}]})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, BAD_INPUT, DENIED, DENIED, BAD_INPUT, UNAUTH]),
+        row(Method::GET, "/api/v1/projects/{project}/withdrawal-policy", format!("{p}/withdrawal-policy"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::PUT, "/api/v1/projects/{project}/withdrawal-policy", format!("{p}/withdrawal-policy"),
+            json(serde_json::json!({"keep_days": 30})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        // After every row that reads the response: withdrawing takes it out of them. The second
+        // withdrawal answers the first as recorded.
+        row(Method::POST, "/api/v1/projects/{project}/responses/{id}/withdraw",
+            format!("{p}/responses/{response}/withdraw"), json(serde_json::json!({"reason": "matrix"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
         row(Method::GET, "/api/v1/users", "/api/v1/users", None,
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
         row(Method::POST, "/api/v1/users", "/api/v1/users",

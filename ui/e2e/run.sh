@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests of the real built Voices app: tauri-driver + WebKitWebDriver under Xvfb.
 # Installs what it needs when missing (Debian packages, tauri-driver, npm packages),
-# builds the UI, the app with the UI embedded and voices-server, then runs
-# ui/e2e/scenarios.mjs, lock.mjs, ux.mjs, sync.mjs and kill.mjs.
+# builds the UI, the app with the UI embedded and voices-server with the console, then
+# runs ui/e2e/scenarios.mjs, lock.mjs, ux.mjs, sync.mjs, sendback.mjs and kill.mjs.
 # Screenshots go to ui/e2e/artifacts/.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -34,9 +34,14 @@ if [ -n "${VOICES_APP_BIN:-}" ]; then
   [ -x "$app" ] || { echo "e2e: VOICES_APP_BIN=$app is not an executable" >&2; exit 1; }
 else
   (cd "$ui" && npm run build)
+  # The server with the coordinator console (the send-back story drives it in Chromium).
+  "$root/scripts/install-deps.sh" console wasm
+  (cd "$root/console" && { { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ]; } || npm ci --no-audit --no-fund; })
+  "$root/scripts/build-wasm.sh"
+  (cd "$root/console" && npm run build)
+  cargo build -p voices-server --features console
   # The app's own `--features custom-protocol` (`voices-app/custom-protocol` would name
   # its dev-dependency on itself, which a build of binaries leaves out: no UI embedded).
-  cargo build -p voices-server
   cargo build -p voices-app --features custom-protocol
   app="$CARGO_TARGET_DIR/debug/voices-app"
 fi

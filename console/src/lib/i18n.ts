@@ -283,6 +283,19 @@ const en = {
   errForbidden: 'Your role in this project does not allow this.',
   errBusy: 'The server is busy. Try again in a moment.',
   errStorage: 'The server could not read or write its database. Try again; if it persists, tell the administrator.',
+  review_sent_back: 'Sent back',
+  review_resubmitted: 'Resubmitted',
+  sendBack: 'Has issues — send back',
+  sendBackHelp: 'The enumerator’s device receives the comments at its next sync; the fix comes back as a resubmission.',
+  commentOnAnswer: 'Comment on this answer',
+  fieldComments: 'Comments on answers',
+  sendBackAction: 'Send back to the enumerator',
+  sentBackOn: 'Sent back {at} by {who}',
+  sinceSentBack: 'Changed since it was sent back',
+  noChangesYet: 'Nothing changed yet.',
+  approve: 'Approve',
+  before: 'Before',
+  after: 'After',
 };
 
 export type Key = keyof typeof en;
@@ -570,6 +583,19 @@ const ar: Strings = {
   errForbidden: 'دورك في هذا المشروع لا يسمح بذلك.',
   errBusy: 'الخادم مشغول. حاول بعد قليل.',
   errStorage: 'تعذّر على الخادم القراءة من قاعدة بياناته أو الكتابة فيها. حاول مجددًا، وإن تكرر ذلك فأبلغ المدير.',
+  review_sent_back: 'مُعادة',
+  review_resubmitted: 'أُعيد إرسالها',
+  sendBack: 'فيها مشكلات — أعِدها',
+  sendBackHelp: 'يتلقى جهاز العدّاد التعليقات في المزامنة التالية، ويعود التصحيح كإعادة إرسال.',
+  commentOnAnswer: 'تعليق على هذه الإجابة',
+  fieldComments: 'تعليقات على الإجابات',
+  sendBackAction: 'أعِدها إلى العدّاد',
+  sentBackOn: 'أُعيدت {at} بواسطة {who}',
+  sinceSentBack: 'ما تغيّر منذ إعادتها',
+  noChangesYet: 'لم يتغيّر شيء بعد.',
+  approve: 'اعتماد',
+  before: 'قبل',
+  after: 'بعد',
 };
 
 const uk: Strings = {
@@ -854,6 +880,19 @@ const uk: Strings = {
   errForbidden: 'Ваша роль у цьому проєкті цього не дозволяє.',
   errBusy: 'Сервер зайнятий. Спробуйте за мить.',
   errStorage: 'Сервер не зміг прочитати чи записати свою базу даних. Спробуйте ще раз; якщо не допоможе, повідомте адміністратора.',
+  review_sent_back: 'Повернено',
+  review_resubmitted: 'Надіслано знову',
+  sendBack: 'Є проблеми — повернути',
+  sendBackHelp: 'Пристрій інтерв’юера отримає коментарі під час наступної синхронізації; виправлення повернеться як повторне надсилання.',
+  commentOnAnswer: 'Коментар до цієї відповіді',
+  fieldComments: 'Коментарі до відповідей',
+  sendBackAction: 'Повернути інтерв’юеру',
+  sentBackOn: 'Повернено {at}, {who}',
+  sinceSentBack: 'Змінено після повернення',
+  noChangesYet: 'Поки нічого не змінено.',
+  approve: 'Схвалити',
+  before: 'Було',
+  after: 'Стало',
 };
 
 const es: Strings = {
@@ -1138,6 +1177,19 @@ const es: Strings = {
   errForbidden: 'Su rol en este proyecto no permite hacer esto.',
   errBusy: 'El servidor está ocupado. Inténtelo en un momento.',
   errStorage: 'El servidor no pudo leer ni escribir su base de datos. Inténtelo de nuevo; si persiste, avise a quien administra.',
+  review_sent_back: 'Devuelta',
+  review_resubmitted: 'Reenviada',
+  sendBack: 'Con problemas — devolver',
+  sendBackHelp: 'El dispositivo del encuestador recibe los comentarios en su próxima sincronización; la corrección vuelve como reenvío.',
+  commentOnAnswer: 'Comentario sobre esta respuesta',
+  fieldComments: 'Comentarios sobre respuestas',
+  sendBackAction: 'Devolver al encuestador',
+  sentBackOn: 'Devuelta {at} por {who}',
+  sinceSentBack: 'Cambios desde que se devolvió',
+  noChangesYet: 'Aún no hay cambios.',
+  approve: 'Aprobar',
+  before: 'Antes',
+  after: 'Después',
 };
 
 export const TABLES: Record<string, Strings> = { en, ar, uk, es };

@@ -150,6 +150,7 @@ export type HistoryEntry =
       at: string;
       state: string;
       comment?: string | null;
+      fields?: Record<string, string>;
     }
   | {
       kind: 'withdrawal';
@@ -207,5 +208,16 @@ export interface Person {
   memberships: { project: string; role: string }[];
 }
 
-export const REVIEW_STATES = ['received', 'has_issues', 'approved', 'rejected'] as const;
+/** Every review state (the table's filter). */
+export const REVIEW_STATES = ['received', 'has_issues', 'approved', 'rejected', 'sent_back', 'resubmitted'] as const;
 export type ReviewState = (typeof REVIEW_STATES)[number];
+/** The states a person decides (`resubmitted` is the enumerator's device's). */
+export const DECISIONS = ['received', 'has_issues', 'approved', 'rejected', 'sent_back'] as const;
+
+/** `GET /responses/{id}/resubmission`: what changed since the response was sent back. */
+export interface Resubmission {
+  review_state: ReviewState;
+  sent_back: { state: string; comment?: string | null; fields?: Record<string, string>; by: string; at: string };
+  resubmitted_at: string | null;
+  changes: Change[];
+}

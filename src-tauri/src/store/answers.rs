@@ -3,7 +3,7 @@
 //! Autosave writes one row; reading gives the [`FlatAnswers`] the engine and the
 //! revision builder take.
 
-use rusqlite::{params, TransactionBehavior};
+use rusqlite::{params, Connection, TransactionBehavior};
 use voices_core::answer::{AnswerPath, FlatAnswers};
 
 use super::responses::{ensure_draft, touch};
@@ -95,22 +95,25 @@ impl Store {
     /// Every answer of a response. A stored path that does not parse is an error, not
     /// a value silently left out.
     pub fn answers(&self, response_id: &str) -> Result<FlatAnswers> {
-        let mut stmt = self
-            .conn
-            .prepare_cached("SELECT path, value FROM answers WHERE response_id = ?1")?;
-        let mut rows = stmt.query(params![response_id])?;
-        let mut answers = FlatAnswers::new();
-        while let Some(row) = rows.next()? {
-            let (path, value): (String, Option<String>) = (row.get(0)?, row.get(1)?);
-            let corrupt = |why: String| {
-                Error::Corrupt(format!("answer `{path}` of response {response_id}: {why}"))
-            };
-            let value = value.ok_or_else(|| corrupt("it has no value".into()))?;
-            let parsed = AnswerPath::try_from(path.clone()).map_err(|e| corrupt(e.to_string()))?;
-            answers
-                .insert(parsed, value)
-                .map_err(|e| corrupt(e.to_string()))?;
-        }
-        Ok(answers)
+        read_answers(&self.conn, response_id)
     }
+}
+
+/// [`Store::answers`] on a connection or transaction.
+pub(super) fn read_answers(conn: &Connection, response_id: &str) -> Result<FlatAnswers> {
+    let mut stmt = conn.prepare_cached("SELECT path, value FROM answers WHERE response_id = ?1")?;
+    let mut rows = stmt.query(params![response_id])?;
+    let mut answers = FlatAnswers::new();
+    while let Some(row) = rows.next()? {
+        let (path, value): (String, Option<String>) = (row.get(0)?, row.get(1)?);
+        let corrupt = |why: String| {
+            Error::Corrupt(format!("answer `{path}` of response {response_id}: {why}"))
+        };
+        let value = value.ok_or_else(|| corrupt("it has no value".into()))?;
+        let parsed = AnswerPath::try_from(path.clone()).map_err(|e| corrupt(e.to_string()))?;
+        answers
+            .insert(parsed, value)
+            .map_err(|e| corrupt(e.to_string()))?;
+    }
+    Ok(answers)
 }

@@ -224,4 +224,18 @@ pub const MIGRATIONS: &[&str] = &[
         record       TEXT NOT NULL
     );
     "#,
+    // 10: what the server sends back about this device's responses (the device feed):
+    // each one's review state and transitions with their comments, and the answers the
+    // enumerator and a coordinator both changed (shown until finalized again). The feed's
+    // cursor is a setting.
+    r#"
+    CREATE TABLE returned (
+        response_id   TEXT PRIMARY KEY REFERENCES responses (id) ON DELETE CASCADE,
+        review_state  TEXT NOT NULL,
+        reviews       TEXT NOT NULL,
+        conflicts     TEXT NOT NULL DEFAULT '[]',
+        updated_at    TEXT NOT NULL
+    );
+    CREATE INDEX returned_by_state ON returned (review_state, updated_at);
+    "#,
 ];

@@ -20,6 +20,7 @@ mod outcomes;
 mod paradata;
 mod responses;
 mod retention;
+mod returned;
 mod revisions;
 mod selections;
 mod settings;
@@ -39,6 +40,7 @@ pub use migrations::MIGRATIONS;
 pub use outbox::OutboxEntryRow;
 pub use paradata::ParadataRow;
 pub use responses::{ResponseRow, ResponseStatus};
+pub use returned::{Applied as FeedApplied, ConflictRow, ReturnedRow};
 pub use revisions::{RevisionAck, RevisionRow};
 
 pub struct Store {

@@ -12,10 +12,12 @@ use super::revisions::SUPERSEDED;
 use super::Store;
 use crate::error::Result;
 
-/// Sent, every revision of this link acknowledged, the outbox says `sent`, not purged yet.
+/// Sent, every revision of this link acknowledged, the outbox says `sent`, not purged yet,
+/// and not sent back to the enumerator (kept until it is finalized again).
 const PURGEABLE: &str = "r.status = 'sent' AND r.purged_at IS NULL
     AND EXISTS (SELECT 1 FROM outbox o WHERE o.record_kind = 'response' AND o.record_id = r.id AND o.state = 'sent')
-    AND EXISTS (SELECT 1 FROM revisions v WHERE v.response_id = r.id)";
+    AND EXISTS (SELECT 1 FROM revisions v WHERE v.response_id = r.id)
+    AND NOT EXISTS (SELECT 1 FROM returned t WHERE t.response_id = r.id AND t.review_state = 'sentBack')";
 
 impl Store {
     /// Responses that may be purged, each with the time of its last acknowledgement.
@@ -82,6 +84,12 @@ impl Store {
             let rows = stmt.query_map(params![id], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
+        // The answers both sides changed hold values; the review and comments stay, so
+        // the app can say why the response cannot be fixed here.
+        tx.execute(
+            "UPDATE returned SET conflicts = '[]' WHERE response_id = ?1",
+            params![id],
+        )?;
         for table in [
             "answers",
             "consent",

@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 
 use super::tls;
 use voices_core::sync::protocol::{
-    AttachmentStatus, DeviceCredentials, DevicePolicy, FormVersionSummary, KnownRequest,
-    KnownResponse, Problem, ProvisionRequest, ServerInfo, UploadAck, DICTIONARY_HEADER, NDJSON,
-    PROTOCOL_HEADER, PROTOCOL_VERSION,
+    AttachmentStatus, DeviceCredentials, DeviceFeedPage, DevicePolicy, FormVersionSummary,
+    KnownRequest, KnownResponse, Problem, ProvisionRequest, ServerInfo, UploadAck,
+    DICTIONARY_HEADER, NDJSON, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
 /// Why a request did not give the answer asked for.
@@ -308,6 +308,21 @@ impl Client {
                 .json(&body),
         )
         .await
+    }
+
+    /// One page of the device feed: this device's responses changed after `after`.
+    pub async fn device_feed(&self, after: &str, limit: usize) -> ClientResult<DeviceFeedPage> {
+        // Cursors are the server's decimal positions; anything else starts from the top.
+        let after = if after.bytes().all(|b| b.is_ascii_digit()) && !after.is_empty() {
+            after
+        } else {
+            "0"
+        };
+        let request = self.request(
+            reqwest::Method::GET,
+            self.project_url(&format!("/device/feed?after={after}&limit={limit}")),
+        );
+        self.json(request).await
     }
 
     pub async fn forms(&self) -> ClientResult<Vec<FormVersionSummary>> {

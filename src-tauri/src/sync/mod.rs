@@ -10,6 +10,7 @@
 mod auto;
 pub mod backoff;
 pub mod client;
+mod feed;
 mod files;
 mod link;
 pub(crate) mod policy;
@@ -72,6 +73,9 @@ pub struct Syncer {
     emitter: Mutex<Option<Emitter>>,
     options: Mutex<ClientOptions>,
     clock_skew_ms: AtomicI64,
+    /// Responses the device feed changed in the store since an interview last opened
+    /// them: an interview open in memory is read again before its next step.
+    feed_changed: Mutex<std::collections::HashSet<String>>,
 }
 
 impl Syncer {
@@ -91,7 +95,13 @@ impl Syncer {
             emitter: Mutex::new(None),
             options: Mutex::default(),
             clock_skew_ms: AtomicI64::new(0),
+            feed_changed: Mutex::default(),
         }
+    }
+
+    /// Whether the device feed changed response `id` since this was last asked.
+    pub(crate) fn take_feed_changed(&self, id: &str) -> bool {
+        lock(&self.feed_changed).remove(id)
     }
 
     /// Where `sync-status` events go (the app shell sets this to emit Tauri events).

@@ -22,6 +22,9 @@ pub struct SyncSummary {
     pub quarantined: u32,
     pub rejected: u32,
     pub attachments_sent: u32,
+    /// Responses the server said something new about (review, comments, coordinators'
+    /// edits), merged into the device's copy.
+    pub returned: u32,
     /// Revisions still waiting for an answer after this sync (`held_back` included).
     pub still_due: u32,
     /// Revisions not sent in this sync because a file their response needs could not be
@@ -149,6 +152,11 @@ impl Syncer {
         let destination = format!("{}|{}", link.server_url, link.project);
         self.upload_all(&client, &info, &destination, &mut summary)
             .await?;
+        // After the uploads, so every finalized edit is on the server first: an answer
+        // both sides changed is then a conflict there too, never overwritten here.
+        if info.capabilities.iter().any(|c| c == "device-feed") {
+            summary.returned = self.pull_feed(&client, &link.device_id).await?;
+        }
         summary.still_due = self
             .store
             .with(|s| Ok(s.unacknowledged_revisions(u32::MAX)?.len() as u32))?;

@@ -95,6 +95,9 @@ pub struct SyncStatus {
     pub proxy: Option<String>,
     /// Form versions pulled during sync that the user has not been shown yet.
     pub new_form_versions: Vec<FormVersionOffer>,
+    /// Responses sent back to the enumerator and not finalized again (the header's
+    /// "Returned" count).
+    pub returned: u32,
 }
 
 /// Where one response stands with the server.
@@ -149,7 +152,7 @@ pub struct OutboxEntry {
 impl Syncer {
     /// The sync state as the UI shows it.
     pub fn sync_status(&self) -> Result<SyncStatus> {
-        let (link, counts, offers, auto, proxy, last_success) = self.store.with(|s| {
+        let (link, counts, offers, auto, proxy, last_success, returned) = self.store.with(|s| {
             Ok((
                 s.link()?,
                 s.outbox_counts()?,
@@ -157,6 +160,7 @@ impl Syncer {
                 s.setting(AUTO_SYNC_KEY)?,
                 s.setting(PROXY_KEY)?,
                 s.setting(LAST_SUCCESS_KEY)?,
+                s.sent_back_count()?,
             ))
         })?;
         let mut c = OutboxCounts::default();
@@ -196,6 +200,7 @@ impl Syncer {
                     published_at: o.published_at,
                 })
                 .collect(),
+            returned,
         })
     }
 

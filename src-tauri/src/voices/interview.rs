@@ -62,6 +62,9 @@ pub struct ResponseSummary {
     /// Short neutral label: "#3f2a9c" (no answer text can leak into lists).
     pub label: String,
     pub edit_count: u32,
+    /// What the coordinators decided (`approved`, `rejected`, `sent_back`,
+    /// `resubmitted`, …), once the server said so.
+    pub review_state: Option<String>,
 }
 
 impl Voices {
@@ -120,6 +123,11 @@ impl Voices {
 
     /// Load an interview's session from the store unless it is open already.
     fn ensure_open(&self, id: &str) -> Result<()> {
+        if self.sync.take_feed_changed(id) {
+            // Coordinators' edits were merged into the store meanwhile: read it again
+            // (every answer of the session was committed before it was shown as saved).
+            self.evict(id);
+        }
         if lock(&self.open).contains_key(id) {
             return Ok(());
         }
@@ -531,10 +539,14 @@ impl Voices {
     }
 
     pub fn list_responses(&self) -> Result<Vec<ResponseSummary>> {
-        let rows = self.store.lock().responses()?;
+        let (rows, reviews) = {
+            let store = self.store.lock();
+            (store.responses()?, store.review_states()?)
+        };
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let title = self.forms.title(&row.form_id, &row.form_version);
+            let review_state = reviews.get(&row.id).map(|s| s.wire_name().to_owned());
             out.push(ResponseSummary {
                 label: view::neutral_label(&row.id),
                 response_id: row.id,
@@ -545,6 +557,7 @@ impl Voices {
                 created_at: row.created_at,
                 updated_at: row.updated_at,
                 edit_count: row.edit_count,
+                review_state,
             });
         }
         Ok(out)

@@ -6,6 +6,7 @@
 
 mod attachments;
 mod interview;
+mod returned;
 mod safe_exit;
 mod settings;
 mod visits;
@@ -26,6 +27,7 @@ use crate::vault::{files, AttachmentFiles, DataKey, Vault};
 pub use crate::decoy::{decoy, DecoyView};
 pub use attachments::{AttachmentData, Upload};
 pub use interview::{InterviewState, PageUpdate, ResponseSummary, Review};
+pub use returned::{AnswerConflict, FieldComment, ReturnedDetail, ReturnedSummary};
 pub use settings::{AppSettings, DEFAULT_IDLE_LOCK_SECONDS};
 pub use visits::Visit;
 

@@ -119,6 +119,8 @@ impl Voices {
         store.transition(id, &[ResponseStatus::Draft], ResponseStatus::Finalized, at)?;
         store.transition(id, &[ResponseStatus::Finalized], ResponseStatus::Queued, at)?;
         store.add_paradata(id, "finalized", None, at)?;
+        // Sent back and finished again: it waits for the server as resubmitted.
+        store.mark_resubmitted(id, at)?;
         drop(store);
         self.sync.after_finalize();
         Ok(())

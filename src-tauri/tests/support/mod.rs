@@ -203,6 +203,45 @@ impl TestServer {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// A coordinator's JSON request: the status and the body (`null` when empty).
+    pub async fn coordinator_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self
+            .http
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.coordinator);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let r = request.send().await.unwrap();
+        let status = r.status().as_u16();
+        let text = r.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Upload revisions as the coordinator (`user:cora`); the acknowledgement.
+    pub async fn coordinator_upload(&self, revisions: &[voices_core::sync::Revision]) -> Value {
+        let body: String = revisions
+            .iter()
+            .map(|r| serde_json::to_string(r).unwrap() + "\n")
+            .collect();
+        let r = self
+            .http
+            .post(format!("{}/api/v1/projects/{PROJECT}/revisions", self.url))
+            .bearer_auth(&self.coordinator)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        r.json().await.unwrap()
+    }
+
     /// Every response in the coordinator feed, read from the start.
     pub async fn pull_all(&self) -> Vec<Value> {
         let mut items = Vec::new();

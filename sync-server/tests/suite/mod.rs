@@ -861,6 +861,96 @@ pub fn a_send_back_reaches_only_its_device_and_its_edit_resubmits(store: Arc<dyn
     assert!(feed("dev-a", last[0].feed_seq).is_empty());
 }
 
+/// A device's feed holds the responses it started in that project and nothing else:
+/// several devices in two projects (one device id in both), every response corrected
+/// and sent back by a coordinator, each feed read to its end in small pages.
+pub fn a_device_feed_never_holds_another_devices_response(store: Arc<dyn Store>) {
+    setup(store.as_ref());
+    let started: [(&str, &str, [u64; 3]); 5] = [
+        ("p1", "dev-a", [31, 32, 33]),
+        ("p1", "dev-b", [34, 35, 36]),
+        ("p1", "dev-c", [37, 38, 39]),
+        ("p2", "dev-a", [40, 41, 42]),
+        ("p2", "dev-d", [43, 44, 45]),
+    ];
+    let fields = BTreeMap::from([("/resp_age".to_string(), "Is this right?".to_string())]);
+    let back = Decision {
+        state: ReviewState::SentBack,
+        comment: Some("Please check"),
+        fields: &fields,
+        by: "cora",
+    };
+    for (project, device, numbers) in started {
+        for n in numbers {
+            let first = household_revision(n, device, "1");
+            let response = first.response.clone();
+            let correction = Revision {
+                id: format!("cora-{n}"),
+                actor: "user:cora".into(),
+                seq: 1,
+                seen: VersionVector([(device.to_string(), 1)].into()),
+                set: [("/resp_age".to_string(), Some("44".into()))].into(),
+                status: None,
+                ..first.clone()
+            };
+            for (by, revision) in [(device, first), ("user:cora", correction)] {
+                let acks = store
+                    .ingest(
+                        project,
+                        &uploader(by),
+                        &[incoming(revision)],
+                        &TestValidator,
+                        NOW,
+                    )
+                    .unwrap();
+                assert_eq!(acks[0].status, AckStatus::Accepted, "{acks:?}");
+            }
+            store
+                .review(project, std::slice::from_ref(&response), &back, LATER)
+                .unwrap();
+        }
+    }
+    let devices = [
+        ("p1", "dev-a"),
+        ("p1", "dev-b"),
+        ("p1", "dev-c"),
+        ("p1", "dev-d"),
+        ("p2", "dev-a"),
+        ("p2", "dev-b"),
+        ("p2", "dev-d"),
+    ];
+    for (project, device) in devices {
+        let expected: HashSet<String> = started
+            .iter()
+            .filter(|(p, d, _)| *p == project && *d == device)
+            .flat_map(|(_, _, numbers)| numbers.iter())
+            .map(|n| household_revision(*n, device, "1").response)
+            .collect();
+        let mut got = HashSet::new();
+        let mut after = 0;
+        loop {
+            let page = store.device_feed(project, device, after, 2).unwrap();
+            let Some(last) = page.last() else { break };
+            after = last.feed_seq;
+            for row in page {
+                assert!(
+                    expected.contains(&row.id),
+                    "{device} in {project} received response {} it did not start",
+                    row.id
+                );
+                assert_eq!(row.review_state, ReviewState::SentBack);
+                for body in &row.coordinator_revisions {
+                    let edit: Revision = serde_json::from_str(body).unwrap();
+                    assert_eq!(edit.response, row.id, "an edit of another response");
+                }
+                assert_eq!(row.coordinator_revisions.len(), 1);
+                got.insert(row.id);
+            }
+        }
+        assert_eq!(got, expected, "{device} in {project}");
+    }
+}
+
 pub fn known_revisions_lists_what_is_stored(store: Arc<dyn Store>) {
     setup(store.as_ref());
     let batch: Vec<_> = (0..5)
@@ -1188,6 +1278,7 @@ macro_rules! store_suite {
             seen_may_claim_only_edits_the_server_holds,
             review_state_moves_the_response_in_the_feed,
             a_send_back_reaches_only_its_device_and_its_edit_resubmits,
+            a_device_feed_never_holds_another_devices_response,
             known_revisions_lists_what_is_stored,
             pull_form_reads_one_form_in_feed_order,
             pull_cursor_has_no_gaps_under_concurrent_writers,

@@ -164,7 +164,72 @@ export type ResponseSummary = { response_id: string, form_id: string, form_versi
 /**
  * Short neutral label: "#3f2a9c" (no answer text can leak into lists).
  */
-label: string, edit_count: number, };
+label: string, edit_count: number, 
+/**
+ * What the coordinators decided (`approved`, `rejected`, `sent_back`,
+ * `resubmitted`, …), once the server said so.
+ */
+review_state: string | null, };
+
+export type ReturnedSummary = { response_id: string, 
+/**
+ * Short neutral label, as in every list ("#3f2a9c").
+ */
+label: string, form_title: string, 
+/**
+ * When the server's word about it arrived on the device.
+ */
+updated_at: string, 
+/**
+ * How many comments there are (on the response and on its answers).
+ */
+comments: number, 
+/**
+ * Answers changed on both sides, waiting for the enumerator.
+ */
+conflicts: number, 
+/**
+ * When retention removed its answers from the device: it cannot be fixed here.
+ */
+purged_at: string | null, };
+
+export type FieldComment = { path: string, 
+/**
+ * The question's label in the interview's language (its name if it has none).
+ */
+label: string, comment: string, };
+
+export type AnswerConflict = { path: string, label: string, yours: string | null, 
+/**
+ * The other values, each with who wrote it (`user:NAME`).
+ */
+theirs: Array<[string, string | null]>, };
+
+export type ReturnedDetail = { response_id: string, 
+/**
+ * `received`, `has_issues`, `sent_back`, `resubmitted`, `approved` or `rejected`.
+ */
+review_state: string, 
+/**
+ * The language the interview is in (its labels below are in it), and its direction.
+ */
+language: string, rtl: boolean, 
+/**
+ * The last send-back's comment on the response.
+ */
+comment: string | null, 
+/**
+ * Who sent it back (`user:NAME`) and when.
+ */
+sent_back_by: string | null, sent_back_at: string | null, 
+/**
+ * The last send-back's comments on single answers, in form order.
+ */
+fields: Array<FieldComment>, conflicts: Array<AnswerConflict>, 
+/**
+ * When retention removed its answers from the device: it cannot be fixed here.
+ */
+purged_at: string | null, };
 
 export type Visit = { response_id: string, 
 /**
@@ -302,7 +367,12 @@ last_error: string | null, progress: SyncProgress | null, counts: OutboxCounts, 
 /**
  * Form versions pulled during sync that the user has not been shown yet.
  */
-new_form_versions: Array<FormVersionOffer>, };
+new_form_versions: Array<FormVersionOffer>, 
+/**
+ * Responses sent back to the enumerator and not finalized again (the header's
+ * "Returned" count).
+ */
+returned: number, };
 
 export type RecordSyncState = "pending" | "sending" | "sent" | "quarantined" | "rejected" | "failed";
 
@@ -399,6 +469,8 @@ export interface Commands {
   list_visits: { request: null; response: Array<Visit> };
   reopen: { request: ResponseRequest; response: InterviewState };
   list_responses: { request: null; response: Array<ResponseSummary> };
+  returned_list: { request: null; response: Array<ReturnedSummary> };
+  returned_detail: { request: ResponseRequest; response: ReturnedDetail | null };
   record_paradata: { request: ParadataRequest; response: null };
   safe_exit: { request: SafeExitRequest; response: DecoyView };
   safe_return: { request: SafeExitRequest; response: null };
