@@ -15,6 +15,7 @@ use super::body::{self, body_error, BodyError};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, stream, AppState};
 use crate::attachments;
+use crate::store::access::AuditAction;
 use crate::store::{AttachmentStatus, ChunkOutcome};
 
 fn address(text: &str) -> ApiResult<String> {
@@ -158,13 +159,22 @@ pub(super) async fn download(
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Response> {
     let sha256 = address(&sha256)?;
-    let project = caller.project;
+    let project = caller.project.clone();
     let store = state.store.clone();
-    let (p, sha) = (project.clone(), sha256.clone());
-    let status = blocking(move || store.attachment_status(&p, &sha))
-        .await?
-        .filter(|s| s.complete)
-        .ok_or_else(|| unknown_attachment(&sha256))?;
+    let sha = sha256.clone();
+    let status = blocking(move || {
+        let status = store
+            .attachment_status(&caller.project, &sha)?
+            .filter(|s| s.complete);
+        // A photo or a recording is a respondent's data: every download is in the audit.
+        if status.is_some() {
+            let target = format!("attachment:{sha}");
+            caller.audit(store.as_ref(), AuditAction::ReadResponse, Some(&target), "")?;
+        }
+        Ok::<_, crate::Error>(status)
+    })
+    .await?
+    .ok_or_else(|| unknown_attachment(&sha256))?;
     let (tx, body) = stream::channel(2);
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {

@@ -20,6 +20,7 @@ use crate::console::{self, resolve::ResolveError, response::Unresolved};
 use crate::metrics::Metrics;
 use crate::responses::{self, DEFAULT_PAGE};
 use crate::review;
+use crate::store::access::AuditAction;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct PullQuery {
@@ -42,8 +43,14 @@ pub(super) async fn pull(
     let after = parse_cursor(query.after.as_deref())?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     let store = state.store.clone();
-    let page =
-        blocking(move || responses::page(store.as_ref(), &caller.project, after, limit)).await?;
+    let page = blocking(move || {
+        let page = responses::page(store.as_ref(), &caller.project, after, limit)?;
+        // The pull carries every answer (sealed ones as ciphertext): each page is audited.
+        let detail = format!("pull after={after} items={}", page.items.len());
+        caller.audit(store.as_ref(), AuditAction::ReadResponse, None, detail)?;
+        Ok::<_, crate::Error>(page)
+    })
+    .await?;
     Metrics::add(&state.metrics.pulls, 1);
     Ok(Json(page))
 }
@@ -62,8 +69,16 @@ pub(super) async fn one(
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    caller.check_pii(query.pii)?;
     let rid = id.clone();
     let found = blocking(move || {
+        let detail = format!("pii={}", query.pii);
+        caller.audit(
+            store.as_ref(),
+            AuditAction::ReadResponse,
+            Some(&rid),
+            detail,
+        )?;
         console::response::response_json(store.as_ref(), &indexes, &caller.project, &rid, query.pii)
     })
     .await?;
@@ -78,8 +93,16 @@ pub(super) async fn history(
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    caller.check_pii(query.pii)?;
     let rid = id.clone();
     let found = blocking(move || {
+        let detail = format!("history pii={}", query.pii);
+        caller.audit(
+            store.as_ref(),
+            AuditAction::ReadResponse,
+            Some(&rid),
+            detail,
+        )?;
         console::response::history_json(store.as_ref(), &indexes, &caller.project, &rid, query.pii)
     })
     .await?;
@@ -117,7 +140,18 @@ pub(super) async fn review(
             comment: request.comment.as_deref(),
             fields: &request.fields,
         };
-        review::review(store.as_ref(), &caller.project, &[rid], &asked, &by)
+        let found = review::review(
+            store.as_ref(),
+            &caller.project,
+            std::slice::from_ref(&rid),
+            &asked,
+            &by,
+        )?;
+        if found.is_ok() {
+            let detail = format!("{:?}", request.state).to_lowercase();
+            caller.audit(store.as_ref(), AuditAction::Review, Some(&rid), detail)?;
+        }
+        Ok::<_, crate::Error>(found)
     })
     .await?
     .map_err(refused)?;
@@ -152,7 +186,13 @@ pub(super) async fn bulk_review(
             comment: request.comment.as_deref(),
             fields: &FieldComments::new(),
         };
-        review::review(store.as_ref(), &caller.project, &ids, &asked, &by)
+        let found = review::review(store.as_ref(), &caller.project, &ids, &asked, &by)?;
+        if found.is_ok() {
+            let detail = format!("{:?} {} responses", request.state, ids.len()).to_lowercase();
+            let target = ids.join(" ");
+            caller.audit(store.as_ref(), AuditAction::Review, Some(&target), detail)?;
+        }
+        Ok::<_, crate::Error>(found)
     })
     .await?
     .map_err(refused)?;
@@ -221,6 +261,8 @@ pub(super) async fn resolve(
     let user = caller.name();
     let rid = id.clone();
     let outcome = blocking(move || {
+        let detail = format!("resolve {}", request.path);
+        caller.audit(store.as_ref(), AuditAction::Edit, Some(&rid), detail)?;
         let project = &caller.project;
         let done = console::response::resolve_conflict(
             store.as_ref(),
@@ -248,6 +290,9 @@ pub(super) async fn resolve(
         Ok(None) | Err(Unresolved::UnknownResponse) => Err(unknown_response(&id)),
         Err(Unresolved::Refused(e @ ResolveError::BadPath(_))) => {
             Err(ApiError::bad_request("bad_path", e.to_string()))
+        }
+        Err(Unresolved::Refused(e @ ResolveError::SealedValue(_))) => {
+            Err(ApiError::bad_request("sealed_value", e.to_string()))
         }
         Err(Unresolved::Refused(e @ ResolveError::NoConflict(_))) => Err(ApiError::new(
             StatusCode::CONFLICT,
