@@ -14,9 +14,10 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
 import { scenarios as consoleScenarios } from './scenarios.mjs';
+import { teamsScenarios } from './teams.mjs';
 import { workbenchScenarios } from './workbench.mjs';
 
-const scenarios = [...consoleScenarios, ...workbenchScenarios];
+const scenarios = [...consoleScenarios, ...teamsScenarios, ...workbenchScenarios];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.VOICES_SERVER_BIN;

@@ -91,6 +91,7 @@ fn run(form: &str, total: u64, batch: u64, devices: u64, skip_validation: bool) 
                 let uploader = Uploader {
                     id: format!("dev-{d}"),
                     enumerator: format!("Enumerator {d}"),
+                    devices: None,
                 };
                 let limits = default_limits();
                 let mut accepted = 0;
@@ -235,6 +236,7 @@ fn main() {
             include_pii: false,
             labels: false,
             filter: None,
+            scope: voices_server::store::Scope::Project,
         };
         let started = Instant::now();
         let cpu_before = cpu_seconds();

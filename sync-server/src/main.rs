@@ -16,6 +16,8 @@ use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Published, Role, Store, UserChanges};
 use voices_server::{app, auth, metrics_app, AppState};
 
+mod teams_cli;
+
 /// Ingest allocates and frees many small strings per record on several threads at once;
 /// mimalloc does that with far less contention and fewer page faults than the system
 /// allocator (profiled: a quarter of ingest CPU time was in malloc/free).
@@ -135,6 +137,12 @@ enum Command {
     Referrals {
         #[command(subcommand)]
         command: ReferralsCommand,
+    },
+    /// Teams of devices, and coordinators limited to them (they then read only their
+    /// teams' responses).
+    Teams {
+        #[command(subcommand)]
+        command: teams_cli::TeamsCommand,
     },
     /// Export a form's responses (CSV zip as in ODK Central, JSON or GeoJSON), streamed.
     Export {
@@ -638,6 +646,7 @@ fn main() -> anyhow::Result<()> {
                 include_pii: *include_pii,
                 labels: *labels,
                 filter: None,
+                scope: voices_server::store::Scope::Project,
             };
             let count = match output {
                 Some(path) => {
@@ -663,6 +672,10 @@ fn main() -> anyhow::Result<()> {
         } => {
             let store = open_store(&cli)?;
             publish_file(store.as_ref(), file, project, by)
+        }
+        Command::Teams { command } => {
+            let store = open_store(&cli)?;
+            teams_cli::run(store.as_ref(), command, &now, say)
         }
         Command::Referrals {
             command: ReferralsCommand::Publish { file, project, by },

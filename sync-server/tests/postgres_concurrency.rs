@@ -58,6 +58,7 @@ fn uploader(id: &str) -> Uploader {
     Uploader {
         id: id.into(),
         enumerator: format!("enumerator of {id}"),
+        devices: None,
     }
 }
 

@@ -15,7 +15,7 @@ use super::body::{self, body_error, BodyError};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, stream, AppState};
 use crate::attachments;
-use crate::store::{AttachmentStatus, ChunkOutcome};
+use crate::store::{AttachmentStatus, ChunkOutcome, Scope};
 
 fn address(text: &str) -> ApiResult<String> {
     attachments::address(text).ok_or_else(|| {
@@ -152,19 +152,44 @@ pub(super) async fn put_chunk(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub(super) struct DownloadQuery {
+    /// The response whose answer names the file: a coordinator limited to teams reads a
+    /// file only through a response of their teams.
+    #[serde(default)]
+    response: Option<String>,
+}
+
 pub(super) async fn download(
     State(state): State<AppState>,
     Path((_, sha256)): Path<(String, String)>,
+    Query(query): Query<DownloadQuery>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Response> {
     let sha256 = address(&sha256)?;
+    let scope = caller.scope();
     let project = caller.project;
     let store = state.store.clone();
     let (p, sha) = (project.clone(), sha256.clone());
-    let status = blocking(move || store.attachment_status(&p, &sha))
-        .await?
-        .filter(|s| s.complete)
-        .ok_or_else(|| unknown_attachment(&sha256))?;
+    let status = blocking(move || {
+        if scope != Scope::Project {
+            // Answered as a missing file unless a response the caller sees names it.
+            let Some(id) = query.response else {
+                return Ok(None);
+            };
+            let Some(found) = store.get_response_in(&p, &scope, &id)? else {
+                return Ok(None);
+            };
+            let answers = serde_json::to_string(&found.state.answers())?;
+            if !answers.contains(&sha) {
+                return Ok(None);
+            }
+        }
+        store.attachment_status(&p, &sha)
+    })
+    .await?
+    .filter(|s| s.complete)
+    .ok_or_else(|| unknown_attachment(&sha256))?;
     let (tx, body) = stream::channel(2);
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {

@@ -15,7 +15,7 @@ use super::auth::{Authorized, Coordinate};
 use super::error::{ApiError, ApiResult};
 use super::table::boolean;
 use super::{blocking, AppState};
-use crate::console::{dashboard, fields};
+use crate::console::{dashboard, fields, team_counts};
 use crate::store::projection::FormIndex;
 
 /// Decimals of a map point without the pii permission (2: about 1 km) and at most with it.
@@ -39,7 +39,8 @@ pub(super) async fn dashboard(
         .get("version")
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty());
-    let store = state.store.clone();
+    let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    let scope = caller.scope();
     let f = form.clone();
     let found = blocking(move || {
         let Some((document, _)) =
@@ -47,7 +48,14 @@ pub(super) async fn dashboard(
         else {
             return Ok::<_, crate::Error>(None);
         };
-        let counts = store.dashboard_counts(&caller.project, &f, version.as_deref())?;
+        let counts = team_counts::dashboard_counts(
+            store.as_ref(),
+            &indexes,
+            &caller.project,
+            &scope,
+            &f,
+            version.as_deref(),
+        )?;
         Ok(Some(dashboard::dashboard(
             &document,
             &FormIndex::new(&document),
@@ -92,12 +100,18 @@ pub(super) async fn points(
             })?,
     };
     let store = state.store.clone();
+    let scope = caller.scope();
     let f = form.clone();
     let cells = blocking(move || {
         if fields::form_version(store.as_ref(), &caller.project, &f, None)?.is_none() {
             return Ok::<_, crate::Error>(None);
         }
-        Ok(Some(store.map_cells(&caller.project, &f, precision)?))
+        Ok(Some(store.map_cells_in(
+            &caller.project,
+            &scope,
+            &f,
+            precision,
+        )?))
     })
     .await?
     .ok_or_else(|| unknown_form(&form))?;

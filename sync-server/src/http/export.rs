@@ -66,6 +66,7 @@ pub(super) async fn export(
         })?,
     };
     let options = Options {
+        scope: caller.scope(),
         project: caller.project,
         form,
         format,

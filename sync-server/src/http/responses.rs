@@ -42,8 +42,10 @@ pub(super) async fn pull(
     let after = parse_cursor(query.after.as_deref())?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     let store = state.store.clone();
+    let scope = caller.scope();
     let page =
-        blocking(move || responses::page(store.as_ref(), &caller.project, after, limit)).await?;
+        blocking(move || responses::page(store.as_ref(), &caller.project, &scope, after, limit))
+            .await?;
     Metrics::add(&state.metrics.pulls, 1);
     Ok(Json(page))
 }
@@ -61,6 +63,7 @@ pub(super) async fn one(
     Query(query): Query<PiiQuery>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
+    caller.sees(&state, &id).await?;
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
     let rid = id.clone();
     let found = blocking(move || {
@@ -77,6 +80,7 @@ pub(super) async fn history(
     Query(query): Query<PiiQuery>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
+    caller.sees(&state, &id).await?;
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
     let rid = id.clone();
     let found = blocking(move || {
@@ -110,6 +114,7 @@ pub(super) async fn review(
     let request: ReviewRequest = json_body(&state, body).await?;
     let store = state.store.clone();
     let by = caller.name();
+    let scope = caller.scope();
     let rid = id.clone();
     let found = blocking(move || {
         let asked = review::Request {
@@ -117,7 +122,7 @@ pub(super) async fn review(
             comment: request.comment.as_deref(),
             fields: &request.fields,
         };
-        review::review(store.as_ref(), &caller.project, &[rid], &asked, &by)
+        review::review(store.as_ref(), &caller.project, &scope, &[rid], &asked, &by)
     })
     .await?
     .map_err(refused)?;
@@ -145,6 +150,7 @@ pub(super) async fn bulk_review(
     let request: BulkReview = json_body(&state, body).await?;
     let store = state.store.clone();
     let by = caller.name();
+    let scope = caller.scope();
     let ids = request.ids.clone();
     let found = blocking(move || {
         let asked = review::Request {
@@ -152,7 +158,7 @@ pub(super) async fn bulk_review(
             comment: request.comment.as_deref(),
             fields: &FieldComments::new(),
         };
-        review::review(store.as_ref(), &caller.project, &ids, &asked, &by)
+        review::review(store.as_ref(), &caller.project, &scope, &ids, &asked, &by)
     })
     .await?
     .map_err(refused)?;
@@ -176,6 +182,7 @@ pub(super) async fn resubmission(
     Query(query): Query<PiiQuery>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
+    caller.sees(&state, &id).await?;
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
     let rid = id.clone();
     let found = blocking(move || {
@@ -212,6 +219,7 @@ pub(super) async fn resolve(
     caller: Authorized<Coordinate>,
     body: Body,
 ) -> ApiResult<Json<Value>> {
+    caller.sees(&state, &id).await?;
     let request: Resolve = json_body(&state, body).await?;
     let (store, catalog, indexes) = (
         state.store.clone(),
@@ -276,6 +284,7 @@ pub(super) async fn withdraw(
     caller: Authorized<Coordinate>,
     body: Body,
 ) -> ApiResult<Json<crate::store::Withdrawal>> {
+    caller.sees(&state, &id).await?;
     let request: WithdrawRequest = json_body(&state, body).await?;
     let store = state.store.clone();
     let by = caller.name();

@@ -17,6 +17,7 @@ use super::body::{self, body_error, content_type_is, json_body, BodyError};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::metrics::Metrics;
+use crate::store::Scope;
 
 pub(super) async fn upload(
     State(state): State<AppState>,
@@ -24,7 +25,13 @@ pub(super) async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<UploadAck>> {
-    let uploader = caller.uploader();
+    let mut uploader = caller.uploader();
+    let scope = caller.scope();
+    if scope != Scope::Project {
+        let (store, project) = (state.store.clone(), caller.project.clone());
+        let devices = blocking(move || store.list_devices_in(&project, &scope)).await?;
+        uploader.devices = Some(devices.into_iter().map(|d| d.id).collect());
+    }
     let project = caller.project;
     if !content_type_is(&headers, NDJSON) {
         return Err(ApiError::new(

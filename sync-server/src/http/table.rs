@@ -13,6 +13,7 @@ use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::store::console::{parse_review, time_bound, Cursor, Flag, Sort, TableQuery};
 use crate::store::projection::search_words;
+use crate::store::Scope;
 
 /// Most rows in one page.
 pub const MAX_TABLE_PAGE: usize = 500;
@@ -144,6 +145,8 @@ pub(super) fn table_query(params: &HashMap<String, String>) -> ApiResult<TableQu
         offset,
         limit,
         count: boolean(params, "total", true)?,
+        // The caller's scope is set by the handler.
+        scope: Scope::Project,
     })
 }
 
@@ -152,7 +155,8 @@ pub(super) async fn page(
     Query(params): Query<HashMap<String, String>>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
-    let query = table_query(&params)?;
+    let mut query = table_query(&params)?;
+    query.scope = caller.scope();
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
     let page = blocking(move || {
         crate::console::table::page_json(store.as_ref(), &indexes, &caller.project, &query)

@@ -41,6 +41,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0010_withdrawal.sql"),
     // 11: a project's referral directory, in versions.
     include_str!("0011_referral_directory.sql"),
+    // 13: teams of devices, and coordinators limited to teams.
+    include_str!("0013_teams.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
