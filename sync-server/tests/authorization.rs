@@ -448,6 +448,22 @@ async fn a_coordinator_limited_to_a_team_reads_nothing_outside_it() {
     assert_eq!(status, StatusCode::OK, "{ack}");
     assert_eq!(ack["rejected"], 1, "{ack}");
 
+    // Nor does asking which revisions the server holds tell about the hidden response's.
+    let hidden_revision = household_revision(1, &fx.device_id, HOUSEHOLD_VERSION).id;
+    let (status, known) = fx
+        .send(
+            Request::post("/api/v1/projects/p1/revisions/known")
+                .header(header::AUTHORIZATION, format!("Bearer {}", fx.coordinator))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    serde_json::json!({"ids": [hidden_revision, visible.id]}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{known}");
+    assert_eq!(known["known"], serde_json::json!([visible.id]), "{known}");
+
     // Every project endpoint a coordinator may call, as the limited coordinator.
     let secrets = [hidden.as_str(), "tab-a", "Enumerator tab-a"];
     let mut wrong = Vec::new();

@@ -160,6 +160,8 @@ pub(super) async fn known(
         ));
     }
     let store = state.store.clone();
-    let known = blocking(move || store.known_revisions(&caller.project, &request.ids)).await?;
+    let scope = caller.scope();
+    let known =
+        blocking(move || store.known_revisions_in(&caller.project, &scope, &request.ids)).await?;
     Ok(Json(KnownResponse { known }))
 }

@@ -402,7 +402,16 @@ pub trait Store: Send + Sync + 'static {
         now: &str,
     ) -> Result<Vec<RecordAck>>;
     /// Which of these revision ids are stored in the project.
-    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>>;
+    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
+        self.known_revisions_in(project, &Scope::Project, ids)
+    }
+    /// [`Store::known_revisions`] of the responses `scope` sees.
+    fn known_revisions_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        ids: &[String],
+    ) -> Result<Vec<String>>;
     /// Responses changed after feed position `after`, oldest change first. A response
     /// appears at the position of its latest change only.
     fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>> {

@@ -1452,6 +1452,19 @@ pub fn teams_limit_what_a_coordinator_reads(store: Arc<dyn Store>) {
     );
     assert_eq!(
         store
+            .known_revisions_in("p1", &scope, &[ours.id.clone(), theirs.id.clone()])
+            .unwrap(),
+        [ours.id.clone()]
+    );
+    assert_eq!(
+        store
+            .known_revisions("p1", &[ours.id.clone(), theirs.id.clone()])
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store
             .count_form_in("p1", &scope, "household_survey", 0)
             .unwrap(),
         1

@@ -431,12 +431,24 @@ impl Store for PostgresStore {
         self.run(|c| ingest::ingest_once(c, &self.indexes, &ingest, batch))
     }
 
-    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
+    fn known_revisions_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        ids: &[String],
+    ) -> Result<Vec<String>> {
+        let user = scope.limited_to();
         self.run(|c| {
             let found: HashSet<String> = c
                 .query(
-                    "SELECT id FROM revisions WHERE project = $1 AND id = ANY($2)",
-                    &[&project, &ids],
+                    &format!(
+                        "SELECT v.id FROM revisions v WHERE v.project = $1 AND v.id = ANY($2)
+                             AND ($3::TEXT IS NULL OR EXISTS (SELECT 1 FROM responses r
+                                 WHERE r.project = v.project AND r.id = v.response_id
+                                     AND {}))",
+                        teams::seen("r.device", "$3")
+                    ),
+                    &[&project, &ids, &user],
                 )?
                 .iter()
                 .map(|r| r.try_get(0))

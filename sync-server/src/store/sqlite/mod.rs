@@ -587,14 +587,24 @@ impl Store for SqliteStore {
         ingest::ingest(self, &ingest, batch)
     }
 
-    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
+    fn known_revisions_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        ids: &[String],
+    ) -> Result<Vec<String>> {
         self.read(|c| {
-            let mut stmt =
-                c.prepare_cached("SELECT 1 FROM revisions WHERE id = ?1 AND project = ?2")?;
+            // `?1` is the project, as `teams::seen` expects.
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT 1 FROM revisions v WHERE v.project = ?1 AND v.id = ?2
+                     AND (?3 IS NULL OR EXISTS (SELECT 1 FROM responses r
+                         WHERE r.project = v.project AND r.id = v.response_id AND {}))",
+                teams::seen("r.device", "?3")
+            ))?;
             let mut known = Vec::new();
             for id in ids {
                 if stmt
-                    .query_row(params![id, project], |_| Ok(()))
+                    .query_row(params![project, id, scope.limited_to()], |_| Ok(()))
                     .optional()?
                     .is_some()
                 {
