@@ -728,7 +728,7 @@ fn run_server(
     options: ServeOptions,
     metrics_listen: Option<SocketAddr>,
 ) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Runtime::new()?;
+    let runtime = serve::runtime()?;
     runtime.block_on(async move {
         let bound = serve::bind(options).await?;
         // One signal stops both listeners.

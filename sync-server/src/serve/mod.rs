@@ -268,3 +268,56 @@ pub async fn shutdown_signal() {
         () = terminate => tracing::info!("SIGTERM received"),
     }
 }
+
+/// Threads the server's runtime runs blocking work on (store calls, password hashing) at
+/// most. Beyond them, blocking calls wait in the runtime's queue instead of each getting a
+/// thread of its own: a thread parked on the database (the writer, a planning slot, a
+/// pooled connection) still keeps its stack and its allocator's cache, and with the 256
+/// requests at once the server admits, that was 250 to 340 threads and most of the soak
+/// campaign's peak RSS (docs/performance.md). The database does no more work at once
+/// than its connections allow (16 for PostgreSQL, 9 for SQLite).
+pub const MAX_BLOCKING_THREADS: usize = 32;
+
+/// The runtime `voices-server serve` runs on: tokio's multi-threaded one with at most
+/// [`MAX_BLOCKING_THREADS`] blocking threads.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[test]
+    fn blocking_work_beyond_the_cap_waits_for_a_thread() {
+        let runtime = runtime().unwrap();
+        let now = Arc::new(AtomicUsize::new(0));
+        let most = Arc::new(AtomicUsize::new(0));
+        runtime.block_on(async {
+            let tasks: Vec<_> = (0..4 * MAX_BLOCKING_THREADS)
+                .map(|_| {
+                    let (now, most) = (now.clone(), most.clone());
+                    tokio::task::spawn_blocking(move || {
+                        let at_once = now.fetch_add(1, Ordering::SeqCst) + 1;
+                        most.fetch_max(at_once, Ordering::SeqCst);
+                        std::thread::sleep(Duration::from_millis(20));
+                        now.fetch_sub(1, Ordering::SeqCst);
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+        });
+        let most = most.load(Ordering::SeqCst);
+        assert!(
+            most <= MAX_BLOCKING_THREADS,
+            "{most} blocking calls at once"
+        );
+        assert!(most > 1, "{most}");
+    }
+}
