@@ -114,11 +114,9 @@ pub(super) async fn add(
     project_exists(&state, &project).await?;
     let store = state.store.clone();
     let team = blocking(move || {
-        Ok::<_, ApiError>(
-            store
-                .add_team(&project, &name, &crate::now_text())
-                .map_err(name_taken)?,
-        )
+        store
+            .add_team(&project, &name, &crate::now_text())
+            .map_err(name_taken)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(team)))

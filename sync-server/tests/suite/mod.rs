@@ -1412,13 +1412,13 @@ pub fn teams_limit_what_a_coordinator_reads(store: Arc<dyn Store>) {
     };
     assert_eq!(
         ids(store.pull_in("p1", &scope, 0, 100).unwrap()),
-        [ours.response.clone()]
+        vec![ours.response.clone()]
     );
     assert_eq!(
         ids(store
             .pull_form_in("p1", &scope, "household_survey", 0, 100)
             .unwrap()),
-        [ours.response.clone()]
+        vec![ours.response.clone()]
     );
     assert_eq!(
         store.pull_in("p1", &Scope::Project, 0, 100).unwrap().len(),
@@ -1454,7 +1454,7 @@ pub fn teams_limit_what_a_coordinator_reads(store: Arc<dyn Store>) {
         store
             .known_revisions_in("p1", &scope, &[ours.id.clone(), theirs.id.clone()])
             .unwrap(),
-        [ours.id.clone()]
+        vec![ours.id.clone()]
     );
     assert_eq!(
         store
@@ -1501,7 +1501,7 @@ pub fn teams_limit_what_a_coordinator_reads(store: Arc<dyn Store>) {
     let page = store.table("p1", &team_query(scope.clone())).unwrap();
     assert_eq!(
         page.rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>(),
-        [ours.response.clone()]
+        vec![ours.response.clone()]
     );
     assert_eq!(page.total, Some(1));
     assert_eq!(
@@ -1548,7 +1548,7 @@ pub fn teams_limit_what_a_coordinator_reads(store: Arc<dyn Store>) {
     store.limit_member("lena", "p1", Some(&[south.id])).unwrap();
     assert_eq!(
         ids(store.pull_in("p1", &scope, 0, 100).unwrap()),
-        [theirs.response.clone()]
+        vec![theirs.response.clone()]
     );
     store.limit_member("lena", "p1", None).unwrap();
     assert_eq!(
