@@ -53,7 +53,7 @@ step "cargo test (with a throwaway PostgreSQL)" scripts/with-postgres.sh cargo t
 # The conformance suites print their figures; show them (the runs above captured them).
 step "conformance figures" bash -c 'cargo test -q "$@" --test conformance --test pyxform_cases -- --nocapture 2>&1 | grep -oE "(openrosa|javarosa|pyxform): [0-9]+ passed, [0-9]+ failed.*"' _ "${features[@]}"
 step "pyxform differential (real workbooks)" scripts/xlsform-differential.sh "${features[@]}"
-step "console end-to-end tests in Chromium" env VOICES_SERVER_BIN="$CARGO_TARGET_DIR/debug/voices-server" VOICES_APP_BIN="$CARGO_TARGET_DIR/debug/voices-app" ARTIFACTS="$artifacts/console-e2e" console/e2e/run.sh
+step "console end-to-end tests in Chromium" env VOICES_SERVER_BIN="$CARGO_TARGET_DIR/debug/voices-server" VOICES_APP_BIN="$CARGO_TARGET_DIR/debug/voices-app" VOICES_CLI_BIN="$CARGO_TARGET_DIR/debug/voices" ARTIFACTS="$artifacts/console-e2e" console/e2e/run.sh
 step "end-to-end tests in the real app window" env VOICES_APP_BIN="$CARGO_TARGET_DIR/debug/voices-app" ARTIFACTS="$artifacts/e2e" ui/e2e/run.sh
 
 # One closing line over every runner: cargo's "test result:" lines, the plain

@@ -36,5 +36,7 @@ run_pg "$bindir/createdb" -h 127.0.0.1 -p "$port" -U voices voices
 
 export VOICES_TEST_DATABASE_URL="postgres://voices@127.0.0.1:$port/voices"
 export VOICES_TEST_PG_BINDIR="$bindir"
+# The data directory, for tests that search the database's files (the sealed-answer test).
+export VOICES_TEST_PG_DATADIR="$dir/data"
 echo "with-postgres: PostgreSQL $("$bindir/postgres" --version | awk '{print $3}') on 127.0.0.1:$port"
 "$@"

@@ -5,7 +5,8 @@
 //
 // Environment: VOICES_SERVER_BIN (a voices-server built with the `console` feature),
 // VOICES_APP_BIN (the enumerator app, whose sync without a window receives what the
-// workbench publishes), CHROMIUM (default /usr/bin/chromium), ARTIFACTS (logs and failure pictures),
+// workbench publishes), VOICES_CLI_BIN (the `voices` command, whose keygen makes the
+// coordinator's identity), CHROMIUM (default /usr/bin/chromium), ARTIFACTS (logs and failure pictures),
 // SCREENSHOTS (where the docs' console-*.png pictures go; default: ARTIFACTS).
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,8 +17,10 @@ import { startServer } from './server.mjs';
 import { scenarios as consoleScenarios } from './scenarios.mjs';
 import { teamsScenarios } from './teams.mjs';
 import { workbenchScenarios } from './workbench.mjs';
+import { sealedScenarios } from './sealed.mjs';
 
-const scenarios = [...consoleScenarios, ...teamsScenarios, ...workbenchScenarios];
+// The sealed-answers scenario gives the project a key: last.
+const scenarios = [...consoleScenarios, ...teamsScenarios, ...workbenchScenarios, ...sealedScenarios];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.VOICES_SERVER_BIN;

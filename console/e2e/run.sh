@@ -12,7 +12,7 @@ root="$(dirname "$console")"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/voices-target}"
 
 # Paths given relative to where the script was started from.
-for v in ARTIFACTS SCREENSHOTS VOICES_SERVER_BIN VOICES_APP_BIN; do
+for v in ARTIFACTS SCREENSHOTS VOICES_SERVER_BIN VOICES_APP_BIN VOICES_CLI_BIN; do
   [ -n "${!v:-}" ] && export "$v=$(realpath -m "${!v}")"
 done
 "$root/scripts/install-deps.sh" console wasm
@@ -29,5 +29,10 @@ if [ -z "${VOICES_APP_BIN:-}" ]; then
   (cd "$root/ui" && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
   (cd "$root" && cargo build -p voices-app --features custom-protocol --bin voices-app)
   export VOICES_APP_BIN="$CARGO_TARGET_DIR/debug/voices-app"
+fi
+# `voices keygen` makes the coordinator's identity in the sealed-answers scenario.
+if [ -z "${VOICES_CLI_BIN:-}" ]; then
+  export VOICES_CLI_BIN="$CARGO_TARGET_DIR/debug/voices"
+  [ -x "$VOICES_CLI_BIN" ] || (cd "$root" && cargo build -p voices-cli --bin voices)
 fi
 exec node "$here/run.mjs" "$@"

@@ -41,6 +41,8 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
   cli(['user', 'add', COORDINATOR.user, '--role', 'coordinator', '--project', PROJECT], {
     VOICES_PASSWORD: COORDINATOR.password,
   });
+  // Reading pii is a grant of its own; the scenarios show pii when asked.
+  cli(['user', 'grant-pii', COORDINATOR.user, '--project', PROJECT]);
   cli(['form', 'publish', formFile, '--project', PROJECT]);
   const codes = {};
   for (const [name, id, enumerator] of [
@@ -157,6 +159,7 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     apiPost,
     deviceGet,
     upload,
+    cli,
     async stop() {
       child.kill('SIGTERM');
       await exited;

@@ -184,10 +184,13 @@ fn choice_names(form: &Form, list: Option<&str>) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-fn value<'a>(answers: &'a Answers, key: &str) -> &'a str {
+/// The answer's text and whether it is sealed: a sealed answer is its ciphertext, in the
+/// field's own column (`voices decrypt` opens it).
+fn value<'a>(answers: &'a Answers, key: &str) -> (&'a str, bool) {
     match answers.0.get(key) {
-        Some(Answer::Value(v)) => v,
-        _ => "",
+        Some(Answer::Value(v)) => (v, false),
+        Some(Answer::Sealed(sealed)) => (sealed.as_str(), true),
+        _ => ("", false),
     }
 }
 
@@ -223,8 +226,9 @@ impl Table {
         mut cell: impl FnMut(&str) -> Result<(), E>,
     ) -> Result<(), E> {
         for c in &self.columns {
-            let raw = value(answers, &c.key);
+            let (raw, sealed) = value(answers, &c.key);
             match c.kind {
+                _ if sealed => cell(raw)?,
                 FieldType::SelectOne if labels && !raw.is_empty() => {
                     cell(&spreadsheet_safe(label_of(&c.choices, raw)))?
                 }
@@ -239,7 +243,8 @@ impl Table {
             }
             if c.kind == FieldType::SelectMultiple {
                 for (name, _) in &c.choices {
-                    cell(if raw.is_empty() {
+                    // Which choices a sealed answer holds is what is sealed.
+                    cell(if raw.is_empty() || sealed {
                         ""
                     } else if raw.split_whitespace().any(|n| n == name) {
                         "1"

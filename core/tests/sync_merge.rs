@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
+use voices_core::answer::AnswerValue;
 use voices_core::sync::{Hlc, ResponseState, Revision, Value};
 
 const KEYS: [&str; 4] = ["/age", "/name", "/members[]", "/members[1]/age"];
@@ -48,7 +49,7 @@ fn simulate(steps: &[Step]) -> Vec<Revision> {
                     86_400_000 * 5 + t as u64
                 };
                 clocks[actor] = clocks[actor].tick(wall);
-                let set: BTreeMap<String, Option<String>> = KEYS
+                let set: BTreeMap<String, Option<AnswerValue>> = KEYS
                     .iter()
                     .enumerate()
                     .filter(|(i, _)| keys & (1 << i) != 0)
@@ -56,7 +57,7 @@ fn simulate(steps: &[Step]) -> Vec<Revision> {
                         let v = if value == 0 {
                             None
                         } else {
-                            Some(value.to_string())
+                            Some(value.to_string().into())
                         };
                         (k.to_string(), v)
                     })
@@ -68,6 +69,7 @@ fn simulate(steps: &[Step]) -> Vec<Revision> {
                     version: "1".into(),
                     actor: name,
                     seq,
+                    validated: false,
                     hlc: clocks[actor],
                     seen,
                     set,

@@ -445,14 +445,15 @@ async fn browse(store: Arc<dyn Store>, token: String, total: u64, rounds: usize)
     report("table: every page above", &mut all_pages, "");
     rss_samples.push(rss_mb());
 
-    let phone = household_revision(123_457 % total, "x", "x").set["/resp_phone"]
-        .clone()
+    let phone = household_revision(123_457 % total, "x", "x")
+        .text("/resp_phone")
         .unwrap()
         .trim_start_matches('+')
         .to_owned();
-    let village = household_revision(777 % total, "x", "x").set["/village"]
-        .clone()
-        .unwrap();
+    let village = household_revision(777 % total, "x", "x")
+        .text("/village")
+        .unwrap()
+        .to_owned();
     let searches: Vec<(&str, String)> = vec![
         (
             "search: a village (two words)",

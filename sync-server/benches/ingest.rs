@@ -9,6 +9,9 @@
 //! engine validation costs; `VOICES_BENCH_ONLY=500,8` runs one configuration (batch,
 //! devices), `VOICES_BENCH_ONLY=export` only the export. Then the CSV export of `VOICES_BENCH_EXPORT` (default 100,000; 0 skips it)
 //! responses, in process (the HTTP bench measures its memory).
+//! `VOICES_BENCH_SEALED=1` seals the household's pii answers (name, phone, location,
+//! members' names: 4–10 per response) to two age recipients before the clock starts, as
+//! the app does, and prints what sealing cost per response on the device.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -48,7 +51,55 @@ struct Run {
     cpu: f64,
 }
 
-fn run(form: &str, total: u64, batch: u64, devices: u64, skip_validation: bool) -> Run {
+/// Seals a revision's pii answers as the app does (`src-tauri/src/sync/seal.rs`).
+struct Sealing {
+    form: voices_core::engine::CompiledForm,
+    recipients: Vec<age::x25519::Recipient>,
+}
+
+impl Sealing {
+    fn new(form: &str) -> Sealing {
+        let form = voices_core::Form::from_json(form).unwrap();
+        Sealing {
+            form: voices_core::engine::CompiledForm::compile(form).unwrap(),
+            recipients: (0..2)
+                .map(|_| age::x25519::Identity::generate().to_public())
+                .collect(),
+        }
+    }
+
+    fn seal(&self, revision: &mut voices_core::sync::Revision) {
+        use base64::Engine;
+        use std::io::Write;
+        revision
+            .seal(
+                |path| self.form.seals(path),
+                |clear| {
+                    let encryptor = age::Encryptor::with_recipients(
+                        self.recipients.iter().map(|r| r as &dyn age::Recipient),
+                    )
+                    .unwrap();
+                    let mut file = Vec::new();
+                    let mut writer = encryptor.wrap_output(&mut file).unwrap();
+                    writer.write_all(clear.as_bytes()).unwrap();
+                    writer.finish().unwrap();
+                    voices_core::answer::Sealed::new(
+                        base64::engine::general_purpose::STANDARD.encode(file),
+                    )
+                },
+            )
+            .unwrap();
+    }
+}
+
+fn run(
+    form: &str,
+    total: u64,
+    batch: u64,
+    devices: u64,
+    skip_validation: bool,
+    sealing: Option<&Sealing>,
+) -> Run {
     let dir = tempfile::tempdir().unwrap();
     let store: Arc<dyn Store> =
         Arc::new(SqliteStore::open(&dir.path().join("bench.sqlite3")).unwrap());
@@ -70,7 +121,10 @@ fn run(form: &str, total: u64, batch: u64, devices: u64, skip_validation: bool) 
                 .map(|start| {
                     let mut body = Vec::new();
                     for i in start..(start + batch).min(per_device) {
-                        let r = household_revision(d * per_device + i, &actor, "2026112601");
+                        let mut r = household_revision(d * per_device + i, &actor, "2026112601");
+                        if let Some(sealing) = sealing {
+                            sealing.seal(&mut r);
+                        }
                         body.extend(serde_json::to_vec(&r).unwrap());
                         body.push(b'\n');
                     }
@@ -170,18 +224,46 @@ fn main() {
             .unwrap_or(default)
     };
     let total = number("VOICES_BENCH_RESPONSES", 20_000);
+    let sealed = std::env::var("VOICES_BENCH_SEALED").is_ok_and(|v| v == "1");
     let export_total = number("VOICES_BENCH_EXPORT", 100_000);
     let form_path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../schemas/forms/household-survey.json");
     let form = std::fs::read_to_string(&form_path)
         .unwrap_or_else(|e| panic!("missing {} ({e})", form_path.display()));
+    let sealing = sealed.then(|| Sealing::new(&form));
+    if let Some(sealing) = &sealing {
+        // The device's cost: sealing one response's pii answers (one age file each).
+        let n = 2_000u64;
+        let mut revisions: Vec<_> = (0..n)
+            .map(|i| household_revision(i, "dev", "2026112601"))
+            .collect();
+        let started = Instant::now();
+        for r in &mut revisions {
+            sealing.seal(r);
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let answers: usize = revisions
+            .iter()
+            .map(|r| {
+                r.set
+                    .values()
+                    .filter(|v| v.as_ref().is_some_and(|v| v.sealed().is_some()))
+                    .count()
+            })
+            .sum();
+        println!(
+            "sealing: {n} responses ({answers} answers to 2 recipients) in {secs:.3} s = {:.0} µs/response",
+            secs * 1e6 / n as f64
+        );
+    }
     println!(
-        "ingest: {total} household responses per configuration, SQLite (WAL, synchronous=FULL){}",
+        "ingest: {total} household responses per configuration, SQLite (WAL, synchronous=FULL){}{}",
         if skip_validation {
             ", validation skipped"
         } else {
             ""
-        }
+        },
+        if sealed { ", pii answers sealed" } else { "" }
     );
     let configurations: Vec<(u64, u64)> = match std::env::var("VOICES_BENCH_ONLY") {
         Ok(only) if only == "export" => Vec::new(),
@@ -197,7 +279,14 @@ fn main() {
             .collect(),
     };
     for (batch, devices) in configurations {
-        let done = run(&form, total, batch, devices, skip_validation);
+        let done = run(
+            &form,
+            total,
+            batch,
+            devices,
+            skip_validation,
+            sealing.as_ref(),
+        );
         println!(
             "batch {batch:>3}, {devices:>2} devices: {} responses in {:.2} s = {:.0} responses/s; \
              CPU {:.2} s = {:.0} µs/response",
@@ -227,7 +316,14 @@ fn main() {
         }
     }
     if export_total > 0 {
-        let stored = run(&form, export_total, 500, 8, skip_validation);
+        let stored = run(
+            &form,
+            export_total,
+            500,
+            8,
+            skip_validation,
+            sealing.as_ref(),
+        );
         let options = voices_server::export::Options {
             project: "p1".into(),
             form: "household_survey".into(),

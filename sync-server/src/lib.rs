@@ -9,11 +9,13 @@
 
 pub mod accounts;
 pub mod attachments;
+pub mod audit;
 pub mod auth;
 pub mod console;
 pub mod export;
 pub mod http;
 pub mod ingest;
+pub mod keys;
 pub mod metrics;
 pub mod publish;
 pub mod referrals;

@@ -11,6 +11,7 @@ use clap::{Parser, Subcommand};
 use voices_core::sync::protocol::ProvisioningCode;
 use voices_server::http::load::{self, RequestLimits};
 use voices_server::serve::{self, ServeOptions, TlsFiles};
+use voices_server::store::access::{AuditAction, AuditQuery};
 use voices_server::store::postgres::PostgresStore;
 use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Published, Role, Store, UserChanges};
@@ -165,6 +166,34 @@ enum Command {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// The access audit (who signed in, read, searched, exported, reviewed, edited,
+    /// managed devices and keys), oldest first; every filter given must match.
+    Audit {
+        #[arg(long)]
+        project: Option<String>,
+        /// A person's name, or a device id.
+        #[arg(long)]
+        actor: Option<String>,
+        /// sign_in, sign_in_failed, read_response, search, export, review, edit,
+        /// add_device, revoke_device, add_key, retire_key, grant_pii, open_sealed,
+        /// add_team, rename_team, delete_team, team_device, limit_teams.
+        #[arg(long)]
+        action: Option<String>,
+        /// From this time (RFC 3339, UTC: 2026-12-01T00:00:00Z).
+        #[arg(long)]
+        since: Option<String>,
+        /// Before this time.
+        #[arg(long)]
+        until: Option<String>,
+        /// After this record number (the `next` of a previous page).
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// One JSON object per line instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +222,15 @@ enum UserCommand {
         #[arg(long)]
         project: String,
     },
+    /// Let a member read pii answers in a project (a grant of its own: no role has it;
+    /// admins always may). `--revoke` takes it back.
+    GrantPii {
+        name: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        revoke: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -218,6 +256,37 @@ enum ProjectCommand {
         /// before its answers are purged; 0 purges them at once (default 30).
         #[arg(long)]
         withdrawn_keep_days: Option<u32>,
+    },
+    /// The public keys devices seal sensitive and pii answers to (`voices keygen` makes
+    /// one; the server never holds the identity that opens them).
+    Key {
+        #[command(subcommand)]
+        command: KeyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Add a recipient (`age1…`): devices seal to it from their next form pull on.
+    Add {
+        recipient: String,
+        #[arg(long)]
+        project: String,
+        /// Whose key it is ("data manager, 2026").
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    /// The project's keys, retired ones too.
+    List {
+        #[arg(long)]
+        project: String,
+    },
+    /// Stop sealing new answers to a key (what was sealed to it still opens with its
+    /// identity).
+    Retire {
+        recipient: String,
+        #[arg(long)]
+        project: String,
     },
 }
 
@@ -513,6 +582,85 @@ fn main() -> anyhow::Result<()> {
             say(&format!("`{name}` is no longer a member of `{project}`"))
         }
         Command::Project {
+            command: ProjectCommand::Key { command },
+        } => {
+            let store = open_store(&cli)?;
+            keys_command(store.as_ref(), command, &now)
+        }
+        Command::User {
+            command:
+                UserCommand::GrantPii {
+                    name,
+                    project,
+                    revoke,
+                },
+        } => {
+            let store = open_store(&cli)?;
+            if !store.set_pii_grant(name, project, !revoke)? {
+                bail!("`{name}` is not a member of project `{project}`");
+            }
+            voices_server::audit::record(
+                store.as_ref(),
+                CLI_ACTOR,
+                AuditAction::GrantPii,
+                Some(project),
+                Some(name),
+                format!("read_pii={}", !revoke),
+                true,
+            )?;
+            say(&if *revoke {
+                format!("`{name}` may no longer read pii in `{project}`")
+            } else {
+                format!("`{name}` may read pii in `{project}`")
+            })
+        }
+        Command::Audit {
+            project,
+            actor,
+            action,
+            since,
+            until,
+            after,
+            limit,
+            json,
+        } => {
+            let store = open_store(&cli)?;
+            let action = match action {
+                Some(name) => Some(AuditAction::parse(name).with_context(|| {
+                    let known: Vec<&str> = AuditAction::ALL.iter().map(|a| a.as_str()).collect();
+                    format!("--action is one of {}, not `{name}`", known.join(", "))
+                })?),
+                None => None,
+            };
+            let query = AuditQuery {
+                project: project.clone(),
+                actor: actor.clone(),
+                action,
+                since: since.clone(),
+                until: until.clone(),
+                after: *after,
+                limit: *limit,
+            };
+            for entry in store.audit(&query)? {
+                if *json {
+                    println!("{}", serde_json::to_string(&entry)?);
+                } else {
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        entry.id,
+                        entry.at,
+                        entry.actor,
+                        entry.action,
+                        entry.project.as_deref().unwrap_or("-"),
+                        entry.target.as_deref().unwrap_or("-"),
+                        entry.outcome,
+                        entry.detail
+                    );
+                }
+            }
+            Ok(())
+        }
+        Command::Project {
             command: ProjectCommand::Add { id, title },
         } => {
             let store = open_store(&cli)?;
@@ -675,7 +823,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Teams { command } => {
             let store = open_store(&cli)?;
-            teams_cli::run(store.as_ref(), command, &now, say)
+            teams_cli::run(store.as_ref(), command, &now, CLI_ACTOR, say)
         }
         Command::Referrals {
             command: ReferralsCommand::Publish { file, project, by },
@@ -721,6 +869,47 @@ fn publish_file(store: &dyn Store, file: &Path, project: &str, by: &str) -> anyh
         Err(e) => bail!("{}: {e}", file.display()),
     }
     Ok(())
+}
+
+/// Who the audit names for what an operator does with this command on the server.
+const CLI_ACTOR: &str = "cli";
+
+fn keys_command(store: &dyn Store, command: &KeyCommand, now: &str) -> anyhow::Result<()> {
+    match command {
+        KeyCommand::Add {
+            recipient,
+            project,
+            label,
+        } => {
+            let key = voices_server::keys::add(store, project, recipient, label, CLI_ACTOR, now)?;
+            say(&format!(
+                "project `{project}` seals sensitive and pii answers to {} from the devices' next form pull",
+                key.recipient
+            ))
+        }
+        KeyCommand::List { project } => {
+            for key in store.project_keys(project)? {
+                println!(
+                    "{}\t{}\tadded {} by {}\t{}",
+                    key.recipient,
+                    match &key.retired_at {
+                        Some(at) => format!("retired {at}"),
+                        None => "current".to_owned(),
+                    },
+                    key.added_at,
+                    key.added_by,
+                    key.label
+                );
+            }
+            Ok(())
+        }
+        KeyCommand::Retire { recipient, project } => {
+            voices_server::keys::retire(store, project, recipient, CLI_ACTOR, now)?;
+            say(&format!(
+                "retired {recipient} in `{project}`: devices stop sealing to it at their next form pull"
+            ))
+        }
+    }
 }
 
 fn run_server(

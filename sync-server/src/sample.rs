@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 
+use voices_core::answer::AnswerValue;
 use voices_core::sync::{Hlc, ResponseStatus, Revision, VersionVector};
 
 const FIRST: [&str; 8] = [
@@ -197,9 +198,13 @@ pub fn household_revision(i: u64, actor: &str, form_version: &str) -> Revision {
         version: form_version.into(),
         actor: actor.into(),
         seq: 1,
+        validated: false,
         hlc: Hlc::new(1_764_130_000_000 + i, 0),
         seen: VersionVector::new(),
-        set: household_answers(i),
+        set: household_answers(i)
+            .into_iter()
+            .map(|(k, v)| (k, v.map(AnswerValue::Text)))
+            .collect(),
         consent: None,
         privacy: BTreeMap::new(),
         selections: BTreeMap::new(),

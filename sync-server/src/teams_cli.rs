@@ -5,6 +5,8 @@
 
 use anyhow::{bail, Context};
 use clap::Subcommand;
+use voices_server::audit;
+use voices_server::store::access::AuditAction;
 use voices_server::store::{teams, Role, Store, Team, TeamChange};
 
 #[derive(Subcommand)]
@@ -90,12 +92,25 @@ fn refused(change: TeamChange, what: &str, project: &str) -> anyhow::Result<()> 
     }
 }
 
+/// Run a `teams` command; `actor` is whom the audit names for it.
 pub fn run(
     store: &dyn Store,
     command: &TeamsCommand,
     now: &str,
+    actor: &str,
     say: impl Fn(&str) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
+    let record = |action: AuditAction, project: &str, target: &str, detail: String| {
+        audit::record(
+            store,
+            actor,
+            action,
+            Some(project),
+            Some(target),
+            detail,
+            true,
+        )
+    };
     match command {
         TeamsCommand::List { project } => {
             let all = project_teams(store, project)?;
@@ -123,7 +138,13 @@ pub fn run(
         TeamsCommand::Add { name, project } => {
             project_teams(store, project)?;
             let name = teams::team_name(name)?;
-            store.add_team(project, &name, now)?;
+            let team = store.add_team(project, &name, now)?;
+            record(
+                AuditAction::AddTeam,
+                project,
+                &team.id.to_string(),
+                format!("name={name}"),
+            )?;
             say(&format!("added team `{name}` to `{project}`"))
         }
         TeamsCommand::Rename {
@@ -134,11 +155,23 @@ pub fn run(
             let id = find(&project_teams(store, project)?, name, project)?;
             let new_name = teams::team_name(new_name)?;
             store.rename_team(project, id, &new_name)?;
+            record(
+                AuditAction::RenameTeam,
+                project,
+                &id.to_string(),
+                format!("name={new_name}"),
+            )?;
             say(&format!("renamed team `{}` to `{new_name}`", name.trim()))
         }
         TeamsCommand::Delete { name, project } => {
             let id = find(&project_teams(store, project)?, name, project)?;
             store.delete_team(project, id)?;
+            record(
+                AuditAction::DeleteTeam,
+                project,
+                &id.to_string(),
+                String::new(),
+            )?;
             say(&format!("deleted team `{}`", name.trim()))
         }
         TeamsCommand::AddDevice {
@@ -159,6 +192,8 @@ pub fn run(
                     device,
                     project,
                 )?;
+                let detail = format!("{} {device}", if member { "added" } else { "removed" });
+                record(AuditAction::TeamDevice, project, &id.to_string(), detail)?;
             }
             say(&format!(
                 "{} team `{}`: {}",
@@ -183,6 +218,12 @@ pub fn run(
                 user,
                 project,
             )?;
+            record(
+                AuditAction::LimitTeams,
+                project,
+                user,
+                teams::limit_detail(Some(&ids)),
+            )?;
             say(&format!(
                 "`{user}` now reads only the responses of {} in `{project}`",
                 teams.join(", ")
@@ -191,6 +232,12 @@ pub fn run(
         TeamsCommand::Unlimit { user, project } => {
             project_teams(store, project)?;
             refused(store.limit_member(user, project, None)?, user, project)?;
+            record(
+                AuditAction::LimitTeams,
+                project,
+                user,
+                teams::limit_detail(None),
+            )?;
             say(&format!(
                 "`{user}` reads every response of `{project}` again"
             ))

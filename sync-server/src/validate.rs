@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
+use voices_core::answer::AnswerValue;
 use voices_core::engine::{validate_response, CompiledForm, ViolationCode};
 use voices_core::env::FixedEnvironment;
 use voices_core::response::Response;
@@ -91,7 +92,8 @@ impl Validator for FormCatalog {
     fn refuse(&self, project: &str, revision: &Revision, edits: &Edits<'_>) -> Option<String> {
         let form = self.cached(project, &revision.form, &revision.version)?;
         edits.answers.iter().find_map(|(path, value)| {
-            form.check_repeat_bounds(path, *value)
+            // A sealed value is never a count, the only key whose value bounds instances.
+            form.check_repeat_bounds(path, value.and_then(AnswerValue::text))
                 .err()
                 .map(|e| e.to_string())
         })
@@ -127,6 +129,12 @@ impl Validator for FormCatalog {
         let language = form.form().default_language.clone();
         let draft = state.status() == Some(ResponseStatus::Draft);
         for violation in validate_response(&form, response, &language, &mut env) {
+            // The server holds no key: a sealed answer was validated on the device before
+            // it was sealed (its revision says so, or the ingest refused it), and reads
+            // as unanswered here.
+            if state.is_sealed(&violation.path) {
+                continue;
+            }
             // A draft is incomplete by nature; what it holds must still fit the form.
             let incomplete = matches!(
                 violation.code,

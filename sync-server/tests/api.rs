@@ -204,9 +204,10 @@ async fn concurrent_edits_of_a_device_and_an_admin_conflict_until_a_coordinator_
             id: id.into(),
             actor: actor.into(),
             seq,
+            validated: false,
             hlc: Hlc::new(wall, 0),
             seen,
-            set: [("/hh_size".to_string(), Some(value.to_string()))].into(),
+            set: [("/hh_size".to_string(), Some(value.into()))].into(),
             ..original.clone()
         };
     let a2 = edit(

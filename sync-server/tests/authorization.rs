@@ -110,6 +110,7 @@ fn table(response: &str) -> Vec<Row> {
     let all = |s| [s; 9];
     let p = "/api/v1/projects/p1";
     let upload = Some((NDJSON, ndjson(&[])));
+    let recipient = age::x25519::Identity::generate().to_public().to_string();
     vec![
         row(Method::GET, "/health", "/health", None, all(OK)),
         // The whole server's counters: admins only (a scraper uses `--metrics-listen`).
@@ -250,6 +251,9 @@ fn table(response: &str) -> Vec<Row> {
         row(Method::PUT, "/api/v1/projects/{project}/members/{name}", format!("{p}/members/lena"),
             json(serde_json::json!({"role": "coordinator"})),
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::PUT, "/api/v1/projects/{project}/members/{name}/pii", format!("{p}/members/lena/pii"),
+            json(serde_json::json!({"read_pii": true})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
         // Teams (admins manage them; coordinators list theirs). The admin's POST makes team 1.
         row(Method::GET, "/api/v1/projects/{project}/teams", format!("{p}/teams"), None,
             [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
@@ -272,6 +276,20 @@ fn table(response: &str) -> Vec<Row> {
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, NO_CONTENT, UNAUTH]),
         row(Method::DELETE, "/api/v1/projects/{project}/members/{name}", format!("{p}/members/lena"), None,
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        // Sealed answers' keys (public keys only) and the audit: admins.
+        row(Method::GET, "/api/v1/projects/{project}/keys", format!("{p}/keys"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::POST, "/api/v1/projects/{project}/keys", format!("{p}/keys"),
+            json(serde_json::json!({"recipient": recipient, "label": "matrix"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, CREATED, UNAUTH]),
+        row(Method::DELETE, "/api/v1/projects/{project}/keys/{recipient}", format!("{p}/keys/{recipient}"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        // The console opened sealed answers (public keys only): the project's coordinators.
+        row(Method::POST, "/api/v1/projects/{project}/sealed-opened", format!("{p}/sealed-opened"),
+            json(serde_json::json!({"recipients": [recipient]})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, NO_CONTENT, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        row(Method::GET, "/api/v1/audit", "/api/v1/audit?limit=5", None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
         // Last: signing out revokes the caller's own token.
         row(Method::DELETE, "/api/v1/session", "/api/v1/session", None,
             [UNAUTH, DENIED, DENIED, UNAUTH, NO_CONTENT, NO_CONTENT, NO_CONTENT, NO_CONTENT, UNAUTH]),
@@ -339,6 +357,17 @@ fn token<'a>(fx: &'a Fixture, tokens: &'a Tokens, caller: Caller) -> Option<&'a 
 async fn every_endpoint_answers_every_kind_of_caller_as_the_table_says() {
     let fx = Fixture::new().await;
     let (tokens, response) = set_up(&fx).await;
+    // A standing key, so the one the table adds may be retired (never the last).
+    let standing = age::x25519::Identity::generate().to_public().to_string();
+    voices_server::keys::add(
+        fx.store.as_ref(),
+        "p1",
+        &standing,
+        "",
+        "ada",
+        &voices_server::now_text(),
+    )
+    .unwrap();
     let table = table(&response);
 
     let served: BTreeSet<(String, String)> = voices_server::http::endpoints()
@@ -544,4 +573,33 @@ async fn a_coordinator_limited_to_a_team_reads_nothing_outside_it() {
         "{text}"
     );
     assert_eq!(response["review_state"], "received", "{response}");
+
+    // The team's set-up through the API is in the audit, by the admin who made it.
+    let (status, _) = fx
+        .send(
+            Request::put("/api/v1/projects/p1/members/cora/teams")
+                .header(header::AUTHORIZATION, format!("Bearer {}", fx.admin))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(serde_json::json!({"teams": null}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, audit) = fx.get(&fx.admin, "/api/v1/audit?action=limit_teams").await;
+    let entry = &audit["entries"][0];
+    assert_eq!(
+        (&entry["actor"], &entry["target"], &entry["detail"]),
+        (
+            &serde_json::json!("admin"),
+            &serde_json::json!("cora"),
+            &serde_json::json!("unlimited")
+        ),
+        "{audit}"
+    );
+    let (_, session) = fx.get(&fx.coordinator, "/api/v1/session").await;
+    assert_eq!(
+        session["memberships"][0]["teams"],
+        serde_json::Value::Null,
+        "{session}"
+    );
 }

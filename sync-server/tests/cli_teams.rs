@@ -148,4 +148,29 @@ fn teams_commands_make_teams_and_limit_a_coordinator() {
         store.find_user("lena").unwrap().unwrap().scope_in("p1"),
         Scope::Project
     );
+    drop(store);
+
+    // Every change is in the audit, by the operator's command.
+    let audit = ok(run(data, &["audit", "--project", "p1"]));
+    let actions: Vec<&str> = audit
+        .lines()
+        .map(|l| l.split('\t').nth(3).unwrap_or_default())
+        .filter(|a| a.contains("team"))
+        .collect();
+    assert_eq!(
+        actions,
+        [
+            "add_team",
+            "team_device",
+            "team_device",
+            "team_device",
+            "limit_teams",
+            "rename_team",
+            "delete_team",
+            "limit_teams"
+        ],
+        "{audit}"
+    );
+    assert!(audit.contains("lena\tok\tteams=1"), "{audit}");
+    assert!(audit.contains("lena\tok\tunlimited"), "{audit}");
 }

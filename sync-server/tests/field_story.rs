@@ -202,9 +202,10 @@ async fn field_story_over_loopback() {
             id: id.into(),
             actor: actor.into(),
             seq,
+            validated: false,
             hlc: Hlc::new(wall_ms, 0),
             seen,
-            set: [("/hh_size".to_string(), Some(size.to_string()))].into(),
+            set: [("/hh_size".to_string(), Some(size.into()))].into(),
             ..target.clone()
         };
     let seen_a1 = VersionVector([("tab-a".to_string(), 1)].into());

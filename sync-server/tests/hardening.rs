@@ -49,7 +49,7 @@ async fn a_line_over_the_line_limit_is_rejected_on_its_own() {
     // Many answers of legal size make one line longer than the limit.
     for i in 0..(limit / 60_000 + 2) {
         huge.set
-            .insert(format!("/comments_{i}"), Some("x".repeat(60_000)));
+            .insert(format!("/comments_{i}"), Some("x".repeat(60_000).into()));
     }
     body.extend(ndjson(&[huge]));
     body.extend(ndjson(&[household_revision(3, "tab-a", HOUSEHOLD_VERSION)]));
@@ -119,13 +119,14 @@ fn bounds_revision(id: &str, response: &str, seq: u64, set: &[(String, &str)]) -
         seen: VersionVector::new(),
         set: set
             .iter()
-            .map(|(k, v)| (k.clone(), Some(v.to_string())))
+            .map(|(k, v)| (k.clone(), Some((*v).into())))
             .collect(),
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
         outcome: None,
         status: Some(ResponseStatus::Draft),
+        validated: false,
     }
 }
 

@@ -34,11 +34,15 @@ fn revision(response: &str, actor: &str, seq: u64, id: &str) -> IncomingRevision
         version: "1".into(),
         actor: actor.to_owned(),
         seq,
+        validated: false,
         hlc: Hlc::new(1_764_000_000_000 + seq, 0),
         seen: Default::default(),
         set: BTreeMap::from([
-            ("/name".to_owned(), Some(format!("{actor} {seq}"))),
-            ("/members[1]/age".to_owned(), Some((20 + seq).to_string())),
+            ("/name".to_owned(), Some(format!("{actor} {seq}").into())),
+            (
+                "/members[1]/age".to_owned(),
+                Some((20 + seq).to_string().into()),
+            ),
         ]),
         consent: None,
         privacy: BTreeMap::new(),

@@ -150,3 +150,37 @@ fn validating_inside_the_ingest_needs_no_second_connection() {
     .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(ack.accepted, 3, "{:?}", ack.records);
 }
+
+#[test]
+fn the_audit_log_refuses_updates_deletes_and_truncation() {
+    use voices_server::store::access::{AuditAction, AuditRecord};
+    let (db, store) = postgres();
+    store
+        .append_audit(&AuditRecord {
+            at: suite::NOW.into(),
+            actor: "cora".into(),
+            action: AuditAction::Export,
+            project: None,
+            target: None,
+            detail: "pii=true".into(),
+            ok: true,
+        })
+        .unwrap();
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).unwrap();
+    for statement in [
+        "UPDATE audit_log SET actor = 'nobody'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+    ] {
+        let err = client.batch_execute(statement).expect_err(statement);
+        let message = err
+            .as_db_error()
+            .map_or_else(|| err.to_string(), |e| e.message().to_owned());
+        assert!(message.contains("append-only"), "{statement}: {message}");
+    }
+    let count: i64 = client
+        .query_one("SELECT count(*) FROM audit_log WHERE actor = 'cora'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 1);
+}

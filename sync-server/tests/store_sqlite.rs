@@ -81,7 +81,7 @@ fn a_batch_planned_while_another_writes_the_same_response_is_planned_again() {
     let second = Revision {
         id: "a2".into(),
         seq: 2,
-        set: [("/resp_age".to_string(), Some("41".to_string()))].into(),
+        set: [("/resp_age".to_string(), Some("41".into()))].into(),
         ..first.clone()
     };
     // A coordinator's edit that had seen only the device's first: concurrent with its second.
@@ -89,7 +89,7 @@ fn a_batch_planned_while_another_writes_the_same_response_is_planned_again() {
         id: "c1".into(),
         actor: "user:coord".into(),
         seen: voices_core::sync::VersionVector([("dev-a".to_string(), 1)].into()),
-        set: [("/resp_age".to_string(), Some("999".to_string()))].into(),
+        set: [("/resp_age".to_string(), Some("999".into()))].into(),
         ..first.clone()
     };
     let racer = {

@@ -11,6 +11,7 @@ use wasm_bindgen::prelude::wasm_bindgen;
 
 pub mod changes;
 pub mod screens;
+pub mod unseal;
 pub mod workbench;
 
 /// The app's interview pages as its screens draw them: `src-tauri/src/view.rs`, one
@@ -252,6 +253,60 @@ impl Preview {
         match self.inner.as_mut() {
             Some(s) => envelope(op(s)),
             None => self.refused.clone(),
+        }
+    }
+}
+
+/// The coordinator's identity, opened in the page to read sealed answers (see
+/// [`unseal`]). Held only in the module's memory; the console frees it (`free()`) when
+/// the coordinator forgets the key or signs out, and never sends it anywhere.
+#[wasm_bindgen]
+pub struct Keyring {
+    inner: Result<unseal::Identities, String>,
+}
+
+#[wasm_bindgen]
+impl Keyring {
+    /// Open the identity file's bytes with its passphrase. Never throws: `opened()`
+    /// answers the public keys or why the file did not open.
+    #[wasm_bindgen(constructor)]
+    pub fn new(file: &[u8], passphrase: &str) -> Keyring {
+        Keyring {
+            inner: unseal::Identities::open(file, passphrase).map_err(|e| unseal::envelope(Err(e))),
+        }
+    }
+
+    /// `{"ok": {"recipients": ["age1…"]}}`, or the error that kept the file closed.
+    pub fn opened(&self) -> String {
+        match &self.inner {
+            Ok(identities) => unseal::envelope(Ok(
+                serde_json::json!({ "recipients": identities.recipients() }),
+            )),
+            Err(refused) => refused.clone(),
+        }
+    }
+
+    /// One sealed answer's clear text: `{"ok": "…"}` or an error (`not_yours`, `not_sealed`).
+    pub fn open(&self, sealed: &str) -> String {
+        match &self.inner {
+            Ok(identities) => unseal::envelope(identities.open_sealed(sealed).map(Json::from)),
+            Err(refused) => refused.clone(),
+        }
+    }
+
+    /// Many sealed answers (a JSON array of texts): `{"ok": [each as open() answers it]}`.
+    pub fn open_each(&self, sealed_json: &str) -> String {
+        match &self.inner {
+            Ok(identities) => unseal::envelope(
+                serde_json::from_str::<Vec<String>>(sealed_json)
+                    .map_err(|e| {
+                        unseal::Error::NotSealed(format!(
+                            "the sealed answers are a JSON array of texts: {e}"
+                        ))
+                    })
+                    .map(|texts| Json::from(identities.open_each(&texts))),
+            ),
+            Err(refused) => refused.clone(),
         }
     }
 }

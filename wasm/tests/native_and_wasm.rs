@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::SystemTime;
 
+use base64::Engine;
 use serde_json::{json, Value as Json};
 
 const RESPONSE_ID: &str = "0192f0c4-0000-7000-8000-000000000001";
@@ -43,6 +44,10 @@ enum Call {
     ScreenPage(u32),
     ScreenReview,
     ScreenSafeExit(String),
+    /// An identity file's bytes (base64 on the line) and its passphrase.
+    KeyringNew(Vec<u8>, String),
+    KeyringOpen(String),
+    KeyringOpenEach(String),
 }
 
 impl Call {
@@ -66,11 +71,36 @@ impl Call {
             Call::ScreenPage(i) => ("screen_page", json!([i])),
             Call::ScreenReview => ("screen_review", json!([])),
             Call::ScreenSafeExit(n) => ("screen_safe_exit", json!([n])),
+            Call::KeyringNew(file, pass) => {
+                let file = base64::engine::general_purpose::STANDARD.encode(file);
+                ("keyring_new", json!([file, pass]))
+            }
+            Call::KeyringOpen(sealed) => ("keyring_open", json!([sealed])),
+            Call::KeyringOpenEach(sealed) => ("keyring_open_each", json!([sealed])),
         };
         json!({ "op": op, "args": args })
     }
 
-    fn native(&self, preview: &mut Option<voices_wasm::Preview>) -> String {
+    fn native(
+        &self,
+        preview: &mut Option<voices_wasm::Preview>,
+        keyring: &mut Option<voices_wasm::Keyring>,
+    ) -> String {
+        match self {
+            Call::KeyringNew(file, pass) => {
+                let k = voices_wasm::Keyring::new(file, pass);
+                let opened = k.opened();
+                *keyring = Some(k);
+                return opened;
+            }
+            Call::KeyringOpen(sealed) => {
+                return keyring.as_ref().expect("a keyring first").open(sealed)
+            }
+            Call::KeyringOpenEach(sealed) => {
+                return keyring.as_ref().expect("a keyring first").open_each(sealed)
+            }
+            _ => {}
+        }
         if let Call::Check(s) = self {
             return voices_wasm::check(s);
         }
@@ -102,9 +132,13 @@ impl Call {
             Call::ScreenPage(i) => p.screen_page(*i),
             Call::ScreenReview => p.screen_review(),
             Call::ScreenSafeExit(n) => p.screen_safe_exit(n),
-            Call::Check(_) | Call::Evaluate(..) | Call::Start(..) | Call::Changes(..) => {
-                unreachable!()
-            }
+            Call::Check(_)
+            | Call::Evaluate(..)
+            | Call::Start(..)
+            | Call::Changes(..)
+            | Call::KeyringNew(..)
+            | Call::KeyringOpen(_)
+            | Call::KeyringOpenEach(_) => unreachable!(),
         }
     }
 }
@@ -112,6 +146,7 @@ impl Call {
 /// The two builds side by side; every call goes to both and the answers are compared.
 struct Both {
     native: Option<voices_wasm::Preview>,
+    keyring: Option<voices_wasm::Keyring>,
     node: Child,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
@@ -150,6 +185,7 @@ impl Both {
         let stdout = BufReader::new(node.stdout.take().unwrap());
         Both {
             native: None,
+            keyring: None,
             node,
             stdin,
             stdout,
@@ -161,7 +197,7 @@ impl Both {
 
     /// The answer of both builds (the native one when they differ, which is recorded).
     fn call(&mut self, call: Call) -> Json {
-        let native = call.native(&mut self.native);
+        let native = call.native(&mut self.native, &mut self.keyring);
         writeln!(self.stdin, "{}", call.request()).unwrap();
         let mut wasm = String::new();
         self.stdout.read_line(&mut wasm).unwrap();
@@ -456,5 +492,100 @@ fn native_and_webassembly_give_the_same_answers() {
         both.differences.len(),
         both.calls,
         both.differences[..both.differences.len().min(10)].join("\n")
+    );
+}
+
+/// A coordinator's identity as `voices keygen` writes it (passphrase-protected), and
+/// answers sealed to it as the app seals them (`src-tauri/src/sync/seal.rs`: one age file
+/// to every recipient, base64), open the same in the page as natively: the clear texts,
+/// a wrong passphrase, an answer sealed to another key only, text that is not sealed.
+#[test]
+fn sealed_answers_open_the_same_natively_and_in_webassembly() {
+    const PASSPHRASE: &str = "the coordinator's long passphrase";
+    let dir = tempfile::tempdir().unwrap();
+    let identity_path = dir.path().join("coordinator.age");
+    // `voices keygen` reads the passphrase from the environment when a script runs it.
+    std::env::set_var(voices_cli::identity::PASSPHRASE_VAR, PASSPHRASE);
+    let code = voices_cli::run_args([
+        std::ffi::OsStr::new("voices"),
+        "keygen".as_ref(),
+        "--output".as_ref(),
+        identity_path.as_os_str(),
+    ]);
+    assert_eq!(code, std::process::ExitCode::SUCCESS, "voices keygen");
+    let file = std::fs::read(&identity_path).unwrap();
+    let mine = voices_cli::identity::read(&identity_path).unwrap()[0].to_public();
+    let other = age::x25519::Identity::generate().to_public();
+
+    let seal = |recipients: &[&age::x25519::Recipient], clear: &str| -> String {
+        let encryptor =
+            age::Encryptor::with_recipients(recipients.iter().map(|r| *r as &dyn age::Recipient))
+                .unwrap();
+        let mut sealed = Vec::new();
+        let mut writer = encryptor.wrap_output(&mut sealed).unwrap();
+        writer.write_all(clear.as_bytes()).unwrap();
+        writer.finish().unwrap();
+        base64::engine::general_purpose::STANDARD.encode(sealed)
+    };
+    let clear = [
+        "Amina Wanjiru",
+        "",
+        "نور الهدى",
+        "line one\nline two, with \"quotes\" and a tab\t",
+    ];
+    let sealed: Vec<String> = clear
+        .iter()
+        .enumerate()
+        // Alone and with a second recipient, as a project with two keys seals.
+        .map(|(i, c)| {
+            if i % 2 == 0 {
+                seal(&[&mine], c)
+            } else {
+                seal(&[&other, &mine], c)
+            }
+        })
+        .collect();
+    let foreign = seal(&[&other], "not for this coordinator");
+
+    let mut both = Both::start();
+    let refused = both.call(Call::KeyringNew(file.clone(), "not the passphrase".into()));
+    assert_eq!(refused["error"]["kind"], "wrong_passphrase", "{refused}");
+    let refused = both.call(Call::KeyringNew(
+        b"# not an identity\n".to_vec(),
+        PASSPHRASE.into(),
+    ));
+    assert_eq!(refused["error"]["kind"], "not_an_identity", "{refused}");
+
+    let opened = both.call(Call::KeyringNew(file, PASSPHRASE.into()));
+    assert_eq!(
+        opened["ok"]["recipients"],
+        json!([mine.to_string()]),
+        "{opened}"
+    );
+    for (sealed, clear) in sealed.iter().zip(clear) {
+        assert_eq!(both.call(Call::KeyringOpen(sealed.clone()))["ok"], clear);
+    }
+    let not_yours = both.call(Call::KeyringOpen(foreign.clone()));
+    assert_eq!(not_yours["error"]["kind"], "not_yours", "{not_yours}");
+    let not_sealed = both.call(Call::KeyringOpen("Amina Wanjiru".into()));
+    assert_eq!(not_sealed["error"]["kind"], "not_sealed", "{not_sealed}");
+    let mut page: Vec<String> = sealed.clone();
+    page.push(foreign);
+    let each = both.call(Call::KeyringOpenEach(serde_json::to_string(&page).unwrap()));
+    let each = each["ok"].as_array().unwrap();
+    assert_eq!(each.len(), 5);
+    assert_eq!(each[2]["ok"], clear[2]);
+    assert_eq!(each[4]["error"]["kind"], "not_yours");
+
+    println!(
+        "native-wasm sealed: {} calls, {} answered ok, {} different",
+        both.calls,
+        both.ok,
+        both.differences.len()
+    );
+    assert!(
+        both.differences.is_empty(),
+        "answers differ between native and WebAssembly:\n{}",
+        both.differences.join("\n")
     );
 }

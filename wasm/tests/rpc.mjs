@@ -3,11 +3,12 @@
 // JSON text) per line out. The test sends the native build the very same calls.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { initSync, changes, check, evaluate, Preview } from '../pkg/voices_core.js';
+import { initSync, changes, check, evaluate, Keyring, Preview } from '../pkg/voices_core.js';
 
 initSync({ module: readFileSync(new URL('../pkg/voices_core_bg.wasm', import.meta.url)) });
 
 let preview = null;
+let keyring = null;
 const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
 for await (const line of lines) {
   const { op, args } = JSON.parse(line);
@@ -19,7 +20,13 @@ for await (const line of lines) {
     preview?.free();
     preview = new Preview(...args);
     answer = preview.started();
-  } else if (preview && typeof preview[op] === 'function') answer = preview[op](...args);
+  } else if (op === 'keyring_new') {
+    keyring?.free();
+    keyring = new Keyring(Buffer.from(args[0], 'base64'), args[1]);
+    answer = keyring.opened();
+  } else if (op === 'keyring_open') answer = keyring.open(...args);
+  else if (op === 'keyring_open_each') answer = keyring.open_each(...args);
+  else if (preview && typeof preview[op] === 'function') answer = preview[op](...args);
   else answer = JSON.stringify({ rpc_error: `no operation ${op}` });
   process.stdout.write(answer + '\n');
 }

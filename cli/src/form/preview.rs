@@ -324,7 +324,7 @@ fn hidden_answers(
         for (name, answer) in &answers.0 {
             match answer {
                 Answer::Value(v) if v.is_empty() => {}
-                Answer::Value(_) => {
+                Answer::Value(_) | Answer::Sealed(_) => {
                     let path = format!("{base}/{name}");
                     if !shown.contains(&path) {
                         out.push(path);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayAnswer, fieldPathOf, instancePath } from './answers';
+import { displayAnswer, fieldPathOf, instancePath, isSealed } from './answers';
 import { newPassword } from './password';
 
 const select = (type: string) => ({
@@ -21,6 +21,13 @@ describe('displayAnswer', () => {
     expect(displayAnswer(select('select_one'), { masked: true }, 'en')).toBeNull();
     expect(displayAnswer(select('select_one'), null, 'en')).toBe('');
     expect(displayAnswer(undefined, 'free', 'en')).toBe('free');
+  });
+
+  it('never shows a sealed answer as text', () => {
+    expect(displayAnswer(select('select_one'), { sealed: 'YWdl' }, 'en')).toBeNull();
+    expect(isSealed({ sealed: true })).toBe(true);
+    expect(isSealed({ masked: true })).toBe(false);
+    expect(isSealed('sealed')).toBe(false);
   });
 
   it('writes a geopoint as latitude, longitude', () => {

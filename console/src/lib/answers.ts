@@ -7,6 +7,11 @@ export function isMasked(v: unknown): v is { masked: true } {
   return typeof v === 'object' && v !== null && (v as { masked?: unknown }).masked === true;
 }
 
+/** A sealed answer (encrypted on the device; the server cannot read it). */
+export function isSealed(v: unknown): v is { sealed: string | true } {
+  return typeof v === 'object' && v !== null && 'sealed' in v;
+}
+
 function choiceLabel(choices: ChoiceDef[] | null, name: string, lang: string): string {
   const c = choices?.find((c) => c.name === name);
   return c ? pickText(c.label, lang) || name : name;
@@ -14,7 +19,7 @@ function choiceLabel(choices: ChoiceDef[] | null, name: string, lang: string): s
 
 /** The text to show for `value` of `field` (null: masked; '' : not answered). */
 export function displayAnswer(field: Pick<FieldDef, 'type' | 'choices'> | undefined, value: AnswerValue | undefined, lang: string): string | null {
-  if (isMasked(value)) return null;
+  if (isMasked(value) || isSealed(value)) return null;
   if (value === null || value === undefined || value === '') return '';
   if (!field) return value;
   switch (field.type) {

@@ -1,8 +1,12 @@
 // The responses table's columns: the response's own facts first, then the form's fields
 // (labels in the console's language), with repeats shown as their number of entries.
-import { displayAnswer } from './answers';
+import { displayAnswer, isSealed } from './answers';
+import { reveal } from './keyring.svelte';
 import { pickText } from './languages';
 import type { FieldDef, TableRow } from './types';
+
+/** A cell holding a sealed answer the page cannot open. */
+export const SEALED = Symbol('sealed');
 
 export interface Column {
   key: string;
@@ -12,8 +16,9 @@ export interface Column {
   sort?: string;
   /** Width in pixels (fixed, so columns do not jump while rows stream in). */
   width: number;
-  /** The cell's text; null when the value is masked pii. */
-  text: (row: TableRow) => string | null;
+  /** The cell's text; null when the value is masked pii, SEALED when it is sealed and no
+   * open identity opens it. */
+  text: (row: TableRow) => string | null | typeof SEALED;
   /** A field marked pii (shown masked unless pii is asked for). */
   pii?: boolean;
 }
@@ -47,7 +52,11 @@ export function fieldColumns(fields: FieldDef[], lang: string, entriesLabel: (la
       label,
       width: widthFor(f.type, label),
       pii: f.pii,
-      text: (row) => displayAnswer(f, row.answers[f.path], lang),
+      text: (row) => {
+        // Opened in the page when the coordinator's identity is open (lib/keyring.svelte.ts).
+        const value = reveal(row.answers[f.path]);
+        return isSealed(value) ? SEALED : displayAnswer(f, value, lang);
+      },
     });
   }
   return columns;

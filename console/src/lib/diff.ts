@@ -37,12 +37,14 @@ export function choiceDiff(before: string, after: string): { added: string[]; re
   };
 }
 
-export type ChangeKind = 'set' | 'cleared' | 'changed' | 'masked';
+export type ChangeKind = 'set' | 'cleared' | 'changed' | 'masked' | 'sealed';
 
 /** How an answer changed: newly set, cleared, changed, or hidden (pii not shown). */
 export function changeKind(before: unknown, after: unknown): ChangeKind {
   const masked = (v: unknown) => typeof v === 'object' && v !== null && (v as { masked?: unknown }).masked === true;
   if (masked(before) || masked(after)) return 'masked';
+  const sealed = (v: unknown) => typeof v === 'object' && v !== null && 'sealed' in v;
+  if (sealed(before) || sealed(after)) return 'sealed';
   const empty = (v: unknown) => v === null || v === undefined || v === '';
   if (empty(before)) return 'set';
   if (empty(after)) return 'cleared';

@@ -58,7 +58,9 @@ export interface FieldDef {
 }
 
 /** An answer in the table or a response: text, or masked pii. */
-export type AnswerValue = string | { masked: true } | null;
+/** An answer: its text, pii the server held back, or a sealed answer (its ciphertext, or
+ * `true` in a history), which only its key's holder can open. */
+export type AnswerValue = string | { masked: true } | { sealed: string | true } | null;
 
 export interface TableRow {
   id: string;

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::instances::MAX_RESPONSE_INSTANCES;
 use super::path::{AnswerPath, PathError, PathKind, Step, MAX_INSTANCES};
+use super::sealed::Sealed;
 use super::tree::{Answer, Answers};
 
 /// The number of instances a repeat count `name[]` holds, if it is a whole number.
@@ -151,6 +152,9 @@ fn flatten_into(
             Answer::Value(v) => {
                 out.insert(path, v.clone());
             }
+            // Sealed answers are not clear values: the engine and the device never see
+            // them here (see `tree_with_sealed`).
+            Answer::Sealed(_) => {}
             Answer::Repeat(instances) => {
                 let repeat = path;
                 if let Some(count) = repeat.count() {
@@ -171,16 +175,33 @@ fn flatten_into(
 /// above the first makes that many instances, and a value of an instance beyond either
 /// (in a state stored before the limits) is left out of the tree.
 pub fn tree_from<'a>(values: impl IntoIterator<Item = (&'a AnswerPath, &'a str)>) -> Answers {
+    tree_with_sealed(values, [])
+}
+
+/// [`tree_from`], with sealed answers in their fields' places (`{"sealed": …}`).
+pub fn tree_with_sealed<'a>(
+    values: impl IntoIterator<Item = (&'a AnswerPath, &'a str)>,
+    sealed: impl IntoIterator<Item = (&'a AnswerPath, &'a Sealed)>,
+) -> Answers {
     let mut root = Answers::default();
     let mut budget = MAX_RESPONSE_INSTANCES;
     for (path, value) in values {
-        insert(&mut root, path, value, &mut budget);
+        insert(&mut root, path, Leaf::Text(value), &mut budget);
+    }
+    for (path, value) in sealed {
+        insert(&mut root, path, Leaf::Sealed(value), &mut budget);
     }
     root
 }
 
+#[derive(Clone, Copy)]
+enum Leaf<'a> {
+    Text(&'a str),
+    Sealed(&'a Sealed),
+}
+
 /// Place one value; `budget`: the instances that may still be made.
-fn insert(root: &mut Answers, path: &AnswerPath, value: &str, budget: &mut usize) {
+fn insert(root: &mut Answers, path: &AnswerPath, value: Leaf<'_>, budget: &mut usize) {
     let mut scope = root;
     let mut steps = path.steps().peekable();
     // Group steps gathered for the key of the item below them (`grp_a/name`).
@@ -207,11 +228,17 @@ fn insert(root: &mut Answers, path: &AnswerPath, value: &str, budget: &mut usize
             Step::Name(_) => {
                 // A value never replaces repeat instances that hold answers.
                 if !matches!(scope.0.get(&key), Some(Answer::Repeat(_))) {
-                    scope.0.insert(key, Answer::Value(value.to_owned()));
+                    let answer = match value {
+                        Leaf::Text(text) => Answer::Value(text.to_owned()),
+                        Leaf::Sealed(sealed) => Answer::Sealed(sealed.clone()),
+                    };
+                    scope.0.insert(key, answer);
                 }
                 return;
             }
             Step::Count(_) if last => {
+                // A count is never sealed (a revision sealing one is refused).
+                let Leaf::Text(value) = value else { return };
                 let count = parse_count(value).unwrap_or(0).min(MAX_INSTANCES);
                 let instances = repeat_mut(scope, &key);
                 if instances.len() < count {
@@ -232,13 +259,15 @@ fn repeat_mut<'s>(scope: &'s mut Answers, name: &str) -> &'s mut Vec<Answers> {
         .0
         .entry(name.to_owned())
         .or_insert_with(|| Answer::Repeat(Vec::new()));
-    if let Answer::Value(_) = entry {
+    if !matches!(entry, Answer::Repeat(_)) {
         *entry = Answer::Repeat(Vec::new());
     }
     match entry {
         Answer::Repeat(instances) => instances,
         // Replaced by a repeat just above.
-        Answer::Value(_) => unreachable!("a value was just replaced by a repeat"),
+        Answer::Value(_) | Answer::Sealed(_) => {
+            unreachable!("a value was just replaced by a repeat")
+        }
     }
 }
 

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::sealed::Sealed;
+
 /// Answers in one scope: the top level of a response or one repeat instance.
 ///
 /// Groups that are not repeats do not nest answers: the map is keyed by each item's
@@ -19,12 +21,14 @@ pub struct Answers(pub BTreeMap<String, Answer>);
 /// Canonical text is what ODK stores: numbers in decimal notation, `select_multiple`
 /// as space-separated choice names, dates `YYYY-MM-DD`, times `HH:MM:SS.sss+HH:MM`,
 /// geopoints `lat lon alt accuracy`. JSON input may also give numbers, booleans and
-/// arrays of choice names; they are normalised to that text.
+/// arrays of choice names; they are normalised to that text. A sealed answer (of a
+/// `sensitive` or `pii` field, encrypted on the device) is `{"sealed": "…"}` in its place.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Answer {
     Value(String),
     Repeat(Vec<Answers>),
+    Sealed(Sealed),
 }
 
 impl<'de> Deserialize<'de> for Answer {
@@ -66,9 +70,15 @@ impl Answer {
                 }
                 Ok(Answer::Value(parts.join(" ")))
             }
-            J::Object(_) => {
-                Err("an answer is a value or a list of repeat instances, not an object".to_owned())
+            J::Object(map) if map.contains_key("sealed") => {
+                serde_json::from_value::<Sealed>(J::Object(map))
+                    .map(Answer::Sealed)
+                    .map_err(|e| e.to_string())
             }
+            J::Object(_) => Err(
+                "an answer is a value, a list of repeat instances or `{\"sealed\": …}`, not another object"
+                    .to_owned(),
+            ),
         }
     }
 }

@@ -251,10 +251,11 @@ pub struct Field {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media: Option<Media>,
     /// The answer identifies a person (name, phone, exact location…): left out of exports unless
-    /// pii is asked for. Not encrypted yet: stored like any other answer.
+    /// pii is asked for, and sealed on the device when the project has keys.
     #[serde(default, skip_serializing_if = "is_false")]
     pub pii: bool,
-    /// The topic can endanger the respondent: never shown in lists or summaries.
+    /// The topic can endanger the respondent: never shown in lists or summaries, and sealed
+    /// on the device when the project has keys.
     #[serde(default, skip_serializing_if = "is_false")]
     pub sensitive: bool,
     /// The answer groups respondents in the coordinators' dashboard: every choice question's

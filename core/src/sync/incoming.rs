@@ -19,6 +19,10 @@ pub struct LocalConflict {
     pub yours: Option<String>,
     /// The other values, each with the actor that wrote it (`user:NAME` for a coordinator).
     pub theirs: Vec<(ActorId, Option<String>)>,
+    /// Who wrote a value the device cannot open (sealed to the project's keys by someone
+    /// else): listed so the enumerator sees the answer was changed, never taken in place
+    /// of the device's value.
+    pub sealed: Vec<ActorId>,
 }
 
 /// The device's answers after the merge, and the conflicts to show.
@@ -36,7 +40,10 @@ pub struct LocalMerge {
 ///   value keeps the enumerator's value and is a conflict;
 /// - an answer that is a conflict in `after` (both edits were sent without seeing each
 ///   other, so the server holds the same conflict) keeps the device's value and is a
-///   conflict listing the other values.
+///   conflict listing the other values;
+/// - an answer holding a value another actor sealed (the device cannot open it: `before`
+///   holds the device's own answers in clear) keeps the device's value and is a conflict
+///   naming who sealed it.
 ///
 /// Nothing is lost: every value is the answer, or listed in a conflict, or was replaced
 /// by an edit that had seen it.
@@ -57,6 +64,25 @@ pub fn merge_local(
             .iter()
             .any(|c| matches!(&c.key, Register::Answer(p) if p == path))
     };
+    // Sealed values of other actors: the device cannot open them (a sealed answer is not
+    // among `answers()`, so it would read as an answer taken away).
+    let sealed_by = |path: &AnswerPath| -> Vec<ActorId> {
+        let mut actors: Vec<ActorId> = Vec::new();
+        for entry in after
+            .registers
+            .get(&Register::Answer(path.clone()))
+            .into_iter()
+            .flatten()
+        {
+            if matches!(entry.value, Value::Sealed(_))
+                && entry.dot.actor != me
+                && !actors.contains(&entry.dot.actor)
+            {
+                actors.push(entry.dot.actor.clone());
+            }
+        }
+        actors
+    };
     let paths: std::collections::BTreeSet<&AnswerPath> =
         was.iter().chain(now.iter()).map(|(p, _)| p).collect();
     for path in paths {
@@ -65,7 +91,7 @@ pub fn merge_local(
             now.get(path.as_str()),
             local.get(path.as_str()),
         );
-        if old == new || mine == new || is_concurrent(path) {
+        if old == new || mine == new || is_concurrent(path) || !sealed_by(path).is_empty() {
             continue;
         }
         if mine == old {
@@ -82,6 +108,7 @@ pub fn merge_local(
                 path: path.clone(),
                 yours: mine.map(str::to_owned),
                 theirs: vec![(writer, new.map(str::to_owned))],
+                sealed: Vec::new(),
             });
         }
     }
@@ -95,6 +122,9 @@ pub fn merge_local(
         let yours = answers.get(path.as_str()).map(str::to_owned);
         let mut theirs: Vec<(ActorId, Option<String>)> = Vec::new();
         for value in &conflict.values {
+            if matches!(value.value, Value::Sealed(_)) {
+                continue; // listed below, by who sealed it
+            }
             let value_text = text(&value.value).map(str::to_owned);
             if value.dot.actor != me
                 && value_text != yours
@@ -108,7 +138,26 @@ pub fn merge_local(
                 path: path.clone(),
                 yours,
                 theirs,
+                sealed: Vec::new(),
             });
+        }
+    }
+    for key in after.registers.keys() {
+        let Register::Answer(path) = key else {
+            continue;
+        };
+        let sealed = sealed_by(path);
+        if sealed.is_empty() {
+            continue;
+        }
+        match conflicts.iter_mut().find(|c| &c.path == path) {
+            Some(conflict) => conflict.sealed = sealed,
+            None => conflicts.push(LocalConflict {
+                path: path.clone(),
+                yours: answers.get(path.as_str()).map(str::to_owned),
+                theirs: Vec::new(),
+                sealed,
+            }),
         }
     }
     conflicts.sort_by(|a, b| a.path.cmp(&b.path));
@@ -127,6 +176,7 @@ mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
+    use crate::answer::AnswerValue;
     use crate::sync::{Hlc, Revision, VersionVector};
 
     fn flat(pairs: &[(&str, &str)]) -> FlatAnswers {
@@ -156,13 +206,14 @@ mod tests {
             seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
             set: set
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.map(str::to_owned)))
+                .map(|(k, v)| (k.to_string(), v.map(|v| AnswerValue::Text(v.to_owned()))))
                 .collect::<BTreeMap<_, _>>(),
             consent: None,
             privacy: BTreeMap::new(),
             selections: BTreeMap::new(),
             outcome: None,
             status: None,
+            validated: false,
         }
     }
 
@@ -237,6 +288,7 @@ mod tests {
                 path: "/age".parse().unwrap(),
                 yours: Some("17".into()),
                 theirs: vec![("user:cora".into(), Some("70".into()))],
+                sealed: Vec::new(),
             }]
         );
     }
@@ -306,5 +358,67 @@ mod tests {
         );
         assert_eq!(merged.answers, flat(&[("/age", "70")]));
         assert!(merged.conflicts.is_empty());
+    }
+
+    fn sealed_rev(id: &str, actor: &str, seq: u64, seen: &[(&str, u64)], path: &str) -> Revision {
+        let mut revision = rev(id, actor, seq, seen, &[]);
+        revision.set.insert(
+            path.to_owned(),
+            Some(AnswerValue::Sealed(
+                crate::answer::Sealed::new(format!("YWdl{id}")).unwrap(),
+            )),
+        );
+        revision.validated = true;
+        revision
+    }
+
+    #[test]
+    fn a_coordinators_sealed_edit_keeps_the_devices_value_and_is_a_conflict_naming_who_sealed_it() {
+        // The device folds its own revisions in clear; the coordinator's value is sealed.
+        let mine = rev(
+            "a1",
+            "tab",
+            1,
+            &[],
+            &[("/phone", Some("0700")), ("/age", Some("7"))],
+        );
+        let theirs = sealed_rev("c1", "user:cora", 1, &[("tab", 1)], "/phone");
+        let local = flat(&[("/phone", "0700"), ("/age", "7")]);
+        let merged = merge_local(&local, &fold(&[&mine]), &fold(&[&mine, &theirs]), "tab");
+        assert_eq!(
+            merged.answers, local,
+            "never silently replaced or taken away"
+        );
+        assert_eq!(
+            merged.conflicts,
+            vec![LocalConflict {
+                path: "/phone".parse().unwrap(),
+                yours: Some("0700".into()),
+                theirs: Vec::new(),
+                sealed: vec!["user:cora".into()],
+            }]
+        );
+    }
+
+    #[test]
+    fn a_sealed_value_in_a_concurrent_conflict_is_named_not_shown_as_empty() {
+        let first = rev("a1", "tab", 1, &[], &[("/phone", Some("0700"))]);
+        let mine = rev("a2", "tab", 2, &[], &[("/phone", Some("0711"))]);
+        let theirs = sealed_rev("c1", "user:cora", 1, &[("tab", 1)], "/phone");
+        let after = fold(&[&first, &mine, &theirs]);
+        assert!(after.has_conflicts());
+        let merged = merge_local(
+            &flat(&[("/phone", "0711")]),
+            &fold(&[&first, &mine]),
+            &after,
+            "tab",
+        );
+        assert_eq!(merged.answers.get("/phone"), Some("0711"));
+        assert_eq!(merged.conflicts.len(), 1);
+        assert!(
+            merged.conflicts[0].theirs.is_empty(),
+            "no empty value invented"
+        );
+        assert_eq!(merged.conflicts[0].sealed, vec!["user:cora".to_string()]);
     }
 }

@@ -23,7 +23,7 @@ pub use super::register::{
     Register, Value, CONSENT_KEY, FORM_VERSION_KEY, PRIVACY_PREFIX, STATUS_KEY,
 };
 use super::revision::{Edits, ResponseStatus, Revision, RevisionError};
-use crate::answer::{AnswerPath, FlatAnswers};
+use crate::answer::{AnswerPath, AnswerValue, FlatAnswers, Sealed};
 use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, Response, SelectionRecord};
 
 /// One value held by a register, with the edit that wrote it (its revision id is in
@@ -304,6 +304,23 @@ impl ResponseState {
         }
     }
 
+    /// The sealed answers as shown (conflicts by their display value), by flat key.
+    pub fn sealed(&self) -> impl Iterator<Item = (&AnswerPath, &Sealed)> + '_ {
+        self.registers
+            .iter()
+            .filter_map(|(key, entries)| match (key, shown(entries)) {
+                (Register::Answer(path), Some(Value::Sealed(s))) => Some((path, s)),
+                _ => None,
+            })
+    }
+
+    /// Whether an answer at `path` is sealed (any of its values, in a conflict).
+    pub fn is_sealed(&self, path: &AnswerPath) -> bool {
+        self.registers
+            .get(&Register::Answer(path.clone()))
+            .is_some_and(|entries| entries.iter().any(|e| matches!(e.value, Value::Sealed(_))))
+    }
+
     /// The draw recorded for a respondent-selection field.
     pub fn selection(&self, field: &AnswerPath) -> Option<&SelectionRecord> {
         match self.current(&Register::Selection(field.clone())) {
@@ -312,7 +329,8 @@ impl ResponseState {
         }
     }
 
-    /// The answers as shown (conflicts by their display value), flat.
+    /// The clear answers as shown (conflicts by their display value), flat; sealed
+    /// answers are not among them (see [`ResponseState::sealed`]).
     pub fn answers(&self) -> FlatAnswers {
         let mut flat = FlatAnswers::new();
         for (key, entries) in &self.registers {
@@ -324,9 +342,11 @@ impl ResponseState {
         flat
     }
 
-    /// The response as the engine sees it (conflicts shown by their display value).
+    /// The response as the engine sees it (conflicts shown by their display value), with
+    /// sealed answers in their fields' places.
     pub fn to_response(&self) -> Response {
         let mut values = Vec::new();
+        let mut sealed = Vec::new();
         let mut privacy = BTreeMap::new();
         let mut selections = BTreeMap::new();
         let mut consent = None;
@@ -337,6 +357,7 @@ impl ResponseState {
                 (Register::Answer(path), Some(Value::Text(Some(v)))) => {
                     values.push((path, v.as_str()))
                 }
+                (Register::Answer(path), Some(Value::Sealed(s))) => sealed.push((path, s)),
                 (Register::Privacy(group), Some(Value::Privacy(p))) => {
                     privacy.insert(group.clone(), p.clone());
                 }
@@ -352,7 +373,7 @@ impl ResponseState {
             id: self.response.clone(),
             form_id: self.form.clone(),
             form_version: self.form_version().unwrap_or_default().to_owned(),
-            answers: crate::answer::tree_from(values),
+            answers: crate::answer::tree_with_sealed(values, sealed),
             consent,
             privacy,
             selections,
@@ -377,10 +398,12 @@ fn writes_of<'r>(
         Value::Text(Some(revision.version.clone())),
     ));
     let answers = edits.answers.into_iter().map(|(path, value)| {
-        (
-            Register::Answer(path),
-            Value::Text(value.map(str::to_owned)),
-        )
+        let value = match value {
+            Some(AnswerValue::Text(text)) => Value::Text(Some(text.clone())),
+            Some(AnswerValue::Sealed(sealed)) => Value::Sealed(sealed.clone()),
+            None => Value::Text(None),
+        };
+        (Register::Answer(path), value)
     });
     let consent = revision
         .consent
@@ -470,11 +493,12 @@ mod tests {
             version: "1".into(),
             actor: actor.into(),
             seq,
+            validated: false,
             hlc: Hlc::new(1_000 + seq, 0),
             seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
             set: set
                 .iter()
-                .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+                .map(|(k, v)| (k.to_string(), Some((*v).into())))
                 .collect(),
             consent: None,
             privacy: BTreeMap::new(),

@@ -11,7 +11,7 @@ use super::hlc::Hlc;
 use super::merge::ResponseState;
 use super::register::Register;
 use super::revision::{ResponseStatus, Revision, RevisionError};
-use crate::answer::{AnswerPath, FlatAnswers};
+use crate::answer::{AnswerPath, AnswerValue, FlatAnswers};
 use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
 
 /// A finalized response as the device holds it now.
@@ -79,17 +79,17 @@ pub fn next_revision(
     if all.revision_count() > 0 && !changed && !orphaned {
         return Ok(None);
     }
-    let mut set: BTreeMap<String, Option<String>> = if held.revision_count() == 0 {
+    let mut set: BTreeMap<String, Option<AnswerValue>> = if held.revision_count() == 0 {
         current
             .answers
             .iter()
-            .map(|(path, value)| (path.to_string(), Some(value.to_owned())))
+            .map(|(path, value)| (path.to_string(), Some(value.into())))
             .collect()
     } else {
         held.answers()
             .changes_to(current.answers)
             .into_iter()
-            .map(|(path, value)| (path.into_string(), value))
+            .map(|(path, value)| (path.into_string(), value.map(AnswerValue::Text)))
             .collect()
     };
     // A conflict the device holds (its edit and a coordinator's, made without seeing each
@@ -97,9 +97,22 @@ pub fn next_revision(
     // (`seen` below covers them): the enumerator was shown the conflict before finalizing.
     for conflict in held.conflicts() {
         if let Register::Answer(path) = conflict.key {
-            let value = current.answers.get(path.as_str()).map(str::to_owned);
+            let value = current
+                .answers
+                .get(path.as_str())
+                .map(|text| AnswerValue::Text(text.to_owned()));
             set.entry(path.into_string()).or_insert(value);
         }
+    }
+    // An answer shown sealed in what the server holds was sealed by another writer (the
+    // device folds its own revisions in clear): it cannot be compared, and the device
+    // showed it as a conflict, so the value the enumerator finalized is written.
+    for (path, _) in held.sealed() {
+        let value = current
+            .answers
+            .get(path.as_str())
+            .map(|text| AnswerValue::Text(text.to_owned()));
+        set.entry(path.to_string()).or_insert(value);
     }
     let consent = current
         .consent
@@ -157,6 +170,7 @@ pub fn next_revision(
         version: author.form_version,
         actor: author.actor,
         seq,
+        validated: false,
         hlc,
         seen,
         set,
@@ -267,8 +281,8 @@ mod tests {
         assert_eq!(
             second.set,
             BTreeMap::from([
-                ("/m[1]/age".to_owned(), Some("42".to_owned())),
-                ("/m[]".to_owned(), Some("2".to_owned())),
+                ("/m[1]/age".to_owned(), Some("42".into())),
+                ("/m[]".to_owned(), Some("2".into())),
             ])
         );
         assert!(second.consent.is_none() && second.status.is_none());
@@ -378,7 +392,7 @@ mod tests {
             actor: "user:cora".into(),
             seq: 1,
             seen: VersionVector(BTreeMap::from([("tab".to_owned(), 1)])),
-            set: BTreeMap::from([("/age".to_owned(), Some("70".to_owned()))]),
+            set: BTreeMap::from([("/age".to_owned(), Some(AnswerValue::Text("70".to_owned())))]),
             consent: None,
             status: None,
             hlc: Hlc::new(3_000, 0),
@@ -390,10 +404,46 @@ mod tests {
         let resolution = d.build("tab", 4_000, false).unwrap();
         assert_eq!(
             resolution.set,
-            BTreeMap::from([("/age".to_owned(), Some("8".to_owned()))])
+            BTreeMap::from([("/age".to_owned(), Some(AnswerValue::Text("8".to_owned())))])
         );
         assert_eq!(resolution.seen.get("user:cora"), 1);
         assert!(!d.fold(true).has_conflicts());
+    }
+
+    #[test]
+    fn an_answer_another_writer_sealed_is_written_with_the_value_finalized() {
+        let mut d = Device::new(&[("/phone", "0700"), ("/age", "7")]);
+        d.build("tab", 1_000, false).unwrap();
+        // A coordinator's edit that had seen the device's revision, sealed: the device
+        // cannot open it, showed it as a conflict, and the enumerator keeps 0700.
+        let coordinator = Revision {
+            id: "c1".into(),
+            actor: "user:cora".into(),
+            seq: 1,
+            seen: VersionVector(BTreeMap::from([("tab".to_owned(), 1)])),
+            set: BTreeMap::from([(
+                "/phone".to_owned(),
+                Some(AnswerValue::Sealed(
+                    crate::answer::Sealed::new("YWdlc2VhbGVk").unwrap(),
+                )),
+            )]),
+            consent: None,
+            status: None,
+            validated: true,
+            hlc: Hlc::new(3_000, 0),
+            ..d.revisions[0].0.clone()
+        };
+        d.revisions.push((coordinator, true));
+        let resolution = d.build("tab", 4_000, false).unwrap();
+        assert_eq!(
+            resolution.set,
+            BTreeMap::from([(
+                "/phone".to_owned(),
+                Some(AnswerValue::Text("0700".to_owned()))
+            )])
+        );
+        assert_eq!(resolution.seen.get("user:cora"), 1);
+        assert_eq!(d.fold(true).answers().get("/phone"), Some("0700"));
     }
 
     #[test]

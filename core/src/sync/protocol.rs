@@ -204,6 +204,11 @@ pub struct FormVersionSummary {
     pub published_at: String,
     /// SHA-256 of the form document, hex; devices re-download when it changes.
     pub sha256: String,
+    /// The project's current recipient keys (age X25519, `age1…`): a device seals the
+    /// answers of this form's `sensitive` and `pii` fields to every one of them. Empty
+    /// when the project has no key (then nothing is sealed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recipients: Vec<String>,
 }
 
 /// How the server took one revision of an upload.

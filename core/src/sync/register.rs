@@ -13,7 +13,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::revision::ResponseStatus;
-use crate::answer::{AnswerPath, PathError};
+use crate::answer::{AnswerPath, PathError, Sealed};
 use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
 
 /// Text of the register holding the form version the response is on.
@@ -58,6 +58,8 @@ pub enum Value {
     Privacy(PrivacyRecord),
     Selection(SelectionRecord),
     Status(ResponseStatus),
+    /// A sealed answer: compared with other values as it is (opaque).
+    Sealed(Sealed),
 }
 
 impl fmt::Display for Register {

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 use super::clock::{ActorId, Dot, VersionVector};
 use super::hlc::Hlc;
 use crate::answer::{
-    parse_count, AnswerPath, InstanceTally, PathError, PathKind, Step, MAX_INSTANCES,
-    MAX_RESPONSE_INSTANCES,
+    parse_count, AnswerPath, AnswerValue, InstanceTally, PathError, PathKind, Sealed, Step,
+    MAX_INSTANCES, MAX_RESPONSE_INSTANCES,
 };
 use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
 
@@ -45,10 +45,16 @@ pub struct Revision {
     #[serde(default, skip_serializing_if = "VersionVector::is_empty")]
     pub seen: VersionVector,
     /// Changed answers by flat key (see [`crate::answer::FlatAnswers`]); `null` clears a
-    /// value. Text on the wire, so a bad key is this revision's rejection, with its
-    /// reason, rather than an unreadable line; [`Revision::edits`] parses them.
+    /// value, `{"sealed": …}` is a sealed answer. Keys are text on the wire, so a bad key
+    /// is this revision's rejection, with its reason, rather than an unreadable line;
+    /// [`Revision::edits`] parses them.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub set: BTreeMap<String, Option<String>>,
+    pub set: BTreeMap<String, Option<AnswerValue>>,
+    /// The device checked the answers it sealed against the form (required, type,
+    /// constraints) before sealing them: the server cannot, so a revision carrying a
+    /// sealed value must say so, and the server keeps the revision with this flag.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub validated: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub consent: Option<ConsentRecord>,
     /// Privacy-check outcomes by group path.
@@ -101,6 +107,12 @@ pub enum RevisionError {
     TooManySeen(usize),
     #[error("the answer paths name {0} repeat instances in all; a response may hold at most {limit}", limit = MAX_RESPONSE_INSTANCES)]
     TooManyInstances(usize),
+    #[error("`{0}`: a repeat count is never sealed")]
+    SealedCount(String),
+    #[error(
+        "`{0}` is sealed, but the revision does not say the device validated it (`validated`)"
+    )]
+    SealedUnvalidated(String),
 }
 
 /// Identifier, name and value length limits, so one bad record cannot bloat storage.
@@ -127,6 +139,37 @@ impl Revision {
         context.join(&self.seen);
         context.observe(&self.actor, self.seq.saturating_sub(1));
         context
+    }
+
+    /// The clear text this revision sets at `path` (`None` when it clears or seals it,
+    /// or does not change it).
+    pub fn text(&self, path: &str) -> Option<&str> {
+        self.set.get(path)?.as_ref()?.text()
+    }
+
+    /// Seal the clear values at the paths `seals` names with `seal` (the shell's
+    /// encryption: the core never encrypts), and mark the revision `validated`: the
+    /// device seals only what it has checked against the form. Returns how many values
+    /// were sealed.
+    pub fn seal<E>(
+        &mut self,
+        seals: impl Fn(&AnswerPath) -> bool,
+        mut seal: impl FnMut(&str) -> Result<Sealed, E>,
+    ) -> Result<usize, E> {
+        let mut sealed = 0;
+        for (text, value) in &mut self.set {
+            let Some(AnswerValue::Text(clear)) = value else {
+                continue;
+            };
+            if AnswerPath::parse(text).is_ok_and(|path| seals(&path)) {
+                *value = Some(AnswerValue::Sealed(seal(clear)?));
+                sealed += 1;
+            }
+        }
+        if sealed > 0 {
+            self.validated = true;
+        }
+        Ok(sealed)
     }
 
     /// Check the shape of the revision: ids present and bounded, paths well formed,
@@ -187,7 +230,10 @@ impl Revision {
             match path.last() {
                 Some(Step::Name(_)) => {}
                 Some(Step::Count(repeat)) => {
-                    if let Some(count) = value {
+                    if let Some(value) = value {
+                        let Some(count) = value.text() else {
+                            return Err(RevisionError::SealedCount(text.clone()));
+                        };
                         if parse_count(count).is_none_or(|n| n > MAX_INSTANCES) {
                             return Err(RevisionError::BadCount {
                                 path: text.clone(),
@@ -209,8 +255,8 @@ impl Revision {
                     .into())
                 }
             }
-            if let Some(v) = value {
-                if v.len() > MAX_VALUE {
+            match value {
+                Some(AnswerValue::Text(v)) if v.len() > MAX_VALUE => {
                     return Err(RevisionError::TooLong {
                         field: "set",
                         len: v.len(),
@@ -218,15 +264,26 @@ impl Revision {
                     });
                 }
                 // PostgreSQL text cannot hold NUL: refused on every backend alike.
-                if v.contains('\0') {
+                Some(AnswerValue::Text(v)) if v.contains('\0') => {
                     return Err(RevisionError::NulInAnswer {
                         path: text.chars().take(200).collect(),
                     });
                 }
+                // A sealed value's length and alphabet were checked as it was read.
+                Some(AnswerValue::Sealed(_)) if !self.validated => {
+                    return Err(RevisionError::SealedUnvalidated(text.clone()));
+                }
+                _ => {}
             }
-            answers.push((path, value.as_deref()));
+            answers.push((path, value.as_ref()));
         }
-        let instances = InstanceTally::of(answers.iter().map(|(p, v)| (p, *v))).total();
+        // A sealed value is never a count, so its text is not needed to tally instances.
+        let instances = InstanceTally::of(
+            answers
+                .iter()
+                .map(|(p, v)| (p, v.and_then(AnswerValue::text))),
+        )
+        .total();
         if instances > MAX_RESPONSE_INSTANCES {
             return Err(RevisionError::TooManyInstances(instances));
         }
@@ -260,7 +317,7 @@ impl Revision {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Edits<'a> {
     /// New values by flat key; `None` clears.
-    pub answers: Vec<(AnswerPath, Option<&'a str>)>,
+    pub answers: Vec<(AnswerPath, Option<&'a AnswerValue>)>,
     /// Privacy outcomes by group path.
     pub privacy: Vec<(AnswerPath, &'a PrivacyRecord)>,
     /// Respondent-selection draws by field path.
@@ -287,6 +344,7 @@ mod tests {
             selections: BTreeMap::new(),
             outcome: None,
             status: None,
+            validated: false,
         }
     }
 
@@ -297,7 +355,7 @@ mod tests {
     fn what_no_store_can_keep_is_refused_with_the_field() {
         assert_eq!(revision().check(), Ok(()));
         let nul = Revision {
-            set: [("/village".to_owned(), Some("a\0b".to_owned()))].into(),
+            set: [("/village".to_owned(), Some("a\0b".into()))].into(),
             ..revision()
         };
         let e = nul.check().unwrap_err();

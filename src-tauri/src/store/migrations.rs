@@ -238,4 +238,13 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX returned_by_state ON returned (review_state, updated_at);
     "#,
+    // 11: the clear text of a revision whose sensitive and pii answers were sealed
+    // (`sync::seal`): the device cannot open what it sent, and compares what it holds
+    // with this. Kept with the revision, like the answers it repeats.
+    r#"
+    CREATE TABLE revision_clear (
+        revision_id TEXT PRIMARY KEY REFERENCES revisions(id) ON DELETE CASCADE,
+        body        TEXT NOT NULL
+    );
+    "#,
 ];

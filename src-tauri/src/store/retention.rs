@@ -77,6 +77,13 @@ impl Store {
                 ])?;
             }
         }
+        // The clear text kept beside a sealed revision (`sync::seal`) repeats the
+        // answers: it goes with them.
+        tx.execute(
+            "DELETE FROM revision_clear
+             WHERE revision_id IN (SELECT id FROM revisions WHERE response_id = ?1)",
+            params![id],
+        )?;
         let files: Vec<String> = {
             let mut stmt = tx.prepare_cached(
                 "SELECT DISTINCT sha256 FROM response_attachments WHERE response_id = ?1",

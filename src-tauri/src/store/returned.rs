@@ -4,6 +4,9 @@
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+use voices_core::answer::{AnswerValue, Sealed};
 use voices_core::sync::protocol::{DeviceFeedItem, ReviewState, ReviewTransition};
 use voices_core::sync::{merge_local, ResponseState, Revision};
 
@@ -19,6 +22,9 @@ pub struct ConflictRow {
     pub yours: Option<String>,
     /// The other values, each with who wrote it (`user:NAME`).
     pub theirs: Vec<(String, Option<String>)>,
+    /// Who wrote a value sealed to the project's keys, which this device cannot open.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sealed: Vec<String>,
 }
 
 /// A response the server says something about, as kept on the device.
@@ -49,6 +55,40 @@ pub enum Applied {
     Purged,
     /// The response is not on this device (removed, or started under an earlier install).
     NotHere,
+}
+
+/// The sealed values this device made, with the clear text each seals (kept in
+/// `revision_clear`): the only sealed values it can read.
+#[derive(Default)]
+struct Opened(HashMap<(String, Sealed), String>);
+
+impl Opened {
+    /// Learn the clear text of each answer `sealed` seals, from the `clear` revision
+    /// it was sealed from.
+    fn learn(&mut self, sealed: &Revision, clear: &Revision) {
+        for (path, value) in &sealed.set {
+            if let (Some(AnswerValue::Sealed(s)), Some(Some(AnswerValue::Text(text)))) =
+                (value, clear.set.get(path))
+            {
+                self.0.insert((path.clone(), s.clone()), text.clone());
+            }
+        }
+    }
+
+    /// `edit` with the sealed values this device made in clear; `None` if it holds none.
+    fn open(&self, edit: &Revision) -> Option<Revision> {
+        let mut clear = edit.clone();
+        let mut any = false;
+        for (path, value) in clear.set.iter_mut() {
+            if let Some(AnswerValue::Sealed(s)) = value {
+                if let Some(text) = self.0.get(&(path.clone(), s.clone())) {
+                    *value = Some(AnswerValue::Text(text.clone()));
+                    any = true;
+                }
+            }
+        }
+        any.then_some(clear)
+    }
 }
 
 fn corrupt(what: &str, e: impl std::fmt::Display) -> Error {
@@ -123,20 +163,37 @@ impl Store {
             return Ok(Applied::Purged);
         }
         // What the server holds of the response as the device knows it: every revision
-        // not rejected and not left unsent by an earlier link.
+        // not rejected and not left unsent by an earlier link, in clear where the device
+        // sealed it (`revision_clear`), as it builds its next revision.
         let mut before = ResponseState::new(item.response.clone(), form);
+        let mut opened = Opened::default();
         {
             let mut stmt = tx.prepare_cached(&format!(
-                "SELECT id, body FROM revisions WHERE response_id = ?1
-                 AND (ack IS NULL OR ack != 'rejected') AND NOT {SUPERSEDED} ORDER BY seqno"
+                "SELECT v.id, v.body, c.body FROM revisions v
+                 LEFT JOIN revision_clear c ON c.revision_id = v.id
+                 WHERE v.response_id = ?1
+                 AND (v.ack IS NULL OR v.ack != 'rejected') AND NOT {SUPERSEDED} ORDER BY v.seqno"
             ))?;
             let rows = stmt.query_map([&item.response], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                ))
             })?;
             for row in rows {
-                let (id, body) = row?;
-                let revision: Revision = serde_json::from_str(&body)
-                    .map_err(|e| corrupt(&format!("revision `{id}`"), e))?;
+                let (id, body, clear) = row?;
+                let parse = |body: &str| -> Result<Revision> {
+                    serde_json::from_str(body).map_err(|e| corrupt(&format!("revision `{id}`"), e))
+                };
+                let revision = match clear {
+                    Some(clear) => {
+                        let clear = parse(&clear)?;
+                        opened.learn(&parse(&body)?, &clear);
+                        clear
+                    }
+                    None => parse(&body)?,
+                };
                 before
                     .apply(&revision)
                     .map_err(|e| corrupt(&format!("revision `{id}`"), e))?;
@@ -147,6 +204,10 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT INTO revisions (id, response_id, actor, seq, body, built_at, ack, acked_at)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'accepted', ?6) ON CONFLICT (id) DO NOTHING",
+            )?;
+            let mut insert_clear = tx.prepare_cached(
+                "INSERT INTO revision_clear (revision_id, body) VALUES (?1, ?2)
+                 ON CONFLICT (revision_id) DO NOTHING",
             )?;
             for edit in &item.edits {
                 // Only coordinators' edits of this response; the server sends nothing else.
@@ -159,7 +220,9 @@ impl Store {
                 if after.contains(edit) {
                     continue;
                 }
-                after.apply(edit).map_err(|e| {
+                // A sealed value this device made (a resolution keeping it) is one it knows.
+                let clear = opened.open(edit);
+                after.apply(clear.as_ref().unwrap_or(edit)).map_err(|e| {
                     Error::ServerRefused(format!("coordinator's edit `{}`: {e}", edit.id))
                 })?;
                 let body = serde_json::to_string(edit).map_err(|e| corrupt("revision", e))?;
@@ -171,6 +234,10 @@ impl Store {
                     body,
                     now
                 ])?;
+                if let Some(clear) = &clear {
+                    let clear = serde_json::to_string(clear).map_err(|e| corrupt("revision", e))?;
+                    insert_clear.execute(params![edit.id, clear])?;
+                }
             }
         }
         let local = super::answers::read_answers(&tx, &item.response)?;
@@ -194,6 +261,7 @@ impl Store {
                 path: c.path.into_string(),
                 yours: c.yours,
                 theirs: c.theirs,
+                sealed: c.sealed,
             })
             .collect();
         record(&tx, item, &conflicts, now)?;

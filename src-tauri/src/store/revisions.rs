@@ -58,6 +58,19 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// The clear text of a response's revisions whose answers were sealed, by revision id.
+    pub fn clear_revisions(
+        &self,
+        response_id: &str,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT c.revision_id, c.body FROM revision_clear c
+             JOIN revisions v ON v.id = c.revision_id WHERE v.response_id = ?1",
+        )?;
+        let rows = stmt.query_map(params![response_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every revision built for a response, oldest first.
     pub fn revisions(&self, response_id: &str) -> Result<Vec<RevisionRow>> {
         self.revision_query(
@@ -128,6 +141,16 @@ impl Store {
     /// Keep a newly built revision and put its response in the outbox as pending.
     /// Fails (and keeps nothing) when that edit number is taken already.
     pub fn add_revision(&mut self, revision: &RevisionRow, now: &str) -> Result<()> {
+        self.add_revision_with_clear(revision, None, now)
+    }
+
+    /// [`Store::add_revision`] of a revision with sealed answers, and its clear text.
+    pub fn add_revision_with_clear(
+        &mut self,
+        revision: &RevisionRow,
+        clear: Option<&str>,
+        now: &str,
+    ) -> Result<()> {
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -142,6 +165,12 @@ impl Store {
                 now
             ],
         )?;
+        if let Some(clear) = clear {
+            tx.execute(
+                "INSERT INTO revision_clear (revision_id, body) VALUES (?1, ?2)",
+                params![revision.id, clear],
+            )?;
+        }
         tx.execute(
             "INSERT INTO outbox (record_kind, record_id, state, updated_at) VALUES ('response', ?1, 'pending', ?2)
              ON CONFLICT (record_kind, record_id) DO UPDATE SET state = 'pending', updated_at = ?2",

@@ -7,7 +7,7 @@ use voices_core::sync::protocol::ProvisioningCode;
 
 use super::client::{Client, ClientError, ClientOptions};
 use super::status::{to_link, DeviceLink, SyncStatus};
-use super::{client_error, revisions, Live, Syncer, AUTO_SYNC_KEY, PROXY_KEY};
+use super::{client_error, revisions, seal, Live, Syncer, AUTO_SYNC_KEY, PROXY_KEY};
 use crate::env::now;
 use crate::error::{Error, Result};
 use crate::lock::lock;
@@ -56,8 +56,20 @@ impl Syncer {
             linked_at: now(),
             certificate_sha256: code.certificate_sha256.clone(),
         };
+        // The project's keys come with its form list: no revision is built before the
+        // device knows what to seal to (a failure here leaves it to the first sync).
+        let listed = client
+            .authenticated(&row.token, &row.project)
+            .forms()
+            .await
+            .ok();
         self.store.with(|s| {
             s.set_link(&row)?;
+            seal::forget_recipients(s)?;
+            let Some(first) = listed.as_ref().and_then(|l| l.first()) else {
+                return Ok(0);
+            };
+            seal::save_recipients(s, &first.recipients)?;
             // Responses finalized before the link become revisions under the device id.
             revisions::build_due(s, &row.device_id, self.now_ms(), &now())
         })?;

@@ -16,6 +16,7 @@ mod link;
 pub(crate) mod policy;
 pub mod revisions;
 mod run;
+pub mod seal;
 mod status;
 pub mod tls;
 mod upload;

@@ -10,6 +10,9 @@ use voices_core::sync::outgoing::{Author, Built, Current};
 use voices_core::sync::protocol::AckStatus;
 use voices_core::sync::{next_revision, ResponseState, Revision};
 
+use voices_core::engine::CompiledForm;
+
+use super::seal::Sealer;
 use crate::error::{Error, Result};
 use crate::store::{ResponseStatus as StoreStatus, RevisionRow, Store};
 
@@ -36,6 +39,8 @@ pub fn build_for(
     let selections = store.selections(response_id)?;
     let outcome = store.outcome(response_id)?;
     let built = store.revisions(response_id)?;
+    // What the device sent sealed it cannot open: it folds the clear text it kept.
+    let clear = store.clear_revisions(response_id)?;
     // Everything built so far (edit numbers, stamps, whether anything changed since),
     // and what the server holds or will hold: revisions it took, and unanswered ones of
     // this actor. A rejected revision, or an unsent one of an earlier link (which the
@@ -44,7 +49,8 @@ pub fn build_for(
     let mut all = ResponseState::new(response_id, row.form_id.clone());
     let mut held = ResponseState::new(response_id, row.form_id.clone());
     for r in &built {
-        let revision: Revision = serde_json::from_str(&r.body)
+        let body = clear.get(&r.id).unwrap_or(&r.body);
+        let revision: Revision = serde_json::from_str(body)
             .map_err(|e| Error::Corrupt(format!("revision `{}`: {e}", r.id)))?;
         let merge = |state: &mut ResponseState| {
             state
@@ -80,14 +86,27 @@ pub fn build_for(
         held: &held,
         orphaned,
     };
-    let Some(revision) = next_revision(current, built, author)
+    let Some(mut revision) = next_revision(current, built, author)
         .map_err(|e| Error::Corrupt(format!("response `{response_id}` cannot be sent: {e}")))?
     else {
         return Ok(false);
     };
-    let body = serde_json::to_string(&revision)
-        .map_err(|e| Error::Corrupt(format!("revision of `{response_id}`: {e}")))?;
-    store.add_revision(
+    let json = |revision: &Revision| {
+        serde_json::to_string(revision)
+            .map_err(|e| Error::Corrupt(format!("revision of `{response_id}`: {e}")))
+    };
+    // Sealed before it is kept: the clear text never enters what is sent. The response
+    // was validated against its form when it was finalized.
+    let mut clear = None;
+    if let Some(sealer) = Sealer::load(store)? {
+        let form = compiled_form(store, &row.form_id, &row.form_version)?;
+        let clear_text = json(&revision)?;
+        if sealer.seal_revision(&mut revision, &form)? > 0 {
+            clear = Some(clear_text);
+        }
+    }
+    let body = json(&revision)?;
+    store.add_revision_with_clear(
         &RevisionRow {
             id: revision.id.clone(),
             response_id: response_id.to_owned(),
@@ -99,9 +118,26 @@ pub fn build_for(
             reasons: Vec::new(),
             attempts: 0,
         },
+        clear.as_deref(),
         now,
     )?;
     Ok(true)
+}
+
+/// The form a response was filled on, compiled (to know which answers it seals).
+fn compiled_form(store: &Store, form_id: &str, version: &str) -> Result<CompiledForm> {
+    let definition = store.form_definition(form_id, version)?;
+    let form = voices_core::Form::from_json(&definition)
+        .map_err(|e| Error::Corrupt(format!("stored form `{form_id}` `{version}`: {e}")))?;
+    CompiledForm::compile(form).map_err(|diagnostics| {
+        Error::InvalidForm(format!(
+            "form `{form_id}` `{version}` no longer compiles: {}",
+            diagnostics
+                .first()
+                .map(|d| d.to_string())
+                .unwrap_or_default()
+        ))
+    })
 }
 
 /// Build every revision that is due; how many were built.
@@ -191,7 +227,7 @@ mod tests {
         assert_eq!(revs[1].seq, 2);
         assert_eq!(
             revs[1].set,
-            BTreeMap::from([("/age".to_owned(), Some("42".to_owned()))])
+            BTreeMap::from([("/age".to_owned(), Some("42".into()))])
         );
         assert!(revs[1].consent.is_none() && revs[1].status.is_none());
         assert!(revs[1].seen.is_empty(), "its own edits are implied by seq");

@@ -42,9 +42,13 @@ pub struct SyncSummary {
 impl Syncer {
     /// Build revisions for what was finalized, when linked (called after finalizing).
     pub(crate) fn after_finalize(&self) {
+        // Only once the device knows the project's keys (from a form list since the link):
+        // otherwise the next sync builds them, after pulling the list.
         let built = self.store.with(|s| match s.link()? {
-            Some(link) => revisions::build_due(s, &link.device_id, self.now_ms(), &now()),
-            None => Ok(0),
+            Some(link) if super::seal::recipients_known(s)? => {
+                revisions::build_due(s, &link.device_id, self.now_ms(), &now())
+            }
+            _ => Ok(0),
         });
         // A failure here is not lost work: the next sync builds what is due.
         if built.is_ok_and(|n| n > 0) {
@@ -174,6 +178,13 @@ impl Syncer {
         problems: &mut Vec<String>,
     ) -> Result<u32> {
         let listed = client.forms().await.map_err(client_error)?;
+        // Every version lists the project's current recipients; none listed (no form
+        // yet) keeps what the device had.
+        if let Some(first) = listed.first() {
+            let recipients = first.recipients.clone();
+            self.store
+                .with(|s| super::seal::save_recipients(s, &recipients))?;
+        }
         let have: HashSet<(String, String)> = self
             .store
             .with(|s| s.form_versions())?

@@ -47,6 +47,8 @@ pub struct AnswerConflict {
     pub yours: Option<String>,
     /// The other values, each with who wrote it (`user:NAME`).
     pub theirs: Vec<(String, Option<String>)>,
+    /// Who changed it to a value sealed to the project's keys (this device cannot show it).
+    pub sealed: Vec<String>,
 }
 
 /// What the server said about one response.
@@ -194,6 +196,7 @@ impl Voices {
                     path: c.path,
                     yours: c.yours,
                     theirs: c.theirs,
+                    sealed: c.sealed,
                 })
                 .collect(),
             purged_at: row.purged_at,

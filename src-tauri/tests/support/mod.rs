@@ -113,6 +113,8 @@ impl TestServer {
             store.add_project(PROJECT, "Project one", &now).unwrap();
             let designer = user_token(store.as_ref(), "dana", Role::Designer);
             let coordinator = user_token(store.as_ref(), "cora", Role::Coordinator);
+            // The coordinator of these tests reads pii (a grant of its own).
+            store.set_pii_grant("cora", PROJECT, true).unwrap();
             (store, designer, coordinator)
         })
         .await
@@ -136,6 +138,59 @@ impl TestServer {
         };
         server.publish(&fixture_text()).await;
         server
+    }
+
+    /// The folder of the server's SQLite files (when on SQLite).
+    pub fn files(&self) -> &Path {
+        self._dir.path()
+    }
+
+    /// Add a recipient key to the project, as an admin does.
+    pub async fn add_key(&self, recipient: &str) {
+        let (store, recipient) = (self.store.clone(), recipient.to_owned());
+        tokio::task::spawn_blocking(move || {
+            voices_server::keys::add(
+                store.as_ref(),
+                PROJECT,
+                &recipient,
+                "test",
+                "admin",
+                &voices_server::now_text(),
+            )
+            .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+
+    /// Retire a recipient key of the project.
+    pub async fn retire_key(&self, recipient: &str) {
+        let (store, recipient) = (self.store.clone(), recipient.to_owned());
+        tokio::task::spawn_blocking(move || {
+            voices_server::keys::retire(
+                store.as_ref(),
+                PROJECT,
+                &recipient,
+                "admin",
+                &voices_server::now_text(),
+            )
+            .unwrap();
+        })
+        .await
+        .unwrap();
+    }
+
+    /// A GET as the coordinator: the status and the body's bytes.
+    pub async fn get_bytes(&self, path: &str) -> Vec<u8> {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.coordinator)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "GET {path}: {}", r.status());
+        r.bytes().await.unwrap().to_vec()
     }
 
     pub async fn publish(&self, form: &str) {
@@ -201,6 +256,19 @@ impl TestServer {
         let text = r.text().await.unwrap();
         assert!(status.is_success(), "GET {path}: {status} {text}");
         serde_json::from_str(&text).unwrap()
+    }
+
+    /// A PUT of `body` as the coordinator: the status.
+    pub async fn put_json(&self, path: &str, body: Value) -> u16 {
+        let r = self
+            .http
+            .put(format!("{}{path}", self.url))
+            .bearer_auth(&self.coordinator)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        r.status().as_u16()
     }
 
     /// A coordinator's JSON request: the status and the body (`null` when empty).
@@ -410,7 +478,7 @@ pub fn interview_on(v: &Voices, village: &str, version: Option<&str>) -> String 
     id
 }
 
-fn page_index(v: &Voices, id: &str, key: &str) -> u32 {
+pub fn page_index(v: &Voices, id: &str, key: &str) -> u32 {
     let count = v.state(id, 0, None).unwrap().page_count;
     (0..count)
         .find(|&i| v.page(id, i).unwrap().key == key)

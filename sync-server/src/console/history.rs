@@ -3,9 +3,11 @@
 //! decisions, oldest first.
 
 use serde_json::{json, Value};
+use voices_core::answer::AnswerValue;
+use voices_core::sync::merge::Value as Register;
 use voices_core::sync::{ResponseState, Revision};
 
-use super::mask::{flat_value, register_text};
+use super::mask::{flat_value, sealed_value};
 use crate::store::console::ReviewEntry;
 use crate::store::projection::{status_text, FormIndex};
 use crate::store::Withdrawal;
@@ -41,16 +43,21 @@ pub fn history(
     let mut state: Option<ResponseState> = None;
     for revision in &revisions {
         let state = state.get_or_insert_with(|| ResponseState::for_revision(revision));
-        let show = |path: &str, text: Option<&str>| match text {
-            None => Value::Null,
-            Some(text) => flat_value(index, path, text, pii),
-        };
         let changes: Vec<Value> = revision
             .set
             .iter()
             .map(|(path, after)| {
-                let before = state.answer(path).and_then(register_text);
-                json!({"path": path, "before": show(path, before), "after": show(path, after.as_deref())})
+                let before = match state.answer(path) {
+                    Some(Register::Text(Some(text))) => flat_value(index, path, text, pii),
+                    Some(Register::Sealed(s)) => sealed_value(index, path, s, pii),
+                    _ => Value::Null,
+                };
+                let after = match after {
+                    Some(AnswerValue::Text(text)) => flat_value(index, path, text, pii),
+                    Some(AnswerValue::Sealed(s)) => sealed_value(index, path, s, pii),
+                    None => Value::Null,
+                };
+                json!({"path": path, "before": before, "after": after})
             })
             .collect();
         if state.apply(revision).is_err() {
@@ -128,11 +135,12 @@ mod tests {
             version: "1".into(),
             actor: actor.into(),
             seq,
+            validated: false,
             hlc: Hlc::new(wall, 0),
             seen: VersionVector::default(),
             set: set
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.map(str::to_owned)))
+                .map(|(k, v)| (k.to_string(), v.map(AnswerValue::from)))
                 .collect(),
             consent: None,
             privacy: Default::default(),

@@ -30,6 +30,21 @@ pub fn flat_value(index: Option<&FormIndex>, path: &str, value: &str, pii: bool)
     }
 }
 
+/// A sealed answer for the table, a history or a resubmission: its ciphertext, or the
+/// mask (a sealed pii answer is pii all the same).
+pub fn sealed_value(
+    index: Option<&FormIndex>,
+    path: &str,
+    sealed: &voices_core::answer::Sealed,
+    pii: bool,
+) -> Value {
+    if !pii && is_pii(index, path) {
+        masked()
+    } else {
+        super::sealed(sealed)
+    }
+}
+
 /// A pull item as JSON without its pii answers unless `pii` (as the export leaves them
 /// out): the answers and conflicts of pii fields are left out and their paths listed in
 /// `masked`, so the item still reads as a `PulledResponse` and a page can say what it

@@ -19,3 +19,9 @@ pub mod team_counts;
 pub fn masked() -> serde_json::Value {
     serde_json::json!({"masked": true})
 }
+
+/// A sealed answer as the console receives it: its ciphertext, which the server cannot
+/// read and the coordinator's page opens with their identity (docs/console.md).
+pub fn sealed(sealed: &voices_core::answer::Sealed) -> serde_json::Value {
+    serde_json::json!({"sealed": sealed.as_str()})
+}

@@ -3,7 +3,8 @@
 //! goes through the ingest like any device's edit, so the merge, the history and the
 //! devices' next pull treat it the same way.
 
-use voices_core::answer::{is_key, AnswerPath};
+use voices_core::answer::{is_key, AnswerPath, AnswerValue};
+use voices_core::sync::merge::Value;
 use voices_core::sync::{Hlc, ResponseState, Revision};
 
 use super::history::COORDINATOR_ACTOR_PREFIX;
@@ -15,6 +16,8 @@ pub enum ResolveError {
     BadPath(String),
     #[error("`{0}` holds no conflict; there is nothing to resolve")]
     NoConflict(String),
+    #[error("`{0}` is sealed: the server cannot read or write it, so a resolution must keep one of the conflict's sealed values as it is")]
+    SealedValue(String),
 }
 
 /// The revision that resolves `path` of `state` to `value` (`None` clears it), made by
@@ -36,9 +39,28 @@ pub fn resolution(
         }
         Ok(_) => {}
     }
-    if !state.conflicts().iter().any(|c| c.key == path) {
+    let Some(conflict) = state.conflicts().into_iter().find(|c| c.key == path) else {
         return Err(ResolveError::NoConflict(path.to_owned()));
-    }
+    };
+    // A sealed answer can only be resolved to one of its values, as sealed and
+    // validated by the device that wrote it.
+    let sealed_values: Vec<_> = conflict
+        .values
+        .iter()
+        .filter_map(|v| match &v.value {
+            Value::Sealed(s) => Some(s.clone()),
+            _ => None,
+        })
+        .collect();
+    let (value, validated) = if sealed_values.is_empty() {
+        (value.map(AnswerValue::Text), false)
+    } else {
+        let chosen = sealed_values
+            .into_iter()
+            .find(|s| value.as_deref() == Some(s.as_str()))
+            .ok_or_else(|| ResolveError::SealedValue(path.to_owned()))?;
+        (Some(AnswerValue::Sealed(chosen)), true)
+    };
     let actor = format!("{COORDINATOR_ACTOR_PREFIX}{user}");
     let seq = state
         .revisions
@@ -56,6 +78,7 @@ pub fn resolution(
         version: state.form_version().unwrap_or_default().to_owned(),
         actor,
         seq,
+        validated,
         hlc: Hlc::new(now_ms.max(state.last_hlc.wall_ms), 0).tick(now_ms),
         seen,
         set: [(path.to_owned(), value)].into(),
@@ -80,9 +103,10 @@ mod tests {
             version: "1".into(),
             actor: actor.into(),
             seq,
+            validated: false,
             hlc: Hlc::new(1_000 * seq, 0),
             seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
-            set: [("/age".to_string(), Some(age.to_string()))].into(),
+            set: [("/age".to_string(), Some(age.into()))].into(),
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),

@@ -2,13 +2,14 @@
 //! revisions its send-back's context covers, merged again) against the answers now,
 //! with the send-back's comments and whether the device has sent it again.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
+use voices_core::answer::Sealed;
 use voices_core::sync::protocol::ReviewState;
 use voices_core::sync::{ResponseState, Revision, VersionVector};
 
-use super::mask::flat_value;
+use super::mask::{flat_value, sealed_value};
 use super::response::index_of;
 use crate::store::console::ReviewEntry;
 use crate::store::projection::{FormIndex, IndexCache};
@@ -34,28 +35,40 @@ pub fn state_at(bodies: &[String], context: &VersionVector) -> Option<ResponseSt
 }
 
 /// The answers that differ between two states, by flat path, each `{path, before,
-/// after}` (`null` for no answer), pii masked unless `pii`.
+/// after}` (`null` for no answer), pii masked unless `pii`. A sealed answer is compared
+/// by its ciphertext (a new seal is a change) and shown as it (the page may open it).
 pub fn changes(
     before: Option<&ResponseState>,
     after: &ResponseState,
     index: Option<&FormIndex>,
     pii: bool,
 ) -> Vec<Value> {
-    let before = before.map(ResponseState::answers).unwrap_or_default();
-    let after = after.answers();
-    let paths: BTreeSet<_> = before.iter().chain(after.iter()).map(|(p, _)| p).collect();
-    let show = |path: &str, text: Option<&str>| match text {
-        None => Value::Null,
-        Some(text) => flat_value(index, path, text, pii),
+    // Compared as stored (a masked value may still have changed), shown after the pii rule.
+    let values = |state: &ResponseState| -> BTreeMap<String, Result<String, Sealed>> {
+        let mut values: BTreeMap<String, Result<String, Sealed>> = state
+            .answers()
+            .iter()
+            .map(|(path, text)| (path.to_string(), Ok(text.to_owned())))
+            .collect();
+        for (path, sealed) in state.sealed() {
+            values.insert(path.to_string(), Err(sealed.clone()));
+        }
+        values
     };
+    let before = before.map(values).unwrap_or_default();
+    let after = values(after);
+    let show = |path: &str, value: Option<&Result<String, Sealed>>| match value {
+        None => Value::Null,
+        Some(Ok(text)) => flat_value(index, path, text, pii),
+        Some(Err(sealed)) => sealed_value(index, path, sealed, pii),
+    };
+    let paths: BTreeSet<&String> = before.keys().chain(after.keys()).collect();
     paths
         .into_iter()
         .filter_map(|path| {
-            let (was, now) = (before.get(path.as_str()), after.get(path.as_str()));
-            (was != now).then(|| {
-                let path = path.as_str();
-                json!({"path": path, "before": show(path, was), "after": show(path, now)})
-            })
+            let (was, now) = (before.get(path), after.get(path));
+            (was != now)
+                .then(|| json!({"path": path, "before": show(path, was), "after": show(path, now)}))
         })
         .collect()
 }
@@ -100,6 +113,7 @@ pub fn since_sent_back(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use voices_core::answer::AnswerValue;
     use voices_core::sync::Hlc;
 
     fn body(
@@ -124,13 +138,14 @@ mod tests {
             seen: vv,
             set: set
                 .iter()
-                .map(|(k, v)| (k.to_string(), v.map(str::to_owned)))
+                .map(|(k, v)| (k.to_string(), v.map(|v| AnswerValue::Text(v.to_owned()))))
                 .collect(),
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
             outcome: None,
             status: None,
+            validated: false,
         })
         .unwrap()
     }

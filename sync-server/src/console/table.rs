@@ -27,7 +27,12 @@ pub fn page_json(
             let Register::Answer(path) = key else {
                 continue;
             };
-            if let Some(text) = state.current(key).and_then(mask::register_text) {
+            if let Some(voices_core::sync::merge::Value::Sealed(sealed)) = state.current(key) {
+                answers.insert(
+                    path.to_string(),
+                    mask::sealed_value(index.as_deref(), path.as_str(), sealed, query.pii),
+                );
+            } else if let Some(text) = state.current(key).and_then(mask::register_text) {
                 answers.insert(
                     path.to_string(),
                     mask::flat_value(index.as_deref(), path.as_str(), text, query.pii),

@@ -19,6 +19,7 @@ use super::body::credentials_body;
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::serve::Connection;
+use crate::store::access::AuditAction;
 use crate::store::User;
 
 pub(super) async fn provision(
@@ -70,7 +71,25 @@ pub(crate) async fn sign_in(
     let (store, passwords, who) = (state.store.clone(), state.passwords.clone(), name.clone());
     let user = blocking(move || {
         let _turn = turn;
-        crate::accounts::verify_credentials(store.as_ref(), &passwords, &who, &password)
+        let user =
+            crate::accounts::verify_credentials(store.as_ref(), &passwords, &who, &password)?;
+        // In the access audit: who signed in, and every failure with the name it tried.
+        let signed_in = user.as_ref().filter(|u| !u.disabled);
+        let address = address.map(|a| a.to_string()).unwrap_or_default();
+        crate::audit::record(
+            store.as_ref(),
+            signed_in.map_or("-", |u| u.name.as_str()),
+            if signed_in.is_some() {
+                AuditAction::SignIn
+            } else {
+                AuditAction::SignInFailed
+            },
+            None,
+            Some(&who.chars().take(100).collect::<String>()),
+            format!("address={address}"),
+            signed_in.is_some(),
+        )?;
+        Ok::<_, crate::Error>(user)
     })
     .await?;
     match user {

@@ -15,6 +15,7 @@ use super::body::{self, body_error, BodyError};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, stream, AppState};
 use crate::attachments;
+use crate::store::access::AuditAction;
 use crate::store::{AttachmentStatus, ChunkOutcome, Scope};
 
 fn address(text: &str) -> ApiResult<String> {
@@ -168,16 +169,16 @@ pub(super) async fn download(
 ) -> ApiResult<Response> {
     let sha256 = address(&sha256)?;
     let scope = caller.scope();
-    let project = caller.project;
+    let project = caller.project.clone();
     let store = state.store.clone();
-    let (p, sha) = (project.clone(), sha256.clone());
+    let sha = sha256.clone();
     let status = blocking(move || {
         if scope != Scope::Project {
             // Answered as a missing file unless a response the caller sees names it.
             let Some(id) = query.response else {
                 return Ok(None);
             };
-            let Some(found) = store.get_response_in(&p, &scope, &id)? else {
+            let Some(found) = store.get_response_in(&caller.project, &scope, &id)? else {
                 return Ok(None);
             };
             let answers = serde_json::to_string(&found.state.answers())?;
@@ -185,10 +186,17 @@ pub(super) async fn download(
                 return Ok(None);
             }
         }
-        store.attachment_status(&p, &sha)
+        let status = store
+            .attachment_status(&caller.project, &sha)?
+            .filter(|s| s.complete);
+        // A photo or a recording is a respondent's data: every download is in the audit.
+        if status.is_some() {
+            let target = format!("attachment:{sha}");
+            caller.audit(store.as_ref(), AuditAction::ReadResponse, Some(&target), "")?;
+        }
+        Ok::<_, crate::Error>(status)
     })
     .await?
-    .filter(|s| s.complete)
     .ok_or_else(|| unknown_attachment(&sha256))?;
     let (tx, body) = stream::channel(2);
     let store = state.store.clone();

@@ -129,6 +129,43 @@ impl<P> Authorized<P> {
     }
 }
 
+impl<P> Authorized<P> {
+    /// Refuse a request that asks for pii answers (`asked`) unless the caller holds the
+    /// pii grant in this project: admins do; anyone else only if an admin gave it
+    /// (`voices-server user grant-pii`), whatever their role.
+    pub fn check_pii(&self, asked: bool) -> ApiResult<()> {
+        match &self.principal {
+            _ if !asked => Ok(()),
+            Principal::User(u) if u.may_read_pii(&self.project) => Ok(()),
+            _ => Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "pii_not_granted",
+                "reading pii answers needs the pii grant in this project (an admin gives it with `voices-server user grant-pii`); ask without pii=true",
+            )),
+        }
+    }
+
+    /// Append to the access audit what the caller did in this project (call from a
+    /// blocking task).
+    pub fn audit(
+        &self,
+        store: &dyn crate::store::Store,
+        action: crate::store::access::AuditAction,
+        target: Option<&str>,
+        detail: impl Into<String>,
+    ) -> crate::Result<()> {
+        crate::audit::record(
+            store,
+            &self.name(),
+            action,
+            Some(&self.project),
+            target,
+            detail,
+            true,
+        )
+    }
+}
+
 impl Authorized<Upload> {
     /// Whom the ingest records as sending: a device, or `user:NAME` for a person.
     pub fn uploader(&self) -> Uploader {
@@ -199,8 +236,8 @@ impl FromRequestParts<AppState> for Person {
     }
 }
 
-/// An admin: manages people and memberships, reads the server's metrics.
-pub struct Admin;
+/// An admin: manages people, memberships and keys, reads the audit and the server's metrics.
+pub struct Admin(pub User);
 
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
@@ -211,10 +248,10 @@ impl FromRequestParts<AppState> for Admin {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
-                "only an admin may do this (people, memberships, the server's metrics)",
+                "only an admin may do this (people, memberships, keys, the audit, the server's metrics)",
             ));
         }
-        Ok(Admin)
+        Ok(Admin(user))
     }
 }
 

@@ -16,6 +16,7 @@ use super::error::{ApiError, ApiResult};
 use super::table::boolean;
 use super::{blocking, AppState};
 use crate::console::{dashboard, fields, team_counts};
+use crate::store::access::AuditAction;
 use crate::store::projection::FormIndex;
 
 /// Decimals of a map point without the pii permission (2: about 1 km) and at most with it.
@@ -73,6 +74,7 @@ pub(super) async fn points(
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Response> {
     let pii = boolean(&params, "pii", false)?;
+    caller.check_pii(pii)?;
     let most = if pii {
         FINEST_PRECISION
     } else {
@@ -105,6 +107,11 @@ pub(super) async fn points(
     let cells = blocking(move || {
         if fields::form_version(store.as_ref(), &caller.project, &f, None)?.is_none() {
             return Ok::<_, crate::Error>(None);
+        }
+        // Points finer than a kilometre locate households: reading them is a pii read.
+        if pii {
+            let detail = format!("points pii=true precision={precision}");
+            caller.audit(store.as_ref(), AuditAction::ReadResponse, Some(&f), detail)?;
         }
         Ok(Some(store.map_cells_in(
             &caller.project,

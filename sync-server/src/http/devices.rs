@@ -18,6 +18,7 @@ use super::body::json_body;
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::accounts;
+use crate::store::access::AuditAction;
 use crate::store::Principal;
 
 /// Headers the app sends: its version and how many responses wait in its outbox.
@@ -180,6 +181,8 @@ pub(super) async fn add(
         }
         .to_text();
         let svg = accounts::qr_svg(&text)?;
+        let device = Some(registered.device.id.as_str());
+        caller.audit(store.as_ref(), AuditAction::AddDevice, device, "")?;
         Ok::<_, crate::Error>(Ok((registered, text, svg)))
     })
     .await??;
@@ -243,11 +246,21 @@ pub(super) async fn revoke(
         {
             return Ok::<_, crate::Error>(false);
         }
-        if query.wipe {
-            store.revoke_device_with_wipe(&did, &crate::now_text())
+        let revoked = if query.wipe {
+            store.revoke_device_with_wipe(&did, &crate::now_text())?
         } else {
-            store.revoke_device(&did, &crate::now_text())
+            store.revoke_device(&did, &crate::now_text())?
+        };
+        if revoked {
+            let detail = if query.wipe { "wipe" } else { "" };
+            caller.audit(
+                store.as_ref(),
+                AuditAction::RevokeDevice,
+                Some(&did),
+                detail,
+            )?;
         }
+        Ok(revoked)
     })
     .await?;
     if revoked {

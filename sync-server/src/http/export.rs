@@ -17,6 +17,7 @@ use super::stream::{self, ChannelWriter};
 use super::table::{boolean, table_query};
 use super::{blocking, parse_cursor, AppState};
 use crate::export::{Format, Options};
+use crate::store::access::AuditAction;
 
 /// The number of responses an export sends, so a page can show its progress.
 pub const TOTAL_HEADER: &str = "x-voices-total";
@@ -36,7 +37,8 @@ const TABLE_PARAMETERS: [&str; 11] = [
     "order",
 ];
 
-/// Coordinators and admins read responses, so they may ask for `pii` fields.
+/// Coordinators and admins export; `pii` fields only with the pii grant. Each export is
+/// in the access audit, with or without pii.
 pub(super) async fn export(
     State(state): State<AppState>,
     Path((_, form)): Path<(String, String)>,
@@ -67,7 +69,7 @@ pub(super) async fn export(
     };
     let options = Options {
         scope: caller.scope(),
-        project: caller.project,
+        project: caller.project.clone(),
         form,
         format,
         since: parse_cursor(params.get("since").map(String::as_str))?,
@@ -75,11 +77,31 @@ pub(super) async fn export(
         labels: boolean(&params, "labels", false)?,
         filter,
     };
+    caller.check_pii(options.include_pii)?;
     // Refuse an unknown form before the answer starts streaming; count what it sends.
     let store = state.store.clone();
     let counted = options.clone();
+    // The table's filters are not recorded (search words may be a name), only that
+    // there were some.
+    let detail = format!(
+        "format={} pii={} since={}{}",
+        format.extension(),
+        options.include_pii,
+        options.since,
+        if options.filter.is_some() {
+            " filtered"
+        } else {
+            ""
+        }
+    );
     let total = blocking(move || {
         crate::export::latest_form(store.as_ref(), &counted.project, &counted.form)?;
+        caller.audit(
+            store.as_ref(),
+            AuditAction::Export,
+            Some(&counted.form),
+            detail,
+        )?;
         crate::export::count(store.as_ref(), &counted)
     })
     .await?;

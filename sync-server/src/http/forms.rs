@@ -23,7 +23,15 @@ pub(super) async fn list(
 ) -> ApiResult<Json<Vec<FormVersionSummary>>> {
     let store = state.store.clone();
     Ok(Json(
-        blocking(move || store.list_forms(&caller.project)).await?,
+        blocking(move || {
+            let mut forms = store.list_forms(&caller.project)?;
+            let recipients = crate::keys::current(store.as_ref(), &caller.project)?;
+            for form in &mut forms {
+                form.recipients = recipients.clone();
+            }
+            Ok::<_, crate::Error>(forms)
+        })
+        .await?,
     ))
 }
 

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod attachments;
+mod audit;
 mod auth;
 pub mod body;
 mod console_assets;
@@ -16,6 +17,7 @@ mod error;
 mod export;
 mod extract;
 mod forms;
+mod keys;
 pub mod load;
 mod people;
 mod policy;
@@ -329,6 +331,25 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             "/projects/{project}/members/{name}",
             delete(people::remove_member),
         ),
+        // Sealed answers' keys, the pii grant and the access audit (admins).
+        (Method::GET, "/projects/{project}/keys", get(keys::list)),
+        (Method::POST, "/projects/{project}/keys", post(keys::add)),
+        (
+            Method::POST,
+            "/projects/{project}/sealed-opened",
+            post(keys::opened),
+        ),
+        (
+            Method::DELETE,
+            "/projects/{project}/keys/{recipient}",
+            delete(keys::retire),
+        ),
+        (
+            Method::PUT,
+            "/projects/{project}/members/{name}/pii",
+            put(keys::grant_pii),
+        ),
+        (Method::GET, "/audit", get(audit::list)),
         (
             Method::PUT,
             "/projects/{project}/members/{name}/teams",

@@ -20,6 +20,7 @@ use crate::console::{self, resolve::ResolveError, response::Unresolved};
 use crate::metrics::Metrics;
 use crate::responses::{self, DEFAULT_PAGE};
 use crate::review;
+use crate::store::access::AuditAction;
 
 #[derive(Debug, Deserialize)]
 pub(super) struct PullQuery {
@@ -43,9 +44,14 @@ pub(super) async fn pull(
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     let store = state.store.clone();
     let scope = caller.scope();
-    let page =
-        blocking(move || responses::page(store.as_ref(), &caller.project, &scope, after, limit))
-            .await?;
+    let page = blocking(move || {
+        let page = responses::page(store.as_ref(), &caller.project, &scope, after, limit)?;
+        // The pull carries every answer (sealed ones as ciphertext): each page is audited.
+        let detail = format!("pull after={after} items={}", page.items.len());
+        caller.audit(store.as_ref(), AuditAction::ReadResponse, None, detail)?;
+        Ok::<_, crate::Error>(page)
+    })
+    .await?;
     Metrics::add(&state.metrics.pulls, 1);
     Ok(Json(page))
 }
@@ -65,8 +71,16 @@ pub(super) async fn one(
 ) -> ApiResult<Json<Value>> {
     caller.sees(&state, &id).await?;
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    caller.check_pii(query.pii)?;
     let rid = id.clone();
     let found = blocking(move || {
+        let detail = format!("pii={}", query.pii);
+        caller.audit(
+            store.as_ref(),
+            AuditAction::ReadResponse,
+            Some(&rid),
+            detail,
+        )?;
         console::response::response_json(store.as_ref(), &indexes, &caller.project, &rid, query.pii)
     })
     .await?;
@@ -82,8 +96,16 @@ pub(super) async fn history(
 ) -> ApiResult<Json<Value>> {
     caller.sees(&state, &id).await?;
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    caller.check_pii(query.pii)?;
     let rid = id.clone();
     let found = blocking(move || {
+        let detail = format!("history pii={}", query.pii);
+        caller.audit(
+            store.as_ref(),
+            AuditAction::ReadResponse,
+            Some(&rid),
+            detail,
+        )?;
         console::response::history_json(store.as_ref(), &indexes, &caller.project, &rid, query.pii)
     })
     .await?;
@@ -122,7 +144,19 @@ pub(super) async fn review(
             comment: request.comment.as_deref(),
             fields: &request.fields,
         };
-        review::review(store.as_ref(), &caller.project, &scope, &[rid], &asked, &by)
+        let found = review::review(
+            store.as_ref(),
+            &caller.project,
+            &scope,
+            std::slice::from_ref(&rid),
+            &asked,
+            &by,
+        )?;
+        if found.is_ok() {
+            let detail = format!("{:?}", request.state).to_lowercase();
+            caller.audit(store.as_ref(), AuditAction::Review, Some(&rid), detail)?;
+        }
+        Ok::<_, crate::Error>(found)
     })
     .await?
     .map_err(refused)?;
@@ -158,7 +192,13 @@ pub(super) async fn bulk_review(
             comment: request.comment.as_deref(),
             fields: &FieldComments::new(),
         };
-        review::review(store.as_ref(), &caller.project, &scope, &ids, &asked, &by)
+        let found = review::review(store.as_ref(), &caller.project, &scope, &ids, &asked, &by)?;
+        if found.is_ok() {
+            let detail = format!("{:?} {} responses", request.state, ids.len()).to_lowercase();
+            let target = ids.join(" ");
+            caller.audit(store.as_ref(), AuditAction::Review, Some(&target), detail)?;
+        }
+        Ok::<_, crate::Error>(found)
     })
     .await?
     .map_err(refused)?;
@@ -229,6 +269,8 @@ pub(super) async fn resolve(
     let user = caller.name();
     let rid = id.clone();
     let outcome = blocking(move || {
+        let detail = format!("resolve {}", request.path);
+        caller.audit(store.as_ref(), AuditAction::Edit, Some(&rid), detail)?;
         let project = &caller.project;
         let done = console::response::resolve_conflict(
             store.as_ref(),
@@ -256,6 +298,9 @@ pub(super) async fn resolve(
         Ok(None) | Err(Unresolved::UnknownResponse) => Err(unknown_response(&id)),
         Err(Unresolved::Refused(e @ ResolveError::BadPath(_))) => {
             Err(ApiError::bad_request("bad_path", e.to_string()))
+        }
+        Err(Unresolved::Refused(e @ ResolveError::SealedValue(_))) => {
+            Err(ApiError::bad_request("sealed_value", e.to_string()))
         }
         Err(Unresolved::Refused(e @ ResolveError::NoConflict(_))) => Err(ApiError::new(
             StatusCode::CONFLICT,

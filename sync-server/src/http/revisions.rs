@@ -17,6 +17,7 @@ use super::body::{self, body_error, content_type_is, json_body, BodyError};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::metrics::Metrics;
+use crate::store::access::AuditAction;
 use crate::store::Scope;
 
 pub(super) async fn upload(
@@ -94,7 +95,7 @@ pub(super) async fn upload(
         )
         .map_err(body_error)?;
         let truncated = sent_truncated || decode_truncated;
-        Ok(crate::ingest::ingest_lines(
+        let ack = crate::ingest::ingest_lines(
             store.as_ref(),
             catalog.as_ref(),
             &project,
@@ -102,7 +103,20 @@ pub(super) async fn upload(
             &data,
             truncated,
             &limits,
-        )?)
+        )?;
+        // A person's edits are in the access audit (a device's uploads are its work).
+        if let Some(person) = uploader.id.strip_prefix("user:") {
+            crate::audit::record(
+                store.as_ref(),
+                person,
+                AuditAction::Edit,
+                Some(&project),
+                None,
+                format!("upload accepted={} rejected={}", ack.accepted, ack.rejected),
+                true,
+            )?;
+        }
+        Ok(ack)
     })
     .await?;
     let m = &state.metrics;

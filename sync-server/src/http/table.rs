@@ -11,6 +11,7 @@ use serde_json::Value;
 use super::auth::{Authorized, Coordinate};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
+use crate::store::access::AuditAction;
 use crate::store::console::{parse_review, time_bound, Cursor, Flag, Sort, TableQuery};
 use crate::store::projection::search_words;
 use crate::store::Scope;
@@ -157,8 +158,15 @@ pub(super) async fn page(
 ) -> ApiResult<Json<Value>> {
     let mut query = table_query(&params)?;
     query.scope = caller.scope();
+    caller.check_pii(query.pii)?;
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
     let page = blocking(move || {
+        // A search (its words are never recorded: they may be a name) or a page with pii.
+        if !query.words.is_empty() || query.pii {
+            let detail = format!("words={} pii={}", query.words.len(), query.pii);
+            let form = query.form.as_deref();
+            caller.audit(store.as_ref(), AuditAction::Search, form, detail)?;
+        }
         crate::console::table::page_json(store.as_ref(), &indexes, &caller.project, &query)
     })
     .await?;

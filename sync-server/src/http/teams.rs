@@ -16,6 +16,8 @@ use super::body::json_body;
 use super::error::{ApiError, ApiResult};
 use super::extract::Path;
 use super::{blocking, AppState};
+use crate::audit;
+use crate::store::access::AuditAction;
 use crate::store::{teams, Principal, Role, Scope, Team, TeamChange};
 
 fn unknown_team(team: &str) -> ApiError {
@@ -106,7 +108,7 @@ pub(super) struct TeamBody {
 pub(super) async fn add(
     State(state): State<AppState>,
     Path(project): Path<String>,
-    _: Admin,
+    Admin(admin): Admin,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Team>)> {
     let request: TeamBody = json_body(&state, body).await?;
@@ -114,9 +116,20 @@ pub(super) async fn add(
     project_exists(&state, &project).await?;
     let store = state.store.clone();
     let team = blocking(move || {
-        store
+        let team = store
             .add_team(&project, &name, &crate::now_text())
-            .map_err(name_taken)
+            .map_err(name_taken)?;
+        let target = team.id.to_string();
+        audit::record(
+            store.as_ref(),
+            &admin.name,
+            AuditAction::AddTeam,
+            Some(&project),
+            Some(&target),
+            format!("name={name}"),
+            true,
+        )?;
+        Ok::<_, ApiError>(team)
     })
     .await?;
     Ok((StatusCode::CREATED, Json(team)))
@@ -125,7 +138,7 @@ pub(super) async fn add(
 pub(super) async fn rename(
     State(state): State<AppState>,
     Path((project, team)): Path<(String, String)>,
-    _: Admin,
+    Admin(admin): Admin,
     body: Body,
 ) -> ApiResult<Json<Team>> {
     let request: TeamBody = json_body(&state, body).await?;
@@ -137,6 +150,15 @@ pub(super) async fn rename(
         if !store.rename_team(&project, id, &name).map_err(name_taken)? {
             return Ok::<_, ApiError>(None);
         }
+        audit::record(
+            store.as_ref(),
+            &admin.name,
+            AuditAction::RenameTeam,
+            Some(&project),
+            Some(&id.to_string()),
+            format!("name={name}"),
+            true,
+        )?;
         Ok(store.teams(&project)?.into_iter().find(|t| t.id == id))
     })
     .await?;
@@ -146,12 +168,29 @@ pub(super) async fn rename(
 pub(super) async fn delete(
     State(state): State<AppState>,
     Path((project, team)): Path<(String, String)>,
-    _: Admin,
+    Admin(admin): Admin,
 ) -> ApiResult<StatusCode> {
     project_exists(&state, &project).await?;
     let id = team_id(&team)?;
     let store = state.store.clone();
-    if blocking(move || store.delete_team(&project, id)).await? {
+    let deleted = blocking(move || {
+        if !store.delete_team(&project, id)? {
+            return Ok::<_, crate::Error>(false);
+        }
+        let target = id.to_string();
+        audit::record(
+            store.as_ref(),
+            &admin.name,
+            AuditAction::DeleteTeam,
+            Some(&project),
+            Some(&target),
+            "",
+            true,
+        )?;
+        Ok(true)
+    })
+    .await?;
+    if deleted {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(unknown_team(&team))
@@ -160,6 +199,7 @@ pub(super) async fn delete(
 
 async fn set_device(
     state: &AppState,
+    admin: String,
     project: String,
     team: String,
     device: String,
@@ -169,7 +209,23 @@ async fn set_device(
     let id = team_id(&team)?;
     let store = state.store.clone();
     let d = device.clone();
-    let change = blocking(move || store.set_team_device(&project, id, &d, member)).await?;
+    let change = blocking(move || {
+        let change = store.set_team_device(&project, id, &d, member)?;
+        if change == TeamChange::Done {
+            let detail = format!("{} {d}", if member { "added" } else { "removed" });
+            audit::record(
+                store.as_ref(),
+                &admin,
+                AuditAction::TeamDevice,
+                Some(&project),
+                Some(&id.to_string()),
+                detail,
+                true,
+            )?;
+        }
+        Ok::<_, crate::Error>(change)
+    })
+    .await?;
     match change_error(change, &team, &device) {
         None => Ok(StatusCode::NO_CONTENT),
         Some(e) => Err(e),
@@ -179,17 +235,17 @@ async fn set_device(
 pub(super) async fn add_device(
     State(state): State<AppState>,
     Path((project, team, device)): Path<(String, String, String)>,
-    _: Admin,
+    Admin(admin): Admin,
 ) -> ApiResult<StatusCode> {
-    set_device(&state, project, team, device, true).await
+    set_device(&state, admin.name, project, team, device, true).await
 }
 
 pub(super) async fn remove_device(
     State(state): State<AppState>,
     Path((project, team, device)): Path<(String, String, String)>,
-    _: Admin,
+    Admin(admin): Admin,
 ) -> ApiResult<StatusCode> {
-    set_device(&state, project, team, device, false).await
+    set_device(&state, admin.name, project, team, device, false).await
 }
 
 #[derive(Deserialize)]
@@ -201,7 +257,7 @@ pub(super) struct Limit {
 pub(super) async fn limit_member(
     State(state): State<AppState>,
     Path((project, name)): Path<(String, String)>,
-    _: Admin,
+    Admin(admin): Admin,
     body: Body,
 ) -> ApiResult<Json<Value>> {
     let request: Limit = json_body(&state, body).await?;
@@ -225,6 +281,15 @@ pub(super) async fn limit_member(
         if change != TeamChange::Done {
             return Ok(Err(change));
         }
+        audit::record(
+            store.as_ref(),
+            &admin.name,
+            AuditAction::LimitTeams,
+            Some(&p),
+            Some(&n),
+            teams::limit_detail(request.teams.as_deref()),
+            true,
+        )?;
         let limited = store.find_user(&n)?.and_then(|u| {
             u.memberships
                 .into_iter()

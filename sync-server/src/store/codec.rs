@@ -122,7 +122,7 @@ mod tests {
             actor: "dev-b".into(),
             hlc: Hlc::new(1_764_300_000_000, 3),
             set: [
-                ("/resp_age".to_string(), Some("999".to_string())),
+                ("/resp_age".to_string(), Some("999".into())),
                 ("/village".to_string(), None),
             ]
             .into(),

@@ -7,6 +7,7 @@
 //! RFC 3339 UTC text with millisecond precision (`2026-11-26T04:12:00.000Z`), which sorts
 //! as text, and are passed in so tests can control them.
 
+pub mod access;
 pub mod codec;
 pub mod console;
 mod plan;
@@ -87,6 +88,16 @@ impl User {
             .map(|m| m.role)
     }
 
+    /// Whether the user may read pii answers in `project`: admins may; anyone else only
+    /// with the grant (`voices-server user grant-pii`), whatever their role.
+    pub fn may_read_pii(&self, project: &str) -> bool {
+        self.role == Role::Admin
+            || self
+                .memberships
+                .iter()
+                .any(|m| m.project == project && m.read_pii)
+    }
+
     /// Whose responses the user reads in `project`: all of them for admins and for
     /// members not limited to teams, else those of their teams' devices.
     pub fn scope_in(&self, project: &str) -> Scope {
@@ -108,6 +119,10 @@ impl User {
 pub struct Membership {
     pub project: String,
     pub role: Role,
+    /// May read pii answers in this project: a grant of its own, off unless given (and
+    /// then left out of the JSON).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub read_pii: bool,
     /// The teams the member is limited to (`None`: not limited; empty: limited to
     /// teams that were all deleted, so nothing). Admins are never limited.
     pub teams: Option<Vec<TeamRef>>,
@@ -642,4 +657,16 @@ pub trait Store: Send + Sync + 'static {
     fn complete_attachment(&self, project: &str, sha256: &str, now: &str) -> Result<()>;
     /// Forget an attachment whose bytes did not match its hash, so it can be sent again.
     fn discard_attachment(&self, project: &str, sha256: &str) -> Result<()>;
+
+    // Sealed answers' keys, the pii grant and the access audit (`access.rs`).
+    /// `false` when the project already has this recipient.
+    fn add_project_key(&self, project: &str, key: &access::ProjectKey) -> Result<bool>;
+    /// Every key of the project, retired ones too, oldest first.
+    fn project_keys(&self, project: &str) -> Result<Vec<access::ProjectKey>>;
+    /// `false` when the project has no such current key.
+    fn retire_project_key(&self, project: &str, recipient: &str, now: &str) -> Result<bool>;
+    /// Give or take the pii grant; `false` when the user is not a member of the project.
+    fn set_pii_grant(&self, user: &str, project: &str, allowed: bool) -> Result<bool>;
+    fn append_audit(&self, record: &access::AuditRecord) -> Result<()>;
+    fn audit(&self, query: &access::AuditQuery) -> Result<Vec<access::AuditEntry>>;
 }

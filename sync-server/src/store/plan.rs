@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use voices_core::answer::{InstanceTally, MAX_RESPONSE_INSTANCES};
+use voices_core::answer::{AnswerValue, InstanceTally, MAX_RESPONSE_INSTANCES};
 use voices_core::sync::protocol::{AckStatus, RecordAck, ReviewState};
 use voices_core::sync::{MergeError, Register, ResponseState, ResponseStatus, Revision, Value};
 
@@ -324,7 +324,13 @@ pub(crate) fn plan<'a>(
             acks.push(reject(&rev.id, "repeat_bound", reason));
             continue;
         }
-        let edited = || edits.answers.iter().map(|(p, v)| (p, *v));
+        // A sealed value is never a count: its text is not needed to tally instances.
+        let edited = || {
+            edits
+                .answers
+                .iter()
+                .map(|(p, v)| (p, v.and_then(AnswerValue::text)))
+        };
         let instances = entry.instances.total_with(edited());
         if instances > MAX_RESPONSE_INSTANCES {
             acks.push(reject(

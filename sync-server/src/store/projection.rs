@@ -618,11 +618,12 @@ mod tests {
             version: "1".into(),
             actor: "dev".into(),
             seq: 1,
+            validated: false,
             hlc: Hlc::new(1, 0),
             seen: VersionVector::default(),
             set: set
                 .iter()
-                .map(|(k, v)| (k.to_string(), Some(v.to_string())))
+                .map(|(k, v)| (k.to_string(), Some((*v).into())))
                 .collect(),
             consent: None,
             privacy: BTreeMap::new(),

@@ -86,6 +86,17 @@ pub fn team_name(text: &str) -> Result<String> {
     Ok(name.to_owned())
 }
 
+/// A limit as the audit records it: the team ids, or `unlimited`.
+pub fn limit_detail(teams: Option<&[i64]>) -> String {
+    match teams {
+        None => "unlimited".into(),
+        Some(ids) => format!(
+            "teams={}",
+            ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
+        ),
+    }
+}
+
 /// What became of a change to a team's members or a coordinator's limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TeamChange {
@@ -118,5 +129,11 @@ mod tests {
         let sql = scope_condition("r.device", "?1", "?4");
         assert!(sql.starts_with("r.device IN (SELECT td.device FROM team_devices td"));
         assert!(sql.ends_with("WHERE mt.project = ?1 AND mt.user_name = ?4)"));
+    }
+
+    #[test]
+    fn the_audit_names_a_limit_by_team_ids() {
+        assert_eq!(limit_detail(None), "unlimited");
+        assert_eq!(limit_detail(Some(&[3, 7])), "teams=3,7");
     }
 }

@@ -53,7 +53,7 @@ fn second_edit(n: u64) -> Revision {
     next.id = format!("{}-2", first.id);
     next.seq = 2;
     next.hlc = Hlc::new(first.hlc.wall_ms + 1_000, 0);
-    next.set = [("/village".to_owned(), Some("Second edit".to_owned()))].into();
+    next.set = [("/village".to_owned(), Some("Second edit".into()))].into();
     next
 }
 

@@ -122,6 +122,8 @@ impl Fixture {
         let admin = user_token(store.as_ref(), "admin", Role::Admin, None);
         let designer = user_token(store.as_ref(), "dana", Role::Designer, Some("p1"));
         let coordinator = user_token(store.as_ref(), "cora", Role::Coordinator, Some("p1"));
+        // The coordinator of these tests may read pii (a grant of its own).
+        assert!(store.set_pii_grant("cora", "p1", true).unwrap());
         let outsider = user_token(store.as_ref(), "otto", Role::Coordinator, Some("p2"));
         let state = adjust(AppState::new(store.clone()));
         let router = app(state.clone());

@@ -470,7 +470,7 @@ pub async fn admins_manage_people_and_memberships(c: Console) {
         .clone();
     assert_eq!(
         cora["memberships"],
-        json!([{"project": "p1", "role": "coordinator", "teams": null}])
+        json!([{"project": "p1", "role": "coordinator", "read_pii": true, "teams": null}])
     );
     assert_eq!(
         answer

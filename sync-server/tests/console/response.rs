@@ -9,7 +9,7 @@ pub async fn history_shows_who_changed_what_and_reviews(c: Console) {
     let sent = c.responses(0, 1).await;
     let first = &sent[0];
     let rid = first.response.clone();
-    let age = first.set["/resp_age"].clone().unwrap();
+    let age = first.text("/resp_age").unwrap().to_owned();
     let second = edit(
         first,
         "e2",

@@ -95,6 +95,7 @@ impl Backend {
             "--project",
             PROJECT,
         ]);
+        self.cli(&["user", "grant-pii", COORDINATOR, "--project", PROJECT]);
         let form = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../schemas/forms/household-survey.json");
         assert!(
@@ -364,7 +365,10 @@ impl Device {
     fn record(&mut self, revision: Revision) {
         let latest = self.latest.entry(revision.response.clone()).or_default();
         for (k, v) in &revision.set {
-            latest.insert(k.clone(), v.clone());
+            latest.insert(
+                k.clone(),
+                v.as_ref().and_then(|v| v.text()).map(str::to_owned),
+            );
         }
         self.made.push(revision);
     }
@@ -390,9 +394,10 @@ impl Device {
         let revision = Revision {
             id: format!("{}-edit-{}", response, previous.seq + 1),
             seq: previous.seq + 1,
+            validated: false,
             hlc: Hlc::new(previous.hlc.wall_ms + 1_000, 0),
             seen,
-            set: BTreeMap::from([(path.to_owned(), Some(value.to_owned()))]),
+            set: BTreeMap::from([(path.to_owned(), Some(value.into()))]),
             status: Some(ResponseStatus::Finalized),
             ..previous
         };

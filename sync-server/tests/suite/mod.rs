@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
+use voices_core::answer::AnswerValue;
 use voices_core::response::Response;
 use voices_core::sync::protocol::{AckStatus, ReviewState};
 use voices_core::sync::{Hlc, ResponseState, Revision, VersionVector};
@@ -339,7 +340,7 @@ pub fn same_id_different_content_is_rejected(store: Arc<dyn Store>) {
     assert_eq!(
         village,
         Some(voices_core::sync::Value::Text(
-            original.set["/village"].clone()
+            original.text("/village").map(str::to_owned)
         ))
     );
 }
@@ -483,10 +484,11 @@ pub fn concurrent_edits_conflict_until_resolved(store: Arc<dyn Store>) {
     let edit = |id: &str, actor: &str, seq: u64, seen: &[(&str, u64)], age: &str| Revision {
         id: id.into(),
         seq,
+        validated: false,
         actor: actor.into(),
         hlc: Hlc::new(1_764_200_000_000, 0),
         seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
-        set: [("/resp_age".to_string(), Some(age.to_string()))].into(),
+        set: [("/resp_age".to_string(), Some(age.into()))].into(),
         ..first.clone()
     };
     let a2 = edit("a2", "dev-a", 2, &[], "40");
@@ -565,7 +567,7 @@ pub fn a_device_may_write_only_the_responses_it_started(store: Arc<dyn Store>) {
         actor: actor.into(),
         seq,
         seen: VersionVector::new(),
-        set: [("/resp_age".to_string(), Some(age.to_string()))].into(),
+        set: [("/resp_age".to_string(), Some(age.to_string().into()))].into(),
         ..first.clone()
     };
     assert_eq!(
@@ -628,7 +630,7 @@ pub fn seen_may_claim_only_edits_the_server_holds(store: Arc<dyn Store>) {
         actor: actor.into(),
         seq,
         seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
-        set: [("/resp_age".to_string(), Some(age.to_string()))].into(),
+        set: [("/resp_age".to_string(), Some(age.to_string().into()))].into(),
         ..first.clone()
     };
     acks_of(store.as_ref(), "dev-a", std::slice::from_ref(&first));
@@ -767,7 +769,11 @@ pub fn a_send_back_reaches_only_its_device_and_its_edit_resubmits(store: Arc<dyn
         actor: actor.into(),
         seq,
         seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
-        set: [("/resp_age".to_string(), Some(age.to_string()))].into(),
+        set: [(
+            "/resp_age".to_string(),
+            Some(AnswerValue::Text(age.to_string())),
+        )]
+        .into(),
         status: None,
         consent: None,
         ..mine.clone()
@@ -1262,6 +1268,119 @@ pub fn attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced(stor
     );
 }
 
+/// A project's recipient keys (added once, retired with when, per project), the pii grant
+/// (members only), and the audit read back by project, actor, action, time and page.
+pub fn keys_pii_grants_and_the_audit(store: Arc<dyn Store>) {
+    use voices_server::store::access::{AuditAction, AuditQuery, AuditRecord, ProjectKey};
+    setup(store.as_ref());
+    let key = |recipient: &str, at: &str| ProjectKey {
+        recipient: recipient.into(),
+        label: "data manager".into(),
+        added_by: "ada".into(),
+        added_at: at.into(),
+        retired_at: None,
+    };
+    assert!(store.add_project_key("p1", &key("age1old", PAST)).unwrap());
+    assert!(!store.add_project_key("p1", &key("age1old", NOW)).unwrap());
+    assert!(store.add_project_key("p1", &key("age1new", NOW)).unwrap());
+    assert!(store.add_project_key("p2", &key("age1old", NOW)).unwrap());
+    assert!(store.retire_project_key("p1", "age1old", LATER).unwrap());
+    assert!(!store.retire_project_key("p1", "age1old", LATER).unwrap());
+    assert!(!store.retire_project_key("p1", "age1never", LATER).unwrap());
+    let keys = store.project_keys("p1").unwrap();
+    let listed: Vec<(&str, Option<&str>)> = keys
+        .iter()
+        .map(|k| (k.recipient.as_str(), k.retired_at.as_deref()))
+        .collect();
+    assert_eq!(listed, [("age1old", Some(LATER)), ("age1new", None)]);
+    assert_eq!(store.project_keys("p2").unwrap()[0].retired_at, None);
+
+    store
+        .add_user("cora", Role::Coordinator, "hash", NOW)
+        .unwrap();
+    store.add_membership("cora", "p1").unwrap();
+    let cora = || store.find_user("cora").unwrap().unwrap();
+    assert!(!cora().may_read_pii("p1"), "not by default");
+    assert!(store.set_pii_grant("cora", "p1", true).unwrap());
+    assert!(cora().may_read_pii("p1"));
+    assert!(
+        !store.set_pii_grant("cora", "p2", true).unwrap(),
+        "not a member"
+    );
+    assert!(!cora().may_read_pii("p2"));
+    assert!(store.set_pii_grant("cora", "p1", false).unwrap());
+    assert!(!cora().may_read_pii("p1"));
+
+    let record = |at: &str, actor: &str, action, project: &str, ok| AuditRecord {
+        at: at.into(),
+        actor: actor.into(),
+        action,
+        project: Some(project.into()),
+        target: Some("r1".into()),
+        detail: "pii=true".into(),
+        ok,
+    };
+    for r in [
+        record(PAST, "cora", AuditAction::ReadResponse, "p1", true),
+        record(NOW, "cora", AuditAction::Export, "p1", true),
+        record(NOW, "dana", AuditAction::ReadResponse, "p2", true),
+        record(LATER, "-", AuditAction::SignInFailed, "p1", false),
+    ] {
+        store.append_audit(&r).unwrap();
+    }
+    let query = |q: AuditQuery| -> Vec<(String, String, String)> {
+        store
+            .audit(&AuditQuery { limit: 100, ..q })
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.actor, e.action, e.outcome))
+            .collect()
+    };
+    let all = store
+        .audit(&AuditQuery {
+            limit: 100,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(all.len(), 4);
+    assert!(all.windows(2).all(|w| w[0].id < w[1].id), "in order");
+    assert_eq!(all[0].target.as_deref(), Some("r1"));
+    assert_eq!(all[0].detail, "pii=true");
+    let p1 = query(AuditQuery {
+        project: Some("p1".into()),
+        ..AuditQuery::default()
+    });
+    assert_eq!(p1.len(), 3);
+    assert_eq!(
+        p1[2],
+        ("-".into(), "sign_in_failed".into(), "refused".into())
+    );
+    let cora_reads = query(AuditQuery {
+        actor: Some("cora".into()),
+        action: Some(AuditAction::ReadResponse),
+        ..AuditQuery::default()
+    });
+    assert_eq!(
+        cora_reads,
+        [("cora".into(), "read_response".into(), "ok".into())]
+    );
+    let between = query(AuditQuery {
+        since: Some(NOW.into()),
+        until: Some(LATER.into()),
+        ..AuditQuery::default()
+    });
+    assert_eq!(between.len(), 2, "{between:?}");
+    let page = store
+        .audit(&AuditQuery {
+            after: all[1].id,
+            limit: 1,
+            ..AuditQuery::default()
+        })
+        .unwrap();
+    assert_eq!(page.len(), 1);
+    assert_eq!(page[0].id, all[2].id);
+}
+
 fn team_query(scope: Scope) -> TableQuery {
     TableQuery {
         form: None,
@@ -1588,6 +1707,7 @@ macro_rules! store_suite {
             attachments_resume_and_deduplicate,
             feed_positions_do_not_reveal_other_projects,
             attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced,
+            keys_pii_grants_and_the_audit,
             teams_limit_what_a_coordinator_reads,
         );
     };

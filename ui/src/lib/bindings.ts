@@ -203,7 +203,11 @@ export type AnswerConflict = { path: string, label: string, yours: string | null
 /**
  * The other values, each with who wrote it (`user:NAME`).
  */
-theirs: Array<[string, string | null]>, };
+theirs: Array<[string, string | null]>, 
+/**
+ * Who changed it to a value sealed to the project's keys (this device cannot show it).
+ */
+sealed: Array<string>, };
 
 export type ReturnedDetail = { response_id: string, 
 /**

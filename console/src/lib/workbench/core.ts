@@ -1,11 +1,11 @@
 // voices-core in the page: the WebAssembly build of wasm/ (scripts/build-wasm.sh writes
 // wasm/pkg; Vite bundles the module as a file of the console, which voices-server embeds).
-// Loaded with the workbench only. Every export answers one JSON text, `{"ok": …}` or
+// Loaded on demand: by the workbench, and to open sealed answers (lib/keyring.svelte.ts). Every export answers one JSON text, `{"ok": …}` or
 // `{"error": {"kind", "message"}}`.
-import init, { check as checkText, Preview } from '../../../../wasm/pkg/voices_core.js';
+import init, { check as checkText, Keyring, Preview } from '../../../../wasm/pkg/voices_core.js';
 import type { Finding } from './editor';
 
-export { Preview };
+export { Keyring, Preview };
 
 let ready: Promise<unknown> | null = null;
 

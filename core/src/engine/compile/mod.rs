@@ -208,6 +208,30 @@ impl CompiledForm {
         &self.nodes[idx]
     }
 
+    /// Whether the answer at `path` (a flat key, `/members[2]/name`) is sealed before it
+    /// leaves the device: its field is flagged `pii` or `sensitive` (its own flag or an
+    /// enclosing group's). Repeat counts and unknown paths are not.
+    pub fn seals(&self, path: &crate::answer::AnswerPath) -> bool {
+        use crate::answer::Step;
+        let mut scope = ROOT;
+        let mut steps = path.steps().peekable();
+        while let Some(step) = steps.next() {
+            let last = steps.peek().is_none();
+            let Some(&idx) = self.scope_names.get(&(scope, step.name().to_owned())) else {
+                return false;
+            };
+            let node = &self.nodes[idx];
+            match step {
+                Step::Name(_) if last => {
+                    return matches!(node.kind, NodeKind::Field(_)) && (node.pii || node.sensitive)
+                }
+                Step::Instance(..) if node.kind == NodeKind::Repeat => scope = idx,
+                _ => return false,
+            }
+        }
+        false
+    }
+
     /// The roster and eligibility of a respondent-selection field.
     pub(crate) fn selection(&self, node: NodeIdx) -> Option<&CompiledSelection> {
         self.selections.get(&node)

@@ -30,6 +30,9 @@ impl Session {
                         self.instances[inst].slots[slot].value = Some(v).filter(|v| !v.is_empty());
                     }
                     (Some(_), Some(NodeKind::Repeat), Answer::Value(v)) if v.is_empty() => {}
+                    // A sealed answer cannot be read here (the server holds no key): the
+                    // field stays unanswered; the device validated it before sealing.
+                    (Some(_), Some(NodeKind::Field(_)), Answer::Sealed(_)) => {}
                     (Some(n), Some(NodeKind::Repeat), Answer::Repeat(list)) => {
                         for child in list {
                             let id = self.add_instance_raw(inst, n);

@@ -21,6 +21,7 @@
 //!   rows, which rules out deadlocks between ingests and review changes. Deadlocks and
 //!   serialization failures that PostgreSQL reports anyway are retried.
 
+mod access;
 mod attachments;
 mod connection;
 mod console;
@@ -40,6 +41,7 @@ use std::collections::HashSet;
 
 use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck};
 
+use super::access::{AuditEntry, AuditQuery, AuditRecord, ProjectKey};
 use super::plan::Ingest;
 use super::projection::IndexCache;
 use super::shared::{self, Chunk, TokenRow, RESPONSE_COLUMNS};
@@ -385,6 +387,7 @@ impl Store for PostgresStore {
                     title: r.try_get(2)?,
                     published_at: r.try_get(3)?,
                     sha256: r.try_get(4)?,
+                    recipients: Vec::new(),
                 })
             })
             .collect()
@@ -872,5 +875,29 @@ impl Store for PostgresStore {
 
     fn discard_attachment(&self, project: &str, sha256: &str) -> Result<()> {
         self.run(|c| attachments::discard(c, project, sha256))
+    }
+
+    fn add_project_key(&self, project: &str, key: &ProjectKey) -> Result<bool> {
+        self.run(|c| access::add_key(c, project, key))
+    }
+
+    fn project_keys(&self, project: &str) -> Result<Vec<ProjectKey>> {
+        self.run(|c| access::keys(c, project))
+    }
+
+    fn retire_project_key(&self, project: &str, recipient: &str, now: &str) -> Result<bool> {
+        self.run(|c| access::retire_key(c, project, recipient, now))
+    }
+
+    fn set_pii_grant(&self, user: &str, project: &str, allowed: bool) -> Result<bool> {
+        self.run(|c| access::set_pii_grant(c, user, project, allowed))
+    }
+
+    fn append_audit(&self, record: &AuditRecord) -> Result<()> {
+        self.run(|c| access::append_audit(c, record))
+    }
+
+    fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        self.run(|c| access::audit(c, query))
     }
 }

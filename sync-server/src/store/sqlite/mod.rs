@@ -17,6 +17,7 @@
 //! lower position is committed, and a reader can never skip a row that commits later.
 //! Rows are never deleted, so the maximum never goes down.
 
+mod access;
 mod attachments;
 mod console;
 mod ingest;
@@ -33,6 +34,7 @@ use std::sync::{Condvar, Mutex};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck};
 
+use super::access::{AuditEntry, AuditQuery, AuditRecord, ProjectKey};
 use super::plan::Ingest;
 use super::projection::IndexCache;
 use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
@@ -146,7 +148,8 @@ impl SqliteStore {
 /// A user's memberships; one without a role of its own has the user's role.
 fn memberships_of(conn: &Connection, user: &str, role: Role) -> Result<Vec<Membership>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT project, role, teams_only FROM memberships WHERE user_name = ?1 ORDER BY project",
+        "SELECT project, role, read_pii, teams_only FROM memberships WHERE user_name = ?1
+         ORDER BY project",
     )?;
     let rows = stmt.query_map([user], |r| {
         let own: Option<String> = r.get(1)?;
@@ -154,11 +157,12 @@ fn memberships_of(conn: &Connection, user: &str, role: Role) -> Result<Vec<Membe
             r.get::<_, String>(0)?,
             own.as_deref().and_then(Role::parse).unwrap_or(role),
             r.get::<_, bool>(2)?,
+            r.get::<_, bool>(3)?,
         ))
     })?;
     let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
     let mut memberships = Vec::with_capacity(rows.len());
-    for (project, role, teams_only) in rows {
+    for (project, role, read_pii, teams_only) in rows {
         let teams = match teams_only {
             true => Some(teams::limits_of(conn, user, &project)?),
             false => None,
@@ -166,6 +170,7 @@ fn memberships_of(conn: &Connection, user: &str, role: Role) -> Result<Vec<Membe
         memberships.push(Membership {
             project,
             role,
+            read_pii,
             teams,
         });
     }
@@ -541,6 +546,7 @@ impl Store for SqliteStore {
                     title: r.get(2)?,
                     published_at: r.get(3)?,
                     sha256: r.get(4)?,
+                    recipients: Vec::new(),
                 })
             })?;
             Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
@@ -1010,5 +1016,29 @@ impl Store for SqliteStore {
 
     fn discard_attachment(&self, project: &str, sha256: &str) -> Result<()> {
         self.write(|c| attachments::discard(c, project, sha256))
+    }
+
+    fn add_project_key(&self, project: &str, key: &ProjectKey) -> Result<bool> {
+        self.write(|c| access::add_key(c, project, key))
+    }
+
+    fn project_keys(&self, project: &str) -> Result<Vec<ProjectKey>> {
+        self.read(|c| access::keys(c, project))
+    }
+
+    fn retire_project_key(&self, project: &str, recipient: &str, now: &str) -> Result<bool> {
+        self.write(|c| access::retire_key(c, project, recipient, now))
+    }
+
+    fn set_pii_grant(&self, user: &str, project: &str, allowed: bool) -> Result<bool> {
+        self.write(|c| access::set_pii_grant(c, user, project, allowed))
+    }
+
+    fn append_audit(&self, record: &AuditRecord) -> Result<()> {
+        self.write(|c| access::append_audit(c, record))
+    }
+
+    fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>> {
+        self.read(|c| access::audit(c, query))
     }
 }

@@ -51,6 +51,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0010_withdrawal.sql"),
     // 11: a project's referral directory, in versions.
     include_str!("0011_referral_directory.sql"),
+    // 12: sealed answers and the access audit: the project's recipient keys (public
+    // only), the pii grant per membership, and the append-only `audit_log`.
+    include_str!("0012_keys_and_audit.sql"),
     // 13: teams of devices, and coordinators limited to teams.
     include_str!("0013_teams.sql"),
 ];

@@ -1,0 +1,179 @@
+// Sealed answers read in the browser (issue 12 item 4): the coordinator's identity, made by
+// `voices keygen` and protected by a passphrase, is opened in the page by the WebAssembly
+// module; the sealed answers of the response page, the table and the history show in clear;
+// "Forget key" hides them again. Nothing of the identity, its passphrase or the clear
+// answers is in any request the page makes; the server records only that sealed answers
+// were opened, with the public key.
+//
+// The answers are sealed here with age-encryption (the age format's JavaScript
+// implementation by its designer), as the app seals them: one age file per answer to the
+// project's key, base64, in a revision that says the device validated it. Runs last: once
+// the project has a key, the other scenarios' data is what it was.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Encrypter } from 'age-encryption';
+import { FORM, VERSION } from './data.mjs';
+import { COORDINATOR, PROJECT } from './server.mjs';
+import { shot, signIn } from './scenarios.mjs';
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+const PASSPHRASE = 'e2e identity passphrase 7';
+const TOWN = 'Mfukozaladi';
+const FIRST_NAME = 'Marker-Sealed-Imani-41';
+const SECOND_NAME = 'Marker-Sealed-Imani-42';
+const MEMBER = 'Marker-Sealed-Member-43';
+
+async function seal(recipient, text) {
+  const e = new Encrypter();
+  e.addRecipient(recipient);
+  return Buffer.from(await e.encrypt(text)).toString('base64');
+}
+
+/** Every request the page makes: URL, headers and body, as bytes. */
+function recordRequests(page) {
+  const seen = [];
+  page.on('request', (request) => {
+    seen.push({
+      url: request.url(),
+      headers: JSON.stringify(request.headers()),
+      body: request.postDataBuffer() ?? Buffer.alloc(0),
+    });
+  });
+  return seen;
+}
+
+export const sealedScenarios = [
+  {
+    name: 'sealed answers open in the page with the identity, which never reaches the server',
+    async run(ctx) {
+      const { page, server } = ctx;
+      const cliBin = process.env.VOICES_CLI_BIN;
+      check(cliBin, 'set VOICES_CLI_BIN to the voices command (cargo build -p voices-cli)');
+      const keys = mkdtempSync(join(tmpdir(), 'voices-console-e2e-keys-'));
+      try {
+        const identityPath = join(keys, 'coordinator.age');
+        const recipient = execFileSync(cliBin, ['keygen', '--output', identityPath], {
+          env: { ...process.env, VOICES_IDENTITY_PASSPHRASE: PASSPHRASE },
+          encoding: 'utf8',
+        }).trim();
+        check(/^age1[0-9a-z]+$/.test(recipient), `voices keygen printed the public key, not: ${recipient}`);
+        const identityFile = readFileSync(identityPath);
+        server.cli(['project', 'key', 'add', recipient, '--project', PROJECT]);
+
+        // Device A sends a response with a sealed name, then changes the name (two sealed
+        // values in the history) and adds a household member with a sealed name.
+        const response = '5ea1ed00-0000-4000-a000-000000000001';
+        const at = Date.UTC(2026, 10, 30, 9, 0, 0);
+        const revision = (id, seq, seen, set) => ({
+          id,
+          response,
+          form: FORM,
+          version: VERSION,
+          actor: server.devices.A.id,
+          seq,
+          hlc: `${at + seq * 60_000}.0`,
+          seen,
+          set,
+          status: 'finalized',
+          validated: true,
+        });
+        await server.upload('A', [
+          revision('5ea1ed00-0000-4000-a000-0000000000a1', 1, {}, {
+            '/village': TOWN,
+            '/resp_name': { sealed: await seal(recipient, FIRST_NAME) },
+            '/sex': 'female',
+            '/age': '33',
+            '/disability': 'no',
+            '/water': 'well',
+            '/member[]': '1',
+            '/member[1]/member_name': { sealed: await seal(recipient, MEMBER) },
+            '/member[1]/member_age': '9',
+          }),
+          revision('5ea1ed00-0000-4000-a000-0000000000a2', 2, { [server.devices.A.id]: 1 }, {
+            '/resp_name': { sealed: await seal(recipient, SECOND_NAME) },
+          }),
+        ]);
+
+        const requests = recordRequests(page);
+        // Earlier scenarios leave the browser signed in as the admin: start as the coordinator.
+        await ctx.browser.clearCookies();
+        await signIn(ctx, COORDINATOR);
+        await page.goto(`${ctx.base}/p/${PROJECT}/responses/${response}`);
+        await page.getByRole('heading', { name: 'History' }).waitFor();
+        const name = page.locator('.answers dt', { hasText: 'Respondent name' }).locator('xpath=following-sibling::dd[1]');
+        await page.getByLabel('Show personal data').check();
+        await name.filter({ hasText: 'sealed' }).waitFor();
+        check((await name.textContent()).trim() === 'sealed', 'the name is sealed before the key is opened');
+
+        // Open the identity in the page.
+        await page.getByText('Open sealed answers').click();
+        await page.getByLabel('Identity file').setInputFiles(identityPath);
+        await page.getByLabel('Passphrase of the identity').fill('not the passphrase at all');
+        await page.getByRole('button', { name: 'Open', exact: true }).click();
+        await page.getByText('This passphrase does not open the identity file.').waitFor({ timeout: 60_000 });
+        await page.getByLabel('Passphrase of the identity').fill(PASSPHRASE);
+        await page.getByRole('button', { name: 'Open', exact: true }).click();
+        await page.getByText('Sealed answers open').waitFor({ timeout: 60_000 });
+        await name.filter({ hasText: SECOND_NAME }).waitFor();
+        await page.locator('.answers dd', { hasText: MEMBER }).first().waitFor();
+        // The history compares the two sealed names in clear.
+        const history = page.locator('.history');
+        await history.locator('ins', { hasText: FIRST_NAME }).first().waitFor();
+        await history.locator('ins', { hasText: MEMBER }).first().waitFor();
+        check((await history.locator('.masked', { hasText: 'sealed' }).count()) === 0, 'every sealed change of the history is open');
+        await shot(ctx, 'sealed-open');
+
+        // The table: the row found by its clear village shows the name in clear.
+        await page.goto(`${ctx.base}/p/${PROJECT}/responses?form=${FORM}&pii=true&q=${TOWN}`);
+        const rows = page.locator('.scroller tbody tr[aria-rowindex]');
+        await rows.first().locator('a').waitFor();
+        // A page load starts the tab anew: the key is not kept anywhere, so it is closed.
+        await page.getByText('Open sealed answers').waitFor();
+        check(!(await rows.first().textContent()).includes(SECOND_NAME), 'a reload forgot the key');
+        check((await rows.first().textContent()).includes('sealed'), 'the table says the name is sealed');
+        await page.getByText('Open sealed answers').click();
+        await page.getByLabel('Identity file').setInputFiles(identityPath);
+        await page.getByLabel('Passphrase of the identity').fill(PASSPHRASE);
+        await page.getByRole('button', { name: 'Open', exact: true }).click();
+        await page.getByText('Sealed answers open').waitFor({ timeout: 60_000 });
+        await rows.first().filter({ hasText: SECOND_NAME }).waitFor();
+
+        // Forget key: sealed again.
+        await page.getByRole('button', { name: 'Forget key' }).click();
+        await page.getByText('Open sealed answers').waitFor();
+        check(!(await rows.first().textContent()).includes(SECOND_NAME), 'forgetting the key hides the name');
+
+        // Nothing of the identity, its passphrase or a clear answer went to the server.
+        const secrets = [
+          ['the passphrase', Buffer.from(PASSPHRASE)],
+          ['the identity file', identityFile.subarray(0, 64)],
+          ['the identity file (base64)', Buffer.from(identityFile.toString('base64').slice(0, 40))],
+          ['a secret key', Buffer.from('AGE-SECRET-KEY-')],
+          ['a clear sealed answer', Buffer.from('Marker-Sealed')],
+        ];
+        check(requests.length > 0, 'requests were recorded');
+        for (const r of requests) {
+          for (const [what, secret] of secrets) {
+            check(!r.body.includes(secret) && !r.url.includes(secret.toString()) && !r.headers.includes(secret.toString()), `${what} is in a request to ${r.url}`);
+          }
+        }
+        // The opening itself was recorded: twice (each time the key was opened), by the
+        // coordinator, with the public key only.
+        const opened = requests.filter((r) => r.url.endsWith(`/projects/${PROJECT}/sealed-opened`));
+        check(opened.length === 2, `the page recorded 2 openings, not ${opened.length}`);
+        check(JSON.parse(opened[0].body.toString()).recipients[0] === recipient, 'the opening names the public key');
+        const audit = await server.apiGet(`/audit?project=${PROJECT}&action=open_sealed`);
+        const entries = audit.entries.filter((e) => e.actor === COORDINATOR.user);
+        check(entries.length === 2, `the audit holds 2 openings by ${COORDINATOR.user}, not ${entries.length}: ${JSON.stringify(audit).slice(0, 600)}`);
+        check(entries.every((e) => e.target === recipient), 'the audit names the public key');
+      } finally {
+        rmSync(keys, { recursive: true, force: true });
+      }
+    },
+  },
+];
