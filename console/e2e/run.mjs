@@ -15,11 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
 import { scenarios as consoleScenarios } from './scenarios.mjs';
+import { teamsScenarios } from './teams.mjs';
 import { workbenchScenarios } from './workbench.mjs';
 import { sealedScenarios } from './sealed.mjs';
 
 // The sealed-answers scenario gives the project a key: last.
-const scenarios = [...consoleScenarios, ...workbenchScenarios, ...sealedScenarios];
+const scenarios = [...consoleScenarios, ...teamsScenarios, ...workbenchScenarios, ...sealedScenarios];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.VOICES_SERVER_BIN;

@@ -1,5 +1,7 @@
 // The console's own words in its four languages; forms bring their own texts. Every
 // language has every key (a unit test fails otherwise); `{name}` marks a value filled in.
+// Areas with many words of their own keep them in a file of their own, merged here.
+import { teamsAr, teamsEn, teamsEs, teamsUk } from './i18nTeams';
 
 const en = {
   consoleTitle: 'Voices console',
@@ -309,6 +311,7 @@ const en = {
   approve: 'Approve',
   before: 'Before',
   after: 'After',
+  ...teamsEn,
 };
 
 export type Key = keyof typeof en;
@@ -622,6 +625,7 @@ const ar: Strings = {
   approve: 'اعتماد',
   before: 'قبل',
   after: 'بعد',
+  ...teamsAr,
 };
 
 const uk: Strings = {
@@ -932,6 +936,7 @@ const uk: Strings = {
   approve: 'Схвалити',
   before: 'Було',
   after: 'Стало',
+  ...teamsUk,
 };
 
 const es: Strings = {
@@ -1242,6 +1247,7 @@ const es: Strings = {
   approve: 'Aprobar',
   before: 'Antes',
   after: 'Después',
+  ...teamsEs,
 };
 
 export const TABLES: Record<string, Strings> = { en, ar, uk, es };
