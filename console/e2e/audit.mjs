@@ -31,8 +31,8 @@ export const auditScenarios = [
       await page.getByRole('heading', { name: 'Access audit' }).waitFor();
       await page.getByTestId('audit').waitFor();
 
-      await page.getByLabel('Who', { exact: true }).fill(ADMIN.user);
-      await page.getByLabel('Action', { exact: true }).selectOption('read_response');
+      await page.locator('input[name=actor]').fill(ADMIN.user);
+      await page.locator('select[name=action]').selectOption('read_response');
       await page.getByRole('button', { name: 'Filter', exact: true }).click();
       await page.waitForURL(/\/audit\?actor=admin&action=read_response$/);
       const rows = page.locator('[data-testid=audit] tbody tr');
@@ -56,11 +56,11 @@ export const auditScenarios = [
       await shot(ctx, 'audit');
 
       // Dates: nothing before today; today's records from today on.
-      await page.getByLabel('To', { exact: true }).fill(day(-1));
+      await page.locator('input[name=until]').fill(day(-1));
       await page.getByRole('button', { name: 'Filter', exact: true }).click();
       await page.getByTestId('audit-empty').waitFor();
-      await page.getByLabel('To', { exact: true }).fill('');
-      await page.getByLabel('From', { exact: true }).fill(day(0));
+      await page.locator('input[name=until]').fill('');
+      await page.locator('input[name=since]').fill(day(0));
       await page.getByRole('button', { name: 'Filter', exact: true }).click();
       await onlyReads(50);
 
