@@ -15,13 +15,14 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { startServer } from './server.mjs';
 import { scenarios as consoleScenarios } from './scenarios.mjs';
+import { teamsScenarios } from './teams.mjs';
 import { workbenchScenarios } from './workbench.mjs';
 import { sealedScenarios } from './sealed.mjs';
 import { auditScenarios } from './audit.mjs';
 
 // The sealed-answers scenario gives the project a key: last but the audit, which reads
 // what every scenario before it recorded.
-const scenarios = [...consoleScenarios, ...workbenchScenarios, ...sealedScenarios, ...auditScenarios];
+const scenarios = [...consoleScenarios, ...teamsScenarios, ...workbenchScenarios, ...sealedScenarios, ...auditScenarios];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.VOICES_SERVER_BIN;

@@ -503,7 +503,7 @@ export const scenarios = [
       });
       equal(login.status, 200, 'signing in with the new password');
       const session = await login.json();
-      equal(session.memberships, [{ project: PROJECT, role: 'coordinator' }], 'membership');
+      equal(session.memberships, [{ project: PROJECT, role: 'coordinator', teams: null }], 'membership');
       await shot(ctx, 'people');
       await person.getByRole('button', { name: 'Disable' }).click();
       await person.locator('.badge', { hasText: 'Disabled' }).waitFor();

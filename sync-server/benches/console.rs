@@ -111,6 +111,7 @@ fn seed(store: &Arc<dyn Store>, total: u64, version: &str) {
                 let uploader = Uploader {
                     id: actor.clone(),
                     enumerator: format!("Enumerator {enumerator}"),
+                    devices: None,
                 };
                 let acks = store
                     .ingest(

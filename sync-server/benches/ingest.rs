@@ -145,6 +145,7 @@ fn run(
                 let uploader = Uploader {
                     id: format!("dev-{d}"),
                     enumerator: format!("Enumerator {d}"),
+                    devices: None,
                 };
                 let limits = default_limits();
                 let mut accepted = 0;
@@ -331,6 +332,7 @@ fn main() {
             include_pii: false,
             labels: false,
             filter: None,
+            scope: voices_server::store::Scope::Project,
         };
         let started = Instant::now();
         let cpu_before = cpu_seconds();

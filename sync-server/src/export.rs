@@ -28,7 +28,7 @@ use voices_core::sync::ResponseStatus;
 use crate::console::mask;
 use crate::store::console::TableQuery;
 use crate::store::projection::IndexCache;
-use crate::store::{Store, StoredResponse};
+use crate::store::{Scope, Store, StoredResponse};
 use crate::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +80,8 @@ pub struct Options {
     /// `offset`, `limit` and `count` are set by the export), in the table's order;
     /// `since` is then not used.
     pub filter: Option<TableQuery>,
+    /// Whose responses are exported (a coordinator limited to teams exports theirs).
+    pub scope: Scope,
 }
 
 impl Options {
@@ -91,6 +93,7 @@ impl Options {
             offset: 0,
             limit: PAGE,
             count: false,
+            scope: self.scope.clone(),
             ..q.clone()
         })
     }
@@ -110,7 +113,12 @@ pub fn count(store: &dyn Store, options: &Options) -> Result<u64> {
             )?;
             Ok(page.total.unwrap_or(0))
         }
-        None => store.count_form(&options.project, &options.form, options.since),
+        None => store.count_form_in(
+            &options.project,
+            &options.scope,
+            &options.form,
+            options.since,
+        ),
     }
 }
 
@@ -150,7 +158,13 @@ fn each_response(
             }
             let mut cursor = options.since;
             loop {
-                let page = store.pull_form(&options.project, &options.form, cursor, PAGE);
+                let page = store.pull_form_in(
+                    &options.project,
+                    &options.scope,
+                    &options.form,
+                    cursor,
+                    PAGE,
+                );
                 let (page, done) = match page {
                     Ok(page) => {
                         if let Some(last) = page.last() {

@@ -17,6 +17,8 @@ use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Published, Role, Store, UserChanges};
 use voices_server::{app, auth, metrics_app, AppState};
 
+mod teams_cli;
+
 /// Ingest allocates and frees many small strings per record on several threads at once;
 /// mimalloc does that with far less contention and fewer page faults than the system
 /// allocator (profiled: a quarter of ingest CPU time was in malloc/free).
@@ -137,6 +139,12 @@ enum Command {
         #[command(subcommand)]
         command: ReferralsCommand,
     },
+    /// Teams of devices, and coordinators limited to them (they then read only their
+    /// teams' responses).
+    Teams {
+        #[command(subcommand)]
+        command: teams_cli::TeamsCommand,
+    },
     /// Export a form's responses (CSV zip as in ODK Central, JSON or GeoJSON), streamed.
     Export {
         #[arg(long)]
@@ -167,7 +175,8 @@ enum Command {
         #[arg(long)]
         actor: Option<String>,
         /// sign_in, sign_in_failed, read_response, search, export, review, edit,
-        /// add_device, revoke_device, add_key, retire_key, grant_pii.
+        /// add_device, revoke_device, add_key, retire_key, grant_pii, open_sealed,
+        /// add_team, rename_team, delete_team, team_device, limit_teams.
         #[arg(long)]
         action: Option<String>,
         /// From this time (RFC 3339, UTC: 2026-12-01T00:00:00Z).
@@ -785,6 +794,7 @@ fn main() -> anyhow::Result<()> {
                 include_pii: *include_pii,
                 labels: *labels,
                 filter: None,
+                scope: voices_server::store::Scope::Project,
             };
             let count = match output {
                 Some(path) => {
@@ -810,6 +820,10 @@ fn main() -> anyhow::Result<()> {
         } => {
             let store = open_store(&cli)?;
             publish_file(store.as_ref(), file, project, by)
+        }
+        Command::Teams { command } => {
+            let store = open_store(&cli)?;
+            teams_cli::run(store.as_ref(), command, &now, CLI_ACTOR, say)
         }
         Command::Referrals {
             command: ReferralsCommand::Publish { file, project, by },

@@ -4,7 +4,7 @@
 
 use voices_core::sync::protocol::{PullPage, PulledResponse};
 
-use crate::store::{Store, StoredResponse};
+use crate::store::{Scope, Store, StoredResponse};
 use crate::Result;
 
 /// Most responses in one pull page.
@@ -32,12 +32,18 @@ pub fn pulled(row: StoredResponse) -> PulledResponse {
     }
 }
 
-/// The responses changed after feed position `after`, at most `limit` (clamped to
-/// 1..=[`MAX_PAGE`]), and whether more are waiting.
-pub fn page(store: &dyn Store, project: &str, after: i64, limit: usize) -> Result<PullPage> {
+/// The responses `scope` sees changed after feed position `after`, at most `limit`
+/// (clamped to 1..=[`MAX_PAGE`]), and whether more are waiting.
+pub fn page(
+    store: &dyn Store,
+    project: &str,
+    scope: &Scope,
+    after: i64,
+    limit: usize,
+) -> Result<PullPage> {
     let limit = limit.clamp(1, MAX_PAGE);
     // One extra row tells whether more is waiting.
-    let mut rows = store.pull(project, after, limit + 1)?;
+    let mut rows = store.pull_in(project, scope, after, limit + 1)?;
     let more = rows.len() > limit;
     rows.truncate(limit);
     let next = rows

@@ -10,7 +10,7 @@ use voices_core::sync::protocol::{
 };
 use voices_core::sync::Revision;
 
-use crate::store::{Decision, DeviceFeedRow, Store};
+use crate::store::{Decision, DeviceFeedRow, Scope, Store};
 use crate::Result;
 
 /// Longest review comment kept (on the response or on one answer), in characters.
@@ -126,10 +126,13 @@ pub fn check(
 }
 
 /// Set the review state of responses (each found one moves to the end of the feed),
-/// recording who decided, when, and the comments. `true` per id found in the project.
+/// recording who decided, when, and the comments. `true` per id found in the project
+/// and seen by `scope`: a limited coordinator's review of a response outside their
+/// teams changes nothing and is answered as one of a missing response.
 pub fn review(
     store: &dyn Store,
     project: &str,
+    scope: &Scope,
     ids: &[String],
     request: &Request<'_>,
     by: &str,
@@ -144,12 +147,28 @@ pub fn review(
         fields: &fields,
         by,
     };
-    Ok(Ok(store.review(
-        project,
-        ids,
-        &decision,
-        &crate::now_text(),
-    )?))
+    if *scope == Scope::Project {
+        return Ok(Ok(store.review(
+            project,
+            ids,
+            &decision,
+            &crate::now_text(),
+        )?));
+    }
+    let seen = store.visible_responses(project, scope, ids)?;
+    let chosen: Vec<String> = ids
+        .iter()
+        .zip(&seen)
+        .filter(|(_, seen)| **seen)
+        .map(|(id, _)| id.clone())
+        .collect();
+    let mut found = store
+        .review(project, &chosen, &decision, &crate::now_text())?
+        .into_iter();
+    Ok(Ok(seen
+        .iter()
+        .map(|seen| *seen && found.next() == Some(true))
+        .collect()))
 }
 
 /// Most items in one page of a device's feed.

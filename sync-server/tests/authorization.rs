@@ -15,6 +15,7 @@ use axum::body::Body;
 use axum::http::{header, Method, Request, StatusCode};
 use common::{ndjson, Fixture, HOUSEHOLD_VERSION};
 use voices_core::sync::protocol::NDJSON;
+use voices_core::sync::{Revision, VersionVector};
 use voices_server::sample::household_revision;
 use voices_server::store::{Role, TokenSubject};
 
@@ -253,6 +254,26 @@ fn table(response: &str) -> Vec<Row> {
         row(Method::PUT, "/api/v1/projects/{project}/members/{name}/pii", format!("{p}/members/lena/pii"),
             json(serde_json::json!({"read_pii": true})),
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
+        // Teams (admins manage them; coordinators list theirs). The admin's POST makes team 1.
+        row(Method::GET, "/api/v1/projects/{project}/teams", format!("{p}/teams"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::POST, "/api/v1/projects/{project}/teams", format!("{p}/teams"),
+            json(serde_json::json!({"name": "North"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, CREATED, UNAUTH]),
+        row(Method::PATCH, "/api/v1/projects/{project}/teams/{team}", format!("{p}/teams/1"),
+            json(serde_json::json!({"name": "North"})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::PUT, "/api/v1/projects/{project}/teams/{team}/devices/{device}",
+            format!("{p}/teams/1/devices/tab-spare"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        row(Method::PUT, "/api/v1/projects/{project}/members/{name}/teams", format!("{p}/members/lena/teams"),
+            json(serde_json::json!({"teams": [1]})),
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, OK, UNAUTH]),
+        row(Method::DELETE, "/api/v1/projects/{project}/teams/{team}/devices/{device}",
+            format!("{p}/teams/1/devices/tab-spare"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, NO_CONTENT, UNAUTH]),
+        row(Method::DELETE, "/api/v1/projects/{project}/teams/{team}", format!("{p}/teams/1"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, NO_CONTENT, UNAUTH]),
         row(Method::DELETE, "/api/v1/projects/{project}/members/{name}", format!("{p}/members/lena"), None,
             [UNAUTH, DENIED, DENIED, UNAUTH, DENIED, DENIED, DENIED, NO_CONTENT, UNAUTH]),
         // Sealed answers' keys (public keys only) and the audit: admins.
@@ -398,5 +419,187 @@ async fn every_endpoint_answers_every_kind_of_caller_as_the_table_says() {
         "{} wrong answers:\n{}",
         wrong.len(),
         wrong.join("\n")
+    );
+}
+
+/// What a coordinator limited to a team reads through every endpoint of the table, with
+/// a response outside the team in the project: nothing of it. Routes about that response
+/// answer 404 as for a missing one (its existence is not told); lists, counts, search,
+/// charts, the map and exports leave it out; nothing the coordinator may do changes it.
+#[tokio::test]
+async fn a_coordinator_limited_to_a_team_reads_nothing_outside_it() {
+    let fx = Fixture::new().await;
+    let (tokens, hidden) = set_up(&fx).await;
+    let store = fx.store.clone();
+    // cora's team holds one device, which sent one response.
+    let team_device = common::provision(&fx.router, store.as_ref(), "tab-team", "p1").await;
+    let team = store
+        .add_team("p1", "North", &voices_server::now_text())
+        .unwrap();
+    store
+        .set_team_device("p1", team.id, "tab-team", true)
+        .unwrap();
+    let visible = household_revision(2, "tab-team", HOUSEHOLD_VERSION);
+    let (status, ack) = fx
+        .upload(&team_device, std::slice::from_ref(&visible))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    store.limit_member("cora", "p1", Some(&[team.id])).unwrap();
+    let _ = tokens;
+
+    // What the team does see.
+    let (status, page) = fx.get(&fx.coordinator, "/api/v1/projects/p1/table").await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["total"], 1, "{page}");
+    let (_, overview) = fx
+        .get(&fx.coordinator, "/api/v1/projects/p1/overview")
+        .await;
+    assert_eq!(overview["total"], 1, "{overview}");
+    let (_, admin_overview) = fx.get(&fx.admin, "/api/v1/projects/p1/overview").await;
+    assert_eq!(admin_overview["total"], 2, "{admin_overview}");
+    let (_, session) = fx.get(&fx.coordinator, "/api/v1/session").await;
+    let limits = &session["memberships"][0]["teams"];
+    assert_eq!(limits[0]["name"], "North", "{session}");
+    let (_, teams) = fx.get(&fx.coordinator, "/api/v1/projects/p1/teams").await;
+    assert_eq!(teams.as_array().map(Vec::len), Some(1), "{teams}");
+
+    // A coordinator's edit of the hidden response is refused like one of a new response.
+    let edit = Revision {
+        id: "cora-edit".into(),
+        actor: "user:cora".into(),
+        seq: 1,
+        seen: VersionVector([("tab-a".to_string(), 1)].into()),
+        set: [("/village".to_string(), Some("Elsewhere".into()))].into(),
+        status: None,
+        ..household_revision(1, &fx.device_id, HOUSEHOLD_VERSION)
+    };
+    let (status, ack) = fx.upload(&fx.coordinator, &[edit]).await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    assert_eq!(ack["rejected"], 1, "{ack}");
+
+    // Nor does asking which revisions the server holds tell about the hidden response's.
+    let hidden_revision = household_revision(1, &fx.device_id, HOUSEHOLD_VERSION).id;
+    let (status, known) = fx
+        .send(
+            Request::post("/api/v1/projects/p1/revisions/known")
+                .header(header::AUTHORIZATION, format!("Bearer {}", fx.coordinator))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    serde_json::json!({"ids": [hidden_revision, visible.id]}).to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{known}");
+    assert_eq!(known["known"], serde_json::json!([visible.id]), "{known}");
+
+    // Every project endpoint a coordinator may call, as the limited coordinator.
+    let secrets = [hidden.as_str(), "tab-a", "Enumerator tab-a"];
+    let mut wrong = Vec::new();
+    for row in table(&hidden) {
+        let coordinator = row.expect[4];
+        if !row.path.contains("{project}")
+            || !(200..300).contains(&coordinator) && coordinator != CONFLICT
+        {
+            continue;
+        }
+        let mut request = Request::builder()
+            .method(row.method.clone())
+            .uri(&row.uri)
+            .header(header::AUTHORIZATION, format!("Bearer {}", fx.coordinator));
+        let body = match &row.body {
+            Some((content_type, bytes)) => {
+                request = request.header(header::CONTENT_TYPE, *content_type);
+                Body::from(bytes.clone())
+            }
+            None => Body::empty(),
+        };
+        let (status, answer) = fx.send(request.body(body).unwrap()).await;
+        let about_hidden = row.path.contains("/responses/{id}");
+        if about_hidden {
+            if status != StatusCode::NOT_FOUND || answer["code"] != "unknown_response" {
+                wrong.push(format!("{} {}: {status} {answer}", row.method, row.path));
+            }
+            continue;
+        }
+        if row.path.ends_with("/reviews") {
+            // The caller's own ids come back, each refused as unknown.
+            if answer["results"][0]["ok"] != false
+                || answer["results"][0]["code"] != "unknown_response"
+            {
+                wrong.push(format!("{} {}: {status} {answer}", row.method, row.path));
+            }
+            continue;
+        }
+        if status.is_server_error() {
+            wrong.push(format!("{} {}: {status} {answer}", row.method, row.path));
+        }
+        let text = answer.to_string();
+        for secret in secrets {
+            if text.contains(secret) {
+                wrong.push(format!(
+                    "{} {} told `{secret}`: {text}",
+                    row.method, row.path
+                ));
+            }
+        }
+    }
+    // The file is read only through a response the coordinator sees.
+    let file = format!("/api/v1/projects/p1/attachments/{FILE_SHA}");
+    let (status, _) = fx.get(&fx.coordinator, &file).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = fx
+        .get(&fx.coordinator, &format!("{file}?response={hidden}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(
+        wrong.is_empty(),
+        "{} leaks:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+
+    // Nothing the limited coordinator tried changed the hidden response.
+    let (status, response) = fx
+        .get(
+            &fx.admin,
+            &format!("/api/v1/projects/p1/responses/{hidden}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+    let text = response.to_string();
+    assert!(
+        !text.contains("Elsewhere") && !text.contains("matrix"),
+        "{text}"
+    );
+    assert_eq!(response["review_state"], "received", "{response}");
+
+    // The team's set-up through the API is in the audit, by the admin who made it.
+    let (status, _) = fx
+        .send(
+            Request::put("/api/v1/projects/p1/members/cora/teams")
+                .header(header::AUTHORIZATION, format!("Bearer {}", fx.admin))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(serde_json::json!({"teams": null}).to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (_, audit) = fx.get(&fx.admin, "/api/v1/audit?action=limit_teams").await;
+    let entry = &audit["entries"][0];
+    assert_eq!(
+        (&entry["actor"], &entry["target"], &entry["detail"]),
+        (
+            &serde_json::json!("admin"),
+            &serde_json::json!("cora"),
+            &serde_json::json!("unlimited")
+        ),
+        "{audit}"
+    );
+    let (_, session) = fx.get(&fx.coordinator, "/api/v1/session").await;
+    assert_eq!(
+        session["memberships"][0]["teams"],
+        serde_json::Value::Null,
+        "{session}"
     );
 }

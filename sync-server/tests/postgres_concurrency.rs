@@ -62,6 +62,7 @@ fn uploader(id: &str) -> Uploader {
     Uploader {
         id: id.into(),
         enumerator: format!("enumerator of {id}"),
+        devices: None,
     }
 }
 

@@ -1,5 +1,7 @@
 // The console's own words in its four languages; forms bring their own texts. Every
 // language has every key (a unit test fails otherwise); `{name}` marks a value filled in.
+// Areas with many words of their own keep them in a file of their own, merged here.
+import { teamsAr, teamsEn, teamsEs, teamsUk } from './i18nTeams';
 
 const en = {
   consoleTitle: 'Voices console',
@@ -43,6 +45,11 @@ const en = {
   audit_retire_key: 'Retired a key',
   audit_grant_pii: 'Changed a personal-data grant',
   audit_open_sealed: 'Opened sealed answers',
+  audit_add_team: 'Added a team',
+  audit_rename_team: 'Renamed a team',
+  audit_delete_team: 'Deleted a team',
+  audit_team_device: 'Changed a device’s team',
+  audit_limit_teams: 'Changed a member’s team limit',
   projectPages: 'Project pages',
   noProjects: 'You are not a member of any project yet. Ask an administrator to add you.',
   role: 'Role',
@@ -338,6 +345,7 @@ const en = {
   approve: 'Approve',
   before: 'Before',
   after: 'After',
+  ...teamsEn,
 };
 
 export type Key = keyof typeof en;
@@ -385,6 +393,11 @@ const ar: Strings = {
   audit_retire_key: 'أوقف مفتاحًا',
   audit_grant_pii: 'غيّر إذن البيانات الشخصية',
   audit_open_sealed: 'فتح إجابات مشفّرة',
+  audit_add_team: 'أضاف فريقًا',
+  audit_rename_team: 'أعاد تسمية فريق',
+  audit_delete_team: 'حذف فريقًا',
+  audit_team_device: 'غيّر فريق جهاز',
+  audit_limit_teams: 'غيّر قصر عضو على فرق',
   projectPages: 'صفحات المشروع',
   noProjects: 'لست عضوًا في أي مشروع بعد. اطلب من أحد المديرين إضافتك.',
   role: 'الدور',
@@ -680,6 +693,7 @@ const ar: Strings = {
   approve: 'اعتماد',
   before: 'قبل',
   after: 'بعد',
+  ...teamsAr,
 };
 
 const uk: Strings = {
@@ -724,6 +738,11 @@ const uk: Strings = {
   audit_retire_key: 'Вивів ключ',
   audit_grant_pii: 'Змінив доступ до персональних даних',
   audit_open_sealed: 'Відкрив зашифровані відповіді',
+  audit_add_team: 'Додав команду',
+  audit_rename_team: 'Перейменував команду',
+  audit_delete_team: 'Видалив команду',
+  audit_team_device: 'Змінив команду пристрою',
+  audit_limit_teams: 'Змінив обмеження учасника командами',
   projectPages: 'Сторінки проєкту',
   noProjects: 'Ви ще не учасник жодного проєкту. Попросіть адміністратора додати вас.',
   role: 'Роль',
@@ -1019,6 +1038,7 @@ const uk: Strings = {
   approve: 'Схвалити',
   before: 'Було',
   after: 'Стало',
+  ...teamsUk,
 };
 
 const es: Strings = {
@@ -1063,6 +1083,11 @@ const es: Strings = {
   audit_retire_key: 'Retiró una clave',
   audit_grant_pii: 'Cambió un permiso de datos personales',
   audit_open_sealed: 'Abrió respuestas selladas',
+  audit_add_team: 'Añadió un equipo',
+  audit_rename_team: 'Renombró un equipo',
+  audit_delete_team: 'Eliminó un equipo',
+  audit_team_device: 'Cambió el equipo de un dispositivo',
+  audit_limit_teams: 'Cambió el límite de equipos de un miembro',
   projectPages: 'Páginas del proyecto',
   noProjects: 'Todavía no es miembro de ningún proyecto. Pida a una persona administradora que le añada.',
   role: 'Rol',
@@ -1358,6 +1383,7 @@ const es: Strings = {
   approve: 'Aprobar',
   before: 'Antes',
   after: 'Después',
+  ...teamsEs,
 };
 
 export const TABLES: Record<string, Strings> = { en, ar, uk, es };

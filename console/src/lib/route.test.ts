@@ -17,6 +17,7 @@ describe('routes', () => {
     { page: 'exports', project: 'kisumu', query: '' },
     { page: 'exports', project: 'kisumu', query: 'form=hh&review=approved' },
     { page: 'devices', project: 'kisumu' },
+    { page: 'teams', project: 'kisumu' },
     { page: 'overview', project: 'a project/with ünïcode' },
   ];
   for (const r of routes) {

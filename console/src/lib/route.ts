@@ -14,9 +14,10 @@ export type Route =
   | { page: 'map'; project: string; form: string }
   | { page: 'exports'; project: string; query: string }
   | { page: 'devices'; project: string }
+  | { page: 'teams'; project: string }
   | { page: 'notFound'; path: string };
 
-const PROJECT_PAGES = ['forms', 'workbench', 'devices'] as const;
+const PROJECT_PAGES = ['forms', 'workbench', 'devices', 'teams'] as const;
 
 function decode(segment: string): string | null {
   try {
@@ -45,7 +46,7 @@ export function parseRoute(pathname: string, search = ''): Route {
     return { page, project, query: search.startsWith('?') ? search.slice(1) : search };
   }
   if (s.length === 3 && (PROJECT_PAGES as readonly string[]).includes(page)) {
-    return { page: page as 'forms' | 'workbench' | 'devices', project };
+    return { page: page as (typeof PROJECT_PAGES)[number], project };
   }
   if (s.length === 4 && page === 'responses') return { page: 'response', project, id: s[3] };
   if (s.length === 5 && page === 'forms' && (s[4] === 'dashboard' || s[4] === 'map')) {
@@ -70,6 +71,7 @@ export function routeHref(route: Route): string {
     case 'forms':
     case 'workbench':
     case 'devices':
+    case 'teams':
       return `/p/${enc(route.project)}/${route.page}`;
     case 'responses':
     case 'exports':

@@ -11,6 +11,8 @@ export interface User {
 export interface Membership {
   project: string;
   role: string;
+  /** The teams the person is limited to in the project; `null`: not limited. */
+  teams?: { id: number; name: string }[] | null;
 }
 
 export interface SessionInfo {
@@ -54,6 +56,14 @@ export async function signOut(): Promise<void> {
 /** The session ended on the server (expired or revoked): back to the sign-in page. */
 export function forget(): void {
   accept(null);
+}
+
+/** The teams the signed-in person is limited to in `project`, `null` when they are not
+ * (admins never are). */
+export function teamsIn(project: string): { id: number; name: string }[] | null {
+  const info = session.info;
+  if (!info || info.user.admin) return null;
+  return info.memberships.find((m) => m.project === project)?.teams ?? null;
 }
 
 /** The signed-in person's role in `project` (admins are admins everywhere). */

@@ -207,7 +207,22 @@ export interface Person {
   display_name: string | null;
   admin: boolean;
   disabled: boolean;
-  memberships: { project: string; role: string }[];
+  memberships: { project: string; role: string; teams: TeamRef[] | null }[];
+}
+
+/** A team as a membership names it. */
+export interface TeamRef {
+  id: number;
+  name: string;
+}
+
+/** `GET /projects/{p}/teams`: a team with its devices and the people limited to it. */
+export interface Team {
+  id: number;
+  name: string;
+  created_at: string;
+  devices: string[];
+  coordinators: string[];
 }
 
 /** Every review state (the table's filter). */
@@ -239,6 +254,11 @@ export const AUDIT_ACTIONS = [
   'retire_key',
   'grant_pii',
   'open_sealed',
+  'add_team',
+  'rename_team',
+  'delete_team',
+  'team_device',
+  'limit_teams',
 ] as const;
 export type AuditActionName = (typeof AUDIT_ACTIONS)[number];
 

@@ -35,6 +35,7 @@ fuzz_target!(|data: &[u8]| {
     let uploader = Uploader {
         id: "tab-a".into(),
         enumerator: "Enumerator".into(),
+        devices: None,
     };
     let Ok(lines) = decode_batch(&uploader, &plain, truncated, &limits) else {
         return;

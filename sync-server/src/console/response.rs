@@ -127,6 +127,7 @@ pub fn resolve_conflict(
     let uploader = Uploader {
         id: format!("{}{user}", history::COORDINATOR_ACTOR_PREFIX),
         enumerator: user.to_owned(),
+        devices: None,
     };
     let named = [(
         incoming.revision.form.as_str(),

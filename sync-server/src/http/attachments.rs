@@ -16,7 +16,7 @@ use super::error::{ApiError, ApiResult};
 use super::{blocking, stream, AppState};
 use crate::attachments;
 use crate::store::access::AuditAction;
-use crate::store::{AttachmentStatus, ChunkOutcome};
+use crate::store::{AttachmentStatus, ChunkOutcome, Scope};
 
 fn address(text: &str) -> ApiResult<String> {
     attachments::address(text).ok_or_else(|| {
@@ -153,16 +153,39 @@ pub(super) async fn put_chunk(
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub(super) struct DownloadQuery {
+    /// The response whose answer names the file: a coordinator limited to teams reads a
+    /// file only through a response of their teams.
+    #[serde(default)]
+    response: Option<String>,
+}
+
 pub(super) async fn download(
     State(state): State<AppState>,
     Path((_, sha256)): Path<(String, String)>,
+    Query(query): Query<DownloadQuery>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Response> {
     let sha256 = address(&sha256)?;
+    let scope = caller.scope();
     let project = caller.project.clone();
     let store = state.store.clone();
     let sha = sha256.clone();
     let status = blocking(move || {
+        if scope != Scope::Project {
+            // Answered as a missing file unless a response the caller sees names it.
+            let Some(id) = query.response else {
+                return Ok(None);
+            };
+            let Some(found) = store.get_response_in(&caller.project, &scope, &id)? else {
+                return Ok(None);
+            };
+            let answers = serde_json::to_string(&found.state.answers())?;
+            if !answers.contains(&sha) {
+                return Ok(None);
+            }
+        }
         let status = store
             .attachment_status(&caller.project, &sha)?
             .filter(|s| s.complete);

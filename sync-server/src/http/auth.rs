@@ -22,7 +22,7 @@ use super::error::{ApiError, ApiResult};
 use super::extract::Path;
 use super::{blocking, AppState};
 use crate::auth;
-use crate::store::{Principal, Role, Uploader, User, COORDINATOR_ACTOR_PREFIX};
+use crate::store::{Principal, Role, Scope, Uploader, User, COORDINATOR_ACTOR_PREFIX};
 
 /// What a request wants to do in a project.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +94,39 @@ impl<P> Authorized<P> {
             Principal::Device(d) => d.id.clone(),
         }
     }
+
+    /// Whose responses the caller reads in the project: a coordinator limited to teams
+    /// reads their teams' devices' only (docs/console.md, Teams). Devices read no
+    /// project feed (their own responses come through the device feed).
+    pub fn scope(&self) -> Scope {
+        match &self.principal {
+            Principal::User(u) => u.scope_in(&self.project),
+            Principal::Device(_) => Scope::Project,
+        }
+    }
+
+    /// Refuse, as missing (404 `unknown_response`, so that existence is not told), a
+    /// response the caller's scope does not see.
+    pub async fn sees(&self, state: &AppState, id: &str) -> ApiResult<()> {
+        let scope = self.scope();
+        if scope == Scope::Project {
+            return Ok(());
+        }
+        let (store, project, ids) = (
+            state.store.clone(),
+            self.project.clone(),
+            vec![id.to_owned()],
+        );
+        let seen = blocking(move || store.visible_responses(&project, &scope, &ids)).await?;
+        if seen.first() == Some(&true) {
+            Ok(())
+        } else {
+            Err(ApiError::not_found(
+                "unknown_response",
+                format!("no response `{id}` in this project"),
+            ))
+        }
+    }
 }
 
 impl<P> Authorized<P> {
@@ -140,10 +173,13 @@ impl Authorized<Upload> {
             Principal::Device(d) => Uploader {
                 id: d.id.clone(),
                 enumerator: d.enumerator.clone(),
+                devices: None,
             },
             Principal::User(u) => Uploader {
                 id: format!("{COORDINATOR_ACTOR_PREFIX}{}", u.name),
                 enumerator: u.name.clone(),
+                // Set from the store by the upload for a coordinator limited to teams.
+                devices: None,
             },
         }
     }

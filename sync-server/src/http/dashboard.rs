@@ -15,7 +15,7 @@ use super::auth::{Authorized, Coordinate};
 use super::error::{ApiError, ApiResult};
 use super::table::boolean;
 use super::{blocking, AppState};
-use crate::console::{dashboard, fields};
+use crate::console::{dashboard, fields, team_counts};
 use crate::store::access::AuditAction;
 use crate::store::projection::FormIndex;
 
@@ -40,7 +40,8 @@ pub(super) async fn dashboard(
         .get("version")
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty());
-    let store = state.store.clone();
+    let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    let scope = caller.scope();
     let f = form.clone();
     let found = blocking(move || {
         let Some((document, _)) =
@@ -48,7 +49,14 @@ pub(super) async fn dashboard(
         else {
             return Ok::<_, crate::Error>(None);
         };
-        let counts = store.dashboard_counts(&caller.project, &f, version.as_deref())?;
+        let counts = team_counts::dashboard_counts(
+            store.as_ref(),
+            &indexes,
+            &caller.project,
+            &scope,
+            &f,
+            version.as_deref(),
+        )?;
         Ok(Some(dashboard::dashboard(
             &document,
             &FormIndex::new(&document),
@@ -94,6 +102,7 @@ pub(super) async fn points(
             })?,
     };
     let store = state.store.clone();
+    let scope = caller.scope();
     let f = form.clone();
     let cells = blocking(move || {
         if fields::form_version(store.as_ref(), &caller.project, &f, None)?.is_none() {
@@ -104,7 +113,12 @@ pub(super) async fn points(
             let detail = format!("points pii=true precision={precision}");
             caller.audit(store.as_ref(), AuditAction::ReadResponse, Some(&f), detail)?;
         }
-        Ok(Some(store.map_cells(&caller.project, &f, precision)?))
+        Ok(Some(store.map_cells_in(
+            &caller.project,
+            &scope,
+            &f,
+            precision,
+        )?))
     })
     .await?
     .ok_or_else(|| unknown_form(&form))?;

@@ -19,6 +19,7 @@ use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::accounts;
 use crate::store::access::AuditAction;
+use crate::store::Principal;
 
 /// Headers the app sends: its version and how many responses wait in its outbox.
 pub const APP_VERSION_HEADER: &str = "voices-app-version";
@@ -53,7 +54,8 @@ pub(super) async fn list(
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
     let store = state.store.clone();
-    let devices = blocking(move || store.list_devices(&caller.project)).await?;
+    let scope = caller.scope();
+    let devices = blocking(move || store.list_devices_in(&caller.project, &scope)).await?;
     Ok(Json(Value::Array(
         devices
             .into_iter()
@@ -77,6 +79,10 @@ pub(super) struct NewDevice {
     label: Option<String>,
     #[serde(default)]
     valid_days: Option<i64>,
+    /// The team the device joins (a coordinator limited to teams must name one of theirs,
+    /// or they could not see the device they add).
+    #[serde(default)]
+    team: Option<i64>,
 }
 
 /// The address devices reach this server at: `serve --public-url`, else the one the
@@ -139,11 +145,23 @@ pub(super) async fn add(
             "a code is valid for 1 to 90 days",
         ));
     }
+    if let Some(needed) = team_needed(&caller, request.team) {
+        return Err(needed);
+    }
+    let team = request.team;
     let server = server_url(&state, &headers, &uri)?;
     let pinned = state.pinned_certificate.clone();
     let store = state.store.clone();
     let project = caller.project.clone();
     let (registered, text, svg) = blocking(move || {
+        if let Some(team) = team {
+            if !store.teams(&project)?.iter().any(|t| t.id == team) {
+                return Ok(Err(ApiError::not_found(
+                    "unknown_team",
+                    format!("no team `{team}` in this project"),
+                )));
+            }
+        }
         let registered = accounts::register_labelled_device(
             store.as_ref(),
             &project,
@@ -152,6 +170,9 @@ pub(super) async fn add(
             label.as_deref(),
             days,
         )?;
+        if let Some(team) = team {
+            store.set_team_device(&project, team, &registered.device.id, true)?;
+        }
         let text = ProvisioningCode {
             server,
             project,
@@ -162,9 +183,9 @@ pub(super) async fn add(
         let svg = accounts::qr_svg(&text)?;
         let device = Some(registered.device.id.as_str());
         caller.audit(store.as_ref(), AuditAction::AddDevice, device, "")?;
-        Ok::<_, crate::Error>((registered, text, svg))
+        Ok::<_, crate::Error>(Ok((registered, text, svg)))
     })
-    .await?;
+    .await??;
     Ok((
         StatusCode::CREATED,
         Json(json!({
@@ -175,6 +196,29 @@ pub(super) async fn add(
         })),
     )
         .into_response())
+}
+
+/// Why a device cannot be added to `team` by this caller, if it cannot: a coordinator
+/// limited to teams adds devices to one of their teams only.
+fn team_needed(caller: &Authorized<Coordinate>, team: Option<i64>) -> Option<ApiError> {
+    let Principal::User(user) = &caller.principal else {
+        return None;
+    };
+    let limits = user
+        .memberships
+        .iter()
+        .find(|m| m.project == caller.project)
+        .and_then(|m| m.teams.as_ref())?;
+    if user.role == crate::store::Role::Admin {
+        return None;
+    }
+    match team {
+        Some(team) if limits.iter().any(|t| t.id == team) => None,
+        _ => Some(ApiError::bad_request(
+            "team_required",
+            "you are limited to teams: name one of yours (`team`) for the new device",
+        )),
+    }
 }
 
 #[derive(Deserialize)]
@@ -191,11 +235,12 @@ pub(super) async fn revoke(
     caller: Authorized<Coordinate>,
 ) -> ApiResult<StatusCode> {
     let store = state.store.clone();
+    let scope = caller.scope();
     let did = id.clone();
     let revoked = blocking(move || {
-        // Only a device of the project the path names.
+        // Only a device of the project the path names (and of the caller's teams).
         if !store
-            .list_devices(&caller.project)?
+            .list_devices_in(&caller.project, &scope)?
             .iter()
             .any(|d| d.id == did)
         {

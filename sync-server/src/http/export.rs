@@ -68,6 +68,7 @@ pub(super) async fn export(
         })?,
     };
     let options = Options {
+        scope: caller.scope(),
         project: caller.project.clone(),
         form,
         format,

@@ -28,6 +28,7 @@ mod revisions;
 mod session;
 mod stream;
 mod table;
+mod teams;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -349,6 +350,33 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             put(keys::grant_pii),
         ),
         (Method::GET, "/audit", get(audit::list)),
+        (
+            Method::PUT,
+            "/projects/{project}/members/{name}/teams",
+            put(teams::limit_member),
+        ),
+        (Method::GET, "/projects/{project}/teams", get(teams::list)),
+        (Method::POST, "/projects/{project}/teams", post(teams::add)),
+        (
+            Method::PATCH,
+            "/projects/{project}/teams/{team}",
+            patch(teams::rename),
+        ),
+        (
+            Method::DELETE,
+            "/projects/{project}/teams/{team}",
+            delete(teams::delete),
+        ),
+        (
+            Method::PUT,
+            "/projects/{project}/teams/{team}/devices/{device}",
+            put(teams::add_device),
+        ),
+        (
+            Method::DELETE,
+            "/projects/{project}/teams/{team}/devices/{device}",
+            delete(teams::remove_device),
+        ),
     ]
 }
 

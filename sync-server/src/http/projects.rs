@@ -12,6 +12,7 @@ use voices_core::response::InterviewOutcome;
 use super::auth::{Authorized, Coordinate, Person};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
+use crate::console::team_counts;
 
 pub(super) async fn list(
     State(state): State<AppState>,
@@ -54,13 +55,14 @@ pub(super) async fn overview(
         .format("%Y-%m-%d")
         .to_string();
     let unseen_before = crate::time_text(now - chrono::Duration::days(unseen_days));
-    let store = state.store.clone();
+    let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    let scope = caller.scope();
     let p = caller.project;
     let (o, forms, devices) = blocking(move || {
         Ok::<_, crate::Error>((
-            store.overview(&p, &today, &week_start)?,
+            team_counts::overview(store.as_ref(), &indexes, &p, &scope, &today, &week_start)?,
             store.list_forms(&p)?,
-            store.list_devices(&p)?,
+            store.list_devices_in(&p, &scope)?,
         ))
     })
     .await?;

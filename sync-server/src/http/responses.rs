@@ -43,8 +43,9 @@ pub(super) async fn pull(
     let after = parse_cursor(query.after.as_deref())?;
     let limit = query.limit.unwrap_or(DEFAULT_PAGE);
     let store = state.store.clone();
+    let scope = caller.scope();
     let page = blocking(move || {
-        let page = responses::page(store.as_ref(), &caller.project, after, limit)?;
+        let page = responses::page(store.as_ref(), &caller.project, &scope, after, limit)?;
         // The pull carries every answer (sealed ones as ciphertext): each page is audited.
         let detail = format!("pull after={after} items={}", page.items.len());
         caller.audit(store.as_ref(), AuditAction::ReadResponse, None, detail)?;
@@ -68,6 +69,7 @@ pub(super) async fn one(
     Query(query): Query<PiiQuery>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
+    caller.sees(&state, &id).await?;
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
     caller.check_pii(query.pii)?;
     let rid = id.clone();
@@ -92,6 +94,7 @@ pub(super) async fn history(
     Query(query): Query<PiiQuery>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
+    caller.sees(&state, &id).await?;
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
     caller.check_pii(query.pii)?;
     let rid = id.clone();
@@ -133,6 +136,7 @@ pub(super) async fn review(
     let request: ReviewRequest = json_body(&state, body).await?;
     let store = state.store.clone();
     let by = caller.name();
+    let scope = caller.scope();
     let rid = id.clone();
     let found = blocking(move || {
         let asked = review::Request {
@@ -143,6 +147,7 @@ pub(super) async fn review(
         let found = review::review(
             store.as_ref(),
             &caller.project,
+            &scope,
             std::slice::from_ref(&rid),
             &asked,
             &by,
@@ -179,6 +184,7 @@ pub(super) async fn bulk_review(
     let request: BulkReview = json_body(&state, body).await?;
     let store = state.store.clone();
     let by = caller.name();
+    let scope = caller.scope();
     let ids = request.ids.clone();
     let found = blocking(move || {
         let asked = review::Request {
@@ -186,7 +192,7 @@ pub(super) async fn bulk_review(
             comment: request.comment.as_deref(),
             fields: &FieldComments::new(),
         };
-        let found = review::review(store.as_ref(), &caller.project, &ids, &asked, &by)?;
+        let found = review::review(store.as_ref(), &caller.project, &scope, &ids, &asked, &by)?;
         if found.is_ok() {
             let detail = format!("{:?} {} responses", request.state, ids.len()).to_lowercase();
             let target = ids.join(" ");
@@ -216,6 +222,7 @@ pub(super) async fn resubmission(
     Query(query): Query<PiiQuery>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
+    caller.sees(&state, &id).await?;
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
     let rid = id.clone();
     let found = blocking(move || {
@@ -252,6 +259,7 @@ pub(super) async fn resolve(
     caller: Authorized<Coordinate>,
     body: Body,
 ) -> ApiResult<Json<Value>> {
+    caller.sees(&state, &id).await?;
     let request: Resolve = json_body(&state, body).await?;
     let (store, catalog, indexes) = (
         state.store.clone(),
@@ -321,6 +329,7 @@ pub(super) async fn withdraw(
     caller: Authorized<Coordinate>,
     body: Body,
 ) -> ApiResult<Json<crate::store::Withdrawal>> {
+    caller.sees(&state, &id).await?;
     let request: WithdrawRequest = json_body(&state, body).await?;
     let store = state.store.clone();
     let by = caller.name();

@@ -18,6 +18,7 @@ use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::metrics::Metrics;
 use crate::store::access::AuditAction;
+use crate::store::Scope;
 
 pub(super) async fn upload(
     State(state): State<AppState>,
@@ -25,7 +26,13 @@ pub(super) async fn upload(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<Json<UploadAck>> {
-    let uploader = caller.uploader();
+    let mut uploader = caller.uploader();
+    let scope = caller.scope();
+    if scope != Scope::Project {
+        let (store, project) = (state.store.clone(), caller.project.clone());
+        let devices = blocking(move || store.list_devices_in(&project, &scope)).await?;
+        uploader.devices = Some(devices.into_iter().map(|d| d.id).collect());
+    }
     let project = caller.project;
     if !content_type_is(&headers, NDJSON) {
         return Err(ApiError::new(
@@ -167,6 +174,8 @@ pub(super) async fn known(
         ));
     }
     let store = state.store.clone();
-    let known = blocking(move || store.known_revisions(&caller.project, &request.ids)).await?;
+    let scope = caller.scope();
+    let known =
+        blocking(move || store.known_revisions_in(&caller.project, &scope, &request.ids)).await?;
     Ok(Json(KnownResponse { known }))
 }

@@ -14,6 +14,7 @@ use super::{blocking, AppState};
 use crate::store::access::AuditAction;
 use crate::store::console::{parse_review, time_bound, Cursor, Flag, Sort, TableQuery};
 use crate::store::projection::search_words;
+use crate::store::Scope;
 
 /// Most rows in one page.
 pub const MAX_TABLE_PAGE: usize = 500;
@@ -145,6 +146,8 @@ pub(super) fn table_query(params: &HashMap<String, String>) -> ApiResult<TableQu
         offset,
         limit,
         count: boolean(params, "total", true)?,
+        // The caller's scope is set by the handler.
+        scope: Scope::Project,
     })
 }
 
@@ -153,7 +156,8 @@ pub(super) async fn page(
     Query(params): Query<HashMap<String, String>>,
     caller: Authorized<Coordinate>,
 ) -> ApiResult<Json<Value>> {
-    let query = table_query(&params)?;
+    let mut query = table_query(&params)?;
+    query.scope = caller.scope();
     caller.check_pii(query.pii)?;
     let (store, indexes) = (state.store.clone(), state.indexes.clone());
     let page = blocking(move || {

@@ -55,10 +55,17 @@ pub enum AuditAction {
     RetireKey,
     GrantPii,
     OpenSealed,
+    AddTeam,
+    RenameTeam,
+    DeleteTeam,
+    /// A device put in a team or taken out (the detail says which).
+    TeamDevice,
+    /// A member limited to teams, or the limit lifted (the detail says which).
+    LimitTeams,
 }
 
 impl AuditAction {
-    pub const ALL: [AuditAction; 13] = [
+    pub const ALL: [AuditAction; 18] = [
         AuditAction::SignIn,
         AuditAction::SignInFailed,
         AuditAction::ReadResponse,
@@ -72,6 +79,11 @@ impl AuditAction {
         AuditAction::RetireKey,
         AuditAction::GrantPii,
         AuditAction::OpenSealed,
+        AuditAction::AddTeam,
+        AuditAction::RenameTeam,
+        AuditAction::DeleteTeam,
+        AuditAction::TeamDevice,
+        AuditAction::LimitTeams,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -89,6 +101,11 @@ impl AuditAction {
             AuditAction::RetireKey => "retire_key",
             AuditAction::GrantPii => "grant_pii",
             AuditAction::OpenSealed => "open_sealed",
+            AuditAction::AddTeam => "add_team",
+            AuditAction::RenameTeam => "rename_team",
+            AuditAction::DeleteTeam => "delete_team",
+            AuditAction::TeamDevice => "team_device",
+            AuditAction::LimitTeams => "limit_teams",
         }
     }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use voices_core::sync::protocol::{FieldComments, ReviewState, ReviewTransition};
 use voices_core::sync::VersionVector;
 
-use super::{codec, StoredResponse};
+use super::{codec, teams, Scope, StoredResponse};
 use crate::{Error, Result};
 
 /// Columns the responses table sorts by. Each sort is a keyset: the column, then the time
@@ -82,6 +82,8 @@ pub struct TableQuery {
     pub offset: u64,
     pub limit: usize,
     pub count: bool,
+    /// Whose responses the reader sees (a coordinator limited to teams sees theirs).
+    pub scope: Scope,
 }
 
 /// Where a page ends: the keyset values of its last row, for the same sort and order.
@@ -212,7 +214,16 @@ fn filters(project: &str, q: &TableQuery, d: &dyn Dialect, sql: &mut Sql) -> Str
         sql.params.push(value.to_owned());
         d.placeholder(sql.params.len())
     };
-    let mut conditions = vec![format!("ri.project = {}", add(sql, project))];
+    let project_placeholder = add(sql, project);
+    let mut conditions = vec![format!("ri.project = {project_placeholder}")];
+    if let Some(user) = q.scope.limited_to() {
+        let user = add(sql, user);
+        conditions.push(teams::scope_condition(
+            "ri.device",
+            &project_placeholder,
+            &user,
+        ));
+    }
     let equal = [
         ("ri.form", q.form.as_deref()),
         ("ri.version", q.version.as_deref()),
@@ -307,7 +318,9 @@ pub fn count_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
         && q.device.is_none()
         && q.from.is_none()
         && q.to.is_none()
-        && q.words.is_empty();
+        && q.words.is_empty()
+        // The kept counts are the whole project's; a limited reader's are counted.
+        && q.scope == Scope::Project;
     if kept {
         let mut conditions = Vec::new();
         for (column, value) in [
@@ -502,7 +515,34 @@ mod tests {
             offset: 0,
             limit: 50,
             count: true,
+            scope: Scope::Project,
         }
+    }
+
+    #[test]
+    fn a_limited_reader_pages_and_counts_only_their_teams_devices() {
+        let mut q = query();
+        q.scope = Scope::TeamsOf("lena".into());
+        let sql = page_sql("p1", &q, &Numbered);
+        assert!(
+            sql.text.contains(
+                "ri.project = $1 AND ri.device IN (SELECT td.device FROM team_devices td \
+                 JOIN membership_teams mt ON mt.team_id = td.team_id \
+                 WHERE mt.project = $1 AND mt.user_name = $2) AND ri.form = $3"
+            ),
+            "{}",
+            sql.text
+        );
+        assert_eq!(sql.params[..3], ["p1", "lena", "hh"]);
+        // Never the kept counts, which are the whole project's.
+        let mut q = query();
+        (q.review, q.flag, q.words) = (None, None, Vec::new());
+        q.scope = Scope::TeamsOf("lena".into());
+        let count = count_sql("p1", &q, &Numbered);
+        assert!(count
+            .text
+            .starts_with("SELECT COUNT(*) FROM response_index ri WHERE"));
+        assert!(count.text.contains("mt.user_name = $2"));
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod postgres;
 pub mod projection;
 mod shared;
 pub mod sqlite;
+pub mod teams;
 
 use serde::{Deserialize, Serialize};
 use voices_core::response::Response;
@@ -27,6 +28,7 @@ use crate::Result;
 pub use console::{
     DashboardCounts, DeviceInfo, MapCell, Overview, ReviewEntry, TablePage, TableQuery, UserChanges,
 };
+pub use teams::{Scope, Team, TeamChange, TeamRef};
 
 /// A person's role. Devices are not people: they have their own records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,6 +97,21 @@ impl User {
                 .iter()
                 .any(|m| m.project == project && m.read_pii)
     }
+
+    /// Whose responses the user reads in `project`: all of them for admins and for
+    /// members not limited to teams, else those of their teams' devices.
+    pub fn scope_in(&self, project: &str) -> Scope {
+        let limited = self.role != Role::Admin
+            && self
+                .memberships
+                .iter()
+                .any(|m| m.project == project && m.teams.is_some());
+        if limited {
+            Scope::TeamsOf(self.name.clone())
+        } else {
+            Scope::Project
+        }
+    }
 }
 
 /// A user's membership of a project.
@@ -106,6 +123,9 @@ pub struct Membership {
     /// then left out of the JSON).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub read_pii: bool,
+    /// The teams the member is limited to (`None`: not limited; empty: limited to
+    /// teams that were all deleted, so nothing). Admins are never limited.
+    pub teams: Option<Vec<TeamRef>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +235,9 @@ pub struct Uploader {
     /// Device id, or `user:NAME` for a coordinator.
     pub id: String,
     pub enumerator: String,
+    /// A coordinator limited to teams edits only the responses their teams' devices
+    /// started (these ids); `None`: no such limit.
+    pub devices: Option<Vec<String>>,
 }
 
 /// A response row as the coordinator pull and export see it.
@@ -394,10 +417,29 @@ pub trait Store: Send + Sync + 'static {
         now: &str,
     ) -> Result<Vec<RecordAck>>;
     /// Which of these revision ids are stored in the project.
-    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>>;
+    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
+        self.known_revisions_in(project, &Scope::Project, ids)
+    }
+    /// [`Store::known_revisions`] of the responses `scope` sees.
+    fn known_revisions_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        ids: &[String],
+    ) -> Result<Vec<String>>;
     /// Responses changed after feed position `after`, oldest change first. A response
     /// appears at the position of its latest change only.
-    fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>>;
+    fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>> {
+        self.pull_in(project, &Scope::Project, after, limit)
+    }
+    /// [`Store::pull`] of the responses `scope` sees.
+    fn pull_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredResponse>>;
     /// [`Store::pull`] of one form's responses only, filtered in the database (an index
     /// on project, form and feed position), so an export of one form never reads the
     /// project's other forms.
@@ -407,8 +449,31 @@ pub trait Store: Send + Sync + 'static {
         form: &str,
         after: i64,
         limit: usize,
+    ) -> Result<Vec<StoredResponse>> {
+        self.pull_form_in(project, &Scope::Project, form, after, limit)
+    }
+    /// [`Store::pull_form`] of the responses `scope` sees.
+    fn pull_form_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        form: &str,
+        after: i64,
+        limit: usize,
     ) -> Result<Vec<StoredResponse>>;
-    fn get_response(&self, project: &str, id: &str) -> Result<Option<StoredResponse>>;
+    fn get_response(&self, project: &str, id: &str) -> Result<Option<StoredResponse>> {
+        self.get_response_in(project, &Scope::Project, id)
+    }
+    /// A response if `scope` sees it: one outside it is `None`, as a missing one.
+    fn get_response_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Option<StoredResponse>>;
+    /// Which of these response ids `scope` sees in the project (withdrawn ones
+    /// included), in the order given.
+    fn visible_responses(&self, project: &str, scope: &Scope, ids: &[String]) -> Result<Vec<bool>>;
     fn set_review_state(
         &self,
         project: &str,
@@ -486,9 +551,23 @@ pub trait Store: Send + Sync + 'static {
         version: Option<&str>,
     ) -> Result<DashboardCounts>;
     /// The form's points rounded to `precision` decimals, counted per rounded point.
-    fn map_cells(&self, project: &str, form: &str, precision: u32) -> Result<Vec<MapCell>>;
+    fn map_cells(&self, project: &str, form: &str, precision: u32) -> Result<Vec<MapCell>> {
+        self.map_cells_in(project, &Scope::Project, form, precision)
+    }
+    /// [`Store::map_cells`] of the responses `scope` sees.
+    fn map_cells_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        form: &str,
+        precision: u32,
+    ) -> Result<Vec<MapCell>>;
     /// Responses of a form changed after feed position `after` (what an export sends).
-    fn count_form(&self, project: &str, form: &str, after: i64) -> Result<u64>;
+    fn count_form(&self, project: &str, form: &str, after: i64) -> Result<u64> {
+        self.count_form_in(project, &Scope::Project, form, after)
+    }
+    /// [`Store::count_form`] of the responses `scope` sees.
+    fn count_form_in(&self, project: &str, scope: &Scope, form: &str, after: i64) -> Result<u64>;
 
     // Devices as the console manages them.
     /// [`Store::add_device`] with a label people recognise the device by.
@@ -500,7 +579,11 @@ pub trait Store: Send + Sync + 'static {
         code_expires_at: &str,
         now: &str,
     ) -> Result<()>;
-    fn list_devices(&self, project: &str) -> Result<Vec<DeviceInfo>>;
+    fn list_devices(&self, project: &str) -> Result<Vec<DeviceInfo>> {
+        self.list_devices_in(project, &Scope::Project)
+    }
+    /// The devices `scope` sees: a limited coordinator's teams' devices only.
+    fn list_devices_in(&self, project: &str, scope: &Scope) -> Result<Vec<DeviceInfo>>;
     /// Record a device's contact: when, and the app version and outbox count it reports
     /// (kept when not reported).
     fn touch_device(
@@ -518,6 +601,30 @@ pub trait Store: Send + Sync + 'static {
     fn update_user(&self, name: &str, changes: &UserChanges, now: &str) -> Result<Option<User>>;
     /// Make `user` a member of `project` with `role` (or change the role).
     fn set_membership(&self, user: &str, project: &str, role: Role) -> Result<()>;
+
+    // Teams (`teams.rs`, docs/console.md).
+    /// The project's teams, by name, with their devices and limited coordinators.
+    fn teams(&self, project: &str) -> Result<Vec<Team>>;
+    /// A new team of no devices, named `name` (checked by the caller); `Error::Conflict`
+    /// when the project has a team of that name.
+    fn add_team(&self, project: &str, name: &str, now: &str) -> Result<Team>;
+    /// Rename a team (`Error::Conflict` on a name taken); `false` when there is no such team.
+    fn rename_team(&self, project: &str, team: i64, name: &str) -> Result<bool>;
+    /// Delete a team: its devices leave it and coordinators limited to it lose it (and
+    /// stay limited, to their other teams or to nothing). `false` when there is no such team.
+    fn delete_team(&self, project: &str, team: i64) -> Result<bool>;
+    /// Put a device of the project in the team (`member`) or take it out; either is
+    /// done when it is so already.
+    fn set_team_device(
+        &self,
+        project: &str,
+        team: i64,
+        device: &str,
+        member: bool,
+    ) -> Result<TeamChange>;
+    /// Limit a member of the project to these teams of it (`None`: lift the limit), in
+    /// one transaction. `UnknownTeam` when one is not the project's.
+    fn limit_member(&self, user: &str, project: &str, teams: Option<&[i64]>) -> Result<TeamChange>;
 
     // Attachments (content-addressed, uploaded in chunks, resumable).
     fn attachment_status(&self, project: &str, sha256: &str) -> Result<Option<AttachmentStatus>>;

@@ -154,6 +154,22 @@ fn refuse_writer(
     rev: &Revision,
 ) -> Option<(&'static str, String)> {
     let coordinator = uploader.id.starts_with(COORDINATOR_ACTOR_PREFIX);
+    if coordinator
+        && uploader
+            .devices
+            .as_ref()
+            .is_some_and(|devices| !devices.iter().any(|d| d == started))
+    {
+        // The same answer for a response outside the coordinator's teams and for a new
+        // one (which no team's device started), so it tells nothing about others.
+        return Some((
+            "not_your_response",
+            format!(
+                "response {} is not one of your teams' responses; a coordinator limited to teams edits only those",
+                rev.response
+            ),
+        ));
+    }
     if !coordinator && started != uploader.id {
         return Some((
             "not_your_response",

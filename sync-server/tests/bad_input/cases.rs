@@ -110,6 +110,19 @@ fn set_policy(body: Value) -> Sent {
     }
 }
 
+/// An admin's JSON request about teams of p1 (`path` after `/api/v1/projects/p1`).
+fn teams(method: &'static str, caller: Caller, path: &str, body: Value) -> Sent {
+    Sent {
+        method,
+        ..Sent::post(
+            caller,
+            format!("/api/v1/projects/p1{path}"),
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+    }
+}
+
 /// A path `depth` repeat levels deep under `/r[1]`, ending in field `x`.
 fn deep_path(depth: usize) -> String {
     let mut path = "/r[1]".repeat(depth);
@@ -438,6 +451,27 @@ pub fn cases() -> Vec<Case> {
             |n| Sent { caller: Caller::Nobody, ..Sent::upload(line(&revision(n))) }, Expect::Refused(401, "unauthorized")),
         rev("projects_garbage_token", Projects, "an `Authorization` header that is not a bearer token", "",
             |n| Sent { caller: Caller::Nobody, ..Sent::upload(line(&revision(n))) }.header("authorization", "Basic dXNlcjpwYXNz"), Expect::Refused(401, "unauthorized")),
+        // ── teams ──────────────────────────────────────────────────────────────
+        rev("teams_name_empty", Teams, "a team named with spaces only", "",
+            |_| teams("POST", Caller::Admin, "/teams", json!({"name": "   "})), Expect::Refused(400, "bad_team_name")),
+        rev("teams_name_of_81_characters", Teams, "a team name of 81 characters", "at most 80",
+            |_| teams("POST", Caller::Admin, "/teams", json!({"name": "n".repeat(81)})), Expect::Refused(400, "bad_team_name")),
+        rev("teams_name_with_a_line_break", Teams, "a team name with a line break", "",
+            |_| teams("POST", Caller::Admin, "/teams", json!({"name": "North\nSouth"})), Expect::Refused(400, "bad_team_name")),
+        rev("teams_made_by_a_coordinator", Teams, "a coordinator adding a team", "admins manage teams",
+            |_| teams("POST", Caller::Coordinator, "/teams", json!({"name": "North"})), Expect::Refused(403, "forbidden")),
+        rev("teams_unknown_id", Teams, "renaming a team id the project does not have", "",
+            |_| teams("PATCH", Caller::Admin, "/teams/999", json!({"name": "North"})), Expect::Refused(404, "unknown_team")),
+        rev("teams_id_not_a_number", Teams, "a team id that is not a number (`/teams/north`)", "",
+            |_| teams("DELETE", Caller::Admin, "/teams/north", json!({})), Expect::Refused(404, "unknown_team")),
+        rev("teams_device_to_a_missing_team", Teams, "a device put in a team the project does not have", "",
+            |_| teams("PUT", Caller::Admin, "/teams/999/devices/tab-a", json!({})), Expect::Refused(404, "unknown_team")),
+        rev("teams_limit_to_no_team", Teams, "a coordinator limited to an empty list of teams", "`null` lifts a limit",
+            |_| teams("PUT", Caller::Admin, "/members/cora/teams", json!({"teams": []})), Expect::Refused(400, "no_teams")),
+        rev("teams_limit_to_a_missing_team", Teams, "a coordinator limited to a team the project does not have", "",
+            |_| teams("PUT", Caller::Admin, "/members/cora/teams", json!({"teams": [999]})), Expect::Refused(404, "unknown_team")),
+        rev("teams_limit_of_a_non_member", Teams, "limiting a person who is not a member of the project", "",
+            |_| teams("PUT", Caller::Admin, "/members/nobody/teams", json!({"teams": null})), Expect::Refused(404, "not_member")),
     ]
 }
 

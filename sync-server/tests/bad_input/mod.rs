@@ -56,6 +56,7 @@ pub enum Category {
     Clocks,
     Replay,
     Projects,
+    Teams,
 }
 
 impl Category {
@@ -72,6 +73,7 @@ impl Category {
             Category::Clocks => "clocks",
             Category::Replay => "replay and reordering",
             Category::Projects => "projects",
+            Category::Teams => "teams",
         }
     }
 }

@@ -458,7 +458,7 @@ pub async fn admins_manage_people_and_memberships(c: Console) {
         .clone();
     assert_eq!(
         neema["memberships"],
-        json!([{"project": "p1", "role": "designer"}])
+        json!([{"project": "p1", "role": "designer", "teams": null}])
     );
     let cora = answer
         .body
@@ -470,7 +470,7 @@ pub async fn admins_manage_people_and_memberships(c: Console) {
         .clone();
     assert_eq!(
         cora["memberships"],
-        json!([{"project": "p1", "role": "coordinator", "read_pii": true}])
+        json!([{"project": "p1", "role": "coordinator", "read_pii": true, "teams": null}])
     );
     assert_eq!(
         answer

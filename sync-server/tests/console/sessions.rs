@@ -74,7 +74,7 @@ pub async fn a_session_is_an_httponly_strict_cookie_and_unsafe_requests_need_its
     assert_eq!(answer.body["user"]["admin"], false);
     assert_eq!(
         answer.body["memberships"],
-        json!([{"project": "p1", "role": "coordinator"}])
+        json!([{"project": "p1", "role": "coordinator", "teams": null}])
     );
     let csrf = answer.body["csrf"].as_str().unwrap().to_owned();
     let cookie = set_cookie.split(';').next().unwrap().to_owned();

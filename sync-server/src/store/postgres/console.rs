@@ -12,6 +12,9 @@ use crate::store::console::{
 };
 use crate::store::plan::{Changed, Indexes};
 use crate::store::projection::{self, Deltas, FormIndex, IndexCache, OUTCOME_QUESTION};
+use crate::store::Scope;
+
+use super::teams;
 
 type Attempt<T> = std::result::Result<T, postgres::Error>;
 
@@ -460,16 +463,21 @@ pub(super) fn dashboard_counts(
 pub(super) fn map_cells(
     c: &mut impl GenericClient,
     project: &str,
+    scope: &Scope,
     form: &str,
     precision: u32,
 ) -> Attempt<Vec<MapCell>> {
     let precision = precision as i32;
+    let user = scope.limited_to();
     c.query(
-        "SELECT ROUND(lat::numeric, $3)::float8 AS la, ROUND(lon::numeric, $3)::float8 AS lo,
-             COUNT(*)::int8 FROM response_index
-         WHERE project = $1 AND form = $2 AND lat IS NOT NULL
-         GROUP BY la, lo ORDER BY la, lo",
-        &[&project, &form, &precision],
+        &format!(
+            "SELECT ROUND(lat::numeric, $3)::float8 AS la, ROUND(lon::numeric, $3)::float8 AS lo,
+                 COUNT(*)::int8 FROM response_index
+             WHERE project = $1 AND form = $2 AND lat IS NOT NULL AND {}
+             GROUP BY la, lo ORDER BY la, lo",
+            teams::seen("device", "$4")
+        ),
+        &[&project, &form, &precision, &user],
     )?
     .iter()
     .map(|r| {
@@ -485,23 +493,36 @@ pub(super) fn map_cells(
 pub(super) fn count_form(
     c: &mut impl GenericClient,
     project: &str,
+    scope: &Scope,
     form: &str,
     after: i64,
 ) -> Attempt<u64> {
+    let user = scope.limited_to();
     count(
         c,
-        "SELECT COUNT(*) FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3
-             AND withdrawn_at IS NULL",
-        &[&project, &form, &after],
+        &format!(
+            "SELECT COUNT(*) FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3
+                 AND withdrawn_at IS NULL AND {}",
+            teams::seen("device", "$4")
+        ),
+        &[&project, &form, &after, &user],
     )
 }
 
-pub(super) fn list_devices(c: &mut impl GenericClient, project: &str) -> Attempt<Vec<DeviceInfo>> {
+pub(super) fn list_devices(
+    c: &mut impl GenericClient,
+    project: &str,
+    scope: &Scope,
+) -> Attempt<Vec<DeviceInfo>> {
+    let user = scope.limited_to();
     c.query(
-        "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending, revoked_at,
-                wipe_requested_at
-         FROM devices WHERE project = $1 ORDER BY id",
-        &[&project],
+        &format!(
+            "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending,
+                    revoked_at, wipe_requested_at
+             FROM devices WHERE project = $1 AND {} ORDER BY id",
+            teams::seen("id", "$2")
+        ),
+        &[&project, &user],
     )?
     .iter()
     .map(|r| {

@@ -30,6 +30,7 @@ mod migrations;
 mod referrals;
 mod review;
 mod rows;
+mod teams;
 pub mod tls;
 mod withdrawal;
 
@@ -47,8 +48,8 @@ use super::shared::{self, Chunk, TokenRow, RESPONSE_COLUMNS};
 use super::{
     AttachmentStatus, ChunkOutcome, DashboardCounts, Decision, Device, DeviceFeedRow, DeviceInfo,
     FormVersion, IncomingRevision, MapCell, Overview, Published, PublishedDirectory, ReviewEntry,
-    Role, Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject, Uploader, User,
-    UserChanges, Validator, Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
+    Role, Scope, Store, StoredResponse, TablePage, TableQuery, Team, TeamChange, TokenInfo,
+    TokenSubject, Uploader, User, UserChanges, Validator, Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
 };
 use crate::Result;
 
@@ -151,10 +152,18 @@ impl Store for PostgresStore {
 
     fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
         self.run(|c| {
-            Ok(c.execute(
+            let mut tx = c.transaction()?;
+            // A member added again starts unlimited, as any new member.
+            tx.execute(
+                "DELETE FROM membership_teams WHERE user_name = $1 AND project = $2",
+                &[&user, &project],
+            )?;
+            let removed = tx.execute(
                 "DELETE FROM memberships WHERE user_name = $1 AND project = $2",
                 &[&user, &project],
-            )? > 0)
+            )? > 0;
+            tx.commit()?;
+            Ok(removed)
         })
     }
 
@@ -425,12 +434,24 @@ impl Store for PostgresStore {
         self.run(|c| ingest::ingest_once(c, &self.indexes, &ingest, batch))
     }
 
-    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
+    fn known_revisions_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        ids: &[String],
+    ) -> Result<Vec<String>> {
+        let user = scope.limited_to();
         self.run(|c| {
             let found: HashSet<String> = c
                 .query(
-                    "SELECT id FROM revisions WHERE project = $1 AND id = ANY($2)",
-                    &[&project, &ids],
+                    &format!(
+                        "SELECT v.id FROM revisions v WHERE v.project = $1 AND v.id = ANY($2)
+                             AND ($3::TEXT IS NULL OR EXISTS (SELECT 1 FROM responses r
+                                 WHERE r.project = v.project AND r.id = v.response_id
+                                     AND {}))",
+                        teams::seen("r.device", "$3")
+                    ),
+                    &[&project, &ids, &user],
                 )?
                 .iter()
                 .map(|r| r.try_get(0))
@@ -443,16 +464,24 @@ impl Store for PostgresStore {
         })
     }
 
-    fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>> {
+    fn pull_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredResponse>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let user = scope.limited_to();
         self.run(|c| {
             c.query(
                 &format!(
                     "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND feed_seq > $2
-                         AND withdrawn_at IS NULL
-                     ORDER BY feed_seq LIMIT $3"
+                         AND withdrawn_at IS NULL AND {}
+                     ORDER BY feed_seq LIMIT $3",
+                    teams::seen("device", "$4")
                 ),
-                &[&project, &after, &limit],
+                &[&project, &after, &limit, &user],
             )?
             .iter()
             .map(stored_response)
@@ -460,22 +489,25 @@ impl Store for PostgresStore {
         })
     }
 
-    fn pull_form(
+    fn pull_form_in(
         &self,
         project: &str,
+        scope: &Scope,
         form: &str,
         after: i64,
         limit: usize,
     ) -> Result<Vec<StoredResponse>> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let user = scope.limited_to();
         self.run(|c| {
             c.query(
                 &format!(
                     "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND form = $2 AND feed_seq > $3
-                         AND withdrawn_at IS NULL
-                     ORDER BY feed_seq LIMIT $4"
+                         AND withdrawn_at IS NULL AND {}
+                     ORDER BY feed_seq LIMIT $4",
+                    teams::seen("device", "$5")
                 ),
-                &[&project, &form, &after, &limit],
+                &[&project, &form, &after, &limit, &user],
             )?
             .iter()
             .map(stored_response)
@@ -483,16 +515,29 @@ impl Store for PostgresStore {
         })
     }
 
-    fn get_response(&self, project: &str, id: &str) -> Result<Option<StoredResponse>> {
+    fn get_response_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Option<StoredResponse>> {
+        let user = scope.limited_to();
         self.run(|c| {
             c.query_opt(
-                &format!("SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND id = $2"),
-                &[&project, &id],
+                &format!(
+                    "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = $1 AND id = $2 AND {}",
+                    teams::seen("device", "$3")
+                ),
+                &[&project, &id, &user],
             )?
             .as_ref()
             .map(stored_response)
             .transpose()
         })
+    }
+
+    fn visible_responses(&self, project: &str, scope: &Scope, ids: &[String]) -> Result<Vec<bool>> {
+        self.run(|c| teams::visible(c, project, scope, ids))
     }
 
     fn review(
@@ -641,16 +686,52 @@ impl Store for PostgresStore {
         })
     }
 
-    fn map_cells(&self, project: &str, form: &str, precision: u32) -> Result<Vec<MapCell>> {
-        self.run(|c| Ok(console::map_cells(c, project, form, precision)?))
+    fn map_cells_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        form: &str,
+        precision: u32,
+    ) -> Result<Vec<MapCell>> {
+        self.run(|c| Ok(console::map_cells(c, project, scope, form, precision)?))
     }
 
-    fn count_form(&self, project: &str, form: &str, after: i64) -> Result<u64> {
-        self.run(|c| Ok(console::count_form(c, project, form, after)?))
+    fn count_form_in(&self, project: &str, scope: &Scope, form: &str, after: i64) -> Result<u64> {
+        self.run(|c| Ok(console::count_form(c, project, scope, form, after)?))
     }
 
-    fn list_devices(&self, project: &str) -> Result<Vec<DeviceInfo>> {
-        self.run(|c| Ok(console::list_devices(c, project)?))
+    fn list_devices_in(&self, project: &str, scope: &Scope) -> Result<Vec<DeviceInfo>> {
+        self.run(|c| Ok(console::list_devices(c, project, scope)?))
+    }
+
+    fn teams(&self, project: &str) -> Result<Vec<Team>> {
+        self.run(|c| teams::list(c, project))
+    }
+
+    fn add_team(&self, project: &str, name: &str, now: &str) -> Result<Team> {
+        self.run(|c| teams::add(c, project, name, now))
+    }
+
+    fn rename_team(&self, project: &str, team: i64, name: &str) -> Result<bool> {
+        self.run(|c| teams::rename(c, project, team, name))
+    }
+
+    fn delete_team(&self, project: &str, team: i64) -> Result<bool> {
+        self.run(|c| teams::delete(c, project, team))
+    }
+
+    fn set_team_device(
+        &self,
+        project: &str,
+        team: i64,
+        device: &str,
+        member: bool,
+    ) -> Result<TeamChange> {
+        self.run(|c| teams::set_device(c, project, team, device, member))
+    }
+
+    fn limit_member(&self, user: &str, project: &str, teams: Option<&[i64]>) -> Result<TeamChange> {
+        self.run(|c| teams::limit_member(c, user, project, teams))
     }
 
     fn touch_device(

@@ -16,14 +16,20 @@ pub(super) fn user_row(c: &mut impl postgres::GenericClient, row: &Row) -> Attem
     let role = shared::role(row.try_get(1)?)?;
     let mut memberships = Vec::new();
     for r in c.query(
-        "SELECT project, role, read_pii FROM memberships WHERE user_name = $1 ORDER BY project",
+        "SELECT project, role, read_pii, teams_only FROM memberships WHERE user_name = $1 ORDER BY project",
         &[&name],
     )? {
         let own: Option<&str> = r.try_get(1)?;
+        let project: String = r.try_get(0)?;
+        let teams = match r.try_get::<_, bool>(3)? {
+            true => Some(super::teams::limits_of(c, &name, &project)?),
+            false => None,
+        };
         memberships.push(Membership {
-            project: r.try_get(0)?,
+            project,
             role: own.and_then(Role::parse).unwrap_or(role),
             read_pii: r.try_get(2)?,
+            teams,
         });
     }
     Ok(User {

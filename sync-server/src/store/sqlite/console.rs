@@ -11,6 +11,9 @@ use crate::store::console::{
 };
 use crate::store::plan::{Changed, Indexes};
 use crate::store::projection::{self, Deltas, FormIndex, IndexCache, OUTCOME_QUESTION};
+use crate::store::Scope;
+
+use super::teams;
 use crate::Result;
 
 /// Placeholders `?N`; free text through the FTS5 table (same rowid as the index row).
@@ -397,16 +400,18 @@ pub(super) fn dashboard_counts(
 pub(super) fn map_cells(
     c: &Connection,
     project: &str,
+    scope: &Scope,
     form: &str,
     precision: u32,
 ) -> Result<Vec<MapCell>> {
-    let mut stmt = c.prepare_cached(
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT ROUND(lat, ?3), ROUND(lon, ?3), COUNT(*) FROM response_index
-         WHERE project = ?1 AND form = ?2 AND lat IS NOT NULL
+         WHERE project = ?1 AND form = ?2 AND lat IS NOT NULL AND {}
          GROUP BY 1, 2 ORDER BY 1, 2",
-    )?;
+        teams::seen("device", "?4")
+    ))?;
     let cells = stmt
-        .query_map(params![project, form, precision], |r| {
+        .query_map(params![project, form, precision, scope.limited_to()], |r| {
             Ok(MapCell {
                 lat: r.get(0)?,
                 lon: r.get(1)?,
@@ -417,22 +422,36 @@ pub(super) fn map_cells(
     Ok(cells)
 }
 
-pub(super) fn count_form(c: &Connection, project: &str, form: &str, after: i64) -> Result<u64> {
+pub(super) fn count_form(
+    c: &Connection,
+    project: &str,
+    scope: &Scope,
+    form: &str,
+    after: i64,
+) -> Result<u64> {
     count(
         c,
-        "SELECT COUNT(*) FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3
-             AND withdrawn_at IS NULL",
-        params![project, form, after],
+        &format!(
+            "SELECT COUNT(*) FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3
+                 AND withdrawn_at IS NULL AND {}",
+            teams::seen("device", "?4")
+        ),
+        params![project, form, after, scope.limited_to()],
     )
 }
 
-pub(super) fn list_devices(c: &Connection, project: &str) -> Result<Vec<DeviceInfo>> {
-    let mut stmt = c.prepare_cached(
+pub(super) fn list_devices(
+    c: &Connection,
+    project: &str,
+    scope: &Scope,
+) -> Result<Vec<DeviceInfo>> {
+    let mut stmt = c.prepare_cached(&format!(
         "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending, revoked_at,
                 wipe_requested_at
-         FROM devices WHERE project = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([project], |r| {
+         FROM devices WHERE project = ?1 AND {} ORDER BY id",
+        teams::seen("id", "?2")
+    ))?;
+    let rows = stmt.query_map(params![project, scope.limited_to()], |r| {
         Ok(DeviceInfo {
             id: r.get(0)?,
             label: r.get(1)?,

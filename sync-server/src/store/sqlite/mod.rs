@@ -25,6 +25,7 @@ mod migrations;
 mod readers;
 mod referrals;
 mod review;
+mod teams;
 mod withdrawal;
 
 use std::path::Path;
@@ -40,8 +41,9 @@ use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
 use super::{
     AttachmentStatus, ChunkOutcome, DashboardCounts, Decision, Device, DeviceFeedRow, DeviceInfo,
     FormVersion, IncomingRevision, MapCell, Membership, Overview, Published, PublishedDirectory,
-    ReviewEntry, Role, Store, StoredResponse, TablePage, TableQuery, TokenInfo, TokenSubject,
-    Uploader, User, UserChanges, Validator, Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
+    ReviewEntry, Role, Scope, Store, StoredResponse, TablePage, TableQuery, Team, TeamChange,
+    TokenInfo, TokenSubject, Uploader, User, UserChanges, Validator, Withdrawal,
+    DEFAULT_WITHDRAWN_KEEP_DAYS,
 };
 use crate::{Backend, Error, Result};
 
@@ -146,17 +148,33 @@ impl SqliteStore {
 /// A user's memberships; one without a role of its own has the user's role.
 fn memberships_of(conn: &Connection, user: &str, role: Role) -> Result<Vec<Membership>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT project, role, read_pii FROM memberships WHERE user_name = ?1 ORDER BY project",
+        "SELECT project, role, read_pii, teams_only FROM memberships WHERE user_name = ?1
+         ORDER BY project",
     )?;
     let rows = stmt.query_map([user], |r| {
         let own: Option<String> = r.get(1)?;
-        Ok(Membership {
-            project: r.get(0)?,
-            role: own.as_deref().and_then(Role::parse).unwrap_or(role),
-            read_pii: r.get(2)?,
-        })
+        Ok((
+            r.get::<_, String>(0)?,
+            own.as_deref().and_then(Role::parse).unwrap_or(role),
+            r.get::<_, bool>(2)?,
+            r.get::<_, bool>(3)?,
+        ))
     })?;
-    Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut memberships = Vec::with_capacity(rows.len());
+    for (project, role, read_pii, teams_only) in rows {
+        let teams = match teams_only {
+            true => Some(teams::limits_of(conn, user, &project)?),
+            false => None,
+        };
+        memberships.push(Membership {
+            project,
+            role,
+            read_pii,
+            teams,
+        });
+    }
+    Ok(memberships)
 }
 
 const USER_COLUMNS: &str = "name, role, password_hash, display_name, disabled_at";
@@ -300,10 +318,18 @@ impl Store for SqliteStore {
 
     fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
         self.write(|c| {
-            Ok(c.execute(
+            let tx = c.transaction()?;
+            // A member added again starts unlimited, as any new member.
+            tx.execute(
+                "DELETE FROM membership_teams WHERE user_name = ?1 AND project = ?2",
+                params![user, project],
+            )?;
+            let removed = tx.execute(
                 "DELETE FROM memberships WHERE user_name = ?1 AND project = ?2",
                 params![user, project],
-            )? > 0)
+            )? > 0;
+            tx.commit()?;
+            Ok(removed)
         })
     }
 
@@ -567,14 +593,24 @@ impl Store for SqliteStore {
         ingest::ingest(self, &ingest, batch)
     }
 
-    fn known_revisions(&self, project: &str, ids: &[String]) -> Result<Vec<String>> {
+    fn known_revisions_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        ids: &[String],
+    ) -> Result<Vec<String>> {
         self.read(|c| {
-            let mut stmt =
-                c.prepare_cached("SELECT 1 FROM revisions WHERE id = ?1 AND project = ?2")?;
+            // `?1` is the project, as `teams::seen` expects.
+            let mut stmt = c.prepare_cached(&format!(
+                "SELECT 1 FROM revisions v WHERE v.project = ?1 AND v.id = ?2
+                     AND (?3 IS NULL OR EXISTS (SELECT 1 FROM responses r
+                         WHERE r.project = v.project AND r.id = v.response_id AND {}))",
+                teams::seen("r.device", "?3")
+            ))?;
             let mut known = Vec::new();
             for id in ids {
                 if stmt
-                    .query_row(params![id, project], |_| Ok(()))
+                    .query_row(params![project, id, scope.limited_to()], |_| Ok(()))
                     .optional()?
                     .is_some()
                 {
@@ -585,21 +621,32 @@ impl Store for SqliteStore {
         })
     }
 
-    fn pull(&self, project: &str, after: i64, limit: usize) -> Result<Vec<StoredResponse>> {
+    fn pull_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<StoredResponse>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND feed_seq > ?2
-                     AND withdrawn_at IS NULL
-                 ORDER BY feed_seq LIMIT ?3"
+                     AND withdrawn_at IS NULL AND {}
+                 ORDER BY feed_seq LIMIT ?3",
+                teams::seen("device", "?4")
             ))?;
-            let rows = stmt.query_map(params![project, after, limit as i64], response_row)?;
+            let rows = stmt.query_map(
+                params![project, after, limit as i64, scope.limited_to()],
+                response_row,
+            )?;
             rows.map(|row| row?.decode()).collect()
         })
     }
 
-    fn pull_form(
+    fn pull_form_in(
         &self,
         project: &str,
+        scope: &Scope,
         form: &str,
         after: i64,
         limit: usize,
@@ -607,28 +654,42 @@ impl Store for SqliteStore {
         self.read(|c| {
             let mut stmt = c.prepare_cached(&format!(
                 "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND form = ?2 AND feed_seq > ?3
-                     AND withdrawn_at IS NULL
-                 ORDER BY feed_seq LIMIT ?4"
+                     AND withdrawn_at IS NULL AND {}
+                 ORDER BY feed_seq LIMIT ?4",
+                teams::seen("device", "?5")
             ))?;
-            let rows =
-                stmt.query_map(params![project, form, after, limit as i64], response_row)?;
+            let rows = stmt.query_map(
+                params![project, form, after, limit as i64, scope.limited_to()],
+                response_row,
+            )?;
             rows.map(|row| row?.decode()).collect()
         })
     }
 
-    fn get_response(&self, project: &str, id: &str) -> Result<Option<StoredResponse>> {
+    fn get_response_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        id: &str,
+    ) -> Result<Option<StoredResponse>> {
         self.read(|c| {
             let row = c
                 .query_row(
                     &format!(
-                        "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND id = ?2"
+                        "SELECT {RESPONSE_COLUMNS} FROM responses WHERE project = ?1 AND id = ?2
+                             AND {}",
+                        teams::seen("device", "?3")
                     ),
-                    params![project, id],
+                    params![project, id, scope.limited_to()],
                     response_row,
                 )
                 .optional()?;
             row.map(ResponseRow::decode).transpose()
         })
+    }
+
+    fn visible_responses(&self, project: &str, scope: &Scope, ids: &[String]) -> Result<Vec<bool>> {
+        self.read(|c| teams::visible(c, project, scope, ids))
     }
 
     fn review(
@@ -766,16 +827,52 @@ impl Store for SqliteStore {
         })
     }
 
-    fn map_cells(&self, project: &str, form: &str, precision: u32) -> Result<Vec<MapCell>> {
-        self.read(|c| console::map_cells(c, project, form, precision))
+    fn map_cells_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        form: &str,
+        precision: u32,
+    ) -> Result<Vec<MapCell>> {
+        self.read(|c| console::map_cells(c, project, scope, form, precision))
     }
 
-    fn count_form(&self, project: &str, form: &str, after: i64) -> Result<u64> {
-        self.read(|c| console::count_form(c, project, form, after))
+    fn count_form_in(&self, project: &str, scope: &Scope, form: &str, after: i64) -> Result<u64> {
+        self.read(|c| console::count_form(c, project, scope, form, after))
     }
 
-    fn list_devices(&self, project: &str) -> Result<Vec<DeviceInfo>> {
-        self.read(|c| console::list_devices(c, project))
+    fn list_devices_in(&self, project: &str, scope: &Scope) -> Result<Vec<DeviceInfo>> {
+        self.read(|c| console::list_devices(c, project, scope))
+    }
+
+    fn teams(&self, project: &str) -> Result<Vec<Team>> {
+        self.read(|c| teams::list(c, project))
+    }
+
+    fn add_team(&self, project: &str, name: &str, now: &str) -> Result<Team> {
+        self.write(|c| teams::add(c, project, name, now))
+    }
+
+    fn rename_team(&self, project: &str, team: i64, name: &str) -> Result<bool> {
+        self.write(|c| teams::rename(c, project, team, name))
+    }
+
+    fn delete_team(&self, project: &str, team: i64) -> Result<bool> {
+        self.write(|c| teams::delete(c, project, team))
+    }
+
+    fn set_team_device(
+        &self,
+        project: &str,
+        team: i64,
+        device: &str,
+        member: bool,
+    ) -> Result<TeamChange> {
+        self.write(|c| teams::set_device(c, project, team, device, member))
+    }
+
+    fn limit_member(&self, user: &str, project: &str, teams: Option<&[i64]>) -> Result<TeamChange> {
+        self.write(|c| teams::limit_member(c, user, project, teams))
     }
 
     fn touch_device(

@@ -43,6 +43,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0011_referral_directory.sql"),
     // 12: sealed answers and the access audit (as SQLite's migration 12).
     include_str!("0012_keys_and_audit.sql"),
+    // 13: teams of devices, and coordinators limited to teams.
+    include_str!("0013_teams.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of

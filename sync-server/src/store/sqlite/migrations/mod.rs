@@ -54,6 +54,8 @@ const MIGRATIONS: &[&str] = &[
     // 12: sealed answers and the access audit: the project's recipient keys (public
     // only), the pii grant per membership, and the append-only `audit_log`.
     include_str!("0012_keys_and_audit.sql"),
+    // 13: teams of devices, and coordinators limited to teams.
+    include_str!("0013_teams.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
