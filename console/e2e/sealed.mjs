@@ -126,6 +126,13 @@ export const sealedScenarios = [
         await history.locator('ins', { hasText: FIRST_NAME }).first().waitFor();
         await history.locator('ins', { hasText: MEMBER }).first().waitFor();
         check((await history.locator('.masked', { hasText: 'sealed' }).count()) === 0, 'every sealed change of the history is open');
+        // A send-back comment quoting an opened answer is refused in the page: comments travel
+        // in clear (the request check below would see the name in a body).
+        await page.getByTestId('send-back-comment').fill(`Is ${SECOND_NAME.toLowerCase()} her name?`);
+        await page.getByTestId('send-back').click();
+        await page.getByText('This comment quotes a sealed answer opened in this tab', { exact: false }).waitFor();
+        check(!requests.some((r) => r.url.endsWith(`/responses/${response}/review`)), 'the quoting comment was not sent');
+        await page.getByTestId('send-back-comment').fill('');
         await shot(ctx, 'sealed-open');
 
         // The table: the row found by its clear village shows the name in clear.

@@ -5,6 +5,8 @@ describe('routes', () => {
   const routes: Route[] = [
     { page: 'projects' },
     { page: 'people' },
+    { page: 'audit', query: '' },
+    { page: 'audit', query: 'actor=cora&action=export&since=2026-12-01' },
     { page: 'overview', project: 'kisumu' },
     { page: 'forms', project: 'kisumu' },
     { page: 'responses', project: 'kisumu', query: 'form=hh&q=water' },

@@ -4,6 +4,7 @@
 export type Route =
   | { page: 'projects' }
   | { page: 'people' }
+  | { page: 'audit'; query: string }
   | { page: 'overview'; project: string }
   | { page: 'forms'; project: string }
   | { page: 'workbench'; project: string }
@@ -34,6 +35,8 @@ export function parseRoute(pathname: string, search = ''): Route {
   const s = segs as string[];
   if (s.length === 0) return { page: 'projects' };
   if (s.length === 1 && s[0] === 'people') return { page: 'people' };
+  // The access audit keeps its filters in the query, so a filtered page can be shared.
+  if (s.length === 1 && s[0] === 'audit') return { page: 'audit', query: search.startsWith('?') ? search.slice(1) : search };
   if (s[0] !== 'p' || s.length < 2) return { page: 'notFound', path: pathname };
   const project = s[1];
   if (s.length === 2) return { page: 'overview', project };
@@ -61,6 +64,8 @@ export function routeHref(route: Route): string {
       return '/';
     case 'people':
       return '/people';
+    case 'audit':
+      return `/audit${route.query ? `?${route.query}` : ''}`;
     case 'overview':
       return `/p/${enc(route.project)}`;
     case 'forms':

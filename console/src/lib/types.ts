@@ -238,3 +238,45 @@ export interface Resubmission {
   resubmitted_at: string | null;
   changes: Change[];
 }
+
+/** Every action the access audit records (`GET /audit`'s `action` filter). */
+export const AUDIT_ACTIONS = [
+  'sign_in',
+  'sign_in_failed',
+  'read_response',
+  'search',
+  'export',
+  'review',
+  'edit',
+  'add_device',
+  'revoke_device',
+  'add_key',
+  'retire_key',
+  'grant_pii',
+  'open_sealed',
+  'add_team',
+  'rename_team',
+  'delete_team',
+  'team_device',
+  'limit_teams',
+] as const;
+export type AuditActionName = (typeof AUDIT_ACTIONS)[number];
+
+/** One record of the access audit (never answers). */
+export interface AuditEntry {
+  id: number;
+  at: string;
+  actor: string;
+  action: string;
+  project?: string;
+  target?: string;
+  detail: string;
+  outcome: string;
+}
+
+/** A page of the audit, oldest first: `next` is the `after` of the next page. */
+export interface AuditPage {
+  entries: AuditEntry[];
+  next: number;
+  more: boolean;
+}
