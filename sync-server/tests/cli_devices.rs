@@ -1,38 +1,16 @@
 //! `voices-server device revoke --wipe` and `project policy` through the binary: what the
 //! command prints and what the store holds afterwards.
 
-use std::process::{Command, Output, Stdio};
+mod cli;
+
+use cli::{ok, refused};
 
 use voices_core::sync::protocol::DevicePolicy;
 use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::Store;
 
-fn run(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_voices-server"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn refused(output: Output) -> String {
-    assert!(
-        !output.status.success(),
-        "accepted: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8_lossy(&output.stderr).into_owned()
+fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    cli::run(dir, None, args)
 }
 
 #[test]

@@ -2,35 +2,12 @@
 //! are checked and listed with their state, the last current one is never retired, the
 //! pii grant is for members only, and every change is in the audit the command prints.
 
-use std::process::{Command, Output, Stdio};
+mod cli;
 
-fn run(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_voices-server"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("VOICES_PASSWORD", "a long enough passphrase")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
+use cli::{ok, refused};
 
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn refused(output: Output) -> String {
-    assert!(
-        !output.status.success(),
-        "accepted: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8_lossy(&output.stderr).into_owned()
+fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    cli::run(dir, Some(cli::PASSWORD), args)
 }
 
 #[test]

@@ -1,38 +1,15 @@
 //! `voices-server teams …`: an admin makes teams, puts devices in them and limits a
 //! coordinator, through the binary; what the store then holds is what the console reads.
 
-use std::process::{Command, Output, Stdio};
+mod cli;
+
+use cli::{ok, refused};
 
 use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Scope, Store};
 
-fn run(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_voices-server"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("VOICES_PASSWORD", "a long enough passphrase")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap()
-}
-
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn refused(output: Output) -> String {
-    assert!(
-        !output.status.success(),
-        "accepted: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8_lossy(&output.stderr).into_owned()
+fn run(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    cli::run(dir, Some(cli::PASSWORD), args)
 }
 
 #[test]

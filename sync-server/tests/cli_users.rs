@@ -2,42 +2,12 @@
 //! reset, ending a user's sessions, disabling and enabling an account and removing a
 //! membership, through the binary.
 
-use std::process::{Command, Output, Stdio};
+mod cli;
+
+use cli::{ok, refused, run};
 
 use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Store, TokenSubject};
-
-fn run(dir: &std::path::Path, password: Option<&str>, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_voices-server"));
-    command
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .stdin(Stdio::null());
-    match password {
-        Some(p) => command.env("VOICES_PASSWORD", p),
-        None => command.env_remove("VOICES_PASSWORD"),
-    };
-    command.output().unwrap()
-}
-
-fn ok(output: Output) -> String {
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
-}
-
-fn refused(output: Output) -> String {
-    assert!(
-        !output.status.success(),
-        "accepted: {}",
-        String::from_utf8_lossy(&output.stdout)
-    );
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
 
 #[test]
 fn user_commands_obey_the_password_rule_and_end_sessions() {
