@@ -43,6 +43,8 @@ first_start=0
 if [ "$first_start" = 1 ]; then
   echo "==> first start: project '$project', an admin account and the example forms"
   "${server[@]}" project add "$project" --title "Demo project"
+  # What the app shows instead of its own name (window title, screen, reminders).
+  "${server[@]}" project presentation "$project" --neutral-name "Field notes"
   password=$(python3 -c 'import secrets; print(secrets.token_urlsafe(12))')
   VOICES_PASSWORD="$password" "${server[@]}" user add admin --role admin
   echo "$password" >"$data_dir/admin-password.txt"
@@ -74,7 +76,10 @@ echo
 echo "==> a device for the app: its one-time provisioning code"
 # A fresh one-time code each run; the app links with it at start (--provision) and then
 # syncs to this server on its own. An app that is linked already ignores it.
-device_out=$("${server[@]}" device add --project "$project" --enumerator "demo-enumerator" --server "http://$listen")
+# The enumerator's profile, which sections' matching rules read (the human-security form's
+# violence section asks for a female enumerator with a female respondent).
+device_out=$("${server[@]}" device add --project "$project" --enumerator "demo-enumerator" --server "http://$listen" \
+  --sex female --languages en,ar,uk,es --area demo)
 echo "$device_out"
 code=$(printf '%s\n' "$device_out" | grep -m1 -oE '^voices1:[A-Za-z0-9_-]+$' || true)
 [ -n "$code" ] || { echo "run: no provisioning code in the output of 'device add'" >&2; exit 1; }

@@ -31,6 +31,7 @@ const ANSWERS: &str = r#"{
   ],
   "main_threats": ["violence", "none"],
   "$privacy": { "/experiences": "private" },
+  "$matching": { "/experiences": { "outcome": "handed_over", "by": "Amal", "sex": "female" } },
   "officials_abuse": "yes"
 }"#;
 

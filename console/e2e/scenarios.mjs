@@ -433,6 +433,61 @@ export const scenarios = [
     },
   },
   {
+    name: 'give a device its enumerator profile and the project a neutral name',
+    async run(ctx) {
+      const { page, base } = ctx;
+      await signIn(ctx);
+      await page.goto(`${base}/p/${PROJECT}/devices`);
+      // Added with a profile.
+      await page.getByLabel('Enumerator').fill('Amal');
+      await page.getByLabel(/^Label/).fill('Tablet 12');
+      await page.getByTestId('new-profile-sex').selectOption('female');
+      await page.getByTestId('new-profile-languages').fill('ar, en');
+      await page.getByTestId('new-profile-area').fill('North');
+      await page.getByRole('button', { name: 'Add a device' }).click();
+      const text = (await page.getByTestId('provisioning-code').textContent()).trim();
+      const row = page.locator('tr', { has: page.getByRole('cell', { name: /^Tablet 12/ }) });
+      await row.getByText('female · ar, en · North').waitFor();
+      // Edited on its row: another sex, the area made unknown.
+      await row.getByRole('button', { name: 'Edit the profile of Tablet 12' }).click();
+      await row.getByTestId('profile-sex').selectOption('male');
+      await row.getByTestId('profile-area').fill('');
+      await shot(ctx, 'devices-profile-edit');
+      await row.getByTestId('profile-save').click();
+      await row.getByText('male · ar, en', { exact: true }).waitFor();
+      await page.getByTestId('notice').getByText('Profile of Tablet 12 saved').waitFor();
+      // A wrong language code is refused with what is wrong, and nothing changes.
+      await row.getByRole('button', { name: 'Edit the profile of Tablet 12' }).click();
+      await row.getByTestId('profile-languages').fill('ar;en');
+      await row.getByTestId('profile-save').click();
+      await row.getByText(/not a language code/).waitFor();
+      await row.getByRole('button', { name: 'Cancel' }).click();
+      // The neutral name.
+      await page.getByTestId('neutral-name').fill('Field notes');
+      await page.getByTestId('save-presentation').click();
+      await page.getByTestId('notice').getByText('devices show it from their next sync').waitFor();
+      await shot(ctx, 'devices-profile');
+      // What the device reads with its token is what the page shows.
+      const provision = await fetch(`${base}/api/v1/provision`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ code: innerCode(text).code }),
+      });
+      equal(provision.status, 200, 'provisioning the new device');
+      const { token } = await provision.json();
+      const read = await fetch(`${base}/api/v1/projects/${PROJECT}/device/profile`, { headers: { Authorization: `Bearer ${token}` } });
+      equal(read.status, 200, 'the device reads its profile');
+      equal(await read.json(), { enumerator: { sex: 'male', languages: ['ar', 'en'] }, neutral_name: 'Field notes' }, 'the device profile');
+      // Reloaded, the page shows what the server keeps.
+      await page.reload();
+      await row.getByText('male · ar, en', { exact: true }).waitFor();
+      equal(await page.getByTestId('neutral-name').inputValue(), 'Field notes', 'the neutral name after a reload');
+      await page.getByTestId('neutral-name').fill('');
+      await page.getByTestId('save-presentation').click();
+      await page.getByTestId('notice').getByText('devices show it from their next sync').waitFor();
+    },
+  },
+  {
     name: 'add a device and read its QR code',
     async run(ctx) {
       const { page, base } = ctx;

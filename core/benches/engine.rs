@@ -36,6 +36,7 @@ fn session(form: &Arc<CompiledForm>) -> Session {
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        matching: Default::default(),
         outcome: None,
     };
     let mut s = Session::new(Arc::clone(form), response, &mut env).unwrap();

@@ -31,6 +31,7 @@ fn main() {
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        matching: Default::default(),
         outcome: None,
     };
     let mut s = Session::new(Arc::clone(&compiled), response, &mut env).unwrap();

@@ -15,14 +15,18 @@ use std::borrow::Cow;
 
 use crate::collections::Set;
 use crate::form::{answer_key, repeated_names, FieldType, Form, Item};
-use crate::response::{Answer, Answers, ConsentRecord, OutcomeRecord};
+use std::collections::BTreeMap;
+
+use crate::answer::AnswerPath;
+use crate::response::{Answer, Answers, ConsentRecord, MatchingRecord, OutcomeRecord};
 
 /// Columns of the main table before the answers.
 pub const MAIN_LEADING: [&str; 1] = ["SubmissionDate"];
 /// Columns of the main table after the answers; `Outcome`, `ResultCode` and
-/// `ReturnVisit` say how the interview ended ([`outcome_cells`]), the last which consent
-/// text the respondent heard ([`consent_cell`]).
-pub const MAIN_TRAILING: [&str; 12] = [
+/// `ReturnVisit` say how the interview ended ([`outcome_cells`]), `ConsentVersion` which
+/// consent text the respondent heard ([`consent_cell`]), the last what happened at each
+/// section with a `match` rule ([`matching_cell`]).
+pub const MAIN_TRAILING: [&str; 13] = [
     "KEY",
     "DeviceID",
     "Enumerator",
@@ -35,6 +39,7 @@ pub const MAIN_TRAILING: [&str; 12] = [
     "ResultCode",
     "ReturnVisit",
     "ConsentVersion",
+    "Matching",
 ];
 /// Columns of a repeat table after the answers.
 pub const REPEAT_TRAILING: [&str; 2] = ["PARENT_KEY", "KEY"];
@@ -311,6 +316,17 @@ pub fn consent_cell(consent: Option<&ConsentRecord>) -> String {
     consent.map_or(String::new(), |c| {
         spreadsheet_safe(&c.text_version).into_owned()
     })
+}
+
+/// The `Matching` cell: each section with a `match` rule and what happened there, by
+/// group path: `/experiences=handed_over:female:Amal; /other=matched`; empty without one.
+pub fn matching_cell(matching: &BTreeMap<AnswerPath, MatchingRecord>) -> String {
+    let text = matching
+        .iter()
+        .map(|(group, record)| format!("{group}={}", record.cell()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    spreadsheet_safe(&text).into_owned()
 }
 
 /// The `Outcome` (`completed`, `refused`…), `ResultCode` (DHS-style: 1 completed … 96

@@ -82,6 +82,11 @@ pub enum Code {
     InvalidRoster,
     /// A respondent selection with a `calculation` or `default`: the app draws its answer.
     SelectionCalculated,
+    /// `enumerator()` with a key other than `sex`, `languages` or `area`.
+    UnknownEnumeratorKey,
+    /// A group's `match` rule inside another group with a rule, or inside a
+    /// privacy-checked one, or on a group that is not a page.
+    NestedMatch,
 }
 
 impl Code {

@@ -5,6 +5,8 @@
 
 use chrono::{DateTime, FixedOffset};
 
+use crate::matching::EnumeratorProfile;
+
 /// Inputs an evaluation may need from outside the pure core.
 pub trait Environment {
     /// The current instant, in the device's local offset (dates in forms are local).
@@ -21,6 +23,11 @@ pub trait Environment {
     fn username(&self) -> Option<String> {
         None
     }
+    /// A value of the device's enumerator profile for `enumerator(key)` (`sex`,
+    /// `languages`, `area`); `None` when the device has no profile.
+    fn enumerator(&self, _key: &str) -> Option<String> {
+        None
+    }
 }
 
 /// A deterministic environment: a fixed clock and a seeded generator (SplitMix64).
@@ -32,6 +39,8 @@ pub struct FixedEnvironment {
     pub seed: u64,
     pub device_id: Option<String>,
     pub username: Option<String>,
+    /// The enumerator's profile (`enumerator()`); `None`: the device has none.
+    pub enumerator: Option<EnumeratorProfile>,
 }
 
 impl FixedEnvironment {
@@ -41,6 +50,7 @@ impl FixedEnvironment {
             seed,
             device_id: None,
             username: None,
+            enumerator: None,
         }
     }
 
@@ -72,5 +82,8 @@ impl Environment for FixedEnvironment {
     }
     fn username(&self) -> Option<String> {
         self.username.clone()
+    }
+    fn enumerator(&self, key: &str) -> Option<String> {
+        self.enumerator.as_ref().and_then(|p| p.value(key))
     }
 }

@@ -15,6 +15,7 @@ pub mod env;
 pub mod expr;
 pub mod form;
 pub mod locate;
+pub mod matching;
 pub mod referral;
 pub mod response;
 pub mod selection;

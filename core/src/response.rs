@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::answer::AnswerPath;
 pub use crate::answer::{Answer, Answers};
+pub use crate::matching::{MatchingOutcome, MatchingRecord};
 use crate::selection::{KishTable, SelectionMethod};
 
 /// A respondent's answers to one form version, with consent and privacy outcomes.
@@ -25,6 +26,9 @@ pub struct Response {
     /// Outcome of each privacy check, keyed by the group's path (`/group` or `/repeat[2]/group`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub privacy: BTreeMap<AnswerPath, PrivacyRecord>,
+    /// What happened at each group with a `match` rule, keyed by the group's path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub matching: BTreeMap<AnswerPath, MatchingRecord>,
     /// Each respondent selection's draw, keyed by the selection field's path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub selections: BTreeMap<AnswerPath, SelectionRecord>,

@@ -190,6 +190,7 @@ impl Generator {
                 page: false,
                 privacy: None,
                 privacy_prompt: None,
+                match_rule: None,
                 sensitive: false,
                 body: inline,
             }));
@@ -206,6 +207,7 @@ impl Generator {
             page: true,
             privacy: None,
             privacy_prompt: None,
+            match_rule: None,
             sensitive: false,
             body,
         })

@@ -32,6 +32,7 @@ fn new_response(form: &CompiledForm) -> Response {
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        matching: Default::default(),
         outcome: None,
     }
 }

@@ -52,6 +52,7 @@ fn response(answers: serde_json::Value) -> Response {
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        matching: Default::default(),
         outcome: None,
     }
 }

@@ -48,6 +48,7 @@ fn response() -> Response {
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        matching: Default::default(),
         outcome: None,
     }
 }

@@ -39,6 +39,7 @@ fn revision(actor: &str, seq: u64, seen: &[(&str, u64)], set: &[(&str, &str)]) -
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        matching: Default::default(),
         outcome: None,
         status: None,
     }

@@ -150,12 +150,14 @@ impl World {
         let now_ms = self.tick();
         let device = &mut self.device;
         let all = fold(&device.revisions);
-        let (privacy, selections) = (Default::default(), Default::default());
+        let (privacy, selections, matching) =
+            (Default::default(), Default::default(), Default::default());
         let current = Current {
             answers: &device.local,
             consent: None,
             privacy: &privacy,
             selections: &selections,
+            matching: &matching,
             outcome: None,
         };
         let built = Built {

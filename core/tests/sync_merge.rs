@@ -76,6 +76,7 @@ fn simulate(steps: &[Step]) -> Vec<Revision> {
                     consent: None,
                     privacy: BTreeMap::new(),
                     selections: BTreeMap::new(),
+                    matching: BTreeMap::new(),
                     outcome: None,
                     status: None,
                 };

@@ -5,6 +5,7 @@ use serde::Deserialize;
 use tauri::ipc::Invoke;
 use tauri::{Runtime, State, WebviewWindow};
 use ts_rs::TS;
+use voices_core::matching::MatchingOutcome;
 use voices_core::response::{InterviewOutcome, PrivacyOutcome};
 
 use crate::device::{ChangePinRequest, Device, DeviceState, PinRequest, Unlocked};
@@ -14,8 +15,8 @@ use crate::qr::{DecodeImageRequest, DecodePictureRequest};
 use crate::sync::{DeviceLink, OutboxEntry, ProvisionRequest, SyncSettingsRequest, SyncStatus};
 use crate::view::PageView;
 use crate::voices::{
-    AppSettings, AttachmentData, DecoyView, InterviewState, PageUpdate, ResponseSummary,
-    ReturnedDetail, ReturnedSummary, Review, Upload, Visit,
+    AppSettings, AttachmentData, DecoyView, InterviewState, MatchingCheck, PageUpdate,
+    Presentation, ResponseSummary, ReturnedDetail, ReturnedSummary, Review, Upload, Visit,
 };
 
 /// The request to save one answer.
@@ -72,6 +73,36 @@ pub struct PrivacyRequest {
     pub group_path: String,
     #[ts(as = "PrivacyChoice")]
     pub outcome: PrivacyOutcome,
+    pub page: u32,
+}
+
+/// The TypeScript declaration of [`MatchingOutcome`].
+#[derive(Debug, Clone, Copy, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchingChoice {
+    Matched,
+    HandedOver,
+    Skipped,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct MatchCheckRequest {
+    pub response_id: String,
+    /// The group with the `match` rule (`/experiences`).
+    pub group_path: String,
+    pub page: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct MatchingRequest {
+    pub response_id: String,
+    pub group_path: String,
+    /// `handed_over` or `skipped` (`matched` comes only from the rule).
+    #[ts(as = "MatchingChoice")]
+    pub outcome: MatchingOutcome,
+    /// For a hand-over: who takes the section over, and their sex.
+    pub by: Option<String>,
+    pub sex: Option<String>,
     pub page: u32,
 }
 
@@ -171,8 +202,20 @@ pub struct AttachmentRequest {
     pub path: String,
 }
 
-/// The window title never names the form or the respondent: it stays neutral.
-const NEUTRAL_TITLE: &str = "Voices";
+/// The window title never names the form or the respondent: it stays neutral, the
+/// project's neutral name once a sync brought one (remembered here, since a locked app
+/// cannot read its store).
+static TITLE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+fn remember_title(name: &str) {
+    *crate::lock::lock(&TITLE) = Some(name.to_owned());
+}
+
+fn neutral_title() -> String {
+    crate::lock::lock(&TITLE)
+        .clone()
+        .unwrap_or_else(|| crate::sync::profile::APP_NAME.to_owned())
+}
 
 #[tauri::command]
 pub fn list_forms(voices: Unlocked) -> Result<Vec<FormSummary>> {
@@ -272,6 +315,38 @@ pub fn record_privacy(voices: Unlocked, request: PrivacyRequest) -> Result<PageU
 
 /// Draw the respondent of a `respondent_selection` field, once (the seed comes from
 /// the operating system's random source and is recorded with the draw).
+/// Check a section's `match` rule with this device's enumerator profile.
+#[tauri::command]
+pub fn check_matching(voices: Unlocked, request: MatchCheckRequest) -> Result<MatchingCheck> {
+    voices.check_matching(&request.response_id, &request.group_path, request.page)
+}
+
+/// Record a hand-over of a section to another enumerator, or skipping it.
+#[tauri::command]
+pub fn record_matching(voices: Unlocked, request: MatchingRequest) -> Result<PageUpdate> {
+    voices.record_matching(
+        &request.response_id,
+        &request.group_path,
+        request.outcome,
+        request.by,
+        request.sex,
+        request.page,
+    )
+}
+
+/// What the app shows of itself (the project's neutral name) and the enumerator
+/// profile it holds; the window takes the name as its title.
+#[tauri::command]
+pub fn presentation<R: Runtime>(
+    window: WebviewWindow<R>,
+    voices: Unlocked,
+) -> Result<Presentation> {
+    let presentation = voices.presentation()?;
+    remember_title(&presentation.name);
+    window.set_title(&presentation.name).ok();
+    Ok(presentation)
+}
+
 #[tauri::command]
 pub fn draw_selection(voices: Unlocked, request: DrawRequest) -> Result<PageUpdate> {
     voices.draw_selection(&request.response_id, &request.field_path, request.page)
@@ -364,7 +439,7 @@ pub fn safe_return<R: Runtime>(
     voices: Unlocked,
     request: SafeExitRequest,
 ) -> Result<()> {
-    window.set_title(NEUTRAL_TITLE).ok();
+    window.set_title(&neutral_title()).ok();
     match request.response_id.as_deref() {
         Some(id) => voices.paradata(id, "safe_return", None),
         None => Ok(()),
@@ -475,7 +550,7 @@ pub fn lock_device<R: Runtime>(
     device: State<'_, Device>,
 ) -> Result<DeviceState> {
     device.lock();
-    window.set_title(NEUTRAL_TITLE).ok();
+    window.set_title(&neutral_title()).ok();
     device.state()
 }
 
@@ -519,6 +594,9 @@ macro_rules! with_commands {
             commands::record_consent: ConsentRequest => InterviewState,
             commands::record_privacy: PrivacyRequest => PageUpdate,
             commands::draw_selection: DrawRequest => PageUpdate,
+            commands::check_matching: MatchCheckRequest => MatchingCheck,
+            commands::record_matching: MatchingRequest => PageUpdate,
+            commands::presentation: () => Presentation,
             commands::review: ResponseRequest => Review,
             commands::finalize: ResponseRequest => Review,
             commands::end_interview: EndRequest => Review,

@@ -67,6 +67,7 @@ pub fn decoy(
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        matching: Default::default(),
         outcome: None,
     };
     // A throwaway session: nothing of it is stored, it only lays out the decoy questions.

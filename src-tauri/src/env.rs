@@ -8,6 +8,8 @@ use voices_core::Environment;
 pub struct DeviceEnvironment {
     pub device_id: Option<String>,
     pub username: Option<String>,
+    /// The enumerator's profile kept from the last sync (`enumerator()` in forms).
+    pub enumerator: Option<voices_core::matching::EnumeratorProfile>,
 }
 
 impl Environment for DeviceEnvironment {
@@ -34,6 +36,10 @@ impl Environment for DeviceEnvironment {
 
     fn username(&self) -> Option<String> {
         self.username.clone()
+    }
+
+    fn enumerator(&self, key: &str) -> Option<String> {
+        self.enumerator.as_ref().and_then(|p| p.value(key))
     }
 }
 

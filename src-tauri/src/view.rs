@@ -47,6 +47,8 @@ pub struct PageView {
     pub consent: Option<ConsentView>,
     /// Set for the privacy check before a `privacy: required` group.
     pub privacy: Option<PrivacyView>,
+    /// Set for the matching check before a group with a `match` rule.
+    pub matching: Option<MatchingView>,
     /// Set for the add/remove page after a repeat's instances.
     pub repeat: Option<RepeatView>,
     /// Set when the page is one instance of a repeat.
@@ -63,6 +65,7 @@ pub enum PageKind {
     Consent,
     Questions,
     PrivacyCheck,
+    MatchCheck,
     RepeatControls,
 }
 
@@ -87,6 +90,17 @@ pub struct PrivacyView {
     /// `interrupted` when the interview was stopped inside the group; null when not yet asked.
     #[ts(as = "Option<crate::commands::PrivacyChoice>")]
     pub outcome: Option<PrivacyOutcome>,
+}
+
+/// The matching check before a group with a `match` rule: the app checks the rule
+/// (`check_matching`); when it is not met the enumerator hands the section over or skips it.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct MatchingView {
+    /// Path of the group (`/experiences`).
+    pub group_path: String,
+    /// `skipped` when the section was skipped; null when nothing opens it yet.
+    #[ts(as = "Option<crate::commands::MatchingChoice>")]
+    pub outcome: Option<voices_core::matching::MatchingOutcome>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -313,6 +327,7 @@ pub fn page(view: &engine::FormView, index: usize) -> Option<PageView> {
             engine::PageKind::Consent => PageKind::Consent,
             engine::PageKind::Questions => PageKind::Questions,
             engine::PageKind::PrivacyCheck => PageKind::PrivacyCheck,
+            engine::PageKind::MatchCheck => PageKind::MatchCheck,
             engine::PageKind::RepeatControls => PageKind::RepeatControls,
         },
         sensitive: p.sensitive,
@@ -330,6 +345,10 @@ pub fn page(view: &engine::FormView, index: usize) -> Option<PageView> {
             given: c.value.as_deref().map(|v| v == "yes"),
         }),
         privacy: None,
+        matching: (p.kind == engine::PageKind::MatchCheck).then(|| MatchingView {
+            group_path: path.clone().unwrap_or_default(),
+            outcome: p.matching_outcome,
+        }),
         repeat: p.repeat.as_ref().map(|r| RepeatView {
             path: r.path.to_string(),
             label: opt(r.label.clone()),
@@ -420,6 +439,8 @@ pub fn outline(view: &engine::FormView) -> Vec<OutlineEntry> {
                 engine::PageKind::Consent => PageKind::Consent,
                 engine::PageKind::Questions => PageKind::Questions,
                 engine::PageKind::PrivacyCheck => PageKind::PrivacyCheck,
+                engine::PageKind::MatchCheck => PageKind::MatchCheck,
+                engine::PageKind::MatchCheck => PageKind::MatchCheck,
                 engine::PageKind::RepeatControls => PageKind::RepeatControls,
             },
             questions: j.questions as u32,

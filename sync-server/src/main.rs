@@ -17,6 +17,7 @@ use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::{Published, Role, Store, UserChanges};
 use voices_server::{app, auth, metrics_app, AppState};
 
+mod profile_cli;
 mod teams_cli;
 
 /// Ingest allocates and frees many small strings per record on several threads at once;
@@ -257,6 +258,15 @@ enum ProjectCommand {
         #[arg(long)]
         withdrawn_keep_days: Option<u32>,
     },
+    /// Show or set how the app presents the project: a neutral name it shows instead of
+    /// its own (window title, the name on screen, reminders), from the devices' next
+    /// sync. Without options: print it.
+    Presentation {
+        id: String,
+        /// The neutral name ("Field notes"); "" removes it.
+        #[arg(long)]
+        neutral_name: Option<String>,
+    },
     /// The public keys devices seal sensitive and pii answers to (`voices keygen` makes
     /// one; the server never holds the identity that opens them).
     Key {
@@ -323,6 +333,16 @@ enum DeviceCommand {
         /// device, whose app reads the code from a photo or screenshot).
         #[arg(long, value_name = "FILE")]
         qr_png: Option<PathBuf>,
+        /// The enumerator's profile, which sections' matching rules read on the device.
+        #[command(flatten)]
+        profile: profile_cli::ProfileOptions,
+    },
+    /// Show or change the enumerator profile of a device (sex, languages, home area),
+    /// which sections' matching rules read; the device takes it at its next sync.
+    Profile {
+        id: String,
+        #[command(flatten)]
+        profile: profile_cli::ProfileOptions,
     },
     /// Revoke a device and all its tokens.
     Revoke {
@@ -714,8 +734,11 @@ fn main() -> anyhow::Result<()> {
                     qr_png: png_path,
                     tls_cert,
                     pin_certificate,
+                    profile,
                 },
         } => {
+            // Checked before the device is made, so a wrong profile leaves nothing behind.
+            let profile = profile.apply(&Default::default())?;
             let pin = match tls_cert {
                 Some(path) => {
                     let certificate = serve::tls::certificate_info(path)?;
@@ -733,6 +756,13 @@ fn main() -> anyhow::Result<()> {
                 *valid_days,
             )?;
             let (id, expires) = (&registered.device.id, &registered.code_expires_at);
+            if !profile.is_empty() {
+                store.set_device_profile(Some(project), id, &profile)?;
+                say(&format!(
+                    "enumerator profile: {}",
+                    profile_cli::describe(&profile)
+                ))?;
+            }
             let text = ProvisioningCode {
                 server: server.clone(),
                 project: project.clone(),
@@ -754,6 +784,18 @@ fn main() -> anyhow::Result<()> {
                 say(&format!("QR code picture: {}", path.display()))?;
             }
             Ok(())
+        }
+        Command::Device {
+            command: DeviceCommand::Profile { id, profile },
+        } => {
+            let store = open_store(&cli)?;
+            profile_cli::device_profile(store.as_ref(), id, profile, say)
+        }
+        Command::Project {
+            command: ProjectCommand::Presentation { id, neutral_name },
+        } => {
+            let store = open_store(&cli)?;
+            profile_cli::presentation(store.as_ref(), id, neutral_name.as_deref(), say)
         }
         Command::Device {
             command: DeviceCommand::Revoke { id, wipe },

@@ -208,6 +208,7 @@ pub fn household_revision(i: u64, actor: &str, form_version: &str) -> Revision {
         consent: None,
         privacy: BTreeMap::new(),
         selections: BTreeMap::new(),
+        matching: BTreeMap::new(),
         outcome: None,
         status: Some(ResponseStatus::Finalized),
     }

@@ -224,6 +224,7 @@ fn coordinator_edit(item: &PulledResponse, seq: u64, value: &str, wall_ms: u64) 
         consent: None,
         privacy: BTreeMap::new(),
         selections: BTreeMap::new(),
+        matching: BTreeMap::new(),
         outcome: None,
         status: Some(ResponseStatus::Finalized),
     }

@@ -124,6 +124,7 @@ fn bounds_revision(id: &str, response: &str, seq: u64, set: &[(String, &str)]) -
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        matching: Default::default(),
         outcome: None,
         status: Some(ResponseStatus::Draft),
         validated: false,

@@ -47,6 +47,7 @@ fn revision(response: &str, actor: &str, seq: u64, id: &str) -> IncomingRevision
         consent: None,
         privacy: BTreeMap::new(),
         selections: BTreeMap::new(),
+        matching: BTreeMap::new(),
         outcome: None,
         status: Some(ResponseStatus::Finalized),
     };

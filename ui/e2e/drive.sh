@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs inside the (virtual) display: starts tauri-driver, runs the scenarios, the sync
-# story (a real voices-server on loopback), the send-back story (with the console in
+# story and the matching story (a real voices-server on loopback), the send-back story (with the console in
 # Chromium) and the kill test against $VOICES_APP, stops
 # the driver. Called by run.sh.
 set -uo pipefail
@@ -26,6 +26,7 @@ node "$E2E_DIR/scenarios.mjs" || status=$?
 node "$E2E_DIR/lock.mjs" || status=$?
 node "$E2E_DIR/ux.mjs" || status=$?
 node "$E2E_DIR/sync.mjs" || status=$?
+node "$E2E_DIR/matching.mjs" || status=$?
 node "$E2E_DIR/sendback.mjs" || status=$?
 node "$E2E_DIR/kill.mjs" || status=$?
 [ "$status" -eq 0 ] || { echo "e2e: tauri-driver log:"; tail -20 "$work/driver.log"; }

@@ -36,6 +36,15 @@ mod commands {
         NotPrivate,
         Interrupted,
     }
+
+    /// A matching outcome (only its derive is used).
+    #[allow(dead_code)]
+    #[derive(ts_rs::TS)]
+    pub enum MatchingChoice {
+        Matched,
+        HandedOver,
+        Skipped,
+    }
 }
 
 use workbench::envelope;
@@ -141,6 +150,20 @@ impl Preview {
         self.with(|p| p.record_privacy(path, outcome))
     }
 
+    pub fn check_matching(&mut self, path: &str) -> String {
+        self.with(|p| p.check_matching(path))
+    }
+
+    pub fn record_matching(
+        &mut self,
+        path: &str,
+        outcome: &str,
+        by: Option<String>,
+        sex: Option<String>,
+    ) -> String {
+        self.with(|p| p.record_matching(path, outcome, by, sex))
+    }
+
     pub fn validate(&mut self, lang: &str) -> String {
         self.with(|p| Ok(p.validate(lang)))
     }
@@ -205,6 +228,24 @@ impl Preview {
         now: &str,
     ) -> String {
         self.screens(|s| s.record_privacy(group, outcome, page, now))
+    }
+
+    /// `check_matching`: the preview has no enumerator profile.
+    pub fn screen_check_matching(&mut self, group: &str, page: u32, now: &str) -> String {
+        self.screens(|s| s.check_matching(group, page, now))
+    }
+
+    /// `record_matching`.
+    pub fn screen_record_matching(
+        &mut self,
+        group: &str,
+        outcome: &str,
+        by: Option<String>,
+        sex: Option<String>,
+        page: u32,
+        now: &str,
+    ) -> String {
+        self.screens(|s| s.record_matching(group, outcome, by, sex, page, now))
     }
 
     /// `draw_selection`: the draw's seed comes from the preview's random numbers.

@@ -195,6 +195,35 @@ impl Screens {
         self.update(page, now)
     }
 
+    /// Check a section's `match` rule, as the app's `check_matching` answers (the
+    /// preview holds no enumerator profile).
+    pub fn check_matching(&mut self, group: &str, page: u32, now: &str) -> Result<Json> {
+        self.editable()?;
+        self.preview.set_now(now)?;
+        let checked = self.preview.check_matching(group)?;
+        Ok(json!({
+            "matched": checked["matched"],
+            "profile_known": false,
+            "update": self.update(page, now)?,
+        }))
+    }
+
+    /// Record a hand-over of a section or a skip.
+    pub fn record_matching(
+        &mut self,
+        group: &str,
+        outcome: &str,
+        by: Option<String>,
+        sex: Option<String>,
+        page: u32,
+        now: &str,
+    ) -> Result<Json> {
+        self.editable()?;
+        self.preview.set_now(now)?;
+        self.preview.record_matching(group, outcome, by, sex)?;
+        self.update(page, now)
+    }
+
     /// Draw the respondent of a `respondent_selection` field, once.
     pub fn draw_selection(&mut self, path: &str, page: u32, now: &str) -> Result<Json> {
         self.editable()?;

@@ -230,6 +230,7 @@ impl Preview {
                 consent: None,
                 privacy: Default::default(),
                 selections: Default::default(),
+                matching: Default::default(),
                 outcome: None,
             },
         };
@@ -303,6 +304,39 @@ impl Preview {
         )?))
     }
 
+    /// Check the `match` rule of the group at `path`. The preview has no enumerator
+    /// profile, so a rule that names one is not met: `{"matched": false}`; met rules
+    /// record `matched`.
+    pub fn check_matching(&mut self, path: &str) -> Result<Json> {
+        let path = answer_path(path)?;
+        let matched = self.session.check_matching(&path, &mut self.env)?;
+        Ok(json!({ "matched": matched.is_some() }))
+    }
+
+    /// Record a hand-over of the group at `path` (`by`, of `sex`) or a skip.
+    pub fn record_matching(
+        &mut self,
+        path: &str,
+        outcome: &str,
+        by: Option<String>,
+        sex: Option<String>,
+    ) -> Result<Json> {
+        let path = answer_path(path)?;
+        let outcome =
+            voices_core::matching::MatchingOutcome::from_name(outcome).ok_or_else(|| {
+                Error::InvalidInput(format!(
+                    "`{outcome}` is not a matching outcome (handed_over, skipped)"
+                ))
+            })?;
+        Ok(to_json(self.session.record_matching(
+            &path,
+            outcome,
+            by,
+            sex,
+            &mut self.env,
+        )?))
+    }
+
     /// Draw the respondent of the `respondent_selection` field at `path`, once; the seed
     /// comes from the preview's random numbers (seeded by the page).
     pub fn draw_selection(&mut self, path: &str) -> Result<Json> {
@@ -372,8 +406,8 @@ impl Preview {
                     row.extend(table.cells(&response.answers, labels));
                     row.push(key.clone());
                     let outcome = csv_layout::outcome_cells(response.outcome.as_ref());
-                    // The outcome's cells, then the consent version, end the row.
-                    let before_outcome = MAIN_TRAILING.len() - outcome.len() - 1;
+                    // The outcome's cells, the consent version and the matching end the row.
+                    let before_outcome = MAIN_TRAILING.len() - outcome.len() - 2;
                     row.extend(MAIN_TRAILING[1..before_outcome].iter().map(
                         |column| match *column {
                             "FormVersion" => response.form_version.clone(),
@@ -384,6 +418,7 @@ impl Preview {
                     ));
                     row.extend(outcome);
                     row.push(csv_layout::consent_cell(response.consent.as_ref()));
+                    row.push(csv_layout::matching_cell(&response.matching));
                     rows.push(row);
                 } else {
                     headers.extend(table.headers());

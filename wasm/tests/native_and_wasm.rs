@@ -35,6 +35,8 @@ enum Call {
     RemoveInstance(String),
     RecordConsent(bool),
     RecordPrivacy(String, String),
+    /// A section handed over to a female enumerator (the preview has no profile).
+    HandOver(String),
     Validate(String),
     Finalize,
     Response,
@@ -62,6 +64,7 @@ impl Call {
             Call::RemoveInstance(p) => ("remove_instance", json!([p])),
             Call::RecordConsent(g) => ("record_consent", json!([g])),
             Call::RecordPrivacy(p, o) => ("record_privacy", json!([p, o])),
+            Call::HandOver(p) => ("record_matching", json!([p, "handed_over", "Amal", "female"])),
             Call::Validate(l) => ("validate", json!([l])),
             Call::Finalize => ("finalize", json!([])),
             Call::Response => ("response", json!([])),
@@ -124,6 +127,12 @@ impl Call {
             Call::RemoveInstance(path) => p.remove_instance(path),
             Call::RecordConsent(g) => p.record_consent(*g),
             Call::RecordPrivacy(path, o) => p.record_privacy(path, o),
+            Call::HandOver(path) => p.record_matching(
+                path,
+                "handed_over",
+                Some("Amal".to_owned()),
+                Some("female".to_owned()),
+            ),
             Call::Validate(l) => p.validate(l),
             Call::Finalize => p.finalize(),
             Call::Response => p.response(),
@@ -340,6 +349,14 @@ fn interview(both: &mut Both, source: &str, languages: &[String]) {
             match page["kind"].as_str() {
                 Some("consent") if page["consent"]["value"].is_null() => {
                     next = Some(Call::RecordConsent(true));
+                    break;
+                }
+                Some("match_check")
+                    if page["matching_outcome"].is_null()
+                        && tried.insert(key("matching", &page["path"])) =>
+                {
+                    let path = page["path"].as_str().unwrap_or_default().to_owned();
+                    next = Some(Call::HandOver(path));
                     break;
                 }
                 Some("privacy_check")

@@ -240,6 +240,7 @@ fn generated_form(questions: usize) -> Form {
                 page: true,
                 privacy: None,
                 privacy_prompt: None,
+                match_rule: None,
                 sensitive: false,
                 body: std::mem::take(&mut group_items),
             }));

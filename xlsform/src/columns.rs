@@ -34,6 +34,7 @@ pub(crate) const SURVEY: &[&str] = &[
     "save_to",
     "privacy",
     "privacy_prompt",
+    "match",
     "page",
     "repeat_min",
     "repeat_max",

@@ -267,6 +267,7 @@ fn write_items(sheet: &mut SheetBuilder, items: &[Item]) {
                     row.set("privacy", "required");
                 }
                 row.text("privacy_prompt", group.privacy_prompt.as_ref());
+                row.opt("match", group.match_rule.as_ref());
                 row.flag("sensitive", group.sensitive);
                 write_items(sheet, &group.body);
                 sheet.row().set("type", "end_group");

@@ -56,6 +56,7 @@ fn the_cleaningtools_workbook_runs_and_its_first_pages_fill_in() {
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        matching: Default::default(),
         outcome: None,
     };
     let mut session = Session::new(compiled, response, &mut env).unwrap();

@@ -367,3 +367,55 @@ fn an_instance_id_stands_for_one_source() {
     )
     .is_empty());
 }
+
+/// A `match` cell on a `begin group` row is the group's enumerator–respondent matching
+/// rule (with `enumerator()`), written back on export; on a repeat it is reported at its
+/// cell, and the core checks the rule's key.
+#[test]
+fn match_rules_on_groups_round_trip() {
+    let md = "| survey |\n\
+        | | type | name | label | match |\n\
+        | | select_one sex | resp_sex | Respondent's sex | |\n\
+        | | begin group | violence | Experiences | enumerator('sex') = 'female' or ${resp_sex} != 'female' |\n\
+        | | text | hurt | Hurt? | |\n\
+        | | end group | | | |\n\
+        | | begin repeat | visits | Visits | true() |\n\
+        | | text | note | Note | |\n\
+        | | end repeat | | | |\n\
+        | choices |\n\
+        | | list_name | name | label |\n\
+        | | sex | female | Female |\n\
+        | | sex | male | Male |\n";
+    let report = voices_xlsform::import_markdown(md, &ImportOptions::default());
+    let errors: Vec<_> = report.errors().collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].message.contains("'match' is a rule on a group"), "{errors:#?}");
+
+    let fixed = md.replace("| Visits | true() |", "| Visits | |");
+    let form = voices_xlsform::import_markdown(&fixed, &ImportOptions::default())
+        .form
+        .expect("imports without the cell on the repeat");
+    use voices_core::form::Item;
+    let rule = form.body.iter().find_map(|item| match item {
+        Item::Group(g) if g.name == "violence" => g.match_rule.clone(),
+        _ => None,
+    });
+    assert_eq!(
+        rule.as_deref(),
+        Some("enumerator('sex') = 'female' or ${resp_sex} != 'female'")
+    );
+    let bytes = export_xlsx(&form).unwrap();
+    let again = import_spreadsheet_bytes(&bytes, &ImportOptions::default())
+        .unwrap()
+        .form
+        .expect("the exported workbook imports");
+    assert_eq!(again, form);
+
+    let wrong_key = fixed.replace("enumerator('sex')", "enumerator('gender')");
+    let report = voices_xlsform::import_markdown(&wrong_key, &ImportOptions::default());
+    assert!(
+        report.errors().any(|e| e.message.contains("`sex`, `languages` or `area`")),
+        "{:#?}",
+        report.errors().collect::<Vec<_>>()
+    );
+}

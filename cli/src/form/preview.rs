@@ -4,8 +4,12 @@
 //!
 //! The answers file maps field names to values (repeats as lists of objects), the
 //! same shape as a response's `answers`. The consent block's answer (`yes`/`no`) is
-//! recorded as consent given or declined, and `"$privacy": {"/group": "private"}`
-//! records privacy-check outcomes, so every part of a form can be previewed.
+//! recorded as consent given or declined, `"$privacy": {"/group": "private"}` records
+//! privacy-check outcomes, and `"$matching": {"/group": {"outcome": "handed_over", "by":
+//! "Amal", "sex": "female"}}` (or `"skipped"`) what happened at a section with a `match`
+//! rule, so every part of a form can be previewed. The preview has no enumerator profile:
+//! as the app does on arrival, a section whose rule holds without one is recorded
+//! `matched`.
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt::Write as _;
@@ -26,7 +30,8 @@ use voices_core::engine::{
 use voices_core::env::FixedEnvironment;
 use voices_core::form::{answer_key, repeated_names, FieldType, Form, Item};
 use voices_core::response::{
-    Answer, Answers, ConsentRecord, PrivacyOutcome, PrivacyRecord, Response, SelectionRecord,
+    Answer, Answers, ConsentRecord, MatchingOutcome, MatchingRecord, PrivacyOutcome,
+    PrivacyRecord, Response, SelectionRecord,
 };
 
 use super::check::read_form_text;
@@ -54,6 +59,8 @@ pub struct Args {
 const PRIVACY_KEY: &str = "$privacy";
 /// The reserved answers key holding respondent-selection draws, as a response records them.
 const SELECTIONS_KEY: &str = "$selections";
+/// Reserved key of the answers file holding matching records by group path.
+const MATCHING_KEY: &str = "$matching";
 /// Labels longer than this are cut in the table; `--json` has them whole.
 const LABEL_WIDTH: usize = 100;
 
@@ -106,6 +113,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let mut session = Session::new(Arc::new(compiled), response, &mut env)
         .context("cannot start a session with these answers")?;
     session.set_language(&lang);
+    let pending: Vec<AnswerPath> = session
+        .view(&lang)
+        .pages
+        .iter()
+        .filter(|p| p.kind == PageKind::MatchCheck && p.matching_outcome.is_none())
+        .filter_map(|p| p.path.clone())
+        .collect();
+    for group in pending {
+        session
+            .check_matching(&group, &mut env)
+            .context("checking a section's match rule")?;
+    }
     let view = session.view(&lang);
     let calculated = calculated_values(&form, &session.response().answers);
     let violations = session.validate(&lang);
@@ -192,8 +211,46 @@ fn build_response(
             format!("{SELECTIONS_KEY} maps selection field paths to draws as responses record them (method, seed, roster_size, eligible, selected, at)")
         })?,
     };
+    let mut matching = BTreeMap::new();
+    if let Some(records) = object.remove(MATCHING_KEY) {
+        let Value::Object(records) = records else {
+            bail!("{MATCHING_KEY} maps group paths to what happened, e.g. {{\"/experiences\": \"skipped\"}}");
+        };
+        for (path, record) in records {
+            let (outcome, by, sex) = match &record {
+                Value::String(outcome) => (outcome.clone(), None, None),
+                Value::Object(o) => (
+                    o.get("outcome").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    o.get("by").and_then(Value::as_str).map(str::to_owned),
+                    o.get("sex").and_then(Value::as_str).map(str::to_owned),
+                ),
+                _ => bail!("{MATCHING_KEY} {path}: an outcome, or {{\"outcome\", \"by\", \"sex\"}}"),
+            };
+            let outcome = MatchingOutcome::from_name(&outcome).ok_or_else(|| {
+                anyhow::anyhow!("{MATCHING_KEY} {path}: `{outcome}` is not an outcome (matched, handed_over or skipped)")
+            })?;
+            let record = MatchingRecord {
+                outcome,
+                at: at.clone(),
+                by,
+                sex,
+            };
+            record
+                .check()
+                .map_err(|e| anyhow::anyhow!("{MATCHING_KEY} {path}: {e}"))?;
+            let text = if path.starts_with('/') {
+                path
+            } else {
+                format!("/{path}")
+            };
+            let group: AnswerPath = text
+                .parse()
+                .with_context(|| format!("{MATCHING_KEY} names a group by its path"))?;
+            matching.insert(group, record);
+        }
+    }
     if let Some(key) = object.keys().find(|k| k.starts_with('$')) {
-        bail!("unknown key {key} in the answers (the reserved keys are {PRIVACY_KEY} and {SELECTIONS_KEY})");
+        bail!("unknown key {key} in the answers (the reserved keys are {PRIVACY_KEY}, {SELECTIONS_KEY} and {MATCHING_KEY})");
     }
     let consent = consent_block(form).and_then(|(name, text_version)| {
         let given = match object.get(name)? {
@@ -222,6 +279,7 @@ fn build_response(
         consent,
         privacy,
         selections,
+        matching,
         // A preview shows an interview under way: it has not ended yet.
         outcome: None,
     })
@@ -408,6 +466,7 @@ fn render_page(s: &mut String, number: usize, page: &PageView) {
         PageKind::Questions => "",
         PageKind::Consent => " [consent]",
         PageKind::PrivacyCheck => " [privacy check]",
+        PageKind::MatchCheck => " [matching check: hand over or skip]",
         PageKind::RepeatControls => " [repeat controls]",
     };
     let sensitive = if page.sensitive { " [sensitive]" } else { "" };

@@ -1,6 +1,7 @@
 // The console's own words in its four languages; forms bring their own texts. Every
 // language has every key (a unit test fails otherwise); `{name}` marks a value filled in.
 // Areas with many words of their own keep them in a file of their own, merged here.
+import { profileAr, profileEn, profileEs, profileUk } from './i18nProfile';
 import { teamsAr, teamsEn, teamsEs, teamsUk } from './i18nTeams';
 
 const en = {
@@ -346,6 +347,7 @@ const en = {
   before: 'Before',
   after: 'After',
   ...teamsEn,
+  ...profileEn,
 };
 
 export type Key = keyof typeof en;
@@ -694,6 +696,7 @@ const ar: Strings = {
   before: 'قبل',
   after: 'بعد',
   ...teamsAr,
+  ...profileAr,
 };
 
 const uk: Strings = {
@@ -1039,6 +1042,7 @@ const uk: Strings = {
   before: 'Було',
   after: 'Стало',
   ...teamsUk,
+  ...profileUk,
 };
 
 const es: Strings = {
@@ -1384,6 +1388,7 @@ const es: Strings = {
   before: 'Antes',
   after: 'Después',
   ...teamsEs,
+  ...profileEs,
 };
 
 export const TABLES: Record<string, Strings> = { en, ar, uk, es };

@@ -12,6 +12,7 @@ const device = (id: string, extra: Partial<Device> = {}): Device => ({
   pending: null,
   revoked_at: null,
   wipe_requested_at: null,
+  profile: {},
   ...extra,
 });
 

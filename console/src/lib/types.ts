@@ -193,6 +193,15 @@ export interface Device {
   revoked_at: string | null;
   /** Revoked with wipe: the app erases its data at its next contact. */
   wipe_requested_at: string | null;
+  /** The enumerator's profile, which matching rules read on the device. */
+  profile: EnumeratorProfile;
+}
+
+/** Who the enumerator of a device is, as matching rules ask (every part may be unknown). */
+export interface EnumeratorProfile {
+  sex?: 'female' | 'male' | 'other' | null;
+  languages?: string[];
+  area?: string | null;
 }
 
 export interface NewDevice {

@@ -35,6 +35,7 @@ pub(crate) enum Msg {
     ConsentVersion,
     DeclinedWithAnswers,
     PrivacyMissing,
+    MatchingMissing,
     PrivacyInterrupted,
     SelectionUnrecorded,
     SelectionGone,
@@ -223,6 +224,12 @@ fn table(msg: Msg) -> [&'static str; 4] {
             "Перед цим розділом підтвердьте, чи може респондент відповідати наодинці.",
             "Antes de esta sección, confirme si la persona puede responder en privado.",
         ],
+        Msg::MatchingMissing => [
+            "This section needs a matching enumerator: record a hand-over to one, or skip it.",
+            "يتطلب هذا القسم باحثًا مطابقًا: سجّل تسليمه إلى باحث مناسب أو تخطَّه.",
+            "Цей розділ потребує відповідного інтерв'юера: запишіть передачу такому або пропустіть розділ.",
+            "Esta sección requiere una persona encuestadora adecuada: registre el traspaso a una o sáltela.",
+        ],
         Msg::PrivacyInterrupted => [
             "This section was interrupted; resume it in private or record that it is not private.",
             "قوطع هذا القسم؛ استأنفه على انفراد أو سجّل أنه ليس خاصًا.",
@@ -312,6 +319,7 @@ mod tests {
             Msg::ConsentVersion,
             Msg::DeclinedWithAnswers,
             Msg::PrivacyMissing,
+            Msg::MatchingMissing,
             Msg::PrivacyInterrupted,
             Msg::SelectionUnrecorded,
             Msg::SelectionGone,

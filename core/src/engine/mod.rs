@@ -31,6 +31,7 @@
 //!     consent: None,
 //!     privacy: Default::default(),
 //!     selections: Default::default(),
+//!     matching: Default::default(),
 //!     outcome: None,
 //! };
 //! let mut session = Session::new(form, response, &mut env).unwrap();
@@ -100,6 +101,14 @@ pub enum EngineError {
     InvalidConsentAnswer(String),
     #[error("{0} has no privacy check (\"privacy\": \"required\")")]
     NotPrivacyChecked(String),
+    #[error("{0} has no match rule (\"match\")")]
+    NoMatchRule(String),
+    #[error(
+        "{0}: `matched` is recorded only when the match rule holds for this device's enumerator"
+    )]
+    MatchedByRule(String),
+    #[error("{0}")]
+    BadMatching(String),
     #[error("{0} is not a respondent selection")]
     NotASelection(String),
     #[error(

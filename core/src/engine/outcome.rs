@@ -59,9 +59,10 @@ impl Session {
             return false;
         }
         match violation.code {
-            ViolationCode::Required | ViolationCode::PrivacyCheck | ViolationCode::RepeatCount => {
-                true
-            }
+            ViolationCode::Required
+            | ViolationCode::PrivacyCheck
+            | ViolationCode::Matching
+            | ViolationCode::RepeatCount => true,
             ViolationCode::Consent => self
                 .form
                 .consent
@@ -111,6 +112,7 @@ mod tests {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            matching: Default::default(),
             outcome: None,
         };
         let s = Session::new(form, response, &mut env).unwrap();

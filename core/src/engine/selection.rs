@@ -241,6 +241,7 @@ mod tests {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            matching: Default::default(),
             outcome: None,
         };
         let mut s = Session::new(form, response, &mut env).unwrap();
@@ -375,6 +376,7 @@ mod tests {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            matching: Default::default(),
             outcome: None,
         };
         let mut s = Session::new(form, response, &mut env).unwrap();

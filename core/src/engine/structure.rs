@@ -513,6 +513,24 @@ fn check_containers(flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
                 ));
             }
         }
+        if matches!(f.item, Item::Group(g) if g.match_rule.is_some()) {
+            let mut up = f.parent;
+            while let Some(p) = up {
+                if matches!(flat[p].item, Item::Group(g) if g.match_rule.is_some()) {
+                    out.push(Diagnostic::error(
+                        Code::NestedMatch,
+                        format!("{ptr}/match"),
+                        format!(
+                            "`{}` is inside `{}`, which already has a match rule; put both conditions in one rule",
+                            f.item.name(),
+                            flat[p].item.name()
+                        ),
+                    ));
+                    break;
+                }
+                up = flat[p].parent;
+            }
+        }
         if let Item::Repeat(r) = f.item {
             if let (Some(min), Some(max)) = (r.min, r.max) {
                 if min > max {

@@ -82,6 +82,7 @@ fn empty_response() -> Response {
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        matching: Default::default(),
         outcome: None,
     }
 }

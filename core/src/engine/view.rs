@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::env::Environment;
 use crate::expr::{self, EvalContext, Value};
 use crate::form::{Direction, FieldType, Media, RangeParams, Text};
+use crate::matching::MatchingOutcome;
 use crate::response::PrivacyOutcome;
 use crate::selection::SelectionMethod;
 
@@ -34,6 +35,10 @@ pub enum PageKind {
     Consent,
     /// Before a privacy-checked group: ask whether the respondent can answer privately.
     PrivacyCheck,
+    /// Before a group with a `match` rule that has no record opening it: the shell
+    /// checks the rule (`Session::check_matching`); when it is not met, the enumerator
+    /// hands the section over or skips it (`Session::record_matching`).
+    MatchCheck,
     /// After a repeat's instances: add or remove instances.
     RepeatControls,
 }
@@ -52,6 +57,8 @@ pub struct PageView {
     pub privacy_prompt: Option<String>,
     /// For [`PageKind::PrivacyCheck`]: `interrupted` when resuming.
     pub privacy_outcome: Option<PrivacyOutcome>,
+    /// For [`PageKind::MatchCheck`]: `skipped` when the section was skipped.
+    pub matching_outcome: Option<MatchingOutcome>,
     pub consent: Option<ConsentView>,
     pub repeat: Option<RepeatControls>,
 }
@@ -189,6 +196,7 @@ fn empty_page(kind: PageKind) -> PageView {
         items: Vec::new(),
         privacy_prompt: None,
         privacy_outcome: None,
+        matching_outcome: None,
         consent: None,
         repeat: None,
     }
@@ -521,6 +529,11 @@ impl Builder<'_> {
                         path: Some(path.clone()),
                         sensitive: n.sensitive,
                     };
+                    // Who interviews comes first: the privacy check is the matched
+                    // enumerator's.
+                    if n.match_rule.is_some() && !self.matching_ready(&path, &inner, loose) {
+                        continue;
+                    }
                     if n.privacy_check
                         && !self.privacy_ready(
                             &path,
@@ -533,7 +546,7 @@ impl Builder<'_> {
                     {
                         continue;
                     }
-                    if n.page || n.privacy_check {
+                    if n.page || n.privacy_check || n.match_rule.is_some() {
                         self.flush(loose);
                         let mut own = None;
                         self.walk(inst, c, &inner, &mut own);
@@ -609,6 +622,28 @@ impl Builder<'_> {
                 _ => {}
             }
         }
+    }
+
+    /// For a group with a `match` rule: push the check page unless a record opens it.
+    fn matching_ready(
+        &mut self,
+        path: &AnswerPath,
+        inner: &Container,
+        loose: &mut Option<PageView>,
+    ) -> bool {
+        let outcome = self.s.matching_record(path).map(|r| r.outcome);
+        if outcome.is_some_and(MatchingOutcome::opens) {
+            return true;
+        }
+        self.flush(loose);
+        self.pages.push(PageView {
+            title: inner.title.clone(),
+            path: Some(path.clone()),
+            sensitive: inner.sensitive,
+            matching_outcome: outcome,
+            ..empty_page(PageKind::MatchCheck)
+        });
+        false
     }
 
     /// For a privacy-checked group: push the check page unless the outcome is `private`.

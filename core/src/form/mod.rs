@@ -363,6 +363,12 @@ pub struct Group {
     /// What the enumerator is asked before a privacy-checked group.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy_prompt: Option<Text>,
+    /// Enumerator–respondent matching: an expression, which may read the device's
+    /// enumerator profile with `enumerator('sex' | 'languages' | 'area')`, that must be
+    /// true before the group is asked; otherwise another enumerator takes it over or it
+    /// is skipped, and the response records which.
+    #[serde(default, rename = "match", skip_serializing_if = "Option::is_none")]
+    pub match_rule: Option<String>,
     /// The whole group is a sensitive topic (every field in it counts as `sensitive`).
     #[serde(default, skip_serializing_if = "is_false")]
     pub sensitive: bool,

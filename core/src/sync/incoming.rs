@@ -211,6 +211,7 @@ mod tests {
             consent: None,
             privacy: BTreeMap::new(),
             selections: BTreeMap::new(),
+            matching: BTreeMap::new(),
             outcome: None,
             status: None,
             validated: false,

@@ -24,7 +24,9 @@ pub use super::register::{
 };
 use super::revision::{Edits, ResponseStatus, Revision, RevisionError};
 use crate::answer::{AnswerPath, AnswerValue, FlatAnswers, Sealed};
-use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, Response, SelectionRecord};
+use crate::response::{
+    ConsentRecord, MatchingRecord, OutcomeRecord, PrivacyRecord, Response, SelectionRecord,
+};
 
 /// One value held by a register, with the edit that wrote it (its revision id is in
 /// [`ResponseState::revisions`], so it is not repeated here: states stay small).
@@ -321,6 +323,14 @@ impl ResponseState {
             .is_some_and(|entries| entries.iter().any(|e| matches!(e.value, Value::Sealed(_))))
     }
 
+    /// The matching record of a group with a `match` rule.
+    pub fn matching(&self, group: &AnswerPath) -> Option<&MatchingRecord> {
+        match self.current(&Register::Matching(group.clone())) {
+            Some(Value::Matching(m)) => Some(m),
+            _ => None,
+        }
+    }
+
     /// The draw recorded for a respondent-selection field.
     pub fn selection(&self, field: &AnswerPath) -> Option<&SelectionRecord> {
         match self.current(&Register::Selection(field.clone())) {
@@ -349,6 +359,7 @@ impl ResponseState {
         let mut sealed = Vec::new();
         let mut privacy = BTreeMap::new();
         let mut selections = BTreeMap::new();
+        let mut matching = BTreeMap::new();
         let mut consent = None;
         let mut outcome = None;
         // One walk over the registers (no lookup per key: exports call this per row).
@@ -364,6 +375,9 @@ impl ResponseState {
                 (Register::Selection(field), Some(Value::Selection(d))) => {
                     selections.insert(field.clone(), d.clone());
                 }
+                (Register::Matching(group), Some(Value::Matching(m))) => {
+                    matching.insert(group.clone(), m.clone());
+                }
                 (Register::Consent, Some(Value::Consent(c))) => consent = Some(c.clone()),
                 (Register::Outcome, Some(Value::Outcome(o))) => outcome = Some(o.clone()),
                 _ => {}
@@ -376,6 +390,7 @@ impl ResponseState {
             answers: crate::answer::tree_with_sealed(values, sealed),
             consent,
             privacy,
+            matching,
             selections,
             outcome,
         }
@@ -421,6 +436,10 @@ fn writes_of<'r>(
         .selections
         .into_iter()
         .map(|(field, d)| (Register::Selection(field), Value::Selection(d.clone())));
+    let matching = edits
+        .matching
+        .into_iter()
+        .map(|(group, m)| (Register::Matching(group), Value::Matching(m.clone())));
     let status = revision
         .status
         .iter()
@@ -431,6 +450,7 @@ fn writes_of<'r>(
         .chain(outcome)
         .chain(privacy)
         .chain(selections)
+        .chain(matching)
         .chain(status)
 }
 
@@ -503,6 +523,7 @@ mod tests {
             consent: None,
             privacy: BTreeMap::new(),
             selections: BTreeMap::new(),
+            matching: BTreeMap::new(),
             outcome: None,
             status: None,
         }

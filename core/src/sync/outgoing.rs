@@ -12,7 +12,9 @@ use super::merge::ResponseState;
 use super::register::Register;
 use super::revision::{ResponseStatus, Revision, RevisionError};
 use crate::answer::{AnswerPath, AnswerValue, FlatAnswers};
-use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
+use crate::response::{
+    ConsentRecord, MatchingRecord, OutcomeRecord, PrivacyRecord, SelectionRecord,
+};
 
 /// A finalized response as the device holds it now.
 #[derive(Debug, Clone, Copy)]
@@ -21,6 +23,7 @@ pub struct Current<'a> {
     pub consent: Option<&'a ConsentRecord>,
     pub privacy: &'a BTreeMap<AnswerPath, PrivacyRecord>,
     pub selections: &'a BTreeMap<AnswerPath, SelectionRecord>,
+    pub matching: &'a BTreeMap<AnswerPath, MatchingRecord>,
     pub outcome: Option<&'a OutcomeRecord>,
 }
 
@@ -74,6 +77,10 @@ pub fn next_revision(
             .selections
             .iter()
             .any(|(field, record)| all.selection(field) != Some(record))
+        || current
+            .matching
+            .iter()
+            .any(|(group, record)| all.matching(group) != Some(record))
         || all.status() != finalized
         || all.has_conflicts();
     if all.revision_count() > 0 && !changed && !orphaned {
@@ -134,6 +141,12 @@ pub fn next_revision(
         .filter(|(field, record)| held.selection(field) != Some(*record))
         .map(|(field, record)| (field.to_string(), record.clone()))
         .collect();
+    let matching: BTreeMap<String, MatchingRecord> = current
+        .matching
+        .iter()
+        .filter(|(group, record)| held.matching(group) != Some(*record))
+        .map(|(group, record)| (group.to_string(), record.clone()))
+        .collect();
     let status = (held.status() != finalized).then_some(ResponseStatus::Finalized);
     if held.revision_count() > 0
         && set.is_empty()
@@ -141,6 +154,7 @@ pub fn next_revision(
         && outcome.is_none()
         && privacy.is_empty()
         && selections.is_empty()
+        && matching.is_empty()
         && status.is_none()
     {
         return Ok(None);
@@ -177,6 +191,7 @@ pub fn next_revision(
         consent,
         privacy,
         selections,
+        matching,
         outcome,
         status,
     };
@@ -251,6 +266,7 @@ mod tests {
                 consent: self.consent.as_ref(),
                 privacy: &self.privacy,
                 selections: &self.selections,
+                matching: &BTreeMap::new(),
                 outcome: self.outcome.as_ref(),
             };
             let built = Built {

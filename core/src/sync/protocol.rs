@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::clock::VersionVector;
 use super::merge::Conflict;
 use super::revision::ResponseStatus;
+use crate::matching::EnumeratorProfile;
 use crate::response::Response;
 
 /// The protocol version this build speaks.
@@ -122,6 +123,53 @@ pub struct DeviceCredentials {
     pub token: String,
     /// RFC 3339; the device must be provisioned again after this.
     pub expires_at: String,
+}
+
+/// How the app presents a project (`GET/PUT /api/v1/projects/{p}/presentation`): a
+/// neutral name the app shows instead of its own (window title, the name on screen,
+/// reminders), so that a bystander reading the screen learns nothing about the survey.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Presentation {
+    /// `None`: the app's own name ("Voices").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neutral_name: Option<String>,
+}
+
+impl Presentation {
+    /// Longest neutral name, in characters (a window title).
+    pub const MAX_NAME: usize = 60;
+
+    /// The presentation with the name trimmed (empty: none), or what is wrong with it.
+    pub fn normalized(&self) -> Result<Presentation, String> {
+        let name = self
+            .neutral_name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty());
+        if let Some(n) = name {
+            if n.chars().count() > Self::MAX_NAME || n.chars().any(char::is_control) {
+                return Err(format!(
+                    "the neutral name is at most {} characters on one line",
+                    Self::MAX_NAME
+                ));
+            }
+        }
+        Ok(Presentation {
+            neutral_name: name.map(str::to_owned),
+        })
+    }
+}
+
+/// What a device presents (`GET /api/v1/projects/{p}/device-profile`, with the device's
+/// token; read at each sync): its enumerator's profile, which matching rules read, and
+/// the project's neutral name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeviceProfile {
+    #[serde(default)]
+    pub enumerator: EnumeratorProfile,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub neutral_name: Option<String>,
 }
 
 /// What a project asks of its devices (`GET /api/v1/projects/{p}/device-policy`): the

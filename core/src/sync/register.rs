@@ -14,7 +14,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::revision::ResponseStatus;
 use crate::answer::{AnswerPath, PathError, Sealed};
-use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
+use crate::response::{
+    ConsentRecord, MatchingRecord, OutcomeRecord, PrivacyRecord, SelectionRecord,
+};
 
 /// Text of the register holding the form version the response is on.
 pub const FORM_VERSION_KEY: &str = "@version";
@@ -28,6 +30,8 @@ pub const STATUS_KEY: &str = "@status";
 pub const PRIVACY_PREFIX: &str = "@privacy";
 /// Prefix of the registers holding respondent-selection draws (followed by the field path).
 pub const SELECTION_PREFIX: &str = "@selection";
+/// Prefix of the registers holding matching records (followed by the group path).
+pub const MATCHING_PREFIX: &str = "@matching";
 
 /// One register of a response. The variants are in the order of their text (`/` sorts
 /// before `@`), so deriving `Ord` orders registers as their text.
@@ -36,6 +40,8 @@ pub enum Register {
     /// An answer or a repeat count, by its flat key.
     Answer(AnswerPath),
     Consent,
+    /// What happened at a group with a `match` rule, by the group's path.
+    Matching(AnswerPath),
     /// How the interview ended.
     Outcome,
     /// The privacy outcome of a group, by the group's path.
@@ -56,6 +62,7 @@ pub enum Value {
     Consent(ConsentRecord),
     Outcome(OutcomeRecord),
     Privacy(PrivacyRecord),
+    Matching(MatchingRecord),
     Selection(SelectionRecord),
     Status(ResponseStatus),
     /// A sealed answer: compared with other values as it is (opaque).
@@ -67,6 +74,7 @@ impl fmt::Display for Register {
         match self {
             Register::Answer(path) => f.write_str(path.as_str()),
             Register::Consent => f.write_str(CONSENT_KEY),
+            Register::Matching(group) => write!(f, "{MATCHING_PREFIX}{group}"),
             Register::Outcome => f.write_str(OUTCOME_KEY),
             Register::Privacy(group) => write!(f, "{PRIVACY_PREFIX}{group}"),
             Register::Selection(field) => write!(f, "{SELECTION_PREFIX}{field}"),
@@ -83,7 +91,7 @@ impl fmt::Display for Register {
 pub enum RegisterError {
     #[error(transparent)]
     Path(#[from] PathError),
-    #[error("`{0}` is not a register: an answer path, `@consent`, `@outcome`, `@privacy/…`, `@selection/…`, `@status` or `@version`")]
+    #[error("`{0}` is not a register: an answer path, `@consent`, `@matching/…`, `@outcome`, `@privacy/…`, `@selection/…`, `@status` or `@version`")]
     Unknown(String),
 }
 
@@ -99,6 +107,11 @@ impl FromStr for Register {
             _ if text.starts_with('/') => Register::Answer(AnswerPath::parse_stored(text)?),
             _ => {
                 if let Some(group) = text
+                    .strip_prefix(MATCHING_PREFIX)
+                    .filter(|g| g.starts_with('/'))
+                {
+                    Register::Matching(AnswerPath::parse_stored(group)?)
+                } else if let Some(group) = text
                     .strip_prefix(PRIVACY_PREFIX)
                     .filter(|g| g.starts_with('/'))
                 {
@@ -122,6 +135,7 @@ impl PartialEq<str> for Register {
         match self {
             Register::Answer(path) => path.as_str() == text,
             Register::Consent => text == CONSENT_KEY,
+            Register::Matching(group) => text.strip_prefix(MATCHING_PREFIX) == Some(group.as_str()),
             Register::Outcome => text == OUTCOME_KEY,
             Register::Privacy(group) => text.strip_prefix(PRIVACY_PREFIX) == Some(group.as_str()),
             Register::Selection(field) => {

@@ -10,7 +10,9 @@ use crate::answer::{
     parse_count, AnswerPath, AnswerValue, InstanceTally, PathError, PathKind, Sealed, Step,
     MAX_INSTANCES, MAX_RESPONSE_INSTANCES,
 };
-use crate::response::{ConsentRecord, OutcomeRecord, PrivacyRecord, SelectionRecord};
+use crate::response::{
+    ConsentRecord, MatchingRecord, OutcomeRecord, PrivacyRecord, SelectionRecord,
+};
 
 /// Where a response stands in its life on the device.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -63,6 +65,9 @@ pub struct Revision {
     /// Respondent-selection draws by the selection field's path.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub selections: BTreeMap<String, SelectionRecord>,
+    /// Matching records of groups with a `match` rule, by group path.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub matching: BTreeMap<String, MatchingRecord>,
     /// How the interview ended (sent when it changes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<OutcomeRecord>,
@@ -101,6 +106,12 @@ pub enum RevisionError {
         "selection key `{0}` is not a field path such as `/selected` or `/households[2]/selected`"
     )]
     SelectionKey(String),
+    #[error(
+        "matching key `{0}` is not a group path such as `/violence` or `/members[2]/violence`"
+    )]
+    MatchingKey(String),
+    #[error("matching record of `{0}`: {1}")]
+    BadMatching(String, String),
     #[error("too many changes in one revision ({0}; the limit is {limit})", limit = Revision::MAX_CHANGES)]
     TooManyChanges(usize),
     #[error("`seen` names {0} actors; the limit is {limit}", limit = Revision::MAX_SEEN_ACTORS)]
@@ -220,7 +231,8 @@ impl Revision {
         if self.seen.0.len() > Self::MAX_SEEN_ACTORS {
             return Err(RevisionError::TooManySeen(self.seen.0.len()));
         }
-        let changes = self.set.len() + self.privacy.len() + self.selections.len();
+        let changes =
+            self.set.len() + self.privacy.len() + self.selections.len() + self.matching.len();
         if changes > Self::MAX_CHANGES {
             return Err(RevisionError::TooManyChanges(changes));
         }
@@ -305,10 +317,27 @@ impl Revision {
                 }
             }
         }
+        let mut matching = Vec::with_capacity(self.matching.len());
+        for (group, record) in &self.matching {
+            match AnswerPath::parse(group) {
+                Ok(path) if path.kind() == PathKind::Name => {
+                    record.check().map_err(|why| {
+                        RevisionError::BadMatching(group.chars().take(200).collect(), why)
+                    })?;
+                    matching.push((path, record))
+                }
+                _ => {
+                    return Err(RevisionError::MatchingKey(
+                        group.chars().take(200).collect(),
+                    ))
+                }
+            }
+        }
         Ok(Edits {
             answers,
             privacy,
             selections,
+            matching,
         })
     }
 }
@@ -322,6 +351,8 @@ pub struct Edits<'a> {
     pub privacy: Vec<(AnswerPath, &'a PrivacyRecord)>,
     /// Respondent-selection draws by field path.
     pub selections: Vec<(AnswerPath, &'a SelectionRecord)>,
+    /// Matching records by group path.
+    pub matching: Vec<(AnswerPath, &'a MatchingRecord)>,
 }
 
 #[cfg(test)]
@@ -342,6 +373,7 @@ mod tests {
             consent: None,
             privacy: BTreeMap::new(),
             selections: BTreeMap::new(),
+            matching: BTreeMap::new(),
             outcome: None,
             status: None,
             validated: false,

@@ -126,7 +126,7 @@ fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
     voices_core::Response {
         id: "01936d5c-0000-7000-8000-000000000001".into(),
         form_id: "community_life".into(),
-        form_version: "2026120701".into(),
+        form_version: "2026120702".into(),
         answers: serde_json::from_value(answers).expect("answers"),
         consent: Some(ConsentRecord {
             given: true,
@@ -141,6 +141,17 @@ fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
             },
         )]),
         selections: BTreeMap::new(),
+        // The violence section asks for a female enumerator with a female respondent; a
+        // male respondent meets the rule whoever interviews.
+        matching: BTreeMap::from([(
+            "/experiences".parse().expect("a group path"),
+            voices_core::matching::MatchingRecord {
+                outcome: voices_core::matching::MatchingOutcome::Matched,
+                at: "2026-11-26T10:00:00-06:00".into(),
+                by: None,
+                sex: None,
+            },
+        )]),
         outcome: None,
     }
 }
@@ -220,4 +231,29 @@ fn the_human_security_rules_hold() {
         answers.get("age_band"),
         Some(&voices_core::response::Answer::Value("80+".into()))
     );
+}
+
+#[test]
+fn the_violence_section_asks_for_a_female_enumerator_with_a_female_respondent() {
+    let mut response = complete_interview(serde_json::json!({"sex": "female"}));
+    response.matching.clear();
+    let mut session = human_security_session(response);
+    let group: voices_core::engine::AnswerPath = "/experiences".parse().expect("a group path");
+    let mut env = voices_core::env::FixedEnvironment::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00-06:00").expect("time"),
+        1,
+    );
+    // No profile, then a male enumerator: not met.
+    assert!(session.check_matching(&group, &mut env).unwrap().is_none());
+    env.enumerator = Some(voices_core::matching::EnumeratorProfile {
+        sex: Some("male".into()),
+        ..Default::default()
+    });
+    assert!(session.check_matching(&group, &mut env).unwrap().is_none());
+    env.enumerator = Some(voices_core::matching::EnumeratorProfile {
+        sex: Some("female".into()),
+        ..Default::default()
+    });
+    assert!(session.check_matching(&group, &mut env).unwrap().is_some());
+    assert!(session.validate("en").is_empty());
 }

@@ -99,6 +99,7 @@ fn full_group() -> Group {
         page: false,
         privacy: Some(PrivacyRequirement::Required),
         privacy_prompt: Some(text("alone?")),
+        match_rule: Some("enumerator('sex') = 'female'".into()),
         sensitive: true,
         body: vec![Item::Field(full_field())],
     }

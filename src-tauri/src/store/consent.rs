@@ -50,6 +50,7 @@ impl Store {
                 "DELETE FROM answers WHERE response_id = ?1",
                 "DELETE FROM privacy_checks WHERE response_id = ?1",
                 "DELETE FROM selections WHERE response_id = ?1",
+                "DELETE FROM matching WHERE response_id = ?1",
                 "DELETE FROM response_attachments WHERE response_id = ?1",
                 "DELETE FROM paradata WHERE response_id = ?1",
             ] {

@@ -247,4 +247,16 @@ pub const MIGRATIONS: &[&str] = &[
         body        TEXT NOT NULL
     );
     "#,
+    // 12: enumerator–respondent matching: what happened at each section with a `match`
+    // rule (`voices_core::matching::MatchingRecord` as JSON: matched, handed over to
+    // whom, or skipped); the last record of a section stands. (The enumerator profile the
+    // rules read is a setting, kept at each sync like the device policy.)
+    r#"
+    CREATE TABLE matching (
+        response_id  TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        group_path   TEXT NOT NULL,
+        record       TEXT NOT NULL,
+        PRIMARY KEY (response_id, group_path)
+    );
+    "#,
 ];

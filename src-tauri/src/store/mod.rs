@@ -14,6 +14,7 @@ pub mod cipher;
 mod consent;
 mod forms;
 mod link;
+mod matching;
 mod migrations;
 mod outbox;
 mod outcomes;

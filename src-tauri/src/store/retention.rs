@@ -105,6 +105,7 @@ impl Store {
             "response_attachments",
             "selections",
             "outcomes",
+            "matching",
         ] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE response_id = ?1"),

@@ -11,9 +11,9 @@ use serde::de::DeserializeOwned;
 
 use super::tls;
 use voices_core::sync::protocol::{
-    AttachmentStatus, DeviceCredentials, DeviceFeedPage, DevicePolicy, FormVersionSummary,
-    KnownRequest, KnownResponse, Problem, ProvisionRequest, ServerInfo, UploadAck,
-    DICTIONARY_HEADER, NDJSON, PROTOCOL_HEADER, PROTOCOL_VERSION,
+    AttachmentStatus, DeviceCredentials, DeviceFeedPage, DevicePolicy, DeviceProfile,
+    FormVersionSummary, KnownRequest, KnownResponse, Problem, ProvisionRequest, ServerInfo,
+    UploadAck, DICTIONARY_HEADER, NDJSON, PROTOCOL_HEADER, PROTOCOL_VERSION,
 };
 
 /// Why a request did not give the answer asked for.
@@ -401,6 +401,19 @@ impl Client {
         let request = self.request(reqwest::Method::GET, self.project_url("/device-policy"));
         match self.json(request).await {
             Ok(policy) => Ok(Some(policy)),
+            Err(ClientError::Refused {
+                status: 404, code, ..
+            }) if code != "unknown_project" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The device's enumerator profile and the project's neutral name; `None` from a
+    /// server older than profiles (it answers the path `404`).
+    pub async fn device_profile(&self) -> ClientResult<Option<DeviceProfile>> {
+        let request = self.request(reqwest::Method::GET, self.project_url("/device/profile"));
+        match self.json(request).await {
+            Ok(profile) => Ok(Some(profile)),
             Err(ClientError::Refused {
                 status: 404, code, ..
             }) if code != "unknown_project" => Ok(None),

@@ -14,6 +14,7 @@ mod feed;
 mod files;
 mod link;
 pub(crate) mod policy;
+pub(crate) mod profile;
 pub mod revisions;
 mod run;
 pub mod seal;

@@ -37,6 +37,7 @@ pub fn build_for(
     let consent = store.consent(response_id)?;
     let privacy = store.privacy_checks(response_id)?;
     let selections = store.selections(response_id)?;
+    let matching = store.matching(response_id)?;
     let outcome = store.outcome(response_id)?;
     let built = store.revisions(response_id)?;
     // What the device sent sealed it cannot open: it folds the clear text it kept.
@@ -73,6 +74,7 @@ pub fn build_for(
         consent: consent.as_ref(),
         privacy: &privacy,
         selections: &selections,
+        matching: &matching,
         outcome: outcome.as_ref(),
     };
     let author = Author {

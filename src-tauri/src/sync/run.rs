@@ -146,6 +146,17 @@ impl Syncer {
                     .push(format!("the server's device policy was not applied: {e}")),
             }
         }
+        // Who the enumerator is (matching rules read it) and the neutral name.
+        if let Some(profile) = client.device_profile().await.map_err(client_error)? {
+            match profile.enumerator.normalized() {
+                Ok(enumerator) => {
+                    self.keep_profile(&enumerator, profile.neutral_name.as_deref())?
+                }
+                Err(e) => summary
+                    .problems
+                    .push(format!("the server's enumerator profile was not kept: {e}")),
+            }
+        }
         summary.forms_installed = self
             .pull_forms(&client, dictionaries, &mut summary.problems)
             .await?;

@@ -103,6 +103,7 @@ impl Voices {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            matching: Default::default(),
             outcome: None,
         };
         let mut session = {
@@ -131,13 +132,16 @@ impl Voices {
         if lock(&self.open).contains_key(id) {
             return Ok(());
         }
-        let (row, answers, consent, privacy, selections, outcome) = {
+        let (row, answers, consent, privacy, selections, matching, outcome) = {
             let store = self.store.lock();
             let row = store.response(id)?;
             let answers = store.answers(id)?;
             let (consent, privacy) = (store.consent(id)?, store.privacy_checks(id)?);
             let (selections, outcome) = (store.selections(id)?, store.outcome(id)?);
-            (row, answers, consent, privacy, selections, outcome)
+            let matching = store.matching(id)?;
+            (
+                row, answers, consent, privacy, selections, matching, outcome,
+            )
         };
         let compiled = self.forms.compiled(&row.form_id, &row.form_version)?;
         let response = Response {
@@ -148,6 +152,7 @@ impl Voices {
             consent,
             privacy,
             selections,
+            matching,
             outcome,
         };
         let mut session = {

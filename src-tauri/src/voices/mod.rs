@@ -6,6 +6,7 @@
 
 mod attachments;
 mod interview;
+mod matching;
 mod returned;
 mod safe_exit;
 mod settings;
@@ -27,6 +28,7 @@ use crate::vault::{files, AttachmentFiles, DataKey, Vault};
 pub use crate::decoy::{decoy, DecoyView};
 pub use attachments::{AttachmentData, Upload};
 pub use interview::{InterviewState, PageUpdate, ResponseSummary, Review};
+pub use matching::{MatchingCheck, Presentation};
 pub use returned::{AnswerConflict, FieldComment, ReturnedDetail, ReturnedSummary};
 pub use settings::{AppSettings, DEFAULT_IDLE_LOCK_SECONDS};
 pub use visits::Visit;
@@ -121,6 +123,7 @@ impl Voices {
             env: Mutex::new(DeviceEnvironment {
                 device_id: Some(device_id),
                 username,
+                enumerator: None,
             }),
         };
         // Retention runs out while the device is offline too. A failure leaves the

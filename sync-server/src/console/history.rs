@@ -145,6 +145,7 @@ mod tests {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            matching: Default::default(),
             outcome: None,
             status: None,
         })

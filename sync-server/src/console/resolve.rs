@@ -85,6 +85,7 @@ pub fn resolution(
         consent: None,
         privacy: Default::default(),
         selections: Default::default(),
+        matching: Default::default(),
         outcome: None,
         status: None,
     })
@@ -110,6 +111,7 @@ mod tests {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            matching: Default::default(),
             outcome: None,
             status: None,
         }

@@ -66,6 +66,7 @@ pub(super) async fn list(
                     "app_version": d.app_version, "pending": d.pending,
                     "revoked_at": d.revoked_at,
                     "wipe_requested_at": d.wipe_requested_at,
+                    "profile": d.profile,
                 })
             })
             .collect(),

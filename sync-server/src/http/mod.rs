@@ -21,6 +21,7 @@ mod keys;
 pub mod load;
 mod people;
 mod policy;
+mod profile;
 mod projects;
 mod referrals;
 mod responses;
@@ -287,6 +288,26 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::DELETE,
             "/projects/{project}/devices/{id}",
             delete(devices::revoke),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/device/profile",
+            get(profile::device_profile),
+        ),
+        (
+            Method::PUT,
+            "/projects/{project}/devices/{id}/profile",
+            put(profile::set_device_profile),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/presentation",
+            get(profile::get_presentation),
+        ),
+        (
+            Method::PUT,
+            "/projects/{project}/presentation",
+            put(profile::set_presentation),
         ),
         (
             Method::GET,

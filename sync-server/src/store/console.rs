@@ -394,6 +394,8 @@ pub struct DeviceInfo {
     pub revoked_at: Option<String>,
     /// Revoked with wipe: the app erases its data on its next call.
     pub wipe_requested_at: Option<String>,
+    /// The enumerator's profile, which matching rules read on the device.
+    pub profile: voices_core::matching::EnumeratorProfile,
 }
 
 /// A review decision as recorded.

@@ -12,15 +12,17 @@ pub mod codec;
 pub mod console;
 mod plan;
 pub mod postgres;
+pub mod profile;
 pub mod projection;
 mod shared;
 pub mod sqlite;
 pub mod teams;
 
 use serde::{Deserialize, Serialize};
+use voices_core::matching::EnumeratorProfile;
 use voices_core::response::Response;
 use voices_core::sync::protocol::{
-    DevicePolicy, FieldComments, FormVersionSummary, RecordAck, ReviewState,
+    DevicePolicy, FieldComments, FormVersionSummary, Presentation, RecordAck, ReviewState,
 };
 use voices_core::sync::{Edits, ResponseState, Revision};
 
@@ -336,6 +338,12 @@ pub trait Store: Send + Sync + 'static {
     /// Set the project's device policy (checked by the caller). `false` when there is
     /// no such project.
     fn set_device_policy(&self, project: &str, policy: &DevicePolicy) -> Result<bool>;
+    /// How the app presents the project (its neutral name); `None` when there is no
+    /// such project.
+    fn presentation(&self, project: &str) -> Result<Option<Presentation>>;
+    /// Set the project's presentation (normalized by the caller). `false` when there is
+    /// no such project.
+    fn set_presentation(&self, project: &str, presentation: &Presentation) -> Result<bool>;
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()>;
     fn add_membership(&self, user: &str, project: &str) -> Result<()>;
     /// `false` when the user was not a member. The user's sessions stay; the next
@@ -374,6 +382,21 @@ pub trait Store: Send + Sync + 'static {
     /// [`Store::revoke_device`], and the device is told to erase its data on its next
     /// call (also for a device revoked before). `false` when there is no such device.
     fn revoke_device_with_wipe(&self, device_id: &str, now: &str) -> Result<bool>;
+    /// The enumerator profile of a device (parts never given are unknown); `None` when
+    /// there is no such device (in `project`, when given).
+    fn device_profile(
+        &self,
+        project: Option<&str>,
+        device_id: &str,
+    ) -> Result<Option<EnumeratorProfile>>;
+    /// Replace the enumerator profile of a device (normalized by the caller). `false`
+    /// when there is no such device (in `project`, when given).
+    fn set_device_profile(
+        &self,
+        project: Option<&str>,
+        device_id: &str,
+        profile: &EnumeratorProfile,
+    ) -> Result<bool>;
     fn add_token(
         &self,
         token_hash: &str,

@@ -628,6 +628,7 @@ mod tests {
             consent: None,
             privacy: BTreeMap::new(),
             selections: BTreeMap::new(),
+            matching: BTreeMap::new(),
             outcome: None,
             status: Some(ResponseStatus::Finalized),
         };

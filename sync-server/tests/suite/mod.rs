@@ -114,6 +114,63 @@ pub fn a_project_device_policy_has_defaults_and_keeps_what_is_set(store: Arc<dyn
     );
 }
 
+pub fn enumerator_profiles_and_the_neutral_name_are_kept(store: Arc<dyn Store>) {
+    use voices_core::matching::EnumeratorProfile;
+    use voices_core::sync::protocol::Presentation;
+    setup(store.as_ref());
+    let device = |id: &str, project: &str| Device {
+        id: id.into(),
+        project: project.into(),
+        enumerator: "Amal".into(),
+        revoked_at: None,
+        wipe_requested_at: None,
+    };
+    store.add_device(&device("dev-a", "p1"), "c-a", LATER, NOW).unwrap();
+    store.add_device(&device("dev-b", "p2"), "c-b", LATER, NOW).unwrap();
+    // Nothing given: every part unknown.
+    assert_eq!(
+        store.device_profile(None, "dev-a").unwrap(),
+        Some(EnumeratorProfile::default())
+    );
+    assert_eq!(store.device_profile(None, "nope").unwrap(), None);
+    let profile = EnumeratorProfile {
+        sex: Some("female".into()),
+        languages: vec!["ar".into(), "en".into()],
+        area: Some("North district".into()),
+    };
+    assert!(store.set_device_profile(Some("p1"), "dev-a", &profile).unwrap());
+    // Another project's device is not reached through this one.
+    assert!(!store.set_device_profile(Some("p1"), "dev-b", &profile).unwrap());
+    assert!(!store.set_device_profile(None, "nope", &profile).unwrap());
+    assert_eq!(store.device_profile(Some("p1"), "dev-a").unwrap(), Some(profile.clone()));
+    assert_eq!(store.device_profile(Some("p2"), "dev-a").unwrap(), None);
+    assert_eq!(
+        store.device_profile(None, "dev-b").unwrap(),
+        Some(EnumeratorProfile::default())
+    );
+    let listed = store.list_devices("p1").unwrap();
+    assert_eq!(listed[0].profile, profile);
+    // Replacing makes parts unknown again.
+    let male = EnumeratorProfile {
+        sex: Some("male".into()),
+        ..Default::default()
+    };
+    assert!(store.set_device_profile(None, "dev-a", &male).unwrap());
+    assert_eq!(store.device_profile(None, "dev-a").unwrap(), Some(male));
+
+    assert_eq!(store.presentation("p1").unwrap(), Some(Presentation::default()));
+    assert_eq!(store.presentation("nope").unwrap(), None);
+    let named = Presentation {
+        neutral_name: Some("Field notes".into()),
+    };
+    assert!(store.set_presentation("p1", &named).unwrap());
+    assert!(!store.set_presentation("nope", &named).unwrap());
+    assert_eq!(store.presentation("p1").unwrap(), Some(named));
+    assert_eq!(store.presentation("p2").unwrap(), Some(Presentation::default()));
+    assert!(store.set_presentation("p1", &Presentation::default()).unwrap());
+    assert_eq!(store.presentation("p1").unwrap(), Some(Presentation::default()));
+}
+
 pub fn passwords_sessions_and_memberships_change_at_once(store: Arc<dyn Store>) {
     setup(store.as_ref());
     store
@@ -1688,6 +1745,7 @@ macro_rules! store_suite {
         $crate::store_suite!(@tests $make;
             accounts_and_tokens,
             a_project_device_policy_has_defaults_and_keeps_what_is_set,
+            enumerator_profiles_and_the_neutral_name_are_kept,
             passwords_sessions_and_memberships_change_at_once,
             provisioning_codes_work_once,
             form_versions_are_immutable,

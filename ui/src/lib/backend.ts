@@ -13,6 +13,8 @@ export type InterviewCommand =
   | 'remove_repeat_instance'
   | 'record_consent'
   | 'record_privacy'
+  | 'check_matching'
+  | 'record_matching'
   | 'draw_selection'
   | 'end_interview'
   | 'review'

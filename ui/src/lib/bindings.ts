@@ -9,7 +9,7 @@ export type ResponseStatus = "draft" | "finalized" | "queued" | "sent" | "refuse
 
 export type LanguageView = { code: string, name: string, rtl: boolean, };
 
-export type PageKind = "consent" | "questions" | "privacy_check" | "repeat_controls";
+export type PageKind = "consent" | "questions" | "privacy_check" | "match_check" | "repeat_controls";
 
 export type ConsentView = { heading: string, text: string, question: string, agree_label: string, decline_label: string, decline_message: string, text_version: string, 
 /**
@@ -26,6 +26,20 @@ group_path: string, prompt: string,
  * `interrupted` when the interview was stopped inside the group; null when not yet asked.
  */
 outcome: PrivacyChoice | null, };
+
+/**
+ * The matching check before a group with a `match` rule: the app checks the rule
+ * (`check_matching`); when it is not met the enumerator hands the section over or skips it.
+ */
+export type MatchingView = { 
+/**
+ * Path of the group (`/experiences`).
+ */
+group_path: string, 
+/**
+ * `skipped` when the section was skipped; null when nothing opens it yet.
+ */
+outcome: MatchingChoice | null, };
 
 export type ChoiceView = { name: string, label: string, };
 
@@ -102,6 +116,10 @@ consent: ConsentView | null,
  * Set for the privacy check before a `privacy: required` group.
  */
 privacy: PrivacyView | null, 
+/**
+ * Set for the matching check before a group with a `match` rule.
+ */
+matching: MatchingView | null, 
 /**
  * Set for the add/remove page after a repeat's instances.
  */
@@ -294,6 +312,55 @@ export type DrawRequest = { response_id: string,
  */
 field_path: string, page: number, };
 
+/**
+ * The TypeScript declaration of [`MatchingOutcome`].
+ */
+export type MatchingChoice = "matched" | "handed_over" | "skipped";
+
+export type MatchCheckRequest = { response_id: string, 
+/**
+ * The group with the `match` rule (`/experiences`).
+ */
+group_path: string, page: number, };
+
+export type MatchingRequest = { response_id: string, group_path: string, 
+/**
+ * `handed_over` or `skipped` (`matched` comes only from the rule).
+ */
+outcome: MatchingChoice, 
+/**
+ * For a hand-over: who takes the section over, and their sex.
+ */
+by: string | null, sex: string | null, page: number, };
+
+/**
+ * What checking a section's rule found.
+ */
+export type MatchingCheck = { 
+/**
+ * The device's enumerator meets the rule: `matched` is recorded and the section is
+ * open. Otherwise the section stays closed until a hand-over or a skip is recorded.
+ */
+matched: boolean, 
+/**
+ * The device has an enumerator profile. Without one no rule that names a value is
+ * met, and the screen says so.
+ */
+profile_known: boolean, update: PageUpdate, };
+
+/**
+ * What the app shows of itself.
+ */
+export type Presentation = { 
+/**
+ * The project's neutral name, or the app's own ("Voices").
+ */
+name: string, 
+/**
+ * The enumerator profile kept from the last sync (`None`: none yet).
+ */
+enumerator: { sex?: string, languages?: Array<string>, area?: string } | null, };
+
 export type OutcomeChoice = "completed" | "partly_completed" | "refused" | "nobody_at_home" | "respondent_not_available" | "interrupted_for_safety" | "other";
 
 export type EndRequest = { response_id: string, 
@@ -467,6 +534,9 @@ export interface Commands {
   record_consent: { request: ConsentRequest; response: InterviewState };
   record_privacy: { request: PrivacyRequest; response: PageUpdate };
   draw_selection: { request: DrawRequest; response: PageUpdate };
+  check_matching: { request: MatchCheckRequest; response: MatchingCheck };
+  record_matching: { request: MatchingRequest; response: PageUpdate };
+  presentation: { request: null; response: Presentation };
   review: { request: ResponseRequest; response: Review };
   finalize: { request: ResponseRequest; response: Review };
   end_interview: { request: EndRequest; response: Review };

@@ -16,6 +16,15 @@ export interface ScreensEngine {
   screen_record_consent(given: boolean, now: string): string;
   screen_record_privacy(group: string, outcome: string, page: number, now: string): string;
   screen_draw_selection(path: string, page: number, now: string): string;
+  screen_check_matching(group: string, page: number, now: string): string;
+  screen_record_matching(
+    group: string,
+    outcome: string,
+    by: string | null,
+    sex: string | null,
+    page: number,
+    now: string,
+  ): string;
   screen_end_interview(outcome: string, note: string | null, returnVisit: string | null, now: string): string;
   screen_review(): string;
   screen_finalize(now: string): string;
@@ -59,6 +68,9 @@ export function wasmBackend(engine: ScreensEngine, onChange: () => void = () => 
     remove_repeat_instance: (r) => changed(unwrap(engine.screen_remove_instance(r.path, r.page, localInstant()))),
     record_consent: (r) => changed(unwrap(engine.screen_record_consent(r.given, localInstant()))),
     record_privacy: (r) => changed(unwrap(engine.screen_record_privacy(r.group_path, r.outcome, r.page, localInstant()))),
+    check_matching: (r) => changed(unwrap(engine.screen_check_matching(r.group_path, r.page, localInstant()))),
+    record_matching: (r) =>
+      changed(unwrap(engine.screen_record_matching(r.group_path, r.outcome, r.by, r.sex, r.page, localInstant()))),
     draw_selection: (r) => changed(unwrap(engine.screen_draw_selection(r.field_path, r.page, localInstant()))),
     end_interview: (r) =>
       changed(unwrap(engine.screen_end_interview(r.outcome, r.note, r.return_visit, localInstant()))),

@@ -179,6 +179,15 @@ impl Importer<'_> {
             self.check_repeat_name(&name, &at, count.as_ref());
         }
         let relevant = table.get(row, "relevant").map(|c| self.bind_expression(&c));
+        if repeat {
+            if let Some(c) = table.get(row, "match") {
+                self.error(
+                    Some(c.at),
+                    "ignored-cell",
+                    "'match' is a rule on a group; put the repeat inside a group that has it",
+                );
+            }
+        }
         let privacy = match table.get(row, "privacy") {
             None => None,
             Some(c) if c.text.eq_ignore_ascii_case("required") => {
@@ -255,6 +264,7 @@ impl Importer<'_> {
                     }
                 },
             };
+            let match_rule = table.get(row, "match").map(|c| self.bind_expression(&c));
             Some(Container::Group(Group {
                 name,
                 label,
@@ -264,6 +274,7 @@ impl Importer<'_> {
                 page,
                 privacy,
                 privacy_prompt,
+                match_rule,
                 sensitive,
                 body: Vec::new(),
             }))
@@ -405,6 +416,7 @@ impl Importer<'_> {
                 page: true,
                 privacy: None,
                 privacy_prompt: None,
+                match_rule: None,
                 sensitive: false,
                 body,
             }));

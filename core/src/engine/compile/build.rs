@@ -223,6 +223,7 @@ fn root_node() -> Node {
         sensitive: false,
         consent_gated: false,
         privacy_check: false,
+        match_rule: None,
         page: false,
         nondeterministic: false,
         item: ItemData::Root,
@@ -256,6 +257,7 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
                 page: g.page,
                 privacy: g.privacy,
                 privacy_prompt: g.privacy_prompt.clone(),
+                match_rule: g.match_rule.clone(),
                 sensitive: g.sensitive,
                 // The body lives on as this node's children; copying it here would be quadratic.
                 body: Vec::new(),
@@ -314,6 +316,7 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
         sensitive: f.sensitive,
         consent_gated: f.depth == 0 && consent_index.is_some_and(|c| index > c) && !metadata,
         privacy_check: has_privacy_check(f.item),
+        match_rule: None,
         page,
         nondeterministic: false,
         item,

@@ -57,6 +57,27 @@ impl Builder {
                 continue;
             }
             match function {
+                Function::Enumerator => {
+                    if let Some(ExprKind::String(key)) = call.args.first().map(|a| &a.kind) {
+                        if !crate::matching::KEYS.contains(&&**key) {
+                            let span = call.args[0].span;
+                            self.diagnostics.push(
+                                Diagnostic::error(
+                                    Code::UnknownEnumeratorKey,
+                                    pointer,
+                                    format!(
+                                        "`enumerator` reads `sex`, `languages` or `area`, not `{key}`{}",
+                                        crate::diagnostic::suggestion(
+                                            key,
+                                            crate::matching::KEYS.iter().copied()
+                                        )
+                                    ),
+                                )
+                                .with_span(span.start, span.end),
+                            );
+                        }
+                    }
+                }
                 Function::Regex => {
                     if let Some(ExprKind::String(pattern)) = call.args.get(1).map(|a| &a.kind) {
                         if let Err(err) = regex::Regex::new(pattern) {

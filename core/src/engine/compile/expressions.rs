@@ -23,6 +23,7 @@ enum Prop {
     ReadOnly,
     Count,
     ChoiceFilter,
+    Match,
 }
 
 impl Prop {
@@ -36,6 +37,7 @@ impl Prop {
             Prop::ReadOnly => "read_only",
             Prop::Count => "count",
             Prop::ChoiceFilter => "choice_filter",
+            Prop::Match => "match",
         }
     }
 }
@@ -202,6 +204,13 @@ impl Builder {
                 self.nodes[idx].required = compiled;
             } else {
                 self.nodes[idx].read_only = compiled;
+            }
+        }
+        if let Item::Group(g) = f.item {
+            // Evaluated when the enumerator reaches the group, so it is no task: its
+            // references are only checked.
+            if let Some((e, _refs)) = compile(self, Prop::Match, g.match_rule.as_deref()) {
+                self.nodes[idx].match_rule = Some(e);
             }
         }
         if let Some((e, refs)) = compile(self, Prop::Count, count) {

@@ -135,6 +135,9 @@ pub(crate) struct Node {
     /// Only relevant once consent is given (top-level items after the consent block).
     pub consent_gated: bool,
     pub privacy_check: bool,
+    /// A group's `match` rule (enumerator–respondent matching), evaluated when the
+    /// enumerator reaches the group, not a task of the dependency graph.
+    pub match_rule: Option<Expr>,
     /// A group shown as a page of its own.
     pub page: bool,
     /// The calculation calls `now()`, `random()`, `uuid()`…: computed once, then kept.

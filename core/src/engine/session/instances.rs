@@ -251,6 +251,7 @@ impl Session {
             answers,
             consent: self.consent.clone(),
             privacy: self.privacy.clone(),
+            matching: self.matching.clone(),
             selections: self.selections.clone(),
             outcome: self.outcome.clone(),
         }

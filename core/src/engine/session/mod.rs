@@ -17,6 +17,7 @@ mod changes;
 mod consent_privacy;
 mod context;
 mod instances;
+mod matching;
 mod recompute;
 mod validation;
 
@@ -83,6 +84,7 @@ pub struct Session {
     id: String,
     pub(crate) consent: Option<ConsentRecord>,
     pub(crate) privacy: BTreeMap<AnswerPath, PrivacyRecord>,
+    pub(crate) matching: BTreeMap<AnswerPath, crate::matching::MatchingRecord>,
     pub(crate) selections: BTreeMap<AnswerPath, SelectionRecord>,
     pub(crate) outcome: Option<OutcomeRecord>,
     pub(super) response: OnceCell<Response>,
@@ -118,6 +120,7 @@ impl Session {
             id: response.id,
             consent: response.consent,
             privacy: response.privacy,
+            matching: response.matching,
             selections: response.selections,
             outcome: response.outcome,
             response: OnceCell::new(),
@@ -195,6 +198,12 @@ impl Session {
                     return Err(EngineError::NotAnswerable {
                         path: path.to_string(),
                         reason: "the respondent is drawn by the app",
+                    });
+                }
+                if self.matching_pending(inst, node) {
+                    return Err(EngineError::NotAnswerable {
+                        path: path.to_string(),
+                        reason: "its section needs a matching enumerator first (matched, or handed over)",
                     });
                 }
             }

@@ -201,6 +201,7 @@ impl Session {
                 let relevant = self.parent_relevant(inst, node)
                     && self.consent_open(node)
                     && self.privacy_open(inst, node)
+                    && self.match_open(inst, node)
                     && n.relevant.as_ref().is_none_or(|e| {
                         // An expression that cannot be evaluated keeps the question (and its answer).
                         self.eval_bool(e, inst, node, env).unwrap_or(true)
@@ -309,7 +310,7 @@ impl Session {
         self.instances[inst].slots[form.node(p).slot].relevant
     }
 
-    fn eval_bool(
+    pub(super) fn eval_bool(
         &self,
         e: &Expr,
         inst: InstId,

@@ -53,6 +53,9 @@ pub enum ViolationCode {
     /// A respondent selection's answer no recorded draw gives, or a drawn person no
     /// longer on the roster.
     Selection,
+    /// A section with a `match` rule was reached without a record (matched, handed over
+    /// or skipped).
+    Matching,
 }
 
 impl Session {
@@ -103,6 +106,9 @@ impl Session {
                         out.push(v);
                     }
                 }
+                if let Some(v) = self.matching_violation(inst, node, lang) {
+                    out.push(v);
+                }
             }
         }
         out.retain(|v| !self.excused_by_outcome(v));
@@ -121,7 +127,7 @@ impl Session {
         let NodeKind::Field(kind) = n.kind else {
             return Vec::new();
         };
-        if !slot.relevant || self.privacy_pending(inst, node) {
+        if !slot.relevant || self.privacy_pending(inst, node) || self.matching_pending(inst, node) {
             return Vec::new();
         }
         let Some(field) = form.field(node) else {
@@ -252,7 +258,11 @@ impl Session {
         let ItemData::Repeat(repeat) = &n.item else {
             return None;
         };
-        if !slot.relevant || n.count.is_some() || self.privacy_pending(inst, node) {
+        if !slot.relevant
+            || n.count.is_some()
+            || self.privacy_pending(inst, node)
+            || self.matching_pending(inst, node)
+        {
             return None;
         }
         let count = slot.instances.len();

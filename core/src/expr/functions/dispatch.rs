@@ -83,6 +83,7 @@ fn apply(function: Function, a: &mut Args<'_, '_, '_>) -> Result<Value, ExprErro
         F::Digest => strings::digest(a),
         F::Pulldata => nodesets::pulldata(a),
         F::Base64Decode => strings::base64_decode(a),
+        F::Enumerator => strings::enumerator(a),
         // Booleans and choice of values
         // `if` and `once` are normally dispatched in `call`; kept here so `apply`
         // handles every function.

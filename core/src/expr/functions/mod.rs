@@ -121,6 +121,8 @@ functions! {
     Digest = "digest", 2, Some(3), String, false;
     Pulldata = "pulldata", 4, Some(4), String, false;
     Base64Decode = "base64-decode", 1, Some(1), String, false;
+    // The device's enumerator profile (`sex`, `languages`, `area`), from the environment.
+    Enumerator = "enumerator", 1, Some(1), String, false;
     // Booleans and choice of values
     If = "if", 3, Some(3), Any, false;
     Coalesce = "coalesce", 2, ANY, Any, false;

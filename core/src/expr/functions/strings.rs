@@ -154,6 +154,23 @@ pub(super) fn ends_with(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
 }
 
 /// `uuid()`: a random version-4 UUID; `uuid(n)`: `n` random letters and digits.
+/// `enumerator('sex' | 'languages' | 'area')`: the device's enumerator profile, as the
+/// shell's environment gives it; `""` when the device has no profile.
+pub(super) fn enumerator(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
+    let key = a.string(0)?;
+    if !crate::matching::KEYS.contains(&key.as_str()) {
+        return Err(err(
+            ErrorKind::Value,
+            a.expr(0).span,
+            format!(
+                "`enumerator` reads `sex`, `languages` or `area`, not `{}`",
+                key.chars().take(40).collect::<String>()
+            ),
+        ));
+    }
+    Ok(text(a.ev.env.enumerator(&key).unwrap_or_default()))
+}
+
 pub(super) fn uuid(a: &mut Args<'_, '_, '_>) -> Result<Value, ExprError> {
     if a.len() == 0 {
         let bytes = a.ev.env.random_bytes();

@@ -518,7 +518,8 @@ pub(super) fn list_devices(
     c.query(
         &format!(
             "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending,
-                    revoked_at, wipe_requested_at
+                    revoked_at, wipe_requested_at, enumerator_sex, enumerator_languages,
+                    enumerator_area
              FROM devices WHERE project = $1 AND {} ORDER BY id",
             teams::seen("id", "$2")
         ),
@@ -536,6 +537,11 @@ pub(super) fn list_devices(
             pending: r.try_get(6)?,
             revoked_at: r.try_get(7)?,
             wipe_requested_at: r.try_get(8)?,
+            profile: crate::store::profile::from_columns(
+                r.try_get(9)?,
+                r.try_get(10)?,
+                r.try_get(11)?,
+            ),
         })
     })
     .collect()

@@ -27,6 +27,7 @@ mod connection;
 mod console;
 mod ingest;
 mod migrations;
+mod profile;
 mod referrals;
 mod review;
 mod rows;
@@ -39,7 +40,8 @@ pub use migrations::SCHEMA_VERSION;
 
 use std::collections::HashSet;
 
-use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck};
+use voices_core::matching::EnumeratorProfile;
+use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, Presentation, RecordAck};
 
 use super::access::{AuditEntry, AuditQuery, AuditRecord, ProjectKey};
 use super::plan::Ingest;
@@ -113,6 +115,31 @@ impl Store for PostgresStore {
             )?;
             Ok(n > 0)
         })
+    }
+
+    fn presentation(&self, project: &str) -> Result<Option<Presentation>> {
+        self.run(|c| profile::presentation(c, project))
+    }
+
+    fn set_presentation(&self, project: &str, presentation: &Presentation) -> Result<bool> {
+        self.run(|c| profile::set_presentation(c, project, presentation))
+    }
+
+    fn device_profile(
+        &self,
+        project: Option<&str>,
+        device_id: &str,
+    ) -> Result<Option<EnumeratorProfile>> {
+        self.run(|c| profile::device_profile(c, project, device_id))
+    }
+
+    fn set_device_profile(
+        &self,
+        project: Option<&str>,
+        device_id: &str,
+        enumerator: &EnumeratorProfile,
+    ) -> Result<bool> {
+        self.run(|c| profile::set_device_profile(c, project, device_id, enumerator))
     }
 
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {

@@ -447,7 +447,7 @@ pub(super) fn list_devices(
 ) -> Result<Vec<DeviceInfo>> {
     let mut stmt = c.prepare_cached(&format!(
         "SELECT id, label, enumerator, created_at, last_seen_at, app_version, pending, revoked_at,
-                wipe_requested_at
+                wipe_requested_at, enumerator_sex, enumerator_languages, enumerator_area
          FROM devices WHERE project = ?1 AND {} ORDER BY id",
         teams::seen("id", "?2")
     ))?;
@@ -462,6 +462,7 @@ pub(super) fn list_devices(
             pending: r.get(6)?,
             revoked_at: r.get(7)?,
             wipe_requested_at: r.get(8)?,
+            profile: crate::store::profile::from_columns(r.get(9)?, r.get(10)?, r.get(11)?),
         })
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

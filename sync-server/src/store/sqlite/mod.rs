@@ -22,6 +22,7 @@ mod attachments;
 mod console;
 mod ingest;
 mod migrations;
+mod profile;
 mod readers;
 mod referrals;
 mod review;
@@ -32,7 +33,8 @@ use std::path::Path;
 use std::sync::{Condvar, Mutex};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
-use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, RecordAck};
+use voices_core::matching::EnumeratorProfile;
+use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, Presentation, RecordAck};
 
 use super::access::{AuditEntry, AuditQuery, AuditRecord, ProjectKey};
 use super::plan::Ingest;
@@ -285,6 +287,31 @@ impl Store for SqliteStore {
             )?;
             Ok(n > 0)
         })
+    }
+
+    fn presentation(&self, project: &str) -> Result<Option<Presentation>> {
+        self.read(|c| profile::presentation(c, project))
+    }
+
+    fn set_presentation(&self, project: &str, presentation: &Presentation) -> Result<bool> {
+        self.write(|c| profile::set_presentation(c, project, presentation))
+    }
+
+    fn device_profile(
+        &self,
+        project: Option<&str>,
+        device_id: &str,
+    ) -> Result<Option<EnumeratorProfile>> {
+        self.read(|c| profile::device_profile(c, project, device_id))
+    }
+
+    fn set_device_profile(
+        &self,
+        project: Option<&str>,
+        device_id: &str,
+        enumerator: &EnumeratorProfile,
+    ) -> Result<bool> {
+        self.write(|c| profile::set_device_profile(c, project, device_id, enumerator))
     }
 
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {

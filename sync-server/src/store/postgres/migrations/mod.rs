@@ -45,6 +45,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0012_keys_and_audit.sql"),
     // 13: teams of devices, and coordinators limited to teams.
     include_str!("0013_teams.sql"),
+    // 14: the enumerator profile of a device and the neutral name of a project.
+    include_str!("0014_enumerator_profile.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
