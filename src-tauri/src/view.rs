@@ -440,7 +440,6 @@ pub fn outline(view: &engine::FormView) -> Vec<OutlineEntry> {
                 engine::PageKind::Questions => PageKind::Questions,
                 engine::PageKind::PrivacyCheck => PageKind::PrivacyCheck,
                 engine::PageKind::MatchCheck => PageKind::MatchCheck,
-                engine::PageKind::MatchCheck => PageKind::MatchCheck,
                 engine::PageKind::RepeatControls => PageKind::RepeatControls,
             },
             questions: j.questions as u32,

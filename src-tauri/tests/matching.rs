@@ -52,7 +52,9 @@ fn page_of(voices: &Voices, id: &str, key: &str) -> Option<(u32, PageKind)> {
 /// A female respondent, on the page of the section: its index.
 fn at_section(voices: &Voices) -> (String, u32) {
     let id = voices.start(FORM_ID, None, Some("en")).unwrap().response_id;
-    voices.set_answer(&id, "/resp_sex", Some("female"), 0).unwrap();
+    voices
+        .set_answer(&id, "/resp_sex", Some("female"), 0)
+        .unwrap();
     let (index, kind) = page_of(voices, &id, "/violence").unwrap();
     assert_eq!(kind, PageKind::MatchCheck);
     (id, index)
@@ -69,25 +71,46 @@ fn without_a_profile_nothing_matches_and_a_skip_is_kept_across_a_restart() {
     let (id, index) = at_section(&voices);
     let check = voices.check_matching(&id, "/violence", index).unwrap();
     assert!(!check.matched);
-    assert!(!check.profile_known, "the screen says the device has no profile");
+    assert!(
+        !check.profile_known,
+        "the screen says the device has no profile"
+    );
     assert_eq!(check.update.page.kind, PageKind::MatchCheck);
     // The section cannot be answered while closed.
     assert!(voices.set_answer(&id, "/hurt", Some("x"), index).is_err());
     // `matched` only comes from the rule.
     assert!(voices
-        .record_matching(&id, "/violence", MatchingOutcome::Matched, None, None, index)
+        .record_matching(
+            &id,
+            "/violence",
+            MatchingOutcome::Matched,
+            None,
+            None,
+            index
+        )
         .is_err());
     let update = voices
-        .record_matching(&id, "/violence", MatchingOutcome::Skipped, None, None, index)
+        .record_matching(
+            &id,
+            "/violence",
+            MatchingOutcome::Skipped,
+            None,
+            None,
+            index,
+        )
         .unwrap();
     assert_ne!(update.page.key, "/violence");
     assert_eq!(page_of(&voices, &id, "/violence"), None);
     drop(voices);
 
     let voices = open(dir.path());
-    assert_eq!(page_of(&voices, &id, "/violence"), None, "the skip was kept");
+    assert_eq!(
+        page_of(&voices, &id, "/violence"),
+        None,
+        "the skip was kept"
+    );
     let kept = voices.with_store(|s| s.matching(&id)).unwrap();
-    let record = &kept[&"/violence".parse().unwrap()];
+    let record = &kept["/violence"];
     assert_eq!(record.outcome, MatchingOutcome::Skipped);
     let review = voices.finalize(&id).unwrap();
     assert!(review.can_finalize, "{:?}", review.issues);
@@ -109,7 +132,9 @@ fn the_profile_comes_with_a_sync_and_a_hand_over_reaches_the_server() {
                 languages: vec!["ar".into()],
                 area: Some("North".into()),
             };
-            assert!(store.set_device_profile(Some(PROJECT), "tab-m", &male).unwrap());
+            assert!(store
+                .set_device_profile(Some(PROJECT), "tab-m", &male)
+                .unwrap());
             let name = Presentation {
                 neutral_name: Some("Field notes".into()),
             };
@@ -141,12 +166,21 @@ fn the_profile_comes_with_a_sync_and_a_hand_over_reaches_the_server() {
             .unwrap();
         assert_eq!(update.page.key, "/violence");
         assert_eq!(update.page.kind, PageKind::Questions);
-        voices.set_answer(&id, "/hurt", Some("nothing"), index).unwrap();
+        voices
+            .set_answer(&id, "/hurt", Some("nothing"), index)
+            .unwrap();
         // A male respondent in another interview: the rule holds, `matched` is kept.
         let other = voices.start(FORM_ID, None, Some("en")).unwrap().response_id;
-        voices.set_answer(&other, "/resp_sex", Some("male"), 0).unwrap();
+        voices
+            .set_answer(&other, "/resp_sex", Some("male"), 0)
+            .unwrap();
         let (index, _) = page_of(&voices, &other, "/violence").unwrap();
-        assert!(voices.check_matching(&other, "/violence", index).unwrap().matched);
+        assert!(
+            voices
+                .check_matching(&other, "/violence", index)
+                .unwrap()
+                .matched
+        );
         for r in [&id, &other] {
             let review = voices.finalize(r).unwrap();
             assert!(review.can_finalize, "{:?}", review.issues);

@@ -757,7 +757,7 @@ fn main() -> anyhow::Result<()> {
             )?;
             let (id, expires) = (&registered.device.id, &registered.code_expires_at);
             if !profile.is_empty() {
-                store.set_device_profile(Some(project), id, &profile)?;
+                store.set_device_profile(Some(project.as_str()), id, &profile)?;
                 say(&format!(
                     "enumerator profile: {}",
                     profile_cli::describe(&profile)

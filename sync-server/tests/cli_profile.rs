@@ -64,21 +64,27 @@ fn a_profile_is_given_at_provisioning_and_changed_later() {
 
     // Shown, then changed part by part; an empty value makes a part unknown.
     let out = ok(run(data, &["device", "profile", "tab-1"]));
-    assert!(out.contains("sex female, languages ar,en, area North"), "{out}");
+    assert!(
+        out.contains("sex female, languages ar,en, area North"),
+        "{out}"
+    );
     let out = ok(run(
         data,
         &["device", "profile", "tab-1", "--sex", "male", "--area", ""],
     ));
-    assert!(out.contains("sex male, languages ar,en, area unknown"), "{out}");
+    assert!(
+        out.contains("sex male, languages ar,en, area unknown"),
+        "{out}"
+    );
     assert!(out.contains("next sync"), "{out}");
-    let e = refused(run(data, &["device", "profile", "tab-1", "--languages", "ar en"]));
+    let e = refused(run(
+        data,
+        &["device", "profile", "tab-1", "--languages", "ar en"],
+    ));
     assert!(e.contains("not a language code"), "{e}");
     let e = refused(run(data, &["device", "profile", "tab-9", "--sex", "male"]));
     assert!(e.contains("no device `tab-9`"), "{e}");
-    assert_eq!(
-        profile(data, "tab-1").unwrap().sex.as_deref(),
-        Some("male")
-    );
+    assert_eq!(profile(data, "tab-1").unwrap().sex.as_deref(), Some("male"));
 }
 
 #[test]
@@ -90,7 +96,13 @@ fn the_neutral_name_is_shown_set_checked_and_removed() {
     assert!(out.contains("no neutral name"), "{out}");
     let out = ok(run(
         data,
-        &["project", "presentation", "p1", "--neutral-name", " Field notes "],
+        &[
+            "project",
+            "presentation",
+            "p1",
+            "--neutral-name",
+            " Field notes ",
+        ],
     ));
     assert!(out.contains("\"Field notes\""), "{out}");
     let long = "x".repeat(61);
@@ -101,11 +113,19 @@ fn the_neutral_name_is_shown_set_checked_and_removed() {
     assert!(e.contains("at most 60 characters"), "{e}");
     let store = SqliteStore::open(&data.join("voices.sqlite3")).unwrap();
     assert_eq!(
-        store.presentation("p1").unwrap().unwrap().neutral_name.as_deref(),
+        store
+            .presentation("p1")
+            .unwrap()
+            .unwrap()
+            .neutral_name
+            .as_deref(),
         Some("Field notes")
     );
     drop(store);
-    let out = ok(run(data, &["project", "presentation", "p1", "--neutral-name", ""]));
+    let out = ok(run(
+        data,
+        &["project", "presentation", "p1", "--neutral-name", ""],
+    ));
     assert!(out.contains("no neutral name"), "{out}");
     let e = refused(run(data, &["project", "presentation", "nope"]));
     assert!(e.contains("no project `nope`"), "{e}");

@@ -24,7 +24,9 @@ async fn put(fx: &Fixture, token: &str, uri: &str, body: Value) -> (StatusCode, 
 async fn a_device_reads_the_profile_and_name_a_coordinator_sets() {
     let fx = Fixture::new().await;
     // Nothing set yet: an unknown profile, no neutral name.
-    let (status, body) = fx.get(&fx.device, "/api/v1/projects/p1/device/profile").await;
+    let (status, body) = fx
+        .get(&fx.device, "/api/v1/projects/p1/device/profile")
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body, json!({"enumerator": {}}));
 
@@ -36,7 +38,10 @@ async fn a_device_reads_the_profile_and_name_a_coordinator_sets() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({"sex": "female", "languages": ["ar", "en"], "area": "North"}));
+    assert_eq!(
+        body,
+        json!({"sex": "female", "languages": ["ar", "en"], "area": "North"})
+    );
     let (status, body) = put(
         &fx,
         &fx.coordinator,
@@ -46,14 +51,18 @@ async fn a_device_reads_the_profile_and_name_a_coordinator_sets() {
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
 
-    let (_, body) = fx.get(&fx.device, "/api/v1/projects/p1/device/profile").await;
+    let (_, body) = fx
+        .get(&fx.device, "/api/v1/projects/p1/device/profile")
+        .await;
     assert_eq!(
         body,
         json!({"enumerator": {"sex": "female", "languages": ["ar", "en"], "area": "North"},
                "neutral_name": "Field notes"})
     );
     // Each device reads its own: the other device of the project has none.
-    let (_, body) = fx.get(&fx.device_b, "/api/v1/projects/p1/device/profile").await;
+    let (_, body) = fx
+        .get(&fx.device_b, "/api/v1/projects/p1/device/profile")
+        .await;
     assert_eq!(body["enumerator"], json!({}));
     assert_eq!(body["neutral_name"], "Field notes");
     // The console's list carries it.
@@ -65,7 +74,9 @@ async fn a_device_reads_the_profile_and_name_a_coordinator_sets() {
         .find(|d| d["id"] == "tab-a")
         .unwrap();
     assert_eq!(tab_a["profile"]["sex"], "female");
-    let (_, presentation) = fx.get(&fx.coordinator, "/api/v1/projects/p1/presentation").await;
+    let (_, presentation) = fx
+        .get(&fx.coordinator, "/api/v1/projects/p1/presentation")
+        .await;
     assert_eq!(presentation, json!({"neutral_name": "Field notes"}));
 }
 
@@ -81,7 +92,13 @@ async fn bad_profiles_and_names_are_refused_with_what_is_wrong() {
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["code"], "bad_profile");
-    assert!(body["detail"].as_str().unwrap().contains("female, male, other"), "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("female, male, other"),
+        "{body}"
+    );
     let (status, body) = put(
         &fx,
         &fx.coordinator,
@@ -109,6 +126,8 @@ async fn bad_profiles_and_names_are_refused_with_what_is_wrong() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert_eq!(body["code"], "bad_presentation");
     // Nothing was kept.
-    let (_, body) = fx.get(&fx.device, "/api/v1/projects/p1/device/profile").await;
+    let (_, body) = fx
+        .get(&fx.device, "/api/v1/projects/p1/device/profile")
+        .await;
     assert_eq!(body, json!({"enumerator": {}}));
 }

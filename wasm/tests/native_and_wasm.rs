@@ -64,7 +64,10 @@ impl Call {
             Call::RemoveInstance(p) => ("remove_instance", json!([p])),
             Call::RecordConsent(g) => ("record_consent", json!([g])),
             Call::RecordPrivacy(p, o) => ("record_privacy", json!([p, o])),
-            Call::HandOver(p) => ("record_matching", json!([p, "handed_over", "Amal", "female"])),
+            Call::HandOver(p) => (
+                "record_matching",
+                json!([p, "handed_over", "Amal", "female"]),
+            ),
             Call::Validate(l) => ("validate", json!([l])),
             Call::Finalize => ("finalize", json!([])),
             Call::Response => ("response", json!([])),

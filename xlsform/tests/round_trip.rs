@@ -389,7 +389,10 @@ fn match_rules_on_groups_round_trip() {
     let report = voices_xlsform::import_markdown(md, &ImportOptions::default());
     let errors: Vec<_> = report.errors().collect();
     assert_eq!(errors.len(), 1, "{errors:#?}");
-    assert!(errors[0].message.contains("'match' is a rule on a group"), "{errors:#?}");
+    assert!(
+        errors[0].message.contains("'match' is a rule on a group"),
+        "{errors:#?}"
+    );
 
     let fixed = md.replace("| Visits | true() |", "| Visits | |");
     let form = voices_xlsform::import_markdown(&fixed, &ImportOptions::default())
@@ -414,7 +417,9 @@ fn match_rules_on_groups_round_trip() {
     let wrong_key = fixed.replace("enumerator('sex')", "enumerator('gender')");
     let report = voices_xlsform::import_markdown(&wrong_key, &ImportOptions::default());
     assert!(
-        report.errors().any(|e| e.message.contains("`sex`, `languages` or `area`")),
+        report
+            .errors()
+            .any(|e| e.message.contains("`sex`, `languages` or `area`")),
         "{:#?}",
         report.errors().collect::<Vec<_>>()
     );

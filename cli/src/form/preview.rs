@@ -30,8 +30,8 @@ use voices_core::engine::{
 use voices_core::env::FixedEnvironment;
 use voices_core::form::{answer_key, repeated_names, FieldType, Form, Item};
 use voices_core::response::{
-    Answer, Answers, ConsentRecord, MatchingOutcome, MatchingRecord, PrivacyOutcome,
-    PrivacyRecord, Response, SelectionRecord,
+    Answer, Answers, ConsentRecord, MatchingOutcome, MatchingRecord, PrivacyOutcome, PrivacyRecord,
+    Response, SelectionRecord,
 };
 
 use super::check::read_form_text;
@@ -220,11 +220,16 @@ fn build_response(
             let (outcome, by, sex) = match &record {
                 Value::String(outcome) => (outcome.clone(), None, None),
                 Value::Object(o) => (
-                    o.get("outcome").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                    o.get("outcome")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
                     o.get("by").and_then(Value::as_str).map(str::to_owned),
                     o.get("sex").and_then(Value::as_str).map(str::to_owned),
                 ),
-                _ => bail!("{MATCHING_KEY} {path}: an outcome, or {{\"outcome\", \"by\", \"sex\"}}"),
+                _ => {
+                    bail!("{MATCHING_KEY} {path}: an outcome, or {{\"outcome\", \"by\", \"sex\"}}")
+                }
             };
             let outcome = MatchingOutcome::from_name(&outcome).ok_or_else(|| {
                 anyhow::anyhow!("{MATCHING_KEY} {path}: `{outcome}` is not an outcome (matched, handed_over or skipped)")

@@ -228,6 +228,7 @@ mod tests {
         consent: Option<ConsentRecord>,
         privacy: BTreeMap<AnswerPath, PrivacyRecord>,
         selections: BTreeMap<AnswerPath, SelectionRecord>,
+        matching: BTreeMap<AnswerPath, MatchingRecord>,
         outcome: Option<OutcomeRecord>,
         /// Built revisions and whether each is held by the server.
         revisions: Vec<(Revision, bool)>,
@@ -244,6 +245,7 @@ mod tests {
                 }),
                 privacy: BTreeMap::new(),
                 selections: BTreeMap::new(),
+                matching: BTreeMap::new(),
                 outcome: None,
                 revisions: Vec::new(),
             }
@@ -266,7 +268,7 @@ mod tests {
                 consent: self.consent.as_ref(),
                 privacy: &self.privacy,
                 selections: &self.selections,
-                matching: &BTreeMap::new(),
+                matching: &self.matching,
                 outcome: self.outcome.as_ref(),
             };
             let built = Built {
@@ -343,6 +345,35 @@ mod tests {
         // claiming it.
         assert_eq!(rebuilt.seen.get("old-tab"), 0);
         assert!(d.build("new-tab", 3_000, false).is_none());
+    }
+
+    #[test]
+    fn a_hand_over_goes_once_and_a_later_skip_goes_again() {
+        let mut d = Device::new(&[("/hurt", "no")]);
+        let group: AnswerPath = "/violence".parse().unwrap();
+        let handed = MatchingRecord {
+            outcome: crate::matching::MatchingOutcome::HandedOver,
+            at: "2026-01-05T10:01:00+03:00".into(),
+            by: Some("Amal".into()),
+            sex: Some("female".into()),
+        };
+        d.matching.insert(group.clone(), handed.clone());
+        let first = d.build("tab", 1_000, false).unwrap();
+        assert_eq!(first.matching.get("/violence"), Some(&handed));
+        let state = d.fold(true);
+        assert_eq!(state.matching(&group), Some(&handed));
+        assert_eq!(state.to_response().matching.get(&group), Some(&handed));
+        assert!(d.build("tab", 2_000, false).is_none(), "nothing changed");
+        let skipped = MatchingRecord {
+            outcome: crate::matching::MatchingOutcome::Skipped,
+            at: "2026-01-05T10:05:00+03:00".into(),
+            by: None,
+            sex: None,
+        };
+        d.matching.insert(group.clone(), skipped.clone());
+        let second = d.build("tab", 3_000, false).unwrap();
+        assert_eq!(second.matching.get("/violence"), Some(&skipped));
+        assert_eq!(d.fold(true).matching(&group), Some(&skipped));
     }
 
     #[test]

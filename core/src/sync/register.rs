@@ -186,6 +186,8 @@ mod tests {
             "/m[2]/age",
             "/m[]",
             "@consent",
+            "@matching/m[1]/violence",
+            "@matching/violence",
             "@outcome",
             "@privacy/m[1]/safety",
             "@privacy/safety",
@@ -219,6 +221,8 @@ mod tests {
         // step or a step below a count is not.
         for bad in [
             "@other",
+            "@matching",
+            "@matchingviolence",
             "@privacy",
             "@privacysafety",
             "@selection",

@@ -380,6 +380,39 @@ mod tests {
         }
     }
 
+    #[test]
+    fn matching_records_are_keyed_by_group_and_checked() {
+        use crate::matching::{MatchingOutcome, MatchingRecord};
+        let handed = MatchingRecord {
+            outcome: MatchingOutcome::HandedOver,
+            at: "2026-01-05T10:01:00+03:00".into(),
+            by: Some("Amal".into()),
+            sex: Some("female".into()),
+        };
+        let mut r = revision();
+        r.matching.insert("/violence".into(), handed.clone());
+        assert_eq!(r.edits().unwrap().matching.len(), 1);
+        let mut bad_key = revision();
+        bad_key.matching.insert("violence".into(), handed.clone());
+        assert!(matches!(
+            bad_key.edits(),
+            Err(RevisionError::MatchingKey(_))
+        ));
+        let mut no_sex = revision();
+        no_sex.matching.insert(
+            "/violence".into(),
+            MatchingRecord {
+                sex: None,
+                ..handed
+            },
+        );
+        let err = no_sex.edits().unwrap_err();
+        assert!(
+            err.to_string().contains("the sex of who took over"),
+            "{err}"
+        );
+    }
+
     /// What the stores cannot keep as sent is refused here, the same on every backend:
     /// NUL in text (PostgreSQL), edit numbers beyond 64-bit signed integers; and ids are
     /// printable, so they show and log as one line.

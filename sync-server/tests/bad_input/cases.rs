@@ -110,6 +110,19 @@ fn set_policy(body: Value) -> Sent {
     }
 }
 
+/// A coordinator's `PUT` of p1 (`path` after `/api/v1/projects/p1`).
+fn put_p1(path: &str, body: Value) -> Sent {
+    Sent {
+        method: "PUT",
+        ..Sent::post(
+            Caller::Coordinator,
+            format!("/api/v1/projects/p1{path}"),
+            "application/json",
+            body.to_string().into_bytes(),
+        )
+    }
+}
+
 /// An admin's JSON request about teams of p1 (`path` after `/api/v1/projects/p1`).
 fn teams(method: &'static str, caller: Caller, path: &str, body: Value) -> Sent {
     Sent {
@@ -179,6 +192,10 @@ pub fn cases() -> Vec<Case> {
             |_| set_policy(json!({"idle_lock_seconds": 10, "retention_days": 30})), Expect::Refused(400, "bad_policy")),
         rev("sizes_policy_retention_over_10_years", Sizes, "a device policy keeping answers 3,651 days", "names the value and the range (0 to 3,650)",
             |_| set_policy(json!({"idle_lock_seconds": 300, "retention_days": 3651})), Expect::Refused(400, "bad_policy")),
+        rev("sizes_profile_sex_unknown_word", Sizes, "an enumerator profile whose sex is `woman`", "names the value and the three accepted",
+            |_| put_p1("/devices/tab-a/profile", json!({"sex": "woman"})), Expect::Refused(400, "bad_profile")),
+        rev("sizes_neutral_name_over_60_characters", Sizes, "a neutral name of 61 characters", "a window title is at most 60",
+            |_| put_p1("/presentation", json!({"neutral_name": "n".repeat(61)})), Expect::Refused(400, "bad_presentation")),
         rev("sizes_send_back_without_a_comment", Sizes, "a send-back whose comments are blank", "it must say what to fix",
             |_| decide(json!({"state": "sent_back", "comment": "  ", "fields": {"/village": " "}})),
             Expect::Refused(400, "comment_required")),

@@ -125,8 +125,12 @@ pub fn enumerator_profiles_and_the_neutral_name_are_kept(store: Arc<dyn Store>) 
         revoked_at: None,
         wipe_requested_at: None,
     };
-    store.add_device(&device("dev-a", "p1"), "c-a", LATER, NOW).unwrap();
-    store.add_device(&device("dev-b", "p2"), "c-b", LATER, NOW).unwrap();
+    store
+        .add_device(&device("dev-a", "p1"), "c-a", LATER, NOW)
+        .unwrap();
+    store
+        .add_device(&device("dev-b", "p2"), "c-b", LATER, NOW)
+        .unwrap();
     // Nothing given: every part unknown.
     assert_eq!(
         store.device_profile(None, "dev-a").unwrap(),
@@ -138,11 +142,18 @@ pub fn enumerator_profiles_and_the_neutral_name_are_kept(store: Arc<dyn Store>) 
         languages: vec!["ar".into(), "en".into()],
         area: Some("North district".into()),
     };
-    assert!(store.set_device_profile(Some("p1"), "dev-a", &profile).unwrap());
+    assert!(store
+        .set_device_profile(Some("p1"), "dev-a", &profile)
+        .unwrap());
     // Another project's device is not reached through this one.
-    assert!(!store.set_device_profile(Some("p1"), "dev-b", &profile).unwrap());
+    assert!(!store
+        .set_device_profile(Some("p1"), "dev-b", &profile)
+        .unwrap());
     assert!(!store.set_device_profile(None, "nope", &profile).unwrap());
-    assert_eq!(store.device_profile(Some("p1"), "dev-a").unwrap(), Some(profile.clone()));
+    assert_eq!(
+        store.device_profile(Some("p1"), "dev-a").unwrap(),
+        Some(profile.clone())
+    );
     assert_eq!(store.device_profile(Some("p2"), "dev-a").unwrap(), None);
     assert_eq!(
         store.device_profile(None, "dev-b").unwrap(),
@@ -158,7 +169,10 @@ pub fn enumerator_profiles_and_the_neutral_name_are_kept(store: Arc<dyn Store>) 
     assert!(store.set_device_profile(None, "dev-a", &male).unwrap());
     assert_eq!(store.device_profile(None, "dev-a").unwrap(), Some(male));
 
-    assert_eq!(store.presentation("p1").unwrap(), Some(Presentation::default()));
+    assert_eq!(
+        store.presentation("p1").unwrap(),
+        Some(Presentation::default())
+    );
     assert_eq!(store.presentation("nope").unwrap(), None);
     let named = Presentation {
         neutral_name: Some("Field notes".into()),
@@ -166,9 +180,17 @@ pub fn enumerator_profiles_and_the_neutral_name_are_kept(store: Arc<dyn Store>) 
     assert!(store.set_presentation("p1", &named).unwrap());
     assert!(!store.set_presentation("nope", &named).unwrap());
     assert_eq!(store.presentation("p1").unwrap(), Some(named));
-    assert_eq!(store.presentation("p2").unwrap(), Some(Presentation::default()));
-    assert!(store.set_presentation("p1", &Presentation::default()).unwrap());
-    assert_eq!(store.presentation("p1").unwrap(), Some(Presentation::default()));
+    assert_eq!(
+        store.presentation("p2").unwrap(),
+        Some(Presentation::default())
+    );
+    assert!(store
+        .set_presentation("p1", &Presentation::default())
+        .unwrap());
+    assert_eq!(
+        store.presentation("p1").unwrap(),
+        Some(Presentation::default())
+    );
 }
 
 pub fn passwords_sessions_and_memberships_change_at_once(store: Arc<dyn Store>) {
