@@ -7,7 +7,7 @@ use voices_core::sync::protocol::ProvisioningCode;
 
 use super::client::{Client, ClientError, ClientOptions};
 use super::status::{to_link, DeviceLink, SyncStatus};
-use super::{client_error, revisions, seal, Live, Syncer, AUTO_SYNC_KEY, PROXY_KEY};
+use super::{client_error, profile, revisions, seal, Live, Syncer, AUTO_SYNC_KEY, PROXY_KEY};
 use crate::env::now;
 use crate::error::{Error, Result};
 use crate::lock::lock;
@@ -66,6 +66,8 @@ impl Syncer {
         self.store.with(|s| {
             s.set_link(&row)?;
             seal::forget_recipients(s)?;
+            // Another project's enumerator profile and name do not carry over.
+            profile::forget(s)?;
             let Some(first) = listed.as_ref().and_then(|l| l.first()) else {
                 return Ok(0);
             };
@@ -80,7 +82,10 @@ impl Syncer {
     }
 
     pub fn unlink_device(&self) -> Result<()> {
-        self.store.with(|s| s.clear_link())?;
+        self.store.with(|s| {
+            s.clear_link()?;
+            profile::forget(s)
+        })?;
         self.update(|l| *l = Live::default());
         self.emit_status(true);
         Ok(())

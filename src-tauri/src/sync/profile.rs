@@ -35,6 +35,13 @@ impl Syncer {
     }
 }
 
+/// Forget the profile and the neutral name (a link made or undone: they were the
+/// project's).
+pub(crate) fn forget(store: &mut Store) -> Result<()> {
+    store.delete_setting(PROFILE_KEY)?;
+    store.delete_setting(NEUTRAL_NAME_KEY)
+}
+
 /// The enumerator profile kept on the device; `None` before a sync brought one (or
 /// when the server knows nothing of the enumerator).
 pub(crate) fn enumerator_profile(store: &Store) -> Result<Option<EnumeratorProfile>> {
