@@ -27,10 +27,6 @@ group_path: string, prompt: string,
  */
 outcome: PrivacyChoice | null, };
 
-/**
- * The matching check before a group with a `match` rule: the app checks the rule
- * (`check_matching`); when it is not met the enumerator hands the section over or skips it.
- */
 export type MatchingView = { 
 /**
  * Path of the group (`/experiences`).
@@ -312,9 +308,6 @@ export type DrawRequest = { response_id: string,
  */
 field_path: string, page: number, };
 
-/**
- * The TypeScript declaration of [`MatchingOutcome`].
- */
 export type MatchingChoice = "matched" | "handed_over" | "skipped";
 
 export type MatchCheckRequest = { response_id: string, 
@@ -333,9 +326,6 @@ outcome: MatchingChoice,
  */
 by: string | null, sex: string | null, page: number, };
 
-/**
- * What checking a section's rule found.
- */
 export type MatchingCheck = { 
 /**
  * The device's enumerator meets the rule: `matched` is recorded and the section is
@@ -348,9 +338,6 @@ matched: boolean,
  */
 profile_known: boolean, update: PageUpdate, };
 
-/**
- * What the app shows of itself.
- */
 export type Presentation = { 
 /**
  * The project's neutral name, or the app's own ("Voices").
