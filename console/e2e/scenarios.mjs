@@ -449,7 +449,7 @@ export const scenarios = [
       const row = page.locator('tr', { has: page.getByRole('cell', { name: /^Tablet 12/ }) });
       await row.getByText('female · ar, en · North').waitFor();
       // Edited on its row: another sex, the area made unknown.
-      await row.getByRole('button', { name: 'Edit the profile of Tablet 12' }).click();
+      await row.getByRole('button', { name: 'Edit profile of Tablet 12' }).click();
       await row.getByTestId('profile-sex').selectOption('male');
       await row.getByTestId('profile-area').fill('');
       await shot(ctx, 'devices-profile-edit');
@@ -457,7 +457,7 @@ export const scenarios = [
       await row.getByText('male · ar, en', { exact: true }).waitFor();
       await page.getByTestId('notice').getByText('Profile of Tablet 12 saved').waitFor();
       // A wrong language code is refused with what is wrong, and nothing changes.
-      await row.getByRole('button', { name: 'Edit the profile of Tablet 12' }).click();
+      await row.getByRole('button', { name: 'Edit profile of Tablet 12' }).click();
       await row.getByTestId('profile-languages').fill('ar;en');
       await row.getByTestId('profile-save').click();
       await row.getByText(/not a language code/).waitFor();

@@ -82,6 +82,21 @@ async function keyboardOnly() {
         await onPage(d, '/household');
         continue;
       }
+      // The violence section asks for a female enumerator with a female respondent; this
+      // device has no profile, so it is handed over, with the keyboard too.
+      if (f.testid === 'handover-name' && !(await d.exec('return document.activeElement.value'))) {
+        await press(d, 'Amal');
+        continue;
+      }
+      if (f.testid?.startsWith('handover-sex-') && !(await d.exec('return !!document.querySelector("[data-testid^=handover-sex-]:checked")'))) {
+        await press(d, KEY.SPACE);
+        continue;
+      }
+      if (f.testid === 'handover' && !f.disabled) {
+        await press(d, KEY.ENTER);
+        await d.find('main[data-page-kind="privacy_check"]');
+        continue;
+      }
       if (f.testid === 'privacy-yes') {
         // The section's questions replace the check (same section path, other kind of page).
         await press(d, KEY.ENTER);
