@@ -1,11 +1,13 @@
 //! What purging a withdrawn response leaves on the server, on SQLite and on PostgreSQL:
-//! the files only it named are deleted with its answers.
+//! the files only it named are deleted with its answers, and of its sealed answers no
+//! ciphertext is left in any row of any table, in a revision, a pull or an export.
 
 mod common;
 #[allow(unused_imports)]
 mod console;
 mod pgdb;
 
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -13,11 +15,15 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use console::Console;
 use serde_json::json;
-use voices_core::answer::AnswerValue;
+use voices_core::answer::{AnswerValue, Sealed};
 use voices_core::sync::{Hlc, Revision};
 use voices_server::store::postgres::PostgresStore;
 use voices_server::store::sqlite::SqliteStore;
 use voices_server::store::Store;
+
+/// The form of the app's tests (`tests/wire/form.json`): an image, a `pii` field in a
+/// repeat and a `sensitive` group.
+const WIRE_FORM: &str = "app_fixture_household";
 
 /// Where a backend keeps its rows, to read every one of them back.
 enum Rows {
@@ -26,6 +32,19 @@ enum Rows {
 }
 
 impl Rows {
+    /// SQLite's database file and WAL as they are on disk (`None` on PostgreSQL, whose
+    /// dead row versions stay in its files until a vacuum: docs/console.md).
+    fn files(&self) -> Option<Vec<u8>> {
+        let Rows::Sqlite(path) = self else {
+            return None;
+        };
+        let mut bytes = std::fs::read(path).unwrap();
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        bytes.extend(std::fs::read(&wal).unwrap_or_default());
+        Some(bytes)
+    }
+
     /// Every text and byte value of every row of every table, as text (bytes also as
     /// hex, as PostgreSQL prints `bytea`).
     fn dump(&self) -> String {
@@ -141,6 +160,16 @@ fn a_purged_response_takes_the_files_only_it_names_postgres() {
     on_postgres(a_purged_response_takes_the_files_only_it_names);
 }
 
+#[test]
+fn a_purged_sealed_response_leaves_no_ciphertext_sqlite() {
+    on_sqlite(a_purged_sealed_response_leaves_no_ciphertext);
+}
+
+#[test]
+fn a_purged_sealed_response_leaves_no_ciphertext_postgres() {
+    on_postgres(a_purged_sealed_response_leaves_no_ciphertext);
+}
+
 /// The app's first revision of the frozen wire, as response `n` (new ids), with the
 /// photo answer `photo`.
 fn wire_revision(n: u64, photo: &str) -> Revision {
@@ -202,6 +231,33 @@ async fn download(c: &Console, sha: &str) -> (StatusCode, Vec<u8>) {
         .to_bytes()
         .to_vec();
     (status, bytes)
+}
+
+/// `revision` with its `pii` and `sensitive` answers sealed (the first names in the
+/// repeat, whether the respondent felt unsafe), each ciphertext base64 of "SEALED" and
+/// then the response, the edit and the value numbered: unique, and findable.
+fn sealed(mut revision: Revision) -> Revision {
+    let seq = revision.seq;
+    let n: u64 = revision.response[revision.response.len() - 4..]
+        .parse()
+        .unwrap();
+    if revision.seq == 1 {
+        revision
+            .set
+            .insert("/felt_unsafe".into(), Some(AnswerValue::Text("yes".into())));
+    }
+    let mut k = 0;
+    revision
+        .seal(
+            |p| p.as_str() == "/felt_unsafe" || p.as_str().ends_with("/first_name"),
+            |_clear| {
+                k += 1;
+                Sealed::new(format!("U0VBTEVE{n}r{seq}v{k}"))
+            },
+        )
+        .unwrap();
+    assert!(revision.validated);
+    revision
 }
 
 fn holds(text: &str, what: &str) -> bool {
@@ -290,4 +346,134 @@ async fn a_purged_response_takes_the_files_only_it_names(c: Console, rows: Rows)
         holds(&dump, "MARKER-shared-photo"),
         "the dump reads the files"
     );
+}
+
+/// A response whose `pii` and `sensitive` answers were sealed on the device, edited
+/// once, withdrawn and purged: none of its ciphertexts is left anywhere the server keeps
+/// or gives out, nor its file, while another response's ciphertexts are all still there.
+async fn a_purged_sealed_response_leaves_no_ciphertext(c: Console, rows: Rows) {
+    publish_wire_form(&c).await;
+    let photo = attach(&c, b"MARKER-photo of the respondent's house").await;
+    let withdrawn = sealed(wire_revision(1, &format!("{photo}.jpg")));
+    let other = sealed(wire_revision(2, "no photo"));
+    c.upload(&c.device, &[withdrawn.clone(), other.clone()])
+        .await;
+    // An edit from the device, sealing a new value: a second revision with ciphertext.
+    let mut again = withdrawn.clone();
+    again.id = "019b8c30-1111-7a00-8000-0000000e0001".into();
+    again.seq = 2;
+    again.hlc = Hlc::new(1_767_596_600_000, 0);
+    again.consent = None;
+    again.privacy.clear();
+    again.set = [(
+        "/felt_unsafe".to_owned(),
+        Some(AnswerValue::Text("no".into())),
+    )]
+    .into();
+    let again = sealed(again);
+    c.upload(&c.device, &[again]).await;
+    // The three sealed answers of each first revision, and the edit's.
+    let markers = |n: u64| -> Vec<String> {
+        let mut m: Vec<String> = (1..=3).map(|k| format!("U0VBTEVE{n}r1v{k}")).collect();
+        if n == 1 {
+            m.push("U0VBTEVE1r2v1".into());
+        }
+        m
+    };
+    let before = rows.dump();
+    for marker in markers(1).iter().chain(&markers(2)) {
+        assert!(before.contains(marker.as_str()), "{marker} was stored");
+    }
+    assert!(holds(&before, "MARKER-photo"), "the dump reads the files");
+    if let Some(bytes) = rows.files() {
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(markers(1).iter().all(|m| text.contains(m.as_str())));
+    }
+
+    withdraw(&c, &withdrawn.response).await;
+    purge_now(&c).await;
+
+    let mut seen = vec![("every row of every table".to_owned(), rows.dump())];
+    if let Some(bytes) = rows.files() {
+        // SQLite: the database file and its WAL, byte for byte (free pages included).
+        seen.push((
+            "the SQLite files".to_owned(),
+            String::from_utf8_lossy(&bytes).into_owned(),
+        ));
+    }
+    for (what, uri) in [
+        (
+            "the pull",
+            "/api/v1/projects/p1/responses?after=0".to_owned(),
+        ),
+        (
+            "the response",
+            format!(
+                "/api/v1/projects/p1/responses/{}?pii=true",
+                withdrawn.response
+            ),
+        ),
+        (
+            "its history",
+            format!(
+                "/api/v1/projects/p1/responses/{}/history?pii=true",
+                withdrawn.response
+            ),
+        ),
+        (
+            "the JSON export",
+            format!("/api/v1/projects/p1/forms/{WIRE_FORM}/export?format=json&pii=true"),
+        ),
+        (
+            "the table",
+            "/api/v1/projects/p1/table?limit=100".to_owned(),
+        ),
+    ] {
+        let answer = c.get(&c.coordinator, &uri).await;
+        assert_eq!(answer.status, StatusCode::OK, "{what}: {}", answer.body);
+        seen.push((what.to_owned(), answer.body.to_string()));
+    }
+    let csv = tower::ServiceExt::oneshot(
+        c.router.clone(),
+        Request::get(format!(
+            "/api/v1/projects/p1/forms/{WIRE_FORM}/export?format=csv&pii=true"
+        ))
+        .header(header::AUTHORIZATION, console::bearer(&c.coordinator))
+        .body(Body::empty())
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(csv.status(), StatusCode::OK);
+    let zipped = http_body_util::BodyExt::collect(csv.into_body())
+        .await
+        .unwrap()
+        .to_bytes();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(zipped)).unwrap();
+    let mut csv_text = String::new();
+    for i in 0..archive.len() {
+        archive
+            .by_index(i)
+            .unwrap()
+            .read_to_string(&mut csv_text)
+            .unwrap();
+    }
+    seen.push(("the CSV export".to_owned(), csv_text));
+    for (what, text) in &seen {
+        for marker in markers(1) {
+            assert!(!text.contains(&marker), "{marker} is left in {what}");
+        }
+        assert!(
+            !holds(text, "MARKER-photo"),
+            "the purged response's file is left in {what}"
+        );
+    }
+    // What was not withdrawn is all still there (so the search above can find).
+    for marker in markers(2) {
+        assert!(seen[0].1.contains(&marker), "{marker} of the kept response");
+    }
+    assert!(seen
+        .iter()
+        .any(|(what, text)| what == "the JSON export" && text.contains(&markers(2)[0])));
+    assert_eq!(download(&c, &photo).await.0, StatusCode::NOT_FOUND);
 }
