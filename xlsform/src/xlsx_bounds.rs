@@ -4,8 +4,8 @@
 //! arithmetic, subtracts a declared `<dimension ref="…">`'s corners unchecked, and counts
 //! rows and cells that carry no reference by incrementing. A hostile reference
 //! (`AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1`, a twelve-digit row, `B2:A1`) panics in a
-//! debug build and wraps to a wrong position in a release build. So every part of the
-//! archive that holds a `<sheetData>` is read here first, the way calamine reads it
+//! debug build and wraps to a wrong position in a release build. So every sheet part of
+//! the archive is read here first, the way calamine reads it
 //! (same XML settings, same elements and attributes), and a reference or position past
 //! `XFD1048576` is refused with the sheet and the reference.
 
@@ -21,6 +21,9 @@ pub const MAX_ROWS: u32 = 1_048_576;
 /// Columns in an Excel sheet (the last is `XFD`).
 pub const MAX_COLUMNS: u32 = 16_384;
 
+/// Where calamine finds sheets in the archive (lower case).
+const SHEET_FOLDERS: [&str; 3] = ["xl/worksheets/", "xl/chartsheets/", "xl/dialogsheets/"];
+
 /// Refuse a workbook whose worksheet XML names a cell or a dimension past `XFD1048576`.
 /// Anything that is not a readable zip or XML is left for calamine to report.
 pub fn check(bytes: &[u8]) -> Result<()> {
@@ -32,11 +35,17 @@ pub fn check(bytes: &[u8]) -> Result<()> {
         let Ok(entry) = zip.by_index(index) else {
             continue;
         };
-        let path = entry.name().to_owned();
+        // calamine reads a sheet only from `xl/worksheets/`, `xl/chartsheets/` or
+        // `xl/dialogsheets/` (matching names without case, `\` as `/`): every such part
+        // is checked, whatever the relationships say, and no other part is read here.
+        let path = entry.name().replace('\\', "/").to_ascii_lowercase();
+        if !SHEET_FOLDERS.iter().any(|f| path.starts_with(f)) {
+            continue;
+        }
         let sheet = names
             .iter()
             .find(|(p, _)| p.eq_ignore_ascii_case(&path))
-            .map_or_else(|| path.clone(), |(_, name)| name.clone());
+            .map_or_else(|| entry.name().to_owned(), |(_, name)| name.clone());
         scan_sheet(entry, &sheet)?;
     }
     Ok(())

@@ -19,6 +19,11 @@ fn xlsx(cells: &[(u32, u16, &str)]) -> Vec<u8> {
 /// A real workbook (sheet `survey`, `type`/`name`/`label` header) whose sheet XML is then
 /// rewritten by `edit`, as a hostile file would have it.
 fn hand_edited_xlsx(edit: impl Fn(&str) -> String) -> Vec<u8> {
+    with_parts(edit, &[])
+}
+
+/// [`hand_edited_xlsx`] with more archive parts `(name, content)`.
+fn with_parts(edit: impl Fn(&str) -> String, extra: &[(&str, &str)]) -> Vec<u8> {
     let original = xlsx(&[(0, 0, "type"), (0, 1, "name"), (0, 2, "label")]);
     let mut source = zip::ZipArchive::new(Cursor::new(original)).unwrap();
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
@@ -37,6 +42,11 @@ fn hand_edited_xlsx(edit: impl Fn(&str) -> String) -> Vec<u8> {
         out.write_all(&bytes).unwrap();
     }
     assert!(edited, "the workbook has xl/worksheets/sheet1.xml");
+    for (name, content) in extra {
+        out.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(content.as_bytes()).unwrap();
+    }
     out.finish().unwrap().into_inner()
 }
 
@@ -103,6 +113,24 @@ fn cell_references_past_the_last_cell_are_refused_naming_sheet_and_cell() {
         let err = import_spreadsheet_bytes(&bytes, &ImportOptions::default()).unwrap_err();
         assert!(err.to_string().contains("sheet 'survey'"), "{err}");
     }
+}
+
+#[test]
+fn only_the_parts_calamine_reads_as_sheets_are_checked() {
+    let hostile = format!(
+        r#"<worksheet><sheetData><row r="1"><c r="{}1"><v>1</v></c></row></sheetData></worksheet>"#,
+        "A".repeat(38)
+    );
+    // Not a sheet calamine would read: the workbook imports.
+    let bytes = with_parts(str::to_owned, &[("docProps/extra.xml", hostile.as_str())]);
+    assert!(Workbook::from_spreadsheet_bytes(&bytes).is_ok());
+    // In a sheet folder (any case, even unlisted in the workbook): checked.
+    let bytes = with_parts(
+        str::to_owned,
+        &[("XL/Worksheets/sheet9.xml", hostile.as_str())],
+    );
+    let err = refused(&bytes);
+    assert!(err.contains("XL/Worksheets/sheet9.xml"), "{err}");
 }
 
 #[test]
