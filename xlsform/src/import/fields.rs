@@ -404,6 +404,7 @@ impl Importer<'_> {
             choice_filter: None,
             range: None,
             selection: None,
+            referral: None,
             parameters: BTreeMap::new(),
             media: None,
             pii: false,
