@@ -14,7 +14,7 @@ use serde_json::Value;
 use voices_core::form::{
     Choice, Condition, Consent, Direction, Disaggregation, Entity, Field, FieldType, Form, Group,
     Item, Language, Media, PrivacyRequirement, RangeParams, Repeat, SafeExit, SelectionMethod,
-    SelectionParams, Text,
+    ReferralParams, SelectionParams, Text,
 };
 
 fn repo_path(relative: &str) -> PathBuf {
