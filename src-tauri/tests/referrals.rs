@@ -32,7 +32,11 @@ fn form() -> String {
 }
 
 fn directory(version: u32) -> serde_json::Value {
-    let clinic_phone = if version == 1 { "+1 555 0101" } else { "+1 555 0199" };
+    let clinic_phone = if version == 1 {
+        "+1 555 0101"
+    } else {
+        "+1 555 0199"
+    };
     json!({"services": [
         {"id": "hotline", "name": "Help line", "kind": "health", "phone": "1190", "hours": "24 h",
          "languages": ["es"]},
@@ -55,15 +59,18 @@ fn referral_page(v: &Voices, id: &str) -> PageView {
 }
 
 fn listed(page: &PageView) -> (bool, Vec<(String, String, String, bool)>) {
-    let r = page
-        .fields
-        .iter()
-        .find_map(|f| f.referral.clone())
-        .unwrap();
+    let r = page.fields.iter().find_map(|f| f.referral.clone()).unwrap();
     let services = r
         .services
         .iter()
-        .map(|s| (s.id.clone(), s.kind_label.clone(), s.phone.clone(), s.in_language))
+        .map(|s| {
+            (
+                s.id.clone(),
+                s.kind_label.clone(),
+                s.phone.clone(),
+                s.in_language,
+            )
+        })
         .collect();
     (r.directory, services)
 }
@@ -72,7 +79,10 @@ async fn story(server: &TestServer) {
     let uri = format!("/api/v1/projects/{PROJECT}/referrals");
     let device = Device::open();
     let v = &device.voices;
-    let report = v.forms().import_text("referral.json", &form(), "file").unwrap();
+    let report = v
+        .forms()
+        .import_text("referral.json", &form(), "file")
+        .unwrap();
     assert_eq!(report.outcome, "added", "{report:?}");
 
     // Before any directory: the step says so, and "no service" can be recorded.
@@ -96,21 +106,34 @@ async fn story(server: &TestServer) {
         services,
         [
             ("hotline".into(), "Salud".into(), "1190".into(), true),
-            ("north_clinic".into(), "Salud".into(), "+1 555 0101".into(), false),
+            (
+                "north_clinic".into(),
+                "Salud".into(),
+                "+1 555 0101".into(),
+                false
+            ),
         ],
         "the district's health services, kinds in the interview's language"
     );
-    let path = referral_page(v, &id).fields.iter().find(|f| f.kind == "referral").unwrap().path.clone();
+    let path = referral_page(v, &id)
+        .fields
+        .iter()
+        .find(|f| f.kind == "referral")
+        .unwrap()
+        .path
+        .clone();
     let page = referral_page(v, &id).index;
     v.set_answer(&id, &path, Some("accepted north_clinic"), page)
         .unwrap();
-    let dir = device.path();
-    drop(device);
+    // Closed (the data directory kept), then opened again.
+    let Device { dir, voices } = device;
+    drop(voices);
 
     // After a restart, with no request made (a page reads only the store): the kept
     // directory still lists the services.
-    let v = voices_app::device::open_with_pin(&dir, voices_app::device::TEST_PIN).unwrap();
-    v.set_answer(&id, "/needs", Some("health legal"), 0).unwrap();
+    let v = voices_app::device::open_with_pin(dir.path(), voices_app::device::TEST_PIN).unwrap();
+    v.set_answer(&id, "/needs", Some("health legal"), 0)
+        .unwrap();
     let (_, services) = listed(&referral_page(&v, &id));
     let ids: Vec<&str> = services.iter().map(|s| s.0.as_str()).collect();
     assert_eq!(ids, ["hotline", "north_clinic", "north_legal"]);
@@ -125,7 +148,12 @@ async fn story(server: &TestServer) {
     let summary = v.sync().sync_once().await.unwrap();
     assert_eq!(summary.directory_version, Some(2), "{:?}", summary.problems);
     let (_, services) = listed(&referral_page(&v, &id));
-    assert!(services.contains(&("north_clinic".into(), "Salud".into(), "+1 555 0199".into(), false)));
+    assert!(services.contains(&(
+        "north_clinic".into(),
+        "Salud".into(),
+        "+1 555 0199".into(),
+        false
+    )));
     let review = v.finalize(&id).unwrap();
     assert!(review.can_finalize, "{:?}", review.issues);
     let answers = v.with_store(|s| s.answers(&id)).unwrap();
@@ -138,17 +166,23 @@ async fn story(server: &TestServer) {
 
 #[test]
 fn the_directory_is_fetched_kept_and_listed_offline_sqlite() {
-    run(async {
+    // Dropped outside the runtime (PostgreSQL's client blocks when it closes).
+    let server = run(async {
         let server = TestServer::start().await;
         story(&server).await;
+        server
     });
+    drop(server);
 }
 
 /// The same against PostgreSQL (`scripts/with-postgres.sh`; without it this fails).
 #[test]
 fn the_directory_is_fetched_kept_and_listed_offline_postgres() {
-    run(async {
+    // Dropped outside the runtime (PostgreSQL's client blocks when it closes).
+    let server = run(async {
         let server = TestServer::start_postgres().await;
         story(&server).await;
+        server
     });
+    drop(server);
 }

@@ -270,11 +270,16 @@ fn referral_rows_are_read_checked_and_written() {
     assert_eq!(again, form);
 
     // A referral row without its area: the core's finding, placed at the row.
-    let missing = md.replace("| referral | any | Any service | ${district} |", "| referral | any | Any service | |");
+    let missing = md.replace(
+        "| referral | any | Any service | ${district} |",
+        "| referral | any | Any service | |",
+    );
     let report = voices_xlsform::import_markdown(&missing, &ImportOptions::default());
     let errors: Vec<_> = report.errors().collect();
     assert!(
-        errors.iter().any(|e| e.message.contains("referral step `any`")),
+        errors
+            .iter()
+            .any(|e| e.message.contains("referral step `any`")),
         "{errors:#?}"
     );
 }

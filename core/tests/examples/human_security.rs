@@ -278,5 +278,8 @@ fn the_human_security_referral_step_matches_the_example_directory() {
         "officials_abuse": "no", "officials_abuse_kind": null, "sought_help": null,
         "support_needs": null, "referral_services": null
     })));
-    assert!(quiet.validate("en").iter().all(|v| !v.path.to_string().contains("referral")));
+    assert!(quiet
+        .validate("en")
+        .iter()
+        .all(|v| !v.path.to_string().contains("referral")));
 }

@@ -153,9 +153,7 @@ impl Syncer {
             .pull_forms(&client, dictionaries, &mut summary.problems)
             .await?;
         // With the forms, so a referral step lists today's services even offline later.
-        summary.directory_version = self
-            .pull_directory(&client, &mut summary.problems)
-            .await?;
+        summary.directory_version = self.pull_directory(&client, &mut summary.problems).await?;
         summary.revisions_built = self.store.with(|s| {
             s.reset_sending()?;
             revisions::build_due(s, &link.device_id, self.now_ms(), &now())

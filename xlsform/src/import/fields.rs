@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use voices_core::form::{
-    Choice, Disaggregation, Field, FieldType, ReferralParams, SelectionMethod, SelectionParams, Text,
+    Choice, Disaggregation, Field, FieldType, ReferralParams, SelectionMethod, SelectionParams,
+    Text,
 };
 
 use super::table::Table;
