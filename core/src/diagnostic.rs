@@ -87,6 +87,11 @@ pub enum Code {
     /// A group's `match` rule inside another group with a rule, or inside a
     /// privacy-checked one, or on a group that is not a page.
     NestedMatch,
+    /// A `referral` step without its `referral` area (or `referral` elsewhere).
+    ReferralWithoutParams,
+    /// A referral step with a `calculation`, `default` or `choices`: its answer is what
+    /// the respondent chose among the services listed.
+    ReferralCalculated,
 }
 
 impl Code {

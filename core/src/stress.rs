@@ -419,6 +419,7 @@ fn bare_field(kind: FieldType, name: &str) -> Field {
         choice_filter: None,
         range: None,
         selection: None,
+        referral: None,
         parameters: BTreeMap::new(),
         media: None,
         pii: false,

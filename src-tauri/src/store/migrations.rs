@@ -247,7 +247,18 @@ pub const MIGRATIONS: &[&str] = &[
         body        TEXT NOT NULL
     );
     "#,
-    // 12: enumerator–respondent matching: what happened at each section with a `match`
+    // 12: the project's referral directory (`voices_core::referral::Directory` as JSON),
+    // as the last sync found it: one row, replaced by each newer version, kept offline.
+    r#"
+    CREATE TABLE referral_directory (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        version       INTEGER NOT NULL,
+        published_at  TEXT NOT NULL,
+        document      TEXT NOT NULL,
+        fetched_at    TEXT NOT NULL
+    );
+    "#,
+    // 13: enumerator–respondent matching: what happened at each section with a `match`
     // rule (`voices_core::matching::MatchingRecord` as JSON: matched, handed over to
     // whom, or skipped); the last record of a section stands. (The enumerator profile the
     // rules read is a setting, kept at each sync like the device policy.)
