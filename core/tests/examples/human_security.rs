@@ -128,7 +128,7 @@ fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
     voices_core::Response {
         id: "01936d5c-0000-7000-8000-000000000001".into(),
         form_id: "community_life".into(),
-        form_version: "2026120702".into(),
+        form_version: "2026120703".into(),
         answers: serde_json::from_value(answers).expect("answers"),
         consent: Some(ConsentRecord {
             given: true,
