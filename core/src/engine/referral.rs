@@ -172,6 +172,7 @@ mod tests {
             consent: None,
             privacy: Default::default(),
             selections: Default::default(),
+            matching: Default::default(),
             outcome: None,
         };
         (Session::new(form, response, &mut env).unwrap(), env)
