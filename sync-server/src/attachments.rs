@@ -2,6 +2,8 @@
 //! arrive in chunks; the chunk with the last byte is hashed with the rest in the store's
 //! transaction, and the file is complete only if it has the hash it was sent under.
 //! [`verify`] recovers a file an earlier version left with every byte but not complete.
+//! A response uses a file by naming its address in an answer ([`named_in`]): that is how
+//! a team-limited coordinator reaches it and how a purge knows which files go with it.
 
 use sha2::{Digest, Sha256};
 
@@ -17,6 +19,14 @@ const VERIFY_READ_BYTES: u64 = 4 << 20;
 pub fn address(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     (lower.len() == 64 && lower.bytes().all(|b| b.is_ascii_hexdigit())).then_some(lower)
+}
+
+/// The attachment addresses `text` names: each run of 64 hex digits standing alone among
+/// letters and digits (`3f…9a.jpg`, `photo 3f…9a`), lower-cased.
+pub fn named_in(text: &str) -> std::collections::BTreeSet<String> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter_map(address)
+        .collect()
 }
 
 /// Hash the stored bytes of an upload whose every byte has arrived: when they have the
@@ -46,5 +56,22 @@ pub fn verify(
     } else {
         store.discard_attachment(project, &status.sha256)?;
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_named_by_a_standalone_content_address() {
+        let sha = "ab".repeat(32);
+        let text = format!(
+            r#"{{"/photo":"{sha}.jpg","/other":"x{sha}","/loud":"{}","/short":"{}"}}"#,
+            sha.to_uppercase(),
+            &sha[..62]
+        );
+        assert_eq!(named_in(&text).into_iter().collect::<Vec<_>>(), [sha]);
+        assert!(named_in("house.jpg").is_empty());
     }
 }

@@ -12,6 +12,7 @@ pub mod export;
 pub mod import;
 mod language;
 pub mod workbook;
+mod xlsx_bounds;
 
 pub use diag::{CellRef, Diagnostic, Severity};
 pub use export::export_xlsx;

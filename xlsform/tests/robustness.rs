@@ -1,6 +1,8 @@
 //! Malformed and hostile input gives a clear error or a clean result, never a panic or an
 //! allocation the size of the sheet's declared dimensions.
 
+use std::io::{Cursor, Read, Write};
+
 use voices_xlsform::workbook::MAX_CELL_SLOTS;
 use voices_xlsform::{import_markdown, import_spreadsheet_bytes, ImportOptions, Workbook};
 
@@ -12,6 +14,183 @@ fn xlsx(cells: &[(u32, u16, &str)]) -> Vec<u8> {
         sheet.write_string(*row, *col, *text).unwrap();
     }
     book.save_to_buffer().unwrap()
+}
+
+/// A real workbook (sheet `survey`, `type`/`name`/`label` header) whose sheet XML is then
+/// rewritten by `edit`, as a hostile file would have it.
+fn hand_edited_xlsx(edit: impl Fn(&str) -> String) -> Vec<u8> {
+    with_parts(edit, &[])
+}
+
+/// [`hand_edited_xlsx`] with more archive parts `(name, content)`.
+fn with_parts(edit: impl Fn(&str) -> String, extra: &[(&str, &str)]) -> Vec<u8> {
+    let original = xlsx(&[(0, 0, "type"), (0, 1, "name"), (0, 2, "label")]);
+    let mut source = zip::ZipArchive::new(Cursor::new(original)).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let mut edited = false;
+    for i in 0..source.len() {
+        let mut entry = source.by_index(i).unwrap();
+        let name = entry.name().to_owned();
+        let mut bytes = Vec::new();
+        entry.read_to_end(&mut bytes).unwrap();
+        if name == "xl/worksheets/sheet1.xml" {
+            bytes = edit(std::str::from_utf8(&bytes).unwrap()).into_bytes();
+            edited = true;
+        }
+        out.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    assert!(edited, "the workbook has xl/worksheets/sheet1.xml");
+    for (name, content) in extra {
+        out.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        out.write_all(content.as_bytes()).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
+
+/// The sheet XML with `<sheetData>…</sheetData>` replaced by `data`.
+fn with_sheet_data(data: &str) -> Vec<u8> {
+    let data = data.to_owned();
+    hand_edited_xlsx(move |xml| {
+        let start = xml.find("<sheetData").unwrap();
+        let end = xml.find("</sheetData>").unwrap() + "</sheetData>".len();
+        format!(
+            "{}<sheetData>{data}</sheetData>{}",
+            &xml[..start],
+            &xml[end..]
+        )
+    })
+}
+
+fn refused(bytes: &[u8]) -> String {
+    let err = Workbook::from_spreadsheet_bytes(bytes)
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("cannot read the spreadsheet"), "{err}");
+    err
+}
+
+#[test]
+fn the_hand_edited_workbook_reads_when_left_alone() {
+    let book = Workbook::from_spreadsheet_bytes(&hand_edited_xlsx(str::to_owned)).unwrap();
+    assert_eq!(
+        book.sheet("survey").unwrap().rows[0].cells,
+        ["type", "name", "label"]
+    );
+    let book = Workbook::from_spreadsheet_bytes(&with_sheet_data(
+        r#"<row r="1"><c r="A1" t="inlineStr"><is><t>type</t></is></c><c t="inlineStr"><is><t>name</t></is></c></row><row><c t="inlineStr"><is><t>text</t></is></c></row><row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>far</t></is></c></row>"#,
+    ))
+    .unwrap();
+    let rows = &book.sheet("survey").unwrap().rows;
+    assert_eq!(rows[0].cells, ["type", "name"]);
+    assert_eq!((rows[1].number, rows[1].cells[0].as_str()), (2, "text"));
+    assert_eq!((rows[2].number, rows[2].cells.len()), (1_048_576, 16_384));
+}
+
+// Found by the `spreadsheet` fuzz target: calamine computes cell references with unchecked
+// u32 arithmetic (a panic in a debug build, a wrong position in a release build).
+#[test]
+fn cell_references_past_the_last_cell_are_refused_naming_sheet_and_cell() {
+    let long = format!("{}1", "A".repeat(38));
+    for (reference, shown) in [
+        (long.as_str(), "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1"),
+        ("XFE1", "XFE1"),
+        ("A1048577", "A1048577"),
+        ("A99999999999999999999", "A99999999999999999999"),
+        ("a4294967297", "a4294967297"),
+    ] {
+        let bytes = with_sheet_data(&format!(
+            r#"<row r="1"><c r="{reference}" t="inlineStr"><is><t>x</t></is></c></row>"#
+        ));
+        let err = refused(&bytes);
+        assert!(
+            err.contains("sheet 'survey'") && err.contains(&format!("'{shown}'")),
+            "{err}"
+        );
+        assert!(err.contains("XFD1048576"), "{err}");
+        let err = import_spreadsheet_bytes(&bytes, &ImportOptions::default()).unwrap_err();
+        assert!(err.to_string().contains("sheet 'survey'"), "{err}");
+    }
+}
+
+#[test]
+fn only_the_parts_calamine_reads_as_sheets_are_checked() {
+    let hostile = format!(
+        r#"<worksheet><sheetData><row r="1"><c r="{}1"><v>1</v></c></row></sheetData></worksheet>"#,
+        "A".repeat(38)
+    );
+    // Not a sheet calamine would read: the workbook imports.
+    let bytes = with_parts(str::to_owned, &[("docProps/extra.xml", hostile.as_str())]);
+    assert!(Workbook::from_spreadsheet_bytes(&bytes).is_ok());
+    // In a sheet folder (any case, even unlisted in the workbook): checked.
+    let bytes = with_parts(
+        str::to_owned,
+        &[("XL/Worksheets/sheet9.xml", hostile.as_str())],
+    );
+    let err = refused(&bytes);
+    assert!(err.contains("XL/Worksheets/sheet9.xml"), "{err}");
+}
+
+#[test]
+fn row_references_and_counted_positions_past_the_sheet_are_refused() {
+    let err = refused(&with_sheet_data(
+        r#"<row r="99999999999"><c t="inlineStr"><is><t>x</t></is></c></row>"#,
+    ));
+    assert!(err.contains("row reference '99999999999'"), "{err}");
+    // No references: calamine counts cells along the row, one past XFD is refused.
+    let cells = r#"<c t="inlineStr"><is><t>x</t></is></c>"#.repeat(16_385);
+    let err = refused(&with_sheet_data(&format!("<row>{cells}</row>")));
+    assert!(err.contains("column 16385"), "{err}");
+    let err = refused(&with_sheet_data(
+        r#"<row r="1048576"><c r="XFD1048576"><v>1</v></c></row><row><c><v>2</v></c></row>"#,
+    ));
+    assert!(err.contains("row 1048577, column 1"), "{err}");
+    let err = refused(&with_sheet_data(r#"<row r="1048576"></row><row></row>"#));
+    assert!(err.contains("more than 1048576 rows"), "{err}");
+}
+
+#[test]
+fn declared_dimensions_past_the_sheet_or_reversed_are_refused() {
+    for (dimension, says) in [
+        ("A1:XFE1", "dimension reference 'A1:XFE1' is past"),
+        (
+            "A1:ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ1",
+            "dimension reference 'A1:ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ…' is past",
+        ),
+        ("A1:A4294967296", "is past"),
+        ("B2:A1", "dimension 'B2:A1' ends before it starts"),
+    ] {
+        let bytes = hand_edited_xlsx(|xml| {
+            let start = xml.find("<dimension").unwrap();
+            let end = start + xml[start..].find("/>").unwrap() + 2;
+            format!(
+                r#"{}<dimension ref="{dimension}"/>{}"#,
+                &xml[..start],
+                &xml[end..]
+            )
+        });
+        let err = refused(&bytes);
+        assert!(
+            err.contains("sheet 'survey'") && err.contains(says),
+            "{err}"
+        );
+    }
+    // The largest sheet Excel allows, declared but empty, costs nothing.
+    let bytes = hand_edited_xlsx(|xml| {
+        let start = xml.find("<dimension").unwrap();
+        let end = start + xml[start..].find("/>").unwrap() + 2;
+        format!(
+            r#"{}<dimension ref="A1:XFD1048576"/>{}"#,
+            &xml[..start],
+            &xml[end..]
+        )
+    });
+    assert_eq!(
+        Workbook::from_spreadsheet_bytes(&bytes).unwrap().sheets[0].rows[0].cells,
+        ["type", "name", "label"]
+    );
 }
 
 #[test]

@@ -6,6 +6,7 @@ use postgres::{Client, GenericClient, Row};
 use voices_core::sync::ResponseState;
 
 use super::{console, ingest, Attempt};
+use crate::attachments;
 use crate::store::codec;
 use crate::store::projection::{self, Deltas, IndexCache};
 use crate::store::Withdrawal;
@@ -119,6 +120,19 @@ pub(super) fn purge(
         .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
         .collect::<Attempt<_>>()?;
     ingest::lock_responses(&mut tx, project, due.iter().map(|(id, _)| id.as_str()))?;
+    // The files the purged responses name go too, unless a response not purged still
+    // names them (read after the locks: an ingest cannot change them meanwhile).
+    let mut files = std::collections::BTreeSet::new();
+    for (id, _) in &due {
+        if let Some(row) = tx.query_opt(
+            "SELECT state, quarantine FROM responses
+             WHERE project = $1 AND id = $2 AND purged_at IS NULL",
+            &[&project, &id],
+        )? {
+            files.extend(attachments::named_in(&row.try_get::<_, String>(0)?));
+            files.extend(attachments::named_in(&row.try_get::<_, String>(1)?));
+        }
+    }
     for (id, form) in &due {
         let state = codec::encode(&ResponseState::new(id.as_str(), form.as_str()))?;
         tx.execute(
@@ -130,6 +144,25 @@ pub(super) fn purge(
             "UPDATE revisions SET body = '' WHERE project = $1 AND response_id = $2",
             &[&project, &id],
         )?;
+    }
+    for sha in &files {
+        let named: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM responses WHERE project = $1 AND purged_at IS NULL
+                     AND (strpos(lower(state), $2) > 0 OR strpos(lower(quarantine), $2) > 0))",
+                &[&project, &sha],
+            )?
+            .try_get(0)?;
+        if !named {
+            tx.execute(
+                "DELETE FROM attachment_chunks WHERE project = $1 AND sha256 = $2",
+                &[&project, &sha],
+            )?;
+            tx.execute(
+                "DELETE FROM attachments WHERE project = $1 AND sha256 = $2",
+                &[&project, &sha],
+            )?;
+        }
     }
     tx.commit()?;
     Ok(due.len() as u64)

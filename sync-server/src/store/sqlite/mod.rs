@@ -92,10 +92,14 @@ fn configure(conn: &Connection) -> Result<()> {
     // `synchronous = FULL`: every commit waits for the WAL's fsync, so an acknowledged
     // revision survives a power cut, not only a crash of the process (with NORMAL a WAL
     // commit may roll back after power loss — an ack would then have been a lie).
+    // `secure_delete`: what a purge deletes (a withdrawn response's answers, their
+    // ciphertexts, its files) is overwritten with zeros in the file, not left in free
+    // space for anyone who copies it.
     conn.execute_batch(
         "PRAGMA journal_mode = WAL;
          PRAGMA synchronous = FULL;
          PRAGMA foreign_keys = ON;
+         PRAGMA secure_delete = ON;
          PRAGMA cache_size = -32000;",
     )?;
     Ok(())
@@ -788,6 +792,12 @@ impl Store for SqliteStore {
             let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let n = withdrawal::purge(&tx, project, withdrawn_before, now)?;
             tx.commit()?;
+            if n > 0 {
+                // The purged rows' earlier versions are still in the WAL: copy the
+                // current pages back and empty it (readers in the way only delay it to
+                // a later checkpoint, which is no error).
+                c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+            }
             Ok(n)
         })
     }

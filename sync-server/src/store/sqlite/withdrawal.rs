@@ -8,7 +8,7 @@ use super::console;
 use crate::store::codec;
 use crate::store::projection::{self, Deltas, IndexCache};
 use crate::store::Withdrawal;
-use crate::Result;
+use crate::{attachments, Result};
 
 fn withdrawal_row(r: &rusqlite::Row<'_>, first: usize) -> rusqlite::Result<Option<Withdrawal>> {
     let at: Option<String> = r.get(first)?;
@@ -104,21 +104,22 @@ pub(super) fn withdraw(
     }))
 }
 
-/// `Store::purge_withdrawn` in the caller's (write) transaction.
+/// `Store::purge_withdrawn` in the caller's (write) transaction. The files the purged
+/// responses name go too, unless a response not purged still names them.
 pub(super) fn purge(
     tx: &Connection,
     project: &str,
     withdrawn_before: &str,
     now: &str,
 ) -> Result<u64> {
-    let due: Vec<(String, String)> = tx
+    let due: Vec<(String, String, String, String)> = tx
         .prepare_cached(
-            "SELECT id, form FROM responses
+            "SELECT id, form, state, quarantine FROM responses
              WHERE project = ?1 AND withdrawn_at IS NOT NULL AND purged_at IS NULL
                  AND withdrawn_at <= ?2",
         )?
         .query_map(params![project, withdrawn_before], |r| {
-            Ok((r.get(0)?, r.get(1)?))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
     let mut empty = tx.prepare_cached(
@@ -127,10 +128,29 @@ pub(super) fn purge(
     )?;
     let mut bodies = tx
         .prepare_cached("UPDATE revisions SET body = '' WHERE project = ?1 AND response_id = ?2")?;
-    for (id, form) in &due {
+    let mut files = std::collections::BTreeSet::new();
+    for (id, form, stored, quarantine) in &due {
+        files.extend(attachments::named_in(stored));
+        files.extend(attachments::named_in(quarantine));
         let state = codec::encode(&ResponseState::new(id.as_str(), form.as_str()))?;
         empty.execute(params![project, id, state, now])?;
         bodies.execute(params![project, id])?;
+    }
+    let mut named = tx.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM responses WHERE project = ?1 AND purged_at IS NULL
+             AND (instr(lower(state), ?2) > 0 OR instr(lower(quarantine), ?2) > 0))",
+    )?;
+    for sha in &files {
+        if !named.query_row(params![project, sha], |r| r.get::<_, bool>(0))? {
+            tx.execute(
+                "DELETE FROM attachment_chunks WHERE project = ?1 AND sha256 = ?2",
+                params![project, sha],
+            )?;
+            tx.execute(
+                "DELETE FROM attachments WHERE project = ?1 AND sha256 = ?2",
+                params![project, sha],
+            )?;
+        }
     }
     Ok(due.len() as u64)
 }
