@@ -246,7 +246,8 @@ mod tests {
         let mut s = Store::open_in_memory().unwrap();
         s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
         s.create_response("r", "f", "1", "en", NOW).unwrap();
-        s.set_answer("r", &p("/village"), Some("Kolo"), NOW).unwrap();
+        s.set_answer("r", &p("/village"), Some("Kolo"), NOW)
+            .unwrap();
         let sha = "5e".repeat(32);
         s.attach(
             "r",
