@@ -52,6 +52,11 @@ if [ "$first_start" = 1 ]; then
   done
 fi
 
+# Every run, so a data directory made before the directory existed gets it too (the same
+# services again keep their version).
+echo "==> the example referral directory (for the human-security form's referral step)"
+"${server[@]}" referrals publish --project "$project" schemas/referrals/human-security-perceptions.json
+
 echo "==> starting the sync server on $listen (data in $data_dir)"
 "${server[@]}" serve --listen "$listen" >"$data_dir/server.log" 2>&1 &
 server_pid=$!

@@ -9,12 +9,15 @@
 //! joined by `KEY` / `PARENT_KEY` (`uuid:ID` for a response, `uuid:ID/member[2]` for an
 //! instance). Columns of fields inside groups are named `group-field`. `select_multiple`
 //! answers appear as the space-separated value plus one 0/1 column per choice
-//! (`field/choice`). Fields marked `pii` are left out unless asked for.
+//! (`field/choice`). A `referral` step's outcome (`accepted`, `declined`, `no_service`)
+//! is in its column and the services accepted in `field/services`. Fields marked `pii`
+//! are left out unless asked for.
 
 use std::borrow::Cow;
 
 use crate::collections::Set;
 use crate::form::{answer_key, repeated_names, FieldType, Form, Item};
+use crate::referral::ReferralAnswer;
 use crate::response::{Answer, Answers, ConsentRecord, OutcomeRecord};
 
 /// Columns of the main table before the answers.
@@ -208,6 +211,9 @@ impl Table {
         let mut out = Vec::new();
         for c in &self.columns {
             out.push(c.header.clone());
+            if c.kind == FieldType::Referral {
+                out.push(format!("{}/services", c.header));
+            }
             if c.kind == FieldType::SelectMultiple {
                 for (name, _) in &c.choices {
                     out.push(format!("{}/{name}", c.header));
@@ -227,6 +233,21 @@ impl Table {
     ) -> Result<(), E> {
         for c in &self.columns {
             let (raw, sealed) = value(answers, &c.key);
+            if c.kind == FieldType::Referral {
+                // The outcome in the field's column, the services accepted in the next:
+                // what an analyst counts and what they look up.
+                match ReferralAnswer::parse(raw) {
+                    Ok(answer) if !sealed => {
+                        cell(answer.outcome())?;
+                        cell(&spreadsheet_safe(&answer.services().join(" ")))?;
+                    }
+                    _ => {
+                        cell(&spreadsheet_safe(raw))?;
+                        cell("")?;
+                    }
+                }
+                continue;
+            }
             match c.kind {
                 _ if sealed => cell(raw)?,
                 FieldType::SelectOne if labels && !raw.is_empty() => {
@@ -430,6 +451,40 @@ mod tests {
         );
         let empty = Answers::default();
         assert_eq!(without_pii[0].cells(&empty, false), ["", "", "", "", ""]);
+    }
+
+    #[test]
+    fn a_referral_has_its_outcome_and_the_services_accepted() {
+        let form = Form::from_json(
+            r#"{"id": "f", "version": "1", "title": "F",
+              "languages": [{"code": "en", "name": "English"}], "default_language": "en",
+              "body": [
+                {"type": "text", "name": "area"},
+                {"type": "referral", "name": "ref", "referral": {"area": "${area}"}}
+              ]}"#,
+        )
+        .unwrap();
+        let t = &tables(&form, false)[0];
+        assert_eq!(t.headers(), ["area", "ref", "ref/services"]);
+        let row = |v: serde_json::Value| t.cells(&serde_json::from_value(v).unwrap(), false);
+        assert_eq!(
+            row(serde_json::json!({"area": "north", "ref": "accepted hotline north_clinic"})),
+            ["north", "accepted", "hotline north_clinic"]
+        );
+        assert_eq!(
+            row(serde_json::json!({"area": "north", "ref": "declined"})),
+            ["north", "declined", ""]
+        );
+        assert_eq!(
+            row(serde_json::json!({"ref": "no_service"})),
+            ["", "no_service", ""]
+        );
+        assert_eq!(row(serde_json::json!({})), ["", "", ""]);
+        // A sealed answer stays whole (and unread) in the field's column.
+        assert_eq!(
+            row(serde_json::json!({"ref": {"sealed": "YWdlLWVuY3J5cHRpb24="}})),
+            ["", "YWdlLWVuY3J5cHRpb24=", ""]
+        );
     }
 
     #[test]

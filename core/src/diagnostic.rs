@@ -82,6 +82,11 @@ pub enum Code {
     InvalidRoster,
     /// A respondent selection with a `calculation` or `default`: the app draws its answer.
     SelectionCalculated,
+    /// A `referral` step without its `referral` area (or `referral` elsewhere).
+    ReferralWithoutParams,
+    /// A referral step with a `calculation`, `default` or `choices`: its answer is what
+    /// the respondent chose among the services listed.
+    ReferralCalculated,
 }
 
 impl Code {

@@ -110,9 +110,142 @@ impl Directory {
     }
 }
 
+/// What a referral step records, as its answer's text: the outcome, then the ids of the
+/// services accepted (`accepted hotline north_clinic`, `declined`, `no_service`). The
+/// outcome comes first so `selected(${referral}, 'accepted')` and
+/// `selected(${referral}, 'hotline')` both read it, as they read a `select_multiple`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReferralAnswer {
+    /// Services were offered and the respondent accepted these (one or more).
+    Accepted(Vec<String>),
+    /// Services were offered and the respondent declined them all.
+    Declined,
+    /// No service of the directory matched the respondent's area and needs (or the
+    /// device has no directory): nothing could be offered.
+    NoService,
+}
+
+/// Why an answer's text is not a [`ReferralAnswer`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReferralAnswerError {
+    #[error("a referral answer starts with `accepted`, `declined` or `no_service`, not `{0}`")]
+    Outcome(String),
+    #[error("`accepted` names the services accepted after it")]
+    NoServiceAccepted,
+    #[error("`{0}` names no services after it")]
+    ServicesAfter(String),
+    #[error("`{0}` is not a service id")]
+    NotAnId(String),
+    #[error("service `{0}` is named twice")]
+    Twice(String),
+}
+
+impl ReferralAnswer {
+    pub const ACCEPTED: &'static str = "accepted";
+    pub const DECLINED: &'static str = "declined";
+    pub const NO_SERVICE: &'static str = "no_service";
+
+    pub fn parse(text: &str) -> Result<ReferralAnswer, ReferralAnswerError> {
+        let mut words = text.split_whitespace();
+        let outcome = words.next().unwrap_or("");
+        let rest: Vec<&str> = words.collect();
+        match outcome {
+            Self::ACCEPTED => {
+                if rest.is_empty() {
+                    return Err(ReferralAnswerError::NoServiceAccepted);
+                }
+                let mut seen = Set::default();
+                for id in &rest {
+                    if !is_valid_name(id) {
+                        return Err(ReferralAnswerError::NotAnId((*id).to_owned()));
+                    }
+                    if !seen.insert(*id) {
+                        return Err(ReferralAnswerError::Twice((*id).to_owned()));
+                    }
+                }
+                Ok(ReferralAnswer::Accepted(
+                    rest.into_iter().map(str::to_owned).collect(),
+                ))
+            }
+            Self::DECLINED | Self::NO_SERVICE if !rest.is_empty() => {
+                Err(ReferralAnswerError::ServicesAfter(outcome.to_owned()))
+            }
+            Self::DECLINED => Ok(ReferralAnswer::Declined),
+            Self::NO_SERVICE => Ok(ReferralAnswer::NoService),
+            other => Err(ReferralAnswerError::Outcome(other.to_owned())),
+        }
+    }
+
+    /// The outcome word (`accepted`, `declined`, `no_service`): the CSV's column.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            ReferralAnswer::Accepted(_) => Self::ACCEPTED,
+            ReferralAnswer::Declined => Self::DECLINED,
+            ReferralAnswer::NoService => Self::NO_SERVICE,
+        }
+    }
+
+    /// The services accepted (none unless `accepted`).
+    pub fn services(&self) -> &[String] {
+        match self {
+            ReferralAnswer::Accepted(ids) => ids,
+            _ => &[],
+        }
+    }
+
+    /// Whether services were offered (accepted or declined): the step listed some.
+    pub fn offered(&self) -> bool {
+        !matches!(self, ReferralAnswer::NoService)
+    }
+
+    /// The answer's text.
+    pub fn to_text(&self) -> String {
+        match self {
+            ReferralAnswer::Accepted(ids) => format!("{} {}", Self::ACCEPTED, ids.join(" ")),
+            other => other.outcome().to_owned(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_referral_answer_is_its_outcome_then_the_services_accepted() {
+        let accepted = ReferralAnswer::parse(" accepted  hotline north_clinic ").unwrap();
+        assert_eq!(
+            accepted,
+            ReferralAnswer::Accepted(vec!["hotline".into(), "north_clinic".into()])
+        );
+        assert_eq!(accepted.to_text(), "accepted hotline north_clinic");
+        assert_eq!(accepted.outcome(), "accepted");
+        assert_eq!(accepted.services(), ["hotline", "north_clinic"]);
+        assert!(accepted.offered());
+        assert_eq!(
+            ReferralAnswer::parse("declined"),
+            Ok(ReferralAnswer::Declined)
+        );
+        let none = ReferralAnswer::parse("no_service").unwrap();
+        assert!(!none.offered() && none.services().is_empty());
+        for (text, error) in [
+            ("accepted", ReferralAnswerError::NoServiceAccepted),
+            (
+                "declined hotline",
+                ReferralAnswerError::ServicesAfter("declined".into()),
+            ),
+            (
+                "no_service x",
+                ReferralAnswerError::ServicesAfter("no_service".into()),
+            ),
+            ("offered", ReferralAnswerError::Outcome("offered".into())),
+            ("", ReferralAnswerError::Outcome(String::new())),
+            ("accepted a a", ReferralAnswerError::Twice("a".into())),
+            ("accepted a=1", ReferralAnswerError::NotAnId("a=1".into())),
+        ] {
+            assert_eq!(ReferralAnswer::parse(text), Err(error), "{text}");
+        }
+    }
 
     fn directory() -> Directory {
         Directory::from_json(

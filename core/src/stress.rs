@@ -417,6 +417,7 @@ fn bare_field(kind: FieldType, name: &str) -> Field {
         choice_filter: None,
         range: None,
         selection: None,
+        referral: None,
         parameters: BTreeMap::new(),
         media: None,
         pii: false,

@@ -150,13 +150,15 @@ impl World {
         let now_ms = self.tick();
         let device = &mut self.device;
         let all = fold(&device.revisions);
-        let (privacy, selections) = (Default::default(), Default::default());
+        let (privacy, selections, files) =
+            (Default::default(), Default::default(), Default::default());
         let current = Current {
             answers: &device.local,
             consent: None,
             privacy: &privacy,
             selections: &selections,
             outcome: None,
+            files: &files,
         };
         let built = Built {
             all: &all,

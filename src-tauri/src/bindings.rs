@@ -27,6 +27,8 @@ pub fn typescript() -> String {
         ChoiceView::decl(),
         RangeView::decl(),
         SelectionView::decl(),
+        ReferralView::decl(),
+        ServiceView::decl(),
         FieldView::decl(),
         InstanceView::decl(),
         OutlineEntry::decl(),

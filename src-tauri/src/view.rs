@@ -139,6 +139,36 @@ pub struct SelectionView {
     pub kish_table: Option<String>,
 }
 
+/// A referral step: the services of the project's directory that match the
+/// respondent's area and needs, listed offline.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ReferralView {
+    /// The device holds the project's directory (false: no sync has brought one yet).
+    pub directory: bool,
+    /// The respondent's area as the step reads it (empty: not answered).
+    pub area: String,
+    /// The kinds of service needed (none: every kind).
+    pub needs: Vec<String>,
+    /// The services matching, in directory order.
+    pub services: Vec<ServiceView>,
+}
+
+/// One service as the enumerator reads it to the respondent.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct ServiceView {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+    /// The kind in the interview's language when the form names it (its needs question's
+    /// choice label), else the kind as the directory writes it.
+    pub kind_label: String,
+    pub phone: String,
+    pub hours: String,
+    pub languages: Vec<String>,
+    /// The service can be reached in the interview's language.
+    pub in_language: bool,
+}
+
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct FieldView {
     pub path: String,
@@ -164,6 +194,8 @@ pub struct FieldView {
     pub group_label: Option<String>,
     /// For a `respondent_selection`.
     pub selection: Option<SelectionView>,
+    /// For a `referral` step (its services filled by [`list_services`]).
+    pub referral: Option<ReferralView>,
 }
 
 /// One entry of the jump-to-section list.
@@ -285,6 +317,63 @@ pub fn field(f: &engine::FieldView, group_label: Option<&str>) -> FieldView {
             selected_path: s.selected_path.as_ref().map(|p| p.to_string()),
             kish_table: s.kish_table.clone(),
         }),
+        referral: f.referral.as_ref().map(|r| ReferralView {
+            directory: false,
+            area: r.area.clone(),
+            needs: r.needs.clone(),
+            services: Vec::new(),
+        }),
+    }
+}
+
+/// List, on each referral step of `page`, the services of `directory` matching the
+/// step's area and needs (`None`: the device holds no directory), kinds named in `lang`.
+pub fn list_services(
+    page: &mut PageView,
+    v: &engine::FormView,
+    directory: Option<&voices_core::referral::Directory>,
+) {
+    let lang = v.language.as_str();
+    for field in &mut page.fields {
+        let Some(referral) = field.referral.as_mut() else {
+            continue;
+        };
+        let Some(directory) = directory else { continue };
+        referral.directory = true;
+        // The engine's view of the same step, for the needs' labels.
+        let labels: Vec<(String, String)> = v
+            .pages
+            .iter()
+            .flat_map(|p| &p.items)
+            .find_map(|i| match i {
+                ItemView::Field(f) if f.path.as_str() == field.path => {
+                    f.referral.as_ref().map(|r| r.need_labels.clone())
+                }
+                _ => None,
+            })
+            .unwrap_or_default();
+        let needs: Vec<&str> = referral.needs.iter().map(String::as_str).collect();
+        let primary = lang.split(['-', '_']).next().unwrap_or(lang);
+        referral.services = directory
+            .matching(&referral.area, &needs)
+            .into_iter()
+            .map(|s| ServiceView {
+                id: s.id.clone(),
+                name: s.name.clone(),
+                kind: s.kind.clone(),
+                kind_label: labels
+                    .iter()
+                    .find(|(k, _)| *k == s.kind)
+                    .map_or_else(|| s.kind.clone(), |(_, l)| l.clone()),
+                phone: s.phone.clone(),
+                hours: s.hours.clone(),
+                languages: s.languages.clone(),
+                in_language: s
+                    .languages
+                    .iter()
+                    .any(|l| l.split(['-', '_']).next() == Some(primary)),
+            })
+            .collect();
     }
 }
 

@@ -69,7 +69,11 @@ export async function fillPage(d) {
   for (let i = 0; i < 40; i++) {
     const f = await firstUnanswered(d);
     if (!f) return;
-    if (f.kind === 'select_one' || f.kind === 'select_multiple') await pick(d, f.path, f.first);
+    if (f.kind === 'referral' && f.first === 'no_service') {
+      // No service matches (or no directory): record that nothing could be offered.
+      await (await d.find(`[data-path="${f.path}"] [data-testid="referral-record-none"]`)).click();
+      await saved(d, f.path);
+    } else if (f.kind === 'select_one' || f.kind === 'select_multiple' || f.kind === 'referral') await pick(d, f.path, f.first);
     else if (f.kind === 'integer') await type(d, f.path, '2');
     else await type(d, f.path, 'Test');
   }
@@ -80,9 +84,12 @@ export async function firstUnanswered(d) {
     return [...document.querySelectorAll('main .field')].map((f) => ({
       path: f.dataset.path,
       kind: f.dataset.kind,
-      answered: [...f.querySelectorAll('input')].some((i) =>
-        (i.type === 'radio' || i.type === 'checkbox') ? i.checked : i.value !== ''),
-      first: f.querySelector('input[type=radio], input[type=checkbox]')?.value ?? null,
+      answered: f.dataset.kind === 'referral'
+        ? !!f.querySelector('[data-testid="referral-recorded"]')
+        : [...f.querySelectorAll('input')].some((i) =>
+          (i.type === 'radio' || i.type === 'checkbox') ? i.checked : i.value !== ''),
+      first: f.querySelector('input[type=radio], input[type=checkbox]')?.value
+        ?? (f.querySelector('[data-testid="referral-record-none"]') ? 'no_service' : null),
     }));`);
   return todo.find((f) =>
     !f.answered && (f.first !== null || f.kind === 'integer' || f.kind === 'text'));

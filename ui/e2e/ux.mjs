@@ -106,6 +106,12 @@ async function keyboardOnly() {
         await d.find('main[data-mode="done"]');
         break;
       }
+      if (f.testid === 'referral-record-none') {
+        // No directory on this device: the referral step records that nothing was offered.
+        await press(d, KEY.ENTER);
+        await d.find('[data-testid="referral-recorded"]');
+        continue;
+      }
       if (f.path && !f.answered && f.tag === 'input') {
         if (f.type === 'radio') {
           await press(d, KEY.SPACE);

@@ -315,6 +315,8 @@ fn value_for(field: &Json) -> Option<String> {
             picked.join(" ")
         }
         "acknowledge" => "OK".to_owned(),
+        // The preview has no directory: nothing can be offered.
+        "referral" => "no_service".to_owned(),
         _ => "text".to_owned(),
     })
 }

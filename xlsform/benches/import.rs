@@ -220,6 +220,7 @@ fn generated_form(questions: usize) -> Form {
             choice_filter: None,
             range: None,
             selection: None,
+            referral: None,
             parameters: BTreeMap::new(),
             media: None,
             pii: false,

@@ -47,6 +47,8 @@ pub(crate) const SURVEY: &[&str] = &[
     "selection_roster",
     "selection_eligible",
     "selection_method",
+    "referral_area",
+    "referral_needs",
 ];
 
 /// Survey columns that are read but never written by the exporter; together with
@@ -175,6 +177,7 @@ pub(crate) fn survey_property(key: &str) -> Option<&str> {
         "image" | "audio" | "video" => "media",
         "consent_version" => "text_version",
         "selection_roster" | "selection_eligible" | "selection_method" => "selection",
+        "referral_area" | "referral_needs" => "referral",
         other => other,
     })
 }

@@ -373,5 +373,9 @@ fn write_field(sheet: &mut SheetBuilder, field: &Field) {
         row.opt("selection_eligible", selection.eligible.as_ref());
         row.set("selection_method", selection.method.as_str().to_owned());
     }
+    if let Some(referral) = &field.referral {
+        row.set("referral_area", referral.area.clone());
+        row.opt("referral_needs", referral.needs.as_ref());
+    }
     row.opt("save_to", field.save_to.as_ref());
 }

@@ -226,6 +226,64 @@ fn respondent_selection_rows_are_read_checked_and_written() {
     assert_eq!(again, form);
 }
 
+/// A `referral` row reads the respondent's area and needs from `referral_area` and
+/// `referral_needs`, is checked by the core (a step without its area is refused at its
+/// row), and writes them back.
+#[test]
+fn referral_rows_are_read_checked_and_written() {
+    let md = "| survey |\n\
+        | | type | name | label | referral_area | referral_needs | required |\n\
+        | | select_one areas | district | District | | | |\n\
+        | | select_multiple kinds | needs | Needs | | | |\n\
+        | | referral | services | Services | ${district} | ${needs} | yes |\n\
+        | | referral | any | Any service | ${district} | | |\n\
+        | choices |\n\
+        | | list_name | name | label |\n\
+        | | areas | north | North |\n\
+        | | kinds | health | Health |\n\
+        | | kinds | legal | Legal |\n";
+    let form = voices_xlsform::import_markdown(md, &ImportOptions::default())
+        .form
+        .expect("imports");
+    use voices_core::form::{FieldType, Item};
+    let referrals: Vec<_> = form
+        .body
+        .iter()
+        .filter_map(|item| match item {
+            Item::Field(f) if f.kind == FieldType::Referral => f.referral.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(referrals.len(), 2);
+    assert_eq!(referrals[0].area, "${district}");
+    assert_eq!(referrals[0].needs.as_deref(), Some("${needs}"));
+    assert_eq!(referrals[1].needs, None);
+    assert!(voices_core::check::check_form(&form)
+        .iter()
+        .all(|d| d.severity != voices_core::diagnostic::Severity::Error));
+
+    let bytes = export_xlsx(&form).unwrap();
+    let again = import_spreadsheet_bytes(&bytes, &ImportOptions::default())
+        .unwrap()
+        .form
+        .expect("the exported workbook imports");
+    assert_eq!(again, form);
+
+    // A referral row without its area: the core's finding, placed at the row.
+    let missing = md.replace(
+        "| referral | any | Any service | ${district} |",
+        "| referral | any | Any service | |",
+    );
+    let report = voices_xlsform::import_markdown(&missing, &ImportOptions::default());
+    let errors: Vec<_> = report.errors().collect();
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.message.contains("referral step `any`")),
+        "{errors:#?}"
+    );
+}
+
 /// ODK entities (the `entities` sheet and `save_to`) are kept in the form and written
 /// back, so a workbook survives import and export with them.
 #[test]

@@ -25,6 +25,7 @@ pub(crate) enum Msg {
     Geotrace,
     Geoshape,
     Acknowledge,
+    Referral,
     UnknownField,
     NotAValue,
     NotARepeat,
@@ -162,6 +163,12 @@ fn table(msg: Msg) -> [&'static str; 4] {
             "أكّد بـ «OK».",
             "Підтвердьте «OK».",
             "Confirme con «OK».",
+        ],
+        Msg::Referral => [
+            "Record whether the services were accepted or declined.",
+            "سجّل ما إذا قُبلت الخدمات أو رُفضت.",
+            "Зазначте, чи послуги прийнято, чи відхилено.",
+            "Indique si se aceptaron o rechazaron los servicios.",
         ],
         Msg::UnknownField => [
             "“{name}” is not a question of this form.",
@@ -302,6 +309,7 @@ mod tests {
             Msg::Geotrace,
             Msg::Geoshape,
             Msg::Acknowledge,
+            Msg::Referral,
             Msg::UnknownField,
             Msg::NotAValue,
             Msg::NotARepeat,

@@ -50,6 +50,7 @@ mod bounds;
 mod compile;
 mod messages;
 mod outcome;
+mod referral;
 mod selection;
 mod session;
 mod structure;
@@ -69,7 +70,7 @@ pub use session::{
 pub(crate) use structure::check as structure_diagnostics;
 pub use view::{
     ChoiceView, ConsentView, FieldView, FormView, ItemView, JumpEntry, MediaView, PageKind,
-    PageView, Progress, RepeatControls, SelectionView,
+    PageView, Progress, ReferralView, RepeatControls, SelectionView,
 };
 
 use crate::env::Environment;

@@ -1,6 +1,6 @@
 //! Structural rules: names, languages and translations, choice lists, ranges,
 //! repeats, and the people-centred constructs (consent, privacy checks, safe exit,
-//! respondent selection).
+//! respondent selection, referral steps).
 //! A form must meet them before it compiles; the checker reports them too.
 
 use std::collections::BTreeSet;
@@ -27,6 +27,7 @@ pub(crate) fn check(form: &Form) -> Vec<Diagnostic> {
     check_safe_exit(form, &flat, &mut out);
     check_disaggregation(&flat, &mut out);
     check_selections(&flat, &mut out);
+    super::referral::check(&flat, &mut out);
     out
 }
 

@@ -78,6 +78,10 @@ pub(crate) fn check_value(
         FieldType::Acknowledge => {
             (!matches!(value, "OK" | "1" | "true")).then(|| (Msg::Acknowledge, Vec::new()))
         }
+        // The message quotes nothing: which service was accepted can be sensitive.
+        FieldType::Referral => crate::referral::ReferralAnswer::parse(value)
+            .is_err()
+            .then(|| (Msg::Referral, Vec::new())),
         FieldType::Text
         | FieldType::Image
         | FieldType::Audio

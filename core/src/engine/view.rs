@@ -89,6 +89,19 @@ pub struct FieldView {
     pub violations: Vec<Violation>,
     /// For a `respondent_selection`: the roster now, and the draw once made.
     pub selection: Option<SelectionView>,
+    /// For a `referral` step: the respondent's area and needs now.
+    pub referral: Option<ReferralView>,
+}
+
+/// What a referral step matches the directory with, evaluated where it stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferralView {
+    /// The respondent's area (trimmed; empty when the area question is unanswered).
+    pub area: String,
+    /// The kinds of service needed (none: every kind).
+    pub needs: Vec<String>,
+    /// Each kind's label in the interview's language, when `needs` is one select's answer.
+    pub need_labels: Vec<(String, String)>,
 }
 
 /// A respondent selection as the enumerator sees it: how many are on the roster and
@@ -488,6 +501,7 @@ impl Builder<'_> {
                         sensitive: n.sensitive,
                         violations: s.field_violations(inst, c, self.lang),
                         selection: s.selection_view(inst, c),
+                        referral: s.referral_view(inst, c, self.lang),
                     };
                     Self::loose_page(loose, container)
                         .items

@@ -36,10 +36,14 @@ pub enum FieldType {
     Username,
     /// One roster member drawn at random; the answer is the member's instance number.
     RespondentSelection,
+    /// The services of the referral directory matching the respondent's area and needs,
+    /// offered; the answer is the outcome and the services accepted
+    /// ([`crate::referral::ReferralAnswer`]).
+    Referral,
 }
 
 impl FieldType {
-    pub const ALL: [FieldType; 28] = [
+    pub const ALL: [FieldType; 29] = [
         FieldType::Text,
         FieldType::Integer,
         FieldType::Decimal,
@@ -68,6 +72,7 @@ impl FieldType {
         FieldType::Deviceid,
         FieldType::Username,
         FieldType::RespondentSelection,
+        FieldType::Referral,
     ];
 
     /// The name used in JSON (`select_one`, `geopoint`, …).
@@ -101,6 +106,7 @@ impl FieldType {
             FieldType::Deviceid => "deviceid",
             FieldType::Username => "username",
             FieldType::RespondentSelection => "respondent_selection",
+            FieldType::Referral => "referral",
         }
     }
 

@@ -244,6 +244,9 @@ pub struct Field {
     /// The roster, eligibility and method of a `respondent_selection` field.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<SelectionParams>,
+    /// The respondent's area and needs of a `referral` step.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub referral: Option<ReferralParams>,
     /// Other widget parameters (XLSForm `parameters` column), e.g. `max-pixels`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub parameters: BTreeMap<String, String>,
@@ -324,6 +327,20 @@ pub struct SelectionParams {
     /// `uniform` (the default) or `kish`.
     #[serde(default)]
     pub method: SelectionMethod,
+}
+
+/// What a `referral` step matches the project's referral directory with
+/// (`voices_core::referral::Directory::matching`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralParams {
+    /// Expression of the respondent's area: the area code services list (`${district}`).
+    pub area: String,
+    /// Expression of the kinds of service needed, separated by spaces (`${needs}` of a
+    /// `select_multiple`, or `if(${hurt} = 'yes', 'health gbv', 'gbv')`). Without it every
+    /// service of the area is listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub needs: Option<String>,
 }
 
 /// Media attached to a label, each per language (a file name or path inside the form's media).

@@ -41,6 +41,7 @@ pub(super) enum RawItem {
     #[serde(alias = "enumerator")]
     Username(Field),
     RespondentSelection(Field),
+    Referral(Field),
 }
 
 impl From<RawItem> for Item {
@@ -77,6 +78,7 @@ impl From<RawItem> for Item {
             RawItem::Deviceid(f) => (FieldType::Deviceid, f),
             RawItem::Username(f) => (FieldType::Username, f),
             RawItem::RespondentSelection(f) => (FieldType::RespondentSelection, f),
+            RawItem::Referral(f) => (FieldType::Referral, f),
         };
         field.kind = kind;
         Item::Field(field)
@@ -118,6 +120,7 @@ impl From<Item> for RawItem {
                 FieldType::Deviceid => RawItem::Deviceid(f),
                 FieldType::Username => RawItem::Username(f),
                 FieldType::RespondentSelection => RawItem::RespondentSelection(f),
+                FieldType::Referral => RawItem::Referral(f),
             },
         }
     }

@@ -214,6 +214,7 @@ mod tests {
             outcome: None,
             status: None,
             validated: false,
+            files: Default::default(),
         }
     }
 

@@ -117,7 +117,9 @@ fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
         "access_justice": "no", "access_water": "yes_easily",
         "access_barriers": ["cost", "insecurity"],
         "officials_abuse": "yes", "officials_abuse_kind": ["bribe", "threats"],
-        "violence": "no", "sought_help": "no"
+        "violence": "no", "sought_help": "no",
+        "support_needs": ["health", "legal"],
+        "referral_services": "accepted mx_tapachula_health mx_tapachula_legal"
     });
     if let (Some(base), Value::Object(changes)) = (answers.as_object_mut(), overrides) {
         base.extend(changes);
@@ -126,7 +128,7 @@ fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
     voices_core::Response {
         id: "01936d5c-0000-7000-8000-000000000001".into(),
         form_id: "community_life".into(),
-        form_version: "2026120701".into(),
+        form_version: "2026120702".into(),
         answers: serde_json::from_value(answers).expect("answers"),
         consent: Some(ConsentRecord {
             given: true,
@@ -220,4 +222,64 @@ fn the_human_security_rules_hold() {
         answers.get("age_band"),
         Some(&voices_core::response::Answer::Value("80+".into()))
     );
+}
+
+/// The referral step of the example lists, from the example directory, the services of the
+/// respondent's district for the needs named, and records the ones accepted.
+#[test]
+fn the_human_security_referral_step_matches_the_example_directory() {
+    let directory = voices_core::referral::Directory::from_json(&read(&repo_path(
+        "schemas/referrals/human-security-perceptions.json",
+    )))
+    .expect("the example directory checks");
+    let session = human_security_session(complete_interview(serde_json::json!({})));
+    let view = session.view("es");
+    let referral = view
+        .pages
+        .iter()
+        .flat_map(|p| &p.items)
+        .find_map(|i| match i {
+            voices_core::engine::ItemView::Field(f) if f.name == "referral_services" => {
+                f.referral.clone()
+            }
+            _ => None,
+        })
+        .expect("the referral step is shown after a disclosure");
+    assert_eq!(referral.area, "mex_tapachula");
+    assert_eq!(referral.needs, ["health", "legal"]);
+    assert!(referral
+        .need_labels
+        .contains(&("legal".to_owned(), "Asesoría legal".to_owned())));
+    let needs: Vec<&str> = referral.needs.iter().map(String::as_str).collect();
+    let ids: Vec<&str> = directory
+        .matching(&referral.area, &needs)
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(ids, ["mx_tapachula_health", "mx_tapachula_legal"]);
+    // No needs named: every service of the district, those serving everywhere first.
+    let all: Vec<&str> = directory
+        .matching("mex_tapachula", &[])
+        .iter()
+        .map(|s| s.id.as_str())
+        .collect();
+    assert_eq!(
+        all,
+        [
+            "mx_national_line",
+            "mx_tapachula_health",
+            "mx_tapachula_legal",
+            "mx_chiapas_shelter"
+        ]
+    );
+
+    // Without a disclosure the step is not asked, and the interview is still complete.
+    let quiet = human_security_session(complete_interview(serde_json::json!({
+        "officials_abuse": "no", "officials_abuse_kind": null, "sought_help": null,
+        "support_needs": null, "referral_services": null
+    })));
+    assert!(quiet
+        .validate("en")
+        .iter()
+        .all(|v| !v.path.to_string().contains("referral")));
 }

@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use voices_core::form::{
     Choice, Condition, Consent, Direction, Disaggregation, Entity, Field, FieldType, Form, Group,
-    Item, Language, Media, PrivacyRequirement, RangeParams, Repeat, SafeExit, SelectionMethod,
-    SelectionParams, Text,
+    Item, Language, Media, PrivacyRequirement, RangeParams, ReferralParams, Repeat, SafeExit,
+    SelectionMethod, SelectionParams, Text,
 };
 
 fn repo_path(relative: &str) -> PathBuf {

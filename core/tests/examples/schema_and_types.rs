@@ -80,6 +80,10 @@ fn full_field() -> Field {
             eligible: Some("${age} >= 18".into()),
             method: SelectionMethod::Kish,
         }),
+        referral: Some(ReferralParams {
+            area: "${district}".into(),
+            needs: Some("${needs}".into()),
+        }),
         parameters: BTreeMap::from([("max-pixels".into(), "1024".into())]),
         media: Some(full_media()),
         pii: true,
@@ -215,6 +219,7 @@ fn every_serialized_property_is_declared_in_the_schema_and_vice_versa() {
         ("Entity", json(&full_form().entities[0])),
         ("RangeParams", json(&full_field().range.unwrap())),
         ("SelectionParams", json(&full_field().selection.unwrap())),
+        ("ReferralParams", json(&full_field().referral.unwrap())),
         ("Media", json(&full_media())),
     ];
     for (def, value) in cases {

@@ -247,4 +247,15 @@ pub const MIGRATIONS: &[&str] = &[
         body        TEXT NOT NULL
     );
     "#,
+    // 12: the project's referral directory (`voices_core::referral::Directory` as JSON),
+    // as the last sync found it: one row, replaced by each newer version, kept offline.
+    r#"
+    CREATE TABLE referral_directory (
+        id            INTEGER PRIMARY KEY CHECK (id = 1),
+        version       INTEGER NOT NULL,
+        published_at  TEXT NOT NULL,
+        document      TEXT NOT NULL,
+        fetched_at    TEXT NOT NULL
+    );
+    "#,
 ];

@@ -924,3 +924,41 @@ fn a_purged_response_keeps_its_ids_and_hashes_and_loses_its_answers() {
     assert_eq!(count(&s, "SELECT count(*) FROM attachments"), 0);
     assert_eq!(s.integrity_check().unwrap(), "ok");
 }
+
+/// The referral directory a sync brought is kept encrypted, survives closing the store,
+/// is replaced by a newer version and forgotten when the project has none.
+#[test]
+fn the_referral_directory_is_kept_across_restarts_and_replaced() {
+    use voices_core::referral::Directory;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("voices.sqlite");
+    let first = Directory::from_json(
+        r#"{"services": [{"id": "hotline", "name": "MARKER-line-9c1", "kind": "gbv", "phone": "1190"}]}"#,
+    )
+    .unwrap();
+    {
+        let mut s = Store::open(&path, &test_key()).unwrap();
+        assert_eq!(s.directory().unwrap(), None);
+        s.keep_directory(1, "2026-12-07T10:00:00Z", &first, NOW)
+            .unwrap();
+    }
+    assert_eq!(
+        bytes_in_dir(dir.path(), b"MARKER-line-9c1"),
+        Vec::<String>::new()
+    );
+    let mut s = Store::open(&path, &test_key()).unwrap();
+    let kept = s.directory().unwrap().expect("kept across a restart");
+    assert_eq!(
+        (kept.version, kept.published_at.as_str(), &kept.directory),
+        (1, "2026-12-07T10:00:00Z", &first)
+    );
+    let second = Directory::from_json(
+        r#"{"services": [{"id": "clinic", "name": "Clinic", "kind": "health", "phone": "2", "areas": ["north"]}]}"#,
+    )
+    .unwrap();
+    s.keep_directory(2, "2026-12-08T10:00:00Z", &second, NOW)
+        .unwrap();
+    assert_eq!(s.directory().unwrap().unwrap().directory, second);
+    s.forget_directory().unwrap();
+    assert_eq!(s.directory().unwrap(), None);
+}

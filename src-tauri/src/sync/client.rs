@@ -408,6 +408,20 @@ impl Client {
         }
     }
 
+    /// The project's referral directory as published (its services, `version` and
+    /// `published_at`); `None` when the project has none (`404 no_directory`) or the
+    /// server is older than directories.
+    pub async fn referrals(&self) -> ClientResult<Option<serde_json::Value>> {
+        let request = self.request(reqwest::Method::GET, self.project_url("/referrals"));
+        match self.json(request).await {
+            Ok(body) => Ok(Some(body)),
+            Err(ClientError::Refused {
+                status: 404, code, ..
+            }) if code != "unknown_project" => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Which of these revision ids the server already holds.
     pub async fn known(&self, ids: Vec<String>) -> ClientResult<Vec<String>> {
         let answer: KnownResponse = self

@@ -10,6 +10,7 @@
 mod auto;
 pub mod backoff;
 pub mod client;
+mod directory;
 mod feed;
 mod files;
 mod link;

@@ -37,6 +37,9 @@ pub struct SyncSummary {
     pub problems: Vec<String>,
     /// Responses removed from the device after this sync, their retention period over.
     pub purged: u32,
+    /// The version of the project's referral directory the device holds after this sync
+    /// (`None`: the project has none).
+    pub directory_version: Option<u32>,
 }
 
 impl Syncer {
@@ -149,6 +152,8 @@ impl Syncer {
         summary.forms_installed = self
             .pull_forms(&client, dictionaries, &mut summary.problems)
             .await?;
+        // With the forms, so a referral step lists today's services even offline later.
+        summary.directory_version = self.pull_directory(&client, &mut summary.problems).await?;
         summary.revisions_built = self.store.with(|s| {
             s.reset_sending()?;
             revisions::build_due(s, &link.device_id, self.now_ms(), &now())

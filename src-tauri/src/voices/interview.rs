@@ -203,6 +203,11 @@ impl Voices {
         let index = (index as usize).min(count - 1);
         let mut page = view::page(v, index)
             .ok_or_else(|| Error::InvalidForm(format!("form `{}` has no questions", form.id)))?;
+        if page.fields.iter().any(|f| f.referral.is_some()) {
+            // Read when a referral step is on the page: the directory the last sync kept.
+            let kept = self.store.lock().directory()?;
+            view::list_services(&mut page, v, kept.as_ref().map(|k| &k.directory));
+        }
         if page.kind == view::PageKind::Questions {
             page.privacy_group = form.body.iter().find_map(|item| match item {
                 Item::Group(g)

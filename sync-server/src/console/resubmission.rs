@@ -146,6 +146,7 @@ mod tests {
             outcome: None,
             status: None,
             validated: false,
+            files: Default::default(),
         })
         .unwrap()
     }

@@ -45,6 +45,35 @@ selected: number | null,
  */
 selected_path: string | null, kish_table: string | null, };
 
+export type ReferralView = { 
+/**
+ * The device holds the project's directory (false: no sync has brought one yet).
+ */
+directory: boolean, 
+/**
+ * The respondent's area as the step reads it (empty: not answered).
+ */
+area: string, 
+/**
+ * The kinds of service needed (none: every kind).
+ */
+needs: Array<string>, 
+/**
+ * The services matching, in directory order.
+ */
+services: Array<ServiceView>, };
+
+export type ServiceView = { id: string, name: string, kind: string, 
+/**
+ * The kind in the interview's language when the form names it (its needs question's
+ * choice label), else the kind as the directory writes it.
+ */
+kind_label: string, phone: string, hours: string, languages: Array<string>, 
+/**
+ * The service can be reached in the interview's language.
+ */
+in_language: boolean, };
+
 export type FieldView = { path: string, name: string, 
 /**
  * The field type as written in the form (`select_one`, `geopoint`, …).
@@ -65,7 +94,11 @@ group_label: string | null,
 /**
  * For a `respondent_selection`.
  */
-selection: SelectionView | null, };
+selection: SelectionView | null, 
+/**
+ * For a `referral` step (its services filled by [`list_services`]).
+ */
+referral: ReferralView | null, };
 
 export type InstanceView = { path: string, 
 /**

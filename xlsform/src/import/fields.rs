@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use voices_core::form::{
-    Choice, Disaggregation, Field, FieldType, SelectionMethod, SelectionParams, Text,
+    Choice, Disaggregation, Field, FieldType, ReferralParams, SelectionMethod, SelectionParams,
+    Text,
 };
 
 use super::table::Table;
@@ -72,6 +73,19 @@ impl Importer<'_> {
             roster: roster.map(|c| c.text.to_owned()).unwrap_or_default(),
             eligible: eligible.map(|c| c.text.to_owned()),
             method,
+        })
+    }
+
+    /// The `referral_area` and `referral_needs` of a referral step's row, as expressions.
+    fn referral(&mut self, table: &Table, row: &SheetRow) -> Option<ReferralParams> {
+        let area = table.get(row, "referral_area");
+        let needs = table.get(row, "referral_needs");
+        if area.is_none() && needs.is_none() {
+            return None;
+        }
+        Some(ReferralParams {
+            area: area.map(|c| self.expression(&c)).unwrap_or_default(),
+            needs: needs.map(|c| self.expression(&c)),
         })
     }
 
@@ -214,6 +228,7 @@ impl Importer<'_> {
             choice_filter,
             range,
             selection: self.selection(table, row),
+            referral: self.referral(table, row),
             parameters,
             media,
             pii: self.flag(table, row, "pii"),
@@ -404,6 +419,7 @@ impl Importer<'_> {
             choice_filter: None,
             range: None,
             selection: None,
+            referral: None,
             parameters: BTreeMap::new(),
             media: None,
             pii: false,

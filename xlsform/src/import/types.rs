@@ -159,6 +159,7 @@ fn plain_type(name: &str) -> Option<RowType> {
         "xml-external" | "csv-external" => Some(RowType::ExternalInstance),
         "consent" => Some(RowType::Consent),
         "respondent_selection" => field(F::RespondentSelection),
+        "referral" => field(F::Referral),
         _ => None,
     }
 }

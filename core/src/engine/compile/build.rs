@@ -77,6 +77,7 @@ pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
         b.compile_item(idx, f, &by_name, &lists, &mut deps);
     }
     let selections = compile_selections(&mut b, &flat, &by_name, &lists);
+    let referrals = super::referral::compile_referrals(&mut b, &flat, &by_name, &lists);
     let consent = consent_index.map(|c| c + 1);
     let instance_name = form
         .instance_name
@@ -99,6 +100,7 @@ pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
         consent,
         instance_name,
         selections,
+        referrals,
         scope_locals,
         repeat_inside_tasks: Map::default(),
         repeat_outside_readers: Map::default(),

@@ -8,6 +8,7 @@ mod build;
 mod calls;
 mod expressions;
 mod order;
+mod referral;
 mod repeat_choices;
 
 use crate::collections::Map;
@@ -15,6 +16,7 @@ use crate::diagnostic::Diagnostic;
 use crate::expr::Expr;
 use crate::form::{Choice, Consent, Field, FieldType, Form, Group, Item, Repeat};
 
+use super::referral::CompiledReferral;
 use super::selection::CompiledSelection;
 
 pub(crate) use build::build;
@@ -51,6 +53,8 @@ pub struct CompiledForm {
     pub(crate) instance_name: Option<Expr>,
     /// Respondent-selection fields: their roster and eligibility.
     pub(crate) selections: Map<NodeIdx, CompiledSelection>,
+    /// Each referral step's area and needs.
+    pub(crate) referrals: Map<NodeIdx, CompiledReferral>,
     /// Per scope (a repeat or [`ROOT`]): its nodes by slot.
     pub(crate) scope_locals: Vec<Vec<NodeIdx>>,
     /// Per repeat: tasks of the nodes inside it (re-run when its instances change).
