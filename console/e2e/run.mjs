@@ -17,12 +17,20 @@ import { startServer } from './server.mjs';
 import { scenarios as consoleScenarios } from './scenarios.mjs';
 import { teamsScenarios } from './teams.mjs';
 import { workbenchScenarios } from './workbench.mjs';
+import { picturesScenarios } from './pictures.mjs';
 import { sealedScenarios } from './sealed.mjs';
 import { auditScenarios } from './audit.mjs';
 
 // The sealed-answers scenario gives the project a key: last but the audit, which reads
 // what every scenario before it recorded.
-const scenarios = [...consoleScenarios, ...teamsScenarios, ...workbenchScenarios, ...sealedScenarios, ...auditScenarios];
+const scenarios = [
+  ...consoleScenarios,
+  ...teamsScenarios,
+  ...workbenchScenarios,
+  ...picturesScenarios,
+  ...sealedScenarios,
+  ...auditScenarios,
+];
 
 const here = dirname(fileURLToPath(import.meta.url));
 const bin = process.env.VOICES_SERVER_BIN;

@@ -30,6 +30,7 @@ fn revision(actor: &str, seq: u64, seen: &[(&str, u64)], set: &[(&str, &str)]) -
         actor: actor.into(),
         seq,
         validated: false,
+        files: Default::default(),
         hlc: Hlc::new(1_000 + seq, 0),
         seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
         set: set

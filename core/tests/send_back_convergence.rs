@@ -150,8 +150,12 @@ impl World {
         let now_ms = self.tick();
         let device = &mut self.device;
         let all = fold(&device.revisions);
-        let (privacy, selections, matching) =
-            (Default::default(), Default::default(), Default::default());
+        let (privacy, selections, matching, files) = (
+            Default::default(),
+            Default::default(),
+            Default::default(),
+            Default::default(),
+        );
         let current = Current {
             answers: &device.local,
             consent: None,
@@ -159,6 +163,7 @@ impl World {
             selections: &selections,
             matching: &matching,
             outcome: None,
+            files: &files,
         };
         let built = Built {
             all: &all,

@@ -70,6 +70,7 @@ fn simulate(steps: &[Step]) -> Vec<Revision> {
                     actor: name,
                     seq,
                     validated: false,
+                    files: Default::default(),
                     hlc: clocks[actor],
                     seen,
                     set,

@@ -94,6 +94,14 @@ async fn two_devices_story(server: &TestServer) {
         ))
         .await;
     assert_eq!(status["complete"], true, "{status}");
+    // The revision named the file (`files`): the console reads the photo by the response
+    // and its file name, the very bytes the device attached.
+    let shown = server
+        .get_bytes(&format!(
+            "/api/v1/projects/{PROJECT}/responses/{with_photo}/files/house.jpg"
+        ))
+        .await;
+    assert!(shown == photo, "the photo read by its response and name");
     for d in [&a, &b] {
         let outbox = d.voices.sync().list_outbox().unwrap();
         assert!(

@@ -199,6 +199,7 @@ pub fn household_revision(i: u64, actor: &str, form_version: &str) -> Revision {
         actor: actor.into(),
         seq: 1,
         validated: false,
+        files: Default::default(),
         hlc: Hlc::new(1_764_130_000_000 + i, 0),
         seen: VersionVector::new(),
         set: household_answers(i)

@@ -205,6 +205,7 @@ async fn concurrent_edits_of_a_device_and_an_admin_conflict_until_a_coordinator_
             actor: actor.into(),
             seq,
             validated: false,
+            files: Default::default(),
             hlc: Hlc::new(wall, 0),
             seen,
             set: [("/hh_size".to_string(), Some(value.into()))].into(),

@@ -72,6 +72,8 @@ const PASSWORD: &str = "matrix passphrase";
 /// A 5-byte attachment and its SHA-256.
 const FILE: &[u8] = b"hello";
 const FILE_SHA: &str = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+/// The response of the `photos` form set_up uploads from tab-a (`common::photo_revision`).
+const PHOTO_RESPONSE: &str = "photo-resp-tab-a-1";
 
 struct Row {
     method: Method,
@@ -201,6 +203,11 @@ fn table(response: &str) -> Vec<Row> {
             [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
         row(Method::GET, "/api/v1/projects/{project}/responses/{id}/history",
             format!("{p}/responses/{response}/history"), None,
+            [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
+        // A picture of a response (set_up's photo response names FILE as `house.png`; the
+        // PUT row above uploaded it).
+        row(Method::GET, "/api/v1/projects/{project}/responses/{id}/files/{name}",
+            format!("{p}/responses/{PHOTO_RESPONSE}/files/house.png"), None,
             [UNAUTH, DENIED, DENIED, UNAUTH, OK, DENIED, DENIED, OK, UNAUTH]),
         // Passes authorization, then finds no conflict to resolve (409): who may is told
         // apart from who may not all the same.
@@ -340,6 +347,25 @@ async fn set_up(fx: &Fixture) -> (Tokens, String) {
     let revision = household_revision(1, &fx.device_id, HOUSEHOLD_VERSION);
     let (status, ack) = fx.upload(&fx.device, std::slice::from_ref(&revision)).await;
     assert_eq!(status, StatusCode::OK, "{ack}");
+    // A response of the photos form whose pictures are the file FILE.
+    let (status, body) = fx
+        .send(
+            Request::post("/api/v1/projects/p1/forms")
+                .header(header::AUTHORIZATION, format!("Bearer {}", fx.designer))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(common::photo_form()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let photos = common::photo_revision(1, &fx.device_id, FILE_SHA);
+    assert_eq!(photos.response, PHOTO_RESPONSE);
+    let (status, ack) = fx.upload(&fx.device, &[photos]).await;
+    assert_eq!(
+        (status, &ack["accepted"]),
+        (StatusCode::OK, &serde_json::json!(1)),
+        "{ack}"
+    );
     (
         Tokens {
             other_device,
@@ -433,6 +459,99 @@ async fn every_endpoint_answers_every_kind_of_caller_as_the_table_says() {
     );
 }
 
+/// A response's picture is read under the rules of its answer: a coordinator limited to
+/// teams gets `404 unknown_response` for a response outside them (as for any route naming
+/// it), and a picture of a pii or sensitive question needs the pii grant and `pii=true`.
+#[tokio::test]
+async fn a_picture_is_read_only_by_whom_may_read_its_answer() {
+    let fx = Fixture::new().await;
+    let _ = set_up(&fx).await;
+    let (status, body) = fx
+        .send(
+            Request::put(format!(
+                "/api/v1/projects/p1/attachments/{FILE_SHA}?offset=0&size=5"
+            ))
+            .header(header::AUTHORIZATION, format!("Bearer {}", fx.device))
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .body(Body::from(FILE))
+            .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let file = |name: &str, query: &str| {
+        format!("/api/v1/projects/p1/responses/{PHOTO_RESPONSE}/files/{name}{query}")
+    };
+    let (status, body) = fx.get(&fx.coordinator, &file("house.png", "")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for pii in ["face.png", "scar.png"] {
+        let (status, body) = fx.get(&fx.coordinator, &file(pii, "?pii=true")).await;
+        assert_eq!(status, StatusCode::OK, "{pii}: {body}");
+    }
+
+    // Without the pii grant: asking is refused, and not asking does not reach the
+    // pii or sensitive pictures (answered as no such file); the plain one still reads.
+    assert!(fx.store.set_pii_grant("cora", "p1", false).unwrap());
+    for pii in ["face.png", "scar.png"] {
+        let (status, body) = fx.get(&fx.coordinator, &file(pii, "?pii=true")).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (StatusCode::FORBIDDEN, &serde_json::json!("pii_not_granted")),
+            "{pii}: {body}"
+        );
+        let (status, body) = fx.get(&fx.coordinator, &file(pii, "")).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (StatusCode::NOT_FOUND, &serde_json::json!("unknown_file")),
+            "{pii}: {body}"
+        );
+    }
+    let (status, body) = fx.get(&fx.coordinator, &file("house.png", "")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = fx.get(&fx.admin, &file("face.png", "?pii=true")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Limited to a team without tab-a: the response, and so its pictures, do not exist.
+    let team = fx
+        .store
+        .add_team("p1", "North", &voices_server::now_text())
+        .unwrap();
+    fx.store
+        .limit_member("cora", "p1", Some(&[team.id]))
+        .unwrap();
+    for name in ["house.png", "face.png"] {
+        let (status, body) = fx.get(&fx.coordinator, &file(name, "")).await;
+        assert_eq!(
+            (status, &body["code"]),
+            (
+                StatusCode::NOT_FOUND,
+                &serde_json::json!("unknown_response")
+            ),
+            "{name}: {body}"
+        );
+    }
+    let (status, _) = fx
+        .get(
+            &fx.coordinator,
+            &format!("/api/v1/projects/p1/attachments/{FILE_SHA}?response={PHOTO_RESPONSE}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // With tab-a in the team, the picture reads, and so does the file by its hash through
+    // the response that names it.
+    fx.store
+        .set_team_device("p1", team.id, "tab-a", true)
+        .unwrap();
+    let (status, body) = fx.get(&fx.coordinator, &file("house.png", "")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _) = fx
+        .get(
+            &fx.coordinator,
+            &format!("/api/v1/projects/p1/attachments/{FILE_SHA}?response={PHOTO_RESPONSE}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 /// What a coordinator limited to a team reads through every endpoint of the table, with
 /// a response outside the team in the project: nothing of it. Routes about that response
 /// answer 404 as for a missing one (its existence is not told); lists, counts, search,
@@ -467,7 +586,8 @@ async fn a_coordinator_limited_to_a_team_reads_nothing_outside_it() {
         .await;
     assert_eq!(overview["total"], 1, "{overview}");
     let (_, admin_overview) = fx.get(&fx.admin, "/api/v1/projects/p1/overview").await;
-    assert_eq!(admin_overview["total"], 2, "{admin_overview}");
+    // The hidden household response and set_up's photo response (both tab-a's), and the team's.
+    assert_eq!(admin_overview["total"], 3, "{admin_overview}");
     let (_, session) = fx.get(&fx.coordinator, "/api/v1/session").await;
     let limits = &session["memberships"][0]["teams"];
     assert_eq!(limits[0]["name"], "North", "{session}");

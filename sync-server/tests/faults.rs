@@ -218,6 +218,7 @@ fn coordinator_edit(item: &PulledResponse, seq: u64, value: &str, wall_ms: u64) 
         actor: format!("user:{}", harness::COORDINATOR),
         seq,
         validated: false,
+        files: Default::default(),
         hlc: Hlc::new(wall_ms, 0),
         seen: item.context.clone(),
         set: BTreeMap::from([("/comments".to_owned(), Some(value.into()))]),

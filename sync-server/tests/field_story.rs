@@ -203,6 +203,7 @@ async fn field_story_over_loopback() {
             actor: actor.into(),
             seq,
             validated: false,
+            files: Default::default(),
             hlc: Hlc::new(wall_ms, 0),
             seen,
             set: [("/hh_size".to_string(), Some(size.into()))].into(),

@@ -128,6 +128,7 @@ fn bounds_revision(id: &str, response: &str, seq: u64, set: &[(String, &str)]) -
         outcome: None,
         status: Some(ResponseStatus::Draft),
         validated: false,
+        files: Default::default(),
     }
 }
 

@@ -35,6 +35,7 @@ fn revision(response: &str, actor: &str, seq: u64, id: &str) -> IncomingRevision
         actor: actor.to_owned(),
         seq,
         validated: false,
+        files: Default::default(),
         hlc: Hlc::new(1_764_000_000_000 + seq, 0),
         seen: Default::default(),
         set: BTreeMap::from([

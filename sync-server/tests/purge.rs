@@ -303,10 +303,34 @@ async fn a_purged_response_takes_the_files_only_it_names(c: Console, rows: Rows)
     let a = wire_revision(1, &format!("{only}.jpg"));
     let b = wire_revision(2, &format!("{shared}.jpg"));
     let kept = wire_revision(3, &format!("IMG {shared}"));
-    c.upload(&c.device, &[a.clone(), b.clone(), kept.clone()])
-        .await;
+    // As the app names them: the answer is the picked file's name, the revision's `files`
+    // gives its address.
+    let app_only = attach(&c, b"MARKER-app-only: the withdrawn respondent's door").await;
+    let app_shared = attach(&c, b"MARKER-app-shared: the market").await;
+    let named = |n: u64, name: &str, sha: &str| {
+        let mut revision = wire_revision(n, name);
+        revision.files = [(name.to_owned(), sha.to_owned())].into();
+        revision
+    };
+    let d = named(4, "door.jpg", &app_only);
+    let e = named(5, "market.jpg", &app_shared);
+    let kept_too = named(6, "IMG_0001.jpg", &app_shared);
+    c.upload(
+        &c.device,
+        &[
+            a.clone(),
+            b.clone(),
+            kept.clone(),
+            d.clone(),
+            e.clone(),
+            kept_too,
+        ],
+    )
+    .await;
     withdraw(&c, &a.response).await;
     withdraw(&c, &b.response).await;
+    withdraw(&c, &d.response).await;
+    withdraw(&c, &e.response).await;
     // Kept for the audit (30 days by default): the files stay meanwhile.
     assert_eq!(download(&c, &only).await.0, StatusCode::OK);
 
@@ -334,6 +358,16 @@ async fn a_purged_response_takes_the_files_only_it_names(c: Console, rows: Rows)
         "a file a kept response names"
     );
     assert_eq!(download(&c, &only).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        download(&c, &app_only).await.0,
+        StatusCode::NOT_FOUND,
+        "the file only the purged response's revision listed"
+    );
+    assert_eq!(
+        download(&c, &app_shared).await.0,
+        StatusCode::OK,
+        "a file a kept response's revision lists"
+    );
     let (status, bytes) = download(&c, &shared).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(bytes, b"MARKER-shared-photo: the village well");

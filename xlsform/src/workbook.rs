@@ -46,9 +46,9 @@ impl Workbook {
     /// panic inside calamine is still turned into an error. (calamine reads the other
     /// formats into a range dense from the first to the last cell.)
     pub fn from_spreadsheet_bytes(bytes: &[u8]) -> Result<Workbook> {
-        if bytes.starts_with(b"PK") {
-            crate::xlsx_bounds::check(bytes)?;
-        }
+        // Whatever the first bytes: a zip reader finds the archive from its end, and
+        // calamine's format detection tries `.xlsx` for any file.
+        crate::xlsx_bounds::check(bytes)?;
         // Last resort for a calamine bug the checks above do not foresee: its parsers see
         // only these bytes and build values that are dropped with the panic, so nothing
         // half-built is observed. (The dev and release profiles unwind; only the wasm

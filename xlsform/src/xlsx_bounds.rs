@@ -193,13 +193,12 @@ enum Reference {
     Malformed,
 }
 
-/// Letters then digits, as calamine reads them, with checked arithmetic.
+/// Letters then digits, as calamine reads them, with checked arithmetic. calamine
+/// accumulates the letters, then the digits, before it looks at what follows them, so a
+/// run too long is `Beyond` even when the reference is malformed after it.
 fn parse_reference(value: &[u8]) -> Reference {
     let letters = value.iter().take_while(|b| b.is_ascii_alphabetic()).count();
-    let (column, digits) = value.split_at(letters);
-    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
-        return Reference::Malformed;
-    }
+    let (column, rest) = value.split_at(letters);
     let mut col: u64 = 0;
     for b in column {
         col = col * 26 + u64::from(b.to_ascii_uppercase() - b'A') + 1;
@@ -207,12 +206,16 @@ fn parse_reference(value: &[u8]) -> Reference {
             return Reference::Beyond;
         }
     }
+    let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
     let mut row: u64 = 0;
-    for b in digits {
+    for b in &rest[..digits] {
         row = row * 10 + u64::from(b - b'0');
         if row > u64::from(MAX_ROWS) {
             return Reference::Beyond;
         }
+    }
+    if digits == 0 || digits < rest.len() {
+        return Reference::Malformed;
     }
     match (u32::try_from(row), u32::try_from(col)) {
         (Ok(row), Ok(col)) if row > 0 => Reference::At(row - 1, col.checked_sub(1)),
@@ -298,6 +301,14 @@ mod tests {
             Reference::Beyond
         );
         assert_eq!(parse_reference(&[b'9'; 400]), Reference::Beyond);
+        // Found by the fuzzer: calamine overflows on the letters before it refuses the
+        // dot (a cell `r="Badsheetml.sheet.main+xml"`), and likewise on digits.
+        assert_eq!(
+            parse_reference(b"Badsheetml.sheet.main+xml"),
+            Reference::Beyond
+        );
+        assert_eq!(parse_reference(&[b'Z'; 20]), Reference::Beyond);
+        assert_eq!(parse_reference(b"A99999999999x"), Reference::Beyond);
         for bad in [&b""[..], b"A", b"A0", b"$A$1", b"A1B", b"1A"] {
             assert_eq!(parse_reference(bad), Reference::Malformed, "{bad:?}");
         }

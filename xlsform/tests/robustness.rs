@@ -100,6 +100,9 @@ fn cell_references_past_the_last_cell_are_refused_naming_sheet_and_cell() {
         ("A1048577", "A1048577"),
         ("A99999999999999999999", "A99999999999999999999"),
         ("a4294967297", "a4294967297"),
+        // From the fuzzer: too many letters, then not a reference at all.
+        ("Badsheetml.sheet.main+xml", "Badsheetml.sheet.main+xml"),
+        ("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
     ] {
         let bytes = with_sheet_data(&format!(
             r#"<row r="1"><c r="{reference}" t="inlineStr"><is><t>x</t></is></c></row>"#
@@ -131,6 +134,37 @@ fn only_the_parts_calamine_reads_as_sheets_are_checked() {
     );
     let err = refused(&bytes);
     assert!(err.contains("XL/Worksheets/sheet9.xml"), "{err}");
+}
+
+/// The `spreadsheet` fuzz target's crasher as it found it (a seed workbook mutated: a
+/// cell `r="Badsheetml.sheet.main+xml"`, broken CRCs): refused by the check, which names
+/// the cell, rather than by the catch of calamine's overflow panic.
+#[test]
+fn the_fuzzers_crasher_is_refused_naming_the_cell() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/fuzz-crash-long-column-letters.xlsx"
+    );
+    let err = refused(&std::fs::read(path).unwrap());
+    assert!(
+        err.contains("cell reference 'Badsheetml.sheet.main+xml' is past"),
+        "{err}"
+    );
+}
+
+/// The second crasher: its first bytes are not `PK`, so the check was skipped, while
+/// calamine still opened it as an `.xlsx` and overflowed on its `<dimension ref>`.
+#[test]
+fn a_workbook_without_the_zip_magic_is_checked_too() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/fuzz-crash-dimension-no-zip-magic.xlsx"
+    );
+    let err = refused(&std::fs::read(path).unwrap());
+    assert!(
+        err.contains("dimension reference 'Aeeeeeeeeeeeeeeeeeeeeeeepeaieeeeer1' is past"),
+        "{err}"
+    );
 }
 
 #[test]

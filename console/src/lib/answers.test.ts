@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayAnswer, fieldPathOf, instancePath, isSealed } from './answers';
+import { displayAnswer, fieldPathOf, instancePath, isPicture, isSealed, responseFileHref } from './answers';
 import { newPassword } from './password';
 
 const select = (type: string) => ({
@@ -32,6 +32,23 @@ describe('displayAnswer', () => {
 
   it('writes a geopoint as latitude, longitude', () => {
     expect(displayAnswer({ type: 'geopoint', choices: null }, '-1.2833 36.8167 1700 5', 'en')).toBe('-1.28330, 36.81670');
+  });
+});
+
+describe('a response\'s files', () => {
+  const base = '/projects/demo/responses/r%201';
+  it('are read by the response and the file name, pii and saving only when asked', () => {
+    expect(responseFileHref(base, 'pump.png', false, false)).toBe('/api/v1/projects/demo/responses/r%201/files/pump.png');
+    expect(responseFileHref(base, 'my photo #2.jpg', true, true)).toBe(
+      '/api/v1/projects/demo/responses/r%201/files/my%20photo%20%232.jpg?pii=true&download=true',
+    );
+    expect(responseFileHref(base, '../x?.png', false, true)).toBe('/api/v1/projects/demo/responses/r%201/files/..%2Fx%3F.png?download=true');
+  });
+
+  it('preview as pictures for picture questions and picture file names', () => {
+    expect(isPicture({ type: 'image' }, 'scan.dat')).toBe(true);
+    expect(isPicture({ type: 'file' }, 'receipt.JPG')).toBe(true);
+    expect(isPicture({ type: 'file' }, 'notes.pdf')).toBe(false);
   });
 });
 

@@ -55,6 +55,18 @@ export function fieldPathOf(answerPath: string): string {
 /** Media fields whose answer names an attachment file. */
 export const MEDIA_TYPES = new Set(['image', 'audio', 'video', 'file', 'signature', 'photo']);
 
+/**
+ * The address of the file a file question's answer names, read by the response (its API
+ * path, `base`) and the file's name: the server serves it under the answer's rules.
+ */
+export function responseFileHref(base: string, name: string, pii: boolean, download: boolean): string {
+  const query = new URLSearchParams();
+  if (pii) query.set('pii', 'true');
+  if (download) query.set('download', 'true');
+  const rest = query.toString();
+  return `/api/v1${base}/files/${encodeURIComponent(name)}${rest ? `?${rest}` : ''}`;
+}
+
 /** Whether an answer of a media field is a picture the browser can preview. */
 export function isPicture(field: Pick<FieldDef, 'type'>, fileName: string): boolean {
   if (field.type === 'image' || field.type === 'signature' || field.type === 'photo') return true;

@@ -215,6 +215,7 @@ mod tests {
             outcome: None,
             status: None,
             validated: false,
+            files: Default::default(),
         }
     }
 

@@ -514,6 +514,7 @@ mod tests {
             actor: actor.into(),
             seq,
             validated: false,
+            files: Default::default(),
             hlc: Hlc::new(1_000 + seq, 0),
             seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
             set: set

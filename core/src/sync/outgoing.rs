@@ -25,6 +25,9 @@ pub struct Current<'a> {
     pub selections: &'a BTreeMap<AnswerPath, SelectionRecord>,
     pub matching: &'a BTreeMap<AnswerPath, MatchingRecord>,
     pub outcome: Option<&'a OutcomeRecord>,
+    /// The files attached to this response: the file's name (a file question's answer) →
+    /// its SHA-256.
+    pub files: &'a BTreeMap<String, String>,
 }
 
 /// What the device's stored revisions of the response say.
@@ -148,6 +151,14 @@ pub fn next_revision(
         .map(|(group, record)| (group.to_string(), record.clone()))
         .collect();
     let status = (held.status() != finalized).then_some(ResponseStatus::Finalized);
+    // The files of the answers this revision writes: the server learns which attachments
+    // are this response's from the revision that names them.
+    let files: BTreeMap<String, String> = set
+        .values()
+        .flatten()
+        .filter_map(AnswerValue::text)
+        .filter_map(|name| Some((name.to_owned(), current.files.get(name)?.clone())))
+        .collect();
     if held.revision_count() > 0
         && set.is_empty()
         && consent.is_none()
@@ -185,6 +196,7 @@ pub fn next_revision(
         actor: author.actor,
         seq,
         validated: false,
+        files,
         hlc,
         seen,
         set,
@@ -230,6 +242,7 @@ mod tests {
         selections: BTreeMap<AnswerPath, SelectionRecord>,
         matching: BTreeMap<AnswerPath, MatchingRecord>,
         outcome: Option<OutcomeRecord>,
+        files: BTreeMap<String, String>,
         /// Built revisions and whether each is held by the server.
         revisions: Vec<(Revision, bool)>,
     }
@@ -247,6 +260,7 @@ mod tests {
                 selections: BTreeMap::new(),
                 matching: BTreeMap::new(),
                 outcome: None,
+                files: BTreeMap::new(),
                 revisions: Vec::new(),
             }
         }
@@ -270,6 +284,7 @@ mod tests {
                 selections: &self.selections,
                 matching: &self.matching,
                 outcome: self.outcome.as_ref(),
+                files: &self.files,
             };
             let built = Built {
                 all: &all,
@@ -281,6 +296,35 @@ mod tests {
             self.revisions.push((revision.clone(), true));
             Some(revision)
         }
+    }
+
+    #[test]
+    fn a_revision_names_the_files_of_the_answers_it_writes() {
+        let (one, two) = ("a".repeat(64), "b".repeat(64));
+        let mut d = Device::new(&[("/village", "Kolo"), ("/photo", "house.jpg")]);
+        d.files = BTreeMap::from([("house.jpg".to_owned(), one.clone())]);
+        let first = d.build("tab", 1_000, false).unwrap();
+        assert_eq!(first.files, BTreeMap::from([("house.jpg".to_owned(), one)]));
+        first.check().unwrap();
+
+        // An edit that leaves the photo alone names no file; a new photo names its own.
+        d.answers = flat(&[("/village", "Kola"), ("/photo", "house.jpg")]);
+        assert!(d.build("tab", 2_000, false).unwrap().files.is_empty());
+        d.answers = flat(&[("/village", "Kola"), ("/photo", "roof.jpg")]);
+        d.files.insert("roof.jpg".to_owned(), two.clone());
+        let third = d.build("tab", 3_000, false).unwrap();
+        assert_eq!(third.files, BTreeMap::from([("roof.jpg".to_owned(), two)]));
+
+        // Sealing the photo's answer takes its name out of `files` too.
+        let mut sealed = third.clone();
+        let count = sealed
+            .seal(
+                |path| path.as_str() == "/photo",
+                |_| crate::answer::Sealed::new("c2VhbGVk".repeat(4)),
+            )
+            .unwrap();
+        assert_eq!(count, 1);
+        assert!(sealed.files.is_empty(), "{:?}", sealed.files);
     }
 
     #[test]
@@ -477,6 +521,7 @@ mod tests {
             consent: None,
             status: None,
             validated: true,
+            files: Default::default(),
             hlc: Hlc::new(3_000, 0),
             ..d.revisions[0].0.clone()
         };

@@ -73,6 +73,11 @@ pub struct Revision {
     pub outcome: Option<OutcomeRecord>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ResponseStatus>,
+    /// The files this revision's answers name: a file question's answer (the file's name)
+    /// → the SHA-256 it is uploaded under, so the server knows which of the project's
+    /// attachments belong to this response. A sealed answer's file is not listed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub files: BTreeMap<String, String>,
 }
 
 /// What is wrong with a revision, before any merge.
@@ -124,11 +129,17 @@ pub enum RevisionError {
         "`{0}` is sealed, but the revision does not say the device validated it (`validated`)"
     )]
     SealedUnvalidated(String),
+    #[error("file name `{0}` in `files` must be 1 to {limit} bytes without `/`, `\\` or control characters", limit = MAX_FILE_NAME)]
+    BadFileName(String),
+    #[error("`files`: `{name}` must name the SHA-256 of the file as 64 hex digits")]
+    BadFileHash { name: String },
 }
 
 /// Identifier, name and value length limits, so one bad record cannot bloat storage.
 const MAX_ID: usize = 128;
 const MAX_VALUE: usize = 64 * 1024;
+/// Longest file name in `files`, in bytes (what file systems allow).
+const MAX_FILE_NAME: usize = 255;
 
 impl Revision {
     /// Most answers one revision may change.
@@ -179,6 +190,14 @@ impl Revision {
         }
         if sealed > 0 {
             self.validated = true;
+            // A sealed file answer's name is not left in clear beside it.
+            let clear: std::collections::BTreeSet<&str> = self
+                .set
+                .values()
+                .flatten()
+                .filter_map(AnswerValue::text)
+                .collect();
+            self.files.retain(|name, _| clear.contains(name.as_str()));
         }
         Ok(sealed)
     }
@@ -231,8 +250,11 @@ impl Revision {
         if self.seen.0.len() > Self::MAX_SEEN_ACTORS {
             return Err(RevisionError::TooManySeen(self.seen.0.len()));
         }
-        let changes =
-            self.set.len() + self.privacy.len() + self.selections.len() + self.matching.len();
+        let changes = self.set.len()
+            + self.privacy.len()
+            + self.selections.len()
+            + self.matching.len()
+            + self.files.len();
         if changes > Self::MAX_CHANGES {
             return Err(RevisionError::TooManyChanges(changes));
         }
@@ -333,6 +355,23 @@ impl Revision {
                 }
             }
         }
+        for (name, sha256) in &self.files {
+            if name.is_empty()
+                || name.len() > MAX_FILE_NAME
+                || name
+                    .chars()
+                    .any(|c| c.is_control() || c == '/' || c == '\\')
+            {
+                return Err(RevisionError::BadFileName(name.chars().take(200).collect()));
+            }
+            if sha256.len() != 64
+                || !sha256
+                    .bytes()
+                    .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+            {
+                return Err(RevisionError::BadFileHash { name: name.clone() });
+            }
+        }
         Ok(Edits {
             answers,
             privacy,
@@ -377,6 +416,7 @@ mod tests {
             outcome: None,
             status: None,
             validated: false,
+            files: Default::default(),
         }
     }
 
@@ -456,6 +496,44 @@ mod tests {
             ..revision()
         };
         assert_eq!(unicode.check(), Ok(()));
+    }
+
+    #[test]
+    fn files_name_a_hash_under_a_plain_file_name() {
+        let sha = "0f".repeat(32);
+        let mut r = revision();
+        r.files.insert("house photo.jpg".into(), sha.clone());
+        r.check().unwrap();
+        for bad in ["", "../etc/passwd", "a\\b.jpg", "line\nbreak.jpg"] {
+            let mut r = revision();
+            r.files.insert(bad.into(), sha.clone());
+            assert!(
+                matches!(r.check(), Err(RevisionError::BadFileName(_))),
+                "{bad:?}"
+            );
+        }
+        let mut r = revision();
+        r.files.insert("x".repeat(256), sha.clone());
+        assert!(matches!(r.check(), Err(RevisionError::BadFileName(_))));
+        for bad in ["0F".repeat(32), "0f".repeat(31), "zz".repeat(32)] {
+            let mut r = revision();
+            r.files.insert("a.jpg".into(), bad);
+            let e = r.check().unwrap_err();
+            assert_eq!(
+                e,
+                RevisionError::BadFileHash {
+                    name: "a.jpg".into()
+                }
+            );
+            assert!(e.to_string().contains("a.jpg"), "{e}");
+        }
+        // The wire leaves an empty map out and reads a revision without one.
+        let json = serde_json::to_string(&revision()).unwrap();
+        assert!(!json.contains("files"), "{json}");
+        let mut r = revision();
+        r.files.insert("a.jpg".into(), sha);
+        let back: Revision = serde_json::from_str(&serde_json::to_string(&r).unwrap()).unwrap();
+        assert_eq!(back, r);
     }
 
     #[test]

@@ -39,6 +39,12 @@ pub fn build_for(
     let selections = store.selections(response_id)?;
     let matching = store.matching(response_id)?;
     let outcome = store.outcome(response_id)?;
+    // The attached files by name (the answer), so the revision names each file it uses.
+    let files: std::collections::BTreeMap<String, String> = store
+        .attachments(response_id)?
+        .into_iter()
+        .map(|(_, sha, name, _)| (name, sha))
+        .collect();
     let built = store.revisions(response_id)?;
     // What the device sent sealed it cannot open: it folds the clear text it kept.
     let clear = store.clear_revisions(response_id)?;
@@ -76,6 +82,7 @@ pub fn build_for(
         selections: &selections,
         matching: &matching,
         outcome: outcome.as_ref(),
+        files: &files,
     };
     let author = Author {
         revision_id: uuid::Uuid::now_v7().to_string(),
@@ -234,6 +241,40 @@ mod tests {
         assert!(revs[1].consent.is_none() && revs[1].status.is_none());
         assert!(revs[1].seen.is_empty(), "its own edits are implied by seq");
         assert!(revs[1].hlc > revs[0].hlc);
+    }
+
+    #[test]
+    fn a_revision_names_the_files_its_answers_use() {
+        let mut s = Store::open_in_memory().unwrap();
+        s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+        s.create_response("r", "f", "1", "en", NOW).unwrap();
+        s.set_answer("r", &p("/village"), Some("Kolo"), NOW)
+            .unwrap();
+        let sha = "5e".repeat(32);
+        s.attach(
+            "r",
+            &p("/photo"),
+            &crate::store::AttachedFile {
+                sha256: &sha,
+                media_type: "image/png",
+                size: 10,
+                file_name: "pump.png",
+            },
+            NOW,
+        )
+        .unwrap();
+        s.record_consent("r", true, NOW, "v1").unwrap();
+        s.transition("r", &[S::Draft], S::Finalized, NOW).unwrap();
+        s.transition("r", &[S::Finalized], S::Queued, NOW).unwrap();
+        assert!(build_for(&mut s, "r", "tab", 1_000, NOW).unwrap());
+        edit(&mut s, "/village", "Lela");
+        assert!(build_for(&mut s, "r", "tab", 2_000, NOW).unwrap());
+        let revs = bodies(&s);
+        assert_eq!(
+            revs[0].files,
+            BTreeMap::from([("pump.png".to_owned(), sha)])
+        );
+        assert!(revs[1].files.is_empty(), "the photo did not change");
     }
 
     #[test]

@@ -77,8 +77,16 @@ impl Voices {
         }
         let safe_name: String = file_name
             .chars()
-            .filter(|c| !matches!(c, '/' | '\\' | '\0'))
+            .filter(|c| !matches!(c, '/' | '\\') && !c.is_control())
             .collect();
+        // A revision names a response's files by name (`files`): another file already
+        // attached under this name at another question gets a name of its own.
+        let others = self.store.lock().attachments(id)?;
+        let safe_name = unique_name(&safe_name, |candidate| {
+            others
+                .iter()
+                .any(|(p, s, n, _)| p != parsed.as_str() && n == candidate && *s != sha)
+        });
         let at = now();
         self.with_open(id, |o| {
             let mut env = lock(&self.env);
@@ -123,6 +131,35 @@ impl Voices {
     }
 }
 
+/// `name`, or `stem-2.ext`, `stem-3.ext`… the first that `taken` does not refuse; an
+/// empty name is `file`. At most 255 bytes, as a revision's `files` allows.
+fn unique_name(name: &str, taken: impl Fn(&str) -> bool) -> String {
+    let name = if name.trim().is_empty() { "file" } else { name };
+    let fit = |text: &str, room: usize| -> String {
+        let mut end = text.len().min(room);
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text[..end].to_owned()
+    };
+    let (stem, ext) = match name.rfind('.') {
+        Some(dot) if dot > 0 => name.split_at(dot),
+        _ => (name, ""),
+    };
+    let ext = fit(ext, 32);
+    let first = format!("{}{ext}", fit(stem, 255 - ext.len()));
+    if !taken(&first) {
+        return first;
+    }
+    (2u32..)
+        .map(|n| {
+            let suffix = format!("-{n}{ext}");
+            format!("{}{suffix}", fit(stem, 255 - suffix.len()))
+        })
+        .find(|candidate| !taken(candidate))
+        .unwrap_or(first)
+}
+
 fn media_field_named(item: &Item, name: &str) -> bool {
     match item {
         Item::Field(f) => f.name == name && f.kind.is_media(),
@@ -135,6 +172,24 @@ fn media_field_named(item: &Item, name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_file_of_the_same_name_gets_a_name_of_its_own() {
+        assert_eq!(unique_name("photo.jpg", |_| false), "photo.jpg");
+        assert_eq!(
+            unique_name("photo.jpg", |n| n == "photo.jpg"),
+            "photo-2.jpg"
+        );
+        assert_eq!(
+            unique_name("photo.jpg", |n| n == "photo.jpg" || n == "photo-2.jpg"),
+            "photo-3.jpg"
+        );
+        assert_eq!(unique_name("README", |n| n == "README"), "README-2");
+        assert_eq!(unique_name("  ", |_| false), "file");
+        let long = format!("{}.jpg", "é".repeat(200));
+        let named = unique_name(&long, |n| n.len() > 250 && !n.contains("-2"));
+        assert!(named.len() <= 255 && named.ends_with("-2.jpg"), "{named}");
+    }
     use crate::vault::{files::new_files_key, AttachmentFiles};
 
     /// A crash or power loss never leaves a row naming a file that is not on disk whole:

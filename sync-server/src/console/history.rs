@@ -136,6 +136,7 @@ mod tests {
             actor: actor.into(),
             seq,
             validated: false,
+            files: Default::default(),
             hlc: Hlc::new(wall, 0),
             seen: VersionVector::default(),
             set: set

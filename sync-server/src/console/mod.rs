@@ -1,12 +1,14 @@
 //! What the coordinator console shows, computed from what the store returns: pii masked,
 //! a response's history as per-field changes, the dashboard with small cells suppressed,
-//! a coordinator's resolution of a conflict as a revision, the fields of a form.
+//! a coordinator's resolution of a conflict as a revision, the fields of a form, a
+//! response's files by name.
 //!
 //! No HTTP here (the handlers in `http/` call these) and no SQL (the store runs the
 //! queries, `store::console` and `store::projection` shape them).
 
 pub mod dashboard;
 pub mod fields;
+pub mod files;
 pub mod history;
 pub mod mask;
 pub mod resolve;

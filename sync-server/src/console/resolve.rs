@@ -79,6 +79,8 @@ pub fn resolution(
         actor,
         seq,
         validated,
+        // A kept file name is found through the revision that first named it.
+        files: Default::default(),
         hlc: Hlc::new(now_ms.max(state.last_hlc.wall_ms), 0).tick(now_ms),
         seen,
         set: [(path.to_owned(), value)].into(),
@@ -105,6 +107,7 @@ mod tests {
             actor: actor.into(),
             seq,
             validated: false,
+            files: Default::default(),
             hlc: Hlc::new(1_000 * seq, 0),
             seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
             set: [("/age".to_string(), Some(age.into()))].into(),

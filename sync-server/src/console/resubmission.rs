@@ -147,6 +147,7 @@ mod tests {
             outcome: None,
             status: None,
             validated: false,
+            files: Default::default(),
         })
         .unwrap()
     }

@@ -155,8 +155,8 @@ pub(super) async fn put_chunk(
 
 #[derive(Debug, Deserialize)]
 pub(super) struct DownloadQuery {
-    /// The response whose answer names the file: a coordinator limited to teams reads a
-    /// file only through a response of their teams.
+    /// The response whose revisions name the file (`files`): a coordinator limited to
+    /// teams reads a file only through a response of their teams.
     #[serde(default)]
     response: Option<String>,
 }
@@ -178,11 +178,16 @@ pub(super) async fn download(
             let Some(id) = query.response else {
                 return Ok(None);
             };
-            let Some(found) = store.get_response_in(&caller.project, &scope, &id)? else {
-                return Ok(None);
-            };
-            let answers = serde_json::to_string(&found.state.answers())?;
-            if !answers.contains(&sha) {
+            if store
+                .get_response_in(&caller.project, &scope, &id)?
+                .is_none()
+                || !crate::console::files::response_names(
+                    store.as_ref(),
+                    &caller.project,
+                    &id,
+                    &sha,
+                )?
+            {
                 return Ok(None);
             }
         }
@@ -198,11 +203,23 @@ pub(super) async fn download(
     })
     .await?
     .ok_or_else(|| unknown_attachment(&sha256))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_LENGTH, status.size.to_string()),
+        ],
+        send(&state, project, sha256, status.size),
+    )
+        .into_response())
+}
+
+/// The stored bytes of a complete file, read a megabyte at a time as the client takes them.
+pub(super) fn send(state: &AppState, project: String, sha256: String, size: u64) -> Body {
     let (tx, body) = stream::channel(2);
     let store = state.store.clone();
     tokio::task::spawn_blocking(move || {
         let mut at = 0;
-        while at < status.size {
+        while at < size {
             match store.read_attachment(&project, &sha256, at, attachments::READ_BYTES) {
                 Ok(chunk) if !chunk.is_empty() => {
                     at += chunk.len() as u64;
@@ -218,12 +235,5 @@ pub(super) async fn download(
             }
         }
     });
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (header::CONTENT_LENGTH, status.size.to_string()),
-        ],
-        body,
-    )
-        .into_response())
+    body
 }

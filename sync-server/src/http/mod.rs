@@ -16,6 +16,7 @@ mod devices;
 mod error;
 mod export;
 mod extract;
+mod files;
 mod forms;
 mod keys;
 pub mod load;
@@ -258,6 +259,11 @@ fn api_routes() -> Vec<(Method, &'static str, MethodRouter<AppState>)> {
             Method::GET,
             "/projects/{project}/responses/{id}/history",
             get(responses::history),
+        ),
+        (
+            Method::GET,
+            "/projects/{project}/responses/{id}/files/{name}",
+            get(files::file),
         ),
         (
             Method::POST,

@@ -619,6 +619,7 @@ mod tests {
             actor: "dev".into(),
             seq: 1,
             validated: false,
+            files: Default::default(),
             hlc: Hlc::new(1, 0),
             seen: VersionVector::default(),
             set: set

@@ -233,3 +233,59 @@ pub async fn call(router: &Router, request: Request<Body>) -> (StatusCode, Value
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
     (status, value)
 }
+
+/// A form with three picture questions: `photo` (plain), `face` (pii) and, in a
+/// sensitive group, `scar`.
+pub fn photo_form() -> String {
+    serde_json::json!({
+        "id": "photos",
+        "version": "1",
+        "title": {"en": "Photos"},
+        "languages": [{"code": "en", "name": "English"}],
+        "default_language": "en",
+        "body": [
+            {"type": "text", "name": "village", "label": {"en": "Village"}},
+            {"type": "image", "name": "photo", "label": {"en": "Photo of the house"}},
+            {"type": "image", "name": "face", "label": {"en": "Respondent"}, "pii": true},
+            {"type": "group", "name": "health", "label": {"en": "Health"}, "sensitive": true, "body": [
+                {"type": "image", "name": "scar", "label": {"en": "Injury"}}
+            ]}
+        ]
+    })
+    .to_string()
+}
+
+/// A tiny real PNG (1×1, red) and its SHA-256.
+pub fn png() -> (Vec<u8>, String) {
+    use sha2::Digest;
+    let bytes = hex::decode(
+        "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de\
+         0000000c49444154789c63f8cfc0000003010100c9fe92ef0000000049454e44ae426082",
+    )
+    .unwrap();
+    let sha = hex::encode(sha2::Sha256::digest(&bytes));
+    (bytes, sha)
+}
+
+/// The first revision of a `photos` response `i` by `actor`: every picture question
+/// answered with a file of the given hash (`house.png`, `face.png`, `scar.png`).
+pub fn photo_revision(i: u64, actor: &str, sha: &str) -> voices_core::sync::Revision {
+    let mut revision = voices_server::sample::household_revision(i, actor, "1");
+    revision.id = format!("photo-rev-{actor}-{i}");
+    revision.response = format!("photo-resp-{actor}-{i}");
+    revision.form = "photos".into();
+    revision.set = [
+        ("/village", "Kolo"),
+        ("/photo", "house.png"),
+        ("/face", "face.png"),
+        ("/scar", "scar.png"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), Some(v.into())))
+    .collect();
+    revision.files = ["house.png", "face.png", "scar.png"]
+        .into_iter()
+        .map(|n| (n.to_owned(), sha.to_owned()))
+        .collect();
+    revision
+}

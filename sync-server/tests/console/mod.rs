@@ -6,6 +6,7 @@
 
 mod admin;
 mod dashboard;
+mod files;
 mod referrals;
 mod response;
 mod send_back;
@@ -14,6 +15,7 @@ mod table;
 
 pub use admin::*;
 pub use dashboard::*;
+pub use files::*;
 pub use referrals::*;
 pub use response::*;
 pub use send_back::*;
@@ -339,6 +341,7 @@ pub fn edit(
         actor: actor.into(),
         seq,
         validated: false,
+        files: Default::default(),
         hlc: Hlc::new(of.hlc.wall_ms + 60_000 * seq, 0),
         seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),
         set: set
@@ -424,6 +427,7 @@ macro_rules! console_suite {
             a_far_page_is_reached_by_row_number,
             free_text_search_finds_words_in_answers_and_pii_only_when_asked,
             history_shows_who_changed_what_and_reviews,
+            a_response_shows_its_pictures_under_the_rules_of_their_answers,
             many_responses_are_reviewed_at_once,
             a_conflict_is_resolved_by_a_coordinator_edit,
             a_response_sent_back_reaches_its_device_and_comes_back_with_a_diff,

@@ -395,6 +395,7 @@ impl Device {
             id: format!("{}-edit-{}", response, previous.seq + 1),
             seq: previous.seq + 1,
             validated: false,
+            files: Default::default(),
             hlc: Hlc::new(previous.hlc.wall_ms + 1_000, 0),
             seen,
             set: BTreeMap::from([(path.to_owned(), Some(value.into()))]),

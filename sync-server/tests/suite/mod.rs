@@ -564,6 +564,7 @@ pub fn concurrent_edits_conflict_until_resolved(store: Arc<dyn Store>) {
         id: id.into(),
         seq,
         validated: false,
+        files: Default::default(),
         actor: actor.into(),
         hlc: Hlc::new(1_764_200_000_000, 0),
         seen: VersionVector(seen.iter().map(|(a, s)| (a.to_string(), *s)).collect()),

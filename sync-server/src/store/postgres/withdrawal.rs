@@ -131,6 +131,13 @@ pub(super) fn purge(
         )? {
             files.extend(attachments::named_in(&row.try_get::<_, String>(0)?));
             files.extend(attachments::named_in(&row.try_get::<_, String>(1)?));
+            // A revision lists the files its answers name (`files`, by SHA-256).
+            for body in tx.query(
+                "SELECT body FROM revisions WHERE project = $1 AND response_id = $2",
+                &[&project, &id],
+            )? {
+                files.extend(attachments::named_in(&body.try_get::<_, String>(0)?));
+            }
         }
     }
     for (id, form) in &due {
@@ -149,7 +156,8 @@ pub(super) fn purge(
         let named: bool = tx
             .query_one(
                 "SELECT EXISTS (SELECT 1 FROM responses WHERE project = $1 AND purged_at IS NULL
-                     AND (strpos(lower(state), $2) > 0 OR strpos(lower(quarantine), $2) > 0))",
+                     AND (strpos(lower(state), $2) > 0 OR strpos(lower(quarantine), $2) > 0))
+                 OR EXISTS (SELECT 1 FROM revisions WHERE project = $1 AND strpos(lower(body), $2) > 0)",
                 &[&project, &sha],
             )?
             .try_get(0)?;

@@ -129,16 +129,23 @@ pub(super) fn purge(
     let mut bodies = tx
         .prepare_cached("UPDATE revisions SET body = '' WHERE project = ?1 AND response_id = ?2")?;
     let mut files = std::collections::BTreeSet::new();
+    // A revision lists the files its answers name (`files`, by SHA-256).
+    let mut revision_bodies =
+        tx.prepare_cached("SELECT body FROM revisions WHERE project = ?1 AND response_id = ?2")?;
     for (id, form, stored, quarantine) in &due {
         files.extend(attachments::named_in(stored));
         files.extend(attachments::named_in(quarantine));
+        for body in revision_bodies.query_map(params![project, id], |r| r.get::<_, String>(0))? {
+            files.extend(attachments::named_in(&body?));
+        }
         let state = codec::encode(&ResponseState::new(id.as_str(), form.as_str()))?;
         empty.execute(params![project, id, state, now])?;
         bodies.execute(params![project, id])?;
     }
     let mut named = tx.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM responses WHERE project = ?1 AND purged_at IS NULL
-             AND (instr(lower(state), ?2) > 0 OR instr(lower(quarantine), ?2) > 0))",
+             AND (instr(lower(state), ?2) > 0 OR instr(lower(quarantine), ?2) > 0))
+         OR EXISTS (SELECT 1 FROM revisions WHERE project = ?1 AND instr(lower(body), ?2) > 0)",
     )?;
     for sha in &files {
         if !named.query_row(params![project, sha], |r| r.get::<_, bool>(0))? {
