@@ -84,6 +84,14 @@ async function answerPage(preview) {
         await input.fill(value);
         await input.press('Tab');
       }
+    } else if (kind === 'referral') {
+      // The preview has no directory: record that no service could be offered (or, with
+      // services listed, that the respondent declined).
+      if ((await field.locator('[data-testid=referral-recorded]').count()) === 0) {
+        const none = field.locator('[data-testid=referral-record-none]');
+        await ((await none.count()) ? none : field.locator('[data-testid=referral-decline]')).click();
+        await field.locator('[data-testid=referral-recorded]').waitFor();
+      }
     } else if (kind === 'text') {
       const input = field.locator('input, textarea').first();
       if ((await input.inputValue()) === '') {
@@ -215,6 +223,7 @@ async function designAndPublish(ctx, app) {
   // whose count follows the household size).
   let sawPrivacy = false;
   let sawMember = false;
+  let sawMatching = false;
   for (let step = 0; step < 40; step++) {
     const main = preview.locator('main[data-page-kind]');
     await main.waitFor();
@@ -224,6 +233,17 @@ async function designAndPublish(ctx, app) {
       sawPrivacy = true;
       await preview.locator('[data-testid=privacy-yes]').click();
       await preview.locator('main[data-page-kind=questions]').waitFor();
+      continue;
+    }
+    if (kind === 'match_check') {
+      // The page has no enumerator profile, so a section with a matching rule is closed
+      // until it is handed over, as on a device without one.
+      sawMatching = true;
+      await preview.locator('[data-testid=matching-blocked]').waitFor();
+      await preview.locator('[data-testid=handover-name]').fill('Amal');
+      await preview.locator('[data-testid=handover-sex-female]').click();
+      await preview.locator('[data-testid=handover]:not([disabled])').click();
+      await preview.locator('main[data-page-kind]:not([data-page-kind=match_check])').waitFor();
       continue;
     }
     if (key?.startsWith('/members[')) sawMember = true;
@@ -239,6 +259,7 @@ async function designAndPublish(ctx, app) {
   }
   check(sawPrivacy, 'the privacy check was asked');
   check(sawMember, 'the household member page was filled');
+  check(sawMatching, 'the section with a matching rule was handed over');
   await preview.locator('[data-testid=review]').click();
   await preview.getByText('تمت الإجابة على كل شيء.').or(preview.locator('[data-testid=issues]')).first().waitFor();
 
