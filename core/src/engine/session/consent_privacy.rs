@@ -91,27 +91,36 @@ impl Session {
     /// Whether an enclosing privacy-checked group has no `private` outcome yet
     /// (its questions are not asked until it does).
     pub(crate) fn privacy_pending(&self, inst: InstId, node: NodeIdx) -> bool {
-        let form = &self.form;
-        let mut cur = form.node(node).parent;
-        let mut inst = inst;
+        self.any_enclosing_group(inst, node, |inst, p| {
+            self.form.node(p).privacy_check
+                && self.privacy.get(&self.path_of(inst, p)).map(|r| r.outcome)
+                    != Some(PrivacyOutcome::Private)
+        })
+    }
+
+    /// Whether `test` holds for a group enclosing `node`, each given with the instance it
+    /// lives in (leaving a repeat instance, the repeat node lives in the parent instance).
+    pub(crate) fn any_enclosing_group(
+        &self,
+        mut inst: InstId,
+        node: NodeIdx,
+        test: impl Fn(InstId, NodeIdx) -> bool,
+    ) -> bool {
+        let mut cur = self.form.node(node).parent;
         while let Some(p) = cur {
             if p == ROOT {
                 return false;
             }
             if p == self.instances[inst].scope {
-                // Leaving a repeat instance: the repeat node lives in the parent instance.
                 let Some(parent) = self.instances[inst].parent else {
                     return false;
                 };
                 inst = parent;
             }
-            if form.node(p).privacy_check {
-                let outcome = self.privacy.get(&self.path_of(inst, p)).map(|r| r.outcome);
-                if outcome != Some(PrivacyOutcome::Private) {
-                    return true;
-                }
+            if test(inst, p) {
+                return true;
             }
-            cur = form.node(p).parent;
+            cur = self.form.node(p).parent;
         }
         false
     }

@@ -9,7 +9,7 @@ use crate::answer::AnswerPath;
 use crate::env::Environment;
 use crate::matching::{MatchingOutcome, MatchingRecord};
 
-use super::super::compile::{NodeIdx, ROOT};
+use super::super::compile::NodeIdx;
 use super::super::messages::{self, Msg};
 use super::super::{EngineError, Result};
 use super::{Changes, InstId, Session, Violation, ViolationCode};
@@ -120,31 +120,13 @@ impl Session {
     /// Whether an enclosing group with a rule has no record that opens it yet (its
     /// questions are not asked until it has).
     pub(crate) fn matching_pending(&self, inst: InstId, node: NodeIdx) -> bool {
-        let form = &self.form;
-        let mut cur = form.node(node).parent;
-        let mut inst = inst;
-        while let Some(p) = cur {
-            if p == ROOT {
-                return false;
-            }
-            if p == self.instances[inst].scope {
-                let Some(parent) = self.instances[inst].parent else {
-                    return false;
-                };
-                inst = parent;
-            }
-            if form.node(p).match_rule.is_some() {
-                let open = self
+        self.any_enclosing_group(inst, node, |inst, p| {
+            self.form.node(p).match_rule.is_some()
+                && !self
                     .matching
                     .get(&self.path_of(inst, p))
-                    .is_some_and(|r| r.outcome.opens());
-                if !open {
-                    return true;
-                }
-            }
-            cur = form.node(p).parent;
-        }
-        false
+                    .is_some_and(|r| r.outcome.opens())
+        })
     }
 
     /// A reached group with a rule and no record.
