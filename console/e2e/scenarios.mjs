@@ -481,6 +481,8 @@ export const scenarios = [
       // Reloaded, the page shows what the server keeps.
       await page.reload();
       await row.getByText('male · ar, en', { exact: true }).waitFor();
+      // The rows and the presentation are two requests: wait for the second to fill the field.
+      await page.waitForFunction(() => document.querySelector('[data-testid=neutral-name]')?.value !== '', null, { timeout: 5000 }).catch(() => {});
       equal(await page.getByTestId('neutral-name').inputValue(), 'Field notes', 'the neutral name after a reload');
       await page.getByTestId('neutral-name').fill('');
       await page.getByTestId('save-presentation').click();
