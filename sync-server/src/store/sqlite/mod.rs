@@ -18,8 +18,10 @@
 //! Rows are never deleted, so the maximum never goes down.
 
 mod access;
+mod accounts;
 mod attachments;
 mod console;
+mod forms;
 mod ingest;
 mod migrations;
 mod profile;
@@ -39,13 +41,12 @@ use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, Presentation
 use super::access::{AuditEntry, AuditQuery, AuditRecord, ProjectKey};
 use super::plan::Ingest;
 use super::projection::IndexCache;
-use super::shared::{self, Chunk, ResponseRow, TokenRow, RESPONSE_COLUMNS};
+use super::shared::{self, Chunk, ResponseRow, RESPONSE_COLUMNS};
 use super::{
     AttachmentStatus, ChunkOutcome, DashboardCounts, Decision, Device, DeviceFeedRow, DeviceInfo,
-    FormVersion, IncomingRevision, MapCell, Membership, Overview, Published, PublishedDirectory,
-    ReviewEntry, Role, Scope, Store, StoredResponse, TablePage, TableQuery, Team, TeamChange,
-    TokenInfo, TokenSubject, Uploader, User, UserChanges, Validator, Withdrawal,
-    DEFAULT_WITHDRAWN_KEEP_DAYS,
+    FormVersion, IncomingRevision, MapCell, Overview, Published, PublishedDirectory, ReviewEntry,
+    Role, Scope, Store, StoredResponse, TablePage, TableQuery, Team, TeamChange, TokenInfo,
+    TokenSubject, Uploader, User, UserChanges, Validator, Withdrawal, DEFAULT_WITHDRAWN_KEEP_DAYS,
 };
 use crate::{Backend, Error, Result};
 
@@ -151,83 +152,6 @@ impl SqliteStore {
     }
 }
 
-/// A user's memberships; one without a role of its own has the user's role.
-fn memberships_of(conn: &Connection, user: &str, role: Role) -> Result<Vec<Membership>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT project, role, read_pii, teams_only FROM memberships WHERE user_name = ?1
-         ORDER BY project",
-    )?;
-    let rows = stmt.query_map([user], |r| {
-        let own: Option<String> = r.get(1)?;
-        Ok((
-            r.get::<_, String>(0)?,
-            own.as_deref().and_then(Role::parse).unwrap_or(role),
-            r.get::<_, bool>(2)?,
-            r.get::<_, bool>(3)?,
-        ))
-    })?;
-    let rows = rows.collect::<rusqlite::Result<Vec<_>>>()?;
-    let mut memberships = Vec::with_capacity(rows.len());
-    for (project, role, read_pii, teams_only) in rows {
-        let teams = match teams_only {
-            true => Some(teams::limits_of(conn, user, &project)?),
-            false => None,
-        };
-        memberships.push(Membership {
-            project,
-            role,
-            read_pii,
-            teams,
-        });
-    }
-    Ok(memberships)
-}
-
-const USER_COLUMNS: &str = "name, role, password_hash, display_name, disabled_at";
-
-fn user_row(conn: &Connection, r: &rusqlite::Row<'_>) -> Result<User> {
-    let name: String = r.get(0)?;
-    let role = shared::role(&r.get::<_, String>(1)?)?;
-    let memberships = memberships_of(conn, &name, role)?;
-    Ok(User {
-        projects: memberships.iter().map(|m| m.project.clone()).collect(),
-        memberships,
-        name,
-        role,
-        password_hash: r.get(2)?,
-        display_name: r.get(3)?,
-        disabled: r.get::<_, Option<String>>(4)?.is_some(),
-    })
-}
-
-fn load_user(conn: &Connection, name: &str) -> Result<Option<User>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?1"))?;
-    let mut rows = stmt.query([name])?;
-    match rows.next()? {
-        None => Ok(None),
-        Some(r) => Ok(Some(user_row(conn, r)?)),
-    }
-}
-
-fn load_device(conn: &Connection, id: &str) -> Result<Option<Device>> {
-    Ok(conn
-        .query_row(
-            "SELECT id, project, enumerator, revoked_at, wipe_requested_at FROM devices WHERE id = ?1",
-            [id],
-            |r| {
-                Ok(Device {
-                    id: r.get(0)?,
-                    project: r.get(1)?,
-                    enumerator: r.get(2)?,
-                    revoked_at: r.get(3)?,
-                    wipe_requested_at: r.get(4)?,
-                })
-            },
-        )
-        .optional()?)
-}
-
 fn response_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ResponseRow> {
     Ok(ResponseRow {
         feed_seq: r.get(0)?,
@@ -319,79 +243,27 @@ impl Store for SqliteStore {
     }
 
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {
-        self.write(|c| {
-            let n = c.execute(
-                "INSERT INTO users (name, role, password_hash, created_at) VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
-                params![name, role.as_str(), password_hash, now],
-            )?;
-            if n == 0 {
-                return Err(shared::user_exists(name));
-            }
-            Ok(())
-        })
+        self.write(|c| accounts::add_user(c, name, role, password_hash, now))
     }
 
     fn add_membership(&self, user: &str, project: &str) -> Result<()> {
-        self.write(|c| {
-            if load_user(c, user)?.is_none() {
-                return Err(shared::no_user(user));
-            }
-            if !project_exists(c, project)? {
-                return Err(shared::no_project(project));
-            }
-            c.execute(
-                "INSERT INTO memberships (user_name, project) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
-                params![user, project],
-            )?;
-            Ok(())
-        })
+        self.write(|c| accounts::add_membership(c, user, project))
     }
 
     fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
-        self.write(|c| {
-            let tx = c.transaction()?;
-            // A member added again starts unlimited, as any new member.
-            tx.execute(
-                "DELETE FROM membership_teams WHERE user_name = ?1 AND project = ?2",
-                params![user, project],
-            )?;
-            let removed = tx.execute(
-                "DELETE FROM memberships WHERE user_name = ?1 AND project = ?2",
-                params![user, project],
-            )? > 0;
-            tx.commit()?;
-            Ok(removed)
-        })
+        self.write(|c| accounts::remove_membership(c, user, project))
     }
 
     fn find_user(&self, name: &str) -> Result<Option<User>> {
-        self.read(|c| load_user(c, name))
+        self.read(|c| accounts::load_user(c, name))
     }
 
     fn set_password(&self, user: &str, password_hash: &str, now: &str) -> Result<bool> {
-        self.write(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "UPDATE users SET password_hash = ?2 WHERE name = ?1",
-                params![user, password_hash],
-            )?;
-            tx.execute(
-                "UPDATE tokens SET revoked_at = ?2 WHERE user_name = ?1 AND revoked_at IS NULL",
-                params![user, now],
-            )?;
-            tx.commit()?;
-            Ok(n > 0)
-        })
+        self.write(|c| accounts::set_password(c, user, password_hash, now))
     }
 
     fn revoke_user_tokens(&self, user: &str, now: &str) -> Result<u64> {
-        self.write(|c| {
-            Ok(c.execute(
-                "UPDATE tokens SET revoked_at = ?2
-                 WHERE user_name = ?1 AND revoked_at IS NULL AND expires_at > ?2",
-                params![user, now],
-            )? as u64)
-        })
+        self.write(|c| accounts::revoke_user_tokens(c, user, now))
     }
 
     fn add_labelled_device(
@@ -403,18 +275,7 @@ impl Store for SqliteStore {
         now: &str,
     ) -> Result<()> {
         self.write(|c| {
-            if !project_exists(c, &device.project)? {
-                return Err(shared::no_project(&device.project));
-            }
-            let n = c.execute(
-                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at, label)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT DO NOTHING",
-                params![device.id, device.project, device.enumerator, code_hash, code_expires_at, now, label],
-            )?;
-            if n == 0 {
-                return Err(shared::device_exists(&device.id));
-            }
-            Ok(())
+            accounts::add_labelled_device(c, device, label, code_hash, code_expires_at, now)
         })
     }
 
@@ -425,62 +286,15 @@ impl Store for SqliteStore {
         token_expires_at: &str,
         now: &str,
     ) -> Result<Option<Device>> {
-        self.write(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let id: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM devices WHERE code_hash = ?1 AND code_expires_at > ?2 AND revoked_at IS NULL",
-                    params![code_hash, now],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            let Some(id) = id else { return Ok(None) };
-            // One use only: the code is gone once redeemed.
-            tx.execute(
-                "UPDATE devices SET code_hash = NULL, code_expires_at = NULL WHERE id = ?1",
-                [&id],
-            )?;
-            tx.execute(
-                "INSERT INTO tokens (hash, device_id, expires_at, created_at) VALUES (?1, ?2, ?3, ?4)",
-                params![token_hash, id, token_expires_at, now],
-            )?;
-            let device = load_device(&tx, &id)?;
-            tx.commit()?;
-            Ok(device)
-        })
+        self.write(|c| accounts::redeem_code(c, code_hash, token_hash, token_expires_at, now))
     }
 
     fn revoke_device(&self, device_id: &str, now: &str) -> Result<bool> {
-        self.write(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2), code_hash = NULL WHERE id = ?1",
-                params![device_id, now],
-            )?;
-            tx.execute(
-                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE device_id = ?1",
-                params![device_id, now],
-            )?;
-            tx.commit()?;
-            Ok(n > 0)
-        })
+        self.write(|c| accounts::revoke_device(c, device_id, now))
     }
 
     fn revoke_device_with_wipe(&self, device_id: &str, now: &str) -> Result<bool> {
-        self.write(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let n = tx.execute(
-                "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2), code_hash = NULL,
-                    wipe_requested_at = COALESCE(wipe_requested_at, ?2) WHERE id = ?1",
-                params![device_id, now],
-            )?;
-            tx.execute(
-                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE device_id = ?1",
-                params![device_id, now],
-            )?;
-            tx.commit()?;
-            Ok(n > 0)
-        })
+        self.write(|c| accounts::revoke_device_with_wipe(c, device_id, now))
     }
 
     fn add_token(
@@ -501,110 +315,23 @@ impl Store for SqliteStore {
     }
 
     fn find_token(&self, token_hash: &str) -> Result<Option<TokenInfo>> {
-        self.read(|c| {
-            let row = c
-                .query_row(
-                    "SELECT user_name, device_id, expires_at, revoked_at FROM tokens WHERE hash = ?1",
-                    [token_hash],
-                    |r| {
-                        Ok(TokenRow {
-                            user: r.get(0)?,
-                            device: r.get(1)?,
-                            expires_at: r.get(2)?,
-                            revoked_at: r.get(3)?,
-                        })
-                    },
-                )
-                .optional()?;
-            match row {
-                Some(row) => row.principal(&mut &*c, |c, u| load_user(c, u), |c, d| load_device(c, d)),
-                None => Ok(None),
-            }
-        })
+        self.read(|c| accounts::find_token(c, token_hash))
     }
 
     fn revoke_token(&self, token_hash: &str, now: &str) -> Result<bool> {
-        self.write(|c| {
-            Ok(c.execute(
-                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE hash = ?1",
-                params![token_hash, now],
-            )? > 0)
-        })
+        self.write(|c| accounts::revoke_token(c, token_hash, now))
     }
 
     fn publish_form(&self, form: &FormVersion) -> Result<Published> {
-        self.write(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let existing: Option<String> = tx
-                .query_row(
-                    "SELECT sha256 FROM form_versions WHERE project = ?1 AND form = ?2 AND version = ?3",
-                    params![form.project, form.form, form.version],
-                    |r| r.get(0),
-                )
-                .optional()?;
-            if let Some(sha) = existing {
-                return shared::already_published(form, &sha);
-            }
-            tx.execute(
-                "INSERT INTO form_versions (project, form, version, title, sha256, document, published_at, published_by)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    form.project,
-                    form.form,
-                    form.version,
-                    form.title,
-                    form.sha256,
-                    form.document,
-                    form.published_at,
-                    form.published_by
-                ],
-            )?;
-            tx.commit()?;
-            Ok(Published::New)
-        })
+        self.write(|c| forms::publish_form(c, form))
     }
 
     fn list_forms(&self, project: &str) -> Result<Vec<FormVersionSummary>> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached(
-                "SELECT form, version, title, published_at, sha256 FROM form_versions
-                 WHERE project = ?1 ORDER BY form, published_at, version",
-            )?;
-            let rows = stmt.query_map([project], |r| {
-                Ok(FormVersionSummary {
-                    form: r.get(0)?,
-                    version: r.get(1)?,
-                    title: r.get(2)?,
-                    published_at: r.get(3)?,
-                    sha256: r.get(4)?,
-                    recipients: Vec::new(),
-                })
-            })?;
-            Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
-        })
+        self.read(|c| forms::list_forms(c, project))
     }
 
     fn get_form(&self, project: &str, form: &str, version: &str) -> Result<Option<FormVersion>> {
-        self.read(|c| {
-            Ok(c.query_row(
-                "SELECT title, sha256, document, published_at, published_by FROM form_versions
-                 WHERE project = ?1 AND form = ?2 AND version = ?3",
-                params![project, form, version],
-                |r| {
-                    Ok(FormVersion {
-                        project: project.to_owned(),
-                        form: form.to_owned(),
-                        version: version.to_owned(),
-                        title: r.get(0)?,
-                        sha256: r.get(1)?,
-                        document: r.get(2)?,
-                        published_at: r.get(3)?,
-                        published_by: r.get(4)?,
-                    })
-                },
-            )
-            .optional()?)
-        })
+        self.read(|c| forms::get_form(c, project, form, version))
     }
 
     fn ingest(
@@ -930,77 +657,15 @@ impl Store for SqliteStore {
     }
 
     fn list_users(&self) -> Result<Vec<User>> {
-        self.read(|c| {
-            let mut stmt =
-                c.prepare_cached(&format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"))?;
-            let mut rows = stmt.query([])?;
-            let mut users = Vec::new();
-            while let Some(r) = rows.next()? {
-                users.push(user_row(c, r)?);
-            }
-            Ok(users)
-        })
+        self.read(accounts::list_users)
     }
 
     fn update_user(&self, name: &str, changes: &UserChanges, now: &str) -> Result<Option<User>> {
-        self.write(|c| {
-            let tx = c.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if load_user(&tx, name)?.is_none() {
-                return Ok(None);
-            }
-            if let Some(display) = &changes.display_name {
-                tx.execute(
-                    "UPDATE users SET display_name = ?2 WHERE name = ?1",
-                    params![name, display],
-                )?;
-            }
-            if let Some(hash) = &changes.password_hash {
-                tx.execute(
-                    "UPDATE users SET password_hash = ?2 WHERE name = ?1",
-                    params![name, hash],
-                )?;
-            }
-            if let Some(disabled) = changes.disabled {
-                tx.execute(
-                    "UPDATE users SET disabled_at = CASE WHEN ?2 THEN COALESCE(disabled_at, ?3) END
-                     WHERE name = ?1",
-                    params![name, disabled, now],
-                )?;
-            }
-            if changes.password_hash.is_some() || changes.disabled == Some(true) {
-                tx.execute(
-                    "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?2) WHERE user_name = ?1",
-                    params![name, now],
-                )?;
-            }
-            let user = load_user(&tx, name)?;
-            tx.commit()?;
-            Ok(user)
-        })
+        self.write(|c| accounts::update_user(c, name, changes, now))
     }
 
     fn set_membership(&self, user: &str, project: &str, role: Role) -> Result<()> {
-        self.write(|c| {
-            if load_user(c, user)?.is_none() {
-                return Err(Error::NotFound(format!("no user `{user}`")));
-            }
-            let exists = c
-                .query_row(
-                    "SELECT 1 FROM projects WHERE id = ?1",
-                    [project],
-                    |_| Ok(()),
-                )
-                .optional()?;
-            if exists.is_none() {
-                return Err(Error::NotFound(format!("no project `{project}`")));
-            }
-            c.execute(
-                "INSERT INTO memberships (user_name, project, role) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (user_name, project) DO UPDATE SET role = excluded.role",
-                params![user, project, role.as_str()],
-            )?;
-            Ok(())
-        })
+        self.write(|c| accounts::set_membership(c, user, project, role))
     }
 
     fn revisions_of(&self, project: &str, response: &str) -> Result<Vec<String>> {
