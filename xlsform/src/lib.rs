@@ -7,6 +7,7 @@
 //! documented in `docs/xlsform.md`.
 
 mod columns;
+mod dense_bounds;
 pub mod diag;
 pub mod export;
 pub mod import;

@@ -38,13 +38,15 @@ impl Workbook {
 
     /// Read an `.xlsx`, `.xlsm`, `.xlsb`, `.xls` or `.ods` file from memory.
     ///
-    /// `.xlsx` is streamed cell by cell, so a file that declares a huge sheet but holds
-    /// few values costs little memory; sheets with more than [`MAX_CELL_SLOTS`] cells
-    /// (counting the blanks left of each value), and cells past Excel's last cell
+    /// `.xlsx` and `.xlsb` are streamed cell by cell, so a file that declares a huge sheet
+    /// but holds few values costs little memory; sheets with more than [`MAX_CELL_SLOTS`]
+    /// cells (counting the blanks left of each value), and cells past Excel's last cell
     /// `XFD1048576`, are refused rather than exhausting memory. An `.xlsx`'s cell
-    /// references are checked before calamine parses them ([`crate::xlsx_bounds`]); a
-    /// panic inside calamine is still turned into an error. (calamine reads the other
-    /// formats into a range dense from the first to the last cell.)
+    /// references are checked before calamine parses them ([`crate::xlsx_bounds`]).
+    /// calamine reads `.xls` and `.ods` into ranges dense from a sheet's first to its
+    /// last value, so a sheet whose range would exceed [`MAX_CELL_SLOTS`] is refused
+    /// before calamine opens the file ([`crate::dense_bounds`]). A panic inside calamine
+    /// is still turned into an error.
     pub fn from_spreadsheet_bytes(bytes: &[u8]) -> Result<Workbook> {
         // Whatever the first bytes: a zip reader finds the archive from its end, and
         // calamine's format detection tries `.xlsx` for any file.
@@ -111,6 +113,11 @@ fn read_spreadsheet(bytes: &[u8]) -> Result<Workbook> {
             return read_xlsx(book);
         }
     }
+    if let Ok(book) = calamine::Xlsb::new(Cursor::new(bytes)) {
+        return read_xlsb(book);
+    }
+    // calamine reads `.xls` and `.ods` sheets into dense ranges as it opens the file.
+    crate::dense_bounds::check(bytes)?;
     let mut book = calamine::open_workbook_auto_from_rs(Cursor::new(bytes))
         .map_err(|e| Error::Spreadsheet(e.to_string()))?;
     let mut sheets = Vec::new();
@@ -132,6 +139,27 @@ fn read_spreadsheet(bytes: &[u8]) -> Result<Workbook> {
 }
 
 fn read_xlsx(mut book: calamine::Xlsx<Cursor<&[u8]>>) -> Result<Workbook> {
+    let mut sheets = Vec::new();
+    for name in book.sheet_names() {
+        let mut reader = book
+            .worksheet_cells_reader(&name)
+            .map_err(|e| Error::Spreadsheet(format!("sheet '{name}': {e}")))?;
+        let mut builder = SheetBuilder::new(&name);
+        while let Some(cell) = reader
+            .next_cell()
+            .map_err(|e| Error::Spreadsheet(format!("sheet '{name}': {e}")))?
+        {
+            let (row, col) = cell.get_position();
+            let value = Data::from(cell.get_value().clone());
+            builder.add(row, col, cell_text(&value))?;
+        }
+        drop(reader);
+        sheets.push(builder.finish());
+    }
+    Ok(Workbook { sheets })
+}
+
+fn read_xlsb(mut book: calamine::Xlsb<Cursor<&[u8]>>) -> Result<Workbook> {
     let mut sheets = Vec::new();
     for name in book.sheet_names() {
         let mut reader = book
