@@ -22,9 +22,11 @@
 //!   serialization failures that PostgreSQL reports anyway are retried.
 
 mod access;
+mod accounts;
 mod attachments;
 mod connection;
 mod console;
+mod forms;
 mod ingest;
 mod migrations;
 mod profile;
@@ -46,7 +48,7 @@ use voices_core::sync::protocol::{DevicePolicy, FormVersionSummary, Presentation
 use super::access::{AuditEntry, AuditQuery, AuditRecord, ProjectKey};
 use super::plan::Ingest;
 use super::projection::IndexCache;
-use super::shared::{self, Chunk, TokenRow, RESPONSE_COLUMNS};
+use super::shared::{self, Chunk, RESPONSE_COLUMNS};
 use super::{
     AttachmentStatus, ChunkOutcome, DashboardCounts, Decision, Device, DeviceFeedRow, DeviceInfo,
     FormVersion, IncomingRevision, MapCell, Overview, Published, PublishedDirectory, ReviewEntry,
@@ -56,7 +58,7 @@ use super::{
 use crate::Result;
 
 use connection::{Attempt, Fail, Pool};
-use rows::{load_device, load_user, project_exists, stored_response, user_row, USER_COLUMNS};
+use rows::{load_user, project_exists, stored_response};
 
 pub struct PostgresStore {
     pool: Pool,
@@ -143,55 +145,15 @@ impl Store for PostgresStore {
     }
 
     fn add_user(&self, name: &str, role: Role, password_hash: &str, now: &str) -> Result<()> {
-        self.run(|c| {
-            let n = c.execute(
-                "INSERT INTO users (name, role, password_hash, created_at) VALUES ($1, $2, $3, $4)
-                 ON CONFLICT DO NOTHING",
-                &[&name, &role.as_str(), &password_hash, &now],
-            )?;
-            if n == 0 {
-                return Err(shared::user_exists(name).into());
-            }
-            Ok(())
-        })
+        self.run(|c| accounts::add_user(c, name, role, password_hash, now))
     }
 
     fn add_membership(&self, user: &str, project: &str) -> Result<()> {
-        self.run(|c| {
-            let mut tx = c.transaction()?;
-            if tx
-                .query_opt("SELECT 1 FROM users WHERE name = $1", &[&user])?
-                .is_none()
-            {
-                return Err(shared::no_user(user).into());
-            }
-            if !project_exists(&mut tx, project)? {
-                return Err(shared::no_project(project).into());
-            }
-            tx.execute(
-                "INSERT INTO memberships (user_name, project) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                &[&user, &project],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
+        self.run(|c| accounts::add_membership(c, user, project))
     }
 
     fn remove_membership(&self, user: &str, project: &str) -> Result<bool> {
-        self.run(|c| {
-            let mut tx = c.transaction()?;
-            // A member added again starts unlimited, as any new member.
-            tx.execute(
-                "DELETE FROM membership_teams WHERE user_name = $1 AND project = $2",
-                &[&user, &project],
-            )?;
-            let removed = tx.execute(
-                "DELETE FROM memberships WHERE user_name = $1 AND project = $2",
-                &[&user, &project],
-            )? > 0;
-            tx.commit()?;
-            Ok(removed)
-        })
+        self.run(|c| accounts::remove_membership(c, user, project))
     }
 
     fn find_user(&self, name: &str) -> Result<Option<User>> {
@@ -199,29 +161,11 @@ impl Store for PostgresStore {
     }
 
     fn set_password(&self, user: &str, password_hash: &str, now: &str) -> Result<bool> {
-        self.run(|c| {
-            let mut tx = c.transaction()?;
-            let n = tx.execute(
-                "UPDATE users SET password_hash = $2 WHERE name = $1",
-                &[&user, &password_hash],
-            )?;
-            tx.execute(
-                "UPDATE tokens SET revoked_at = $2 WHERE user_name = $1 AND revoked_at IS NULL",
-                &[&user, &now],
-            )?;
-            tx.commit()?;
-            Ok(n > 0)
-        })
+        self.run(|c| accounts::set_password(c, user, password_hash, now))
     }
 
     fn revoke_user_tokens(&self, user: &str, now: &str) -> Result<u64> {
-        self.run(|c| {
-            Ok(c.execute(
-                "UPDATE tokens SET revoked_at = $2
-                 WHERE user_name = $1 AND revoked_at IS NULL AND expires_at > $2",
-                &[&user, &now],
-            )?)
-        })
+        self.run(|c| accounts::revoke_user_tokens(c, user, now))
     }
 
     fn add_labelled_device(
@@ -233,28 +177,7 @@ impl Store for PostgresStore {
         now: &str,
     ) -> Result<()> {
         self.run(|c| {
-            let mut tx = c.transaction()?;
-            if !project_exists(&mut tx, &device.project)? {
-                return Err(shared::no_project(&device.project).into());
-            }
-            let n = tx.execute(
-                "INSERT INTO devices (id, project, enumerator, code_hash, code_expires_at, created_at, label)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
-                &[
-                    &device.id,
-                    &device.project,
-                    &device.enumerator,
-                    &code_hash,
-                    &code_expires_at,
-                    &now,
-                    &label,
-                ],
-            )?;
-            if n == 0 {
-                return Err(shared::device_exists(&device.id).into());
-            }
-            tx.commit()?;
-            Ok(())
+            accounts::add_labelled_device(c, device, label, code_hash, code_expires_at, now)
         })
     }
 
@@ -265,61 +188,15 @@ impl Store for PostgresStore {
         token_expires_at: &str,
         now: &str,
     ) -> Result<Option<Device>> {
-        self.run(|c| {
-            let mut tx = c.transaction()?;
-            // One use only: clearing the code in the same statement that finds it means
-            // two servers redeeming the same code at once cannot both succeed.
-            let Some(row) = tx.query_opt(
-                "UPDATE devices SET code_hash = NULL, code_expires_at = NULL
-                 WHERE code_hash = $1 AND code_expires_at > $2 AND revoked_at IS NULL
-                 RETURNING id",
-                &[&code_hash, &now],
-            )?
-            else {
-                return Ok(None);
-            };
-            let id: String = row.try_get(0)?;
-            tx.execute(
-                "INSERT INTO tokens (hash, device_id, expires_at, created_at) VALUES ($1, $2, $3, $4)",
-                &[&token_hash, &id, &token_expires_at, &now],
-            )?;
-            let device = load_device(&mut tx, &id)?;
-            tx.commit()?;
-            Ok(device)
-        })
+        self.run(|c| accounts::redeem_code(c, code_hash, token_hash, token_expires_at, now))
     }
 
     fn revoke_device(&self, device_id: &str, now: &str) -> Result<bool> {
-        self.run(|c| {
-            let mut tx = c.transaction()?;
-            let n = tx.execute(
-                "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2), code_hash = NULL WHERE id = $1",
-                &[&device_id, &now],
-            )?;
-            tx.execute(
-                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE device_id = $1",
-                &[&device_id, &now],
-            )?;
-            tx.commit()?;
-            Ok(n > 0)
-        })
+        self.run(|c| accounts::revoke_device(c, device_id, now))
     }
 
     fn revoke_device_with_wipe(&self, device_id: &str, now: &str) -> Result<bool> {
-        self.run(|c| {
-            let mut tx = c.transaction()?;
-            let n = tx.execute(
-                "UPDATE devices SET revoked_at = COALESCE(revoked_at, $2), code_hash = NULL,
-                    wipe_requested_at = COALESCE(wipe_requested_at, $2) WHERE id = $1",
-                &[&device_id, &now],
-            )?;
-            tx.execute(
-                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE device_id = $1",
-                &[&device_id, &now],
-            )?;
-            tx.commit()?;
-            Ok(n > 0)
-        })
+        self.run(|c| accounts::revoke_device_with_wipe(c, device_id, now))
     }
 
     fn add_token(
@@ -341,107 +218,23 @@ impl Store for PostgresStore {
     }
 
     fn find_token(&self, token_hash: &str) -> Result<Option<TokenInfo>> {
-        self.run(|c| {
-            let Some(row) = c.query_opt(
-                "SELECT user_name, device_id, expires_at, revoked_at FROM tokens WHERE hash = $1",
-                &[&token_hash],
-            )?
-            else {
-                return Ok(None);
-            };
-            let row = TokenRow {
-                user: row.try_get(0)?,
-                device: row.try_get(1)?,
-                expires_at: row.try_get(2)?,
-                revoked_at: row.try_get(3)?,
-            };
-            row.principal(c, load_user, load_device)
-        })
+        self.run(|c| accounts::find_token(c, token_hash))
     }
 
     fn revoke_token(&self, token_hash: &str, now: &str) -> Result<bool> {
-        self.run(|c| {
-            Ok(c.execute(
-                "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE hash = $1",
-                &[&token_hash, &now],
-            )? > 0)
-        })
+        self.run(|c| accounts::revoke_token(c, token_hash, now))
     }
 
     fn publish_form(&self, form: &FormVersion) -> Result<Published> {
-        self.run(|c| {
-            let mut tx = c.transaction()?;
-            let inserted = tx.execute(
-                "INSERT INTO form_versions (project, form, version, title, sha256, document, published_at, published_by)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-                &[
-                    &form.project,
-                    &form.form,
-                    &form.version,
-                    &form.title,
-                    &form.sha256,
-                    &form.document,
-                    &form.published_at,
-                    &form.published_by,
-                ],
-            )?;
-            if inserted == 1 {
-                tx.commit()?;
-                return Ok(Published::New);
-            }
-            let sha: String = tx
-                .query_one(
-                    "SELECT sha256 FROM form_versions WHERE project = $1 AND form = $2 AND version = $3",
-                    &[&form.project, &form.form, &form.version],
-                )?
-                .try_get(0)?;
-            Ok(shared::already_published(form, &sha)?)
-        })
+        self.run(|c| forms::publish_form(c, form))
     }
 
     fn list_forms(&self, project: &str) -> Result<Vec<FormVersionSummary>> {
-        self.run(|c| {
-            c.query(
-                "SELECT form, version, title, published_at, sha256 FROM form_versions
-                 WHERE project = $1 ORDER BY form, published_at, version",
-                &[&project],
-            )?
-            .iter()
-            .map(|r| {
-                Ok(FormVersionSummary {
-                    form: r.try_get(0)?,
-                    version: r.try_get(1)?,
-                    title: r.try_get(2)?,
-                    published_at: r.try_get(3)?,
-                    sha256: r.try_get(4)?,
-                    recipients: Vec::new(),
-                })
-            })
-            .collect()
-        })
+        self.run(|c| forms::list_forms(c, project))
     }
 
     fn get_form(&self, project: &str, form: &str, version: &str) -> Result<Option<FormVersion>> {
-        self.run(|c| {
-            let Some(r) = c.query_opt(
-                "SELECT title, sha256, document, published_at, published_by FROM form_versions
-                 WHERE project = $1 AND form = $2 AND version = $3",
-                &[&project, &form, &version],
-            )?
-            else {
-                return Ok(None);
-            };
-            Ok(Some(FormVersion {
-                project: project.to_owned(),
-                form: form.to_owned(),
-                version: version.to_owned(),
-                title: r.try_get(0)?,
-                sha256: r.try_get(1)?,
-                document: r.try_get(2)?,
-                published_at: r.try_get(3)?,
-                published_by: r.try_get(4)?,
-            }))
-        })
+        self.run(|c| forms::get_form(c, project, form, version))
     }
 
     fn ingest(
@@ -779,75 +572,15 @@ impl Store for PostgresStore {
     }
 
     fn list_users(&self) -> Result<Vec<User>> {
-        self.run(|c| {
-            let rows = c.query(
-                &format!("SELECT {USER_COLUMNS} FROM users ORDER BY name"),
-                &[],
-            )?;
-            rows.iter().map(|row| user_row(c, row)).collect()
-        })
+        self.run(accounts::list_users)
     }
 
     fn update_user(&self, name: &str, changes: &UserChanges, now: &str) -> Result<Option<User>> {
-        self.run(|c| {
-            let mut tx = c.transaction()?;
-            if tx
-                .query_opt("SELECT 1 FROM users WHERE name = $1 FOR UPDATE", &[&name])?
-                .is_none()
-            {
-                return Ok(None);
-            }
-            if let Some(display) = &changes.display_name {
-                tx.execute(
-                    "UPDATE users SET display_name = $2 WHERE name = $1",
-                    &[&name, display],
-                )?;
-            }
-            if let Some(hash) = &changes.password_hash {
-                tx.execute(
-                    "UPDATE users SET password_hash = $2 WHERE name = $1",
-                    &[&name, hash],
-                )?;
-            }
-            if let Some(disabled) = changes.disabled {
-                tx.execute(
-                    "UPDATE users SET disabled_at = CASE WHEN $2 THEN COALESCE(disabled_at, $3) END
-                     WHERE name = $1",
-                    &[&name, &disabled, &now],
-                )?;
-            }
-            if changes.password_hash.is_some() || changes.disabled == Some(true) {
-                tx.execute(
-                    "UPDATE tokens SET revoked_at = COALESCE(revoked_at, $2) WHERE user_name = $1",
-                    &[&name, &now],
-                )?;
-            }
-            let user = load_user(&mut tx, name)?;
-            tx.commit()?;
-            Ok(user)
-        })
+        self.run(|c| accounts::update_user(c, name, changes, now))
     }
 
     fn set_membership(&self, user: &str, project: &str, role: Role) -> Result<()> {
-        self.run(|c| {
-            let mut tx = c.transaction()?;
-            if tx
-                .query_opt("SELECT 1 FROM users WHERE name = $1", &[&user])?
-                .is_none()
-            {
-                return Err(shared::no_user(user).into());
-            }
-            if !project_exists(&mut tx, project)? {
-                return Err(shared::no_project(project).into());
-            }
-            tx.execute(
-                "INSERT INTO memberships (user_name, project, role) VALUES ($1, $2, $3)
-                 ON CONFLICT (user_name, project) DO UPDATE SET role = excluded.role",
-                &[&user, &project, &role.as_str()],
-            )?;
-            tx.commit()?;
-            Ok(())
-        })
+        self.run(|c| accounts::set_membership(c, user, project, role))
     }
 
     fn revisions_of(&self, project: &str, response: &str) -> Result<Vec<String>> {
