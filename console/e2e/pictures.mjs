@@ -108,6 +108,14 @@ export const picturesScenarios = [
       await download.saveAs(saved);
       check(readFileSync(saved).equals(bytes), 'the saved file is the picture the device sent');
 
+      // One view is one read: the thumbnail, the enlarged picture and the saved file are the
+      // same fetched bytes, so the access audit records the picture once (the server
+      // answers no-store, so each <img> of its own would read it again).
+      const reads = (await server.apiGet(`/audit?action=read_response&limit=1000`)).entries.filter(
+        (e) => e.target === response.id && String(e.detail).startsWith('file '),
+      );
+      equal(reads.length, 1, `reads of the picture in the audit: ${JSON.stringify(reads)}`);
+
       // Without a session the picture is not served.
       const anonymous = await fetch(`${base}/api/v1/projects/${PROJECT}/responses/${response.id}/files/pump.png`);
       equal(anonymous.status, 401, 'the picture without a session');

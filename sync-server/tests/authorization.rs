@@ -734,3 +734,93 @@ async fn a_coordinator_limited_to_a_team_reads_nothing_outside_it() {
         "{session}"
     );
 }
+
+/// A coordinator limited to teams starts responses of their own (a paper form typed in,
+/// through the API as the app or the CLI sends it): accepted, and theirs to read and
+/// edit afterwards, as their teams' are; responses outside the teams stay refused and
+/// unseen.
+#[tokio::test]
+async fn a_coordinator_limited_to_teams_starts_responses_and_reads_them_back() {
+    let fx = Fixture::new().await;
+    let (_, hidden) = set_up(&fx).await;
+    let store = fx.store.clone();
+    let team = store
+        .add_team("p1", "North", &voices_server::now_text())
+        .unwrap();
+    store.limit_member("cora", "p1", Some(&[team.id])).unwrap();
+
+    let own = household_revision(40, "user:cora", HOUSEHOLD_VERSION);
+    let (status, ack) = fx.upload(&fx.coordinator, std::slice::from_ref(&own)).await;
+    assert_eq!(status, StatusCode::OK, "{ack}");
+    assert_eq!(
+        (&ack["accepted"], &ack["rejected"]),
+        (&1.into(), &0.into()),
+        "{ack}"
+    );
+
+    // Hers to read: the table, its count, the overview, the dashboard, the response.
+    let (_, page) = fx.get(&fx.coordinator, "/api/v1/projects/p1/table").await;
+    assert_eq!(page["total"], 1, "{page}");
+    assert_eq!(page["rows"][0]["id"], own.response.as_str(), "{page}");
+    let (_, page) = fx
+        .get(
+            &fx.coordinator,
+            "/api/v1/projects/p1/table?status=finalized",
+        )
+        .await;
+    assert_eq!(page["total"], 1, "{page}");
+    let (_, overview) = fx
+        .get(&fx.coordinator, "/api/v1/projects/p1/overview")
+        .await;
+    assert_eq!(overview["total"], 1, "{overview}");
+    let (status, dashboard) = fx
+        .get(
+            &fx.coordinator,
+            "/api/v1/projects/p1/forms/household_survey/dashboard",
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{dashboard}");
+    assert_eq!(dashboard["total"], 1, "{dashboard}");
+    let (status, response) = fx
+        .get(
+            &fx.coordinator,
+            &format!("/api/v1/projects/p1/responses/{}", own.response),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{response}");
+
+    // And to edit again.
+    let edit = Revision {
+        id: "cora-own-2".into(),
+        seq: 2,
+        seen: VersionVector([("user:cora".to_string(), 1)].into()),
+        set: [("/village".to_string(), Some("Kijiji 7".into()))].into(),
+        status: None,
+        ..own.clone()
+    };
+    let (_, ack) = fx.upload(&fx.coordinator, &[edit]).await;
+    assert_eq!(ack["accepted"], 1, "{ack}");
+
+    // Outside the teams nothing changed: the hidden response is refused and unseen.
+    let (status, _) = fx
+        .get(
+            &fx.coordinator,
+            &format!("/api/v1/projects/p1/responses/{hidden}"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let outside = Revision {
+        id: "cora-outside".into(),
+        actor: "user:cora".into(),
+        seq: 3,
+        seen: VersionVector([("tab-a".to_string(), 1)].into()),
+        set: [("/village".to_string(), Some("Elsewhere".into()))].into(),
+        status: None,
+        ..household_revision(1, &fx.device_id, HOUSEHOLD_VERSION)
+    };
+    let (_, ack) = fx.upload(&fx.coordinator, &[outside]).await;
+    assert_eq!(ack["rejected"], 1, "{ack}");
+    // The admin sees hers among the project's.
+    let (_, overview) = fx.get(&fx.admin, "/api/v1/projects/p1/overview").await;
+    assert_eq!(overview["total"], 3, "{overview}");
+}

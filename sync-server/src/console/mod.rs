@@ -15,7 +15,6 @@ pub mod resolve;
 pub mod response;
 pub mod resubmission;
 pub mod table;
-pub mod team_counts;
 
 /// The JSON that stands for a pii value shown without the permission.
 pub fn masked() -> serde_json::Value {

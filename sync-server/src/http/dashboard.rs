@@ -15,7 +15,7 @@ use super::auth::{Authorized, Coordinate};
 use super::error::{ApiError, ApiResult};
 use super::table::boolean;
 use super::{blocking, AppState};
-use crate::console::{dashboard, fields, team_counts};
+use crate::console::{dashboard, fields};
 use crate::store::access::AuditAction;
 use crate::store::projection::FormIndex;
 
@@ -40,7 +40,7 @@ pub(super) async fn dashboard(
         .get("version")
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty());
-    let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    let store = state.store.clone();
     let scope = caller.scope();
     let f = form.clone();
     let found = blocking(move || {
@@ -49,14 +49,7 @@ pub(super) async fn dashboard(
         else {
             return Ok::<_, crate::Error>(None);
         };
-        let counts = team_counts::dashboard_counts(
-            store.as_ref(),
-            &indexes,
-            &caller.project,
-            &scope,
-            &f,
-            version.as_deref(),
-        )?;
+        let counts = store.dashboard_counts_in(&caller.project, &scope, &f, version.as_deref())?;
         Ok(Some(dashboard::dashboard(
             &document,
             &FormIndex::new(&document),

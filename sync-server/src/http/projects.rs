@@ -12,7 +12,6 @@ use voices_core::response::InterviewOutcome;
 use super::auth::{Authorized, Coordinate, Person};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
-use crate::console::team_counts;
 
 pub(super) async fn list(
     State(state): State<AppState>,
@@ -55,12 +54,12 @@ pub(super) async fn overview(
         .format("%Y-%m-%d")
         .to_string();
     let unseen_before = crate::time_text(now - chrono::Duration::days(unseen_days));
-    let (store, indexes) = (state.store.clone(), state.indexes.clone());
+    let store = state.store.clone();
     let scope = caller.scope();
     let p = caller.project;
     let (o, forms, devices) = blocking(move || {
         Ok::<_, crate::Error>((
-            team_counts::overview(store.as_ref(), &indexes, &p, &scope, &today, &week_start)?,
+            store.overview_in(&p, &scope, &today, &week_start)?,
             store.list_forms(&p)?,
             store.list_devices_in(&p, &scope)?,
         ))

@@ -306,10 +306,28 @@ pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
     sql
 }
 
-/// How many rows match the filters. Filtered by form, version and enumerator only (the
-/// table as it opens, a form's or an enumerator's responses), the counts kept as responses
-/// arrive (`response_counts`, one row per form version, day and enumerator) are summed
-/// rather than the index rows counted: a few thousand rows instead of a million.
+/// The finest map precision (decimals) whose cells are kept (`map_cells`): the ones shown
+/// without the pii grant.
+pub const KEPT_MAP_PRECISION: u32 = 2;
+
+/// The UTC day of a `from` bound that starts a day, or `None`.
+fn whole_day_from(time: &str) -> Option<&str> {
+    time.strip_suffix("T00:00:00.000Z")
+        .filter(|d| d.len() == 10)
+}
+
+/// The UTC day of a `to` bound that ends a day, or `None`.
+fn whole_day_to(time: &str) -> Option<&str> {
+    time.strip_suffix("T23:59:59.999Z")
+        .filter(|d| d.len() == 10)
+}
+
+/// How many rows match the filters, from the counts kept as responses change wherever
+/// the filters allow: filtered by form, version and enumerator only (the table as it
+/// opens), `response_counts` (by form version, day and enumerator); by any other filter
+/// but free text or a time within a day, `response_facets` (by every filter the table
+/// has, and the starting device, so a coordinator limited to teams sums their devices'
+/// rows). Either way a few thousand rows are summed instead of the matches counted.
 pub fn count_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
     let mut sql = Sql::default();
     let kept = q.status.is_none()
@@ -319,7 +337,7 @@ pub fn count_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
         && q.from.is_none()
         && q.to.is_none()
         && q.words.is_empty()
-        // The kept counts are the whole project's; a limited reader's are counted.
+        // These counts are the whole project's; a limited reader's are the facets'.
         && q.scope == Scope::Project;
     if kept {
         let mut conditions = Vec::new();
@@ -336,6 +354,54 @@ pub fn count_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
         }
         sql.text = format!(
             "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM response_counts WHERE {}",
+            conditions.join(" AND ")
+        );
+        return sql;
+    }
+    let whole_days = q
+        .from
+        .as_deref()
+        .is_none_or(|t| whole_day_from(t).is_some())
+        && q.to.as_deref().is_none_or(|t| whole_day_to(t).is_some());
+    if q.words.is_empty() && whole_days {
+        let add = |sql: &mut Sql, value: &str| {
+            sql.params.push(value.to_owned());
+            d.placeholder(sql.params.len())
+        };
+        let project_placeholder = add(&mut sql, project);
+        let mut conditions = vec![format!("project = {project_placeholder}")];
+        if let Some(user) = q.scope.limited_to() {
+            let user = add(&mut sql, user);
+            conditions.push(teams::scope_condition(
+                "device",
+                &project_placeholder,
+                &user,
+            ));
+        }
+        for (column, value) in [
+            ("form", q.form.as_deref()),
+            ("version", q.version.as_deref()),
+            ("status", q.status.as_deref()),
+            ("review", q.review.map(|r| r.as_str())),
+            ("enumerator", q.enumerator.as_deref()),
+            ("device", q.device.as_deref()),
+            ("day", q.from.as_deref().and_then(whole_day_from)),
+        ] {
+            if let Some(value) = value {
+                let op = if column == "day" { ">=" } else { "=" };
+                conditions.push(format!("{column} {op} {}", add(&mut sql, value)));
+            }
+        }
+        if let Some(day) = q.to.as_deref().and_then(whole_day_to) {
+            conditions.push(format!("day <= {}", add(&mut sql, day)));
+        }
+        match q.flag {
+            Some(Flag::Conflict) => conditions.push("conflicted = 1".into()),
+            Some(Flag::Quarantined) => conditions.push("quarantined = 1".into()),
+            None => {}
+        }
+        sql.text = format!(
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM response_facets WHERE {}",
             conditions.join(" AND ")
         );
         return sql;
@@ -528,18 +594,33 @@ mod tests {
         let sql = page_sql("p1", &q, &Numbered);
         assert!(
             sql.text.contains(
-                "ri.project = $1 AND ri.device IN (SELECT td.device FROM team_devices td \
+                "ri.project = $1 AND (ri.device IN (SELECT td.device FROM team_devices td \
                  JOIN membership_teams mt ON mt.team_id = td.team_id \
-                 WHERE mt.project = $1 AND mt.user_name = $2) AND ri.form = $3"
+                 WHERE mt.project = $1 AND mt.user_name = $2) \
+                 OR ri.device = 'user:' || $2) AND ri.form = $3"
             ),
             "{}",
             sql.text
         );
         assert_eq!(sql.params[..3], ["p1", "lena", "hh"]);
-        // Never the kept counts, which are the whole project's.
+        // Never the counts by form, day and enumerator, which are the whole project's:
+        // the facets by device, summed over the teams' devices.
         let mut q = query();
         (q.review, q.flag, q.words) = (None, None, Vec::new());
         q.scope = Scope::TeamsOf("lena".into());
+        let count = count_sql("p1", &q, &Numbered);
+        assert!(
+            count.text.starts_with(
+                "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM response_facets \
+                 WHERE project = $1 AND (device IN (SELECT td.device"
+            ),
+            "{}",
+            count.text
+        );
+        assert!(count.text.contains("mt.user_name = $2"));
+        assert_eq!(count.params, ["p1", "lena", "hh"]);
+        // With words, the matches are counted.
+        q.words = vec!["kijiji".into()];
         let count = count_sql("p1", &q, &Numbered);
         assert!(count
             .text
@@ -592,6 +673,37 @@ mod tests {
         assert_eq!(count.params.len(), 4);
         assert!(!count.text.contains("ORDER BY"));
         assert!(count.text.contains("FROM response_index"));
+
+        // Any filter but words or a time within a day: the facets kept by every filter.
+        let mut q = query();
+        q.words = Vec::new();
+        q.status = Some("finalized".into());
+        q.from = Some("2026-11-20T00:00:00.000Z".into());
+        q.to = Some("2026-11-26T23:59:59.999Z".into());
+        let count = count_sql("p1", &q, &Numbered);
+        assert_eq!(
+            count.text,
+            "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM response_facets \
+             WHERE project = $1 AND form = $2 AND status = $3 AND review = $4 \
+             AND day >= $5 AND day <= $6 AND conflicted = 1"
+        );
+        assert_eq!(
+            count.params,
+            [
+                "p1",
+                "hh",
+                "finalized",
+                "approved",
+                "2026-11-20",
+                "2026-11-26"
+            ]
+        );
+        // A time within a day is not a whole day: the index rows are counted.
+        q.to = Some("2026-11-26T12:00:00.000Z".into());
+        let count = count_sql("p1", &q, &Numbered);
+        assert!(count
+            .text
+            .starts_with("SELECT COUNT(*) FROM response_index"));
 
         // Only form, version and enumerator: the kept counts are summed.
         let mut q = query();

@@ -565,11 +565,31 @@ pub trait Store: Send + Sync + 'static {
     /// One page of the responses table.
     fn table(&self, project: &str, query: &TableQuery) -> Result<TablePage>;
     /// Counts of the project overview; `today` and `week_start` are UTC days.
-    fn overview(&self, project: &str, today: &str, week_start: &str) -> Result<Overview>;
+    fn overview(&self, project: &str, today: &str, week_start: &str) -> Result<Overview> {
+        self.overview_in(project, &Scope::Project, today, week_start)
+    }
+    /// [`Store::overview`] of the responses `scope` sees.
+    fn overview_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        today: &str,
+        week_start: &str,
+    ) -> Result<Overview>;
     /// The counts behind a form's dashboard (one version, or all).
     fn dashboard_counts(
         &self,
         project: &str,
+        form: &str,
+        version: Option<&str>,
+    ) -> Result<DashboardCounts> {
+        self.dashboard_counts_in(project, &Scope::Project, form, version)
+    }
+    /// [`Store::dashboard_counts`] of the responses `scope` sees.
+    fn dashboard_counts_in(
+        &self,
+        project: &str,
+        scope: &Scope,
         form: &str,
         version: Option<&str>,
     ) -> Result<DashboardCounts>;

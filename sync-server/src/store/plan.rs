@@ -155,13 +155,16 @@ fn refuse_writer(
 ) -> Option<(&'static str, String)> {
     let coordinator = uploader.id.starts_with(COORDINATOR_ACTOR_PREFIX);
     if coordinator
+        && started != uploader.id
         && uploader
             .devices
             .as_ref()
             .is_some_and(|devices| !devices.iter().any(|d| d == started))
     {
-        // The same answer for a response outside the coordinator's teams and for a new
-        // one (which no team's device started), so it tells nothing about others.
+        // A coordinator limited to teams writes their teams' devices' responses and the
+        // ones they start themselves (a new response is started by its uploader, here
+        // `user:NAME`, and they read it back: `teams::scope_condition`); any other is
+        // refused whether it exists or not.
         return Some((
             "not_your_response",
             format!(
@@ -284,7 +287,7 @@ pub(crate) fn plan<'a>(
                     // What the response counted for before this batch: taken away below
                     // if the batch changes it.
                     let before = projection::project(&row.state, index_of(&row.state), false);
-                    deltas.add(&before, &row.enumerator, &row.received_at, -1);
+                    deltas.add(&before, &row.enumerator, &row.device, &row.received_at, -1);
                     Touched {
                         instances: tally_of(&row.state),
                         state: row.state,
@@ -365,7 +368,13 @@ pub(crate) fn plan<'a>(
             if entry.acks.is_empty() {
                 // Nothing merged: it keeps counting as it did.
                 if let Some(before) = &entry.before {
-                    deltas.add(before, &entry.enumerator, &entry.received_at, 1);
+                    deltas.add(
+                        before,
+                        &entry.enumerator,
+                        &entry.device,
+                        &entry.received_at,
+                        1,
+                    );
                 }
             }
             !entry.acks.is_empty()
@@ -394,7 +403,13 @@ pub(crate) fn plan<'a>(
             entry.review_state = ReviewState::Resubmitted.as_str().to_owned();
         }
         let (quarantine, state, projection) = checked?;
-        deltas.add(&projection, &entry.enumerator, &entry.received_at, 1);
+        deltas.add(
+            &projection,
+            &entry.enumerator,
+            &entry.device,
+            &entry.received_at,
+            1,
+        );
         if !quarantine.is_empty() {
             for &i in &entry.acks {
                 acks[i].status = AckStatus::Quarantined;

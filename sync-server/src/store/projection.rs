@@ -472,11 +472,30 @@ pub type Change<K> = (K, i64);
 pub struct Deltas {
     pub counts: BTreeMap<CountKey, i64>,
     pub tallies: BTreeMap<TallyKey, i64>,
+    /// The same tallies by the response's starting device (`device_choice_counts`, which
+    /// a coordinator limited to teams reads).
+    pub device_tallies: BTreeMap<(String, TallyKey), i64>,
 }
 
+/// The count changes of [`Deltas::nonzero`]: by day and enumerator, choice tallies, and
+/// choice tallies by device.
+pub type NonZero = (
+    Vec<Change<CountKey>>,
+    Vec<Change<TallyKey>>,
+    Vec<Change<(String, TallyKey)>>,
+);
+
 impl Deltas {
-    /// Count a response (`sign` 1) or take it away (`sign` -1).
-    pub fn add(&mut self, projection: &Projection, enumerator: &str, received_at: &str, sign: i64) {
+    /// Count a response (`sign` 1) or take it away (`sign` -1); `device` is the device
+    /// that started it.
+    pub fn add(
+        &mut self,
+        projection: &Projection,
+        enumerator: &str,
+        device: &str,
+        received_at: &str,
+        sign: i64,
+    ) {
         let key = CountKey {
             form: projection.form.clone(),
             version: projection.version.clone(),
@@ -486,14 +505,22 @@ impl Deltas {
         *self.counts.entry(key).or_default() += sign;
         for tally in &projection.tallies {
             *self.tallies.entry(tally.clone()).or_default() += sign;
+            *self
+                .device_tallies
+                .entry((device.to_owned(), tally.clone()))
+                .or_default() += sign;
         }
     }
 
     /// Only the keys whose count changes, in key order (the order rows are locked in).
-    pub fn nonzero(self) -> (Vec<Change<CountKey>>, Vec<Change<TallyKey>>) {
+    pub fn nonzero(self) -> NonZero {
         (
             self.counts.into_iter().filter(|(_, n)| *n != 0).collect(),
             self.tallies.into_iter().filter(|(_, n)| *n != 0).collect(),
+            self.device_tallies
+                .into_iter()
+                .filter(|(_, n)| *n != 0)
+                .collect(),
         )
     }
 }
@@ -712,15 +739,21 @@ mod tests {
         let before = project(&state(&[("/sex", "f")]), Some(&index), false);
         let after = project(&state(&[("/sex", "m")]), Some(&index), false);
         let mut d = Deltas::default();
-        d.add(&before, "Ana", "2026-11-26T04:00:00.000Z", -1);
-        d.add(&after, "Ana", "2026-11-26T04:00:00.000Z", 1);
-        let (counts, tallies) = d.nonzero();
+        d.add(&before, "Ana", "tab-1", "2026-11-26T04:00:00.000Z", -1);
+        d.add(&after, "Ana", "tab-1", "2026-11-26T04:00:00.000Z", 1);
+        let (counts, tallies, by_device) = d.nonzero();
         assert!(counts.is_empty());
         let changed: Vec<(&str, i64)> = tallies
             .iter()
             .map(|(k, n)| (k.choice.as_str(), *n))
             .collect();
         assert_eq!(changed, [("f", -1), ("m", 1)]);
+        // By device, the same changes under the starting device.
+        let changed: Vec<(&str, &str, i64)> = by_device
+            .iter()
+            .map(|((device, k), n)| (device.as_str(), k.choice.as_str(), *n))
+            .collect();
+        assert_eq!(changed, [("tab-1", "f", -1), ("tab-1", "m", 1)]);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 
 use serde::Serialize;
 
+use super::COORDINATOR_ACTOR_PREFIX;
 use crate::{Error, Result};
 
 /// A team as stored, with its members.
@@ -53,13 +54,16 @@ impl Scope {
 }
 
 /// The condition that the response whose starting device is in `device_column` is one
-/// the scope sees: `project` and `user` are the placeholders of the project and of the
-/// limited user. Only added for [`Scope::TeamsOf`].
+/// the scope sees: started by a device of the limited user's teams, or by that user
+/// (`user:NAME`: a response they entered themselves). `project` and `user` are the
+/// placeholders of the project and of the limited user. Only added for
+/// [`Scope::TeamsOf`].
 pub fn scope_condition(device_column: &str, project: &str, user: &str) -> String {
     format!(
-        "{device_column} IN (SELECT td.device FROM team_devices td \
+        "({device_column} IN (SELECT td.device FROM team_devices td \
          JOIN membership_teams mt ON mt.team_id = td.team_id \
-         WHERE mt.project = {project} AND mt.user_name = {user})"
+         WHERE mt.project = {project} AND mt.user_name = {user}) \
+         OR {device_column} = '{COORDINATOR_ACTOR_PREFIX}' || {user})"
     )
 }
 
@@ -127,8 +131,10 @@ mod tests {
         assert_eq!(Scope::Project.limited_to(), None);
         assert_eq!(Scope::TeamsOf("lena".into()).limited_to(), Some("lena"));
         let sql = scope_condition("r.device", "?1", "?4");
-        assert!(sql.starts_with("r.device IN (SELECT td.device FROM team_devices td"));
-        assert!(sql.ends_with("WHERE mt.project = ?1 AND mt.user_name = ?4)"));
+        assert!(sql.starts_with("(r.device IN (SELECT td.device FROM team_devices td"));
+        assert!(sql.ends_with(
+            "WHERE mt.project = ?1 AND mt.user_name = ?4) OR r.device = 'user:' || ?4)"
+        ));
     }
 
     #[test]

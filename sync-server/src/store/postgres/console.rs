@@ -15,6 +15,7 @@ use crate::store::projection::{self, Deltas, FormIndex, IndexCache, OUTCOME_QUES
 use crate::store::Scope;
 
 use super::teams;
+use crate::store::teams::scope_condition;
 
 type Attempt<T> = std::result::Result<T, postgres::Error>;
 
@@ -172,7 +173,7 @@ pub(super) fn write_projection(
             &params,
         )?;
     }
-    let (counts, tallies) = deltas.nonzero();
+    let (counts, tallies, device_tallies) = deltas.nonzero();
     if !counts.is_empty() {
         let (mut forms, mut versions, mut days, mut enumerators, mut ns) =
             (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -234,6 +235,50 @@ pub(super) fn write_projection(
             ],
         )?;
     }
+    if !device_tallies.is_empty() {
+        let mut columns: [Vec<&str>; 8] = Default::default();
+        let mut ns = Vec::with_capacity(device_tallies.len());
+        for ((device, k), n) in &device_tallies {
+            for (column, value) in columns.iter_mut().zip([
+                device,
+                &k.form,
+                &k.version,
+                &k.question,
+                &k.choice,
+                &k.sex,
+                &k.age_band,
+                &k.disability,
+            ]) {
+                column.push(value.as_str());
+            }
+            ns.push(*n);
+        }
+        let [devices, forms, versions, questions, choices, sexes, ages, disabilities] = &columns;
+        tx.execute(
+            "INSERT INTO device_choice_counts (project, device, form, version, question, choice,
+                 sex, age_band, disability, n)
+             SELECT $1, r.device, r.form, r.version, r.question, r.choice, r.sex, r.age_band,
+                 r.disability, r.n
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                         $8::text[], $9::text[], $10::int8[])
+                  AS r(device, form, version, question, choice, sex, age_band, disability, n)
+             ON CONFLICT (project, device, form, version, question, choice, sex, age_band,
+                 disability)
+             DO UPDATE SET n = device_choice_counts.n + excluded.n",
+            &[
+                &project,
+                devices,
+                forms,
+                versions,
+                questions,
+                choices,
+                sexes,
+                ages,
+                disabilities,
+                &ns,
+            ],
+        )?;
+    }
     Ok(())
 }
 
@@ -270,12 +315,13 @@ pub(super) fn backfill(tx: &mut postgres::Transaction<'_>) -> super::Attempt<()>
                 let projection = projection::project(&state, index.as_deref(), quarantine != "[]");
                 let enumerator: String = row.try_get(3)?;
                 let received_at: String = row.try_get(7)?;
-                deltas.add(&projection, &enumerator, &received_at, 1);
+                let device: String = row.try_get(2)?;
+                deltas.add(&projection, &enumerator, &device, &received_at, 1);
                 batch.push(Changed {
                     id: row.try_get(0)?,
                     form: row.try_get(1)?,
                     version,
-                    device: row.try_get(2)?,
+                    device,
                     enumerator,
                     state: String::new(),
                     conflict: projection.conflicts > 0,
@@ -288,6 +334,8 @@ pub(super) fn backfill(tx: &mut postgres::Transaction<'_>) -> super::Attempt<()>
                 });
             }
             after = batch.last().map(|c| c.id.clone()).unwrap_or_default();
+            // The tallies by device have their own migration (15) and backfill.
+            deltas.device_tallies.clear();
             write_projection(tx, &project, &batch, deltas, "")?;
         }
     }
@@ -301,6 +349,52 @@ pub(super) fn backfill(tx: &mut postgres::Transaction<'_>) -> super::Attempt<()>
 
 fn params(values: &[String]) -> Vec<&(dyn ToSql + Sync)> {
     values.iter().map(|v| v as &(dyn ToSql + Sync)).collect()
+}
+
+/// Fill `device_choice_counts` (migration 15) from the responses already stored (the
+/// ones the console counts: not withdrawn), 1,000 at a time.
+pub(super) fn backfill_device_tallies(tx: &mut postgres::Transaction<'_>) -> super::Attempt<()> {
+    let cache = IndexCache::default();
+    let projects: Vec<String> = tx
+        .query(
+            "SELECT DISTINCT project FROM responses ORDER BY project",
+            &[],
+        )?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Attempt<_>>()?;
+    for project in projects {
+        let mut after = String::new();
+        loop {
+            let rows = tx.query(
+                "SELECT id, device, enumerator, state, quarantine, received_at FROM responses
+                 WHERE project = $1 AND id > $2 AND withdrawn_at IS NULL ORDER BY id LIMIT 1000",
+                &[&project, &after],
+            )?;
+            let Some(last) = rows.last() else { break };
+            after = last.try_get(0)?;
+            let mut deltas = Deltas::default();
+            for row in &rows {
+                // A state the ingest did not write (never so in a real store) counts for
+                // nothing rather than keep the server from starting.
+                let Ok(state) = codec::decode(row.try_get::<_, &str>(3)?) else {
+                    continue;
+                };
+                let quarantine: String = row.try_get(4)?;
+                let version = state.form_version().unwrap_or_default().to_owned();
+                let index = index_of(tx, &cache, &project, &state.form, &version)?;
+                let projection = projection::project(&state, index.as_deref(), quarantine != "[]");
+                let (device, enumerator, received_at): (String, String, String) =
+                    (row.try_get(1)?, row.try_get(2)?, row.try_get(5)?);
+                deltas.add(&projection, &enumerator, &device, &received_at, 1);
+            }
+            // Only the new table: the other counts were kept all along.
+            deltas.counts.clear();
+            deltas.tallies.clear();
+            write_projection(tx, &project, &[], deltas, "")?;
+        }
+    }
+    Ok(())
 }
 
 /// One page of the responses table.
@@ -356,30 +450,73 @@ fn count(c: &mut impl GenericClient, sql: &str, p: &[&(dyn ToSql + Sync)]) -> At
     Ok(c.query_one(sql, p)?.try_get::<_, i64>(0)? as u64)
 }
 
+/// The overview's counts as `scope` sees them, from the kept counts (as SQLite's).
 pub(super) fn overview(
     c: &mut impl GenericClient,
     project: &str,
+    scope: &Scope,
     today: &str,
     week_start: &str,
 ) -> Attempt<Overview> {
+    let user = scope.limited_to();
+    let seen = teams::seen("device", "$2");
     let by_day = pairs(
         c,
-        "SELECT day, SUM(n)::int8 FROM response_counts WHERE project = $1 AND day >= $2 GROUP BY day",
-        &[&project, &week_start],
+        &format!(
+            "SELECT day, SUM(n)::int8 FROM response_facets WHERE project = $1 AND {seen}
+                 AND day >= $3
+             GROUP BY day"
+        ),
+        &[&project, &user, &week_start],
     )?;
     let mut by_enumerator = pairs(
         c,
-        "SELECT enumerator, SUM(n)::int8 FROM response_counts WHERE project = $1
-         GROUP BY enumerator HAVING SUM(n) > 0",
-        &[&project],
+        &format!(
+            "SELECT enumerator, SUM(n)::int8 FROM response_facets WHERE project = $1 AND {seen}
+             GROUP BY enumerator HAVING SUM(n) > 0"
+        ),
+        &[&project, &user],
     )?;
     by_enumerator.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let by_form = pairs(
         c,
-        "SELECT form, SUM(n)::int8 FROM response_counts WHERE project = $1
-         GROUP BY form HAVING SUM(n) > 0 ORDER BY form",
-        &[&project],
+        &format!(
+            "SELECT form, SUM(n)::int8 FROM response_facets WHERE project = $1 AND {seen}
+             GROUP BY form HAVING SUM(n) > 0 ORDER BY form"
+        ),
+        &[&project, &user],
     )?;
+    let mut flagged = |condition: &str| {
+        count(
+            c,
+            &format!(
+                "SELECT COALESCE(SUM(n), 0)::int8 FROM response_facets
+                 WHERE project = $1 AND {seen} AND {condition}"
+            ),
+            &[&project, &user],
+        )
+    };
+    let pending_review = flagged("review = 'received'")?;
+    let quarantined = flagged("quarantined = 1")?;
+    let conflicts = flagged("conflicted = 1")?;
+    let by_outcome = match user {
+        None => pairs(
+            c,
+            "SELECT choice, SUM(n)::int8 FROM choice_counts WHERE project = $1 AND question = $2
+             GROUP BY choice HAVING SUM(n) > 0 ORDER BY choice",
+            &[&project, &OUTCOME_QUESTION],
+        )?,
+        Some(user) => pairs(
+            c,
+            &format!(
+                "SELECT choice, SUM(n)::int8 FROM device_choice_counts
+                 WHERE project = $1 AND {} AND question = $3
+                 GROUP BY choice HAVING SUM(n) > 0 ORDER BY choice",
+                scope_condition("device", "$1", "$2")
+            ),
+            &[&project, &user, &OUTCOME_QUESTION],
+        )?,
+    };
     Ok(Overview {
         total: by_form.iter().map(|(_, n)| n).sum(),
         today: by_day
@@ -390,57 +527,79 @@ pub(super) fn overview(
         week: by_day.iter().map(|(_, n)| n).sum(),
         by_form,
         by_enumerator,
-        pending_review: count(
-            c,
-            "SELECT COUNT(*) FROM response_index WHERE project = $1 AND review = 'received'",
-            &[&project],
-        )?,
-        quarantined: count(
-            c,
-            "SELECT COUNT(*) FROM response_index WHERE project = $1 AND quarantined = 1",
-            &[&project],
-        )?,
-        conflicts: count(
-            c,
-            "SELECT COUNT(*) FROM response_index WHERE project = $1 AND conflicts > 0",
-            &[&project],
-        )?,
-        by_outcome: pairs(
-            c,
-            "SELECT choice, SUM(n)::int8 FROM choice_counts WHERE project = $1 AND question = $2
-             GROUP BY choice HAVING SUM(n) > 0 ORDER BY choice",
-            &[&project, &OUTCOME_QUESTION],
-        )?,
+        pending_review,
+        quarantined,
+        conflicts,
+        by_outcome,
     })
 }
 
+/// A form's dashboard counts as `scope` sees them, from the kept counts (as SQLite's).
 pub(super) fn dashboard_counts(
     c: &mut impl GenericClient,
     project: &str,
+    scope: &Scope,
     form: &str,
     version: Option<&str>,
 ) -> Attempt<DashboardCounts> {
-    let days = pairs(
-        c,
-        "SELECT day, SUM(n)::int8 FROM response_counts WHERE project = $1 AND form = $2
-             AND ($3::text IS NULL OR version = $3)
-         GROUP BY day ORDER BY day",
-        &[&project, &form, &version],
-    )?;
-    let enumerators = pairs(
-        c,
-        "SELECT enumerator, SUM(n)::int8 FROM response_counts WHERE project = $1 AND form = $2
-             AND ($3::text IS NULL OR version = $3)
-         GROUP BY enumerator",
-        &[&project, &form, &version],
-    )?;
-    let tallies = c
-        .query(
-            "SELECT question, choice, sex, age_band, disability, SUM(n)::int8 FROM choice_counts
-             WHERE project = $1 AND form = $2 AND ($3::text IS NULL OR version = $3)
+    let user = scope.limited_to();
+    let seen = teams::seen("device", "$4");
+    let (days, enumerators) = match user {
+        // The whole project's: the counts by day and enumerator, fewer rows.
+        None => (
+            pairs(
+                c,
+                "SELECT day, SUM(n)::int8 FROM response_counts WHERE project = $1 AND form = $2
+                     AND ($3::text IS NULL OR version = $3)
+                 GROUP BY day ORDER BY day",
+                &[&project, &form, &version],
+            )?,
+            pairs(
+                c,
+                "SELECT enumerator, SUM(n)::int8 FROM response_counts WHERE project = $1
+                     AND form = $2 AND ($3::text IS NULL OR version = $3)
+                 GROUP BY enumerator",
+                &[&project, &form, &version],
+            )?,
+        ),
+        Some(_) => (
+            pairs(
+                c,
+                &format!(
+                    "SELECT day, SUM(n)::int8 FROM response_facets WHERE project = $1
+                         AND form = $2 AND ($3::text IS NULL OR version = $3) AND {seen}
+                     GROUP BY day HAVING SUM(n) > 0 ORDER BY day"
+                ),
+                &[&project, &form, &version, &user],
+            )?,
+            pairs(
+                c,
+                &format!(
+                    "SELECT enumerator, SUM(n)::int8 FROM response_facets WHERE project = $1
+                         AND form = $2 AND ($3::text IS NULL OR version = $3) AND {seen}
+                     GROUP BY enumerator HAVING SUM(n) > 0"
+                ),
+                &[&project, &form, &version, &user],
+            )?,
+        ),
+    };
+    let tallies_sql = match user {
+        None => "SELECT question, choice, sex, age_band, disability, SUM(n)::int8
+                 FROM choice_counts
+                 WHERE project = $1 AND form = $2 AND ($3::text IS NULL OR version = $3)
+                     AND $4::text IS NULL
+                 GROUP BY question, choice, sex, age_band, disability HAVING SUM(n) > 0"
+            .to_owned(),
+        Some(_) => format!(
+            "SELECT question, choice, sex, age_band, disability, SUM(n)::int8
+             FROM device_choice_counts
+             WHERE project = $1 AND {} AND form = $2 AND ($3::text IS NULL OR version = $3)
              GROUP BY question, choice, sex, age_band, disability HAVING SUM(n) > 0",
-            &[&project, &form, &version],
-        )?
+            scope_condition("device", "$1", "$4")
+        ),
+    };
+    let tallies = c
+        .query(&tallies_sql, &[&project, &form, &version, &user])?
         .iter()
         .map(|r| {
             Ok((
@@ -460,6 +619,8 @@ pub(super) fn dashboard_counts(
     })
 }
 
+/// The map's cells: the kept ones (`map_cells`) for the whole project at the coarse
+/// precisions, otherwise grouped from the index's points.
 pub(super) fn map_cells(
     c: &mut impl GenericClient,
     project: &str,
@@ -467,27 +628,33 @@ pub(super) fn map_cells(
     form: &str,
     precision: u32,
 ) -> Attempt<Vec<MapCell>> {
+    let kept = *scope == Scope::Project && precision <= console::KEPT_MAP_PRECISION;
     let precision = precision as i32;
     let user = scope.limited_to();
-    c.query(
-        &format!(
+    let sql = if kept {
+        "SELECT lat, lon, n FROM map_cells
+         WHERE project = $1 AND form = $2 AND places = $3 AND n > 0 AND $4::text IS NULL
+         ORDER BY lat, lon"
+            .to_owned()
+    } else {
+        format!(
             "SELECT ROUND(lat::numeric, $3)::float8 AS la, ROUND(lon::numeric, $3)::float8 AS lo,
                  COUNT(*)::int8 FROM response_index
              WHERE project = $1 AND form = $2 AND lat IS NOT NULL AND {}
              GROUP BY la, lo ORDER BY la, lo",
             teams::seen("device", "$4")
-        ),
-        &[&project, &form, &precision, &user],
-    )?
-    .iter()
-    .map(|r| {
-        Ok(MapCell {
-            lat: r.try_get(0)?,
-            lon: r.try_get(1)?,
-            count: r.try_get::<_, i64>(2)? as u64,
+        )
+    };
+    c.query(&sql, &[&project, &form, &precision, &user])?
+        .iter()
+        .map(|r| {
+            Ok(MapCell {
+                lat: r.try_get(0)?,
+                lon: r.try_get(1)?,
+                count: r.try_get::<_, i64>(2)? as u64,
+            })
         })
-    })
-    .collect()
+        .collect()
 }
 
 pub(super) fn count_form(

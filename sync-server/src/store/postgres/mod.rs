@@ -475,22 +475,29 @@ impl Store for PostgresStore {
         })
     }
 
-    fn overview(&self, project: &str, today: &str, week_start: &str) -> Result<Overview> {
+    fn overview_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        today: &str,
+        week_start: &str,
+    ) -> Result<Overview> {
         self.run(|c| {
             let mut tx = c
                 .build_transaction()
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
                 .read_only(true)
                 .start()?;
-            let overview = console::overview(&mut tx, project, today, week_start)?;
+            let overview = console::overview(&mut tx, project, scope, today, week_start)?;
             tx.commit()?;
             Ok(overview)
         })
     }
 
-    fn dashboard_counts(
+    fn dashboard_counts_in(
         &self,
         project: &str,
+        scope: &Scope,
         form: &str,
         version: Option<&str>,
     ) -> Result<DashboardCounts> {
@@ -500,7 +507,7 @@ impl Store for PostgresStore {
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
                 .read_only(true)
                 .start()?;
-            let counts = console::dashboard_counts(&mut tx, project, form, version)?;
+            let counts = console::dashboard_counts(&mut tx, project, scope, form, version)?;
             tx.commit()?;
             Ok(counts)
         })

@@ -55,7 +55,7 @@ pub(super) fn withdraw(
     ingest::lock_responses(&mut tx, project, [id])?;
     let Some(row) = tx.query_opt(
         "SELECT state, enumerator, received_at, quarantine,
-             withdrawn_at, withdrawn_by, withdrawn_reason, purged_at
+             withdrawn_at, withdrawn_by, withdrawn_reason, purged_at, device
          FROM responses WHERE project = $1 AND id = $2",
         &[&project, &id],
     )?
@@ -69,6 +69,7 @@ pub(super) fn withdraw(
     let enumerator: String = row.try_get(1)?;
     let received_at: String = row.try_get(2)?;
     let quarantine: String = row.try_get(3)?;
+    let device: String = row.try_get(8)?;
     // What the response counts for on the console is taken away, as an ingest that
     // changes it would before adding its new share. The feed row is locked first (as
     // an ingest does), so count rows are written by one transaction of the project at
@@ -79,7 +80,7 @@ pub(super) fn withdraw(
     let index = console::index_of(&mut tx, cache, project, &state.form, &version)?;
     let before = projection::project(&state, index.as_deref(), quarantine != "[]");
     let mut deltas = Deltas::default();
-    deltas.add(&before, &enumerator, &received_at, -1);
+    deltas.add(&before, &enumerator, &device, &received_at, -1);
     tx.execute(
         "DELETE FROM response_index WHERE project = $1 AND id = $2",
         &[&project, &id],

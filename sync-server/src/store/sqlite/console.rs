@@ -14,6 +14,7 @@ use crate::store::projection::{self, Deltas, FormIndex, IndexCache, OUTCOME_QUES
 use crate::store::Scope;
 
 use super::teams;
+use crate::store::teams::scope_condition;
 use crate::Result;
 
 /// Placeholders `?N`; free text through the FTS5 table (same rowid as the index row).
@@ -149,7 +150,7 @@ pub(super) fn write_projection(
         )?
         .execute([serde_json::to_string(&texts)?])?;
     }
-    let (counts, tallies) = deltas.nonzero();
+    let (counts, tallies, device_tallies) = deltas.nonzero();
     let mut count = tx.prepare_cached(
         "INSERT INTO response_counts (project, form, version, day, enumerator, n)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -176,6 +177,28 @@ pub(super) fn write_projection(
             k.disability,
             n
         ])?;
+    }
+    if !device_tallies.is_empty() {
+        let mut tally = tx.prepare_cached(
+            "INSERT INTO device_choice_counts (project, device, form, version, question, choice,
+                 sex, age_band, disability, n)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT DO UPDATE SET n = n + excluded.n",
+        )?;
+        for ((device, k), n) in device_tallies {
+            tally.execute(params![
+                project,
+                device,
+                k.form,
+                k.version,
+                k.question,
+                k.choice,
+                k.sex,
+                k.age_band,
+                k.disability,
+                n
+            ])?;
+        }
     }
     Ok(())
 }
@@ -213,12 +236,13 @@ pub(super) fn backfill(tx: &Connection) -> Result<()> {
                         projection::project(&state, index.as_deref(), quarantine != "[]");
                     let enumerator: String = row.get(3)?;
                     let received_at: String = row.get(7)?;
-                    deltas.add(&projection, &enumerator, &received_at, 1);
+                    let device: String = row.get(2)?;
+                    deltas.add(&projection, &enumerator, &device, &received_at, 1);
                     batch.push(Changed {
                         id: row.get(0)?,
                         form: row.get(1)?,
                         version,
-                        device: row.get(2)?,
+                        device,
                         enumerator,
                         state: String::new(),
                         conflict: projection.conflicts > 0,
@@ -233,6 +257,8 @@ pub(super) fn backfill(tx: &Connection) -> Result<()> {
             }
             let Some(last) = batch.last() else { break };
             after = last.id.clone();
+            // The tallies by device have their own migration (15) and backfill.
+            deltas.device_tallies.clear();
             write_projection(tx, &project, &batch, deltas, "")?;
         }
     }
@@ -241,6 +267,54 @@ pub(super) fn backfill(tx: &Connection) -> Result<()> {
              WHERE r.project = response_index.project AND r.id = response_index.id)",
         [],
     )?;
+    Ok(())
+}
+
+/// Fill `device_choice_counts` (migration 15) from the responses already stored (the
+/// ones the console counts: not withdrawn), 1,000 at a time.
+pub(super) fn backfill_device_tallies(tx: &Connection) -> Result<()> {
+    let cache = IndexCache::default();
+    let projects: Vec<String> = tx
+        .prepare("SELECT DISTINCT project FROM responses ORDER BY project")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for project in projects {
+        let mut after = String::new();
+        loop {
+            let mut deltas = Deltas::default();
+            let mut last = None;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "SELECT id, device, enumerator, state, quarantine, received_at FROM responses
+                     WHERE project = ?1 AND id > ?2 AND withdrawn_at IS NULL
+                     ORDER BY id LIMIT 1000",
+                )?;
+                let mut rows = stmt.query(params![project, after])?;
+                while let Some(row) = rows.next()? {
+                    last = Some(row.get::<_, String>(0)?);
+                    // A state the ingest did not write (never so in a real store) counts
+                    // for nothing rather than keep the server from starting.
+                    let Ok(state) = codec::decode(&row.get::<_, String>(3)?) else {
+                        continue;
+                    };
+                    let quarantine: String = row.get(4)?;
+                    let version = state.form_version().unwrap_or_default().to_owned();
+                    let index = index_of(tx, &cache, &project, &state.form, &version)?;
+                    let projection =
+                        projection::project(&state, index.as_deref(), quarantine != "[]");
+                    let (device, enumerator, received_at): (String, String, String) =
+                        (row.get(1)?, row.get(2)?, row.get(5)?);
+                    deltas.add(&projection, &enumerator, &device, &received_at, 1);
+                }
+            }
+            let Some(last) = last else { break };
+            after = last;
+            // Only the new table: the other counts were kept all along.
+            deltas.counts.clear();
+            deltas.tallies.clear();
+            write_projection(tx, &project, &[], deltas, "")?;
+        }
+    }
     Ok(())
 }
 
@@ -295,30 +369,71 @@ fn count(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<u64> {
     Ok(n as u64)
 }
 
+/// The overview's counts as `scope` sees them, from the kept counts: `response_facets`
+/// (every filter of the index, by starting device) and the outcome tallies
+/// (`choice_counts`, or `device_choice_counts` for a coordinator limited to teams).
 pub(super) fn overview(
     c: &Connection,
     project: &str,
+    scope: &Scope,
     today: &str,
     week_start: &str,
 ) -> Result<Overview> {
+    let user = scope.limited_to();
+    let seen = teams::seen("device", "?2");
     let by_day = pairs(
         c,
-        "SELECT day, SUM(n) FROM response_counts WHERE project = ?1 AND day >= ?2 GROUP BY day",
-        params![project, week_start],
+        &format!(
+            "SELECT day, SUM(n) FROM response_facets WHERE project = ?1 AND {seen} AND day >= ?3
+             GROUP BY day"
+        ),
+        params![project, user, week_start],
     )?;
     let mut by_enumerator = pairs(
         c,
-        "SELECT enumerator, SUM(n) FROM response_counts WHERE project = ?1
-         GROUP BY enumerator HAVING SUM(n) > 0",
-        [project],
+        &format!(
+            "SELECT enumerator, SUM(n) FROM response_facets WHERE project = ?1 AND {seen}
+             GROUP BY enumerator HAVING SUM(n) > 0"
+        ),
+        params![project, user],
     )?;
     by_enumerator.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let by_form = pairs(
         c,
-        "SELECT form, SUM(n) FROM response_counts WHERE project = ?1
-         GROUP BY form HAVING SUM(n) > 0 ORDER BY form",
-        [project],
+        &format!(
+            "SELECT form, SUM(n) FROM response_facets WHERE project = ?1 AND {seen}
+             GROUP BY form HAVING SUM(n) > 0 ORDER BY form"
+        ),
+        params![project, user],
     )?;
+    let flagged = |condition: &str| {
+        count(
+            c,
+            &format!(
+                "SELECT COALESCE(SUM(n), 0) FROM response_facets
+                 WHERE project = ?1 AND {seen} AND {condition}"
+            ),
+            params![project, user],
+        )
+    };
+    let by_outcome = match user {
+        None => pairs(
+            c,
+            "SELECT choice, SUM(n) FROM choice_counts WHERE project = ?1 AND question = ?2
+             GROUP BY choice HAVING SUM(n) > 0 ORDER BY choice",
+            params![project, OUTCOME_QUESTION],
+        )?,
+        Some(user) => pairs(
+            c,
+            &format!(
+                "SELECT choice, SUM(n) FROM device_choice_counts
+                 WHERE project = ?1 AND {} AND question = ?3
+                 GROUP BY choice HAVING SUM(n) > 0 ORDER BY choice",
+                scope_condition("device", "?1", "?2")
+            ),
+            params![project, user, OUTCOME_QUESTION],
+        )?,
+    };
     Ok(Overview {
         total: by_form.iter().map(|(_, n)| n).sum(),
         today: by_day
@@ -329,57 +444,79 @@ pub(super) fn overview(
         week: by_day.iter().map(|(_, n)| n).sum(),
         by_form,
         by_enumerator,
-        pending_review: count(
-            c,
-            "SELECT COUNT(*) FROM response_index WHERE project = ?1 AND review = 'received'",
-            [project],
-        )?,
-        quarantined: count(
-            c,
-            "SELECT COUNT(*) FROM response_index WHERE project = ?1 AND quarantined = 1",
-            [project],
-        )?,
-        conflicts: count(
-            c,
-            "SELECT COUNT(*) FROM response_index WHERE project = ?1 AND conflicts > 0",
-            [project],
-        )?,
-        by_outcome: pairs(
-            c,
-            "SELECT choice, SUM(n) FROM choice_counts WHERE project = ?1 AND question = ?2
-             GROUP BY choice HAVING SUM(n) > 0 ORDER BY choice",
-            params![project, OUTCOME_QUESTION],
-        )?,
+        pending_review: flagged("review = 'received'")?,
+        quarantined: flagged("quarantined = 1")?,
+        conflicts: flagged("conflicted = 1")?,
+        by_outcome,
     })
 }
 
+/// A form's dashboard counts (one version, or all) as `scope` sees them, from the kept
+/// counts (see [`overview`]).
 pub(super) fn dashboard_counts(
     c: &Connection,
     project: &str,
+    scope: &Scope,
     form: &str,
     version: Option<&str>,
 ) -> Result<DashboardCounts> {
-    let days = pairs(
-        c,
-        "SELECT day, SUM(n) FROM response_counts WHERE project = ?1 AND form = ?2
-             AND (?3 IS NULL OR version = ?3)
-         GROUP BY day ORDER BY day",
-        params![project, form, version],
-    )?;
-    let enumerators = pairs(
-        c,
-        "SELECT enumerator, SUM(n) FROM response_counts WHERE project = ?1 AND form = ?2
-             AND (?3 IS NULL OR version = ?3)
-         GROUP BY enumerator",
-        params![project, form, version],
-    )?;
-    let mut stmt = c.prepare_cached(
-        "SELECT question, choice, sex, age_band, disability, SUM(n) FROM choice_counts
-         WHERE project = ?1 AND form = ?2 AND (?3 IS NULL OR version = ?3)
-         GROUP BY question, choice, sex, age_band, disability HAVING SUM(n) > 0",
-    )?;
+    let user = scope.limited_to();
+    let seen = teams::seen("device", "?4");
+    let (days, enumerators) = match user {
+        // The whole project's: the counts by day and enumerator, fewer rows.
+        None => (
+            pairs(
+                c,
+                "SELECT day, SUM(n) FROM response_counts WHERE project = ?1 AND form = ?2
+                     AND (?3 IS NULL OR version = ?3)
+                 GROUP BY day ORDER BY day",
+                params![project, form, version],
+            )?,
+            pairs(
+                c,
+                "SELECT enumerator, SUM(n) FROM response_counts WHERE project = ?1 AND form = ?2
+                     AND (?3 IS NULL OR version = ?3)
+                 GROUP BY enumerator",
+                params![project, form, version],
+            )?,
+        ),
+        Some(_) => (
+            pairs(
+                c,
+                &format!(
+                    "SELECT day, SUM(n) FROM response_facets WHERE project = ?1 AND form = ?2
+                         AND (?3 IS NULL OR version = ?3) AND {seen}
+                     GROUP BY day HAVING SUM(n) > 0 ORDER BY day"
+                ),
+                params![project, form, version, user],
+            )?,
+            pairs(
+                c,
+                &format!(
+                    "SELECT enumerator, SUM(n) FROM response_facets WHERE project = ?1
+                         AND form = ?2 AND (?3 IS NULL OR version = ?3) AND {seen}
+                     GROUP BY enumerator HAVING SUM(n) > 0"
+                ),
+                params![project, form, version, user],
+            )?,
+        ),
+    };
+    let tallies_sql = match user {
+        None => "SELECT question, choice, sex, age_band, disability, SUM(n) FROM choice_counts
+                 WHERE project = ?1 AND form = ?2 AND (?3 IS NULL OR version = ?3)
+                     AND ?4 IS NULL
+                 GROUP BY question, choice, sex, age_band, disability HAVING SUM(n) > 0"
+            .to_owned(),
+        Some(_) => format!(
+            "SELECT question, choice, sex, age_band, disability, SUM(n) FROM device_choice_counts
+             WHERE project = ?1 AND {} AND form = ?2 AND (?3 IS NULL OR version = ?3)
+             GROUP BY question, choice, sex, age_band, disability HAVING SUM(n) > 0",
+            scope_condition("device", "?1", "?4")
+        ),
+    };
+    let mut stmt = c.prepare_cached(&tallies_sql)?;
     let tallies = stmt
-        .query_map(params![project, form, version], |r| {
+        .query_map(params![project, form, version, user], |r| {
             Ok((
                 r.get(0)?,
                 r.get(1)?,
@@ -397,6 +534,8 @@ pub(super) fn dashboard_counts(
     })
 }
 
+/// The map's cells: the kept ones (`map_cells`) for the whole project at the coarse
+/// precisions, otherwise grouped from the index's points.
 pub(super) fn map_cells(
     c: &Connection,
     project: &str,
@@ -404,12 +543,21 @@ pub(super) fn map_cells(
     form: &str,
     precision: u32,
 ) -> Result<Vec<MapCell>> {
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT ROUND(lat, ?3), ROUND(lon, ?3), COUNT(*) FROM response_index
-         WHERE project = ?1 AND form = ?2 AND lat IS NOT NULL AND {}
-         GROUP BY 1, 2 ORDER BY 1, 2",
-        teams::seen("device", "?4")
-    ))?;
+    let kept = *scope == Scope::Project && precision <= console::KEPT_MAP_PRECISION;
+    let mut stmt = if kept {
+        c.prepare_cached(
+            "SELECT lat, lon, n FROM map_cells
+             WHERE project = ?1 AND form = ?2 AND places = ?3 AND n > 0 AND ?4 IS NULL
+             ORDER BY lat, lon",
+        )?
+    } else {
+        c.prepare_cached(&format!(
+            "SELECT ROUND(lat, ?3), ROUND(lon, ?3), COUNT(*) FROM response_index
+             WHERE project = ?1 AND form = ?2 AND lat IS NOT NULL AND {}
+             GROUP BY 1, 2 ORDER BY 1, 2",
+            teams::seen("device", "?4")
+        ))?
+    };
     let cells = stmt
         .query_map(params![project, form, precision, scope.limited_to()], |r| {
             Ok(MapCell {

@@ -572,22 +572,29 @@ impl Store for SqliteStore {
         })
     }
 
-    fn overview(&self, project: &str, today: &str, week_start: &str) -> Result<Overview> {
+    fn overview_in(
+        &self,
+        project: &str,
+        scope: &Scope,
+        today: &str,
+        week_start: &str,
+    ) -> Result<Overview> {
         self.read(|c| {
             let snapshot = c.unchecked_transaction()?;
-            console::overview(&snapshot, project, today, week_start)
+            console::overview(&snapshot, project, scope, today, week_start)
         })
     }
 
-    fn dashboard_counts(
+    fn dashboard_counts_in(
         &self,
         project: &str,
+        scope: &Scope,
         form: &str,
         version: Option<&str>,
     ) -> Result<DashboardCounts> {
         self.read(|c| {
             let snapshot = c.unchecked_transaction()?;
-            console::dashboard_counts(&snapshot, project, form, version)
+            console::dashboard_counts(&snapshot, project, scope, form, version)
         })
     }
 

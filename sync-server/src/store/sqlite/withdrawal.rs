@@ -47,7 +47,7 @@ pub(super) fn withdraw(
     let row = tx
         .query_row(
             "SELECT state, enumerator, received_at, quarantine,
-                 withdrawn_at, withdrawn_by, withdrawn_reason, purged_at
+                 withdrawn_at, withdrawn_by, withdrawn_reason, purged_at, device
              FROM responses WHERE project = ?1 AND id = ?2",
             params![project, id],
             |r| {
@@ -57,11 +57,12 @@ pub(super) fn withdraw(
                     r.get::<_, String>(2)?,
                     r.get::<_, String>(3)?,
                     withdrawal_row(r, 4)?,
+                    r.get::<_, String>(8)?,
                 ))
             },
         )
         .optional()?;
-    let Some((state, enumerator, received_at, quarantine, earlier)) = row else {
+    let Some((state, enumerator, received_at, quarantine, earlier, device)) = row else {
         return Ok(None);
     };
     if earlier.is_some() {
@@ -74,7 +75,7 @@ pub(super) fn withdraw(
     let index = console::index_of(tx, cache, project, &state.form, &version)?;
     let before = projection::project(&state, index.as_deref(), quarantine != "[]");
     let mut deltas = Deltas::default();
-    deltas.add(&before, &enumerator, &received_at, -1);
+    deltas.add(&before, &enumerator, &device, &received_at, -1);
     let rowid: Option<i64> = tx
         .query_row(
             "SELECT rowid FROM response_index WHERE project = ?1 AND id = ?2",

@@ -47,11 +47,20 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0013_teams.sql"),
     // 14: the enumerator profile of a device and the neutral name of a project.
     include_str!("0014_enumerator_profile.sql"),
+    // 15: counts kept for the console's filters, map and teams (as SQLite's migration
+    // 15): `response_facets` and `map_cells`, kept by statement triggers on
+    // `response_index`; `device_choice_counts`, written by the ingest and filled by
+    // `backfill_device_tallies`.
+    include_str!("0015_kept_facets.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
 /// the responses already stored.
 const CONSOLE_MIGRATION: usize = 5;
+
+/// The migration after which `console::backfill_device_tallies` fills the dashboard's
+/// tallies by device.
+const DEVICE_TALLIES_MIGRATION: usize = 15;
 
 /// The schema version this build migrates to (the number of migrations).
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
@@ -77,6 +86,9 @@ pub(super) fn migrate(c: &mut Client) -> Attempt<()> {
         tx.batch_execute(sql)?;
         if i + 1 == CONSOLE_MIGRATION {
             super::console::backfill(&mut tx)?;
+        }
+        if i + 1 == DEVICE_TALLIES_MIGRATION {
+            super::console::backfill_device_tallies(&mut tx)?;
         }
         tx.execute(
             "INSERT INTO voices_schema_migrations (version) VALUES ($1)",

@@ -58,11 +58,23 @@ const MIGRATIONS: &[&str] = &[
     include_str!("0013_teams.sql"),
     // 14: the enumerator profile of a device and the neutral name of a project.
     include_str!("0014_enumerator_profile.sql"),
+    // 15: counts kept for the console's filters, map and teams (docs/console.md,
+    // "Counts"): `response_facets` (index rows by every filter the table has, so a
+    // filtered total and a limited coordinator's overview are sums of a few rows) and
+    // `map_cells` (the map's coarse cells), both kept by triggers on `response_index`,
+    // so every path that writes the index keeps them; `device_choice_counts` (the
+    // dashboard's tallies by starting device), written by the ingest beside
+    // `choice_counts` and filled by `backfill_device_tallies`.
+    include_str!("0015_kept_facets.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
 /// the responses already stored.
 const CONSOLE_MIGRATION: usize = 5;
+
+/// The migration after which `console::backfill_device_tallies` fills the dashboard's
+/// tallies by device.
+const DEVICE_TALLIES_MIGRATION: usize = 15;
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
     let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -72,6 +84,9 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<()> {
         tx.execute_batch(sql)?;
         if i + 1 == CONSOLE_MIGRATION {
             super::console::backfill(&tx)?;
+        }
+        if i + 1 == DEVICE_TALLIES_MIGRATION {
+            super::console::backfill_device_tallies(&tx)?;
         }
         tx.pragma_update(None, "user_version", i + 1)?;
         tx.commit()?;
