@@ -192,6 +192,17 @@ pub trait Dialect {
     fn placeholder(&self, n: usize) -> String;
     /// The condition that the row matches every word (its own placeholder given).
     fn search(&self, placeholder: &str) -> String;
+    /// The same condition for a search many rows match, tested row by row as the index
+    /// is read in the page's order, so the page stops at its last row instead of sorting
+    /// every match.
+    fn search_probe(&self, placeholder: &str) -> String {
+        self.search(placeholder)
+    }
+    /// A search's count as a join from the text index, when the backend's is faster so:
+    /// the table expression and the condition on it.
+    fn search_join(&self, _placeholder: &str) -> Option<(String, String)> {
+        None
+    }
     /// The search parameter for these words.
     fn search_text(&self, words: &[String], pii: bool) -> String;
     /// An index column as compared with a `responses` key column in the page's join, so
@@ -208,8 +219,29 @@ pub struct Sql {
     pub params: Vec<String>,
 }
 
+/// How a page or a count tests the search words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SearchShape {
+    /// [`Dialect::search`]: the matches are found first.
+    Listed,
+    /// [`Dialect::search_probe`]: each index row is tested as it is read.
+    Probed,
+    /// [`Dialect::search_join`]'s condition (the caller joins its table expression).
+    Joined,
+}
+
 /// The `WHERE` clause of a table query (filters only, no keyset) and its parameters.
 fn filters(project: &str, q: &TableQuery, d: &dyn Dialect, sql: &mut Sql) -> String {
+    shaped_filters(project, q, d, sql, SearchShape::Listed)
+}
+
+fn shaped_filters(
+    project: &str,
+    q: &TableQuery,
+    d: &dyn Dialect,
+    sql: &mut Sql,
+    shape: SearchShape,
+) -> String {
     let add = |sql: &mut Sql, value: &str| {
         sql.params.push(value.to_owned());
         d.placeholder(sql.params.len())
@@ -251,7 +283,13 @@ fn filters(project: &str, q: &TableQuery, d: &dyn Dialect, sql: &mut Sql) -> Str
     if !q.words.is_empty() {
         let text = d.search_text(&q.words, q.pii);
         let p = add(sql, &text);
-        conditions.push(d.search(&p));
+        conditions.push(match shape {
+            SearchShape::Listed => d.search(&p),
+            SearchShape::Probed => d.search_probe(&p),
+            SearchShape::Joined => d
+                .search_join(&p)
+                .map_or_else(|| d.search(&p), |(_, condition)| condition),
+        });
     }
     conditions.join(" AND ")
 }
@@ -259,8 +297,14 @@ fn filters(project: &str, q: &TableQuery, d: &dyn Dialect, sql: &mut Sql) -> Str
 /// The page query: filters, keyset, order, `limit + 1` rows (the extra one says whether
 /// more follow), joined to the stored states of those rows only.
 pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
+    shaped_page_sql(project, q, d, SearchShape::Listed)
+}
+
+/// [`page_sql`] with the search words tested as `shape` says ([`SearchShape::Probed`]
+/// for a search most rows match).
+pub fn shaped_page_sql(project: &str, q: &TableQuery, d: &dyn Dialect, shape: SearchShape) -> Sql {
     let mut sql = Sql::default();
-    let mut conditions = filters(project, q, d, &mut sql);
+    let mut conditions = shaped_filters(project, q, d, &mut sql, shape);
     let columns: Vec<String> = q.sort.columns().iter().map(|c| format!("ri.{c}")).collect();
     let direction = if q.descending { " DESC" } else { " ASC" };
     let order: Vec<String> = columns.iter().map(|c| format!("{c}{direction}")).collect();
@@ -406,8 +450,12 @@ pub fn count_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
         );
         return sql;
     }
-    let conditions = filters(project, q, d, &mut sql);
-    sql.text = format!("SELECT COUNT(*) FROM response_index ri WHERE {conditions}");
+    let conditions = shaped_filters(project, q, d, &mut sql, SearchShape::Joined);
+    let from = (!q.words.is_empty())
+        .then(|| d.search_join(""))
+        .flatten()
+        .map_or_else(|| "response_index ri".to_owned(), |(from, _)| from);
+    sql.text = format!("SELECT COUNT(*) FROM {from} WHERE {conditions}");
     sql
 }
 
