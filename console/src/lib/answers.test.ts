@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { displayAnswer, fieldPathOf, instancePath, isPicture, isSealed, responseFileHref } from './answers';
+import { displayAnswer, fieldPathOf, instancePath, isPicture, isSealed, parseReferral, responseFileHref, sectionOf } from './answers';
 import { newPassword } from './password';
 
 const select = (type: string) => ({
@@ -72,5 +72,25 @@ describe('newPassword', () => {
     let next = 0;
     const p = newPassword(2, (a) => a.map(() => values[next++ % values.length]));
     expect(p).toBe('ab');
+  });
+});
+
+describe('parseReferral', () => {
+  it('reads the outcome and the services accepted', () => {
+    expect(parseReferral('accepted hotline north_clinic')).toEqual({ outcome: 'accepted', services: ['hotline', 'north_clinic'] });
+    expect(parseReferral('declined')).toEqual({ outcome: 'declined' });
+    expect(parseReferral(' no_service ')).toEqual({ outcome: 'no_service' });
+  });
+  it('leaves any other text alone', () => {
+    expect(parseReferral('accepted')).toBeNull();
+    expect(parseReferral('declined hotline')).toBeNull();
+    expect(parseReferral('maybe')).toBeNull();
+  });
+});
+
+describe('sectionOf', () => {
+  it('names the group without its instances', () => {
+    expect(sectionOf('/violence')).toEqual({ group: '/violence', instances: [] });
+    expect(sectionOf('/member[2]/violence')).toEqual({ group: '/member/violence', instances: [2] });
   });
 });

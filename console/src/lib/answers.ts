@@ -72,3 +72,31 @@ export function isPicture(field: Pick<FieldDef, 'type'>, fileName: string): bool
   if (field.type === 'image' || field.type === 'signature' || field.type === 'photo') return true;
   return /\.(png|jpe?g|gif|webp)$/i.test(fileName);
 }
+
+/** What a referral step's answer records: the services accepted, or why none was. */
+export type ReferralOutcome = { outcome: 'accepted'; services: string[] } | { outcome: 'declined' | 'no_service' };
+
+/** A referral step's answer (`accepted hotline north_clinic`, `declined`, `no_service`), or
+ * null for any other text (shown as it is). */
+export function parseReferral(value: string): ReferralOutcome | null {
+  const [first, ...rest] = value.trim().split(/\s+/);
+  if (first === 'accepted' && rest.length > 0) return { outcome: 'accepted', services: rest };
+  if ((first === 'declined' || first === 'no_service') && rest.length === 0) return { outcome: first };
+  return null;
+}
+
+/** What the device recorded at a section with a matching rule (`voices_core::matching`). */
+export interface MatchingRecord {
+  outcome: 'matched' | 'handed_over' | 'skipped';
+  at: string;
+  /** For a hand-over: who took the section over, and their sex. */
+  by?: string;
+  sex?: string;
+}
+
+/** The group a matching record names, without its repeat instances (`/member[2]/violence` →
+ * `/member/violence`), and the instance numbers (`[2]`). */
+export function sectionOf(path: string): { group: string; instances: number[] } {
+  const instances = [...path.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1]));
+  return { group: path.replace(/\[\d*\]/g, ''), instances };
+}

@@ -74,18 +74,44 @@ export function repeatLabels(body: FormItem[], prefix = '', out: Map<string, Loc
   return out;
 }
 
-const labelCache = new Map<string, Promise<Map<string, LocalText>>>();
+/** The labels of a form document's groups by their path as matching and privacy records
+ * name them (`/violence`, `/member/violence`: a repeat's name and the group's). */
+export function groupLabels(body: FormItem[], prefix = '', out: Map<string, LocalText> = new Map()): Map<string, LocalText> {
+  for (const item of body) {
+    if (item.type === 'repeat' && item.name) {
+      groupLabels(item.body ?? [], `${prefix}/${item.name}`, out);
+    } else if (item.body && item.name) {
+      if (item.label) out.set(`${prefix}/${item.name}`, item.label);
+      groupLabels(item.body, prefix, out);
+    } else if (item.body) {
+      groupLabels(item.body, prefix, out);
+    }
+  }
+  return out;
+}
 
-/** Repeat labels of one published form version (its document is fixed once published). */
-export function repeatLabelsOf(project: string, form: string, version: string): Promise<Map<string, LocalText>> {
+const documentCache = new Map<string, Promise<FormItem[]>>();
+
+/** The body of one published form version (fixed once published). */
+function bodyOf(project: string, form: string, version: string): Promise<FormItem[]> {
   const key = `${project}\u0000${form}\u0000${version}`;
-  let found = labelCache.get(key);
+  let found = documentCache.get(key);
   if (!found) {
     found = api<{ body?: FormItem[] }>(
       projectPath(project, `/forms/${encodeURIComponent(form)}/versions/${encodeURIComponent(version)}`),
-    ).then((doc) => repeatLabels(doc.body ?? []));
-    found.catch(() => labelCache.delete(key));
-    labelCache.set(key, found);
+    ).then((doc) => doc.body ?? []);
+    found.catch(() => documentCache.delete(key));
+    documentCache.set(key, found);
   }
   return found;
+}
+
+/** Repeat labels of one published form version. */
+export function repeatLabelsOf(project: string, form: string, version: string): Promise<Map<string, LocalText>> {
+  return bodyOf(project, form, version).then((body) => repeatLabels(body));
+}
+
+/** Group labels of one published form version. */
+export function groupLabelsOf(project: string, form: string, version: string): Promise<Map<string, LocalText>> {
+  return bodyOf(project, form, version).then((body) => groupLabels(body));
 }

@@ -104,6 +104,8 @@ export interface ResponseDetail {
     answers: AnswerTree;
     consent?: unknown;
     privacy?: Record<string, unknown>;
+    /** What happened at each section with a matching rule, by the group's path. */
+    matching?: Record<string, import('./answers').MatchingRecord>;
   };
   status?: string;
   device: string;

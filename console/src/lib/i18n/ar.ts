@@ -1,4 +1,5 @@
 // The console's words in Arabic; every key of the English table (`en.ts`).
+import { matchingAr } from '../i18nMatching';
 import { profileAr } from '../i18nProfile';
 import { teamsAr } from '../i18nTeams';
 import type { Strings } from './en';
@@ -352,4 +353,5 @@ export const ar: Strings = {
   after: 'بعد',
   ...teamsAr,
   ...profileAr,
+  ...matchingAr,
 };

@@ -1,5 +1,6 @@
 // The console's words in English: the reference table, whose keys every other language
 // must have (see `../i18n.ts` and its test).
+import { matchingEn } from '../i18nMatching';
 import { profileEn } from '../i18nProfile';
 import { teamsEn } from '../i18nTeams';
 
@@ -352,6 +353,7 @@ export const en = {
   after: 'After',
   ...teamsEn,
   ...profileEn,
+  ...matchingEn,
 };
 
 export type Key = keyof typeof en;

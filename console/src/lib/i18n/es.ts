@@ -1,4 +1,5 @@
 // The console's words in Spanish; every key of the English table (`en.ts`).
+import { matchingEs } from '../i18nMatching';
 import { profileEs } from '../i18nProfile';
 import { teamsEs } from '../i18nTeams';
 import type { Strings } from './en';
@@ -352,4 +353,5 @@ export const es: Strings = {
   after: 'Después',
   ...teamsEs,
   ...profileEs,
+  ...matchingEs,
 };

@@ -1,4 +1,5 @@
 // The console's words in Ukrainian; every key of the English table (`en.ts`).
+import { matchingUk } from '../i18nMatching';
 import { profileUk } from '../i18nProfile';
 import { teamsUk } from '../i18nTeams';
 import type { Strings } from './en';
@@ -352,4 +353,5 @@ export const uk: Strings = {
   after: 'Стало',
   ...teamsUk,
   ...profileUk,
+  ...matchingUk,
 };
