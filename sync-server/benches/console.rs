@@ -12,6 +12,8 @@
 //! - the form's dashboard;
 //! - far jumps to any row by its row number (the scroll bar dragged);
 //! - single responses and their history, the overview and the map;
+//! - then, as a coordinator limited to a team of one device in ten: table pages with their
+//!   totals, the overview, the dashboard and the map;
 //!
 //! and the process's resident memory before, during and after browsing (the server's
 //! memory: the store and the router run in this process).
@@ -343,6 +345,7 @@ fn main() {
             &voices_server::now_text(),
         )
         .unwrap();
+    let team_token = limited_coordinator(&store, total);
     if std::env::var("VOICES_BENCH_EXPLAIN").is_ok() && sqlite_path.is_none() {
         explain();
     }
@@ -351,7 +354,107 @@ fn main() {
         .build()
         .unwrap();
     runtime.block_on(browse(store.clone(), token, total, rounds));
+    runtime.block_on(browse_team(store.clone(), team_token, rounds));
     drop(runtime);
+}
+
+/// Devices in the bench's team: one enumerator in ten.
+const TEAM_EVERY: u64 = 10;
+
+/// A coordinator (`lena`) limited to a team holding one device in ten (registered here
+/// if this is the first run on the database): their token.
+fn limited_coordinator(store: &Arc<dyn Store>, total: u64) -> String {
+    let now = voices_server::now_text();
+    let team = match store
+        .teams(PROJECT)
+        .unwrap()
+        .into_iter()
+        .find(|t| t.name == "Bench")
+    {
+        Some(team) => team.id,
+        None => {
+            let team = store.add_team(PROJECT, "Bench", &now).unwrap();
+            let devices = total.div_ceil(BATCH).min(ENUMERATORS);
+            for k in (0..devices).filter(|k| k % TEAM_EVERY == 0) {
+                let device = voices_server::store::Device {
+                    id: format!("dev-{k}"),
+                    project: PROJECT.into(),
+                    enumerator: format!("Enumerator {k}"),
+                    revoked_at: None,
+                    wipe_requested_at: None,
+                };
+                let code = auth::random_secret("vc_").unwrap();
+                store
+                    .add_device(&device, &auth::secret_hash(&code), &now, &now)
+                    .unwrap();
+                store
+                    .set_team_device(PROJECT, team.id, &device.id, true)
+                    .unwrap();
+            }
+            store
+                .add_user("lena", Role::Coordinator, "unused", &now)
+                .unwrap();
+            store.add_membership("lena", PROJECT).unwrap();
+            team.id
+        }
+    };
+    store.limit_member("lena", PROJECT, Some(&[team])).unwrap();
+    let token = auth::random_secret("vs_").unwrap();
+    store
+        .add_token(
+            &auth::secret_hash(&token),
+            &TokenSubject::User("lena".into()),
+            &voices_server::time_from_now(chrono::Duration::hours(2)),
+            &now,
+        )
+        .unwrap();
+    token
+}
+
+/// What a coordinator limited to the team reads: the table as it opens and filtered
+/// (with its total), the overview, the form's dashboard and the map, each summed over
+/// the team's devices in the database.
+async fn browse_team(store: Arc<dyn Store>, token: String, rounds: usize) {
+    let client = Client {
+        router: app(AppState::new(store.clone())),
+        token,
+    };
+    println!("a coordinator limited to a team of one device in {TEAM_EVERY}:");
+    let base = format!("/api/v1/projects/{PROJECT}/table?form={FORM}&limit=50");
+    for (name, uri) in [
+        ("team: table, newest first", base.clone()),
+        (
+            "team: table, review = approved",
+            format!("{base}&review=approved"),
+        ),
+        (
+            "team: table, received, finalized",
+            format!("{base}&review=received&status=finalized&sort=updated_at"),
+        ),
+        (
+            "team: overview",
+            format!("/api/v1/projects/{PROJECT}/overview"),
+        ),
+        (
+            "team: dashboard of the form",
+            format!("/api/v1/projects/{PROJECT}/forms/{FORM}/dashboard"),
+        ),
+        (
+            "team: map of the form (1 km cells)",
+            format!("/api/v1/projects/{PROJECT}/forms/{FORM}/points"),
+        ),
+    ] {
+        let mut times = Vec::new();
+        let mut total = None;
+        for _ in 0..(rounds / 4).max(3) {
+            let (t, body) = client.get(&uri).await;
+            total = body["total"].as_u64().or(total);
+            times.push(t);
+        }
+        let extra = total.map(|n| format!("(total {n})")).unwrap_or_default();
+        report(name, &mut times, &extra);
+    }
+    println!("memory after the team's reads: RSS {:.0} MB", rss_mb());
 }
 
 async fn browse(store: Arc<dyn Store>, token: String, total: u64, rounds: usize) {
