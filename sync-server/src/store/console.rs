@@ -230,12 +230,9 @@ pub enum SearchShape {
     Joined,
 }
 
-/// The `WHERE` clause of a table query (filters only, no keyset) and its parameters.
-fn filters(project: &str, q: &TableQuery, d: &dyn Dialect, sql: &mut Sql) -> String {
-    shaped_filters(project, q, d, sql, SearchShape::Listed)
-}
-
-fn shaped_filters(
+/// The `WHERE` clause of a table query (filters only, no keyset) and its parameters, the
+/// words tested as `shape` says.
+fn filters(
     project: &str,
     q: &TableQuery,
     d: &dyn Dialect,
@@ -304,7 +301,7 @@ pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
 /// for a search most rows match).
 pub fn shaped_page_sql(project: &str, q: &TableQuery, d: &dyn Dialect, shape: SearchShape) -> Sql {
     let mut sql = Sql::default();
-    let mut conditions = shaped_filters(project, q, d, &mut sql, shape);
+    let mut conditions = filters(project, q, d, &mut sql, shape);
     let columns: Vec<String> = q.sort.columns().iter().map(|c| format!("ri.{c}")).collect();
     let direction = if q.descending { " DESC" } else { " ASC" };
     let order: Vec<String> = columns.iter().map(|c| format!("{c}{direction}")).collect();
@@ -450,7 +447,7 @@ pub fn count_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
         );
         return sql;
     }
-    let conditions = shaped_filters(project, q, d, &mut sql, SearchShape::Joined);
+    let conditions = filters(project, q, d, &mut sql, SearchShape::Joined);
     let from = (!q.words.is_empty())
         .then(|| d.search_join(""))
         .flatten()
