@@ -16,6 +16,10 @@
 //! An export is of the whole form (in feed order, optionally only what changed after a
 //! feed position), or of what the responses table's filters select (`Options::filter`,
 //! the console's "export these"), in the table's order, read by the table's keyset.
+//!
+//! The columns are the newest version's, plus those of questions earlier versions asked
+//! and it no longer does, where they were ([`export_form`]): removing a question from a
+//! form never takes what was collected with it out of the export.
 
 use std::io::{Seek, Write};
 
@@ -242,13 +246,39 @@ pub fn latest_form(store: &dyn Store, project: &str, form: &str) -> Result<Form>
         .map_err(|e| Error::Invalid(format!("stored form does not parse: {e}")))
 }
 
+/// The form the export lays responses out by: the newest published version with the
+/// questions earlier versions asked and it no longer does put back
+/// ([`Form::with_retired`]), so answers to a removed question stay exported.
+pub fn export_form(store: &dyn Store, project: &str, form: &str) -> Result<Form> {
+    let newest = latest_form(store, project, form)?;
+    let mut versions: Vec<_> = store
+        .list_forms(project)?
+        .into_iter()
+        .filter(|v| v.form == form && v.version != newest.version)
+        .collect();
+    versions.sort_by(|a, b| a.published_at.cmp(&b.published_at));
+    let mut earlier = Vec::with_capacity(versions.len());
+    for version in versions {
+        let Some(stored) = store.get_form(project, form, &version.version)? else {
+            continue;
+        };
+        earlier.push(Form::from_json(&stored.document).map_err(|e| {
+            Error::Invalid(format!(
+                "stored form `{form}` version `{}` does not parse: {e}",
+                version.version
+            ))
+        })?);
+    }
+    Ok(newest.with_retired(&earlier))
+}
+
 fn io(e: impl std::fmt::Display) -> Error {
     Error::Io(std::io::Error::other(e.to_string()))
 }
 
 /// Write the export to `out`. Returns the number of responses exported.
 pub fn export(store: &dyn Store, options: &Options, out: impl Write) -> Result<u64> {
-    let form = latest_form(store, &options.project, &options.form)?;
+    let form = export_form(store, &options.project, &options.form)?;
     match options.format {
         Format::Csv => export_csv(store, &form, options, out),
         Format::Json | Format::GeoJson => export_json(store, &form, options, out),

@@ -397,3 +397,67 @@ async fn csv_export_carries_the_consent_text_version() {
     expected.sort();
     assert_eq!(cells, expected);
 }
+
+/// Drop every item named `name`, at any depth of a form document's body.
+fn without_item(items: &mut Vec<serde_json::Value>, name: &str) {
+    items.retain(|i| i["name"] != name);
+    for item in items.iter_mut() {
+        if let Some(body) = item.get_mut("body").and_then(|b| b.as_array_mut()) {
+            without_item(body, name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_question_removed_in_a_later_version_keeps_its_column_and_answers() {
+    let fx = Fixture::new().await;
+    let old = household_revision(0, "tab-a", HOUSEHOLD_VERSION);
+    let (_, ack) = fx.upload(&fx.device, std::slice::from_ref(&old)).await;
+    assert_eq!(ack["accepted"], 1, "{ack}");
+    let (_, bytes) = download(&fx, &fx.coordinator, "format=csv").await;
+    let before = header(&unzip(&bytes)[0].1);
+    let region = before
+        .iter()
+        .position(|c| c.ends_with("region"))
+        .expect("the household form has a region question");
+    let region_column = before[region].clone();
+
+    let mut form: serde_json::Value = serde_json::from_str(&common::household_form()).unwrap();
+    form["version"] = "2026112602".into();
+    without_item(form["body"].as_array_mut().unwrap(), "region");
+    let (status, body) = fx
+        .send(
+            Request::post("/api/v1/projects/p1/forms")
+                .header(header::AUTHORIZATION, format!("Bearer {}", fx.designer))
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(form.to_string()))
+                .unwrap(),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let mut new = household_revision(1, "tab-a", "2026112602");
+    new.set.remove("/region");
+    let (_, ack) = fx.upload(&fx.device, &[new.clone()]).await;
+    assert_eq!(ack["accepted"], 1, "{ack}");
+
+    let (status, bytes) = download(&fx, &fx.coordinator, "format=csv").await;
+    assert_eq!(status, StatusCode::OK);
+    let main = &unzip(&bytes)[0].1;
+    // The same columns in the same places: the retired question went back where it was.
+    assert_eq!(header(main), before);
+    let key = before.iter().position(|c| c == "KEY").unwrap();
+    let cells: std::collections::BTreeMap<String, String> = rows(main)
+        .iter()
+        .map(|r| (r[key].clone(), r[region].clone()))
+        .collect();
+    let answered = match &old.set["/region"] {
+        Some(voices_core::answer::AnswerValue::Text(t)) => t.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        cells[&format!("uuid:{}", old.response)],
+        answered,
+        "version 1's answer to {region_column} is still exported"
+    );
+    assert_eq!(cells[&format!("uuid:{}", new.response)], "");
+}

@@ -7,7 +7,9 @@
 //! What breaks follows from how the rest of Voices works: a draft on a device stays on
 //! the version it was started on (the app offers a new version only to new interviews),
 //! and the server's export lays every response out, earlier versions' too, by the columns
-//! of the newest version (`voices-server`'s `export::latest_form`).
+//! of the newest version plus those of the questions earlier versions asked and it no
+//! longer does (`Form::with_retired`, `voices-server`'s `export::export_form`): removing a
+//! question keeps its column, renaming or moving a group renames its columns.
 
 use serde::Serialize;
 use voices_core::collections::Map;
@@ -192,7 +194,10 @@ pub fn changes(published: &Form, draft: &Form) -> Changes {
         }
     }
 
-    let columns = column_changes(published, draft);
+    // What the export will lay out once the draft is published: the draft with the
+    // published version's retired questions put back.
+    let exported = draft.with_retired(std::slice::from_ref(published));
+    let columns = column_changes(published, &exported);
 
     let mut warnings = Vec::new();
     if published.version == draft.version {
@@ -204,8 +209,9 @@ pub fn changes(published: &Form, draft: &Form) -> Changes {
     }
     for q in &removed {
         warnings.push(format!(
-            "{} is removed: drafts on devices started on version {} still ask it, and its \
-             answers, theirs and those already collected, no longer appear in the export",
+            "{} is removed: drafts on devices started on version {} still ask it; its \
+             answers, theirs and those already collected, stay in the export, in the column \
+             it had, empty for responses to the new version",
             q.path, published.version
         ));
     }
@@ -218,9 +224,9 @@ pub fn changes(published: &Form, draft: &Form) -> Changes {
     }
     for c in columns.iter().filter(|c| !c.removed.is_empty()) {
         warnings.push(format!(
-            "the export's {} loses the column{} {}: scripts and spreadsheets that read {} break, \
-             and what earlier versions collected there is no longer exported (the export lays \
-             every response out by the newest version)",
+            "the export's {} loses the column{} {}: scripts and spreadsheets that read {} break \
+             (the export lays every response out by the newest version's groups, so what \
+             earlier versions collected there moves to the renamed column)",
             c.file,
             if c.removed.len() == 1 { "" } else { "s" },
             c.removed.join(", "),
@@ -366,30 +372,24 @@ mod tests {
                 relabelled: vec![],
             }]
         );
+        // The removed question keeps its column (the export puts retired questions back).
         assert_eq!(
             c.columns,
-            vec![
-                ColumnChange {
-                    file: "f.csv".into(),
-                    added: vec![],
-                    removed: vec!["note_me".into()]
-                },
-                ColumnChange {
-                    file: "f-kids.csv".into(),
-                    added: vec!["born".into()],
-                    removed: vec![]
-                }
-            ]
+            vec![ColumnChange {
+                file: "f-kids.csv".into(),
+                added: vec!["born".into()],
+                removed: vec![]
+            }]
         );
-        assert_eq!(c.warnings.len(), 4, "{:#?}", c.warnings);
+        assert_eq!(c.warnings.len(), 3, "{:#?}", c.warnings);
         assert!(c.warnings[0]
             .starts_with("/note_me is removed: drafts on devices started on version 1"));
+        assert!(c.warnings[0].contains("stay in the export"));
         assert!(c.warnings[1].starts_with("/age changes from integer to decimal"));
-        assert!(c.warnings[2].starts_with("the export's f.csv loses the column note_me"));
         assert!(
-            c.warnings[3].contains("used by /kids/sex"),
+            c.warnings[2].contains("used by /kids/sex"),
             "{}",
-            c.warnings[3]
+            c.warnings[2]
         );
     }
 

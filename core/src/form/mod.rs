@@ -10,6 +10,7 @@ mod disaggregation;
 mod field_type;
 mod keys;
 mod raw_item;
+mod retired;
 #[cfg(test)]
 mod tests;
 
