@@ -345,6 +345,8 @@ fn main() {
             &voices_server::now_text(),
         )
         .unwrap();
+    // Searches of pii answers (a phone number, a first name) need the grant.
+    store.set_pii_grant("cora", PROJECT, true).unwrap();
     let team_token = limited_coordinator(&store, total);
     if std::env::var("VOICES_BENCH_EXPLAIN").is_ok() && sqlite_path.is_none() {
         explain();

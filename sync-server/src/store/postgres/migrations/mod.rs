@@ -52,6 +52,9 @@ const MIGRATIONS: &[&str] = &[
     // `response_index`; `device_choice_counts`, written by the ingest and filled by
     // `backfill_device_tallies`.
     include_str!("0015_kept_facets.sql"),
+    // 16: an index of review state and update time, for the table's review queue (the
+    // received responses by last change).
+    include_str!("0016_review_by_update.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of

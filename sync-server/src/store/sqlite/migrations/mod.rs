@@ -66,6 +66,9 @@ const MIGRATIONS: &[&str] = &[
     // dashboard's tallies by starting device), written by the ingest beside
     // `choice_counts` and filled by `backfill_device_tallies`.
     include_str!("0015_kept_facets.sql"),
+    // 16: an index of review state and update time, for the table's review queue (the
+    // received responses by last change).
+    include_str!("0016_review_by_update.sql"),
 ];
 
 /// The migration after which `console::backfill` writes the console's projection of
