@@ -192,11 +192,16 @@ pub trait Dialect {
     fn placeholder(&self, n: usize) -> String;
     /// The condition that the row matches every word (its own placeholder given).
     fn search(&self, placeholder: &str) -> String;
-    /// The same condition for a search many rows match, tested row by row as the index
-    /// is read in the page's order, so the page stops at its last row instead of sorting
-    /// every match.
-    fn search_probe(&self, placeholder: &str) -> String {
+    /// The same condition for a search many rows match, tested on each index row as the
+    /// index is read in the page's order, so the page stops at its last row instead of
+    /// sorting every match: the matches listed once, each row looked up among them.
+    fn search_in_order(&self, placeholder: &str) -> String {
         self.search(placeholder)
+    }
+    /// The same for a search most rows match: each row read tests the words itself (no
+    /// list of every match made first).
+    fn search_probe(&self, placeholder: &str) -> String {
+        self.search_in_order(placeholder)
     }
     /// A search's count as a join from the text index, when the backend's is faster so:
     /// the table expression and the condition on it.
@@ -224,7 +229,10 @@ pub struct Sql {
 pub enum SearchShape {
     /// [`Dialect::search`]: the matches are found first.
     Listed,
-    /// [`Dialect::search_probe`]: each index row is tested as it is read.
+    /// [`Dialect::search_in_order`]: the index read in order, each row looked up among the
+    /// matches.
+    InOrder,
+    /// [`Dialect::search_probe`]: the index read in order, each row tested.
     Probed,
     /// [`Dialect::search_join`]'s condition (the caller joins its table expression).
     Joined,
@@ -282,6 +290,7 @@ fn filters(
         let p = add(sql, &text);
         conditions.push(match shape {
             SearchShape::Listed => d.search(&p),
+            SearchShape::InOrder => d.search_in_order(&p),
             SearchShape::Probed => d.search_probe(&p),
             SearchShape::Joined => d
                 .search_join(&p)
@@ -297,8 +306,8 @@ pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
     shaped_page_sql(project, q, d, SearchShape::Listed)
 }
 
-/// [`page_sql`] with the search words tested as `shape` says ([`SearchShape::Probed`]
-/// for a search most rows match).
+/// [`page_sql`] with the search words tested as `shape` says ([`SearchShape::InOrder`]
+/// or [`SearchShape::Probed`] for a search many or most rows match).
 pub fn shaped_page_sql(project: &str, q: &TableQuery, d: &dyn Dialect, shape: SearchShape) -> Sql {
     let mut sql = Sql::default();
     let mut conditions = filters(project, q, d, &mut sql, shape);

@@ -35,9 +35,17 @@ impl Dialect for Sqlite {
     /// The matches' rowids listed once, then each index row (read in the page's order)
     /// looked up among them: `+` keeps SQLite from reading the rows by those rowids and
     /// sorting them all.
-    fn search_probe(&self, placeholder: &str) -> String {
+    fn search_in_order(&self, placeholder: &str) -> String {
         format!(
             "+ri.rowid IN (SELECT rowid FROM response_text WHERE response_text MATCH {placeholder})"
+        )
+    }
+
+    /// FTS5 tests one rowid against the words by seeking each word's list to it.
+    fn search_probe(&self, placeholder: &str) -> String {
+        format!(
+            "EXISTS (SELECT 1 FROM response_text WHERE response_text.rowid = ri.rowid \
+             AND response_text MATCH {placeholder})"
         )
     }
 
@@ -337,25 +345,42 @@ pub(super) fn backfill_device_tallies(tx: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// A search matching at least this share of the project's responses (1 in N) is paged by
-/// reading the index in order ([`SearchShape::Probed`]): about N index rows per page row.
-/// Rarer ones list their matches and sort them, fewer than 1 in N of the rows.
+/// A search matching at least 1 in this many of the project's responses is paged by
+/// reading the index in order, the matches listed once ([`SearchShape::InOrder`]): about
+/// this many index rows per page row at most. Rarer ones list their matches and sort them.
 const DENSE_SEARCH: u64 = 50;
+/// At least 1 in this many: each row read tests the words ([`SearchShape::Probed`], a
+/// few hundred seeks a page instead of listing every match).
+const DENSEST_SEARCH: u64 = 10;
 
-/// How a page tests the search words: by how many responses of the whole store match
-/// (the text index counts its own matches without reading a row).
-fn search_shape(c: &Connection, project: &str, q: &TableQuery) -> Result<SearchShape> {
+/// How a page tests the search words, by how many responses match: the count of the
+/// page's filters when it was made, else the text index's own count of its matches
+/// (read without a row).
+fn search_shape(
+    c: &Connection,
+    project: &str,
+    q: &TableQuery,
+    counted: Option<u64>,
+) -> Result<SearchShape> {
     if q.words.is_empty() {
         return Ok(SearchShape::Listed);
     }
-    let matches: i64 = c
-        .prepare_cached("SELECT COUNT(*) FROM response_text WHERE response_text MATCH ?1")?
-        .query_row([Sqlite.search_text(&q.words, q.pii)], |r| r.get(0))?;
+    let matches = match counted {
+        Some(n) => n,
+        None => c
+            .prepare_cached("SELECT COUNT(*) FROM response_text WHERE response_text MATCH ?1")?
+            .query_row([Sqlite.search_text(&q.words, q.pii)], |r| {
+                r.get::<_, i64>(0)
+            })? as u64,
+    };
     let rows: i64 = c
         .prepare_cached("SELECT COALESCE(SUM(n), 0) FROM response_facets WHERE project = ?1")?
         .query_row([project], |r| r.get(0))?;
-    Ok(if matches as u64 * DENSE_SEARCH >= rows as u64 {
+    let rows = rows as u64;
+    Ok(if matches * DENSEST_SEARCH >= rows {
         SearchShape::Probed
+    } else if matches * DENSE_SEARCH >= rows {
+        SearchShape::InOrder
     } else {
         SearchShape::Listed
     })
@@ -363,7 +388,17 @@ fn search_shape(c: &Connection, project: &str, q: &TableQuery) -> Result<SearchS
 
 /// One page of the responses table.
 pub(super) fn table(c: &Connection, project: &str, q: &TableQuery) -> Result<TablePage> {
-    let shape = search_shape(c, project, q)?;
+    // The count first: a search's tells how to read its page.
+    let total = if q.count {
+        let sql = console::count_sql(project, q, &Sqlite);
+        let n: i64 = c
+            .prepare_cached(&sql.text)?
+            .query_row(params_from_iter(sql.params.iter()), |r| r.get(0))?;
+        Some(n as u64)
+    } else {
+        None
+    };
+    let shape = search_shape(c, project, q, total)?;
     let sql = console::shaped_page_sql(project, q, &Sqlite, shape);
     let mut stmt = c.prepare_cached(&sql.text)?;
     let mut rows: Vec<TableRow> = stmt
@@ -388,15 +423,6 @@ pub(super) fn table(c: &Connection, project: &str, q: &TableQuery) -> Result<Tab
         .collect::<rusqlite::Result<_>>()?;
     let more = rows.len() > q.limit;
     rows.truncate(q.limit);
-    let total = if q.count {
-        let sql = console::count_sql(project, q, &Sqlite);
-        let n: i64 = c
-            .prepare_cached(&sql.text)?
-            .query_row(params_from_iter(sql.params.iter()), |r| r.get(0))?;
-        Some(n as u64)
-    } else {
-        None
-    };
     Ok(TablePage { rows, more, total })
 }
 
