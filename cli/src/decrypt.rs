@@ -1,5 +1,7 @@
 //! `voices decrypt`: an export (CSV zip, JSON, GeoJSON) or a pull page, with its sealed
-//! answers opened by an identity, written as the same kind of file in clear.
+//! answers opened by an identity, written as the same kind of file in clear; or a sealed
+//! file (the file of a sealed file answer, `sealed-….age`, as the server serves it, alone
+//! or inside a zip), written as its clear bytes.
 //!
 //! Sealed answers are found by what they are, in the one place each format keeps them:
 //! in JSON the object `{"sealed": "…"}` where an answer would be; in a CSV cell the
@@ -23,7 +25,7 @@ pub struct Args {
     /// The identity file (from `voices keygen`, or `age-keygen`'s).
     #[arg(long)]
     identity: PathBuf,
-    /// The export or pull to open: a CSV zip, or JSON.
+    /// The export or pull to open: a CSV zip, or JSON; or a sealed file (`sealed-….age`).
     input: PathBuf,
     /// Where to write the clear version (refused if it exists).
     #[arg(long, short)]
@@ -47,7 +49,20 @@ pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     let input = std::fs::read(&args.input)
         .with_context(|| format!("cannot read {}", args.input.display()))?;
     let mut counts = Counts::default();
-    let clear = if input.starts_with(b"PK") {
+    let clear = if input.starts_with(AGE_HEADER) {
+        // A sealed file (a photo of a sensitive question, as the server serves it):
+        // its clear bytes.
+        match open_file(&input, &identities) {
+            Some(clear) => {
+                counts.opened += 1;
+                clear
+            }
+            None => bail!(
+                "{} is a sealed file this identity does not open (sealed to other keys only)",
+                args.input.display()
+            ),
+        }
+    } else if input.starts_with(b"PK") {
         open_zip(&input, &identities, &mut counts)?
     } else {
         let mut json: Value = serde_json::from_slice(&input)
@@ -82,6 +97,17 @@ pub fn run(args: Args) -> anyhow::Result<std::process::ExitCode> {
     } else {
         std::process::ExitCode::SUCCESS
     })
+}
+
+/// The clear bytes of an age file, if one of the identities opens it.
+fn open_file(bytes: &[u8], identities: &[age::x25519::Identity]) -> Option<Vec<u8>> {
+    let decryptor = age::Decryptor::new_buffered(bytes).ok()?;
+    let mut reader = decryptor
+        .decrypt(identities.iter().map(|i| i as &dyn age::Identity))
+        .ok()?;
+    let mut clear = Vec::new();
+    reader.read_to_end(&mut clear).ok()?;
+    Some(clear)
 }
 
 /// The clear text of a sealed answer (the base64 of an age file), if one of the
@@ -156,6 +182,16 @@ fn open_zip(
         let name = file.name().to_owned();
         let mut content = Vec::new();
         file.read_to_end(&mut content)?;
+        if content.starts_with(AGE_HEADER) {
+            // A sealed file kept in the zip (`….age`): written opened, without `.age`.
+            if let Some(clear) = open_file(&content, identities) {
+                counts.opened += 1;
+                out.start_file(name.strip_suffix(".age").unwrap_or(&name), options)?;
+                out.write_all(&clear)?;
+                continue;
+            }
+            counts.not_opened += 1;
+        }
         out.start_file(name.as_str(), options)?;
         if !name.ends_with(".csv") {
             out.write_all(&content)?;

@@ -10,10 +10,12 @@
 // project's key, base64, in a revision that says the device validated it. Runs last: once
 // the project has a key, the other scenarios' data is what it was.
 import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Encrypter } from 'age-encryption';
+import { PNG } from 'pngjs';
 import { FORM, VERSION } from './data.mjs';
 import { COORDINATOR, PROJECT } from './server.mjs';
 import { shot, signIn } from './scenarios.mjs';
@@ -27,11 +29,29 @@ const TOWN = 'Mfukozaladi';
 const FIRST_NAME = 'Marker-Sealed-Imani-41';
 const SECOND_NAME = 'Marker-Sealed-Imani-42';
 const MEMBER = 'Marker-Sealed-Member-43';
+const PHOTO_NAME = 'Marker-Sealed-photo-44.png';
 
 async function seal(recipient, text) {
   const e = new Encrypter();
   e.addRecipient(recipient);
   return Buffer.from(await e.encrypt(text)).toString('base64');
+}
+
+/** A 96×64 PNG (a red square on grey) of a sensitive question's photo. */
+function photo() {
+  const png = new PNG({ width: 96, height: 64 });
+  for (let y = 0; y < 64; y++) {
+    for (let x = 0; x < 96; x++) {
+      const inside = x > 30 && x < 66 && y > 14 && y < 50;
+      png.data.set(inside ? [200, 40, 40, 255] : [120, 120, 120, 255], (y * 96 + x) * 4);
+    }
+  }
+  return PNG.sync.write(png);
+}
+
+/** The name a sealed file answer's file goes by (`Sealed::file_name` in the core). */
+function sealedFileName(sealed) {
+  return `sealed-${createHash('sha256').update(sealed).digest('hex').slice(0, 32)}.age`;
 }
 
 /** Every request the page makes: URL, headers and body, as bytes. */
@@ -69,7 +89,23 @@ export const sealedScenarios = [
         // values in the history) and adds a household member with a sealed name.
         const response = '5ea1ed00-0000-4000-a000-000000000001';
         const at = Date.UTC(2026, 10, 30, 9, 0, 0);
-        const revision = (id, seq, seen, set) => ({
+        // Its photo was sealed on the device too (as the app seals a sensitive question's
+        // file): the server holds only the sealed file, named by the sealed answer.
+        const photoBytes = photo();
+        const sealedPhoto = Buffer.from(await (() => {
+          const e = new Encrypter();
+          e.addRecipient(recipient);
+          return e.encrypt(photoBytes);
+        })());
+        const photoSha = createHash('sha256').update(sealedPhoto).digest('hex');
+        const put = await fetch(`${ctx.base}/api/v1/projects/${PROJECT}/attachments/${photoSha}?offset=0&size=${sealedPhoto.length}`, {
+          method: 'PUT',
+          headers: { Authorization: `Bearer ${server.devices.A.token}`, 'Content-Type': 'application/octet-stream' },
+          body: sealedPhoto,
+        });
+        check(put.status === 200, `upload of the sealed photo: ${put.status} ${await put.text()}`);
+        const photoAnswer = await seal(recipient, PHOTO_NAME);
+        const revision = (id, seq, seen, set, files) => ({
           id,
           response,
           form: FORM,
@@ -81,6 +117,7 @@ export const sealedScenarios = [
           set,
           status: 'finalized',
           validated: true,
+          ...(files ? { files } : {}),
         });
         await server.upload('A', [
           revision('5ea1ed00-0000-4000-a000-0000000000a1', 1, {}, {
@@ -93,7 +130,8 @@ export const sealedScenarios = [
             '/member[]': '1',
             '/member[1]/member_name': { sealed: await seal(recipient, MEMBER) },
             '/member[1]/member_age': '9',
-          }),
+            '/photo': { sealed: photoAnswer },
+          }, { [sealedFileName(photoAnswer)]: photoSha }),
           revision('5ea1ed00-0000-4000-a000-0000000000a2', 2, { [server.devices.A.id]: 1 }, {
             '/resp_name': { sealed: await seal(recipient, SECOND_NAME) },
           }),
@@ -109,6 +147,12 @@ export const sealedScenarios = [
         await page.getByLabel('Show personal data').check();
         await name.filter({ hasText: 'sealed' }).waitFor();
         check((await name.textContent()).trim() === 'sealed', 'the name is sealed before the key is opened');
+        const photoAnswerText = page.locator('.answers dt', { hasText: 'Photo of the water point' }).locator('xpath=following-sibling::dd[1]');
+        await photoAnswerText.locator('[data-sealed-file]').waitFor();
+        check(
+          (await photoAnswerText.textContent()).includes('open your identity'),
+          'the sealed photo says to open the identity to view it',
+        );
 
         // Open the identity in the page.
         await page.getByText('Open sealed answers').click();
@@ -121,6 +165,18 @@ export const sealedScenarios = [
         await page.getByText('Sealed answers open').waitFor({ timeout: 60_000 });
         await name.filter({ hasText: SECOND_NAME }).waitFor();
         await page.locator('.answers dd', { hasText: MEMBER }).first().waitFor();
+        // The sealed photo: fetched sealed, opened in the page, shown from memory.
+        const thumbnail = page.locator(`img[data-picture="${PHOTO_NAME}"]`);
+        await thumbnail.waitFor({ timeout: 60_000 });
+        const decoded = await thumbnail.evaluate(async (img) => {
+          if (!img.complete) await new Promise((resolve) => img.addEventListener('load', resolve, { once: true }));
+          await img.decode();
+          return { width: img.naturalWidth, src: img.src };
+        });
+        check(decoded.width === 96, `the opened photo decodes to the picture sealed (width ${decoded.width})`);
+        check(decoded.src.startsWith('blob:'), `the opened photo is shown from the page's memory, not ${decoded.src}`);
+        const fetched = requests.filter((r) => r.url.includes(`/files/${sealedFileName(photoAnswer)}`));
+        check(fetched.length > 0, 'the page fetched the sealed file by its sealed name');
         // The history compares the two sealed names in clear.
         const history = page.locator('.history');
         await history.locator('ins', { hasText: FIRST_NAME }).first().waitFor();

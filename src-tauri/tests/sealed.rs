@@ -5,7 +5,10 @@
 //! PostgreSQL data directory) and of the exports hold no marker. The console's table,
 //! response and history carry those answers as their ciphertext, and the response is reviewed.
 //! `voices decrypt` with the coordinator's identity (made by `voices keygen`) brings
-//! every marker back. Key rotation: answers made after a new key is added and the old
+//! every marker back. A photo answered to the sensitive question (markers in its name and
+//! its bytes) is sealed on the device and uploaded sealed: neither its bytes, its name nor
+//! its clear hash reach the server, and the identity opens the sealed file (`voices
+//! decrypt`, the console's reader). Key rotation: answers made after a new key is added and the old
 //! one retired open with the new identity, the old ones still with the old. Every read
 //! by the coordinator is in the access audit.
 //!
@@ -34,13 +37,16 @@ fn sealed_form() -> String {
     form["version"] = Value::String(VERSION.into());
     let body = form["body"].as_array_mut().unwrap();
     let safety = body.iter_mut().find(|i| i["name"] == "safety").unwrap();
-    safety["body"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
+    safety["body"].as_array_mut().unwrap().extend([
+        serde_json::json!({
             "type": "text", "name": "what_happened",
             "label": {"en": "What happened?", "ar": "ماذا حدث؟"}
-        }));
+        }),
+        serde_json::json!({
+            "type": "image", "name": "scene_photo",
+            "label": {"en": "Photo of the place", "ar": "صورة المكان"}
+        }),
+    ]);
     serde_json::to_string_pretty(&form).unwrap()
 }
 
@@ -68,9 +74,31 @@ fn interview(d: &Device, pii: &str, sensitive: &str) -> String {
         .unwrap();
     v.set_answer(&id, "/what_happened", Some(sensitive), safety)
         .unwrap();
+    // A photo of the sensitive group, its name and its bytes holding markers of their own.
+    let (name, bytes) = photo(sensitive);
+    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+    v.attach(
+        &id,
+        "/scene_photo",
+        &voices_app::voices::Upload {
+            file_name: &name,
+            media_type: "image/png",
+            data_base64: &data,
+        },
+        safety,
+    )
+    .unwrap();
     let review = v.finalize(&id).unwrap();
     assert!(review.can_finalize, "{:?}", review.issues);
     id
+}
+
+/// The photo attached beside the sensitive answer `sensitive`: its file name and bytes (a
+/// PNG signature, then markers: one in the name, one in the bytes).
+fn photo(sensitive: &str) -> (String, Vec<u8>) {
+    let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+    bytes.extend_from_slice(format!("Zq7PhotoBytes{sensitive}").as_bytes());
+    (format!("Zq7PhotoName{sensitive}.png"), bytes)
 }
 
 /// Every file under `dir`, recursively, that contains `needle` (bytes).
@@ -231,6 +259,8 @@ async fn markers_never_reach_the_server_in_clear(server: &TestServer, database: 
     let summary = device.voices.sync().sync_once().await.unwrap();
     assert_eq!(summary.accepted, 2, "{summary:?}");
     assert_eq!(summary.quarantined, 0, "{summary:?}");
+    // Each photo went sealed, once: the sealed file in the clear one's place.
+    assert_eq!(summary.attachments_sent, 2, "{summary:?}");
     // Nothing changed: the next sync builds nothing (the device compares in clear).
     let again = device.voices.sync().sync_once().await.unwrap();
     assert_eq!(again.revisions_built, 0, "{again:?}");
@@ -319,6 +349,27 @@ async fn markers_never_reach_the_server_in_clear(server: &TestServer, database: 
     assert_eq!(status, 204);
     reads.push(("review", Some(ids[1].clone()), "approved".to_owned()));
 
+    // The photo's answer is sealed; its file is named by the sealed answer and served
+    // sealed (by the console's file endpoint, with the pii grant), as an age file.
+    let sealed_photo = answers["scene_photo"]["sealed"].as_str().unwrap();
+    let photo_name = voices_core::answer::Sealed::new(sealed_photo)
+        .unwrap()
+        .file_name();
+    assert!(photo_name.starts_with("sealed-") && photo_name.ends_with(".age"));
+    let file_path = format!(
+        "/api/v1/projects/{PROJECT}/responses/{}/files/{photo_name}",
+        ids[0]
+    );
+    assert_eq!(
+        server.status_of(&file_path).await,
+        404,
+        "a sealed answer's file is personal data: only with pii=true"
+    );
+    let sealed_file = server.get_bytes(&format!("{file_path}?pii=true")).await;
+    reads.push(("read_response", Some(ids[0].clone()), "file ".to_owned()));
+    assert!(sealed_file.starts_with(b"age-encryption.org/v1\n"));
+    pulled.extend_from_slice(&sealed_file);
+
     // `voices decrypt` with the coordinator's identity opens every export.
     let files = tempfile::tempdir().unwrap();
     let write = |name: &str, bytes: &[u8]| {
@@ -357,6 +408,20 @@ async fn markers_never_reach_the_server_in_clear(server: &TestServer, database: 
         contains(&clear_geojson, markers[0].1),
         "the opened GeoJSON export"
     );
+    // The photo's name comes back from the export, its bytes from the sealed file.
+    let (clear_name, clear_photo) = photo(markers[0].1);
+    assert!(contains(&clear_json, &clear_name), "the photo's name");
+    let (code, opened_photo) = decrypt(
+        &old_identity,
+        &write(&photo_name, &sealed_file),
+        &files.path().join("photo.png"),
+    );
+    assert_eq!(
+        code,
+        ExitCode::SUCCESS,
+        "voices decrypt opens a sealed file"
+    );
+    assert_eq!(opened_photo, clear_photo);
 
     // Rotation: a new key, the old one retired; an edit made after the device pulls the
     // form list is sealed to the new key only.
@@ -383,6 +448,14 @@ async fn markers_never_reach_the_server_in_clear(server: &TestServer, database: 
     // Zero hits in the server's files and in every export.
     let mut all_markers: Vec<&str> = markers.iter().flat_map(|(a, b)| [*a, *b]).collect();
     all_markers.push("Zq7PiiMarkerRotated");
+    // The photos' bytes and names (each holds its sensitive marker: one search covers
+    // them), and their clear hashes, which never leave the device either.
+    all_markers.extend(["Zq7PhotoBytes", "Zq7PhotoName"]);
+    let clear_hashes: Vec<String> = markers
+        .iter()
+        .map(|(_, sensitive)| voices_app::sync::sha256_hex(&photo(sensitive).1))
+        .collect();
+    all_markers.extend(clear_hashes.iter().map(String::as_str));
     let exports = [&csv, &json, &geojson, &pulled];
     for marker in &all_markers {
         let hits = files_containing(database, marker.as_bytes());
@@ -429,7 +502,11 @@ async fn markers_never_reach_the_server_in_clear(server: &TestServer, database: 
     // What was sealed: each response's first name, sensitive choice and sensitive text.
     let old_key = &voices_cli::identity::read(&old_identity).unwrap()[0];
     let mut exported: Value = serde_json::from_slice(&json).unwrap();
-    assert_eq!(open_all(&mut exported, old_key), 6);
+    assert_eq!(
+        open_all(&mut exported, old_key),
+        8,
+        "with the photos' names"
+    );
     let new_key = &voices_cli::identity::read(&new_identity).unwrap()[0];
     // The console's reader (voices-wasm, the code the browser runs) opens what the app
     // sealed with the identity files and the passphrase, as `voices decrypt` does.
@@ -470,6 +547,18 @@ async fn markers_never_reach_the_server_in_clear(server: &TestServer, database: 
         );
     }
     assert!(opened_in_console.iter().any(|c| c == "Zq7PiiMarkerRotated"));
+    // The console's reader opens the sealed photo too, and names it as the server does.
+    let reader =
+        voices_wasm::unseal::Identities::open(&std::fs::read(&old_identity).unwrap(), PASSPHRASE)
+            .unwrap();
+    assert_eq!(
+        reader.open_file(&sealed_file).unwrap(),
+        photo(markers[0].1).1
+    );
+    assert_eq!(
+        voices_wasm::unseal::file_name(sealed_photo).unwrap(),
+        photo_name
+    );
     assert_eq!(
         open_all(&mut Value::Array(items), new_key),
         1,

@@ -73,7 +73,7 @@ fn an_interview_interrupted_for_safety_ends_queued_with_a_neutral_return_visit()
     // The outcome and the visit travel with the response's revision.
     let revisions = voices
         .with_store(|s| {
-            build_due(s, "voices:test-device", 1, "2026-12-07T10:00:00Z")?;
+            build_due(s, None, "voices:test-device", 1, "2026-12-07T10:00:00Z")?;
             s.unacknowledged_revisions(u32::MAX)
         })
         .unwrap();

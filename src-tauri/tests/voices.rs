@@ -218,7 +218,7 @@ fn a_finalized_response_can_be_edited_before_and_after_it_is_sent() {
     voices
         .with_store(|s| {
             let at = "2026-01-01T00:00:00Z";
-            build_due(s, "voices:test-device", 1, at)?;
+            build_due(s, None, "voices:test-device", 1, at)?;
             let acks: Vec<RevisionAck> = s
                 .unacknowledged_revisions(u32::MAX)?
                 .into_iter()

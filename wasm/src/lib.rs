@@ -6,6 +6,7 @@
 //! `lib/workbench/core.ts` unwraps. `scripts/build-wasm.sh` builds it for
 //! `wasm32-unknown-unknown` and runs `wasm-bindgen --target web` into `wasm/pkg/`.
 
+use base64::Engine as _;
 use serde_json::Value as Json;
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -337,6 +338,25 @@ impl Keyring {
     pub fn open(&self, sealed: &str) -> String {
         match &self.inner {
             Ok(identities) => unseal::envelope(identities.open_sealed(sealed).map(Json::from)),
+            Err(refused) => refused.clone(),
+        }
+    }
+
+    /// The name a sealed file answer's file goes by on the server (`sealed-….age`, the
+    /// core's `Sealed::file_name`): `{"ok": "sealed-….age"}`, or `not_sealed`.
+    pub fn file_name(&self, sealed: &str) -> String {
+        unseal::envelope(unseal::file_name(sealed).map(Json::from))
+    }
+
+    /// One sealed file's clear bytes (the age file as the server serves it), base64:
+    /// `{"ok": "…"}` or an error (`not_yours`, `not_sealed`).
+    pub fn open_file(&self, sealed: &[u8]) -> String {
+        match &self.inner {
+            Ok(identities) => {
+                unseal::envelope(identities.open_file(sealed).map(|clear| {
+                    Json::from(base64::engine::general_purpose::STANDARD.encode(clear))
+                }))
+            }
             Err(refused) => refused.clone(),
         }
     }

@@ -163,6 +163,29 @@ impl Identities {
         Ok(clear)
     }
 
+    /// The clear bytes of one sealed file (an age file, binary, as the server serves a
+    /// sealed file answer's file).
+    pub fn open_file(&self, sealed: &[u8]) -> Result<Vec<u8>> {
+        if !sealed.starts_with(AGE_HEADER) {
+            return Err(Error::NotSealed(
+                "a sealed file is an age file, and this is not one".into(),
+            ));
+        }
+        let decryptor = age::Decryptor::new_buffered(sealed)
+            .map_err(|e| Error::NotSealed(format!("the sealed file is damaged: {e}")))?;
+        let mut reader = decryptor
+            .decrypt(self.identities.iter().map(|i| i as &dyn age::Identity))
+            .map_err(|e| match e {
+                age::DecryptError::NoMatchingKeys => Error::NotYours,
+                other => Error::NotSealed(format!("the sealed file cannot be opened: {other}")),
+            })?;
+        let mut clear = Vec::new();
+        reader
+            .read_to_end(&mut clear)
+            .map_err(|e| Error::NotSealed(format!("the sealed file cannot be read: {e}")))?;
+        Ok(clear)
+    }
+
     /// Every sealed answer of a JSON array of texts, in order: `{"ok": clear}` or
     /// `{"error": {kind, message}}` each (one page of the table at once).
     pub fn open_each(&self, sealed: &[String]) -> Vec<Json> {
@@ -173,5 +196,34 @@ impl Identities {
                 Err(e) => json!({ "error": { "kind": e.kind(), "message": e.to_string() } }),
             })
             .collect()
+    }
+}
+
+/// The name a sealed file answer's file goes by on the server (`Sealed::file_name`).
+pub fn file_name(sealed: &str) -> Result<String> {
+    voices_core::answer::Sealed::new(sealed.trim())
+        .map(|s| s.file_name())
+        .map_err(|e| Error::NotSealed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sealed_file_opens_with_its_identity_and_is_named_as_the_core_names_it() {
+        let identity = age::x25519::Identity::generate();
+        let other = age::x25519::Identity::generate();
+        let ring = Identities::open(identity.to_string().expose_secret().as_bytes(), "").unwrap();
+        let photo = b"\x89PNG MARKER".to_vec();
+        let sealed = age::encrypt(&identity.to_public(), &photo).unwrap();
+        assert_eq!(ring.open_file(&sealed).unwrap(), photo);
+        let not_mine = age::encrypt(&other.to_public(), &photo).unwrap();
+        assert!(matches!(ring.open_file(&not_mine), Err(Error::NotYours)));
+        assert!(matches!(ring.open_file(&photo), Err(Error::NotSealed(_))));
+        let answer = base64::engine::general_purpose::STANDARD.encode(&sealed);
+        let core = voices_core::answer::Sealed::new(answer.clone()).unwrap();
+        assert_eq!(file_name(&answer).unwrap(), core.file_name());
+        assert!(file_name("not base64 !").is_err());
     }
 }

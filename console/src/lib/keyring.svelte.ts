@@ -11,6 +11,8 @@ import type { AnswerValue } from './types';
 interface KeyringModule {
   opened(): string;
   open(sealed: string): string;
+  file_name(sealed: string): string;
+  open_file(sealed: Uint8Array): string;
   free(): void;
 }
 
@@ -102,4 +104,31 @@ export function reveal(value: AnswerValue | undefined): AnswerValue | undefined 
     opened.set(value.sealed, clear);
   }
   return clear ?? value;
+}
+
+/**
+ * The name the file of a sealed file answer goes by on the server (`sealed-….age`, derived
+ * from the sealed answer by the core), when an identity is open; else null.
+ */
+export function sealedFileName(sealed: string): string | null {
+  void keyring.version;
+  if (!ring) return null;
+  try {
+    return unwrap<string>(ring.file_name(sealed));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The clear bytes of a sealed file (as the server serves it), opened in the page with the
+ * open identity. Throws KeyringError (`not_yours`, `not_sealed`, `no_key`).
+ */
+export function openSealedFile(sealed: Uint8Array): Uint8Array {
+  if (!ring) throw new KeyringError('no_key', 'no identity is open');
+  const base64 = unwrap<string>(ring.open_file(sealed));
+  const text = atob(base64);
+  const clear = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) clear[i] = text.charCodeAt(i);
+  return clear;
 }

@@ -59,6 +59,18 @@ impl Sealed {
     pub fn as_str(&self) -> &str {
         &self.sealed
     }
+
+    /// The name the file of a sealed file answer goes by, in a revision's `files` and at
+    /// the console's `…/files/{name}`: `sealed-`, the first 32 hex digits of the SHA-256
+    /// of this sealed text, `.age`. Derived from the ciphertext, so it tells nothing of
+    /// the file's own name (which is inside the seal), and the server and the console
+    /// both find a sealed answer's file from the sealed answer alone.
+    pub fn file_name(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(self.sealed.as_bytes());
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        format!("sealed-{hex}.age")
+    }
 }
 
 impl fmt::Display for Sealed {

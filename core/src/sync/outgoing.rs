@@ -325,6 +325,34 @@ mod tests {
             .unwrap();
         assert_eq!(count, 1);
         assert!(sealed.files.is_empty(), "{:?}", sealed.files);
+
+        // Sealing it with its file lists the sealed file under the sealed answer's name.
+        let mut with_file = third.clone();
+        let sealed_sha = "c".repeat(64);
+        let mut asked = Vec::new();
+        with_file
+            .seal_with_files(
+                |path| path.as_str() == "/photo",
+                |_| crate::answer::Sealed::new("c2VhbGVk".repeat(4)),
+                |clear_sha| {
+                    asked.push(clear_sha.to_owned());
+                    Ok::<_, crate::answer::SealedError>(Some(sealed_sha.clone()))
+                },
+            )
+            .unwrap();
+        assert_eq!(asked, ["b".repeat(64)], "the clear file is sealed once");
+        let answer = with_file.set["/photo"].as_ref().unwrap().sealed().unwrap();
+        assert_eq!(
+            with_file.files,
+            BTreeMap::from([(answer.file_name(), sealed_sha)])
+        );
+        assert!(answer.file_name().starts_with("sealed-") && answer.file_name().ends_with(".age"));
+        let wire = serde_json::to_string(&with_file).unwrap();
+        assert!(
+            !wire.contains("roof") && !wire.contains(&"b".repeat(64)),
+            "{wire}"
+        );
+        with_file.check().unwrap();
     }
 
     #[test]

@@ -75,7 +75,9 @@ pub struct Revision {
     pub status: Option<ResponseStatus>,
     /// The files this revision's answers name: a file question's answer (the file's name)
     /// → the SHA-256 it is uploaded under, so the server knows which of the project's
-    /// attachments belong to this response. A sealed answer's file is not listed.
+    /// attachments belong to this response. A sealed answer's file is listed sealed, under
+    /// the sealed answer's [`Sealed::file_name`] and the SHA-256 of the sealed file
+    /// ([`Revision::seal_with_files`]).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub files: BTreeMap<String, String>,
 }
@@ -172,25 +174,46 @@ impl Revision {
     /// Seal the clear values at the paths `seals` names with `seal` (the shell's
     /// encryption: the core never encrypts), and mark the revision `validated`: the
     /// device seals only what it has checked against the form. Returns how many values
-    /// were sealed.
+    /// were sealed. A sealed answer's file is left out of `files` (its name is not left
+    /// in clear beside it); [`Revision::seal_with_files`] seals the file too.
     pub fn seal<E>(
         &mut self,
         seals: impl Fn(&AnswerPath) -> bool,
+        seal: impl FnMut(&str) -> Result<Sealed, E>,
+    ) -> Result<usize, E> {
+        self.seal_with_files(seals, seal, |_| Ok(None))
+    }
+
+    /// [`Revision::seal`], and the file each sealed file answer names in `files` sealed
+    /// by `seal_file` (given the clear file's SHA-256, it answers the SHA-256 of the
+    /// sealed file the shell keeps and uploads, or `None` to list no file): the entry
+    /// `clear name → clear SHA-256` becomes `Sealed::file_name() → sealed SHA-256`, so
+    /// neither the file's name nor its clear hash leaves the device. A name a clear
+    /// answer still uses stays listed for it.
+    pub fn seal_with_files<E>(
+        &mut self,
+        seals: impl Fn(&AnswerPath) -> bool,
         mut seal: impl FnMut(&str) -> Result<Sealed, E>,
+        mut seal_file: impl FnMut(&str) -> Result<Option<String>, E>,
     ) -> Result<usize, E> {
         let mut sealed = 0;
+        // (the clear file's SHA-256, the sealed answer's file name)
+        let mut sealed_files = Vec::new();
         for (text, value) in &mut self.set {
             let Some(AnswerValue::Text(clear)) = value else {
                 continue;
             };
             if AnswerPath::parse(text).is_ok_and(|path| seals(&path)) {
-                *value = Some(AnswerValue::Sealed(seal(clear)?));
+                let closed = seal(clear)?;
+                if let Some(sha) = self.files.get(clear.as_str()) {
+                    sealed_files.push((sha.clone(), closed.file_name()));
+                }
+                *value = Some(AnswerValue::Sealed(closed));
                 sealed += 1;
             }
         }
         if sealed > 0 {
             self.validated = true;
-            // A sealed file answer's name is not left in clear beside it.
             let clear: std::collections::BTreeSet<&str> = self
                 .set
                 .values()
@@ -198,6 +221,11 @@ impl Revision {
                 .filter_map(AnswerValue::text)
                 .collect();
             self.files.retain(|name, _| clear.contains(name.as_str()));
+            for (sha, name) in sealed_files {
+                if let Some(sealed_sha) = seal_file(&sha)? {
+                    self.files.insert(name, sealed_sha);
+                }
+            }
         }
         Ok(sealed)
     }

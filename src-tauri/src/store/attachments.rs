@@ -7,6 +7,15 @@ use super::responses::{ensure_draft, touch};
 use super::Store;
 use crate::error::Result;
 
+/// A response's file sealed to the project's recipients (`sync::seal`), kept under the
+/// SHA-256 of the sealed bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SealedFile {
+    pub sha256: String,
+    pub clear_sha256: String,
+    pub size: u64,
+}
+
 /// A file kept under its SHA-256, as attached to one answer.
 #[derive(Debug, Clone, Copy)]
 pub struct AttachedFile<'a> {
@@ -67,11 +76,15 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// `(sha256, size)` of every file a response refers to.
+    /// `(sha256, size)` of every file a response sends: its attached files, except those
+    /// only its sealed answers use (their sealed files go in their place).
     pub fn attachment_files(&self, response_id: &str) -> Result<Vec<(String, u64)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT DISTINCT a.sha256, a.size FROM response_attachments ra JOIN attachments a ON a.sha256 = ra.sha256
-             WHERE ra.response_id = ?1 ORDER BY a.sha256",
+            "SELECT a.sha256, a.size FROM response_attachments ra JOIN attachments a ON a.sha256 = ra.sha256
+             WHERE ra.response_id = ?1
+                 AND ra.sha256 NOT IN (SELECT clear_sha256 FROM sealed_files WHERE response_id = ?1)
+             UNION SELECT sha256, size FROM sealed_files WHERE response_id = ?1
+             ORDER BY 1",
         )?;
         let rows = stmt.query_map(params![response_id], |r| {
             Ok((r.get(0)?, r.get::<_, i64>(1)? as u64))

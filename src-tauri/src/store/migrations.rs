@@ -270,4 +270,18 @@ pub const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (response_id, group_path)
     );
     "#,
+    // 14: the files of sealed answers (`sync::seal`): a file answered to a `sensitive` or
+    // `pii` question is sealed with age to the project's recipients once, as its revision
+    // is built, and the sealed file (kept under its own SHA-256 in the attachments folder)
+    // is what is uploaded, never the clear one (`clear_sha256`).
+    r#"
+    CREATE TABLE sealed_files (
+        sha256        TEXT PRIMARY KEY,
+        response_id   TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        clear_sha256  TEXT NOT NULL,
+        size          INTEGER NOT NULL,
+        added_at      TEXT NOT NULL
+    );
+    CREATE INDEX sealed_files_response ON sealed_files (response_id);
+    "#,
 ];

@@ -35,7 +35,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use crate::error::{Error, Result};
 use crate::vault::DataKey;
 
-pub use attachments::AttachedFile;
+pub use attachments::{AttachedFile, SealedFile};
 pub use forms::{FormOfferRow, FormVersionRow, Stored};
 pub use link::LinkRow;
 pub use migrations::MIGRATIONS;

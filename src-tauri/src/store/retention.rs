@@ -91,6 +91,13 @@ impl Store {
             let rows = stmt.query_map(params![id], |r| r.get(0))?;
             rows.collect::<rusqlite::Result<_>>()?
         };
+        // The sealed files of its sealed answers are its own (each sealed for it alone).
+        let sealed: Vec<String> = {
+            let mut stmt =
+                tx.prepare_cached("SELECT sha256 FROM sealed_files WHERE response_id = ?1")?;
+            let rows = stmt.query_map(params![id], |r| r.get(0))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
         // The answers both sides changed hold values; the review and comments stay, so
         // the app can say why the response cannot be fixed here.
         tx.execute(
@@ -106,6 +113,7 @@ impl Store {
             "selections",
             "outcomes",
             "matching",
+            "sealed_files",
         ] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE response_id = ?1"),
@@ -123,6 +131,7 @@ impl Store {
                 unused.push(sha);
             }
         }
+        unused.extend(sealed);
         tx.commit()?;
         Ok(Some(unused))
     }

@@ -141,7 +141,7 @@ impl Store {
     /// Keep a newly built revision and put its response in the outbox as pending.
     /// Fails (and keeps nothing) when that edit number is taken already.
     pub fn add_revision(&mut self, revision: &RevisionRow, now: &str) -> Result<()> {
-        self.add_revision_with_clear(revision, None, now)
+        self.add_revision_with_clear(revision, None, &[], now)
     }
 
     /// [`Store::add_revision`] of a revision with sealed answers, and its clear text.
@@ -149,6 +149,7 @@ impl Store {
         &mut self,
         revision: &RevisionRow,
         clear: Option<&str>,
+        sealed_files: &[super::SealedFile],
         now: &str,
     ) -> Result<()> {
         let tx = self
@@ -169,6 +170,19 @@ impl Store {
             tx.execute(
                 "INSERT INTO revision_clear (revision_id, body) VALUES (?1, ?2)",
                 params![revision.id, clear],
+            )?;
+        }
+        for file in sealed_files {
+            tx.execute(
+                "INSERT INTO sealed_files (sha256, response_id, clear_sha256, size, added_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![
+                    file.sha256,
+                    revision.response_id,
+                    file.clear_sha256,
+                    file.size as i64,
+                    now
+                ],
             )?;
         }
         tx.execute(

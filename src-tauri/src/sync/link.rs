@@ -73,7 +73,13 @@ impl Syncer {
             };
             seal::save_recipients(s, &first.recipients)?;
             // Responses finalized before the link become revisions under the device id.
-            revisions::build_due(s, &row.device_id, self.now_ms(), &now())
+            revisions::build_due(
+                s,
+                Some(self.files.as_ref()),
+                &row.device_id,
+                self.now_ms(),
+                &now(),
+            )
         })?;
         self.update(|l| *l = Live::default());
         self.request_now();

@@ -12,15 +12,20 @@ use voices_core::sync::{next_revision, ResponseState, Revision};
 
 use voices_core::engine::CompiledForm;
 
+use super::files::sha256_hex;
 use super::seal::Sealer;
 use crate::error::{Error, Result};
-use crate::store::{ResponseStatus as StoreStatus, RevisionRow, Store};
+use crate::store::{ResponseStatus as StoreStatus, RevisionRow, SealedFile, Store};
+use crate::vault::AttachmentFiles;
 
 /// Build the next revision of `response_id` as `actor` if its state differs from what
 /// its revisions already say. Returns whether one was built. Call with the store locked
-/// for the whole step, so two builders cannot race for an edit number.
+/// for the whole step, so two builders cannot race for an edit number. `folder`: the
+/// attachments folder, where a sealed answer's file is read and its sealed file kept
+/// (`None` only where no response has one: a sealed file answer is then an error).
 pub fn build_for(
     store: &mut Store,
+    folder: Option<&AttachmentFiles>,
     response_id: &str,
     actor: &str,
     now_ms: u64,
@@ -107,10 +112,30 @@ pub fn build_for(
     // Sealed before it is kept: the clear text never enters what is sent. The response
     // was validated against its form when it was finalized.
     let mut clear = None;
+    let mut sealed_files = Vec::new();
     if let Some(sealer) = Sealer::load(store)? {
         let form = compiled_form(store, &row.form_id, &row.form_version)?;
         let clear_text = json(&revision)?;
-        if sealer.seal_revision(&mut revision, &form)? > 0 {
+        // A sealed answer's file is sealed too, kept under its sealed bytes' hash and
+        // sent in the clear file's place (written before its row: a crash leaves at
+        // most a file no row names).
+        let seal_file = |clear_sha: &str| -> Result<Option<String>> {
+            let folder = folder.ok_or_else(|| {
+                Error::Corrupt(format!(
+                    "response `{response_id}` has a sealed file answer, but its files are out of reach here"
+                ))
+            })?;
+            let sealed = sealer.seal_file(&folder.read(clear_sha)?)?;
+            let sha = sha256_hex(&sealed);
+            folder.write(&sha, &sealed)?;
+            sealed_files.push(SealedFile {
+                sha256: sha.clone(),
+                clear_sha256: clear_sha.to_owned(),
+                size: sealed.len() as u64,
+            });
+            Ok(Some(sha))
+        };
+        if sealer.seal_revision(&mut revision, &form, seal_file)? > 0 {
             clear = Some(clear_text);
         }
     }
@@ -128,6 +153,7 @@ pub fn build_for(
             attempts: 0,
         },
         clear.as_deref(),
+        &sealed_files,
         now,
     )?;
     Ok(true)
@@ -150,10 +176,16 @@ fn compiled_form(store: &Store, form_id: &str, version: &str) -> Result<Compiled
 }
 
 /// Build every revision that is due; how many were built.
-pub fn build_due(store: &mut Store, actor: &str, now_ms: u64, now: &str) -> Result<u32> {
+pub fn build_due(
+    store: &mut Store,
+    folder: Option<&AttachmentFiles>,
+    actor: &str,
+    now_ms: u64,
+    now: &str,
+) -> Result<u32> {
     let mut built = 0;
     for id in store.responses_to_build()? {
-        if build_for(store, &id, actor, now_ms, now)? {
+        if build_for(store, folder, &id, actor, now_ms, now)? {
             built += 1;
         }
     }
@@ -220,13 +252,13 @@ mod tests {
     #[test]
     fn the_first_revision_holds_everything_and_later_ones_only_changes() {
         let mut s = queued(&[("/village", "Kolo"), ("/age", "41")]);
-        assert!(build_for(&mut s, "r", "tab", 1_000, NOW).unwrap());
+        assert!(build_for(&mut s, None, "r", "tab", 1_000, NOW).unwrap());
         assert!(
-            !build_for(&mut s, "r", "tab", 2_000, NOW).unwrap(),
+            !build_for(&mut s, None, "r", "tab", 2_000, NOW).unwrap(),
             "nothing changed"
         );
         edit(&mut s, "/age", "42");
-        assert!(build_for(&mut s, "r", "tab", 3_000, NOW).unwrap());
+        assert!(build_for(&mut s, None, "r", "tab", 3_000, NOW).unwrap());
         let revs = bodies(&s);
         assert_eq!(revs.len(), 2);
         assert_eq!(revs[0].seq, 1);
@@ -266,9 +298,9 @@ mod tests {
         s.record_consent("r", true, NOW, "v1").unwrap();
         s.transition("r", &[S::Draft], S::Finalized, NOW).unwrap();
         s.transition("r", &[S::Finalized], S::Queued, NOW).unwrap();
-        assert!(build_for(&mut s, "r", "tab", 1_000, NOW).unwrap());
+        assert!(build_for(&mut s, None, "r", "tab", 1_000, NOW).unwrap());
         edit(&mut s, "/village", "Lela");
-        assert!(build_for(&mut s, "r", "tab", 2_000, NOW).unwrap());
+        assert!(build_for(&mut s, None, "r", "tab", 2_000, NOW).unwrap());
         let revs = bodies(&s);
         assert_eq!(
             revs[0].files,
@@ -278,11 +310,95 @@ mod tests {
     }
 
     #[test]
+    fn a_sealed_photo_is_sealed_once_sent_in_its_place_and_purged_with_its_response() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = AttachmentFiles::new(
+            dir.path().to_owned(),
+            &crate::vault::files::new_files_key().unwrap(),
+        )
+        .unwrap();
+        let mut form: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/household.json")).unwrap();
+        let household = form["body"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|item| item["name"] == "household")
+            .unwrap();
+        for item in household["body"].as_array_mut().unwrap() {
+            if item["name"] == "photo" {
+                item["sensitive"] = true.into();
+            }
+        }
+        let (form_id, version) = ("app_fixture_household", "2026-01");
+        let mut s = Store::open_in_memory().unwrap();
+        s.put_form_version(form_id, version, &form.to_string(), "test", NOW)
+            .unwrap();
+        s.create_response("r", form_id, version, "en", NOW).unwrap();
+        let photo = b"\x89PNG MARKER-door".to_vec();
+        let clear_sha = sha256_hex(&photo);
+        files.write(&clear_sha, &photo).unwrap();
+        s.attach(
+            "r",
+            &p("/photo"),
+            &crate::store::AttachedFile {
+                sha256: &clear_sha,
+                media_type: "image/png",
+                size: photo.len() as u64,
+                file_name: "door of Amina.png",
+            },
+            NOW,
+        )
+        .unwrap();
+        s.record_consent("r", true, NOW, "v1").unwrap();
+        s.transition("r", &[S::Draft], S::Finalized, NOW).unwrap();
+        s.transition("r", &[S::Finalized], S::Queued, NOW).unwrap();
+        let identity = age::x25519::Identity::generate();
+        crate::sync::seal::save_recipients(&mut s, &[identity.to_public().to_string()]).unwrap();
+
+        assert!(build_for(&mut s, Some(&files), "r", "tab", 1_000, NOW).unwrap());
+        let revision = &bodies(&s)[0];
+        let answer = revision.set["/photo"].as_ref().unwrap().sealed().unwrap();
+        let sealed_sha = revision.files[&answer.file_name()].clone();
+        assert_eq!(revision.files.len(), 1, "{:?}", revision.files);
+        let body = &s.revisions("r").unwrap()[0].body;
+        assert!(
+            !body.contains("Amina") && !body.contains(&clear_sha),
+            "{body}"
+        );
+        // Kept sealed under its own hash, sent in the clear file's place.
+        let sealed = files.read(&sealed_sha).unwrap();
+        assert_eq!(sha256_hex(&sealed), sealed_sha);
+        assert_eq!(age::decrypt(&identity, &sealed).unwrap(), photo);
+        assert_eq!(
+            s.attachment_files("r").unwrap(),
+            [(sealed_sha.clone(), sealed.len() as u64)]
+        );
+        // Nothing changed: no second revision, no second seal.
+        assert!(!build_for(&mut s, Some(&files), "r", "tab", 2_000, NOW).unwrap());
+        // An edit elsewhere names no file: the photo is not sealed again.
+        edit(&mut s, "/village", "Lela");
+        assert!(build_for(&mut s, Some(&files), "r", "tab", 3_000, NOW).unwrap());
+        assert!(bodies(&s)[1].files.is_empty());
+        assert_eq!(s.attachment_files("r").unwrap().len(), 1);
+
+        for i in 0..2 {
+            ack(&mut s, i, AckStatus::Accepted);
+        }
+        let unused = s.purge_response("r", NOW).unwrap().unwrap();
+        assert!(
+            unused.contains(&clear_sha) && unused.contains(&sealed_sha),
+            "{unused:?}"
+        );
+        assert!(s.attachment_files("r").unwrap().is_empty());
+    }
+
+    #[test]
     fn a_clock_that_goes_back_still_stamps_later_edits_later() {
         let mut s = queued(&[("/village", "Kolo")]);
-        build_for(&mut s, "r", "tab", 9_000_000, NOW).unwrap();
+        build_for(&mut s, None, "r", "tab", 9_000_000, NOW).unwrap();
         edit(&mut s, "/village", "Lela");
-        build_for(&mut s, "r", "tab", 1_000, NOW).unwrap();
+        build_for(&mut s, None, "r", "tab", 1_000, NOW).unwrap();
         let revs = bodies(&s);
         assert!(revs[1].hlc > revs[0].hlc);
     }
@@ -290,9 +406,9 @@ mod tests {
     #[test]
     fn a_new_link_rebuilds_what_the_old_one_never_sent() {
         let mut s = queued(&[("/village", "Kolo")]);
-        build_for(&mut s, "r", "old-tab", 1_000, NOW).unwrap();
+        build_for(&mut s, None, "r", "old-tab", 1_000, NOW).unwrap();
         // Linked again as another device before the first revision was sent.
-        assert!(build_for(&mut s, "r", "new-tab", 2_000, NOW).unwrap());
+        assert!(build_for(&mut s, None, "r", "new-tab", 2_000, NOW).unwrap());
         let revs = bodies(&s);
         assert_eq!(revs[1].actor, "new-tab");
         assert_eq!(revs[1].seq, 1);
@@ -302,7 +418,7 @@ mod tests {
         // claiming it.
         assert_eq!(revs[1].seen.get("old-tab"), 0);
         // Once built, nothing more until something changes.
-        assert!(!build_for(&mut s, "r", "new-tab", 3_000, NOW).unwrap());
+        assert!(!build_for(&mut s, None, "r", "new-tab", 3_000, NOW).unwrap());
     }
 
     fn link_as(s: &mut Store, device: &str) {
@@ -323,9 +439,9 @@ mod tests {
     fn the_old_links_unsent_revisions_are_kept_but_neither_sent_nor_counted() {
         let mut s = queued(&[("/village", "Kolo")]);
         link_as(&mut s, "old-tab");
-        build_for(&mut s, "r", "old-tab", 1_000, NOW).unwrap();
+        build_for(&mut s, None, "r", "old-tab", 1_000, NOW).unwrap();
         link_as(&mut s, "new-tab");
-        assert!(build_for(&mut s, "r", "new-tab", 2_000, NOW).unwrap());
+        assert!(build_for(&mut s, None, "r", "new-tab", 2_000, NOW).unwrap());
         let due = s.unacknowledged_revisions(10).unwrap();
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].actor, "new-tab");
@@ -349,11 +465,11 @@ mod tests {
         s.record_consent("r", false, NOW, "v1").unwrap();
         assert_eq!(s.response("r").unwrap().status, S::Refused);
         link_as(&mut s, "old-tab");
-        assert_eq!(build_due(&mut s, "old-tab", 1_000, NOW).unwrap(), 1);
-        assert_eq!(build_due(&mut s, "old-tab", 1_500, NOW).unwrap(), 0);
+        assert_eq!(build_due(&mut s, None, "old-tab", 1_000, NOW).unwrap(), 1);
+        assert_eq!(build_due(&mut s, None, "old-tab", 1_500, NOW).unwrap(), 0);
         link_as(&mut s, "new-tab");
-        assert_eq!(build_due(&mut s, "new-tab", 2_000, NOW).unwrap(), 1);
-        assert_eq!(build_due(&mut s, "new-tab", 3_000, NOW).unwrap(), 0);
+        assert_eq!(build_due(&mut s, None, "new-tab", 2_000, NOW).unwrap(), 1);
+        assert_eq!(build_due(&mut s, None, "new-tab", 3_000, NOW).unwrap(), 0);
         let due = s.unacknowledged_revisions(10).unwrap();
         assert_eq!((due.len(), due[0].actor.as_str()), (1, "new-tab"));
     }
@@ -361,14 +477,14 @@ mod tests {
     #[test]
     fn a_rejected_revision_is_not_rebuilt_blindly_but_an_edit_carries_its_content() {
         let mut s = queued(&[("/village", "Kolo"), ("/age", "41")]);
-        build_for(&mut s, "r", "tab", 1_000, NOW).unwrap();
+        build_for(&mut s, None, "r", "tab", 1_000, NOW).unwrap();
         ack(&mut s, 0, AckStatus::Rejected);
-        assert!(!build_for(&mut s, "r", "tab", 2_000, NOW).unwrap());
+        assert!(!build_for(&mut s, None, "r", "tab", 2_000, NOW).unwrap());
         let entry = &s.outbox_entries().unwrap()[0];
         assert_eq!(entry.state, "rejected");
         assert_eq!(entry.reasons, ["wrong_actor: why"]);
         edit(&mut s, "/age", "42");
-        assert!(build_for(&mut s, "r", "tab", 3_000, NOW).unwrap());
+        assert!(build_for(&mut s, None, "r", "tab", 3_000, NOW).unwrap());
         let revs = bodies(&s);
         assert_eq!(revs[1].seq, 2, "edit numbers are never reused");
         assert_eq!(revs[1].set.len(), 2, "the rejected content goes again");

@@ -48,9 +48,13 @@ impl Syncer {
         // Only once the device knows the project's keys (from a form list since the link):
         // otherwise the next sync builds them, after pulling the list.
         let built = self.store.with(|s| match s.link()? {
-            Some(link) if super::seal::recipients_known(s)? => {
-                revisions::build_due(s, &link.device_id, self.now_ms(), &now())
-            }
+            Some(link) if super::seal::recipients_known(s)? => revisions::build_due(
+                s,
+                Some(self.files.as_ref()),
+                &link.device_id,
+                self.now_ms(),
+                &now(),
+            ),
             _ => Ok(0),
         });
         // A failure here is not lost work: the next sync builds what is due.
@@ -167,7 +171,13 @@ impl Syncer {
         summary.directory_version = self.pull_directory(&client, &mut summary.problems).await?;
         summary.revisions_built = self.store.with(|s| {
             s.reset_sending()?;
-            revisions::build_due(s, &link.device_id, self.now_ms(), &now())
+            revisions::build_due(
+                s,
+                Some(self.files.as_ref()),
+                &link.device_id,
+                self.now_ms(),
+                &now(),
+            )
         })?;
         let destination = format!("{}|{}", link.server_url, link.project);
         self.upload_all(&client, &info, &destination, &mut summary)

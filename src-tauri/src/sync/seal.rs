@@ -4,6 +4,13 @@
 //! them. The recipients (public keys only) arrive with the forms the device pulls; the
 //! identities that open sealed answers never come near the device or the server.
 //!
+//! The file of a sealed file answer (a photo of a `sensitive` question) is sealed the
+//! same way, once, as the revision is built: the sealed file is kept beside the clear one
+//! under the SHA-256 of its sealed bytes (`store::SealedFile`), listed in the revision's
+//! `files` under the sealed answer's `Sealed::file_name`, and uploaded in the clear
+//! one's place; the server addresses and checks it by that hash, never seeing the clear
+//! bytes, their hash or the file's name.
+//!
 //! A built revision is immutable and is sent as built, so its sealed text is what the
 //! server holds. The device cannot open it, so it keeps the clear revision beside it
 //! (in its own store, with the answers themselves) to tell what changed since.
@@ -53,21 +60,39 @@ impl Sealer {
 
     /// One answer, sealed: an age file to every recipient, base64.
     pub fn seal(&self, clear: &str) -> Result<Sealed> {
-        let failed = |e: &dyn std::fmt::Display| Error::Corrupt(format!("sealing an answer: {e}"));
+        let file = self.age_file(clear.as_bytes(), "an answer")?;
+        Sealed::new(base64::engine::general_purpose::STANDARD.encode(file))
+            .map_err(|e| Error::Corrupt(format!("sealing an answer: {e}")))
+    }
+
+    /// One attached file, sealed: an age file (binary) to every recipient.
+    pub fn seal_file(&self, clear: &[u8]) -> Result<Vec<u8>> {
+        self.age_file(clear, "an attached file")
+    }
+
+    fn age_file(&self, clear: &[u8], what: &str) -> Result<Vec<u8>> {
+        let failed = |e: &dyn std::fmt::Display| Error::Corrupt(format!("sealing {what}: {e}"));
         let encryptor = age::Encryptor::with_recipients(
             self.recipients.iter().map(|r| r as &dyn age::Recipient),
         )
         .map_err(|e| failed(&e))?;
-        let mut file = Vec::with_capacity(clear.len() + 200 * self.recipients.len());
+        let mut file = Vec::with_capacity(clear.len() + 200 * self.recipients.len() + 64);
         let mut writer = encryptor.wrap_output(&mut file).map_err(|e| failed(&e))?;
-        writer.write_all(clear.as_bytes()).map_err(|e| failed(&e))?;
+        writer.write_all(clear).map_err(|e| failed(&e))?;
         writer.finish().map_err(|e| failed(&e))?;
-        Sealed::new(base64::engine::general_purpose::STANDARD.encode(file)).map_err(|e| failed(&e))
+        Ok(file)
     }
 
-    /// Seal the answers of `revision` that `form` flags; how many were sealed.
-    pub fn seal_revision(&self, revision: &mut Revision, form: &CompiledForm) -> Result<usize> {
-        revision.seal(|path| form.seals(path), |clear| self.seal(clear))
+    /// Seal the answers of `revision` that `form` flags, and the file each sealed file
+    /// answer names (`seal_file`: the clear file's SHA-256 → the sealed file's); how many
+    /// answers were sealed.
+    pub fn seal_revision(
+        &self,
+        revision: &mut Revision,
+        form: &CompiledForm,
+        seal_file: impl FnMut(&str) -> Result<Option<String>>,
+    ) -> Result<usize> {
+        revision.seal_with_files(|path| form.seals(path), |clear| self.seal(clear), seal_file)
     }
 }
 
@@ -138,6 +163,22 @@ mod tests {
         }
         assert_eq!(open(&first, &c), None);
         assert!(!first.as_str().contains("Amina"));
+    }
+
+    #[test]
+    fn a_file_sealed_to_a_key_opens_with_it_only() {
+        let (a, c) = (
+            age::x25519::Identity::generate(),
+            age::x25519::Identity::generate(),
+        );
+        let sealer = Sealer::new(&[a.to_public().to_string()]).unwrap().unwrap();
+        let photo = b"\x89PNG MARKER-in-a-photo".to_vec();
+        let sealed = sealer.seal_file(&photo).unwrap();
+        assert!(sealed.starts_with(b"age-encryption.org/v1\n"));
+        assert!(!sealed.windows(6).any(|w| w == b"MARKER"));
+        assert_ne!(sealed, sealer.seal_file(&photo).unwrap());
+        assert_eq!(age::decrypt(&a, &sealed).unwrap(), photo);
+        assert!(age::decrypt(&c, &sealed).is_err());
     }
 
     #[test]

@@ -193,6 +193,18 @@ impl TestServer {
         r.bytes().await.unwrap().to_vec()
     }
 
+    /// A GET as the coordinator: only its status.
+    pub async fn status_of(&self, path: &str) -> u16 {
+        self.http
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(&self.coordinator)
+            .send()
+            .await
+            .unwrap()
+            .status()
+            .as_u16()
+    }
+
     pub async fn publish(&self, form: &str) {
         let r = self
             .http

@@ -1,7 +1,10 @@
 //! A response's files as the console reads them: by the response and the file's name
 //! (the answer of a file question), never by a hash the caller supplies, so what a
 //! coordinator may fetch is exactly what the response's page may show. The revision that
-//! wrote the answer names the file's SHA-256 (`Revision::files`).
+//! wrote the answer names the file's SHA-256 (`Revision::files`). A sealed file answer's
+//! file was sealed on the device: it is named by the sealed answer (`sealed-….age`,
+//! `Sealed::file_name`), and what is served is the sealed file, which only the
+//! coordinator's identity opens (in the console's page, or with `voices decrypt`).
 
 use std::collections::BTreeSet;
 
@@ -19,8 +22,9 @@ use crate::Result;
 pub enum Missing {
     /// No response of that id, or the respondent withdrew.
     Response,
-    /// No file question's answer of the response is that name (sealed answers are not
-    /// readable, so never match), or only a pii or sensitive one and pii was not asked.
+    /// No file question's answer of the response is that name (a sealed answer's file is
+    /// named by its ciphertext: `Sealed::file_name`), or only a pii or sensitive one and
+    /// pii was not asked.
     Answer,
     /// The answer names it but its bytes have not all arrived.
     Bytes,
@@ -87,8 +91,13 @@ fn writers_of(state: &ResponseState, name: &str, readable: impl Fn(&str) -> bool
             continue;
         };
         for entry in entries {
-            if matches!(&entry.value, Value::Text(Some(v)) if v == name) && readable(path.as_str())
-            {
+            let names = match &entry.value {
+                Value::Text(Some(v)) => v == name,
+                // A sealed file answer's file goes by a name derived from its ciphertext.
+                Value::Sealed(sealed) => name.starts_with("sealed-") && sealed.file_name() == name,
+                _ => false,
+            };
+            if names && readable(path.as_str()) {
                 writers.insert(entry.dot.clone());
             }
         }

@@ -188,6 +188,8 @@ export const es: Strings = {
   downloadFile: 'Descargar {name}',
   pictureNotArrived: 'El archivo {name} aún no ha llegado al servidor.',
   pictureWithPii: 'Datos personales: marque Mostrar datos personales para ver la imagen.',
+  sealedFileClosed: 'Archivo sellado: abra su identidad (Abrir respuestas selladas) para verlo. Se abre solo en esta pestaña.',
+  sealedFileNotOpened: 'Este archivo sellado no se abre con la identidad abierta aquí.',
   dashboardOf: 'Panel: {form}',
   newestVersion: 'Versión más reciente',
   smallCellsNote: 'Los recuentos de 1 a 4 se muestran como «< 5», para que nadie pueda ser identificado.',
