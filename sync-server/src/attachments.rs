@@ -3,7 +3,8 @@
 //! transaction, and the file is complete only if it has the hash it was sent under.
 //! [`verify`] recovers a file an earlier version left with every byte but not complete.
 //! A response uses a file by naming its address in an answer ([`named_in`]): that is how
-//! a team-limited coordinator reaches it and how a purge knows which files go with it.
+//! a team-limited coordinator reaches it and how a purge knows which files go with it; a
+//! revision lists them in `files` ([`named_by_revision`]).
 
 use sha2::{Digest, Sha256};
 
@@ -27,6 +28,17 @@ pub fn named_in(text: &str) -> std::collections::BTreeSet<String> {
     text.split(|c: char| !c.is_ascii_alphanumeric())
         .filter_map(address)
         .collect()
+}
+
+/// The attachment addresses a stored revision body uses: those its `files` lists (by
+/// name: a clear file answer's name, or a sealed answer's `sealed-….age`, whose file no
+/// clear text else names) and any its answers carry ([`named_in`]).
+pub fn named_by_revision(body: &str) -> std::collections::BTreeSet<String> {
+    let mut named = named_in(body);
+    if let Ok(revision) = serde_json::from_str::<voices_core::sync::Revision>(body) {
+        named.extend(revision.files.values().filter_map(|sha| address(sha)));
+    }
+    named
 }
 
 /// Hash the stored bytes of an upload whose every byte has arrived: when they have the
@@ -73,5 +85,18 @@ mod tests {
         );
         assert_eq!(named_in(&text).into_iter().collect::<Vec<_>>(), [sha]);
         assert!(named_in("house.jpg").is_empty());
+    }
+
+    #[test]
+    fn a_revision_names_the_files_it_lists_even_under_a_sealed_name() {
+        let sha = "AB".repeat(32);
+        let body = format!(
+            r#"{{"id":"r","response":"x","form":"f","version":"1","actor":"a","seq":1,"hlc":"1.0","set":{{"/photo":{{"sealed":"YWdl"}}}},"validated":true,"files":{{"sealed-00112233445566778899aabbccddeeff.age":"{sha}"}}}}"#
+        );
+        assert_eq!(
+            named_by_revision(&body).into_iter().collect::<Vec<_>>(),
+            [sha.to_lowercase()]
+        );
+        assert!(named_by_revision("not a revision").is_empty());
     }
 }

@@ -15,7 +15,7 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use console::Console;
 use serde_json::json;
-use voices_core::answer::{AnswerValue, Sealed};
+use voices_core::answer::{AnswerValue, Sealed, SealedError};
 use voices_core::sync::{Hlc, Revision};
 use voices_server::store::postgres::PostgresStore;
 use voices_server::store::sqlite::SqliteStore;
@@ -158,6 +158,16 @@ fn a_purged_response_takes_the_files_only_it_names_sqlite() {
 #[test]
 fn a_purged_response_takes_the_files_only_it_names_postgres() {
     on_postgres(a_purged_response_takes_the_files_only_it_names);
+}
+
+#[test]
+fn a_purged_response_takes_its_sealed_files_sqlite() {
+    on_sqlite(a_purged_response_takes_its_sealed_files);
+}
+
+#[test]
+fn a_purged_response_takes_its_sealed_files_postgres() {
+    on_postgres(a_purged_response_takes_its_sealed_files);
 }
 
 #[test]
@@ -510,4 +520,67 @@ async fn a_purged_sealed_response_leaves_no_ciphertext(c: Console, rows: Rows) {
         .iter()
         .any(|(what, text)| what == "the JSON export" && text.contains(&markers(2)[0])));
     assert_eq!(download(&c, &photo).await.0, StatusCode::NOT_FOUND);
+}
+
+/// A photo answered to a sealed question is sealed on the device with its answer: nothing
+/// in clear names its file but the revision's `files`, under the sealed answer's
+/// `sealed-….age` name. Purging the response deletes that file all the same, and keeps
+/// another response's.
+async fn a_purged_response_takes_its_sealed_files(c: Console, rows: Rows) {
+    publish_wire_form(&c).await;
+    let gone = attach(
+        &c,
+        b"age-encryption.org/v1\nMARKER-sealed-door of the withdrawn",
+    )
+    .await;
+    let kept = attach(&c, b"age-encryption.org/v1\nMARKER-sealed-roof of the kept").await;
+    let with_sealed_photo = |n: u64, sealed_sha: &str| {
+        let mut revision = wire_revision(n, "door.jpg");
+        // The clear file's hash, which never reaches the server.
+        revision.files = [("door.jpg".to_owned(), "d0".repeat(32))].into();
+        revision
+            .seal_with_files(
+                |p| p.as_str() == "/photo",
+                |_| Sealed::new(format!("U0VBTEVEcGhvdG8{n}")),
+                |_| Ok::<_, SealedError>(Some(sealed_sha.to_owned())),
+            )
+            .unwrap();
+        let body = serde_json::to_string(&revision).unwrap();
+        assert!(
+            !body.contains("door") && !body.contains(&"d0".repeat(32)),
+            "{body}"
+        );
+        let name = revision.set["/photo"]
+            .as_ref()
+            .unwrap()
+            .sealed()
+            .unwrap()
+            .file_name();
+        assert_eq!(revision.files[&name], sealed_sha);
+        revision
+    };
+    let a = with_sealed_photo(7, &gone);
+    let b = with_sealed_photo(8, &kept);
+    c.upload(&c.device, &[a.clone(), b.clone()]).await;
+    assert_eq!(download(&c, &gone).await.0, StatusCode::OK);
+
+    withdraw(&c, &a.response).await;
+    purge_now(&c).await;
+    assert_eq!(
+        download(&c, &gone).await.0,
+        StatusCode::NOT_FOUND,
+        "the sealed file only the purged response's `files` named"
+    );
+    let (status, bytes) = download(&c, &kept).await;
+    assert_eq!(status, StatusCode::OK, "a kept response's sealed file");
+    assert!(bytes.ends_with(b"MARKER-sealed-roof of the kept"));
+    let dump = rows.dump();
+    assert!(
+        !holds(&dump, "MARKER-sealed-door"),
+        "the purged sealed file's bytes"
+    );
+    assert!(
+        holds(&dump, "MARKER-sealed-roof"),
+        "the dump reads the files"
+    );
 }

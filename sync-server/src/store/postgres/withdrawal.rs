@@ -132,12 +132,15 @@ pub(super) fn purge(
         )? {
             files.extend(attachments::named_in(&row.try_get::<_, String>(0)?));
             files.extend(attachments::named_in(&row.try_get::<_, String>(1)?));
-            // A revision lists the files its answers name (`files`, by SHA-256).
+            // A revision lists the files its answers name (`files`, by SHA-256), the
+            // sealed files of sealed answers included.
             for body in tx.query(
                 "SELECT body FROM revisions WHERE project = $1 AND response_id = $2",
                 &[&project, &id],
             )? {
-                files.extend(attachments::named_in(&body.try_get::<_, String>(0)?));
+                files.extend(attachments::named_by_revision(
+                    &body.try_get::<_, String>(0)?,
+                ));
             }
         }
     }

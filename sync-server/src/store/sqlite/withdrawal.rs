@@ -130,14 +130,15 @@ pub(super) fn purge(
     let mut bodies = tx
         .prepare_cached("UPDATE revisions SET body = '' WHERE project = ?1 AND response_id = ?2")?;
     let mut files = std::collections::BTreeSet::new();
-    // A revision lists the files its answers name (`files`, by SHA-256).
+    // A revision lists the files its answers name (`files`, by SHA-256), the sealed
+    // files of sealed answers included.
     let mut revision_bodies =
         tx.prepare_cached("SELECT body FROM revisions WHERE project = ?1 AND response_id = ?2")?;
     for (id, form, stored, quarantine) in &due {
         files.extend(attachments::named_in(stored));
         files.extend(attachments::named_in(quarantine));
         for body in revision_bodies.query_map(params![project, id], |r| r.get::<_, String>(0))? {
-            files.extend(attachments::named_in(&body?));
+            files.extend(attachments::named_by_revision(&body?));
         }
         let state = codec::encode(&ResponseState::new(id.as_str(), form.as_str()))?;
         empty.execute(params![project, id, state, now])?;
