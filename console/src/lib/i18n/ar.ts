@@ -188,7 +188,7 @@ export const ar: Strings = {
   downloadFile: 'تنزيل {name}',
   pictureNotArrived: 'لم يصل الملف {name} إلى الخادم بعد.',
   pictureWithPii: 'بيانات شخصية: اختر «إظهار البيانات الشخصية» لرؤية الصورة.',
-  sealedFileClosed: 'ملف مشفّر: افتح هويتك («فتح الإجابات المشفّرة») لرؤيته. يُفتح في هذه اللسانة فقط.',
+  sealedFileClosed: 'ملف مشفّر: افتح هويتك لرؤيته. يُفتح في هذه اللسانة فقط.',
   sealedFileNotOpened: 'هذا الملف المشفّر لا يُفتح بالهوية المفتوحة هنا.',
   dashboardOf: 'لوحة المؤشرات: {form}',
   newestVersion: 'أحدث إصدار',

@@ -188,7 +188,7 @@ export const en = {
   downloadFile: 'Download {name}',
   pictureNotArrived: 'The file {name} has not reached the server yet.',
   pictureWithPii: 'Personal data: tick Show personal data to see the picture.',
-  sealedFileClosed: 'Sealed file: open your identity (Open sealed answers) to view it. It is opened in this tab only.',
+  sealedFileClosed: 'Sealed file: open your identity to view it. It is opened in this tab only.',
   sealedFileNotOpened: 'This sealed file does not open with the identity opened here.',
   dashboardOf: 'Dashboard: {form}',
   newestVersion: 'Newest version',

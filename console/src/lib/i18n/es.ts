@@ -188,7 +188,7 @@ export const es: Strings = {
   downloadFile: 'Descargar {name}',
   pictureNotArrived: 'El archivo {name} aún no ha llegado al servidor.',
   pictureWithPii: 'Datos personales: marque Mostrar datos personales para ver la imagen.',
-  sealedFileClosed: 'Archivo sellado: abra su identidad (Abrir respuestas selladas) para verlo. Se abre solo en esta pestaña.',
+  sealedFileClosed: 'Archivo sellado: abra su identidad para verlo. Se abre solo en esta pestaña.',
   sealedFileNotOpened: 'Este archivo sellado no se abre con la identidad abierta aquí.',
   dashboardOf: 'Panel: {form}',
   newestVersion: 'Versión más reciente',
