@@ -49,6 +49,18 @@ pub enum Code {
     MultipleConsent,
     ConsentNotTopLevel,
     ConsentNotFirst,
+    /// Two assent blocks.
+    MultipleAssent,
+    /// An assent block with no consent block before it.
+    AssentWithoutConsent,
+    /// An assent block without its `minor` expression.
+    AssentWithoutMinor,
+    /// `minor` on a consent block.
+    MinorOnConsent,
+    /// `relevant` on an assent block (its `minor` decides).
+    RelevantOnAssent,
+    /// An assent's `minor` reads an answer asked after it.
+    MinorAskedLater,
     PrivacyPromptWithoutPrivacy,
     NestedPrivacyCheck,
     EmptyGroup,

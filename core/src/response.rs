@@ -46,6 +46,20 @@ pub struct ConsentRecord {
     pub at: String,
     /// The consent block's `text_version` that was read to the respondent.
     pub text_version: String,
+    /// A minor's own assent, asked after this (the guardian's) consent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assent: Option<AssentRecord>,
+}
+
+/// A minor's assent after the guardian's consent: a refusal ends the interview.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssentRecord {
+    pub given: bool,
+    /// When the answer was given (RFC 3339, device local offset).
+    pub at: String,
+    /// The assent block's `text_version` that was read to the minor.
+    pub text_version: String,
 }
 
 /// The outcome of a privacy check before a `privacy: required` group.

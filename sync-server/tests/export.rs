@@ -367,6 +367,7 @@ async fn csv_export_carries_the_consent_text_version() {
         given: true,
         at: "2026-12-07T10:01:00+02:00".into(),
         text_version: "2026-11-v2".into(),
+        assent: None,
     });
     let plain = household_revision(1, "tab-a", HOUSEHOLD_VERSION);
     let (_, ack) = fx.upload(&fx.device, &[consented.clone(), plain]).await;

@@ -28,9 +28,9 @@ use voices_core::engine::{
     CompiledForm, FieldView, FormView, ItemView, PageKind, PageView, Session, Violation,
 };
 use voices_core::env::FixedEnvironment;
-use voices_core::form::{answer_key, repeated_names, FieldType, Form, Item};
+use voices_core::form::{answer_key, repeated_names, ConsentRole, FieldType, Form, Item};
 use voices_core::response::{
-    Answer, Answers, ConsentRecord, MatchingOutcome, MatchingRecord, PrivacyOutcome, PrivacyRecord,
+    Answer, Answers, AssentRecord, ConsentRecord, MatchingOutcome, MatchingRecord, PrivacyOutcome, PrivacyRecord,
     Response, SelectionRecord,
 };
 
@@ -257,7 +257,9 @@ fn build_response(
     if let Some(key) = object.keys().find(|k| k.starts_with('$')) {
         bail!("unknown key {key} in the answers (the reserved keys are {PRIVACY_KEY}, {SELECTIONS_KEY} and {MATCHING_KEY})");
     }
-    let consent = consent_block(form).and_then(|(name, text_version)| {
+    // The consent answer, then a minor's assent (recorded with the consent), as given.
+    let mut given_of = |role: ConsentRole| {
+        let (name, text_version) = consent_block(form, role)?;
         let given = match object.get(name)? {
             Value::String(s) if s == "yes" => true,
             Value::String(s) if s == "no" => false,
@@ -268,11 +270,18 @@ fn build_response(
             name.to_owned(),
             Value::String(if given { "yes" } else { "no" }.into()),
         );
-        Some(ConsentRecord {
-            given,
-            at: at.clone(),
-            text_version: text_version.to_owned(),
-        })
+        Some((given, text_version.to_owned()))
+    };
+    let assent = given_of(ConsentRole::Assent).map(|(given, text_version)| AssentRecord {
+        given,
+        at: at.clone(),
+        text_version,
+    });
+    let consent = given_of(ConsentRole::Consent).map(|(given, text_version)| ConsentRecord {
+        given,
+        at: at.clone(),
+        text_version,
+        assent,
     });
     let answers: Answers = serde_json::from_value(input)
         .context("the answers are field names mapped to values or lists of repeat instances")?;
@@ -290,10 +299,10 @@ fn build_response(
     })
 }
 
-/// The consent block's answer name and text version, if the form has one.
-fn consent_block(form: &Form) -> Option<(&str, &str)> {
+/// The consent (or assent) block's answer name and text version, if the form has one.
+fn consent_block(form: &Form, role: ConsentRole) -> Option<(&str, &str)> {
     form.body.iter().find_map(|item| match item {
-        Item::Consent(c) => Some((c.name.as_str(), c.text_version.as_str())),
+        Item::Consent(c) if c.role == role => Some((c.name.as_str(), c.text_version.as_str())),
         _ => None,
     })
 }

@@ -98,6 +98,12 @@ pub enum EngineError {
     RepeatLimit { path: String, limit: String },
     #[error("this form has no consent block")]
     NoConsentBlock,
+    #[error("this form has no assent block")]
+    NoAssentBlock,
+    #[error("assent is asked only after the guardian's consent was given")]
+    AssentBeforeConsent,
+    #[error("assent is not asked of this respondent (the assent block's `minor` is false)")]
+    AssentNotAsked,
     #[error("the consent answer is `yes` or `no`, not `{0}`")]
     InvalidConsentAnswer(String),
     #[error("{0} has no privacy check (\"privacy\": \"required\")")]

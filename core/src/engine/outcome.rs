@@ -63,10 +63,14 @@ impl Session {
             | ViolationCode::PrivacyCheck
             | ViolationCode::Matching
             | ViolationCode::RepeatCount => true,
-            ViolationCode::Consent => self
-                .form
-                .consent
-                .is_some_and(|node| self.slot(ROOT_INST, node).value.is_none()),
+            // Consent (or a minor's assent) never asked, not one answered wrongly.
+            ViolationCode::Consent => [self.form.consent, self.form.assent]
+                .into_iter()
+                .flatten()
+                .any(|node| {
+                    self.path_of(ROOT_INST, node) == violation.path
+                        && self.slot(ROOT_INST, node).value.is_none()
+                }),
             ViolationCode::Constraint
             | ViolationCode::Type
             | ViolationCode::UnknownField

@@ -554,6 +554,7 @@ fn answers_kept_after_a_declined_consent_are_violations() {
         given: false,
         at: "2025-03-04T10:00:00+03:00".to_owned(),
         text_version: "c2".to_owned(),
+        assent: None,
     });
     let violations = validate_response(&form, &response, "es", &mut env);
     assert_eq!(violations.len(), 1, "{violations:#?}");

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::env::Environment;
 use crate::expr::{self, EvalContext, Value};
-use crate::form::{Direction, FieldType, Media, RangeParams, Text};
+use crate::form::{ConsentRole, Direction, FieldType, Media, RangeParams, Text};
 use crate::matching::MatchingOutcome;
 use crate::response::PrivacyOutcome;
 use crate::selection::SelectionMethod;
@@ -154,6 +154,8 @@ pub struct ConsentView {
     pub text_version: String,
     /// `yes`, `no` or unanswered.
     pub value: Option<String>,
+    /// A minor's assent (after the guardian's consent) rather than the consent itself.
+    pub assent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -531,6 +533,7 @@ impl Builder<'_> {
                             decline_message: self.text(&block.decline_message, inst, c),
                             text_version: block.text_version.clone(),
                             value: slot.value.clone(),
+                            assent: block.role == ConsentRole::Assent,
                         }),
                         ..empty_page(PageKind::Consent)
                     });

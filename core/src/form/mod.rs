@@ -435,15 +435,20 @@ pub struct Repeat {
     pub body: Vec<Item>,
 }
 
-/// The informed-consent block: nothing after it is asked unless consent is given.
+/// The informed-consent block (`type: consent`): nothing after it is asked unless
+/// consent is given; or a minor's assent (`type: assent`), asked after a guardian's
+/// consent when `minor` is true, whose refusal ends the interview all the same.
 ///
 /// Its answer (`yes` / `no`) is available as `${name}`; the response records the
 /// answer, when it was given and `text_version`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Consent {
-    /// Name of the consent answer (default `consent`).
-    #[serde(default = "default_consent_name")]
+    /// Consent or assent; in JSON this is the item's `type`.
+    #[serde(skip, default)]
+    pub role: ConsentRole,
+    /// Name of the answer (default `consent`, or `assent` for an assent block).
+    #[serde(default)]
     pub name: String,
     /// Version of the consent text, recorded with the answer (change it when the text changes).
     pub text_version: String,
@@ -464,13 +469,35 @@ pub struct Consent {
     /// Shown when consent is declined, before the interview ends politely.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decline_message: Option<Text>,
-    /// Expression; when false the block is skipped (e.g. a minor, where assent is asked instead).
+    /// Expression; when false the consent block is skipped (not allowed on an assent block,
+    /// which `minor` decides).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub relevant: Option<String>,
+    /// Assent only: expression true when the respondent is a minor, who is then asked
+    /// for assent after the guardian's consent (e.g. `${age} < 18`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minor: Option<String>,
 }
 
-fn default_consent_name() -> String {
-    "consent".to_owned()
+/// Whose agreement a [`Consent`] block records.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConsentRole {
+    /// The respondent's informed consent (a guardian's, for a minor).
+    #[default]
+    Consent,
+    /// A minor's own assent, after the guardian consented; a refusal overrides the consent.
+    Assent,
+}
+
+impl ConsentRole {
+    /// The item's `type` in JSON, and the default answer name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConsentRole::Consent => "consent",
+            ConsentRole::Assent => "assent",
+        }
+    }
 }
 
 /// A choice in a list.

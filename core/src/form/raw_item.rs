@@ -3,7 +3,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Consent, Field, FieldType, Group, Item, Repeat};
+use super::{Consent, ConsentRole, Field, FieldType, Group, Item, Repeat};
+
+/// A consent or assent block with its role set and its default name filled in.
+fn consent(mut c: Consent, role: ConsentRole) -> Consent {
+    c.role = role;
+    if c.name.is_empty() {
+        c.name = role.as_str().to_owned();
+    }
+    c
+}
 
 /// The JSON shape of [`Item`]: one tagged object, `type` naming the field type or construct.
 #[derive(Serialize, Deserialize)]
@@ -12,6 +21,7 @@ pub(super) enum RawItem {
     Group(Group),
     Repeat(Repeat),
     Consent(Consent),
+    Assent(Consent),
     Text(Field),
     Integer(Field),
     Decimal(Field),
@@ -49,7 +59,8 @@ impl From<RawItem> for Item {
         let (kind, mut field) = match raw {
             RawItem::Group(g) => return Item::Group(g),
             RawItem::Repeat(r) => return Item::Repeat(r),
-            RawItem::Consent(c) => return Item::Consent(c),
+            RawItem::Consent(c) => return Item::Consent(consent(c, ConsentRole::Consent)),
+            RawItem::Assent(c) => return Item::Consent(consent(c, ConsentRole::Assent)),
             RawItem::Text(f) => (FieldType::Text, f),
             RawItem::Integer(f) => (FieldType::Integer, f),
             RawItem::Decimal(f) => (FieldType::Decimal, f),
@@ -90,7 +101,10 @@ impl From<Item> for RawItem {
         match item {
             Item::Group(g) => RawItem::Group(g),
             Item::Repeat(r) => RawItem::Repeat(r),
-            Item::Consent(c) => RawItem::Consent(c),
+            Item::Consent(c) => match c.role {
+                ConsentRole::Consent => RawItem::Consent(c),
+                ConsentRole::Assent => RawItem::Assent(c),
+            },
             Item::Field(f) => match f.kind {
                 FieldType::Text => RawItem::Text(f),
                 FieldType::Integer => RawItem::Integer(f),

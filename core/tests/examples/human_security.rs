@@ -134,6 +134,7 @@ fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
             given: true,
             at: at.clone(),
             text_version: "2026-11-v1".into(),
+        assent: None,
         }),
         privacy: BTreeMap::from([(
             "/experiences".parse().expect("a group path"),

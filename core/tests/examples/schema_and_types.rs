@@ -2,6 +2,7 @@
 //! types and properties, descriptions for all, the same mistakes refused.
 
 use super::*;
+use voices_core::form::ConsentRole;
 
 #[test]
 fn schema_field_types_equal_the_rust_field_types() {
@@ -138,6 +139,18 @@ fn full_consent() -> Consent {
         decline_label: Some(text("no")),
         decline_message: Some(text("thanks")),
         relevant: Some("true()".into()),
+        minor: None,
+        role: ConsentRole::Consent,
+    }
+}
+
+fn full_assent() -> Consent {
+    Consent {
+        name: "assent".into(),
+        role: ConsentRole::Assent,
+        relevant: None,
+        minor: Some("true()".into()),
+        ..full_consent()
     }
 }
 
@@ -178,6 +191,7 @@ fn full_form() -> Form {
         }),
         body: vec![
             Item::Consent(full_consent()),
+            Item::Consent(full_assent()),
             Item::Group(full_group()),
             Item::Repeat(full_repeat()),
         ],
@@ -214,6 +228,7 @@ fn every_serialized_property_is_declared_in_the_schema_and_vice_versa() {
         ("Group", json(&Item::Group(full_group()))),
         ("Repeat", json(&Item::Repeat(full_repeat()))),
         ("Consent", json(&Item::Consent(full_consent()))),
+        ("Assent", json(&Item::Consent(full_assent()))),
         ("Choice", json(&full_choice())),
         ("Language", json(&full_form().languages[1])),
         ("SafeExit", json(&full_form().safe_exit.unwrap())),

@@ -4,7 +4,7 @@
 
 use crate::collections::Map;
 use crate::diagnostic::Diagnostic;
-use crate::form::{FieldType, Form, Group, Item, Repeat};
+use crate::form::{ConsentRole, FieldType, Form, Group, Item, Repeat};
 
 use super::super::selection::CompiledSelection;
 use super::super::tree::{flatten, has_privacy_check, Flat};
@@ -35,11 +35,14 @@ pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
         suggestions_left: MAX_REFERENCE_SUGGESTIONS,
     };
     b.nodes.push(root_node());
-    let consent_index = flat
-        .iter()
-        .position(|f| f.depth == 0 && matches!(f.item, Item::Consent(_)));
+    let top_level = |role: ConsentRole| {
+        flat.iter()
+            .position(|f| f.depth == 0 && matches!(f.item, Item::Consent(c) if c.role == role))
+    };
+    let consent_index = top_level(ConsentRole::Consent);
+    let assent_index = top_level(ConsentRole::Assent);
     for (i, f) in flat.iter().enumerate() {
-        let node = make_node(f, i, consent_index);
+        let node = make_node(f, i, consent_index, assent_index);
         b.nodes.push(node);
     }
     // Flat index i is node i + 1; fix parents, scopes, children and slots.
@@ -79,6 +82,7 @@ pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
     let selections = compile_selections(&mut b, &flat, &by_name, &lists);
     let referrals = super::referral::compile_referrals(&mut b, &flat, &by_name, &lists);
     let consent = consent_index.map(|c| c + 1);
+    let assent = assent_index.map(|a| a + 1);
     let instance_name = form
         .instance_name
         .as_ref()
@@ -98,6 +102,7 @@ pub(crate) fn build(form: &Form) -> (CompiledForm, Vec<Diagnostic>) {
         relevance_dependents,
         node_tasks,
         consent,
+        assent,
         instance_name,
         selections,
         referrals,
@@ -224,6 +229,7 @@ fn root_node() -> Node {
         pii: false,
         sensitive: false,
         consent_gated: false,
+        assent_gated: false,
         privacy_check: false,
         match_rule: None,
         page: false,
@@ -240,7 +246,12 @@ fn body_indices(pointer: &str) -> Box<[u32]> {
         .collect()
 }
 
-fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
+fn make_node(
+    f: &Flat<'_>,
+    index: usize,
+    consent_index: Option<usize>,
+    assent_index: Option<usize>,
+) -> Node {
     let (kind, item, pii, page) = match f.item {
         Item::Field(field) => (
             NodeKind::Field(field.kind),
@@ -317,6 +328,7 @@ fn make_node(f: &Flat<'_>, index: usize, consent_index: Option<usize>) -> Node {
         pii,
         sensitive: f.sensitive,
         consent_gated: f.depth == 0 && consent_index.is_some_and(|c| index > c) && !metadata,
+        assent_gated: f.depth == 0 && assent_index.is_some_and(|a| index > a) && !metadata,
         privacy_check: has_privacy_check(f.item),
         match_rule: None,
         page,

@@ -6,7 +6,7 @@ use crate::collections::Map;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::expr::ast::{Axis, NodeTest, PathStart};
 use crate::expr::{self, ErrorKind, Expr, ExprKind, Function};
-use crate::form::{Condition, Item};
+use crate::form::{Condition, ConsentRole, Item};
 
 use super::super::tree::Flat;
 use super::build::Builder;
@@ -24,6 +24,8 @@ enum Prop {
     Count,
     ChoiceFilter,
     Match,
+    /// An assent block's `minor`, which is its relevance.
+    Minor,
 }
 
 impl Prop {
@@ -38,6 +40,7 @@ impl Prop {
             Prop::Count => "count",
             Prop::ChoiceFilter => "choice_filter",
             Prop::Match => "match",
+            Prop::Minor => "minor",
         }
     }
 }
@@ -105,6 +108,18 @@ impl Builder {
                     r.count.as_deref(),
                     None,
                 ),
+                // An assent block is asked when its `minor` holds (the checker refuses
+                // `relevant` on it).
+                Item::Consent(c) if c.role == ConsentRole::Assent => (
+                    c.minor.as_deref(),
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ),
                 Item::Consent(c) => (
                     c.relevant.as_deref(),
                     None,
@@ -130,7 +145,11 @@ impl Builder {
             deps.push((Task { node: idx, kind }, refs));
         };
 
-        if let Some((e, refs)) = compile(self, Prop::Relevant, relevant) {
+        let relevant_prop = match f.item {
+            Item::Consent(c) if c.role == ConsentRole::Assent => Prop::Minor,
+            _ => Prop::Relevant,
+        };
+        if let Some((e, refs)) = compile(self, relevant_prop, relevant) {
             self.nodes[idx].relevant = Some(e);
             task_deps(TaskKind::Relevance, refs);
         }

@@ -50,6 +50,8 @@ pub struct CompiledForm {
     /// Per node: its tasks by kind.
     pub(crate) node_tasks: Vec<NodeTasks>,
     pub(crate) consent: Option<NodeIdx>,
+    /// The assent block, asked of a minor after the guardian's consent.
+    pub(crate) assent: Option<NodeIdx>,
     pub(crate) instance_name: Option<Expr>,
     /// Respondent-selection fields: their roster and eligibility.
     pub(crate) selections: Map<NodeIdx, CompiledSelection>,
@@ -138,6 +140,9 @@ pub(crate) struct Node {
     pub sensitive: bool,
     /// Only relevant once consent is given (top-level items after the consent block).
     pub consent_gated: bool,
+    /// Only relevant once a minor assented, when assent applies (top-level items after
+    /// the assent block).
+    pub assent_gated: bool,
     pub privacy_check: bool,
     /// A group's `match` rule (enumerator–respondent matching), evaluated when the
     /// enumerator reaches the group, not a task of the dependency graph.

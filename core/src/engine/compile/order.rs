@@ -10,7 +10,8 @@ use crate::collections::{Map, Set};
 use crate::diagnostic::{Code, Diagnostic};
 
 use super::build::Builder;
-use super::{CompiledForm, Cond, NodeIdx, NodeKind, NodeTasks, Task, TaskKind, ROOT};
+use super::{CompiledForm, Cond, ItemData, NodeIdx, NodeKind, NodeTasks, Task, TaskKind, ROOT};
+use crate::form::ConsentRole;
 
 type Ordered = (Vec<Task>, Vec<Vec<usize>>, Vec<Vec<usize>>, Vec<NodeTasks>);
 
@@ -40,17 +41,25 @@ pub(super) fn order_tasks(b: &mut Builder, explicit: Vec<(Task, Vec<(NodeIdx, bo
             );
         }
     }
-    let consent = b.nodes.iter().position(|n| n.kind == NodeKind::Consent);
+    // A gated item's relevance reads the consent (and the assent) answer and relevance.
+    let block = |role: ConsentRole| {
+        b.nodes.iter().position(
+            |n| matches!(&n.item, ItemData::Consent(c) if c.role == role && n.kind == NodeKind::Consent && n.parent == Some(ROOT)),
+        )
+    };
+    let (consent, assent) = (block(ConsentRole::Consent), block(ConsentRole::Assent));
     for (idx, n) in b.nodes.iter().enumerate() {
-        if n.consent_gated {
-            if let Some(c) = consent {
-                if let Some(v) = inputs.get_mut(&Task {
-                    node: idx,
-                    kind: TaskKind::Relevance,
-                }) {
-                    v.push((c, false));
-                    v.push((c, true));
-                }
+        let gates = [
+            consent.filter(|_| n.consent_gated),
+            assent.filter(|_| n.assent_gated),
+        ];
+        for g in gates.into_iter().flatten() {
+            if let Some(v) = inputs.get_mut(&Task {
+                node: idx,
+                kind: TaskKind::Relevance,
+            }) {
+                v.push((g, false));
+                v.push((g, true));
             }
         }
     }

@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 
 use crate::answer::AnswerPath;
 use crate::env::Environment;
-use crate::response::{ConsentRecord, PrivacyOutcome, PrivacyRecord, Response};
+use crate::form::ConsentRole;
+use crate::response::{AssentRecord, ConsentRecord, PrivacyOutcome, PrivacyRecord, Response};
 
 use super::super::compile::{ItemData, NodeIdx, ROOT};
 use super::super::messages::{self, Msg};
@@ -23,11 +24,47 @@ impl Session {
             ItemData::Consent(c) => c.text_version.clone(),
             _ => String::new(),
         };
+        // A minor's assent stands while the guardian's consent does.
+        let assent = self
+            .consent
+            .take()
+            .and_then(|c| c.assent)
+            .filter(|_| given);
         self.consent = Some(ConsentRecord {
             given,
             at: env.now().to_rfc3339(),
             text_version,
+            assent,
         });
+        self.response.take();
+        let value = Some(if given { "yes" } else { "no" }.to_owned());
+        self.assign(ROOT_INST, node, value, env)
+    }
+
+    /// Record a minor's assent with its time and the assent text version. It is asked
+    /// only after the guardian's consent was given, and only when the assent block's
+    /// `minor` holds; a refusal closes everything after it, as a consent refusal does.
+    pub fn record_assent(&mut self, given: bool, env: &mut dyn Environment) -> Result<Changes> {
+        let Some(node) = self.form.assent else {
+            return Err(EngineError::NoAssentBlock);
+        };
+        if !self.consent.as_ref().is_some_and(|c| c.given) {
+            return Err(EngineError::AssentBeforeConsent);
+        }
+        if !self.instances[ROOT_INST].slots[self.form.node(node).slot].relevant {
+            return Err(EngineError::AssentNotAsked);
+        }
+        let text_version = match &self.form.node(node).item {
+            ItemData::Consent(c) => c.text_version.clone(),
+            _ => String::new(),
+        };
+        if let Some(consent) = &mut self.consent {
+            consent.assent = Some(AssentRecord {
+                given,
+                at: env.now().to_rfc3339(),
+                text_version,
+            });
+        }
         self.response.take();
         let value = Some(if given { "yes" } else { "no" }.to_owned());
         self.assign(ROOT_INST, node, value, env)
@@ -70,14 +107,22 @@ impl Session {
         self.privacy.get(path).map(|r| r.outcome)
     }
 
+    /// Whether the consent (and a minor's assent) let `node` be asked. The assent block
+    /// itself is asked only after consent was actually given (a guardian's yes).
     pub(super) fn consent_open(&self, node: NodeIdx) -> bool {
         let form = &self.form;
-        if !form.node(node).consent_gated {
-            return true;
+        let answer = |block: NodeIdx| {
+            let slot = &self.instances[ROOT_INST].slots[form.node(block).slot];
+            (slot.relevant, slot.value.as_deref() == Some("yes"))
+        };
+        if Some(node) == form.assent {
+            return form.consent.is_some_and(|c| answer(c) == (true, true));
         }
-        let Some(c) = form.consent else { return true };
-        let slot = &self.instances[ROOT_INST].slots[form.node(c).slot];
-        !slot.relevant || slot.value.as_deref() == Some("yes")
+        let n = form.node(node);
+        let open = |gated: bool, block: Option<NodeIdx>| {
+            !gated || block.is_none_or(|b| matches!(answer(b), (false, _) | (true, true)))
+        };
+        open(n.consent_gated, form.consent) && open(n.assent_gated, form.assent)
     }
 
     pub(super) fn privacy_open(&self, inst: InstId, node: NodeIdx) -> bool {
@@ -128,14 +173,14 @@ impl Session {
     /// Answers a response carries although consent was declined (they must not be kept).
     pub(crate) fn declined_with_answers(&self, original: &Response, lang: &str) -> Vec<Violation> {
         let form = &self.form;
-        let Some(consent) = form.consent else {
-            return Vec::new();
+        let declined = |block: Option<NodeIdx>| {
+            block.is_some_and(|b| {
+                let slot = &self.instances[ROOT_INST].slots[form.node(b).slot];
+                slot.relevant && slot.value.as_deref() == Some("no")
+            })
         };
-        if self.instances[ROOT_INST].slots[form.node(consent).slot]
-            .value
-            .as_deref()
-            != Some("no")
-        {
+        let (consent_no, assent_no) = (declined(form.consent), declined(form.assent));
+        if !consent_no && !assent_no {
             return Vec::new();
         }
         original
@@ -145,7 +190,10 @@ impl Session {
             .filter(|name| {
                 form.scope_names
                     .get(&(ROOT, (*name).clone()))
-                    .is_some_and(|&n| form.node(n).consent_gated)
+                    .is_some_and(|&n| {
+                        let n = form.node(n);
+                        (consent_no && n.consent_gated) || (assent_no && n.assent_gated)
+                    })
             })
             .map(|name| Violation {
                 path: AnswerPath::root().keyed(name, None),
@@ -177,21 +225,38 @@ impl Session {
         let ItemData::Consent(block) = &n.item else {
             return Vec::new();
         };
-        match (&slot.value, &self.consent) {
-            (None, _) => vec![violation(Msg::ConsentMissing, &[])],
-            (Some(_), None) => vec![violation(Msg::ConsentRecordMissing, &[])],
-            (Some(v), Some(record)) => {
+        // The assent's record lives inside the consent record.
+        let record = match block.role {
+            ConsentRole::Consent => self
+                .consent
+                .as_ref()
+                .map(|c| (c.given, c.text_version.as_str())),
+            ConsentRole::Assent => self
+                .consent
+                .as_ref()
+                .and_then(|c| c.assent.as_ref())
+                .map(|a| (a.given, a.text_version.as_str())),
+        };
+        let assent = block.role == ConsentRole::Assent;
+        let pick = |consent: Msg, assent_msg: Msg| if assent { assent_msg } else { consent };
+        match (&slot.value, record) {
+            (None, _) => vec![violation(pick(Msg::ConsentMissing, Msg::AssentMissing), &[])],
+            (Some(_), None) => vec![violation(
+                pick(Msg::ConsentRecordMissing, Msg::AssentRecordMissing),
+                &[],
+            )],
+            (Some(v), Some((given, text_version))) => {
                 let mut out = Vec::new();
-                if record.given != (v == "yes") {
-                    out.push(violation(Msg::ConsentRecordMissing, &[]));
-                }
-                if record.text_version != block.text_version {
+                if given != (v == "yes") {
                     out.push(violation(
-                        Msg::ConsentVersion,
-                        &[
-                            ("recorded", &record.text_version),
-                            ("current", &block.text_version),
-                        ],
+                        pick(Msg::ConsentRecordMissing, Msg::AssentRecordMissing),
+                        &[],
+                    ));
+                }
+                if text_version != block.text_version {
+                    out.push(violation(
+                        pick(Msg::ConsentVersion, Msg::AssentVersion),
+                        &[("recorded", text_version), ("current", &block.text_version)],
                     ));
                 }
                 out

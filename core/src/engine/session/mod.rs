@@ -170,6 +170,20 @@ impl Session {
         let n = self.form.node(node);
         let value = value.filter(|v| !v.is_empty());
         match n.kind {
+            NodeKind::Consent if Some(node) == self.form.assent => {
+                return match value.as_deref() {
+                    Some("yes") => self.record_assent(true, env),
+                    Some("no") => self.record_assent(false, env),
+                    None => {
+                        if let Some(c) = &mut self.consent {
+                            c.assent = None;
+                        }
+                        self.response.take();
+                        self.assign(inst, node, None, env)
+                    }
+                    Some(other) => Err(EngineError::InvalidConsentAnswer(other.to_owned())),
+                };
+            }
             NodeKind::Consent => {
                 return match value.as_deref() {
                     Some("yes") => self.record_consent(true, env),

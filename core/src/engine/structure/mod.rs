@@ -2,7 +2,8 @@
 //! repeats, and the people-centred constructs (consent, privacy checks, safe exit,
 //! respondent selection, referral steps).
 //! A form must meet them before it compiles; the checker reports them too. Languages and
-//! texts are in `languages.rs`, the people-centred constructs in `people.rs`.
+//! texts are in `languages.rs`, the people-centred constructs in `people.rs` (a minor's
+//! assent in `assent.rs`).
 
 use std::collections::BTreeSet;
 
@@ -14,6 +15,7 @@ use crate::form::{Direction, Disaggregation, FieldType, Form, Item, Media, Text}
 use super::tree::{flatten, has_privacy_check, Flat};
 use crate::answer::is_valid_name;
 
+mod assent;
 mod languages;
 mod people;
 
@@ -31,6 +33,7 @@ pub(crate) fn check(form: &Form) -> Vec<Diagnostic> {
     check_fields(form, &flat, &mut out);
     check_containers(&flat, &mut out);
     check_consent(&flat, &mut out);
+    assent::check(&flat, &mut out);
     check_safe_exit(form, &flat, &mut out);
     check_disaggregation(&flat, &mut out);
     check_selections(&flat, &mut out);

@@ -2,13 +2,15 @@
 //! and respondent selection (referral steps are in `engine/referral.rs`).
 
 use super::*;
+use crate::form::ConsentRole;
 
 pub(super) fn check_consent(flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
     let mut first_consent: Option<usize> = None;
     let mut question_before: Option<usize> = None;
     for (i, f) in flat.iter().enumerate() {
         match f.item {
-            Item::Consent(_) => {
+            // A minor's assent has rules of its own (`assent.rs`).
+            Item::Consent(c) if c.role == ConsentRole::Consent => {
                 if f.depth > 0 {
                     out.push(Diagnostic::error(
                         Code::ConsentNotTopLevel,
