@@ -27,9 +27,10 @@ use crate::response::{Answer, Answers, ConsentRecord, MatchingRecord, OutcomeRec
 pub const MAIN_LEADING: [&str; 1] = ["SubmissionDate"];
 /// Columns of the main table after the answers; `Outcome`, `ResultCode` and
 /// `ReturnVisit` say how the interview ended ([`outcome_cells`]), `ConsentVersion` which
-/// consent text the respondent heard ([`consent_cell`]), the last what happened at each
-/// section with a `match` rule ([`matching_cell`]).
-pub const MAIN_TRAILING: [&str; 13] = [
+/// consent text the respondent heard ([`consent_cell`]), `AssentVersion` which assent text
+/// a minor heard ([`assent_cell`]), the last what happened at each section with a `match`
+/// rule ([`matching_cell`]).
+pub const MAIN_TRAILING: [&str; 14] = [
     "KEY",
     "DeviceID",
     "Enumerator",
@@ -42,6 +43,7 @@ pub const MAIN_TRAILING: [&str; 13] = [
     "ResultCode",
     "ReturnVisit",
     "ConsentVersion",
+    "AssentVersion",
     "Matching",
 ];
 /// Columns of a repeat table after the answers.
@@ -337,6 +339,16 @@ pub fn consent_cell(consent: Option<&ConsentRecord>) -> String {
     consent.map_or(String::new(), |c| {
         spreadsheet_safe(&c.text_version).into_owned()
     })
+}
+
+/// The `AssentVersion` cell: the assent block's `text_version` a minor heard after the
+/// guardian's consent, empty when no assent was asked.
+pub fn assent_cell(consent: Option<&ConsentRecord>) -> String {
+    consent
+        .and_then(|c| c.assent.as_ref())
+        .map_or(String::new(), |a| {
+            spreadsheet_safe(&a.text_version).into_owned()
+        })
 }
 
 /// The `Matching` cell: each section with a `match` rule and what happened there, by

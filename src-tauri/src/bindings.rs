@@ -56,6 +56,7 @@ pub fn typescript() -> String {
         OpenRequest::decl(),
         RepeatRequest::decl(),
         ConsentRequest::decl(),
+        AssentRequest::decl(),
         PrivacyChoice::decl(),
         PrivacyRequest::decl(),
         DrawRequest::decl(),

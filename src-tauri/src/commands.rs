@@ -57,6 +57,14 @@ pub struct ConsentRequest {
     pub given: bool,
 }
 
+/// A minor's assent, answered on the assent page `page` (after the guardian's consent).
+#[derive(Debug, Clone, Deserialize, TS)]
+pub struct AssentRequest {
+    pub response_id: String,
+    pub given: bool,
+    pub page: u32,
+}
+
 /// The TypeScript declaration of [`PrivacyOutcome`] (the core does not depend on
 /// ts-rs); requests and views carry the core's type itself.
 #[derive(Debug, Clone, Copy, Deserialize, TS)]
@@ -301,6 +309,11 @@ pub fn remove_repeat_instance(voices: Unlocked, request: RepeatRequest) -> Resul
 #[tauri::command]
 pub fn record_consent(voices: Unlocked, request: ConsentRequest) -> Result<InterviewState> {
     voices.record_consent(&request.response_id, request.given)
+}
+
+#[tauri::command]
+pub fn record_assent(voices: Unlocked, request: AssentRequest) -> Result<InterviewState> {
+    voices.record_assent(&request.response_id, request.given, request.page)
 }
 
 #[tauri::command]
@@ -592,6 +605,7 @@ macro_rules! with_commands {
             commands::add_repeat_instance: RepeatRequest => PageUpdate,
             commands::remove_repeat_instance: RepeatRequest => PageUpdate,
             commands::record_consent: ConsentRequest => InterviewState,
+            commands::record_assent: AssentRequest => InterviewState,
             commands::record_privacy: PrivacyRequest => PageUpdate,
             commands::draw_selection: DrawRequest => PageUpdate,
             commands::check_matching: MatchCheckRequest => MatchingCheck,

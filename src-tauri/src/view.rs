@@ -80,6 +80,8 @@ pub struct ConsentView {
     pub text_version: String,
     /// `Some(true)` given, `Some(false)` declined, `None` not yet asked.
     pub given: Option<bool>,
+    /// A minor's assent after the guardian's consent (answered with `record_assent`).
+    pub assent: bool,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -266,6 +268,15 @@ const UI_TEXTS: &[(&str, [&str; 4])] = &[
         ["Consent", "الموافقة", "Згода", "Consentimiento"],
     ),
     (
+        "assent",
+        [
+            "The young person's agreement",
+            "موافقة القاصر",
+            "Згода дитини",
+            "Asentimiento de la persona menor",
+        ],
+    ),
+    (
         "privacy",
         [
             "Can the respondent answer the next questions in private?",
@@ -397,7 +408,10 @@ fn title(page: &engine::PageView, index: usize, lang: &str) -> String {
         return t.clone();
     }
     match page.kind {
-        engine::PageKind::Consent => ui_text(lang, "consent").to_owned(),
+        engine::PageKind::Consent => {
+            let assent = page.consent.as_ref().is_some_and(|c| c.assent);
+            ui_text(lang, if assent { "assent" } else { "consent" }).to_owned()
+        }
         _ => format!("{} {}", ui_text(lang, "questions"), index + 1),
     }
 }
@@ -421,10 +435,9 @@ pub fn page(view: &engine::FormView, index: usize) -> Option<PageView> {
         },
         sensitive: p.sensitive,
         consent: p.consent.as_ref().map(|c| ConsentView {
-            heading: c
-                .label
-                .clone()
-                .unwrap_or_else(|| ui_text(lang, "consent").to_owned()),
+            heading: c.label.clone().unwrap_or_else(|| {
+                ui_text(lang, if c.assent { "assent" } else { "consent" }).to_owned()
+            }),
             text: c.text.clone(),
             question: opt(c.question.clone()),
             agree_label: opt(c.agree_label.clone()),
@@ -432,6 +445,7 @@ pub fn page(view: &engine::FormView, index: usize) -> Option<PageView> {
             decline_message: opt(c.decline_message.clone()),
             text_version: c.text_version.clone(),
             given: c.value.as_deref().map(|v| v == "yes"),
+            assent: c.assent,
         }),
         privacy: None,
         matching: (p.kind == engine::PageKind::MatchCheck).then(|| MatchingView {

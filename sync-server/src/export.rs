@@ -8,7 +8,8 @@
 //! `SubmissionDate`, `KEY`, `DeviceID`, `Enumerator`, `FormVersion`, `ReviewState`,
 //! `Status`, `Conflict`, `Quarantine`, and how the interview ended: `Outcome`
 //! (`completed`, `refused`…), `ResultCode` (DHS-style: 1 completed … 96 other) and
-//! `ReturnVisit`; `ConsentVersion`, the consent text the respondent heard; `Matching`, what
+//! `ReturnVisit`; `ConsentVersion`, the consent text the respondent heard; `AssentVersion`,
+//! the assent text a minor heard after the guardian's consent; `Matching`, what
 //! happened at each section with a `match` rule (matched, handed over to whom, skipped). Responses whose
 //! respondent withdrew are never exported. Fields marked `pii` are left out unless asked
 //! for (and the caller's role allows it).
@@ -343,6 +344,8 @@ fn export_csv(store: &dyn Store, form: &Form, options: &Options, out: impl Write
                 csv.write_field(&cell).map_err(io)?;
             }
             csv.write_field(csv_layout::consent_cell(response.consent.as_ref()))
+                .map_err(io)?;
+            csv.write_field(csv_layout::assent_cell(response.consent.as_ref()))
                 .map_err(io)?;
             csv.write_field(csv_layout::matching_cell(&response.matching))
                 .map_err(io)?;

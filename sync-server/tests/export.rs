@@ -360,14 +360,18 @@ async fn json_export_without_pii_carries_no_pii_value_anywhere() {
 /// a response without consent leaves it empty.
 #[tokio::test]
 async fn csv_export_carries_the_consent_text_version() {
-    use voices_core::response::ConsentRecord;
+    use voices_core::response::{AssentRecord, ConsentRecord};
     let fx = Fixture::new().await;
     let mut consented = household_revision(0, "tab-a", HOUSEHOLD_VERSION);
     consented.consent = Some(ConsentRecord {
         given: true,
         at: "2026-12-07T10:01:00+02:00".into(),
         text_version: "2026-11-v2".into(),
-        assent: None,
+        assent: Some(AssentRecord {
+            given: true,
+            at: "2026-12-07T10:02:00+02:00".into(),
+            text_version: "2026-11-minor-v1".into(),
+        }),
     });
     let plain = household_revision(1, "tab-a", HOUSEHOLD_VERSION);
     let (_, ack) = fx.upload(&fx.device, &[consented.clone(), plain]).await;
@@ -376,22 +380,26 @@ async fn csv_export_carries_the_consent_text_version() {
     let main = &unzip(&bytes)[0].1;
     let cols = header(main);
     let version = cols.iter().position(|c| c == "ConsentVersion").unwrap();
+    let assent = cols.iter().position(|c| c == "AssentVersion").unwrap();
+    assert_eq!(assent, version + 1, "{cols:?}");
     let key = cols.iter().position(|c| c == "KEY").unwrap();
-    let mut cells: Vec<(String, String)> = rows(main)
+    let mut cells: Vec<(String, String, String)> = rows(main)
         .iter()
-        .map(|r| (r[key].clone(), r[version].clone()))
+        .map(|r| (r[key].clone(), r[version].clone(), r[assent].clone()))
         .collect();
     cells.sort();
     let mut expected = vec![
         (
             format!("uuid:{}", consented.response),
             "2026-11-v2".to_owned(),
+            "2026-11-minor-v1".to_owned(),
         ),
         (
             format!(
                 "uuid:{}",
                 household_revision(1, "tab-a", HOUSEHOLD_VERSION).response
             ),
+            String::new(),
             String::new(),
         ),
     ];

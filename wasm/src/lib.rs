@@ -147,6 +147,10 @@ impl Preview {
         self.with(|p| p.record_consent(given))
     }
 
+    pub fn record_assent(&mut self, given: bool) -> String {
+        self.with(|p| p.record_assent(given))
+    }
+
     pub fn record_privacy(&mut self, path: &str, outcome: &str) -> String {
         self.with(|p| p.record_privacy(path, outcome))
     }
@@ -218,6 +222,11 @@ impl Preview {
     /// `record_consent`.
     pub fn screen_record_consent(&mut self, given: bool, now: &str) -> String {
         self.screens(|s| s.record_consent(given, now))
+    }
+
+    /// `record_assent`.
+    pub fn screen_record_assent(&mut self, given: bool, page: u32, now: &str) -> String {
+        self.screens(|s| s.record_assent(given, page, now))
     }
 
     /// `record_privacy`.

@@ -182,6 +182,20 @@ impl Screens {
         }
     }
 
+    /// A minor's assent on page `page`: given goes on to the next page; declined ends
+    /// the interview as a consent refusal does.
+    pub fn record_assent(&mut self, given: bool, page: u32, now: &str) -> Result<Json> {
+        self.editable()?;
+        self.preview.set_now(now)?;
+        self.preview.record_assent(given)?;
+        if given {
+            self.state(page + 1, None)
+        } else {
+            self.status = Status::Refused;
+            self.state(0, None)
+        }
+    }
+
     pub fn record_privacy(
         &mut self,
         group: &str,

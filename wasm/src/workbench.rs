@@ -288,6 +288,11 @@ impl Preview {
         Ok(to_json(self.session.record_consent(given, &mut self.env)?))
     }
 
+    /// A minor's assent after the guardian's consent.
+    pub fn record_assent(&mut self, given: bool) -> Result<Json> {
+        Ok(to_json(self.session.record_assent(given, &mut self.env)?))
+    }
+
     /// The privacy check before the group at `path`: `private`, `not_private` or
     /// `interrupted`.
     pub fn record_privacy(&mut self, path: &str, outcome: &str) -> Result<Json> {
@@ -406,8 +411,9 @@ impl Preview {
                     row.extend(table.cells(&response.answers, labels));
                     row.push(key.clone());
                     let outcome = csv_layout::outcome_cells(response.outcome.as_ref());
-                    // The outcome's cells, the consent version and the matching end the row.
-                    let before_outcome = MAIN_TRAILING.len() - outcome.len() - 2;
+                    // The outcome's cells, the consent and assent versions and the matching
+                    // end the row.
+                    let before_outcome = MAIN_TRAILING.len() - outcome.len() - 3;
                     row.extend(MAIN_TRAILING[1..before_outcome].iter().map(
                         |column| match *column {
                             "FormVersion" => response.form_version.clone(),
@@ -418,6 +424,7 @@ impl Preview {
                     ));
                     row.extend(outcome);
                     row.push(csv_layout::consent_cell(response.consent.as_ref()));
+                    row.push(csv_layout::assent_cell(response.consent.as_ref()));
                     row.push(csv_layout::matching_cell(&response.matching));
                     rows.push(row);
                 } else {

@@ -45,6 +45,7 @@ pub(crate) const SURVEY: &[&str] = &[
     "consent_agree",
     "consent_decline",
     "consent_decline_message",
+    "minor",
     "selection_roster",
     "selection_eligible",
     "selection_method",

@@ -298,7 +298,7 @@ fn write_items(sheet: &mut SheetBuilder, items: &[Item]) {
             }
             Item::Consent(consent) => {
                 let mut row = sheet.row();
-                row.set("type", "consent");
+                row.set("type", consent.role.as_str());
                 row.set("name", consent.name.clone());
                 row.text("label", Some(&consent.text));
                 row.set("consent_version", consent.text_version.clone());
@@ -308,6 +308,7 @@ fn write_items(sheet: &mut SheetBuilder, items: &[Item]) {
                 row.text("consent_decline", consent.decline_label.as_ref());
                 row.text("consent_decline_message", consent.decline_message.as_ref());
                 row.opt("relevant", consent.relevant.as_ref());
+                row.opt("minor", consent.minor.as_ref());
             }
         }
     }

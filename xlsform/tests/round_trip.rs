@@ -99,6 +99,10 @@ fn people_centred_metadata_round_trips() {
          "question": {"en": "Do you agree?"}, "agree_label": {"en": "Yes"}, "decline_label": {"en": "No"},
          "decline_message": {"en": "Thank you."}},
         {"type": "integer", "name": "visit_no", "label": {"en": "Visit"}, "default": "1", "required": true},
+        {"type": "assent", "name": "minor_ok", "text_version": "2024-03-minor", "minor": "${visit_no} = 1",
+         "label": {"en": "Your say"}, "text": {"en": "Your parent agreed, but you decide…", "ar": "وافق والدك، لكن القرار لك…"},
+         "question": {"en": "Do you want to take part?"}, "agree_label": {"en": "Yes"}, "decline_label": {"en": "No"},
+         "decline_message": {"en": "That is fine."}},
         {"type": "text", "name": "first_name", "label": {"en": "First name"}, "pii": true,
          "default": "'none'", "read_only": "${visit_no} > 1"},
         {"type": "group", "name": "violence", "label": {"en": "Safety"}, "privacy": "required",
@@ -480,5 +484,70 @@ fn match_rules_on_groups_round_trip() {
             .any(|e| e.message.contains("`sex`, `languages` or `area`")),
         "{:#?}",
         report.errors().collect::<Vec<_>>()
+    );
+}
+
+/// A minor's assent row: read with its `minor` column and consent columns, written back,
+/// and refused with the cell named when it is misused.
+#[test]
+fn assent_rows_are_read_checked_and_written() {
+    let md = "| survey |\n\
+        | | type | name | label | consent_version | minor | calculation | relevant |\n\
+        | | consent | | We ask you or your guardian | c1 | | | |\n\
+        | | integer | age | Age | | | | |\n\
+        | | assent | | Your guardian agreed; you decide | a1 | ${age} < 18 | | |\n\
+        | | text | school | School | | | | |\n";
+    let report = voices_xlsform::import_markdown(md, &ImportOptions::default());
+    let errors: Vec<_> = report.errors().collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let form = report.form.expect("imports");
+    use voices_core::form::{ConsentRole, Item};
+    let Item::Consent(assent) = &form.body[2] else {
+        panic!("{:?}", form.body[2]);
+    };
+    assert_eq!(assent.role, ConsentRole::Assent);
+    assert_eq!(assent.name, "assent");
+    assert_eq!(assent.text_version, "a1");
+    assert_eq!(assent.minor.as_deref(), Some("${age} < 18"));
+    assert!(voices_core::check::check_form(&form)
+        .iter()
+        .all(|d| !d.is_error()));
+    // Written back as an `assent` row with its `minor`, and read again unchanged.
+    let bytes = export_xlsx(&form).unwrap();
+    let again = import_spreadsheet_bytes(&bytes, &ImportOptions::default())
+        .unwrap()
+        .form
+        .expect("re-imports");
+    assert_eq!(again, form);
+
+    for (bad, code, cell) in [
+        (
+            md.replace("| ${age} < 18 | | |", "| ${age} < 18 | 'yes' | |"),
+            "assent-misuse",
+            "G4",
+        ),
+        (
+            md.replace("| ${age} < 18 | | |", "| ${age} < 18 | | true() |"),
+            "assent-misuse",
+            "H4",
+        ),
+        (md.replace("| ${age} < 18 |", "| |"), "missing-minor", "4"),
+    ] {
+        let report = voices_xlsform::import_markdown(&bad, &ImportOptions::default());
+        let errors: Vec<_> = report.errors().collect();
+        assert_eq!(errors.len(), 1, "{errors:#?}");
+        assert_eq!(errors[0].code, code);
+        let rendered = errors[0].render("f.xlsx");
+        assert!(rendered.contains(cell), "{rendered}");
+    }
+    // The core's rules hold on import too: an assent with no consent before it.
+    let no_consent = md.replace("| | consent | | We ask you or your guardian | c1 | | | |\n", "");
+    let report = voices_xlsform::import_markdown(&no_consent, &ImportOptions::default());
+    assert!(
+        report
+            .errors()
+            .any(|d| d.code == "assent_without_consent"),
+        "{:#?}",
+        report.diagnostics
     );
 }

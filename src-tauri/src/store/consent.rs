@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use voices_core::answer::AnswerPath;
-use voices_core::response::{ConsentRecord, PrivacyOutcome, PrivacyRecord};
+use voices_core::response::{AssentRecord, ConsentRecord, PrivacyOutcome, PrivacyRecord};
 
 use super::responses::{ensure_draft, touch};
 use super::Store;
@@ -40,37 +40,54 @@ impl Store {
         ensure_draft(&tx, response_id)?;
         tx.execute(
             "INSERT INTO consent (response_id, given, at, text_version) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT (response_id) DO UPDATE SET given = excluded.given, at = excluded.at, text_version = excluded.text_version",
+             ON CONFLICT (response_id) DO UPDATE SET given = excluded.given, at = excluded.at, text_version = excluded.text_version,
+               assent = CASE WHEN excluded.given THEN consent.assent END",
             params![response_id, given, at, text_version],
         )?;
         if given {
             touch(&tx, response_id, at)?;
         } else {
-            for sql in [
+            tx.execute(
                 "DELETE FROM answers WHERE response_id = ?1",
-                "DELETE FROM privacy_checks WHERE response_id = ?1",
-                "DELETE FROM selections WHERE response_id = ?1",
-                "DELETE FROM matching WHERE response_id = ?1",
-                "DELETE FROM response_attachments WHERE response_id = ?1",
-                "DELETE FROM paradata WHERE response_id = ?1",
-            ] {
-                tx.execute(sql, params![response_id])?;
-            }
+                params![response_id],
+            )?;
             if let Some(path) = consent_path {
                 tx.execute(
                     "INSERT INTO answers (response_id, path, value, updated_at) VALUES (?1, ?2, 'no', ?3)",
                     params![response_id, path.as_str(), at],
                 )?;
             }
-            tx.execute(
-                "UPDATE responses SET status = 'refused', updated_at = ?2, finalized_at = ?2 WHERE id = ?1",
-                params![response_id, at],
-            )?;
-            tx.execute(
-                "INSERT INTO outbox (record_kind, record_id, state, updated_at) VALUES ('response', ?1, 'pending', ?2)
-                 ON CONFLICT (record_kind, record_id) DO NOTHING",
-                params![response_id, at],
-            )?;
+            refuse(&tx, response_id, at)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Record a minor's assent with the consent it follows (which must be recorded).
+    /// A refusal ends the interview as a consent refusal does: the response is marked
+    /// refused and queued, and nothing recorded after the screening is kept. The answers
+    /// the session kept (the guardian's consent, what was asked before the assent, the
+    /// minor's `no`) are the caller's to write first.
+    pub fn record_assent(&mut self, response_id: &str, record: &AssentRecord) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        ensure_draft(&tx, response_id)?;
+        let json = serde_json::to_string(record)
+            .map_err(|e| Error::Corrupt(format!("the assent record does not serialize: {e}")))?;
+        let updated = tx.execute(
+            "UPDATE consent SET assent = ?2 WHERE response_id = ?1 AND given",
+            params![response_id, json],
+        )?;
+        if updated == 0 {
+            return Err(Error::Corrupt(format!(
+                "response {response_id} has no consent given for the assent to follow"
+            )));
+        }
+        if record.given {
+            touch(&tx, response_id, &record.at)?;
+        } else {
+            refuse(&tx, response_id, &record.at)?;
         }
         tx.commit()?;
         Ok(())
@@ -80,17 +97,31 @@ impl Store {
         Ok(self
             .conn
             .query_row(
-                "SELECT given, at, text_version FROM consent WHERE response_id = ?1",
+                "SELECT given, at, text_version, assent FROM consent WHERE response_id = ?1",
                 params![response_id],
                 |r| {
-                    Ok(ConsentRecord {
-                        given: r.get(0)?,
-                        at: r.get(1)?,
-                        text_version: r.get(2)?,
-                    })
+                    Ok((
+                        ConsentRecord {
+                            given: r.get(0)?,
+                            at: r.get(1)?,
+                            text_version: r.get(2)?,
+                            assent: None,
+                        },
+                        r.get::<_, Option<String>>(3)?,
+                    ))
                 },
             )
-            .optional()?)
+            .optional()?
+            .map(|(mut record, assent)| {
+                record.assent = assent
+                    .map(|text| serde_json::from_str(&text))
+                    .transpose()
+                    .map_err(|e| {
+                        Error::Corrupt(format!("the assent of response {response_id}: {e}"))
+                    })?;
+                Ok::<_, Error>(record)
+            })
+            .transpose()?)
     }
 
     pub fn record_privacy(
@@ -136,4 +167,28 @@ impl Store {
         }
         Ok(checks)
     }
+}
+
+/// A refusal (the consent, or a minor's assent): what the interview recorded besides the
+/// answers goes, and the response is marked refused and queued for sending.
+fn refuse(tx: &rusqlite::Transaction<'_>, response_id: &str, at: &str) -> Result<()> {
+    for sql in [
+        "DELETE FROM privacy_checks WHERE response_id = ?1",
+        "DELETE FROM selections WHERE response_id = ?1",
+        "DELETE FROM matching WHERE response_id = ?1",
+        "DELETE FROM response_attachments WHERE response_id = ?1",
+        "DELETE FROM paradata WHERE response_id = ?1",
+    ] {
+        tx.execute(sql, params![response_id])?;
+    }
+    tx.execute(
+        "UPDATE responses SET status = 'refused', updated_at = ?2, finalized_at = ?2 WHERE id = ?1",
+        params![response_id, at],
+    )?;
+    tx.execute(
+        "INSERT INTO outbox (record_kind, record_id, state, updated_at) VALUES ('response', ?1, 'pending', ?2)
+         ON CONFLICT (record_kind, record_id) DO NOTHING",
+        params![response_id, at],
+    )?;
+    Ok(())
 }

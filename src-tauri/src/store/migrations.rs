@@ -284,4 +284,9 @@ pub const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX sealed_files_response ON sealed_files (response_id);
     "#,
+    // 15: a minor's assent after the guardian's consent
+    // (`voices_core::response::AssentRecord` as JSON), kept with the consent it follows.
+    r#"
+    ALTER TABLE consent ADD COLUMN assent TEXT;
+    "#,
 ];

@@ -5,7 +5,7 @@ use serde::Serialize;
 use ts_rs::TS;
 use voices_core::answer::{AnswerPath, FlatAnswers};
 use voices_core::engine::{self, Session};
-use voices_core::form::{Form, Item};
+use voices_core::form::{ConsentRole, Form, Item};
 use voices_core::response::{InterviewOutcome, PrivacyOutcome, PrivacyRecord, Response};
 use voices_core::Environment;
 
@@ -427,6 +427,39 @@ impl Voices {
         }
     }
 
+    /// Record a minor's assent on page `page` (after the guardian's consent). Given, the
+    /// interview goes on at the next page; declined, it ends as a consent refusal does,
+    /// keeping what the session kept (the consent, the screening answers, the `no`).
+    pub fn record_assent(&self, id: &str, given: bool, page: u32) -> Result<InterviewState> {
+        let at = now();
+        let record = self.with_open(id, |o| {
+            let mut env = lock(&self.env);
+            o.session
+                .record_assent(given, &mut *env)
+                .map_err(engine_error)?;
+            o.session
+                .response()
+                .consent
+                .as_ref()
+                .and_then(|c| c.assent.clone())
+                .ok_or_else(|| Error::Corrupt("the assent was not recorded".to_owned()))
+        })?;
+        // The answers first: a refusal has closed (and cleared) everything after it.
+        self.persist_all(id, &at)?;
+        let written = self.store.lock().record_assent(id, &record);
+        if let Err(e) = written {
+            self.evict(id);
+            return Err(e);
+        }
+        if given {
+            self.state(id, page + 1, None)
+        } else {
+            self.evict(id);
+            self.sync.after_finalize();
+            self.state(id, 0, None)
+        }
+    }
+
     /// Record a privacy check outcome for a group (`/experiences`).
     pub fn record_privacy(
         &self,
@@ -598,7 +631,8 @@ impl Voices {
 /// The name of the consent block's answer, wherever it sits (groups do not nest answers).
 fn consent_name(item: &Item) -> Option<&str> {
     match item {
-        Item::Consent(c) => Some(&c.name),
+        Item::Consent(c) if c.role == ConsentRole::Consent => Some(&c.name),
+        Item::Consent(_) => None,
         Item::Group(g) => g.body.iter().find_map(consent_name),
         Item::Field(_) | Item::Repeat(_) => None,
     }

@@ -12,6 +12,7 @@ export type InterviewCommand =
   | 'add_repeat_instance'
   | 'remove_repeat_instance'
   | 'record_consent'
+  | 'record_assent'
   | 'record_privacy'
   | 'check_matching'
   | 'record_matching'

@@ -28,6 +28,7 @@ describe('the WebAssembly interview back-end', () => {
       screen_add_instance: answer('add'),
       screen_remove_instance: answer('remove'),
       screen_record_consent: answer('consent'),
+      screen_record_assent: answer('assent'),
       screen_record_privacy: answer('privacy'),
       screen_review: answer('review'),
       screen_finalize: answer('finalize'),

@@ -14,6 +14,7 @@ export interface ScreensEngine {
   screen_add_instance(path: string, page: number, now: string): string;
   screen_remove_instance(path: string, page: number, now: string): string;
   screen_record_consent(given: boolean, now: string): string;
+  screen_record_assent(given: boolean, page: number, now: string): string;
   screen_record_privacy(group: string, outcome: string, page: number, now: string): string;
   screen_draw_selection(path: string, page: number, now: string): string;
   screen_check_matching(group: string, page: number, now: string): string;
@@ -67,6 +68,7 @@ export function wasmBackend(engine: ScreensEngine, onChange: () => void = () => 
     add_repeat_instance: (r) => changed(unwrap(engine.screen_add_instance(r.path, r.page, localInstant()))),
     remove_repeat_instance: (r) => changed(unwrap(engine.screen_remove_instance(r.path, r.page, localInstant()))),
     record_consent: (r) => changed(unwrap(engine.screen_record_consent(r.given, localInstant()))),
+    record_assent: (r) => changed(unwrap(engine.screen_record_assent(r.given, r.page, localInstant()))),
     record_privacy: (r) => changed(unwrap(engine.screen_record_privacy(r.group_path, r.outcome, r.page, localInstant()))),
     check_matching: (r) => changed(unwrap(engine.screen_check_matching(r.group_path, r.page, localInstant()))),
     record_matching: (r) =>

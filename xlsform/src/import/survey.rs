@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use voices_core::form::{Consent, FieldType, Item};
+use voices_core::form::{Consent, ConsentRole, FieldType, Item};
 
 use super::expressions::references_in;
 use super::fields::SelectSpec;
@@ -140,7 +140,11 @@ impl Importer<'_> {
                 self.external_instance(table, row, &type_cell);
                 return;
             }
-            RowType::Consent => match self.consent(table, row) {
+            RowType::Consent => match self.consent(table, row, ConsentRole::Consent) {
+                Some(c) => Item::Consent(c),
+                None => return,
+            },
+            RowType::Assent => match self.consent(table, row, ConsentRole::Assent) {
                 Some(c) => Item::Consent(c),
                 None => return,
             },
@@ -197,19 +201,45 @@ impl Importer<'_> {
         body.push(item);
     }
 
-    fn consent(&mut self, table: &Table, row: &SheetRow) -> Option<Consent> {
+    /// A consent row, or a minor's assent row (the same columns, with `minor` saying
+    /// when it is asked instead of `relevant`).
+    fn consent(&mut self, table: &Table, row: &SheetRow, role: ConsentRole) -> Option<Consent> {
+        let what = role.as_str();
+        if role == ConsentRole::Assent {
+            // An assent is the minor's own yes or no: nothing may compute, preset or
+            // restrict it, and `minor` (not `relevant`) says when it is asked.
+            for column in [
+                "calculation",
+                "default",
+                "constraint",
+                "required",
+                "read_only",
+                "choice_filter",
+                "relevant",
+            ] {
+                if let Some(cell) = table.get(row, column) {
+                    let why = if column == "relevant" {
+                        "an assent row is asked when its `minor` expression is true; put the condition in the `minor` column".to_owned()
+                    } else {
+                        format!("an assent row takes no {column}: the answer is the minor's own yes or no")
+                    };
+                    self.error(Some(cell.at.clone()), "assent-misuse", why);
+                    return None;
+                }
+            }
+        }
         let name = match table.get(row, "name") {
-            Some(_) => self.name(table, row, "consent block")?.0,
+            Some(_) => self.name(table, row, &format!("{what} block"))?.0,
             None => {
                 let at = table.row_ref(row);
-                self.declare("consent", &at)
+                self.declare(what, &at)
             }
         };
         let Some(text) = self.text(table, row, "label") else {
             self.error(
                 Some(table.row_ref(row)),
                 "missing-label",
-                "the consent row needs the consent statement in its label",
+                format!("the {what} row needs the {what} statement in its label"),
             );
             return None;
         };
@@ -217,11 +247,21 @@ impl Importer<'_> {
             self.error(
                 Some(table.row_ref(row)),
                 "missing-consent-version",
-                "the consent row needs a consent_version (change it whenever the statement changes)",
+                format!("the {what} row needs a consent_version (change it whenever the statement changes)"),
             );
             return None;
         };
+        let minor = table.get(row, "minor").map(|c| self.bind_expression(&c));
+        if role == ConsentRole::Assent && minor.is_none() {
+            self.error(
+                Some(table.row_ref(row)),
+                "missing-minor",
+                "the assent row needs `minor`: the expression that says the respondent is a minor (e.g. ${age} < 18)",
+            );
+            return None;
+        }
         Some(Consent {
+            role,
             name,
             text_version: version.text.to_owned(),
             label: self.text(table, row, "consent_title"),
@@ -231,6 +271,7 @@ impl Importer<'_> {
             decline_label: self.text(table, row, "consent_decline"),
             decline_message: self.text(table, row, "consent_decline_message"),
             relevant: table.get(row, "relevant").map(|c| self.bind_expression(&c)),
+            minor,
         })
     }
 

@@ -29,6 +29,8 @@ pub enum RowType {
     BeginLoop(String),
     EndLoop,
     Consent,
+    /// A minor's assent after the guardian's consent.
+    Assent,
 }
 
 const SELECT_COMMANDS: &[(&str, FieldType, bool, bool)] = &[
@@ -158,6 +160,7 @@ fn plain_type(name: &str) -> Option<RowType> {
         "osm" => field(F::File),
         "xml-external" | "csv-external" => Some(RowType::ExternalInstance),
         "consent" => Some(RowType::Consent),
+        "assent" => Some(RowType::Assent),
         "respondent_selection" => field(F::RespondentSelection),
         "referral" => field(F::Referral),
         _ => None,

@@ -77,6 +77,7 @@ export const en = {
   interrupted: 'Interrupted: resume later',
   interruptedNote: 'Interrupted. Check privacy again before continuing.',
   consentDeclined: 'The interview has ended. Thank you.',
+  assentGuidance: 'The guardian has agreed. Now ask the young person themself, in private if you can: if they say no, the interview ends here, whatever the guardian said.',
   backToForms: 'Back to forms',
   issues: 'Still to do before finishing',
   nothingMissing: 'Everything is answered.',

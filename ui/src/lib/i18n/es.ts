@@ -77,6 +77,7 @@ export const es: Strings = {
   interrupted: 'Interrumpida: continuar más tarde',
   interruptedNote: 'Interrumpida. Compruebe de nuevo la privacidad antes de continuar.',
   consentDeclined: 'La entrevista ha terminado. Gracias.',
+  assentGuidance: 'La persona tutora ha aceptado. Ahora pregunte a la persona joven, en privado si es posible: si dice que no, la entrevista termina aquí, diga lo que diga la persona tutora.',
   backToForms: 'Volver a los formularios',
   issues: 'Pendiente antes de terminar',
   nothingMissing: 'Todo está respondido.',
