@@ -64,8 +64,19 @@ async function findingsCount(page) {
   return (await page.getByTestId('findings-count').textContent()).trim();
 }
 
-/** Answer every unanswered question of the preview's page with a plausible value. */
+/** Answer every unanswered question of the preview's page with a plausible value; again
+ *  while answers bring more questions (gender identity appears once the age says adult). */
 async function answerPage(preview) {
+  for (let pass = 0; pass < 3; pass++) {
+    const before = await preview.locator('.field').count();
+    await answerFields(preview);
+    // Let the engine's answer redraw the page before counting its questions again.
+    await new Promise((r) => setTimeout(r, 300));
+    if ((await preview.locator('.field').count()) === before) return;
+  }
+}
+
+async function answerFields(preview) {
   const fields = preview.locator('.field');
   const n = await fields.count();
   for (let i = 0; i < n; i++) {

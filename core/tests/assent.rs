@@ -80,7 +80,8 @@ fn an_adult_is_never_asked_for_assent() {
     let mut env = env();
     let mut s = session(&mut env);
     s.record_consent(true, &mut env).unwrap();
-    s.set_answer(&p("/age"), Some("34".into()), &mut env).unwrap();
+    s.set_answer(&p("/age"), Some("34".into()), &mut env)
+        .unwrap();
     assert!(!has_page(&s, "/assent"));
     assert!(matches!(
         s.record_assent(true, &mut env),
@@ -105,7 +106,8 @@ fn a_minor_is_asked_only_after_the_guardian_consented() {
         Err(EngineError::AssentBeforeConsent)
     ));
     s.record_consent(true, &mut env).unwrap();
-    s.set_answer(&p("/age"), Some("15".into()), &mut env).unwrap();
+    s.set_answer(&p("/age"), Some("15".into()), &mut env)
+        .unwrap();
     let page = s
         .view("en")
         .pages
@@ -130,7 +132,10 @@ fn a_minor_is_asked_only_after_the_guardian_consented() {
     assert!(record.given && assent.given);
     assert_eq!(assent.text_version, "a1");
     assert_eq!(assent.at, "2026-12-07T10:00:00+02:00");
-    assert_eq!(s.response().answers.0["assent"], Answer::Value("yes".into()));
+    assert_eq!(
+        s.response().answers.0["assent"],
+        Answer::Value("yes".into())
+    );
     s.set_answer(&p("/school"), Some("Nr 3".into()), &mut env)
         .unwrap();
     assert!(s.validate("en").is_empty(), "{:?}", s.validate("en"));
@@ -143,7 +148,8 @@ fn a_minor_s_refusal_overrides_the_guardian_s_consent() {
     let mut env = env();
     let mut s = session(&mut env);
     s.record_consent(true, &mut env).unwrap();
-    s.set_answer(&p("/age"), Some("16".into()), &mut env).unwrap();
+    s.set_answer(&p("/age"), Some("16".into()), &mut env)
+        .unwrap();
     s.record_assent(false, &mut env).unwrap();
     let record = s.response().consent.clone().unwrap();
     assert!(record.given, "the guardian's yes is kept as it was");
@@ -172,7 +178,8 @@ fn the_assent_version_is_checked_and_survives_a_round_trip() {
     let mut env = env();
     let mut s = session(&mut env);
     s.record_consent(true, &mut env).unwrap();
-    s.set_answer(&p("/age"), Some("17".into()), &mut env).unwrap();
+    s.set_answer(&p("/age"), Some("17".into()), &mut env)
+        .unwrap();
     s.set_answer(&p("/assent"), Some("yes".into()), &mut env)
         .unwrap();
     s.set_answer(&p("/school"), Some("Nr 3".into()), &mut env)
@@ -186,11 +193,18 @@ fn the_assent_version_is_checked_and_survives_a_round_trip() {
 
     // A record for another assent text is named as such.
     let mut old = back.clone();
-    old.consent.as_mut().unwrap().assent.as_mut().unwrap().text_version = "a0".into();
+    old.consent
+        .as_mut()
+        .unwrap()
+        .assent
+        .as_mut()
+        .unwrap()
+        .text_version = "a0".into();
     let found = validate_response(&compiled(), &old, "en", &mut env);
     assert!(
         found.iter().any(|v| v.path == p("/assent")
-            && v.message.contains("Assent was recorded for text version a0")),
+            && v.message
+                .contains("Assent was recorded for text version a0")),
         "{found:?}"
     );
     // An answer without its record is not an assent.
@@ -210,7 +224,8 @@ fn withdrawing_the_guardian_s_consent_drops_the_assent() {
     let mut env = env();
     let mut s = session(&mut env);
     s.record_consent(true, &mut env).unwrap();
-    s.set_answer(&p("/age"), Some("15".into()), &mut env).unwrap();
+    s.set_answer(&p("/age"), Some("15".into()), &mut env)
+        .unwrap();
     s.record_assent(true, &mut env).unwrap();
     s.record_consent(false, &mut env).unwrap();
     assert_eq!(s.response().consent.as_ref().unwrap().assent, None);
@@ -223,9 +238,15 @@ fn an_interview_ended_before_the_assent_is_not_missing_it() {
     let mut env = env();
     let mut s = session(&mut env);
     s.record_consent(true, &mut env).unwrap();
-    s.set_answer(&p("/age"), Some("15".into()), &mut env).unwrap();
-    s.record_outcome(InterviewOutcome::RespondentNotAvailable, None, None, &mut env)
+    s.set_answer(&p("/age"), Some("15".into()), &mut env)
         .unwrap();
+    s.record_outcome(
+        InterviewOutcome::RespondentNotAvailable,
+        None,
+        None,
+        &mut env,
+    )
+    .unwrap();
     assert!(s.validate("en").is_empty(), "{:?}", s.validate("en"));
 }
 
@@ -263,9 +284,15 @@ fn the_checker_refuses_misuse_with_clear_findings() {
     // Without `minor`, with `relevant`, `minor` on the consent.
     let no_minor = FORM.replace(r#""minor": "${age} < 18", "#, "");
     assert!(codes(&no_minor).contains(&(Code::AssentWithoutMinor, "/body/2".into())));
-    let relevant = FORM.replace(r#""minor": "${age} < 18""#, r#""minor": "${age} < 18", "relevant": "true()""#);
+    let relevant = FORM.replace(
+        r#""minor": "${age} < 18""#,
+        r#""minor": "${age} < 18", "relevant": "true()""#,
+    );
     assert!(codes(&relevant).contains(&(Code::RelevantOnAssent, "/body/2/relevant".into())));
-    let minor_on_consent = FORM.replace(r#""text_version": "c1""#, r#""text_version": "c1", "minor": "true()""#);
+    let minor_on_consent = FORM.replace(
+        r#""text_version": "c1""#,
+        r#""text_version": "c1", "minor": "true()""#,
+    );
     assert!(codes(&minor_on_consent).contains(&(Code::MinorOnConsent, "/body/0/minor".into())));
     // `minor` reading an answer asked after the assent, or a name that does not exist.
     let later = FORM.replace("${age} < 18", "${school} = 'none'");
@@ -285,7 +312,11 @@ fn the_checker_refuses_misuse_with_clear_findings() {
     );
     assert!(codes(&nested).contains(&(Code::ConsentNotTopLevel, "/body/3/body/0".into())));
     // What a question has but an assent has not: named, with where.
-    for (prop, value) in [("calculation", "'yes'"), ("default", "'yes'"), ("choices", "yn")] {
+    for (prop, value) in [
+        ("calculation", "'yes'"),
+        ("default", "'yes'"),
+        ("choices", "yn"),
+    ] {
         let bad = FORM.replace(
             r#""minor": "${age} < 18""#,
             &format!(r#""minor": "${{age}} < 18", "{prop}": "{value}""#),
@@ -293,7 +324,11 @@ fn the_checker_refuses_misuse_with_clear_findings() {
         let report = check_source(&bad);
         let d = report.errors().next().expect("refused");
         assert_eq!(d.code, Code::JsonStructure, "{d:?}");
-        assert!(d.message.contains(&format!("unknown field `{prop}`")), "{}", d.message);
+        assert!(
+            d.message.contains(&format!("unknown field `{prop}`")),
+            "{}",
+            d.message
+        );
         assert!(d.line.is_some(), "placed in the source: {d:?}");
     }
 }

@@ -28,6 +28,7 @@ node "$E2E_DIR/ux.mjs" || status=$?
 node "$E2E_DIR/sync.mjs" || status=$?
 node "$E2E_DIR/matching.mjs" || status=$?
 node "$E2E_DIR/referral.mjs" || status=$?
+node "$E2E_DIR/assent.mjs" || status=$?
 node "$E2E_DIR/sendback.mjs" || status=$?
 node "$E2E_DIR/kill.mjs" || status=$?
 [ "$status" -eq 0 ] || { echo "e2e: tauri-driver log:"; tail -20 "$work/driver.log"; }

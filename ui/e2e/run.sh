@@ -2,7 +2,7 @@
 # End-to-end tests of the real built Voices app: tauri-driver + WebKitWebDriver under Xvfb.
 # Installs what it needs when missing (Debian packages, tauri-driver, npm packages),
 # builds the UI, the app with the UI embedded and voices-server with the console, then
-# runs ui/e2e/scenarios.mjs, lock.mjs, ux.mjs, sync.mjs, matching.mjs, referral.mjs,
+# runs ui/e2e/scenarios.mjs, lock.mjs, ux.mjs, sync.mjs, matching.mjs, referral.mjs, assent.mjs,
 # sendback.mjs and kill.mjs.
 # Screenshots go to ui/e2e/artifacts/.
 set -euo pipefail

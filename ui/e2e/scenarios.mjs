@@ -26,11 +26,7 @@ async function interview(lang, prefix) {
     await onPage(d, '/location');
 
     await fillUntil(d, '/respondent');
-    // Skip logic: the self-description question appears only for "self_describe".
-    assert.equal((await d.findAll('[data-path="/gender_self_description"]')).length, 0);
-    await pick(d, '/gender_identity', 'self_describe');
-    await type(d, '/gender_self_description', 'Test');
-    // A constraint violation (adults only) and its fix.
+    // A constraint violation (nobody under 15) and its fix.
     await type(d, '/age', '12');
     const problem = await d.find('[data-path="/age"] .problem');
     assert.ok((await problem.text()).length > 0, 'the constraint message is shown');
@@ -38,6 +34,11 @@ async function interview(lang, prefix) {
     await shot(d, `${prefix}-constraint`);
     await type(d, '/age', '34');
     await d.gone('[data-path="/age"] .problem');
+    // Skip logic: the self-description question appears only for "self_describe"
+    // (and gender identity only for adults).
+    assert.equal((await d.findAll('[data-path="/gender_self_description"]')).length, 0);
+    await pick(d, '/gender_identity', 'self_describe');
+    await type(d, '/gender_self_description', 'Test');
 
     await fillUntil(d, '/household');
     // Four people: the household repeat gets three members.

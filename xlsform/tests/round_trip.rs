@@ -524,12 +524,12 @@ fn assent_rows_are_read_checked_and_written() {
         (
             md.replace("| ${age} < 18 | | |", "| ${age} < 18 | 'yes' | |"),
             "assent-misuse",
-            "G4",
+            "F4",
         ),
         (
             md.replace("| ${age} < 18 | | |", "| ${age} < 18 | | true() |"),
             "assent-misuse",
-            "H4",
+            "G4",
         ),
         (md.replace("| ${age} < 18 |", "| |"), "missing-minor", "4"),
     ] {
@@ -541,12 +541,13 @@ fn assent_rows_are_read_checked_and_written() {
         assert!(rendered.contains(cell), "{rendered}");
     }
     // The core's rules hold on import too: an assent with no consent before it.
-    let no_consent = md.replace("| | consent | | We ask you or your guardian | c1 | | | |\n", "");
+    let no_consent = md.replace(
+        "| | consent | | We ask you or your guardian | c1 | | | |\n",
+        "",
+    );
     let report = voices_xlsform::import_markdown(&no_consent, &ImportOptions::default());
     assert!(
-        report
-            .errors()
-            .any(|d| d.code == "assent_without_consent"),
+        report.errors().any(|d| d.code == "assent-without-consent"),
         "{:#?}",
         report.diagnostics
     );

@@ -30,8 +30,8 @@ use voices_core::engine::{
 use voices_core::env::FixedEnvironment;
 use voices_core::form::{answer_key, repeated_names, ConsentRole, FieldType, Form, Item};
 use voices_core::response::{
-    Answer, Answers, AssentRecord, ConsentRecord, MatchingOutcome, MatchingRecord, PrivacyOutcome, PrivacyRecord,
-    Response, SelectionRecord,
+    Answer, Answers, AssentRecord, ConsentRecord, MatchingOutcome, MatchingRecord, PrivacyOutcome,
+    PrivacyRecord, Response, SelectionRecord,
 };
 
 use super::check::read_form_text;

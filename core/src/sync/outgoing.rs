@@ -255,7 +255,7 @@ mod tests {
                     given: true,
                     at: "2026-01-05T10:00:00+03:00".into(),
                     text_version: "v1".into(),
-        assent: None,
+                    assent: None,
                 }),
                 privacy: BTreeMap::new(),
                 selections: BTreeMap::new(),

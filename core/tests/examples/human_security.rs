@@ -128,13 +128,13 @@ fn complete_interview(overrides: serde_json::Value) -> voices_core::Response {
     voices_core::Response {
         id: "01936d5c-0000-7000-8000-000000000001".into(),
         form_id: "community_life".into(),
-        form_version: "2026120703".into(),
+        form_version: "2026120801".into(),
         answers: serde_json::from_value(answers).expect("answers"),
         consent: Some(ConsentRecord {
             given: true,
             at: at.clone(),
-            text_version: "2026-11-v1".into(),
-        assent: None,
+            text_version: "2026-12-v2".into(),
+            assent: None,
         }),
         privacy: BTreeMap::from([(
             "/experiences".parse().expect("a group path"),
@@ -197,13 +197,22 @@ fn a_complete_human_security_interview_is_valid_and_computes_its_indicators() {
 
 #[test]
 fn the_human_security_rules_hold() {
-    // A minor, "none" with another threat, and a member older than possible.
-    let session = human_security_session(complete_interview(serde_json::json!({
-        "age": 16,
+    // A child too young to interview, "none" with another threat, and a member older
+    // than possible.
+    // (Under 18, so with the minor's assent: what follows it is asked.)
+    let mut young = complete_interview(serde_json::json!({
+        "age": 12,
+        "assent": "yes",
         "main_threats": ["none", "violence"],
         "members": [{ "member_name": "Rosa", "member_relationship": "spouse_partner",
                       "member_sex": "female", "member_age": 130 }],
-    })));
+    }));
+    young.consent.as_mut().expect("consent").assent = Some(voices_core::response::AssentRecord {
+        given: true,
+        at: "2026-11-26T10:01:00-06:00".into(),
+        text_version: "2026-12-minor-v1".into(),
+    });
+    let session = human_security_session(young);
     let violations: BTreeMap<String, String> = session
         .validate("es")
         .into_iter()
@@ -211,7 +220,7 @@ fn the_human_security_rules_hold() {
         .collect();
     assert_eq!(
         violations.get("/age").map(String::as_str),
-        Some("Ingrese una edad entre 18 y 110. Solo se entrevista a personas adultas.")
+        Some("Ingrese una edad entre 15 y 110. No se entrevista a personas menores de 15 años.")
     );
     assert_eq!(
         violations.get("/main_threats").map(String::as_str),
@@ -319,4 +328,99 @@ fn the_human_security_referral_step_matches_the_example_directory() {
         .validate("en")
         .iter()
         .all(|v| !v.path.to_string().contains("referral")));
+}
+
+/// A 16-year-old takes part with a guardian's consent and their own assent, recorded
+/// with its version; they are not asked the adults' questions (gender identity, the
+/// Washington Group set, the experiences of abuse and violence), and their refusal
+/// ends the interview even though the guardian agreed.
+#[test]
+fn a_minor_takes_part_with_a_guardian_s_consent_and_their_own_assent() {
+    use voices_core::response::AssentRecord;
+    let minor = |given: bool| {
+        let mut response = complete_interview(
+            serde_json::json!({ "age": 16, "assent": if given { "yes" } else { "no" } }),
+        );
+        let answers = &mut response.answers.0;
+        for adult_only in [
+            "gender_identity",
+            "wg_seeing",
+            "wg_hearing",
+            "wg_walking",
+            "wg_cognition",
+            "wg_selfcare",
+            "wg_communication",
+            "officials_abuse",
+            "officials_abuse_kind",
+            "violence",
+            "sought_help",
+            "support_needs",
+            "referral_services",
+        ] {
+            answers.remove(adult_only);
+        }
+        response.privacy.clear();
+        response.matching.clear();
+        response.consent.as_mut().expect("consent").assent = Some(AssentRecord {
+            given,
+            at: "2026-11-26T10:01:00-06:00".into(),
+            text_version: "2026-12-minor-v1".into(),
+        });
+        response
+    };
+    let session = human_security_session(minor(true));
+    let violations: Vec<String> = session
+        .validate("en")
+        .into_iter()
+        .map(|v| format!("{}: {}", v.path, v.message))
+        .collect();
+    assert!(violations.is_empty(), "{violations:#?}");
+    let view = session.view("en");
+    let assent = view
+        .pages
+        .iter()
+        .find_map(|p| p.consent.as_ref().filter(|c| c.assent))
+        .expect("the assent page");
+    assert_eq!(assent.text_version, "2026-12-minor-v1");
+    for lang in ["ar", "uk", "es"] {
+        let translated = session.view(lang);
+        let page = translated
+            .pages
+            .iter()
+            .find_map(|p| p.consent.as_ref().filter(|c| c.assent))
+            .expect("the assent page");
+        assert_ne!(page.text, assent.text, "{lang} has its own assent text");
+    }
+    let shown = serde_json::to_string(&view).expect("a view serializes");
+    for skipped in [
+        "/experiences",
+        "/functioning",
+        "/wg_seeing",
+        "/gender_identity",
+        "/violence",
+    ] {
+        assert!(
+            !shown.contains(&format!("\"{skipped}\"")),
+            "{skipped} is not asked of a minor"
+        );
+    }
+    assert!(
+        shown.contains("\"/hh_size\""),
+        "the household questions are"
+    );
+
+    // Without the minor's own yes nothing after the assent may be kept.
+    let declined = human_security_session(minor(false));
+    let violations = declined.validate("en");
+    assert!(violations.is_empty(), "{violations:#?}");
+    let compiled = std::sync::Arc::clone(declined.form());
+    let mut env = voices_core::env::FixedEnvironment::new(
+        chrono::DateTime::parse_from_rfc3339("2026-11-26T10:00:00-06:00").expect("time"),
+        1,
+    );
+    let kept = voices_core::engine::validate_response(&compiled, &minor(false), "en", &mut env);
+    assert!(
+        kept.iter().any(|v| v.path.as_str() == "/hh_size"),
+        "answers after a refusal are refused: {kept:#?}"
+    );
 }

@@ -24,7 +24,7 @@ fn schema_field_types_equal_the_rust_field_types() {
         "one description per field type"
     );
 
-    // The item type enum is the field types, the alias and the three constructs.
+    // The item type enum is the field types, the alias and the four constructs.
     let item_types: BTreeSet<&str> = schema["$defs"]["Item"]["properties"]["type"]["enum"]
         .as_array()
         .expect("$defs/Item/properties/type/enum")
@@ -32,7 +32,7 @@ fn schema_field_types_equal_the_rust_field_types() {
         .map(|v| v.as_str().expect("string"))
         .collect();
     let mut expected: BTreeSet<&str> = rust.into_iter().collect();
-    expected.extend(["enumerator", "group", "repeat", "consent"]);
+    expected.extend(["enumerator", "group", "repeat", "consent", "assent"]);
     assert_eq!(item_types, expected);
 }
 

@@ -110,16 +110,9 @@ impl Builder {
                 ),
                 // An assent block is asked when its `minor` holds (the checker refuses
                 // `relevant` on it).
-                Item::Consent(c) if c.role == ConsentRole::Assent => (
-                    c.minor.as_deref(),
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                ),
+                Item::Consent(c) if c.role == ConsentRole::Assent => {
+                    (c.minor.as_deref(), None, None, None, None, None, None, None)
+                }
                 Item::Consent(c) => (
                     c.relevant.as_deref(),
                     None,

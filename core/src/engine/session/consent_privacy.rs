@@ -25,11 +25,7 @@ impl Session {
             _ => String::new(),
         };
         // A minor's assent stands while the guardian's consent does.
-        let assent = self
-            .consent
-            .take()
-            .and_then(|c| c.assent)
-            .filter(|_| given);
+        let assent = self.consent.take().and_then(|c| c.assent).filter(|_| given);
         self.consent = Some(ConsentRecord {
             given,
             at: env.now().to_rfc3339(),
@@ -191,8 +187,13 @@ impl Session {
                 form.scope_names
                     .get(&(ROOT, (*name).clone()))
                     .is_some_and(|&n| {
-                        let n = form.node(n);
-                        (consent_no && n.consent_gated) || (assent_no && n.assent_gated)
+                        // A question inside a group is gated with its top-level group.
+                        let mut top = n;
+                        while let Some(p) = form.node(top).parent.filter(|&p| p != ROOT) {
+                            top = p;
+                        }
+                        let top = form.node(top);
+                        (consent_no && top.consent_gated) || (assent_no && top.assent_gated)
                     })
             })
             .map(|name| Violation {
@@ -240,7 +241,10 @@ impl Session {
         let assent = block.role == ConsentRole::Assent;
         let pick = |consent: Msg, assent_msg: Msg| if assent { assent_msg } else { consent };
         match (&slot.value, record) {
-            (None, _) => vec![violation(pick(Msg::ConsentMissing, Msg::AssentMissing), &[])],
+            (None, _) => vec![violation(
+                pick(Msg::ConsentMissing, Msg::AssentMissing),
+                &[],
+            )],
             (Some(_), None) => vec![violation(
                 pick(Msg::ConsentRecordMissing, Msg::AssentRecordMissing),
                 &[],

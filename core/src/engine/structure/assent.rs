@@ -10,9 +10,9 @@ use crate::form::{ConsentRole, Item};
 use super::super::tree::Flat;
 
 pub(crate) fn check(flat: &[Flat<'_>], out: &mut Vec<Diagnostic>) {
-    let consent = flat.iter().position(
-        |f| f.depth == 0 && matches!(f.item, Item::Consent(c) if c.role == ConsentRole::Consent),
-    );
+    let consent = flat.iter().position(|f| {
+        f.depth == 0 && matches!(f.item, Item::Consent(c) if c.role == ConsentRole::Consent)
+    });
     let mut first: Option<usize> = None;
     for (i, f) in flat.iter().enumerate() {
         let Item::Consent(c) = f.item else { continue };
