@@ -34,6 +34,8 @@ enum Call {
     AddInstance(String),
     RemoveInstance(String),
     RecordConsent(bool),
+    /// A minor's assent (the form's `minor` holds: the interview gives ages of 3).
+    RecordAssent(bool),
     RecordPrivacy(String, String),
     /// A section handed over to a female enumerator (the preview has no profile).
     HandOver(String),
@@ -63,6 +65,7 @@ impl Call {
             Call::AddInstance(p) => ("add_instance", json!([p])),
             Call::RemoveInstance(p) => ("remove_instance", json!([p])),
             Call::RecordConsent(g) => ("record_consent", json!([g])),
+            Call::RecordAssent(g) => ("record_assent", json!([g])),
             Call::RecordPrivacy(p, o) => ("record_privacy", json!([p, o])),
             Call::HandOver(p) => (
                 "record_matching",
@@ -129,6 +132,7 @@ impl Call {
             Call::AddInstance(path) => p.add_instance(path),
             Call::RemoveInstance(path) => p.remove_instance(path),
             Call::RecordConsent(g) => p.record_consent(*g),
+            Call::RecordAssent(g) => p.record_assent(*g),
             Call::RecordPrivacy(path, o) => p.record_privacy(path, o),
             Call::HandOver(path) => p.record_matching(
                 path,
@@ -353,7 +357,11 @@ fn interview(both: &mut Both, source: &str, languages: &[String]) {
             let key = |what: &str, path: &Json| format!("{what} {path}");
             match page["kind"].as_str() {
                 Some("consent") if page["consent"]["value"].is_null() => {
-                    next = Some(Call::RecordConsent(true));
+                    next = Some(if page["consent"]["assent"] == true {
+                        Call::RecordAssent(true)
+                    } else {
+                        Call::RecordConsent(true)
+                    });
                     break;
                 }
                 Some("match_check")
