@@ -65,7 +65,9 @@ fn engine_error(e: engine::EngineError) -> Error {
         | engine::EngineError::ReadOnly(_)
         | engine::EngineError::AlreadyDrawn(_)
         | engine::EngineError::RosterDrawn(_)
-        | engine::EngineError::NobodyEligible(_) => Error::Conflict(e.to_string()),
+        | engine::EngineError::NobodyEligible(_)
+        | engine::EngineError::AssentBeforeConsent
+        | engine::EngineError::AssentNotAsked => Error::Conflict(e.to_string()),
         _ => Error::InvalidInput(e.to_string()),
     }
 }
