@@ -15,7 +15,11 @@ export type ConsentView = { heading: string, text: string, question: string, agr
 /**
  * `Some(true)` given, `Some(false)` declined, `None` not yet asked.
  */
-given: boolean | null, };
+given: boolean | null, 
+/**
+ * A minor's assent after the guardian's consent (answered with `record_assent`).
+ */
+assent: boolean, };
 
 export type PrivacyView = { 
 /**
@@ -331,6 +335,8 @@ path: string, page: number, };
 
 export type ConsentRequest = { response_id: string, given: boolean, };
 
+export type AssentRequest = { response_id: string, given: boolean, page: number, };
+
 export type PrivacyChoice = "private" | "not_private" | "interrupted";
 
 export type PrivacyRequest = { response_id: string, group_path: string, outcome: PrivacyChoice, page: number, };
@@ -552,6 +558,7 @@ export interface Commands {
   add_repeat_instance: { request: RepeatRequest; response: PageUpdate };
   remove_repeat_instance: { request: RepeatRequest; response: PageUpdate };
   record_consent: { request: ConsentRequest; response: InterviewState };
+  record_assent: { request: AssentRequest; response: InterviewState };
   record_privacy: { request: PrivacyRequest; response: PageUpdate };
   draw_selection: { request: DrawRequest; response: PageUpdate };
   check_matching: { request: MatchCheckRequest; response: MatchingCheck };
