@@ -74,7 +74,8 @@ export async function fillPage(d) {
       await (await d.find(`[data-path="${f.path}"] [data-testid="referral-record-none"]`)).click();
       await saved(d, f.path);
     } else if (f.kind === 'select_one' || f.kind === 'select_multiple' || f.kind === 'referral') await pick(d, f.path, f.first);
-    else if (f.kind === 'integer') await type(d, f.path, '2');
+    // An adult respondent (a minor would be asked for assent first).
+    else if (f.kind === 'integer') await type(d, f.path, f.path === '/age' ? '34' : '2');
     else await type(d, f.path, 'Test');
   }
 }

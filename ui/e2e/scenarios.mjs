@@ -110,7 +110,8 @@ async function interview(lang, prefix) {
     await fillUntil(d, '__review__');
     await (await d.find('[data-testid="review"]')).click();
     await d.find('main[data-mode="review"]');
-    assert.equal((await d.findAll('[data-testid="issues"]')).length, 0, 'nothing left to fix');
+    const left = await d.findAll('[data-testid="issues"]');
+    assert.equal(left.length, 0, `nothing left to fix: ${left.length ? await left[0].text() : ''}`);
     await (await d.find('[data-testid="finalize"]')).click();
     await d.find('main[data-mode="done"]');
     await (await d.find('main[data-mode="done"] button:last-child')).click();
