@@ -198,11 +198,7 @@ pub trait Dialect {
     fn search_in_order(&self, placeholder: &str) -> String {
         self.search(placeholder)
     }
-    /// The same for a search most rows match: each row read tests the words itself (no
-    /// list of every match made first).
-    fn search_probe(&self, placeholder: &str) -> String {
-        self.search_in_order(placeholder)
-    }
+
     /// A search's count as a join from the text index, when the backend's is faster so:
     /// the table expression and the condition on it.
     fn search_join(&self, _placeholder: &str) -> Option<(String, String)> {
@@ -232,8 +228,7 @@ pub enum SearchShape {
     /// [`Dialect::search_in_order`]: the index read in order, each row looked up among the
     /// matches.
     InOrder,
-    /// [`Dialect::search_probe`]: the index read in order, each row tested.
-    Probed,
+
     /// [`Dialect::search_join`]'s condition (the caller joins its table expression).
     Joined,
 }
@@ -291,7 +286,6 @@ fn filters(
         conditions.push(match shape {
             SearchShape::Listed => d.search(&p),
             SearchShape::InOrder => d.search_in_order(&p),
-            SearchShape::Probed => d.search_probe(&p),
             SearchShape::Joined => d
                 .search_join(&p)
                 .map_or_else(|| d.search(&p), |(_, condition)| condition),
@@ -307,7 +301,7 @@ pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
 }
 
 /// [`page_sql`] with the search words tested as `shape` says ([`SearchShape::InOrder`]
-/// or [`SearchShape::Probed`] for a search many or most rows match).
+/// for a search many rows match).
 pub fn shaped_page_sql(project: &str, q: &TableQuery, d: &dyn Dialect, shape: SearchShape) -> Sql {
     let mut sql = Sql::default();
     let mut conditions = filters(project, q, d, &mut sql, shape);

@@ -41,14 +41,6 @@ impl Dialect for Sqlite {
         )
     }
 
-    /// FTS5 tests one rowid against the words by seeking each word's list to it.
-    fn search_probe(&self, placeholder: &str) -> String {
-        format!(
-            "EXISTS (SELECT 1 FROM response_text WHERE response_text.rowid = ri.rowid \
-             AND response_text MATCH {placeholder})"
-        )
-    }
-
     /// A count reads the matches from the text index and each one's index row by rowid
     /// (a third of the time of listing them first and reading the index for each).
     fn search_join(&self, placeholder: &str) -> Option<(String, String)> {
@@ -349,9 +341,8 @@ pub(super) fn backfill_device_tallies(tx: &Connection) -> Result<()> {
 /// reading the index in order, the matches listed once ([`SearchShape::InOrder`]): about
 /// this many index rows per page row at most. Rarer ones list their matches and sort them.
 const DENSE_SEARCH: u64 = 50;
-/// At least 1 in this many: each row read tests the words ([`SearchShape::Probed`], a
-/// few hundred seeks a page instead of listing every match).
-const DENSEST_SEARCH: u64 = 10;
+// Not each row tested with its own MATCH as it is read: FTS5 merges a prefix word's
+// lists again for every such test (a village's name, a prefix, took minutes a page).
 
 /// How a page tests the search words, by how many responses match: the count of the
 /// page's filters when it was made, else the text index's own count of its matches
@@ -377,9 +368,7 @@ fn search_shape(
         .prepare_cached("SELECT COALESCE(SUM(n), 0) FROM response_facets WHERE project = ?1")?
         .query_row([project], |r| r.get(0))?;
     let rows = rows as u64;
-    Ok(if matches * DENSEST_SEARCH >= rows {
-        SearchShape::Probed
-    } else if matches * DENSE_SEARCH >= rows {
+    Ok(if matches * DENSE_SEARCH >= rows {
         SearchShape::InOrder
     } else {
         SearchShape::Listed
