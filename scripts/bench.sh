@@ -32,6 +32,7 @@ if want app; then
   scripts/install-deps.sh app e2e
   (cd ui && { [ -d node_modules ] || npm ci --no-audit --no-fund; } && npm run build)
   cargo bench -p voices-app --features custom-protocol --bench app_figures
+  cargo bench -p voices-app --features custom-protocol --bench sealing
   cargo build --release -p voices-app -p voices-cli --features voices-app/custom-protocol
   stress=$(mktemp --suffix=.json)
   "$CARGO_TARGET_DIR/release/voices" form stress --fields 2000 -o "$stress"
