@@ -94,8 +94,7 @@ impl Store {
     }
 
     pub fn consent(&self, response_id: &str) -> Result<Option<ConsentRecord>> {
-        Ok(self
-            .conn
+        self.conn
             .query_row(
                 "SELECT given, at, text_version, assent FROM consent WHERE response_id = ?1",
                 params![response_id],
@@ -121,7 +120,7 @@ impl Store {
                     })?;
                 Ok::<_, Error>(record)
             })
-            .transpose()?)
+            .transpose()
     }
 
     pub fn record_privacy(
