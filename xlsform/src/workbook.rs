@@ -138,46 +138,38 @@ fn read_spreadsheet(bytes: &[u8]) -> Result<Workbook> {
     Ok(Workbook { sheets })
 }
 
-fn read_xlsx(mut book: calamine::Xlsx<Cursor<&[u8]>>) -> Result<Workbook> {
-    let mut sheets = Vec::new();
-    for name in book.sheet_names() {
-        let mut reader = book
-            .worksheet_cells_reader(&name)
-            .map_err(|e| Error::Spreadsheet(format!("sheet '{name}': {e}")))?;
-        let mut builder = SheetBuilder::new(&name);
-        while let Some(cell) = reader
-            .next_cell()
-            .map_err(|e| Error::Spreadsheet(format!("sheet '{name}': {e}")))?
-        {
-            let (row, col) = cell.get_position();
-            let value = Data::from(cell.get_value().clone());
-            builder.add(row, col, cell_text(&value))?;
+/// Read every sheet cell by cell, never as a dense range. `.xlsx` and `.xlsb` readers are
+/// distinct calamine types with the same methods (no shared trait), hence a macro.
+macro_rules! read_cell_by_cell {
+    ($book:expr) => {{
+        let book = &mut $book;
+        let mut sheets = Vec::new();
+        for name in book.sheet_names() {
+            let mut reader = book
+                .worksheet_cells_reader(&name)
+                .map_err(|e| Error::Spreadsheet(format!("sheet '{name}': {e}")))?;
+            let mut builder = SheetBuilder::new(&name);
+            while let Some(cell) = reader
+                .next_cell()
+                .map_err(|e| Error::Spreadsheet(format!("sheet '{name}': {e}")))?
+            {
+                let (row, col) = cell.get_position();
+                let value = Data::from(cell.get_value().clone());
+                builder.add(row, col, cell_text(&value))?;
+            }
+            drop(reader);
+            sheets.push(builder.finish());
         }
-        drop(reader);
-        sheets.push(builder.finish());
-    }
-    Ok(Workbook { sheets })
+        Ok(Workbook { sheets })
+    }};
+}
+
+fn read_xlsx(mut book: calamine::Xlsx<Cursor<&[u8]>>) -> Result<Workbook> {
+    read_cell_by_cell!(book)
 }
 
 fn read_xlsb(mut book: calamine::Xlsb<Cursor<&[u8]>>) -> Result<Workbook> {
-    let mut sheets = Vec::new();
-    for name in book.sheet_names() {
-        let mut reader = book
-            .worksheet_cells_reader(&name)
-            .map_err(|e| Error::Spreadsheet(format!("sheet '{name}': {e}")))?;
-        let mut builder = SheetBuilder::new(&name);
-        while let Some(cell) = reader
-            .next_cell()
-            .map_err(|e| Error::Spreadsheet(format!("sheet '{name}': {e}")))?
-        {
-            let (row, col) = cell.get_position();
-            let value = Data::from(cell.get_value().clone());
-            builder.add(row, col, cell_text(&value))?;
-        }
-        drop(reader);
-        sheets.push(builder.finish());
-    }
-    Ok(Workbook { sheets })
+    read_cell_by_cell!(book)
 }
 
 /// Collects non-empty cells (0-based positions) into rows, within [`MAX_CELL_SLOTS`].
