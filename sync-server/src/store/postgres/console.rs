@@ -282,19 +282,23 @@ pub(super) fn write_projection(
     Ok(())
 }
 
-/// Write the projection of every response already stored (after the migration that
-/// adds it), 1,000 responses at a time.
-pub(super) fn backfill(tx: &mut postgres::Transaction<'_>) -> super::Attempt<()> {
-    let cache = IndexCache::default();
-    let projects: Vec<String> = tx
+/// The projects holding responses, for the backfills that walk them one by one.
+fn stored_projects(tx: &mut postgres::Transaction<'_>) -> super::Attempt<Vec<String>> {
+    Ok(tx
         .query(
             "SELECT DISTINCT project FROM responses ORDER BY project",
             &[],
         )?
         .iter()
         .map(|r| r.try_get(0))
-        .collect::<Attempt<_>>()?;
-    for project in projects {
+        .collect::<Attempt<_>>()?)
+}
+
+/// Write the projection of every response already stored (after the migration that
+/// adds it), 1,000 responses at a time.
+pub(super) fn backfill(tx: &mut postgres::Transaction<'_>) -> super::Attempt<()> {
+    let cache = IndexCache::default();
+    for project in stored_projects(tx)? {
         let mut after = String::new();
         loop {
             let rows = tx.query(
@@ -355,15 +359,7 @@ fn params(values: &[String]) -> Vec<&(dyn ToSql + Sync)> {
 /// ones the console counts: not withdrawn), 1,000 at a time.
 pub(super) fn backfill_device_tallies(tx: &mut postgres::Transaction<'_>) -> super::Attempt<()> {
     let cache = IndexCache::default();
-    let projects: Vec<String> = tx
-        .query(
-            "SELECT DISTINCT project FROM responses ORDER BY project",
-            &[],
-        )?
-        .iter()
-        .map(|r| r.try_get(0))
-        .collect::<Attempt<_>>()?;
-    for project in projects {
+    for project in stored_projects(tx)? {
         let mut after = String::new();
         loop {
             let rows = tx.query(

@@ -226,15 +226,19 @@ fn search_text(text: &str) -> String {
     projection::index_text(text)
 }
 
+/// The projects holding responses, for the backfills that walk them one by one.
+fn stored_projects(tx: &Connection) -> Result<Vec<String>> {
+    Ok(tx
+        .prepare("SELECT DISTINCT project FROM responses ORDER BY project")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
 /// Write the projection of every response already stored (after the migration that
 /// adds it), 1,000 responses at a time.
 pub(super) fn backfill(tx: &Connection) -> Result<()> {
     let cache = IndexCache::default();
-    let projects: Vec<String> = tx
-        .prepare("SELECT DISTINCT project FROM responses ORDER BY project")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for project in projects {
+    for project in stored_projects(tx)? {
         let mut after = String::new();
         loop {
             let mut batch: Vec<Changed> = Vec::new();
@@ -293,11 +297,7 @@ pub(super) fn backfill(tx: &Connection) -> Result<()> {
 /// ones the console counts: not withdrawn), 1,000 at a time.
 pub(super) fn backfill_device_tallies(tx: &Connection) -> Result<()> {
     let cache = IndexCache::default();
-    let projects: Vec<String> = tx
-        .prepare("SELECT DISTINCT project FROM responses ORDER BY project")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    for project in projects {
+    for project in stored_projects(tx)? {
         let mut after = String::new();
         loop {
             let mut deltas = Deltas::default();
