@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs inside the (virtual) display: starts tauri-driver, runs the scenarios, the sync
-# story and the matching story (a real voices-server on loopback), the send-back story (with the console in
-# Chromium) and the kill test against $VOICES_APP, stops
-# the driver. Called by run.sh.
+# story and the matching story (a real voices-server on loopback), the send-back stories
+# (with the console in Chromium; cutpull.mjs through a proxy that cuts the link) and the
+# kill test against $VOICES_APP, stops the driver. Called by run.sh with the names of the
+# stories to run (all when none).
 set -uo pipefail
 work="$(mktemp -d)"
 # Free ports (not the fixed 4444/4445), so two runs on one machine never drive each
@@ -22,14 +23,22 @@ done
 status=0
 export ARTIFACTS="${ARTIFACTS:-$E2E_DIR/artifacts}"
 mkdir -p "$ARTIFACTS"
-node "$E2E_DIR/scenarios.mjs" || status=$?
-node "$E2E_DIR/lock.mjs" || status=$?
-node "$E2E_DIR/ux.mjs" || status=$?
-node "$E2E_DIR/sync.mjs" || status=$?
-node "$E2E_DIR/matching.mjs" || status=$?
-node "$E2E_DIR/referral.mjs" || status=$?
-node "$E2E_DIR/assent.mjs" || status=$?
-node "$E2E_DIR/sendback.mjs" || status=$?
-node "$E2E_DIR/kill.mjs" || status=$?
+# Every story in this order; names given as arguments pick the stories whose file name
+# contains one of them (`run.sh sendback cut`).
+stories=(scenarios lock ux sync matching referral assent sendback cutpull kill)
+ran=0
+for story in "${stories[@]}"; do
+  if (($#)); then
+    picked=0
+    for name in "$@"; do [[ "$story.mjs" == *"$name"* ]] && picked=1; done
+    ((picked)) || continue
+  fi
+  ran=$((ran + 1))
+  node "$E2E_DIR/$story.mjs" || status=$?
+done
+if ((ran == 0)); then
+  echo "e2e: no story's name contains any of: $* (stories: ${stories[*]})" >&2
+  status=1
+fi
 [ "$status" -eq 0 ] || { echo "e2e: tauri-driver log:"; tail -20 "$work/driver.log"; }
 exit "$status"

@@ -3,7 +3,8 @@
 # Installs what it needs when missing (Debian packages, tauri-driver, npm packages),
 # builds the UI, the app with the UI embedded and voices-server with the console, then
 # runs ui/e2e/scenarios.mjs, lock.mjs, ux.mjs, sync.mjs, matching.mjs, referral.mjs, assent.mjs,
-# sendback.mjs and kill.mjs.
+# sendback.mjs, cutpull.mjs and kill.mjs. Arguments pick stories by name: `run.sh sendback`
+# runs those whose file name contains `sendback` (all when none is given).
 # Screenshots go to ui/e2e/artifacts/.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -60,4 +61,4 @@ run_under_display() {
 
 # Under the display: tauri-driver, then the scenarios and the kill test (drive.sh).
 export VOICES_APP="$app" E2E_DIR="$here"
-run_under_display bash "$here/drive.sh"
+run_under_display bash "$here/drive.sh" "$@"
