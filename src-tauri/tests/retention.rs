@@ -4,7 +4,9 @@
 
 mod support;
 
-use support::{attach_photo_on, interview_on, run, Device, TestServer, FORM, PROJECT};
+use support::{
+    attach_photo_on, interview_on, interview_with_photo_on, run, Device, TestServer, FORM, PROJECT,
+};
 use voices_core::sync::protocol::DevicePolicy;
 
 async fn set_policy(server: &TestServer, policy: serde_json::Value) -> reqwest::Response {
@@ -135,5 +137,70 @@ fn the_projects_policy_reaches_the_device_and_retention_0_purges_what_the_server
         assert!(v
             .with_store(|s| s.answers(&draft))
             .is_ok_and(|a| !a.is_empty()));
+    });
+}
+
+/// A photo sent with a response that retention then purged from the device, and that
+/// the server deleted with the withdrawn response, is sent again when the very same bytes
+/// are attached to a new response: the device remembers which server has a file for which
+/// response, not for good.
+#[test]
+fn the_same_photo_attached_after_a_purge_is_sent_again_when_the_server_lost_it() {
+    run(async {
+        let server = TestServer::start().await;
+        let policy = serde_json::json!({"idle_lock_seconds": 120, "retention_days": 0});
+        assert_eq!(set_policy(&server, policy).await.status(), 200);
+        let withdrawal = format!("/api/v1/projects/{PROJECT}/withdrawal-policy");
+        assert_eq!(
+            server
+                .put_json(&withdrawal, serde_json::json!({"keep_days": 0}))
+                .await,
+            200
+        );
+        let device = Device::open();
+        let v = &device.voices;
+        let code = server.device_code("tab-p", &server.url).await;
+        v.sync().provision_device(&code).await.unwrap();
+        let photo = b"MARKER-the same photo, attached twice".to_vec();
+        let sha = voices_app::sync::sha256_hex(&photo);
+        let file = format!("/api/v1/projects/{PROJECT}/attachments/{sha}");
+        let first = interview_with_photo_on(v, "first", &photo);
+        let sent = v.sync().sync_once().await.unwrap();
+        assert_eq!((sent.accepted, sent.attachments_sent), (1, 1), "{sent:?}");
+        assert_eq!(server.get_bytes(&file).await, photo);
+        // Retention 0: the response and its photo left the device.
+        assert!(!v.attachment_file(&sha).exists());
+
+        // The respondent withdrew: the server empties the response and deletes its photo.
+        let (status, body) = server
+            .coordinator_json(
+                reqwest::Method::POST,
+                &format!("/api/v1/projects/{PROJECT}/responses/{first}/withdraw"),
+                Some(serde_json::json!({"reason": "the respondent withdrew"})),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(
+            server.status_of(&file).await,
+            404,
+            "the server deleted the photo"
+        );
+
+        // The very same bytes on a new response go up again, and the server has them.
+        let second = interview_with_photo_on(v, "second", &photo);
+        let again = v.sync().sync_once().await.unwrap();
+        assert_eq!(
+            (again.accepted, again.attachments_sent, again.held_back),
+            (1, 1, 0),
+            "{again:?}"
+        );
+        assert_eq!(server.get_bytes(&file).await, photo);
+        let pulled = server.pull_all().await;
+        assert!(
+            pulled
+                .iter()
+                .any(|p| p["response"]["id"] == second.as_str()),
+            "{pulled:?}"
+        );
     });
 }

@@ -1,4 +1,5 @@
-//! Attached files, kept once under their SHA-256, and which server already has each.
+//! Attached files, kept once under their SHA-256, and which server already has each for
+//! which response.
 
 use rusqlite::{params, OptionalExtension, TransactionBehavior};
 use voices_core::answer::AnswerPath;
@@ -92,12 +93,21 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    pub fn attachment_uploaded(&self, sha256: &str, destination: &str) -> Result<bool> {
+    /// Whether `destination` (`server|project`) said file `sha256` is complete since it
+    /// was attached to `response_id`. Per response: the server may have deleted it with a
+    /// withdrawn response, and a response purged here forgets its files.
+    pub fn attachment_uploaded(
+        &self,
+        response_id: &str,
+        sha256: &str,
+        destination: &str,
+    ) -> Result<bool> {
         Ok(self
             .conn
             .query_row(
-                "SELECT 1 FROM attachment_uploads WHERE sha256 = ?1 AND destination = ?2",
-                params![sha256, destination],
+                "SELECT 1 FROM response_file_uploads
+                 WHERE response_id = ?1 AND sha256 = ?2 AND destination = ?3",
+                params![response_id, sha256, destination],
                 |_| Ok(()),
             )
             .optional()?
@@ -106,14 +116,16 @@ impl Store {
 
     pub fn mark_attachment_uploaded(
         &mut self,
+        response_id: &str,
         sha256: &str,
         destination: &str,
         now: &str,
     ) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO attachment_uploads (sha256, destination, completed_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (sha256, destination) DO NOTHING",
-            params![sha256, destination, now],
+            "INSERT INTO response_file_uploads (response_id, sha256, destination, completed_at)
+             VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (response_id, sha256, destination) DO NOTHING",
+            params![response_id, sha256, destination, now],
         )?;
         Ok(())
     }

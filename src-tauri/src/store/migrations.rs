@@ -289,4 +289,25 @@ pub const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE consent ADD COLUMN assent TEXT;
     "#,
+    // 16: which server confirmed each file complete *for which response*, in place of per
+    // file: a server deletes the files of a withdrawn response that no kept response
+    // names, and retention removes a purged response's files (and this record) here, so
+    // the very same bytes attached to another response are checked with the server (and
+    // sent when it lacks them) instead of taken as sent. What was sent carries over.
+    r#"
+    CREATE TABLE response_file_uploads (
+        response_id   TEXT NOT NULL REFERENCES responses (id) ON DELETE CASCADE,
+        sha256        TEXT NOT NULL,
+        destination   TEXT NOT NULL,
+        completed_at  TEXT NOT NULL,
+        PRIMARY KEY (response_id, sha256, destination)
+    );
+    INSERT OR IGNORE INTO response_file_uploads (response_id, sha256, destination, completed_at)
+        SELECT ra.response_id, u.sha256, u.destination, u.completed_at
+        FROM attachment_uploads u JOIN response_attachments ra ON ra.sha256 = u.sha256;
+    INSERT OR IGNORE INTO response_file_uploads (response_id, sha256, destination, completed_at)
+        SELECT f.response_id, u.sha256, u.destination, u.completed_at
+        FROM attachment_uploads u JOIN sealed_files f ON f.sha256 = u.sha256;
+    DROP TABLE attachment_uploads;
+    "#,
 ];

@@ -114,6 +114,9 @@ impl Store {
             "outcomes",
             "matching",
             "sealed_files",
+            // Its files leave the device: the same bytes attached again are checked with
+            // the server, which may no longer have them.
+            "response_file_uploads",
         ] {
             tx.execute(
                 &format!("DELETE FROM {table} WHERE response_id = ?1"),

@@ -1,8 +1,6 @@
 //! Sending attached files before the revisions that need them, in chunks, resuming
 //! where the server stands.
 
-use std::collections::HashSet;
-
 use sha2::{Digest, Sha256};
 use voices_core::sync::protocol::{AttachmentStatus, ServerInfo};
 
@@ -15,22 +13,37 @@ use crate::store::RevisionRow;
 /// Largest attachment chunk sent, below the server's `max_chunk_bytes`.
 const CHUNK_BYTES: u64 = 1 << 20;
 
+/// A file some of the revisions to send need, and the responses it is not confirmed for.
+pub(super) struct FileDue {
+    pub sha256: String,
+    pub size: u64,
+    pub responses: Vec<String>,
+}
+
 impl Syncer {
-    /// `(sha256, size)` of attachments of these revisions' responses not yet on the server.
+    /// The attachments of these revisions' responses the server has not confirmed for
+    /// them (each file once, with the responses that wait for it).
     pub(super) fn attachments_due(
         &self,
         due: &[RevisionRow],
         destination: &str,
-    ) -> Result<Vec<(String, u64)>> {
+    ) -> Result<Vec<FileDue>> {
         let responses: std::collections::BTreeSet<&str> =
             due.iter().map(|r| r.response_id.as_str()).collect();
         self.store.with(|s| {
-            let mut out = Vec::new();
-            let mut seen = HashSet::new();
+            let mut out: Vec<FileDue> = Vec::new();
             for response in responses {
                 for (sha, size) in s.attachment_files(response)? {
-                    if seen.insert(sha.clone()) && !s.attachment_uploaded(&sha, destination)? {
-                        out.push((sha, size));
+                    if s.attachment_uploaded(response, &sha, destination)? {
+                        continue;
+                    }
+                    match out.iter_mut().find(|f| f.sha256 == sha) {
+                        Some(f) => f.responses.push(response.to_owned()),
+                        None => out.push(FileDue {
+                            sha256: sha,
+                            size,
+                            responses: vec![response.to_owned()],
+                        }),
                     }
                 }
             }
@@ -40,7 +53,8 @@ impl Syncer {
 
     /// Upload (resuming where the server stands) every file these revisions need,
     /// before the revisions themselves: how many were completed, and the files that
-    /// cannot be sent from this device `(sha256, why)` (missing or damaged on disk).
+    /// cannot be sent from this device `(sha256, why)` (missing or damaged on disk). A
+    /// file the server already holds complete costs one status request.
     pub(super) async fn upload_attachments(
         &self,
         client: &Client,
@@ -51,7 +65,12 @@ impl Syncer {
         let chunk_limit = CHUNK_BYTES.min(info.limits.max_chunk_bytes.max(1));
         let mut completed = 0;
         let mut unusable = Vec::new();
-        for (sha, size) in self.attachments_due(batch, destination)? {
+        for FileDue {
+            sha256: sha,
+            size,
+            responses,
+        } in self.attachments_due(batch, destination)?
+        {
             let short = &sha[..sha.len().min(12)];
             let problem = match self.files.read(&sha) {
                 Ok(b) if b.len() as u64 == size && sha256_hex(&b) == sha => Ok(b),
@@ -75,8 +94,12 @@ impl Syncer {
             };
             match self.send_file(client, &sha, &bytes, chunk_limit).await {
                 Ok(()) => {
-                    self.store
-                        .with(|s| s.mark_attachment_uploaded(&sha, destination, &now()))?;
+                    self.store.with(|s| {
+                        for response in &responses {
+                            s.mark_attachment_uploaded(response, &sha, destination, &now())?;
+                        }
+                        Ok(())
+                    })?;
                     completed += 1;
                 }
                 // The server refused this file (its bytes arrived damaged, a chunk too

@@ -30,8 +30,8 @@ impl Syncer {
     ) -> Result<()> {
         let all_due = self.store.with(|s| s.unacknowledged_revisions(u32::MAX))?;
         let mut progress = self.progress_for(&all_due);
-        for (_, size) in self.attachments_due(&all_due, destination)? {
-            progress.bytes_total += size;
+        for file in self.attachments_due(&all_due, destination)? {
+            progress.bytes_total += file.size;
         }
         self.update(|l| l.progress = Some(progress));
         self.emit_status(true);

@@ -235,3 +235,39 @@ fn a_store_written_by_the_schema_4_app_opens_with_every_answer() {
         "{instance_rows} instance rows, {counts} counts"
     );
 }
+
+/// Migration 16: the files a server confirmed before it are still confirmed for the
+/// responses that attach them (plain and sealed), and for no other.
+#[test]
+fn files_sent_before_migration_16_stay_sent_for_their_responses() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v15.sqlite");
+    {
+        let mut v15 = Store::open_at_version(&path, &test_key(), 15).unwrap();
+        v15.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+        for r in ["r1", "r2", "r3"] {
+            v15.create_response(r, "f", "1", "en", NOW).unwrap();
+        }
+        let photo = AttachedFile {
+            sha256: "ab",
+            media_type: "image/jpeg",
+            size: 3,
+            file_name: "p.jpg",
+        };
+        v15.attach("r1", &p("/photo"), &photo, NOW).unwrap();
+        v15.conn
+            .execute_batch(
+                "INSERT INTO sealed_files (sha256, response_id, clear_sha256, size, added_at)
+                     VALUES ('cd', 'r2', 'ef', 9, 'now');
+                 INSERT INTO attachment_uploads (sha256, destination, completed_at)
+                     VALUES ('ab', 'srv', 'now'), ('cd', 'srv', 'now'), ('zz', 'srv', 'now');",
+            )
+            .unwrap();
+    }
+    let s = Store::open(&path, &test_key()).unwrap();
+    assert!(s.attachment_uploaded("r1", "ab", "srv").unwrap());
+    assert!(s.attachment_uploaded("r2", "cd", "srv").unwrap());
+    assert!(!s.attachment_uploaded("r3", "ab", "srv").unwrap());
+    assert!(!s.attachment_uploaded("r1", "ab", "other").unwrap());
+    assert_eq!(s.integrity_check().unwrap(), "ok");
+}

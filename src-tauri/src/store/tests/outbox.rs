@@ -167,7 +167,13 @@ fn the_link_and_form_offers_round_trip() {
     assert_eq!(s.unseen_form_offers().unwrap(), vec![offer]);
     s.acknowledge_form_offers().unwrap();
     assert!(s.unseen_form_offers().unwrap().is_empty());
-    assert!(!s.attachment_uploaded("abc", "srv").unwrap());
-    s.mark_attachment_uploaded("abc", "srv", NOW).unwrap();
-    assert!(s.attachment_uploaded("abc", "srv").unwrap());
+    // Which server has a file is kept per response (the server may delete it with another).
+    s.put_form_version("f", "1", "{}", "test", NOW).unwrap();
+    s.create_response("r1", "f", "1", "en", NOW).unwrap();
+    s.create_response("r2", "f", "1", "en", NOW).unwrap();
+    assert!(!s.attachment_uploaded("r1", "abc", "srv").unwrap());
+    s.mark_attachment_uploaded("r1", "abc", "srv", NOW).unwrap();
+    assert!(s.attachment_uploaded("r1", "abc", "srv").unwrap());
+    assert!(!s.attachment_uploaded("r2", "abc", "srv").unwrap());
+    assert!(!s.attachment_uploaded("r1", "abc", "other").unwrap());
 }

@@ -45,6 +45,9 @@ fn a_purged_response_keeps_its_ids_and_hashes_and_loses_its_answers() {
     assert!(err.to_string().contains("immutable"), "{err}");
 
     s.apply_acks(&[ack("a1", "accepted", &[])], NOW).unwrap();
+    for r in ["r1", "r2"] {
+        s.mark_attachment_uploaded(r, "ab", "srv", NOW).unwrap();
+    }
     assert_eq!(
         s.purgeable_responses().unwrap(),
         vec![("r1".to_owned(), NOW.to_owned())]
@@ -52,6 +55,9 @@ fn a_purged_response_keeps_its_ids_and_hashes_and_loses_its_answers() {
     // The photo is r2's too: its file stays.
     assert_eq!(s.purge_response("r1", NOW).unwrap(), Some(vec![]));
     assert_eq!(s.purge_response("r1", NOW).unwrap(), None, "purged once");
+    // r1 no longer has the photo; the server still has it for r2.
+    assert!(!s.attachment_uploaded("r1", "ab", "srv").unwrap());
+    assert!(s.attachment_uploaded("r2", "ab", "srv").unwrap());
     let count = |s: &Store, sql: &str| -> i64 { s.conn.query_row(sql, [], |r| r.get(0)).unwrap() };
     for table in ["answers", "consent", "paradata", "response_attachments"] {
         assert_eq!(
