@@ -449,6 +449,29 @@ async fn a_question_removed_in_a_later_version_keeps_its_column_and_answers() {
     let (_, ack) = fx.upload(&fx.device, &[new.clone()]).await;
     assert_eq!(ack["accepted"], 1, "{ack}");
 
+    // The console's table over every version offers the retired question's column (the
+    // responses of version 1 have answers in it); the new version's own columns do not.
+    let form_id = form["id"].as_str().unwrap();
+    for (version, listed) in [
+        ("", true),
+        ("?version=2026112602", false),
+        (&*format!("?version={HOUSEHOLD_VERSION}"), true),
+    ] {
+        let (status, body) = fx
+            .get(
+                &fx.coordinator,
+                &format!("/api/v1/projects/p1/forms/{form_id}/fields{version}"),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let has_region = body
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["path"] == "/region");
+        assert_eq!(has_region, listed, "fields{version}");
+    }
+
     let (status, bytes) = download(&fx, &fx.coordinator, "format=csv").await;
     assert_eq!(status, StatusCode::OK);
     let main = &unzip(&bytes)[0].1;

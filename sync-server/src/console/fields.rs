@@ -10,7 +10,8 @@ use crate::store::projection::FormIndex;
 use crate::store::Store;
 use crate::{Error, Result};
 
-/// The form document of `version`, or of the newest published version: (form, version).
+/// The form document of `version`, or for all versions the newest published one with the
+/// questions of earlier versions kept ([`crate::export::export_form`]): (form, version).
 pub fn form_version(
     store: &dyn Store,
     project: &str,
@@ -19,15 +20,21 @@ pub fn form_version(
 ) -> Result<Option<(Form, String)>> {
     let version = match version {
         Some(v) => v.to_owned(),
-        None => match store
-            .list_forms(project)?
-            .into_iter()
-            .filter(|s| s.form == form)
-            .max_by(|a, b| a.published_at.cmp(&b.published_at))
-        {
-            Some(latest) => latest.version,
-            None => return Ok(None),
-        },
+        None => {
+            let Some(latest) = store
+                .list_forms(project)?
+                .into_iter()
+                .filter(|s| s.form == form)
+                .max_by(|a, b| a.published_at.cmp(&b.published_at))
+            else {
+                return Ok(None);
+            };
+            // Every version's responses: the newest version with the questions earlier
+            // ones asked put back, as the export lays them out, so older answers keep a
+            // column and a chart.
+            let merged = crate::export::export_form(store, project, form)?;
+            return Ok(Some((merged, latest.version)));
+        }
     };
     let Some(stored) = store.get_form(project, form, &version)? else {
         return Ok(None);
