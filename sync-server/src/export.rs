@@ -99,6 +99,9 @@ impl Options {
             offset: 0,
             limit: PAGE,
             count: false,
+            // The announced total is exact (a progress bar's end), whatever the filter
+            // (the export reads every match anyway).
+            count_cap: None,
             scope: self.scope.clone(),
             ..q.clone()
         })

@@ -40,6 +40,8 @@ describe('the console speaks every language completely', () => {
 describe('translate', () => {
   it('fills in values and falls back to English for unknown languages', () => {
     expect(translate('en', 'matchingN', { n: '1,234' })).toBe('1,234 matching');
+    expect(translate('en', 'matchingMoreThanN', { n: '10,000' })).toBe('more than 10,000 matching');
+    expect(translate('ar', 'matchingMoreThanN', { n: '10,000' })).toBe('أكثر من 10,000 مطابقة');
     expect(translate('es', 'daysN', { n: 7 })).toBe('7 días');
     expect(translate('sw', 'signIn')).toBe('Sign in');
     expect(translate('uk-UA', 'signIn')).toBe('Увійти');

@@ -5,7 +5,7 @@ import { PagedRows, type Page, type PageStart } from './pagedRows';
  * A server over rows 0…n-1 paged by keyset (the cursor is the last row's number) or by row
  * number; calls are recorded as the cursor, or `@N` for a row number.
  */
-function server(n: number, size: number) {
+function server(n: number, size: number, cap = Infinity) {
   const calls: (string | null)[] = [];
   let failNext = false;
   const fetchPage = async (start: PageStart): Promise<Page<number>> => {
@@ -18,7 +18,8 @@ function server(n: number, size: number) {
     const rows = Array.from({ length: Math.max(Math.min(size, n - first), 0) }, (_, i) => first + i);
     const last = rows[rows.length - 1];
     const counted = 'after' in start && start.after === null;
-    return { rows, next: first + size < n ? String(last) : null, total: counted ? n : null };
+    const total = counted ? Math.min(n, cap) : null;
+    return { rows, next: first + size < n ? String(last) : null, total, total_capped: counted && n > cap };
   };
   return { fetchPage, calls, fail: () => (failNext = true) };
 }
@@ -86,6 +87,42 @@ describe('PagedRows', () => {
     expect(rows.total).toBe(150);
     expect(rows.rowAt(149)).toBe(149);
     expect(s.calls).toEqual([null, '99']);
+  });
+
+  it('scrolls on past a capped count a page at a time, and says "more than" until the end', async () => {
+    const s = server(1_050, 100, 500);
+    const rows = new PagedRows(s.fetchPage, { pageSize: 100 });
+    rows.show(0, 10);
+    await settle();
+    expect(rows.matching).toEqual({ n: 500, more: true });
+    expect(rows.total).toBe(500);
+    // The bottom of what the count covers: the page there, by row number, and its next.
+    rows.show(450, 499);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(s.calls).toEqual([null, '@400']);
+    expect(rows.total).toBe(600);
+    rows.show(550, 599);
+    for (let i = 0; i < 5; i++) await settle();
+    expect(s.calls.at(-1)).toBe('499');
+    expect(rows.rowAt(599)).toBe(599);
+    expect(rows.total).toBe(700);
+    expect(rows.matching).toEqual({ n: 500, more: true });
+    for (const first of [650, 750, 850, 950, 1_040]) {
+      rows.show(first, first + 49);
+      for (let i = 0; i < 5; i++) await settle();
+    }
+    // The last page came: the count is exact.
+    expect(rows.total).toBe(1_050);
+    expect(rows.rowAt(1_049)).toBe(1_049);
+    expect(rows.matching).toEqual({ n: 1_050, more: false });
+  });
+
+  it('shows an exact count as it came', async () => {
+    const s = server(150, 100, 500);
+    const rows = new PagedRows(s.fetchPage, { pageSize: 100 });
+    rows.show(0, 10);
+    await settle();
+    expect(rows.matching).toEqual({ n: 150, more: false });
   });
 
   it('keeps a failure until retried, then carries on', async () => {

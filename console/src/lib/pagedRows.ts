@@ -9,6 +9,14 @@ export interface Page<T> {
   rows: T[];
   next: string | null;
   total: number | null;
+  /** The server stopped counting at `total` (a search past its cap): more rows match. */
+  total_capped?: boolean;
+}
+
+/** What to say of the matches: `n`, or more than `n` when the count was capped. */
+export interface Matching {
+  n: number;
+  more: boolean;
 }
 
 /** Where a page starts: after a cursor the server gave (null: the first page), or at a row number. */
@@ -31,6 +39,8 @@ export class PagedRows<T> {
   /** Index of the last page, once a page came back without a next cursor. */
   private lastPage: number | null = null;
   private knownTotal: number | null = null;
+  /** The first page's total is a lower bound (the server's count was capped). */
+  private capped = false;
   private inFlight: number | null = null;
   private wanted: [number, number] = [0, 0];
   private readonly abort = new AbortController();
@@ -46,13 +56,27 @@ export class PagedRows<T> {
     this.keepPages = Math.max(options.keepPages ?? 12, 2);
   }
 
-  /** Rows matching, as the server counted them with the first page (null before it came). */
+  /**
+   * Rows the view can scroll through: as the server counted them with the first page (null
+   * before it came). When that count was capped, at least the cap and every page reached so
+   * far and the next (its cursor known), so scrolling goes on past the cap a page at a time;
+   * exact once the last page came.
+   */
   get total(): number | null {
-    if (this.knownTotal !== null) return this.knownTotal;
+    if (this.knownTotal !== null && !this.capped) return this.knownTotal;
     if (this.lastPage !== null) {
       return this.lastPage * this.pageSize + (this.pages.get(this.lastPage)?.length ?? 0);
     }
-    return null;
+    if (this.knownTotal === null) return null;
+    const reached = Math.max(...this.cursors.keys());
+    return Math.max(this.knownTotal, (reached + 1) * this.pageSize);
+  }
+
+  /** The count to show (null before the first page): the server's, "more than" when capped. */
+  get matching(): Matching | null {
+    if (this.knownTotal === null) return null;
+    if (this.capped && this.lastPage !== null) return { n: this.total ?? 0, more: false };
+    return { n: this.knownTotal, more: this.capped };
   }
 
   /** The failure of the last fetch, if it failed. */
@@ -127,7 +151,10 @@ export class PagedRows<T> {
       }
       this.inFlight = null;
       if (this.abort.signal.aborted) return;
-      if (k === 0 && page.total !== null) this.knownTotal = page.total;
+      if (k === 0 && page.total !== null) {
+        this.knownTotal = page.total;
+        this.capped = page.total_capped === true;
+      }
       this.pages.set(k, page.rows);
       if (page.next === null || page.rows.length === 0) {
         this.lastPage = this.lastPage === null ? k : Math.min(this.lastPage, k);

@@ -79,6 +79,8 @@ export interface TableRow {
 
 export interface TablePage {
   total: number | null;
+  /** `total` is where the server stopped counting: more rows match. */
+  total_capped?: boolean;
   rows: TableRow[];
   next: string | null;
 }

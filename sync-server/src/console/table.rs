@@ -61,5 +61,10 @@ pub fn page_json(
     } else {
         None
     };
-    Ok(json!({"total": page.total, "rows": rows, "next": next}))
+    Ok(json!({
+        "total": page.total,
+        "total_capped": page.capped,
+        "rows": rows,
+        "next": next,
+    }))
 }

@@ -12,7 +12,7 @@ use super::auth::{Authorized, Coordinate};
 use super::error::{ApiError, ApiResult};
 use super::{blocking, AppState};
 use crate::store::access::AuditAction;
-use crate::store::console::{parse_review, time_bound, Cursor, Flag, Sort, TableQuery};
+use crate::store::console::{parse_review, time_bound, Cursor, Flag, Sort, TableQuery, COUNT_CAP};
 use crate::store::projection::search_words;
 use crate::store::Scope;
 
@@ -146,6 +146,8 @@ pub(super) fn table_query(params: &HashMap<String, String>) -> ApiResult<TableQu
         offset,
         limit,
         count: boolean(params, "total", true)?,
+        // A page's total is shown, not relied on: past the cap it says "more than".
+        count_cap: Some(COUNT_CAP),
         // The caller's scope is set by the handler.
         scope: Scope::Project,
     })

@@ -82,6 +82,9 @@ pub struct TableQuery {
     pub offset: u64,
     pub limit: usize,
     pub count: bool,
+    /// Count at most this many rows when the matches must be counted one by one (a search,
+    /// a time within a day); `None` counts them all (an export's announced total).
+    pub count_cap: Option<u64>,
     /// Whose responses the reader sees (a coordinator limited to teams sees theirs).
     pub scope: Scope,
 }
@@ -179,6 +182,22 @@ pub struct TablePage {
     pub rows: Vec<TableRow>,
     pub more: bool,
     pub total: Option<u64>,
+    /// The total is the query's `count_cap` and more rows match ("more than 10,000").
+    pub capped: bool,
+}
+
+/// Where the table's count of matches counted one by one stops ("more than 10,000", as
+/// search engines and mature consoles say): the count then costs at most this many rows,
+/// however common the word.
+pub const COUNT_CAP: u64 = 10_000;
+
+/// The total and whether it was capped, from what [`count_sql`] counted.
+/// A total summed from the kept counts is exact, whatever the cap.
+pub fn capped_total(counted: u64, q: &TableQuery) -> (u64, bool) {
+    match q.count_cap {
+        Some(cap) if counted > cap && !facets_cover(q) => (cap, true),
+        _ => (counted, false),
+    }
 }
 
 /// The columns a table query selects, in `TableRow` order.
@@ -209,6 +228,10 @@ pub trait Dialect {
     /// An index column as compared with a `responses` key column in the page's join, so
     /// the join looks the page's rows up by `responses`' primary key.
     fn join_key(&self, column: &str) -> String {
+        column.to_owned()
+    }
+    /// A kept count's text column ordered as the index orders it (byte order).
+    fn byte_order(&self, column: &str) -> String {
         column.to_owned()
     }
 }
@@ -297,12 +320,19 @@ fn filters(
 /// The page query: filters, keyset, order, `limit + 1` rows (the extra one says whether
 /// more follow), joined to the stored states of those rows only.
 pub fn page_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
-    shaped_page_sql(project, q, d, SearchShape::Listed)
+    shaped_page_sql(project, q, d, SearchShape::Listed, None)
 }
 
 /// [`page_sql`] with the search words tested as `shape` says ([`SearchShape::InOrder`]
-/// for a search many rows match).
-pub fn shaped_page_sql(project: &str, q: &TableQuery, d: &dyn Dialect, shape: SearchShape) -> Sql {
+/// for a search many rows match), and a far jump started in its `bucket` when the kept
+/// counts found it ([`jump_bucket_sql`]).
+pub fn shaped_page_sql(
+    project: &str,
+    q: &TableQuery,
+    d: &dyn Dialect,
+    shape: SearchShape,
+    bucket: Option<&JumpBucket>,
+) -> Sql {
     let mut sql = Sql::default();
     let mut conditions = filters(project, q, d, &mut sql, shape);
     let columns: Vec<String> = q.sort.columns().iter().map(|c| format!("ri.{c}")).collect();
@@ -313,13 +343,32 @@ pub fn shaped_page_sql(project: &str, q: &TableQuery, d: &dyn Dialect, shape: Se
         // A far page starts at the row `offset` places down: its keyset values are read
         // from the sort's index alone (the filters' placeholders are numbered, so the
         // same ones serve again), then the page is an ordinary keyset page from there.
+        // With its bucket known, from the start of the bucket: the group's day.
+        let (mut within, skip) = (conditions.clone(), q.offset);
+        let skip = match bucket {
+            Some(b) => {
+                let mut add = |value: String| {
+                    sql.params.push(value);
+                    d.placeholder(sql.params.len())
+                };
+                if let (Some(value), Some(column)) = (&b.value, q.sort.columns().first()) {
+                    within.push_str(&format!(" AND ri.{column} = {}", add(value.clone())));
+                }
+                // Every time of the day starts with `day` and `T`; `U` follows `T`.
+                let (start, end) = (add(format!("{}T", b.day)), add(format!("{}U", b.day)));
+                within.push_str(&format!(
+                    " AND ri.received_at >= {start} AND ri.received_at < {end}"
+                ));
+                b.skip
+            }
+            None => skip,
+        };
         conditions = format!(
-            "{conditions} AND ({}) {} (SELECT {} FROM response_index ri WHERE {conditions} \
-             ORDER BY {order} LIMIT 1 OFFSET {})",
+            "{conditions} AND ({}) {} (SELECT {} FROM response_index ri WHERE {within} \
+             ORDER BY {order} LIMIT 1 OFFSET {skip})",
             columns.join(", "),
             if q.descending { "<=" } else { ">=" },
             columns.join(", "),
-            q.offset
         );
     }
     if let Some(after) = &q.after {
@@ -372,6 +421,8 @@ fn whole_day_to(time: &str) -> Option<&str> {
 /// but free text or a time within a day, `response_facets` (by every filter the table
 /// has, and the starting device, so a coordinator limited to teams sums their devices'
 /// rows). Either way a few thousand rows are summed instead of the matches counted.
+/// Otherwise (free text, a time within a day) the matches are counted, up to the query's
+/// `count_cap` and one more.
 pub fn count_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
     let mut sql = Sql::default();
     let kept = q.status.is_none()
@@ -402,48 +453,8 @@ pub fn count_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
         );
         return sql;
     }
-    let whole_days = q
-        .from
-        .as_deref()
-        .is_none_or(|t| whole_day_from(t).is_some())
-        && q.to.as_deref().is_none_or(|t| whole_day_to(t).is_some());
-    if q.words.is_empty() && whole_days {
-        let add = |sql: &mut Sql, value: &str| {
-            sql.params.push(value.to_owned());
-            d.placeholder(sql.params.len())
-        };
-        let project_placeholder = add(&mut sql, project);
-        let mut conditions = vec![format!("project = {project_placeholder}")];
-        if let Some(user) = q.scope.limited_to() {
-            let user = add(&mut sql, user);
-            conditions.push(teams::scope_condition(
-                "device",
-                &project_placeholder,
-                &user,
-            ));
-        }
-        for (column, value) in [
-            ("form", q.form.as_deref()),
-            ("version", q.version.as_deref()),
-            ("status", q.status.as_deref()),
-            ("review", q.review.map(|r| r.as_str())),
-            ("enumerator", q.enumerator.as_deref()),
-            ("device", q.device.as_deref()),
-            ("day", q.from.as_deref().and_then(whole_day_from)),
-        ] {
-            if let Some(value) = value {
-                let op = if column == "day" { ">=" } else { "=" };
-                conditions.push(format!("{column} {op} {}", add(&mut sql, value)));
-            }
-        }
-        if let Some(day) = q.to.as_deref().and_then(whole_day_to) {
-            conditions.push(format!("day <= {}", add(&mut sql, day)));
-        }
-        match q.flag {
-            Some(Flag::Conflict) => conditions.push("conflicted = 1".into()),
-            Some(Flag::Quarantined) => conditions.push("quarantined = 1".into()),
-            None => {}
-        }
+    if facets_cover(q) {
+        let conditions = facet_conditions(project, q, d, &mut sql);
         sql.text = format!(
             "SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM response_facets WHERE {}",
             conditions.join(" AND ")
@@ -455,8 +466,123 @@ pub fn count_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Sql {
         .then(|| d.search_join(""))
         .flatten()
         .map_or_else(|| "response_index ri".to_owned(), |(from, _)| from);
-    sql.text = format!("SELECT COUNT(*) FROM {from} WHERE {conditions}");
+    // Capped, the database stops at the row past the cap ([`capped_total`] reads it).
+    sql.text = match q.count_cap {
+        Some(cap) => format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM {from} WHERE {conditions} LIMIT {}) capped",
+            cap.saturating_add(1)
+        ),
+        None => format!("SELECT COUNT(*) FROM {from} WHERE {conditions}"),
+    };
     sql
+}
+
+/// Whether `response_facets` counts the rows of these filters: anything but free text or
+/// a time within a day.
+fn facets_cover(q: &TableQuery) -> bool {
+    q.words.is_empty()
+        && q.from
+            .as_deref()
+            .is_none_or(|t| whole_day_from(t).is_some())
+        && q.to.as_deref().is_none_or(|t| whole_day_to(t).is_some())
+}
+
+/// The conditions on `response_facets` of the query's filters (see [`facets_cover`]).
+fn facet_conditions(project: &str, q: &TableQuery, d: &dyn Dialect, sql: &mut Sql) -> Vec<String> {
+    let add = |sql: &mut Sql, value: &str| {
+        sql.params.push(value.to_owned());
+        d.placeholder(sql.params.len())
+    };
+    let project_placeholder = add(sql, project);
+    let mut conditions = vec![format!("project = {project_placeholder}")];
+    if let Some(user) = q.scope.limited_to() {
+        let user = add(sql, user);
+        conditions.push(teams::scope_condition(
+            "device",
+            &project_placeholder,
+            &user,
+        ));
+    }
+    for (column, value) in [
+        ("form", q.form.as_deref()),
+        ("version", q.version.as_deref()),
+        ("status", q.status.as_deref()),
+        ("review", q.review.map(|r| r.as_str())),
+        ("enumerator", q.enumerator.as_deref()),
+        ("device", q.device.as_deref()),
+        ("day", q.from.as_deref().and_then(whole_day_from)),
+    ] {
+        if let Some(value) = value {
+            let op = if column == "day" { ">=" } else { "=" };
+            conditions.push(format!("{column} {op} {}", add(sql, value)));
+        }
+    }
+    if let Some(day) = q.to.as_deref().and_then(whole_day_to) {
+        conditions.push(format!("day <= {}", add(sql, day)));
+    }
+    match q.flag {
+        Some(Flag::Conflict) => conditions.push("conflicted = 1".into()),
+        Some(Flag::Quarantined) => conditions.push("quarantined = 1".into()),
+        None => {}
+    }
+    conditions
+}
+
+/// Where a far jump's row lies, found from the kept counts: the group of the sort's first
+/// column (none for the time received) and the day received that hold it, and how many
+/// rows of that group and day come before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JumpBucket {
+    pub value: Option<String>,
+    pub day: String,
+    pub skip: u64,
+}
+
+/// The query finding a jump's [`JumpBucket`] (columns: value, day, rows of the bucket
+/// before the jump's), when the kept counts can: a sort the facets group by (the time received, or
+/// enumerator, device, review or status, then the time received) and filters they cover.
+/// The jump then reads the index from the start of one group's day instead of from the
+/// first row: at most a day of one group instead of up to the whole table.
+pub fn jump_bucket_sql(project: &str, q: &TableQuery, d: &dyn Dialect) -> Option<Sql> {
+    if q.offset == 0 || !facets_cover(q) {
+        return None;
+    }
+    let group = match q.sort {
+        Sort::ReceivedAt => None,
+        Sort::Enumerator => Some("enumerator"),
+        Sort::Device => Some("device"),
+        Sort::Review => Some("review"),
+        Sort::Status => Some("status"),
+        Sort::UpdatedAt => return None,
+    };
+    let mut sql = Sql::default();
+    let conditions = facet_conditions(project, q, d, &mut sql).join(" AND ");
+    let direction = if q.descending { "DESC" } else { "ASC" };
+    let (value, group_by, order) = match group {
+        Some(c) => (
+            c.to_owned(),
+            format!("{c}, day"),
+            format!("{} {direction}, day {direction}", d.byte_order(c)),
+        ),
+        None => (
+            "CAST(NULL AS TEXT)".to_owned(),
+            "day".to_owned(),
+            format!("day {direction}"),
+        ),
+    };
+    // Each bucket with the rows of the buckets before it, in the page's order; the one
+    // holding row `offset` is kept.
+    sql.text = format!(
+        "SELECT value, day, CAST({offset} - before AS BIGINT) FROM (
+             SELECT {value} AS value, day, SUM(n) AS n,
+                 SUM(SUM(n)) OVER (ORDER BY {order} ROWS UNBOUNDED PRECEDING) - SUM(n)
+                     AS before
+             FROM response_facets WHERE {conditions} GROUP BY {group_by}
+         ) buckets
+         WHERE before <= {offset} AND before + n > {offset}",
+        offset = q.offset
+    );
+    Some(sql)
 }
 
 /// Counts of the project overview.
@@ -631,6 +757,7 @@ mod tests {
             offset: 0,
             limit: 50,
             count: true,
+            count_cap: None,
             scope: Scope::Project,
         }
     }
@@ -752,6 +879,30 @@ mod tests {
         assert!(count
             .text
             .starts_with("SELECT COUNT(*) FROM response_index"));
+        // Up to the cap and one more, when the query has one.
+        q.count_cap = Some(COUNT_CAP);
+        let count = count_sql("p1", &q, &Numbered);
+        assert!(
+            count
+                .text
+                .starts_with("SELECT COUNT(*) FROM (SELECT 1 FROM response_index ri WHERE"),
+            "{}",
+            count.text
+        );
+        assert!(
+            count.text.ends_with(" LIMIT 10001) capped"),
+            "{}",
+            count.text
+        );
+        assert_eq!(capped_total(10_000, &q), (10_000, false));
+        let kept = TableQuery {
+            to: None,
+            ..q.clone()
+        };
+        assert_eq!(capped_total(10_001, &kept), (10_001, false));
+        assert_eq!(capped_total(10_001, &q), (10_000, true));
+        q.count_cap = None;
+        assert_eq!(capped_total(10_001, &q), (10_001, false));
 
         // Only form, version and enumerator: the kept counts are summed.
         let mut q = query();
@@ -787,6 +938,65 @@ mod tests {
         );
         assert_eq!(sql.params, ["p1", "hh", "approved", "kijiji"]);
         assert!(sql.text.contains("LIMIT 51"));
+    }
+
+    #[test]
+    fn a_far_jump_is_placed_by_the_kept_counts_when_they_group_by_its_sort() {
+        let mut q = query();
+        (q.review, q.flag, q.words) = (None, None, Vec::new());
+        q.offset = 1_234;
+        let sql = jump_bucket_sql("p1", &q, &Numbered).unwrap();
+        assert!(
+            sql.text.contains("GROUP BY enumerator, day"),
+            "{}",
+            sql.text
+        );
+        assert!(
+            sql.text
+                .contains("ORDER BY enumerator DESC, day DESC ROWS UNBOUNDED PRECEDING"),
+            "{}",
+            sql.text
+        );
+        assert!(sql
+            .text
+            .contains("WHERE before <= 1234 AND before + n > 1234"));
+        assert_eq!(sql.params, ["p1", "hh"]);
+        // The page reads the index from the start of the bucket's group and day.
+        let bucket = JumpBucket {
+            value: Some("Ana".into()),
+            day: "2026-11-26".into(),
+            skip: 17,
+        };
+        let page = shaped_page_sql("p1", &q, &Numbered, SearchShape::Listed, Some(&bucket));
+        assert!(
+            page.text.contains(
+                "WHERE ri.project = $1 AND ri.form = $2 AND ri.enumerator = $3 AND \
+                 ri.received_at >= $4 AND ri.received_at < $5 ORDER BY ri.enumerator DESC, \
+                 ri.received_at DESC, ri.id DESC LIMIT 1 OFFSET 17)"
+            ),
+            "{}",
+            page.text
+        );
+        assert_eq!(
+            page.params,
+            ["p1", "hh", "Ana", "2026-11-26T", "2026-11-26U"]
+        );
+        // Not by the time of the last change, nor with words or a time within a day.
+        q.sort = Sort::UpdatedAt;
+        assert!(jump_bucket_sql("p1", &q, &Numbered).is_none());
+        q.sort = Sort::ReceivedAt;
+        assert!(jump_bucket_sql("p1", &q, &Numbered)
+            .unwrap()
+            .text
+            .contains("GROUP BY day"));
+        q.to = Some("2026-11-26T12:00:00.000Z".into());
+        assert!(jump_bucket_sql("p1", &q, &Numbered).is_none());
+        q.to = None;
+        q.words = vec!["kijiji".into()];
+        assert!(jump_bucket_sql("p1", &q, &Numbered).is_none());
+        q.words = Vec::new();
+        q.offset = 0;
+        assert!(jump_bucket_sql("p1", &q, &Numbered).is_none());
     }
 
     #[test]

@@ -287,6 +287,8 @@ pub async fn free_text_search_finds_words_in_answers_and_pii_only_when_asked(c: 
         .get(&c.coordinator, "/api/v1/projects/p1/table?q=kiji")
         .await;
     assert_eq!(answer.body["total"], 30);
+    // Counted one by one, under the cap: exact.
+    assert_eq!(answer.body["total_capped"], false);
     let answer = c
         .get(&c.coordinator, "/api/v1/projects/p1/table?q=zzzunheardof")
         .await;

@@ -28,6 +28,7 @@ mod attachments;
 mod feed;
 mod ingest;
 mod review;
+mod table;
 mod teams;
 
 pub use accounts::*;
@@ -35,6 +36,7 @@ pub use attachments::*;
 pub use feed::*;
 pub use ingest::*;
 pub use review::*;
+pub use table::*;
 pub use teams::*;
 
 /// Quarantines responses on form version "bad"; everything else is valid.
@@ -118,6 +120,8 @@ macro_rules! store_suite {
             attachment_completion_is_one_step_and_a_wrong_size_claim_is_replaced,
             keys_pii_grants_and_the_audit,
             teams_limit_what_a_coordinator_reads,
+            a_table_total_is_exact_up_to_its_cap_and_capped_past_it,
+            a_far_jump_lands_on_the_row_the_cursors_reach,
         );
     };
     (@tests $make:expr; $($name:ident),* $(,)?) => {

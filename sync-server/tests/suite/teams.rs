@@ -21,6 +21,7 @@ fn team_query(scope: Scope) -> TableQuery {
         offset: 0,
         limit: 50,
         count: true,
+        count_cap: None,
         scope,
     }
 }

@@ -119,6 +119,7 @@ export const en = {
   showPii: 'Show personal data',
   piiLegend: 'Columns marked • hold personal data (pii); they are hidden unless “Show personal data” is on.',
   matchingN: '{n} matching',
+  matchingMoreThanN: 'more than {n} matching',
   responsesTable: 'Responses table (scroll to see more)',
   received: 'Received',
   updated: 'Last change',

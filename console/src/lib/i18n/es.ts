@@ -119,6 +119,7 @@ export const es: Strings = {
   showPii: 'Mostrar datos personales',
   piiLegend: 'Las columnas marcadas con • contienen datos personales; se ocultan salvo que «Mostrar datos personales» esté activado.',
   matchingN: '{n} coinciden',
+  matchingMoreThanN: 'más de {n} coinciden',
   responsesTable: 'Tabla de respuestas (desplácese para ver más)',
   received: 'Recibida',
   updated: 'Último cambio',

@@ -8,7 +8,8 @@ use postgres::GenericClient;
 
 use crate::store::codec;
 use crate::store::console::{
-    self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, TablePage, TableQuery, TableRow,
+    self, DashboardCounts, DeviceInfo, Dialect, JumpBucket, MapCell, Overview, SearchShape,
+    TablePage, TableQuery, TableRow,
 };
 use crate::store::plan::{Changed, Indexes};
 use crate::store::projection::{self, Deltas, FormIndex, IndexCache, OUTCOME_QUESTION};
@@ -34,6 +35,11 @@ impl Dialect for Postgres {
     /// both collations, so the index side is relabelled instead.
     fn join_key(&self, column: &str) -> String {
         format!("{column} COLLATE \"default\"")
+    }
+
+    /// The kept counts' columns have the default collation; the index's are "C".
+    fn byte_order(&self, column: &str) -> String {
+        format!("{column} COLLATE \"C\"")
     }
 
     fn search(&self, placeholder: &str) -> String {
@@ -399,7 +405,27 @@ pub(super) fn table(
     project: &str,
     q: &TableQuery,
 ) -> Attempt<TablePage> {
-    let sql = console::page_sql(project, q, &Postgres);
+    let bucket = match console::jump_bucket_sql(project, q, &Postgres) {
+        None => None,
+        Some(sql) => match c.query_opt(&sql.text, &params(&sql.params))? {
+            Some(r) => Some(JumpBucket {
+                value: r.try_get(0)?,
+                day: r.try_get(1)?,
+                skip: r.try_get::<_, i64>(2)? as u64,
+            }),
+            // No bucket holds the row: the jump is past the last row.
+            None => {
+                let counted = counted(c, project, q)?;
+                return Ok(TablePage {
+                    rows: Vec::new(),
+                    more: false,
+                    total: counted.map(|(n, _)| n),
+                    capped: counted.is_some_and(|(_, capped)| capped),
+                });
+            }
+        },
+    };
+    let sql = console::shaped_page_sql(project, q, &Postgres, SearchShape::Listed, bucket.as_ref());
     let mut rows = Vec::new();
     for r in c.query(&sql.text, &params(&sql.params))? {
         rows.push(TableRow {
@@ -421,14 +447,27 @@ pub(super) fn table(
     }
     let more = rows.len() > q.limit;
     rows.truncate(q.limit);
-    let total = if q.count {
-        let sql = console::count_sql(project, q, &Postgres);
-        let n: i64 = c.query_one(&sql.text, &params(&sql.params))?.try_get(0)?;
-        Some(n as u64)
-    } else {
-        None
-    };
-    Ok(TablePage { rows, more, total })
+    let counted = counted(c, project, q)?;
+    Ok(TablePage {
+        rows,
+        more,
+        total: counted.map(|(n, _)| n),
+        capped: counted.is_some_and(|(_, capped)| capped),
+    })
+}
+
+/// The page's total and whether it was capped, when asked for.
+fn counted(
+    c: &mut impl GenericClient,
+    project: &str,
+    q: &TableQuery,
+) -> Attempt<Option<(u64, bool)>> {
+    if !q.count {
+        return Ok(None);
+    }
+    let sql = console::count_sql(project, q, &Postgres);
+    let n: i64 = c.query_one(&sql.text, &params(&sql.params))?.try_get(0)?;
+    Ok(Some(console::capped_total(n as u64, q)))
 }
 
 fn pairs(

@@ -7,8 +7,8 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 
 use crate::store::codec;
 use crate::store::console::{
-    self, DashboardCounts, DeviceInfo, Dialect, MapCell, Overview, SearchShape, TablePage,
-    TableQuery, TableRow,
+    self, DashboardCounts, DeviceInfo, Dialect, JumpBucket, MapCell, Overview, SearchShape,
+    TablePage, TableQuery, TableRow,
 };
 use crate::store::plan::{Changed, Indexes};
 use crate::store::projection::{self, Deltas, FormIndex, IndexCache, OUTCOME_QUESTION};
@@ -345,30 +345,35 @@ const DENSE_SEARCH: u64 = 50;
 // lists again for every such test (a village's name, a prefix, took minutes a page).
 
 /// How a page tests the search words, by how many responses match: the count of the
-/// page's filters when it was made, else the text index's own count of its matches
-/// (read without a row).
+/// page's filters when it was made (`capped`: at least that many), else the text index's
+/// own count of its matches, read without a row and only as far as the density decides.
 fn search_shape(
     c: &Connection,
     project: &str,
     q: &TableQuery,
-    counted: Option<u64>,
+    counted: Option<(u64, bool)>,
 ) -> Result<SearchShape> {
     if q.words.is_empty() {
         return Ok(SearchShape::Listed);
     }
-    let matches = match counted {
-        Some(n) => n,
-        None => c
-            .prepare_cached("SELECT COUNT(*) FROM response_text WHERE response_text MATCH ?1")?
-            .query_row([Sqlite.search_text(&q.words, q.pii)], |r| {
-                r.get::<_, i64>(0)
-            })? as u64,
-    };
     let rows: i64 = c
         .prepare_cached("SELECT COALESCE(SUM(n), 0) FROM response_facets WHERE project = ?1")?
         .query_row([project], |r| r.get(0))?;
-    let rows = rows as u64;
-    Ok(if matches * DENSE_SEARCH >= rows {
+    // Dense from this many matches on.
+    let dense = (rows as u64).div_ceil(DENSE_SEARCH).max(1);
+    let matches = match counted {
+        Some((n, capped)) if !capped || n >= dense => n,
+        _ => c
+            .prepare_cached(
+                "SELECT COUNT(*) FROM (SELECT rowid FROM response_text
+                     WHERE response_text MATCH ?1 LIMIT ?2)",
+            )?
+            .query_row(
+                params![Sqlite.search_text(&q.words, q.pii), dense as i64],
+                |r| r.get::<_, i64>(0),
+            )? as u64,
+    };
+    Ok(if matches >= dense {
         SearchShape::InOrder
     } else {
         SearchShape::Listed
@@ -378,17 +383,42 @@ fn search_shape(
 /// One page of the responses table.
 pub(super) fn table(c: &Connection, project: &str, q: &TableQuery) -> Result<TablePage> {
     // The count first: a search's tells how to read its page.
-    let total = if q.count {
+    let counted = if q.count {
         let sql = console::count_sql(project, q, &Sqlite);
         let n: i64 = c
             .prepare_cached(&sql.text)?
             .query_row(params_from_iter(sql.params.iter()), |r| r.get(0))?;
-        Some(n as u64)
+        Some(console::capped_total(n as u64, q))
     } else {
         None
     };
-    let shape = search_shape(c, project, q, total)?;
-    let sql = console::shaped_page_sql(project, q, &Sqlite, shape);
+    let shape = search_shape(c, project, q, counted)?;
+    let bucket = match console::jump_bucket_sql(project, q, &Sqlite) {
+        None => None,
+        Some(sql) => {
+            let found = c
+                .prepare_cached(&sql.text)?
+                .query_row(params_from_iter(sql.params.iter()), |r| {
+                    Ok(JumpBucket {
+                        value: r.get(0)?,
+                        day: r.get(1)?,
+                        skip: r.get::<_, i64>(2)? as u64,
+                    })
+                })
+                .optional()?;
+            // No bucket holds the row: the jump is past the last row.
+            let Some(found) = found else {
+                return Ok(TablePage {
+                    rows: Vec::new(),
+                    more: false,
+                    total: counted.map(|(n, _)| n),
+                    capped: counted.is_some_and(|(_, capped)| capped),
+                });
+            };
+            Some(found)
+        }
+    };
+    let sql = console::shaped_page_sql(project, q, &Sqlite, shape, bucket.as_ref());
     let mut stmt = c.prepare_cached(&sql.text)?;
     let mut rows: Vec<TableRow> = stmt
         .query_map(params_from_iter(sql.params.iter()), |r| {
@@ -412,7 +442,12 @@ pub(super) fn table(c: &Connection, project: &str, q: &TableQuery) -> Result<Tab
         .collect::<rusqlite::Result<_>>()?;
     let more = rows.len() > q.limit;
     rows.truncate(q.limit);
-    Ok(TablePage { rows, more, total })
+    Ok(TablePage {
+        rows,
+        more,
+        total: counted.map(|(n, _)| n),
+        capped: counted.is_some_and(|(_, capped)| capped),
+    })
 }
 
 fn pairs(c: &Connection, sql: &str, p: impl rusqlite::Params) -> Result<Vec<(String, u64)>> {
