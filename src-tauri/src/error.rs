@@ -35,6 +35,9 @@ pub enum ErrorKind {
     WrongPin,
     /// The device's data was erased (too many wrong PINs, or a wipe ordered by the server).
     Wiped,
+    /// The response was withdrawn by the coordinator (its respondent withdrew) and
+    /// removed from this device: the interview closes with a neutral message.
+    Withdrawn,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -73,6 +76,8 @@ pub enum Error {
     WrongPin { attempts_left: u32 },
     #[error("{0}")]
     Wiped(String),
+    #[error("{0}")]
+    Withdrawn(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -94,6 +99,7 @@ impl Error {
             Error::Locked(_) => ErrorKind::Locked,
             Error::WrongPin { .. } => ErrorKind::WrongPin,
             Error::Wiped(_) => ErrorKind::Wiped,
+            Error::Withdrawn(_) => ErrorKind::Withdrawn,
         }
     }
 

@@ -5,9 +5,7 @@
 //! edit makes it `resubmitted` (recorded by the ingest, `store/plan.rs`).
 
 use voices_core::answer::AnswerPath;
-use voices_core::sync::protocol::{
-    DeviceFeedItem, DeviceFeedPage, FieldComments, ReviewState, DEVICE_FEED_VERSION,
-};
+use voices_core::sync::protocol::{DeviceFeedItem, DeviceFeedPage, FieldComments, ReviewState};
 use voices_core::sync::Revision;
 
 use crate::store::{Decision, DeviceFeedRow, Scope, Store};
@@ -190,21 +188,25 @@ fn feed_item(row: DeviceFeedRow) -> DeviceFeedItem {
             .iter()
             .filter_map(|body| serde_json::from_str::<Revision>(body).ok())
             .collect(),
+        withdrawn: row.withdrawn,
     }
 }
 
 /// The responses `device` started that changed after feed position `after`, at most
-/// `limit` (clamped to 1..=[`MAX_FEED_PAGE`]), and whether more are waiting. Nothing of
-/// another device's responses: the store filters by the device that started each.
+/// `limit` (clamped to 1..=[`MAX_FEED_PAGE`]), and whether more are waiting, in feed
+/// `version` (one of `DEVICE_FEED_VERSIONS`: from 2, withdrawn responses are items
+/// saying only that). Nothing of another device's responses: the store filters by the
+/// device that started each.
 pub fn device_page(
     store: &dyn Store,
     project: &str,
     device: &str,
     after: i64,
     limit: usize,
+    version: u32,
 ) -> Result<DeviceFeedPage> {
     let limit = limit.clamp(1, MAX_FEED_PAGE);
-    let mut rows = store.device_feed(project, device, after, limit + 1)?;
+    let mut rows = store.device_feed(project, device, after, limit + 1, version >= 2)?;
     let more = rows.len() > limit;
     rows.truncate(limit);
     let next = rows
@@ -212,7 +214,7 @@ pub fn device_page(
         .map(|r| r.feed_seq.to_string())
         .unwrap_or_else(|| after.to_string());
     Ok(DeviceFeedPage {
-        feed_version: DEVICE_FEED_VERSION,
+        feed_version: version,
         items: rows.into_iter().map(feed_item).collect(),
         next,
         more,

@@ -32,11 +32,15 @@ enum Rows {
 }
 
 impl Rows {
-    /// SQLite's database file and WAL as they are on disk (`None` on PostgreSQL, whose
-    /// dead row versions stay in its files until a vacuum: docs/console.md).
+    /// The database's files as they are on disk: SQLite's file and WAL; on PostgreSQL
+    /// (after a checkpoint, so every page is written) the files of every table, TOAST
+    /// table and index of the store's schema, which a purge vacuums. (PostgreSQL's WAL
+    /// keeps what it logged until its segments are recycled: docs/deploy.md.) `None`
+    /// when this process cannot read PostgreSQL's data directory.
     fn files(&self) -> Option<Vec<u8>> {
-        let Rows::Sqlite(path) = self else {
-            return None;
+        let path = match self {
+            Rows::Sqlite(path) => path,
+            Rows::Postgres(url) => return postgres_files(url.clone()),
         };
         let mut bytes = std::fs::read(path).unwrap();
         let mut wal = path.clone().into_os_string();
@@ -113,6 +117,52 @@ impl Rows {
         }
         out
     }
+}
+
+/// The main fork of every relation of the current schema (tables, their TOAST tables
+/// and indexes), every segment, read from the data directory after a checkpoint.
+fn postgres_files(url: String) -> Option<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut c = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        c.batch_execute("CHECKPOINT").unwrap();
+        let dir: String = c.query_one("SHOW data_directory", &[]).unwrap().get(0);
+        let dir = PathBuf::from(dir);
+        if std::fs::read_dir(&dir).is_err() {
+            return None;
+        }
+        let relations: Vec<String> = c
+            .query(
+                "SELECT pg_relation_filepath(c.oid)::text FROM pg_class c
+                 WHERE c.relkind IN ('r', 't', 'i')
+                   AND (c.relnamespace = current_schema()::regnamespace
+                        OR c.oid IN (SELECT reltoastrelid FROM pg_class
+                                     WHERE relnamespace = current_schema()::regnamespace)
+                        OR c.oid IN (SELECT indexrelid FROM pg_index WHERE indrelid IN
+                                     (SELECT reltoastrelid FROM pg_class
+                                      WHERE relnamespace = current_schema()::regnamespace)))
+                   AND pg_relation_filepath(c.oid) IS NOT NULL",
+                &[],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert!(relations.len() > 20, "{relations:?}");
+        let mut bytes = Vec::new();
+        for relation in relations {
+            let base = dir.join(&relation);
+            bytes.extend(std::fs::read(&base).unwrap_or_default());
+            for segment in 1.. {
+                let Ok(more) = std::fs::read(format!("{}.{segment}", base.display())) else {
+                    break;
+                };
+                bytes.extend(more);
+            }
+        }
+        Some(bytes)
+    })
+    .join()
+    .unwrap()
 }
 
 fn run<F, Fut>(store: Arc<dyn Store>, rows: Rows, test: F)
@@ -439,9 +489,10 @@ async fn a_purged_sealed_response_leaves_no_ciphertext(c: Console, rows: Rows) {
 
     let mut seen = vec![("every row of every table".to_owned(), rows.dump())];
     if let Some(bytes) = rows.files() {
-        // SQLite: the database file and its WAL, byte for byte (free pages included).
+        // SQLite: the database file and its WAL, byte for byte (free pages included);
+        // PostgreSQL: every relation's files after the purge's vacuum.
         seen.push((
-            "the SQLite files".to_owned(),
+            "the database files".to_owned(),
             String::from_utf8_lossy(&bytes).into_owned(),
         ));
     }

@@ -4,7 +4,9 @@
 // on the age; the app (same run) counts it in its header, lists it under Returned with
 // neutral facts only and shows the comments next to the question; the enumerator fixes
 // the age and finishes again; the console shows what changed since it was sent back and
-// approves it; the app shows it approved. Prints "e2e: N passed, N failed".
+// approves it; the app shows it approved. Then the respondent withdraws: the console marks
+// it withdrawn while the app has it open for editing, and the app's next sync closes the
+// interview with a neutral note and removes the response. Prints "e2e: N passed, N failed".
 //
 // The server must serve the console (built with `--features console`, as scripts/test.sh
 // builds it and ui/e2e/run.sh does).
@@ -84,6 +86,36 @@ async function story() {
     await topShot(d, 'sendback-approved');
     await (await d.find('[data-testid="tab-returned"]')).click();
     assert.equal((await d.findAll(`[data-testid="returned"] [data-response="${id}"]`)).length, 0, 'it left the Returned list');
+
+    // The respondent withdraws. The enumerator has the interview open for editing when
+    // the coordinator marks it withdrawn in the console; the app's next sync closes the
+    // interview with a neutral note and takes the response out of every list.
+    await (await d.find('[data-testid="tab-drafts"]')).click();
+    await (await d.find(`[data-testid="drafts"] [data-response="${id}"] [data-testid="edit"]`)).click();
+    await d.find(`.interview[data-response="${id}"] main[data-page]`);
+    await page.goto(`${server.url}/p/${PROJECT}/responses/${id}`);
+    const panel = page.getByRole('region', { name: 'Respondent withdrew' });
+    await panel.getByRole('button', { name: 'Mark withdrawn' }).click();
+    await panel.getByText('Mark this response withdrawn?').waitFor();
+    await panel.getByRole('button', { name: 'Mark withdrawn' }).click();
+    await page.getByRole('heading', { name: 'Marked withdrawn' }).waitFor();
+    // A sync while the interview is on screen (as the background sync would run it).
+    await d.exec('return window.__TAURI_INTERNALS__.invoke("sync_now", {}).then(() => true)');
+    const notice = await d.find('[data-testid="notice"]', { timeout: 30000 });
+    assert.match(await notice.text(), /withdrawn by the coordinator/);
+    await d.gone('.interview');
+    await topShot(d, 'sendback-withdrawn');
+    await (await d.find('[data-testid="tab-drafts"]')).click();
+    await d.find('[data-testid="drafts"]');
+    assert.equal((await d.findAll(`[data-response="${id}"]`)).length, 0, 'not in the drafts');
+    await (await d.find('[data-testid="tab-sync"]')).click();
+    const withdrawn = await d.find('[data-count="withdrawn"]', { timeout: 30000 });
+    assert.match(await withdrawn.text(), /^\s*1\b/);
+    assert.equal((await d.findAll(`[data-testid="outbox"] [data-response="${id}"]`)).length, 0, 'not in the outbox');
+    const screenText = await d.exec('return document.body.innerText');
+    for (const secret of [AGE_NOTE, COMMENT, '35']) {
+      assert.ok(!String(screenText).includes(secret), `nothing of the response is shown (found "${secret}")`);
+    }
     assert.deepEqual(problems, []);
   } catch (e) {
     await showFailure(d, page, 'sendback-failure');

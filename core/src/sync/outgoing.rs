@@ -357,6 +357,48 @@ mod tests {
     }
 
     #[test]
+    fn the_same_photo_given_to_a_sealed_and_a_clear_question_is_sealed_for_both() {
+        let (same, other) = ("a".repeat(64), "d".repeat(64));
+        let mut d = Device::new(&[
+            ("/photo", "house.jpg"),
+            ("/wall", "house (2).jpg"),
+            ("/roof", "roof.jpg"),
+        ]);
+        d.files = BTreeMap::from([
+            ("house.jpg".to_owned(), same.clone()),
+            ("house (2).jpg".to_owned(), same.clone()),
+            ("roof.jpg".to_owned(), other.clone()),
+        ]);
+        let mut revision = d.build("tab", 1_000, false).unwrap();
+        let mut asked = Vec::new();
+        let mut n = 0;
+        let count = revision
+            .seal_with_files(
+                |path| path.as_str() == "/photo",
+                |_| {
+                    n += 1;
+                    crate::answer::Sealed::new(format!("c2VhbGVk{n}").repeat(4))
+                },
+                |clear_sha| {
+                    asked.push(clear_sha.to_owned());
+                    Ok::<_, crate::answer::SealedError>(Some(format!("{:0>64}", asked.len())))
+                },
+            )
+            .unwrap();
+        assert_eq!(count, 2, "the flagged answer and the one naming its bytes");
+        assert_eq!(asked, [same.clone(), same.clone()], "one sealed file each");
+        for path in ["/photo", "/wall"] {
+            let answer = revision.set[path].as_ref().unwrap().sealed().unwrap();
+            assert!(revision.files.contains_key(&answer.file_name()), "{path}");
+        }
+        assert_eq!(revision.text("/roof"), Some("roof.jpg"));
+        assert_eq!(revision.files.get("roof.jpg"), Some(&other));
+        let wire = serde_json::to_string(&revision).unwrap();
+        assert!(!wire.contains(&same) && !wire.contains("house"), "{wire}");
+        revision.check().unwrap();
+    }
+
+    #[test]
     fn the_first_revision_holds_everything_and_later_ones_only_changes() {
         let mut d = Device::new(&[("/village", "Kolo"), ("/m[]", "1"), ("/m[1]/age", "41")]);
         let first = d.build("tab", 1_000, false).unwrap();

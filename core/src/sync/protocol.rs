@@ -421,9 +421,32 @@ pub struct ReviewTransition {
     pub at: String,
 }
 
-/// Version of the device feed's body ([`DeviceFeedPage::feed_version`]). A change a
-/// client could misread gets a new number; added optional fields do not.
-pub const DEVICE_FEED_VERSION: u32 = 1;
+/// Newest version of the device feed's body ([`DeviceFeedPage::feed_version`]). A
+/// change a client could misread gets a new number; added optional fields do not.
+/// Version 2 adds withdrawn responses ([`DeviceFeedItem::withdrawn`]): a client asks for
+/// it (`?version=2`), and a server answers version 1, without them, to one that does not.
+pub const DEVICE_FEED_VERSION: u32 = 2;
+
+/// Every device feed version a server answers, oldest first.
+pub const DEVICE_FEED_VERSIONS: [u32; 2] = [1, 2];
+
+/// A device feed page a client must not apply: a version it does not read, or an item
+/// that breaks its version's rules. Nothing of the page is applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FeedError {
+    #[error("the server sends device feed version {got}; this app reads {DEVICE_FEED_VERSIONS:?}: update the app")]
+    Version { got: u32 },
+    #[error("the server sent version {asked} of the device feed when version {got} was asked for")]
+    NotAsked { asked: u32, got: u32 },
+    #[error("device feed item {cursor} (response `{response}`) is marked withdrawn in a version 1 page, which has no withdrawals")]
+    WithdrawnInVersion1 { cursor: String, response: String },
+    #[error("device feed item {cursor}: withdrawn response `{response}` carries {what}; a withdrawal carries no answers or comments")]
+    WithdrawnWithContent {
+        cursor: String,
+        response: String,
+        what: &'static str,
+    },
+}
 
 /// One response a device started, as `GET /api/v1/projects/{p}/device/feed` sends it
 /// back: its review state and history, and coordinators' edits of it.
@@ -443,6 +466,11 @@ pub struct DeviceFeedItem {
     /// arrival order. The device merges them with the same merge as the server.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub edits: Vec<super::Revision>,
+    /// Since version 2: its respondent withdrew (a coordinator marked it). The device
+    /// purges the response, keeping only what exactly-once needs. Such an item carries
+    /// no reviews and no edits.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
 }
 
 /// `GET /api/v1/projects/{p}/device/feed?after=CURSOR&limit=N` answer.
@@ -455,6 +483,40 @@ pub struct DeviceFeedPage {
     pub next: String,
     /// Whether more changes were already waiting when this page was read.
     pub more: bool,
+}
+
+impl DeviceFeedPage {
+    /// Whether a client that asked for version `asked` may apply this page: a version
+    /// it reads, no newer than it asked for (an older server answers 1), and items that
+    /// keep their version's rules.
+    pub fn check(&self, asked: u32) -> Result<(), FeedError> {
+        let got = self.feed_version;
+        if !DEVICE_FEED_VERSIONS.contains(&got) {
+            return Err(FeedError::Version { got });
+        }
+        if got > asked {
+            return Err(FeedError::NotAsked { asked, got });
+        }
+        for item in self.items.iter().filter(|i| i.withdrawn) {
+            let (cursor, response) = (item.cursor.clone(), item.response.clone());
+            if got < 2 {
+                return Err(FeedError::WithdrawnInVersion1 { cursor, response });
+            }
+            let what = if !item.edits.is_empty() {
+                "edits"
+            } else if !item.reviews.is_empty() {
+                "reviews"
+            } else {
+                continue;
+            };
+            return Err(FeedError::WithdrawnWithContent {
+                cursor,
+                response,
+                what,
+            });
+        }
+        Ok(())
+    }
 }
 
 /// One response in a coordinator pull page.
@@ -576,6 +638,78 @@ mod tests {
             assert_eq!(ReviewState::parse(state.wire_name()), Some(state));
         }
         assert_eq!(ReviewState::parse("sent back"), None);
+    }
+
+    fn feed(version: u32, items: serde_json::Value) -> DeviceFeedPage {
+        serde_json::from_value(serde_json::json!({
+            "feed_version": version, "next": "9", "more": false, "items": items
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_withdrawn_feed_item_decodes_and_round_trips_and_an_old_one_is_not_withdrawn() {
+        let old = feed(
+            1,
+            serde_json::json!([{"cursor": "7", "response": "r1", "form": "f", "version": "1",
+                "review_state": "sent_back"}]),
+        );
+        assert!(!old.items[0].withdrawn);
+        assert_eq!(old.check(2), Ok(()));
+        assert_eq!(old.check(1), Ok(()));
+        let page = feed(
+            2,
+            serde_json::json!([{"cursor": "8", "response": "r2", "form": "f", "version": "1",
+                "review_state": "received", "withdrawn": true}]),
+        );
+        assert!(page.items[0].withdrawn);
+        assert_eq!(page.check(2), Ok(()));
+        let text = serde_json::to_string(&page).unwrap();
+        assert!(text.contains("\"withdrawn\":true"), "{text}");
+        assert_eq!(serde_json::from_str::<DeviceFeedPage>(&text).unwrap(), page);
+        // Not withdrawn: the field is left out, as version 1 has it.
+        assert!(!serde_json::to_string(&old).unwrap().contains("withdrawn"));
+        // A value of the wrong type is no page at all.
+        let bad = serde_json::from_value::<DeviceFeedPage>(serde_json::json!({
+            "feed_version": 2, "next": "9", "more": false,
+            "items": [{"cursor": "8", "response": "r2", "form": "f", "version": "1",
+                "review_state": "received", "withdrawn": "yes"}]
+        }));
+        assert!(bad.is_err());
+    }
+
+    #[test]
+    fn a_feed_page_breaking_its_versions_rules_is_refused_whole() {
+        let withdrawn = |extra: serde_json::Value| {
+            let mut item = serde_json::json!({"cursor": "8", "response": "r2", "form": "f",
+                "version": "1", "review_state": "received", "withdrawn": true});
+            item.as_object_mut()
+                .unwrap()
+                .extend(extra.as_object().unwrap().clone());
+            serde_json::json!([item])
+        };
+        assert_eq!(
+            feed(3, serde_json::json!([])).check(2),
+            Err(FeedError::Version { got: 3 })
+        );
+        assert_eq!(
+            feed(2, serde_json::json!([])).check(1),
+            Err(FeedError::NotAsked { asked: 1, got: 2 })
+        );
+        let v1 = feed(1, withdrawn(serde_json::json!({})))
+            .check(2)
+            .unwrap_err();
+        assert!(matches!(v1, FeedError::WithdrawnInVersion1 { .. }));
+        assert!(v1.to_string().contains("`r2`"), "{v1}");
+        let reviews = serde_json::json!({"reviews": [{"state": "sent_back", "by": "user:c",
+            "at": "2026-12-01T00:00:00Z", "comment": "x"}]});
+        let e = feed(2, withdrawn(reviews)).check(2).unwrap_err();
+        assert!(e.to_string().contains("carries reviews"), "{e}");
+        let edit = serde_json::json!({"edits": [{"id": "e1", "response": "r2", "form": "f",
+            "version": "1", "actor": "user:c", "seq": 1, "hlc": "1767596497512.0",
+            "set": {"/a": "secret"}}]});
+        let e = feed(2, withdrawn(edit)).check(2).unwrap_err();
+        assert!(e.to_string().contains("carries edits"), "{e}");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! A revision: one edit of one response, as made on a device or by a coordinator.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -189,7 +189,10 @@ impl Revision {
     /// sealed file the shell keeps and uploads, or `None` to list no file): the entry
     /// `clear name → clear SHA-256` becomes `Sealed::file_name() → sealed SHA-256`, so
     /// neither the file's name nor its clear hash leaves the device. A name a clear
-    /// answer still uses stays listed for it.
+    /// answer still uses stays listed for it. A clear answer whose file has the SHA-256
+    /// of a sealed answer's file (the same photo given to a `sensitive` question and to
+    /// another) is sealed as well, with its own sealed file: the bytes never leave the
+    /// device in clear, and a reader opens that answer as any sealed one.
     pub fn seal_with_files<E>(
         &mut self,
         seals: impl Fn(&AnswerPath) -> bool,
@@ -199,11 +202,40 @@ impl Revision {
         let mut sealed = 0;
         // (the clear file's SHA-256, the sealed answer's file name)
         let mut sealed_files = Vec::new();
+        // A clear answer naming the very bytes a sealed answer's file holds is sealed
+        // too: otherwise the photo would leave unsealed under the other question.
+        let flagged: BTreeSet<&String> = self
+            .set
+            .iter()
+            .filter(|(text, value)| {
+                matches!(value, Some(AnswerValue::Text(_)))
+                    && AnswerPath::parse(text).is_ok_and(|path| seals(&path))
+            })
+            .map(|(text, _)| text)
+            .collect();
+        let sensitive_files: BTreeSet<&String> = flagged
+            .iter()
+            .filter_map(|text| self.set[*text].as_ref()?.text())
+            .filter_map(|name| self.files.get(name))
+            .collect();
+        let to_seal: BTreeSet<String> = self
+            .set
+            .iter()
+            .filter(|(text, value)| {
+                flagged.contains(text)
+                    || value
+                        .as_ref()
+                        .and_then(AnswerValue::text)
+                        .and_then(|name| self.files.get(name))
+                        .is_some_and(|sha| sensitive_files.contains(sha))
+            })
+            .map(|(text, _)| text.clone())
+            .collect();
         for (text, value) in &mut self.set {
             let Some(AnswerValue::Text(clear)) = value else {
                 continue;
             };
-            if AnswerPath::parse(text).is_ok_and(|path| seals(&path)) {
+            if to_seal.contains(text) {
                 let closed = seal(clear)?;
                 if let Some(sha) = self.files.get(clear.as_str()) {
                     sealed_files.push((sha.clone(), closed.file_name()));

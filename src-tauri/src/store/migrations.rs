@@ -310,4 +310,10 @@ pub const MIGRATIONS: &[&str] = &[
         FROM attachment_uploads u JOIN sealed_files f ON f.sha256 = u.sha256;
     DROP TABLE attachment_uploads;
     "#,
+    // 17: a respondent's withdrawal, which the device feed brings (`withdrawn.rs`): the
+    // response is purged as retention purges, its unsent revisions are refused
+    // (`rejected` / `withdrawn`, never sent), and only this time stays to say so.
+    r#"
+    ALTER TABLE responses ADD COLUMN withdrawn_at TEXT;
+    "#,
 ];

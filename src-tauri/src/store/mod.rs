@@ -26,6 +26,7 @@ mod returned;
 mod revisions;
 mod selections;
 mod settings;
+mod withdrawn;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -45,6 +46,7 @@ pub use referrals::KeptDirectory;
 pub use responses::{ResponseRow, ResponseStatus};
 pub use returned::{Applied as FeedApplied, ConflictRow, ReturnedRow};
 pub use revisions::{RevisionAck, RevisionRow};
+pub use withdrawn::WITHDRAWN_CODE;
 
 pub struct Store {
     conn: Connection,

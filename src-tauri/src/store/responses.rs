@@ -195,25 +195,56 @@ pub(super) fn status_in(conn: &Connection, id: &str) -> Result<ResponseStatus> {
         )
         .optional()?
         .ok_or_else(|| Error::NotFound(format!("response `{id}` is not on this device")))?;
+    if is_withdrawn(conn, id)? {
+        // Nothing is written for a response whose respondent withdrew.
+        return Err(withdrawn_error());
+    }
     ResponseStatus::parse(&status)
 }
 
-/// Why response `id` cannot be read: never here, or purged after it was acknowledged.
+/// Whether response `id` was withdrawn. A store held at a schema from before
+/// withdrawals (only the upgrade tests write through one) has none.
+fn is_withdrawn(conn: &Connection, id: &str) -> Result<bool> {
+    match conn.query_row(
+        "SELECT withdrawn_at IS NOT NULL FROM responses WHERE id = ?1",
+        params![id],
+        |r| r.get(0),
+    ) {
+        Ok(withdrawn) => Ok(withdrawn),
+        Err(rusqlite::Error::QueryReturnedNoRows) => Ok(false),
+        Err(rusqlite::Error::SqlInputError { ref msg, .. })
+            if msg.contains("no such column: withdrawn_at") =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The error of anything asked of a withdrawn response: neutral, no respondent detail.
+pub(crate) fn withdrawn_error() -> Error {
+    Error::Withdrawn(
+        "this response was withdrawn by the coordinator and removed from this device".into(),
+    )
+}
+
+/// Why response `id` cannot be read: never here, withdrawn, or purged after it was
+/// acknowledged.
 fn not_on_device(conn: &Connection, id: &str) -> Result<Error> {
-    let purged: Option<String> = conn
+    let found: Option<(Option<String>, Option<String>)> = conn
         .query_row(
-            "SELECT purged_at FROM responses WHERE id = ?1",
+            "SELECT purged_at, withdrawn_at FROM responses WHERE id = ?1",
             params![id],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
-        .optional()?
-        .flatten();
-    Ok(Error::NotFound(match purged {
-        Some(at) => format!(
+        .optional()?;
+    Ok(match found {
+        Some((_, Some(_))) => withdrawn_error(),
+        Some((Some(at), None)) => Error::NotFound(format!(
             "response `{id}` was removed from this device at {at}, after the server kept it (the project's retention)"
-        ),
-        None => format!("response `{id}` is not on this device"),
-    }))
+        )),
+        _ => Error::NotFound(format!("response `{id}` is not on this device")),
+    })
 }
 
 pub(super) fn ensure_draft(conn: &Connection, id: &str) -> Result<()> {

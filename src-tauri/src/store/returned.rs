@@ -45,8 +45,11 @@ pub struct ReturnedRow {
 }
 
 /// What applying a feed item did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Applied {
+    /// Its respondent withdrew: the response was purged and left every list
+    /// (`withdrawn.rs`); the SHA-256s of the files to remove from the folder.
+    Withdrawn(Vec<String>),
     /// Merged and recorded.
     Merged,
     /// Retention removed the response's answers before the server's word arrived: the
@@ -154,6 +157,15 @@ impl Store {
             tx.commit()?;
             return Ok(Applied::NotHere);
         };
+        if item.withdrawn {
+            // The withdrawal wins over anything the device holds of it, edits unsent
+            // included (refused, never sent: `withdrawn.rs`).
+            let files =
+                super::withdrawn::withdraw_in(&tx, &item.response, now)?.unwrap_or_default();
+            set_cursor(&tx)?;
+            tx.commit()?;
+            return Ok(Applied::Withdrawn(files));
+        }
         if purged_at.is_some() {
             // Its revisions' bodies are gone: nothing to merge into, and nothing of its
             // answers is to come back to the device.

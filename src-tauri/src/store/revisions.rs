@@ -49,9 +49,10 @@ impl Store {
     /// queued ones, and refusals never built (or built only under an earlier link).
     pub fn responses_to_build(&self) -> Result<Vec<String>> {
         let mut stmt = self.conn.prepare_cached(&format!(
-            "SELECT id FROM responses WHERE status = 'queued'
+            "SELECT id FROM responses WHERE withdrawn_at IS NULL AND purged_at IS NULL
+                AND (status = 'queued'
                 OR (status = 'refused' AND NOT EXISTS (SELECT 1 FROM revisions v WHERE v.response_id = responses.id
-                    AND NOT {SUPERSEDED}))
+                    AND NOT {SUPERSEDED})))
              ORDER BY created_at, id"
         ))?;
         let rows = stmt.query_map([], |r| r.get(0))?;

@@ -311,7 +311,14 @@ impl Client {
     }
 
     /// One page of the device feed: this device's responses changed after `after`.
-    pub async fn device_feed(&self, after: &str, limit: usize) -> ClientResult<DeviceFeedPage> {
+    /// One page of the device feed in `version` (a server from before version 2 answers
+    /// version 1: the caller checks the page).
+    pub async fn device_feed(
+        &self,
+        after: &str,
+        limit: usize,
+        version: u32,
+    ) -> ClientResult<DeviceFeedPage> {
         // Cursors are the server's decimal positions; anything else starts from the top.
         let after = if after.bytes().all(|b| b.is_ascii_digit()) && !after.is_empty() {
             after
@@ -320,7 +327,9 @@ impl Client {
         };
         let request = self.request(
             reqwest::Method::GET,
-            self.project_url(&format!("/device/feed?after={after}&limit={limit}")),
+            self.project_url(&format!(
+                "/device/feed?after={after}&limit={limit}&version={version}"
+            )),
         );
         self.json(request).await
     }

@@ -20,31 +20,37 @@ pub(crate) fn cursor_key(device_id: &str) -> String {
 }
 
 impl Syncer {
-    /// Pull the device feed to its end; how many responses were merged.
-    pub(super) async fn pull_feed(&self, client: &Client, device_id: &str) -> Result<u32> {
+    /// Pull the device feed to its end; how many responses were merged, and how many
+    /// withdrawn.
+    pub(super) async fn pull_feed(&self, client: &Client, device_id: &str) -> Result<(u32, u32)> {
         let key = cursor_key(device_id);
-        let mut merged = 0;
+        let (mut merged, mut withdrawn) = (0, 0);
         loop {
             let after = self
                 .store
                 .with(|s| s.setting(&key))?
                 .unwrap_or_else(|| "0".into());
             let page = client
-                .device_feed(&after, FEED_PAGE)
+                .device_feed(&after, FEED_PAGE, DEVICE_FEED_VERSION)
                 .await
                 .map_err(client_error)?;
-            if page.feed_version != DEVICE_FEED_VERSION {
-                return Err(Error::ServerRefused(format!(
-                    "the server sends device feed version {}; this app reads {DEVICE_FEED_VERSION}: update the app",
-                    page.feed_version
-                )));
-            }
+            // A page the app cannot read whole is applied not at all.
+            page.check(DEVICE_FEED_VERSION)
+                .map_err(|e| Error::ServerRefused(e.to_string()))?;
             let at = now();
             for item in &page.items {
                 let applied = self
                     .store
                     .with(|s| s.apply_feed_item(item, device_id, &key, &at))?;
                 match applied {
+                    FeedApplied::Withdrawn(files) => {
+                        for sha in files {
+                            self.files.remove(&sha)?;
+                        }
+                        // An interview open on it reads the store again, and closes.
+                        crate::lock::lock(&self.feed_changed).insert(item.response.clone());
+                        withdrawn += 1;
+                    }
                     FeedApplied::Merged => {
                         merged += 1;
                         crate::lock::lock(&self.feed_changed).insert(item.response.clone());
@@ -58,7 +64,7 @@ impl Syncer {
                 self.store.with(|s| s.set_setting(&key, &page.next))?;
             }
             if !page.more || page.items.is_empty() {
-                return Ok(merged);
+                return Ok((merged, withdrawn));
             }
         }
     }

@@ -45,10 +45,10 @@ pub fn build_for(
     let matching = store.matching(response_id)?;
     let outcome = store.outcome(response_id)?;
     // The attached files by name (the answer), so the revision names each file it uses.
-    let files: std::collections::BTreeMap<String, String> = store
-        .attachments(response_id)?
-        .into_iter()
-        .map(|(_, sha, name, _)| (name, sha))
+    let attached = store.attachments(response_id)?;
+    let files: std::collections::BTreeMap<String, String> = attached
+        .iter()
+        .map(|(_, sha, name, _)| (name.clone(), sha.clone()))
         .collect();
     let built = store.revisions(response_id)?;
     // What the device sent sealed it cannot open: it folds the clear text it kept.
@@ -135,7 +135,19 @@ pub fn build_for(
             });
             Ok(Some(sha))
         };
-        if sealer.seal_revision(&mut revision, &form, seal_file)? > 0 {
+        // A file answer holding the bytes a sealed answer's file holds is sealed too,
+        // whichever revision carries that sealed answer (docs/console.md, sealed files).
+        let sensitive: std::collections::BTreeSet<&str> = attached
+            .iter()
+            .filter(|(path, ..)| path.parse().is_ok_and(|p| form.seals(&p)))
+            .map(|(_, sha, ..)| sha.as_str())
+            .collect();
+        let also = |path: &voices_core::answer::AnswerPath| {
+            attached
+                .iter()
+                .any(|(p, sha, ..)| p == path.as_str() && sensitive.contains(sha.as_str()))
+        };
+        if sealer.seal_revision(&mut revision, &form, also, seal_file)? > 0 {
             clear = Some(clear_text);
         }
     }
@@ -391,6 +403,89 @@ mod tests {
             "{unused:?}"
         );
         assert!(s.attachment_files("r").unwrap().is_empty());
+    }
+
+    /// The photo given to the sensitive question is given later to a clear one too: the
+    /// later revision seals that answer and its own sealed file, and the clear bytes are
+    /// never listed or uploaded.
+    #[test]
+    fn the_same_photo_under_a_clear_question_later_is_sealed_too() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = AttachmentFiles::new(
+            dir.path().to_owned(),
+            &crate::vault::files::new_files_key().unwrap(),
+        )
+        .unwrap();
+        let mut form: serde_json::Value =
+            serde_json::from_str(include_str!("../../tests/fixtures/household.json")).unwrap();
+        let household = form["body"]
+            .as_array_mut()
+            .unwrap()
+            .iter_mut()
+            .find(|item| item["name"] == "household")
+            .unwrap();
+        let body = household["body"].as_array_mut().unwrap();
+        for item in body.iter_mut() {
+            if item["name"] == "photo" {
+                item["sensitive"] = true.into();
+            }
+        }
+        body.push(serde_json::json!({"type": "image", "name": "wall",
+            "label": {"en": "Photo of the wall", "ar": "صورة الجدار"}}));
+        let (form_id, version) = ("app_fixture_household", "2026-01");
+        let mut s = Store::open_in_memory().unwrap();
+        s.put_form_version(form_id, version, &form.to_string(), "test", NOW)
+            .unwrap();
+        s.create_response("r", form_id, version, "en", NOW).unwrap();
+        let photo = b"\x89PNG MARKER-same".to_vec();
+        let clear_sha = sha256_hex(&photo);
+        files.write(&clear_sha, &photo).unwrap();
+        let attach = |s: &mut Store, path: &str, name: &str| {
+            s.attach(
+                "r",
+                &p(path),
+                &crate::store::AttachedFile {
+                    sha256: &clear_sha,
+                    media_type: "image/png",
+                    size: photo.len() as u64,
+                    file_name: name,
+                },
+                NOW,
+            )
+            .unwrap();
+        };
+        attach(&mut s, "/photo", "door.png");
+        s.record_consent("r", true, NOW, "v1").unwrap();
+        s.transition("r", &[S::Draft], S::Finalized, NOW).unwrap();
+        s.transition("r", &[S::Finalized], S::Queued, NOW).unwrap();
+        let identity = age::x25519::Identity::generate();
+        crate::sync::seal::save_recipients(&mut s, &[identity.to_public().to_string()]).unwrap();
+        assert!(build_for(&mut s, Some(&files), "r", "tab", 1_000, NOW).unwrap());
+
+        s.transition("r", &[S::Queued], S::Draft, NOW).unwrap();
+        attach(&mut s, "/wall", "wall.png");
+        s.transition("r", &[S::Draft], S::Finalized, NOW).unwrap();
+        s.transition("r", &[S::Finalized], S::Queued, NOW).unwrap();
+        assert!(build_for(&mut s, Some(&files), "r", "tab", 2_000, NOW).unwrap());
+        let later = &bodies(&s)[1];
+        let wall = later.set["/wall"].as_ref().unwrap().sealed().unwrap();
+        let sealed_sha = later.files[&wall.file_name()].clone();
+        assert_eq!(later.files.len(), 1, "{:?}", later.files);
+        assert_eq!(
+            age::decrypt(&identity, &files.read(&sealed_sha).unwrap()).unwrap(),
+            photo
+        );
+        let uploaded: Vec<String> = s
+            .attachment_files("r")
+            .unwrap()
+            .into_iter()
+            .map(|(sha, _)| sha)
+            .collect();
+        assert_eq!(uploaded.len(), 2, "one sealed file per sealed answer");
+        assert!(
+            !uploaded.contains(&clear_sha),
+            "the clear bytes never leave"
+        );
     }
 
     #[test]

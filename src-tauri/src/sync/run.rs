@@ -25,6 +25,9 @@ pub struct SyncSummary {
     /// Responses the server said something new about (review, comments, coordinators'
     /// edits), merged into the device's copy.
     pub returned: u32,
+    /// Responses whose respondent withdrew (the device feed said so): purged from the
+    /// device and out of every list, their unsent edits refused.
+    pub withdrawn: u32,
     /// Revisions still waiting for an answer after this sync (`held_back` included).
     pub still_due: u32,
     /// Revisions not sent in this sync because a file their response needs could not be
@@ -185,7 +188,8 @@ impl Syncer {
         // After the uploads, so every finalized edit is on the server first: an answer
         // both sides changed is then a conflict there too, never overwritten here.
         if info.capabilities.iter().any(|c| c == "device-feed") {
-            summary.returned = self.pull_feed(&client, &link.device_id).await?;
+            (summary.returned, summary.withdrawn) =
+                self.pull_feed(&client, &link.device_id).await?;
         }
         summary.still_due = self
             .store

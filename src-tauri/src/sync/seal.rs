@@ -83,16 +83,22 @@ impl Sealer {
         Ok(file)
     }
 
-    /// Seal the answers of `revision` that `form` flags, and the file each sealed file
-    /// answer names (`seal_file`: the clear file's SHA-256 → the sealed file's); how many
-    /// answers were sealed.
+    /// Seal the answers of `revision` that `form` flags, and those `also` names (file
+    /// answers holding the bytes of a sealed answer's file in an earlier revision), and
+    /// the file each sealed file answer names (`seal_file`: the clear file's SHA-256 →
+    /// the sealed file's); how many answers were sealed.
     pub fn seal_revision(
         &self,
         revision: &mut Revision,
         form: &CompiledForm,
+        also: impl Fn(&voices_core::answer::AnswerPath) -> bool,
         seal_file: impl FnMut(&str) -> Result<Option<String>>,
     ) -> Result<usize> {
-        revision.seal_with_files(|path| form.seals(path), |clear| self.seal(clear), seal_file)
+        revision.seal_with_files(
+            |path| form.seals(path) || also(path),
+            |clear| self.seal(clear),
+            seal_file,
+        )
     }
 }
 

@@ -98,6 +98,9 @@ pub struct SyncStatus {
     /// Responses sent back to the enumerator and not finalized again (the header's
     /// "Returned" count).
     pub returned: u32,
+    /// Responses withdrawn by the coordinator (their respondents withdrew) and removed
+    /// from this device: a count only, nothing that names a respondent.
+    pub withdrawn: u32,
 }
 
 /// Where one response stands with the server.
@@ -152,17 +155,19 @@ pub struct OutboxEntry {
 impl Syncer {
     /// The sync state as the UI shows it.
     pub fn sync_status(&self) -> Result<SyncStatus> {
-        let (link, counts, offers, auto, proxy, last_success, returned) = self.store.with(|s| {
-            Ok((
-                s.link()?,
-                s.outbox_counts()?,
-                s.unseen_form_offers()?,
-                s.setting(AUTO_SYNC_KEY)?,
-                s.setting(PROXY_KEY)?,
-                s.setting(LAST_SUCCESS_KEY)?,
-                s.sent_back_count()?,
-            ))
-        })?;
+        let (link, counts, offers, auto, proxy, last_success, returned, withdrawn) =
+            self.store.with(|s| {
+                Ok((
+                    s.link()?,
+                    s.outbox_counts()?,
+                    s.unseen_form_offers()?,
+                    s.setting(AUTO_SYNC_KEY)?,
+                    s.setting(PROXY_KEY)?,
+                    s.setting(LAST_SUCCESS_KEY)?,
+                    s.sent_back_count()?,
+                    s.withdrawn_count()?,
+                ))
+            })?;
         let mut c = OutboxCounts::default();
         for (state, n) in counts {
             match state.as_str() {
@@ -201,6 +206,7 @@ impl Syncer {
                 })
                 .collect(),
             returned,
+            withdrawn,
         })
     }
 

@@ -279,6 +279,8 @@ pub struct DeviceFeedRow {
     pub reviews: Vec<ReviewEntry>,
     /// Coordinators' revisions of it (canonical JSON), in arrival order.
     pub coordinator_revisions: Vec<String>,
+    /// Its respondent withdrew: nothing of it is sent but this (no reviews, no edits).
+    pub withdrawn: bool,
 }
 
 /// A response state from its stored text (what the table query returns with each row).
@@ -547,12 +549,15 @@ pub trait Store: Send + Sync + 'static {
     fn purge_withdrawn(&self, project: &str, withdrawn_before: &str, now: &str) -> Result<u64>;
     /// The responses device `device` started, changed after feed position `after`, oldest
     /// change first, at most `limit`: what the device pulls back (its responses only).
+    /// Withdrawn ones only with `withdrawn` (feed version 2), and then without their
+    /// reviews or edits.
     fn device_feed(
         &self,
         project: &str,
         device: &str,
         after: i64,
         limit: usize,
+        withdrawn: bool,
     ) -> Result<Vec<DeviceFeedRow>>;
     /// The review decisions recorded for a response, oldest first.
     fn reviews_of(&self, project: &str, response: &str) -> Result<Vec<ReviewEntry>>;

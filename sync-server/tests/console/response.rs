@@ -373,6 +373,35 @@ pub async fn a_withdrawn_response_leaves_exports_the_table_and_every_count(c: Co
     let overview = c.get(&c.coordinator, "/api/v1/projects/p1/overview").await;
     assert_eq!(overview.body["total"], 2, "{}", overview.body);
 
+    // The device that started it learns of it in feed version 2, as a withdrawal only;
+    // version 1 (an app from before) does not list it.
+    let v2 = c
+        .get(&c.device, "/api/v1/projects/p1/device/feed?version=2")
+        .await;
+    assert_eq!(v2.status, StatusCode::OK, "{}", v2.body);
+    assert_eq!(v2.body["feed_version"], 2);
+    let items = v2.body["items"].as_array().unwrap();
+    let item = items
+        .iter()
+        .find(|i| i["response"] == rid.as_str())
+        .unwrap();
+    assert_eq!(item["withdrawn"], true, "{item}");
+    assert!(
+        item.get("edits").is_none() && item.get("reviews").is_none(),
+        "{item}"
+    );
+    assert!(items
+        .iter()
+        .filter(|i| i["response"] != rid.as_str())
+        .all(|i| i.get("withdrawn").is_none()));
+    let page: voices_core::sync::protocol::DeviceFeedPage =
+        serde_json::from_value(v2.body.clone()).unwrap();
+    assert_eq!(page.check(2), Ok(()));
+    let v1 = c.get(&c.device, "/api/v1/projects/p1/device/feed").await;
+    assert_eq!(v1.body["feed_version"], 1);
+    assert_eq!(v1.body["items"].as_array().unwrap().len(), 2, "{}", v1.body);
+    assert!(!v1.body.to_string().contains(rid.as_str()));
+
     // No review or resolution of it; its page and history say what happened.
     let review = c
         .call(

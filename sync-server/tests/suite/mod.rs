@@ -111,6 +111,7 @@ macro_rules! store_suite {
             seen_may_claim_only_edits_the_server_holds,
             review_state_moves_the_response_in_the_feed,
             a_send_back_reaches_only_its_device_and_its_edit_resubmits,
+            a_withdrawal_reaches_its_device_in_feed_version_2_only_as_a_withdrawal,
             a_device_feed_never_holds_another_devices_response,
             known_revisions_lists_what_is_stored,
             pull_form_reads_one_form_in_feed_order,

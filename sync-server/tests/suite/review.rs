@@ -45,14 +45,18 @@ pub fn a_send_back_reaches_only_its_device_and_its_edit_resubmits(store: Arc<dyn
             NOW,
         )
         .unwrap();
-    let feed = |device: &str, after: i64| store.device_feed("p1", device, after, 100).unwrap();
+    let feed =
+        |device: &str, after: i64| store.device_feed("p1", device, after, 100, true).unwrap();
     let first = feed("dev-a", 0);
     assert_eq!(first.len(), 1, "only its own response");
     assert_eq!(first[0].id, response);
     assert_eq!(first[0].review_state, ReviewState::Received);
     assert!(first[0].reviews.is_empty() && first[0].coordinator_revisions.is_empty());
     assert_eq!(feed("dev-b", 0)[0].id, theirs.response);
-    assert!(store.device_feed("p2", "dev-a", 0, 100).unwrap().is_empty());
+    assert!(store
+        .device_feed("p2", "dev-a", 0, 100, true)
+        .unwrap()
+        .is_empty());
     let cursor = first[0].feed_seq;
 
     // A coordinator corrects one answer and sends the response back with comments.
@@ -229,7 +233,7 @@ pub fn a_device_feed_never_holds_another_devices_response(store: Arc<dyn Store>)
         let mut got = HashSet::new();
         let mut after = 0;
         loop {
-            let page = store.device_feed(project, device, after, 2).unwrap();
+            let page = store.device_feed(project, device, after, 2, true).unwrap();
             let Some(last) = page.last() else { break };
             after = last.feed_seq;
             for row in page {
@@ -249,4 +253,104 @@ pub fn a_device_feed_never_holds_another_devices_response(store: Arc<dyn Store>)
         }
         assert_eq!(got, expected, "{device} in {project}");
     }
+}
+
+/// A withdrawal reaches the device that started the response in feed version 2 as an
+/// item saying only that (no reviews, no coordinators' edits, which carry answers),
+/// before and after the purge; version 1 leaves it out as before. A later revision of
+/// it is refused `withdrawn`, never stored as live data.
+pub fn a_withdrawal_reaches_its_device_in_feed_version_2_only_as_a_withdrawal(
+    store: Arc<dyn Store>,
+) {
+    setup(store.as_ref());
+    let mine = household_revision(31, "dev-a", "1");
+    let kept = household_revision(32, "dev-a", "1");
+    let response = mine.response.clone();
+    acks_of(store.as_ref(), "dev-a", &[mine.clone(), kept.clone()]);
+    let correction = Revision {
+        id: "cw1".into(),
+        actor: "user:cora".into(),
+        seq: 1,
+        seen: VersionVector([("dev-a".to_string(), 1)].into()),
+        set: [(
+            "/resp_age".to_string(),
+            Some(AnswerValue::Text("51".into())),
+        )]
+        .into(),
+        status: None,
+        consent: None,
+        ..mine.clone()
+    };
+    acks_of(store.as_ref(), "user:cora", &[correction]);
+    let fields = BTreeMap::new();
+    let decision = Decision {
+        state: ReviewState::SentBack,
+        comment: Some("Ask again"),
+        fields: &fields,
+        by: "cora",
+    };
+    store
+        .review("p1", std::slice::from_ref(&response), &decision, LATER)
+        .unwrap();
+    let cursor = store.device_feed("p1", "dev-a", 0, 100, true).unwrap();
+    assert_eq!(cursor.len(), 2);
+    assert!(cursor.iter().all(|r| !r.withdrawn));
+    let after = cursor.iter().map(|r| r.feed_seq).max().unwrap();
+
+    assert!(store
+        .withdraw("p1", &response, Some("by phone"), "cora", LATER)
+        .unwrap()
+        .is_some());
+    let v2 = store.device_feed("p1", "dev-a", after, 100, true).unwrap();
+    assert_eq!(v2.len(), 1, "the withdrawal moves the response in the feed");
+    let item = &v2[0];
+    assert_eq!(item.id, response);
+    assert!(item.withdrawn);
+    assert!(item.reviews.is_empty() && item.coordinator_revisions.is_empty());
+    assert!(store
+        .device_feed("p1", "dev-a", after, 100, false)
+        .unwrap()
+        .is_empty());
+    assert!(store
+        .device_feed("p1", "dev-b", 0, 100, true)
+        .unwrap()
+        .is_empty());
+
+    // The device's later edit of it: refused, with the reason the app branches on.
+    let late = Revision {
+        id: "aw2".into(),
+        seq: 2,
+        set: [(
+            "/resp_age".to_string(),
+            Some(AnswerValue::Text("52".into())),
+        )]
+        .into(),
+        consent: None,
+        ..mine.clone()
+    };
+    assert_eq!(
+        acks_of(store.as_ref(), "dev-a", &[late])[0],
+        (AckStatus::Rejected, "withdrawn".to_string())
+    );
+    assert_eq!(
+        store.revisions_of("p1", &response).unwrap().len(),
+        2,
+        "the device's first and the coordinator's edit, not the refused one"
+    );
+
+    // Purged: still a withdrawal in the feed, from the start too.
+    assert_eq!(store.purge_withdrawn("p1", LATER, LATER).unwrap(), 1);
+    let all = store.device_feed("p1", "dev-a", 0, 100, true).unwrap();
+    let withdrawn: Vec<_> = all.iter().filter(|r| r.withdrawn).collect();
+    assert_eq!(withdrawn.len(), 1);
+    assert_eq!(withdrawn[0].id, response);
+    assert!(withdrawn[0].coordinator_revisions.is_empty());
+    assert_eq!(
+        store
+            .device_feed("p1", "dev-a", 0, 100, false)
+            .unwrap()
+            .len(),
+        1,
+        "version 1: only the response kept"
+    );
 }

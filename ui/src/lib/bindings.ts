@@ -1,7 +1,7 @@
 // Generated from the Rust types in src-tauri by `UPDATE_BINDINGS=1 cargo test -p voices-app bindings`.
 // Do not edit by hand.
 
-export type ErrorKind = "storage" | "file" | "not_found" | "invalid_input" | "invalid_form" | "conflict" | "no_code_found" | "not_provisioned" | "offline" | "server_refused" | "bad_code" | "locked" | "wrong_pin" | "wiped";
+export type ErrorKind = "storage" | "file" | "not_found" | "invalid_input" | "invalid_form" | "conflict" | "no_code_found" | "not_provisioned" | "offline" | "server_refused" | "bad_code" | "locked" | "wrong_pin" | "wiped" | "withdrawn";
 
 export type CommandError = { kind: ErrorKind, message: string, };
 
@@ -469,7 +469,12 @@ new_form_versions: Array<FormVersionOffer>,
  * Responses sent back to the enumerator and not finalized again (the header's
  * "Returned" count).
  */
-returned: number, };
+returned: number, 
+/**
+ * Responses withdrawn by the coordinator (their respondents withdrew) and removed
+ * from this device: a count only, nothing that names a respondent.
+ */
+withdrawn: number, };
 
 export type RecordSyncState = "pending" | "sending" | "sent" | "quarantined" | "rejected" | "failed";
 

@@ -27,6 +27,7 @@ const SUMMARY: Record<ErrorKind, Key> = {
   locked: 'failLocked',
   wrong_pin: 'wrongPin',
   wiped: 'failWiped',
+  withdrawn: 'withdrawnClosed',
 };
 
 function isCommandError(e: unknown): e is CommandError {
@@ -43,7 +44,7 @@ export function describeError(lang: string, e: unknown): ShownError {
     if (!key) return { summary: e.message, detail: '' };
     const summary = tr(lang, key);
     // These sentences say all there is; the others keep the command's words for support.
-    const complete = e.kind === 'no_code_found' || e.kind === 'wrong_pin';
+    const complete = e.kind === 'no_code_found' || e.kind === 'wrong_pin' || e.kind === 'withdrawn';
     return { summary, detail: complete || e.message.trim() === summary ? '' : e.message.trim() };
   }
   const text = e instanceof Error ? e.message : String(e);

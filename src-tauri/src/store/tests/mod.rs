@@ -13,6 +13,7 @@ mod interviews;
 mod migrations;
 mod outbox;
 mod retention;
+mod withdrawn;
 
 fn p(text: &str) -> AnswerPath {
     text.parse().unwrap()

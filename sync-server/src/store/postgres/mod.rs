@@ -385,6 +385,7 @@ impl Store for PostgresStore {
         device: &str,
         after: i64,
         limit: usize,
+        withdrawn: bool,
     ) -> Result<Vec<DeviceFeedRow>> {
         self.run(|c| {
             let mut tx = c
@@ -392,7 +393,7 @@ impl Store for PostgresStore {
                 .isolation_level(postgres::IsolationLevel::RepeatableRead)
                 .read_only(true)
                 .start()?;
-            let rows = review::device_feed(&mut tx, project, device, after, limit)?;
+            let rows = review::device_feed(&mut tx, project, device, after, limit, withdrawn)?;
             tx.commit()?;
             Ok(rows)
         })
@@ -449,7 +450,11 @@ impl Store for PostgresStore {
     }
 
     fn purge_withdrawn(&self, project: &str, withdrawn_before: &str, now: &str) -> Result<u64> {
-        self.run(|c| withdrawal::purge(c, project, withdrawn_before, now))
+        let purged = self.run(|c| withdrawal::purge(c, project, withdrawn_before, now))?;
+        if purged > 0 {
+            self.run(withdrawal::vacuum)?;
+        }
+        Ok(purged)
     }
 
     fn list_projects(&self) -> Result<Vec<(String, String)>> {

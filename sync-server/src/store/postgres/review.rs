@@ -146,18 +146,34 @@ pub(super) fn device_feed(
     device: &str,
     after: i64,
     limit: usize,
+    withdrawn: bool,
 ) -> Attempt<Vec<DeviceFeedRow>> {
     let rows = c.query(
-        "SELECT feed_seq, id, form, version, review_state FROM responses
-         WHERE project = $1 AND device = $2 AND feed_seq > $3 AND withdrawn_at IS NULL
+        "SELECT feed_seq, id, form, version, review_state, withdrawn_at IS NOT NULL
+         FROM responses
+         WHERE project = $1 AND device = $2 AND feed_seq > $3 AND ($5 OR withdrawn_at IS NULL)
          ORDER BY feed_seq LIMIT $4",
-        &[&project, &device, &after, &(limit as i64)],
+        &[&project, &device, &after, &(limit as i64), &withdrawn],
     )?;
     let pattern = format!("{COORDINATOR_ACTOR_PREFIX}%");
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let id: String = row.try_get(1)?;
         let review: String = row.try_get(4)?;
+        if row.try_get::<_, bool>(5)? {
+            // Its respondent withdrew: the device learns only that.
+            out.push(DeviceFeedRow {
+                feed_seq: row.try_get(0)?,
+                form: row.try_get(2)?,
+                version: row.try_get(3)?,
+                review_state: review_state(&review),
+                reviews: Vec::new(),
+                coordinator_revisions: Vec::new(),
+                withdrawn: true,
+                id,
+            });
+            continue;
+        }
         let coordinator_revisions = c
             .query(
                 "SELECT body FROM revisions WHERE project = $1 AND response_id = $2
@@ -174,6 +190,7 @@ pub(super) fn device_feed(
             version: row.try_get(3)?,
             review_state: review_state(&review),
             coordinator_revisions,
+            withdrawn: false,
             id,
         });
     }

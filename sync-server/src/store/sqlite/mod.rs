@@ -475,11 +475,12 @@ impl Store for SqliteStore {
         device: &str,
         after: i64,
         limit: usize,
+        withdrawn: bool,
     ) -> Result<Vec<DeviceFeedRow>> {
         self.read(|c| {
             // One snapshot for the rows and their reviews and edits.
             let snapshot = c.unchecked_transaction()?;
-            review::device_feed(&snapshot, project, device, after, limit)
+            review::device_feed(&snapshot, project, device, after, limit, withdrawn)
         })
     }
 

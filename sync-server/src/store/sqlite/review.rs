@@ -120,16 +120,28 @@ pub(super) fn device_feed(
     device: &str,
     after: i64,
     limit: usize,
+    withdrawn: bool,
 ) -> Result<Vec<DeviceFeedRow>> {
     let mut stmt = c.prepare_cached(
-        "SELECT feed_seq, id, form, version, review_state FROM responses
-         WHERE project = ?1 AND device = ?2 AND feed_seq > ?3 AND withdrawn_at IS NULL
+        "SELECT feed_seq, id, form, version, review_state, withdrawn_at IS NOT NULL
+         FROM responses
+         WHERE project = ?1 AND device = ?2 AND feed_seq > ?3 AND (?5 OR withdrawn_at IS NULL)
          ORDER BY feed_seq LIMIT ?4",
     )?;
-    let rows: Vec<(i64, String, String, String, String)> = stmt
-        .query_map(params![project, device, after, limit as i64], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-        })?
+    let rows: Vec<(i64, String, String, String, String, bool)> = stmt
+        .query_map(
+            params![project, device, after, limit as i64, withdrawn],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                ))
+            },
+        )?
         .collect::<rusqlite::Result<_>>()?;
     let mut edits = c.prepare_cached(
         "SELECT body FROM revisions WHERE project = ?1 AND response_id = ?2
@@ -137,7 +149,21 @@ pub(super) fn device_feed(
     )?;
     let prefix_len = COORDINATOR_ACTOR_PREFIX.len() as i64;
     let mut out = Vec::with_capacity(rows.len());
-    for (feed_seq, id, form, version, review) in rows {
+    for (feed_seq, id, form, version, review, withdrawn) in rows {
+        if withdrawn {
+            // Its respondent withdrew: the device learns only that.
+            out.push(DeviceFeedRow {
+                feed_seq,
+                id,
+                form,
+                version,
+                review_state: review_state(&review),
+                reviews: Vec::new(),
+                coordinator_revisions: Vec::new(),
+                withdrawn,
+            });
+            continue;
+        }
         let coordinator_revisions = edits
             .query_map(
                 params![project, id, prefix_len, COORDINATOR_ACTOR_PREFIX],
@@ -152,6 +178,7 @@ pub(super) fn device_feed(
             version,
             review_state: review_state(&review),
             coordinator_revisions,
+            withdrawn,
         });
     }
     Ok(out)

@@ -181,6 +181,8 @@ export const ar: Strings = {
   state_sent: 'مرسلة',
   state_quarantined: 'مرسلة، ومعلّمة للمراجعة',
   state_rejected: 'رفضها الخادم',
+  state_withdrawn: 'سحبها المنسق وأزيلت من هذا الجهاز',
+  withdrawnClosed: 'سحب المنسق هذه المقابلة وأزيلت من هذا الجهاز.',
   state_failed: 'لم تُرسل بعد، ستُعاد المحاولة',
   reasons: 'السبب',
   attempts: 'المحاولات',

@@ -181,6 +181,8 @@ export const en = {
   state_sent: 'Sent',
   state_quarantined: 'Sent, flagged for review',
   state_rejected: 'Refused by the server',
+  state_withdrawn: 'Withdrawn by the coordinator, removed from this device',
+  withdrawnClosed: 'This interview was withdrawn by the coordinator and removed from this device.',
   state_failed: 'Not sent yet, will retry',
   reasons: 'Why',
   attempts: 'Attempts',

@@ -181,6 +181,8 @@ export const es: Strings = {
   state_sent: 'Enviada',
   state_quarantined: 'Enviada, marcada para revisión',
   state_rejected: 'Rechazada por el servidor',
+  state_withdrawn: 'Retirada por la coordinación, eliminada de este dispositivo',
+  withdrawnClosed: 'La coordinación retiró esta entrevista y se eliminó de este dispositivo.',
   state_failed: 'Aún no enviada, se reintentará',
   reasons: 'Motivo',
   attempts: 'Intentos',

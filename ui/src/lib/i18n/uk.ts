@@ -181,6 +181,8 @@ export const uk: Strings = {
   state_sent: 'Надіслано',
   state_quarantined: 'Надіслано, позначено для перевірки',
   state_rejected: 'Відхилено сервером',
+  state_withdrawn: 'Відкликано координатором, видалено з цього пристрою',
+  withdrawnClosed: 'Координатор відкликав це інтерв’ю, його видалено з цього пристрою.',
   state_failed: 'Ще не надіслано, буде повтор',
   reasons: 'Чому',
   attempts: 'Спроби',
