@@ -15,7 +15,7 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { FORM, launch, runAll, shot, type } from './helpers.mjs';
-import { Server, finishInterview, freePort, recordState, syncNow, topShot } from './server.mjs';
+import { PROJECT, Server, finishInterview, freePort, recordState, syncNow, topShot } from './server.mjs';
 import { ageChange, finalizeAgain, linkDevice, openConsole, openReturned, sendBack, setUpProject, showFailure } from './review.mjs';
 
 const AGE_NOTE = 'Is this the age of the respondent or of the head of household?';
