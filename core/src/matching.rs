@@ -1,12 +1,15 @@
 //! Enumerator–respondent matching: the enumerator's profile a device is given at
 //! provisioning (sex, languages, home area), which a section's `match` rule reads through
 //! `enumerator('sex' | 'languages' | 'area')`, and the record of what happened at a
-//! section with a rule (matched, handed over to another enumerator, or skipped).
+//! section with a rule (matched, handed over to another enumerator, a hand-over refused
+//! because that colleague does not meet the rule either, or skipped).
 //!
 //! The profile comes in through [`crate::env::Environment::enumerator`]: the core never
 //! reads where a device keeps it.
 
 use serde::{Deserialize, Serialize};
+
+use crate::expr::{Expr, ExprKind, Function};
 
 /// The sexes a profile or a hand-over names (what `enumerator('sex')` gives).
 pub const SEXES: [&str; 3] = ["female", "male", "other"];
@@ -16,6 +19,30 @@ pub const KEYS: [&str; 3] = ["sex", "languages", "area"];
 pub const MAX_TEXT: usize = 200;
 /// Most languages in a profile.
 pub const MAX_LANGUAGES: usize = 20;
+
+/// The profile keys a `match` rule reads through `enumerator(key)`, in [`KEYS`] order:
+/// what a hand-over asks of the colleague. A key that is not a literal (computed) could
+/// be any of them, so it reads all three.
+pub fn keys_read(rule: &Expr) -> Vec<&'static str> {
+    let mut read = [false; 3];
+    for site in rule.calls() {
+        if site.call.function != Some(Function::Enumerator) {
+            continue;
+        }
+        match site.call.args.first().map(|a| &a.kind) {
+            Some(ExprKind::String(key)) => {
+                if let Some(i) = KEYS.iter().position(|k| **k == **key) {
+                    read[i] = true;
+                }
+            }
+            _ => read = [true; 3],
+        }
+    }
+    KEYS.iter()
+        .zip(read)
+        .filter_map(|(k, r)| r.then_some(*k))
+        .collect()
+}
 
 /// Who the device's enumerator is, as far as matching rules ask. Every part may be
 /// unknown: `enumerator()` then gives the empty string, which matches no rule that
@@ -49,6 +76,16 @@ impl EnumeratorProfile {
             "languages" => Some(self.languages.join(" ")),
             "area" => Some(self.area.clone().unwrap_or_default()),
             _ => None,
+        }
+    }
+
+    /// Whether the part `key` reads (one of [`KEYS`]) is known.
+    pub fn knows(&self, key: &str) -> bool {
+        match key {
+            "sex" => self.sex.is_some(),
+            "languages" => !self.languages.is_empty(),
+            "area" => self.area.is_some(),
+            _ => false,
         }
     }
 
@@ -127,16 +164,21 @@ impl EnumeratorProfile {
 pub enum MatchingOutcome {
     /// The device's enumerator met the rule: the section is asked.
     Matched,
-    /// Another enumerator took the section over: it is asked.
+    /// Another enumerator, who meets the rule, took the section over: it is asked.
     HandedOver,
+    /// A hand-over was refused: the colleague does not meet the rule either (or did not
+    /// state what it reads). The section stays closed and still needs a hand-over to
+    /// someone who meets it, or a skip.
+    HandOverRefused,
     /// No suitable enumerator: the section is skipped.
     Skipped,
 }
 
 impl MatchingOutcome {
-    pub const ALL: [MatchingOutcome; 3] = [
+    pub const ALL: [MatchingOutcome; 4] = [
         MatchingOutcome::Matched,
         MatchingOutcome::HandedOver,
+        MatchingOutcome::HandOverRefused,
         MatchingOutcome::Skipped,
     ];
 
@@ -145,6 +187,7 @@ impl MatchingOutcome {
         match self {
             MatchingOutcome::Matched => "matched",
             MatchingOutcome::HandedOver => "handed_over",
+            MatchingOutcome::HandOverRefused => "hand_over_refused",
             MatchingOutcome::Skipped => "skipped",
         }
     }
@@ -157,7 +200,56 @@ impl MatchingOutcome {
 
     /// Whether the section's questions are asked after this outcome.
     pub fn opens(self) -> bool {
-        self != MatchingOutcome::Skipped
+        matches!(self, MatchingOutcome::Matched | MatchingOutcome::HandedOver)
+    }
+
+    /// Whether the section is settled (asked or skipped); a refused hand-over is not.
+    pub fn settles(self) -> bool {
+        self != MatchingOutcome::HandOverRefused
+    }
+}
+
+/// A colleague a section was offered to whose stated profile does not meet the rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefusedHandOver {
+    pub by: String,
+    /// The colleague's sex as stated (unknown: not stated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sex: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
+    /// When it was refused (RFC 3339, device local offset).
+    pub at: String,
+}
+
+/// Who a section is offered to: their name and the profile they state, which the
+/// section's own rule is evaluated with (`Session::hand_over`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Colleague {
+    pub by: String,
+    pub profile: EnumeratorProfile,
+}
+
+impl Colleague {
+    /// The colleague with the name trimmed and the profile normalized, or what is wrong:
+    /// a name on one line of at most [`MAX_TEXT`] characters and a valid profile.
+    pub fn normalized(&self) -> Result<Colleague, String> {
+        let by = self.by.trim();
+        if by.is_empty() {
+            return Err("a hand-over names who takes the section over".into());
+        }
+        if by.chars().count() > MAX_TEXT || by.chars().any(char::is_control) {
+            return Err(format!(
+                "the name of who takes over is at most {MAX_TEXT} characters on one line"
+            ));
+        }
+        Ok(Colleague {
+            by: by.to_owned(),
+            profile: self.profile.normalized()?,
+        })
     }
 }
 
@@ -174,13 +266,56 @@ pub struct MatchingRecord {
     /// For a hand-over: the sex of who took it over.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sex: Option<String>,
+    /// For a hand-over: the languages who took it over stated (asked when the rule
+    /// reads `enumerator('languages')`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub languages: Vec<String>,
+    /// For a hand-over: the home area who took it over stated (asked when the rule
+    /// reads `enumerator('area')`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub area: Option<String>,
+    /// The hand-overs refused before this record, oldest first: each colleague offered
+    /// the section who did not meet the rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub refused: Vec<RefusedHandOver>,
 }
 
 impl MatchingRecord {
+    /// A record with no one named (matched, skipped) after `refused` hand-overs.
+    pub fn plain(outcome: MatchingOutcome, at: String, refused: Vec<RefusedHandOver>) -> Self {
+        MatchingRecord {
+            outcome,
+            at,
+            by: None,
+            sex: None,
+            languages: Vec::new(),
+            area: None,
+            refused,
+        }
+    }
+
     /// `Err` says what is wrong: a hand-over names who took over (one line, at most
-    /// [`MAX_TEXT`] characters) and their sex (one of [`SEXES`]); the other outcomes name
-    /// nobody.
+    /// [`MAX_TEXT`] characters) and their sex (one of [`SEXES`]); a refused hand-over
+    /// lists who was refused; the other outcomes name nobody.
     pub fn check(&self) -> Result<(), String> {
+        for r in &self.refused {
+            let by = r.by.trim();
+            if by.is_empty() || by.chars().count() > MAX_TEXT || by.chars().any(char::is_control) {
+                return Err(format!(
+                    "a refused hand-over names who was refused, on one line of at most {MAX_TEXT} characters"
+                ));
+            }
+            if r.sex.as_deref().is_some_and(|s| !SEXES.contains(&s)) {
+                return Err(format!(
+                    "the sex of a colleague refused is one of {}",
+                    SEXES.join(", ")
+                ));
+            }
+        }
+        let names_someone = self.by.is_some()
+            || self.sex.is_some()
+            || !self.languages.is_empty()
+            || self.area.is_some();
         match self.outcome {
             MatchingOutcome::HandedOver => {
                 let by = self.by.as_deref().map(str::trim).unwrap_or("");
@@ -200,8 +335,13 @@ impl MatchingRecord {
                     )),
                 }
             }
-            MatchingOutcome::Matched | MatchingOutcome::Skipped => {
-                if self.by.is_some() || self.sex.is_some() {
+            MatchingOutcome::HandOverRefused if self.refused.is_empty() => {
+                Err("a refused hand-over lists who was refused".into())
+            }
+            MatchingOutcome::Matched
+            | MatchingOutcome::Skipped
+            | MatchingOutcome::HandOverRefused => {
+                if names_someone {
                     Err(format!(
                         "only a hand-over names who took over, not `{}`",
                         self.outcome.as_str()
@@ -213,14 +353,21 @@ impl MatchingRecord {
         }
     }
 
-    /// The record in one export cell: `handed_over:female:Amal`, `matched`, `skipped`.
+    /// The record in one export cell: `handed_over:female:Amal`, `matched`, `skipped`,
+    /// then each refused hand-over: `handed_over:female:Amal,refused:male:Omar`
+    /// (`refused:unknown:…` when the colleague stated no sex).
     pub fn cell(&self) -> String {
-        match (self.outcome, &self.sex, &self.by) {
+        let mut cell = match (self.outcome, &self.sex, &self.by) {
             (MatchingOutcome::HandedOver, Some(sex), Some(by)) => {
                 format!("handed_over:{sex}:{by}")
             }
             (outcome, _, _) => outcome.as_str().to_owned(),
+        };
+        for r in &self.refused {
+            let sex = r.sex.as_deref().unwrap_or("unknown");
+            cell.push_str(&format!(",refused:{sex}:{}", r.by));
         }
+        cell
     }
 }
 
@@ -278,12 +425,39 @@ mod tests {
     }
 
     #[test]
+    fn a_rule_reads_the_keys_it_names_and_a_computed_key_reads_all() {
+        let keys = |src: &str| keys_read(&crate::expr::parse(src).unwrap());
+        assert_eq!(keys("enumerator('sex') = 'female'"), ["sex"]);
+        assert_eq!(
+            keys("enumerator('area') = ${d} and selected(enumerator('languages'), 'ar')"),
+            ["languages", "area"]
+        );
+        assert_eq!(keys("${a} = 1"), Vec::<&str>::new());
+        assert_eq!(keys("enumerator(${k}) = 'x'"), KEYS);
+        let colleague = Colleague {
+            by: " Amal ".into(),
+            profile: EnumeratorProfile {
+                sex: Some("female".into()),
+                ..Default::default()
+            },
+        }
+        .normalized()
+        .unwrap();
+        assert_eq!(colleague.by, "Amal");
+        assert!(colleague.profile.knows("sex") && !colleague.profile.knows("area"));
+        assert!(Colleague::default().normalized().is_err());
+    }
+
+    #[test]
     fn a_hand_over_names_who_and_which_sex() {
         let mut r = MatchingRecord {
-            outcome: MatchingOutcome::HandedOver,
-            at: "2026-12-07T10:00:00+00:00".into(),
             by: Some("Amal".into()),
             sex: Some("female".into()),
+            ..MatchingRecord::plain(
+                MatchingOutcome::HandedOver,
+                "2026-12-07T10:00:00+00:00".into(),
+                Vec::new(),
+            )
         };
         assert_eq!(r.check(), Ok(()));
         assert_eq!(r.cell(), "handed_over:female:Amal");
@@ -293,12 +467,32 @@ mod tests {
         r.by = Some(" ".into());
         assert!(r.check().is_err());
         let skipped = MatchingRecord {
-            outcome: MatchingOutcome::Skipped,
-            at: "2026-12-07T10:00:00+00:00".into(),
             by: Some("x".into()),
-            sex: None,
+            ..MatchingRecord::plain(
+                MatchingOutcome::Skipped,
+                "2026-12-07T10:00:00+00:00".into(),
+                Vec::new(),
+            )
         };
         assert!(skipped.check().is_err());
+        // A refused hand-over lists who was refused, and names nobody as taking over.
+        let mut refused = MatchingRecord::plain(
+            MatchingOutcome::HandOverRefused,
+            "2026-12-07T10:00:00+00:00".into(),
+            Vec::new(),
+        );
+        assert!(refused.check().is_err());
+        refused.refused.push(RefusedHandOver {
+            by: "Omar".into(),
+            sex: Some("male".into()),
+            languages: vec![],
+            area: None,
+            at: "2026-12-07T10:00:00+00:00".into(),
+        });
+        assert_eq!(refused.check(), Ok(()));
+        assert!(!refused.outcome.opens() && !refused.outcome.settles());
+        refused.refused[0].sex = Some("man".into());
+        assert!(refused.check().is_err());
         for o in MatchingOutcome::ALL {
             assert_eq!(MatchingOutcome::from_name(o.as_str()), Some(o));
             assert_eq!(serde_json::to_value(o).unwrap(), o.as_str());

@@ -11,7 +11,7 @@ use voices_core::engine::{
 };
 use voices_core::env::FixedEnvironment;
 use voices_core::expr::{evaluate_string, parse, MapContext};
-use voices_core::matching::{EnumeratorProfile, MatchingOutcome};
+use voices_core::matching::{Colleague, EnumeratorProfile, MatchingOutcome};
 use voices_core::{Form, Response};
 
 const FORM: &str = r#"{
@@ -173,51 +173,79 @@ fn a_male_enumerator_with_a_female_respondent_hands_over_or_skips() {
         .is_none());
     assert!(s.response().matching.is_empty());
     assert_eq!(page_kind(&s, "/violence"), Some(PageKind::MatchCheck));
-    // `matched` cannot be claimed, and a hand-over names who and which sex.
+    // A hand-over names who and which sex.
+    let colleague = |by: &str, sex: Option<&str>| Colleague {
+        by: by.into(),
+        profile: EnumeratorProfile {
+            sex: sex.map(Into::into),
+            ..Default::default()
+        },
+    };
     assert!(matches!(
-        s.record_matching(
-            &p("/violence"),
-            MatchingOutcome::Matched,
-            None,
-            None,
-            &mut env
-        ),
-        Err(EngineError::MatchedByRule(_))
-    ));
-    assert!(matches!(
-        s.record_matching(
-            &p("/violence"),
-            MatchingOutcome::HandedOver,
-            Some("Amal".into()),
-            None,
-            &mut env
-        ),
+        s.hand_over(&p("/violence"), &colleague("Amal", None), &mut env),
         Err(EngineError::BadMatching(_))
     ));
-    s.record_matching(
-        &p("/violence"),
-        MatchingOutcome::HandedOver,
-        Some(" Amal ".into()),
-        Some("female".into()),
-        &mut env,
-    )
-    .unwrap();
+    assert!(matches!(
+        s.hand_over(&p("/violence"), &colleague(" ", Some("female")), &mut env),
+        Err(EngineError::BadMatching(_))
+    ));
+    // A male colleague does not meet the rule either: refused, recorded, still closed.
+    let refused = s
+        .hand_over(&p("/violence"), &colleague("Karim", Some("male")), &mut env)
+        .unwrap();
+    assert!(!refused.accepted);
+    let record = s.response().matching["/violence"].clone();
+    assert_eq!(record.outcome, MatchingOutcome::HandOverRefused);
+    assert_eq!(record.by, None);
+    assert_eq!(record.refused.len(), 1);
+    assert_eq!(record.refused[0].by, "Karim");
+    assert_eq!(record.refused[0].sex.as_deref(), Some("male"));
+    assert_eq!(record.cell(), "hand_over_refused,refused:male:Karim");
+    assert_eq!(page_kind(&s, "/violence"), Some(PageKind::MatchCheck));
+    assert!(matches!(
+        s.set_answer(&p("/hurt"), Some("yes".into()), &mut env),
+        Err(EngineError::NotAnswerable { .. })
+    ));
+    assert!(
+        s.validate("en")
+            .iter()
+            .any(|v| v.code == ViolationCode::Matching && v.path == p("/violence")),
+        "a refused hand-over does not settle the section"
+    );
+    // The device's enumerator is checked again, still in vain.
+    assert!(s
+        .check_matching(&p("/violence"), &mut env)
+        .unwrap()
+        .is_none());
+    // A female colleague meets it: handed over, the refusal kept.
+    let accepted = s
+        .hand_over(
+            &p("/violence"),
+            &colleague(" Amal ", Some("female")),
+            &mut env,
+        )
+        .unwrap();
+    assert!(accepted.accepted);
     let record = s.response().matching["/violence"].clone();
     assert_eq!(record.outcome, MatchingOutcome::HandedOver);
     assert_eq!(record.by.as_deref(), Some("Amal"));
     assert_eq!(record.sex.as_deref(), Some("female"));
+    assert_eq!(record.refused.len(), 1);
+    assert_eq!(record.cell(), "handed_over:female:Amal,refused:male:Karim");
+    // Once open, there is nothing to hand over.
+    assert!(matches!(
+        s.hand_over(
+            &p("/violence"),
+            &colleague("Huda", Some("female")),
+            &mut env
+        ),
+        Err(EngineError::MatchingSettled(_))
+    ));
     assert_eq!(page_kind(&s, "/violence"), Some(PageKind::Questions));
     s.set_answer(&p("/hurt"), Some("no".into()), &mut env)
         .unwrap();
     // Skipping afterwards closes the section and clears its answers.
-    s.record_matching(
-        &p("/violence"),
-        MatchingOutcome::Skipped,
-        None,
-        None,
-        &mut env,
-    )
-    .unwrap();
+    s.skip_matching(&p("/violence"), &mut env).unwrap();
     assert_eq!(page_kind(&s, "/violence"), None);
     assert!(!s.response().answers.0.contains_key("hurt"));
     assert!(!s
@@ -229,6 +257,104 @@ fn a_male_enumerator_with_a_female_respondent_hands_over_or_skips() {
     assert_eq!(json["matching"]["/violence"]["outcome"], "skipped");
     let back: Response = serde_json::from_value(json).unwrap();
     assert_eq!(back.matching["/violence"].outcome, MatchingOutcome::Skipped);
+    assert_eq!(back.matching["/violence"].refused[0].by, "Karim");
+}
+
+/// A rule on language and area: the colleague's stated languages and area are read by
+/// the same rule; a part they did not state does not meet it, even where the respondent's
+/// answer is empty too.
+#[test]
+fn a_hand_over_asks_what_the_rule_reads_and_unknown_parts_do_not_meet_it() {
+    let form = FORM
+        .replace(
+            "enumerator('sex') = 'female' or ${resp_sex} != 'female'",
+            "enumerator('sex') = 'female' and selected(enumerator('languages'), 'ar') and enumerator('area') = ${district}",
+        )
+        .replace(
+            r#"{"type": "text", "name": "after", "label": "After"}"#,
+            r#"{"type": "text", "name": "after", "label": "After"}, {"type": "text", "name": "district", "label": "District"}"#,
+        );
+    let form: Form = serde_json::from_str(&form).unwrap();
+    let form = Arc::new(CompiledForm::compile(form).unwrap());
+    let mut env = env(Some(profile("male")));
+    let response = Response {
+        id: "r2".into(),
+        form_id: "m".into(),
+        form_version: "1".into(),
+        answers: Default::default(),
+        consent: None,
+        privacy: Default::default(),
+        matching: Default::default(),
+        selections: Default::default(),
+        outcome: None,
+    };
+    let mut s = Session::new(form, response, &mut env).unwrap();
+    assert_eq!(
+        s.matching_keys(&p("/violence")).unwrap(),
+        ["sex", "languages", "area"]
+    );
+    let page = s
+        .view("en")
+        .pages
+        .into_iter()
+        .find(|pg| pg.kind == PageKind::MatchCheck)
+        .unwrap();
+    assert_eq!(page.matching_keys, ["sex", "languages", "area"]);
+    assert!(s
+        .check_matching(&p("/violence"), &mut env)
+        .unwrap()
+        .is_none());
+    let offer = |languages: &[&str], area: Option<&str>| Colleague {
+        by: "Amal".into(),
+        profile: EnumeratorProfile {
+            sex: Some("female".into()),
+            languages: languages.iter().map(|l| l.to_string()).collect(),
+            area: area.map(Into::into),
+        },
+    };
+    // No district answered and no area stated: "" = "" would hold, but an unknown
+    // area does not meet a rule that reads it.
+    let h = s
+        .hand_over(&p("/violence"), &offer(&["ar"], None), &mut env)
+        .unwrap();
+    assert!(!h.accepted);
+    s.set_answer(&p("/district"), Some("North".into()), &mut env)
+        .unwrap();
+    let h = s
+        .hand_over(&p("/violence"), &offer(&["en"], Some("North")), &mut env)
+        .unwrap();
+    assert!(!h.accepted, "she does not speak Arabic");
+    let h = s
+        .hand_over(&p("/violence"), &offer(&["ar"], Some("South")), &mut env)
+        .unwrap();
+    assert!(!h.accepted, "another area");
+    let h = s
+        .hand_over(
+            &p("/violence"),
+            &offer(&["en", "ar"], Some(" North ")),
+            &mut env,
+        )
+        .unwrap();
+    assert!(h.accepted);
+    let record = &s.response().matching["/violence"];
+    assert_eq!(record.outcome, MatchingOutcome::HandedOver);
+    assert_eq!(record.languages, ["en", "ar"]);
+    assert_eq!(record.area.as_deref(), Some("North"));
+    let refused: Vec<(Vec<String>, Option<String>)> = record
+        .refused
+        .iter()
+        .map(|r| (r.languages.clone(), r.area.clone()))
+        .collect();
+    assert_eq!(
+        refused,
+        [
+            (vec!["ar".to_owned()], None),
+            (vec!["en".to_owned()], Some("North".to_owned())),
+            (vec!["ar".to_owned()], Some("South".to_owned())),
+        ]
+    );
+    // The record is checked as a whole when it comes back (sync, import).
+    assert_eq!(record.check(), Ok(()));
 }
 
 #[test]

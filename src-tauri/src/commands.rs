@@ -5,7 +5,6 @@ use serde::Deserialize;
 use tauri::ipc::Invoke;
 use tauri::{Runtime, State, WebviewWindow};
 use ts_rs::TS;
-use voices_core::matching::MatchingOutcome;
 use voices_core::response::{InterviewOutcome, PrivacyOutcome};
 
 use crate::device::{ChangePinRequest, Device, DeviceState, PinRequest, Unlocked};
@@ -15,8 +14,9 @@ use crate::qr::{DecodeImageRequest, DecodePictureRequest};
 use crate::sync::{DeviceLink, OutboxEntry, ProvisionRequest, SyncSettingsRequest, SyncStatus};
 use crate::view::PageView;
 use crate::voices::{
-    AppSettings, AttachmentData, DecoyView, InterviewState, MatchingCheck, PageUpdate,
-    Presentation, ResponseSummary, ReturnedDetail, ReturnedSummary, Review, Upload, Visit,
+    AppSettings, AttachmentData, DecoyView, HandOverResult, InterviewState, MatchingCheck,
+    PageUpdate, Presentation, ResponseSummary, ReturnedDetail, ReturnedSummary, Review, Upload,
+    Visit,
 };
 
 /// The request to save one answer.
@@ -84,12 +84,13 @@ pub struct PrivacyRequest {
     pub page: u32,
 }
 
-/// The TypeScript declaration of [`MatchingOutcome`].
+/// The TypeScript declaration of `voices_core::matching::MatchingOutcome`.
 #[derive(Debug, Clone, Copy, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum MatchingChoice {
     Matched,
     HandedOver,
+    HandOverRefused,
     Skipped,
 }
 
@@ -102,15 +103,17 @@ pub struct MatchCheckRequest {
 }
 
 #[derive(Debug, Clone, Deserialize, TS)]
-pub struct MatchingRequest {
+pub struct HandOverRequest {
     pub response_id: String,
     pub group_path: String,
-    /// `handed_over` or `skipped` (`matched` comes only from the rule).
-    #[ts(as = "MatchingChoice")]
-    pub outcome: MatchingOutcome,
-    /// For a hand-over: who takes the section over, and their sex.
-    pub by: Option<String>,
+    /// Who takes the section over.
+    pub by: String,
+    /// What they state of themselves: their sex, and their languages and home area when
+    /// the rule reads them (the page's `matching.keys`).
     pub sex: Option<String>,
+    #[serde(default)]
+    pub languages: Vec<String>,
+    pub area: Option<String>,
     pub page: u32,
 }
 
@@ -334,17 +337,17 @@ pub fn check_matching(voices: Unlocked, request: MatchCheckRequest) -> Result<Ma
     voices.check_matching(&request.response_id, &request.group_path, request.page)
 }
 
-/// Record a hand-over of a section to another enumerator, or skipping it.
+/// Offer a section to a colleague: accepted only when their stated profile meets the
+/// section's rule; either way it is recorded.
 #[tauri::command]
-pub fn record_matching(voices: Unlocked, request: MatchingRequest) -> Result<PageUpdate> {
-    voices.record_matching(
-        &request.response_id,
-        &request.group_path,
-        request.outcome,
-        request.by,
-        request.sex,
-        request.page,
-    )
+pub fn hand_over(voices: Unlocked, request: HandOverRequest) -> Result<HandOverResult> {
+    voices.hand_over(&request)
+}
+
+/// Skip a section no suitable enumerator can take.
+#[tauri::command]
+pub fn skip_matching(voices: Unlocked, request: MatchCheckRequest) -> Result<PageUpdate> {
+    voices.skip_matching(&request.response_id, &request.group_path, request.page)
 }
 
 /// What the app shows of itself (the project's neutral name) and the enumerator
@@ -609,7 +612,8 @@ macro_rules! with_commands {
             commands::record_privacy: PrivacyRequest => PageUpdate,
             commands::draw_selection: DrawRequest => PageUpdate,
             commands::check_matching: MatchCheckRequest => MatchingCheck,
-            commands::record_matching: MatchingRequest => PageUpdate,
+            commands::hand_over: HandOverRequest => HandOverResult,
+            commands::skip_matching: MatchCheckRequest => PageUpdate,
             commands::presentation: () => Presentation,
             commands::review: ResponseRequest => Review,
             commands::finalize: ResponseRequest => Review,

@@ -95,14 +95,19 @@ pub struct PrivacyView {
 }
 
 /// The matching check before a group with a `match` rule: the app checks the rule
-/// (`check_matching`); when it is not met the enumerator hands the section over or skips it.
+/// (`check_matching`); when it is not met the enumerator offers the section to a colleague
+/// (`hand_over`, checked against the same rule) or skips it (`skip_matching`).
 #[derive(Debug, Clone, Serialize, TS)]
 pub struct MatchingView {
     /// Path of the group (`/experiences`).
     pub group_path: String,
-    /// `skipped` when the section was skipped; null when nothing opens it yet.
+    /// `skipped` when the section was skipped, `hand_over_refused` when the last
+    /// colleague offered it did not meet the rule; null when nothing opens it yet.
     #[ts(as = "Option<crate::commands::MatchingChoice>")]
     pub outcome: Option<voices_core::matching::MatchingOutcome>,
+    /// What the rule reads of an enumerator (`sex`, `languages`, `area`): what a
+    /// hand-over asks the colleague.
+    pub keys: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, TS)]
@@ -451,6 +456,7 @@ pub fn page(view: &engine::FormView, index: usize) -> Option<PageView> {
         matching: (p.kind == engine::PageKind::MatchCheck).then(|| MatchingView {
             group_path: path.clone().unwrap_or_default(),
             outcome: p.matching_outcome,
+            keys: p.matching_keys.iter().map(|k| (*k).to_owned()).collect(),
         }),
         repeat: p.repeat.as_ref().map(|r| RepeatView {
             path: r.path.to_string(),

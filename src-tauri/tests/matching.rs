@@ -49,6 +49,24 @@ fn page_of(voices: &Voices, id: &str, key: &str) -> Option<(u32, PageKind)> {
         .map(|p| (p.index, p.kind))
 }
 
+/// Offering the section to a colleague who states only a sex (the rule reads no more).
+fn offer(
+    id: &str,
+    by: &str,
+    sex: Option<&str>,
+    page: u32,
+) -> voices_app::commands::HandOverRequest {
+    voices_app::commands::HandOverRequest {
+        response_id: id.to_owned(),
+        group_path: "/violence".to_owned(),
+        by: by.to_owned(),
+        sex: sex.map(str::to_owned),
+        languages: Vec::new(),
+        area: None,
+        page,
+    }
+}
+
 /// A female respondent, on the page of the section: its index.
 fn at_section(voices: &Voices) -> (String, u32) {
     let id = voices.start(FORM_ID, None, Some("en")).unwrap().response_id;
@@ -78,27 +96,12 @@ fn without_a_profile_nothing_matches_and_a_skip_is_kept_across_a_restart() {
     assert_eq!(check.update.page.kind, PageKind::MatchCheck);
     // The section cannot be answered while closed.
     assert!(voices.set_answer(&id, "/hurt", Some("x"), index).is_err());
-    // `matched` only comes from the rule.
-    assert!(voices
-        .record_matching(
-            &id,
-            "/violence",
-            MatchingOutcome::Matched,
-            None,
-            None,
-            index
-        )
-        .is_err());
-    let update = voices
-        .record_matching(
-            &id,
-            "/violence",
-            MatchingOutcome::Skipped,
-            None,
-            None,
-            index,
-        )
-        .unwrap();
+    // A colleague who states no sex is not taken: the screen asks for it.
+    let err = voices
+        .hand_over(&offer(&id, "Huda", None, index))
+        .unwrap_err();
+    assert!(err.to_string().contains("sex"), "{err}");
+    let update = voices.skip_matching(&id, "/violence", index).unwrap();
     assert_ne!(update.page.key, "/violence");
     assert_eq!(page_of(&voices, &id, "/violence"), None);
     drop(voices);
@@ -154,16 +157,28 @@ fn the_profile_comes_with_a_sync_and_a_hand_over_reaches_the_server() {
         let (id, index) = at_section(&voices);
         let check = voices.check_matching(&id, "/violence", index).unwrap();
         assert!(!check.matched && check.profile_known);
-        let update = voices
-            .record_matching(
-                &id,
-                "/violence",
-                MatchingOutcome::HandedOver,
-                Some("Amal".into()),
-                Some("female".into()),
-                index,
-            )
+        assert_eq!(check.update.page.matching.as_ref().unwrap().keys, ["sex"]);
+        // A male colleague does not meet the rule either: refused, still closed, and
+        // the refusal is kept.
+        let refused = voices
+            .hand_over(&offer(&id, "Karim", Some("male"), index))
             .unwrap();
+        assert!(!refused.accepted);
+        assert_eq!(refused.update.page.kind, PageKind::MatchCheck);
+        assert_eq!(
+            refused.update.page.matching.as_ref().unwrap().outcome,
+            Some(MatchingOutcome::HandOverRefused)
+        );
+        assert!(voices.set_answer(&id, "/hurt", Some("x"), index).is_err());
+        let kept = voices.with_store(|s| s.matching(&id)).unwrap();
+        assert_eq!(kept["/violence"].refused[0].by, "Karim");
+        assert!(!voices.finalize(&id).unwrap().can_finalize);
+        // A female colleague meets it: handed over.
+        let handed = voices
+            .hand_over(&offer(&id, "Amal", Some("female"), index))
+            .unwrap();
+        assert!(handed.accepted);
+        let update = handed.update;
         assert_eq!(update.page.key, "/violence");
         assert_eq!(update.page.kind, PageKind::Questions);
         voices
@@ -200,6 +215,8 @@ fn the_profile_comes_with_a_sync_and_a_hand_over_reaches_the_server() {
         assert_eq!(handed["outcome"], "handed_over", "{handed}");
         assert_eq!(handed["by"], "Amal");
         assert_eq!(handed["sex"], "female");
+        assert_eq!(handed["refused"][0]["by"], "Karim", "{handed}");
+        assert_eq!(handed["refused"][0]["sex"], "male");
         assert_eq!(matching_of(&other)["outcome"], "matched");
         // Neutral name removed on the server: the device shows its own name again.
         let store = server.store.clone();

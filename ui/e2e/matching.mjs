@@ -2,9 +2,10 @@
 // against a real `voices-server` on loopback: the device is provisioned for a male
 // enumerator and the project has a neutral name; after the first sync the app shows that
 // name; the human-security form's violence section (female enumerator for a female
-// respondent) stays closed: no question of it is reachable and Next is disabled; it is
-// handed over to a female enumerator, and the server holds the hand-over with the
-// response. Prints "e2e: N passed, N failed"; screenshots go to $ARTIFACTS.
+// respondent) stays closed: no question of it is reachable and Next is disabled; a
+// hand-over to a male colleague is checked against the same rule and refused (the section
+// stays closed); one to a female colleague is accepted, and the server holds the hand-over
+// and the refusal with the response. Prints "e2e: N passed, N failed"; screenshots go to $ARTIFACTS.
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
@@ -60,7 +61,21 @@ async function handOverIsRecorded() {
     assert.equal(await (await d.find('[data-testid="handover"]')).prop('disabled'), true, 'a hand-over names who and which sex');
     await shot(d, 'matching-blocked');
 
-    // Handed over to a female enumerator: the section opens at its privacy check.
+    // The rule reads only the enumerator's sex: the hand-over asks no languages or area.
+    assert.equal((await d.findAll('[data-testid="handover-languages"]')).length, 0);
+    assert.equal((await d.findAll('[data-testid="handover-area"]')).length, 0);
+    // Offered to a male colleague: he does not meet the rule either, so it is refused.
+    await (await d.find('[data-testid="handover-name"]')).type('Karim');
+    await (await d.find('[data-testid="handover-sex-male"]')).click();
+    await (await d.find('[data-testid="handover"]:not([disabled])')).click();
+    await d.find('[data-testid="handover-refused"]', { timeout: 10000 });
+    await d.find('main[data-page="/experiences"][data-page-kind="match_check"]');
+    assert.equal((await d.findAll('[data-path="/officials_abuse"]')).length, 0, 'still no question of the section');
+    assert.equal(await (await d.find('[data-testid="next"]')).prop('disabled'), true, 'Next is still disabled');
+    await shot(d, 'matching-refused');
+
+    // Handed over to a female colleague: the section opens at its privacy check.
+    await d.exec(`const i = document.querySelector('[data-testid="handover-name"]'); i.value = ''; i.dispatchEvent(new Event('input', { bubbles: true }));`);
     await (await d.find('[data-testid="handover-name"]')).type('Amal');
     await (await d.find('[data-testid="handover-sex-female"]')).click();
     await (await d.find('[data-testid="handover"]:not([disabled])')).click();
@@ -84,11 +99,16 @@ async function handOverIsRecorded() {
     assert.equal(record?.outcome, 'handed_over', JSON.stringify(stored.response.matching));
     assert.equal(record.by, 'Amal');
     assert.equal(record.sex, 'female');
+    assert.deepEqual(
+      record.refused?.map((r) => [r.by, r.sex]),
+      [['Karim', 'male']],
+      JSON.stringify(record),
+    );
   } finally {
     await d.quit();
     await server.stop();
   }
 }
 
-const failed = await runAll([['a mismatched enumerator hands the violence section over', handOverIsRecorded]]);
+const failed = await runAll([['a mismatched enumerator hands the violence section over, checked against the rule', handOverIsRecorded]]);
 process.exit(failed ? 1 : 0);

@@ -44,6 +44,7 @@ mod commands {
     pub enum MatchingChoice {
         Matched,
         HandedOver,
+        HandOverRefused,
         Skipped,
     }
 }
@@ -159,14 +160,30 @@ impl Preview {
         self.with(|p| p.check_matching(path))
     }
 
-    pub fn record_matching(
+    /// `languages` space-separated.
+    pub fn hand_over(
         &mut self,
         path: &str,
-        outcome: &str,
-        by: Option<String>,
+        by: &str,
         sex: Option<String>,
+        languages: &str,
+        area: Option<String>,
     ) -> String {
-        self.with(|p| p.record_matching(path, outcome, by, sex))
+        self.with(|p| p.hand_over(path, by, sex, languages, area))
+    }
+
+    pub fn skip_matching(&mut self, path: &str) -> String {
+        self.with(|p| p.skip_matching(path))
+    }
+
+    /// The enumerator the designer previews as: the profile's JSON, or none.
+    pub fn set_enumerator(&mut self, profile: Option<String>) -> String {
+        self.with(|p| p.set_enumerator(profile.as_deref()))
+    }
+
+    /// The project's referral directory (its published JSON) for referral steps, or none.
+    pub fn set_directory(&mut self, directory: Option<String>) -> String {
+        self.screens(|s| s.set_directory(directory.as_deref()))
     }
 
     pub fn validate(&mut self, lang: &str) -> String {
@@ -240,22 +257,29 @@ impl Preview {
         self.screens(|s| s.record_privacy(group, outcome, page, now))
     }
 
-    /// `check_matching`: the preview has no enumerator profile.
+    /// `check_matching`, with the profile previewed as.
     pub fn screen_check_matching(&mut self, group: &str, page: u32, now: &str) -> String {
         self.screens(|s| s.check_matching(group, page, now))
     }
 
-    /// `record_matching`.
-    pub fn screen_record_matching(
+    /// `hand_over` (`languages` space-separated).
+    #[allow(clippy::too_many_arguments)]
+    pub fn screen_hand_over(
         &mut self,
         group: &str,
-        outcome: &str,
-        by: Option<String>,
+        by: &str,
         sex: Option<String>,
+        languages: &str,
+        area: Option<String>,
         page: u32,
         now: &str,
     ) -> String {
-        self.screens(|s| s.record_matching(group, outcome, by, sex, page, now))
+        self.screens(|s| s.hand_over(group, by, sex, languages, area, page, now))
+    }
+
+    /// `skip_matching`.
+    pub fn screen_skip_matching(&mut self, group: &str, page: u32, now: &str) -> String {
+        self.screens(|s| s.skip_matching(group, page, now))
     }
 
     /// `draw_selection`: the draw's seed comes from the preview's random numbers.

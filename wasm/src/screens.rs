@@ -10,6 +10,7 @@
 use serde_json::{json, Value as Json};
 use voices_core::engine::FormView;
 use voices_core::form::{Direction, Form, Item};
+use voices_core::referral::Directory;
 
 use crate::decoy;
 use crate::view::{self, PageKind, PageView};
@@ -39,6 +40,8 @@ pub struct Screens {
     language: String,
     status: Status,
     edits: u32,
+    /// The project's referral directory the designer loaded ([`Screens::set_directory`]).
+    directory: Option<Directory>,
 }
 
 fn to_json(value: impl serde::Serialize) -> Json {
@@ -52,6 +55,7 @@ impl Screens {
             preview,
             status: Status::Draft,
             edits: 0,
+            directory: None,
         };
         if let Some(lang) = language {
             screens.set_language(lang)?;
@@ -87,6 +91,8 @@ impl Screens {
         let index = (index as usize).min(count - 1);
         let mut page = view::page(v, index)
             .ok_or_else(|| Error::InvalidForm(format!("form `{}` has no questions", form.id)))?;
+        // The app's own listing (src-tauri's view.rs, core's `Directory::matching`).
+        view::list_services(&mut page, v, self.directory.as_ref());
         if page.kind == PageKind::Questions {
             page.privacy_group = privacy_group(form, &page.key);
         }
@@ -209,33 +215,72 @@ impl Screens {
         self.update(page, now)
     }
 
-    /// Check a section's `match` rule, as the app's `check_matching` answers (the
-    /// preview holds no enumerator profile).
+    /// Check a section's `match` rule with the profile previewed as, as the app's
+    /// `check_matching` answers.
     pub fn check_matching(&mut self, group: &str, page: u32, now: &str) -> Result<Json> {
         self.editable()?;
         self.preview.set_now(now)?;
         let checked = self.preview.check_matching(group)?;
         Ok(json!({
             "matched": checked["matched"],
-            "profile_known": false,
+            "profile_known": self.preview.has_enumerator(),
             "update": self.update(page, now)?,
         }))
     }
 
-    /// Record a hand-over of a section or a skip.
-    pub fn record_matching(
+    /// Offer a section to a colleague, as the app's `hand_over` answers.
+    #[allow(clippy::too_many_arguments)]
+    pub fn hand_over(
         &mut self,
         group: &str,
-        outcome: &str,
-        by: Option<String>,
+        by: &str,
         sex: Option<String>,
+        languages: &str,
+        area: Option<String>,
         page: u32,
         now: &str,
     ) -> Result<Json> {
         self.editable()?;
         self.preview.set_now(now)?;
-        self.preview.record_matching(group, outcome, by, sex)?;
+        let done = self.preview.hand_over(group, by, sex, languages, area)?;
+        Ok(json!({
+            "accepted": done["accepted"],
+            "update": self.update(page, now)?,
+        }))
+    }
+
+    /// Skip a section, as the app's `skip_matching` answers.
+    pub fn skip_matching(&mut self, group: &str, page: u32, now: &str) -> Result<Json> {
+        self.editable()?;
+        self.preview.set_now(now)?;
+        self.preview.skip_matching(group)?;
         self.update(page, now)
+    }
+
+    /// The project's published referral directory (its JSON as `GET …/referrals`
+    /// answers: the version and publication time beside the services are read past), for
+    /// referral steps to list the matching services as the app does; `None`: none, as on
+    /// a device no sync has brought one to. `{"services": n}`.
+    pub fn set_directory(&mut self, directory: Option<&str>) -> Result<Json> {
+        let refused = |why: String| {
+            Error::InvalidInput(format!("the referral directory is not valid: {why}"))
+        };
+        self.directory = match directory {
+            None => None,
+            Some(text) => {
+                let mut body: Json =
+                    serde_json::from_str(text).map_err(|e| refused(e.to_string()))?;
+                if let Some(object) = body.as_object_mut() {
+                    object.remove("version");
+                    object.remove("published_at");
+                }
+                Some(
+                    Directory::from_json(&body.to_string())
+                        .map_err(|problems| refused(problems.join("; ")))?,
+                )
+            }
+        };
+        Ok(json!({ "services": self.directory.as_ref().map_or(0, |d| d.services.len()) }))
     }
 
     /// Draw the respondent of a `respondent_selection` field, once.

@@ -14,6 +14,7 @@ use voices_core::csv_layout::{self, MAIN_LEADING, MAIN_TRAILING, REPEAT_TRAILING
 use voices_core::engine::{AnswerPath, CompiledForm, EngineError, Session};
 use voices_core::env::{Environment, FixedEnvironment};
 use voices_core::expr::{self, EvalContext, MapContext, Value};
+use voices_core::matching::{Colleague, EnumeratorProfile};
 use voices_core::response::{InterviewOutcome, PrivacyOutcome, Response};
 use voices_core::Form;
 
@@ -309,37 +310,68 @@ impl Preview {
         )?))
     }
 
-    /// Check the `match` rule of the group at `path`. The preview has no enumerator
-    /// profile, so a rule that names one is not met: `{"matched": false}`; met rules
-    /// record `matched`.
+    /// The enumerator the designer previews as (`enumerator()`, the `match` rules), as
+    /// the profile's JSON (`{"sex": "female", "languages": ["ar"], "area": "north"}`);
+    /// `None` or `{}`: none, as on a device not yet given one.
+    pub fn set_enumerator(&mut self, profile: Option<&str>) -> Result<Json> {
+        let profile = match profile {
+            None => None,
+            Some(text) => {
+                let profile: EnumeratorProfile = serde_json::from_str(text).map_err(|e| {
+                    Error::InvalidInput(format!("the enumerator profile is not one: {e}"))
+                })?;
+                let profile = profile
+                    .normalized()
+                    .map_err(|e| Error::InvalidInput(format!("the enumerator profile: {e}")))?;
+                (!profile.is_empty()).then_some(profile)
+            }
+        };
+        self.env.enumerator = profile;
+        Ok(Json::Null)
+    }
+
+    /// Whether the preview has an enumerator profile.
+    pub fn has_enumerator(&self) -> bool {
+        self.env.enumerator.is_some()
+    }
+
+    /// Check the `match` rule of the group at `path` with the profile previewed as
+    /// ([`Preview::set_enumerator`]; none: a rule that names a value is not met):
+    /// `{"matched": …}`; met rules record `matched`.
     pub fn check_matching(&mut self, path: &str) -> Result<Json> {
         let path = answer_path(path)?;
         let matched = self.session.check_matching(&path, &mut self.env)?;
         Ok(json!({ "matched": matched.is_some() }))
     }
 
-    /// Record a hand-over of the group at `path` (`by`, of `sex`) or a skip.
-    pub fn record_matching(
+    /// Offer the group at `path` to a colleague (`by`, of `sex`, speaking `languages`
+    /// (space-separated), from `area`): the core checks them against the same rule.
+    /// `{"accepted": …, "changes": …}`.
+    pub fn hand_over(
         &mut self,
         path: &str,
-        outcome: &str,
-        by: Option<String>,
+        by: &str,
         sex: Option<String>,
+        languages: &str,
+        area: Option<String>,
     ) -> Result<Json> {
         let path = answer_path(path)?;
-        let outcome =
-            voices_core::matching::MatchingOutcome::from_name(outcome).ok_or_else(|| {
-                Error::InvalidInput(format!(
-                    "`{outcome}` is not a matching outcome (handed_over, skipped)"
-                ))
-            })?;
-        Ok(to_json(self.session.record_matching(
-            &path,
-            outcome,
-            by,
-            sex,
-            &mut self.env,
-        )?))
+        let colleague = Colleague {
+            by: by.to_owned(),
+            profile: EnumeratorProfile {
+                sex,
+                languages: languages.split_whitespace().map(str::to_owned).collect(),
+                area,
+            },
+        };
+        let done = self.session.hand_over(&path, &colleague, &mut self.env)?;
+        Ok(json!({ "accepted": done.accepted, "changes": to_json(done.changes) }))
+    }
+
+    /// Skip the group at `path` (no suitable enumerator).
+    pub fn skip_matching(&mut self, path: &str) -> Result<Json> {
+        let path = answer_path(path)?;
+        Ok(to_json(self.session.skip_matching(&path, &mut self.env)?))
     }
 
     /// Draw the respondent of the `respondent_selection` field at `path`, once; the seed

@@ -37,8 +37,13 @@ enum Call {
     /// A minor's assent (the form's `minor` holds: the interview gives ages of 3).
     RecordAssent(bool),
     RecordPrivacy(String, String),
-    /// A section handed over to a female enumerator (the preview has no profile).
-    HandOver(String),
+    /// A section offered to a colleague: the path, name, sex, languages (space-separated)
+    /// and area.
+    HandOver(String, String, String, String, Option<String>),
+    /// The enumerator previewed as (a profile's JSON).
+    SetEnumerator(Option<String>),
+    /// The project's referral directory (its JSON).
+    SetDirectory(Option<String>),
     Validate(String),
     Finalize,
     Response,
@@ -67,10 +72,11 @@ impl Call {
             Call::RecordConsent(g) => ("record_consent", json!([g])),
             Call::RecordAssent(g) => ("record_assent", json!([g])),
             Call::RecordPrivacy(p, o) => ("record_privacy", json!([p, o])),
-            Call::HandOver(p) => (
-                "record_matching",
-                json!([p, "handed_over", "Amal", "female"]),
-            ),
+            Call::HandOver(p, by, sex, languages, area) => {
+                ("hand_over", json!([p, by, sex, languages, area]))
+            }
+            Call::SetEnumerator(profile) => ("set_enumerator", json!([profile])),
+            Call::SetDirectory(directory) => ("set_directory", json!([directory])),
             Call::Validate(l) => ("validate", json!([l])),
             Call::Finalize => ("finalize", json!([])),
             Call::Response => ("response", json!([])),
@@ -134,12 +140,11 @@ impl Call {
             Call::RecordConsent(g) => p.record_consent(*g),
             Call::RecordAssent(g) => p.record_assent(*g),
             Call::RecordPrivacy(path, o) => p.record_privacy(path, o),
-            Call::HandOver(path) => p.record_matching(
-                path,
-                "handed_over",
-                Some("Amal".to_owned()),
-                Some("female".to_owned()),
-            ),
+            Call::HandOver(path, by, sex, languages, area) => {
+                p.hand_over(path, by, Some(sex.clone()), languages, area.clone())
+            }
+            Call::SetEnumerator(profile) => p.set_enumerator(profile.clone()),
+            Call::SetDirectory(directory) => p.set_directory(directory.clone()),
             Call::Validate(l) => p.validate(l),
             Call::Finalize => p.finalize(),
             Call::Response => p.response(),
@@ -347,6 +352,17 @@ fn interview(both: &mut Both, source: &str, languages: &[String]) {
         42,
     ));
     assert!(start.get("ok").is_some(), "{start}");
+    // Previewed as a male enumerator, with the project's referral directory: matching
+    // rules refuse him and a male colleague, and take a female one; referral steps list
+    // the directory's services.
+    both.call(Call::SetEnumerator(Some(
+        json!({"sex": "male", "languages": ["en", "ar"], "area": "north"}).to_string(),
+    )));
+    let directory =
+        std::fs::read_to_string(root().join("schemas/referrals/human-security-perceptions.json"))
+            .expect("the example referral directory");
+    let set = both.call(Call::SetDirectory(Some(directory)));
+    assert!(set.get("ok").is_some(), "{set}");
     let lang = languages[0].clone();
     let mut tried = std::collections::BTreeSet::new();
     let mut broken_once = false;
@@ -369,7 +385,27 @@ fn interview(both: &mut Both, source: &str, languages: &[String]) {
                         && tried.insert(key("matching", &page["path"])) =>
                 {
                     let path = page["path"].as_str().unwrap_or_default().to_owned();
-                    next = Some(Call::HandOver(path));
+                    next = Some(Call::HandOver(
+                        path,
+                        "Karim".to_owned(),
+                        "male".to_owned(),
+                        "ar".to_owned(),
+                        None,
+                    ));
+                    break;
+                }
+                Some("match_check")
+                    if page["matching_outcome"] == "hand_over_refused"
+                        && tried.insert(key("matching again", &page["path"])) =>
+                {
+                    let path = page["path"].as_str().unwrap_or_default().to_owned();
+                    next = Some(Call::HandOver(
+                        path,
+                        "Amal".to_owned(),
+                        "female".to_owned(),
+                        "ar en".to_owned(),
+                        Some("north".to_owned()),
+                    ));
                     break;
                 }
                 Some("privacy_check")
@@ -424,6 +460,12 @@ fn interview(both: &mut Both, source: &str, languages: &[String]) {
     }
     // A repeat instance removed and one answer cleared: the engine's other paths.
     let response = both.call(Call::Response);
+    for (group, record) in response["ok"]["matching"].as_object().into_iter().flatten() {
+        if record["outcome"] == "handed_over" {
+            assert_eq!(record["by"], "Amal", "{group}: {record}");
+            assert_eq!(record["refused"][0]["by"], "Karim", "{group}: {record}");
+        }
+    }
     if let Some((name, _)) = response["ok"]["answers"].as_object().and_then(|a| {
         a.iter()
             .find(|(_, v)| v.as_array().is_some_and(|l| l.len() > 1))

@@ -235,10 +235,9 @@ fn build_response(
                 anyhow::anyhow!("{MATCHING_KEY} {path}: `{outcome}` is not an outcome (matched, handed_over or skipped)")
             })?;
             let record = MatchingRecord {
-                outcome,
-                at: at.clone(),
                 by,
                 sex,
+                ..MatchingRecord::plain(outcome, at.clone(), Vec::new())
             };
             record
                 .check()

@@ -66,7 +66,7 @@ pub use bounds::RepeatBoundError;
 pub(crate) use compile::compile_diagnostics;
 pub use compile::CompiledForm;
 pub use session::{
-    Changes, FieldViolations, FlagChange, Session, ValueChange, Violation, ViolationCode,
+    Changes, FieldViolations, FlagChange, HandOver, Session, ValueChange, Violation, ViolationCode,
 };
 pub(crate) use structure::check as structure_diagnostics;
 pub use view::{
@@ -110,10 +110,8 @@ pub enum EngineError {
     NotPrivacyChecked(String),
     #[error("{0} has no match rule (\"match\")")]
     NoMatchRule(String),
-    #[error(
-        "{0}: `matched` is recorded only when the match rule holds for this device's enumerator"
-    )]
-    MatchedByRule(String),
+    #[error("{0} is open already (matched or handed over): there is nothing to hand over")]
+    MatchingSettled(String),
     #[error("{0}")]
     BadMatching(String),
     #[error("{0} is not a respondent selection")]

@@ -37,7 +37,7 @@ pub enum PageKind {
     PrivacyCheck,
     /// Before a group with a `match` rule that has no record opening it: the shell
     /// checks the rule (`Session::check_matching`); when it is not met, the enumerator
-    /// hands the section over or skips it (`Session::record_matching`).
+    /// hands the section over (`Session::hand_over`) or skips it (`Session::skip_matching`).
     MatchCheck,
     /// After a repeat's instances: add or remove instances.
     RepeatControls,
@@ -57,8 +57,12 @@ pub struct PageView {
     pub privacy_prompt: Option<String>,
     /// For [`PageKind::PrivacyCheck`]: `interrupted` when resuming.
     pub privacy_outcome: Option<PrivacyOutcome>,
-    /// For [`PageKind::MatchCheck`]: `skipped` when the section was skipped.
+    /// For [`PageKind::MatchCheck`]: `skipped` when the section was skipped,
+    /// `hand_over_refused` when the last colleague offered it did not meet the rule.
     pub matching_outcome: Option<MatchingOutcome>,
+    /// For [`PageKind::MatchCheck`]: what the rule reads of an enumerator (`sex`,
+    /// `languages`, `area`), so a hand-over asks the colleague for those.
+    pub matching_keys: Vec<&'static str>,
     pub consent: Option<ConsentView>,
     pub repeat: Option<RepeatControls>,
 }
@@ -212,6 +216,7 @@ fn empty_page(kind: PageKind) -> PageView {
         privacy_prompt: None,
         privacy_outcome: None,
         matching_outcome: None,
+        matching_keys: Vec::new(),
         consent: None,
         repeat: None,
     }
@@ -658,6 +663,7 @@ impl Builder<'_> {
             path: Some(path.clone()),
             sensitive: inner.sensitive,
             matching_outcome: outcome,
+            matching_keys: self.s.matching_keys(path).unwrap_or_default(),
             ..empty_page(PageKind::MatchCheck)
         });
         false

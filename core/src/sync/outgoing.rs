@@ -471,6 +471,9 @@ mod tests {
             at: "2026-01-05T10:01:00+03:00".into(),
             by: Some("Amal".into()),
             sex: Some("female".into()),
+            languages: Vec::new(),
+            area: None,
+            refused: Vec::new(),
         };
         d.matching.insert(group.clone(), handed.clone());
         let first = d.build("tab", 1_000, false).unwrap();
@@ -484,6 +487,9 @@ mod tests {
             at: "2026-01-05T10:05:00+03:00".into(),
             by: None,
             sex: None,
+            languages: Vec::new(),
+            area: None,
+            refused: Vec::new(),
         };
         d.matching.insert(group.clone(), skipped.clone());
         let second = d.build("tab", 3_000, false).unwrap();

@@ -488,6 +488,9 @@ mod tests {
             at: "2026-01-05T10:01:00+03:00".into(),
             by: Some("Amal".into()),
             sex: Some("female".into()),
+            languages: Vec::new(),
+            area: None,
+            refused: Vec::new(),
         };
         let mut r = revision();
         r.matching.insert("/violence".into(), handed.clone());
@@ -503,6 +506,9 @@ mod tests {
             "/violence".into(),
             MatchingRecord {
                 sex: None,
+                languages: Vec::new(),
+                area: None,
+                refused: Vec::new(),
                 ..handed
             },
         );

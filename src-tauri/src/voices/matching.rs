@@ -1,14 +1,16 @@
 //! Enumerator–respondent matching in an interview: checking a section's `match` rule
-//! with the enumerator profile kept from the last sync, and recording a hand-over to
-//! another enumerator or a skip when it is not met; and what the app presents (the
-//! project's neutral name and the profile).
+//! with the enumerator profile kept from the last sync; when it is not met, offering the
+//! section to a colleague (the same rule, in the core, with the profile they state:
+//! accepted or refused, recorded either way) or skipping it; and what the app presents
+//! (the project's neutral name and the profile).
 
 use serde::Serialize;
 use ts_rs::TS;
-use voices_core::matching::{EnumeratorProfile, MatchingOutcome, MatchingRecord};
+use voices_core::matching::{Colleague, EnumeratorProfile, MatchingRecord};
 
 use super::interview::PageUpdate;
 use super::{engine_error, parse_path, Voices};
+use crate::commands::HandOverRequest;
 use crate::env::now;
 use crate::error::{Error, Result};
 use crate::lock::lock;
@@ -23,6 +25,16 @@ pub struct MatchingCheck {
     /// The device has an enumerator profile. Without one no rule that names a value is
     /// met, and the screen says so.
     pub profile_known: bool,
+    pub update: PageUpdate,
+}
+
+/// What offering a section to a colleague did.
+#[derive(Debug, Clone, Serialize, TS)]
+pub struct HandOverResult {
+    /// The colleague meets the section's rule: it is handed over and opens. Otherwise
+    /// the refusal is recorded and the section stays closed (offer it to someone else,
+    /// or skip it).
+    pub accepted: bool,
     pub update: PageUpdate,
 }
 
@@ -64,23 +76,48 @@ impl Voices {
         })
     }
 
-    /// Record that the section at `group_path` was handed over to another enumerator
-    /// (`by`, of `sex`) or skipped.
-    pub fn record_matching(
-        &self,
-        id: &str,
-        group_path: &str,
-        outcome: MatchingOutcome,
-        by: Option<String>,
-        sex: Option<String>,
-        page: u32,
-    ) -> Result<PageUpdate> {
+    /// Offer the section to a colleague: the core evaluates the section's rule with the
+    /// profile they state; the record (handed over, or the refusal) is stored before it
+    /// is shown.
+    pub fn hand_over(&self, request: &HandOverRequest) -> Result<HandOverResult> {
+        let group = parse_path(&request.group_path)?;
+        let colleague = Colleague {
+            by: request.by.clone(),
+            profile: EnumeratorProfile {
+                sex: request.sex.clone(),
+                languages: request.languages.clone(),
+                area: request.area.clone(),
+            },
+        };
+        let at = now();
+        let (accepted, record) = self.with_open(&request.response_id, |o| {
+            let mut env = lock(&self.env);
+            let done = o
+                .session
+                .hand_over(&group, &colleague, &mut *env)
+                .map_err(engine_error)?;
+            let record = o
+                .session
+                .matching_record(&group)
+                .cloned()
+                .ok_or_else(|| Error::Corrupt("the matching record was not kept".to_owned()))?;
+            Ok((done.accepted, record))
+        })?;
+        self.keep_matching(&request.response_id, &group, &record, &at)?;
+        Ok(HandOverResult {
+            accepted,
+            update: self.page_update(&request.response_id, request.page, at)?,
+        })
+    }
+
+    /// Skip the section at `group_path`: no suitable enumerator.
+    pub fn skip_matching(&self, id: &str, group_path: &str, page: u32) -> Result<PageUpdate> {
         let group = parse_path(group_path)?;
         let at = now();
         let record = self.with_open(id, |o| {
             let mut env = lock(&self.env);
             o.session
-                .record_matching(&group, outcome, by, sex, &mut *env)
+                .skip_matching(&group, &mut *env)
                 .map_err(engine_error)?;
             o.session
                 .matching_record(&group)

@@ -28,7 +28,7 @@ use crate::vault::{files, AttachmentFiles, DataKey, Vault};
 pub use crate::decoy::{decoy, DecoyView};
 pub use attachments::{AttachmentData, Upload};
 pub use interview::{InterviewState, PageUpdate, ResponseSummary, Review};
-pub use matching::{MatchingCheck, Presentation};
+pub use matching::{HandOverResult, MatchingCheck, Presentation};
 pub use returned::{AnswerConflict, FieldComment, ReturnedDetail, ReturnedSummary};
 pub use settings::{AppSettings, DEFAULT_IDLE_LOCK_SECONDS};
 pub use visits::Visit;

@@ -37,9 +37,15 @@ export type MatchingView = {
  */
 group_path: string, 
 /**
- * `skipped` when the section was skipped; null when nothing opens it yet.
+ * `skipped` when the section was skipped, `hand_over_refused` when the last
+ * colleague offered it did not meet the rule; null when nothing opens it yet.
  */
-outcome: MatchingChoice | null, };
+outcome: MatchingChoice | null, 
+/**
+ * What the rule reads of an enumerator (`sex`, `languages`, `area`): what a
+ * hand-over asks the colleague.
+ */
+keys: Array<string>, };
 
 export type ChoiceView = { name: string, label: string, };
 
@@ -347,7 +353,7 @@ export type DrawRequest = { response_id: string,
  */
 field_path: string, page: number, };
 
-export type MatchingChoice = "matched" | "handed_over" | "skipped";
+export type MatchingChoice = "matched" | "handed_over" | "hand_over_refused" | "skipped";
 
 export type MatchCheckRequest = { response_id: string, 
 /**
@@ -355,15 +361,16 @@ export type MatchCheckRequest = { response_id: string,
  */
 group_path: string, page: number, };
 
-export type MatchingRequest = { response_id: string, group_path: string, 
+export type HandOverRequest = { response_id: string, group_path: string, 
 /**
- * `handed_over` or `skipped` (`matched` comes only from the rule).
+ * Who takes the section over.
  */
-outcome: MatchingChoice, 
+by: string, 
 /**
- * For a hand-over: who takes the section over, and their sex.
+ * What they state of themselves: their sex, and their languages and home area when
+ * the rule reads them (the page's `matching.keys`).
  */
-by: string | null, sex: string | null, page: number, };
+sex: string | null, languages: Array<string>, area: string | null, page: number, };
 
 export type MatchingCheck = { 
 /**
@@ -376,6 +383,14 @@ matched: boolean,
  * met, and the screen says so.
  */
 profile_known: boolean, update: PageUpdate, };
+
+export type HandOverResult = { 
+/**
+ * The colleague meets the section's rule: it is handed over and opens. Otherwise
+ * the refusal is recorded and the section stays closed (offer it to someone else,
+ * or skip it).
+ */
+accepted: boolean, update: PageUpdate, };
 
 export type Presentation = { 
 /**
@@ -567,7 +582,8 @@ export interface Commands {
   record_privacy: { request: PrivacyRequest; response: PageUpdate };
   draw_selection: { request: DrawRequest; response: PageUpdate };
   check_matching: { request: MatchCheckRequest; response: MatchingCheck };
-  record_matching: { request: MatchingRequest; response: PageUpdate };
+  hand_over: { request: HandOverRequest; response: HandOverResult };
+  skip_matching: { request: MatchCheckRequest; response: PageUpdate };
   presentation: { request: null; response: Presentation };
   review: { request: ResponseRequest; response: Review };
   finalize: { request: ResponseRequest; response: Review };

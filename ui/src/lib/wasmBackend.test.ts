@@ -53,4 +53,28 @@ describe('the WebAssembly interview back-end', () => {
     expect(calls[3]).toMatch(/^decoy \["\d{4}-\d\d-\d\dT/);
     expect(changes).toBe(2);
   });
+
+  it("offers a section to a colleague with what they state, the languages as the engine's one string", async () => {
+    const calls: unknown[][] = [];
+    const engine = {
+      screen_hand_over: (...args: unknown[]) => {
+        calls.push(args.slice(0, 6));
+        return JSON.stringify({ ok: { accepted: args[2] === 'female', update: {} } });
+      },
+      screen_skip_matching: (...args: unknown[]) => {
+        calls.push(['skip', ...args.slice(0, 2)]);
+        return JSON.stringify({ ok: { page: {} } });
+      },
+    } as unknown as ScreensEngine;
+    const backend = wasmBackend(engine);
+    const offer = { response_id: 'r', group_path: '/experiences', languages: ['ar', 'en'], area: 'north', page: 4 };
+    expect((await backend.call('hand_over', { ...offer, by: 'Karim', sex: 'male' })).accepted).toBe(false);
+    expect((await backend.call('hand_over', { ...offer, by: 'Amal', sex: 'female' })).accepted).toBe(true);
+    await backend.call('skip_matching', { response_id: 'r', group_path: '/experiences', page: 4 });
+    expect(calls).toEqual([
+      ['/experiences', 'Karim', 'male', 'ar en', 'north', 4],
+      ['/experiences', 'Amal', 'female', 'ar en', 'north', 4],
+      ['skip', '/experiences', 4],
+    ]);
+  });
 });

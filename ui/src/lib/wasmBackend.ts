@@ -18,14 +18,17 @@ export interface ScreensEngine {
   screen_record_privacy(group: string, outcome: string, page: number, now: string): string;
   screen_draw_selection(path: string, page: number, now: string): string;
   screen_check_matching(group: string, page: number, now: string): string;
-  screen_record_matching(
+  /** `languages` space-separated (the boundary is strings only). */
+  screen_hand_over(
     group: string,
-    outcome: string,
-    by: string | null,
+    by: string,
     sex: string | null,
+    languages: string,
+    area: string | null,
     page: number,
     now: string,
   ): string;
+  screen_skip_matching(group: string, page: number, now: string): string;
   screen_end_interview(outcome: string, note: string | null, returnVisit: string | null, now: string): string;
   screen_review(): string;
   screen_finalize(now: string): string;
@@ -71,8 +74,13 @@ export function wasmBackend(engine: ScreensEngine, onChange: () => void = () => 
     record_assent: (r) => changed(unwrap(engine.screen_record_assent(r.given, r.page, localInstant()))),
     record_privacy: (r) => changed(unwrap(engine.screen_record_privacy(r.group_path, r.outcome, r.page, localInstant()))),
     check_matching: (r) => changed(unwrap(engine.screen_check_matching(r.group_path, r.page, localInstant()))),
-    record_matching: (r) =>
-      changed(unwrap(engine.screen_record_matching(r.group_path, r.outcome, r.by, r.sex, r.page, localInstant()))),
+    hand_over: (r) =>
+      changed(
+        unwrap(
+          engine.screen_hand_over(r.group_path, r.by, r.sex, r.languages.join(' '), r.area, r.page, localInstant()),
+        ),
+      ),
+    skip_matching: (r) => changed(unwrap(engine.screen_skip_matching(r.group_path, r.page, localInstant()))),
     draw_selection: (r) => changed(unwrap(engine.screen_draw_selection(r.field_path, r.page, localInstant()))),
     end_interview: (r) =>
       changed(unwrap(engine.screen_end_interview(r.outcome, r.note, r.return_visit, localInstant()))),

@@ -1,13 +1,18 @@
 //! Enumerator–respondent matching: a group's `match` rule evaluated with the device's
-//! enumerator profile when the enumerator reaches the group, the record of a hand-over
-//! or a skip when it is not met, what stays closed until one of them is recorded, and
-//! the violation when a reached group has no record.
+//! enumerator profile when the enumerator reaches the group; when it is not met, the
+//! same rule evaluated with the stated profile of the colleague the section is offered
+//! to (a hand-over is accepted only when they meet it), or a skip; what stays closed
+//! until the section is settled, and the violation when a reached group is not.
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, FixedOffset};
+
 use crate::answer::AnswerPath;
 use crate::env::Environment;
-use crate::matching::{MatchingOutcome, MatchingRecord};
+use crate::matching::{
+    self, Colleague, EnumeratorProfile, MatchingOutcome, MatchingRecord, RefusedHandOver,
+};
 
 use super::super::compile::NodeIdx;
 use super::super::messages::{self, Msg};
@@ -28,9 +33,11 @@ impl Session {
     ) -> Result<Option<Changes>> {
         let (inst, node) = self.locate_match(path)?;
         let key = self.path_of(inst, node);
-        if self.matching.contains_key(&key) {
+        let earlier = self.matching.get(&key);
+        if earlier.is_some_and(|r| r.outcome.settles()) {
             return Ok(Some(self.take_changes()));
         }
+        let refused = earlier.map(|r| r.refused.clone()).unwrap_or_default();
         let form = std::sync::Arc::clone(&self.form);
         let Some(rule) = &form.node(node).match_rule else {
             return Err(EngineError::NoMatchRule(path.to_string()));
@@ -38,43 +45,118 @@ impl Session {
         if !self.eval_bool(rule, inst, node, env).unwrap_or(false) {
             return Ok(None);
         }
-        self.put_matching(
-            inst,
-            node,
-            MatchingRecord {
-                outcome: MatchingOutcome::Matched,
-                at: env.now().to_rfc3339(),
-                by: None,
-                sex: None,
-            },
-            env,
-        )
-        .map(Some)
+        let record =
+            MatchingRecord::plain(MatchingOutcome::Matched, env.now().to_rfc3339(), refused);
+        self.put_matching(inst, node, record, env).map(Some)
     }
 
-    /// Record that the group at `path` was handed over to another enumerator (`by`, of
-    /// `sex`) or skipped. `matched` is recorded only by [`Session::check_matching`], when
-    /// the rule holds.
-    pub fn record_matching(
+    /// Offer the group at `path` to a colleague: the group's own rule is evaluated with
+    /// the profile they state in place of the device's. A part the rule reads that they
+    /// did not state does not meet it (so an unknown area never passes as "the same
+    /// area"). Met: `handed_over` is recorded (who, and what they stated) and the group
+    /// opens. Not met: `hand_over_refused` is recorded, the colleague added to the
+    /// refusals, and the group stays closed for another hand-over or a skip.
+    pub fn hand_over(
         &mut self,
         path: &AnswerPath,
-        outcome: MatchingOutcome,
-        by: Option<String>,
-        sex: Option<String>,
+        colleague: &Colleague,
+        env: &mut dyn Environment,
+    ) -> Result<HandOver> {
+        let (inst, node) = self.locate_match(path)?;
+        let colleague = colleague.normalized().map_err(EngineError::BadMatching)?;
+        if colleague.profile.sex.is_none() {
+            return Err(EngineError::BadMatching(format!(
+                "a hand-over gives the sex of who takes over: one of {}",
+                matching::SEXES.join(", ")
+            )));
+        }
+        let key = self.path_of(inst, node);
+        if self.matching.get(&key).is_some_and(|r| r.outcome.opens()) {
+            return Err(EngineError::MatchingSettled(path.to_string()));
+        }
+        let mut refused = self
+            .matching
+            .get(&key)
+            .map(|r| r.refused.clone())
+            .unwrap_or_default();
+        let form = std::sync::Arc::clone(&self.form);
+        let Some(rule) = &form.node(node).match_rule else {
+            return Err(EngineError::NoMatchRule(path.to_string()));
+        };
+        let stated = matching::keys_read(rule)
+            .into_iter()
+            .all(|k| colleague.profile.knows(k));
+        let at = env.now();
+        let accepted = stated && {
+            let mut as_colleague = AsColleague {
+                env: &mut *env,
+                profile: &colleague.profile,
+                at,
+            };
+            self.eval_bool(rule, inst, node, &mut as_colleague)
+                .unwrap_or(false)
+        };
+        let Colleague { by, profile } = colleague;
+        let EnumeratorProfile {
+            sex,
+            languages,
+            area,
+        } = profile;
+        let record = if accepted {
+            MatchingRecord {
+                outcome: MatchingOutcome::HandedOver,
+                at: at.to_rfc3339(),
+                by: Some(by),
+                sex,
+                languages,
+                area,
+                refused,
+            }
+        } else {
+            refused.push(RefusedHandOver {
+                by,
+                sex,
+                languages,
+                area,
+                at: at.to_rfc3339(),
+            });
+            MatchingRecord::plain(MatchingOutcome::HandOverRefused, at.to_rfc3339(), refused)
+        };
+        record.check().map_err(EngineError::BadMatching)?;
+        let changes = self.put_matching(inst, node, record, env)?;
+        Ok(HandOver { accepted, changes })
+    }
+
+    /// Record that the group at `path` was skipped (no suitable enumerator): its
+    /// questions are not asked. The refused hand-overs before it are kept.
+    pub fn skip_matching(
+        &mut self,
+        path: &AnswerPath,
         env: &mut dyn Environment,
     ) -> Result<Changes> {
         let (inst, node) = self.locate_match(path)?;
-        if outcome == MatchingOutcome::Matched {
-            return Err(EngineError::MatchedByRule(path.to_string()));
-        }
-        let record = MatchingRecord {
-            outcome,
-            at: env.now().to_rfc3339(),
-            by: by.map(|b| b.trim().to_owned()),
-            sex,
-        };
-        record.check().map_err(EngineError::BadMatching)?;
+        let key = self.path_of(inst, node);
+        let refused = self
+            .matching
+            .get(&key)
+            .map(|r| r.refused.clone())
+            .unwrap_or_default();
+        let record =
+            MatchingRecord::plain(MatchingOutcome::Skipped, env.now().to_rfc3339(), refused);
         self.put_matching(inst, node, record, env)
+    }
+
+    /// The profile keys the `match` rule of the group at `path` reads (what a hand-over
+    /// asks of the colleague), in `sex`, `languages`, `area` order.
+    pub fn matching_keys(&self, path: &AnswerPath) -> Result<Vec<&'static str>> {
+        let (_, node) = self.locate_match(path)?;
+        Ok(self
+            .form
+            .node(node)
+            .match_rule
+            .as_ref()
+            .map(matching::keys_read)
+            .unwrap_or_default())
     }
 
     /// The record of the group at `path` (`/group`, `/members[2]/group`).
@@ -114,7 +196,9 @@ impl Session {
             return true;
         }
         let key = self.path_of(inst, node);
-        self.matching.get(&key).is_none_or(|r| r.outcome.opens())
+        self.matching
+            .get(&key)
+            .is_none_or(|r| r.outcome != MatchingOutcome::Skipped)
     }
 
     /// Whether an enclosing group with a rule has no record that opens it yet (its
@@ -146,7 +230,11 @@ impl Session {
             return None;
         }
         let path = self.path_of(inst, node);
-        if self.matching.contains_key(&path) {
+        if self
+            .matching
+            .get(&path)
+            .is_some_and(|r| r.outcome.settles())
+        {
             return None;
         }
         Some(Violation {
@@ -155,5 +243,42 @@ impl Session {
             message: messages::text(Msg::MatchingMissing, lang, &[]),
             without_answer: None,
         })
+    }
+}
+
+/// What offering a section to a colleague did.
+#[derive(Debug)]
+pub struct HandOver {
+    /// The colleague meets the rule: the section is handed over and open.
+    pub accepted: bool,
+    pub changes: Changes,
+}
+
+/// The shell's environment with the colleague's stated profile in place of the device's
+/// enumerator (the clock fixed at the hand-over), so the rule reads them.
+struct AsColleague<'a> {
+    env: &'a mut dyn Environment,
+    profile: &'a EnumeratorProfile,
+    at: DateTime<FixedOffset>,
+}
+
+impl Environment for AsColleague<'_> {
+    fn now(&self) -> DateTime<FixedOffset> {
+        self.at
+    }
+    fn random(&mut self) -> f64 {
+        self.env.random()
+    }
+    fn random_bytes(&mut self) -> [u8; 16] {
+        self.env.random_bytes()
+    }
+    fn device_id(&self) -> Option<String> {
+        self.env.device_id()
+    }
+    fn username(&self) -> Option<String> {
+        self.env.username()
+    }
+    fn enumerator(&self, key: &str) -> Option<String> {
+        self.profile.value(key)
     }
 }

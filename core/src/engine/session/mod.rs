@@ -18,6 +18,7 @@ mod consent_privacy;
 mod context;
 mod instances;
 mod matching;
+pub use matching::HandOver;
 mod recompute;
 mod validation;
 
