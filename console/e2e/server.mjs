@@ -142,6 +142,16 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     return res.json();
   };
 
+  const apiPut = async (path, text) => {
+    const res = await fetch(`${base}/api/v1${path}`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: text,
+    });
+    if (!res.ok) throw new Error(`PUT ${path}: ${res.status} ${await res.text()}`);
+    return res.json();
+  };
+
   /** A device's GET (its own feed). */
   const deviceGet = async (device, path) => {
     const res = await fetch(`${base}/api/v1${path}`, { headers: { Authorization: `Bearer ${devices[device].token}` } });
@@ -157,6 +167,7 @@ export async function startServer({ bin, formFile, artifacts, responses: count }
     devices,
     apiGet,
     apiPost,
+    apiPut,
     deviceGet,
     upload,
     cli,

@@ -16,6 +16,7 @@ import { workbook } from './xlsx.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const EXAMPLE = readFileSync(join(here, '..', '..', 'schemas', 'forms', 'human-security-perceptions.json'), 'utf8');
+const DIRECTORY = readFileSync(join(here, '..', '..', 'schemas', 'referrals', 'human-security-perceptions.json'), 'utf8');
 
 function check(condition, message) {
   if (!condition) throw new Error(message);
@@ -96,8 +97,8 @@ async function answerFields(preview) {
         await input.press('Tab');
       }
     } else if (kind === 'referral') {
-      // The preview has no directory: record that no service could be offered (or, with
-      // services listed, that the respondent declined).
+      // Without a directory: record that no service could be offered; with services
+      // listed (the project's directory), that the respondent declined.
       if ((await field.locator('[data-testid=referral-recorded]').count()) === 0) {
         const none = field.locator('[data-testid=referral-record-none]');
         await ((await none.count()) ? none : field.locator('[data-testid=referral-decline]')).click();
@@ -125,6 +126,12 @@ export const workbenchScenarios = [
       } finally {
         app.remove();
       }
+    },
+  },
+  {
+    name: "workbench: preview as an enumerator profile, hand-overs checked by the rule, the project's referral directory listed",
+    async run(ctx) {
+      await previewAsAndReferrals(ctx);
     },
   },
   {
@@ -337,4 +344,86 @@ async function designAndPublish(ctx, app) {
 
   const problems = await axeProblems(ctx);
   check(problems.length === 0, `axe: ${JSON.stringify(problems)}`);
+}
+
+/** The preview run as a male enumerator with the project's published referral directory:
+ *  the violence section (a female enumerator for a female respondent) is blocked, a
+ *  hand-over to a male colleague is refused and one to a female colleague accepted; the
+ *  referral step lists the directory's services for the respondent's district and need,
+ *  as the app lists them. Nothing of the test response reaches the server. */
+async function previewAsAndReferrals(ctx) {
+  const { page, base, server } = ctx;
+  await server.apiPut(`/projects/${PROJECT}/referrals`, DIRECTORY);
+  const before = await server.apiGet(`/projects/${PROJECT}/responses?limit=1000`);
+  await signIn(ctx);
+  await page.goto(`${base}/p/${PROJECT}/workbench`);
+  await page.getByTestId('new-draft').waitFor();
+  await page.getByTestId('draft-upload').setInputFiles({ name: 'human-security.json', mimeType: 'application/json', buffer: Buffer.from(EXAMPLE) });
+  await page.waitForFunction(() => document.querySelector('[data-testid=findings-count]')?.textContent?.startsWith('0 errors'));
+
+  // The project's directory is in the preview; the designer previews as a male enumerator.
+  const services = JSON.parse(DIRECTORY).services.length;
+  const status = page.getByTestId('preview-directory');
+  await page.locator(`[data-testid=preview-directory][data-services="${services}"]`).waitFor();
+  check((await status.textContent()).includes(String(services)), `the directory's services: ${await status.textContent()}`);
+  await page.getByTestId('preview-as-sex').selectOption('male');
+  await page.getByTestId('preview-as-languages').fill('en ar');
+  await page.getByTestId('preview-as-area').fill('afg_kabul_city');
+
+  const preview = page.getByTestId('preview');
+  await preview.locator('[data-testid=consent-yes]').click();
+  await preview.locator('main[data-page-kind=questions]').waitFor();
+  let blocked = false;
+  let listed = null;
+  for (let step = 0; step < 40 && listed === null; step++) {
+    const main = preview.locator('main[data-page-kind]');
+    await main.waitFor();
+    const kind = await main.getAttribute('data-page-kind');
+    const key = await main.getAttribute('data-page');
+    if (kind === 'privacy_check') {
+      await preview.locator('[data-testid=privacy-yes]').click();
+      await preview.locator('main[data-page-kind=questions]').waitFor();
+      continue;
+    }
+    if (kind === 'match_check') {
+      // A female respondent (the first choice) and the male enumerator previewed as.
+      await preview.locator('[data-testid=matching-blocked]').waitFor();
+      check((await preview.locator('[data-testid=matching-no-profile]').count()) === 0, 'the preview has a profile');
+      check((await preview.locator('[data-path="/officials_abuse"]').count()) === 0, 'no question of the section is shown');
+      check(await preview.locator('[data-testid=next]').isDisabled(), 'Next is disabled');
+      await preview.locator('[data-testid=handover-name]').fill('Karim');
+      await preview.locator('[data-testid=handover-sex-male]').click();
+      await preview.locator('[data-testid=handover]:not([disabled])').click();
+      await preview.locator('[data-testid=handover-refused]').waitFor();
+      check((await main.getAttribute('data-page-kind')) === 'match_check', 'the refused hand-over leaves the section closed');
+      await shot(ctx, 'workbench-handover-refused');
+      await preview.locator('[data-testid=handover-name]').fill('Amal');
+      await preview.locator('[data-testid=handover-sex-female]').click();
+      await preview.locator('[data-testid=handover]:not([disabled])').click();
+      await preview.locator('main[data-page-kind]:not([data-page-kind=match_check])').waitFor();
+      blocked = true;
+      continue;
+    }
+    const step_ = preview.locator('[data-path="/referral_services"]');
+    if (await step_.count()) {
+      // The district and the need answered before (the first choices: Kabul city, health).
+      await step_.locator('[data-service]').first().waitFor();
+      listed = await step_.locator('[data-service]').evaluateAll((els) => els.map((e) => e.dataset.service));
+      await shot(ctx, 'workbench-referral');
+      break;
+    }
+    await answerPage(preview);
+    if ((await preview.locator('[data-path="/referral_services"]').count()) > 0) continue;
+    const next = preview.locator('[data-testid=next]');
+    if (!(await next.count())) break;
+    await next.click();
+    await page.waitForFunction(
+      (before) => document.querySelector('[data-testid=preview] .device')?.shadowRoot?.querySelector('main')?.getAttribute('data-page') !== before,
+      key,
+    );
+  }
+  check(blocked, 'the restricted section was blocked, then handed over');
+  check(JSON.stringify(listed) === JSON.stringify(['af_kabul_health']), `the referral step lists the services for Kabul city and health: ${JSON.stringify(listed)}`);
+  const after = await server.apiGet(`/projects/${PROJECT}/responses?limit=1000`);
+  check(JSON.stringify(after) === JSON.stringify(before), 'the test response never reaches the server');
 }

@@ -343,8 +343,9 @@ fn value_for(field: &Json) -> Option<String> {
 }
 
 /// Fill the form as an enumerator would, page by page, until nothing is left to do;
-/// then read it in every language and lay out its response.
-fn interview(both: &mut Both, source: &str, languages: &[String]) {
+/// then read it in every language and lay out its response. How many sections were
+/// handed over after a refused hand-over.
+fn interview(both: &mut Both, source: &str, languages: &[String]) -> usize {
     let start = both.call(Call::Start(
         source.to_owned(),
         RESPONSE_ID.to_owned(),
@@ -460,10 +461,12 @@ fn interview(both: &mut Both, source: &str, languages: &[String]) {
     }
     // A repeat instance removed and one answer cleared: the engine's other paths.
     let response = both.call(Call::Response);
+    let mut handed_over = 0;
     for (group, record) in response["ok"]["matching"].as_object().into_iter().flatten() {
         if record["outcome"] == "handed_over" {
             assert_eq!(record["by"], "Amal", "{group}: {record}");
             assert_eq!(record["refused"][0]["by"], "Karim", "{group}: {record}");
+            handed_over += 1;
         }
     }
     if let Some((name, _)) = response["ok"]["answers"].as_object().and_then(|a| {
@@ -488,6 +491,7 @@ fn interview(both: &mut Both, source: &str, languages: &[String]) {
     both.call(Call::ExportLayout(false, true));
     both.call(Call::Finalize);
     both.call(Call::Response);
+    handed_over
 }
 
 #[test]
@@ -514,6 +518,7 @@ fn native_and_webassembly_give_the_same_answers() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     paths.sort();
+    let mut handed_over = 0;
     for path in &paths {
         let source = std::fs::read_to_string(path).unwrap();
         let report = both.call(Call::Check(source.clone()));
@@ -527,7 +532,7 @@ fn native_and_webassembly_give_the_same_answers() {
             .iter()
             .map(|l| l["code"].as_str().unwrap().to_owned())
             .collect();
-        interview(&mut both, &source, &languages);
+        handed_over += interview(&mut both, &source, &languages);
         // The publish summary of a changed version: a question and a choice taken away.
         let mut changed: Json = serde_json::from_str(&source).unwrap();
         changed["version"] = json!(format!("{}-next", changed["version"].as_str().unwrap()));
@@ -546,6 +551,10 @@ fn native_and_webassembly_give_the_same_answers() {
         forms += 1;
     }
     assert!(forms >= 3, "the example forms in {}", dir.display());
+    assert!(
+        handed_over >= 1,
+        "the human-security form's violence section was refused to one colleague and handed over to another"
+    );
     let interview_calls = both.calls - after_expressions;
     println!(
         "native-wasm: {} calls, {} answered ok ({expression_count} expression cases; \

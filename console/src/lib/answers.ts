@@ -87,11 +87,17 @@ export function parseReferral(value: string): ReferralOutcome | null {
 
 /** What the device recorded at a section with a matching rule (`voices_core::matching`). */
 export interface MatchingRecord {
-  outcome: 'matched' | 'handed_over' | 'skipped';
+  /** `hand_over_refused`: the last colleague offered the section did not meet the rule. */
+  outcome: 'matched' | 'handed_over' | 'hand_over_refused' | 'skipped';
   at: string;
-  /** For a hand-over: who took the section over, and their sex. */
+  /** For a hand-over: who took the section over, their sex, and (when the rule reads
+   *  them) the languages and area they stated. */
   by?: string;
   sex?: string;
+  languages?: string[];
+  area?: string;
+  /** The hand-overs refused before, oldest first. */
+  refused?: { by: string; sex?: string; languages?: string[]; area?: string; at: string }[];
 }
 
 /** The group a matching record names, without its repeat instances (`/member[2]/violence` →
