@@ -19,6 +19,8 @@ pub const KEYS: [&str; 3] = ["sex", "languages", "area"];
 pub const MAX_TEXT: usize = 200;
 /// Most languages in a profile.
 pub const MAX_LANGUAGES: usize = 20;
+/// Most refused hand-overs one section's record keeps (a bound on what a device sends).
+pub const MAX_REFUSED: usize = 50;
 
 /// The profile keys a `match` rule reads through `enumerator(key)`, in [`KEYS`] order:
 /// what a hand-over asks of the colleague. A key that is not a literal (computed) could
@@ -298,6 +300,11 @@ impl MatchingRecord {
     /// [`MAX_TEXT`] characters) and their sex (one of [`SEXES`]); a refused hand-over
     /// lists who was refused; the other outcomes name nobody.
     pub fn check(&self) -> Result<(), String> {
+        if self.refused.len() > MAX_REFUSED {
+            return Err(format!(
+                "a section's record keeps at most {MAX_REFUSED} refused hand-overs"
+            ));
+        }
         for r in &self.refused {
             let by = r.by.trim();
             if by.is_empty() || by.chars().count() > MAX_TEXT || by.chars().any(char::is_control) {
@@ -491,6 +498,9 @@ mod tests {
         });
         assert_eq!(refused.check(), Ok(()));
         assert!(!refused.outcome.opens() && !refused.outcome.settles());
+        let mut many = refused.clone();
+        many.refused = vec![refused.refused[0].clone(); MAX_REFUSED + 1];
+        assert!(many.check().unwrap_err().contains("at most"));
         refused.refused[0].sex = Some("man".into());
         assert!(refused.check().is_err());
         for o in MatchingOutcome::ALL {
