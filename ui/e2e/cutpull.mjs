@@ -75,9 +75,12 @@ async function story() {
     await sendBack(page, server, second, SECOND);
     proxy.cut('feed');
     await syncNow(d);
-    const error = await d.find('[data-testid="sync-screen"] [data-testid="sync-error"]', { timeout: 30000 });
-    const said = await error.text();
+    const error = await d.find('[data-testid="sync-screen"] [data-testid="sync-error"][data-kind="offline"]', { timeout: 30000 });
+    // The sentence in the app's language on screen; the app's own words under Details.
+    const shown = await error.text();
+    const said = await error.prop('textContent');
     assert.ok(proxy.cuts.feed >= 1, 'the proxy cut the pull of the feed');
+    assert.match(shown, /could not be reached/, `a clear sentence: ${shown}`);
     assert.match(said, /connection broke off/, `a clear reason: ${said}`);
     for (const secret of [FIRST.comment, FIRST.note, SECOND.comment, SECOND.note, first, second]) {
       assert.ok(!said.includes(secret), `the error says nothing of the responses (found "${secret}")`);

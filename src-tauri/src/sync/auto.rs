@@ -72,6 +72,8 @@ impl Syncer {
                                     "{} revisions are still waiting for the server",
                                     summary.still_due
                                 ));
+                                l.last_error_kind = None;
+                                l.still_waiting = Some(summary.still_due);
                             }
                         });
                         self.emit_status(true);

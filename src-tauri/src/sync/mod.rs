@@ -59,6 +59,9 @@ struct Live {
     phase: Option<SyncPhase>,
     next_attempt_at: Option<String>,
     last_error: Option<String>,
+    last_error_kind: Option<crate::error::ErrorKind>,
+    /// Revisions the last run left unacknowledged (the background loop's retry).
+    still_waiting: Option<u32>,
     progress: Option<SyncProgress>,
     last_emit: Option<Instant>,
 }

@@ -108,14 +108,19 @@ impl Syncer {
                 self.update(|l| {
                     l.phase = Some(SyncPhase::Idle);
                     l.last_error = problems;
+                    l.last_error_kind = None;
+                    l.still_waiting = None;
                     l.progress = None;
                 });
             }
             Err(e) => {
                 let message = e.to_string();
+                let kind = e.kind();
                 self.update(|l| {
                     l.phase = Some(SyncPhase::Waiting);
                     l.last_error = Some(message);
+                    l.last_error_kind = Some(kind);
+                    l.still_waiting = None;
                     l.progress = None;
                 });
             }

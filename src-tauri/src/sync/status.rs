@@ -7,7 +7,7 @@ use serde::Serialize;
 use ts_rs::TS;
 
 use super::{Syncer, AUTO_SYNC_KEY, LAST_SUCCESS_KEY, PROXY_KEY};
-use crate::error::Result;
+use crate::error::{ErrorKind, Result};
 use crate::lock::lock;
 use crate::store::LinkRow;
 use crate::view::neutral_label;
@@ -87,8 +87,14 @@ pub struct SyncStatus {
     /// RFC 3339, when waiting.
     pub next_attempt_at: Option<String>,
     pub last_success_at: Option<String>,
-    /// A message safe to show: never answer content.
+    /// A message safe to show: never answer content. In English: the UI shows the
+    /// sentence of `last_error_kind` (or of `still_waiting`) in the enumerator's language
+    /// and keeps this as the detail.
     pub last_error: Option<String>,
+    /// What kind of failure stopped the last run, when one did.
+    pub last_error_kind: Option<ErrorKind>,
+    /// How many revisions the last run left unacknowledged, when that is the problem.
+    pub still_waiting: Option<u32>,
     pub progress: Option<SyncProgress>,
     pub counts: OutboxCounts,
     pub auto_sync: bool,
@@ -192,6 +198,8 @@ impl Syncer {
             next_attempt_at: live.next_attempt_at.clone(),
             last_success_at: last_success,
             last_error: live.last_error.clone(),
+            last_error_kind: live.last_error_kind,
+            still_waiting: live.still_waiting,
             progress: live.progress.clone(),
             counts: c,
             auto_sync: auto.as_deref() != Some("false"),

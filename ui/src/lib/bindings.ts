@@ -473,9 +473,19 @@ export type SyncStatus = { link: DeviceLink | null, phase: SyncPhase,
  */
 next_attempt_at: string | null, last_success_at: string | null, 
 /**
- * A message safe to show: never answer content.
+ * A message safe to show: never answer content. In English: the UI shows the
+ * sentence of `last_error_kind` (or of `still_waiting`) in the enumerator's language
+ * and keeps this as the detail.
  */
-last_error: string | null, progress: SyncProgress | null, counts: OutboxCounts, auto_sync: boolean, proxy: string | null, 
+last_error: string | null, 
+/**
+ * What kind of failure stopped the last run, when one did.
+ */
+last_error_kind: ErrorKind | null, 
+/**
+ * How many revisions the last run left unacknowledged, when that is the problem.
+ */
+still_waiting: number | null, progress: SyncProgress | null, counts: OutboxCounts, auto_sync: boolean, proxy: string | null, 
 /**
  * Form versions pulled during sync that the user has not been shown yet.
  */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ErrorKind } from './bindings';
-import { describeError, errorLine } from './errorText';
+import { describeError, errorLine, syncProblem } from './errorText';
 import { tr } from './i18n';
 
 const KINDS: ErrorKind[] = [
@@ -45,5 +45,22 @@ describe('the banner in the app language', () => {
     const shown = describeError('en', new Error('boom'));
     expect(shown).toEqual({ summary: tr('en', 'failStorage'), detail: 'boom' });
     expect(errorLine('en', new Error('boom'))).toBe(`${tr('en', 'failStorage')} (boom)`);
+  });
+});
+
+describe('the sync screen in the app language', () => {
+  it('says why the last sync stopped by its kind, the English message as the detail', () => {
+    const shown = syncProblem('uk', { last_error: 'http://10.0.0.2: the connection broke off', last_error_kind: 'offline', still_waiting: null });
+    expect(shown).toEqual({ summary: tr('uk', 'failOffline'), detail: 'http://10.0.0.2: the connection broke off' });
+  });
+
+  it('counts what the server has not taken yet in the language', () => {
+    const shown = syncProblem('ar', { last_error: '3 revisions are still waiting for the server', last_error_kind: null, still_waiting: 3 });
+    expect(shown.summary).toBe(tr('ar', 'stillWaiting').replace('{n}', '3'));
+    expect(shown.summary).not.toContain('revisions');
+  });
+
+  it('shows a message of no known kind as it is', () => {
+    expect(syncProblem('es', { last_error: 'x', last_error_kind: null, still_waiting: null })).toEqual({ summary: 'x', detail: '' });
   });
 });

@@ -2,7 +2,7 @@
 // `{kind, message}`: the kind picks a translated sentence an enumerator can act on, and the
 // message (the core's or the store's own words, in English) stays available as the detail a
 // coordinator or support asks for.
-import type { CommandError, ErrorKind } from './bindings';
+import type { CommandError, ErrorKind, SyncStatus } from './bindings';
 import { tr, type Key } from './i18n';
 
 export interface ShownError {
@@ -55,4 +55,16 @@ export function describeError(lang: string, e: unknown): ShownError {
 export function errorLine(lang: string, e: unknown): string {
   const { summary, detail } = describeError(lang, e);
   return detail ? `${summary} (${detail})` : summary;
+}
+
+/** Why the last sync stopped, as the sync screen shows it: the failure's kind, or how
+ *  many revisions the server has not taken yet, in the app's language; the English
+ *  message the app recorded is the detail. */
+export function syncProblem(lang: string, status: Pick<SyncStatus, 'last_error' | 'last_error_kind' | 'still_waiting'>): ShownError {
+  const message = status.last_error ?? '';
+  if (status.last_error_kind) return describeError(lang, { kind: status.last_error_kind, message });
+  if (status.still_waiting != null) {
+    return { summary: tr(lang, 'stillWaiting').replace('{n}', String(status.still_waiting)), detail: '' };
+  }
+  return { summary: message, detail: '' };
 }

@@ -129,6 +129,7 @@ export const ar: Strings = {
   failWiped: 'مُسحت بيانات هذا الجهاز.',
   errorDetails: 'التفاصيل',
   dismiss: 'إغلاق',
+  stillWaiting: 'لا تزال {n} سجلات بانتظار الخادم؛ سيحاول التطبيق مجددًا من تلقاء نفسه.',
   readOnly: 'للقراءة فقط',
   clear: 'مسح',
   preview: 'معاينة',

@@ -129,6 +129,7 @@ export const en = {
   failWiped: "This device's data was erased.",
   errorDetails: 'Details',
   dismiss: 'Dismiss',
+  stillWaiting: '{n} records are still waiting for the server; the app tries again by itself.',
   readOnly: 'read only',
   clear: 'Clear',
   preview: 'Preview',

@@ -129,6 +129,7 @@ export const es: Strings = {
   failWiped: 'Se borraron los datos de este dispositivo.',
   errorDetails: 'Detalles',
   dismiss: 'Cerrar',
+  stillWaiting: '{n} registros siguen esperando al servidor; la aplicación lo volverá a intentar sola.',
   readOnly: 'solo lectura',
   clear: 'Borrar',
   preview: 'Vista previa',

@@ -129,6 +129,7 @@ export const uk: Strings = {
   failWiped: 'Дані цього пристрою стерто.',
   errorDetails: 'Подробиці',
   dismiss: 'Закрити',
+  stillWaiting: '{n} записів ще чекають на сервер; застосунок спробує ще раз сам.',
   readOnly: 'лише читання',
   clear: 'Очистити',
   preview: 'Попередній перегляд',
