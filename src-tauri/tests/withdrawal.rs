@@ -87,6 +87,15 @@ async fn story(server: &TestServer) {
         .collect();
     assert_eq!(outbox, std::slice::from_ref(&kept));
     assert!(a.voices.returned_list().unwrap().is_empty());
+    let counted: u32 = a
+        .voices
+        .forms()
+        .list()
+        .unwrap()
+        .iter()
+        .map(|f| f.drafts + f.finalized)
+        .sum();
+    assert_eq!(counted, 1, "the forms list counts only the kept response");
     let status = a.voices.sync().sync_status().unwrap();
     assert_eq!(status.withdrawn, 2);
     assert_eq!(status.counts.rejected, 0, "{:?}", status.counts);

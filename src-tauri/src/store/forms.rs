@@ -106,7 +106,9 @@ impl Store {
     /// Responses per form version and status: `(form_id, version, status, count)`.
     pub fn response_counts(&self) -> Result<Vec<(String, String, ResponseStatus, u32)>> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT form_id, form_version, status, COUNT(*) FROM responses GROUP BY form_id, form_version, status",
+            // A withdrawn response leaves every count too.
+            "SELECT form_id, form_version, status, COUNT(*) FROM responses WHERE withdrawn_at IS NULL
+             GROUP BY form_id, form_version, status",
         )?;
         let rows = stmt.query_map([], |r| {
             Ok((

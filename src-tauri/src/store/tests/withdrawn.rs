@@ -198,6 +198,11 @@ fn a_withdrawal_purges_the_response_refuses_its_unsent_edit_and_leaves_every_lis
     assert!(s.outbox_counts().unwrap().is_empty());
     assert_eq!(s.withdrawn_count().unwrap(), 1);
     assert_eq!(s.withdrawn_at("r1").unwrap().as_deref(), Some(LATER));
+    assert_eq!(
+        s.response_counts().unwrap(),
+        [("f".to_owned(), "1".to_owned(), ResponseStatus::Draft, 1)],
+        "only r2 is counted on the forms list"
+    );
 
     // An interview still open on it writes nothing more: every write says why.
     let write = s.set_answer("r1", &p("/name"), Some("MARKER-late"), LATER);
