@@ -10,7 +10,8 @@
 //! - free-text searches: a village, a phone number (pii), a first name (pii, common),
 //!   two common words;
 //! - the form's dashboard;
-//! - far jumps to any row by its row number (the scroll bar dragged);
+//! - far jumps to any row by its row number (the scroll bar dragged): newest first (placed
+//!   by the kept counts) and by last change (the index read from the first row);
 //! - single responses and their history, the overview and the map;
 //! - then, as a coordinator limited to a team of one device in ten: table pages with their
 //!   totals, the overview, the dashboard and the map;
