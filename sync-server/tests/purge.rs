@@ -466,6 +466,23 @@ async fn a_purged_sealed_response_leaves_no_ciphertext(c: Console, rows: Rows) {
     .into();
     let again = sealed(again);
     c.upload(&c.device, &[again]).await;
+    // Sent back with words that quote the respondent, on the response and on a field.
+    let answer = c
+        .call(
+            "PUT",
+            &format!(
+                "/api/v1/projects/p1/responses/{}/review",
+                withdrawn.response
+            ),
+            &c.coordinator,
+            Some(
+                json!({"state": "sent_back", "comment": "MARKER-comment: she named her husband",
+                    "fields": {"/felt_unsafe": "MARKER-field-comment: ask again about the night"}})
+                .to_string(),
+            ),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.body);
     // The three sealed answers of each first revision, and the edit's.
     let markers = |n: u64| -> Vec<String> {
         let mut m: Vec<String> = (1..=3).map(|k| format!("U0VBTEVE{n}r1v{k}")).collect();
@@ -479,6 +496,7 @@ async fn a_purged_sealed_response_leaves_no_ciphertext(c: Console, rows: Rows) {
         assert!(before.contains(marker.as_str()), "{marker} was stored");
     }
     assert!(holds(&before, "MARKER-photo"), "the dump reads the files");
+    assert!(before.contains("MARKER-comment") && before.contains("MARKER-field-comment"));
     if let Some(bytes) = rows.files() {
         let text = String::from_utf8_lossy(&bytes);
         assert!(markers(1).iter().all(|m| text.contains(m.as_str())));
@@ -562,6 +580,12 @@ async fn a_purged_sealed_response_leaves_no_ciphertext(c: Console, rows: Rows) {
             !holds(text, "MARKER-photo"),
             "the purged response's file is left in {what}"
         );
+        for comment in ["MARKER-comment", "MARKER-field-comment"] {
+            assert!(
+                !holds(text, comment),
+                "the review's {comment} is left in {what}"
+            );
+        }
     }
     // What was not withdrawn is all still there (so the search above can find).
     for marker in markers(2) {

@@ -155,6 +155,12 @@ pub(super) fn purge(
             "UPDATE revisions SET body = '' WHERE project = $1 AND response_id = $2",
             &[&project, &id],
         )?;
+        // Who decided what and when stays; the words go (as on SQLite).
+        tx.execute(
+            "UPDATE reviews SET comment = NULL, fields = NULL, context = NULL
+             WHERE project = $1 AND response_id = $2",
+            &[&project, &id],
+        )?;
     }
     for sha in &files {
         let named: bool = tx
@@ -190,7 +196,7 @@ pub(super) fn purge(
 /// backups keep what they held until they are recycled (docs/deploy.md).
 pub(super) fn vacuum(c: &mut Client) -> Attempt<()> {
     c.batch_execute(
-        "VACUUM FULL responses, revisions, response_index, attachments, attachment_chunks",
+        "VACUUM FULL responses, revisions, reviews, response_index, attachments, attachment_chunks",
     )?;
     Ok(())
 }

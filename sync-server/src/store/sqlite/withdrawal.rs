@@ -129,6 +129,13 @@ pub(super) fn purge(
     )?;
     let mut bodies = tx
         .prepare_cached("UPDATE revisions SET body = '' WHERE project = ?1 AND response_id = ?2")?;
+    // Reviews keep who decided what and when (the audit of the send-back); their words
+    // go: a comment may quote what the respondent said, and `context` holds the answers
+    // a send-back was made on.
+    let mut reviews = tx.prepare_cached(
+        "UPDATE reviews SET comment = NULL, fields = NULL, context = NULL
+         WHERE project = ?1 AND response_id = ?2",
+    )?;
     let mut files = std::collections::BTreeSet::new();
     // A revision lists the files its answers name (`files`, by SHA-256), the sealed
     // files of sealed answers included.
@@ -143,6 +150,7 @@ pub(super) fn purge(
         let state = codec::encode(&ResponseState::new(id.as_str(), form.as_str()))?;
         empty.execute(params![project, id, state, now])?;
         bodies.execute(params![project, id])?;
+        reviews.execute(params![project, id])?;
     }
     let mut named = tx.prepare_cached(
         "SELECT EXISTS (SELECT 1 FROM responses WHERE project = ?1 AND purged_at IS NULL
