@@ -19,7 +19,11 @@ fn embed_example_forms() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .collect();
     // An app without its example forms would start empty: never build one silently.
-    assert!(!files.is_empty(), "no example forms (*.json) in {}", dir.display());
+    assert!(
+        !files.is_empty(),
+        "no example forms (*.json) in {}",
+        dir.display()
+    );
     files.sort();
     let mut out = String::from("&[\n");
     for file in files {
