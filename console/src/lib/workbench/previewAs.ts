@@ -2,14 +2,11 @@
 // designer previews as (read by `enumerator()` and the sections' `match` rules, in the
 // core, as on a device given that profile) and the project's published referral
 // directory (listed by referral steps through the core's own matching, as in the app).
+import type { ProfileForm } from '../profile';
 
-/** The profile as the designer sets it in the "Preview as" panel. */
-export interface PreviewProfile {
-  sex: '' | 'female' | 'male' | 'other';
-  /** Language codes separated by spaces or commas (`ar en`). */
-  languages: string;
-  area: string;
-}
+/** The profile as the designer sets it in the "Preview as" panel: the same inputs as a
+ *  device's profile on the Devices page (`ProfileFields`). */
+export type PreviewProfile = ProfileForm;
 
 export const NO_PROFILE: PreviewProfile = { sex: '', languages: '', area: '' };
 
